@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+import pytest
+
+from trellis.accounts import services
+from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
+from trellis.accounts.models import utcnow
+from trellis.errors import ValidationError
+
+
+def test_password_is_hashed_with_argon2id(make_user):
+    user = make_user("admin", password="a long enough secret")
+    assert user.password_hash.startswith("$argon2id$")
+    assert "a long enough secret" not in user.password_hash
+
+
+def test_authenticate_accepts_right_password_and_refuses_wrong(session, make_user):
+    make_user("auditor", email="a@bank.cn", password="right password 1")
+    assert services.authenticate(session=session, email="A@bank.cn",
+                                 password="right password 1").email == "a@bank.cn"
+    with pytest.raises(BadCredentials):
+        services.authenticate(session=session, email="a@bank.cn", password="wrong")
+
+
+def test_login_is_throttled_after_repeated_failures(session, make_user):
+    make_user("rm", email="rm@bank.cn", password="right password 1")
+    now = utcnow()
+    for _ in range(5):
+        with pytest.raises(BadCredentials):
+            services.authenticate(session=session, email="rm@bank.cn", password="x", now=now)
+    with pytest.raises(LoginThrottled):
+        services.authenticate(session=session, email="rm@bank.cn",
+                              password="right password 1", now=now)
+    later = now + timedelta(minutes=16)
+    assert services.authenticate(session=session, email="rm@bank.cn",
+                                 password="right password 1", now=later)
+
+
+@pytest.mark.parametrize("role, with_firm, message", [
+    ("vendor", False, "must belong to a firm"),
+    ("admin", True, "Only vendor and anchor"),
+    ("pirate", False, "Unknown role"),
+])
+def test_role_and_firm_must_agree(make_user, make_firm, role, with_firm, message):
+    firm = make_firm() if with_firm else None
+    with pytest.raises(ValidationError, match=message):
+        make_user(role, firm=firm)
+
+
+def test_email_is_unique(make_user):
+    make_user("admin", email="x@bank.cn")
+    with pytest.raises(EmailTaken):
+        make_user("rm", email="X@bank.cn")
+
+
+def test_api_token_stored_hashed_and_revocable(session, make_firm):
+    firm = make_firm(role="anchor")
+    token, secret = services.issue_api_token(session=session, firm_id=firm.id, name="ERP")
+    assert secret not in token.token_hash
+    assert services.verify_api_token(session=session, secret=secret).firm_id == firm.id
+    services.revoke_api_token(session=session, token_id=token.id)
+    with pytest.raises(BadToken):
+        services.verify_api_token(session=session, secret=secret)
+
+
+def test_consent_withdrawal_stops_use(session, make_firm):
+    firm = make_firm()
+    services.grant_consent(session=session, firm_id=firm.id, purpose="trade_data")
+    assert services.has_consent(session=session, firm_id=firm.id, purpose="trade_data")
+    assert services.withdraw_consent(session=session, firm_id=firm.id, purpose="trade_data") == 1
+    assert not services.has_consent(session=session, firm_id=firm.id, purpose="trade_data")

@@ -1,0 +1,1 @@
+"""Users, roles, API tokens, consent and the audit trail. No Flask here."""

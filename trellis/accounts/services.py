@@ -1,0 +1,207 @@
+"""Users, authentication, API tokens, consent and the audit trail.
+
+Every function takes the session as the keyword argument ``session`` and flushes; the
+caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, func, select
+
+from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
+from trellis.accounts.models import (
+    FIRM_ROLES,
+    ApiToken,
+    AuditEvent,
+    Consent,
+    LoginAttempt,
+    Role,
+    User,
+    utcnow,
+)
+from trellis.errors import ValidationError
+
+logger = logging.getLogger(__name__)
+
+# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
+_hasher = PasswordHasher()
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+CONSENT_PURPOSES = ("trade_data", "credit_query", "bank_account")
+CONSENT_VERSION = "2026-11"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(*, session: Session, email: str, password: str, role: str,
+                firm_id: int | None = None, name: str = "", locale: str = "zh_CN",
+                birth_year: int | None = None, phone: str | None = None) -> User:
+    """Create a user. Vendor and anchor users must belong to a firm; others must not."""
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise ValidationError("Enter a valid e-mail address.", field="email")
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise ValidationError(f"Unknown role {role!r}.", field="role") from None
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+                              field="password")
+    if role_enum in FIRM_ROLES and firm_id is None:
+        raise ValidationError("A vendor or anchor user must belong to a firm.", field="firm")
+    if role_enum not in FIRM_ROLES and firm_id is not None:
+        raise ValidationError("Only vendor and anchor users belong to a firm.", field="firm")
+    if session.exec(select(User).where(User.email == email)).first():
+        raise EmailTaken(f"A user with e-mail {email} already exists.")
+    user = User(email=email, name=name, role=role_enum.value, firm_id=firm_id,
+                password_hash=hash_password(password), locale=locale,
+                birth_year=birth_year, phone=phone)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, email: str, password: str, remote_addr: str = "",
+                 max_attempts: int = 5, window_seconds: int = 900,
+                 now: datetime | None = None) -> User:
+    """Return the user for a correct e-mail and password.
+
+    Raises :class:`LoginThrottled` after *max_attempts* failures for the e-mail (or from
+    the address) within *window_seconds*, and :class:`BadCredentials` otherwise.
+    Failures are recorded; the caller must commit even when this raises.
+    """
+    now = now or utcnow()
+    email = (email or "").strip().lower()
+    since = now - timedelta(seconds=window_seconds)
+    by_email = session.exec(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.email == email, LoginAttempt.attempted_at >= since)).one()
+    by_addr = 0
+    if remote_addr:
+        by_addr = session.exec(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.remote_addr == remote_addr, LoginAttempt.attempted_at >= since)).one()
+    if by_email >= max_attempts or by_addr >= max_attempts * 4:
+        raise LoginThrottled("Too many failed logins. Wait 15 minutes and try again.")
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
+        session.flush()
+        raise BadCredentials("Wrong e-mail or password.")
+    user.last_login_at = now
+    session.add(user)
+    session.flush()
+    return user
+
+
+def record(*, session: Session, action: str, actor: User | None = None,
+           record_type: str = "", record_id: object = "", detail: dict | None = None,
+           remote_addr: str = "", actor_label: str = "") -> AuditEvent:
+    """Append an audit event: who (*actor*), what (*action*), on which record."""
+    event = AuditEvent(actor_id=actor.id if actor else None,
+                       actor_label=actor_label or (actor.email if actor else "system"),
+                       action=action, record_type=record_type, record_id=str(record_id),
+                       detail=detail or {}, remote_addr=remote_addr)
+    session.add(event)
+    session.flush()
+    return event
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+TOKEN_PREFIX = "trl_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_token(*, session: Session, firm_id: int, name: str,
+                    created_by: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token for a firm; returns the row and the secret, shown only once."""
+    if not name.strip():
+        raise ValidationError("Give the token a name.", field="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(firm_id=firm_id, name=name.strip()[:80], prefix=secret[:12],
+                     token_hash=_digest(secret),
+                     created_by_id=created_by.id if created_by else None)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def verify_api_token(*, session: Session, secret: str) -> ApiToken:
+    """The live token for *secret*; raises :class:`BadToken` otherwise."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        raise BadToken("Missing or malformed API token.")
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(secret))).first()
+    if token is None or token.revoked_at is not None:
+        raise BadToken("Unknown or revoked API token.")
+    token.last_used_at = utcnow()
+    session.add(token)
+    session.flush()
+    return token
+
+
+def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = None) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (firm_id is not None and token.firm_id != firm_id):
+        raise BadToken("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        session.flush()
+    return token
+
+
+# --- consent -------------------------------------------------------------------------
+
+def grant_consent(*, session: Session, firm_id: int, purpose: str,
+                  user: User | None = None, version: str = CONSENT_VERSION) -> Consent:
+    if purpose not in CONSENT_PURPOSES:
+        raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
+    current = active_consent(session=session, firm_id=firm_id, purpose=purpose)
+    if current is not None and current.version == version:
+        return current
+    consent = Consent(firm_id=firm_id, purpose=purpose, version=version,
+                      granted_by_id=user.id if user else None)
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
+    """Withdraw every active consent for *purpose*; returns how many were withdrawn."""
+    rows = session.exec(select(Consent).where(Consent.firm_id == firm_id,
+                                              Consent.purpose == purpose,
+                                              Consent.withdrawn_at.is_(None))).all()
+    for row in rows:
+        row.withdrawn_at = utcnow()
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def active_consent(*, session: Session, firm_id: int, purpose: str) -> Consent | None:
+    return session.exec(select(Consent).where(
+        Consent.firm_id == firm_id, Consent.purpose == purpose,
+        Consent.withdrawn_at.is_(None)).order_by(Consent.granted_at.desc())).first()
+
+
+def has_consent(*, session: Session, firm_id: int, purpose: str) -> bool:
+    return active_consent(session=session, firm_id=firm_id, purpose=purpose) is not None

@@ -1,0 +1,139 @@
+"""Settings, parsed strictly from ``TRELLIS_*`` environment variables.
+
+Every setting has a type and, where sensible, a default. A malformed value stops start-up
+with a :class:`~trellis.errors.ConfigError` naming the variable. Business figures (rates,
+caps, advance rates) are product data in the database, not settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from trellis.errors import ConfigError
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+ENVIRONMENTS = ("development", "test", "production")
+SCHEDULER_MODES = ("off", "in-process")
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str, minimum: int | None = None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The application's settings. Build with :meth:`from_env`."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    database_url: str = ""
+    instance_path: str = "instance"
+    # Chain: no URL means the embedded in-process chain (eth-tester + py-evm).
+    chain_url: str = ""
+    chain_key: str = ""
+    chain_keystore: str = ""
+    chain_keystore_password: str = ""
+    chain_contract: str = ""
+    chain_id: int = 0  # 0: accept whatever the node reports
+    chain_confirmations_safe: int = 6
+    chain_confirmations_final: int = 12
+    batch_max_documents: int = 256
+    batch_max_wait_seconds: int = 300
+    fingerprint_key: str = "trellis-demo-fingerprint-key"
+    scheduler: str = "off"
+    upload_max_bytes: int = 20 * 1024 * 1024
+    login_max_attempts: int = 5
+    login_window_seconds: int = 900
+    cookie_secure: bool = False
+    default_locale: str = "zh_CN"
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Read ``TRELLIS_*`` variables from *environ* (default ``os.environ``).
+
+        *overrides* (by field name) win over the environment; tests use them.
+        Raises :class:`ConfigError` for any malformed value and, in production, for a
+        missing or default secret key.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            var = "TRELLIS_" + f.name.upper()
+            if var not in env:
+                continue
+            raw = env[var]
+            if f.type in ("int", int):
+                minimum = 0
+                values[f.name] = _parse_int(var, raw, minimum)
+            elif f.type in ("bool", bool):
+                values[f.name] = _parse_bool(var, raw)
+            else:
+                values[f.name] = raw.strip()
+        values.update(overrides)
+        environment = _parse_choice("TRELLIS_ENV", str(values.get("env", "development")),
+                                    ENVIRONMENTS)
+        values["env"] = environment
+        _parse_choice("TRELLIS_SCHEDULER", str(values.get("scheduler", "off")), SCHEDULER_MODES)
+        _parse_choice("TRELLIS_DEFAULT_LOCALE", str(values.get("default_locale", "zh_CN")),
+                      ("zh_CN", "en"))
+        if "cookie_secure" not in values:
+            values["cookie_secure"] = environment == "production"
+        instance = Path(str(values.get("instance_path") or "instance")).resolve()
+        values["instance_path"] = str(instance)
+        if not values.get("database_url"):
+            values["database_url"] = f"sqlite:///{instance / 'trellis.db'}"
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe for the environment."""
+        url = self.database_url
+        if not (url.startswith("sqlite") or url.startswith("postgresql")):
+            raise ConfigError(
+                "TRELLIS_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        if self.env == "production":
+            if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY:
+                raise ConfigError(
+                    "TRELLIS_SECRET_KEY must be set to a long random value in production")
+            if len(self.secret_key) < 32:
+                raise ConfigError("TRELLIS_SECRET_KEY must be at least 32 characters")
+            if self.fingerprint_key == Settings.fingerprint_key:
+                raise ConfigError(
+                    "TRELLIS_FINGERPRINT_KEY must be set to the key shared among financiers")
+        if self.chain_url and not (self.chain_key or self.chain_keystore):
+            raise ConfigError(
+                "TRELLIS_CHAIN_URL needs TRELLIS_CHAIN_KEY or TRELLIS_CHAIN_KEYSTORE to sign")

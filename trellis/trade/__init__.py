@@ -1,0 +1,1 @@
+"""Firms, clusters and the trade between them: the evidence Trellis lends on. No Flask."""
