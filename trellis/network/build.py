@@ -1,0 +1,214 @@
+"""Build a cluster's supply-chain graph from the trade tables.
+
+Nodes are firm ids with the attributes ``uscc, name, role, industry, region, phone,
+bank_account, address``. Edges run supplier -> buyer (the way goods flow; money flows the
+other way) and carry:
+
+- ``volume_fen``: invoiced amount (int fen) issued in the 12 months up to ``as_of``;
+- ``invoice_count``: invoices in that window;
+- ``confirmed_fen``: the part of ``volume_fen`` the buyer has confirmed (确权);
+- ``tenure_days``: days from the first invoice (or the relationship's ``since`` date, if
+  earlier) to ``as_of``;
+- ``first_date`` / ``last_date``: first and last invoice date in the window (``None``
+  when the edge exists only as a relationship or has older invoices only);
+- ``payment_terms_days``: from the relationship row, when there is one.
+
+Rejected invoices and anything issued after ``as_of`` are left out. Only firms of the
+cluster and trade between them are in the graph.
+
+:func:`cluster_graph` reads one query per table into pandas and caches the frozen graph per
+(database, cluster, ``Cluster.data_version``, ``as_of``): every import bumps the data
+version (:func:`bump_data_version`), so the next call rebuilds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import date, timedelta
+
+import networkx as nx
+import pandas as pd
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from trellis.network.errors import ClusterNotFound
+from trellis.trade.models import Cluster, DocStatus, Firm, Invoice, Relationship
+
+logger = logging.getLogger(__name__)
+
+WINDOW_DAYS = 365
+FIRM_COLUMNS = ("id", "uscc", "name", "role", "industry", "region", "phone", "bank_account",
+                "address")
+INVOICE_COLUMNS = ("seller_id", "buyer_id", "amount_fen", "issue_date", "status")
+RELATIONSHIP_COLUMNS = ("supplier_id", "buyer_id", "since", "payment_terms_days")
+CACHE_SIZE = 8
+
+_cache: OrderedDict[tuple, nx.DiGraph] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _as_day(value) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, *,
+                      relationships: pd.DataFrame | None = None,
+                      window_days: int = WINDOW_DAYS) -> nx.DiGraph:
+    """The supply graph of *firms* and the *invoices* between them, as of *as_of*.
+
+    *firms* needs the column ``id`` (other :data:`FIRM_COLUMNS` become node attributes
+    when present); *invoices* needs ``seller_id, buyer_id, amount_fen, issue_date`` and
+    optionally ``status``; *relationships* (optional) ``supplier_id, buyer_id, since`` and
+    optionally ``payment_terms_days``. Dates may be ``datetime.date`` or datetime64.
+    """
+    G = nx.DiGraph(as_of=as_of, window_days=window_days)
+    attrs = [c for c in FIRM_COLUMNS if c != "id" and c in firms.columns]
+    firm_ids = firms["id"].tolist()
+    records = firms[attrs].astype(object).where(firms[attrs].notna(), None)
+    G.add_nodes_from(
+        (fid, dict(zip(attrs, row, strict=True)))
+        for fid, row in zip(firm_ids, records.itertuples(index=False, name=None), strict=True)
+    )
+    known = set(firm_ids)
+    end = pd.Timestamp(as_of)
+    start = end - pd.Timedelta(days=window_days)
+
+    edges: dict[tuple, dict] = {}
+    if len(invoices):
+        inv = invoices.loc[:, [c for c in INVOICE_COLUMNS if c in invoices.columns]].copy()
+        inv["issue_date"] = pd.to_datetime(inv["issue_date"])
+        keep = ((inv["issue_date"] <= end) & inv["seller_id"].isin(known)
+                & inv["buyer_id"].isin(known) & (inv["seller_id"] != inv["buyer_id"]))
+        if "status" in inv.columns:
+            keep &= inv["status"] != DocStatus.REJECTED.value
+        inv = inv[keep]
+        first_ever = inv.groupby(["seller_id", "buyer_id"])["issue_date"].min()
+        for (s, b), first in zip(first_ever.index.tolist(), first_ever.tolist(), strict=True):
+            edges[(s, b)] = {"volume_fen": 0, "invoice_count": 0, "confirmed_fen": 0,
+                             "first_seen": first, "first_date": None, "last_date": None,
+                             "payment_terms_days": None}
+        win = inv[inv["issue_date"] > start].copy()
+        if "status" in win.columns:
+            win["confirmed"] = win["amount_fen"].where(
+                win["status"] == DocStatus.CONFIRMED.value, 0)
+        else:
+            win["confirmed"] = 0
+        agg = win.groupby(["seller_id", "buyer_id"]).agg(
+            volume=("amount_fen", "sum"), count=("amount_fen", "size"),
+            confirmed=("confirmed", "sum"), first=("issue_date", "min"),
+            last=("issue_date", "max"))
+        for key, vol, cnt, conf, first, last in zip(
+                agg.index.tolist(), agg["volume"].tolist(), agg["count"].tolist(),
+                agg["confirmed"].tolist(), agg["first"].tolist(), agg["last"].tolist(),
+                strict=True):
+            edge = edges[key]
+            edge.update(volume_fen=int(vol), invoice_count=int(cnt), confirmed_fen=int(conf),
+                        first_date=_as_day(first), last_date=_as_day(last))
+
+    if relationships is not None and len(relationships):
+        rel = relationships.copy()
+        rel["since"] = pd.to_datetime(rel["since"])
+        rel = rel[(rel["since"] <= end) & rel["supplier_id"].isin(known)
+                  & rel["buyer_id"].isin(known) & (rel["supplier_id"] != rel["buyer_id"])]
+        terms = (rel["payment_terms_days"].tolist() if "payment_terms_days" in rel.columns
+                 else [None] * len(rel))
+        for s, b, since, term in zip(rel["supplier_id"].tolist(), rel["buyer_id"].tolist(),
+                                     rel["since"].tolist(), terms, strict=True):
+            edge = edges.setdefault((s, b), {
+                "volume_fen": 0, "invoice_count": 0, "confirmed_fen": 0, "first_seen": since,
+                "first_date": None, "last_date": None, "payment_terms_days": None})
+            edge["first_seen"] = min(edge["first_seen"], since)
+            edge["payment_terms_days"] = None if term is None or pd.isna(term) else int(term)
+
+    for (s, b), edge in edges.items():
+        first_seen = edge.pop("first_seen")
+        edge["tenure_days"] = max(0, (end - first_seen).days)
+        G.add_edge(s, b, **edge)
+    return G
+
+
+def _frames(session: Session, cluster_id: int, as_of: date):
+    firm_cols = [getattr(Firm, c) for c in FIRM_COLUMNS]
+    firms = pd.DataFrame.from_records(
+        session.execute(select(*firm_cols).where(Firm.cluster_id == cluster_id)).all(),
+        columns=list(FIRM_COLUMNS))
+    seller = select(Firm.id).where(Firm.cluster_id == cluster_id).scalar_subquery()
+    inv_cols = [getattr(Invoice, c) for c in INVOICE_COLUMNS]
+    invoices = pd.DataFrame.from_records(
+        session.execute(select(*inv_cols).where(Invoice.seller_id.in_(seller),
+                                                Invoice.issue_date <= as_of)).all(),
+        columns=list(INVOICE_COLUMNS))
+    rel_cols = [getattr(Relationship, c) for c in RELATIONSHIP_COLUMNS]
+    relationships = pd.DataFrame.from_records(
+        session.execute(select(*rel_cols).where(Relationship.supplier_id.in_(seller))).all(),
+        columns=list(RELATIONSHIP_COLUMNS))
+    return firms, invoices, relationships
+
+
+def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = None,
+                  use_cache: bool = True) -> nx.DiGraph:
+    """The frozen supply graph of cluster *cluster_id* as of *as_of* (default today).
+
+    Cached per (database, cluster, data version, as_of); the graph is frozen so callers
+    cannot change the shared copy (use ``nx.DiGraph(G)`` for a private one).
+    Raises :class:`ClusterNotFound`.
+    """
+    as_of = as_of or date.today()
+    row = session.execute(select(Cluster.code, Cluster.created_at, Cluster.data_version)
+                          .where(Cluster.id == cluster_id)).one_or_none()
+    if row is None:
+        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    bind = session.get_bind()
+    url = str(getattr(bind, "url", None) or bind.engine.url)
+    # The code and creation time guard against ids reused after a rollback.
+    key = (url, cluster_id, row.code, str(row.created_at), row.data_version, as_of)
+    if use_cache:
+        with _cache_lock:
+            cached = _cache.get(key)
+            if cached is not None:
+                _cache.move_to_end(key)
+                return cached
+    firms, invoices, relationships = _frames(session, cluster_id, as_of)
+    G = graph_from_frames(firms, invoices, as_of, relationships=relationships)
+    G.graph.update(cluster_id=cluster_id, cluster_code=row.code,
+                   data_version=row.data_version)
+    nx.freeze(G)
+    logger.info("built graph of cluster %s (version %s, as of %s): %d firms, %d edges",
+                row.code, row.data_version, as_of, G.number_of_nodes(), G.number_of_edges())
+    if use_cache:
+        with _cache_lock:
+            _cache[key] = G
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return G
+
+
+def bump_data_version(*, session: Session, cluster_id: int) -> None:
+    """Mark the cluster's trade data as changed so cached graphs are rebuilt.
+
+    Any area that writes firms, relationships or invoices of a cluster calls this.
+    """
+    session.execute(update(Cluster).where(Cluster.id == cluster_id)
+                    .values(data_version=Cluster.data_version + 1)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is not None:
+        session.refresh(cluster, ["data_version"])
+
+
+def clear_cache() -> None:
+    """Forget every cached graph (tests; after bulk changes outside the importer)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def default_window_start(as_of: date) -> date:
+    """First day *after* which invoices count toward an edge's 12-month volume."""
+    return as_of - timedelta(days=WINDOW_DAYS)

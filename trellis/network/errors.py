@@ -1,0 +1,58 @@
+"""Exceptions of the network and onboarding areas. Each message tells the user what to do."""
+
+from __future__ import annotations
+
+from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+
+
+class ClusterNotFound(NotFound):
+    """Raised when a cluster code or id names no cluster (or one the caller may not see)."""
+
+
+class FirmNotFound(NotFound):
+    """Raised when a firm id names no firm in the graph or database."""
+
+
+class ImportRefused(ValidationError):
+    """Raised when an uploaded file fails validation; nothing was written.
+
+    ``errors`` lists every problem found as :class:`trellis.onboarding.importer.RowError`.
+    """
+
+    code = "import_refused"
+
+    def __init__(self, message: str, *, errors=(), **kwargs):
+        super().__init__(message, **kwargs)
+        self.errors = list(errors)
+
+
+class FileTooLarge(ValidationError):
+    """Raised when an upload exceeds ``settings.upload_max_bytes``."""
+
+    code = "file_too_large"
+    status = 413
+
+
+class UnreadableFile(ValidationError):
+    """Raised when a file is neither CSV nor XLSX, or its text encoding cannot be read."""
+
+    code = "unreadable_file"
+
+
+class InvitationInvalid(NotFound):
+    """Raised when an invitation code is unknown."""
+
+    code = "invitation_invalid"
+
+
+class InvitationUsed(Conflict):
+    """Raised when an invitation code has already been redeemed or was revoked."""
+
+    code = "invitation_used"
+
+
+class InvitationExpired(TrellisError):
+    """Raised when an invitation code has passed its expiry time."""
+
+    code = "invitation_expired"
+    status = 410
