@@ -1,0 +1,326 @@
+"""Features of each firm as of a date, vectorised over all its transactions.
+
+Every feature is computed from :class:`~trellis.scoring.frames.Frames`, which hold only
+rows dated before ``as_of``. A value that cannot be computed (no invoices due, no tax
+filing, no anchor) is ``NaN``, never zero: the scorecard gives missing values their own
+bin. Money features are integer fen; rates and shares are floats in [0, 1] unless said.
+
+The same function serves the portfolio (frames of a cluster, every firm in scope) and one
+firm on demand (frames limited to that firm's rows): every quantity is grouped by firm,
+so a firm's row depends only on its own rows, its cluster's graph and the as-of date.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from trellis.scoring.frames import Frames
+from trellis.scoring.graphfeatures import network_features
+
+logger = logging.getLogger(__name__)
+
+WINDOWS = (3, 6, 12)
+MONTHS = 36
+MIN_HISTORY_MONTHS = 6
+MIN_INVOICES_12M = 6
+ORDER_GRACE_DAYS = 60
+OVERDUE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Insufficiency:
+    code: str
+    en: str
+    zh: str
+
+
+def month_back(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """Whole months between each date and *as_of*: 0 for [as_of - 1 month, as_of)."""
+    diff = (as_of.year - dates.dt.year) * 12 + (as_of.month - dates.dt.month)
+    return (diff - (dates.dt.day >= as_of.day).astype(int)).astype(int)
+
+
+def _months_ago(as_of: pd.Timestamp, months: int) -> pd.Timestamp:
+    return as_of - pd.DateOffset(months=months)
+
+
+def _days(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 86400.0
+
+
+def _safe_div(num, den):
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
+def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    """Firms x months back (0..35) of invoiced sales in fen."""
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)]
+    k = month_back(inv["issue_date"], frames.as_of)
+    m = (inv.assign(k=k).groupby(["seller_id", "k"])["amount_fen"].sum()
+         .unstack(fill_value=0))
+    return m.reindex(index=scope, columns=range(MONTHS), fill_value=0).astype("int64")
+
+
+def _sales_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    M = monthly_sales(frames, scope)
+    X = M.to_numpy(dtype=float)
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    active = X > 0
+    has_any = active.any(axis=1)
+    # Oldest month with a sale, +1: months of sales history within the lookback.
+    last_active = np.where(has_any, MONTHS - np.argmax(active[:, ::-1], axis=1), 0)
+    out["history_months"] = last_active
+    for w in WINDOWS:
+        out[f"sales_{w}m_fen"] = X[:, :w].sum(axis=1).astype("int64")
+        out[f"active_share_{w}m"] = active[:, :w].mean(axis=1)
+    out["avg_monthly_sales_12m_fen"] = np.round(X[:, :12].mean(axis=1)).astype("int64")
+    # Seasonal index from the firm's own two years when it has them, else none.
+    own = last_active >= 24
+    two_years = X[:, :24]
+    phase_mean = (two_years[:, :12] + two_years[:, 12:24]) / 2.0
+    overall = two_years.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = np.where(overall > 0, phase_mean / np.where(overall > 0, overall, 1), 1.0)
+    index = np.where((index > 0.05) & own[:, None], index, 1.0)
+    Y = X[:, :12] / index
+    mean12 = Y.mean(axis=1)
+    out["seasonal_index_used"] = own.astype(int)
+    out["sales_cv_12m"] = _safe_div(Y.std(axis=1), mean12)
+    out["sales_trend_3v12"] = _safe_div(Y[:, :3].mean(axis=1), mean12) - 1.0
+    prior = X[:, 12:15].sum(axis=1)
+    yoy = _safe_div(X[:, :3].sum(axis=1), prior) - 1.0
+    out["sales_yoy_3m"] = np.where(last_active >= 15, yoy, np.nan)
+    return out
+
+
+def _buyer_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    inv = frames.invoices
+    start = _months_ago(frames.as_of, 12)
+    inv = inv[inv["seller_id"].isin(scope) & (inv["issue_date"] >= start)]
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    out["invoices_12m"] = inv.groupby("seller_id").size().reindex(scope, fill_value=0)
+    by = inv.groupby(["seller_id", "buyer_id"])["amount_fen"].sum()
+    total = by.groupby(level=0).transform("sum")
+    share = (by / total)
+    out["buyer_count_12m"] = by.groupby(level=0).size().reindex(scope, fill_value=0)
+    out["buyer_hhi_12m"] = (share ** 2).groupby(level=0).sum().reindex(scope)
+    out["top_buyer_share_12m"] = share.groupby(level=0).max().reindex(scope)
+    anchors = set(frames.firms.index[frames.firms["role"] == "anchor"])
+    to_anchor = inv["buyer_id"].isin(anchors)
+    confirmed = to_anchor & (inv["status"] == "confirmed")
+    sales = inv.groupby("seller_id")["amount_fen"].sum().reindex(scope)
+    out["anchor_sales_share_12m"] = (inv[to_anchor].groupby("seller_id")["amount_fen"].sum()
+                                     .reindex(scope, fill_value=0) / sales)
+    out["anchor_confirmed_share_12m"] = (inv[confirmed].groupby("seller_id")["amount_fen"]
+                                         .sum().reindex(scope, fill_value=0) / sales)
+    # Tenure with each anchor still bought from: first trade (or declared relationship).
+    all_inv = frames.invoices
+    first = (all_inv[all_inv["seller_id"].isin(scope) & all_inv["buyer_id"].isin(anchors)]
+             .groupby(["seller_id", "buyer_id"])["issue_date"].min())
+    rel = frames.relationships
+    rel = rel[rel["supplier_id"].isin(scope) & rel["buyer_id"].isin(anchors)]
+    since = rel.set_index(["supplier_id", "buyer_id"])["since"]
+    since.index.names = ["seller_id", "buyer_id"]
+    current = by[by.index.get_level_values(1).isin(anchors)].index
+    start_dates = pd.concat([first, since]).groupby(level=[0, 1]).min()
+    start_dates = start_dates[start_dates.index.isin(current)]
+    tenure = _days(frames.as_of - start_dates)
+    out["anchor_count_12m"] = tenure.groupby(level=0).size().reindex(scope, fill_value=0)
+    out["anchor_tenure_days"] = tenure.groupby(level=0).max().reindex(scope)
+    # Average monthly confirmed inflow and eligible receivables, for the limit.
+    six = inv["issue_date"] >= _months_ago(frames.as_of, 6)
+    out["confirmed_monthly_6m_fen"] = np.round(
+        inv[confirmed & six].groupby("seller_id")["amount_fen"].sum()
+        .reindex(scope, fill_value=0) / 6.0).astype("int64")
+    return out
+
+
+def _invoice_balances(frames: Frames) -> pd.DataFrame:
+    """Per invoice: amount, paid before as_of, credited, and amount-days paid late."""
+    inv = frames.invoices[["id", "seller_id", "buyer_id", "amount_fen", "issue_date",
+                           "due_date", "status"]].set_index("id")
+    al = frames.allocations.merge(inv[["due_date"]], left_on="invoice_id", right_index=True)
+    late_days = _days(al["paid_on"] - al["due_date"]).clip(lower=0)
+    al = al.assign(late_amount_days=al["amount_fen"] * late_days)
+    paid = al.groupby("invoice_id").agg(paid_fen=("amount_fen", "sum"),
+                                        late_amount_days=("late_amount_days", "sum"))
+    cn = frames.credit_notes.dropna(subset=["invoice_id"])
+    credited = cn.groupby(cn["invoice_id"].astype("int64"))["amount_fen"].sum()
+    inv["paid_fen"] = paid["paid_fen"].reindex(inv.index, fill_value=0)
+    inv["credited_fen"] = credited.reindex(inv.index, fill_value=0)
+    inv["outstanding_fen"] = (inv["amount_fen"] - inv["paid_fen"] - inv["credited_fen"]).clip(
+        lower=0)
+    overdue_days = _days(frames.as_of - inv["due_date"]).clip(lower=0)
+    inv["overdue_days"] = overdue_days
+    inv["late_amount_days"] = (paid["late_amount_days"].reindex(inv.index, fill_value=0.0)
+                               + inv["outstanding_fen"] * overdue_days)
+    return inv
+
+
+def _lateness_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    bal = _invoice_balances(frames)
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    due = bal[bal["due_date"] < frames.as_of]
+    for w in WINDOWS:
+        d = due[due["due_date"] >= _months_ago(frames.as_of, w)]
+        for who, col in (("seller_id", "buyer_late_days"), ("buyer_id", "own_late_days")):
+            if who == "buyer_id" and w != 12:
+                continue
+            g = d[d[who].isin(scope)].groupby(who)
+            out[f"{col}_{w}m"] = (g["late_amount_days"].sum() / g["amount_fen"].sum()
+                                  ).reindex(scope)
+    mine = bal[bal["seller_id"].isin(scope)]
+    g = mine.groupby("seller_id")
+    outstanding = g["outstanding_fen"].sum().reindex(scope)
+    overdue = (mine[mine["overdue_days"] > OVERDUE_DAYS].groupby("seller_id")["outstanding_fen"]
+               .sum().reindex(scope, fill_value=0))
+    has_invoices = g.size().reindex(scope, fill_value=0) > 0
+    share = pd.Series(_safe_div(overdue, outstanding), index=outstanding.index)
+    out["overdue_share_now"] = share.where(~(has_invoices & (outstanding.fillna(0) == 0)), 0.0
+                                           ).where(has_invoices)
+    anchors = set(frames.firms.index[frames.firms["role"] == "anchor"])
+    eligible = mine[(mine["status"] == "confirmed") & mine["buyer_id"].isin(anchors)
+                    & (mine["due_date"] >= frames.as_of)]
+    out["eligible_receivables_fen"] = (eligible.groupby("seller_id")["outstanding_fen"].sum()
+                                       .reindex(scope, fill_value=0).astype("int64"))
+    return out
+
+
+def _document_features(frames: Frames, scope: list[int], sales: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    cn = frames.credit_notes
+    cn = cn[cn["seller_id"].isin(scope)]
+    for w in WINDOWS:
+        c = cn[cn["issued_on"] >= _months_ago(frames.as_of, w)]
+        credited = c.groupby("seller_id")["amount_fen"].sum().reindex(scope, fill_value=0)
+        out[f"credit_note_rate_{w}m"] = _safe_div(credited, sales[f"sales_{w}m_fen"])
+        if w == 12:
+            disputed = (c[c["reason"] == "dispute"].groupby("seller_id")["amount_fen"].sum()
+                        .reindex(scope, fill_value=0))
+            out["dispute_rate_12m"] = _safe_div(disputed, sales["sales_12m_fen"])
+    orders = frames.orders
+    window = ((orders["order_date"] >= _months_ago(frames.as_of, 12))
+              & (orders["order_date"] < frames.as_of - pd.Timedelta(days=ORDER_GRACE_DAYS)))
+    o = orders[window & orders["seller_id"].isin(scope)]
+    invoiced = set(frames.invoices["order_id"].dropna().astype("int64"))
+    conv = o.assign(done=o["id"].isin(invoiced) * o["amount_fen"]).groupby("seller_id")
+    out["order_conversion_12m"] = (conv["done"].sum() / conv["amount_fen"].sum()).reindex(scope)
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)
+              & (inv["issue_date"] >= _months_ago(frames.as_of, 12))]
+    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    backed = inv["order_id"].notna() & inv["order_id"].isin(delivered)
+    unbacked = inv[~backed].groupby("seller_id")["amount_fen"].sum().reindex(scope, fill_value=0)
+    out["unbacked_share_12m"] = _safe_div(unbacked, sales["sales_12m_fen"])
+    return out
+
+
+def _cash_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    pay = frames.payments
+    recent = pay[(pay["paid_on"] >= _months_ago(frames.as_of, 3)) & pay["payee_id"].isin(scope)]
+    inflow = recent.groupby("payee_id")["amount_fen"].sum().reindex(scope, fill_value=0) / 3.0
+    out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
+    ex = frames.exposures
+    debt = (ex.groupby("firm_id")["outstanding_fen"].sum().reindex(scope, fill_value=0)
+            if len(ex) else pd.Series(0, index=scope))
+    out["platform_debt_fen"] = debt.astype("int64").to_numpy()
+    ratio = _safe_div(debt, inflow)
+    out["debt_to_inflow"] = np.where(debt.to_numpy() == 0, 0.0,
+                                     np.where(np.isnan(ratio), 99.0, np.minimum(ratio, 99.0)))
+    own = frames.outcomes[frames.outcomes["firm_id"].isin(scope)]
+    out["past_defaults"] = (own[own["defaulted"].astype(bool)].groupby("firm_id").size()
+                            .reindex(scope, fill_value=0))
+    return out
+
+
+def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    """Tax filing level and its ratio to invoiced sales in the same period (NaN if none)."""
+    firms = frames.firms.loc[scope]
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    tax = pd.to_numeric(firms["tax_vat_sales_fen"], errors="coerce")
+    out["tax_sales_fen"] = tax.to_numpy()
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)]
+    year = inv["issue_date"].dt.year
+    period = firms["tax_period"].astype("string").str.slice(0, 4)
+    per_year = inv.groupby([inv["seller_id"], year])["amount_fen"].sum()
+    flows = []
+    last12 = (inv[inv["issue_date"] >= _months_ago(frames.as_of, 12)]
+              .groupby("seller_id")["amount_fen"].sum())
+    for fid, p in zip(scope, period.to_numpy(), strict=True):
+        if isinstance(p, str) and p.isdigit() and (fid, int(p)) in per_year.index \
+                and int(p) < frames.as_of.year:
+            flows.append(per_year[(fid, int(p))])
+        else:
+            flows.append(last12.get(fid, 0))
+    flows = np.asarray(flows, dtype=float)
+    out["tax_to_flow_ratio"] = np.where(tax.notna().to_numpy(), _safe_div(tax, flows), np.nan)
+    founded = pd.to_datetime(firms["founded_on"])
+    out["firm_age_months"] = (_days(frames.as_of - founded) / 30.44).to_numpy()
+    return out
+
+
+def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per firm (index firm_id) with every feature; see the module docstring."""
+    scope = list(frames.scope if firm_ids is None else firm_ids)
+    sales = _sales_features(frames, scope)
+    parts = [sales, _buyer_features(frames, scope), _lateness_features(frames, scope),
+             _document_features(frames, scope, sales), _cash_features(frames, scope),
+             _tax_features(frames, scope), network_features(frames, scope)]
+    out = pd.concat(parts, axis=1)
+    out.index.name = "firm_id"
+    out["role"] = frames.firms.loc[scope, "role"].to_numpy()
+    out["industry"] = frames.firms.loc[scope, "industry"].to_numpy()
+    return out
+
+
+def sufficiency(features: pd.DataFrame) -> dict[int, list[Insufficiency]]:
+    """Why each firm cannot be scored (an empty list: it can)."""
+    out: dict[int, list[Insufficiency]] = {}
+    for fid, row in features.iterrows():
+        why = []
+        if row["role"] == "anchor":
+            why.append(Insufficiency("anchor", "Anchor firms are not scored with the vendor "
+                                     "scorecard.", "核心企业不适用供应商评分卡。"))
+        if row["history_months"] < MIN_HISTORY_MONTHS:
+            n = int(row["history_months"])
+            why.append(Insufficiency(
+                "short_history",
+                f"Less than {MIN_HISTORY_MONTHS} months of sales history ({n}).",
+                f"销售记录不足{MIN_HISTORY_MONTHS}个月（{n}个月）。"))
+        if row["invoices_12m"] < MIN_INVOICES_12M:
+            n = int(row["invoices_12m"])
+            why.append(Insufficiency(
+                "few_invoices",
+                f"Fewer than {MIN_INVOICES_12M} invoices in the last 12 months ({n}).",
+                f"近12个月发票少于{MIN_INVOICES_12M}张（{n}张）。"))
+        if row["sales_3m_fen"] == 0:
+            why.append(Insufficiency("no_recent_sales", "No sales in the last 3 months.",
+                                     "近3个月无销售。"))
+        out[int(fid)] = why
+    return out
+
+
+def to_jsonable(row: pd.Series) -> dict:
+    """A feature row as a JSON-safe dict: NaN -> None, numpy scalars -> Python."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, (np.integer,)):
+            out[k] = int(v)
+        elif isinstance(v, (float, np.floating)):
+            out[k] = None if np.isnan(v) else round(float(v), 6)
+        elif v is None or (not isinstance(v, str) and pd.isna(v)):
+            out[k] = None
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,211 @@
+"""Read the trade tables into pandas DataFrames, once each, as of a date.
+
+Only rows dated strictly before ``as_of`` are read, so nothing computed from the frames
+can leak the future. Confirmation times after ``as_of`` are blanked, for the same reason.
+The whole portfolio (or one cluster) is read in one query per table; for one firm on
+demand, only the rows that touch the firm (and the firms it trades with in short cycles)
+are read, and the cluster's trade graph comes from one aggregate query. Both paths feed
+the same feature and screen code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, inspect, or_, select, true
+from sqlmodel import Session
+
+from trellis.trade.models import (CreditNote, Delivery, Firm, Invoice, LoanOutcome, Payment,
+                                  PaymentAllocation, PurchaseOrder, Relationship)
+
+logger = logging.getLogger(__name__)
+
+LOOKBACK_MONTHS = 36
+GRAPH_MONTHS = 12
+
+
+@dataclass
+class Frames:
+    """The trade data visible on ``as_of``; ``scope`` is the set of firm ids to score."""
+
+    as_of: pd.Timestamp
+    firms: pd.DataFrame
+    relationships: pd.DataFrame
+    invoices: pd.DataFrame
+    orders: pd.DataFrame
+    deliveries: pd.DataFrame
+    allocations: pd.DataFrame
+    payments: pd.DataFrame
+    credit_notes: pd.DataFrame
+    outcomes: pd.DataFrame
+    edges: pd.DataFrame
+    exposures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scope: list[int] = field(default_factory=list)
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
+
+
+def _utc_naive(series: pd.Series) -> pd.Series:
+    """Timezone-aware or naive datetimes (both databases) as naive UTC datetime64."""
+    if series.empty:
+        return pd.to_datetime(series)
+    out = pd.to_datetime(series, utc=True, format="mixed")
+    return out.dt.tz_localize(None)
+
+
+def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    for col in cols:
+        df[col] = pd.to_datetime(df[col]).astype("datetime64[s]")
+    return df
+
+
+def _read(session: Session, stmt, dates: Iterable[str] = ()) -> pd.DataFrame:
+    df = pd.read_sql(stmt, session.connection())
+    return _dates(df, *dates)
+
+
+def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Supplier -> buyer edges over the last 12 months: volume, count and first trade."""
+    cols = ["seller_id", "buyer_id", "volume_fen", "invoice_count", "first_date"]
+    if invoices.empty:
+        return pd.DataFrame(columns=cols)
+    recent = invoices[invoices["issue_date"] >= as_of - pd.DateOffset(months=GRAPH_MONTHS)]
+    first = invoices.groupby(["seller_id", "buyer_id"])["issue_date"].min()
+    agg = recent.groupby(["seller_id", "buyer_id"]).agg(
+        volume_fen=("amount_fen", "sum"), invoice_count=("id", "size"))
+    agg["first_date"] = first.reindex(agg.index)
+    return agg.reset_index()[cols]
+
+
+def load(*, session: Session, as_of: date, cluster_id: int | None = None,
+         firm_ids: Iterable[int] | None = None) -> Frames:
+    """Read the frames for a cluster (or every firm), or for a few firms on demand.
+
+    *as_of* is the scoring date: only data dated before it is read. With *firm_ids*,
+    the invoices and the rest are limited to those firms and to the firms they form short
+    trading cycles with; the graph and the firms table still cover their clusters.
+    """
+    as_of_ts = pd.Timestamp(as_of)
+    start = (as_of_ts - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
+    graph_start = (as_of_ts - pd.DateOffset(months=GRAPH_MONTHS)).date()
+
+    firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.cluster_id,
+                 Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep, Firm.founded_on,
+                 Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period]
+    firm_stmt = select(*firm_cols)
+    ids = sorted(set(firm_ids)) if firm_ids is not None else None
+    if ids is not None:
+        clusters = select(Firm.cluster_id).where(Firm.id.in_(ids))
+        firm_stmt = firm_stmt.where(or_(Firm.cluster_id.in_(clusters), Firm.id.in_(ids)))
+    elif cluster_id is not None:
+        firm_stmt = firm_stmt.where(Firm.cluster_id == cluster_id)
+    firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
+    firms.index.name = None
+    in_cluster = firms["id"].tolist() if (cluster_id is not None or ids is not None) else None
+
+    def scoped(col_a, col_b=None, ids_=None):
+        """A WHERE clause restricting a table to the firms in scope (None: everything)."""
+        chosen = ids_ if ids_ is not None else in_cluster
+        if chosen is None:
+            return true()
+        cond = col_a.in_(chosen)
+        return or_(cond, col_b.in_(chosen)) if col_b is not None else cond
+
+    # The trade graph: for the firm path one aggregate query over the cluster.
+    if ids is not None:
+        edge_stmt = (select(Invoice.seller_id, Invoice.buyer_id,
+                            func.sum(Invoice.amount_fen).label("volume_fen"),
+                            func.count(Invoice.id).label("invoice_count"),
+                            func.min(Invoice.issue_date).label("first_date"))
+                     .where(Invoice.issue_date >= graph_start, Invoice.issue_date < as_of,
+                            scoped(Invoice.seller_id, Invoice.buyer_id))
+                     .group_by(Invoice.seller_id, Invoice.buyer_id))
+        edges = _read(session, edge_stmt, ["first_date"])
+        from trellis.scoring.graphfeatures import cycle_partners
+
+        involve = sorted(set(ids) | cycle_partners(edges, ids))
+    else:
+        edges = None
+        involve = None
+
+    inv_stmt = select(Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number,
+                      Invoice.amount_fen, Invoice.issue_date, Invoice.due_date,
+                      Invoice.order_id, Invoice.status, Invoice.confirmed_at).where(
+        Invoice.issue_date >= start, Invoice.issue_date < as_of,
+        scoped(Invoice.seller_id, Invoice.buyer_id, involve))
+    invoices = _read(session, inv_stmt, ["issue_date", "due_date"])
+    invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
+    late = invoices["confirmed_at"] >= as_of_ts
+    invoices.loc[late, "confirmed_at"] = pd.NaT
+    invoices.loc[late & (invoices["status"] == "confirmed"), "status"] = "pending"
+    if edges is None:
+        edges = edges_from_invoices(invoices, as_of_ts)
+
+    ord_stmt = select(PurchaseOrder.id, PurchaseOrder.buyer_id, PurchaseOrder.seller_id,
+                      PurchaseOrder.amount_fen, PurchaseOrder.order_date,
+                      PurchaseOrder.status).where(
+        PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
+        scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
+    orders = _read(session, ord_stmt, ["order_date"])
+
+    del_stmt = (select(Delivery.order_id, Delivery.delivered_on, Delivery.amount_fen)
+                .join(PurchaseOrder, PurchaseOrder.id == Delivery.order_id)
+                .where(Delivery.delivered_on < as_of, Delivery.delivered_on >= start,
+                       scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve)))
+    deliveries = _read(session, del_stmt, ["delivered_on"])
+
+    alloc_stmt = (select(PaymentAllocation.invoice_id, PaymentAllocation.amount_fen,
+                         Payment.paid_on)
+                  .join(Payment, Payment.id == PaymentAllocation.payment_id)
+                  .where(Payment.paid_on < as_of, Payment.paid_on >= start,
+                         scoped(Payment.payer_id, Payment.payee_id, involve)))
+    allocations = _read(session, alloc_stmt, ["paid_on"])
+
+    pay_stmt = select(Payment.payer_id, Payment.payee_id, Payment.amount_fen,
+                      Payment.paid_on).where(
+        Payment.paid_on < as_of, Payment.paid_on >= start,
+        scoped(Payment.payer_id, Payment.payee_id, involve))
+    payments = _read(session, pay_stmt, ["paid_on"])
+
+    cn_stmt = select(CreditNote.seller_id, CreditNote.buyer_id, CreditNote.invoice_id,
+                     CreditNote.amount_fen, CreditNote.issued_on, CreditNote.reason).where(
+        CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
+        scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
+    credit_notes = _read(session, cn_stmt, ["issued_on"])
+
+    rel_stmt = select(Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
+                      Relationship.payment_terms_days).where(
+        Relationship.since < as_of, scoped(Relationship.supplier_id, Relationship.buyer_id))
+    relationships = _read(session, rel_stmt, ["since"])
+
+    out_stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.amount_fen,
+                      LoanOutcome.defaulted).where(
+        LoanOutcome.disbursed_on < as_of, scoped(LoanOutcome.firm_id))
+    outcomes = _read(session, out_stmt, ["disbursed_on"])
+
+    from trellis.scoring.exposure import read_exposures
+
+    exposures = read_exposures(session=session, firm_ids=in_cluster, as_of=as_of)
+
+    if ids is not None:
+        scope = [i for i in ids if i in firms.index]
+    else:
+        scope = firms["id"].tolist()
+    logger.debug("frames as of %s: %d firms, %d invoices", as_of, len(firms), len(invoices))
+    return Frames(as_of=as_of_ts, firms=firms, relationships=relationships, invoices=invoices,
+                  orders=orders, deliveries=deliveries, allocations=allocations,
+                  payments=payments, credit_notes=credit_notes, outcomes=outcomes,
+                  edges=edges, exposures=exposures, scope=scope)
+
+
+def table_exists(session: Session, name: str) -> bool:
+    return inspect(session.connection()).has_table(name)
+
+
+__all__ = ["Frames", "load", "edges_from_invoices", "table_exists"]
