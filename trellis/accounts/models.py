@@ -53,6 +53,18 @@ class User(SQLModel, table=True):
     def role_enum(self) -> Role:
         return Role(self.role)
 
+    # The interface Flask-Login expects, without importing Flask here.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class ApiToken(SQLModel, table=True):
     """A firm's API token. Only the SHA-256 of the secret is stored."""

@@ -1,0 +1,94 @@
+"""Login, logout, throttling, CSRF, cookies and security headers."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from tests.platform.conftest import PASSWORD, csrf_token, login
+from trellis.accounts.models import AuditEvent
+
+
+def test_login_lands_on_home_and_is_audited(client, session, make_user):
+    user = make_user("rm", email="rm1@bank.cn")
+    response = login(client, user)
+    assert response.location == "/"
+    assert "rm1@bank.cn" in client.get("/").get_data(as_text=True)
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "login")).all()
+    assert [e.actor_id for e in events] == [user.id]
+
+
+def test_wrong_password_is_refused_with_a_message(client, make_user):
+    user = make_user("rm")
+    response = client.post("/login", data={"email": user.email, "password": "nope",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert "Wrong e-mail or password" in body or "邮箱或密码错误" in body
+
+
+def test_login_is_throttled(client, make_user):
+    user = make_user("rm")
+    for _ in range(5):
+        client.post("/login", data={"email": user.email, "password": "bad",
+                                    "csrf_token": csrf_token(client)})
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 429
+
+
+def test_forged_csrf_token_changes_nothing(client, session, make_user):
+    admin = make_user("admin")
+    login(client, admin)
+    response = client.post("/admin/users", data={"csrf_token": "forged", "email": "n@b.cn",
+                                                 "role": "rm", "password": "p" * 12})
+    assert response.status_code == 400
+    from trellis.accounts.models import User
+
+    assert session.exec(select(User).where(User.email == "n@b.cn")).first() is None
+
+
+def test_open_redirect_after_login_is_refused(client, make_user):
+    user = make_user("admin")
+    response = client.post("/login?next=//evil.example/x",
+                           data={"email": user.email, "password": PASSWORD,
+                                 "csrf_token": csrf_token(client)})
+    assert response.location == "/"
+
+
+def test_security_headers_and_cookie_flags(client, make_user):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "http" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    login_response = login(client, make_user("admin"))
+    cookie = login_response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_secure_cookie_in_production(database_url, tmp_path, session_factory):
+    from trellis.config import Settings
+    from trellis.platform import create_app
+
+    settings = Settings.from_env({}, env="production", secret_key="s" * 40,
+                                 fingerprint_key="shared-key", database_url=database_url,
+                                 instance_path=str(tmp_path))
+    app = create_app(settings=settings, session_factory=session_factory)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_logout_needs_post_with_csrf(client, make_user):
+    login(client, make_user("admin"))
+    assert client.get("/logout").status_code == 405
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get("/").status_code == 302
+
+
+def test_create_user_form_reports_bad_fields(client, make_user):
+    login(client, make_user("admin"))
+    token = csrf_token(client, "/admin/users")
+    response = client.post("/admin/users", data={"csrf_token": token, "email": "v@b.cn",
+                                                 "role": "vendor", "password": "p" * 12,
+                                                 "firm_uscc": "91330100MA00000010"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "check character" in body and 'value="v@b.cn"' in body

@@ -1,0 +1,36 @@
+"""Settings are parsed strictly from the environment."""
+
+import pytest
+
+from trellis.config import Settings
+from trellis.errors import ConfigError
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"TRELLIS_BATCH_MAX_DOCUMENTS": "many"}, "TRELLIS_BATCH_MAX_DOCUMENTS"),
+    ({"TRELLIS_COOKIE_SECURE": "perhaps"}, "TRELLIS_COOKIE_SECURE"),
+    ({"TRELLIS_ENV": "staging"}, "TRELLIS_ENV"),
+    ({"TRELLIS_SCHEDULER": "cron"}, "TRELLIS_SCHEDULER"),
+    ({"TRELLIS_DATABASE_URL": "mysql://x"}, "TRELLIS_DATABASE_URL"),
+    ({"TRELLIS_ENV": "production"}, "TRELLIS_SECRET_KEY"),
+    ({"TRELLIS_ENV": "production", "TRELLIS_SECRET_KEY": "dev-only-not-secret"},
+     "TRELLIS_SECRET_KEY"),
+    ({"TRELLIS_CHAIN_URL": "http://127.0.0.1:8545"}, "TRELLIS_CHAIN_KEY"),
+])
+def test_bad_settings_stop_start_up_naming_the_variable(env, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path), **env})
+
+
+def test_defaults_are_sqlite_in_the_instance_folder_and_embedded_chain(tmp_path):
+    settings = Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/trellis.db"
+    assert settings.chain_url == ""
+    assert settings.cookie_secure is False
+
+
+def test_production_accepts_a_real_secret(tmp_path):
+    settings = Settings.from_env({"TRELLIS_ENV": "production", "TRELLIS_SECRET_KEY": "k" * 48,
+                                  "TRELLIS_FINGERPRINT_KEY": "shared",
+                                  "TRELLIS_INSTANCE_PATH": str(tmp_path)})
+    assert settings.is_production and settings.cookie_secure

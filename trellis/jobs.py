@@ -1,0 +1,172 @@
+"""Scheduled jobs, declared as data, and the lock that lets exactly one scheduler run them.
+
+A job is a function ``f(*, session_factory, settings) -> str`` returning a one-line
+outcome. :data:`JOBS` lists every job with its trigger. :func:`run_job` runs one, logs
+it and records a :class:`JobRun`. :class:`SchedulerLock` elects the single process that
+runs the schedule: a PostgreSQL session advisory lock, or an exclusive file lock for
+SQLite. APScheduler 3 has no locking of its own between processes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Column, Text, text
+from sqlmodel import Field, SQLModel
+
+from trellis.accounts.models import utcnow
+
+logger = logging.getLogger(__name__)
+ADVISORY_LOCK_KEY = 0x7472656C  # "trel"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: str  # "module:function"
+    trigger: str  # "interval" or "cron"
+    args: dict = field(default_factory=dict)
+    description: str = ""
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("anchor_pending", "trellis.chain.jobs:anchor_pending", "interval",
+            {"seconds": 30}, "Cut Merkle batches of waiting documents and anchor their roots"),
+    JobSpec("track_confirmations", "trellis.chain.jobs:track_confirmations", "interval",
+            {"seconds": 20}, "Count confirmations, replace stuck transactions, heal reorgs"),
+    JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
+            {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
+    JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",
+            {"hour": 0, "minute": 5}, "Accrue daily interest and update days past due"),
+    JobSpec("rescore_portfolio", "trellis.scoring.jobs:rescore_portfolio", "cron",
+            {"hour": 1, "minute": 0}, "Rescore every vendor of the portfolio"),
+    JobSpec("monitor_stability", "trellis.scoring.jobs:monitor_stability", "cron",
+            {"hour": 2, "minute": 0}, "Population stability (PSI) of the score and its parts"),
+)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a job: when, how long, and how it ended."""
+
+    __tablename__ = "job_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=64, index=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    seconds: float = 0.0  # a duration, not money
+    ok: bool = True
+    outcome: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    host: str = Field(default="", max_length=120)
+
+
+def resolve(spec: JobSpec):
+    module, _, name = spec.func.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def find(job_id: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise KeyError(job_id)
+
+
+def run_job(spec: JobSpec, *, session_factory, settings) -> JobRun:
+    """Run *spec* once; log and record the outcome, never raise."""
+    started = utcnow()
+    clock = time.perf_counter()
+    try:
+        outcome = resolve(spec)(session_factory=session_factory, settings=settings) or "done"
+        ok = True
+        logger.info("job %s ok in %.2fs: %s", spec.id, time.perf_counter() - clock, outcome)
+    except Exception as exc:  # a job's failure is logged and recorded; the next run retries
+        ok = False
+        outcome = f"{type(exc).__name__}: {exc}"
+        logger.exception("job %s failed", spec.id)
+    run = JobRun(job_id=spec.id, started_at=started, seconds=time.perf_counter() - clock,
+                 ok=ok, outcome=outcome[:2000], host=os.uname().nodename)
+    try:
+        session = session_factory()
+        try:
+            session.add(run)
+            session.commit()
+        finally:
+            session.close()
+    except Exception:
+        logger.exception("could not record the run of job %s", spec.id)
+    return run
+
+
+class SchedulerLock:
+    """Held by the one process allowed to run the schedule."""
+
+    def __init__(self, engine, instance_path: str):
+        self.engine = engine
+        self.instance_path = instance_path
+        self._conn = None
+        self._fh = None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            got = conn.execute(text("select pg_try_advisory_lock(:k)"),
+                               {"k": ADVISORY_LOCK_KEY}).scalar()
+            conn.commit()
+            if got:
+                self._conn = conn
+                return True
+            conn.close()
+            return False
+        path = Path(self.instance_path) / "scheduler.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return False
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("select pg_advisory_unlock(:k)"),
+                                   {"k": ADVISORY_LOCK_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._fh is not None
+
+
+def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = True):
+    """An APScheduler 3 scheduler with every job: one instance at a time, coalesced."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    cls = BackgroundScheduler if background else BlockingScheduler
+    scheduler = cls(timezone="Asia/Shanghai",
+                    job_defaults={"max_instances": 1, "coalesce": True,
+                                  "misfire_grace_time": 300})
+    for spec in jobs:
+        scheduler.add_job(run_job, spec.trigger, id=spec.id, name=spec.description,
+                          kwargs={"spec": spec, "session_factory": session_factory,
+                                  "settings": settings}, **spec.args)
+    return scheduler

@@ -1,0 +1,112 @@
+"""The Trellis web platform: ``create_app`` builds the Flask application.
+
+Blueprints per area (``auth``, ``home``, ``admin``, ``network``, ``chain``, ``scoring``,
+``ledger``, ``vendor``, ``anchor``) each live in their own package with ``views.py``
+(pages), ``api.py`` (JSON under ``/api/v1``) and ``cli.py`` (commands).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+
+from flask import Flask
+
+from trellis import db as database
+from trellis.config import Settings
+
+logger = logging.getLogger(__name__)
+
+AREAS = ("auth", "home", "admin", "network", "chain", "scoring", "ledger", "vendor", "anchor")
+API_MODULES = ("trellis.platform.api.views",) + tuple(
+    f"trellis.platform.{area}.api"
+    for area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"))
+
+
+def create_app(test_config: dict | None = None, *, settings: Settings | None = None,
+               session_factory=None) -> Flask:
+    """Build the application.
+
+    *settings* default to the ``TRELLIS_*`` environment; *test_config* is merged into
+    ``app.config`` (tests); *session_factory* replaces the engine's sessions (tests bind
+    it to a connection that is rolled back).
+    """
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=settings.instance_path)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_NAME="trellis_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["trellis.settings"] = settings
+    if session_factory is None:
+        engine = database.make_engine(settings.database_url)
+        app.extensions["trellis.engine"] = engine
+        session_factory = database.make_sessionmaker(engine)
+    app.extensions["trellis.sessions"] = session_factory
+    database.import_models()
+
+    from trellis.platform import errors, extensions, i18n, security, web
+
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(
+        app, locale_selector=i18n.select_locale,
+        default_translation_directories=";".join(str(p) for p in i18n.translation_dirs()))
+    i18n.init_app(app)
+    _init_login(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.teardown_appcontext(web.close_session)
+
+    from trellis.platform import nav
+
+    app.context_processor(nav.context)
+    for area in AREAS:
+        app.register_blueprint(importlib.import_module(f"trellis.platform.{area}.views").bp)
+    for name in API_MODULES:
+        app.register_blueprint(importlib.import_module(name).bp, url_prefix="/api/v1")
+    from trellis.platform.api import auth as api_auth
+
+    api_auth.init_app(app)
+    from trellis.platform import health
+
+    app.register_blueprint(health.bp)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from trellis.accounts.models import User
+    from trellis.platform.extensions import login_manager
+    from trellis.platform.web import db
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            user = db().get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.is_active else None

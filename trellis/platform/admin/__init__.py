@@ -1,0 +1,1 @@
+"""The admin part of the Trellis web platform."""

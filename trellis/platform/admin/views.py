@@ -1,0 +1,149 @@
+"""Administration: users, API tokens, the audit trail and the job scheduler."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+
+from trellis import jobs as job_registry
+from trellis.accounts import services as accounts
+from trellis.accounts.models import ApiToken, AuditEvent, User
+from trellis.errors import ValidationError
+from trellis.platform.forms import EmptyForm, TokenForm, UserForm
+from trellis.platform.web import audit, commit, db, roles_required, settings
+from trellis.trade import uscc
+from trellis.trade.models import Firm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE = 50
+
+
+def _firm_by_uscc(code: str, field: str) -> Firm:
+    code = uscc.normalise(code or "")
+    problem = uscc.problem(code)
+    if problem:
+        raise ValidationError(_("USCC: %(problem)s", problem=problem), field=field)
+    firm = db().exec(select(Firm).where(Firm.uscc == code)).first()
+    if firm is None:
+        raise ValidationError(_("No firm with USCC %(code)s.", code=code), field=field)
+    return firm
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("admin")
+def users():
+    form = UserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            firm_id = None
+            if form.firm_uscc.data:
+                firm_id = _firm_by_uscc(form.firm_uscc.data, "firm_uscc").id
+            user = accounts.create_user(session=db(), email=form.email.data,
+                                        password=form.password.data, role=form.role.data,
+                                        firm_id=firm_id, name=form.name.data or "")
+        except ValidationError as exc:
+            getattr(form, exc.field if exc.field in form else "email").errors.append(exc.message)
+            db().rollback()
+            status = 422
+        except Exception as exc:  # EmailTaken and friends carry a message
+            if not hasattr(exc, "message"):
+                raise
+            form.email.errors.append(exc.message)
+            db().rollback()
+            status = 409
+        else:
+            audit("user.create", "user", user.id, role=user.role, email=user.email)
+            commit()
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    elif request.method == "POST":
+        status = 422
+    rows = db().exec(select(User).order_by(User.id)).all()
+    return render_template("admin/users.html", users=rows, form=form), status
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@roles_required("admin")
+def tokens():
+    form = TokenForm()
+    secret = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            firm = _firm_by_uscc(form.firm_uscc.data, "firm_uscc")
+        except ValidationError as exc:
+            form.firm_uscc.errors.append(exc.message)
+            status = 422
+        else:
+            token, secret = accounts.issue_api_token(session=db(), firm_id=firm.id,
+                                                     name=form.name.data, created_by=current_user)
+            audit("api_token.issue", "api_token", token.id, firm_id=firm.id)
+            commit()
+    elif request.method == "POST":
+        status = 422
+    rows = db().exec(select(ApiToken, Firm).join(Firm, Firm.id == ApiToken.firm_id)
+                     .order_by(ApiToken.id.desc())).all()
+    return render_template("admin/tokens.html", tokens=rows, form=form, secret=secret,
+                           revoke_form=EmptyForm()), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles_required("admin")
+def revoke_token(token_id: int):
+    if EmptyForm().validate_on_submit():
+        accounts.revoke_api_token(session=db(), token_id=token_id)
+        audit("api_token.revoke", "api_token", token_id)
+        commit()
+        flash(_("Token revoked."), "success")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.get("/audit")
+@roles_required("admin", "auditor")
+def audit_trail():
+    page = max(request.args.get("page", 1, type=int), 1)
+    q = select(AuditEvent).order_by(AuditEvent.id.desc())
+    record_type = request.args.get("record_type", "").strip()
+    if record_type:
+        q = q.where(AuditEvent.record_type == record_type)
+    rows = db().exec(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
+    return render_template("admin/audit.html", events=rows[:PAGE], page=page,
+                           has_more=len(rows) > PAGE, record_type=record_type)
+
+
+@bp.get("/jobs")
+@roles_required("admin")
+def jobs():
+    runs = db().exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
+                     .limit(50)).all()
+    scheduler = current_app.extensions.get("trellis.scheduler")
+    return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
+                           scheduler_mode=settings().scheduler, scheduler=scheduler,
+                           form=EmptyForm())
+
+
+@bp.post("/jobs/<job_id>/run")
+@roles_required("admin")
+def run_job(job_id: str):
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("admin.jobs"))
+    try:
+        spec = job_registry.find(job_id)
+    except KeyError:
+        flash(_("No such job."), "error")
+        return redirect(url_for("admin.jobs"))
+    audit("job.run", "job", job_id)
+    commit()
+    # Jobs may wait on the chain; no request does, so the run goes to a thread.
+    threading.Thread(target=job_registry.run_job, daemon=True, name=f"job-{job_id}",
+                     kwargs={"spec": spec,
+                             "session_factory": current_app.extensions["trellis.sessions"],
+                             "settings": settings()}).start()
+    flash(_("Job %(job)s started; its outcome appears below when it ends.", job=job_id),
+          "success")
+    return redirect(url_for("admin.jobs"))

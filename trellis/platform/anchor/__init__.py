@@ -1,0 +1,1 @@
+"""The anchor pages, API and commands of the Trellis web platform."""

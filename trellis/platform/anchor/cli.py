@@ -1,0 +1,3 @@
+"""Commands of the anchor area."""
+
+commands: list = []

@@ -1,0 +1,77 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, built from the routes and their ``@doc``."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "field": {"type": "string"}}}},
+}
+
+
+def doc(*, summary: str, request: dict | None = None, response: dict | None = None,
+        tags: tuple[str, ...] = ()):
+    """Describe an API view for the OpenAPI document."""
+
+    def decorator(view):
+        view.openapi = {"summary": summary, "request": request, "response": response,
+                        "tags": tags}
+        return view
+
+    return decorator
+
+
+def _path(rule: str) -> tuple[str, list[dict]]:
+    params = []
+
+    def repl(match):
+        converter, name = match.group(1), match.group(2)
+        params.append({"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer" if converter == "int" else "string"}})
+        return "{" + name + "}"
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule), params
+
+
+def build() -> dict:
+    paths: dict = {}
+    for rule in current_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        meta = getattr(view, "openapi", None) or {
+            "summary": (view.__doc__ or rule.endpoint).strip().splitlines()[0]}
+        path, params = _path(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = {"summary": str(meta["summary"]), "operationId": rule.endpoint + "." + method,
+                  "parameters": params,
+                  "responses": {
+                      "200": {"description": "OK", "content": {"application/json": {
+                          "schema": meta.get("response") or {"type": "object"}}}},
+                      "default": {"description": "Error", "content": {"application/json": {
+                          "schema": ERROR_SCHEMA}}}}}
+            if meta.get("tags"):
+                op["tags"] = list(meta["tags"])
+            roles = getattr(view, "allowed_roles", None)
+            if roles:
+                op["description"] = "Roles: " + ", ".join(roles)
+            if meta.get("request"):
+                op["requestBody"] = {"required": True, "content": {
+                    "application/json": {"schema": meta["request"]}}}
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Trellis API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "A firm's API token (trl_...)"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "trellis_session"}}},
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": dict(sorted(paths.items())),
+    }

@@ -1,0 +1,1 @@
+"""The chain pages, API and commands of the Trellis web platform."""

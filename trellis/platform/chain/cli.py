@@ -1,0 +1,3 @@
+"""Commands of the chain area."""
+
+commands: list = []

@@ -1,0 +1,39 @@
+"""Forms shared across areas."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(choices=[("zh_CN", "中文"), ("en", "English")])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[
+        ("admin", _l("Administrator")), ("rm", _l("Relationship manager")),
+        ("vendor", _l("Vendor")), ("anchor", _l("Anchor firm")), ("auditor", _l("Auditor"))])
+    firm_uscc = StringField(_l("Firm USCC (vendor and anchor users)"),
+                            validators=[Optional(), Length(min=18, max=18)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class TokenForm(FlaskForm):
+    firm_uscc = StringField(_l("Firm USCC"), validators=[DataRequired(), Length(min=18, max=18)])
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+
+class IdForm(FlaskForm):
+    id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])

@@ -1,0 +1,1 @@
+"""The home part of the Trellis web platform."""

@@ -1,0 +1,1 @@
+"""The ledger pages, API and commands of the Trellis web platform."""

@@ -1,0 +1,3 @@
+"""Commands of the ledger area."""
+
+commands: list = []

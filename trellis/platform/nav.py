@@ -1,0 +1,36 @@
+"""Navigation per role: one table, read by the base template."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# (endpoint, label, roles)
+NAV = (
+    ("home.index", _l("Home"), ("admin", "rm", "vendor", "anchor", "auditor")),
+    ("network.index", _l("Clusters"), ("admin", "rm")),
+    ("scoring.index", _l("Risk"), ("admin", "rm")),
+    ("ledger.index", _l("Loans"), ("admin", "rm", "auditor")),
+    ("vendor.index", _l("My firm"), ("vendor",)),
+    ("anchor.index", _l("Anchor desk"), ("anchor",)),
+    ("chain.index", _l("Chain audit"), ("admin", "auditor")),
+    ("admin.audit_trail", _l("Audit trail"), ("admin", "auditor")),
+    ("admin.users", _l("Users"), ("admin",)),
+    ("admin.jobs", _l("Jobs"), ("admin",)),
+)
+
+
+def items_for(role: str | None) -> list[dict]:
+    if role is None:
+        return []
+    out = []
+    for endpoint, label, roles in NAV:
+        if role in roles:
+            out.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint)})
+    return out
+
+
+def context() -> dict:
+    role = current_user.role if current_user and current_user.is_authenticated else None
+    return {"nav_items": items_for(role)}

@@ -1,0 +1,1 @@
+"""The network pages, API and commands of the Trellis web platform."""

@@ -1,0 +1,3 @@
+"""Commands of the network area."""
+
+commands: list = []

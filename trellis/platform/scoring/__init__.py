@@ -1,0 +1,1 @@
+"""The scoring pages, API and commands of the Trellis web platform."""

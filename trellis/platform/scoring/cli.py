@@ -1,0 +1,3 @@
+"""Commands of the scoring area."""
+
+commands: list = []

@@ -1,0 +1,1 @@
+"""The vendor pages, API and commands of the Trellis web platform."""

@@ -1,0 +1,3 @@
+"""Commands of the vendor area."""
+
+commands: list = []

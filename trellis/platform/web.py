@@ -1,0 +1,119 @@
+"""Helpers every view uses: the request's session, roles, the firm, the audit trail.
+
+The session lives on ``flask.g`` for the request (or CLI command) and is closed at
+teardown; a view commits once with :func:`commit`. Domain errors
+(:class:`~trellis.errors.TrellisError`) raised in views are turned into flash messages or
+JSON errors by the handlers in :mod:`trellis.platform.errors`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+from sqlmodel import Session, select
+
+from trellis.accounts import services as accounts
+from trellis.config import Settings
+
+
+def db() -> Session:
+    """The session of this request or command, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["trellis.sessions"]()
+    return g.db_session
+
+
+def commit() -> None:
+    db().commit()
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def settings() -> Settings:
+    return current_app.extensions["trellis.settings"]
+
+
+def user_role() -> str | None:
+    if getattr(g, "api_token", None) is not None:
+        return g.api_role
+    if current_user and current_user.is_authenticated:
+        return current_user.role
+    return None
+
+
+def roles_required(*roles: str) -> Callable:
+    """Allow only logged-in users with one of *roles*; others get 401/403."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = roles
+        return wrapper
+
+    return decorator
+
+
+def current_firm_id() -> int | None:
+    """The firm of the current vendor/anchor user or API token; None for bank staff."""
+    if getattr(g, "api_firm_id", None) is not None:
+        return g.api_firm_id
+    if current_user and current_user.is_authenticated:
+        return current_user.firm_id
+    return None
+
+
+def visible_cluster_ids() -> list[int] | None:
+    """Clusters the current user may see: None means all (admin, auditor)."""
+    from trellis.trade.models import ClusterManager, Firm
+
+    role = user_role()
+    if role in ("admin", "auditor"):
+        return None
+    if role == "rm":
+        rows = db().exec(select(ClusterManager.cluster_id).where(
+            ClusterManager.user_id == current_user.id)).all()
+        return list(rows)
+    firm_id = current_firm_id()
+    if firm_id is None:
+        return []
+    firm = db().get(Firm, firm_id)
+    return [firm.cluster_id] if firm and firm.cluster_id else []
+
+
+def firm_visible(firm_id: int) -> bool:
+    """Whether the current user may see *firm_id*'s records."""
+    from trellis.trade.models import Firm
+
+    own = current_firm_id()
+    role = user_role()
+    if role in ("vendor", "anchor"):
+        return own == firm_id
+    clusters = visible_cluster_ids()
+    if clusters is None:
+        return True
+    firm = db().get(Firm, firm_id)
+    return firm is not None and firm.cluster_id in clusters
+
+
+def audit(action: str, record_type: str = "", record_id: object = "", **detail) -> None:
+    """Record who did *action* on which record, for the audit trail (flushes)."""
+    actor = current_user if current_user and current_user.is_authenticated else None
+    label = ""
+    if actor is None and getattr(g, "api_token", None) is not None:
+        label = f"api-token:{g.api_token.prefix}"
+    accounts.record(session=db(), action=action, actor=actor, actor_label=label,
+                    record_type=record_type, record_id=record_id, detail=detail,
+                    remote_addr=request.remote_addr or "" if request else "")

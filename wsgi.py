@@ -1,0 +1,2 @@
+from trellis.platform import create_app
+app = create_app()
