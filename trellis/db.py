@@ -47,7 +47,7 @@ def import_models() -> None:
 
     for optional in ("trellis.network.models", "trellis.chain.models",
                      "trellis.scoring.models", "trellis.ledger.models",
-                     "trellis.vouchers.models"):
+                     "trellis.vouchers.models", "trellis.protection.models"):
         try:
             __import__(optional)
         except ModuleNotFoundError as exc:

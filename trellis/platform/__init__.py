@@ -19,6 +19,8 @@ from trellis.config import Settings
 logger = logging.getLogger(__name__)
 
 AREAS = ("auth", "home", "admin", "network", "chain", "scoring", "ledger", "vendor", "anchor")
+# Pages open to anonymous visitors (registration), besides /login and /healthz.
+PUBLIC_MODULES = ("trellis.platform.vendor.register",)
 API_MODULES = ("trellis.platform.api.views",) + tuple(
     f"trellis.platform.{area}.api"
     for area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"))
@@ -79,6 +81,14 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.context_processor(nav.context)
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"trellis.platform.{area}.views").bp)
+    for name in PUBLIC_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.register_blueprint(module.bp)
     for name in API_MODULES:
         app.register_blueprint(importlib.import_module(name).bp, url_prefix="/api/v1")
     from trellis.platform.api import auth as api_auth
