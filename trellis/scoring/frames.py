@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, inspect, or_, select, true
@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 LOOKBACK_MONTHS = 36
 GRAPH_MONTHS = 12
+# A loan's outcome is taken as known only once it could have matured: loans disbursed at
+# least this many days before as_of. Loan outcomes carry no default date, and a default
+# recorded later must not leak into a score as of an earlier date.
+OUTCOME_KNOWN_DAYS = 180
 
 
 @dataclass
@@ -186,7 +190,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     out_stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.amount_fen,
                       LoanOutcome.defaulted).where(
-        LoanOutcome.disbursed_on < as_of, scoped(LoanOutcome.firm_id))
+        LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
+        scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])
 
     from trellis.scoring.exposure import read_exposures

@@ -1,0 +1,345 @@
+"""Fraud and integrity screens over the same frames as the features.
+
+Each screen returns flags per firm with the evidence an RM needs to check it by hand
+(invoice numbers, dates, amounts, the other firms involved). A flag never changes a score:
+it sends the firm's application to manual review. Thresholds are module constants, chosen
+to be loose enough that a planted fraud is caught and tight enough that ordinary trade
+(seasonal peaks, a new buyer) is not; see bench/results/scoring.md for the measured
+false-flag rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import defaultdict
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trellis.scoring.frames import Frames
+from trellis.scoring.graphfeatures import build_graph, cycles
+from trellis.scoring.result import Flag
+
+logger = logging.getLogger(__name__)
+
+RING_AMOUNT_TOLERANCE = 0.10  # next leg's amount within 10% of the previous leg's
+RING_DAYS = 15  # next leg issued within 15 days after the previous one
+RING_MIN_LOOPS = 2  # at least two complete loops round the cycle
+BURST_DAYS = 28
+BURST_BASELINE_MONTHS = 6
+BURST_RATIO = 3.0
+BURST_MIN_BASELINE_MONTHS = 3
+# A spike of ordered, delivered sales is ordinary business (a peak season, a new contract)
+# and shows in the sales-trend feature; a spike is flagged when a good part of it has no
+# order or delivery behind it.
+BURST_UNBACKED_SHARE = 0.30
+UNBACKED_SHARE = 0.30
+UNBACKED_MIN_INVOICES = 3
+TAX_FLOW_RATIO = 1.5  # platform sales above 1.5 x declared VAT sales
+MAX_EVIDENCE_ROWS = 10
+
+
+def _day(ts) -> str:
+    return pd.Timestamp(ts).date().isoformat()
+
+
+def _firm_ref(firms: pd.DataFrame, fid: int) -> dict:
+    row = firms.loc[fid]
+    return {"firm_id": int(fid), "uscc": row["uscc"], "name": row["name"]}
+
+
+# --- circular trading --------------------------------------------------------------
+
+def _loops(cycle: list[int], legs: dict) -> list[list[tuple]]:
+    """Complete loops round *cycle*: chains of invoices whose amounts and dates line up."""
+    pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+    if any(p not in legs for p in pairs):
+        return []
+    first = legs[pairs[0]]
+    chains = [[(int(i), first["day"][i], first["amount"][i])] for i in range(len(first["day"]))]
+    for pair in pairs[1:]:
+        leg = legs[pair]
+        nxt = []
+        for chain in chains:
+            _, d, a = chain[-1]
+            ok = ((leg["day"] >= d) & (leg["day"] <= d + RING_DAYS)
+                  & (np.abs(leg["amount"] - a) <= RING_AMOUNT_TOLERANCE * a))
+            hits = np.flatnonzero(ok)
+            if hits.size:
+                j = hits[np.argmin(leg["day"][hits])]
+                nxt.append(chain + [(int(j), leg["day"][j], leg["amount"][j])])
+        chains = nxt
+        if not chains:
+            break
+    return chains
+
+
+def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    G = build_graph(frames.edges)
+    found = cycles(G, through=scope if len(scope) < len(frames.firms) else None)
+    if not found:
+        return {}
+    inv = frames.invoices
+    inv = inv[inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12)]
+    members = {n for c in found for n in c}
+    inv = inv[inv["seller_id"].isin(members) & inv["buyer_id"].isin(members)]
+    epoch = pd.Timestamp("1970-01-01")
+    legs = {}
+    for (s, b), g in inv.groupby(["seller_id", "buyer_id"]):
+        legs[(int(s), int(b))] = {
+            "day": ((g["issue_date"] - epoch).dt.days).to_numpy(),
+            "amount": g["amount_fen"].to_numpy(dtype=float),
+            "number": g["number"].to_numpy(), "date": g["issue_date"].to_numpy()}
+    out: dict[int, list[Flag]] = defaultdict(list)
+    for cycle in found:
+        chains = _loops(cycle, legs)
+        if len(chains) < RING_MIN_LOOPS:
+            continue
+        pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+        example = [{"seller": frames.firms.loc[s, "uscc"], "buyer": frames.firms.loc[b, "uscc"],
+                    "invoice": str(legs[(s, b)]["number"][j]),
+                    "issued": _day(legs[(s, b)]["date"][j]), "amount_fen": int(a)}
+                   for (s, b), (j, _, a) in zip(pairs, chains[-1], strict=True)]
+        volume = int(sum(a for chain in chains for _, _, a in chain))
+        evidence = {"cycle": [_firm_ref(frames.firms, n) for n in cycle],
+                    "loops": len(chains), "volume_fen": volume, "latest_loop": example}
+        for n in cycle:
+            if n in scope:
+                out[n].append(Flag(
+                    "circular_trading",
+                    f"Circular trading: {len(chains)} loops of matching invoices round "
+                    f"{len(cycle)} firms.",
+                    f"循环交易：{len(cycle)}家企业之间发现{len(chains)}轮金额和日期吻合的发票。",
+                    evidence))
+    return out
+
+
+# --- duplicate invoices ------------------------------------------------------------
+
+def normalise_number(number: str) -> str:
+    """An invoice number without separators, case or leading zeros."""
+    return re.sub(r"[^0-9A-Za-z]", "", str(number)).upper().lstrip("0")
+
+
+def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)].copy()
+    if inv.empty:
+        return {}
+    inv["fp_content"] = (inv["seller_id"].astype(str) + "|" + inv["buyer_id"].astype(str) + "|"
+                         + inv["amount_fen"].astype(str) + "|"
+                         + inv["issue_date"].dt.strftime("%Y-%m-%d"))
+    inv["fp_number"] = inv["seller_id"].astype(str) + "|" + inv["number"].map(normalise_number)
+    out: dict[int, list[Flag]] = defaultdict(list)
+    seen: set[tuple] = set()
+    for key in ("fp_content", "fp_number"):
+        dup = inv[inv.duplicated(key, keep=False)]
+        for _, g in dup.groupby(key):
+            ids = tuple(sorted(g["id"]))
+            if ids in seen:
+                continue
+            seen.add(ids)
+            seller = int(g["seller_id"].iloc[0])
+            rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
+                     if r.buyer_id in frames.firms.index else int(r.buyer_id),
+                     "issued": _day(r.issue_date), "amount_fen": int(r.amount_fen),
+                     "has_order": bool(pd.notna(r.order_id)), "status": r.status}
+                    for r in g.itertuples()]
+            same = "same buyer, amount and date" if key == "fp_content" else "same number"
+            out[seller].append(Flag(
+                "duplicate_invoice",
+                f"Duplicate invoices ({same}): {', '.join(r['invoice'] for r in rows)}.",
+                f"重复发票（{'买方、金额和日期相同' if key == 'fp_content' else '发票号相同'}）："
+                f"{'、'.join(r['invoice'] for r in rows)}。",
+                {"match": key, "invoices": rows[:MAX_EVIDENCE_ROWS]}))
+    return out
+
+
+# --- invoices with no order or delivery --------------------------------------------
+
+def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)
+              & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
+    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    unbacked = inv[~(inv["order_id"].notna() & inv["order_id"].isin(delivered))]
+    total = inv.groupby("seller_id")["amount_fen"].sum()
+    out: dict[int, list[Flag]] = {}
+    for seller, g in unbacked.groupby("seller_id"):
+        share = g["amount_fen"].sum() / total[seller]
+        if len(g) < UNBACKED_MIN_INVOICES or share < UNBACKED_SHARE:
+            continue
+        g = g.sort_values("issue_date", ascending=False)
+        out[int(seller)] = [Flag(
+            "unbacked_invoices",
+            f"{len(g)} invoices ({share:.0%} of 12-month sales) have no order or delivery "
+            "behind them.",
+            f"{len(g)}张发票（占近12个月销售额{share:.0%}）没有对应的订单或交货记录。",
+            {"count": int(len(g)), "share": round(float(share), 4),
+             "amount_fen": int(g["amount_fen"].sum()),
+             "latest": [{"invoice": str(r.number), "issued": _day(r.issue_date),
+                         "amount_fen": int(r.amount_fen), "has_order": bool(pd.notna(r.order_id))}
+                        for r in g.head(MAX_EVIDENCE_ROWS).itertuples()]})]
+    return out
+
+
+# --- burst of sales before an application ------------------------------------------
+
+def burst(frames: Frames, scope: list[int],
+          applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
+    """Sales in the 28 days before the application (default: as_of) vs the 6 months before."""
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)]
+    out: dict[int, list[Flag]] = {}
+    applied_on = applied_on or {}
+    app_by_firm = pd.Series({f: pd.Timestamp(applied_on.get(f, frames.as_of)) for f in scope},
+                            dtype="datetime64[s]")
+    app = inv["seller_id"].map(app_by_firm) if applied_on else frames.as_of
+    age = (app - inv["issue_date"]).dt.days
+    recent = inv[(age >= 0) & (age < BURST_DAYS)]
+    base_days = BURST_BASELINE_MONTHS * 30.44
+    before = inv[(age >= BURST_DAYS) & (age < BURST_DAYS + base_days)]
+    recent_sum = recent.groupby("seller_id")["amount_fen"].sum()
+    base_sum = before.groupby("seller_id")["amount_fen"].sum()
+    first = inv[age >= 0].groupby("seller_id")["issue_date"].min()
+    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    for seller, r in recent_sum.items():
+        months_known = ((app_by_firm[seller] - first[seller]).days - BURST_DAYS) / 30.44
+        if months_known < BURST_MIN_BASELINE_MONTHS:
+            continue
+        span_days = min(base_days, months_known * 30.44)
+        baseline = base_sum.get(seller, 0) / span_days * BURST_DAYS
+        ratio = r / baseline if baseline > 0 else math.inf
+        if ratio < BURST_RATIO:
+            continue
+        g = recent[recent["seller_id"] == seller]
+        backed = g["order_id"].notna() & g["order_id"].isin(delivered)
+        unbacked = float(g.loc[~backed, "amount_fen"].sum() / r)
+        if unbacked < BURST_UNBACKED_SHARE:
+            continue
+        out[int(seller)] = [Flag(
+            "sales_burst",
+            f"Sales in the {BURST_DAYS} days before the application are "
+            f"{ratio:.1f} times the usual level; {unbacked:.0%} of them have no order or "
+            "delivery behind them.",
+            f"申请前{BURST_DAYS}天的销售额是平时水平的{ratio:.1f}倍，其中{unbacked:.0%}"
+            "没有对应的订单或交货记录。",
+            {"window_days": BURST_DAYS, "recent_fen": int(r), "usual_fen": int(round(baseline)),
+             "ratio": round(float(ratio), 2) if math.isfinite(ratio) else None,
+             "applied_on": _day(app_by_firm[seller]),
+             "unbacked_share": round(unbacked, 4), "invoices": int(len(g)),
+             "latest": [{"invoice": str(x.number), "issued": _day(x.issue_date),
+                         "amount_fen": int(x.amount_fen), "has_order": bool(pd.notna(x.order_id))}
+                        for x in g.sort_values("issue_date", ascending=False)
+                        .head(MAX_EVIDENCE_ROWS).itertuples()]})]
+    return out
+
+
+# --- shared phone, bank account, address -------------------------------------------
+
+_IDENTITY = {
+    "phone": ("shared_phone", "phone number", "电话号码",
+              lambda s: re.sub(r"\D", "", s)[-11:]),
+    "bank_account": ("shared_bank_account", "bank account", "银行账户",
+                     lambda s: re.sub(r"[^0-9A-Za-z]", "", s).upper()),
+    "address": ("shared_address", "address", "地址",
+                lambda s: re.sub(r"[\s,，.。·\-#号]", "", s).lower()),
+}
+
+
+def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    firms = frames.firms
+    out: dict[int, list[Flag]] = defaultdict(list)
+    want = set(scope)
+    for col, (code, en, zh, norm) in _IDENTITY.items():
+        vals = firms[col].dropna().astype(str)
+        keys = vals.map(norm)
+        keys = keys[keys.str.len() >= 5]
+        for key, g in keys.groupby(keys):
+            if len(g) < 2:
+                continue
+            ids = [int(i) for i in g.index]
+            for fid in ids:
+                if fid not in want:
+                    continue
+                others = [_firm_ref(firms, o) for o in ids if o != fid]
+                out[fid].append(Flag(
+                    code,
+                    f"Shares its {en} with {len(others)} other firm(s): "
+                    f"{', '.join(o['name'] for o in others)}.",
+                    f"与{len(others)}家企业共用{zh}：{'、'.join(o['name'] for o in others)}。",
+                    {"value": str(firms.loc[fid, col]), "firms": others}))
+    return out
+
+
+# --- tax vs flows ------------------------------------------------------------------
+
+def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
+                      ) -> dict[int, list[Flag]]:
+    """Platform invoiced sales well above the VAT sales the firm declared.
+
+    Declared sales above platform sales are normal (firms sell off the platform too).
+    """
+    out: dict[int, list[Flag]] = {}
+    ratio = features["tax_to_flow_ratio"]
+    for fid in scope:
+        r = ratio.get(fid)
+        if r is None or not np.isfinite(r) or r <= 0 or 1.0 / r < TAX_FLOW_RATIO:
+            continue
+        tax = int(features.loc[fid, "tax_sales_fen"])
+        out[fid] = [Flag(
+            "tax_contradiction",
+            f"Invoiced sales on the platform are {1 / r:.1f} times the VAT sales declared.",
+            f"平台开票销售额是申报增值税销售额的{1 / r:.1f}倍。",
+            {"declared_fen": tax, "platform_fen": int(round(tax / r)),
+             "period": str(frames.firms.loc[fid, "tax_period"])})]
+    return out
+
+
+# --- Benford (portfolio) -----------------------------------------------------------
+
+BENFORD = np.log10(1 + 1 / np.arange(1, 10))
+
+
+def benford(amounts_fen: pd.Series | np.ndarray) -> dict:
+    """First-digit test of invoice amounts (yuan): chi-square, p-value, MAD and verdict.
+
+    Verdict by Nigrini's mean absolute deviation bands for first digits: below 0.006
+    close conformity, 0.012 acceptable, 0.015 marginal, above that nonconformity.
+    """
+    yuan = np.asarray(amounts_fen, dtype="int64") // 100
+    yuan = yuan[yuan > 0]
+    n = int(yuan.size)
+    if n < 100:
+        return {"n": n, "verdict": "too_few", "observed": [], "expected": BENFORD.round(4).tolist()}
+    first = (yuan // 10 ** np.floor(np.log10(yuan)).astype("int64")).astype(int)
+    counts = np.bincount(first, minlength=10)[1:10]
+    observed = counts / n
+    chi2 = float(((counts - n * BENFORD) ** 2 / (n * BENFORD)).sum())
+    p = float(stats.chi2.sf(chi2, df=8))
+    mad = float(np.abs(observed - BENFORD).mean())
+    verdict = ("close" if mad < 0.006 else "acceptable" if mad < 0.012
+               else "marginal" if mad < 0.015 else "nonconformity")
+    return {"n": n, "chi2": round(chi2, 2), "p_value": p, "mad": round(mad, 5),
+            "verdict": verdict, "observed": observed.round(4).tolist(),
+            "expected": BENFORD.round(4).tolist()}
+
+
+# --- all screens -------------------------------------------------------------------
+
+def run(frames: Frames, features: pd.DataFrame, scope: list[int] | None = None,
+        applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
+    """Every firm-level screen; returns firm id -> flags (firms without flags absent)."""
+    scope = list(frames.scope if scope is None else scope)
+    merged: dict[int, list[Flag]] = defaultdict(list)
+    for part in (circular_trading(frames, scope), duplicate_invoices(frames, scope),
+                 unbacked_invoices(frames, scope), burst(frames, scope, applied_on),
+                 shared_identity(frames, scope),
+                 tax_contradiction(frames, scope, features)):
+        for fid, flags in part.items():
+            merged[fid].extend(flags)
+    return dict(merged)
