@@ -1,0 +1,127 @@
+"""The demo seed: the Jiangbei park cluster and one login per role.
+
+``seed_demo`` is idempotent: when the cluster is already there it only returns the logins
+(creating any demo user that is missing).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from trellis.accounts import services as accounts
+from trellis.accounts.models import User
+from trellis.demo.data import ClusterData
+from trellis.demo.loader import load
+from trellis.demo.simulator import simulate
+from trellis.trade.models import Cluster, ClusterManager, Firm, Relationship
+
+logger = logging.getLogger(__name__)
+
+CLUSTER_CODE = "jiangbei-park"
+CLUSTER_NAME = "江北智能制造产业园"
+PASSWORD = "trellis-demo-2026"
+DOMAIN = "trellis.demo"
+
+
+@dataclass
+class DemoSeed:
+    """What ``seed_demo`` did. ``logins``: (role, email, password, firm name or "")."""
+
+    cluster_id: int
+    created: bool
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
+              end: date | None = None) -> DemoSeed:
+    """Load the demo cluster (unless it exists) and create the demo users; flush only."""
+    cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).first()
+    counts: dict[str, int] = {}
+    created = cluster is None
+    if created:
+        data = simulate(n_vendors=n_vendors, seed=seed, end=end)
+        counts = load(session=session, data=data, cluster_code=CLUSTER_CODE,
+                      cluster_name=CLUSTER_NAME)
+        cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).one()
+        anchor_uscc, vendor_uscc, vendor2_uscc = pick_demo_firms(data)
+        firms = {f.uscc: f for f in session.exec(
+            select(Firm).where(Firm.uscc.in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
+        for f in session.exec(select(Firm).where(Firm.cluster_id == cluster.id)):
+            accounts.grant_consent(session=session, firm_id=f.id, purpose="trade_data")
+        anchor, vendor, vendor2 = firms[anchor_uscc], firms[vendor_uscc], firms[vendor2_uscc]
+    else:
+        anchor, vendor, vendor2 = _existing_demo_firms(session)
+    specs = [
+        ("admin", "admin", None, "演示管理员", None),
+        ("rm", "rm", None, "客户经理 周敏", None),
+        ("auditor", "auditor", None, "审计 吴静", None),
+        ("anchor", "anchor", anchor, f"{anchor.legal_rep or ''}（核心企业）", None),
+        ("vendor", "vendor", vendor, vendor.legal_rep or "", 1986),
+        ("vendor", "vendor2", vendor2, vendor2.legal_rep or "", 1968),
+    ]
+    logins = []
+    for role, local, firm, name, birth_year in specs:
+        email = f"{local}@{DOMAIN}"
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            user = accounts.create_user(session=session, email=email, password=PASSWORD,
+                                        role=role, firm_id=firm.id if firm else None,
+                                        name=name, birth_year=birth_year,
+                                        phone=firm.phone if firm else None)
+        if role == "rm" and session.get(ClusterManager, (cluster.id, user.id)) is None:
+            session.add(ClusterManager(cluster_id=cluster.id, user_id=user.id))
+            session.flush()
+        logins.append((role, email, PASSWORD, firm.name if firm else ""))
+    logger.info("demo seed: cluster %s %s", cluster.id, "loaded" if created else "existed")
+    return DemoSeed(cluster_id=cluster.id, created=created, logins=logins, counts=counts)
+
+
+def pick_demo_firms(data: ClusterData) -> tuple[str, str, str]:
+    """The manufacturing anchor, a healthy tier-1 supplier of it that has a healthy
+    tier-2 supplier, and that tier-2 supplier (USCCs). Healthy: in no planted fact."""
+    t = data.truth
+    planted = set(t.ring) | t.defaulters | set(t.burst) | {
+        u for group in (*t.shared_phone, *t.shared_bank_account, *t.shared_address)
+        for u in group} | {pair[0][0] for pair in t.duplicate_invoices}
+    anchor = t.anchor_by_industry["manufacturing"]
+    suppliers: dict[str, list[str]] = {}
+    for r in data.relationships:
+        suppliers.setdefault(r["buyer_uscc"], []).append(r["supplier_uscc"])
+    sales: dict[str, int] = {}
+    for v in data.invoices:
+        sales[v["seller_uscc"]] = sales.get(v["seller_uscc"], 0) + v["amount_fen"]
+    young = t.young
+    tier1 = sorted((u for u in suppliers.get(anchor, ()) if t.tiers[u] == 1
+                    and u not in planted and u not in young),
+                   key=lambda u: (-sales.get(u, 0), u))
+    for u in tier1:
+        tier2 = sorted((s for s in suppliers.get(u, ()) if t.tiers[s] == 2
+                        and s not in planted), key=lambda s: (-sales.get(s, 0), s))
+        if tier2:
+            return anchor, u, tier2[0]
+    raise LookupError("no healthy tier-1 vendor with a tier-2 supplier in the simulation")
+
+
+def _existing_demo_firms(session: Session) -> tuple[Firm, Firm, Firm]:
+    """The firms the demo users are bound to (or, if those users are gone, picked again
+    from the database: the anchor with the most suppliers and a tier-1/tier-2 pair)."""
+    users = {u.email: u for u in session.exec(select(User).where(
+        User.email.in_([f"anchor@{DOMAIN}", f"vendor@{DOMAIN}", f"vendor2@{DOMAIN}"])))}
+    firms = [session.get(Firm, users[f"{k}@{DOMAIN}"].firm_id)
+             if f"{k}@{DOMAIN}" in users else None for k in ("anchor", "vendor", "vendor2")]
+    if all(firms):
+        return tuple(firms)
+    cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).one()
+    anchor = session.exec(select(Firm).where(Firm.cluster_id == cluster.id,
+                                             Firm.role == "anchor",
+                                             Firm.industry == "manufacturing")).first()
+    tier1 = session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
+                         .where(Relationship.buyer_id == anchor.id).order_by(Firm.id)).first()
+    tier2 = session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
+                         .where(Relationship.buyer_id == tier1.id).order_by(Firm.id)).first()
+    return anchor, tier1, tier2 or tier1
