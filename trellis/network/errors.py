@@ -16,14 +16,16 @@ class FirmNotFound(NotFound):
 class ImportRefused(ValidationError):
     """Raised when an uploaded file fails validation; nothing was written.
 
-    ``errors`` lists every problem found as :class:`trellis.onboarding.importer.RowError`.
+    ``errors`` lists the problems found as :class:`trellis.onboarding.importer.RowError`
+    (at most ``importer.MAX_ERRORS``); ``count`` is how many there were in all.
     """
 
     code = "import_refused"
 
-    def __init__(self, message: str, *, errors=(), **kwargs):
+    def __init__(self, message: str, *, errors=(), count: int | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.errors = list(errors)
+        self.count = len(self.errors) if count is None else count
 
 
 class FileTooLarge(ValidationError):

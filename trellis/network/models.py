@@ -2,9 +2,10 @@
 
 An :class:`ImportRun` records one uploaded file from upload to outcome, with live
 progress (rows done, errors so far); its file bytes (:class:`ImportFile`) are kept until
-the run finishes so a background worker can read them. :class:`ImportRunError` holds the problems found (the
-downloadable error report). :class:`Invitation` is a one-time registration code for a
-vendor already known from the cluster's data; only a SHA-256 of the code is stored.
+the run finishes so a background worker can read them. :class:`ImportRunError` holds the
+problems found (the downloadable error report). :class:`Invitation` is a one-time
+registration code for a vendor already known from the cluster's data; only a SHA-256 of
+the code is stored.
 """
 
 from __future__ import annotations

@@ -1,0 +1,92 @@
+"""Import runs: queued file -> outcome, progress figures, the downloadable error report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.network.test_importer import INV_HEADER, csv_bytes
+from trellis.network.errors import FileTooLarge
+from trellis.network.models import ImportFile, ImportRun, RunStatus
+from trellis.onboarding import runs
+from trellis.trade.models import Invoice
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.fixture
+def park(make_cluster, make_firm):
+    cluster = make_cluster()
+    return (cluster, make_firm(role="anchor", cluster_id=cluster.id),
+            make_firm(cluster_id=cluster.id))
+
+
+def queue(session, cluster, data, **kw):
+    run = runs.create_run(session=session, cluster_id=cluster.id, kind="invoices",
+                          filename="invoices.csv", data=data, **kw)
+    session.commit()
+    return run
+
+
+def test_a_good_run_succeeds_reports_progress_and_drops_the_file(session, session_factory,
+                                                                   park):
+    cluster, anchor, vendor = park
+    rows = [[vendor.uscc, anchor.uscc, f"N-{i}", "10", "2026-06-01", "2026-08-01"]
+            for i in range(4500)]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    seen = []
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY,
+                            on_progress=lambda *a: seen.append(a))
+    assert done.status == RunStatus.SUCCEEDED
+    assert (done.created, done.rows_done, done.rows_total) == (4500, 4500, 4500)
+    assert ("validating", 2000, 4500, 0) in seen and seen[-1][0] == "writing"
+    state = runs.progress_of(done)
+    assert state["finished"] and state["percent"] == 100 and state["created"] == 4500
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 4500
+    assert session.get(ImportFile, run.id) is None
+
+
+def test_a_refused_run_keeps_nothing_and_offers_an_error_report(session, session_factory,
+                                                                park):
+    cluster, anchor, vendor = park
+    rows = [[vendor.uscc, anchor.uscc, "N-1", "10", "2026-06-01", "2026-08-01"],
+            [vendor.uscc, anchor.uscc, "N-2", "-3", "2026-06-01", "2026-05-01"]]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    assert done.status == RunStatus.REFUSED and done.errors_count == 2
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+    report = runs.error_report_csv(session=session, run_id=run.id)
+    assert report.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(report.decode("utf-8-sig"))))
+    assert lines[0] == ["row", "column", "value", "problem"]
+    assert [(r[0], r[1]) for r in lines[1:]] == [("3", "amount"), ("3", "due_date")]
+    assert "negative" in lines[1][3]
+
+
+def test_an_unreadable_file_is_refused_with_its_message_in_the_report(
+        session, session_factory, park):
+    run = queue(session, park[0], b"\xd0\xcf\x11\xe0" + b"\0" * 64)
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    assert done.status == RunStatus.REFUSED and ".xls" in done.message
+    assert b".xlsx" in runs.error_report_csv(session=session, run_id=run.id)
+
+
+def test_create_run_refuses_a_file_over_the_limit(session, park):
+    with pytest.raises(FileTooLarge):
+        runs.create_run(session=session, cluster_id=park[0].id, kind="invoices",
+                        filename="x.csv", data=b"x" * 2048, max_bytes=1024)
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+
+
+def test_a_finished_run_is_not_run_twice(session, session_factory, park):
+    cluster, anchor, vendor = park
+    run = queue(session, cluster, csv_bytes(INV_HEADER, [
+        [vendor.uscc, anchor.uscc, "N-1", "10", "2026-06-01", "2026-08-01"]]))
+    first = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    again = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    assert first.status == again.status == RunStatus.SUCCEEDED
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 1

@@ -1,0 +1,561 @@
+"""Bulk import of a cluster's firms and trade history from CSV or XLSX files.
+
+:func:`import_file` validates every row before writing anything: if any row has a
+problem, :class:`~trellis.network.errors.ImportRefused` lists them all (row, column,
+value, problem) and nothing is written. Otherwise all rows are written in the caller's
+transaction (flush only; the caller commits once).
+
+Natural keys make a re-import of an unchanged file change nothing: a firm's USCC; a
+relationship's (supplier, buyer); an order's (buyer, number); an invoice's (seller,
+number); a payment's (payer, reference). A known firm's details are updated from the file
+(except its bank account, which only the change process may alter); a known order,
+invoice or payment that differs from the file is a duplicate and refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from trellis.accounts.models import utcnow
+from trellis.network.build import bump_data_version
+from trellis.network.errors import ClusterNotFound, ImportRefused
+from trellis.onboarding import files
+from trellis.onboarding.kinds import KINDS, CellError, Kind, header_map
+from trellis.trade.models import (
+    Cluster,
+    DocStatus,
+    Firm,
+    Industry,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    PurchaseOrder,
+    Relationship,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000  # rows per INSERT batch and per progress report
+IN_CHUNK = 900  # values per SQL IN (...) list
+MAX_ERRORS = 10_000  # problems kept for the report; all are counted
+
+#: ``progress(phase, rows_done, rows_total, errors_so_far)``; phases: validating, writing.
+Progress = Callable[[str, int, int, int], None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: spreadsheet ``row`` (1 = header), ``column`` key, the ``value`` seen."""
+
+    row: int
+    column: str
+    value: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.problem}"
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    encoding: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+@dataclass
+class _Plan:
+    kind: Kind
+    cluster: Cluster
+    today: date
+    total: int
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def error(self, row: int, column: str, value, problem: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            shown = "" if value is None else str(value)
+            self.errors.append(RowError(row, column, shown[:200], problem))
+
+
+def _chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _noop(*_args) -> None:
+    return None
+
+
+# --- reading and cell checks -----------------------------------------------------------
+
+def _parse_rows(plan: _Plan, table: files.Table,
+                progress: Progress) -> list[tuple[int, dict]] | None:
+    """Parse every cell; rows with a bad cell are reported and left out. ``None`` when
+    the header itself is unusable."""
+    kind = plan.kind
+    mapping, duplicated = header_map(kind, table.header)
+    for key in duplicated:
+        plan.error(1, key, key, "the column appears twice in the header")
+    for col in kind.columns:
+        if col.required and col.key not in mapping:
+            plan.error(1, col.key, "", f"missing required column {col.key} ({col.zh})")
+    if plan.error_count:
+        return None
+    cols = [(c, mapping[c.key]) for c in kind.columns if c.key in mapping]
+    today = plan.today
+    check = ROW_CHECKS.get(kind.name)
+    parsed = []
+    for i, (number, cells) in enumerate(table.rows, start=1):
+        values: dict = {}
+        ok = True
+        for col, pos in cols:
+            raw = cells[pos] if pos < len(cells) else None
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if col.required:
+                    plan.error(number, col.key, "", "required value missing")
+                    ok = False
+                continue
+            try:
+                values[col.key] = col.parse(raw, today)
+            except CellError as exc:
+                plan.error(number, col.key, raw, str(exc))
+                ok = False
+        if check is not None and not check(plan, number, values):
+            ok = False
+        if ok:
+            parsed.append((number, values))
+        if i % CHUNK == 0:
+            progress("validating", i, plan.total, plan.error_count)
+    return parsed
+
+
+def _check_invoice_dates(plan: _Plan, number: int, v: dict) -> bool:
+    if "due_date" in v and "issue_date" in v and v["due_date"] < v["issue_date"]:
+        plan.error(number, "due_date", v["due_date"].isoformat(),
+                   f"due date is before the issue date {v['issue_date'].isoformat()}")
+        return False
+    return True
+
+
+#: Checks across the cells of one row, run after the cells parse.
+ROW_CHECKS = {"invoices": _check_invoice_dates}
+
+
+def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple]:
+    """USCC -> (id, cluster_id) for the known firms among *codes*."""
+    found = {}
+    for chunk in _chunks(sorted(codes)):
+        for fid, code, cid in session.execute(
+                select(Firm.id, Firm.uscc, Firm.cluster_id).where(Firm.uscc.in_(chunk))):
+            found[code] = (fid, cid)
+    return found
+
+
+def _resolve_firms(plan: _Plan, session: Session, rows: list[tuple[int, dict]],
+                   columns: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """Replace the USCC columns by firm ids (``<col>`` -> ``<col>_id``) or record errors."""
+    codes = {v[c] for _, v in rows for c in columns if c in v}
+    known = _firms_by_uscc(session, codes)
+    cluster_id = plan.cluster.id
+    good = []
+    for number, values in rows:
+        ok = True
+        for col in columns:
+            code = values[col]
+            hit = known.get(code)
+            if hit is None:
+                plan.error(number, col, code, "unknown firm: import it with the firms file "
+                                              "first")
+                ok = False
+            elif hit[1] != cluster_id:
+                plan.error(number, col, code, "this firm belongs to another cluster" if hit[1]
+                           else "this firm is in no cluster: import it with the firms file")
+                ok = False
+            else:
+                values[col.removesuffix("_uscc") + "_id"] = hit[0]
+        if ok:
+            good.append((number, values))
+    return good
+
+
+def _first_seen(plan: _Plan, rows: list[tuple[int, dict]], key: Callable, column: str,
+                what: str) -> list[tuple[int, dict]]:
+    """Refuse later rows repeating a natural key seen earlier in the same file."""
+    seen: dict = {}
+    good = []
+    for number, values in rows:
+        k = key(values)
+        if k in seen:
+            plan.error(number, column, values.get(column, ""),
+                       f"duplicate {what}: already on row {seen[k]}")
+        else:
+            seen[k] = number
+            good.append((number, values))
+    return good
+
+
+# --- per kind -----------------------------------------------------------------------------
+
+FIRM_FIELDS = ("name", "role", "industry", "region", "phone", "legal_rep", "address",
+               "bank_account", "founded_on", "tax_period")
+TAX_FIELDS = {"tax_vat_sales": "tax_vat_sales_fen", "tax_paid": "tax_paid_fen"}
+
+
+def _plan_firms(plan: _Plan, session: Session, rows) -> None:
+    rows = _first_seen(plan, rows, lambda v: v["uscc"], "uscc", "USCC")
+    cols = [*FIRM_FIELDS, *TAX_FIELDS.values()]
+    existing = {}
+    for chunk in _chunks(sorted(v["uscc"] for _, v in rows)):
+        for firm in session.execute(
+                select(Firm.id, Firm.uscc, Firm.cluster_id,
+                       *[getattr(Firm, c) for c in cols]).where(Firm.uscc.in_(chunk))):
+            existing[firm.uscc] = firm
+    now = utcnow()
+    cluster_id = plan.cluster.id
+    for number, v in rows:
+        for src, dst in TAX_FIELDS.items():
+            if src in v:
+                v[dst] = v.pop(src)
+        old = existing.get(v["uscc"])
+        if old is None:
+            record = {c: v.get(c) or None for c in cols}
+            record.update(uscc=v["uscc"], name=v["name"], role=v["role"],
+                          industry=v.get("industry") or Industry.OTHER.value,
+                          region=v.get("region") or "", cluster_id=cluster_id,
+                          created_at=now)
+            plan.inserts.append(record)
+            continue
+        if old.cluster_id not in (None, cluster_id):
+            plan.error(number, "uscc", v["uscc"], "this firm is already registered in "
+                                                  "another cluster")
+            continue
+        if old.bank_account and v.get("bank_account") and \
+                v["bank_account"].replace(" ", "") != old.bank_account.replace(" ", ""):
+            plan.error(number, "bank_account", "(masked)",
+                       "differs from the account on record: bank accounts change only "
+                       "through the verified change request")
+            continue
+        changes = {c: v[c] for c in cols if v.get(c) not in (None, "") and v[c] != getattr(
+            old, c)}
+        if old.cluster_id is None:
+            changes["cluster_id"] = cluster_id
+        if changes:
+            plan.updates.append({"id": old.id, **changes})
+        else:
+            plan.unchanged += 1
+
+
+def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
+    rows = _resolve_firms(plan, session, rows, ("supplier_uscc", "buyer_uscc"))
+    good = []
+    for number, v in rows:
+        if v["supplier_id"] == v["buyer_id"]:
+            plan.error(number, "buyer_uscc", v["buyer_uscc"],
+                       "supplier and buyer are the same firm")
+        else:
+            good.append((number, v))
+    rows = _first_seen(plan, good, lambda v: (v["supplier_id"], v["buyer_id"]),
+                       "buyer_uscc", "supplier and buyer pair")
+    existing = {}
+    for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
+        for rel in session.execute(select(Relationship.id, Relationship.supplier_id,
+                                          Relationship.buyer_id, Relationship.since,
+                                          Relationship.payment_terms_days)
+                                   .where(Relationship.supplier_id.in_(chunk))):
+            existing[(rel.supplier_id, rel.buyer_id)] = rel
+    for _, v in rows:
+        old = existing.get((v["supplier_id"], v["buyer_id"]))
+        terms = v.get("payment_terms_days")
+        if old is None:
+            plan.inserts.append({"supplier_id": v["supplier_id"], "buyer_id": v["buyer_id"],
+                                 "since": v["since"],
+                                 "payment_terms_days": 60 if terms is None else terms})
+            continue
+        changes = {}
+        if v["since"] != old.since:
+            changes["since"] = v["since"]
+        if terms is not None and terms != old.payment_terms_days:
+            changes["payment_terms_days"] = terms
+        if changes:
+            plan.updates.append({"id": old.id, **changes})
+        else:
+            plan.unchanged += 1
+
+
+def _existing_docs(session: Session, model, owner_col: str, key_col: str, owners: set,
+                   fields: tuple[str, ...]) -> dict:
+    owner = getattr(model, owner_col)
+    cols = [model.id, owner, getattr(model, key_col), *[getattr(model, f) for f in fields]]
+    found = {}
+    for chunk in _chunks(sorted(owners)):
+        for row in session.execute(select(*cols).where(owner.in_(chunk))):
+            found[(row[1], row[2])] = row
+    return found
+
+
+def _compare_doc(plan: _Plan, number: int, v: dict, old, fields: tuple[str, ...],
+                 key_col: str, what: str) -> None:
+    diffs = [f for f in fields if v[f] != getattr(old, f)]
+    if diffs:
+        plan.error(number, key_col, v[key_col],
+                   f"duplicate {what}: already imported with a different "
+                   f"{', '.join(d.removesuffix('_fen').removesuffix('_id') for d in diffs)}")
+    else:
+        plan.unchanged += 1
+
+
+def _status_fields(v: dict, now) -> dict:
+    status = v.get("status") or DocStatus.PENDING.value
+    return {"status": status,
+            "confirmed_at": now if status == DocStatus.CONFIRMED.value else None}
+
+
+def _plan_orders(plan: _Plan, session: Session, rows) -> None:
+    rows = _resolve_firms(plan, session, rows, ("buyer_uscc", "seller_uscc"))
+    rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "seller_uscc",
+                            "seller and buyer are the same firm")
+    rows = _first_seen(plan, rows, lambda v: (v["buyer_id"], v["number"]), "number",
+                       "order number")
+    fields = ("seller_id", "amount_fen", "order_date")
+    existing = _existing_docs(session, PurchaseOrder, "buyer_id", "number",
+                              {v["buyer_id"] for _, v in rows}, fields)
+    now = utcnow()
+    for number, v in rows:
+        v["amount_fen"] = v.pop("amount")
+        old = existing.get((v["buyer_id"], v["number"]))
+        if old is not None:
+            _compare_doc(plan, number, v, old, fields, "number", "order number")
+            continue
+        plan.inserts.append({"buyer_id": v["buyer_id"], "seller_id": v["seller_id"],
+                             "number": v["number"], "amount_fen": v["amount_fen"],
+                             "order_date": v["order_date"], **_status_fields(v, now)})
+
+
+def _same_firm_check(plan, rows, a, b, column, problem):
+    good = []
+    for number, v in rows:
+        if v[a] == v[b]:
+            plan.error(number, column, v[column], problem)
+        else:
+            good.append((number, v))
+    return good
+
+
+def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
+    rows = _resolve_firms(plan, session, rows, ("seller_uscc", "buyer_uscc"))
+    rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "buyer_uscc",
+                            "seller and buyer are the same firm")
+    rows = _first_seen(plan, rows, lambda v: (v["seller_id"], v["number"]), "number",
+                       "invoice number")
+    fields = ("buyer_id", "amount_fen", "issue_date", "due_date")
+    existing = _existing_docs(session, Invoice, "seller_id", "number",
+                              {v["seller_id"] for _, v in rows}, fields)
+    wanted_orders = {(v["buyer_id"], v["order_number"]) for _, v in rows
+                     if v.get("order_number")}
+    orders = {}
+    if wanted_orders:
+        found = _existing_docs(session, PurchaseOrder, "buyer_id", "number",
+                               {b for b, _ in wanted_orders}, ("seller_id",))
+        orders = {k: (row.id, row.seller_id) for k, row in found.items()
+                  if k in wanted_orders}
+    now = utcnow()
+    for number, v in rows:
+        v["amount_fen"] = v.pop("amount")
+        old = existing.get((v["seller_id"], v["number"]))
+        if old is not None:
+            _compare_doc(plan, number, v, old, fields, "number", "invoice number")
+            continue
+        order_id = None
+        if v.get("order_number"):
+            hit = orders.get((v["buyer_id"], v["order_number"]))
+            if hit is None:
+                plan.error(number, "order_number", v["order_number"],
+                           "unknown order number for this buyer: import the orders first")
+                continue
+            if hit[1] != v["seller_id"]:
+                plan.error(number, "order_number", v["order_number"],
+                           "that order was placed with another seller")
+                continue
+            order_id = hit[0]
+        plan.inserts.append({"seller_id": v["seller_id"], "buyer_id": v["buyer_id"],
+                             "number": v["number"], "amount_fen": v["amount_fen"],
+                             "issue_date": v["issue_date"], "due_date": v["due_date"],
+                             "order_id": order_id, "paid_fen": 0,
+                             **_status_fields(v, now)})
+
+
+def _plan_payments(plan: _Plan, session: Session, rows) -> None:
+    rows = _resolve_firms(plan, session, rows, ("payer_uscc", "payee_uscc"))
+    rows = _same_firm_check(plan, rows, "payer_id", "payee_id", "payee_uscc",
+                            "payer and payee are the same firm")
+    rows = _first_seen(plan, rows, lambda v: (v["payer_id"], v["reference"]), "reference",
+                       "payment reference")
+    fields = ("payee_id", "amount_fen", "paid_on")
+    existing = _existing_docs(session, Payment, "payer_id", "reference",
+                              {v["payer_id"] for _, v in rows}, fields)
+    wanted = {(v["payee_id"], n) for _, v in rows for n in v.get("invoice_numbers", ())}
+    invoices = {}
+    if wanted:
+        found = _existing_docs(session, Invoice, "seller_id", "number",
+                               {s for s, _ in wanted}, ("buyer_id", "amount_fen", "paid_fen"))
+        invoices = {k: row for k, row in found.items() if k in wanted}
+    paid = {}  # invoice id -> paid_fen so far, including earlier rows of this file
+    allocations = []
+    for number, v in rows:
+        v["amount_fen"] = v.pop("amount")
+        old = existing.get((v["payer_id"], v["reference"]))
+        if old is not None:
+            _compare_doc(plan, number, v, old, fields, "reference", "payment reference")
+            continue
+        remaining = v["amount_fen"]
+        mine = []
+        ok = True
+        for inv_number in v.get("invoice_numbers", ()):
+            inv = invoices.get((v["payee_id"], inv_number))
+            if inv is None:
+                plan.error(number, "invoice_numbers", inv_number,
+                           "unknown invoice number for this payee")
+                ok = False
+                continue
+            if inv.buyer_id != v["payer_id"]:
+                plan.error(number, "invoice_numbers", inv_number,
+                           "that invoice was issued to another buyer")
+                ok = False
+                continue
+            outstanding = inv.amount_fen - paid.get(inv.id, inv.paid_fen)
+            share = min(remaining, max(outstanding, 0))
+            if share > 0:
+                mine.append((inv.id, share))
+                remaining -= share
+                paid[inv.id] = paid.get(inv.id, inv.paid_fen) + share
+        if not ok:
+            continue
+        plan.inserts.append({"payer_id": v["payer_id"], "payee_id": v["payee_id"],
+                             "reference": v["reference"], "amount_fen": v["amount_fen"],
+                             "paid_on": v["paid_on"]})
+        allocations.append(mine)
+    plan.extra["allocations"] = allocations
+    plan.extra["paid"] = paid
+
+
+PLANNERS = {"firms": (Firm, _plan_firms), "relationships": (Relationship, _plan_relationships),
+            "orders": (PurchaseOrder, _plan_orders), "invoices": (Invoice, _plan_invoices),
+            "payments": (Payment, _plan_payments)}
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def _write(plan: _Plan, session: Session, progress: Progress) -> None:
+    model, _ = PLANNERS[plan.kind.name]
+    total = len(plan.inserts) + len(plan.updates)
+    done = 0
+    if plan.kind.name == "payments":
+        _write_payments(plan, session, progress, total)
+        done = len(plan.inserts)
+    else:
+        for chunk in _chunks(plan.inserts, CHUNK):
+            session.execute(insert(model), chunk)
+            done += len(chunk)
+            progress("writing", done, total, 0)
+    for values in plan.updates:
+        row = dict(values)
+        pk = row.pop("id")
+        session.execute(update(model).where(model.id == pk).values(**row)
+                        .execution_options(synchronize_session=False))
+        done += 1
+    progress("writing", done, total, 0)
+    session.flush()
+
+
+def _write_payments(plan: _Plan, session: Session, progress: Progress, total: int) -> None:
+    allocations = plan.extra["allocations"]
+    done = 0
+    for start in range(0, len(plan.inserts), CHUNK):
+        chunk = plan.inserts[start:start + CHUNK]
+        ids = session.execute(insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
+                              chunk).scalars().all()
+        rows = [{"payment_id": pid, "invoice_id": inv_id, "amount_fen": share}
+                for pid, allocs in zip(ids, allocations[start:start + CHUNK], strict=True)
+                for inv_id, share in allocs]
+        if rows:
+            session.execute(insert(PaymentAllocation), rows)
+        done += len(chunk)
+        progress("writing", done, total, 0)
+    for inv_id, paid_fen in plan.extra["paid"].items():
+        session.execute(update(Invoice).where(Invoice.id == inv_id).values(paid_fen=paid_fen)
+                        .execution_options(synchronize_session=False))
+
+
+# --- entry point --------------------------------------------------------------------------
+
+def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
+                filename: str = "", today: date | None = None, max_bytes: int = 0,
+                progress: Progress | None = None) -> ImportResult:
+    """Validate and import one file of *kind* (firms, relationships, orders, invoices,
+    payments) into cluster *cluster_id*.
+
+    Raises :class:`~trellis.network.errors.FileTooLarge` above *max_bytes* (0: no
+    limit), :class:`~trellis.network.errors.UnreadableFile` for an unreadable file and
+    :class:`~trellis.network.errors.ImportRefused` (with every problem found) when any
+    row is bad; in all these cases nothing is written. Dates after *today* (default: the
+    current date) are refused for issue, order, payment and start dates. Bumps the
+    cluster's data version when anything changed.
+    """
+    started = time.perf_counter()
+    progress = progress or _noop
+    if kind not in KINDS:
+        raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
+                            f"{', '.join(KINDS)}.", field="kind")
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    table = files.read_table(data, filename, max_bytes=max_bytes)
+    plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows))
+    if not table.rows:
+        raise ImportRefused("The file has a header but no data rows; nothing was imported.")
+    rows = _parse_rows(plan, table, progress)
+    if rows is not None:
+        # Cross-row and database checks run on the rows whose cells parsed, so the report
+        # lists every problem at once.
+        PLANNERS[kind][1](plan, session, rows)
+    progress("validating", plan.total, plan.total, plan.error_count)
+    if plan.error_count:
+        plan.errors.sort(key=lambda e: (e.row, e.column))
+        first = plan.errors[0]
+        raise ImportRefused(
+            f"The file was refused and nothing was imported: {plan.error_count} "
+            f"problem(s). The first is at {first}. Download the error report, correct the "
+            f"file and upload it again.", errors=plan.errors, count=plan.error_count)
+    _write(plan, session, progress)
+    result = ImportResult(kind, plan.total, created=len(plan.inserts),
+                          updated=len(plan.updates), unchanged=plan.unchanged,
+                          encoding=table.encoding)
+    if result.changed:
+        bump_data_version(session=session, cluster_id=cluster_id)
+    result.seconds = time.perf_counter() - started
+    logger.info("imported %s into cluster %s: %d rows, %d new, %d updated, %d unchanged "
+                "in %.1f s", kind, cluster.code, result.rows, result.created, result.updated,
+                result.unchanged, result.seconds)
+    return result

@@ -1,0 +1,294 @@
+"""The columns of each import kind, their Chinese header aliases, and cell parsers.
+
+Each parser turns one cell into a clean value or raises :class:`CellError` with the
+problem in plain words. Amounts are entered in yuan with at most two decimals and become
+int fen through :class:`~decimal.Decimal` (never float). Dates accept 2026-03-01,
+2026/3/1, 2026.3.1, 20260301, 2026年3月1日 and spreadsheet date cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from trellis.trade import uscc as uscc_rules
+from trellis.trade.models import DocStatus, FirmRole, Industry
+
+MAX_FEN = 10**15  # ten trillion yuan: anything larger is a typing mistake
+
+
+class CellError(ValueError):
+    """Raised by a parser; the message says what is wrong with the cell."""
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone or account typed as a number in a spreadsheet
+    return str(value).strip()
+
+
+def parse_uscc(value, _today=None) -> str:
+    code = uscc_rules.normalise(_text(value))
+    problem = uscc_rules.problem(code)
+    if problem:
+        raise CellError(problem)
+    return code
+
+
+def text(max_len: int) -> Callable:
+    def parse(value, _today=None) -> str:
+        out = _text(value)
+        if len(out) > max_len:
+            raise CellError(f"at most {max_len} characters, this has {len(out)}")
+        return out
+    return parse
+
+
+def choice(mapping: dict[str, str], what: str) -> Callable:
+    def parse(value, _today=None) -> str:
+        raw = _text(value)
+        key = raw.lower().replace(" ", "_")
+        if key in mapping:
+            return mapping[key]
+        if raw in mapping:
+            return mapping[raw]
+        allowed = ", ".join(sorted({v for v in mapping.values()}))
+        raise CellError(f"unknown {what} {raw!r}: use one of {allowed}")
+    return parse
+
+
+ROLES = {"anchor": FirmRole.ANCHOR.value, "vendor": FirmRole.VENDOR.value,
+         "核心企业": "anchor", "供应商": "vendor", "小微供应商": "vendor", "经销商": "vendor"}
+INDUSTRIES = {i.value: i.value for i in Industry} | {
+    "建筑业": "construction", "建筑": "construction", "制造业": "manufacturing",
+    "制造": "manufacturing", "批发和零售业": "wholesale_retail", "批发零售": "wholesale_retail",
+    "交通运输、仓储和邮政业": "transport_logistics", "交通运输": "transport_logistics",
+    "物流": "transport_logistics", "其他": "other"}
+STATUSES = {s.value: s.value for s in DocStatus} | {
+    "待确权": "pending", "已确权": "confirmed", "已拒绝": "rejected", "拒绝": "rejected"}
+
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_day(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = _text(value)
+    match = _DATE_RE.match(raw)
+    if match:
+        y, m, d = map(int, match.groups())
+    elif re.fullmatch(r"\d{8}", raw):
+        y, m, d = int(raw[:4]), int(raw[4:6]), int(raw[6:])
+    else:
+        raise CellError(f"{raw!r} is not a date: write it as 2026-03-01")
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise CellError(f"{raw!r} is not a real date") from None
+
+
+def day(*, not_future: bool) -> Callable:
+    def parse(value, today=None) -> date:
+        out = parse_day(value)
+        if not_future and today is not None and out > today:
+            raise CellError(f"date {out.isoformat()} is in the future")
+        return out
+    return parse
+
+
+_AMOUNT_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_amount_fen(value, _today=None) -> int:
+    """Yuan with at most 2 decimals -> int fen; must be more than zero."""
+    if isinstance(value, bool):
+        raise CellError("not a number")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))  # the shortest decimal that round-trips the cell
+    else:
+        raw = _text(value).replace(",", "").replace("，", "").replace("¥", "") \
+            .replace("￥", "").replace(" ", "")
+        if not _AMOUNT_RE.match(raw):
+            raise CellError(f"{_text(value)!r} is not a number")
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            raise CellError(f"{raw!r} is not a number") from None
+    if amount < 0:
+        raise CellError("the amount is negative")
+    if amount == 0:
+        raise CellError("the amount is zero")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise CellError("at most two decimal places (fen)")
+    fen = int(amount * 100)
+    if fen >= MAX_FEN:
+        raise CellError("the amount is implausibly large")
+    return fen
+
+
+def optional_amount_fen(value, today=None) -> int | None:
+    return None if _text(value) == "" else parse_amount_fen(value, today)
+
+
+def days_count(value, _today=None) -> int:
+    raw = _text(value)
+    if not re.fullmatch(r"\d{1,4}", raw):
+        raise CellError(f"{raw!r} is not a whole number of days")
+    n = int(raw)
+    if n > 3650:
+        raise CellError("more than ten years")
+    return n
+
+
+def number_list(value, _today=None) -> list[str]:
+    parts = [p.strip() for p in re.split(r"[;；,，|\s]+", _text(value)) if p.strip()]
+    if len(parts) != len(set(parts)):
+        raise CellError("an invoice number is listed twice")
+    return parts
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    parse: Callable
+    required: bool = False
+    zh: str = ""
+    aliases: tuple[str, ...] = ()
+    example: tuple = ()  # values for the template's example rows
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[Col, ...]
+    title_zh: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, key: str) -> Col:
+        return next(c for c in self.columns if c.key == key)
+
+
+def _c(key, parse, required=False, zh="", aliases=(), example=()):
+    return Col(key, parse, required, zh, tuple(aliases), tuple(example))
+
+
+# Example firms use valid USCCs so the templates import as they are.
+EX_ANCHOR = "91330110MA2H0A001F"
+EX_VENDOR_1 = "91330110MA2H0A002J"
+EX_VENDOR_2 = "91330110MA2H0A003M"
+
+KINDS: dict[str, Kind] = {
+    "firms": Kind("firms", (
+        _c("uscc", parse_uscc, True, "统一社会信用代码", ("信用代码",),
+           (EX_ANCHOR, EX_VENDOR_1, EX_VENDOR_2)),
+        _c("name", text(200), True, "企业名称", ("名称", "公司名称"),
+           ("杭州示范制造有限公司", "杭州小河五金加工厂", "余杭顺达物流有限公司")),
+        _c("role", choice(ROLES, "role"), True, "角色", (), ("anchor", "vendor", "vendor")),
+        _c("industry", choice(INDUSTRIES, "industry"), False, "行业", (),
+           ("manufacturing", "manufacturing", "transport_logistics")),
+        _c("region", text(120), False, "地区", ("所在地区",), ("杭州市", "杭州市余杭区",
+                                                           "杭州市余杭区")),
+        _c("phone", text(32), False, "联系电话", ("电话", "手机"),
+           ("0571-88001234", "13800001111", "13900002222")),
+        _c("legal_rep", text(80), False, "法定代表人", ("法人",), ("王建国", "李小河", "张顺")),
+        _c("address", text(300), False, "地址", ("注册地址", "经营地址"),
+           ("杭州市余杭区示范路1号", "杭州市余杭区工业园2号", "杭州市余杭区物流园3号")),
+        _c("bank_account", text(40), False, "银行账号", ("账号", "收款账号"),
+           ("6222020000000000001", "6222020000000000002", "6222020000000000003")),
+        _c("founded_on", day(not_future=True), False, "成立日期", (),
+           ("2005-06-01", "2016-03-15", "2019-09-09")),
+        _c("tax_vat_sales", optional_amount_fen, False, "增值税销售额（元）",
+           ("增值税销售额",), ("", "1200000.00", "")),
+        _c("tax_paid", optional_amount_fen, False, "纳税额（元）", ("纳税额",),
+           ("", "36000.00", "")),
+        _c("tax_period", text(16), False, "纳税期间", (), ("", "2025", "")),
+    ), "企业"),
+    "relationships": Kind("relationships", (
+        _c("supplier_uscc", parse_uscc, True, "供应商统一社会信用代码", ("供应商信用代码",),
+           (EX_VENDOR_1, EX_VENDOR_2)),
+        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", ("采购方信用代码",),
+           (EX_ANCHOR, EX_VENDOR_1)),
+        _c("since", day(not_future=True), True, "合作起始日期", ("合作开始日期",),
+           ("2020-01-01", "2022-05-01")),
+        _c("payment_terms_days", days_count, False, "账期（天）", ("账期",), ("60", "30")),
+    ), "供应关系"),
+    "orders": Kind("orders", (
+        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", ("采购方信用代码",),
+           (EX_ANCHOR, EX_ANCHOR)),
+        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", ("销售方信用代码",),
+           (EX_VENDOR_1, EX_VENDOR_1)),
+        _c("number", text(64), True, "订单号", ("订单编号",), ("PO-2026-0001", "PO-2026-0002")),
+        _c("amount", parse_amount_fen, True, "金额（元）", ("金额", "订单金额"),
+           ("125000.00", "8600.50")),
+        _c("order_date", day(not_future=True), True, "下单日期", ("订单日期",),
+           ("2026-01-05", "2026-02-10")),
+        _c("status", choice(STATUSES, "status"), False, "确权状态", ("状态",),
+           ("confirmed", "pending")),
+    ), "采购订单"),
+    "invoices": Kind("invoices", (
+        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", ("销售方信用代码",),
+           (EX_VENDOR_1, EX_VENDOR_1)),
+        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", ("采购方信用代码",),
+           (EX_ANCHOR, EX_ANCHOR)),
+        _c("number", text(64), True, "发票号码", ("发票号",), ("33001234", "33001235")),
+        _c("amount", parse_amount_fen, True, "金额（元）", ("金额", "价税合计"),
+           ("125000.00", "8600.50")),
+        _c("issue_date", day(not_future=True), True, "开票日期", (),
+           ("2026-01-20", "2026-02-25")),
+        _c("due_date", day(not_future=False), True, "到期日", ("付款到期日",),
+           ("2026-03-21", "2026-04-26")),
+        _c("order_number", text(64), False, "订单号", ("订单编号",),
+           ("PO-2026-0001", "PO-2026-0002")),
+        _c("status", choice(STATUSES, "status"), False, "确权状态", ("状态",),
+           ("confirmed", "pending")),
+    ), "发票"),
+    "payments": Kind("payments", (
+        _c("payer_uscc", parse_uscc, True, "付款方统一社会信用代码", ("付款方信用代码",),
+           (EX_ANCHOR,)),
+        _c("payee_uscc", parse_uscc, True, "收款方统一社会信用代码", ("收款方信用代码",),
+           (EX_VENDOR_1,)),
+        _c("reference", text(64), True, "付款流水号", ("流水号", "交易流水号"),
+           ("BANK-20260321-0001",)),
+        _c("amount", parse_amount_fen, True, "金额（元）", ("金额", "付款金额"),
+           ("125000.00",)),
+        _c("paid_on", day(not_future=True), True, "付款日期", (), ("2026-03-21",)),
+        _c("invoice_numbers", number_list, False, "核销发票号", ("发票号码",),
+           ("33001234",)),
+    ), "付款"),
+}
+
+
+def header_map(kind: Kind, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Map column keys to positions in *header*; return (mapping, duplicated keys).
+
+    English keys, their Chinese names and aliases all match, ignoring case, spaces and
+    full-width brackets.
+    """
+    def norm(s: str) -> str:
+        return re.sub(r"[\s_（）()]", "", str(s)).lower()
+
+    names = {}
+    for col in kind.columns:
+        for name in (col.key, col.zh, *col.aliases):
+            if name:
+                names[norm(name)] = col.key
+    mapping: dict[str, int] = {}
+    duplicated = []
+    for i, h in enumerate(header):
+        key = names.get(norm(h))
+        if key is None:
+            continue
+        if key in mapping:
+            duplicated.append(key)
+        else:
+            mapping[key] = i
+    return mapping, duplicated

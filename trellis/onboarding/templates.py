@@ -1,0 +1,68 @@
+"""Downloadable import templates: one per kind, as CSV (UTF-8 with BOM, which Excel
+opens correctly in Chinese) or XLSX, with the header and example rows.
+
+The example rows describe one small valid cluster; imported in the order firms,
+relationships, orders, invoices, payments they go in without a problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from trellis.onboarding.kinds import KINDS, Kind
+
+IMPORT_ORDER = ("firms", "relationships", "orders", "invoices", "payments")
+
+
+def _kind(kind: str) -> Kind:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        from trellis.network.errors import ImportRefused
+
+        raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
+                            f"{', '.join(KINDS)}.", field="kind") from None
+
+
+def header(kind: str, lang: str = "zh") -> list[str]:
+    """Column headers: Chinese names (``lang="zh"``) or the English keys."""
+    return [c.zh if lang == "zh" and c.zh else c.key for c in _kind(kind).columns]
+
+
+def example_rows(kind: str) -> list[list[str]]:
+    cols = _kind(kind).columns
+    n = max(len(c.example) for c in cols)
+    return [[c.example[i] if i < len(c.example) else "" for c in cols] for i in range(n)]
+
+
+def template_csv(kind: str, lang: str = "zh") -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header(kind, lang))
+    writer.writerows(example_rows(kind))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(kind: str, lang: str = "zh") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = kind
+    sheet.append(header(kind, lang))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in example_rows(kind):
+        sheet.append(row)  # text cells: codes and account numbers keep leading zeros
+    for i, col in enumerate(_kind(kind).columns, start=1):
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(col.zh) * 2
+                                                                           + 4)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def filename(kind: str, fmt: str) -> str:
+    return f"trellis-{kind}-template.{fmt}"
