@@ -1,0 +1,371 @@
+"""Batches and their anchoring transactions: cut, sign-and-record, send, track, heal.
+
+Crash safety: a transaction is signed and RECORDED (hash, nonce, raw bytes, fees) and
+committed before it is sent. Whatever point a process dies at, the next run finds one of:
+
+- a batch ``pending`` with a recorded ``signed`` transaction: it is sent again (a node that
+  already has it says so; one that mined it refuses the nonce, and then the receipt or
+  ``anchoredAt(root)`` shows it was included);
+- a batch ``submitted``: its receipt is looked for.
+
+The contract refuses a repeated root, so a root can never be anchored twice; a root that
+is already anchored (by us, before the crash) is adopted as included.
+
+Each step takes a session and flushes; :mod:`trellis.chain.jobs` commits between steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from trellis.accounts.models import utcnow
+from trellis.chain.client import Chain, SignedTx, TxRefused
+from trellis.chain.errors import TransactionReverted
+from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
+from trellis.chain.models import (ON_CHAIN_STATES, Batch, BatchLeaf, BatchState, ChainTx,
+                                  Document, DocumentStatus, TxState)
+
+logger = logging.getLogger(__name__)
+
+STUCK_AFTER_SECONDS = 180  # a submitted transaction not mined by then is replaced
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def leaf_value(doc: Document) -> list[str]:
+    """The leaf's value in the npm library's JSON form: [doc type, hash, salt]."""
+    return [doc.doc_type, "0x" + doc.content_hash, "0x" + doc.salt]
+
+
+# --- cutting ----------------------------------------------------------------------------
+
+
+def should_cut(*, session: Session, settings, now: datetime | None = None,
+               force: bool = False) -> bool:
+    """Enough documents wait (``batch_max_documents``), or the oldest has waited
+    ``batch_max_wait_seconds``, or *force* and any waits."""
+    now = now or utcnow()
+    count, oldest = session.execute(
+        select(func.count(), func.min(Document.created_at))
+        .where(Document.status == DocumentStatus.QUEUED)).one()
+    if not count:
+        return False
+    if force or count >= settings.batch_max_documents:
+        return True
+    return now - _aware(oldest) >= timedelta(seconds=settings.batch_max_wait_seconds)
+
+
+def cut_batch(*, session: Session, settings, now: datetime | None = None,
+              force: bool = False) -> Batch | None:
+    """Cut one batch of up to ``batch_max_documents`` queued documents (oldest first) if
+    :func:`should_cut`; returns it (state ``pending``) or None."""
+    if not should_cut(session=session, settings=settings, now=now, force=force):
+        return None
+    docs = list(session.scalars(
+        select(Document).where(Document.status == DocumentStatus.QUEUED)
+        .order_by(Document.id).limit(settings.batch_max_documents)
+        .with_for_update(skip_locked=True)))
+    if not docs:
+        return None
+    tree = StandardMerkleTree.of([leaf_value(d) for d in docs], LEAF_ENCODING)
+    batch = Batch(root=tree.root, leaf_count=len(docs),
+                  manifest_hash="0x" + hashlib.sha256(tree.dump_json().encode()).hexdigest(),
+                  state=BatchState.PENDING, created_at=now or utcnow(), updated_at=utcnow())
+    session.add(batch)
+    session.flush()
+    session.execute(update(Document).where(Document.id.in_([d.id for d in docs]))
+                    .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
+    session.add_all(BatchLeaf(batch_id=batch.id, document_id=d.id, value_index=i,
+                              tree_index=tree.tree_indices[i], leaf=tree.leaf(i))
+                    for i, d in enumerate(docs))
+    session.flush()
+    logger.info("cut batch %s: %s documents, root %s", batch.id, len(docs), batch.root)
+    return batch
+
+
+def batch_documents(*, session: Session, batch_id: int) -> list[tuple[BatchLeaf, Document]]:
+    return list(session.execute(
+        select(BatchLeaf, Document).join(Document, Document.id == BatchLeaf.document_id)
+        .where(BatchLeaf.batch_id == batch_id).order_by(BatchLeaf.value_index)).tuples())
+
+
+def batch_tree(*, session: Session, batch_id: int) -> StandardMerkleTree:
+    """Rebuild a batch's tree from its documents (value order as when it was cut)."""
+    rows = batch_documents(session=session, batch_id=batch_id)
+    return StandardMerkleTree.of([leaf_value(doc) for _, doc in rows], LEAF_ENCODING)
+
+
+# --- recording and sending --------------------------------------------------------------
+
+
+def _record(session: Session, batch: Batch, signed: SignedTx, chain: Chain) -> ChainTx:
+    # The very same transaction can be signed again (a restarted embedded chain hands
+    # out the same nonce and fees): it is then the same record, to be sent again.
+    tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).first()
+    if tx is None:
+        tx = ChainTx(kind="anchor", batch_id=batch.id, chain_id=signed.chain_id,
+                     sender=signed.sender, nonce=signed.nonce, tx_hash=signed.tx_hash,
+                     raw=signed.raw, max_fee_per_gas=signed.max_fee_per_gas,
+                     max_priority_fee_per_gas=signed.max_priority_fee_per_gas)
+        session.add(tx)
+    tx.state, tx.sent_at, tx.error = TxState.SIGNED, None, None
+    batch.tx_hash, batch.nonce = signed.tx_hash, signed.nonce
+    batch.max_fee_per_gas = signed.max_fee_per_gas
+    batch.max_priority_fee_per_gas = signed.max_priority_fee_per_gas
+    batch.chain_id, batch.contract_address = signed.chain_id, chain.contract_address
+    batch.updated_at = utcnow()
+    session.flush()
+    return tx
+
+
+def _txs(session: Session, batch: Batch, *states: str) -> list[ChainTx]:
+    query = select(ChainTx).where(ChainTx.batch_id == batch.id, ChainTx.kind == "anchor")
+    if states:
+        query = query.where(ChainTx.state.in_(states))
+    return list(session.scalars(query.order_by(ChainTx.id.desc())))
+
+
+def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
+    """Sign and record the anchoring transaction of a ``pending`` batch (or return the one
+    already recorded and not yet sent). Returns None when the root turns out to be on
+    chain already: the batch is then adopted as included."""
+    if batch.state != BatchState.PENDING:
+        return None
+    unsent = _txs(session, batch, TxState.SIGNED)
+    if unsent:
+        return unsent[0]
+    at = chain.anchored_at(batch.root)
+    if at:
+        _adopt(session, chain, batch, at)
+        return None
+    fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
+                                         bytes.fromhex(batch.manifest_hash[2:]))
+    try:
+        signed = chain.sign(fn, nonce=chain.next_nonce(), fees=chain.fees())
+    except TransactionReverted as exc:
+        at = chain.anchored_at(batch.root)
+        if at:
+            _adopt(session, chain, batch, at)
+            return None
+        chain.forget_nonce()
+        raise exc
+    return _record(session, batch, signed, chain)
+
+
+def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
+    """Send the batch's newest recorded, unsent transaction. Returns True when sent (or
+    found mined). A refused nonce means the tx (or another one) was mined: the receipt
+    or the root decides; otherwise the tx is dropped and the batch waits for a new one."""
+    unsent = _txs(session, batch, TxState.SIGNED)
+    if not unsent:
+        return False
+    tx = unsent[0]
+    try:
+        chain.send_raw(tx.raw)
+    except TxRefused as exc:
+        receipt = chain.receipt(tx.tx_hash)
+        if receipt is not None:
+            tx.state, tx.sent_at = TxState.SENT, tx.sent_at or utcnow()
+            _include(session, chain, batch, tx, receipt)
+            return True
+        at = chain.anchored_at(batch.root)
+        if at:
+            tx.state = TxState.DROPPED
+            _adopt(session, chain, batch, at)
+            return True
+        tx.state, tx.error = TxState.DROPPED, exc.message
+        batch.last_error = exc.message
+        if batch.state == BatchState.SUBMITTED and not _txs(session, batch, TxState.SENT):
+            batch.state = BatchState.PENDING
+        session.flush()
+        logger.warning("batch %s: transaction %s refused (%s); a new one will be signed",
+                       batch.id, tx.tx_hash, exc.message)
+        return False
+    except TransactionReverted as exc:  # the embedded chain runs it at once
+        tx.state, tx.error = TxState.FAILED, exc.reason
+        session.flush()
+        at = chain.anchored_at(batch.root)
+        if at:
+            _adopt(session, chain, batch, at)
+            return True
+        raise
+    now = utcnow()
+    tx.state, tx.sent_at = TxState.SENT, now
+    for older in _txs(session, batch, TxState.SENT):
+        if older.id != tx.id and older.nonce == tx.nonce:
+            older.state = TxState.REPLACED
+    if batch.state == BatchState.PENDING:
+        batch.state, batch.submitted_at = BatchState.SUBMITTED, now
+        batch.anchor_count += 1
+    batch.tx_hash, batch.last_error, batch.updated_at = tx.tx_hash, None, now
+    session.flush()
+    logger.info("batch %s: sent anchoring transaction %s (nonce %s)", batch.id, tx.tx_hash,
+                tx.nonce)
+    return True
+
+
+# --- inclusion, confirmations, replacement, reorgs --------------------------------------
+
+
+def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt):
+    batch.block_number, batch.block_hash = receipt.block_number, receipt.block_hash
+    batch.gas_used, batch.effective_gas_price = receipt.gas_used, receipt.effective_gas_price
+    batch.fee_wei = receipt.gas_used * receipt.effective_gas_price
+    batch.tx_hash = receipt.tx_hash
+    batch.chain_id, batch.contract_address = chain.chain_id, chain.contract_address
+    if batch.state in (BatchState.PENDING, BatchState.SUBMITTED):
+        batch.state = BatchState.INCLUDED
+    batch.included_at = batch.included_at or utcnow()
+    batch.confirmations = max(chain.head() - receipt.block_number + 1, 1)
+    batch.last_error, batch.updated_at = None, utcnow()
+    for other in _txs(session, batch, TxState.SIGNED, TxState.SENT):
+        if tx is None or other.id != tx.id:
+            same_nonce = tx is not None and other.nonce == tx.nonce
+            other.state = TxState.REPLACED if same_nonce else TxState.DROPPED
+    if tx is not None:
+        tx.state = TxState.MINED
+    session.flush()
+    logger.info("batch %s included in block %s", batch.id, receipt.block_number)
+
+
+def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> None:
+    """The root is already anchored (by us before a crash, or re-included after a reorg):
+    take the anchoring block from the chain."""
+    submitter, event_tx = chain.anchoring_event(batch.root, at_block) or (None, None)
+    if submitter and submitter != chain.address:
+        logger.warning("batch %s: root %s was anchored by %s, not by us; accepting it",
+                       batch.id, batch.root, submitter)
+    mined = None
+    for tx in _txs(session, batch, TxState.SIGNED, TxState.SENT, TxState.MINED,
+                   TxState.REPLACED, TxState.DROPPED):
+        receipt = chain.receipt(tx.tx_hash)
+        if receipt is not None and receipt.status == 1 and receipt.block_number == at_block:
+            mined = (tx, receipt)
+            break
+    if mined is not None:
+        _include(session, chain, batch, *mined)
+    else:
+        from trellis.chain.client import Receipt
+
+        block_hash = chain.block_hash(at_block) or ""
+        _include(session, chain, batch, None, Receipt(
+            tx_hash=event_tx or batch.tx_hash or "", status=1, block_number=at_block,
+            block_hash=block_hash, gas_used=batch.gas_used or 0,
+            effective_gas_price=batch.effective_gas_price or 0))
+    logger.info("batch %s: root already anchored in block %s; recorded as included",
+                batch.id, at_block)
+
+
+def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> None:
+    for tx in _txs(session, batch, TxState.SIGNED, TxState.SENT, TxState.MINED):
+        tx.state = TxState.DROPPED
+    batch.state = BatchState.PENDING
+    batch.block_number = batch.block_hash = batch.included_at = None
+    batch.confirmations = 0
+    batch.last_error, batch.updated_at = why, utcnow()
+    chain.forget_nonce()
+    session.flush()
+    logger.warning("batch %s (root %s): %s; re-anchoring", batch.id, batch.root, why)
+
+
+def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
+          now: datetime | None = None) -> ChainTx | None:
+    """Advance a submitted or on-chain batch: receipts, confirmations, safe/finalized,
+    reorgs (block hash at the recorded height changed, or root no longer anchored), and
+    stuck transactions. Returns a replacement transaction that was recorded and must be
+    sent (after a commit) with :func:`send`, else None."""
+    now = now or utcnow()
+    if batch.state == BatchState.SUBMITTED:
+        for tx in _txs(session, batch, TxState.SENT, TxState.REPLACED):
+            receipt = chain.receipt(tx.tx_hash)
+            if receipt is None:
+                continue
+            if receipt.status == 1:
+                _include(session, chain, batch, tx, receipt)
+                return _confirm(session, chain, batch, settings, head)
+            at = chain.anchored_at(batch.root)
+            if at:
+                _adopt(session, chain, batch, at)
+                return None
+            _back_to_pending(session, chain, batch, f"transaction {tx.tx_hash} reverted")
+            return None
+        sent = _txs(session, batch, TxState.SENT)
+        if not sent or not any(chain.is_pending(tx.tx_hash) for tx in sent):
+            at = chain.anchored_at(batch.root)
+            if at:
+                _adopt(session, chain, batch, at)
+                return None
+            _back_to_pending(session, chain, batch, "the anchoring transaction is gone")
+            return None
+        waited = now - (_aware(sent[0].sent_at) or now)
+        if waited >= timedelta(seconds=STUCK_AFTER_SECONDS):
+            return replace(session=session, chain=chain, batch=batch, tx=sent[0])
+        return None
+    if batch.state in (BatchState.INCLUDED, BatchState.SAFE):
+        return _confirm(session, chain, batch, settings, head)
+    return None
+
+
+def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int):
+    at = chain.anchored_at(batch.root)
+    canonical_hash = chain.block_hash(batch.block_number) if batch.block_number else None
+    if not at:
+        _back_to_pending(session, chain, batch,
+                         f"reorg: the root is no longer anchored (was block "
+                         f"{batch.block_number})")
+        return None
+    if at != batch.block_number or canonical_hash != batch.block_hash:
+        logger.warning("batch %s: reorg moved the anchoring from block %s to %s", batch.id,
+                       batch.block_number, at)
+        batch.state = BatchState.INCLUDED
+        _adopt(session, chain, batch, at)
+    batch.confirmations = max(head - batch.block_number + 1, 0)
+    if batch.confirmations >= settings.chain_confirmations_final:
+        batch.state = BatchState.FINALIZED
+    elif batch.confirmations >= settings.chain_confirmations_safe:
+        batch.state = BatchState.SAFE
+    batch.updated_at = utcnow()
+    session.flush()
+    return None
+
+
+def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> ChainTx:
+    """Record a replacement of stuck *tx*: same nonce and call, fees raised 25%."""
+    max_fee, tip = Chain.bumped(tx.max_fee_per_gas, tx.max_priority_fee_per_gas,
+                                chain.fees())
+    fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
+                                         bytes.fromhex(batch.manifest_hash[2:]))
+    signed = chain.sign(fn, nonce=tx.nonce, fees=(max_fee, tip))
+    logger.warning("batch %s: transaction %s stuck; replacing it with %s (max fee %s -> %s)",
+                   batch.id, tx.tx_hash, signed.tx_hash, tx.max_fee_per_gas, max_fee)
+    return _record(session, batch, signed, chain)
+
+
+def heal(*, session: Session, chain: Chain) -> int:
+    """At start: every batch recorded as submitted or on chain whose root this chain does
+    not have (a restarted embedded chain, a new contract) goes back to pending to be
+    re-anchored. Returns how many."""
+    batches = list(session.scalars(select(Batch).where(
+        Batch.state.in_([BatchState.SUBMITTED, *ON_CHAIN_STATES])).order_by(Batch.id)))
+    lost = 0
+    for batch in batches:
+        if batch.state == BatchState.SUBMITTED and chain.kind == "rpc":
+            continue  # track() decides: the tx may still be in the node's pool
+        if chain.anchored_at(batch.root):
+            continue
+        lost += 1
+        _back_to_pending(session, chain, batch, "not on this chain (restarted chain or "
+                         "new contract)")
+    if lost:
+        logger.warning("%s recorded batches are not on the %s chain (contract %s): "
+                       "re-anchoring them", lost, chain.kind, chain.contract_address)
+    return lost

@@ -1,0 +1,438 @@
+"""The connection to an Ethereum chain: the embedded in-process chain, or a JSON-RPC node.
+
+:func:`get_chain` returns the process-wide :class:`Chain` for the settings:
+
+- no ``TRELLIS_CHAIN_URL``: an embedded chain (web3's ``EthereumTesterProvider`` on
+  py-evm) that deploys the registry itself. It lives as long as the process, so the jobs
+  notice at start that recorded batches are gone and re-anchor them.
+- ``TRELLIS_CHAIN_URL``: any JSON-RPC node (anvil locally, a public testnet in
+  production). Transactions are signed locally with ``TRELLIS_CHAIN_KEY`` or the keystore
+  file ``TRELLIS_CHAIN_KEYSTORE`` (password ``TRELLIS_CHAIN_KEYSTORE_PASSWORD``); the
+  registry is at ``TRELLIS_CHAIN_CONTRACT`` (``trellis chain deploy`` prints it).
+
+Every call translates failures: the node not answering -> :class:`ChainUnavailable`; a
+wrong chain id, a missing or foreign contract, a bad key -> :class:`ChainMisconfigured`;
+a revert (``eth_tester``'s ``TransactionFailed`` on the embedded chain, web3's
+``ContractLogicError`` on a node) -> :class:`TransactionReverted` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from eth_account import Account
+from eth_utils import ValidationError as _EthValidation
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3 import exceptions as w3exc
+
+from trellis.chain import contract as contract_mod
+from trellis.chain.errors import (ChainError, ChainMisconfigured, ChainUnavailable,
+                                  TransactionReverted)
+
+logger = logging.getLogger(__name__)
+
+try:  # present with web3[tester]; only the embedded chain raises it
+    from eth_tester.exceptions import TransactionFailed as _TesterFailed
+    from eth_tester.exceptions import ValidationError as _TesterValidation
+except ImportError:  # pragma: no cover
+    _TesterFailed = _TesterValidation = type("_Never", (Exception,), {})
+
+GWEI = 10**9
+DEFAULT_TIP = 1 * GWEI
+RPC_TIMEOUT_SECONDS = 10
+CHECK_CACHE_SECONDS = 60
+FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
+
+_NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
+              w3exc.ProviderConnectionError, w3exc.RequestTimedOut)
+
+
+class TxRefused(ChainError):
+    """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
+    taken (the transaction itself may have been mined: look for its receipt)."""
+
+    def __init__(self, message: str, *, nonce_used: bool = False):
+        super().__init__(message)
+        self.nonce_used = nonce_used
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    tx_hash: str
+    raw: str  # 0x-prefixed hex
+    nonce: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    sender: str
+    chain_id: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx_hash: str
+    status: int
+    block_number: int
+    block_hash: str
+    gas_used: int
+    effective_gas_price: int
+    contract_address: str | None = None
+
+
+def _hex(value) -> str:
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
+
+
+def _revert_reason(exc: BaseException) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    for prefix in ("execution reverted: ", "execution reverted"):
+        if prefix in text:
+            return text.split(prefix, 1)[1].strip() or "reverted"
+    return text
+
+
+@contextmanager
+def node_errors(what: str) -> Iterator[None]:
+    """Translate web3/requests/eth-tester failures into the chain area's errors."""
+    try:
+        yield
+    except ChainError:
+        raise
+    except _NODE_DOWN as exc:
+        raise ChainUnavailable(f"the Ethereum node does not answer ({what}): {exc}") from exc
+    except (_TesterFailed, w3exc.ContractLogicError) as exc:
+        reason = _revert_reason(exc)
+        raise TransactionReverted(f"the contract refused {what}: {reason}",
+                                  reason=reason) from exc
+    except w3exc.BadFunctionCallOutput as exc:
+        raise ChainMisconfigured(f"no registry contract answers ({what}): {exc}") from exc
+
+
+class Chain:
+    """A web3 connection, the registry contract and the signing account.
+
+    Thread-safe: every use takes :attr:`lock` (the embedded chain is not thread-safe, and
+    nonces must be handed out one at a time).
+    """
+
+    def __init__(self, w3: Web3, *, account, kind: str, contract_address: str | None,
+                 expected_chain_id: int = 0, url: str = ""):
+        self.w3 = w3
+        self.account = account
+        self.kind = kind  # "embedded" or "rpc"
+        self.url = url
+        self.expected_chain_id = expected_chain_id
+        self.contract_address = (to_checksum_address(contract_address)
+                                 if contract_address else None)
+        self.lock = threading.RLock()
+        self.fresh = False  # embedded chain deployed by this process
+        self.healed = False  # start-up reconciliation done (see anchoring.heal)
+        self.last_error: str | None = None
+        self._checked_at = 0.0
+        self._chain_id: int | None = None
+        self._next_nonce: int | None = None
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def embedded(cls) -> Chain:
+        """A fresh in-process chain with the registry deployed by its first account."""
+        from web3 import EthereumTesterProvider
+
+        provider = EthereumTesterProvider()
+        key = provider.ethereum_tester.backend.account_keys[0]
+        account = Account.from_key(key.to_bytes())
+        chain = cls(Web3(provider), account=account, kind="embedded", contract_address=None)
+        chain.contract_address = chain.deploy()
+        chain.fresh = True
+        logger.info("embedded chain started; registry deployed at %s",
+                    chain.contract_address)
+        return chain
+
+    @classmethod
+    def connect(cls, settings) -> Chain:
+        """A node connection for *settings*; makes no network call yet."""
+        provider = Web3.HTTPProvider(settings.chain_url,
+                                     request_kwargs={"timeout": RPC_TIMEOUT_SECONDS},
+                                     exception_retry_configuration=None)
+        return cls(Web3(provider), account=load_account(settings), kind="rpc",
+                   contract_address=settings.chain_contract or None,
+                   expected_chain_id=settings.chain_id, url=settings.chain_url)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    @property
+    def contract(self):
+        if not self.contract_address:
+            raise ChainMisconfigured(
+                "TRELLIS_CHAIN_CONTRACT is not set: deploy the registry with "
+                "`trellis chain deploy` and set the address it prints")
+        return self.w3.eth.contract(address=self.contract_address, abi=contract_mod.abi())
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            with self.lock, node_errors("reading the chain id"):
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def check(self, *, force: bool = False) -> None:
+        """Refuse a wrong chain id, or an address without Trellis's registry code.
+
+        Cached for a minute after success. Raises ChainMisconfigured or ChainUnavailable.
+        """
+        if not force and time.monotonic() - self._checked_at < CHECK_CACHE_SECONDS:
+            return
+        with self.lock, node_errors("checking the chain"):
+            self._chain_id = int(self.w3.eth.chain_id)
+            if self.expected_chain_id and self._chain_id != self.expected_chain_id:
+                raise ChainMisconfigured(
+                    f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
+                    f"{self.expected_chain_id}: anchoring is stopped")
+            address = self.contract.address
+            code = bytes(self.w3.eth.get_code(address))
+            if not code:
+                raise ChainMisconfigured(
+                    f"no contract at TRELLIS_CHAIN_CONTRACT={address} on chain "
+                    f"{self._chain_id}: deploy one with `trellis chain deploy`")
+            if "0x" + keccak(code).hex() != contract_mod.runtime_code_hash():
+                raise ChainMisconfigured(
+                    f"the contract at {address} is not Trellis's registry (its code differs)")
+        self._checked_at = time.monotonic()
+
+    def head(self) -> int:
+        with self.lock, node_errors("reading the head block"):
+            return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The canonical block hash at *number*, or None past the head."""
+        with self.lock, node_errors(f"reading block {number}"):
+            try:
+                block = self.w3.eth.get_block(number)
+            except w3exc.BlockNotFound:
+                return None
+            return _hex(block["hash"])
+
+    def code_hash(self, address: str) -> str:
+        with self.lock, node_errors("reading contract code"):
+            return "0x" + keccak(bytes(self.w3.eth.get_code(
+                to_checksum_address(address)))).hex()
+
+    def anchored_at(self, root: str) -> int:
+        """Block number at which *root* was anchored, 0 if never (on this chain)."""
+        with self.lock, node_errors("reading an anchored root"):
+            return int(self.contract.functions.anchoredAt(bytes.fromhex(root[2:])).call())
+
+    def anchoring_event(self, root: str, block: int) -> tuple[str, str] | None:
+        """(submitter, transaction hash) of the Anchored event of *root* in *block*."""
+        with self.lock, node_errors("reading the anchoring event"):
+            logs = self.contract.events.Anchored.get_logs(
+                argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
+                to_block=block)
+        for log in logs:
+            return (to_checksum_address(log["args"]["submitter"]),
+                    _hex(log["transactionHash"]))
+        return None
+
+    def registrant_of(self, fingerprint: str) -> str | None:
+        with self.lock, node_errors("reading a fingerprint"):
+            who = self.contract.functions.registrantOf(bytes.fromhex(fingerprint[2:])).call()
+        who = to_checksum_address(who)
+        return None if int(who, 16) == 0 else who
+
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        with self.lock, node_errors("reading a receipt"):
+            try:
+                r = self.w3.eth.get_transaction_receipt(tx_hash)
+            except w3exc.TransactionNotFound:
+                return None
+        if r is None or r.get("blockNumber") is None:
+            return None
+        return Receipt(tx_hash=_hex(r["transactionHash"]), status=int(r["status"]),
+                       block_number=int(r["blockNumber"]), block_hash=_hex(r["blockHash"]),
+                       gas_used=int(r["gasUsed"]),
+                       effective_gas_price=int(r.get("effectiveGasPrice") or 0),
+                       contract_address=r.get("contractAddress"))
+
+    def is_pending(self, tx_hash: str) -> bool:
+        """Is the transaction known to the node but not mined?"""
+        with self.lock, node_errors("reading a transaction"):
+            try:
+                tx = self.w3.eth.get_transaction(tx_hash)
+            except w3exc.TransactionNotFound:
+                return False
+        return tx is not None and tx.get("blockNumber") is None
+
+    # --- fees, nonces, signing ----------------------------------------------------------
+
+    def fees(self) -> tuple[int, int]:
+        """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip."""
+        with self.lock, node_errors("reading fees"):
+            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+            try:
+                tip = int(self.w3.eth.max_priority_fee)
+            except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
+                tip = DEFAULT_TIP
+        tip = max(tip, 1)
+        return 2 * base + tip, tip
+
+    @staticmethod
+    def bumped(max_fee: int, tip: int, current: tuple[int, int]) -> tuple[int, int]:
+        """Fees for a replacement: 25% above the old ones and at least today's."""
+        new_tip = max(current[1], -(-tip * 5 // 4))
+        new_max = max(current[0], -(-max_fee * 5 // 4), new_tip)
+        return new_max, new_tip
+
+    def next_nonce(self) -> int:
+        """The next nonce: the node's pending count, or ours if we are ahead of it."""
+        with self.lock, node_errors("reading the nonce"):
+            pending = int(self.w3.eth.get_transaction_count(self.address, "pending"))
+            nonce = pending if self._next_nonce is None else max(pending, self._next_nonce)
+            self._next_nonce = nonce + 1
+            return nonce
+
+    def forget_nonce(self) -> None:
+        """Drop the local nonce counter (after a refused send) and ask the node next time."""
+        self._next_nonce = None
+
+    def sign(self, fn, *, nonce: int, fees: tuple[int, int], gas: int | None = None,
+             ) -> SignedTx:
+        """Sign a call of contract function *fn*. Estimating gas runs the call, so a call
+        the contract would refuse raises TransactionReverted here, before anything is sent."""
+        with self.lock, node_errors("preparing a transaction"):
+            params = {"from": self.address, "nonce": nonce, "chainId": self.chain_id,
+                      "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]}
+            if gas is None:
+                gas = int(fn.estimate_gas({"from": self.address}) * 1.2) + 10_000
+            params["gas"] = gas
+            tx = fn.build_transaction(params)
+        return self._sign_dict(tx)
+
+    def resign(self, tx: dict) -> SignedTx:
+        return self._sign_dict(tx)
+
+    def _sign_dict(self, tx: dict) -> SignedTx:
+        signed = self.account.sign_transaction(tx)
+        return SignedTx(tx_hash=_hex(signed.hash), raw=_hex(signed.raw_transaction),
+                        nonce=int(tx["nonce"]), max_fee_per_gas=int(tx["maxFeePerGas"]),
+                        max_priority_fee_per_gas=int(tx["maxPriorityFeePerGas"]),
+                        sender=self.address, chain_id=int(tx["chainId"]))
+
+    def send_raw(self, raw: str) -> str:
+        """Send a signed transaction. A node that already has it is fine. Raises
+        ChainUnavailable when the node is down, ChainError when it refuses the
+        transaction (``"nonce too low"``: its nonce was used by another transaction)."""
+        with self.lock:
+            try:
+                with node_errors("sending a transaction"):
+                    return _hex(self.w3.eth.send_raw_transaction(raw))
+            except ChainUnavailable:
+                raise
+            except TransactionReverted as exc:
+                # The embedded chain mines at once: the tx was sent and failed.
+                raise exc
+            except (w3exc.Web3RPCError, w3exc.Web3ValueError, ValueError,
+                    _TesterValidation, _EthValidation) as exc:
+                text = str(exc).lower()
+                if "already known" in text or "already imported" in text:
+                    return _hex(keccak(bytes.fromhex(raw[2:])))
+                self.forget_nonce()
+                raise TxRefused(f"the node refused the transaction: {exc}",
+                                nonce_used="nonce" in text and ("low" in text
+                                                                or "expected" in text)
+                                ) from exc
+
+    def wait(self, tx_hash: str, timeout: float = 120.0) -> Receipt:
+        """Wait for a receipt; raises ChainError after *timeout* seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            receipt = self.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if time.monotonic() > deadline:
+                raise ChainError(f"transaction {tx_hash} was not mined in {timeout:.0f} s")
+            time.sleep(0.2 if self.kind == "rpc" else 0.01)
+
+    # --- deployment -----------------------------------------------------------------------
+
+    def deploy(self) -> str:
+        """Deploy the registry from the signing account; returns its address."""
+        with self.lock:
+            factory = self.w3.eth.contract(abi=contract_mod.abi(),
+                                           bytecode=contract_mod.bytecode())
+            with node_errors("deploying the registry"):
+                fees = self.fees()
+                tx = factory.constructor().build_transaction({
+                    "from": self.address, "nonce": self.next_nonce(),
+                    "chainId": self.chain_id, "maxFeePerGas": fees[0],
+                    "maxPriorityFeePerGas": fees[1]})
+            signed = self._sign_dict(tx)
+            receipt = self.wait(self.send_raw(signed.raw))
+            if receipt.status != 1 or not receipt.contract_address:
+                raise ChainError("deploying the registry failed")
+            return to_checksum_address(receipt.contract_address)
+
+
+def load_account(settings):
+    """The signing account from TRELLIS_CHAIN_KEY or TRELLIS_CHAIN_KEYSTORE."""
+    try:
+        if settings.chain_key:
+            return Account.from_key(settings.chain_key)
+        if settings.chain_keystore:
+            data = Path(settings.chain_keystore).read_text(encoding="utf-8")
+            key = Account.decrypt(data, settings.chain_keystore_password)
+            return Account.from_key(key)
+    except OSError as exc:
+        raise ChainMisconfigured(f"cannot read TRELLIS_CHAIN_KEYSTORE: {exc}") from exc
+    except ValueError as exc:
+        raise ChainMisconfigured(
+            "TRELLIS_CHAIN_KEY or the keystore (with its password) is not a usable key"
+        ) from exc
+    raise ChainMisconfigured("TRELLIS_CHAIN_URL needs TRELLIS_CHAIN_KEY or "
+                             "TRELLIS_CHAIN_KEYSTORE to sign")
+
+
+_chains: dict[tuple, Chain] = {}
+_chains_lock = threading.Lock()
+
+
+def _key(settings) -> tuple:
+    return (("embedded",) if not settings.chain_url else
+            (settings.chain_url, settings.chain_contract, settings.chain_key,
+             settings.chain_keystore, settings.chain_id))
+
+
+def use_chain(settings, chain: Chain) -> None:
+    """Make *chain* the process-wide chain for *settings* (tests, tools)."""
+    with _chains_lock:
+        _chains[_key(settings)] = chain
+
+
+def get_chain(settings) -> Chain:
+    """The process-wide chain for *settings* (embedded when ``chain_url`` is empty)."""
+    key = _key(settings)
+    with _chains_lock:
+        chain = _chains.get(key)
+        if chain is None:
+            chain = Chain.embedded() if not settings.chain_url else Chain.connect(settings)
+            _chains[key] = chain
+        return chain
+
+
+def reset_chains() -> None:
+    """Forget every process-wide chain (tests; an embedded chain then starts afresh)."""
+    with _chains_lock:
+        _chains.clear()

@@ -1,0 +1,106 @@
+"""Chain health for ``/healthz`` and the auditor pages: never raises, never waits long.
+
+``status(settings)`` reports the backend, chain id, contract, head block, the signing
+account, the queue, batch states and the last error of the anchoring jobs in this
+process (a wrong chain id or a missing contract shows here, with what to fix).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import func, select
+
+from trellis.accounts.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+_errors: dict[str, tuple[str, str]] = {}
+_lock = threading.Lock()
+
+
+def _key(settings) -> str:
+    return settings.chain_url or "embedded"
+
+
+def record_error(settings, message: str | None) -> None:
+    """Remember the last chain error of this process (None clears it)."""
+    with _lock:
+        if message is None:
+            _errors.pop(_key(settings), None)
+        else:
+            _errors[_key(settings)] = (message, utcnow().isoformat(timespec="seconds"))
+
+
+def last_error(settings) -> tuple[str, str] | None:
+    with _lock:
+        return _errors.get(_key(settings))
+
+
+def _database_part(session) -> dict:
+    from trellis.chain.models import Batch, Document, DocumentStatus
+
+    queued, oldest = session.execute(
+        select(func.count(), func.min(Document.created_at))
+        .where(Document.status == DocumentStatus.QUEUED)).one()
+    states = dict(session.execute(select(Batch.state, func.count()).group_by(Batch.state))
+                  .tuples().all())
+    last = session.scalars(select(Batch).where(Batch.block_number.is_not(None))
+                           .order_by(Batch.id.desc()).limit(1)).first()
+    return {"queue_length": int(queued),
+            "oldest_queued_at": oldest.isoformat(timespec="seconds") if oldest else None,
+            "batches": {k: int(v) for k, v in states.items()},
+            "last_anchored_block": last.block_number if last else None}
+
+
+def status(settings, *, session=None) -> dict:
+    """A dict for the health page: ``ok`` (bool), ``backend``, ``chain_id``,
+    ``contract``, ``account``, ``head_block``, ``queue_length``, ``batches`` (count per
+    state), ``last_error`` and ``error`` (why ``ok`` is false). *session* (optional) is
+    used for the queue; without one the settings' database is opened."""
+    from trellis.chain.client import get_chain
+    from trellis.chain.errors import TrellisError
+
+    out: dict = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
+                 "chain_id": None, "contract": None, "account": None, "head_block": None,
+                 "error": None}
+    try:
+        chain = get_chain(settings)
+        out["contract"] = chain.contract_address
+        out["account"] = chain.address
+        chain.check(force=True)
+        out["chain_id"] = chain.chain_id
+        out["head_block"] = chain.head()
+    except TrellisError as exc:
+        out["ok"], out["error"] = False, exc.message
+    except Exception as exc:  # the health page must answer whatever happens
+        logger.exception("chain health check failed")
+        out["ok"], out["error"] = False, f"{type(exc).__name__}: {exc}"
+    try:
+        if session is None:
+            from trellis import db
+
+            engine = _engine(settings.database_url)
+            with db.make_sessionmaker(engine)() as own:
+                out.update(_database_part(own))
+        else:
+            out.update(_database_part(session))
+    except Exception as exc:
+        logger.warning("chain health: cannot read the queue: %s", exc)
+        out["queue_length"] = None
+    err = last_error(settings)
+    out["last_error"] = {"message": err[0], "at": err[1]} if err else None
+    return out
+
+
+_engines: dict[str, object] = {}
+
+
+def _engine(url: str):
+    from trellis import db
+
+    with _lock:
+        if url not in _engines:
+            _engines[url] = db.make_engine(url)
+        return _engines[url]

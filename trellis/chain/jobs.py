@@ -1,0 +1,154 @@
+"""Scheduled jobs of the chain area (declared in :mod:`trellis.jobs`).
+
+Each job commits in small steps through :func:`trellis.db.transaction`, so that a crash
+loses nothing: documents are collected and batches cut with the database alone (they
+keep queueing while the node is down), and each transaction is recorded before it is
+sent. A node that is down or misconfigured ends the run with a one-line outcome, logged,
+and shown on the health page; the next run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from trellis.chain import anchoring, commitments
+from trellis.chain.client import Chain, get_chain
+from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
+from trellis.chain.health import record_error
+from trellis.chain.models import Batch, BatchState
+from trellis.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _heal_once(session_factory, chain: Chain) -> int:
+    if chain.healed:
+        return 0
+    with transaction(session_factory) as session:
+        lost = anchoring.heal(session=session, chain=chain)
+    chain.healed = True
+    return lost
+
+
+def _ids(session_factory, *states: str) -> list[int]:
+    with transaction(session_factory) as session:
+        return list(session.scalars(select(Batch.id).where(Batch.state.in_(states))
+                                    .order_by(Batch.id)))
+
+
+def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
+    """Record (commit), then send (commit), then look once for the receipt: a node that
+    mines at once (anvil, the embedded chain) gets the batch included in the same run."""
+    with transaction(session_factory) as session:
+        batch = session.get(Batch, batch_id)
+        tx = anchoring.prepare(session=session, chain=chain, batch=batch)
+        if tx is None:
+            return batch.state != BatchState.PENDING
+    with transaction(session_factory) as session:
+        batch = session.get(Batch, batch_id)
+        sent = anchoring.send(session=session, chain=chain, batch=batch)
+    if sent:
+        with transaction(session_factory) as session:
+            batch = session.get(Batch, batch_id)
+            anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
+                            head=chain.head())
+    return sent
+
+
+def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
+    """Collect trade documents, cut every due batch, and send every pending batch.
+
+    Returns counts: ``collected``, ``batches_cut``, ``sent``, ``healed``, ``queued``.
+    Raises ChainUnavailable / ChainMisconfigured after the database work is committed.
+    """
+    with transaction(session_factory) as session:
+        collected = sum(commitments.collect(session=session).values())
+    cut = 0
+    while True:
+        with transaction(session_factory) as session:
+            batch = anchoring.cut_batch(session=session, settings=settings, force=force)
+        if batch is None:
+            break
+        cut += 1
+    chain = get_chain(settings)
+    chain.check()
+    healed = _heal_once(session_factory, chain)
+    sent = 0
+    for batch_id in _ids(session_factory, BatchState.PENDING):
+        if _submit(session_factory, chain, batch_id, settings):
+            sent += 1
+    with transaction(session_factory) as session:
+        queued = commitments.queue_length(session=session)
+    record_error(settings, None)
+    return {"collected": collected, "batches_cut": cut, "sent": sent, "healed": healed,
+            "queued": queued}
+
+
+def anchor_pending(*, session_factory, settings) -> str:
+    """Cut batches that are due and anchor every pending batch (job)."""
+    try:
+        n = anchor_all(session_factory=session_factory, settings=settings)
+    except (ChainUnavailable, ChainMisconfigured) as exc:
+        record_error(settings, exc.message)
+        logger.error("anchoring stopped: %s", exc.message)
+        with transaction(session_factory) as session:
+            queued = commitments.queue_length(session=session)
+            waiting = len(list(session.scalars(select(Batch.id).where(
+                Batch.state == BatchState.PENDING))))
+        return (f"chain not reachable or misconfigured; {queued} documents queued, "
+                f"{waiting} batches waiting: {exc.message}")
+    healed = f", {n['healed']} lost batches re-anchored" if n["healed"] else ""
+    return (f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
+            f"{n['sent']}{healed}; {n['queued']} documents queued")
+
+
+def track_all(*, session_factory, settings) -> dict:
+    """One pass of confirmation tracking over every unsettled batch."""
+    chain = get_chain(settings)
+    chain.check()
+    healed = _heal_once(session_factory, chain)
+    head = chain.head()
+    replaced = 0
+    for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
+                         BatchState.SAFE):
+        with transaction(session_factory) as session:
+            batch = session.get(Batch, batch_id)
+            replacement = anchoring.track(session=session, chain=chain, batch=batch,
+                                          settings=settings, head=head)
+        if replacement is not None:
+            with transaction(session_factory) as session:
+                anchoring.send(session=session, chain=chain, batch=session.get(Batch, batch_id))
+            replaced += 1
+    # Batches sent back to pending by a reorg are re-anchored at once.
+    reanchored = 0
+    for batch_id in _ids(session_factory, BatchState.PENDING):
+        with transaction(session_factory) as session:
+            anchored_before = session.get(Batch, batch_id).anchor_count > 0
+        if anchored_before and _submit(session_factory, chain, batch_id, settings):
+            reanchored += 1
+    with transaction(session_factory) as session:
+        states = dict.fromkeys([s.value for s in BatchState], 0)
+        for state in session.scalars(select(Batch.state)):
+            states[state] += 1
+    record_error(settings, None)
+    return {"head": head, "replaced": replaced, "reanchored": reanchored,
+            "healed": healed, "states": states}
+
+
+def track_confirmations(*, session_factory, settings) -> str:
+    """Count confirmations, mark safe/finalized, replace stuck transactions, heal reorgs
+    (job)."""
+    try:
+        n = track_all(session_factory=session_factory, settings=settings)
+    except (ChainUnavailable, ChainMisconfigured) as exc:
+        record_error(settings, exc.message)
+        logger.error("confirmation tracking stopped: %s", exc.message)
+        return f"chain not reachable or misconfigured: {exc.message}"
+    except ChainError as exc:
+        record_error(settings, exc.message)
+        raise
+    states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
+    return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
+            f"re-anchored {n['reanchored'] + n['healed']}")
