@@ -1,0 +1,223 @@
+"""The double-financing registry: keyed fingerprints of invoices and orders on chain.
+
+A fingerprint is HMAC-SHA256, keyed with ``settings.fingerprint_key`` (shared among the
+financiers that use the registry, secret from everyone else), over the normalised
+invoice or order::
+
+    v1|<kind>|<variant>|<seller USCC>|<buyer USCC>|<number>|<amount fen>|<ISO date>
+
+Variants, so that a receivable re-presented with a changed number is still caught:
+
+- ``full``: every field;
+- ``no_number``: without the number (same parties, amount and date).
+
+Numbers are normalised (NFKC, upper case, letters and digits only, leading zeros
+dropped), so "INV-0042" and "inv 42" are the same number. Before money is advanced,
+:func:`register_financing` registers all fingerprints of the receivables in one
+transaction; the contract refuses the whole list if any is already registered, by Trellis
+or any other financier, and the refusal names the invoice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from trellis.chain import contract as contract_mod
+from trellis.chain.client import TxRefused, get_chain
+from trellis.chain.errors import DoubleFinancing, TransactionReverted
+from trellis.chain.models import ChainTx, Fingerprint, TxState
+from trellis.errors import NotFound, ValidationError
+from trellis.trade import uscc as uscc_mod
+from trellis.trade.models import Firm, Invoice, PurchaseOrder
+
+logger = logging.getLogger(__name__)
+
+VARIANTS = ("full", "no_number")
+RECEIPT_TIMEOUT_SECONDS = 120
+SEND_ATTEMPTS = 3
+
+
+def normalise_number(number: str) -> str:
+    text = unicodedata.normalize("NFKC", str(number)).upper()
+    runs = re.findall(r"[^\W_]+", text)  # letters and digits between separators
+    return "".join(re.sub(r"(?<![0-9])0+(?=[0-9])", "", run) for run in runs)
+
+
+def fingerprints(key: str, *, kind: str, seller_uscc: str, buyer_uscc: str, number: str,
+                 amount_fen: int, issued_on: date) -> dict[str, str]:
+    """The fingerprints of one receivable, by variant, as ``0x`` + 64 hex digits."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        raise ValidationError("amount_fen must be integer fen", field="amount_fen")
+    seller, buyer = uscc_mod.normalise(seller_uscc), uscc_mod.normalise(buyer_uscc)
+    fields = {"full": [seller, buyer, normalise_number(number)],
+              "no_number": [seller, buyer]}
+    out = {}
+    for variant in VARIANTS:
+        message = "|".join(["v1", kind, variant, *fields[variant], str(amount_fen),
+                            issued_on.isoformat()])
+        out[variant] = "0x" + hmac.new(key.encode("utf-8"), message.encode("utf-8"),
+                                       hashlib.sha256).hexdigest()
+    return out
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str  # invoice, order
+    id: int
+    label: str
+    prints: dict[str, str]
+
+
+def _subjects(session: Session, key: str, invoice_ids, order_ids) -> list[Subject]:
+    seller, buyer = aliased(Firm), aliased(Firm)
+    out: list[Subject] = []
+    for kind, model, ids, day in (("invoice", Invoice, invoice_ids, Invoice.issue_date),
+                                  ("order", PurchaseOrder, order_ids,
+                                   PurchaseOrder.order_date)):
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            continue
+        rows = {row[0]: row for row in session.execute(
+            select(model.id, seller.uscc, seller.name, buyer.uscc, buyer.name, model.number,
+                   model.amount_fen, day)
+            .join(seller, seller.id == model.seller_id)
+            .join(buyer, buyer.id == model.buyer_id)
+            .where(model.id.in_(ids)))}
+        for i in ids:
+            if i not in rows:
+                raise NotFound(f"{kind} {i} does not exist")
+            _, s_uscc, s_name, b_uscc, b_name, number, amount, on = rows[i]
+            label = (f"{kind} {number} from {s_name} ({s_uscc}) to {b_name} ({b_uscc}), "
+                     f"{amount / 100:,.2f} CNY of {on.isoformat()}")
+            out.append(Subject(kind, i, label, fingerprints(
+                key, kind=kind, seller_uscc=s_uscc, buyer_uscc=b_uscc, number=number,
+                amount_fen=amount, issued_on=on)))
+    return out
+
+
+def _refuse(subject: Subject, why: str) -> DoubleFinancing:
+    return DoubleFinancing(f"Financing refused: {subject.label} {why}",
+                           subjects=[subject.label])
+
+
+def register_financing(*, session: Session, settings, invoice_ids: list[int] = (),
+                       order_ids: list[int] = (), financed_by: str = "trellis") -> list[str]:
+    """Register on chain the fingerprints of the invoices and orders about to be
+    financed; returns every fingerprint of them (hex). Synchronous: waits for the
+    transaction (call it from a job or CLI, not a fast web request).
+
+    Idempotent for the same receivables (a retry after a crash succeeds). Raises
+    :class:`DoubleFinancing` naming the invoice/order if a fingerprint is already
+    registered for another receivable (by Trellis or by anyone), or twice in the request;
+    :class:`~trellis.chain.errors.ChainUnavailable` if the node is down. Flushes only.
+    """
+    subjects = _subjects(session, settings.fingerprint_key, invoice_ids, order_ids)
+    if not subjects:
+        raise ValidationError("name at least one invoice or order to finance",
+                              field="invoice_ids")
+    owner: dict[str, Subject] = {}
+    for subject in subjects:
+        for fp in subject.prints.values():
+            if fp in owner and owner[fp] is not subject:
+                raise _refuse(subject, f"looks like the same receivable as {owner[fp].label}")
+            owner[fp] = subject
+    known = {row.fingerprint: row for row in session.scalars(
+        select(Fingerprint).where(Fingerprint.fingerprint.in_(list(owner))))}
+    for fp, row in known.items():
+        subject = owner[fp]
+        if (row.subject_type, row.subject_id) != (subject.kind, subject.id):
+            raise _refuse(subject, f"is already financed: it matches {row.label} "
+                          f"(financed by {row.financed_by} on "
+                          f"{row.registered_at.date().isoformat()})")
+    chain = get_chain(settings)
+    chain.check()
+    new: list[str] = []
+    for fp, subject in owner.items():
+        if fp in known:
+            continue
+        registrant = chain.registrant_of(fp)
+        if registrant is None:
+            new.append(fp)
+        elif registrant == chain.address:
+            # Registered by us in a run whose database record was lost (a crash before
+            # the commit): this receivable, since no other record claims it.
+            logger.warning("fingerprint %s of %s was registered by us without a record; "
+                           "recording it", fp, subject.label)
+            _save(session, fp, subject, financed_by, chain, None)
+        else:
+            raise _refuse(subject, f"is already registered for financing by another "
+                          f"financier (account {registrant})")
+    for start in range(0, len(new), contract_mod.MAX_FINGERPRINTS):
+        chunk = new[start:start + contract_mod.MAX_FINGERPRINTS]
+        tx_hash = _send_register(session, chain, chunk, owner)
+        for fp in chunk:
+            _save(session, fp, owner[fp], financed_by, chain, tx_hash)
+    session.flush()
+    if new:
+        logger.info("registered %s fingerprints for %s", len(new),
+                    ", ".join(sorted({owner[fp].label for fp in new})))
+    return [fp for subject in subjects for fp in subject.prints.values()]
+
+
+def _save(session, fp, subject: Subject, financed_by, chain, tx_hash) -> None:
+    variant = next(v for v, p in subject.prints.items() if p == fp)
+    session.add(Fingerprint(fingerprint=fp, variant=variant, subject_type=subject.kind,
+                            subject_id=subject.id, label=subject.label[:200],
+                            financed_by=financed_by, registrant=chain.address,
+                            chain_id=chain.chain_id, tx_hash=tx_hash))
+
+
+def _send_register(session: Session, chain, chunk: list[str], owner) -> str:
+    fn = chain.contract.functions.register([bytes.fromhex(fp[2:]) for fp in chunk])
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        with chain.lock:
+            try:
+                signed = chain.sign(fn, nonce=chain.next_nonce(), fees=chain.fees())
+            except TransactionReverted as exc:
+                chain.forget_nonce()
+                _raise_if_taken(chain, chunk, owner)
+                raise exc
+            session.add(ChainTx(kind="register", chain_id=signed.chain_id,
+                                sender=signed.sender, nonce=signed.nonce,
+                                tx_hash=signed.tx_hash, raw=signed.raw,
+                                max_fee_per_gas=signed.max_fee_per_gas,
+                                max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+                                state=TxState.SIGNED))
+            session.flush()
+            try:
+                chain.send_raw(signed.raw)
+            except TxRefused:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                continue
+            except TransactionReverted:
+                _raise_if_taken(chain, chunk, owner)
+                raise
+        receipt = chain.wait(signed.tx_hash, RECEIPT_TIMEOUT_SECONDS)
+        tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).one()
+        tx.state = TxState.MINED if receipt.status == 1 else TxState.FAILED
+        session.flush()
+        if receipt.status != 1:
+            _raise_if_taken(chain, chunk, owner)
+            raise TransactionReverted(f"registering fingerprints failed in transaction "
+                                      f"{signed.tx_hash}", reason="reverted")
+        return signed.tx_hash
+    raise AssertionError("unreachable")
+
+
+def _raise_if_taken(chain, chunk, owner) -> None:
+    for fp in chunk:
+        registrant = chain.registrant_of(fp)
+        if registrant is not None and registrant != chain.address:
+            raise _refuse(owner[fp], f"was registered for financing by another financier "
+                          f"(account {registrant}) a moment ago")
