@@ -91,11 +91,17 @@ def _sales_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         index = np.where(overall > 0, phase_mean / np.where(overall > 0, overall, 1), 1.0)
     index = np.where((index > 0.05) & own[:, None], index, 1.0)
-    Y = X[:, :12] / index
+    Y24 = X[:, :24] / np.tile(index, 2)
+    Y = Y24[:, :12]
     mean12 = Y.mean(axis=1)
     out["seasonal_index_used"] = own.astype(int)
     out["sales_cv_12m"] = _safe_div(Y.std(axis=1), mean12)
     out["sales_trend_3v12"] = _safe_div(Y[:, :3].mean(axis=1), mean12) - 1.0
+    # Drawdown: the last 3 months against the best 3 consecutive months of the 12 before.
+    rolling = np.stack([Y24[:, i:i + 3].sum(axis=1) for i in range(3, 13)], axis=1)
+    peak = rolling.max(axis=1)
+    out["sales_drawdown_3m"] = np.where(peak > 0, 1.0 - _safe_div(Y[:, :3].sum(axis=1), peak),
+                                        np.nan)
     prior = X[:, 12:15].sum(axis=1)
     yoy = _safe_div(X[:, :3].sum(axis=1), prior) - 1.0
     out["sales_yoy_3m"] = np.where(last_active >= 15, yoy, np.nan)

@@ -1,0 +1,131 @@
+"""The cold-start expert scorecard: points set by judgement, each with its reason.
+
+Trellis must decide before it has outcomes of its own. This card encodes what supply-chain
+credit officers look for in trade flows (DOMAIN.md, "Scoring without tax data"), on the
+log-odds scale so that it plugs into the same scaling as a trained card. The intercept
+puts an ordinary vendor near 2-3% PD (odds about 40:1), the default rate small-business
+lenders in China report for supply-chain receivables; a trained champion replaces it
+once the platform's own loans have matured (see :mod:`trellis.scoring.training`).
+
+Missing values are never scored as zero. Where a value is missing because it does not
+apply (no tax filing, nothing due yet, no direct anchor), the missing bin is neutral (0)
+and never becomes a reason code.
+"""
+
+from __future__ import annotations
+
+from trellis.scoring.scorecard import FORMAT, validate
+
+VERSION = "expert-2026.11"
+
+SCALING = {"base_score": 600, "base_odds": 50, "pdo": 20}
+# Grade by probability of default: A up to 1%, B 2.5%, C 5%, D 10%, E above.
+GRADE_PDS = [("A", 0.01), ("B", 0.025), ("C", 0.05), ("D", 0.10), ("E", 1.0)]
+
+NEUTRAL = {"logodds": 0.0, "neutral": True}
+
+
+def _num(name, label_en, label_zh, reason_en, reason_zh, why, splits, logodds, missing,
+         bin_why=()):
+    bins = [{"logodds": lo} for lo in logodds]
+    for b, w in zip(bins, bin_why):
+        b["why"] = w
+    return {"name": name, "type": "numeric", "label_en": label_en, "label_zh": label_zh,
+            "reason_code": name, "reason_en": reason_en, "reason_zh": reason_zh, "why": why,
+            "splits": splits, "bins": bins, "missing": missing}
+
+
+CHARACTERISTICS = [
+    _num("sales_trend_3v12", "Sales trend (last 3 months vs 12, deseasonalised)",
+         "销售趋势（近3个月对比近12个月，剔除季节性）",
+         "Sales have fallen in recent months", "近几个月销售额下降",
+         "A vendor heading for default sells less months before it stops paying: the "
+         "anchor cuts orders or the vendor loses capacity. Fast growth is mildly "
+         "penalised against steady trade because it strains working capital.",
+         [-0.5, -0.2, 0.3], [-1.2, -0.5, 0.3, 0.1], {"logodds": -0.3}),
+    _num("sales_drawdown_3m", "Sales of the last 3 months below the best 3 months of the year",
+         "近3个月销售额较一年内最佳3个月的降幅", "Sales are well below their recent peak",
+         "销售额明显低于近期高点",
+         "A slow fade over many months hides in a 3-versus-12-month trend; the drop from "
+         "the year's best quarter shows it. Seasonal peaks are removed first when the firm "
+         "has two years of history.", [0.3, 0.5, 0.7], [0.2, -0.2, -0.6, -1.0],
+         {"logodds": 0.0}),
+    _num("active_share_12m", "Share of the last 12 months with sales", "近12个月有销售的月份占比",
+         "Months without any sales", "有多个月份没有销售",
+         "Firms that invoice every month are going concerns; gaps precede failure.",
+         [0.5, 0.75, 0.92], [-0.8, -0.3, 0.1, 0.3], {"logodds": -0.8}),
+    _num("own_late_days_12m", "Own lateness paying suppliers (days, amount-weighted)",
+         "向供应商付款逾期天数（按金额加权）",
+         "Pays its own suppliers late", "向自己的供应商付款逾期",
+         "Paying one's own suppliers late is the earliest cash-strain signal in trade data.",
+         [5, 15, 30], [0.3, 0.1, -0.4, -0.9], NEUTRAL),
+    _num("buyer_late_days_12m", "Buyers' lateness (days beyond terms, amount-weighted)",
+         "买方付款逾期天数（按金额加权）",
+         "Its buyers pay late", "其买方付款逾期",
+         "When buyers pay late the vendor's own cash cycle stretches; an anchor's payment "
+         "also repays Trellis's advance.",
+         [5, 15, 30], [0.3, 0.1, -0.2, -0.6], NEUTRAL),
+    _num("overdue_share_now", "Receivables overdue more than 30 days (share)",
+         "逾期30天以上的应收账款占比", "Many receivables are overdue",
+         "较多应收账款已逾期",
+         "Old receivables may never be paid; they also lower what can be financed.",
+         [0.1, 0.4], [0.2, -0.2, -0.6], NEUTRAL),
+    _num("sales_cv_12m", "Volatility of monthly sales (deseasonalised)",
+         "月销售额波动（剔除季节性）", "Sales are volatile", "销售额波动大",
+         "Erratic sales make repayment from trade uncertain.",
+         [0.5, 1.0], [0.3, 0.0, -0.4], {"logodds": 0.0}),
+    _num("top_buyer_share_12m", "Share of sales to the largest buyer", "最大买方销售占比",
+         "Depends on one buyer", "过度依赖单一买方",
+         "Concentration is normal in supply chains, so the weight is small; losing the one "
+         "buyer still ends the business.", [0.5, 0.8], [0.2, 0.0, -0.15], NEUTRAL),
+    _num("anchor_confirmed_share_12m", "Share of sales confirmed by an anchor",
+         "经核心企业确权的销售占比", "Little of its trade is confirmed by an anchor",
+         "经核心企业确权的交易较少",
+         "Confirmed receivables are the anchor's promise to pay; unconfirmed trade with "
+         "small buyers carries their risk.", [0.2, 0.6], [-0.1, 0.1, 0.3], NEUTRAL),
+    _num("anchor_tenure_days", "Tenure with its anchor (days)", "与核心企业合作时长（天）",
+         "Short relationship with the anchor", "与核心企业合作时间短",
+         "Long relationships survive bad months; new vendors are replaced first.",
+         [365, 1095], [-0.2, 0.1, 0.3], NEUTRAL),
+    _num("credit_note_rate_12m", "Credit notes and returns (share of sales)",
+         "红字发票与退货占销售比", "Many returns or credit notes", "退货或红字发票较多",
+         "Returns and disputes mean quality problems and receivables that shrink.",
+         [0.01, 0.05, 0.15], [0.2, 0.0, -0.3, -0.7], {"logodds": 0.0}),
+    _num("order_conversion_12m", "Orders that became invoices (share)", "订单转化为发票的比例",
+         "Orders not fulfilled", "订单未能履约",
+         "Orders that are never invoiced mean the vendor could not deliver.",
+         [0.6, 0.9], [-0.3, 0.0, 0.1], NEUTRAL),
+    _num("debt_to_inflow", "Debt on the platform vs monthly inflow (months)",
+         "平台负债相当于月回款的倍数", "High debt against its inflow", "负债相对回款偏高",
+         "Debt many months of inflow deep cannot be repaid from trade.",
+         [1, 3, 6], [0.1, 0.0, -0.3, -0.8], {"logodds": 0.0}),
+    _num("neighbours_defaulted_share", "Trading partners that defaulted (share)",
+         "交易对手违约占比", "Trading partners have defaulted", "交易对手出现违约",
+         "Defaults travel along supply chains: a defaulted buyer does not pay, a defaulted "
+         "supplier does not deliver.", [0.001, 0.25], [0.1, -0.3, -0.6], NEUTRAL),
+    _num("past_defaults", "Past defaults on known loans", "已知贷款的违约次数",
+         "Defaulted on a past loan", "曾有贷款违约",
+         "A past default is the strongest single predictor in every credit bureau.",
+         [1], [0.1, -1.2], {"logodds": 0.0}),
+    _num("history_months", "Months of sales history", "销售记录月数",
+         "Short trading history", "交易历史较短",
+         "Young firms fail more often; the platform has seen less of them.",
+         [12, 24], [-0.3, 0.0, 0.2], {"logodds": -0.3}),
+    _num("tax_to_flow_ratio", "Declared VAT sales vs platform sales", "申报增值税销售额与平台销售额之比",
+         "Tax filing below its invoiced sales", "纳税申报低于开票销售",
+         "A filing that covers the platform's flows corroborates them; one far below them "
+         "contradicts them. No filing is neutral: most vendors have none.",
+         [0.67], [-0.4, 0.2], NEUTRAL),
+]
+
+
+def spec() -> dict:
+    """The expert scorecard document (validated, with the offset and cut-offs filled in)."""
+    return validate({
+        "format": FORMAT, "version": VERSION, "kind": "expert",
+        "name": "Expert cold-start scorecard (trade flows)",
+        "description": __doc__.strip().split("\n\n")[1],
+        "intercept": 2.4, "scaling": dict(SCALING),
+        "characteristics": CHARACTERISTICS,
+        "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
+    })

@@ -1,0 +1,242 @@
+"""The scorecard as data: bins, log-odds per bin, scaling and grade cut-offs; and applying it.
+
+A scorecard document (JSON, ``format = "trellis-scorecard/1"``)::
+
+    {"format": "trellis-scorecard/1", "version": "expert-2026.11", "kind": "expert",
+     "name": "...", "intercept": 2.4,                 # ln(good:bad odds) before any bin
+     "scaling": {"base_score": 600, "base_odds": 50, "pdo": 20, "offset": 487.1},
+     "characteristics": [
+        {"name": "own_late_days_12m", "type": "numeric", "label_en": ..., "label_zh": ...,
+         "reason_en": ..., "reason_zh": ..., "why": "the expert's reason",
+         "splits": [5, 15, 30],                       # bins (-inf,5) [5,15) [15,30) [30,inf)
+         "bins": [{"logodds": 0.3}, {"logodds": 0.1}, {"logodds": -0.3}, {"logodds": -0.8}],
+         "missing": {"logodds": 0.0, "neutral": true},
+         "reference_shares": [...]},                  # training shares per bin (+ missing)
+        {"name": "industry", "type": "categorical", "groups": [["a", "b"], ["c"]],
+         "bins": [...], "missing": {...}, "other": {...}}],
+     "grades": [{"grade": "A", "max_pd": 0.01}, ..., {"grade": "E", "max_pd": 1.0}],
+     "reference_scores": {"edges": [...], "shares": [...]}}
+
+Scoring: ln(odds) = intercept + sum of the firm's bins' log-odds; then
+``score = offset + (PDO / ln 2) x ln(odds)`` with ``offset = base_score - (PDO / ln 2) x
+ln(base_odds)``, and ``PD = 1 / (1 + odds)``. A bin's points are ``(PDO / ln 2) x logodds``.
+The reason codes are the characteristics where the firm lost most points against the best
+bin of that characteristic; a bin marked ``neutral`` (a missing tax filing) is never a
+reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from trellis.scoring.errors import InvalidScorecard
+from trellis.scoring.result import Reason
+
+FORMAT = "trellis-scorecard/1"
+GRADES = ("A", "B", "C", "D", "E")
+TOP_REASONS = 4
+
+
+def factor(spec: dict) -> float:
+    return float(spec["scaling"]["pdo"]) / math.log(2)
+
+
+def offset(spec: dict) -> float:
+    s = spec["scaling"]
+    return float(s["base_score"]) - factor(spec) * math.log(float(s["base_odds"]))
+
+
+def score_for_pd(spec: dict, pd_: float) -> float:
+    return offset(spec) + factor(spec) * math.log((1 - pd_) / pd_)
+
+
+def validate(spec: dict) -> dict:
+    """Check a scorecard document; returns it with ``scaling.offset`` filled in.
+
+    Raises :class:`InvalidScorecard` naming the part that is wrong.
+    """
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        raise InvalidScorecard(f"Not a scorecard document (format must be {FORMAT!r}).",
+                               field="format")
+    for key in ("version", "intercept", "scaling", "characteristics", "grades"):
+        if key not in spec:
+            raise InvalidScorecard(f"The scorecard has no {key!r}.", field=key)
+    sc = spec["scaling"]
+    for key in ("base_score", "base_odds", "pdo"):
+        if not isinstance(sc.get(key), (int, float)) or sc[key] <= 0:
+            raise InvalidScorecard(f"scaling.{key} must be a positive number.",
+                                   field=f"scaling.{key}")
+    names = set()
+    for i, ch in enumerate(spec["characteristics"]):
+        where = f"characteristics[{i}]"
+        name = ch.get("name")
+        if not name or name in names:
+            raise InvalidScorecard(f"{where} needs a unique name.", field=where)
+        names.add(name)
+        if ch.get("type") == "numeric":
+            splits = ch.get("splits", [])
+            if list(splits) != sorted(splits) or len(ch.get("bins", [])) != len(splits) + 1:
+                raise InvalidScorecard(f"{name}: splits must ascend and there must be one bin "
+                                       "more than splits.", field=where)
+        elif ch.get("type") == "categorical":
+            if len(ch.get("bins", [])) != len(ch.get("groups", [])):
+                raise InvalidScorecard(f"{name}: one bin per group of categories.",
+                                       field=where)
+        else:
+            raise InvalidScorecard(f"{name}: type must be numeric or categorical.",
+                                   field=where)
+        for b in ch["bins"] + [ch.get("missing", {"logodds": 0.0})]:
+            if not isinstance(b.get("logodds"), (int, float)) or not math.isfinite(b["logodds"]):
+                raise InvalidScorecard(f"{name}: every bin needs a finite logodds.", field=where)
+    grades = [g.get("grade") for g in spec["grades"]]
+    if grades != list(GRADES):
+        raise InvalidScorecard("grades must be A, B, C, D, E in that order.", field="grades")
+    max_pds = [g.get("max_pd") for g in spec["grades"]]
+    if any(not isinstance(p, (int, float)) for p in max_pds) or max_pds != sorted(max_pds) \
+            or max_pds[-1] < 1.0:
+        raise InvalidScorecard("grades need ascending max_pd ending at 1.", field="grades")
+    out = copy.deepcopy(spec)
+    out["scaling"]["offset"] = round(offset(out), 4)
+    for g in out["grades"]:
+        g["min_score"] = (None if g["max_pd"] >= 1.0
+                          else int(math.ceil(score_for_pd(out, g["max_pd"]))))
+    return out
+
+
+def bin_index(ch: dict, values: pd.Series) -> np.ndarray:
+    """Bin of each value: 0..n-1 for the bins, -1 missing, -2 unseen category."""
+    if ch["type"] == "numeric":
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        idx = np.digitize(v, np.asarray(ch["splits"], dtype=float), right=False)
+        return np.where(np.isnan(v), -1, idx)
+    lookup = {str(c): i for i, group in enumerate(ch["groups"]) for c in group}
+    vals = values.astype("object")
+    missing = vals.isna().to_numpy()
+    idx = vals.map(lambda x: lookup.get(str(x), -2)).to_numpy(dtype=int)
+    return np.where(missing, -1, idx)
+
+
+def _logodds_table(ch: dict) -> tuple[np.ndarray, float, float]:
+    bins = np.asarray([b["logodds"] for b in ch["bins"]], dtype=float)
+    missing = float(ch.get("missing", {}).get("logodds", 0.0))
+    other = float(ch.get("other", {}).get("logodds", 0.0))
+    return bins, missing, other
+
+
+def contributions(spec: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(log-odds per firm and characteristic, bin index per firm and characteristic)."""
+    lo, idx = {}, {}
+    for ch in spec["characteristics"]:
+        col = X[ch["name"]] if ch["name"] in X else pd.Series(np.nan, index=X.index)
+        i = bin_index(ch, col)
+        bins, missing, other = _logodds_table(ch)
+        lo[ch["name"]] = np.where(i >= 0, bins[np.clip(i, 0, len(bins) - 1)],
+                                  np.where(i == -1, missing, other))
+        idx[ch["name"]] = i
+    return pd.DataFrame(lo, index=X.index), pd.DataFrame(idx, index=X.index)
+
+
+@dataclass
+class Scored:
+    """Vectorised scores of many firms."""
+
+    logodds: pd.Series
+    score: pd.Series
+    pd: pd.Series
+    grade: pd.Series
+    points: pd.DataFrame
+    bins: pd.DataFrame
+
+
+def apply(spec: dict, X: pd.DataFrame) -> Scored:
+    """Score every row of *X* (one column per characteristic; NaN is missing)."""
+    lo, idx = contributions(spec, X)
+    total = float(spec["intercept"]) + lo.sum(axis=1)
+    f = factor(spec)
+    score = (offset(spec) + f * total).round().astype("int64")
+    pd_ = 1.0 / (1.0 + np.exp(total))
+    edges = [g["max_pd"] for g in spec["grades"]]
+    grade_idx = np.searchsorted(np.asarray(edges[:-1]), pd_.to_numpy(), side="left")
+    grade = pd.Series(np.asarray(GRADES)[grade_idx], index=X.index)
+    return Scored(logodds=total, score=score, pd=pd_, grade=grade, points=lo * f, bins=idx)
+
+
+def max_points(spec: dict) -> dict[str, float]:
+    f = factor(spec)
+    out = {}
+    for ch in spec["characteristics"]:
+        bins, missing, other = _logodds_table(ch)
+        out[ch["name"]] = f * max(bins.max(), missing if not ch.get("missing", {}).get(
+            "neutral") else -np.inf)
+    return out
+
+
+def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
+            ) -> list[Reason]:
+    """The *k* characteristics where this firm lost most points, most first."""
+    best = max_points(spec)
+    lost = []
+    for ch in spec["characteristics"]:
+        name = ch["name"]
+        i = int(bins[name])
+        if i == -1 and ch.get("missing", {}).get("neutral"):
+            continue
+        gap = best[name] - float(points[name])
+        if gap >= 0.5:
+            lost.append((gap, ch))
+    lost.sort(key=lambda t: -t[0])
+    return [Reason(code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
+                   zh=ch["reason_zh"], points_lost=int(round(gap)))
+            for gap, ch in lost[:k]]
+
+
+def to_decimal_pd(p: float) -> Decimal:
+    return Decimal(str(round(float(p), 6)))
+
+
+def scorecard_table(spec: dict) -> list[dict]:
+    """Rows for display: characteristic, bin label, points (rounded)."""
+    f = factor(spec)
+    rows = []
+    for ch in spec["characteristics"]:
+        labels = bin_labels(ch)
+        for label, b in zip(labels, ch["bins"], strict=True):
+            rows.append({"characteristic": ch["name"], "label_en": ch.get("label_en", ""),
+                         "label_zh": ch.get("label_zh", ""), "bin": label,
+                         "points": int(round(f * b["logodds"])), "why": b.get("why", "")})
+        m = ch.get("missing", {"logodds": 0.0})
+        rows.append({"characteristic": ch["name"], "label_en": ch.get("label_en", ""),
+                     "label_zh": ch.get("label_zh", ""), "bin": "missing",
+                     "points": int(round(f * m["logodds"])), "why": m.get("why", "")})
+    return rows
+
+
+def bin_labels(ch: dict) -> list[str]:
+    if ch["type"] == "categorical":
+        return [", ".join(map(str, g)) for g in ch["groups"]]
+    s = ch["splits"]
+    if not s:
+        return ["all"]
+    fmt = lambda x: f"{x:g}"  # noqa: E731
+    return ([f"< {fmt(s[0])}"] + [f"[{fmt(a)}, {fmt(b)})" for a, b in zip(s, s[1:])]
+            + [f">= {fmt(s[-1])}"])
+
+
+def dumps(spec: dict) -> str:
+    return json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def loads(text: str) -> dict:
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidScorecard(f"The scorecard file is not valid JSON: {exc.msg} "
+                               f"(line {exc.lineno}).", field="file") from None
+    return validate(spec)

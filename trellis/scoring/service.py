@@ -1,0 +1,233 @@
+"""Score one firm on demand or the whole portfolio, and keep every result.
+
+Both paths run the same steps on frames read once per table (:mod:`.frames`): features,
+data sufficiency, the champion scorecard, the fraud screens. A result stores the feature
+values and scorecard version it used, so the decision can be reproduced later with
+:func:`reproduce`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from trellis.accounts.models import Consent, utcnow
+from trellis.scoring import expert, features, frames, scorecard, screens
+from trellis.scoring.errors import ScorecardNotFound
+from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
+from trellis.scoring.result import Flag, ScoreResult
+from trellis.trade.models import Firm
+
+logger = logging.getLogger(__name__)
+
+CONSENT_PURPOSE = "trade_data"
+NO_CONSENT = ("No active consent to use this firm's trade data.",
+              "该企业未授权使用其交易数据。")
+
+
+# --- scorecards --------------------------------------------------------------------
+
+def champion(*, session: Session) -> Scorecard:
+    """The champion scorecard; installs the expert card as champion when there is none."""
+    row = session.execute(select(Scorecard).where(
+        Scorecard.status == ScorecardStatus.CHAMPION)).scalars().first()
+    if row is not None:
+        return row
+    existing = session.execute(select(Scorecard).where(
+        Scorecard.version == expert.VERSION)).scalars().first()
+    if existing is None:
+        spec = expert.spec()
+        existing = Scorecard(version=spec["version"], name=spec["name"], kind="expert",
+                             status=ScorecardStatus.CHAMPION, spec=spec,
+                             notes="Installed as the cold-start champion.",
+                             promoted_at=utcnow())
+    else:
+        existing.status = ScorecardStatus.CHAMPION
+        existing.promoted_at = utcnow()
+    session.add(existing)
+    session.flush()
+    logger.info("installed scorecard %s as champion", existing.version)
+    return existing
+
+
+def get_scorecard(*, session: Session, version: str) -> Scorecard:
+    row = session.execute(select(Scorecard).where(Scorecard.version == version)
+                          ).scalars().first()
+    if row is None:
+        raise ScorecardNotFound(f"No scorecard has version {version!r}.")
+    return row
+
+
+# --- pure scoring over frames ------------------------------------------------------
+
+def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = None,
+                 applied_on: dict[int, date] | None = None,
+                 feats: pd.DataFrame | None = None) -> list[ScoreResult]:
+    """Score every firm in ``fr.scope`` (no database access)."""
+    scope = fr.scope
+    X = features.compute(fr) if feats is None else feats
+    why = features.sufficiency(X)
+    scored = scorecard.apply(spec, X)
+    flags = screens.run(fr, X, scope, applied_on)
+    as_of = fr.as_of.date()
+    out = []
+    for fid in scope:
+        if consented is not None and fid not in consented:
+            out.append(ScoreResult(
+                firm_id=fid, as_of=as_of, score=None, pd=None, grade=None, insufficient=True,
+                insufficient_reasons=[NO_CONSENT[0]], insufficient_zh=[NO_CONSENT[1]],
+                reasons=[], flags=[], scorecard_version=spec["version"], features={}))
+            continue
+        reasons_ = why[fid]
+        feat = features.to_jsonable(X.loc[fid])
+        firm_flags: list[Flag] = flags.get(fid, [])
+        if reasons_:
+            out.append(ScoreResult(
+                firm_id=fid, as_of=as_of, score=None, pd=None, grade=None, insufficient=True,
+                insufficient_reasons=[r.en for r in reasons_],
+                insufficient_zh=[r.zh for r in reasons_], reasons=[], flags=firm_flags,
+                scorecard_version=spec["version"], features=feat))
+            continue
+        out.append(ScoreResult(
+            firm_id=fid, as_of=as_of, score=int(scored.score[fid]),
+            pd=scorecard.to_decimal_pd(scored.pd[fid]), grade=str(scored.grade[fid]),
+            insufficient=False, insufficient_reasons=[],
+            reasons=scorecard.reasons(spec, scored.points.loc[fid], scored.bins.loc[fid]),
+            flags=firm_flags, scorecard_version=spec["version"], features=feat))
+    return out
+
+
+# --- with the database -------------------------------------------------------------
+
+def consented_firms(*, session: Session, firm_ids: list[int]) -> set[int]:
+    rows = session.execute(select(Consent.firm_id).where(
+        Consent.purpose == CONSENT_PURPOSE, Consent.withdrawn_at.is_(None),
+        Consent.firm_id.in_(firm_ids))).scalars().all() if firm_ids else []
+    return set(rows)
+
+
+def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
+    d = r.to_dict()
+    return {"firm_id": r.firm_id, "cluster_id": cluster_id, "run_id": run_id,
+            "as_of": r.as_of, "score": r.score, "pd": r.pd, "grade": r.grade,
+            "insufficient": r.insufficient, "needs_review": r.needs_review,
+            "insufficient_reasons": [{"en": en, "zh": zh} for en, zh in
+                                     zip(r.insufficient_reasons, r.insufficient_zh
+                                         or r.insufficient_reasons, strict=False)],
+            "reasons": d["reasons"], "flags": d["flags"], "features": d["features"],
+            "scorecard_version": r.scorecard_version, "computed_at": utcnow()}
+
+
+def result_from_record(rec: ScoreRecord) -> ScoreResult:
+    from trellis.scoring.result import Reason
+
+    return ScoreResult(
+        firm_id=rec.firm_id, as_of=rec.as_of, score=rec.score,
+        pd=None if rec.pd is None else Decimal(str(rec.pd)).quantize(Decimal("0.000001")),
+        grade=rec.grade, insufficient=rec.insufficient,
+        insufficient_reasons=[x["en"] for x in rec.insufficient_reasons],
+        insufficient_zh=[x["zh"] for x in rec.insufficient_reasons],
+        reasons=[Reason(**x) for x in rec.reasons], flags=[Flag(**x) for x in rec.flags],
+        scorecard_version=rec.scorecard_version, features=dict(rec.features),
+        record_id=rec.id)
+
+
+def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
+               applied_on: date | None = None, store: bool = True) -> ScoreResult:
+    """Score one firm as of *as_of* (default today) with the champion scorecard.
+
+    *applied_on* is the application date for the pre-application burst screen (default
+    *as_of*). The result is stored (``score_results``) unless *store* is false.
+    """
+    from trellis.scoring.errors import ScoringError
+
+    firm = session.get(Firm, firm_id)
+    if firm is None:
+        from trellis.errors import NotFound
+
+        raise NotFound(f"No firm with id {firm_id}.")
+    as_of = as_of or date.today()
+    card = champion(session=session)
+    consented = consented_firms(session=session, firm_ids=[firm_id])
+    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
+    if not fr.scope:
+        raise ScoringError(f"Firm {firm_id} could not be read for scoring.")
+    result = score_frames(fr, card.spec, consented=consented,
+                          applied_on={firm_id: applied_on} if applied_on else None)[0]
+    if store:
+        rec = ScoreRecord(**_record(result, firm.cluster_id, None))
+        session.add(rec)
+        session.flush()
+        result.record_id = rec.id
+    return result
+
+
+def score_portfolio(*, session: Session, as_of: date | None = None,
+                    cluster_id: int | None = None, store: bool = True
+                    ) -> tuple[list[ScoreResult], PortfolioRun]:
+    """Score every firm (of one cluster, or all) in one vectorised pass; store the run."""
+    started = time.perf_counter()
+    as_of = as_of or date.today()
+    card = champion(session=session)
+    fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
+    consented = consented_firms(session=session, firm_ids=fr.scope)
+    results = score_frames(fr, card.spec, consented=consented)
+    inv = fr.invoices[fr.invoices["issue_date"] >= fr.as_of - pd.DateOffset(months=12)]
+    run = PortfolioRun(as_of=as_of, cluster_id=cluster_id, scorecard_version=card.version,
+                       n_firms=len(results),
+                       n_scored=sum(r.score is not None for r in results),
+                       n_insufficient=sum(r.insufficient for r in results),
+                       n_flagged=sum(bool(r.flags) for r in results),
+                       benford=screens.benford(inv["amount_fen"]))
+    if store:
+        session.add(run)
+        session.flush()
+        cluster_of = fr.firms["cluster_id"]
+        rows = [_record(r, None if pd.isna(cluster_of.get(r.firm_id)) else
+                        int(cluster_of.get(r.firm_id)), run.id) for r in results]
+        for i in range(0, len(rows), 2000):
+            session.execute(insert(ScoreRecord), rows[i:i + 2000])
+        run.seconds = Decimal(f"{time.perf_counter() - started:.3f}")
+        session.add(run)
+        session.flush()
+    logger.info("scored %d firms as of %s in %.2fs", len(results), as_of,
+                time.perf_counter() - started)
+    return results, run
+
+
+def latest(*, session: Session, firm_id: int) -> ScoreResult | None:
+    rec = session.execute(select(ScoreRecord).where(ScoreRecord.firm_id == firm_id)
+                          .order_by(ScoreRecord.computed_at.desc(), ScoreRecord.id.desc())
+                          .limit(1)).scalars().first()
+    return None if rec is None else result_from_record(rec)
+
+
+def reproduce(*, session: Session, record_id: int) -> ScoreResult:
+    """Re-score a stored result from its stored features with its own scorecard version.
+
+    The score, PD, grade and reasons come out identical to the stored ones unless the
+    scorecard row was edited (versions are immutable by convention).
+    """
+    rec = session.get(ScoreRecord, record_id)
+    if rec is None:
+        from trellis.errors import NotFound
+
+        raise NotFound(f"No stored score with id {record_id}.")
+    stored = result_from_record(rec)
+    if stored.insufficient:
+        return stored
+    spec = get_scorecard(session=session, version=rec.scorecard_version).spec
+    X = pd.DataFrame([{k: (float("nan") if v is None else v) for k, v in rec.features.items()}],
+                     index=[rec.firm_id])
+    s = scorecard.apply(spec, X)
+    stored.score = int(s.score.iloc[0])
+    stored.pd = scorecard.to_decimal_pd(s.pd.iloc[0])
+    stored.grade = str(s.grade.iloc[0])
+    stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
+    return stored
