@@ -78,7 +78,8 @@ def activity(firm: SimFirm, day: date) -> float:
     if firm.decline_from is None or day < firm.decline_from:
         return 1.0
     span = (firm.default_on - firm.decline_from).days
-    return max(0.05, (1.0 - (day - firm.decline_from).days / span) ** 1.3)
+    # A step down (a lost customer, a key worker gone) and then a steady fade.
+    return max(0.05, 0.7 * (1.0 - (day - firm.decline_from).days / span) ** 1.2)
 
 
 def round_amount(rng: random.Random, fen: float) -> int:
@@ -120,12 +121,15 @@ def regular_deals(rng: random.Random, edges: list[SimEdge], month_list: list[tup
             ramp = min(1.0, max(0.25, (age_months + 1) / 5))
             volume = edge.volume_fen * f * act * ramp * math.exp(s.growth * k + noise)
             lam = edge.orders * min(1.5, max(0.25, f * act * ramp))
-            for _ in range(poisson(rng, lam)):
+            # The month's volume is shared among its orders, so that a month's total
+            # moves with the firm's fortunes, not with how many orders happened to come.
+            weights = [math.exp(rng.gauss(0.0, 0.35)) for _ in range(poisson(rng, lam))]
+            for w in weights:
                 order_date = draw_day(rng, y, m, last_day)
                 if order_date < edge.since or not activity(s, order_date) \
                         or not activity(b, order_date):
                     continue
-                amount = round_amount(rng, volume / lam * math.exp(rng.gauss(-0.05, 0.35)))
+                amount = round_amount(rng, volume * w / sum(weights))
                 deal = _fulfil(rng, s, b, edge, amount, order_date, end)
                 if deal.issue_date is not None and deal.issue_date >= start or \
                         deal.issue_date is None and order_date >= start:

@@ -166,7 +166,7 @@ def loans(rng: random.Random, st: Structure, deals: list[Deal], start: date, end
         if d.issue_date is not None and d.kind == "trade":
             sales[d.seller.uscc] += d.amount
     months = max(1.0, (end - start).days / 30.4)
-    share = {1: 0.5, 2: 0.35, 3: 0.2, -1: 0.3}
+    share = {1: 0.6, 2: 0.45, 3: 0.25, -1: 0.35}
     rows = []
     for v in st.vendors:
         size = max(50_000_00, sales[v.uscc] / months)
