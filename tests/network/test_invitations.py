@@ -1,0 +1,131 @@
+"""Batch invitations: who is on the list, one-time codes that expire, the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+
+from trellis.accounts.models import utcnow
+from trellis.errors import ValidationError
+from trellis.network.errors import InvitationExpired, InvitationInvalid, InvitationUsed
+from trellis.onboarding import invitations
+
+AS_OF = date(2026, 11, 30)
+SECRET = "test-secret"
+
+
+@pytest.fixture
+def park(make_cluster, make_firm, make_invoice):
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    big = make_firm(cluster_id=cluster.id, name="大供应商", phone="13800001111")
+    small = make_firm(cluster_id=cluster.id, name="小供应商")
+    unconfirmed = make_firm(cluster_id=cluster.id, name="未确权供应商")
+    new = make_firm(cluster_id=cluster.id, name="新供应商")
+    make_invoice(big, anchor, 80_000_00, date(2025, 12, 1), status="confirmed")
+    make_invoice(big, anchor, 20_000_00, date(2026, 10, 1), status="confirmed")
+    make_invoice(small, anchor, 1_000_00, date(2025, 12, 1), status="confirmed")
+    make_invoice(unconfirmed, anchor, 900_000_00, date(2025, 12, 1), status="pending")
+    make_invoice(new, anchor, 900_000_00, date(2026, 11, 1), status="confirmed")
+    return cluster, anchor, big, small, unconfirmed, new
+
+
+def test_the_list_holds_vendors_with_enough_confirmed_trade_and_tenure(session, park):
+    cluster, anchor, big, *_ = park
+    found = invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
+                                   with_limits=False)
+    assert [c.firm_id for c in found] == [big.id]
+    (c,) = found
+    assert (c.confirmed_fen, c.tier, c.invited) == (100_000_00, 1, False)
+
+
+def test_firms_with_a_user_are_not_invited_again(session, park, make_user):
+    cluster, anchor, big, *_ = park
+    make_user("vendor", firm=big)
+    assert invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
+                                  with_limits=False) == []
+
+
+def test_a_code_works_once(session, park):
+    cluster, _, big, *_ = park
+    (issued,) = invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                                  secret=SECRET)
+    shown = invitations.format_code(issued.code)
+    assert len(issued.code) == 12 and shown.count("-") == 2
+    inv, firm = invitations.lookup(session=session, code=shown.lower())
+    assert firm.id == big.id
+    assert invitations.redeem(session=session, code=shown).id == big.id
+    with pytest.raises(InvitationUsed):
+        invitations.redeem(session=session, code=shown)
+    assert issued.code not in inv.code_hash  # only a hash is stored
+
+
+def test_a_code_expires(session, park):
+    cluster, _, big, *_ = park
+    (issued,) = invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                                  secret=SECRET, valid_days=3)
+    later = utcnow() + timedelta(days=3, seconds=1)
+    with pytest.raises(InvitationExpired):
+        invitations.redeem(session=session, code=issued.code, now=later)
+    assert invitations.redeem(session=session, code=issued.code).id == big.id
+
+
+@pytest.mark.parametrize("code", ["", "AAAA-BBBB-CCCC", "not a code"])
+def test_unknown_codes(session, park, code):
+    invitations.issue(session=session, cluster_id=park[0].id, firm_ids=[park[2].id],
+                      secret=SECRET)
+    with pytest.raises(InvitationInvalid):
+        invitations.redeem(session=session, code=code)
+
+
+def test_redeeming_revokes_the_firms_other_codes(session, park):
+    cluster, _, big, *_ = park
+    (first,) = invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                                 secret=SECRET)
+    (second,) = invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                                  secret=SECRET)
+    invitations.redeem(session=session, code=second.code)
+    with pytest.raises(InvitationUsed):
+        invitations.redeem(session=session, code=first.code)
+
+
+def test_only_vendors_of_the_cluster_can_be_invited(session, park, make_firm):
+    cluster, anchor, *_ = park
+    outsider = make_firm()
+    for firm in (anchor, outsider):
+        with pytest.raises(ValidationError):
+            invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[firm.id],
+                              secret=SECRET)
+
+
+def test_export_regenerates_codes_that_redeem(session, park):
+    cluster, _, big, small, *_ = park
+    issued = invitations.issue(session=session, cluster_id=cluster.id,
+                               firm_ids=[big.id, small.id], secret=SECRET)
+    batch = issued[0].invitation.batch
+    invitations.redeem(session=session, code=issued[1].code)  # small's, used: left out
+    data = invitations.export_csv(session=session, cluster_id=cluster.id, batch=batch,
+                                  secret=SECRET, base_url="https://trellis.example/register")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["firm"] for r in rows] == ["大供应商"]
+    (row,) = rows
+    assert row["phone"] == "13800001111"
+    assert row["link"] == f"https://trellis.example/register?code={row['code']}"
+    assert row["code"] in row["message"] and "大供应商" in row["message"]
+    assert invitations.redeem(session=session, code=row["code"]).id == big.id
+    # A different secret derives different codes: the export is tied to the app's key.
+    other = invitations.export_csv(session=session, cluster_id=cluster.id, batch=batch,
+                                   secret="other", base_url="x")
+    assert row["code"].encode() not in other
+
+
+def test_candidates_mark_firms_already_invited(session, park):
+    cluster, _, big, *_ = park
+    invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                      secret=SECRET)
+    (c,) = invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
+                                  with_limits=False)
+    assert c.invited

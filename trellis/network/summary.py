@@ -1,0 +1,233 @@
+"""What pages, the API and the CLI show of a graph: figures, a firm's neighbourhood, and
+the picture's elements with positions computed here (so the browser needs no layout).
+
+:func:`analyse` runs every analytic once per graph and keeps the result on the graph
+(graphs from :func:`~trellis.network.build.cluster_graph` are cached and frozen, so the
+analysis is cached with them). Bank accounts leave this module masked.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+
+from trellis.network import analytics
+from trellis.network.errors import FirmNotFound
+
+MAX_CYCLE_LEN = 4
+COLUMN_HEIGHT = 40  # firms per sub-column in the picture before a tier wraps
+_lock = threading.Lock()
+
+
+@dataclass
+class Analysis:
+    tiers: dict
+    pagerank: dict
+    anchor_pagerank: dict
+    concentration: dict
+    dependents: dict
+    bridges: list
+    cycles: list
+    communities: list
+    links: list
+
+    @property
+    def community_of(self) -> dict:
+        return {n: i for i, part in enumerate(self.communities) for n in part}
+
+
+def analyse(G: nx.DiGraph) -> Analysis:
+    """All analytics of *G*, computed once per graph object."""
+    with _lock:
+        cached = G.graph.get("_analysis")
+    if cached is not None:
+        return cached
+    result = Analysis(
+        tiers=analytics.tiers(G), pagerank=analytics.pagerank(G),
+        anchor_pagerank=analytics.anchor_pagerank(G),
+        concentration=analytics.buyer_concentration(G), dependents=analytics.dependents(G),
+        bridges=analytics.bridges(G), cycles=analytics.short_cycles(G, MAX_CYCLE_LEN),
+        communities=analytics.communities(G), links=analytics.shared_identity_links(G))
+    with _lock:
+        G.graph["_analysis"] = result
+    return result
+
+
+def mask_account(value: str | None) -> str:
+    """``6222 **** 2222``-style: the first four and last four characters only."""
+    if not value:
+        return ""
+    raw = "".join(str(value).split())
+    if len(raw) <= 8:
+        return "****" + raw[-2:]
+    return f"{raw[:4]} **** {raw[-4:]}"
+
+
+def _firm(G: nx.DiGraph, node) -> dict:
+    d = G.nodes[node]
+    return {"id": node, "uscc": d.get("uscc"), "name": d.get("name"), "role": d.get("role"),
+            "industry": d.get("industry"), "region": d.get("region")}
+
+
+def stats(G: nx.DiGraph, *, top: int = 10) -> dict:
+    """The figures of a cluster graph (JSON-ready): firms, edges, tiers, cycles,
+    communities, shared-identity links, cut vertices, bridges."""
+    a = analyse(G)
+    links = Counter(lk.kind for lk in a.links)
+    return {
+        "as_of": G.graph.get("as_of").isoformat() if G.graph.get("as_of") else None,
+        "data_version": G.graph.get("data_version"),
+        "firms": G.number_of_nodes(),
+        "anchors": len(analytics.anchors(G)),
+        "edges": G.number_of_edges(),
+        "edges_with_trade": sum(1 for *_, v in G.edges(data="volume_fen") if v),
+        "volume_fen": sum(v or 0 for *_, v in G.edges(data="volume_fen")),
+        "tiers": {str(t): n for t, n in sorted(Counter(a.tiers.values()).items())},
+        "unconnected": G.number_of_nodes() - len(a.tiers),
+        "cycles": len(a.cycles),
+        "top_cycles": [_cycle_json(G, c) for c in a.cycles[:top]],
+        "communities": len(a.communities),
+        "community_sizes": [len(c) for c in a.communities[:top]],
+        "shared_identity_links": dict(sorted(links.items())),
+        "cut_vertices": len(a.dependents),
+        "bridges": len(a.bridges),
+    }
+
+
+def _cycle_json(G: nx.DiGraph, cycle: analytics.Cycle) -> dict:
+    return {"firms": [_firm(G, n) for n in cycle.nodes], "amount_fen": cycle.amount_fen,
+            "first_date": cycle.first_date.isoformat() if cycle.first_date else None,
+            "last_date": cycle.last_date.isoformat() if cycle.last_date else None,
+            "edges": [{"supplier": e.supplier, "buyer": e.buyer, "volume_fen": e.volume_fen,
+                       "invoice_count": e.invoice_count} for e in cycle.edges]}
+
+
+def flags(G: nx.DiGraph, node) -> list[dict]:
+    """Why a firm deserves a look: cycles it is in, identities it shares, firms that
+    depend on it, a single dominant buyer."""
+    a = analyse(G)
+    out = []
+    for c in a.cycles:
+        if node in c.nodes:
+            out.append({"code": "cycle", "amount_fen": c.amount_fen,
+                        "firms": [G.nodes[n].get("name") for n in c.nodes]})
+    for lk in a.links:
+        if node in (lk.a, lk.b):
+            other = lk.b if lk.a == node else lk.a
+            out.append({"code": f"shared_{lk.kind}", "firm_id": other,
+                        "firm": G.nodes[other].get("name")})
+    if node in a.dependents:
+        out.append({"code": "cut_vertex", "dependents": len(a.dependents[node])})
+    hhi = a.concentration.get(node)
+    if hhi and hhi[1] >= 0.9 and G.nodes[node].get("role") != "anchor":
+        out.append({"code": "single_buyer", "top_share": round(hhi[1], 3)})
+    return out
+
+
+def neighbourhood(G: nx.DiGraph, node, *, limit: int = 50) -> dict:
+    """A firm, its figures, its suppliers and buyers (largest first, at most *limit* each)
+    and its flags; JSON-ready. Raises :class:`FirmNotFound`."""
+    if node not in G:
+        raise FirmNotFound(f"Firm {node} is not in this cluster's network.")
+    a = analyse(G)
+    d = G.nodes[node]
+    firm = _firm(G, node) | {"phone": d.get("phone"),
+                             "bank_account": mask_account(d.get("bank_account"))}
+
+    def partner(other, edge):
+        return _firm(G, other) | {"volume_fen": edge.get("volume_fen", 0),
+                                  "invoice_count": edge.get("invoice_count", 0),
+                                  "confirmed_fen": edge.get("confirmed_fen", 0),
+                                  "tenure_days": edge.get("tenure_days", 0),
+                                  "tier": a.tiers.get(other)}
+
+    suppliers = sorted((partner(u, e) for u, _, e in G.in_edges(node, data=True)),
+                       key=lambda p: -p["volume_fen"])
+    buyers = sorted((partner(v, e) for _, v, e in G.out_edges(node, data=True)),
+                    key=lambda p: -p["volume_fen"])
+    hhi = a.concentration.get(node)
+    return {
+        "firm": firm,
+        "tier": a.tiers.get(node),
+        "sales_fen": sum(p["volume_fen"] for p in buyers),
+        "purchases_fen": sum(p["volume_fen"] for p in suppliers),
+        "pagerank": round(a.pagerank.get(node, 0.0), 6),
+        "anchor_pagerank": round(a.anchor_pagerank.get(node, 0.0), 6),
+        "buyer_hhi": round(hhi[0], 4) if hhi else None,
+        "top_buyer_share": round(hhi[1], 4) if hhi else None,
+        "community": a.community_of.get(node),
+        "suppliers": suppliers[:limit], "buyers": buyers[:limit],
+        "supplier_count": len(suppliers), "buyer_count": len(buyers),
+        "flags": flags(G, node),
+    }
+
+
+def positions(G: nx.DiGraph, *, spacing: float = 60.0) -> dict:
+    """Preset positions: one column block per tier (far suppliers left, anchors in the
+    middle, distributors right, unconnected firms far right); within a block firms are
+    grouped by community and wrap every :data:`COLUMN_HEIGHT` firms."""
+    a = analyse(G)
+    community = a.community_of
+    by_tier = defaultdict(list)
+    for node in G.nodes:
+        by_tier[a.tiers.get(node)].append(node)
+    order = sorted((t for t in by_tier if t is not None), reverse=True)
+    if None in by_tier:
+        order.append(None)
+    pos = {}
+    x = 0.0
+    for tier in order:
+        nodes = sorted(by_tier[tier], key=lambda n: (community.get(n, -1),
+                                                     -a.pagerank.get(n, 0.0), str(n)))
+        cols = max(1, math.ceil(len(nodes) / COLUMN_HEIGHT))
+        per_col = math.ceil(len(nodes) / cols)
+        for i, node in enumerate(nodes):
+            col, row = divmod(i, per_col)
+            offset = (row - (per_col - 1) / 2) * spacing * 0.6
+            pos[node] = (x + col * spacing, offset)
+        x += cols * spacing + spacing * 3
+    return pos
+
+
+def elements(G: nx.DiGraph, *, grades: dict | None = None) -> list[dict]:
+    """Cytoscape.js elements with preset positions: nodes (classes ``anchor``,
+    ``tier-N``, ``grade-X``, ``flagged``), supply edges (``width`` by volume, class
+    ``cycle`` on circular-trading candidates) and shared-identity links (``shared``)."""
+    a = analyse(G)
+    pos = positions(G)
+    in_cycle_edges = {(e.supplier, e.buyer) for c in a.cycles for e in c.edges}
+    in_cycle = {n for c in a.cycles for n in c.nodes}
+    linked = {n for lk in a.links for n in (lk.a, lk.b)}
+    max_volume = max((v or 0 for *_, v in G.edges(data="volume_fen")), default=0) or 1
+    out = []
+    for node, d in G.nodes(data=True):
+        tier = a.tiers.get(node)
+        classes = ["anchor" if d.get("role") == "anchor" else "vendor",
+                   f"tier-{tier}" if tier is not None else "tier-none"]
+        grade = (grades or {}).get(node)
+        if grade:
+            classes.append(f"grade-{grade}")
+        if node in in_cycle or node in linked:
+            classes.append("flagged")
+        x, y = pos[node]
+        out.append({"group": "nodes", "data": {
+            "id": str(node), "label": d.get("name") or str(node), "uscc": d.get("uscc"),
+            "role": d.get("role"), "industry": d.get("industry"), "tier": tier,
+            "grade": grade, "community": a.community_of.get(node)},
+            "position": {"x": round(x, 1), "y": round(y, 1)}, "classes": " ".join(classes)})
+    for u, v, d in G.edges(data=True):
+        volume = d.get("volume_fen") or 0
+        width = 1 + 9 * math.sqrt(volume / max_volume)
+        out.append({"group": "edges", "data": {
+            "id": f"e{u}-{v}", "source": str(u), "target": str(v), "volume_fen": volume,
+            "width": round(width, 2)},
+            "classes": "supply cycle" if (u, v) in in_cycle_edges else "supply"})
+    for i, lk in enumerate(a.links):
+        out.append({"group": "edges", "data": {
+            "id": f"s{i}", "source": str(lk.a), "target": str(lk.b), "kind": lk.kind},
+            "classes": f"shared shared-{lk.kind}"})
+    return out

@@ -1,0 +1,291 @@
+"""Batch acquisition: the invitation list and one-time invitation codes.
+
+:func:`candidates` picks the cluster's vendors with enough confirmed trade to be
+pre-assessed (and an indicative limit when scoring is installed). :func:`issue` creates a
+batch of invitations; each code is derived from a random nonce and the application's
+secret (``HMAC-SHA256``), so the codes can be exported again (:func:`export_csv`) while
+the database holds only their SHA-256. A code expires and works once (:func:`redeem`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from trellis.accounts.models import User, utcnow
+from trellis.errors import ValidationError
+from trellis.network.build import cluster_graph
+from trellis.network.errors import (
+    ClusterNotFound,
+    InvitationExpired,
+    InvitationInvalid,
+    InvitationUsed,
+)
+from trellis.network.models import Invitation
+from trellis.trade.models import Cluster, Firm
+
+logger = logging.getLogger(__name__)
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no 0/O, 1/I
+CODE_LENGTH = 12  # 60 bits
+DEFAULT_VALID_DAYS = 14
+MIN_CONFIRMED_FEN = 5_000_000  # 50,000 yuan confirmed by buyers in 12 months
+MIN_TENURE_DAYS = 180
+
+
+@dataclass
+class Candidate:
+    firm_id: int
+    uscc: str
+    name: str
+    phone: str | None
+    tier: int | None
+    confirmed_fen: int
+    volume_fen: int
+    tenure_days: int
+    indicative_limit_fen: int | None = None
+    invited: bool = False  # has a live invitation already
+
+
+@dataclass
+class Issued:
+    invitation: Invitation
+    code: str
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in str(raw).upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def derive_code(*, secret: str, nonce: str) -> str:
+    """The 12-character code of an invitation (shown grouped, e.g. ``ABCD-EFGH-JKLM``)."""
+    digest = hmac.new(secret.encode(), b"trellis-invitation:" + nonce.encode(),
+                      hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big") >> (64 - 5 * CODE_LENGTH)
+    chars = []
+    for _ in range(CODE_LENGTH):
+        number, rest = divmod(number, 32)
+        chars.append(ALPHABET[rest])
+    return "".join(chars)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def _limit_function():
+    """Scoring's score + limit, when the scoring area provides them."""
+    try:
+        from trellis.scoring.limits import credit_limit
+        from trellis.scoring.service import score_firm
+    except ImportError:
+        return None
+
+    def limit(session: Session, firm_id: int, as_of: date) -> int | None:
+        result = score_firm(session=session, firm_id=firm_id, as_of=as_of)
+        if result.insufficient or result.grade is None:
+            return None
+        return credit_limit(session=session, firm_id=firm_id, result=result, as_of=as_of)
+
+    return limit
+
+
+def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
+               min_confirmed_fen: int = MIN_CONFIRMED_FEN,
+               min_tenure_days: int = MIN_TENURE_DAYS, with_limits: bool = True,
+               now: datetime | None = None) -> list[Candidate]:
+    """Vendors of the cluster with no user yet whose buyers confirmed at least
+    *min_confirmed_fen* of their 12-month sales and who have traded for at least
+    *min_tenure_days*; largest confirmed trade first."""
+    as_of = as_of or date.today()
+    now = now or utcnow()
+    if session.get(Cluster, cluster_id) is None:
+        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    G = cluster_graph(session=session, cluster_id=cluster_id, as_of=as_of)
+    from trellis.network.summary import analyse
+
+    tiers = analyse(G).tiers
+    registered = set(session.execute(
+        select(User.firm_id).join(Firm, Firm.id == User.firm_id)
+        .where(Firm.cluster_id == cluster_id)).scalars())
+    invited = set(session.execute(
+        select(Invitation.firm_id).where(Invitation.cluster_id == cluster_id,
+                                         Invitation.redeemed_at.is_(None),
+                                         Invitation.revoked_at.is_(None),
+                                         Invitation.expires_at > now)).scalars())
+    out = []
+    for node, d in G.nodes(data=True):
+        if d.get("role") != "vendor" or node in registered:
+            continue
+        sales = list(G.out_edges(node, data=True))
+        confirmed = sum(e.get("confirmed_fen", 0) for *_, e in sales)
+        tenure = max((e.get("tenure_days", 0) for *_, e in sales), default=0)
+        if confirmed < min_confirmed_fen or tenure < min_tenure_days:
+            continue
+        out.append(Candidate(node, d["uscc"], d["name"], d.get("phone"), tiers.get(node),
+                             confirmed, sum(e.get("volume_fen", 0) for *_, e in sales),
+                             tenure, invited=node in invited))
+    out.sort(key=lambda c: (-c.confirmed_fen, c.firm_id))
+    limit = _limit_function() if with_limits else None
+    if limit is not None:
+        for c in out:
+            try:
+                c.indicative_limit_fen = limit(session, c.firm_id, as_of)
+            except Exception:  # an indicative figure must never block the list
+                logger.exception("indicative limit failed for firm %s", c.firm_id)
+    return out
+
+
+def issue(*, session: Session, cluster_id: int, firm_ids: Iterable[int], secret: str,
+          created_by_id: int | None = None, valid_days: int = DEFAULT_VALID_DAYS,
+          limits: dict[int, int | None] | None = None, confirmed: dict[int, int] | None = None,
+          now: datetime | None = None) -> list[Issued]:
+    """Create one invitation per firm (vendors of the cluster) in a new batch. Flushes."""
+    if not secret:
+        raise ValidationError("An application secret is needed to derive invitation codes.")
+    if not 1 <= valid_days <= 90:
+        raise ValidationError("Invitations are valid for 1 to 90 days.", field="valid_days")
+    ids = sorted(set(firm_ids))
+    if not ids:
+        raise ValidationError("Choose at least one vendor to invite.", field="firm_ids")
+    firms = {f.id: f for f in session.execute(select(Firm).where(Firm.id.in_(ids))).scalars()}
+    for fid in ids:
+        firm = firms.get(fid)
+        if firm is None or firm.cluster_id != cluster_id or firm.role != "vendor":
+            raise ValidationError(f"Firm {fid} is not a vendor of this cluster.",
+                                  field="firm_ids")
+    now = now or utcnow()
+    batch = now.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3)
+    issued = []
+    for fid in ids:
+        nonce = secrets.token_hex(16)
+        code = derive_code(secret=secret, nonce=nonce)
+        inv = Invitation(cluster_id=cluster_id, firm_id=fid, batch=batch, nonce=nonce,
+                         code_hash=code_hash(code), created_by_id=created_by_id,
+                         created_at=now, expires_at=now + timedelta(days=valid_days),
+                         confirmed_fen=(confirmed or {}).get(fid, 0),
+                         indicative_limit_fen=(limits or {}).get(fid))
+        session.add(inv)
+        issued.append(Issued(inv, code))
+    session.flush()
+    logger.info("issued %d invitations in batch %s of cluster %s", len(issued), batch,
+                cluster_id)
+    return issued
+
+
+def _find(session: Session, code: str) -> Invitation:
+    inv = session.execute(select(Invitation).where(Invitation.code_hash == code_hash(code))
+                          ).scalar_one_or_none()
+    if inv is None:
+        raise InvitationInvalid("This invitation code is not recognised: check it against "
+                                "the message you received.")
+    return inv
+
+
+def _usable(inv: Invitation, now: datetime) -> None:
+    if inv.revoked_at is not None or inv.redeemed_at is not None:
+        raise InvitationUsed("This invitation code has already been used. Sign in instead, "
+                             "or ask your relationship manager for a new code.")
+    if inv.expires_at <= now:
+        raise InvitationExpired("This invitation code has expired. Ask your relationship "
+                                "manager for a new one.")
+
+
+def lookup(*, session: Session, code: str, now: datetime | None = None) -> tuple[
+        Invitation, Firm]:
+    """The invitation and firm for a valid *code*, without using it up."""
+    inv = _find(session, code)
+    _usable(inv, now or utcnow())
+    return inv, session.get(Firm, inv.firm_id)
+
+
+def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
+    """Use up *code* and return the firm it invites (for the vendor registration page).
+
+    Raises InvitationInvalid (unknown), InvitationUsed (used or revoked),
+    InvitationExpired. Safe against two simultaneous redemptions: only one succeeds.
+    """
+    now = now or utcnow()
+    inv = _find(session, code)
+    _usable(inv, now)
+    done = session.execute(
+        update(Invitation)
+        .where(Invitation.id == inv.id, Invitation.redeemed_at.is_(None),
+               Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+        .values(redeemed_at=now).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise InvitationUsed("This invitation code has already been used.")
+    session.refresh(inv)
+    # Any other live code for the same firm is now pointless: revoke it.
+    session.execute(update(Invitation)
+                    .where(Invitation.firm_id == inv.firm_id, Invitation.id != inv.id,
+                           Invitation.redeemed_at.is_(None), Invitation.revoked_at.is_(None))
+                    .values(revoked_at=now).execution_options(synchronize_session=False))
+    session.flush()
+    return session.get(Firm, inv.firm_id)
+
+
+def revoke(*, session: Session, invitation_id: int, now: datetime | None = None) -> None:
+    session.execute(update(Invitation).where(Invitation.id == invitation_id,
+                                             Invitation.redeemed_at.is_(None))
+                    .values(revoked_at=now or utcnow())
+                    .execution_options(synchronize_session=False))
+    session.flush()
+
+
+def batches(*, session: Session, cluster_id: int) -> list[dict]:
+    """The cluster's invitation batches, newest first, with counts."""
+    rows = session.execute(select(Invitation.batch, Invitation.created_at,
+                                  Invitation.expires_at, Invitation.redeemed_at)
+                           .where(Invitation.cluster_id == cluster_id)).all()
+    out: dict[str, dict] = {}
+    for batch, created, expires, redeemed in rows:
+        b = out.setdefault(batch, {"batch": batch, "created_at": created,
+                                   "expires_at": expires, "count": 0, "redeemed": 0})
+        b["count"] += 1
+        b["redeemed"] += redeemed is not None
+    return sorted(out.values(), key=lambda b: b["created_at"], reverse=True)
+
+
+SMS_TEMPLATE = ("【Trellis】{name}：您已被邀请开通供应链融资服务。邀请码 {code}，"
+                "{days}天内有效，仅可使用一次。注册链接：{link}")
+
+
+def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
+               base_url: str, now: datetime | None = None) -> bytes:
+    """A batch as CSV (UTF-8 with BOM) for SMS or WeChat: firm, phone, code, link,
+    expiry, and a ready message. *base_url* is the registration page's absolute URL; the
+    link adds ``?code=...``. Used or revoked invitations are left out."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Invitation, Firm.name, Firm.uscc, Firm.phone)
+        .join(Firm, Firm.id == Invitation.firm_id)
+        .where(Invitation.cluster_id == cluster_id, Invitation.batch == batch)
+        .order_by(Firm.name)).all()
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["firm", "uscc", "phone", "code", "link", "expires_at", "message"])
+    for inv, name, uscc, phone in rows:
+        if inv.redeemed_at is not None or inv.revoked_at is not None:
+            continue
+        code = format_code(derive_code(secret=secret, nonce=inv.nonce))
+        link = f"{base_url.rstrip('/')}?code={code}"
+        days = max(0, (inv.expires_at - now).days)
+        writer.writerow([name, uscc, phone or "", code, link,
+                         inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                         SMS_TEMPLATE.format(name=name, code=code, days=days, link=link)])
+    return out.getvalue().encode("utf-8-sig")
