@@ -1,0 +1,358 @@
+"""Issue, split, transfer and settle vouchers (multi-tier digital payables).
+
+An anchor issues a voucher against an invoice it owes and has confirmed; the invoice's
+seller (tier 1) holds the whole. A holder may split a fragment into parts (which it still
+holds), transfer a fragment to one of its own suppliers (tier 2, tier 3, ...), or pledge
+it for receivable financing (:mod:`trellis.vouchers.financing`). At maturity the anchor
+pays every live fragment's holder (:func:`settle`).
+
+Every step appends a :class:`VoucherEvent` and commits it to the chain as a
+``voucher_event`` document. Amounts are integer fen; the parts of a fragment always sum
+to it (checked here with a clear message, and enforced by the database's triggers).
+All functions take ``session`` as a keyword argument and only flush.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from trellis.accounts.models import User, utcnow
+from trellis.chain.commitments import enqueue
+from trellis.db import is_postgres
+from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
+from trellis.vouchers.errors import (
+    AlreadyFinanced,
+    AlreadyIssued,
+    BadSplit,
+    NotASupplier,
+    NotConfirmed,
+    NotLive,
+    TenorTooLong,
+    VoucherNotFound,
+)
+from trellis.vouchers.models import (
+    ABSOLUTE_MAX_TENOR_DAYS,
+    ABSOLUTE_MAX_TENOR_MONTHS,
+    LIVE,
+    EventKind,
+    FragmentStatus,
+    Voucher,
+    VoucherEvent,
+    VoucherFragment,
+    VoucherPolicy,
+    VoucherStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_PARTS = 20
+
+
+# --- policy -------------------------------------------------------------------------------
+
+def policy(*, session: Session) -> VoucherPolicy:
+    """The voucher policy row (created with the defaults if the seed is missing)."""
+    row = session.get(VoucherPolicy, 1)
+    if row is None:
+        row = VoucherPolicy(id=1)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def set_max_tenor(*, session: Session, months: int, user: User | None = None) -> VoucherPolicy:
+    """Set the longest voucher tenor in months (1 to 12)."""
+    if not isinstance(months, int) or not 1 <= months <= ABSOLUTE_MAX_TENOR_MONTHS:
+        raise TenorTooLong(f"The longest tenor must be between 1 and "
+                           f"{ABSOLUTE_MAX_TENOR_MONTHS} months.", field="max_tenor_months")
+    row = policy(session=session)
+    row.max_tenor_months = months
+    row.updated_at = utcnow()
+    row.updated_by_id = user.id if user else None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_months(day: date, months: int) -> date:
+    """*day* plus *months* calendar months (the last day of a shorter month if needed)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_maturity(*, session: Session, issued_on: date) -> date:
+    """The latest maturity the policy allows for a voucher issued on *issued_on*."""
+    months = policy(session=session).max_tenor_months
+    latest = add_months(issued_on, months)
+    return min(latest, date.fromordinal(issued_on.toordinal() + ABSOLUTE_MAX_TENOR_DAYS))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def get_voucher(*, session: Session, voucher_id: int, firm_id: int | None = None) -> Voucher:
+    """A voucher visible to *firm_id* (its issuer, or a firm that holds or held a part of
+    it); ``firm_id=None`` for bank staff. Raises :class:`VoucherNotFound` otherwise."""
+    voucher = session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise VoucherNotFound("That voucher does not exist.")
+    if firm_id is not None and voucher.issuer_id != firm_id:
+        involved = session.exec(select(VoucherFragment.id).where(
+            VoucherFragment.voucher_id == voucher_id,
+            VoucherFragment.holder_id == firm_id)).first()
+        if involved is None:
+            raise VoucherNotFound("That voucher does not exist.")
+    return voucher
+
+
+def fragments(*, session: Session, voucher_id: int) -> list[VoucherFragment]:
+    return list(session.exec(select(VoucherFragment).where(
+        VoucherFragment.voucher_id == voucher_id).order_by(VoucherFragment.id)))
+
+
+def live_total(*, session: Session, voucher_id: int) -> int:
+    """The sum of the voucher's live (held or financed) fragments, in fen."""
+    return int(session.exec(select(func.coalesce(func.sum(VoucherFragment.amount_fen), 0))
+                            .where(VoucherFragment.voucher_id == voucher_id,
+                                   VoucherFragment.status.in_(list(LIVE)))).one())
+
+
+def holdings(*, session: Session, firm_id: int) -> list[tuple[VoucherFragment, Voucher]]:
+    """The live fragments *firm_id* holds, with their vouchers, soonest maturity first."""
+    rows = session.exec(select(VoucherFragment, Voucher)
+                        .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
+                        .where(VoucherFragment.holder_id == firm_id,
+                               VoucherFragment.status.in_(list(LIVE)))
+                        .order_by(Voucher.maturity_date, VoucherFragment.id)).all()
+    return [(f, v) for f, v in rows]
+
+
+def issued_by(*, session: Session, anchor_id: int) -> list[Voucher]:
+    return list(session.exec(select(Voucher).where(Voucher.issuer_id == anchor_id)
+                             .order_by(Voucher.maturity_date.desc(), Voucher.id.desc())))
+
+
+def events(*, session: Session, voucher_id: int) -> list[VoucherEvent]:
+    return list(session.exec(select(VoucherEvent).where(VoucherEvent.voucher_id == voucher_id)
+                             .order_by(VoucherEvent.id)))
+
+
+def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
+                  lock: bool = True) -> VoucherFragment:
+    """The live fragment *fragment_id* of *holder_id* (row-locked on PostgreSQL).
+
+    Raises :class:`VoucherNotFound` when it is not the holder's (another firm's id reads
+    as missing) and :class:`NotLive` when it was already used.
+    """
+    query = select(VoucherFragment).where(VoucherFragment.id == fragment_id)
+    if lock and is_postgres(session):
+        query = query.with_for_update()
+    fragment = session.exec(query).first()
+    if fragment is None or fragment.holder_id != holder_id:
+        raise VoucherNotFound("That voucher part does not exist or is not yours.")
+    if fragment.status != FragmentStatus.HELD:
+        raise NotLive(f"This voucher part is already {fragment.status}; reload the page.")
+    return fragment
+
+
+# --- events and the chain -----------------------------------------------------------------
+
+def _uscc(session: Session, firm_id: int) -> str:
+    return session.get(Firm, firm_id).uscc
+
+
+def _record(session: Session, voucher: Voucher, kind: EventKind, fragment: VoucherFragment,
+            user: User | None, **detail) -> VoucherEvent:
+    event = VoucherEvent(voucher_id=voucher.id, kind=kind, fragment_id=fragment.id,
+                         detail=detail, actor_id=user.id if user else None)
+    session.add(event)
+    session.flush()
+    payload = {"event": str(kind), "voucher": voucher.code,
+               "issuer_uscc": _uscc(session, voucher.issuer_id),
+               "maturity_date": voucher.maturity_date, "fragment_id": fragment.id,
+               "holder_uscc": _uscc(session, fragment.holder_id),
+               "amount_fen": fragment.amount_fen, "at": event.at, **detail}
+    doc = enqueue(session=session, doc_type="voucher_event", doc_id=str(event.id),
+                  payload=payload)
+    event.document_id = doc.id
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _part(fragment: VoucherFragment, session: Session) -> dict:
+    return {"fragment_id": fragment.id, "holder_uscc": _uscc(session, fragment.holder_id),
+            "amount_fen": fragment.amount_fen}
+
+
+# --- issue --------------------------------------------------------------------------------
+
+def _financed_invoice(session: Session, invoice_id: int) -> bool:
+    """Whether a live or pending ledger loan already stands on the invoice."""
+    try:
+        from trellis.ledger.models import Loan, LoanDocument
+    except ModuleNotFoundError:  # the ledger area is optional for this check
+        return False
+    row = session.exec(select(LoanDocument.id).join(Loan, Loan.id == LoanDocument.loan_id)
+                       .where(LoanDocument.invoice_id == invoice_id,
+                              Loan.status.not_in(["cancelled", "repaid", "cooled_off"]))
+                       ).first()
+    return row is not None
+
+
+def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date,
+          issued_on: date | None = None, user: User | None = None) -> Voucher:
+    """Issue the confirmed payable *invoice_id* (owed by *anchor_id*) as a voucher.
+
+    The face value is what is still unpaid on the invoice; the seller holds it all.
+    Raises :class:`VoucherNotFound` (not the anchor's invoice), :class:`NotConfirmed`,
+    :class:`AlreadyIssued`, :class:`AlreadyFinanced` or :class:`TenorTooLong`.
+    """
+    issued_on = issued_on or date.today()
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.buyer_id != anchor_id:
+        raise VoucherNotFound("That payable does not exist or is not owed by your firm.")
+    if invoice.status != DocStatus.CONFIRMED:
+        raise NotConfirmed(f"Invoice {invoice.number} is not confirmed; confirm it first.")
+    if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
+        raise AlreadyIssued(f"A voucher was already issued for invoice {invoice.number}.")
+    if _financed_invoice(session, invoice_id):
+        raise AlreadyFinanced(f"Invoice {invoice.number} is already financed by a loan.")
+    face = invoice.amount_fen - (invoice.paid_fen or 0)
+    if face <= 0:
+        raise AlreadyIssued(f"Invoice {invoice.number} is already paid.")
+    if not isinstance(maturity_date, date) or maturity_date <= issued_on:
+        raise TenorTooLong("The maturity date must be after the issue date.",
+                           field="maturity_date")
+    latest = latest_maturity(session=session, issued_on=issued_on)
+    if maturity_date > latest:
+        months = policy(session=session).max_tenor_months
+        raise TenorTooLong(f"A voucher may run at most {months} months: choose a maturity "
+                           f"on or before {latest.isoformat()}.", field="maturity_date")
+    voucher = Voucher(code=f"V{issued_on:%y%m%d}{invoice.id:07d}", issuer_id=anchor_id,
+                      invoice_id=invoice.id, face_fen=face, issued_on=issued_on,
+                      tenor_days=(maturity_date - issued_on).days, maturity_date=maturity_date,
+                      created_by_id=user.id if user else None)
+    session.add(voucher)
+    session.flush()
+    root = VoucherFragment(voucher_id=voucher.id, holder_id=invoice.seller_id, amount_fen=face)
+    session.add(root)
+    session.flush()
+    _record(session, voucher, EventKind.ISSUE, root, user, invoice_number=invoice.number,
+            seller_uscc=_uscc(session, invoice.seller_id))
+    logger.info("voucher %s issued: %s fen, matures %s", voucher.code, face, maturity_date)
+    return voucher
+
+
+# --- split and transfer -------------------------------------------------------------------
+
+def _live_voucher(session: Session, fragment: VoucherFragment, as_of: date) -> Voucher:
+    voucher = session.get(Voucher, fragment.voucher_id)
+    if voucher.status != VoucherStatus.ACTIVE or as_of >= voucher.maturity_date:
+        raise NotLive(f"Voucher {voucher.code} has matured; it can only be settled now.")
+    return voucher
+
+
+def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[int],
+          user: User | None = None, as_of: date | None = None) -> list[VoucherFragment]:
+    """Split a held fragment into parts (still held by *holder_id*) summing to it exactly.
+
+    *amounts* are positive integer fen, at least 2 and at most :data:`MAX_PARTS`.
+    """
+    as_of = as_of or date.today()
+    fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
+    voucher = _live_voucher(session, fragment, as_of)
+    if not 2 <= len(amounts) <= MAX_PARTS:
+        raise BadSplit(f"Split into 2 to {MAX_PARTS} parts.", field="amounts")
+    if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in amounts):
+        raise BadSplit("Every part must be a positive amount.", field="amounts")
+    if sum(amounts) != fragment.amount_fen:
+        raise BadSplit(f"The parts add up to {sum(amounts)} fen but the voucher part is "
+                       f"{fragment.amount_fen} fen: they must be equal.", field="amounts")
+    parts = [VoucherFragment(voucher_id=voucher.id, parent_id=fragment.id,
+                             holder_id=holder_id, amount_fen=a) for a in amounts]
+    for part in parts:
+        session.add(part)
+        session.flush()  # one at a time: the database checks each against the parent
+    fragment.status = FragmentStatus.SPLIT
+    fragment.closed_at = utcnow()
+    session.add(fragment)
+    session.flush()
+    _record(session, voucher, EventKind.SPLIT, fragment, user,
+            parts=[_part(p, session) for p in parts])
+    return parts
+
+
+def is_supplier(*, session: Session, supplier_id: int, buyer_id: int) -> bool:
+    return session.exec(select(Relationship.id).where(
+        Relationship.supplier_id == supplier_id, Relationship.buyer_id == buyer_id)
+    ).first() is not None
+
+
+def suppliers_of(*, session: Session, firm_id: int) -> list[Firm]:
+    return list(session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
+                             .where(Relationship.buyer_id == firm_id).order_by(Firm.name)))
+
+
+def transfer(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: int,
+             user: User | None = None, as_of: date | None = None) -> VoucherFragment:
+    """Transfer a whole held fragment to *to_firm_id*, one of the holder's suppliers."""
+    as_of = as_of or date.today()
+    fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
+    voucher = _live_voucher(session, fragment, as_of)
+    target = session.get(Firm, to_firm_id) if isinstance(to_firm_id, int) else None
+    if target is None or to_firm_id == holder_id or not is_supplier(
+            session=session, supplier_id=to_firm_id, buyer_id=holder_id):
+        raise NotASupplier("Choose one of your own suppliers to transfer to.",
+                           field="to_firm_id")
+    child = VoucherFragment(voucher_id=voucher.id, parent_id=fragment.id,
+                            holder_id=to_firm_id, amount_fen=fragment.amount_fen)
+    session.add(child)
+    session.flush()
+    fragment.status = FragmentStatus.TRANSFERRED
+    fragment.closed_at = utcnow()
+    session.add(fragment)
+    session.flush()
+    _record(session, voucher, EventKind.TRANSFER, fragment, user,
+            to=_part(child, session))
+    return child
+
+
+def pay_supplier(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: int,
+                 amount_fen: int, user: User | None = None,
+                 as_of: date | None = None) -> tuple[VoucherFragment, VoucherFragment | None]:
+    """Pass *amount_fen* of a held fragment to a supplier: the whole fragment, or a split
+    into (amount, rest) and the first part transferred. Returns (the supplier's fragment,
+    the rest the holder keeps or None)."""
+    fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise BadSplit("Enter a positive amount.", field="amount")
+    if amount_fen > fragment.amount_fen:
+        raise BadSplit("You cannot pass on more than the voucher part is worth.",
+                       field="amount")
+    target = session.get(Firm, to_firm_id) if isinstance(to_firm_id, int) else None
+    if target is None or not is_supplier(session=session, supplier_id=to_firm_id,
+                                         buyer_id=holder_id):
+        raise NotASupplier("Choose one of your own suppliers to transfer to.",
+                           field="to_firm_id")
+    if amount_fen == fragment.amount_fen:
+        return transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                        to_firm_id=to_firm_id, user=user, as_of=as_of), None
+    give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                       amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
+                       as_of=as_of)
+    given = transfer(session=session, holder_id=holder_id, fragment_id=give.id,
+                     to_firm_id=to_firm_id, user=user, as_of=as_of)
+    return given, keep
+
+
+def record_event(*, session: Session, voucher: Voucher, kind: EventKind,
+                 fragment: VoucherFragment, user: User | None = None, **detail) -> VoucherEvent:
+    """Append an event and commit it to the chain (for :mod:`financing` and settlement)."""
+    return _record(session, voucher, kind, fragment, user, **detail)
+
