@@ -1,0 +1,263 @@
+"""The full audit: re-hash every anchored record from the database and check it against
+its anchored leaf and the chain, so that a row edited after anchoring is caught.
+
+For each document committed in the date range (by the day it was committed, UTC):
+
+- ``source_changed``: the trade row (invoice, order, confirmation) read NOW no longer has
+  the anchored content hash (edited after anchoring); ``source_missing``: the row is gone
+  or no longer qualifies (a confirmation withdrawn);
+- ``record_changed``: the stored canonical text no longer hashes to the content hash;
+- ``leaf_mismatch``: (type, content hash, salt) no longer gives the anchored leaf;
+and per batch:
+- ``root_mismatch``: the stored leaves no longer rebuild the anchored root;
+- ``not_anchored`` / ``block_mismatch``: the chain does not hold the root at the recorded
+  block (or that block is no longer canonical);
+- ``not_checked``: the chain could not be asked (node down): the report is incomplete.
+
+Documents of types whose source the chain area cannot read (ledger entries, voucher
+events) are checked against their stored record only, and counted as such. Batches not
+yet on chain are counted, not reported as discrepancies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from trellis.chain import canonical, commitments, merkle
+from trellis.chain.anchoring import leaf_value
+from trellis.chain.errors import TrellisError
+from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
+
+logger = logging.getLogger(__name__)
+
+CSV_FIELDS = ("kind", "batch_id", "document_id", "doc_type", "doc_id", "detail")
+
+
+@dataclass
+class AuditReport:
+    date_from: date
+    date_to: date
+    documents: int = 0
+    batches: int = 0
+    from_source: int = 0  # re-read from their trade rows
+    record_only: int = 0  # checked against the stored record only
+    not_yet_anchored: int = 0
+    discrepancies: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    def add(self, kind: str, detail: str, *, batch_id=None, doc: Document | None = None):
+        self.discrepancies.append({
+            "kind": kind, "batch_id": batch_id,
+            "document_id": doc.id if doc is not None else None,
+            "doc_type": doc.doc_type if doc is not None else None,
+            "doc_id": doc.doc_id if doc is not None else None, "detail": detail})
+
+    def as_dict(self) -> dict:
+        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
+                "ok": self.ok, "documents": self.documents, "batches": self.batches,
+                "from_source": self.from_source, "record_only": self.record_only,
+                "not_yet_anchored": self.not_yet_anchored,
+                "discrepancy_count": len(self.discrepancies),
+                "discrepancies": self.discrepancies}
+
+    def to_csv(self) -> str:
+        return report_csv(self.discrepancies)
+
+
+def report_csv(discrepancies: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(discrepancies)
+    return out.getvalue()
+
+
+def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(date_from, time.min, UTC),
+            datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+
+
+def count_documents(*, session: Session, date_from: date, date_to: date) -> int:
+    lo, hi = _bounds(date_from, date_to)
+    return session.execute(select(func.count()).select_from(Document).where(
+        Document.batch_id.is_not(None), Document.created_at >= lo,
+        Document.created_at < hi)).scalar_one()
+
+
+def run_audit(*, session: Session, date_from: date, date_to: date, chain=None,
+              progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    """Audit the documents committed from *date_from* to *date_to* (inclusive).
+
+    *chain*: a :class:`~trellis.chain.client.Chain` for the on-chain checks (None: they
+    are reported ``not_checked``). *progress(checked, total)* is called as it goes.
+    """
+    report = AuditReport(date_from, date_to)
+    lo, hi = _bounds(date_from, date_to)
+    batch_ids = list(session.scalars(
+        select(Document.batch_id).where(Document.batch_id.is_not(None),
+                                        Document.created_at >= lo, Document.created_at < hi)
+        .group_by(Document.batch_id).order_by(Document.batch_id)))
+    total = count_documents(session=session, date_from=date_from, date_to=date_to)
+    checked = 0
+    for batch_id in batch_ids:
+        batch = session.get(Batch, batch_id)
+        rows = list(session.execute(
+            select(BatchLeaf, Document).join(Document, Document.id == BatchLeaf.document_id)
+            .where(BatchLeaf.batch_id == batch_id).order_by(BatchLeaf.value_index)).tuples())
+        in_range = [(leaf, doc) for leaf, doc in rows
+                    if lo <= _aware(doc.created_at) < hi]
+        if batch.state not in ON_CHAIN_STATES:
+            report.not_yet_anchored += len(in_range)
+        else:
+            report.batches += 1
+            _check_batch(report, batch, rows, chain)
+            _check_documents(report, session, batch, in_range)
+            report.documents += len(in_range)
+        checked += len(in_range)
+        if progress is not None:
+            progress(checked, total)
+    logger.info("audit %s..%s: %s documents, %s discrepancies", date_from, date_to,
+                report.documents, len(report.discrepancies))
+    return report
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _check_batch(report: AuditReport, batch: Batch, rows, chain) -> None:
+    values = [leaf_value(doc) for _, doc in rows]
+    root = merkle.StandardMerkleTree.of(values).root if values else None
+    if root != batch.root:
+        report.add("root_mismatch", f"stored leaves rebuild root {root}, anchored root is "
+                   f"{batch.root}", batch_id=batch.id)
+    if chain is None:
+        report.add("not_checked", "no chain given", batch_id=batch.id)
+        return
+    try:
+        at = chain.anchored_at(batch.root)
+        if not at:
+            report.add("not_anchored", f"the contract does not hold root {batch.root}",
+                       batch_id=batch.id)
+            return
+        block_hash = chain.block_hash(at)
+        if at != batch.block_number or block_hash != batch.block_hash:
+            report.add("block_mismatch", f"anchored at block {at} ({block_hash}); recorded "
+                       f"block {batch.block_number} ({batch.block_hash})", batch_id=batch.id)
+    except TrellisError as exc:
+        report.add("not_checked", exc.message, batch_id=batch.id)
+
+
+def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) -> None:
+    by_source: dict[tuple[str, str], list[Document]] = defaultdict(list)
+    for leaf, doc in rows:
+        data = doc.canonical.encode("utf-8")
+        if canonical.content_hash(data) != doc.content_hash:
+            report.add("record_changed", "the stored canonical text no longer has the "
+                       "anchored content hash", batch_id=batch.id, doc=doc)
+        expected = merkle.to_hex(merkle.leaf_hash(merkle.LEAF_ENCODING, leaf_value(doc)))
+        if expected != leaf.leaf:
+            report.add("leaf_mismatch", f"leaf is {expected}, anchored leaf {leaf.leaf}",
+                       batch_id=batch.id, doc=doc)
+        if doc.source and commitments.source_for(doc.doc_type, doc.source):
+            by_source[(doc.doc_type, doc.source)].append(doc)
+        else:
+            report.record_only += 1
+    for (doc_type, table), docs in by_source.items():
+        now = commitments.read_sources(session=session, doc_type=doc_type, table=table,
+                                       ids=[d.source_id for d in docs])
+        for doc in docs:
+            report.from_source += 1
+            data = now.get(doc.source_id)
+            if data is None:
+                report.add("source_missing", f"{table} row {doc.source_id} is gone or no "
+                           "longer qualifies", batch_id=batch.id, doc=doc)
+            elif canonical.content_hash(data) != doc.content_hash:
+                report.add("source_changed", f"{table} row {doc.source_id} changed after "
+                           f"anchoring: now {data.decode('utf-8')}", batch_id=batch.id,
+                           doc=doc)
+
+
+# --- audits run in the background (pages) ---------------------------------------------
+
+
+def queue_run(*, session: Session, date_from: date, date_to: date,
+              requested_by_id: int | None = None):
+    """Record an audit to run in the background; the caller commits, then starts
+    :func:`execute_run` (a thread) or lets the ``run_queued_audits`` job pick it up."""
+    from trellis.chain.models import AuditRun
+    from trellis.errors import ValidationError
+
+    if date_to < date_from:
+        raise ValidationError("the audit's end date is before its start date",
+                              field="date_to")
+    run = AuditRun(date_from=date_from, date_to=date_to, requested_by_id=requested_by_id,
+                   total=count_documents(session=session, date_from=date_from,
+                                         date_to=date_to))
+    session.add(run)
+    session.flush()
+    return run
+
+
+def execute_run(run_id: int, *, session_factory, settings) -> None:
+    """Run a queued audit, committing progress as it goes (for the progress bar)."""
+    from trellis.accounts.models import utcnow
+    from trellis.chain.client import get_chain
+    from trellis.chain.models import AuditRun
+    from trellis.db import transaction
+
+    with transaction(session_factory) as session:
+        run = session.get(AuditRun, run_id)
+        if run is None or run.state != "queued":
+            return
+        run.state, run.started_at = "running", utcnow()
+    try:
+        try:
+            chain = get_chain(settings)
+        except TrellisError:
+            chain = None
+        with transaction(session_factory) as session:
+            def progress(checked: int, total: int) -> None:
+                with transaction(session_factory) as ps:
+                    row = ps.get(AuditRun, run_id)
+                    row.checked, row.total = checked, total
+
+            report = run_audit(session=session, date_from=run.date_from,
+                               date_to=run.date_to, chain=chain, progress=progress)
+        with transaction(session_factory) as session:
+            row = session.get(AuditRun, run_id)
+            row.state, row.finished_at = "done", utcnow()
+            row.checked = row.total = report.documents + report.not_yet_anchored
+            row.discrepancy_count = len(report.discrepancies)
+            row.report = report.as_dict()
+    except Exception as exc:
+        logger.exception("audit run %s failed", run_id)
+        with transaction(session_factory) as session:
+            row = session.get(AuditRun, run_id)
+            row.state, row.error, row.finished_at = "failed", str(exc)[:2000], utcnow()
+
+
+def run_queued_audits(*, session_factory, settings) -> str:
+    """Job: run audits that were queued and never started (e.g. the web process
+    restarted)."""
+    from trellis.chain.models import AuditRun
+    from trellis.db import transaction
+
+    with transaction(session_factory) as session:
+        ids = list(session.scalars(select(AuditRun.id).where(AuditRun.state == "queued")
+                                   .order_by(AuditRun.id)))
+    for run_id in ids:
+        execute_run(run_id, session_factory=session_factory, settings=settings)
+    return f"ran {len(ids)} queued audits"
