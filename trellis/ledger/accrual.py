@@ -1,0 +1,135 @@
+"""Daily interest accrual, set-based: a few statements per day, whatever the book size.
+
+For each day ``d`` not yet booked, every live loan with ``accrued_until = d`` gets day
+``d``'s contract interest and, past its due date, penalty interest, both computed in SQL
+with exactly the integer expression of :func:`trellis.ledger.replay.daily_interest`:
+
+1. ``SELECT id, interest, penalty ... FOR UPDATE`` locks the loans and reads the amounts
+   (they are hashed into the journal's chain: the hash must cover every posting);
+2. one journal entry (``accrual``) is appended, and one ``INSERT ... SELECT`` writes its
+   postings: per loan, debit the receivable and credit the income, each leg carrying the
+   loan id, so every loan's sub-ledger balances on its own;
+3. one ``UPDATE`` adds the same amounts to the loans' balance columns and moves
+   ``accrued_until`` to ``d + 1``.
+
+A day already booked for a loan is never booked again (step 1 selects only loans whose
+``accrued_until`` is that day), so re-running the job is harmless. :func:`mark_overdue`
+moves active loans past their due date to ``overdue`` in one ``UPDATE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, insert, literal, select, union_all, update
+from sqlmodel import Session
+
+from trellis.ledger.chart import Acct
+from trellis.ledger.journal import EntryKind
+from trellis.ledger.models import JournalPosting, Loan, LoanStatus
+from trellis.ledger.posting import account_ids, append_bulk
+from trellis.ledger.replay import MICRO
+
+logger = logging.getLogger(__name__)
+
+LIVE = (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
+
+
+def _daily(rate_col):
+    """SQL for half-up(principal x rate / (MICRO x day_count)), integers only."""
+    denominator = Loan.day_count * MICRO
+    return (Loan.principal_fen * rate_col * 2 + denominator) // (denominator * 2)
+
+
+def _exprs(day: date):
+    interest = _daily(Loan.rate_micro)
+    penalty = case((Loan.due_date < day, _daily(Loan.penalty_rate_micro)), else_=0)
+    cond = and_(Loan.status.in_(LIVE), Loan.accrued_until == day)
+    return interest, penalty, cond
+
+
+@dataclass(frozen=True, slots=True)
+class DayResult:
+    day: date
+    loans: int
+    interest_fen: int
+    penalty_fen: int
+    entry_seq: int | None
+
+
+def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResult:
+    """Book day *day*'s interest for every live loan whose ``accrued_until`` is *day*."""
+    session.flush()
+    interest, penalty, cond = _exprs(day)
+    cond = and_(cond, Loan.currency == currency)
+    rows = session.execute(select(Loan.id, interest, penalty).where(cond).order_by(Loan.id)
+                           .with_for_update()).all()
+    if not rows:
+        return DayResult(day, 0, 0, 0, None)
+    ids = account_ids(session, currency)
+    legs = ((Acct.INTEREST_RECEIVABLE, 1, 1), (Acct.INTEREST_INCOME, -1, 1),
+            (Acct.PENALTY_RECEIVABLE, 1, 2), (Acct.PENALTY_INCOME, -1, 2))
+    hash_rows = [(a.value, row[0], day, sign * row[col])
+                 for row in rows for a, sign, col in legs if row[col]]
+    total_i = sum(r[1] for r in rows)
+    total_p = sum(r[2] for r in rows)
+    seq = None
+    if hash_rows:
+        digest = hashlib.sha256(repr(sorted((r[0], r[1], r[3]) for r in hash_rows)).encode())
+        key = f"accrual:{currency}:{day.isoformat()}:{digest.hexdigest()[:20]}"
+
+        def insert_postings(entry_id: int) -> int:
+            parts = []
+            for acct, sign, col in legs:
+                amount = interest if col == 1 else penalty
+                parts.append(select(literal(entry_id), literal(ids[acct.value]), Loan.id,
+                                    literal(day), amount * sign)
+                             .where(cond, amount != 0))
+            stmt = insert(JournalPosting).from_select(
+                ["entry_id", "account_id", "loan_id", "value_date", "amount_fen"],
+                union_all(*parts))
+            return session.execute(stmt).rowcount
+
+        entry = append_bulk(session=session, kind=EntryKind.ACCRUAL, value_date=day,
+                            idempotency_key=key, hash_rows=hash_rows,
+                            insert_postings=insert_postings, currency=currency,
+                            memo=f"Interest for {day.isoformat()}: {len(rows)} loans")
+        seq = entry.seq
+    session.execute(update(Loan).where(cond).values(
+        interest_fen=Loan.interest_fen + interest, penalty_fen=Loan.penalty_fen + penalty,
+        accrued_until=day + timedelta(days=1)).execution_options(synchronize_session=False))
+    session.expire_all()
+    return DayResult(day, len(rows), total_i, total_p, seq)
+
+
+def accrue(*, session: Session, as_of: date, currency: str = "CNY") -> list[DayResult]:
+    """Book interest for every day before *as_of* that a live loan has not had yet.
+
+    Runs :func:`accrue_day` for each day from the earliest ``accrued_until`` among live
+    loans up to the day before *as_of*; returns one result per day that booked anything.
+    """
+    first = session.execute(select(func.min(Loan.accrued_until)).where(
+        Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
+    ).scalar_one()
+    results = []
+    day = first
+    while day is not None and day < as_of:
+        result = accrue_day(session=session, day=day, currency=currency)
+        if result.loans:
+            results.append(result)
+        day += timedelta(days=1)
+    session.flush()
+    return results
+
+
+def mark_overdue(*, session: Session, as_of: date) -> int:
+    """Move every active loan with money owed past its due date to ``overdue``."""
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    result = session.execute(update(Loan).where(
+        Loan.status == LoanStatus.ACTIVE.value, Loan.due_date < as_of, owed > 0)
+        .values(status=LoanStatus.OVERDUE.value).execution_options(synchronize_session=False))
+    session.expire_all()
+    return result.rowcount

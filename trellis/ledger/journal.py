@@ -1,0 +1,165 @@
+"""Journal entries as immutable values, their validation and their hash.
+
+A :class:`Posting` moves ``amount_fen`` (an ``int``; debit positive, credit negative) into
+one account of the chart, optionally for one loan (the loan-level sub-ledger) and with a
+*value date*: the business date the movement belongs to. An :class:`Entry` groups two or
+more postings that sum to zero on every value date (so the trial balance balances at any
+date) and carries a unique idempotency key: posting the same key twice posts once.
+
+Entries are never changed or deleted. A correction is a new entry: :func:`reversal_of`
+builds the exact opposite of an entry; a back-dated repayment posts the difference between
+what was booked and what a replay of the loan says should have been booked, each posting
+on its own value date.
+
+Hash chain. Entry number ``seq`` (1, 2, 3, ... per currency) stores
+``hash = sha256(prev_hash, canonical header, canonical postings)`` where ``prev_hash`` is
+the hash of entry ``seq - 1`` (64 zeros for the first). Changing, inserting or removing any
+past entry changes every later hash, so anchoring the latest hash on chain fixes the whole
+history. The canonical form sorts postings by (account, loan, value date, amount), so it
+does not depend on row order; the posting time is not covered (clocks differ), the value
+date is.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from trellis.ledger.chart import BY_CODE, Acct
+from trellis.ledger.errors import UnbalancedEntry, UnknownAccount
+
+GENESIS_HASH = "0" * 64
+HASH_VERSION = "trellis-ledger-v1"
+
+
+class EntryKind(enum.StrEnum):
+    DISBURSEMENT = "disbursement"   # principal out, fee charged
+    ACCRUAL = "accrual"             # daily interest and penalty interest (all loans)
+    REPAYMENT = "repayment"         # money in, allocated by the waterfall (and any
+                                    # re-computation a back-dated payment causes)
+    WRITE_OFF = "write_off"
+    RECOVERY = "recovery"
+    PROVISION = "provision"         # loss allowance movements
+    PAYOUT = "payout"               # surplus paid out to a vendor
+    REVERSAL = "reversal"           # the exact opposite of an earlier entry
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One leg of an entry: ``amount_fen`` > 0 debits, < 0 credits ``account``."""
+
+    account: Acct
+    amount_fen: int
+    loan_id: int | None = None
+    value_date: date | None = None   # None: the entry's value date
+
+    def on(self, value_date: date) -> Posting:
+        return self if self.value_date is not None else replace(self, value_date=value_date)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A balanced set of postings, identified by its idempotency key."""
+
+    kind: EntryKind
+    value_date: date
+    idempotency_key: str
+    postings: tuple[Posting, ...]
+    currency: str = "CNY"
+    loan_id: int | None = None
+    memo: str = ""
+    reverses_id: int | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def dated_postings(self) -> tuple[Posting, ...]:
+        """The postings with every value date filled in."""
+        return tuple(p.on(self.value_date) for p in self.postings)
+
+
+def validate(entry: Entry) -> Entry:
+    """Return *entry* if it is well formed, else raise.
+
+    Raises :class:`UnbalancedEntry` when it has fewer than two postings, a zero or
+    non-integer amount, or postings that do not sum to zero on some value date;
+    :class:`UnknownAccount` for an account outside the chart.
+    """
+    postings = entry.dated_postings()
+    if len(postings) < 2:
+        raise UnbalancedEntry(f"Entry {entry.idempotency_key!r} needs at least two postings.")
+    if not entry.idempotency_key or len(entry.idempotency_key) > 160:
+        raise UnbalancedEntry("An entry needs an idempotency key of 1 to 160 characters.")
+    per_date: dict[date, int] = defaultdict(int)
+    for p in postings:
+        if str(p.account) not in BY_CODE:
+            raise UnknownAccount(f"Account {p.account!r} is not in the chart of accounts.")
+        if type(p.amount_fen) is not int or p.amount_fen == 0:
+            raise UnbalancedEntry(
+                f"Entry {entry.idempotency_key!r}: amounts must be non-zero whole fen, "
+                f"not {p.amount_fen!r}.")
+        per_date[p.value_date] += p.amount_fen
+    off = {d: s for d, s in per_date.items() if s}
+    if off:
+        detail = ", ".join(f"{d}: {s:+d} fen" for d, s in sorted(off.items()))
+        raise UnbalancedEntry(
+            f"Entry {entry.idempotency_key!r} does not balance ({detail}).")
+    return entry
+
+
+def net(postings: Iterable[Posting]) -> tuple[Posting, ...]:
+    """Merge postings with the same (account, loan, value date); drop zero sums."""
+    sums: dict[tuple, int] = defaultdict(int)
+    for p in postings:
+        sums[(p.account, p.loan_id, p.value_date)] += p.amount_fen
+    return tuple(Posting(a, amt, loan, vd) for (a, loan, vd), amt in sums.items() if amt)
+
+
+def reversal_of(entry: Entry, *, entry_id: int, idempotency_key: str,
+                memo: str = "") -> Entry:
+    """The exact opposite of *entry* (stored with row id *entry_id*): every posting
+    negated, on its original value date."""
+    return Entry(kind=EntryKind.REVERSAL, value_date=entry.value_date,
+                 idempotency_key=idempotency_key,
+                 postings=tuple(Posting(p.account, -p.amount_fen, p.loan_id, p.value_date)
+                                for p in entry.dated_postings()),
+                 currency=entry.currency, loan_id=entry.loan_id,
+                 memo=memo or f"Reversal of entry {entry_id}", reverses_id=entry_id)
+
+
+# --- hashing --------------------------------------------------------------------------
+
+def posting_line(account: str, loan_id: int | None, value_date: date | str,
+                 amount_fen: int) -> bytes:
+    vd = value_date.isoformat() if isinstance(value_date, date) else str(value_date)
+    return f"{account}|{'' if loan_id is None else loan_id}|{vd}|{amount_fen}\n".encode()
+
+
+def sort_key(row: tuple) -> tuple:
+    """Canonical order of (account, loan_id, value_date, amount) tuples."""
+    account, loan_id, value_date, amount = row
+    vd = value_date.isoformat() if isinstance(value_date, date) else str(value_date)
+    return (str(account), -1 if loan_id is None else loan_id, vd, amount)
+
+
+def entry_hash(*, prev_hash: str, seq: int, currency: str, kind: str,
+               idempotency_key: str, value_date: date, loan_id: int | None,
+               reverses_id: int | None, memo: str,
+               postings: Iterable[tuple]) -> str:
+    """The SHA-256 (hex, lower case) of an entry's canonical form.
+
+    *postings* are (account code, loan id or None, value date, amount fen) tuples in any
+    order. The same function hashes at posting time and at verification time.
+    """
+    h = hashlib.sha256()
+    h.update(f"{HASH_VERSION}\n{prev_hash}\n".encode())
+    header = [seq, currency, str(kind), idempotency_key, value_date.isoformat(),
+              loan_id, reverses_id, memo]
+    h.update(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode())
+    h.update(b"\n")
+    for row in sorted(((str(a), lo, vd, amt) for a, lo, vd, amt in postings), key=sort_key):
+        h.update(posting_line(*row))
+    return h.hexdigest()

@@ -1,0 +1,433 @@
+"""Servicing a loan: disbursement, repayment, anchor sweeps, write-off, recovery.
+
+Every function takes the session as ``session=``, locks the loan row (``SELECT ... FOR
+UPDATE``; loans before the ledger head, always), posts balanced entries through
+:mod:`trellis.ledger.posting` and flushes; the caller commits.
+
+Repayments are re-computations. The loan's balances and postings on and after a payment's
+value date are a pure function (:func:`trellis.ledger.replay.replay`) of the balances
+before that date and every payment dated from then on. :func:`recompute` posts, in one
+entry, the difference between that replay and the postings already in the journal for
+those days (each posting on its own value date). For an on-time payment the difference is
+just the payment's allocation; for a back-dated one it also reverses the accruals and
+allocations made since on the old balances and books the corrected ones. The loan's
+balance columns are set from the replay, so they equal the sub-ledger by construction.
+
+Origination (apply, decide, offers, draws) lives in :mod:`trellis.ledger.origination` and
+is re-exported here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from trellis.ledger import status
+from trellis.ledger.chart import DEFAULT_WATERFALL, Acct
+from trellis.ledger.errors import (
+    BadRepayment,
+    CannotRecover,
+    IdempotencyMismatch,
+    LoanNotFound,
+)
+from trellis.ledger.journal import Entry, EntryKind, Posting, net
+from trellis.ledger.models import (
+    JournalEntry,
+    JournalPosting,
+    Loan,
+    LoanDocument,
+    LoanStatus,
+    Repayment,
+)
+from trellis.ledger.posting import account_ids, post
+from trellis.ledger.replay import (
+    Balances,
+    Outcome,
+    Payment,
+    Terms,
+    disbursement_postings,
+    replay,
+    start_for,
+)
+from trellis.ledger.reports import loan_ledger_balances
+
+logger = logging.getLogger(__name__)
+
+#: Accounts a replay writes; other accounts (allowance, write-off, recoveries) never move.
+REPLAY_ACCOUNTS = (Acct.CASH, Acct.LOANS, Acct.INTEREST_RECEIVABLE, Acct.PENALTY_RECEIVABLE,
+                   Acct.FEES_RECEIVABLE, Acct.INTEREST_INCOME, Acct.PENALTY_INCOME,
+                   Acct.FEE_INCOME, Acct.VENDOR_PAYABLE)
+#: Entry kinds a replay regenerates.
+REPLAY_KINDS = (EntryKind.DISBURSEMENT, EntryKind.ACCRUAL, EntryKind.REPAYMENT)
+
+
+def lock_loan(session: Session, loan_id: int) -> Loan:
+    """The loan row, locked for this transaction and freshly read; raises LoanNotFound."""
+    loan = session.scalars(select(Loan).where(Loan.id == loan_id).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if loan is None:
+        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+    return loan
+
+
+def terms_of(loan: Loan) -> Terms:
+    return Terms(loan_id=loan.id, amount_fen=loan.amount_fen, fee_fen=loan.fee_fen,
+                 rate_micro=loan.rate_micro, penalty_rate_micro=loan.penalty_rate_micro,
+                 day_count=loan.day_count, disbursed_on=loan.disbursed_on,
+                 due_date=loan.due_date, cooling_off_days=loan.cooling_off_days,
+                 first_loan=loan.first_loan,
+                 waterfall=tuple(loan.waterfall or DEFAULT_WATERFALL))
+
+
+# --- disbursement ---------------------------------------------------------------------
+
+def disburse(*, session: Session, settings, loan_id: int, as_of: date,
+             register_financing: Callable | None = None,
+             posted_by: int | None = None) -> Loan:
+    """Pay out an accepted loan on *as_of*.
+
+    First registers the fingerprints of the invoices and orders behind the loan with the
+    chain registry (``trellis.chain.registry.register_financing`` unless another callable
+    is given); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate and nothing is
+    posted. Then books principal out and the fee charged, and starts accrual on *as_of*.
+    Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending.
+    """
+    loan = lock_loan(session, loan_id)
+    if not status.allowed(loan.status, "disburse"):
+        status.move(loan, "disburse")   # raises CannotDisburse with the reason
+    docs = session.scalars(select(LoanDocument).where(LoanDocument.loan_id == loan.id)).all()
+    invoice_ids = [d.invoice_id for d in docs if d.invoice_id is not None]
+    order_ids = [d.order_id for d in docs if d.order_id is not None]
+    if invoice_ids or order_ids:
+        if register_financing is None:
+            from trellis.chain.registry import register_financing
+        register_financing(session=session, settings=settings, invoice_ids=invoice_ids,
+                           order_ids=order_ids, financed_by="trellis")
+    loan.disbursed_on = as_of
+    if loan.due_date is None:
+        loan.due_date = as_of + timedelta(days=loan.tenor_days + loan.grace_days)
+    if loan.due_date <= as_of:
+        raise BadRepayment(f"Loan {loan.id} would be due on {loan.due_date}, not after its "
+                           f"pay-out on {as_of}.", field="due_date")
+    entry = Entry(kind=EntryKind.DISBURSEMENT, value_date=as_of,
+                  idempotency_key=f"disbursement:{loan.id}",
+                  postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
+                  memo=f"Pay-out of loan {loan.id}")
+    post(session=session, entry=entry, posted_by=posted_by)
+    status.move(loan, "disburse")
+    loan.principal_fen, loan.fees_fen = loan.amount_fen, loan.fee_fen
+    loan.interest_fen = loan.penalty_fen = 0
+    loan.accrued_until = as_of
+    session.flush()
+    logger.info("disbursed loan %s: %s fen on %s", loan.id, loan.amount_fen, as_of)
+    return loan
+
+
+def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
+    """Cancel a loan that was never paid out (e.g. its invoice was financed elsewhere)."""
+    loan = lock_loan(session, loan_id)
+    status.move(loan, "cancel")
+    loan.cancel_reason = reason[:300]
+    session.flush()
+    return loan
+
+
+# --- repayment ------------------------------------------------------------------------
+
+def _old_postings(session: Session, loan_id: int, start: date) -> dict[tuple[str, date], int]:
+    ids = account_ids(session)
+    codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
+    stmt = (select(JournalPosting.account_id, JournalPosting.value_date,
+                   func.sum(JournalPosting.amount_fen))
+            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+            .where(JournalPosting.loan_id == loan_id, JournalPosting.value_date >= start,
+                   JournalPosting.account_id.in_(list(codes)),
+                   JournalEntry.kind.in_([k.value for k in REPLAY_KINDS]))
+            .group_by(JournalPosting.account_id, JournalPosting.value_date))
+    return {(codes[a], vd): int(s) for a, vd, s in session.execute(stmt) if s}
+
+
+def stored_payments(session: Session, loan_id: int, since: date | None = None
+                    ) -> list[Payment]:
+    """The loan's vendor and anchor payments (value date order, then as received)."""
+    stmt = (select(Repayment).where(Repayment.loan_id == loan_id,
+                                    Repayment.source != "recovery")
+            .order_by(Repayment.paid_on, Repayment.id))
+    if since is not None:
+        stmt = stmt.where(Repayment.paid_on >= since)
+    return [Payment(r.idempotency_key, r.amount_fen, r.paid_on) for r in session.scalars(stmt)]
+
+
+def recompute(*, session: Session, loan: Loan, start: date, until: date,
+              new_payments: Sequence[Payment] = (), idempotency_key: str,
+              kind: EntryKind = EntryKind.REPAYMENT, memo: str = "",
+              posted_by: int | None = None) -> tuple[JournalEntry | None, Outcome]:
+    """Bring the loan's postings from *start* on in line with a replay up to *until*.
+
+    The loan must be locked and live. Posts one entry holding the difference (or nothing
+    if there is none) and sets the loan's balances, ``accrued_until`` and status.
+    """
+    terms = terms_of(loan)
+    start = start_for(terms, start)
+    if start == terms.disbursed_on:
+        opening = Balances()
+    else:
+        b = loan_ledger_balances(session=session, loan_ids=[loan.id],
+                                 as_of=start - timedelta(days=1)).get(loan.id, {})
+        opening = Balances(b.get("principal_fen", 0), b.get("interest_fen", 0),
+                           b.get("penalty_fen", 0), b.get("fees_fen", 0))
+    payments = stored_payments(session, loan.id, since=start) + list(new_payments)
+    outcome = replay(terms, start=start, until=until, opening=opening, payments=payments)
+    new: dict[tuple[str, date], int] = defaultdict(int)
+    for p in outcome.postings:
+        new[(str(p.account), p.value_date)] += p.amount_fen
+    old = _old_postings(session, loan.id, start)
+    delta = [Posting(Acct(a), new.get((a, vd), 0) - old.get((a, vd), 0), loan.id, vd)
+             for (a, vd) in sorted(set(new) | set(old), key=lambda k: (k[1], k[0]))]
+    delta = [p for p in net(delta) if p.amount_fen]
+    entry = None
+    if delta:
+        entry = post(session=session, posted_by=posted_by, entry=Entry(
+            kind=kind, value_date=max(p.paid_on for p in new_payments) if new_payments
+            else until, idempotency_key=idempotency_key, postings=tuple(delta),
+            loan_id=loan.id, memo=memo))
+    bal = outcome.balances
+    loan.principal_fen, loan.interest_fen = bal.principal_fen, bal.interest_fen
+    loan.penalty_fen, loan.fees_fen = bal.penalty_fen, bal.fees_fen
+    loan.accrued_until = max(until, loan.accrued_until or until)
+    if outcome.closed_on is not None:
+        status.move(loan, "cool_off" if outcome.cooled_off else "settle")
+        loan.closed_on = outcome.closed_on
+    session.flush()
+    return entry, outcome
+
+
+def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: date
+                    ) -> Repayment:
+    if (found.loan_id, found.amount_fen, found.paid_on) != (loan_id, amount_fen, paid_on):
+        raise IdempotencyMismatch(
+            f"The key {found.idempotency_key!r} was already used for a payment of "
+            f"{found.amount_fen} fen on {found.paid_on} to loan {found.loan_id}.")
+    return found
+
+
+def _find_repayment(session: Session, key: str) -> Repayment | None:
+    return session.scalars(select(Repayment).where(Repayment.idempotency_key == key)).first()
+
+
+def _check_amount(amount_fen) -> None:
+    if type(amount_fen) is not int or amount_fen <= 0:
+        raise BadRepayment("The amount must be a positive whole number of fen.",
+                           field="amount_fen")
+
+
+def repay(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
+          idempotency_key: str, source: str = "vendor", invoice_id: int | None = None,
+          recorded_by: int | None = None) -> Repayment:
+    """Apply a payment of *amount_fen* with value date *paid_on* to a live loan.
+
+    Allocation follows the loan's waterfall (penalty, fees, interest, principal by
+    default); a surplus is owed to the vendor. A payment dated before the last booked
+    day (back-dated) re-computes every accrual and allocation from its date. A full
+    repayment of a first loan within the cooling-off window waives interest and fees.
+    Retrying with the same *idempotency_key* returns the original repayment; the same key
+    with another loan, amount or date raises
+    :class:`~trellis.ledger.errors.IdempotencyMismatch`. Raises
+    :class:`~trellis.ledger.errors.CannotRepay` for a loan that is not active or overdue
+    and :class:`~trellis.ledger.errors.BadRepayment` for a bad amount or a date before
+    disbursement.
+    """
+    _check_amount(amount_fen)
+    found = _find_repayment(session, idempotency_key)
+    if found is not None:
+        return _same_repayment(found, loan_id, amount_fen, paid_on)
+    loan = lock_loan(session, loan_id)
+    found = _find_repayment(session, idempotency_key)   # a concurrent retry may have won
+    if found is not None:
+        return _same_repayment(found, loan_id, amount_fen, paid_on)
+    status.require_live(loan)
+    if paid_on < loan.disbursed_on:
+        raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
+                           f"cannot be dated {paid_on}.", field="paid_on")
+    payment = Payment(idempotency_key, amount_fen, paid_on)
+    start = min(paid_on, loan.accrued_until)
+    until = max(paid_on, loan.accrued_until)
+    entry, _ = recompute(session=session, loan=loan, start=start, until=until,
+                         new_payments=(payment,), idempotency_key=f"repayment:{idempotency_key}",
+                         memo=f"Payment of {amount_fen} fen on {paid_on} ({source})",
+                         posted_by=recorded_by)
+    rep = Repayment(loan_id=loan.id, idempotency_key=idempotency_key, amount_fen=amount_fen,
+                    paid_on=paid_on, source=source, invoice_id=invoice_id,
+                    entry_id=entry.id if entry is not None else None,
+                    recorded_by_id=recorded_by)
+    session.add(rep)
+    session.flush()
+    logger.info("loan %s: payment %s of %s fen on %s", loan.id, idempotency_key, amount_fen,
+                paid_on)
+    return rep
+
+
+def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = True
+                      ) -> list[Loan]:
+    """Loans financing *invoice_id* directly or through the order it came from."""
+    from trellis.trade.models import Invoice
+
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        return []
+    cond = LoanDocument.invoice_id == invoice_id
+    if invoice.order_id is not None:
+        cond = or_(cond, LoanDocument.order_id == invoice.order_id)
+    stmt = (select(Loan).join(LoanDocument, LoanDocument.loan_id == Loan.id).where(cond)
+            .order_by(Loan.id))
+    if live_only:
+        stmt = stmt.where(Loan.status.in_([s.value for s in status.LIVE]))
+    return list(session.scalars(stmt).unique())
+
+
+def anchor_payment(*, session: Session, invoice_id: int, amount_fen: int, paid_on: date,
+                   idempotency_key: str, recorded_by: int | None = None
+                   ) -> Repayment | None:
+    """The anchor paid *invoice_id*: sweep the loan financing it, surplus to the vendor.
+
+    Returns the repayment, or None when no live loan finances the invoice (the payment
+    is then none of the ledger's business).
+    """
+    found = _find_repayment(session, idempotency_key)
+    if found is not None:
+        return found
+    loans = loans_for_invoice(session, invoice_id)
+    if not loans:
+        return None
+    return repay(session=session, loan_id=loans[0].id, amount_fen=amount_fen, paid_on=paid_on,
+                 idempotency_key=idempotency_key, source="anchor", invoice_id=invoice_id,
+                 recorded_by=recorded_by)
+
+
+# --- losses ---------------------------------------------------------------------------
+
+def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: str,
+              user_id: int | None = None) -> Loan:
+    """Write off an overdue loan on *as_of*: interest is booked up to that day, then every
+    receivable is removed against the loan's loss allowance and, beyond it, the credit
+    loss expense. Raises :class:`~trellis.ledger.errors.CannotWriteOff` unless overdue."""
+    loan = lock_loan(session, loan_id)
+    if not status.allowed(loan.status, "write_off"):
+        status.move(loan, "write_off")
+    if as_of < loan.accrued_until:
+        raise BadRepayment(f"Interest on loan {loan.id} is booked up to "
+                           f"{loan.accrued_until}; write it off on or after that day.",
+                           field="as_of")
+    if as_of > loan.accrued_until:
+        recompute(session=session, loan=loan, start=loan.accrued_until, until=as_of,
+                  idempotency_key=f"write-off-accrual:{idempotency_key}",
+                  kind=EntryKind.ACCRUAL, memo="Interest up to the write-off")
+    lid = loan.id
+    total = loan.outstanding_fen
+    used = min(loan.allowance_fen, total)
+    legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
+            Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
+            Posting(Acct.LOANS, -loan.principal_fen, lid),
+            Posting(Acct.INTEREST_RECEIVABLE, -loan.interest_fen, lid),
+            Posting(Acct.PENALTY_RECEIVABLE, -loan.penalty_fen, lid),
+            Posting(Acct.FEES_RECEIVABLE, -loan.fees_fen, lid)]
+    legs = tuple(p for p in legs if p.amount_fen)
+    if legs:
+        post(session=session, posted_by=user_id, entry=Entry(
+            kind=EntryKind.WRITE_OFF, value_date=as_of, idempotency_key=f"write-off:{lid}",
+            postings=legs, loan_id=lid, memo=f"Write-off of loan {lid}"))
+    status.move(loan, "write_off")
+    loan.written_off_fen, loan.allowance_fen = total, loan.allowance_fen - used
+    loan.principal_fen = loan.interest_fen = loan.penalty_fen = loan.fees_fen = 0
+    loan.closed_on = as_of
+    session.flush()
+    logger.info("wrote off loan %s: %s fen", lid, total)
+    return loan
+
+
+def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
+            idempotency_key: str, recorded_by: int | None = None) -> Repayment:
+    """Book cash received on a written-off loan as a recovery (income); anything beyond
+    what was written off is owed to the vendor. Raises
+    :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off."""
+    _check_amount(amount_fen)
+    found = _find_repayment(session, idempotency_key)
+    if found is not None:
+        return _same_repayment(found, loan_id, amount_fen, paid_on)
+    loan = lock_loan(session, loan_id)
+    if loan.status != LoanStatus.WRITTEN_OFF:
+        raise CannotRecover(f"Loan {loan.id} was not written off; apply the money as a "
+                            "repayment instead.")
+    recoverable = max(loan.written_off_fen - loan.recovered_fen, 0)
+    recovered = min(amount_fen, recoverable)
+    surplus = amount_fen - recovered
+    legs = [Posting(Acct.CASH, amount_fen, loan.id), Posting(Acct.RECOVERIES, -recovered,
+                                                             loan.id),
+            Posting(Acct.VENDOR_PAYABLE, -surplus, loan.id)]
+    entry = post(session=session, posted_by=recorded_by, entry=Entry(
+        kind=EntryKind.RECOVERY, value_date=paid_on,
+        idempotency_key=f"recovery:{idempotency_key}",
+        postings=tuple(p for p in legs if p.amount_fen), loan_id=loan.id,
+        memo=f"Recovery on written-off loan {loan.id}"))
+    loan.recovered_fen += recovered
+    rep = Repayment(loan_id=loan.id, idempotency_key=idempotency_key, amount_fen=amount_fen,
+                    paid_on=paid_on, source="recovery", entry_id=entry.id,
+                    recorded_by_id=recorded_by)
+    session.add(rep)
+    session.flush()
+    return rep
+
+
+# --- reading --------------------------------------------------------------------------
+
+def dpd(loan: Loan, as_of: date) -> int:
+    """Days past due at *as_of* (0 when not due yet or nothing is owed)."""
+    if loan.due_date is None or loan.status not in status.LIVE or loan.outstanding_fen == 0:
+        return 0
+    return max((as_of - loan.due_date).days, 0)
+
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def bucket(days_past_due: int) -> str:
+    """The DPD bucket of a number of days past due."""
+    if days_past_due <= 0:
+        return "current"
+    if days_past_due <= 30:
+        return "1-30"
+    if days_past_due <= 60:
+        return "31-60"
+    if days_past_due <= 90:
+        return "61-90"
+    return "90+"
+
+
+def allocations(*, session: Session, loan_id: int, until: date | None = None):
+    """How every payment of the loan was applied, by replaying it from disbursement
+    (the journal holds the same figures; this view is per payment, for statements)."""
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+    if loan.disbursed_on is None:
+        return ()
+    payments = stored_payments(session, loan.id)
+    end = until or max([loan.accrued_until] + [p.paid_on for p in payments])
+    payments = [p for p in payments if p.paid_on <= end]
+    outcome = replay(terms_of(loan), start=loan.disbursed_on, until=end, opening=Balances(),
+                     payments=payments)
+    return outcome
+
+
+from trellis.ledger.origination import (  # noqa: E402,F401  (one import point for callers)
+    accept_offer,
+    apply,
+    decide,
+    draw,
+    make_offer,
+)

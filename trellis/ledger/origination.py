@@ -1,0 +1,462 @@
+"""Origination: application -> score -> decision -> offer -> acceptance (and draws).
+
+* :func:`apply` checks the documents behind the request (the applicant's own, confirmed,
+  not yet due, not already financed), sizes it (the product's advance rate), scores the
+  firm (``trellis.scoring.service.score_firm`` unless another scorer is given) and decides
+  automatically: approve for a grade the product auto-approves, with no flag and an
+  amount up to the product's automatic limit; decline a grade the product does not lend
+  to, with the scorecard's reasons; refer everything else to an RM, with the reasons.
+* :func:`decide` records an RM's approval or decline. Above the product's
+  ``second_approval_above_fen`` a second approver, not the first, must approve
+  (maker-checker). A decline needs reasons.
+* :func:`make_offer` prices an approved application: contract rate from scoring, fee,
+  interest, total cost, schedule and the annualised rate (IRR of the cash flows including
+  the fee). An offer above the legal cap is refused (the application is declined with
+  that reason when this happens on approval).
+* :func:`accept_offer` is the vendor's signature: it creates the loan (pending
+  disbursement) or, for a revolving product, the credit line; :func:`draw` makes a loan
+  on a line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from trellis.accounts.models import User, utcnow
+from trellis.errors import NotFound, PermissionDenied, ValidationError
+from trellis.ledger import pricing, status
+from trellis.ledger.apr import fee_for, quote, rate_micro
+from trellis.ledger.errors import (
+    ApplicationNotFound,
+    CannotAccept,
+    IneligibleDocument,
+    LimitExceeded,
+    OfferAboveCap,
+    OfferExpired,
+    OfferNotFound,
+    ProductNotFound,
+    SameApprover,
+)
+from trellis.ledger.models import (
+    Application,
+    ApplicationStatus,
+    CreditLine,
+    Decision,
+    Loan,
+    LoanDocument,
+    LoanStatus,
+    Offer,
+    OfferStatus,
+    Product,
+    ProductKind,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN_LOAN_STATUSES = (LoanStatus.PENDING, LoanStatus.ACTIVE, LoanStatus.OVERDUE)
+DECIDERS = ("rm", "admin")
+
+
+def product_by_code(session: Session, code: str) -> Product:
+    product = session.scalars(select(Product).where(Product.code == code,
+                                                    Product.active.is_(True))).first()
+    if product is None:
+        raise ProductNotFound(f"There is no active product {code!r}.")
+    return product
+
+
+def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
+              order_ids: Sequence[int] = ()) -> set[tuple[str, int]]:
+    """The documents among these already behind an open loan."""
+    out: set[tuple[str, int]] = set()
+    for col, ids, label in ((LoanDocument.invoice_id, invoice_ids, "invoice"),
+                            (LoanDocument.order_id, order_ids, "order")):
+        if not ids:
+            continue
+        rows = session.execute(
+            select(col).join(Loan, Loan.id == LoanDocument.loan_id)
+            .where(col.in_(list(ids)), Loan.status.in_([s.value for s in OPEN_LOAN_STATUSES])))
+        out |= {(label, r[0]) for r in rows}
+    return out
+
+
+def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
+               order_ids: Sequence[int], as_of: date) -> tuple[int, date | None]:
+    """Validate the documents; return (base amount in fen, latest due date)."""
+    from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
+
+    kind = ProductKind(product.kind)
+    if kind is ProductKind.RECEIVABLE:
+        if not invoice_ids or order_ids:
+            raise IneligibleDocument("Receivable financing needs one or more invoices.",
+                                     field="invoice_ids")
+        docs = [session.get(Invoice, i) for i in invoice_ids]
+        label = "Invoice"
+    elif kind is ProductKind.ORDER:
+        if not order_ids or invoice_ids:
+            raise IneligibleDocument("Order financing needs one or more purchase orders.",
+                                     field="order_ids")
+        docs = [session.get(PurchaseOrder, i) for i in order_ids]
+        label = "Order"
+    else:
+        if invoice_ids or order_ids:
+            raise IneligibleDocument("A revolving line is not tied to invoices or orders.",
+                                     field="invoice_ids")
+        return 0, None
+    base, latest = 0, None
+    for ident, doc in zip(invoice_ids or order_ids, docs, strict=True):
+        if doc is None or doc.seller_id != firm_id:
+            raise IneligibleDocument(f"{label} {ident} is not one of your firm's documents.",
+                                     field="invoice_ids" if invoice_ids else "order_ids")
+        if doc.status != DocStatus.CONFIRMED:
+            raise IneligibleDocument(f"{label} {doc.number} has not been confirmed by the "
+                                     "buyer yet.")
+        if kind is ProductKind.RECEIVABLE:
+            if doc.due_date <= as_of:
+                raise IneligibleDocument(f"Invoice {doc.number} is already due.")
+            open_fen = doc.amount_fen - (doc.paid_fen or 0)
+            if open_fen <= 0:
+                raise IneligibleDocument(f"Invoice {doc.number} has been paid.")
+            base += open_fen
+            latest = max(latest or doc.due_date, doc.due_date)
+        else:
+            base += doc.amount_fen
+    financed = _financed(session, invoice_ids=invoice_ids, order_ids=order_ids)
+    if financed:
+        names = ", ".join(f"{k} {i}" for k, i in sorted(financed))
+        raise IneligibleDocument(f"Already financed: {names}.")
+    return base, latest
+
+
+def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Sequence[int] = (),
+          order_ids: Sequence[int] = (), amount_fen: int | None = None,
+          applied_by: int | None = None, as_of: date | None = None,
+          scorer: Callable | None = None) -> Application:
+    """File an application, score it and decide what can be decided automatically.
+
+    *amount_fen* defaults to the most the documents allow (advance rate x open amount);
+    revolving lines need it. Returns the application: ``approved`` (an offer is open),
+    ``declined`` (``decline_reasons`` say why) or ``review`` (``review_reasons``).
+    Raises :class:`~trellis.ledger.errors.IneligibleDocument` or ``ValidationError`` for a
+    request that cannot be filed at all.
+    """
+    from trellis.trade.models import Firm
+
+    as_of = as_of or date.today()
+    product = product_by_code(session, product_code)
+    if session.get(Firm, firm_id) is None:
+        raise NotFound(f"Firm {firm_id} does not exist.")
+    invoice_ids, order_ids = list(dict.fromkeys(invoice_ids)), list(dict.fromkeys(order_ids))
+    base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of)
+    if product.kind == ProductKind.REVOLVING:
+        if amount_fen is None:
+            raise ValidationError("Say how large a line you need.", field="amount_fen")
+        eligible = product.max_amount_fen
+    else:
+        eligible = min(base * product.advance_rate_bps // 10_000, product.max_amount_fen)
+    requested = eligible if amount_fen is None else amount_fen
+    if type(requested) is not int or requested <= 0:
+        raise ValidationError("The amount must be a positive whole number of fen.",
+                              field="amount_fen")
+    if requested > eligible:
+        raise ValidationError(f"You can borrow at most {eligible} fen against these "
+                              "documents.", field="amount_fen")
+    if requested < product.min_amount_fen:
+        raise ValidationError(f"The smallest amount for this product is "
+                              f"{product.min_amount_fen} fen.", field="amount_fen")
+    app = Application(firm_id=firm_id, product_id=product.id, requested_fen=requested,
+                      eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
+                      anchor_confirmed=product.kind != ProductKind.REVOLVING, as_of=as_of,
+                      applied_by_id=applied_by)
+    session.add(app)
+    session.flush()
+    if scorer is None:
+        from trellis.scoring.service import score_firm as scorer
+    result = scorer(session=session, firm_id=firm_id, as_of=as_of)
+    app.score, app.grade, app.pd = result.score, result.grade, result.pd
+    app.insufficient = bool(result.insufficient)
+    app.flags = [{"code": f.code, "en": f.en, "zh": f.zh} for f in result.flags]
+    app.reasons = [{"code": r.code, "en": r.en, "zh": r.zh, "points_lost": r.points_lost}
+                   for r in result.reasons]
+    app.scorecard_version = result.scorecard_version or ""
+    _auto_decide(session, app, product, result)
+    session.flush()
+    return app
+
+
+def _auto_decide(session: Session, app: Application, product: Product, result) -> None:
+    review: list[str] = []
+    if result.insufficient or result.grade is None:
+        review.append("Not enough data to score the firm: "
+                      + "; ".join(result.insufficient_reasons or ["no grade"]))
+    elif result.grade not in (product.spreads_bps or {}):
+        reasons = [f"Grade {result.grade} is below what {product.name} lends to."]
+        reasons += [r.en for r in result.reasons]
+        _record(session, app, None, "auto_decline", reasons)
+        status.move_application(app, ApplicationStatus.DECLINED)
+        app.decline_reasons, app.decided_at = reasons, utcnow()
+        return
+    for flag in result.flags:
+        review.append(f"Flag: {flag.en}")
+    if result.grade not in (product.auto_approve_grades or []):
+        review.append(f"Grade {result.grade} is not approved automatically.")
+    if app.requested_fen > product.auto_approve_max_fen:
+        review.append(f"{app.requested_fen} fen is above the automatic approval limit of "
+                      f"{product.auto_approve_max_fen} fen.")
+    if review:
+        _record(session, app, None, "refer", review)
+        status.move_application(app, ApplicationStatus.REVIEW)
+        app.review_reasons = review
+        return
+    _record(session, app, None, "auto_approve", [f"Grade {result.grade}, no flags."])
+    _approve(session, app, product)
+
+
+def _record(session: Session, app: Application, user_id: int | None, action: str,
+            reasons: list[str]) -> None:
+    session.add(Decision(application_id=app.id, user_id=user_id, action=action,
+                         reasons=list(reasons)))
+
+
+def _approve(session: Session, app: Application, product: Product) -> None:
+    """Final approval: make the offer, or decline if no legal offer exists."""
+    try:
+        make_offer(session=session, application=app)
+    except OfferAboveCap as exc:
+        _record(session, app, None, "auto_decline", [exc.message])
+        status.move_application(app, ApplicationStatus.DECLINED)
+        app.decline_reasons, app.decided_at = [exc.message], utcnow()
+        return
+    status.move_application(app, ApplicationStatus.APPROVED)
+    app.decided_at = utcnow()
+
+
+def get_application(session: Session, application_id: int, *, lock: bool = False
+                    ) -> Application:
+    stmt = select(Application).where(Application.id == application_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    app = session.scalars(stmt).first()
+    if app is None:
+        raise ApplicationNotFound(f"Application {application_id} does not exist.")
+    return app
+
+
+def decide(*, session: Session, application_id: int, user_id: int, approve: bool,
+           reasons: Sequence[str] = (), as_of: date | None = None) -> Application:
+    """An RM's (or admin's) decision on an application under review.
+
+    Approving an amount above the product's ``second_approval_above_fen`` needs two
+    different approvers: the first moves it to ``second_approval``; the same person
+    approving again raises :class:`~trellis.ledger.errors.SameApprover`. Declining needs
+    at least one reason. Raises :class:`~trellis.ledger.errors.CannotDecide` for an
+    application that is not waiting for a decision.
+    """
+    app = get_application(session, application_id, lock=True)
+    user = session.get(User, user_id)
+    if user is None or user.role not in DECIDERS or not user.is_active:
+        raise PermissionDenied("Only relationship managers and administrators decide "
+                               "applications.")
+    product = session.get(Product, app.product_id)
+    if app.status not in (ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL):
+        status.move_application(app, ApplicationStatus.APPROVED if approve
+                                else ApplicationStatus.DECLINED)   # raises CannotDecide
+    if not approve:
+        reasons = [r.strip() for r in reasons if r and r.strip()]
+        if not reasons:
+            raise ValidationError("Give the reason for declining.", field="reasons")
+        _record(session, app, user_id, "decline", reasons)
+        status.move_application(app, ApplicationStatus.DECLINED)
+        app.decline_reasons, app.decided_at = reasons, utcnow()
+        session.flush()
+        return app
+    note = [r for r in reasons if r] or ["Approved."]
+    if app.status == ApplicationStatus.SECOND_APPROVAL:
+        first = session.scalars(select(Decision).where(Decision.application_id == app.id,
+                                                       Decision.action == "approve")
+                                .order_by(Decision.id.desc())).first()
+        if first is not None and first.user_id == user_id:
+            raise SameApprover("A second approver is needed: you approved this application "
+                               "already.")
+        _record(session, app, user_id, "approve", note)
+        _approve(session, app, product)
+    elif app.requested_fen > product.second_approval_above_fen:
+        _record(session, app, user_id, "approve", note)
+        status.move_application(app, ApplicationStatus.SECOND_APPROVAL)
+    else:
+        _record(session, app, user_id, "approve", note)
+        _approve(session, app, product)
+    session.flush()
+    return app
+
+
+def first_loan(session: Session, firm_id: int) -> bool:
+    """True if the firm has never had a loan that was paid out or is about to be."""
+    n = session.execute(select(func.count()).select_from(Loan).where(
+        Loan.firm_id == firm_id, Loan.status != LoanStatus.CANCELLED)).scalar_one()
+    return n == 0
+
+
+def make_offer(*, session: Session, application: Application | None = None,
+               application_id: int | None = None, as_of: date | None = None) -> Offer:
+    """Price the application and open an offer (valid ``offer_valid_days``).
+
+    Raises :class:`~trellis.ledger.errors.OfferAboveCap` if the contract rate or the
+    annualised rate including fees would exceed the legal cap.
+    """
+    app = application or get_application(session, application_id)
+    product = session.get(Product, app.product_id)
+    as_of = as_of or app.as_of
+    grade = app.grade
+    if grade is None:
+        raise ValidationError("The application has no grade; it cannot be priced.")
+    rate = pricing.contract_rate(session=session, grade=grade,
+                                 anchor_confirmed=app.anchor_confirmed,
+                                 spreads_bps=product.spreads_bps,
+                                 confirmed_discount_bps=product.confirmed_discount_bps,
+                                 as_of=as_of)
+    amount = app.requested_fen
+    if product.kind == ProductKind.RECEIVABLE:
+        _base, latest = _documents_due(session, app)
+        due = latest + timedelta(days=product.grace_days)
+    else:
+        due = as_of + timedelta(days=product.tenor_days + product.grace_days)
+    fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
+    q = quote(amount_fen=amount, rate=rate, fee_fen=fee, start=as_of, due=due,
+              day_count=product.day_count)
+    if not pricing.within_cap(session=session, grade=grade, annual_rate=q.apr, as_of=as_of):
+        raise OfferAboveCap(f"No offer: the annualised rate including fees, "
+                            f"{q.apr * 100:.2f} %, would exceed the legal cap.")
+    micro = rate_micro(rate)
+    penalty = pricing.max_rate_micro(session=session, grade=grade, as_of=as_of,
+                                     ceiling_micro=micro + product.penalty_rate_bps * 100,
+                                     floor_micro=micro) - micro
+    is_first = first_loan(session, app.firm_id)
+    offer = Offer(application_id=app.id, amount_fen=amount, rate=rate, rate_micro=micro,
+                  penalty_rate_micro=max(penalty, 0), apr=q.apr, fee_fen=fee,
+                  interest_fen=q.interest_fen, total_cost_fen=q.total_cost_fen,
+                  start_date=as_of, due_date=due, tenor_days=q.tenor_days,
+                  schedule=list(q.schedule),
+                  cooling_off_days=product.cooling_off_days if is_first else 0,
+                  first_loan=is_first,
+                  expires_on=as_of + timedelta(days=product.offer_valid_days))
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def _documents_due(session: Session, app: Application) -> tuple[int, date]:
+    from trellis.trade.models import Invoice
+
+    invoices = [session.get(Invoice, i) for i in app.invoice_ids]
+    return sum(i.amount_fen for i in invoices), max(i.due_date for i in invoices)
+
+
+def open_offer(session: Session, application_id: int) -> Offer | None:
+    return session.scalars(select(Offer).where(Offer.application_id == application_id)
+                           .order_by(Offer.id.desc())).first()
+
+
+def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
+                 as_of: date | None = None) -> Loan | CreditLine:
+    """The vendor signs the offer: returns the loan (pending disbursement) or, for a
+    revolving product, the open credit line.
+
+    Raises :class:`~trellis.ledger.errors.OfferExpired` after its validity date,
+    :class:`~trellis.ledger.errors.CannotAccept` for an offer that is not open,
+    ``PermissionDenied`` for a user of another firm, and
+    :class:`~trellis.ledger.errors.IneligibleDocument` when a document was financed in
+    the meantime.
+    """
+    offer = session.scalars(select(Offer).where(Offer.id == offer_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if offer is None:
+        raise OfferNotFound(f"Offer {offer_id} does not exist.")
+    app = get_application(session, offer.application_id, lock=True)
+    as_of = as_of or date.today()
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or user.firm_id != app.firm_id:
+            raise PermissionDenied("Only the applicant firm can accept its offer.")
+    if offer.status != OfferStatus.OPEN:
+        raise CannotAccept(f"Offer {offer.id} is {offer.status}; it cannot be accepted.")
+    if as_of > offer.expires_on:
+        raise OfferExpired(f"The offer expired on {offer.expires_on}; apply again.")
+    product = session.get(Product, app.product_id)
+    status.move_application(app, ApplicationStatus.ACCEPTED)
+    offer.status, offer.accepted_at, offer.accepted_by_id = (OfferStatus.ACCEPTED, utcnow(),
+                                                             user_id)
+    if product.kind == ProductKind.REVOLVING:
+        line = CreditLine(firm_id=app.firm_id, product_id=product.id, offer_id=offer.id,
+                          limit_fen=offer.amount_fen, rate_micro=offer.rate_micro,
+                          opened_on=as_of,
+                          expires_on=as_of + timedelta(days=product.line_days))
+        session.add(line)
+        session.flush()
+        return line
+    financed = _financed(session, invoice_ids=app.invoice_ids, order_ids=app.order_ids)
+    if financed:
+        raise IneligibleDocument("Already financed since the offer: "
+                                 + ", ".join(f"{k} {i}" for k, i in sorted(financed)) + ".")
+    loan = _new_loan(session, app.firm_id, product, offer.amount_fen, offer.rate_micro,
+                     offer.penalty_rate_micro, offer.fee_fen,
+                     due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,
+                     application_id=app.id, offer_id=offer.id)
+    for i in app.invoice_ids:
+        session.add(LoanDocument(loan_id=loan.id, invoice_id=i))
+    for o in app.order_ids:
+        session.add(LoanDocument(loan_id=loan.id, order_id=o))
+    session.flush()
+    return loan
+
+
+def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,
+              penalty_micro: int, fee: int, *, due: date | None, **links) -> Loan:
+    loan = Loan(firm_id=firm_id, product_id=product.id, currency=product.currency,
+                amount_fen=amount, rate_micro=micro, penalty_rate_micro=penalty_micro,
+                day_count=product.day_count, fee_fen=fee, tenor_days=product.tenor_days,
+                grace_days=product.grace_days, cooling_off_days=product.cooling_off_days,
+                first_loan=first_loan(session, firm_id), waterfall=list(product.waterfall),
+                due_date=due, **links)
+    session.add(loan)
+    session.flush()
+    return loan
+
+
+def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
+         requested_by: int | None = None) -> Loan:
+    """Draw *amount_fen* on a revolving line: a new loan, pending disbursement, due after
+    the product's tenor. Raises :class:`~trellis.ledger.errors.LimitExceeded` above the
+    available limit (limit minus principal outstanding and pending)."""
+    line = session.scalars(select(CreditLine).where(CreditLine.id == line_id)
+                           .with_for_update().execution_options(populate_existing=True)).first()
+    if line is None:
+        raise NotFound(f"Credit line {line_id} does not exist.")
+    if requested_by is not None:
+        user = session.get(User, requested_by)
+        if user is None or (user.firm_id is not None and user.firm_id != line.firm_id):
+            raise PermissionDenied("Only the line's firm can draw on it.")
+    if line.status != "open" or as_of > line.expires_on:
+        raise LimitExceeded(f"Credit line {line.id} is closed.")
+    if type(amount_fen) is not int or amount_fen <= 0:
+        raise ValidationError("The amount must be a positive whole number of fen.",
+                              field="amount_fen")
+    used = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
+        Loan.line_id == line.id, Loan.status.in_([s.value for s in status.LIVE]))
+    ).scalar_one()
+    pending = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
+        Loan.line_id == line.id, Loan.status == LoanStatus.PENDING)).scalar_one()
+    available = line.limit_fen - int(used) - int(pending)
+    if amount_fen > available:
+        raise LimitExceeded(f"Only {available} fen of the line is available.")
+    product = session.get(Product, line.product_id)
+    penalty = session.get(Offer, line.offer_id).penalty_rate_micro
+    fee = fee_for(amount_fen, product.fee_bps, product.fee_min_fen)
+    loan = _new_loan(session, line.firm_id, product, amount_fen, line.rate_micro, penalty, fee,
+                     due=None, line_id=line.id, offer_id=line.offer_id)
+    return loan

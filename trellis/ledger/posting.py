@@ -1,0 +1,151 @@
+"""Writing to the journal: the only code that inserts entries and postings.
+
+:func:`post` validates an :class:`~trellis.ledger.journal.Entry`, and, holding the lock on
+its currency's :class:`~trellis.ledger.models.LedgerHead`, gives it the next sequence
+number and its chained hash, then inserts the entry and its postings in one statement each.
+:func:`append_bulk` does the same for an entry whose postings are produced by an
+``INSERT ... SELECT`` (the daily accrual over every loan).
+
+Idempotency. The idempotency key is unique in the table. A retried command finds the
+original entry (before and again after taking the head lock, which serialises writers)
+and gets it back instead of posting twice; the same key for a different command (another
+kind or loan) raises :class:`~trellis.ledger.errors.IdempotencyMismatch`.
+
+Lock order, everywhere: loan rows (by id) first, then the ledger head. Nothing here
+updates or deletes journal rows; the database refuses it too (see migration 0005).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from trellis.ledger.chart import Acct
+from trellis.ledger.errors import IdempotencyMismatch, UnknownAccount
+from trellis.ledger.journal import Entry, entry_hash, validate
+from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead
+
+logger = logging.getLogger(__name__)
+
+_CACHE_KEY = "trellis.ledger.account_ids"
+
+
+def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
+    """Map account code -> row id for *currency* (cached on the session)."""
+    cache = session.info.setdefault(_CACHE_KEY, {})
+    ids = cache.get(currency)
+    if ids is None:
+        rows = session.exec(select(LedgerAccount.code, LedgerAccount.id)
+                            .where(LedgerAccount.currency == currency)).all()
+        ids = {code: id_ for code, id_ in rows}
+        if not ids:
+            raise UnknownAccount(f"No chart of accounts for currency {currency}.")
+        cache[currency] = ids
+    return ids
+
+
+def account_codes(session: Session, currency: str = "CNY") -> dict[int, str]:
+    return {v: k for k, v in account_ids(session, currency).items()}
+
+
+def find_entry(session: Session, idempotency_key: str) -> JournalEntry | None:
+    return session.scalars(
+        select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key)).first()
+
+
+def _same_command(found: JournalEntry, kind: str, loan_id: int | None) -> JournalEntry:
+    if found.kind != str(kind) or found.loan_id != loan_id:
+        raise IdempotencyMismatch(
+            f"The key {found.idempotency_key!r} was already used for a {found.kind} entry "
+            f"(number {found.seq}); use a new key for a different operation.")
+    return found
+
+
+def lock_head(session: Session, currency: str) -> LedgerHead:
+    """Lock and return the chain head of *currency* (created on first use)."""
+    stmt = (select(LedgerHead).where(LedgerHead.currency == currency).with_for_update()
+            .execution_options(populate_existing=True))
+    head = session.scalars(stmt).first()
+    if head is None:
+        head = LedgerHead(currency=currency, seq=0, hash="0" * 64)
+        session.add(head)
+        session.flush()
+        head = session.scalars(stmt).first()
+    return head
+
+
+def post(*, session: Session, entry: Entry, posted_by: int | None = None) -> JournalEntry:
+    """Append *entry* to the journal and return its row (or the original for a retried key).
+
+    Raises :class:`~trellis.ledger.errors.UnbalancedEntry` /
+    :class:`~trellis.ledger.errors.UnknownAccount` for a malformed entry and
+    :class:`~trellis.ledger.errors.IdempotencyMismatch` for a key used by another command.
+    """
+    validate(entry)
+    found = find_entry(session, entry.idempotency_key)
+    if found is not None:
+        return _same_command(found, entry.kind, entry.loan_id)
+    ids = account_ids(session, entry.currency)
+    postings = entry.dated_postings()
+    rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen) for p in postings]
+
+    def insert_postings(entry_id: int) -> int:
+        session.execute(insert(JournalPosting), [
+            {"entry_id": entry_id, "account_id": ids[str(p.account)], "loan_id": p.loan_id,
+             "value_date": p.value_date, "amount_fen": p.amount_fen} for p in postings])
+        return len(postings)
+
+    return append_bulk(session=session, kind=entry.kind, value_date=entry.value_date,
+                       idempotency_key=entry.idempotency_key, currency=entry.currency,
+                       loan_id=entry.loan_id, reverses_id=entry.reverses_id, memo=entry.memo,
+                       hash_rows=rows, insert_postings=insert_postings, posted_by=posted_by)
+
+
+def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_key: str,
+                hash_rows: Iterable[tuple], insert_postings: Callable[[int], int],
+                currency: str = "CNY", loan_id: int | None = None,
+                reverses_id: int | None = None, memo: str = "",
+                posted_by: int | None = None,
+                expected_rows: int | None = None) -> JournalEntry:
+    """Append an entry whose postings *insert_postings(entry_id)* writes.
+
+    *hash_rows* are the (account code, loan id, value date, amount) tuples that the
+    insert will write; they are hashed into the chain. The callback returns the number of
+    postings inserted, which must equal ``len(hash_rows)``: anything else is a bug and
+    raises ``RuntimeError`` before the transaction can commit.
+    """
+    found = find_entry(session, idempotency_key)
+    if found is not None:
+        return _same_command(found, kind, loan_id)
+    head = lock_head(session, currency)
+    found = find_entry(session, idempotency_key)   # a concurrent writer may have won
+    if found is not None:
+        return _same_command(found, kind, loan_id)
+    hash_rows = list(hash_rows)
+    seq = head.seq + 1
+    digest = entry_hash(prev_hash=head.hash, seq=seq, currency=currency, kind=str(kind),
+                        idempotency_key=idempotency_key, value_date=value_date,
+                        loan_id=loan_id, reverses_id=reverses_id, memo=memo,
+                        postings=hash_rows)
+    row = JournalEntry(seq=seq, currency=currency, idempotency_key=idempotency_key,
+                       kind=str(kind), value_date=value_date, loan_id=loan_id,
+                       reverses_id=reverses_id, memo=memo, prev_hash=head.hash, hash=digest,
+                       posted_by_id=posted_by)
+    session.add(row)
+    session.flush()
+    written = insert_postings(row.id)
+    if written != len(hash_rows):
+        raise RuntimeError(f"entry {idempotency_key}: hashed {len(hash_rows)} postings but "
+                           f"inserted {written}")
+    head.seq, head.hash = seq, digest
+    session.flush()
+    logger.debug("posted %s entry %s seq %s", kind, idempotency_key, seq)
+    return row
+
+
+__all__ = ["Acct", "account_codes", "account_ids", "append_bulk", "find_entry", "lock_head",
+           "post"]

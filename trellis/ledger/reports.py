@@ -1,0 +1,262 @@
+"""Reading the journal: trial balance, balances at a date, the ledger check, the chain.
+
+All figures are integer fen. "At a date" means by *value date*: the postings whose value
+date is on or before it, including corrections posted later for that date (the ledger as
+now known). Nothing here writes.
+
+:func:`check` returns a list of problems (empty: the books are right) rather than raising,
+so a report can go on and show all of them: an entry that does not balance (overall, on
+one value date, or for one loan on one date), a trial balance that does not sum to zero, a
+loan whose balance columns differ from its sub-ledger, a negative receivable, a broken
+hash chain.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from trellis.ledger.chart import BY_CODE, CHART, LOAN_BALANCE_ACCOUNTS, Acct, account
+from trellis.ledger.journal import GENESIS_HASH, entry_hash
+from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead, Loan
+from trellis.ledger.posting import account_codes, account_ids
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """One account of a trial balance; ``balance_fen`` is signed (debit +), ``natural_fen``
+    is shown in the account's normal direction."""
+
+    code: str
+    name: str
+    name_zh: str
+    kind: str
+    balance_fen: int
+
+    @property
+    def debit_fen(self) -> int:
+        return self.balance_fen if self.balance_fen > 0 else 0
+
+    @property
+    def credit_fen(self) -> int:
+        return -self.balance_fen if self.balance_fen < 0 else 0
+
+    @property
+    def natural_fen(self) -> int:
+        return self.balance_fen * account(self.code).sign
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "name_zh": self.name_zh,
+                "kind": self.kind, "debit_fen": self.debit_fen, "credit_fen": self.credit_fen,
+                "balance_fen": self.natural_fen}
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    """Every account of the chart with its balance at ``as_of`` (None: everything)."""
+
+    currency: str
+    as_of: date | None
+    rows: tuple[BalanceRow, ...]
+
+    @property
+    def total_debit_fen(self) -> int:
+        return sum(r.debit_fen for r in self.rows)
+
+    @property
+    def total_credit_fen(self) -> int:
+        return sum(r.credit_fen for r in self.rows)
+
+    @property
+    def balanced(self) -> bool:
+        return self.total_debit_fen == self.total_credit_fen
+
+    def balance(self, code: str | Acct) -> int:
+        """The signed balance of account *code* (debit positive)."""
+        return next((r.balance_fen for r in self.rows if r.code == str(code)), 0)
+
+    def as_dict(self) -> dict:
+        return {"currency": self.currency,
+                "as_of": self.as_of.isoformat() if self.as_of else None,
+                "accounts": [r.as_dict() for r in self.rows],
+                "total_debit_fen": self.total_debit_fen,
+                "total_credit_fen": self.total_credit_fen, "balanced": self.balanced}
+
+
+def balances(*, session: Session, as_of: date | None = None, loan_id: int | None = None,
+             currency: str = "CNY") -> dict[str, int]:
+    """Signed balance per account code at *as_of* (value date), for one loan or all."""
+    codes = account_codes(session, currency)
+    stmt = (select(JournalPosting.account_id, func.sum(JournalPosting.amount_fen))
+            .where(JournalPosting.account_id.in_(list(codes)))
+            .group_by(JournalPosting.account_id))
+    if as_of is not None:
+        stmt = stmt.where(JournalPosting.value_date <= as_of)
+    if loan_id is not None:
+        stmt = stmt.where(JournalPosting.loan_id == loan_id)
+    out = {a.code.value: 0 for a in CHART}
+    for account_id, total in session.execute(stmt):
+        out[codes[account_id]] = int(total or 0)
+    return out
+
+
+def trial_balance(*, session: Session, as_of: date | None = None,
+                  currency: str = "CNY") -> TrialBalance:
+    """The trial balance of *currency* at *as_of* (by value date; None: all postings)."""
+    sums = balances(session=session, as_of=as_of, currency=currency)
+    rows = tuple(BalanceRow(a.code.value, a.name, a.name_zh, a.kind.value, sums[a.code.value])
+                 for a in CHART)
+    return TrialBalance(currency=currency, as_of=as_of, rows=rows)
+
+
+def loan_ledger_balances(*, session: Session, loan_ids: list[int] | None = None,
+                         as_of: date | None = None) -> dict[int, dict[str, int]]:
+    """Per loan, the sub-ledger balance behind each loan balance column."""
+    ids = account_ids(session)
+    by_id = {ids[a.value]: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}
+    stmt = (select(JournalPosting.loan_id, JournalPosting.account_id,
+                   func.sum(JournalPosting.amount_fen))
+            .where(JournalPosting.loan_id.is_not(None),
+                   JournalPosting.account_id.in_(list(by_id)))
+            .group_by(JournalPosting.loan_id, JournalPosting.account_id))
+    if loan_ids is not None:
+        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+    if as_of is not None:
+        stmt = stmt.where(JournalPosting.value_date <= as_of)
+    out: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LOAN_BALANCE_ACCOUNTS, 0))
+    for loan_id, account_id, total in session.execute(stmt):
+        out[loan_id][by_id[account_id]] = int(total or 0)
+    return dict(out)
+
+
+def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None = None
+          ) -> list[str]:
+    """Every problem with the books, as plain sentences; an empty list means all is well.
+
+    *hashes* also recomputes the hash chain (reads every posting); *loan_ids* limits the
+    loan comparison to those loans (the journal checks always cover everything).
+    """
+    problems: list[str] = []
+    # 1. every entry has >= 2 postings and sums to zero, on each value date
+    stmt = (select(JournalPosting.entry_id, func.count(), func.sum(JournalPosting.amount_fen))
+            .group_by(JournalPosting.entry_id)
+            .having((func.count() < 2) | (func.sum(JournalPosting.amount_fen) != 0)))
+    for entry_id, n, total in session.execute(stmt):
+        problems.append(f"Entry {entry_id} has {n} postings summing to {total} fen.")
+    stmt = (select(JournalPosting.entry_id, JournalPosting.value_date,
+                   func.sum(JournalPosting.amount_fen))
+            .group_by(JournalPosting.entry_id, JournalPosting.value_date)
+            .having(func.sum(JournalPosting.amount_fen) != 0))
+    for entry_id, vd, total in session.execute(stmt):
+        problems.append(f"Entry {entry_id} does not balance on {vd}: {total} fen.")
+    entries_without = session.execute(
+        select(func.count()).select_from(JournalEntry)
+        .where(~JournalEntry.id.in_(select(JournalPosting.entry_id)))).scalar_one()
+    if entries_without:
+        problems.append(f"{entries_without} entries have no postings.")
+    # 2. each loan's sub-ledger balances on every date
+    stmt = (select(JournalPosting.loan_id, JournalPosting.value_date,
+                   func.sum(JournalPosting.amount_fen))
+            .where(JournalPosting.loan_id.is_not(None))
+            .group_by(JournalPosting.loan_id, JournalPosting.value_date)
+            .having(func.sum(JournalPosting.amount_fen) != 0))
+    for loan_id, vd, total in session.execute(stmt):
+        problems.append(f"Loan {loan_id}'s postings on {vd} do not balance: {total} fen.")
+    # 3. the trial balance
+    tb = trial_balance(session=session)
+    if not tb.balanced:
+        problems.append(f"Trial balance: debits {tb.total_debit_fen} fen, credits "
+                        f"{tb.total_credit_fen} fen.")
+    # 4. loans against their sub-ledgers
+    ledger = loan_ledger_balances(session=session, loan_ids=loan_ids)
+    cols = list(LOAN_BALANCE_ACCOUNTS)
+    stmt = select(Loan.id, Loan.allowance_fen, *(getattr(Loan, c) for c in cols))
+    if loan_ids is not None:
+        stmt = stmt.where(Loan.id.in_(loan_ids))
+    zero = dict.fromkeys(LOAN_BALANCE_ACCOUNTS, 0)
+    allowance = _loan_allowances(session, loan_ids)
+    for loan_id, allowance_fen, *values in session.execute(stmt):
+        book = ledger.get(loan_id, zero)
+        for col, own in zip(cols, values, strict=True):
+            if own != book[col]:
+                problems.append(f"Loan {loan_id}: {col} is {own} fen but "
+                                f"{account(LOAN_BALANCE_ACCOUNTS[col]).name} for the loan is "
+                                f"{book[col]} fen.")
+            if own < 0:
+                problems.append(f"Loan {loan_id}: {col} is negative ({own} fen).")
+        if allowance_fen != allowance.get(loan_id, 0):
+            problems.append(f"Loan {loan_id}: allowance_fen is {allowance_fen} fen but the "
+                            f"loss allowance for the loan is {allowance.get(loan_id, 0)} fen.")
+    for loan_id, book in ledger.items():
+        if any(v < 0 for v in book.values()):
+            problems.append(f"Loan {loan_id}: a receivable is negative in the ledger: {book}.")
+    if hashes:
+        problems.extend(verify_chain(session=session))
+    return problems
+
+
+def _loan_allowances(session: Session, loan_ids: list[int] | None) -> dict[int, int]:
+    """Per loan, the loss allowance held (credit balance shown positive)."""
+    ids = account_ids(session)
+    stmt = (select(JournalPosting.loan_id, func.sum(JournalPosting.amount_fen))
+            .where(JournalPosting.loan_id.is_not(None),
+                   JournalPosting.account_id == ids[Acct.LOSS_ALLOWANCE.value])
+            .group_by(JournalPosting.loan_id))
+    if loan_ids is not None:
+        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+    return {loan_id: -int(total) for loan_id, total in session.execute(stmt)}
+
+
+def verify_chain(*, session: Session, currency: str = "CNY") -> list[str]:
+    """Recompute every entry's hash in sequence order; list each mismatch or gap."""
+    codes = account_codes(session, currency)
+    problems: list[str] = []
+    entries = session.execute(
+        select(JournalEntry.id, JournalEntry.seq, JournalEntry.kind,
+               JournalEntry.idempotency_key, JournalEntry.value_date, JournalEntry.loan_id,
+               JournalEntry.reverses_id, JournalEntry.memo, JournalEntry.prev_hash,
+               JournalEntry.hash)
+        .where(JournalEntry.currency == currency).order_by(JournalEntry.seq)).all()
+    postings = iter(session.execute(
+        select(JournalPosting.entry_id, JournalPosting.account_id, JournalPosting.loan_id,
+               JournalPosting.value_date, JournalPosting.amount_fen)
+        .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+        .where(JournalEntry.currency == currency)
+        .order_by(JournalEntry.seq, JournalPosting.id)
+        .execution_options(yield_per=20_000)))
+    pending = next(postings, None)
+    prev_hash, expected_seq = GENESIS_HASH, 1
+    for (id_, seq, kind, key, vd, loan_id, reverses_id, memo, stored_prev, stored) in entries:
+        rows = []
+        while pending is not None and pending[0] == id_:
+            rows.append((codes[pending[1]], pending[2], pending[3], pending[4]))
+            pending = next(postings, None)
+        if seq != expected_seq:
+            problems.append(f"Entry number {expected_seq} is missing (found {seq}).")
+        if stored_prev != prev_hash:
+            problems.append(f"Entry {seq} does not link to the hash of entry {seq - 1}.")
+        digest = entry_hash(prev_hash=stored_prev, seq=seq, currency=currency, kind=kind,
+                            idempotency_key=key, value_date=vd, loan_id=loan_id,
+                            reverses_id=reverses_id, memo=memo, postings=rows)
+        if digest != stored:
+            problems.append(f"Entry {seq} ({key}) was altered: its hash does not match.")
+        prev_hash, expected_seq = stored, seq + 1
+    head = session.get(LedgerHead, currency)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        problems.append(f"The chain head says entry {head.seq} but the journal ends at "
+                        f"{expected_seq - 1}.")
+    return problems
+
+
+def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
+    """The (sequence number, hash) of the latest entry: what gets anchored on chain."""
+    row = session.get(LedgerHead, currency)
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+
+
+__all__ = ["BY_CODE", "BalanceRow", "LedgerAccount", "TrialBalance", "balances", "check",
+           "head", "loan_ledger_balances", "trial_balance", "verify_chain"]

@@ -1,0 +1,94 @@
+"""Loan and application statuses: the allowed moves, and one exception per illegal move.
+
+::
+
+    pending --disburse--> active --mark_overdue--> overdue --write_off--> written_off
+       |                   |  ^                      |
+       +--cancel-->        |  +--------cure----------+
+       cancelled           +--settle--> repaid <--settle--+
+                           +--cool_off--> cooled_off
+
+Each move has a name, the statuses it may start from, the status it ends in and the
+exception raised otherwise. The set-based overdue job encodes the same "from" states in
+its WHERE clause; everything else moves a loan through :func:`move`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from trellis.ledger import errors
+from trellis.ledger.models import ApplicationStatus as A
+from trellis.ledger.models import LoanStatus as S
+
+
+class Move(NamedTuple):
+    sources: frozenset[S]
+    target: S
+    error: type[errors.IllegalTransition]
+    phrase: str
+
+
+LOAN_MOVES: dict[str, Move] = {
+    "disburse": Move(frozenset({S.PENDING}), S.ACTIVE, errors.CannotDisburse, "paid out"),
+    "cancel": Move(frozenset({S.PENDING}), S.CANCELLED, errors.CannotCancel, "cancelled"),
+    "mark_overdue": Move(frozenset({S.ACTIVE}), S.OVERDUE, errors.CannotMarkOverdue,
+                         "marked overdue"),
+    "cure": Move(frozenset({S.OVERDUE}), S.ACTIVE, errors.CannotCure,
+                 "returned to active"),
+    "settle": Move(frozenset({S.ACTIVE, S.OVERDUE}), S.REPAID, errors.CannotSettle,
+                   "marked repaid"),
+    "cool_off": Move(frozenset({S.ACTIVE}), S.COOLED_OFF, errors.CannotCoolOff,
+                     "closed in the cooling-off period"),
+    "write_off": Move(frozenset({S.OVERDUE}), S.WRITTEN_OFF, errors.CannotWriteOff,
+                      "written off"),
+}
+
+LABELS = {
+    S.PENDING: "awaiting disbursement", S.ACTIVE: "active", S.OVERDUE: "overdue",
+    S.REPAID: "repaid", S.COOLED_OFF: "repaid in the cooling-off period",
+    S.WRITTEN_OFF: "written off", S.CANCELLED: "cancelled",
+}
+
+LIVE = frozenset({S.ACTIVE, S.OVERDUE})
+CLOSED = frozenset({S.REPAID, S.COOLED_OFF, S.WRITTEN_OFF, S.CANCELLED})
+
+
+def allowed(current: str, name: str) -> bool:
+    return S(current) in LOAN_MOVES[name].sources
+
+
+def move(loan, name: str) -> None:
+    """Apply move *name* to *loan* (a :class:`~trellis.ledger.models.Loan`) or raise the
+    move's own exception (e.g. :class:`~trellis.ledger.errors.CannotWriteOff`)."""
+    spec = LOAN_MOVES[name]
+    current = S(loan.status)
+    if current not in spec.sources:
+        raise spec.error(f"Loan {loan.id} is {LABELS[current]}; it cannot be "
+                         f"{spec.phrase}.")
+    loan.status = spec.target.value
+
+
+def require_live(loan) -> None:
+    """Raise :class:`~trellis.ledger.errors.CannotRepay` unless money can be applied."""
+    if loan.status not in LIVE:
+        raise errors.CannotRepay(
+            f"Loan {loan.id} is {LABELS[S(loan.status)]}; payments cannot be applied to it.")
+
+
+#: application target -> allowed current statuses (refusals raise CannotDecide/CannotAccept)
+APPLICATION_MOVES: dict[A, frozenset[A]] = {
+    A.REVIEW: frozenset({A.SUBMITTED}),
+    A.SECOND_APPROVAL: frozenset({A.REVIEW}),
+    A.APPROVED: frozenset({A.SUBMITTED, A.REVIEW, A.SECOND_APPROVAL}),
+    A.DECLINED: frozenset({A.SUBMITTED, A.REVIEW, A.SECOND_APPROVAL}),
+    A.ACCEPTED: frozenset({A.APPROVED}),
+    A.EXPIRED: frozenset({A.APPROVED}),
+}
+
+
+def move_application(app, target: A) -> None:
+    if A(app.status) not in APPLICATION_MOVES[target]:
+        exc = errors.CannotAccept if target is A.ACCEPTED else errors.CannotDecide
+        raise exc(f"Application {app.id} is {app.status}; it cannot become {target.value}.")
+    app.status = target.value
