@@ -1,8 +1,11 @@
-"""Debt on the platform, read from the ledger's loan table when that table exists.
+"""Debt on the platform, read from the ledger's tables when they exist.
 
-The ledger is another area; scoring must work before it exists and must not import it.
-So this module reflects the ``loans`` table and reads the outstanding principal per firm
-(and the anchor it is owed by, when the table records one). No table: no debt.
+The ledger is another area, built alongside; scoring must work without it and must not
+import it (the ledger calls scoring when it decides). So this module reflects the
+``loans`` table (and ``loan_documents`` for the anchor each loan is owed by) and reads the
+live balance per loan: principal + interest + penalty + fees of loans that are active or
+overdue and were disbursed before ``as_of``. Balances are the ledger's current ones; for
+a past ``as_of`` that is an approximation, stated here. No table: no debt.
 """
 
 from __future__ import annotations
@@ -12,48 +15,64 @@ from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import MetaData, Table, func, inspect, literal, select
 from sqlmodel import Session
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["firm_id", "anchor_id", "outstanding_fen"]
-_OUTSTANDING = ("outstanding_fen", "principal_outstanding_fen", "outstanding_principal_fen",
-                "balance_fen")
-_FIRM = ("firm_id", "borrower_id", "vendor_id")
-_ANCHOR = ("anchor_id", "obligor_id", "debtor_id")
-_CLOSED = ("repaid", "closed", "written_off", "cancelled", "rejected")
+COLUMNS = ["loan_id", "firm_id", "anchor_id", "outstanding_fen"]
+LIVE = ("active", "overdue")
+BALANCES = ("principal_fen", "interest_fen", "penalty_fen", "fees_fen")
 
 
 def read_exposures(*, session: Session, firm_ids: Iterable[int] | None,
                    as_of: date) -> pd.DataFrame:
-    """Outstanding platform principal per loan: columns firm_id, anchor_id, outstanding_fen.
-
-    Loans disbursed on or after *as_of* are left out when the table has a disbursement
-    date. Returns an empty frame when the ledger's table is absent.
-    """
+    """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen."""
     conn = session.connection()
-    if not inspect(conn).has_table("loans"):
+    insp = inspect(conn)
+    if not insp.has_table("loans"):
         return pd.DataFrame(columns=COLUMNS)
-    table = Table("loans", MetaData(), autoload_with=conn)
-    cols = table.c
-    firm = next((cols[n] for n in _FIRM if n in cols), None)
-    outstanding = next((cols[n] for n in _OUTSTANDING if n in cols), None)
-    if firm is None or outstanding is None:
-        logger.warning("loans table has no firm or outstanding column; exposure taken as 0")
+    md = MetaData()
+    loans = Table("loans", md, autoload_with=conn)
+    c = loans.c
+    if "firm_id" not in c or not any(b in c for b in BALANCES):
+        logger.warning("the loans table has no firm_id or balance columns; exposure taken as 0")
         return pd.DataFrame(columns=COLUMNS)
-    anchor = next((cols[n] for n in _ANCHOR if n in cols), None)
-    stmt = select(firm.label("firm_id"),
-                  (anchor.label("anchor_id") if anchor is not None else firm.label("anchor_x")),
-                  outstanding.label("outstanding_fen"))
+    balance = sum((func.coalesce(c[b], 0) for b in BALANCES if b in c), literal(0))
+    anchor = literal(None)
+    if insp.has_table("loan_documents") and insp.has_table("invoices"):
+        docs = Table("loan_documents", md, autoload_with=conn)
+        inv = Table("invoices", md, autoload_with=conn)
+        anchor = (select(func.min(inv.c.buyer_id))
+                  .select_from(docs.join(inv, inv.c.id == docs.c.invoice_id))
+                  .where(docs.c.loan_id == c.id).scalar_subquery())
+    stmt = select(c.id.label("loan_id"), c.firm_id.label("firm_id"),
+                  anchor.label("anchor_id"), balance.label("outstanding_fen"))
+    if "status" in c:
+        stmt = stmt.where(c.status.in_(LIVE))
+    if "disbursed_on" in c:
+        stmt = stmt.where(c.disbursed_on < as_of)
     if firm_ids is not None:
-        stmt = stmt.where(firm.in_(list(firm_ids)))
-    if "status" in cols:
-        stmt = stmt.where(cols["status"].notin_(_CLOSED))
-    if "disbursed_on" in cols:
-        stmt = stmt.where(cols["disbursed_on"] < as_of)
+        stmt = stmt.where(c.firm_id.in_(list(firm_ids)))
     df = pd.read_sql(stmt, conn)
-    if "anchor_x" in df:
-        df = df.drop(columns="anchor_x").assign(anchor_id=pd.NA)
     df["outstanding_fen"] = df["outstanding_fen"].fillna(0).astype("int64")
     return df[COLUMNS]
+
+
+def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: Iterable[int],
+                    cluster_id: int | None) -> dict[str, int]:
+    """Live platform exposure to the firm, to each of its anchors, and to its cluster."""
+    from trellis.trade.models import Firm
+
+    if cluster_id is not None:
+        ids = session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id)
+                              ).scalars().all()
+    else:
+        ids = [firm_id]
+    ex = read_exposures(session=session, firm_ids=ids, as_of=as_of)
+    by_anchor = ex.dropna(subset=["anchor_id"]).groupby("anchor_id")["outstanding_fen"].sum()
+    return {
+        "vendor": int(ex.loc[ex["firm_id"] == firm_id, "outstanding_fen"].sum()),
+        "anchors": {int(a): int(by_anchor.get(a, 0)) for a in anchor_ids},
+        "cluster": int(ex["outstanding_fen"].sum()) if cluster_id is not None else 0,
+    }

@@ -1,0 +1,125 @@
+"""The scorecard format: scaling formula, bins, missing values, reasons, JSON round trip."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trellis.scoring import expert, scorecard
+from trellis.scoring.errors import InvalidScorecard
+
+
+def card(intercept=3.0, pdo=20, base_score=600, base_odds=50):
+    return scorecard.validate({
+        "format": scorecard.FORMAT, "version": "t1", "intercept": intercept,
+        "scaling": {"base_score": base_score, "base_odds": base_odds, "pdo": pdo},
+        "characteristics": [
+            {"name": "late", "type": "numeric", "splits": [5, 30], "reason_en": "Late",
+             "reason_zh": "逾期", "bins": [{"logodds": 0.5}, {"logodds": 0.0}, {"logodds": -1.0}],
+             "missing": {"logodds": 0.0, "neutral": True}},
+            {"name": "trend", "type": "numeric", "splits": [0], "reason_en": "Falling",
+             "reason_zh": "下降", "bins": [{"logodds": -0.7}, {"logodds": 0.2}],
+             "missing": {"logodds": -0.3}},
+            {"name": "industry", "type": "categorical", "groups": [["a", "b"], ["c"]],
+             "reason_en": "Industry", "reason_zh": "行业",
+             "bins": [{"logodds": 0.1}, {"logodds": -0.2}], "missing": {"logodds": 0.0}},
+        ],
+        "grades": [{"grade": g, "max_pd": p} for g, p in
+                   [("A", 0.01), ("B", 0.025), ("C", 0.05), ("D", 0.1), ("E", 1.0)]],
+    })
+
+
+@pytest.mark.parametrize("pdo,base_score,base_odds", [(20, 600, 50), (40, 500, 20), (50, 660, 72)])
+def test_score_follows_offset_pdo_odds(pdo, base_score, base_odds):
+    spec = card(pdo=pdo, base_score=base_score, base_odds=base_odds)
+    X = pd.DataFrame({"late": [1.0, 40.0], "trend": [0.5, -0.5], "industry": ["a", "c"]})
+    s = scorecard.apply(spec, X)
+    for i, lo in enumerate([3.0 + 0.5 + 0.2 + 0.1, 3.0 - 1.0 - 0.7 - 0.2]):
+        expected = base_score - pdo / math.log(2) * math.log(base_odds) + pdo / math.log(2) * lo
+        assert s.score.iloc[i] == round(expected)
+        assert s.pd.iloc[i] == pytest.approx(1 / (1 + math.exp(lo)))
+    # Doubling the odds adds PDO points.
+    doubled = copy.deepcopy(spec)
+    doubled["intercept"] += math.log(2)
+    assert scorecard.apply(doubled, X).score.iloc[0] - s.score.iloc[0] == pytest.approx(pdo, abs=1)
+
+
+@pytest.mark.parametrize("late,trend,industry,bins", [
+    (4.999, 0.0, "b", (0, 1, 0)),
+    (5.0, -0.001, "c", (1, 0, 1)),
+    (np.nan, np.nan, None, (-1, -1, -1)),
+    (30.0, 1.0, "zzz", (2, 1, -2)),
+])
+def test_binning_edges_missing_and_unseen(late, trend, industry, bins):
+    spec = card()
+    X = pd.DataFrame({"late": [late], "trend": [trend], "industry": [industry]})
+    s = scorecard.apply(spec, X)
+    assert tuple(int(v) for v in s.bins.iloc[0]) == bins
+
+
+def test_missing_is_not_scored_as_zero():
+    spec = card()
+    missing = scorecard.apply(spec, pd.DataFrame({"late": [np.nan], "trend": [0.1],
+                                                  "industry": ["a"]}))
+    zero = scorecard.apply(spec, pd.DataFrame({"late": [0.0], "trend": [0.1], "industry": ["a"]}))
+    assert missing.points.loc[0, "late"] == 0.0
+    assert zero.points.loc[0, "late"] > 0.0
+
+
+def test_reasons_are_the_largest_point_losses_and_skip_neutral_missing():
+    spec = card()
+    X = pd.DataFrame({"late": [np.nan, 40.0], "trend": [-1.0, 1.0], "industry": ["c", "a"]})
+    s = scorecard.apply(spec, X)
+    first = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
+    assert [r.code for r in first] == ["trend", "industry"]  # late is missing and neutral
+    assert first[0].points_lost == round(0.9 * 20 / math.log(2))
+    second = scorecard.reasons(spec, s.points.iloc[1], s.bins.iloc[1])
+    assert [r.code for r in second] == ["late"]
+    assert second[0].zh == "逾期"
+
+
+@pytest.mark.parametrize("pd_,grade", [(0.005, "A"), (0.0099, "A"), (0.0101, "B"), (0.02, "B"), (0.04, "C"),
+                                       (0.09, "D"), (0.5, "E")])
+def test_grade_cut_offs_by_pd(pd_, grade):
+    spec = card(intercept=math.log((1 - pd_) / pd_))
+    X = pd.DataFrame({"late": [np.nan], "trend": [np.nan], "industry": [None]})
+    spec["characteristics"][1]["missing"]["logodds"] = 0.0
+    assert scorecard.apply(spec, X).grade.iloc[0] == grade
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda s: s.pop("format"), "format"),
+    (lambda s: s["characteristics"][0]["bins"].pop(), "characteristics[0]"),
+    (lambda s: s["characteristics"][0].update(splits=[30, 5]), "characteristics[0]"),
+    (lambda s: s["grades"].reverse(), "grades"),
+    (lambda s: s["scaling"].update(pdo=0), "scaling.pdo"),
+    (lambda s: s["characteristics"][1].update(type="text"), "characteristics[1]"),
+])
+def test_malformed_scorecards_are_refused_naming_the_part(mutate, field):
+    spec = copy.deepcopy(card())
+    mutate(spec)
+    with pytest.raises(InvalidScorecard) as err:
+        scorecard.validate(spec)
+    assert err.value.field == field
+
+
+def test_json_round_trip_scores_identically():
+    spec = expert.spec()
+    again = scorecard.loads(scorecard.dumps(spec))
+    X = pd.DataFrame({ch["name"]: np.linspace(-1, 40, 7) for ch in spec["characteristics"]})
+    X.iloc[2] = np.nan
+    a, b = scorecard.apply(spec, X), scorecard.apply(again, X)
+    assert (a.score == b.score).all() and (a.grade == b.grade).all()
+
+
+def test_expert_card_writes_down_a_reason_for_every_characteristic():
+    spec = expert.spec()
+    for ch in spec["characteristics"]:
+        assert len(ch["why"]) > 30 and ch["reason_en"] and ch["reason_zh"]
+    assert [g["grade"] for g in spec["grades"]] == list("ABCDE")
+    assert spec["scaling"]["offset"] == pytest.approx(600 - 20 / math.log(2) * math.log(50),
+                                                      abs=1e-3)

@@ -1,0 +1,149 @@
+"""Fraud screens: each planted pattern is flagged with evidence; ordinary trade is not."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from trellis.scoring import features, frames, screens
+
+AS_OF = date(2026, 1, 15)
+
+
+def run(session, cluster, applied_on=None):
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=cluster.id)
+    return screens.run(fr, features.compute(fr), applied_on=applied_on)
+
+
+@pytest.fixture
+def firms(make_cluster, make_firm):
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    vs = [make_firm(cluster_id=cluster.id) for _ in range(4)]
+    return cluster, anchor, vs
+
+
+@pytest.mark.parametrize("lined_up", [True, False])
+def test_circular_trading_needs_amounts_and_dates_that_line_up(session, trade, firms, lined_up):
+    cluster, _, (a, b, c, _) = firms
+    rng = np.random.default_rng(3)
+    day = date(2025, 6, 1)
+    for k in range(5):
+        amount = 300_000_00 + k * 1_000_00
+        for i, (s, t) in enumerate([(a, b), (b, c), (c, a)]):
+            if lined_up:
+                trade.sale(s, t, amount, day + timedelta(days=i), order=False)
+            else:  # the same three edges, but unrelated amounts and dates
+                trade.sale(s, t, int(rng.integers(10, 90)) * 10_000_00,
+                           day + timedelta(days=int(rng.integers(0, 120))))
+        day += timedelta(days=20)
+    flags = run(session, cluster)
+    got = {f for f, fl in flags.items() if any(x.code == "circular_trading" for x in fl)}
+    if lined_up:
+        assert got == {a.id, b.id, c.id}
+        ev = next(x for x in flags[a.id] if x.code == "circular_trading").evidence
+        assert ev["loops"] == 5 and len(ev["latest_loop"]) == 3
+    else:
+        assert got == set()
+
+
+@pytest.mark.parametrize("number_a,number_b,same_content,flagged", [
+    ("INV-0001", "INV-0002", True, True),    # same buyer, amount and date, new number
+    ("INV-0001", "inv0001", False, True),    # the same number written differently
+    ("INV-0001", "INV-0002", False, False),  # two ordinary invoices
+])
+def test_duplicate_invoices(session, trade, firms, number_a, number_b, same_content, flagged):
+    cluster, anchor, (v, *_) = firms
+    trade.sale(v, anchor, 120_000_00, date(2025, 9, 1), number=number_a)
+    trade.sale(v, anchor, 120_000_00 if same_content else 80_000_00,
+               date(2025, 9, 1) if same_content else date(2025, 10, 3), number=number_b,
+               order=False)
+    flags = run(session, cluster).get(v.id, [])
+    dup = [f for f in flags if f.code == "duplicate_invoice"]
+    assert bool(dup) == flagged
+    if flagged:
+        assert {i["invoice"] for i in dup[0].evidence["invoices"]} == {number_a, number_b}
+
+
+@pytest.mark.parametrize("unbacked,flagged", [(0, False), (1, False), (6, True)])
+def test_invoices_without_order_or_delivery(session, trade, firms, unbacked, flagged):
+    cluster, anchor, (v, *_) = firms
+    for i in range(8):
+        trade.sale(v, anchor, 50_000_00, date(2025, 3, 1) + timedelta(days=30 * i),
+                   order=i >= unbacked, delivered=True)
+    codes = {f.code for f in run(session, cluster).get(v.id, [])}
+    assert ("unbacked_invoices" in codes) == flagged
+
+
+@pytest.mark.parametrize("burst_backed,flagged", [(False, True), (True, False)])
+def test_burst_before_application(session, trade, firms, burst_backed, flagged):
+    cluster, anchor, (v, *_) = firms
+    trade.monthly_sales(v, anchor, start=date(2025, 3, 5), months=9, amount_fen=100_000_00)
+    applied = date(2026, 1, 10)
+    for k in range(8):  # five months of sales in three weeks
+        trade.sale(v, anchor, 62_000_00, applied - timedelta(days=2 + 2 * k),
+                   order=burst_backed, delivered=burst_backed)
+    flags = run(session, cluster, applied_on={v.id: applied}).get(v.id, [])
+    burst = [f for f in flags if f.code == "sales_burst"]
+    assert bool(burst) == flagged
+    if flagged:
+        assert burst[0].evidence["ratio"] > 3 and burst[0].evidence["applied_on"] == "2026-01-10"
+
+
+@pytest.mark.parametrize("field,a,b,flagged", [
+    ("phone", "138-0000-1111", "13800001111", True),
+    ("phone", "13800001111", "13800002222", False),
+    ("bank_account", "6222 0210 0111 2222", "6222021001112222", True),
+    ("address", "杭州市 滨江区 1号", "杭州市滨江区1号", True),
+])
+def test_shared_identity(session, firms, field, a, b, flagged):
+    cluster, _, (v, w, *_) = firms
+    setattr(v, field, a)
+    setattr(w, field, b)
+    session.add_all([v, w])
+    session.flush()
+    flags = run(session, cluster)
+    for me, other in ((v, w), (w, v)):
+        hits = [f for f in flags.get(me.id, []) if f.code == f"shared_{field}"]
+        assert bool(hits) == flagged
+        if flagged:
+            assert hits[0].evidence["firms"][0]["firm_id"] == other.id
+
+
+@pytest.mark.parametrize("declared_yuan,flagged", [(None, False), (2_400_000, False),
+                                                   (5_000_000, False), (600_000, True)])
+def test_tax_filing_that_contradicts_the_flows(session, trade, firms, declared_yuan, flagged):
+    cluster, anchor, (v, *_) = firms
+    trade.monthly_sales(v, anchor, start=date(2025, 1, 5), months=12, amount_fen=200_000_00)
+    if declared_yuan is not None:
+        v.tax_vat_sales_fen = declared_yuan * 100
+        v.tax_period = "2025"
+        session.add(v)
+        session.flush()
+    codes = {f.code for f in run(session, cluster).get(v.id, [])}
+    assert ("tax_contradiction" in codes) == flagged
+
+
+@pytest.mark.parametrize("kind,verdicts", [
+    ("benford", {"close", "acceptable"}),
+    ("uniform", {"nonconformity"}),
+])
+def test_benford_first_digit(kind, verdicts):
+    rng = np.random.default_rng(1)
+    if kind == "benford":
+        amounts = (10 ** rng.uniform(3, 7, 20_000) * 100).astype("int64")
+    else:
+        amounts = rng.integers(1_000, 9_999, 20_000) * 100
+    out = screens.benford(amounts)
+    assert out["verdict"] in verdicts and out["n"] == 20_000
+    assert out["p_value"] < 0.01 if kind == "uniform" else True
+
+
+def test_a_clean_supply_chain_raises_no_flag(session, trade, firms):
+    cluster, anchor, (a, b, c, d) = firms
+    for s, t in ((a, anchor), (b, anchor), (c, a), (d, b)):
+        trade.monthly_sales(s, t, start=date(2025, 1, 5), months=12, amount_fen=70_000_00,
+                            per_month=2)
+    assert run(session, cluster) == {}

@@ -1,0 +1,91 @@
+"""Limit: the smallest of an advance rate on eligible confirmed receivables, a multiple of
+the average monthly confirmed inflow, and the exposure caps per vendor, per anchor and per
+cluster, all taken from the limit policy in force (``limit_policies``).
+
+- Eligible receivables: invoices to an anchor, confirmed before ``as_of``, not yet due,
+  less what was paid or credited before ``as_of``; per anchor, the advance is further
+  capped by what is left under that anchor's exposure cap.
+- Confirmed inflow: anchor-confirmed sales per month over ``inflow_months``, times
+  ``inflow_multiple`` and the grade's factor (E gets 0 by default).
+- Headroom: each cap less the live platform exposure (:mod:`.exposure`).
+
+A firm that could not be scored gets 0. Limits are rounded down to whole 100 yuan.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from trellis.scoring import features, frames
+from trellis.scoring.errors import ScoringError
+from trellis.scoring.exposure import exposure_totals
+from trellis.scoring.models import LimitPolicy
+from trellis.scoring.result import ScoreResult
+from trellis.trade.models import Firm
+
+ROUND_TO_FEN = 100_00  # whole 100 yuan
+
+
+def policy(*, session: Session, as_of: date) -> LimitPolicy:
+    row = session.execute(select(LimitPolicy).where(LimitPolicy.effective_from <= as_of)
+                          .order_by(LimitPolicy.effective_from.desc()).limit(1)
+                          ).scalars().first()
+    if row is None:
+        raise ScoringError(f"No limit policy is in force on {as_of.isoformat()}; an admin must "
+                           "enter one.")
+    return row
+
+
+def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
+                  as_of: date) -> dict:
+    """The limit and each of its components (fen), for display and the audit trail."""
+    if result.insufficient or result.grade is None:
+        return {"limit_fen": 0, "binding": "not_scored"}
+    pol = policy(session=session, as_of=as_of)
+    firm = session.get(Firm, firm_id)
+    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
+    bal = features._invoice_balances(fr)
+    anchors = set(fr.firms.index[fr.firms["role"] == "anchor"])
+    mine = bal[(bal["seller_id"] == firm_id) & bal["buyer_id"].isin(anchors)]
+    eligible = mine[(mine["status"] == "confirmed") & (mine["due_date"] >= fr.as_of)]
+    by_anchor = eligible.groupby("buyer_id")["outstanding_fen"].sum()
+    window = fr.as_of - pd.DateOffset(months=pol.inflow_months)
+    confirmed = mine[(mine["status"] == "confirmed") & (mine["issue_date"] >= window)]
+    monthly = Decimal(int(confirmed["amount_fen"].sum())) / pol.inflow_months
+    expo = exposure_totals(session=session, as_of=as_of, firm_id=firm_id,
+                           anchor_ids=[int(a) for a in by_anchor.index],
+                           cluster_id=firm.cluster_id if firm else None)
+    advance = Decimal(str(pol.advance_rate))
+    receivables = Decimal(0)
+    per_anchor = {}
+    for anchor_id, amount in by_anchor.items():
+        room = max(0, int(pol.anchor_cap_fen) - expo["anchors"].get(int(anchor_id), 0))
+        part = min(advance * int(amount), Decimal(room))
+        per_anchor[int(anchor_id)] = int(part)
+        receivables += part
+    factor = Decimal(str(pol.grade_factors.get(result.grade, "0")))
+    parts = {
+        "receivables": receivables,
+        "inflow": Decimal(str(pol.inflow_multiple)) * monthly * factor,
+        "vendor_cap": Decimal(max(0, int(pol.vendor_cap_fen) - expo["vendor"])),
+        "cluster_cap": Decimal(max(0, int(pol.cluster_cap_fen) - expo["cluster"])),
+    }
+    binding = min(parts, key=parts.get)
+    limit = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
+    limit = int(limit) // ROUND_TO_FEN * ROUND_TO_FEN
+    return {"limit_fen": max(0, limit), "binding": binding,
+            "components_fen": {k: int(v) for k, v in parts.items()},
+            "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),
+            "monthly_confirmed_fen": int(monthly), "grade_factor": str(factor),
+            "exposure_fen": {"vendor": expo["vendor"], "cluster": expo["cluster"]},
+            "policy_id": pol.id}
+
+
+def credit_limit(*, session: Session, firm_id: int, result: ScoreResult, as_of: date) -> int:
+    """The credit limit in fen (0 when the firm could not be scored)."""
+    return explain_limit(session=session, firm_id=firm_id, result=result, as_of=as_of)["limit_fen"]

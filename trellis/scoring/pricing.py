@@ -1,0 +1,72 @@
+"""Price: the 1-year LPR in force, plus the grade's spread, less a discount where the
+anchor confirmed the receivable; never above the legal cap in force on the date.
+
+Rates are annual Decimals (``Decimal("0.0650")`` is 6.50%); spreads and discounts are
+basis points (1 bp = 0.0001). The LPR and the cap are rows of ``base_rates`` and
+``rate_caps`` with the date each applies from (seeded by the migration; admins add rows).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from trellis.errors import ValidationError
+from trellis.scoring.errors import NoBaseRate, RateAboveCap
+from trellis.scoring.models import BaseRate, RateCap
+
+BP = Decimal("0.0001")
+QUANTUM = Decimal("0.0001")
+
+
+def lpr(*, session: Session, as_of: date, tenor: str = "1y") -> Decimal:
+    """The LPR for *tenor* in force on *as_of*. Raises :class:`NoBaseRate` if none."""
+    row = session.execute(select(BaseRate).where(BaseRate.tenor == tenor,
+                                                 BaseRate.effective_from <= as_of)
+                          .order_by(BaseRate.effective_from.desc()).limit(1)).scalars().first()
+    if row is None:
+        raise NoBaseRate(f"No {tenor} LPR is in force on {as_of.isoformat()}; an admin must "
+                         "enter the LPR with the date it applies from.")
+    return Decimal(str(row.rate))
+
+
+def legal_cap(*, session: Session, as_of: date) -> Decimal:
+    """min(absolute cap, multiple x 1-year LPR) in force on *as_of*."""
+    row = session.execute(select(RateCap).where(RateCap.effective_from <= as_of)
+                          .order_by(RateCap.effective_from.desc()).limit(1)).scalars().first()
+    if row is None:
+        raise NoBaseRate(f"No legal rate cap is in force on {as_of.isoformat()}; an admin must "
+                         "enter one.")
+    base = lpr(session=session, as_of=as_of)
+    return min(Decimal(str(row.absolute_cap)), Decimal(str(row.lpr_multiple)) * base)
+
+
+def quote_rate(*, session: Session, grade: str, anchor_confirmed: bool,
+               spreads_bps: dict[str, int], confirmed_discount_bps: int,
+               as_of: date) -> Decimal:
+    """The annual rate for *grade* on *as_of* (4 decimals, e.g. ``Decimal("0.0650")``).
+
+    Never below the LPR (the discount cannot price under the base rate). Raises
+    :class:`ValidationError` for a grade with no spread or a negative spread or discount,
+    and :class:`RateAboveCap` when the rate would exceed the legal cap.
+    """
+    if grade not in spreads_bps:
+        raise ValidationError(f"The product sets no spread for grade {grade!r}.", field="grade")
+    spread = int(spreads_bps[grade])
+    if spread < 0 or confirmed_discount_bps < 0:
+        raise ValidationError("Spreads and the confirmation discount must not be negative.",
+                              field="spreads_bps")
+    base = lpr(session=session, as_of=as_of)
+    rate = base + spread * BP
+    if anchor_confirmed:
+        rate = max(base, rate - int(confirmed_discount_bps) * BP)
+    rate = rate.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+    cap = legal_cap(session=session, as_of=as_of)
+    if rate > cap:
+        raise RateAboveCap(
+            f"Grade {grade} would be priced at {rate:.2%}, above the legal cap of {cap:.2%} "
+            f"in force on {as_of.isoformat()}; lower the product's spread for this grade.")
+    return rate
