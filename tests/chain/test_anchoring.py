@@ -112,7 +112,7 @@ def test_a_root_already_anchored_is_adopted_not_sent_again(session_factory, embe
     # Anchored by us in a run whose record was lost entirely.
     fn = embedded.contract.functions.anchor(bytes.fromhex(root[2:]), count,
                                             bytes.fromhex(manifest[2:]))
-    signed = embedded.sign(fn, nonce=embedded.next_nonce(), fees=embedded.fees())
+    signed = embedded.sign(fn)
     embedded.send_raw(signed.raw)
     jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
     (b,) = batches(session_factory)

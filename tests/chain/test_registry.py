@@ -85,14 +85,13 @@ def test_another_financier_got_there_first(session, embedded, chain_settings, in
     other_key = embedded.w3.provider.ethereum_tester.backend.account_keys[1].to_bytes()
     other = client.Chain(embedded.w3, account=Account.from_key(other_key), kind="embedded",
                          contract_address=embedded.contract_address)
-    embedded.send_raw(embedded.sign(embedded.contract.functions.addSubmitter(other.address),
-                                    nonce=embedded.next_nonce(), fees=embedded.fees()).raw)
+    embedded.send_raw(embedded.sign(embedded.contract.functions.addSubmitter(other.address)).raw)
     prints = registry.fingerprints(chain_settings.fingerprint_key, kind="invoice",
                                    seller_uscc=_uscc(session, inv.seller_id),
                                    buyer_uscc=_uscc(session, inv.buyer_id), number="fp 4",
                                    amount_fen=inv.amount_fen, issued_on=inv.issue_date)
     fn = other.contract.functions.register([bytes.fromhex(prints["no_number"][2:])])
-    other.send_raw(other.sign(fn, nonce=other.next_nonce(), fees=other.fees()).raw)
+    other.send_raw(other.sign(fn).raw)
     with pytest.raises(DoubleFinancing) as err:
         registry.register_financing(session=session, settings=chain_settings,
                                     invoice_ids=[inv.id])
@@ -110,10 +109,9 @@ def _uscc(session, firm_id):
 def test_the_contract_refuses_a_list_with_one_registered_fingerprint(embedded):
     taken, fresh = b"\x01" * 32, b"\x02" * 32
     fn = embedded.contract.functions.register([taken])
-    embedded.send_raw(embedded.sign(fn, nonce=embedded.next_nonce(), fees=embedded.fees()).raw)
+    embedded.send_raw(embedded.sign(fn).raw)
     with pytest.raises(TransactionReverted, match="already registered"):
-        embedded.sign(embedded.contract.functions.register([fresh, taken]),
-                      nonce=embedded.next_nonce(), fees=embedded.fees())
+        embedded.sign(embedded.contract.functions.register([fresh, taken]))
     assert embedded.registrant_of("0x" + fresh.hex()) is None
 
 

@@ -150,7 +150,7 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
     try:
-        signed = chain.sign(fn, nonce=chain.next_nonce(), fees=chain.fees())
+        signed = chain.sign(fn)
     except TransactionReverted as exc:
         at = chain.anchored_at(batch.root)
         if at:

@@ -308,16 +308,19 @@ class Chain:
         """Drop the local nonce counter (after a refused send) and ask the node next time."""
         self._next_nonce = None
 
-    def sign(self, fn, *, nonce: int, fees: tuple[int, int], gas: int | None = None,
-             ) -> SignedTx:
-        """Sign a call of contract function *fn*. Estimating gas runs the call, so a call
-        the contract would refuse raises TransactionReverted here, before anything is sent."""
+    def sign(self, fn, *, nonce: int | None = None, fees: tuple[int, int] | None = None,
+             gas: int | None = None) -> SignedTx:
+        """Sign a call of contract function *fn*. Gas is estimated first, which runs the
+        call: one the contract would refuse raises TransactionReverted here, before a
+        nonce is taken or anything is sent. *nonce* and *fees* default to the next
+        nonce and today's fees."""
         with self.lock, node_errors("preparing a transaction"):
-            params = {"from": self.address, "nonce": nonce, "chainId": self.chain_id,
-                      "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]}
             if gas is None:
                 gas = int(fn.estimate_gas({"from": self.address}) * 1.2) + 10_000
-            params["gas"] = gas
+            fees = fees or self.fees()
+            params = {"from": self.address, "chainId": self.chain_id, "gas": gas,
+                      "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1],
+                      "nonce": self.next_nonce() if nonce is None else nonce}
             tx = fn.build_transaction(params)
         return self._sign_dict(tx)
 

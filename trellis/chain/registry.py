@@ -182,7 +182,7 @@ def _send_register(session: Session, chain, chunk: list[str], owner) -> str:
     for attempt in range(1, SEND_ATTEMPTS + 1):
         with chain.lock:
             try:
-                signed = chain.sign(fn, nonce=chain.next_nonce(), fees=chain.fees())
+                signed = chain.sign(fn)
             except TransactionReverted as exc:
                 chain.forget_nonce()
                 _raise_if_taken(chain, chunk, owner)
