@@ -88,10 +88,10 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
                 parts.append(select(literal(entry_id), literal(ids[acct.value]), Loan.id,
                                     literal(day), amount * sign)
                              .where(cond, amount != 0))
-            stmt = insert(JournalPosting).from_select(
+            stmt = insert(JournalPosting.__table__).from_select(
                 ["entry_id", "account_id", "loan_id", "value_date", "amount_fen"],
                 union_all(*parts))
-            return session.execute(stmt).rowcount
+            return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
         entry = append_bulk(session=session, kind=EntryKind.ACCRUAL, value_date=day,
                             idempotency_key=key, hash_rows=hash_rows,

@@ -202,7 +202,7 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
     loan.accrued_until = max(until, loan.accrued_until or until)
     if outcome.closed_on is not None:
         status.move(loan, "cool_off" if outcome.cooled_off else "settle")
-        loan.closed_on = outcome.closed_on
+        loan.closed_on = loan.accrued_until = outcome.closed_on
     session.flush()
     return entry, outcome
 

@@ -1,0 +1,323 @@
+"""Servicing: disbursement, accrual, waterfall, back-dated payments, cooling-off, overdue,
+write-off and recovery. Every test ends with the books checked (conftest)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from trellis.ledger import accrual, lifecycle, reports
+from trellis.ledger.chart import Acct
+from trellis.ledger.errors import (
+    BadRepayment,
+    CannotRecover,
+    CannotRepay,
+    CannotWriteOff,
+    IdempotencyMismatch,
+)
+from trellis.ledger.models import Loan, LoanStatus, Repayment
+
+D0 = date(2026, 1, 1)
+
+
+def day(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+def fresh(session, loan) -> Loan:
+    session.flush()
+    session.expire_all()
+    return session.get(Loan, loan.id)
+
+
+def balances(loan):
+    return (loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
+
+
+def per_loan(session, loan_id, as_of=None):
+    return reports.balances(session=session, loan_id=loan_id, as_of=as_of)
+
+
+def test_disbursement_books_principal_and_fee(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000)
+    assert loan.status == LoanStatus.ACTIVE and loan.accrued_until == D0
+    assert balances(loan) == (1_000_000, 0, 0, 3_000)
+    b = per_loan(session, loan.id)
+    assert b[Acct.CASH.value] == -1_000_000 and b[Acct.FEE_INCOME.value] == -3_000
+
+
+def test_daily_accrual_books_each_day_once(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, rate="0.072")   # 200 fen a day
+    results = accrual.accrue(session=session, as_of=day(30))
+    assert len(results) == 30
+    accrual.accrue(session=session, as_of=day(30))   # again: nothing more
+    loan = fresh(session, loan)
+    assert loan.interest_fen == 30 * 200 and loan.accrued_until == day(30)
+    assert per_loan(session, loan.id, as_of=day(9))[Acct.INTEREST_INCOME.value] == -10 * 200
+
+
+def test_set_based_accrual_equals_the_replay(session, make_loan):
+    loans = [make_loan(amount_fen=a, rate=r, penalty_rate="0.03", due_date=day(20))
+             for a, r in [(1_234_567, "0.0655"), (99_999, "0.1199"), (5_000_000, "0.031")]]
+    accrual.accrue(session=session, as_of=day(45))
+    for loan in loans:
+        loan = fresh(session, loan)
+        projected = lifecycle.allocations(session=session, loan_id=loan.id)
+        assert projected.balances.interest_fen == loan.interest_fen
+        assert projected.balances.penalty_fen == loan.penalty_fen > 0
+
+
+def test_waterfall_order_penalty_fees_interest_principal(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, penalty_rate="0.036",
+                     due_date=day(10))
+    accrual.accrue(session=session, as_of=day(20))
+    loan = fresh(session, loan)
+    # 20 days of interest at 200; 9 days past due (days 11..19) of penalty at 100
+    assert balances(loan) == (1_000_000, 4_000, 900, 3_000)
+    rep = lifecycle.repay(session=session, loan_id=loan.id, amount_fen=5_000,
+                          paid_on=day(20), idempotency_key="p1")
+    loan = fresh(session, loan)
+    # 900 penalty, 3,000 fees, 1,100 of the 4,000 interest
+    assert balances(loan) == (1_000_000, 2_900, 0, 0)
+    assert rep.entry_id is not None
+
+
+def test_full_repayment_closes_and_surplus_goes_to_the_vendor(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000)
+    accrual.accrue(session=session, as_of=day(10))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_002_000 + 500,
+                    paid_on=day(10), idempotency_key="all")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.REPAID and loan.closed_on == day(10)
+    assert balances(loan) == (0, 0, 0, 0)
+    assert per_loan(session, loan.id)[Acct.VENDOR_PAYABLE.value] == -500
+    with pytest.raises(CannotRepay):
+        lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1, paid_on=day(11),
+                        idempotency_key="late")
+
+
+def test_early_repayment_pays_interest_to_date_only(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, due_date=day(90))
+    accrual.accrue(session=session, as_of=day(15))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_003_000, paid_on=day(15),
+                    idempotency_key="early")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.REPAID
+    assert -per_loan(session, loan.id)[Acct.INTEREST_INCOME.value] == 15 * 200
+
+
+def test_payment_on_a_lagging_loan_books_the_missing_days_first(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=2_000, paid_on=day(10),
+                    idempotency_key="p")
+    loan = fresh(session, loan)
+    assert loan.accrued_until == day(10)
+    assert balances(loan) == (1_000_000, 0, 0, 0)
+
+
+def test_retried_payment_posts_once(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000)
+    first = lifecycle.repay(session=session, loan_id=loan.id, amount_fen=10_000,
+                            paid_on=day(5), idempotency_key="same")
+    again = lifecycle.repay(session=session, loan_id=loan.id, amount_fen=10_000,
+                            paid_on=day(5), idempotency_key="same")
+    assert again.id == first.id
+    assert fresh(session, loan).principal_fen == 1_000_000 - 9_000
+    with pytest.raises(IdempotencyMismatch):
+        lifecycle.repay(session=session, loan_id=loan.id, amount_fen=10_001, paid_on=day(5),
+                        idempotency_key="same")
+
+
+@pytest.mark.parametrize("amount, paid_on, error", [
+    (0, day(1), BadRepayment), (-5, day(1), BadRepayment), (10.0, day(1), BadRepayment),
+    (100, D0 - timedelta(days=1), BadRepayment),
+])
+def test_bad_payments_are_refused(session, make_loan, amount, paid_on, error):
+    loan = make_loan()
+    with pytest.raises(error):
+        lifecycle.repay(session=session, loan_id=loan.id, amount_fen=amount, paid_on=paid_on,
+                        idempotency_key="bad")
+
+
+# --- back-dated payments --------------------------------------------------------------
+
+PLANS = {
+    "one partial": [(10, 500_000)],
+    "two partials": [(5, 100_000), (20, 300_000)],
+    "same day twice": [(7, 1_500), (7, 400_000)],
+    "on disbursement day": [(0, 250_000)],
+    "repaid in full": [(12, 1_004_400)],
+    "repaid in full late": [(45, 1_000_000 + 2_000 + 45 * 200 + 14 * 100)],
+    "overpaid": [(12, 1_100_000)],
+    "after the due date": [(40, 200_000), (50, 300_000)],
+}
+
+
+@pytest.mark.parametrize("plan", list(PLANS), ids=list(PLANS))
+@pytest.mark.parametrize("order", ["as recorded", "reversed"])
+def test_back_dated_payments_equal_on_time_payments(session, make_loan, make_firm, plan,
+                                                    order):
+    """Loan A gets each payment on its day; loan B gets the same payments only after
+    60 days have been accrued (back-dated, possibly out of order). Every balance, on
+    every date, must be the same."""
+    terms = dict(amount_fen=1_000_000, fee_fen=2_000, rate="0.072", penalty_rate="0.036",
+                 due_date=day(30))
+    on_time, back = make_loan(**terms), make_loan(**terms)
+    payments = PLANS[plan]
+    for n, (d, amount) in enumerate(payments):
+        accrual.accrue(session=session, as_of=day(d))
+        lifecycle.repay(session=session, loan_id=on_time.id, amount_fen=amount,
+                        paid_on=day(d), idempotency_key=f"a{n}")
+    accrual.accrue(session=session, as_of=day(60))
+    accrual.mark_overdue(session=session, as_of=day(60))
+    late = list(enumerate(payments))
+    if order == "reversed":
+        late.reverse()
+    for n, (d, amount) in late:
+        lifecycle.repay(session=session, loan_id=back.id, amount_fen=amount, paid_on=day(d),
+                        idempotency_key=f"b{n}")
+    a, b = fresh(session, on_time), fresh(session, back)
+    assert balances(a) == balances(b)
+    assert (a.status, a.closed_on, a.accrued_until) == (b.status, b.closed_on,
+                                                        b.accrued_until)
+    for d in range(-1, 61):
+        assert per_loan(session, a.id, day(d)) == per_loan(session, b.id, day(d)), d
+
+
+def test_back_dated_payment_reverses_later_interest(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, rate="0.072")
+    accrual.accrue(session=session, as_of=day(30))
+    assert fresh(session, loan).interest_fen == 6_000
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=502_000, paid_on=day(10),
+                    idempotency_key="late")
+    loan = fresh(session, loan)
+    # 10 days at 200 paid; then 500,000 left: 100 a day for 20 days
+    assert balances(loan) == (500_000, 2_000, 0, 0)
+    assert per_loan(session, loan.id, day(9))[Acct.INTEREST_INCOME.value] == -2_000
+    assert per_loan(session, loan.id, day(10))[Acct.INTEREST_INCOME.value] == -2_100
+
+
+def test_back_dated_full_payment_closes_on_its_value_date(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, rate="0.072", due_date=day(20))
+    accrual.accrue(session=session, as_of=day(40))
+    accrual.mark_overdue(session=session, as_of=day(40))
+    assert fresh(session, loan).status == LoanStatus.OVERDUE
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_003_000, paid_on=day(15),
+                    idempotency_key="late")
+    loan = fresh(session, loan)
+    assert (loan.status, loan.closed_on) == (LoanStatus.REPAID, day(15))
+    assert balances(loan) == (0, 0, 0, 0)
+    assert -per_loan(session, loan.id)[Acct.INTEREST_INCOME.value] == 3_000
+    assert per_loan(session, loan.id)[Acct.PENALTY_INCOME.value] == 0
+
+
+# --- cooling-off ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("paid_day, first, waived", [
+    (0, True, True), (5, True, True), (7, True, True), (8, True, False), (5, False, False),
+])
+def test_cooling_off_waives_interest_and_fees(session, make_loan, paid_day, first, waived):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=first)
+    accrual.accrue(session=session, as_of=day(paid_day))
+    owed = 1_000_000 + 3_000 + 200 * paid_day
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=owed, paid_on=day(paid_day),
+                    idempotency_key="all")
+    loan = fresh(session, loan)
+    b = per_loan(session, loan.id)
+    assert balances(loan) == (0, 0, 0, 0)
+    if waived:
+        assert loan.status == LoanStatus.COOLED_OFF
+        assert b[Acct.INTEREST_INCOME.value] == b[Acct.FEE_INCOME.value] == 0
+        assert b[Acct.VENDOR_PAYABLE.value] == -(3_000 + 200 * paid_day)   # refunded
+    else:
+        assert loan.status == LoanStatus.REPAID
+        assert b[Acct.FEE_INCOME.value] == -3_000
+        assert b[Acct.INTEREST_INCOME.value] == -200 * paid_day
+
+
+def test_cooling_off_reapplies_earlier_payments_to_principal(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=True)
+    accrual.accrue(session=session, as_of=day(3))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=400_000, paid_on=day(3),
+                    idempotency_key="part")
+    # 3,000 fee and 600 interest were paid first
+    assert fresh(session, loan).principal_fen == 1_000_000 - 400_000 + 3_600
+    accrual.accrue(session=session, as_of=day(6))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=600_000, paid_on=day(6),
+                    idempotency_key="rest")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.COOLED_OFF and balances(loan) == (0, 0, 0, 0)
+    b = per_loan(session, loan.id)
+    assert b[Acct.INTEREST_INCOME.value] == b[Acct.FEE_INCOME.value] == 0
+    assert b[Acct.VENDOR_PAYABLE.value] == 0 and b[Acct.CASH.value] == 0
+
+
+def test_partial_payment_in_window_keeps_charges(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=True)
+    accrual.accrue(session=session, as_of=day(10))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=500_000, paid_on=day(4),
+                    idempotency_key="part")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.ACTIVE
+    assert -per_loan(session, loan.id)[Acct.FEE_INCOME.value] == 3_000
+
+
+# --- overdue, write-off, recovery -----------------------------------------------------
+
+@pytest.mark.parametrize("dpd, bucket", [(0, "current"), (1, "1-30"), (30, "1-30"),
+                                         (31, "31-60"), (60, "31-60"), (61, "61-90"),
+                                         (90, "61-90"), (91, "90+"), (400, "90+")])
+def test_dpd_buckets(dpd, bucket):
+    assert lifecycle.bucket(dpd) == bucket
+
+
+def test_overdue_penalty_and_dpd(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, rate="0.072", penalty_rate="0.036",
+                     due_date=day(30))
+    accrual.accrue(session=session, as_of=day(30))
+    assert accrual.mark_overdue(session=session, as_of=day(30)) == 0
+    accrual.accrue(session=session, as_of=day(45))
+    assert accrual.mark_overdue(session=session, as_of=day(45)) == 1
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.OVERDUE
+    assert lifecycle.dpd(loan, day(45)) == 15
+    assert lifecycle.bucket(lifecycle.dpd(loan, day(45))) == "1-30"
+    assert loan.penalty_fen == 14 * 100   # days 31..44
+    assert loan.interest_fen == 45 * 200
+
+
+def test_write_off_and_recovery(session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, rate="0.072", due_date=day(10))
+    with pytest.raises(CannotWriteOff):
+        lifecycle.write_off(session=session, loan_id=loan.id, as_of=day(5),
+                            idempotency_key="wo")
+    accrual.accrue(session=session, as_of=day(100))
+    accrual.mark_overdue(session=session, as_of=day(100))
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=day(105),
+                        idempotency_key="wo")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.WRITTEN_OFF
+    assert balances(loan) == (0, 0, 0, 0)
+    assert loan.written_off_fen == 1_000_000 + 1_000 + 105 * 200
+    assert per_loan(session, loan.id)[Acct.WRITE_OFF_EXPENSE.value] == loan.written_off_fen
+    with pytest.raises(CannotRepay):
+        lifecycle.repay(session=session, loan_id=loan.id, amount_fen=100, paid_on=day(106),
+                        idempotency_key="r")
+    lifecycle.recover(session=session, loan_id=loan.id, amount_fen=300_000, paid_on=day(200),
+                      idempotency_key="rec1")
+    lifecycle.recover(session=session, loan_id=loan.id, amount_fen=800_000, paid_on=day(230),
+                      idempotency_key="rec2")
+    loan = fresh(session, loan)
+    b = per_loan(session, loan.id)
+    assert loan.recovered_fen == loan.written_off_fen
+    assert -b[Acct.RECOVERIES.value] == loan.written_off_fen
+    assert -b[Acct.VENDOR_PAYABLE.value] == 1_100_000 - loan.written_off_fen
+
+
+def test_recovery_needs_a_written_off_loan(session, make_loan):
+    loan = make_loan()
+    with pytest.raises(CannotRecover):
+        lifecycle.recover(session=session, loan_id=loan.id, amount_fen=100, paid_on=day(3),
+                          idempotency_key="x")
+    assert session.get(Repayment, 1) is None or session.get(Repayment, 1).source != "recovery"
