@@ -7,6 +7,7 @@ from itertools import count
 
 import pytest
 
+from tests.platform.conftest import app, client, logged_in, settings  # noqa: F401
 from trellis.network import build
 
 _numbers = count(1)

@@ -1,13 +1,351 @@
-"""Pages of the network area (a stub until the area is built)."""
+"""Pages of the network area: clusters, the cluster picture, a firm's page, bulk imports
+with progress, and batch invitations.
 
-from flask import Blueprint, render_template
+Views stay short: they find what the user may see (an RM sees assigned clusters only),
+call :mod:`trellis.network` or :mod:`trellis.onboarding`, and commit once.
+"""
 
-from trellis.platform.web import roles_required
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+from wtforms import IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange
+
+from trellis.errors import NotFound
+from trellis.network import build, summary
+from trellis.network.errors import ClusterNotFound, FileTooLarge
+from trellis.network.firms import monthly_flows
+from trellis.network.models import RunStatus
+from trellis.onboarding import invitations, runs, templates
+from trellis.onboarding.kinds import KINDS
+from trellis.platform.forms import EmptyForm
+from trellis.platform.web import (
+    audit,
+    commit,
+    db,
+    firm_visible,
+    roles_required,
+    settings,
+    visible_cluster_ids,
+)
+from trellis.trade.models import Cluster, Firm, Industry
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
+VIEWERS = ("admin", "rm", "auditor")
+EDITORS = ("admin", "rm")
+INLINE_MAX_BYTES = 256 * 1024  # smaller uploads are imported during the request
+
+
+def _kind_choices():
+    labels = {"firms": _("Firms"), "relationships": _("Supply relationships"),
+              "orders": _("Purchase orders"), "invoices": _("Invoices"),
+              "payments": _("Payments")}
+    return [(k, labels[k]) for k in templates.IMPORT_ORDER]
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(validators=[DataRequired()])
+    file = FileField(validators=[FileRequired()])
+
+
+class InviteForm(FlaskForm):
+    valid_days = IntegerField(default=invitations.DEFAULT_VALID_DAYS,
+                              validators=[NumberRange(min=1, max=90)])
+
+
+def cluster_or_404(code: str) -> Cluster:
+    """The cluster with *code* if the current user may see it (RMs: assigned ones)."""
+    cluster = db().execute(select(Cluster).where(Cluster.code == code)).scalar_one_or_none()
+    visible = visible_cluster_ids()
+    if cluster is None or (visible is not None and cluster.id not in visible):
+        raise ClusterNotFound(_("There is no cluster %(code)s, or it is not assigned to you.",
+                                code=code))
+    return cluster
+
+
+def latest_grades(cluster_id: int) -> dict[int, str]:
+    """Firm id -> latest risk grade, when the scoring area has results."""
+    try:
+        from trellis.scoring.models import ScoreResult
+    except ImportError:
+        return {}
+    try:
+        rows = db().execute(select(ScoreResult.firm_id, ScoreResult.grade)
+                            .where(ScoreResult.cluster_id == cluster_id,
+                                   ScoreResult.grade.is_not(None))
+                            .order_by(ScoreResult.computed_at, ScoreResult.id)).all()
+    except Exception:  # the table may not be migrated yet
+        logger.warning("no scoring results readable for cluster %s", cluster_id)
+        db().rollback()
+        return {}
+    return {firm_id: grade for firm_id, grade in rows}
+
 
 @bp.get("/")
-@roles_required("admin", "rm")
+@roles_required(*VIEWERS)
 def index():
-    return render_template("stub.html", title="Clusters")
+    visible = visible_cluster_ids()
+    q = (select(Cluster, func.count(Firm.id))
+         .join(Firm, Firm.cluster_id == Cluster.id, isouter=True)
+         .group_by(Cluster.id).order_by(Cluster.name))
+    if visible is not None:
+        q = q.where(Cluster.id.in_(visible or [-1]))
+    rows = db().execute(q).all()
+    return render_template("network/index.html", rows=rows)
+
+
+@bp.get("/<code>")
+@roles_required(*VIEWERS)
+def cluster(code):
+    c = cluster_or_404(code)
+    G = build.cluster_graph(session=db(), cluster_id=c.id)
+    stats = summary.stats(G)
+    grades = latest_grades(c.id)
+    industries = sorted({d for _, d in G.nodes(data="industry") if d})
+    tiers = sorted({int(t) for t in stats["tiers"]}, reverse=True)
+    return render_template("network/cluster.html", cluster=c, stats=stats,
+                           industries=industries, tiers=tiers, has_grades=bool(grades),
+                           firm_count=G.number_of_nodes())
+
+
+@bp.get("/<code>/elements.json")
+@roles_required(*VIEWERS)
+def elements(code):
+    c = cluster_or_404(code)
+    G = build.cluster_graph(session=db(), cluster_id=c.id)
+    return jsonify({"elements": summary.elements(G, grades=latest_grades(c.id)),
+                    "data_version": G.graph.get("data_version")})
+
+
+@bp.get("/<code>/stats.json")
+@roles_required(*VIEWERS)
+def stats_json(code):
+    c = cluster_or_404(code)
+    return jsonify(summary.stats(build.cluster_graph(session=db(), cluster_id=c.id)))
+
+
+@bp.get("/firms/<int:firm_id>")
+@roles_required(*VIEWERS)
+def firm(firm_id):
+    f = db().get(Firm, firm_id)
+    if f is None or not firm_visible(firm_id) or f.cluster_id is None:
+        raise NotFound(_("That firm does not exist or is not in your clusters."))
+    c = db().get(Cluster, f.cluster_id)
+    G = build.cluster_graph(session=db(), cluster_id=c.id)
+    hood = summary.neighbourhood(G, firm_id)
+    return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
+                           bank_account=summary.mask_account(f.bank_account),
+                           grade=latest_grades(c.id).get(firm_id))
+
+
+@bp.get("/firms/<int:firm_id>/monthly.json")
+@roles_required(*VIEWERS)
+def firm_monthly(firm_id):
+    if not firm_visible(firm_id):
+        raise NotFound(_("That firm does not exist or is not in your clusters."))
+    return jsonify({"months": monthly_flows(session=db(), firm_id=firm_id)})
+
+
+# --- imports ------------------------------------------------------------------------------
+
+@bp.route("/<code>/import", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_page(code):
+    c = cluster_or_404(code)
+    form = ImportForm()
+    form.kind.choices = _kind_choices()
+    if request.method == "POST":
+        limit = settings().upload_max_bytes
+        if request.content_length and request.content_length > limit:
+            raise FileTooLarge(_("The file is too large: the limit is %(mb).1f MB. Split it "
+                                 "into smaller files.", mb=limit / 1_048_576))
+        if form.validate_on_submit():
+            data = form.file.data.read()
+            run = runs.create_run(session=db(), cluster_id=c.id, kind=form.kind.data,
+                                  filename=form.file.data.filename or "upload",
+                                  data=data, max_bytes=limit, created_by_id=current_user.id)
+            audit("network.import", "import_run", run.id, cluster=c.code, kind=run.kind,
+                  filename=run.filename, size_bytes=run.size_bytes)
+            commit()
+            factory = current_app.extensions["trellis.sessions"]
+            inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES",
+                                            INLINE_MAX_BYTES)
+            if len(data) <= inline:
+                done = runs.execute_run(session_factory=factory, run_id=run.id)
+                _flash_outcome(done)
+            else:
+                runs.start_background(session_factory=factory, run_id=run.id)
+            return redirect(url_for("network.import_run", run_id=run.id), code=303)
+        flash(_("Choose a kind and a CSV or XLSX file."), "error")
+    recent = runs.recent_runs(session=db(), cluster_id=c.id)
+    return render_template("network/import.html", cluster=c, form=form, recent=recent,
+                           kinds=_kind_choices(),
+                           limit_mb=settings().upload_max_bytes / 1_048_576)
+
+
+def _flash_outcome(run) -> None:
+    if run.status == RunStatus.SUCCEEDED:
+        flash(_("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
+                created=run.created, updated=run.updated, unchanged=run.unchanged), "success")
+    else:
+        flash(_("The file was refused; nothing was imported. %(message)s",
+                message=run.message), "error")
+
+
+def _visible_run(run_id: int):
+    return runs.get_run(session=db(), run_id=run_id, cluster_ids=visible_cluster_ids())
+
+
+@bp.get("/imports/<int:run_id>")
+@roles_required(*EDITORS)
+def import_run(run_id):
+    run = _visible_run(run_id)
+    c = db().get(Cluster, run.cluster_id)
+    return render_template("network/import_run.html", run=run, cluster=c,
+                           state=runs.progress_of(run))
+
+
+@bp.get("/imports/<int:run_id>.json")
+@roles_required(*EDITORS)
+def import_run_json(run_id):
+    return jsonify(runs.progress_of(_visible_run(run_id)))
+
+
+@bp.get("/imports/<int:run_id>/errors.csv")
+@roles_required(*EDITORS)
+def import_errors(run_id):
+    run = _visible_run(run_id)
+    body = runs.error_report_csv(session=db(), run_id=run.id)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'})
+
+
+@bp.get("/templates/<kind>.<fmt>")
+@roles_required(*EDITORS)
+def template(kind, fmt):
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
+        raise NotFound(_("There is no such template."))
+    lang = "en" if request.args.get("lang") == "en" else "zh"
+    if fmt == "csv":
+        body, mime = templates.template_csv(kind, lang), "text/csv"
+    else:
+        body = templates.template_xlsx(kind, lang)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="{templates.filename(kind, fmt)}"'})
+
+
+# --- invitations --------------------------------------------------------------------------
+
+def _registration_url() -> str:
+    for endpoint in ("register.index", "register.register", "vendor_register.index"):
+        try:
+            return url_for(endpoint, _external=True)
+        except BuildError:
+            continue
+    return request.url_root.rstrip("/") + "/register"
+
+
+@bp.route("/<code>/invitations", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def invitations_page(code):
+    c = cluster_or_404(code)
+    form = InviteForm()
+    with_limits = request.args.get("limits", "1") != "0"
+    found = invitations.candidates(session=db(), cluster_id=c.id, with_limits=with_limits)
+    if form.validate_on_submit():
+        chosen = {int(x) for x in request.form.getlist("firm_id") if x.isdigit()}
+        by_id = {cand.firm_id: cand for cand in found}
+        issued = invitations.issue(
+            session=db(), cluster_id=c.id, firm_ids=chosen, secret=settings().secret_key,
+            created_by_id=current_user.id, valid_days=form.valid_days.data,
+            limits={i: by_id[i].indicative_limit_fen for i in chosen if i in by_id},
+            confirmed={i: by_id[i].confirmed_fen for i in chosen if i in by_id})
+        batch = issued[0].invitation.batch
+        audit("network.invite", "cluster", c.id, batch=batch, count=len(issued))
+        commit()
+        flash(_("%(n)d invitations created.", n=len(issued)), "success")
+        return redirect(url_for("network.invitation_batch", code=c.code, batch=batch),
+                        code=303)
+    return render_template("network/invitations.html", cluster=c, candidates=found,
+                           form=form, batches=invitations.batches(session=db(),
+                                                                  cluster_id=c.id))
+
+
+def _batch_rows(c: Cluster, batch: str) -> list[dict]:
+    import csv
+    import io
+
+    data = invitations.export_csv(session=db(), cluster_id=c.id, batch=batch,
+                                  secret=settings().secret_key, base_url=_registration_url())
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+@bp.get("/<code>/invitations/<batch>")
+@roles_required(*EDITORS)
+def invitation_batch(code, batch):
+    c = cluster_or_404(code)
+    info = next((b for b in invitations.batches(session=db(), cluster_id=c.id)
+                 if b["batch"] == batch), None)
+    if info is None:
+        raise NotFound(_("There is no such invitation batch."))
+    return render_template("network/invitation_batch.html", cluster=c, batch=info,
+                           rows=_batch_rows(c, batch), form=EmptyForm())
+
+
+@bp.get("/<code>/invitations/<batch>.csv")
+@roles_required(*EDITORS)
+def invitation_csv(code, batch):
+    c = cluster_or_404(code)
+    body = invitations.export_csv(session=db(), cluster_id=c.id, batch=batch,
+                                  secret=settings().secret_key, base_url=_registration_url())
+    audit("network.invite_export", "cluster", c.id, batch=batch)
+    commit()
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="invitations-{c.code}-{batch}.csv"'})
+
+
+def industry_label(value: str) -> str:
+    labels = {Industry.CONSTRUCTION: _("Construction"),
+              Industry.MANUFACTURING: _("Manufacturing"),
+              Industry.WHOLESALE_RETAIL: _("Wholesale and retail"),
+              Industry.TRANSPORT_LOGISTICS: _("Transport and logistics"),
+              Industry.OTHER: _("Other")}
+    return labels.get(value, value or "")
+
+
+@bp.app_template_filter("industry")
+def _industry_filter(value):
+    return industry_label(value)
+
+
+@bp.app_template_filter("tier_label")
+def _tier_filter(value):
+    if value is None:
+        return _("not connected")
+    if value == 0:
+        return _("anchor")
+    if value > 0:
+        return _("tier %(n)d supplier", n=value)
+    return _("tier %(n)d buyer", n=-value)

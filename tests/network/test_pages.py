@@ -1,0 +1,222 @@
+"""The network pages, API and commands, through the Flask test client and CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+from flask.cli import ScriptInfo
+from sqlalchemy import func, select
+
+from tests.network.test_importer import INV_HEADER, csv_bytes
+from tests.platform.conftest import csrf_token
+from trellis.network.models import ImportRun, Invitation
+from trellis.platform.cli import main
+from trellis.trade.models import ClusterManager, Invoice
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def park(make_cluster, make_firm, make_invoice):
+    cluster = make_cluster(name="滨江园区")
+    anchor = make_firm(role="anchor", cluster_id=cluster.id, name="示范核心企业")
+    vendor = make_firm(cluster_id=cluster.id, name="小河五金", bank_account="6222000011112222",
+                       phone="13800001111")
+    far = make_firm(cluster_id=cluster.id, name="远端供应商", phone="13800001111")
+    make_invoice(vendor, anchor, 60_000_00, TODAY - timedelta(days=300), status="confirmed")
+    make_invoice(far, vendor, 10_000_00, TODAY - timedelta(days=20))
+    return cluster, anchor, vendor, far
+
+
+@pytest.fixture
+def rm(session, logged_in, park):
+    user = logged_in("rm")
+    session.add(ClusterManager(cluster_id=park[0].id, user_id=user.id))
+    session.flush()
+    return user
+
+
+def test_rm_sees_only_assigned_clusters(client, rm, park, make_cluster):
+    other = make_cluster(name="别的园区")
+    page = client.get("/network/").get_data(as_text=True)
+    assert "滨江园区" in page and "别的园区" not in page
+    assert client.get(f"/network/{other.code}").status_code == 404
+    assert client.get(f"/network/{park[0].code}").status_code == 200
+
+
+@pytest.mark.parametrize("role, status", [("vendor", 403), ("anchor", 403), ("auditor", 200),
+                                          ("admin", 200)])
+def test_cluster_page_roles(client, logged_in, park, role, status):
+    logged_in(role)
+    assert client.get(f"/network/{park[0].code}").status_code == status
+
+
+def test_cluster_page_and_picture_data(client, rm, park):
+    cluster, anchor, vendor, far = park
+    page = client.get(f"/network/{cluster.code}").get_data(as_text=True)
+    assert "network/cytoscape.min.js" in page and "net-cy" in page
+    data = client.get(f"/network/{cluster.code}/elements.json").get_json()
+    nodes = {e["data"]["id"]: e for e in data["elements"] if e["group"] == "nodes"}
+    assert nodes[str(anchor.id)]["classes"].startswith("anchor")
+    assert nodes[str(far.id)]["data"]["tier"] == 2
+    assert all("position" in n for n in nodes.values())
+    shared = [e for e in data["elements"] if "shared-phone" in e.get("classes", "")]
+    assert len(shared) == 1
+
+
+def test_static_libraries_are_served_locally(client, rm):
+    for path in ("/static/network/cytoscape.min.js", "/static/vendor/chart.umd.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200 and len(response.data) > 100_000
+
+
+def test_firm_page_masks_the_bank_account(client, rm, park):
+    vendor = park[2]
+    page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    assert "小河五金" in page and "6222 **** 2222" in page
+    assert "6222000011112222" not in page
+    assert "chart.umd.min.js" in page
+    months = client.get(f"/network/firms/{vendor.id}/monthly.json").get_json()["months"]
+    assert len(months) == 18 and sum(m["sales_fen"] for m in months) == 60_000_00
+    assert sum(m["purchases_fen"] for m in months) == 10_000_00
+
+
+def test_neighbourhood_api(client, rm, park):
+    cluster, anchor, vendor, far = park
+    body = client.get(f"/api/v1/firms/{vendor.id}/neighbourhood").get_json()
+    assert body["tier"] == 1
+    assert [b["id"] for b in body["buyers"]] == [anchor.id]
+    assert [s["id"] for s in body["suppliers"]] == [far.id]
+    assert body["firm"]["bank_account"] == "6222 **** 2222"
+    assert "shared_phone" in {f["code"] for f in body["flags"]}
+
+
+def test_neighbourhood_api_hides_other_clusters(client, logged_in, park, make_cluster,
+                                                make_firm):
+    logged_in("rm")  # assigned to nothing
+    response = client.get(f"/api/v1/firms/{park[2].id}/neighbourhood")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def upload(client, cluster, data, kind="invoices", name="invoices.csv"):
+    url = f"/network/{cluster.code}/import"
+    return client.post(url, data={"csrf_token": csrf_token(client, url), "kind": kind,
+                                  "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_upload_a_good_file(client, session, rm, park):
+    cluster, anchor, vendor, _ = park
+    data = csv_bytes(INV_HEADER, [[vendor.uscc, anchor.uscc, "UP-1", "12.34", "2026-01-02",
+                                   "2026-03-02"]])
+    response = upload(client, cluster, data)
+    assert response.status_code == 303
+    run_url = response.headers["Location"]
+    state = client.get(run_url + ".json").get_json()
+    assert state["status"] == "succeeded" and state["created"] == 1
+    assert session.scalar(select(Invoice.amount_fen).where(Invoice.number == "UP-1")) == 1234
+
+
+def test_upload_a_bad_file_offers_the_error_report(client, session, rm, park):
+    cluster, anchor, vendor, _ = park
+    before = session.scalar(select(func.count()).select_from(Invoice))
+    data = csv_bytes(INV_HEADER, [[vendor.uscc, anchor.uscc, "UP-1", "12.34", "2026-01-02",
+                                   "2026-03-02"],
+                                  [vendor.uscc, anchor.uscc, "UP-2", "abc", "2026-01-02",
+                                   "2026-03-02"]])
+    response = upload(client, cluster, data)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "refused" in page and "errors.csv" in page
+    run = session.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
+    report = client.get(f"/network/imports/{run.id}/errors.csv")
+    rows = list(csv.reader(io.StringIO(report.data.decode("utf-8-sig"))))
+    assert rows[1][:2] == ["3", "amount"]
+    assert session.scalar(select(func.count()).select_from(Invoice)) == before
+
+
+@pytest.mark.parametrize("own_check", [True, False])
+def test_a_huge_upload_is_refused_with_a_message(client, session, rm, park, app, own_check):
+    limit = app.extensions["trellis.settings"].upload_max_bytes
+    if own_check:
+        app.config["MAX_CONTENT_LENGTH"] = None  # the view's own check, with the limit
+    url = f"/network/{park[0].code}/import"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "kind": "invoices",
+                                      "file": (io.BytesIO(b"x" * (limit + 10)), "big.csv")},
+                           content_type="multipart/form-data", headers={"Referer": url})
+    if own_check:
+        assert response.status_code == 303
+        page = client.get(url).get_data(as_text=True)
+        assert "flash-error" in page and f"{limit / 1_048_576:.1f} MB" in page
+    else:
+        assert response.status_code == 413  # the app-wide limit answers first
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+
+
+@pytest.mark.parametrize("kind", ["firms", "invoices", "payments"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_templates_download(client, rm, kind, fmt):
+    response = client.get(f"/network/templates/{kind}.{fmt}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_invitation_flow(client, session, rm, park):
+    cluster, anchor, vendor, far = park
+    url = f"/network/{cluster.code}/invitations"
+    page = client.get(url + "?limits=0").get_data(as_text=True)
+    assert "小河五金" in page and "远端供应商" not in page  # far has no confirmed trade
+    response = client.post(url + "?limits=0", data={"csrf_token": csrf_token(client, url),
+                                                    "firm_id": [str(vendor.id)],
+                                                    "valid_days": "7"})
+    assert response.status_code == 303
+    batch_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "小河五金" in batch_page
+    inv = session.scalars(select(Invitation)).one()
+    export = client.get(f"/network/{cluster.code}/invitations/{inv.batch}.csv")
+    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert rows[0]["uscc"] == vendor.uscc and rows[0]["code"] in rows[0]["link"]
+    from trellis.onboarding import invitations
+
+    assert invitations.redeem(session=session, code=rows[0]["code"]).id == vendor.id
+
+
+def invoke(app, args, **kw):
+    runner = app.test_cli_runner()
+    return runner.invoke(main, args, obj=ScriptInfo(create_app=lambda: app), **kw)
+
+
+def test_cli_clusters_list_and_graph_stats(app, park):
+    cluster = park[0]
+    result = invoke(app, ["clusters", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {c["code"]: c for c in json.loads(result.output)["clusters"]}
+    assert listed[cluster.code]["firms"] == 3
+    result = invoke(app, ["graph", "stats", cluster.code, "--json"])
+    stats = json.loads(result.output)
+    assert (stats["firms"], stats["edges"], stats["tiers"]) == (3, 2, {"0": 1, "1": 1, "2": 1})
+    assert stats["shared_identity_links"] == {"phone": 1}
+
+
+def test_cli_import_good_and_bad(app, session, park, tmp_path):
+    cluster, anchor, vendor, _ = park
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(INV_HEADER, [[vendor.uscc, anchor.uscc, "CLI-1", "5",
+                                              "2026-01-02", "2026-03-02"]], "gbk"))
+    result = invoke(app, ["import", cluster.code, str(good), "--kind", "invoices"])
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(INV_HEADER, [[vendor.uscc, anchor.uscc, "CLI-2", "-5",
+                                             "2026-01-02", "2026-03-02"]]))
+    report = tmp_path / "errors.csv"
+    result = invoke(app, ["import", cluster.code, str(bad), "--kind", "invoices",
+                          "--errors-out", str(report)])
+    assert result.exit_code == 1
+    assert "negative" in report.read_bytes().decode("utf-8-sig")
+    assert session.scalar(select(func.count()).select_from(Invoice)
+                          .where(Invoice.number == "CLI-2")) == 0
