@@ -1,0 +1,100 @@
+"""Validation metrics of a scorecard: AUC, Gini, KS, Brier, calibration table, PSI, and
+the paired bootstrap of an AUC difference (champion against challenger).
+
+Probabilities here are model outputs, not money, so floats are fine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+PSI_STABLE, PSI_SHIFTED = 0.10, 0.25
+EPS = 1e-4
+
+
+def auc(y, pd_) -> float:
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, pd_))
+
+
+def ks(y, pd_) -> float:
+    fpr, tpr, _ = roc_curve(np.asarray(y), np.asarray(pd_))
+    return float(np.max(tpr - fpr))
+
+
+def brier(y, pd_) -> float:
+    return float(np.mean((np.asarray(pd_, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+
+
+def calibration_table(y, pd_, bins: int = 10) -> list[dict]:
+    """Firms in deciles of predicted PD: count, mean predicted PD, observed bad rate."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(pd_, dtype=float)
+    order = np.argsort(p, kind="stable")
+    rows = []
+    for chunk in np.array_split(order, min(bins, len(p))):
+        if chunk.size == 0:
+            continue
+        rows.append({"n": int(chunk.size), "pd_from": round(float(p[chunk].min()), 6),
+                     "pd_to": round(float(p[chunk].max()), 6),
+                     "mean_pd": round(float(p[chunk].mean()), 6),
+                     "bad_rate": round(float(y[chunk].mean()), 6),
+                     "bads": int(y[chunk].sum())})
+    return rows
+
+
+def report(y, pd_) -> dict:
+    a = auc(y, pd_)
+    return {"n": int(len(y)), "bads": int(np.sum(y)), "bad_rate": round(float(np.mean(y)), 6),
+            "auc": round(a, 4), "gini": round(2 * a - 1, 4), "ks": round(ks(y, pd_), 4),
+            "brier": round(brier(y, pd_), 5), "calibration": calibration_table(y, pd_)}
+
+
+def psi(expected, actual) -> float:
+    """Population stability index between two share vectors of the same bins."""
+    e = np.clip(np.asarray(expected, dtype=float), EPS, None)
+    a = np.clip(np.asarray(actual, dtype=float), EPS, None)
+    e, a = e / e.sum(), a / a.sum()
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def psi_status(value: float) -> str:
+    if value < PSI_STABLE:
+        return "stable"
+    return "investigate" if value < PSI_SHIFTED else "shifted"
+
+
+def score_edges(scores, n: int = 10) -> list[float]:
+    """Interior edges of the score deciles (for the PSI reference)."""
+    q = np.quantile(np.asarray(scores, dtype=float), np.linspace(0, 1, n + 1)[1:-1])
+    return sorted(set(float(x) for x in q))
+
+
+def shares(scores, edges) -> list[float]:
+    idx = np.digitize(np.asarray(scores, dtype=float), np.asarray(edges, dtype=float))
+    counts = np.bincount(idx, minlength=len(edges) + 1)
+    return (counts / max(1, counts.sum())).round(6).tolist()
+
+
+def bootstrap_auc_difference(y, pd_champion, pd_challenger, *, n_boot: int = 1000,
+                             seed: int = 0, alpha: float = 0.05) -> dict:
+    """Paired bootstrap of AUC(challenger) - AUC(champion) on the same rows."""
+    y = np.asarray(y)
+    a = np.asarray(pd_champion, dtype=float)
+    b = np.asarray(pd_challenger, dtype=float)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    n = len(y)
+    for _ in range(n_boot):
+        i = rng.integers(0, n, n)
+        if y[i].min() == y[i].max():
+            continue
+        diffs.append(roc_auc_score(y[i], b[i]) - roc_auc_score(y[i], a[i]))
+    diffs = np.asarray(diffs)
+    lo, hi = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    return {"auc_champion": round(auc(y, a), 4), "auc_challenger": round(auc(y, b), 4),
+            "difference": round(auc(y, b) - auc(y, a), 4), "ci_low": round(float(lo), 4),
+            "ci_high": round(float(hi), 4), "n_boot": int(len(diffs)), "alpha": alpha}
