@@ -36,7 +36,7 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国文辉红玉兰飞鹏斌波宁浩凯"
          "亮婷雪琳晨欣怡子涵宇轩俊峰海燕东晓春志永林")
 BRAND = ("恒鑫瑞华兴盛利达宏金永顺隆丰嘉信德诚泰安腾豪锦凯佳博新海天宇福源远通和正富明创联"
-         "力美汇茂甬江甬北亿万众合久康升昌荣晟耀宸")
+         "力美汇茂甬江亿万众合久康升昌荣晟耀宸")
 
 # Trade words per (industry, tier): what a firm at that position typically does.
 TRADES = {
@@ -98,9 +98,9 @@ class Identities:
             if micro:
                 return f"江北区{brand}{trade}经营部"
             place = r.choice(("宁波", "宁波江北", "宁波", "浙江", ""))
-            suffix = r.choice(("有限公司", "有限公司", "有限公司", "科技有限公司"))
-            if suffix == "科技有限公司" and trade.endswith("科技"):
-                suffix = "有限公司"
+            suffix = "有限公司"
+            if industry == "manufacturing" and tier in (1, 2) and r.random() < 0.3:
+                suffix = "科技有限公司"  # makers like to call themselves technology firms
             return f"{place}{brand}{trade}{suffix}"
 
         return self._unique(draw)
