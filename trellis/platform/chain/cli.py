@@ -1,3 +1,209 @@
-"""Commands of the chain area."""
+"""Commands of the chain area: ``trellis verify``, ``trellis proof``, ``trellis audit`` and
+the ``trellis chain`` group (``status``, ``deploy``, ``anchor-now``, ``track``).
 
-commands: list = []
+``trellis verify`` needs no database and no application: it reads the bundle file and
+asks the node given by ``--rpc`` (default ``TRELLIS_CHAIN_URL``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from trellis.errors import TrellisError
+
+
+def _fail(exc: TrellisError):
+    raise click.ClickException(exc.message)
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
+@click.option("--document", type=click.Path(exists=True, dir_okay=False),
+              help="The original document file (default: the text inside the bundle).")
+@click.option("--rpc", default=lambda: os.environ.get("TRELLIS_CHAIN_URL") or None,
+              help="JSON-RPC URL of a node (default: TRELLIS_CHAIN_URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify_command(bundle, document, rpc, as_json):
+    """Check a proof BUNDLE without any database: content hash, Merkle path, chain id,
+    contract code, the root's anchoring block and that block being canonical.
+    Exit status 0 only when all hold (1: a check failed; 2: one could not be made)."""
+    from trellis.chain.verify import run_cli
+
+    sys.exit(run_cli(bundle, document, rpc, as_json=as_json, echo=click.echo))
+
+
+@click.command("proof")
+@click.argument("document_id")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the proof bundle (JSON).")
+@click.option("--document-out", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the canonical document (its sha256sum is the content hash).")
+@with_appcontext
+def proof_command(document_id, out, document_out):
+    """Write the proof bundle of DOCUMENT_ID (a number, or TYPE/ID such as invoice/42)."""
+    from trellis.chain import bundles
+    from trellis.platform.web import db
+
+    try:
+        doc = bundles.find_document(session=db(), ref=document_id)
+        bundle = bundles.make_bundle(session=db(), document=doc)
+    except TrellisError as exc:
+        _fail(exc)
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write(bundles.dumps(bundle))
+    if document_out:
+        with open(document_out, "wb") as fh:
+            fh.write(doc.canonical.encode("utf-8"))
+    click.echo(f"wrote {out} for {doc.doc_type} {doc.doc_id} (document {doc.id}, batch "
+               f"{doc.batch_id}, block {bundle['anchor']['block_number']})")
+
+
+@click.command("audit")
+@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day (YYYY-MM-DD) of documents committed.")
+@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the discrepancies as CSV.")
+@with_appcontext
+def audit_command(date_from, date_to, as_json, csv_path):
+    """Re-hash every anchored record of the period from the database and check it against
+    its leaf and the chain. Exit status 1 when any discrepancy is found."""
+    from trellis.chain import audit
+    from trellis.chain.client import get_chain
+    from trellis.platform.web import db, settings
+
+    try:
+        chain = get_chain(settings())
+    except TrellisError as exc:
+        click.echo(f"warning: no chain checks: {exc.message}", err=True)
+        chain = None
+    report = audit.run_audit(session=db(), date_from=date_from.date(),
+                             date_to=date_to.date(), chain=chain)
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(report.to_csv())
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{report.documents} documents in {report.batches} batches checked "
+                   f"({report.from_source} re-read from their rows, {report.record_only} "
+                   f"against the stored record); {report.not_yet_anchored} not anchored yet")
+        for d in report.discrepancies:
+            click.echo(f"  {d['kind']:15} batch {d['batch_id']} {d['doc_type'] or ''} "
+                       f"{d['doc_id'] or ''}: {d['detail']}")
+        click.echo("no discrepancies" if report.ok else
+                   f"{len(report.discrepancies)} discrepancies")
+    sys.exit(0 if report.ok else 1)
+
+
+@click.group("chain")
+def chain_group():
+    """The Ethereum anchoring: status, deployment, anchoring now."""
+
+
+@chain_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True, help="Latest batches to list.")
+@click.option("--documents/--no-documents", default=True, show_default=True,
+              help="List each batch's documents.")
+@with_appcontext
+def status_command(as_json, limit, documents):
+    """The chain's health, and the latest batches with their states and documents."""
+    from sqlalchemy import select
+
+    from trellis.chain import health
+    from trellis.chain.models import Batch, Document
+    from trellis.platform.web import db, settings
+
+    state = health.status(settings(), session=db())
+    rows = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(limit)))
+    docs: dict[int, list] = {}
+    if documents and rows:
+        for d in db().scalars(select(Document).where(Document.batch_id.in_(
+                [b.id for b in rows])).order_by(Document.id)):
+            docs.setdefault(d.batch_id, []).append(
+                {"id": d.id, "doc_type": d.doc_type, "doc_id": d.doc_id,
+                 "content_hash": d.content_hash})
+    batches = [{"id": b.id, "state": b.state, "root": b.root, "leaf_count": b.leaf_count,
+                "created_at": b.created_at.isoformat(timespec="seconds"),
+                "tx_hash": b.tx_hash, "nonce": b.nonce, "block_number": b.block_number,
+                "block_hash": b.block_hash, "confirmations": b.confirmations,
+                "fee_wei": b.fee_wei, "anchor_count": b.anchor_count,
+                "last_error": b.last_error,
+                **({"documents": docs.get(b.id, [])} if documents else {})}
+               for b in rows]
+    if as_json:
+        click.echo(json.dumps({"health": state, "batches": batches}, indent=2,
+                              ensure_ascii=False))
+        return
+    click.echo(f"chain: {state['backend']} id {state['chain_id']} contract "
+               f"{state['contract']} head {state['head_block']} "
+               f"({'ok' if state['ok'] else 'NOT OK: ' + str(state['error'])})")
+    click.echo(f"queue: {state.get('queue_length')} documents waiting")
+    for b in batches:
+        click.echo(f"  batch {b['id']:>5} {b['state']:10} {b['leaf_count']:>4} docs  block "
+                   f"{b['block_number'] or '-':>8}  conf {b['confirmations']:>3}  "
+                   f"{b['root']}")
+
+
+@chain_group.command("deploy")
+@with_appcontext
+def deploy_command():
+    """Deploy the registry contract to the configured node and print its address."""
+    from trellis.chain.client import Chain
+    from trellis.platform.web import settings
+
+    s = settings()
+    if not s.chain_url:
+        raise click.ClickException("set TRELLIS_CHAIN_URL (and TRELLIS_CHAIN_KEY): the "
+                                   "embedded chain deploys its own registry")
+    try:
+        address = Chain.connect(s).deploy()
+    except TrellisError as exc:
+        _fail(exc)
+    click.echo(address)
+    click.echo(f"set TRELLIS_CHAIN_CONTRACT={address}", err=True)
+
+
+@chain_group.command("anchor-now")
+@with_appcontext
+def anchor_now_command():
+    """Collect documents, cut a batch of whatever waits, and anchor it at once."""
+    from trellis.chain import jobs
+    from trellis.platform.web import settings
+
+    factory = current_app.extensions["trellis.sessions"]
+    try:
+        n = jobs.anchor_all(session_factory=factory, settings=settings(), force=True)
+        tracked = jobs.track_all(session_factory=factory, settings=settings())
+    except TrellisError as exc:
+        _fail(exc)
+    click.echo(f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
+               f"{n['sent']}; head block {tracked['head']}; batches: "
+               + ", ".join(f"{k} {v}" for k, v in tracked["states"].items() if v))
+    if not settings().chain_url:
+        click.echo("note: the embedded chain ends with this command; the roots are "
+                   "re-anchored when Trellis next starts", err=True)
+
+
+@chain_group.command("track")
+@with_appcontext
+def track_command():
+    """Count confirmations, replace stuck transactions and heal reorgs now."""
+    from trellis.chain import jobs
+    from trellis.platform.web import settings
+
+    click.echo(jobs.track_confirmations(
+        session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+
+
+commands = [verify_command, proof_command, audit_command, chain_group]
