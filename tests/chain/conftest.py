@@ -183,3 +183,28 @@ def oz():
         return json.loads(out.stdout)
 
     return run
+
+
+# --- the web application ------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_settings(database_url, tmp_path):
+    return Settings.from_env({}, env="test", database_url=database_url,
+                             instance_path=str(tmp_path / "instance"),
+                             batch_max_documents=4, batch_max_wait_seconds=3600,
+                             chain_confirmations_safe=2, chain_confirmations_final=4)
+
+
+@pytest.fixture
+def chain_app(app_settings, session_factory):
+    """The Flask app on the test's connection, with a fresh embedded chain installed."""
+    from trellis.platform import create_app
+
+    chain = client_mod.Chain.embedded()
+    client_mod.use_chain(app_settings, chain)
+    app = create_app({"TESTING": True}, settings=app_settings,
+                     session_factory=session_factory)
+    app.extensions["test.chain"] = chain
+    yield app
+    client_mod.reset_chains()
