@@ -1,0 +1,100 @@
+"""Scheduled jobs of the scoring area (declared by the platform's scheduler).
+
+- ``rescore_portfolio``: score every firm of every cluster with the champion, as of today.
+- ``monitor_stability``: PSI of each characteristic and of the score of the latest
+  portfolio against the champion's reference population (its training data, or for the
+  expert card the first portfolio it scored); a shifted population is stored and shown to
+  RMs and admins.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+
+from trellis.db import transaction
+from trellis.scoring import service, training
+from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
+from trellis.trade.models import Cluster
+
+logger = logging.getLogger(__name__)
+
+
+def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -> str:
+    as_of = as_of or date.today()
+    with transaction(session_factory) as session:
+        clusters = session.execute(select(Cluster.id)).scalars().all()
+    totals = {"firms": 0, "scored": 0, "insufficient": 0, "flagged": 0}
+    for cid in clusters:
+        with transaction(session_factory) as session:
+            _, run = service.score_portfolio(session=session, as_of=as_of, cluster_id=cid)
+            totals["firms"] += run.n_firms
+            totals["scored"] += run.n_scored
+            totals["insufficient"] += run.n_insufficient
+            totals["flagged"] += run.n_flagged
+    return (f"rescored {totals['firms']} firms in {len(clusters)} clusters as of {as_of}: "
+            f"{totals['scored']} scored, {totals['insufficient']} insufficient, "
+            f"{totals['flagged']} flagged for review")
+
+
+def _population(session, run_ids: list[int]) -> pd.DataFrame:
+    rows = session.execute(select(ScoreRecord.firm_id, ScoreRecord.features).where(
+        ScoreRecord.run_id.in_(run_ids), ScoreRecord.insufficient.is_(False))).all()
+    return pd.DataFrame([{k: (float("nan") if v is None else v) for k, v in f.items()}
+                         for _, f in rows])
+
+
+def stability(*, session, as_of: date | None = None) -> StabilityReport | None:
+    """Compute and store the stability report of the champion (None: nothing scored yet)."""
+    card = service.champion(session=session)
+    spec = card.spec
+    runs = session.execute(select(PortfolioRun).where(
+        PortfolioRun.scorecard_version == card.version).order_by(PortfolioRun.computed_at,
+                                                                  PortfolioRun.id)
+                           ).scalars().all()
+    if not runs:
+        return None
+    latest_day = runs[-1].as_of
+    latest = [r.id for r in runs if r.as_of == latest_day]
+    current = _population(session, latest)
+    if current.empty:
+        return None
+    if not spec.get("reference_scores"):
+        first_day = runs[0].as_of
+        base = _population(session, [r.id for r in runs if r.as_of == first_day])
+        spec = dict(spec)
+        spec["characteristics"] = [dict(c) for c in spec["characteristics"]]
+        training.reference_shares(spec, base)
+        baseline = f"first portfolio scored with {card.version} ({first_day})"
+    else:
+        baseline = "training population"
+    detail = training.population_shares(spec, current)
+    detail["baseline"] = baseline
+    score_psi = detail.get("score", {}).get("psi", 0.0)
+    statuses = [detail.get("score", {}).get("status", "stable")] + [
+        c["status"] for c in detail["characteristics"].values()]
+    status = ("shifted" if "shifted" in statuses else
+              "investigate" if "investigate" in statuses else "stable")
+    report = StabilityReport(scorecard_version=card.version, as_of=as_of or latest_day,
+                             population=len(current), score_psi=Decimal(f"{score_psi:.4f}"),
+                             status=status, detail=detail)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def monitor_stability(*, session_factory, settings) -> str:
+    with transaction(session_factory) as session:
+        report = stability(session=session)
+        if report is None:
+            return "no scored portfolio yet: nothing to monitor"
+        shifted = [n for n, c in report.detail["characteristics"].items()
+                   if c["status"] != "stable"]
+        return (f"{report.scorecard_version}: score PSI {report.score_psi} ({report.status}); "
+                f"{len(shifted)} characteristics not stable"
+                + (f": {', '.join(shifted)}" if shifted else ""))
+
