@@ -185,9 +185,10 @@ def positions(G: nx.DiGraph, *, spacing: float = 60.0) -> dict:
                                                      -a.pagerank.get(n, 0.0), str(n)))
         cols = max(1, math.ceil(len(nodes) / COLUMN_HEIGHT))
         per_col = math.ceil(len(nodes) / cols)
+        step = spacing * (2.5 if tier == 0 else 0.6)  # anchors are drawn large
         for i, node in enumerate(nodes):
             col, row = divmod(i, per_col)
-            offset = (row - (per_col - 1) / 2) * spacing * 0.6
+            offset = (row - (per_col - 1) / 2) * step
             pos[node] = (x + col * spacing, offset)
         x += cols * spacing + spacing * 3
     return pos

@@ -74,11 +74,13 @@
     box.textContent = "";
     cy = cytoscape({
       container: box, elements: elements, layout: { name: "preset" },
-      style: styles(box.dataset.colour), wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+      style: styles(box.dataset.colour), minZoom: 0.05, maxZoom: 4,
       textureOnViewport: elements.length > 1500, hideEdgesOnViewport: elements.length > 1500,
       pixelRatio: 1, boxSelectionEnabled: false
     });
     cy.fit(undefined, 20);
+    box.dataset.ready = "true";
+    window.trellisNetwork = cy;  // for the browser tests and the curious
     cy.on("tap", "node", function (evt) { openPanel(evt.target); });
     cy.on("tap", function (evt) { if (evt.target === cy) { cy.elements().removeClass("faded"); } });
   }
