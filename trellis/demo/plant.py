@@ -213,8 +213,11 @@ def tax(rng: random.Random, st: Structure, deals: list[Deal], end: date, truth: 
         first_seen[u] = min(first_seen.get(u, d.issue_date), d.issue_date)
         if d.issue_date.year == year:
             sales[u] += amount
+    candidates = [v for v in st.vendors if sales[v.uscc]]
+    chosen = {v.uscc for v in rng.sample(candidates, min(len(candidates),
+                                                         round(len(st.vendors) / 3)))}
     for v in st.vendors:
-        if rng.random() >= 1 / 3 or not sales[v.uscc]:
+        if v.uscc not in chosen:
             continue
         covered_from = max(date(year, 1, 1), first_seen[v.uscc], v.founded_on)
         covered = max(30, (date(year, 12, 31) - covered_from).days + 1)

@@ -91,15 +91,17 @@ def build(rng: random.Random, ids: Identities, n_vendors: int, start: date,
             growth=0.003)
     counts = {tier: round(n_vendors * share) for tier, share in TIER_SHARES}
     counts[-1] = n_vendors - sum(counts.values())
+    young = set(rng.sample(range(n_vendors), round(n_vendors * YOUNG_SHARE)))
     vendors: list[SimFirm] = []
     for tier in (1, 2, 3, -1):
         for _ in range(counts[tier]):
-            vendors.append(_vendor(rng, ids, tier, start, end))
+            vendors.append(_vendor(rng, ids, tier, start, end, len(vendors) in young))
     edges = _edges(rng, anchors, vendors, start, end)
     return Structure(anchors=anchors, vendors=vendors, edges=edges)
 
 
-def _vendor(rng: random.Random, ids: Identities, tier: int, start: date, end: date) -> SimFirm:
+def _vendor(rng: random.Random, ids: Identities, tier: int, start: date, end: date,
+            young: bool) -> SimFirm:
     if tier == -1:
         chain = "manufacturing" if rng.random() < 0.35 else "wholesale_retail"
         industry = "wholesale_retail"
@@ -110,7 +112,7 @@ def _vendor(rng: random.Random, ids: Identities, tier: int, start: date, end: da
             industry = "transport_logistics"
     micro = rng.random() < MICRO_SHARE[tier]
     division = ids.division()
-    if rng.random() < YOUNG_SHARE:
+    if young:
         founded = end - timedelta(days=rng.randint(240, 720))
     else:
         latest = start - timedelta(days=400)
