@@ -66,3 +66,113 @@ def make_loan(session, make_firm, product):
         return loan
 
     return make
+
+
+# --- a small trade world for origination ---------------------------------------------
+
+AS_OF = date(2026, 1, 15)
+
+
+class World:
+    """A cluster with an anchor and a steady vendor (14 months of confirmed sales, paid
+    on time) that holds open confirmed invoices and orders to finance."""
+
+    def __init__(self, session, make_cluster, make_firm):
+        from datetime import UTC, datetime, timedelta
+
+        from trellis.accounts.services import grant_consent
+        from trellis.trade.models import (
+            Delivery,
+            Invoice,
+            Payment,
+            PaymentAllocation,
+            PurchaseOrder,
+        )
+
+        self.session = session
+        self.cluster = make_cluster()
+        self.anchor = make_firm(role="anchor", cluster_id=self.cluster.id)
+        self.vendor = make_firm(cluster_id=self.cluster.id)
+        self.other = make_firm(cluster_id=self.cluster.id)
+        self._n = 0
+        self._Invoice, self._PurchaseOrder, self._Delivery = Invoice, PurchaseOrder, Delivery
+        self._timedelta, self._datetime, self._UTC = timedelta, datetime, UTC
+        for i in range(14):
+            y, m = divmod(11 + i, 12)
+            issued = date(2024 + y, m + 1, 5)
+            inv = self.invoice(200_000_00, issued=issued)
+            pay = Payment(payer_id=self.anchor.id, payee_id=self.vendor.id,
+                          reference=f"P{inv.id}", amount_fen=inv.amount_fen,
+                          paid_on=issued + timedelta(days=60))
+            session.add(pay)
+            session.flush()
+            session.add(PaymentAllocation(payment_id=pay.id, invoice_id=inv.id,
+                                          amount_fen=inv.amount_fen))
+        for firm in (self.anchor, self.vendor, self.other):
+            grant_consent(session=session, firm_id=firm.id, purpose="trade_data")
+        session.flush()
+
+    def invoice(self, amount_fen, *, issued=date(2026, 1, 5), due=None, seller=None,
+                confirmed=True, order=None):
+        """A confirmed invoice backed by an order and a delivery (unless *order* given)."""
+        seller = seller or self.vendor
+        if order is None:
+            order = self.order(amount_fen, on=issued - self._timedelta(days=10),
+                               seller=seller)
+            self.session.add(self._Delivery(order_id=order.id, amount_fen=amount_fen,
+                                            delivered_on=issued - self._timedelta(days=2)))
+        self._n += 1
+        inv = self._Invoice(
+            seller_id=seller.id, buyer_id=self.anchor.id, number=f"INV-L{self._n}",
+            amount_fen=amount_fen, issue_date=issued,
+            due_date=due or issued + self._timedelta(days=60),
+            status="confirmed" if confirmed else "pending",
+            order_id=order.id if order is not None else None,
+            confirmed_at=self._datetime.combine(issued, self._datetime.min.time(), self._UTC)
+            if confirmed else None)
+        self.session.add(inv)
+        self.session.flush()
+        return inv
+
+    def order(self, amount_fen, *, on=date(2026, 1, 10), confirmed=True, seller=None):
+        self._n += 1
+        po = self._PurchaseOrder(buyer_id=self.anchor.id, seller_id=(seller or self.vendor).id,
+                                 number=f"PO-L{self._n}", amount_fen=amount_fen, order_date=on,
+                                 status="confirmed" if confirmed else "pending")
+        self.session.add(po)
+        self.session.flush()
+        return po
+
+
+@pytest.fixture
+def world(session, make_cluster, make_firm):
+    return World(session, make_cluster, make_firm)
+
+
+@pytest.fixture
+def chain_settings():
+    from trellis.config import Settings
+
+    return Settings(fingerprint_key="ledger-test-fingerprint-key")
+
+
+@pytest.fixture
+def embedded_chain(chain_settings):
+    """A fresh embedded chain installed as the process-wide chain for the settings."""
+    from trellis.chain import client as client_mod
+
+    chain = client_mod.Chain.embedded()
+    client_mod.use_chain(chain_settings, chain)
+    yield chain
+    client_mod.reset_chains()
+
+
+def set_product(session, code: str, **values):
+    """Change product data for one test (rolled back with it)."""
+    from trellis.ledger.models import Product
+
+    p = session.scalars(select(Product).where(Product.code == code)).one()
+    for k, v in values.items():
+        setattr(p, k, v)
+    session.flush()
+    return p

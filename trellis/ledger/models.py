@@ -188,6 +188,7 @@ class Application(SQLModel, table=True):
     status: str = Field(default=ApplicationStatus.SUBMITTED, max_length=16, index=True)
     requested_fen: int = Field(sa_column=_fen(default=None))
     eligible_fen: int = Field(default=0, sa_column=_fen())
+    limit_fen: int | None = Field(default=None, sa_column=_fen(nullable=True, default=None))
     invoice_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     order_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     anchor_confirmed: bool = True

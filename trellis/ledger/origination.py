@@ -136,11 +136,13 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
 def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Sequence[int] = (),
           order_ids: Sequence[int] = (), amount_fen: int | None = None,
           applied_by: int | None = None, as_of: date | None = None,
-          scorer: Callable | None = None) -> Application:
+          scorer: Callable | None = None, limiter: Callable | None = None) -> Application:
     """File an application, score it and decide what can be decided automatically.
 
     *amount_fen* defaults to the most the documents allow (advance rate x open amount);
-    revolving lines need it. Returns the application: ``approved`` (an offer is open),
+    revolving lines need it. *scorer* and *limiter* default to scoring's ``score_firm``
+    and ``credit_limit``; an amount above the firm's credit limit goes to an RM. Returns
+    the application: ``approved`` (an offer is open),
     ``declined`` (``decline_reasons`` say why) or ``review`` (``review_reasons``).
     Raises :class:`~trellis.ledger.errors.IneligibleDocument` or ``ValidationError`` for a
     request that cannot be filed at all.
@@ -177,13 +179,18 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     session.flush()
     if scorer is None:
         from trellis.scoring.service import score_firm as scorer
-    result = scorer(session=session, firm_id=firm_id, as_of=as_of)
+    result = scorer(session=session, firm_id=firm_id, as_of=as_of, applied_on=as_of)
     app.score, app.grade, app.pd = result.score, result.grade, result.pd
     app.insufficient = bool(result.insufficient)
     app.flags = [{"code": f.code, "en": f.en, "zh": f.zh} for f in result.flags]
     app.reasons = [{"code": r.code, "en": r.en, "zh": r.zh, "points_lost": r.points_lost}
                    for r in result.reasons]
     app.scorecard_version = result.scorecard_version or ""
+    if not (result.insufficient or result.grade is None):
+        if limiter is None:
+            from trellis.scoring.limits import credit_limit as limiter
+        app.limit_fen = int(limiter(session=session, firm_id=firm_id, result=result,
+                                    as_of=as_of))
     _auto_decide(session, app, product, result)
     session.flush()
     return app
@@ -205,6 +212,9 @@ def _auto_decide(session: Session, app: Application, product: Product, result) -
         review.append(f"Flag: {flag.en}")
     if result.grade not in (product.auto_approve_grades or []):
         review.append(f"Grade {result.grade} is not approved automatically.")
+    if app.limit_fen is not None and app.requested_fen > app.limit_fen:
+        review.append(f"{app.requested_fen} fen is above the firm's credit limit of "
+                      f"{app.limit_fen} fen.")
     if app.requested_fen > product.auto_approve_max_fen:
         review.append(f"{app.requested_fen} fen is above the automatic approval limit of "
                       f"{product.auto_approve_max_fen} fen.")
@@ -329,16 +339,17 @@ def make_offer(*, session: Session, application: Application | None = None,
     fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
     q = quote(amount_fen=amount, rate=rate, fee_fen=fee, start=as_of, due=due,
               day_count=product.day_count)
-    if not pricing.within_cap(session=session, grade=grade, annual_rate=q.apr, as_of=as_of):
+    cap = pricing.legal_cap(session=session, as_of=as_of)
+    if q.apr > cap:
         raise OfferAboveCap(f"No offer: the annualised rate including fees, "
-                            f"{q.apr * 100:.2f} %, would exceed the legal cap.")
+                            f"{q.apr * 100:.2f} %, would exceed the legal cap of "
+                            f"{cap * 100:.2f} %.")
     micro = rate_micro(rate)
-    penalty = pricing.max_rate_micro(session=session, grade=grade, as_of=as_of,
-                                     ceiling_micro=micro + product.penalty_rate_bps * 100,
-                                     floor_micro=micro) - micro
+    penalty = pricing.penalty_within_cap(rate_micro_=micro,
+                                         penalty_bps=product.penalty_rate_bps, cap=cap)
     is_first = first_loan(session, app.firm_id)
     offer = Offer(application_id=app.id, amount_fen=amount, rate=rate, rate_micro=micro,
-                  penalty_rate_micro=max(penalty, 0), apr=q.apr, fee_fen=fee,
+                  penalty_rate_micro=penalty, apr=q.apr, cap=cap, fee_fen=fee,
                   interest_fen=q.interest_fen, total_cost_fen=q.total_cost_fen,
                   start_date=as_of, due_date=due, tenor_days=q.tenor_days,
                   schedule=list(q.schedule),

@@ -79,6 +79,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('requested_fen', sa.BigInteger(), nullable=False),
     sa.Column('eligible_fen', sa.BigInteger(), nullable=False),
+    sa.Column('limit_fen', sa.BigInteger(), nullable=True),
     sa.Column('invoice_ids', sa.JSON(), nullable=False),
     sa.Column('order_ids', sa.JSON(), nullable=False),
     sa.Column('anchor_confirmed', sa.Boolean(), nullable=False),

@@ -1,0 +1,321 @@
+"""Application -> score -> decision -> offer -> acceptance -> disbursement, with the real
+scoring service, the real pricing tables and the embedded chain registry."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.ledger.conftest import AS_OF, set_product
+from trellis.chain.errors import DoubleFinancing
+from trellis.errors import PermissionDenied, ValidationError
+from trellis.ledger import accrual, lifecycle, origination, reports
+from trellis.ledger.apr import xirr
+from trellis.ledger.chart import Acct
+from trellis.ledger.errors import (
+    CannotAccept,
+    CannotDecide,
+    IneligibleDocument,
+    LimitExceeded,
+    OfferExpired,
+    SameApprover,
+)
+from trellis.ledger.models import (
+    CreditLine,
+    Decision,
+    Loan,
+    LoanDocument,
+    LoanStatus,
+    Offer,
+)
+
+
+def offer_of(session, app) -> Offer:
+    return session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+
+
+def decisions(session, app) -> list[str]:
+    return [d.action for d in session.scalars(
+        select(Decision).where(Decision.application_id == app.id).order_by(Decision.id))]
+
+
+def test_a_good_vendor_is_approved_automatically_and_offered(session, world):
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    assert (app.status, app.grade, app.flags) == ("approved", "A", [])
+    assert decisions(session, app) == ["auto_approve"]
+    offer = offer_of(session, app)
+    assert offer.amount_fen == 8_000_000            # 80 % advance rate
+    assert offer.rate == Decimal("0.0400")           # LPR 3 % + 150 bp - 50 bp confirmed
+    due = inv.due_date + timedelta(days=3)           # grace
+    days = (due - AS_OF).days
+    assert offer.due_date == due and offer.tenor_days == days
+    daily = (8_000_000 * 4 + 50) // 100 // 360      # 888.9 fen, half up
+    assert daily == 888 or daily == 889
+    assert offer.interest_fen == days * 889
+    assert offer.fee_fen == 24_000                   # 30 bp
+    assert offer.total_cost_fen == offer.interest_fen + 24_000
+    expected = xirr([(AS_OF, -8_000_000), (due, 8_000_000 + offer.total_cost_fen)])
+    assert abs(Decimal(offer.apr) - expected) < Decimal("1e-8")
+    assert Decimal(offer.apr) > offer.rate
+    assert Decimal(offer.cap) == Decimal("0.12")     # min(24 %, 4 x LPR)
+    assert offer.cooling_off_days == 7 and offer.first_loan
+    assert offer.expires_on == AS_OF + timedelta(days=7)
+
+
+@pytest.mark.parametrize("product, invoice_fen, expected_reason", [
+    ({"auto_approve_grades": ["B"]}, 10_000_000, "Grade A is not approved automatically"),
+    ({"auto_approve_max_fen": 1_000_000}, 10_000_000, "above the automatic approval limit"),
+    ({"auto_approve_max_fen": 400_000_000}, 300_000_000, "above the firm's credit limit"),
+])
+def test_what_cannot_be_approved_automatically_goes_to_an_rm(session, world, product,
+                                                              invoice_fen, expected_reason):
+    set_product(session, "RF-STD", **product)
+    inv = world.invoice(invoice_fen)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    assert app.status == "review"
+    assert any(expected_reason in r for r in app.review_reasons), app.review_reasons
+    assert decisions(session, app) == ["refer"]
+    assert session.scalars(select(Offer).where(Offer.application_id == app.id)).first() is None
+
+
+def test_a_grade_the_product_does_not_lend_to_is_declined_with_reasons(session, world):
+    set_product(session, "RF-STD", spreads_bps={"B": 300})
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    assert app.status == "declined"
+    assert app.decline_reasons[0].startswith("Grade A is below")
+    assert decisions(session, app) == ["auto_decline"]
+
+
+@pytest.mark.parametrize("product, reason", [
+    ({"spreads_bps": {"A": 2000}}, "legal cap"),                        # rate 22.5 %
+    ({"spreads_bps": {"A": 700}, "fee_bps": 300}, "including fees"),    # APR ~ 34 %
+])
+def test_no_offer_above_the_legal_cap(session, world, product, reason):
+    set_product(session, "RF-STD", **product)
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    assert app.status == "declined"
+    assert reason in app.decline_reasons[0]
+
+
+def test_penalty_rate_is_cut_to_stay_within_the_cap(session, world):
+    set_product(session, "RF-STD", spreads_bps={"A": 800}, penalty_rate_bps=600, fee_bps=0)
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    offer = offer_of(session, app)
+    assert offer.rate_micro == 105_000                    # 3 + 8 - 0.5 %
+    assert offer.rate_micro + offer.penalty_rate_micro == 120_000
+
+
+def test_maker_checker_above_the_second_approval_amount(session, world, make_user):
+    set_product(session, "RF-STD", auto_approve_grades=[], second_approval_above_fen=5_000_000)
+    rm1, rm2 = make_user("rm"), make_user("rm")
+    vendor_user = make_user("vendor", firm=world.vendor)
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    assert app.status == "review"
+    with pytest.raises(PermissionDenied):
+        origination.decide(session=session, application_id=app.id, user_id=vendor_user.id,
+                           approve=True)
+    origination.decide(session=session, application_id=app.id, user_id=rm1.id, approve=True)
+    assert app.status == "second_approval"
+    with pytest.raises(SameApprover):
+        origination.decide(session=session, application_id=app.id, user_id=rm1.id,
+                           approve=True)
+    origination.decide(session=session, application_id=app.id, user_id=rm2.id, approve=True,
+                       reasons=["Checked the anchor's confirmation."])
+    assert app.status == "approved"
+    assert decisions(session, app) == ["refer", "approve", "approve"]
+    assert offer_of(session, app).amount_fen == 8_000_000
+    with pytest.raises(CannotDecide):
+        origination.decide(session=session, application_id=app.id, user_id=rm1.id,
+                           approve=False, reasons=["too late"])
+
+
+def test_small_amounts_need_one_approver_and_declines_need_reasons(session, world,
+                                                                   make_user):
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    rm = make_user("rm")
+    apps = [origination.apply(session=session, firm_id=world.vendor.id,
+                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000).id],
+                              as_of=AS_OF) for _ in range(2)]
+    origination.decide(session=session, application_id=apps[0].id, user_id=rm.id,
+                       approve=True)
+    assert apps[0].status == "approved"
+    with pytest.raises(ValidationError, match="reason"):
+        origination.decide(session=session, application_id=apps[1].id, user_id=rm.id,
+                           approve=False, reasons=["  "])
+    origination.decide(session=session, application_id=apps[1].id, user_id=rm.id,
+                       approve=False, reasons=["Buyer disputes the goods."])
+    assert apps[1].status == "declined"
+    assert apps[1].decline_reasons == ["Buyer disputes the goods."]
+
+
+def _ineligible_cases():
+    return {
+        "another firm's invoice": lambda w: dict(invoice_ids=[w.invoice(1_000_000,
+                                                                         seller=w.other).id]),
+        "unconfirmed invoice": lambda w: dict(invoice_ids=[w.invoice(1_000_000,
+                                                                      confirmed=False).id]),
+        "invoice already due": lambda w: dict(invoice_ids=[w.invoice(
+            1_000_000, issued=date(2025, 11, 1), due=date(2026, 1, 10)).id]),
+        "order for receivable financing": lambda w: dict(order_ids=[w.order(1_000_000).id]),
+        "no documents": lambda w: dict(),
+    }
+
+
+@pytest.mark.parametrize("case", list(_ineligible_cases()))
+def test_ineligible_documents_are_refused(session, world, case):
+    kwargs = _ineligible_cases()[case](world)
+    with pytest.raises(IneligibleDocument):
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          as_of=AS_OF, **kwargs)
+
+
+@pytest.mark.parametrize("amount, message", [(9_000_000, "at most 8000000"),
+                                             (50_000, "smallest amount"),
+                                             (0, "positive")])
+def test_amount_must_fit_the_documents_and_product(session, world, amount, message):
+    inv = world.invoice(10_000_000)
+    with pytest.raises(ValidationError, match=message):
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          invoice_ids=[inv.id], amount_fen=amount, as_of=AS_OF)
+
+
+def approved_loan(session, world, invoice_fen=10_000_000, user=None):
+    inv = world.invoice(invoice_fen)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    offer = offer_of(session, app)
+    loan = origination.accept_offer(session=session, offer_id=offer.id,
+                                    user_id=user.id if user else None, as_of=AS_OF)
+    return inv, app, offer, loan
+
+
+def test_acceptance_creates_a_pending_loan_on_the_invoice(session, world, make_user):
+    vendor_user, stranger = make_user("vendor", firm=world.vendor), make_user(
+        "vendor", firm=world.other)
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    offer = offer_of(session, app)
+    with pytest.raises(PermissionDenied):
+        origination.accept_offer(session=session, offer_id=offer.id, user_id=stranger.id,
+                                 as_of=AS_OF)
+    with pytest.raises(OfferExpired):
+        origination.accept_offer(session=session, offer_id=offer.id, user_id=vendor_user.id,
+                                 as_of=AS_OF + timedelta(days=8))
+    loan = origination.accept_offer(session=session, offer_id=offer.id,
+                                    user_id=vendor_user.id, as_of=AS_OF)
+    assert (loan.status, loan.amount_fen, loan.first_loan) == ("pending", 8_000_000, True)
+    assert loan.due_date == offer.due_date and loan.fee_fen == offer.fee_fen
+    docs = session.scalars(select(LoanDocument).where(LoanDocument.loan_id == loan.id)).all()
+    assert [d.invoice_id for d in docs] == [inv.id]
+    assert app.status == "accepted"
+    with pytest.raises(CannotAccept):
+        origination.accept_offer(session=session, offer_id=offer.id, user_id=vendor_user.id,
+                                 as_of=AS_OF)
+    with pytest.raises(IneligibleDocument, match="Already financed"):
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          invoice_ids=[inv.id], as_of=AS_OF)
+
+
+def test_disbursement_registers_the_invoice_and_the_anchor_sweeps_it(
+        session, world, embedded_chain, chain_settings):
+    inv, _app, offer, loan = approved_loan(session, world)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id, as_of=AS_OF)
+    assert loan.status == "active" and loan.principal_fen == 8_000_000
+    from trellis.chain.models import Fingerprint
+
+    prints = session.scalars(select(Fingerprint).where(Fingerprint.subject_id == inv.id)).all()
+    assert prints and all(embedded_chain.registrant_of(p.fingerprint) for p in prints)
+    accrual.accrue(session=session, as_of=inv.due_date)
+    rep = lifecycle.anchor_payment(session=session, invoice_id=inv.id,
+                                   amount_fen=inv.amount_fen, paid_on=inv.due_date,
+                                   idempotency_key=f"anchor-{inv.id}")
+    loan = session.get(Loan, loan.id)
+    assert rep.source == "anchor" and loan.status == LoanStatus.REPAID
+    days = (inv.due_date - AS_OF).days
+    owed = 8_000_000 + offer.fee_fen + days * 889
+    b = reports.balances(session=session, loan_id=loan.id)
+    assert -b[Acct.VENDOR_PAYABLE.value] == inv.amount_fen - owed
+    # a second loan would need another document; the invoice is paid
+    assert lifecycle.anchor_payment(session=session, invoice_id=inv.id, amount_fen=1,
+                                    paid_on=inv.due_date, idempotency_key="again") is None
+
+
+def test_an_invoice_financed_elsewhere_is_refused_at_disbursement(
+        session, world, embedded_chain, chain_settings):
+    from trellis.chain import registry
+
+    inv, _app, _offer, loan = approved_loan(session, world)
+    # another financier registered the same receivable under a changed number
+    twin = world.invoice(inv.amount_fen, issued=inv.issue_date)
+    registry.register_financing(session=session, settings=chain_settings,
+                                invoice_ids=[twin.id], financed_by="other-bank")
+    with pytest.raises(DoubleFinancing):
+        lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id,
+                           as_of=AS_OF)
+    assert session.get(Loan, loan.id).principal_fen == 0
+    assert reports.balances(session=session, loan_id=loan.id)[Acct.LOANS.value] == 0
+
+
+def test_order_financing_is_repaid_from_the_invoice_the_order_becomes(
+        session, world, embedded_chain, chain_settings):
+    po = world.order(20_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                            order_ids=[po.id], as_of=AS_OF)
+    assert app.status == "review"   # 12,000,000 fen is above OF's automatic limit
+    rm = __import__("trellis.accounts.services", fromlist=["x"]).create_user(
+        session=session, email="rm-of@example.cn", password="correct horse battery",
+        role="rm")
+    origination.decide(session=session, application_id=app.id, user_id=rm.id, approve=True)
+    offer = offer_of(session, app)
+    assert offer.amount_fen == 12_000_000                 # 60 % of the order
+    assert offer.due_date == AS_OF + timedelta(days=93)   # tenor 90 + grace 3
+    loan = origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id, as_of=AS_OF)
+    inv = world.invoice(20_000_000, issued=date(2026, 2, 1), order=po)
+    accrual.accrue(session=session, as_of=date(2026, 3, 1))
+    lifecycle.anchor_payment(session=session, invoice_id=inv.id, amount_fen=20_000_000,
+                             paid_on=date(2026, 3, 1), idempotency_key="of-sweep")
+    assert session.get(Loan, loan.id).status == LoanStatus.REPAID
+
+
+def test_revolving_line_draws_within_its_limit(session, world, embedded_chain,
+                                               chain_settings):
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RL-STD",
+                            amount_fen=5_000_000, as_of=AS_OF)
+    assert app.status == "approved", app.review_reasons
+    line = origination.accept_offer(session=session, offer_id=offer_of(session, app).id,
+                                    as_of=AS_OF)
+    assert isinstance(line, CreditLine) and line.limit_fen == 5_000_000
+    first = origination.draw(session=session, line_id=line.id, amount_fen=2_000_000,
+                             as_of=AS_OF)
+    with pytest.raises(LimitExceeded):
+        origination.draw(session=session, line_id=line.id, amount_fen=3_500_000, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=first.id,
+                       as_of=AS_OF)
+    assert first.due_date == AS_OF + timedelta(days=60) and first.first_loan
+    second = origination.draw(session=session, line_id=line.id, amount_fen=3_000_000,
+                              as_of=AS_OF)
+    assert not second.first_loan
+    lifecycle.repay(session=session, loan_id=first.id, amount_fen=2_000_000 + 4_000,
+                    paid_on=AS_OF + timedelta(days=2), idempotency_key="rl-1")
+    # the first draw was repaid in its cooling-off window: the line is free again
+    assert session.get(Loan, first.id).status == LoanStatus.COOLED_OFF
+    with pytest.raises(LimitExceeded):
+        origination.draw(session=session, line_id=line.id, amount_fen=2_000_001,
+                         as_of=AS_OF)
+    origination.draw(session=session, line_id=line.id, amount_fen=2_000_000, as_of=AS_OF)
