@@ -220,3 +220,11 @@ def test_cli_import_good_and_bad(app, session, park, tmp_path):
     assert "negative" in report.read_bytes().decode("utf-8-sig")
     assert session.scalar(select(func.count()).select_from(Invoice)
                           .where(Invoice.number == "CLI-2")) == 0
+
+
+def test_pages_speak_chinese_by_default(client, rm, park):
+    cluster = park[0]
+    page = client.get(f"/network/{cluster.code}").get_data(as_text=True)
+    assert "导入数据" in page and "供应链网络" in page
+    page = client.get(f"/network/{cluster.code}/import").get_data(as_text=True)
+    assert "上传并导入" in page

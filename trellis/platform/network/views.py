@@ -340,6 +340,18 @@ def _industry_filter(value):
     return industry_label(value)
 
 
+def run_status_label(value: str) -> str:
+    labels = {"queued": _("queued"), "running": _("running"), "succeeded": _("imported"),
+              "refused": _("refused"), "failed": _("failed"), "validating": _("checking"),
+              "writing": _("writing"), "done": _("done"), "reading": _("reading")}
+    return labels.get(str(value), str(value or ""))
+
+
+@bp.app_template_filter("run_status")
+def _run_status_filter(value):
+    return run_status_label(value)
+
+
 @bp.app_template_filter("tier_label")
 def _tier_filter(value):
     if value is None:
