@@ -1,0 +1,101 @@
+"""The ledger's scheduled jobs, run through their own transactions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from tests.ledger.conftest import AS_OF
+from trellis.chain import registry
+from trellis.ledger import jobs, lifecycle, origination, reports
+from trellis.ledger.chart import Acct
+from trellis.ledger.models import Loan, LoanStatus, Offer
+
+D0 = date(2026, 1, 1)
+
+
+def test_accrue_daily_accrues_marks_overdue_and_provisions(session, session_factory,
+                                                           make_loan):
+    current = make_loan(amount_fen=1_000_000, due_date=D0 + timedelta(days=90))
+    late = make_loan(amount_fen=2_000_000, due_date=D0 + timedelta(days=10))
+    outcome = jobs.accrue_daily(session_factory=session_factory, settings=None,
+                                as_of=D0 + timedelta(days=20))
+    assert outcome.startswith("accrued 20 day(s) up to 2026-01-21: 40 loan-days")
+    assert "1 loan(s) now overdue" in outcome
+    session.expire_all()
+    current, late = session.get(Loan, current.id), session.get(Loan, late.id)
+    assert (current.status, late.status) == (LoanStatus.ACTIVE, LoanStatus.OVERDUE)
+    assert current.interest_fen == 20 * 200 and late.interest_fen == 20 * 400
+    # RF-STD holds 10 % of principal for 1-30 days past due
+    assert late.allowance_fen == 200_000 and current.allowance_fen == 0
+    again = jobs.accrue_daily(session_factory=session_factory, settings=None,
+                              as_of=D0 + timedelta(days=20))
+    assert again.startswith("accrued 0 day(s)")
+    # 45 days past due: the 31-60 bucket holds 25 %
+    jobs.accrue_daily(session_factory=session_factory, settings=None,
+                      as_of=D0 + timedelta(days=56))
+    session.expire_all()
+    assert session.get(Loan, late.id).allowance_fen == 500_000
+    lifecycle.write_off(session=session, loan_id=late.id, as_of=D0 + timedelta(days=56),
+                        idempotency_key="wo")
+    b = reports.balances(session=session, loan_id=late.id)
+    assert b[Acct.LOSS_ALLOWANCE.value] == 0
+    # expense = allowance built (500,000) + the rest written off
+    assert b[Acct.WRITE_OFF_EXPENSE.value] == session.get(Loan, late.id).written_off_fen
+
+
+def test_repaid_loans_release_their_allowance(session, session_factory, make_loan):
+    loan = make_loan(amount_fen=1_000_000, due_date=D0 + timedelta(days=5))
+    jobs.accrue_daily(session_factory=session_factory, settings=None,
+                      as_of=D0 + timedelta(days=10))
+    session.expire_all()
+    assert session.get(Loan, loan.id).allowance_fen == 100_000
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=2_000_000,
+                    paid_on=D0 + timedelta(days=10), idempotency_key="all")
+    jobs.update_overdue(session_factory=session_factory, settings=None,
+                        as_of=D0 + timedelta(days=11))
+    session.expire_all()
+    assert session.get(Loan, loan.id).allowance_fen == 0
+    b = reports.balances(session=session, loan_id=loan.id)
+    assert b[Acct.LOSS_ALLOWANCE.value] == b[Acct.WRITE_OFF_EXPENSE.value] == 0
+
+
+def test_disburse_approved_pays_out_and_cancels_double_financing(
+        session, session_factory, world, embedded_chain, chain_settings):
+    loans = []
+    for amount in (10_000_000, 5_000_000):
+        inv = world.invoice(amount)
+        app = origination.apply(session=session, firm_id=world.vendor.id,
+                                product_code="RF-STD", invoice_ids=[inv.id], as_of=AS_OF)
+        offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+        loans.append((inv, origination.accept_offer(session=session, offer_id=offer.id,
+                                                    as_of=AS_OF)))
+    twin = world.invoice(loans[1][0].amount_fen, issued=loans[1][0].issue_date)
+    registry.register_financing(session=session, settings=chain_settings,
+                                invoice_ids=[twin.id], financed_by="other-bank")
+    session.flush()
+    outcome = jobs.disburse_approved(session_factory=session_factory, settings=chain_settings,
+                                     as_of=AS_OF)
+    assert outcome == "paid out 1 loan(s), cancelled 1 (financed elsewhere)"
+    session.expire_all()
+    ok, refused = (session.get(Loan, loan.id) for _, loan in loans)
+    assert ok.status == LoanStatus.ACTIVE and ok.disbursed_on == AS_OF
+    assert refused.status == LoanStatus.CANCELLED
+    assert refused.cancel_reason.startswith("Not paid out:")
+    assert "financed" in refused.cancel_reason
+
+
+def test_anchor_ledger_head_queues_the_chain_head_once(session, session_factory, make_loan):
+    from trellis.chain.models import Document
+
+    assert jobs.anchor_ledger_head(session_factory=session_factory,
+                                   settings=None) == "the journal is empty"
+    make_loan()
+    seq, digest = reports.head(session=session)
+    first = jobs.anchor_ledger_head(session_factory=session_factory, settings=None)
+    jobs.anchor_ledger_head(session_factory=session_factory, settings=None)
+    assert first.startswith(f"queued ledger head {seq} ")
+    docs = session.scalars(select(Document).where(Document.doc_type == "ledger_entry")).all()
+    assert [d.doc_id for d in docs] == [f"CNY:{seq}"]
+    assert digest in docs[0].canonical

@@ -1,0 +1,96 @@
+"""Scheduled jobs of the ledger area (declared by the platform in trellis/platform/jobs.py).
+
+Each job opens its own transactions through ``session_factory`` and returns a one-line
+outcome. ``as_of`` (default: today) lets operators and tests run a job for a given day.
+
+* :func:`accrue_daily` books every missing day of interest up to today (set-based), marks
+  loans past their due date overdue and moves loss allowances to their DPD buckets.
+* :func:`disburse_approved` pays out accepted loans, one transaction each, after the chain
+  registry accepted their invoices and orders; a loan whose document was financed
+  elsewhere is cancelled with the registry's reason; if the chain is down the job stops
+  and the loans wait for the next run.
+* :func:`update_overdue` is the overdue and allowance step on its own.
+* :func:`anchor_ledger_head` queues the latest (sequence number, hash) of the journal for
+  anchoring in the chain's next batch, so an auditor can prove the ledger was not
+  rewritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import select
+
+from trellis.db import transaction
+from trellis.ledger import accrual, lifecycle, provisioning, reports
+from trellis.ledger.models import Loan, LoanStatus
+
+logger = logging.getLogger(__name__)
+
+
+def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str:
+    as_of = as_of or date.today()
+    with transaction(session_factory) as session:
+        days = accrual.accrue(session=session, as_of=as_of)
+        overdue = accrual.mark_overdue(session=session, as_of=as_of)
+        provisioned = provisioning.provision(session=session, as_of=as_of)
+    interest = sum(d.interest_fen for d in days)
+    penalty = sum(d.penalty_fen for d in days)
+    loan_days = sum(d.loans for d in days)
+    return (f"accrued {len(days)} day(s) up to {as_of.isoformat()}: {loan_days} loan-days, "
+            f"{interest} fen interest, {penalty} fen penalty; {overdue} loan(s) now overdue; "
+            f"{provisioned} allowance(s) moved")
+
+
+def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
+    as_of = as_of or date.today()
+    with transaction(session_factory) as session:
+        overdue = accrual.mark_overdue(session=session, as_of=as_of)
+        provisioned = provisioning.provision(session=session, as_of=as_of)
+    return f"{overdue} loan(s) now overdue; {provisioned} allowance(s) moved"
+
+
+def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
+    from trellis.chain.errors import ChainUnavailable, DoubleFinancing
+
+    as_of = as_of or date.today()
+    with transaction(session_factory) as session:
+        pending = list(session.scalars(select(Loan.id).where(
+            Loan.status == LoanStatus.PENDING).order_by(Loan.id)))
+    paid, cancelled, waiting = 0, 0, 0
+    for loan_id in pending:
+        try:
+            with transaction(session_factory) as session:
+                loan = lifecycle.lock_loan(session, loan_id)
+                if loan.status != LoanStatus.PENDING:
+                    continue   # another worker got there first
+                lifecycle.disburse(session=session, settings=settings, loan_id=loan_id,
+                                   as_of=as_of)
+            paid += 1
+        except DoubleFinancing as exc:
+            with transaction(session_factory) as session:
+                lifecycle.cancel(session=session, loan_id=loan_id,
+                                 reason=f"Not paid out: {exc.message}")
+            cancelled += 1
+            logger.warning("loan %s cancelled: %s", loan_id, exc.message)
+        except ChainUnavailable as exc:
+            waiting = len(pending) - paid - cancelled
+            logger.warning("chain unavailable, %s loan(s) wait: %s", waiting, exc.message)
+            break
+    outcome = f"paid out {paid} loan(s), cancelled {cancelled} (financed elsewhere)"
+    if waiting:
+        outcome += f"; {waiting} wait for the chain"
+    return outcome
+
+
+def anchor_ledger_head(*, session_factory, settings) -> str:
+    from trellis.chain.commitments import enqueue
+
+    with transaction(session_factory) as session:
+        seq, digest = reports.head(session=session)
+        if seq == 0:
+            return "the journal is empty"
+        enqueue(session=session, doc_type="ledger_entry", doc_id=f"CNY:{seq}",
+                payload={"currency": "CNY", "seq": seq, "hash": digest})
+    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring"
