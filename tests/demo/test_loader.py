@@ -12,12 +12,14 @@ from trellis.demo.loader import cluster_counts, load
 from trellis.trade.models import (
     Cluster,
     CreditNote,
+    Delivery,
     Firm,
     Invoice,
     LoanOutcome,
     Payment,
     PaymentAllocation,
     PurchaseOrder,
+    Relationship,
 )
 
 
@@ -47,11 +49,19 @@ def test_every_invoice_links_firms_of_the_cluster(session, loaded):
 @pytest.mark.parametrize("model,date_col", [
     (Invoice, Invoice.issue_date), (PurchaseOrder, PurchaseOrder.order_date),
     (Payment, Payment.paid_on), (CreditNote, CreditNote.issued_on),
-    (LoanOutcome, LoanOutcome.disbursed_on)])
+    (LoanOutcome, LoanOutcome.disbursed_on), (Delivery, Delivery.delivered_on)])
 def test_money_positive_and_dates_not_after_end(session, small, loaded, model, date_col):
     low, latest = session.exec(select(func.min(model.amount_fen), func.max(date_col))).one()
     assert low > 0 and isinstance(low, int)
     assert latest <= small.end
+
+
+def test_firms_were_founded_and_began_trading_before_the_end(session, small, loaded):
+    cluster, _ = loaded
+    latest_founding = session.exec(select(func.max(Firm.founded_on))
+                                   .where(Firm.cluster_id == cluster.id)).one()
+    latest_since = session.exec(select(func.max(Relationship.since))).one()
+    assert latest_founding <= small.end and latest_since <= small.end
 
 
 def test_paid_amounts_match_allocations_in_the_database(session, loaded):
