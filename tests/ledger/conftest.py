@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from tests.platform.conftest import app, client, logged_in, settings  # noqa: F401
 from trellis.ledger import reports
 
 

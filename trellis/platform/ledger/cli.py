@@ -1,3 +1,106 @@
-"""Commands of the ledger area."""
+"""Commands of the ledger area: ``trellis ledger trial-balance | check | accrue | disburse``.
 
-commands: list = []
+``check`` exits with status 1 and lists every problem when the books are wrong (entries
+that do not balance, a trial balance that does not sum to zero, a loan that disagrees
+with its sub-ledger, a broken hash chain); 0 when all is well.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+
+from trellis.errors import TrellisError
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.group("ledger")
+def ledger_group():
+    """The double-entry ledger: trial balance, checks, accrual."""
+
+
+@ledger_group.command("trial-balance")
+@click.option("--as-of", callback=_date, help="Value date (YYYY-MM-DD); default: all.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def trial_balance_command(as_of, as_json):
+    """Print every account's balance and the debit and credit totals."""
+    from trellis.ledger import reports
+    from trellis.platform.web import db
+
+    tb = reports.trial_balance(session=db(), as_of=as_of)
+    if as_json:
+        click.echo(json.dumps(tb.as_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Trial balance {tb.currency} at {as_of or 'latest'} (fen)")
+    click.echo(f"{'code':6} {'account':36} {'debit':>16} {'credit':>16}")
+    for r in tb.rows:
+        click.echo(f"{r.code:6} {r.name:36} {r.debit_fen:>16,} {r.credit_fen:>16,}")
+    click.echo(f"{'':6} {'total':36} {tb.total_debit_fen:>16,} {tb.total_credit_fen:>16,}")
+    click.echo("balanced" if tb.balanced else "NOT BALANCED")
+
+
+@ledger_group.command("check")
+@click.option("--no-hashes", is_flag=True, help="Skip recomputing the hash chain.")
+@with_appcontext
+def check_command(no_hashes):
+    """Check the books; exit status 1 if anything is wrong."""
+    from trellis.ledger import reports
+    from trellis.platform.web import db
+
+    problems = reports.check(session=db(), hashes=not no_hashes)
+    seq, digest = reports.head(session=db())
+    if problems:
+        for p in problems:
+            click.echo(p, err=True)
+        click.echo(f"{len(problems)} problem(s) in the ledger", err=True)
+        sys.exit(1)
+    click.echo(f"ledger OK: {seq} entries, head {digest}")
+
+
+@ledger_group.command("accrue")
+@click.option("--date", "as_of", callback=_date, required=True,
+              help="Book interest for every day before this one (YYYY-MM-DD).")
+@with_appcontext
+def accrue_command(as_of):
+    """Accrue interest up to DATE, mark overdue loans and move loss allowances."""
+    from flask import current_app
+
+    from trellis.ledger import jobs
+    from trellis.platform.web import settings
+
+    factory = current_app.extensions["trellis.sessions"]
+    click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(), as_of=as_of))
+
+
+@ledger_group.command("disburse")
+@click.option("--date", "as_of", callback=_date, help="Pay-out date (default today).")
+@with_appcontext
+def disburse_command(as_of):
+    """Pay out accepted loans now (after the chain registry accepts their documents)."""
+    from flask import current_app
+
+    from trellis.ledger import jobs
+    from trellis.platform.web import settings
+
+    factory = current_app.extensions["trellis.sessions"]
+    try:
+        click.echo(jobs.disburse_approved(session_factory=factory, settings=settings(),
+                                          as_of=as_of))
+    except TrellisError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+commands = [ledger_group]

@@ -1,0 +1,56 @@
+"""``trellis ledger ...`` commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import text
+
+from trellis.platform.ledger.cli import ledger_group
+
+
+def test_trial_balance_json(app, make_loan):
+    make_loan(amount_fen=1_000_000, fee_fen=3_000)
+    result = app.test_cli_runner().invoke(ledger_group, ["trial-balance", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    accounts = {a["code"]: a for a in data["accounts"]}
+    assert accounts["1303"]["debit_fen"] == 1_000_000
+    assert accounts["1002"]["credit_fen"] == 1_000_000
+    assert accounts["6021"]["balance_fen"] == 3_000
+    assert data["balanced"] and data["total_debit_fen"] == 1_003_000
+
+
+def test_trial_balance_text_as_of_a_date(app, make_loan):
+    make_loan(amount_fen=1_000_000, disburse=date(2026, 2, 1))
+    runner = app.test_cli_runner()
+    before = runner.invoke(ledger_group, ["trial-balance", "--as-of", "2026-01-31"])
+    after = runner.invoke(ledger_group, ["trial-balance", "--as-of", "2026-02-01"])
+    assert "1,000,000" not in before.output and "1,000,000" in after.output
+    assert after.output.strip().endswith("balanced")
+    bad = runner.invoke(ledger_group, ["trial-balance", "--as-of", "yesterday"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_check_passes_then_fails_on_a_mismatch(app, session, make_loan):
+    loan = make_loan(amount_fen=1_000_000)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(ledger_group, ["check"])
+    assert ok.exit_code == 0 and ok.output.startswith("ledger OK: 1 entries")
+    session.execute(text("update loans set principal_fen = 1 where id = :i"), {"i": loan.id})
+    bad = runner.invoke(ledger_group, ["check", "--no-hashes"])
+    assert bad.exit_code == 1
+    assert f"Loan {loan.id}: principal_fen is 1 fen" in bad.output
+    session.execute(text("update loans set principal_fen = 1000000 where id = :i"),
+                    {"i": loan.id})
+    session.expire_all()
+
+
+def test_accrue_command(app, session, make_loan):
+    loan = make_loan(amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    result = app.test_cli_runner().invoke(ledger_group, ["accrue", "--date", "2026-01-11"])
+    assert result.exit_code == 0, result.output
+    assert "accrued 10 day(s) up to 2026-01-11" in result.output
+    session.expire_all()
+    assert session.get(type(loan), loan.id).interest_fen == 2_000
