@@ -1,5 +1,118 @@
-"""JSON API routes of the chain area."""
+"""JSON API of the chain area (under ``/api/v1``): status, batches, a document's proof
+bundle, and verification of a bundle."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+
+from trellis.chain import bundles, health, verify
+from trellis.chain.client import get_chain
+from trellis.chain.models import Batch, BatchState
+from trellis.errors import PermissionDenied, TrellisError, ValidationError
+from trellis.platform.api.auth import api_auth
+from trellis.platform.api.openapi import doc
+from trellis.platform.web import db, settings, user_role
+from trellis.trade.models import Invoice, PurchaseOrder
 
 bp = Blueprint("chain_api", __name__)
+STAFF = ("admin", "auditor")
+
+BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v1 proof bundle",
+                 "required": ["format", "document", "leaf", "merkle", "anchor"]}
+REPORT_SCHEMA = {"type": "object", "properties": {
+    "ok": {"type": "boolean"},
+    "steps": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "label": {"type": "string"},
+        "ok": {"type": ["boolean", "null"]}, "detail": {"type": "string"}}}}}}
+BATCH_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "state": {"type": "string"}, "root": {"type": "string"},
+    "leaf_count": {"type": "integer"}, "tx_hash": {"type": ["string", "null"]},
+    "block_number": {"type": ["integer", "null"]}, "confirmations": {"type": "integer"}}}
+
+
+def _batch_json(b: Batch) -> dict:
+    return {"id": b.id, "state": b.state, "root": b.root, "leaf_count": b.leaf_count,
+            "manifest_hash": b.manifest_hash, "chain_id": b.chain_id,
+            "contract_address": b.contract_address, "tx_hash": b.tx_hash,
+            "block_number": b.block_number, "block_hash": b.block_hash,
+            "confirmations": b.confirmations, "fee_wei": b.fee_wei,
+            "created_at": b.created_at.isoformat(timespec="seconds")}
+
+
+@bp.get("/chain/status")
+@api_auth(roles=STAFF)
+@doc(summary="Chain health: backend, chain id, contract, head block, queue, batch states",
+     response={"type": "object"}, tags=("chain",))
+def status():
+    return jsonify(health.status(settings(), session=db()))
+
+
+@bp.get("/chain/batches")
+@api_auth(roles=STAFF)
+@doc(summary="The latest batches (?state=..., ?limit=1..500)",
+     response={"type": "object", "properties": {"batches": {"type": "array",
+                                                             "items": BATCH_SCHEMA}}},
+     tags=("chain",))
+def batches():
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
+    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    state = request.args.get("state")
+    if state:
+        if state not in {s.value for s in BatchState}:
+            raise ValidationError(f"unknown state {state!r}", field="state")
+        query = query.where(Batch.state == state)
+    return jsonify({"batches": [_batch_json(b) for b in db().scalars(query)]})
+
+
+def _may_see(document) -> bool:
+    if user_role() in STAFF:
+        return True
+    firm_id = getattr(g, "api_firm_id", None)
+    model = {"invoices": Invoice, "purchase_orders": PurchaseOrder}.get(document.source or "")
+    if firm_id is None or model is None:
+        return False
+    row = db().get(model, document.source_id)
+    return row is not None and firm_id in (row.seller_id, row.buyer_id)
+
+
+@bp.get("/chain/documents/<path:ref>/proof")
+@api_auth(roles=("admin", "auditor", "vendor", "anchor"))
+@doc(summary="The proof bundle of a document (its number, or TYPE/ID such as invoice/42); "
+             "firms get those of their own invoices and orders",
+     response=BUNDLE_SCHEMA, tags=("chain",))
+def proof(ref: str):
+    document = bundles.find_document(session=db(), ref=ref)
+    if not _may_see(document):
+        raise PermissionDenied("This document is not one of your firm's.")
+    return jsonify(bundles.make_bundle(session=db(), document=document))
+
+
+@bp.post("/chain/verify")
+@api_auth()
+@doc(summary="Verify a proof bundle against the chain (optionally with the original "
+             "document, base64)",
+     request={"type": "object", "required": ["bundle"], "properties": {
+         "bundle": BUNDLE_SCHEMA, "document_base64": {"type": "string"}}},
+     response=REPORT_SCHEMA, tags=("chain",))
+def verify_bundle():
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body.get("bundle"), dict):
+        raise ValidationError("send {\"bundle\": {...}}", field="bundle")
+    bundle = verify.load_bundle(json.dumps(body["bundle"]))
+    original = None
+    if body.get("document_base64"):
+        try:
+            original = base64.b64decode(body["document_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("document_base64 is not base64",
+                                  field="document_base64") from None
+    try:
+        chain = get_chain(settings())
+    except TrellisError:
+        chain = None
+    return jsonify(verify.verify_bundle(bundle, document=original, chain=chain).as_dict())

@@ -1,13 +1,236 @@
-"""Pages of the chain area (a stub until the area is built)."""
+"""The auditor's chain pages: batches, a document's proof step by step, checking an
+uploaded document or bundle, downloading bundles, and the full audit with progress.
 
-from flask import Blueprint, render_template
+Reading the chain for a verdict is a read with a short timeout; nothing here sends a
+transaction or waits for one (the anchoring jobs do that).
+"""
 
-from trellis.platform.web import roles_required
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
+                   render_template, request, url_for)
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from trellis.chain import audit as chain_audit
+from trellis.chain import bundles, health, verify
+from trellis.chain.anchoring import batch_tree
+from trellis.chain.client import get_chain
+from trellis.chain.errors import BundleError
+from trellis.chain.models import (ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState,
+                                  Document)
+from trellis.errors import NotFound, TrellisError
+from trellis.platform.chain.forms import AuditForm, CheckForm
+from trellis.platform.web import audit, commit, db, roles_required, settings
 
 bp = Blueprint("chain", __name__, url_prefix="/chain")
+ROLES = ("admin", "auditor")
+PAGE_SIZE = 50
+
+
+def _chain_or_none():
+    try:
+        return get_chain(settings())
+    except TrellisError:
+        return None
+
+
+def _get(model, ident, what: str):
+    row = db().get(model, ident)
+    if row is None:
+        raise NotFound(_("No %(what)s %(id)s.", what=what, id=ident))
+    return row
 
 
 @bp.get("/")
-@roles_required("admin", "auditor")
+@roles_required(*ROLES)
 def index():
-    return render_template("stub.html", title="Chain audit")
+    state_filter = request.args.get("state", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(Batch).order_by(Batch.id.desc())
+    count = select(func.count()).select_from(Batch)
+    if state_filter in {s.value for s in BatchState}:
+        query, count = query.where(Batch.state == state_filter), count.where(
+            Batch.state == state_filter)
+    total = db().execute(count).scalar_one()
+    batches = list(db().scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    return render_template("chain/index.html", status=health.status(settings(), session=db()),
+                           batches=batches, states=[s.value for s in BatchState],
+                           state_filter=state_filter, page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total)
+
+
+@bp.get("/batches/<int:batch_id>")
+@roles_required(*ROLES)
+def batch(batch_id: int):
+    b = _get(Batch, batch_id, _("batch"))
+    docs = list(db().execute(
+        select(Document, BatchLeaf).join(BatchLeaf, BatchLeaf.document_id == Document.id)
+        .where(BatchLeaf.batch_id == b.id).order_by(BatchLeaf.value_index)).tuples())
+    return render_template("chain/batch.html", batch=b, docs=docs,
+                           on_chain=b.state in ON_CHAIN_STATES)
+
+
+@bp.get("/batches/<int:batch_id>/tree.json")
+@roles_required(*ROLES)
+def batch_tree_json(batch_id: int):
+    """The batch's tree as the npm library's standard-v1 dump; its SHA-256 is the
+    manifest hash anchored with the root."""
+    b = _get(Batch, batch_id, _("batch"))
+    text = batch_tree(session=db(), batch_id=b.id).dump_json()
+    audit("chain.tree_download", "chain_batch", b.id)
+    commit()
+    return Response(text, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="trellis-batch-{b.id}-tree.json"'})
+
+
+def _proof_view(doc: Document, bundle_text: str | None = None):
+    b = db().get(Batch, doc.batch_id) if doc.batch_id else None
+    bundle = report = None
+    if b is not None and b.state in ON_CHAIN_STATES:
+        bundle = bundles.make_bundle(session=db(), document=doc)
+        report = verify.verify_bundle(bundle, chain=_chain_or_none())
+    return {"doc": doc, "batch": b, "bundle": bundle, "report": report}
+
+
+@bp.get("/documents/<int:doc_id>")
+@roles_required(*ROLES)
+def document(doc_id: int):
+    doc = _get(Document, doc_id, _("document"))
+    return render_template("chain/document.html", **_proof_view(doc),
+                           canonical=json.loads(doc.canonical))
+
+
+@bp.get("/documents/<int:doc_id>/bundle.json")
+@roles_required(*ROLES)
+def bundle_download(doc_id: int):
+    doc = _get(Document, doc_id, _("document"))
+    text = bundles.dumps(bundles.make_bundle(session=db(), document=doc))
+    audit("chain.proof_download", "chain_document", doc.id, doc_type=doc.doc_type,
+          doc_id=doc.doc_id)
+    commit()
+    return Response(text, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"'})
+
+
+@bp.get("/documents/<int:doc_id>/document.json")
+@roles_required(*ROLES)
+def document_download(doc_id: int):
+    """The canonical document: ``sha256sum`` of this file is the content hash."""
+    doc = _get(Document, doc_id, _("document"))
+    return Response(doc.canonical.encode("utf-8"), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="trellis-document-{doc.id}.json"'})
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def check():
+    """Upload an original document (found by its SHA-256 among committed documents) or a
+    proof bundle (verified on its own, optionally against the original file)."""
+    form = CheckForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.upload.data.read()
+        original = form.original.data.read() if form.original.data else None
+        try:
+            bundle = verify.load_bundle(data)
+        except BundleError:
+            bundle = None
+        if bundle is not None:
+            report = verify.verify_bundle(bundle, document=original, chain=_chain_or_none())
+            result = {"kind": "bundle", "bundle": bundle, "report": report}
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            matches = [_proof_view(d) for d in db().scalars(
+                select(Document).where(Document.content_hash == digest).order_by(Document.id))]
+            result = {"kind": "document", "digest": digest, "size": len(data),
+                      "matches": matches}
+        audit("chain.check_upload", "chain_document", "", kind=result["kind"])
+        commit()
+    elif request.method == "POST":
+        status = 422
+    return render_template("chain/check.html", form=form, result=result), status
+
+
+def _start_audit(run_id: int) -> None:
+    kwargs = {"session_factory": current_app.extensions["trellis.sessions"],
+              "settings": settings()}
+    if current_app.testing:  # tests share one connection: no thread
+        chain_audit.execute_run(run_id, **kwargs)
+        return
+    threading.Thread(target=chain_audit.execute_run, args=(run_id,), kwargs=kwargs,
+                     daemon=True, name=f"chain-audit-{run_id}").start()
+
+
+@bp.route("/audit", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def audit_runs():
+    form = AuditForm()
+    if form.validate_on_submit():
+        from flask_login import current_user
+
+        run = chain_audit.queue_run(session=db(), date_from=form.date_from.data,
+                                    date_to=form.date_to.data,
+                                    requested_by_id=current_user.id)
+        audit("chain.audit_start", "chain_audit_run", run.id,
+              date_from=form.date_from.data.isoformat(), date_to=form.date_to.data.isoformat())
+        commit()
+        _start_audit(run.id)
+        return redirect(url_for("chain.audit_run", run_id=run.id))
+    runs = list(db().scalars(select(AuditRun).order_by(AuditRun.id.desc()).limit(30)))
+    return render_template("chain/audit.html", form=form, runs=runs), (
+        422 if request.method == "POST" else 200)
+
+
+def _run_state(run: AuditRun) -> dict:
+    total = run.total or 0
+    percent = 100 if run.state in ("done", "failed") else (
+        int(run.checked * 100 / total) if total else 0)
+    return {"id": run.id, "state": run.state, "checked": run.checked, "total": total,
+            "percent": percent, "discrepancies": run.discrepancy_count,
+            "finished": run.state in ("done", "failed"), "error": run.error}
+
+
+@bp.get("/audit/<int:run_id>")
+@roles_required(*ROLES)
+def audit_run(run_id: int):
+    run = _get(AuditRun, run_id, _("audit"))
+    return render_template("chain/audit_run.html", run=run, state=_run_state(run),
+                           report=run.report or {})
+
+
+@bp.get("/audit/<int:run_id>/state.json")
+@roles_required(*ROLES)
+def audit_run_state(run_id: int):
+    return jsonify(_run_state(_get(AuditRun, run_id, _("audit"))))
+
+
+@bp.get("/audit/<int:run_id>/report.json")
+@roles_required(*ROLES)
+def audit_report_json(run_id: int):
+    run = _get(AuditRun, run_id, _("audit"))
+    return Response(json.dumps(run.report or {}, ensure_ascii=False, indent=2),
+                    mimetype="application/json", headers={
+                        "Content-Disposition":
+                            f'attachment; filename="trellis-audit-{run.id}.json"'})
+
+
+@bp.get("/audit/<int:run_id>/report.csv")
+@roles_required(*ROLES)
+def audit_report_csv(run_id: int):
+    run = _get(AuditRun, run_id, _("audit"))
+    text = chain_audit.report_csv((run.report or {}).get("discrepancies", []))
+    return Response("\ufeff" + text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="trellis-audit-{run.id}.csv"'})
+
+
+@bp.app_template_filter("short_hash")
+def short_hash(value: str | None, n: int = 10) -> str:
+    if not value:
+        return "—"
+    return value if len(value) <= 2 * n + 1 else f"{value[:n + 2]}…{value[-n // 2:]}"

@@ -1,0 +1,152 @@
+"""The auditor's chain pages and the chain API."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.platform.conftest import csrf_token, login
+from trellis.accounts.models import utcnow
+from trellis.chain import jobs
+from trellis.chain.models import AuditRun, Batch, Document
+from trellis.db import transaction
+from trellis.trade.models import Invoice
+
+TODAY = utcnow().date().isoformat()
+
+
+@pytest.fixture
+def client(chain_app):
+    return chain_app.test_client()
+
+
+@pytest.fixture
+def anchored(chain_app, session_factory, make_firm, app_settings):
+    with transaction(session_factory) as s:
+        seller, buyer = make_firm(name="丰收包装"), make_firm(role="anchor")
+        s.add_all(Invoice(seller_id=seller.id, buyer_id=buyer.id, number=f"W-{i}",
+                          amount_fen=2000 + i, issue_date=date(2026, 2, 2),
+                          due_date=date(2026, 4, 2)) for i in range(5))
+    jobs.anchor_pending(session_factory=session_factory, settings=app_settings)
+    with transaction(session_factory) as s:
+        return {"docs": list(s.scalars(select(Document).order_by(Document.id))),
+                "seller": seller, "buyer": buyer}
+
+
+@pytest.fixture
+def auditor(client, make_user):
+    user = make_user("auditor")
+    login(client, user)
+    return user
+
+
+@pytest.mark.parametrize("role, status", [("auditor", 200), ("admin", 200), ("rm", 403),
+                                          ("vendor", 403)])
+def test_only_auditors_and_admins_see_the_pages(client, make_user, make_firm, role, status):
+    firm = make_firm() if role == "vendor" else None
+    login(client, make_user(role, firm=firm))
+    assert client.get("/chain/").status_code == status
+
+
+def test_batches_list_and_detail(client, auditor, anchored):
+    page = client.get("/chain/").get_data(as_text=True)
+    assert 'data-ok="true"' in page and page.count('data-batch="') == 1
+    batch_id = anchored["docs"][0].batch_id
+    detail = client.get(f"/chain/batches/{batch_id}").get_data(as_text=True)
+    assert detail.count("/bundle.json") == 4  # one batch of four; the fifth waits
+    tree = client.get(f"/chain/batches/{batch_id}/tree.json")
+    assert json.loads(tree.data)["format"] == "standard-v1"
+
+
+def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored):
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
+    assert page.count('class="step-pass"') == 7 and 'data-verdict="verified"' in page
+    waiting = next(d for d in anchored["docs"] if not d.batch_id)
+    page = client.get(f"/chain/documents/{waiting.id}").get_data(as_text=True)
+    assert "Queued" in page or "排队" in page
+    bundle = client.get(f"/chain/documents/{doc.id}/bundle.json")
+    assert bundle.status_code == 200 and "attachment" in bundle.headers["Content-Disposition"]
+    assert json.loads(bundle.data)["document"]["id"] == doc.id
+    assert client.get(f"/chain/documents/{waiting.id}/bundle.json").status_code == 409
+    assert client.get("/chain/documents/999999").status_code == 404
+
+
+def upload(client, files: dict):
+    data = {"csrf_token": csrf_token(client, "/chain/check")}
+    data.update({k: (io.BytesIO(v), f"{k}.json") for k, v in files.items()})
+    return client.post("/chain/check", data=data, content_type="multipart/form-data")
+
+
+def test_checking_uploads(client, auditor, anchored):
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    original = client.get(f"/chain/documents/{doc.id}/document.json").data
+    found = upload(client, {"upload": original}).get_data(as_text=True)
+    assert 'data-verdict="verified"' in found and doc.doc_id in found
+    changed = upload(client, {"upload": original.replace(b"W-", b"X-")}).get_data(as_text=True)
+    assert 'data-verdict="unknown"' in changed
+    bundle = client.get(f"/chain/documents/{doc.id}/bundle.json").data
+    ok = upload(client, {"upload": bundle, "original": original}).get_data(as_text=True)
+    assert 'data-verdict="verified"' in ok
+    bad = upload(client, {"upload": bundle, "original": original + b" "}).get_data(as_text=True)
+    assert 'data-verdict="not-verified"' in bad and 'class="step-fail"' in bad
+
+
+def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
+                                                    session_factory):
+    invoice_doc = next(d for d in anchored["docs"] if d.batch_id)
+    with transaction(session_factory) as s:
+        s.execute(update(Invoice).where(Invoice.id == invoice_doc.source_id)
+                  .values(amount_fen=1))
+    response = client.post("/chain/audit", data={
+        "csrf_token": csrf_token(client, "/chain/audit"), "date_from": TODAY,
+        "date_to": TODAY})
+    assert response.status_code == 302
+    run_id = int(re.search(r"/chain/audit/(\d+)", response.headers["Location"]).group(1))
+    state = client.get(f"/chain/audit/{run_id}/state.json").get_json()
+    assert state == {"id": run_id, "state": "done", "checked": 4, "total": 4, "percent": 100,
+                     "discrepancies": 1, "finished": True, "error": None}
+    page = client.get(f"/chain/audit/{run_id}").get_data(as_text=True)
+    assert 'data-verdict="discrepancies"' in page and "source_changed" in page
+    csv_text = client.get(f"/chain/audit/{run_id}/report.csv").get_data(as_text=True)
+    assert "source_changed" in csv_text and invoice_doc.doc_id in csv_text
+    report = json.loads(client.get(f"/chain/audit/{run_id}/report.json").data)
+    assert report["discrepancy_count"] == 1
+    bad = client.post("/chain/audit", data={"csrf_token": csrf_token(client, "/chain/audit"),
+                                            "date_from": TODAY, "date_to": "2000-01-01"})
+    assert bad.status_code == 422
+
+
+def test_api_proof_status_and_verify(client, anchored, make_user, session_factory):
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    login(client, make_user("auditor"))
+    assert client.get("/api/v1/chain/status").get_json()["ok"] is True
+    batches = client.get("/api/v1/chain/batches?state=included").get_json()["batches"]
+    assert len(batches) == 1
+    bundle = client.get(f"/api/v1/chain/documents/invoice/{doc.doc_id}/proof").get_json()
+    assert bundle["document"]["id"] == doc.id
+    token = csrf_token(client, "/chain/check")
+    report = client.post("/api/v1/chain/verify", json={"bundle": bundle},
+                         headers={"X-CSRFToken": token}).get_json()
+    assert report["ok"] is True and len(report["steps"]) == 7
+    forged = base64.b64encode(b'{"doc_type":"invoice"}').decode()
+    report = client.post("/api/v1/chain/verify", json={"bundle": bundle,
+                                                       "document_base64": forged},
+                         headers={"X-CSRFToken": token}).get_json()
+    assert report["ok"] is False
+
+
+def test_api_firms_get_proofs_of_their_own_invoices_only(client, anchored, make_user,
+                                                         make_firm):
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    login(client, make_user("vendor", firm=anchored["seller"]))
+    assert client.get(f"/api/v1/chain/documents/{doc.id}/proof").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, make_user("vendor", firm=make_firm()))
+    assert client.get(f"/api/v1/chain/documents/{doc.id}/proof").status_code == 403

@@ -1,0 +1,17 @@
+"""Forms of the chain pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField
+from wtforms.validators import DataRequired
+
+
+class CheckForm(FlaskForm):
+    upload = FileField(_l("A document or a proof bundle (JSON)"), validators=[FileRequired()])
+    original = FileField(_l("The original document, to check against the bundle (optional)"))
+
+
+class AuditForm(FlaskForm):
+    date_from = DateField(_l("Committed from"), validators=[DataRequired()])
+    date_to = DateField(_l("Committed to (inclusive)"), validators=[DataRequired()])
