@@ -57,6 +57,7 @@ def test_only_auditors_and_admins_see_the_pages(client, make_user, make_firm, ro
 def test_batches_list_and_detail(client, auditor, anchored):
     page = client.get("/chain/").get_data(as_text=True)
     assert 'data-ok="true"' in page and page.count('data-batch="') == 1
+    assert "待上链文件" in page  # the chain area's own Chinese catalog
     batch_id = anchored["docs"][0].batch_id
     detail = client.get(f"/chain/batches/{batch_id}").get_data(as_text=True)
     assert detail.count("/bundle.json") == 4  # one batch of four; the fifth waits
@@ -70,7 +71,7 @@ def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored)
     assert page.count('class="step-pass"') == 7 and 'data-verdict="verified"' in page
     waiting = next(d for d in anchored["docs"] if not d.batch_id)
     page = client.get(f"/chain/documents/{waiting.id}").get_data(as_text=True)
-    assert "Queued" in page or "排队" in page
+    assert "排队中" in page
     bundle = client.get(f"/chain/documents/{doc.id}/bundle.json")
     assert bundle.status_code == 200 and "attachment" in bundle.headers["Content-Disposition"]
     assert json.loads(bundle.data)["document"]["id"] == doc.id
