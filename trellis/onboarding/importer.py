@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
@@ -475,37 +475,51 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
         _write_payments(plan, session, progress, total)
         done = len(plan.inserts)
     else:
+        conn = session.connection()
         for chunk in _chunks(plan.inserts, CHUNK):
-            session.execute(insert(model), chunk)
+            conn.execute(insert(model.__table__), chunk)
             done += len(chunk)
             progress("writing", done, total, 0)
-    for values in plan.updates:
-        row = dict(values)
-        pk = row.pop("id")
-        session.execute(update(model).where(model.id == pk).values(**row)
-                        .execution_options(synchronize_session=False))
-        done += 1
+    _update_many(session, model, plan.updates)
+    done += len(plan.updates)
     progress("writing", done, total, 0)
     session.flush()
 
 
+def _update_many(session: Session, model, updates: list[dict]) -> None:
+    """UPDATE by primary key as one executemany per set of changed columns."""
+    table = model.__table__
+    groups: dict[tuple, list[dict]] = {}
+    for values in updates:
+        cols = tuple(sorted(k for k in values if k != "id"))
+        groups.setdefault(cols, []).append(
+            {"b_id": values["id"], **{f"b_{c}": values[c] for c in cols}})
+    for cols, params in groups.items():
+        stmt = (update(table).where(table.c.id == bindparam("b_id"))
+                .values({c: bindparam(f"b_{c}") for c in cols}))
+        for chunk in _chunks(params, CHUNK):
+            session.connection().execute(stmt, chunk)
+
+
 def _write_payments(plan: _Plan, session: Session, progress: Progress, total: int) -> None:
     allocations = plan.extra["allocations"]
+    conn = session.connection()
+    payments = Payment.__table__
     done = 0
     for start in range(0, len(plan.inserts), CHUNK):
         chunk = plan.inserts[start:start + CHUNK]
-        ids = session.execute(insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
-                              chunk).scalars().all()
+        ids = conn.execute(insert(payments).returning(payments.c.id,
+                                                      sort_by_parameter_order=True),
+                           chunk).scalars().all()
         rows = [{"payment_id": pid, "invoice_id": inv_id, "amount_fen": share}
                 for pid, allocs in zip(ids, allocations[start:start + CHUNK], strict=True)
                 for inv_id, share in allocs]
         if rows:
-            session.execute(insert(PaymentAllocation), rows)
+            conn.execute(insert(PaymentAllocation.__table__), rows)
         done += len(chunk)
         progress("writing", done, total, 0)
-    for inv_id, paid_fen in plan.extra["paid"].items():
-        session.execute(update(Invoice).where(Invoice.id == inv_id).values(paid_fen=paid_fen)
-                        .execution_options(synchronize_session=False))
+    _update_many(session, Invoice, [{"id": inv_id, "paid_fen": paid}
+                                    for inv_id, paid in plan.extra["paid"].items()])
 
 
 # --- entry point --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, FirmRole, Industry
@@ -32,9 +33,15 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+@lru_cache(maxsize=200_000)
+def _uscc(raw: str) -> tuple[str, str | None]:
+    code = uscc_rules.normalise(raw)
+    return code, uscc_rules.problem(code)
+
+
 def parse_uscc(value, _today=None) -> str:
-    code = uscc_rules.normalise(_text(value))
-    problem = uscc_rules.problem(code)
+    # A file names the same few thousand firms over and over: check each code once.
+    code, problem = _uscc(_text(value))
     if problem:
         raise CellError(problem)
     return code
@@ -80,7 +87,16 @@ def parse_day(value) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    raw = _text(value)
+    return _day_text(_text(value))
+
+
+@lru_cache(maxsize=20_000)
+def _day_text(raw: str) -> date:
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
     match = _DATE_RE.match(raw)
     if match:
         y, m, d = map(int, match.groups())
