@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis import db, migrate
 from trellis.accounts.models import utcnow
-from trellis.chain import (anchoring, audit, bundles, client, commitments, jobs, registry,
-                           verify)
+from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
 from trellis.chain.errors import DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction

@@ -30,9 +30,9 @@ def invoice(**changes):
 def test_invoice_has_fixed_field_order_and_plain_values():
     data = canonical.canonical_bytes("invoice", dict(reversed(list(invoice().items()))))
     assert data == (
-        '{"doc_type":"invoice","seller_uscc":"%s","buyer_uscc":"%s","number":"INV-001",'
-        '"amount_fen":1234567,"issue_date":"2026-03-01","due_date":"2026-05-01",'
-        '"order_number":null}' % (SELLER, BUYER)).encode()
+        f'{{"doc_type":"invoice","seller_uscc":"{SELLER}","buyer_uscc":"{BUYER}",'
+        '"number":"INV-001","amount_fen":1234567,"issue_date":"2026-03-01",'
+        '"due_date":"2026-05-01","order_number":null}').encode()
 
 
 @pytest.mark.parametrize("changes, same", [

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts.models import utcnow
 from trellis.chain import jobs
-from trellis.chain.models import AuditRun, Batch, Document
+from trellis.chain.models import Document
 from trellis.db import transaction
 from trellis.trade.models import Invoice
 

@@ -27,8 +27,16 @@ from trellis.accounts.models import utcnow
 from trellis.chain.client import Chain, SignedTx, TxRefused
 from trellis.chain.errors import TransactionReverted
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
-from trellis.chain.models import (ON_CHAIN_STATES, Batch, BatchLeaf, BatchState, ChainTx,
-                                  Document, DocumentStatus, TxState)
+from trellis.chain.models import (
+    ON_CHAIN_STATES,
+    Batch,
+    BatchLeaf,
+    BatchState,
+    ChainTx,
+    Document,
+    DocumentStatus,
+    TxState,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,12 @@ from web3 import Web3
 from web3 import exceptions as w3exc
 
 from trellis.chain import contract as contract_mod
-from trellis.chain.errors import (ChainError, ChainMisconfigured, ChainUnavailable,
-                                  TransactionReverted)
+from trellis.chain.errors import (
+    ChainError,
+    ChainMisconfigured,
+    ChainUnavailable,
+    TransactionReverted,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,16 @@ import hashlib
 import json
 import threading
 
-from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -21,8 +29,7 @@ from trellis.chain import bundles, health, verify
 from trellis.chain.anchoring import batch_tree
 from trellis.chain.client import get_chain
 from trellis.chain.errors import BundleError
-from trellis.chain.models import (ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState,
-                                  Document)
+from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
