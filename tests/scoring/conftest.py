@@ -90,3 +90,7 @@ class Trade:
 @pytest.fixture
 def trade(session):
     return Trade(session)
+
+
+# The web platform's fixtures (app, client, login helpers), for the page and API tests.
+from tests.platform.conftest import app, client, csrf_token, logged_in, login, settings  # noqa: E402,F401

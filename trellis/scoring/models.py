@@ -159,3 +159,7 @@ class LimitPolicy(SQLModel, table=True):
     cluster_cap_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     # Share of the inflow-based limit granted per grade, e.g. {"A": "1", ..., "E": "0"}.
     grade_factors: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# The name other areas read (the network pages show the latest grade per firm).
+ScoreResult = ScoreRecord

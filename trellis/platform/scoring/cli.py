@@ -1,3 +1,189 @@
-"""Commands of the scoring area."""
+"""Commands of the scoring area.
 
-commands: list = []
+- ``trellis score USCC [--as-of DATE] [--json]``: score one firm with the champion.
+- ``trellis scoring train --csv FILE --target COLUMN [--date-column COLUMN] --out MODEL.json``
+- ``trellis scoring evaluate --model MODEL.json --csv FILE --target COLUMN [--json]``
+- ``trellis scoring import MODEL.json``, ``trellis scoring promote VERSION [--csv --target]``,
+  ``trellis scoring export VERSION``, ``trellis scoring rescore``, ``trellis scoring stability``
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from trellis.errors import TrellisError
+from trellis.platform.web import commit, db, settings
+from trellis.scoring import jobs, registry, scorecard, service, training
+from trellis.trade.models import Firm
+from trellis.trade.uscc import normalise
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD") from None
+
+
+def _fail(exc: TrellisError):
+    raise click.ClickException(exc.message)
+
+
+@click.command("score")
+@click.argument("uscc")
+@click.option("--as-of", callback=_date, default=None, help="Score as of this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-store", is_flag=True, help="Do not keep the result.")
+@with_appcontext
+def score_command(uscc, as_of, as_json, no_store):
+    """Score the firm with unified social credit code USCC."""
+    firm = db().execute(select(Firm).where(Firm.uscc == normalise(uscc))).scalars().first()
+    if firm is None:
+        raise click.ClickException(f"no firm with USCC {uscc}")
+    try:
+        result = service.score_firm(session=db(), firm_id=firm.id, as_of=as_of,
+                                    store=not no_store)
+    except TrellisError as exc:
+        _fail(exc)
+    commit()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.insufficient:
+        click.echo(f"{firm.name}: insufficient data: " + "; ".join(result.insufficient_reasons))
+    else:
+        click.echo(f"{firm.name}: score {result.score}, grade {result.grade}, PD {result.pd}")
+        for r in result.reasons:
+            click.echo(f"  -{r.points_lost:>3} {r.en} / {r.zh}")
+    for f in result.flags:
+        click.echo(f"  FLAG {f.code}: {f.en}")
+
+
+@click.group("scoring")
+def scoring_group():
+    """Scorecards: train, evaluate, import, promote, export; rescore; stability."""
+
+
+@scoring_group.command("train")
+@click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--target", required=True, help="Outcome column: 1/0, bad/good, yes/no.")
+@click.option("--date-column", default=None, help="Validate out of time on the latest 30%.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--version", default=None, help="Version name (default trained-YYYYMMDD).")
+@click.option("--exclude", multiple=True, help="Columns to leave out (repeatable).")
+@click.option("--cv", "cv_folds", default=0, type=int, help="Also report k-fold CV AUC.")
+@click.option("--seed", default=0, type=int)
+def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed):
+    """Train a scorecard on a labelled CSV; write it (with its validation report) as JSON."""
+    try:
+        df = training.read_csv(csv_path)
+        spec = training.train(df, target=target, date_column=date_column, version=version,
+                              seed=seed, cv_folds=cv_folds, exclude=tuple(exclude))
+    except TrellisError as exc:
+        _fail(exc)
+    out.write_text(scorecard.dumps(spec), encoding="utf-8")
+    v = spec["validation"]["validation"]
+    click.echo(f"{spec['version']}: {len(spec['characteristics'])} characteristics; "
+               f"validation ({spec['validation']['split']['kind']}) AUC {v['auc']}, "
+               f"Gini {v['gini']}, KS {v['ks']}, Brier {v['brier']} on {v['n']} rows; "
+               f"written to {out}")
+    if "cross_validation" in spec["validation"]:
+        cv = spec["validation"]["cross_validation"]
+        click.echo(f"{cv['folds']}-fold cross-validated AUC {cv['auc_mean']} ± {cv['auc_std']}")
+
+
+@scoring_group.command("evaluate")
+@click.option("--model", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--target", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def evaluate_command(model, csv_path, target, as_json):
+    """Validation report of a scorecard JSON on a labelled CSV (AUC, Gini, KS, Brier, PSI)."""
+    try:
+        spec = scorecard.loads(Path(model).read_text(encoding="utf-8"))
+        report = training.evaluate(spec, training.read_csv(csv_path), target=target)
+    except TrellisError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    v = report["validation"]
+    click.echo(f"{report['version']} on {v['n']} rows ({v['bads']} bad): AUC {v['auc']}, "
+               f"Gini {v['gini']}, KS {v['ks']}, Brier {v['brier']}")
+    score = report["stability"].get("score")
+    if score:
+        click.echo(f"score PSI against the training population {score['psi']} ({score['status']})")
+
+
+@scoring_group.command("import")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--notes", default="")
+@with_appcontext
+def import_command(model, notes):
+    """Store a scorecard JSON as a challenger."""
+    try:
+        row = registry.register(session=db(), spec=scorecard.loads(
+            Path(model).read_text(encoding="utf-8")), notes=notes)
+    except TrellisError as exc:
+        _fail(exc)
+    commit()
+    click.echo(f"stored {row.version} as a challenger")
+
+
+@scoring_group.command("promote")
+@click.argument("version")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Validation table to compare champion and challenger on.")
+@click.option("--target", default=None)
+@with_appcontext
+def promote_command(version, csv_path, target):
+    """Make VERSION the champion if it beats the champion by more than the noise."""
+    try:
+        data = training.read_csv(csv_path) if csv_path else None
+        if data is not None and not target:
+            raise click.UsageError("--target is needed with --csv")
+        out = registry.promote(session=db(), version=version, data=data, target=target)
+    except TrellisError as exc:
+        _fail(exc)
+    commit()
+    click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@scoring_group.command("export")
+@click.argument("version")
+@with_appcontext
+def export_command(version):
+    """Print a stored scorecard version as JSON."""
+    try:
+        click.echo(registry.export_json(session=db(), version=version))
+    except TrellisError as exc:
+        _fail(exc)
+
+
+@scoring_group.command("rescore")
+@click.option("--as-of", callback=_date, default=None)
+@with_appcontext
+def rescore_command(as_of):
+    """Rescore every cluster now (the scheduled job, run once)."""
+    factory = current_app.extensions["trellis.sessions"]
+    click.echo(jobs.rescore_portfolio(session_factory=factory, settings=settings(), as_of=as_of))
+
+
+@scoring_group.command("stability")
+@with_appcontext
+def stability_command():
+    """Compute the champion's population stability now (the scheduled job, run once)."""
+    factory = current_app.extensions["trellis.sessions"]
+    click.echo(jobs.monitor_stability(session_factory=factory, settings=settings()))
+
+
+commands = [score_command, scoring_group]

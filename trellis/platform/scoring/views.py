@@ -1,13 +1,240 @@
-"""Pages of the scoring area (a stub until the area is built)."""
+"""Pages of the scoring area, for RMs and admins (auditors read).
 
-from flask import Blueprint, render_template
+- ``/scoring/``: the portfolio's score distribution, grades, firms to review, Benford test
+  and population stability, per cluster; rescore now.
+- ``/scoring/firms/<id>``: a firm's risk page: score, grade, PD, reasons, flags with their
+  evidence, features against the cluster's percentiles, limit, monthly flows (Chart.js)
+  and its trading neighbourhood.
+- ``/scoring/scorecards``: versions with their points, validation report and monitoring.
+"""
 
-from trellis.platform.web import roles_required
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from trellis.errors import NotFound, ValidationError
+from trellis.platform.scoring import queries
+from trellis.platform.web import (audit, commit, db, firm_visible, roles_required,
+                                  visible_cluster_ids)
+from trellis.scoring import expert, jobs, limits, registry, scorecard, service
+from trellis.scoring.models import Scorecard
+from trellis.trade.models import Cluster, Firm
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
+STAFF = ("admin", "rm", "auditor")
+DECIDERS = ("admin", "rm")
+
+
+def _clusters() -> list[Cluster]:
+    visible = visible_cluster_ids()
+    stmt = select(Cluster).order_by(Cluster.name)
+    if visible is not None:
+        stmt = stmt.where(Cluster.id.in_(visible or [-1]))
+    return list(db().execute(stmt).scalars().all())
+
+
+def _firm_or_404(firm_id: int) -> Firm:
+    firm = db().get(Firm, firm_id)
+    if firm is None or not firm_visible(firm_id):
+        raise NotFound(_("That firm does not exist or is not visible to you."))
+    return firm
+
+
+def _zh() -> bool:
+    return get_locale() is not None and get_locale().language == "zh"
+
+
+@bp.app_template_filter("feature")
+def feature_value(value, name: str = ""):
+    """A feature value for display: money in yuan, shares as percent, else 2 decimals."""
+    if value is None:
+        return "—"
+    if name.endswith("_fen"):
+        from trellis.platform.i18n import money
+
+        return money(int(value))
+    if "share" in name or name in ("buyer_hhi_12m", "credit_note_rate_12m",
+                                    "order_conversion_12m", "sales_drawdown_3m",
+                                    "active_share_12m"):
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
 
 @bp.get("/")
-@roles_required("admin", "rm")
+@roles_required(*STAFF)
 def index():
-    return render_template("stub.html", title="Risk")
+    clusters = _clusters()
+    code = request.args.get("cluster")
+    cluster = next((c for c in clusters if c.code == code), clusters[0] if clusters else None)
+    run = queries.latest_run(db(), cluster.id) if cluster else None
+    records = queries.run_records(db(), run.id) if run else []
+    names = {}
+    if records:
+        ids = [r.firm_id for r in records]
+        names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
+    review = sorted((r for r in records if r.flags), key=lambda r: (r.score or 0))
+    card = service.champion(session=db())
+    reports = queries.stability_reports(db(), card.version, limit=1)
+    commit()  # the expert card may just have been installed
+    return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
+                           dist=queries.distribution(records), review=review[:50],
+                           names=names, champion=card,
+                           stability=reports[0] if reports else None)
+
+
+@bp.post("/rescore")
+@roles_required(*DECIDERS)
+def rescore():
+    clusters = {c.code: c for c in _clusters()}
+    cluster = clusters.get(request.form.get("cluster", ""))
+    if cluster is None:
+        raise NotFound(_("There is no such cluster, or it is not assigned to you."))
+    _results, run = service.score_portfolio(session=db(), as_of=date.today(),
+                                            cluster_id=cluster.id)
+    audit("scoring.rescore", "cluster", cluster.id, run_id=run.id, scored=run.n_scored)
+    commit()
+    flash(_("Scored %(n)d firms: %(scored)d scored, %(flagged)d flagged for review.",
+            n=run.n_firms, scored=run.n_scored, flagged=run.n_flagged), "success")
+    return redirect(url_for("scoring.index", cluster=cluster.code))
+
+
+@bp.get("/firms/<int:firm_id>")
+@roles_required(*STAFF)
+def firm(firm_id):
+    f = _firm_or_404(firm_id)
+    result = service.latest(session=db(), firm_id=firm_id)
+    cluster = db().get(Cluster, f.cluster_id) if f.cluster_id else None
+    limit = None
+    as_of = result.as_of if result else date.today()
+    if result is not None and not result.insufficient:
+        limit = limits.explain_limit(session=db(), firm_id=firm_id, result=result, as_of=as_of)
+    card = None
+    points = {}
+    if result is not None and result.features:
+        try:
+            card = service.get_scorecard(session=db(), version=result.scorecard_version)
+        except NotFound:
+            card = None
+        if card is not None:
+            import pandas as pd
+
+            X = pd.DataFrame([{k: (float("nan") if v is None else v)
+                               for k, v in result.features.items()}], index=[firm_id])
+            s = scorecard.apply(card.spec, X)
+            points = {k: int(round(v)) for k, v in s.points.iloc[0].items()}
+    return render_template(
+        "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
+        pct=queries.percentiles(db(), f, result.features if result else {}),
+        hood=queries.neighbours(db(), firm_id, as_of), points=points, card=card, zh=_zh(),
+        labels=_labels(card.spec if card else expert.spec()))
+
+
+def _labels(spec: dict) -> dict:
+    zh = _zh()
+    return {c["name"]: (c.get("label_zh") if zh else c.get("label_en")) or c["name"]
+            for c in spec["characteristics"]}
+
+
+@bp.post("/firms/<int:firm_id>/score")
+@roles_required(*DECIDERS)
+def score_now(firm_id):
+    _firm_or_404(firm_id)
+    result = service.score_firm(session=db(), firm_id=firm_id, as_of=date.today())
+    audit("scoring.score", "firm", firm_id, score=result.score, grade=result.grade,
+          version=result.scorecard_version)
+    commit()
+    if result.insufficient:
+        flash(_("Not scored: %(why)s", why="; ".join(
+            result.insufficient_zh if _zh() else result.insufficient_reasons)), "warning")
+    else:
+        flash(_("Scored %(score)d, grade %(grade)s.", score=result.score, grade=result.grade),
+              "success")
+    return redirect(url_for("scoring.firm", firm_id=firm_id))
+
+
+@bp.get("/firms/<int:firm_id>/flows.json")
+@roles_required(*STAFF)
+def flows(firm_id):
+    _firm_or_404(firm_id)
+    return {"months": queries.monthly_flows(db(), firm_id, date.today())}
+
+
+@bp.get("/scorecards")
+@roles_required(*STAFF)
+def scorecards():
+    service.champion(session=db())
+    commit()
+    rows = db().execute(select(Scorecard).order_by(Scorecard.created_at.desc())).scalars().all()
+    return render_template("scoring/scorecards.html", cards=rows)
+
+
+@bp.get("/scorecards/<version>")
+@roles_required(*STAFF)
+def scorecard_page(version):
+    card = service.get_scorecard(session=db(), version=version)
+    reports = queries.stability_reports(db(), version)
+    validation = card.validation or card.spec.get("validation") or {}
+    return render_template("scoring/scorecard.html", card=card, table=scorecard.scorecard_table(
+        card.spec), validation=validation, reports=reports, labels=_labels(card.spec),
+        zh=_zh())
+
+
+@bp.get("/scorecards/<version>/export.json")
+@roles_required(*STAFF)
+def export(version):
+    text = registry.export_json(session=db(), version=version)
+    return Response(text, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="scorecard-{version}.json"'})
+
+
+@bp.post("/scorecards/import")
+@roles_required("admin")
+def import_card():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError(_("Choose a scorecard JSON file."), field="file")
+    text = upload.read().decode("utf-8-sig", errors="replace")
+    row = registry.register(session=db(), spec=scorecard.loads(text),
+                            notes=request.form.get("notes", "")[:2000])
+    audit("scoring.import", "scorecard", row.version)
+    commit()
+    flash(_("Scorecard %(v)s stored as a challenger.", v=row.version), "success")
+    return redirect(url_for("scoring.scorecard_page", version=row.version))
+
+
+@bp.post("/scorecards/<version>/promote")
+@roles_required("admin")
+def promote(version):
+    out = registry.promote(session=db(), version=version)
+    audit("scoring.promote", "scorecard", version, **{k: v for k, v in out.items()
+                                                      if isinstance(v, (str, int, float, bool))})
+    commit()
+    flash(_("Scorecard %(v)s is now the champion.", v=version), "success")
+    return redirect(url_for("scoring.scorecard_page", version=version))
+
+
+@bp.post("/stability")
+@roles_required(*DECIDERS)
+def stability_now():
+    report = jobs.stability(session=db())
+    commit()
+    if report is None:
+        flash(_("Nothing scored yet: rescore a cluster first."), "warning")
+        return redirect(url_for("scoring.index"))
+    return redirect(url_for("scoring.scorecard_page", version=report.scorecard_version))
+
+
+@bp.app_template_filter("tojson_pretty")
+def tojson_pretty(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)
+
+

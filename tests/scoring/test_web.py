@@ -1,0 +1,120 @@
+"""Scoring pages, API and commands, as an RM, an admin and an outsider use them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from flask.cli import ScriptInfo
+
+from tests.scoring.conftest import csrf_token
+from trellis.accounts.services import grant_consent
+from trellis.platform.cli import main
+from trellis.trade.models import ClusterManager
+
+TODAY = date.today()
+
+
+def _months_ago(n):
+    y, m = divmod(TODAY.year * 12 + TODAY.month - 1 - n, 12)
+    return date(y, m + 1, 5)
+
+
+@pytest.fixture
+def park(session, trade, make_cluster, make_firm):
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id, name="锚点集团")
+    v = make_firm(cluster_id=cluster.id, name="好供应商", phone="13900001111")
+    w = make_firm(cluster_id=cluster.id, name="关联供应商", phone="139-0000-1111")
+    for firm, amount in ((v, 150_000_00), (w, 40_000_00)):
+        trade.monthly_sales(firm, anchor, start=_months_ago(14), months=14, amount_fen=amount,
+                            paid_after=60, per_month=2)
+        grant_consent(session=session, firm_id=firm.id, purpose="trade_data")
+    return cluster, anchor, v, w
+
+
+@pytest.fixture
+def rm(session, logged_in, park):
+    user = logged_in("rm")
+    session.add(ClusterManager(cluster_id=park[0].id, user_id=user.id))
+    session.flush()
+    return user
+
+
+def test_rm_rescores_and_sees_the_distribution(client, rm, park):
+    cluster, *_ = park
+    token = csrf_token(client, f"/scoring/?cluster={cluster.code}")
+    resp = client.post("/scoring/rescore", data={"cluster": cluster.code, "csrf_token": token})
+    assert resp.status_code == 302
+    page = client.get(f"/scoring/?cluster={cluster.code}").get_data(as_text=True)
+    assert "sc-hist" in page and "关联供应商" in page  # flagged: shares a phone
+    api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
+    assert api["n"] == 3 and api["scored"] == 2 and api["flagged"] == 2
+    assert sum(api["grades"].values()) == 2
+
+
+def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, park):
+    _, _, v, w = park
+    token = csrf_token(client, f"/scoring/firms/{w.id}")
+    assert client.post(f"/scoring/firms/{w.id}/score",
+                       data={"csrf_token": token}).status_code == 302
+    page = client.get(f"/scoring/firms/{w.id}").get_data(as_text=True)
+    assert 'data-testid="score"' in page and "sc-flows" in page
+    assert "139-0000-1111" in page  # the evidence of the shared phone
+    assert "好供应商" in page  # the other firm, in the evidence
+    flows = client.get(f"/scoring/firms/{w.id}/flows.json").get_json()["months"]
+    assert len(flows) == 18
+    assert sum(m["sales_fen"] for m in flows) == 2 * 14 * 40_000_00
+
+
+def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
+    _, _, v, _ = park
+    missing = client.get(f"/api/v1/firms/{v.id}/score")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    token = csrf_token(client, f"/scoring/firms/{v.id}")
+    made = client.post(f"/api/v1/firms/{v.id}/score", headers={"X-CSRFToken": token})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    body = made.get_json()
+    assert body["grade"] in list("ABCDE") and isinstance(body["pd"], str)
+    assert body["limit"]["limit_fen"] >= 0 and body["scorecard_version"]
+    again = client.get(f"/api/v1/firms/{v.id}/score").get_json()
+    assert again["score"] == body["score"] and again["record_id"] == body["record_id"]
+
+
+def test_scorecard_pages_and_export(client, rm):
+    page = client.get("/scoring/scorecards").get_data(as_text=True)
+    assert "expert-2026.11" in page
+    card = client.get("/scoring/scorecards/expert-2026.11").get_data(as_text=True)
+    assert "PDO" in card
+    exported = client.get("/scoring/scorecards/expert-2026.11/export.json")
+    assert exported.status_code == 200
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.11"
+
+
+@pytest.mark.parametrize("role,status", [("vendor", 403), ("anchor", 403)])
+def test_firms_cannot_see_risk_pages(client, logged_in, park, role, status):
+    logged_in(role)
+    assert client.get("/scoring/").status_code == status
+    assert client.get(f"/scoring/firms/{park[2].id}").status_code == status
+
+
+def test_rm_of_another_cluster_sees_nothing(client, session, logged_in, park, make_cluster):
+    other = make_cluster()
+    user = logged_in("rm")
+    session.add(ClusterManager(cluster_id=other.id, user_id=user.id))
+    session.flush()
+    assert client.get(f"/scoring/firms/{park[2].id}").status_code == 404
+    assert client.get(f"/api/v1/firms/{park[2].id}/score").status_code == 404
+
+
+def test_cli_score_json(app, park):
+    _, _, v, _ = park
+    runner = app.test_cli_runner()
+    out = runner.invoke(main, ["score", v.uscc, "--json"], obj=ScriptInfo(create_app=lambda: app))
+    assert out.exit_code == 0, out.output
+    body = json.loads(out.output)
+    assert body["firm_id"] == v.id and body["grade"] in list("ABCDE")
+    bad = runner.invoke(main, ["score", "911111111111111111"],
+                        obj=ScriptInfo(create_app=lambda: app))
+    assert bad.exit_code != 0 and "no firm" in bad.output
