@@ -1,13 +1,306 @@
-"""Pages of the ledger area (a stub until the area is built)."""
+"""Pages of the ledger area.
 
-from flask import Blueprint, render_template
+* ``/ledger/`` the RM's loan book: applications waiting for a decision, loans by status
+  and by days-past-due bucket (RM: their clusters; admin and auditor: all).
+* ``/ledger/applications/<id>`` score, reasons, flags, decisions, offer; approve or
+  decline (maker-checker above the product's amount).
+* ``/ledger/loans/<id>`` a loan: terms, balances, schedule, movements, journal postings.
+* ``/ledger/loans/<id>/statement`` (+ ``.csv``, ``.pdf``) the vendor statement.
+* ``/ledger/my`` a vendor's own applications, offers and loans; ``/ledger/offers/<id>``
+  the offer disclosure and the vendor's acceptance.
+* ``/ledger/trial-balance`` for admins and auditors.
 
-from trellis.platform.web import roles_required
+Vendors see only their firm's records; an RM only the firms of their clusters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+
+from trellis.errors import NotFound, TrellisError
+from trellis.ledger import lifecycle, origination, reports, statement
+from trellis.ledger.journal import EntryKind
+from trellis.ledger.models import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    JournalEntry,
+    JournalPosting,
+    LedgerAccount,
+    Loan,
+    LoanStatus,
+    Offer,
+    Product,
+    Repayment,
+)
+from trellis.platform.ledger.forms import AcceptForm, DecisionForm
+from trellis.platform.web import (
+    audit,
+    commit,
+    db,
+    firm_visible,
+    roles_required,
+    user_role,
+    visible_cluster_ids,
+)
+from trellis.trade.models import Firm
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+STAFF = ("admin", "rm", "auditor")
+DECIDERS = ("admin", "rm")
+PAGE_SIZE = 50
+BUCKETS = lifecycle.BUCKETS
+
+
+def today() -> date:
+    return date.today()
+
+
+def _visible(stmt, firm_col):
+    clusters = visible_cluster_ids()
+    if clusters is None:
+        return stmt
+    return stmt.where(firm_col.in_(select(Firm.id).where(Firm.cluster_id.in_(clusters))))
+
+
+def bucket_case(as_of: date):
+    """SQL CASE giving the DPD bucket of a loan on *as_of* from its due date."""
+    return case(
+        (Loan.due_date >= as_of, "current"),
+        (Loan.due_date >= as_of - timedelta(days=30), "1-30"),
+        (Loan.due_date >= as_of - timedelta(days=60), "31-60"),
+        (Loan.due_date >= as_of - timedelta(days=90), "61-90"),
+        else_="90+")
+
+
+def _loan_or_404(loan_id: int) -> Loan:
+    loan = db().get(Loan, loan_id)
+    if loan is None or not firm_visible(loan.firm_id):
+        raise NotFound(_("No loan %(id)s.", id=loan_id))
+    return loan
 
 
 @bp.get("/")
-@roles_required("admin", "rm", "auditor")
+@roles_required(*STAFF)
 def index():
-    return render_template("stub.html", title="Loans")
+    as_of = today()
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    apps = db().execute(_visible(
+        select(Application, Firm, Product).join(Firm, Firm.id == Application.firm_id)
+        .join(Product, Product.id == Application.product_id)
+        .where(Application.status.in_([ApplicationStatus.REVIEW,
+                                       ApplicationStatus.SECOND_APPROVAL]))
+        .order_by(Application.id), Application.firm_id)).tuples().all()
+    by_status = dict(db().execute(_visible(
+        select(Loan.status, func.count()).group_by(Loan.status), Loan.firm_id)).tuples().all())
+    live = [s.value for s in (LoanStatus.ACTIVE, LoanStatus.OVERDUE)]
+    bucket = bucket_case(as_of)
+    by_bucket = {b: (n, int(total or 0)) for b, n, total in db().execute(_visible(
+        select(bucket, func.count(), func.sum(owed)).where(Loan.status.in_(live))
+        .group_by(bucket), Loan.firm_id))}
+    status_filter = request.args.get("status", "")
+    bucket_filter = request.args.get("bucket", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = _visible(select(Loan, Firm).join(Firm, Firm.id == Loan.firm_id), Loan.firm_id)
+    if status_filter in {s.value for s in LoanStatus}:
+        query = query.where(Loan.status == status_filter)
+    if bucket_filter in BUCKETS:
+        query = query.where(Loan.status.in_(live), bucket == bucket_filter)
+    loans = db().execute(query.order_by(Loan.id.desc()).offset((page - 1) * PAGE_SIZE)
+                         .limit(PAGE_SIZE + 1)).tuples().all()
+    return render_template(
+        "ledger/index.html", applications=apps, by_status=by_status, by_bucket=by_bucket,
+        buckets=BUCKETS, statuses=[s.value for s in LoanStatus], loans=loans[:PAGE_SIZE],
+        more=len(loans) > PAGE_SIZE, page=page, status_filter=status_filter,
+        bucket_filter=bucket_filter, as_of=as_of, dpd=lifecycle.dpd,
+        bucket_of=lifecycle.bucket, can_decide=user_role() in DECIDERS)
+
+
+def _application_or_404(application_id: int) -> Application:
+    app = db().get(Application, application_id)
+    if app is None or not firm_visible(app.firm_id):
+        raise NotFound(_("No application %(id)s.", id=application_id))
+    return app
+
+
+@bp.get("/applications/<int:application_id>")
+@roles_required(*STAFF)
+def application(application_id: int):
+    app = _application_or_404(application_id)
+    decisions = db().scalars(select(Decision).where(Decision.application_id == app.id)
+                             .order_by(Decision.id)).all()
+    return render_template(
+        "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
+        product=db().get(Product, app.product_id), decisions=decisions,
+        offer=origination.open_offer(db(), app.id), form=DecisionForm(),
+        can_decide=user_role() in DECIDERS and app.status in (
+            ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL))
+
+
+@bp.post("/applications/<int:application_id>/decide")
+@roles_required(*DECIDERS)
+def decide(application_id: int):
+    app = _application_or_404(application_id)
+    form = DecisionForm()
+    back = redirect(url_for(".application", application_id=app.id))
+    if not form.validate_on_submit():
+        flash(_("The form expired or was incomplete; try again."), "error")
+        return back
+    reasons = [r.strip() for r in (form.reasons.data or "").splitlines() if r.strip()]
+    try:
+        origination.decide(session=db(), application_id=app.id, user_id=current_user.id,
+                           approve=form.decision.data == "approve", reasons=reasons,
+                           as_of=today())
+    except TrellisError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return back
+    audit(f"application.{form.decision.data}", "loan_application", app.id,
+          status=app.status, reasons=reasons)
+    commit()
+    flash({ApplicationStatus.APPROVED: _("Approved: the offer is open to the vendor."),
+           ApplicationStatus.SECOND_APPROVAL: _("Approved once: a second approver must "
+                                                "approve this amount."),
+           ApplicationStatus.DECLINED: _("Declined.")}.get(app.status, app.status), "success")
+    return back
+
+
+@bp.get("/loans/<int:loan_id>")
+@roles_required(*STAFF, "vendor")
+def loan(loan_id: int):
+    row = _loan_or_404(loan_id)
+    st = statement.build(session=db(), loan_id=row.id)
+    postings = []
+    if user_role() in STAFF:
+        postings = db().execute(
+            select(JournalEntry.seq, JournalEntry.kind, JournalPosting.value_date,
+                   LedgerAccount.code, LedgerAccount.name, LedgerAccount.name_zh,
+                   JournalPosting.amount_fen)
+            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == JournalPosting.account_id)
+            .where(JournalPosting.loan_id == row.id,
+                   JournalEntry.kind != EntryKind.ACCRUAL.value)
+            .order_by(JournalEntry.seq, JournalPosting.id)).all()
+    repayments = db().scalars(select(Repayment).where(Repayment.loan_id == row.id)
+                              .order_by(Repayment.paid_on, Repayment.id)).all()
+    return render_template("ledger/loan.html", loan=row, st=st, firm=db().get(Firm, row.firm_id),
+                           product=db().get(Product, row.product_id), postings=postings,
+                           repayments=repayments, lang=_lang(), describe=statement.describe,
+                           bucket=lifecycle.bucket(st.days_past_due))
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    loc = get_locale()
+    return "zh" if loc is None or loc.language == "zh" else "en"
+
+
+@bp.get("/loans/<int:loan_id>/statement")
+@roles_required(*STAFF, "vendor")
+def loan_statement(loan_id: int):
+    row = _loan_or_404(loan_id)
+    st = statement.build(session=db(), loan_id=row.id)
+    return render_template("ledger/statement.html", st=st, loan=row, lang=_lang(),
+                           describe=statement.describe, labels=statement.LABELS[_lang()],
+                           header=statement.header_rows(st, _lang()))
+
+
+@bp.get("/loans/<int:loan_id>/statement.csv")
+@roles_required(*STAFF, "vendor")
+def loan_statement_csv(loan_id: int):
+    row = _loan_or_404(loan_id)
+    body = statement.to_csv(statement.build(session=db(), loan_id=row.id), _lang())
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.csv"})
+
+
+@bp.get("/loans/<int:loan_id>/statement.pdf")
+@roles_required(*STAFF, "vendor")
+def loan_statement_pdf(loan_id: int):
+    row = _loan_or_404(loan_id)
+    try:
+        body = statement.to_pdf(statement.build(session=db(), loan_id=row.id), _lang())
+    except statement.NoCJKFont as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".loan_statement", loan_id=row.id))
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.pdf"})
+
+
+@bp.get("/my")
+@roles_required("vendor")
+def my():
+    firm_id = current_user.firm_id
+    loans = db().scalars(select(Loan).where(Loan.firm_id == firm_id)
+                         .order_by(Loan.id.desc())).all()
+    apps = db().execute(select(Application, Product)
+                        .join(Product, Product.id == Application.product_id)
+                        .where(Application.firm_id == firm_id)
+                        .order_by(Application.id.desc())).tuples().all()
+    offers = {o.application_id: o for o in db().scalars(
+        select(Offer).where(Offer.application_id.in_([a.id for a, _p in apps])))}
+    return render_template("ledger/my.html", loans=loans, applications=apps, offers=offers,
+                           as_of=today(), dpd=lifecycle.dpd)
+
+
+def _offer_or_404(offer_id: int) -> tuple[Offer, Application]:
+    offer = db().get(Offer, offer_id)
+    app = db().get(Application, offer.application_id) if offer else None
+    if offer is None or not firm_visible(app.firm_id):
+        raise NotFound(_("No offer %(id)s.", id=offer_id))
+    return offer, app
+
+
+@bp.get("/offers/<int:offer_id>")
+@roles_required(*STAFF, "vendor")
+def offer(offer_id: int):
+    o, app = _offer_or_404(offer_id)
+    return render_template("ledger/offer.html", offer=o, app=app,
+                           product=db().get(Product, app.product_id), form=AcceptForm(),
+                           can_accept=user_role() == "vendor" and o.status == "open")
+
+
+@bp.post("/offers/<int:offer_id>/accept")
+@roles_required("vendor")
+def accept(offer_id: int):
+    o, app = _offer_or_404(offer_id)
+    back = redirect(url_for(".offer", offer_id=o.id))
+    if not AcceptForm().validate_on_submit():
+        flash(_("The form expired; try again."), "error")
+        return back
+    try:
+        result = origination.accept_offer(session=db(), offer_id=o.id, user_id=current_user.id,
+                                          as_of=today())
+    except TrellisError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return back
+    audit("offer.accept", "loan_offer", o.id, application_id=app.id)
+    commit()
+    if isinstance(result, Loan):
+        flash(_("Signed. The money is paid out once the invoice is registered."), "success")
+        return redirect(url_for(".loan", loan_id=result.id))
+    flash(_("Signed. Your credit line is open."), "success")
+    return redirect(url_for(".my"))
+
+
+@bp.get("/trial-balance")
+@roles_required("admin", "auditor")
+def trial_balance():
+    raw = request.args.get("as_of", "")
+    as_of = None
+    if raw:
+        try:
+            as_of = date.fromisoformat(raw)
+        except ValueError:
+            flash(_("%(value)s is not a date (YYYY-MM-DD).", value=raw), "error")
+    tb = reports.trial_balance(session=db(), as_of=as_of)
+    seq, digest = reports.head(session=db())
+    return render_template("ledger/trial_balance.html", tb=tb, as_of=as_of, seq=seq,
+                           digest=digest, lang=_lang())

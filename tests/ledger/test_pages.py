@@ -1,0 +1,170 @@
+"""The ledger pages: loan book, decisions with maker-checker, offer acceptance, loan and
+statement (HTML, CSV, PDF), trial balance; who may see what."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.ledger.conftest import AS_OF, set_product
+from tests.platform.conftest import csrf_token, login
+from trellis.ledger import origination
+from trellis.ledger.models import Application, Loan, Offer
+from trellis.trade.models import ClusterManager
+
+
+def rm_for(session, make_user, cluster):
+    user = make_user("rm")
+    session.add(ClusterManager(cluster_id=cluster.id, user_id=user.id))
+    session.flush()
+    return user
+
+
+def in_review(session, world, amount=10_000_000):
+    inv = world.invoice(amount)
+    return origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                             invoice_ids=[inv.id], as_of=AS_OF)
+
+
+def test_rm_sees_only_their_clusters_applications(session, app, client, world, make_user,
+                                                  make_cluster, make_firm):
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    mine = in_review(session, world)
+    rm = rm_for(session, make_user, world.cluster)
+    stranger_rm = rm_for(session, make_user, make_cluster())
+    login(client, rm)
+    page = client.get("/ledger/")
+    assert page.status_code == 200
+    assert f'data-application="{mine.id}"' in page.get_data(as_text=True)
+    other = app.test_client()
+    login(other, stranger_rm)
+    assert f'data-application="{mine.id}"' not in other.get("/ledger/").get_data(as_text=True)
+    assert other.get(f"/ledger/applications/{mine.id}").status_code == 404
+
+
+def test_vendors_cannot_open_the_loan_book(client, logged_in):
+    logged_in("vendor")
+    assert client.get("/ledger/").status_code == 403
+    assert client.get("/ledger/trial-balance").status_code == 403
+
+
+def decide(client, application_id, decision, reasons=""):
+    url = f"/ledger/applications/{application_id}"
+    return client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url),
+                                              "decision": decision, "reasons": reasons},
+                       follow_redirects=True)
+
+
+def test_maker_checker_through_the_page(session, app, client, world, make_user):
+    set_product(session, "RF-STD", auto_approve_grades=[], second_approval_above_fen=1_000_000)
+    application = in_review(session, world)
+    maker, checker = rm_for(session, make_user, world.cluster), rm_for(session, make_user,
+                                                                         world.cluster)
+    login(client, maker)
+    page = decide(client, application.id, "approve")
+    assert "second approver" in page.get_data(as_text=True)
+    page = decide(client, application.id, "approve")
+    assert "approved this application already" in page.get_data(as_text=True)
+    second = app.test_client()
+    login(second, checker)
+    page = decide(second, application.id, "approve", "anchor confirmed by phone")
+    assert page.status_code == 200
+    session.expire_all()
+    assert session.get(Application, application.id).status == "approved"
+    assert "offer is open" in page.get_data(as_text=True)
+
+
+def test_decline_without_reason_is_refused_on_the_page(session, client, world, make_user):
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world)
+    login(client, rm_for(session, make_user, world.cluster))
+    page = decide(client, application.id, "decline")
+    assert "Give the reason" in page.get_data(as_text=True)
+    decide(client, application.id, "decline", "Goods disputed\nBuyer late")
+    session.expire_all()
+    assert session.get(Application, application.id).decline_reasons == [
+        "Goods disputed", "Buyer late"]
+
+
+def test_vendor_reads_and_accepts_the_offer(session, client, world, make_user, monkeypatch):
+    monkeypatch.setattr("trellis.platform.ledger.views.today", lambda: AS_OF)
+    application = in_review(session, world)
+    offer = session.scalars(select(Offer).where(Offer.application_id == application.id)).one()
+    login(client, make_user("vendor", firm=world.vendor))
+    page = client.get(f"/ledger/offers/{offer.id}").get_data(as_text=True)
+    assert 'id="apr"' in page and 'id="cooling-off"' in page
+    url = f"/ledger/offers/{offer.id}"
+    response = client.post(f"{url}/accept", data={"csrf_token": csrf_token(client, url)})
+    loan = session.scalars(select(Loan).where(Loan.offer_id == offer.id)).one()
+    assert response.status_code == 302 and response.location.endswith(f"/ledger/loans/{loan.id}")
+    assert f'data-loan="{loan.id}"' in client.get("/ledger/my").get_data(as_text=True)
+
+
+def test_another_vendor_cannot_see_the_offer_or_loan(session, client, world, make_user,
+                                                     make_loan):
+    application = in_review(session, world)
+    offer = session.scalars(select(Offer).where(Offer.application_id == application.id)).one()
+    loan = make_loan(firm=world.vendor)
+    login(client, make_user("vendor", firm=world.other))
+    assert client.get(f"/ledger/offers/{offer.id}").status_code == 404
+    for suffix in ("", "/statement", "/statement.csv", "/statement.pdf"):
+        assert client.get(f"/ledger/loans/{loan.id}{suffix}").status_code == 404
+
+
+@pytest.mark.parametrize("locale, title", [("zh_CN", "贷款对账单"), ("en", "Loan statement")])
+def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan, locale,
+                                    title):
+    from trellis.ledger import accrual, lifecycle
+
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, fee_fen=3_000,
+                     disburse=date(2026, 1, 1))
+    accrual.accrue(session=session, as_of=date(2026, 1, 21))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=100_000,
+                    paid_on=date(2026, 1, 11), idempotency_key="st-1")
+    user = make_user("vendor", firm=world.vendor, locale=locale)
+    login(client, user)
+    client.post("/locale", data={"locale": locale, "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+    html = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    assert title in html and 'data-kind="payment_vendor"' in html
+    csv_resp = client.get(f"/ledger/loans/{loan.id}/statement.csv")
+    text = csv_resp.get_data(as_text=True)
+    assert csv_resp.mimetype == "text/csv" and text.startswith("\ufeff" + title)
+    assert "1,000.00" in text   # the 100,000 fen payment, in yuan
+    pdf = client.get(f"/ledger/loans/{loan.id}/statement.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert len(pdf.data) > 2_000
+
+
+def test_loan_page_for_staff_shows_postings_and_bucket(session, client, world, make_user,
+                                                      make_loan):
+    loan = make_loan(firm=world.vendor, due_date=date(2026, 1, 5))
+    login(client, make_user("auditor"))
+    html = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert 'id="postings"' in html and "disbursement" in html
+    assert 'id="dpd"' in html
+
+
+def test_trial_balance_page(session, client, make_user, make_loan):
+    make_loan(amount_fen=1_000_000)
+    login(client, make_user("auditor"))
+    html = client.get("/ledger/trial-balance").get_data(as_text=True)
+    assert 'data-balanced="true"' in html and 'data-code="1303"' in html
+    html = client.get("/ledger/trial-balance?as_of=2025-12-31").get_data(as_text=True)
+    assert 'data-balanced="true"' in html
+    assert "not a date" in client.get("/ledger/trial-balance?as_of=nope",
+                                      follow_redirects=True).get_data(as_text=True)
+
+
+def test_book_counts_loans_by_bucket(session, client, make_user, make_loan):
+    from trellis.ledger import accrual
+
+    make_loan(due_date=date(2026, 1, 10))
+    make_loan(due_date=date(2099, 1, 10))
+    accrual.mark_overdue(session=session, as_of=date.today())
+    login(client, make_user("admin"))
+    html = client.get("/ledger/").get_data(as_text=True)
+    assert 'data-bucket="current"' in html
+    assert client.get("/ledger/?bucket=90%2B").status_code == 200

@@ -1,0 +1,345 @@
+"""The vendor's loan statement: terms, schedule, every movement, balances; CSV and PDF.
+
+:func:`build` reads the loan, its firm and product, replays the loan from disbursement
+(the same replay that books it, so the figures equal the journal) and returns a
+:class:`Statement` of plain values. :func:`to_csv` and :func:`to_pdf` render it in
+Chinese or English. The PDF embeds a CJK font (subset) found on the system
+(:func:`find_cjk_font`; Debian: ``fonts-wqy-microhei`` or ``fonts-noto-cjk``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from trellis.ledger import lifecycle
+from trellis.ledger.errors import LoanNotFound
+from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
+from trellis.ledger.replay import Balances, replay
+from trellis.ledger.reports import loan_ledger_balances
+
+LABELS = {
+    "en": {
+        "title": "Loan statement", "loan": "Loan", "firm": "Borrower", "uscc": "USCC",
+        "product": "Product", "status": "Status", "amount": "Amount lent",
+        "rate": "Annual interest rate", "penalty_rate": "Penalty rate (past due)",
+        "fee": "Fee", "disbursed_on": "Paid out on", "due_date": "Due on",
+        "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
+        "description": "Description", "amount_col": "Amount", "principal": "Principal",
+        "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "To you",
+        "balance": "Balance owed", "schedule": "Schedule", "due_total": "Amount due",
+        "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
+        "Cooling-off: repay in full by %s and interest and fees are waived",
+        "pay_out": "Paid out", "fee_charged": "Fee charged", "accrued": "Interest %s to %s",
+        "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
+        "waived": "Cooling-off: interest and fees waived", "written_off": "Written off",
+        "recovery": "Recovered", "fen_note": "Amounts in yuan (CNY).",
+    },
+    "zh": {
+        "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
+        "product": "产品", "status": "状态", "amount": "贷款金额", "rate": "年利率",
+        "penalty_rate": "逾期罚息利率", "fee": "手续费", "disbursed_on": "放款日",
+        "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
+        "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
+        "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "应还余额",
+        "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
+        "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
+        "pay_out": "放款", "fee_charged": "收取手续费", "accrued": "利息 %s 至 %s",
+        "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
+        "waived": "冷静期：免除利息和费用", "written_off": "核销", "recovery": "核销后收回",
+        "fen_note": "金额单位：元（人民币）。",
+    },
+}
+
+STATUS_LABELS = {
+    "en": {s.value: s.value.replace("_", " ") for s in LoanStatus},
+    "zh": {"pending": "待放款", "active": "正常", "overdue": "逾期", "repaid": "已结清",
+           "cooled_off": "冷静期内结清", "written_off": "已核销", "cancelled": "已取消"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One movement: *amount_fen* is money paid out (+) or received (-); the component
+    columns are changes to what is owed; *balance_fen* is owed at the end of that day."""
+
+    on: date
+    kind: str
+    amount_fen: int = 0
+    principal_fen: int = 0
+    interest_fen: int = 0
+    penalty_fen: int = 0
+    fees_fen: int = 0
+    surplus_fen: int = 0
+    balance_fen: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    loan_id: int
+    firm_name: str
+    firm_uscc: str
+    product_name: str
+    product_name_zh: str
+    status: str
+    amount_fen: int
+    rate_micro: int
+    penalty_rate_micro: int
+    fee_fen: int
+    disbursed_on: date | None
+    due_date: date | None
+    as_of: date
+    days_past_due: int
+    cooling_off_until: date | None
+    outstanding: Balances
+    schedule: tuple[dict, ...]
+    lines: tuple[Line, ...] = field(default=())
+
+
+def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
+    """The statement of *loan_id* up to *as_of* (default: the last booked day)."""
+    from trellis.trade.models import Firm
+
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+    firm = session.get(Firm, loan.firm_id)
+    product = session.get(Product, loan.product_id)
+    as_of = as_of or loan.accrued_until or date.today()
+    lines: list[Line] = []
+    schedule: tuple[dict, ...] = ()
+    cooling = None
+    if loan.disbursed_on is not None:
+        terms = lifecycle.terms_of(loan)
+        cooling = terms.cooling_off_until
+        payments = [p for p in lifecycle.stored_payments(session, loan.id) if p.paid_on <= as_of]
+        end = max([loan.accrued_until or as_of] + [p.paid_on for p in payments])
+        outcome = replay(terms, start=loan.disbursed_on, until=end,
+                         opening=Balances(), payments=payments)
+        lines = _lines(session, loan, outcome, as_of)
+        schedule = _schedule(loan, terms, outcome.balances)
+    bal = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
+    return Statement(
+        loan_id=loan.id, firm_name=firm.name if firm else "", firm_uscc=firm.uscc if firm else "",
+        product_name=product.name, product_name_zh=product.name_zh, status=loan.status,
+        amount_fen=loan.amount_fen, rate_micro=loan.rate_micro,
+        penalty_rate_micro=loan.penalty_rate_micro, fee_fen=loan.fee_fen,
+        disbursed_on=loan.disbursed_on, due_date=loan.due_date, as_of=as_of,
+        days_past_due=lifecycle.dpd(loan, as_of), cooling_off_until=cooling,
+        outstanding=bal, schedule=schedule, lines=tuple(lines))
+
+
+def _lines(session: Session, loan: Loan, outcome, as_of: date) -> list[Line]:
+    events: list[tuple[date, int, Line]] = []
+    d0 = loan.disbursed_on
+    events.append((d0, 0, Line(d0, "pay_out", amount_fen=loan.amount_fen,
+                               principal_fen=loan.amount_fen)))
+    if loan.fee_fen:
+        events.append((d0, 1, Line(d0, "fee_charged", fees_fen=loan.fee_fen)))
+    sources = dict(session.execute(select(Repayment.idempotency_key, Repayment.source)
+                                   .where(Repayment.loan_id == loan.id)).tuples().all())
+    for a in outcome.allocations:
+        if a.cooling_off:
+            events.append((a.paid_on, 2, Line(a.paid_on, "waived")))
+        kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
+        events.append((a.paid_on, 3, Line(
+            a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
+            interest_fen=-a.interest_fen, penalty_fen=-a.penalty_fen, fees_fen=-a.fees_fen,
+            surplus_fen=a.surplus_fen)))
+    # interest accrued between consecutive event days, as one line per period
+    cut = sorted({e[0] for e in events})
+    period: dict[date, list[int]] = {}
+    for day, interest, penalty in outcome.daily:
+        start = max((c for c in cut if c <= day), default=d0)
+        acc = period.setdefault(start, [day, day, 0, 0])
+        acc[1], acc[2], acc[3] = day, acc[2] + interest, acc[3] + penalty
+    for first, last, interest, penalty in period.values():
+        if interest or penalty:
+            events.append((last + timedelta(days=1), -1, Line(
+                last, "accrued", interest_fen=interest, penalty_fen=penalty,
+                note=f"{first.isoformat()}|{last.isoformat()}")))
+    for rec in session.scalars(select(Repayment).where(Repayment.loan_id == loan.id,
+                                                       Repayment.source == "recovery")):
+        events.append((rec.paid_on, 5, Line(rec.paid_on, "recovery",
+                                            amount_fen=-rec.amount_fen)))
+    if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on:
+        events.append((loan.closed_on, 4, Line(loan.closed_on, "written_off",
+                                               principal_fen=-loan.written_off_fen)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    days = sorted({line.on for _, _, line in events})
+    owed = {}
+    for d in days:
+        b = loan_ledger_balances(session=session, loan_ids=[loan.id], as_of=d).get(loan.id, {})
+        owed[d] = sum(b.values())
+    return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
+                    "balance_fen": owed[line.on]}) for _, _, line in events
+            if line.on <= as_of]
+
+
+def _schedule(loan: Loan, terms, current: Balances) -> tuple[dict, ...]:
+    """What is due on the due date if nothing more is paid (bullet loans)."""
+    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE):
+        return ()
+    due = loan.due_date
+    if loan.accrued_until and loan.accrued_until < due:
+        ahead = replay(terms, start=loan.accrued_until, until=due,
+                       opening=Balances(loan.principal_fen, loan.interest_fen,
+                                        loan.penalty_fen, loan.fees_fen), payments=())
+        current = ahead.balances
+    else:
+        current = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen,
+                           loan.fees_fen)
+    return ({"date": due, "principal_fen": current.principal_fen,
+             "interest_fen": current.interest_fen + current.penalty_fen,
+             "fees_fen": current.fees_fen, "total_fen": current.total_fen},)
+
+
+# --- rendering ------------------------------------------------------------------------
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def percent(micro: int) -> str:
+    return f"{micro / 10_000:.4f}".rstrip("0").rstrip(".") + " %"
+
+
+def describe(line: Line, lang: str) -> str:
+    t = LABELS[lang]
+    if line.kind == "accrued":
+        first, last = line.note.split("|")
+        return t["accrued"] % (first, last)
+    return t[line.kind]
+
+
+def header_rows(st: Statement, lang: str) -> list[tuple[str, str]]:
+    t = LABELS[lang]
+    rows = [(t["loan"], str(st.loan_id)), (t["firm"], st.firm_name), (t["uscc"], st.firm_uscc),
+            (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
+            (t["status"], STATUS_LABELS[lang].get(st.status, st.status)),
+            (t["amount"], yuan(st.amount_fen)), (t["rate"], percent(st.rate_micro)),
+            (t["penalty_rate"], percent(st.rate_micro + st.penalty_rate_micro)),
+            (t["fee"], yuan(st.fee_fen)),
+            (t["disbursed_on"], st.disbursed_on.isoformat() if st.disbursed_on else ""),
+            (t["due_date"], st.due_date.isoformat() if st.due_date else ""),
+            (t["as_of"], st.as_of.isoformat()), (t["dpd"], str(st.days_past_due)),
+            (t["outstanding"], yuan(st.outstanding.total_fen))]
+    if st.cooling_off_until and st.status == LoanStatus.ACTIVE and st.as_of <= st.cooling_off_until:
+        rows.append(("", t["cooling_off"] % st.cooling_off_until.isoformat()))
+    return rows
+
+
+COLUMNS = ("date", "description", "amount_col", "principal", "interest", "penalty", "fees",
+           "surplus", "balance")
+
+
+def line_cells(line: Line, lang: str) -> list[str]:
+    return [line.on.isoformat(), describe(line, lang), yuan(line.amount_fen),
+            yuan(line.principal_fen), yuan(line.interest_fen), yuan(line.penalty_fen),
+            yuan(line.fees_fen), yuan(line.surplus_fen), yuan(line.balance_fen)]
+
+
+def to_csv(st: Statement, lang: str = "zh") -> str:
+    """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese)."""
+    t = LABELS[lang]
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow([t["title"]])
+    for k, v in header_rows(st, lang):
+        w.writerow([k, v])
+    w.writerow([t["fen_note"]])
+    w.writerow([])
+    w.writerow([t["schedule"]])
+    w.writerow([t["date"], t["principal"], t["interest"], t["fees"], t["due_total"]])
+    for s in st.schedule:
+        w.writerow([s["date"].isoformat(), yuan(s["principal_fen"]), yuan(s["interest_fen"]),
+                    yuan(s["fees_fen"]), yuan(s["total_fen"])])
+    w.writerow([])
+    w.writerow([t["movements"]])
+    w.writerow([t[c] for c in COLUMNS])
+    for line in st.lines:
+        w.writerow(line_cells(line, lang))
+    return "\ufeff" + out.getvalue()
+
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+def find_cjk_font() -> str | None:
+    """A font file that covers Chinese, or None."""
+    for path in FONT_CANDIDATES:
+        if Path(path).exists():
+            return path
+    if shutil.which("fc-match"):
+        try:
+            found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh"],
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if found and Path(found).suffix.lower() in (".ttf", ".ttc", ".otf"):
+            return found
+    return None
+
+
+class NoCJKFont(RuntimeError):
+    """Raised when no font with Chinese glyphs is installed (install fonts-wqy-microhei)."""
+
+
+def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> bytes:
+    """The statement as an A4 PDF with the CJK font embedded (subset)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    font_path = font_path or find_cjk_font()
+    if font_path is None:
+        raise NoCJKFont("No font with Chinese characters is installed; install the Debian "
+                        "package fonts-wqy-microhei or fonts-noto-cjk.")
+    t = LABELS[lang]
+    heading = FontFace(emphasis="", fill_color=(235, 235, 235))   # the CJK font has no bold
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_page()
+    pdf.add_font("cjk", fname=font_path)
+    pdf.set_font("cjk", size=16)
+    pdf.cell(0, 10, t["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=9)
+    for k, v in header_rows(st, lang):
+        pdf.cell(55, 5.5, k)
+        pdf.cell(0, 5.5, v, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, t["fen_note"], new_x="LMARGIN", new_y="NEXT")
+    if st.schedule:
+        pdf.ln(2)
+        pdf.set_font("cjk", size=11)
+        pdf.cell(0, 7, t["schedule"], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=9)
+        with pdf.table(col_widths=(30, 40, 40, 40, 40), text_align="RIGHT",
+                       headings_style=heading) as table:
+            table.row([t["date"], t["principal"], t["interest"], t["fees"], t["due_total"]])
+            for s in st.schedule:
+                table.row([s["date"].isoformat(), yuan(s["principal_fen"]),
+                           yuan(s["interest_fen"]), yuan(s["fees_fen"]), yuan(s["total_fen"])])
+    pdf.ln(2)
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 7, t["movements"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    with pdf.table(col_widths=(22, 60, 26, 26, 24, 22, 22, 22, 28),
+                   text_align=("LEFT", "LEFT") + ("RIGHT",) * 7,
+                   headings_style=heading) as table:
+        table.row([t[c] for c in COLUMNS])
+        for line in st.lines:
+            table.row(line_cells(line, lang))
+    return bytes(pdf.output())
