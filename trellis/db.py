@@ -6,7 +6,8 @@ and only ``flush``; the caller (a view, a CLI command, a job) commits once, thro
 
 SQLite runs with foreign keys on, WAL journaling and a busy timeout; its driver's own
 transaction handling is switched off so that SAVEPOINTs work (SQLAlchemy's documented
-recipe), which the tests rely on to roll back after each test.
+recipe), which the tests rely on to roll back after each test, and every transaction
+begins IMMEDIATE so that concurrent writers queue instead of failing.
 """
 
 from __future__ import annotations
@@ -83,7 +84,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+        # then writes fails at once with "database is locked" when another writer got in
+        # between, whatever the busy timeout; an immediate one waits its turn instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(bind, **kwargs) -> sessionmaker:

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, Text, text
@@ -158,15 +158,22 @@ class SchedulerLock:
 
 def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = True):
     """An APScheduler 3 scheduler with every job: one instance at a time, coalesced."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     cls = BackgroundScheduler if background else BlockingScheduler
+    # SQLite has one writer: run its jobs one after another.
+    workers = 1 if settings.database_url.startswith("sqlite") else 4
     scheduler = cls(timezone="Asia/Shanghai",
+                    executors={"default": ThreadPoolExecutor(workers)},
                     job_defaults={"max_instances": 1, "coalesce": True,
                                   "misfire_grace_time": 300})
     for spec in jobs:
+        extra = {}
+        if spec.trigger == "interval":  # first run at start, not one interval later
+            extra["next_run_time"] = datetime.now(UTC)
         scheduler.add_job(run_job, spec.trigger, id=spec.id, name=spec.description,
                           kwargs={"spec": spec, "session_factory": session_factory,
-                                  "settings": settings}, **spec.args)
+                                  "settings": settings}, **spec.args, **extra)
     return scheduler

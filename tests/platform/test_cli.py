@@ -28,7 +28,8 @@ def test_every_command_has_help(app):
 def test_users_create_makes_a_firm_user(app, session, make_firm):
     firm = make_firm(role="anchor")
     result = invoke(app, ["users", "create", "--role", "anchor", "--email", "erp@anchor.cn",
-                          "--firm", firm.uscc], env={"TRELLIS_NEW_USER_PASSWORD": "long password 1"})
+                          "--firm", firm.uscc],
+                    env={"TRELLIS_NEW_USER_PASSWORD": "long password 1"})
     assert result.exit_code == 0, result.output
     user = session.exec(select(User).where(User.email == "erp@anchor.cn")).one()
     assert user.role == "anchor" and user.firm_id == firm.id

@@ -119,7 +119,7 @@ def demo_seed(vendors, seed):
 
     result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
     commit()
-    click.echo("Demo logins (password for all: see below):")
+    click.echo("Demo logins (role, e-mail, password, firm):")
     for role, email, password, firm in result.logins:
         click.echo(f"  {role:8} {email:28} {password}  {firm or ''}")
 
@@ -193,7 +193,10 @@ def serve(host, port, scheduler):
         else:
             click.echo("another process runs the scheduler; serving without it")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        from werkzeug.serving import run_simple
+
+        click.echo(f"serving on http://{host}:{port}")
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if lock is not None and lock.held:
             lock.release()

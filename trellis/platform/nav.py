@@ -9,7 +9,7 @@ from flask_login import current_user
 # (endpoint, label, roles)
 NAV = (
     ("home.index", _l("Home"), ("admin", "rm", "vendor", "anchor", "auditor")),
-    ("network.index", _l("Clusters"), ("admin", "rm")),
+    ("network.index", _l("Clusters"), ("admin", "rm", "auditor")),
     ("scoring.index", _l("Risk"), ("admin", "rm")),
     ("ledger.index", _l("Loans"), ("admin", "rm", "auditor")),
     ("vendor.index", _l("My firm"), ("vendor",)),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
+from sqlalchemy import case
 from sqlmodel import func, select
 
-from trellis.trade.models import Cluster, Firm, Invoice
 from trellis.platform.web import current_firm_id, db, visible_cluster_ids
+from trellis.trade.models import Cluster, Firm, Invoice
 
 bp = Blueprint("home", __name__)
 
@@ -28,5 +31,27 @@ def index():
         rows = session.exec(select(Invoice.status, func.count(), func.sum(Invoice.amount_fen))
                             .where(column == firm.id).group_by(Invoice.status)).all()
         stats = {status: (count, total) for status, count, total in rows}
+    kpis = None
+    if current_user.role in ("admin", "rm", "auditor"):
+        kpis = _portfolio_kpis(clusters)
     return render_template("home/index.html", clusters=session.exec(cluster_q).all(),
-                           firm=firm, stats=stats)
+                           firm=firm, stats=stats, kpis=kpis)
+
+
+def _portfolio_kpis(clusters: list[int] | None) -> dict:
+    """Headline figures over the clusters the user may see (one query per table)."""
+    session = db()
+    firms = select(Firm.role, func.count()).group_by(Firm.role)
+    since = date.today() - timedelta(days=365)
+    invoices = (select(func.count(), func.coalesce(func.sum(Invoice.amount_fen), 0),
+                       func.coalesce(func.sum(case((Invoice.status == "confirmed",
+                                                    Invoice.amount_fen), else_=0)), 0))
+                .join(Firm, Firm.id == Invoice.seller_id).where(Invoice.issue_date >= since))
+    if clusters is not None:
+        firms = firms.where(Firm.cluster_id.in_(clusters or [-1]))
+        invoices = invoices.where(Firm.cluster_id.in_(clusters or [-1]))
+    by_role = dict(session.exec(firms).all())
+    count, total, confirmed = session.exec(invoices).one()
+    return {"firms": sum(by_role.values()), "anchors": by_role.get("anchor", 0),
+            "invoices": count, "invoice_fen": int(total), "confirmed_fen": int(confirmed),
+            "confirmed_share": (confirmed / total) if total else None}
