@@ -52,9 +52,13 @@ def test_stability_flags_a_shifted_population(session, portfolio):
     assert session.query(StabilityReport).count() == 2
 
 
-def _platform_like(n=3000, seed=3):
+def _platform_like(n=1500, seed=3):
+    """Platform-like features (the expert card reads the columns it knows; others missing)."""
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({c["name"]: rng.normal(0, 1, n) for c in expert.spec()["characteristics"]})
+    names = ["own_late_days_12m", "sales_trend_3v12", "sales_cv_12m"]
+    X = pd.DataFrame({c["name"]: np.nan for c in expert.spec()["characteristics"]}, index=range(n))
+    for name in names:
+        X[name] = rng.normal(0, 1, n)
     p = 1 / (1 + np.exp(-(-2.5 + 1.3 * X["own_late_days_12m"])))
     X["defaulted"] = (rng.random(n) < p).astype(int)
     return X

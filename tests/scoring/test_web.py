@@ -49,6 +49,7 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     assert resp.status_code == 302
     page = client.get(f"/scoring/?cluster={cluster.code}").get_data(as_text=True)
     assert "sc-hist" in page and "关联供应商" in page  # flagged: shares a phone
+    assert "资产组合风险" in page and "待复核企业" in page  # the Chinese catalog is used
     api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
     assert api["n"] == 3 and api["scored"] == 2 and api["flagged"] == 2
     assert sum(api["grades"].values()) == 2
