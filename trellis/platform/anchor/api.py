@@ -1,5 +1,132 @@
-"""JSON API routes of the anchor area."""
+"""The anchor's ERP API: list, confirm and reject its vendors' invoices and orders.
 
-from flask import Blueprint
+Authentication: a firm API token (``Authorization: Bearer trl_...``, issued on the
+anchor desk or by an admin) or a logged-in anchor user. Every change needs an
+``Idempotency-Key`` header (see :mod:`trellis.platform.anchor.idempotency`). An id that
+is not the anchor's answers 404 and nothing changes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from trellis.errors import ValidationError
+from trellis.platform.anchor import queue
+from trellis.platform.anchor.idempotency import idempotent
+from trellis.platform.api.auth import api_auth
+from trellis.platform.api.openapi import doc
+from trellis.platform.vendor.common import current_user_obj
+from trellis.platform.web import audit, current_firm_id, db
 
 bp = Blueprint("anchor_api", __name__)
+
+DOC_SCHEMA = {"type": "object", "properties": {
+    "kind": {"type": "string", "enum": ["invoice", "order"]}, "id": {"type": "integer"},
+    "number": {"type": "string"}, "seller_uscc": {"type": "string"},
+    "seller_name": {"type": "string"}, "amount_fen": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+    "due_date": {"type": ["string", "null"], "format": "date"},
+    "status": {"type": "string", "enum": ["pending", "confirmed", "rejected"]},
+    "reject_reason": {"type": ["string", "null"]}}}
+LIST_SCHEMA = {"type": "object", "properties": {
+    "items": {"type": "array", "items": DOC_SCHEMA}, "limit": {"type": "integer"},
+    "offset": {"type": "integer"}}}
+OUTCOME_SCHEMA = {"type": "object", "properties": {
+    "kind": {"type": "string"}, "id": {"type": "integer"}, "number": {"type": "string"},
+    "status": {"type": "string"},
+    "changed": {"type": "boolean", "description": "false when it was already decided so"}}}
+DECISIONS_RESPONSE = {"type": "object", "properties": {
+    "results": {"type": "array", "items": OUTCOME_SCHEMA}}}
+REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
+BULK_REQUEST = {"type": "object", "required": ["ids", "decision"], "properties": {
+    "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": queue.MAX_BULK},
+    "decision": {"type": "string", "enum": ["confirm", "reject"]},
+    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
+PLURAL = {"invoice": "invoices", "order": "orders"}
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > maximum:
+        raise ValidationError(f"{name} must be a whole number from 0 to {maximum}.", field=name)
+    return int(raw)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Send a JSON object (Content-Type: application/json).",
+                              field="body")
+    return body
+
+
+def _decide(kind: str, ids, decision: str, reason) -> tuple[dict, int]:
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError("reason must be text.", field="reason")
+    outcomes = queue.decide(session=db(), anchor_id=current_firm_id(), kind=kind, ids=ids,
+                            decision=decision, reason=reason, user=current_user_obj())
+    for o in outcomes:
+        if o.changed:
+            audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",
+                  via="api")
+    return {"results": [o.as_dict() for o in outcomes]}, 200
+
+
+def _register(kind: str) -> None:
+    plural = PLURAL[kind]
+
+    @doc(summary=f"List the anchor's {plural} (status: pending, confirmed, rejected or all)",
+         response=LIST_SCHEMA, tags=("anchor",))
+    @api_auth(roles=("anchor",))
+    def list_docs():
+        status = request.args.get("status", "pending")
+        if status not in ("pending", "confirmed", "rejected", "all"):
+            raise ValidationError("status must be pending, confirmed, rejected or all.",
+                                  field="status")
+        limit = _int_arg("limit", 200, 1000)
+        offset = _int_arg("offset", 0, 10**9)
+        rows = queue.documents(session=db(), anchor_id=current_firm_id(), kind=kind,
+                               status=None if status == "all" else status, limit=limit,
+                               offset=offset)
+        return jsonify({"items": [r.as_dict() for r in rows], "limit": limit, "offset": offset})
+
+    @doc(summary=f"Confirm one {kind} (needs an Idempotency-Key header)",
+         response=DECISIONS_RESPONSE, tags=("anchor",))
+    @api_auth(roles=("anchor",))
+    @idempotent
+    def confirm_one(doc_id: int):
+        return _decide(kind, [doc_id], "confirm", None)
+
+    @doc(summary=f"Reject one {kind} with a reason (needs an Idempotency-Key header)",
+         request=REJECT_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
+    @api_auth(roles=("anchor",))
+    @idempotent
+    def reject_one(doc_id: int):
+        return _decide(kind, [doc_id], "reject", _json_body().get("reason"))
+
+    @doc(summary=f"Confirm or reject many {plural} at once, all or nothing "
+                 "(needs an Idempotency-Key header)",
+         request=BULK_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
+    @api_auth(roles=("anchor",))
+    @idempotent
+    def decide_many():
+        body = _json_body()
+        ids = body.get("ids")
+        if not isinstance(ids, list):
+            raise ValidationError("ids must be a list of document ids.", field="ids")
+        return _decide(kind, ids, str(body.get("decision", "")), body.get("reason"))
+
+    bp.add_url_rule(f"/anchor/{plural}", f"list_{plural}", list_docs, methods=["GET"])
+    bp.add_url_rule(f"/anchor/{plural}/<int:doc_id>/confirm", f"confirm_{kind}", confirm_one,
+                    methods=["POST"])
+    bp.add_url_rule(f"/anchor/{plural}/<int:doc_id>/reject", f"reject_{kind}", reject_one,
+                    methods=["POST"])
+    bp.add_url_rule(f"/anchor/{plural}/decisions", f"decide_{plural}", decide_many,
+                    methods=["POST"])
+
+
+for _kind in PLURAL:
+    _register(_kind)

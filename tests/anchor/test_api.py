@@ -1,0 +1,169 @@
+"""The anchor's ERP API: firm tokens, idempotent requests, all-or-nothing bulk decisions,
+another firm's id answered 404 with nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token
+from tests.vouchers.factories import invoice, order
+from trellis.accounts import services as accounts
+from trellis.accounts.models import AuditEvent
+from trellis.trade.models import DocStatus
+
+
+@pytest.fixture
+def token(session, chain):
+    _row, secret = accounts.issue_api_token(session=session, firm_id=chain.anchor.id, name="ERP")
+    return secret
+
+
+def auth(secret, key=None):
+    headers = {"Authorization": f"Bearer {secret}"}
+    if key:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def test_list_pending_invoices_and_orders(client, session, chain, token):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)  # not the anchor's
+    po = order(session, chain.tier1, chain.anchor)
+    body = client.get("/api/v1/anchor/invoices", headers=auth(token)).json
+    assert [i["number"] for i in body["items"]] == [inv.number]
+    assert body["items"][0]["seller_uscc"] == chain.tier1.uscc
+    assert body["items"][0]["amount_fen"] == inv.amount_fen
+    orders = client.get("/api/v1/anchor/orders?status=all", headers=auth(token)).json
+    assert [o["id"] for o in orders["items"]] == [po.id]
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "limit=abc", "limit=100000"])
+def test_bad_list_parameters(client, chain, token, query):
+    response = client.get(f"/api/v1/anchor/invoices?{query}", headers=auth(token))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+
+
+def test_confirm_is_idempotent_by_key(client, session, chain, token):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    url = f"/api/v1/anchor/invoices/{inv.id}/confirm"
+    first = client.post(url, headers=auth(token, "erp-0001"))
+    assert first.status_code == 200
+    assert first.json["results"] == [{"kind": "invoice", "id": inv.id, "number": inv.number,
+                                      "status": "confirmed", "changed": True}]
+    again = client.post(url, headers=auth(token, "erp-0001"))
+    assert again.status_code == 200 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    session.refresh(inv)
+    assert inv.status == DocStatus.CONFIRMED
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "invoice.confirm")).all()
+    assert len(events) == 1 and events[0].actor_label.startswith("api-token:")
+    # a new key for the same confirmation: answered, but nothing changes
+    third = client.post(url, headers=auth(token, "erp-0002"))
+    assert third.json["results"][0]["changed"] is False
+
+
+def test_same_key_for_another_request_is_refused(client, session, chain, token):
+    a = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    b = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    client.post(f"/api/v1/anchor/invoices/{a.id}/confirm", headers=auth(token, "k-1"))
+    response = client.post(f"/api/v1/anchor/invoices/{b.id}/confirm", headers=auth(token, "k-1"))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "idempotency_key_reused"
+    session.refresh(b)
+    assert b.status == DocStatus.PENDING
+
+
+@pytest.mark.parametrize("key", [None, "", "x" * 129, "has space"])
+def test_a_change_needs_a_valid_idempotency_key(client, session, chain, token, key):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    headers = auth(token)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    response = client.post(f"/api/v1/anchor/invoices/{inv.id}/confirm", headers=headers)
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.json["error"]["message"]
+    session.refresh(inv)
+    assert inv.status == DocStatus.PENDING
+
+
+def test_another_firms_invoice_is_404_and_unchanged(client, session, chain, token):
+    theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
+    response = client.post(f"/api/v1/anchor/invoices/{theirs.id}/confirm",
+                           headers=auth(token, "k-404"))
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    session.refresh(theirs)
+    assert theirs.status == DocStatus.PENDING
+
+
+def test_bulk_is_all_or_nothing(client, session, chain, token):
+    mine = [invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+            for _ in range(2)]
+    theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
+    url = "/api/v1/anchor/invoices/decisions"
+    bad = client.post(url, json={"ids": [mine[0].id, theirs.id], "decision": "confirm"},
+                      headers=auth(token, "bulk-1"))
+    assert bad.status_code == 404
+    for d in mine:
+        session.refresh(d)
+    assert {d.status for d in mine} == {"pending"}
+    ok = client.post(url, json={"ids": [d.id for d in mine], "decision": "reject",
+                                "reason": "数量不符"}, headers=auth(token, "bulk-2"))
+    assert ok.status_code == 200
+    assert [r["status"] for r in ok.json["results"]] == ["rejected", "rejected"]
+    for d in mine:
+        session.refresh(d)
+    assert {d.reject_reason for d in mine} == {"数量不符"}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "reason"), ({"reason": ""}, "reason"), ({"reason": "x" * 301}, "reason"),
+    ({"reason": 12}, "reason")])
+def test_reject_needs_a_reason(client, session, chain, token, body, field):
+    po = order(session, chain.tier1, chain.anchor)
+    response = client.post(f"/api/v1/anchor/orders/{po.id}/reject", json=body,
+                           headers=auth(token, f"rej-{len(str(body))}"))
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == field
+    session.refresh(po)
+    assert po.status == DocStatus.PENDING
+
+
+@pytest.mark.parametrize("body", [None, [], {"ids": "1", "decision": "confirm"},
+                                  {"ids": [True], "decision": "confirm"},
+                                  {"ids": [1], "decision": "approve"}])
+def test_malformed_bulk_bodies(client, chain, token, body):
+    response = client.post("/api/v1/anchor/invoices/decisions", json=body,
+                           headers=auth(token, f"m-{body!r}"[:100].replace(" ", "")))
+    assert response.status_code in (404, 422)
+    assert "error" in response.json
+
+
+def test_vendor_token_and_no_token_are_refused(client, session, chain):
+    _row, vendor_secret = accounts.issue_api_token(session=session, firm_id=chain.tier1.id,
+                                                   name="x")
+    assert client.get("/api/v1/anchor/invoices", headers=auth(vendor_secret)).status_code == 403
+    assert client.get("/api/v1/anchor/invoices").status_code == 401
+    bad = client.get("/api/v1/anchor/invoices", headers=auth("trl_not-a-token"))
+    assert bad.status_code == 401
+
+
+def test_logged_in_anchor_needs_csrf_on_the_api(client, session, chain, logged_in):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    logged_in("anchor", firm=chain.anchor)
+    url = f"/api/v1/anchor/invoices/{inv.id}/confirm"
+    assert client.post(url, headers={"Idempotency-Key": "c-1"}).status_code == 400
+    token_value = csrf_token(client, "/anchor/queue")
+    ok = client.post(url, headers={"Idempotency-Key": "c-2", "X-CSRFToken": token_value})
+    assert ok.status_code == 200
+    session.refresh(inv)
+    assert inv.status == DocStatus.CONFIRMED
+
+
+def test_openapi_describes_the_anchor_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert "/api/v1/anchor/invoices/{doc_id}/confirm" in spec["paths"]
+    post = spec["paths"]["/api/v1/anchor/invoices/decisions"]["post"]
+    assert "Idempotency-Key" in post["summary"] and post["requestBody"]

@@ -1,0 +1,163 @@
+"""The anchor's confirmation queue page: one by one, in bulk, with reasons; bad input
+changes nothing and says why; the vendor sees the outcome."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token
+from tests.vouchers.factories import invoice, order
+from trellis.accounts.models import AuditEvent
+from trellis.trade.models import DocStatus
+
+
+def english(client):
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+
+
+def audits(session, action):
+    return session.exec(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+@pytest.fixture
+def anchor_user(client, logged_in, chain):
+    user = logged_in("anchor", firm=chain.anchor)
+    english(client)
+    return user
+
+
+def test_queue_lists_only_the_anchors_pending_documents(client, session, chain, anchor_user):
+    mine = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    done = invoice(session, chain.tier1, chain.anchor, status=DocStatus.CONFIRMED)
+    other = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
+    page = client.get("/anchor/queue").get_data(as_text=True)
+    assert mine.number in page
+    assert other.number not in page and done.number not in page
+    po = order(session, chain.tier1, chain.anchor)
+    assert po.number in client.get("/anchor/queue?kind=order").get_data(as_text=True)
+
+
+def test_confirm_one_records_the_decision_and_the_vendor_sees_it(client, session, chain,
+                                                                 anchor_user, logged_in):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    url = f"/anchor/queue/invoice/{inv.id}"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "decision": "confirm"})
+    assert response.status_code == 303
+    session.refresh(inv)
+    assert inv.status == DocStatus.CONFIRMED and inv.confirmed_by_id == anchor_user.id
+    assert inv.confirmed_at is not None
+    (event,) = audits(session, "invoice.confirm")
+    assert event.record_id == str(inv.id) and event.actor_id == anchor_user.id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/anchor/")})
+    logged_in("vendor", firm=chain.tier1)
+    english(client)
+    page = client.get("/vendor/trade?kind=invoice").get_data(as_text=True)
+    assert inv.number in page and "Confirmed" in page
+    detail = client.get(f"/vendor/trade/invoice/{inv.id}").get_data(as_text=True)
+    assert "Proof on chain" in detail
+
+
+def test_bulk_reject_with_a_reason(client, session, chain, anchor_user):
+    docs = [invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+            for _ in range(3)]
+    response = client.post("/anchor/queue?kind=invoice", data={
+        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "reject",
+        "reason": "货物未到", "ids": [d.id for d in docs[:2]]})
+    assert response.status_code == 303
+    for d in docs:
+        session.refresh(d)
+    assert [d.status for d in docs] == ["rejected", "rejected", "pending"]
+    assert docs[0].reject_reason == "货物未到"
+    assert len(audits(session, "invoice.reject")) == 2
+
+
+def test_bulk_confirm_orders(client, session, chain, anchor_user):
+    pos = [order(session, chain.tier1, chain.anchor) for _ in range(2)]
+    response = client.post("/anchor/queue?kind=order", data={
+        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm",
+        "ids": [p.id for p in pos]})
+    assert response.status_code == 303
+    for p in pos:
+        session.refresh(p)
+    assert [p.status for p in pos] == ["confirmed", "confirmed"]
+
+
+@pytest.mark.parametrize("data, status, message", [
+    ({"decision": "reject", "reason": ""}, 422, "Give a reason"),
+    ({"decision": "reject", "reason": "x" * 301}, 422, "300"),
+    ({"decision": "confirm", "ids": []}, 422, "Choose at least one"),
+    ({"decision": "confirm", "ids": ["abc"]}, 422, "is not a document id"),
+    ({"decision": "maybe"}, 422, "Not a valid choice"),
+    ({}, 422, "Choose confirm or reject"),
+])
+def test_bad_bulk_input_changes_nothing(client, session, chain, anchor_user, data, status,
+                                        message):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    payload = {"csrf_token": csrf_token(client, "/anchor/queue"), "ids": [inv.id], **data}
+    response = client.post("/anchor/queue?kind=invoice", data=payload)
+    body = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert message in body
+    if data.get("reason"):
+        assert data["reason"][:50] in body  # what was typed is kept
+    session.refresh(inv)
+    assert inv.status == DocStatus.PENDING
+    assert audits(session, "invoice.confirm") == [] and audits(session, "invoice.reject") == []
+
+
+def test_another_firms_id_in_a_bulk_request_is_404_and_changes_nothing(client, session, chain,
+                                                                        anchor_user):
+    mine = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
+    response = client.post("/anchor/queue?kind=invoice", data={
+        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm",
+        "ids": [mine.id, theirs.id]})
+    assert response.status_code == 404
+    session.refresh(mine)
+    session.refresh(theirs)
+    assert mine.status == theirs.status == DocStatus.PENDING
+    assert client.get(f"/anchor/queue/invoice/{theirs.id}").status_code == 404
+
+
+def test_forged_csrf_token_is_refused(client, session, chain, anchor_user):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    response = client.post(f"/anchor/queue/invoice/{inv.id}",
+                           data={"csrf_token": "forged", "decision": "confirm"})
+    assert response.status_code == 400
+    assert "expired or was forged" in response.get_data(as_text=True)
+    session.refresh(inv)
+    assert inv.status == DocStatus.PENDING
+
+
+def test_double_submit_confirms_once(client, session, chain, anchor_user):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    url = f"/anchor/queue/invoice/{inv.id}"
+    data = {"csrf_token": csrf_token(client, url), "decision": "confirm"}
+    assert client.post(url, data=data).status_code == 303
+    again = client.post(url, data=data, follow_redirects=True)
+    assert "already been decided" in again.get_data(as_text=True)
+    assert len(audits(session, "invoice.confirm")) == 1
+    # the opposite decision afterwards is refused
+    reject = client.post(url, data={**data, "decision": "reject", "reason": "late"})
+    assert reject.status_code in (303, 409)
+    session.refresh(inv)
+    assert inv.status == DocStatus.CONFIRMED and inv.reject_reason is None
+
+
+def test_anchor_tokens_page_issues_and_revokes(client, session, chain, anchor_user):
+    from trellis.accounts.models import ApiToken
+
+    page = client.post("/anchor/tokens", data={"csrf_token": csrf_token(client, "/anchor/tokens"),
+                                               "name": "SAP"})
+    assert page.status_code == 200 and "trl_" in page.get_data(as_text=True)
+    token = session.exec(select(ApiToken).where(ApiToken.firm_id == chain.anchor.id)).one()
+    empty = client.post("/anchor/tokens", data={"csrf_token": csrf_token(client, "/anchor/tokens"),
+                                                "name": ""})
+    assert empty.status_code == 422
+    client.post(f"/anchor/tokens/{token.id}/revoke",
+                data={"csrf_token": csrf_token(client, "/anchor/tokens")})
+    session.refresh(token)
+    assert token.revoked_at is not None

@@ -1,0 +1,175 @@
+"""Payables coming due, and recording the anchor's payment of an invoice.
+
+Paying an invoice writes the trade payment (and its allocation to the invoice) and hands
+it to the ledger (:func:`trellis.ledger.lifecycle.anchor_payment`), which sweeps the loan
+financing the invoice and owes any surplus to the vendor. An invoice issued as a voucher
+is paid through the voucher's settlement instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from trellis.accounts.models import User
+from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.platform.anchor.forms import PaymentForm
+from trellis.platform.anchor.views import bp
+from trellis.platform.vendor.common import (
+    attach_error,
+    current_user_obj,
+    own_firm,
+    parse_yuan,
+    yuan,
+)
+from trellis.platform.web import audit, commit, db, roles_required
+from trellis.trade.models import DocStatus, Firm, Invoice, Payment, PaymentAllocation
+from trellis.vouchers.models import Voucher
+
+
+@dataclass
+class Payable:
+    invoice: Invoice
+    seller: Firm
+    outstanding_fen: int
+    days_to_due: int
+    loan_ids: list[int]
+    voucher: Voucher | None
+
+
+def _loans_for(session: Session, invoice_id: int) -> list[int]:
+    from trellis.ledger.lifecycle import loans_for_invoice
+
+    return [loan.id for loan in loans_for_invoice(session, invoice_id)]
+
+
+def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
+                 as_of: date | None = None, limit: int = 500) -> list[Payable]:
+    """Confirmed, unpaid invoices the anchor owes, soonest due first; with *days*, only
+    those due within that many days of *as_of* (overdue ones included)."""
+    as_of = as_of or date.today()
+    query = (select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
+             .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
+                    Invoice.amount_fen > Invoice.paid_fen))
+    if days is not None:
+        query = query.where(Invoice.due_date <= as_of + timedelta(days=days))
+    rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
+    vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
+        Voucher.invoice_id.in_([inv.id for inv, _ in rows])))} if rows else {}
+    return [Payable(inv, seller, inv.amount_fen - inv.paid_fen, (inv.due_date - as_of).days,
+                    _loans_for(session, inv.id), vouchers.get(inv.id))
+            for inv, seller in rows]
+
+
+def record_invoice_payment(*, session: Session, anchor_id: int, invoice_id: int,
+                           amount_fen: int, paid_on: date, reference: str,
+                           user: User | None = None, today: date | None = None):
+    """Record that the anchor paid *amount_fen* of *invoice_id* on *paid_on*.
+
+    Returns ``(payment, repayment or None)``; the repayment is the ledger's sweep of the
+    loan on the invoice. Raises NotFound (not the anchor's invoice), Conflict (not
+    confirmed, issued as a voucher, reference used before) or ValidationError.
+    """
+    today = today or date.today()
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.buyer_id != anchor_id:
+        raise NotFound("That invoice does not exist or is not owed by your firm.")
+    if invoice.status != DocStatus.CONFIRMED:
+        raise Conflict(f"Invoice {invoice.number} is not confirmed; confirm it first.")
+    if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
+        raise Conflict(f"Invoice {invoice.number} was issued as a voucher; it is paid when "
+                       "the voucher is settled at maturity.")
+    outstanding = invoice.amount_fen - invoice.paid_fen
+    if amount_fen > outstanding:
+        raise ValidationError(f"Only {yuan(outstanding)} yuan is still unpaid on this "
+                              "invoice.", field="amount")
+    if paid_on > today:
+        raise ValidationError("The payment date cannot be in the future.", field="paid_on")
+    if paid_on < invoice.issue_date:
+        raise ValidationError("The payment date is before the invoice was issued.",
+                              field="paid_on")
+    reference = reference.strip()
+    if session.exec(select(Payment.id).where(Payment.payer_id == anchor_id,
+                                             Payment.reference == reference)).first():
+        raise Conflict(f"A payment with reference {reference} is already recorded; nothing "
+                       "was changed.")
+    payment = Payment(payer_id=anchor_id, payee_id=invoice.seller_id, reference=reference,
+                      amount_fen=amount_fen, paid_on=paid_on)
+    session.add(payment)
+    session.flush()
+    session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+                                  amount_fen=amount_fen))
+    invoice.paid_fen += amount_fen
+    session.add(invoice)
+    session.flush()
+    from trellis.ledger.lifecycle import anchor_payment
+
+    repayment = anchor_payment(session=session, invoice_id=invoice.id, amount_fen=amount_fen,
+                               paid_on=paid_on, idempotency_key=f"anchor-payment:{payment.id}",
+                               recorded_by=user.id if user else None)
+    return payment, repayment
+
+
+@bp.get("/payables")
+@roles_required("anchor")
+def payables():
+    firm = own_firm()
+    raw = request.args.get("days", "30")
+    days = None if raw == "all" else (int(raw) if raw.isdigit() and int(raw) <= 3650 else 30)
+    rows = due_payables(session=db(), anchor_id=firm.id, days=days)
+    return render_template("anchor/payables.html", rows=rows, days=days,
+                           total=sum(r.outstanding_fen for r in rows))
+
+
+@bp.route("/payables/<int:invoice_id>/pay", methods=["GET", "POST"])
+@roles_required("anchor")
+def pay(invoice_id: int):
+    firm = own_firm()
+    invoice = db().get(Invoice, invoice_id)
+    if invoice is None or invoice.buyer_id != firm.id:
+        raise NotFound(_("That invoice does not exist or is not owed by your firm."))
+    outstanding = invoice.amount_fen - invoice.paid_fen
+    form = PaymentForm()
+    if request.method == "GET":
+        form.amount.data = yuan(outstanding)
+        form.paid_on.data = date.today()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            amount = parse_yuan(form.amount.data)
+        except Exception as exc:  # wtforms ValidationError from parse_yuan
+            form.amount.errors = [*form.amount.errors, str(exc)]
+            status = 422
+        else:
+            try:
+                payment, repayment = record_invoice_payment(
+                    session=db(), anchor_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
+                    paid_on=form.paid_on.data, reference=form.reference.data,
+                    user=current_user_obj())
+            except (ValidationError, Conflict) as exc:
+                db().rollback()
+                attach_error(form, exc, "reference")
+                status = 422 if isinstance(exc, ValidationError) else 409
+            except TrellisError:
+                db().rollback()
+                raise
+            else:
+                audit("invoice.pay", "invoice", invoice_id, payment_id=payment.id,
+                      amount_fen=amount, swept_loan=repayment.loan_id if repayment else None)
+                commit()
+                if repayment is not None:
+                    flash(_("Payment recorded; it repaid the loan financing this invoice."),
+                          "success")
+                else:
+                    flash(_("Payment recorded."), "success")
+                return redirect(url_for("anchor.payables"), code=303)
+    elif request.method == "POST":
+        status = 422
+    seller = db().get(Firm, invoice.seller_id)
+    return render_template("anchor/pay.html", form=form, invoice=invoice, seller=seller,
+                           outstanding=outstanding,
+                           loans=_loans_for(db(), invoice.id)), status

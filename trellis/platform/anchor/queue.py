@@ -1,0 +1,198 @@
+"""The anchor's confirmation queue (确权): its vendors' invoices and orders to confirm or
+reject with a reason, one by one or in bulk. No Flask here: pages and the ERP API call it.
+
+An invoice is the anchor's when the anchor is its buyer; an order when the anchor placed
+it (its buyer). A decision moves ``pending`` to ``confirmed`` or ``rejected`` once; the
+same decision again changes nothing (a double-submitted form or a retried API call), the
+opposite decision is a conflict. Every id of a request is checked before anything changes:
+one id that is not the anchor's makes the whole request fail with "not found".
+Confirmed documents are committed to the chain by the chain's collector job.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from trellis.accounts.models import User, utcnow
+from trellis.db import is_postgres
+from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
+
+MODELS = {"invoice": Invoice, "order": PurchaseOrder}
+MAX_BULK = 500
+MAX_REASON = 300
+
+
+class Decision(enum.StrEnum):
+    CONFIRM = "confirm"
+    REJECT = "reject"
+
+
+TARGET = {Decision.CONFIRM: DocStatus.CONFIRMED, Decision.REJECT: DocStatus.REJECTED}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    id: int
+    number: str
+    status: str
+    changed: bool
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "number": self.number,
+                "status": self.status, "changed": self.changed}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One document in the queue, with its seller's name."""
+
+    kind: str
+    id: int
+    number: str
+    seller_id: int
+    seller_name: str
+    seller_uscc: str
+    amount_fen: int
+    doc_date: date
+    due_date: date | None
+    status: str
+    reject_reason: str | None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "number": self.number,
+                "seller_uscc": self.seller_uscc, "seller_name": self.seller_name,
+                "amount_fen": self.amount_fen, "date": self.doc_date.isoformat(),
+                "due_date": self.due_date.isoformat() if self.due_date else None,
+                "status": self.status, "reject_reason": self.reject_reason}
+
+
+def model_for(kind: str):
+    try:
+        return MODELS[kind]
+    except KeyError:
+        raise NotFound(f"Unknown document kind {kind!r}: use invoice or order.") from None
+
+
+def documents(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
+              limit: int = 200, offset: int = 0) -> list[Row]:
+    """The anchor's documents of *kind* (oldest first), optionally of one *status*."""
+    model = model_for(kind)
+    day = model.issue_date if model is Invoice else model.order_date
+    due = model.due_date if model is Invoice else None
+    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+                    model.amount_fen, day, model.status, model.reject_reason,
+                    *([due] if due is not None else []))
+             .join(Firm, Firm.id == model.seller_id)
+             .where(model.buyer_id == anchor_id))
+    if status:
+        query = query.where(model.status == status)
+    query = query.order_by(day, model.id).offset(offset).limit(limit)
+    out = []
+    for r in session.exec(query).all():
+        out.append(Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                       r[9] if due is not None else None, r[7], r[8]))
+    return out
+
+
+def pending_counts(*, session: Session, anchor_id: int) -> dict[str, int]:
+    counts = {}
+    for kind, model in MODELS.items():
+        counts[kind] = int(session.exec(select(func.count()).select_from(model).where(
+            model.buyer_id == anchor_id, model.status == DocStatus.PENDING)).one())
+    return counts
+
+
+def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int):
+    """The anchor's document, or :class:`NotFound` (another firm's reads as missing)."""
+    model = model_for(kind)
+    doc = session.get(model, doc_id)
+    if doc is None or doc.buyer_id != anchor_id:
+        raise NotFound(f"No {kind} {doc_id} awaits your firm's decision.")
+    return doc
+
+
+def _clean_ids(ids) -> list[int]:
+    out = []
+    for raw in ids or ():
+        if isinstance(raw, bool):
+            raise ValidationError("Document ids must be whole numbers.", field="ids")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{raw!r} is not a document id.", field="ids") from None
+        if value <= 0:
+            raise ValidationError(f"{raw!r} is not a document id.", field="ids")
+        if value not in out:
+            out.append(value)
+    if not out:
+        raise ValidationError("Choose at least one document.", field="ids")
+    if len(out) > MAX_BULK:
+        raise ValidationError(f"Decide at most {MAX_BULK} documents at once.", field="ids")
+    return out
+
+
+def clean_reason(decision: Decision, reason: str | None) -> str | None:
+    reason = (reason or "").strip()
+    if decision == Decision.REJECT:
+        if not reason:
+            raise ValidationError("Give a reason for the rejection: the vendor will see it.",
+                                  field="reason")
+        if len(reason) > MAX_REASON:
+            raise ValidationError(f"Keep the reason under {MAX_REASON} characters.",
+                                  field="reason")
+        return reason
+    return None
+
+
+def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
+           reason: str | None = None, user: User | None = None) -> list[Outcome]:
+    """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing.
+
+    Raises :class:`NotFound` if any id is not the anchor's, :class:`Conflict` if any was
+    already decided the other way, :class:`ValidationError` for a missing reason or bad
+    ids. Flushes; the caller commits and writes the audit trail.
+    """
+    model = model_for(kind)
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise ValidationError("The decision must be confirm or reject.",
+                              field="decision") from None
+    reason = clean_reason(decision, reason)
+    wanted = _clean_ids(ids)
+    query = select(model).where(model.id.in_(wanted)).order_by(model.id)
+    if is_postgres(session):
+        query = query.with_for_update()
+    found = {d.id: d for d in session.exec(query).all()}
+    missing = [i for i in wanted if i not in found or found[i].buyer_id != anchor_id]
+    if missing:
+        raise NotFound(f"No {kind} with id {missing[0]} awaits your firm's decision; "
+                       "nothing was changed.")
+    target = TARGET[decision]
+    for i in wanted:
+        doc = found[i]
+        if doc.status not in (DocStatus.PENDING, target):
+            raise Conflict(f"{kind.capitalize()} {doc.number} was already {doc.status}; "
+                           "nothing was changed.")
+    now = utcnow()
+    outcomes = []
+    for i in wanted:
+        doc = found[i]
+        if doc.status == target:
+            outcomes.append(Outcome(kind, doc.id, doc.number, doc.status, False))
+            continue
+        doc.status = target
+        doc.confirmed_at = now
+        doc.confirmed_by_id = user.id if user else None
+        doc.reject_reason = reason
+        session.add(doc)
+        outcomes.append(Outcome(kind, doc.id, doc.number, doc.status, True))
+    session.flush()
+    return outcomes

@@ -1,0 +1,126 @@
+"""The anchor's vouchers: issue a confirmed payable as a voucher, follow its lineage,
+settle it at maturity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlmodel import select
+
+from trellis.errors import TrellisError, ValidationError
+from trellis.platform.anchor.forms import IssueVoucherForm
+from trellis.platform.anchor.views import bp
+from trellis.platform.forms import EmptyForm
+from trellis.platform.vendor.common import attach_error, current_user_obj, own_firm
+from trellis.platform.web import audit, commit, db, roles_required
+from trellis.trade.models import DocStatus, Firm, Invoice
+from trellis.vouchers import lineage
+from trellis.vouchers import services as vouchers
+from trellis.vouchers.models import Voucher
+from trellis.vouchers.settlement import settle
+
+
+def lineage_labels() -> dict:
+    labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
+              "matures": _("matures")}
+    from trellis.platform.vendor.common import status_labels
+
+    labels.update({k: str(v) for k, v in status_labels().items()})
+    return labels
+
+
+def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
+    tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels())
+    return Markup(lineage.render_svg(tree, title=_("Lineage of voucher %(code)s",
+                                                   code=voucher.code),
+                                     highlight_firm=highlight))
+
+
+def _issuable(anchor_id: int) -> list[tuple[Invoice, Firm]]:
+    issued = select(Voucher.invoice_id)
+    return list(db().exec(
+        select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
+        .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
+               Invoice.amount_fen > Invoice.paid_fen, Invoice.id.not_in(issued))
+        .order_by(Invoice.due_date.desc(), Invoice.id.desc()).limit(200)).all())
+
+
+@bp.route("/vouchers", methods=["GET", "POST"], endpoint="vouchers")
+@roles_required("anchor")
+def vouchers_page():
+    firm = own_firm()
+    form = IssueVoucherForm()
+    status = 200
+    today = date.today()
+    latest = vouchers.latest_maturity(session=db(), issued_on=today)
+    if request.method == "GET":
+        form.maturity_date.data = latest
+        if request.args.get("invoice_id", "").isdigit():
+            form.invoice_id.data = int(request.args["invoice_id"])
+    if form.validate_on_submit():
+        try:
+            voucher = vouchers.issue(session=db(), anchor_id=firm.id,
+                                     invoice_id=form.invoice_id.data,
+                                     maturity_date=form.maturity_date.data, issued_on=today,
+                                     user=current_user_obj())
+        except TrellisError as exc:
+            db().rollback()
+            if isinstance(exc, ValidationError) or exc.status in (404, 409):
+                attach_error(form, exc, "invoice_id")
+                status = 422 if isinstance(exc, ValidationError) else exc.status
+            else:
+                raise
+        else:
+            audit("voucher.issue", "voucher", voucher.id, code=voucher.code,
+                  face_fen=voucher.face_fen, invoice_id=voucher.invoice_id)
+            commit()
+            flash(_("Voucher %(code)s issued.", code=voucher.code), "success")
+            return redirect(url_for("anchor.voucher", voucher_id=voucher.id), code=303)
+    elif request.method == "POST":
+        status = 422
+    rows = vouchers.issued_by(session=db(), anchor_id=firm.id)
+    return render_template("anchor/vouchers.html", form=form, rows=rows,
+                           issuable=_issuable(firm.id), latest=latest,
+                           max_months=vouchers.policy(session=db()).max_tenor_months), status
+
+
+@bp.get("/vouchers/<int:voucher_id>")
+@roles_required("anchor")
+def voucher(voucher_id: int):
+    firm = own_firm()
+    v = vouchers.get_voucher(session=db(), voucher_id=voucher_id, firm_id=firm.id)
+    if v.issuer_id != firm.id:
+        from flask import abort
+
+        abort(404)
+    return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
+                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           fragments=vouchers.fragments(session=db(), voucher_id=v.id),
+                           names=_names(v), form=EmptyForm(), today=date.today())
+
+
+def _names(v: Voucher) -> dict[int, str]:
+    ids = {f.holder_id for f in vouchers.fragments(session=db(), voucher_id=v.id)}
+    return {f.id: f.name for f in db().exec(select(Firm).where(Firm.id.in_(ids | {v.issuer_id})))}
+
+
+@bp.post("/vouchers/<int:voucher_id>/settle")
+@roles_required("anchor")
+def settle_voucher(voucher_id: int):
+    firm = own_firm()
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form expired; try again."), "error")
+        return redirect(url_for("anchor.voucher", voucher_id=voucher_id), code=303)
+    paid = settle(session=db(), voucher_id=voucher_id, paid_on=date.today(),
+                  anchor_id=firm.id, user=current_user_obj())
+    if paid:
+        audit("voucher.settle", "voucher", voucher_id,
+              fragments=[p.fragment_id for p in paid], total_fen=sum(p.amount_fen for p in paid))
+        commit()
+        flash(_("Voucher settled: %(n)d holder(s) paid.", n=len(paid)), "success")
+    else:
+        flash(_("This voucher was already settled; nothing changed."), "warning")
+    return redirect(url_for("anchor.voucher", voucher_id=voucher_id), code=303)

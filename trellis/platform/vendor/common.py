@@ -1,0 +1,133 @@
+"""Helpers shared by the vendor and anchor pages: form errors from domain errors, money
+input, the firm of the current user, warnings for the person, and the chain proof state."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import abort
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+from wtforms import ValidationError as WTFValidationError
+
+from trellis.errors import TrellisError
+from trellis.platform.web import current_firm_id, db
+from trellis.trade.models import Firm
+
+MAX_YUAN = Decimal("10000000000")  # ten billion yuan: anything larger is a typing mistake
+
+
+def own_firm() -> Firm:
+    """The current vendor or anchor user's firm (404 if the user has none)."""
+    firm_id = current_firm_id()
+    firm = db().get(Firm, firm_id) if firm_id else None
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def attach_error(form, exc: TrellisError, default: str | None = None) -> None:
+    """Show a domain error next to its field (``exc.field``) or the *default* field;
+    otherwise as a form-level error (``form.form_errors``)."""
+    name = getattr(exc, "field", None)
+    message = _(exc.message)
+    for candidate in (name, default):
+        if candidate and candidate in form:
+            form[candidate].errors = [*form[candidate].errors, message]
+            return
+    form.form_errors.append(message)
+
+
+def parse_yuan(raw) -> int:
+    """A yuan amount typed by a person (``1,234.50``, ``¥1234.5``) -> integer fen > 0.
+
+    Raises wtforms' ValidationError with a plain message.
+    """
+    text = str(raw or "").strip().replace(",", "").replace("，", "").replace("¥", "") \
+        .replace("￥", "").replace(" ", "")
+    if not text:
+        raise WTFValidationError(_("Enter an amount in yuan."))
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise WTFValidationError(_("Enter the amount as a number, e.g. 12500.00.")) from None
+    if not amount.is_finite():
+        raise WTFValidationError(_("Enter the amount as a number, e.g. 12500.00."))
+    if amount <= 0:
+        raise WTFValidationError(_("The amount must be more than zero."))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise WTFValidationError(_("Use at most two decimal places."))
+    if amount >= MAX_YUAN:
+        raise WTFValidationError(_("That amount is too large."))
+    return int(amount * 100)
+
+
+def yuan(fen: int | None) -> str:
+    """Fen as a plain yuan string for a form field (``123456`` -> ``1234.56``)."""
+    if fen is None:
+        return ""
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def localized(row, field: str) -> str:
+    """``row.<field>_zh`` in Chinese, ``row.<field>_en`` otherwise."""
+    lang = "zh" if str(get_locale() or "zh_CN").startswith("zh") else "en"
+    return getattr(row, f"{field}_{lang}") or getattr(row, f"{field}_en")
+
+
+def current_user_obj():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def proof_state(kind: str, doc_id: int) -> dict:
+    """Where a trade document stands on the chain: queued, batched (and the batch's state)
+    or not committed yet; with the document number for a proof bundle."""
+    from trellis.chain.models import Batch, Document
+
+    source = {"invoice": "invoices", "order": "purchase_orders"}[kind]
+    doc = db().exec(select(Document).where(Document.doc_type == kind,
+                                           Document.source == source,
+                                           Document.source_id == doc_id)).first()
+    confirmation = db().exec(select(Document).where(
+        Document.doc_type == "confirmation", Document.doc_id == f"{kind}:{doc_id}")).first()
+    out = {"document": doc, "confirmation": confirmation, "batch": None,
+           "confirmation_batch": None}
+    if doc is not None and doc.batch_id:
+        out["batch"] = db().get(Batch, doc.batch_id)
+    if confirmation is not None and confirmation.batch_id:
+        out["confirmation_batch"] = db().get(Batch, confirmation.batch_id)
+    return out
+
+
+def today() -> date:
+    return date.today()
+
+
+def status_labels() -> dict:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "pending": _l("Awaiting confirmation"), "confirmed": _l("Confirmed"),
+        "rejected": _l("Rejected"), "held": _l("Held"), "financed": _l("Financed"),
+        "split": _l("Split"), "transferred": _l("Transferred"), "settled": _l("Settled"),
+        "active": _l("Active"), "overdue": _l("Overdue"), "repaid": _l("Repaid"),
+        "cooled_off": _l("Repaid in cooling-off"), "cancelled": _l("Cancelled"),
+        "written_off": _l("Written off"), "submitted": _l("Submitted"),
+        "review": _l("Under review"), "second_approval": _l("Under review"),
+        "approved": _l("Offer ready"), "declined": _l("Declined"),
+        "accepted": _l("Accepted"), "expired": _l("Expired"), "open": _l("Open"),
+        "applied": _l("In effect"),
+    }
+
+
+def status_label(status) -> str:
+    """A document, fragment, loan or application status in plain words (translated)."""
+    return str(status_labels().get(str(status), status))
+
+
+def install(bp) -> None:
+    """Give templates the shared helpers (a global, so imported macros see it too)."""
+    bp.add_app_template_global(status_label, "status_label")

@@ -1,0 +1,169 @@
+"""Changing a firm's payout bank account: re-authenticate, wait, notify, warn.
+
+Payee fraud usually arrives as "please pay into our new account". So a change request
+needs the requester's password again; it takes effect only after the policy's delay
+(24 hours by default), during which any user of the firm can cancel it; every other user
+of the firm is notified when it is requested, cancelled and applied. The account in force
+until then stays unchanged. :func:`apply_due` (a scheduled job, and on each page view of
+the firm) applies the requests whose time has come.
+
+Repayments go only to the platform's settlement account: :func:`check_repayment_account`
+refuses any other account a vendor was told to pay into.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from trellis.accounts.models import User, utcnow
+from trellis.accounts.services import verify_password
+from trellis.db import is_postgres
+from trellis.protection import notifications
+from trellis.protection.errors import (
+    BadAccount,
+    ChangeNotFound,
+    ChangePending,
+    NotPlatformAccount,
+    ReauthenticationFailed,
+)
+from trellis.protection.models import BankAccountChange, ChangeStatus
+from trellis.protection.warnings import policy
+from trellis.trade.models import Firm
+
+logger = logging.getLogger(__name__)
+ACCOUNT_RE = re.compile(r"^\d{8,32}$")
+
+
+def normalise_account(raw: str | None) -> str:
+    return re.sub(r"[\s-]", "", raw or "")
+
+
+def mask(account: str | None) -> str:
+    """``6222020000000000001`` -> ``6222 **** 0001``."""
+    digits = normalise_account(account)
+    if len(digits) < 8:
+        return "—" if not digits else "****"
+    return f"{digits[:4]} **** {digits[-4:]}"
+
+
+def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
+    return session.exec(select(BankAccountChange).where(
+        BankAccountChange.firm_id == firm_id,
+        BankAccountChange.status == ChangeStatus.PENDING)).first()
+
+
+def history(*, session: Session, firm_id: int, limit: int = 20) -> list[BankAccountChange]:
+    return list(session.exec(select(BankAccountChange).where(
+        BankAccountChange.firm_id == firm_id).order_by(BankAccountChange.id.desc())
+        .limit(limit)))
+
+
+def request_change(*, session: Session, firm_id: int, user: User, password: str,
+                   new_account: str, account_name: str = "", bank_name: str = "",
+                   now: datetime | None = None) -> BankAccountChange:
+    """Ask to change the firm's payout account; effective after the policy's delay.
+
+    Raises :class:`ReauthenticationFailed` (wrong password), :class:`BadAccount`,
+    :class:`ChangePending` (one is already waiting).
+    """
+    now = now or utcnow()
+    if user.firm_id != firm_id:
+        raise ChangeNotFound("You can only change your own firm's account.")
+    if not password or not verify_password(user.password_hash, password):
+        raise ReauthenticationFailed("Your password was not correct; the account was not "
+                                     "changed.")
+    account = normalise_account(new_account)
+    if not ACCOUNT_RE.match(account):
+        raise BadAccount("Enter the account number: 8 to 32 digits.", field="new_account")
+    query = select(Firm).where(Firm.id == firm_id)
+    if is_postgres(session):
+        query = query.with_for_update()
+    firm = session.exec(query).one()
+    if normalise_account(firm.bank_account) == account:
+        raise BadAccount("This is already your firm's account.", field="new_account")
+    if pending_for(session=session, firm_id=firm_id) is not None:
+        raise ChangePending("A change of account is already waiting; cancel it first if it "
+                            "is wrong.")
+    delay = policy(session=session).bank_change_delay_hours
+    change = BankAccountChange(firm_id=firm_id, requested_by_id=user.id,
+                               old_account=firm.bank_account, new_account=account,
+                               account_name=(account_name or "").strip()[:120],
+                               bank_name=(bank_name or "").strip()[:120], requested_at=now,
+                               effective_at=now + timedelta(hours=delay))
+    session.add(change)
+    session.flush()
+    when = change.effective_at.strftime("%Y-%m-%d %H:%M UTC")
+    notifications.notify_firm(
+        session=session, firm_id=firm_id, kind="bank_change_requested",
+        exclude_user_id=user.id,
+        message_en=f"{user.email} asked to change your firm's payout account to "
+                   f"{mask(account)}. It takes effect at {when} unless someone cancels it. "
+                   "If you did not expect this, cancel it now and call us.",
+        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，将于 {when} 生效。"
+                   "如非本公司所为，请立即取消并联系我们。")
+    logger.info("firm %s: bank account change %s requested, effective %s", firm_id, change.id,
+                change.effective_at)
+    return change
+
+
+def cancel_change(*, session: Session, firm_id: int, change_id: int, user: User,
+                  now: datetime | None = None) -> BankAccountChange:
+    change = session.get(BankAccountChange, change_id)
+    if change is None or change.firm_id != firm_id:
+        raise ChangeNotFound("That change request does not exist.")
+    if change.status != ChangeStatus.PENDING:
+        raise ChangePending(f"This change was already {change.status}; nothing changed.")
+    change.status = ChangeStatus.CANCELLED
+    change.cancelled_at = now or utcnow()
+    change.cancelled_by_id = user.id
+    session.add(change)
+    session.flush()
+    notifications.notify_firm(
+        session=session, firm_id=firm_id, kind="bank_change_cancelled",
+        exclude_user_id=user.id,
+        message_en=f"{user.email} cancelled the change of your payout account to "
+                   f"{mask(change.new_account)}.",
+        message_zh=f"{user.email} 已取消将收款账户改为 {mask(change.new_account)} 的申请。")
+    return change
+
+
+def apply_due(*, session: Session, now: datetime | None = None,
+              firm_id: int | None = None) -> int:
+    """Apply every pending change whose delay has passed; returns how many."""
+    now = now or utcnow()
+    query = select(BankAccountChange).where(BankAccountChange.status == ChangeStatus.PENDING,
+                                            BankAccountChange.effective_at <= now)
+    if firm_id is not None:
+        query = query.where(BankAccountChange.firm_id == firm_id)
+    changes = session.exec(query).all()
+    for change in changes:
+        firm = session.get(Firm, change.firm_id)
+        firm.bank_account = change.new_account
+        change.status = ChangeStatus.APPLIED
+        change.applied_at = now
+        session.add(firm)
+        session.add(change)
+        session.flush()
+        notifications.notify_firm(
+            session=session, firm_id=change.firm_id, kind="bank_change_applied",
+            message_en=f"Your firm's payout account is now {mask(change.new_account)}.",
+            message_zh=f"贵公司收款账户已变更为 {mask(change.new_account)}。")
+    return len(changes)
+
+
+def check_repayment_account(*, session: Session, account: str | None) -> None:
+    """Refuse a repayment the vendor was told to make to an account that is not Trellis's
+    settlement account (an empty *account* means "the one shown on the page": fine)."""
+    given = normalise_account(account)
+    if not given:
+        return
+    official = normalise_account(policy(session=session).settlement_account)
+    if given != official:
+        raise NotPlatformAccount(
+            "This is not Trellis's account. Trellis only accepts repayments into its "
+            "settlement account shown on this page. Whoever gave you another account may be "
+            "a fraudster: do not pay, and call us.", field="payee_account")

@@ -1,0 +1,126 @@
+"""A voucher's lineage as a picture: a server-rendered SVG tree, no JavaScript.
+
+The first box is the anchor's confirmation of the invoice; then the issued voucher (the
+root fragment) and every split and transfer down to each fragment's current holder.
+Boxes are laid out as a tidy tree: depth left to right, leaves top to bottom, a parent
+centred on its children. Text is escaped; labels come from the caller (translated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
+
+from sqlmodel import Session, select
+
+from trellis.trade.models import Firm, Invoice
+from trellis.vouchers.models import Voucher, VoucherFragment
+
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 190, 64, 46, 14, 10
+COLOURS = {"held": "#15803d", "financed": "#a16207", "settled": "#5d6b7a",
+           "split": "#94a3b8", "transferred": "#94a3b8", "root": "#0f6b5c"}
+
+
+@dataclass
+class Node:
+    key: str
+    title: str
+    lines: list[str]
+    status: str
+    children: list[Node] = field(default_factory=list)
+    x: float = 0.0
+    y: float = 0.0
+    fragment_id: int | None = None
+
+
+def yuan_text(fen: int) -> str:
+    """``123456`` -> ``¥1,234.56`` (Decimal, never float)."""
+    return f"¥{Decimal(fen) / 100:,.2f}"
+
+
+def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None = None) -> Node:
+    """The lineage tree: confirmation -> root fragment -> parts and transfers."""
+    labels = {"confirmation": "Confirmation", "invoice": "Invoice", "matures": "matures",
+              **(labels or {})}
+    status_label = labels.get
+    invoice = session.get(Invoice, voucher.invoice_id)
+    frags = list(session.exec(select(VoucherFragment).where(
+        VoucherFragment.voucher_id == voucher.id).order_by(VoucherFragment.id)))
+    firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
+    names = {f.id: f.name for f in session.exec(select(Firm).where(Firm.id.in_(firm_ids)))}
+    nodes: dict[int, Node] = {}
+    for frag in frags:
+        nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
+                              lines=[yuan_text(frag.amount_fen),
+                                     f"#{frag.id} · {status_label(frag.status, frag.status)}"],
+                              status=frag.status, fragment_id=frag.id)
+    root = None
+    for frag in frags:
+        if frag.parent_id is None:
+            root = nodes[frag.id]
+        else:
+            nodes[frag.parent_id].children.append(nodes[frag.id])
+    top = Node(key="confirmation", title=names.get(voucher.issuer_id, "?"),
+               lines=[f"{labels['confirmation']} · {labels['invoice']} {invoice.number}",
+                      f"{voucher.code} · {labels['matures']} {voucher.maturity_date}"],
+               status="root", children=[root] if root else [])
+    return top
+
+
+def _layout(node: Node, depth: int, next_row: list[int]) -> None:
+    node.x = PAD + depth * (BOX_W + GAP_X)
+    if not node.children:
+        node.y = PAD + next_row[0] * (BOX_H + GAP_Y)
+        next_row[0] += 1
+        return
+    for child in node.children:
+        _layout(child, depth + 1, next_row)
+    node.y = (node.children[0].y + node.children[-1].y) / 2
+
+
+def _walk(node: Node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def _clip(text: str, limit: int = 22) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def render_svg(tree: Node, *, title: str = "Voucher lineage",
+               highlight_firm: str | None = None) -> str:
+    """The tree as a standalone SVG document (a string of markup, safely escaped)."""
+    rows = [0]
+    _layout(tree, 0, rows)
+    nodes = list(_walk(tree))
+    width = int(max(n.x for n in nodes) + BOX_W + PAD)
+    height = int(max(n.y for n in nodes) + BOX_H + PAD)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
+           'font-family="sans-serif" font-size="12">',
+           f"<title>{escape(title)}</title>"]
+    for node in nodes:
+        for child in node.children:
+            x1, y1 = node.x + BOX_W, node.y + BOX_H / 2
+            x2, y2 = child.x, child.y + BOX_H / 2
+            mid = (x1 + x2) / 2
+            out.append(f'<path d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} '
+                       f'{x2:.0f},{y2:.0f}" fill="none" stroke="#94a3b8" stroke-width="1.5"/>')
+    for node in nodes:
+        colour = COLOURS.get(node.status, "#5d6b7a")
+        live = node.status in ("held", "financed")
+        mine = highlight_firm is not None and node.title == highlight_firm
+        out.append(f'<g data-node="{escape(node.key)}">')
+        out.append(f'<rect x="{node.x:.0f}" y="{node.y:.0f}" width="{BOX_W}" height="{BOX_H}" '
+                   f'rx="8" fill="{"#f0fdf4" if live else "#ffffff"}" stroke="{colour}" '
+                   f'stroke-width="{3 if mine else 1.5}"/>')
+        out.append(f'<text x="{node.x + 10:.0f}" y="{node.y + 19:.0f}" font-weight="700" '
+                   f'fill="#1c2430">{escape(_clip(node.title))}</text>')
+        for i, line in enumerate(node.lines[:2]):
+            out.append(f'<text x="{node.x + 10:.0f}" y="{node.y + 37 + 16 * i:.0f}" '
+                       f'fill="{colour if i else "#1c2430"}">{escape(_clip(line, 30))}</text>')
+        out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out)
