@@ -4,12 +4,15 @@ For each day ``d`` not yet booked, every live loan with ``accrued_until = d`` ge
 ``d``'s contract interest and, past its due date, penalty interest, both computed in SQL
 with exactly the integer expression of :func:`trellis.ledger.replay.daily_interest`:
 
-1. ``SELECT id, interest, penalty ... FOR UPDATE`` locks the loans and reads the amounts
-   (they are hashed into the journal's chain: the hash must cover every posting);
-2. one journal entry (``accrual``) is appended, and one ``INSERT ... SELECT`` writes its
+1. ``INSERT INTO ledger_accrual_batch SELECT id ... FOR UPDATE`` locks the loans and
+   freezes the set in a temporary table (under READ COMMITTED a loan paid out while the
+   job runs would otherwise join the later statements but not the hash);
+2. one ``SELECT`` reads the amounts of the batch; they are hashed into the journal's
+   chain (the hash must cover every posting);
+3. one journal entry (``accrual``) is appended, and one ``INSERT ... SELECT`` writes its
    postings: per loan, debit the receivable and credit the income, each leg carrying the
    loan id, so every loan's sub-ledger balances on its own;
-3. one ``UPDATE`` adds the same amounts to the loans' balance columns and moves
+4. one ``UPDATE`` adds the same amounts to the batch's balance columns and moves
    ``accrued_until`` to ``d + 1``.
 
 A day already booked for a loan is never booked again (step 1 selects only loans whose
@@ -24,7 +27,21 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    Table,
+    and_,
+    case,
+    delete,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlmodel import Session
 
 from trellis.ledger.chart import Acct
@@ -36,6 +53,12 @@ from trellis.ledger.replay import MICRO
 logger = logging.getLogger(__name__)
 
 LIVE = (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
+
+# A temporary table (per connection, outside the application's metadata).
+BATCH = Table("ledger_accrual_batch", MetaData(), Column("loan_id", BigInteger,
+                                                         primary_key=True))
+CREATE_BATCH = ("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_accrual_batch "
+                "(loan_id BIGINT PRIMARY KEY)")
 
 
 def _daily(rate_col):
@@ -65,8 +88,13 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
     session.flush()
     interest, penalty, cond = _exprs(day)
     cond = and_(cond, Loan.currency == currency)
-    rows = session.execute(select(Loan.id, interest, penalty).where(cond).order_by(Loan.id)
-                           .with_for_update()).all()
+    session.execute(text(CREATE_BATCH))
+    session.execute(delete(BATCH))
+    session.execute(insert(BATCH).from_select(
+        ["loan_id"], select(Loan.id).where(cond).order_by(Loan.id).with_for_update()))
+    in_batch = Loan.id.in_(select(BATCH.c.loan_id))
+    rows = session.execute(select(Loan.id, interest, penalty).where(in_batch)
+                           .order_by(Loan.id)).all()
     if not rows:
         return DayResult(day, 0, 0, 0, None)
     ids = account_ids(session, currency)
@@ -87,7 +115,7 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
                 amount = interest if col == 1 else penalty
                 parts.append(select(literal(entry_id), literal(ids[acct.value]), Loan.id,
                                     literal(day), amount * sign)
-                             .where(cond, amount != 0))
+                             .where(in_batch, amount != 0))
             stmt = insert(JournalPosting.__table__).from_select(
                 ["entry_id", "account_id", "loan_id", "value_date", "amount_fen"],
                 union_all(*parts))
@@ -98,7 +126,7 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
                             insert_postings=insert_postings, currency=currency,
                             memo=f"Interest for {day.isoformat()}: {len(rows)} loans")
         seq = entry.seq
-    session.execute(update(Loan).where(cond).values(
+    session.execute(update(Loan).where(in_batch).values(
         interest_fen=Loan.interest_fen + interest, penalty_fen=Loan.penalty_fen + penalty,
         accrued_until=day + timedelta(days=1)).execution_options(synchronize_session=False))
     session.expire_all()
@@ -111,9 +139,12 @@ def accrue(*, session: Session, as_of: date, currency: str = "CNY") -> list[DayR
     Runs :func:`accrue_day` for each day from the earliest ``accrued_until`` among live
     loans up to the day before *as_of*; returns one result per day that booked anything.
     """
-    first = session.execute(select(func.min(Loan.accrued_until)).where(
+    # Lock every loan this run will touch first, in id order and before the ledger head:
+    # the lock order of every writer (loans, then head), so no deadlock with repayments.
+    locked = session.execute(select(Loan.accrued_until).where(
         Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
-    ).scalar_one()
+        .order_by(Loan.id).with_for_update()).scalars().all()
+    first = min(locked, default=None)
     results = []
     day = first
     while day is not None and day < as_of:
