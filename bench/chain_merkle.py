@@ -1,8 +1,8 @@
 """Benchmark: Trellis's Merkle tree beside @openzeppelin/merkle-tree on the same leaves.
 
-For N documents (default 20,000; the issue's size is ``--n 100000``) with Trellis's leaf encoding [string, bytes32,
-bytes32], it times, in Python (trellis.chain.merkle) and in node (the npm library, run in
-the same invocation on the very same values):
+For N documents (default 20,000; the issue's size is ``--n 100000``) with Trellis's leaf
+encoding [string, bytes32, bytes32], it times, in Python (trellis.chain.merkle) and in
+node (the npm library, run in the same invocation on the very same values):
 
 - building the tree (leaf hashing, sorting, node hashing),
 - producing every proof,

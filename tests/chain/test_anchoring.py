@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 
 import pytest
+from eth_utils import to_checksum_address
 from sqlalchemy import func, select
 
 from tests.chain.conftest import free_port, make_settings
 from trellis.chain import anchoring, client, commitments, health, jobs
+from trellis.chain.errors import ChainMisconfigured
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
 
@@ -150,3 +153,43 @@ def test_wrong_chain_id_stops_anchoring_with_a_clear_message(session_factory, em
         report = health.status(chain_settings, session=s)
     assert report["ok"] is False and "TRELLIS_CHAIN_ID=1" in report["error"]
     assert report["batches"] == {"pending": 1}
+
+
+@pytest.mark.parametrize("address, message", [
+    ("0x" + "12" * 20, "no contract at TRELLIS_CHAIN_CONTRACT"),
+    (None, "TRELLIS_CHAIN_CONTRACT is not set"),
+])
+def test_a_missing_contract_stops_anchoring(session_factory, embedded, chain_settings,
+                                            address, message):
+    embedded.contract_address = address and to_checksum_address(address)
+    queue(session_factory, 4)
+    outcome = jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    assert message in outcome
+    assert health.status(chain_settings)["error"].startswith(message.split(" TRELLIS")[0])
+
+
+def test_a_foreign_contract_is_refused(embedded):
+    # Deploy some other code: a contract that only returns (the registry's code differs).
+    tx = {"from": embedded.address, "nonce": embedded.next_nonce(), "gas": 100_000,
+          "chainId": embedded.chain_id, "maxFeePerGas": 3 * 10**9,
+          "maxPriorityFeePerGas": 10**9, "data": "0x600a600c600039600a6000f3602a60005260206000f3",
+          "value": 0}
+    receipt = embedded.wait(embedded.send_raw(embedded.resign(tx).raw))
+    embedded.contract_address = receipt.contract_address
+    with pytest.raises(ChainMisconfigured, match="not Trellis's registry"):
+        embedded.check(force=True)
+
+
+def test_signing_key_from_a_keystore(tmp_path):
+    from eth_account import Account
+
+    key = "0x" + "7" * 64
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(Account.encrypt(key, "s3cret")))
+    good = make_settings(chain_url="http://127.0.0.1:1", chain_keystore=str(path),
+                         chain_keystore_password="s3cret")
+    assert client.load_account(good).address == Account.from_key(key).address
+    bad = make_settings(chain_url="http://127.0.0.1:1", chain_keystore=str(path),
+                        chain_keystore_password="wrong")
+    with pytest.raises(ChainMisconfigured, match="keystore"):
+        client.load_account(bad)
