@@ -134,3 +134,21 @@ def test_data_sufficiency_is_explicit(session, trade, cluster_firms, months, per
     why = {w.code for w in features.sufficiency(f)[vendor.id]}
     assert why == codes
     assert {w.code for w in features.sufficiency(f)[anchor.id]} >= {"anchor"}
+
+
+def test_restricting_later_frames_equals_reading_at_the_earlier_date(session, trade,
+                                                                     cluster_firms):
+    cluster, anchor, other, vendor, small = cluster_firms
+    trade.monthly_sales(vendor, anchor, start=date(2024, 9, 5), months=16,
+                        amount_fen=80_000_00, paid_after=75)
+    trade.monthly_sales(small, vendor, start=date(2025, 3, 5), months=10, amount_fen=5_000_00,
+                        paid_after=40, confirmed=False)
+    trade.outcome(small, date(2025, 4, 1), True)
+    later = frames.load(session=session, as_of=AS_OF, cluster_id=cluster.id,
+                        lookback_months=48)
+    for earlier in (date(2025, 6, 20), date(2025, 11, 2)):
+        direct = features.compute(frames.load(session=session, as_of=earlier,
+                                              cluster_id=cluster.id))
+        cut = features.compute(frames.restrict(later, earlier))
+        for fid in (vendor.id, small.id):
+            assert features.to_jsonable(cut.loc[fid]) == features.to_jsonable(direct.loc[fid])

@@ -30,8 +30,11 @@ def ranking(*, session: Session, cluster_id: int, truth, spec: dict,
     by_date: dict[date, list[str]] = {}
     for uscc, d in truth.default_dates.items():
         by_date.setdefault(d - timedelta(days=lead_days), []).append(uscc)
+    latest = max(by_date)
+    whole = frames.load(session=session, as_of=latest, cluster_id=cluster_id,
+                        lookback_months=frames.LOOKBACK_MONTHS + 24)
     for as_of, usccs in sorted(by_date.items()):
-        fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
+        fr = frames.restrict(whole, as_of)
         results = service.score_frames(fr, spec)
         uid = dict(zip(fr.firms["uscc"], fr.firms["id"], strict=True))
         bad_ids = {uid[u] for u in truth.defaulters}

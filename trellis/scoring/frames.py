@@ -88,7 +88,8 @@ def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataF
 
 
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
-         firm_ids: Iterable[int] | None = None) -> Frames:
+         firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS
+         ) -> Frames:
     """Read the frames for a cluster (or every firm), or for a few firms on demand.
 
     *as_of* is the scoring date: only data dated before it is read. With *firm_ids*,
@@ -96,7 +97,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     trading cycles with; the graph and the firms table still cover their clusters.
     """
     as_of_ts = pd.Timestamp(as_of)
-    start = (as_of_ts - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
+    start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
     graph_start = (as_of_ts - pd.DateOffset(months=GRAPH_MONTHS)).date()
 
     firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.cluster_id,
@@ -209,8 +210,36 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   edges=edges, exposures=exposures, scope=scope)
 
 
+def restrict(fr: Frames, as_of: date) -> Frames:
+    """The frames as :func:`load` would read them on an earlier *as_of* (same scope).
+
+    For scoring one cluster at many past dates from one read: load once at the latest date
+    with ``lookback_months`` reaching 36 months before the earliest date, then restrict.
+    """
+    ts = pd.Timestamp(as_of)
+    start = ts - pd.DateOffset(months=LOOKBACK_MONTHS)
+
+    def window(df, col):
+        return df[(df[col] < ts) & (df[col] >= start)].copy()
+
+    inv = window(fr.invoices, "issue_date")
+    late = inv["confirmed_at"] >= ts
+    inv.loc[late, "confirmed_at"] = pd.NaT
+    inv.loc[late & (inv["status"] == "confirmed"), "status"] = "pending"
+    known = ts - pd.Timedelta(days=OUTCOME_KNOWN_DAYS)
+    return Frames(
+        as_of=ts, firms=fr.firms,
+        relationships=fr.relationships[fr.relationships["since"] < ts],
+        invoices=inv, orders=window(fr.orders, "order_date"),
+        deliveries=window(fr.deliveries, "delivered_on"),
+        allocations=window(fr.allocations, "paid_on"), payments=window(fr.payments, "paid_on"),
+        credit_notes=window(fr.credit_notes, "issued_on"),
+        outcomes=fr.outcomes[fr.outcomes["disbursed_on"] < known],
+        edges=edges_from_invoices(inv, ts), exposures=fr.exposures, scope=list(fr.scope))
+
+
 def table_exists(session: Session, name: str) -> bool:
     return inspect(session.connection()).has_table(name)
 
 
-__all__ = ["Frames", "load", "edges_from_invoices", "table_exists"]
+__all__ = ["Frames", "load", "restrict", "edges_from_invoices", "table_exists"]

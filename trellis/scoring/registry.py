@@ -97,10 +97,12 @@ def platform_table(*, session: Session, as_of: date | None = None,
     loans["disbursed_on"] = pd.to_datetime(loans["disbursed_on"])
     loans["month"] = loans["disbursed_on"].dt.to_period("M").dt.start_time
     parts = []
+    first = loans["month"].min()
+    span = (as_of.year - first.year) * 12 + as_of.month - first.month + frames.LOOKBACK_MONTHS
+    whole = frames.load(session=session, as_of=as_of, cluster_id=cluster_id,
+                        lookback_months=span)
     for month, group in loans.groupby("month"):
-        fr = frames.load(session=session, as_of=month.date(), cluster_id=cluster_id,
-                         firm_ids=group["firm_id"].unique().tolist() if cluster_id is None
-                         else None)
+        fr = frames.restrict(whole, month.date())
         X = features.compute(fr, [f for f in group["firm_id"].unique() if f in fr.firms.index])
         rows = group.join(X.drop(columns=["role"]), on="firm_id", how="inner")
         parts.append(rows)
