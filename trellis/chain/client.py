@@ -21,14 +21,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from eth_account import Account
-from eth_utils import ValidationError as _EthValidation
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3 import exceptions as w3exc
@@ -40,32 +36,15 @@ from trellis.chain.errors import (
     ChainUnavailable,
     TransactionReverted,
 )
+from trellis.chain.rpc import EthValidation, TesterValidation, TxRefused, node_errors
 
 logger = logging.getLogger(__name__)
-
-try:  # present with web3[tester]; only the embedded chain raises it
-    from eth_tester.exceptions import TransactionFailed as _TesterFailed
-    from eth_tester.exceptions import ValidationError as _TesterValidation
-except ImportError:  # pragma: no cover
-    _TesterFailed = _TesterValidation = type("_Never", (Exception,), {})
 
 GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
-
-_NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
-              w3exc.ProviderConnectionError, w3exc.RequestTimedOut)
-
-
-class TxRefused(ChainError):
-    """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
-    taken (the transaction itself may have been mined: look for its receipt)."""
-
-    def __init__(self, message: str, *, nonce_used: bool = False):
-        super().__init__(message)
-        self.nonce_used = nonce_used
 
 
 @dataclass(frozen=True)
@@ -94,31 +73,6 @@ def _hex(value) -> str:
     if isinstance(value, str):
         return value.lower() if value.startswith("0x") else "0x" + value.lower()
     return "0x" + bytes(value).hex()
-
-
-def _revert_reason(exc: BaseException) -> str:
-    text = str(exc.args[0] if exc.args else exc)
-    for prefix in ("execution reverted: ", "execution reverted"):
-        if prefix in text:
-            return text.split(prefix, 1)[1].strip() or "reverted"
-    return text
-
-
-@contextmanager
-def node_errors(what: str) -> Iterator[None]:
-    """Translate web3/requests/eth-tester failures into the chain area's errors."""
-    try:
-        yield
-    except ChainError:
-        raise
-    except _NODE_DOWN as exc:
-        raise ChainUnavailable(f"the Ethereum node does not answer ({what}): {exc}") from exc
-    except (_TesterFailed, w3exc.ContractLogicError) as exc:
-        reason = _revert_reason(exc)
-        raise TransactionReverted(f"the contract refused {what}: {reason}",
-                                  reason=reason) from exc
-    except w3exc.BadFunctionCallOutput as exc:
-        raise ChainMisconfigured(f"no registry contract answers ({what}): {exc}") from exc
 
 
 class Chain:
@@ -352,7 +306,7 @@ class Chain:
                 # The embedded chain mines at once: the tx was sent and failed.
                 raise exc
             except (w3exc.Web3RPCError, w3exc.Web3ValueError, ValueError,
-                    _TesterValidation, _EthValidation) as exc:
+                    TesterValidation, EthValidation) as exc:
                 text = str(exc).lower()
                 if "already known" in text or "already imported" in text:
                     return _hex(keccak(bytes.fromhex(raw[2:])))

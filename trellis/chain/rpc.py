@@ -1,0 +1,66 @@
+"""Translating web3, requests and eth-tester failures into the chain area's errors.
+
+The node not answering -> :class:`ChainUnavailable`; a revert (``eth_tester``'s
+``TransactionFailed`` on the embedded chain, web3's ``ContractLogicError`` on a node) ->
+:class:`TransactionReverted` with the reason; a call to an address without the contract ->
+:class:`ChainMisconfigured`. A node refusing a transaction -> :class:`TxRefused`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from eth_utils import ValidationError as EthValidation  # noqa: F401 (client uses it)
+from web3 import exceptions as w3exc
+
+from trellis.chain.errors import (
+    ChainError,
+    ChainMisconfigured,
+    ChainUnavailable,
+    TransactionReverted,
+)
+
+try:  # present with web3[tester]; only the embedded chain raises it
+    from eth_tester.exceptions import TransactionFailed as TesterFailed
+    from eth_tester.exceptions import ValidationError as TesterValidation
+except ImportError:  # pragma: no cover
+    TesterFailed = TesterValidation = type("_Never", (Exception,), {})
+
+NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
+             w3exc.ProviderConnectionError, w3exc.RequestTimedOut)
+
+
+class TxRefused(ChainError):
+    """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
+    taken (the transaction itself may have been mined: look for its receipt)."""
+
+    def __init__(self, message: str, *, nonce_used: bool = False):
+        super().__init__(message)
+        self.nonce_used = nonce_used
+
+
+def _revert_reason(exc: BaseException) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    for prefix in ("execution reverted: ", "execution reverted"):
+        if prefix in text:
+            return text.split(prefix, 1)[1].strip() or "reverted"
+    return text
+
+
+@contextmanager
+def node_errors(what: str) -> Iterator[None]:
+    """Translate web3/requests/eth-tester failures into the chain area's errors."""
+    try:
+        yield
+    except ChainError:
+        raise
+    except NODE_DOWN as exc:
+        raise ChainUnavailable(f"the Ethereum node does not answer ({what}): {exc}") from exc
+    except (TesterFailed, w3exc.ContractLogicError) as exc:
+        reason = _revert_reason(exc)
+        raise TransactionReverted(f"the contract refused {what}: {reason}",
+                                  reason=reason) from exc
+    except w3exc.BadFunctionCallOutput as exc:
+        raise ChainMisconfigured(f"no registry contract answers ({what}): {exc}") from exc
