@@ -63,7 +63,7 @@ lint: install
 
 chain: node
 	mkdir -p .chain
-	node_modules/.bin/anvil --host 127.0.0.1 --port 8545 --state .chain/anvil.json
+	node_modules/.bin/anvil --host 127.0.0.1 --port 8545 --hardfork cancun --state .chain/anvil.json --state-interval 10
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache

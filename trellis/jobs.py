@@ -41,6 +41,8 @@ JOBS: tuple[JobSpec, ...] = (
             {"seconds": 30}, "Cut Merkle batches of waiting documents and anchor their roots"),
     JobSpec("track_confirmations", "trellis.chain.jobs:track_confirmations", "interval",
             {"seconds": 20}, "Count confirmations, replace stuck transactions, heal reorgs"),
+    JobSpec("run_queued_audits", "trellis.chain.audit:run_queued_audits", "interval",
+            {"seconds": 60}, "Run chain audits that were queued and never started"),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
             {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
     JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",

@@ -38,7 +38,7 @@ def chain_state() -> dict:
     except ModuleNotFoundError:
         return {"ok": False, "error": "chain module not installed"}
     try:
-        return health.status(settings())
+        return health.status(settings(), session=db())
     except Exception as exc:
         return {"ok": False, "error": str(exc).splitlines()[0][:300]}
 
