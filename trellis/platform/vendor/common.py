@@ -3,6 +3,7 @@ input, the firm of the current user, warnings for the person, and the chain proo
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -50,6 +51,8 @@ def parse_yuan(raw) -> int:
         .replace("￥", "").replace(" ", "")
     if not text:
         raise WTFValidationError(_("Enter an amount in yuan."))
+    if not re.fullmatch(r"-?\d{1,16}(\.\d+)?", text):
+        raise WTFValidationError(_("Enter the amount as a number, e.g. 12500.00."))
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -58,10 +61,10 @@ def parse_yuan(raw) -> int:
         raise WTFValidationError(_("Enter the amount as a number, e.g. 12500.00."))
     if amount <= 0:
         raise WTFValidationError(_("The amount must be more than zero."))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise WTFValidationError(_("Use at most two decimal places."))
     if amount >= MAX_YUAN:
         raise WTFValidationError(_("That amount is too large."))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise WTFValidationError(_("Use at most two decimal places."))
     return int(amount * 100)
 
 

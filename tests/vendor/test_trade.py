@@ -1,0 +1,220 @@
+"""A vendor enters its invoices and orders by form or by file; bad input changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token
+from tests.vouchers.factories import invoice
+from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
+
+TODAY = date.today()
+
+
+def english(client):
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+
+
+@pytest.fixture
+def vendor(client, logged_in, chain):
+    user = logged_in("vendor", firm=chain.tier1)
+    english(client)
+    return user
+
+
+def invoice_form(chain, **kw):
+    return {"buyer_id": str(chain.anchor.id), "number": "33001234", "amount": "12,500.50",
+            "issue_date": (TODAY - timedelta(days=3)).isoformat(),
+            "due_date": (TODAY + timedelta(days=57)).isoformat(), "order_number": "", **kw}
+
+
+def test_enter_an_invoice(client, session, chain, vendor):
+    url = "/vendor/trade/invoices/new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      **invoice_form(chain)})
+    assert response.status_code == 303
+    inv = session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).one()
+    assert (inv.buyer_id, inv.amount_fen, inv.status) == (chain.anchor.id, 1_250_050, "pending")
+    listing = client.get("/vendor/trade?kind=invoice").get_data(as_text=True)
+    assert "33001234" in listing and "Awaiting confirmation" in listing
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"number": ""}, "number"), ({"number": "x" * 65}, "number"),
+    ({"amount": ""}, "amount"), ({"amount": "abc"}, "amount"), ({"amount": "-5"}, "amount"),
+    ({"amount": "1.234"}, "amount"), ({"amount": "0"}, "amount"),
+    ({"amount": "1e30"}, "amount"),
+    ({"issue_date": "2026-13-45"}, "issue_date"),
+    ({"issue_date": (TODAY + timedelta(days=2)).isoformat()}, "issue_date"),
+    ({"due_date": (TODAY - timedelta(days=30)).isoformat()}, "due_date"),
+    ({"buyer_id": "0"}, "buyer_id"), ({"buyer_id": "abc"}, "buyer_id"),
+    ({"order_number": "PO-NOPE"}, "order_number"),
+])
+def test_bad_invoice_input_changes_nothing(client, session, chain, vendor, change, field):
+    url = "/vendor/trade/invoices/new"
+    data = invoice_form(chain, **change)
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), **data})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in body
+    if field != "number":
+        assert 'value="33001234"' in body  # what was typed is kept
+    assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+
+
+def test_another_firms_buyer_id_is_refused(client, session, chain, vendor, make_firm,
+                                           make_cluster):
+    stranger = make_firm(role="anchor", cluster_id=make_cluster().id)
+    url = "/vendor/trade/invoices/new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      **invoice_form(chain, buyer_id=str(stranger.id))})
+    assert response.status_code == 422
+    assert "Choose a buyer from your industrial park" in response.get_data(as_text=True)
+    assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+
+
+def test_double_submitted_invoice_is_saved_once(client, session, chain, vendor):
+    url = "/vendor/trade/invoices/new"
+    data = {"csrf_token": csrf_token(client, url), **invoice_form(chain)}
+    assert client.post(url, data=data).status_code == 303
+    again = client.post(url, data=data)
+    assert again.status_code == 409
+    assert "already recorded invoice 33001234" in again.get_data(as_text=True)
+    assert len(session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all()) == 1
+
+
+def test_forged_csrf_saves_nothing(client, session, chain, vendor):
+    response = client.post("/vendor/trade/invoices/new",
+                           data={"csrf_token": "forged", **invoice_form(chain)})
+    assert response.status_code == 400
+    assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+
+
+def test_enter_an_order_and_an_invoice_against_it(client, session, chain, vendor):
+    url = "/vendor/trade/orders/new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "buyer_id": str(chain.anchor.id), "number": "PO-77",
+                                      "amount": "80000", "order_date": TODAY.isoformat()})
+    assert response.status_code == 303
+    po = session.exec(select(PurchaseOrder).where(PurchaseOrder.seller_id == chain.tier1.id)).one()
+    url = "/vendor/trade/invoices/new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      **invoice_form(chain, order_number="PO-77")})
+    assert response.status_code == 303
+    inv = session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).one()
+    assert inv.order_id == po.id
+    dup = client.post("/vendor/trade/orders/new", data={
+        "csrf_token": csrf_token(client, "/vendor/trade/orders/new"),
+        "buyer_id": str(chain.anchor.id), "number": "PO-77", "amount": "1",
+        "order_date": TODAY.isoformat()})
+    assert dup.status_code == 409
+
+
+def test_only_own_documents_are_visible(client, session, chain, vendor):
+    theirs = invoice(session, chain.tier2, chain.tier1)
+    assert client.get(f"/vendor/trade/invoice/{theirs.id}").status_code == 404
+    assert theirs.number not in client.get("/vendor/trade").get_data(as_text=True)
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+def csv_file(text: str, encoding="utf-8"):
+    import io
+
+    return (io.BytesIO(text.encode(encoding)), "invoices.csv")
+
+
+def upload(client, text, kind="invoices", encoding="utf-8"):
+    url = "/vendor/trade/upload"
+    return client.post(url, data={"csrf_token": csrf_token(client, url), "kind": kind,
+                                  "file": csv_file(text, encoding)},
+                       content_type="multipart/form-data")
+
+
+def test_upload_invoices_in_gbk_with_chinese_headers(client, session, chain, vendor):
+    issue = (TODAY - timedelta(days=5)).isoformat()
+    due = (TODAY + timedelta(days=55)).isoformat()
+    text = ("采购方统一社会信用代码,发票号码,金额（元）,开票日期,到期日\n"
+            f"{chain.anchor.uscc},F-1,\"10,000.00\",{issue},{due}\n"
+            f"{chain.anchor.uscc},F-2,2500.5,{issue},{due}\n")
+    response = upload(client, text, encoding="gbk")
+    assert response.status_code == 303
+    rows = session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)
+                        .order_by(Invoice.number)).all()
+    assert [(r.number, r.amount_fen, r.status) for r in rows] == [
+        ("F-1", 1_000_000, "pending"), ("F-2", 250_050, "pending")]
+
+
+@pytest.mark.parametrize("rows, problem", [
+    ("{buyer},F-1,abc,{issue},{due}", "is not a number"),
+    ("{buyer},F-1,100,{issue},{early}", "due date is before"),
+    ("91330100MA0000001X,F-1,100,{issue},{due}", "check character"),
+    ("{stranger},F-1,100,{issue},{due}", "not a firm of your industrial park"),
+    ("{buyer},F-1,100,{issue},{due}\n{buyer},F-1,200,{issue},{due}", "repeats row 3"),
+    ("{buyer},,100,{issue},{due}", "required value missing"),
+    ("{buyer},OLD-1,100,{issue},{due}", "already recorded"),
+])
+def test_upload_with_problems_saves_nothing(client, session, chain, vendor, make_firm,
+                                            make_cluster, rows, problem):
+    invoice(session, chain.tier1, chain.anchor, number="OLD-1")
+    stranger = make_firm(cluster_id=make_cluster().id)
+    fill = {"buyer": chain.anchor.uscc, "stranger": stranger.uscc,
+            "issue": (TODAY - timedelta(days=5)).isoformat(),
+            "due": (TODAY + timedelta(days=55)).isoformat(),
+            "early": (TODAY - timedelta(days=10)).isoformat()}
+    good = "{buyer},OK-1,100,{issue},{due}".format(**fill)
+    text = "buyer_uscc,number,amount,issue_date,due_date\n" + good + "\n" + \
+        rows.format(**fill) + "\n"
+    response = upload(client, text)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert problem in body and "nothing was saved" in body
+    numbers = {i.number for i in session.exec(select(Invoice).where(
+        Invoice.seller_id == chain.tier1.id))}
+    assert numbers == {"OLD-1"}
+
+
+@pytest.mark.parametrize("text, kind, message", [
+    ("", "invoices", "Choose a file"),
+    ("number,amount\nX,1\n", "invoices", "missing column"),
+    ("buyer_uscc,number,amount,issue_date,due_date\n", "invoices", "no rows"),
+    ("seller_uscc,buyer_uscc,number,amount,issue_date,due_date\n{other},{buyer},X,1,{d},{d}\n",
+     "invoices", "only upload your own sales"),
+    ("buyer_uscc,number,amount,issue_date,due_date,status\n{buyer},X,1,{d},{d},confirmed\n",
+     "invoices", "only the buyer can confirm"),
+    ("buyer_uscc,number,amount,order_date\n{buyer},PO-1,1,2099-01-01\n", "orders", "future"),
+])
+def test_bad_files(client, session, chain, vendor, text, kind, message):
+    d = (TODAY - timedelta(days=1)).isoformat()
+    text = text.format(buyer=chain.anchor.uscc, other=chain.tier2.uscc, d=d)
+    if text:
+        response = upload(client, text, kind=kind)
+    else:
+        url = "/vendor/trade/upload"
+        response = client.post(url, data={"csrf_token": csrf_token(client, url), "kind": kind},
+                               content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+    assert session.exec(select(PurchaseOrder).where(
+        PurchaseOrder.seller_id == chain.tier1.id)).all() == []
+
+
+def test_template_download(client, chain, vendor):
+    response = client.get("/vendor/trade/template/invoices.csv")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "发票号码" in text and chain.anchor.uscc in text
+    assert client.get("/vendor/trade/template/firms.csv").status_code == 404
+
+
+def test_orders_upload(client, session, chain, vendor):
+    text = ("buyer_uscc,number,amount,order_date\n"
+            f"{chain.anchor.uscc},PO-9,5000,{TODAY.isoformat()}\n")
+    assert upload(client, text, kind="orders").status_code == 303
+    po = session.exec(select(PurchaseOrder).where(PurchaseOrder.seller_id == chain.tier1.id)).one()
+    assert (po.number, po.amount_fen, po.status) == ("PO-9", 500_000, DocStatus.PENDING)
