@@ -182,3 +182,67 @@ def test_shared_identity_skips_generic_values():
         G.nodes[f"v{i}"]["phone"] = "0571-88888888"
     assert analytics.shared_identity_links(G, max_group=4) == []
     assert len(analytics.shared_identity_links(G, max_group=5)) == 10
+
+
+def _random_graph(seed, n=14, p=0.18):
+    rnd = nx.gnp_random_graph(n, p, seed=seed, directed=True)
+    G = nx.DiGraph()
+    for node in rnd.nodes:
+        G.add_node(node, role="anchor" if node in (0, 1) and (node == 0 or seed % 2) else
+                   "vendor")
+    for u, v in rnd.edges:
+        G.add_edge(u, v, volume_fen=(u * 7 + v) % 5, invoice_count=1, first_date=None,
+                   last_date=None)
+    return G
+
+
+def _reach(G, roots, upstream):
+    view = G.reverse(copy=False) if upstream else G
+    seen = set()
+    for r in roots:
+        if r in view:
+            seen |= nx.descendants(view, r) | {r}
+    return seen
+
+
+def _lost(G, H):
+    """Firms that reach (or are reached from) an anchor in G but not in H."""
+    roots = analytics.anchors(G)
+    return any(_reach(G, roots, up) - _reach(H, roots, up) - (set(G) - set(H))
+               for up in (True, False))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_analytics_agree_with_brute_force_on_random_graphs(seed):
+    G = _random_graph(seed)
+    # Cycles: the same set as NetworkX's bounded search, over traded edges only.
+    traded = nx.DiGraph((u, v) for u, v, w in G.edges(data="volume_fen") if w)
+    expected = set()
+    for c in nx.simple_cycles(traded, length_bound=4):
+        if len(c) >= 2:
+            i = c.index(min(c))
+            expected.add(tuple(c[i:] + c[:i]))
+    assert {c.nodes for c in analytics.short_cycles(G, 4)} == expected
+    # Cut vertices and bridges: remove each and see who loses the anchors.
+    roots = set(analytics.anchors(G))
+    cut = set()
+    for v in set(G) - roots:
+        H = G.copy()
+        H.remove_node(v)
+        if _lost(G, H):
+            cut.add(v)
+    assert analytics.cut_vertices(G) == cut
+    bridge = set()
+    for e in G.edges:
+        H = G.copy()
+        H.remove_edge(*e)
+        if _lost(G, H):
+            bridge.add(e)
+    assert set(analytics.bridges(G)) == bridge
+    # Tiers: shortest supply paths to and from the anchors.
+    for node, tier in analytics.tiers(G).items():
+        up = min((nx.shortest_path_length(G, node, a) for a in roots
+                  if nx.has_path(G, node, a)), default=None)
+        down = min((nx.shortest_path_length(G, a, node) for a in roots
+                    if nx.has_path(G, a, node)), default=None)
+        assert tier == (up if up is not None and (down is None or up <= down) else -down)

@@ -90,3 +90,25 @@ def test_a_finished_run_is_not_run_twice(session, session_factory, park):
     again = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
     assert first.status == again.status == RunStatus.SUCCEEDED
     assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+
+
+def test_resume_runs_queued_imports_and_fails_interrupted_ones(session, session_factory,
+                                                                park):
+    from datetime import timedelta
+
+    from trellis.accounts.models import utcnow
+    from trellis.network.jobs import resume_imports
+
+    cluster, anchor, vendor = park
+    waiting = queue(session, cluster, csv_bytes(INV_HEADER, [
+        [vendor.uscc, anchor.uscc, "N-1", "10", "2026-06-01", "2026-08-01"]]))
+    stuck = queue(session, cluster, b"x")
+    waiting.created_at = utcnow() - timedelta(minutes=5)
+    stuck.status, stuck.started_at = "running", utcnow() - timedelta(hours=3)
+    session.commit()
+    outcome = resume_imports(session_factory=session_factory, settings=None)
+    assert outcome.startswith("1 queued imports run, 1 interrupted")
+    session.refresh(waiting)
+    session.refresh(stuck)
+    assert (waiting.status, stuck.status) == ("succeeded", "failed")
+    assert session.get(ImportFile, stuck.id) is None

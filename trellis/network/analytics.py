@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,15 +129,61 @@ def _reach_graphs(G: nx.DiGraph):
         yield upstream, H
 
 
-def dependents(G: nx.DiGraph) -> dict:
-    """Vendor -> the set of firms that reach every anchor only through it (either way)."""
-    result: dict = defaultdict(set)
-    roots = set(anchors(G))
-    for _, H in _reach_graphs(G):
+@dataclass
+class _Dominance:
+    upstream: bool
+    H: nx.DiGraph
+    children: dict
+    pre: dict
+    post: dict
+
+    def dominates(self, a, b) -> bool:
+        """Whether *a* dominates *b* (every path from the anchors to *b* passes *a*)."""
+        return self.pre[a] <= self.pre[b] and self.post[b] <= self.post[a]
+
+
+_dominance_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _dominance(G: nx.DiGraph) -> list[_Dominance]:
+    """Dominator trees of the upstream and downstream reach, with DFS intervals for O(1)
+    dominance tests. Cached for frozen graphs (the cluster graphs are frozen)."""
+    if nx.is_frozen(G) and G in _dominance_cache:
+        return _dominance_cache[G]
+    out = []
+    for upstream, H in _reach_graphs(G):
         children = defaultdict(list)
         for node, parent in nx.immediate_dominators(H, _SOURCE).items():
             if node != parent:
                 children[parent].append(node)
+        pre, post, clock = {}, {}, 0
+        stack = [(_SOURCE, iter(children.get(_SOURCE, ())))]
+        pre[_SOURCE] = clock
+        while stack:
+            node, it = stack[-1]
+            child = next(it, _END)
+            clock += 1
+            if child is _END:
+                post[node] = clock
+                stack.pop()
+            else:
+                pre[child] = clock
+                stack.append((child, iter(children.get(child, ()))))
+        out.append(_Dominance(upstream, H, children, pre, post))
+    if nx.is_frozen(G):
+        _dominance_cache[G] = out
+    return out
+
+
+_END = object()
+
+
+def dependents(G: nx.DiGraph) -> dict:
+    """Vendor -> the set of firms that reach every anchor only through it (either way)."""
+    result: dict = defaultdict(set)
+    roots = set(anchors(G))
+    for dom in _dominance(G):
+        children = dom.children
         for vendor in list(children):
             if vendor == _SOURCE or vendor in roots:
                 continue
@@ -157,31 +204,24 @@ def cut_vertices(G: nx.DiGraph) -> set:
     return set(dependents(G))
 
 
-_EDGE = "__edge__"
-
-
 def bridges(G: nx.DiGraph) -> list:
     """Supply edges ``(supplier, buyer)`` whose loss cuts some firm off from every anchor.
 
-    Each edge is split by a virtual node; the edge is a bridge when that node is the
-    immediate dominator of the firm behind it. Sorted.
+    In the reach graph an edge ``u -> v`` carries every path to *v* exactly when *u* is
+    the only predecessor of *v* that is reachable without passing *v* itself (tested
+    with the dominator tree). If no path to *v* needs the edge, no path beyond *v* does
+    either. Sorted.
     """
     found = set()
-    for upstream, H in _reach_graphs(G):
-        split = nx.DiGraph()
-        split.add_nodes_from(H.nodes)
-        for u, v in H.edges:
-            if u == _SOURCE:
-                split.add_edge(u, v)
-            else:
-                mid = (_EDGE, u, v)
-                split.add_edge(u, mid)
-                split.add_edge(mid, v)
-        for node, parent in nx.immediate_dominators(split, _SOURCE).items():
-            if isinstance(parent, tuple) and len(parent) == 3 and parent[0] == _EDGE \
-                    and node != parent:
-                _, u, v = parent
-                found.add((v, u) if upstream else (u, v))
+    for dom in _dominance(G):
+        pre, H = dom.pre, dom.H
+        for v in pre:
+            if v == _SOURCE:
+                continue
+            entries = [p for p in H.pred[v] if p in pre and not dom.dominates(v, p)]
+            if len(entries) == 1 and entries[0] != _SOURCE:
+                u = entries[0]
+                found.add((v, u) if dom.upstream else (u, v))
     return sorted(found, key=lambda e: (_sort_key(e[0]), _sort_key(e[1])))
 
 
@@ -214,30 +254,55 @@ class Cycle:
         return len(self.nodes)
 
 
+def _bounded_cycles(succ: dict, order: list, max_len: int):
+    """Yield each simple cycle of at most *max_len* nodes once, as a list starting at its
+    lowest node in *order*: a depth-first search from each node through higher ones."""
+    rank = {n: i for i, n in enumerate(order)}
+    for s in order:
+        low = rank[s]
+        path, on_path = [s], {s}
+        stack = [iter(succ[s])]
+        while stack:
+            nxt = next(stack[-1], _END)
+            if nxt is _END:
+                stack.pop()
+                on_path.discard(path.pop())
+            elif nxt == s:
+                yield list(path)
+            elif len(path) < max_len and rank[nxt] > low and nxt not in on_path:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(succ[nxt]))
+
+
 def short_cycles(G: nx.DiGraph, max_len: int = 4, *, min_len: int = 2) -> list[Cycle]:
     """Simple cycles of *min_len* to *max_len* firms over edges with trade in the window.
 
-    Circular-trading candidates, largest ``amount_fen`` first. Each cycle is rotated to
-    start at its smallest node so that results are stable.
+    Circular-trading candidates, largest ``amount_fen`` first. Each cycle starts at its
+    smallest node so that results are stable. Only strongly connected parts of the
+    traded graph are searched, each with a bounded depth-first search.
     """
     traded = nx.DiGraph()
     traded.add_edges_from((u, v) for u, v, vol in G.edges(data="volume_fen") if vol)
     found = []
-    for raw in nx.simple_cycles(traded, length_bound=max_len):
-        if len(raw) < min_len:
+    for part in nx.strongly_connected_components(traded):
+        if len(part) < 2:
             continue
-        start = raw.index(min(raw, key=_sort_key))
-        nodes = tuple(raw[start:] + raw[:start])
-        edges = []
-        for i, u in enumerate(nodes):
-            v = nodes[(i + 1) % len(nodes)]
-            d = G.edges[u, v]
-            edges.append(CycleEdge(u, v, d["volume_fen"], d["invoice_count"],
-                                   d.get("first_date"), d.get("last_date")))
-        firsts = [e.first_date for e in edges if e.first_date]
-        lasts = [e.last_date for e in edges if e.last_date]
-        found.append(Cycle(nodes, tuple(edges), min(e.volume_fen for e in edges),
-                           min(firsts) if firsts else None, max(lasts) if lasts else None))
+        succ = {n: [m for m in traded.successors(n) if m in part] for n in part}
+        for nodes in _bounded_cycles(succ, sorted(part, key=_sort_key), max_len):
+            if len(nodes) < min_len:
+                continue
+            edges = []
+            for i, u in enumerate(nodes):
+                v = nodes[(i + 1) % len(nodes)]
+                d = G.edges[u, v]
+                edges.append(CycleEdge(u, v, d["volume_fen"], d["invoice_count"],
+                                       d.get("first_date"), d.get("last_date")))
+            firsts = [e.first_date for e in edges if e.first_date]
+            lasts = [e.last_date for e in edges if e.last_date]
+            found.append(Cycle(tuple(nodes), tuple(edges), min(e.volume_fen for e in edges),
+                               min(firsts) if firsts else None,
+                               max(lasts) if lasts else None))
     found.sort(key=lambda c: (-c.amount_fen, c.length, [_sort_key(n) for n in c.nodes]))
     return found
 

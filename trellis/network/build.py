@@ -29,6 +29,7 @@ from collections import OrderedDict
 from datetime import date, timedelta
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -49,12 +50,19 @@ _cache: OrderedDict[tuple, nx.DiGraph] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _as_day(value) -> date | None:
-    if value is None or pd.isna(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()
+
+
+def _day_numbers(column: pd.Series) -> np.ndarray:
+    """Dates (``datetime.date`` objects, datetime64 or ISO strings) as proleptic ordinals:
+    integer arithmetic is much faster than Timestamps for grouping and comparing."""
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if column.dtype == object and isinstance(column.iloc[0], date):
+        return np.fromiter((d.toordinal() for d in column), dtype=np.int64,
+                           count=len(column))
+    days = pd.to_datetime(column).to_numpy().astype("datetime64[D]").astype(np.int64)
+    return days + _ORDINAL_1970
 
 
 def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, *,
@@ -65,7 +73,8 @@ def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, 
     *firms* needs the column ``id`` (other :data:`FIRM_COLUMNS` become node attributes
     when present); *invoices* needs ``seller_id, buyer_id, amount_fen, issue_date`` and
     optionally ``status``; *relationships* (optional) ``supplier_id, buyer_id, since`` and
-    optionally ``payment_terms_days``. Dates may be ``datetime.date`` or datetime64.
+    optionally ``payment_terms_days``. Dates may be ``datetime.date``, datetime64 or ISO
+    strings.
     """
     G = nx.DiGraph(as_of=as_of, window_days=window_days)
     attrs = [c for c in FIRM_COLUMNS if c != "id" and c in firms.columns]
@@ -76,60 +85,58 @@ def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, 
         for fid, row in zip(firm_ids, records.itertuples(index=False, name=None), strict=True)
     )
     known = set(firm_ids)
-    end = pd.Timestamp(as_of)
-    start = end - pd.Timedelta(days=window_days)
+    end = as_of.toordinal()
+    start = end - window_days
 
-    edges: dict[tuple, dict] = {}
+    first_seen: dict[tuple, int] = {}
+    stats: dict[tuple, tuple] = {}
     if len(invoices):
-        inv = invoices.loc[:, [c for c in INVOICE_COLUMNS if c in invoices.columns]].copy()
-        inv["issue_date"] = pd.to_datetime(inv["issue_date"])
-        keep = ((inv["issue_date"] <= end) & inv["seller_id"].isin(known)
-                & inv["buyer_id"].isin(known) & (inv["seller_id"] != inv["buyer_id"]))
-        if "status" in inv.columns:
-            keep &= inv["status"] != DocStatus.REJECTED.value
-        inv = inv[keep]
-        first_ever = inv.groupby(["seller_id", "buyer_id"])["issue_date"].min()
-        for (s, b), first in zip(first_ever.index.tolist(), first_ever.tolist(), strict=True):
-            edges[(s, b)] = {"volume_fen": 0, "invoice_count": 0, "confirmed_fen": 0,
-                             "first_seen": first, "first_date": None, "last_date": None,
-                             "payment_terms_days": None}
-        win = inv[inv["issue_date"] > start].copy()
-        if "status" in win.columns:
-            win["confirmed"] = win["amount_fen"].where(
-                win["status"] == DocStatus.CONFIRMED.value, 0)
+        inv = pd.DataFrame({"s": invoices["seller_id"], "b": invoices["buyer_id"],
+                            "amount": invoices["amount_fen"],
+                            "day": _day_numbers(invoices["issue_date"])})
+        keep = ((inv["day"] <= end) & inv["s"].isin(known) & inv["b"].isin(known)
+                & (inv["s"] != inv["b"]))
+        if "status" in invoices.columns:
+            keep &= (invoices["status"] != DocStatus.REJECTED.value).to_numpy()
+            inv["confirmed"] = inv["amount"].where(
+                invoices["status"] == DocStatus.CONFIRMED.value, 0)
         else:
-            win["confirmed"] = 0
-        agg = win.groupby(["seller_id", "buyer_id"]).agg(
-            volume=("amount_fen", "sum"), count=("amount_fen", "size"),
-            confirmed=("confirmed", "sum"), first=("issue_date", "min"),
-            last=("issue_date", "max"))
-        for key, vol, cnt, conf, first, last in zip(
-                agg.index.tolist(), agg["volume"].tolist(), agg["count"].tolist(),
-                agg["confirmed"].tolist(), agg["first"].tolist(), agg["last"].tolist(),
-                strict=True):
-            edge = edges[key]
-            edge.update(volume_fen=int(vol), invoice_count=int(cnt), confirmed_fen=int(conf),
-                        first_date=_as_day(first), last_date=_as_day(last))
+            inv["confirmed"] = 0
+        inv = inv[keep]
+        firsts = inv.groupby(["s", "b"])["day"].min()
+        first_seen = dict(zip(firsts.index.tolist(), firsts.tolist(), strict=True))
+        agg = inv[inv["day"] > start].groupby(["s", "b"]).agg(
+            volume=("amount", "sum"), count=("amount", "size"),
+            confirmed=("confirmed", "sum"), first=("day", "min"), last=("day", "max"))
+        stats = dict(zip(agg.index.tolist(), zip(
+            agg["volume"].tolist(), agg["count"].tolist(), agg["confirmed"].tolist(),
+            agg["first"].tolist(), agg["last"].tolist(), strict=True), strict=True))
 
+    terms: dict[tuple, int | None] = {}
     if relationships is not None and len(relationships):
-        rel = relationships.copy()
-        rel["since"] = pd.to_datetime(rel["since"])
-        rel = rel[(rel["since"] <= end) & rel["supplier_id"].isin(known)
-                  & rel["buyer_id"].isin(known) & (rel["supplier_id"] != rel["buyer_id"])]
-        terms = (rel["payment_terms_days"].tolist() if "payment_terms_days" in rel.columns
-                 else [None] * len(rel))
-        for s, b, since, term in zip(rel["supplier_id"].tolist(), rel["buyer_id"].tolist(),
-                                     rel["since"].tolist(), terms, strict=True):
-            edge = edges.setdefault((s, b), {
-                "volume_fen": 0, "invoice_count": 0, "confirmed_fen": 0, "first_seen": since,
-                "first_date": None, "last_date": None, "payment_terms_days": None})
-            edge["first_seen"] = min(edge["first_seen"], since)
-            edge["payment_terms_days"] = None if term is None or pd.isna(term) else int(term)
+        rel = pd.DataFrame({"s": relationships["supplier_id"], "b": relationships["buyer_id"],
+                            "day": _day_numbers(relationships["since"])})
+        rel["terms"] = (relationships["payment_terms_days"]
+                        if "payment_terms_days" in relationships.columns else None)
+        rel = rel[(rel["day"] <= end) & rel["s"].isin(known) & rel["b"].isin(known)
+                  & (rel["s"] != rel["b"])]
+        for s, b, day, term in zip(rel["s"].tolist(), rel["b"].tolist(), rel["day"].tolist(),
+                                   rel["terms"].tolist(), strict=True):
+            first_seen[(s, b)] = min(first_seen.get((s, b), day), day)
+            terms[(s, b)] = None if term is None or pd.isna(term) else int(term)
 
-    for (s, b), edge in edges.items():
-        first_seen = edge.pop("first_seen")
-        edge["tenure_days"] = max(0, (end - first_seen).days)
-        G.add_edge(s, b, **edge)
+    fromordinal = date.fromordinal
+    empty = (0, 0, 0, None, None)
+
+    def edge(key, first):
+        vol, cnt, conf, f, last = stats.get(key, empty)
+        return (key[0], key[1], {
+            "volume_fen": int(vol), "invoice_count": int(cnt), "confirmed_fen": int(conf),
+            "first_date": fromordinal(f) if f is not None else None,
+            "last_date": fromordinal(last) if last is not None else None,
+            "payment_terms_days": terms.get(key), "tenure_days": max(0, end - first)})
+
+    G.add_edges_from(edge(key, first) for key, first in first_seen.items())
     return G
 
 

@@ -20,9 +20,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -99,9 +99,16 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         run = s.get(ImportRun, run_id)
         if run is None:
             raise NotFound(f"There is no import run {run_id}.")
-        if run.finished:
+        # Claim the run atomically: a second worker (the resume job) must not run it too.
+        claimed = s.execute(update(ImportRun)
+                            .where(ImportRun.id == run_id,
+                                   ImportRun.status == RunStatus.QUEUED.value)
+                            .values(status=RunStatus.RUNNING.value, phase="validating",
+                                    started_at=utcnow())
+                            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            s.refresh(run)
             return run
-        run.status, run.phase, run.started_at = RunStatus.RUNNING, "validating", utcnow()
         file = s.get(ImportFile, run_id)
         data = file.content if file is not None else b""
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
@@ -208,6 +215,29 @@ def error_report_csv(*, session: Session, run_id: int) -> bytes:
         rows = [(0, "", "", run.message)]
     writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
+           stale_after_seconds: int = 7200) -> tuple[int, int]:
+    """Run imports left queued (e.g. by a restarted web process) and mark runs that have
+    been running too long, with no live progress here, as failed (their transaction died
+    with their process, so nothing was written). Returns (resumed, failed)."""
+    now = utcnow()
+    with transaction(session_factory) as s:
+        queued = list(s.execute(select(ImportRun.id).where(
+            ImportRun.status == RunStatus.QUEUED.value,
+            ImportRun.created_at < now - timedelta(seconds=queued_for_seconds))).scalars())
+        stale = [r for r in s.execute(select(ImportRun).where(
+            ImportRun.status == RunStatus.RUNNING.value,
+            ImportRun.started_at < now - timedelta(seconds=stale_after_seconds))).scalars()
+                 if r.id not in _live]
+        for run in stale:
+            run.status, run.phase, run.finished_at = RunStatus.FAILED, "done", now
+            run.message = "The import was interrupted; nothing was imported. Upload it again."
+            s.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
+    for run_id in queued:
+        execute_run(session_factory=session_factory, run_id=run_id)
+    return len(queued), len(stale)
 
 
 def recent_runs(*, session: Session, cluster_id: int, limit: int = 20) -> list[ImportRun]:
