@@ -1,4 +1,7 @@
-"""Evaluation on the demo simulator with seeds never used while developing (7 and 11 were).
+"""Evaluation on the demo simulator with seeds never used while developing.
+
+Seeds 7, 11, 101, 202, 303, 404 and 505 were looked at while building the screens;
+1212 and 1313 were not.
 
 Planted defaulters must rank high (point-in-time AUC), the circular-trading ring and every
 duplicate invoice must be flagged, and few clean vendors may be flagged. The figures for
@@ -18,7 +21,7 @@ from trellis.scoring import evaluation, expert, registry
 END = date(2026, 10, 31)
 
 
-@pytest.fixture(params=[101, 202])
+@pytest.fixture(params=[1212, 1313])
 def demo(request, session):
     data = simulate(n_vendors=200, months=18, seed=request.param, end=END)
     load(session=session, data=data, cluster_code=f"eval-{request.param}",

@@ -77,14 +77,19 @@ def test_invoices_without_order_or_delivery(session, trade, firms, unbacked, fla
     assert ("unbacked_invoices" in codes) == flagged
 
 
-@pytest.mark.parametrize("burst_backed,flagged", [(False, True), (True, False)])
-def test_burst_before_application(session, trade, firms, burst_backed, flagged):
+@pytest.mark.parametrize("n,amount_fen,backed,flagged", [
+    (4, 67_000_00, False, True),   # 3.5 x the usual 28 days, unbacked: flagged
+    (4, 67_000_00, True, False),   # 3.5 x, every invoice ordered and delivered: business
+    (8, 80_000_00, True, True),    # 8 x: flagged even with orders behind it
+])
+def test_burst_before_application(session, trade, firms, n, amount_fen, backed, flagged):
     cluster, anchor, (v, *_) = firms
+    # 100k a month from March to November 2025: about 76.5k in a usual 28 days.
     trade.monthly_sales(v, anchor, start=date(2025, 3, 5), months=9, amount_fen=100_000_00)
     applied = date(2026, 1, 10)
-    for k in range(8):  # five months of sales in three weeks
-        trade.sale(v, anchor, 62_000_00, applied - timedelta(days=2 + 2 * k),
-                   order=burst_backed, delivered=burst_backed)
+    for k in range(n):
+        trade.sale(v, anchor, amount_fen, applied - timedelta(days=2 + 2 * k),
+                   order=backed, delivered=backed)
     flags = run(session, cluster, applied_on={v.id: applied}).get(v.id, [])
     burst = [f for f in flags if f.code == "sales_burst"]
     assert bool(burst) == flagged

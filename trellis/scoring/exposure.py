@@ -25,24 +25,39 @@ LIVE = ("active", "overdue")
 BALANCES = ("principal_fen", "interest_fen", "penalty_fen", "fees_fen")
 
 
+_REFLECTED: dict[tuple[str, str], dict[str, Table]] = {}
+
+
+def _reflect(conn) -> dict[str, Table]:
+    """The ledger's tables as reflected once per database and schema (a process cache)."""
+    schema = ""
+    if conn.dialect.name == "postgresql":
+        schema = conn.exec_driver_sql("select current_schema()").scalar() or ""
+    key = (str(conn.engine.url), schema)
+    if key not in _REFLECTED:
+        insp = inspect(conn)
+        md = MetaData()
+        _REFLECTED[key] = {name: Table(name, md, autoload_with=conn)
+                           for name in ("loans", "loan_documents", "invoices")
+                           if insp.has_table(name)}
+    return _REFLECTED[key]
+
+
 def read_exposures(*, session: Session, firm_ids: Iterable[int] | None,
                    as_of: date) -> pd.DataFrame:
     """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen."""
     conn = session.connection()
-    insp = inspect(conn)
-    if not insp.has_table("loans"):
+    tables = _reflect(conn)
+    if "loans" not in tables:
         return pd.DataFrame(columns=COLUMNS)
-    md = MetaData()
-    loans = Table("loans", md, autoload_with=conn)
-    c = loans.c
+    c = tables["loans"].c
     if "firm_id" not in c or not any(b in c for b in BALANCES):
         logger.warning("the loans table has no firm_id or balance columns; exposure taken as 0")
         return pd.DataFrame(columns=COLUMNS)
     balance = sum((func.coalesce(c[b], 0) for b in BALANCES if b in c), literal(0))
     anchor = literal(None)
-    if insp.has_table("loan_documents") and insp.has_table("invoices"):
-        docs = Table("loan_documents", md, autoload_with=conn)
-        inv = Table("invoices", md, autoload_with=conn)
+    if "loan_documents" in tables and "invoices" in tables:
+        docs, inv = tables["loan_documents"], tables["invoices"]
         anchor = (select(func.min(inv.c.buyer_id))
                   .select_from(docs.join(inv, inv.c.id == docs.c.invoice_id))
                   .where(docs.c.loan_id == c.id).scalar_subquery())

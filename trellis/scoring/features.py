@@ -293,7 +293,10 @@ def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
 def sufficiency(features: pd.DataFrame) -> dict[int, list[Insufficiency]]:
     """Why each firm cannot be scored (an empty list: it can)."""
     out: dict[int, list[Insufficiency]] = {}
-    for fid, row in features.iterrows():
+    cols = ["role", "history_months", "invoices_12m", "sales_3m_fen"]
+    for fid, values in zip(features.index, features[cols].itertuples(index=False, name=None),
+                           strict=True):
+        row = dict(zip(cols, values, strict=True))
         why = []
         if row["role"] == "anchor":
             why.append(Insufficiency("anchor", "Anchor firms are not scored with the vendor "
@@ -317,16 +320,26 @@ def sufficiency(features: pd.DataFrame) -> dict[int, list[Insufficiency]]:
     return out
 
 
+def _plain(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else round(float(v), 6)
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return v
+
+
 def to_jsonable(row: pd.Series) -> dict:
     """A feature row as a JSON-safe dict: NaN -> None, numpy scalars -> Python."""
+    return {k: _plain(v) for k, v in row.items()}
+
+
+def records(features: pd.DataFrame) -> dict[int, dict]:
+    """Every row of *features* as :func:`to_jsonable` would give it, in one pass."""
+    cols = list(features.columns)
     out = {}
-    for k, v in row.items():
-        if isinstance(v, (np.integer,)):
-            out[k] = int(v)
-        elif isinstance(v, (float, np.floating)):
-            out[k] = None if np.isnan(v) else round(float(v), 6)
-        elif v is None or (not isinstance(v, str) and pd.isna(v)):
-            out[k] = None
-        else:
-            out[k] = v
+    for fid, values in zip(features.index, features.itertuples(index=False, name=None),
+                           strict=True):
+        out[int(fid)] = {c: _plain(v) for c, v in zip(cols, values, strict=True)}
     return out

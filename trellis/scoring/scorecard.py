@@ -197,6 +197,32 @@ def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
             for gap, ch in lost[:k]]
 
 
+def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
+    """:func:`reasons` for every firm of *scored* at once (vectorised)."""
+    best = max_points(spec)
+    chars = spec["characteristics"]
+    names = [c["name"] for c in chars]
+    lost = np.column_stack([best[n] - scored.points[n].to_numpy() for n in names]) \
+        if names else np.zeros((len(scored.points), 0))
+    neutral_missing = np.column_stack([
+        (scored.bins[c["name"]].to_numpy() == -1) & bool(c.get("missing", {}).get("neutral"))
+        for c in chars]) if names else lost.astype(bool)
+    lost = np.where(neutral_missing | (lost < 0.5), 0.0, lost)
+    order = np.argsort(-lost, axis=1, kind="stable")[:, :k]
+    out = {}
+    for row, fid in enumerate(scored.points.index):
+        items = []
+        for j in order[row]:
+            gap = lost[row, j]
+            if gap <= 0:
+                break
+            ch = chars[j]
+            items.append(Reason(code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
+                                zh=ch["reason_zh"], points_lost=int(round(gap))))
+        out[fid] = items
+    return out
+
+
 def to_decimal_pd(p: float) -> Decimal:
     return Decimal(str(round(float(p), 6)))
 

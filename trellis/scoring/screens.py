@@ -33,10 +33,11 @@ BURST_DAYS = 28
 BURST_BASELINE_MONTHS = 6
 BURST_RATIO = 3.0
 BURST_MIN_BASELINE_MONTHS = 3
-# A spike of ordered, delivered sales is ordinary business (a peak season, a new contract)
-# and shows in the sales-trend feature; a spike is flagged when a good part of it has no
-# order or delivery behind it.
-BURST_UNBACKED_SHARE = 0.30
+# A moderate spike of ordered, delivered sales is ordinary business (a peak season, a new
+# contract) and shows in the sales-trend feature; it is flagged when part of it has no
+# order or delivery behind it. A spike of five times the usual level is flagged anyway.
+BURST_UNBACKED_SHARE = 0.10
+BURST_RATIO_ALONE = 5.0
 UNBACKED_SHARE = 0.30
 UNBACKED_MIN_INVOICES = 3
 TAX_FLOW_RATIO = 1.5  # platform sales above 1.5 x declared VAT sales
@@ -95,8 +96,14 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
             "amount": g["amount_fen"].to_numpy(dtype=float),
             "number": g["number"].to_numpy(), "date": g["issue_date"].to_numpy()}
     out: dict[int, list[Flag]] = defaultdict(list)
-    for cycle in found:
-        chains = _loops(cycle, legs)
+    for found_cycle in found:
+        # A loop may start on any leg: try every rotation and keep the best.
+        chains, cycle = [], found_cycle
+        for r in range(len(found_cycle)):
+            rotated = found_cycle[r:] + found_cycle[:r]
+            got = _loops(rotated, legs)
+            if len(got) > len(chains):
+                chains, cycle = got, rotated
         if len(chains) < RING_MIN_LOOPS:
             continue
         pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
@@ -130,15 +137,15 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     inv = inv[inv["seller_id"].isin(scope)].copy()
     if inv.empty:
         return {}
-    inv["fp_content"] = (inv["seller_id"].astype(str) + "|" + inv["buyer_id"].astype(str) + "|"
-                         + inv["amount_fen"].astype(str) + "|"
-                         + inv["issue_date"].dt.strftime("%Y-%m-%d"))
-    inv["fp_number"] = inv["seller_id"].astype(str) + "|" + inv["number"].map(normalise_number)
+    inv["norm_number"] = inv["number"].astype(str).str.replace(
+        r"[^0-9A-Za-z]", "", regex=True).str.upper().str.lstrip("0")
+    keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
+            "fp_number": ["seller_id", "norm_number"]}
     out: dict[int, list[Flag]] = defaultdict(list)
     seen: set[tuple] = set()
-    for key in ("fp_content", "fp_number"):
-        dup = inv[inv.duplicated(key, keep=False)]
-        for _, g in dup.groupby(key):
+    for key, cols in keys.items():
+        dup = inv[inv.duplicated(cols, keep=False)]
+        for _, g in dup.groupby(cols):
             ids = tuple(sorted(g["id"]))
             if ids in seen:
                 continue
@@ -196,8 +203,10 @@ def burst(frames: Frames, scope: list[int],
     inv = inv[inv["seller_id"].isin(scope)]
     out: dict[int, list[Flag]] = {}
     applied_on = applied_on or {}
-    app_by_firm = pd.Series({f: pd.Timestamp(applied_on.get(f, frames.as_of)) for f in scope},
-                            dtype="datetime64[s]")
+    app_by_firm = pd.Series(frames.as_of, index=pd.Index(scope), dtype="datetime64[s]")
+    for f, d in applied_on.items():
+        if f in app_by_firm.index:
+            app_by_firm[f] = pd.Timestamp(d)
     app = inv["seller_id"].map(app_by_firm) if applied_on else frames.as_of
     age = (app - inv["issue_date"]).dt.days
     recent = inv[(age >= 0) & (age < BURST_DAYS)]
@@ -219,7 +228,7 @@ def burst(frames: Frames, scope: list[int],
         g = recent[recent["seller_id"] == seller]
         backed = g["order_id"].notna() & g["order_id"].isin(delivered)
         unbacked = float(g.loc[~backed, "amount_fen"].sum() / r)
-        if unbacked < BURST_UNBACKED_SHARE:
+        if unbacked < BURST_UNBACKED_SHARE and ratio < BURST_RATIO_ALONE:
             continue
         out[int(seller)] = [Flag(
             "sales_burst",
@@ -259,9 +268,8 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
         vals = firms[col].dropna().astype(str)
         keys = vals.map(norm)
         keys = keys[keys.str.len() >= 5]
+        keys = keys[keys.duplicated(keep=False)]
         for key, g in keys.groupby(keys):
-            if len(g) < 2:
-                continue
             ids = [int(i) for i in g.index]
             for fid in ids:
                 if fid not in want:

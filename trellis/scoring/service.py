@@ -74,6 +74,10 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
     X = features.compute(fr) if feats is None else feats
     why = features.sufficiency(X)
     scored = scorecard.apply(spec, X)
+    why_points = scorecard.all_reasons(spec, scored)
+    feats_json = features.records(X)
+    score_of, pd_of, grade_of = (scored.score.to_dict(), scored.pd.to_dict(),
+                                 scored.grade.to_dict())
     flags = screens.run(fr, X, scope, applied_on)
     as_of = fr.as_of.date()
     out = []
@@ -85,7 +89,7 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
                 reasons=[], flags=[], scorecard_version=spec["version"], features={}))
             continue
         reasons_ = why[fid]
-        feat = features.to_jsonable(X.loc[fid])
+        feat = feats_json[fid]
         firm_flags: list[Flag] = flags.get(fid, [])
         if reasons_:
             out.append(ScoreResult(
@@ -95,10 +99,10 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
                 scorecard_version=spec["version"], features=feat))
             continue
         out.append(ScoreResult(
-            firm_id=fid, as_of=as_of, score=int(scored.score[fid]),
-            pd=scorecard.to_decimal_pd(scored.pd[fid]), grade=str(scored.grade[fid]),
+            firm_id=fid, as_of=as_of, score=int(score_of[fid]),
+            pd=scorecard.to_decimal_pd(pd_of[fid]), grade=str(grade_of[fid]),
             insufficient=False, insufficient_reasons=[],
-            reasons=scorecard.reasons(spec, scored.points.loc[fid], scored.bins.loc[fid]),
+            reasons=why_points[fid],
             flags=firm_flags, scorecard_version=spec["version"], features=feat))
     return out
 
