@@ -1,11 +1,11 @@
 """Evaluation of scoring and screens on demo clusters simulated with held-out seeds.
 
 Seeds 7, 11, 101, 202, 303, 404 and 505 were looked at while developing the expert card
-and the screens; the default seeds here were not. For each seed: the point-in-time AUC of the champion (expert) card for the
-planted defaulters (each scored 30 days before its default, against every other scorable
-vendor on the same date), the median percentile of the defaulters' scores, the recall of
-each planted fraud, and the share of clean vendors flagged. A random scorecard has an
-AUC of 0.5 whatever the data: that is the baseline.
+and the screens; the default seeds here were not. For each seed: the point-in-time AUC of
+the champion (expert) card for the planted defaulters (each scored 30 days before its
+default, against every other scorable vendor on the same date), the median percentile of
+the defaulters' scores, the recall of each planted fraud, and the share of clean vendors
+flagged. A random scorecard has an AUC of 0.5 whatever the data: that is the baseline.
 
     .venv/bin/python bench/scoring_eval.py
     .venv/bin/python bench/scoring_eval.py --seeds 606 707 808 909 1010 --vendors 300

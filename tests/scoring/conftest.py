@@ -7,8 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from trellis.trade.models import (CreditNote, Delivery, Invoice, LoanOutcome, Payment,
-                                  PaymentAllocation, PurchaseOrder, Relationship)
+from trellis.trade.models import (
+    CreditNote,
+    Delivery,
+    Invoice,
+    LoanOutcome,
+    Payment,
+    PaymentAllocation,
+    PurchaseOrder,
+    Relationship,
+)
 
 _numbers = itertools.count(1)
 

@@ -43,3 +43,28 @@ def test_train_refuses_a_bad_target_with_a_plain_message(tmp_path):
     out = CliRunner().invoke(train_command, ["--csv", str(csv), "--target", "outcome",
                                              "--out", str(tmp_path / "m.json")])
     assert out.exit_code != 0 and "'late'" in out.output
+
+
+def test_platform_table_command_writes_a_trainable_csv(app, session, trade, make_cluster,
+                                                       make_firm, tmp_path):
+    from datetime import date
+
+    from flask.cli import ScriptInfo
+
+    from trellis.platform.cli import main
+
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    vendors = [make_firm(cluster_id=cluster.id) for _ in range(3)]
+    for i, v in enumerate(vendors):
+        trade.monthly_sales(v, anchor, start=date(2024, 6, 5), months=12, amount_fen=50_000_00)
+        trade.outcome(v, date(2025, 3, 1), defaulted=i == 0)
+    out = tmp_path / "loans.csv"
+    result = app.test_cli_runner().invoke(
+        main, ["scoring", "platform-table", "--out", str(out), "--cluster", cluster.code,
+               "--as-of", "2026-01-31"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 3 and table["defaulted"].sum() == 1
+    # Features as of 1 March 2025: nine months of sales (June 2024 to February 2025).
+    assert (table["sales_12m_fen"] == 9 * 50_000_00).all()

@@ -82,7 +82,8 @@ def test_reasons_are_the_largest_point_losses_and_skip_neutral_missing():
     assert second[0].zh == "逾期"
 
 
-@pytest.mark.parametrize("pd_,grade", [(0.005, "A"), (0.0099, "A"), (0.0101, "B"), (0.02, "B"), (0.04, "C"),
+@pytest.mark.parametrize("pd_,grade", [(0.005, "A"), (0.0099, "A"), (0.0101, "B"), (0.02, "B"),
+                                       (0.04, "C"),
                                        (0.09, "D"), (0.5, "E")])
 def test_grade_cut_offs_by_pd(pd_, grade):
     spec = card(intercept=math.log((1 - pd_) / pd_))

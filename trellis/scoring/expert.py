@@ -28,7 +28,7 @@ NEUTRAL = {"logodds": 0.0, "neutral": True}
 def _num(name, label_en, label_zh, reason_en, reason_zh, why, splits, logodds, missing,
          bin_why=()):
     bins = [{"logodds": lo} for lo in logodds]
-    for b, w in zip(bins, bin_why):
+    for b, w in zip(bins, bin_why, strict=False):
         b["why"] = w
     return {"name": name, "type": "numeric", "label_en": label_en, "label_zh": label_zh,
             "reason_code": name, "reason_en": reason_en, "reason_zh": reason_zh, "why": why,
@@ -111,7 +111,8 @@ CHARACTERISTICS = [
          "Short trading history", "交易历史较短",
          "Young firms fail more often; the platform has seen less of them.",
          [12, 24], [-0.3, 0.0, 0.2], {"logodds": -0.3}),
-    _num("tax_to_flow_ratio", "Declared VAT sales vs platform sales", "申报增值税销售额与平台销售额之比",
+    _num("tax_to_flow_ratio", "Declared VAT sales vs platform sales",
+         "申报增值税销售额与平台销售额之比",
          "Tax filing below its invoiced sales", "纳税申报低于开票销售",
          "A filing that covers the platform's flows corroborates them; one far below them "
          "contradicts them. No filing is neutral: most vendors have none.",

@@ -19,8 +19,17 @@ import pandas as pd
 from sqlalchemy import func, inspect, or_, select, true
 from sqlmodel import Session
 
-from trellis.trade.models import (CreditNote, Delivery, Firm, Invoice, LoanOutcome, Payment,
-                                  PaymentAllocation, PurchaseOrder, Relationship)
+from trellis.trade.models import (
+    CreditNote,
+    Delivery,
+    Firm,
+    Invoice,
+    LoanOutcome,
+    Payment,
+    PaymentAllocation,
+    PurchaseOrder,
+    Relationship,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, Date, Index, Numeric, String,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from trellis.accounts.models import utcnow

@@ -251,7 +251,7 @@ def bin_labels(ch: dict) -> list[str]:
     if not s:
         return ["all"]
     fmt = lambda x: f"{x:g}"  # noqa: E731
-    return ([f"< {fmt(s[0])}"] + [f"[{fmt(a)}, {fmt(b)})" for a, b in zip(s, s[1:])]
+    return ([f"< {fmt(s[0])}"] + [f"[{fmt(a)}, {fmt(b)})" for a, b in zip(s, s[1:], strict=False)]
             + [f">= {fmt(s[-1])}"])
 
 

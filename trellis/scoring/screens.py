@@ -269,7 +269,7 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
         keys = vals.map(norm)
         keys = keys[keys.str.len() >= 5]
         keys = keys[keys.duplicated(keep=False)]
-        for key, g in keys.groupby(keys):
+        for _key, g in keys.groupby(keys):
             ids = [int(i) for i in g.index]
             for fid in ids:
                 if fid not in want:

@@ -124,6 +124,31 @@ def evaluate_command(model, csv_path, target, as_json):
         click.echo(f"score PSI against the training population {score['psi']} ({score['status']})")
 
 
+@scoring_group.command("platform-table")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cluster", "cluster_code", default=None, help="Only this cluster (code).")
+@click.option("--as-of", callback=_date, default=None)
+@with_appcontext
+def platform_table_command(out, cluster_code, as_of):
+    """Write the platform's matured loans with point-in-time features as a labelled CSV
+    (target column ``defaulted``, date column ``disbursed_on``), ready for ``train``."""
+    from trellis.trade.models import Cluster
+
+    cluster_id = None
+    if cluster_code:
+        cluster_id = db().execute(select(Cluster.id).where(Cluster.code == cluster_code)
+                                  ).scalar()
+        if cluster_id is None:
+            raise click.ClickException(f"no cluster {cluster_code!r}")
+    table = registry.platform_table(session=db(), as_of=as_of, cluster_id=cluster_id)
+    if table.empty:
+        raise click.ClickException("no matured loan outcomes to learn from yet")
+    table.to_csv(out, index=False)
+    click.echo(f"{len(table)} loans ({int(table['defaulted'].sum())} defaulted) written to {out}; "
+               f"train with: trellis scoring train --csv {out} --target defaulted "
+               "--date-column disbursed_on --exclude firm_id --out MODEL.json")
+
+
 @scoring_group.command("import")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("--notes", default="")

@@ -14,14 +14,20 @@ import json
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.scoring import queries
-from trellis.platform.web import (audit, commit, db, firm_visible, roles_required,
-                                  visible_cluster_ids)
+from trellis.platform.web import (
+    audit,
+    commit,
+    db,
+    firm_visible,
+    roles_required,
+    visible_cluster_ids,
+)
 from trellis.scoring import expert, jobs, limits, registry, scorecard, service
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
