@@ -5,7 +5,7 @@ imported at the bottom (they add routes to this blueprint)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
-from sqlmodel import select
+from sqlmodel import func, select
 
 from trellis.platform.vendor.common import install, own_firm
 from trellis.platform.web import current_firm_id, db, roles_required
@@ -24,9 +24,10 @@ def index():
     firm = own_firm()
     counts = {}
     for kind, model in (("invoice", Invoice), ("order", PurchaseOrder)):
-        counts[kind] = {s: 0 for s in DocStatus}
-        for status, in db().exec(select(model.status).where(model.seller_id == firm.id)):
-            counts[kind][status] = counts[kind].get(status, 0) + 1
+        counts[kind] = {str(s): 0 for s in DocStatus}
+        for status, n in db().exec(select(model.status, func.count()).where(
+                model.seller_id == firm.id).group_by(model.status)):
+            counts[kind][status] = int(n)
     consents = {p: accounts.has_consent(session=db(), firm_id=firm.id, purpose=p)
                 for p in accounts.CONSENT_PURPOSES}
     from flask_login import current_user

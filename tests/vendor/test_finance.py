@@ -1,0 +1,190 @@
+"""Apply -> offer -> accept -> pay-out -> repay in the cooling-off window, on the demo
+cluster and the real ledger, scoring and chain registry; the anchor's payment sweeps."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token, login
+from trellis.accounts.models import AuditEvent, User
+from trellis.demo.seed import PASSWORD, seed_demo
+from trellis.ledger import lifecycle
+from trellis.ledger.models import Loan, Offer
+from trellis.trade.models import Invoice
+
+TODAY = date.today()
+
+
+def english(client):
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+
+
+@pytest.fixture
+def demo(session):
+    seed_demo(session=session, n_vendors=40)
+    users = {u.email.split("@")[0]: u for u in session.exec(select(User).where(
+        User.email.like("%@trellis.demo")))}
+    return users
+
+
+def confirmed_invoice(session, firm_id, buyer_id=None) -> Invoice:
+    query = select(Invoice).where(
+        Invoice.seller_id == firm_id, Invoice.status == "confirmed", Invoice.due_date > TODAY,
+        Invoice.paid_fen == 0)
+    if buyer_id is not None:
+        query = query.where(Invoice.buyer_id == buyer_id)
+    return session.exec(query.order_by(Invoice.due_date.desc())).first()
+
+
+def apply_for(client, invoice_ids, amount=""):
+    return client.post("/vendor/apply", data={
+        "csrf_token": csrf_token(client, "/vendor/apply"), "product": "RF-STD",
+        "doc_ids": [str(i) for i in invoice_ids], "amount": amount})
+
+
+def test_vendor_journey_cooling_off_repayment_costs_nothing(client, session, settings, demo):
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    english(client)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    response = apply_for(client, [inv.id])
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    page = client.get(response.location).get_data(as_text=True)
+    offer = session.exec(select(Offer).order_by(Offer.id.desc())).first()
+    assert offer is not None and offer.amount_fen == inv.amount_fen * 8000 // 10000
+    assert 'id="apr"' in page and "Annualised rate, including every fee" in page
+    assert "Total cost" in page and "Cooling-off right" in page
+    assert 'data-warning="offer_no_fee"' in page
+    accept_url = response.location + "/accept"
+    # accepting needs the tick
+    refused = client.post(accept_url, data={"csrf_token": csrf_token(client, response.location)})
+    assert refused.status_code == 422
+    assert session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all() == []
+    accepted = client.post(accept_url, data={"csrf_token": csrf_token(client, response.location),
+                                             "read": "y"})
+    assert accepted.status_code == 303
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    assert loan.status == "pending" and loan.first_loan
+    click = session.exec(select(AuditEvent).where(AuditEvent.action == "offer.accept")).one()
+    assert click.actor_id == vendor.id and click.detail["loan_id"] == loan.id
+    # a double-submitted acceptance makes no second loan
+    again = client.post(accept_url, data={"csrf_token": csrf_token(client, response.location),
+                                          "read": "y"}, follow_redirects=True)
+    assert "already accepted" in again.get_data(as_text=True)
+    assert len(session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()) == 1
+    # the pay-out (the ledger's job step), then repay within the cooling-off window
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
+    session.refresh(loan)
+    assert loan.status == "active"
+    repay_url = f"/vendor/loans/{loan.id}/repay"
+    form = client.get(repay_url).get_data(as_text=True)
+    assert 'data-warning="repay_only_platform"' in form and "settlement-account" in form
+    token = csrf_token(client, repay_url)
+    key = "k" * 20
+    # a stranger's account is refused and nothing is recorded
+    foreign = client.post(repay_url, data={"csrf_token": token, "key": key,
+                                           "amount": f"{loan.amount_fen / 100:.2f}",
+                                           "payee_account": "6222 0200 1234 5678 999"})
+    assert foreign.status_code == 422
+    assert "not Trellis" in foreign.get_data(as_text=True)
+    session.refresh(loan)
+    assert loan.status == "active"
+    paid = client.post(repay_url, data={"csrf_token": token, "key": key,
+                                        "amount": f"{loan.amount_fen / 100:.2f}"})
+    assert paid.status_code == 303
+    session.refresh(loan)
+    assert loan.status == "cooled_off"
+    assert (loan.principal_fen, loan.interest_fen, loan.fees_fen) == (0, 0, 0)
+    # double submit with the same one-time key repays once
+    twice = client.post(repay_url, data={"csrf_token": token, "key": key,
+                                         "amount": f"{loan.amount_fen / 100:.2f}"})
+    assert twice.status_code in (303, 409)
+    from trellis.ledger.models import Repayment
+
+    assert len(session.exec(select(Repayment).where(Repayment.loan_id == loan.id)).all()) == 1
+    from trellis.ledger.reports import check
+
+    assert check(session=session) == []
+
+
+@pytest.mark.parametrize("amount, field", [("abc", "amount"), ("-1", "amount"),
+                                           ("99999999999", "amount")])
+def test_bad_applications_change_nothing(client, session, demo, amount, field):
+    from trellis.ledger.models import Application
+
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    english(client)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    response = apply_for(client, [inv.id], amount)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert session.exec(select(Application).where(
+        Application.firm_id == vendor.firm_id)).all() == []
+
+
+def test_apply_needs_documents_and_refuses_another_firms(client, session, demo):
+    from trellis.ledger.models import Application
+
+    vendor, other = demo["vendor"], demo["vendor2"]
+    login(client, vendor, PASSWORD)
+    english(client)
+    none = apply_for(client, [])
+    assert none.status_code == 422 and "at least one" in none.get_data(as_text=True)
+    theirs = session.exec(select(Invoice).where(Invoice.seller_id == other.firm_id)).first()
+    response = apply_for(client, [theirs.id])
+    assert response.status_code == 422
+    assert "not one of your firm" in response.get_data(as_text=True)
+    assert session.exec(select(Application).where(
+        Application.firm_id == vendor.firm_id)).all() == []
+
+
+def test_other_firms_loans_and_applications_are_404(client, session, demo):
+    vendor, other = demo["vendor"], demo["vendor2"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    app_url = apply_for(client, [inv.id]).location
+    client.post(app_url + "/accept", data={"csrf_token": csrf_token(client, app_url),
+                                           "read": "y"})
+    loan = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).one()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
+    login(client, other, PASSWORD)
+    assert client.get(app_url).status_code == 404
+    assert client.get(f"/vendor/loans/{loan.id}").status_code == 404
+    assert client.get(f"/vendor/loans/{loan.id}/repay").status_code == 404
+    response = client.post(app_url + "/accept", data={"csrf_token": csrf_token(client, "/vendor/"),
+                                                      "read": "y"})
+    assert response.status_code == 404
+
+
+def test_anchor_payment_sweeps_the_loan(client, session, settings, demo):
+    vendor, anchor = demo["vendor"], demo["anchor"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id, buyer_id=anchor.firm_id)
+    app_url = apply_for(client, [inv.id]).location
+    client.post(app_url + "/accept", data={"csrf_token": csrf_token(client, app_url), "read": "y"})
+    loan = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).one()
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
+    login(client, anchor, PASSWORD)
+    english(client)
+    assert inv.buyer_id == anchor.firm_id
+    payables = client.get("/anchor/payables?days=all").get_data(as_text=True)
+    assert inv.number in payables
+    url = f"/anchor/payables/{inv.id}/pay"
+    data = {"csrf_token": csrf_token(client, url), "amount": f"{inv.amount_fen / 100:.2f}",
+            "paid_on": TODAY.isoformat(), "reference": "BANK-2026-0001"}
+    response = client.post(url, data=data)
+    assert response.status_code == 303
+    session.refresh(loan)
+    session.refresh(inv)
+    assert loan.status in ("repaid", "cooled_off") and loan.outstanding_fen == 0
+    assert inv.paid_fen == inv.amount_fen
+    again = client.post(url, data=data)  # double submit: the reference is used, nothing changes
+    assert again.status_code in (409, 422)
+    session.refresh(inv)
+    assert inv.paid_fen == inv.amount_fen
