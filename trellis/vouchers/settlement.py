@@ -88,7 +88,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
         session.add(frag)
         session.flush()
         services.record_event(session=session, voucher=voucher, kind=EventKind.SETTLE,
-                              fragment=frag, user=user, paid_on=paid_on,
+                              fragment=frag, user=user, paid_on=paid_on.isoformat(),
                               to_loan=frag.loan_id is not None)
         out.append(Settled(frag.id, frag.holder_id, frag.amount_fen, frag.loan_id, payment_id))
     invoice.paid_fen = min(invoice.amount_fen, invoice.paid_fen + sum(s.amount_fen for s in out))
