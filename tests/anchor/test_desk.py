@@ -1,0 +1,136 @@
+"""The rest of the anchor desk: payables and payments, the stress test, early warning and
+the network picture."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token
+from tests.vouchers.factories import invoice
+from trellis.platform.anchor import stress
+from trellis.trade.models import DocStatus, Payment
+
+TODAY = date.today()
+
+
+def english(client):
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+
+
+def pay(session, payer, payee, amount, days_ago, ref):
+    session.add(Payment(payer_id=payer.id, payee_id=payee.id, reference=ref, amount_fen=amount,
+                        paid_on=TODAY - timedelta(days=days_ago)))
+
+
+@pytest.fixture
+def flows(session, chain):
+    """tier1 lives on the anchor's payments and spends most of them on tier2; tier2 lives on
+    tier1 and passes most of it to tier3; nobody keeps much cash."""
+    n = 0
+    for day in range(2, 180, 10):
+        n += 1
+        pay(session, chain.anchor, chain.tier1, 1_000_000, day, f"A{n}")
+        pay(session, chain.tier1, chain.tier2, 950_000, day - 1, f"B{n}")
+        pay(session, chain.tier2, chain.tier3, 900_000, day - 1, f"C{n}")
+    session.flush()
+    return chain
+
+
+def test_stress_ranks_who_runs_out_first_and_cascades(session, flows):
+    rows = stress.run(session=session, anchor_id=flows.anchor.id, days_late=60)
+    by_firm = {r.firm_id: r for r in rows}
+    t1, t2 = by_firm[flows.tier1.id], by_firm[flows.tier2.id]
+    assert t1.tier == 1 and t2.tier == 2
+    assert t1.anchor_share_pct == 100
+    assert t1.runs_out_day is not None and t1.shortfall_fen > 0
+    assert t2.runs_out_day is not None and t2.runs_out_day >= t1.runs_out_day
+    assert t2.cause_firm_id == flows.tier1.id
+    assert rows[0].firm_id == flows.tier1.id
+    assert flows.tier3.id not in by_firm  # tier 3 is beyond the picture
+
+
+@pytest.mark.parametrize("days, t1_short", [(1, False), (200, True)])
+def test_a_short_delay_hurts_less(session, flows, days, t1_short):
+    rows = {r.firm_id: r for r in stress.run(session=session, anchor_id=flows.anchor.id,
+                                             days_late=days)}
+    assert (rows[flows.tier1.id].runs_out_day is not None) is t1_short
+
+
+@pytest.mark.parametrize("days", [0, 366, -3, "7"])
+def test_stress_refuses_silly_delays(session, chain, days):
+    from trellis.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        stress.run(session=session, anchor_id=chain.anchor.id, days_late=days)
+
+
+def test_stress_page(client, session, flows, logged_in):
+    logged_in("anchor", firm=flows.anchor)
+    english(client)
+    page = client.get("/anchor/stress?days_late=60").get_data(as_text=True)
+    assert flows.tier1.name in page and "run out of cash within 60 days" in page
+    bad = client.get("/anchor/stress?days_late=abc")
+    assert bad.status_code == 422 and 'id="days_late-error"' in bad.get_data(as_text=True)
+    assert client.get("/anchor/stress?days_late=999").status_code == 422
+
+
+def test_payables_and_bad_payments(client, session, chain, logged_in):
+    inv = invoice(session, chain.tier1, chain.anchor, 500_000)
+    other = invoice(session, chain.tier2, chain.tier1, 500_000)
+    pending = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/payables?days=all").get_data(as_text=True)
+    assert inv.number in page and other.number not in page and pending.number not in page
+    url = f"/anchor/payables/{inv.id}/pay"
+    base = {"amount": "5000.00", "paid_on": TODAY.isoformat(), "reference": "R-1"}
+    for change, field in [({"amount": "6000"}, "amount"), ({"amount": "x"}, "amount"),
+                          ({"paid_on": (TODAY + timedelta(days=3)).isoformat()}, "paid_on"),
+                          ({"paid_on": "31/12/2026"}, "paid_on"), ({"reference": ""}, "reference")]:
+        response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                          **{**base, **change}})
+        assert response.status_code == 422, change
+        assert f'id="{field}-error"' in response.get_data(as_text=True), change
+    session.refresh(inv)
+    assert inv.paid_fen == 0 and session.exec(select(Payment)).all() == []
+    assert client.get(f"/anchor/payables/{other.id}/pay").status_code == 404
+    ok = client.post(url, data={"csrf_token": csrf_token(client, url), **base})
+    assert ok.status_code == 303
+    session.refresh(inv)
+    assert inv.paid_fen == 500_000
+
+
+def test_early_warning_shows_score_falls_and_overdue(client, session, chain, logged_in):
+    from trellis.scoring.models import ScoreRecord
+
+    def record(firm, score, grade, days_ago):
+        session.add(ScoreRecord(firm_id=firm.id, as_of=TODAY - timedelta(days=days_ago),
+                                score=score, grade=grade, scorecard_version="test"))
+
+    record(chain.tier1, 640, "A", 91)
+    record(chain.tier1, 590, "C", 0)   # fell 50 points and two grades
+    record(chain.tier2, 600, "B", 91)
+    record(chain.tier2, 595, "B", 0)   # a small wobble: no warning
+    session.flush()
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/early-warning").get_data(as_text=True)
+    assert chain.tier1.name in page and "−50" in page
+    assert chain.tier2.name not in page
+
+
+def test_network_picture_is_server_rendered(client, session, chain, logged_in):
+    invoice(session, chain.tier1, chain.anchor, 800_000, issue_date=TODAY - timedelta(days=30))
+    invoice(session, chain.tier2, chain.tier1, 300_000, issue_date=TODAY - timedelta(days=30))
+    from trellis.network.build import bump_data_version
+
+    bump_data_version(session=session, cluster_id=chain.anchor.cluster_id)
+    logged_in("anchor", firm=chain.anchor)
+    page = client.get("/anchor/network").get_data(as_text=True)
+    assert "<svg" in page and f'data-firm="{chain.tier1.id}"' in page
+    assert f'data-firm="{chain.tier2.id}"' in page
+    assert "<script" not in page.split("<main", 1)[1]
