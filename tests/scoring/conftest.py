@@ -102,3 +102,14 @@ def trade(session):
 
 # The web platform's fixtures (app, client, login helpers), for the page and API tests.
 from tests.platform.conftest import app, client, csrf_token, logged_in, login, settings  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test rolls its database back, which never happens in production: a cached
+    cluster graph from an earlier test must not be taken for this one's."""
+    from trellis.scoring import frames, graphfeatures
+
+    frames._EDGE_CACHE.clear()
+    graphfeatures._GRAPH_CACHE.clear()
+    yield

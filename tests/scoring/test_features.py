@@ -152,3 +152,13 @@ def test_restricting_later_frames_equals_reading_at_the_earlier_date(session, tr
         cut = features.compute(frames.restrict(later, earlier))
         for fid in (vendor.id, small.id):
             assert features.to_jsonable(cut.loc[fid]) == features.to_jsonable(direct.loc[fid])
+
+
+def test_one_firm_path_sees_a_new_invoice_after_a_cached_graph(session, trade, cluster_firms):
+    cluster, anchor, other, vendor, small = cluster_firms
+    trade.monthly_sales(vendor, anchor, start=date(2025, 3, 5), months=10, amount_fen=80_000_00)
+    first = _features(session, cluster, firm_ids=[vendor.id]).loc[vendor.id]
+    assert first["neighbours"] == 1
+    trade.sale(small, vendor, 9_000_00, date(2025, 12, 1))  # a new supplier for the vendor
+    again = _features(session, cluster, firm_ids=[vendor.id]).loc[vendor.id]
+    assert again["neighbours"] == 2

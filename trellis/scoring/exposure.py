@@ -43,9 +43,10 @@ def _reflect(conn) -> dict[str, Table]:
     return _REFLECTED[key]
 
 
-def read_exposures(*, session: Session, firm_ids: Iterable[int] | None,
-                   as_of: date) -> pd.DataFrame:
-    """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen."""
+def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
+    """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen.
+
+    *firm_ids*: ids, a ``select`` of ids, or None for every firm."""
     conn = session.connection()
     tables = _reflect(conn)
     if "loans" not in tables:
@@ -68,7 +69,8 @@ def read_exposures(*, session: Session, firm_ids: Iterable[int] | None,
     if "disbursed_on" in c:
         stmt = stmt.where(c.disbursed_on < as_of)
     if firm_ids is not None:
-        stmt = stmt.where(c.firm_id.in_(list(firm_ids)))
+        stmt = stmt.where(c.firm_id.in_(firm_ids if hasattr(firm_ids, "subquery")
+                                        else list(firm_ids)))
     df = pd.read_sql(stmt, conn)
     df["outstanding_fen"] = df["outstanding_fen"].fillna(0).astype("int64")
     return df[COLUMNS]

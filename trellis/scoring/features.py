@@ -217,13 +217,13 @@ def _document_features(frames: Frames, scope: list[int], sales: pd.DataFrame) ->
     window = ((orders["order_date"] >= _months_ago(frames.as_of, 12))
               & (orders["order_date"] < frames.as_of - pd.Timedelta(days=ORDER_GRACE_DAYS)))
     o = orders[window & orders["seller_id"].isin(scope)]
-    invoiced = set(frames.invoices["order_id"].dropna().astype("int64"))
+    invoiced = frames.invoices["order_id"].dropna().astype("int64").unique()
     conv = o.assign(done=o["id"].isin(invoiced) * o["amount_fen"]).groupby("seller_id")
     out["order_conversion_12m"] = (conv["done"].sum() / conv["amount_fen"].sum()).reindex(scope)
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= _months_ago(frames.as_of, 12))]
-    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    delivered = frames.deliveries["order_id"].astype("int64").unique()
     backed = inv["order_id"].notna() & inv["order_id"].isin(delivered)
     unbacked = inv[~backed].groupby("seller_id")["amount_fen"].sum().reindex(scope, fill_value=0)
     out["unbacked_share_12m"] = _safe_div(unbacked, sales["sales_12m_fen"])

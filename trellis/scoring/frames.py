@@ -64,6 +64,17 @@ class Frames:
         return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
 
 
+EDGE_CACHE_SIZE = 8
+_EDGE_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def _schema(session: Session) -> str:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql("select current_schema()").scalar() or ""
+    return ""
+
+
 def _utc_naive(series: pd.Series) -> pd.Series:
     """Timezone-aware or naive datetimes (both databases) as naive UTC datetime64."""
     if series.empty:
@@ -125,12 +136,17 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     ids = sorted(set(firm_ids)) if firm_ids is not None else None
     if ids is not None:
         clusters = select(Firm.cluster_id).where(Firm.id.in_(ids))
-        firm_stmt = firm_stmt.where(or_(Firm.cluster_id.in_(clusters), Firm.id.in_(ids)))
+        where = or_(Firm.cluster_id.in_(clusters), Firm.id.in_(ids))
     elif cluster_id is not None:
-        firm_stmt = firm_stmt.where(Firm.cluster_id == cluster_id)
+        where = Firm.cluster_id == cluster_id
+    else:
+        where = None
+    if where is not None:
+        firm_stmt = firm_stmt.where(where)
     firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
     firms.index.name = None
-    in_cluster = firms["id"].tolist() if (cluster_id is not None or ids is not None) else None
+    # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
+    in_cluster = select(Firm.id).where(where) if where is not None else None
 
     def scoped(col_a, col_b=None, ids_=None):
         """A WHERE clause restricting a table to the firms in scope (None: everything)."""
@@ -140,7 +156,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         cond = col_a.in_(chosen)
         return or_(cond, col_b.in_(chosen)) if col_b is not None else cond
 
-    # The trade graph: for the firm path one aggregate query over the cluster.
+    # The trade graph: for the firm path one aggregate query over the cluster, kept in a
+    # small cache until the invoices table changes (its row count, highest id, and sums of
+    # amounts, sellers and buyers: one cheap scan instead of the grouped one).
     if ids is not None:
         edge_stmt = (select(Invoice.seller_id, Invoice.buyer_id,
                             func.sum(Invoice.amount_fen).label("volume_fen"),
@@ -149,7 +167,17 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                      .where(Invoice.issue_date >= graph_start, Invoice.issue_date < as_of,
                             scoped(Invoice.seller_id, Invoice.buyer_id))
                      .group_by(Invoice.seller_id, Invoice.buyer_id))
-        edges = _read(session, edge_stmt, ["first_date"])
+        stamp = session.execute(select(
+            func.count(Invoice.id), func.max(Invoice.id), func.sum(Invoice.amount_fen),
+            func.sum(Invoice.seller_id), func.sum(Invoice.buyer_id))).one()
+        key = (str(session.connection().engine.url), _schema(session), tuple(sorted(
+            int(c) for c in firms["cluster_id"].dropna().unique())), as_of, tuple(stamp))
+        edges = _EDGE_CACHE.get(key)
+        if edges is None:
+            edges = _read(session, edge_stmt, ["first_date"])
+            _EDGE_CACHE[key] = edges
+            while len(_EDGE_CACHE) > EDGE_CACHE_SIZE:
+                _EDGE_CACHE.pop(next(iter(_EDGE_CACHE)))
         from trellis.scoring.graphfeatures import cycle_partners
 
         involve = sorted(set(ids) | cycle_partners(edges, ids))
@@ -204,7 +232,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     rel_stmt = select(Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
                       Relationship.payment_terms_days).where(
-        Relationship.since < as_of, scoped(Relationship.supplier_id, Relationship.buyer_id))
+        Relationship.since < as_of,
+        scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
     relationships = _read(session, rel_stmt, ["since"])
 
     out_stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.amount_fen,

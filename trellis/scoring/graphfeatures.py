@@ -59,13 +59,29 @@ def ranks(G: nx.DiGraph, anchors: Iterable[int]) -> tuple[dict, dict]:
     return ({k: v * n for k, v in pr.items()}, {k: v * n for k, v in apr.items()})
 
 
+_GRAPH_CACHE: dict[tuple, tuple] = {}
+
+
+def _graph(edges: pd.DataFrame, nodes, anchors: list[int]):
+    """(graph, tiers, pagerank, anchor pagerank), reused while the same edge table (the
+    frames' cached cluster aggregate, see :mod:`.frames`) is scored again."""
+    key = (id(edges), len(edges), tuple(anchors), len(nodes))
+    hit = _GRAPH_CACHE.get(key)
+    if hit is not None and hit[0] is edges:
+        return hit[1:]
+    G = build_graph(edges, nodes)
+    out = (G, tiers(G, anchors), *ranks(G, anchors))
+    _GRAPH_CACHE[key] = (edges, *out)  # holding *edges* keeps its id from being reused
+    while len(_GRAPH_CACHE) > 4:
+        _GRAPH_CACHE.pop(next(iter(_GRAPH_CACHE)))
+    return out
+
+
 def network_features(frames, firm_ids: list[int]) -> pd.DataFrame:
     """tier, pagerank, anchor_pagerank, neighbours, neighbours_defaulted_share per firm."""
     firms = frames.firms
-    G = build_graph(frames.edges, firms.index)
     anchors = firms.index[firms["role"] == "anchor"].tolist()
-    tier = tiers(G, anchors)
-    pr, apr = ranks(G, anchors)
+    G, tier, pr, apr = _graph(frames.edges, firms.index, anchors)
     defaulted = set(frames.outcomes.loc[frames.outcomes["defaulted"].astype(bool),
                                         "firm_id"].astype(int))
     rows = []

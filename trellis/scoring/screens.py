@@ -172,7 +172,7 @@ def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
-    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    delivered = frames.deliveries["order_id"].astype("int64").unique()
     unbacked = inv[~(inv["order_id"].notna() & inv["order_id"].isin(delivered))]
     total = inv.groupby("seller_id")["amount_fen"].sum()
     out: dict[int, list[Flag]] = {}
@@ -215,7 +215,10 @@ def burst(frames: Frames, scope: list[int],
     recent_sum = recent.groupby("seller_id")["amount_fen"].sum()
     base_sum = before.groupby("seller_id")["amount_fen"].sum()
     first = inv[age >= 0].groupby("seller_id")["issue_date"].min()
-    delivered = set(frames.deliveries["order_id"].astype("int64"))
+    delivered = frames.deliveries["order_id"].astype("int64").unique()
+    recent = recent.assign(backed=recent["order_id"].notna()
+                           & recent["order_id"].isin(delivered))
+    unbacked_sum = recent[~recent["backed"]].groupby("seller_id")["amount_fen"].sum()
     for seller, r in recent_sum.items():
         months_known = ((app_by_firm[seller] - first[seller]).days - BURST_DAYS) / 30.44
         if months_known < BURST_MIN_BASELINE_MONTHS:
@@ -225,11 +228,10 @@ def burst(frames: Frames, scope: list[int],
         ratio = r / baseline if baseline > 0 else math.inf
         if ratio < BURST_RATIO:
             continue
-        g = recent[recent["seller_id"] == seller]
-        backed = g["order_id"].notna() & g["order_id"].isin(delivered)
-        unbacked = float(g.loc[~backed, "amount_fen"].sum() / r)
+        unbacked = float(unbacked_sum.get(seller, 0) / r)
         if unbacked < BURST_UNBACKED_SHARE and ratio < BURST_RATIO_ALONE:
             continue
+        g = recent[recent["seller_id"] == seller]
         out[int(seller)] = [Flag(
             "sales_burst",
             f"Sales in the {BURST_DAYS} days before the application are "
