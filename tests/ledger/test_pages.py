@@ -168,3 +168,11 @@ def test_book_counts_loans_by_bucket(session, client, make_user, make_loan):
     html = client.get("/ledger/").get_data(as_text=True)
     assert 'data-bucket="current"' in html
     assert client.get("/ledger/?bucket=90%2B").status_code == 200
+
+
+def test_loan_book_speaks_chinese(client, make_user):
+    login(client, make_user("admin", locale="zh_CN"))
+    client.post("/locale", data={"locale": "zh_CN", "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+    html = client.get("/ledger/").get_data(as_text=True)
+    assert "贷款台账" in html and "待审核申请" in html

@@ -321,3 +321,20 @@ def test_recovery_needs_a_written_off_loan(session, make_loan):
         lifecycle.recover(session=session, loan_id=loan.id, amount_fen=100, paid_on=day(3),
                           idempotency_key="x")
     assert session.get(Repayment, 1) is None or session.get(Repayment, 1).source != "recovery"
+
+
+def test_back_dated_cooling_off_of_a_loan_already_overdue(session, make_loan):
+    """Found by the property test: a first loan due within its cooling-off window, marked
+    overdue, then repaid in full with a payment dated inside the window."""
+    loan = make_loan(amount_fen=500_000, fee_fen=1_000, first_loan=True, due_date=day(3),
+                     penalty_rate="0.036")
+    accrual.accrue(session=session, as_of=day(12))
+    accrual.mark_overdue(session=session, as_of=day(12))
+    assert fresh(session, loan).status == LoanStatus.OVERDUE
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=500_000, paid_on=day(5),
+                    idempotency_key="late-full")
+    loan = fresh(session, loan)
+    assert (loan.status, loan.closed_on) == (LoanStatus.COOLED_OFF, day(5))
+    b = per_loan(session, loan.id)
+    assert b[Acct.INTEREST_INCOME.value] == b[Acct.PENALTY_INCOME.value] == 0
+    assert b[Acct.FEE_INCOME.value] == 0

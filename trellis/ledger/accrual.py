@@ -22,7 +22,6 @@ moves active loans past their due date to ``overdue`` in one ``UPDATE``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -98,16 +97,17 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
     if not rows:
         return DayResult(day, 0, 0, 0, None)
     ids = account_ids(session, currency)
-    legs = ((Acct.INTEREST_RECEIVABLE, 1, 1), (Acct.INTEREST_INCOME, -1, 1),
-            (Acct.PENALTY_RECEIVABLE, 1, 2), (Acct.PENALTY_INCOME, -1, 2))
+    # in account-code order, loans by id: the canonical order of the entry hash
+    legs = ((Acct.INTEREST_RECEIVABLE, 1, 1), (Acct.PENALTY_RECEIVABLE, 1, 2),
+            (Acct.INTEREST_INCOME, -1, 1), (Acct.PENALTY_INCOME, -1, 2))
     hash_rows = [(a.value, row[0], day, sign * row[col])
-                 for row in rows for a, sign, col in legs if row[col]]
+                 for a, sign, col in legs for row in rows if row[col]]
     total_i = sum(r[1] for r in rows)
     total_p = sum(r[2] for r in rows)
     seq = None
     if hash_rows:
-        digest = hashlib.sha256(repr(sorted((r[0], r[1], r[3]) for r in hash_rows)).encode())
-        key = f"accrual:{currency}:{day.isoformat()}:{digest.hexdigest()[:20]}"
+        key = (f"accrual:{currency}:{day.isoformat()}:{rows[0][0]}-{rows[-1][0]}:"
+               f"{len(rows)}:{total_i}:{total_p}")
 
         def insert_postings(entry_id: int) -> int:
             parts = []
@@ -124,6 +124,7 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
         entry = append_bulk(session=session, kind=EntryKind.ACCRUAL, value_date=day,
                             idempotency_key=key, hash_rows=hash_rows,
                             insert_postings=insert_postings, currency=currency,
+                            presorted=True,
                             memo=f"Interest for {day.isoformat()}: {len(rows)} loans")
         seq = entry.seq
     session.execute(update(Loan).where(in_batch).values(

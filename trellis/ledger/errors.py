@@ -121,7 +121,7 @@ class CannotSettle(IllegalTransition):
 
 
 class CannotCoolOff(IllegalTransition):
-    """Raised when a cooling-off settlement is applied to a loan that is not active."""
+    """Raised when a cooling-off settlement is applied to a loan that is not live."""
 
 
 class CannotWriteOff(IllegalTransition):

@@ -132,27 +132,15 @@ def reversal_of(entry: Entry, *, entry_id: int, idempotency_key: str,
 
 # --- hashing --------------------------------------------------------------------------
 
-def posting_line(account: str, loan_id: int | None, value_date: date | str,
-                 amount_fen: int) -> bytes:
-    vd = value_date.isoformat() if isinstance(value_date, date) else str(value_date)
-    return f"{account}|{'' if loan_id is None else loan_id}|{vd}|{amount_fen}\n".encode()
-
-
-def sort_key(row: tuple) -> tuple:
-    """Canonical order of (account, loan_id, value_date, amount) tuples."""
-    account, loan_id, value_date, amount = row
-    vd = value_date.isoformat() if isinstance(value_date, date) else str(value_date)
-    return (str(account), -1 if loan_id is None else loan_id, vd, amount)
-
-
 def entry_hash(*, prev_hash: str, seq: int, currency: str, kind: str,
                idempotency_key: str, value_date: date, loan_id: int | None,
                reverses_id: int | None, memo: str,
-               postings: Iterable[tuple]) -> str:
+               postings: Iterable[tuple], presorted: bool = False) -> str:
     """The SHA-256 (hex, lower case) of an entry's canonical form.
 
     *postings* are (account code, loan id or None, value date, amount fen) tuples in any
-    order. The same function hashes at posting time and at verification time.
+    order (or already in canonical order with *presorted*, which skips the sort). The same
+    function hashes at posting time and at verification time.
     """
     h = hashlib.sha256()
     h.update(f"{HASH_VERSION}\n{prev_hash}\n".encode())
@@ -160,6 +148,10 @@ def entry_hash(*, prev_hash: str, seq: int, currency: str, kind: str,
               loan_id, reverses_id, memo]
     h.update(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode())
     h.update(b"\n")
-    for row in sorted(((str(a), lo, vd, amt) for a, lo, vd, amt in postings), key=sort_key):
-        h.update(posting_line(*row))
+    rows = [(str(a), lo, vd.isoformat() if isinstance(vd, date) else str(vd), amt)
+            for a, lo, vd, amt in postings]
+    if not presorted:
+        rows.sort(key=lambda r: (r[0], -1 if r[1] is None else r[1], r[2], r[3]))
+    h.update("".join([f"{a}|{'' if lo is None else lo}|{vd}|{amt}\n"
+                      for a, lo, vd, amt in rows]).encode())
     return h.hexdigest()

@@ -98,8 +98,8 @@ class JournalPosting(SQLModel, table=True):
     __tablename__ = "journal_postings"
     __table_args__ = (
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
+        # per-loan reads (replays, statements, the check); account totals scan the table
         Index("ix_journal_postings_loan_account", "loan_id", "account_id", "value_date"),
-        Index("ix_journal_postings_account_date", "account_id", "value_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -7,8 +7,8 @@ number and its chained hash, then inserts the entry and its postings in one stat
 ``INSERT ... SELECT`` (the daily accrual over every loan).
 
 Idempotency. The idempotency key is unique in the table. A retried command finds the
-original entry (before and again after taking the head lock, which serialises writers)
-and gets it back instead of posting twice; the same key for a different command (another
+original entry (looked up after taking the head lock, which serialises writers) and gets
+it back instead of posting twice; the same key for a different command (another
 kind or loan) raises :class:`~trellis.ledger.errors.IdempotencyMismatch`.
 
 Lock order, everywhere: loan rows (by id) first, then the ledger head. Nothing here
@@ -31,20 +31,23 @@ from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, L
 
 logger = logging.getLogger(__name__)
 
-_CACHE_KEY = "trellis.ledger.account_ids"
+# (database URL, currency) -> {code: id}. The chart's rows are seeded by the migration and
+# never change or disappear (postings reference them), so the map can be kept per database.
+_ACCOUNT_IDS: dict[tuple[str, str], dict[str, int]] = {}
 
 
 def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
-    """Map account code -> row id for *currency* (cached on the session)."""
-    cache = session.info.setdefault(_CACHE_KEY, {})
-    ids = cache.get(currency)
+    """Map account code -> row id for *currency* (cached per database)."""
+    bind = session.get_bind()
+    key = (bind.engine.url.render_as_string(hide_password=True), currency)
+    ids = _ACCOUNT_IDS.get(key)
     if ids is None:
-        rows = session.exec(select(LedgerAccount.code, LedgerAccount.id)
-                            .where(LedgerAccount.currency == currency)).all()
+        rows = session.execute(select(LedgerAccount.code, LedgerAccount.id)
+                               .where(LedgerAccount.currency == currency)).all()
         ids = {code: id_ for code, id_ in rows}
         if not ids:
             raise UnknownAccount(f"No chart of accounts for currency {currency}.")
-        cache[currency] = ids
+        _ACCOUNT_IDS[key] = ids
     return ids
 
 
@@ -86,9 +89,6 @@ def post(*, session: Session, entry: Entry, posted_by: int | None = None) -> Jou
     :class:`~trellis.ledger.errors.IdempotencyMismatch` for a key used by another command.
     """
     validate(entry)
-    found = find_entry(session, entry.idempotency_key)
-    if found is not None:
-        return _same_command(found, entry.kind, entry.loan_id)
     ids = account_ids(session, entry.currency)
     postings = entry.dated_postings()
     rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen) for p in postings]
@@ -109,20 +109,17 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
                 hash_rows: Iterable[tuple], insert_postings: Callable[[int], int],
                 currency: str = "CNY", loan_id: int | None = None,
                 reverses_id: int | None = None, memo: str = "",
-                posted_by: int | None = None,
-                expected_rows: int | None = None) -> JournalEntry:
+                posted_by: int | None = None, presorted: bool = False) -> JournalEntry:
     """Append an entry whose postings *insert_postings(entry_id)* writes.
 
     *hash_rows* are the (account code, loan id, value date, amount) tuples that the
-    insert will write; they are hashed into the chain. The callback returns the number of
-    postings inserted, which must equal ``len(hash_rows)``: anything else is a bug and
-    raises ``RuntimeError`` before the transaction can commit.
+    insert will write; they are hashed into the chain (*presorted*: they already are in
+    the canonical order of :func:`~trellis.ledger.journal.entry_hash`). The callback
+    returns the number of postings inserted, which must equal ``len(hash_rows)``:
+    anything else is a bug and raises ``RuntimeError`` before the transaction can commit.
     """
-    found = find_entry(session, idempotency_key)
-    if found is not None:
-        return _same_command(found, kind, loan_id)
     head = lock_head(session, currency)
-    found = find_entry(session, idempotency_key)   # a concurrent writer may have won
+    found = find_entry(session, idempotency_key)   # checked under the lock: no race
     if found is not None:
         return _same_command(found, kind, loan_id)
     hash_rows = list(hash_rows)
@@ -130,7 +127,7 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
     digest = entry_hash(prev_hash=head.hash, seq=seq, currency=currency, kind=str(kind),
                         idempotency_key=idempotency_key, value_date=value_date,
                         loan_id=loan_id, reverses_id=reverses_id, memo=memo,
-                        postings=hash_rows)
+                        postings=hash_rows, presorted=presorted)
     row = JournalEntry(seq=seq, currency=currency, idempotency_key=idempotency_key,
                        kind=str(kind), value_date=value_date, loan_id=loan_id,
                        reverses_id=reverses_id, memo=memo, prev_hash=head.hash, hash=digest,

@@ -6,7 +6,7 @@
        |                   |  ^                      |
        +--cancel-->        |  +--------cure----------+
        cancelled           +--settle--> repaid <--settle--+
-                           +--cool_off--> cooled_off
+                           +--cool_off--> cooled_off <--cool_off--+  (from overdue too)
 
 Each move has a name, the statuses it may start from, the status it ends in and the
 exception raised otherwise. The set-based overdue job encodes the same "from" states in
@@ -38,7 +38,8 @@ LOAN_MOVES: dict[str, Move] = {
                  "returned to active"),
     "settle": Move(frozenset({S.ACTIVE, S.OVERDUE}), S.REPAID, errors.CannotSettle,
                    "marked repaid"),
-    "cool_off": Move(frozenset({S.ACTIVE}), S.COOLED_OFF, errors.CannotCoolOff,
+    # overdue too: a back-dated full payment inside the window of a loan due within it
+    "cool_off": Move(frozenset({S.ACTIVE, S.OVERDUE}), S.COOLED_OFF, errors.CannotCoolOff,
                      "closed in the cooling-off period"),
     "write_off": Move(frozenset({S.OVERDUE}), S.WRITTEN_OFF, errors.CannotWriteOff,
                       "written off"),

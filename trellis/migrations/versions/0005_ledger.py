@@ -282,7 +282,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_postings'))
     )
     with op.batch_alter_table('journal_postings', schema=None) as batch_op:
-        batch_op.create_index('ix_journal_postings_account_date', ['account_id', 'value_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_postings_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index('ix_journal_postings_loan_account', ['loan_id', 'account_id', 'value_date'], unique=False)
 
@@ -445,7 +444,6 @@ def downgrade() -> None:
     with op.batch_alter_table('journal_postings', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_postings_loan_account')
         batch_op.drop_index(batch_op.f('ix_journal_postings_entry_id'))
-        batch_op.drop_index('ix_journal_postings_account_date')
 
     op.drop_table('journal_postings')
     with op.batch_alter_table('loan_documents', schema=None) as batch_op:
