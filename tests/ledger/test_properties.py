@@ -41,7 +41,7 @@ def natural(b: dict, acct: Acct) -> int:
     return -b[acct.value]
 
 
-@settings(max_examples=25, deadline=None, database=None,
+@settings(max_examples=50, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(terms=st.lists(loan_terms, min_size=1, max_size=3), plan=steps)
