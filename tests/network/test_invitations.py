@@ -129,3 +129,23 @@ def test_candidates_mark_firms_already_invited(session, park):
     (c,) = invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
                                   with_limits=False)
     assert c.invited
+
+
+def test_indicative_limits_from_scoring_on_the_demo_cluster(session):
+    from sqlmodel import select
+
+    from trellis.demo.seed import seed_demo
+    from trellis.trade.models import Cluster
+
+    seed_demo(session=session, n_vendors=60, seed=5)
+    cluster = session.exec(select(Cluster)).one()
+    found = invitations.candidates(session=session, cluster_id=cluster.id, with_limits=True)
+    assert found, "the demo cluster has vendors with confirmed trade"
+    limits = [c.indicative_limit_fen for c in found if c.indicative_limit_fen is not None]
+    assert limits and all(isinstance(v, int) and v >= 0 for v in limits)
+    assert any(v > 0 for v in limits)
+    # Demo users exist for some vendors: they are not on the list.
+    from trellis.accounts.models import User
+
+    registered = set(session.exec(select(User.firm_id).where(User.firm_id.is_not(None))))
+    assert not registered & {c.firm_id for c in found}

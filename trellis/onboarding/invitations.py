@@ -87,30 +87,36 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
-def _limit_function():
-    """Scoring's score + limit, when the scoring area provides them."""
+def _indicative_limits(session: Session, cluster_id: int, firm_ids: list[int],
+                       as_of: date) -> dict[int, int]:
+    """Firm id -> credit limit (fen) from scoring, when the scoring area is installed:
+    the cluster is scored in one vectorised pass (not stored), then each limit is
+    computed. Firms that cannot be scored get no figure."""
     try:
         from trellis.scoring.limits import credit_limit
-        from trellis.scoring.service import score_firm
+        from trellis.scoring.service import score_portfolio
     except ImportError:
-        return None
-
-    def limit(session: Session, firm_id: int, as_of: date) -> int | None:
-        result = score_firm(session=session, firm_id=firm_id, as_of=as_of)
-        if result.insufficient or result.grade is None:
-            return None
-        return credit_limit(session=session, firm_id=firm_id, result=result, as_of=as_of)
-
-    return limit
+        return {}
+    results, _ = score_portfolio(session=session, as_of=as_of, cluster_id=cluster_id,
+                                 store=False)
+    by_id = {r.firm_id: r for r in results}
+    limits = {}
+    for fid in firm_ids:
+        r = by_id.get(fid)
+        if r is None or r.insufficient or r.grade is None:
+            continue
+        limits[fid] = credit_limit(session=session, firm_id=fid, result=r, as_of=as_of)
+    return limits
 
 
 def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
                min_confirmed_fen: int = MIN_CONFIRMED_FEN,
-               min_tenure_days: int = MIN_TENURE_DAYS, with_limits: bool = True,
+               min_tenure_days: int = MIN_TENURE_DAYS, with_limits: bool = False,
                now: datetime | None = None) -> list[Candidate]:
     """Vendors of the cluster with no user yet whose buyers confirmed at least
     *min_confirmed_fen* of their 12-month sales and who have traded for at least
-    *min_tenure_days*; largest confirmed trade first."""
+    *min_tenure_days*; largest confirmed trade first. *with_limits* adds scoring's
+    indicative limit (about 0.1 s a firm)."""
     as_of = as_of or date.today()
     now = now or utcnow()
     if session.get(Cluster, cluster_id) is None:
@@ -140,13 +146,14 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
                              confirmed, sum(e.get("volume_fen", 0) for *_, e in sales),
                              tenure, invited=node in invited))
     out.sort(key=lambda c: (-c.confirmed_fen, c.firm_id))
-    limit = _limit_function() if with_limits else None
-    if limit is not None:
+    if with_limits and out:
+        try:
+            limits = _indicative_limits(session, cluster_id, [c.firm_id for c in out], as_of)
+        except Exception:  # an indicative figure must never block the list
+            logger.exception("indicative limits failed for cluster %s", cluster_id)
+            limits = {}
         for c in out:
-            try:
-                c.indicative_limit_fen = limit(session, c.firm_id, as_of)
-            except Exception:  # an indicative figure must never block the list
-                logger.exception("indicative limit failed for firm %s", c.firm_id)
+            c.indicative_limit_fen = limits.get(c.firm_id)
     return out
 
 
