@@ -99,3 +99,25 @@ def test_anchor_ledger_head_queues_the_chain_head_once(session, session_factory,
     docs = session.scalars(select(Document).where(Document.doc_type == "ledger_entry")).all()
     assert [d.doc_id for d in docs] == [f"CNY:{seq}"]
     assert digest in docs[0].canonical
+
+
+def test_disbursement_waits_while_the_chain_is_down(session, session_factory, world,
+                                                    chain_settings, monkeypatch):
+    from trellis.chain import registry as registry_mod
+    from trellis.chain.errors import ChainUnavailable
+
+    inv = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF)
+    offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+    loan = origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)
+
+    def down(**_kw):
+        raise ChainUnavailable("the node does not answer")
+
+    monkeypatch.setattr(registry_mod, "register_financing", down)
+    outcome = jobs.disburse_approved(session_factory=session_factory, settings=chain_settings,
+                                     as_of=AS_OF)
+    assert outcome == "paid out 0 loan(s), cancelled 0 (financed elsewhere); 1 wait for the chain"
+    session.expire_all()
+    assert session.get(Loan, loan.id).status == LoanStatus.PENDING

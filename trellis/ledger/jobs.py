@@ -53,12 +53,14 @@ def update_overdue(*, session_factory, settings, as_of: date | None = None) -> s
 
 def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
     from trellis.chain.errors import ChainUnavailable, DoubleFinancing
+    from trellis.errors import TrellisError
+    from trellis.ledger.errors import IneligibleDocument
 
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
         pending = list(session.scalars(select(Loan.id).where(
             Loan.status == LoanStatus.PENDING).order_by(Loan.id)))
-    paid, cancelled, waiting = 0, 0, 0
+    paid, cancelled, waiting, failed = 0, 0, 0, 0
     for loan_id in pending:
         try:
             with transaction(session_factory) as session:
@@ -68,19 +70,24 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
                 lifecycle.disburse(session=session, settings=settings, loan_id=loan_id,
                                    as_of=as_of)
             paid += 1
-        except DoubleFinancing as exc:
+        except (DoubleFinancing, IneligibleDocument) as exc:
             with transaction(session_factory) as session:
                 lifecycle.cancel(session=session, loan_id=loan_id,
                                  reason=f"Not paid out: {exc.message}")
             cancelled += 1
             logger.warning("loan %s cancelled: %s", loan_id, exc.message)
         except ChainUnavailable as exc:
-            waiting = len(pending) - paid - cancelled
+            waiting = len(pending) - paid - cancelled - failed
             logger.warning("chain unavailable, %s loan(s) wait: %s", waiting, exc.message)
             break
+        except TrellisError as exc:   # left pending for an operator; the others go on
+            failed += 1
+            logger.error("loan %s not paid out: %s", loan_id, exc.message)
     outcome = f"paid out {paid} loan(s), cancelled {cancelled} (financed elsewhere)"
     if waiting:
         outcome += f"; {waiting} wait for the chain"
+    if failed:
+        outcome += f"; {failed} failed (see the log)"
     return outcome
 
 

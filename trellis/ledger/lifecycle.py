@@ -33,6 +33,7 @@ from trellis.ledger.errors import (
     BadRepayment,
     CannotRecover,
     IdempotencyMismatch,
+    IneligibleDocument,
     LoanNotFound,
 )
 from trellis.ledger.journal import Entry, EntryKind, Posting, net
@@ -112,8 +113,8 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
     if loan.due_date is None:
         loan.due_date = as_of + timedelta(days=loan.tenor_days + loan.grace_days)
     if loan.due_date <= as_of:
-        raise BadRepayment(f"Loan {loan.id} would be due on {loan.due_date}, not after its "
-                           f"pay-out on {as_of}.", field="due_date")
+        raise IneligibleDocument(f"Loan {loan.id} would be due on {loan.due_date}, not after "
+                                 f"its pay-out on {as_of}: it cannot be paid out.")
     entry = Entry(kind=EntryKind.DISBURSEMENT, value_date=as_of,
                   idempotency_key=f"disbursement:{loan.id}",
                   postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
