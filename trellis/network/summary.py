@@ -168,30 +168,49 @@ def neighbourhood(G: nx.DiGraph, node, *, limit: int = 50) -> dict:
 
 def positions(G: nx.DiGraph, *, spacing: float = 60.0) -> dict:
     """Preset positions: one column block per tier (far suppliers left, anchors in the
-    middle, distributors right, unconnected firms far right); within a block firms are
-    grouped by community and wrap every :data:`COLUMN_HEIGHT` firms."""
+    middle, distributors right, unconnected firms far right).
+
+    Tiers are placed outward from the anchors; within a tier firms are ordered by the
+    mean height of their already placed partners (the barycentre heuristic, so edges
+    run mostly level) and dealt round-robin into sub-columns of at most
+    :data:`COLUMN_HEIGHT`, so height still follows that order.
+    """
     a = analyse(G)
     community = a.community_of
     by_tier = defaultdict(list)
     for node in G.nodes:
         by_tier[a.tiers.get(node)].append(node)
-    order = sorted((t for t in by_tier if t is not None), reverse=True)
-    if None in by_tier:
-        order.append(None)
-    pos = {}
-    x = 0.0
-    for tier in order:
-        nodes = sorted(by_tier[tier], key=lambda n: (community.get(n, -1),
-                                                     -a.pagerank.get(n, 0.0), str(n)))
+    tiers = [t for t in by_tier if t is not None]
+    placing = ([0] if 0 in by_tier else []) + sorted(t for t in tiers if t > 0) + \
+        sorted((t for t in tiers if t < 0), reverse=True) + ([None] if None in by_tier else [])
+    y: dict = {}
+    column: dict = {}
+    width: dict = {}
+    for tier in placing:
+        def key(n, tier=tier):
+            base = (-a.pagerank.get(n, 0.0), str(n))
+            if tier in (0, None):
+                return (0, community.get(n, -1), 0.0, *base)
+            near = [y[m] for m in nx.all_neighbors(G, n) if m in y]
+            if not near:
+                return (1, community.get(n, -1), 0.0, *base)
+            return (0, 0, sum(near) / len(near), *base)
+
+        nodes = sorted(by_tier[tier], key=key)
         cols = max(1, math.ceil(len(nodes) / COLUMN_HEIGHT))
-        per_col = math.ceil(len(nodes) / cols)
+        rows = math.ceil(len(nodes) / cols)
         step = spacing * (2.5 if tier == 0 else 0.6)  # anchors are drawn large
         for i, node in enumerate(nodes):
-            col, row = divmod(i, per_col)
-            offset = (row - (per_col - 1) / 2) * step
-            pos[node] = (x + col * spacing, offset)
-        x += cols * spacing + spacing * 3
-    return pos
+            row, col = divmod(i, cols)
+            y[node] = (row - (rows - 1) / 2) * step
+            column[node] = col
+        width[tier] = cols
+    left = sorted(tiers, reverse=True) + ([None] if None in by_tier else [])
+    x_of, x = {}, 0.0
+    for tier in left:
+        x_of[tier] = x
+        x += width[tier] * spacing + spacing * 3
+    return {n: (x_of[a.tiers.get(n)] + column[n] * spacing, y[n]) for n in G.nodes}
 
 
 def elements(G: nx.DiGraph, *, grades: dict | None = None) -> list[dict]:
