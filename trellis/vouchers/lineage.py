@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 190, 64, 46, 14, 10
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 220, 64, 46, 14, 10
+UNITS = 31  # text width per line in half-em units (a CJK character counts 2)
 COLOURS = {"held": "#15803d", "financed": "#a16207", "settled": "#5d6b7a",
            "split": "#94a3b8", "transferred": "#94a3b8", "root": "#0f6b5c"}
 
@@ -85,8 +86,19 @@ def _walk(node: Node):
         yield from _walk(child)
 
 
-def _clip(text: str, limit: int = 22) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _width(ch: str) -> int:
+    return 2 if ord(ch) > 0x2E7F else 1
+
+
+def _clip(text: str, limit: int = UNITS) -> str:
+    """Cut *text* to fit *limit* half-em units (CJK characters are twice as wide)."""
+    used, out = 0, []
+    for ch in text:
+        used += _width(ch)
+        if used > limit:
+            return "".join(out[:-1]) + "…"
+        out.append(ch)
+    return text
 
 
 def render_svg(tree: Node, *, title: str = "Voucher lineage",
@@ -120,7 +132,7 @@ def render_svg(tree: Node, *, title: str = "Voucher lineage",
                    f'fill="#1c2430">{escape(_clip(node.title))}</text>')
         for i, line in enumerate(node.lines[:2]):
             out.append(f'<text x="{node.x + 10:.0f}" y="{node.y + 37 + 16 * i:.0f}" '
-                       f'fill="{colour if i else "#1c2430"}">{escape(_clip(line, 30))}</text>')
+                       f'fill="{colour if i else "#1c2430"}">{escape(_clip(line))}</text>')
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)

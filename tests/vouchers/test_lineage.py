@@ -1,0 +1,34 @@
+"""The lineage picture: one box for the confirmation and one per fragment, text escaped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.vouchers.factories import invoice
+from trellis.vouchers import lineage
+from trellis.vouchers import services as vs
+
+
+def test_lineage_svg_shows_every_fragment_and_escapes_names(session, chain):
+    chain.tier2.name = "<script>alert(1)</script>二级"
+    session.add(chain.tier2)
+    inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
+    voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
+                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+    root = vs.fragments(session=session, voucher_id=voucher.id)[0]
+    vs.pay_supplier(session=session, holder_id=chain.tier1.id, fragment_id=root.id,
+                    to_firm_id=chain.tier2.id, amount_fen=250_000)
+    tree = lineage.build(session=session, voucher=voucher)
+    svg = lineage.render_svg(tree, title="t")
+    frags = vs.fragments(session=session, voucher_id=voucher.id)
+    assert svg.count("<rect") == len(frags) + 1
+    for f in frags:
+        assert f'data-node="f{f.id}"' in svg
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "¥2,500.00" in svg and "¥7,500.00" in svg and "¥10,000.00" in svg
+    assert inv.number[:6] in svg
+
+
+def test_clip_counts_chinese_as_wide():
+    assert lineage._clip("江" * 20, 10) == "江" * 4 + "…"
+    assert lineage._clip("abc", 10) == "abc"
