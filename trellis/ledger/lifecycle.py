@@ -191,12 +191,6 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
     delta = [Posting(Acct(a), new.get((a, vd), 0) - old.get((a, vd), 0), loan.id, vd)
              for (a, vd) in sorted(set(new) | set(old), key=lambda k: (k[1], k[0]))]
     delta = [p for p in net(delta) if p.amount_fen]
-    entry = None
-    if delta:
-        entry = post(session=session, posted_by=posted_by, entry=Entry(
-            kind=kind, value_date=max(p.paid_on for p in new_payments) if new_payments
-            else until, idempotency_key=idempotency_key, postings=tuple(delta),
-            loan_id=loan.id, memo=memo))
     bal = outcome.balances
     loan.principal_fen, loan.interest_fen = bal.principal_fen, bal.interest_fen
     loan.penalty_fen, loan.fees_fen = bal.penalty_fen, bal.fees_fen
@@ -204,6 +198,13 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
     if outcome.closed_on is not None:
         status.move(loan, "cool_off" if outcome.cooled_off else "settle")
         loan.closed_on = loan.accrued_until = outcome.closed_on
+    session.flush()   # before the ledger head is locked: every poster waits on that row
+    entry = None
+    if delta:
+        entry = post(session=session, posted_by=posted_by, entry=Entry(
+            kind=kind, value_date=max(p.paid_on for p in new_payments) if new_payments
+            else until, idempotency_key=idempotency_key, postings=tuple(delta),
+            loan_id=loan.id, memo=memo))
     session.flush()
     return entry, outcome
 
