@@ -426,10 +426,13 @@ def allocations(*, session: Session, loan_id: int, until: date | None = None):
     return outcome
 
 
-from trellis.ledger.origination import (  # noqa: E402,F401  (one import point for callers)
+# One import point for callers (the interfaces name these in trellis.ledger.lifecycle).
+from trellis.ledger.accrual import accrue, mark_overdue  # noqa: E402,F401
+from trellis.ledger.origination import (  # noqa: E402,F401
     accept_offer,
     apply,
     decide,
     draw,
     make_offer,
 )
+from trellis.ledger.reports import check, trial_balance  # noqa: E402,F401
