@@ -153,6 +153,12 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         chosen = ids_ if ids_ is not None else in_cluster
         if chosen is None:
             return true()
+        if ids_ is None:
+            # A whole cluster: "+ 0" keeps SQLite from one index probe per firm (an
+            # OR of two IN-subqueries); a scan of the date range with a hashed membership
+            # test is three times faster. PostgreSQL hashes the subquery either way.
+            col_a = col_a + 0
+            col_b = col_b + 0 if col_b is not None else None
         cond = col_a.in_(chosen)
         return or_(cond, col_b.in_(chosen)) if col_b is not None else cond
 
