@@ -211,8 +211,9 @@ def cancel_bank_change(change_id: int):
 def notifications_page():
     form = EmptyForm()
     if form.validate_on_submit():
-        notifications.mark_read(session=db(), user_id=current_user.id)
+        n = notifications.mark_read(session=db(), user_id=current_user.id)
         commit()
+        flash(_("%(n)d message(s) marked as read.", n=n), "success")
         return redirect(url_for("vendor.notifications"), code=303)
     rows = notifications.for_user(session=db(), user_id=current_user.id)
     return render_template("vendor/notifications.html", rows=rows, form=form, lang=lang())
