@@ -15,6 +15,12 @@ from trellis.ledger.models import Application, Loan, Offer
 from trellis.trade.models import ClusterManager
 
 
+def english(client):
+    """Switch the logged-in session's pages to English (the default is Chinese)."""
+    client.post("/locale", data={"locale": "en", "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+
+
 def rm_for(session, make_user, cluster):
     user = make_user("rm")
     session.add(ClusterManager(cluster_id=cluster.id, user_id=user.id))
@@ -63,12 +69,14 @@ def test_maker_checker_through_the_page(session, app, client, world, make_user):
     maker, checker = rm_for(session, make_user, world.cluster), rm_for(session, make_user,
                                                                          world.cluster)
     login(client, maker)
+    english(client)
     page = decide(client, application.id, "approve")
     assert "second approver" in page.get_data(as_text=True)
     page = decide(client, application.id, "approve")
     assert "approved this application already" in page.get_data(as_text=True)
     second = app.test_client()
     login(second, checker)
+    english(second)
     page = decide(second, application.id, "approve", "anchor confirmed by phone")
     assert page.status_code == 200
     session.expire_all()
@@ -80,6 +88,7 @@ def test_decline_without_reason_is_refused_on_the_page(session, client, world, m
     set_product(session, "RF-STD", auto_approve_grades=[])
     application = in_review(session, world)
     login(client, rm_for(session, make_user, world.cluster))
+    english(client)
     page = decide(client, application.id, "decline")
     assert "Give the reason" in page.get_data(as_text=True)
     decide(client, application.id, "decline", "Goods disputed\nBuyer late")
@@ -150,6 +159,7 @@ def test_loan_page_for_staff_shows_postings_and_bucket(session, client, world, m
 def test_trial_balance_page(session, client, make_user, make_loan):
     make_loan(amount_fen=1_000_000)
     login(client, make_user("auditor"))
+    english(client)
     html = client.get("/ledger/trial-balance").get_data(as_text=True)
     assert 'data-balanced="true"' in html and 'data-code="1303"' in html
     html = client.get("/ledger/trial-balance?as_of=2025-12-31").get_data(as_text=True)
