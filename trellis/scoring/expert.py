@@ -24,6 +24,15 @@ GRADE_PDS = [("A", 0.01), ("B", 0.025), ("C", 0.05), ("D", 0.10), ("E", 1.0)]
 
 NEUTRAL = {"logodds": 0.0, "neutral": True}
 
+DESCRIPTION = (
+    "Points set by judgement, before Trellis has outcomes of its own, from what supply-chain "
+    "credit officers look for in trade flows: a sales fade, months without sales, late "
+    "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
+    "concentration, anchor confirmation and tenure, platform debt, defaulted partners. "
+    "An ordinary vendor sits near 2% PD (600 points at 50:1). Missing values that do not "
+    "apply (no tax filing, nothing due yet) score 0 and are never a reason. A trained card "
+    "replaces this one when it beats it on the platform's matured loans.")
+
 
 def _num(name, label_en, label_zh, reason_en, reason_zh, why, splits, logodds, missing,
          bin_why=()):
@@ -125,7 +134,7 @@ def spec() -> dict:
     return validate({
         "format": FORMAT, "version": VERSION, "kind": "expert",
         "name": "Expert cold-start scorecard (trade flows)",
-        "description": __doc__.strip().split("\n\n")[1],
+        "description": DESCRIPTION,
         "intercept": 2.4, "scaling": dict(SCALING),
         "characteristics": CHARACTERISTICS,
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],

@@ -26,6 +26,18 @@ SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m
          "anchor_pagerank", "neighbours_defaulted_share", "tax_to_flow_ratio", "history_months")
 
 
+# Labels of shown features that no scorecard characteristic names (en, zh).
+EXTRA_LABELS = {
+    "sales_12m_fen": ("Sales, last 12 months", "近12个月销售额"),
+    "buyer_hhi_12m": ("Buyer concentration (HHI)", "买方集中度（HHI）"),
+    "unbacked_share_12m": ("Sales without order or delivery (share)", "无订单或交货的销售占比"),
+    "tier": ("Tier (distance from the anchor)", "层级（距核心企业）"),
+    "pagerank": ("Network importance (PageRank)", "网络重要性（PageRank）"),
+    "anchor_pagerank": ("Closeness to anchors (personalised PageRank)",
+                        "与核心企业的紧密度（个性化 PageRank）"),
+}
+
+
 def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:
     stmt = select(PortfolioRun).order_by(PortfolioRun.computed_at.desc(), PortfolioRun.id.desc())
     if cluster_id is not None:

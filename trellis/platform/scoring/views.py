@@ -70,6 +70,8 @@ def feature_value(value, name: str = ""):
                                     "order_conversion_12m", "sales_drawdown_3m",
                                     "active_share_12m"):
         return f"{value:.0%}"
+    if name in ("tier", "history_months") and isinstance(value, (int, float)):
+        return f"{value:g}"
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)
@@ -146,8 +148,10 @@ def firm(firm_id):
 
 def _labels(spec: dict) -> dict:
     zh = _zh()
-    return {c["name"]: (c.get("label_zh") if zh else c.get("label_en")) or c["name"]
-            for c in spec["characteristics"]}
+    out = {name: zh_ if zh else en for name, (en, zh_) in queries.EXTRA_LABELS.items()}
+    out.update({c["name"]: (c.get("label_zh") if zh else c.get("label_en")) or c["name"]
+                for c in spec["characteristics"]})
+    return out
 
 
 @bp.post("/firms/<int:firm_id>/score")
