@@ -45,6 +45,8 @@ JOBS: tuple[JobSpec, ...] = (
             {"seconds": 60}, "Run chain audits that were queued and never started"),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
             {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
+    JobSpec("anchor_ledger_head", "trellis.ledger.jobs:anchor_ledger_head", "interval",
+            {"minutes": 10}, "Queue the ledger's latest hash for anchoring on chain"),
     JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",
             {"hour": 0, "minute": 5}, "Accrue daily interest and update days past due"),
     JobSpec("rescore_portfolio", "trellis.scoring.jobs:rescore_portfolio", "cron",

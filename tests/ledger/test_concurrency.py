@@ -27,15 +27,14 @@ from trellis.ledger.models import JournalEntry, Loan, LoanStatus, Product, Repay
 from trellis.ledger.replay import Balances, replay
 from trellis.trade.models import Firm
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.postgres_only]
 D0 = date(2026, 1, 1)
 RETRYABLE = ("40P01", "40001")   # deadlock detected, serialization failure
 
 
 @pytest.fixture
 def pg_factory(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the concurrency test needs PostgreSQL (real row locks and commits)")
+    assert engine.dialect.name == "postgresql"  # postgres_only: real row locks and commits
     schema = f"ledger_conc_{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(text(f'create schema "{schema}"'))

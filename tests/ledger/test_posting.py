@@ -118,9 +118,9 @@ def test_orm_cannot_update_an_entry_either(session):
     nested.rollback()
 
 
+@pytest.mark.postgres_only  # the deferred balance trigger is PostgreSQL's
 def test_postgres_refuses_an_unbalanced_entry_at_commit(session):
-    if not is_postgres(session):
-        pytest.skip("the deferred balance trigger is PostgreSQL's")
+    assert is_postgres(session)
     ok = post(session=session, entry=transfer("a", 100))
     nested = session.begin_nested()
     session.execute(text(
@@ -138,9 +138,9 @@ def test_postgres_refuses_an_unbalanced_entry_at_commit(session):
     session.execute(text("set constraints all deferred"))
 
 
+@pytest.mark.postgres_only  # TRUNCATE is PostgreSQL's
 def test_postgres_refuses_truncate(session):
-    if not is_postgres(session):
-        pytest.skip("TRUNCATE is PostgreSQL's")
+    assert is_postgres(session)
     nested = session.begin_nested()
     with pytest.raises(DBAPIError, match="append-only"):
         session.execute(text("truncate journal_postings"))
