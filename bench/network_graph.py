@@ -161,7 +161,8 @@ def main() -> None:
         results[name] = out
         rows.append((name, t, base_name, tb))
     total = sum(r[1] for r in rows)
-    print(f"tiers found: {len(results['tiers']):,}; cycles: {len(results['short_cycles (<=4, amounts)']):,}; "
+    cycles = results["short_cycles (<=4, amounts)"]
+    print(f"tiers found: {len(results['tiers']):,}; cycles: {len(cycles):,}; "
           f"cut vertices: {len(results['cut_vertices (dominators)']):,}; bridges: "
           f"{len(results['bridges (dominators)']):,}; communities: "
           f"{len(results['communities (louvain, volume)']):,}; shared links: "

@@ -175,6 +175,9 @@ def positions(G: nx.DiGraph, *, spacing: float = 60.0) -> dict:
     run mostly level) and dealt round-robin into sub-columns of at most
     :data:`COLUMN_HEIGHT`, so height still follows that order.
     """
+    cached = G.graph.get("_positions")
+    if cached is not None and cached[0] == spacing:
+        return cached[1]
     a = analyse(G)
     community = a.community_of
     by_tier = defaultdict(list)
@@ -210,7 +213,10 @@ def positions(G: nx.DiGraph, *, spacing: float = 60.0) -> dict:
     for tier in left:
         x_of[tier] = x
         x += width[tier] * spacing + spacing * 3
-    return {n: (x_of[a.tiers.get(n)] + column[n] * spacing, y[n]) for n in G.nodes}
+    pos = {n: (x_of[a.tiers.get(n)] + column[n] * spacing, y[n]) for n in G.nodes}
+    if nx.is_frozen(G):  # cluster graphs are cached and frozen: keep the layout with them
+        G.graph["_positions"] = (spacing, pos)
+    return pos
 
 
 def elements(G: nx.DiGraph, *, grades: dict | None = None) -> list[dict]:
