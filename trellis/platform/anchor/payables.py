@@ -47,6 +47,30 @@ def _loans_for(session: Session, invoice_id: int) -> list[int]:
     return [loan.id for loan in loans_for_invoice(session, invoice_id)]
 
 
+def _financed(session: Session, invoices: list[Invoice]) -> dict[int, list[int]]:
+    """Invoice id -> live loans financing it (directly or through its order), one query."""
+    from sqlalchemy import or_
+
+    from trellis.ledger.models import Loan, LoanDocument
+
+    if not invoices:
+        return {}
+    by_order = {inv.order_id: inv.id for inv in invoices if inv.order_id}
+    ids = [inv.id for inv in invoices]
+    cond = LoanDocument.invoice_id.in_(ids)
+    if by_order:
+        cond = or_(cond, LoanDocument.order_id.in_(list(by_order)))
+    out: dict[int, list[int]] = {}
+    for loan_id, invoice_id, order_id in session.exec(
+            select(Loan.id, LoanDocument.invoice_id, LoanDocument.order_id)
+            .join(LoanDocument, LoanDocument.loan_id == Loan.id)
+            .where(cond, Loan.status.in_(["active", "overdue"]))):
+        target = invoice_id if invoice_id in ids else by_order.get(order_id)
+        if target is not None:
+            out.setdefault(target, []).append(loan_id)
+    return out
+
+
 def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
                  as_of: date | None = None, limit: int = 500) -> list[Payable]:
     """Confirmed, unpaid invoices the anchor owes, soonest due first; with *days*, only
@@ -60,8 +84,9 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
     rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
     vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
         Voucher.invoice_id.in_([inv.id for inv, _ in rows])))} if rows else {}
+    loans = _financed(session, [inv for inv, _ in rows])
     return [Payable(inv, seller, inv.amount_fen - inv.paid_fen, (inv.due_date - as_of).days,
-                    _loans_for(session, inv.id), vouchers.get(inv.id))
+                    loans.get(inv.id, []), vouchers.get(inv.id))
             for inv, seller in rows]
 
 
