@@ -20,7 +20,8 @@ TODAY = date.today()
 def _matured_voucher(session, chain, face=900_000):
     inv = invoice(session, chain.tier1, chain.anchor, face, issue_date=TODAY - timedelta(days=50))
     voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
-                       maturity_date=TODAY + timedelta(days=30), issued_on=TODAY - timedelta(days=40))
+                       maturity_date=TODAY + timedelta(days=30),
+                       issued_on=TODAY - timedelta(days=40))
     root = vs.fragments(session=session, voucher_id=voucher.id)[0]
     vs.pay_supplier(session=session, holder_id=chain.tier1.id, fragment_id=root.id,
                     to_firm_id=chain.tier2.id, amount_fen=300_000,
