@@ -122,6 +122,9 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
             open_fen = doc.amount_fen - (doc.paid_fen or 0)
             if open_fen <= 0:
                 raise IneligibleDocument(f"Invoice {doc.number} has been paid.")
+            if _issued_as_voucher(session, doc.id):
+                raise IneligibleDocument(f"Invoice {doc.number} was issued as a voucher; "
+                                         "finance a voucher part instead.")
             base += open_fen
             latest = max(latest or doc.due_date, doc.due_date)
         else:
@@ -359,6 +362,15 @@ def make_offer(*, session: Session, application: Application | None = None,
     session.add(offer)
     session.flush()
     return offer
+
+
+def _issued_as_voucher(session: Session, invoice_id: int) -> bool:
+    """Whether the anchor turned the invoice into a digital payable voucher; its parts
+    are financed through the voucher, never the invoice itself (no double financing)."""
+    from trellis.vouchers.models import Voucher  # vouchers import the ledger: import late
+
+    return session.scalars(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first() \
+        is not None
 
 
 def _documents_due(session: Session, app: Application) -> tuple[int, date]:
