@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from flask.cli import ScriptInfo
@@ -179,7 +180,12 @@ def test_invitation_flow(client, session, rm, park):
     inv = session.scalars(select(Invitation)).one()
     export = client.get(f"/network/{cluster.code}/invitations/{inv.batch}.csv")
     rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
-    assert rows[0]["uscc"] == vendor.uscc and rows[0]["code"] in rows[0]["link"]
+    assert rows[0]["uscc"] == vendor.uscc
+    assert rows[0]["link"].endswith(f"/register/invite?code={rows[0]['code']}")
+    # The link opens the vendor registration page with the firm already known.
+    link = urlsplit(rows[0]["link"])
+    page = client.get(f"{link.path}?{link.query}")
+    assert page.status_code == 200 and rows[0]["code"] in page.get_data(as_text=True)
     from trellis.onboarding import invitations
 
     assert invitations.redeem(session=session, code=rows[0]["code"]).id == vendor.id

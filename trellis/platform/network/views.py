@@ -259,12 +259,13 @@ def template(kind, fmt):
 # --- invitations --------------------------------------------------------------------------
 
 def _registration_url() -> str:
-    for endpoint in ("register.index", "register.register", "vendor_register.index"):
+    # The vendor registration page (trellis.platform.vendor.register) reads ?code=.
+    for endpoint in ("register.invite", "register.start"):
         try:
             return url_for(endpoint, _external=True)
         except BuildError:
             continue
-    return request.url_root.rstrip("/") + "/register"
+    return request.url_root.rstrip("/") + "/register/invite"
 
 
 @bp.route("/<code>/invitations", methods=["GET", "POST"])
