@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from trellis.accounts.models import User, utcnow
 from trellis.db import is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.network.build import bump_data_version
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 MODELS = {"invoice": Invoice, "order": PurchaseOrder}
@@ -195,4 +196,10 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
         session.add(doc)
         outcomes.append(Outcome(kind, doc.id, doc.number, doc.status, True))
     session.flush()
+    changed = [found[o.id].seller_id for o in outcomes if o.changed]
+    if changed:  # the cluster graph's confirmed volumes changed
+        clusters = session.exec(select(Firm.cluster_id).where(
+            Firm.id.in_(set(changed) | {anchor_id}), Firm.cluster_id.is_not(None))).all()
+        for cluster_id in sorted(set(clusters)):
+            bump_data_version(session=session, cluster_id=cluster_id)
     return outcomes

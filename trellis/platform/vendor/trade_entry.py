@@ -16,6 +16,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, ValidationError
+from trellis.network.build import bump_data_version
 from trellis.onboarding import files
 from trellis.onboarding.kinds import KINDS, CellError, header_map
 from trellis.trade import uscc as uscc_rules
@@ -73,6 +74,7 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
                       order_id=order_id, status=DocStatus.PENDING)
     session.add(invoice)
     session.flush()
+    _changed(session, firm)
     return invoice
 
 
@@ -94,6 +96,7 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amoun
                           status=DocStatus.PENDING)
     session.add(order)
     session.flush()
+    _changed(session, firm)
     return order
 
 
@@ -263,7 +266,15 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
                                       number=v["number"], amount_fen=v["amount"],
                                       order_date=v["order_date"], status=DocStatus.PENDING))
     session.flush()
+    if good:
+        _changed(session, firm)
     return UploadResult(kind, created=len(good), rows=len(table.rows))
+
+
+def _changed(session: Session, firm: Firm) -> None:
+    """The firm's cluster has new trade: cached graphs must be rebuilt."""
+    if firm.cluster_id is not None:
+        bump_data_version(session=session, cluster_id=firm.cluster_id)
 
 
 def _existing(session: Session, firm: Firm, kind: str, rows) -> set:
