@@ -5,7 +5,7 @@ Seeds 7, 11, 101, 202, 303, 404 and 505 were looked at while building the screen
 
 Planted defaulters must rank high (point-in-time AUC), the circular-trading ring and every
 duplicate invoice must be flagged, and few clean vendors may be flagged. The figures for
-more seeds are in bench/results/scoring.md (bench/scoring_eval.py).
+more seeds are in bench/RESULTS.md (Scoring) (bench/scoring_eval.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each screen returns flags per firm with the evidence an RM needs to check it by 
 (invoice numbers, dates, amounts, the other firms involved). A flag never changes a score:
 it sends the firm's application to manual review. Thresholds are module constants, chosen
 to be loose enough that a planted fraud is caught and tight enough that ordinary trade
-(seasonal peaks, a new buyer) is not; see bench/results/scoring.md for the measured
+(seasonal peaks, a new buyer) is not; see bench/RESULTS.md (Scoring) for the measured
 false-flag rate.
 """
 
