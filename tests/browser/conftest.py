@@ -106,13 +106,8 @@ def live(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+def browser(live, chromium):
+    return chromium
 
 
 @pytest.fixture

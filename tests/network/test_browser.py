@@ -60,21 +60,18 @@ def live(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(live):
-    from playwright.sync_api import sync_playwright
-
+def page(live, chromium):
     base, _ = live
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000},
-                                accept_downloads=True)
-        page.goto(base + "/login")
-        page.fill("input[name=email]", "admin@example.cn")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form button.primary")
-        page.wait_for_url(base + "/")
-        yield page
-        browser.close()
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000},
+                                   accept_downloads=True)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "admin@example.cn")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button.primary")
+    page.wait_for_url(base + "/")
+    yield page
+    context.close()
 
 
 def test_two_thousand_firms_draw_and_stay_responsive(live, page):

@@ -10,6 +10,7 @@ and shown on the health page; the next run resumes.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import select
 
@@ -38,6 +39,9 @@ def _ids(session_factory, *states: str) -> list[int]:
                                     .order_by(Batch.id)))
 
 
+RECEIPT_WAIT_SECONDS = 3.0
+
+
 def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
     """Record (commit), then send (commit), then look once for the receipt: a node that
     mines at once (anvil, the embedded chain) gets the batch included in the same run."""
@@ -50,10 +54,18 @@ def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
         batch = session.get(Batch, batch_id)
         sent = anchoring.send(session=session, chain=chain, batch=batch)
     if sent:
-        with transaction(session_factory) as session:
-            batch = session.get(Batch, batch_id)
-            anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
-                            head=chain.head())
+        # A node that mines at once still needs a moment under load: look for the
+        # receipt for up to RECEIPT_WAIT_SECONDS before leaving it to track_confirmations.
+        deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
+        while True:
+            with transaction(session_factory) as session:
+                batch = session.get(Batch, batch_id)
+                anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
+                                head=chain.head())
+                waiting = batch.state == BatchState.SUBMITTED
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
     return sent
 
 
