@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Two workers: the machines here have two cores. PYTEST_ARGS="-k ..." narrows a run.
+PYTEST_ARGS ?= -n 2 -rs
 export TRELLIS_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test install node browser fonts migrate seed lint chain bench clean help
