@@ -18,6 +18,7 @@ NAV = (
     ("admin.audit_trail", _l("Audit trail"), ("admin", "auditor")),
     ("admin.users", _l("Users"), ("admin",)),
     ("admin.jobs", _l("Jobs"), ("admin",)),
+    ("vendor.warnings_admin", _l("Fraud warnings"), ("admin",)),
 )
 
 
