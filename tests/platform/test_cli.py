@@ -50,3 +50,15 @@ def test_jobs_run_once_unknown_job(app):
 def test_jobs_list(app):
     result = invoke(app, ["jobs", "list"])
     assert result.exit_code == 0 and "anchor_pending" in result.output
+
+
+def test_demo_seed_prints_logins_and_scores_the_portfolio(app, session):
+    from trellis.scoring.models import ScoreRecord
+
+    result = invoke(app, ["demo", "seed", "--vendors", "40"])
+    assert result.exit_code == 0, result.output
+    for email in ("admin@trellis.demo", "rm@trellis.demo", "vendor@trellis.demo",
+                  "anchor@trellis.demo", "auditor@trellis.demo"):
+        assert email in result.output
+    assert "trellis-demo-2026" in result.output and "scoring: rescored" in result.output
+    assert session.exec(select(ScoreRecord)).first() is not None

@@ -112,13 +112,20 @@ def demo_group():
 @demo_group.command("seed")
 @click.option("--vendors", default=300, show_default=True, help="Number of vendors.")
 @click.option("--seed", default=7, show_default=True, help="Random seed.")
+@click.option("--score/--no-score", default=True, show_default=True,
+              help="Score the portfolio once, so risk pages and grades show at once.")
 @with_appcontext
-def demo_seed(vendors, seed):
+def demo_seed(vendors, seed, score):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
     from trellis.demo.seed import seed_demo
 
     result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
     commit()
+    if score:
+        run = job_registry.run_job(job_registry.find("rescore_portfolio"),
+                                   session_factory=current_app.extensions["trellis.sessions"],
+                                   settings=settings())
+        click.echo(f"scoring: {run.outcome}")
     click.echo("Demo logins (role, e-mail, password, firm):")
     for role, email, password, firm in result.logins:
         click.echo(f"  {role:8} {email:28} {password}  {firm or ''}")
