@@ -62,6 +62,7 @@ class Settings:
     chain_id: int = 0  # 0: accept whatever the node reports
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
+    chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
     batch_max_documents: int = 256
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"

@@ -190,6 +190,32 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(session_factory, anvil
         anvil.rpc("evm_setAutomine", [True])
 
 
+@pytest.mark.parametrize("stuck_seconds, replaced", [(60, True), (600, False)])
+def test_the_stuck_timeout_is_a_setting(session_factory, anvil, stuck_seconds, replaced):
+    import dataclasses
+    from datetime import timedelta
+
+    settings = make_settings(chain_url=anvil.url, chain_key=ANVIL_KEYS[0],
+                             chain_contract=deploy_registry(anvil.url))
+    settings = dataclasses.replace(settings, chain_stuck_seconds=stuck_seconds)
+    anvil.rpc("evm_setAutomine", [False])
+    try:
+        queue(session_factory, 4, "T")
+        jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        (b,) = all_batches(session_factory)
+        chain = client.get_chain(settings)
+        two_minutes_later = utcnow() + timedelta(seconds=120)
+        with transaction(session_factory) as s:
+            new_tx = anchoring.track(session=s, chain=chain, batch=s.get(Batch, b.id),
+                                     settings=settings, head=chain.head(),
+                                     now=two_minutes_later)
+        assert (new_tx is not None) is replaced
+    finally:
+        anvil.rpc("evm_mine")
+        anvil.rpc("evm_setAutomine", [True])
+        client.reset_chains()
+
+
 def test_double_financing_across_two_financiers(session, anvil, make_firm):
     address = deploy_registry(anvil.url)
     bank_a = make_settings(chain_url=anvil.url, chain_key=ANVIL_KEYS[0],

@@ -40,7 +40,7 @@ from trellis.chain.models import (
 
 logger = logging.getLogger(__name__)
 
-STUCK_AFTER_SECONDS = 180  # a submitted transaction not mined by then is replaced
+STUCK_AFTER_SECONDS = 180  # default of settings.chain_stuck_seconds
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -315,7 +315,8 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
             _back_to_pending(session, chain, batch, "the anchoring transaction is gone")
             return None
         waited = now - (_aware(sent[0].sent_at) or now)
-        if waited >= timedelta(seconds=STUCK_AFTER_SECONDS):
+        stuck_after = getattr(settings, "chain_stuck_seconds", STUCK_AFTER_SECONDS)
+        if waited >= timedelta(seconds=stuck_after):
             return replace(session=session, chain=chain, batch=batch, tx=sent[0])
         return None
     if batch.state in (BatchState.INCLUDED, BatchState.SAFE):
