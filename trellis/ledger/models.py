@@ -9,7 +9,8 @@ check, at commit, that every entry balances; on SQLite triggers refuse UPDATE an
 Lending: ``loan_products`` (products as data), ``loan_applications`` with their
 ``loan_decisions`` (an append-only log: who approved or declined, why), ``loan_offers``,
 ``credit_lines`` (revolving lines), ``loans`` with ``loan_documents`` (the invoices and
-orders behind a loan) and ``loan_repayments`` (every payment received, as a fact: amount,
+orders behind a loan), ``loan_fragments`` (the voucher parts behind a loan) and
+``loan_repayments`` (every payment received, as a fact: amount,
 value date, source; how it was allocated follows from a replay of the loan and is booked in
 the journal).
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -191,6 +193,9 @@ class Application(SQLModel, table=True):
     limit_fen: int | None = Field(default=None, sa_column=_fen(nullable=True, default=None))
     invoice_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     order_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # voucher parts (``voucher_fragments.id``) pledged for receivable financing
+    fragment_ids: list = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default=text("'[]'")))
     anchor_confirmed: bool = True
     as_of: date
     applied_by_id: int | None = Field(default=None, foreign_key="users.id")
@@ -361,6 +366,17 @@ class LoanDocument(SQLModel, table=True):
     loan_id: int = Field(foreign_key="loans.id", index=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
     order_id: int | None = Field(default=None, foreign_key="purchase_orders.id", index=True)
+
+
+class LoanFragment(SQLModel, table=True):
+    """A voucher part (a digital payable fragment) pledged behind a loan (migration
+    ``0007_voucher_financing``; the fragment's own status says it is ``financed``)."""
+
+    __tablename__ = "loan_fragments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loans.id", index=True)
+    fragment_id: int = Field(foreign_key="voucher_fragments.id", index=True)
 
 
 class Repayment(SQLModel, table=True):
