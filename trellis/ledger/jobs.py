@@ -13,6 +13,8 @@ outcome. ``as_of`` (default: today) lets operators and tests run a job for a giv
 * :func:`anchor_ledger_head` queues the latest (sequence number, hash) of the journal for
   anchoring in the chain's next batch, so an auditor can prove the ledger was not
   rewritten.
+* :func:`expire_offers` marks open offers past their validity date (and approved
+  applications left without an open offer) expired.
 """
 
 from __future__ import annotations
@@ -101,3 +103,13 @@ def anchor_ledger_head(*, session_factory, settings) -> str:
         enqueue(session=session, doc_type="ledger_entry", doc_id=f"CNY:{seq}",
                 payload={"currency": "CNY", "seq": seq, "hash": digest})
     return f"queued ledger head {seq} ({digest[:12]}...) for anchoring"
+
+
+def expire_offers(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Mark offers past their validity date expired, with their applications."""
+    from trellis.ledger import expiry
+
+    as_of = as_of or date.today()
+    with transaction(session_factory) as session:
+        n = expiry.expire_offers(session=session, as_of=as_of)
+    return f"{n} offer(s) expired as of {as_of.isoformat()}"

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from trellis.ledger import errors
 from trellis.ledger.models import ApplicationStatus as A
 from trellis.ledger.models import LoanStatus as S
+from trellis.ledger.models import OfferStatus as O
 
 
 class Move(NamedTuple):
@@ -88,8 +89,36 @@ APPLICATION_MOVES: dict[A, frozenset[A]] = {
 }
 
 
+class CannotExpire(errors.IllegalTransition):
+    """Raised when an offer that is not open, or an application that is not approved (its
+    offer open), is marked expired."""
+
+
+#: application target -> the exception an illegal move to it raises
+APPLICATION_ERRORS: dict[A, type[errors.IllegalTransition]] = {
+    A.ACCEPTED: errors.CannotAccept,
+    A.EXPIRED: CannotExpire,
+}
+
+
 def move_application(app, target: A) -> None:
     if A(app.status) not in APPLICATION_MOVES[target]:
-        exc = errors.CannotAccept if target is A.ACCEPTED else errors.CannotDecide
+        exc = APPLICATION_ERRORS.get(target, errors.CannotDecide)
         raise exc(f"Application {app.id} is {app.status}; it cannot become {target.value}.")
     app.status = target.value
+
+
+#: offer target -> (allowed current statuses, exception otherwise). The set-based expiry
+#: job (:mod:`trellis.ledger.expiry`) encodes the same "from" states in its WHERE clause.
+OFFER_MOVES: dict[O, tuple[frozenset[O], type[errors.IllegalTransition]]] = {
+    O.ACCEPTED: (frozenset({O.OPEN}), errors.CannotAccept),
+    O.EXPIRED: (frozenset({O.OPEN}), CannotExpire),
+}
+
+
+def move_offer(offer, target: O) -> None:
+    """Move *offer* to *target* or raise that move's own exception."""
+    sources, exc = OFFER_MOVES[target]
+    if O(offer.status) not in sources:
+        raise exc(f"Offer {offer.id} is {offer.status}; it cannot become {target.value}.")
+    offer.status = target.value

@@ -1,0 +1,91 @@
+"""Offers past their validity date: marked expired, with their applications.
+
+An offer is valid up to and including ``expires_on`` (:func:`~trellis.ledger.origination.
+accept_offer` refuses it the day after). :func:`expire_offers` moves, in two set-based
+UPDATEs, every open offer whose validity ended before *as_of* to ``expired`` and every
+approved application left without an open offer to ``expired``. The WHERE clauses take
+their "from" states from the transition tables in :mod:`trellis.ledger.status`
+(``OFFER_MOVES`` and ``APPLICATION_MOVES``), the same tables :func:`expire_offer` applies
+one offer at a time through :func:`~trellis.ledger.status.move_offer` (which raises
+:class:`~trellis.ledger.status.CannotExpire` for an illegal move).
+
+Concurrency: a vendor accepting an offer holds its row lock; on PostgreSQL the UPDATE waits
+for it and re-checks ``status = 'open'`` on the committed row, so an offer is either
+accepted or expired, never both. Like every domain service these only flush.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import and_, exists, select, update
+from sqlmodel import Session
+
+from trellis.ledger import status
+from trellis.ledger.errors import OfferNotFound
+from trellis.ledger.models import Application, ApplicationStatus, Offer, OfferStatus
+
+logger = logging.getLogger(__name__)
+
+
+def _offer_sources() -> list[str]:
+    return [s.value for s in status.OFFER_MOVES[OfferStatus.EXPIRED][0]]
+
+
+def _application_sources() -> list[str]:
+    return [s.value for s in status.APPLICATION_MOVES[ApplicationStatus.EXPIRED]]
+
+
+def _expire_orphaned_applications(session: Session, application_ids=None) -> int:
+    """Approved applications with an expired offer and no open one become expired."""
+    expired_offer = exists(select(Offer.id).where(
+        and_(Offer.application_id == Application.id, Offer.status == OfferStatus.EXPIRED)))
+    open_offer = exists(select(Offer.id).where(
+        and_(Offer.application_id == Application.id, Offer.status == OfferStatus.OPEN)))
+    stmt = (update(Application)
+            .where(Application.status.in_(_application_sources()), expired_offer, ~open_offer)
+            .values(status=ApplicationStatus.EXPIRED.value)
+            .execution_options(synchronize_session="fetch"))
+    if application_ids is not None:
+        stmt = stmt.where(Application.id.in_(list(application_ids)))
+    return session.execute(stmt).rowcount or 0
+
+
+def expire_offers(*, session: Session, as_of: date) -> int:
+    """Mark every open offer whose validity ended before *as_of* expired (and approved
+    applications left without an open offer); returns the number of offers expired."""
+    offers = session.execute(
+        update(Offer)
+        .where(Offer.status.in_(_offer_sources()), Offer.expires_on < as_of)
+        .values(status=OfferStatus.EXPIRED.value)
+        .execution_options(synchronize_session="fetch")).rowcount or 0
+    apps = _expire_orphaned_applications(session) if offers else 0
+    session.flush()
+    logger.info("expired %s offer(s) and %s application(s) as of %s", offers, apps, as_of)
+    return offers
+
+
+def expire_offer(*, session: Session, offer_id: int, as_of: date) -> Offer:
+    """Expire one offer (and its application) now that its validity has ended.
+
+    Raises :class:`~trellis.ledger.status.CannotExpire` for an offer that is not open or
+    is still valid on *as_of*, :class:`~trellis.ledger.errors.OfferNotFound` otherwise.
+    """
+    offer = session.scalars(select(Offer).where(Offer.id == offer_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if offer is None:
+        raise OfferNotFound(f"Offer {offer_id} does not exist.")
+    if offer.status == OfferStatus.OPEN and as_of <= offer.expires_on:
+        raise status.CannotExpire(f"Offer {offer.id} is valid until {offer.expires_on}; it "
+                                  "cannot expire before then.")
+    status.move_offer(offer, OfferStatus.EXPIRED)
+    session.flush()
+    app = session.get(Application, offer.application_id)
+    if app is not None and app.status in _application_sources():
+        _expire_orphaned_applications(session, [app.id])
+    session.flush()
+    return offer
+
+
+__all__ = ["expire_offer", "expire_offers"]
