@@ -16,6 +16,7 @@ MATRIX = [
     ("/admin/users", ("admin",)),
     ("/admin/tokens", ("admin",)),
     ("/admin/jobs", ("admin",)),
+    ("/admin/clusters", ("admin",)),
     ("/admin/audit", ("admin", "auditor")),
     ("/network/", ("admin", "rm", "auditor")),
     ("/chain/", ("admin", "auditor")),
@@ -120,3 +121,31 @@ def test_inactive_user_is_logged_out(client, session, make_user):
     session.add(user)
     session.flush()
     assert client.get("/admin/users").status_code == 302
+
+
+def test_admin_assigns_an_rm_who_then_sees_the_cluster(client, session, make_user,
+                                                       make_cluster, make_firm):
+    from sqlmodel import select
+
+    from tests.platform.conftest import csrf_token
+    from trellis.accounts.models import AuditEvent
+
+    cluster = make_cluster()
+    firm = make_firm(cluster_id=cluster.id)
+    rm = make_user("rm")
+    login(client, rm)
+    assert client.get(f"/api/v1/firms/{firm.id}").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, make_user("admin"))
+    token = csrf_token(client, "/admin/clusters")
+    response = client.post("/admin/clusters", data={"csrf_token": token,
+                                                    "cluster_id": cluster.id, "user_id": rm.id})
+    assert response.status_code == 302
+    assert session.exec(select(AuditEvent).where(
+        AuditEvent.action == "cluster.assign_rm")).one().record_id == str(cluster.id)
+    bad = client.post("/admin/clusters", data={"csrf_token": token, "cluster_id": 999999,
+                                               "user_id": rm.id})
+    assert bad.status_code == 422
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, rm)
+    assert client.get(f"/api/v1/firms/{firm.id}").status_code == 200

@@ -37,3 +37,10 @@ class EmptyForm(FlaskForm):
 
 class IdForm(FlaskForm):
     id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+
+
+class AssignForm(FlaskForm):
+    """Assign a relationship manager to a cluster (choices filled by the view)."""
+
+    cluster_id = SelectField(_l("Cluster"), coerce=int, validators=[DataRequired()])
+    user_id = SelectField(_l("Relationship manager"), coerce=int, validators=[DataRequired()])

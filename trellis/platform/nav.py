@@ -17,6 +17,7 @@ NAV = (
     ("chain.index", _l("Chain audit"), ("admin", "auditor")),
     ("admin.audit_trail", _l("Audit trail"), ("admin", "auditor")),
     ("admin.users", _l("Users"), ("admin",)),
+    ("admin.clusters", _l("Cluster assignments"), ("admin",)),
     ("admin.jobs", _l("Jobs"), ("admin",)),
     ("vendor.warnings_admin", _l("Fraud warnings"), ("admin",)),
 )

@@ -12,11 +12,11 @@ from sqlmodel import select
 from trellis import jobs as job_registry
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken, AuditEvent, User
-from trellis.errors import ValidationError
-from trellis.platform.forms import EmptyForm, TokenForm, UserForm
+from trellis.errors import NotFound, ValidationError
+from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade import uscc
-from trellis.trade.models import Firm
+from trellis.trade.models import Cluster, ClusterManager, Firm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
@@ -147,3 +147,50 @@ def run_job(job_id: str):
     flash(_("Job %(job)s started; its outcome appears below when it ends.", job=job_id),
           "success")
     return redirect(url_for("admin.jobs"))
+
+
+@bp.route("/clusters", methods=["GET", "POST"])
+@roles_required("admin")
+def clusters():
+    """Which relationship managers look after which clusters."""
+    session = db()
+    form = AssignForm()
+    all_clusters = session.exec(select(Cluster).order_by(Cluster.name)).all()
+    rms = session.exec(select(User).where(User.role == "rm", User.is_active)
+                       .order_by(User.email)).all()
+    form.cluster_id.choices = [(c.id, f"{c.name} ({c.code})") for c in all_clusters]
+    form.user_id.choices = [(u.id, u.email) for u in rms]
+    status = 200
+    if form.validate_on_submit():
+        key = (form.cluster_id.data, form.user_id.data)
+        if session.get(ClusterManager, key) is None:
+            session.add(ClusterManager(cluster_id=key[0], user_id=key[1]))
+            audit("cluster.assign_rm", "cluster", key[0], user_id=key[1])
+            commit()
+            flash(_("Assigned."), "success")
+        else:
+            flash(_("That relationship manager already looks after this cluster."), "info")
+        return redirect(url_for("admin.clusters"))
+    elif request.method == "POST":
+        status = 422
+    assigned = session.exec(select(ClusterManager, User).join(
+        User, User.id == ClusterManager.user_id)).all()
+    by_cluster: dict[int, list[User]] = {}
+    for link, user in assigned:
+        by_cluster.setdefault(link.cluster_id, []).append(user)
+    return render_template("admin/clusters.html", clusters=all_clusters, by_cluster=by_cluster,
+                           form=form, remove_form=EmptyForm()), status
+
+
+@bp.post("/clusters/<int:cluster_id>/managers/<int:user_id>/remove")
+@roles_required("admin")
+def unassign(cluster_id: int, user_id: int):
+    if EmptyForm().validate_on_submit():
+        link = db().get(ClusterManager, (cluster_id, user_id))
+        if link is None:
+            raise NotFound(_("That assignment does not exist."))
+        db().delete(link)
+        audit("cluster.unassign_rm", "cluster", cluster_id, user_id=user_id)
+        commit()
+        flash(_("Removed."), "success")
+    return redirect(url_for("admin.clusters"))
