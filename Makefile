@@ -58,6 +58,7 @@ run: install fonts seed
 	$(BIN)/trellis serve --host $(HOST) --port $(PORT)
 
 test: install node browser fonts
+	$(BIN)/ruff check trellis tests bench
 	CI=$(CI) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
