@@ -1,9 +1,11 @@
 """Forms of the ledger pages."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
+from wtforms import DecimalField, HiddenField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 
 class DecisionForm(FlaskForm):
@@ -14,3 +16,12 @@ class DecisionForm(FlaskForm):
 
 class AcceptForm(FlaskForm):
     """The vendor signs the offer (no fields: the CSRF token is the form)."""
+
+
+class PayoutForm(FlaskForm):
+    """An RM pays out the surplus owed to a vendor; ``key`` (drawn when the page is shown)
+    makes a double submit post once."""
+
+    amount = DecimalField(_l("Amount (yuan; empty: everything owed)"), places=2,
+                          validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+    key = HiddenField(validators=[DataRequired(), Length(max=64)])

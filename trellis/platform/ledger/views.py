@@ -6,6 +6,8 @@
   decline (maker-checker above the product's amount).
 * ``/ledger/loans/<id>`` a loan: terms, balances, schedule, movements, journal postings.
 * ``/ledger/loans/<id>/statement`` (+ ``.csv``, ``.pdf``) the vendor statement.
+* ``/ledger/loans/<id>/payout`` (POST, admin and RM) pays out the surplus owed to the
+  loan's firm (all its loans), as :func:`trellis.ledger.payouts.pay_out_surplus`.
 * ``/ledger/my`` a vendor's own applications, offers and loans; ``/ledger/offers/<id>``
   the offer disclosure and the vendor's acceptance.
 * ``/ledger/trial-balance`` for admins and auditors.
@@ -15,7 +17,9 @@ Vendors see only their firm's records; an RM only the firms of their clusters.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,7 +27,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from trellis.errors import NotFound, TrellisError
-from trellis.ledger import lifecycle, origination, reports, statement
+from trellis.ledger import lifecycle, origination, payouts, reports, statement
 from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import (
     Application,
@@ -38,7 +42,8 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.platform.ledger.forms import AcceptForm, DecisionForm
+from trellis.platform.i18n import money
+from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
 from trellis.platform.web import (
     audit,
     commit,
@@ -188,10 +193,54 @@ def loan(loan_id: int):
             .order_by(JournalEntry.seq, JournalPosting.id)).all()
     repayments = db().scalars(select(Repayment).where(Repayment.loan_id == row.id)
                               .order_by(Repayment.paid_on, Repayment.id)).all()
+    payout_form = None
+    if user_role() in DECIDERS:
+        payout_form = PayoutForm(key=uuid.uuid4().hex)
     return render_template("ledger/loan.html", loan=row, st=st, firm=db().get(Firm, row.firm_id),
                            product=db().get(Product, row.product_id), postings=postings,
                            repayments=repayments, lang=_lang(), describe=statement.describe,
-                           bucket=lifecycle.bucket(st.days_past_due))
+                           bucket=lifecycle.bucket(st.days_past_due),
+                           surplus=_surplus(row), payout_form=payout_form)
+
+
+def _surplus(loan: Loan) -> dict:
+    """What is owed to the loan's firm as surplus: for this loan and for all its loans."""
+    by_loan = payouts.owed_by_loan(session=db(), firm_id=loan.firm_id)
+    return {"loan_fen": by_loan.get(loan.id, 0), "firm_fen": sum(by_loan.values())}
+
+
+def _to_fen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+@bp.post("/loans/<int:loan_id>/payout")
+@roles_required(*DECIDERS)
+def payout(loan_id: int):
+    row = _loan_or_404(loan_id)
+    form = PayoutForm()
+    back = redirect(url_for(".loan", loan_id=row.id))
+    if not form.validate_on_submit():
+        flash(_("The form expired or was incomplete; try again."), "error")
+        return back
+    if form.amount.data is not None and (form.amount.data * 100) % 1:
+        flash(_("Enter the amount in yuan with at most two decimals."), "error")
+        return back
+    amount = None if form.amount.data is None else _to_fen(form.amount.data)
+    try:
+        done = payouts.pay_out_surplus(session=db(), firm_id=row.firm_id, amount_fen=amount,
+                                       paid_on=today(), idempotency_key=f"web:{form.key.data}",
+                                       user_id=current_user.id)
+    except TrellisError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return back
+    audit("ledger.payout", "firm", row.firm_id, amount_fen=done.amount_fen,
+          entry_seq=done.entry.seq, from_loan=row.id,
+          by_loan={str(k): v for k, v in done.by_loan.items()})
+    commit()
+    flash(_("Paid out %(amount)s of surplus to the vendor.", amount=money(done.amount_fen)),
+          "success")
+    return back
 
 
 def _lang() -> str:
@@ -207,6 +256,7 @@ def loan_statement(loan_id: int):
     row = _loan_or_404(loan_id)
     st = statement.build(session=db(), loan_id=row.id)
     return render_template("ledger/statement.html", st=st, loan=row, lang=_lang(),
+                           surplus=_surplus(row),
                            describe=statement.describe, labels=statement.LABELS[_lang()],
                            header=statement.header_rows(st, _lang()))
 
@@ -246,7 +296,8 @@ def my():
     offers = {o.application_id: o for o in db().scalars(
         select(Offer).where(Offer.application_id.in_([a.id for a, _p in apps])))}
     return render_template("ledger/my.html", loans=loans, applications=apps, offers=offers,
-                           as_of=today(), dpd=lifecycle.dpd)
+                           as_of=today(), dpd=lifecycle.dpd,
+                           surplus_fen=payouts.surplus_owed(session=db(), firm_id=firm_id))
 
 
 def _offer_or_404(offer_id: int) -> tuple[Offer, Application]:
