@@ -12,7 +12,17 @@ Variants, so that a receivable re-presented with a changed number is still caugh
 - ``no_number``: without the number (same parties, amount and date).
 
 Numbers are normalised (NFKC, upper case, letters and digits only, leading zeros
-dropped), so "INV-0042" and "inv 42" are the same number. Before money is advanced,
+dropped), so "INV-0042" and "inv 42" are the same number.
+
+A voucher part (a fragment of a digital payable voucher) has one fingerprint::
+
+    v1|fragment|full|<anchor USCC>|<original seller USCC>|<invoice number>|<path>|<amount fen>
+
+where the path is the fragment ids from the voucher's root down to the part
+(``"12/15/18"``). Financing a part also registers, for the voucher (subject type
+``voucher``), the fingerprints of the invoice the voucher was issued from, shared by all
+the voucher's parts: so the invoice financed directly (by Trellis or anyone) and through
+a part is refused, whichever comes first. Before money is advanced,
 :func:`register_financing` registers all fingerprints of the receivables in one
 transaction; the contract refuses the whole list if any is already registered, by Trellis
 or any other financier, and the refusal names the invoice.
@@ -70,9 +80,22 @@ def fingerprints(key: str, *, kind: str, seller_uscc: str, buyer_uscc: str, numb
     return out
 
 
+def fragment_fingerprint(key: str, *, anchor_uscc: str, seller_uscc: str, number: str,
+                         path: str, amount_fen: int) -> str:
+    """The fingerprint of one voucher part (``0x`` + 64 hex digits); *path* is the
+    fragment ids from the voucher's root down to the part, joined by ``/``."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        raise ValidationError("amount_fen must be integer fen", field="amount_fen")
+    message = "|".join(["v1", "fragment", "full", uscc_mod.normalise(anchor_uscc),
+                        uscc_mod.normalise(seller_uscc), normalise_number(number), path,
+                        str(amount_fen)])
+    return "0x" + hmac.new(key.encode("utf-8"), message.encode("utf-8"),
+                           hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class Subject:
-    kind: str  # invoice, order
+    kind: str  # invoice, order, fragment, voucher
     id: int
     label: str
     prints: dict[str, str]
@@ -105,23 +128,66 @@ def _subjects(session: Session, key: str, invoice_ids, order_ids) -> list[Subjec
     return out
 
 
+def _fragment_subjects(session: Session, key: str, fragment_ids) -> list[Subject]:
+    """The parts' subjects, then one ``voucher`` subject per voucher holding the
+    fingerprints of the invoice it was issued from."""
+    from trellis.vouchers.models import Voucher, VoucherFragment  # no import cycle
+
+    out: list[Subject] = []
+    vouchers: dict[int, Subject] = {}
+    for i in dict.fromkeys(fragment_ids):
+        frag = session.get(VoucherFragment, i)
+        if frag is None:
+            raise NotFound(f"voucher part {i} does not exist")
+        voucher = session.get(Voucher, frag.voucher_id)
+        invoice = session.get(Invoice, voucher.invoice_id)
+        anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
+                                                                          invoice.seller_id)
+        buyer = session.get(Firm, invoice.buyer_id)
+        path, node = [], frag
+        while node is not None:
+            path.append(str(node.id))
+            node = session.get(VoucherFragment, node.parent_id) if node.parent_id else None
+        path_text = "/".join(reversed(path))
+        label = (f"voucher {voucher.code} part #{frag.id} ({frag.amount_fen / 100:,.2f} CNY, "
+                 f"anchor {anchor.uscc}, invoice {invoice.number} of {seller.uscc})")
+        out.append(Subject("fragment", frag.id, label, {"full": fragment_fingerprint(
+            key, anchor_uscc=anchor.uscc, seller_uscc=seller.uscc, number=invoice.number,
+            path=path_text, amount_fen=frag.amount_fen)}))
+        if voucher.id not in vouchers:
+            vouchers[voucher.id] = Subject(
+                "voucher", voucher.id,
+                f"voucher {voucher.code} issued from invoice {invoice.number} from "
+                f"{seller.name} ({seller.uscc}) to {buyer.name} ({buyer.uscc}), "
+                f"{invoice.amount_fen / 100:,.2f} CNY of {invoice.issue_date.isoformat()}",
+                fingerprints(key, kind="invoice", seller_uscc=seller.uscc,
+                             buyer_uscc=buyer.uscc, number=invoice.number,
+                             amount_fen=invoice.amount_fen, issued_on=invoice.issue_date))
+    return out + list(vouchers.values())
+
+
 def _refuse(subject: Subject, why: str) -> DoubleFinancing:
     return DoubleFinancing(f"Financing refused: {subject.label} {why}",
                            subjects=[subject.label])
 
 
 def register_financing(*, session: Session, settings, invoice_ids: list[int] = (),
-                       order_ids: list[int] = (), financed_by: str = "trellis") -> list[str]:
-    """Register on chain the fingerprints of the invoices and orders about to be
-    financed; returns every fingerprint of them (hex). Synchronous: waits for the
+                       order_ids: list[int] = (), financed_by: str = "trellis",
+                       fragment_ids: list[int] = ()) -> list[str]:
+    """Register on chain the fingerprints of the invoices, orders and voucher parts
+    (``voucher_fragments.id``) about to be financed; returns every fingerprint of them
+    (hex). Synchronous: waits for the
     transaction (call it from a job or CLI, not a fast web request).
 
     Idempotent for the same receivables (a retry after a crash succeeds). Raises
     :class:`DoubleFinancing` naming the invoice/order if a fingerprint is already
-    registered for another receivable (by Trellis or by anyone), or twice in the request;
+    registered for another receivable (by Trellis or by anyone), or twice in the request
+    (a voucher part whose invoice was financed directly is refused naming the voucher);
     :class:`~trellis.chain.errors.ChainUnavailable` if the node is down. Flushes only.
     """
     subjects = _subjects(session, settings.fingerprint_key, invoice_ids, order_ids)
+    if fragment_ids:
+        subjects += _fragment_subjects(session, settings.fingerprint_key, fragment_ids)
     if not subjects:
         raise ValidationError("name at least one invoice or order to finance",
                               field="invoice_ids")

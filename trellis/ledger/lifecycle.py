@@ -42,6 +42,7 @@ from trellis.ledger.models import (
     JournalPosting,
     Loan,
     LoanDocument,
+    LoanFragment,
     LoanStatus,
     Repayment,
 )
@@ -92,10 +93,11 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
              posted_by: int | None = None) -> Loan:
     """Pay out an accepted loan on *as_of*.
 
-    First registers the fingerprints of the invoices and orders behind the loan with the
-    chain registry (``trellis.chain.registry.register_financing`` unless another callable
-    is given); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate and nothing is
-    posted. Then books principal out and the fee charged, and starts accrual on *as_of*.
+    First registers the fingerprints of the invoices, orders and voucher parts behind the
+    loan with the chain registry (``trellis.chain.registry.register_financing`` unless
+    another callable is given); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate
+    and nothing is posted. Then books principal out and the fee charged, and starts
+    accrual on *as_of*.
     Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending.
     """
     loan = lock_loan(session, loan_id)
@@ -104,11 +106,15 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
     docs = session.scalars(select(LoanDocument).where(LoanDocument.loan_id == loan.id)).all()
     invoice_ids = [d.invoice_id for d in docs if d.invoice_id is not None]
     order_ids = [d.order_id for d in docs if d.order_id is not None]
-    if invoice_ids or order_ids:
+    fragment_ids = list(session.scalars(select(LoanFragment.fragment_id).where(
+        LoanFragment.loan_id == loan.id).order_by(LoanFragment.id)))
+    if invoice_ids or order_ids or fragment_ids:
         if register_financing is None:
             from trellis.chain.registry import register_financing
+        # fragment_ids only when there are some: older registrars take invoices and orders
+        extra = {"fragment_ids": fragment_ids} if fragment_ids else {}
         register_financing(session=session, settings=settings, invoice_ids=invoice_ids,
-                           order_ids=order_ids, financed_by="trellis")
+                           order_ids=order_ids, financed_by="trellis", **extra)
     loan.disbursed_on = as_of
     if loan.due_date is None:
         loan.due_date = as_of + timedelta(days=loan.tenor_days + loan.grace_days)
@@ -130,11 +136,16 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
 
 
 def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
-    """Cancel a loan that was never paid out (e.g. its invoice was financed elsewhere)."""
+    """Cancel a loan that was never paid out (e.g. its invoice was financed elsewhere);
+    voucher parts pledged to it go back to their holder (``held``)."""
     loan = lock_loan(session, loan_id)
     status.move(loan, "cancel")
     loan.cancel_reason = reason[:300]
     session.flush()
+    if session.scalars(select(LoanFragment.id).where(LoanFragment.loan_id == loan.id)).first():
+        from trellis.vouchers.financing import release  # vouchers import the ledger
+
+        release(session=session, loan=loan)
     return loan
 
 

@@ -1,7 +1,8 @@
 """Origination: application -> score -> decision -> offer -> acceptance (and draws).
 
 * :func:`apply` checks the documents behind the request (the applicant's own, confirmed,
-  not yet due, not already financed), sizes it (the product's advance rate), scores the
+  not yet due, not already financed; or voucher parts the applicant holds, live, on a
+  voucher not yet matured), sizes it (the product's advance rate), scores the
   firm (``trellis.scoring.service.score_firm`` unless another scorer is given) and decides
   automatically: approve for a grade the product auto-approves, with no flag and an
   amount up to the product's automatic limit; decline a grade the product does not lend
@@ -49,6 +50,7 @@ from trellis.ledger.models import (
     Decision,
     Loan,
     LoanDocument,
+    LoanFragment,
     LoanStatus,
     Offer,
     OfferStatus,
@@ -71,26 +73,70 @@ def product_by_code(session: Session, code: str) -> Product:
 
 
 def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
-              order_ids: Sequence[int] = ()) -> set[tuple[str, int]]:
+              order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = ()
+              ) -> set[tuple[str, int]]:
     """The documents among these already behind an open loan."""
     out: set[tuple[str, int]] = set()
-    for col, ids, label in ((LoanDocument.invoice_id, invoice_ids, "invoice"),
-                            (LoanDocument.order_id, order_ids, "order")):
+    for model, col, ids, label in (
+            (LoanDocument, LoanDocument.invoice_id, invoice_ids, "invoice"),
+            (LoanDocument, LoanDocument.order_id, order_ids, "order"),
+            (LoanFragment, LoanFragment.fragment_id, fragment_ids, "voucher part")):
         if not ids:
             continue
         rows = session.execute(
-            select(col).join(Loan, Loan.id == LoanDocument.loan_id)
+            select(col).join(Loan, Loan.id == model.loan_id)
             .where(col.in_(list(ids)), Loan.status.in_([s.value for s in OPEN_LOAN_STATUSES])))
         out |= {(label, r[0]) for r in rows}
     return out
 
 
+def _fragments(session: Session, firm_id: int, fragment_ids: Sequence[int], as_of: date
+               ) -> tuple[int, date]:
+    """Validate voucher parts: held (live, not pledged) by the firm, voucher not matured.
+    Returns (sum of the parts' amounts in fen, latest voucher maturity)."""
+    from trellis.vouchers.models import (  # vouchers import the ledger: import late
+        FragmentStatus,
+        Voucher,
+        VoucherFragment,
+        VoucherStatus,
+    )
+
+    base, latest = 0, None
+    for ident in fragment_ids:
+        frag = session.get(VoucherFragment, ident)
+        if frag is None or frag.holder_id != firm_id:
+            raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
+                                     field="fragment_ids")
+        voucher = session.get(Voucher, frag.voucher_id)
+        if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
+            raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
+                                     f"{frag.status}; only a part you hold can be financed.",
+                                     field="fragment_ids")
+        if voucher.maturity_date <= as_of:
+            raise IneligibleDocument(f"Voucher {voucher.code} has matured; it is settled, "
+                                     "not financed.", field="fragment_ids")
+        base += frag.amount_fen
+        latest = max(latest or voucher.maturity_date, voucher.maturity_date)
+    return base, latest
+
+
 def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
-               order_ids: Sequence[int], as_of: date) -> tuple[int, date | None]:
+               order_ids: Sequence[int], as_of: date, fragment_ids: Sequence[int] = ()
+               ) -> tuple[int, date | None]:
     """Validate the documents; return (base amount in fen, latest due date)."""
     from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
 
     kind = ProductKind(product.kind)
+    if fragment_ids:
+        if kind is not ProductKind.RECEIVABLE or invoice_ids or order_ids:
+            raise IneligibleDocument("Voucher parts are financed on their own, with a "
+                                     "receivable product.", field="fragment_ids")
+        base, latest = _fragments(session, firm_id, fragment_ids, as_of)
+        financed = _financed(session, fragment_ids=fragment_ids)
+        if financed:
+            names = ", ".join(f"{k} {i}" for k, i in sorted(financed))
+            raise IneligibleDocument(f"Already financed: {names}.", field="fragment_ids")
+        return base, latest
     if kind is ProductKind.RECEIVABLE:
         if not invoice_ids or order_ids:
             raise IneligibleDocument("Receivable financing needs one or more invoices.",
@@ -137,11 +183,16 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
 
 
 def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Sequence[int] = (),
-          order_ids: Sequence[int] = (), amount_fen: int | None = None,
+          order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = (),
+          amount_fen: int | None = None,
           applied_by: int | None = None, as_of: date | None = None,
           scorer: Callable | None = None, limiter: Callable | None = None) -> Application:
     """File an application, score it and decide what can be decided automatically.
 
+    *fragment_ids* are voucher parts (``voucher_fragments.id``) held by the firm, for a
+    receivable product, instead of invoices: each part's amount is the base, the voucher's
+    maturity plus the product's grace days the due date; accepting the offer pledges the
+    parts (:func:`trellis.vouchers.financing.pledge`).
     *amount_fen* defaults to the most the documents allow (advance rate x open amount);
     revolving lines need it. *scorer* and *limiter* default to scoring's ``score_firm``
     and ``credit_limit``; an amount above the firm's credit limit goes to an RM. Returns
@@ -157,7 +208,9 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     if session.get(Firm, firm_id) is None:
         raise NotFound(f"Firm {firm_id} does not exist.")
     invoice_ids, order_ids = list(dict.fromkeys(invoice_ids)), list(dict.fromkeys(order_ids))
-    base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of)
+    fragment_ids = list(dict.fromkeys(fragment_ids))
+    base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of,
+                               fragment_ids)
     if product.kind == ProductKind.REVOLVING:
         if amount_fen is None:
             raise ValidationError("Say how large a line you need.", field="amount_fen")
@@ -176,6 +229,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
                               f"{product.min_amount_fen} fen.", field="amount_fen")
     app = Application(firm_id=firm_id, product_id=product.id, requested_fen=requested,
                       eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
+                      fragment_ids=fragment_ids,
                       anchor_confirmed=product.kind != ProductKind.REVOLVING, as_of=as_of,
                       applied_by_id=applied_by)
     session.add(app)
@@ -334,9 +388,12 @@ def make_offer(*, session: Session, application: Application | None = None,
                                  confirmed_discount_bps=product.confirmed_discount_bps,
                                  as_of=as_of)
     amount = app.requested_fen
+    expires = as_of + timedelta(days=product.offer_valid_days)
     if product.kind == ProductKind.RECEIVABLE:
         _base, latest = _documents_due(session, app)
         due = latest + timedelta(days=product.grace_days)
+        if app.fragment_ids:   # a voucher part is paid at maturity: sign before it
+            expires = min(expires, latest - timedelta(days=1))
     else:
         due = as_of + timedelta(days=product.tenor_days + product.grace_days)
     fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
@@ -357,8 +414,7 @@ def make_offer(*, session: Session, application: Application | None = None,
                   start_date=as_of, due_date=due, tenor_days=q.tenor_days,
                   schedule=list(q.schedule),
                   cooling_off_days=product.cooling_off_days if is_first else 0,
-                  first_loan=is_first,
-                  expires_on=as_of + timedelta(days=product.offer_valid_days))
+                  first_loan=is_first, expires_on=expires)
     session.add(offer)
     session.flush()
     return offer
@@ -376,6 +432,12 @@ def _issued_as_voucher(session: Session, invoice_id: int) -> bool:
 def _documents_due(session: Session, app: Application) -> tuple[int, date]:
     from trellis.trade.models import Invoice
 
+    if app.fragment_ids:
+        from trellis.vouchers.models import Voucher, VoucherFragment
+
+        frags = [session.get(VoucherFragment, i) for i in app.fragment_ids]
+        return (sum(f.amount_fen for f in frags),
+                max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
     invoices = [session.get(Invoice, i) for i in app.invoice_ids]
     return sum(i.amount_fen for i in invoices), max(i.due_date for i in invoices)
 
@@ -422,7 +484,9 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         session.add(line)
         session.flush()
         return line
-    financed = _financed(session, invoice_ids=app.invoice_ids, order_ids=app.order_ids)
+    fragment_ids = list(app.fragment_ids or [])
+    financed = _financed(session, invoice_ids=app.invoice_ids, order_ids=app.order_ids,
+                         fragment_ids=fragment_ids)
     if financed:
         raise IneligibleDocument("Already financed since the offer: "
                                  + ", ".join(f"{k} {i}" for k, i in sorted(financed)) + ".")
@@ -434,7 +498,13 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         session.add(LoanDocument(loan_id=loan.id, invoice_id=i))
     for o in app.order_ids:
         session.add(LoanDocument(loan_id=loan.id, order_id=o))
+    for f in fragment_ids:
+        session.add(LoanFragment(loan_id=loan.id, fragment_id=f))
     session.flush()
+    if fragment_ids:
+        from trellis.vouchers.financing import pledge  # vouchers import the ledger
+
+        pledge(session=session, loan=loan, fragment_ids=fragment_ids, user_id=user_id)
     return loan
 
 
