@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.ledger.test_concurrency import pg_factory  # noqa: F401
 from tests.ledger.test_pages import rm_for
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts.models import AuditEvent
@@ -130,6 +131,7 @@ def test_a_retried_payout_posts_once(session, owed):
     also = payouts.pay_out_surplus(session=session, firm_id=a.id, paid_on=PAID,
                                    idempotency_key="retry")
     assert again.entry.id == also.entry.id == first.entry.id
+    assert (first.replayed, again.replayed, also.replayed) == (False, True, True)
     assert also.amount_fen == 600
     assert payout_entries(session) == 1
     assert payouts.surplus_owed(session=session, firm_id=a.id) == 600
@@ -175,7 +177,7 @@ def test_staff_pay_out_from_the_loan_page(session, client, world, make_user, mak
     assert payout_entries(session) == 1
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "ledger.payout")
                              ).all()
-    assert events and events[0].detail["amount_fen"] == 500
+    assert [e.detail["amount_fen"] for e in events] == [500]
     # more than owed: refused with a message, nothing posted
     response, _ = pay_on_page(client, loan, "3.01")
     assert response.status_code == 302
@@ -199,3 +201,66 @@ def test_other_roles_cannot_pay_out(session, app, client, world, make_user, make
         page = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
         assert 'id="surplus-firm"' in page and 'id="payout"' not in page
         assert 'id="surplus"' in client.get("/ledger/my").get_data(as_text=True)
+
+
+# --- concurrency (PostgreSQL, real commits) -----------------------------------------------
+
+@pytest.mark.postgres
+@pytest.mark.postgres_only
+def test_concurrent_payouts_never_pay_more_than_owed(pg_factory):  # noqa: F811
+    import threading
+    from collections import Counter
+
+    from tests.conftest import next_uscc
+    from tests.ledger.test_concurrency import run
+    from trellis import db
+    from trellis.ledger.apr import rate_micro
+    from trellis.ledger.models import Product
+    from trellis.trade.models import Firm
+
+    factory = pg_factory
+    with db.transaction(factory) as s:
+        product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
+        firm = Firm(uscc=next_uscc(), name="余款并发", role="vendor")
+        s.add(firm)
+        s.flush()
+        for surplus in (1_000, 2_000, 3_000):
+            loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000,
+                        rate_micro=rate_micro("0.072"), due_date=D0 + timedelta(days=60),
+                        waterfall=["penalty", "fees", "interest", "principal"])
+            s.add(loan)
+            s.flush()
+            lifecycle.disburse(session=s, settings=None, loan_id=loan.id, as_of=D0)
+            lifecycle.repay(session=s, loan_id=loan.id, amount_fen=1_000_000 + surplus,
+                            paid_on=D0, idempotency_key=f"c-{loan.id}")
+        firm_id = firm.id
+    stats: Counter = Counter()
+    paid: list[int] = []
+    lock = threading.Lock()
+
+    def worker(n: int):
+        # 12 workers ask for 700 fen each (8,400 > 6,000 owed); every other one retries
+        # its key, as a client whose first answer was lost would
+        for _attempt in range(1 + n % 2):
+            done = run(factory, lambda s: payouts.pay_out_surplus(
+                session=s, firm_id=firm_id, amount_fen=700, paid_on=D0,
+                idempotency_key=f"worker-{n}"), stats)
+            if done is not None and not done.replayed:
+                with lock:
+                    paid.append(done.amount_fen)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.transaction(factory) as s:
+        left = payouts.surplus_owed(session=s, firm_id=firm_id)
+        entries = s.execute(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.kind == EntryKind.PAYOUT.value)).scalar_one()
+        assert reports.check(session=s) == []
+        per_loan = payouts.owed_by_loan(session=s, firm_id=firm_id)
+    assert len(paid) == entries == 8                    # 8 x 700 = 5,600 of 6,000
+    assert left == 6_000 - sum(paid) == 400
+    assert all(v >= 0 for v in per_loan.values()) and sum(per_loan.values()) == 400
+    assert stats["PayoutExceedsOwed"] >= 4             # the refused ones (and their retries)

@@ -55,12 +55,14 @@ class PayoutExceedsOwed(Conflict):
 
 @dataclass(frozen=True)
 class Payout:
-    """A booked payout: the journal entry, the total and how much came from each loan."""
+    """A booked payout: the journal entry, the total and how much came from each loan;
+    ``replayed``: a retried key that returned the original payout (nothing posted now)."""
 
     entry: JournalEntry
     firm_id: int
     amount_fen: int
     by_loan: dict[int, int] = field(default_factory=dict)
+    replayed: bool = False
 
 
 def _payable_id(session: Session) -> int:
@@ -141,7 +143,8 @@ def _existing(session: Session, found: JournalEntry, firm_id: int,
         raise IdempotencyMismatch(
             f"The key {found.idempotency_key!r} was already used for another entry "
             f"(number {found.seq}); use a new key for a different payout.")
-    return Payout(entry=found, firm_id=firm_id, amount_fen=total, by_loan=by_loan)
+    return Payout(entry=found, firm_id=firm_id, amount_fen=total, by_loan=by_loan,
+                  replayed=True)
 
 
 def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = None,

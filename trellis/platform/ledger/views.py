@@ -234,6 +234,9 @@ def payout(loan_id: int):
         db().rollback()
         flash(exc.message, "error")
         return back
+    if done.replayed:   # the same form submitted twice: paid once
+        flash(_("This payout was already made."), "info")
+        return back
     audit("ledger.payout", "firm", row.firm_id, amount_fen=done.amount_fen,
           entry_seq=done.entry.seq, from_loan=row.id,
           by_loan={str(k): v for k, v in done.by_loan.items()})
