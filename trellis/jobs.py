@@ -51,6 +51,8 @@ JOBS: tuple[JobSpec, ...] = (
             {"minutes": 10}, "Queue the ledger's latest hash for anchoring on chain"),
     JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",
             {"hour": 0, "minute": 5}, "Accrue daily interest and update days past due"),
+    JobSpec("expire_offers", "trellis.ledger.jobs:expire_offers", "cron",
+            {"hour": 0, "minute": 10}, "Mark offers past their validity date expired"),
     JobSpec("settle_vouchers", "trellis.vouchers.jobs:settle_vouchers", "cron",
             {"hour": 9, "minute": 0}, "Settle matured vouchers: the anchor pays every holder"),
     JobSpec("apply_bank_changes", "trellis.protection.jobs:apply_bank_changes", "interval",
