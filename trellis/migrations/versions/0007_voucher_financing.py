@@ -9,9 +9,8 @@ Create Date: 2026-11-30
 ``invoice_ids``) and ``loan_fragments`` (the voucher parts behind a loan, like
 ``loan_documents``). Needs the vouchers' tables (branch ``journeys``) for its foreign key.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_voucher_financing'
 down_revision = '0005_ledger'
