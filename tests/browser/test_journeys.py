@@ -197,6 +197,18 @@ def test_voucher_issued_split_to_tier_two_and_financed(live, new_page):
     assert [m.amount_fen for m in mine] == [half, part.amount_fen - half]
     t2.click(f"form[action$='/parts/{mine[0].id}/finance'] button")
     t2.wait_for_url(re.compile(r".*/vendor/applications/\d+$"))
+    # the ledger's decision path, as for an invoice: tier 2 (grade C, no credit limit yet)
+    # is referred to an RM, and sees the offer once the RM approves
+    assert "Under review" in t2.content()
+    with live.session() as s:
+        from trellis.accounts.models import User
+        from trellis.ledger.origination import decide
+
+        rm = s.exec(select(User).where(User.email == "rm@trellis.demo")).one()
+        decide(session=s, application_id=int(t2.url.rsplit("/", 1)[1]), user_id=rm.id,
+               approve=True)
+        s.commit()
+    t2.reload()
     assert re.search(r"\d+\.\d\d%", t2.locator("#apr").inner_text())
     shot(t2, "11-tier2-voucher-financing-offer")
     t2.check("#read")

@@ -68,6 +68,13 @@ def test_issue_pass_on_finance(client, session, settings, demo, issued):  # noqa
     response = client.post(f"/vendor/vouchers/parts/{theirs.id}/finance", data={
         "csrf_token": csrf_token(client, f"/vendor/vouchers/{issued.id}")})
     assert response.status_code == 303
+    # the same decision path as an invoice: tier 2 (grade C, no credit limit yet) goes to
+    # an RM, and the offer appears once the RM approves
+    assert "Under review" in client.get(response.location).get_data(as_text=True)
+    from trellis.ledger.origination import decide
+
+    decide(session=session, application_id=int(response.location.rsplit("/", 1)[1]),
+           user_id=demo["rm"].id, approve=True)
     offer_page = client.get(response.location).get_data(as_text=True)
     assert 'id="apr"' in offer_page, offer_page[-3000:]
     assert 'data-warning="offer_no_fee"' in offer_page
