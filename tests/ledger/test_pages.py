@@ -186,3 +186,19 @@ def test_loan_book_speaks_chinese(client, make_user):
                                  "csrf_token": csrf_token(client, "/")})
     html = client.get("/ledger/").get_data(as_text=True)
     assert "贷款台账" in html and "待审核申请" in html
+
+
+
+def test_the_reviewer_sees_what_the_application_finances(session, client, world, make_user):
+    """An RM deciding an application sees the invoice behind it: number, buyer, amount."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world, amount=12_345_600)
+    from trellis.trade.models import Invoice
+
+    invoice = session.get(Invoice, application.invoice_ids[0])
+    login(client, rm_for(session, make_user, world.cluster))
+    english(client)
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    table = page[page.index('id="documents"'):]
+    assert invoice.number in table and world.anchor.name in table
+    assert "123,456.00" in table

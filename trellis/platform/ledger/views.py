@@ -142,9 +142,46 @@ def application(application_id: int):
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
         product=db().get(Product, app.product_id), decisions=decisions,
+        documents=_documents_of(app),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         can_decide=user_role() in DECIDERS and app.status in (
             ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL))
+
+
+def _documents_of(app) -> list[dict]:
+    """What the application finances, for the reviewer: invoices, orders, voucher parts."""
+    from trellis.trade.models import Invoice, PurchaseOrder
+    from trellis.vouchers.models import Voucher, VoucherFragment
+
+    session, rows = db(), []
+    names = {}
+
+    def buyer_name(firm_id: int) -> str:
+        if firm_id not in names:
+            firm = session.get(Firm, firm_id)
+            names[firm_id] = firm.name if firm else str(firm_id)
+        return names[firm_id]
+
+    for inv in (session.get(Invoice, i) for i in app.invoice_ids or ()):
+        if inv is not None:
+            rows.append({"kind": _("Invoice"), "number": inv.number, "amount_fen": inv.amount_fen,
+                         "counterparty": buyer_name(inv.buyer_id), "due": inv.due_date,
+                         "status": inv.status})
+    for order in (session.get(PurchaseOrder, i) for i in app.order_ids or ()):
+        if order is not None:
+            rows.append({"kind": _("Order"), "number": order.number,
+                         "amount_fen": order.amount_fen,
+                         "counterparty": buyer_name(order.buyer_id), "due": None,
+                         "status": order.status})
+    for part in (session.get(VoucherFragment, i) for i in app.fragment_ids or ()):
+        if part is not None:
+            voucher = session.get(Voucher, part.voucher_id)
+            rows.append({"kind": _("Voucher part"), "number": f"V{part.voucher_id}-{part.id}",
+                         "amount_fen": part.amount_fen,
+                         "counterparty": buyer_name(voucher.issuer_id) if voucher else "",
+                         "due": voucher.maturity_date if voucher else None,
+                         "status": part.status})
+    return rows
 
 
 @bp.post("/applications/<int:application_id>/decide")
