@@ -62,3 +62,18 @@ def test_api_errors_are_json(client):
     response = client.get("/api/v1/does-not-exist")
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
+
+
+def test_healthz_says_when_migrations_are_missing(tmp_path):
+    from trellis import migrate
+    from trellis.config import Settings
+    from trellis.platform import create_app
+
+    url = f"sqlite:///{tmp_path}/behind.db"
+    migrate.upgrade(url, "0001_foundation")
+    settings = Settings.from_env({}, env="test", database_url=url, instance_path=str(tmp_path))
+    app = create_app({"TESTING": True}, settings=settings)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"]["up_to_date"] is False
+    app.extensions["trellis.engine"].dispose()

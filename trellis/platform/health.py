@@ -23,8 +23,10 @@ def database_state() -> dict:
 
         from trellis.migrate import alembic_config
 
-        heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
-        current = set(version) == set(heads)
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        # Applied = the recorded versions and everything below them (dependencies too).
+        applied = {rev.revision for rev in script.iterate_revisions(tuple(version), "base")}
+        current = bool(version) and set(script.get_heads()) <= applied
         return {"ok": current, "dialect": session.get_bind().dialect.name,
                 "migrations": sorted(version), "up_to_date": current}
     except Exception as exc:
