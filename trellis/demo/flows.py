@@ -119,7 +119,7 @@ def regular_deals(rng: random.Random, edges: list[SimEdge], month_list: list[tup
             f = season.month_factor(s.chain, y, m)
             age_months = (mid - edge.since).days / 30.4
             ramp = min(1.0, max(0.25, (age_months + 1) / 5))
-            volume = edge.volume_fen * f * act * ramp * math.exp(s.growth * k + noise)
+            volume = edge.monthly_volume * f * act * ramp * math.exp(s.growth * k + noise)
             lam = edge.orders * min(1.5, max(0.25, f * act * ramp))
             # The month's volume is shared among its orders, so that a month's total
             # moves with the firm's fortunes, not with how many orders happened to come.

@@ -50,7 +50,7 @@ def ring(rng: random.Random, st: Structure, start: date, end: date,
     edges = []
     for i, seller in enumerate(members):
         edge = SimEdge(supplier=seller, buyer=members[(i + 1) % len(members)], since=since,
-                       terms=30, volume_fen=0, orders=0, kind="ring")
+                       terms=30, monthly_volume=0, orders=0, kind="ring")
         st.edges.append(edge)
         edges.append(edge)
     deals = []

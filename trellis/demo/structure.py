@@ -59,7 +59,7 @@ class SimEdge:
     buyer: SimFirm
     since: date
     terms: int
-    volume_fen: float  # median monthly volume
+    monthly_volume: float  # a simulation parameter (fen, median a month); booked rows are int fen
     orders: float  # mean orders a month
     kind: str = "trade"  # or "ring"
     noise: list[float] = field(default_factory=list)
@@ -189,4 +189,4 @@ def _edge(rng: random.Random, supplier: SimFirm, buyer: SimFirm, tier: int, star
     if since > start:  # new firms and new customers start small
         volume *= 0.5
     return SimEdge(supplier=supplier, buyer=buyer, since=since, terms=terms,
-                   volume_fen=volume, orders=EDGE_ORDERS[tier] * rng.uniform(0.7, 1.3))
+                   monthly_volume=volume, orders=EDGE_ORDERS[tier] * rng.uniform(0.7, 1.3))

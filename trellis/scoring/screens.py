@@ -93,6 +93,7 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     for (s, b), g in inv.groupby(["seller_id", "buyer_id"]):
         legs[(int(s), int(b))] = {
             "day": ((g["issue_date"] - epoch).dt.days).to_numpy(),
+            # ratios between leg amounts only (matching a loop); no money is booked here
             "amount": g["amount_fen"].to_numpy(dtype=float),
             "number": g["number"].to_numpy(), "date": g["issue_date"].to_numpy()}
     out: dict[int, list[Flag]] = defaultdict(list)
