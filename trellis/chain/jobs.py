@@ -54,19 +54,28 @@ def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
         batch = session.get(Batch, batch_id)
         sent = anchoring.send(session=session, chain=chain, batch=batch)
     if sent:
-        # A node that mines at once still needs a moment under load: look for the
-        # receipt for up to RECEIPT_WAIT_SECONDS before leaving it to track_confirmations.
-        deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
-        while True:
-            with transaction(session_factory) as session:
-                batch = session.get(Batch, batch_id)
-                anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
-                                head=chain.head())
-                waiting = batch.state == BatchState.SUBMITTED
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
+        _track(session_factory, chain, batch_id, settings)
     return sent
+
+
+def _track(session_factory, chain: Chain, batch_id: int, settings) -> bool:
+    """Look once for the batch's receipt; True while it is still only submitted."""
+    with transaction(session_factory) as session:
+        batch = session.get(Batch, batch_id)
+        anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
+                        head=chain.head())
+        return batch.state == BatchState.SUBMITTED
+
+
+def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], settings) -> None:
+    """A node that mines at once still needs a moment under load: look again for the
+    receipts of this run's batches for up to RECEIPT_WAIT_SECONDS in all (not per batch),
+    then leave the rest to track_confirmations."""
+    deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
+    waiting = list(batch_ids)
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.1)
+        waiting = [b for b in waiting if _track(session_factory, chain, b, settings)]
 
 
 def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
@@ -87,14 +96,17 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
     chain = get_chain(settings)
     chain.check()
     healed = _heal_once(session_factory, chain)
-    sent = 0
+    sent = []
     for batch_id in _ids(session_factory, BatchState.PENDING):
         if _submit(session_factory, chain, batch_id, settings):
-            sent += 1
+            sent.append(batch_id)
+    with transaction(session_factory) as session:
+        submitted = [b for b in sent if session.get(Batch, b).state == BatchState.SUBMITTED]
+    _await_receipts(session_factory, chain, submitted, settings)
     with transaction(session_factory) as session:
         queued = commitments.queue_length(session=session)
     record_error(settings, None)
-    return {"collected": collected, "batches_cut": cut, "sent": sent, "healed": healed,
+    return {"collected": collected, "batches_cut": cut, "sent": len(sent), "healed": healed,
             "queued": queued}
 
 

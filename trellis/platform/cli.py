@@ -78,20 +78,12 @@ def users_group():
 @with_appcontext
 def users_create(role, email, firm_uscc, name, password):
     """Create a user with ROLE and E-MAIL (asks for the password)."""
-    from sqlmodel import select
-
     from trellis.accounts import services
     from trellis.errors import TrellisError
-    from trellis.trade import uscc
-    from trellis.trade.models import Firm
+    from trellis.trade import firms
 
-    firm_id = None
-    if firm_uscc:
-        firm = db().exec(select(Firm).where(Firm.uscc == uscc.normalise(firm_uscc))).first()
-        if firm is None:
-            raise click.ClickException(f"no firm with USCC {firm_uscc}")
-        firm_id = firm.id
     try:
+        firm_id = firms.by_uscc(session=db(), code=firm_uscc).id if firm_uscc else None
         user = services.create_user(session=db(), email=email, password=password, role=role,
                                     firm_id=firm_id, name=name)
         services.record(session=db(), action="user.create", record_type="user",

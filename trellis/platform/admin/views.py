@@ -15,7 +15,7 @@ from trellis.accounts.models import ApiToken, AuditEvent, User
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
-from trellis.trade import uscc
+from trellis.trade import firms
 from trellis.trade.models import Cluster, ClusterManager, Firm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,14 +23,11 @@ PAGE = 50
 
 
 def _firm_by_uscc(code: str, field: str) -> Firm:
-    code = uscc.normalise(code or "")
-    problem = uscc.problem(code)
-    if problem:
-        raise ValidationError(_("USCC: %(problem)s", problem=problem), field=field)
-    firm = db().exec(select(Firm).where(Firm.uscc == code)).first()
-    if firm is None:
-        raise ValidationError(_("No firm with USCC %(code)s.", code=code), field=field)
-    return firm
+    try:
+        return firms.by_uscc(session=db(), code=code, field=field)
+    except NotFound:  # a form field's problem, not a missing page
+        raise ValidationError(_("No firm with USCC %(code)s.", code=code.strip().upper()),
+                              field=field) from None
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -21,8 +21,7 @@ from sqlalchemy import select
 from trellis.errors import TrellisError
 from trellis.platform.web import commit, db, settings
 from trellis.scoring import jobs, registry, scorecard, service, training
-from trellis.trade.models import Firm
-from trellis.trade.uscc import normalise
+from trellis.trade import firms
 
 
 def _date(_ctx, _param, value):
@@ -46,10 +45,8 @@ def _fail(exc: TrellisError):
 @with_appcontext
 def score_command(uscc, as_of, as_json, no_store):
     """Score the firm with unified social credit code USCC."""
-    firm = db().execute(select(Firm).where(Firm.uscc == normalise(uscc))).scalars().first()
-    if firm is None:
-        raise click.ClickException(f"no firm with USCC {uscc}")
     try:
+        firm = firms.by_uscc(session=db(), code=uscc)
         result = service.score_firm(session=db(), firm_id=firm.id, as_of=as_of,
                                     store=not no_store)
     except TrellisError as exc:
