@@ -47,6 +47,9 @@ def score_command(uscc, as_of, as_json, no_store):
     """Score the firm with unified social credit code USCC."""
     try:
         firm = firms.by_uscc(session=db(), code=uscc)
+    except TrellisError as exc:  # malformed or unknown: say which, in one line
+        raise click.ClickException(f"no firm with USCC {uscc}: {exc.message}") from None
+    try:
         result = service.score_firm(session=db(), firm_id=firm.id, as_of=as_of,
                                     store=not no_store)
     except TrellisError as exc:
