@@ -68,6 +68,7 @@ class Settings:
     fingerprint_key: str = "trellis-demo-fingerprint-key"
     scheduler: str = "off"
     upload_max_bytes: int = 20 * 1024 * 1024
+    import_max_seconds: int = 600  # a background import still working then is stopped
     login_max_attempts: int = 5
     login_window_seconds: int = 900
     cookie_secure: bool = False

@@ -50,6 +50,19 @@ def test_a_good_run_succeeds_reports_progress_and_drops_the_file(session, sessio
     assert session.get(ImportFile, run.id) is None
 
 
+def test_a_run_past_its_time_limit_is_stopped_and_writes_nothing(session, session_factory,
+                                                                  park):
+    cluster, anchor, vendor = park
+    rows = [[vendor.uscc, anchor.uscc, f"T-{i}", "10", "2026-06-01", "2026-08-01"]
+            for i in range(4500)]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY,
+                            max_seconds=1e-6)
+    assert done.status == RunStatus.REFUSED and "longer than" in done.message
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert session.get(ImportFile, run.id) is None
+
+
 def test_a_refused_run_keeps_nothing_and_offers_an_error_report(session, session_factory,
                                                                 park):
     cluster, anchor, vendor = park

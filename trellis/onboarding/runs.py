@@ -55,9 +55,10 @@ _live_lock = threading.Lock()
 
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
                max_bytes: int = 0, created_by_id: int | None = None) -> ImportRun:
-    """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
+    """Queue *data* for import. Raises FileTooLarge, FileLimitExceeded (an XLSX whose zip
+    directory is over the reading limits, e.g. a zip bomb), ImportRefused (unknown kind),
     ClusterNotFound. Flushes."""
-    files.check_size(data, max_bytes)
+    files.precheck(data, filename, max_bytes=max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
@@ -73,10 +74,24 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     return run
 
 
-def _reporter(run_id: int, extra: Callable | None):
+#: An import still working after this many seconds is stopped (nothing is written).
+MAX_SECONDS = 600
+
+
+class ImportTimedOut(ImportRefused):
+    """Raised (from the progress callback) when an import runs past its time limit."""
+
+    code = "import_timed_out"
+
+
+def _reporter(run_id: int, extra: Callable | None, max_seconds: float = MAX_SECONDS):
     live = _live[run_id]
 
     def report(phase: str, done: int, total: int, errors: int) -> None:
+        if max_seconds and time.monotonic() - live.started > max_seconds:
+            raise ImportTimedOut(
+                f"The import took longer than {max_seconds:.0f} seconds and was stopped; "
+                f"nothing was imported. Split the file into smaller files.")
         with _live_lock:
             live.phase, live.rows_done, live.rows_total = phase, done, total
             live.errors = max(live.errors, errors)
@@ -89,8 +104,12 @@ def _reporter(run_id: int, extra: Callable | None):
 
 
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None) -> ImportRun:
+                on_progress: Callable | None = None,
+                max_seconds: float = MAX_SECONDS) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
+
+    An import still working after *max_seconds* (0: no limit) is stopped at its next
+    progress report (every 2,000 rows) and refused; its transaction is rolled back.
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
     failed) with ``run.message`` and, for refused files, :class:`ImportRunError` rows.
@@ -114,7 +133,7 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
     with _live_lock:
         _live[run_id] = Live(phase="validating", started=time.monotonic())
-    report = _reporter(run_id, on_progress)
+    report = _reporter(run_id, on_progress, max_seconds)
     outcome: dict = {}
     errors = []
     try:
@@ -159,11 +178,13 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
 
 
 def start_background(*, session_factory: sessionmaker, run_id: int,
-                     today: date | None = None) -> threading.Thread:
-    """Run :func:`execute_run` on a daemon thread and return the thread."""
+                     today: date | None = None,
+                     max_seconds: float = MAX_SECONDS) -> threading.Thread:
+    """Run :func:`execute_run` on a daemon thread, bounded by *max_seconds*; return the
+    thread."""
     thread = threading.Thread(target=execute_run, name=f"import-run-{run_id}", daemon=True,
                               kwargs=dict(session_factory=session_factory, run_id=run_id,
-                                          today=today))
+                                          today=today, max_seconds=max_seconds))
     thread.start()
     return thread
 

@@ -31,15 +31,25 @@ def _rollback():
         session.rollback()
 
 
+def translated(exc: TrellisError) -> str:
+    """The error's message in the reader's language: a core error carrying ``template``
+    and ``params`` is translated from its template, others by their message."""
+    template = getattr(exc, "template", None)
+    if template:
+        return _(template, **getattr(exc, "params", {}))
+    return _(exc.message)
+
+
 def handle_trellis_error(exc: TrellisError):
     _rollback()
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
         return json_error(exc.code, exc.message, exc.status, **extra)
-    flash(exc.message, "error")
+    message = translated(exc)
+    flash(message, "error")
     if request.method == "POST" and request.referrer:
         return redirect(request.referrer, code=303)
-    return render_template("errors/error.html", status=exc.status, message=exc.message), \
+    return render_template("errors/error.html", status=exc.status, message=message), \
         exc.status
 
 

@@ -192,10 +192,12 @@ def import_page(code):
             inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES",
                                             INLINE_MAX_BYTES)
             if len(data) <= inline:
-                done = runs.execute_run(session_factory=factory, run_id=run.id)
+                done = runs.execute_run(session_factory=factory, run_id=run.id,
+                                        max_seconds=settings().import_max_seconds)
                 _flash_outcome(done)
             else:
-                runs.start_background(session_factory=factory, run_id=run.id)
+                runs.start_background(session_factory=factory, run_id=run.id,
+                                      max_seconds=settings().import_max_seconds)
             return redirect(url_for("network.import_run", run_id=run.id), code=303)
         flash(_("Choose a kind and a CSV or XLSX file."), "error")
     recent = runs.recent_runs(session=db(), cluster_id=c.id)

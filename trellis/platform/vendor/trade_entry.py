@@ -161,7 +161,8 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     if not data:
         raise ValidationError("The file is empty.", field="file")
     try:
-        table = files.read_table(data, filename, max_bytes=MAX_UPLOAD)
+        table = files.read_table(data, filename, max_bytes=MAX_UPLOAD,
+                                 limits=files.Limits(max_rows=MAX_ROWS))
     except Exception as exc:  # the reader's own errors carry a plain message
         message = getattr(exc, "message", None)
         if message is None:
