@@ -125,3 +125,16 @@ def test_resume_runs_queued_imports_and_fails_interrupted_ones(session, session_
     session.refresh(stuck)
     assert (waiting.status, stuck.status) == ("succeeded", "failed")
     assert session.get(ImportFile, stuck.id) is None
+
+
+def test_the_error_report_escapes_formulas_from_the_file(session, session_factory, park):
+    cluster, anchor, vendor = park
+    evil = "=cmd|' /C calc'!A0"
+    rows = [[vendor.uscc, anchor.uscc, evil, "@SUM(1+1)", "2026-06-01", "2026-08-01"]]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    assert done.status == RunStatus.REFUSED
+    text = runs.error_report_csv(session=session, run_id=run.id).decode("utf-8-sig")
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "'@SUM(1+1)" in cells
+    assert not any(c.startswith(("=", "@", "+")) for c in cells)

@@ -12,7 +12,6 @@ A poller in another process sees the phase-level state from the row.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import logging
@@ -26,6 +25,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.accounts.models import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
@@ -226,7 +226,7 @@ def error_report_csv(*, session: Session, run_id: int) -> bytes:
     if run is None:
         raise NotFound(f"There is no import run {run_id}.")
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "column", "value", "problem"])
     rows = session.execute(select(ImportRunError.row, ImportRunError.column,
                                   ImportRunError.value, ImportRunError.problem)
