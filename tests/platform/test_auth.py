@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import PASSWORD, csrf_token, login
@@ -92,3 +93,38 @@ def test_create_user_form_reports_bad_fields(client, make_user):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "check character" in body and 'value="v@b.cn"' in body
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/vendor/trade?kind=order", "/vendor/trade?kind=order"),
+    ("/ledger/loans/3", "/ledger/loans/3"),
+    ("//evil.example/x", None),
+    ("/%09/evil.example/phish", None),       # the audit's: Location //evil.example/phish
+    ("/\t/evil.example/phish", None),
+    ("/\\evil.example", None),
+    ("\\\\evil.example", None),
+    ("/%5Cevil.example", None),
+    ("/%2F/evil.example", None),
+    ("/%252F/evil.example", None),
+    ("/\r\n/evil.example", None),
+    ("https://evil.example/", None),
+    ("javascript:alert(1)", None),
+    ("evil.example", None),
+    (" //evil.example", None),
+    ("", None),
+    (None, None),
+])
+def test_safe_next_allows_only_paths_on_this_host(target, expected):
+    from trellis.platform.auth.views import safe_next
+
+    assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example/phish", "/\\evil.example",
+                                    "/%2F/evil.example"])
+def test_login_never_redirects_off_site(client, make_user, target):
+    user = make_user("admin")
+    response = client.post("/login", query_string={"next": target},
+                           data={"email": user.email, "password": PASSWORD,
+                                 "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.location == "/"

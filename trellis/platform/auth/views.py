@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,10 +17,32 @@ from trellis.platform.web import audit, commit, db, settings
 bp = Blueprint("auth", __name__)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _normalised(target: str) -> str:
+    # What a browser does before following a Location: drop tabs and line breaks, read a
+    # backslash as a slash.
+    return _CONTROL.sub("", target).replace("\\", "/")
+
+
+def safe_next(target: str | None) -> str | None:
+    """*target* if it is a path on this host (checked after normalising tabs, control
+    characters, backslashes and percent-encoded slashes), else None."""
+    if not target:
+        return None
+    cleaned = _normalised(target.strip())
+    for form in (cleaned, _normalised(unquote(cleaned)), _normalised(unquote(unquote(cleaned)))):
+        if not form.startswith("/") or form.startswith("//"):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
+    return cleaned
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
+    return safe_next(target) or url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
