@@ -128,3 +128,62 @@ def test_login_never_redirects_off_site(client, make_user, target):
                            data={"email": user.email, "password": PASSWORD,
                                  "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.location == "/"
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("trellis_session").value
+
+
+def _replay(app, cookie: str, path: str = "/admin/users"):
+    other = app.test_client()
+    other.set_cookie("trellis_session", cookie)
+    return other.get(path)
+
+
+def test_the_cookie_from_before_logout_no_longer_works(app, client, make_user):
+    admin = make_user("admin")
+    login(client, admin)
+    kept = _cookie(client)
+    assert _replay(app, kept).status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    replayed = _replay(app, kept)
+    assert replayed.status_code == 302 and "/login" in replayed.location
+
+
+def test_sign_out_everywhere_and_password_change_end_sessions(app, client, session,
+                                                              make_user):
+    from trellis.accounts import services
+
+    admin, rm = make_user("admin"), make_user("rm")
+    rm_client = app.test_client()
+    login(rm_client, rm)
+    rm_cookie = _cookie(rm_client)
+    assert _replay(app, rm_cookie, "/network/").status_code == 200
+    login(client, admin)
+    response = client.post(f"/admin/users/{rm.id}/sign-out",
+                           data={"csrf_token": csrf_token(client, "/admin/users")})
+    assert response.status_code == 303
+    assert _replay(app, rm_cookie, "/network/").status_code == 302
+    login(rm_client, rm)
+    rm_cookie = _cookie(rm_client)
+    services.change_password(session=session, user=rm, password="a new long passphrase")
+    session.flush()
+    assert _replay(app, rm_cookie, "/network/").status_code == 302
+
+
+@pytest.mark.parametrize("setting, age", [("session_idle_seconds", 1801),
+                                          ("session_max_seconds", 8 * 3600 + 1)])
+def test_idle_and_absolute_timeouts_end_a_session(app, client, make_user, monkeypatch,
+                                                  setting, age):
+    import time as real_time
+
+    from trellis.platform import sessions
+
+    login(client, make_user("admin"))
+    assert client.get("/admin/users").status_code == 200
+    if setting == "session_max_seconds":  # keep it busy: only the absolute limit applies
+        app.extensions["trellis.settings"] = app.extensions["trellis.settings"].__class__(
+            **{**app.extensions["trellis.settings"].__dict__, "session_idle_seconds": 0})
+    later = real_time.time() + age
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    assert client.get("/admin/users").status_code == 302

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -48,6 +48,10 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Raised to end every session of the user (logout, password change, sign out
+    # everywhere); a session cookie carries the generation it was issued under.
+    session_generation: int = Field(default=0, sa_column=Column(
+        Integer, nullable=False, server_default=text("0")))
 
     @property
     def role_enum(self) -> Role:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
@@ -107,6 +108,26 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """End every web session of *user* (logout, password change, sign out everywhere):
+    cookies issued before carry an older generation and are refused. Flushes."""
+    session.add(user)
+    session.flush()
+    # In SQL, so that two ends at once (or a stale copy of the row) still raise it.
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_generation=User.session_generation + 1))
+    session.refresh(user)
+
+
+def change_password(*, session: Session, user: User, password: str) -> None:
+    """Set a new password for *user* and end all of the user's sessions. Flushes."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+                              field="password")
+    user.password_hash = hash_password(password)
+    end_sessions(session=session, user=user)
 
 
 def record(*, session: Session, action: str, actor: User | None = None,

@@ -48,8 +48,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_max_seconds),
+        WTF_CSRF_TIME_LIMIT=settings.session_max_seconds,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         JSON_AS_ASCII=False,
@@ -115,8 +115,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from trellis.platform import sessions
+
         try:
             user = db().get(User, int(user_id))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or not sessions.valid(user):
+            sessions.drop()
+            return None
+        return user

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from trellis.accounts import services as accounts
 from trellis.accounts.errors import BadCredentials, LoginThrottled
+from trellis.platform import sessions
 from trellis.platform.forms import EmptyForm, LocaleForm, LoginForm
 from trellis.platform.web import audit, commit, db, settings
 
@@ -69,6 +70,7 @@ def login():
         else:
             session.clear()
             login_user(user)
+            sessions.start(user)
             session["locale"] = user.locale
             audit("login", "user", user.id)
             commit()
@@ -83,6 +85,9 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         audit("logout", "user", current_user.id)
+        # Ends this cookie (and the user's other sessions): a copy kept by anyone no
+        # longer works.
+        accounts.end_sessions(session=db(), user=current_user._get_current_object())
         commit()
         logout_user()
         session.clear()
