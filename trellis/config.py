@@ -70,6 +70,9 @@ class Settings:
     upload_max_bytes: int = 20 * 1024 * 1024
     import_max_seconds: int = 600  # a background import still working then is stopped
     login_max_attempts: int = 5
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0:
+    # none; the client's address is the socket's).
+    trusted_proxies: int = 0
     session_idle_seconds: int = 1800  # a web session unused this long ends
     session_max_seconds: int = 8 * 3600  # and any ends this long after login
     login_window_seconds: int = 900

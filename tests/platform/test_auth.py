@@ -187,3 +187,24 @@ def test_idle_and_absolute_timeouts_end_a_session(app, client, make_user, monkey
     later = real_time.time() + age
     monkeypatch.setattr(sessions.time, "time", lambda: later)
     assert client.get("/admin/users").status_code == 302
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.5")])
+def test_trusted_proxies_decide_the_client_address(database_url, tmp_path, session,
+                                                   session_factory, make_user, proxies,
+                                                   expected):
+    from trellis.accounts.models import LoginAttempt
+    from trellis.config import Settings
+    from trellis.platform import create_app
+
+    settings = Settings.from_env({"TRELLIS_TRUSTED_PROXIES": str(proxies)}, env="test",
+                                 database_url=database_url,
+                                 instance_path=str(tmp_path / "i"))
+    app = create_app({"TESTING": True}, settings=settings, session_factory=session_factory)
+    client = app.test_client()
+    user = make_user("rm")
+    client.post("/login", data={"email": user.email, "password": "wrong",
+                                "csrf_token": csrf_token(client)},
+                headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.5"})
+    attempt = session.exec(select(LoginAttempt).where(LoginAttempt.email == user.email)).one()
+    assert attempt.remote_addr == expected

@@ -56,6 +56,12 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last N hops are believed: a client cannot choose its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     app.extensions["trellis.settings"] = settings
     if session_factory is None:
         engine = database.make_engine(settings.database_url)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from trellis.accounts import services as accounts
 from trellis.accounts.errors import BadCredentials, LoginThrottled
 from trellis.platform import sessions
+from trellis.platform.errors import translated
 from trellis.platform.forms import EmptyForm, LocaleForm, LoginForm
 from trellis.platform.web import audit, commit, db, settings
 
@@ -61,7 +62,7 @@ def login():
                 window_seconds=cfg.login_window_seconds)
         except LoginThrottled as exc:
             commit()
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(translated(exc))
             status = 429
         except BadCredentials as exc:
             commit()  # keep the record of the failed attempt
