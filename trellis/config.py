@@ -107,8 +107,8 @@ class Settings:
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"
     scheduler: str = "off"
-    # Task queue storage: "" picks the default for the environment (see _tasks_url).
-    tasks_url: str = ""
+    # Task queue storage; Settings built directly (tests) run tasks at once.
+    tasks_url: str = "immediate"  # from_env always sets it (see _tasks_url)
     tasks_queue: str = "trellis"  # the queue's name (Redis keys, SQLite rows)
     tasks_workers: int = 2  # threads of one `trellis worker`
     upload_max_bytes: int = 20 * 1024 * 1024

@@ -42,6 +42,9 @@ class TaskSpec:
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("run_job", "trellis.tasks.builtin:run_job",
              "Run one scheduled job now (the admin's 'run now')", max_attempts=1),
+    TaskSpec("chain_audit", "trellis.chain.audit:audit_task",
+             "Full audit of anchored records against the database and the chain",
+             lease_seconds=300, max_attempts=2),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}
