@@ -36,6 +36,11 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     """
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=settings.instance_path)
+    from trellis.platform.converters import BoundedIntConverter
+
+    # Before any route is added: an id past the database's range is "not found", not a
+    # 500 from the driver.
+    app.url_map.converters["int"] = BoundedIntConverter
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
