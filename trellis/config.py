@@ -117,6 +117,7 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0:
     # none; the client's address is the socket's).
     trusted_proxies: int = 0
+    register_max_per_hour: int = 5  # self-registrations from one address (0: no limit)
     session_idle_seconds: int = 1800  # a web session unused this long ends
     session_max_seconds: int = 8 * 3600  # and any ends this long after login
     login_window_seconds: int = 900
