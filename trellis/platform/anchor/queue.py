@@ -129,6 +129,8 @@ def _clean_ids(ids) -> list[int]:
         # not truncated to 1, and 1e20 is refused before it reaches the database.
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
+        elif isinstance(raw, float) and raw.is_integer() and abs(raw) <= MAX_ID:
+            value = int(raw)  # JSON's 12.0 is the whole number 12
         elif isinstance(raw, str) and raw.strip().isdigit():
             value = int(raw.strip())
         else:
