@@ -42,6 +42,11 @@ HOSTILE = {
     "nul": lambda chain: ("nul.csv", ("buyer_uscc,number,amount,issue_date,due_date\n"
                                       + _good_row(chain).replace("F-1", "F\x001")
                                       + "\n").encode()),
+    "formula": lambda chain: ("formula.csv", ("buyer_uscc,number,amount,issue_date,due_date\n"
+                                              + _good_row(chain).replace(
+                                                  ",100,", ",=cmd|' /C calc'!A0,")
+                                              + "\n").encode()),
+    "gbk-garbage": lambda chain: ("gbk.csv", "发票号码,金额\n".encode("utf-16-le") * 50),
     "html-names": lambda chain: (f"{XSS}.csv", (f"{XSS},number\n{XSS},1\n").encode()),
 }
 
