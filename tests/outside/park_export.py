@@ -250,13 +250,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="directory to write into")
     parser.add_argument("--cutoff", type=date.fromisoformat, default=date(2025, 6, 30),
                         help="a month end (default 2025-06-30)")
-    parser.add_argument("--months", type=int, default=30, help="months of history to it")
+    parser.add_argument("--months", type=int, default=30,
+                        help="months of history, the cut-off month included (default 30)")
     parser.add_argument("--after-months", type=int, default=0,
                         help="months of trade after the cut-off (a leakage test)")
     a = parser.parse_args(argv)
     began = time.perf_counter()
-    truth = generate(a.seed, a.vendors, a.out, cutoff=a.cutoff, months=a.months,
-                     after_months=a.after_months)
+    try:
+        truth = generate(a.seed, a.vendors, a.out, cutoff=a.cutoff, months=a.months,
+                         after_months=a.after_months)
+    except ValueError as exc:
+        parser.error(str(exc))
     counts = ", ".join(f"{k} {v['rows']}" for k, v in truth["files"].items())
     print(f"{a.out}: {counts}; {truth['cutoff_defaults']}/{truth['cutoff_loans']} defaults at "
           f"{truth['cutoff']} ({time.perf_counter() - began:.1f} s)")

@@ -94,10 +94,10 @@ def documents(rng, world: World, numbers: Numbers, invoices: list, orders: list,
                 total = int(amount * rng.uniform(0.97, 1.03))
                 order_no = ""
                 if rng.random() < 0.5:
-                    order_no = numbers.order(world, buyer, day - timedelta(days=3))
-                    orders.append({"no": order_no, "date": day - timedelta(
-                        days=int(rng.integers(1, 6))), "seller": seller, "buyer": buyer,
-                        "total": total})
+                    ordered = day - timedelta(days=int(rng.integers(1, 6)))
+                    order_no = numbers.order(world, buyer, ordered)
+                    orders.append({"no": order_no, "date": ordered, "seller": seller,
+                                   "buyer": buyer, "total": total})
                 inv = make_invoice(world, numbers, seller=seller, buyer=buyer, day=day,
                                    total=total, order_no=order_no, kind="ring")
                 invoices.append(inv)

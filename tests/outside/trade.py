@@ -3,8 +3,11 @@
 Amounts are integer fen throughout; an invoice's total (价税合计) is what the buyer owes
 and what orders and payments refer to.  Mechanics, all driven by latent health:
 
-* Orders per edge and month ~ Poisson(freq x weight x exp(h_seller + 0.3 h_buyer) x
-  season); a distributor's purchases follow the distributor's own health.
+* Buyers call off on a schedule: k = round(freq x weight) orders a month, each kept with
+  probability sigmoid(2.5 + 2 h_driver), each sized by exp(h_seller (+ 0.3 h_buyer for a
+  vendor buyer)) x season x lognormal(0.25 for anchors, 0.3 otherwise); the driver is the
+  seller, except on distribution edges (anchor -> distributor) where the distributor's own
+  health sets its purchases.
 * About 8% of orders are invoiced in two parts, 3% never; 7% of invoices omit the order
   number, and small spot sales (no order at all) come on top.  Some sellers invoice a
   month's orders at the month end.
@@ -78,7 +81,6 @@ def normal_trade(rng, world: World, numbers: Numbers) -> tuple[list, list]:
         seller, buyer = world.firms[edge.seller], world.firms[edge.buyer]
         driver = buyer if edge.kind == "distribution" else seller
         s = world.sector_index(seller)  # the season of the goods sold
-        unit = driver.size * edge.weight / driver.freq
         first = max(edge.start, seller.entry, buyer.entry)
         for t in range(first, edge.end + 1):
             if edge.kind == "distribution":
@@ -87,16 +89,12 @@ def normal_trade(rng, world: World, numbers: Numbers) -> tuple[list, list]:
                 act = np.exp(1.0 * h[seller.idx, t]
                              + (0.3 * h[buyer.idx, t] if buyer.role != "anchor" else 0.0))
             m0 = world.month_start(t)
-            if buyer.role == "anchor":
-                # anchors call off on a schedule; demand sets the size, and an unhealthy
-                # supplier misses some call-offs
-                k = max(1, round(driver.freq * edge.weight))
-                n = int(rng.binomial(k, float(sigmoid(2.5 + 2 * h[seller.idx, t]))))
-                scale = driver.size * edge.weight / k * act * world.season[s, t]
-                sigma = 0.25
-            else:
-                n = int(rng.poisson(driver.freq * edge.weight * act * world.season[s, t]))
-                scale, sigma = unit, 0.3
+            # buyers call off on a schedule; demand and health set the size, and an
+            # unhealthy driver misses some call-offs
+            k = max(1, round(driver.freq * edge.weight))
+            n = int(rng.binomial(k, float(sigmoid(2.5 + 2 * h[driver.idx, t]))))
+            scale = driver.size * edge.weight / k * act * world.season[s, t]
+            sigma = 0.25 if buyer.role == "anchor" else 0.3
             for _ in range(n):
                 day = m0 + timedelta(days=int(rng.integers(0, 28)))
                 total = yuan_fen(rng, scale, sigma)
@@ -125,7 +123,7 @@ def normal_trade(rng, world: World, numbers: Numbers) -> tuple[list, list]:
                 day = m0 + timedelta(days=int(rng.integers(0, 28)))
                 invoices.append(make_invoice(world, numbers, seller=seller.idx,
                                              buyer=buyer.idx, day=day,
-                                             total=yuan_fen(rng, unit * 0.3), order_no="",
+                                             total=yuan_fen(rng, scale * 0.3), order_no="",
                                              kind="normal"))
     return orders, invoices
 
@@ -167,7 +165,7 @@ def payments(rng, world: World, invoices: list[dict]) -> list[dict]:
             if chunk[0]["kind"] == "paper":
                 delay = int(rng.integers(20, 41))
             else:
-                mean = 4 + 45 * float(sigmoid(-1.8 * hb - 0.8))
+                mean = 2 + 60 * float(sigmoid(-2.5 * hb - 1.0))
                 delay = 30 + int(rng.gamma(4.0, mean / 4))
             day = last + timedelta(days=delay)
             total = sum(inv["total"] for inv in chunk)

@@ -13,7 +13,7 @@ rejections, power use and insured headcount. Sectors have seasons (small applian
 in spring, apparel in autumn); some suppliers switch from one anchor to another.
 
 Default on a loan taken at the end of month t is a latent-variable logit in
-``z(i, t) = -1.8 hbar3 - 4.2 (hbar3 - hbar_prev) + 1.5 (conc - 0.6) + 0.6 young
+``z(i, t) = -2.4 hbar3 - 3.5 (hbar3 - hbar_prev) + 3.0 (conc - 0.6) + 0.6 young
 (+ 0.8 if planted fraud)``
 (hbar3: mean health of the last 3 months, hbar_prev: months t-8..t-6, conc: share of
 sales to the largest buyer), with logistic noise; see ``loans.py``.
@@ -214,7 +214,7 @@ def _make_edges(rng, firms: list[Firm], t_cut: int, months: int) -> list[Edge]:
         if firm.tier == 1:
             primary = same[int(rng.integers(len(same)))]
             second = None
-            if rng.random() < 0.25:
+            if rng.random() < 0.4:
                 pool = [a for a in same if a is not primary] or others
                 second = pool[int(rng.integers(len(pool)))]
             w1 = 1.0 if second is None else float(rng.uniform(0.55, 0.85))
@@ -271,7 +271,7 @@ def _health(rng, world: World) -> np.ndarray:
     downturn = t_cut - 8  # the auto sector turns down eight months before the cut-off
     for t in range(downturn, months):
         g[auto, t] -= 0.35 * min(1.0, (t - downturn) / 6)
-    mu = rng.normal(0, 0.45, n)
+    mu = rng.normal(0, 0.25, n)
     x = np.zeros((n, months))
     x[:, 0] = rng.normal(0, 0.3, n)
     for t in range(1, months):
@@ -314,7 +314,7 @@ def risk_index(world: World, firm: Firm, t: int) -> float:
     hprev = float(h[p0:p1 + 1].mean()) if p1 <= t else hbar
     young = 1.0 if t - firm.entry < 12 else 0.0
     fraud = 0.8 if firm.fraud != "none" else 0.0
-    return (-1.8 * hbar - 4.2 * (hbar - hprev) + 1.5 * (concentration(world, firm, t) - 0.6)
+    return (-2.4 * hbar - 3.5 * (hbar - hprev) + 3.0 * (concentration(world, firm, t) - 0.6)
             + 0.6 * young + fraud)
 
 
