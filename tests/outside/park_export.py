@@ -203,6 +203,8 @@ def _truth(sim: dict, args: dict, files: dict) -> tuple[dict, list[list]]:
             "loans": "loans.csv is the bank's past book (outcomes known by the cut-off); "
                      "loans taken at the cut-off and their outcomes are only in this truth",
             "tax": "declared sales per period; a filing exists only once filed (申报日期)",
+            "decoy_cycle": "legitimate trade cycles among clean firms (fraud none): "
+                           "flagging them as circular trading is a false flag",
         },
         "plants": plants.truth(w),
         "firms": firms,

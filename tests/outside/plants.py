@@ -14,6 +14,9 @@
   and insured headcount (both present) stay flat: the firm's real activity is held flat
   (such firms are taken from sectors without a season; power still has the park-wide
   summer bump, so compare a year with the year before).
+* decoy_cycle (not fraud, ``fraud`` stays ``none``): two triangles of clean suppliers that
+  really trade round a cycle, with unrelated amounts and ordinary payments; a ring screen
+  that flags them is a false flag.
 """
 
 from __future__ import annotations
@@ -70,6 +73,17 @@ def choose(rng, world: World) -> None:
         for item in items:
             for idx in item.get("firms", []) + [item[k] for k in ("firm", "seller") if k in item]:
                 world.firms[idx].fraud = kind
+    # Decoys, not fraud: clean suppliers that really trade round a triangle (packaging ->
+    # parts -> tooling -> packaging), with unrelated amounts and ordinary payments.
+    decoys = []
+    for _ in range(2):
+        members = _take(rng, suppliers, 3, taken)
+        start = max(f.entry for f in members) + int(rng.integers(0, 6))
+        for j in range(3):
+            world.edges.append(Edge(members[j].idx, members[(j + 1) % 3].idx, start,
+                                    world.months - 1, float(rng.uniform(0.1, 0.3))))
+        decoys.append({"firms": [f.idx for f in members], "start": str(world.month_start(start))})
+    plants["decoy_cycle"] = decoys
     world.plants = plants
 
 

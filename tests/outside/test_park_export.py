@@ -280,6 +280,20 @@ def test_rings_close_in_any_order_with_money_round(park):
     assert out_of_order >= 3
 
 
+def test_decoy_cycles_are_clean_trade(park):
+    truth = park["truth"]
+    fraud = {f["uscc"]: f["fraud"] for f in truth["firms"]}
+    legs = defaultdict(list)
+    for inv in read(park, "invoices.csv"):
+        legs[(inv["销方税号"], inv["购方税号"])].append(float(inv["价税合计(元)"]))
+    assert len(truth["plants"]["decoy_cycle"]) == 2
+    for decoy in truth["plants"]["decoy_cycle"]:
+        members = decoy["firms"]
+        assert all(fraud[u] == "none" for u in members)
+        totals = [sum(legs[(members[j], members[(j + 1) % 3])]) for j in range(3)]
+        assert min(totals) > 0
+
+
 def test_duplicate_pairs(park):
     invs = {i["发票号码"]: i for i in read(park, "invoices.csv")}
     pairs = park["truth"]["plants"]["duplicate_invoice"]
