@@ -160,7 +160,8 @@ def payments(rng, world: World, invoices: list[dict]) -> list[dict]:
             if not chunk:
                 continue
             last = max(inv["date"] for inv in chunk)
-            t = min(world.month_of(last), world.months - 1)
+            # how late depends on the buyer's health when the money falls due
+            t = min(world.month_of(last + timedelta(days=30)), world.months - 1)
             hb = float(h[buyer, t])
             if chunk[0]["kind"] == "paper":
                 delay = int(rng.integers(20, 41))

@@ -13,9 +13,10 @@ rejections, power use and insured headcount. Sectors have seasons (small applian
 in spring, apparel in autumn); some suppliers switch from one anchor to another.
 
 Default on a loan taken at the end of month t is a latent-variable logit in
-``z(i, t) = -2.4 hbar3 - 3.5 (hbar3 - hbar_prev) + 3.0 (conc - 0.6) + 0.6 young
+``z(i, t) = -2.6 hbar3 + 3.5 max(0, hbar_prev - hbar3) + 3.0 (conc - 0.6) + 0.6 young
 (+ 0.8 if planted fraud)``
-(hbar3: mean health of the last 3 months, hbar_prev: months t-8..t-6, conc: share of
+(hbar3: mean health of the last 3 months, hbar_prev: months t-8..t-5 (a decline adds
+risk, a recovery only through the level), conc: share of
 sales to the largest buyer), with logistic noise; see ``loans.py``.
 """
 
@@ -314,7 +315,8 @@ def risk_index(world: World, firm: Firm, t: int) -> float:
     hprev = float(h[p0:p1 + 1].mean()) if p1 <= t else hbar
     young = 1.0 if t - firm.entry < 12 else 0.0
     fraud = 0.8 if firm.fraud != "none" else 0.0
-    return (-2.4 * hbar - 3.5 * (hbar - hprev) + 3.0 * (concentration(world, firm, t) - 0.6)
+    return (-2.6 * hbar + 3.5 * max(0.0, hprev - hbar)
+            + 3.0 * (concentration(world, firm, t) - 0.6)
             + 0.6 * young + fraud)
 
 
