@@ -17,7 +17,7 @@ from itertools import combinations, pairwise
 import numpy as np
 import pytest
 
-from tests.outside import identity, loans, park_export, plants, world
+from tests.outside import baseline, identity, loans, park_export, plants, world
 
 SEED = 11
 
@@ -377,3 +377,13 @@ def test_refuses_bad_arguments(tmp_path):
         park_export.generate(1, 100, tmp_path, cutoff=date(2025, 6, 15))
     with pytest.raises(ValueError, match="60 vendors"):
         park_export.generate(1, 10, tmp_path)
+
+
+def test_plain_baseline_from_the_export_alone(park):
+    truth = park["truth"]
+    names, x, codes = baseline.features(park["dir"], truth)
+    assert x.shape == (truth["cutoff_loans"], len(names))
+    y = np.array([f["defaulted"] for f in truth["firms"] if f["cutoff_loan"]], dtype=float)
+    scores = baseline.cross_validated_auc(x, y)
+    ceiling = auc(np.array([f["pd_true"] for f in truth["firms"] if f["cutoff_loan"]]), y)
+    assert 0.7 < np.mean(scores) < ceiling
