@@ -36,6 +36,9 @@ NAMING_CONVENTION = {
 metadata = SQLModel.metadata
 metadata.naming_convention = NAMING_CONVENTION
 
+# How long a SQLite connection waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 # Money columns hold integer fen (1 yuan = 100 fen); SQLite's INTEGER is 64-bit too.
 Fen = BigInteger
 
@@ -80,7 +83,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -10,6 +10,6 @@ logger = logging.getLogger(__name__)
 
 
 def resume_imports(*, session_factory, settings) -> str:
-    """Run imports left queued and fail those interrupted mid-run (every few minutes)."""
+    """Enqueue imports left queued and fail those interrupted mid-run (every few minutes)."""
     resumed, failed = runs.resume(session_factory=session_factory)
-    return f"{resumed} queued imports run, {failed} interrupted imports marked failed"
+    return f"{resumed} queued imports enqueued, {failed} interrupted imports marked failed"
