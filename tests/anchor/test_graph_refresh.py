@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from tests.vouchers.factories import invoice
 from trellis.network.build import cluster_graph
+from trellis.onboarding import trade_entry
 from trellis.platform.anchor import queue
-from trellis.platform.vendor import trade_entry
 from trellis.trade.models import DocStatus
 
 
