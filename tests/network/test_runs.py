@@ -99,7 +99,7 @@ def test_resume_runs_queued_imports_and_fails_interrupted_ones(session, session_
     from trellis import tasks
     from trellis.clock import utcnow
     from trellis.config import Settings
-    from trellis.network.jobs import resume_imports
+    from trellis.onboarding.jobs import resume_imports
 
     tasks.install(tasks.TaskQueue(settings=Settings(), session_factory=session_factory))
     cluster, anchor, vendor = park

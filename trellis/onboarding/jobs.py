@@ -1,4 +1,4 @@
-"""Scheduled jobs of the network area (declared by the platform in trellis/platform/jobs.py)."""
+"""Scheduled jobs of the onboarding area (declared in :data:`trellis.jobs.JOBS`)."""
 
 from __future__ import annotations
 
