@@ -43,23 +43,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 Fen = BigInteger
 
 
-def import_models() -> None:
-    """Import every area's tables so that ``metadata`` knows them all."""
-    import trellis.accounts.models  # noqa: F401
-    import trellis.jobs  # noqa: F401
-    import trellis.tasks.models  # noqa: F401
-    import trellis.trade.models  # noqa: F401
-
-    for optional in ("trellis.network.models", "trellis.chain.models",
-                     "trellis.scoring.models", "trellis.ledger.models",
-                     "trellis.vouchers.models", "trellis.protection.models"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not optional.startswith(exc.name):
-                raise
-
-
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for *url* with Trellis's connection settings."""
     if url.startswith("sqlite"):
