@@ -12,13 +12,13 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from trellis.errors import TrellisError
+from trellis.ledger import stress
 from trellis.network import picture
 from trellis.platform.anchor.forms import StressForm
 from trellis.platform.anchor.views import bp
 from trellis.platform.forms import EmptyForm
 from trellis.platform.vendor.common import own_firm
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.scoring import stress
 from trellis.trade.models import Firm, Relationship
 
 SCORE_DROP = 20  # points; a fall this large (or a worse grade) is a warning
