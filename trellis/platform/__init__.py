@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import Flask
 
 from trellis import db as database
+from trellis import schema
 from trellis.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         app.extensions["trellis.engine"] = engine
         session_factory = database.make_sessionmaker(engine)
     app.extensions["trellis.sessions"] = session_factory
-    database.import_models()
+    schema.import_models()
     from trellis import tasks
 
     app.extensions["trellis.tasks"] = tasks.install(

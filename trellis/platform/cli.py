@@ -258,6 +258,6 @@ def _stop_child(child: subprocess.Popen) -> None:
             child.wait(timeout=10)
 
 
-for _area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"):
+for _area in ("network", "chain", "scoring", "ledger"):
     for _command in importlib.import_module(f"trellis.platform.{_area}.cli").commands:
         main.add_command(_command)

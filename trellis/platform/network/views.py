@@ -41,6 +41,7 @@ from trellis.platform.web import (
     audit,
     commit,
     db,
+    enqueue,
     firm_visible,
     roles_required,
     settings,
@@ -187,15 +188,15 @@ def import_page(code):
                                   data=data, max_bytes=limit, created_by_id=current_user.id)
             audit("network.import", "import_run", run.id, cluster=c.code, kind=run.kind,
                   filename=run.filename, size_bytes=run.size_bytes)
-            commit()
-            factory = current_app.extensions["trellis.sessions"]
             inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES",
                                             INLINE_MAX_BYTES)
+            if len(data) > inline:  # a worker imports it; the page shows its progress
+                enqueue("import_run", run_id=run.id)
+            commit()
             if len(data) <= inline:
-                done = runs.execute_run(session_factory=factory, run_id=run.id)
+                done = runs.execute_run(session_factory=current_app.extensions[
+                    "trellis.sessions"], run_id=run.id)
                 _flash_outcome(done)
-            else:
-                runs.start_background(session_factory=factory, run_id=run.id)
             return redirect(url_for("network.import_run", run_id=run.id), code=303)
         flash(_("Choose a kind and a CSV or XLSX file."), "error")
     recent = runs.recent_runs(session=db(), cluster_id=c.id)

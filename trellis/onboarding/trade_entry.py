@@ -1,4 +1,4 @@
-"""A vendor's own trade documents: entered one by one or uploaded as CSV/XLSX. No Flask.
+"""A vendor's own trade documents: entered one by one or uploaded as CSV/XLSX.
 
 A vendor records invoices it issued and orders it received, always as the seller and
 always ``pending``: only the buyer confirms. The buyer must be a firm of the vendor's
