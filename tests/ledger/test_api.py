@@ -6,7 +6,7 @@ from datetime import date
 
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts.services import issue_api_token
-from trellis.ledger import accrual
+from trellis.ledger import accrual, lifecycle
 
 
 def bearer(session, firm):
@@ -57,3 +57,39 @@ def test_staff_record_a_back_dated_repayment_idempotently(session, client, make_
                            headers=headers).status_code == 422
     tb = client.get("/api/v1/ledger/trial-balance").json
     assert tb["balanced"] and tb["head"]["seq"] >= 3
+
+
+def test_a_deadlock_is_retried_and_never_reaches_the_caller(session, client, make_user,
+                                                           make_loan, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from trellis import db as database
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real, calls = lifecycle.repay, []
+
+    def flaky(**kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE ledger_heads", {}, Deadlock("deadlock detected"))
+        return real(**kw)
+
+    monkeypatch.setattr(lifecycle, "repay", flaky)
+    monkeypatch.setattr(database, "backoff", lambda attempt: 0)
+    loan = make_loan(amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    login(client, make_user("admin"))
+    headers = {"X-CSRFToken": csrf_token(client, "/ledger/")}
+    body = {"amount_fen": 1_000, "paid_on": "2026-01-11", "idempotency_key": "dl-1"}
+    first = client.post(f"/api/v1/loans/{loan.id}/repayments", json=body, headers=headers)
+    assert first.status_code == 201 and len(calls) == 2
+    # a conflict on every attempt: 503 "busy", nothing written, never a 500
+    def always(**kw):
+        raise OperationalError("UPDATE ledger_heads", {}, Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(lifecycle, "repay", always)
+    busy = client.post(f"/api/v1/loans/{loan.id}/repayments", headers=headers,
+                       json={**body, "idempotency_key": "dl-2"})
+    assert busy.status_code == 503 and busy.json["error"]["code"] == "busy"
+    assert busy.headers["Retry-After"] == "1"

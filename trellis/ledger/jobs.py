@@ -20,23 +20,34 @@ outcome. ``as_of`` (default: today) lets operators and tests run a job for a giv
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from trellis.db import transaction
+from trellis.db import run, transaction
 from trellis.ledger import accrual, lifecycle, provisioning, reports
+from trellis.ledger.dates import check_not_future
 from trellis.ledger.models import Loan, LoanStatus
 
 logger = logging.getLogger(__name__)
 
 
 def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Book interest up to *as_of* (not after today), mark overdue loans, move allowances.
+
+    Short transactions, each taking its loans before the ledger head (the one lock order):
+    one per day of interest, one for the overdue step, one for the allowances; each is
+    run again if the database ends it with a deadlock (:func:`trellis.db.run`).
+    """
     as_of = as_of or date.today()
-    with transaction(session_factory) as session:
-        days = accrual.accrue(session=session, as_of=as_of)
-        overdue = accrual.mark_overdue(session=session, as_of=as_of)
-        provisioned = provisioning.provision(session=session, as_of=as_of)
+    check_not_future(as_of, field="date")
+    days: list = []
+    day = run(session_factory, lambda s: accrual.first_unbooked_day(session=s, as_of=as_of))
+    while day is not None and day < as_of:
+        nxt = day + timedelta(days=1)
+        days += run(session_factory, lambda s, d=nxt: accrual.accrue(session=s, as_of=d))
+        day = nxt
+    overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     interest = sum(d.interest_fen for d in days)
     penalty = sum(d.penalty_fen for d in days)
     loan_days = sum(d.loans for d in days)
@@ -45,11 +56,17 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
             f"{provisioned} allowance(s) moved")
 
 
+def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
+    overdue = run(session_factory, lambda s: accrual.mark_overdue(session=s, as_of=as_of))
+    provisioned = run(session_factory,
+                      lambda s: provisioning.provision(session=s, as_of=as_of))
+    return overdue, provisioned
+
+
 def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
     as_of = as_of or date.today()
-    with transaction(session_factory) as session:
-        overdue = accrual.mark_overdue(session=session, as_of=as_of)
-        provisioned = provisioning.provision(session=session, as_of=as_of)
+    check_not_future(as_of, field="date")
+    overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     return f"{overdue} loan(s) now overdue; {provisioned} allowance(s) moved"
 
 
