@@ -73,6 +73,13 @@ class OfferExpired(Conflict):
     code = "offer_expired"
 
 
+class OfferOutdated(Conflict):
+    """Raised when an offer promised a first loan's cooling-off but the firm has had a
+    loan since it was made (two offers accepted at once: only one loan is first)."""
+
+    code = "offer_outdated"
+
+
 class SameApprover(PermissionDenied):
     """Raised when the second approver of a large loan is the person who approved first
     (maker-checker)."""
