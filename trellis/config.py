@@ -68,6 +68,8 @@ class Settings:
     fingerprint_key: str = "trellis-demo-fingerprint-key"
     scheduler: str = "off"
     upload_max_bytes: int = 20 * 1024 * 1024
+    # the largest amount (fen) one payment into the ledger may carry: 1 billion yuan
+    ledger_max_amount_fen: int = 100_000_000_000
     login_max_attempts: int = 5
     login_window_seconds: int = 900
     cookie_secure: bool = False

@@ -18,12 +18,23 @@ from trellis.errors import TrellisError
 
 
 def _date(_ctx, _param, value):
+    """Strictly ``YYYY-MM-DD`` (not ``20261201`` nor ``2026-W48-2``)."""
     if value is None:
         return None
+    from trellis.ledger.dates import parse_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        return parse_date(value, field="date")
+    except TrellisError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _not_future(ctx, param, value):
+    value = _date(ctx, param, value)
+    if value is not None and value > date.today():
+        raise click.BadParameter(f"{value.isoformat()} is in the future: interest is booked "
+                                 "for days that are over")
+    return value
 
 
 @click.group("ledger")
@@ -71,8 +82,9 @@ def check_command(no_hashes):
 
 
 @ledger_group.command("accrue")
-@click.option("--date", "as_of", callback=_date, required=True,
-              help="Book interest for every day before this one (YYYY-MM-DD).")
+@click.option("--date", "as_of", callback=_not_future, required=True,
+              help="Book interest for every day before this one (YYYY-MM-DD, not after "
+                   "today).")
 @with_appcontext
 def accrue_command(as_of):
     """Accrue interest up to DATE, mark overdue loans and move loss allowances."""
@@ -82,7 +94,11 @@ def accrue_command(as_of):
     from trellis.platform.web import settings
 
     factory = current_app.extensions["trellis.sessions"]
-    click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(), as_of=as_of))
+    try:
+        click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(),
+                                     as_of=as_of))
+    except TrellisError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 @ledger_group.command("disburse")
