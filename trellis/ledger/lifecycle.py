@@ -57,7 +57,7 @@ from trellis.ledger.replay import (
     replay,
     start_for,
 )
-from trellis.ledger.reports import loan_ledger_balances
+from trellis.ledger.reports import _loan_allowances, loan_ledger_balances
 
 logger = logging.getLogger(__name__)
 
@@ -389,7 +389,8 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
                   kind=EntryKind.ACCRUAL, memo="Interest up to the write-off")
     lid = loan.id
     total = loan.outstanding_fen
-    used = min(loan.allowance_fen, total)
+    held = _loan_allowances(session, [lid]).get(lid, 0)   # the journal, not the row
+    used = min(held, total)
     legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
             Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
             Posting(Acct.LOANS, -loan.principal_fen, lid),
@@ -402,7 +403,7 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
             kind=EntryKind.WRITE_OFF, value_date=as_of, idempotency_key=f"write-off:{lid}",
             postings=legs, loan_id=lid, memo=f"Write-off of loan {lid}"))
     status.move(loan, "write_off")
-    loan.written_off_fen, loan.allowance_fen = total, loan.allowance_fen - used
+    loan.written_off_fen, loan.allowance_fen = total, held - used
     loan.principal_fen = loan.interest_fen = loan.penalty_fen = loan.fees_fen = 0
     loan.closed_on = as_of
     session.flush()
