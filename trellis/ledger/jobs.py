@@ -4,15 +4,17 @@ Each job opens its own transactions through ``session_factory`` and returns a on
 outcome. ``as_of`` (default: today) lets operators and tests run a job for a given day.
 
 * :func:`accrue_daily` books every missing day of interest up to today (set-based), marks
-  loans past their due date overdue and moves loss allowances to their DPD buckets.
+  loans past their due date overdue, moves loss allowances to their DPD buckets and
+  commits the new entries for anchoring.
 * :func:`disburse_approved` pays out accepted loans, one transaction each, after the chain
   registry accepted their invoices and orders; a loan whose document was financed
   elsewhere is cancelled with the registry's reason; if the chain is down the job stops
   and the loans wait for the next run.
 * :func:`update_overdue` is the overdue and allowance step on its own.
-* :func:`anchor_ledger_head` queues the latest (sequence number, hash) of the journal for
-  anchoring in the chain's next batch, so an auditor can prove the ledger was not
-  rewritten.
+* :func:`anchor_ledger_head` commits every journal entry not yet committed (sequence
+  number and hash; the head among them) for anchoring in the chain's next batch, so an
+  auditor can prove the ledger was not rewritten (:mod:`trellis.ledger.anchoring`); the
+  daily job does it as its last step too.
 * :func:`expire_offers` marks open offers past their validity date (and approved
   applications left without an open offer) expired.
 """
@@ -25,7 +27,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from trellis.db import run, transaction
-from trellis.ledger import accrual, lifecycle, provisioning, reports
+from trellis.ledger import accrual, lifecycle, provisioning
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.models import Loan, LoanStatus
 
@@ -48,6 +50,7 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
         days += run(session_factory, lambda s, d=nxt: accrual.accrue(session=s, as_of=d))
         day = nxt
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
+    anchor_ledger_head(session_factory=session_factory, settings=settings)
     interest = sum(d.interest_fen for d in days)
     penalty = sum(d.penalty_fen for d in days)
     loan_days = sum(d.loans for d in days)
@@ -111,15 +114,15 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
 
 
 def anchor_ledger_head(*, session_factory, settings) -> str:
-    from trellis.chain.commitments import enqueue
+    """Commit every journal entry not yet committed (the head among them) for anchoring."""
+    from trellis.ledger.anchoring import queue_entries
 
-    with transaction(session_factory) as session:
-        seq, digest = reports.head(session=session)
-        if seq == 0:
-            return "the journal is empty"
-        enqueue(session=session, doc_type="ledger_entry", doc_id=f"CNY:{seq}",
-                payload={"currency": "CNY", "seq": seq, "hash": digest})
-    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring"
+    n, seq, digest = run(session_factory, lambda s: queue_entries(session=s))
+    if seq == 0:
+        return "the journal is empty"
+    if n == 0:
+        return f"ledger head {seq} ({digest[:12]}...) already queued for anchoring"
+    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring ({n} entries)"
 
 
 def expire_offers(*, session_factory, settings, as_of: date | None = None) -> str:

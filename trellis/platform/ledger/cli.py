@@ -2,7 +2,9 @@
 
 ``check`` exits with status 1 and lists every problem when the books are wrong (entries
 that do not balance, a trial balance that does not sum to zero, a loan that disagrees
-with its sub-ledger, a broken hash chain); 0 when all is well.
+with its sub-ledger, payment records or loan terms that disagree with the journal, a
+broken hash chain, an entry that differs from the one anchored on chain); 0 when all is
+well.
 """
 
 from __future__ import annotations
@@ -67,11 +69,25 @@ def trial_balance_command(as_of, as_json):
 @click.option("--no-hashes", is_flag=True, help="Skip recomputing the hash chain.")
 @with_appcontext
 def check_command(no_hashes):
-    """Check the books; exit status 1 if anything is wrong."""
-    from trellis.ledger import reports
-    from trellis.platform.web import db
+    """Check the books; exit status 1 if anything is wrong.
 
-    problems = reports.check(session=db(), hashes=not no_hashes)
+    Besides the journal's own rules: the payment records and loan terms against the
+    journal, and (unless --no-hashes) the hash chain against the entries anchored on
+    chain, naming the first entry that differs.
+    """
+    from trellis.ledger import reports
+    from trellis.platform.web import db, settings
+
+    chain = None
+    if not no_hashes and settings().chain_url:   # the embedded chain starts empty
+        from trellis.chain.client import get_chain
+
+        try:
+            chain = get_chain(settings())
+        except TrellisError as exc:
+            click.echo(f"the chain could not be asked ({exc.message}); anchored records "
+                       "are compared as stored", err=True)
+    problems = reports.check(session=db(), hashes=not no_hashes, chain=chain)
     seq, digest = reports.head(session=db())
     if problems:
         for p in problems:
