@@ -21,7 +21,7 @@ import json
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from trellis.ledger.models import JournalEntry
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 DOC_TYPE = "ledger_entry"
 SOURCE = "journal_entries"
+ADVISORY_KEY = 0x6C656467   # "ledg": serialises committers of entries, nothing else
 
 
 def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int, str]:
@@ -37,7 +38,10 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
     head hash). Idempotent: an entry is committed once (by its row id)."""
     from trellis.chain.commitments import enqueue
     from trellis.chain.models import Document
+    from trellis.db import is_postgres
 
+    if is_postgres(session):   # one committer at a time (SQLite: BEGIN IMMEDIATE already)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
     last = session.scalar(select(func.max(Document.source_id)).where(
         Document.doc_type == DOC_TYPE, Document.source == SOURCE,
         Document.doc_id.like(f"{currency}:%"))) or 0
