@@ -112,6 +112,8 @@ class Settings:
     tasks_queue: str = "trellis"  # the queue's name (Redis keys, SQLite rows)
     tasks_workers: int = 2  # threads of one `trellis worker`
     upload_max_bytes: int = 20 * 1024 * 1024
+    # the largest amount (fen) one payment into the ledger may carry: 1 billion yuan
+    ledger_max_amount_fen: int = 100_000_000_000
     login_max_attempts: int = 5
     login_window_seconds: int = 900
     cookie_secure: bool = False

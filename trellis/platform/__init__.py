@@ -102,6 +102,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from trellis.platform import health
 
     app.register_blueprint(health.bp)
+    from trellis.platform import retry
+
+    retry.init_app(app)   # after every view is registered
     return app
 
 

@@ -141,6 +141,8 @@ class Invoice(SQLModel, table=True):
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("seller_id <> buyer_id", name="not_self"),
+        # migration 0011a: two payments at once can never pay more than the invoice
+        CheckConstraint("paid_fen >= 0 and paid_fen <= amount_fen", name="paid_within_amount"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
