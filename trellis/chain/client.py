@@ -154,12 +154,8 @@ class Chain:
         """
         if not force and time.monotonic() - self._checked_at < CHECK_CACHE_SECONDS:
             return
+        self.check_chain_id()
         with self.lock, node_errors("checking the chain"):
-            self._chain_id = int(self.w3.eth.chain_id)
-            if self.expected_chain_id and self._chain_id != self.expected_chain_id:
-                raise ChainMisconfigured(
-                    f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
-                    f"{self.expected_chain_id}: anchoring is stopped")
             address = self.contract.address
             code = bytes(self.w3.eth.get_code(address))
             if not code:
@@ -329,8 +325,21 @@ class Chain:
 
     # --- deployment -----------------------------------------------------------------------
 
+    def check_chain_id(self) -> int:
+        """The node's chain id; raises ChainMisconfigured when TRELLIS_CHAIN_ID is set and
+        the node is on another chain."""
+        with self.lock, node_errors("reading the chain id"):
+            self._chain_id = int(self.w3.eth.chain_id)
+        if self.expected_chain_id and self._chain_id != self.expected_chain_id:
+            raise ChainMisconfigured(
+                f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
+                f"{self.expected_chain_id}: anchoring is stopped")
+        return self._chain_id
+
     def deploy(self) -> str:
-        """Deploy the registry from the signing account; returns its address."""
+        """Deploy the registry from the signing account; returns its address. Refuses a
+        node on another chain than TRELLIS_CHAIN_ID (ChainMisconfigured)."""
+        self.check_chain_id()
         with self.lock:
             factory = self.w3.eth.contract(abi=contract_mod.abi(),
                                            bytecode=contract_mod.bytecode())

@@ -111,7 +111,11 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
 
 
 def anchor_pending(*, session_factory, settings) -> str:
-    """Cut batches that are due and anchor every pending batch (job)."""
+    """Cut batches that are due and anchor every pending batch (job).
+
+    A node that is down or on the wrong chain fails the run (the error, re-raised with
+    the queue's length in its message, makes the run recorded not ok and ``trellis jobs
+    run --once`` exit 1); the documents collected and batches cut are committed."""
     try:
         n = anchor_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
@@ -121,8 +125,8 @@ def anchor_pending(*, session_factory, settings) -> str:
             queued = commitments.queue_length(session=session)
             waiting = len(list(session.scalars(select(Batch.id).where(
                 Batch.state == BatchState.PENDING))))
-        return (f"chain not reachable or misconfigured; {queued} documents queued, "
-                f"{waiting} batches waiting: {exc.message}")
+        raise type(exc)(f"chain not reachable or misconfigured; {queued} documents "
+                        f"queued, {waiting} batches waiting: {exc.message}") from exc
     healed = f", {n['healed']} lost batches re-anchored" if n["healed"] else ""
     return (f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
             f"{n['sent']}{healed}; {n['queued']} documents queued")
@@ -169,7 +173,7 @@ def track_confirmations(*, session_factory, settings) -> str:
     except (ChainUnavailable, ChainMisconfigured) as exc:
         record_error(settings, exc.message)
         logger.error("confirmation tracking stopped: %s", exc.message)
-        return f"chain not reachable or misconfigured: {exc.message}"
+        raise type(exc)(f"chain not reachable or misconfigured: {exc.message}") from exc
     except ChainError as exc:
         record_error(settings, exc.message)
         raise
