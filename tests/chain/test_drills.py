@@ -5,15 +5,21 @@ databases sharing one anchoring key."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 import pytest
+import requests
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry, free_port
-from trellis.chain import client
+from trellis.chain import anchoring, client, commitments, jobs, registry
+from trellis.chain.errors import ChainUnavailable
+from trellis.chain.models import Batch, ChainTx
+from trellis.db import transaction
 from trellis.jobs import JobRun
 from trellis.platform.cli import main
+from trellis.trade.models import Invoice
 
 pytestmark = pytest.mark.chain_node
 
@@ -66,3 +72,97 @@ def test_chain_jobs_fail_when_the_chain_is_down_or_another(make_app, anvil, sess
     run = session.scalars(select(JobRun).where(JobRun.job_id == job)
                           .order_by(JobRun.id.desc())).first()
     assert run is not None and run.ok is False and expected in run.outcome
+
+
+# --- defect 4: a nonce gap after a failed send --------------------------------------------
+
+
+def queue(session_factory, n, prefix):
+    with transaction(session_factory) as s:
+        for i in range(n):
+            commitments.enqueue(session=s, doc_type="ledger_entry", doc_id=f"{prefix}-{i}",
+                                payload={"amount_fen": 1 + i, "memo": prefix})
+
+
+def all_batches(session_factory):
+    with transaction(session_factory) as s:
+        return list(s.scalars(select(Batch).order_by(Batch.id)))
+
+
+@pytest.fixture
+def invoice(session, make_firm):
+    seller, buyer = make_firm(name="乙五金"), make_firm(role="anchor")
+
+    def make(number="N-1"):
+        inv = Invoice(seller_id=seller.id, buyer_id=buyer.id, number=number,
+                      amount_fen=300_00, issue_date=date(2026, 4, 1),
+                      due_date=date(2026, 7, 1))
+        session.add(inv)
+        session.flush()
+        return inv
+
+    return make
+
+
+def pending(chain) -> int:
+    return chain.w3.eth.get_transaction_count(chain.address, "pending")
+
+
+def drop_one_send(chain):
+    """The next eth_sendRawTransaction is lost on the way (the node never sees it)."""
+    original = chain.w3.eth.send_raw_transaction
+    calls = []
+
+    def lossy(raw):
+        if not calls:
+            calls.append(raw)
+            raise requests.ConnectionError("connection reset by a proxy")
+        return original(raw)
+
+    chain.w3.eth.send_raw_transaction = lossy
+    return calls
+
+
+def test_a_failed_registration_send_leaves_no_nonce_gap(session, session_factory,
+                                                        anvil_settings, invoice):
+    chain = client.get_chain(anvil_settings)
+    before = pending(chain)
+    inv = invoice("N-1")
+    dropped = drop_one_send(chain)
+    attempt = session.begin_nested()
+    with pytest.raises(ChainUnavailable):
+        registry.register_financing(session=session, settings=anvil_settings,
+                                    invoice_ids=[inv.id])
+    attempt.rollback()  # the caller's transaction is rolled back: no record of it
+    assert dropped and pending(chain) == before
+    queue(session_factory, 4, "G")
+    jobs.anchor_pending(session_factory=session_factory, settings=anvil_settings)
+    (b,) = all_batches(session_factory)
+    assert b.state == "included" and b.nonce == before
+    registry.register_financing(session=session, settings=anvil_settings,
+                                invoice_ids=[inv.id])
+    assert pending(chain) == before + 2
+
+
+def test_a_gap_in_front_of_a_recorded_transaction_is_filled(session_factory, anvil_settings):
+    chain = client.get_chain(anvil_settings)
+    queue(session_factory, 4, "H")
+    gap = pending(chain)
+    with transaction(session_factory) as s:
+        batch = anchoring.cut_batch(session=s, settings=anvil_settings)
+        fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
+                                             bytes.fromhex(batch.manifest_hash[2:]))
+        # Signed by an older process with a nonce one past a transaction that was lost.
+        anchoring._record(s, batch, chain.sign(fn, nonce=gap + 1), chain)
+    with transaction(session_factory) as s:
+        assert anchoring.send(session=s, chain=chain, batch=s.get(Batch, batch.id))
+    assert all_batches(session_factory)[0].state == "submitted"
+    assert pending(chain) == gap  # the node keeps it waiting behind the gap
+    outcome = jobs.track_confirmations(session_factory=session_factory,
+                                       settings=anvil_settings)
+    (b,) = all_batches(session_factory)
+    assert b.state in ("included", "safe"), outcome
+    assert pending(chain) == gap + 2
+    with transaction(session_factory) as s:
+        kinds = sorted((t.kind, t.nonce, t.state) for t in s.scalars(select(ChainTx)))
+    assert kinds == [("anchor", gap + 1, "mined"), ("filler", gap, "sent")]

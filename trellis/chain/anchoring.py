@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
+from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
 from trellis.chain.errors import TransactionReverted
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
@@ -158,13 +159,12 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
     try:
-        signed = chain.sign(fn)
+        signed = chain.sign(fn, held=lambda floor: nonces.held(session, chain, floor))
     except TransactionReverted as exc:
         at = chain.anchored_at(batch.root)
         if at:
             _adopt(session, chain, batch, at)
             return None
-        chain.forget_nonce()
         raise exc
     return _record(session, batch, signed, chain)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
+RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
 
 
@@ -97,7 +99,7 @@ class Chain:
         self.last_error: str | None = None
         self._checked_at = 0.0
         self._chain_id: int | None = None
-        self._next_nonce: int | None = None
+        self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
 
     # --- construction -------------------------------------------------------------------
 
@@ -250,33 +252,79 @@ class Chain:
         new_max = max(current[0], -(-max_fee * 5 // 4), new_tip)
         return new_max, new_tip
 
-    def next_nonce(self) -> int:
-        """The next nonce: the node's pending count, or ours if we are ahead of it."""
+    def pending_count(self) -> int:
+        """The node's transaction count of the signing account, pending transactions
+        included (a transaction queued behind a missing nonce is not counted)."""
         with self.lock, node_errors("reading the nonce"):
-            pending = int(self.w3.eth.get_transaction_count(self.address, "pending"))
-            nonce = pending if self._next_nonce is None else max(pending, self._next_nonce)
-            self._next_nonce = nonce + 1
+            return int(self.w3.eth.get_transaction_count(self.address, "pending"))
+
+    def next_nonce(self, held: Callable[[int], set[int]] | None = None) -> int:
+        """The lowest nonce at or above the node's pending count that is neither *held*
+        (``held(floor)``: the nonces of recorded, live transactions, from the database)
+        nor handed out by this process in the last RESERVE_SECONDS and not yet released.
+
+        Never a counter in memory alone: a nonce handed out for a transaction that was
+        then never sent (the send failed, the record was rolled back) is released, or
+        expires, and is handed out again, so no gap is left in front of later
+        transactions."""
+        with self.lock:
+            pending = self.pending_count()
+            now = time.monotonic()
+            self._reserved = {n: t for n, t in self._reserved.items()
+                              if n >= pending and now - t < RESERVE_SECONDS}
+            taken = set(self._reserved) | (held(pending) if held else set())
+            nonce = pending
+            while nonce in taken:
+                nonce += 1
+            self._reserved[nonce] = now
             return nonce
 
-    def forget_nonce(self) -> None:
-        """Drop the local nonce counter (after a refused send) and ask the node next time."""
-        self._next_nonce = None
+    def reserved(self) -> set[int]:
+        """Nonces handed out by this process whose transactions may not be recorded yet."""
+        now = time.monotonic()
+        with self.lock:
+            return {n for n, t in self._reserved.items() if now - t < RESERVE_SECONDS}
+
+    def forget_nonce(self, nonce: int | None = None) -> None:
+        """Release *nonce* (its transaction was never sent), or every nonce handed out,
+        so the next one is taken from the node and the records again."""
+        with self.lock:
+            if nonce is None:
+                self._reserved.clear()
+            else:
+                self._reserved.pop(nonce, None)
 
     def sign(self, fn, *, nonce: int | None = None, fees: tuple[int, int] | None = None,
-             gas: int | None = None) -> SignedTx:
+             gas: int | None = None,
+             held: Callable[[int], set[int]] | None = None) -> SignedTx:
         """Sign a call of contract function *fn*. Gas is estimated first, which runs the
         call: one the contract would refuse raises TransactionReverted here, before a
         nonce is taken or anything is sent. *nonce* and *fees* default to the next
-        nonce and today's fees."""
+        nonce (see :meth:`next_nonce`; *held* gives the recorded ones) and today's
+        fees."""
         with self.lock, node_errors("preparing a transaction"):
             if gas is None:
                 gas = int(fn.estimate_gas({"from": self.address}) * 1.2) + 10_000
             fees = fees or self.fees()
-            params = {"from": self.address, "chainId": self.chain_id, "gas": gas,
-                      "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1],
-                      "nonce": self.next_nonce() if nonce is None else nonce}
-            tx = fn.build_transaction(params)
+            own = nonce is None
+            if own:
+                nonce = self.next_nonce(held)
+            try:
+                tx = fn.build_transaction({
+                    "from": self.address, "chainId": self.chain_id, "gas": gas,
+                    "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1],
+                    "nonce": nonce})
+            except BaseException:
+                if own:
+                    self.forget_nonce(nonce)
+                raise
         return self._sign_dict(tx)
+
+    def sign_filler(self, nonce: int, fees: tuple[int, int]) -> SignedTx:
+        """A transfer of nothing to ourselves at *nonce*: fills a gap in the nonces."""
+        return self._sign_dict({"from": self.address, "to": self.address, "value": 0,
+                                "gas": 21_000, "nonce": nonce, "chainId": self.chain_id,
+                                "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]})
 
     def resign(self, tx: dict) -> SignedTx:
         return self._sign_dict(tx)

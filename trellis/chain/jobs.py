@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import select
 
-from trellis.chain import anchoring, commitments
+from trellis.chain import anchoring, commitments, nonces
 from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
 from trellis.chain.health import record_error
@@ -136,6 +136,8 @@ def track_all(*, session_factory, settings) -> dict:
     """One pass of confirmation tracking over every unsettled batch."""
     chain = get_chain(settings)
     chain.check()
+    with transaction(session_factory) as session:
+        filled = nonces.fill_gaps(session=session, chain=chain)
     healed = _heal_once(session_factory, chain)
     head = chain.head()
     replaced = 0
@@ -162,7 +164,7 @@ def track_all(*, session_factory, settings) -> dict:
             states[state] += 1
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
-            "healed": healed, "states": states}
+            "healed": healed, "states": states, "nonces_filled": filled}
 
 
 def track_confirmations(*, session_factory, settings) -> str:

@@ -42,9 +42,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from trellis.accounts.models import utcnow
 from trellis.chain import contract as contract_mod
+from trellis.chain import nonces
 from trellis.chain.client import TxRefused, get_chain
-from trellis.chain.errors import DoubleFinancing, TransactionReverted
+from trellis.chain.errors import ChainUnavailable, DoubleFinancing, TransactionReverted
 from trellis.chain.models import ChainTx, Fingerprint, TxState
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
@@ -248,27 +250,37 @@ def _send_register(session: Session, chain, chunk: list[str], owner) -> str:
     for attempt in range(1, SEND_ATTEMPTS + 1):
         with chain.lock:
             try:
-                signed = chain.sign(fn)
+                signed = chain.sign(fn, held=lambda floor: nonces.held(session, chain,
+                                                                        floor))
             except TransactionReverted as exc:
-                chain.forget_nonce()
                 _raise_if_taken(chain, chunk, owner)
                 raise exc
-            session.add(ChainTx(kind="register", chain_id=signed.chain_id,
-                                sender=signed.sender, nonce=signed.nonce,
-                                tx_hash=signed.tx_hash, raw=signed.raw,
-                                max_fee_per_gas=signed.max_fee_per_gas,
-                                max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-                                state=TxState.SIGNED))
+            record = ChainTx(kind="register", chain_id=signed.chain_id,
+                             sender=signed.sender, nonce=signed.nonce,
+                             tx_hash=signed.tx_hash, raw=signed.raw,
+                             max_fee_per_gas=signed.max_fee_per_gas,
+                             max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+                             state=TxState.SIGNED)
+            session.add(record)
             session.flush()
             try:
                 chain.send_raw(signed.raw)
-            except TxRefused:
+            except TxRefused as exc:
+                record.state, record.error = TxState.DROPPED, exc.message
+                session.flush()
                 if attempt == SEND_ATTEMPTS:
                     raise
                 continue
             except TransactionReverted:
                 _raise_if_taken(chain, chunk, owner)
                 raise
+            except ChainUnavailable:
+                # Our caller rolls the record back: release the nonce, or every later
+                # transaction would wait behind it.
+                chain.forget_nonce(signed.nonce)
+                raise
+            record.state, record.sent_at = TxState.SENT, utcnow()
+            session.flush()
         receipt = chain.wait(signed.tx_hash, RECEIPT_TIMEOUT_SECONDS)
         tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).one()
         tx.state = TxState.MINED if receipt.status == 1 else TxState.FAILED
