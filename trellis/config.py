@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from trellis.errors import ConfigError
@@ -38,6 +39,16 @@ def _parse_int(name: str, raw: str, minimum: int | None = None) -> int:
     return value
 
 
+def _parse_positive_decimal(name: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f"{name} must be a number above 0, not {raw!r}")
+    return value
+
+
 def _parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     value = raw.strip()
     if value not in choices:
@@ -63,6 +74,9 @@ class Settings:
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
     chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
+    # The most a transaction may pay per gas (EIP-1559 max fee), in gwei; replacements of
+    # stuck transactions stop there and an alert is raised.
+    chain_max_fee_gwei: Decimal = Decimal(500)
     batch_max_documents: int = 256
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"
@@ -101,6 +115,8 @@ class Settings:
                 values[f.name] = _parse_int(var, raw, minimum)
             elif f.type in ("bool", bool):
                 values[f.name] = _parse_bool(var, raw)
+            elif f.type in ("Decimal", Decimal):
+                values[f.name] = _parse_positive_decimal(var, raw)
             else:
                 values[f.name] = raw.strip()
         values.update(overrides)

@@ -166,3 +166,56 @@ def test_a_gap_in_front_of_a_recorded_transaction_is_filled(session_factory, anv
     with transaction(session_factory) as s:
         kinds = sorted((t.kind, t.nonce, t.state) for t in s.scalars(select(ChainTx)))
     assert kinds == [("anchor", gap + 1, "mined"), ("filler", gap, "sent")]
+
+
+# --- defect 5: a fee ceiling ---------------------------------------------------------------
+
+
+def test_replacements_stop_at_the_fee_ceiling_with_an_alert(session_factory, anvil_settings,
+                                                            anvil, caplog):
+    from decimal import Decimal
+
+    from trellis.accounts.models import utcnow
+    from trellis.chain import health
+
+    today = client.Chain.connect(anvil_settings).fees()[0]  # no ceiling
+    ceiling = Decimal(today * 13 // 10) / 10**9  # room for one bump of 25%, not two
+    settings = dataclasses.replace(anvil_settings, chain_max_fee_gwei=ceiling)
+    chain = client.get_chain(settings)
+    later = utcnow().replace(year=utcnow().year + 1)
+    anvil.rpc("evm_setAutomine", [False])
+    try:
+        queue(session_factory, 4, "F")
+        jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        (b,) = all_batches(session_factory)
+        assert b.state == "submitted"
+        bumps = []
+        for step in range(4):  # a year stuck each time: every look wants a replacement
+            with transaction(session_factory) as s:
+                new = anchoring.track(session=s, chain=chain, batch=s.get(Batch, b.id),
+                                      settings=settings, head=chain.head(),
+                                      now=later.replace(second=step))
+            if new is None:
+                break
+            bumps.append(new.max_fee_per_gas)
+            with transaction(session_factory) as s:
+                anchoring.send(session=s, chain=chain, batch=s.get(Batch, b.id))
+        assert 1 <= len(bumps) < 4
+        with transaction(session_factory) as s:
+            fees = list(s.scalars(select(ChainTx.max_fee_per_gas)))
+        assert max(fees) <= ceiling * 10**9
+        with caplog.at_level("ERROR", logger="trellis.chain"):
+            jobs.track_confirmations(session_factory=session_factory, settings=settings)
+        assert "fee ceiling reached" in caplog.text
+        with transaction(session_factory) as s:
+            report = health.status(settings, session=s)
+        assert report["ok"] is False and "fee ceiling reached" in report["error"]
+        assert [a["key"] for a in report["alerts"]] == ["fee_ceiling"]
+        anvil.rpc("evm_mine")
+        jobs.track_confirmations(session_factory=session_factory, settings=settings)
+        assert all_batches(session_factory)[0].state == "included"
+        with transaction(session_factory) as s:
+            report = health.status(settings, session=s)
+        assert report["ok"] is True and report["alerts"] == []
+    finally:
+        anvil.rpc("evm_setAutomine", [True])

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from trellis.accounts.models import utcnow
 from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
-from trellis.chain.errors import TransactionReverted
+from trellis.chain.errors import FeeCeilingReached, TransactionReverted
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
 from trellis.chain.models import (
     ON_CHAIN_STATES,
@@ -317,7 +317,12 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
         waited = now - (_aware(sent[0].sent_at) or now)
         stuck_after = getattr(settings, "chain_stuck_seconds", STUCK_AFTER_SECONDS)
         if waited >= timedelta(seconds=stuck_after):
-            return replace(session=session, chain=chain, batch=batch, tx=sent[0])
+            try:
+                return replace(session=session, chain=chain, batch=batch, tx=sent[0])
+            except FeeCeilingReached as exc:
+                batch.last_error, batch.updated_at = exc.message, now
+                session.flush()
+                logger.error("batch %s: %s", batch.id, exc.message)
         return None
     if batch.state in (BatchState.INCLUDED, BatchState.SAFE):
         return _confirm(session, chain, batch, settings, head)
@@ -348,8 +353,9 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int):
 
 
 def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> ChainTx:
-    """Record a replacement of stuck *tx*: same nonce and call, fees raised 25%."""
-    max_fee, tip = Chain.bumped(tx.max_fee_per_gas, tx.max_priority_fee_per_gas,
+    """Record a replacement of stuck *tx*: same nonce and call, fees raised 25% (held to
+    the ceiling). Raises FeeCeilingReached when the ceiling leaves no room."""
+    max_fee, tip = chain.bumped(tx.max_fee_per_gas, tx.max_priority_fee_per_gas,
                                 chain.fees())
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
@@ -357,6 +363,13 @@ def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> Cha
     logger.warning("batch %s: transaction %s stuck; replacing it with %s (max fee %s -> %s)",
                    batch.id, tx.tx_hash, signed.tx_hash, tx.max_fee_per_gas, max_fee)
     return _record(session, batch, signed, chain)
+
+
+def at_fee_ceiling(*, session: Session) -> list[Batch]:
+    """Submitted batches whose stuck transaction the fee ceiling keeps from replacing."""
+    return list(session.scalars(select(Batch).where(
+        Batch.state == BatchState.SUBMITTED,
+        Batch.last_error.like(f"{FeeCeilingReached.PREFIX}%")).order_by(Batch.id)))
 
 
 def heal(*, session: Session, chain: Chain) -> int:

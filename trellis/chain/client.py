@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from eth_account import Account
@@ -35,6 +36,7 @@ from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
     ChainUnavailable,
+    FeeCeilingReached,
     TransactionReverted,
 )
 from trellis.chain.rpc import EthValidation, TesterValidation, TxRefused, node_errors
@@ -100,6 +102,7 @@ class Chain:
         self._checked_at = 0.0
         self._chain_id: int | None = None
         self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
+        self.max_fee_wei: int | None = None  # TRELLIS_CHAIN_MAX_FEE_GWEI, in wei
 
     # --- construction -------------------------------------------------------------------
 
@@ -235,7 +238,8 @@ class Chain:
     # --- fees, nonces, signing ----------------------------------------------------------
 
     def fees(self) -> tuple[int, int]:
-        """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip."""
+        """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip, held
+        to the ceiling."""
         with self.lock, node_errors("reading fees"):
             base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
             try:
@@ -243,13 +247,29 @@ class Chain:
             except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
                 tip = DEFAULT_TIP
         tip = max(tip, 1)
-        return 2 * base + tip, tip
+        return self.capped((2 * base + tip, tip))
 
-    @staticmethod
-    def bumped(max_fee: int, tip: int, current: tuple[int, int]) -> tuple[int, int]:
-        """Fees for a replacement: 25% above the old ones and at least today's."""
+    def capped(self, fees: tuple[int, int]) -> tuple[int, int]:
+        """*fees* held to the ceiling (``max_fee_wei``): neither the max fee nor the tip
+        above it."""
+        if self.max_fee_wei is None:
+            return fees
+        max_fee = min(fees[0], self.max_fee_wei)
+        return max_fee, min(fees[1], max_fee)
+
+    def bumped(self, max_fee: int, tip: int, current: tuple[int, int]) -> tuple[int, int]:
+        """Fees for a replacement: 25% above the old ones and at least today's, held to
+        the ceiling. Raises FeeCeilingReached when the ceiling leaves no room for the
+        10% rise a node asks of a replacement."""
         new_tip = max(current[1], -(-tip * 5 // 4))
         new_max = max(current[0], -(-max_fee * 5 // 4), new_tip)
+        new_max, new_tip = self.capped((new_max, new_tip))
+        if new_max < -(-max_fee * 11 // 10) or new_tip < -(-tip * 11 // 10):
+            raise FeeCeilingReached(
+                f"fee ceiling reached: a transaction paying up to {max_fee / GWEI:g} gwei "
+                f"per gas is stuck and TRELLIS_CHAIN_MAX_FEE_GWEI="
+                f"{self.max_fee_wei / GWEI:g} leaves no room to replace it (today's "
+                f"fees ask {current[0] / GWEI:g} gwei); raise the ceiling or wait")
         return new_max, new_tip
 
     def pending_count(self) -> int:
@@ -433,8 +453,15 @@ def _key(settings) -> tuple:
              settings.chain_keystore, settings.chain_id))
 
 
+def max_fee_wei(settings) -> int | None:
+    """TRELLIS_CHAIN_MAX_FEE_GWEI in wei (whole wei, rounded down)."""
+    gwei = getattr(settings, "chain_max_fee_gwei", None)
+    return None if gwei is None else int(Decimal(gwei) * GWEI)
+
+
 def use_chain(settings, chain: Chain) -> None:
     """Make *chain* the process-wide chain for *settings* (tests, tools)."""
+    chain.max_fee_wei = max_fee_wei(settings)
     with _chains_lock:
         _chains[_key(settings)] = chain
 
@@ -446,6 +473,7 @@ def get_chain(settings) -> Chain:
         chain = _chains.get(key)
         if chain is None:
             chain = Chain.embedded() if not settings.chain_url else Chain.connect(settings)
+            chain.max_fee_wei = max_fee_wei(settings)
             _chains[key] = chain
         return chain
 

@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import select
 
-from trellis.chain import anchoring, commitments, nonces
+from trellis.chain import anchoring, commitments, health, nonces
 from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
 from trellis.chain.health import record_error
@@ -162,6 +162,14 @@ def track_all(*, session_factory, settings) -> dict:
         states = dict.fromkeys([s.value for s in BatchState], 0)
         for state in session.scalars(select(Batch.state)):
             states[state] += 1
+        capped = anchoring.at_fee_ceiling(session=session)
+        if capped:
+            health.raise_alert(session=session, key="fee_ceiling", message=(
+                f"{len(capped)} anchoring transactions are stuck at the fee ceiling "
+                f"(batches {', '.join(str(b.id) for b in capped[:10])}): "
+                f"{capped[0].last_error}"))
+        else:
+            health.clear_alert(session=session, key="fee_ceiling")
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
             "healed": healed, "states": states, "nonces_filled": filled}
