@@ -219,3 +219,129 @@ def test_replacements_stop_at_the_fee_ceiling_with_an_alert(session_factory, anv
         assert report["ok"] is True and report["alerts"] == []
     finally:
         anvil.rpc("evm_setAutomine", [True])
+
+
+# --- defect 3: a chain that forgets finalized batches ------------------------------------
+
+
+def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_path):
+    """anchor, finalize, evm_revert below the anchoring blocks while the scheduler runs:
+    health says so at once, the first tracking pass withholds the lost batches' proofs
+    and re-anchors them, and within two tracking periods every batch is on chain again
+    and every proof issued verifies."""
+    import time
+
+    from trellis import db, migrate
+    from trellis import jobs as job_registry
+    from trellis.chain import bundles, health, verify
+    from trellis.chain.errors import ProofNotReady
+    from trellis.chain.models import Document
+    from trellis.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'drill.db'}"
+    migrate.upgrade(url)
+    factory = db.make_sessionmaker(db.make_engine(url))
+    settings = Settings(database_url=url, chain_url=anvil.url, chain_key=ANVIL_KEYS[0],
+                        chain_contract=deploy_registry(anvil.url), batch_max_documents=4,
+                        batch_max_wait_seconds=0, chain_confirmations_safe=2,
+                        chain_confirmations_final=4, fingerprint_key="k")
+    snapshot = anvil.rpc("evm_snapshot")
+    queue(factory, 20, "R")
+    jobs.anchor_pending(session_factory=factory, settings=settings)
+    anvil.rpc("anvil_mine", [8])
+    jobs.track_confirmations(session_factory=factory, settings=settings)
+    # 8 confirmations are more than chain_confirmations_final, but the node's own
+    # "finalized" block (64 behind its head on anvil) is what counts.
+    assert "finalized" not in {b.state for b in all_batches(factory)}
+    anvil.rpc("anvil_mine", [70])
+    jobs.track_confirmations(session_factory=factory, settings=settings)
+    before = all_batches(factory)
+    assert [b.state for b in before] == ["finalized"] * 5
+
+    def bundles_now():
+        out = {}
+        with transaction(factory) as s:
+            for b in all_batches(factory):
+                doc = s.scalars(select(Document).where(Document.batch_id == b.id)).first()
+                try:
+                    out[b.id] = bundles.make_bundle(session=s, document=doc)
+                except ProofNotReady:
+                    out[b.id] = None
+        return out
+
+    old = bundles_now()
+    assert anvil.rpc("evm_revert", [snapshot]) is True
+    chain = client.get_chain(settings)
+    assert [chain.anchored_at(b.root) for b in before] == [0] * 5
+    with transaction(factory) as s:
+        report = health.status(settings, session=s)
+    assert report["ok"] is False and "no longer has the root" in report["error"]
+
+    period = 2
+    specs = tuple(dataclasses.replace(job_registry.find(j), args={"seconds": period})
+                  for j in ("anchor_pending", "track_confirmations"))
+    scheduler = job_registry.build_scheduler(session_factory=factory, settings=settings,
+                                             jobs=specs)
+    started = time.monotonic()
+    scheduler.start()
+    issued, verified = 0, []
+    try:
+        while time.monotonic() - started < 2 * period + 1:
+            time.sleep(0.25)
+            runs = _runs(factory, "track_confirmations")
+            for batch_id, bundle in bundles_now().items():
+                if bundle is None or not runs:
+                    continue  # withheld, or issued before the first pass ended
+                issued += 1
+                result = verify.verify_bundle(bundle, rpc_url=anvil.url)
+                verified.append((batch_id, result.ok))
+            after = all_batches(factory)
+            if all(b.state != "pending" and b.block_number for b in after) and runs and \
+                    [chain.anchored_at(b.root) for b in after] == \
+                    [b.block_number for b in after]:
+                break
+        elapsed = time.monotonic() - started
+    finally:
+        scheduler.shutdown(wait=True)
+    after = all_batches(factory)
+    assert elapsed <= 2 * period + 1, elapsed
+    assert [chain.anchored_at(b.root) for b in after] == [b.block_number for b in after]
+    assert [b.anchor_count for b in after] == [2] * 5
+    assert all(ok for _, ok in verified), verified
+    for bundle in old.values():  # proofs of the lost anchoring no longer verify
+        assert not verify.verify_bundle(bundle, rpc_url=anvil.url).ok
+    for bundle in bundles_now().values():
+        assert verify.verify_bundle(bundle, rpc_url=anvil.url).ok
+    with transaction(factory) as s:
+        assert health.status(settings, session=s)["ok"] is True
+
+
+def _runs(factory, job_id):
+    with transaction(factory) as s:
+        return list(s.scalars(select(JobRun).where(JobRun.job_id == job_id)))
+
+
+# --- defect 12: the tracking summary and the reorg log -----------------------------------
+
+
+def test_the_summary_counts_each_reanchored_batch_once(session_factory, embedded,
+                                                       chain_settings):
+    queue(session_factory, 8, "S")
+    jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    fresh = client.Chain.embedded()  # the process restarted: a new, empty chain
+    client.use_chain(chain_settings, fresh)
+    outcome = jobs.track_confirmations(session_factory=session_factory,
+                                       settings=chain_settings)
+    assert "re-anchored 2" in outcome, outcome
+    assert [b.anchor_count for b in all_batches(session_factory)] == [2, 2]
+
+
+def test_a_reorg_is_logged_as_a_reorg(session_factory, anvil_settings, anvil, caplog):
+    queue(session_factory, 4, "O")
+    jobs.anchor_pending(session_factory=session_factory, settings=anvil_settings)
+    anvil.rpc("anvil_reorg", [1, []])
+    client.reset_chains()  # the jobs process restarted meanwhile
+    with caplog.at_level("WARNING", logger="trellis.chain"):
+        jobs.track_confirmations(session_factory=session_factory, settings=anvil_settings)
+    assert "reorg: the root is no longer anchored" in caplog.text
+    assert "restarted chain" not in caplog.text and "not on this chain" not in caplog.text

@@ -47,6 +47,7 @@ GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
+BATCH_CALLS = 500  # calls in one JSON-RPC batch request
 RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
 
@@ -194,6 +195,43 @@ class Chain:
         """Block number at which *root* was anchored, 0 if never (on this chain)."""
         with self.lock, node_errors("reading an anchored root"):
             return int(self.contract.functions.anchoredAt(bytes.fromhex(root[2:])).call())
+
+    def anchored_at_many(self, roots: list[str]) -> list[int]:
+        """``anchoredAt`` of every root, in order (0: not anchored), in JSON-RPC batch
+        requests of BATCH_CALLS calls on a node; one call after another on the embedded
+        chain, which has no batch requests."""
+        out: list[int] = []
+        with self.lock, node_errors("reading anchored roots"):
+            fn = self.contract.functions.anchoredAt
+            if self.kind != "rpc":
+                return [int(fn(bytes.fromhex(r[2:])).call()) for r in roots]
+            for start in range(0, len(roots), BATCH_CALLS):
+                with self.w3.batch_requests() as batch:
+                    for root in roots[start:start + BATCH_CALLS]:
+                        batch.add(fn(bytes.fromhex(root[2:])))
+                    replies = batch.execute()
+                for reply in replies:
+                    if isinstance(reply, Exception) or not isinstance(reply, int):
+                        raise ChainError(f"the node could not read an anchored root: {reply}")
+                    out.append(int(reply))
+        return out
+
+    def finality(self) -> tuple[int | None, int | None]:
+        """The node's ``safe`` and ``finalized`` block numbers, or None where it has no
+        such tag. The embedded chain has none worth the name (every block is final the
+        moment it is mined, and the chain dies with the process)."""
+        if self.kind != "rpc":
+            return None, None
+        out = []
+        for tag in ("safe", "finalized"):
+            try:
+                with self.lock, node_errors(f"reading the {tag} block"):
+                    out.append(int(self.w3.eth.get_block(tag)["number"]))
+            except ChainUnavailable:
+                raise
+            except (ChainError, w3exc.Web3Exception, ValueError, KeyError):
+                out.append(None)
+        return out[0], out[1]
 
     def anchoring_event(self, root: str, block: int) -> tuple[str, str] | None:
         """(submitter, transaction hash) of the Anchored event of *root* in *block*."""

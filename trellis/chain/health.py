@@ -85,11 +85,15 @@ def _database_part(session) -> dict:
                   .tuples().all())
     last = session.scalars(select(Batch).where(Batch.block_number.is_not(None))
                            .order_by(Batch.id.desc()).limit(1)).first()
+    newest = session.scalars(select(Batch).where(Batch.state.in_(
+        ["included", "safe", "finalized"])).order_by(Batch.block_number.desc(),
+                                                     Batch.id.desc()).limit(1)).first()
     return {"queue_length": int(queued),
             "oldest_queued_at": oldest.isoformat(timespec="seconds") if oldest else None,
             "batches": {k: int(v) for k, v in states.items()},
             "last_anchored_block": last.block_number if last else None,
-            "alerts": alerts(session)}
+            "alerts": alerts(session),
+            "_newest": (newest.id, newest.root, newest.block_number) if newest else None}
 
 
 def status(settings, *, session=None) -> dict:
@@ -127,6 +131,19 @@ def status(settings, *, session=None) -> dict:
     except Exception as exc:
         logger.warning("chain health: cannot read the queue: %s", exc)
         out["queue_length"] = None
+    newest = out.pop("_newest", None)
+    if out["ok"] and newest is not None:
+        # One call tells whether the chain still has the newest anchoring: a chain
+        # rewound or restarted shows here before the next tracking pass re-checks all.
+        try:
+            if not chain.anchored_at(newest[1]):
+                out["ok"] = False
+                out["error"] = (f"the chain no longer has the root of batch {newest[0]} "
+                                f"(anchored in block {newest[2]}): its proofs do not "
+                                f"verify until the next tracking pass re-anchors it")
+                out["root_lost"] = newest[0]
+        except TrellisError as exc:
+            out["ok"], out["error"] = False, exc.message
     err = last_error(settings)
     out["last_error"] = {"message": err[0], "at": err[1]} if err else None
     if out.get("alerts"):

@@ -133,25 +133,33 @@ def anchor_pending(*, session_factory, settings) -> str:
 
 
 def track_all(*, session_factory, settings) -> dict:
-    """One pass of confirmation tracking over every unsettled batch."""
+    """One pass of confirmation tracking: fill nonce gaps, re-check every anchored root
+    (finalized ones too, :func:`anchoring.sweep`), advance every unsettled batch, replace
+    stuck transactions, and re-anchor at once what the chain lost. Raises the
+    ``roots_lost`` alert while any anchored batch is off the chain, the ``fee_ceiling``
+    one while a stuck transaction sits at the ceiling."""
     chain = get_chain(settings)
     chain.check()
     with transaction(session_factory) as session:
         filled = nonces.fill_gaps(session=session, chain=chain)
-    healed = _heal_once(session_factory, chain)
+    with transaction(session_factory) as session:
+        swept = anchoring.sweep(session=session, chain=chain)
+        _alert_lost(session)
+    chain.healed = True
     head = chain.head()
+    tags = chain.finality()
     replaced = 0
     for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
                          BatchState.SAFE):
         with transaction(session_factory) as session:
             batch = session.get(Batch, batch_id)
             replacement = anchoring.track(session=session, chain=chain, batch=batch,
-                                          settings=settings, head=head)
+                                          settings=settings, head=head, tags=tags)
         if replacement is not None:
             with transaction(session_factory) as session:
                 anchoring.send(session=session, chain=chain, batch=session.get(Batch, batch_id))
             replaced += 1
-    # Batches sent back to pending by a reorg are re-anchored at once.
+    # Batches the chain lost (a reorg, a rewound chain) are re-anchored at once.
     reanchored = 0
     for batch_id in _ids(session_factory, BatchState.PENDING):
         with transaction(session_factory) as session:
@@ -162,6 +170,7 @@ def track_all(*, session_factory, settings) -> dict:
         states = dict.fromkeys([s.value for s in BatchState], 0)
         for state in session.scalars(select(Batch.state)):
             states[state] += 1
+        _alert_lost(session)
         capped = anchoring.at_fee_ceiling(session=session)
         if capped:
             health.raise_alert(session=session, key="fee_ceiling", message=(
@@ -172,12 +181,24 @@ def track_all(*, session_factory, settings) -> dict:
             health.clear_alert(session=session, key="fee_ceiling")
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
-            "healed": healed, "states": states, "nonces_filled": filled}
+            "lost": swept["lost"], "moved": swept["moved"], "states": states,
+            "nonces_filled": filled}
+
+
+def _alert_lost(session) -> None:
+    lost = anchoring.lost_batches(session=session)
+    if lost:
+        health.raise_alert(session=session, key="roots_lost", message=(
+            f"the chain lost the anchoring of {len(lost)} batches (first: batch "
+            f"{lost[0].id}, {lost[0].last_error}); their proofs are withheld until they "
+            f"are re-anchored"))
+    else:
+        health.clear_alert(session=session, key="roots_lost")
 
 
 def track_confirmations(*, session_factory, settings) -> str:
-    """Count confirmations, mark safe/finalized, replace stuck transactions, heal reorgs
-    (job)."""
+    """Count confirmations, mark safe/finalized, replace stuck transactions, re-check
+    every anchored root and re-anchor what the chain lost (job)."""
     try:
         n = track_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
@@ -188,5 +209,7 @@ def track_confirmations(*, session_factory, settings) -> str:
         record_error(settings, exc.message)
         raise
     states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
+    lost = f", {n['lost']} lost by the chain" if n["lost"] else ""
+    filled = f", {n['nonces_filled']} nonce gaps filled" if n["nonces_filled"] else ""
     return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
-            f"re-anchored {n['reanchored'] + n['healed']}")
+            f"re-anchored {n['reanchored']}{lost}{filled}")
