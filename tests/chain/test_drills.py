@@ -345,3 +345,65 @@ def test_a_reorg_is_logged_as_a_reorg(session_factory, anvil_settings, anvil, ca
         jobs.track_confirmations(session_factory=session_factory, settings=anvil_settings)
     assert "reorg: the root is no longer anchored" in caplog.text
     assert "restarted chain" not in caplog.text and "not on this chain" not in caplog.text
+
+
+# --- defect 6: two databases sharing one anchoring key -----------------------------------
+
+
+def _bank_database(path, number):
+    """A second Trellis database of its own (own migration, own instance id), holding
+    the very same invoice."""
+    from trellis import db, migrate
+    from trellis.trade.models import Firm
+
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    factory = db.make_sessionmaker(db.make_engine(url))
+    with transaction(factory) as s:
+        seller = Firm(uscc="91330100MA00000010", name="丙五金", role="vendor",
+                      industry="manufacturing", founded_on=date(2018, 1, 1))
+        buyer = Firm(uscc="91330100MA00000029", name="丁建工", role="anchor",
+                     industry="construction", founded_on=date(2010, 1, 1))
+        s.add_all([seller, buyer])
+        s.flush()
+        inv = Invoice(seller_id=seller.id, buyer_id=buyer.id, number=number,
+                      amount_fen=900_00, issue_date=date(2026, 5, 5),
+                      due_date=date(2026, 8, 5))
+        s.add(inv)
+        s.flush()
+        return factory, inv.id
+
+
+def test_double_financing_across_two_databases_sharing_one_key(anvil_settings, tmp_path):
+    from trellis.chain.errors import DoubleFinancing
+    bank_a, inv_a = _bank_database(tmp_path / "a.db", "D-9")
+    bank_b, inv_b = _bank_database(tmp_path / "b.db", "D-9")
+    with transaction(bank_b) as s:  # B finances it first, with the shared key
+        registry.register_financing(session=s, settings=anvil_settings, invoice_ids=[inv_b])
+    with transaction(bank_a) as s, pytest.raises(DoubleFinancing) as err:
+        registry.register_financing(session=s, settings=anvil_settings, invoice_ids=[inv_a])
+    assert "invoice D-9" in err.value.message
+    assert "another database sharing this anchoring key" in err.value.message
+    with transaction(bank_b) as s:  # B's own retry is still its own
+        registry.register_financing(session=s, settings=anvil_settings, invoice_ids=[inv_b])
+
+
+def test_crash_recovery_recognises_only_its_own_registration(session, anvil_settings,
+                                                             invoice):
+    from sqlalchemy import delete
+
+    from trellis.chain.errors import DoubleFinancing
+    from trellis.chain.models import Fingerprint
+
+    inv = invoice("R-1")
+    registry.register_financing(session=session, settings=anvil_settings,
+                                invoice_ids=[inv.id], financing_ref="loan:1:20260601000000")
+    session.execute(delete(Fingerprint))  # the record is lost (a crash, a restore)
+    with pytest.raises(DoubleFinancing, match="another financing"):
+        registry.register_financing(session=session, settings=anvil_settings,
+                                    invoice_ids=[inv.id],
+                                    financing_ref="loan:1:20260909000000")
+    again = registry.register_financing(session=session, settings=anvil_settings,
+                                        invoice_ids=[inv.id],
+                                        financing_ref="loan:1:20260601000000")
+    assert len(again) == 2

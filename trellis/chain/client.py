@@ -244,6 +244,16 @@ class Chain:
                     _hex(log["transactionHash"]))
         return None
 
+    def registration_of(self, fingerprint: str) -> tuple[str, str] | None:
+        """(registrant, claim as 0x hex) of a registered fingerprint, or None."""
+        key = bytes.fromhex(fingerprint[2:])
+        with self.lock, node_errors("reading a fingerprint"):
+            who = self.contract.functions.registrantOf(key).call()
+            if int(who, 16) == 0:
+                return None
+            claim = self.contract.functions.claimOf(key).call()
+        return to_checksum_address(who), _hex(claim)
+
     def registrant_of(self, fingerprint: str) -> str | None:
         with self.lock, node_errors("reading a fingerprint"):
             who = self.contract.functions.registrantOf(bytes.fromhex(fingerprint[2:])).call()
