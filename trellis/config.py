@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from trellis.errors import ConfigError
@@ -35,6 +36,16 @@ def _parse_int(name: str, raw: str, minimum: int | None = None) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _parse_positive_decimal(name: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f"{name} must be a number above 0, not {raw!r}")
     return value
 
 
@@ -103,6 +114,9 @@ class Settings:
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
     chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
+    # The most a transaction may pay per gas (EIP-1559 max fee), in gwei; replacements of
+    # stuck transactions stop there and an alert is raised.
+    chain_max_fee_gwei: Decimal = Decimal(500)
     batch_max_documents: int = 256
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"
@@ -147,6 +161,8 @@ class Settings:
                 values[f.name] = _parse_int(var, raw, minimum)
             elif f.type in ("bool", bool):
                 values[f.name] = _parse_bool(var, raw)
+            elif f.type in ("Decimal", Decimal):
+                values[f.name] = _parse_positive_decimal(var, raw)
             else:
                 values[f.name] = raw.strip()
         values.update(overrides)

@@ -208,8 +208,11 @@ def track_command():
     from trellis.chain import jobs
     from trellis.platform.web import settings
 
-    click.echo(jobs.track_confirmations(
-        session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    try:
+        click.echo(jobs.track_confirmations(
+            session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    except TrellisError as exc:
+        _fail(exc)
 
 
 commands = [verify_command, proof_command, audit_command, chain_group]
