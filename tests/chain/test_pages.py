@@ -152,3 +152,25 @@ def test_api_firms_get_proofs_of_their_own_invoices_only(client, anchored, make_
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, make_user("vendor", firm=make_firm()))
     assert client.get(f"/api/v1/chain/documents/{doc.id}/proof").status_code == 403
+
+
+def test_every_chain_page_string_has_a_chinese_translation():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+    with (root / "chain" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+          ).open("rb") as fh:
+        known = {m.id: m.string for m in read_po(fh) if m.id}
+    missing, seen = [], 0
+    for folder in (root / "chain", root / "templates" / "chain"):
+        for filename, _line, message, *_ in extract_from_dir(
+                folder, [("**.py", "python"), ("**.html", "jinja2")],
+                keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None}):
+            msgid = message if isinstance(message, str) else message[0]
+            seen += 1
+            if msgid and not known.get(msgid):
+                missing.append(f"{filename}: {msgid}")
+    assert seen > 50 and missing == []
