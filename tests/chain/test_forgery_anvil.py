@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -18,9 +19,9 @@ import pytest
 from eth_account import Account
 from sqlalchemy import select
 
-from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
+from tests.chain.conftest import ANVIL_KEYS, NODE_MODULES, ROOT, deploy_registry, make_settings
 from tests.chain.forgery import forge_bundle, variants
-from tests.conftest import next_uscc
+from tests.conftest import need, next_uscc
 from tests.platform.conftest import csrf_token, login
 from trellis.chain import bundles, client, jobs, trust, verify
 from trellis.chain.models import Document
@@ -30,6 +31,7 @@ from trellis.trade.models import Invoice
 
 pytestmark = pytest.mark.chain_node
 EXE = os.path.join(os.path.dirname(sys.executable), "trellis")
+TOOL = ROOT / "tools" / "verify-bundle.cjs"
 
 
 @pytest.fixture
@@ -136,3 +138,38 @@ def test_every_field_flipped_fails_on_anvil(bank, anvil):
         assert not report.ok and any(s.ok is False for s in report.steps), what
         count += 1
     assert count > 50
+
+
+def test_openzeppelins_library_alone_verifies_a_bundle_and_refuses_flips(bank, anvil,
+                                                                          tmp_path):
+    """tools/verify-bundle.cjs (README: an outside auditor's check with
+    @openzeppelin/merkle-tree and JSON-RPC only) on a real bundle, every flipped one,
+    and the forged one."""
+    node = shutil.which("node")
+    need(node is not None and (NODE_MODULES / "@openzeppelin" / "merkle-tree").is_dir(),
+         "node and @openzeppelin/merkle-tree are not installed (run `npm ci`)")
+    _app, settings, genuine = bank
+    listed = tmp_path / "trusted.json"
+    listed.write_text(trust.from_args([settings.chain_contract],
+                                      [Account.from_key(ANVIL_KEYS[0]).address], 31337).dumps())
+
+    def run(bundle: dict, *extra) -> subprocess.CompletedProcess:
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps(bundle, ensure_ascii=False))
+        return subprocess.run([node, str(TOOL), str(path), *extra], capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path)
+
+    chain_args = ("--rpc", anvil.url, "--trusted", str(listed))
+    ok = run(genuine, *chain_args)
+    assert ok.returncode == 0 and ok.stdout.strip().endswith("\nVERIFIED"), ok.stdout + ok.stderr
+    assert ok.stdout.count("PASS") == 11
+    offline = run(genuine)
+    assert offline.returncode == 2 and "StandardMerkleTree.verify" in offline.stdout
+    for what, changed in variants(genuine):
+        out = run(changed, *chain_args)
+        assert out.returncode == 1 and "NOT VERIFIED" in out.stdout, (what, out.stdout,
+                                                                       out.stderr)
+    fake, bundle = forged(anvil)
+    refused = run(bundle, *chain_args)
+    assert refused.returncode == 1
+    assert f"contract {fake.lower()} is NOT a registry you trust" in refused.stdout
