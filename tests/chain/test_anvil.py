@@ -16,17 +16,7 @@ from sqlalchemy import select, update
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis import db, migrate
 from trellis.accounts.models import utcnow
-from trellis.chain import (
-    anchoring,
-    audit,
-    bundles,
-    client,
-    commitments,
-    jobs,
-    registry,
-    trust,
-    verify,
-)
+from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
 from trellis.chain.errors import DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
@@ -92,6 +82,8 @@ def test_a_reorg_that_drops_the_anchoring_is_detected_and_healed(session_factory
     assert chain.anchored_at(after.root) == after.block_number
     assert after.block_hash != before.block_hash
     assert events(chain, after.root) == 1
+    from trellis.chain import trust
+
     trusted = trust.of_instance(chain)
     stale = verify.verify_bundle(old_bundle, rpc_url=anvil.url, trust=trusted)
     assert {s.name for s in stale.steps if s.ok is False} >= {"canonical_block"}
