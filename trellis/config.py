@@ -60,11 +60,11 @@ class Settings:
     chain_keystore_password: str = ""
     chain_contract: str = ""
     chain_id: int = 0  # 0: accept whatever the node reports
+    # A trusted-registries file (trellis.chain.trust) the pages trust beside our own registry.
+    chain_trusted: str = ""
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
     chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
-    # A trusted-registries file (trellis.chain.trust) the pages trust beside our own registry.
-    chain_trusted: str = ""
     batch_max_documents: int = 256
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"

@@ -8,9 +8,9 @@
 - :class:`BatchLeaf`: a document's place in its batch's tree.
 - :class:`ChainTx`: every signed transaction, recorded BEFORE it is sent (crash safety).
 - :class:`Fingerprint`: a financing fingerprint Trellis registered on chain.
+- :class:`AuditRun`: a full audit over a date range, its progress and report.
 - :class:`NearFingerprint`: a coarse fingerprint of a document presented for financing
   (kept here only; a near-duplicate goes to review, see :mod:`trellis.chain.near_duplicates`).
-- :class:`AuditRun`: a full audit over a date range, its progress and report.
 
 Hashes and addresses are ``0x``-prefixed lower-case hex except ``content_hash`` and
 ``salt``, which are plain 64-digit hex (``sha256sum``'s form). Wei amounts are integers.
@@ -169,21 +169,6 @@ class Fingerprint(SQLModel, table=True):
     registered_at: datetime = Field(default_factory=utcnow)
 
 
-class NearFingerprint(SQLModel, table=True):
-    __tablename__ = "chain_near_fingerprints"
-    __table_args__ = (UniqueConstraint("fingerprint", "subject_type", "subject_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    fingerprint: str = Field(max_length=66, index=True)
-    subject_type: str = Field(max_length=16)  # invoice, order
-    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    label: str = Field(max_length=200)
-    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
-    issued_on: date
-    application_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class AuditRun(SQLModel, table=True):
     __tablename__ = "chain_audit_runs"
     __table_args__ = (
@@ -203,3 +188,18 @@ class AuditRun(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class NearFingerprint(SQLModel, table=True):
+    __tablename__ = "chain_near_fingerprints"
+    __table_args__ = (UniqueConstraint("fingerprint", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=66, index=True)
+    subject_type: str = Field(max_length=16)  # invoice, order
+    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    label: str = Field(max_length=200)
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issued_on: date
+    application_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)
