@@ -170,3 +170,28 @@ def test_cli_with_trust_options(tmp_path, anchored_bundle, embedded, monkeypatch
     assert verify.run_cli(str(path), None, "embedded", echo=lines.append,
                           contracts=["not-an-address"]) == 2
     assert "--contract is not an Ethereum address" in lines[0]
+
+
+@pytest.mark.parametrize("column, value, kind", [
+    ("tx_hash", "0x" + "12" * 32, "tx_mismatch"),
+    ("contract_address", "0x" + "34" * 20, "other_contract"),
+])
+def test_the_audit_notices_a_batch_whose_proofs_would_not_verify(
+        session_factory, anchored_bundle, embedded, column, value, kind):
+    from sqlalchemy import update
+
+    from trellis.accounts.models import utcnow
+    from trellis.chain import audit
+    from trellis.chain.models import Batch
+
+    today = utcnow().date()
+    with transaction(session_factory) as s:
+        assert audit.run_audit(session=s, date_from=today, date_to=today, chain=embedded).ok
+        s.execute(update(Batch).values({column: value}))
+    with transaction(session_factory) as s:
+        report = audit.run_audit(session=s, date_from=today, date_to=today, chain=embedded)
+        assert {d["kind"] for d in report.discrepancies} == {kind}
+        doc = s.scalars(select(Document).where(Document.batch_id.is_not(None))).first()
+        bundle = bundles.make_bundle(session=s, document=doc)
+    assert not verify.verify_bundle(bundle, chain=embedded,
+                                    trust=trust.of_instance(embedded)).ok
