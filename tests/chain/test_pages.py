@@ -174,3 +174,22 @@ def test_every_chain_page_string_has_a_chinese_translation():
             if msgid and not known.get(msgid):
                 missing.append(f"{filename}: {msgid}")
     assert seen > 50 and missing == []
+
+
+def test_a_bad_trusted_file_still_trusts_our_own_registry(app_settings, session_factory,
+                                                         anchored, make_user, tmp_path,
+                                                         caplog):
+    from trellis.platform import create_app
+
+    bad = tmp_path / "trusted.json"
+    bad.write_text("{not json")
+    settings = app_settings.__class__(**{**app_settings.__dict__,
+                                         "chain_trusted": str(bad)})
+    app = create_app({"TESTING": True}, settings=settings, session_factory=session_factory)
+    web = app.test_client()
+    login(web, make_user("auditor"))
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    bundle = web.get(f"/chain/documents/{doc.id}/bundle.json").data
+    page = upload(web, {"upload": bundle}).get_data(as_text=True)
+    assert 'data-verdict="verified"' in page
+    assert "TRELLIS_CHAIN_TRUSTED is unusable" in caplog.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 from flask import (
     Blueprint,
@@ -32,6 +33,7 @@ from trellis.errors import NotFound, TrellisError
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("chain", __name__, url_prefix="/chain")
 ROLES = ("admin", "auditor")
 PAGE_SIZE = 50
@@ -52,6 +54,10 @@ def check_bundle(bundle: dict, *, document: bytes | None = None,
     chain = _chain_or_none()
     try:
         trusted = trust.of_instance(chain, settings())
+    except trust.TrustError as exc:  # a bad TRELLIS_CHAIN_TRUSTED: trust our own only
+        logger.error("TRELLIS_CHAIN_TRUSTED is unusable, trusting this instance's registry "
+                     "only: %s", exc.message)
+        trusted = _own_trust(chain)
     except TrellisError:  # node away: the chain steps say "not checked"
         trusted = trust.Trust()
     return verify.verify_bundle(bundle, document=document, chain=chain, trust=trusted,
@@ -63,6 +69,13 @@ def _get(model, ident, what: str):
     if row is None:
         raise NotFound(_("No %(what)s %(id)s.", what=what, id=ident))
     return row
+
+
+def _own_trust(chain) -> trust.Trust:
+    try:
+        return trust.of_instance(chain)
+    except TrellisError:
+        return trust.Trust()
 
 
 def verdict_message(report: verify.Report) -> str:
