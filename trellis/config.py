@@ -111,6 +111,8 @@ class Settings:
     chain_keystore_password: str = ""
     chain_contract: str = ""
     chain_id: int = 0  # 0: accept whatever the node reports
+    # A trusted-registries file (trellis.chain.trust) the pages trust beside our own registry.
+    chain_trusted: str = ""
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
     chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
