@@ -46,7 +46,7 @@ def import_models() -> None:
     import trellis.jobs  # noqa: F401
     import trellis.trade.models  # noqa: F401
 
-    for optional in ("trellis.network.models", "trellis.chain.models",
+    for optional in ("trellis.network.models", "trellis.onboarding.models", "trellis.chain.models",
                      "trellis.scoring.models", "trellis.ledger.models",
                      "trellis.vouchers.models", "trellis.protection.models"):
         try:

@@ -61,8 +61,12 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
-    if session.get(Cluster, cluster_id) is None:
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    from trellis.trade.clusters import ensure_open
+
+    ensure_open(cluster)
     run = ImportRun(cluster_id=cluster_id, kind=kind, filename=(filename or "upload")[:255],
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
                     created_by_id=created_by_id, status=RunStatus.QUEUED)

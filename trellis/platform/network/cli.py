@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trellis.network import build, summary
 from trellis.network.errors import ClusterNotFound
@@ -20,7 +20,7 @@ from trellis.network.models import RunStatus
 from trellis.onboarding import runs
 from trellis.onboarding.kinds import KINDS
 from trellis.platform.web import commit, db, settings
-from trellis.trade.models import Cluster, Firm
+from trellis.trade.models import Cluster
 
 
 def _cluster(ref: str) -> Cluster:
@@ -106,19 +106,102 @@ def clusters_group():
 
 @clusters_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--archived", is_flag=True, help="Include archived clusters.")
 @with_appcontext
-def clusters_list(as_json):
+def clusters_list(as_json, archived):
     """List the clusters with their firm counts and data versions."""
-    rows = db().execute(select(Cluster, func.count(Firm.id))
-                        .join(Firm, Firm.cluster_id == Cluster.id, isouter=True)
-                        .group_by(Cluster.id).order_by(Cluster.code)).all()
-    items = [{"id": c.id, "code": c.code, "name": c.name, "region": c.region,
-              "firms": n, "data_version": c.data_version} for c, n in rows]
+    from trellis.trade import clusters
+
+    items = clusters.listing(session=db(), archived=archived)
     if as_json:
         click.echo(json.dumps({"clusters": items}, ensure_ascii=False, indent=2))
         return
     for i in items:
-        click.echo(f"{i['code']:20} {i['firms']:>7} firms  v{i['data_version']:<5} {i['name']}")
+        mark = " (archived)" if i["archived_at"] else ""
+        click.echo(f"{i['code']:20} {i['firms']:>7} firms  v{i['data_version']:<5} "
+                   f"{i['name']}{mark}")
+
+
+def _audit_cli(action: str, cluster_id: int, **detail) -> None:
+    from trellis.accounts import services
+
+    services.record(session=db(), action=action, record_type="cluster", record_id=cluster_id,
+                    actor_label="cli", detail=detail)
+
+
+def _run_core(fn):
+    from trellis.errors import TrellisError
+
+    try:
+        return fn()
+    except TrellisError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@clusters_group.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="The park's name, e.g. 余杭经济开发区.")
+@click.option("--region", default="", help="Where it is, e.g. 杭州市余杭区.")
+@click.option("--kind", type=click.Choice(["industrial_park", "startup_base"]),
+              default="industrial_park", show_default=True)
+@with_appcontext
+def clusters_create(code, name, region, kind):
+    """Create the cluster CODE (letters, digits, - and _; permanent)."""
+    from trellis.trade import clusters
+
+    c = _run_core(lambda: clusters.create(session=db(), code=code, name=name, region=region,
+                                          kind=kind))
+    _audit_cli("cluster.create", c.id, code=c.code, name=c.name, region=c.region, kind=kind)
+    commit()
+    click.echo(f"created cluster {c.code} (id {c.id}): {c.name}")
+
+
+@clusters_group.command("edit")
+@click.argument("code")
+@click.option("--name", default=None)
+@click.option("--region", default=None)
+@click.option("--kind", type=click.Choice(["industrial_park", "startup_base"]), default=None)
+@with_appcontext
+def clusters_edit(code, name, region, kind):
+    """Change the name, region or kind of cluster CODE."""
+    from trellis.trade import clusters
+
+    c = _run_core(lambda: clusters.get(session=db(), code=code))
+    changes = _run_core(lambda: clusters.edit(session=db(), cluster=c, name=name,
+                                              region=region, kind=kind))
+    if changes:
+        _audit_cli("cluster.edit", c.id, code=c.code, changes=changes)
+    commit()
+    click.echo(f"cluster {c.code}: " + (", ".join(f"{k} {v[0]!r} -> {v[1]!r}"
+                                                 for k, v in changes.items()) or "no change"))
+
+
+@clusters_group.command("archive")
+@click.argument("code")
+@with_appcontext
+def clusters_archive(code):
+    """Archive cluster CODE: kept with its history, no longer listed, no imports."""
+    from trellis.trade import clusters
+
+    c = _run_core(lambda: clusters.get(session=db(), code=code))
+    _run_core(lambda: clusters.archive(session=db(), cluster=c))
+    _audit_cli("cluster.archive", c.id, code=c.code)
+    commit()
+    click.echo(f"archived cluster {c.code}")
+
+
+@clusters_group.command("restore")
+@click.argument("code")
+@with_appcontext
+def clusters_restore(code):
+    """Restore the archived cluster CODE."""
+    from trellis.trade import clusters
+
+    c = _run_core(lambda: clusters.get(session=db(), code=code))
+    _run_core(lambda: clusters.restore(session=db(), cluster=c))
+    _audit_cli("cluster.restore", c.id, code=c.code)
+    commit()
+    click.echo(f"restored cluster {c.code}")
 
 
 @click.group("graph")

@@ -8,6 +8,7 @@ call :mod:`trellis.network` or :mod:`trellis.onboarding`, and commit once.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -26,15 +27,16 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
-from wtforms import IntegerField, SelectField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trellis.errors import NotFound
 from trellis.network import build, summary
 from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
 from trellis.network.models import RunStatus
-from trellis.onboarding import invitations, runs, templates
+from trellis.onboarding import basis as data_basis
+from trellis.onboarding import coverage, invitations, runs, templates
 from trellis.onboarding.kinds import KINDS
 from trellis.platform.forms import EmptyForm
 from trellis.platform.web import (
@@ -46,6 +48,7 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.trade import clusters as cluster_service
 from trellis.trade.models import Cluster, Firm, Industry
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,27 @@ def _kind_choices():
 class ImportForm(FlaskForm):
     kind = SelectField(validators=[DataRequired()])
     file = FileField(validators=[FileRequired()])
+
+
+class ClusterForm(FlaskForm):
+    code = StringField(validators=[Optional(), Length(max=40)])
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+    region = StringField(validators=[Optional(), Length(max=120)])
+    kind = SelectField(choices=[("industrial_park", "industrial_park"),
+                                ("startup_base", "startup_base")])
+
+
+class BasisForm(FlaskForm):
+    party = StringField(validators=[DataRequired(), Length(max=200)])
+    reference = StringField(validators=[DataRequired(), Length(max=120)])
+    scope = StringField(validators=[Optional(), Length(max=250)])
+    valid_from = DateField(validators=[Optional()])
+    expires_on = DateField(validators=[DataRequired()])
+
+
+def _kind_labels(form: ClusterForm) -> None:
+    form.kind.choices = [("industrial_park", _("Industrial park")),
+                         ("startup_base", _("Startup base"))]
 
 
 class InviteForm(FlaskForm):
@@ -111,8 +135,132 @@ def index():
          .group_by(Cluster.id).order_by(Cluster.name))
     if visible is not None:
         q = q.where(Cluster.id.in_(visible or [-1]))
+    if request.args.get("archived") != "1":
+        q = q.where(Cluster.archived_at.is_(None))
     rows = db().execute(q).all()
-    return render_template("network/index.html", rows=rows)
+    return render_template("network/index.html", rows=rows,
+                           show_archived=request.args.get("archived") == "1")
+
+
+# --- clusters: create, edit, archive; data basis; coverage -----------------------------------
+
+def _form_errors(exc) -> None:
+    from trellis.platform.errors import _message
+
+    flash(_message(exc), "error")
+
+
+@bp.route("/clusters/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def cluster_new():
+    from trellis.errors import TrellisError
+
+    form = ClusterForm()
+    _kind_labels(form)
+    if form.validate_on_submit():
+        try:
+            c = cluster_service.create(
+                session=db(), code=form.code.data or "", name=form.name.data,
+                region=form.region.data or "", kind=form.kind.data,
+                manager_id=current_user.id if current_user.role == "rm" else None)
+        except TrellisError as exc:
+            db().rollback()
+            _form_errors(exc)
+        else:
+            audit("cluster.create", "cluster", c.id, code=c.code, name=c.name,
+                  region=c.region, kind=c.kind)
+            commit()
+            flash(_("Cluster %(code)s created. Record the data basis, then import its data.",
+                    code=c.code), "success")
+            return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+    elif request.method == "POST":
+        flash(_("Enter a code and a name."), "error")
+    return render_template("network/cluster_new.html", form=form)
+
+
+@bp.route("/<code>/settings", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def cluster_settings(code):
+    from trellis.errors import TrellisError
+
+    c = cluster_or_404(code)
+    form = ClusterForm(obj=c)
+    _kind_labels(form)
+    basis_form = BasisForm(prefix="basis")
+    if request.method == "POST" and request.form.get("action") == "edit":
+        if form.validate_on_submit():
+            try:
+                changes = cluster_service.edit(session=db(), cluster=c, name=form.name.data,
+                                               region=form.region.data or "",
+                                               kind=form.kind.data)
+            except TrellisError as exc:
+                db().rollback()
+                _form_errors(exc)
+            else:
+                if changes:
+                    audit("cluster.edit", "cluster", c.id, code=c.code, changes=changes)
+                commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+    elif request.method == "POST" and request.form.get("action") == "basis":
+        if basis_form.validate_on_submit():
+            try:
+                b = data_basis.record(
+                    session=db(), cluster_id=c.id, party=basis_form.party.data,
+                    reference=basis_form.reference.data, scope=basis_form.scope.data or "",
+                    valid_from=basis_form.valid_from.data,
+                    expires_on=basis_form.expires_on.data, recorded_by_id=current_user.id)
+            except TrellisError as exc:
+                db().rollback()
+                _form_errors(exc)
+            else:
+                audit("cluster.data_basis", "data_basis", b.id, cluster=c.code, party=b.party,
+                      reference=b.reference, scope=b.scope,
+                      valid_from=b.valid_from.isoformat(), expires_on=b.expires_on.isoformat())
+                commit()
+                flash(_("Data basis recorded: the cluster's firms may now be pre-assessed."),
+                      "success")
+                return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+        else:
+            flash(_("Enter the party, the agreement's reference and its expiry date."),
+                  "error")
+    return render_template("network/cluster_settings.html", cluster=c, form=form,
+                           basis_form=basis_form, action_form=EmptyForm(),
+                           bases=data_basis.listing(session=db(), cluster_id=c.id),
+                           current_basis=data_basis.current(session=db(), cluster_id=c.id),
+                           coverage=coverage.cluster_coverage(session=db(), cluster_id=c.id),
+                           today=date.today())
+
+
+@bp.post("/<code>/archive")
+@roles_required(*EDITORS)
+def cluster_archive(code):
+    c = cluster_or_404(code)
+    if not EmptyForm().validate_on_submit():
+        raise NotFound(_("The form expired; reload the page."))
+    if request.form.get("restore") == "1":
+        cluster_service.restore(session=db(), cluster=c)
+        audit("cluster.restore", "cluster", c.id, code=c.code)
+        flash(_("Cluster %(code)s restored.", code=c.code), "success")
+    else:
+        cluster_service.archive(session=db(), cluster=c)
+        audit("cluster.archive", "cluster", c.id, code=c.code)
+        flash(_("Cluster %(code)s archived.", code=c.code), "success")
+    commit()
+    return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+
+
+@bp.post("/<code>/bases/<int:basis_id>/revoke")
+@roles_required(*EDITORS)
+def basis_revoke(code, basis_id):
+    c = cluster_or_404(code)
+    if not EmptyForm().validate_on_submit():
+        raise NotFound(_("The form expired; reload the page."))
+    b = data_basis.revoke(session=db(), basis_id=basis_id, cluster_id=c.id)
+    audit("cluster.data_basis_revoke", "data_basis", b.id, cluster=c.code)
+    commit()
+    flash(_("Data basis revoked: pre-assessment under it stops."), "success")
+    return redirect(url_for("network.cluster_settings", code=c.code), code=303)
 
 
 @bp.get("/<code>")
@@ -156,7 +304,8 @@ def firm(firm_id):
     hood = summary.neighbourhood(G, firm_id)
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
                            bank_account=summary.mask_account(f.bank_account),
-                           grade=latest_grades(c.id).get(firm_id))
+                           grade=latest_grades(c.id).get(firm_id),
+                           coverage=coverage.firm_coverage(session=db(), firm_id=firm_id))
 
 
 @bp.get("/firms/<int:firm_id>/monthly.json")
