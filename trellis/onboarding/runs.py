@@ -54,9 +54,14 @@ _live_lock = threading.Lock()
 
 
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
-               max_bytes: int = 0, created_by_id: int | None = None) -> ImportRun:
+               max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
+               mapping: dict | None = None) -> ImportRun:
     """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
-    ClusterNotFound. Flushes."""
+    ClusterNotFound, Conflict (archived cluster). Flushes.
+
+    *mapping* (header -> field, confirmed by the RM) is used as given; without it, the
+    saved mapping of *source* for this kind, if any; else field names and known aliases.
+    """
     files.check_size(data, max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
@@ -67,9 +72,15 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     from trellis.trade.clusters import ensure_open
 
     ensure_open(cluster)
+    source = (source or "").strip()[:120]
+    if mapping is None and source:
+        from trellis.onboarding.mapping import saved
+
+        mapping = saved(session=session, cluster_id=cluster_id, source=source, kind=kind)
     run = ImportRun(cluster_id=cluster_id, kind=kind, filename=(filename or "upload")[:255],
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                    created_by_id=created_by_id, status=RunStatus.QUEUED)
+                    created_by_id=created_by_id, status=RunStatus.QUEUED, source=source,
+                    mapping=dict(mapping or {}))
     session.add(run)
     session.flush()
     session.add(ImportFile(run_id=run.id, content=data))
@@ -93,7 +104,7 @@ def _reporter(run_id: int, extra: Callable | None):
 
 
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None) -> ImportRun:
+                on_progress: Callable | None = None, policy=None) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
@@ -116,6 +127,7 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         file = s.get(ImportFile, run_id)
         data = file.content if file is not None else b""
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
+        mapping = dict(run.mapping) if run.mapping else None
     with _live_lock:
         _live[run_id] = Live(phase="validating", started=time.monotonic())
     report = _reporter(run_id, on_progress)
@@ -124,13 +136,17 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
     try:
         with transaction(session_factory) as s:
             result = import_file(session=s, cluster_id=cluster_id, kind=kind, data=data,
-                                 filename=filename, today=today, progress=report)
+                                 filename=filename, today=today, progress=report,
+                                 mapping=mapping, policy=policy)
+        ignored = (f" Columns not imported: {', '.join(result.unmapped)}."
+                   if result.unmapped else "")
         outcome = dict(status=RunStatus.SUCCEEDED, created=result.created,
                        updated=result.updated, unchanged=result.unchanged,
                        rows_total=result.rows, rows_done=result.rows,
-                       encoding=result.encoding,
+                       encoding=result.encoding, mapping=result.mapping,
+                       unmapped=result.unmapped,
                        message=(f"{result.created} new, {result.updated} updated, "
-                                f"{result.unchanged} unchanged."))
+                                f"{result.unchanged} unchanged.{ignored}")[:500])
     except ImportRefused as exc:
         errors = exc.errors
         outcome = dict(status=RunStatus.REFUSED, message=exc.message[:500],

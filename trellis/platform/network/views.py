@@ -63,7 +63,13 @@ INLINE_MAX_BYTES = 256 * 1024  # smaller uploads are imported during the request
 def _kind_choices():
     labels = {"firms": _("Firms"), "relationships": _("Supply relationships"),
               "orders": _("Purchase orders"), "invoices": _("Invoices"),
-              "payments": _("Payments")}
+              "payments": _("Payments"), "deliveries": _("Deliveries"),
+              "credit_notes": _("Credit notes and returns"),
+              "confirmations": _("Confirmation status (from the anchor's ledger)"),
+              "tax_filings": _("Tax filings with their period"),
+              "loans": _("Historical loans and outcomes"),
+              "utility_readings": _("Monthly electricity, water and gas readings"),
+              "headcount": _("Monthly social-insurance headcount")}
     return [(k, labels[k]) for k in templates.IMPORT_ORDER]
 
 
