@@ -40,6 +40,7 @@ KIND_LIST = ", ".join(f"'{k.value}'" for k in ImportKind)
 
 
 class RunStatus(enum.StrEnum):
+    MAPPING = "mapping"  # waiting for the RM to confirm the column mapping
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -54,8 +55,8 @@ class ImportRun(SQLModel, table=True):
     __tablename__ = "import_runs"
     __table_args__ = (
         CheckConstraint(f"kind in ({KIND_LIST})", name="kind"),
-        CheckConstraint("status in ('queued', 'running', 'succeeded', 'refused', 'failed')",
-                        name="status"),
+        CheckConstraint("status in ('mapping', 'queued', 'running', 'succeeded', 'refused', "
+                        "'failed')", name="status"),
         CheckConstraint("rows_done >= 0 and errors_count >= 0", name="counts_nonneg"),
     )
 

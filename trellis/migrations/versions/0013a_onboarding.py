@@ -8,7 +8,8 @@ Create Date: 2026-12-06
 - ``clusters.archived_at``: an archived cluster is kept but no longer listed or imported to.
 - ``data_bases``: the data-sharing agreement a cluster's data came under (pre-assessment).
 - ``import_mappings``: saved header -> field mappings per cluster, source and kind.
-- ``import_runs``: the source, mapping and unmapped headers of a run; the new kinds.
+- ``import_runs``: the source, mapping and unmapped headers of a run; the new kinds; the
+  status ``mapping`` (waiting for the RM to confirm the column mapping).
 - ``utility_readings``, ``headcount_records``, ``tax_filings``: new data kinds.
 - ``score_results.basis`` and ``not_assessable``: pre-assessment marker; screens that
   could not run for want of a data kind.
@@ -22,6 +23,7 @@ branch_labels = None
 depends_on = ('0004_scoring',)
 
 OLD_KINDS = "'firms', 'relationships', 'orders', 'invoices', 'payments'"
+STATUSES = "'queued', 'running', 'succeeded', 'refused', 'failed'"
 NEW_KINDS = OLD_KINDS + (", 'deliveries', 'credit_notes', 'confirmations', 'tax_filings', "
                          "'loans', 'utility_readings', 'headcount'")
 
@@ -38,6 +40,8 @@ def upgrade() -> None:
                                       server_default=sa.text("'[]'")))
         batch_op.drop_constraint(op.f('ck_import_runs_kind'), type_='check')
         batch_op.create_check_constraint('kind', f"kind in ({NEW_KINDS})")
+        batch_op.drop_constraint(op.f('ck_import_runs_status'), type_='check')
+        batch_op.create_check_constraint('status', f"status in ('mapping', {STATUSES})")
     with op.batch_alter_table('score_results') as batch_op:
         batch_op.add_column(sa.Column('basis', sa.String(length=16), nullable=False,
                                       server_default='consent'))
@@ -141,7 +145,10 @@ def downgrade() -> None:
     op.execute(f"delete from import_files where run_id in (select id from import_runs "
                f"where kind not in ({OLD_KINDS}))")
     op.execute(f"delete from import_runs where kind not in ({OLD_KINDS})")
+    op.execute("update import_runs set status = 'failed' where status = 'mapping'")
     with op.batch_alter_table('import_runs') as batch_op:
+        batch_op.drop_constraint(op.f('ck_import_runs_status'), type_='check')
+        batch_op.create_check_constraint('status', f"status in ({STATUSES})")
         batch_op.drop_constraint(op.f('ck_import_runs_kind'), type_='check')
         batch_op.create_check_constraint('kind', f"kind in ({OLD_KINDS})")
         batch_op.drop_column('unmapped')

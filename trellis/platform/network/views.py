@@ -76,6 +76,7 @@ def _kind_choices():
 class ImportForm(FlaskForm):
     kind = SelectField(validators=[DataRequired()])
     file = FileField(validators=[FileRequired()])
+    source = StringField(validators=[Optional(), Length(max=120)])
 
 
 class ClusterForm(FlaskForm):
@@ -339,24 +340,68 @@ def import_page(code):
             data = form.file.data.read()
             run = runs.create_run(session=db(), cluster_id=c.id, kind=form.kind.data,
                                   filename=form.file.data.filename or "upload",
-                                  data=data, max_bytes=limit, created_by_id=current_user.id)
+                                  data=data, max_bytes=limit, created_by_id=current_user.id,
+                                  source=form.source.data or "", hold_for_mapping=True)
             audit("network.import", "import_run", run.id, cluster=c.code, kind=run.kind,
-                  filename=run.filename, size_bytes=run.size_bytes)
+                  filename=run.filename, size_bytes=run.size_bytes, source=run.source)
+            if runs.needs_mapping(session=db(), run=run):
+                commit()
+                return redirect(url_for("network.import_mapping", run_id=run.id), code=303)
+            proposal = runs.proposal_for(session=db(), run=run)[2]
+            runs.confirm_mapping(session=db(), run=run, mapping=proposal.fields)
             commit()
-            factory = current_app.extensions["trellis.sessions"]
-            inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES",
-                                            INLINE_MAX_BYTES)
-            if len(data) <= inline:
-                done = runs.execute_run(session_factory=factory, run_id=run.id)
-                _flash_outcome(done)
-            else:
-                runs.start_background(session_factory=factory, run_id=run.id)
-            return redirect(url_for("network.import_run", run_id=run.id), code=303)
+            return _start(run, len(data))
         flash(_("Choose a kind and a CSV or XLSX file."), "error")
     recent = runs.recent_runs(session=db(), cluster_id=c.id)
     return render_template("network/import.html", cluster=c, form=form, recent=recent,
                            kinds=_kind_choices(),
                            limit_mb=settings().upload_max_bytes / 1_048_576)
+
+
+def _start(run, size: int):
+    factory = current_app.extensions["trellis.sessions"]
+    inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+    if size <= inline:
+        done = runs.execute_run(session_factory=factory, run_id=run.id)
+        _flash_outcome(done)
+    else:
+        runs.start_background(session_factory=factory, run_id=run.id)
+    return redirect(url_for("network.import_run", run_id=run.id), code=303)
+
+
+@bp.route("/imports/<int:run_id>/mapping", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_mapping(run_id):
+    """Trellis proposes which file column feeds which field; the RM confirms or edits."""
+    from trellis.errors import TrellisError
+    from trellis.network.models import RunStatus
+
+    run = _visible_run(run_id)
+    c = db().get(Cluster, run.cluster_id)
+    if run.status != RunStatus.MAPPING:
+        return redirect(url_for("network.import_run", run_id=run.id), code=303)
+    header, samples, proposal = runs.proposal_for(session=db(), run=run)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = {h: request.form.get(f"col-{i}", "") for i, h in enumerate(header) if h}
+        try:
+            runs.confirm_mapping(session=db(), run=run, mapping=chosen,
+                                 save=request.form.get("save") == "1", user_id=current_user.id)
+        except TrellisError as exc:
+            db().rollback()
+            _form_errors(exc)
+            proposal.fields.update(chosen)
+        else:
+            audit("network.import_mapping", "import_run", run.id, cluster=c.code,
+                  source=run.source, mapping=run.mapping,
+                  saved=request.form.get("save") == "1")
+            commit()
+            return _start(run, run.size_bytes)
+    kind = KINDS[run.kind]
+    return render_template("network/import_mapping.html", run=run, cluster=c, form=form,
+                           header=list(enumerate(header)), samples=samples,
+                           proposal=proposal, fields=kind.columns,
+                           kind_label=dict(_kind_choices()).get(run.kind, run.kind))
 
 
 def _flash_outcome(run) -> None:
@@ -497,7 +542,8 @@ def _industry_filter(value):
 
 
 def run_status_label(value: str) -> str:
-    labels = {"queued": _("queued"), "running": _("running"), "succeeded": _("imported"),
+    labels = {"mapping": _("waiting for the column mapping"),
+              "queued": _("queued"), "running": _("running"), "succeeded": _("imported"),
               "refused": _("refused"), "failed": _("failed"), "validating": _("checking"),
               "writing": _("writing"), "done": _("done"), "reading": _("reading")}
     return labels.get(str(value), str(value or ""))
