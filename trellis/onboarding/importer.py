@@ -86,12 +86,12 @@ class Policy:
         given = values.get("seller_uscc")
         if given is not None and given != self.seller_is:
             plan.error(number, "seller_uscc", given,
-                       "you can only record documents your own firm issued or received")
+                       "you can only upload your own sales")
             return False
         values["seller_uscc"] = self.seller_is
         if values.get("status") not in (None, DocStatus.PENDING.value):
             plan.error(number, "status", values["status"],
-                       "only the buyer confirms or rejects; leave the status empty")
+                       "only the buyer can confirm; leave this column empty")
             return False
         values.pop("status", None)
         return True
@@ -604,7 +604,7 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
 def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
                 filename: str = "", today: date | None = None, max_bytes: int = 0,
                 progress: Progress | None = None, mapping: dict | None = None,
-                policy: Policy | None = None) -> ImportResult:
+                policy: Policy | None = None, max_rows: int = 0) -> ImportResult:
     """Validate and import one file of *kind* (firms, relationships, orders, invoices,
     payments) into cluster *cluster_id*.
 
@@ -630,6 +630,8 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
                  mapping=mapping, policy=policy)
     if not table.rows:
         raise ImportRefused("The file has a header but no data rows; nothing was imported.")
+    if max_rows and len(table.rows) > max_rows:
+        raise ImportRefused(f"At most {max_rows} rows per file; split it.", field="file")
     rows = _parse_rows(plan, table, progress)
     if rows is not None:
         # Cross-row and database checks run on the rows whose cells parsed, so the report
