@@ -1,5 +1,10 @@
-"""Commands of the network area: ``trellis import``, ``trellis clusters list``,
-``trellis graph stats``."""
+"""Commands of the network area: ``trellis import``, ``trellis clusters``
+(list, create, edit, archive, restore, basis, coverage), ``trellis invitations
+candidates``, ``trellis graph stats``.
+
+Heavy modules (the graph, the importer, scoring) are imported inside the commands that
+use them, so ``trellis clusters list`` starts fast.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from trellis.network import build, summary
 from trellis.network.errors import ClusterNotFound
-from trellis.network.models import RunStatus
-from trellis.onboarding import runs
-from trellis.onboarding.kinds import KINDS
+from trellis.onboarding.kindnames import KIND_NAMES
+from trellis.platform.cli import with_bare_appcontext
 from trellis.platform.web import commit, db, settings
-from trellis.trade.models import Cluster
 
 
-def _cluster(ref: str) -> Cluster:
+def _cluster(ref: str):
+    from trellis.trade.models import Cluster
+
     q = select(Cluster).where(Cluster.code == ref)
     cluster = db().execute(q).scalar_one_or_none()
     if cluster is None and ref.isdigit():
@@ -45,7 +49,7 @@ def _date(_ctx, _param, value):
 @click.command("import")
 @click.argument("cluster")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", required=True, type=click.Choice(list(KINDS)),
+@click.option("--kind", required=True, type=click.Choice(KIND_NAMES),
               help="What the file holds.")
 @click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the error report (CSV) here when the file is refused.")
@@ -68,7 +72,8 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     (or a mapping saved for --source) any headers. Columns that feed no field are listed.
     """
     from trellis.errors import TrellisError
-    from trellis.onboarding import files
+    from trellis.network.models import RunStatus
+    from trellis.onboarding import files, runs
     from trellis.onboarding import mapping as colmap
 
     c = _cluster(cluster)
@@ -144,7 +149,7 @@ def clusters_group():
 @clusters_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--archived", is_flag=True, help="Include archived clusters.")
-@with_appcontext
+@with_bare_appcontext
 def clusters_list(as_json, archived):
     """List the clusters with their firm counts and data versions."""
     from trellis.trade import clusters
@@ -340,6 +345,8 @@ def graph_group():
 @with_appcontext
 def graph_stats(cluster, as_json, as_of):
     """Figures of CLUSTER's network: firms, edges, tiers, cycles, communities, links."""
+    from trellis.network import build, summary
+
     c = _cluster(cluster)
     try:
         G = build.cluster_graph(session=db(), cluster_id=c.id, as_of=as_of)
