@@ -74,6 +74,10 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["trellis.sessions"] = session_factory
     if models or not light:
         database.import_models()
+        from trellis import tasks
+
+        app.extensions["trellis.tasks"] = tasks.install(
+            tasks.TaskQueue(settings=settings, session_factory=session_factory))
 
     from trellis.platform import web
 
