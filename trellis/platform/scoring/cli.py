@@ -5,6 +5,10 @@
 - ``trellis scoring evaluate --model MODEL.json --csv FILE --target COLUMN [--json]``
 - ``trellis scoring import MODEL.json``, ``trellis scoring promote VERSION [--csv --target]``,
   ``trellis scoring export VERSION``, ``trellis scoring rescore``, ``trellis scoring stability``
+- ``trellis scoring calibrate [--as-of DATE] [--cluster CODE] [--dry-run] [--json]``: anchor
+  the champion to the portfolio default rate, or recalibrate it on matured outcomes.
+- ``trellis scoring export-features --as-of DATE --out FILE [--cluster CODE]``: the feature
+  table, one row per firm, as the scorecards see it on that date.
 """
 
 from __future__ import annotations
@@ -122,6 +126,71 @@ def evaluate_command(model, csv_path, target, as_json):
     score = report["stability"].get("score")
     if score:
         click.echo(f"score PSI against the training population {score['psi']} ({score['status']})")
+
+
+def _cluster_id(cluster_code):
+    from trellis.trade.models import Cluster
+
+    if not cluster_code:
+        return None
+    cluster_id = db().execute(select(Cluster.id).where(Cluster.code == cluster_code)).scalar()
+    if cluster_id is None:
+        raise click.ClickException(f"no cluster {cluster_code!r}")
+    return cluster_id
+
+
+@scoring_group.command("calibrate")
+@click.option("--as-of", callback=_date, default=None)
+@click.option("--cluster", "cluster_code", default=None, help="Only this cluster (code).")
+@click.option("--dry-run", is_flag=True, help="Report only; keep the current champion.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def calibrate_command(as_of, cluster_code, dry_run, as_json):
+    """Set the champion's PD level: recalibrate on matured outcomes when there are enough,
+    else anchor it to the portfolio default rate in force; installs the new version."""
+    from trellis.scoring import anchoring
+
+    try:
+        spec = anchoring.calibrate(session=db(), as_of=as_of or date.today(),
+                                   cluster_id=_cluster_id(cluster_code), install=not dry_run)
+    except TrellisError as exc:
+        _fail(exc)
+    if not dry_run:
+        commit()
+    report = spec["validation"].get("calibration")
+    if as_json:
+        click.echo(json.dumps({"version": spec["version"], "calibration": spec["calibration"],
+                               "how": spec["validation"]["calibrated"], "report": report},
+                              ensure_ascii=False))
+        return
+    click.echo(f"{spec['version']}: {spec['validation']['calibrated']}"
+               + (" (dry run, not installed)" if dry_run else ""))
+    if report:
+        click.echo(f"mean PD {report['mean_pd']:.2%} vs observed {report['observed_rate']:.2%}; "
+                   f"Hosmer-Lemeshow p {report['hosmer_lemeshow']['p_value']:.3f}")
+        for g in report["grades"]:
+            click.echo(f"  {g['grade']}: {g['n']} firms, observed {g['observed_rate']:.2%}, "
+                       f"mean PD {g['mean_pd']:.2%}, band [{g['band_low']:.2%}, "
+                       f"{g['band_high']:.2%}] {'ok' if g['inside'] else 'OUTSIDE'}")
+        if report["flag"]:
+            click.echo("FLAG for the risk team: grades outside their band: "
+                       + ", ".join(report["grades_outside_band"]))
+
+
+@scoring_group.command("export-features")
+@click.option("--as-of", callback=_date, required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cluster", "cluster_code", default=None, help="Only this cluster (code).")
+@with_appcontext
+def export_features_command(as_of, out, cluster_code):
+    """Write the feature table as of a date: one row per firm (uscc, cluster, every feature,
+    whether it can be scored), from data dated before that day only."""
+    from trellis.scoring import export
+
+    table = export.feature_table(session=db(), as_of=as_of,
+                                 cluster_id=_cluster_id(cluster_code))
+    table.to_csv(out, index=False)
+    click.echo(f"{len(table)} firms, {table.shape[1]} columns as of {as_of} written to {out}")
 
 
 @scoring_group.command("platform-table")
