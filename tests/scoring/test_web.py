@@ -93,6 +93,25 @@ def test_scorecard_pages_and_export(client, rm):
     assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.11"
 
 
+def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
+    import pandas as pd
+
+    from trellis.scoring import calibration, expert
+    from trellis.scoring.models import Scorecard
+
+    X = pd.DataFrame(index=range(200))
+    spec = calibration.anchor(expert.spec(), X, 0.04, source="风险团队假设",
+                              version="expert+cal-test")
+    report = calibration.report(spec, X, [1] * 100 + [0] * 100)
+    assert report["flag"]
+    session.add(Scorecard(version=spec["version"], name="x", kind="expert", spec=spec,
+                          validation={"calibration": report}))
+    session.flush()
+    page = client.get("/scoring/scorecards/expert+cal-test").get_data(as_text=True)
+    assert "风险团队假设" in page and "4.00%" in page
+    assert "请风险团队注意" in page and "二项检验" in page
+
+
 @pytest.mark.parametrize("role,status", [("vendor", 403), ("anchor", 403)])
 def test_firms_cannot_see_risk_pages(client, logged_in, park, role, status):
     logged_in(role)
