@@ -13,6 +13,7 @@ so a firm's row depends only on its own rows, its cluster's graph and the as-of 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,28 +250,70 @@ def _cash_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     return out
 
 
+_MONTH = r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?"
+
+
+def tax_period_bounds(text) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The period a VAT filing covers, as [start, end): a year ("2025", "2025年"), a
+    quarter ("2025Q3", "2025-Q3", "2025年第3季度"), a month ("2025-06", "202506",
+    "2025年6月") or a range of months ("2025-01~2025-06", "2025-01至2025-06").
+    ``None`` when the text says none of these."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return None
+    t = str(text).strip().upper().replace("－", "-").replace("～", "~")
+    m = re.fullmatch(r"(\d{4})\s*年?(?:度)?", t)
+    if m:
+        y = int(m.group(1))
+        return pd.Timestamp(y, 1, 1), pd.Timestamp(y + 1, 1, 1)
+    m = re.fullmatch(r"(\d{4})\s*(?:-?\s*Q|年第|年)\s*([1-4])\s*(?:季度)?", t)
+    if m:
+        y, q = int(m.group(1)), int(m.group(2))
+        start = pd.Timestamp(y, 3 * q - 2, 1)
+        return start, start + pd.DateOffset(months=3)
+    m = re.fullmatch(_MONTH + r"\s*(?:~|至|到|TO|--|—)\s*" + _MONTH, t)
+    if m:
+        y1, m1, y2, m2 = (int(x) for x in m.groups())
+        if 1 <= m1 <= 12 and 1 <= m2 <= 12 and (y1, m1) <= (y2, m2):
+            return pd.Timestamp(y1, m1, 1), pd.Timestamp(y2, m2, 1) + pd.DateOffset(months=1)
+        return None
+    m = re.fullmatch(_MONTH, t)
+    if m and 1 <= int(m.group(2)) <= 12:
+        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+        return start, start + pd.DateOffset(months=1)
+    return None
+
+
 def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Tax filing level and its ratio to invoiced sales in the same period (NaN if none)."""
+    """Tax filing level and its ratio to the invoiced sales of the filing's own period.
+
+    The ratio is NaN (never zero) when there is no filing, its period cannot be read, the
+    period has not ended by ``as_of``, or it starts before the frames' lookback (the
+    platform's sales of the period are then not all known).
+    """
     firms = frames.firms.loc[scope]
     out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
     tax = pd.to_numeric(firms["tax_vat_sales_fen"], errors="coerce")
     out["tax_sales_fen"] = tax.to_numpy()
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)]
-    year = inv["issue_date"].dt.year
-    period = firms["tax_period"].astype("string").str.slice(0, 4)
-    per_year = inv.groupby([inv["seller_id"], year])["amount_fen"].sum()
-    flows = []
-    last12 = (inv[inv["issue_date"] >= _months_ago(frames.as_of, 12)]
-              .groupby("seller_id")["amount_fen"].sum())
-    for fid, p in zip(scope, period.to_numpy(), strict=True):
-        if isinstance(p, str) and p.isdigit() and (fid, int(p)) in per_year.index \
-                and int(p) < frames.as_of.year:
-            flows.append(per_year[(fid, int(p))])
-        else:
-            flows.append(last12.get(fid, 0))
+    by_seller = {int(k): g for k, g in inv.groupby("seller_id")[["issue_date", "amount_fen"]]}
+    flows, months = [], []
+    for fid, p, t in zip(scope, firms["tax_period"].to_numpy(), tax.to_numpy(), strict=True):
+        bounds = tax_period_bounds(p) if pd.notna(t) else None
+        if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
+            flows.append(np.nan)
+            months.append(np.nan)
+            continue
+        g = by_seller.get(int(fid))
+        total = 0 if g is None else g.loc[(g["issue_date"] >= bounds[0])
+                                          & (g["issue_date"] < bounds[1]), "amount_fen"].sum()
+        flows.append(float(total))
+        months.append((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
+                      - bounds[0].month)
     flows = np.asarray(flows, dtype=float)
-    out["tax_to_flow_ratio"] = np.where(tax.notna().to_numpy(), _safe_div(tax, flows), np.nan)
+    out["tax_period_sales_fen"] = flows
+    out["tax_period_months"] = np.asarray(months, dtype=float)
+    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
     founded = pd.to_datetime(firms["founded_on"])
     out["firm_age_months"] = (_days(frames.as_of - founded) / 30.44).to_numpy()
     return out

@@ -26,9 +26,15 @@ from trellis.scoring.result import Flag
 
 logger = logging.getLogger(__name__)
 
-RING_AMOUNT_TOLERANCE = 0.10  # next leg's amount within 10% of the previous leg's
-RING_DAYS = 15  # next leg issued within 15 days after the previous one
-RING_MIN_LOOPS = 2  # at least two complete loops round the cycle
+# Circular trading is scored by the strength of the evidence round a cycle, whatever order
+# its legs were issued in: invoices that match in amount across every leg, leg volumes
+# that agree month by month, equal volumes over the year, and money paid round the cycle.
+RING_AMOUNT_TOLERANCE = 0.10  # amounts "the same" within 10%
+RING_PERIOD_DAYS = 45  # one loop's legs issued within 45 days of each other, any order
+RING_MIN_LOOPS = 2  # at least two loops (invoices or months) of matching amounts
+RING_MIN_STRENGTH = 0.65  # evidence strength in [0, 1] needed to flag
+RING_PAID_SHARE = 0.5  # a leg counts as paid round when half its volume was paid
+RING_MERGE_DAYS = 7  # invoices of one leg this close together may be one shipment split up
 BURST_DAYS = 28
 BURST_BASELINE_MONTHS = 6
 BURST_RATIO = 3.0
@@ -55,40 +61,120 @@ def _firm_ref(firms: pd.DataFrame, fid: int) -> dict:
 
 # --- circular trading --------------------------------------------------------------
 
-def _loops(cycle: list[int], legs: dict) -> list[list[tuple]]:
-    """Complete loops round *cycle*: chains of invoices whose amounts and dates line up."""
-    pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-    if any(p not in legs for p in pairs):
-        return []
-    first = legs[pairs[0]]
-    chains = [[(int(i), first["day"][i], first["amount"][i])] for i in range(len(first["day"]))]
-    for pair in pairs[1:]:
-        leg = legs[pair]
-        nxt = []
-        for chain in chains:
-            _, d, a = chain[-1]
-            ok = ((leg["day"] >= d) & (leg["day"] <= d + RING_DAYS)
+def _match_loops(legs: list[dict]) -> tuple[int, np.ndarray]:
+    """Loops of invoices, one per leg, whose amounts agree within the tolerance and whose
+    issue dates lie within :data:`RING_PERIOD_DAYS` of the first leg's, in any order.
+    Each invoice is used once. Returns (loops, matched amount per leg)."""
+    used = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
+    base = min(range(len(legs)), key=lambda i: len(legs[i]["day"]))
+    matched = np.zeros(len(legs))
+    loops = 0
+    for j in np.argsort(legs[base]["day"], kind="stable"):
+        d, a = legs[base]["day"][j], legs[base]["amount"][j]
+        picks = []
+        for i, leg in enumerate(legs):
+            if i == base:
+                picks.append(j)
+                continue
+            ok = (~used[i] & (np.abs(leg["day"] - d) <= RING_PERIOD_DAYS)
                   & (np.abs(leg["amount"] - a) <= RING_AMOUNT_TOLERANCE * a))
             hits = np.flatnonzero(ok)
-            if hits.size:
-                j = hits[np.argmin(leg["day"][hits])]
-                nxt.append(chain + [(int(j), leg["day"][j], leg["amount"][j])])
-        chains = nxt
-        if not chains:
-            break
-    return chains
+            if not hits.size:
+                break
+            picks.append(hits[np.argmin(np.abs(leg["amount"][hits] - a))])
+        else:
+            for i, k in enumerate(picks):
+                used[i][k] = True
+                matched[i] += legs[i]["amount"][k]
+            loops += 1
+    return loops, matched
+
+
+def _merged(leg: dict) -> dict:
+    """A leg's invoices with those issued within :data:`RING_MERGE_DAYS` of the previous
+    one summed (the same money may be invoiced in parts on one leg and whole on another)."""
+    order = np.argsort(leg["day"], kind="stable")
+    day, amount = leg["day"][order], leg["amount"][order]
+    if day.size == 0:
+        return {"day": day, "amount": amount}
+    group = np.concatenate([[0], np.cumsum(np.diff(day) > RING_MERGE_DAYS)])
+    return {"day": day[np.r_[0, np.flatnonzero(np.diff(group)) + 1]],
+            "amount": np.bincount(group, weights=amount)}
+
+
+def _consistent_months(legs: list[dict], as_of_day: int) -> tuple[int, int]:
+    """(months whose two-month leg volumes agree within the tolerance, months with any
+    trade on the cycle). Two-month sums absorb legs issued either side of a month end."""
+    months = np.zeros((len(legs), 13))
+    for i, leg in enumerate(legs):
+        k = np.clip((as_of_day - leg["day"]) // 30, 0, 12).astype(int)
+        np.add.at(months[i], k, leg["amount"])
+    two = months[:, :-1] + months[:, 1:]
+    lo, hi = two.min(axis=0), two.max(axis=0)
+    agree = (lo > 0) & (lo >= (1 - RING_AMOUNT_TOLERANCE) * hi)
+    # Count a run of agreeing two-month windows as every other window (no double count).
+    count, skip = 0, False
+    for ok in agree:
+        if ok and not skip:
+            count, skip = count + 1, True
+        else:
+            skip = False
+    return count, int((months[:, :12].sum(axis=0) > 0).sum())
+
+
+def ring_evidence(legs: list[dict], paid: list[float], as_of_day: int) -> dict:
+    """Evidence that a cycle is circular trading, and its strength in [0, 1].
+
+    *legs* hold each leg's invoices (``day`` as day numbers, ``amount``); *paid* is the
+    money paid back along each leg (buyer to seller) in the window. Components:
+    ``matched_share`` (the smallest share of a leg's volume in matched loops, or the
+    share of months whose volumes agree), ``volume_balance`` (smallest over largest leg
+    volume), ``repeat`` (loops or agreeing months, 4 or more = 1) and ``paid_round``
+    (share of legs paid back at least half). Weights 0.35 / 0.25 / 0.2 / 0.2.
+    """
+    volumes = np.array([float(leg["amount"].sum()) for leg in legs])
+    loops, matched = _match_loops(legs)
+    loops_m, matched_m = _match_loops([_merged(leg) for leg in legs])
+    if loops_m > loops:
+        loops, matched = loops_m, matched_m
+    months, active = _consistent_months(legs, as_of_day)
+    share_loops = float((matched / np.where(volumes > 0, volumes, 1)).min())
+    share_months = months * 2 / active if active else 0.0
+    matched_share = min(1.0, max(share_loops, share_months))
+    balance = float(volumes.min() / volumes.max()) if volumes.max() > 0 else 0.0
+    repeat = max(loops, months)
+    paid_round = float(np.mean([p >= RING_PAID_SHARE * v for p, v in
+                                zip(paid, volumes, strict=True)]))
+    strength = (0.35 * matched_share + 0.25 * balance + 0.2 * min(1.0, repeat / 4)
+                + 0.2 * paid_round)
+    return {"loops": int(loops), "consistent_months": int(months),
+            "matched_share": round(matched_share, 4), "volume_balance": round(balance, 4),
+            "paid_round": round(paid_round, 4), "strength": round(strength, 4),
+            "flag": bool(repeat >= RING_MIN_LOOPS and strength >= RING_MIN_STRENGTH)}
+
+
+def _candidate_cycles(frames: Frames, scope: list[int]) -> list[list[int]]:
+    G = build_graph(frames.edges)
+    return cycles(G, through=scope if len(scope) < len(frames.firms) else None)
 
 
 def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
-    G = build_graph(frames.edges)
-    found = cycles(G, through=scope if len(scope) < len(frames.firms) else None)
+    found = _candidate_cycles(frames, scope)
     if not found:
         return {}
+    start = frames.as_of - pd.DateOffset(months=12)
     inv = frames.invoices
-    inv = inv[inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12)]
+    inv = inv[inv["issue_date"] >= start]
     members = {n for c in found for n in c}
     inv = inv[inv["seller_id"].isin(members) & inv["buyer_id"].isin(members)]
+    if "status" in inv:
+        inv = inv[inv["status"] != "rejected"]
+    pay = frames.payments
+    pay = pay[(pay["paid_on"] >= start) & pay["payer_id"].isin(members)
+              & pay["payee_id"].isin(members)]
+    paid = pay.groupby(["payer_id", "payee_id"])["amount_fen"].sum()
     epoch = pd.Timestamp("1970-01-01")
+    as_of_day = int((frames.as_of - epoch).days)
     legs = {}
     for (s, b), g in inv.groupby(["seller_id", "buyer_id"]):
         legs[(int(s), int(b))] = {
@@ -97,31 +183,38 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
             "amount": g["amount_fen"].to_numpy(dtype=float),
             "number": g["number"].to_numpy(), "date": g["issue_date"].to_numpy()}
     out: dict[int, list[Flag]] = defaultdict(list)
-    for found_cycle in found:
-        # A loop may start on any leg: try every rotation and keep the best.
-        chains, cycle = [], found_cycle
-        for r in range(len(found_cycle)):
-            rotated = found_cycle[r:] + found_cycle[:r]
-            got = _loops(rotated, legs)
-            if len(got) > len(chains):
-                chains, cycle = got, rotated
-        if len(chains) < RING_MIN_LOOPS:
-            continue
+    for cycle in found:
         pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-        example = [{"seller": frames.firms.loc[s, "uscc"], "buyer": frames.firms.loc[b, "uscc"],
-                    "invoice": str(legs[(s, b)]["number"][j]),
-                    "issued": _day(legs[(s, b)]["date"][j]), "amount_fen": int(a)}
-                   for (s, b), (j, _, a) in zip(pairs, chains[-1], strict=True)]
-        volume = int(sum(a for chain in chains for _, _, a in chain))
-        evidence = {"cycle": [_firm_ref(frames.firms, n) for n in cycle],
-                    "loops": len(chains), "volume_fen": volume, "latest_loop": example}
+        if any(p not in legs for p in pairs):
+            continue
+        ev = ring_evidence([legs[p] for p in pairs],
+                           [float(paid.get((b, s), 0)) for s, b in pairs], as_of_day)
+        if not ev["flag"]:
+            continue
+        example = []
+        for s, b in pairs:
+            leg = legs[(s, b)]
+            j = int(np.argmax(leg["day"]))
+            example.append({"seller": frames.firms.loc[s, "uscc"],
+                            "buyer": frames.firms.loc[b, "uscc"],
+                            "invoice": str(leg["number"][j]), "issued": _day(leg["date"][j]),
+                            "amount_fen": int(leg["amount"][j]),
+                            "leg_volume_fen": int(leg["amount"].sum())})
+        evidence = {"cycle": [_firm_ref(frames.firms, n) for n in cycle], **ev,
+                    "volume_fen": int(sum(legs[p]["amount"].sum() for p in pairs)),
+                    "latest_loop": example}
+        level_en = "strong" if ev["strength"] >= 0.85 else "moderate"
+        level_zh = "强" if ev["strength"] >= 0.85 else "中等"
+        repeat = max(ev["loops"], ev["consistent_months"])
         for n in cycle:
             if n in scope:
                 out[n].append(Flag(
                     "circular_trading",
-                    f"Circular trading: {len(chains)} loops of matching invoices round "
-                    f"{len(cycle)} firms.",
-                    f"循环交易：{len(cycle)}家企业之间发现{len(chains)}轮金额和日期吻合的发票。",
+                    f"Circular trading ({level_en} evidence, {ev['strength']:.2f}): "
+                    f"{repeat} rounds of matching amounts round {len(cycle)} firms, "
+                    f"{ev['paid_round']:.0%} of the legs paid round.",
+                    f"循环交易（证据{level_zh}，{ev['strength']:.2f}）：{len(cycle)}家企业之间"
+                    f"{repeat}轮金额相符的交易，{ev['paid_round']:.0%}的环节有资金回流。",
                     evidence))
     return out
 
@@ -291,9 +384,12 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
 
 def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
                       ) -> dict[int, list[Flag]]:
-    """Platform invoiced sales well above the VAT sales the firm declared.
+    """Platform invoiced sales of the filing's own period well above the VAT sales the firm
+    declared for it (see :func:`trellis.scoring.features.tax_period_bounds`).
 
-    Declared sales above platform sales are normal (firms sell off the platform too).
+    Declared sales above platform sales are normal (firms sell off the platform too). A
+    filing whose period cannot be compared (unreadable, not ended, before the platform's
+    data) is not assessed.
     """
     out: dict[int, list[Flag]] = {}
     ratio = features["tax_to_flow_ratio"]
@@ -302,12 +398,15 @@ def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
         if r is None or not np.isfinite(r) or r <= 0 or 1.0 / r < TAX_FLOW_RATIO:
             continue
         tax = int(features.loc[fid, "tax_sales_fen"])
+        period = str(frames.firms.loc[fid, "tax_period"])
         out[fid] = [Flag(
             "tax_contradiction",
-            f"Invoiced sales on the platform are {1 / r:.1f} times the VAT sales declared.",
-            f"平台开票销售额是申报增值税销售额的{1 / r:.1f}倍。",
-            {"declared_fen": tax, "platform_fen": int(round(tax / r)),
-             "period": str(frames.firms.loc[fid, "tax_period"])})]
+            f"Invoiced sales on the platform in {period} are {1 / r:.1f} times the VAT "
+            "sales declared for that period.",
+            f"{period}期间平台开票销售额是该期间申报增值税销售额的{1 / r:.1f}倍。",
+            {"declared_fen": tax,
+             "platform_fen": int(features.loc[fid, "tax_period_sales_fen"]),
+             "period": period})]
     return out
 
 
