@@ -55,7 +55,12 @@ def transform(spec: dict, a: float, b: float, meta: dict, version: str | None = 
         raise TrainingDataError(f"Calibration gave an unusable transform (a={a}, b={b}).",
                                 field="calibration")
     out = copy.deepcopy(spec)
-    out["intercept"] = round(b * float(spec["intercept"]) - a, 6)
+    if out.get("family") == "gbm":
+        # logit(PD) = ma + mb x margin  ->  a + b x logit(PD)
+        m = out["model"]
+        m["a"], m["b"] = a + b * float(m["a"]), b * float(m["b"])
+    else:
+        out["intercept"] = round(b * float(spec["intercept"]) - a, 6)
     for ch in out["characteristics"]:
         for b_ in ch["bins"]:
             b_["logodds"] = round(b * float(b_["logodds"]), 6)

@@ -14,6 +14,8 @@ and never becomes a reason code.
 
 from __future__ import annotations
 
+import numpy as np
+
 from trellis.scoring.scorecard import FORMAT, validate
 
 VERSION = "expert-2026.11"
@@ -139,3 +141,25 @@ def spec() -> dict:
         "characteristics": CHARACTERISTICS,
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
     })
+
+
+def monotone() -> dict[str, int]:
+    """The direction of each characteristic on the *bad* probability, read from the
+    expert's bins (+1: risk rises with the value, -1: falls, 0: neither): monotone
+    constraints for a boosted card trained on Trellis's own features."""
+    out = {}
+    for ch in CHARACTERISTICS:
+        lo = [b["logodds"] for b in ch["bins"]]
+        steps = np.sign(np.diff(lo))
+        if len(lo) > 1 and (steps <= 0).all() and steps.any():
+            out[ch["name"]] = 1
+        elif len(lo) > 1 and (steps >= 0).all() and steps.any():
+            out[ch["name"]] = -1
+        else:
+            out[ch["name"]] = 0
+    return out
+
+
+def labels() -> dict[str, dict]:
+    """Plain-words reasons of the expert characteristics, for any card on those features."""
+    return {ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]} for ch in CHARACTERISTICS}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trellis.scoring.frames import Frames
-from trellis.scoring.graphfeatures import network_features
+from trellis.scoring.graph import network_features
 
 logger = logging.getLogger(__name__)
 

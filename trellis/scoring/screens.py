@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trellis.scoring import graph as graph_
 from trellis.scoring.frames import Frames
-from trellis.scoring.graphfeatures import build_graph, cycles
 from trellis.scoring.result import Flag
 
 logger = logging.getLogger(__name__)
@@ -154,8 +154,9 @@ def ring_evidence(legs: list[dict], paid: list[float], as_of_day: int) -> dict:
 
 
 def _candidate_cycles(frames: Frames, scope: list[int]) -> list[list[int]]:
-    G = build_graph(frames.edges)
-    return cycles(G, through=scope if len(scope) < len(frames.firms) else None)
+    """Cycles of the network area's graph through the firms in scope."""
+    return graph_.cycles(graph_.of(frames),
+                         through=scope if len(scope) < len(frames.firms) else None)
 
 
 def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:

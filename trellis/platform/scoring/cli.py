@@ -86,17 +86,33 @@ def scoring_group():
 @click.option("--exclude", multiple=True, help="Columns to leave out (repeatable).")
 @click.option("--cv", "cv_folds", default=0, type=int, help="Also report k-fold CV AUC.")
 @click.option("--seed", default=0, type=int)
-def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed):
-    """Train a scorecard on a labelled CSV; write it (with its validation report) as JSON."""
+@click.option("--family", type=click.Choice(["woe", "gbm", "auto"]), default="woe",
+              help="woe: binning + logistic regression; gbm: monotone boosted trees; "
+                   "auto: the boosted card only if it beats the WoE card beyond the noise.")
+def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed,
+                  family):
+    """Train a scorecard on a labelled CSV (refitted on every row after validation);
+    write it (with its validation report) as JSON."""
+    from trellis.scoring import expert
+
     try:
         df = training.read_csv(csv_path)
         spec = training.train(df, target=target, date_column=date_column, version=version,
-                              seed=seed, cv_folds=cv_folds, exclude=tuple(exclude))
+                              seed=seed, cv_folds=cv_folds, exclude=tuple(exclude),
+                              family=family, monotone=expert.monotone(),
+                              labels=expert.labels())
     except TrellisError as exc:
         _fail(exc)
     out.write_text(scorecard.dumps(spec), encoding="utf-8")
     v = spec["validation"]["validation"]
-    click.echo(f"{spec['version']}: {len(spec['characteristics'])} characteristics; "
+    sel = spec["validation"].get("family_selection")
+    if sel:
+        click.echo(f"family: {sel['chosen']} (boosted minus WoE cross-validated AUC "
+                   f"{sel['gain']:+.4f}, 95% interval [{sel['ci_low']:+.4f}, "
+                   f"{sel['ci_high']:+.4f}])")
+    size = (f"{len(spec['model']['features'])} features (boosted)"
+            if scorecard.is_gbm(spec) else f"{len(spec['characteristics'])} characteristics")
+    click.echo(f"{spec['version']}: {size}; "
                f"validation ({spec['validation']['split']['kind']}) AUC {v['auc']}, "
                f"Gini {v['gini']}, KS {v['ks']}, Brier {v['brier']} on {v['n']} rows; "
                f"written to {out}")
