@@ -5,13 +5,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+UV_VERSION := 0.13.8
+UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # Two workers: the machines here have two cores. PYTEST_ARGS="-k ..." narrows a run.
 PYTEST_ARGS ?= -n 2 -rs
 export TRELLIS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install node browser fonts migrate seed lint chain bench clean help
+.PHONY: run test install lock node browser fonts migrate seed lint chain bench clean help
 
 help:
 	@echo "make run    install, migrate, seed the demo cluster, serve on http://$(HOST):$(PORT)"
@@ -21,11 +24,25 @@ help:
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+# Exact versions come from the locks (requirements/*.txt, made by `make lock` from setup.cfg),
+# so a fresh machine resolves nothing; uv installs them in seconds. `make run` installs only
+# what running needs; the test tools come with `make test`.
+$(STAMP): $(BIN)/uv requirements/run.txt setup.cfg pyproject.toml
+	$(UV_INSTALL) -r requirements/run.txt
+	$(UV_INSTALL) --no-deps -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements/test.txt
+	$(UV_INSTALL) -r requirements/test.txt
+	touch $(TEST_STAMP)
+
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 setup.cfg -o requirements/run.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 setup.cfg --extra test -o requirements/test.txt
 
 install: $(STAMP)
 
@@ -57,11 +74,11 @@ seed: migrate
 run: install fonts seed
 	$(BIN)/trellis serve --host $(HOST) --port $(PORT)
 
-test: install node browser fonts
+test: $(TEST_STAMP) node browser fonts
 	$(BIN)/ruff check trellis tests bench
 	CI=$(CI) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check trellis tests bench
 
 chain: node

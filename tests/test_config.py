@@ -34,3 +34,33 @@ def test_production_accepts_a_real_secret(tmp_path):
                                   "TRELLIS_FINGERPRINT_KEY": "shared",
                                   "TRELLIS_INSTANCE_PATH": str(tmp_path)})
     assert settings.is_production and settings.cookie_secure
+
+
+@pytest.mark.parametrize("raw", [
+    "amqp://127.0.0.1", "redis://", "redis://127.0.0.1:99999/0", "redis://127.0.0.1/zero",
+    "sqlite:///", "sqlite:///tmp/dir/", "memory", "127.0.0.1:6379",
+])
+def test_a_bad_tasks_url_stops_start_up(raw, tmp_path):
+    with pytest.raises(ConfigError, match="TRELLIS_TASKS_URL"):
+        Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path), "TRELLIS_TASKS_URL": raw})
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "sqlite:///{tmp}/tasks.db"),
+    ({"TRELLIS_ENV": "test"}, "immediate"),
+    ({"TRELLIS_ENV": "production", "TRELLIS_SECRET_KEY": "k" * 48,
+      "TRELLIS_FINGERPRINT_KEY": "shared"}, "redis://127.0.0.1:6379/0"),
+    ({"TRELLIS_TASKS_URL": "redis://:pw@cache.internal:6380/2"},
+     "redis://:pw@cache.internal:6380/2"),
+    ({"TRELLIS_TASKS_URL": " immediate "}, "immediate"),
+])
+def test_tasks_url_defaults_per_environment(env, expected, tmp_path):
+    settings = Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path), **env})
+    assert settings.tasks_url == expected.format(tmp=tmp_path)
+
+
+@pytest.mark.parametrize("env", [{"TRELLIS_TASKS_QUEUE": "a b"}, {"TRELLIS_TASKS_QUEUE": ""},
+                                 {"TRELLIS_TASKS_WORKERS": "0"}])
+def test_bad_queue_name_or_worker_count_stop_start_up(env, tmp_path):
+    with pytest.raises(ConfigError, match="TRELLIS_TASKS_"):
+        Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path), **env})

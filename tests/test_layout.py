@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "trellis"
 CORES = ["ledger", "scoring", "chain", "network", "trade", "accounts", "demo", "onboarding",
-         "vouchers", "protection"]
+         "vouchers", "protection", "tasks"]
 FORBIDDEN = ("flask", "flask_login", "flask_wtf", "flask_babel", "werkzeug", "trellis.platform")
 
 
@@ -29,7 +29,7 @@ def core_files():
         folder = ROOT / core
         if folder.is_dir():
             yield from sorted(folder.rglob("*.py"))
-    for single in ("config.py", "db.py", "errors.py", "jobs.py", "migrate.py"):
+    for single in ("clock.py", "config.py", "db.py", "errors.py", "jobs.py", "migrate.py"):
         yield ROOT / single
 
 

@@ -45,6 +45,46 @@ def _parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _tasks_url(raw: str, environment: str, instance: Path) -> str:
+    """Check ``TRELLIS_TASKS_URL``; empty means the environment's default.
+
+    Defaults: ``immediate`` under test (a task runs inside ``enqueue``), a SQLite file in
+    the instance folder in development (no service to start), and the local Redis in
+    production. Accepted: ``immediate``, ``sqlite:///PATH``, ``redis://HOST[:PORT][/DB]``
+    and ``rediss://...``.
+    """
+    from urllib.parse import urlsplit
+
+    name = "TRELLIS_TASKS_URL"
+    value = raw.strip()
+    if not value:
+        if environment == "test":
+            return "immediate"
+        if environment == "production":
+            return "redis://127.0.0.1:6379/0"
+        return f"sqlite:///{instance / 'tasks.db'}"
+    if value == "immediate":
+        return value
+    if value.startswith("sqlite:///"):
+        if not value[len("sqlite:///"):].strip() or value.endswith("/"):
+            raise ConfigError(f"{name} sqlite:/// needs a file path, not {raw!r}")
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid URL: {raw!r}") from None
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError(f"{name} must be immediate, sqlite:///PATH or "
+                          f"redis://HOST:PORT/DB, not {raw!r}")
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"{name} has an impossible port: {raw!r}")
+    db_part = parts.path.strip("/")
+    if db_part and not db_part.isdigit():
+        raise ConfigError(f"{name}: the Redis database must be a number, not {db_part!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The application's settings. Build with :meth:`from_env`."""
@@ -67,6 +107,10 @@ class Settings:
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"
     scheduler: str = "off"
+    # Task queue storage; Settings built directly (tests) run tasks at once.
+    tasks_url: str = "immediate"  # from_env always sets it (see _tasks_url)
+    tasks_queue: str = "trellis"  # the queue's name (Redis keys, SQLite rows)
+    tasks_workers: int = 2  # threads of one `trellis worker`
     upload_max_bytes: int = 20 * 1024 * 1024
     login_max_attempts: int = 5
     login_window_seconds: int = 900
@@ -116,6 +160,14 @@ class Settings:
         values["instance_path"] = str(instance)
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance / 'trellis.db'}"
+        values["tasks_url"] = _tasks_url(str(values.get("tasks_url") or ""), environment,
+                                         instance)
+        queue = str(values.get("tasks_queue", "trellis"))
+        if not queue or not all(c.isalnum() or c in "-_." for c in queue):
+            raise ConfigError("TRELLIS_TASKS_QUEUE must be letters, digits, '-', '_' or '.', "
+                              f"not {queue!r}")
+        if int(values.get("tasks_workers", 2)) < 1:  # type: ignore[call-overload]
+            raise ConfigError("TRELLIS_TASKS_WORKERS must be at least 1")
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings

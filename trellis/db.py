@@ -44,6 +44,7 @@ def import_models() -> None:
     """Import every area's tables so that ``metadata`` knows them all."""
     import trellis.accounts.models  # noqa: F401
     import trellis.jobs  # noqa: F401
+    import trellis.tasks.models  # noqa: F401
     import trellis.trade.models  # noqa: F401
 
     for optional in ("trellis.network.models", "trellis.chain.models",

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from trellis.chain import canonical, commitments, merkle
@@ -195,8 +195,8 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) 
 
 def queue_run(*, session: Session, date_from: date, date_to: date,
               requested_by_id: int | None = None):
-    """Record an audit to run in the background; the caller commits, then starts
-    :func:`execute_run` (a thread) or lets the ``run_queued_audits`` job pick it up."""
+    """Record an audit to run in the background; the caller enqueues the ``chain_audit``
+    task (``run_id=run.id``) in the same transaction and commits."""
     from trellis.chain.models import AuditRun
     from trellis.errors import ValidationError
 
@@ -211,53 +211,83 @@ def queue_run(*, session: Session, date_from: date, date_to: date,
     return run
 
 
-def execute_run(run_id: int, *, session_factory, settings) -> None:
-    """Run a queued audit, committing progress as it goes (for the progress bar)."""
-    from trellis.accounts.models import utcnow
+def execute_run(run_id: int, *, session_factory, settings, progress=None,
+                resume: bool = False) -> str:
+    """Run the audit *run_id*, committing progress after every batch; return its state.
+
+    Runs only a ``queued`` audit, or with *resume* also one left ``running`` by a worker
+    that died (the task queue guarantees one attempt at a time), starting it over: an
+    audit only reads, so running it again is harmless. The audit's reads and its progress
+    share one session that commits after each batch: on SQLite, where every transaction
+    takes the write lock, a second session writing progress while the first still holds
+    its transaction would wait for it and fail with "database is locked". *progress*: a
+    :class:`trellis.tasks.Progress` to mirror the counts into (optional).
+    """
     from trellis.chain.client import get_chain
     from trellis.chain.models import AuditRun
-    from trellis.db import transaction
+    from trellis.clock import utcnow
 
-    with transaction(session_factory) as session:
-        run = session.get(AuditRun, run_id)
-        if run is None or run.state != "queued":
-            return
-        run.state, run.started_at = "running", utcnow()
+    states = ("queued", "running") if resume else ("queued",)
+    session = session_factory()
     try:
+        claimed = session.execute(
+            update(AuditRun).where(AuditRun.id == run_id, AuditRun.state.in_(states))
+            .values(state="running", started_at=utcnow(), checked=0, error=None)).rowcount
+        session.commit()
+        if claimed != 1:
+            return "skipped"
+        run = session.get(AuditRun, run_id)
         try:
             chain = get_chain(settings)
         except TrellisError:
             chain = None
-        with transaction(session_factory) as session:
-            def progress(checked: int, total: int) -> None:
-                with transaction(session_factory) as ps:
-                    row = ps.get(AuditRun, run_id)
-                    row.checked, row.total = checked, total
 
-            report = run_audit(session=session, date_from=run.date_from,
-                               date_to=run.date_to, chain=chain, progress=progress)
-        with transaction(session_factory) as session:
-            row = session.get(AuditRun, run_id)
-            row.state, row.finished_at = "done", utcnow()
-            row.checked = row.total = report.documents + report.not_yet_anchored
-            row.discrepancy_count = len(report.discrepancies)
-            row.report = report.as_dict()
+        def step(checked: int, total: int) -> None:
+            run.checked, run.total = checked, total
+            session.commit()  # ends the read transaction too: writers get their turn
+            if progress is not None:
+                progress.set(done=checked, total=total)
+
+        report = run_audit(session=session, date_from=run.date_from, date_to=run.date_to,
+                           chain=chain, progress=step)
+        run.state, run.finished_at = "done", utcnow()
+        run.checked = run.total = report.documents + report.not_yet_anchored
+        run.discrepancy_count = len(report.discrepancies)
+        run.report = report.as_dict()
+        session.commit()
+        if progress is not None:
+            progress.set(done=run.checked, total=run.total, errors=run.discrepancy_count)
+        return "done"
     except Exception as exc:
         logger.exception("audit run %s failed", run_id)
-        with transaction(session_factory) as session:
-            row = session.get(AuditRun, run_id)
-            row.state, row.error, row.finished_at = "failed", str(exc)[:2000], utcnow()
+        session.rollback()
+        session.execute(update(AuditRun).where(AuditRun.id == run_id)
+                        .values(state="failed", error=str(exc)[:2000], finished_at=utcnow()))
+        session.commit()
+        return "failed"
+    finally:
+        session.close()
 
 
-def run_queued_audits(*, session_factory, settings) -> str:
-    """Job: run audits that were queued and never started (e.g. the web process
-    restarted)."""
+def audit_task(*, session_factory, settings, progress, run_id: int) -> str:
+    """Task ``chain_audit``: run the queued audit *run_id* (again after a worker died)."""
+    state = execute_run(run_id, session_factory=session_factory, settings=settings,
+                        progress=progress, resume=True)
+    return f"audit {run_id}: {state}"
+
+
+def run_queued_audits(*, session_factory, settings, older_than_seconds: int = 300) -> str:
+    """Job: enqueue audits still ``queued`` after *older_than_seconds* (their message was
+    lost, or they were queued by older code); the task skips one already taken."""
+    from trellis import tasks
     from trellis.chain.models import AuditRun
+    from trellis.clock import utcnow
     from trellis.db import transaction
 
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with transaction(session_factory) as session:
-        ids = list(session.scalars(select(AuditRun.id).where(AuditRun.state == "queued")
-                                   .order_by(AuditRun.id)))
-    for run_id in ids:
-        execute_run(run_id, session_factory=session_factory, settings=settings)
-    return f"ran {len(ids)} queued audits"
+        ids = list(session.scalars(select(AuditRun.id).where(
+            AuditRun.state == "queued", AuditRun.created_at < cutoff).order_by(AuditRun.id)))
+        for run_id in ids:
+            tasks.enqueue("chain_audit", session=session, run_id=run_id)
+    return f"queued {len(ids)} waiting audits"

@@ -63,6 +63,10 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         session_factory = database.make_sessionmaker(engine)
     app.extensions["trellis.sessions"] = session_factory
     database.import_models()
+    from trellis import tasks
+
+    app.extensions["trellis.tasks"] = tasks.install(
+        tasks.TaskQueue(settings=settings, session_factory=session_factory))
 
     from trellis.platform import errors, extensions, i18n, security, web
 

@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import signal
+import subprocess
 import sys
 import time
 
@@ -168,6 +169,43 @@ def jobs_run(once):
         lock.release()
 
 
+# --- worker --------------------------------------------------------------------------
+
+@main.command("worker")
+@click.option("--workers", "-w", type=click.IntRange(1, 64), default=None,
+              help="Threads running tasks (default TRELLIS_TASKS_WORKERS).")
+@click.option("--sweep-seconds", type=click.FloatRange(0.1, 3600), default=5.0,
+              show_default=True, help="How often to requeue tasks of workers that died.")
+@with_appcontext
+def worker(workers, sweep_seconds):
+    """Run queued tasks (start as many as you like, on as many machines)."""
+    from trellis.tasks.worker import run_worker
+
+    queue = current_app.extensions["trellis.tasks"]
+    if queue.immediate:
+        raise click.ClickException(
+            "TRELLIS_TASKS_URL is 'immediate': tasks run where they are enqueued, "
+            "there is nothing for a worker to do")
+    click.echo(f"worker: {workers or settings().tasks_workers} threads on "
+               f"{_safe_url(settings().tasks_url)} queue {settings().tasks_queue!r}")
+    run_worker(queue, workers=workers or settings().tasks_workers,
+               sweep_seconds=sweep_seconds)
+
+
+def _safe_url(url: str) -> str:
+    """*url* without a password."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+def start_worker_process() -> subprocess.Popen:
+    """``trellis worker`` in a child process with this process's environment."""
+    return subprocess.Popen([sys.executable, "-c",
+                             "from trellis.platform.cli import main; main()", "worker"])
+
+
 # --- serve ---------------------------------------------------------------------------
 
 @main.command("serve")
@@ -175,11 +213,17 @@ def jobs_run(once):
 @click.option("--port", default=5000, show_default=True)
 @click.option("--scheduler/--no-scheduler", default=True, show_default=True,
               help="Run the job scheduler in this process (development).")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Start a task worker in a child process (development).")
 @with_appcontext
-def serve(host, port, scheduler):
+def serve(host, port, scheduler, with_worker):
     """Serve the platform for development (threaded, no reloader)."""
     app = current_app._get_current_object()
     lock = None
+    child = None
+    if with_worker and not app.extensions["trellis.tasks"].immediate:
+        child = start_worker_process()
+        click.echo(f"task worker started (pid {child.pid})")
     if scheduler:
         lock = job_registry.SchedulerLock(app.extensions["trellis.engine"],
                                           settings().instance_path)
@@ -199,6 +243,19 @@ def serve(host, port, scheduler):
     finally:
         if lock is not None and lock.held:
             lock.release()
+        if child is not None:
+            _stop_child(child)
+
+
+def _stop_child(child: subprocess.Popen) -> None:
+    """SIGINT lets the worker finish its tasks; after 30 s it is terminated."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.terminate()
+            child.wait(timeout=10)
 
 
 for _area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"):

@@ -117,3 +117,12 @@ def audit(action: str, record_type: str = "", record_id: object = "", **detail) 
     accounts.record(session=db(), action=action, actor=actor, actor_label=label,
                     record_type=record_type, record_id=record_id, detail=detail,
                     remote_addr=request.remote_addr or "" if request else "")
+
+
+def enqueue(name: str, **kwargs) -> str:
+    """Queue background task *name* in this request's transaction; return its run id.
+
+    The message goes out when the view commits (nothing is sent if it does not); a worker
+    runs the task (under test, it runs right after the commit).
+    """
+    return current_app.extensions["trellis.tasks"].enqueue(name, session=db(), **kwargs)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
 from trellis import jobs as job_registry
+from trellis import tasks
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken, AuditEvent, User
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
-from trellis.platform.web import audit, commit, db, roles_required, settings
+from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 from trellis.trade import firms
 from trellis.trade.models import Cluster, ClusterManager, Firm
 
@@ -118,10 +117,12 @@ def audit_trail():
 def jobs():
     runs = db().exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
                      .limit(50)).all()
+    task_runs = db().exec(select(tasks.TaskRun).order_by(tasks.TaskRun.created_at.desc())
+                          .limit(30)).all()
     scheduler = current_app.extensions.get("trellis.scheduler")
     return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
-                           scheduler_mode=settings().scheduler, scheduler=scheduler,
-                           form=EmptyForm())
+                           task_runs=task_runs, scheduler_mode=settings().scheduler,
+                           scheduler=scheduler, form=EmptyForm())
 
 
 @bp.post("/jobs/<job_id>/run")
@@ -135,14 +136,11 @@ def run_job(job_id: str):
         flash(_("No such job."), "error")
         return redirect(url_for("admin.jobs"))
     audit("job.run", "job", job_id)
+    # Jobs may wait on the chain; no request does: a worker runs it.
+    enqueue("run_job", job_id=spec.id)
     commit()
-    # Jobs may wait on the chain; no request does, so the run goes to a thread.
-    threading.Thread(target=job_registry.run_job, daemon=True, name=f"job-{job_id}",
-                     kwargs={"spec": spec,
-                             "session_factory": current_app.extensions["trellis.sessions"],
-                             "settings": settings()}).start()
-    flash(_("Job %(job)s started; its outcome appears below when it ends.", job=job_id),
-          "success")
+    flash(_("Job %(job)s queued; a worker runs it and its outcome appears below.",
+            job=job_id), "success")
     return redirect(url_for("admin.jobs"))
 
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -32,7 +30,7 @@ from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
 from trellis.platform.chain.forms import AuditForm, CheckForm
-from trellis.platform.web import audit, commit, db, roles_required, settings
+from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 
 bp = Blueprint("chain", __name__, url_prefix="/chain")
 ROLES = ("admin", "auditor")
@@ -164,16 +162,6 @@ def check():
     return render_template("chain/check.html", form=form, result=result), status
 
 
-def _start_audit(run_id: int) -> None:
-    kwargs = {"session_factory": current_app.extensions["trellis.sessions"],
-              "settings": settings()}
-    if current_app.testing:  # tests share one connection: no thread
-        chain_audit.execute_run(run_id, **kwargs)
-        return
-    threading.Thread(target=chain_audit.execute_run, args=(run_id,), kwargs=kwargs,
-                     daemon=True, name=f"chain-audit-{run_id}").start()
-
-
 @bp.route("/audit", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def audit_runs():
@@ -186,8 +174,8 @@ def audit_runs():
                                     requested_by_id=current_user.id)
         audit("chain.audit_start", "chain_audit_run", run.id,
               date_from=form.date_from.data.isoformat(), date_to=form.date_to.data.isoformat())
+        enqueue("chain_audit", run_id=run.id)  # a worker runs it; the page polls its state
         commit()
-        _start_audit(run.id)
         return redirect(url_for("chain.audit_run", run_id=run.id))
     runs = list(db().scalars(select(AuditRun).order_by(AuditRun.id.desc()).limit(30)))
     return render_template("chain/audit.html", form=form, runs=runs), (

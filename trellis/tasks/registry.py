@@ -1,0 +1,67 @@
+"""Task functions declared as data, like the jobs in :mod:`trellis.jobs`.
+
+A task function is ``f(*, session_factory, settings, **kwargs) -> str | None``; one that
+declares a ``progress`` keyword is also given a :class:`~trellis.tasks.progress.Progress`.
+Its keyword arguments must be JSON values (they are stored in ``task_runs.kwargs``). A
+task may run more than once (a retry after an error, or after its worker was killed), so
+its body must be idempotent: doing it twice has the effect of doing it once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from trellis.errors import TrellisError
+
+
+class UnknownTask(TrellisError):
+    """Raised when a task name is not in the registry."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    func: str  # "module:function"
+    description: str = ""
+    # A worker renews its lease every third of this; a row whose lease ran out is re-run.
+    lease_seconds: int = 120
+    max_attempts: int = 3  # attempts in all, counting the first
+    retry_delay_seconds: int = 10
+
+    def resolve(self) -> Callable:
+        module, _, name = self.func.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def takes_progress(self) -> bool:
+        return "progress" in inspect.signature(self.resolve()).parameters
+
+
+TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec("run_job", "trellis.tasks.builtin:run_job",
+             "Run one scheduled job now (the admin's 'run now')", max_attempts=1),
+    TaskSpec("chain_audit", "trellis.chain.audit:audit_task",
+             "Full audit of anchored records against the database and the chain",
+             lease_seconds=300, max_attempts=2),
+)
+
+_registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}
+
+
+def register(spec: TaskSpec) -> TaskSpec:
+    """Add *spec* (tests and areas that declare their tasks elsewhere)."""
+    _registry[spec.name] = spec
+    return spec
+
+
+def find(name: str) -> TaskSpec:
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownTask(f"no task named {name!r}") from None
+
+
+def all_specs() -> list[TaskSpec]:
+    return sorted(_registry.values(), key=lambda s: s.name)
