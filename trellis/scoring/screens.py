@@ -385,12 +385,9 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
 
 def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
                       ) -> dict[int, list[Flag]]:
-    """Platform invoiced sales of the filing's own period well above the VAT sales the firm
-    declared for it (see :func:`trellis.scoring.features.tax_period_bounds`).
+    """Platform invoiced sales well above the VAT sales the firm declared.
 
-    Declared sales above platform sales are normal (firms sell off the platform too). A
-    filing whose period cannot be compared (unreadable, not ended, before the platform's
-    data) is not assessed.
+    Declared sales above platform sales are normal (firms sell off the platform too).
     """
     out: dict[int, list[Flag]] = {}
     ratio = features["tax_to_flow_ratio"]
@@ -399,15 +396,12 @@ def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
         if r is None or not np.isfinite(r) or r <= 0 or 1.0 / r < TAX_FLOW_RATIO:
             continue
         tax = int(features.loc[fid, "tax_sales_fen"])
-        period = str(frames.firms.loc[fid, "tax_period"])
         out[fid] = [Flag(
             "tax_contradiction",
-            f"Invoiced sales on the platform in {period} are {1 / r:.1f} times the VAT "
-            "sales declared for that period.",
-            f"{period}期间平台开票销售额是该期间申报增值税销售额的{1 / r:.1f}倍。",
-            {"declared_fen": tax,
-             "platform_fen": int(features.loc[fid, "tax_period_sales_fen"]),
-             "period": period})]
+            f"Invoiced sales on the platform are {1 / r:.1f} times the VAT sales declared.",
+            f"平台开票销售额是申报增值税销售额的{1 / r:.1f}倍。",
+            {"declared_fen": tax, "platform_fen": int(round(tax / r)),
+             "period": str(frames.firms.loc[fid, "tax_period"])})]
     return out
 
 
