@@ -85,12 +85,12 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.11" in page
-    card = client.get("/scoring/scorecards/expert-2026.11").get_data(as_text=True)
+    assert "expert-2026.12" in page
+    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
     assert "PDO" in card
-    exported = client.get("/scoring/scorecards/expert-2026.11/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.11"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
 
 
 def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 LEAD_DAYS = 30
 SCREENS = ("circular_trading", "duplicate_invoice", "unbacked_invoices", "sales_burst",
-           "shared_phone", "shared_bank_account", "shared_address", "tax_contradiction")
+           "shared_phone", "shared_bank_account", "shared_address", "tax_contradiction",
+           "paper_trade", "power_stopped")
 
 
 def ranking(*, session: Session, cluster_id: int, truth, spec: dict,

@@ -319,13 +319,85 @@ def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     return out
 
 
+METER_MIN_READINGS = 6
+INDUSTRY_MIN_PEERS = 5
+
+
+def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int]
+             ) -> pd.DataFrame:
+    """Firms x complete months back (1 = the month before as_of's month .. 12), NaN where
+    there is no record (absence is unknown, never zero)."""
+    k = (as_of.year - df["month"].dt.year) * 12 + (as_of.month - df["month"].dt.month)
+    m = df.assign(k=k)
+    m = m[(m["k"] >= 1) & (m["k"] <= 12)]
+    table = m.groupby(["firm_id", "k"])[value].sum().unstack()
+    return table.reindex(index=scope, columns=range(1, 13)).astype(float)
+
+
+def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    """Activity from the park's meters and social insurance (NaN without records).
+
+    - ``power_months_12m``, ``power_kwh_month``: readings in the last 12 complete months
+      and their mean monthly kWh;
+    - ``power_trend_3v12``: mean of the last 3 months' readings against the 12 months', -1
+      (at least 2 and 6 readings);
+    - ``output_per_kwh``: the firm's invoiced sales over the graph's 12-month window per
+      kWh (yuan / kWh), and ``output_per_kwh_vs_industry`` against the median of the
+      cluster's firms of its industry (at least 5 with readings): sales far above what
+      the power use supports are trade on paper or power bought elsewhere;
+    - ``headcount_now``, ``headcount_trend_12m``: insured staff in the latest month and
+      its change against the earliest month of the last 12 (at least 6 months apart).
+    """
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    power = frames.utility[frames.utility["utility"] == "electricity"]
+    P = _monthly(power, "quantity", frames.as_of, scope)
+    n = P.notna().sum(axis=1).to_numpy()
+    n3 = P[[1, 2, 3]].notna().sum(axis=1).to_numpy()
+    mean12 = P.mean(axis=1).to_numpy()
+    mean3 = P[[1, 2, 3]].mean(axis=1).to_numpy()
+    out["power_months_12m"] = np.where(n > 0, n, np.nan)
+    out["power_kwh_month"] = mean12
+    out["power_trend_3v12"] = np.where((n >= METER_MIN_READINGS) & (n3 >= 2),
+                                       _safe_div(mean3, mean12) - 1.0, np.nan)
+    # Output per kWh from the graph's edges (the same on the portfolio and one-firm path).
+    edges = frames.edges
+    sales = (edges.groupby("seller_id")["volume_fen"].sum() if len(edges)
+             else pd.Series(dtype=float))
+    all_power = power.copy()
+    ids = sorted(set(all_power["firm_id"].astype(int)))
+    A = _monthly(all_power, "quantity", frames.as_of, ids)
+    an = A.notna().sum(axis=1)
+    kwh_year = (A.mean(axis=1) * 12).where(an >= METER_MIN_READINGS)
+    yuan = sales.reindex(ids).astype(float) / 100.0
+    per_kwh = pd.Series(_safe_div(yuan, kwh_year), index=ids).where(yuan > 0)
+    industry = frames.firms["industry"]
+    peer = per_kwh.dropna()
+    med = peer.groupby(industry.reindex(peer.index).to_numpy()).agg(["median", "size"])
+    mine = per_kwh.reindex(scope)
+    ind = industry.reindex(scope).to_numpy()
+    ref = pd.Series(ind).map(lambda i: med.loc[i, "median"] if i in med.index
+                             and med.loc[i, "size"] >= INDUSTRY_MIN_PEERS else np.nan)
+    out["output_per_kwh"] = mine.to_numpy()
+    out["output_per_kwh_vs_industry"] = _safe_div(mine.to_numpy(), ref.to_numpy())
+    H = _monthly(frames.headcount, "headcount", frames.as_of, scope)
+    last = H.apply(lambda r: r.dropna().iloc[0] if r.notna().any() else np.nan, axis=1)
+    first_k = H.apply(lambda r: r.dropna().index.max() if r.notna().any() else np.nan, axis=1)
+    last_k = H.apply(lambda r: r.dropna().index.min() if r.notna().any() else np.nan, axis=1)
+    early = H.apply(lambda r: r.dropna().iloc[-1] if r.notna().any() else np.nan, axis=1)
+    out["headcount_now"] = last.to_numpy()
+    span = (first_k - last_k).to_numpy()
+    out["headcount_trend_12m"] = np.where(span >= 6, _safe_div(last, early) - 1.0, np.nan)
+    return out
+
+
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per firm (index firm_id) with every feature; see the module docstring."""
     scope = list(frames.scope if firm_ids is None else firm_ids)
     sales = _sales_features(frames, scope)
     parts = [sales, _buyer_features(frames, scope), _lateness_features(frames, scope),
              _document_features(frames, scope, sales), _cash_features(frames, scope),
-             _tax_features(frames, scope), network_features(frames, scope)]
+             _tax_features(frames, scope), network_features(frames, scope),
+             _meter_features(frames, scope)]
     out = pd.concat(parts, axis=1)
     out.index.name = "firm_id"
     out["role"] = frames.firms.loc[scope, "role"].to_numpy()

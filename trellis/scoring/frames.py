@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import case, func, inspect, or_, select, true
 from sqlmodel import Session
 
+from trellis.trade import readings
 from trellis.trade.models import (
     CreditNote,
     Delivery,
@@ -61,6 +62,14 @@ class Frames:
     # relationships of its whole cluster, which the graph needs for tiers.
     graph: object = None
     graph_relationships: pd.DataFrame | None = None
+    # Monthly meter readings and headcount of complete months before as_of (empty when
+    # the database has none): firm_id, utility, month, quantity / firm_id, month, headcount.
+    utility: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"firm_id": pd.Series(dtype="int64"), "utility": pd.Series(dtype=object),
+         "month": pd.Series(dtype="datetime64[s]"), "quantity": pd.Series(dtype=float)}))
+    headcount: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"firm_id": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[s]"),
+         "headcount": pd.Series(dtype=float)}))
 
     @property
     def start(self) -> pd.Timestamp:
@@ -288,6 +297,20 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])
 
+    utility = headcount = None
+    if readings.available(session):
+        month_end = date(as_of.year, as_of.month, 1)
+        u, h = readings.UTILITY_READINGS, readings.HEADCOUNT_RECORDS
+        utility = _read(session, select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity)
+                        .where(u.c.month < month_end, u.c.month >= start,
+                               # the whole cluster on both paths: industry benchmarks
+                               scoped(u.c.firm_id)), ["month"])
+        utility["quantity"] = utility["quantity"].astype(float)
+        headcount = _read(session, select(h.c.firm_id, h.c.month, h.c.headcount)
+                          .where(h.c.month < month_end, h.c.month >= start,
+                                 scoped(h.c.firm_id, None, involve)), ["month"])
+        headcount["headcount"] = headcount["headcount"].astype(float)
+
     from trellis.scoring.exposure import read_exposures
 
     exposures = read_exposures(session=session, firm_ids=in_cluster, as_of=as_of)
@@ -301,7 +324,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   orders=orders, deliveries=deliveries, allocations=allocations,
                   payments=payments, credit_notes=credit_notes, outcomes=outcomes,
                   edges=edges, exposures=exposures, scope=scope, graph=G,
-                  graph_relationships=graph_relationships)
+                  graph_relationships=graph_relationships,
+                  **({} if utility is None else {"utility": utility, "headcount": headcount}))
 
 
 def restrict(fr: Frames, as_of: date) -> Frames:
@@ -321,6 +345,7 @@ def restrict(fr: Frames, as_of: date) -> Frames:
     inv.loc[late, "confirmed_at"] = pd.NaT
     inv.loc[late & (inv["status"] == "confirmed"), "status"] = "pending"
     known = ts - pd.Timedelta(days=OUTCOME_KNOWN_DAYS)
+    month_start = pd.Timestamp(ts.year, ts.month, 1)
     return Frames(
         as_of=ts, firms=fr.firms,
         relationships=fr.relationships[fr.relationships["since"] < ts],
@@ -330,7 +355,11 @@ def restrict(fr: Frames, as_of: date) -> Frames:
         credit_notes=window(fr.credit_notes, "issued_on"),
         outcomes=fr.outcomes[fr.outcomes["disbursed_on"] < known],
         edges=edges_from_invoices(inv, ts, known=set(fr.firms["id"].tolist())),
-        exposures=fr.exposures, scope=list(fr.scope))
+        exposures=fr.exposures, scope=list(fr.scope),
+        utility=fr.utility[(fr.utility["month"] < month_start)
+                           & (fr.utility["month"] >= start)],
+        headcount=fr.headcount[(fr.headcount["month"] < month_start)
+                               & (fr.headcount["month"] >= start)])
 
 
 def table_exists(session: Session, name: str) -> bool:

@@ -405,6 +405,82 @@ def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
     return out
 
 
+# --- trade on paper: invoices that the meters do not see -------------------------
+
+PAPER_SALES_GROWTH = 1.8  # invoiced sales of the last 6 months vs the 6 before
+PAPER_FLAT = 1.15  # power (and headcount, where known) grew less than this
+PAPER_MIN_READINGS = 4  # readings needed in each half-year
+STOP_SHARE = 0.15  # the last two months' power below 15% of the firm's usual level
+STOP_SALES_SHARE = 0.5  # while invoicing at least half its usual monthly sales
+
+
+def _calendar_months(frames: Frames, scope: list[int]):
+    """(sales, power, headcount): firms x complete months back 1..12, NaN = no record
+    (sales: 0 for a month without invoices, which is a fact, not an absence)."""
+    from trellis.scoring.features import _monthly
+
+    inv = frames.invoices[frames.invoices["seller_id"].isin(scope)]
+    inv = inv.assign(firm_id=inv["seller_id"],
+                     month=inv["issue_date"].dt.to_period("M").dt.start_time)
+    sales = _monthly(inv, "amount_fen", frames.as_of, scope).fillna(0.0)
+    power = frames.utility[frames.utility["utility"] == "electricity"]
+    return (sales, _monthly(power, "quantity", frames.as_of, scope),
+            _monthly(frames.headcount, "headcount", frames.as_of, scope))
+
+
+def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Invoices that rise while power use and headcount stay flat (trade on paper), and
+    power that stops while invoices continue. Firms without readings are not assessed:
+    a missing reading is never taken as zero use."""
+    if frames.utility.empty:
+        return {}
+    sales, power, heads = _calendar_months(frames, scope)
+    recent, before = list(range(1, 7)), list(range(7, 13))
+    out: dict[int, list[Flag]] = defaultdict(list)
+    for fid in scope:
+        p = power.loc[fid]
+        if p.notna().sum() == 0:
+            continue
+        s_new, s_old = sales.loc[fid, recent].sum(), sales.loc[fid, before].sum()
+        p_new, p_old = p[recent].dropna(), p[before].dropna()
+        if (len(p_new) >= PAPER_MIN_READINGS and len(p_old) >= PAPER_MIN_READINGS
+                and s_old > 0 and s_new >= PAPER_SALES_GROWTH * s_old):
+            p_ratio = p_new.mean() / p_old.mean() if p_old.mean() > 0 else math.inf
+            h = heads.loc[fid]
+            h_new, h_old = h[recent].dropna(), h[before].dropna()
+            h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
+                and h_old.mean() > 0 else None
+            if p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT):
+                growth = s_new / s_old
+                out[fid].append(Flag(
+                    "paper_trade",
+                    f"Invoiced sales of the last 6 months are {growth:.1f} times the 6 "
+                    f"before, while power use changed {p_ratio - 1:+.0%}"
+                    + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
+                    f"近6个月开票销售额是之前6个月的{growth:.1f}倍，而用电量变化"
+                    f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
+                                             if h_ratio else "") + "。",
+                    {"sales_growth": round(float(growth), 3),
+                     "power_growth": round(float(p_ratio), 3),
+                     "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3),
+                     "recent_sales_fen": int(s_new), "earlier_sales_fen": int(s_old)}))
+        last2 = p[[1, 2]]
+        usual = p[list(range(3, 13))].dropna()
+        usual_sales = sales.loc[fid, list(range(3, 13))].mean()
+        if (last2.notna().all() and len(usual) >= 6 and usual.median() > 0
+                and (last2 <= STOP_SHARE * usual.median()).all() and usual_sales > 0
+                and (sales.loc[fid, [1, 2]] >= STOP_SALES_SHARE * usual_sales).all()):
+            out[fid].append(Flag(
+                "power_stopped",
+                f"Power use of the last two months fell to {last2.mean() / usual.median():.0%}"
+                " of its usual level while invoicing went on.",
+                f"近两个月用电量降至平时的{last2.mean() / usual.median():.0%}，但仍在继续开票。",
+                {"last_two_months_kwh": [round(float(x), 1) for x in last2],
+                 "usual_kwh": round(float(usual.median()), 1),
+                 "recent_sales_fen": int(sales.loc[fid, [1, 2]].sum())}))
+    return dict(out)
+
+
 # --- Benford (portfolio) -----------------------------------------------------------
 
 BENFORD = np.log10(1 + 1 / np.arange(1, 10))
@@ -444,7 +520,7 @@ def run(frames: Frames, features: pd.DataFrame, scope: list[int] | None = None,
     for part in (circular_trading(frames, scope), duplicate_invoices(frames, scope),
                  unbacked_invoices(frames, scope), burst(frames, scope, applied_on),
                  shared_identity(frames, scope),
-                 tax_contradiction(frames, scope, features)):
+                 tax_contradiction(frames, scope, features), meters(frames, scope)):
         for fid, flags in part.items():
             merged[fid].extend(flags)
     return dict(merged)
