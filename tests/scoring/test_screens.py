@@ -96,6 +96,31 @@ def test_ring_evidence_strength_grows_with_each_kind_of_evidence():
     assert weak["strength"] < screens.RING_MIN_STRENGTH and not weak["flag"]
 
 
+@pytest.mark.parametrize("amount_b,day_b,flagged", [
+    (120_000_01, date(2025, 9, 1), True),    # a cent more, same day
+    (120_000_00, date(2025, 9, 2), True),    # the same amount a day later
+    (120_090_00, date(2025, 9, 1), True),    # within 0.1%
+    (121_000_00, date(2025, 9, 1), False),   # 1,000 yuan more: another sale
+    (120_000_00, date(2025, 9, 20), False),  # the same amount weeks later
+])
+def test_near_duplicate_invoices(session, trade, firms, amount_b, day_b, flagged):
+    cluster, anchor, (v, *_) = firms
+    trade.sale(v, anchor, 120_000_00, date(2025, 9, 1), number="00001234")
+    trade.sale(v, anchor, amount_b, day_b, number="00009876")
+    hits = [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+    assert bool(hits) == flagged
+    if hits:
+        assert hits[0].evidence["match"] == "fp_near"
+        assert {r["invoice"] for r in hits[0].evidence["invoices"]} == {"00001234", "00009876"}
+
+
+def test_identical_daily_deliveries_are_a_routine_not_duplicates(session, trade, firms):
+    cluster, anchor, (v, *_) = firms
+    for d in range(10):
+        trade.sale(v, anchor, 50_000_00, date(2025, 9, 1) + timedelta(days=d))
+    assert not [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+
+
 @pytest.mark.parametrize("number_a,number_b,same_content,flagged", [
     ("INV-0001", "INV-0002", True, True),    # same buyer, amount and date, new number
     ("INV-0001", "inv0001", False, True),    # the same number written differently

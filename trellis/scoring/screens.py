@@ -258,7 +258,60 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
                 f"重复发票（{'买方、金额和日期相同' if key == 'fp_content' else '发票号相同'}）："
                 f"{'、'.join(r['invoice'] for r in rows)}。",
                 {"match": key, "invoices": rows[:MAX_EVIDENCE_ROWS]}))
+    for a, b in _near_duplicates(inv):
+        ids = tuple(sorted((int(a.id), int(b.id))))
+        if any(set(ids) <= set(x) for x in seen):
+            continue
+        seen.add(ids)
+        rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
+                 if r.buyer_id in frames.firms.index else int(r.buyer_id),
+                 "issued": _day(r.issue_date), "amount_fen": int(r.amount_fen),
+                 "has_order": bool(pd.notna(r.order_id)), "status": r.status}
+                for r in (a, b)]
+        out[int(a.seller_id)].append(Flag(
+            "duplicate_invoice",
+            f"Near-duplicate invoices (same buyer, amounts {rows[0]['amount_fen'] / 100:.2f} "
+            f"and {rows[1]['amount_fen'] / 100:.2f} yuan, issued "
+            f"{abs((b.issue_date - a.issue_date).days)} day(s) apart): "
+            f"{rows[0]['invoice']}, {rows[1]['invoice']}.",
+            f"疑似重复发票（同一买方，金额{rows[0]['amount_fen'] / 100:.2f}元与"
+            f"{rows[1]['amount_fen'] / 100:.2f}元，开票相隔"
+            f"{abs((b.issue_date - a.issue_date).days)}天）：{rows[0]['invoice']}、"
+            f"{rows[1]['invoice']}。",
+            {"match": "fp_near", "invoices": rows}))
     return out
+
+
+NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan (or 0.1%, whichever is larger)
+NEAR_AMOUNT_SHARE = 0.001
+NEAR_DAYS = 3
+NEAR_ROUTINE = 3  # more near-equal pairs than this between two firms is a routine, not fraud
+
+
+def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
+    """Pairs of invoices between the same two firms whose amounts differ by at most 1 yuan
+    (or 0.1%) and whose dates by at most 3 days, under different numbers: the same sale
+    invoiced twice with a cent or a day changed. A pair of firms with many such pairs
+    (identical daily deliveries) trades that way routinely and is left out."""
+    x = inv.sort_values(["seller_id", "buyer_id", "amount_fen", "issue_date"], kind="stable")
+    same = ((x["seller_id"].to_numpy()[1:] == x["seller_id"].to_numpy()[:-1])
+            & (x["buyer_id"].to_numpy()[1:] == x["buyer_id"].to_numpy()[:-1]))
+    amt = x["amount_fen"].to_numpy()
+    gap = np.abs(amt[1:] - amt[:-1])
+    tol = np.maximum(NEAR_AMOUNT_FEN, NEAR_AMOUNT_SHARE * amt[1:])
+    days = np.abs((x["issue_date"].to_numpy()[1:] - x["issue_date"].to_numpy()[:-1])
+                  .astype("timedelta64[D]").astype(int))
+    exact = (gap == 0) & (days == 0)
+    hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
+    if not hit.size:
+        return []
+    rows = list(x.itertuples())
+    pairs = [(rows[i], rows[i + 1]) for i in hit
+             if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
+    per_pair = defaultdict(int)
+    for a, _ in pairs:
+        per_pair[(a.seller_id, a.buyer_id)] += 1
+    return [(a, b) for a, b in pairs if per_pair[(a.seller_id, a.buyer_id)] <= NEAR_ROUTINE]
 
 
 # --- invoices with no order or delivery --------------------------------------------
