@@ -33,20 +33,27 @@ def _rollback():
 
 
 def translated(exc: TrellisError) -> str:
-    """The error's message in the reader's language: a core error carrying ``template``
-    and ``params`` is translated from its template, others by their message."""
+    """The error's message in the reader's language: from its ``template`` and ``params``
+    when the core gives them, else its Chinese text (``message_zh``) on a Chinese page,
+    else the message through the catalog."""
+    from flask_babel import get_locale
+
     template = getattr(exc, "template", None)
     if template:
         return _(template, **getattr(exc, "params", {}))
+    zh = getattr(exc, "message_zh", "")
+    if zh and str(get_locale() or "zh_CN").startswith("zh"):
+        return zh
     return _(exc.message)
+
 
 
 def handle_trellis_error(exc: TrellisError):
     _rollback()
+    message = translated(exc)
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-        return json_error(exc.code, exc.message, exc.status, **extra)
-    message = translated(exc)
+        return json_error(exc.code, message, exc.status, **extra)
     flash(message, "error")
     if request.method == "POST" and request.referrer:
         return redirect(request.referrer, code=303)
