@@ -153,9 +153,9 @@ def index():
 # --- clusters: create, edit, archive; data basis; coverage -----------------------------------
 
 def _form_errors(exc) -> None:
-    from trellis.platform.errors import _message
+    from trellis.platform.errors import translated
 
-    flash(_message(exc), "error")
+    flash(translated(exc), "error")
 
 
 @bp.route("/clusters/new", methods=["GET", "POST"])
