@@ -48,25 +48,11 @@ NAMING_CONVENTION = {
 metadata = SQLModel.metadata
 metadata.naming_convention = NAMING_CONVENTION
 
+# How long a SQLite connection waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 # Money columns hold integer fen (1 yuan = 100 fen); SQLite's INTEGER is 64-bit too.
 Fen = BigInteger
-
-
-def import_models() -> None:
-    """Import every area's tables so that ``metadata`` knows them all."""
-    import trellis.accounts.models  # noqa: F401
-    import trellis.jobs  # noqa: F401
-    import trellis.tasks.models  # noqa: F401
-    import trellis.trade.models  # noqa: F401
-
-    for optional in ("trellis.network.models", "trellis.chain.models",
-                     "trellis.scoring.models", "trellis.ledger.models",
-                     "trellis.vouchers.models", "trellis.protection.models"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not optional.startswith(exc.name):
-                raise
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -92,7 +78,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -1,4 +1,4 @@
-"""Scheduled jobs of the ledger area (declared by the platform in trellis/platform/jobs.py).
+"""Scheduled jobs of the ledger area (declared in :data:`trellis.jobs.JOBS`).
 
 Each job opens its own transactions through ``session_factory`` and returns a one-line
 outcome. ``as_of`` (default: today) lets operators and tests run a job for a given day.

@@ -110,10 +110,14 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
     fragment_ids = list(session.scalars(select(LoanFragment.fragment_id).where(
         LoanFragment.loan_id == loan.id).order_by(LoanFragment.id)))
     if invoice_ids or order_ids or fragment_ids:
-        if register_financing is None:
-            from trellis.chain.registry import register_financing
         # fragment_ids only when there are some: older registrars take invoices and orders
         extra = {"fragment_ids": fragment_ids} if fragment_ids else {}
+        if register_financing is None:
+            from trellis.chain.registry import register_financing
+
+            # The registration's claim names this loan (its id and creation second), so
+            # that only this loan's retry is taken for its own earlier registration.
+            extra["financing_ref"] = f"loan:{loan.id}:{loan.created_at:%Y%m%d%H%M%S}"
         register_financing(session=session, settings=settings, invoice_ids=invoice_ids,
                            order_ids=order_ids, financed_by="trellis", **extra)
     loan.disbursed_on = as_of

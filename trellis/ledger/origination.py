@@ -249,13 +249,20 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
             from trellis.scoring.limits import credit_limit as limiter
         app.limit_fen = int(limiter(session=session, firm_id=firm_id, result=result,
                                     as_of=as_of))
-    _auto_decide(session, app, product, result)
+    # A document within a band and a week of one presented before goes to a person
+    # (the exact fingerprints, checked at pay-out, refuse; this coarse one only refers).
+    from trellis.chain.near_duplicates import screen  # the chain area keeps fingerprints
+
+    near = screen(session=session, invoice_ids=invoice_ids, order_ids=order_ids,
+                  application_id=app.id)
+    _auto_decide(session, app, product, result, near)
     session.flush()
     return app
 
 
-def _auto_decide(session: Session, app: Application, product: Product, result) -> None:
-    review: list[str] = []
+def _auto_decide(session: Session, app: Application, product: Product, result,
+                 near_duplicates: Sequence[str] = ()) -> None:
+    review: list[str] = list(near_duplicates)
     if result.insufficient or result.grade is None:
         review.append("Not enough data to score the firm: "
                       + "; ".join(result.insufficient_reasons or ["no grade"]))
