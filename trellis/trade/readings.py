@@ -4,8 +4,8 @@ The onboarding area owns these tables and their import kinds (``utility_readings
 ``headcount_records``; models :class:`~trellis.trade.models.UtilityReading` and
 ``HeadcountRecord``, migration ``0013a_onboarding``). Scoring and the demo simulator reach
 them through the light Core handles below, and only when the tables exist (a database
-migrated before 0013a has none), reading just the columns they need. ``month`` is the first day of the
-month a reading covers; a month without a reading is unknown, never zero.
+migrated before 0013a has none), reading just the columns they need. ``month`` is the
+first day of the month a reading covers; a month without a reading is unknown, never zero.
 """
 
 from __future__ import annotations
