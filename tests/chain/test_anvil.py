@@ -17,7 +17,7 @@ from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis import db, migrate
 from trellis.accounts.models import utcnow
 from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
-from trellis.chain.errors import DoubleFinancing
+from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
 from trellis.trade.models import Invoice
@@ -102,7 +102,9 @@ def test_the_node_stopped_and_restarted_mid_queue(session_factory, anvil_factory
         jobs.anchor_pending(session_factory=session_factory, settings=settings)
         node.stop()
         queue(session_factory, 6, "C")
-        outcome = jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        with pytest.raises(ChainUnavailable) as failed:
+            jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        outcome = failed.value.message
         assert "does not answer" in outcome and "2 documents queued, 1 batches waiting" in outcome
         assert [b.state for b in all_batches(session_factory)] == ["included", "pending"]
         node.start()  # same port, chain state restored from --state

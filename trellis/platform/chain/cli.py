@@ -110,11 +110,16 @@ def audit_command(date_from, date_to, as_json, csv_path):
         chain = None
     report = audit.run_audit(session=db(), date_from=date_from.date(),
                              date_to=date_to.date(), chain=chain)
+    # the journal against the entries anchored on chain (names the first that differs)
+    from trellis.ledger.anchoring import anchored_problems
+
+    ledger = anchored_problems(session=db(), chain=chain)
     if csv_path:
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(report.to_csv())
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**report.as_dict(), "ledger": ledger}, ensure_ascii=False,
+                              indent=2))
     else:
         click.echo(f"{report.documents} documents in {report.batches} batches checked "
                    f"({report.from_source} re-read from their rows, {report.record_only} "
@@ -122,9 +127,11 @@ def audit_command(date_from, date_to, as_json, csv_path):
         for d in report.discrepancies:
             click.echo(f"  {d['kind']:15} batch {d['batch_id']} {d['doc_type'] or ''} "
                        f"{d['doc_id'] or ''}: {d['detail']}")
-        click.echo("no discrepancies" if report.ok else
-                   f"{len(report.discrepancies)} discrepancies")
-    sys.exit(0 if report.ok else 1)
+        for problem in ledger:
+            click.echo(f"  {'ledger':15} {problem}")
+        click.echo("no discrepancies" if report.ok and not ledger else
+                   f"{len(report.discrepancies) + len(ledger)} discrepancies")
+    sys.exit(0 if report.ok and not ledger else 1)
 
 
 @click.group("chain")
@@ -248,8 +255,11 @@ def track_command():
     from trellis.chain import jobs
     from trellis.platform.web import settings
 
-    click.echo(jobs.track_confirmations(
-        session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    try:
+        click.echo(jobs.track_confirmations(
+            session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    except TrellisError as exc:
+        _fail(exc)
 
 
 commands = [verify_command, proof_command, audit_command, chain_group]
