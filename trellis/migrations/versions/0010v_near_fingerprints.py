@@ -2,7 +2,7 @@
 to review; issue 10, defect 10)
 
 Revision ID: 0010v_near_fingerprints
-Revises: 0010a_chain_resilience
+Revises: 0003_chain
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0010v_near_fingerprints'
-down_revision = '0010a_chain_resilience'
+down_revision = '0003_chain'
 branch_labels = None
 depends_on = None
 
