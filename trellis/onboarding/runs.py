@@ -3,7 +3,8 @@
 :func:`create_run` stores the file (refusing it above the size limit) in the caller's
 transaction. :func:`execute_run` imports it in its own transactions: one marks the run
 running, one does the whole import (so a refused file writes nothing), one records the
-outcome and the problems found. :func:`start_background` runs it on a thread.
+outcome and the problems found. Large uploads run as the ``import_run`` task
+(:func:`import_task`) in a worker, never on a thread of the web request.
 
 While a run works, its progress (phase, rows done, rows per second, errors so far) lives
 in this process's memory (:func:`progress_of`); the run row is updated at start and end.
@@ -16,7 +17,7 @@ import csv
 import hashlib
 import io
 import logging
-import threading
+import threading  # guards the in-process progress table
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -238,14 +239,13 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
     return run
 
 
-def start_background(*, session_factory: sessionmaker, run_id: int,
-                     today: date | None = None) -> threading.Thread:
-    """Run :func:`execute_run` on a daemon thread and return the thread."""
-    thread = threading.Thread(target=execute_run, name=f"import-run-{run_id}", daemon=True,
-                              kwargs=dict(session_factory=session_factory, run_id=run_id,
-                                          today=today))
-    thread.start()
-    return thread
+def import_task(*, session_factory: sessionmaker, settings=None, run_id: int) -> str:
+    """The ``import_run`` task: run a queued import in a worker (large uploads).
+
+    Idempotent: a run that is no longer queued (done, or claimed by another attempt) is
+    left as it is."""
+    run = execute_run(session_factory=session_factory, run_id=run_id)
+    return f"import run {run_id}: {run.status}: {run.message}"
 
 
 def progress_of(run: ImportRun) -> dict:

@@ -43,6 +43,7 @@ from trellis.platform.web import (
     audit,
     commit,
     db,
+    enqueue,
     firm_visible,
     roles_required,
     settings,
@@ -372,7 +373,8 @@ def _start(run, size: int):
         done = runs.execute_run(session_factory=factory, run_id=run.id)
         _flash_outcome(done)
     else:
-        runs.start_background(session_factory=factory, run_id=run.id)
+        enqueue("import_run", run_id=run.id)  # a worker runs it; the page polls the row
+        commit()
     return redirect(url_for("network.import_run", run_id=run.id), code=303)
 
 
