@@ -3,30 +3,31 @@
 :func:`create_run` stores the file (refusing it above the size limit) in the caller's
 transaction. :func:`execute_run` imports it in its own transactions: one marks the run
 running, one does the whole import (so a refused file writes nothing), one records the
-outcome and the problems found. Large uploads run as the ``import_run`` task
-(:func:`import_task`) in a worker, never on a thread of the web request.
+outcome and the problems found. A large file is imported by the ``import_run`` task
+(:func:`import_task`) on a worker; the web request only enqueues it.
 
-While a run works, its progress (phase, rows done, rows per second, errors so far) lives
-in this process's memory (:func:`progress_of`); the run row is updated at start and end.
-A poller in another process sees the phase-level state from the row.
+While a task works, its progress (phase, rows done, rows per second, errors so far) is
+kept in its ``task_runs`` row, which every process reads (:func:`progress_of`). On SQLite
+the import's transaction holds the database's one write lock, so progress written from
+outside it waits for the end (it is skipped rather than waited for); PostgreSQL shows it
+live. The run row is updated at start and end.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
+import json
 import logging
-import threading  # guards the in-process progress table
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.accounts.models import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
@@ -40,31 +41,18 @@ from trellis.trade.models import Cluster
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Live:
-    phase: str = "queued"
-    rows_done: int = 0
-    rows_total: int = 0
-    errors: int = 0
-    started: float = 0.0
-    rows_per_second: float = 0.0
-
-
-_live: dict[int, Live] = {}
-_live_lock = threading.Lock()
-
-
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
                max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
                mapping: dict | None = None, hold_for_mapping: bool = False) -> ImportRun:
-    """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
+    """Queue *data* for import. Raises FileTooLarge, FileLimitExceeded (an XLSX whose zip
+    directory is over the reading limits, e.g. a zip bomb), ImportRefused (unknown kind),
     ClusterNotFound, Conflict (archived cluster). Flushes.
 
     *mapping* (header -> field, confirmed by the RM) is used as given; without it, the
     saved mapping of *source* for this kind, if any; else field names and known aliases.
     With *hold_for_mapping* the run waits (status ``mapping``) for :func:`confirm_mapping`.
     """
-    files.check_size(data, max_bytes)
+    files.precheck(data, filename, max_bytes=max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
@@ -92,6 +80,14 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
 
 
 SAMPLE_ROWS = 3
+#: An import still working after this many seconds is stopped (nothing is written).
+MAX_SECONDS = 600
+
+
+class ImportTimedOut(ImportRefused):
+    """Raised (from the progress callback) when an import runs past its time limit."""
+
+    code = "import_timed_out"
 
 
 def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[list], object]:
@@ -145,36 +141,28 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     return run
 
 
-def _reporter(run_id: int, extra: Callable | None):
-    live = _live[run_id]
-
-    def report(phase: str, done: int, total: int, errors: int) -> None:
-        with _live_lock:
-            live.phase, live.rows_done, live.rows_total = phase, done, total
-            live.errors = max(live.errors, errors)
-            elapsed = time.monotonic() - live.started
-            live.rows_per_second = done / elapsed if elapsed > 0 else 0.0
-        if extra is not None:
-            extra(phase, done, total, errors)
-
-    return report
-
-
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None, policy=None) -> ImportRun:
+                on_progress: Callable | None = None, resume: bool = False,
+                policy=None, max_seconds: float = MAX_SECONDS) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
+
+    An import still working after *max_seconds* (0: no limit) is stopped at its next
+    progress report (every 2,000 rows) and refused; its transaction is rolled back.
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
     failed) with ``run.message`` and, for refused files, :class:`ImportRunError` rows.
+    Runs only a queued run; with *resume* also one left running by a worker that died
+    (the task queue runs one attempt at a time; the dead attempt's import transaction
+    was never committed, so nothing is imported twice).
     """
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
         if run is None:
             raise NotFound(f"There is no import run {run_id}.")
         # Claim the run atomically: a second worker (the resume job) must not run it too.
+        states = [RunStatus.QUEUED.value] + ([RunStatus.RUNNING.value] if resume else [])
         claimed = s.execute(update(ImportRun)
-                            .where(ImportRun.id == run_id,
-                                   ImportRun.status == RunStatus.QUEUED.value)
+                            .where(ImportRun.id == run_id, ImportRun.status.in_(states))
                             .values(status=RunStatus.RUNNING.value, phase="validating",
                                     started_at=utcnow())
                             .execution_options(synchronize_session=False)).rowcount
@@ -185,9 +173,18 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         data = file.content if file is not None else b""
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
         mapping = dict(run.mapping) if run.mapping else None
-    with _live_lock:
-        _live[run_id] = Live(phase="validating", started=time.monotonic())
-    report = _reporter(run_id, on_progress)
+    last = {"done": 0, "total": 0}
+    started = time.monotonic()
+
+    def report(phase: str, done: int, total: int, errors: int) -> None:
+        if max_seconds and time.monotonic() - started > max_seconds:
+            raise ImportTimedOut(
+                f"The import took longer than {max_seconds:.0f} seconds and was stopped; "
+                f"nothing was imported. Split the file into smaller files.")
+        last.update(done=done, total=total)
+        if on_progress is not None:
+            on_progress(phase, done, total, errors)
+
     outcome: dict = {}
     errors = []
     try:
@@ -221,11 +218,10 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                                "imported. The administrators have the details.")
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
-        live = _live.get(run_id)
         for key, value in outcome.items():
             setattr(run, key, value)
-        if outcome["status"] != RunStatus.SUCCEEDED and live is not None:
-            run.rows_total, run.rows_done = live.rows_total, live.rows_done
+        if outcome["status"] != RunStatus.SUCCEEDED:
+            run.rows_total, run.rows_done = last["total"], last["done"]
         run.phase, run.finished_at = "done", utcnow()
         if errors:
             s.execute(delete(ImportRunError).where(ImportRunError.run_id == run_id))
@@ -233,23 +229,29 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                                      value=e.value[:200], problem=e.problem[:300])
                       for e in errors[:MAX_ERRORS])
         s.execute(delete(ImportFile).where(ImportFile.run_id == run_id))
-    with _live_lock:
-        _live.pop(run_id, None)
     logger.info("import run %s %s: %s", run_id, run.status, run.message)
     return run
 
 
-def import_task(*, session_factory: sessionmaker, settings=None, run_id: int) -> str:
-    """The ``import_run`` task: run a queued import in a worker (large uploads).
+def import_task(*, session_factory, settings, progress, run_id: int) -> str:
+    """Task ``import_run``: import run *run_id*, its progress in the task's row."""
 
-    Idempotent: a run that is no longer queued (done, or claimed by another attempt) is
-    left as it is."""
-    run = execute_run(session_factory=session_factory, run_id=run_id)
-    return f"import run {run_id}: {run.status}: {run.message}"
+    def report(phase: str, done: int, total: int, errors: int) -> None:
+        progress.set(done=done, total=total, errors=errors, message=phase)
+
+    run = execute_run(session_factory=session_factory, run_id=run_id, on_progress=report,
+                      resume=True, max_seconds=settings.import_max_seconds)
+    return f"import {run_id}: {run.status}: {run.message}"
+
+
+def _task_of(session: Session, run_id: int):
+    from trellis import tasks
+
+    return tasks.latest(session, "import_run", kwargs_json=json.dumps({"run_id": run_id}))
 
 
 def progress_of(run: ImportRun) -> dict:
-    """The run's state for the progress bar: live figures while it works in this process."""
+    """The run's state for the progress bar, with its task's live figures while it works."""
     state = {"id": run.id, "kind": run.kind, "filename": run.filename,
              "status": str(run.status), "phase": run.phase, "rows_total": run.rows_total,
              "rows_done": run.rows_done, "errors": run.errors_count, "created": run.created,
@@ -258,12 +260,13 @@ def progress_of(run: ImportRun) -> dict:
     if run.started_at and run.finished_at:
         seconds = (run.finished_at - run.started_at).total_seconds()
         state["rows_per_second"] = round(run.rows_done / seconds, 1) if seconds > 0 else None
-    with _live_lock:
-        live = _live.get(run.id)
-        live = Live(**asdict(live)) if live is not None else None
-    if live is not None and not run.finished:
-        state.update(phase=live.phase, rows_done=live.rows_done, rows_total=live.rows_total,
-                     errors=live.errors, rows_per_second=round(live.rows_per_second, 1))
+    session = object_session(run)
+    task = _task_of(session, run.id) if session is not None and not run.finished else None
+    if task is not None and task.state == "running" and task.rows_total:
+        rate = task.rate
+        state.update(phase=task.message or run.phase, rows_done=task.rows_done,
+                     rows_total=task.rows_total, errors=task.errors,
+                     rows_per_second=round(rate, 1) if rate else None)
     state["percent"] = (round(100 * state["rows_done"] / state["rows_total"])
                         if state["rows_total"] else (100 if run.finished else 0))
     return state
@@ -285,7 +288,7 @@ def error_report_csv(*, session: Session, run_id: int) -> bytes:
     if run is None:
         raise NotFound(f"There is no import run {run_id}.")
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "column", "value", "problem"])
     rows = session.execute(select(ImportRunError.row, ImportRunError.column,
                                   ImportRunError.value, ImportRunError.problem)
@@ -299,24 +302,33 @@ def error_report_csv(*, session: Session, run_id: int) -> bytes:
 
 def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
            stale_after_seconds: int = 7200) -> tuple[int, int]:
-    """Run imports left queued (e.g. by a restarted web process) and mark runs that have
-    been running too long, with no live progress here, as failed (their transaction died
-    with their process, so nothing was written). Returns (resumed, failed)."""
+    """Enqueue imports left queued with no task (e.g. queued by older code) and mark runs
+    running too long whose task is no longer queued or running as failed (their
+    transaction died with their process, so nothing was written). Returns (resumed,
+    failed)."""
+    from trellis import tasks
+
     now = utcnow()
     with transaction(session_factory) as s:
         queued = list(s.execute(select(ImportRun.id).where(
             ImportRun.status == RunStatus.QUEUED.value,
             ImportRun.created_at < now - timedelta(seconds=queued_for_seconds))).scalars())
-        stale = [r for r in s.execute(select(ImportRun).where(
-            ImportRun.status == RunStatus.RUNNING.value,
-            ImportRun.started_at < now - timedelta(seconds=stale_after_seconds))).scalars()
-                 if r.id not in _live]
+        queued = [i for i in queued if (t := _task_of(s, i)) is None or t.finished]
+        stale = []
+        for r in s.execute(select(ImportRun).where(
+                ImportRun.status == RunStatus.RUNNING.value)).scalars():
+            task = _task_of(s, r.id)
+            # A task that ended left its run running: its worker died on the last
+            # attempt. Without a task (imported inline by a web request), only time tells.
+            if (task.finished if task is not None
+                    else r.started_at < now - timedelta(seconds=stale_after_seconds)):
+                stale.append(r)
         for run in stale:
             run.status, run.phase, run.finished_at = RunStatus.FAILED, "done", now
             run.message = "The import was interrupted; nothing was imported. Upload it again."
             s.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
-    for run_id in queued:
-        execute_run(session_factory=session_factory, run_id=run_id)
+        for run_id in queued:
+            tasks.enqueue("import_run", session=s, run_id=run_id)
     return len(queued), len(stale)
 
 

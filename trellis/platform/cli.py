@@ -39,7 +39,7 @@ AREA_COMMANDS = {
     "scoring": ("scoring", "Scorecards: train, evaluate, import, promote, export; rescore."),
     "ledger": ("ledger", "The double-entry ledger: trial balance, checks, accrual."),
 }
-AREAS = ("network", "chain", "scoring", "ledger", "vendor", "anchor")
+AREAS = ("network", "chain", "scoring", "ledger")
 #: Commands that need no pages: they run in the light application.
 LIGHT = frozenset({"clusters", "import", "graph", "invitations", "score", "scoring", "db",
                    "users"})
@@ -209,14 +209,27 @@ def demo_group():
 @click.option("--seed", default=7, show_default=True, help="Random seed.")
 @click.option("--score/--no-score", default=True, show_default=True,
               help="Score the portfolio once, so risk pages and grades show at once.")
+@click.option("--loans/--no-loans", default=True, show_default=True,
+              help="Book a demo loan book (every loan state) through the ledger.")
 @with_appcontext
-def demo_seed(vendors, seed, score):
+def demo_seed(vendors, seed, score, loans):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
     from trellis import jobs as job_registry
     from trellis.demo.seed import seed_demo
 
     result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
     commit()
+    if loans:
+        from sqlalchemy import select
+
+        from trellis.accounts.models import User
+        from trellis.demo.loans import seed_loan_book
+
+        own = {u.firm_id for u in db().scalars(select(User).where(User.firm_id.is_not(None)))}
+        book = seed_loan_book(session=db(), cluster_id=result.cluster_id, skip_firms=own)
+        commit()
+        if book:
+            click.echo(f"loan book: {len(book)} demo loans ({', '.join(book)})")
     if score:
         run = job_registry.run_job(job_registry.find("rescore_portfolio"),
                                    session_factory=current_app.extensions["trellis.sessions"],

@@ -95,6 +95,13 @@ class Firm(SQLModel, table=True):
     tax_paid_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
     tax_period: str | None = Field(default=None, max_length=16)  # e.g. "2025"
     created_at: datetime = Field(default_factory=utcnow)
+    # "pending" for a firm that registered itself without an invitation, until an RM
+    # approves it ("approved"); None for firms known from a cluster's data.
+    registration: str | None = Field(default=None, max_length=16)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.registration == "pending"
 
 
 class Relationship(SQLModel, table=True):
@@ -150,6 +157,8 @@ class Invoice(SQLModel, table=True):
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("seller_id <> buyer_id", name="not_self"),
+        # migration 0011a: two payments at once can never pay more than the invoice
+        CheckConstraint("paid_fen >= 0 and paid_fen <= amount_fen", name="paid_within_amount"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
