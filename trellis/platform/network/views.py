@@ -159,9 +159,9 @@ def _zh() -> bool:
 
 
 def _form_errors(exc) -> None:
-    from trellis.platform.errors import _message
+    from trellis.platform.errors import translated
 
-    flash(_message(exc), "error")
+    flash(translated(exc), "error")
 
 
 @bp.route("/clusters/new", methods=["GET", "POST"])
