@@ -26,7 +26,13 @@ from sqlmodel import Session
 from trellis.accounts.models import utcnow
 from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
-from trellis.chain.errors import FeeCeilingReached, TransactionReverted
+from trellis.chain.errors import (
+    ChainError,
+    ChainMisconfigured,
+    ChainUnavailable,
+    FeeCeilingReached,
+    TransactionReverted,
+)
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
 from trellis.chain.models import (
     ON_CHAIN_STATES,
@@ -38,6 +44,7 @@ from trellis.chain.models import (
     DocumentStatus,
     TxState,
 )
+from trellis.db import is_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +156,18 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     chain already: the batch is then adopted as included."""
     if batch.state != BatchState.PENDING:
         return None
+    if is_postgres(session):
+        # Two submitters (the scheduler, an admin's "run now") must not both sign for
+        # one batch: the first holds its row until it commits the record, the second
+        # skips it. (SQLite: every transaction takes the write lock when it begins.)
+        mine = session.scalars(select(Batch.id).where(Batch.id == batch.id)
+                               .with_for_update(skip_locked=True)).first()
+        if mine is None:
+            logger.info("batch %s is being prepared by another submitter", batch.id)
+            return None
+        session.refresh(batch)
+        if batch.state != BatchState.PENDING:
+            return None
     unsent = _txs(session, batch, TxState.SIGNED)
     if unsent:
         return unsent[0]
@@ -245,10 +264,21 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, r
     logger.info("batch %s included in block %s", batch.id, receipt.block_number)
 
 
-def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> None:
+def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
     """The root is already anchored (by us before a crash, or re-included after a reorg):
-    take the anchoring block from the chain."""
-    submitter, event_tx = chain.anchoring_event(batch.root, at_block) or (None, None)
+    take the anchoring block from the chain. Returns False, changing nothing, when the
+    node fails to give the anchoring event (a log query refused): the next pass tries
+    again, and the other batches of this pass go on."""
+    try:
+        submitter, event_tx = chain.anchoring_event(batch.root, at_block) or (None, None)
+    except (ChainUnavailable, ChainMisconfigured):
+        raise
+    except ChainError as exc:
+        batch.last_error, batch.updated_at = exc.message, utcnow()
+        session.flush()
+        logger.warning("batch %s: root found in block %s but its event could not be read "
+                       "(%s); trying again next pass", batch.id, at_block, exc.message)
+        return False
     if submitter and submitter != chain.address:
         logger.warning("batch %s: root %s was anchored by %s, not by us; accepting it",
                        batch.id, batch.root, submitter)
@@ -271,6 +301,7 @@ def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> None:
             effective_gas_price=batch.effective_gas_price or 0))
     logger.info("batch %s: root already anchored in block %s; recorded as included",
                 batch.id, at_block)
+    return True
 
 
 def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> None:
@@ -343,8 +374,10 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int,
     if at != batch.block_number or canonical_hash != batch.block_hash:
         logger.warning("batch %s: reorg moved the anchoring from block %s to %s", batch.id,
                        batch.block_number, at)
-        batch.state = BatchState.INCLUDED
-        _adopt(session, chain, batch, at)
+        previous, batch.state = batch.state, BatchState.INCLUDED
+        if not _adopt(session, chain, batch, at):
+            batch.state = previous
+            return None
     batch.confirmations = max(head - batch.block_number + 1, 0)
     batch.state = _finality(batch, settings, tags)
     batch.updated_at = utcnow()
@@ -425,8 +458,9 @@ def sweep(*, session: Session, chain: Chain) -> dict:
             moved += 1
             logger.warning("batch %s (%s): reorg moved the anchoring from block %s to %s",
                            batch.id, batch.state, batch.block_number, at)
-            batch.state = BatchState.INCLUDED
-            _adopt(session, chain, batch, at)
+            previous, batch.state = batch.state, BatchState.INCLUDED
+            if not _adopt(session, chain, batch, at):
+                batch.state = previous
     if lost:
         logger.warning("%s recorded batches are not on the %s chain (contract %s): "
                        "re-anchoring them", lost, chain.kind, chain.contract_address)

@@ -236,9 +236,13 @@ class Chain:
     def anchoring_event(self, root: str, block: int) -> tuple[str, str] | None:
         """(submitter, transaction hash) of the Anchored event of *root* in *block*."""
         with self.lock, node_errors("reading the anchoring event"):
-            logs = self.contract.events.Anchored.get_logs(
-                argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
-                to_block=block)
+            try:
+                logs = self.contract.events.Anchored.get_logs(
+                    argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
+                    to_block=block)
+            except (w3exc.Web3RPCError, w3exc.Web3ValueError, ValueError) as exc:
+                raise ChainError(f"the node refused the log query for block {block}: "
+                                 f"{exc}") from exc
         for log in logs:
             return (to_checksum_address(log["args"]["submitter"]),
                     _hex(log["transactionHash"]))

@@ -149,23 +149,37 @@ def track_all(*, session_factory, settings) -> dict:
     head = chain.head()
     tags = chain.finality()
     replaced = 0
+    failed: list[str] = []
     for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
                          BatchState.SAFE):
-        with transaction(session_factory) as session:
-            batch = session.get(Batch, batch_id)
-            replacement = anchoring.track(session=session, chain=chain, batch=batch,
-                                          settings=settings, head=head, tags=tags)
-        if replacement is not None:
+        try:
             with transaction(session_factory) as session:
-                anchoring.send(session=session, chain=chain, batch=session.get(Batch, batch_id))
-            replaced += 1
+                batch = session.get(Batch, batch_id)
+                replacement = anchoring.track(session=session, chain=chain, batch=batch,
+                                              settings=settings, head=head, tags=tags)
+            if replacement is not None:
+                with transaction(session_factory) as session:
+                    anchoring.send(session=session, chain=chain,
+                                   batch=session.get(Batch, batch_id))
+                replaced += 1
+        except (ChainUnavailable, ChainMisconfigured):
+            raise
+        except ChainError as exc:  # one batch's trouble does not end the pass
+            failed.append(f"batch {batch_id}: {exc.message}")
+            logger.warning("tracking batch %s failed: %s", batch_id, exc.message)
     # Batches the chain lost (a reorg, a rewound chain) are re-anchored at once.
     reanchored = 0
     for batch_id in _ids(session_factory, BatchState.PENDING):
         with transaction(session_factory) as session:
             anchored_before = session.get(Batch, batch_id).anchor_count > 0
-        if anchored_before and _submit(session_factory, chain, batch_id, settings):
-            reanchored += 1
+        try:
+            if anchored_before and _submit(session_factory, chain, batch_id, settings):
+                reanchored += 1
+        except (ChainUnavailable, ChainMisconfigured):
+            raise
+        except ChainError as exc:
+            failed.append(f"batch {batch_id}: {exc.message}")
+            logger.warning("re-anchoring batch %s failed: %s", batch_id, exc.message)
     with transaction(session_factory) as session:
         states = dict.fromkeys([s.value for s in BatchState], 0)
         for state in session.scalars(select(Batch.state)):
@@ -182,7 +196,7 @@ def track_all(*, session_factory, settings) -> dict:
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
             "lost": swept["lost"], "moved": swept["moved"], "states": states,
-            "nonces_filled": filled}
+            "nonces_filled": filled, "failed": failed}
 
 
 def _alert_lost(session) -> None:
@@ -211,5 +225,6 @@ def track_confirmations(*, session_factory, settings) -> str:
     states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
     lost = f", {n['lost']} lost by the chain" if n["lost"] else ""
     filled = f", {n['nonces_filled']} nonce gaps filled" if n["nonces_filled"] else ""
+    failed = f"; {len(n['failed'])} batches failed ({n['failed'][0]})" if n["failed"] else ""
     return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
-            f"re-anchored {n['reanchored']}{lost}{filled}")
+            f"re-anchored {n['reanchored']}{lost}{filled}{failed}")
