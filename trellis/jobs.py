@@ -44,7 +44,7 @@ JOBS: tuple[JobSpec, ...] = (
             {"seconds": 20}, "Count confirmations, replace stuck transactions, heal reorgs"),
     JobSpec("run_queued_audits", "trellis.chain.audit:run_queued_audits", "interval",
             {"seconds": 60}, "Run chain audits that were queued and never started"),
-    JobSpec("resume_imports", "trellis.network.jobs:resume_imports", "interval",
+    JobSpec("resume_imports", "trellis.onboarding.jobs:resume_imports", "interval",
             {"minutes": 5}, "Run bulk imports left queued; fail interrupted ones"),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
             {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),

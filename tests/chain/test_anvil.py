@@ -60,7 +60,8 @@ def test_anchoring_end_to_end_and_a_bundle_verified_by_the_node(session_factory,
     path = tmp_path / "bundle.json"
     path.write_text(bundles.dumps(first_doc_bundle(session_factory, got[0].id)))
     lines: list[str] = []
-    assert verify.run_cli(str(path), None, anvil_settings.chain_url, echo=lines.append) == 0
+    assert verify.run_cli(str(path), None, anvil_settings.chain_url, echo=lines.append,
+                          contracts=[anvil_settings.chain_contract]) == 0
     assert lines[-1] == "VERIFIED"
 
 
@@ -81,10 +82,13 @@ def test_a_reorg_that_drops_the_anchoring_is_detected_and_healed(session_factory
     assert chain.anchored_at(after.root) == after.block_number
     assert after.block_hash != before.block_hash
     assert events(chain, after.root) == 1
-    stale = verify.verify_bundle(old_bundle, rpc_url=anvil.url)
+    from trellis.chain import trust
+
+    trusted = trust.of_instance(chain)
+    stale = verify.verify_bundle(old_bundle, rpc_url=anvil.url, trust=trusted)
     assert {s.name for s in stale.steps if s.ok is False} >= {"canonical_block"}
     fresh = verify.verify_bundle(first_doc_bundle(session_factory, after.id),
-                                 rpc_url=anvil.url)
+                                 rpc_url=anvil.url, trust=trusted)
     assert fresh.ok, fresh.as_dict()
 
 

@@ -15,6 +15,8 @@
 - :class:`Alert`: a chain condition an operator must see (fee ceiling reached, anchored
   roots the chain lost), raised and cleared by the jobs, shown by health.
 - :class:`AuditRun`: a full audit over a date range, its progress and report.
+- :class:`NearFingerprint`: a coarse fingerprint of a document presented for financing
+  (kept here only; a near-duplicate goes to review, see :mod:`trellis.chain.near_duplicates`).
 
 Hashes and addresses are ``0x``-prefixed lower-case hex except ``content_hash`` and
 ``salt``, which are plain 64-digit hex (``sha256sum``'s form). Wei amounts are integers.
@@ -211,3 +213,18 @@ class AuditRun(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class NearFingerprint(SQLModel, table=True):
+    __tablename__ = "chain_near_fingerprints"
+    __table_args__ = (UniqueConstraint("fingerprint", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=66, index=True)
+    subject_type: str = Field(max_length=16)  # invoice, order
+    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    label: str = Field(max_length=200)
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issued_on: date
+    application_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)

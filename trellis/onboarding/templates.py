@@ -1,18 +1,22 @@
 """Downloadable import templates: one per kind, as CSV (UTF-8 with BOM, which Excel
 opens correctly in Chinese) or XLSX, with the header and example rows.
 
-The example rows describe one small valid cluster; imported in the order firms,
-relationships, orders, invoices, payments they go in without a problem.
+The example rows describe one small valid cluster; imported in :data:`IMPORT_ORDER`
+(firms, relationships, orders, deliveries, invoices, confirmations, payments, credit
+notes, tax filings, historical loans, utility readings, headcount) they go in without a
+problem.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 
+from trellis import exports
 from trellis.onboarding.kinds import KINDS, Kind
 
-IMPORT_ORDER = ("firms", "relationships", "orders", "invoices", "payments")
+IMPORT_ORDER = ("firms", "relationships", "orders", "deliveries", "invoices", "confirmations",
+                "payments", "credit_notes", "tax_filings", "loans", "utility_readings",
+                "headcount")
 
 
 def _kind(kind: str) -> Kind:
@@ -38,7 +42,7 @@ def example_rows(kind: str) -> list[list[str]]:
 
 def template_csv(kind: str, lang: str = "zh") -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(header(kind, lang))
     writer.writerows(example_rows(kind))
     return out.getvalue().encode("utf-8-sig")
@@ -51,11 +55,12 @@ def template_xlsx(kind: str, lang: str = "zh") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = kind
-    sheet.append(header(kind, lang))
+    sheet.append(exports.safe_row(header(kind, lang)))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in example_rows(kind):
-        sheet.append(row)  # text cells: codes and account numbers keep leading zeros
+        # text cells: codes and account numbers keep leading zeros
+        sheet.append(exports.safe_row(row))
     for i, col in enumerate(_kind(kind).columns, start=1):
         sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(col.zh) * 2
                                                                            + 4)

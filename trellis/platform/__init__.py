@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # importing Flask and the database layer is left to create_app
+    from flask import Flask
 
-from trellis import db as database
-from trellis.config import Settings
+    from trellis.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +28,29 @@ API_MODULES = ("trellis.platform.api.views",) + tuple(
 
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None,
-               session_factory=None) -> Flask:
+               session_factory=None, light: bool = False, models: bool = True) -> Flask:
     """Build the application.
 
     *settings* default to the ``TRELLIS_*`` environment; *test_config* is merged into
     ``app.config`` (tests); *session_factory* replaces the engine's sessions (tests bind
-    it to a connection that is rolled back).
+    it to a connection that is rolled back). A *light* application (for commands) has the
+    settings, the database and the models but no pages, API or login: building it does
+    not import the areas' views (and with them scipy, web3, pandas...). With *models*
+    false (read-only commands) not every area's tables are imported either: the command
+    imports the ones it reads.
     """
+    from flask import Flask
+
+    from trellis import db as database
+    from trellis.config import Settings
+
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=settings.instance_path)
+    from trellis.platform.converters import BoundedIntConverter
+
+    # Before any route is added: an id past the database's range is "not found", not a
+    # 500 from the driver.
+    app.url_map.converters["int"] = BoundedIntConverter
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
@@ -48,27 +63,40 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_max_seconds),
+        WTF_CSRF_TIME_LIMIT=settings.session_max_seconds,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         JSON_AS_ASCII=False,
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last N hops are believed: a client cannot choose its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     app.extensions["trellis.settings"] = settings
     if session_factory is None:
         engine = database.make_engine(settings.database_url)
         app.extensions["trellis.engine"] = engine
         session_factory = database.make_sessionmaker(engine)
     app.extensions["trellis.sessions"] = session_factory
-    database.import_models()
-    from trellis import tasks
+    if models or not light:
+        from trellis import schema, tasks
 
-    app.extensions["trellis.tasks"] = tasks.install(
-        tasks.TaskQueue(settings=settings, session_factory=session_factory))
+        schema.import_models()
 
-    from trellis.platform import errors, extensions, i18n, security, web
+        app.extensions["trellis.tasks"] = tasks.install(
+            tasks.TaskQueue(settings=settings, session_factory=session_factory))
+
+    from trellis.platform import web
+
+    if light:
+        app.teardown_appcontext(web.close_session)
+        return app
+    from trellis.platform import errors, extensions, i18n, security
 
     extensions.csrf.init_app(app)
     extensions.babel.init_app(
@@ -101,6 +129,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from trellis.platform import health
 
     app.register_blueprint(health.bp)
+    from trellis.platform import retry
+
+    retry.init_app(app)   # after every view is registered
     return app
 
 
@@ -119,8 +150,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from trellis.platform import sessions
+
         try:
             user = db().get(User, int(user_id))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or not sessions.valid(user):
+            sessions.drop()
+            return None
+        return user

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from trellis.errors import ValidationError
-from trellis.platform.anchor import queue
+from trellis.network import confirmations
 from trellis.platform.anchor.idempotency import idempotent
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
@@ -37,12 +37,17 @@ OUTCOME_SCHEMA = {"type": "object", "properties": {
     "changed": {"type": "boolean", "description": "false when it was already decided so"}}}
 DECISIONS_RESPONSE = {"type": "object", "properties": {
     "results": {"type": "array", "items": OUTCOME_SCHEMA}}}
-REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
-BULK_REQUEST = {"type": "object", "required": ["ids", "decision"], "properties": {
-    "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": queue.MAX_BULK},
-    "decision": {"type": "string", "enum": ["confirm", "reject"]},
-    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
+# The reason is stripped, then must be 1-300 characters: at most 300 with a non-space.
+REASON = {"type": "string", "maxLength": confirmations.MAX_REASON, "pattern": "\\S"}
+REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {"reason": REASON}}
+BULK_REQUEST = {
+    "type": "object", "required": ["ids", "decision"], "properties": {
+        "ids": {"type": "array", "minItems": 1, "maxItems": confirmations.MAX_BULK,
+                "items": {"type": "integer", "minimum": 1, "maximum": confirmations.MAX_ID}},
+        "decision": {"type": "string", "enum": ["confirm", "reject"]},
+        "reason": {"type": ["string", "null"], "maxLength": confirmations.MAX_REASON}},
+    "if": {"properties": {"decision": {"const": "reject"}}},
+    "then": {"required": ["reason"], "properties": {"reason": REASON}}}
 PLURAL = {"invoice": "invoices", "order": "orders"}
 
 
@@ -66,8 +71,9 @@ def _json_body() -> dict:
 def _decide(kind: str, ids, decision: str, reason) -> tuple[dict, int]:
     if reason is not None and not isinstance(reason, str):
         raise ValidationError("reason must be text.", field="reason")
-    outcomes = queue.decide(session=db(), anchor_id=current_firm_id(), kind=kind, ids=ids,
-                            decision=decision, reason=reason, user=current_user_obj())
+    outcomes = confirmations.decide(session=db(), anchor_id=current_firm_id(), kind=kind,
+                                    ids=ids, decision=decision, reason=reason,
+                                    user=current_user_obj())
     for o in outcomes:
         if o.changed:
             audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",
@@ -88,9 +94,9 @@ def _register(kind: str) -> None:
                                   field="status")
         limit = _int_arg("limit", 200, 1000)
         offset = _int_arg("offset", 0, 10**9)
-        rows = queue.documents(session=db(), anchor_id=current_firm_id(), kind=kind,
-                               status=None if status == "all" else status, limit=limit,
-                               offset=offset)
+        rows = confirmations.documents(session=db(), anchor_id=current_firm_id(), kind=kind,
+                                       status=None if status == "all" else status,
+                                       limit=limit, offset=offset)
         return jsonify({"items": [r.as_dict() for r in rows], "limit": limit, "offset": offset})
 
     @doc(summary=f"Confirm one {kind} (needs an Idempotency-Key header)",
