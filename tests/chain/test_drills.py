@@ -525,3 +525,39 @@ def test_two_submitters_cannot_prepare_one_batch(pg_factory, embedded, chain_set
         second.close()
     with transaction(pg_factory) as s:
         assert len(list(s.scalars(select(ChainTx)))) == 1
+
+
+# --- defect 11: the embedded chain across a restart ---------------------------------------
+
+
+def test_the_embedded_chain_keeps_its_state_across_a_restart(session_factory, tmp_path,
+                                                             caplog):
+    from trellis.chain import health
+    from trellis.config import Settings
+
+    settings = Settings.from_env({}, instance_path=str(tmp_path / "instance"),
+                                 batch_max_documents=4, batch_max_wait_seconds=3600,
+                                 chain_confirmations_safe=2, chain_confirmations_final=4)
+    client.reset_chains()
+    try:
+        queue(session_factory, 8, "M")
+        jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        first = client.get_chain(settings)
+        before = all_batches(session_factory)
+        assert [b.state for b in before] == ["included", "included"]
+        assert (tmp_path / "instance" / "chain" / "embedded.evm").exists()
+        client.reset_chains()  # `make run` stopped and started again
+        again = client.get_chain(settings)
+        assert again is not first and again.contract_address == first.contract_address
+        assert [again.anchored_at(b.root) for b in before] == \
+            [b.block_number for b in before]
+        with caplog.at_level("WARNING", logger="trellis.chain"):
+            outcome = jobs.anchor_pending(session_factory=session_factory,
+                                          settings=settings)
+            jobs.track_confirmations(session_factory=session_factory, settings=settings)
+        assert "re-anchored" not in outcome and "re-anchoring" not in caplog.text
+        assert [b.anchor_count for b in all_batches(session_factory)] == [1, 1]
+        with transaction(session_factory) as s:
+            assert health.status(settings, session=s)["ok"] is True
+    finally:
+        client.reset_chains()

@@ -105,6 +105,7 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
     _await_receipts(session_factory, chain, submitted, settings)
     with transaction(session_factory) as session:
         queued = commitments.queue_length(session=session)
+    chain.persist()
     record_error(settings, None)
     return {"collected": collected, "batches_cut": cut, "sent": len(sent), "healed": healed,
             "queued": queued}
@@ -193,6 +194,7 @@ def track_all(*, session_factory, settings) -> dict:
                 f"{capped[0].last_error}"))
         else:
             health.clear_alert(session=session, key="fee_ceiling")
+    chain.persist()
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
             "lost": swept["lost"], "moved": swept["moved"], "states": states,

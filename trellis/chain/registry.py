@@ -266,6 +266,8 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
         tx_hash = _send_register(session, chain, chunk, owner, claim, settings)
         for fp in chunk:
             _save(session, fp, owner[fp], financed_by, chain, tx_hash, claim)
+    if new:
+        chain.persist()
     session.flush()
     if new:
         logger.info("registered %s fingerprints for %s", len(new),
