@@ -171,10 +171,8 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     unsent = _txs(session, batch, TxState.SIGNED)
     if unsent:
         return unsent[0]
-    at = chain.anchored_at(batch.root)
-    if at:
-        _adopt(session, chain, batch, at)
-        return None
+    # No look at anchoredAt first: estimating the gas runs the call, and the contract
+    # refuses a root that is already anchored (handled below).
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
     try:
@@ -243,7 +241,8 @@ def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
 # --- inclusion, confirmations, replacement, reorgs --------------------------------------
 
 
-def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt):
+def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt,
+             head: int | None = None):
     batch.block_number, batch.block_hash = receipt.block_number, receipt.block_hash
     batch.gas_used, batch.effective_gas_price = receipt.gas_used, receipt.effective_gas_price
     batch.fee_wei = receipt.gas_used * receipt.effective_gas_price
@@ -252,7 +251,8 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, r
     if batch.state in (BatchState.PENDING, BatchState.SUBMITTED):
         batch.state = BatchState.INCLUDED
     batch.included_at = batch.included_at or utcnow()
-    batch.confirmations = max(chain.head() - receipt.block_number + 1, 1)
+    head = chain.head() if head is None else head
+    batch.confirmations = max(head - receipt.block_number + 1, 1)
     batch.last_error, batch.updated_at = None, utcnow()
     for other in _txs(session, batch, TxState.SIGNED, TxState.SENT):
         if tx is None or other.id != tx.id:
@@ -331,8 +331,10 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
             if receipt is None:
                 continue
             if receipt.status == 1:
-                _include(session, chain, batch, tx, receipt)
-                return _confirm(session, chain, batch, settings, head, tags)
+                # Just mined: the receipt names its block; the next pass confirms it.
+                _include(session, chain, batch, tx, receipt, head=max(head,
+                                                                      receipt.block_number))
+                return None
             at = chain.anchored_at(batch.root)
             if at:
                 _adopt(session, chain, batch, at)

@@ -49,6 +49,7 @@ GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
+FEES_CACHE_SECONDS = 3.0
 BATCH_CALLS = 500  # calls in one JSON-RPC batch request
 RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
@@ -107,6 +108,8 @@ class Chain:
         self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
         self.max_fee_wei: int | None = None  # TRELLIS_CHAIN_MAX_FEE_GWEI, in wei
         self.state_path: Path | None = None  # where the embedded chain is saved
+        self._contract = None
+        self._fees: tuple[float, tuple[int, int]] | None = None  # (when, fees)
         self._persisted_head: int | None = None
 
     # --- construction -------------------------------------------------------------------
@@ -188,7 +191,12 @@ class Chain:
             raise ChainMisconfigured(
                 "TRELLIS_CHAIN_CONTRACT is not set: deploy the registry with "
                 "`trellis chain deploy` and set the address it prints")
-        return self.w3.eth.contract(address=self.contract_address, abi=contract_mod.abi())
+        # Built once per address: building a web3 contract parses the whole ABI, which
+        # cost more than the call itself when done for every call.
+        if self._contract is None or self._contract.address != self.contract_address:
+            self._contract = self.w3.eth.contract(address=self.contract_address,
+                                                  abi=contract_mod.abi())
+        return self._contract
 
     @property
     def chain_id(self) -> int:
@@ -336,14 +344,21 @@ class Chain:
     def fees(self) -> tuple[int, int]:
         """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip, held
         to the ceiling."""
-        with self.lock, node_errors("reading fees"):
-            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
-            try:
-                tip = int(self.w3.eth.max_priority_fee)
-            except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
-                tip = DEFAULT_TIP
-        tip = max(tip, 1)
-        return self.capped((2 * base + tip, tip))
+        with self.lock:
+            if self._fees is not None and time.monotonic() - self._fees[0] < FEES_CACHE_SECONDS:
+                return self.capped(self._fees[1])
+            with node_errors("reading fees"):
+                base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+                try:
+                    tip = int(self.w3.eth.max_priority_fee)
+                except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
+                    tip = DEFAULT_TIP
+            tip = max(tip, 1)
+            # Twice the base fee leaves room for six full blocks of rises: a few seconds
+            # of cache (a block is 12 s on Ethereum) lose nothing and spare two calls a
+            # transaction when a run sends many.
+            self._fees = (time.monotonic(), (2 * base + tip, tip))
+            return self.capped(self._fees[1])
 
     def capped(self, fees: tuple[int, int]) -> tuple[int, int]:
         """*fees* held to the ceiling (``max_fee_wei``): neither the max fee nor the tip

@@ -42,9 +42,12 @@ def _ids(session_factory, *states: str) -> list[int]:
 RECEIPT_WAIT_SECONDS = 3.0
 
 
-def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
-    """Record (commit), then send (commit), then look once for the receipt: a node that
-    mines at once (anvil, the embedded chain) gets the batch included in the same run."""
+def _submit(session_factory, chain: Chain, batch_id: int, settings, *,
+            look: bool = True) -> bool:
+    """Record (commit), then send (commit), then (*look*) look once for the receipt: a
+    node that mines at once (anvil, the embedded chain) gets the batch included in the
+    same run. :func:`anchor_all` sends every batch first and looks for all the receipts
+    afterwards, in one pass."""
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         tx = anchoring.prepare(session=session, chain=chain, batch=batch)
@@ -53,17 +56,18 @@ def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         sent = anchoring.send(session=session, chain=chain, batch=batch)
-    if sent:
+    if sent and look:
         _track(session_factory, chain, batch_id, settings)
     return sent
 
 
-def _track(session_factory, chain: Chain, batch_id: int, settings) -> bool:
+def _track(session_factory, chain: Chain, batch_id: int, settings,
+           head: int | None = None) -> bool:
     """Look once for the batch's receipt; True while it is still only submitted."""
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
-                        head=chain.head())
+                        head=chain.head() if head is None else head)
         return batch.state == BatchState.SUBMITTED
 
 
@@ -75,7 +79,8 @@ def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], setting
     waiting = list(batch_ids)
     while waiting and time.monotonic() < deadline:
         time.sleep(0.1)
-        waiting = [b for b in waiting if _track(session_factory, chain, b, settings)]
+        head = chain.head()
+        waiting = [b for b in waiting if _track(session_factory, chain, b, settings, head)]
 
 
 def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
@@ -98,7 +103,7 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
     healed = _heal_once(session_factory, chain)
     sent = []
     for batch_id in _ids(session_factory, BatchState.PENDING):
-        if _submit(session_factory, chain, batch_id, settings):
+        if _submit(session_factory, chain, batch_id, settings, look=False):
             sent.append(batch_id)
     with transaction(session_factory) as session:
         submitted = [b for b in sent if session.get(Batch, b).state == BatchState.SUBMITTED]
