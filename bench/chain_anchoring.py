@@ -103,12 +103,13 @@ def main() -> None:
             n_base = check(base_f, base_s)
             started = time.perf_counter()
             jobs.anchor_all(session_factory=ours_f, settings=ours_s)
-            waiting = [1]
-            while waiting:  # the rest of the receipts: one tracking pass at a time
-                jobs.track_all(session_factory=ours_f, settings=ours_s)
+            while True:  # receipts anchor_all left: one tracking pass at a time
                 with transaction(ours_f) as s:
                     waiting = list(s.scalars(select(Batch.id).where(
                         Batch.state.in_([BatchState.PENDING, BatchState.SUBMITTED]))))
+                if not waiting:
+                    break
+                jobs.track_all(session_factory=ours_f, settings=ours_s)
             ours_t = time.perf_counter() - started
             n_ours = check(ours_f, ours_s)
         finally:
@@ -119,7 +120,7 @@ def main() -> None:
           f"{args.documents / ours_t:9,.0f} documents/s")
     print(f"  baseline (one receipt at a time)    {base_t:7.2f} s  {n_base} batches  "
           f"{args.documents / base_t:9,.0f} documents/s")
-    print(f"  speed-up {base_t / ours_t:.2f}x")
+    print(f"  speed-up {base_t / ours_t:.2f}x (both include cutting the batches)")
 
 
 if __name__ == "__main__":
