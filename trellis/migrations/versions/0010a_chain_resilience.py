@@ -1,7 +1,7 @@
 """chain resilience: alerts, this database's instance id, registration claims
 
 Revision ID: 0010a_chain_resilience
-Revises: 0010v_near_fingerprints
+Revises: 0003_chain
 Create Date: 2026-12-06 02:00:00
 """
 import secrets
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0010a_chain_resilience'
-down_revision = '0010v_near_fingerprints'
+down_revision = '0003_chain'
 branch_labels = None
 depends_on = None
 
