@@ -272,6 +272,7 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
     old = bundles_now()
     assert anvil.rpc("evm_revert", [snapshot]) is True
     chain = client.get_chain(settings)
+    trusted = trust.of_instance(chain)
     assert [chain.anchored_at(b.root) for b in before] == [0] * 5
     with transaction(factory) as s:
         report = health.status(settings, session=s)
@@ -293,8 +294,7 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
                 if bundle is None or not runs:
                     continue  # withheld, or issued before the first pass ended
                 issued += 1
-                result = verify.verify_bundle(bundle, rpc_url=anvil.url,
-                                              trust=trust.of_instance(chain))
+                result = verify.verify_bundle(bundle, rpc_url=anvil.url, trust=trusted)
                 verified.append((batch_id, result.ok))
             after = all_batches(factory)
             if all(b.state != "pending" and b.block_number for b in after) and runs and \
@@ -310,11 +310,9 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
     assert [b.anchor_count for b in after] == [2] * 5
     assert all(ok for _, ok in verified), verified
     for bundle in old.values():  # proofs of the lost anchoring no longer verify
-        assert not verify.verify_bundle(bundle, rpc_url=anvil.url,
-                                        trust=trust.of_instance(chain)).ok
+        assert not verify.verify_bundle(bundle, rpc_url=anvil.url, trust=trusted).ok
     for bundle in bundles_now().values():
-        assert verify.verify_bundle(bundle, rpc_url=anvil.url,
-                                    trust=trust.of_instance(chain)).ok
+        assert verify.verify_bundle(bundle, rpc_url=anvil.url, trust=trusted).ok
     with transaction(factory) as s:
         assert health.status(settings, session=s)["ok"] is True
 
@@ -410,3 +408,156 @@ def test_crash_recovery_recognises_only_its_own_registration(session, anvil_sett
                                         invoice_ids=[inv.id],
                                         financing_ref="loan:1:20260601000000")
     assert len(again) == 2
+
+
+# --- defect 9: stuck registrations, a failing log query, two submitters -------------------
+
+
+def test_a_stuck_registration_is_replaced_with_higher_fees(session, anvil_settings, anvil,
+                                                           invoice, monkeypatch):
+    """The node holds transactions (no mining) and mines once a replacement comes."""
+    settings = dataclasses.replace(anvil_settings, chain_stuck_seconds=1)
+    monkeypatch.setattr(registry, "RECEIPT_TIMEOUT_SECONDS", 12)
+    chain = client.get_chain(settings)
+    original = chain.send_raw
+    sends = []
+
+    def send_raw(raw):
+        sends.append(raw)
+        out = original(raw)
+        if len(sends) > 1:
+            anvil.rpc("evm_mine")
+        return out
+
+    monkeypatch.setattr(chain, "send_raw", send_raw)
+    inv = invoice("ST-1")
+    anvil.rpc("evm_setAutomine", [False])
+    try:
+        registry.register_financing(session=session, settings=settings,
+                                    invoice_ids=[inv.id])
+    finally:
+        anvil.rpc("evm_setAutomine", [True])
+    rows = list(session.scalars(select(ChainTx).where(ChainTx.kind == "register")
+                                .order_by(ChainTx.id)))
+    assert len(rows) == 2 and rows[0].nonce == rows[1].nonce
+    assert [r.state for r in rows] == ["replaced", "mined"]
+    assert rows[1].max_fee_per_gas >= rows[0].max_fee_per_gas * 5 // 4
+
+
+def test_one_failing_log_query_does_not_end_the_tracking_pass(session_factory,
+                                                              anvil_settings, monkeypatch):
+    from sqlalchemy import update
+    from web3.exceptions import Web3RPCError
+
+    chain = client.get_chain(anvil_settings)
+    queue(session_factory, 8, "L")
+    with transaction(session_factory) as s:
+        cut = [anchoring.cut_batch(session=s, settings=anvil_settings) for _ in range(2)]
+        roots = [(b.id, b.root, b.leaf_count, b.manifest_hash) for b in cut]
+        # Anchored once, then the chain lost them: waiting to be re-anchored.
+        s.execute(update(Batch).values(anchor_count=1, last_error="reorg"))
+    for _, root, count, manifest in roots:  # ...but a lost process anchored them again
+        fn = chain.contract.functions.anchor(bytes.fromhex(root[2:]), count,
+                                             bytes.fromhex(manifest[2:]))
+        chain.wait(chain.send_raw(chain.sign(fn).raw))
+    original, calls = chain.w3.eth.get_logs, []
+
+    def get_logs(params):
+        calls.append(params)
+        if len(calls) == 1:
+            raise Web3RPCError("query returned more than 10000 results")
+        return original(params)
+
+    monkeypatch.setattr(chain.w3.eth, "get_logs", get_logs)
+    outcome = jobs.track_confirmations(session_factory=session_factory,
+                                       settings=anvil_settings)
+    states = [b.state for b in all_batches(session_factory)]
+    assert states == ["pending", "included"], outcome
+    jobs.track_confirmations(session_factory=session_factory, settings=anvil_settings)
+    assert [b.state for b in all_batches(session_factory)] == ["included", "included"]
+
+
+@pytest.fixture
+def pg_factory():
+    """Sessions on a fresh, migrated PostgreSQL schema whose commits are real (two
+    submitters need two transactions)."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from tests.conftest import PG_URL, _pg_answers, need
+    from trellis import db, migrate
+
+    need(_pg_answers(PG_URL), f"no PostgreSQL server answers at {PG_URL}")
+    schema = f"lock_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'create schema "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    engine = db.make_engine(url)
+    yield db.make_sessionmaker(engine)
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'drop schema "{schema}" cascade'))
+    admin.dispose()
+
+
+def test_two_submitters_cannot_prepare_one_batch(pg_factory, embedded, chain_settings):
+    from sqlalchemy import text
+
+    queue(pg_factory, 4, "P")
+    with transaction(pg_factory) as s:
+        batch_id = anchoring.cut_batch(session=s, settings=chain_settings).id
+    first, second = pg_factory(), pg_factory()
+    try:
+        mine = anchoring.prepare(session=first, chain=embedded,
+                                 batch=first.get(Batch, batch_id))
+        assert mine is not None  # signed and recorded, not committed yet: row locked
+        second.execute(text("set local lock_timeout = '3s'"))  # never wait for ever
+        theirs = anchoring.prepare(session=second, chain=embedded,
+                                   batch=second.get(Batch, batch_id))
+        assert theirs is None
+        second.rollback()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    with transaction(pg_factory) as s:
+        assert len(list(s.scalars(select(ChainTx)))) == 1
+
+
+# --- defect 11: the embedded chain across a restart ---------------------------------------
+
+
+def test_the_embedded_chain_keeps_its_state_across_a_restart(session_factory, tmp_path,
+                                                             caplog):
+    from trellis.chain import health
+    from trellis.config import Settings
+
+    settings = Settings.from_env({}, instance_path=str(tmp_path / "instance"),
+                                 batch_max_documents=4, batch_max_wait_seconds=3600,
+                                 chain_confirmations_safe=2, chain_confirmations_final=4)
+    client.reset_chains()
+    try:
+        queue(session_factory, 8, "M")
+        jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        first = client.get_chain(settings)
+        before = all_batches(session_factory)
+        assert [b.state for b in before] == ["included", "included"]
+        assert (tmp_path / "instance" / "chain" / "embedded.evm").exists()
+        client.reset_chains()  # `make run` stopped and started again
+        again = client.get_chain(settings)
+        assert again is not first and again.contract_address == first.contract_address
+        assert [again.anchored_at(b.root) for b in before] == \
+            [b.block_number for b in before]
+        with caplog.at_level("WARNING", logger="trellis.chain"):
+            outcome = jobs.anchor_pending(session_factory=session_factory,
+                                          settings=settings)
+            jobs.track_confirmations(session_factory=session_factory, settings=settings)
+        assert "re-anchored" not in outcome and "re-anchoring" not in caplog.text
+        assert [b.anchor_count for b in all_batches(session_factory)] == [1, 1]
+        with transaction(session_factory) as s:
+            assert health.status(settings, session=s)["ok"] is True
+    finally:
+        client.reset_chains()

@@ -26,7 +26,13 @@ from sqlmodel import Session
 from trellis.accounts.models import utcnow
 from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
-from trellis.chain.errors import FeeCeilingReached, TransactionReverted
+from trellis.chain.errors import (
+    ChainError,
+    ChainMisconfigured,
+    ChainUnavailable,
+    FeeCeilingReached,
+    TransactionReverted,
+)
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
 from trellis.chain.models import (
     ON_CHAIN_STATES,
@@ -38,6 +44,7 @@ from trellis.chain.models import (
     DocumentStatus,
     TxState,
 )
+from trellis.db import is_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +156,23 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     chain already: the batch is then adopted as included."""
     if batch.state != BatchState.PENDING:
         return None
+    if is_postgres(session):
+        # Two submitters (the scheduler, an admin's "run now") must not both sign for
+        # one batch: the first holds its row until it commits the record, the second
+        # skips it. (SQLite: every transaction takes the write lock when it begins.)
+        mine = session.scalars(select(Batch.id).where(Batch.id == batch.id)
+                               .with_for_update(skip_locked=True)).first()
+        if mine is None:
+            logger.info("batch %s is being prepared by another submitter", batch.id)
+            return None
+        session.refresh(batch)
+        if batch.state != BatchState.PENDING:
+            return None
     unsent = _txs(session, batch, TxState.SIGNED)
     if unsent:
         return unsent[0]
-    at = chain.anchored_at(batch.root)
-    if at:
-        _adopt(session, chain, batch, at)
-        return None
+    # No look at anchoredAt first: estimating the gas runs the call, and the contract
+    # refuses a root that is already anchored (handled below).
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
     try:
@@ -224,7 +241,8 @@ def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
 # --- inclusion, confirmations, replacement, reorgs --------------------------------------
 
 
-def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt):
+def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt,
+             head: int | None = None):
     batch.block_number, batch.block_hash = receipt.block_number, receipt.block_hash
     batch.gas_used, batch.effective_gas_price = receipt.gas_used, receipt.effective_gas_price
     batch.fee_wei = receipt.gas_used * receipt.effective_gas_price
@@ -233,7 +251,8 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, r
     if batch.state in (BatchState.PENDING, BatchState.SUBMITTED):
         batch.state = BatchState.INCLUDED
     batch.included_at = batch.included_at or utcnow()
-    batch.confirmations = max(chain.head() - receipt.block_number + 1, 1)
+    head = chain.head() if head is None else head
+    batch.confirmations = max(head - receipt.block_number + 1, 1)
     batch.last_error, batch.updated_at = None, utcnow()
     for other in _txs(session, batch, TxState.SIGNED, TxState.SENT):
         if tx is None or other.id != tx.id:
@@ -245,10 +264,21 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, r
     logger.info("batch %s included in block %s", batch.id, receipt.block_number)
 
 
-def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> None:
+def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
     """The root is already anchored (by us before a crash, or re-included after a reorg):
-    take the anchoring block from the chain."""
-    submitter, event_tx = chain.anchoring_event(batch.root, at_block) or (None, None)
+    take the anchoring block from the chain. Returns False, changing nothing, when the
+    node fails to give the anchoring event (a log query refused): the next pass tries
+    again, and the other batches of this pass go on."""
+    try:
+        submitter, event_tx = chain.anchoring_event(batch.root, at_block) or (None, None)
+    except (ChainUnavailable, ChainMisconfigured):
+        raise
+    except ChainError as exc:
+        batch.last_error, batch.updated_at = exc.message, utcnow()
+        session.flush()
+        logger.warning("batch %s: root found in block %s but its event could not be read "
+                       "(%s); trying again next pass", batch.id, at_block, exc.message)
+        return False
     if submitter and submitter != chain.address:
         logger.warning("batch %s: root %s was anchored by %s, not by us; accepting it",
                        batch.id, batch.root, submitter)
@@ -271,6 +301,7 @@ def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> None:
             effective_gas_price=batch.effective_gas_price or 0))
     logger.info("batch %s: root already anchored in block %s; recorded as included",
                 batch.id, at_block)
+    return True
 
 
 def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> None:
@@ -300,8 +331,10 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
             if receipt is None:
                 continue
             if receipt.status == 1:
-                _include(session, chain, batch, tx, receipt)
-                return _confirm(session, chain, batch, settings, head, tags)
+                # Just mined: the receipt names its block; the next pass confirms it.
+                _include(session, chain, batch, tx, receipt, head=max(head,
+                                                                      receipt.block_number))
+                return None
             at = chain.anchored_at(batch.root)
             if at:
                 _adopt(session, chain, batch, at)
@@ -343,8 +376,10 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int,
     if at != batch.block_number or canonical_hash != batch.block_hash:
         logger.warning("batch %s: reorg moved the anchoring from block %s to %s", batch.id,
                        batch.block_number, at)
-        batch.state = BatchState.INCLUDED
-        _adopt(session, chain, batch, at)
+        previous, batch.state = batch.state, BatchState.INCLUDED
+        if not _adopt(session, chain, batch, at):
+            batch.state = previous
+            return None
     batch.confirmations = max(head - batch.block_number + 1, 0)
     batch.state = _finality(batch, settings, tags)
     batch.updated_at = utcnow()
@@ -425,8 +460,9 @@ def sweep(*, session: Session, chain: Chain) -> dict:
             moved += 1
             logger.warning("batch %s (%s): reorg moved the anchoring from block %s to %s",
                            batch.id, batch.state, batch.block_number, at)
-            batch.state = BatchState.INCLUDED
-            _adopt(session, chain, batch, at)
+            previous, batch.state = batch.state, BatchState.INCLUDED
+            if not _adopt(session, chain, batch, at):
+                batch.state = previous
     if lost:
         logger.warning("%s recorded batches are not on the %s chain (contract %s): "
                        "re-anchoring them", lost, chain.kind, chain.contract_address)

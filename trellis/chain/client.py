@@ -3,8 +3,10 @@
 :func:`get_chain` returns the process-wide :class:`Chain` for the settings:
 
 - no ``TRELLIS_CHAIN_URL``: an embedded chain (web3's ``EthereumTesterProvider`` on
-  py-evm) that deploys the registry itself. It lives as long as the process, so the jobs
-  notice at start that recorded batches are gone and re-anchor them.
+  py-evm) that deploys the registry itself. Its state is saved in the instance folder
+  after each anchoring pass and loaded at start (:mod:`embedded_state`), so a restart
+  finds every root; what a crash lost since the last save, the tracking sweep notices
+  and re-anchors.
 - ``TRELLIS_CHAIN_URL``: any JSON-RPC node (anvil locally, a public testnet in
   production). Transactions are signed locally with ``TRELLIS_CHAIN_KEY`` or the keystore
   file ``TRELLIS_CHAIN_KEYSTORE`` (password ``TRELLIS_CHAIN_KEYSTORE_PASSWORD``); the
@@ -47,6 +49,7 @@ GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
+FEES_CACHE_SECONDS = 3.0
 BATCH_CALLS = 500  # calls in one JSON-RPC batch request
 RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
@@ -104,23 +107,67 @@ class Chain:
         self._chain_id: int | None = None
         self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
         self.max_fee_wei: int | None = None  # TRELLIS_CHAIN_MAX_FEE_GWEI, in wei
+        self.state_path: Path | None = None  # where the embedded chain is saved
+        self._contract = None
+        self._fees: tuple[float, tuple[int, int]] | None = None  # (when, fees)
+        self._persisted_head: int | None = None
 
     # --- construction -------------------------------------------------------------------
 
     @classmethod
-    def embedded(cls) -> Chain:
-        """A fresh in-process chain with the registry deployed by its first account."""
+    def embedded(cls, state_path: Path | None = None) -> Chain:
+        """An in-process chain with the registry deployed by its first account. With
+        *state_path*, the chain saved there (:meth:`persist`) is loaded if there is one,
+        so a restarted Trellis finds its roots; otherwise the chain is new."""
         from web3 import EthereumTesterProvider
 
+        from trellis.chain import embedded_state
+
         provider = EthereumTesterProvider()
-        key = provider.ethereum_tester.backend.account_keys[0]
+        backend = provider.ethereum_tester.backend
+        key = backend.account_keys[0]
         account = Account.from_key(key.to_bytes())
         chain = cls(Web3(provider), account=account, kind="embedded", contract_address=None)
+        chain.state_path = state_path
+        saved = embedded_state.load(state_path, backend) if state_path else None
+        if saved is not None and bytes(chain.w3.eth.get_code(
+                to_checksum_address(saved["contract"]))):
+            chain.contract_address = to_checksum_address(saved["contract"])
+            chain._persisted_head = chain.head()
+            logger.info("embedded chain loaded from %s at block %s; registry at %s",
+                        state_path, chain._persisted_head, chain.contract_address)
+            return chain
+        if saved is not None:  # a store without our registry: start afresh
+            provider = EthereumTesterProvider()
+            chain = cls(Web3(provider), account=account, kind="embedded",
+                        contract_address=None)
+            chain.state_path = state_path
         chain.contract_address = chain.deploy()
         chain.fresh = True
         logger.info("embedded chain started; registry deployed at %s",
                     chain.contract_address)
+        chain.persist()
         return chain
+
+    def persist(self) -> None:
+        """Save the embedded chain's state (when it has a state path and new blocks
+        since the last save); a node keeps its own."""
+        if self.kind != "embedded" or self.state_path is None:
+            return
+        from trellis.chain import embedded_state
+
+        with self.lock:
+            head = int(self.w3.eth.block_number)
+            if head == self._persisted_head:
+                return
+            try:
+                embedded_state.save(self.state_path, self.w3.provider.ethereum_tester.backend,
+                                    contract=self.contract_address, head=head)
+            except OSError as exc:
+                logger.warning("could not save the embedded chain to %s: %s",
+                               self.state_path, exc)
+                return
+            self._persisted_head = head
 
     @classmethod
     def connect(cls, settings) -> Chain:
@@ -144,7 +191,12 @@ class Chain:
             raise ChainMisconfigured(
                 "TRELLIS_CHAIN_CONTRACT is not set: deploy the registry with "
                 "`trellis chain deploy` and set the address it prints")
-        return self.w3.eth.contract(address=self.contract_address, abi=contract_mod.abi())
+        # Built once per address: building a web3 contract parses the whole ABI, which
+        # cost more than the call itself when done for every call.
+        if self._contract is None or self._contract.address != self.contract_address:
+            self._contract = self.w3.eth.contract(address=self.contract_address,
+                                                  abi=contract_mod.abi())
+        return self._contract
 
     @property
     def chain_id(self) -> int:
@@ -236,9 +288,13 @@ class Chain:
     def anchoring_event(self, root: str, block: int) -> tuple[str, str] | None:
         """(submitter, transaction hash) of the Anchored event of *root* in *block*."""
         with self.lock, node_errors("reading the anchoring event"):
-            logs = self.contract.events.Anchored.get_logs(
-                argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
-                to_block=block)
+            try:
+                logs = self.contract.events.Anchored.get_logs(
+                    argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
+                    to_block=block)
+            except (w3exc.Web3RPCError, w3exc.Web3ValueError, ValueError) as exc:
+                raise ChainError(f"the node refused the log query for block {block}: "
+                                 f"{exc}") from exc
         for log in logs:
             return (to_checksum_address(log["args"]["submitter"]),
                     _hex(log["transactionHash"]))
@@ -288,14 +344,21 @@ class Chain:
     def fees(self) -> tuple[int, int]:
         """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip, held
         to the ceiling."""
-        with self.lock, node_errors("reading fees"):
-            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
-            try:
-                tip = int(self.w3.eth.max_priority_fee)
-            except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
-                tip = DEFAULT_TIP
-        tip = max(tip, 1)
-        return self.capped((2 * base + tip, tip))
+        with self.lock:
+            if self._fees is not None and time.monotonic() - self._fees[0] < FEES_CACHE_SECONDS:
+                return self.capped(self._fees[1])
+            with node_errors("reading fees"):
+                base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+                try:
+                    tip = int(self.w3.eth.max_priority_fee)
+                except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
+                    tip = DEFAULT_TIP
+            tip = max(tip, 1)
+            # Twice the base fee leaves room for six full blocks of rises: a few seconds
+            # of cache (a block is 12 s on Ethereum) lose nothing and spare two calls a
+            # transaction when a run sends many.
+            self._fees = (time.monotonic(), (2 * base + tip, tip))
+            return self.capped(self._fees[1])
 
     def capped(self, fees: tuple[int, int]) -> tuple[int, int]:
         """*fees* held to the ceiling (``max_fee_wei``): neither the max fee nor the tip
@@ -501,6 +564,13 @@ def _key(settings) -> tuple:
              settings.chain_keystore, settings.chain_id))
 
 
+def embedded_state_path(settings) -> Path | None:
+    """``<instance>/chain/embedded.evm``; None when the instance path is not absolute
+    (settings built by hand, as in tests: ``Settings.from_env`` always resolves it)."""
+    instance = Path(settings.instance_path)
+    return instance / "chain" / "embedded.evm" if instance.is_absolute() else None
+
+
 def max_fee_wei(settings) -> int | None:
     """TRELLIS_CHAIN_MAX_FEE_GWEI in wei (whole wei, rounded down)."""
     gwei = getattr(settings, "chain_max_fee_gwei", None)
@@ -520,7 +590,8 @@ def get_chain(settings) -> Chain:
     with _chains_lock:
         chain = _chains.get(key)
         if chain is None:
-            chain = Chain.embedded() if not settings.chain_url else Chain.connect(settings)
+            chain = (Chain.embedded(embedded_state_path(settings)) if not settings.chain_url
+                     else Chain.connect(settings))
             chain.max_fee_wei = max_fee_wei(settings)
             _chains[key] = chain
         return chain

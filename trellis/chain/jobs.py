@@ -42,9 +42,12 @@ def _ids(session_factory, *states: str) -> list[int]:
 RECEIPT_WAIT_SECONDS = 3.0
 
 
-def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
-    """Record (commit), then send (commit), then look once for the receipt: a node that
-    mines at once (anvil, the embedded chain) gets the batch included in the same run."""
+def _submit(session_factory, chain: Chain, batch_id: int, settings, *,
+            look: bool = True) -> bool:
+    """Record (commit), then send (commit), then (*look*) look once for the receipt: a
+    node that mines at once (anvil, the embedded chain) gets the batch included in the
+    same run. :func:`anchor_all` sends every batch first and looks for all the receipts
+    afterwards, in one pass."""
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         tx = anchoring.prepare(session=session, chain=chain, batch=batch)
@@ -53,17 +56,18 @@ def _submit(session_factory, chain: Chain, batch_id: int, settings) -> bool:
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         sent = anchoring.send(session=session, chain=chain, batch=batch)
-    if sent:
+    if sent and look:
         _track(session_factory, chain, batch_id, settings)
     return sent
 
 
-def _track(session_factory, chain: Chain, batch_id: int, settings) -> bool:
+def _track(session_factory, chain: Chain, batch_id: int, settings,
+           head: int | None = None) -> bool:
     """Look once for the batch's receipt; True while it is still only submitted."""
     with transaction(session_factory) as session:
         batch = session.get(Batch, batch_id)
         anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
-                        head=chain.head())
+                        head=chain.head() if head is None else head)
         return batch.state == BatchState.SUBMITTED
 
 
@@ -75,7 +79,8 @@ def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], setting
     waiting = list(batch_ids)
     while waiting and time.monotonic() < deadline:
         time.sleep(0.1)
-        waiting = [b for b in waiting if _track(session_factory, chain, b, settings)]
+        head = chain.head()
+        waiting = [b for b in waiting if _track(session_factory, chain, b, settings, head)]
 
 
 def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
@@ -98,13 +103,14 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
     healed = _heal_once(session_factory, chain)
     sent = []
     for batch_id in _ids(session_factory, BatchState.PENDING):
-        if _submit(session_factory, chain, batch_id, settings):
+        if _submit(session_factory, chain, batch_id, settings, look=False):
             sent.append(batch_id)
     with transaction(session_factory) as session:
         submitted = [b for b in sent if session.get(Batch, b).state == BatchState.SUBMITTED]
     _await_receipts(session_factory, chain, submitted, settings)
     with transaction(session_factory) as session:
         queued = commitments.queue_length(session=session)
+    chain.persist()
     record_error(settings, None)
     return {"collected": collected, "batches_cut": cut, "sent": len(sent), "healed": healed,
             "queued": queued}
@@ -149,23 +155,37 @@ def track_all(*, session_factory, settings) -> dict:
     head = chain.head()
     tags = chain.finality()
     replaced = 0
+    failed: list[str] = []
     for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
                          BatchState.SAFE):
-        with transaction(session_factory) as session:
-            batch = session.get(Batch, batch_id)
-            replacement = anchoring.track(session=session, chain=chain, batch=batch,
-                                          settings=settings, head=head, tags=tags)
-        if replacement is not None:
+        try:
             with transaction(session_factory) as session:
-                anchoring.send(session=session, chain=chain, batch=session.get(Batch, batch_id))
-            replaced += 1
+                batch = session.get(Batch, batch_id)
+                replacement = anchoring.track(session=session, chain=chain, batch=batch,
+                                              settings=settings, head=head, tags=tags)
+            if replacement is not None:
+                with transaction(session_factory) as session:
+                    anchoring.send(session=session, chain=chain,
+                                   batch=session.get(Batch, batch_id))
+                replaced += 1
+        except (ChainUnavailable, ChainMisconfigured):
+            raise
+        except ChainError as exc:  # one batch's trouble does not end the pass
+            failed.append(f"batch {batch_id}: {exc.message}")
+            logger.warning("tracking batch %s failed: %s", batch_id, exc.message)
     # Batches the chain lost (a reorg, a rewound chain) are re-anchored at once.
     reanchored = 0
     for batch_id in _ids(session_factory, BatchState.PENDING):
         with transaction(session_factory) as session:
             anchored_before = session.get(Batch, batch_id).anchor_count > 0
-        if anchored_before and _submit(session_factory, chain, batch_id, settings):
-            reanchored += 1
+        try:
+            if anchored_before and _submit(session_factory, chain, batch_id, settings):
+                reanchored += 1
+        except (ChainUnavailable, ChainMisconfigured):
+            raise
+        except ChainError as exc:
+            failed.append(f"batch {batch_id}: {exc.message}")
+            logger.warning("re-anchoring batch %s failed: %s", batch_id, exc.message)
     with transaction(session_factory) as session:
         states = dict.fromkeys([s.value for s in BatchState], 0)
         for state in session.scalars(select(Batch.state)):
@@ -179,10 +199,11 @@ def track_all(*, session_factory, settings) -> dict:
                 f"{capped[0].last_error}"))
         else:
             health.clear_alert(session=session, key="fee_ceiling")
+    chain.persist()
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
             "lost": swept["lost"], "moved": swept["moved"], "states": states,
-            "nonces_filled": filled}
+            "nonces_filled": filled, "failed": failed}
 
 
 def _alert_lost(session) -> None:
@@ -211,5 +232,6 @@ def track_confirmations(*, session_factory, settings) -> str:
     states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
     lost = f", {n['lost']} lost by the chain" if n["lost"] else ""
     filled = f", {n['nonces_filled']} nonce gaps filled" if n["nonces_filled"] else ""
+    failed = f"; {len(n['failed'])} batches failed ({n['failed'][0]})" if n["failed"] else ""
     return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
-            f"re-anchored {n['reanchored']}{lost}{filled}")
+            f"re-anchored {n['reanchored']}{lost}{filled}{failed}")

@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -48,9 +49,11 @@ from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
 from trellis.chain.client import TxRefused, get_chain
 from trellis.chain.errors import (
+    ChainError,
     ChainMisconfigured,
     ChainUnavailable,
     DoubleFinancing,
+    FeeCeilingReached,
     TransactionReverted,
 )
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
@@ -263,6 +266,8 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
         tx_hash = _send_register(session, chain, chunk, owner, claim, settings)
         for fp in chunk:
             _save(session, fp, owner[fp], financed_by, chain, tx_hash, claim)
+    if new:
+        chain.persist()
     session.flush()
     if new:
         logger.info("registered %s fingerprints for %s", len(new),
@@ -325,16 +330,72 @@ def _send_register(session: Session, chain, chunk: list[str], owner, claim: str,
                 raise
             record.state, record.sent_at = TxState.SENT, utcnow()
             session.flush()
-        receipt = chain.wait(signed.tx_hash, RECEIPT_TIMEOUT_SECONDS)
-        tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).one()
+        tx, receipt = _await_mined(session, chain, fn, record, settings)
         tx.state = TxState.MINED if receipt.status == 1 else TxState.FAILED
         session.flush()
         if receipt.status != 1:
             _raise_if_taken(chain, chunk, owner, claim)
             raise TransactionReverted(f"registering fingerprints failed in transaction "
-                                      f"{signed.tx_hash}", reason="reverted")
-        return signed.tx_hash
+                                      f"{tx.tx_hash}", reason="reverted")
+        return tx.tx_hash
     raise AssertionError("unreachable")
+
+
+def _await_mined(session: Session, chain, fn, first: ChainTx, settings):
+    """Wait for the registration *first* (or a replacement of it) to be mined. Stuck for
+    ``chain_stuck_seconds`` (at most a quarter of RECEIPT_TIMEOUT_SECONDS: the caller
+    waits), it is replaced: same nonce and call, fees raised 25% up to the ceiling (at
+    the ceiling it is left waiting, logged). Returns (the mined record, its receipt);
+    raises ChainError after RECEIPT_TIMEOUT_SECONDS."""
+    stuck_after = min(getattr(settings, "chain_stuck_seconds", 180),
+                      RECEIPT_TIMEOUT_SECONDS // 4)
+    started = last_sent = time.monotonic()
+    sent = [first]
+    while True:
+        for tx in reversed(sent):
+            receipt = chain.receipt(tx.tx_hash)
+            if receipt is not None:
+                for other in sent:
+                    if other is not tx:
+                        other.state = TxState.REPLACED
+                return tx, receipt
+        now = time.monotonic()
+        if now - started > RECEIPT_TIMEOUT_SECONDS:
+            raise ChainError(f"registration transaction {first.tx_hash} (nonce "
+                             f"{first.nonce}) was not mined in {RECEIPT_TIMEOUT_SECONDS} s")
+        if now - last_sent >= stuck_after:
+            last_sent = now
+            newest = sent[-1]
+            try:
+                fees = chain.bumped(newest.max_fee_per_gas, newest.max_priority_fee_per_gas,
+                                    chain.fees())
+                signed = chain.sign(fn, nonce=first.nonce, fees=fees)
+            except FeeCeilingReached as exc:
+                logger.error("registration %s: %s", first.tx_hash, exc.message)
+                continue
+            except TransactionReverted:
+                continue  # mined meanwhile: the receipt shows it next time round
+            record = ChainTx(kind="register", chain_id=signed.chain_id, sender=signed.sender,
+                             nonce=signed.nonce, tx_hash=signed.tx_hash, raw=signed.raw,
+                             max_fee_per_gas=signed.max_fee_per_gas,
+                             max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+                             state=TxState.SIGNED)
+            session.add(record)
+            session.flush()
+            try:
+                chain.send_raw(signed.raw)
+            except TxRefused as exc:  # the nonce is used: one of ours was mined
+                record.state, record.error = TxState.DROPPED, exc.message
+                session.flush()
+                continue
+            logger.warning("registration %s stuck; replaced with %s (max fee %s -> %s)",
+                           newest.tx_hash, signed.tx_hash, newest.max_fee_per_gas,
+                           signed.max_fee_per_gas)
+            record.state, record.sent_at = TxState.SENT, utcnow()
+            newest.state = TxState.REPLACED
+            session.flush()
+            sent.append(record)
+        time.sleep(0.2 if chain.kind == "rpc" else 0.01)
 
 
 def _raise_if_taken(chain, chunk, owner, claim) -> None:
