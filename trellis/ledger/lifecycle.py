@@ -36,6 +36,7 @@ from trellis.ledger.errors import (
     IneligibleDocument,
     LoanNotFound,
 )
+from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.journal import Entry, EntryKind, Posting, net
 from trellis.ledger.models import (
     JournalEntry,
@@ -143,9 +144,7 @@ def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
     loan.cancel_reason = reason[:300]
     session.flush()
     if session.scalars(select(LoanFragment.id).where(LoanFragment.loan_id == loan.id)).first():
-        from trellis.vouchers.financing import release  # vouchers import the ledger
-
-        release(session=session, loan=loan)
+        financed_parts().release(session, loan=loan)
     return loan
 
 
