@@ -14,9 +14,11 @@ class TrellisError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 zh: str = ""):
         super().__init__(message)
         self.message = message
+        self.message_zh = zh  # the same message in Chinese, when the core knows it
         if code is not None:
             self.code = code
         if status is not None:

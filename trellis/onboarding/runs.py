@@ -41,18 +41,35 @@ logger = logging.getLogger(__name__)
 
 
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
-               max_bytes: int = 0, created_by_id: int | None = None) -> ImportRun:
+               max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
+               mapping: dict | None = None, hold_for_mapping: bool = False) -> ImportRun:
     """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
-    ClusterNotFound. Flushes."""
+    ClusterNotFound, Conflict (archived cluster). Flushes.
+
+    *mapping* (header -> field, confirmed by the RM) is used as given; without it, the
+    saved mapping of *source* for this kind, if any; else field names and known aliases.
+    With *hold_for_mapping* the run waits (status ``mapping``) for :func:`confirm_mapping`.
+    """
     files.check_size(data, max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
-    if session.get(Cluster, cluster_id) is None:
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    from trellis.trade.clusters import ensure_open
+
+    ensure_open(cluster)
+    source = (source or "").strip()[:120]
+    if mapping is None and source:
+        from trellis.onboarding.mapping import saved
+
+        mapping = saved(session=session, cluster_id=cluster_id, source=source, kind=kind)
     run = ImportRun(cluster_id=cluster_id, kind=kind, filename=(filename or "upload")[:255],
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                    created_by_id=created_by_id, status=RunStatus.QUEUED)
+                    created_by_id=created_by_id, source=source,
+                    status=RunStatus.MAPPING if hold_for_mapping else RunStatus.QUEUED,
+                    mapping=dict(mapping or {}))
     session.add(run)
     session.flush()
     session.add(ImportFile(run_id=run.id, content=data))
@@ -60,8 +77,63 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     return run
 
 
+SAMPLE_ROWS = 3
+
+
+def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[list], object]:
+    """The file's header, its first rows and the proposed mapping (saved mapping of the
+    run's source first) for a run waiting for its mapping."""
+    from trellis.onboarding import mapping as colmap
+
+    file = session.get(ImportFile, run.id)
+    if file is None:
+        raise NotFound(f"The file of import run {run.id} is no longer kept.",
+                       zh=f"导入批次 {run.id} 的文件已不再保留。")
+    table = files.read_table(file.content, run.filename)
+    known = dict(run.mapping) if run.mapping else (
+        colmap.saved(session=session, cluster_id=run.cluster_id, source=run.source,
+                     kind=run.kind) if run.source else None)
+    samples = [["" if c is None else str(c) for c in cells[:len(table.header)]]
+               for _, cells in table.rows[:SAMPLE_ROWS]]
+    return table.header, samples, colmap.propose(run.kind, table.header, known)
+
+
+def needs_mapping(*, session: Session, run: ImportRun) -> bool:
+    """True when the RM must look at the mapping: a required field is not found, or a
+    header matched only by a fuzzy guess or not at all."""
+    _, _, proposal = proposal_for(session=session, run=run)
+    return bool(proposal.missing) or any(how in ("fuzzy", "none")
+                                         for how in proposal.how.values())
+
+
+def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str],
+                    save: bool = False, user_id: int | None = None) -> ImportRun:
+    """Confirm *mapping* for a run waiting for it and queue the run. Raises
+    :class:`ImportRefused` listing each problem (unknown field, a field fed twice, a
+    required field missing); with *save*, keeps it for the run's source. Flushes."""
+    from trellis.onboarding import mapping as colmap
+
+    if run.status != RunStatus.MAPPING:
+        raise ImportRefused("This import is not waiting for a column mapping.",
+                            zh="该导入不在等待列映射确认。")
+    header, _, _ = proposal_for(session=session, run=run)
+    _, _, problems = colmap.resolve(run.kind, header, mapping)
+    if problems:
+        raise ImportRefused("The mapping cannot be used: " + "; ".join(p for _, p in problems)
+                            + ".", zh="该列映射无法使用：" + "；".join(p for _, p in problems))
+    if save and run.source:
+        colmap.save(session=session, cluster_id=run.cluster_id, source=run.source,
+                    kind=run.kind, mapping=mapping, user_id=user_id)
+    run.mapping = {h: mapping.get(h, "") for h in header if h}
+    run.status = RunStatus.QUEUED
+    session.add(run)
+    session.flush()
+    return run
+
+
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None, resume: bool = False) -> ImportRun:
+                on_progress: Callable | None = None, resume: bool = False,
+                policy=None) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
@@ -87,6 +159,7 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         file = s.get(ImportFile, run_id)
         data = file.content if file is not None else b""
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
+        mapping = dict(run.mapping) if run.mapping else None
     last = {"done": 0, "total": 0}
 
     def report(phase: str, done: int, total: int, errors: int) -> None:
@@ -99,13 +172,17 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
     try:
         with transaction(session_factory) as s:
             result = import_file(session=s, cluster_id=cluster_id, kind=kind, data=data,
-                                 filename=filename, today=today, progress=report)
+                                 filename=filename, today=today, progress=report,
+                                 mapping=mapping, policy=policy)
+        ignored = (f" Columns not imported: {', '.join(result.unmapped)}."
+                   if result.unmapped else "")
         outcome = dict(status=RunStatus.SUCCEEDED, created=result.created,
                        updated=result.updated, unchanged=result.unchanged,
                        rows_total=result.rows, rows_done=result.rows,
-                       encoding=result.encoding,
+                       encoding=result.encoding, mapping=result.mapping,
+                       unmapped=result.unmapped,
                        message=(f"{result.created} new, {result.updated} updated, "
-                                f"{result.unchanged} unchanged."))
+                                f"{result.unchanged} unchanged.{ignored}")[:500])
     except ImportRefused as exc:
         errors = exc.errors
         outcome = dict(status=RunStatus.REFUSED, message=exc.message[:500],

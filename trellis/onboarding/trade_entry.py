@@ -2,24 +2,23 @@
 
 A vendor records invoices it issued and orders it received, always as the seller and
 always ``pending``: only the buyer confirms. The buyer must be a firm of the vendor's
-cluster. Uploads reuse the onboarding importer's file reader and cell parsers (GBK or
-UTF-8, Chinese or English headers, yuan amounts to fen); every row is checked before
-anything is written, and a file with any problem writes nothing and lists each problem
-by row and column.
+cluster. Uploads go through the one onboarding importer with a "seller is me" policy (GBK or
+UTF-8, Chinese or English headers and aliases, yuan amounts to fen); every row is checked
+before anything is written, and a file with any problem writes nothing and lists each
+problem by row and column.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
-from trellis.errors import Conflict, ValidationError
+from trellis.errors import Conflict, TrellisError, ValidationError
 from trellis.network.build import bump_data_version
-from trellis.onboarding import files
-from trellis.onboarding.kinds import KINDS, CellError, header_map
-from trellis.trade import uscc as uscc_rules
+from trellis.onboarding.kinds import KINDS
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 MAX_ROWS = 5000
@@ -132,10 +131,6 @@ COLUMNS = {
     "invoices": ("buyer_uscc", "number", "amount", "issue_date", "due_date", "order_number"),
     "orders": ("buyer_uscc", "number", "amount", "order_date"),
 }
-REQUIRED = {
-    "invoices": ("buyer_uscc", "number", "amount", "issue_date", "due_date"),
-    "orders": ("buyer_uscc", "number", "amount", "order_date"),
-}
 
 
 def template_csv(kind: str, firm: Firm, example_buyer: Firm | None) -> str:
@@ -150,143 +145,65 @@ def template_csv(kind: str, firm: Firm, example_buyer: Firm | None) -> str:
     return ",".join(heads) + "\n" + ",".join(example) + "\n"
 
 
+#: The importer's wording of a problem -> the vendor's (who imports their own sales).
+_VENDOR_WORDING = (
+    (re.compile(r"^(unknown firm|this firm belongs to another cluster|this firm is in no "
+                r"cluster).*"), "this buyer is not a firm of your industrial park"),
+    (re.compile(r"^duplicate \w+ number: already on row (\d+)$"), r"repeats row \1"),
+    (re.compile(r"^duplicate \w+ number: already imported.*"), "already recorded"),
+    (re.compile(r"^missing required column (.*)$"), r"missing column \1"),
+    (re.compile(r"^unknown order number for this buyer.*"),
+     "no such order from this buyer is recorded"),
+)
+
+
+def _vendor_words(problem: str) -> str:
+    for pattern, words in _VENDOR_WORDING:
+        if pattern.match(problem):
+            return pattern.sub(words, problem)
+    return problem
+
+
 def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: str,
            today: date | None = None) -> UploadResult:
-    """Validate every row of an uploaded file of *kind* ("invoices" or "orders") for
-    *firm*, then write them all (pending), or raise :class:`UploadRefused` listing every
-    problem and write nothing."""
-    today = today or date.today()
+    """Import an uploaded file of *kind* ("invoices" or "orders") for *firm* through the
+    one importer (``trellis.onboarding.importer``) with the "seller is me" policy: the
+    seller column may be left out, documents go in pending (only the buyer confirms), the
+    buyer must be a firm of the vendor's park. Every row is checked first; with any
+    problem :class:`UploadRefused` lists them all and nothing is written."""
+    from trellis.network.errors import ImportRefused
+    from trellis.onboarding.importer import Policy, import_file
+
     if kind not in COLUMNS:
         raise ValidationError("Choose invoices or orders.", field="kind")
     if not data:
         raise ValidationError("The file is empty.", field="file")
+    if firm.cluster_id is None:
+        raise ValidationError("Your firm is not in an industrial park yet; ask your "
+                              "relationship manager.", field="file")
     try:
-        table = files.read_table(data, filename, max_bytes=MAX_UPLOAD)
-    except Exception as exc:  # the reader's own errors carry a plain message
-        message = getattr(exc, "message", None)
-        if message is None:
-            raise
-        raise ValidationError(message, field="file") from None
-    spec = KINDS[kind]
-    mapping, duplicated = header_map(spec, table.header)
-    problems: list[Problem] = []
-    for key in duplicated:
-        problems.append(Problem(1, key, key, "the column appears twice"))
-    for key in REQUIRED[kind]:
-        if key not in mapping:
-            col = spec.column(key)
-            problems.append(Problem(1, key, "", f"missing column {col.zh or key} ({key})"))
-    if problems:
-        raise UploadRefused("The file's header is not usable.", problems)
-    if not table.rows:
-        raise ValidationError("The file has a header but no rows.", field="file")
-    if len(table.rows) > MAX_ROWS:
-        raise ValidationError(f"At most {MAX_ROWS} rows per file; split it.", field="file")
-    seller_col = mapping.get("seller_uscc")
-    status_col = mapping.get("status")
-    parsed = []
-    for number, cells in table.rows:
-        values, ok = {}, True
-        for key in COLUMNS[kind]:
-            if key not in mapping:
-                continue
-            raw = cells[mapping[key]] if mapping[key] < len(cells) else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if key in REQUIRED[kind]:
-                    problems.append(Problem(number, key, "", "required value missing"))
-                    ok = False
-                continue
-            try:
-                values[key] = spec.column(key).parse(raw, today)
-            except CellError as exc:
-                problems.append(Problem(number, key, str(raw)[:60], str(exc)))
-                ok = False
-        if seller_col is not None and seller_col < len(cells) and str(cells[seller_col]).strip():
-            if uscc_rules.normalise(str(cells[seller_col])) != firm.uscc:
-                problems.append(Problem(number, "seller_uscc", str(cells[seller_col])[:60],
-                                        "you can only upload your own sales"))
-                ok = False
-        if status_col is not None and status_col < len(cells):
-            raw = str(cells[status_col] or "").strip().lower()
-            if raw and raw not in ("pending", "待确权"):
-                problems.append(Problem(number, "status", raw[:60],
-                                        "only the buyer can confirm; leave this column empty"))
-                ok = False
-        if ok and kind == "invoices" and values["due_date"] < values["issue_date"]:
-            problems.append(Problem(number, "due_date", values["due_date"].isoformat(),
-                                    "the due date is before the issue date"))
-            ok = False
-        if ok:
-            parsed.append((number, values))
-    buyers = {f.uscc: f for f in buyers_for(session=session, firm=firm)}
-    seen: dict = {}
-    good = []
-    for number, v in parsed:
-        buyer = buyers.get(v["buyer_uscc"])
-        if buyer is None:
-            problems.append(Problem(number, "buyer_uscc", v["buyer_uscc"],
-                                    "this buyer is not a firm of your industrial park"))
-            continue
-        key = (buyer.id, v["number"]) if kind == "orders" else v["number"]
-        if key in seen:
-            problems.append(Problem(number, "number", v["number"],
-                                    f"repeats row {seen[key]}"))
-            continue
-        seen[key] = number
-        v["buyer"] = buyer
-        good.append((number, v))
-    existing = _existing(session, firm, kind, good)
-    for number, v in good:
-        if (v["buyer"].id, v["number"]) in existing or v["number"] in existing:
-            problems.append(Problem(number, "number", v["number"], "already recorded"))
-    orders: dict = {}
-    if kind == "invoices":
-        wanted = sorted({v["order_number"] for _, v in good if v.get("order_number")})
-        for i in range(0, len(wanted), 900):
-            for o in session.exec(select(PurchaseOrder).where(
-                    PurchaseOrder.seller_id == firm.id,
-                    PurchaseOrder.number.in_(wanted[i:i + 900]))):
-                orders[(o.buyer_id, o.number)] = o.id
-        for number, v in good:
-            if v.get("order_number") and (v["buyer"].id, v["order_number"]) not in orders:
-                problems.append(Problem(number, "order_number", v["order_number"],
-                                        "no such order from this buyer is recorded"))
-    if problems:
-        problems.sort(key=lambda p: (p.row, p.column))
-        raise UploadRefused(f"{len(problems)} problem(s) found; nothing was saved.", problems)
-    for _number, v in good:
-        if kind == "invoices":
-            session.add(Invoice(seller_id=firm.id, buyer_id=v["buyer"].id, number=v["number"],
-                                amount_fen=v["amount"], issue_date=v["issue_date"],
-                                due_date=v["due_date"],
-                                order_id=orders.get((v["buyer"].id, v.get("order_number"))),
-                                status=DocStatus.PENDING))
-        else:
-            session.add(PurchaseOrder(buyer_id=v["buyer"].id, seller_id=firm.id,
-                                      number=v["number"], amount_fen=v["amount"],
-                                      order_date=v["order_date"], status=DocStatus.PENDING))
-    session.flush()
-    if good:
-        _changed(session, firm)
-    return UploadResult(kind, created=len(good), rows=len(table.rows))
+        result = import_file(session=session, cluster_id=firm.cluster_id, kind=kind,
+                             data=data, filename=filename, today=today,
+                             max_bytes=MAX_UPLOAD, max_rows=MAX_ROWS,
+                             policy=Policy(seller_is=firm.uscc))
+    except ImportRefused as exc:
+        if not exc.errors:
+            message = exc.message
+            if "no data rows" in message:
+                message = "The file has a header but no rows."
+            raise ValidationError(message, field="file") from None
+        problems = [Problem(e.row, e.column, e.value[:60], _vendor_words(e.problem))
+                    for e in exc.errors]
+        if all(p.row == 1 for p in problems):
+            raise UploadRefused("The file's header is not usable.", problems) from None
+        raise UploadRefused(f"{exc.count} problem(s) found; nothing was saved.",
+                            problems) from None
+    except TrellisError as exc:  # too large, unreadable: the reader's plain message
+        raise ValidationError(exc.message, field="file") from None
+    return UploadResult(kind, created=result.created, rows=result.rows)
 
 
 def _changed(session: Session, firm: Firm) -> None:
     """The firm's cluster has new trade: cached graphs must be rebuilt."""
     if firm.cluster_id is not None:
         bump_data_version(session=session, cluster_id=firm.cluster_id)
-
-
-def _existing(session: Session, firm: Firm, kind: str, rows) -> set:
-    numbers = sorted({v["number"] for _, v in rows})
-    out: set = set()
-    for i in range(0, len(numbers), 900):
-        chunk = numbers[i:i + 900]
-        if kind == "invoices":
-            out |= set(session.exec(select(Invoice.number).where(
-                Invoice.seller_id == firm.id, Invoice.number.in_(chunk))).all())
-        else:
-            out |= {(b, n) for b, n in session.exec(select(PurchaseOrder.buyer_id,
-                                                           PurchaseOrder.number)
-                                                    .where(PurchaseOrder.number.in_(chunk)))}
-    return out

@@ -31,15 +31,24 @@ def _rollback():
         session.rollback()
 
 
+def _message(exc: TrellisError) -> str:
+    """The error's message in the user's language (a core may give it in Chinese too)."""
+    from flask_babel import get_locale
+
+    zh = getattr(exc, "message_zh", "")
+    return zh if zh and str(get_locale() or "zh_CN").startswith("zh") else exc.message
+
+
 def handle_trellis_error(exc: TrellisError):
     _rollback()
+    message = _message(exc)
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-        return json_error(exc.code, exc.message, exc.status, **extra)
-    flash(exc.message, "error")
+        return json_error(exc.code, message, exc.status, **extra)
+    flash(message, "error")
     if request.method == "POST" and request.referrer:
         return redirect(request.referrer, code=303)
-    return render_template("errors/error.html", status=exc.status, message=exc.message), \
+    return render_template("errors/error.html", status=exc.status, message=message), \
         exc.status
 
 

@@ -78,6 +78,13 @@ class ScoreRecord(SQLModel, table=True):
     insufficient_reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # "consent": the firm consented; "pre_assessment": scored under the cluster's data
+    # basis only (whitelist and RM flags, never a credit decision).
+    basis: str = Field(default="consent", sa_column=Column(String(16), nullable=False,
+                                                           server_default="consent"))
+    # Screens that could not run for want of a data kind: [{"code", "en", "zh", "needs"}].
+    not_assessable: list = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default="[]"))
     features: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     scorecard_version: str = Field(max_length=64)
     computed_at: datetime = Field(default_factory=utcnow)

@@ -169,12 +169,22 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
 
 # --- invoices with no order or delivery --------------------------------------------
 
-def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+def _backed(inv: pd.DataFrame, frames: Frames, order_only: set[int] | None) -> pd.Series:
+    """Invoices with an order and a delivery behind them; for sellers in *order_only*
+    (their data holds orders but no deliveries) an order is enough."""
+    delivered = frames.deliveries["order_id"].astype("int64").unique()
+    backed = inv["order_id"].notna() & inv["order_id"].isin(delivered)
+    if order_only:
+        backed |= inv["order_id"].notna() & inv["seller_id"].isin(order_only)
+    return backed
+
+
+def unbacked_invoices(frames: Frames, scope: list[int],
+                      order_only: set[int] | None = None) -> dict[int, list[Flag]]:
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
-    delivered = frames.deliveries["order_id"].astype("int64").unique()
-    unbacked = inv[~(inv["order_id"].notna() & inv["order_id"].isin(delivered))]
+    unbacked = inv[~_backed(inv, frames, order_only)]
     total = inv.groupby("seller_id")["amount_fen"].sum()
     out: dict[int, list[Flag]] = {}
     for seller, g in unbacked.groupby("seller_id"):
@@ -198,7 +208,8 @@ def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]
 # --- burst of sales before an application ------------------------------------------
 
 def burst(frames: Frames, scope: list[int],
-          applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
+          applied_on: dict[int, date] | None = None,
+          order_only: set[int] | None = None) -> dict[int, list[Flag]]:
     """Sales in the 28 days before the application (default: as_of) vs the 6 months before."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)]
@@ -216,9 +227,7 @@ def burst(frames: Frames, scope: list[int],
     recent_sum = recent.groupby("seller_id")["amount_fen"].sum()
     base_sum = before.groupby("seller_id")["amount_fen"].sum()
     first = inv[age >= 0].groupby("seller_id")["issue_date"].min()
-    delivered = frames.deliveries["order_id"].astype("int64").unique()
-    recent = recent.assign(backed=recent["order_id"].notna()
-                           & recent["order_id"].isin(delivered))
+    recent = recent.assign(backed=_backed(recent, frames, order_only))
     unbacked_sum = recent[~recent["backed"]].groupby("seller_id")["amount_fen"].sum()
     for seller, r in recent_sum.items():
         months_known = ((app_by_firm[seller] - first[seller]).days - BURST_DAYS) / 30.44
@@ -289,15 +298,31 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
 
 # --- tax vs flows ------------------------------------------------------------------
 
-def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
-                      ) -> dict[int, list[Flag]]:
+def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame,
+                      filings: dict[int, dict] | None = None) -> dict[int, list[Flag]]:
     """Platform invoiced sales well above the VAT sales the firm declared.
 
     Declared sales above platform sales are normal (firms sell off the platform too).
+    Where a tax filing with its period is known (*filings*: firm id -> declared and
+    platform sales of that same period, from onboarding's coverage), that period is
+    compared; otherwise the firm's declared figure against trailing sales.
     """
     out: dict[int, list[Flag]] = {}
+    filings = filings or {}
+    for fid in [f for f in scope if f in filings]:
+        f = filings[fid]
+        declared, platform = f["declared_fen"], f["platform_fen"]
+        if declared <= 0 or platform < TAX_FLOW_RATIO * declared:
+            continue
+        period = f"{f['period_start']}..{f['period_end']}"
+        out[fid] = [Flag(
+            "tax_contradiction",
+            f"Invoiced sales on the platform in the filing period {period} are "
+            f"{platform / declared:.1f} times the VAT sales declared for it.",
+            f"申报期{period}内平台开票销售额是该期申报增值税销售额的{platform / declared:.1f}倍。",
+            {"declared_fen": declared, "platform_fen": platform, "period": period})]
     ratio = features["tax_to_flow_ratio"]
-    for fid in scope:
+    for fid in [f for f in scope if f not in filings]:
         r = ratio.get(fid)
         if r is None or not np.isfinite(r) or r <= 0 or 1.0 / r < TAX_FLOW_RATIO:
             continue
@@ -342,15 +367,77 @@ def benford(amounts_fen: pd.Series | np.ndarray) -> dict:
 
 # --- all screens -------------------------------------------------------------------
 
+NOT_ASSESSABLE = {
+    "unbacked_invoices": (
+        "Invoices without an order or delivery: not assessable, the firm's data holds "
+        "neither orders nor deliveries.",
+        "无订单或交货记录的发票：无法评估，该企业的数据中既没有订单也没有交货记录。"),
+    "sales_burst": (
+        "Sales burst before the application: not assessable without orders or deliveries.",
+        "申请前销售激增：没有订单或交货记录，无法评估。"),
+    "tax_contradiction": (
+        "Tax against invoiced sales: not assessable, the invoices do not cover the whole "
+        "filing period.",
+        "纳税申报与开票销售额对比：无法评估，发票数据未覆盖整个申报期。"),
+}
+
+
+def _gate(scope: list[int], coverage: dict | None, not_assessable: dict | None
+          ) -> tuple[list[int], set[int], list[int], dict[int, dict]]:
+    """Split *scope* by the data each firm's sources hold (onboarding's coverage).
+
+    Returns (firms the order/delivery screens can assess, those of them whose data holds
+    orders but no deliveries, firms the tax screen can assess, in-period tax figures) and
+    records in *not_assessable* (firm id -> list) each screen a firm's data cannot support.
+    Without *coverage* every firm is assessable as before.
+    """
+    if coverage is None:
+        return scope, set(), scope, {}
+    trade_ok, order_only, tax_ok, filings = [], set(), [], {}
+
+    def skip(fid, code, needs):
+        if not_assessable is not None:
+            en, zh = NOT_ASSESSABLE[code]
+            not_assessable.setdefault(fid, []).append(
+                {"code": code, "en": en, "zh": zh, "needs": needs})
+
+    for fid in scope:
+        cov = coverage.get(fid) or {"kinds": frozenset(), "tax": None}
+        kinds = cov["kinds"]
+        if "deliveries" in kinds:
+            trade_ok.append(fid)
+        elif "orders" in kinds:
+            trade_ok.append(fid)
+            order_only.add(fid)
+        else:
+            skip(fid, "unbacked_invoices", ["orders", "deliveries"])
+            skip(fid, "sales_burst", ["orders", "deliveries"])
+        tax = cov.get("tax")
+        if tax is not None and not tax["invoices_cover_period"]:
+            skip(fid, "tax_contradiction", ["invoices"])
+            continue
+        if tax is not None:
+            filings[fid] = tax
+        tax_ok.append(fid)
+    return trade_ok, order_only, tax_ok, filings
+
+
 def run(frames: Frames, features: pd.DataFrame, scope: list[int] | None = None,
-        applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
-    """Every firm-level screen; returns firm id -> flags (firms without flags absent)."""
+        applied_on: dict[int, date] | None = None, *, coverage: dict | None = None,
+        not_assessable: dict | None = None) -> dict[int, list[Flag]]:
+    """Every firm-level screen; returns firm id -> flags (firms without flags absent).
+
+    *coverage* (firm id -> {"kinds", "tax"}) gates the screens that need a data kind;
+    what a firm's data cannot support is put in *not_assessable* instead of firing.
+    """
     scope = list(frames.scope if scope is None else scope)
+    trade_ok, order_only, tax_ok, filings = _gate(scope, coverage, not_assessable)
     merged: dict[int, list[Flag]] = defaultdict(list)
     for part in (circular_trading(frames, scope), duplicate_invoices(frames, scope),
-                 unbacked_invoices(frames, scope), burst(frames, scope, applied_on),
+                 unbacked_invoices(frames, trade_ok, order_only),
+                 burst(frames, trade_ok, applied_on, order_only),
                  shared_identity(frames, scope),
-                 tax_contradiction(frames, scope, features)):
+                 tax_contradiction(frames, tax_ok, features, filings)):
         for fid, flags in part.items():
             merged[fid].extend(flags)
     return dict(merged)

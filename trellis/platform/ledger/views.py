@@ -370,7 +370,7 @@ def accept(offer_id: int):
                                           as_of=today())
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return back
     audit("offer.accept", "loan_offer", o.id, application_id=app.id)
     commit()
