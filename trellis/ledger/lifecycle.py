@@ -488,15 +488,3 @@ def allocations(*, session: Session, loan_id: int, until: date | None = None):
     outcome = replay(terms_of(loan), start=loan.disbursed_on, until=end, opening=Balances(),
                      payments=payments)
     return outcome
-
-
-# One import point for callers (the interfaces name these in trellis.ledger.lifecycle).
-from trellis.ledger.accrual import accrue, mark_overdue  # noqa: E402,F401
-from trellis.ledger.origination import (  # noqa: E402,F401
-    accept_offer,
-    apply,
-    decide,
-    draw,
-    make_offer,
-)
-from trellis.ledger.reports import check, trial_balance  # noqa: E402,F401

@@ -80,7 +80,7 @@ def _eligible(firm: Firm, kind: str) -> list:
 @bp.route("/apply", methods=["GET", "POST"])
 @roles_required("vendor")
 def apply():
-    from trellis.ledger.lifecycle import apply as ledger_apply
+    from trellis.ledger.origination import apply as ledger_apply
 
     firm = own_firm()
     if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
