@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import TrellisError
 
 logger = logging.getLogger(__name__)

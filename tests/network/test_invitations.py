@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 from trellis.onboarding import invitations

@@ -44,7 +44,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
 from trellis.chain.client import TxRefused, get_chain
@@ -55,6 +54,7 @@ from trellis.chain.errors import (
     TransactionReverted,
 )
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
+from trellis.clock import utcnow
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder

@@ -28,7 +28,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.errors import NotFound, PermissionDenied, ValidationError
 from trellis.ledger import pricing, status
 from trellis.ledger.apr import fee_for, quote, rate_micro

@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
 from trellis.network.errors import (

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
 from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound

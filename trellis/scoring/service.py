@@ -17,7 +17,8 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from trellis.accounts.models import Consent, utcnow
+from trellis.accounts.models import Consent
+from trellis.clock import utcnow
 from trellis.scoring import expert, features, frames, scorecard, screens
 from trellis.scoring.errors import ScorecardNotFound
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord

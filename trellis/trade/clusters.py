@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import Conflict, ValidationError
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, ClusterManager, Firm
