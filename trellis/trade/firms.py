@@ -32,7 +32,8 @@ def register_vendor(*, session: Session, uscc_code: str, name: str, industry: st
                     founded_on: date) -> Firm:
     """Create the firm of a vendor registering itself (no invitation) in *cluster_id*.
 
-    Raises ``ValidationError`` (field ``cluster_id``) for a cluster that does not exist and
+    The firm's registration is ``pending`` until it is checked. Raises
+    ``ValidationError`` (field ``cluster_id``) for a cluster that does not exist and
     ``Conflict`` for a USCC Trellis already knows (that firm joins by invitation, so no
     one can take over a known firm by registering it). Flushes.
     """
@@ -43,7 +44,7 @@ def register_vendor(*, session: Session, uscc_code: str, name: str, industry: st
                        "your buyer for an invitation code.")
     firm = Firm(uscc=uscc_code, name=name.strip(), role="vendor", industry=industry,
                 cluster_id=cluster_id, legal_rep=legal_rep.strip(), phone=phone,
-                founded_on=founded_on)
+                founded_on=founded_on, registration="pending")
     session.add(firm)
     session.flush()
     return firm
