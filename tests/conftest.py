@@ -34,6 +34,20 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """argon2id with small parameters, in tests only: production keeps the library's
+    RFC 9106 profile (64 MiB, 3 passes), which costs 0.1-0.5 s a hash here."""
+    from argon2 import PasswordHasher
+
+    from trellis.accounts import services
+
+    real = services._hasher
+    services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    services._hasher = real
+
+
 def _pg_answers(url: str) -> bool:
     try:
         engine = db.make_engine(url, connect_args={"connect_timeout": 3})

@@ -66,3 +66,28 @@ def test_scheduler_runs_each_job_at_most_once_at_a_time(session_factory, setting
         assert {j.id for j in scheduler.get_jobs()} == {s.id for s in jobs.JOBS}
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_the_scheduler_enqueues_long_jobs_and_a_worker_runs_them(session_factory,
+                                                                 settings_for_jobs):
+    from huey import MemoryHuey
+
+    from trellis import tasks
+
+    queue = tasks.install(tasks.TaskQueue(settings=settings_for_jobs,
+                                          session_factory=session_factory,
+                                          huey=MemoryHuey("jobs", results=False)))
+    scheduler = jobs.build_scheduler(session_factory=session_factory,
+                                     settings=settings_for_jobs)
+    by_id = {job.id: job for job in scheduler.get_jobs()}
+    assert by_id["rescore_portfolio"].func is jobs.enqueue_job
+    assert by_id["anchor_pending"].func is jobs.run_job
+    spec = jobs.find("expire_offers")
+    run_id = jobs.enqueue_job(spec, session_factory=session_factory,
+                              settings=settings_for_jobs)
+    session = session_factory()
+    assert session.exec(select(jobs.JobRun)).all() == []  # the scheduler ran nothing
+    message = queue.huey.dequeue()
+    assert queue.execute(*message.args) == "done"  # the worker's side
+    assert tasks.get_run(session, run_id).state == "done"
+    assert [r.job_id for r in session.exec(select(jobs.JobRun))] == ["expire_offers"]

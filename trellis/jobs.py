@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import TrellisError
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class JobSpec:
     trigger: str  # "interval" or "cron"
     args: dict = field(default_factory=dict)
     description: str = ""
+    # Long jobs are not run by the scheduler: it enqueues them and a worker runs them.
+    queued: bool = False
 
 
 JOBS: tuple[JobSpec, ...] = (
@@ -59,9 +61,10 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("apply_bank_changes", "trellis.protection.jobs:apply_bank_changes", "interval",
             {"minutes": 10}, "Apply bank-account changes whose waiting period has passed"),
     JobSpec("rescore_portfolio", "trellis.scoring.jobs:rescore_portfolio", "cron",
-            {"hour": 1, "minute": 0}, "Rescore every vendor of the portfolio"),
+            {"hour": 1, "minute": 0}, "Rescore every vendor of the portfolio", queued=True),
     JobSpec("monitor_stability", "trellis.scoring.jobs:monitor_stability", "cron",
-            {"hour": 2, "minute": 0}, "Population stability (PSI) of the score and its parts"),
+            {"hour": 2, "minute": 0}, "Population stability (PSI) of the score and its parts",
+            queued=True),
 )
 
 
@@ -190,7 +193,30 @@ def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = 
         extra = {}
         if spec.trigger == "interval":  # first run at start, not one interval later
             extra["next_run_time"] = datetime.now(UTC)
-        scheduler.add_job(run_job, spec.trigger, id=spec.id, name=spec.description,
+        func = enqueue_job if spec.queued else run_job
+        scheduler.add_job(func, spec.trigger, id=spec.id, name=spec.description,
                           kwargs={"spec": spec, "session_factory": session_factory,
                                   "settings": settings}, **spec.args, **extra)
     return scheduler
+
+
+def enqueue_job(spec: JobSpec, *, session_factory, settings) -> str | None:
+    """What the scheduler does for a ``queued`` job: enqueue the ``run_job`` task (on the
+    queue the process installed); a worker runs it. Never raises."""
+    from trellis import tasks
+
+    try:
+        run_id = tasks.enqueue("run_job", job_id=spec.id)
+    except Exception:  # the next trigger tries again
+        logger.exception("could not enqueue job %s", spec.id)
+        return None
+    logger.info("job %s enqueued as task %s", spec.id, run_id)
+    return run_id
+
+
+def run_now(*, session_factory, settings, job_id: str) -> str:
+    """Task ``run_job``: run the job *job_id* once (it records its own :class:`JobRun`)."""
+    run = run_job(find(job_id), session_factory=session_factory, settings=settings)
+    if not run.ok:
+        raise RuntimeError(run.outcome)
+    return run.outcome

@@ -4,7 +4,7 @@ import pytest
 
 from trellis.accounts import services
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis import db, migrate
-from trellis.accounts.models import utcnow
 from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
 from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
+from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.trade.models import Invoice
 

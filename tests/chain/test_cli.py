@@ -14,10 +14,10 @@ from eth_account import Account
 from sqlalchemy import select, update
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry
-from trellis.accounts.models import utcnow
 from trellis.chain import client, commitments
 from trellis.chain.models import Document
 from trellis.chain.verify import REQUIRED
+from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.platform.cli import main
 from trellis.trade.models import Invoice

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from trellis.accounts.models import utcnow
 from trellis.chain import commitments
 from trellis.chain.errors import DocumentChanged
 from trellis.chain.models import Document
+from trellis.clock import utcnow
 from trellis.trade.models import Invoice, PurchaseOrder
 
 

@@ -175,8 +175,8 @@ def test_replacements_stop_at_the_fee_ceiling_with_an_alert(session_factory, anv
                                                             anvil, caplog):
     from decimal import Decimal
 
-    from trellis.accounts.models import utcnow
     from trellis.chain import health
+    from trellis.clock import utcnow
 
     today = client.Chain.connect(anvil_settings).fees()[0]  # no ceiling
     ceiling = Decimal(today * 13 // 10) / 10**9  # room for one bump of 25%, not two

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.platform.conftest import csrf_token, login
-from trellis.accounts.models import utcnow
 from trellis.chain import jobs, verify
 from trellis.chain.models import Document
+from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.trade.models import Invoice
 

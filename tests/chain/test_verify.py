@@ -180,9 +180,9 @@ def test_the_audit_notices_a_batch_whose_proofs_would_not_verify(
         session_factory, anchored_bundle, embedded, column, value, kind):
     from sqlalchemy import update
 
-    from trellis.accounts.models import utcnow
     from trellis.chain import audit
     from trellis.chain.models import Batch
+    from trellis.clock import utcnow
 
     today = utcnow().date()
     with transaction(session_factory) as s:

@@ -340,10 +340,10 @@ def test_an_offer_promising_a_first_loan_is_refused_once_another_loan_exists(
                                                                   for a in apps]
     first_offer, second_offer = (offer_of(session, a) for a in apps)
     assert first_offer.first_loan and second_offer.first_loan
-    loan = lifecycle.accept_offer(session=session, offer_id=first_offer.id, as_of=AS_OF)
+    loan = origination.accept_offer(session=session, offer_id=first_offer.id, as_of=AS_OF)
     assert loan.first_loan and loan.cooling_off_days == first_offer.cooling_off_days
     with pytest.raises(OfferOutdated):
-        lifecycle.accept_offer(session=session, offer_id=second_offer.id, as_of=AS_OF)
+        origination.accept_offer(session=session, offer_id=second_offer.id, as_of=AS_OF)
     firsts = session.scalars(select(Loan).where(Loan.firm_id == world.vendor.id,
                                                 Loan.first_loan)).all()
     assert len(firsts) == 1

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 from trellis.onboarding import invitations
@@ -36,7 +36,7 @@ def park(make_cluster, make_firm, make_invoice):
 def test_the_list_holds_vendors_with_enough_confirmed_trade_and_tenure(session, park):
     cluster, anchor, big, *_ = park
     found = invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
-                                   with_limits=False)
+                                   )
     assert [c.firm_id for c in found] == [big.id]
     (c,) = found
     assert (c.confirmed_fen, c.tier, c.invited) == (100_000_00, 1, False)
@@ -46,7 +46,7 @@ def test_firms_with_a_user_are_not_invited_again(session, park, make_user):
     cluster, anchor, big, *_ = park
     make_user("vendor", firm=big)
     assert invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
-                                  with_limits=False) == []
+                                  ) == []
 
 
 def test_a_code_works_once(session, park):
@@ -127,7 +127,7 @@ def test_candidates_mark_firms_already_invited(session, park):
     invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
                       secret=SECRET)
     (c,) = invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
-                                  with_limits=False)
+                                  )
     assert c.invited
 
 
@@ -139,7 +139,10 @@ def test_indicative_limits_from_scoring_on_the_demo_cluster(session):
 
     seed_demo(session=session, n_vendors=60, seed=5)
     cluster = session.exec(select(Cluster)).one()
-    found = invitations.candidates(session=session, cluster_id=cluster.id, with_limits=True)
+    from trellis.scoring.service import indicative_limits
+
+    found = invitations.candidates(session=session, cluster_id=cluster.id,
+                                   limits=indicative_limits)
     assert found, "the demo cluster has vendors with confirmed trade"
     limits = [c.indicative_limit_fen for c in found if c.indicative_limit_fen is not None]
     assert limits and all(isinstance(v, int) and v >= 0 for v in limits)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.protection import bank, notifications
 from trellis.protection.errors import (
     BadAccount,

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.protection import bank
 from trellis.protection.jobs import apply_bank_changes
 

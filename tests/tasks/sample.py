@@ -58,4 +58,8 @@ def plain(*, session_factory, settings, word: str) -> str:
 
 register(TaskSpec("test_mark", "tests.tasks.sample:mark", "tests: idempotent marks",
                   lease_seconds=2, max_attempts=3, retry_delay_seconds=0))
+# The same body with a lease long enough that a loaded machine never lets it lapse: for
+# the tests that count attempts without killing anyone.
+register(TaskSpec("test_mark_long_lease", "tests.tasks.sample:mark", "tests: marks, 60 s lease",
+                  lease_seconds=60, max_attempts=3, retry_delay_seconds=0))
 register(TaskSpec("test_plain", "tests.tasks.sample:plain", "tests: no progress"))

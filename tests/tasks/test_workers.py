@@ -107,7 +107,8 @@ def scalar(engine, sql, **params):
 
 def test_two_workers_share_the_queue(world):
     world.start(2, threads=1)
-    ids = [world.queue.enqueue("test_mark", key=f"s{i}", n=4, delay=0.05) for i in range(6)]
+    ids = [world.queue.enqueue("test_mark_long_lease", key=f"s{i}", n=4, delay=0.05)
+           for i in range(6)]
     wait_for(lambda: all(row(world.engine, i).state == "done" for i in ids), what="all done")
     runs = [row(world.engine, i) for i in ids]
     assert all(r.attempts == 1 and r.rows_done == 4 == r.rows_total for r in runs)

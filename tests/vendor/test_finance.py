@@ -188,3 +188,33 @@ def test_anchor_payment_sweeps_the_loan(client, session, settings, demo):
     assert again.status_code in (409, 422)
     session.refresh(inv)
     assert inv.paid_fen == inv.amount_fen
+
+
+def test_the_suggested_cooling_off_payment_counts_money_already_paid(client, session,
+                                                                     settings, demo):
+    """The repay page asks for the principal less what was paid in the window (the
+    ledger's rule), not the whole principal again; paying it closes at no cost."""
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    english(client)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    offer_url = apply_for(client, [inv.id]).location
+    client.post(offer_url + "/accept", data={"csrf_token": csrf_token(client, offer_url),
+                                            "read": "y"})
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    # the chain registry is the ledger tests' concern: a registrar that accepts
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY,
+                       register_financing=lambda **kw: [])
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=10_000, paid_on=TODAY,
+                    idempotency_key="part-1", source="vendor")
+    session.commit()
+    session.refresh(loan)
+    assert loan.status == "active"
+    repay_url = f"/vendor/loans/{loan.id}/repay"
+    rest = loan.amount_fen - 10_000
+    assert f'value="{rest / 100:.2f}"' in client.get(repay_url).get_data(as_text=True)
+    paid = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
+                                        "key": "r" * 20, "amount": f"{rest / 100:.2f}"})
+    assert paid.status_code == 303
+    session.refresh(loan)
+    assert loan.status == "cooled_off" and loan.outstanding_fen == 0

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC (SQLModel stores datetimes as UTC)."""
-    return datetime.now(UTC)
+from trellis.clock import utcnow  # other modules import it from trellis.clock
 
 
 class Role(enum.StrEnum):

@@ -26,8 +26,8 @@ from trellis.accounts.models import (
     LoginAttempt,
     Role,
     User,
-    utcnow,
 )
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 
 logger = logging.getLogger(__name__)

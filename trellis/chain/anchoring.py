@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
 from trellis.chain.errors import (
@@ -44,6 +43,7 @@ from trellis.chain.models import (
     DocumentStatus,
     TxState,
 )
+from trellis.clock import utcnow
 from trellis.db import is_postgres
 
 logger = logging.getLogger(__name__)

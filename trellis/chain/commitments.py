@@ -22,10 +22,10 @@ from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain import canonical
 from trellis.chain.errors import DocumentChanged
 from trellis.chain.models import Document, DocumentStatus
+from trellis.clock import utcnow
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 logger = logging.getLogger(__name__)
 

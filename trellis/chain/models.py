@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 
 class DocumentStatus(enum.StrEnum):

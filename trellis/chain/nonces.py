@@ -24,9 +24,9 @@ import logging
 from sqlalchemy import select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain.client import Chain, TxRefused
 from trellis.chain.models import ChainTx, TxState
+from trellis.clock import utcnow
 
 logger = logging.getLogger(__name__)
 

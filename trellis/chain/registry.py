@@ -36,6 +36,7 @@ import logging
 import re
 import time
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,7 +45,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
 from trellis.chain.client import TxRefused, get_chain
@@ -57,6 +57,7 @@ from trellis.chain.errors import (
     TransactionReverted,
 )
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
+from trellis.clock import utcnow
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
@@ -139,42 +140,24 @@ def _subjects(session: Session, key: str, invoice_ids, order_ids) -> list[Subjec
     return out
 
 
-def _fragment_subjects(session: Session, key: str, fragment_ids) -> list[Subject]:
-    """The parts' subjects, then one ``voucher`` subject per voucher holding the
-    fingerprints of the invoice it was issued from."""
-    from trellis.vouchers.models import Voucher, VoucherFragment  # no import cycle
+PartSubjects = Callable[[Session, str, Sequence[int]], list[Subject]]
+_part_subjects: PartSubjects | None = None
 
-    out: list[Subject] = []
-    vouchers: dict[int, Subject] = {}
-    for i in dict.fromkeys(fragment_ids):
-        frag = session.get(VoucherFragment, i)
-        if frag is None:
-            raise NotFound(f"voucher part {i} does not exist")
-        voucher = session.get(Voucher, frag.voucher_id)
-        invoice = session.get(Invoice, voucher.invoice_id)
-        anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
-                                                                          invoice.seller_id)
-        buyer = session.get(Firm, invoice.buyer_id)
-        path, node = [], frag
-        while node is not None:
-            path.append(str(node.id))
-            node = session.get(VoucherFragment, node.parent_id) if node.parent_id else None
-        path_text = "/".join(reversed(path))
-        label = (f"voucher {voucher.code} part #{frag.id} ({frag.amount_fen / 100:,.2f} CNY, "
-                 f"anchor {anchor.uscc}, invoice {invoice.number} of {seller.uscc})")
-        out.append(Subject("fragment", frag.id, label, {"full": fragment_fingerprint(
-            key, anchor_uscc=anchor.uscc, seller_uscc=seller.uscc, number=invoice.number,
-            path=path_text, amount_fen=frag.amount_fen)}))
-        if voucher.id not in vouchers:
-            vouchers[voucher.id] = Subject(
-                "voucher", voucher.id,
-                f"voucher {voucher.code} issued from invoice {invoice.number} from "
-                f"{seller.name} ({seller.uscc}) to {buyer.name} ({buyer.uscc}), "
-                f"{invoice.amount_fen / 100:,.2f} CNY of {invoice.issue_date.isoformat()}",
-                fingerprints(key, kind="invoice", seller_uscc=seller.uscc,
-                             buyer_uscc=buyer.uscc, number=invoice.number,
-                             amount_fen=invoice.amount_fen, issued_on=invoice.issue_date))
-    return out + list(vouchers.values())
+
+def provide_part_subjects(fn: PartSubjects) -> None:
+    """Hand the registry the subjects of financed parts (``voucher_fragments.id``):
+    ``fn(session, key, ids)`` returns each part's subject and one ``voucher`` subject per
+    voucher with its invoice's fingerprints. ``trellis.vouchers`` provides it on import;
+    the chain does not import the packages above it."""
+    global _part_subjects
+    _part_subjects = fn
+
+
+def _fragment_subjects(session: Session, key: str, fragment_ids) -> list[Subject]:
+    if _part_subjects is None:
+        raise ValidationError("voucher parts cannot be registered in this process: import "
+                              "trellis.vouchers (trellis.schema does)", field="fragment_ids")
+    return _part_subjects(session, key, fragment_ids)
 
 
 def _refuse(subject: Subject, why: str) -> DoubleFinancing:

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.demo.data import ClusterData
 from trellis.demo.errors import ClusterExists, FirmExists
 from trellis.trade import readings

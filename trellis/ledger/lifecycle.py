@@ -37,6 +37,7 @@ from trellis.ledger.errors import (
     IneligibleDocument,
     LoanNotFound,
 )
+from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.journal import Entry, EntryKind, Posting, net
 from trellis.ledger.models import (
     JournalEntry,
@@ -148,9 +149,7 @@ def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
     loan.cancel_reason = reason[:300]
     session.flush()
     if session.scalars(select(LoanFragment.id).where(LoanFragment.loan_id == loan.id)).first():
-        from trellis.vouchers.financing import release  # vouchers import the ledger
-
-        release(session=session, loan=loan)
+        financed_parts().release(session, loan=loan)
     return loan
 
 
@@ -489,15 +488,3 @@ def allocations(*, session: Session, loan_id: int, until: date | None = None):
     outcome = replay(terms_of(loan), start=loan.disbursed_on, until=end, opening=Balances(),
                      payments=payments)
     return outcome
-
-
-# One import point for callers (the interfaces name these in trellis.ledger.lifecycle).
-from trellis.ledger.accrual import accrue, mark_overdue  # noqa: E402,F401
-from trellis.ledger.origination import (  # noqa: E402,F401
-    accept_offer,
-    apply,
-    decide,
-    draw,
-    make_offer,
-)
-from trellis.ledger.reports import check, trial_balance  # noqa: E402,F401

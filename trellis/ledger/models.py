@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 
 def _fen(nullable: bool = False, default: int | None = 0):

@@ -28,7 +28,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.errors import NotFound, PermissionDenied, ValidationError
 from trellis.ledger import pricing, status
 from trellis.ledger.apr import fee_for, quote, rate_micro
@@ -44,6 +45,7 @@ from trellis.ledger.errors import (
     ProductNotFound,
     SameApprover,
 )
+from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.models import (
     Application,
     ApplicationStatus,
@@ -91,36 +93,6 @@ def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
     return out
 
 
-def _fragments(session: Session, firm_id: int, fragment_ids: Sequence[int], as_of: date
-               ) -> tuple[int, date]:
-    """Validate voucher parts: held (live, not pledged) by the firm, voucher not matured.
-    Returns (sum of the parts' amounts in fen, latest voucher maturity)."""
-    from trellis.vouchers.models import (  # vouchers import the ledger: import late
-        FragmentStatus,
-        Voucher,
-        VoucherFragment,
-        VoucherStatus,
-    )
-
-    base, latest = 0, None
-    for ident in fragment_ids:
-        frag = session.get(VoucherFragment, ident)
-        if frag is None or frag.holder_id != firm_id:
-            raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
-                                     field="fragment_ids")
-        voucher = session.get(Voucher, frag.voucher_id)
-        if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
-            raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
-                                     f"{frag.status}; only a part you hold can be financed.",
-                                     field="fragment_ids")
-        if voucher.maturity_date <= as_of:
-            raise IneligibleDocument(f"Voucher {voucher.code} has matured; it is settled, "
-                                     "not financed.", field="fragment_ids")
-        base += frag.amount_fen
-        latest = max(latest or voucher.maturity_date, voucher.maturity_date)
-    return base, latest
-
-
 def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
                order_ids: Sequence[int], as_of: date, fragment_ids: Sequence[int] = ()
                ) -> tuple[int, date | None]:
@@ -132,7 +104,8 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
         if kind is not ProductKind.RECEIVABLE or invoice_ids or order_ids:
             raise IneligibleDocument("Voucher parts are financed on their own, with a "
                                      "receivable product.", field="fragment_ids")
-        base, latest = _fragments(session, firm_id, fragment_ids, as_of)
+        base, latest = financed_parts().eligible(session, firm_id=firm_id,
+                                                 ids=fragment_ids, as_of=as_of)
         financed = _financed(session, fragment_ids=fragment_ids)
         if financed:
             names = ", ".join(f"{k} {i}" for k, i in sorted(financed))
@@ -169,7 +142,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
             open_fen = doc.amount_fen - (doc.paid_fen or 0)
             if open_fen <= 0:
                 raise IneligibleDocument(f"Invoice {doc.number} has been paid.")
-            if _issued_as_voucher(session, doc.id):
+            if financed_parts().covers_invoice(session, doc.id):
                 raise IneligibleDocument(f"Invoice {doc.number} was issued as a voucher; "
                                          "finance a voucher part instead.")
             base += open_fen
@@ -193,7 +166,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     *fragment_ids* are voucher parts (``voucher_fragments.id``) held by the firm, for a
     receivable product, instead of invoices: each part's amount is the base, the voucher's
     maturity plus the product's grace days the due date; accepting the offer pledges the
-    parts (:func:`trellis.vouchers.financing.pledge`).
+    parts (through :mod:`trellis.ledger.financed`).
     *amount_fen* defaults to the most the documents allow (advance rate x open amount);
     revolving lines need it. *scorer* and *limiter* default to scoring's ``score_firm``
     and ``credit_limit``; an amount above the firm's credit limit goes to an RM. Returns
@@ -438,24 +411,11 @@ def make_offer(*, session: Session, application: Application | None = None,
     return offer
 
 
-def _issued_as_voucher(session: Session, invoice_id: int) -> bool:
-    """Whether the anchor turned the invoice into a digital payable voucher; its parts
-    are financed through the voucher, never the invoice itself (no double financing)."""
-    from trellis.vouchers.models import Voucher  # vouchers import the ledger: import late
-
-    return session.scalars(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first() \
-        is not None
-
-
 def _documents_due(session: Session, app: Application) -> tuple[int, date]:
     from trellis.trade.models import Invoice
 
     if app.fragment_ids:
-        from trellis.vouchers.models import Voucher, VoucherFragment
-
-        frags = [session.get(VoucherFragment, i) for i in app.fragment_ids]
-        return (sum(f.amount_fen for f in frags),
-                max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
+        return financed_parts().due(session, app.fragment_ids)
     invoices = [session.get(Invoice, i) for i in app.invoice_ids]
     return sum(i.amount_fen for i in invoices), max(i.due_date for i in invoices)
 
@@ -520,9 +480,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         session.add(LoanFragment(loan_id=loan.id, fragment_id=f))
     session.flush()
     if fragment_ids:
-        from trellis.vouchers.financing import pledge  # vouchers import the ledger
-
-        pledge(session=session, loan=loan, fragment_ids=fragment_ids, user_id=user_id)
+        financed_parts().pledge(session, loan=loan, ids=fragment_ids, user_id=user_id)
     return loan
 
 

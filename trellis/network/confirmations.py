@@ -18,7 +18,8 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.db import is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.network.build import bump_data_version

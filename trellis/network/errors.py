@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
-
-
-class ClusterNotFound(NotFound):
-    """Raised when a cluster code or id names no cluster (or one the caller may not see)."""
+from trellis.trade.errors import ClusterNotFound  # noqa: F401  (clusters are trade's)
 
 
 class FirmNotFound(NotFound):

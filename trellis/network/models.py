@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 
 class ImportKind(enum.StrEnum):

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.onboarding.models import SCOPE_PRE_ASSESSMENT, DataBasis
 

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.network.build import bump_data_version
 from trellis.network.errors import ClusterNotFound, ImportRefused
 from trellis.onboarding import files

@@ -1,7 +1,7 @@
 """Batch acquisition: the invitation list and one-time invitation codes.
 
 :func:`candidates` picks the cluster's vendors with enough confirmed trade to be
-pre-assessed (and an indicative limit when scoring is installed). :func:`issue` creates a
+pre-assessed (and an indicative limit when the caller passes scoring's). :func:`issue` creates a
 batch of invitations; each code is derived from a random nonce and the application's
 secret (``HMAC-SHA256``), so the codes can be exported again (:func:`export_csv`) while
 the database holds only their SHA-256. A code expires and works once (:func:`redeem`).
@@ -14,7 +14,7 @@ import hmac
 import io
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from trellis import exports
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
 from trellis.network.errors import (
@@ -87,36 +88,20 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
-def _indicative_limits(session: Session, cluster_id: int, firm_ids: list[int],
-                       as_of: date) -> dict[int, int]:
-    """Firm id -> credit limit (fen) from scoring, when the scoring area is installed:
-    the cluster is scored in one vectorised pass (not stored), then each limit is
-    computed. Firms that cannot be scored get no figure."""
-    try:
-        from trellis.scoring.limits import credit_limit
-        from trellis.scoring.service import score_portfolio
-    except ImportError:
-        return {}
-    results, _ = score_portfolio(session=session, as_of=as_of, cluster_id=cluster_id,
-                                 store=False)
-    by_id = {r.firm_id: r for r in results}
-    limits = {}
-    for fid in firm_ids:
-        r = by_id.get(fid)
-        if r is None or r.insufficient or r.grade is None:
-            continue
-        limits[fid] = credit_limit(session=session, firm_id=fid, result=r, as_of=as_of)
-    return limits
+#: ``limits(session=, cluster_id=, firm_ids=, as_of=) -> {firm id: limit in fen}``; the
+#: platform passes :func:`trellis.scoring.service.indicative_limits` (scoring sits above
+#: onboarding's records, so onboarding is given it rather than importing it).
+Limits = Callable[..., dict[int, int]]
 
 
 def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
                min_confirmed_fen: int = MIN_CONFIRMED_FEN,
-               min_tenure_days: int = MIN_TENURE_DAYS, with_limits: bool = False,
+               min_tenure_days: int = MIN_TENURE_DAYS, limits: Limits | None = None,
                now: datetime | None = None) -> list[Candidate]:
     """Vendors of the cluster with no user yet whose buyers confirmed at least
     *min_confirmed_fen* of their 12-month sales and who have traded for at least
-    *min_tenure_days*; largest confirmed trade first. *with_limits* adds scoring's
-    indicative limit (about 0.1 s a firm)."""
+    *min_tenure_days*; largest confirmed trade first. *limits* adds an indicative credit
+    limit to each (scoring's takes about 0.1 s a firm)."""
     as_of = as_of or date.today()
     now = now or utcnow()
     if session.get(Cluster, cluster_id) is None:
@@ -146,14 +131,15 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
                              confirmed, sum(e.get("volume_fen", 0) for *_, e in sales),
                              tenure, invited=node in invited))
     out.sort(key=lambda c: (-c.confirmed_fen, c.firm_id))
-    if with_limits and out:
+    if limits is not None and out:
         try:
-            limits = _indicative_limits(session, cluster_id, [c.firm_id for c in out], as_of)
+            found = limits(session=session, cluster_id=cluster_id,
+                           firm_ids=[c.firm_id for c in out], as_of=as_of)
         except Exception:  # an indicative figure must never block the list
             logger.exception("indicative limits failed for cluster %s", cluster_id)
-            limits = {}
+            found = {}
         for c in out:
-            c.indicative_limit_fen = limits.get(c.firm_id)
+            c.indicative_limit_fen = found.get(c.firm_id)
     return out
 
 

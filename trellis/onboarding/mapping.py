@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.onboarding.kinds import KINDS, Kind
 from trellis.onboarding.models import ImportMapping

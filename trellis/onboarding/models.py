@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 #: What a basis may allow. Only pre-assessment exists: credit decisions need consent.
 SCOPE_PRE_ASSESSMENT = "pre_assessment"

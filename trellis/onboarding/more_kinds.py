@@ -176,7 +176,7 @@ def _plan_confirmations(plan, session: Session, rows) -> None:
 
 
 def _now():
-    from trellis.accounts.models import utcnow
+    from trellis.clock import utcnow
 
     return utcnow()
 

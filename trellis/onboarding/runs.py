@@ -28,7 +28,7 @@ from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 
 from trellis import exports
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
 from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound

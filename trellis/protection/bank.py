@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
+from trellis.clock import utcnow
 from trellis.db import is_postgres
 from trellis.protection import notifications
 from trellis.protection.errors import (

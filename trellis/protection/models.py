@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 
 class Moment(enum.StrEnum):

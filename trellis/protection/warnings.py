@@ -16,7 +16,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.protection.errors import BadWarning, WarningNotFound
 from trellis.protection.models import AgeBand, FirmAge, FraudWarning, Moment, ProtectionPolicy
 

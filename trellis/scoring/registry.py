@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import Conflict
 from trellis.scoring import features, frames, scorecard, training
 from trellis.scoring.models import Scorecard, ScorecardStatus

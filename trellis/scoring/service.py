@@ -17,7 +17,8 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from trellis.accounts.models import Consent, utcnow
+from trellis.accounts.models import Consent
+from trellis.clock import utcnow
 from trellis.scoring import expert, features, frames, scorecard, screens
 from trellis.scoring.errors import ScorecardNotFound
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
@@ -279,3 +280,22 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     stored.grade = str(s.grade.iloc[0])
     stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
     return stored
+
+
+def indicative_limits(*, session: Session, cluster_id: int, firm_ids: list[int],
+                      as_of: date) -> dict[int, int]:
+    """Firm id -> indicative credit limit in fen, for an invitation list: the cluster is
+    scored in one vectorised pass (not stored), then each limit is computed. Firms that
+    cannot be scored get no figure."""
+    from trellis.scoring.limits import credit_limit
+
+    results, _ = score_portfolio(session=session, as_of=as_of, cluster_id=cluster_id,
+                                 store=False)
+    by_id = {r.firm_id: r for r in results}
+    limits = {}
+    for fid in firm_ids:
+        r = by_id.get(fid)
+        if r is None or r.insufficient or r.grade is None:
+            continue
+        limits[fid] = credit_limit(session=session, firm_id=fid, result=r, as_of=as_of)
+    return limits

@@ -61,16 +61,17 @@ class Progress:
         self._changed()
 
     def flush(self) -> None:
-        """Write pending counts now (the runner calls this when the task returns)."""
+        """Write pending counts now, waiting for the lock if need be (the runner calls
+        this when the task has returned, so the task holds no lock any more)."""
         if self._dirty:
-            self._write()
+            self._write(wait=True)
 
     def _changed(self, force: bool = False) -> None:
         self._dirty = True
         if force or time.monotonic() - self._written_at >= self.min_interval:
             self._write()
 
-    def _write(self) -> None:
+    def _write(self, wait: bool = False) -> None:
         values = {"rows_done": self.rows_done, "errors": self.errors,
                   "message": self.message[:2000], "updated_at": utcnow()}
         if self.rows_total is not None:
@@ -80,7 +81,7 @@ class Progress:
                             TaskRun.state == "running")
                      .values(**values))
         bind = self.session_factory.kw.get("bind")
-        if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        if not wait and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
             if not _write_sqlite_nowait(bind, statement):
                 return  # the task itself holds the write lock: stay dirty, try later
         else:

@@ -40,7 +40,7 @@ class TaskSpec:
 
 
 TASKS: tuple[TaskSpec, ...] = (
-    TaskSpec("run_job", "trellis.tasks.builtin:run_job",
+    TaskSpec("run_job", "trellis.jobs:run_now",
              "Run one scheduled job now (the admin's 'run now')", max_attempts=1),
     TaskSpec("chain_audit", "trellis.chain.audit:audit_task",
              "Full audit of anchored records against the database and the chain",

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 from trellis.errors import Conflict, ValidationError
-from trellis.network.errors import ClusterNotFound
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, ClusterManager, Firm
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")

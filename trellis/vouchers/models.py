@@ -29,7 +29,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from trellis.accounts.models import utcnow
+from trellis.clock import utcnow
 
 ABSOLUTE_MAX_TENOR_MONTHS = 12
 ABSOLUTE_MAX_TENOR_DAYS = 366

@@ -21,8 +21,9 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
+from trellis.clock import utcnow
 from trellis.db import is_postgres
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (

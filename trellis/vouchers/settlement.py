@@ -16,7 +16,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User, utcnow
+from trellis.accounts.models import User
+from trellis.clock import utcnow
 from trellis.db import is_postgres
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services

@@ -358,7 +358,10 @@ def invitations_candidates(cluster, limits, as_json, as_of):
     from trellis.onboarding import invitations
 
     c = _cluster(cluster)
-    found = invitations.candidates(session=db(), cluster_id=c.id, with_limits=limits,
+    from trellis.scoring.service import indicative_limits
+
+    found = invitations.candidates(session=db(), cluster_id=c.id,
+                                   limits=indicative_limits if limits else None,
                                    as_of=as_of)
     if as_json:
         click.echo(json.dumps({"cluster": c.code, "candidates": [asdict(x) for x in found]},

@@ -518,7 +518,10 @@ def invitations_page(code):
     c = cluster_or_404(code)
     form = InviteForm()
     with_limits = request.args.get("limits") == "1"  # scoring takes ~0.1 s a vendor
-    found = invitations.candidates(session=db(), cluster_id=c.id, with_limits=with_limits)
+    from trellis.scoring.service import indicative_limits
+
+    found = invitations.candidates(session=db(), cluster_id=c.id,
+                                   limits=indicative_limits if with_limits else None)
     if form.validate_on_submit():
         chosen = {int(x) for x in request.form.getlist("firm_id") if x.isdigit()}
         by_id = {cand.firm_id: cand for cand in found}

@@ -11,7 +11,7 @@ repays once.
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
+from trellis.ledger import cooling
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -79,7 +80,7 @@ def _eligible(firm: Firm, kind: str) -> list:
 @bp.route("/apply", methods=["GET", "POST"])
 @roles_required("vendor")
 def apply():
-    from trellis.ledger.lifecycle import apply as ledger_apply
+    from trellis.ledger.origination import apply as ledger_apply
 
     firm = own_firm()
     if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
@@ -222,9 +223,7 @@ def _loan_or_404(loan_id: int):
 
 
 def cooling_off_until(loan) -> date | None:
-    if not loan.first_loan or not loan.cooling_off_days or loan.disbursed_on is None:
-        return None
-    return loan.disbursed_on + timedelta(days=loan.cooling_off_days)
+    return cooling.window_end(loan)
 
 
 @bp.get("/loans")
@@ -254,10 +253,10 @@ def loan(loan_id: int):
 
 
 def _repay_amount(loan) -> int:
-    until = cooling_off_until(loan)
-    if until is not None and date.today() <= until and loan.status == "active":
-        return loan.amount_fen  # the principal lent: interest and fees are waived
-    return loan.outstanding_fen
+    """The suggested payment: what closes the loan under the cooling-off right (the
+    ledger's rule, counting money already paid in the window), else what is owed."""
+    payoff = cooling.payoff_in_window(session=db(), loan=loan, on=date.today())
+    return loan.outstanding_fen if payoff is None else payoff
 
 
 @bp.route("/loans/<int:loan_id>/repay", methods=["GET", "POST"])

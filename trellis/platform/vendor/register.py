@@ -29,7 +29,8 @@ from trellis.platform.vendor.common import attach_error, install
 from trellis.platform.vendor.forms import InviteCodeForm, InviteRegisterForm, RegisterForm
 from trellis.platform.web import audit, commit, db, settings
 from trellis.protection import warnings as fraud
-from trellis.trade.models import Cluster, Firm
+from trellis.trade import firms
+from trellis.trade.models import Cluster
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 install(bp)
@@ -176,22 +177,11 @@ def new():
         status = 429
     elif form.validate_on_submit():
         try:
-            if db().get(Cluster, form.cluster_id.data) is None:
-                from trellis.errors import ValidationError
-
-                raise ValidationError(_("Choose your park."), field="cluster_id")
-            known = db().exec(select(Firm).where(Firm.uscc == form.uscc.data)).first()
-            if known is not None:
-                from trellis.errors import Conflict
-
-                raise Conflict(_("Trellis already knows this firm. Ask your relationship "
-                                 "manager or your buyer for an invitation code."))
-            firm = Firm(uscc=form.uscc.data, name=form.firm_name.data.strip(), role="vendor",
-                        industry=form.industry.data, cluster_id=form.cluster_id.data,
-                        legal_rep=form.legal_rep.data.strip(), phone=form.mobile.data,
-                        founded_on=form.founded_on.data, registration="pending")
-            db().add(firm)
-            db().flush()
+            firm = firms.register_vendor(
+                session=db(), uscc_code=form.uscc.data, name=form.firm_name.data,
+                industry=form.industry.data, cluster_id=form.cluster_id.data,
+                legal_rep=form.legal_rep.data, phone=form.mobile.data,
+                founded_on=form.founded_on.data)
             user = _create_user(form, firm.id)
         except TrellisError as exc:
             db().rollback()

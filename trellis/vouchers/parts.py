@@ -1,0 +1,117 @@
+"""Voucher parts as something a loan finances: the vouchers' side of two interfaces.
+
+:class:`VoucherParts` implements :class:`trellis.ledger.financed.Parts` (eligibility,
+amounts and maturity, pledge and release), and :func:`fingerprint_subjects` gives the
+chain's double-financing registry the fingerprints of parts
+(:func:`trellis.chain.registry.provide_part_subjects`). :func:`install` hands both over;
+``trellis/vouchers/__init__.py`` calls it, so any process that knows voucher tables has
+them. Amounts are integer fen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlmodel import Session, select
+
+from trellis.chain import registry
+from trellis.errors import NotFound
+from trellis.ledger import financed
+from trellis.ledger.errors import IneligibleDocument
+from trellis.trade.models import Firm, Invoice
+from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment, VoucherStatus
+
+
+class VoucherParts:
+    """:class:`trellis.ledger.financed.Parts` for voucher parts."""
+
+    def eligible(self, session: Session, *, firm_id: int, ids: Sequence[int],
+                 as_of: date) -> tuple[int, date]:
+        """Parts held (live, not pledged) by the firm, voucher not matured: returns (sum of
+        the parts' amounts in fen, latest voucher maturity)."""
+        base, latest = 0, None
+        for ident in ids:
+            frag = session.get(VoucherFragment, ident)
+            if frag is None or frag.holder_id != firm_id:
+                raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
+                                         field="fragment_ids")
+            voucher = session.get(Voucher, frag.voucher_id)
+            if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
+                raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
+                                         f"{frag.status}; only a part you hold can be "
+                                         "financed.", field="fragment_ids")
+            if voucher.maturity_date <= as_of:
+                raise IneligibleDocument(f"Voucher {voucher.code} has matured; it is "
+                                         "settled, not financed.", field="fragment_ids")
+            base += frag.amount_fen
+            latest = max(latest or voucher.maturity_date, voucher.maturity_date)
+        return base, latest
+
+    def due(self, session: Session, ids: Sequence[int]) -> tuple[int, date]:
+        frags = [session.get(VoucherFragment, i) for i in ids]
+        return (sum(f.amount_fen for f in frags),
+                max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
+
+    def covers_invoice(self, session: Session, invoice_id: int) -> bool:
+        """Whether the anchor turned the invoice into a digital payable voucher; its parts
+        are financed through the voucher, never the invoice itself (no double
+        financing)."""
+        return session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)
+                            ).first() is not None
+
+    def pledge(self, session: Session, *, loan, ids: Sequence[int],
+               user_id: int | None) -> None:
+        from trellis.vouchers.financing import pledge
+
+        pledge(session=session, loan=loan, fragment_ids=ids, user_id=user_id)
+
+    def release(self, session: Session, *, loan) -> None:
+        from trellis.vouchers.financing import release
+
+        release(session=session, loan=loan)
+
+
+def fingerprint_subjects(session: Session, key: str,
+                         fragment_ids: Sequence[int]) -> list[registry.Subject]:
+    """The parts' subjects, then one ``voucher`` subject per voucher holding the
+    fingerprints of the invoice it was issued from."""
+    out: list[registry.Subject] = []
+    vouchers: dict[int, registry.Subject] = {}
+    for i in dict.fromkeys(fragment_ids):
+        frag = session.get(VoucherFragment, i)
+        if frag is None:
+            raise NotFound(f"voucher part {i} does not exist")
+        voucher = session.get(Voucher, frag.voucher_id)
+        invoice = session.get(Invoice, voucher.invoice_id)
+        anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
+                                                                          invoice.seller_id)
+        buyer = session.get(Firm, invoice.buyer_id)
+        path, node = [], frag
+        while node is not None:
+            path.append(str(node.id))
+            node = session.get(VoucherFragment, node.parent_id) if node.parent_id else None
+        path_text = "/".join(reversed(path))
+        label = (f"voucher {voucher.code} part #{frag.id} ({frag.amount_fen / 100:,.2f} CNY, "
+                 f"anchor {anchor.uscc}, invoice {invoice.number} of {seller.uscc})")
+        out.append(registry.Subject("fragment", frag.id, label, {
+            "full": registry.fragment_fingerprint(
+                key, anchor_uscc=anchor.uscc, seller_uscc=seller.uscc,
+                number=invoice.number, path=path_text, amount_fen=frag.amount_fen)}))
+        if voucher.id not in vouchers:
+            vouchers[voucher.id] = registry.Subject(
+                "voucher", voucher.id,
+                f"voucher {voucher.code} issued from invoice {invoice.number} from "
+                f"{seller.name} ({seller.uscc}) to {buyer.name} ({buyer.uscc}), "
+                f"{invoice.amount_fen / 100:,.2f} CNY of {invoice.issue_date.isoformat()}",
+                registry.fingerprints(key, kind="invoice", seller_uscc=seller.uscc,
+                                      buyer_uscc=buyer.uscc, number=invoice.number,
+                                      amount_fen=invoice.amount_fen,
+                                      issued_on=invoice.issue_date))
+    return out + list(vouchers.values())
+
+
+def install() -> None:
+    """Hand the ledger and the chain registry what they need to know about parts."""
+    financed.provide(VoucherParts())
+    registry.provide_part_subjects(fingerprint_subjects)
