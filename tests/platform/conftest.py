@@ -19,8 +19,12 @@ _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 @pytest.fixture
 def settings(database_url, tmp_path):
-    return Settings.from_env({}, env="test", database_url=database_url,
-                             instance_path=str(tmp_path / "instance"))
+    """Test settings with an instance folder of the test's own (its own embedded chain)."""
+    from trellis.chain import client as chain_client
+
+    yield Settings.from_env({}, env="test", database_url=database_url,
+                            instance_path=str(tmp_path / "instance"))
+    chain_client.reset_chains()
 
 
 @pytest.fixture

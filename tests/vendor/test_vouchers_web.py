@@ -94,7 +94,8 @@ def test_issue_pass_on_finance(client, session, settings, demo, issued):  # noqa
     assert kinds == ["issue", "split", "transfer", "finance"]
     # settlement at maturity: tier 1 is paid, the loan is repaid by the anchor
     lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
-    paid = settle(session=session, voucher_id=issued.id, paid_on=issued.maturity_date)
+    paid = settle(session=session, voucher_id=issued.id, paid_on=issued.maturity_date,
+                  today=issued.maturity_date)
     assert sorted(p.amount_fen for p in paid) == sorted([issued.face_fen - give, give])
     session.refresh(loan)
     assert loan.status == "repaid" and loan.outstanding_fen == 0

@@ -559,7 +559,9 @@ _chains_lock = threading.Lock()
 
 
 def _key(settings) -> tuple:
-    return (("embedded",) if not settings.chain_url else
+    # An embedded chain belongs to its instance folder (its state is kept there): two
+    # instances in one process (tests) never share one.
+    return (("embedded", str(embedded_state_path(settings))) if not settings.chain_url else
             (settings.chain_url, settings.chain_contract, settings.chain_key,
              settings.chain_keystore, settings.chain_id))
 
