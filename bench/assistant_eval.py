@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -77,7 +76,8 @@ def recognition(rows: list[dict], show: bool) -> dict:
             "handed_over_rate": handed / len(out_scope),
             "handover_precision": tp / (tp + fp) if tp + fp else 1.0,
             "handover_recall": tp / (tp + fn) if tp + fn else 1.0,
-            "accuracy_zh": by_lang["zh"] / totals["zh"], "accuracy_en": by_lang["en"] / totals["en"],
+            "accuracy_zh": by_lang["zh"] / totals["zh"],
+            "accuracy_en": by_lang["en"] / totals["en"],
             "recognise_p50_ms": p(latencies, 0.5), "recognise_p95_ms": p(latencies, 0.95)}
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (each rule pattern reads best on one line)
 """Intent recognition: keyword rules for handover triggers, then BM25 retrieval.
 
 Why two stages: the questions a person must answer (a complaint, a request for a person,
