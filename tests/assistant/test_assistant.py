@@ -59,8 +59,8 @@ def test_every_figure_equals_the_service_value(client, session, settings, demo):
     vendor = demo["vendor"]
     loan = take_loan(client, session, settings, vendor)
     st = statement.build(session=session, loan_id=loan.id)
-    result = scoring.latest(session=session, firm_id=vendor.firm_id) or scoring.score_firm(
-        session=session, firm_id=vendor.firm_id, store=False)
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
+    result = scoring.latest(session=session, firm_id=vendor.firm_id)
     product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
     expected = {
         "limit": {"limit": answers.yuan(limits.explain_limit(
@@ -95,6 +95,25 @@ def test_every_figure_equals_the_service_value(client, session, settings, demo):
     assert client.get(f"/vendor/loans/{loan.id}").status_code == 200
 
 
+def test_without_a_stored_score_scoring_is_queued_not_run_in_the_request(client, session,
+                                                                         demo):
+    from trellis.scoring.models import ScoreRecord
+    from trellis.tasks.models import TaskRun
+
+    vendor = demo["vendor"]
+    assert scoring.latest(session=session, firm_id=vendor.firm_id) is None
+    _, secret = accounts.issue_api_token(session=session, firm_id=vendor.firm_id, name="app")
+    auth = {"Authorization": f"Bearer {secret}"}
+    first = client.post("/api/v1/assistant/messages", json={"text": "我能借多少"}, headers=auth)
+    assert "正在为您评分" in first.json["reply"]["text"]
+    run = session.exec(select(TaskRun).where(TaskRun.name == "assistant_score")).one()
+    assert run.state == "done", run.message
+    assert session.exec(select(ScoreRecord).where(
+        ScoreRecord.firm_id == vendor.firm_id)).first() is not None
+    second = client.post("/api/v1/assistant/messages", json={"text": "我能借多少"}, headers=auth)
+    assert second.json["reply"]["intent"] == "limit" and "额度上限" in second.json["reply"]["text"]
+
+
 def test_declined_answer_gives_the_decisions_reason_codes(session, demo):
     from trellis.ledger.models import Application
 
@@ -115,6 +134,7 @@ def test_declined_answer_gives_the_decisions_reason_codes(session, demo):
 
 def test_no_trade_data_answer_without_consent(session, demo):
     vendor = demo["vendor"]
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
     accounts.withdraw_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
     for question in ("我能借多少", "我的评级是什么意思", "还缺什么材料"):
         reply = ask(session, vendor, question)

@@ -30,6 +30,7 @@ class Ctx:
     birth_year: int | None = None
     lang: str = "zh"
     today: date = field(default_factory=date.today)
+    needs_score: bool = False   # set when no stored score exists: the caller queues one
 
 
 @dataclass
@@ -58,6 +59,7 @@ T = {
     "zh": {
         "no_consent": "您尚未授权平台使用贸易数据，我无法查看您的额度、评级或资料情况。可在授权页面开通，随时可撤回。",
         "not_scored": "您的企业目前还不能评分（数据不足）：{why}。请上传订单、发票和付款记录。",
+        "scoring": "您的企业还没有评分结果，系统正在为您评分，请稍后再问我。",
         "limit": "按最新评分（等级 {grade}），您现在可申请的额度上限为 {limit} 元；目前在贷余额 {owed} 元。",
         "no_application": "您还没有被拒绝的申请。",
         "declined": "您的申请（编号 {app}）未通过。评分等级 {grade}；主要扣分原因：{reasons}。",
@@ -93,6 +95,7 @@ T = {
     "en": {
         "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
         "not_scored": "Your firm cannot be scored yet (not enough data): {why}. Please upload orders, invoices and payments.",
+        "scoring": "Your firm has no score yet; it is being scored now. Please ask me again in a minute.",
         "limit": "On your latest score (grade {grade}) you can now apply for up to {limit} yuan; you currently owe {owed} yuan.",
         "no_application": "You have no declined application.",
         "declined": "Your application (no. {app}) was declined. Grade {grade}; where you lost most points: {reasons}.",
@@ -147,15 +150,16 @@ def _no_consent(ctx: Ctx) -> Answer:
 
 
 def _score(ctx: Ctx):
-    """The firm's latest stored score, or a fresh one (not stored: a chat only reads);
-    a pre-assessment (scored without consent) is never used for credit answers."""
+    """The firm's latest stored score. Scoring takes seconds, so none is computed here:
+    without a stored score ``ctx.needs_score`` asks the caller to queue one. A
+    pre-assessment (scored without consent) is never used for credit answers."""
     from trellis.scoring import service as scoring
 
     result = scoring.latest(session=ctx.session, firm_id=ctx.firm_id)
-    if result is None:
-        result = scoring.score_firm(session=ctx.session, firm_id=ctx.firm_id, as_of=ctx.today,
-                                    store=False)
-    return None if result.pre_assessment else result
+    if result is None or result.pre_assessment:
+        ctx.needs_score = True
+        return None
+    return result
 
 
 def _reasons(ctx: Ctx, reasons, n: int = 3) -> str:
@@ -200,9 +204,10 @@ def limit(ctx: Ctx) -> Answer:
         return _no_consent(ctx)
     result = _score(ctx)
     t = _t(ctx)
-    if result is None or result.insufficient or result.grade is None:
-        why = _insufficient(ctx, result) if result else "-"
-        return Answer(t["not_scored"].format(why=why),
+    if result is None:
+        return Answer(t["scoring"])
+    if result.insufficient or result.grade is None:
+        return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
                       links=[_link(ctx, "upload", "/vendor/trade/upload")])
     info = limits.explain_limit(session=ctx.session, firm_id=ctx.firm_id, result=result,
                                 as_of=ctx.today)
@@ -322,7 +327,7 @@ def missing_documents(ctx: Ctx) -> Answer:
     result = _score(ctx)
     links = [_link(ctx, "upload", "/vendor/trade/upload")]
     if result is None:
-        return Answer(t["not_scored"].format(why="-"), links=links)
+        return Answer(t["scoring"], links=links)
     if not result.insufficient:
         return Answer(t["missing_none"], links=links)
     facts = {"why": _insufficient(ctx, result)}
@@ -334,9 +339,10 @@ def grade(ctx: Ctx) -> Answer:
         return _no_consent(ctx)
     t = _t(ctx)
     result = _score(ctx)
-    if result is None or result.insufficient or result.grade is None:
-        why = _insufficient(ctx, result) if result else "-"
-        return Answer(t["not_scored"].format(why=why),
+    if result is None:
+        return Answer(t["scoring"])
+    if result.insufficient or result.grade is None:
+        return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
                       links=[_link(ctx, "upload", "/vendor/trade/upload")])
     facts = {"grade": result.grade, "score": str(result.score),
              "reasons": _reasons(ctx, result.reasons) or "-"}

@@ -131,6 +131,8 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                                key=settings.assistant_key, question=text, answer=reply_text,
                                facts=facts, timeout=settings.assistant_timeout_seconds)
             reply_text = out.text
+    if ctx.needs_score:
+        _queue_scoring(session, firm_id)
     message = Message(conversation_id=conv.id, sender="assistant", text=reply_text,
                       intent=intent, confidence=round(found.confidence, 4), facts=facts,
                       links=links, action=action)
@@ -151,6 +153,17 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                             "ticket_id": ticket.id if ticket else None})
     return Reply(conv, message, ticket, intent, handover,
                  (time.perf_counter() - started) * 1000, filled)
+
+
+def _queue_scoring(session: Session, firm_id: int) -> None:
+    """Queue the firm's scoring (a task: it takes seconds); without a queue in this
+    process (a script), the answer alone stands."""
+    from trellis import tasks
+
+    try:
+        tasks.enqueue("assistant_score", session=session, firm_id=firm_id)
+    except tasks.NoQueue:
+        logger.info("no task queue: firm %s not queued for scoring", firm_id)
 
 
 def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Conversation]:
