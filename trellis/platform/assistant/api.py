@@ -21,7 +21,8 @@ MESSAGE = {"type": "object", "properties": {
     "links": {"type": "array", "items": LINK}, "action": {"type": "object"},
     "created_at": {"type": "string", "format": "date-time"}}}
 ASK = {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
-    "text": {"type": "string", "minLength": 1, "maxLength": service.MAX_TEXT},
+    "text": {"type": "string", "minLength": 1, "maxLength": service.MAX_TEXT,
+             "pattern": "\\S"},
     "conversation_id": {"type": ["integer", "null"], "minimum": 1},
     "lang": {"type": "string", "enum": ["zh", "en"]}}}
 REPLY = {"type": "object", "properties": {
