@@ -257,11 +257,15 @@ def test_api_with_a_firm_token(client, session, demo):
     assert client.get(f"/api/v1/assistant/conversations/{body['conversation_id']}",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404
     for bad in ({}, {"text": 5}, {"text": "hi", "lang": "fr"}, {"text": "hi", "x": 1},
-                {"text": "hi", "conversation_id": "1"}, {"text": "a\u0000"}):
+                {"text": "hi", "conversation_id": "1"}, {"text": "a\u0000"},
+                {"text": "hi", "conversation_id": 2**63}, {"text": "hi", "conversation_id": 1.5}):
         assert client.post("/api/v1/assistant/messages", json=bad,
                            headers=auth).status_code in (400, 422), bad
     assert client.post("/api/v1/assistant/messages", data="not json",
                        headers=auth).status_code in (400, 422)
     assert client.post("/api/v1/assistant/messages", json={"text": "hi"}).status_code == 401
+    same = client.post("/api/v1/assistant/messages", headers=auth, json={
+        "text": "hi", "conversation_id": float(body["conversation_id"])})
+    assert same.status_code == 200 and same.json["conversation_id"] == body["conversation_id"]
     doc = client.get("/api/v1/openapi.json").json
     assert "post" in doc["paths"]["/api/v1/assistant/messages"]

@@ -8,7 +8,7 @@ from flask_login import current_user
 from trellis.assistant import service
 from trellis.errors import PermissionDenied, ValidationError
 from trellis.platform.api.auth import api_auth
-from trellis.platform.api.openapi import doc
+from trellis.platform.api.openapi import MAX_ID, doc
 from trellis.platform.web import commit, db, settings
 
 bp = Blueprint("assistant_api", __name__)
@@ -23,7 +23,7 @@ MESSAGE = {"type": "object", "properties": {
 ASK = {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
     "text": {"type": "string", "minLength": 1, "maxLength": service.MAX_TEXT,
              "pattern": "\\S"},
-    "conversation_id": {"type": ["integer", "null"], "minimum": 1},
+    "conversation_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
     "lang": {"type": "string", "enum": ["zh", "en"]}}}
 REPLY = {"type": "object", "properties": {
     "conversation_id": {"type": "integer"}, "handover": {"type": "boolean"},
@@ -59,8 +59,10 @@ def ask():
     if unknown:
         raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
     conv_id = body.get("conversation_id")
+    if isinstance(conv_id, float) and conv_id.is_integer():  # JSON 12.0 is an integer
+        conv_id = int(conv_id)
     if conv_id is not None and (not isinstance(conv_id, int) or isinstance(conv_id, bool)
-                                or conv_id < 1):
+                                or not 1 <= conv_id <= MAX_ID):
         raise ValidationError("conversation_id must be a positive integer.",
                               field="conversation_id")
     text, lang = body.get("text"), body.get("lang", "zh")
