@@ -15,6 +15,11 @@ branch row: both serialise on one hot row. Afterwards the ledger is checked.
 
     .venv/bin/python bench/ledger_posting.py
     .venv/bin/python bench/ledger_posting.py --clients 8 --seconds 60
+    .venv/bin/python bench/ledger_posting.py --processes   # a process per client
+
+With ``--processes`` each client is its own Python process (its own interpreter and
+connection, as each pgbench client is): with threads the four clients share one
+interpreter's lock, and the figure measures Python, not the ledger's serialisation.
 """
 
 from __future__ import annotations
@@ -77,6 +82,61 @@ def trellis_tps(factory, clients: int, seconds: float) -> tuple[float, int]:
     return sum(done) / elapsed, sum(done)
 
 
+def _process_client(url: str, n: int, ids: list[int], seconds: float, out, start) -> None:
+    """One client in its own process (own interpreter, own connection), like pgbench's;
+    it starts posting when every client is connected (the barrier *start*)."""
+    engine = db.make_engine(url, pool_size=1)
+    factory = db.make_sessionmaker(engine)
+    with db.transaction(factory) as s:   # connect and warm the chart's cache
+        s.execute(select(Loan.id).limit(1))
+        from trellis.ledger.posting import account_ids
+
+        account_ids(s)
+    rng = random.Random(n)
+    day = D0 + timedelta(days=1)
+    done = 0
+    start.wait()
+    stop = time.perf_counter() + seconds
+    try:
+        while time.perf_counter() < stop:
+            loan_id = rng.choice(ids)
+            db.run(factory, lambda s, i=loan_id, k=f"p{n}-{done}": lifecycle.repay(
+                session=s, loan_id=i, amount_fen=rng.randint(1, 500), paid_on=day,
+                idempotency_key=k))
+            done += 1
+        out.put((n, done, None))
+    except BaseException as exc:   # reported by the parent
+        out.put((n, done, repr(exc)))
+    finally:
+        engine.dispose()
+
+
+def trellis_tps_processes(url: str, factory, clients: int, seconds: float
+                          ) -> tuple[float, int]:
+    import multiprocessing as mp
+
+    with db.transaction(factory) as s:
+        ids = list(s.scalars(select(Loan.id)))
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start = ctx.Barrier(clients + 1)
+    procs = [ctx.Process(target=_process_client, args=(url, n, ids, seconds, out, start))
+             for n in range(clients)]
+    for p in procs:
+        p.start()
+    start.wait()
+    started = time.perf_counter()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - started
+    failed = [r for r in results if r[2]]
+    if failed:
+        raise SystemExit(f"a client failed: {failed[0][2]}")
+    total = sum(r[1] for r in results)
+    return total / elapsed, total
+
+
 def pgbench_tps(clients: int, seconds: int) -> float:
     exe = shutil.which("pgbench")
     if exe is None:
@@ -110,6 +170,9 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=2_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--processes", action="store_true",
+                        help="one process per client (as pgbench), not threads sharing "
+                             "one interpreter")
     args = parser.parse_args()
     url, cleanup = fresh_database("postgresql")
     engine = db.make_engine(url, pool_size=args.clients + 2)
@@ -118,15 +181,19 @@ def main() -> None:
         seed_book(factory, args.loans)
         with db.transaction(factory) as s:
             accrual.accrue(session=s, as_of=D0 + timedelta(days=1))
-        ours, count = trellis_tps(factory, args.clients, args.seconds)
+        if args.processes:
+            ours, count = trellis_tps_processes(url, factory, args.clients, args.seconds)
+        else:
+            ours, count = trellis_tps(factory, args.clients, args.seconds)
         theirs = pgbench_tps(args.clients, args.seconds)
         with db.transaction(factory) as s:
             problems = reports.check(session=s)
     finally:
         engine.dispose()
         cleanup()
-    print(f"repayment posting, PostgreSQL, {args.clients} clients, {args.seconds} s each, "
-          f"{args.loans:,} loans")
+    mode = "processes" if args.processes else "threads"
+    print(f"repayment posting, PostgreSQL, {args.clients} clients ({mode}), {args.seconds} s "
+          f"each, {args.loans:,} loans")
     print(f"{'Trellis repay (tps)':>22} {'pgbench tpcb-like (tps)':>24} {'ratio':>7} "
           f"{'repayments':>11} {'problems':>9}")
     print(f"{ours:22.1f} {theirs:24.1f} {ours / theirs:7.3f} {count:11,} {len(problems):9}")

@@ -72,7 +72,7 @@ def test_fuzzy_match_is_proposed_and_strangers_listed():
     assert (p.fields["invoice_numbr"], p.how["invoice_numbr"]) == ("number", "fuzzy")
     assert p.fields["issue_dat"] == "issue_date"
     assert p.unmapped == ["remarks"]
-    assert {"seller_uscc", "buyer_uscc", "amount", "due_date"} <= set(p.missing)
+    assert {"seller_uscc", "buyer_uscc", "amount"} <= set(p.missing)
 
 
 def test_saved_mapping_wins_and_is_per_source(session, make_cluster):
@@ -216,3 +216,48 @@ def test_seller_is_me_policy(session, make_cluster):
     with pytest.raises(ImportRefused):
         import_file(session=session, cluster_id=c.id, kind="firms", today=TODAY,
                     data=templates.template_csv("firms"), policy=me)
+
+
+def test_missing_due_date_follows_the_pairs_payment_terms(session, make_cluster):
+    from trellis.onboarding.kinds import EX_ANCHOR, EX_VENDOR_1, EX_VENDOR_2
+    c = make_cluster()
+    _firms(session, c)
+    import_file(session=session, cluster_id=c.id, kind="relationships", today=TODAY,
+                data=csv_bytes(["supplier", "buyer", "since", "terms"],
+                               [[EX_VENDOR_1, EX_ANCHOR, "2025-01-01", "45"]]))
+    data = csv_bytes(["seller", "buyer", "invoice_no", "amount", "date"],
+                     [[EX_VENDOR_1, EX_ANCHOR, "D1", "10.00", "2026-01-10"],
+                      [EX_VENDOR_2, EX_ANCHOR, "D2", "10.00", "2026-01-10"]])
+    import_file(session=session, cluster_id=c.id, kind="invoices", data=data, today=TODAY)
+    due = dict(session.execute(select(Invoice.number, Invoice.due_date)).all())
+    assert due == {"D1": date(2026, 2, 24), "D2": date(2026, 3, 11)}  # 45 days; default 60
+
+
+def test_an_order_missing_from_a_bank_export_keeps_the_invoice(session, make_cluster):
+    from trellis.onboarding.kinds import EX_ANCHOR, EX_VENDOR_1
+    c = make_cluster()
+    _firms(session, c)
+    data = csv_bytes(["seller", "buyer", "invoice_no", "amount", "date", "order_no"],
+                     [[EX_VENDOR_1, EX_ANCHOR, "E1", "10.00", "2026-01-10", "PO-GONE"]])
+    result = import_file(session=session, cluster_id=c.id, kind="invoices", data=data,
+                         today=TODAY)
+    assert result.created == 1 and result.warnings[0].column == "order_number"
+    assert session.execute(select(Invoice.order_id)).scalar_one() is None
+    mine = csv_bytes(["buyer", "invoice_no", "amount", "date", "order_no"],
+                     [[EX_ANCHOR, "E2", "10.00", "2026-01-10", "PO-GONE"]])
+    with pytest.raises(ImportRefused):  # a vendor must record the order first
+        import_file(session=session, cluster_id=c.id, kind="invoices", data=mine,
+                    today=TODAY, policy=Policy(seller_is=EX_VENDOR_1))
+
+
+def test_nil_tax_return_and_gb_industry_names(session, make_cluster):
+    from trellis.onboarding.kinds import EX_VENDOR_1, parse_industry
+    c = make_cluster()
+    _firms(session, c)
+    import_file(session=session, cluster_id=c.id, kind="tax_filings", today=TODAY,
+                data=csv_bytes(["uscc", "所属期起", "所属期止", "销售额", "应纳税额"],
+                               [[EX_VENDOR_1, "2025-01-01", "2025-03-31", "0.00", "0"]]))
+    assert session.execute(select(TaxFiling.vat_sales_fen)).scalar_one() == 0
+    assert parse_industry("计算机、通信和其他电子设备制造业") == "manufacturing"
+    assert parse_industry("批发和零售业") == "wholesale_retail"
+    assert parse_industry("软件和信息技术服务业") == "other"

@@ -63,3 +63,26 @@ def test_mapping_is_confirmed_saved_and_reused(client, logged_in, session, make_
     assert session.execute(select(Invoice).where(Invoice.number == "X2")).scalar_one()
     shown = client.get(r2.headers["Location"]).get_data(as_text=True)
     assert "备注" in shown
+
+
+def test_a_large_upload_runs_as_a_task_not_a_thread(app, client, logged_in, session,
+                                                    make_cluster, monkeypatch):
+    import threading
+
+    app.config["NETWORK_IMPORT_INLINE_MAX_BYTES"] = 0  # every upload counts as large
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    c = make_cluster()
+    rm = logged_in("rm")
+    session.add(ClusterManager(cluster_id=c.id, user_id=rm.id))
+    session.flush()
+    token = csrf_token(client, f"/network/{c.code}/import")
+    r = client.post(f"/network/{c.code}/import", data={
+        "csrf_token": token, "kind": "firms", "source": "",
+        "file": (io.BytesIO(templates.template_csv("firms")), "firms.csv")},
+        content_type="multipart/form-data")
+    assert r.status_code == 303
+    run = session.execute(select(ImportRun)).scalars().one()
+    session.refresh(run)
+    assert run.status == "succeeded" and run.created == 3  # the task ran (immediate mode)
+    assert started == []  # and no thread was started by the request

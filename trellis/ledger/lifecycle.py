@@ -254,8 +254,8 @@ def check_amount(amount_fen, max_amount_fen: int | None = None) -> int:
         raise BadRepayment("The amount must be a positive whole number of fen.",
                            field="amount_fen")
     if amount_fen > limit:
-        raise BadRepayment(f"The amount is above the largest the ledger accepts in one "
-                           f"payment ({limit} fen).", field="amount_fen")
+        raise BadRepayment("The amount is above the largest the ledger accepts in one "
+                           "payment.", field="amount_fen")
     return amount_fen
 
 

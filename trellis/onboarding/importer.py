@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
@@ -108,6 +108,7 @@ class ImportResult:
     seconds: float = 0.0
     mapping: dict = field(default_factory=dict)  # header -> field key used ("" = not used)
     unmapped: list[str] = field(default_factory=list)  # headers that fed no field
+    warnings: list[RowError] = field(default_factory=list)  # rows kept with a caveat
 
     @property
     def changed(self) -> bool:
@@ -130,6 +131,12 @@ class _Plan:
     used: dict = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
     policy: Policy | None = None
+    warnings: list[RowError] = field(default_factory=list)
+
+    def warn(self, row: int, column: str, value, problem: str) -> None:
+        """A row kept with a caveat: counted and shown on the result, not refused."""
+        self.warnings.append(RowError(row, column, "" if value is None else str(value)[:200],
+                                      problem))
 
     def error(self, row: int, column: str, value, problem: str) -> None:
         self.error_count += 1
@@ -416,10 +423,32 @@ def _same_firm_check(plan, rows, a, b, column, problem):
     return good
 
 
+DEFAULT_TERMS_DAYS = 60  # Relationship.payment_terms_days when a file gives none
+
+
+def _derive_due_dates(session: Session, rows) -> None:
+    """A row without a due date is due its issue date + the seller-buyer pair's payment
+    terms (from the relationships imported), or + 60 days when the pair is unknown."""
+    missing = [v for _, v in rows if not v.get("due_date")]
+    if not missing:
+        return
+    terms = {}
+    for chunk in _chunks(sorted({v["seller_id"] for v in missing})):
+        for s_id, b_id, days in session.execute(
+                select(Relationship.supplier_id, Relationship.buyer_id,
+                       Relationship.payment_terms_days)
+                .where(Relationship.supplier_id.in_(chunk))):
+            terms[(s_id, b_id)] = days
+    for v in missing:
+        days = terms.get((v["seller_id"], v["buyer_id"]), DEFAULT_TERMS_DAYS)
+        v["due_date"] = v["issue_date"] + timedelta(days=days)
+
+
 def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("seller_uscc", "buyer_uscc"))
     rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "buyer_uscc",
                             "seller and buyer are the same firm")
+    _derive_due_dates(session, rows)
     rows = _first_seen(plan, rows, lambda v: (v["seller_id"], v["number"]), "number",
                        "invoice number")
     fields = ("buyer_id", "amount_fen", "issue_date", "due_date")
@@ -443,10 +472,16 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
         order_id = None
         if v.get("order_number"):
             hit = orders.get((v["buyer_id"], v["order_number"]))
-            if hit is None:
+            if hit is None and plan.policy is not None and plan.policy.seller_is:
                 plan.error(number, "order_number", v["order_number"],
                            "unknown order number for this buyer: import the orders first")
                 continue
+            if hit is None:
+                # A bank's export is partial: the order may predate it. The invoice is kept
+                # without the link, and the report says so (never dropped in silence).
+                plan.warn(number, "order_number", v["order_number"],
+                          "order not in the data: invoice kept without the order link")
+                hit = (None, v["seller_id"])
             if hit[1] != v["seller_id"]:
                 plan.error(number, "order_number", v["order_number"],
                            "that order was placed with another seller")
@@ -623,7 +658,9 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
-    table = files.read_table(data, filename, max_bytes=max_bytes)
+    # The row limit is counted while the file streams, not after it was read whole.
+    limits = files.Limits(max_rows=max_rows) if max_rows else files.DEFAULT_LIMITS
+    table = files.read_table(data, filename, max_bytes=max_bytes, limits=limits)
     if policy is not None and policy.seller_is and kind not in policy.kinds:
         raise ImportRefused(f"You can upload {' and '.join(policy.kinds)} only.", field="kind")
     plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows),
@@ -649,7 +686,7 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     result = ImportResult(kind, plan.total, created=len(plan.inserts),
                           updated=len(plan.updates), unchanged=plan.unchanged,
                           encoding=table.encoding, mapping=plan.used,
-                          unmapped=plan.unmapped)
+                          unmapped=plan.unmapped, warnings=plan.warnings)
     if result.changed:
         bump_data_version(session=session, cluster_id=cluster_id)
     result.seconds = time.perf_counter() - started

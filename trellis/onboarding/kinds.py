@@ -89,9 +89,35 @@ UTILITIES = {"electricity": "electricity", "water": "water", "gas": "gas", "电"
 _USCC = ("信用代码", "uscc_code", "credit_code", "social_credit_code", "firm_uscc",
          "企业代码", "纳税人识别号")
 _BUYER = ("采购方信用代码", "buyer", "buyer_id", "buyer_code", "customer", "customer_id",
-          "采购方", "购买方", "购方", "购方税号", "购买方信用代码")
+          "采购方", "购买方", "购方", "购方税号", "购买方信用代码", "客户统一社会信用代码",
+          "客户信用代码", "客户税号", "核心企业税号", "核心企业信用代码")
 _SELLER = ("销售方信用代码", "seller", "seller_id", "seller_code", "vendor", "vendor_id",
-           "supplier", "supplier_id", "销售方", "销方", "销方税号", "供应商")
+           "supplier", "supplier_id", "销售方", "销方", "销方税号", "供应商税号",
+           "供应商信用代码", "供应商统一社会信用代码")
+
+#: GB/T 4754 industry names and fragments -> Trellis's industries, tried in this order.
+_INDUSTRY_WORDS = (("制造", "manufacturing"), ("建筑", "construction"), ("土木", "construction"),
+                   ("装饰装修", "construction"), ("批发", "wholesale_retail"),
+                   ("零售", "wholesale_retail"), ("运输", "transport_logistics"),
+                   ("仓储", "transport_logistics"), ("物流", "transport_logistics"),
+                   ("邮政", "transport_logistics"))
+
+
+def parse_industry(value, _today=None) -> str:
+    """An industry: Trellis's own names, their Chinese names, or an official GB/T 4754
+    industry name (e.g. 计算机、通信和其他电子设备制造业 -> manufacturing); a name that
+    fits none of the four is "other"."""
+    raw = _text(value)
+    key = raw.lower().replace(" ", "_")
+    if key in INDUSTRIES:
+        return INDUSTRIES[key]
+    if raw in INDUSTRIES:
+        return INDUSTRIES[raw]
+    for word, industry in _INDUSTRY_WORDS:
+        if word in raw:
+            return industry
+    return "other"
+
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
@@ -163,6 +189,18 @@ def parse_amount_fen(value, _today=None) -> int:
     if fen >= MAX_FEN:
         raise CellError("the amount is implausibly large")
     return fen
+
+
+def amount_fen_or_zero(value, today=None) -> int:
+    """Like :func:`parse_amount_fen`, but zero is a real figure (a nil tax return)."""
+    raw = _text(value).replace(",", "").replace("¥", "").replace("￥", "")
+    if re.fullmatch(r"0+(\.0+)?", raw or "x"):
+        return 0
+    return parse_amount_fen(value, today)
+
+
+def optional_amount_or_zero(value, today=None) -> int | None:
+    return None if _text(value) == "" else amount_fen_or_zero(value, today)
 
 
 def optional_amount_fen(value, today=None) -> int | None:
@@ -339,7 +377,7 @@ KINDS: dict[str, Kind] = {
            ("杭州示范制造有限公司", "杭州小河五金加工厂", "余杭顺达物流有限公司")),
         _c("role", choice(ROLES, "role"), True, "角色", ("type", "firm_type", "企业类型"),
            ("anchor", "vendor", "vendor")),
-        _c("industry", choice(INDUSTRIES, "industry"), False, "行业", ("sector", "所属行业"),
+        _c("industry", parse_industry, False, "行业", ("sector", "所属行业"),
            ("manufacturing", "manufacturing", "transport_logistics")),
         _c("region", text(120), False, "地区", ("所在地区",), ("杭州市", "杭州市余杭区",
                                                            "杭州市余杭区")),
@@ -364,7 +402,7 @@ KINDS: dict[str, Kind] = {
     ), "企业"),
     "relationships": Kind("relationships", (
         _c("supplier_uscc", parse_uscc, True, "供应商统一社会信用代码",
-           ("供应商信用代码", "supplier", "supplier_id", "供应商代码", "供应商"),
+           ("供应商信用代码", "supplier", "supplier_id", "供应商代码", "供应商税号"),
            (EX_VENDOR_1, EX_VENDOR_2)),
         _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER,
            (EX_ANCHOR, EX_VENDOR_1)),
@@ -404,7 +442,8 @@ KINDS: dict[str, Kind] = {
         _c("issue_date", day(not_future=True), True, "开票日期",
            ("date", "invoice_date", "issued_on", "issued", "日期"),
            ("2026-01-20", "2026-02-25")),
-        _c("due_date", day(not_future=False), True, "到期日",
+        # A bank export may have no due date: issue date + the pair's payment terms.
+        _c("due_date", day(not_future=False), False, "到期日",
            ("付款到期日", "due", "due_on", "maturity", "应付日期"),
            ("2026-03-21", "2026-04-26")),
         _c("order_number", text(64), False, "订单号",
@@ -484,14 +523,15 @@ KINDS: dict[str, Kind] = {
            ("税款所属期起", "from", "period_from", "start"), ("", "")),
         _c("period_end", day(not_future=False), False, "所属期止",
            ("税款所属期止", "to", "period_to", "end"), ("", "")),
-        _c("vat_sales", parse_amount_fen, True, "增值税销售额（元）",
+        _c("vat_sales", amount_fen_or_zero, True, "增值税销售额（元）",
            ("增值税销售额", "销售额", "vat_sales_yuan", "declared_sales", "sales"),
            ("1200000.00", "310000.00")),
-        _c("tax_paid", optional_amount_fen, False, "纳税额（元）",
-           ("纳税额", "已缴税额", "tax", "tax_paid_yuan"), ("36000.00", "9300.00")),
+        _c("tax_paid", optional_amount_or_zero, False, "纳税额（元）",
+           ("纳税额", "已缴税额", "应纳税额", "tax", "tax_paid_yuan"), ("36000.00", "9300.00")),
     ), "纳税申报"),
     "loans": Kind("loans", (
-        _c("uscc", parse_uscc, True, "统一社会信用代码", _USCC + ("borrower", "借款人代码"),
+        _c("uscc", parse_uscc, True, "统一社会信用代码",
+           _USCC + ("borrower_id", "borrower_uscc", "借款人代码", "借款人信用代码"),
            (EX_VENDOR_1, EX_VENDOR_2)),
         _c("disbursed_on", day(not_future=True), True, "放款日期",
            ("date", "loan_date", "disbursement_date", "发放日期", "借款日期"),
@@ -504,7 +544,8 @@ KINDS: dict[str, Kind] = {
     ), "历史贷款"),
     "utility_readings": Kind("utility_readings", (
         _c("uscc", parse_uscc, True, "统一社会信用代码", _USCC, (EX_VENDOR_1, EX_VENDOR_1)),
-        _c("month", parse_month, True, "月份", ("period", "抄表月份", "所属月份", "date"),
+        _c("month", parse_month, True, "月份",
+           ("period", "抄表月份", "抄表日期", "所属月份", "date", "reading_date"),
            ("2026-01", "2026-02")),
         _c("quantity", parse_quantity, True, "用量",
            ("用电量", "用电量（千瓦时）", "kwh", "usage", "consumption", "reading", "读数"),
@@ -517,7 +558,8 @@ KINDS: dict[str, Kind] = {
         _c("month", parse_month, True, "月份", ("period", "缴费月份", "所属月份", "date"),
            ("2026-01", "2026-02")),
         _c("headcount", parse_count, True, "社保参保人数",
-           ("参保人数", "人数", "employees", "insured", "insured_employees", "staff"),
+           ("参保人数", "人数", "employees", "insured", "insured_employees", "staff",
+            "insured_headcount", "社保人数"),
            ("23", "24")),
     ), "社保人数"),
 }

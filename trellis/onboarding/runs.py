@@ -194,6 +194,10 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                                  mapping=mapping, policy=policy)
         ignored = (f" Columns not imported: {', '.join(result.unmapped)}."
                    if result.unmapped else "")
+        if result.warnings:
+            first = result.warnings[0]
+            ignored += (f" {len(result.warnings)} row(s) kept with a caveat, e.g. {first}: "
+                        f"{first.value}.")
         outcome = dict(status=RunStatus.SUCCEEDED, created=result.created,
                        updated=result.updated, unchanged=result.unchanged,
                        rows_total=result.rows, rows_done=result.rows,

@@ -128,6 +128,8 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
         if done.unmapped:
             click.echo("columns not imported (map them with --mapping if they matter): "
                        + ", ".join(done.unmapped))
+        if "caveat" in (done.message or ""):
+            click.echo(done.message[done.message.index("row(s) kept") - 4:].strip())
         return
     report = runs.error_report_csv(session=db(), run_id=run.id)
     if errors_out:
@@ -299,6 +301,42 @@ def clusters_coverage(code, firm_uscc, as_json):
     for r in rows:
         click.echo(f"{r['kind']:16} {r['rows']:>9} rows  {r['first'] or '-'} .. "
                    f"{r['last'] or '-'}")
+
+
+@clusters_group.command("assessment")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clusters_assessment(code, as_json):
+    """The latest stored result of each firm of CODE: grade, basis (consent or
+    pre-assessment), flags and the checks that were not assessable."""
+    from trellis.scoring.models import ScoreRecord
+    from trellis.trade import clusters
+    from trellis.trade.models import Firm
+
+    c = _run_core(lambda: clusters.get(session=db(), code=code))
+    rows = db().execute(select(ScoreRecord, Firm.uscc, Firm.name)
+                        .join(Firm, Firm.id == ScoreRecord.firm_id)
+                        .where(Firm.cluster_id == c.id)
+                        .order_by(ScoreRecord.firm_id, ScoreRecord.computed_at,
+                                  ScoreRecord.id)).all()
+    latest = {}
+    for rec, uscc_code, name in rows:
+        latest[rec.firm_id] = {
+            "uscc": uscc_code, "name": name, "as_of": rec.as_of.isoformat(),
+            "score": rec.score, "grade": rec.grade, "pd": None if rec.pd is None
+            else str(rec.pd), "basis": rec.basis, "insufficient": rec.insufficient,
+            "flags": [f["code"] for f in rec.flags],
+            "not_assessable": [x["code"] for x in rec.not_assessable]}
+    items = list(latest.values())
+    if as_json:
+        click.echo(json.dumps({"cluster": c.code, "firms": items}, ensure_ascii=False,
+                              indent=2))
+        return
+    for i in items:
+        click.echo(f"{i['uscc']} {i['grade'] or '-':2} {i['score'] or '-':>4} {i['basis']:15} "
+                   f"flags: {', '.join(i['flags']) or '-'}; not assessable: "
+                   f"{', '.join(i['not_assessable']) or '-'}")
 
 
 @click.group("invitations")

@@ -152,10 +152,16 @@ def index():
 
 # --- clusters: create, edit, archive; data basis; coverage -----------------------------------
 
-def _form_errors(exc) -> None:
-    from trellis.platform.errors import _message
+def _zh() -> bool:
+    from flask_babel import get_locale
 
-    flash(_message(exc), "error")
+    return str(get_locale() or "zh_CN").startswith("zh")
+
+
+def _form_errors(exc) -> None:
+    from trellis.platform.errors import translated
+
+    flash(translated(exc), "error")
 
 
 @bp.route("/clusters/new", methods=["GET", "POST"])
@@ -237,7 +243,7 @@ def cluster_settings(code):
                            bases=data_basis.listing(session=db(), cluster_id=c.id),
                            current_basis=data_basis.current(session=db(), cluster_id=c.id),
                            coverage=coverage.cluster_coverage(session=db(), cluster_id=c.id),
-                           today=date.today())
+                           today=date.today(), zh=_zh())
 
 
 @bp.post("/<code>/archive")
@@ -346,7 +352,8 @@ def firm(firm_id):
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
                            bank_account=summary.mask_account(f.bank_account),
                            grade=latest_grades(c.id).get(firm_id),
-                           coverage=coverage.firm_coverage(session=db(), firm_id=firm_id))
+                           coverage=coverage.firm_coverage(session=db(), firm_id=firm_id),
+                           zh=_zh())
 
 
 @bp.get("/firms/<int:firm_id>/monthly.json")
