@@ -144,6 +144,12 @@ class Settings:
     login_window_seconds: int = 900
     cookie_secure: bool = False
     default_locale: str = "zh_CN"
+    # Optional bank-hosted language model (OpenAI-compatible chat completions) that only
+    # rephrases the assistant's template answers; empty: the embedded default alone.
+    assistant_url: str = ""
+    assistant_model: str = ""
+    assistant_key: str = ""
+    assistant_timeout_seconds: int = 5
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -219,6 +225,10 @@ class Settings:
             if self.fingerprint_key == Settings.fingerprint_key:
                 raise ConfigError(
                     "TRELLIS_FINGERPRINT_KEY must be set to the key shared among financiers")
+        if self.assistant_url and not (self.assistant_url.startswith(("http://", "https://"))
+                                       and self.assistant_model):
+            raise ConfigError("TRELLIS_ASSISTANT_URL must be an http(s):// URL and needs "
+                              "TRELLIS_ASSISTANT_MODEL")
         if self.chain_url and not (self.chain_key or self.chain_keystore):
             raise ConfigError(
                 "TRELLIS_CHAIN_URL needs TRELLIS_CHAIN_KEY or TRELLIS_CHAIN_KEYSTORE to sign")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import trellis.accounts.models
+import trellis.assistant.models
 import trellis.chain.models
 import trellis.jobs
 import trellis.ledger.models

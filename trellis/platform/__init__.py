@@ -19,12 +19,13 @@ if TYPE_CHECKING:  # importing Flask and the database layer is left to create_ap
 
 logger = logging.getLogger(__name__)
 
-AREAS = ("auth", "home", "admin", "network", "chain", "scoring", "ledger", "vendor", "anchor")
+AREAS = ("auth", "home", "admin", "network", "chain", "scoring", "ledger", "vendor", "anchor",
+         "assistant")
 # Pages open to anonymous visitors (registration), besides /login and /healthz.
 PUBLIC_MODULES = ("trellis.platform.vendor.register",)
 API_MODULES = ("trellis.platform.api.views",) + tuple(
     f"trellis.platform.{area}.api"
-    for area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"))
+    for area in ("network", "chain", "scoring", "ledger", "vendor", "anchor", "assistant"))
 
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None,

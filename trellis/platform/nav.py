@@ -14,6 +14,8 @@ NAV = (
     ("ledger.index", _l("Loans"), ("admin", "rm", "auditor")),
     ("vendor.index", _l("My firm"), ("vendor",)),
     ("anchor.index", _l("Anchor desk"), ("anchor",)),
+    ("assistant.chat", _l("AI customer manager"), ("vendor", "anchor")),
+    ("assistant.inbox", _l("Assistant inbox"), ("admin", "rm")),
     ("chain.index", _l("Chain audit"), ("admin", "auditor")),
     ("admin.audit_trail", _l("Audit trail"), ("admin", "auditor")),
     ("admin.users", _l("Users"), ("admin",)),

@@ -50,6 +50,8 @@ TASKS: tuple[TaskSpec, ...] = (
              # On SQLite the import holds the write lock, so the lease cannot be renewed
              # meanwhile: give it room.
              lease_seconds=600, max_attempts=2),
+    TaskSpec("assistant_score", "trellis.assistant.tasks:score_firm_task",
+             "Score a firm the assistant was asked about and that has no stored score"),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}

@@ -1,0 +1,271 @@
+"""The assistant end to end on the demo cluster: grounded answers (every figure equals the
+service's value), consent and firm boundaries, handover -> RM inbox -> reply -> close,
+the API with a firm token, and hostile input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from tests.platform.conftest import csrf_token, login
+from trellis.accounts import services as accounts
+from trellis.accounts.models import AuditEvent
+from trellis.assistant import answers, service
+from trellis.assistant.grounding import numbers, ungrounded
+from trellis.assistant.models import Message, Ticket
+from trellis.demo.seed import PASSWORD
+from trellis.errors import NotFound, ValidationError
+from trellis.ledger import lifecycle, statement
+from trellis.ledger.models import Loan, Offer, Product
+from trellis.scoring import limits, pricing
+from trellis.scoring import service as scoring
+from trellis.trade.models import Invoice
+
+TODAY = date.today()
+
+
+def english(client):
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+
+
+def take_loan(client, session, settings, vendor) -> Loan:
+    """A real first loan through the vendor's pages and the ledger's pay-out."""
+    login(client, vendor, PASSWORD)
+    inv = session.exec(select(Invoice).where(
+        Invoice.seller_id == vendor.firm_id, Invoice.status == "confirmed",
+        Invoice.due_date > TODAY, Invoice.paid_fen == 0).order_by(Invoice.due_date.desc())).first()
+    applied = client.post("/vendor/apply", data={
+        "csrf_token": csrf_token(client, "/vendor/apply"), "product": "RF-STD",
+        "doc_ids": [str(inv.id)], "amount": ""})
+    assert applied.status_code == 303
+    session.exec(select(Offer).order_by(Offer.id.desc())).first()
+    accepted = client.post(applied.location + "/accept", data={
+        "csrf_token": csrf_token(client, applied.location), "read": "y"})
+    assert accepted.status_code == 303
+    loan = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).one()
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
+    session.refresh(loan)
+    return loan
+
+
+def ask(session, user, text, **kw):
+    return service.ask(session=session, firm_id=user.firm_id, user=user, text=text, **kw)
+
+
+def test_every_figure_equals_the_service_value(client, session, settings, demo):
+    vendor = demo["vendor"]
+    loan = take_loan(client, session, settings, vendor)
+    st = statement.build(session=session, loan_id=loan.id)
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
+    result = scoring.latest(session=session, firm_id=vendor.firm_id)
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    expected = {
+        "limit": {"limit": answers.yuan(limits.explain_limit(
+            session=session, firm_id=vendor.firm_id, result=result, as_of=TODAY)["limit_fen"]),
+            "owed": answers.yuan(loan.outstanding_fen), "grade": result.grade},
+        "next_repayment": {"total": answers.yuan(st.schedule[0]["total_fen"]),
+                           "due": st.schedule[0]["date"].isoformat(), "loan": str(loan.id)},
+        "early_repayment": {"total": answers.yuan(st.outstanding.total_fen),
+                            "until": st.cooling_off_until.isoformat()},
+        "cooling_off": {"until": st.cooling_off_until.isoformat()},
+        "rates": {"lpr": answers.pct(pricing.lpr(session=session, as_of=TODAY)),
+                  "cap": answers.pct(pricing.legal_cap(session=session, as_of=TODAY))},
+        "fees": {"fee": answers.bps(product.fee_bps), "advance": answers.bps(
+            product.advance_rate_bps), "penalty": answers.bps(product.penalty_rate_bps)},
+        "grade": {"grade": result.grade, "score": str(result.score)},
+    }
+    questions = {"limit": "我现在能借多少钱", "next_repayment": "下次还款是哪天，还多少",
+                 "early_repayment": "提前还清要多少钱", "cooling_off": "我还在冷静期吗",
+                 "rates": "年化利率多少", "fees": "有没有手续费", "grade": "我的评级是什么意思"}
+    for intent, question in questions.items():
+        reply = ask(session, vendor, question)
+        assert reply.intent == intent, (question, reply.intent)
+        msg = reply.message
+        for name, value in expected[intent].items():
+            assert msg.facts[name] == value, (intent, name)
+        assert ungrounded(msg.text, msg.facts) == set(), (intent, msg.text)
+        assert numbers(msg.text), intent
+        assert msg.links and all(link["href"].startswith("/vendor/") for link in msg.links)
+    # the link of the repayment answer is the loan's own page
+    reply = ask(session, vendor, "when is my next repayment")
+    assert {"label": "Loan details", "href": f"/vendor/loans/{loan.id}"} in reply.message.links
+    assert client.get(f"/vendor/loans/{loan.id}").status_code == 200
+
+
+def test_without_a_stored_score_scoring_is_queued_not_run_in_the_request(client, session,
+                                                                         demo):
+    from trellis.scoring.models import ScoreRecord
+    from trellis.tasks.models import TaskRun
+
+    vendor = demo["vendor"]
+    assert scoring.latest(session=session, firm_id=vendor.firm_id) is None
+    _, secret = accounts.issue_api_token(session=session, firm_id=vendor.firm_id, name="app")
+    auth = {"Authorization": f"Bearer {secret}"}
+    first = client.post("/api/v1/assistant/messages", json={"text": "我能借多少"}, headers=auth)
+    assert "正在为您评分" in first.json["reply"]["text"]
+    run = session.exec(select(TaskRun).where(TaskRun.name == "assistant_score")).one()
+    assert run.state == "done", run.message
+    assert session.exec(select(ScoreRecord).where(
+        ScoreRecord.firm_id == vendor.firm_id)).first() is not None
+    second = client.post("/api/v1/assistant/messages", json={"text": "我能借多少"}, headers=auth)
+    assert second.json["reply"]["intent"] == "limit" and "额度上限" in second.json["reply"]["text"]
+
+
+def test_declined_answer_gives_the_decisions_reason_codes(session, demo):
+    from trellis.ledger.models import Application
+
+    vendor = demo["vendor"]
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    app = Application(firm_id=vendor.firm_id, product_id=product.id, status="declined",
+                      requested_fen=100_000, as_of=TODAY, grade="D",
+                      reasons=[{"code": "late_pay", "en": "Buyers pay you late",
+                                "zh": "买方付款较慢", "points_lost": 30}],
+                      decline_reasons=["Grade D is below what the product lends to."])
+    session.add(app)
+    session.flush()
+    reply = ask(session, vendor, "为啥我的申请没通过")
+    assert reply.intent == "declined"
+    assert "买方付款较慢" in reply.message.text and "D" in reply.message.text
+    assert reply.message.links == [{"label": "申请详情", "href": f"/vendor/applications/{app.id}"}]
+
+
+def test_no_trade_data_answer_without_consent(session, demo):
+    vendor = demo["vendor"]
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
+    accounts.withdraw_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    for question in ("我能借多少", "我的评级是什么意思", "还缺什么材料"):
+        reply = ask(session, vendor, question)
+        assert "尚未授权" in reply.message.text and reply.message.facts == {}
+        assert reply.message.links[0]["href"] == "/vendor/consent"
+
+
+def test_another_firms_conversation_is_not_found(session, demo):
+    vendor, other = demo["vendor"], demo["vendor2"]
+    mine = ask(session, vendor, "利率是多少")
+    with pytest.raises(NotFound):
+        ask(session, other, "我能借多少", conversation_id=mine.conversation.id)
+    assert service.conversations(session=session, firm_id=other.firm_id) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a\x00b", "x" * 1001])
+def test_bad_text_is_refused(session, demo, text):
+    with pytest.raises(ValidationError):
+        ask(session, demo["vendor"], text)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("转人工", "human"), ("我要投诉你们", "complaint"),
+    ("有人打电话说是银行的，让我转账到安全账户", "fraud_call"),
+    ("我换了新的银行卡，收款账户要改", "bank_account"), ("能不能给我提额", "limit_change"),
+    ("明天会下雨吗", "low_confidence")])
+def test_handover_makes_one_ticket(session, demo, text, reason):
+    vendor = demo["vendor"]
+    reply = ask(session, vendor, text)
+    assert reply.handover and reply.ticket is not None and reply.ticket.reason == reason
+    again = ask(session, vendor, "还是转人工", conversation_id=reply.conversation.id)
+    assert again.ticket.id == reply.ticket.id
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "assistant.ask")).all()
+    assert len(audit) == 2
+
+
+def test_fraud_question_shows_the_segment_warnings(session, demo):
+    from trellis.protection import warnings
+
+    vendor2 = demo["vendor2"]  # born 1968: the older-owner warnings
+    reply = ask(session, vendor2, "有个自称法院的人打电话说我涉案")
+    shown = warnings.for_moment(session=session, moment="repayment",
+                                birth_year=vendor2.birth_year, founded_on=None, lang="zh")
+    assert reply.handover and shown and shown[0].title in reply.message.text
+
+
+def test_rm_inbox_reply_close_and_the_vendor_sees_it(client, session, demo):
+    vendor, rm = demo["vendor"], demo["rm"]
+    login(client, vendor, PASSWORD)
+    english(client)
+    sent = client.post("/assistant/", data={"csrf_token": csrf_token(client, "/assistant/"),
+                                            "text": "I want to speak to my relationship manager"})
+    assert sent.status_code == 303
+    ticket = session.exec(select(Ticket)).one()
+    assert ticket.status == "open" and ticket.reason == "human"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/assistant/")})
+    login(client, rm, PASSWORD)
+    english(client)
+    inbox = client.get("/assistant/inbox").get_data(as_text=True)
+    assert f'data-ticket="{ticket.id}"' in inbox
+    url = f"/assistant/tickets/{ticket.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "I want to speak to my relationship manager" in page and "Consents" in page
+    answered = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "text": "I will call you at 3 pm today."})
+    assert answered.status_code == 303
+    session.refresh(ticket)
+    assert ticket.status == "answered" and ticket.first_response_at is not None
+    assert service.response_seconds(ticket) >= 0
+    closed = client.post(url, data={"csrf_token": csrf_token(client, url), "close": "1"})
+    assert closed.status_code == 303
+    session.refresh(ticket)
+    assert ticket.status == "closed" and ticket.closed_at is not None
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/assistant/inbox")})
+    login(client, vendor, PASSWORD)
+    mine = client.get(f"/assistant/?c={ticket.conversation_id}").get_data(as_text=True)
+    assert "I will call you at 3 pm today." in mine and 'data-sender="rm"' in mine
+
+
+def test_vendor_cannot_open_the_inbox_or_tickets(client, session, demo):
+    reply = ask(session, demo["vendor2"], "转人工")
+    login(client, demo["vendor"], PASSWORD)
+    assert client.get("/assistant/inbox").status_code in (403, 404)
+    assert client.get(f"/assistant/tickets/{reply.ticket.id}").status_code in (403, 404)
+    assert client.get(f"/assistant/?c={reply.conversation.id}").status_code == 404
+
+
+def test_panel_on_vendor_pages_is_csp_safe_and_posts_without_js(client, session, demo):
+    login(client, demo["vendor"], PASSWORD)
+    page = client.get("/vendor/").get_data(as_text=True)
+    assert 'id="assistant-panel"' in page and "/static/assistant/chat.js" in page
+    assert "<script>" not in page and "onclick" not in page
+    sent = client.post("/assistant/", data={
+        "csrf_token": csrf_token(client, "/vendor/"), "text": "利率是多少", "next": "/vendor/"})
+    assert sent.status_code == 303 and sent.location.endswith("/vendor/")
+    evil = client.post("/assistant/", data={
+        "csrf_token": csrf_token(client, "/vendor/"), "text": "你好", "next": "//evil.example"})
+    assert "evil" not in evil.location
+    msgs = session.exec(select(Message).where(Message.sender == "assistant")).all()
+    assert [m.intent for m in msgs] == ["rates", "greeting"]
+
+
+def test_api_with_a_firm_token(client, session, demo):
+    vendor = demo["vendor"]
+    _, secret = accounts.issue_api_token(session=session, firm_id=vendor.firm_id, name="wechat")
+    auth = {"Authorization": f"Bearer {secret}"}
+    r = client.post("/api/v1/assistant/messages", json={"text": "what are the fees"},
+                    headers=auth)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.json
+    assert body["reply"]["intent"] == "fees" and body["reply"]["links"]
+    r2 = client.post("/api/v1/assistant/messages", headers=auth, json={
+        "text": "talk to a person", "conversation_id": body["conversation_id"]})
+    assert r2.json["handover"] and r2.json["ticket_id"]
+    thread = client.get(f"/api/v1/assistant/conversations/{body['conversation_id']}",
+                        headers=auth).json
+    assert [m["sender"] for m in thread["messages"]] == ["user", "assistant"] * 2
+    _, other = accounts.issue_api_token(session=session, firm_id=demo["vendor2"].firm_id,
+                                        name="x")
+    assert client.get(f"/api/v1/assistant/conversations/{body['conversation_id']}",
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    for bad in ({}, {"text": 5}, {"text": "hi", "lang": "fr"}, {"text": "hi", "x": 1},
+                {"text": "hi", "conversation_id": "1"}, {"text": "a\u0000"},
+                {"text": "hi", "conversation_id": 2**63}, {"text": "hi", "conversation_id": 1.5}):
+        assert client.post("/api/v1/assistant/messages", json=bad,
+                           headers=auth).status_code in (400, 422), bad
+    assert client.post("/api/v1/assistant/messages", data="not json",
+                       headers=auth).status_code in (400, 422)
+    assert client.post("/api/v1/assistant/messages", json={"text": "hi"}).status_code == 401
+    same = client.post("/api/v1/assistant/messages", headers=auth, json={
+        "text": "hi", "conversation_id": float(body["conversation_id"])})
+    assert same.status_code == 200 and same.json["conversation_id"] == body["conversation_id"]
+    doc = client.get("/api/v1/openapi.json").json
+    assert "post" in doc["paths"]["/api/v1/assistant/messages"]

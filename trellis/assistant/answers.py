@@ -1,0 +1,447 @@
+# ruff: noqa: E501  (the answer templates are one line each, to read them as a whole)
+"""Answers composed from templates filled ONLY by service calls on the asker's own firm.
+
+Each composer takes ``Ctx`` (session, the firm, the user, the language, today) and returns
+an :class:`Answer`: the text, the facts it used (name -> shown value) and the links (URL
+paths of the pages the figures came from). The templates hold no figure of their own;
+:mod:`trellis.assistant.grounding` checks that every number in the text is a fact.
+
+Boundaries: the firm is the asker's own (the caller passes it from the session or the API
+token, never from the question); trade-data answers (limit, grade, missing documents,
+decline reasons) need the firm's ``trade_data`` consent; actions are only *proposed* as a
+link to the page that performs them, where the page's own form, checks and confirmation
+apply. Nothing here approves, prices or changes a limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+
+@dataclass
+class Ctx:
+    session: Session
+    firm_id: int
+    user_id: int | None = None
+    birth_year: int | None = None
+    lang: str = "zh"
+    today: date = field(default_factory=date.today)
+    needs_score: bool = False   # set when no stored score exists: the caller queues one
+
+
+@dataclass
+class Answer:
+    text: str
+    facts: dict = field(default_factory=dict)
+    links: list = field(default_factory=list)   # [{"label": ..., "href": ...}]
+    action: dict = field(default_factory=dict)  # a proposed action: {"kind", "href", "label"}
+
+
+def yuan(fen: int) -> str:
+    """Fen -> ``12,345.67`` (yuan, two decimals)."""
+    return f"{Decimal(int(fen)) / 100:,.2f}"
+
+
+def pct(rate: Decimal) -> str:
+    """A fraction -> ``3.45`` (percent, two decimals)."""
+    return f"{Decimal(str(rate)) * 100:.2f}"
+
+
+def bps(value: int) -> str:
+    return f"{Decimal(int(value)) / 100:.2f}"
+
+
+T = {
+    "zh": {
+        "no_consent": "您尚未授权平台使用贸易数据，我无法查看您的额度、评级或资料情况。可在授权页面开通，随时可撤回。",
+        "not_scored": "您的企业目前还不能评分（数据不足）：{why}。请上传订单、发票和付款记录。",
+        "scoring": "您的企业还没有评分结果，系统正在为您评分，请稍后再问我。",
+        "limit": "按最新评分（等级 {grade}），您现在可申请的额度上限为 {limit} 元；目前在贷余额 {owed} 元。",
+        "no_application": "您还没有被拒绝的申请。",
+        "declined": "您的申请（编号 {app}）未通过。评分等级 {grade}；主要扣分原因：{reasons}。",
+        "no_loan": "您目前没有在贷的贷款。",
+        "next_repayment": "下一笔还款：贷款 {loan}，到期日 {due}，预计应还 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
+        "early": "贷款 {loan} 可随时提前还款。截至 {as_of} 未还余额 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
+        "early_cooling": "该贷款在冷静期内：{until} 前全额还款可免除利息和费用。",
+        "cooling_yes": "贷款 {loan} 仍在冷静期内：{until} 前全额还款，免收利息和费用。",
+        "cooling_no": "贷款 {loan} 没有可用的冷静期（冷静期只适用于首笔贷款，且须在截止日前全额还款）。",
+        "cooling_rule": "冷静期：首笔贷款放款后 {days} 天内全额还款，无需理由，免收利息和费用（产品 {product}）。",
+        "no_pending": "您没有待确认或被拒绝的发票。",
+        "invoice_pending": "发票 {number}（{amount} 元）仍待 {buyer} 确权，确认后才能融资。",
+        "invoice_rejected": "发票 {number}（{amount} 元）被 {buyer} 拒绝，理由：{reason}。",
+        "missing_none": "评分所需的数据目前是齐全的。",
+        "missing": "评分还缺少以下数据：{why}。",
+        "grade": "您的评级为 {grade}（评分 {score}）。扣分最多的方面：{reasons}。改善这些方面可以提升评级。",
+        "rates": "当前一年期LPR为 {lpr}%，利率上限为 {cap}%。{product} 的点差按等级：{spreads}；核心企业确权可优惠 {discount}%。",
+        "fees": "{product}：手续费 {fee}%（最低 {fee_min} 元），逾期罚息年化加 {penalty}%，融资比例为发票金额的 {advance}%。",
+        "consent": "您的授权：{states}。撤回后平台停止使用相应数据。",
+        "apply": "可以。请在申请页面选择已确权的发票并确认提交；是否批准由评分和客户经理决定。",
+        "repay": "贷款 {loan} 当前未还 {total} 元。请在还款页面确认金额后提交；只还到平台结算账户。",
+        "withdraw": "撤回授权需在授权页面确认。撤回后平台将停止使用相应数据，部分服务（如评分和额度）将无法使用。",
+        "greeting": "您好，我是智能客户经理。可以问我：能借多少、为什么被拒、下次还款、提前还款、冷静期、发票确权、缺少的材料、评级含义、利率费用、授权；也可以随时转人工。",
+        "fraud": "请警惕：",
+        "handover": "已为您转接客户经理，他会在本对话中回复您。",
+        "unsure": "这个问题我没有把握回答，已转给您的客户经理。",
+        "on": "已授权", "off": "未授权",
+        "purposes": {"trade_data": "交易数据", "credit_query": "征信查询", "bank_account": "银行账户数据"},
+        "links": {"apply": "申请融资", "loan": "贷款详情", "repay": "还款", "consent": "数据授权",
+                  "trade": "发票详情", "upload": "上传资料", "application": "申请详情",
+                  "home": "企业首页", "bank": "银行账户"},
+    },
+    "en": {
+        "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
+        "not_scored": "Your firm cannot be scored yet (not enough data): {why}. Please upload orders, invoices and payments.",
+        "scoring": "Your firm has no score yet; it is being scored now. Please ask me again in a minute.",
+        "limit": "On your latest score (grade {grade}) you can now apply for up to {limit} yuan; you currently owe {owed} yuan.",
+        "no_application": "You have no declined application.",
+        "declined": "Your application (no. {app}) was declined. Grade {grade}; where you lost most points: {reasons}.",
+        "no_loan": "You have no loan outstanding.",
+        "next_repayment": "Next repayment: loan {loan}, due {due}, about {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
+        "early": "Loan {loan} can be repaid early at any time. Outstanding as of {as_of}: {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
+        "early_cooling": "It is in its cooling-off period: repay in full before {until} and interest and fees are waived.",
+        "cooling_yes": "Loan {loan} is still in its cooling-off period: repay in full before {until} and pay no interest or fees.",
+        "cooling_no": "Loan {loan} has no cooling-off period open (it applies to a first loan repaid in full before its end date).",
+        "cooling_rule": "Cooling-off: a first loan repaid in full within {days} days of pay-out costs no interest or fees, no reason needed (product {product}).",
+        "no_pending": "You have no invoice waiting for confirmation or rejected.",
+        "invoice_pending": "Invoice {number} ({amount} yuan) is still waiting for {buyer} to confirm it; it can be financed once confirmed.",
+        "invoice_rejected": "Invoice {number} ({amount} yuan) was rejected by {buyer}: {reason}.",
+        "missing_none": "The data the score needs is complete.",
+        "missing": "The score is missing: {why}.",
+        "grade": "Your grade is {grade} (score {score}). Where you lost most points: {reasons}. Improving these raises your grade.",
+        "rates": "The one-year LPR is {lpr}% and the rate cap {cap}%. {product} spreads by grade: {spreads}; an anchor-confirmed invoice gets {discount}% off.",
+        "fees": "{product}: fee {fee}% (at least {fee_min} yuan), penalty interest {penalty}% a year on top past the due date, advance rate {advance}% of the invoice.",
+        "consent": "Your consents: {states}. After a withdrawal the platform stops using that data.",
+        "apply": "Sure. Choose confirmed invoices on the application page and confirm there; approval is decided by the score and your RM.",
+        "repay": "Loan {loan} has {total} yuan outstanding. Confirm the amount on the repayment page; pay only to the platform's settlement account.",
+        "withdraw": "Withdrawing consent is confirmed on the consent page. The platform then stops using that data and some services (score, limit) stop working.",
+        "greeting": "Hello, I am the AI customer manager. Ask me how much you can borrow, why you were declined, your next repayment, early repayment, cooling-off, invoice confirmation, missing documents, your grade, rates and fees, or consent; or ask for a person at any time.",
+        "fraud": "Please be careful:",
+        "handover": "I have passed this to your relationship manager, who will answer in this conversation.",
+        "unsure": "I am not sure I can answer that correctly, so I have passed it to your relationship manager.",
+        "on": "given", "off": "not given",
+        "purposes": {"trade_data": "trade data", "credit_query": "credit queries", "bank_account": "bank account data"},
+        "links": {"apply": "Apply for financing", "loan": "Loan details", "repay": "Repay",
+                  "consent": "Data consent", "trade": "Invoice", "upload": "Upload data",
+                  "application": "Application", "home": "Firm overview", "bank": "Bank account"},
+    },
+}
+
+
+def _t(ctx: Ctx) -> dict:
+    return T["zh" if ctx.lang.startswith("zh") else "en"]
+
+
+def _link(ctx: Ctx, key: str, href: str) -> dict:
+    return {"label": _t(ctx)["links"][key], "href": href}
+
+
+def _consented(ctx: Ctx) -> bool:
+    from trellis.accounts import services as accounts
+
+    return accounts.has_consent(session=ctx.session, firm_id=ctx.firm_id, purpose="trade_data")
+
+
+def _no_consent(ctx: Ctx) -> Answer:
+    return Answer(_t(ctx)["no_consent"], links=[_link(ctx, "consent", "/vendor/consent")])
+
+
+def _score(ctx: Ctx):
+    """The firm's latest stored score. Scoring takes seconds, so none is computed here:
+    without a stored score ``ctx.needs_score`` asks the caller to queue one. A
+    pre-assessment (scored without consent) is never used for credit answers."""
+    from trellis.scoring import service as scoring
+
+    result = scoring.latest(session=ctx.session, firm_id=ctx.firm_id)
+    if result is None or result.pre_assessment:
+        ctx.needs_score = True
+        return None
+    return result
+
+
+def _reasons(ctx: Ctx, reasons, n: int = 3) -> str:
+    key = "zh" if ctx.lang.startswith("zh") else "en"
+    texts = [(r.get(key) if isinstance(r, dict) else getattr(r, key)) for r in reasons[:n]]
+    return "；".join(t for t in texts if t) if key == "zh" else "; ".join(t for t in texts if t)
+
+
+def _insufficient(ctx: Ctx, result) -> str:
+    items = (result.insufficient_zh if ctx.lang.startswith("zh") and result.insufficient_zh
+             else result.insufficient_reasons)
+    return "；".join(items) if ctx.lang.startswith("zh") else "; ".join(items)
+
+
+def _live_loans(ctx: Ctx) -> list:
+    from trellis.ledger.models import Loan
+
+    return list(ctx.session.exec(select(Loan).where(
+        Loan.firm_id == ctx.firm_id, Loan.status.in_(["pending", "active", "overdue"]))
+        .order_by(Loan.due_date, Loan.id)))
+
+
+def _statement(ctx: Ctx, loan):
+    from trellis.ledger import statement
+
+    return statement.build(session=ctx.session, loan_id=loan.id)
+
+
+def _product(ctx: Ctx, code: str | None = None):
+    from trellis.ledger.models import Product
+
+    query = select(Product).where(Product.active.is_(True))
+    if code:
+        query = query.where(Product.code == code)
+    return ctx.session.exec(query.order_by(Product.id)).first()
+
+
+def limit(ctx: Ctx) -> Answer:
+    from trellis.scoring import limits
+
+    if not _consented(ctx):
+        return _no_consent(ctx)
+    result = _score(ctx)
+    t = _t(ctx)
+    if result is None:
+        return Answer(t["scoring"])
+    if result.insufficient or result.grade is None:
+        return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
+                      links=[_link(ctx, "upload", "/vendor/trade/upload")])
+    info = limits.explain_limit(session=ctx.session, firm_id=ctx.firm_id, result=result,
+                                as_of=ctx.today)
+    owed = sum(loan.outstanding_fen for loan in _live_loans(ctx))
+    facts = {"grade": result.grade, "limit": yuan(info["limit_fen"]), "owed": yuan(owed)}
+    return Answer(t["limit"].format(**facts), facts,
+                  [_link(ctx, "apply", "/vendor/apply"), _link(ctx, "loan", "/vendor/loans")],
+                  {"kind": "apply", "href": "/vendor/apply"})
+
+
+def declined(ctx: Ctx) -> Answer:
+    from trellis.ledger.models import Application
+
+    app = ctx.session.exec(select(Application).where(
+        Application.firm_id == ctx.firm_id, Application.status == "declined")
+        .order_by(Application.id.desc())).first()
+    t = _t(ctx)
+    if app is None:
+        return Answer(t["no_application"], links=[_link(ctx, "apply", "/vendor/applications")])
+    if not _consented(ctx):
+        return _no_consent(ctx)
+    reasons = _reasons(ctx, app.reasons or []) or "；".join(app.decline_reasons or [])
+    facts = {"app": str(app.id), "grade": app.grade or "-", "reasons": reasons}
+    href = f"/vendor/applications/{app.id}"
+    return Answer(t["declined"].format(**facts), facts, [_link(ctx, "application", href)])
+
+
+def _loan_facts(ctx: Ctx, loan, st) -> dict:
+    bal = st.outstanding
+    return {"loan": str(loan.id), "as_of": st.as_of.isoformat(),
+            "total": yuan(bal.total_fen), "principal": yuan(bal.principal_fen),
+            "interest": yuan(bal.interest_fen + bal.penalty_fen), "fees": yuan(bal.fees_fen)}
+
+
+def next_repayment(ctx: Ctx) -> Answer:
+    t = _t(ctx)
+    loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
+    if not loans:
+        return Answer(t["no_loan"], links=[_link(ctx, "loan", "/vendor/loans")])
+    loan = loans[0]
+    st = _statement(ctx, loan)
+    if not st.schedule:
+        return Answer(t["no_loan"], links=[_link(ctx, "loan", "/vendor/loans")])
+    due = st.schedule[0]
+    facts = {"loan": str(loan.id), "due": due["date"].isoformat(), "total": yuan(due["total_fen"]),
+             "principal": yuan(due["principal_fen"]), "interest": yuan(due["interest_fen"]),
+             "fees": yuan(due["fees_fen"])}
+    return Answer(t["next_repayment"].format(**facts), facts,
+                  [_link(ctx, "loan", f"/vendor/loans/{loan.id}")])
+
+
+def early_repayment(ctx: Ctx) -> Answer:
+    t = _t(ctx)
+    loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
+    if not loans:
+        return Answer(t["no_loan"], links=[_link(ctx, "loan", "/vendor/loans")])
+    loan = loans[0]
+    st = _statement(ctx, loan)
+    facts = _loan_facts(ctx, loan, st)
+    text = t["early"].format(**facts)
+    if st.cooling_off_until and st.cooling_off_until >= ctx.today:
+        facts["until"] = st.cooling_off_until.isoformat()
+        text += t["early_cooling"].format(**facts)
+    href = f"/vendor/loans/{loan.id}/repay"
+    return Answer(text, facts, [_link(ctx, "loan", f"/vendor/loans/{loan.id}"),
+                                _link(ctx, "repay", href)],
+                  {"kind": "repay", "href": href})
+
+
+def cooling_off(ctx: Ctx) -> Answer:
+    t = _t(ctx)
+    loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
+    if loans:
+        loan = loans[0]
+        st = _statement(ctx, loan)
+        if st.cooling_off_until and st.cooling_off_until >= ctx.today:
+            facts = {"loan": str(loan.id), "until": st.cooling_off_until.isoformat()}
+            return Answer(t["cooling_yes"].format(**facts), facts,
+                          [_link(ctx, "repay", f"/vendor/loans/{loan.id}/repay")],
+                          {"kind": "repay", "href": f"/vendor/loans/{loan.id}/repay"})
+        facts = {"loan": str(loan.id)}
+        return Answer(t["cooling_no"].format(**facts), facts,
+                      [_link(ctx, "loan", f"/vendor/loans/{loan.id}")])
+    product = _product(ctx)
+    if product is None:
+        return Answer(t["no_loan"])
+    name = product.name_zh if ctx.lang.startswith("zh") else product.name
+    facts = {"days": str(product.cooling_off_days), "product": name}
+    return Answer(t["cooling_rule"].format(**facts), facts, [_link(ctx, "apply", "/vendor/apply")])
+
+
+def invoice_unconfirmed(ctx: Ctx) -> Answer:
+    from trellis.trade.models import Firm, Invoice
+
+    t = _t(ctx)
+    rows = ctx.session.exec(select(Invoice, Firm.name).join(Firm, Firm.id == Invoice.buyer_id)
+                            .where(Invoice.seller_id == ctx.firm_id,
+                                   Invoice.status.in_(["pending", "rejected"]))
+                            .order_by(Invoice.id.desc()).limit(3)).all()
+    if not rows:
+        return Answer(t["no_pending"], links=[_link(ctx, "trade", "/vendor/trade")])
+    parts, facts, links = [], {}, []
+    for i, (inv, buyer) in enumerate(rows):
+        f = {"number": inv.number, "amount": yuan(inv.amount_fen), "buyer": buyer,
+             "reason": inv.reject_reason or "-"}
+        key = "invoice_pending" if inv.status == "pending" else "invoice_rejected"
+        parts.append(t[key].format(**f))
+        facts.update({f"{k}_{i}": v for k, v in f.items()})
+        links.append(_link(ctx, "trade", f"/vendor/trade/invoice/{inv.id}"))
+    return Answer(" ".join(parts), facts, links)
+
+
+def missing_documents(ctx: Ctx) -> Answer:
+    if not _consented(ctx):
+        return _no_consent(ctx)
+    t = _t(ctx)
+    result = _score(ctx)
+    links = [_link(ctx, "upload", "/vendor/trade/upload")]
+    if result is None:
+        return Answer(t["scoring"], links=links)
+    if not result.insufficient:
+        return Answer(t["missing_none"], links=links)
+    facts = {"why": _insufficient(ctx, result)}
+    return Answer(t["missing"].format(**facts), facts, links)
+
+
+def grade(ctx: Ctx) -> Answer:
+    if not _consented(ctx):
+        return _no_consent(ctx)
+    t = _t(ctx)
+    result = _score(ctx)
+    if result is None:
+        return Answer(t["scoring"])
+    if result.insufficient or result.grade is None:
+        return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
+                      links=[_link(ctx, "upload", "/vendor/trade/upload")])
+    facts = {"grade": result.grade, "score": str(result.score),
+             "reasons": _reasons(ctx, result.reasons) or "-"}
+    return Answer(t["grade"].format(**facts), facts, [_link(ctx, "home", "/vendor/")])
+
+
+def rates(ctx: Ctx) -> Answer:
+    from trellis.scoring import pricing
+
+    t = _t(ctx)
+    product = _product(ctx, "RF-STD") or _product(ctx)
+    name = product.name_zh if ctx.lang.startswith("zh") else product.name
+    spreads = ", ".join(f"{g} +{bps(v)}%" for g, v in sorted((product.spreads_bps or {}).items()))
+    facts = {"lpr": pct(pricing.lpr(session=ctx.session, as_of=ctx.today)),
+             "cap": pct(pricing.legal_cap(session=ctx.session, as_of=ctx.today)),
+             "product": name, "spreads": spreads or "-",
+             "discount": bps(product.confirmed_discount_bps)}
+    return Answer(t["rates"].format(**facts), facts, [_link(ctx, "apply", "/vendor/apply")])
+
+
+def fees(ctx: Ctx) -> Answer:
+    t = _t(ctx)
+    product = _product(ctx, "RF-STD") or _product(ctx)
+    name = product.name_zh if ctx.lang.startswith("zh") else product.name
+    facts = {"product": name, "fee": bps(product.fee_bps), "fee_min": yuan(product.fee_min_fen),
+             "penalty": bps(product.penalty_rate_bps), "advance": bps(product.advance_rate_bps)}
+    return Answer(t["fees"].format(**facts), facts, [_link(ctx, "apply", "/vendor/apply")])
+
+
+def consent(ctx: Ctx) -> Answer:
+    from trellis.accounts import services as accounts
+
+    t = _t(ctx)
+    sep = "；" if ctx.lang.startswith("zh") else "; "
+    states = sep.join(
+        f"{t['purposes'][p]}: {t['on'] if accounts.has_consent(session=ctx.session, firm_id=ctx.firm_id, purpose=p) else t['off']}"  # noqa: E501
+        for p in accounts.CONSENT_PURPOSES)
+    return Answer(t["consent"].format(states=states), {"states": states},
+                  [_link(ctx, "consent", "/vendor/consent")])
+
+
+def apply(ctx: Ctx) -> Answer:
+    return Answer(_t(ctx)["apply"], links=[_link(ctx, "apply", "/vendor/apply")],
+                  action={"kind": "apply", "href": "/vendor/apply"})
+
+
+def repay(ctx: Ctx) -> Answer:
+    t = _t(ctx)
+    loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
+    if not loans:
+        return Answer(t["no_loan"], links=[_link(ctx, "loan", "/vendor/loans")])
+    loan = loans[0]
+    facts = _loan_facts(ctx, loan, _statement(ctx, loan))
+    href = f"/vendor/loans/{loan.id}/repay"
+    return Answer(t["repay"].format(**facts), facts, [_link(ctx, "repay", href)],
+                  {"kind": "repay", "href": href})
+
+
+def withdraw_consent(ctx: Ctx) -> Answer:
+    return Answer(_t(ctx)["withdraw"], links=[_link(ctx, "consent", "/vendor/consent")],
+                  action={"kind": "withdraw_consent", "href": "/vendor/consent"})
+
+
+def greeting(ctx: Ctx) -> Answer:
+    return Answer(_t(ctx)["greeting"])
+
+
+def fraud_warnings(ctx: Ctx) -> Answer:
+    """The segment-tailored warnings (trellis.protection) for this person and firm."""
+    from trellis.protection import warnings
+    from trellis.trade.models import Firm
+
+    firm = ctx.session.get(Firm, ctx.firm_id)
+    shown = []
+    for moment in ("repayment", "bank_change", "offer", "registration"):
+        shown += warnings.for_moment(session=ctx.session, moment=moment,
+                                     birth_year=ctx.birth_year,
+                                     founded_on=firm.founded_on if firm else None,
+                                     lang=ctx.lang, today=ctx.today)
+    seen, lines = set(), []
+    for w in shown:
+        if w.code not in seen:
+            seen.add(w.code)
+            lines.append(f"{w.title}：{w.body}" if ctx.lang.startswith("zh")
+                         else f"{w.title}: {w.body}")
+    text = _t(ctx)["fraud"] + " " + " ".join(lines[:3])
+    return Answer(text, {f"warning_{i}": line for i, line in enumerate(lines[:3])},
+                  [_link(ctx, "bank", "/vendor/bank-account")])
+
+
+COMPOSERS = {
+    "limit": limit, "declined": declined, "next_repayment": next_repayment,
+    "early_repayment": early_repayment, "cooling_off": cooling_off,
+    "invoice_unconfirmed": invoice_unconfirmed, "missing_documents": missing_documents,
+    "grade": grade, "rates": rates, "fees": fees, "consent": consent, "apply": apply,
+    "repay": repay, "withdraw_consent": withdraw_consent, "greeting": greeting,
+}
+
+
+def compose(intent: str, ctx: Ctx) -> Answer:
+    """The answer for an answered intent (KeyError for a handover intent)."""
+    return COMPOSERS[intent](ctx)

@@ -1,0 +1,229 @@
+"""Conversations: a user's message in, the assistant's answer (or a handover) out, both
+stored; the RM's inbox, reply and close. Every step is audited.
+
+The firm is always the caller's own (from the session or the API token); a conversation
+or ticket id of another firm is :class:`NotFound`, never shown. Handover time is the
+ticket's ``created_at``; response time is ``first_response_at - created_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from trellis.accounts import services as accounts
+from trellis.assistant import answers, intents
+from trellis.assistant.grounding import ungrounded
+from trellis.assistant.models import Conversation, Message, Ticket
+from trellis.clock import utcnow
+from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 1000
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Reply:
+    conversation: Conversation
+    message: Message
+    ticket: Ticket | None
+    intent: str
+    handover: bool
+    latency_ms: float = 0.0
+    slots: dict = field(default_factory=dict)
+
+
+def language(text: str, default: str = "zh") -> str:
+    """``zh`` when the text has Chinese characters, ``en`` when it is Latin-only."""
+    if _CJK.search(text or ""):
+        return "zh"
+    return "en" if re.search(r"[A-Za-z]", text or "") else default
+
+
+def clean(text) -> str:
+    text = str(text or "").strip()
+    if not text:
+        raise ValidationError("Write a question.", field="text")
+    if "\x00" in text:
+        raise ValidationError("The text holds a NUL character.", field="text")
+    if len(text) > MAX_TEXT:
+        raise ValidationError(f"Write at most {MAX_TEXT} characters.", field="text")
+    return text
+
+
+def conversation_for(*, session: Session, firm_id: int, conversation_id: int) -> Conversation:
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or conv.firm_id != firm_id:
+        raise NotFound(f"No conversation {conversation_id}.")
+    return conv
+
+
+def open_ticket(session: Session, conversation_id: int) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.conversation_id == conversation_id,
+                                             Ticket.status != "closed")).first()
+
+
+def ask(*, session: Session, firm_id: int, user=None, text: str,
+        conversation_id: int | None = None, lang: str | None = None, channel: str = "web",
+        settings=None, today: date | None = None) -> Reply:
+    """Store the user's *text*, answer it or hand it over; flush (the caller commits)."""
+    started = time.perf_counter()
+    text = clean(text)
+    if conversation_id:
+        conv = conversation_for(session=session, firm_id=firm_id,
+                                conversation_id=conversation_id)
+        if conv.status == "closed":
+            conv.status = "open"
+    else:
+        conv = Conversation(firm_id=firm_id, user_id=getattr(user, "id", None),
+                            channel=channel[:16])
+        session.add(conv)
+        session.flush()
+    lang = language(text, lang if lang in ("zh", "en") else "zh")
+    session.add(Message(conversation_id=conv.id, sender="user", user_id=getattr(user, "id", None),
+                        text=text))
+    found = intents.recognise(text)
+    from trellis.assistant import slots
+
+    filled = slots.extract(text, today=today)
+    ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
+                      birth_year=getattr(user, "birth_year", None), lang=lang,
+                      today=today or date.today())
+    intent, handover, reason = found.intent, found.handover, found.reason
+    answer = None
+    if not handover:
+        try:
+            with session.begin_nested():
+                answer = answers.compose(intent, ctx)
+        except TrellisError as exc:
+            logger.info("assistant could not answer %s for firm %s: %s", intent, firm_id, exc)
+            handover, reason = True, "service_error"
+        if answer is not None and ungrounded(answer.text, answer.facts):
+            logger.error("ungrounded template answer for %s; handed over", intent)
+            answer, handover, reason = None, True, "ungrounded"
+    t = answers.T["zh" if lang == "zh" else "en"]
+    if handover:
+        parts = []
+        if intent == "fraud_call":
+            try:
+                answer = answers.fraud_warnings(ctx)
+                parts.append(answer.text)
+            except TrellisError:  # pragma: no cover - warnings are plain reads
+                answer = None
+        parts.append(t["unsure"] if reason in ("low_confidence", "service_error", "ungrounded")
+                     else t["handover"])
+        facts = answer.facts if answer else {}
+        links = answer.links if answer else []
+        reply_text, action = " ".join(parts), {}
+    else:
+        reply_text, facts, links, action = answer.text, answer.facts, answer.links, answer.action
+        if settings is not None and getattr(settings, "assistant_url", ""):
+            from trellis.assistant import llm
+
+            out = llm.rephrase(url=settings.assistant_url, model=settings.assistant_model,
+                               key=settings.assistant_key, question=text, answer=reply_text,
+                               facts=facts, timeout=settings.assistant_timeout_seconds)
+            reply_text = out.text
+    if ctx.needs_score:
+        _queue_scoring(session, firm_id)
+    message = Message(conversation_id=conv.id, sender="assistant", text=reply_text,
+                      intent=intent, confidence=round(found.confidence, 4), facts=facts,
+                      links=links, action=action)
+    session.add(message)
+    ticket = None
+    if handover:
+        ticket = open_ticket(session, conv.id)
+        if ticket is None:
+            ticket = Ticket(conversation_id=conv.id, firm_id=firm_id, reason=reason[:40])
+            session.add(ticket)
+        conv.status = "handed_over"
+    conv.updated_at = utcnow()
+    session.flush()
+    accounts.record(session=session, action="assistant.ask", actor=user,
+                    record_type="assistant_conversation", record_id=conv.id,
+                    detail={"intent": intent, "handover": handover, "reason": reason,
+                            "message_id": message.id,
+                            "ticket_id": ticket.id if ticket else None})
+    return Reply(conv, message, ticket, intent, handover,
+                 (time.perf_counter() - started) * 1000, filled)
+
+
+def _queue_scoring(session: Session, firm_id: int) -> None:
+    """Queue the firm's scoring (a task: it takes seconds); without a queue in this
+    process (a script), the answer alone stands."""
+    from trellis import tasks
+
+    try:
+        tasks.enqueue("assistant_score", session=session, firm_id=firm_id)
+    except tasks.NoQueue:
+        logger.info("no task queue: firm %s not queued for scoring", firm_id)
+
+
+def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Conversation]:
+    return list(session.exec(select(Conversation).where(Conversation.firm_id == firm_id)
+                             .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+                             .limit(limit)))
+
+
+def messages(*, session: Session, conversation_id: int) -> list[Message]:
+    return list(session.exec(select(Message).where(Message.conversation_id == conversation_id)
+                             .order_by(Message.id)))
+
+
+def inbox(*, session: Session, firm_ids: list[int] | None = None,
+          status: str = "active") -> list[Ticket]:
+    """Tickets for the RM: *firm_ids* None means every firm (an admin or an RM without
+    cluster restriction)."""
+    query = select(Ticket)
+    if status == "active":
+        query = query.where(Ticket.status != "closed")
+    if firm_ids is not None:
+        query = query.where(Ticket.firm_id.in_(firm_ids or [-1]))
+    return list(session.exec(query.order_by(Ticket.created_at, Ticket.id)))
+
+
+def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
+    """The RM's answer in the ticket's thread; the first one sets the response time."""
+    text = clean(text)
+    if ticket.status == "closed":
+        raise Conflict("This ticket is closed.")
+    message = Message(conversation_id=ticket.conversation_id, sender="rm", user_id=rm.id,
+                      text=text)
+    session.add(message)
+    now = utcnow()
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.status, ticket.rm_id = "answered", rm.id
+    conv = session.get(Conversation, ticket.conversation_id)
+    conv.updated_at = now
+    session.flush()
+    accounts.record(session=session, action="assistant.rm_reply", actor=rm,
+                    record_type="assistant_ticket", record_id=ticket.id,
+                    detail={"message_id": message.id})
+    return message
+
+
+def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
+    if ticket.status == "closed":
+        raise Conflict("This ticket is already closed.")
+    ticket.status, ticket.closed_at, ticket.rm_id = "closed", utcnow(), ticket.rm_id or rm.id
+    conv = session.get(Conversation, ticket.conversation_id)
+    conv.status = "closed"
+    session.flush()
+    accounts.record(session=session, action="assistant.close", actor=rm,
+                    record_type="assistant_ticket", record_id=ticket.id,
+                    detail={"response_seconds": response_seconds(ticket)})
+    return ticket
+
+
+def response_seconds(ticket: Ticket) -> float | None:
+    if ticket.first_response_at is None:
+        return None
+    return (ticket.first_response_at - ticket.created_at).total_seconds()
