@@ -31,6 +31,7 @@ from trellis.ledger.models import (
     LoanStatus,
     Offer,
 )
+from trellis.messages import texts
 
 
 def offer_of(session, app) -> Offer:
@@ -79,7 +80,7 @@ def test_what_cannot_be_approved_automatically_goes_to_an_rm(session, world, pro
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "review"
-    assert any(expected_reason in r for r in app.review_reasons), app.review_reasons
+    assert any(expected_reason in r for r in texts(app.review_reasons)), app.review_reasons
     assert decisions(session, app) == ["refer"]
     assert session.scalars(select(Offer).where(Offer.application_id == app.id)).first() is None
 
@@ -90,7 +91,7 @@ def test_a_grade_the_product_does_not_lend_to_is_declined_with_reasons(session, 
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "declined"
-    assert app.decline_reasons[0].startswith("Grade A is below")
+    assert texts(app.decline_reasons)[0].startswith("Grade A is below")
     assert decisions(session, app) == ["auto_decline"]
 
 
@@ -104,7 +105,7 @@ def test_no_offer_above_the_legal_cap(session, world, product, reason):
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "declined"
-    assert reason in app.decline_reasons[0]
+    assert reason in texts(app.decline_reasons)[0]
 
 
 def test_penalty_rate_is_cut_to_stay_within_the_cap(session, world):
@@ -159,7 +160,7 @@ def test_small_amounts_need_one_approver_and_declines_need_reasons(session, worl
     origination.decide(session=session, application_id=apps[1].id, user_id=rm.id,
                        approve=False, reasons=["Buyer disputes the goods."])
     assert apps[1].status == "declined"
-    assert apps[1].decline_reasons == ["Buyer disputes the goods."]
+    assert texts(apps[1].decline_reasons) == ["Buyer disputes the goods."]
 
 
 def _ineligible_cases():
@@ -183,7 +184,7 @@ def test_ineligible_documents_are_refused(session, world, case):
                           as_of=AS_OF, **kwargs)
 
 
-@pytest.mark.parametrize("amount, message", [(9_000_000, "at most 8000000"),
+@pytest.mark.parametrize("amount, message", [(9_000_000, "at most ¥80,000.00"),
                                              (50_000, "smallest amount"),
                                              (0, "positive")])
 def test_amount_must_fit_the_documents_and_product(session, world, amount, message):

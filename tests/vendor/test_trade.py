@@ -180,7 +180,7 @@ def test_upload_with_problems_saves_nothing(client, session, chain, vendor, make
 
 @pytest.mark.parametrize("text, kind, message", [
     ("", "invoices", "Choose a file"),
-    ("number,amount\nX,1\n", "invoices", "missing column"),
+    ("number,amount\nX,1\n", "invoices", "missing required column"),
     ("buyer_uscc,number,amount,issue_date,due_date\n", "invoices", "no rows"),
     ("seller_uscc,buyer_uscc,number,amount,issue_date,due_date\n{other},{buyer},X,1,{d},{d}\n",
      "invoices", "only upload your own sales"),

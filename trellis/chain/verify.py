@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from eth_utils import keccak, to_checksum_address
 
@@ -26,6 +26,7 @@ from trellis.chain import contract as contract_mod
 from trellis.chain import merkle
 from trellis.chain.bundles import FORMAT
 from trellis.chain.errors import BundleError
+from trellis.messages import N_, Message, msg
 
 STEP_LABELS = {
     "content_hash": "Content hash (SHA-256 of the document)",
@@ -42,7 +43,8 @@ STEP_LABELS = {
 class Step:
     name: str
     ok: bool | None  # None: could not be checked
-    detail: str
+    detail: str      # English, for the command line and JSON
+    message: Message | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -61,12 +63,15 @@ class Report:
     def complete(self) -> bool:
         return all(s.ok is not None for s in self.steps)
 
-    def add(self, name: str, ok: bool | None, detail: str) -> bool | None:
-        self.steps.append(Step(name, ok, detail))
+    def add(self, name: str, ok: bool | None, detail: str | Message) -> bool | None:
+        message = Message.from_json(detail)
+        self.steps.append(Step(name, ok, str(message), message))
         return ok
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "steps": [asdict(s) | {"label": s.label} for s in self.steps]}
+        return {"ok": self.ok, "steps": [
+            {"name": s.name, "ok": s.ok, "detail": s.detail, "label": s.label}
+            for s in self.steps]}
 
 
 def load_bundle(text: str | bytes) -> dict:
@@ -120,27 +125,35 @@ def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str |
     data = document if document is not None else str(doc.get("canonical", "")).encode()
     digest = hashlib.sha256(data).hexdigest()
     report.add("content_hash", digest == doc.get("content_hash"),
-               f"sha256 {digest}" + ("" if digest == doc.get("content_hash") else
-                                     f" but the bundle says {doc.get('content_hash')}"))
+               msg(N_("sha256 %(digest)s"), digest=digest)
+               if digest == doc.get("content_hash") else
+               msg(N_("sha256 %(digest)s but the bundle says %(claimed)s"), digest=digest,
+                   claimed=doc.get("content_hash")))
     value = [doc.get("doc_type"), "0x" + digest, "0x" + str(doc.get("salt"))]
     try:
         computed = merkle.to_hex(merkle.leaf_hash(leaf.get("encoding") or
                                                   merkle.LEAF_ENCODING, value))
     except (ValueError, TypeError) as exc:
-        computed = f"cannot compute ({exc})"
-    report.add("leaf", computed == leaf.get("hash"), f"leaf {computed}")
+        computed = None
+        report.add("leaf", False, msg(N_("cannot compute the leaf (%(why)s)"), why=str(exc)))
+    if computed is not None:
+        report.add("leaf", computed == leaf.get("hash"), msg(N_("leaf %(hash)s"),
+                                                             hash=computed))
     try:
         reached = merkle.to_hex(merkle.process_proof(
             merkle.from_hex(leaf.get("hash")), [merkle.from_hex(p) for p in tree["proof"]]))
     except (ValueError, TypeError, KeyError) as exc:
-        reached = f"cannot compute ({exc})"
-    report.add("merkle_path", reached == tree.get("root"),
-               f"{len(tree.get('proof') or [])} steps reach {reached}; root "
-               f"{tree.get('root')}")
+        report.add("merkle_path", False,
+                   msg(N_("cannot compute the path (%(why)s)"), why=str(exc)))
+    else:
+        report.add("merkle_path", reached == tree.get("root"),
+                   msg(N_("%(n)s steps reach %(reached)s; root %(root)s"),
+                       n=len(tree.get("proof") or []), reached=reached,
+                       root=tree.get("root")))
     reader = _reader(rpc_url, chain)
     if reader is None:
         for name in ("chain_id", "contract_code", "anchored", "canonical_block"):
-            report.add(name, None, "not checked: no node given (use --rpc URL)")
+            report.add(name, None, N_("not checked: no node given (use --rpc URL)"))
         return report
     _chain_steps(report, reader, tree, anchor)
     return report
@@ -155,14 +168,17 @@ def _chain_steps(report: Report, reader: _Reader, tree: dict, anchor: dict) -> N
         with reader as w3, node_errors("verifying"):
             chain_id = int(w3.eth.chain_id)
             report.add("chain_id", chain_id == anchor.get("chain_id"),
-                       f"node on chain {chain_id}, bundle says {anchor.get('chain_id')}")
+                       msg(N_("node on chain %(node)s, bundle says %(bundle)s"),
+                           node=str(chain_id), bundle=str(anchor.get("chain_id"))))
             names.pop(0)
             address = to_checksum_address(anchor["contract_address"])
             code_hash = "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
             expected = contract_mod.runtime_code_hash()
             report.add("contract_code", code_hash == expected,
-                       f"code hash at {address} is {code_hash}" +
-                       ("" if code_hash == expected else f", not {expected}"))
+                       msg(N_("code hash at %(address)s is %(hash)s"), address=address,
+                           hash=code_hash) if code_hash == expected else
+                       msg(N_("code hash at %(address)s is %(hash)s, not %(expected)s"),
+                           address=address, hash=code_hash, expected=expected))
             names.pop(0)
             registry = w3.eth.contract(address=address, abi=contract_mod.abi())
             at = 0
@@ -170,8 +186,9 @@ def _chain_steps(report: Report, reader: _Reader, tree: dict, anchor: dict) -> N
                 at = int(registry.functions.anchoredAt(
                     merkle.from_hex(tree["root"])).call())
             report.add("anchored", at != 0 and at == anchor.get("block_number"),
-                       f"anchoredAt(root) = {at}, bundle says block "
-                       f"{anchor.get('block_number')}")
+                       msg(N_("the registry has the root at block %(at)s, the bundle says "
+                              "block %(bundle)s"), at=str(at),
+                           bundle=str(anchor.get("block_number"))))
             names.pop(0)
             try:
                 block = w3.eth.get_block(int(anchor["block_number"]))
@@ -179,14 +196,17 @@ def _chain_steps(report: Report, reader: _Reader, tree: dict, anchor: dict) -> N
             except Exception:  # noqa: BLE001 - a missing block is a failed check
                 block_hash = "none"
             report.add("canonical_block", block_hash == anchor.get("block_hash"),
-                       f"block {anchor.get('block_number')} is {block_hash}")
+                       msg(N_("block %(number)s is %(hash)s"),
+                           number=str(anchor.get("block_number")), hash=block_hash))
             names.pop(0)
     except TrellisError as exc:
         for name in names:
-            report.add(name, None, f"not checked: {exc.message}")
+            report.add(name, None, msg(N_("not checked: %(why)s"),
+                                       why=Message(exc.template, exc.params)))
     except (KeyError, TypeError, ValueError) as exc:
         for name in names:
-            report.add(name, False, f"the bundle's anchor section is unusable: {exc}")
+            report.add(name, False, msg(N_("the bundle's anchor section is unusable: "
+                                           "%(why)s"), why=str(exc)))
 
 
 def main(argv: list[str] | None = None) -> int:

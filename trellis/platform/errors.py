@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from trellis.errors import TrellisError
+from trellis.platform.i18n import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,12 @@ def handle_trellis_error(exc: TrellisError):
     _rollback()
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-        return json_error(exc.code, exc.message, exc.status, **extra)
-    flash(exc.message, "error")
+        return json_error(exc.code, error_text(exc), exc.status, **extra)
+    message = error_text(exc)
+    flash(message, "error")
     if request.method == "POST" and request.referrer:
         return redirect(request.referrer, code=303)
-    return render_template("errors/error.html", status=exc.status, message=exc.message), \
+    return render_template("errors/error.html", status=exc.status, message=message), \
         exc.status
 
 

@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import current_app, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _gettext
 from flask_login import current_user
 
 logger = logging.getLogger(__name__)
@@ -100,10 +101,72 @@ def day(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def param_text(value) -> str:
+    from trellis.messages import Message, Money, Percent
+
+    if isinstance(value, Money):
+        return money(int(value))
+    if isinstance(value, Percent):
+        return percent(value)
+    if isinstance(value, (date, datetime)):
+        return day(value)
+    if isinstance(value, Message):
+        return render(value)
+    if isinstance(value, bool):
+        return _gettext("yes") if value else _gettext("no")
+    if isinstance(value, (int, Decimal)):
+        return number(value)
+    if isinstance(value, dict) and "en" in value:   # a label in both languages
+        return str(value.get("zh") or value["en"]) if _locale().startswith("zh") \
+            else str(value["en"])
+    if isinstance(value, (list, tuple)):
+        return "、".join(param_text(v) for v in value) if _locale().startswith("zh") \
+            else ", ".join(param_text(v) for v in value)
+    return str(value)
+
+
+def render(message, params: dict | None = None) -> str:
+    """A core's message in the reader's language: the template through the catalogue,
+    each parameter formatted for the locale (money in yuan, dates, numbers).
+
+    ``message`` is a :class:`trellis.messages.Message`, its stored JSON form, a plain
+    string (a template without parameters) or None (an empty string).
+    """
+    from trellis.messages import Message
+
+    if message is None:
+        return ""
+    if isinstance(message, dict) and "en" in message and "t" not in message:
+        return message.get("zh") if _locale().startswith("zh") and message.get("zh") \
+            else message["en"]
+    found = Message.from_json(message)
+    params = {**found.params, **(params or {})}
+    text = _gettext(found.template) if found.template else ""
+    if not params:
+        return text
+    try:
+        return text % {k: param_text(v) for k, v in params.items()}
+    except (KeyError, ValueError, TypeError):  # a catalogue entry with a broken placeholder
+        logger.warning("could not format %r with %r", text, params)
+        return str(found)
+
+
+def error_text(exc) -> str:
+    """What to tell the reader about a :class:`trellis.errors.TrellisError`."""
+    template = getattr(exc, "template", None)
+    if template is None:
+        return str(exc)
+    from trellis.messages import Message
+
+    return render(Message(template, getattr(exc, "params", {}) or {}))
+
+
 def init_app(app) -> None:
     compile_catalogs()
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["msg"] = render
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["error_text"] = error_text

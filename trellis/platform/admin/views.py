@@ -13,6 +13,7 @@ from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken, AuditEvent, User
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
+from trellis.platform.i18n import error_text
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 from trellis.trade import firms
 from trellis.trade.models import Cluster, ClusterManager, Firm
@@ -43,13 +44,14 @@ def users():
                                         password=form.password.data, role=form.role.data,
                                         firm_id=firm_id, name=form.name.data or "")
         except ValidationError as exc:
-            getattr(form, exc.field if exc.field in form else "email").errors.append(exc.message)
+            target = getattr(form, exc.field if exc.field in form else "email")
+            target.errors.append(error_text(exc))
             db().rollback()
             status = 422
         except Exception as exc:  # EmailTaken and friends carry a message
             if not hasattr(exc, "message"):
                 raise
-            form.email.errors.append(exc.message)
+            form.email.errors.append(error_text(exc))
             db().rollback()
             status = 409
         else:
@@ -73,7 +75,7 @@ def tokens():
         try:
             firm = _firm_by_uscc(form.firm_uscc.data, "firm_uscc")
         except ValidationError as exc:
-            form.firm_uscc.errors.append(exc.message)
+            form.firm_uscc.errors.append(error_text(exc))
             status = 422
         else:
             token, secret = accounts.issue_api_token(session=db(), firm_id=firm.id,

@@ -14,6 +14,7 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.platform.anchor import queue
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import error_text
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -87,7 +88,7 @@ def confirm_queue():
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
-                ids_error = _(exc.message)
+                ids_error = error_text(exc)
             else:
                 attach_error(form, exc, "reason")
             status = 422

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from trellis.accounts import services as accounts
 from trellis.accounts.errors import BadCredentials, LoginThrottled
 from trellis.platform.forms import EmptyForm, LocaleForm, LoginForm
+from trellis.platform.i18n import error_text
 from trellis.platform.web import audit, commit, db, settings
 
 bp = Blueprint("auth", __name__)
@@ -35,11 +36,11 @@ def login():
                 window_seconds=cfg.login_window_seconds)
         except LoginThrottled as exc:
             commit()
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(error_text(exc))
             status = 429
         except BadCredentials as exc:
             commit()  # keep the record of the failed attempt
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(error_text(exc))
             status = 401
         else:
             session.clear()

@@ -42,7 +42,7 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.platform.i18n import money
+from trellis.platform.i18n import error_text, money
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
 from trellis.platform.web import (
     audit,
@@ -200,7 +200,7 @@ def decide(application_id: int):
                            as_of=today())
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return back
     audit(f"application.{form.decision.data}", "loan_application", app.id,
           status=app.status, reasons=reasons)
@@ -269,7 +269,7 @@ def payout(loan_id: int):
                                        user_id=current_user.id)
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return back
     if done.replayed:   # the same form submitted twice: paid once
         flash(_("This payout was already made."), "info")
@@ -317,7 +317,7 @@ def loan_statement_pdf(loan_id: int):
     try:
         body = statement.to_pdf(statement.build(session=db(), loan_id=row.id), _lang())
     except statement.NoCJKFont as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for(".loan_statement", loan_id=row.id))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.pdf"})
@@ -370,7 +370,7 @@ def accept(offer_id: int):
                                           as_of=today())
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return back
     audit("offer.accept", "loan_offer", o.id, application_id=app.id)
     commit()

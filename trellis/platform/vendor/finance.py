@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
+from trellis.platform.i18n import error_text
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -116,9 +117,9 @@ def apply():
             except ValidationError as exc:
                 db().rollback()
                 if exc.field == "amount_fen":
-                    form.amount.errors = [*form.amount.errors, _(exc.message)]
+                    form.amount.errors = [*form.amount.errors, error_text(exc)]
                 else:
-                    docs_error = _(exc.message)
+                    docs_error = error_text(exc)
             else:
                 audit("application.submit", "application", app.id, product=form.product.data,
                       documents=ids, requested_fen=app.requested_fen, status=app.status)

@@ -13,12 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, ValidationError
+from trellis.messages import N_
 from trellis.network.build import bump_data_version
 from trellis.onboarding import files
 from trellis.onboarding.kinds import KINDS, CellError, header_map
+from trellis.platform.i18n import render
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
@@ -65,8 +68,9 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
             PurchaseOrder.buyer_id == buyer.id, PurchaseOrder.seller_id == firm.id,
             PurchaseOrder.number == order_number.strip())).first()
         if order is None:
-            raise ValidationError(f"No order {order_number.strip()} from this buyer is "
-                                  "recorded; enter the order first or leave this empty.",
+            raise ValidationError(N_("No order %(number)s from this buyer is recorded; "
+                                     "enter the order first or leave this empty."),
+                                  params={"number": order_number.strip()},
                                   field="order_number")
         order_id = order.id
     invoice = Invoice(seller_id=firm.id, buyer_id=buyer.id, number=number,
@@ -171,17 +175,19 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     mapping, duplicated = header_map(spec, table.header)
     problems: list[Problem] = []
     for key in duplicated:
-        problems.append(Problem(1, key, key, "the column appears twice"))
+        problems.append(Problem(1, key, key, _("the column appears twice in the header")))
     for key in REQUIRED[kind]:
         if key not in mapping:
             col = spec.column(key)
-            problems.append(Problem(1, key, "", f"missing column {col.zh or key} ({key})"))
+            problems.append(Problem(1, key, "", _("missing required column %(column)s",
+                                                  column=col.zh or key)))
     if problems:
-        raise UploadRefused("The file's header is not usable.", problems)
+        raise UploadRefused(_("The file's header is not usable."), problems)
     if not table.rows:
         raise ValidationError("The file has a header but no rows.", field="file")
     if len(table.rows) > MAX_ROWS:
-        raise ValidationError(f"At most {MAX_ROWS} rows per file; split it.", field="file")
+        raise ValidationError(N_("At most %(n)s rows per file; split it."),
+                              params={"n": MAX_ROWS}, field="file")
     seller_col = mapping.get("seller_uscc")
     status_col = mapping.get("status")
     parsed = []
@@ -193,28 +199,28 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
             raw = cells[mapping[key]] if mapping[key] < len(cells) else None
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if key in REQUIRED[kind]:
-                    problems.append(Problem(number, key, "", "required value missing"))
+                    problems.append(Problem(number, key, "", _("required value missing")))
                     ok = False
                 continue
             try:
                 values[key] = spec.column(key).parse(raw, today)
             except CellError as exc:
-                problems.append(Problem(number, key, str(raw)[:60], str(exc)))
+                problems.append(Problem(number, key, str(raw)[:60], render(exc.problem)))
                 ok = False
         if seller_col is not None and seller_col < len(cells) and str(cells[seller_col]).strip():
             if uscc_rules.normalise(str(cells[seller_col])) != firm.uscc:
                 problems.append(Problem(number, "seller_uscc", str(cells[seller_col])[:60],
-                                        "you can only upload your own sales"))
+                                        _("you can only upload your own sales")))
                 ok = False
         if status_col is not None and status_col < len(cells):
             raw = str(cells[status_col] or "").strip().lower()
             if raw and raw not in ("pending", "待确权"):
                 problems.append(Problem(number, "status", raw[:60],
-                                        "only the buyer can confirm; leave this column empty"))
+                                        _("only the buyer can confirm; leave this column empty")))
                 ok = False
         if ok and kind == "invoices" and values["due_date"] < values["issue_date"]:
             problems.append(Problem(number, "due_date", values["due_date"].isoformat(),
-                                    "the due date is before the issue date"))
+                                    _("the due date is before the issue date")))
             ok = False
         if ok:
             parsed.append((number, values))
@@ -225,12 +231,12 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
         buyer = buyers.get(v["buyer_uscc"])
         if buyer is None:
             problems.append(Problem(number, "buyer_uscc", v["buyer_uscc"],
-                                    "this buyer is not a firm of your industrial park"))
+                                    _("this buyer is not a firm of your industrial park")))
             continue
         key = (buyer.id, v["number"]) if kind == "orders" else v["number"]
         if key in seen:
             problems.append(Problem(number, "number", v["number"],
-                                    f"repeats row {seen[key]}"))
+                                    _("repeats row %(row)s", row=seen[key])))
             continue
         seen[key] = number
         v["buyer"] = buyer
@@ -238,7 +244,7 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     existing = _existing(session, firm, kind, good)
     for number, v in good:
         if (v["buyer"].id, v["number"]) in existing or v["number"] in existing:
-            problems.append(Problem(number, "number", v["number"], "already recorded"))
+            problems.append(Problem(number, "number", v["number"], _("already recorded")))
     orders: dict = {}
     if kind == "invoices":
         wanted = sorted({v["order_number"] for _, v in good if v.get("order_number")})
@@ -250,10 +256,11 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
         for number, v in good:
             if v.get("order_number") and (v["buyer"].id, v["order_number"]) not in orders:
                 problems.append(Problem(number, "order_number", v["order_number"],
-                                        "no such order from this buyer is recorded"))
+                                        _("no such order from this buyer is recorded")))
     if problems:
         problems.sort(key=lambda p: (p.row, p.column))
-        raise UploadRefused(f"{len(problems)} problem(s) found; nothing was saved.", problems)
+        raise UploadRefused(_("%(n)s problem(s) found; nothing was saved.", n=len(problems)),
+                            problems)
     for _number, v in good:
         if kind == "invoices":
             session.add(Invoice(seller_id=firm.id, buyer_id=v["buyer"].id, number=v["number"],
