@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from trellis import db
+from trellis import db, schema
 from trellis.demo import loader
 from trellis.demo.simulator import simulate
 
@@ -31,7 +31,7 @@ PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 
 
 def _tables():
-    db.import_models()
+    schema.import_models()
     from trellis.accounts.models import User
     from trellis.trade import models as t
 

@@ -181,9 +181,9 @@ def main() -> None:
 def bench_db(firms: pd.DataFrame, invoices: pd.DataFrame, repeat: int) -> None:
     from sqlmodel import SQLModel
 
-    from trellis import db
+    from trellis import db, schema
 
-    db.import_models()
+    schema.import_models()
     from trellis.trade import models as t
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from trellis import db
+from trellis import db, schema
 from trellis.onboarding import importer
 from trellis.trade.uscc import make
 
@@ -39,7 +39,7 @@ SIZES = {"small": (2_000, 10_000, 60_000, 40_000), "full": (10_000, 50_000, 600_
 
 
 def _tables():
-    db.import_models()
+    schema.import_models()
     from trellis.accounts.models import User
     from trellis.trade import models as t
 

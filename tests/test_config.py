@@ -16,6 +16,10 @@ from trellis.errors import ConfigError
     ({"TRELLIS_ENV": "production", "TRELLIS_SECRET_KEY": "dev-only-not-secret"},
      "TRELLIS_SECRET_KEY"),
     ({"TRELLIS_CHAIN_URL": "http://127.0.0.1:8545"}, "TRELLIS_CHAIN_KEY"),
+    ({"TRELLIS_CHAIN_MAX_FEE_GWEI": "lots"}, "TRELLIS_CHAIN_MAX_FEE_GWEI"),
+    ({"TRELLIS_CHAIN_MAX_FEE_GWEI": "0"}, "TRELLIS_CHAIN_MAX_FEE_GWEI"),
+    ({"TRELLIS_CHAIN_MAX_FEE_GWEI": "-3"}, "TRELLIS_CHAIN_MAX_FEE_GWEI"),
+    ({"TRELLIS_CHAIN_MAX_FEE_GWEI": "NaN"}, "TRELLIS_CHAIN_MAX_FEE_GWEI"),
 ])
 def test_bad_settings_stop_start_up_naming_the_variable(env, message, tmp_path):
     with pytest.raises(ConfigError, match=message):
@@ -34,6 +38,15 @@ def test_production_accepts_a_real_secret(tmp_path):
                                   "TRELLIS_FINGERPRINT_KEY": "shared",
                                   "TRELLIS_INSTANCE_PATH": str(tmp_path)})
     assert settings.is_production and settings.cookie_secure
+
+
+def test_the_fee_ceiling_is_read_in_gwei_exactly(tmp_path):
+    from decimal import Decimal
+
+    base = {"TRELLIS_INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(base).chain_max_fee_gwei == Decimal(500)
+    got = Settings.from_env({**base, "TRELLIS_CHAIN_MAX_FEE_GWEI": " 0.25 "})
+    assert got.chain_max_fee_gwei == Decimal("0.25")
 
 
 @pytest.mark.parametrize("raw", [

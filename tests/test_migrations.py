@@ -6,11 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from trellis import db, migrate
+from trellis import db, migrate, schema
 
 
 def test_migrated_schema_matches_the_models(engine):
-    db.import_models()
+    schema.import_models()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}),
                                 db.metadata)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from trellis.errors import ConfigError
@@ -35,6 +36,16 @@ def _parse_int(name: str, raw: str, minimum: int | None = None) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _parse_positive_decimal(name: str, raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f"{name} must be a number above 0, not {raw!r}")
     return value
 
 
@@ -100,9 +111,14 @@ class Settings:
     chain_keystore_password: str = ""
     chain_contract: str = ""
     chain_id: int = 0  # 0: accept whatever the node reports
+    # A trusted-registries file (trellis.chain.trust) the pages trust beside our own registry.
+    chain_trusted: str = ""
     chain_confirmations_safe: int = 6
     chain_confirmations_final: int = 12
     chain_stuck_seconds: int = 180  # a sent anchoring transaction not mined by then is replaced
+    # The most a transaction may pay per gas (EIP-1559 max fee), in gwei; replacements of
+    # stuck transactions stop there and an alert is raised.
+    chain_max_fee_gwei: Decimal = Decimal(500)
     batch_max_documents: int = 256
     batch_max_wait_seconds: int = 300
     fingerprint_key: str = "trellis-demo-fingerprint-key"
@@ -112,6 +128,8 @@ class Settings:
     tasks_queue: str = "trellis"  # the queue's name (Redis keys, SQLite rows)
     tasks_workers: int = 2  # threads of one `trellis worker`
     upload_max_bytes: int = 20 * 1024 * 1024
+    # the largest amount (fen) one payment into the ledger may carry: 1 billion yuan
+    ledger_max_amount_fen: int = 100_000_000_000
     login_max_attempts: int = 5
     login_window_seconds: int = 900
     cookie_secure: bool = False
@@ -145,6 +163,8 @@ class Settings:
                 values[f.name] = _parse_int(var, raw, minimum)
             elif f.type in ("bool", bool):
                 values[f.name] = _parse_bool(var, raw)
+            elif f.type in ("Decimal", Decimal):
+                values[f.name] = _parse_positive_decimal(var, raw)
             else:
                 values[f.name] = raw.strip()
         values.update(overrides)

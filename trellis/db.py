@@ -8,17 +8,29 @@ SQLite runs with foreign keys on, WAL journaling and a busy timeout; its driver'
 transaction handling is switched off so that SAVEPOINTs work (SQLAlchemy's documented
 recipe), which the tests rely on to roll back after each test, and every transaction
 begins IMMEDIATE so that concurrent writers queue instead of failing.
+
+Conflicts between transactions. Writers take their locks in one order (see
+:mod:`trellis.ledger.posting`), but a database may still end a transaction to break a
+deadlock or a serialisation conflict (PostgreSQL 40P01, 40001; SQLite "database is
+locked" once the busy timeout ran out). Nothing of such a transaction was written, so it is
+safe to run again: :func:`run` does, a bounded number of times with a growing, jittered
+pause, and the web layer does the same around each request
+(:mod:`trellis.platform.retry`). A caller sees such a conflict only if every attempt
+failed, then as :func:`is_retryable` errors that the web layer answers with 503.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -36,25 +48,11 @@ NAMING_CONVENTION = {
 metadata = SQLModel.metadata
 metadata.naming_convention = NAMING_CONVENTION
 
+# How long a SQLite connection waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 # Money columns hold integer fen (1 yuan = 100 fen); SQLite's INTEGER is 64-bit too.
 Fen = BigInteger
-
-
-def import_models() -> None:
-    """Import every area's tables so that ``metadata`` knows them all."""
-    import trellis.accounts.models  # noqa: F401
-    import trellis.jobs  # noqa: F401
-    import trellis.tasks.models  # noqa: F401
-    import trellis.trade.models  # noqa: F401
-
-    for optional in ("trellis.network.models", "trellis.chain.models",
-                     "trellis.scoring.models", "trellis.ledger.models",
-                     "trellis.vouchers.models", "trellis.protection.models"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not optional.startswith(exc.name):
-                raise
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -80,7 +78,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -109,6 +107,49 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: PostgreSQL's SQLSTATEs for "run the transaction again": deadlock, serialisation failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+#: Attempts :func:`run` (and each web request) makes before a conflict reaches the caller.
+ATTEMPTS = 8
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether *exc* is a database conflict after which the whole transaction may be run
+    again (deadlock, serialisation failure, SQLite's lock wait ran out)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in RETRYABLE_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def backoff(attempt: int, base: float = 0.01, cap: float = 0.5) -> float:
+    """Seconds to wait before attempt *attempt* + 1 (0-based): full jitter, capped."""
+    return random.uniform(0, min(cap, base * 2 ** attempt))  # noqa: S311 (not for secrets)
+
+
+def run(factory: sessionmaker, fn: Callable[[Session], object], *,
+        attempts: int = ATTEMPTS):
+    """Run ``fn(session)`` in a transaction of its own and commit; if the database ends the
+    transaction with a conflict (:func:`is_retryable`), roll back and run it again, at most
+    *attempts* times, with a jittered pause. Returns what *fn* returned. *fn* must do
+    nothing outside the database that it would be wrong to do twice."""
+    for attempt in range(attempts):
+        try:
+            with transaction(factory) as session:
+                return fn(session)
+        except DBAPIError as exc:
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+            logger.info("transaction conflict (%s), attempt %d of %d",
+                        type(exc.orig).__name__, attempt + 1, attempts)
+            time.sleep(backoff(attempt))
+    raise AssertionError("unreachable")
 
 
 def is_postgres(session_or_engine) -> bool:

@@ -24,13 +24,14 @@ class TrellisError(Exception):
     template = N_("The request could not be completed.")
 
     def __init__(self, message: str | Message | None = None, *, params: dict | None = None,
-                 code: str | None = None, status: int | None = None):
+                 code: str | None = None, status: int | None = None, zh: str = ""):
         if isinstance(message, Message):
             params = {**message.params, **(params or {})}
             message = message.template
         self.template = type(self).template if message is None else message
         self.params = dict(params or {})
         self.message = str(Message(self.template, self.params))
+        self.message_zh = zh  # the same message in Chinese, when the core knows it
         super().__init__(self.message)
         if code is not None:
             self.code = code

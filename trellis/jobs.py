@@ -22,6 +22,7 @@ from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
 
 from trellis.accounts.models import utcnow
+from trellis.errors import TrellisError
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7472656C  # "trel"
@@ -43,7 +44,7 @@ JOBS: tuple[JobSpec, ...] = (
             {"seconds": 20}, "Count confirmations, replace stuck transactions, heal reorgs"),
     JobSpec("run_queued_audits", "trellis.chain.audit:run_queued_audits", "interval",
             {"seconds": 60}, "Run chain audits that were queued and never started"),
-    JobSpec("resume_imports", "trellis.network.jobs:resume_imports", "interval",
+    JobSpec("resume_imports", "trellis.onboarding.jobs:resume_imports", "interval",
             {"minutes": 5}, "Run bulk imports left queued; fail interrupted ones"),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
             {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
@@ -98,6 +99,10 @@ def run_job(spec: JobSpec, *, session_factory, settings) -> JobRun:
         outcome = resolve(spec)(session_factory=session_factory, settings=settings) or "done"
         ok = True
         logger.info("job %s ok in %.2fs: %s", spec.id, time.perf_counter() - clock, outcome)
+    except TrellisError as exc:  # expected (a node down, a setting wrong): no traceback
+        ok = False
+        outcome = f"{type(exc).__name__}: {exc.message}"
+        logger.error("job %s failed: %s", spec.id, exc.message)
     except Exception as exc:  # a job's failure is logged and recorded; the next run retries
         ok = False
         outcome = f"{type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice
-from trellis.platform.anchor import stress
+from trellis.ledger import stress
 from trellis.trade.models import DocStatus, Payment
 
 TODAY = date.today()

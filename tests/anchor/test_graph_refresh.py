@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.vouchers.factories import invoice
+from trellis.network import confirmations
 from trellis.network.build import cluster_graph
-from trellis.platform.anchor import queue
-from trellis.platform.vendor import trade_entry
+from trellis.onboarding import trade_entry
 from trellis.trade.models import DocStatus
 
 
@@ -15,7 +15,7 @@ def test_confirmation_refreshes_the_cached_graph(session, chain):
     inv = invoice(session, chain.tier1, chain.anchor, 3_000_000, status=DocStatus.PENDING)
     before = cluster_graph(session=session, cluster_id=chain.anchor.cluster_id)
     assert before.edges[chain.tier1.id, chain.anchor.id]["confirmed_fen"] == 0
-    queue.decide(session=session, anchor_id=chain.anchor.id, kind="invoice", ids=[inv.id],
+    confirmations.decide(session=session, anchor_id=chain.anchor.id, kind="invoice", ids=[inv.id],
                  decision="confirm")
     after = cluster_graph(session=session, cluster_id=chain.anchor.cluster_id)
     assert after.edges[chain.tier1.id, chain.anchor.id]["confirmed_fen"] == 3_000_000

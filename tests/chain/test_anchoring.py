@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.chain.conftest import free_port, make_settings
 from trellis.chain import anchoring, client, commitments, health, jobs
-from trellis.chain.errors import ChainMisconfigured
+from trellis.chain.errors import ChainMisconfigured, ChainUnavailable
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
 
@@ -72,7 +72,9 @@ def test_documents_keep_queueing_while_the_node_is_down(session_factory, embedde
     down = make_settings(chain_url=f"http://127.0.0.1:{free_port()}",
                          chain_key="0x" + "11" * 32, chain_contract=embedded.contract_address)
     queue(session_factory, 5)
-    outcome = jobs.anchor_pending(session_factory=session_factory, settings=down)
+    with pytest.raises(ChainUnavailable) as failed:
+        jobs.anchor_pending(session_factory=session_factory, settings=down)
+    outcome = failed.value.message
     assert "does not answer" in outcome and "1 batches waiting" in outcome
     assert health.last_error(down)[0].startswith("the Ethereum node does not answer")
     assert [b.state for b in batches(session_factory)] == ["pending"]
@@ -146,8 +148,9 @@ def test_wrong_chain_id_stops_anchoring_with_a_clear_message(session_factory, em
                                                              chain_settings):
     embedded.expected_chain_id = 1
     queue(session_factory, 4)
-    outcome = jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
-    assert "not TRELLIS_CHAIN_ID=1" in outcome
+    with pytest.raises(ChainMisconfigured) as failed:
+        jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    assert "not TRELLIS_CHAIN_ID=1" in failed.value.message
     assert [b.state for b in batches(session_factory)] == ["pending"]
     with transaction(session_factory) as s:
         report = health.status(chain_settings, session=s)
@@ -163,8 +166,9 @@ def test_a_missing_contract_stops_anchoring(session_factory, embedded, chain_set
                                             address, message):
     embedded.contract_address = address and to_checksum_address(address)
     queue(session_factory, 4)
-    outcome = jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
-    assert message in outcome
+    with pytest.raises(ChainMisconfigured) as failed:
+        jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    assert message in failed.value.message
     assert health.status(chain_settings)["error"].startswith(message.split(" TRELLIS")[0])
 
 

@@ -17,7 +17,7 @@ from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis import db, migrate
 from trellis.accounts.models import utcnow
 from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
-from trellis.chain.errors import DoubleFinancing
+from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
 from trellis.trade.models import Invoice
@@ -60,7 +60,8 @@ def test_anchoring_end_to_end_and_a_bundle_verified_by_the_node(session_factory,
     path = tmp_path / "bundle.json"
     path.write_text(bundles.dumps(first_doc_bundle(session_factory, got[0].id)))
     lines: list[str] = []
-    assert verify.run_cli(str(path), None, anvil_settings.chain_url, echo=lines.append) == 0
+    assert verify.run_cli(str(path), None, anvil_settings.chain_url, echo=lines.append,
+                          contracts=[anvil_settings.chain_contract]) == 0
     assert lines[-1] == "VERIFIED"
 
 
@@ -81,10 +82,13 @@ def test_a_reorg_that_drops_the_anchoring_is_detected_and_healed(session_factory
     assert chain.anchored_at(after.root) == after.block_number
     assert after.block_hash != before.block_hash
     assert events(chain, after.root) == 1
-    stale = verify.verify_bundle(old_bundle, rpc_url=anvil.url)
+    from trellis.chain import trust
+
+    trusted = trust.of_instance(chain)
+    stale = verify.verify_bundle(old_bundle, rpc_url=anvil.url, trust=trusted)
     assert {s.name for s in stale.steps if s.ok is False} >= {"canonical_block"}
     fresh = verify.verify_bundle(first_doc_bundle(session_factory, after.id),
-                                 rpc_url=anvil.url)
+                                 rpc_url=anvil.url, trust=trusted)
     assert fresh.ok, fresh.as_dict()
 
 
@@ -98,7 +102,9 @@ def test_the_node_stopped_and_restarted_mid_queue(session_factory, anvil_factory
         jobs.anchor_pending(session_factory=session_factory, settings=settings)
         node.stop()
         queue(session_factory, 6, "C")
-        outcome = jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        with pytest.raises(ChainUnavailable) as failed:
+            jobs.anchor_pending(session_factory=session_factory, settings=settings)
+        outcome = failed.value.message
         assert "does not answer" in outcome and "2 documents queued, 1 batches waiting" in outcome
         assert [b.state for b in all_batches(session_factory)] == ["included", "pending"]
         node.start()  # same port, chain state restored from --state

@@ -10,12 +10,14 @@ import sys
 from datetime import date
 
 import pytest
-from sqlalchemy import update
+from eth_account import Account
+from sqlalchemy import select, update
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry
 from trellis.accounts.models import utcnow
 from trellis.chain import client, commitments
 from trellis.chain.models import Document
+from trellis.chain.verify import REQUIRED
 from trellis.db import transaction
 from trellis.platform.cli import main
 from trellis.trade.models import Invoice
@@ -115,17 +117,21 @@ def test_trellis_verify_runs_with_no_database(anvil, session_factory, invoices, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
     exe = os.path.join(os.path.dirname(sys.executable), "trellis")
     ok = subprocess.run([exe, "verify", str(bundle), "--document", str(doc), "--rpc",
-                         anvil.url], cwd=work, env=env, capture_output=True, text=True,
-                        timeout=60)
+                         anvil.url, "--contract", address, "--anchorer",
+                         Account.from_key(ANVIL_KEYS[0]).address], cwd=work, env=env,
+                        capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.strip().endswith("VERIFIED") and ok.stdout.count("PASS") == 7
+    assert ok.stdout.strip().endswith("VERIFIED")
+    assert ok.stdout.count("PASS") == len(REQUIRED)
     doc.write_bytes(doc.read_bytes().replace(b"C-2", b"C-9"))
     lines: list[str] = []
     from trellis.chain.verify import run_cli
 
-    assert run_cli(str(bundle), str(doc), anvil.url, as_json=True, echo=lines.append) == 1
+    assert run_cli(str(bundle), str(doc), anvil.url, as_json=True, echo=lines.append,
+                   contracts=[address]) == 1
     report = json.loads(lines[0])
-    assert [s["name"] for s in report["steps"] if not s["ok"]] == ["content_hash", "leaf"]
+    assert [s["name"] for s in report["steps"] if not s["ok"]] == ["content_hash"]
     assert not (work / "instance").exists()
     with transaction(session_factory) as s:
-        assert s.get(Document, json.loads(bundle.read_text())["document"]["id"]) is not None
+        assert s.scalars(select(Document).where(Document.content_hash == json.loads(
+            bundle.read_text())["document"]["content_hash"])).first() is not None

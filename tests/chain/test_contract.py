@@ -10,6 +10,8 @@ from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
 from trellis.chain import client, contract
 from trellis.chain.errors import TransactionReverted
 
+CLAIM = b"\xc1" * 32  # any non-empty claim: an instance and its financing
+
 
 def test_committed_artifact_matches_a_fresh_compile():
     fresh = contract.compile_source()
@@ -84,31 +86,31 @@ def test_submitters_are_managed_by_the_owner_only(backend):
         stranger.sign(stranger.contract.functions.addSubmitter(stranger.address))
     send(owner, owner.contract.functions.addSubmitter(stranger.address))
     fp = b"\x42" * 32
-    receipt = send(stranger, stranger.contract.functions.register([fp]))
+    receipt = send(stranger, stranger.contract.functions.register([fp], CLAIM))
     assert receipt.status == 1 and owner.registrant_of("0x" + fp.hex()) == stranger.address
     send(owner, owner.contract.functions.removeSubmitter(stranger.address))
     assert not owner.contract.functions.isSubmitter(stranger.address).call()
     with pytest.raises(TransactionReverted, match="not a submitter"):
-        stranger.sign(stranger.contract.functions.register([b"\x43" * 32]))
+        stranger.sign(stranger.contract.functions.register([b"\x43" * 32], CLAIM))
 
 
 def test_register_refuses_repeats_within_and_across_calls(backend):
     owner, _ = backend
     a, b = b"\x0a" * 32, b"\x0b" * 32
     with pytest.raises(TransactionReverted, match="already registered"):
-        owner.sign(owner.contract.functions.register([a, a]))
+        owner.sign(owner.contract.functions.register([a, a], CLAIM))
     with pytest.raises(TransactionReverted, match="no fingerprints"):
-        owner.sign(owner.contract.functions.register([]))
-    send(owner, owner.contract.functions.register([a]))
+        owner.sign(owner.contract.functions.register([], CLAIM))
+    send(owner, owner.contract.functions.register([a], CLAIM))
     with pytest.raises(TransactionReverted, match="already registered"):
-        owner.sign(owner.contract.functions.register([b, a]))
+        owner.sign(owner.contract.functions.register([b, a], CLAIM))
     assert owner.registrant_of("0x" + b.hex()) is None
 
 
 def test_a_mined_revert_is_reported_on_both_backends(backend):
     """Sent with a fixed gas limit (no estimate), the duplicate is mined and fails."""
     owner, _ = backend
-    fn = owner.contract.functions.register([b"\x0c" * 32])
+    fn = owner.contract.functions.register([b"\x0c" * 32], CLAIM)
     send(owner, fn)
     signed = owner.sign(fn, gas=100_000)
     try:

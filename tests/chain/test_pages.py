@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts.models import utcnow
-from trellis.chain import jobs
+from trellis.chain import jobs, verify
 from trellis.chain.models import Document
 from trellis.db import transaction
 from trellis.trade.models import Invoice
@@ -68,13 +68,14 @@ def test_batches_list_and_detail(client, auditor, anchored):
 def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored):
     doc = next(d for d in anchored["docs"] if d.batch_id)
     page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
-    assert page.count('class="step-pass"') == 7 and 'data-verdict="verified"' in page
+    assert page.count('class="step-pass"') == len(verify.REQUIRED)
+    assert 'data-verdict="verified"' in page
     waiting = next(d for d in anchored["docs"] if not d.batch_id)
     page = client.get(f"/chain/documents/{waiting.id}").get_data(as_text=True)
     assert "排队中" in page
     bundle = client.get(f"/chain/documents/{doc.id}/bundle.json")
     assert bundle.status_code == 200 and "attachment" in bundle.headers["Content-Disposition"]
-    assert json.loads(bundle.data)["document"]["id"] == doc.id
+    assert json.loads(bundle.data)["document"]["content_hash"] == doc.content_hash
     assert client.get(f"/chain/documents/{waiting.id}/bundle.json").status_code == 409
     assert client.get("/chain/documents/999999").status_code == 404
 
@@ -131,11 +132,11 @@ def test_api_proof_status_and_verify(client, anchored, make_user, session_factor
     batches = client.get("/api/v1/chain/batches?state=included").get_json()["batches"]
     assert len(batches) == 1
     bundle = client.get(f"/api/v1/chain/documents/invoice/{doc.doc_id}/proof").get_json()
-    assert bundle["document"]["id"] == doc.id
+    assert bundle["document"]["content_hash"] == doc.content_hash
     token = csrf_token(client, "/chain/check")
     report = client.post("/api/v1/chain/verify", json={"bundle": bundle},
                          headers={"X-CSRFToken": token}).get_json()
-    assert report["ok"] is True and len(report["steps"]) == 7
+    assert report["ok"] is True and len(report["steps"]) == len(verify.REQUIRED)
     forged = base64.b64encode(b'{"doc_type":"invoice"}').decode()
     report = client.post("/api/v1/chain/verify", json={"bundle": bundle,
                                                        "document_base64": forged},
@@ -151,3 +152,44 @@ def test_api_firms_get_proofs_of_their_own_invoices_only(client, anchored, make_
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, make_user("vendor", firm=make_firm()))
     assert client.get(f"/api/v1/chain/documents/{doc.id}/proof").status_code == 403
+
+
+def test_every_chain_page_string_has_a_chinese_translation():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+    with (root / "chain" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+          ).open("rb") as fh:
+        known = {m.id: m.string for m in read_po(fh) if m.id}
+    missing, seen = [], 0
+    for folder in (root / "chain", root / "templates" / "chain"):
+        for filename, _line, message, *_ in extract_from_dir(
+                folder, [("**.py", "python"), ("**.html", "jinja2")],
+                keywords={"_": None, "gettext": None, "_l": None, "lazy_gettext": None}):
+            msgid = message if isinstance(message, str) else message[0]
+            seen += 1
+            if msgid and not known.get(msgid):
+                missing.append(f"{filename}: {msgid}")
+    assert seen > 50 and missing == []
+
+
+def test_a_bad_trusted_file_still_trusts_our_own_registry(app_settings, session_factory,
+                                                         anchored, make_user, tmp_path,
+                                                         caplog):
+    from trellis.platform import create_app
+
+    bad = tmp_path / "trusted.json"
+    bad.write_text("{not json")
+    settings = app_settings.__class__(**{**app_settings.__dict__,
+                                         "chain_trusted": str(bad)})
+    app = create_app({"TESTING": True}, settings=settings, session_factory=session_factory)
+    web = app.test_client()
+    login(web, make_user("auditor"))
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    bundle = web.get(f"/chain/documents/{doc.id}/bundle.json").data
+    page = upload(web, {"upload": bundle}).get_data(as_text=True)
+    assert 'data-verdict="verified"' in page
+    assert "TRELLIS_CHAIN_TRUSTED is unusable" in caplog.text

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from trellis.accounts.models import utcnow
-from trellis.chain import audit, bundles, client, commitments, jobs, verify
+from trellis.chain import audit, bundles, client, commitments, jobs, trust, verify
 from trellis.chain.errors import ProofNotReady
 from trellis.chain.models import AuditRun, Document
 from trellis.db import transaction
@@ -46,7 +46,8 @@ def bundle_of(session_factory, doc):
 def test_every_bundle_verifies_against_the_chain(session_factory, anchored, embedded):
     assert len(anchored) == 8 and {d.status for d in anchored} == {"batched"}
     for doc in anchored:
-        report = verify.verify_bundle(bundle_of(session_factory, doc), chain=embedded)
+        report = verify.verify_bundle(bundle_of(session_factory, doc), chain=embedded,
+                                      trust=trust.of_instance(embedded))
         assert report.ok, report.as_dict()
 
 
@@ -56,16 +57,17 @@ def test_every_bundle_verifies_against_the_chain(session_factory, anchored, embe
     (lambda b: b["document"].update(salt="00" * 32), {"leaf"}),
     (lambda b: b["merkle"]["proof"].reverse() or b["merkle"]["proof"].append("0x" + "00" * 32),
      {"merkle_path"}),
-    (lambda b: b["anchor"].update(chain_id=1), {"chain_id"}),
+    (lambda b: b["anchor"].update(chain_id=1), {"chain_id", "trusted", "anchorer"}),
     (lambda b: b["anchor"].update(block_number=b["anchor"]["block_number"] + 1),
-     {"anchored", "canonical_block"}),
-    (lambda b: b["anchor"].update(block_hash="0x" + "ab" * 32), {"canonical_block"}),
+     {"anchored", "transaction", "anchorer", "canonical_block"}),
+    (lambda b: b["anchor"].update(block_hash="0x" + "ab" * 32),
+     {"transaction", "anchorer", "canonical_block"}),
 ])
 def test_a_tampered_bundle_fails_at_the_right_step(session_factory, anchored, embedded,
                                                    tamper, failing):
     bundle = bundle_of(session_factory, next(d for d in anchored if d.doc_type == "invoice"))
     tamper(bundle)
-    report = verify.verify_bundle(bundle, chain=embedded)
+    report = verify.verify_bundle(bundle, chain=embedded, trust=trust.of_instance(embedded))
     assert not report.ok
     assert {s.name for s in report.steps if s.ok is False} == failing
 
@@ -73,8 +75,9 @@ def test_a_tampered_bundle_fails_at_the_right_step(session_factory, anchored, em
 def test_a_bundle_against_another_chain_is_not_verified(session_factory, anchored):
     bundle = bundle_of(session_factory, anchored[0])
     other = client.Chain.embedded()  # same chain id and address, but never anchored it
-    report = verify.verify_bundle(bundle, chain=other)
-    assert [s.name for s in report.steps if s.ok is False] == ["anchored", "canonical_block"]
+    report = verify.verify_bundle(bundle, chain=other, trust=trust.of_instance(other))
+    assert [s.name for s in report.steps if s.ok is False] == [
+        "anchored", "transaction", "anchorer", "canonical_block"]
 
 
 def test_without_a_node_the_verdict_is_withheld(session_factory, anchored, tmp_path):

@@ -13,6 +13,8 @@ from trellis.chain.errors import DoubleFinancing, TransactionReverted
 from trellis.chain.models import Fingerprint
 from trellis.trade.models import Invoice, PurchaseOrder
 
+CLAIM = b"\xc1" * 32  # any non-empty claim: an instance and its financing
+
 
 @pytest.mark.parametrize("a, b", [("INV-0042", "inv 42"), ("Ａ１２", "A12"),
                                   ("2026/00017", "2026-17"), ("No.7", "NO 007")])
@@ -90,7 +92,7 @@ def test_another_financier_got_there_first(session, embedded, chain_settings, in
                                    seller_uscc=_uscc(session, inv.seller_id),
                                    buyer_uscc=_uscc(session, inv.buyer_id), number="fp 4",
                                    amount_fen=inv.amount_fen, issued_on=inv.issue_date)
-    fn = other.contract.functions.register([bytes.fromhex(prints["no_number"][2:])])
+    fn = other.contract.functions.register([bytes.fromhex(prints["no_number"][2:])], CLAIM)
     other.send_raw(other.sign(fn).raw)
     with pytest.raises(DoubleFinancing) as err:
         registry.register_financing(session=session, settings=chain_settings,
@@ -108,10 +110,10 @@ def _uscc(session, firm_id):
 
 def test_the_contract_refuses_a_list_with_one_registered_fingerprint(embedded):
     taken, fresh = b"\x01" * 32, b"\x02" * 32
-    fn = embedded.contract.functions.register([taken])
+    fn = embedded.contract.functions.register([taken], CLAIM)
     embedded.send_raw(embedded.sign(fn).raw)
     with pytest.raises(TransactionReverted, match="already registered"):
-        embedded.sign(embedded.contract.functions.register([fresh, taken]))
+        embedded.sign(embedded.contract.functions.register([fresh, taken], CLAIM))
     assert embedded.registrant_of("0x" + fresh.hex()) is None
 
 

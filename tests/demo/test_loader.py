@@ -94,3 +94,26 @@ def test_reloading_the_same_firms_under_another_code_is_refused(session, small, 
     with pytest.raises(FirmExists):
         load(session=session, data=small, cluster_code="other-park", cluster_name="另一个")
     assert session.exec(select(Cluster).where(Cluster.code == "other-park")).first() is None
+
+
+def test_meter_readings_are_loaded_where_the_tables_exist(session, small):
+    import sqlalchemy as sa
+
+    from trellis.trade import readings
+
+    if not readings.available(session):  # the onboarding migration is not applied here
+        md = sa.MetaData()
+        sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
+                 sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
+        sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
+                 sa.Column("headcount", sa.Integer))
+        md.create_all(session.connection())
+    load(session=session, data=small, cluster_code="metered", cluster_name="计量园区")
+    n_power = session.execute(sa.select(sa.func.count()).select_from(
+        readings.UTILITY_READINGS)).scalar()
+    n_heads = session.execute(sa.select(sa.func.count()).select_from(
+        readings.HEADCOUNT_RECORDS)).scalar()
+    assert n_power == len(small.utility_readings) > 0
+    assert n_heads == len(small.headcount_records) > 0

@@ -283,3 +283,31 @@ def test_some_firms_are_young(medium):
     assert 0.05 <= len(young) / len(medium.firms) <= 0.3
     founded = {f["uscc"]: f["founded_on"] for f in medium.firms}
     assert all(founded[u] > medium.end - timedelta(days=731) for u in young)
+
+
+def test_meters_follow_real_activity_and_some_vendors_have_none(medium):
+    """About 70% of vendors have power readings and 60% headcount; a defaulter's power
+    falls after it defaults; readings cover complete months only, with no zeros for the
+    firms the park never metered."""
+    data, truth = medium, medium.truth
+    vendors = {f["uscc"] for f in data.firms if f["role"] == "vendor"}
+    metered = {r["uscc"] for r in data.utility_readings}
+    counted = {r["uscc"] for r in data.headcount_records}
+    assert 0.6 < len(metered) / len(vendors) < 0.8
+    assert 0.5 < len(counted) / len(vendors) < 0.7
+    assert all(r["month"] < date(data.end.year, data.end.month, 1)
+               for r in data.utility_readings)
+    assert all(r["quantity"] > 0 for r in data.utility_readings)
+    by = defaultdict(list)
+    for r in data.utility_readings:
+        by[r["uscc"]].append((r["month"], float(r["quantity"])))
+    fell = 0
+    for u in truth.defaulters & metered:
+        d = truth.default_dates[u]
+        before = [q for m, q in by[u] if m < truth.decline_dates.get(u, d)]
+        after = [q for m, q in by[u] if m >= d]
+        if before and after:
+            fell += max(after) < 0.5 * min(before)
+    assert fell >= 1
+    again = simulate(n_vendors=300, months=18, seed=11, end=date(2026, 11, 30))
+    assert again.utility_readings == data.utility_readings

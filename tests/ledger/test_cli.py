@@ -54,3 +54,21 @@ def test_accrue_command(app, session, make_loan):
     assert "accrued 10 day(s) up to 2026-01-11" in result.output
     session.expire_all()
     assert session.get(type(loan), loan.id).interest_fen == 2_000
+
+
+def test_accrue_refuses_future_and_non_iso_dates(app, session, make_loan):
+    """Defect 7: ``--date 2030-01-01`` once booked 1,143 future days."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from trellis.ledger.models import JournalEntry
+
+    make_loan(amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    entries = session.scalar(select(func.count()).select_from(JournalEntry))
+    runner = app.test_cli_runner()
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for raw in ("2030-01-01", tomorrow, "20260111", "2026-W02-1"):
+        result = runner.invoke(ledger_group, ["accrue", "--date", raw])
+        assert result.exit_code == 2, (raw, result.output)
+    assert session.scalar(select(func.count()).select_from(JournalEntry)) == entries

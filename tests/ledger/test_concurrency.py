@@ -69,11 +69,12 @@ def test_concurrent_workers_keep_the_books_exact(pg_factory):
     factory = pg_factory
     with db.transaction(factory) as s:
         product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
-        firm = Firm(uscc=next_uscc(), name="并发测试", role="vendor")
-        s.add(firm)
-        s.flush()
         loans = []
         for i in range(12):
+            # a firm per loan: a firm has one first loan at most (issue 11, defect 6)
+            firm = Firm(uscc=next_uscc(), name=f"并发测试{i}", role="vendor")
+            s.add(firm)
+            s.flush()
             loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000 + i * 7,
                         rate_micro=rate_micro("0.072"), penalty_rate_micro=rate_micro("0.036"),
                         fee_fen=2_000, due_date=D0 + timedelta(days=20),

@@ -121,3 +121,38 @@ def test_disbursement_waits_while_the_chain_is_down(session, session_factory, wo
     assert outcome == "paid out 0 loan(s), cancelled 0 (financed elsewhere); 1 wait for the chain"
     session.expire_all()
     assert session.get(Loan, loan.id).status == LoanStatus.PENDING
+
+
+def test_allowances_stay_equal_to_the_journal_when_dates_come_round_again(
+        session, session_factory, make_loan):
+    """Defect 3: accrue D, then an earlier date, then D again left loan rows with an
+    allowance the journal did not hold; the earlier run released allowances of loans
+    overdue on D."""
+    late = make_loan(amount_fen=2_000_000, due_date=D0 + timedelta(days=10))
+    later = make_loan(amount_fen=1_000_000, due_date=D0 + timedelta(days=40))
+    day_d, earlier = D0 + timedelta(days=56), D0 + timedelta(days=30)
+    for as_of in (day_d, earlier, day_d, earlier, day_d):
+        jobs.accrue_daily(session_factory=session_factory, settings=None, as_of=as_of)
+        session.expire_all()
+        assert reports.check(session=session, hashes=False) == []
+        # 46 days past due (31-60: 25 %) and 16 days (1-30: 10 %) as of D, every time
+        assert session.get(Loan, late.id).allowance_fen == 500_000
+        assert session.get(Loan, later.id).allowance_fen == 100_000
+    b = reports.balances(session=session)
+    assert -b[Acct.LOSS_ALLOWANCE.value] == 600_000
+
+
+def test_a_drifted_allowance_row_is_caught_and_mended_from_the_journal(
+        session, session_factory, make_loan):
+    from sqlalchemy import text
+
+    late = make_loan(amount_fen=2_000_000, due_date=D0 + timedelta(days=10))
+    jobs.accrue_daily(session_factory=session_factory, settings=None,
+                      as_of=D0 + timedelta(days=20))
+    session.execute(text("update loans set allowance_fen = 7 where id = :i"), {"i": late.id})
+    assert any("allowance_fen is 7 fen" in p for p in reports.check(session=session,
+                                                                     hashes=False))
+    jobs.update_overdue(session_factory=session_factory, settings=None,
+                        as_of=D0 + timedelta(days=20))
+    session.expire_all()
+    assert session.get(Loan, late.id).allowance_fen == 200_000

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.ledger.conftest import AS_OF, set_product
+from tests.pgschema import pg_factory  # noqa: F401
 from trellis.chain.errors import DoubleFinancing
 from trellis.errors import PermissionDenied, ValidationError
 from trellis.ledger import accrual, lifecycle, origination, reports
@@ -149,8 +150,8 @@ def test_small_amounts_need_one_approver_and_declines_need_reasons(session, worl
     set_product(session, "RF-STD", auto_approve_grades=[])
     rm = make_user("rm")
     apps = [origination.apply(session=session, firm_id=world.vendor.id,
-                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000).id],
-                              as_of=AS_OF) for _ in range(2)]
+                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000 + n).id],
+                              as_of=AS_OF) for n in range(2)]
     origination.decide(session=session, application_id=apps[0].id, user_id=rm.id,
                        approve=True)
     assert apps[0].status == "approved"
@@ -320,3 +321,90 @@ def test_revolving_line_draws_within_its_limit(session, world, embedded_chain,
         origination.draw(session=session, line_id=line.id, amount_fen=2_000_001,
                          as_of=AS_OF)
     origination.draw(session=session, line_id=line.id, amount_fen=2_000_000, as_of=AS_OF)
+
+
+# --- issue 11, defect 6: one first loan per firm -------------------------------------
+
+def test_an_offer_promising_a_first_loan_is_refused_once_another_loan_exists(
+        session, world):
+    from trellis.ledger.errors import OfferOutdated
+    from trellis.ledger.models import Loan
+
+    apps = [origination.apply(session=session, firm_id=world.vendor.id,
+                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000 + n).id],
+                              as_of=AS_OF) for n in range(2)]
+    assert [a.status for a in apps] == ["approved", "approved"], [a.review_reasons
+                                                                  for a in apps]
+    first_offer, second_offer = (offer_of(session, a) for a in apps)
+    assert first_offer.first_loan and second_offer.first_loan
+    loan = lifecycle.accept_offer(session=session, offer_id=first_offer.id, as_of=AS_OF)
+    assert loan.first_loan and loan.cooling_off_days == first_offer.cooling_off_days
+    with pytest.raises(OfferOutdated):
+        lifecycle.accept_offer(session=session, offer_id=second_offer.id, as_of=AS_OF)
+    firsts = session.scalars(select(Loan).where(Loan.firm_id == world.vendor.id,
+                                                Loan.first_loan)).all()
+    assert len(firsts) == 1
+
+
+def test_the_database_refuses_a_second_first_loan(session, make_loan, make_firm):
+    from sqlalchemy.exc import IntegrityError
+
+    firm = make_firm()
+    make_loan(firm=firm, first_loan=True, disburse=None)
+    with pytest.raises(IntegrityError), session.begin_nested():
+        make_loan(firm=firm, first_loan=True, disburse=None)
+
+
+@pytest.mark.postgres_only
+def test_two_offers_accepted_at_once_make_one_first_loan(pg_factory):  # noqa: F811
+    """Defect 6: 12 trials of two offers of one firm accepted at the same moment."""
+    import threading
+
+    from tests.conftest import next_uscc
+    from trellis import db
+    from trellis.ledger.errors import OfferOutdated
+    from trellis.ledger.models import Application, Loan, Product
+    from trellis.trade.models import Firm
+
+    for trial in range(12):
+        with db.transaction(pg_factory) as s:
+            product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
+            firm = Firm(uscc=next_uscc(), name=f"首贷{trial}", role="vendor")
+            s.add(firm)
+            s.flush()
+            offers = []
+            for _ in range(2):
+                app = Application(firm_id=firm.id, product_id=product.id, status="approved",
+                                  requested_fen=1_000_000, as_of=AS_OF, grade="A")
+                s.add(app)
+                s.flush()
+                offer = Offer(application_id=app.id, amount_fen=1_000_000,
+                              rate=Decimal("0.04"), rate_micro=40_000, apr=Decimal("0.05"),
+                              start_date=AS_OF, due_date=AS_OF + timedelta(days=60),
+                              cooling_off_days=7, first_loan=True,
+                              expires_on=AS_OF + timedelta(days=7))
+                s.add(offer)
+                s.flush()
+                offers.append(offer.id)
+        barrier, outcomes = threading.Barrier(2), []
+
+        def accept(offer_id, barrier=barrier, outcomes=outcomes):
+            barrier.wait(timeout=10)
+            try:
+                db.run(pg_factory, lambda s: origination.accept_offer(
+                    session=s, offer_id=offer_id, as_of=AS_OF).id)
+                outcomes.append("loan")
+            except OfferOutdated:
+                outcomes.append("outdated")
+            except BaseException as exc:
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=accept, args=(o,)) for o in offers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(map(str, outcomes)) == ["loan", "outdated"], outcomes
+        with db.transaction(pg_factory) as s:
+            loans = s.scalars(select(Loan).where(Loan.firm_id == firm.id)).all()
+            assert [loan.first_loan for loan in loans] == [True]

@@ -48,8 +48,8 @@ def natural(b: dict, acct: Acct) -> int:
 def test_random_histories_keep_the_books(session, make_loan, make_firm, terms, plan):
     nested = session.begin_nested()
     try:
-        firm = make_firm()
-        loans = [make_loan(firm=firm, amount_fen=a, rate=r, fee_fen=f, first_loan=first,
+        # one firm per loan: a firm has at most one first loan (issue 11, defect 6)
+        loans = [make_loan(firm=make_firm(), amount_fen=a, rate=r, fee_fen=f, first_loan=first,
                            penalty_rate="0.036", due_date=D0 + timedelta(days=due))
                  for a, r, f, first, due in terms]
         ids = [loan.id for loan in loans]

@@ -126,7 +126,7 @@ def _other_financier(chain, fingerprint: str) -> str:
                          contract_address=chain.contract_address)
     chain.send_raw(chain.sign(chain.contract.functions.addSubmitter(other.address)).raw)
     other.send_raw(other.sign(other.contract.functions.register(
-        [bytes.fromhex(fingerprint[2:])])).raw)
+        [bytes.fromhex(fingerprint[2:])], b"\xb2" * 32)).raw)
     return other.address
 
 

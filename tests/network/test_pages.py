@@ -234,3 +234,19 @@ def test_pages_speak_chinese_by_default(client, rm, park):
     assert "导入数据" in page and "供应链网络" in page
     page = client.get(f"/network/{cluster.code}/import").get_data(as_text=True)
     assert "上传并导入" in page
+
+
+def test_a_large_upload_is_imported_by_a_task(client, session, rm, park, app):
+    from trellis import tasks
+
+    app.config["NETWORK_IMPORT_INLINE_MAX_BYTES"] = 100  # every upload counts as large
+    cluster, anchor, vendor, _ = park
+    data = csv_bytes(INV_HEADER, [[vendor.uscc, anchor.uscc, f"BIG-{i}", "1", "2026-01-02",
+                                   "2026-03-02"] for i in range(20)])
+    response = upload(client, cluster, data)
+    assert response.status_code == 303
+    run = session.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
+    task = tasks.latest(session, "import_run")
+    assert task.kwargs == f'{{"run_id": {run.id}}}' and task.state == "done"
+    state = client.get(response.headers["Location"] + ".json").get_json()
+    assert state["status"] == "succeeded" and state["created"] == 20

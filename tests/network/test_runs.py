@@ -96,9 +96,12 @@ def test_resume_runs_queued_imports_and_fails_interrupted_ones(session, session_
                                                                 park):
     from datetime import timedelta
 
-    from trellis.accounts.models import utcnow
-    from trellis.network.jobs import resume_imports
+    from trellis import tasks
+    from trellis.clock import utcnow
+    from trellis.config import Settings
+    from trellis.onboarding.jobs import resume_imports
 
+    tasks.install(tasks.TaskQueue(settings=Settings(), session_factory=session_factory))
     cluster, anchor, vendor = park
     waiting = queue(session, cluster, csv_bytes(INV_HEADER, [
         [vendor.uscc, anchor.uscc, "N-1", "10", "2026-06-01", "2026-08-01"]]))
@@ -107,8 +110,46 @@ def test_resume_runs_queued_imports_and_fails_interrupted_ones(session, session_
     stuck.status, stuck.started_at = "running", utcnow() - timedelta(hours=3)
     session.commit()
     outcome = resume_imports(session_factory=session_factory, settings=None)
-    assert outcome.startswith("1 queued imports run, 1 interrupted")
+    assert outcome.startswith("1 queued imports enqueued, 1 interrupted")
     session.refresh(waiting)
     session.refresh(stuck)
     assert (waiting.status, stuck.status) == ("succeeded", "failed")
     assert session.get(ImportFile, stuck.id) is None
+
+
+def test_a_run_whose_task_ended_while_it_ran_is_failed_at_once(session, session_factory,
+                                                                park):
+    from trellis import tasks
+    from trellis.clock import utcnow
+    from trellis.tasks import TaskRun
+
+    run = queue(session, park[0], b"x")
+    run.status, run.started_at = "running", utcnow()
+    held = tasks.TaskRun(id="a" * 32, name="import_run", kwargs=f'{{"run_id": {run.id}}}',
+                         state="running", attempts=2)
+    session.add(held)
+    session.commit()
+    assert runs.resume(session_factory=session_factory) == (0, 0)  # its worker is alive
+    held.state = "failed"  # the sweep gave up: the worker died on the last attempt
+    session.add(held)
+    session.commit()
+    assert runs.resume(session_factory=session_factory) == (0, 1)
+    session.refresh(run)
+    assert run.status == "failed" and session.get(TaskRun, "a" * 32).state == "failed"
+
+
+def test_the_import_task_keeps_progress_in_the_database(session, session_factory, park):
+    from trellis import tasks
+    from trellis.config import Settings
+
+    cluster, anchor, vendor = park
+    rows = [[vendor.uscc, anchor.uscc, f"T-{i}", "10", "2026-06-01", "2026-08-01"]
+            for i in range(2500)]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    queue_ = tasks.TaskQueue(settings=Settings(), session_factory=session_factory)
+    task_id = queue_.enqueue("import_run", run_id=run.id)
+    task = tasks.get_run(session, task_id)
+    assert (task.state, task.rows_done, task.rows_total) == ("done", 2500, 2500)
+    assert task.outcome.startswith(f"import {run.id}: succeeded")
+    session.refresh(run)
+    assert run.status == "succeeded" and run.created == 2500

@@ -108,8 +108,9 @@ from tests.platform.conftest import app, client, csrf_token, logged_in, login, s
 def _fresh_caches():
     """Each test rolls its database back, which never happens in production: a cached
     cluster graph from an earlier test must not be taken for this one's."""
-    from trellis.scoring import frames, graphfeatures
+    from trellis.network import build
+    from trellis.scoring import frames
 
     frames._EDGE_CACHE.clear()
-    graphfeatures._GRAPH_CACHE.clear()
+    build.clear_cache()
     yield

@@ -68,3 +68,38 @@ def test_platform_table_command_writes_a_trainable_csv(app, session, trade, make
     assert len(table) == 3 and table["defaulted"].sum() == 1
     # Features as of 1 March 2025: nine months of sales (June 2024 to February 2025).
     assert (table["sales_12m_fen"] == 9 * 50_000_00).all()
+
+
+def test_export_features_and_calibrate_commands(app, session, trade, make_cluster, make_firm,
+                                                tmp_path):
+    from datetime import date
+
+    from flask.cli import ScriptInfo
+
+    from trellis.platform.cli import main
+    from trellis.scoring import service
+
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    vendors = [make_firm(cluster_id=cluster.id) for _ in range(3)]
+    for i, v in enumerate(vendors):
+        trade.monthly_sales(v, anchor, start=date(2024, 6, 5), months=12,
+                            amount_fen=(50 + i) * 1_000_00)
+    # Sales after the as-of date must not reach the table.
+    trade.sale(vendors[0], anchor, 999_000_00, date(2025, 7, 1))
+    run = app.test_cli_runner()
+    info = ScriptInfo(create_app=lambda: app)
+    out = tmp_path / "features.csv"
+    result = run.invoke(main, ["scoring", "export-features", "--as-of", "2025-06-01", "--out",
+                               str(out), "--cluster", cluster.code], obj=info)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out).set_index("firm_id")
+    assert len(table) == 4 and set(table["as_of"]) == {"2025-06-01"}
+    assert table.loc[vendors[0].id, "sales_12m_fen"] == 12 * 50_000_00
+    assert table.loc[vendors[0].id, "scorable"] and not table.loc[anchor.id, "scorable"]
+    result = run.invoke(main, ["scoring", "calibrate", "--as-of", "2025-06-01", "--cluster",
+                               cluster.code, "--json"], obj=info)
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    assert got["calibration"]["method"] == "anchor" and got["calibration"]["target_rate"] == 0.04
+    assert service.champion(session=session).version == got["version"]

@@ -49,6 +49,7 @@ def test_planted_frauds_are_flagged_and_clean_firms_rarely(session, demo):
     assert out["duplicate_recall"] == 1.0, out
     assert out["identity_recall"] == 1.0, out
     assert out["false_flag_rate"] <= 0.03, out
+    assert max(out["false_flag_by_screen"].values()) < 0.05, out
 
 
 @pytest.mark.slow

@@ -49,6 +49,78 @@ def test_circular_trading_needs_amounts_and_dates_that_line_up(session, trade, f
         assert got == set()
 
 
+@pytest.mark.parametrize("order", ["reverse", "shuffled", "split"])
+def test_a_ring_is_found_whatever_order_its_legs_are_issued_in(session, trade, firms, order):
+    """The ring of issue 14: a real cycle whose legs were not issued in cycle order (the
+    old screen only followed legs issued 0-15 days apart in cycle order), or whose legs
+    carry the same money in different invoices."""
+    cluster, _, (a, b, c, d) = firms
+    rng = np.random.default_rng(11)
+    legs = [(a, b), (b, c), (c, d), (d, a)]
+    day = date(2025, 3, 3)
+    for _k in range(8):
+        amount = int(rng.integers(30, 70)) * 10_000_00
+        if order == "reverse":
+            issue = [day + timedelta(days=3 * (3 - i)) for i in range(4)]
+        else:
+            offsets = rng.permutation(4) * int(rng.integers(2, 9))
+            issue = [day + timedelta(days=int(o)) for o in offsets]
+        for (s_, t), when in zip(legs, issue, strict=True):
+            if order == "split" and s_ is b:  # the same money in two invoices
+                trade.sale(s_, t, amount // 2, when, order=False, paid_after=30)
+                trade.sale(s_, t, amount - amount // 2, when + timedelta(days=1),
+                           order=False, paid_after=30)
+            else:
+                trade.sale(s_, t, amount, when, order=False, paid_after=30)
+        day += timedelta(days=31)
+    flags = run(session, cluster)
+    got = {f for f, fl in flags.items() if any(x.code == "circular_trading" for x in fl)}
+    assert got == {a.id, b.id, c.id, d.id}
+    ev = next(x for x in flags[a.id] if x.code == "circular_trading").evidence
+    assert ev["strength"] >= screens.RING_MIN_STRENGTH and ev["paid_round"] == 1.0
+    assert max(ev["loops"], ev["consistent_months"]) >= 4
+    assert "循环交易" in next(x for x in flags[a.id] if x.code == "circular_trading").zh
+
+
+def test_ring_evidence_strength_grows_with_each_kind_of_evidence():
+    day = np.arange(0, 300, 30)
+    amounts = np.full(day.size, 500_000_00.0)
+    legs = [{"day": day + i, "amount": amounts} for i in range(3)]
+    unpaid = screens.ring_evidence(legs, [0, 0, 0], 330)
+    paid = screens.ring_evidence(legs, [amounts.sum()] * 3, 330)
+    assert paid["strength"] > unpaid["strength"] and paid["flag"]
+    rng = np.random.default_rng(0)
+    noise = [{"day": np.sort(rng.integers(0, 330, 10)),
+              "amount": rng.integers(10, 90, 10) * 10_000_00.0} for _ in range(3)]
+    weak = screens.ring_evidence(noise, [float(x["amount"].sum()) for x in noise], 330)
+    assert weak["strength"] < screens.RING_MIN_STRENGTH and not weak["flag"]
+
+
+@pytest.mark.parametrize("amount_b,day_b,flagged", [
+    (120_000_01, date(2025, 9, 1), True),    # a cent more, same day
+    (120_000_00, date(2025, 9, 2), True),    # the same amount a day later
+    (120_090_00, date(2025, 9, 1), True),    # within 0.1%
+    (121_000_00, date(2025, 9, 1), False),   # 1,000 yuan more: another sale
+    (120_000_00, date(2025, 9, 20), False),  # the same amount weeks later
+])
+def test_near_duplicate_invoices(session, trade, firms, amount_b, day_b, flagged):
+    cluster, anchor, (v, *_) = firms
+    trade.sale(v, anchor, 120_000_00, date(2025, 9, 1), number="00001234")
+    trade.sale(v, anchor, amount_b, day_b, number="00009876")
+    hits = [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+    assert bool(hits) == flagged
+    if hits:
+        assert hits[0].evidence["match"] == "fp_near"
+        assert {r["invoice"] for r in hits[0].evidence["invoices"]} == {"00001234", "00009876"}
+
+
+def test_identical_daily_deliveries_are_a_routine_not_duplicates(session, trade, firms):
+    cluster, anchor, (v, *_) = firms
+    for d in range(10):
+        trade.sale(v, anchor, 50_000_00, date(2025, 9, 1) + timedelta(days=d))
+    assert not [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+
+
 @pytest.mark.parametrize("number_a,number_b,same_content,flagged", [
     ("INV-0001", "INV-0002", True, True),    # same buyer, amount and date, new number
     ("INV-0001", "inv0001", False, True),    # the same number written differently
@@ -129,6 +201,48 @@ def test_tax_filing_that_contradicts_the_flows(session, trade, firms, declared_y
         session.flush()
     codes = {f.code for f in run(session, cluster).get(v.id, [])}
     assert ("tax_contradiction" in codes) == flagged
+
+
+@pytest.mark.parametrize("period,declared_yuan,flagged", [
+    ("2025Q2", 1_200_000, False),      # a quarter's filing against that quarter's sales
+    ("2025年第2季度", 300_000, True),   # a quarter declared at a quarter of its sales
+    ("2025-03", 400_000, False),       # one month
+    ("2025-01~2025-06", 2_400_000, False),
+    ("2026Q1", 100, False),            # the quarter has not ended: not assessed
+    ("soon", 100, False),              # unreadable period: not assessed
+])
+def test_tax_comparison_uses_the_filings_period(session, trade, firms, period, declared_yuan,
+                                                flagged):
+    """Sales grow from 100,000 to 650,000 yuan a month over 2025: comparing a quarterly
+    filing with a year of sales (the old rule) would call every filing a contradiction."""
+    cluster, anchor, (v, *_) = firms
+    for i in range(12):
+        trade.sale(v, anchor, (100_000 + 50_000 * i) * 100, date(2025, i + 1, 5))
+    v.tax_vat_sales_fen = declared_yuan * 100
+    v.tax_period = period
+    session.add(v)
+    session.flush()
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=cluster.id)
+    X = features.compute(fr)
+    flags = screens.run(fr, X)
+    hits = [f for f in flags.get(v.id, []) if f.code == "tax_contradiction"]
+    assert bool(hits) == flagged
+    if period in ("2026Q1", "soon"):
+        assert np.isnan(X.loc[v.id, "tax_to_flow_ratio"])
+    if hits:
+        assert hits[0].evidence["platform_fen"] == (250_000 + 300_000 + 350_000) * 100
+
+
+@pytest.mark.parametrize("text,bounds", [
+    ("2025", ("2025-01-01", "2026-01-01")), ("2025年", ("2025-01-01", "2026-01-01")),
+    ("2025Q4", ("2025-10-01", "2026-01-01")), ("2025-q1", ("2025-01-01", "2025-04-01")),
+    ("202506", ("2025-06-01", "2025-07-01")), ("2025年6月", ("2025-06-01", "2025-07-01")),
+    ("2025-11至2026-02", ("2025-11-01", "2026-03-01")), ("2025-13", None), ("", None),
+    (None, None),
+])
+def test_tax_period_bounds(text, bounds):
+    got = features.tax_period_bounds(text)
+    assert (None if got is None else tuple(x.date().isoformat() for x in got)) == bounds
 
 
 @pytest.mark.parametrize("kind,verdicts", [

@@ -85,12 +85,31 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.11" in page
-    card = client.get("/scoring/scorecards/expert-2026.11").get_data(as_text=True)
+    assert "expert-2026.12" in page
+    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
     assert "PDO" in card
-    exported = client.get("/scoring/scorecards/expert-2026.11/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.11"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
+
+
+def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
+    import pandas as pd
+
+    from trellis.scoring import calibration, expert
+    from trellis.scoring.models import Scorecard
+
+    X = pd.DataFrame(index=range(200))
+    spec = calibration.anchor(expert.spec(), X, 0.04, source="风险团队假设",
+                              version="expert+cal-test")
+    report = calibration.report(spec, X, [1] * 100 + [0] * 100)
+    assert report["flag"]
+    session.add(Scorecard(version=spec["version"], name="x", kind="expert", spec=spec,
+                          validation={"calibration": report}))
+    session.flush()
+    page = client.get("/scoring/scorecards/expert+cal-test").get_data(as_text=True)
+    assert "风险团队假设" in page and "4.00%" in page
+    assert "请风险团队注意" in page and "二项检验" in page
 
 
 @pytest.mark.parametrize("role,status", [("vendor", 403), ("anchor", 403)])

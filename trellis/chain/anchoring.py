@@ -24,8 +24,9 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
+from trellis.chain import nonces
 from trellis.chain.client import Chain, SignedTx, TxRefused
-from trellis.chain.errors import TransactionReverted
+from trellis.chain.errors import FeeCeilingReached, TransactionReverted
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
 from trellis.chain.models import (
     ON_CHAIN_STATES,
@@ -158,13 +159,12 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
     try:
-        signed = chain.sign(fn)
+        signed = chain.sign(fn, held=lambda floor: nonces.held(session, chain, floor))
     except TransactionReverted as exc:
         at = chain.anchored_at(batch.root)
         if at:
             _adopt(session, chain, batch, at)
             return None
-        chain.forget_nonce()
         raise exc
     return _record(session, batch, signed, chain)
 
@@ -286,11 +286,13 @@ def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> 
 
 
 def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
-          now: datetime | None = None) -> ChainTx | None:
+          now: datetime | None = None,
+          tags: tuple[int | None, int | None] = (None, None)) -> ChainTx | None:
     """Advance a submitted or on-chain batch: receipts, confirmations, safe/finalized,
     reorgs (block hash at the recorded height changed, or root no longer anchored), and
-    stuck transactions. Returns a replacement transaction that was recorded and must be
-    sent (after a commit) with :func:`send`, else None."""
+    stuck transactions. *tags* are the node's (safe, finalized) block numbers
+    (:meth:`Chain.finality`). Returns a replacement transaction that was recorded and
+    must be sent (after a commit) with :func:`send`, else None."""
     now = now or utcnow()
     if batch.state == BatchState.SUBMITTED:
         for tx in _txs(session, batch, TxState.SENT, TxState.REPLACED):
@@ -299,7 +301,7 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
                 continue
             if receipt.status == 1:
                 _include(session, chain, batch, tx, receipt)
-                return _confirm(session, chain, batch, settings, head)
+                return _confirm(session, chain, batch, settings, head, tags)
             at = chain.anchored_at(batch.root)
             if at:
                 _adopt(session, chain, batch, at)
@@ -317,14 +319,20 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
         waited = now - (_aware(sent[0].sent_at) or now)
         stuck_after = getattr(settings, "chain_stuck_seconds", STUCK_AFTER_SECONDS)
         if waited >= timedelta(seconds=stuck_after):
-            return replace(session=session, chain=chain, batch=batch, tx=sent[0])
+            try:
+                return replace(session=session, chain=chain, batch=batch, tx=sent[0])
+            except FeeCeilingReached as exc:
+                batch.last_error, batch.updated_at = exc.message, now
+                session.flush()
+                logger.error("batch %s: %s", batch.id, exc.message)
         return None
     if batch.state in (BatchState.INCLUDED, BatchState.SAFE):
-        return _confirm(session, chain, batch, settings, head)
+        return _confirm(session, chain, batch, settings, head, tags)
     return None
 
 
-def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int):
+def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int,
+             tags: tuple[int | None, int | None] = (None, None)):
     at = chain.anchored_at(batch.root)
     canonical_hash = chain.block_hash(batch.block_number) if batch.block_number else None
     if not at:
@@ -338,18 +346,32 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int):
         batch.state = BatchState.INCLUDED
         _adopt(session, chain, batch, at)
     batch.confirmations = max(head - batch.block_number + 1, 0)
-    if batch.confirmations >= settings.chain_confirmations_final:
-        batch.state = BatchState.FINALIZED
-    elif batch.confirmations >= settings.chain_confirmations_safe:
-        batch.state = BatchState.SAFE
+    batch.state = _finality(batch, settings, tags)
     batch.updated_at = utcnow()
     session.flush()
     return None
 
 
+def _finality(batch: Batch, settings, tags: tuple[int | None, int | None]) -> str:
+    """``finalized`` / ``safe`` by the node's own tags where it has them (a block at or
+    below its ``finalized`` block cannot be reorganised away), else by confirmations."""
+    safe_tag, final_tag = tags
+    if final_tag is not None:
+        if batch.block_number <= final_tag:
+            return BatchState.FINALIZED
+        if safe_tag is not None:
+            return BatchState.SAFE if batch.block_number <= safe_tag else BatchState.INCLUDED
+    if batch.confirmations >= settings.chain_confirmations_final:
+        return BatchState.FINALIZED
+    if batch.confirmations >= settings.chain_confirmations_safe:
+        return BatchState.SAFE
+    return BatchState.INCLUDED
+
+
 def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> ChainTx:
-    """Record a replacement of stuck *tx*: same nonce and call, fees raised 25%."""
-    max_fee, tip = Chain.bumped(tx.max_fee_per_gas, tx.max_priority_fee_per_gas,
+    """Record a replacement of stuck *tx*: same nonce and call, fees raised 25% (held to
+    the ceiling). Raises FeeCeilingReached when the ceiling leaves no room."""
+    max_fee, tip = chain.bumped(tx.max_fee_per_gas, tx.max_priority_fee_per_gas,
                                 chain.fees())
     fn = chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                          bytes.fromhex(batch.manifest_hash[2:]))
@@ -359,22 +381,66 @@ def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> Cha
     return _record(session, batch, signed, chain)
 
 
-def heal(*, session: Session, chain: Chain) -> int:
-    """At start: every batch recorded as submitted or on chain whose root this chain does
-    not have (a restarted embedded chain, a new contract) goes back to pending to be
-    re-anchored. Returns how many."""
-    batches = list(session.scalars(select(Batch).where(
-        Batch.state.in_([BatchState.SUBMITTED, *ON_CHAIN_STATES])).order_by(Batch.id)))
-    lost = 0
-    for batch in batches:
-        if batch.state == BatchState.SUBMITTED and chain.kind == "rpc":
-            continue  # track() decides: the tx may still be in the node's pool
-        if chain.anchored_at(batch.root):
-            continue
-        lost += 1
-        _back_to_pending(session, chain, batch, "not on this chain (restarted chain or "
-                         "new contract)")
+def at_fee_ceiling(*, session: Session) -> list[Batch]:
+    """Submitted batches whose stuck transaction the fee ceiling keeps from replacing."""
+    return list(session.scalars(select(Batch).where(
+        Batch.state == BatchState.SUBMITTED,
+        Batch.last_error.like(f"{FeeCeilingReached.PREFIX}%")).order_by(Batch.id)))
+
+
+def _why_lost(chain: Chain, batch: Batch, head: int) -> str:
+    if batch.contract_address and chain.contract_address and (
+            batch.contract_address.lower() != chain.contract_address.lower()):
+        return f"anchored on another registry ({batch.contract_address}), not on this one"
+    if chain.kind == "embedded" and chain.fresh:
+        return "not on this chain: the embedded chain restarted"
+    if batch.block_number is not None and head < batch.block_number:
+        return (f"the chain was rewound below the anchoring block {batch.block_number} "
+                f"(head {head}): the root is gone")
+    return (f"reorg: the root is no longer anchored (was block {batch.block_number}, "
+            f"head {head})")
+
+
+def sweep(*, session: Session, chain: Chain) -> dict:
+    """Re-check every batch recorded as on chain, finalized ones included, with one
+    ``anchoredAt`` call per batch sent in batch requests: a root the chain lost (a reorg,
+    a rewound or restarted chain, a new contract) sends its batch back to ``pending``
+    (proofs are refused from then on; the caller re-anchors it), and a root found in
+    another block is adopted there. Submitted batches are left to :func:`track` on a
+    node (the transaction may still be in its pool). Returns ``{"lost": n, "moved": n}``.
+    """
+    states = [*ON_CHAIN_STATES] + ([BatchState.SUBMITTED] if chain.kind != "rpc" else [])
+    batches = list(session.scalars(select(Batch).where(Batch.state.in_(states))
+                                   .order_by(Batch.id)))
+    if not batches:
+        return {"lost": 0, "moved": 0}
+    found = chain.anchored_at_many([b.root for b in batches])
+    head = chain.head()
+    lost = moved = 0
+    for batch, at in zip(batches, found, strict=True):
+        if not at:
+            lost += 1
+            _back_to_pending(session, chain, batch, _why_lost(chain, batch, head))
+        elif batch.state != BatchState.SUBMITTED and at != batch.block_number:
+            moved += 1
+            logger.warning("batch %s (%s): reorg moved the anchoring from block %s to %s",
+                           batch.id, batch.state, batch.block_number, at)
+            batch.state = BatchState.INCLUDED
+            _adopt(session, chain, batch, at)
     if lost:
         logger.warning("%s recorded batches are not on the %s chain (contract %s): "
                        "re-anchoring them", lost, chain.kind, chain.contract_address)
-    return lost
+    return {"lost": lost, "moved": moved}
+
+
+def lost_batches(*, session: Session) -> list[Batch]:
+    """Batches that were anchored once and are not (again) on chain: the chain lost them
+    and they wait to be re-anchored."""
+    return list(session.scalars(select(Batch).where(
+        Batch.state == BatchState.PENDING, Batch.anchor_count > 0).order_by(Batch.id)))
+
+
+def heal(*, session: Session, chain: Chain) -> int:
+    """Every batch recorded as on chain whose root this chain does not have goes back to
+    pending to be re-anchored (:func:`sweep`). Returns how many."""
+    return sweep(session=session, chain=chain)["lost"]

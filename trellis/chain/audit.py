@@ -12,6 +12,9 @@ and per batch:
 - ``root_mismatch``: the stored leaves no longer rebuild the anchored root;
 - ``not_anchored`` / ``block_mismatch``: the chain does not hold the root at the recorded
   block (or that block is no longer canonical);
+- ``other_contract`` / ``foreign_anchorer`` / ``tx_mismatch``: the batch's proofs would
+  not verify (recorded in another contract, anchored by an account that is not ours, or
+  by another transaction than the recorded one);
 - ``not_checked``: the chain could not be asked (node down): the report is incomplete.
 
 Documents of types whose source the chain area cannot read (ledger entries, voucher
@@ -156,8 +159,27 @@ def _check_batch(report: AuditReport, batch: Batch, rows, chain) -> None:
         if at != batch.block_number or block_hash != batch.block_hash:
             report.add("block_mismatch", f"anchored at block {at} ({block_hash}); recorded "
                        f"block {batch.block_number} ({batch.block_hash})", batch_id=batch.id)
+        _check_anchoring(report, batch, chain, at)
     except TrellisError as exc:
         report.add("not_checked", exc.message, batch_id=batch.id)
+
+
+def _check_anchoring(report: AuditReport, batch: Batch, chain, at: int) -> None:
+    """What a verifier of this batch's bundles checks beyond the root: the recorded
+    contract is ours, the root was anchored by our account, by the recorded transaction."""
+    ours = (chain.contract_address or "").lower()
+    if (batch.contract_address or "").lower() != ours:
+        report.add("other_contract", f"recorded contract {batch.contract_address} is not the "
+                   f"configured registry {chain.contract_address}: its proofs do not verify",
+                   batch_id=batch.id)
+    submitter, tx_hash = chain.anchoring_event(batch.root, at) or (None, None)
+    if submitter is None or submitter.lower() != chain.address.lower():
+        report.add("foreign_anchorer", f"root anchored by {submitter}, not by this "
+                   f"instance's account {chain.address}: its proofs do not verify",
+                   batch_id=batch.id)
+    elif (tx_hash or "").lower() != (batch.tx_hash or "").lower():
+        report.add("tx_mismatch", f"anchored by transaction {tx_hash}; recorded "
+                   f"{batch.tx_hash}: its proofs do not verify", batch_id=batch.id)
 
 
 def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) -> None:

@@ -1,11 +1,15 @@
 """Proof bundles: everything needed to check one document against the chain, in one JSON
 file, with no access to Trellis's database.
 
-A bundle (``format: trellis-proof-v1``) holds the document's canonical text, its SHA-256
-content hash and salt; the leaf (OpenZeppelin standard leaf of [type, hash, salt]); the
-Merkle proof, tree index and root; and the anchoring: chain id, contract address and code
-hash, transaction, block number and block hash. Bundles are issued only once the batch is
-included on chain. :mod:`trellis.chain.verify` checks one.
+A bundle (``format: trellis-proof-v2``) holds exactly the fields of :data:`FIELDS`, and
+:mod:`trellis.chain.verify` checks every one of them against the facts: the document's
+canonical text, its SHA-256 content hash and salt; the leaf (OpenZeppelin standard leaf of
+[type, hash, salt]) with its value; the Merkle proof, root and leaf count; and the
+anchoring: chain id, contract address and code hash, transaction, block number and hash,
+and the manifest hash (SHA-256 of the batch's ``tree.json``). Nothing that cannot be
+checked without Trellis's database (database ids, states, confirmations, the issuing
+time, the leaf's position in the tree) is in a bundle. Bundles are issued only once the
+batch is included on chain.
 """
 
 from __future__ import annotations
@@ -15,14 +19,23 @@ import json
 from sqlalchemy import select
 from sqlmodel import Session
 
-from trellis.accounts.models import utcnow
 from trellis.chain import contract as contract_mod
 from trellis.chain.anchoring import batch_tree, leaf_value
 from trellis.chain.errors import DocumentNotFound, ProofNotReady
-from trellis.chain.merkle import LEAF_ENCODING
+from trellis.chain.merkle import LEAF_ENCODING, TREE_NAME
 from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
 
-FORMAT = "trellis-proof-v1"
+FORMAT = "trellis-proof-v2"
+# Every field of a bundle, by section, with its kind (what verify checks it is).
+FIELDS: dict[str, dict[str, str]] = {
+    "document": {"doc_type": "text", "canonical": "text", "content_hash": "text",
+                 "salt": "text"},
+    "leaf": {"encoding": "text list", "value": "text list", "hash": "hex32"},
+    "merkle": {"tree": "text", "root": "hex32", "proof": "hex32 list", "leaf_count": "int"},
+    "anchor": {"chain_id": "int", "contract_address": "address",
+               "contract_code_hash": "hex32", "tx_hash": "hex32", "block_number": "int",
+               "block_hash": "hex32", "manifest_hash": "hex32"},
+}
 
 
 def find_document(*, session: Session, ref: str | int) -> Document:
@@ -53,22 +66,18 @@ def make_bundle(*, session: Session, document: Document) -> dict:
     tree = batch_tree(session=session, batch_id=batch.id)
     return {
         "format": FORMAT,
-        "document": {"id": document.id, "doc_type": document.doc_type,
-                     "doc_id": document.doc_id, "canonical": document.canonical,
+        "document": {"doc_type": document.doc_type, "canonical": document.canonical,
                      "content_hash": document.content_hash, "salt": document.salt},
         "leaf": {"encoding": list(LEAF_ENCODING), "value": leaf_value(document),
                  "hash": place.leaf},
-        "merkle": {"tree": "openzeppelin-standard-v1", "root": batch.root,
+        "merkle": {"tree": TREE_NAME, "root": batch.root,
                    "proof": tree.get_proof(place.value_index),
-                   "tree_index": place.tree_index, "value_index": place.value_index,
                    "leaf_count": batch.leaf_count},
-        "anchor": {"chain_id": batch.chain_id, "contract_address": batch.contract_address,
+        "anchor": {"chain_id": batch.chain_id,
+                   "contract_address": (batch.contract_address or "").lower(),
                    "contract_code_hash": contract_mod.runtime_code_hash(),
                    "tx_hash": batch.tx_hash, "block_number": batch.block_number,
-                   "block_hash": batch.block_hash, "manifest_hash": batch.manifest_hash,
-                   "batch_id": batch.id, "state": batch.state,
-                   "confirmations": batch.confirmations},
-        "issued_at": utcnow().isoformat(timespec="seconds"),
+                   "block_hash": batch.block_hash, "manifest_hash": batch.manifest_hash},
     }
 
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from eth_account import Account
@@ -34,6 +36,7 @@ from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
     ChainUnavailable,
+    FeeCeilingReached,
     TransactionReverted,
 )
 from trellis.chain.rpc import EthValidation, TesterValidation, TxRefused, node_errors
@@ -44,6 +47,8 @@ GWEI = 10**9
 DEFAULT_TIP = 1 * GWEI
 RPC_TIMEOUT_SECONDS = 10
 CHECK_CACHE_SECONDS = 60
+BATCH_CALLS = 500  # calls in one JSON-RPC batch request
+RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
 
 
@@ -97,7 +102,8 @@ class Chain:
         self.last_error: str | None = None
         self._checked_at = 0.0
         self._chain_id: int | None = None
-        self._next_nonce: int | None = None
+        self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
+        self.max_fee_wei: int | None = None  # TRELLIS_CHAIN_MAX_FEE_GWEI, in wei
 
     # --- construction -------------------------------------------------------------------
 
@@ -154,12 +160,8 @@ class Chain:
         """
         if not force and time.monotonic() - self._checked_at < CHECK_CACHE_SECONDS:
             return
+        self.check_chain_id()
         with self.lock, node_errors("checking the chain"):
-            self._chain_id = int(self.w3.eth.chain_id)
-            if self.expected_chain_id and self._chain_id != self.expected_chain_id:
-                raise ChainMisconfigured(
-                    f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
-                    f"{self.expected_chain_id}: anchoring is stopped")
             address = self.contract.address
             code = bytes(self.w3.eth.get_code(address))
             if not code:
@@ -194,6 +196,43 @@ class Chain:
         with self.lock, node_errors("reading an anchored root"):
             return int(self.contract.functions.anchoredAt(bytes.fromhex(root[2:])).call())
 
+    def anchored_at_many(self, roots: list[str]) -> list[int]:
+        """``anchoredAt`` of every root, in order (0: not anchored), in JSON-RPC batch
+        requests of BATCH_CALLS calls on a node; one call after another on the embedded
+        chain, which has no batch requests."""
+        out: list[int] = []
+        with self.lock, node_errors("reading anchored roots"):
+            fn = self.contract.functions.anchoredAt
+            if self.kind != "rpc":
+                return [int(fn(bytes.fromhex(r[2:])).call()) for r in roots]
+            for start in range(0, len(roots), BATCH_CALLS):
+                with self.w3.batch_requests() as batch:
+                    for root in roots[start:start + BATCH_CALLS]:
+                        batch.add(fn(bytes.fromhex(root[2:])))
+                    replies = batch.execute()
+                for reply in replies:
+                    if isinstance(reply, Exception) or not isinstance(reply, int):
+                        raise ChainError(f"the node could not read an anchored root: {reply}")
+                    out.append(int(reply))
+        return out
+
+    def finality(self) -> tuple[int | None, int | None]:
+        """The node's ``safe`` and ``finalized`` block numbers, or None where it has no
+        such tag. The embedded chain has none worth the name (every block is final the
+        moment it is mined, and the chain dies with the process)."""
+        if self.kind != "rpc":
+            return None, None
+        out = []
+        for tag in ("safe", "finalized"):
+            try:
+                with self.lock, node_errors(f"reading the {tag} block"):
+                    out.append(int(self.w3.eth.get_block(tag)["number"]))
+            except ChainUnavailable:
+                raise
+            except (ChainError, w3exc.Web3Exception, ValueError, KeyError):
+                out.append(None)
+        return out[0], out[1]
+
     def anchoring_event(self, root: str, block: int) -> tuple[str, str] | None:
         """(submitter, transaction hash) of the Anchored event of *root* in *block*."""
         with self.lock, node_errors("reading the anchoring event"):
@@ -204,6 +243,16 @@ class Chain:
             return (to_checksum_address(log["args"]["submitter"]),
                     _hex(log["transactionHash"]))
         return None
+
+    def registration_of(self, fingerprint: str) -> tuple[str, str] | None:
+        """(registrant, claim as 0x hex) of a registered fingerprint, or None."""
+        key = bytes.fromhex(fingerprint[2:])
+        with self.lock, node_errors("reading a fingerprint"):
+            who = self.contract.functions.registrantOf(key).call()
+            if int(who, 16) == 0:
+                return None
+            claim = self.contract.functions.claimOf(key).call()
+        return to_checksum_address(who), _hex(claim)
 
     def registrant_of(self, fingerprint: str) -> str | None:
         with self.lock, node_errors("reading a fingerprint"):
@@ -237,7 +286,8 @@ class Chain:
     # --- fees, nonces, signing ----------------------------------------------------------
 
     def fees(self) -> tuple[int, int]:
-        """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip."""
+        """EIP-1559 (max fee, priority fee): twice the latest base fee plus the tip, held
+        to the ceiling."""
         with self.lock, node_errors("reading fees"):
             base = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
             try:
@@ -245,42 +295,104 @@ class Chain:
             except (w3exc.MethodUnavailable, w3exc.Web3RPCError, ValueError):
                 tip = DEFAULT_TIP
         tip = max(tip, 1)
-        return 2 * base + tip, tip
+        return self.capped((2 * base + tip, tip))
 
-    @staticmethod
-    def bumped(max_fee: int, tip: int, current: tuple[int, int]) -> tuple[int, int]:
-        """Fees for a replacement: 25% above the old ones and at least today's."""
+    def capped(self, fees: tuple[int, int]) -> tuple[int, int]:
+        """*fees* held to the ceiling (``max_fee_wei``): neither the max fee nor the tip
+        above it."""
+        if self.max_fee_wei is None:
+            return fees
+        max_fee = min(fees[0], self.max_fee_wei)
+        return max_fee, min(fees[1], max_fee)
+
+    def bumped(self, max_fee: int, tip: int, current: tuple[int, int]) -> tuple[int, int]:
+        """Fees for a replacement: 25% above the old ones and at least today's, held to
+        the ceiling. Raises FeeCeilingReached when the ceiling leaves no room for the
+        10% rise a node asks of a replacement."""
         new_tip = max(current[1], -(-tip * 5 // 4))
         new_max = max(current[0], -(-max_fee * 5 // 4), new_tip)
+        new_max, new_tip = self.capped((new_max, new_tip))
+        if new_max < -(-max_fee * 11 // 10) or new_tip < -(-tip * 11 // 10):
+            raise FeeCeilingReached(
+                f"fee ceiling reached: a transaction paying up to {max_fee / GWEI:g} gwei "
+                f"per gas is stuck and TRELLIS_CHAIN_MAX_FEE_GWEI="
+                f"{self.max_fee_wei / GWEI:g} leaves no room to replace it (today's "
+                f"fees ask {current[0] / GWEI:g} gwei); raise the ceiling or wait")
         return new_max, new_tip
 
-    def next_nonce(self) -> int:
-        """The next nonce: the node's pending count, or ours if we are ahead of it."""
+    def pending_count(self) -> int:
+        """The node's transaction count of the signing account, pending transactions
+        included (a transaction queued behind a missing nonce is not counted)."""
         with self.lock, node_errors("reading the nonce"):
-            pending = int(self.w3.eth.get_transaction_count(self.address, "pending"))
-            nonce = pending if self._next_nonce is None else max(pending, self._next_nonce)
-            self._next_nonce = nonce + 1
+            return int(self.w3.eth.get_transaction_count(self.address, "pending"))
+
+    def next_nonce(self, held: Callable[[int], set[int]] | None = None) -> int:
+        """The lowest nonce at or above the node's pending count that is neither *held*
+        (``held(floor)``: the nonces of recorded, live transactions, from the database)
+        nor handed out by this process in the last RESERVE_SECONDS and not yet released.
+
+        Never a counter in memory alone: a nonce handed out for a transaction that was
+        then never sent (the send failed, the record was rolled back) is released, or
+        expires, and is handed out again, so no gap is left in front of later
+        transactions."""
+        with self.lock:
+            pending = self.pending_count()
+            now = time.monotonic()
+            self._reserved = {n: t for n, t in self._reserved.items()
+                              if n >= pending and now - t < RESERVE_SECONDS}
+            taken = set(self._reserved) | (held(pending) if held else set())
+            nonce = pending
+            while nonce in taken:
+                nonce += 1
+            self._reserved[nonce] = now
             return nonce
 
-    def forget_nonce(self) -> None:
-        """Drop the local nonce counter (after a refused send) and ask the node next time."""
-        self._next_nonce = None
+    def reserved(self) -> set[int]:
+        """Nonces handed out by this process whose transactions may not be recorded yet."""
+        now = time.monotonic()
+        with self.lock:
+            return {n for n, t in self._reserved.items() if now - t < RESERVE_SECONDS}
+
+    def forget_nonce(self, nonce: int | None = None) -> None:
+        """Release *nonce* (its transaction was never sent), or every nonce handed out,
+        so the next one is taken from the node and the records again."""
+        with self.lock:
+            if nonce is None:
+                self._reserved.clear()
+            else:
+                self._reserved.pop(nonce, None)
 
     def sign(self, fn, *, nonce: int | None = None, fees: tuple[int, int] | None = None,
-             gas: int | None = None) -> SignedTx:
+             gas: int | None = None,
+             held: Callable[[int], set[int]] | None = None) -> SignedTx:
         """Sign a call of contract function *fn*. Gas is estimated first, which runs the
         call: one the contract would refuse raises TransactionReverted here, before a
         nonce is taken or anything is sent. *nonce* and *fees* default to the next
-        nonce and today's fees."""
+        nonce (see :meth:`next_nonce`; *held* gives the recorded ones) and today's
+        fees."""
         with self.lock, node_errors("preparing a transaction"):
             if gas is None:
                 gas = int(fn.estimate_gas({"from": self.address}) * 1.2) + 10_000
             fees = fees or self.fees()
-            params = {"from": self.address, "chainId": self.chain_id, "gas": gas,
-                      "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1],
-                      "nonce": self.next_nonce() if nonce is None else nonce}
-            tx = fn.build_transaction(params)
+            own = nonce is None
+            if own:
+                nonce = self.next_nonce(held)
+            try:
+                tx = fn.build_transaction({
+                    "from": self.address, "chainId": self.chain_id, "gas": gas,
+                    "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1],
+                    "nonce": nonce})
+            except BaseException:
+                if own:
+                    self.forget_nonce(nonce)
+                raise
         return self._sign_dict(tx)
+
+    def sign_filler(self, nonce: int, fees: tuple[int, int]) -> SignedTx:
+        """A transfer of nothing to ourselves at *nonce*: fills a gap in the nonces."""
+        return self._sign_dict({"from": self.address, "to": self.address, "value": 0,
+                                "gas": 21_000, "nonce": nonce, "chainId": self.chain_id,
+                                "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]})
 
     def resign(self, tx: dict) -> SignedTx:
         return self._sign_dict(tx)
@@ -329,8 +441,21 @@ class Chain:
 
     # --- deployment -----------------------------------------------------------------------
 
+    def check_chain_id(self) -> int:
+        """The node's chain id; raises ChainMisconfigured when TRELLIS_CHAIN_ID is set and
+        the node is on another chain."""
+        with self.lock, node_errors("reading the chain id"):
+            self._chain_id = int(self.w3.eth.chain_id)
+        if self.expected_chain_id and self._chain_id != self.expected_chain_id:
+            raise ChainMisconfigured(
+                f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
+                f"{self.expected_chain_id}: anchoring is stopped")
+        return self._chain_id
+
     def deploy(self) -> str:
-        """Deploy the registry from the signing account; returns its address."""
+        """Deploy the registry from the signing account; returns its address. Refuses a
+        node on another chain than TRELLIS_CHAIN_ID (ChainMisconfigured)."""
+        self.check_chain_id()
         with self.lock:
             factory = self.w3.eth.contract(abi=contract_mod.abi(),
                                            bytecode=contract_mod.bytecode())
@@ -376,8 +501,15 @@ def _key(settings) -> tuple:
              settings.chain_keystore, settings.chain_id))
 
 
+def max_fee_wei(settings) -> int | None:
+    """TRELLIS_CHAIN_MAX_FEE_GWEI in wei (whole wei, rounded down)."""
+    gwei = getattr(settings, "chain_max_fee_gwei", None)
+    return None if gwei is None else int(Decimal(gwei) * GWEI)
+
+
 def use_chain(settings, chain: Chain) -> None:
     """Make *chain* the process-wide chain for *settings* (tests, tools)."""
+    chain.max_fee_wei = max_fee_wei(settings)
     with _chains_lock:
         _chains[_key(settings)] = chain
 
@@ -389,6 +521,7 @@ def get_chain(settings) -> Chain:
         chain = _chains.get(key)
         if chain is None:
             chain = Chain.embedded() if not settings.chain_url else Chain.connect(settings)
+            chain.max_fee_wei = max_fee_wei(settings)
             _chains[key] = chain
         return chain
 

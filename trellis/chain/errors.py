@@ -28,6 +28,15 @@ class ChainMisconfigured(ChainError):
     status = 503
 
 
+class FeeCeilingReached(ChainError):
+    """Raised when a stuck transaction needs higher fees than TRELLIS_CHAIN_MAX_FEE_GWEI
+    allows: it is left waiting and an alert is raised (health shows it)."""
+
+    code = "chain_fee_ceiling"
+    status = 503
+    PREFIX = "fee ceiling reached"  # every message starts so (kept in Batch.last_error)
+
+
 class TransactionReverted(ChainError):
     """Raised when the contract refuses a transaction; ``reason`` is its revert string."""
 

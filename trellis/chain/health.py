@@ -2,7 +2,9 @@
 
 ``status(settings)`` reports the backend, chain id, contract, head block, the signing
 account, the queue, batch states and the last error of the anchoring jobs in this
-process (a wrong chain id or a missing contract shows here, with what to fix).
+process (a wrong chain id or a missing contract shows here, with what to fix), and the
+alerts the jobs raised in the database (:func:`raise_alert`): the fee ceiling reached,
+anchored roots the chain lost. Any alert makes ``ok`` false.
 """
 
 from __future__ import annotations
@@ -38,6 +40,41 @@ def last_error(settings) -> tuple[str, str] | None:
         return _errors.get(_key(settings))
 
 
+def raise_alert(*, session, key: str, message: str) -> None:
+    """Raise (or restate) the alert *key* with *message*; logged at ERROR when new or
+    changed. Flushes."""
+    from trellis.chain.models import Alert
+
+    alert = session.get(Alert, key)
+    if alert is None or alert.message != message:
+        logger.error("chain alert %s: %s", key, message)
+    if alert is None:
+        session.add(Alert(key=key, message=message))
+    else:
+        alert.message, alert.updated_at = message, utcnow()
+    session.flush()
+
+
+def clear_alert(*, session, key: str) -> None:
+    """Clear the alert *key* (logged when it was raised). Flushes."""
+    from trellis.chain.models import Alert
+
+    alert = session.get(Alert, key)
+    if alert is not None:
+        logger.warning("chain alert %s cleared (raised %s)", key,
+                       alert.raised_at.isoformat(timespec="seconds"))
+        session.delete(alert)
+        session.flush()
+
+
+def alerts(session) -> list[dict]:
+    from trellis.chain.models import Alert
+
+    return [{"key": a.key, "message": a.message,
+             "since": a.raised_at.isoformat(timespec="seconds")}
+            for a in session.scalars(select(Alert).order_by(Alert.raised_at))]
+
+
 def _database_part(session) -> dict:
     from trellis.chain.models import Batch, Document, DocumentStatus
 
@@ -48,10 +85,15 @@ def _database_part(session) -> dict:
                   .tuples().all())
     last = session.scalars(select(Batch).where(Batch.block_number.is_not(None))
                            .order_by(Batch.id.desc()).limit(1)).first()
+    newest = session.scalars(select(Batch).where(Batch.state.in_(
+        ["included", "safe", "finalized"])).order_by(Batch.block_number.desc(),
+                                                     Batch.id.desc()).limit(1)).first()
     return {"queue_length": int(queued),
             "oldest_queued_at": oldest.isoformat(timespec="seconds") if oldest else None,
             "batches": {k: int(v) for k, v in states.items()},
-            "last_anchored_block": last.block_number if last else None}
+            "last_anchored_block": last.block_number if last else None,
+            "alerts": alerts(session),
+            "_newest": (newest.id, newest.root, newest.block_number) if newest else None}
 
 
 def status(settings, *, session=None) -> dict:
@@ -89,8 +131,24 @@ def status(settings, *, session=None) -> dict:
     except Exception as exc:
         logger.warning("chain health: cannot read the queue: %s", exc)
         out["queue_length"] = None
+    newest = out.pop("_newest", None)
+    if out["ok"] and newest is not None:
+        # One call tells whether the chain still has the newest anchoring: a chain
+        # rewound or restarted shows here before the next tracking pass re-checks all.
+        try:
+            if not chain.anchored_at(newest[1]):
+                out["ok"] = False
+                out["error"] = (f"the chain no longer has the root of batch {newest[0]} "
+                                f"(anchored in block {newest[2]}): its proofs do not "
+                                f"verify until the next tracking pass re-anchors it")
+                out["root_lost"] = newest[0]
+        except TrellisError as exc:
+            out["ok"], out["error"] = False, exc.message
     err = last_error(settings)
     out["last_error"] = {"message": err[0], "at": err[1]} if err else None
+    if out.get("alerts"):
+        out["ok"] = False
+        out["error"] = out["error"] or "; ".join(a["message"] for a in out["alerts"])
     return out
 
 

@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import select
 
-from trellis.chain import anchoring, commitments
+from trellis.chain import anchoring, commitments, health, nonces
 from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
 from trellis.chain.health import record_error
@@ -111,7 +111,11 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
 
 
 def anchor_pending(*, session_factory, settings) -> str:
-    """Cut batches that are due and anchor every pending batch (job)."""
+    """Cut batches that are due and anchor every pending batch (job).
+
+    A node that is down or on the wrong chain fails the run (the error, re-raised with
+    the queue's length in its message, makes the run recorded not ok and ``trellis jobs
+    run --once`` exit 1); the documents collected and batches cut are committed."""
     try:
         n = anchor_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
@@ -121,31 +125,41 @@ def anchor_pending(*, session_factory, settings) -> str:
             queued = commitments.queue_length(session=session)
             waiting = len(list(session.scalars(select(Batch.id).where(
                 Batch.state == BatchState.PENDING))))
-        return (f"chain not reachable or misconfigured; {queued} documents queued, "
-                f"{waiting} batches waiting: {exc.message}")
+        raise type(exc)(f"chain not reachable or misconfigured; {queued} documents "
+                        f"queued, {waiting} batches waiting: {exc.message}") from exc
     healed = f", {n['healed']} lost batches re-anchored" if n["healed"] else ""
     return (f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
             f"{n['sent']}{healed}; {n['queued']} documents queued")
 
 
 def track_all(*, session_factory, settings) -> dict:
-    """One pass of confirmation tracking over every unsettled batch."""
+    """One pass of confirmation tracking: fill nonce gaps, re-check every anchored root
+    (finalized ones too, :func:`anchoring.sweep`), advance every unsettled batch, replace
+    stuck transactions, and re-anchor at once what the chain lost. Raises the
+    ``roots_lost`` alert while any anchored batch is off the chain, the ``fee_ceiling``
+    one while a stuck transaction sits at the ceiling."""
     chain = get_chain(settings)
     chain.check()
-    healed = _heal_once(session_factory, chain)
+    with transaction(session_factory) as session:
+        filled = nonces.fill_gaps(session=session, chain=chain)
+    with transaction(session_factory) as session:
+        swept = anchoring.sweep(session=session, chain=chain)
+        _alert_lost(session)
+    chain.healed = True
     head = chain.head()
+    tags = chain.finality()
     replaced = 0
     for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
                          BatchState.SAFE):
         with transaction(session_factory) as session:
             batch = session.get(Batch, batch_id)
             replacement = anchoring.track(session=session, chain=chain, batch=batch,
-                                          settings=settings, head=head)
+                                          settings=settings, head=head, tags=tags)
         if replacement is not None:
             with transaction(session_factory) as session:
                 anchoring.send(session=session, chain=chain, batch=session.get(Batch, batch_id))
             replaced += 1
-    # Batches sent back to pending by a reorg are re-anchored at once.
+    # Batches the chain lost (a reorg, a rewound chain) are re-anchored at once.
     reanchored = 0
     for batch_id in _ids(session_factory, BatchState.PENDING):
         with transaction(session_factory) as session:
@@ -156,23 +170,46 @@ def track_all(*, session_factory, settings) -> dict:
         states = dict.fromkeys([s.value for s in BatchState], 0)
         for state in session.scalars(select(Batch.state)):
             states[state] += 1
+        _alert_lost(session)
+        capped = anchoring.at_fee_ceiling(session=session)
+        if capped:
+            health.raise_alert(session=session, key="fee_ceiling", message=(
+                f"{len(capped)} anchoring transactions are stuck at the fee ceiling "
+                f"(batches {', '.join(str(b.id) for b in capped[:10])}): "
+                f"{capped[0].last_error}"))
+        else:
+            health.clear_alert(session=session, key="fee_ceiling")
     record_error(settings, None)
     return {"head": head, "replaced": replaced, "reanchored": reanchored,
-            "healed": healed, "states": states}
+            "lost": swept["lost"], "moved": swept["moved"], "states": states,
+            "nonces_filled": filled}
+
+
+def _alert_lost(session) -> None:
+    lost = anchoring.lost_batches(session=session)
+    if lost:
+        health.raise_alert(session=session, key="roots_lost", message=(
+            f"the chain lost the anchoring of {len(lost)} batches (first: batch "
+            f"{lost[0].id}, {lost[0].last_error}); their proofs are withheld until they "
+            f"are re-anchored"))
+    else:
+        health.clear_alert(session=session, key="roots_lost")
 
 
 def track_confirmations(*, session_factory, settings) -> str:
-    """Count confirmations, mark safe/finalized, replace stuck transactions, heal reorgs
-    (job)."""
+    """Count confirmations, mark safe/finalized, replace stuck transactions, re-check
+    every anchored root and re-anchor what the chain lost (job)."""
     try:
         n = track_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
         record_error(settings, exc.message)
         logger.error("confirmation tracking stopped: %s", exc.message)
-        return f"chain not reachable or misconfigured: {exc.message}"
+        raise type(exc)(f"chain not reachable or misconfigured: {exc.message}") from exc
     except ChainError as exc:
         record_error(settings, exc.message)
         raise
     states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
+    lost = f", {n['lost']} lost by the chain" if n["lost"] else ""
+    filled = f", {n['nonces_filled']} nonce gaps filled" if n["nonces_filled"] else ""
     return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
-            f"re-anchored {n['reanchored'] + n['healed']}")
+            f"re-anchored {n['reanchored']}{lost}{filled}")

@@ -23,6 +23,7 @@ import sha3  # safe-pysha3: Keccak-256 in C, about 6x faster a call than pycrypt
 from eth_abi import encode as _abi_encode
 
 LEAF_ENCODING = ("string", "bytes32", "bytes32")
+TREE_NAME = "openzeppelin-standard-v1"
 
 
 _keccak_256 = sha3.keccak_256
@@ -82,6 +83,15 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     for sibling in proof:
         node = _keccak_256(node + sibling if node <= sibling else sibling + node).digest()
     return node
+
+
+def leaf_depths(leaf_count: int) -> range:
+    """How many proof steps a leaf of a standard tree of *leaf_count* leaves can be from the
+    root (leaves sit at tree indices ``n-1 .. 2n-2``; index ``i`` is at depth
+    ``floor(log2(i + 1))``); empty for a count below 1."""
+    if leaf_count < 1:
+        return range(0)
+    return range(leaf_count.bit_length() - 1, (2 * leaf_count - 1).bit_length())
 
 
 def verify(root: str, leaf_encoding: Sequence[str], value: Sequence, proof: Sequence[str]) -> bool:

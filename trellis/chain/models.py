@@ -7,8 +7,16 @@
   it back to ``pending``).
 - :class:`BatchLeaf`: a document's place in its batch's tree.
 - :class:`ChainTx`: every signed transaction, recorded BEFORE it is sent (crash safety).
-- :class:`Fingerprint`: a financing fingerprint Trellis registered on chain.
+- :class:`Fingerprint`: a financing fingerprint Trellis registered on chain, with the
+  claim (instance and financing) it was registered under.
+- :class:`Instance`: this database's own random identity, made by its migration; it goes
+  into every registration's claim, so that two databases sharing one anchoring key tell
+  their registrations apart.
+- :class:`Alert`: a chain condition an operator must see (fee ceiling reached, anchored
+  roots the chain lost), raised and cleared by the jobs, shown by health.
 - :class:`AuditRun`: a full audit over a date range, its progress and report.
+- :class:`NearFingerprint`: a coarse fingerprint of a document presented for financing
+  (kept here only; a near-duplicate goes to review, see :mod:`trellis.chain.near_duplicates`).
 
 Hashes and addresses are ``0x``-prefixed lower-case hex except ``content_hash`` and
 ``salt``, which are plain 64-digit hex (``sha256sum``'s form). Wei amounts are integers.
@@ -165,6 +173,25 @@ class Fingerprint(SQLModel, table=True):
     chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     tx_hash: str | None = Field(default=None, max_length=66)
     registered_at: datetime = Field(default_factory=utcnow)
+    # keccak256 of "trellis-claim-v1|<instance id>|<financing ref>" (0x hex), as on chain.
+    claim: str | None = Field(default=None, max_length=66)
+
+
+class Instance(SQLModel, table=True):
+    __tablename__ = "chain_instance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: str = Field(max_length=64)  # 32 random bytes, hex
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "chain_alerts"
+
+    key: str = Field(primary_key=True, max_length=32)  # fee_ceiling, roots_lost
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    raised_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditRun(SQLModel, table=True):
@@ -186,3 +213,18 @@ class AuditRun(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class NearFingerprint(SQLModel, table=True):
+    __tablename__ = "chain_near_fingerprints"
+    __table_args__ = (UniqueConstraint("fingerprint", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=66, index=True)
+    subject_type: str = Field(max_length=16)  # invoice, order
+    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    label: str = Field(max_length=200)
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issued_on: date
+    application_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -38,14 +38,22 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from trellis.accounts.models import utcnow
 from trellis.chain import contract as contract_mod
+from trellis.chain import nonces
 from trellis.chain.client import TxRefused, get_chain
-from trellis.chain.errors import DoubleFinancing, TransactionReverted
-from trellis.chain.models import ChainTx, Fingerprint, TxState
+from trellis.chain.errors import (
+    ChainMisconfigured,
+    ChainUnavailable,
+    DoubleFinancing,
+    TransactionReverted,
+)
+from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
@@ -171,18 +179,40 @@ def _refuse(subject: Subject, why: str) -> DoubleFinancing:
                            subjects=[subject.label])
 
 
+def instance_id(session: Session) -> str:
+    """This database's own identity (made by its migration, never changed)."""
+    row = session.get(Instance, 1)
+    if row is None:
+        raise ChainMisconfigured("this database has no instance id (chain_instance): run "
+                                 "`trellis db upgrade`")
+    return row.instance_id
+
+
+def claim_of(session: Session, financing_ref: str) -> str:
+    """The claim a registration is made under: keccak256 of
+    ``trellis-claim-v1|<instance id>|<financing ref>``, ``0x`` + 64 hex digits. Only this
+    database, financing *financing_ref*, makes it; the chain shows it to everyone."""
+    text = f"trellis-claim-v1|{instance_id(session)}|{financing_ref}"
+    return "0x" + keccak(text.encode("utf-8")).hex()
+
+
 def register_financing(*, session: Session, settings, invoice_ids: list[int] = (),
                        order_ids: list[int] = (), financed_by: str = "trellis",
-                       fragment_ids: list[int] = ()) -> list[str]:
+                       fragment_ids: list[int] = (),
+                       financing_ref: str | None = None) -> list[str]:
     """Register on chain the fingerprints of the invoices, orders and voucher parts
     (``voucher_fragments.id``) about to be financed; returns every fingerprint of them
     (hex). Synchronous: waits for the
     transaction (call it from a job or CLI, not a fast web request).
 
-    Idempotent for the same receivables (a retry after a crash succeeds). Raises
-    :class:`DoubleFinancing` naming the invoice/order if a fingerprint is already
-    registered for another receivable (by Trellis or by anyone), or twice in the request
-    (a voucher part whose invoice was financed directly is refused naming the voucher);
+    Every registration carries a claim (:func:`claim_of`) naming this database and the
+    financing (*financing_ref*, e.g. ``loan:17:<created at>``; default: the receivables
+    themselves). Idempotent for the same financing: a retry after a crash finds its own
+    claim on chain and records it. Raises :class:`DoubleFinancing` naming the
+    invoice/order if a fingerprint is registered under any other claim: another
+    financier, another database sharing this anchoring key, this database for another
+    financing (or before a restore); or if it is twice in the request (a voucher part
+    whose invoice was financed directly is refused naming the voucher);
     :class:`~trellis.chain.errors.ChainUnavailable` if the node is down. Flushes only.
     """
     subjects = _subjects(session, settings.fingerprint_key, invoice_ids, order_ids)
@@ -191,6 +221,9 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
     if not subjects:
         raise ValidationError("name at least one invoice or order to finance",
                               field="invoice_ids")
+    if financing_ref is None:
+        financing_ref = "subjects:" + ",".join(sorted(f"{s.kind}:{s.id}" for s in subjects))
+    claim = claim_of(session, financing_ref)
     owner: dict[str, Subject] = {}
     for subject in subjects:
         for fp in subject.prints.values():
@@ -201,6 +234,9 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
         select(Fingerprint).where(Fingerprint.fingerprint.in_(list(owner))))}
     for fp, row in known.items():
         subject = owner[fp]
+        # The same receivable recorded here (a retry, or another part of one voucher,
+        # whose invoice fingerprints all its parts share) is ours; a record of this
+        # database is the proof, whatever the claim it was registered under.
         if (row.subject_type, row.subject_id) != (subject.kind, subject.id):
             raise _refuse(subject, f"is already financed: it matches {row.label} "
                           f"(financed by {row.financed_by} on "
@@ -211,23 +247,22 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
     for fp, subject in owner.items():
         if fp in known:
             continue
-        registrant = chain.registrant_of(fp)
-        if registrant is None:
+        registration = chain.registration_of(fp)
+        if registration is None:
             new.append(fp)
-        elif registrant == chain.address:
-            # Registered by us in a run whose database record was lost (a crash before
-            # the commit): this receivable, since no other record claims it.
-            logger.warning("fingerprint %s of %s was registered by us without a record; "
-                           "recording it", fp, subject.label)
-            _save(session, fp, subject, financed_by, chain, None)
+        elif registration == (chain.address, claim):
+            # Registered by this very financing in a run whose database record was lost
+            # (a crash before the commit): only our key AND our claim prove that.
+            logger.warning("fingerprint %s of %s was registered by this financing without "
+                           "a record; recording it", fp, subject.label)
+            _save(session, fp, subject, financed_by, chain, None, claim)
         else:
-            raise _refuse(subject, f"is already registered for financing by another "
-                          f"financier (account {registrant})")
+            raise _refuse(subject, _taken_by(chain, registration))
     for start in range(0, len(new), contract_mod.MAX_FINGERPRINTS):
         chunk = new[start:start + contract_mod.MAX_FINGERPRINTS]
-        tx_hash = _send_register(session, chain, chunk, owner)
+        tx_hash = _send_register(session, chain, chunk, owner, claim, settings)
         for fp in chunk:
-            _save(session, fp, owner[fp], financed_by, chain, tx_hash)
+            _save(session, fp, owner[fp], financed_by, chain, tx_hash, claim)
     session.flush()
     if new:
         logger.info("registered %s fingerprints for %s", len(new),
@@ -235,55 +270,75 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
     return [fp for subject in subjects for fp in subject.prints.values()]
 
 
-def _save(session, fp, subject: Subject, financed_by, chain, tx_hash) -> None:
+def _taken_by(chain, registration: tuple[str, str]) -> str:
+    registrant, _ = registration
+    if registrant == chain.address:
+        return ("is already registered for financing under another claim: another "
+                "database sharing this anchoring key, or this one for another financing "
+                f"(account {registrant})")
+    return f"is already registered for financing by another financier (account {registrant})"
+
+
+def _save(session, fp, subject: Subject, financed_by, chain, tx_hash, claim) -> None:
     variant = next(v for v, p in subject.prints.items() if p == fp)
     session.add(Fingerprint(fingerprint=fp, variant=variant, subject_type=subject.kind,
                             subject_id=subject.id, label=subject.label[:200],
                             financed_by=financed_by, registrant=chain.address,
-                            chain_id=chain.chain_id, tx_hash=tx_hash))
+                            chain_id=chain.chain_id, tx_hash=tx_hash, claim=claim))
 
 
-def _send_register(session: Session, chain, chunk: list[str], owner) -> str:
-    fn = chain.contract.functions.register([bytes.fromhex(fp[2:]) for fp in chunk])
+def _send_register(session: Session, chain, chunk: list[str], owner, claim: str,
+                   settings) -> str:
+    fn = chain.contract.functions.register([bytes.fromhex(fp[2:]) for fp in chunk],
+                                           bytes.fromhex(claim[2:]))
     for attempt in range(1, SEND_ATTEMPTS + 1):
         with chain.lock:
             try:
-                signed = chain.sign(fn)
+                signed = chain.sign(fn, held=lambda floor: nonces.held(session, chain,
+                                                                        floor))
             except TransactionReverted as exc:
-                chain.forget_nonce()
-                _raise_if_taken(chain, chunk, owner)
+                _raise_if_taken(chain, chunk, owner, claim)
                 raise exc
-            session.add(ChainTx(kind="register", chain_id=signed.chain_id,
-                                sender=signed.sender, nonce=signed.nonce,
-                                tx_hash=signed.tx_hash, raw=signed.raw,
-                                max_fee_per_gas=signed.max_fee_per_gas,
-                                max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-                                state=TxState.SIGNED))
+            record = ChainTx(kind="register", chain_id=signed.chain_id,
+                             sender=signed.sender, nonce=signed.nonce,
+                             tx_hash=signed.tx_hash, raw=signed.raw,
+                             max_fee_per_gas=signed.max_fee_per_gas,
+                             max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+                             state=TxState.SIGNED)
+            session.add(record)
             session.flush()
             try:
                 chain.send_raw(signed.raw)
-            except TxRefused:
+            except TxRefused as exc:
+                record.state, record.error = TxState.DROPPED, exc.message
+                session.flush()
                 if attempt == SEND_ATTEMPTS:
                     raise
                 continue
             except TransactionReverted:
-                _raise_if_taken(chain, chunk, owner)
+                _raise_if_taken(chain, chunk, owner, claim)
                 raise
+            except ChainUnavailable:
+                # Our caller rolls the record back: release the nonce, or every later
+                # transaction would wait behind it.
+                chain.forget_nonce(signed.nonce)
+                raise
+            record.state, record.sent_at = TxState.SENT, utcnow()
+            session.flush()
         receipt = chain.wait(signed.tx_hash, RECEIPT_TIMEOUT_SECONDS)
         tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).one()
         tx.state = TxState.MINED if receipt.status == 1 else TxState.FAILED
         session.flush()
         if receipt.status != 1:
-            _raise_if_taken(chain, chunk, owner)
+            _raise_if_taken(chain, chunk, owner, claim)
             raise TransactionReverted(f"registering fingerprints failed in transaction "
                                       f"{signed.tx_hash}", reason="reverted")
         return signed.tx_hash
     raise AssertionError("unreachable")
 
 
-def _raise_if_taken(chain, chunk, owner) -> None:
+def _raise_if_taken(chain, chunk, owner, claim) -> None:
     for fp in chunk:
-        registrant = chain.registrant_of(fp)
-        if registrant is not None and registrant != chain.address:
-            raise _refuse(owner[fp], f"was registered for financing by another financier "
-                          f"(account {registrant}) a moment ago")
+        registration = chain.registration_of(fp)
+        if registration is not None and registration != (chain.address, claim):
+            raise _refuse(owner[fp], _taken_by(chain, registration) + " (a moment ago)")

@@ -1,50 +1,74 @@
 """Checking a proof bundle with no database: ``trellis verify BUNDLE.json``.
 
-Steps, each passed, failed or not checked:
+Every field a bundle carries is checked against the facts; a bundle with any other field,
+or missing one, is refused (step ``bundle``). Steps, each passed, failed or not checked:
 
-1. ``content_hash``: SHA-256 of the document (the file given, else the bundle's text);
-2. ``leaf``: the standard leaf of (type, content hash, salt) is the bundle's leaf;
-3. ``merkle_path``: the proof leads from the leaf to the root;
-4. ``chain_id``: the node is on the bundle's chain;
-5. ``contract_code``: the contract's code is Trellis's registry;
-6. ``anchored``: the contract says the root was anchored at the bundle's block;
-7. ``canonical_block``: that block's hash is still the bundle's (no reorg since).
+1. ``bundle``: exactly the fields of :data:`~trellis.chain.bundles.FORMAT`, each of its type;
+2. ``content_hash``: SHA-256 of the document (the file given AND the bundle's text) is
+   ``document.content_hash``;
+3. ``leaf``: ``leaf.value`` is derived from the document (its own ``doc_type``, its
+   content hash, ``document.salt``), ``leaf.encoding`` is Trellis's and ``leaf.hash`` is
+   the OpenZeppelin standard leaf of that value;
+4. ``merkle_path``: the proof leads from the leaf to ``merkle.root`` in a tree of
+   ``merkle.leaf_count`` leaves;
+5. ``chain_id``: the node is on ``anchor.chain_id``;
+6. ``trusted``: ``anchor.contract_address`` is a registry this verifier was told to trust
+   on that chain (see :mod:`trellis.chain.trust`);
+7. ``contract_code``: the code there is Trellis's registry (``anchor.contract_code_hash``);
+8. ``anchored``: the contract says the root was anchored at ``anchor.block_number``;
+9. ``transaction``: ``anchor.tx_hash`` was mined successfully in that block, sent to the
+   registry, calling ``anchor(root, leaf_count, manifest_hash)`` with the bundle's values,
+   and its receipt holds the registry's ``Anchored`` event with the same values;
+10. ``anchorer``: the event's submitter (the transaction's sender) is a trusted anchoring
+    account of that registry;
+11. ``canonical_block``: the block's hash is still ``anchor.block_hash`` (no reorg since);
+12. ``manifest`` (only when the batch's manifest, its ``tree.json``, is given): it hashes to
+    ``anchor.manifest_hash``, rebuilds the root and holds the leaf among ``leaf_count``.
 
-The verdict holds only when all seven pass. Steps 4-7 need a node: ``--rpc URL`` (else
-``TRELLIS_CHAIN_URL``); a page passes the application's own chain.
+The verdict holds only when all pass. Steps 5-11 need a node: ``--rpc URL`` (else
+``TRELLIS_CHAIN_URL``); a page passes the application's own chain and trust.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from eth_utils import keccak, to_checksum_address
 
+from trellis.chain import canonical, merkle
 from trellis.chain import contract as contract_mod
-from trellis.chain import merkle
-from trellis.chain.bundles import FORMAT
-from trellis.chain.errors import BundleError
-from trellis.messages import N_, Message, msg
+from trellis.chain import trust as trust_mod
+from trellis.chain.bundles import FIELDS, FORMAT
+from trellis.chain.errors import BundleError, CanonicalFormError
 
 STEP_LABELS = {
+    "bundle": "Bundle holds exactly the fields of " + FORMAT,
     "content_hash": "Content hash (SHA-256 of the document)",
-    "leaf": "Leaf (keccak of type, content hash, salt)",
+    "leaf": "Leaf value and hash derived from the document",
     "merkle_path": "Merkle path from the leaf to the root",
     "chain_id": "Chain id",
+    "trusted": "Registry is one this verifier trusts",
     "contract_code": "Contract code is Trellis's registry",
     "anchored": "Root anchored at the recorded block",
+    "transaction": "Anchoring transaction carries this root",
+    "anchorer": "Anchored by a trusted account",
     "canonical_block": "Anchoring block still canonical",
+    "manifest": "Batch manifest matches",
 }
+REQUIRED = tuple(name for name in STEP_LABELS if name != "manifest")
+CHAIN_STEPS = ("chain_id", "trusted", "contract_code", "anchored", "transaction", "anchorer",
+               "canonical_block")
+HEX32 = 66
 
 
 @dataclass
 class Step:
     name: str
     ok: bool | None  # None: could not be checked
-    detail: str      # English, for the command line and JSON
-    message: Message | None = field(default=None, compare=False, repr=False)
+    detail: str
+    data: dict = field(default_factory=dict)  # values a page puts in a translated message
 
     @property
     def label(self) -> str:
@@ -57,21 +81,29 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return len(self.steps) == len(STEP_LABELS) and all(s.ok for s in self.steps)
+        names = [s.name for s in self.steps]
+        return all(n in names for n in REQUIRED) and all(s.ok for s in self.steps)
 
     @property
     def complete(self) -> bool:
         return all(s.ok is not None for s in self.steps)
 
-    def add(self, name: str, ok: bool | None, detail: str | Message) -> bool | None:
-        message = Message.from_json(detail)
-        self.steps.append(Step(name, ok, str(message), message))
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    @property
+    def untrusted_contract(self) -> str | None:
+        """The bundle's contract when the verifier does not trust it, else None."""
+        step = self.step("trusted")
+        return step.data.get("contract") if step is not None and step.ok is False else None
+
+    def add(self, name: str, ok: bool | None, detail: str, **data) -> bool | None:
+        self.steps.append(Step(name, ok, detail, data))
         return ok
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "steps": [
-            {"name": s.name, "ok": s.ok, "detail": s.detail, "label": s.label}
-            for s in self.steps]}
+        return {"ok": self.ok, "untrusted_contract": self.untrusted_contract,
+                "steps": [asdict(s) | {"label": s.label} for s in self.steps]}
 
 
 def load_bundle(text: str | bytes) -> dict:
@@ -79,12 +111,147 @@ def load_bundle(text: str | bytes) -> dict:
         bundle = json.loads(text)
     except ValueError as exc:
         raise BundleError(f"the bundle is not JSON: {exc}") from None
+    if isinstance(bundle, dict) and bundle.get("format") == "trellis-proof-v1":
+        raise BundleError("this is a trellis-proof-v1 bundle, whose extra fields nobody "
+                          "checks: download a fresh proof (trellis-proof-v2)")
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise BundleError(f"not a Trellis proof bundle (format {FORMAT} expected)")
     for part in ("document", "leaf", "merkle", "anchor"):
         if not isinstance(bundle.get(part), dict):
             raise BundleError(f"the bundle has no {part!r} section")
     return bundle
+
+
+def shape_problem(bundle) -> str | None:
+    """Why *bundle* is not exactly a :data:`FORMAT` bundle (a field missing, extra or of
+    the wrong type), or None."""
+    if not isinstance(bundle, dict):
+        return "the bundle is not a JSON object"
+    if set(bundle) != {"format", *FIELDS}:
+        return f"top-level fields {sorted(bundle)} are not {sorted(['format', *FIELDS])}"
+    if bundle["format"] != FORMAT:
+        return f"format is {bundle['format']!r}, not {FORMAT}"
+    for part, kinds in FIELDS.items():
+        section = bundle[part]
+        if not isinstance(section, dict) or set(section) != set(kinds):
+            got = sorted(section) if isinstance(section, dict) else type(section).__name__
+            return f"{part} has fields {got}, not {sorted(kinds)}"
+        for name, kind in kinds.items():
+            value = section[name]
+            if not _of_kind(value, kind):
+                return f"{part}.{name} is not {kind}: {value!r}"
+    return None
+
+
+def _of_kind(value, kind: str) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind == "hex32":
+        return _is_hex(value, 32)
+    if kind == "address":
+        return isinstance(value, str) and trust_mod.ADDRESS_RE.match(value) is not None
+    if kind == "hex32 list":
+        return isinstance(value, list) and all(_is_hex(v, 32) for v in value)
+    if kind == "text list":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, str)
+
+
+def _is_hex(value, size: int) -> bool:
+    return (isinstance(value, str) and len(value) == 2 + 2 * size and value.startswith("0x")
+            and all(c in "0123456789abcdef" for c in value[2:]))
+
+
+def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str | None = None,
+                  chain=None, trust: trust_mod.Trust | None = None,
+                  manifest: bytes | None = None) -> Report:
+    """Check *bundle* (see the module docstring). *document*: the original file's bytes
+    (checked beside the canonical text in the bundle). *chain* (a Chain) or *rpc_url* for
+    the on-chain steps; with neither they are reported as not checked. *trust*: the
+    registries and anchoring accounts to accept (None or empty: none is trusted).
+    *manifest*: the batch's ``tree.json``, checked when given."""
+    report = Report()
+    problem = shape_problem(bundle)
+    if report.add("bundle", problem is None, problem or "every field present, none extra"
+                  ) is False:
+        return report
+    doc, leaf, tree, anchor = (bundle["document"], bundle["leaf"], bundle["merkle"],
+                               bundle["anchor"])
+    _document_steps(report, doc, leaf, tree, document)
+    if manifest is not None:
+        _manifest_step(report, manifest, leaf, tree, anchor)
+    reader = _reader(rpc_url, chain)
+    if reader is None:
+        for name in CHAIN_STEPS:
+            report.add(name, None, "not checked: no node given (use --rpc URL)")
+        return report
+    _chain_steps(report, reader, leaf, tree, anchor, trust or trust_mod.Trust())
+    return report
+
+
+def _document_steps(report: Report, doc: dict, leaf: dict, tree: dict,
+                    document: bytes | None) -> None:
+    text = doc["canonical"].encode("utf-8")
+    digest = hashlib.sha256(text).hexdigest()
+    bad = []
+    if digest != doc["content_hash"]:
+        bad.append(f"the bundle's text hashes to {digest}")
+    if document is not None and hashlib.sha256(document).hexdigest() != doc["content_hash"]:
+        bad.append(f"the file given hashes to {hashlib.sha256(document).hexdigest()}")
+    report.add("content_hash", not bad, f"sha256 {doc['content_hash']}" if not bad else
+               "; ".join(bad) + f", but the bundle says {doc['content_hash']}")
+    try:
+        own_type, _ = canonical.parse(text)
+    except CanonicalFormError as exc:
+        own_type = f"(none: {exc.message})"
+    derived = [own_type, "0x" + digest, "0x" + doc["salt"].lower()]
+    bad = []
+    if own_type != doc["doc_type"]:
+        bad.append(f"the document is a {own_type}, the bundle says {doc['doc_type']}")
+    if leaf["encoding"] != list(merkle.LEAF_ENCODING):
+        bad.append(f"encoding {leaf['encoding']} is not {list(merkle.LEAF_ENCODING)}")
+    if not _is_hex("0x" + doc["salt"], 32):
+        bad.append("the salt is not 64 lower-case hex digits")
+    elif leaf["value"] != derived:
+        bad.append(f"leaf value {leaf['value']} is not {derived}, derived from the document")
+    computed = None
+    if not bad:
+        computed = merkle.to_hex(merkle.leaf_hash(merkle.LEAF_ENCODING, derived))
+        if computed != leaf["hash"]:
+            bad.append(f"the leaf of that value is {computed}, the bundle says {leaf['hash']}")
+    report.add("leaf", not bad, f"leaf {computed}" if not bad else "; ".join(bad))
+    reached = merkle.to_hex(merkle.process_proof(
+        merkle.from_hex(leaf["hash"]), [merkle.from_hex(p) for p in tree["proof"]]))
+    bad = []
+    if tree["tree"] != merkle.TREE_NAME:
+        bad.append(f"tree {tree['tree']!r} is not {merkle.TREE_NAME}")
+    if reached != tree["root"]:
+        bad.append(f"the path reaches {reached}, not the root {tree['root']}")
+    depths = merkle.leaf_depths(tree["leaf_count"])
+    if len(tree["proof"]) not in depths:
+        bad.append(f"a tree of {tree['leaf_count']} leaves has no leaf "
+                   f"{len(tree['proof'])} steps deep")
+    report.add("merkle_path", not bad, f"{len(tree['proof'])} steps reach {reached} in a tree "
+               f"of {tree['leaf_count']} leaves" if not bad else "; ".join(bad))
+
+
+def _manifest_step(report: Report, data: bytes, leaf: dict, tree: dict, anchor: dict) -> None:
+    digest = "0x" + hashlib.sha256(data).hexdigest()
+    bad = []
+    if digest != anchor["manifest_hash"]:
+        bad.append(f"the manifest hashes to {digest}, the bundle says {anchor['manifest_hash']}")
+    try:
+        loaded = merkle.StandardMerkleTree.load(json.loads(data))
+    except (ValueError, KeyError, TypeError) as exc:
+        bad.append(f"the manifest is not a standard-v1 tree: {exc}")
+    else:
+        if loaded.root != tree["root"]:
+            bad.append(f"the manifest's root is {loaded.root}")
+        if len(loaded) != tree["leaf_count"]:
+            bad.append(f"the manifest has {len(loaded)} leaves")
+        if leaf["value"] not in loaded.values:
+            bad.append("the manifest does not hold this leaf")
+    report.add("manifest", not bad, f"sha256 {digest}" if not bad else "; ".join(bad))
 
 
 class _Reader:
@@ -114,103 +281,131 @@ def _reader(rpc_url: str | None, chain) -> _Reader | None:
     return None
 
 
-def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str | None = None,
-                  chain=None) -> Report:
-    """Check *bundle* (see the module docstring). *document*: the original file's bytes
-    (default: the canonical text in the bundle). *chain* (a Chain) or *rpc_url* for the
-    on-chain steps; with neither they are reported as not checked."""
-    report = Report()
-    doc, leaf, tree, anchor = (bundle["document"], bundle["leaf"], bundle["merkle"],
-                               bundle["anchor"])
-    data = document if document is not None else str(doc.get("canonical", "")).encode()
-    digest = hashlib.sha256(data).hexdigest()
-    report.add("content_hash", digest == doc.get("content_hash"),
-               msg(N_("sha256 %(digest)s"), digest=digest)
-               if digest == doc.get("content_hash") else
-               msg(N_("sha256 %(digest)s but the bundle says %(claimed)s"), digest=digest,
-                   claimed=doc.get("content_hash")))
-    value = [doc.get("doc_type"), "0x" + digest, "0x" + str(doc.get("salt"))]
-    try:
-        computed = merkle.to_hex(merkle.leaf_hash(leaf.get("encoding") or
-                                                  merkle.LEAF_ENCODING, value))
-    except (ValueError, TypeError) as exc:
-        computed = None
-        report.add("leaf", False, msg(N_("cannot compute the leaf (%(why)s)"), why=str(exc)))
-    if computed is not None:
-        report.add("leaf", computed == leaf.get("hash"), msg(N_("leaf %(hash)s"),
-                                                             hash=computed))
-    try:
-        reached = merkle.to_hex(merkle.process_proof(
-            merkle.from_hex(leaf.get("hash")), [merkle.from_hex(p) for p in tree["proof"]]))
-    except (ValueError, TypeError, KeyError) as exc:
-        report.add("merkle_path", False,
-                   msg(N_("cannot compute the path (%(why)s)"), why=str(exc)))
-    else:
-        report.add("merkle_path", reached == tree.get("root"),
-                   msg(N_("%(n)s steps reach %(reached)s; root %(root)s"),
-                       n=len(tree.get("proof") or []), reached=reached,
-                       root=tree.get("root")))
-    reader = _reader(rpc_url, chain)
-    if reader is None:
-        for name in ("chain_id", "contract_code", "anchored", "canonical_block"):
-            report.add(name, None, N_("not checked: no node given (use --rpc URL)"))
-        return report
-    _chain_steps(report, reader, tree, anchor)
-    return report
-
-
-def _chain_steps(report: Report, reader: _Reader, tree: dict, anchor: dict) -> None:
+def _chain_steps(report: Report, reader: _Reader, leaf: dict, tree: dict, anchor: dict,
+                 trust: trust_mod.Trust) -> None:
     from trellis.chain.client import node_errors
     from trellis.chain.errors import TrellisError
 
-    names = ["chain_id", "contract_code", "anchored", "canonical_block"]
+    done: list[str] = []
     try:
         with reader as w3, node_errors("verifying"):
-            chain_id = int(w3.eth.chain_id)
-            report.add("chain_id", chain_id == anchor.get("chain_id"),
-                       msg(N_("node on chain %(node)s, bundle says %(bundle)s"),
-                           node=str(chain_id), bundle=str(anchor.get("chain_id"))))
-            names.pop(0)
-            address = to_checksum_address(anchor["contract_address"])
-            code_hash = "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
-            expected = contract_mod.runtime_code_hash()
-            report.add("contract_code", code_hash == expected,
-                       msg(N_("code hash at %(address)s is %(hash)s"), address=address,
-                           hash=code_hash) if code_hash == expected else
-                       msg(N_("code hash at %(address)s is %(hash)s, not %(expected)s"),
-                           address=address, hash=code_hash, expected=expected))
-            names.pop(0)
-            registry = w3.eth.contract(address=address, abi=contract_mod.abi())
-            at = 0
-            if code_hash == expected:
-                at = int(registry.functions.anchoredAt(
-                    merkle.from_hex(tree["root"])).call())
-            report.add("anchored", at != 0 and at == anchor.get("block_number"),
-                       msg(N_("the registry has the root at block %(at)s, the bundle says "
-                              "block %(bundle)s"), at=str(at),
-                           bundle=str(anchor.get("block_number"))))
-            names.pop(0)
-            try:
-                block = w3.eth.get_block(int(anchor["block_number"]))
-                block_hash = "0x" + bytes(block["hash"]).hex()
-            except Exception:  # noqa: BLE001 - a missing block is a failed check
-                block_hash = "none"
-            report.add("canonical_block", block_hash == anchor.get("block_hash"),
-                       msg(N_("block %(number)s is %(hash)s"),
-                           number=str(anchor.get("block_number")), hash=block_hash))
-            names.pop(0)
+            _on_chain(report, w3, tree, anchor, trust, done)
     except TrellisError as exc:
-        for name in names:
-            report.add(name, None, msg(N_("not checked: %(why)s"),
-                                       why=Message(exc.template, exc.params)))
-    except (KeyError, TypeError, ValueError) as exc:
-        for name in names:
-            report.add(name, False, msg(N_("the bundle's anchor section is unusable: "
-                                           "%(why)s"), why=str(exc)))
+        for name in CHAIN_STEPS:
+            if name not in done:
+                report.add(name, None, f"not checked: {exc.message}")
+
+
+def _on_chain(report, w3, tree, anchor, trust, done) -> None:
+    from web3 import exceptions as w3exc
+    from web3.logs import DISCARD
+
+    def add(name, ok, detail, **data):
+        report.add(name, ok, detail, **data)
+        done.append(name)
+
+    node_chain = int(w3.eth.chain_id)
+    add("chain_id", node_chain == anchor["chain_id"],
+        f"node on chain {node_chain}, bundle says {anchor['chain_id']}")
+    address = to_checksum_address(anchor["contract_address"])
+    trusted = trust.find(anchor["chain_id"], address)
+    add("trusted", trusted is not None,
+        f"{address} on chain {anchor['chain_id']} is trusted ({trusted.name or 'listed'})"
+        if trusted else f"contract {address} on chain {anchor['chain_id']} is NOT a registry "
+        f"this verifier trusts (trusted: {trust.describe()})",
+        contract=address, chain_id=anchor["chain_id"])
+    code_hash = "0x" + keccak(bytes(w3.eth.get_code(address))).hex()
+    expected = contract_mod.runtime_code_hash()
+    is_registry = code_hash == expected
+    add("contract_code", is_registry and anchor["contract_code_hash"] == expected,
+        f"code hash at {address} is {code_hash}" +
+        ("" if is_registry else f", not the registry's {expected}") +
+        ("" if anchor["contract_code_hash"] == expected else
+         f"; the bundle says {anchor['contract_code_hash']}"))
+    registry = w3.eth.contract(address=address, abi=contract_mod.abi())
+    root = merkle.from_hex(tree["root"])
+    at = int(registry.functions.anchoredAt(root).call()) if is_registry else 0
+    add("anchored", at != 0 and at == anchor["block_number"],
+        f"anchoredAt(root) = {at}, bundle says block {anchor['block_number']}")
+    try:
+        tx = w3.eth.get_transaction(anchor["tx_hash"])
+        receipt = w3.eth.get_transaction_receipt(anchor["tx_hash"])
+    except (w3exc.TransactionNotFound, ValueError):
+        tx = receipt = None
+    bad, sender = _transaction_problems(registry, tx, receipt, address, tree, anchor)
+    events = []
+    if receipt is not None and not bad:
+        logs = [log for log in receipt["logs"]
+                if str(log["address"]).lower() == address.lower()]
+        events = [e for e in registry.events.Anchored().process_receipt(
+            {**receipt, "logs": logs}, errors=DISCARD) if e["args"]["root"] == root]
+        if not events:
+            bad.append("its receipt has no Anchored event of this root from the registry")
+        for e in events:
+            args = e["args"]
+            if (args["leafCount"] != tree["leaf_count"]
+                    or "0x" + bytes(args["manifestHash"]).hex() != anchor["manifest_hash"]
+                    or args["submitter"].lower() != str(sender).lower()):
+                bad.append("its Anchored event states other values")
+    add("transaction", not bad, f"transaction {anchor['tx_hash']} called anchor(root, "
+        f"{tree['leaf_count']}, {anchor['manifest_hash']}) in block {anchor['block_number']}"
+        if not bad else f"transaction {anchor['tx_hash']}: " + "; ".join(bad))
+    if trusted is None:
+        add("anchorer", False, f"nobody anchoring in {address} is trusted: the registry is not")
+    elif bad or not events:
+        add("anchorer", False, "no anchoring event to take the submitter from")
+    else:
+        submitter = events[0]["args"]["submitter"]
+        if trusted.anchorers:
+            ok = submitter.lower() in trusted.anchorers
+            why = "a trusted anchoring account" if ok else (
+                f"NOT a trusted anchoring account ({', '.join(sorted(trusted.anchorers))})")
+        else:
+            ok = bool(registry.functions.isSubmitter(submitter).call(
+                block_identifier=anchor["block_number"]))
+            why = ("authorised by the trusted registry" if ok else
+                   "not authorised by the registry")
+        add("anchorer", ok, f"submitter {submitter} is {why}", submitter=submitter)
+    try:
+        block = w3.eth.get_block(anchor["block_number"])
+        block_hash, head = "0x" + bytes(block["hash"]).hex(), int(w3.eth.block_number)
+    except (w3exc.BlockNotFound, ValueError):
+        block_hash, head = "none", None
+    confirmations = "" if head is None else f" ({head - anchor['block_number'] + 1} " \
+                                            "confirmations)"
+    add("canonical_block", block_hash == anchor["block_hash"],
+        f"block {anchor['block_number']} is {block_hash}{confirmations}" +
+        ("" if block_hash == anchor["block_hash"] else f", bundle says {anchor['block_hash']}"))
+
+
+def _transaction_problems(registry, tx, receipt, address, tree, anchor) -> tuple[list, str]:
+    if tx is None or receipt is None or receipt.get("blockNumber") is None:
+        return ["no such mined transaction on this chain"], ""
+    bad = []
+    if str(tx.get("to") or "").lower() != address.lower():
+        bad.append(f"it was sent to {tx.get('to')}, not the registry")
+    if int(receipt["status"]) != 1:
+        bad.append("it failed")
+    if int(receipt["blockNumber"]) != anchor["block_number"]:
+        bad.append(f"it is in block {receipt['blockNumber']}")
+    if "0x" + bytes(receipt["blockHash"]).hex() != anchor["block_hash"]:
+        bad.append(f"its block hash is 0x{bytes(receipt['blockHash']).hex()}")
+    try:
+        fn, args = registry.decode_function_input(tx["input"])
+    except ValueError:
+        fn, args = None, {}
+    if fn is None or fn.fn_name != "anchor":
+        bad.append("it does not call anchor()")
+    elif (args["root"] != merkle.from_hex(tree["root"]) or args["leafCount"] != tree["leaf_count"]
+          or "0x" + bytes(args["manifestHash"]).hex() != anchor["manifest_hash"]):
+        bad.append(f"it anchors root 0x{bytes(args['root']).hex()} of {args['leafCount']} "
+                   f"leaves, manifest 0x{bytes(args['manifestHash']).hex()}")
+    return bad, str(tx.get("from") or "")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m trellis.chain.verify BUNDLE.json [--document FILE] [--rpc URL]``.
+    """``python -m trellis.chain.verify BUNDLE.json [--document FILE] [--rpc URL]
+    [--contract ADDRESS]... [--anchorer ADDRESS]... [--trusted FILE] [--manifest FILE]``.
     Exit 0 when every step holds, 1 when one fails, 2 when one could not be checked."""
     import argparse
     import os
@@ -218,31 +413,49 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trellis verify", description=__doc__.split("\n")[0])
     parser.add_argument("bundle")
     parser.add_argument("--document")
+    parser.add_argument("--manifest")
     parser.add_argument("--rpc", default=os.environ.get("TRELLIS_CHAIN_URL") or None)
+    parser.add_argument("--contract", action="append", default=[])
+    parser.add_argument("--anchorer", action="append", default=[])
+    parser.add_argument("--chain-id", type=int)
+    parser.add_argument("--trusted", action="append", default=[])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    return run_cli(args.bundle, args.document, args.rpc, as_json=args.json)
+    return run_cli(args.bundle, args.document, args.rpc, as_json=args.json,
+                   contracts=args.contract, anchorers=args.anchorer, chain_id=args.chain_id,
+                   trusted=args.trusted, manifest_path=args.manifest)
+
+
+def _read(path: str | None) -> bytes | None:
+    if not path:
+        return None
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def run_cli(bundle_path: str, document_path: str | None, rpc: str | None, *,
-            as_json: bool = False, echo=print) -> int:
+            as_json: bool = False, echo=print, contracts=(), anchorers=(),
+            chain_id: int | None = None, trusted=(), manifest_path: str | None = None) -> int:
     try:
-        with open(bundle_path, "rb") as fh:
-            bundle = load_bundle(fh.read())
-        document = None
-        if document_path:
-            with open(document_path, "rb") as fh:
-                document = fh.read()
+        bundle = load_bundle(_read(bundle_path))
+        document, manifest = _read(document_path), _read(manifest_path)
+        trust = trust_mod.from_args(contracts, anchorers, chain_id)
+        for path in trusted:
+            trust = trust + trust_mod.load(path)
     except (OSError, BundleError) as exc:
         echo(f"error: {getattr(exc, 'message', exc)}")
         return 2
-    report = verify_bundle(bundle, document=document, rpc_url=rpc)
+    report = verify_bundle(bundle, document=document, rpc_url=rpc, trust=trust,
+                           manifest=manifest)
     if as_json:
         echo(json.dumps(report.as_dict(), indent=2))
     else:
         for step in report.steps:
             mark = {True: "PASS", False: "FAIL", None: "SKIP"}[step.ok]
             echo(f"{mark}  {step.label}: {step.detail}")
+        if report.untrusted_contract:
+            echo(f"FAIL  untrusted contract {report.untrusted_contract}: give the registry "
+                 "you trust with --contract/--anchorer or --trusted FILE")
         echo("VERIFIED" if report.ok else "NOT VERIFIED")
     if report.ok:
         return 0

@@ -69,6 +69,10 @@ class ClusterData:
     payment_allocations: list[dict] = field(default_factory=list)
     credit_notes: list[dict] = field(default_factory=list)
     loan_outcomes: list[dict] = field(default_factory=list)
+    # Meter readings and headcount (see :mod:`trellis.demo.meters`); loaded only where
+    # the database has the reading tables.
+    utility_readings: list[dict] = field(default_factory=list)
+    headcount_records: list[dict] = field(default_factory=list)
     truth: Truth = field(default_factory=Truth)
 
     def counts(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from trellis.accounts.models import utcnow
 from trellis.demo.data import ClusterData
 from trellis.demo.errors import ClusterExists, FirmExists
+from trellis.trade import readings
 from trellis.trade.models import (
     Cluster,
     CreditNote,
@@ -123,6 +124,15 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
         {"firm_id": firm_id[o["firm_uscc"]], "disbursed_on": o["disbursed_on"],
          "amount_fen": o["amount_fen"], "defaulted": o["defaulted"], "source": o["source"]}
         for o in data.loan_outcomes])
+    if readings.available(session):
+        for table, rows in ((readings.UTILITY_READINGS, [
+                {"firm_id": firm_id[r["uscc"]], "utility": r["utility"], "month": r["month"],
+                 "quantity": r["quantity"]} for r in data.utility_readings]),
+                (readings.HEADCOUNT_RECORDS, [
+                    {"firm_id": firm_id[r["uscc"]], "month": r["month"],
+                     "headcount": r["headcount"]} for r in data.headcount_records])):
+            for i in range(0, len(rows), CHUNK):
+                session.execute(insert(table), rows[i:i + CHUNK])
     session.flush()
     counts = {"clusters": 1, **data.counts()}
     logger.info("loaded cluster %s (id %s): %s", cluster_code, cid, counts)

@@ -12,7 +12,7 @@ import logging
 import random
 from datetime import date, timedelta
 
-from trellis.demo import books, flows, plant
+from trellis.demo import books, flows, meters, plant
 from trellis.demo.data import ClusterData, Truth
 from trellis.demo.errors import BadSimulation
 from trellis.demo.identity import Identities
@@ -72,6 +72,8 @@ def simulate(*, n_vendors: int = 300, months: int = 18, seed: int = 7,
                                              (d.seller.uscc, d.invoice_number)))
     data.loan_outcomes = plant.loans(rng, st, deals, start, end, truth)
     plant.tax(rng, st, deals, end, truth, firm_rows)
+    data.utility_readings, data.headcount_records = meters.readings(seed, st, deals,
+                                                                    month_list, end)
     logger.info("simulated cluster: %s", data.counts())
     return data
 

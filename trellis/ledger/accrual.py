@@ -34,6 +34,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -44,6 +45,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from trellis.ledger.chart import Acct
+from trellis.ledger.dates import check_not_future
 from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import JournalPosting, Loan, LoanStatus
 from trellis.ledger.posting import account_ids, append_bulk
@@ -53,10 +55,15 @@ logger = logging.getLogger(__name__)
 
 LIVE = (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
 
-# A temporary table (per connection, outside the application's metadata).
+# Temporary tables (per connection, outside the application's metadata): the loans of
+# one day's batch, and the loans one run of :func:`accrue` locked before anything else.
 BATCH = Table("ledger_accrual_batch", MetaData(), Column("loan_id", BigInteger,
                                                          primary_key=True))
 CREATE_BATCH = ("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_accrual_batch "
+                "(loan_id BIGINT PRIMARY KEY)")
+SCOPE = Table("ledger_accrual_scope", MetaData(), Column("loan_id", BigInteger,
+                                                         primary_key=True))
+CREATE_SCOPE = ("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_accrual_scope "
                 "(loan_id BIGINT PRIMARY KEY)")
 
 
@@ -82,11 +89,15 @@ class DayResult:
     entry_seq: int | None
 
 
-def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResult:
-    """Book day *day*'s interest for every live loan whose ``accrued_until`` is *day*."""
+def accrue_day(*, session: Session, day: date, currency: str = "CNY",
+               scoped: bool = False) -> DayResult:
+    """Book day *day*'s interest for every live loan whose ``accrued_until`` is *day*
+    (*scoped*: only among the loans :func:`accrue` locked first)."""
     session.flush()
     interest, penalty, cond = _exprs(day)
     cond = and_(cond, Loan.currency == currency)
+    if scoped:
+        cond = and_(cond, Loan.id.in_(select(SCOPE.c.loan_id)))
     session.execute(text(CREATE_BATCH))
     session.execute(delete(BATCH))
     session.execute(insert(BATCH).from_select(
@@ -134,22 +145,32 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY") -> DayResu
     return DayResult(day, len(rows), total_i, total_p, seq)
 
 
-def accrue(*, session: Session, as_of: date, currency: str = "CNY") -> list[DayResult]:
+def accrue(*, session: Session, as_of: date, currency: str = "CNY",
+           today: date | None = None) -> list[DayResult]:
     """Book interest for every day before *as_of* that a live loan has not had yet.
 
     Runs :func:`accrue_day` for each day from the earliest ``accrued_until`` among live
     loans up to the day before *as_of*; returns one result per day that booked anything.
+    *as_of* may not be after *today* (default: the date today): interest is booked for
+    days that are over, never in advance (:class:`~trellis.ledger.errors.FutureDate`).
     """
+    check_not_future(as_of, today=today, field="as_of")
     # Lock every loan this run will touch first, in id order and before the ledger head:
-    # the lock order of every writer (loans, then head), so no deadlock with repayments.
-    locked = session.execute(select(Loan.accrued_until).where(
+    # the lock order of every writer (loans, then head). The batches are then taken only
+    # among these loans: a loan paid out meanwhile is left for the next run, because
+    # locking it after the head would reverse the order and could deadlock a repayment.
+    session.flush()
+    session.execute(text(CREATE_SCOPE))
+    session.execute(delete(SCOPE))
+    session.execute(insert(SCOPE).from_select(["loan_id"], select(Loan.id).where(
         Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
-        .order_by(Loan.id).with_for_update()).scalars().all()
-    first = min(locked, default=None)
+        .order_by(Loan.id).with_for_update()))
+    first = session.execute(select(func.min(Loan.accrued_until)).where(
+        Loan.id.in_(select(SCOPE.c.loan_id)))).scalar_one_or_none()
     results = []
     day = first
     while day is not None and day < as_of:
-        result = accrue_day(session=session, day=day, currency=currency)
+        result = accrue_day(session=session, day=day, currency=currency, scoped=True)
         if result.loans:
             results.append(result)
         day += timedelta(days=1)
@@ -157,11 +178,25 @@ def accrue(*, session: Session, as_of: date, currency: str = "CNY") -> list[DayR
     return results
 
 
+def first_unbooked_day(*, session: Session, as_of: date, currency: str = "CNY"
+                       ) -> date | None:
+    """The earliest day before *as_of* some live loan has no interest booked for."""
+    return session.execute(select(func.min(Loan.accrued_until)).where(
+        Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
+    ).scalar_one_or_none()
+
+
 def mark_overdue(*, session: Session, as_of: date) -> int:
     """Move every active loan with money owed past its due date to ``overdue``."""
     owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
-    result = session.execute(update(Loan).where(
-        Loan.status == LoanStatus.ACTIVE.value, Loan.due_date < as_of, owed > 0)
-        .values(status=LoanStatus.OVERDUE.value).execution_options(synchronize_session=False))
+    cond = and_(Loan.status == LoanStatus.ACTIVE.value, Loan.due_date < as_of, owed > 0)
+    # lock them in id order first, like every other writer, then change them
+    ids = session.scalars(select(Loan.id).where(cond).order_by(Loan.id)
+                          .with_for_update()).all()
+    if not ids:
+        return 0
+    result = session.execute(update(Loan).where(cond, Loan.id.in_(ids))
+                             .values(status=LoanStatus.OVERDUE.value)
+                             .execution_options(synchronize_session=False))
     session.expire_all()
     return result.rowcount

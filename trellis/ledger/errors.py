@@ -73,6 +73,13 @@ class OfferExpired(Conflict):
     code = "offer_expired"
 
 
+class OfferOutdated(Conflict):
+    """Raised when an offer promised a first loan's cooling-off but the firm has had a
+    loan since it was made (two offers accepted at once: only one loan is first)."""
+
+    code = "offer_outdated"
+
+
 class SameApprover(PermissionDenied):
     """Raised when the second approver of a large loan is the person who approved first
     (maker-checker)."""
@@ -87,9 +94,21 @@ class LimitExceeded(Conflict):
 
 
 class BadRepayment(ValidationError):
-    """Raised for a repayment with a non-positive amount or a date before disbursement."""
+    """Raised for a repayment with a non-positive amount, an amount above the product's
+    maximum, an empty idempotency key or a date before disbursement."""
 
     code = "bad_repayment"
+
+
+class BadDate(ValidationError):
+    """Raised for a business date that is not ``YYYY-MM-DD`` or lies in the future
+    (``future`` is then true)."""
+
+    code = "bad_date"
+
+    def __init__(self, message: str, *, future: bool = False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.future = future
 
 
 # --- illegal status moves: one class per target -----------------------------------------

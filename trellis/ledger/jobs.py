@@ -1,18 +1,20 @@
-"""Scheduled jobs of the ledger area (declared by the platform in trellis/platform/jobs.py).
+"""Scheduled jobs of the ledger area (declared in :data:`trellis.jobs.JOBS`).
 
 Each job opens its own transactions through ``session_factory`` and returns a one-line
 outcome. ``as_of`` (default: today) lets operators and tests run a job for a given day.
 
 * :func:`accrue_daily` books every missing day of interest up to today (set-based), marks
-  loans past their due date overdue and moves loss allowances to their DPD buckets.
+  loans past their due date overdue, moves loss allowances to their DPD buckets and
+  commits the new entries for anchoring.
 * :func:`disburse_approved` pays out accepted loans, one transaction each, after the chain
   registry accepted their invoices and orders; a loan whose document was financed
   elsewhere is cancelled with the registry's reason; if the chain is down the job stops
   and the loans wait for the next run.
 * :func:`update_overdue` is the overdue and allowance step on its own.
-* :func:`anchor_ledger_head` queues the latest (sequence number, hash) of the journal for
-  anchoring in the chain's next batch, so an auditor can prove the ledger was not
-  rewritten.
+* :func:`anchor_ledger_head` commits every journal entry not yet committed (sequence
+  number and hash; the head among them) for anchoring in the chain's next batch, so an
+  auditor can prove the ledger was not rewritten (:mod:`trellis.ledger.anchoring`); the
+  daily job does it as its last step too.
 * :func:`expire_offers` marks open offers past their validity date (and approved
   applications left without an open offer) expired.
 """
@@ -20,23 +22,35 @@ outcome. ``as_of`` (default: today) lets operators and tests run a job for a giv
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from trellis.db import transaction
-from trellis.ledger import accrual, lifecycle, provisioning, reports
+from trellis.db import run, transaction
+from trellis.ledger import accrual, lifecycle, provisioning
+from trellis.ledger.dates import check_not_future
 from trellis.ledger.models import Loan, LoanStatus
 
 logger = logging.getLogger(__name__)
 
 
 def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Book interest up to *as_of* (not after today), mark overdue loans, move allowances.
+
+    Short transactions, each taking its loans before the ledger head (the one lock order):
+    one per day of interest, one for the overdue step, one for the allowances; each is
+    run again if the database ends it with a deadlock (:func:`trellis.db.run`).
+    """
     as_of = as_of or date.today()
-    with transaction(session_factory) as session:
-        days = accrual.accrue(session=session, as_of=as_of)
-        overdue = accrual.mark_overdue(session=session, as_of=as_of)
-        provisioned = provisioning.provision(session=session, as_of=as_of)
+    check_not_future(as_of, field="date")
+    days: list = []
+    day = run(session_factory, lambda s: accrual.first_unbooked_day(session=s, as_of=as_of))
+    while day is not None and day < as_of:
+        nxt = day + timedelta(days=1)
+        days += run(session_factory, lambda s, d=nxt: accrual.accrue(session=s, as_of=d))
+        day = nxt
+    overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
+    anchor_ledger_head(session_factory=session_factory, settings=settings)
     interest = sum(d.interest_fen for d in days)
     penalty = sum(d.penalty_fen for d in days)
     loan_days = sum(d.loans for d in days)
@@ -45,11 +59,17 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
             f"{provisioned} allowance(s) moved")
 
 
+def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
+    overdue = run(session_factory, lambda s: accrual.mark_overdue(session=s, as_of=as_of))
+    provisioned = run(session_factory,
+                      lambda s: provisioning.provision(session=s, as_of=as_of))
+    return overdue, provisioned
+
+
 def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
     as_of = as_of or date.today()
-    with transaction(session_factory) as session:
-        overdue = accrual.mark_overdue(session=session, as_of=as_of)
-        provisioned = provisioning.provision(session=session, as_of=as_of)
+    check_not_future(as_of, field="date")
+    overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     return f"{overdue} loan(s) now overdue; {provisioned} allowance(s) moved"
 
 
@@ -94,15 +114,15 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
 
 
 def anchor_ledger_head(*, session_factory, settings) -> str:
-    from trellis.chain.commitments import enqueue
+    """Commit every journal entry not yet committed (the head among them) for anchoring."""
+    from trellis.ledger.anchoring import queue_entries
 
-    with transaction(session_factory) as session:
-        seq, digest = reports.head(session=session)
-        if seq == 0:
-            return "the journal is empty"
-        enqueue(session=session, doc_type="ledger_entry", doc_id=f"CNY:{seq}",
-                payload={"currency": "CNY", "seq": seq, "hash": digest})
-    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring"
+    n, seq, digest = run(session_factory, lambda s: queue_entries(session=s))
+    if seq == 0:
+        return "the journal is empty"
+    if n == 0:
+        return f"ledger head {seq} ({digest[:12]}...) already queued for anchoring"
+    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring ({n} entries)"
 
 
 def expire_offers(*, session_factory, settings, as_of: date | None = None) -> str:

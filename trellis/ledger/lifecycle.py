@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from trellis.ledger import status
 from trellis.ledger.chart import DEFAULT_WATERFALL, Acct
+from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
     BadRepayment,
     CannotRecover,
@@ -56,7 +57,7 @@ from trellis.ledger.replay import (
     replay,
     start_for,
 )
-from trellis.ledger.reports import loan_ledger_balances
+from trellis.ledger.reports import _loan_allowances, loan_ledger_balances
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +110,14 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
     fragment_ids = list(session.scalars(select(LoanFragment.fragment_id).where(
         LoanFragment.loan_id == loan.id).order_by(LoanFragment.id)))
     if invoice_ids or order_ids or fragment_ids:
-        if register_financing is None:
-            from trellis.chain.registry import register_financing
         # fragment_ids only when there are some: older registrars take invoices and orders
         extra = {"fragment_ids": fragment_ids} if fragment_ids else {}
+        if register_financing is None:
+            from trellis.chain.registry import register_financing
+
+            # The registration's claim names this loan (its id and creation second), so
+            # that only this loan's retry is taken for its own earlier registration.
+            extra["financing_ref"] = f"loan:{loan.id}:{loan.created_at:%Y%m%d%H%M%S}"
         register_financing(session=session, settings=settings, invoice_ids=invoice_ids,
                            order_ids=order_ids, financed_by="trellis", **extra)
     loan.disbursed_on = as_of
@@ -233,15 +238,42 @@ def _find_repayment(session: Session, key: str) -> Repayment | None:
     return session.scalars(select(Repayment).where(Repayment.idempotency_key == key)).first()
 
 
-def _check_amount(amount_fen) -> None:
+#: The largest amount (fen) one payment may carry unless the caller passes the setting
+#: ``TRELLIS_LEDGER_MAX_AMOUNT_FEN``: 1 billion yuan, far above any product's maximum
+#: loan and far below what would overflow a 64-bit sum of the journal.
+MAX_AMOUNT_FEN = 100_000_000_000
+#: Idempotency keys: 1 to 128 printable ASCII characters (the API's rule), kept as given.
+KEY_MAX = 128
+
+
+def check_amount(amount_fen, max_amount_fen: int | None = None) -> int:
+    """*amount_fen* if it is a whole number of fen from 1 to the maximum, else raise
+    :class:`~trellis.ledger.errors.BadRepayment` (nothing is written)."""
+    limit = max_amount_fen or MAX_AMOUNT_FEN
     if type(amount_fen) is not int or amount_fen <= 0:
         raise BadRepayment("The amount must be a positive whole number of fen.",
                            field="amount_fen")
+    if amount_fen > limit:
+        raise BadRepayment(f"The amount is above the largest the ledger accepts in one "
+                           f"payment ({limit} fen).", field="amount_fen")
+    return amount_fen
+
+
+def check_key(key) -> str:
+    """*key* if it is 1 to 128 printable ASCII characters (no spaces), else raise. Keys
+    are never coerced: ``777`` (a number) is refused, ``"777"`` is a key."""
+    if (type(key) is not str or not 1 <= len(key) <= KEY_MAX
+            or not all("!" <= ch <= "~" for ch in key)):
+        raise BadRepayment(f"The idempotency key must be text of 1 to {KEY_MAX} printable "
+                           "characters without spaces.", field="idempotency_key")
+    return key
+
 
 
 def repay(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
           idempotency_key: str, source: str = "vendor", invoice_id: int | None = None,
-          recorded_by: int | None = None) -> Repayment:
+          recorded_by: int | None = None, today: date | None = None,
+          max_amount_fen: int | None = None) -> Repayment:
     """Apply a payment of *amount_fen* with value date *paid_on* to a live loan.
 
     Allocation follows the loan's waterfall (penalty, fees, interest, principal by
@@ -252,17 +284,34 @@ def repay(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
     with another loan, amount or date raises
     :class:`~trellis.ledger.errors.IdempotencyMismatch`. Raises
     :class:`~trellis.ledger.errors.CannotRepay` for a loan that is not active or overdue
-    and :class:`~trellis.ledger.errors.BadRepayment` for a bad amount or a date before
-    disbursement.
+    and :class:`~trellis.ledger.errors.BadRepayment` for a bad amount (not a whole number
+    of fen from 1 to *max_amount_fen*, default :data:`MAX_AMOUNT_FEN`), an empty or
+    malformed key or a date before disbursement; :class:`~trellis.ledger.errors.BadDate`
+    for *paid_on* after *today* (default: the date today). Nothing is written then.
     """
-    _check_amount(amount_fen)
+    return record_repayment(session=session, loan_id=loan_id, amount_fen=amount_fen,
+                            paid_on=paid_on, idempotency_key=idempotency_key, source=source,
+                            invoice_id=invoice_id, recorded_by=recorded_by, today=today,
+                            max_amount_fen=max_amount_fen)[0]
+
+
+def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
+                     idempotency_key: str, source: str = "vendor",
+                     invoice_id: int | None = None, recorded_by: int | None = None,
+                     today: date | None = None, max_amount_fen: int | None = None
+                     ) -> tuple[Repayment, bool]:
+    """:func:`repay`, also saying whether the key was already recorded (a replay: the
+    original repayment is returned and nothing is written)."""
+    check_amount(amount_fen, max_amount_fen)
+    check_key(idempotency_key)
+    check_not_future(paid_on, today=today, field="paid_on")
     found = _find_repayment(session, idempotency_key)
     if found is not None:
-        return _same_repayment(found, loan_id, amount_fen, paid_on)
+        return _same_repayment(found, loan_id, amount_fen, paid_on), True
     loan = lock_loan(session, loan_id)
     found = _find_repayment(session, idempotency_key)   # a concurrent retry may have won
     if found is not None:
-        return _same_repayment(found, loan_id, amount_fen, paid_on)
+        return _same_repayment(found, loan_id, amount_fen, paid_on), True
     status.require_live(loan)
     if paid_on < loan.disbursed_on:
         raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
@@ -282,7 +331,7 @@ def repay(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
     session.flush()
     logger.info("loan %s: payment %s of %s fen on %s", loan.id, idempotency_key, amount_fen,
                 paid_on)
-    return rep
+    return rep, False
 
 
 def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = True
@@ -328,7 +377,9 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
               user_id: int | None = None) -> Loan:
     """Write off an overdue loan on *as_of*: interest is booked up to that day, then every
     receivable is removed against the loan's loss allowance and, beyond it, the credit
-    loss expense. Raises :class:`~trellis.ledger.errors.CannotWriteOff` unless overdue."""
+    loss expense. Raises :class:`~trellis.ledger.errors.CannotWriteOff` unless overdue,
+    :class:`~trellis.ledger.errors.BadDate` for a date after today."""
+    check_not_future(as_of, field="as_of")
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "write_off"):
         status.move(loan, "write_off")
@@ -342,7 +393,8 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
                   kind=EntryKind.ACCRUAL, memo="Interest up to the write-off")
     lid = loan.id
     total = loan.outstanding_fen
-    used = min(loan.allowance_fen, total)
+    held = _loan_allowances(session, [lid]).get(lid, 0)   # the journal, not the row
+    used = min(held, total)
     legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
             Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
             Posting(Acct.LOANS, -loan.principal_fen, lid),
@@ -355,7 +407,7 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
             kind=EntryKind.WRITE_OFF, value_date=as_of, idempotency_key=f"write-off:{lid}",
             postings=legs, loan_id=lid, memo=f"Write-off of loan {lid}"))
     status.move(loan, "write_off")
-    loan.written_off_fen, loan.allowance_fen = total, loan.allowance_fen - used
+    loan.written_off_fen, loan.allowance_fen = total, held - used
     loan.principal_fen = loan.interest_fen = loan.penalty_fen = loan.fees_fen = 0
     loan.closed_on = as_of
     session.flush()
@@ -368,7 +420,9 @@ def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
     """Book cash received on a written-off loan as a recovery (income); anything beyond
     what was written off is owed to the vendor. Raises
     :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off."""
-    _check_amount(amount_fen)
+    check_amount(amount_fen)
+    check_key(idempotency_key)
+    check_not_future(paid_on, field="paid_on")
     found = _find_repayment(session, idempotency_key)
     if found is not None:
         return _same_repayment(found, loan_id, amount_fen, paid_on)

@@ -315,6 +315,10 @@ class Loan(SQLModel, table=True):
         CheckConstraint("status in ('pending', 'active', 'overdue', 'repaid', 'cooled_off', "
                         "'written_off', 'cancelled')", name="status"),
         Index("ix_loans_status_accrued", "status", "accrued_until"),
+        # one first loan per firm, even when two offers are accepted at once (0011b)
+        Index("uq_loans_first_loan", "firm_id", unique=True,
+              postgresql_where=text("first_loan AND status <> 'cancelled'"),
+              sqlite_where=text("first_loan AND status <> 'cancelled'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -40,6 +40,7 @@ from trellis.ledger.errors import (
     OfferAboveCap,
     OfferExpired,
     OfferNotFound,
+    OfferOutdated,
     ProductNotFound,
     SameApprover,
 )
@@ -261,13 +262,20 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
             from trellis.scoring.limits import credit_limit as limiter
         app.limit_fen = int(limiter(session=session, firm_id=firm_id, result=result,
                                     as_of=as_of))
-    _auto_decide(session, app, product, result)
+    # A document within a band and a week of one presented before goes to a person
+    # (the exact fingerprints, checked at pay-out, refuse; this coarse one only refers).
+    from trellis.chain.near_duplicates import screen  # the chain area keeps fingerprints
+
+    near = screen(session=session, invoice_ids=invoice_ids, order_ids=order_ids,
+                  application_id=app.id)
+    _auto_decide(session, app, product, result, near)
     session.flush()
     return app
 
 
-def _auto_decide(session: Session, app: Application, product: Product, result) -> None:
-    review: list[dict] = []
+def _auto_decide(session: Session, app: Application, product: Product, result,
+                 near_duplicates: Sequence = ()) -> None:
+    review: list = list(near_duplicates)
     if result.insufficient or result.grade is None:
         review.append(msg(N_("Not enough data to score the firm.")).to_json())
         review += [{"en": en, "zh": zh} for en, zh in zip(
@@ -383,8 +391,18 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     return app
 
 
-def first_loan(session: Session, firm_id: int) -> bool:
-    """True if the firm has never had a loan that was paid out or is about to be."""
+def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
+    """True if the firm has never had a loan that was paid out or is about to be.
+
+    With *lock*, the firm's row is locked first (``SELECT ... FOR UPDATE``), so that two
+    loans of one firm made at once are counted one after the other: only one is first
+    (a unique partial index on ``loans (firm_id) WHERE first_loan`` stands behind it,
+    migration ``0011b``).
+    """
+    if lock:
+        from trellis.trade.models import Firm
+
+        session.execute(select(Firm.id).where(Firm.id == firm_id).with_for_update())
     n = session.execute(select(func.count()).select_from(Loan).where(
         Loan.firm_id == firm_id, Loan.status != LoanStatus.CANCELLED)).scalar_one()
     return n == 0
@@ -514,7 +532,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     loan = _new_loan(session, app.firm_id, product, offer.amount_fen, offer.rate_micro,
                      offer.penalty_rate_micro, offer.fee_fen,
                      due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,
-                     application_id=app.id, offer_id=offer.id)
+                     offer=offer, application_id=app.id, offer_id=offer.id)
     for i in app.invoice_ids:
         session.add(LoanDocument(loan_id=loan.id, invoice_id=i))
     for o in app.order_ids:
@@ -530,12 +548,27 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
 
 
 def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,
-              penalty_micro: int, fee: int, *, due: date | None, **links) -> Loan:
+              penalty_micro: int, fee: int, *, due: date | None, offer: Offer | None = None,
+              **links) -> Loan:
+    """A pending loan. Whether it is the firm's first is decided under the firm's lock;
+    a loan made from an offer keeps the offer's cooling-off terms, and an offer that
+    promised a first loan's cooling-off when the firm has had a loan since is refused
+    (:class:`~trellis.ledger.errors.OfferOutdated`): what the vendor signs is what it
+    saw."""
+    is_first = first_loan(session, firm_id, lock=True)
+    if offer is not None:
+        if offer.first_loan and not is_first:
+            raise OfferOutdated("Your firm has taken another loan since this offer was "
+                                "made, so its cooling-off period no longer applies; ask for "
+                                "a new offer.")
+        first, cooling = offer.first_loan, offer.cooling_off_days
+    else:
+        first, cooling = is_first, product.cooling_off_days if is_first else 0
     loan = Loan(firm_id=firm_id, product_id=product.id, currency=product.currency,
                 amount_fen=amount, rate_micro=micro, penalty_rate_micro=penalty_micro,
                 day_count=product.day_count, fee_fen=fee, tenor_days=product.tenor_days,
-                grace_days=product.grace_days, cooling_off_days=product.cooling_off_days,
-                first_loan=first_loan(session, firm_id), waterfall=list(product.waterfall),
+                grace_days=product.grace_days, cooling_off_days=cooling,
+                first_loan=first, waterfall=list(product.waterfall),
                 due_date=due, **links)
     session.add(loan)
     session.flush()

@@ -133,12 +133,17 @@ def loan_ledger_balances(*, session: Session, loan_ids: list[int] | None = None,
     return dict(out)
 
 
-def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None = None
-          ) -> list[str]:
+def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None = None,
+          facts: bool = True, chain=None) -> list[str]:
     """Every problem with the books, as plain sentences; an empty list means all is well.
 
     *hashes* also recomputes the hash chain (reads every posting); *loan_ids* limits the
-    loan comparison to those loans (the journal checks always cover everything).
+    loan comparison to those loans (the journal checks always cover everything); *facts*
+    reconciles the payment records and loan terms with the journal
+    (:mod:`trellis.ledger.reconcile`: cash per loan and day, and a replay of every loan).
+    With *hashes*, the chain is also compared with the entries anchored on chain
+    (:func:`trellis.ledger.anchoring.anchored_problems`; *chain* to ask the node whether it
+    holds each batch root).
     """
     problems: list[str] = []
     # 1. every entry has >= 2 postings and sums to zero, on each value date
@@ -194,8 +199,16 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
     for loan_id, book in ledger.items():
         if any(v < 0 for v in book.values()):
             problems.append(f"Loan {loan_id}: a receivable is negative in the ledger: {book}.")
+    if facts:
+        from trellis.ledger.reconcile import cash_problems, replay_problems
+
+        problems.extend(cash_problems(session, loan_ids))
+        problems.extend(replay_problems(session, loan_ids))
     if hashes:
+        from trellis.ledger.anchoring import anchored_problems
+
         problems.extend(verify_chain(session=session))
+        problems.extend(anchored_problems(session=session, chain=chain))
     return problems
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from trellis import db
+from trellis import db, schema
 
-db.import_models()
+schema.import_models()
 target_metadata = db.metadata
 config = context.config
 

@@ -67,17 +67,55 @@ def _day_numbers(column: pd.Series) -> np.ndarray:
     return days + _ORDINAL_1970
 
 
-def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, *,
-                      relationships: pd.DataFrame | None = None,
-                      window_days: int = WINDOW_DAYS) -> nx.DiGraph:
-    """The supply graph of *firms* and the *invoices* between them, as of *as_of*.
+EDGE_COLUMNS = ("seller_id", "buyer_id", "volume_fen", "invoice_count", "confirmed_fen",
+                "first_day", "last_day", "first_ever_day")
 
-    *firms* needs the column ``id`` (other :data:`FIRM_COLUMNS` become node attributes
-    when present); *invoices* needs ``seller_id, buyer_id, amount_fen, issue_date`` and
-    optionally ``status``; *relationships* (optional) ``supplier_id, buyer_id, since`` and
-    optionally ``payment_terms_days``. Dates may be ``datetime.date``, datetime64 or ISO
-    strings.
+
+def edge_table(invoices: pd.DataFrame, as_of: date, *, known: set | None = None,
+               window_days: int = WINDOW_DAYS) -> pd.DataFrame:
+    """The supply edges of *invoices* as of *as_of*, one row per (seller, buyer).
+
+    The rules of the graph, in one place: rejected invoices, invoices after *as_of*,
+    self-trade and (with *known*) firms outside the set are left out; ``volume_fen``,
+    ``invoice_count``, ``confirmed_fen``, ``first_day`` and ``last_day`` cover the window
+    (``as_of - window_days``, ``as_of``]; ``first_ever_day`` is the earliest invoice of the
+    pair at all. Days are proleptic ordinals (``date.toordinal``), window days ``NaN`` when
+    the pair traded only before the window. A caller holding the same aggregate from SQL
+    may build the same table itself and pass it to :func:`graph_from_edges`.
     """
+    if not len(invoices):
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in EDGE_COLUMNS})
+    end = as_of.toordinal()
+    start = end - window_days
+    inv = pd.DataFrame({"s": invoices["seller_id"].to_numpy(),
+                        "b": invoices["buyer_id"].to_numpy(),
+                        "amount": invoices["amount_fen"].to_numpy(),
+                        "day": _day_numbers(invoices["issue_date"])})
+    keep = (inv["day"] <= end) & (inv["s"] != inv["b"])
+    if known is not None:
+        keep &= inv["s"].isin(known) & inv["b"].isin(known)
+    if "status" in invoices.columns:
+        status = invoices["status"].to_numpy()
+        keep &= status != DocStatus.REJECTED.value
+        inv["confirmed"] = inv["amount"].where(status == DocStatus.CONFIRMED.value, 0)
+    else:
+        inv["confirmed"] = 0
+    inv = inv[keep]
+    ever = inv.groupby(["s", "b"])["day"].min().rename("first_ever_day")
+    agg = inv[inv["day"] > start].groupby(["s", "b"]).agg(
+        volume_fen=("amount", "sum"), invoice_count=("amount", "size"),
+        confirmed_fen=("confirmed", "sum"), first_day=("day", "min"), last_day=("day", "max"))
+    out = agg.join(ever, how="right")
+    out[["volume_fen", "invoice_count", "confirmed_fen"]] = out[
+        ["volume_fen", "invoice_count", "confirmed_fen"]].fillna(0).astype("int64")
+    out.index.names = ["seller_id", "buyer_id"]
+    return out.reset_index()[list(EDGE_COLUMNS)]
+
+
+def graph_from_edges(firms: pd.DataFrame, edges: pd.DataFrame, as_of: date, *,
+                     relationships: pd.DataFrame | None = None,
+                     window_days: int = WINDOW_DAYS) -> nx.DiGraph:
+    """The supply graph of *firms* from an :func:`edge_table` (and relationships)."""
     G = nx.DiGraph(as_of=as_of, window_days=window_days)
     attrs = [c for c in FIRM_COLUMNS if c != "id" and c in firms.columns]
     firm_ids = firms["id"].tolist()
@@ -88,31 +126,19 @@ def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, 
     )
     known = set(firm_ids)
     end = as_of.toordinal()
-    start = end - window_days
 
     first_seen: dict[tuple, int] = {}
     stats: dict[tuple, tuple] = {}
-    if len(invoices):
-        inv = pd.DataFrame({"s": invoices["seller_id"], "b": invoices["buyer_id"],
-                            "amount": invoices["amount_fen"],
-                            "day": _day_numbers(invoices["issue_date"])})
-        keep = ((inv["day"] <= end) & inv["s"].isin(known) & inv["b"].isin(known)
-                & (inv["s"] != inv["b"]))
-        if "status" in invoices.columns:
-            keep &= (invoices["status"] != DocStatus.REJECTED.value).to_numpy()
-            inv["confirmed"] = inv["amount"].where(
-                invoices["status"] == DocStatus.CONFIRMED.value, 0)
-        else:
-            inv["confirmed"] = 0
-        inv = inv[keep]
-        firsts = inv.groupby(["s", "b"])["day"].min()
-        first_seen = dict(zip(firsts.index.tolist(), firsts.tolist(), strict=True))
-        agg = inv[inv["day"] > start].groupby(["s", "b"]).agg(
-            volume=("amount", "sum"), count=("amount", "size"),
-            confirmed=("confirmed", "sum"), first=("day", "min"), last=("day", "max"))
-        stats = dict(zip(agg.index.tolist(), zip(
-            agg["volume"].tolist(), agg["count"].tolist(), agg["confirmed"].tolist(),
-            agg["first"].tolist(), agg["last"].tolist(), strict=True), strict=True))
+    if len(edges):
+        e = edges[edges["seller_id"].isin(known) & edges["buyer_id"].isin(known)
+                  & (edges["seller_id"] != edges["buyer_id"])]
+        keys = list(zip(e["seller_id"].tolist(), e["buyer_id"].tolist(), strict=True))
+        first_seen = dict(zip(keys, e["first_ever_day"].astype("int64").tolist(), strict=True))
+        windowed = e["invoice_count"].to_numpy() > 0
+        stats = {k: (v, c, cf, int(f), int(la)) for k, v, c, cf, f, la, w in zip(
+            keys, e["volume_fen"].tolist(), e["invoice_count"].tolist(),
+            e["confirmed_fen"].tolist(), e["first_day"].fillna(0).tolist(),
+            e["last_day"].fillna(0).tolist(), windowed, strict=True) if w}
 
     terms: dict[tuple, int | None] = {}
     if relationships is not None and len(relationships):
@@ -140,6 +166,23 @@ def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, 
 
     G.add_edges_from(edge(key, first) for key, first in first_seen.items())
     return G
+
+
+def graph_from_frames(firms: pd.DataFrame, invoices: pd.DataFrame, as_of: date, *,
+                      relationships: pd.DataFrame | None = None,
+                      window_days: int = WINDOW_DAYS) -> nx.DiGraph:
+    """The supply graph of *firms* and the *invoices* between them, as of *as_of*.
+
+    *firms* needs the column ``id`` (other :data:`FIRM_COLUMNS` become node attributes
+    when present); *invoices* needs ``seller_id, buyer_id, amount_fen, issue_date`` and
+    optionally ``status``; *relationships* (optional) ``supplier_id, buyer_id, since`` and
+    optionally ``payment_terms_days``. Dates may be ``datetime.date``, datetime64 or ISO
+    strings.
+    """
+    edges = edge_table(invoices, as_of, known=set(firms["id"].tolist()),
+                       window_days=window_days)
+    return graph_from_edges(firms, edges, as_of, relationships=relationships,
+                            window_days=window_days)
 
 
 def _read(session: Session, stmt, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from trellis.accounts.models import utcnow
@@ -27,7 +27,20 @@ class ImportKind(enum.StrEnum):
     PAYMENTS = "payments"
 
 
+    DELIVERIES = "deliveries"
+    CREDIT_NOTES = "credit_notes"
+    CONFIRMATIONS = "confirmations"
+    TAX_FILINGS = "tax_filings"
+    LOANS = "loans"
+    UTILITY_READINGS = "utility_readings"
+    HEADCOUNT = "headcount"
+
+
+KIND_LIST = ", ".join(f"'{k.value}'" for k in ImportKind)
+
+
 class RunStatus(enum.StrEnum):
+    MAPPING = "mapping"  # waiting for the RM to confirm the column mapping
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -41,10 +54,9 @@ FINISHED = (RunStatus.SUCCEEDED, RunStatus.REFUSED, RunStatus.FAILED)
 class ImportRun(SQLModel, table=True):
     __tablename__ = "import_runs"
     __table_args__ = (
-        CheckConstraint("kind in ('firms', 'relationships', 'orders', 'invoices', "
-                        "'payments')", name="kind"),
-        CheckConstraint("status in ('queued', 'running', 'succeeded', 'refused', 'failed')",
-                        name="status"),
+        CheckConstraint(f"kind in ({KIND_LIST})", name="kind"),
+        CheckConstraint("status in ('mapping', 'queued', 'running', 'succeeded', 'refused', "
+                        "'failed')", name="status"),
         CheckConstraint("rows_done >= 0 and errors_count >= 0", name="counts_nonneg"),
     )
 
@@ -64,6 +76,11 @@ class ImportRun(SQLModel, table=True):
     unchanged: int = 0
     encoding: str = Field(default="", max_length=24)
     message: str = Field(default="", max_length=500)
+    # Where the file came from (e.g. "bank export"), the header -> field mapping it was
+    # read with, and the headers that matched no field (listed, never silently dropped).
+    source: str = Field(default="", max_length=120)
+    mapping: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unmapped: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None

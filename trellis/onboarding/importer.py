@@ -14,6 +14,7 @@ invoice or payment that differs from the file is a duplicate and refused.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
 from trellis.network.errors import ClusterNotFound, ImportRefused
 from trellis.onboarding import files
+from trellis.onboarding import mapping as colmap
 from trellis.onboarding.kinds import KINDS, CellError, Kind, header_map
 from trellis.trade.models import (
     Cluster,
@@ -86,6 +88,37 @@ def column_label(kind: Kind | None, key: str) -> dict:
     return {"en": key, "zh": zh or key}
 
 
+@dataclass(frozen=True)
+class Policy:
+    """Who may import what. ``seller_is`` (a USCC): "the seller is me", for a vendor's own
+    upload of invoices and orders: the seller column may be left out and, if present,
+    must be the vendor; documents go in pending (only the buyer confirms); the buyer must
+    be a firm of the vendor's cluster (checked as for any import)."""
+
+    seller_is: str | None = None
+    kinds: tuple[str, ...] = ("invoices", "orders")
+
+    @property
+    def seller_column(self) -> str:
+        return "seller_uscc" if self.seller_is else ""
+
+    def apply(self, plan: _Plan, number: int, values: dict) -> bool:
+        if not self.seller_is:
+            return True
+        given = values.get("seller_uscc")
+        if given is not None and given != self.seller_is:
+            plan.error(number, "seller_uscc", given,
+                       "you can only upload your own sales")
+            return False
+        values["seller_uscc"] = self.seller_is
+        if values.get("status") not in (None, DocStatus.PENDING.value):
+            plan.error(number, "status", values["status"],
+                       "only the buyer can confirm; leave this column empty")
+            return False
+        values.pop("status", None)
+        return True
+
+
 @dataclass
 class ImportResult:
     kind: str
@@ -95,6 +128,8 @@ class ImportResult:
     unchanged: int = 0
     encoding: str = ""
     seconds: float = 0.0
+    mapping: dict = field(default_factory=dict)  # header -> field key used ("" = not used)
+    unmapped: list[str] = field(default_factory=list)  # headers that fed no field
 
     @property
     def changed(self) -> bool:
@@ -113,6 +148,10 @@ class _Plan:
     updates: list[dict] = field(default_factory=list)
     unchanged: int = 0
     extra: dict = field(default_factory=dict)
+    mapping: dict | None = None  # header -> field key, confirmed by the RM
+    used: dict = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+    policy: Policy | None = None
 
     def error(self, row: int, column: str, value, problem: str | Message) -> None:
         self.error_count += 1
@@ -138,13 +177,24 @@ def _parse_rows(plan: _Plan, table: files.Table,
     """Parse every cell; rows with a bad cell are reported and left out. ``None`` when
     the header itself is unusable."""
     kind = plan.kind
-    mapping, duplicated = header_map(kind, table.header)
-    for key in duplicated:
-        plan.error(1, key, key, N_("the column appears twice in the header"))
-    for col in kind.columns:
-        if col.required and col.key not in mapping:
-            plan.error(1, col.key, "", msg(N_("missing required column %(column)s"),
-                                           column=column_label(kind, col.key)))
+    if plan.mapping is None:
+        # No confirmed mapping: the field keys, Chinese names and known aliases only; a
+        # fuzzy guess is only ever a proposal for the RM to confirm.
+        proposal = colmap.propose(kind.name, table.header)
+        used = {h: (k if proposal.how.get(h) != "fuzzy" else "")
+                for h, k in proposal.fields.items()}
+        mapping, duplicated = header_map(kind, table.header)
+        for key in duplicated:
+            plan.error(1, key, key, N_("the column appears twice in the header"))
+    else:
+        used = dict(plan.mapping)
+    policy = plan.policy
+    optional = (policy.seller_column,) if policy and policy.seller_column else ()
+    mapping, unmapped, problems = colmap.resolve(kind.name, table.header, used, optional)
+    plan.used = {h: used.get(h, "") for h in table.header if h}
+    plan.unmapped = unmapped
+    for column, problem in problems:
+        plan.error(1, column, "", problem)
     if plan.error_count:
         return None
     cols = [(c, mapping[c.key]) for c in kind.columns if c.key in mapping]
@@ -167,6 +217,8 @@ def _parse_rows(plan: _Plan, table: files.Table,
                 plan.error(number, col.key, raw, exc.problem)
                 ok = False
         if check is not None and not check(plan, number, values):
+            ok = False
+        if ok and policy is not None and not policy.apply(plan, number, values):
             ok = False
         if ok:
             parsed.append((number, values))
@@ -441,7 +493,22 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
                              **_status_fields(v, now)})
 
 
+def derive_reference(v: dict, occurrence: int) -> str:
+    """A payment reference for a row that has none (a bank export may not): the same row
+    of the same file always gets the same reference, so a re-import changes nothing.
+    *occurrence* counts identical rows (payer, payee, date, amount) before this one."""
+    key = f"{v['payer_uscc']}|{v['payee_uscc']}|{v['paid_on'].isoformat()}|{v['amount']}|" \
+          f"{occurrence}"
+    return "AUTO-" + hashlib.sha256(key.encode()).hexdigest()[:20].upper()
+
+
 def _plan_payments(plan: _Plan, session: Session, rows) -> None:
+    seen: dict[tuple, int] = {}
+    for _, v in rows:
+        if not v.get("reference"):
+            k = (v["payer_uscc"], v["payee_uscc"], v["paid_on"], v["amount"])
+            v["reference"] = derive_reference(v, seen.get(k, 0))
+            seen[k] = seen.get(k, 0) + 1
     rows = _resolve_firms(plan, session, rows, ("payer_uscc", "payee_uscc"))
     rows = _same_firm_check(plan, rows, "payer_id", "payee_id", "payee_uscc",
                             N_("payer and payee are the same firm"))
@@ -499,6 +566,10 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
 PLANNERS = {"firms": (Firm, _plan_firms), "relationships": (Relationship, _plan_relationships),
             "orders": (PurchaseOrder, _plan_orders), "invoices": (Invoice, _plan_invoices),
             "payments": (Payment, _plan_payments)}
+# The kinds beyond trade documents live in their own module (it uses the helpers above).
+from trellis.onboarding import more_kinds  # noqa: E402
+
+PLANNERS.update(more_kinds.PLANNERS)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -507,6 +578,11 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
     model, _ = PLANNERS[plan.kind.name]
     total = len(plan.inserts) + len(plan.updates)
     done = 0
+    if "write" in plan.extra:  # a kind that writes to more than one table
+        plan.extra["write"](plan, session)
+        progress("writing", total, total, 0)
+        session.flush()
+        return
     if plan.kind.name == "payments":
         _write_payments(plan, session, progress, total)
         done = len(plan.inserts)
@@ -562,7 +638,8 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
 
 def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
                 filename: str = "", today: date | None = None, max_bytes: int = 0,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, mapping: dict | None = None,
+                policy: Policy | None = None, max_rows: int = 0) -> ImportResult:
     """Validate and import one file of *kind* (firms, relationships, orders, invoices,
     payments) into cluster *cluster_id*.
 
@@ -582,10 +659,16 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
     table = files.read_table(data, filename, max_bytes=max_bytes)
-    plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows))
+    if policy is not None and policy.seller_is and kind not in policy.kinds:
+        raise ImportRefused(f"You can upload {' and '.join(policy.kinds)} only.", field="kind")
+    plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows),
+                 mapping=mapping, policy=policy)
     if not table.rows:
         raise ImportRefused(N_("The file has a header but no data rows; nothing was "
                                "imported."))
+    if max_rows and len(table.rows) > max_rows:
+        raise ImportRefused(N_("At most %(n)s rows per file; split it."),
+                            params={"n": max_rows}, field="file")
     rows = _parse_rows(plan, table, progress)
     if rows is not None:
         # Cross-row and database checks run on the rows whose cells parsed, so the report
@@ -603,7 +686,8 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     _write(plan, session, progress)
     result = ImportResult(kind, plan.total, created=len(plan.inserts),
                           updated=len(plan.updates), unchanged=plan.unchanged,
-                          encoding=table.encoding)
+                          encoding=table.encoding, mapping=plan.used,
+                          unmapped=plan.unmapped)
     if result.changed:
         bump_data_version(session=session, cluster_id=cluster_id)
     result.seconds = time.perf_counter() - started

@@ -3,11 +3,14 @@
 :func:`create_run` stores the file (refusing it above the size limit) in the caller's
 transaction. :func:`execute_run` imports it in its own transactions: one marks the run
 running, one does the whole import (so a refused file writes nothing), one records the
-outcome and the problems found. :func:`start_background` runs it on a thread.
+outcome and the problems found. A large file is imported by the ``import_run`` task
+(:func:`import_task`) on a worker; the web request only enqueues it.
 
-While a run works, its progress (phase, rows done, rows per second, errors so far) lives
-in this process's memory (:func:`progress_of`); the run row is updated at start and end.
-A poller in another process sees the phase-level state from the row.
+While a task works, its progress (phase, rows done, rows per second, errors so far) is
+kept in its ``task_runs`` row, which every process reads (:func:`progress_of`). On SQLite
+the import's transaction holds the database's one write lock, so progress written from
+outside it waits for the end (it is skipped rather than waited for); PostgreSQL shows it
+live. The run row is updated at start and end.
 """
 
 from __future__ import annotations
@@ -15,15 +18,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
@@ -40,33 +41,36 @@ from trellis.trade.models import Cluster
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Live:
-    phase: str = "queued"
-    rows_done: int = 0
-    rows_total: int = 0
-    errors: int = 0
-    started: float = 0.0
-    rows_per_second: float = 0.0
-
-
-_live: dict[int, Live] = {}
-_live_lock = threading.Lock()
-
-
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
-               max_bytes: int = 0, created_by_id: int | None = None) -> ImportRun:
+               max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
+               mapping: dict | None = None, hold_for_mapping: bool = False) -> ImportRun:
     """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
-    ClusterNotFound. Flushes."""
+    ClusterNotFound, Conflict (archived cluster). Flushes.
+
+    *mapping* (header -> field, confirmed by the RM) is used as given; without it, the
+    saved mapping of *source* for this kind, if any; else field names and known aliases.
+    With *hold_for_mapping* the run waits (status ``mapping``) for :func:`confirm_mapping`.
+    """
     files.check_size(data, max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
-    if session.get(Cluster, cluster_id) is None:
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+    from trellis.trade.clusters import ensure_open
+
+    ensure_open(cluster)
+    source = (source or "").strip()[:120]
+    if mapping is None and source:
+        from trellis.onboarding.mapping import saved
+
+        mapping = saved(session=session, cluster_id=cluster_id, source=source, kind=kind)
     run = ImportRun(cluster_id=cluster_id, kind=kind, filename=(filename or "upload")[:255],
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                    created_by_id=created_by_id, status=RunStatus.QUEUED)
+                    created_by_id=created_by_id, source=source,
+                    status=RunStatus.MAPPING if hold_for_mapping else RunStatus.QUEUED,
+                    mapping=dict(mapping or {}))
     session.add(run)
     session.flush()
     session.add(ImportFile(run_id=run.id, content=data))
@@ -74,36 +78,79 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     return run
 
 
-def _reporter(run_id: int, extra: Callable | None):
-    live = _live[run_id]
+SAMPLE_ROWS = 3
 
-    def report(phase: str, done: int, total: int, errors: int) -> None:
-        with _live_lock:
-            live.phase, live.rows_done, live.rows_total = phase, done, total
-            live.errors = max(live.errors, errors)
-            elapsed = time.monotonic() - live.started
-            live.rows_per_second = done / elapsed if elapsed > 0 else 0.0
-        if extra is not None:
-            extra(phase, done, total, errors)
 
-    return report
+def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[list], object]:
+    """The file's header, its first rows and the proposed mapping (saved mapping of the
+    run's source first) for a run waiting for its mapping."""
+    from trellis.onboarding import mapping as colmap
+
+    file = session.get(ImportFile, run.id)
+    if file is None:
+        raise NotFound(f"The file of import run {run.id} is no longer kept.",
+                       zh=f"导入批次 {run.id} 的文件已不再保留。")
+    table = files.read_table(file.content, run.filename)
+    known = dict(run.mapping) if run.mapping else (
+        colmap.saved(session=session, cluster_id=run.cluster_id, source=run.source,
+                     kind=run.kind) if run.source else None)
+    samples = [["" if c is None else str(c) for c in cells[:len(table.header)]]
+               for _, cells in table.rows[:SAMPLE_ROWS]]
+    return table.header, samples, colmap.propose(run.kind, table.header, known)
+
+
+def needs_mapping(*, session: Session, run: ImportRun) -> bool:
+    """True when the RM must look at the mapping: a required field is not found, or a
+    header matched only by a fuzzy guess or not at all."""
+    _, _, proposal = proposal_for(session=session, run=run)
+    return bool(proposal.missing) or any(how in ("fuzzy", "none")
+                                         for how in proposal.how.values())
+
+
+def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str],
+                    save: bool = False, user_id: int | None = None) -> ImportRun:
+    """Confirm *mapping* for a run waiting for it and queue the run. Raises
+    :class:`ImportRefused` listing each problem (unknown field, a field fed twice, a
+    required field missing); with *save*, keeps it for the run's source. Flushes."""
+    from trellis.onboarding import mapping as colmap
+
+    if run.status != RunStatus.MAPPING:
+        raise ImportRefused("This import is not waiting for a column mapping.",
+                            zh="该导入不在等待列映射确认。")
+    header, _, _ = proposal_for(session=session, run=run)
+    _, _, problems = colmap.resolve(run.kind, header, mapping)
+    if problems:
+        raise ImportRefused("The mapping cannot be used: " + "; ".join(p for _, p in problems)
+                            + ".", zh="该列映射无法使用：" + "；".join(p for _, p in problems))
+    if save and run.source:
+        colmap.save(session=session, cluster_id=run.cluster_id, source=run.source,
+                    kind=run.kind, mapping=mapping, user_id=user_id)
+    run.mapping = {h: mapping.get(h, "") for h in header if h}
+    run.status = RunStatus.QUEUED
+    session.add(run)
+    session.flush()
+    return run
 
 
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None) -> ImportRun:
+                on_progress: Callable | None = None, resume: bool = False,
+                policy=None) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
     failed) with ``run.message`` and, for refused files, :class:`ImportRunError` rows.
+    Runs only a queued run; with *resume* also one left running by a worker that died
+    (the task queue runs one attempt at a time; the dead attempt's import transaction
+    was never committed, so nothing is imported twice).
     """
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
         if run is None:
             raise NotFound(f"There is no import run {run_id}.")
         # Claim the run atomically: a second worker (the resume job) must not run it too.
+        states = [RunStatus.QUEUED.value] + ([RunStatus.RUNNING.value] if resume else [])
         claimed = s.execute(update(ImportRun)
-                            .where(ImportRun.id == run_id,
-                                   ImportRun.status == RunStatus.QUEUED.value)
+                            .where(ImportRun.id == run_id, ImportRun.status.in_(states))
                             .values(status=RunStatus.RUNNING.value, phase="validating",
                                     started_at=utcnow())
                             .execution_options(synchronize_session=False)).rowcount
@@ -113,23 +160,35 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         file = s.get(ImportFile, run_id)
         data = file.content if file is not None else b""
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
-    with _live_lock:
-        _live[run_id] = Live(phase="validating", started=time.monotonic())
-    report = _reporter(run_id, on_progress)
+        mapping = dict(run.mapping) if run.mapping else None
+    last = {"done": 0, "total": 0}
+
+    def report(phase: str, done: int, total: int, errors: int) -> None:
+        last.update(done=done, total=total)
+        if on_progress is not None:
+            on_progress(phase, done, total, errors)
+
     outcome: dict = {}
     errors = []
     try:
         with transaction(session_factory) as s:
             result = import_file(session=s, cluster_id=cluster_id, kind=kind, data=data,
-                                 filename=filename, today=today, progress=report)
+                                 filename=filename, today=today, progress=report,
+                                 mapping=mapping, policy=policy)
         outcome = dict(status=RunStatus.SUCCEEDED, created=result.created,
                        updated=result.updated, unchanged=result.unchanged,
                        rows_total=result.rows, rows_done=result.rows,
-                       encoding=result.encoding,
-                       message=msg(N_("%(created)s new, %(updated)s updated, "
-                                      "%(unchanged)s unchanged."), created=result.created,
-                                   updated=result.updated,
-                                   unchanged=result.unchanged).dumps(500))
+                       encoding=result.encoding, mapping=result.mapping,
+                       unmapped=result.unmapped,
+                       message=(msg(N_("%(created)s new, %(updated)s updated, %(unchanged)s "
+                                       "unchanged. Columns not imported: %(ignored)s."),
+                                    created=result.created, updated=result.updated,
+                                    unchanged=result.unchanged, ignored=list(result.unmapped))
+                                if result.unmapped else
+                                msg(N_("%(created)s new, %(updated)s updated, "
+                                       "%(unchanged)s unchanged."), created=result.created,
+                                    updated=result.updated,
+                                    unchanged=result.unchanged)).dumps(500))
     except ImportRefused as exc:
         errors = exc.errors
         outcome = dict(status=RunStatus.REFUSED,
@@ -145,11 +204,10 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                                   "imported. The administrators have the details."))
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
-        live = _live.get(run_id)
         for key, value in outcome.items():
             setattr(run, key, value)
-        if outcome["status"] != RunStatus.SUCCEEDED and live is not None:
-            run.rows_total, run.rows_done = live.rows_total, live.rows_done
+        if outcome["status"] != RunStatus.SUCCEEDED:
+            run.rows_total, run.rows_done = last["total"], last["done"]
         run.phase, run.finished_at = "done", utcnow()
         if errors:
             s.execute(delete(ImportRunError).where(ImportRunError.run_id == run_id))
@@ -157,24 +215,29 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                                      value=e.value[:200], problem=e.problem_message.dumps(300))
                       for e in errors[:MAX_ERRORS])
         s.execute(delete(ImportFile).where(ImportFile.run_id == run_id))
-    with _live_lock:
-        _live.pop(run_id, None)
     logger.info("import run %s %s: %s", run_id, run.status, run.message)
     return run
 
 
-def start_background(*, session_factory: sessionmaker, run_id: int,
-                     today: date | None = None) -> threading.Thread:
-    """Run :func:`execute_run` on a daemon thread and return the thread."""
-    thread = threading.Thread(target=execute_run, name=f"import-run-{run_id}", daemon=True,
-                              kwargs=dict(session_factory=session_factory, run_id=run_id,
-                                          today=today))
-    thread.start()
-    return thread
+def import_task(*, session_factory, settings, progress, run_id: int) -> str:
+    """Task ``import_run``: import run *run_id*, its progress in the task's row."""
+
+    def report(phase: str, done: int, total: int, errors: int) -> None:
+        progress.set(done=done, total=total, errors=errors, message=phase)
+
+    run = execute_run(session_factory=session_factory, run_id=run_id, on_progress=report,
+                      resume=True)
+    return f"import {run_id}: {run.status}: {Message.loads(run.message)}"
+
+
+def _task_of(session: Session, run_id: int):
+    from trellis import tasks
+
+    return tasks.latest(session, "import_run", kwargs_json=json.dumps({"run_id": run_id}))
 
 
 def progress_of(run: ImportRun) -> dict:
-    """The run's state for the progress bar: live figures while it works in this process."""
+    """The run's state for the progress bar, with its task's live figures while it works."""
     state = {"id": run.id, "kind": run.kind, "filename": run.filename,
              "status": str(run.status), "phase": run.phase, "rows_total": run.rows_total,
              "rows_done": run.rows_done, "errors": run.errors_count, "created": run.created,
@@ -183,12 +246,13 @@ def progress_of(run: ImportRun) -> dict:
     if run.started_at and run.finished_at:
         seconds = (run.finished_at - run.started_at).total_seconds()
         state["rows_per_second"] = round(run.rows_done / seconds, 1) if seconds > 0 else None
-    with _live_lock:
-        live = _live.get(run.id)
-        live = Live(**asdict(live)) if live is not None else None
-    if live is not None and not run.finished:
-        state.update(phase=live.phase, rows_done=live.rows_done, rows_total=live.rows_total,
-                     errors=live.errors, rows_per_second=round(live.rows_per_second, 1))
+    session = object_session(run)
+    task = _task_of(session, run.id) if session is not None and not run.finished else None
+    if task is not None and task.state == "running" and task.rows_total:
+        rate = task.rate
+        state.update(phase=task.message or run.phase, rows_done=task.rows_done,
+                     rows_total=task.rows_total, errors=task.errors,
+                     rows_per_second=round(rate, 1) if rate else None)
     state["percent"] = (round(100 * state["rows_done"] / state["rows_total"])
                         if state["rows_total"] else (100 if run.finished else 0))
     return state
@@ -237,24 +301,34 @@ def error_report_csv(*, session: Session, run_id: int,
 
 def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
            stale_after_seconds: int = 7200) -> tuple[int, int]:
-    """Run imports left queued (e.g. by a restarted web process) and mark runs that have
-    been running too long, with no live progress here, as failed (their transaction died
-    with their process, so nothing was written). Returns (resumed, failed)."""
+    """Enqueue imports left queued with no task (e.g. queued by older code) and mark runs
+    running too long whose task is no longer queued or running as failed (their
+    transaction died with their process, so nothing was written). Returns (resumed,
+    failed)."""
+    from trellis import tasks
+
     now = utcnow()
     with transaction(session_factory) as s:
         queued = list(s.execute(select(ImportRun.id).where(
             ImportRun.status == RunStatus.QUEUED.value,
             ImportRun.created_at < now - timedelta(seconds=queued_for_seconds))).scalars())
-        stale = [r for r in s.execute(select(ImportRun).where(
-            ImportRun.status == RunStatus.RUNNING.value,
-            ImportRun.started_at < now - timedelta(seconds=stale_after_seconds))).scalars()
-                 if r.id not in _live]
+        queued = [i for i in queued if (t := _task_of(s, i)) is None or t.finished]
+        stale = []
+        for r in s.execute(select(ImportRun).where(
+                ImportRun.status == RunStatus.RUNNING.value)).scalars():
+            task = _task_of(s, r.id)
+            # A task that ended left its run running: its worker died on the last
+            # attempt. Without a task (imported inline by a web request), only time tells.
+            if (task.finished if task is not None
+                    else r.started_at < now - timedelta(seconds=stale_after_seconds)):
+                stale.append(r)
         for run in stale:
             run.status, run.phase, run.finished_at = RunStatus.FAILED, "done", now
-            run.message = "The import was interrupted; nothing was imported. Upload it again."
+            run.message = N_("The import was interrupted; nothing was imported. Upload it "
+                             "again.")
             s.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
-    for run_id in queued:
-        execute_run(session_factory=session_factory, run_id=run_id)
+        for run_id in queued:
+            tasks.enqueue("import_run", session=s, run_id=run_id)
     return len(queued), len(stale)
 
 

@@ -1,8 +1,10 @@
 """Downloadable import templates: one per kind, as CSV (UTF-8 with BOM, which Excel
 opens correctly in Chinese) or XLSX, with the header and example rows.
 
-The example rows describe one small valid cluster; imported in the order firms,
-relationships, orders, invoices, payments they go in without a problem.
+The example rows describe one small valid cluster; imported in :data:`IMPORT_ORDER`
+(firms, relationships, orders, deliveries, invoices, confirmations, payments, credit
+notes, tax filings, historical loans, utility readings, headcount) they go in without a
+problem.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import io
 
 from trellis.onboarding.kinds import KINDS, Kind
 
-IMPORT_ORDER = ("firms", "relationships", "orders", "invoices", "payments")
+IMPORT_ORDER = ("firms", "relationships", "orders", "deliveries", "invoices", "confirmations",
+                "payments", "credit_notes", "tax_filings", "loans", "utility_readings",
+                "headcount")
 
 
 def _kind(kind: str) -> Kind:

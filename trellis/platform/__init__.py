@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # importing Flask and the database layer is left to create_app
+    from flask import Flask
 
-from trellis import db as database
-from trellis.config import Settings
+    from trellis.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +28,22 @@ API_MODULES = ("trellis.platform.api.views",) + tuple(
 
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None,
-               session_factory=None) -> Flask:
+               session_factory=None, light: bool = False, models: bool = True) -> Flask:
     """Build the application.
 
     *settings* default to the ``TRELLIS_*`` environment; *test_config* is merged into
     ``app.config`` (tests); *session_factory* replaces the engine's sessions (tests bind
-    it to a connection that is rolled back).
+    it to a connection that is rolled back). A *light* application (for commands) has the
+    settings, the database and the models but no pages, API or login: building it does
+    not import the areas' views (and with them scipy, web3, pandas...). With *models*
+    false (read-only commands) not every area's tables are imported either: the command
+    imports the ones it reads.
     """
+    from flask import Flask
+
+    from trellis import db as database
+    from trellis.config import Settings
+
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=settings.instance_path)
     logging.basicConfig(level=settings.log_level,
@@ -62,13 +72,20 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         app.extensions["trellis.engine"] = engine
         session_factory = database.make_sessionmaker(engine)
     app.extensions["trellis.sessions"] = session_factory
-    database.import_models()
-    from trellis import tasks
+    if models or not light:
+        from trellis import schema, tasks
 
-    app.extensions["trellis.tasks"] = tasks.install(
-        tasks.TaskQueue(settings=settings, session_factory=session_factory))
+        schema.import_models()
 
-    from trellis.platform import errors, extensions, i18n, security, web
+        app.extensions["trellis.tasks"] = tasks.install(
+            tasks.TaskQueue(settings=settings, session_factory=session_factory))
+
+    from trellis.platform import web
+
+    if light:
+        app.teardown_appcontext(web.close_session)
+        return app
+    from trellis.platform import errors, extensions, i18n, security
 
     extensions.csrf.init_app(app)
     extensions.babel.init_app(
@@ -101,6 +118,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from trellis.platform import health
 
     app.register_blueprint(health.bp)
+    from trellis.platform import retry
+
+    retry.init_app(app)   # after every view is registered
     return app
 
 

@@ -1,4 +1,13 @@
-"""The ``trellis`` command: a click group running inside the application context."""
+"""The ``trellis`` command: a click group running inside the application context.
+
+Start-up is kept short (``trellis --help`` and ``trellis clusters list`` well under two
+seconds; each took 10-15 s when every area's commands and the whole web application were
+imported first): the areas' commands are listed from :data:`AREA_COMMANDS` and imported
+only when run, and commands in :data:`LIGHT` run in a light application (settings,
+database, models; no pages), so scipy, web3, pandas and scikit-learn are imported only by
+the commands that use them. ``tests/platform/test_cli_startup.py`` checks the table
+against the areas' ``commands`` lists.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +21,46 @@ import time
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
-
-from trellis import jobs as job_registry
-from trellis import migrate
-from trellis.platform.web import commit, db, settings
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 logger = logging.getLogger(__name__)
+
+#: name -> (area whose ``cli.commands`` holds it, short help for ``trellis --help``).
+AREA_COMMANDS = {
+    "import": ("network", "Import FILE (CSV or XLSX) of KIND into CLUSTER, with progress."),
+    "clusters": ("network", "Industrial-park clusters: list, create, edit, archive, basis."),
+    "graph": ("network", "The supply-chain network of a cluster."),
+    "invitations": ("network", "Batch acquisition: the invitation whitelist."),
+    "verify": ("chain", "Check a proof BUNDLE without any database."),
+    "proof": ("chain", "Write the proof bundle of DOCUMENT_ID."),
+    "audit": ("chain", "Re-hash every anchored record of the period and check it."),
+    "chain": ("chain", "The Ethereum anchoring: status, deployment, anchoring now."),
+    "score": ("scoring", "Score the firm with unified social credit code USCC."),
+    "scoring": ("scoring", "Scorecards: train, evaluate, import, promote, export; rescore."),
+    "ledger": ("ledger", "The double-entry ledger: trial balance, checks, accrual."),
+}
+AREAS = ("network", "chain", "scoring", "ledger")
+#: Commands that need no pages: they run in the light application.
+LIGHT = frozenset({"clusters", "import", "graph", "invitations", "score", "scoring", "db",
+                   "users"})
+
+
+def db():
+    from trellis.platform import web
+
+    return web.db()
+
+
+def commit() -> None:
+    from trellis.platform import web
+
+    web.commit()
+
+
+def settings():
+    from trellis.platform import web
+
+    return web.settings()
 
 
 def _create_app():
@@ -27,7 +69,63 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+def _create_light_app():
+    from trellis.platform import create_app
+
+    return create_app(light=True)
+
+
+def _create_bare_app():
+    from trellis.platform import create_app
+
+    return create_app(light=True, models=False)
+
+
+def with_bare_appcontext(f):
+    """Like ``with_appcontext``, for read-only commands that import their own tables: the
+    application is built without every area's models (unless a test gave its own)."""
+    import functools
+
+    @functools.wraps(f)
+    def run(*args, **kwargs):
+        info = click.get_current_context().ensure_object(ScriptInfo)
+        if info.create_app in (_create_app, _create_light_app):
+            info.create_app = _create_bare_app
+        return with_appcontext(f)(*args, **kwargs)
+
+    return run
+
+
+class TrellisGroup(FlaskGroup):
+    """A FlaskGroup that loads area commands lazily and never builds the application
+    just to list commands."""
+
+    def list_commands(self, ctx):
+        return sorted(set(self.commands) | set(AREA_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LIGHT:
+            info = ctx.ensure_object(ScriptInfo)
+            if info.create_app is _create_app:  # tests pass their own application
+                info.create_app = _create_light_app
+        if name in self.commands:
+            return self.commands[name]
+        area = AREA_COMMANDS.get(name, (None,))[0]
+        for module in ([area] if area else AREAS):
+            for command in importlib.import_module(f"trellis.platform.{module}.cli").commands:
+                if command.name == name:
+                    self.add_command(command)
+                    return command
+        return None
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.commands[name].get_short_help_str(60) if name in self.commands
+                 else AREA_COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=TrellisGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False)
 def main():
     """Trellis: supply-chain lending. Run `trellis COMMAND --help` for each command."""
@@ -45,6 +143,8 @@ def db_group():
 @with_appcontext
 def db_upgrade(revision):
     """Apply migrations up to REVISION (default: every area's head)."""
+    from trellis import migrate
+
     url = settings().database_url
     migrate.upgrade(url, revision)
     click.echo(f"database at {revision}: {url.split('@')[-1]}")
@@ -58,6 +158,8 @@ def db_downgrade(revision, yes):
     """Revert migrations down to REVISION (default: base, an empty database)."""
     if not yes:
         raise click.UsageError("downgrade drops data; pass --yes to confirm")
+    from trellis import migrate
+
     migrate.downgrade(settings().database_url, revision)
     click.echo(f"database at {revision}")
 
@@ -107,13 +209,27 @@ def demo_group():
 @click.option("--seed", default=7, show_default=True, help="Random seed.")
 @click.option("--score/--no-score", default=True, show_default=True,
               help="Score the portfolio once, so risk pages and grades show at once.")
+@click.option("--loans/--no-loans", default=True, show_default=True,
+              help="Book a demo loan book (every loan state) through the ledger.")
 @with_appcontext
-def demo_seed(vendors, seed, score):
+def demo_seed(vendors, seed, score, loans):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
+    from trellis import jobs as job_registry
     from trellis.demo.seed import seed_demo
 
     result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
     commit()
+    if loans:
+        from sqlalchemy import select
+
+        from trellis.accounts.models import User
+        from trellis.demo.loans import seed_loan_book
+
+        own = {u.firm_id for u in db().scalars(select(User).where(User.firm_id.is_not(None)))}
+        book = seed_loan_book(session=db(), cluster_id=result.cluster_id, skip_firms=own)
+        commit()
+        if book:
+            click.echo(f"loan book: {len(book)} demo loans ({', '.join(book)})")
     if score:
         run = job_registry.run_job(job_registry.find("rescore_portfolio"),
                                    session_factory=current_app.extensions["trellis.sessions"],
@@ -134,6 +250,8 @@ def jobs_group():
 @jobs_group.command("list")
 def jobs_list():
     """List the declared jobs and their triggers."""
+    from trellis import jobs as job_registry
+
     for spec in job_registry.JOBS:
         click.echo(f"{spec.id:22} {spec.trigger:8} {json.dumps(spec.args):32} {spec.description}")
 
@@ -143,6 +261,8 @@ def jobs_list():
 @with_appcontext
 def jobs_run(once):
     """Run the scheduler in this process (only one process at a time runs jobs)."""
+    from trellis import jobs as job_registry
+
     app = current_app._get_current_object()
     factory = app.extensions["trellis.sessions"]
     if once:
@@ -218,6 +338,8 @@ def start_worker_process() -> subprocess.Popen:
 @with_appcontext
 def serve(host, port, scheduler, with_worker):
     """Serve the platform for development (threaded, no reloader)."""
+    from trellis import jobs as job_registry
+
     app = current_app._get_current_object()
     lock = None
     child = None
@@ -256,8 +378,3 @@ def _stop_child(child: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             child.terminate()
             child.wait(timeout=10)
-
-
-for _area in ("network", "chain", "scoring", "ledger", "vendor", "anchor"):
-    for _command in importlib.import_module(f"trellis.platform.{_area}.cli").commands:
-        main.add_command(_command)

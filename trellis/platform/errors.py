@@ -32,12 +32,18 @@ def _rollback():
         session.rollback()
 
 
+def _message(exc: TrellisError) -> str:
+    """The error's message in the user's language: its template through the catalogue
+    with its parameters formatted (money in yuan), or the core's own Chinese text."""
+    return error_text(exc)
+
+
 def handle_trellis_error(exc: TrellisError):
     _rollback()
+    message = _message(exc)
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-        return json_error(exc.code, error_text(exc), exc.status, **extra)
-    message = error_text(exc)
+        return json_error(exc.code, message, exc.status, **extra)
     flash(message, "error")
     if request.method == "POST" and request.referrer:
         return redirect(request.referrer, code=303)

@@ -156,6 +156,8 @@ def error_text(exc) -> str:
     template = getattr(exc, "template", None)
     if template is None:
         return str(exc)
+    if getattr(exc, "message_zh", "") and _locale().startswith("zh"):
+        return exc.message_zh
     from trellis.messages import Message
 
     return render(Message(template, getattr(exc, "params", {}) or {}))
@@ -168,5 +170,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["msg"] = render
+    app.jinja_env.filters["label"] = param_text
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["error_text"] = error_text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import Flask, Response
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -16,7 +18,7 @@ CSP = "; ".join([
 ])
 
 
-def add_headers(response):
+def add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -27,11 +29,11 @@ def add_headers(response):
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.after_request(add_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
         @app.after_request
-        def hsts(response):
+        def hsts(response: Response) -> Response:
             response.headers.setdefault("Strict-Transport-Security",
                                         "max-age=31536000; includeSubDomains")
             return response

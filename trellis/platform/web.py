@@ -15,7 +15,6 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlmodel import Session, select
 
-from trellis.accounts import services as accounts
 from trellis.config import Settings
 
 
@@ -110,6 +109,8 @@ def firm_visible(firm_id: int) -> bool:
 
 def audit(action: str, record_type: str = "", record_id: object = "", **detail) -> None:
     """Record who did *action* on which record, for the audit trail (flushes)."""
+    from trellis.accounts import services as accounts  # not at import: commands start fast
+
     actor = current_user if current_user and current_user.is_authenticated else None
     label = ""
     if actor is None and getattr(g, "api_token", None) is not None:

@@ -20,6 +20,9 @@ from trellis.scoring import frames, screens, service
 logger = logging.getLogger(__name__)
 
 LEAD_DAYS = 30
+SCREENS = ("circular_trading", "duplicate_invoice", "unbacked_invoices", "sales_burst",
+           "shared_phone", "shared_bank_account", "shared_address", "tax_contradiction",
+           "paper_trade", "power_stopped")
 
 
 def ranking(*, session: Session, cluster_id: int, truth, spec: dict,
@@ -86,6 +89,8 @@ def screening(*, session: Session, cluster_id: int, truth, as_of: date) -> dict:
                | set(truth.burst) | {u for _, g in groups for u in g})
     clean = [uid[u] for u in uid if u not in planted and u not in truth.anchors]
     false_flags = [f for f in clean if f in flags]
+    by_screen = {code: sum(1 for f in clean if code in codes.get(f, ())) / len(clean)
+                 for code in SCREENS} if clean else {}
     return {
         "ring_recall": sum(1 for f in ring if "circular_trading" in codes.get(f, ())) / len(ring),
         "duplicate_recall": dup_hit / len(dups) if dups else float("nan"),
@@ -95,4 +100,5 @@ def screening(*, session: Session, cluster_id: int, truth, as_of: date) -> dict:
         "clean_vendors": len(clean), "clean_flagged": len(false_flags),
         "false_flag_rate": len(false_flags) / len(clean) if clean else float("nan"),
         "false_flag_codes": sorted({c for f in false_flags for c in codes[f]}),
+        "false_flag_by_screen": by_screen,
     }

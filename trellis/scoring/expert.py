@@ -14,9 +14,11 @@ and never becomes a reason code.
 
 from __future__ import annotations
 
+import numpy as np
+
 from trellis.scoring.scorecard import FORMAT, validate
 
-VERSION = "expert-2026.11"
+VERSION = "expert-2026.12"
 
 SCALING = {"base_score": 600, "base_odds": 50, "pdo": 20}
 # Grade by probability of default: A up to 1%, B 2.5%, C 5%, D 10%, E above.
@@ -28,7 +30,8 @@ DESCRIPTION = (
     "Points set by judgement, before Trellis has outcomes of its own, from what supply-chain "
     "credit officers look for in trade flows: a sales fade, months without sales, late "
     "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
-    "concentration, anchor confirmation and tenure, platform debt, defaulted partners. "
+    "concentration, anchor confirmation and tenure, platform debt, defaulted partners; "
+    "and, where the park meters its tenants, power use and insured staff. "
     "An ordinary vendor sits near 2% PD (600 points at 50:1). Missing values that do not "
     "apply (no tax filing, nothing due yet) score 0 and are never a reason. A trained card "
     "replaces this one when it beats it on the platform's matured loans.")
@@ -126,6 +129,21 @@ CHARACTERISTICS = [
          "A filing that covers the platform's flows corroborates them; one far below them "
          "contradicts them. No filing is neutral: most vendors have none.",
          [0.67], [-0.4, 0.2], NEUTRAL),
+    _num("power_trend_3v12", "Power use trend (last 3 months vs 12)",
+         "用电量趋势（近3个月对比近12个月）", "Its power use has fallen", "用电量下降",
+         "The park's meter sees the workshop itself: a firm that runs its machines less is "
+         "producing less, whatever its invoices say. No readings is neutral.",
+         [-0.5, -0.2], [-0.9, -0.3, 0.1], NEUTRAL),
+    _num("headcount_trend_12m", "Insured staff, change over 12 months",
+         "参保人数近12个月变化", "It has cut staff", "参保人数减少",
+         "Firms in trouble stop paying social insurance for part of their staff first. "
+         "No record is neutral.", [-0.3, -0.1], [-0.6, -0.2, 0.1], NEUTRAL),
+    _num("output_per_kwh_vs_industry", "Sales per kWh against its industry in the cluster",
+         "单位用电产出与园区同行业之比", "Its sales are far above what its power use supports",
+         "销售额远高于其用电量所能支撑的水平",
+         "Invoiced sales many times what the power use of similar firms would produce are "
+         "trade on paper, or output bought in. No readings is neutral.",
+         [3.0], [0.0, -0.5], NEUTRAL),
 ]
 
 
@@ -139,3 +157,25 @@ def spec() -> dict:
         "characteristics": CHARACTERISTICS,
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
     })
+
+
+def monotone() -> dict[str, int]:
+    """The direction of each characteristic on the *bad* probability, read from the
+    expert's bins (+1: risk rises with the value, -1: falls, 0: neither): monotone
+    constraints for a boosted card trained on Trellis's own features."""
+    out = {}
+    for ch in CHARACTERISTICS:
+        lo = [b["logodds"] for b in ch["bins"]]
+        steps = np.sign(np.diff(lo))
+        if len(lo) > 1 and (steps <= 0).all() and steps.any():
+            out[ch["name"]] = 1
+        elif len(lo) > 1 and (steps >= 0).all() and steps.any():
+            out[ch["name"]] = -1
+        else:
+            out[ch["name"]] = 0
+    return out
+
+
+def labels() -> dict[str, dict]:
+    """Plain-words reasons of the expert characteristics, for any card on those features."""
+    return {ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]} for ch in CHARACTERISTICS}

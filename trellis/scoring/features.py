@@ -13,13 +13,14 @@ so a firm's row depends only on its own rows, its cluster's graph and the as-of 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from trellis.scoring.frames import Frames
-from trellis.scoring.graphfeatures import network_features
+from trellis.scoring.graph import network_features
 
 logger = logging.getLogger(__name__)
 
@@ -249,30 +250,143 @@ def _cash_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     return out
 
 
+_MONTH = r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?"
+
+
+def tax_period_bounds(text) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The period a VAT filing covers, as [start, end): a year ("2025", "2025年"), a
+    quarter ("2025Q3", "2025-Q3", "2025年第3季度"), a month ("2025-06", "202506",
+    "2025年6月") or a range of months ("2025-01~2025-06", "2025-01至2025-06").
+    ``None`` when the text says none of these."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return None
+    t = str(text).strip().upper().replace("－", "-").replace("～", "~")
+    m = re.fullmatch(r"(\d{4})\s*年?(?:度)?", t)
+    if m:
+        y = int(m.group(1))
+        return pd.Timestamp(y, 1, 1), pd.Timestamp(y + 1, 1, 1)
+    m = re.fullmatch(r"(\d{4})\s*(?:-?\s*Q|年第|年)\s*([1-4])\s*(?:季度)?", t)
+    if m:
+        y, q = int(m.group(1)), int(m.group(2))
+        start = pd.Timestamp(y, 3 * q - 2, 1)
+        return start, start + pd.DateOffset(months=3)
+    m = re.fullmatch(_MONTH + r"\s*(?:~|至|到|TO|--|—)\s*" + _MONTH, t)
+    if m:
+        y1, m1, y2, m2 = (int(x) for x in m.groups())
+        if 1 <= m1 <= 12 and 1 <= m2 <= 12 and (y1, m1) <= (y2, m2):
+            return pd.Timestamp(y1, m1, 1), pd.Timestamp(y2, m2, 1) + pd.DateOffset(months=1)
+        return None
+    m = re.fullmatch(_MONTH, t)
+    if m and 1 <= int(m.group(2)) <= 12:
+        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+        return start, start + pd.DateOffset(months=1)
+    return None
+
+
 def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Tax filing level and its ratio to invoiced sales in the same period (NaN if none)."""
+    """Tax filing level and its ratio to the invoiced sales of the filing's own period.
+
+    The ratio is NaN (never zero) when there is no filing, its period cannot be read, the
+    period has not ended by ``as_of``, or it starts before the frames' lookback (the
+    platform's sales of the period are then not all known).
+    """
     firms = frames.firms.loc[scope]
     out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
     tax = pd.to_numeric(firms["tax_vat_sales_fen"], errors="coerce")
     out["tax_sales_fen"] = tax.to_numpy()
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)]
-    year = inv["issue_date"].dt.year
-    period = firms["tax_period"].astype("string").str.slice(0, 4)
-    per_year = inv.groupby([inv["seller_id"], year])["amount_fen"].sum()
-    flows = []
-    last12 = (inv[inv["issue_date"] >= _months_ago(frames.as_of, 12)]
-              .groupby("seller_id")["amount_fen"].sum())
-    for fid, p in zip(scope, period.to_numpy(), strict=True):
-        if isinstance(p, str) and p.isdigit() and (fid, int(p)) in per_year.index \
-                and int(p) < frames.as_of.year:
-            flows.append(per_year[(fid, int(p))])
-        else:
-            flows.append(last12.get(fid, 0))
+    by_seller = {int(k): g for k, g in inv.groupby("seller_id")[["issue_date", "amount_fen"]]}
+    flows, months = [], []
+    for fid, p, t in zip(scope, firms["tax_period"].to_numpy(), tax.to_numpy(), strict=True):
+        bounds = tax_period_bounds(p) if pd.notna(t) else None
+        if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
+            flows.append(np.nan)
+            months.append(np.nan)
+            continue
+        g = by_seller.get(int(fid))
+        total = 0 if g is None else g.loc[(g["issue_date"] >= bounds[0])
+                                          & (g["issue_date"] < bounds[1]), "amount_fen"].sum()
+        flows.append(float(total))
+        months.append((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
+                      - bounds[0].month)
     flows = np.asarray(flows, dtype=float)
-    out["tax_to_flow_ratio"] = np.where(tax.notna().to_numpy(), _safe_div(tax, flows), np.nan)
+    out["tax_period_sales_fen"] = flows
+    out["tax_period_months"] = np.asarray(months, dtype=float)
+    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
     founded = pd.to_datetime(firms["founded_on"])
     out["firm_age_months"] = (_days(frames.as_of - founded) / 30.44).to_numpy()
+    return out
+
+
+METER_MIN_READINGS = 6
+INDUSTRY_MIN_PEERS = 5
+
+
+def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int]
+             ) -> pd.DataFrame:
+    """Firms x complete months back (1 = the month before as_of's month .. 12), NaN where
+    there is no record (absence is unknown, never zero)."""
+    k = (as_of.year - df["month"].dt.year) * 12 + (as_of.month - df["month"].dt.month)
+    m = df.assign(k=k)
+    m = m[(m["k"] >= 1) & (m["k"] <= 12)]
+    table = m.groupby(["firm_id", "k"])[value].sum().unstack()
+    return table.reindex(index=scope, columns=range(1, 13)).astype(float)
+
+
+def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+    """Activity from the park's meters and social insurance (NaN without records).
+
+    - ``power_months_12m``, ``power_kwh_month``: readings in the last 12 complete months
+      and their mean monthly kWh;
+    - ``power_trend_3v12``: mean of the last 3 months' readings against the 12 months', -1
+      (at least 2 and 6 readings);
+    - ``output_per_kwh``: the firm's invoiced sales over the graph's 12-month window per
+      kWh (yuan / kWh), and ``output_per_kwh_vs_industry`` against the median of the
+      cluster's firms of its industry (at least 5 with readings): sales far above what
+      the power use supports are trade on paper or power bought elsewhere;
+    - ``headcount_now``, ``headcount_trend_12m``: insured staff in the latest month and
+      its change against the earliest month of the last 12 (at least 6 months apart).
+    """
+    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    power = frames.utility[frames.utility["utility"] == "electricity"]
+    P = _monthly(power, "quantity", frames.as_of, scope)
+    n = P.notna().sum(axis=1).to_numpy()
+    n3 = P[[1, 2, 3]].notna().sum(axis=1).to_numpy()
+    mean12 = P.mean(axis=1).to_numpy()
+    mean3 = P[[1, 2, 3]].mean(axis=1).to_numpy()
+    out["power_months_12m"] = np.where(n > 0, n, np.nan)
+    out["power_kwh_month"] = mean12
+    out["power_trend_3v12"] = np.where((n >= METER_MIN_READINGS) & (n3 >= 2),
+                                       _safe_div(mean3, mean12) - 1.0, np.nan)
+    # Output per kWh from the graph's edges (the same on the portfolio and one-firm path).
+    edges = frames.edges
+    sales = (edges.groupby("seller_id")["volume_fen"].sum() if len(edges)
+             else pd.Series(dtype=float))
+    all_power = power.copy()
+    ids = sorted(set(all_power["firm_id"].astype(int)))
+    A = _monthly(all_power, "quantity", frames.as_of, ids)
+    an = A.notna().sum(axis=1)
+    kwh_year = (A.mean(axis=1) * 12).where(an >= METER_MIN_READINGS)
+    yuan = sales.reindex(ids).astype(float) / 100.0
+    per_kwh = pd.Series(_safe_div(yuan, kwh_year), index=ids).where(yuan > 0)
+    industry = frames.firms["industry"]
+    peer = per_kwh.dropna()
+    med = peer.groupby(industry.reindex(peer.index).to_numpy()).agg(["median", "size"])
+    mine = per_kwh.reindex(scope)
+    ind = industry.reindex(scope).to_numpy()
+    ref = pd.Series(ind).map(lambda i: med.loc[i, "median"] if i in med.index
+                             and med.loc[i, "size"] >= INDUSTRY_MIN_PEERS else np.nan)
+    out["output_per_kwh"] = mine.to_numpy()
+    out["output_per_kwh_vs_industry"] = _safe_div(mine.to_numpy(), ref.to_numpy())
+    H = _monthly(frames.headcount, "headcount", frames.as_of, scope)
+    last = H.apply(lambda r: r.dropna().iloc[0] if r.notna().any() else np.nan, axis=1)
+    first_k = H.apply(lambda r: r.dropna().index.max() if r.notna().any() else np.nan, axis=1)
+    last_k = H.apply(lambda r: r.dropna().index.min() if r.notna().any() else np.nan, axis=1)
+    early = H.apply(lambda r: r.dropna().iloc[-1] if r.notna().any() else np.nan, axis=1)
+    out["headcount_now"] = last.to_numpy()
+    span = (first_k - last_k).to_numpy()
+    out["headcount_trend_12m"] = np.where(span >= 6, _safe_div(last, early) - 1.0, np.nan)
     return out
 
 
@@ -282,7 +396,8 @@ def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     sales = _sales_features(frames, scope)
     parts = [sales, _buyer_features(frames, scope), _lateness_features(frames, scope),
              _document_features(frames, scope, sales), _cash_features(frames, scope),
-             _tax_features(frames, scope), network_features(frames, scope)]
+             _tax_features(frames, scope), network_features(frames, scope),
+             _meter_features(frames, scope)]
     out = pd.concat(parts, axis=1)
     out.index.name = "firm_id"
     out["role"] = frames.firms.loc[scope, "role"].to_numpy()

@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import func, inspect, or_, select, true
+from sqlalchemy import case, func, inspect, or_, select, true
 from sqlmodel import Session
 
+from trellis.trade import readings
 from trellis.trade.models import (
     CreditNote,
     Delivery,
@@ -34,7 +35,6 @@ from trellis.trade.models import (
 logger = logging.getLogger(__name__)
 
 LOOKBACK_MONTHS = 36
-GRAPH_MONTHS = 12
 # A loan's outcome is taken as known only once it could have matured: loans disbursed at
 # least this many days before as_of. Loan outcomes carry no default date, and a default
 # recorded later must not leak into a score as of an earlier date.
@@ -58,6 +58,18 @@ class Frames:
     edges: pd.DataFrame
     exposures: pd.DataFrame = field(default_factory=pd.DataFrame)
     scope: list[int] = field(default_factory=list)
+    # The supply graph (:mod:`.graph`), built on first use; for one firm on demand the
+    # relationships of its whole cluster, which the graph needs for tiers.
+    graph: object = None
+    graph_relationships: pd.DataFrame | None = None
+    # Monthly meter readings and headcount of complete months before as_of (empty when
+    # the database has none): firm_id, utility, month, quantity / firm_id, month, headcount.
+    utility: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"firm_id": pd.Series(dtype="int64"), "utility": pd.Series(dtype=object),
+         "month": pd.Series(dtype="datetime64[s]"), "quantity": pd.Series(dtype=float)}))
+    headcount: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"firm_id": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[s]"),
+         "headcount": pd.Series(dtype=float)}))
 
     @property
     def start(self) -> pd.Timestamp:
@@ -103,17 +115,45 @@ def _read(session: Session, stmt, dates: Iterable[str] = ()) -> pd.DataFrame:
     return _dates(df, *dates)
 
 
-def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Supplier -> buyer edges over the last 12 months: volume, count and first trade."""
-    cols = ["seller_id", "buyer_id", "volume_fen", "invoice_count", "first_date"]
-    if invoices.empty:
-        return pd.DataFrame(columns=cols)
-    recent = invoices[invoices["issue_date"] >= as_of - pd.DateOffset(months=GRAPH_MONTHS)]
-    first = invoices.groupby(["seller_id", "buyer_id"])["issue_date"].min()
-    agg = recent.groupby(["seller_id", "buyer_id"]).agg(
-        volume_fen=("amount_fen", "sum"), invoice_count=("id", "size"))
-    agg["first_date"] = first.reindex(agg.index)
-    return agg.reset_index()[cols]
+def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp,
+                        known: set | None = None) -> pd.DataFrame:
+    """The network area's edge table (:func:`trellis.network.build.edge_table`) of the
+    invoices dated before *as_of*: the graph as of the day before."""
+    from trellis.network.build import edge_table
+    from trellis.scoring.graph import graph_day
+
+    return edge_table(invoices, graph_day(as_of), known=known)
+
+
+def _edge_query(as_of: date, start: date, where):
+    """The same aggregate as :func:`edges_from_invoices`, in SQL, for one cluster."""
+    from trellis.network.build import WINDOW_DAYS
+    from trellis.trade.models import DocStatus
+
+    last = as_of - timedelta(days=1)
+    window = Invoice.issue_date > last - timedelta(days=WINDOW_DAYS)
+    confirmed = window & (Invoice.status == DocStatus.CONFIRMED.value) & (
+        Invoice.confirmed_at < datetime.combine(as_of, time.min, tzinfo=UTC))
+    return (select(Invoice.seller_id, Invoice.buyer_id,
+                   func.sum(case((window, Invoice.amount_fen), else_=0)).label("volume_fen"),
+                   func.sum(case((window, 1), else_=0)).label("invoice_count"),
+                   func.sum(case((confirmed, Invoice.amount_fen), else_=0)
+                            ).label("confirmed_fen"),
+                   func.min(case((window, Invoice.issue_date))).label("first_day"),
+                   func.max(case((window, Invoice.issue_date))).label("last_day"),
+                   func.min(Invoice.issue_date).label("first_ever_day"))
+            .where(Invoice.issue_date >= start, Invoice.issue_date <= last,
+                   Invoice.status != DocStatus.REJECTED.value,
+                   Invoice.seller_id != Invoice.buyer_id, where)
+            .group_by(Invoice.seller_id, Invoice.buyer_id))
+
+
+def _ordinals(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    for col in cols:
+        d = pd.to_datetime(df[col])
+        df[col] = (d - pd.Timestamp("0001-01-01")).dt.days + 1
+        df[col] = df[col].astype("float64")
+    return df
 
 
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
@@ -127,7 +167,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     """
     as_of_ts = pd.Timestamp(as_of)
     start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
-    graph_start = (as_of_ts - pd.DateOffset(months=GRAPH_MONTHS)).date()
 
     firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.cluster_id,
                  Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep, Firm.founded_on,
@@ -166,13 +205,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     # small cache until the invoices table changes (its row count, highest id, and sums of
     # amounts, sellers and buyers: one cheap scan instead of the grouped one).
     if ids is not None:
-        edge_stmt = (select(Invoice.seller_id, Invoice.buyer_id,
-                            func.sum(Invoice.amount_fen).label("volume_fen"),
-                            func.count(Invoice.id).label("invoice_count"),
-                            func.min(Invoice.issue_date).label("first_date"))
-                     .where(Invoice.issue_date >= graph_start, Invoice.issue_date < as_of,
-                            scoped(Invoice.seller_id, Invoice.buyer_id))
-                     .group_by(Invoice.seller_id, Invoice.buyer_id))
+        in_clusters = or_(Invoice.seller_id.in_(select(Firm.id).where(where)),
+                          Invoice.buyer_id.in_(select(Firm.id).where(where)))
         stamp = session.execute(select(
             func.count(Invoice.id), func.max(Invoice.id), func.sum(Invoice.amount_fen),
             func.sum(Invoice.seller_id), func.sum(Invoice.buyer_id))).one()
@@ -180,16 +214,31 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
             int(c) for c in firms["cluster_id"].dropna().unique())), as_of, tuple(stamp))
         edges = _EDGE_CACHE.get(key)
         if edges is None:
-            edges = _read(session, edge_stmt, ["first_date"])
+            edges = _ordinals(_read(session, _edge_query(as_of, start, in_clusters)),
+                              "first_day", "last_day", "first_ever_day")
             _EDGE_CACHE[key] = edges
             while len(_EDGE_CACHE) > EDGE_CACHE_SIZE:
                 _EDGE_CACHE.pop(next(iter(_EDGE_CACHE)))
-        from trellis.scoring.graphfeatures import cycle_partners
+        graph_relationships = _read(session, select(
+            Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
+            Relationship.payment_terms_days).where(
+            Relationship.since < as_of, Relationship.supplier_id.in_(
+                select(Firm.id).where(where))), ["since"])
+        from trellis.scoring import graph as graph_
 
-        involve = sorted(set(ids) | cycle_partners(edges, ids))
+        probe = Frames(as_of=as_of_ts, firms=firms, relationships=graph_relationships,
+                       invoices=pd.DataFrame(), orders=pd.DataFrame(),
+                       deliveries=pd.DataFrame(), allocations=pd.DataFrame(),
+                       payments=pd.DataFrame(), credit_notes=pd.DataFrame(),
+                       outcomes=pd.DataFrame(), edges=edges)
+        G = graph_.of(probe)
+        partners = {n for c in graph_.cycles(G, through=ids) for n in c}
+        involve = sorted(set(ids) | partners)
     else:
         edges = None
         involve = None
+        G = None
+        graph_relationships = None
 
     inv_stmt = select(Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number,
                       Invoice.amount_fen, Invoice.issue_date, Invoice.due_date,
@@ -202,7 +251,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     invoices.loc[late, "confirmed_at"] = pd.NaT
     invoices.loc[late & (invoices["status"] == "confirmed"), "status"] = "pending"
     if edges is None:
-        edges = edges_from_invoices(invoices, as_of_ts)
+        edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
     ord_stmt = select(PurchaseOrder.id, PurchaseOrder.buyer_id, PurchaseOrder.seller_id,
                       PurchaseOrder.amount_fen, PurchaseOrder.order_date,
@@ -248,6 +297,20 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])
 
+    utility = headcount = None
+    if readings.available(session):
+        month_end = date(as_of.year, as_of.month, 1)
+        u, h = readings.UTILITY_READINGS, readings.HEADCOUNT_RECORDS
+        utility = _read(session, select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity)
+                        .where(u.c.month < month_end, u.c.month >= start,
+                               # the whole cluster on both paths: industry benchmarks
+                               scoped(u.c.firm_id)), ["month"])
+        utility["quantity"] = utility["quantity"].astype(float)
+        headcount = _read(session, select(h.c.firm_id, h.c.month, h.c.headcount)
+                          .where(h.c.month < month_end, h.c.month >= start,
+                                 scoped(h.c.firm_id, None, involve)), ["month"])
+        headcount["headcount"] = headcount["headcount"].astype(float)
+
     from trellis.scoring.exposure import read_exposures
 
     exposures = read_exposures(session=session, firm_ids=in_cluster, as_of=as_of)
@@ -260,7 +323,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     return Frames(as_of=as_of_ts, firms=firms, relationships=relationships, invoices=invoices,
                   orders=orders, deliveries=deliveries, allocations=allocations,
                   payments=payments, credit_notes=credit_notes, outcomes=outcomes,
-                  edges=edges, exposures=exposures, scope=scope)
+                  edges=edges, exposures=exposures, scope=scope, graph=G,
+                  graph_relationships=graph_relationships,
+                  **({} if utility is None else {"utility": utility, "headcount": headcount}))
 
 
 def restrict(fr: Frames, as_of: date) -> Frames:
@@ -280,6 +345,7 @@ def restrict(fr: Frames, as_of: date) -> Frames:
     inv.loc[late, "confirmed_at"] = pd.NaT
     inv.loc[late & (inv["status"] == "confirmed"), "status"] = "pending"
     known = ts - pd.Timedelta(days=OUTCOME_KNOWN_DAYS)
+    month_start = pd.Timestamp(ts.year, ts.month, 1)
     return Frames(
         as_of=ts, firms=fr.firms,
         relationships=fr.relationships[fr.relationships["since"] < ts],
@@ -288,7 +354,12 @@ def restrict(fr: Frames, as_of: date) -> Frames:
         allocations=window(fr.allocations, "paid_on"), payments=window(fr.payments, "paid_on"),
         credit_notes=window(fr.credit_notes, "issued_on"),
         outcomes=fr.outcomes[fr.outcomes["disbursed_on"] < known],
-        edges=edges_from_invoices(inv, ts), exposures=fr.exposures, scope=list(fr.scope))
+        edges=edges_from_invoices(inv, ts, known=set(fr.firms["id"].tolist())),
+        exposures=fr.exposures, scope=list(fr.scope),
+        utility=fr.utility[(fr.utility["month"] < month_start)
+                           & (fr.utility["month"] >= start)],
+        headcount=fr.headcount[(fr.headcount["month"] < month_start)
+                               & (fr.headcount["month"] >= start)])
 
 
 def table_exists(session: Session, name: str) -> bool:

@@ -9,6 +9,8 @@
 - ``base_rates`` (LPR with the date each applies from), ``rate_caps`` (legal cap) and
   ``limit_policies`` (advance rate, inflow multiple, exposure caps): configurable data,
   seeded by the migration.
+- ``portfolio_default_rates``: the stated portfolio default rate (with its source) that
+  anchors a card's PD level before the platform has outcomes of its own.
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ class ScoreRecord(SQLModel, table=True):
     insufficient_reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # "consent": the firm consented; "pre_assessment": scored under the cluster's data
+    # basis only (whitelist and RM flags, never a credit decision).
+    basis: str = Field(default="consent", sa_column=Column(String(16), nullable=False,
+                                                           server_default="consent"))
+    # Screens that could not run for want of a data kind: [{"code", "en", "zh", "needs"}].
+    not_assessable: list = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default="[]"))
     features: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     scorecard_version: str = Field(max_length=64)
     computed_at: datetime = Field(default_factory=utcnow)
@@ -168,6 +177,24 @@ class LimitPolicy(SQLModel, table=True):
     cluster_cap_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     # Share of the inflow-based limit granted per grade, e.g. {"A": "1", ..., "E": "0"}.
     grade_factors: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PortfolioDefaultRate(SQLModel, table=True):
+    """The expected share of loans defaulting within ``horizon_months`` (e.g. 0.04), from a
+    date on, with where the figure comes from. Cards are anchored to it until outcomes
+    exist (:mod:`trellis.scoring.calibration`)."""
+
+    __tablename__ = "portfolio_default_rates"
+    __table_args__ = (
+        CheckConstraint("rate > 0 and rate < 1", name="rate_range"),
+        CheckConstraint("horizon_months > 0", name="horizon_pos"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: date = Field(sa_column=Column(Date, nullable=False, unique=True))
+    rate: Decimal = Field(sa_column=Column(Numeric(7, 5), nullable=False))
+    horizon_months: int = 12
+    source: str = Field(default="", max_length=500)
 
 
 # The name other areas read (the network pages show the latest grade per firm).

@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
+BASIS_CONSENT = "consent"
+BASIS_PRE_ASSESSMENT = "pre_assessment"
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -42,6 +45,15 @@ class ScoreResult:
     features: dict
     insufficient_zh: list[str] = field(default_factory=list)
     record_id: int | None = None
+    # "consent", or "pre_assessment": scored under the cluster's data basis without the
+    # firm's consent, for the invitation whitelist and RM flags only, never for credit.
+    basis: str = "consent"
+    # Screens that could not run because the firm has no data of a kind they need.
+    not_assessable: list[dict] = field(default_factory=list)
+
+    @property
+    def pre_assessment(self) -> bool:
+        return self.basis == BASIS_PRE_ASSESSMENT
 
     @property
     def needs_review(self) -> bool:
@@ -59,7 +71,8 @@ class ScoreResult:
             "reasons": [asdict(r) for r in self.reasons],
             "flags": [asdict(f) for f in self.flags],
             "scorecard_version": self.scorecard_version, "features": dict(self.features),
-            "record_id": self.record_id,
+            "record_id": self.record_id, "basis": self.basis,
+            "not_assessable": [dict(x) for x in self.not_assessable],
         }
 
     @classmethod
@@ -72,4 +85,5 @@ class ScoreResult:
                    reasons=[Reason(**r) for r in d["reasons"]],
                    flags=[Flag(**f) for f in d["flags"]],
                    scorecard_version=d["scorecard_version"], features=dict(d["features"]),
-                   record_id=d.get("record_id"))
+                   record_id=d.get("record_id"), basis=d.get("basis", BASIS_CONSENT),
+                   not_assessable=list(d.get("not_assessable", [])))

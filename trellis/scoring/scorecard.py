@@ -74,6 +74,10 @@ def validate(spec: dict) -> dict:
             raise InvalidScorecard(f"scaling.{key} must be a positive number.",
                                    field=f"scaling.{key}")
     names = set()
+    if spec.get("family") == "gbm":
+        from trellis.scoring import boosting
+
+        boosting.validate_model(spec)
     for i, ch in enumerate(spec["characteristics"]):
         where = f"characteristics[{i}]"
         name = ch.get("name")
@@ -155,10 +159,21 @@ class Scored:
     bins: pd.DataFrame
 
 
+def is_gbm(spec: dict) -> bool:
+    return spec.get("family") == "gbm"
+
+
 def apply(spec: dict, X: pd.DataFrame) -> Scored:
     """Score every row of *X* (one column per characteristic; NaN is missing)."""
-    lo, idx = contributions(spec, X)
-    total = float(spec["intercept"]) + lo.sum(axis=1)
+    if is_gbm(spec):
+        from trellis.scoring import boosting
+
+        lo, rest = boosting.contributions(spec, X)
+        idx = pd.DataFrame(0, index=X.index, columns=lo.columns)
+        total = rest + lo.sum(axis=1)
+    else:
+        lo, idx = contributions(spec, X)
+        total = float(spec["intercept"]) + lo.sum(axis=1)
     f = factor(spec)
     score = (offset(spec) + f * total).round().astype("int64")
     pd_ = 1.0 / (1.0 + np.exp(total))
@@ -178,9 +193,28 @@ def max_points(spec: dict) -> dict[str, float]:
     return out
 
 
+def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
+    """Reasons of a boosted card: the features whose contribution lowered the firm's
+    good:bad odds the most (exact TreeSHAP contributions, in points)."""
+    from trellis.scoring import boosting
+
+    names = list(points.columns)
+    lost = np.where(-points.to_numpy() >= 0.5, -points.to_numpy(), 0.0)
+    order = np.argsort(-lost, axis=1, kind="stable")[:, :k]
+    texts = [boosting.reason_text(spec, n) for n in names]
+    out = {}
+    for row, fid in enumerate(points.index):
+        out[fid] = [Reason(code=names[j], en=texts[j][0], zh=texts[j][1],
+                           points_lost=int(round(lost[row, j])))
+                    for j in order[row] if lost[row, j] > 0]
+    return out
+
+
 def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
             ) -> list[Reason]:
     """The *k* characteristics where this firm lost most points, most first."""
+    if is_gbm(spec):
+        return _gbm_reasons(spec, points.to_frame().T, k)[points.name]
     best = max_points(spec)
     lost = []
     for ch in spec["characteristics"]:
@@ -199,6 +233,8 @@ def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
 
 def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
     """:func:`reasons` for every firm of *scored* at once (vectorised)."""
+    if is_gbm(spec):
+        return _gbm_reasons(spec, scored.points, k)
     best = max_points(spec)
     chars = spec["characteristics"]
     names = [c["name"] for c in chars]

@@ -20,15 +20,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trellis.scoring import graph as graph_
 from trellis.scoring.frames import Frames
-from trellis.scoring.graphfeatures import build_graph, cycles
 from trellis.scoring.result import Flag
 
 logger = logging.getLogger(__name__)
 
-RING_AMOUNT_TOLERANCE = 0.10  # next leg's amount within 10% of the previous leg's
-RING_DAYS = 15  # next leg issued within 15 days after the previous one
-RING_MIN_LOOPS = 2  # at least two complete loops round the cycle
+# Circular trading is scored by the strength of the evidence round a cycle, whatever order
+# its legs were issued in: invoices that match in amount across every leg, leg volumes
+# that agree month by month, equal volumes over the year, and money paid round the cycle.
+RING_AMOUNT_TOLERANCE = 0.10  # amounts "the same" within 10%
+RING_PERIOD_DAYS = 45  # one loop's legs issued within 45 days of each other, any order
+RING_MIN_LOOPS = 2  # at least two loops (invoices or months) of matching amounts
+RING_MIN_STRENGTH = 0.65  # evidence strength in [0, 1] needed to flag
+RING_PAID_SHARE = 0.5  # a leg counts as paid round when half its volume was paid
+RING_MERGE_DAYS = 7  # invoices of one leg this close together may be one shipment split up
 BURST_DAYS = 28
 BURST_BASELINE_MONTHS = 6
 BURST_RATIO = 3.0
@@ -55,40 +61,121 @@ def _firm_ref(firms: pd.DataFrame, fid: int) -> dict:
 
 # --- circular trading --------------------------------------------------------------
 
-def _loops(cycle: list[int], legs: dict) -> list[list[tuple]]:
-    """Complete loops round *cycle*: chains of invoices whose amounts and dates line up."""
-    pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-    if any(p not in legs for p in pairs):
-        return []
-    first = legs[pairs[0]]
-    chains = [[(int(i), first["day"][i], first["amount"][i])] for i in range(len(first["day"]))]
-    for pair in pairs[1:]:
-        leg = legs[pair]
-        nxt = []
-        for chain in chains:
-            _, d, a = chain[-1]
-            ok = ((leg["day"] >= d) & (leg["day"] <= d + RING_DAYS)
+def _match_loops(legs: list[dict]) -> tuple[int, np.ndarray]:
+    """Loops of invoices, one per leg, whose amounts agree within the tolerance and whose
+    issue dates lie within :data:`RING_PERIOD_DAYS` of the first leg's, in any order.
+    Each invoice is used once. Returns (loops, matched amount per leg)."""
+    used = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
+    base = min(range(len(legs)), key=lambda i: len(legs[i]["day"]))
+    matched = np.zeros(len(legs))
+    loops = 0
+    for j in np.argsort(legs[base]["day"], kind="stable"):
+        d, a = legs[base]["day"][j], legs[base]["amount"][j]
+        picks = []
+        for i, leg in enumerate(legs):
+            if i == base:
+                picks.append(j)
+                continue
+            ok = (~used[i] & (np.abs(leg["day"] - d) <= RING_PERIOD_DAYS)
                   & (np.abs(leg["amount"] - a) <= RING_AMOUNT_TOLERANCE * a))
             hits = np.flatnonzero(ok)
-            if hits.size:
-                j = hits[np.argmin(leg["day"][hits])]
-                nxt.append(chain + [(int(j), leg["day"][j], leg["amount"][j])])
-        chains = nxt
-        if not chains:
-            break
-    return chains
+            if not hits.size:
+                break
+            picks.append(hits[np.argmin(np.abs(leg["amount"][hits] - a))])
+        else:
+            for i, k in enumerate(picks):
+                used[i][k] = True
+                matched[i] += legs[i]["amount"][k]
+            loops += 1
+    return loops, matched
+
+
+def _merged(leg: dict) -> dict:
+    """A leg's invoices with those issued within :data:`RING_MERGE_DAYS` of the previous
+    one summed (the same money may be invoiced in parts on one leg and whole on another)."""
+    order = np.argsort(leg["day"], kind="stable")
+    day, amount = leg["day"][order], leg["amount"][order]
+    if day.size == 0:
+        return {"day": day, "amount": amount}
+    group = np.concatenate([[0], np.cumsum(np.diff(day) > RING_MERGE_DAYS)])
+    return {"day": day[np.r_[0, np.flatnonzero(np.diff(group)) + 1]],
+            "amount": np.bincount(group, weights=amount)}
+
+
+def _consistent_months(legs: list[dict], as_of_day: int) -> tuple[int, int]:
+    """(months whose two-month leg volumes agree within the tolerance, months with any
+    trade on the cycle). Two-month sums absorb legs issued either side of a month end."""
+    months = np.zeros((len(legs), 13))
+    for i, leg in enumerate(legs):
+        k = np.clip((as_of_day - leg["day"]) // 30, 0, 12).astype(int)
+        np.add.at(months[i], k, leg["amount"])
+    two = months[:, :-1] + months[:, 1:]
+    lo, hi = two.min(axis=0), two.max(axis=0)
+    agree = (lo > 0) & (lo >= (1 - RING_AMOUNT_TOLERANCE) * hi)
+    # Count a run of agreeing two-month windows as every other window (no double count).
+    count, skip = 0, False
+    for ok in agree:
+        if ok and not skip:
+            count, skip = count + 1, True
+        else:
+            skip = False
+    return count, int((months[:, :12].sum(axis=0) > 0).sum())
+
+
+def ring_evidence(legs: list[dict], paid: list[float], as_of_day: int) -> dict:
+    """Evidence that a cycle is circular trading, and its strength in [0, 1].
+
+    *legs* hold each leg's invoices (``day`` as day numbers, ``amount``); *paid* is the
+    money paid back along each leg (buyer to seller) in the window. Components:
+    ``matched_share`` (the smallest share of a leg's volume in matched loops, or the
+    share of months whose volumes agree), ``volume_balance`` (smallest over largest leg
+    volume), ``repeat`` (loops or agreeing months, 4 or more = 1) and ``paid_round``
+    (share of legs paid back at least half). Weights 0.35 / 0.25 / 0.2 / 0.2.
+    """
+    volumes = np.array([float(leg["amount"].sum()) for leg in legs])
+    loops, matched = _match_loops(legs)
+    loops_m, matched_m = _match_loops([_merged(leg) for leg in legs])
+    if loops_m > loops:
+        loops, matched = loops_m, matched_m
+    months, active = _consistent_months(legs, as_of_day)
+    share_loops = float((matched / np.where(volumes > 0, volumes, 1)).min())
+    share_months = months * 2 / active if active else 0.0
+    matched_share = min(1.0, max(share_loops, share_months))
+    balance = float(volumes.min() / volumes.max()) if volumes.max() > 0 else 0.0
+    repeat = max(loops, months)
+    paid_round = float(np.mean([p >= RING_PAID_SHARE * v for p, v in
+                                zip(paid, volumes, strict=True)]))
+    strength = (0.35 * matched_share + 0.25 * balance + 0.2 * min(1.0, repeat / 4)
+                + 0.2 * paid_round)
+    return {"loops": int(loops), "consistent_months": int(months),
+            "matched_share": round(matched_share, 4), "volume_balance": round(balance, 4),
+            "paid_round": round(paid_round, 4), "strength": round(strength, 4),
+            "flag": bool(repeat >= RING_MIN_LOOPS and strength >= RING_MIN_STRENGTH)}
+
+
+def _candidate_cycles(frames: Frames, scope: list[int]) -> list[list[int]]:
+    """Cycles of the network area's graph through the firms in scope."""
+    return graph_.cycles(graph_.of(frames),
+                         through=scope if len(scope) < len(frames.firms) else None)
 
 
 def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
-    G = build_graph(frames.edges)
-    found = cycles(G, through=scope if len(scope) < len(frames.firms) else None)
+    found = _candidate_cycles(frames, scope)
     if not found:
         return {}
+    start = frames.as_of - pd.DateOffset(months=12)
     inv = frames.invoices
-    inv = inv[inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12)]
+    inv = inv[inv["issue_date"] >= start]
     members = {n for c in found for n in c}
     inv = inv[inv["seller_id"].isin(members) & inv["buyer_id"].isin(members)]
+    if "status" in inv:
+        inv = inv[inv["status"] != "rejected"]
+    pay = frames.payments
+    pay = pay[(pay["paid_on"] >= start) & pay["payer_id"].isin(members)
+              & pay["payee_id"].isin(members)]
+    paid = pay.groupby(["payer_id", "payee_id"])["amount_fen"].sum()
     epoch = pd.Timestamp("1970-01-01")
+    as_of_day = int((frames.as_of - epoch).days)
     legs = {}
     for (s, b), g in inv.groupby(["seller_id", "buyer_id"]):
         legs[(int(s), int(b))] = {
@@ -97,31 +184,38 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
             "amount": g["amount_fen"].to_numpy(dtype=float),
             "number": g["number"].to_numpy(), "date": g["issue_date"].to_numpy()}
     out: dict[int, list[Flag]] = defaultdict(list)
-    for found_cycle in found:
-        # A loop may start on any leg: try every rotation and keep the best.
-        chains, cycle = [], found_cycle
-        for r in range(len(found_cycle)):
-            rotated = found_cycle[r:] + found_cycle[:r]
-            got = _loops(rotated, legs)
-            if len(got) > len(chains):
-                chains, cycle = got, rotated
-        if len(chains) < RING_MIN_LOOPS:
-            continue
+    for cycle in found:
         pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-        example = [{"seller": frames.firms.loc[s, "uscc"], "buyer": frames.firms.loc[b, "uscc"],
-                    "invoice": str(legs[(s, b)]["number"][j]),
-                    "issued": _day(legs[(s, b)]["date"][j]), "amount_fen": int(a)}
-                   for (s, b), (j, _, a) in zip(pairs, chains[-1], strict=True)]
-        volume = int(sum(a for chain in chains for _, _, a in chain))
-        evidence = {"cycle": [_firm_ref(frames.firms, n) for n in cycle],
-                    "loops": len(chains), "volume_fen": volume, "latest_loop": example}
+        if any(p not in legs for p in pairs):
+            continue
+        ev = ring_evidence([legs[p] for p in pairs],
+                           [float(paid.get((b, s), 0)) for s, b in pairs], as_of_day)
+        if not ev["flag"]:
+            continue
+        example = []
+        for s, b in pairs:
+            leg = legs[(s, b)]
+            j = int(np.argmax(leg["day"]))
+            example.append({"seller": frames.firms.loc[s, "uscc"],
+                            "buyer": frames.firms.loc[b, "uscc"],
+                            "invoice": str(leg["number"][j]), "issued": _day(leg["date"][j]),
+                            "amount_fen": int(leg["amount"][j]),
+                            "leg_volume_fen": int(leg["amount"].sum())})
+        evidence = {"cycle": [_firm_ref(frames.firms, n) for n in cycle], **ev,
+                    "volume_fen": int(sum(legs[p]["amount"].sum() for p in pairs)),
+                    "latest_loop": example}
+        level_en = "strong" if ev["strength"] >= 0.85 else "moderate"
+        level_zh = "强" if ev["strength"] >= 0.85 else "中等"
+        repeat = max(ev["loops"], ev["consistent_months"])
         for n in cycle:
             if n in scope:
                 out[n].append(Flag(
                     "circular_trading",
-                    f"Circular trading: {len(chains)} loops of matching invoices round "
-                    f"{len(cycle)} firms.",
-                    f"循环交易：{len(cycle)}家企业之间发现{len(chains)}轮金额和日期吻合的发票。",
+                    f"Circular trading ({level_en} evidence, {ev['strength']:.2f}): "
+                    f"{repeat} rounds of matching amounts round {len(cycle)} firms, "
+                    f"{ev['paid_round']:.0%} of the legs paid round.",
+                    f"循环交易（证据{level_zh}，{ev['strength']:.2f}）：{len(cycle)}家企业之间"
+                    f"{repeat}轮金额相符的交易，{ev['paid_round']:.0%}的环节有资金回流。",
                     evidence))
     return out
 
@@ -164,17 +258,80 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
                 f"重复发票（{'买方、金额和日期相同' if key == 'fp_content' else '发票号相同'}）："
                 f"{'、'.join(r['invoice'] for r in rows)}。",
                 {"match": key, "invoices": rows[:MAX_EVIDENCE_ROWS]}))
+    for a, b in _near_duplicates(inv):
+        ids = tuple(sorted((int(a.id), int(b.id))))
+        if any(set(ids) <= set(x) for x in seen):
+            continue
+        seen.add(ids)
+        rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
+                 if r.buyer_id in frames.firms.index else int(r.buyer_id),
+                 "issued": _day(r.issue_date), "amount_fen": int(r.amount_fen),
+                 "has_order": bool(pd.notna(r.order_id)), "status": r.status}
+                for r in (a, b)]
+        out[int(a.seller_id)].append(Flag(
+            "duplicate_invoice",
+            f"Near-duplicate invoices (same buyer, amounts {rows[0]['amount_fen'] / 100:.2f} "
+            f"and {rows[1]['amount_fen'] / 100:.2f} yuan, issued "
+            f"{abs((b.issue_date - a.issue_date).days)} day(s) apart): "
+            f"{rows[0]['invoice']}, {rows[1]['invoice']}.",
+            f"疑似重复发票（同一买方，金额{rows[0]['amount_fen'] / 100:.2f}元与"
+            f"{rows[1]['amount_fen'] / 100:.2f}元，开票相隔"
+            f"{abs((b.issue_date - a.issue_date).days)}天）：{rows[0]['invoice']}、"
+            f"{rows[1]['invoice']}。",
+            {"match": "fp_near", "invoices": rows}))
     return out
+
+
+NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan (or 0.1%, whichever is larger)
+NEAR_AMOUNT_SHARE = 0.001
+NEAR_DAYS = 3
+NEAR_ROUTINE = 3  # more near-equal pairs than this between two firms is a routine, not fraud
+
+
+def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
+    """Pairs of invoices between the same two firms whose amounts differ by at most 1 yuan
+    (or 0.1%) and whose dates by at most 3 days, under different numbers: the same sale
+    invoiced twice with a cent or a day changed. A pair of firms with many such pairs
+    (identical daily deliveries) trades that way routinely and is left out."""
+    x = inv.sort_values(["seller_id", "buyer_id", "amount_fen", "issue_date"], kind="stable")
+    same = ((x["seller_id"].to_numpy()[1:] == x["seller_id"].to_numpy()[:-1])
+            & (x["buyer_id"].to_numpy()[1:] == x["buyer_id"].to_numpy()[:-1]))
+    amt = x["amount_fen"].to_numpy()
+    gap = np.abs(amt[1:] - amt[:-1])
+    tol = np.maximum(NEAR_AMOUNT_FEN, NEAR_AMOUNT_SHARE * amt[1:])
+    days = np.abs((x["issue_date"].to_numpy()[1:] - x["issue_date"].to_numpy()[:-1])
+                  .astype("timedelta64[D]").astype(int))
+    exact = (gap == 0) & (days == 0)
+    hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
+    if not hit.size:
+        return []
+    rows = list(x.itertuples())
+    pairs = [(rows[i], rows[i + 1]) for i in hit
+             if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
+    per_pair = defaultdict(int)
+    for a, _ in pairs:
+        per_pair[(a.seller_id, a.buyer_id)] += 1
+    return [(a, b) for a, b in pairs if per_pair[(a.seller_id, a.buyer_id)] <= NEAR_ROUTINE]
 
 
 # --- invoices with no order or delivery --------------------------------------------
 
-def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+def _backed(inv: pd.DataFrame, frames: Frames, order_only: set[int] | None) -> pd.Series:
+    """Invoices with an order and a delivery behind them; for sellers in *order_only*
+    (their data holds orders but no deliveries) an order is enough."""
+    delivered = frames.deliveries["order_id"].astype("int64").unique()
+    backed = inv["order_id"].notna() & inv["order_id"].isin(delivered)
+    if order_only:
+        backed |= inv["order_id"].notna() & inv["seller_id"].isin(order_only)
+    return backed
+
+
+def unbacked_invoices(frames: Frames, scope: list[int],
+                      order_only: set[int] | None = None) -> dict[int, list[Flag]]:
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
-    delivered = frames.deliveries["order_id"].astype("int64").unique()
-    unbacked = inv[~(inv["order_id"].notna() & inv["order_id"].isin(delivered))]
+    unbacked = inv[~_backed(inv, frames, order_only)]
     total = inv.groupby("seller_id")["amount_fen"].sum()
     out: dict[int, list[Flag]] = {}
     for seller, g in unbacked.groupby("seller_id"):
@@ -198,7 +355,8 @@ def unbacked_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]
 # --- burst of sales before an application ------------------------------------------
 
 def burst(frames: Frames, scope: list[int],
-          applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
+          applied_on: dict[int, date] | None = None,
+          order_only: set[int] | None = None) -> dict[int, list[Flag]]:
     """Sales in the 28 days before the application (default: as_of) vs the 6 months before."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)]
@@ -216,9 +374,7 @@ def burst(frames: Frames, scope: list[int],
     recent_sum = recent.groupby("seller_id")["amount_fen"].sum()
     base_sum = before.groupby("seller_id")["amount_fen"].sum()
     first = inv[age >= 0].groupby("seller_id")["issue_date"].min()
-    delivered = frames.deliveries["order_id"].astype("int64").unique()
-    recent = recent.assign(backed=recent["order_id"].notna()
-                           & recent["order_id"].isin(delivered))
+    recent = recent.assign(backed=_backed(recent, frames, order_only))
     unbacked_sum = recent[~recent["backed"]].groupby("seller_id")["amount_fen"].sum()
     for seller, r in recent_sum.items():
         months_known = ((app_by_firm[seller] - first[seller]).days - BURST_DAYS) / 30.44
@@ -289,15 +445,31 @@ def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
 
 # --- tax vs flows ------------------------------------------------------------------
 
-def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
-                      ) -> dict[int, list[Flag]]:
+def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame,
+                      filings: dict[int, dict] | None = None) -> dict[int, list[Flag]]:
     """Platform invoiced sales well above the VAT sales the firm declared.
 
     Declared sales above platform sales are normal (firms sell off the platform too).
+    Where a tax filing with its period is known (*filings*: firm id -> declared and
+    platform sales of that same period, from onboarding's coverage), that period is
+    compared; otherwise the firm's declared figure against trailing sales.
     """
     out: dict[int, list[Flag]] = {}
+    filings = filings or {}
+    for fid in [f for f in scope if f in filings]:
+        f = filings[fid]
+        declared, platform = f["declared_fen"], f["platform_fen"]
+        if declared <= 0 or platform < TAX_FLOW_RATIO * declared:
+            continue
+        period = f"{f['period_start']}..{f['period_end']}"
+        out[fid] = [Flag(
+            "tax_contradiction",
+            f"Invoiced sales on the platform in the filing period {period} are "
+            f"{platform / declared:.1f} times the VAT sales declared for it.",
+            f"申报期{period}内平台开票销售额是该期申报增值税销售额的{platform / declared:.1f}倍。",
+            {"declared_fen": declared, "platform_fen": platform, "period": period})]
     ratio = features["tax_to_flow_ratio"]
-    for fid in scope:
+    for fid in [f for f in scope if f not in filings]:
         r = ratio.get(fid)
         if r is None or not np.isfinite(r) or r <= 0 or 1.0 / r < TAX_FLOW_RATIO:
             continue
@@ -309,6 +481,82 @@ def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame
             {"declared_fen": tax, "platform_fen": int(round(tax / r)),
              "period": str(frames.firms.loc[fid, "tax_period"])})]
     return out
+
+
+# --- trade on paper: invoices that the meters do not see -------------------------
+
+PAPER_SALES_GROWTH = 1.8  # invoiced sales of the last 6 months vs the 6 before
+PAPER_FLAT = 1.15  # power (and headcount, where known) grew less than this
+PAPER_MIN_READINGS = 4  # readings needed in each half-year
+STOP_SHARE = 0.15  # the last two months' power below 15% of the firm's usual level
+STOP_SALES_SHARE = 0.5  # while invoicing at least half its usual monthly sales
+
+
+def _calendar_months(frames: Frames, scope: list[int]):
+    """(sales, power, headcount): firms x complete months back 1..12, NaN = no record
+    (sales: 0 for a month without invoices, which is a fact, not an absence)."""
+    from trellis.scoring.features import _monthly
+
+    inv = frames.invoices[frames.invoices["seller_id"].isin(scope)]
+    inv = inv.assign(firm_id=inv["seller_id"],
+                     month=inv["issue_date"].dt.to_period("M").dt.start_time)
+    sales = _monthly(inv, "amount_fen", frames.as_of, scope).fillna(0.0)
+    power = frames.utility[frames.utility["utility"] == "electricity"]
+    return (sales, _monthly(power, "quantity", frames.as_of, scope),
+            _monthly(frames.headcount, "headcount", frames.as_of, scope))
+
+
+def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Invoices that rise while power use and headcount stay flat (trade on paper), and
+    power that stops while invoices continue. Firms without readings are not assessed:
+    a missing reading is never taken as zero use."""
+    if frames.utility.empty:
+        return {}
+    sales, power, heads = _calendar_months(frames, scope)
+    recent, before = list(range(1, 7)), list(range(7, 13))
+    out: dict[int, list[Flag]] = defaultdict(list)
+    for fid in scope:
+        p = power.loc[fid]
+        if p.notna().sum() == 0:
+            continue
+        s_new, s_old = sales.loc[fid, recent].sum(), sales.loc[fid, before].sum()
+        p_new, p_old = p[recent].dropna(), p[before].dropna()
+        if (len(p_new) >= PAPER_MIN_READINGS and len(p_old) >= PAPER_MIN_READINGS
+                and s_old > 0 and s_new >= PAPER_SALES_GROWTH * s_old):
+            p_ratio = p_new.mean() / p_old.mean() if p_old.mean() > 0 else math.inf
+            h = heads.loc[fid]
+            h_new, h_old = h[recent].dropna(), h[before].dropna()
+            h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
+                and h_old.mean() > 0 else None
+            if p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT):
+                growth = s_new / s_old
+                out[fid].append(Flag(
+                    "paper_trade",
+                    f"Invoiced sales of the last 6 months are {growth:.1f} times the 6 "
+                    f"before, while power use changed {p_ratio - 1:+.0%}"
+                    + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
+                    f"近6个月开票销售额是之前6个月的{growth:.1f}倍，而用电量变化"
+                    f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
+                                             if h_ratio else "") + "。",
+                    {"sales_growth": round(float(growth), 3),
+                     "power_growth": round(float(p_ratio), 3),
+                     "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3),
+                     "recent_sales_fen": int(s_new), "earlier_sales_fen": int(s_old)}))
+        last2 = p[[1, 2]]
+        usual = p[list(range(3, 13))].dropna()
+        usual_sales = sales.loc[fid, list(range(3, 13))].mean()
+        if (last2.notna().all() and len(usual) >= 6 and usual.median() > 0
+                and (last2 <= STOP_SHARE * usual.median()).all() and usual_sales > 0
+                and (sales.loc[fid, [1, 2]] >= STOP_SALES_SHARE * usual_sales).all()):
+            out[fid].append(Flag(
+                "power_stopped",
+                f"Power use of the last two months fell to {last2.mean() / usual.median():.0%}"
+                " of its usual level while invoicing went on.",
+                f"近两个月用电量降至平时的{last2.mean() / usual.median():.0%}，但仍在继续开票。",
+                {"last_two_months_kwh": [round(float(x), 1) for x in last2],
+                 "usual_kwh": round(float(usual.median()), 1),
+                 "recent_sales_fen": int(sales.loc[fid, [1, 2]].sum())}))
+    return dict(out)
 
 
 # --- Benford (portfolio) -----------------------------------------------------------
@@ -342,15 +590,77 @@ def benford(amounts_fen: pd.Series | np.ndarray) -> dict:
 
 # --- all screens -------------------------------------------------------------------
 
+NOT_ASSESSABLE = {
+    "unbacked_invoices": (
+        "Invoices without an order or delivery: not assessable, the firm's data holds "
+        "neither orders nor deliveries.",
+        "无订单或交货记录的发票：无法评估，该企业的数据中既没有订单也没有交货记录。"),
+    "sales_burst": (
+        "Sales burst before the application: not assessable without orders or deliveries.",
+        "申请前销售激增：没有订单或交货记录，无法评估。"),
+    "tax_contradiction": (
+        "Tax against invoiced sales: not assessable, the invoices do not cover the whole "
+        "filing period.",
+        "纳税申报与开票销售额对比：无法评估，发票数据未覆盖整个申报期。"),
+}
+
+
+def _gate(scope: list[int], coverage: dict | None, not_assessable: dict | None
+          ) -> tuple[list[int], set[int], list[int], dict[int, dict]]:
+    """Split *scope* by the data each firm's sources hold (onboarding's coverage).
+
+    Returns (firms the order/delivery screens can assess, those of them whose data holds
+    orders but no deliveries, firms the tax screen can assess, in-period tax figures) and
+    records in *not_assessable* (firm id -> list) each screen a firm's data cannot support.
+    Without *coverage* every firm is assessable as before.
+    """
+    if coverage is None:
+        return scope, set(), scope, {}
+    trade_ok, order_only, tax_ok, filings = [], set(), [], {}
+
+    def skip(fid, code, needs):
+        if not_assessable is not None:
+            en, zh = NOT_ASSESSABLE[code]
+            not_assessable.setdefault(fid, []).append(
+                {"code": code, "en": en, "zh": zh, "needs": needs})
+
+    for fid in scope:
+        cov = coverage.get(fid) or {"kinds": frozenset(), "tax": None}
+        kinds = cov["kinds"]
+        if "deliveries" in kinds:
+            trade_ok.append(fid)
+        elif "orders" in kinds:
+            trade_ok.append(fid)
+            order_only.add(fid)
+        else:
+            skip(fid, "unbacked_invoices", ["orders", "deliveries"])
+            skip(fid, "sales_burst", ["orders", "deliveries"])
+        tax = cov.get("tax")
+        if tax is not None and not tax["invoices_cover_period"]:
+            skip(fid, "tax_contradiction", ["invoices"])
+            continue
+        if tax is not None:
+            filings[fid] = tax
+        tax_ok.append(fid)
+    return trade_ok, order_only, tax_ok, filings
+
+
 def run(frames: Frames, features: pd.DataFrame, scope: list[int] | None = None,
-        applied_on: dict[int, date] | None = None) -> dict[int, list[Flag]]:
-    """Every firm-level screen; returns firm id -> flags (firms without flags absent)."""
+        applied_on: dict[int, date] | None = None, *, coverage: dict | None = None,
+        not_assessable: dict | None = None) -> dict[int, list[Flag]]:
+    """Every firm-level screen; returns firm id -> flags (firms without flags absent).
+
+    *coverage* (firm id -> {"kinds", "tax"}) gates the screens that need a data kind;
+    what a firm's data cannot support is put in *not_assessable* instead of firing.
+    """
     scope = list(frames.scope if scope is None else scope)
+    trade_ok, order_only, tax_ok, filings = _gate(scope, coverage, not_assessable)
     merged: dict[int, list[Flag]] = defaultdict(list)
     for part in (circular_trading(frames, scope), duplicate_invoices(frames, scope),
-                 unbacked_invoices(frames, scope), burst(frames, scope, applied_on),
+                 unbacked_invoices(frames, trade_ok, order_only),
+                 burst(frames, trade_ok, applied_on, order_only),
                  shared_identity(frames, scope),
-                 tax_contradiction(frames, scope, features)):
+                 tax_contradiction(frames, tax_ok, features, filings), meters(frames, scope)):
         for fid, flags in part.items():
             merged[fid].extend(flags)
     return dict(merged)

@@ -21,7 +21,7 @@ from trellis.accounts.models import Consent, utcnow
 from trellis.scoring import expert, features, frames, scorecard, screens
 from trellis.scoring.errors import ScorecardNotFound
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
-from trellis.scoring.result import Flag, ScoreResult
+from trellis.scoring.result import BASIS_CONSENT, BASIS_PRE_ASSESSMENT, Flag, ScoreResult
 from trellis.trade.models import Firm
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 CONSENT_PURPOSE = "trade_data"
 NO_CONSENT = ("No active consent to use this firm's trade data.",
               "该企业未授权使用其交易数据。")
+PRE_ASSESSMENT = ("Pre-assessment under the park's data-sharing agreement: for the "
+                  "invitation list only, not a credit decision (that needs the firm's "
+                  "consent).",
+                  "依据园区数据共享协议的预评估：仅用于邀请名单，不作为授信决定（授信须经企业本人授权）。")
 
 
 # --- scorecards --------------------------------------------------------------------
@@ -68,8 +72,17 @@ def get_scorecard(*, session: Session, version: str) -> Scorecard:
 
 def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = None,
                  applied_on: dict[int, date] | None = None,
-                 feats: pd.DataFrame | None = None) -> list[ScoreResult]:
-    """Score every firm in ``fr.scope`` (no database access)."""
+                 feats: pd.DataFrame | None = None,
+                 pre_assessable: set[int] | None = None,
+                 coverage: dict | None = None) -> list[ScoreResult]:
+    """Score every firm in ``fr.scope`` (no database access).
+
+    A firm outside *consented* is not scored, unless it is in *pre_assessable* (its
+    cluster has a valid data basis): then it is scored with ``basis="pre_assessment"``,
+    which the whitelist may use and a credit decision may not. *coverage* (firm id ->
+    data kinds present, see ``trellis.onboarding.coverage``) lets a screen that needs a
+    missing kind say "not assessable" instead of firing.
+    """
     scope = fr.scope
     X = features.compute(fr) if feats is None else feats
     why = features.sufficiency(X)
@@ -78,11 +91,17 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
     feats_json = features.records(X)
     score_of, pd_of, grade_of = (scored.score.to_dict(), scored.pd.to_dict(),
                                  scored.grade.to_dict())
-    flags = screens.run(fr, X, scope, applied_on)
+    unassessable: dict[int, list[dict]] = {}
+    flags = screens.run(fr, X, scope, applied_on, coverage=coverage,
+                        not_assessable=unassessable)
     as_of = fr.as_of.date()
+    pre_assessable = pre_assessable or set()
     out = []
     for fid in scope:
-        if consented is not None and fid not in consented:
+        basis = BASIS_CONSENT
+        if consented is not None and fid not in consented and fid in pre_assessable:
+            basis = BASIS_PRE_ASSESSMENT
+        elif consented is not None and fid not in consented:
             out.append(ScoreResult(
                 firm_id=fid, as_of=as_of, score=None, pd=None, grade=None, insufficient=True,
                 insufficient_reasons=[NO_CONSENT[0]], insufficient_zh=[NO_CONSENT[1]],
@@ -96,14 +115,16 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
                 firm_id=fid, as_of=as_of, score=None, pd=None, grade=None, insufficient=True,
                 insufficient_reasons=[r.en for r in reasons_],
                 insufficient_zh=[r.zh for r in reasons_], reasons=[], flags=firm_flags,
-                scorecard_version=spec["version"], features=feat))
+                scorecard_version=spec["version"], features=feat, basis=basis,
+                not_assessable=unassessable.get(fid, [])))
             continue
         out.append(ScoreResult(
             firm_id=fid, as_of=as_of, score=int(score_of[fid]),
             pd=scorecard.to_decimal_pd(pd_of[fid]), grade=str(grade_of[fid]),
             insufficient=False, insufficient_reasons=[],
             reasons=why_points[fid],
-            flags=firm_flags, scorecard_version=spec["version"], features=feat))
+            flags=firm_flags, scorecard_version=spec["version"], features=feat, basis=basis,
+            not_assessable=unassessable.get(fid, [])))
     return out
 
 
@@ -116,6 +137,24 @@ def consented_firms(*, session: Session, firm_ids: list[int]) -> set[int]:
     return set(rows)
 
 
+def pre_assessable_firms(*, session: Session, fr: frames.Frames,
+                         today: date | None = None) -> set[int]:
+    """Firms of *fr* whose cluster has a valid data basis today (onboarding's records)."""
+    from trellis.onboarding.basis import clusters_with_basis
+
+    cluster_of = fr.firms["cluster_id"].dropna().astype("int64")
+    ok = clusters_with_basis(session=session, cluster_ids=sorted(set(cluster_of)), on=today)
+    scope = set(fr.scope)
+    return {int(f) for f, c in cluster_of.items() if c in ok and f in scope}
+
+
+def _coverage(session: Session, firm_ids: list[int], as_of: date) -> dict:
+    """Firm id -> data kinds present (onboarding's coverage), for the screens' gate."""
+    from trellis.onboarding.coverage import kinds_by_firm
+
+    return kinds_by_firm(session=session, firm_ids=firm_ids, as_of=as_of)
+
+
 def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
     d = r.to_dict()
     return {"firm_id": r.firm_id, "cluster_id": cluster_id, "run_id": run_id,
@@ -125,7 +164,8 @@ def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
                                      zip(r.insufficient_reasons, r.insufficient_zh
                                          or r.insufficient_reasons, strict=False)],
             "reasons": d["reasons"], "flags": d["flags"], "features": d["features"],
-            "scorecard_version": r.scorecard_version, "computed_at": utcnow()}
+            "scorecard_version": r.scorecard_version, "computed_at": utcnow(),
+            "basis": r.basis, "not_assessable": d["not_assessable"]}
 
 
 def result_from_record(rec: ScoreRecord) -> ScoreResult:
@@ -139,7 +179,8 @@ def result_from_record(rec: ScoreRecord) -> ScoreResult:
         insufficient_zh=[x["zh"] for x in rec.insufficient_reasons],
         reasons=[Reason(**x) for x in rec.reasons], flags=[Flag(**x) for x in rec.flags],
         scorecard_version=rec.scorecard_version, features=dict(rec.features),
-        record_id=rec.id)
+        record_id=rec.id, basis=rec.basis or BASIS_CONSENT,
+        not_assessable=list(rec.not_assessable or []))
 
 
 def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
@@ -163,7 +204,8 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     if not fr.scope:
         raise ScoringError(f"Firm {firm_id} could not be read for scoring.")
     result = score_frames(fr, card.spec, consented=consented,
-                          applied_on={firm_id: applied_on} if applied_on else None)[0]
+                          applied_on={firm_id: applied_on} if applied_on else None,
+                          coverage=_coverage(session, fr.scope, as_of))[0]
     if store:
         rec = ScoreRecord(**_record(result, firm.cluster_id, None))
         session.add(rec)
@@ -181,7 +223,9 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
     card = champion(session=session)
     fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
     consented = consented_firms(session=session, firm_ids=fr.scope)
-    results = score_frames(fr, card.spec, consented=consented)
+    results = score_frames(fr, card.spec, consented=consented,
+                           pre_assessable=pre_assessable_firms(session=session, fr=fr),
+                           coverage=_coverage(session, fr.scope, as_of))
     inv = fr.invoices[fr.invoices["issue_date"] >= fr.as_of - pd.DateOffset(months=12)]
     run = PortfolioRun(as_of=as_of, cluster_id=cluster_id, scorecard_version=card.version,
                        n_firms=len(results),

@@ -281,30 +281,94 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
     return spec
 
 
+FAMILIES = ("woe", "gbm")
+
+
+def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
+               categorical: list[str], *, version: str, seed: int = 0,
+               calibrate: bool = True, monotone: dict | None = None,
+               labels: dict | None = None) -> dict:
+    """Fit one card of *family* (``woe``: binning + logistic regression; ``gbm``:
+    monotone boosted trees, :mod:`.boosting`)."""
+    if family == "gbm":
+        from trellis.scoring import boosting
+
+        X = _prepare(df, numeric, categorical)
+        spec = boosting.fit(X, y, numeric, categorical, version=version, seed=seed,
+                            monotone=monotone, labels=labels)
+        if calibrate:
+            spec = _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone)
+        reference_shares(spec, X)
+        return spec
+    if family != "woe":
+        raise TrainingDataError(f"Unknown model family {family!r}; use woe or gbm.",
+                                field="family")
+    return fit(df, y, numeric, categorical, version=version, seed=seed, calibrate=calibrate)
+
+
+def _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone):
+    """Platt scaling of the boosted margin on out-of-fold margins (as for WoE cards)."""
+    from trellis.scoring import boosting, calibration
+
+    oof = np.zeros(len(y))
+    folds = StratifiedKFold(n_splits=min(5, int(y.sum()), int((1 - y).sum())), shuffle=True,
+                            random_state=seed)
+    for tr, te in folds.split(X, y):
+        part = boosting.fit(X.iloc[tr], y[tr], numeric, categorical, version="oof", seed=seed,
+                            monotone=monotone)
+        oof[te] = -scorecard.apply(part, X.iloc[te]).logodds.to_numpy()
+    a, b = calibration.fit_slope(oof, y)
+    if not math.isfinite(b) or b <= 0:
+        return spec
+    out = calibration.transform(spec, a, b, {"method": "platt_out_of_fold"})
+    return out
+
+
 def cross_validate(df: pd.DataFrame, *, target: str, folds: int = 5, seed: int = 0,
-                   exclude: tuple[str, ...] = ()) -> dict:
+                   exclude: tuple[str, ...] = (), family: str = "woe",
+                   monotone: dict | None = None) -> dict:
     """AUC of the whole fitting procedure under stratified k-fold cross-validation."""
     y = parse_target(df[target], target).to_numpy()
     numeric, categorical, _ = _columns(df, target, None, exclude)
     aucs = []
     for k, (tr, te) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed)
                                  .split(df, y)):
-        spec = fit(df.iloc[tr], y[tr], numeric, categorical, version=f"cv{k}", seed=seed,
-                   calibrate=False)
+        spec = fit_family(family, df.iloc[tr], y[tr], numeric, categorical,
+                          version=f"cv{k}", seed=seed, calibrate=False, monotone=monotone)
         s = scorecard.apply(spec, _prepare(df.iloc[te], numeric, categorical))
         aucs.append(metrics.auc(y[te], s.pd))
-    return {"folds": folds, "auc_mean": round(float(np.mean(aucs)), 4),
+    return {"family": family, "folds": folds, "auc_mean": round(float(np.mean(aucs)), 4),
             "auc_std": round(float(np.std(aucs)), 4), "aucs": [round(a, 4) for a in aucs]}
+
+
+def select_family(df: pd.DataFrame, *, target: str, folds: int = 5, seed: int = 0,
+                  exclude: tuple[str, ...] = (), monotone: dict | None = None) -> dict:
+    """Cross-validate both families on the same folds; the boosted card is chosen only
+    when its AUC gain over the WoE card is above the noise (the lower end of the 95%
+    interval of the mean paired fold difference above zero)."""
+    cv = {f: cross_validate(df, target=target, folds=folds, seed=seed, exclude=exclude,
+                            family=f, monotone=monotone) for f in FAMILIES}
+    diff = np.asarray(cv["gbm"]["aucs"]) - np.asarray(cv["woe"]["aucs"])
+    half = 1.96 * float(diff.std(ddof=1)) / math.sqrt(len(diff)) if len(diff) > 1 else math.inf
+    gain = float(diff.mean())
+    chosen = "gbm" if gain - half > 0 else "woe"
+    return {"chosen": chosen, "gain": round(gain, 4), "ci_low": round(gain - half, 4),
+            "ci_high": round(gain + half, 4), "cross_validation": cv}
 
 
 def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
           version: str | None = None, seed: int = 0, cv_folds: int = 0,
-          exclude: tuple[str, ...] = ()) -> dict:
+          exclude: tuple[str, ...] = (), family: str = "woe", refit: bool = True,
+          monotone: dict | None = None, labels: dict | None = None) -> dict:
     """Train a scorecard on a labelled table and validate it; returns the spec (JSON-safe).
 
-    The last 30% of rows by *date_column* (or a stratified random 30%) are held out for
-    validation; the final card is then the one fitted on the training part, so the
-    validation figures are honest. With *cv_folds*, the report adds a k-fold AUC.
+    The last 30% of rows by *date_column* (out of time) or a stratified random 30% are
+    held out; the card fitted on the rest is validated on them. The delivered card is
+    then refitted on every row (*refit*, the default): the validation figures describe
+    the procedure, and no outcome is left unused. *family* is ``woe``, ``gbm`` or
+    ``auto`` (both cross-validated on the same folds, the boosted card chosen only when
+    it beats the WoE card by more than the noise; see :func:`select_family`). With
+    *cv_folds*, the report adds a k-fold AUC.
     """
     if target not in df:
         raise TrainingDataError(f"There is no column {target!r}; columns are "
@@ -323,26 +387,52 @@ def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
                                 field="columns")
     train_mask, val_mask, how = _split(df, y, date_column, seed)
     version = version or f"trained-{date.today():%Y%m%d}"
-    spec = fit(df[train_mask], y[train_mask], numeric, categorical, version=version, seed=seed)
-    spec["description"] = (f"Trained on {int(train_mask.sum())} rows ({int(y[train_mask].sum())}"
-                           f" bad) with target {target!r}; validated on "
-                           f"{int(val_mask.sum())} rows ({how['kind']}).")
+    plain = df.drop(columns=[date_column]) if date_column else df
+    selection = None
+    if family == "auto":
+        selection = select_family(plain, target=target, folds=max(cv_folds, 5), seed=seed,
+                                  exclude=exclude, monotone=monotone)
+        family = selection["chosen"]
+    kw = {"seed": seed, "monotone": monotone, "labels": labels}
+    held = fit_family(family, df[train_mask], y[train_mask], numeric, categorical,
+                      version=version, **kw)
+    report = validation_report(held, df[val_mask], y[val_mask],
+                               train=(df[train_mask], y[train_mask]))
+    spec = fit_family(family, df, y, numeric, categorical, version=version, **kw) \
+        if refit else held
+    fitted_on = len(y) if refit else int(train_mask.sum())
+    spec["description"] = (
+        f"{'Boosted trees (monotone)' if family == 'gbm' else 'WoE logistic scorecard'} "
+        f"trained with target {target!r} on {fitted_on} rows "
+        f"({int(y.sum() if refit else y[train_mask].sum())} bad)"
+        + (", refitted on every row after validation" if refit else "")
+        + f"; validated on {int(val_mask.sum())} held-out rows ({how['kind']}) by the same "
+        f"procedure fitted on the other {int(train_mask.sum())}.")
     spec["target"] = target
     spec["columns"] = {"numeric": numeric, "categorical": categorical, "dropped": dropped}
-    spec["validation"] = validation_report(spec, df[val_mask], y[val_mask],
-                                           train=(df[train_mask], y[train_mask]))
+    spec["validation"] = report
     spec["validation"]["split"] = how
-    if cv_folds:
+    spec["validation"]["refit_on_all_rows"] = bool(refit)
+    if selection:
+        spec["validation"]["family_selection"] = selection
+        spec["validation"]["cross_validation"] = selection["cross_validation"][family]
+    elif cv_folds:
         spec["validation"]["cross_validation"] = cross_validate(
-            df.drop(columns=[date_column]) if date_column else df, target=target,
-            folds=cv_folds, seed=seed, exclude=exclude)
+            plain, target=target, folds=cv_folds, seed=seed, exclude=exclude, family=family,
+            monotone=monotone)
     return spec
 
 
 def _frame_for(spec: dict, df: pd.DataFrame) -> pd.DataFrame:
     cols = spec.get("columns", {})
-    numeric = [c["name"] for c in spec["characteristics"] if c["type"] == "numeric"]
-    categorical = [c["name"] for c in spec["characteristics"] if c["type"] == "categorical"]
+    if scorecard.is_gbm(spec):
+        cats = spec["model"]["categories"]
+        numeric = [f for f in spec["model"]["features"] if f not in cats]
+        categorical = [f for f in spec["model"]["features"] if f in cats]
+    else:
+        numeric = [c["name"] for c in spec["characteristics"] if c["type"] == "numeric"]
+        categorical = [c["name"] for c in spec["characteristics"]
+                       if c["type"] == "categorical"]
     missing = [c for c in numeric + categorical if c not in df]
     if missing:
         raise TrainingDataError(f"The table lacks the scorecard's columns: {', '.join(missing)}.",

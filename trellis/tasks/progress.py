@@ -13,9 +13,11 @@ import logging
 import time
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from trellis.clock import utcnow
-from trellis.db import transaction
+from trellis.db import SQLITE_BUSY_TIMEOUT_MS, transaction
 from trellis.tasks.models import TaskRun
 
 logger = logging.getLogger(__name__)
@@ -73,11 +75,41 @@ class Progress:
                   "message": self.message[:2000], "updated_at": utcnow()}
         if self.rows_total is not None:
             values["rows_total"] = self.rows_total
-        with transaction(self.session_factory) as session:
-            session.connection().execute(
-                update(TaskRun)
-                .where(TaskRun.id == self.run_id, TaskRun.attempts == self.attempt,
-                       TaskRun.state == "running")
-                .values(**values))
+        statement = (update(TaskRun)
+                     .where(TaskRun.id == self.run_id, TaskRun.attempts == self.attempt,
+                            TaskRun.state == "running")
+                     .values(**values))
+        bind = self.session_factory.kw.get("bind")
+        if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            if not _write_sqlite_nowait(bind, statement):
+                return  # the task itself holds the write lock: stay dirty, try later
+        else:
+            with transaction(self.session_factory) as session:
+                session.connection().execute(statement)
         self._written_at = time.monotonic()
         self._dirty = False
+
+
+def _write_sqlite_nowait(engine: Engine, statement) -> bool:
+    """Run *statement* on SQLite unless the write lock is taken; True if it ran.
+
+    SQLite has one writer. A task that writes in one long transaction (an import, so that
+    a refused file writes nothing) holds the lock from the same thread that reports
+    progress: waiting for the lock would wait for ourselves until the busy timeout and
+    then fail the task with "database is locked". So progress does not wait.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute(statement)
+            conn.commit()
+            return True
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            conn.rollback()
+            logger.debug("progress of a task skipped: the database is locked")
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

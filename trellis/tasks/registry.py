@@ -45,6 +45,11 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("chain_audit", "trellis.chain.audit:audit_task",
              "Full audit of anchored records against the database and the chain",
              lease_seconds=300, max_attempts=2),
+    TaskSpec("import_run", "trellis.onboarding.runs:import_task",
+             "Import an uploaded file of a cluster (large files)",
+             # On SQLite the import holds the write lock, so the lease cannot be renewed
+             # meanwhile: give it room.
+             lease_seconds=600, max_attempts=2),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}

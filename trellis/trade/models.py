@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from trellis.accounts.models import utcnow
@@ -50,6 +58,7 @@ class Cluster(SQLModel, table=True):
     region: str = Field(default="", max_length=120)
     data_version: int = Field(default=0)  # bumped on every import; graph caches key on it
     created_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None  # archived: kept, read-only, no longer listed
 
 
 class ClusterManager(SQLModel, table=True):
@@ -141,6 +150,8 @@ class Invoice(SQLModel, table=True):
         CheckConstraint("amount_fen > 0", name="amount_pos"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("seller_id <> buyer_id", name="not_self"),
+        # migration 0011a: two payments at once can never pay more than the invoice
+        CheckConstraint("paid_fen >= 0 and paid_fen <= amount_fen", name="paid_within_amount"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,3 +230,64 @@ class LoanOutcome(SQLModel, table=True):
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     defaulted: bool = False
     source: str = Field(default="history", max_length=16)
+
+
+class Utility(enum.StrEnum):
+    ELECTRICITY = "electricity"  # kWh
+    WATER = "water"  # cubic metres
+    GAS = "gas"  # cubic metres
+
+
+class UtilityReading(SQLModel, table=True):
+    """A firm's metered use of one utility in one month (the park meters its tenants).
+
+    ``month`` is the first day of the month; ``quantity`` in the utility's unit (kWh for
+    electricity, m3 for water and gas). A month without a reading is unknown, never zero.
+    """
+
+    __tablename__ = "utility_readings"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "utility", "month"),
+        CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+        CheckConstraint("utility in ('electricity', 'water', 'gas')", name="utility"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firms.id", index=True)
+    utility: str = Field(default=Utility.ELECTRICITY, max_length=12)
+    month: date
+    quantity: Decimal = Field(sa_column=Column(Numeric(16, 3), nullable=False))
+
+
+class HeadcountRecord(SQLModel, table=True):
+    """Employees a firm paid social insurance for in one month (first day of the month)."""
+
+    __tablename__ = "headcount_records"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "month"),
+        CheckConstraint("headcount >= 0", name="headcount_nonneg"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firms.id", index=True)
+    month: date
+    headcount: int
+
+
+class TaxFiling(SQLModel, table=True):
+    """A VAT filing for a stated period: compare it with invoices of that period only."""
+
+    __tablename__ = "tax_filings"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "period_start", "period_end"),
+        CheckConstraint("period_end >= period_start", name="period_order"),
+        CheckConstraint("vat_sales_fen >= 0", name="sales_nonneg"),
+        CheckConstraint("tax_paid_fen is null or tax_paid_fen >= 0", name="paid_nonneg"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firms.id", index=True)
+    period_start: date
+    period_end: date
+    vat_sales_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tax_paid_fen: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -43,11 +43,13 @@ class Settled:
 
 
 def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int | None = None,
-           user: User | None = None) -> list[Settled]:
+           user: User | None = None, today: date | None = None) -> list[Settled]:
     """Pay every live fragment of the voucher on *paid_on* (on or after maturity).
 
     *anchor_id*, when given, must be the issuer (another firm's voucher reads as missing).
-    Returns what was paid; marks the voucher settled and the invoice paid.
+    Returns what was paid; marks the voucher settled and the invoice paid. A financed
+    part repays its loan, whose ledger refuses a *paid_on* after *today* (default: the
+    date today).
     """
     query = select(Voucher).where(Voucher.id == voucher_id)
     if is_postgres(session):
@@ -73,7 +75,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
             repay(session=session, loan_id=frag.loan_id, amount_fen=frag.amount_fen,
                   paid_on=paid_on, idempotency_key=f"voucher-settle:{frag.id}",
                   source="anchor", invoice_id=invoice.id,
-                  recorded_by=user.id if user else None)
+                  recorded_by=user.id if user else None, today=today)
         else:
             payment = Payment(payer_id=voucher.issuer_id, payee_id=frag.holder_id,
                               reference=f"{voucher.code}-{frag.id}", amount_fen=frag.amount_fen,

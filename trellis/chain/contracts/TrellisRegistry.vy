@@ -21,6 +21,7 @@ event Anchored:
 event Registered:
     fingerprint: indexed(bytes32)
     registrant: indexed(address)
+    claim: bytes32
 
 event SubmitterAdded:
     account: indexed(address)
@@ -32,6 +33,7 @@ owner: public(address)
 isSubmitter: public(HashMap[address, bool])
 anchoredAt: public(HashMap[bytes32, uint256])
 registrantOf: public(HashMap[bytes32, address])
+claimOf: public(HashMap[bytes32, bytes32])
 
 
 @deploy
@@ -56,18 +58,22 @@ def anchor(root: bytes32, leafCount: uint256, manifestHash: bytes32):
 
 
 @external
-def register(fingerprints: DynArray[bytes32, MAX_FINGERPRINTS]):
+def register(fingerprints: DynArray[bytes32, MAX_FINGERPRINTS], claim: bytes32):
     """
-    @notice Register financing fingerprints; reverts, registering none, if any one is
-            already registered (by anyone) or repeated in the list.
+    @notice Register financing fingerprints under a claim; reverts, registering none, if
+            any one is already registered (by anyone) or repeated in the list.
+    @param claim Who registers: a hash of the registering instance and its financing.
+           Two instances sharing one key tell their registrations apart by it.
     """
     assert self.isSubmitter[msg.sender], "not a submitter"
     assert len(fingerprints) > 0, "no fingerprints"
+    assert claim != empty(bytes32), "empty claim"
     for fp: bytes32 in fingerprints:
         assert fp != empty(bytes32), "empty fingerprint"
         assert self.registrantOf[fp] == empty(address), "fingerprint already registered"
         self.registrantOf[fp] = msg.sender
-        log Registered(fingerprint=fp, registrant=msg.sender)
+        self.claimOf[fp] = claim
+        log Registered(fingerprint=fp, registrant=msg.sender, claim=claim)
 
 
 @external

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from trellis.errors import ValidationError
-from trellis.platform.anchor import queue
+from trellis.network import confirmations
 from trellis.platform.anchor.idempotency import idempotent
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
@@ -38,11 +38,11 @@ OUTCOME_SCHEMA = {"type": "object", "properties": {
 DECISIONS_RESPONSE = {"type": "object", "properties": {
     "results": {"type": "array", "items": OUTCOME_SCHEMA}}}
 REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
+    "reason": {"type": "string", "maxLength": confirmations.MAX_REASON}}}
 BULK_REQUEST = {"type": "object", "required": ["ids", "decision"], "properties": {
-    "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": queue.MAX_BULK},
+    "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": confirmations.MAX_BULK},
     "decision": {"type": "string", "enum": ["confirm", "reject"]},
-    "reason": {"type": "string", "maxLength": queue.MAX_REASON}}}
+    "reason": {"type": "string", "maxLength": confirmations.MAX_REASON}}}
 PLURAL = {"invoice": "invoices", "order": "orders"}
 
 
@@ -66,8 +66,9 @@ def _json_body() -> dict:
 def _decide(kind: str, ids, decision: str, reason) -> tuple[dict, int]:
     if reason is not None and not isinstance(reason, str):
         raise ValidationError("reason must be text.", field="reason")
-    outcomes = queue.decide(session=db(), anchor_id=current_firm_id(), kind=kind, ids=ids,
-                            decision=decision, reason=reason, user=current_user_obj())
+    outcomes = confirmations.decide(session=db(), anchor_id=current_firm_id(), kind=kind,
+                                    ids=ids, decision=decision, reason=reason,
+                                    user=current_user_obj())
     for o in outcomes:
         if o.changed:
             audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",
@@ -88,9 +89,9 @@ def _register(kind: str) -> None:
                                   field="status")
         limit = _int_arg("limit", 200, 1000)
         offset = _int_arg("offset", 0, 10**9)
-        rows = queue.documents(session=db(), anchor_id=current_firm_id(), kind=kind,
-                               status=None if status == "all" else status, limit=limit,
-                               offset=offset)
+        rows = confirmations.documents(session=db(), anchor_id=current_firm_id(), kind=kind,
+                                       status=None if status == "all" else status,
+                                       limit=limit, offset=offset)
         return jsonify({"items": [r.as_dict() for r in rows], "limit": limit, "offset": offset})
 
     @doc(summary=f"Confirm one {kind} (needs an Idempotency-Key header)",

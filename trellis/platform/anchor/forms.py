@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from trellis.platform.anchor.queue import MAX_REASON
+from trellis.network.confirmations import MAX_REASON
 
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
 

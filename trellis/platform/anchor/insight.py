@@ -12,7 +12,8 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from trellis.errors import TrellisError
-from trellis.platform.anchor import picture, stress
+from trellis.ledger import stress
+from trellis.network import picture
 from trellis.platform.anchor.forms import StressForm
 from trellis.platform.anchor.views import bp
 from trellis.platform.forms import EmptyForm

@@ -1,9 +1,10 @@
 """Payables coming due, and recording the anchor's payment of an invoice.
 
-Paying an invoice writes the trade payment (and its allocation to the invoice) and hands
-it to the ledger (:func:`trellis.ledger.lifecycle.anchor_payment`), which sweeps the loan
-financing the invoice and owes any surplus to the vendor. An invoice issued as a voucher
-is paid through the voucher's settlement instead.
+Paying an invoice is :func:`trellis.trade.payments.record_invoice_payment` (the payment,
+its allocation and the invoice's paid amount, atomically), given the ledger's
+:func:`~trellis.ledger.lifecycle.anchor_payment` to sweep the loan financing the invoice
+(any surplus is owed to the vendor). An invoice issued as a voucher is paid through the
+voucher's settlement instead. The view parses, calls, translates the error, redirects.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from trellis.accounts.models import User
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
 from trellis.platform.anchor.forms import PaymentForm
 from trellis.platform.anchor.views import bp
@@ -27,7 +27,8 @@ from trellis.platform.vendor.common import (
     yuan,
 )
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.trade.models import DocStatus, Firm, Invoice, Payment, PaymentAllocation
+from trellis.trade import payments
+from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers.models import Voucher
 
 
@@ -90,53 +91,28 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
             for inv, seller in rows]
 
 
-def record_invoice_payment(*, session: Session, anchor_id: int, invoice_id: int,
-                           amount_fen: int, paid_on: date, reference: str,
-                           user: User | None = None, today: date | None = None):
-    """Record that the anchor paid *amount_fen* of *invoice_id* on *paid_on*.
+def _issued_as_voucher(session: Session, invoice: Invoice) -> str | None:
+    if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice.id)).first():
+        return (f"Invoice {invoice.number} was issued as a voucher; it is paid when the "
+                "voucher is settled at maturity.")
+    return None
 
-    Returns ``(payment, repayment or None)``; the repayment is the ledger's sweep of the
-    loan on the invoice. Raises NotFound (not the anchor's invoice), Conflict (not
-    confirmed, issued as a voucher, reference used before) or ValidationError.
-    """
-    today = today or date.today()
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.buyer_id != anchor_id:
-        raise NotFound("That invoice does not exist or is not owed by your firm.")
-    if invoice.status != DocStatus.CONFIRMED:
-        raise Conflict(f"Invoice {invoice.number} is not confirmed; confirm it first.")
-    if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
-        raise Conflict(f"Invoice {invoice.number} was issued as a voucher; it is paid when "
-                       "the voucher is settled at maturity.")
-    outstanding = invoice.amount_fen - invoice.paid_fen
-    if amount_fen > outstanding:
-        raise ValidationError(f"Only {yuan(outstanding)} yuan is still unpaid on this "
-                              "invoice.", field="amount")
-    if paid_on > today:
-        raise ValidationError("The payment date cannot be in the future.", field="paid_on")
-    if paid_on < invoice.issue_date:
-        raise ValidationError("The payment date is before the invoice was issued.",
-                              field="paid_on")
-    reference = reference.strip()
-    if session.exec(select(Payment.id).where(Payment.payer_id == anchor_id,
-                                             Payment.reference == reference)).first():
-        raise Conflict(f"A payment with reference {reference} is already recorded; nothing "
-                       "was changed.")
-    payment = Payment(payer_id=anchor_id, payee_id=invoice.seller_id, reference=reference,
-                      amount_fen=amount_fen, paid_on=paid_on)
-    session.add(payment)
-    session.flush()
-    session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
-                                  amount_fen=amount_fen))
-    invoice.paid_fen += amount_fen
-    session.add(invoice)
-    session.flush()
-    from trellis.ledger.lifecycle import anchor_payment
 
-    repayment = anchor_payment(session=session, invoice_id=invoice.id, amount_fen=amount_fen,
-                               paid_on=paid_on, idempotency_key=f"anchor-payment:{payment.id}",
-                               recorded_by=user.id if user else None)
-    return payment, repayment
+def _message(exc: TrellisError, invoice: Invoice) -> str:
+    """The person's language for the errors a payment can meet."""
+    if isinstance(exc, payments.Overpayment):
+        return _("Only %(amount)s yuan is still unpaid on this invoice.",
+                 amount=yuan(exc.outstanding_fen))
+    if isinstance(exc, payments.DuplicateReference):
+        return _("A payment with this bank reference is already recorded; nothing was "
+                 "changed.")
+    if isinstance(exc, payments.InvoiceNotPayable):
+        if invoice.status != DocStatus.CONFIRMED:
+            return _("Invoice %(number)s is not confirmed; confirm it first.",
+                     number=invoice.number)
+        return _("Invoice %(number)s was issued as a voucher; it is paid when the voucher "
+                 "is settled at maturity.", number=invoice.number)
+    return _(exc.message)
 
 
 @bp.get("/payables")
@@ -170,23 +146,26 @@ def pay(invoice_id: int):
             form.amount.errors = [*form.amount.errors, str(exc)]
             status = 422
         else:
+            from trellis.ledger.lifecycle import anchor_payment
+
             try:
-                payment, repayment = record_invoice_payment(
-                    session=db(), anchor_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
+                done = payments.record_invoice_payment(
+                    session=db(), payer_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
                     paid_on=form.paid_on.data, reference=form.reference.data,
-                    user=current_user_obj())
+                    today=date.today(), refuse=_issued_as_voucher, sweep=anchor_payment,
+                    recorded_by=current_user_obj().id)
             except (ValidationError, Conflict) as exc:
                 db().rollback()
+                invoice = db().get(Invoice, invoice_id)
+                exc.message = _message(exc, invoice)
                 attach_error(form, exc, "reference")
                 status = 422 if isinstance(exc, ValidationError) else 409
-            except TrellisError:
-                db().rollback()
-                raise
             else:
-                audit("invoice.pay", "invoice", invoice_id, payment_id=payment.id,
-                      amount_fen=amount, swept_loan=repayment.loan_id if repayment else None)
+                audit("invoice.pay", "invoice", invoice_id, payment_id=done.payment.id,
+                      amount_fen=amount,
+                      swept_loan=done.swept.loan_id if done.swept is not None else None)
                 commit()
-                if repayment is not None:
+                if done.swept is not None:
                     flash(_("Payment recorded; it repaid the loan financing this invoice."),
                           "success")
                 else:

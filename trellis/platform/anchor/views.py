@@ -11,7 +11,7 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken
 from trellis.errors import TrellisError, ValidationError
-from trellis.platform.anchor import queue
+from trellis.network import confirmations
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
@@ -36,7 +36,7 @@ def index():
     from trellis.platform.anchor.payables import due_payables
     from trellis.vouchers import services as vouchers
 
-    counts = queue.pending_counts(session=db(), anchor_id=firm.id)
+    counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
     due = due_payables(session=db(), anchor_id=firm.id, days=30)
     return render_template("anchor/index.html", firm=firm, counts=counts,
                            due_count=len(due), due_total=sum(r.outstanding_fen for r in due),
@@ -82,9 +82,9 @@ def confirm_queue():
     ids_error = None
     if form.validate_on_submit():
         try:
-            outcomes = queue.decide(session=db(), anchor_id=firm.id, kind=kind, ids=selected,
-                                    decision=form.decision.data, reason=form.reason.data,
-                                    user=current_user_obj())
+            outcomes = confirmations.decide(
+                session=db(), anchor_id=firm.id, kind=kind, ids=selected,
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
@@ -99,8 +99,8 @@ def confirm_queue():
             return redirect(url_for("anchor.confirm_queue", kind=kind), code=303)
     elif request.method == "POST":
         status = 422
-    rows = queue.documents(session=db(), anchor_id=firm.id, kind=kind)
-    counts = queue.pending_counts(session=db(), anchor_id=firm.id)
+    rows = confirmations.documents(session=db(), anchor_id=firm.id, kind=kind)
+    counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
     return render_template("anchor/queue.html", firm=firm, kind=kind, rows=rows, form=form,
                            counts=counts, selected={str(s) for s in selected},
                            ids_error=ids_error), status
@@ -110,14 +110,14 @@ def confirm_queue():
 @roles_required("anchor")
 def document(kind: str, doc_id: int):
     firm = own_firm()
-    doc = queue.get_document(session=db(), anchor_id=firm.id, kind=kind, doc_id=doc_id)
+    doc = confirmations.get_document(session=db(), anchor_id=firm.id, kind=kind, doc_id=doc_id)
     form = DecisionForm()
     status = 200
     if form.validate_on_submit():
         try:
-            outcomes = queue.decide(session=db(), anchor_id=firm.id, kind=kind, ids=[doc_id],
-                                    decision=form.decision.data, reason=form.reason.data,
-                                    user=current_user_obj())
+            outcomes = confirmations.decide(
+                session=db(), anchor_id=firm.id, kind=kind, ids=[doc_id],
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
         except ValidationError as exc:
             db().rollback()
             attach_error(form, exc, "reason")

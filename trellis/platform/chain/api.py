@@ -11,21 +11,24 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from trellis.chain import bundles, health, verify
-from trellis.chain.client import get_chain
 from trellis.chain.models import Batch, BatchState
-from trellis.errors import PermissionDenied, TrellisError, ValidationError
+from trellis.errors import PermissionDenied, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
+from trellis.platform.chain.views import check_bundle, verdict_message
 from trellis.platform.web import db, settings, user_role
 from trellis.trade.models import Invoice, PurchaseOrder
 
 bp = Blueprint("chain_api", __name__)
 STAFF = ("admin", "auditor")
 
-BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v1 proof bundle",
+BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle",
                  "required": ["format", "document", "leaf", "merkle", "anchor"]}
 REPORT_SCHEMA = {"type": "object", "properties": {
     "ok": {"type": "boolean"},
+    "untrusted_contract": {"type": ["string", "null"],
+                           "description": "the bundle's contract, when it is not trusted"},
+    "message": {"type": "string"},
     "steps": {"type": "array", "items": {"type": "object", "properties": {
         "name": {"type": "string"}, "label": {"type": "string"},
         "ok": {"type": ["boolean", "null"]}, "detail": {"type": "string"}}}}}}
@@ -97,22 +100,24 @@ def proof(ref: str):
 @doc(summary="Verify a proof bundle against the chain (optionally with the original "
              "document, base64)",
      request={"type": "object", "required": ["bundle"], "properties": {
-         "bundle": BUNDLE_SCHEMA, "document_base64": {"type": "string"}}},
+         "bundle": BUNDLE_SCHEMA, "document_base64": {"type": "string"},
+         "manifest_base64": {"type": "string"}}},
      response=REPORT_SCHEMA, tags=("chain",))
 def verify_bundle():
     body = request.get_json(silent=True) or {}
     if not isinstance(body.get("bundle"), dict):
         raise ValidationError("send {\"bundle\": {...}}", field="bundle")
     bundle = verify.load_bundle(json.dumps(body["bundle"]))
-    original = None
-    if body.get("document_base64"):
-        try:
-            original = base64.b64decode(body["document_base64"], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError("document_base64 is not base64",
-                                  field="document_base64") from None
+    original = _base64(body, "document_base64")
+    manifest = _base64(body, "manifest_base64")
+    report = check_bundle(bundle, document=original, manifest=manifest)
+    return jsonify(report.as_dict() | {"message": verdict_message(report)})
+
+
+def _base64(body: dict, name: str) -> bytes | None:
+    if not body.get(name):
+        return None
     try:
-        chain = get_chain(settings())
-    except TrellisError:
-        chain = None
-    return jsonify(verify.verify_bundle(bundle, document=original, chain=chain).as_dict())
+        return base64.b64decode(body[name], validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationError(f"{name} is not base64", field=name) from None

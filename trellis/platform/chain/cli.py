@@ -25,17 +25,32 @@ def _fail(exc: TrellisError):
 @click.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
 @click.option("--document", type=click.Path(exists=True, dir_okay=False),
-              help="The original document file (default: the text inside the bundle).")
+              help="The original document file (checked beside the text inside the bundle).")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
+              help="The batch's manifest (tree.json): checked against the anchored hash.")
 @click.option("--rpc", default=lambda: os.environ.get("TRELLIS_CHAIN_URL") or None,
               help="JSON-RPC URL of a node (default: TRELLIS_CHAIN_URL).")
+@click.option("--contract", "contracts", multiple=True, metavar="ADDRESS",
+              help="A registry contract you trust (repeatable).")
+@click.option("--anchorer", "anchorers", multiple=True, metavar="ADDRESS",
+              help="An anchoring account you trust for those contracts (repeatable; "
+                   "without it, any submitter the registry authorised).")
+@click.option("--chain-id", type=int, default=None,
+              help="Trust the --contract addresses on this chain only.")
+@click.option("--trusted", "trusted", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="A published list of trusted registries (`trellis chain trusted`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify_command(bundle, document, rpc, as_json):
-    """Check a proof BUNDLE without any database: content hash, Merkle path, chain id,
-    contract code, the root's anchoring block and that block being canonical.
+def verify_command(bundle, document, manifest, rpc, contracts, anchorers, chain_id, trusted,
+                   as_json):
+    """Check a proof BUNDLE without any database: every field of the bundle against the
+    document and the chain, the registry and anchoring account against those you trust.
     Exit status 0 only when all hold (1: a check failed; 2: one could not be made)."""
     from trellis.chain.verify import run_cli
 
-    sys.exit(run_cli(bundle, document, rpc, as_json=as_json, echo=click.echo))
+    sys.exit(run_cli(bundle, document, rpc, as_json=as_json, echo=click.echo,
+                     contracts=contracts, anchorers=anchorers, chain_id=chain_id,
+                     trusted=trusted, manifest_path=manifest))
 
 
 @click.command("proof")
@@ -61,7 +76,8 @@ def proof_command(document_id, out, document_out):
         with open(document_out, "wb") as fh:
             fh.write(doc.canonical.encode("utf-8"))
     click.echo(f"wrote {out} for {doc.doc_type} {doc.doc_id} (document {doc.id}, batch "
-               f"{doc.batch_id}, block {bundle['anchor']['block_number']})")
+               f"{doc.batch_id}, block {bundle['anchor']['block_number']}); check it with "
+               "`trellis verify` and the list of `trellis chain trusted`")
 
 
 @click.command("audit")
@@ -87,11 +103,16 @@ def audit_command(date_from, date_to, as_json, csv_path):
         chain = None
     report = audit.run_audit(session=db(), date_from=date_from.date(),
                              date_to=date_to.date(), chain=chain)
+    # the journal against the entries anchored on chain (names the first that differs)
+    from trellis.ledger.anchoring import anchored_problems
+
+    ledger = anchored_problems(session=db(), chain=chain)
     if csv_path:
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(report.to_csv())
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**report.as_dict(), "ledger": ledger}, ensure_ascii=False,
+                              indent=2))
     else:
         click.echo(f"{report.documents} documents in {report.batches} batches checked "
                    f"({report.from_source} re-read from their rows, {report.record_only} "
@@ -99,9 +120,11 @@ def audit_command(date_from, date_to, as_json, csv_path):
         for d in report.discrepancies:
             click.echo(f"  {d['kind']:15} batch {d['batch_id']} {d['doc_type'] or ''} "
                        f"{d['doc_id'] or ''}: {d['detail']}")
-        click.echo("no discrepancies" if report.ok else
-                   f"{len(report.discrepancies)} discrepancies")
-    sys.exit(0 if report.ok else 1)
+        for problem in ledger:
+            click.echo(f"  {'ledger':15} {problem}")
+        click.echo("no discrepancies" if report.ok and not ledger else
+                   f"{len(report.discrepancies) + len(ledger)} discrepancies")
+    sys.exit(0 if report.ok and not ledger else 1)
 
 
 @click.group("chain")
@@ -154,6 +177,30 @@ def status_command(as_json, limit, documents):
                    f"{b['root']}")
 
 
+@chain_group.command("trusted")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the list to this file (default: print it).")
+@with_appcontext
+def trusted_command(out):
+    """Publish the registries this instance trusts: its own (chain id, contract, anchoring
+    account) and those of TRELLIS_CHAIN_TRUSTED. Auditors pass the file to
+    `trellis verify --trusted FILE`."""
+    from trellis.chain import trust
+    from trellis.chain.client import get_chain
+    from trellis.platform.web import settings
+
+    try:
+        text = trust.of_instance(get_chain(settings()), settings()).dumps()
+    except TrellisError as exc:
+        _fail(exc)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @chain_group.command("deploy")
 @with_appcontext
 def deploy_command():
@@ -201,8 +248,11 @@ def track_command():
     from trellis.chain import jobs
     from trellis.platform.web import settings
 
-    click.echo(jobs.track_confirmations(
-        session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    try:
+        click.echo(jobs.track_confirmations(
+            session_factory=current_app.extensions["trellis.sessions"], settings=settings()))
+    except TrellisError as exc:
+        _fail(exc)
 
 
 commands = [verify_command, proof_command, audit_command, chain_group]

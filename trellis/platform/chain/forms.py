@@ -10,6 +10,8 @@ from wtforms.validators import DataRequired
 class CheckForm(FlaskForm):
     upload = FileField(_l("A document or a proof bundle (JSON)"), validators=[FileRequired()])
     original = FileField(_l("The original document, to check against the bundle (optional)"))
+    manifest = FileField(_l("The batch's manifest (tree.json), to check against the bundle "
+                            "(optional)"))
 
 
 class AuditForm(FlaskForm):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 from flask import (
     Blueprint,
@@ -23,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from trellis.chain import audit as chain_audit
-from trellis.chain import bundles, health, verify
+from trellis.chain import bundles, health, trust, verify
 from trellis.chain.anchoring import batch_tree
 from trellis.chain.client import get_chain
 from trellis.chain.errors import BundleError
@@ -32,6 +33,7 @@ from trellis.errors import NotFound, TrellisError
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("chain", __name__, url_prefix="/chain")
 ROLES = ("admin", "auditor")
 PAGE_SIZE = 50
@@ -44,11 +46,60 @@ def _chain_or_none():
         return None
 
 
+def check_bundle(bundle: dict, *, document: bytes | None = None,
+                 manifest: bytes | None = None) -> verify.Report:
+    """Verify *bundle* against this instance's chain, trusting only its own registry and
+    anchoring account (and the entries of ``TRELLIS_CHAIN_TRUSTED``): a bundle naming any
+    other contract fails at the ``trusted`` step, naming it."""
+    chain = _chain_or_none()
+    try:
+        trusted = trust.of_instance(chain, settings())
+    except trust.TrustError as exc:  # a bad TRELLIS_CHAIN_TRUSTED: trust our own only
+        logger.error("TRELLIS_CHAIN_TRUSTED is unusable, trusting this instance's registry "
+                     "only: %s", exc.message)
+        trusted = _own_trust(chain)
+    except TrellisError:  # node away: the chain steps say "not checked"
+        trusted = trust.Trust()
+    return verify.verify_bundle(bundle, document=document, chain=chain, trust=trusted,
+                                manifest=manifest)
+
+
 def _get(model, ident, what: str):
     row = db().get(model, ident)
     if row is None:
         raise NotFound(_("No %(what)s %(id)s.", what=what, id=ident))
     return row
+
+
+def _own_trust(chain) -> trust.Trust:
+    try:
+        return trust.of_instance(chain)
+    except TrellisError:
+        return trust.Trust()
+
+
+def verdict_message(report: verify.Report) -> str:
+    """The verdict in the user's language, naming an untrusted contract."""
+    if report.untrusted_contract:
+        return untrusted_message(report.untrusted_contract,
+                                 report.step("trusted").data.get("chain_id"))
+    if report.ok:
+        return _("Verified: this document is exactly what was anchored on chain, and the "
+                 "anchoring stands.")
+    if report.complete:
+        return _("Not verified: at least one check failed.")
+    return _("Not verified: the chain could not be asked.")
+
+
+def untrusted_message(contract: str, chain_id) -> str:
+    return _("Not verified: contract %(contract)s on chain %(chain_id)s is not a registry "
+             "this bank trusts. Anyone can deploy a look-alike registry; this proof was not "
+             "anchored by us.", contract=contract, chain_id=chain_id)
+
+
+@bp.app_context_processor
+def _chain_helpers():
+    return {"untrusted_message": untrusted_message}
 
 
 @bp.get("/")
@@ -98,7 +149,7 @@ def _proof_view(doc: Document, bundle_text: str | None = None):
     bundle = report = None
     if b is not None and b.state in ON_CHAIN_STATES:
         bundle = bundles.make_bundle(session=db(), document=doc)
-        report = verify.verify_bundle(bundle, chain=_chain_or_none())
+        report = check_bundle(bundle)
     return {"doc": doc, "batch": b, "bundle": bundle, "report": report}
 
 
@@ -131,6 +182,18 @@ def document_download(doc_id: int):
         "Content-Disposition": f'attachment; filename="trellis-document-{doc.id}.json"'})
 
 
+@bp.get("/trusted.json")
+@roles_required(*ROLES)
+def trusted_json():
+    """The registries this instance trusts, as the file `trellis verify --trusted` reads."""
+    try:
+        text = trust.of_instance(get_chain(settings()), settings()).dumps()
+    except TrellisError as exc:
+        return jsonify({"error": exc.message}), 503
+    return Response(text, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="trellis-trusted-registries.json"'})
+
+
 @bp.route("/check", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def check():
@@ -142,12 +205,13 @@ def check():
     if form.validate_on_submit():
         data = form.upload.data.read()
         original = form.original.data.read() if form.original.data else None
+        manifest = form.manifest.data.read() if form.manifest.data else None
         try:
             bundle = verify.load_bundle(data)
         except BundleError:
             bundle = None
         if bundle is not None:
-            report = verify.verify_bundle(bundle, document=original, chain=_chain_or_none())
+            report = check_bundle(bundle, document=original, manifest=manifest)
             result = {"kind": "bundle", "bundle": bundle, "report": report}
         else:
             digest = hashlib.sha256(data).hexdigest()

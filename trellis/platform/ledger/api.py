@@ -3,9 +3,13 @@
 * ``GET /loans`` - loans visible to the caller (a firm token: its own firm's);
 * ``GET /loans/<id>`` - one loan with balances and days past due;
 * ``GET /loans/<id>/statement`` - the statement's movements;
-* ``POST /loans/<id>/repayments`` - record money received (admin, RM): idempotent by
-  ``idempotency_key``; the allocation follows the waterfall; back-dated payments
-  re-compute interest from their value date;
+* ``POST /loans/<id>/repayments`` - record money received (admin, RM): idempotent by the
+  ``Idempotency-Key`` header or ``idempotency_key`` (a string, never coerced); a replay
+  answers 200 with the original body and ``Idempotent-Replayed: true``, the same key for
+  another payment 409; amounts are whole fen from 1 to ``TRELLIS_LEDGER_MAX_AMOUNT_FEN``,
+  ``paid_on`` is ``YYYY-MM-DD`` and not in the future (422 otherwise, nothing written);
+  the allocation follows the waterfall; back-dated payments re-compute interest from
+  their value date;
 * ``GET /ledger/trial-balance`` - admin and auditor.
 
 Money is integer fen; dates ISO ``YYYY-MM-DD``.
@@ -18,8 +22,11 @@ from datetime import date
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from trellis.accounts.models import IdempotencyRecord
 from trellis.errors import NotFound, ValidationError
 from trellis.ledger import lifecycle, reports, statement
+from trellis.ledger.dates import parse_date
+from trellis.ledger.errors import IdempotencyMismatch
 from trellis.ledger.models import Loan, LoanStatus
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
@@ -29,6 +36,7 @@ from trellis.platform.web import (
     current_firm_id,
     db,
     firm_visible,
+    settings,
     user_role,
     visible_cluster_ids,
 )
@@ -44,10 +52,15 @@ LOAN_SCHEMA = {"type": "object", "properties": {
     "disbursed_on": {"type": ["string", "null"], "format": "date"},
     "due_date": {"type": ["string", "null"], "format": "date"},
     "days_past_due": {"type": "integer"}, "bucket": {"type": "string"}}}
-REPAYMENT_REQUEST = {"type": "object", "required": ["amount_fen", "paid_on", "idempotency_key"],
-                     "properties": {"amount_fen": MONEY,
-                                    "paid_on": {"type": "string", "format": "date"},
-                                    "idempotency_key": {"type": "string", "maxLength": 160}}}
+REPAYMENT_REQUEST = {"type": "object", "required": ["amount_fen", "paid_on"],
+                     "properties": {"amount_fen": {**MONEY, "minimum": 1,
+                                                   "maximum": lifecycle.MAX_AMOUNT_FEN},
+                                    "paid_on": {"type": "string", "format": "date",
+                                                "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                                    "idempotency_key": {"type": "string", "minLength": 1,
+                                                        "maxLength": lifecycle.KEY_MAX,
+                                                        "description": "or the "
+                                                        "Idempotency-Key header"}}}
 
 
 def _iso(d):
@@ -126,33 +139,75 @@ def loan_statement(loan_id: int):
 
 @bp.post("/loans/<int:loan_id>/repayments")
 @api_auth(roles=("admin", "rm"))
-@doc(summary="Record money received for a loan (idempotent by idempotency_key)",
+@doc(summary="Record money received for a loan (idempotent by the Idempotency-Key header "
+             "or idempotency_key; a replay answers 200 with the original body and "
+             "Idempotent-Replayed: true)",
      request=REPAYMENT_REQUEST, response={"type": "object"}, tags=("ledger",))
 def repay(loan_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object.")
-    try:
-        paid_on = date.fromisoformat(str(body.get("paid_on", "")))
-    except ValueError:
-        raise ValidationError("paid_on must be a date (YYYY-MM-DD).", field="paid_on") from None
-    key = str(body.get("idempotency_key") or "").strip()
-    if not key or len(key) > 160:
-        raise ValidationError("idempotency_key is required (at most 160 characters).",
-                              field="idempotency_key")
-    if paid_on > date.today():
-        raise ValidationError("paid_on cannot be in the future.", field="paid_on")
+    key = _repayment_key(body)
+    paid_on = parse_date(body.get("paid_on"), field="paid_on")
+    amount = body.get("amount_fen")
+    command = {"loan_id": loan_id, "amount_fen": amount, "paid_on": paid_on.isoformat()}
+    stored = db().scalars(select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == REPAYMENT_SCOPE, IdempotencyRecord.key == key)).first()
+    if stored is not None:
+        return _replayed(stored, command)
     target = _loan(loan_id)
-    rep = lifecycle.repay(session=db(), loan_id=target.id, amount_fen=body.get("amount_fen"),
-                          paid_on=paid_on, idempotency_key=key)
+    rep, replayed = lifecycle.record_repayment(
+        session=db(), loan_id=target.id, amount_fen=amount, paid_on=paid_on,
+        idempotency_key=key, max_amount_fen=settings().ledger_max_amount_fen)
+    answer = {"repayment": {"id": rep.id, "amount_fen": rep.amount_fen,
+                            "paid_on": rep.paid_on.isoformat(),
+                            "idempotency_key": rep.idempotency_key},
+              "loan": loan_json(db().get(Loan, target.id))}
+    if replayed:   # a concurrent retry won, or another path recorded it: nothing new
+        db().rollback()
+        stored = db().scalars(select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == REPAYMENT_SCOPE, IdempotencyRecord.key == key)).first()
+        if stored is not None:
+            return _replayed(stored, command)
+        response = jsonify(answer)
+        response.headers[REPLAYED] = "true"
+        return response, 200
     audit("loan.repayment", "loan", target.id, amount_fen=rep.amount_fen,
           paid_on=paid_on.isoformat(), key=key)
+    db().add(IdempotencyRecord(scope=REPAYMENT_SCOPE, key=key, status=201,
+                               body={"request": command, "response": answer}))
     commit()
-    loan_row = db().get(Loan, target.id)
-    return jsonify({"repayment": {"id": rep.id, "amount_fen": rep.amount_fen,
-                                  "paid_on": rep.paid_on.isoformat(),
-                                  "idempotency_key": rep.idempotency_key},
-                    "loan": loan_json(loan_row)}), 201
+    return jsonify(answer), 201
+
+
+REPAYMENT_SCOPE = "ledger:repayment"
+REPLAYED = "Idempotent-Replayed"
+
+
+def _repayment_key(body: dict) -> str:
+    """The key from the ``Idempotency-Key`` header or the body's ``idempotency_key``
+    (both: they must agree). Never coerced: a number is refused."""
+    header = request.headers.get("Idempotency-Key")
+    raw = body.get("idempotency_key")
+    if raw is not None and not isinstance(raw, str):
+        raise ValidationError("idempotency_key must be a string.", field="idempotency_key")
+    if header is not None and raw is not None and header != raw:
+        raise ValidationError("The Idempotency-Key header and idempotency_key differ; send "
+                              "one key.", field="idempotency_key")
+    key = header if header is not None else raw
+    if key is None:
+        raise ValidationError("Send an Idempotency-Key header (or idempotency_key) so that a "
+                              "retry is applied only once.", field="idempotency_key")
+    return lifecycle.check_key(key)
+
+
+def _replayed(stored: IdempotencyRecord, command: dict):
+    if stored.body.get("request") != command:
+        raise IdempotencyMismatch("This idempotency key was used for a different payment; "
+                                  "use a new key for a new payment.")
+    response = jsonify(stored.body.get("response"))
+    response.headers[REPLAYED] = "true"
+    return response, 200
 
 
 @bp.get("/ledger/trial-balance")

@@ -2,7 +2,9 @@
 
 ``check`` exits with status 1 and lists every problem when the books are wrong (entries
 that do not balance, a trial balance that does not sum to zero, a loan that disagrees
-with its sub-ledger, a broken hash chain); 0 when all is well.
+with its sub-ledger, payment records or loan terms that disagree with the journal, a
+broken hash chain, an entry that differs from the one anchored on chain); 0 when all is
+well.
 """
 
 from __future__ import annotations
@@ -18,12 +20,23 @@ from trellis.errors import TrellisError
 
 
 def _date(_ctx, _param, value):
+    """Strictly ``YYYY-MM-DD`` (not ``20261201`` nor ``2026-W48-2``)."""
     if value is None:
         return None
+    from trellis.ledger.dates import parse_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        return parse_date(value, field="date")
+    except TrellisError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _not_future(ctx, param, value):
+    value = _date(ctx, param, value)
+    if value is not None and value > date.today():
+        raise click.BadParameter(f"{value.isoformat()} is in the future: interest is booked "
+                                 "for days that are over")
+    return value
 
 
 @click.group("ledger")
@@ -56,11 +69,25 @@ def trial_balance_command(as_of, as_json):
 @click.option("--no-hashes", is_flag=True, help="Skip recomputing the hash chain.")
 @with_appcontext
 def check_command(no_hashes):
-    """Check the books; exit status 1 if anything is wrong."""
-    from trellis.ledger import reports
-    from trellis.platform.web import db
+    """Check the books; exit status 1 if anything is wrong.
 
-    problems = reports.check(session=db(), hashes=not no_hashes)
+    Besides the journal's own rules: the payment records and loan terms against the
+    journal, and (unless --no-hashes) the hash chain against the entries anchored on
+    chain, naming the first entry that differs.
+    """
+    from trellis.ledger import reports
+    from trellis.platform.web import db, settings
+
+    chain = None
+    if not no_hashes and settings().chain_url:   # the embedded chain starts empty
+        from trellis.chain.client import get_chain
+
+        try:
+            chain = get_chain(settings())
+        except TrellisError as exc:
+            click.echo(f"the chain could not be asked ({exc.message}); anchored records "
+                       "are compared as stored", err=True)
+    problems = reports.check(session=db(), hashes=not no_hashes, chain=chain)
     seq, digest = reports.head(session=db())
     if problems:
         for p in problems:
@@ -71,8 +98,9 @@ def check_command(no_hashes):
 
 
 @ledger_group.command("accrue")
-@click.option("--date", "as_of", callback=_date, required=True,
-              help="Book interest for every day before this one (YYYY-MM-DD).")
+@click.option("--date", "as_of", callback=_not_future, required=True,
+              help="Book interest for every day before this one (YYYY-MM-DD, not after "
+                   "today).")
 @with_appcontext
 def accrue_command(as_of):
     """Accrue interest up to DATE, mark overdue loans and move loss allowances."""
@@ -82,7 +110,11 @@ def accrue_command(as_of):
     from trellis.platform.web import settings
 
     factory = current_app.extensions["trellis.sessions"]
-    click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(), as_of=as_of))
+    try:
+        click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(),
+                                     as_of=as_of))
+    except TrellisError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 @ledger_group.command("disburse")

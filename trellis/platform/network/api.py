@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from trellis.errors import NotFound
+from trellis.errors import NotFound, ValidationError
 from trellis.network import build, summary
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
-from trellis.platform.web import db, firm_visible, visible_cluster_ids
+from trellis.platform.web import audit, commit, db, firm_visible, visible_cluster_ids
+from trellis.trade import clusters as cluster_service
 from trellis.trade.models import Cluster, Firm
 
 bp = Blueprint("network_api", __name__)
@@ -47,22 +49,101 @@ def neighbourhood(firm_id):
     return jsonify(summary.neighbourhood(G, firm_id))
 
 
+_CLUSTER = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+    "region": {"type": "string"}, "kind": {"type": "string"},
+    "data_version": {"type": "integer"}, "firms": {"type": "integer"},
+    "archived_at": {"type": ["string", "null"]}}}
+_CLUSTER_CHANGE = {"type": "object", "properties": {
+    "name": {"type": "string", "maxLength": 200}, "region": {"type": "string", "maxLength": 120},
+    "kind": {"type": "string", "enum": ["industrial_park", "startup_base"]}}}
+_CLUSTER_NEW = {"type": "object", "required": ["code", "name"], "properties": {
+    "code": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$"},
+    **_CLUSTER_CHANGE["properties"]}}
+
+
 @bp.get("/clusters")
 @api_auth(roles=("admin", "rm", "auditor"))
-@doc(summary="The clusters visible to the caller.", tags=("network",),
-     response={"type": "object", "properties": {"clusters": {"type": "array", "items": {
-         "type": "object", "properties": {"id": {"type": "integer"},
-                                          "code": {"type": "string"},
-                                          "name": {"type": "string"},
-                                          "data_version": {"type": "integer"}}}}}})
+@doc(summary="The clusters visible to the caller (archived ones with ?archived=1).",
+     tags=("network",),
+     response={"type": "object", "properties": {"clusters": {"type": "array",
+                                                              "items": _CLUSTER}}})
 def clusters():
-    q = select(Cluster).order_by(Cluster.code)
+    return jsonify({"clusters": cluster_service.listing(
+        session=db(), ids=visible_cluster_ids(), archived=request.args.get("archived") == "1")})
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError(_("Send a JSON object."))
+    for key, value in body.items():
+        if key in ("code", "name", "region", "kind") and not isinstance(value, str):
+            raise ValidationError(_("%(field)s must be text.", field=key), field=key)
+    return body
+
+
+def _visible_cluster(code: str):
+    cluster = db().execute(select(Cluster).where(
+        Cluster.code == cluster_service.normalise_code(code))).scalar_one_or_none()
     visible = visible_cluster_ids()
-    if visible is not None:
-        q = q.where(Cluster.id.in_(visible or [-1]))
-    return jsonify({"clusters": [
-        {"id": c.id, "code": c.code, "name": c.name, "region": c.region,
-         "data_version": c.data_version} for c in db().execute(q).scalars()]})
+    if cluster is None or (visible is not None and cluster.id not in visible):
+        raise NotFound(_("There is no cluster %(code)s, or it is not assigned to you.",
+                         code=code))
+    return cluster
+
+
+@bp.post("/clusters")
+@api_auth(roles=("admin", "rm"))
+@doc(summary="Create a cluster (an RM who creates one is assigned to it). Audited.",
+     request=_CLUSTER_NEW, response=_CLUSTER, tags=("network",))
+def create_cluster():
+    body = _body()
+    manager = current_user.id if current_user.role == "rm" else None
+    c = cluster_service.create(session=db(), code=body.get("code", ""),
+                               name=body.get("name", ""), region=body.get("region", ""),
+                               kind=body.get("kind", "industrial_park"), manager_id=manager)
+    audit("cluster.create", "cluster", c.id, code=c.code, name=c.name, region=c.region)
+    commit()
+    return jsonify(cluster_service.as_dict(c, 0)), 201
+
+
+@bp.patch("/clusters/<code>")
+@api_auth(roles=("admin", "rm"))
+@doc(summary="Change a cluster's name, region or kind. Audited.", request=_CLUSTER_CHANGE,
+     response=_CLUSTER, tags=("network",))
+def edit_cluster(code):
+    c = _visible_cluster(code)
+    body = _body()
+    changes = cluster_service.edit(session=db(), cluster=c, name=body.get("name"),
+                                   region=body.get("region"), kind=body.get("kind"))
+    if changes:
+        audit("cluster.edit", "cluster", c.id, code=c.code, changes=changes)
+    commit()
+    return jsonify(cluster_service.as_dict(c))
+
+
+@bp.post("/clusters/<code>/archive")
+@api_auth(roles=("admin", "rm"))
+@doc(summary="Archive a cluster: kept, no longer listed, takes no imports. Audited.",
+     response=_CLUSTER, tags=("network",))
+def archive_cluster(code):
+    c = _visible_cluster(code)
+    cluster_service.archive(session=db(), cluster=c)
+    audit("cluster.archive", "cluster", c.id, code=c.code)
+    commit()
+    return jsonify(cluster_service.as_dict(c))
+
+
+@bp.post("/clusters/<code>/restore")
+@api_auth(roles=("admin", "rm"))
+@doc(summary="Restore an archived cluster. Audited.", response=_CLUSTER, tags=("network",))
+def restore_cluster(code):
+    c = _visible_cluster(code)
+    cluster_service.restore(session=db(), cluster=c)
+    audit("cluster.restore", "cluster", c.id, code=c.code)
+    commit()
+    return jsonify(cluster_service.as_dict(c))
 
 
 @bp.get("/clusters/<code>/stats")

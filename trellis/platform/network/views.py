@@ -8,6 +8,7 @@ call :mod:`trellis.network` or :mod:`trellis.onboarding`, and commit once.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -26,15 +27,16 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
-from wtforms import IntegerField, SelectField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trellis.errors import NotFound
 from trellis.network import build, summary
 from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
 from trellis.network.models import RunStatus
-from trellis.onboarding import invitations, runs, templates
+from trellis.onboarding import basis as data_basis
+from trellis.onboarding import coverage, invitations, runs, templates
 from trellis.onboarding.kinds import KINDS
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
@@ -42,11 +44,13 @@ from trellis.platform.web import (
     audit,
     commit,
     db,
+    enqueue,
     firm_visible,
     roles_required,
     settings,
     visible_cluster_ids,
 )
+from trellis.trade import clusters as cluster_service
 from trellis.trade.models import Cluster, Firm, Industry
 
 logger = logging.getLogger(__name__)
@@ -61,13 +65,41 @@ INLINE_MAX_BYTES = 256 * 1024  # smaller uploads are imported during the request
 def _kind_choices():
     labels = {"firms": _("Firms"), "relationships": _("Supply relationships"),
               "orders": _("Purchase orders"), "invoices": _("Invoices"),
-              "payments": _("Payments")}
+              "payments": _("Payments"), "deliveries": _("Deliveries"),
+              "credit_notes": _("Credit notes and returns"),
+              "confirmations": _("Confirmation status (from the anchor's ledger)"),
+              "tax_filings": _("Tax filings with their period"),
+              "loans": _("Historical loans and outcomes"),
+              "utility_readings": _("Monthly electricity, water and gas readings"),
+              "headcount": _("Monthly social-insurance headcount")}
     return [(k, labels[k]) for k in templates.IMPORT_ORDER]
 
 
 class ImportForm(FlaskForm):
     kind = SelectField(validators=[DataRequired()])
     file = FileField(validators=[FileRequired()])
+    source = StringField(validators=[Optional(), Length(max=120)])
+
+
+class ClusterForm(FlaskForm):
+    code = StringField(validators=[Optional(), Length(max=40)])
+    name = StringField(validators=[DataRequired(), Length(max=200)])
+    region = StringField(validators=[Optional(), Length(max=120)])
+    kind = SelectField(choices=[("industrial_park", "industrial_park"),
+                                ("startup_base", "startup_base")])
+
+
+class BasisForm(FlaskForm):
+    party = StringField(validators=[DataRequired(), Length(max=200)])
+    reference = StringField(validators=[DataRequired(), Length(max=120)])
+    scope = StringField(validators=[Optional(), Length(max=250)])
+    valid_from = DateField(validators=[Optional()])
+    expires_on = DateField(validators=[DataRequired()])
+
+
+def _kind_labels(form: ClusterForm) -> None:
+    form.kind.choices = [("industrial_park", _("Industrial park")),
+                         ("startup_base", _("Startup base"))]
 
 
 class InviteForm(FlaskForm):
@@ -112,8 +144,132 @@ def index():
          .group_by(Cluster.id).order_by(Cluster.name))
     if visible is not None:
         q = q.where(Cluster.id.in_(visible or [-1]))
+    if request.args.get("archived") != "1":
+        q = q.where(Cluster.archived_at.is_(None))
     rows = db().execute(q).all()
-    return render_template("network/index.html", rows=rows)
+    return render_template("network/index.html", rows=rows,
+                           show_archived=request.args.get("archived") == "1")
+
+
+# --- clusters: create, edit, archive; data basis; coverage -----------------------------------
+
+def _form_errors(exc) -> None:
+    from trellis.platform.errors import _message
+
+    flash(_message(exc), "error")
+
+
+@bp.route("/clusters/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def cluster_new():
+    from trellis.errors import TrellisError
+
+    form = ClusterForm()
+    _kind_labels(form)
+    if form.validate_on_submit():
+        try:
+            c = cluster_service.create(
+                session=db(), code=form.code.data or "", name=form.name.data,
+                region=form.region.data or "", kind=form.kind.data,
+                manager_id=current_user.id if current_user.role == "rm" else None)
+        except TrellisError as exc:
+            db().rollback()
+            _form_errors(exc)
+        else:
+            audit("cluster.create", "cluster", c.id, code=c.code, name=c.name,
+                  region=c.region, kind=c.kind)
+            commit()
+            flash(_("Cluster %(code)s created. Record the data basis, then import its data.",
+                    code=c.code), "success")
+            return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+    elif request.method == "POST":
+        flash(_("Enter a code and a name."), "error")
+    return render_template("network/cluster_new.html", form=form)
+
+
+@bp.route("/<code>/settings", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def cluster_settings(code):
+    from trellis.errors import TrellisError
+
+    c = cluster_or_404(code)
+    form = ClusterForm(obj=c)
+    _kind_labels(form)
+    basis_form = BasisForm(prefix="basis")
+    if request.method == "POST" and request.form.get("action") == "edit":
+        if form.validate_on_submit():
+            try:
+                changes = cluster_service.edit(session=db(), cluster=c, name=form.name.data,
+                                               region=form.region.data or "",
+                                               kind=form.kind.data)
+            except TrellisError as exc:
+                db().rollback()
+                _form_errors(exc)
+            else:
+                if changes:
+                    audit("cluster.edit", "cluster", c.id, code=c.code, changes=changes)
+                commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+    elif request.method == "POST" and request.form.get("action") == "basis":
+        if basis_form.validate_on_submit():
+            try:
+                b = data_basis.record(
+                    session=db(), cluster_id=c.id, party=basis_form.party.data,
+                    reference=basis_form.reference.data, scope=basis_form.scope.data or "",
+                    valid_from=basis_form.valid_from.data,
+                    expires_on=basis_form.expires_on.data, recorded_by_id=current_user.id)
+            except TrellisError as exc:
+                db().rollback()
+                _form_errors(exc)
+            else:
+                audit("cluster.data_basis", "data_basis", b.id, cluster=c.code, party=b.party,
+                      reference=b.reference, scope=b.scope,
+                      valid_from=b.valid_from.isoformat(), expires_on=b.expires_on.isoformat())
+                commit()
+                flash(_("Data basis recorded: the cluster's firms may now be pre-assessed."),
+                      "success")
+                return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+        else:
+            flash(_("Enter the party, the agreement's reference and its expiry date."),
+                  "error")
+    return render_template("network/cluster_settings.html", cluster=c, form=form,
+                           basis_form=basis_form, action_form=EmptyForm(),
+                           bases=data_basis.listing(session=db(), cluster_id=c.id),
+                           current_basis=data_basis.current(session=db(), cluster_id=c.id),
+                           coverage=coverage.cluster_coverage(session=db(), cluster_id=c.id),
+                           today=date.today())
+
+
+@bp.post("/<code>/archive")
+@roles_required(*EDITORS)
+def cluster_archive(code):
+    c = cluster_or_404(code)
+    if not EmptyForm().validate_on_submit():
+        raise NotFound(_("The form expired; reload the page."))
+    if request.form.get("restore") == "1":
+        cluster_service.restore(session=db(), cluster=c)
+        audit("cluster.restore", "cluster", c.id, code=c.code)
+        flash(_("Cluster %(code)s restored.", code=c.code), "success")
+    else:
+        cluster_service.archive(session=db(), cluster=c)
+        audit("cluster.archive", "cluster", c.id, code=c.code)
+        flash(_("Cluster %(code)s archived.", code=c.code), "success")
+    commit()
+    return redirect(url_for("network.cluster_settings", code=c.code), code=303)
+
+
+@bp.post("/<code>/bases/<int:basis_id>/revoke")
+@roles_required(*EDITORS)
+def basis_revoke(code, basis_id):
+    c = cluster_or_404(code)
+    if not EmptyForm().validate_on_submit():
+        raise NotFound(_("The form expired; reload the page."))
+    b = data_basis.revoke(session=db(), basis_id=basis_id, cluster_id=c.id)
+    audit("cluster.data_basis_revoke", "data_basis", b.id, cluster=c.code)
+    commit()
+    flash(_("Data basis revoked: pre-assessment under it stops."), "success")
+    return redirect(url_for("network.cluster_settings", code=c.code), code=303)
 
 
 @bp.get("/<code>")
@@ -157,7 +313,8 @@ def firm(firm_id):
     hood = summary.neighbourhood(G, firm_id)
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
                            bank_account=summary.mask_account(f.bank_account),
-                           grade=latest_grades(c.id).get(firm_id))
+                           grade=latest_grades(c.id).get(firm_id),
+                           coverage=coverage.firm_coverage(session=db(), firm_id=firm_id))
 
 
 @bp.get("/firms/<int:firm_id>/monthly.json")
@@ -185,24 +342,71 @@ def import_page(code):
             data = form.file.data.read()
             run = runs.create_run(session=db(), cluster_id=c.id, kind=form.kind.data,
                                   filename=form.file.data.filename or "upload",
-                                  data=data, max_bytes=limit, created_by_id=current_user.id)
+                                  data=data, max_bytes=limit, created_by_id=current_user.id,
+                                  source=form.source.data or "", hold_for_mapping=True)
             audit("network.import", "import_run", run.id, cluster=c.code, kind=run.kind,
-                  filename=run.filename, size_bytes=run.size_bytes)
+                  filename=run.filename, size_bytes=run.size_bytes, source=run.source)
+            if runs.needs_mapping(session=db(), run=run):
+                commit()
+                return redirect(url_for("network.import_mapping", run_id=run.id), code=303)
+            proposal = runs.proposal_for(session=db(), run=run)[2]
+            runs.confirm_mapping(session=db(), run=run, mapping=proposal.fields)
             commit()
-            factory = current_app.extensions["trellis.sessions"]
-            inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES",
-                                            INLINE_MAX_BYTES)
-            if len(data) <= inline:
-                done = runs.execute_run(session_factory=factory, run_id=run.id)
-                _flash_outcome(done)
-            else:
-                runs.start_background(session_factory=factory, run_id=run.id)
-            return redirect(url_for("network.import_run", run_id=run.id), code=303)
+            return _start(run, len(data))
         flash(_("Choose a kind and a CSV or XLSX file."), "error")
     recent = runs.recent_runs(session=db(), cluster_id=c.id)
     return render_template("network/import.html", cluster=c, form=form, recent=recent,
                            kinds=_kind_choices(),
                            limit_mb=settings().upload_max_bytes / 1_048_576)
+
+
+def _start(run, size: int):
+    """Import a small file at once; a larger one is a task (a worker imports it and the
+    page shows its progress). Commits."""
+    inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+    if size > inline:
+        enqueue("import_run", run_id=run.id)
+    commit()
+    if size <= inline:
+        done = runs.execute_run(session_factory=current_app.extensions["trellis.sessions"],
+                                run_id=run.id)
+        _flash_outcome(done)
+    return redirect(url_for("network.import_run", run_id=run.id), code=303)
+
+
+@bp.route("/imports/<int:run_id>/mapping", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_mapping(run_id):
+    """Trellis proposes which file column feeds which field; the RM confirms or edits."""
+    from trellis.errors import TrellisError
+    from trellis.network.models import RunStatus
+
+    run = _visible_run(run_id)
+    c = db().get(Cluster, run.cluster_id)
+    if run.status != RunStatus.MAPPING:
+        return redirect(url_for("network.import_run", run_id=run.id), code=303)
+    header, samples, proposal = runs.proposal_for(session=db(), run=run)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = {h: request.form.get(f"col-{i}", "") for i, h in enumerate(header) if h}
+        try:
+            runs.confirm_mapping(session=db(), run=run, mapping=chosen,
+                                 save=request.form.get("save") == "1", user_id=current_user.id)
+        except TrellisError as exc:
+            db().rollback()
+            _form_errors(exc)
+            proposal.fields.update(chosen)
+        else:
+            audit("network.import_mapping", "import_run", run.id, cluster=c.code,
+                  source=run.source, mapping=run.mapping,
+                  saved=request.form.get("save") == "1")
+            commit()
+            return _start(run, run.size_bytes)
+    kind = KINDS[run.kind]
+    return render_template("network/import_mapping.html", run=run, cluster=c, form=form,
+                           header=list(enumerate(header)), samples=samples,
+                           proposal=proposal, fields=kind.columns,
+                           kind_label=dict(_kind_choices()).get(run.kind, run.kind))
 
 
 def _flash_outcome(run) -> None:
@@ -350,7 +554,8 @@ def _industry_filter(value):
 
 
 def run_status_label(value: str) -> str:
-    labels = {"queued": _("queued"), "running": _("running"), "succeeded": _("imported"),
+    labels = {"mapping": _("waiting for the column mapping"),
+              "queued": _("queued"), "running": _("running"), "succeeded": _("imported"),
               "refused": _("refused"), "failed": _("failed"), "validating": _("checking"),
               "writing": _("writing"), "done": _("done"), "reading": _("reading")}
     return labels.get(str(value), str(value or ""))

@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
-from trellis.platform.scoring import queries
 from trellis.platform.web import audit, commit, db, firm_visible
-from trellis.scoring import limits, registry, service
+from trellis.scoring import limits, queries, registry, service
 from trellis.trade.models import Firm
 
 bp = Blueprint("scoring_api", __name__)

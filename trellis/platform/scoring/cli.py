@@ -5,6 +5,10 @@
 - ``trellis scoring evaluate --model MODEL.json --csv FILE --target COLUMN [--json]``
 - ``trellis scoring import MODEL.json``, ``trellis scoring promote VERSION [--csv --target]``,
   ``trellis scoring export VERSION``, ``trellis scoring rescore``, ``trellis scoring stability``
+- ``trellis scoring calibrate [--as-of DATE] [--cluster CODE] [--dry-run] [--json]``: anchor
+  the champion to the portfolio default rate, or recalibrate it on matured outcomes.
+- ``trellis scoring export-features --as-of DATE --out FILE [--cluster CODE]``: the feature
+  table, one row per firm, as the scorecards see it on that date.
 """
 
 from __future__ import annotations
@@ -82,17 +86,33 @@ def scoring_group():
 @click.option("--exclude", multiple=True, help="Columns to leave out (repeatable).")
 @click.option("--cv", "cv_folds", default=0, type=int, help="Also report k-fold CV AUC.")
 @click.option("--seed", default=0, type=int)
-def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed):
-    """Train a scorecard on a labelled CSV; write it (with its validation report) as JSON."""
+@click.option("--family", type=click.Choice(["woe", "gbm", "auto"]), default="woe",
+              help="woe: binning + logistic regression; gbm: monotone boosted trees; "
+                   "auto: the boosted card only if it beats the WoE card beyond the noise.")
+def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed,
+                  family):
+    """Train a scorecard on a labelled CSV (refitted on every row after validation);
+    write it (with its validation report) as JSON."""
+    from trellis.scoring import expert
+
     try:
         df = training.read_csv(csv_path)
         spec = training.train(df, target=target, date_column=date_column, version=version,
-                              seed=seed, cv_folds=cv_folds, exclude=tuple(exclude))
+                              seed=seed, cv_folds=cv_folds, exclude=tuple(exclude),
+                              family=family, monotone=expert.monotone(),
+                              labels=expert.labels())
     except TrellisError as exc:
         _fail(exc)
     out.write_text(scorecard.dumps(spec), encoding="utf-8")
     v = spec["validation"]["validation"]
-    click.echo(f"{spec['version']}: {len(spec['characteristics'])} characteristics; "
+    sel = spec["validation"].get("family_selection")
+    if sel:
+        click.echo(f"family: {sel['chosen']} (boosted minus WoE cross-validated AUC "
+                   f"{sel['gain']:+.4f}, 95% interval [{sel['ci_low']:+.4f}, "
+                   f"{sel['ci_high']:+.4f}])")
+    size = (f"{len(spec['model']['features'])} features (boosted)"
+            if scorecard.is_gbm(spec) else f"{len(spec['characteristics'])} characteristics")
+    click.echo(f"{spec['version']}: {size}; "
                f"validation ({spec['validation']['split']['kind']}) AUC {v['auc']}, "
                f"Gini {v['gini']}, KS {v['ks']}, Brier {v['brier']} on {v['n']} rows; "
                f"written to {out}")
@@ -122,6 +142,71 @@ def evaluate_command(model, csv_path, target, as_json):
     score = report["stability"].get("score")
     if score:
         click.echo(f"score PSI against the training population {score['psi']} ({score['status']})")
+
+
+def _cluster_id(cluster_code):
+    from trellis.trade.models import Cluster
+
+    if not cluster_code:
+        return None
+    cluster_id = db().execute(select(Cluster.id).where(Cluster.code == cluster_code)).scalar()
+    if cluster_id is None:
+        raise click.ClickException(f"no cluster {cluster_code!r}")
+    return cluster_id
+
+
+@scoring_group.command("calibrate")
+@click.option("--as-of", callback=_date, default=None)
+@click.option("--cluster", "cluster_code", default=None, help="Only this cluster (code).")
+@click.option("--dry-run", is_flag=True, help="Report only; keep the current champion.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def calibrate_command(as_of, cluster_code, dry_run, as_json):
+    """Set the champion's PD level: recalibrate on matured outcomes when there are enough,
+    else anchor it to the portfolio default rate in force; installs the new version."""
+    from trellis.scoring import anchoring
+
+    try:
+        spec = anchoring.calibrate(session=db(), as_of=as_of or date.today(),
+                                   cluster_id=_cluster_id(cluster_code), install=not dry_run)
+    except TrellisError as exc:
+        _fail(exc)
+    if not dry_run:
+        commit()
+    report = spec["validation"].get("calibration")
+    if as_json:
+        click.echo(json.dumps({"version": spec["version"], "calibration": spec["calibration"],
+                               "how": spec["validation"]["calibrated"], "report": report},
+                              ensure_ascii=False))
+        return
+    click.echo(f"{spec['version']}: {spec['validation']['calibrated']}"
+               + (" (dry run, not installed)" if dry_run else ""))
+    if report:
+        click.echo(f"mean PD {report['mean_pd']:.2%} vs observed {report['observed_rate']:.2%}; "
+                   f"Hosmer-Lemeshow p {report['hosmer_lemeshow']['p_value']:.3f}")
+        for g in report["grades"]:
+            click.echo(f"  {g['grade']}: {g['n']} firms, observed {g['observed_rate']:.2%}, "
+                       f"mean PD {g['mean_pd']:.2%}, band [{g['band_low']:.2%}, "
+                       f"{g['band_high']:.2%}] {'ok' if g['inside'] else 'OUTSIDE'}")
+        if report["flag"]:
+            click.echo("FLAG for the risk team: grades outside their band: "
+                       + ", ".join(report["grades_outside_band"]))
+
+
+@scoring_group.command("export-features")
+@click.option("--as-of", callback=_date, required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cluster", "cluster_code", default=None, help="Only this cluster (code).")
+@with_appcontext
+def export_features_command(as_of, out, cluster_code):
+    """Write the feature table as of a date: one row per firm (uscc, cluster, every feature,
+    whether it can be scored), from data dated before that day only."""
+    from trellis.scoring import export
+
+    table = export.feature_table(session=db(), as_of=as_of,
+                                 cluster_id=_cluster_id(cluster_code))
+    table.to_csv(out, index=False)
+    click.echo(f"{len(table)} firms, {table.shape[1]} columns as of {as_of} written to {out}")
 
 
 @scoring_group.command("platform-table")

@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
-from trellis.platform.scoring import queries
 from trellis.platform.web import (
     audit,
     commit,
@@ -28,7 +27,7 @@ from trellis.platform.web import (
     roles_required,
     visible_cluster_ids,
 )
-from trellis.scoring import expert, jobs, limits, registry, scorecard, service
+from trellis.scoring import expert, jobs, limits, queries, registry, scorecard, service
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from trellis.errors import Conflict, ValidationError
-from trellis.platform.vendor import trade_entry
+from trellis.onboarding import trade_entry
 from trellis.platform.vendor.common import attach_error, own_firm, proof_state
 from trellis.platform.vendor.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.vendor.views import bp

@@ -1,5 +1,5 @@
 """The anchor's confirmation queue (确权): its vendors' invoices and orders to confirm or
-reject with a reason, one by one or in bulk. No Flask here: pages and the ERP API call it.
+reject with a reason, one by one or in bulk. Pages and the ERP API call it.
 
 An invoice is the anchor's when the anchor is its buyer; an order when the anchor placed
 it (its buyer). A decision moves ``pending`` to ``confirmed`` or ``rejected`` once; the

@@ -122,7 +122,7 @@ def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18)
 def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
     """Trading partners of the last 12 months with volume and latest grade."""
     fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
-    e = fr.edges
+    e = fr.edges[fr.edges["invoice_count"] > 0]
     rows = []
     for direction, mine, other in (("buyer", "seller_id", "buyer_id"),
                                    ("supplier", "buyer_id", "seller_id")):

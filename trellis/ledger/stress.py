@@ -1,5 +1,5 @@
 """Stress test for an anchor: "if we pay N days late, which of our vendors run out of
-cash first?" No Flask here.
+cash first?"
 
 From each vendor's own trade flows over the last :data:`WINDOW_DAYS` days (payments
 received and paid), its loans falling due, and a cash cushion estimated as what it kept

@@ -1,0 +1,224 @@
+"""Tampering with the books is refused by the database and, when someone with the keys
+to the database gets past that, caught by ``check`` (issue 11, defects 4 and 5).
+
+Each tampering happens inside a savepoint that is rolled back afterwards, so the
+after-test check of the books sees the honest ledger again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from trellis.db import is_postgres
+from trellis.ledger import accrual, lifecycle, reports
+
+D0 = date(2026, 1, 1)
+
+
+def _loan_with_payments(make_loan, session):
+    loan = make_loan(amount_fen=1_000_000, rate="0.072", disburse=D0)
+    accrual.accrue(session=session, as_of=date(2026, 1, 31))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=148_345,
+                    paid_on=date(2026, 1, 10), idempotency_key="bank-1")
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=50_000,
+                    paid_on=date(2026, 1, 20), idempotency_key="bank-2")
+    session.flush()
+    return loan
+
+
+def _disable(session, table, triggers):
+    if is_postgres(session):
+        session.execute(text(f"alter table {table} disable trigger user"))
+    else:
+        for name in triggers:
+            session.execute(text(f"drop trigger {name}"))
+
+
+@pytest.mark.parametrize("statement", [
+    "delete from loan_repayments where idempotency_key = 'bank-1'",
+    "update loan_repayments set amount_fen = 1 where idempotency_key = 'bank-1'",
+    "update loan_repayments set paid_on = '2026-01-02' where idempotency_key = 'bank-1'",
+    "update loans set rate_micro = 1 where id = :loan",
+    "update loans set amount_fen = 2000000 where id = :loan",
+    "update loans set due_date = '2026-12-31' where id = :loan",
+])
+def test_the_database_refuses_to_change_the_facts_a_replay_reads(session, make_loan,
+                                                                  statement):
+    loan = _loan_with_payments(make_loan, session)
+    nested = session.begin_nested()
+    with pytest.raises(DBAPIError, match="facts|terms cannot change"):
+        session.execute(text(statement), {"loan": loan.id})
+    nested.rollback()
+
+
+def test_balances_and_status_of_a_paid_out_loan_still_move(session, make_loan):
+    loan = _loan_with_payments(make_loan, session)
+    session.execute(text("update loans set accrued_until = accrued_until where id = :i"),
+                    {"i": loan.id})
+
+
+def test_check_catches_a_deleted_repayment_record(session, make_loan):
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    nested = session.begin_nested()
+    _disable(session, "loan_repayments", ["trg_loan_repayments_no_delete"])
+    session.execute(text("delete from loan_repayments where idempotency_key = 'bank-1'"))
+    problems = reports.check(session=session, hashes=False)
+    nested.rollback()
+    assert any(f"Loan {loan.id}: the journal holds 148345 fen of cash on 2026-01-10" in p
+               for p in problems), problems
+
+
+@pytest.mark.parametrize("column, value", [("rate_micro", 90_000), ("amount_fen", 900_000),
+                                           ("fee_fen", 5_000)])
+def test_check_catches_edited_loan_terms(session, make_loan, column, value):
+    loan = _loan_with_payments(make_loan, session)
+    nested = session.begin_nested()
+    _disable(session, "loans", ["trg_loans_terms_fixed"])
+    session.execute(text(f"update loans set {column} = {value} where id = :i"), {"i": loan.id})
+    session.expire_all()
+    problems = reports.check(session=session, hashes=False)
+    nested.rollback()
+    session.expire_all()
+    assert any(f"Loan {loan.id}: account" in p and "replay" in p for p in problems), problems
+
+
+# --- defect 5: the chain of hashes against the entries anchored on chain ---------------
+
+def _journal_guard_off(session):
+    if is_postgres(session):
+        session.execute(text("set constraints all immediate"))   # fire deferred checks
+        for table in ("journal_entries", "journal_postings", "loan_repayments"):
+            session.execute(text(f"alter table {table} disable trigger user"))
+    else:
+        for name in ("trg_journal_entries_no_update", "trg_journal_postings_no_update"):
+            session.execute(text(f"drop trigger {name}"))
+
+
+def _anchor_everything(session, session_factory, settings):
+    from trellis.chain import jobs as chain_jobs
+    from trellis.ledger import jobs
+
+    session.flush()
+    jobs.anchor_ledger_head(session_factory=session_factory, settings=settings)
+    chain_jobs.anchor_all(session_factory=session_factory, settings=settings, force=True)
+    session.expire_all()
+
+
+def _rehash_from(session, seq):
+    """What a forger with the database's keys does: recompute every hash from *seq* on."""
+    from trellis.ledger.journal import entry_hash
+    from trellis.ledger.posting import account_codes
+
+    codes = account_codes(session)
+    prev = session.execute(text("select hash from journal_entries where seq = :s"),
+                           {"s": seq - 1}).scalar() or "0" * 64
+    rows = session.execute(text(
+        "select id, seq, kind, idempotency_key, value_date, loan_id, reverses_id, memo "
+        "from journal_entries where seq >= :s order by seq"), {"s": seq}).all()
+    for id_, n, kind, key, vd, loan_id, reverses_id, memo in rows:
+        postings = [(codes[a], lo, v, amt) for a, lo, v, amt in session.execute(text(
+            "select account_id, loan_id, value_date, amount_fen from journal_postings "
+            "where entry_id = :e"), {"e": id_})]
+        vd = date.fromisoformat(vd) if isinstance(vd, str) else vd
+        postings = [(a, lo, date.fromisoformat(v) if isinstance(v, str) else v, amt)
+                    for a, lo, v, amt in postings]
+        digest = entry_hash(prev_hash=prev, seq=n, currency="CNY", kind=kind,
+                            idempotency_key=key, value_date=vd, loan_id=loan_id,
+                            reverses_id=reverses_id, memo=memo, postings=postings)
+        session.execute(text("update journal_entries set prev_hash = :p, hash = :h "
+                             "where id = :i"), {"p": prev, "h": digest, "i": id_})
+        prev = digest
+    session.execute(text("update ledger_heads set hash = :h where currency = 'CNY'"),
+                    {"h": prev})
+
+
+def test_check_names_an_edited_posting(session, make_loan):
+    _loan_with_payments(make_loan, session)
+    entry = session.execute(text("select id, seq, idempotency_key from journal_entries "
+                                 "where idempotency_key = 'repayment:bank-1'")).one()
+    nested = session.begin_nested()
+    _journal_guard_off(session)
+    session.execute(text("update journal_postings set amount_fen = amount_fen + 1 where id = "
+                         "(select min(id) from journal_postings where entry_id = :e)"),
+                    {"e": entry.id})
+    problems = reports.check(session=session)
+    nested.rollback()
+    assert f"Entry {entry.seq} ({entry.idempotency_key}) was altered: its hash does not " \
+           "match." in problems
+
+
+def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(session,
+                                                                          make_loan):
+    from trellis.ledger.journal import entry_hash
+
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    seq, prev = reports.head(session=session)
+    nested = session.begin_nested()
+    # a fake receipt of 300,000 fen "owed to the vendor" (to be paid out later), hashed and
+    # linked like a real one; the loan's balances do not move, so they cannot tell
+    day = date(2026, 1, 25)
+    legs = [("1002", loan.id, day, 300_000), ("2241", loan.id, day, -300_000)]
+    digest = entry_hash(prev_hash=prev, seq=seq + 1, currency="CNY", kind="repayment",
+                        idempotency_key="repayment:fake", value_date=day, loan_id=loan.id,
+                        reverses_id=None, memo="", postings=legs)
+    session.execute(text(
+        "insert into journal_entries (seq, currency, idempotency_key, kind, value_date, "
+        "loan_id, memo, prev_hash, hash, posted_at) values (:seq, 'CNY', 'repayment:fake', "
+        "'repayment', :day, :loan, '', :prev, :hash, :at)"),
+        {"seq": seq + 1, "day": day, "loan": loan.id, "prev": prev, "hash": digest,
+         "at": "2026-01-25 10:00:00"})
+    entry_id = session.execute(text("select id from journal_entries where idempotency_key = "
+                                    "'repayment:fake'")).scalar_one()
+    for code, lo, vd, amount in legs:
+        session.execute(text(
+            "insert into journal_postings (entry_id, account_id, loan_id, value_date, "
+            "amount_fen) select :e, id, :lo, :vd, :amt from ledger_accounts where code = :c "
+            "and currency = 'CNY'"), {"e": entry_id, "lo": lo, "vd": vd, "amt": amount,
+                                      "c": code})
+    session.execute(text("update ledger_heads set seq = :s, hash = :h where currency = 'CNY'"),
+                    {"s": seq + 1, "h": digest})
+    assert reports.verify_chain(session=session) == []   # the links alone cannot tell
+    problems = reports.check(session=session)
+    nested.rollback()
+    assert any(f"Loan {loan.id}: the journal holds 300000 fen of cash on 2026-01-25" in p
+               for p in problems), problems
+
+
+def test_check_names_the_first_entry_of_a_rehashed_history(session, session_factory,
+                                                           make_loan, embedded_chain,
+                                                           chain_settings):
+    _loan_with_payments(make_loan, session)
+    _anchor_everything(session, session_factory, chain_settings)
+    assert reports.check(session=session, chain=embedded_chain) == []
+    target = session.execute(text("select seq from journal_entries where idempotency_key = "
+                                  "'repayment:bank-1'")).scalar_one()
+    nested = session.begin_nested()
+    _journal_guard_off(session)
+    session.execute(text("update journal_entries set memo = 'nothing to see' where seq = :s"),
+                    {"s": target})
+    _rehash_from(session, target)
+    assert reports.verify_chain(session=session) == []   # every link recomputed
+    problems = reports.check(session=session, chain=embedded_chain)
+    nested.rollback()
+    assert problems and problems[0].startswith(
+        f"Entry {target} differs from the entry anchored on chain"), problems
+
+
+def test_the_head_is_anchored_after_the_daily_job(session, session_factory, make_loan):
+    from sqlalchemy import select
+
+    from trellis.chain.models import Document
+    from trellis.ledger import jobs
+
+    make_loan(amount_fen=1_000_000, disburse=D0)
+    jobs.accrue_daily(session_factory=session_factory, settings=None, as_of=date(2026, 1, 5))
+    seq, digest = reports.head(session=session)
+    docs = session.scalars(select(Document.doc_id).where(Document.doc_type == "ledger_entry")
+                           ).all()
+    assert f"CNY:{seq}" in docs and len(docs) == seq

@@ -1,0 +1,118 @@
+"""Data coverage: a screen that needs a kind of data the firm's sources never provided
+says "not assessable" instead of firing; tax is compared within the filing's period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from trellis.accounts.services import grant_consent
+from trellis.onboarding import coverage
+from trellis.scoring import service
+from trellis.trade.models import Delivery, PurchaseOrder, TaxFiling
+
+AS_OF = date.today()
+
+
+@pytest.fixture
+def park(session, make_cluster, make_firm, make_invoice):
+    """A vendor selling to an anchor for 14 months, every invoice against an order."""
+    c = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=c.id)
+    vendor = make_firm(cluster_id=c.id)
+    grant_consent(session=session, firm_id=vendor.id, purpose="trade_data")
+    start = AS_OF - timedelta(days=420)
+    invoices = []
+    for i in range(28):
+        day = start + timedelta(days=15 * i)
+        order = PurchaseOrder(buyer_id=anchor.id, seller_id=vendor.id, number=f"PO{i}",
+                              amount_fen=40_000_00, order_date=day - timedelta(days=5),
+                              status="confirmed")
+        session.add(order)
+        session.flush()
+        invoices.append(make_invoice(vendor, anchor, 40_000_00, day, status="confirmed",
+                                     order_id=order.id))
+    return c, anchor, vendor, invoices
+
+
+def _result(session, c, vendor):
+    results, _ = service.score_portfolio(session=session, cluster_id=c.id, store=False)
+    return next(r for r in results if r.firm_id == vendor.id)
+
+
+def test_orders_without_deliveries_do_not_read_as_unbacked(session, park):
+    c, _, vendor, _ = park
+    r = _result(session, c, vendor)
+    assert "unbacked_invoices" not in {f.code for f in r.flags}
+    kinds = coverage.kinds_by_firm(session=session, firm_ids=[vendor.id])[vendor.id]["kinds"]
+    assert "orders" in kinds and "deliveries" not in kinds
+
+
+def test_invoices_without_orders_still_flag_when_the_source_has_orders(session, park,
+                                                                      make_invoice):
+    c, anchor, vendor, _ = park
+    for i in range(6):  # invented invoices: no order behind them
+        make_invoice(vendor, anchor, 90_000_00, AS_OF - timedelta(days=10 + 20 * i))
+    r = _result(session, c, vendor)
+    assert "unbacked_invoices" in {f.code for f in r.flags}
+
+
+def test_with_deliveries_imported_an_undelivered_order_counts(session, park, make_firm):
+    c, anchor, vendor, invoices = park
+    other = make_firm(cluster_id=c.id)
+    order = PurchaseOrder(buyer_id=anchor.id, seller_id=other.id, number="OTHER-1",
+                          amount_fen=1_00, order_date=AS_OF - timedelta(days=30))
+    session.add(order)
+    session.flush()
+    session.add(Delivery(order_id=order.id, delivered_on=AS_OF - timedelta(days=20),
+                         amount_fen=1_00))  # the source now holds deliveries
+    session.flush()
+    r = _result(session, c, vendor)
+    assert "unbacked_invoices" in {f.code for f in r.flags}  # vendor's orders never delivered
+
+
+def test_no_orders_nor_deliveries_is_not_assessable(session, make_cluster, make_firm,
+                                                    make_invoice):
+    c = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=c.id)
+    vendor = make_firm(cluster_id=c.id)
+    grant_consent(session=session, firm_id=vendor.id, purpose="trade_data")
+    for i in range(20):
+        make_invoice(vendor, anchor, 30_000_00, AS_OF - timedelta(days=20 * i + 1),
+                     status="confirmed")
+    r = _result(session, c, vendor)
+    assert "unbacked_invoices" not in {f.code for f in r.flags}
+    assert {"unbacked_invoices", "sales_burst"} <= {x["code"] for x in r.not_assessable}
+    assert all(x["zh"] and x["en"] for x in r.not_assessable)
+
+
+def test_tax_is_compared_within_the_filing_period(session, park):
+    c, _, vendor, invoices = park
+    year = AS_OF.year - 1
+    in_year = sum(i.amount_fen for i in invoices if i.issue_date.year == year)
+    start = min(i.issue_date for i in invoices)
+    period_start = max(date(year, 1, 1), start)
+    session.add(TaxFiling(firm_id=vendor.id, period_start=period_start,
+                          period_end=date(year, 12, 31), vat_sales_fen=in_year))
+    session.flush()
+    r = _result(session, c, vendor)
+    assert "tax_contradiction" not in {f.code for f in r.flags}
+    filing = session.query(TaxFiling).one()
+    filing.vat_sales_fen = in_year // 3  # declared a third of what was invoiced that year
+    session.flush()
+    r = _result(session, c, vendor)
+    flag = next(f for f in r.flags if f.code == "tax_contradiction")
+    assert flag.evidence["platform_fen"] == in_year
+
+
+def test_pages_show_coverage(client, logged_in, session, park):
+    c, _, vendor, _ = park
+    logged_in("admin")
+    page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    assert "firm-coverage" in page
+    page = client.get(f"/network/{c.code}/settings").get_data(as_text=True)
+    assert "cluster-coverage" in page
+    rows = coverage.cluster_coverage(session=session, cluster_id=c.id)
+    by_kind = {r["kind"]: r for r in rows}
+    assert by_kind["orders"]["rows"] == 28 and by_kind["deliveries"]["rows"] == 0

@@ -1,0 +1,124 @@
+"""More dimensions than trade: power use and insured headcount, as features and screens.
+A firm without readings is not assessed and never scored as if it used nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from trellis.scoring import features, frames, screens
+from trellis.trade import readings
+
+AS_OF = date(2026, 1, 15)
+MONTHS = [date(2025, m, 1) for m in range(1, 13)]
+
+
+@pytest.fixture
+def park(session, trade, make_cluster, make_firm):
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    steady, paper, stopped, unmetered = (make_firm(cluster_id=cluster.id, industry="机械")
+                                         for _ in range(4))
+    peers = [make_firm(cluster_id=cluster.id, industry="机械") for _ in range(4)]
+    for f in (steady, stopped, unmetered, *peers):
+        trade.monthly_sales(f, anchor, start=date(2025, 1, 5), months=12,
+                            amount_fen=100_000_00)
+    for i in range(12):  # paper: invoices triple in the second half-year
+        trade.sale(paper, anchor, (100_000 if i < 6 else 300_000) * 100, date(2025, i + 1, 5))
+    return cluster, anchor, steady, paper, stopped, unmetered, peers
+
+
+def _readings(park):
+    _, _, steady, paper, stopped, _, peers = park
+    rows, heads = [], []
+    rng = np.random.default_rng(2)
+    for f in (steady, paper, *peers):
+        for m in MONTHS:
+            rows.append((f.id, "electricity", m, 8000 * rng.lognormal(0, 0.05)))
+            heads.append((f.id, m, 12))
+    for m in MONTHS:
+        rows.append((stopped.id, "electricity", m, 8000.0 if m.month < 11 else 300.0))
+    util = pd.DataFrame(rows, columns=["firm_id", "utility", "month", "quantity"])
+    head = pd.DataFrame(heads, columns=["firm_id", "month", "headcount"])
+    util["month"] = pd.to_datetime(util["month"]).astype("datetime64[s]")
+    head["month"] = pd.to_datetime(head["month"]).astype("datetime64[s]")
+    head["headcount"] = head["headcount"].astype(float)
+    return util, head
+
+
+def _frames(session, park, with_readings=True):
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=park[0].id)
+    if with_readings:
+        fr.utility, fr.headcount = _readings(park)
+    return fr
+
+
+def test_meter_features_and_absence_is_not_zero(session, park):
+    _, _, steady, paper, stopped, unmetered, _ = park
+    fr = _frames(session, park)
+    X = features.compute(fr)
+    assert X.loc[steady.id, "power_months_12m"] == 12
+    assert X.loc[steady.id, "power_kwh_month"] == pytest.approx(8000, rel=0.05)
+    assert abs(X.loc[steady.id, "power_trend_3v12"]) < 0.1
+    assert X.loc[stopped.id, "power_trend_3v12"] < -0.5
+    assert X.loc[steady.id, "output_per_kwh_vs_industry"] == pytest.approx(1.0, abs=0.1)
+    assert X.loc[paper.id, "output_per_kwh_vs_industry"] > 1.5
+    assert X.loc[steady.id, "headcount_now"] == 12
+    assert X.loc[steady.id, "headcount_trend_12m"] == 0
+    for col in ("power_months_12m", "power_kwh_month", "power_trend_3v12", "output_per_kwh",
+                "output_per_kwh_vs_industry", "headcount_now", "headcount_trend_12m"):
+        assert np.isnan(X.loc[unmetered.id, col]), col
+
+
+def test_paper_trade_and_stopped_power_are_flagged_and_nothing_else(session, park):
+    _, _, steady, paper, stopped, unmetered, peers = park
+    flags = screens.run(_frames(session, park), features.compute(_frames(session, park)))
+    codes = {f: {x.code for x in fl} for f, fl in flags.items()}
+    assert "paper_trade" in codes.get(paper.id, set())
+    ev = next(x for x in flags[paper.id] if x.code == "paper_trade").evidence
+    assert ev["sales_growth"] == pytest.approx(3.0) and ev["headcount_growth"] == 1.0
+    assert "power_stopped" in codes.get(stopped.id, set())
+    for f in (steady, unmetered, *peers):
+        assert not codes.get(f.id, set()) & {"paper_trade", "power_stopped"}
+    # Without readings, neither screen has anything to say about anyone.
+    bare = screens.run(_frames(session, park, False), features.compute(
+        _frames(session, park, False)))
+    assert not any(x.code in ("paper_trade", "power_stopped") for fl in bare.values()
+                   for x in fl)
+
+
+def test_frames_read_the_reading_tables_when_they_exist(session, park):
+    """The onboarding area owns the tables; scoring reads them once they are there and
+    only complete months before the as-of date."""
+    _, _, steady, *_ = park
+    conn = session.connection()
+    if not readings.available(session):
+        md = sa.MetaData()
+        sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
+                 sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
+        sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
+                 sa.Column("headcount", sa.Integer))
+        md.create_all(conn)
+    _, _, _, _, _, _, peers = park
+    conn.execute(sa.insert(readings.UTILITY_READINGS), [
+        {"firm_id": f.id, "utility": "electricity", "month": m, "quantity": 5000}
+        for f in (steady, *peers) for m in MONTHS + [date(2026, 1, 1)]])
+    conn.execute(sa.insert(readings.HEADCOUNT_RECORDS), [
+        {"firm_id": steady.id, "month": m, "headcount": 7} for m in MONTHS])
+    for fr in (frames.load(session=session, as_of=AS_OF, cluster_id=park[0].id),
+               frames.load(session=session, as_of=AS_OF, firm_ids=[steady.id])):
+        # January 2026 is not complete on 15 January; peers are read on both paths.
+        assert len(fr.utility) == 12 * 5
+        X = features.compute(fr, [steady.id])
+        assert X.loc[steady.id, "power_kwh_month"] == 5000
+        assert X.loc[steady.id, "headcount_now"] == 7
+        assert X.loc[steady.id, "output_per_kwh_vs_industry"] == pytest.approx(1.0)
+    early = frames.restrict(frames.load(session=session, as_of=AS_OF, cluster_id=park[0].id),
+                            date(2025, 7, 1))
+    assert early.utility["month"].max() == pd.Timestamp(2025, 6, 1)

@@ -1,0 +1,102 @@
+"""The facts a replay reads, reconciled with the journal (part of ``trellis ledger check``).
+
+A loan's postings of kind disbursement, accrual and repayment are, by construction, a
+replay (:func:`trellis.ledger.replay.replay`) of its terms and its payments. So:
+
+* :func:`cash_problems`: per loan and value date, the cash the journal received (or paid
+  out at disbursement) equals the ``loan_repayments`` rows of that date (and the loan's
+  amount on its pay-out day). A deleted or edited payment record shows up here even
+  before anything replays the loan.
+* :func:`replay_problems`: per loan, each account's total in the journal (those kinds)
+  equals a fresh replay of the stored terms and payments. An edited rate, amount, fee or
+  due date shows up as interest or principal the journal does not hold.
+
+Both return plain sentences, like :func:`trellis.ledger.reports.check`. Migration
+``0011c`` also refuses such edits in the database; these checks catch what bypassed it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from trellis.ledger.chart import Acct
+from trellis.ledger.journal import EntryKind
+from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
+from trellis.ledger.posting import account_ids
+
+
+def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
+    cash = account_ids(session)[Acct.CASH.value]
+    stmt = (select(JournalPosting.loan_id, JournalPosting.value_date,
+                   func.sum(JournalPosting.amount_fen))
+            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+            .where(JournalPosting.account_id == cash, JournalPosting.loan_id.is_not(None),
+                   JournalEntry.kind != EntryKind.PAYOUT.value)
+            .group_by(JournalPosting.loan_id, JournalPosting.value_date))
+    facts_stmt = (select(Repayment.loan_id, Repayment.paid_on, func.sum(Repayment.amount_fen))
+                  .group_by(Repayment.loan_id, Repayment.paid_on))
+    loans_stmt = select(Loan.id, Loan.disbursed_on, Loan.amount_fen).where(
+        Loan.disbursed_on.is_not(None))
+    if loan_ids is not None:
+        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+        facts_stmt = facts_stmt.where(Repayment.loan_id.in_(loan_ids))
+        loans_stmt = loans_stmt.where(Loan.id.in_(loan_ids))
+    booked = {(lo, vd): int(s) for lo, vd, s in session.execute(stmt) if s}
+    facts: dict[tuple, int] = defaultdict(int)
+    for lo, vd, s in session.execute(facts_stmt):
+        facts[(lo, vd)] += int(s)
+    for lo, vd, amount in session.execute(loans_stmt):
+        facts[(lo, vd)] -= int(amount)
+    problems = []
+    for key in sorted(set(booked) | {k for k, v in facts.items() if v}):
+        journal, recorded = booked.get(key, 0), facts.get(key, 0)
+        if journal != recorded:
+            problems.append(f"Loan {key[0]}: the journal holds {journal} fen of cash on "
+                            f"{key[1]} but the payment records (and pay-out) say {recorded} "
+                            "fen.")
+    return problems
+
+
+def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
+    from trellis.ledger.lifecycle import REPLAY_ACCOUNTS, REPLAY_KINDS, stored_payments, terms_of
+    from trellis.ledger.replay import Balances, replay
+
+    ids = account_ids(session)
+    codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
+    stmt = (select(JournalPosting.loan_id, JournalPosting.account_id,
+                   func.sum(JournalPosting.amount_fen))
+            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
+            .where(JournalPosting.loan_id.is_not(None),
+                   JournalPosting.account_id.in_(list(codes)),
+                   JournalEntry.kind.in_([k.value for k in REPLAY_KINDS]))
+            .group_by(JournalPosting.loan_id, JournalPosting.account_id))
+    loans_stmt = select(Loan).where(Loan.disbursed_on.is_not(None)).order_by(Loan.id)
+    if loan_ids is not None:
+        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+        loans_stmt = loans_stmt.where(Loan.id.in_(loan_ids))
+    booked: dict[int, dict[str, int]] = defaultdict(dict)
+    for lo, acct, s in session.execute(stmt):
+        booked[lo][codes[acct]] = int(s or 0)
+    problems = []
+    for loan in session.scalars(loans_stmt):
+        payments = stored_payments(session, loan.id)
+        until = max([loan.accrued_until or loan.disbursed_on] + [p.paid_on for p in payments])
+        try:
+            outcome = replay(terms_of(loan), start=loan.disbursed_on, until=until,
+                             opening=Balances(), payments=payments)
+        except ValueError as exc:   # a payment dated before the pay-out
+            problems.append(f"Loan {loan.id} cannot be replayed: {exc}.")
+            continue
+        sums: dict[str, int] = defaultdict(int)
+        for p in outcome.postings:
+            sums[str(p.account)] += p.amount_fen
+        for code in sorted(set(sums) | set(booked.get(loan.id, {}))):
+            want, have = sums.get(code, 0), booked.get(loan.id, {}).get(code, 0)
+            if want != have:
+                problems.append(f"Loan {loan.id}: account {code} holds {have} fen in the "
+                                f"journal but a replay of the loan's terms and payments "
+                                f"gives {want} fen (terms or payments changed?).")
+    return problems

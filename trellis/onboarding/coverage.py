@@ -1,0 +1,215 @@
+"""Data coverage: which kinds of data, over which periods, each firm's data holds.
+
+A screen or feature that needs a kind of data a firm's sources never provided must say
+"not assessable" rather than read the absence as evidence (no deliveries imported is not
+the same as invoices with no delivery behind them). A kind counts as *covered* for a firm
+when its cluster's data holds that kind at all (the source provides it: then a firm with
+none of it genuinely has none) or the firm itself has rows of it.
+
+:func:`kinds_by_firm` is the small interface the scoring screens call (through the
+scoring service); :func:`firm_coverage` and :func:`cluster_coverage` feed the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from trellis.trade.models import (
+    CreditNote,
+    Delivery,
+    DocStatus,
+    Firm,
+    HeadcountRecord,
+    Invoice,
+    LoanOutcome,
+    Payment,
+    PurchaseOrder,
+    Relationship,
+    TaxFiling,
+    UtilityReading,
+)
+
+#: Kinds in the order the pages show them, with their names in English and Chinese.
+KIND_LABELS = {
+    "relationships": ("supply relationships", "供应关系"),
+    "orders": ("orders", "订单"),
+    "deliveries": ("deliveries", "交货"),
+    "invoices": ("invoices", "发票"),
+    "confirmations": ("confirmation status (确权)", "确权状态"),
+    "payments": ("payments", "付款"),
+    "credit_notes": ("credit notes and returns", "红字发票和退货"),
+    "tax_filings": ("tax filings", "纳税申报"),
+    "loans": ("historical loans", "历史贷款"),
+    "electricity": ("electricity readings", "用电量"),
+    "headcount": ("social-insurance headcount", "社保人数"),
+}
+
+IN_CHUNK = 900
+_GRACE = timedelta(days=31)  # invoices starting within a month of a period's start cover it
+
+
+def _chunks(ids: list[int]):
+    for i in range(0, len(ids), IN_CHUNK):
+        yield ids[i:i + IN_CHUNK]
+
+
+def _firm_queries():
+    """kind -> (firm id column, date column, select-from) for per-firm rows of each kind."""
+    return {
+        "relationships": (Relationship.supplier_id, Relationship.since, Relationship),
+        "orders": (PurchaseOrder.seller_id, PurchaseOrder.order_date, PurchaseOrder),
+        "deliveries": (PurchaseOrder.seller_id, Delivery.delivered_on,
+                       Delivery.__table__.join(PurchaseOrder.__table__,
+                                               Delivery.order_id == PurchaseOrder.id)),
+        "invoices": (Invoice.seller_id, Invoice.issue_date, Invoice),
+        "payments": (Payment.payee_id, Payment.paid_on, Payment),
+        "credit_notes": (CreditNote.seller_id, CreditNote.issued_on, CreditNote),
+        "tax_filings": (TaxFiling.firm_id, TaxFiling.period_end, TaxFiling),
+        "loans": (LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome),
+        "electricity": (UtilityReading.firm_id, UtilityReading.month, UtilityReading),
+        "headcount": (HeadcountRecord.firm_id, HeadcountRecord.month, HeadcountRecord),
+    }
+
+
+def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict:
+    """kind -> {firm id: (rows, first date, last date)} for *firm_ids*."""
+    out: dict[str, dict[int, tuple]] = {}
+    for kind, (firm_col, day_col, source) in _firm_queries().items():
+        found: dict[int, tuple] = {}
+        for chunk in _chunks(firm_ids):
+            q = (select(firm_col, func.count(), func.min(day_col), func.max(day_col))
+                 .select_from(source).where(firm_col.in_(chunk)).group_by(firm_col))
+            if kind == "electricity":
+                q = q.where(UtilityReading.utility == "electricity")
+            if as_of is not None and kind not in ("tax_filings",):
+                q = q.where(day_col <= as_of)
+            for fid, n, first, last in session.execute(q):
+                found[int(fid)] = (int(n), first, last)
+        out[kind] = found
+    # Confirmation status: invoices the buyer confirmed or rejected (not all pending).
+    found = {}
+    for chunk in _chunks(firm_ids):
+        q = (select(Invoice.seller_id, func.count(), func.min(Invoice.issue_date),
+                    func.max(Invoice.issue_date))
+             .where(Invoice.seller_id.in_(chunk), Invoice.status != DocStatus.PENDING.value)
+             .group_by(Invoice.seller_id))
+        for fid, n, first, last in session.execute(q):
+            found[int(fid)] = (int(n), first, last)
+    out["confirmations"] = found
+    return out
+
+
+def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
+    out = {}
+    for chunk in _chunks(firm_ids):
+        out.update(dict(session.execute(select(Firm.id, Firm.cluster_id)
+                                        .where(Firm.id.in_(chunk))).all()))
+    return out
+
+
+def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None = None
+                  ) -> dict[int, dict]:
+    """Firm id -> ``{"kinds": frozenset of covered kinds, "tax": filing figures or None}``.
+
+    A kind is covered when the firm's cluster holds any row of it, or the firm has rows
+    of it. ``tax`` compares the latest filing whose period ended by *as_of* with the
+    firm's invoiced sales *within that period* (``declared_fen``, ``platform_fen``,
+    ``period_start``, ``period_end``, ``invoices_cover_period``).
+    """
+    if not firm_ids:
+        return {}
+    firm_ids = sorted(set(int(f) for f in firm_ids))
+    cluster_of = _cluster_of(session, firm_ids)
+    clusters = sorted({c for c in cluster_of.values() if c is not None})
+    per_firm = _per_firm(session, firm_ids, as_of)
+    by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
+    tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
+    out = {}
+    for fid in firm_ids:
+        kinds = set(by_cluster.get(cluster_of.get(fid), ()))
+        kinds |= {k for k, found in per_firm.items() if fid in found}
+        out[fid] = {"kinds": frozenset(kinds), "tax": tax.get(fid)}
+    return out
+
+
+def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[str]]:
+    """Cluster id -> the kinds its data holds at all."""
+    out: dict[int, set[str]] = {c: set() for c in cluster_ids}
+    if not cluster_ids:
+        return out
+    for kind, (firm_col, _day, source) in _firm_queries().items():
+        q = (select(Firm.cluster_id).select_from(source).join(Firm, Firm.id == firm_col)
+             .where(Firm.cluster_id.in_(cluster_ids)).group_by(Firm.cluster_id))
+        if kind == "electricity":
+            q = q.where(UtilityReading.utility == "electricity")
+        for (cid,) in session.execute(q):
+            out[cid].add(kind)
+    q = (select(Firm.cluster_id).select_from(Invoice).join(Firm, Firm.id == Invoice.seller_id)
+         .where(Firm.cluster_id.in_(cluster_ids),
+                Invoice.status != DocStatus.PENDING.value).group_by(Firm.cluster_id))
+    for (cid,) in session.execute(q):
+        out[cid].add("confirmations")
+    return out
+
+
+def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None = None
+                  ) -> dict[int, dict]:
+    """Firm id -> its latest filing (period ended by *as_of*) beside the invoiced sales
+    of the same period. ``invoices_cover_period`` is false when the firm's invoices start
+    after the period starts (then the comparison is not assessable)."""
+    filings: dict[int, TaxFiling] = {}
+    for chunk in _chunks(firm_ids):
+        q = select(TaxFiling).where(TaxFiling.firm_id.in_(chunk))
+        if as_of is not None:
+            q = q.where(TaxFiling.period_end <= as_of)
+        for f in session.execute(q.order_by(TaxFiling.period_end, TaxFiling.id)).scalars():
+            filings[f.firm_id] = f  # the latest wins
+    out = {}
+    for fid, f in filings.items():
+        platform, first = session.execute(
+            select(func.coalesce(func.sum(Invoice.amount_fen), 0), func.min(Invoice.issue_date))
+            .where(Invoice.seller_id == fid, Invoice.status != DocStatus.REJECTED.value,
+                   Invoice.issue_date >= f.period_start, Invoice.issue_date <= f.period_end)
+        ).one()
+        ever_first = session.execute(select(func.min(Invoice.issue_date))
+                                     .where(Invoice.seller_id == fid)).scalar()
+        out[fid] = {"declared_fen": int(f.vat_sales_fen), "platform_fen": int(platform),
+                    "period_start": f.period_start.isoformat(),
+                    "period_end": f.period_end.isoformat(),
+                    "invoices_cover_period": ever_first is not None
+                    and ever_first <= f.period_start + _GRACE}
+    return out
+
+
+def firm_coverage(*, session: Session, firm_id: int) -> list[dict]:
+    """Each kind for one firm: rows, first and last date, and whether it is covered."""
+    per_firm = _per_firm(session, [firm_id], None)
+    cid = _cluster_of(session, [firm_id]).get(firm_id)
+    in_cluster = cluster_kinds(session=session, cluster_ids=[cid]).get(cid, set()) \
+        if cid is not None else set()
+    rows = []
+    for kind, (en, zh) in KIND_LABELS.items():
+        n, first, last = per_firm.get(kind, {}).get(firm_id, (0, None, None))
+        rows.append({"kind": kind, "en": en, "zh": zh, "rows": n, "first": first,
+                     "last": last, "covered": n > 0 or kind in in_cluster,
+                     "source_has_kind": kind in in_cluster})
+    return rows
+
+
+def cluster_coverage(*, session: Session, cluster_id: int) -> list[dict]:
+    """Each kind for one cluster: firms with data, rows, first and last date."""
+    firm_ids = list(session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id))
+                    .scalars())
+    per_firm = _per_firm(session, firm_ids, None) if firm_ids else {}
+    rows = []
+    for kind, (en, zh) in KIND_LABELS.items():
+        found = per_firm.get(kind, {})
+        firsts = [v[1] for v in found.values() if v[1] is not None]
+        lasts = [v[2] for v in found.values() if v[2] is not None]
+        rows.append({"kind": kind, "en": en, "zh": zh, "firms": len(found),
+                     "of_firms": len(firm_ids), "rows": sum(v[0] for v in found.values()),
+                     "first": min(firsts, default=None), "last": max(lasts, default=None)})
+    return rows

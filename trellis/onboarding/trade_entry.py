@@ -1,0 +1,220 @@
+"""A vendor's own trade documents: entered one by one or uploaded as CSV/XLSX.
+
+A vendor records invoices it issued and orders it received, always as the seller and
+always ``pending``: only the buyer confirms. The buyer must be a firm of the vendor's
+cluster. Uploads go through the one onboarding importer with a "seller is me" policy (GBK or
+UTF-8, Chinese or English headers and aliases, yuan amounts to fen); every row is checked
+before anything is written, and a file with any problem writes nothing and lists each
+problem by row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from trellis.errors import Conflict, TrellisError, ValidationError
+from trellis.messages import N_, Message, msg
+from trellis.network.build import bump_data_version
+from trellis.onboarding.kinds import KINDS
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
+
+MAX_ROWS = 5000
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def buyers_for(*, session: Session, firm: Firm) -> list[Firm]:
+    """Firms the vendor may bill: every other firm of its cluster, anchors first."""
+    if firm.cluster_id is None:
+        return []
+    return list(session.exec(select(Firm).where(Firm.cluster_id == firm.cluster_id,
+                                                Firm.id != firm.id)
+                             .order_by(Firm.role, Firm.name)))
+
+
+def _buyer(session: Session, firm: Firm, buyer_id: int | None, field: str = "buyer_id") -> Firm:
+    buyer = session.get(Firm, buyer_id) if isinstance(buyer_id, int) else None
+    if buyer is None or buyer.id == firm.id or buyer.cluster_id != firm.cluster_id \
+            or firm.cluster_id is None:
+        raise ValidationError("Choose a buyer from your industrial park.", field=field)
+    return buyer
+
+
+def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amount_fen: int,
+                issue_date: date, due_date: date, order_number: str | None = None,
+                today: date | None = None) -> Invoice:
+    """Record an invoice the vendor issued (pending the buyer's confirmation)."""
+    today = today or date.today()
+    buyer = _buyer(session, firm, buyer_id)
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError("Enter the invoice number.", field="number")
+    if issue_date > today:
+        raise ValidationError("The issue date cannot be in the future.", field="issue_date")
+    if due_date < issue_date:
+        raise ValidationError("The due date cannot be before the issue date.", field="due_date")
+    if session.exec(select(Invoice.id).where(Invoice.seller_id == firm.id,
+                                             Invoice.number == number)).first():
+        raise Conflict(N_("You already recorded invoice %(number)s."),
+                       params={"number": number})
+    order_id = None
+    if order_number and order_number.strip():
+        order = session.exec(select(PurchaseOrder).where(
+            PurchaseOrder.buyer_id == buyer.id, PurchaseOrder.seller_id == firm.id,
+            PurchaseOrder.number == order_number.strip())).first()
+        if order is None:
+            raise ValidationError(N_("No order %(number)s from this buyer is recorded; "
+                                     "enter the order first or leave this empty."),
+                                  params={"number": order_number.strip()},
+                                  field="order_number")
+        order_id = order.id
+    invoice = Invoice(seller_id=firm.id, buyer_id=buyer.id, number=number,
+                      amount_fen=amount_fen, issue_date=issue_date, due_date=due_date,
+                      order_id=order_id, status=DocStatus.PENDING)
+    session.add(invoice)
+    session.flush()
+    _changed(session, firm)
+    return invoice
+
+
+def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amount_fen: int,
+              order_date: date, today: date | None = None) -> PurchaseOrder:
+    """Record a purchase order the vendor received (pending the buyer's confirmation)."""
+    today = today or date.today()
+    buyer = _buyer(session, firm, buyer_id)
+    number = (number or "").strip()
+    if not number:
+        raise ValidationError("Enter the order number.", field="number")
+    if order_date > today:
+        raise ValidationError("The order date cannot be in the future.", field="order_date")
+    if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.buyer_id == buyer.id,
+                                                   PurchaseOrder.number == number)).first():
+        raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),
+                       params={"number": number, "buyer": buyer.name})
+    order = PurchaseOrder(buyer_id=buyer.id, seller_id=firm.id, number=number,
+                          amount_fen=amount_fen, order_date=order_date,
+                          status=DocStatus.PENDING)
+    session.add(order)
+    session.flush()
+    _changed(session, firm)
+    return order
+
+
+# --- upload -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    value: str
+    problem: str                      # English
+    what: Message | None = None       # the problem, for the reader's language
+    label: dict | None = None         # the column in both languages
+
+
+@dataclass
+class UploadResult:
+    kind: str
+    created: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+
+
+class UploadRefused(ValidationError):
+    """Raised when an uploaded file has problems; ``problems`` lists every one."""
+
+    code = "upload_refused"
+
+    def __init__(self, message: str | Message, problems: list[Problem]):
+        super().__init__(message, field="file")
+        self.problems = problems
+
+
+COLUMNS = {
+    "invoices": ("buyer_uscc", "number", "amount", "issue_date", "due_date", "order_number"),
+    "orders": ("buyer_uscc", "number", "amount", "order_date"),
+}
+
+
+def template_csv(kind: str, firm: Firm, example_buyer: Firm | None) -> str:
+    """A CSV template with the Chinese headers and one example row."""
+    cols = KINDS[kind]
+    heads, example = [], []
+    buyer = example_buyer.uscc if example_buyer else "91330110MA2H0A001F"
+    for key in COLUMNS[kind]:
+        col = cols.column(key)
+        heads.append(col.zh or key)
+        example.append(buyer if key == "buyer_uscc" else (col.example[0] if col.example else ""))
+    return ",".join(heads) + "\n" + ",".join(example) + "\n"
+
+
+#: The importer's wording of a problem -> the vendor's (who imports their own sales).
+_VENDOR_WORDING = (
+    (re.compile(r"^(unknown firm|this firm belongs to another cluster|this firm is in no "
+                r"cluster).*"), N_("this buyer is not a firm of your industrial park")),
+    (re.compile(r"^duplicate \w+ number: already on row (\d+)$"), N_("repeats row %(row)s")),
+    (re.compile(r"^duplicate \w+ number: already imported.*"), N_("already recorded")),
+    (re.compile(r"^unknown order number for this buyer.*"),
+     N_("no such order from this buyer is recorded")),
+)
+
+
+def _vendor_words(error) -> Message:
+    """The importer's problem *error* (a RowError) in the vendor's words."""
+    for pattern, words in _VENDOR_WORDING:
+        found = pattern.match(error.problem)
+        if found:
+            return msg(words, row=int(found.group(1))) if "%(row)s" in words else msg(words)
+    return error.problem_message
+
+
+def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: str,
+           today: date | None = None) -> UploadResult:
+    """Import an uploaded file of *kind* ("invoices" or "orders") for *firm* through the
+    one importer (``trellis.onboarding.importer``) with the "seller is me" policy: the
+    seller column may be left out, documents go in pending (only the buyer confirms), the
+    buyer must be a firm of the vendor's park. Every row is checked first; with any
+    problem :class:`UploadRefused` lists them all and nothing is written."""
+    from trellis.network.errors import ImportRefused
+    from trellis.onboarding.importer import Policy, column_label, import_file
+
+    if kind not in COLUMNS:
+        raise ValidationError("Choose invoices or orders.", field="kind")
+    if not data:
+        raise ValidationError("The file is empty.", field="file")
+    if firm.cluster_id is None:
+        raise ValidationError("Your firm is not in an industrial park yet; ask your "
+                              "relationship manager.", field="file")
+    try:
+        result = import_file(session=session, cluster_id=firm.cluster_id, kind=kind,
+                             data=data, filename=filename, today=today,
+                             max_bytes=MAX_UPLOAD, max_rows=MAX_ROWS,
+                             policy=Policy(seller_is=firm.uscc))
+    except ImportRefused as exc:
+        if not exc.errors:
+            message = Message(exc.template, exc.params)
+            if "no data rows" in exc.message:
+                message = Message(N_("The file has a header but no rows."))
+            raise ValidationError(message, field="file") from None
+        spec = KINDS[kind]
+        problems = []
+        for e in exc.errors:
+            what = _vendor_words(e)
+            problems.append(Problem(e.row, e.column, e.value[:60], str(what), what,
+                                    column_label(spec, e.column)))
+        if all(p.row == 1 for p in problems):
+            raise UploadRefused(N_("The file's header is not usable."), problems) from None
+        raise UploadRefused(msg(N_("%(n)s problem(s) found; nothing was saved."),
+                                n=exc.count), problems) from None
+    except TrellisError as exc:  # too large, unreadable: the reader's plain message
+        raise ValidationError(Message(exc.template, exc.params), field="file") from None
+    return UploadResult(kind, created=result.created, rows=result.rows)
+
+
+def _changed(session: Session, firm: Firm) -> None:
+    """The firm's cluster has new trade: cached graphs must be rebuilt."""
+    if firm.cluster_id is not None:
+        bump_data_version(session=session, cluster_id=firm.cluster_id)

@@ -1,3 +1,0 @@
-"""Commands of the anchor area."""
-
-commands: list = []

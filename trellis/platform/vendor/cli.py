@@ -1,3 +1,0 @@
-"""Commands of the vendor area."""
-
-commands: list = []

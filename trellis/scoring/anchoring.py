@@ -1,0 +1,98 @@
+"""Calibrate the champion on the platform's data and install the calibrated card.
+
+With enough matured outcomes (the platform's own loans and imported history, see
+:func:`trellis.scoring.registry.platform_table`) the champion is recalibrated on them
+(calibration-in-the-large, then slope); otherwise it is anchored to the portfolio default
+rate in force (:class:`~trellis.scoring.models.PortfolioDefaultRate`) over the scorable
+vendors as of the date. The result is a new card version, installed as champion at once:
+calibration never changes the ranking, so there is nothing for the champion/challenger
+rule to compare. Its validation holds the calibration report (reliability table, binomial
+test per grade, Hosmer-Lemeshow) and a ``flag`` for the risk team when a grade's observed
+default rate lies outside its band.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+from sqlmodel import Session
+
+from trellis.accounts.models import utcnow
+from trellis.scoring import calibration, features, frames
+from trellis.scoring.errors import NoBaseRate
+from trellis.scoring.models import PortfolioDefaultRate, Scorecard, ScorecardStatus
+from trellis.scoring.service import champion
+
+logger = logging.getLogger(__name__)
+
+
+def default_rate(*, session: Session, on: date) -> PortfolioDefaultRate:
+    """The portfolio default rate in force on *on*; raises :class:`NoBaseRate` if none."""
+    row = session.execute(select(PortfolioDefaultRate).where(
+        PortfolioDefaultRate.effective_from <= on).order_by(
+        PortfolioDefaultRate.effective_from.desc()).limit(1)).scalars().first()
+    if row is None:
+        raise NoBaseRate(f"No portfolio default rate is in force on {on}; an admin must "
+                         "set one before a card can be anchored.")
+    return row
+
+
+def population(*, session: Session, as_of: date, cluster_id: int | None = None):
+    """Features of the vendors that can be scored as of *as_of*."""
+    fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
+    X = features.compute(fr)
+    why = features.sufficiency(X)
+    keep = [f for f in X.index if not why[f] and X.loc[f, "role"] != "anchor"]
+    return X.loc[keep]
+
+
+def _version(session: Session, base: str, as_of: date) -> str:
+    stem = f"{base.split('+cal')[0]}+cal{as_of:%Y%m%d}"[:60]
+    version, k = stem, 1
+    while session.execute(select(Scorecard.id).where(Scorecard.version == version)).first():
+        k += 1
+        version = f"{stem}.{k}"
+    return version
+
+
+def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
+              install: bool = True) -> dict:
+    """Recalibrate (outcomes) or anchor (no outcomes) the champion; returns the new spec
+    with its ``validation.calibration`` report. Installs it as champion unless told not."""
+    from trellis.scoring.registry import platform_table
+
+    current = champion(session=session)
+    version = _version(session, current.version, as_of)
+    table = platform_table(session=session, as_of=as_of, cluster_id=cluster_id)
+    y = table["defaulted"].to_numpy(dtype=int) if not table.empty else np.zeros(0, int)
+    enough = (len(y) >= calibration.MIN_ROWS and y.sum() >= calibration.MIN_BADS
+              and (1 - y).sum() >= calibration.MIN_BADS)
+    if enough:
+        spec = calibration.recalibrate(current.spec, table, y, version=version)
+        check = calibration.report(spec, table, y)
+        how = f"recalibrated on {len(y)} matured outcomes ({int(y.sum())} defaults)"
+    else:
+        rate = default_rate(session=session, on=as_of)
+        X = population(session=session, as_of=as_of, cluster_id=cluster_id)
+        spec = calibration.anchor(current.spec, X, float(rate.rate), source=rate.source,
+                                  version=version)
+        spec["calibration"]["horizon_months"] = rate.horizon_months
+        check = calibration.report(spec, table, y) if len(y) else None
+        how = (f"anchored to the stated portfolio default rate {float(rate.rate):.2%} over "
+               f"{len(X)} scorable vendors ({len(y)} outcomes: too few to recalibrate)")
+    spec["validation"] = {**current.validation, "calibration": check, "calibrated": how}
+    if install:
+        row = Scorecard(version=spec["version"], name=spec.get("name", ""),
+                        kind=current.kind, status=ScorecardStatus.CHAMPION, spec=spec,
+                        validation=spec["validation"], notes=how[:2000],
+                        promoted_at=utcnow())
+        current.status = ScorecardStatus.RETIRED
+        session.add(current)
+        session.flush()
+        session.add(row)
+        session.flush()
+        logger.info("scorecard %s %s; replaces %s", row.version, how, current.version)
+    return spec
