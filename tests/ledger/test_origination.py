@@ -145,6 +145,35 @@ def test_maker_checker_above_the_second_approval_amount(session, world, make_use
                            approve=False, reasons=["too late"])
 
 
+def test_approvals_never_take_the_firm_past_its_credit_limit(session, world, make_user):
+    """Two applications each under the limit, together above it: the checker's approval
+    of the second is refused, naming the exposure and the limit in yuan."""
+    set_product(session, "RF-STD", auto_approve_grades=[], second_approval_above_fen=5_000_000)
+    rm1, rm2 = make_user("rm"), make_user("rm")
+    apps = []
+    for _ in range(2):
+        inv = world.invoice(10_000_000)
+        apps.append(origination.apply(session=session, firm_id=world.vendor.id,
+                                      product_code="RF-STD", invoice_ids=[inv.id],
+                                      as_of=AS_OF))
+    for app in apps:
+        app.limit_fen = 12_000_000      # each 8,000,000 fits; both (16,000,000) do not
+    session.flush()
+    assert origination.exposure_fen(session, world.vendor.id) == 0
+    for app in apps:
+        origination.decide(session=session, application_id=app.id, user_id=rm1.id,
+                           approve=True, reasons=["Maker: documents checked."])
+    origination.decide(session=session, application_id=apps[0].id, user_id=rm2.id,
+                       approve=True, reasons=["Checker: limit leaves room."])
+    assert apps[0].status == "approved"
+    assert origination.exposure_fen(session, world.vendor.id) == 8_000_000
+    with pytest.raises(LimitExceeded) as info:
+        origination.decide(session=session, application_id=apps[1].id, user_id=rm2.id,
+                           approve=True, reasons=["Checker: fine."])
+    assert "¥160,000.00" in str(info.value) and "¥120,000.00" in str(info.value)
+    assert apps[1].status == "second_approval"
+
+
 def test_small_amounts_need_one_approver_and_declines_need_reasons(session, world,
                                                                    make_user):
     set_product(session, "RF-STD", auto_approve_grades=[])

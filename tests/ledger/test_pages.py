@@ -71,8 +71,15 @@ def test_maker_checker_through_the_page(session, app, client, world, make_user):
     login(client, maker)
     english(client)
     page = decide(client, application.id, "approve")
-    assert "second approver" in page.get_data(as_text=True)
-    page = decide(client, application.id, "approve")
+    assert "Give the reason for approving" in page.get_data(as_text=True)
+    page = decide(client, application.id, "approve", "documents checked")
+    text = page.get_data(as_text=True)
+    assert "second approver" in text
+    # The maker no longer sees an approve button, and is told why...
+    assert 'value="approve"' not in text and 'id="waiting-second"' in text
+    assert 'id="exposure-after"' in text
+    # ...and a forged second approval by the maker is still refused.
+    page = decide(client, application.id, "approve", "again")
     assert "approved this application already" in page.get_data(as_text=True)
     second = app.test_client()
     login(second, checker)

@@ -371,7 +371,14 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         app.decline_reasons, app.decided_at = reasons, utcnow()
         session.flush()
         return app
-    note = [r for r in reasons if r] or ["Approved."]
+    note = [r.strip() for r in reasons if r and r.strip()] or ["Approved."]
+    if app.limit_fen is not None:
+        after = exposure_fen(session, app.firm_id) + app.requested_fen
+        if after > app.limit_fen:
+            raise LimitExceeded(
+                N_("Approving would take the firm's exposure to %(after)s, above its credit "
+                   "limit of %(limit)s; decline, or ask for a smaller amount."),
+                params={"after": Money(after), "limit": Money(app.limit_fen)})
     if app.status == ApplicationStatus.SECOND_APPROVAL:
         first = session.scalars(select(Decision).where(Decision.application_id == app.id,
                                                        Decision.action == "approve")
@@ -389,6 +396,22 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         _approve(session, app, product)
     session.flush()
     return app
+
+
+def exposure_fen(session: Session, firm_id: int) -> int:
+    """What the firm already owes or has been promised, in fen: principal outstanding on
+    live loans, loans waiting for pay-out and open offers. A checker approving a new loan
+    sees this plus the loan against the firm's credit limit; approvals may not pass it."""
+    live = [s.value for s in status.LIVE]
+    owed = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
+        Loan.firm_id == firm_id, Loan.status.in_(live))).scalar_one()
+    waiting = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
+        Loan.firm_id == firm_id, Loan.status == LoanStatus.PENDING)).scalar_one()
+    offered = session.execute(select(func.coalesce(func.sum(Offer.amount_fen), 0))
+                              .join(Application, Application.id == Offer.application_id)
+                              .where(Application.firm_id == firm_id,
+                                     Offer.status == OfferStatus.OPEN)).scalar_one()
+    return int(owed) + int(waiting) + int(offered)
 
 
 def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
