@@ -17,6 +17,7 @@ No Flask here: the cores import this module.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -152,3 +153,48 @@ def msg(template: str, **params: Any) -> Message:
 def texts(items) -> list[str]:
     """Stored messages (see :meth:`Message.to_json`) as English text, for logs and tests."""
     return [str(Message.from_json(item)) for item in items or ()]
+
+
+def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s) -> str:
+    """*message* (a :class:`Message`, its stored form, or a ``{"en", "zh"}`` pair) in
+    *locale*: the template through *gettext*, each parameter formatted for the locale
+    (a :class:`Money` in yuan, a :class:`Percent`, dates, numbers, nested messages).
+    The one formatter: the web layer passes Flask-Babel's gettext, e-mail a catalogue's."""
+    from babel.numbers import format_currency, format_decimal, format_percent
+
+    zh = locale.startswith("zh")
+    if message is None:
+        return ""
+    if isinstance(message, dict) and "en" in message and "t" not in message:
+        return str(message.get("zh") or message["en"]) if zh else str(message["en"])
+
+    def param(value) -> str:
+        if isinstance(value, Money):
+            return format_currency(Decimal(int(value)) / 100, "CNY", locale=locale)
+        if isinstance(value, Percent):
+            return format_percent(value, format="#,##0.00%", locale=locale)
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, (Message, dict)) and not (isinstance(value, dict)
+                                                        and "en" in value and "t" not in value):
+            return render(value, locale=locale, gettext=gettext)
+        if isinstance(value, dict) and "en" in value:
+            return str(value.get("zh") or value["en"]) if zh else str(value["en"])
+        if isinstance(value, bool):
+            return gettext("yes") if value else gettext("no")
+        if isinstance(value, (int, Decimal)):
+            return format_decimal(value, locale=locale)
+        if isinstance(value, (list, tuple)):
+            return ("、" if zh else ", ").join(param(v) for v in value)
+        return str(value)
+
+    found = Message.from_json(message)
+    text = gettext(found.template) if found.template else ""
+    if not found.params:
+        return text
+    try:
+        return text % {k: param(v) for k, v in found.params.items()}
+    except (KeyError, ValueError, TypeError):   # a catalogue entry with a bad placeholder
+        return str(found)

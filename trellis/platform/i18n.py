@@ -102,53 +102,26 @@ def day(value: date | datetime | None) -> str:
 
 
 def param_text(value) -> str:
-    from trellis.messages import Message, Money, Percent
+    """One message parameter as the reader reads it (a label, an amount, a date)."""
+    from trellis.messages import Message
 
-    if isinstance(value, Money):
-        return money(int(value))
-    if isinstance(value, Percent):
-        return percent(value)
-    if isinstance(value, (date, datetime)):
-        return day(value)
-    if isinstance(value, Message):
-        return render(value)
-    if isinstance(value, bool):
-        return _gettext("yes") if value else _gettext("no")
-    if isinstance(value, (int, Decimal)):
-        return number(value)
-    if isinstance(value, dict) and "en" in value:   # a label in both languages
-        return str(value.get("zh") or value["en"]) if _locale().startswith("zh") \
-            else str(value["en"])
-    if isinstance(value, (list, tuple)):
-        return "、".join(param_text(v) for v in value) if _locale().startswith("zh") \
-            else ", ".join(param_text(v) for v in value)
-    return str(value)
+    return render(Message("%(v)s", {"v": value}), gettext=lambda s: s)
 
 
-def render(message, params: dict | None = None) -> str:
+def render(message, params: dict | None = None, gettext=None) -> str:
     """A core's message in the reader's language: the template through the catalogue,
     each parameter formatted for the locale (money in yuan, dates, numbers).
 
     ``message`` is a :class:`trellis.messages.Message`, its stored JSON form, a plain
-    string (a template without parameters) or None (an empty string).
+    string (a template without parameters), a ``{"en", "zh"}`` pair or None.
     """
     from trellis.messages import Message
+    from trellis.messages import render as render_message
 
-    if message is None:
-        return ""
-    if isinstance(message, dict) and "en" in message and "t" not in message:
-        return message.get("zh") if _locale().startswith("zh") and message.get("zh") \
-            else message["en"]
-    found = Message.from_json(message)
-    params = {**found.params, **(params or {})}
-    text = _gettext(found.template) if found.template else ""
-    if not params:
-        return text
-    try:
-        return text % {k: param_text(v) for k, v in params.items()}
-    except (KeyError, ValueError, TypeError):  # a catalogue entry with a broken placeholder
-        logger.warning("could not format %r with %r", text, params)
-        return str(found)
+    if params:
+        found = Message.from_json(message)
+        message = Message(found.template, {**found.params, **params})
+    return render_message(message, locale=_locale(), gettext=gettext or _gettext)
 
 
 def error_text(exc) -> str:

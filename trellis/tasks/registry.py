@@ -50,6 +50,9 @@ TASKS: tuple[TaskSpec, ...] = (
              # On SQLite the import holds the write lock, so the lease cannot be renewed
              # meanwhile: give it room.
              lease_seconds=600, max_attempts=2),
+    TaskSpec("deliver_outbox", "trellis.notifications.jobs:deliver_outbox",
+             "Send queued notifications (e-mail, text messages) through the configured sender",
+             lease_seconds=300, max_attempts=3),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}
