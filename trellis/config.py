@@ -130,7 +130,17 @@ class Settings:
     upload_max_bytes: int = 20 * 1024 * 1024
     # the largest amount (fen) one payment into the ledger may carry: 1 billion yuan
     ledger_max_amount_fen: int = 100_000_000_000
+    import_max_seconds: int = 600  # a background import still working then is stopped
     login_max_attempts: int = 5
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0:
+    # none; the client's address is the socket's).
+    trusted_proxies: int = 0
+    # Administrators, RMs and auditors must use a second factor (TOTP); unset: on in
+    # production, off otherwise.
+    mfa_required: bool = False
+    register_max_per_hour: int = 5  # self-registrations from one address (0: no limit)
+    session_idle_seconds: int = 1800  # a web session unused this long ends
+    session_max_seconds: int = 8 * 3600  # and any ends this long after login
     login_window_seconds: int = 900
     cookie_secure: bool = False
     default_locale: str = "zh_CN"
@@ -176,6 +186,8 @@ class Settings:
                       ("zh_CN", "en"))
         if "cookie_secure" not in values:
             values["cookie_secure"] = environment == "production"
+        if "mfa_required" not in values:
+            values["mfa_required"] = environment == "production"
         instance = Path(str(values.get("instance_path") or "instance")).resolve()
         values["instance_path"] = str(instance)
         if not values.get("database_url"):

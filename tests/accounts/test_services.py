@@ -69,3 +69,55 @@ def test_consent_withdrawal_stops_use(session, make_firm):
     assert services.has_consent(session=session, firm_id=firm.id, purpose="trade_data")
     assert services.withdraw_consent(session=session, firm_id=firm.id, purpose="trade_data") == 1
     assert not services.has_consent(session=session, firm_id=firm.id, purpose="trade_data")
+
+
+def test_an_unknown_email_costs_the_same_hash_work(session, make_user, monkeypatch):
+    import time
+
+    make_user("rm", email="known@bank.cn", password="right password 1")
+    calls = []
+    real = services.verify_password
+    monkeypatch.setattr(services, "verify_password",
+                        lambda h, p: calls.append(h) or real(h, p))
+
+    def timed(email):
+        started = time.perf_counter()
+        with pytest.raises(BadCredentials):
+            services.authenticate(session=session, email=email, password="wrong guess")
+        return time.perf_counter() - started
+
+    services._dummy()  # made once per process, like the first login after start
+    known = sorted(timed("known@bank.cn") for _ in range(3))[1]
+    unknown = sorted(timed(f"nobody{i}@bank.cn") for i in range(3))[1]
+    assert len(calls) == 6 and all(h.startswith("$argon2id$") for h in calls)
+    assert unknown > 0.5 * known  # the audit saw 9 ms against 416-625 ms
+
+
+def test_one_attacker_cannot_lock_an_account_out(session, make_user):
+    make_user("rm", email="rm2@bank.cn", password="right password 1")
+    now = utcnow()
+    for i in range(8):
+        with pytest.raises((BadCredentials, LoginThrottled)):
+            services.authenticate(session=session, email="rm2@bank.cn", password="x",
+                                  remote_addr="203.0.113.9",
+                                  now=now + timedelta(seconds=40 * i))
+    # The attacker's address is refused for this account...
+    with pytest.raises(LoginThrottled, match="15 minutes"):
+        services.authenticate(session=session, email="rm2@bank.cn", password="x",
+                              remote_addr="203.0.113.9", now=now + timedelta(seconds=400))
+    # ...the owner, elsewhere, waits a second after the last recorded failure (the fifth,
+    # at 160 s), then logs in.
+    last = now + timedelta(seconds=160)
+    with pytest.raises(LoginThrottled, match="seconds"):
+        services.authenticate(session=session, email="rm2@bank.cn",
+                              password="right password 1", remote_addr="198.51.100.7",
+                              now=last + timedelta(seconds=0.5))
+    assert services.authenticate(session=session, email="rm2@bank.cn",
+                                 password="right password 1", remote_addr="198.51.100.7",
+                                 now=last + timedelta(seconds=2)).email == "rm2@bank.cn"
+
+
+@pytest.mark.parametrize("failures, delay", [(0, 0), (4, 0), (5, 1), (6, 2), (8, 8),
+                                             (10, 30), (400, 30)])
+def test_account_delay_grows_and_is_capped(failures, delay):
+    assert services.account_delay(failures, 5) == delay

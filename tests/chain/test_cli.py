@@ -107,9 +107,9 @@ def test_trellis_verify_runs_with_no_database(anvil, session_factory, invoices, 
     runner = app.test_cli_runner()
     try:
         assert invoke(runner, "chain", "anchor-now").exit_code == 0
-        bundle, doc = tmp_path / "b.json", tmp_path / "d.json"
+        bundle, doc, tree = tmp_path / "b.json", tmp_path / "d.json", tmp_path / "t.json"
         assert invoke(runner, "proof", f"invoice/{invoices[2]}", "--out", str(bundle),
-                      "--document-out", str(doc)).exit_code == 0
+                      "--document-out", str(doc), "--manifest-out", str(tree)).exit_code == 0
     finally:
         client.reset_chains()
     work = tmp_path / "elsewhere"
@@ -118,11 +118,11 @@ def test_trellis_verify_runs_with_no_database(anvil, session_factory, invoices, 
     exe = os.path.join(os.path.dirname(sys.executable), "trellis")
     ok = subprocess.run([exe, "verify", str(bundle), "--document", str(doc), "--rpc",
                          anvil.url, "--contract", address, "--anchorer",
-                         Account.from_key(ANVIL_KEYS[0]).address], cwd=work, env=env,
-                        capture_output=True, text=True, timeout=60)
+                         Account.from_key(ANVIL_KEYS[0]).address, "--manifest", str(tree)],
+                        cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.strip().endswith("VERIFIED")
-    assert ok.stdout.count("PASS") == len(REQUIRED)
+    assert ok.stdout.count("PASS") == len(REQUIRED) + 1  # and the manifest
     doc.write_bytes(doc.read_bytes().replace(b"C-2", b"C-9"))
     lines: list[str] = []
     from trellis.chain.verify import run_cli

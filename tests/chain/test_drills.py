@@ -233,7 +233,7 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
 
     from trellis import db, migrate
     from trellis import jobs as job_registry
-    from trellis.chain import bundles, health, verify
+    from trellis.chain import bundles, health, trust, verify
     from trellis.chain.errors import ProofNotReady
     from trellis.chain.models import Document
     from trellis.config import Settings
@@ -293,7 +293,8 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
                 if bundle is None or not runs:
                     continue  # withheld, or issued before the first pass ended
                 issued += 1
-                result = verify.verify_bundle(bundle, rpc_url=anvil.url)
+                result = verify.verify_bundle(bundle, rpc_url=anvil.url,
+                                              trust=trust.of_instance(chain))
                 verified.append((batch_id, result.ok))
             after = all_batches(factory)
             if all(b.state != "pending" and b.block_number for b in after) and runs and \
@@ -309,9 +310,11 @@ def test_drill_a_rewound_chain_is_noticed_and_every_batch_reanchored(anvil, tmp_
     assert [b.anchor_count for b in after] == [2] * 5
     assert all(ok for _, ok in verified), verified
     for bundle in old.values():  # proofs of the lost anchoring no longer verify
-        assert not verify.verify_bundle(bundle, rpc_url=anvil.url).ok
+        assert not verify.verify_bundle(bundle, rpc_url=anvil.url,
+                                        trust=trust.of_instance(chain)).ok
     for bundle in bundles_now().values():
-        assert verify.verify_bundle(bundle, rpc_url=anvil.url).ok
+        assert verify.verify_bundle(bundle, rpc_url=anvil.url,
+                                    trust=trust.of_instance(chain)).ok
     with transaction(factory) as s:
         assert health.status(settings, session=s)["ok"] is True
 

@@ -193,3 +193,24 @@ def test_a_bad_trusted_file_still_trusts_our_own_registry(app_settings, session_
     page = upload(web, {"upload": bundle}).get_data(as_text=True)
     assert 'data-verdict="verified"' in page
     assert "TRELLIS_CHAIN_TRUSTED is unusable" in caplog.text
+
+
+def test_checking_a_bundle_with_its_manifest_on_the_page_and_the_api(client, auditor,
+                                                                     anchored):
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    bundle = client.get(f"/chain/documents/{doc.id}/bundle.json").data
+    tree = client.get(f"/chain/batches/{doc.batch_id}/tree.json").data
+    page = upload(client, {"upload": bundle, "manifest": tree}).get_data(as_text=True)
+    assert 'data-step="manifest"' in page and 'data-verdict="verified"' in page
+    wrong = upload(client, {"upload": bundle, "manifest": tree + b" "}).get_data(as_text=True)
+    assert 'data-verdict="not-verified"' in wrong
+    token = csrf_token(client, "/chain/check")
+    report = client.post("/api/v1/chain/verify", json={
+        "bundle": json.loads(bundle), "manifest_base64": base64.b64encode(tree).decode()},
+        headers={"X-CSRFToken": token}).get_json()
+    assert report["ok"] is True
+    assert [s["ok"] for s in report["steps"] if s["name"] == "manifest"] == [True]
+    bad = client.post("/api/v1/chain/verify", json={
+        "bundle": json.loads(bundle), "manifest_base64": "%%%"},
+        headers={"X-CSRFToken": token})
+    assert bad.status_code == 422 and "manifest_base64" in bad.get_data(as_text=True)

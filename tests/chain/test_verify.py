@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.chain.forgery import forge_bundle, variants
 from tests.conftest import next_uscc
-from trellis.chain import bundles, client, jobs, trust, verify
+from trellis.chain import bundles, client, jobs, onchain, trust, verify
 from trellis.chain.errors import BundleError
 from trellis.chain.models import Document
 from trellis.db import transaction
@@ -158,7 +158,7 @@ def test_the_manifest_is_checked_when_given(session_factory, anchored_bundle, em
 def test_cli_with_trust_options(tmp_path, anchored_bundle, embedded, monkeypatch):
     path = tmp_path / "bundle.json"
     path.write_text(bundles.dumps(anchored_bundle))
-    monkeypatch.setattr(verify, "_reader", lambda rpc, chain: verify._Reader(embedded.w3))
+    monkeypatch.setattr(onchain, "reader", lambda rpc, chain: onchain._Reader(embedded.w3))
     lines: list[str] = []
     code = verify.run_cli(str(path), None, "embedded", echo=lines.append,
                           contracts=[embedded.contract_address], anchorers=[embedded.address])

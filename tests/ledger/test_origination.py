@@ -178,8 +178,10 @@ def test_small_amounts_need_one_approver_and_declines_need_reasons(session, worl
                                                                    make_user):
     set_product(session, "RF-STD", auto_approve_grades=[])
     rm = make_user("rm")
+    # two clearly different invoices (1 fen apart would be a near-duplicate: review)
     apps = [origination.apply(session=session, firm_id=world.vendor.id,
-                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000 + n).id],
+                              product_code="RF-STD",
+                              invoice_ids=[world.invoice(1_000_000 * (n + 1)).id],
                               as_of=AS_OF) for n in range(2)]
     origination.decide(session=session, application_id=apps[0].id, user_id=rm.id,
                        approve=True)
@@ -359,8 +361,10 @@ def test_an_offer_promising_a_first_loan_is_refused_once_another_loan_exists(
     from trellis.ledger.errors import OfferOutdated
     from trellis.ledger.models import Loan
 
+    # two clearly different invoices (1 fen apart would be a near-duplicate: review)
     apps = [origination.apply(session=session, firm_id=world.vendor.id,
-                              product_code="RF-STD", invoice_ids=[world.invoice(1_000_000 + n).id],
+                              product_code="RF-STD",
+                              invoice_ids=[world.invoice(1_000_000 * (n + 1)).id],
                               as_of=AS_OF) for n in range(2)]
     assert [a.status for a in apps] == ["approved", "approved"], [a.review_reasons
                                                                   for a in apps]

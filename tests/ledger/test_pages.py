@@ -154,6 +154,20 @@ def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan
     assert len(pdf.data) > 2_000
 
 
+def test_statement_csv_escapes_a_firm_name_that_is_a_formula(session, client, world,
+                                                             make_user, make_loan):
+    world.vendor.name = '=HYPERLINK("http://evil.example","点我")'
+    session.add(world.vendor)
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    login(client, make_user("vendor", firm=world.vendor))
+    response = client.get(f"/ledger/loans/{loan.id}/statement.csv")
+    assert response.headers["Content-Type"].lower().count("charset") == 1
+    text = response.get_data(as_text=True)
+    assert "'=HYPERLINK" in text
+    assert not any(cell.startswith("=") for line in text.splitlines()
+                   for cell in line.split(","))
+
+
 def test_loan_page_for_staff_shows_postings_and_bucket(session, client, world, make_user,
                                                       make_loan):
     loan = make_loan(firm=world.vendor, due_date=date(2026, 1, 5))

@@ -149,3 +149,19 @@ def test_indicative_limits_from_scoring_on_the_demo_cluster(session):
 
     registered = set(session.exec(select(User.firm_id).where(User.firm_id.is_not(None))))
     assert not registered & {c.firm_id for c in found}
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点我")', "@SUM(1+1)",
+                                  "+cmd|' /C calc'!A0"])
+def test_the_export_escapes_firm_names_that_are_formulas(session, park, name):
+    cluster, _, big, *_ = park
+    big.name = name
+    session.add(big)
+    session.flush()
+    issued = invitations.issue(session=session, cluster_id=cluster.id, firm_ids=[big.id],
+                               secret=SECRET)
+    data = invitations.export_csv(session=session, cluster_id=cluster.id,
+                                  batch=issued[0].invitation.batch, secret=SECRET,
+                                  base_url="https://trellis.example/register")
+    (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert row["firm"] == "'" + name

@@ -50,6 +50,19 @@ def test_a_good_run_succeeds_reports_progress_and_drops_the_file(session, sessio
     assert session.get(ImportFile, run.id) is None
 
 
+def test_a_run_past_its_time_limit_is_stopped_and_writes_nothing(session, session_factory,
+                                                                  park):
+    cluster, anchor, vendor = park
+    rows = [[vendor.uscc, anchor.uscc, f"T-{i}", "10", "2026-06-01", "2026-08-01"]
+            for i in range(4500)]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY,
+                            max_seconds=1e-6)
+    assert done.status == RunStatus.REFUSED and "longer than" in done.message
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert session.get(ImportFile, run.id) is None
+
+
 def test_a_refused_run_keeps_nothing_and_offers_an_error_report(session, session_factory,
                                                                 park):
     cluster, anchor, vendor = park
@@ -153,3 +166,16 @@ def test_the_import_task_keeps_progress_in_the_database(session, session_factory
     assert task.outcome.startswith(f"import {run.id}: succeeded")
     session.refresh(run)
     assert run.status == "succeeded" and run.created == 2500
+
+
+def test_the_error_report_escapes_formulas_from_the_file(session, session_factory, park):
+    cluster, anchor, vendor = park
+    evil = "=cmd|' /C calc'!A0"
+    rows = [[vendor.uscc, anchor.uscc, evil, "@SUM(1+1)", "2026-06-01", "2026-08-01"]]
+    run = queue(session, cluster, csv_bytes(INV_HEADER, rows))
+    done = runs.execute_run(session_factory=session_factory, run_id=run.id, today=TODAY)
+    assert done.status == RunStatus.REFUSED
+    text = runs.error_report_csv(session=session, run_id=run.id).decode("utf-8-sig")
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "'@SUM(1+1)" in cells
+    assert not any(c.startswith(("=", "@", "+")) for c in cells)

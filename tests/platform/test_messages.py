@@ -91,14 +91,15 @@ def _instance(cls):
 
     kwargs = {}
     for name, p in inspect.signature(cls.__init__).parameters.items():
-        if name in ("self", "message") or p.default is not inspect.Parameter.empty:
+        if name in ("self", "message", "template") or p.default is not inspect.Parameter.empty:
             continue
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-            kwargs[name] = 0 if name.endswith("_fen") else []
+            kwargs[name] = (0 if name.endswith("_fen") else
+                            [] if name in ("errors", "problems", "subjects") else "x")
     try:
         return cls(**kwargs)
     except TypeError:
-        return cls(cls.template, **kwargs)
+        return cls(TrellisError.template, **kwargs)
 
 
 def test_templates_are_found():

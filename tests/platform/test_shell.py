@@ -32,11 +32,23 @@ def test_money_is_formatted_for_the_locale(app, locale, fen, expected):
         assert money(fen) == expected
 
 
-def test_healthz_reports_each_part(client):
+def test_healthz_tells_anonymous_callers_only_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"ok": True}
+
+
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+def test_healthz_reports_each_part_to_admins(client, logged_in, role):
+    logged_in(role)
     body = client.get("/healthz").json
     assert body["database"]["ok"] is True
     assert body["database"]["up_to_date"] is True
     assert {"chain", "scheduler"} <= set(body)
+
+
+def test_healthz_hides_details_from_other_roles(client, logged_in):
+    logged_in("vendor")
+    assert set(client.get("/healthz").json) == {"ok"}
 
 
 def test_openapi_lists_the_api(client):
@@ -74,6 +86,5 @@ def test_healthz_says_when_migrations_are_missing(tmp_path):
     settings = Settings.from_env({}, env="test", database_url=url, instance_path=str(tmp_path))
     app = create_app({"TESTING": True}, settings=settings)
     response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json["database"]["up_to_date"] is False
+    assert response.status_code == 503 and response.json == {"ok": False}
     app.extensions["trellis.engine"].dispose()

@@ -181,3 +181,75 @@ def test_withdrawn_consent_stops_new_applications(client, session, chain, logged
     assert blocked.status_code == 303 and "/vendor/consent" in blocked.location
     history = client.get("/vendor/profile").get_data(as_text=True)
     assert "withdrawn" in history
+
+
+def _register_from_scratch(client, chain, **kw):
+    data = scratch(chain, **kw)
+    response = client.post("/register/new", data={
+        "csrf_token": csrf_token(client, "/register/new"), **data})
+    return response, data
+
+
+def test_a_firm_registered_from_scratch_sees_no_other_firm_until_approved(
+        client, session, chain, app, logged_in):
+    from trellis.trade.models import ClusterManager, Invoice
+
+    english(client)
+    response, data = _register_from_scratch(client, chain)
+    assert response.status_code == 303
+    firm = session.exec(select(Firm).where(Firm.uscc == data["uscc"])).one()
+    assert firm.registration == "pending"
+    # Still logged in after registering (the session carries its generation).
+    for page in ("/vendor/trade/invoices/new", "/vendor/trade/upload",
+                 "/vendor/trade/template/invoices.csv"):
+        body = client.get(page).get_data(as_text=True)
+        for other in (chain.anchor, chain.tier1, chain.tier2, chain.outsider):
+            assert other.name not in body and other.uscc not in body, (page, other.name)
+    url = "/vendor/trade/invoices/new"
+    response = client.post(url, data={
+        "csrf_token": csrf_token(client, url), "buyer_id": str(chain.anchor.id),
+        "number": "F-1", "amount": "100", "issue_date": date.today().isoformat(),
+        "due_date": date.today().isoformat(), "order_number": ""})
+    assert response.status_code == 422 and "approve" in response.get_data(as_text=True)
+    assert session.exec(select(Invoice).where(Invoice.seller_id == firm.id)).all() == []
+    # The RM of the park approves; then the vendor may bill the park's firms.
+    rm_client = app.test_client()
+    from tests.platform.conftest import login
+
+    rm = accounts.create_user(session=session, email="rm9@bank.cn", password="correct horse "
+                              "battery", role="rm")
+    session.add(ClusterManager(cluster_id=chain.tier1.cluster_id, user_id=rm.id))
+    session.flush()
+    login(rm_client, rm)
+    listing = rm_client.get("/network/registrations").get_data(as_text=True)
+    assert data["uscc"] in listing
+    rm_client.post(f"/network/firms/{firm.id}/approve",
+                   data={"csrf_token": csrf_token(rm_client, "/network/registrations")})
+    session.refresh(firm)
+    assert firm.registration == "approved"
+    assert chain.anchor.name in client.get(url).get_data(as_text=True)
+
+
+def test_an_rm_of_another_park_cannot_approve(client, session, chain, logged_in):
+    english(client)
+    _response, data = _register_from_scratch(client, chain)
+    firm = session.exec(select(Firm).where(Firm.uscc == data["uscc"])).one()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
+    logged_in("rm")  # assigned to no cluster
+    assert data["uscc"] not in client.get("/network/registrations").get_data(as_text=True)
+    response = client.post(f"/network/firms/{firm.id}/approve",
+                           data={"csrf_token": csrf_token(client, "/network/registrations")})
+    assert response.status_code in (303, 404)
+    session.refresh(firm)
+    assert firm.registration == "pending"
+
+
+def test_registration_is_rate_limited_per_address(client, session, chain):
+    english(client)
+    for i in range(5):
+        response, _data = _register_from_scratch(client, chain, email=f"r{i}@x.cn")
+        assert response.status_code == 303
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
+    response, data = _register_from_scratch(client, chain, email="r9@x.cn")
+    assert response.status_code == 429
+    assert session.exec(select(Firm).where(Firm.uscc == data["uscc"])).first() is None

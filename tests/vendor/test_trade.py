@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -218,3 +221,26 @@ def test_orders_upload(client, session, chain, vendor):
     assert upload(client, text, kind="orders").status_code == 303
     po = session.exec(select(PurchaseOrder).where(PurchaseOrder.seller_id == chain.tier1.id)).one()
     assert (po.number, po.amount_fen, po.status) == ("PO-9", 500_000, DocStatus.PENDING)
+
+
+def test_thousands_of_problems_show_the_first_200_and_offer_the_full_report(
+        client, session, chain, vendor, logged_in, make_firm):
+    issue = (TODAY - timedelta(days=5)).isoformat()
+    due = (TODAY + timedelta(days=55)).isoformat()
+    rows = "".join(f"{chain.anchor.uscc},N-{i},=cmd|' /C calc'!A0,{issue},{due}\n"
+                   for i in range(3000))
+    response = upload(client, "buyer_uscc,number,amount,issue_date,due_date\n" + rows)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert body.count("is not a number") == 200
+    assert "3000 problem(s) found" in body and "The first 200 of 3000 problems" in body
+    assert len(body) < 200_000
+    link = re.search(r'href="(/vendor/trade/upload/report/[^"]+\.csv)"', body).group(1)
+    report = client.get(link)
+    assert report.status_code == 200 and report.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(lines) == 3001 and lines[1][2].startswith("'=cmd")
+    # Another firm cannot fetch it.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
+    logged_in("vendor", firm=chain.tier2)
+    assert client.get(link).status_code == 404

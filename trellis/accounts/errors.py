@@ -9,6 +9,11 @@ class LoginThrottled(TrellisError):
     code = "login_throttled"
     status = 429
 
+    def __init__(self, template: str, **params):
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
+
 
 class BadCredentials(PermissionDenied):
     """Raised when the e-mail or password is wrong (never says which)."""

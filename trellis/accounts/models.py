@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -48,6 +48,16 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Raised to end every session of the user (logout, password change, sign out
+    # everywhere); a session cookie carries the generation it was issued under.
+    session_generation: int = Field(default=0, sa_column=Column(
+        Integer, nullable=False, server_default=text("0")))
+    # Multi-factor login (trellis.accounts.mfa): the TOTP secret, the last time step
+    # accepted (no replay) and the SHA-256 digests of unused recovery codes.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+    mfa_recovery: list = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default=text("'[]'")))
 
     @property
     def role_enum(self) -> Role:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
@@ -78,28 +79,77 @@ def create_user(*, session: Session, email: str, password: str, role: str,
     return user
 
 
+#: Longest wait (seconds) between attempts on one account from all addresses together.
+MAX_ACCOUNT_DELAY = 30
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    # A real hash of a random password: an unknown e-mail costs the same argon2 work as
+    # a known one, so the answer's timing does not tell whether an account exists.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def account_delay(failures: int, max_attempts: int) -> int:
+    """Seconds to wait after the last failure before the next attempt on an account that
+    has had *failures* recent failures from all addresses: 0 below *max_attempts*, then
+    1, 2, 4, ... up to :data:`MAX_ACCOUNT_DELAY`."""
+    if failures < max_attempts:
+        return 0
+    return min(2 ** min(failures - max_attempts, 10), MAX_ACCOUNT_DELAY)
+
+
 def authenticate(*, session: Session, email: str, password: str, remote_addr: str = "",
                  max_attempts: int = 5, window_seconds: int = 900,
                  now: datetime | None = None) -> User:
     """Return the user for a correct e-mail and password.
 
-    Raises :class:`LoginThrottled` after *max_attempts* failures for the e-mail (or from
-    the address) within *window_seconds*, and :class:`BadCredentials` otherwise.
-    Failures are recorded; the caller must commit even when this raises.
+    Throttling slows guessing without letting anyone lock an account out:
+
+    - one address that failed *max_attempts* times for one e-mail within
+      *window_seconds* is refused for that e-mail for the rest of the window (it locks
+      out only itself);
+    - one address that failed ``4 * max_attempts`` times (any e-mails) is refused;
+    - an account that failed *max_attempts* times from all addresses together accepts
+      the next attempt only :func:`account_delay` seconds (at most 30) after the last
+      failure, so its owner can still log in from elsewhere.
+
+    Raises :class:`LoginThrottled` (with the wait) or :class:`BadCredentials`. An unknown
+    e-mail costs the same password-hash work as a known one. Failures are recorded; the
+    caller must commit even when this raises.
     """
     now = now or utcnow()
     email = (email or "").strip().lower()
     since = now - timedelta(seconds=window_seconds)
-    by_email = session.exec(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.email == email, LoginAttempt.attempted_at >= since)).one()
-    by_addr = 0
+    recent = (LoginAttempt.attempted_at >= since,)
+    by_email, last = session.exec(select(func.count(), func.max(LoginAttempt.attempted_at))
+                                  .select_from(LoginAttempt)
+                                  .where(LoginAttempt.email == email, *recent)).one()
+    by_pair = by_addr = 0
     if remote_addr:
         by_addr = session.exec(select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.remote_addr == remote_addr, LoginAttempt.attempted_at >= since)).one()
-    if by_email >= max_attempts or by_addr >= max_attempts * 4:
+            LoginAttempt.remote_addr == remote_addr, *recent)).one()
+    if by_email:
+        by_pair = session.exec(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr,
+            *recent)).one()
+    if by_pair >= max_attempts or by_addr >= max_attempts * 4:
         raise LoginThrottled("Too many failed logins. Wait 15 minutes and try again.")
+    delay = account_delay(by_email, max_attempts)
+    if delay and last is not None:
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=now.tzinfo)
+        wait = delay - (now - last).total_seconds()
+        if wait > 0:
+            raise LoginThrottled("Too many failed logins for this account. Wait %(seconds)d "
+                                 "seconds and try again.", seconds=int(wait) + 1)
     user = session.exec(select(User).where(User.email == email)).first()
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    known = user is not None and user.is_active
+    matches = verify_password(user.password_hash if known else _dummy(), password)
+    if not (known and matches):
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
         session.flush()
         raise BadCredentials("Wrong e-mail or password.")
@@ -107,6 +157,26 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """End every web session of *user* (logout, password change, sign out everywhere):
+    cookies issued before carry an older generation and are refused. Flushes."""
+    session.add(user)
+    session.flush()
+    # In SQL, so that two ends at once (or a stale copy of the row) still raise it.
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_generation=User.session_generation + 1))
+    session.refresh(user)
+
+
+def change_password(*, session: Session, user: User, password: str) -> None:
+    """Set a new password for *user* and end all of the user's sessions. Flushes."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+                              field="password")
+    user.password_hash = hash_password(password)
+    end_sessions(session=session, user=user)
 
 
 def record(*, session: Session, action: str, actor: User | None = None,

@@ -24,7 +24,6 @@ yet on chain are counted, not reported as discrepancies.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections import defaultdict
@@ -35,6 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.chain import canonical, commitments, merkle
 from trellis.chain.anchoring import leaf_value
 from trellis.chain.errors import TrellisError
@@ -81,7 +81,7 @@ class AuditReport:
 
 def report_csv(discrepancies: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer = exports.SafeDictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(discrepancies)
     return out.getvalue()

@@ -9,7 +9,6 @@ Chinese or English. The PDF embeds a CJK font (subset) found on the system
 
 from __future__ import annotations
 
-import csv
 import io
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.ledger import lifecycle
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
@@ -253,7 +253,7 @@ def to_csv(st: Statement, lang: str = "zh") -> str:
     """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese)."""
     t = LABELS[lang]
     out = io.StringIO()
-    w = csv.writer(out)
+    w = exports.writer(out)
     w.writerow([t["title"]])
     for k, v in header_rows(st, lang):
         w.writerow([k, v])

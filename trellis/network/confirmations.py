@@ -119,17 +119,24 @@ def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int):
     return doc
 
 
+MAX_ID = 2**63 - 1  # the database's largest id
+
+
 def _clean_ids(ids) -> list[int]:
     out = []
     for raw in ids or ():
-        if isinstance(raw, bool):
-            raise ValidationError("Document ids must be whole numbers.", field="ids")
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{raw!r} is not a document id.", field="ids") from None
-        if value <= 0:
-            raise ValidationError(f"{raw!r} is not a document id.", field="ids")
+        # Whole numbers only (from JSON) or their digits (from a form): 1.9 is refused,
+        # not truncated to 1, and 1e20 is refused before it reaches the database.
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, float) and raw.is_integer() and abs(raw) <= MAX_ID:
+            value = int(raw)  # JSON's 12.0 is the whole number 12
+        elif isinstance(raw, str) and raw.strip().isdigit():
+            value = int(raw.strip())
+        else:
+            raise ValidationError(f"{str(raw)[:30]!r} is not a document id.", field="ids")
+        if value <= 0 or value > MAX_ID:
+            raise ValidationError(f"{str(raw)[:30]!r} is not a document id.", field="ids")
         if value not in out:
             out.append(value)
     if not out:

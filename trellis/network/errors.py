@@ -41,6 +41,29 @@ class UnreadableFile(ValidationError):
     code = "unreadable_file"
 
 
+class BadFileContent(UnreadableFile):
+    """Raised when a file's content is refused (e.g. a NUL character in its text).
+
+    ``template`` and ``params`` let the web layer translate the message.
+    """
+
+    code = "bad_file_content"
+
+    def __init__(self, template: str, **params):
+        super().__init__(template % params, field="file")
+        self.template = template
+        self.params = params
+
+
+class FileLimitExceeded(BadFileContent):
+    """Raised when a file is over a reading limit (uncompressed size, zip entries, rows,
+    columns) or is compressed like a zip bomb; found while streaming, before the whole
+    file is read."""
+
+    code = "file_limit_exceeded"
+    status = 413
+
+
 class InvitationInvalid(NotFound):
     """Raised when an invitation code is unknown."""
 

@@ -4,6 +4,13 @@ Chinese spreadsheets are often saved as GBK: text files are decoded as UTF-8 (wi
 without BOM) first, then GB18030 (a superset of GBK and GB2312), then by
 charset-normalizer's best guess. UTF-16 (Excel's "Unicode text") is recognised by its BOM.
 Rows are numbered as a spreadsheet shows them: the header is row 1.
+
+Reading is bounded (:class:`Limits`) so that a small hostile file cannot stall a worker:
+an XLSX is first checked from its zip directory alone (number of entries, declared
+uncompressed size, compression ratio: a 71 KB file holding 8 million empty rows is refused
+there), then its first sheet is streamed with a row counter that stops at the row limit;
+a row wider than the column limit stops it too. CSV has the same row and column limits.
+Text holding a NUL character is refused (PostgreSQL cannot store it).
 """
 
 from __future__ import annotations
@@ -11,16 +18,54 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import logging
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trellis.network.errors import FileTooLarge, UnreadableFile
+from trellis.network.errors import BadFileContent, FileLimitExceeded, FileTooLarge, UnreadableFile
 
 logger = logging.getLogger(__name__)
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on reading one file; each is checked while streaming.
+
+    ``max_rows`` counts every row after the header, blank ones included; ``max_columns``
+    bounds the header and every row; ``max_uncompressed`` bounds the sum of an XLSX's
+    declared uncompressed sizes (bytes); ``max_entries`` its number of zip entries;
+    ``max_ratio`` the compression ratio of any entry above 1 MiB.
+    """
+
+    max_rows: int = 100_000
+    max_columns: int = 200
+    max_uncompressed: int = 100 * 1024 * 1024
+    max_entries: int = 1000
+    max_ratio: int = 100
+
+
+DEFAULT_LIMITS = Limits()
+_RATIO_FLOOR = 1024 * 1024  # small entries may compress well without harm
+
+
+def _too_many_rows(limit: int) -> FileLimitExceeded:
+    return FileLimitExceeded("The file has more than %(limit)d rows; split it into files "
+                             "of at most %(limit)d rows and upload each.", limit=limit)
+
+
+def _too_many_columns(limit: int, row: int) -> FileLimitExceeded:
+    return FileLimitExceeded("Row %(row)d has more than %(limit)d columns; a file may have "
+                             "at most %(limit)d columns.", row=row, limit=limit)
+
+
+def _nul(row: int) -> BadFileContent:
+    return BadFileContent("Row %(row)d holds a NUL character (\\0), which is not "
+                             "text; save the file again as CSV or XLSX.", row=row)
 
 
 @dataclass
@@ -75,10 +120,23 @@ def _blank(cells) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _read_csv(data: bytes) -> Table:
+def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
     text, encoding = decode(data)
+    if "\x00" in text:
+        raise _nul(text[:text.index("\x00")].count("\n") + 1)
     first = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
+    if text.count("\n") > limits.max_rows:
+        # Maybe too many rows (quoted cells may hold line breaks): count them at C speed
+        # before building any row.
+        try:
+            records = sum(1 for _ in itertools.islice(
+                csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
+                limits.max_rows + 2))
+        except csv.Error:
+            records = 0  # reported with its row number below
+        if records > limits.max_rows + 1:
+            raise _too_many_rows(limits.max_rows)
     reader: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""),
                                              delimiter=delimiter)
     try:
@@ -88,9 +146,16 @@ def _read_csv(data: bytes) -> Table:
             from None
     except csv.Error as exc:
         raise UnreadableFile(f"The file is not valid CSV: {exc}.") from None
+    if len(header) > limits.max_columns:
+        raise _too_many_columns(limits.max_columns, 1)
     rows = []
+    last_row = limits.max_rows + 1
     try:
         for number, cells in enumerate(reader, start=2):
+            if number > last_row:
+                raise _too_many_rows(limits.max_rows)
+            if len(cells) > limits.max_columns:
+                raise _too_many_columns(limits.max_columns, number)
             if not _blank(cells):
                 rows.append((number, cells))
     except csv.Error as exc:
@@ -99,9 +164,42 @@ def _read_csv(data: bytes) -> Table:
     return Table([h.strip().lstrip("\ufeff") for h in header], rows, encoding, "csv")
 
 
-def _read_xlsx(data: bytes) -> Table:
+def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Check an XLSX's zip directory against *limits* without decompressing anything.
+
+    The declared sizes can be trusted as bounds: Python's zip reader never returns more
+    bytes than an entry declares. Raises :class:`FileLimitExceeded` or
+    :class:`UnreadableFile`.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise UnreadableFile("The spreadsheet could not be opened (it is not a valid .xlsx). "
+                             "Save it as .xlsx or CSV and upload it again.") from None
+    if len(entries) > limits.max_entries:
+        raise FileLimitExceeded("The spreadsheet has %(count)d parts; at most %(limit)d are "
+                                "accepted.", count=len(entries), limit=limits.max_entries)
+    total = sum(e.file_size for e in entries)
+    if total > limits.max_uncompressed:
+        raise FileLimitExceeded("The spreadsheet unpacks to %(mb)d MB; the limit is "
+                                "%(limit)d MB. Split it into smaller files.",
+                                mb=total // 1_048_576,
+                                limit=limits.max_uncompressed // 1_048_576)
+    for e in entries:
+        if e.file_size > _RATIO_FLOOR and \
+                e.file_size > limits.max_ratio * max(e.compress_size, 1):
+            raise FileLimitExceeded("The spreadsheet is packed %(ratio)d times smaller than "
+                                    "its contents, which real spreadsheets never are; it "
+                                    "was refused as a possible zip bomb. Save it again "
+                                    "from your spreadsheet program or as CSV.",
+                                    ratio=e.file_size // max(e.compress_size, 1))
+
+
+def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
     from openpyxl import load_workbook
 
+    check_zip(data, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
@@ -109,29 +207,64 @@ def _read_xlsx(data: bytes) -> Table:
                              " Save it as .xlsx or CSV and upload it again.") from None
     try:
         sheet = book.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
+        # Bounded: openpyxl pads skipped rows and columns (a lone <row r="1048576"> is a
+        # million rows), so both bounds are passed and one over each limit is asked for.
+        wide = limits.max_columns + 1
+        it = sheet.iter_rows(min_row=1, max_row=limits.max_rows + 2, min_col=1,
+                             max_col=wide, values_only=True)
         header_row = next(it, None)
         if header_row is None:
             raise UnreadableFile("The spreadsheet is empty: it needs a header row and data "
                                  "rows.")
+        _check_row(header_row, 1, limits)
         header = ["" if h is None else str(h).strip() for h in header_row]
         while header and not header[-1]:
             header.pop()
         rows = []
+        last_row = limits.max_rows + 1
         for number, cells in enumerate(it, start=2):
+            if number > last_row:
+                raise _too_many_rows(limits.max_rows)
+            if cells.count(None) == len(cells):  # padding for skipped rows: cheap
+                continue
+            _check_row(cells, number, limits)
             cells = list(cells[:len(header)])
             if not _blank(cells):
                 rows.append((number, cells))
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"The spreadsheet could not be read ({exc.__class__.__name__})."
+                             " Save it as .xlsx or CSV and upload it again.") from None
     finally:
         book.close()
     return Table(header, rows, "xlsx", "xlsx")
 
 
-def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0) -> Table:
+def _check_row(cells, number: int, limits: Limits) -> None:
+    if len(cells) > limits.max_columns and cells[limits.max_columns] is not None:
+        raise _too_many_columns(limits.max_columns, number)
+    for c in cells:
+        if isinstance(c, str) and "\x00" in c:
+            raise _nul(number)
+
+
+def precheck(data: bytes, filename: str = "", *, max_bytes: int = 0,
+             limits: Limits = DEFAULT_LIMITS) -> None:
+    """The checks that need no parsing (size; an XLSX's zip directory), for a caller that
+    stores a file before reading it. Raises as :func:`read_table` would."""
+    check_size(data, max_bytes)
+    if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
+        check_zip(data, limits)
+
+
+def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0,
+               limits: Limits = DEFAULT_LIMITS) -> Table:
     """Read *data* (CSV or XLSX, by name or content) into a :class:`Table`.
 
-    Raises :class:`FileTooLarge` over *max_bytes* (0: no limit) and
-    :class:`UnreadableFile` for other formats and undecodable text.
+    Raises :class:`FileTooLarge` over *max_bytes* (0: no limit),
+    :class:`FileLimitExceeded` over any of *limits*, and :class:`UnreadableFile` for
+    other formats and undecodable text.
     """
     check_size(data, max_bytes)
     name = filename.lower()
@@ -139,5 +272,5 @@ def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0) -> Table:
         raise UnreadableFile("Old Excel .xls files are not accepted: save the sheet as .xlsx "
                              "or CSV and upload it again.")
     if data.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data)
-    return _read_csv(data)
+        return _read_xlsx(data, limits)
+    return _read_csv(data, limits)

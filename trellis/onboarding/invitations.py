@@ -9,7 +9,6 @@ the database holds only their SHA-256. A code expires and works once (:func:`red
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -22,6 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.accounts.models import User, utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
@@ -284,7 +284,7 @@ def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
         .where(Invitation.cluster_id == cluster_id, Invitation.batch == batch)
         .order_by(Firm.name)).all()
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(["firm", "uscc", "phone", "code", "link", "expires_at", "message"])
     for inv, name, uscc, phone in rows:
         if inv.redeemed_at is not None or inv.revoked_at is not None:

@@ -15,11 +15,11 @@ live. The run row is updated at start and end.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 
+from trellis import exports
 from trellis.accounts.models import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
@@ -44,14 +45,15 @@ logger = logging.getLogger(__name__)
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
                max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
                mapping: dict | None = None, hold_for_mapping: bool = False) -> ImportRun:
-    """Queue *data* for import. Raises FileTooLarge, ImportRefused (unknown kind),
+    """Queue *data* for import. Raises FileTooLarge, FileLimitExceeded (an XLSX whose zip
+    directory is over the reading limits, e.g. a zip bomb), ImportRefused (unknown kind),
     ClusterNotFound, Conflict (archived cluster). Flushes.
 
     *mapping* (header -> field, confirmed by the RM) is used as given; without it, the
     saved mapping of *source* for this kind, if any; else field names and known aliases.
     With *hold_for_mapping* the run waits (status ``mapping``) for :func:`confirm_mapping`.
     """
-    files.check_size(data, max_bytes)
+    files.precheck(data, filename, max_bytes=max_bytes)
     if kind not in KINDS:
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
                             field="kind")
@@ -79,6 +81,14 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
 
 
 SAMPLE_ROWS = 3
+#: An import still working after this many seconds is stopped (nothing is written).
+MAX_SECONDS = 600
+
+
+class ImportTimedOut(ImportRefused):
+    """Raised (from the progress callback) when an import runs past its time limit."""
+
+    code = "import_timed_out"
 
 
 def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[list], object]:
@@ -134,8 +144,11 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
 
 def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
                 on_progress: Callable | None = None, resume: bool = False,
-                policy=None) -> ImportRun:
+                policy=None, max_seconds: float = MAX_SECONDS) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
+
+    An import still working after *max_seconds* (0: no limit) is stopped at its next
+    progress report (every 2,000 rows) and refused; its transaction is rolled back.
 
     Never raises for a bad file: the outcome is in ``run.status`` (succeeded, refused,
     failed) with ``run.message`` and, for refused files, :class:`ImportRunError` rows.
@@ -162,8 +175,13 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         cluster_id, kind, filename = run.cluster_id, run.kind, run.filename
         mapping = dict(run.mapping) if run.mapping else None
     last = {"done": 0, "total": 0}
+    started = time.monotonic()
 
     def report(phase: str, done: int, total: int, errors: int) -> None:
+        if max_seconds and time.monotonic() - started > max_seconds:
+            raise ImportTimedOut(
+                f"The import took longer than {max_seconds:.0f} seconds and was stopped; "
+                f"nothing was imported. Split the file into smaller files.")
         last.update(done=done, total=total)
         if on_progress is not None:
             on_progress(phase, done, total, errors)
@@ -226,7 +244,7 @@ def import_task(*, session_factory, settings, progress, run_id: int) -> str:
         progress.set(done=done, total=total, errors=errors, message=phase)
 
     run = execute_run(session_factory=session_factory, run_id=run_id, on_progress=report,
-                      resume=True)
+                      resume=True, max_seconds=settings.import_max_seconds)
     return f"import {run_id}: {run.status}: {Message.loads(run.message)}"
 
 
@@ -282,7 +300,7 @@ def error_report_csv(*, session: Session, run_id: int,
     if run is None:
         raise NotFound(f"There is no import run {run_id}.")
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(list(header))
     rows = session.execute(select(ImportRunError.row, ImportRunError.column,
                                   ImportRunError.value, ImportRunError.problem)

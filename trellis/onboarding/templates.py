@@ -9,9 +9,9 @@ problem.
 
 from __future__ import annotations
 
-import csv
 import io
 
+from trellis import exports
 from trellis.onboarding.kinds import KINDS, Kind
 
 IMPORT_ORDER = ("firms", "relationships", "orders", "deliveries", "invoices", "confirmations",
@@ -42,7 +42,7 @@ def example_rows(kind: str) -> list[list[str]]:
 
 def template_csv(kind: str, lang: str = "zh") -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(header(kind, lang))
     writer.writerows(example_rows(kind))
     return out.getvalue().encode("utf-8-sig")
@@ -55,11 +55,12 @@ def template_xlsx(kind: str, lang: str = "zh") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = kind
-    sheet.append(header(kind, lang))
+    sheet.append(exports.safe_row(header(kind, lang)))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in example_rows(kind):
-        sheet.append(row)  # text cells: codes and account numbers keep leading zeros
+        # text cells: codes and account numbers keep leading zeros
+        sheet.append(exports.safe_row(row))
     for i, col in enumerate(_kind(kind).columns, start=1):
         sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(col.zh) * 2
                                                                            + 4)

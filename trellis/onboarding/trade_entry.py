@@ -25,10 +25,15 @@ from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 MAX_ROWS = 5000
 MAX_UPLOAD = 5 * 1024 * 1024
 
+AWAITING_APPROVAL = ("Your firm registered without an invitation: your relationship manager "
+                     "must approve the registration before you can record invoices and "
+                     "orders.")
+
 
 def buyers_for(*, session: Session, firm: Firm) -> list[Firm]:
-    """Firms the vendor may bill: every other firm of its cluster, anchors first."""
-    if firm.cluster_id is None:
+    """Firms the vendor may bill: every other firm of its cluster, anchors first; none
+    while the vendor's own registration awaits an RM's approval."""
+    if firm.cluster_id is None or firm.awaiting_approval:
         return []
     return list(session.exec(select(Firm).where(Firm.cluster_id == firm.cluster_id,
                                                 Firm.id != firm.id)
@@ -36,6 +41,8 @@ def buyers_for(*, session: Session, firm: Firm) -> list[Firm]:
 
 
 def _buyer(session: Session, firm: Firm, buyer_id: int | None, field: str = "buyer_id") -> Firm:
+    if firm.awaiting_approval:
+        raise ValidationError(AWAITING_APPROVAL, field=field)
     buyer = session.get(Firm, buyer_id) if isinstance(buyer_id, int) else None
     if buyer is None or buyer.id == firm.id or buyer.cluster_id != firm.cluster_id \
             or firm.cluster_id is None:
@@ -183,6 +190,8 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
 
     if kind not in COLUMNS:
         raise ValidationError("Choose invoices or orders.", field="kind")
+    if firm.awaiting_approval:
+        raise ValidationError(AWAITING_APPROVAL, field="file")
     if not data:
         raise ValidationError("The file is empty.", field="file")
     if firm.cluster_id is None:

@@ -46,6 +46,11 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=settings.instance_path)
+    from trellis.platform.converters import BoundedIntConverter
+
+    # Before any route is added: an id past the database's range is "not found", not a
+    # 500 from the driver.
+    app.url_map.converters["int"] = BoundedIntConverter
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
@@ -58,14 +63,20 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_max_seconds),
+        WTF_CSRF_TIME_LIMIT=settings.session_max_seconds,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         JSON_AS_ASCII=False,
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last N hops are believed: a client cannot choose its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     app.extensions["trellis.settings"] = settings
     if session_factory is None:
         engine = database.make_engine(settings.database_url)
@@ -139,8 +150,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from trellis.platform import sessions
+
         try:
             user = db().get(User, int(user_id))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or not sessions.valid(user):
+            sessions.drop()
+            return None
+        return user

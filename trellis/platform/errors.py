@@ -7,6 +7,7 @@ import logging
 from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from trellis.errors import TrellisError
@@ -32,15 +33,17 @@ def _rollback():
         session.rollback()
 
 
-def _message(exc: TrellisError) -> str:
-    """The error's message in the user's language: its template through the catalogue
-    with its parameters formatted (money in yuan), or the core's own Chinese text."""
+def translated(exc: TrellisError) -> str:
+    """The error's message in the reader's language: its template through the catalogue
+    with its parameters formatted for the locale (money in yuan), or the core's own
+    Chinese text (``message_zh``) on a Chinese page (see ``i18n.error_text``)."""
     return error_text(exc)
+
 
 
 def handle_trellis_error(exc: TrellisError):
     _rollback()
-    message = _message(exc)
+    message = translated(exc)
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
         return json_error(exc.code, message, exc.status, **extra)
@@ -68,16 +71,36 @@ def handle_too_large(exc: RequestEntityTooLarge):
 
 
 def handle_http(exc: HTTPException):
+    # Keep what the exception says about itself, e.g. a 405's Allow header.
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
     if wants_json():
-        return json_error(exc.name.lower().replace(" ", "_"), exc.description or exc.name,
-                          exc.code or 500)
+        body, status = json_error(exc.name.lower().replace(" ", "_"),
+                                  exc.description or exc.name, exc.code or 500)
+        return body, status, headers
     messages = {
         403: _("You do not have access to this page."),
         404: _("That page or record does not exist."),
         405: _("That action is not allowed here."),
     }
     return render_template("errors/error.html", status=exc.code,
-                           message=messages.get(exc.code, exc.description)), exc.code
+                           message=messages.get(exc.code, exc.description)), exc.code, headers
+
+
+def handle_data_error(exc: DataError):
+    # PostgreSQL's "bigint out of range" is SQLite's OverflowError: a record past any id.
+    if "out of range" not in str(getattr(exc, "orig", exc)):
+        raise exc
+    return handle_overflow(OverflowError(str(exc)))
+
+
+def handle_overflow(exc: OverflowError):
+    # A number too large for the database (an id or page far past any record): the
+    # record does not exist.
+    _rollback()
+    message = _("That page or record does not exist.")
+    if wants_json():
+        return json_error("not_found", message, 404)
+    return render_template("errors/error.html", status=404, message=message), 404
 
 
 def handle_unexpected(exc: Exception):
@@ -94,5 +117,7 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(OverflowError, handle_overflow)
+    app.register_error_handler(DataError, handle_data_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

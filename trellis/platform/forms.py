@@ -11,6 +11,12 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+class MfaForm(FlaskForm):
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                                  "autofocus": True})
+
+
 class LocaleForm(FlaskForm):
     locale = SelectField(choices=[("zh_CN", "中文"), ("en", "English")])
 

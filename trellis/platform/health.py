@@ -1,11 +1,17 @@
-"""``/healthz``: database, chain and scheduler state, as JSON."""
+"""``/healthz``: ok or not ok for anyone (a load balancer); database, chain and scheduler
+details only for a logged-in administrator or auditor.
+
+The anonymous answer is cheap (one query and a cached migration head set) and says
+nothing about the deployment: no chain account, contract, dialect or migration names."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 
 from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 from sqlalchemy import text
 
 from trellis.platform.web import db, settings
@@ -14,19 +20,24 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
+@functools.lru_cache(maxsize=8)
+def _applied_and_heads(version: tuple[str, ...]) -> tuple[frozenset, frozenset]:
+    from alembic.script import ScriptDirectory
+
+    from trellis.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    # Applied = the recorded versions and everything below them (dependencies too).
+    applied = frozenset(rev.revision for rev in script.iterate_revisions(version, "base"))
+    return applied, frozenset(script.get_heads())
+
+
 def database_state() -> dict:
     try:
         session = db()
-        session.execute(text("select 1"))
         version = session.execute(text("select version_num from alembic_version")).scalars().all()
-        from alembic.script import ScriptDirectory
-
-        from trellis.migrate import alembic_config
-
-        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-        # Applied = the recorded versions and everything below them (dependencies too).
-        applied = {rev.revision for rev in script.iterate_revisions(tuple(version), "base")}
-        current = bool(version) and set(script.get_heads()) <= applied
+        applied, heads = _applied_and_heads(tuple(sorted(version)))
+        current = bool(version) and heads <= applied
         return {"ok": current, "dialect": session.get_bind().dialect.name,
                 "migrations": sorted(version), "up_to_date": current}
     except Exception as exc:
@@ -66,6 +77,9 @@ def scheduler_state() -> dict:
 
 @bp.get("/healthz")
 def healthz():
+    if not (current_user.is_authenticated and current_user.role in ("admin", "auditor")):
+        ok = database_state()["ok"]
+        return jsonify({"ok": ok}), 200 if ok else 503
     body = {"database": database_state(), "chain": chain_state(),
             "scheduler": scheduler_state()}
     ok = body["database"]["ok"]

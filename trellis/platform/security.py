@@ -29,7 +29,33 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul():
+    """Refuse a request whose form fields, query or JSON hold a NUL character: it is not
+    text, PostgreSQL cannot store it, and SQLite would keep it silently. Uploaded files
+    are checked by their readers."""
+    from flask import request
+
+    from trellis.platform.errors import json_error, wants_json
+
+    bad = any("\x00" in v for v in request.args.values())
+    if not bad and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            bad = b"\\u0000" in (request.get_data(cache=True) or b"")
+        else:
+            bad = any("\x00" in v for v in request.form.values())
+    if not bad:
+        return None
+    from flask import render_template
+    from flask_babel import gettext as _
+
+    message = _("The request holds a NUL character (\\0), which is not text.")
+    if wants_json():
+        return json_error("nul_character", message, 400)
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
     app.after_request(add_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
         @app.after_request

@@ -95,6 +95,13 @@ class Firm(SQLModel, table=True):
     tax_paid_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
     tax_period: str | None = Field(default=None, max_length=16)  # e.g. "2025"
     created_at: datetime = Field(default_factory=utcnow)
+    # "pending" for a firm that registered itself without an invitation, until an RM
+    # approves it ("approved"); None for firms known from a cluster's data.
+    registration: str | None = Field(default=None, max_length=16)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.registration == "pending"
 
 
 class Relationship(SQLModel, table=True):

@@ -62,7 +62,41 @@ def users():
     elif request.method == "POST":
         status = 422
     rows = db().exec(select(User).order_by(User.id)).all()
-    return render_template("admin/users.html", users=rows, form=form), status
+    return render_template("admin/users.html", users=rows, form=form,
+                           signout_form=EmptyForm()), status
+
+
+@bp.post("/users/<int:user_id>/mfa-reset")
+@roles_required("admin")
+def reset_mfa(user_id: int):
+    """For a lost phone: the user enrols again at the next login (and is signed out)."""
+    from trellis.accounts import mfa
+
+    if EmptyForm().validate_on_submit():
+        user = db().get(User, user_id)
+        if user is None:
+            raise NotFound(_("That page or record does not exist."))
+        mfa.disable(session=db(), user=user)
+        accounts.end_sessions(session=db(), user=user)
+        audit("user.mfa_reset", "user", user.id)
+        commit()
+        flash(_("The second factor of %(email)s was reset; they set it up again at their "
+                "next login.", email=user.email), "success")
+    return redirect(url_for("admin.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@roles_required("admin")
+def sign_out_everywhere(user_id: int):
+    if EmptyForm().validate_on_submit():
+        user = db().get(User, user_id)
+        if user is None:
+            raise NotFound(_("That page or record does not exist."))
+        accounts.end_sessions(session=db(), user=user)
+        audit("user.sign_out_everywhere", "user", user.id)
+        commit()
+        flash(_("Every session of %(email)s has ended.", email=user.email), "success")
+    return redirect(url_for("admin.users"), code=303)
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -37,12 +37,17 @@ OUTCOME_SCHEMA = {"type": "object", "properties": {
     "changed": {"type": "boolean", "description": "false when it was already decided so"}}}
 DECISIONS_RESPONSE = {"type": "object", "properties": {
     "results": {"type": "array", "items": OUTCOME_SCHEMA}}}
-REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": confirmations.MAX_REASON}}}
-BULK_REQUEST = {"type": "object", "required": ["ids", "decision"], "properties": {
-    "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": confirmations.MAX_BULK},
-    "decision": {"type": "string", "enum": ["confirm", "reject"]},
-    "reason": {"type": "string", "maxLength": confirmations.MAX_REASON}}}
+# The reason is stripped, then must be 1-300 characters: at most 300 with a non-space.
+REASON = {"type": "string", "maxLength": confirmations.MAX_REASON, "pattern": "\\S"}
+REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {"reason": REASON}}
+BULK_REQUEST = {
+    "type": "object", "required": ["ids", "decision"], "properties": {
+        "ids": {"type": "array", "minItems": 1, "maxItems": confirmations.MAX_BULK,
+                "items": {"type": "integer", "minimum": 1, "maximum": confirmations.MAX_ID}},
+        "decision": {"type": "string", "enum": ["confirm", "reject"]},
+        "reason": {"type": ["string", "null"], "maxLength": confirmations.MAX_REASON}},
+    "if": {"properties": {"decision": {"const": "reject"}}},
+    "then": {"required": ["reason"], "properties": {"reason": REASON}}}
 PLURAL = {"invoice": "invoices", "order": "orders"}
 
 

@@ -14,6 +14,14 @@ ERROR_SCHEMA = {
 }
 
 
+MAX_ID = 2**63 - 1  # what the <int:> converter accepts (trellis.platform.converters)
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "A unique id for this request: a retry with the same key is applied "
+                   "only once (1-128 printable ASCII characters).",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,128}$"}}
+
+
 def doc(*, summary: str, request: dict | None = None, response: dict | None = None,
         tags: tuple[str, ...] = ()):
     """Describe an API view for the OpenAPI document."""
@@ -31,8 +39,9 @@ def _path(rule: str) -> tuple[str, list[dict]]:
 
     def repl(match):
         converter, name = match.group(1), match.group(2)
-        params.append({"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer" if converter == "int" else "string"}})
+        schema = ({"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int"
+                  else {"type": "string"})
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
     return re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule), params
@@ -47,6 +56,8 @@ def build() -> dict:
         meta = getattr(view, "openapi", None) or {
             "summary": (view.__doc__ or rule.endpoint).strip().splitlines()[0]}
         path, params = _path(rule.rule)
+        if getattr(view, "idempotent", False):
+            params = params + [IDEMPOTENCY_HEADER]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op = {"summary": str(meta["summary"]), "operationId": rule.endpoint + "." + method,
                   "parameters": params,
@@ -66,7 +77,9 @@ def build() -> dict:
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Trellis API", "version": "1"},
+        "info": {"title": "Trellis API", "version": "1",
+                 "description": "Text holding a NUL character (\\u0000) is refused with "
+                                "400 (code nul_character) wherever it appears."},
         "servers": [{"url": "/"}],
         "components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",

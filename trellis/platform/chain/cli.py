@@ -59,8 +59,10 @@ def verify_command(bundle, document, manifest, rpc, contracts, anchorers, chain_
               help="Where to write the proof bundle (JSON).")
 @click.option("--document-out", type=click.Path(dir_okay=False, writable=True),
               help="Also write the canonical document (its sha256sum is the content hash).")
+@click.option("--manifest-out", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the batch's manifest (tree.json; its SHA-256 is anchored).")
 @with_appcontext
-def proof_command(document_id, out, document_out):
+def proof_command(document_id, out, document_out, manifest_out):
     """Write the proof bundle of DOCUMENT_ID (a number, or TYPE/ID such as invoice/42)."""
     from trellis.chain import bundles
     from trellis.platform.web import db
@@ -75,6 +77,11 @@ def proof_command(document_id, out, document_out):
     if document_out:
         with open(document_out, "wb") as fh:
             fh.write(doc.canonical.encode("utf-8"))
+    if manifest_out:
+        from trellis.chain.anchoring import batch_tree
+
+        with open(manifest_out, "w", encoding="utf-8") as fh:
+            fh.write(batch_tree(session=db(), batch_id=doc.batch_id).dump_json())
     click.echo(f"wrote {out} for {doc.doc_type} {doc.doc_id} (document {doc.id}, batch "
                f"{doc.batch_id}, block {bundle['anchor']['block_number']}); check it with "
                "`trellis verify` and the list of `trellis chain trusted`")

@@ -330,7 +330,7 @@ def loan_statement(loan_id: int):
 def loan_statement_csv(loan_id: int):
     row = _loan_or_404(loan_id)
     body = statement.to_csv(statement.build(session=db(), loan_id=row.id), _lang())
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.csv"})
 
 

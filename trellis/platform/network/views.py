@@ -272,6 +272,39 @@ def basis_revoke(code, basis_id):
     return redirect(url_for("network.cluster_settings", code=c.code), code=303)
 
 
+# --- self-registrations -------------------------------------------------------------------
+
+def _pending_firms() -> list:
+    q = select(Firm, Cluster).join(Cluster, Cluster.id == Firm.cluster_id).where(
+        Firm.registration == "pending").order_by(Firm.created_at)
+    visible = visible_cluster_ids()
+    if visible is not None:
+        q = q.where(Firm.cluster_id.in_(visible or [-1]))
+    return list(db().execute(q).all())
+
+
+@bp.get("/registrations")
+@roles_required(*EDITORS)
+def registrations():
+    return render_template("network/registrations.html", rows=_pending_firms(),
+                           form=EmptyForm())
+
+
+@bp.post("/firms/<int:firm_id>/approve")
+@roles_required(*EDITORS)
+def approve_registration(firm_id):
+    f = db().get(Firm, firm_id)
+    if f is None or not firm_visible(firm_id) or f.registration != "pending":
+        raise NotFound(_("That firm does not exist or is not in your clusters."))
+    if EmptyForm().validate_on_submit():
+        f.registration = "approved"
+        db().add(f)
+        audit("firm.registration_approved", "firm", f.id)
+        commit()
+        flash(_("%(name)s may now record invoices and orders.", name=f.name), "success")
+    return redirect(url_for("network.registrations"), code=303)
+
+
 @bp.get("/<code>")
 @roles_required(*VIEWERS)
 def cluster(code):
@@ -369,7 +402,7 @@ def _start(run, size: int):
     commit()
     if size <= inline:
         done = runs.execute_run(session_factory=current_app.extensions["trellis.sessions"],
-                                run_id=run.id)
+                                run_id=run.id, max_seconds=settings().import_max_seconds)
         _flash_outcome(done)
     return redirect(url_for("network.import_run", run_id=run.id), code=303)
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from wtforms import ValidationError as WTFValidationError
 
 from trellis.errors import TrellisError
-from trellis.platform.i18n import error_text
+from trellis.platform.errors import translated
 from trellis.platform.web import current_firm_id, db
 from trellis.trade.models import Firm
 
@@ -35,7 +35,7 @@ def attach_error(form, exc: TrellisError, default: str | None = None) -> None:
     """Show a domain error next to its field (``exc.field``) or the *default* field;
     otherwise as a form-level error (``form.form_errors``)."""
     name = getattr(exc, "field", None)
-    message = error_text(exc)
+    message = translated(exc)
     for candidate in (name, default):
         if candidate and candidate in form:
             form[candidate].errors = [*form[candidate].errors, message]

@@ -7,7 +7,10 @@ Two ways in:
   ``redeem`` in the same transaction that creates the user) binds the new user to it;
 * from scratch: the firm's USCC (GB 32100 check character), name, legal representative,
   mobile number, industry and industrial park. A USCC Trellis already knows must come
-  through an invitation, so nobody can attach themselves to another firm.
+  through an invitation, so nobody can attach themselves to another firm. Such a firm is
+  ``registration = "pending"``: it sees no other firm of the park and records no trade
+  until an RM approves it (``/network/registrations``). Registrations are limited per
+  address (``TRELLIS_REGISTER_MAX_PER_HOUR``).
 
 Both log the new user in and lead to the consent page, with the fraud warnings for the
 person and the firm. Every view here is marked ``public = True``.
@@ -49,10 +52,32 @@ def _locale() -> str:
 
 
 def _start_session(user) -> None:
+    from trellis.platform import sessions
+
     locale = _locale()
     session.clear()
     login_user(user)
+    sessions.start(user)
     session["locale"] = locale
+
+
+def _rate_limited() -> bool:
+    """Whether this address registered ``TRELLIS_REGISTER_MAX_PER_HOUR`` firms in the
+    last hour (counted from the audit trail)."""
+    from datetime import timedelta
+
+    from sqlmodel import func
+
+    from trellis.accounts.models import AuditEvent, utcnow
+
+    limit = settings().register_max_per_hour
+    if not limit:
+        return False
+    since = utcnow() - timedelta(hours=1)
+    done = db().exec(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "vendor.register", AuditEvent.remote_addr ==
+        (request.remote_addr or ""), AuditEvent.at >= since)).one()
+    return done >= limit
 
 
 def _create_user(form, firm_id: int):
@@ -145,7 +170,11 @@ def new():
     clusters = db().exec(select(Cluster).order_by(Cluster.name)).all()
     form.cluster_id.choices = [(0, _("Choose your park"))] + [(c.id, c.name) for c in clusters]
     status = 200
-    if form.validate_on_submit():
+    if request.method == "POST" and _rate_limited():
+        form.form_errors.append(_("Too many registrations from your network in the last "
+                                  "hour. Try again later."))
+        status = 429
+    elif form.validate_on_submit():
         try:
             if db().get(Cluster, form.cluster_id.data) is None:
                 from trellis.errors import ValidationError
@@ -160,7 +189,7 @@ def new():
             firm = Firm(uscc=form.uscc.data, name=form.firm_name.data.strip(), role="vendor",
                         industry=form.industry.data, cluster_id=form.cluster_id.data,
                         legal_rep=form.legal_rep.data.strip(), phone=form.mobile.data,
-                        founded_on=form.founded_on.data)
+                        founded_on=form.founded_on.data, registration="pending")
             db().add(firm)
             db().flush()
             user = _create_user(form, firm.id)
@@ -177,6 +206,8 @@ def new():
             _start_session(user)
             flash(_("Welcome to Trellis. First, please read what you allow us to do."),
                   "success")
+            flash(_("Your relationship manager will check your firm's registration; you can "
+                    "record invoices and orders once it is approved."), "info")
             return redirect(url_for("vendor.consent", welcome=1), code=303)
     elif request.method == "POST":
         status = 422

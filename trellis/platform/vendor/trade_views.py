@@ -8,10 +8,11 @@ from sqlmodel import select
 
 from trellis.errors import Conflict, ValidationError
 from trellis.onboarding import trade_entry
+from trellis.platform.vendor import upload_reports
 from trellis.platform.vendor.common import attach_error, own_firm, proof_state
 from trellis.platform.vendor.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.vendor.views import bp
-from trellis.platform.web import audit, commit, db, roles_required
+from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
 PAGE = 100
@@ -119,6 +120,7 @@ def upload():
     firm = own_firm()
     form = UploadForm()
     problems = []
+    total, report = 0, None
     status = 200
     if form.validate_on_submit():
         data = form.file.data.read()
@@ -127,10 +129,13 @@ def upload():
                                         filename=form.file.data.filename or "")
         except trade_entry.UploadRefused as exc:
             db().rollback()
-            problems = exc.problems
+            total = len(exc.problems)
+            problems = exc.problems[:upload_reports.SHOWN]
+            if total > len(problems):
+                report = upload_reports.save(settings().instance_path, firm.id, exc.problems)
             form.file.errors = [*form.file.errors, _("%(n)d problem(s) found; nothing was "
                                                      "saved. Fix them and upload again.",
-                                                     n=len(problems))]
+                                                     n=total)]
             status = 422
         except ValidationError as exc:
             db().rollback()
@@ -145,7 +150,18 @@ def upload():
             return redirect(url_for("vendor.trade", kind=result.kind.rstrip("s")), code=303)
     elif request.method == "POST":
         status = 422
-    return render_template("vendor/upload.html", form=form, problems=problems), status
+    return render_template("vendor/upload.html", form=form, problems=problems, total=total,
+                           report=report), status
+
+
+@bp.get("/trade/upload/report/<token>.csv")
+@roles_required("vendor")
+def upload_report(token: str):
+    body = upload_reports.load(settings().instance_path, own_firm().id, token)
+    if body is None:
+        abort(404)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="trellis-upload-problems.csv"'})
 
 
 @bp.get("/trade/template/<kind>.csv")

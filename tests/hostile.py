@@ -1,0 +1,85 @@
+"""Hostile files for upload tests, built in memory (no fixtures on disk).
+
+Each builder returns the bytes of a file a browser could upload. They were written from
+the issue's description of what an outside audit sent (issue 12), not from the reader's
+code.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from openpyxl import Workbook
+
+
+def xlsx(rows: list[list]) -> bytes:
+    """A real workbook made by openpyxl holding *rows* on its first sheet."""
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _replace_sheet(xml: bytes) -> bytes:
+    """A real workbook whose first sheet's XML is replaced by *xml*."""
+    src = zipfile.ZipFile(io.BytesIO(xlsx([["a"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for item in src.infolist():
+            body = xml if item.filename == "xl/worksheets/sheet1.xml" else src.read(item)
+            dst.writestr(item.filename, body)
+    return out.getvalue()
+
+
+SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              b'<sheetData>')
+SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def xlsx_empty_rows(count: int = 8_000_000) -> bytes:
+    """The audit's zip bomb: *count* empty ``<row/>`` elements (8 million: about 48 MB of
+    XML packed into about 71 KB)."""
+    return _replace_sheet(SHEET_HEAD + b"<row/>" * count + SHEET_TAIL)
+
+
+def xlsx_numbered_rows(count: int) -> bytes:
+    """*count* rows each with one numbered cell: compresses like real data (no ratio
+    alarm), so only the row counter can stop it."""
+    body = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x%d</t></is></c></row>'
+                    % (i, i, i * 7919 % 1_000_003) for i in range(1, count + 1))
+    return _replace_sheet(SHEET_HEAD + body + SHEET_TAIL)
+
+
+def xlsx_far_row(row: int = 1_048_576, column: str = "XFD") -> bytes:
+    """A tiny sheet with a header cell and one cell at the far corner: a reader that pads
+    skipped rows and columns builds a million rows of 16,384 cells."""
+    return _replace_sheet(
+        SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+        + b'<row r="%d"><c r="%s%d" t="inlineStr"><is><t>x</t></is></c></row>'
+        % (row, column.encode(), row) + SHEET_TAIL)
+
+
+def xlsx_many_entries(count: int = 5000) -> bytes:
+    out = io.BytesIO()
+    src = zipfile.ZipFile(io.BytesIO(xlsx([["a"]])))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item))
+        for i in range(count):
+            dst.writestr(f"xl/media/junk{i}.bin", b"")
+    return out.getvalue()
+
+
+def csv_wide_header(repeat: int = 50_000) -> bytes:
+    """The audit's 250 KB header: ``金额,`` 50,000 times."""
+    return ("金额," * repeat + "\n1\n").encode("utf-8")
+
+
+def csv_many_rows(count: int, header: str = "a,b") -> bytes:
+    return (header + "\n" + "1,2\n" * count).encode()
+

@@ -1,0 +1,75 @@
+"""Reading limits of ``trellis.onboarding.files``: hostile files refused fast (issue 12)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests import hostile
+from trellis.network.errors import BadFileContent, FileLimitExceeded
+from trellis.onboarding import files
+
+
+def test_the_audits_zip_bomb_is_small_and_refused_in_well_under_a_second():
+    bomb = hostile.xlsx_empty_rows()
+    assert len(bomb) < 120_000  # the audit's file was 71 KB
+    started = time.perf_counter()
+    with pytest.raises(FileLimitExceeded) as caught:
+        files.read_table(bomb, "bomb.xlsx", max_bytes=20 * 1024 * 1024)
+    assert time.perf_counter() - started < 1.0
+    assert "zip bomb" in caught.value.message
+
+
+@pytest.mark.parametrize("build, limits, words", [
+    (lambda: hostile.xlsx_numbered_rows(6000), files.Limits(max_rows=5000), "5000 rows"),
+    (lambda: hostile.xlsx_far_row(), files.Limits(max_rows=5000), "5000 rows"),
+    (lambda: hostile.xlsx([[f"c{i}" for i in range(300)], [1]]), files.Limits(),
+     "200 columns"),
+    (lambda: hostile.xlsx_many_entries(), files.Limits(), "parts"),
+    (lambda: hostile.xlsx_empty_rows(200_000), files.Limits(max_uncompressed=1_000_000,
+                                                            max_ratio=10_000), "unpacks"),
+    (lambda: hostile.csv_wide_header(), files.Limits(), "200 columns"),
+    (lambda: hostile.csv_many_rows(6000), files.Limits(max_rows=5000), "5000 rows"),
+    (lambda: b"a,b\n1,2\n" + b"1," * 300 + b"\n", files.Limits(), "Row 3"),
+], ids=["rows", "far-row", "far-column", "entries", "unpacked-size", "csv-header",
+        "csv-rows", "csv-wide-row"])
+def test_each_limit_is_checked_while_streaming(build, limits, words):
+    data = build()
+    started = time.perf_counter()
+    with pytest.raises(FileLimitExceeded) as caught:
+        files.read_table(data, "f.xlsx" if data[:2] == b"PK" else "f.csv", limits=limits)
+    assert time.perf_counter() - started < 1.0
+    assert words in caught.value.message
+    assert caught.value.status == 413
+
+
+def test_a_cell_in_the_far_corner_is_not_padded_into_a_huge_row():
+    started = time.perf_counter()
+    table = files.read_table(hostile.xlsx_far_row(row=2), "far.xlsx")
+    assert time.perf_counter() - started < 1.0
+    assert table.header == ["h"] and table.rows == []
+
+
+def test_files_at_the_limits_are_read():
+    table = files.read_table(hostile.xlsx_numbered_rows(5000), "ok.xlsx",
+                             limits=files.Limits(max_rows=5000))
+    assert len(table.rows) == 4999 and table.header == [table.header[0]]
+    table = files.read_table(hostile.csv_many_rows(5000), "ok.csv",
+                             limits=files.Limits(max_rows=5000))
+    assert len(table.rows) == 5000
+
+
+@pytest.mark.parametrize("data, name", [
+    ("发票号,金额\nINV\x001,100\n".encode(), "nul.csv"),
+    ("发票号,金额\nINV\x001,100\n".encode("utf-16"), "nul16.csv"),
+])
+def test_a_nul_character_is_refused(data, name):
+    with pytest.raises(BadFileContent) as caught:
+        files.read_table(data, name)
+    assert "Row 2" in caught.value.message and "NUL" in caught.value.message
+
+
+def test_a_broken_zip_is_unreadable_not_a_crash():
+    with pytest.raises(files.UnreadableFile):
+        files.read_table(b"PK\x03\x04" + b"\x00" * 100, "broken.xlsx")
