@@ -15,6 +15,7 @@ from trellis.network import confirmations
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -99,9 +100,11 @@ def confirm_queue():
             return redirect(url_for("anchor.confirm_queue", kind=kind), code=303)
     elif request.method == "POST":
         status = 422
-    rows = confirmations.documents(session=db(), anchor_id=firm.id, kind=kind)
+    page = confirmations.queue_page(session=db(), anchor_id=firm.id, kind=kind,
+                                    **paging_args())
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
-    return render_template("anchor/queue.html", firm=firm, kind=kind, rows=rows, form=form,
+    return render_template("anchor/queue.html", firm=firm, kind=kind, rows=page.items,
+                           page=page, form=form,
                            counts=counts, selected={str(s) for s in selected},
                            ids_error=ids_error), status
 
