@@ -38,9 +38,12 @@ def index():
     from trellis.vouchers import services as vouchers
 
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
-    due = due_payables(session=db(), anchor_id=firm.id, days=30)
+    due = due_payables(session=db(), anchor_id=firm.id, days=30, overdue=False)
+    late = due_payables(session=db(), anchor_id=firm.id, overdue=True)
     return render_template("anchor/index.html", firm=firm, counts=counts,
                            due_count=len(due), due_total=sum(r.outstanding_fen for r in due),
+                           overdue_count=len(late),
+                           overdue_total=sum(r.outstanding_fen for r in late),
                            vouchers=len(vouchers.issued_by(session=db(), anchor_id=firm.id)))
 
 
