@@ -62,8 +62,29 @@ def users():
     elif request.method == "POST":
         status = 422
     rows = db().exec(select(User).order_by(User.id)).all()
-    return render_template("admin/users.html", users=rows, form=form,
-                           signout_form=EmptyForm()), status
+    firms = {f.id: f.name for f in db().exec(select(Firm).where(
+        Firm.id.in_({u.firm_id for u in rows if u.firm_id is not None})))}
+    return render_template("admin/users.html", users=rows, form=form, firms=firms,
+                           roles=_role_words(), signout_form=EmptyForm()), status
+
+
+def _role_words() -> dict:
+    return {"admin": _("Administrator"), "rm": _("Relationship manager"),
+            "vendor": _("Vendor"), "anchor": _("Anchor firm"), "auditor": _("Auditor")}
+
+
+def schedule_words(spec) -> str:
+    """A job's schedule in words: "every 30 seconds", "daily at 00:05"."""
+    a = spec.args
+    if spec.trigger == "cron":
+        return _("daily at %(time)s", time=f"{a.get('hour', 0):02d}:{a.get('minute', 0):02d}")
+    if "seconds" in a:
+        return _("every %(n)s seconds", n=a["seconds"])
+    if "minutes" in a:
+        return _("every %(n)s minutes", n=a["minutes"])
+    if "hours" in a:
+        return _("every %(n)s hours", n=a["hours"])
+    return spec.trigger
 
 
 @bp.post("/users/<int:user_id>/mfa-reset")
@@ -158,6 +179,7 @@ def jobs():
     scheduler = current_app.extensions.get("trellis.scheduler")
     return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
                            task_runs=task_runs, scheduler_mode=settings().scheduler,
+                           schedule_words=schedule_words,
                            scheduler=scheduler, form=EmptyForm())
 
 
