@@ -99,7 +99,8 @@ def test_ring_evidence_strength_grows_with_each_kind_of_evidence():
 @pytest.mark.parametrize("amount_b,day_b,flagged", [
     (120_000_01, date(2025, 9, 1), True),    # a cent more, same day
     (120_000_00, date(2025, 9, 2), True),    # the same amount a day later
-    (120_090_00, date(2025, 9, 1), True),    # within 0.1%
+    (120_000_99, date(2025, 9, 3), True),    # 99 fen more, two days later
+    (120_090_00, date(2025, 9, 1), False),   # 90 yuan more (0.075%): another sale
     (121_000_00, date(2025, 9, 1), False),   # 1,000 yuan more: another sale
     (120_000_00, date(2025, 9, 20), False),  # the same amount weeks later
 ])

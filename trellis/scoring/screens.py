@@ -282,15 +282,14 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     return out
 
 
-NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan (or 0.1%, whichever is larger)
-NEAR_AMOUNT_SHARE = 0.001
+NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan: a cent changed or a rounding, not a new sale
 NEAR_DAYS = 3
 NEAR_ROUTINE = 3  # more near-equal pairs than this between two firms is a routine, not fraud
 
 
 def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     """Pairs of invoices between the same two firms whose amounts differ by at most 1 yuan
-    (or 0.1%) and whose dates by at most 3 days, under different numbers: the same sale
+    and whose dates by at most 3 days, under different numbers: the same sale
     invoiced twice with a cent or a day changed. A pair of firms with many such pairs
     (identical daily deliveries) trades that way routinely and is left out."""
     x = inv.sort_values(["seller_id", "buyer_id", "amount_fen", "issue_date"], kind="stable")
@@ -298,7 +297,7 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
             & (x["buyer_id"].to_numpy()[1:] == x["buyer_id"].to_numpy()[:-1]))
     amt = x["amount_fen"].to_numpy()
     gap = np.abs(amt[1:] - amt[:-1])
-    tol = np.maximum(NEAR_AMOUNT_FEN, NEAR_AMOUNT_SHARE * amt[1:])
+    tol = NEAR_AMOUNT_FEN
     days = np.abs((x["issue_date"].to_numpy()[1:] - x["issue_date"].to_numpy()[:-1])
                   .astype("timedelta64[D]").astype(int))
     exact = (gap == 0) & (days == 0)

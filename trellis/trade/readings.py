@@ -1,10 +1,11 @@
 """Monthly meter readings (electricity, water, gas) and social-insurance headcount.
 
 The onboarding area owns these tables and their import kinds (``utility_readings``,
-``headcount_records``; migration ``0013a_onboarding``). Scoring and the demo simulator
-reach them through the light Core handles below and only when the tables exist, so this
-code works before and after that migration is applied. ``month`` is the first day of the
-month a reading covers; a month without a reading is unknown, never zero.
+``headcount_records``; models :class:`~trellis.trade.models.UtilityReading` and
+``HeadcountRecord``, migration ``0013a_onboarding``). Scoring and the demo simulator reach
+them through the light Core handles below, and only when the tables exist (a database
+migrated before 0013a has none), reading just the columns they need. ``month`` is the
+first day of the month a reading covers; a month without a reading is unknown, never zero.
 """
 
 from __future__ import annotations
