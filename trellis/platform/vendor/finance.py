@@ -169,9 +169,15 @@ def _application_page(app, form, status: int = 200):
     product = db().get(Product, app.product_id)
     loan = db().exec(select(Loan).where(Loan.application_id == app.id)).first()
     fragment = fragment_for_application(session=db(), application_id=app.id)
+    from trellis.trade.models import Invoice, PurchaseOrder
+
+    documents = [(_("Invoice"), d.number, d.amount_fen) for d in (
+        db().get(Invoice, i) for i in app.invoice_ids or ()) if d is not None]
+    documents += [(_("Order"), d.number, d.amount_fen) for d in (
+        db().get(PurchaseOrder, i) for i in app.order_ids or ()) if d is not None]
     return render_template(
         "vendor/application.html", app=app, offer=offer, product=product, loan=loan,
-        fragment=fragment, form=form, warnings=warnings_for("offer"),
+        fragment=fragment, form=form, warnings=warnings_for("offer"), documents=documents,
         today=date.today()), status
 
 
