@@ -152,3 +152,21 @@ def test_coming_due_counts_only_what_is_coming_due(client, session, chain, logge
     assert late.number in overdue and soon.number not in overdue
     desk = client.get("/anchor/").get_data(as_text=True)
     assert "1 payables due within 30 days" in desk and "1 payables overdue" in desk
+
+
+def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain, logged_in,
+                                                         make_firm):
+    from trellis.network import picture
+    from trellis.network.build import bump_data_version
+
+    n = picture.MAX_TIER1 + 4
+    for _ in range(n - 1):   # chain.tier1 is one direct supplier already
+        firm = make_firm(cluster_id=chain.anchor.cluster_id)
+        invoice(session, firm, chain.anchor, 500_000, issue_date=TODAY - timedelta(days=30))
+    invoice(session, chain.tier1, chain.anchor, 800_000, issue_date=TODAY - timedelta(days=30))
+    bump_data_version(session=session, cluster_id=chain.anchor.cluster_id)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/network").get_data(as_text=True)
+    assert 'id="subset-note"' in page
+    assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page
