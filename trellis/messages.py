@@ -17,11 +17,19 @@ No Flask here: the cores import this module.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+_NUMBER_PLACEHOLDER = re.compile(r"%\((\w+)\)[dif]")
+
+
+def as_text_placeholders(template: str) -> str:
+    """``%(n)d`` -> ``%(n)s``: parameters arrive formatted for the locale, as text."""
+    return _NUMBER_PLACEHOLDER.sub(r"%(\1)s", template)
 
 
 def N_(template: str) -> str:
@@ -106,7 +114,8 @@ class Message:
     def __str__(self) -> str:
         if not self.params:
             return self.template
-        return self.template % {k: english(v) for k, v in self.params.items()}
+        return as_text_placeholders(self.template) % {k: english(v)
+                                                      for k, v in self.params.items()}
 
     def to_json(self) -> dict:
         return {"t": self.template, "p": {k: _encode(v) for k, v in self.params.items()}}
@@ -195,6 +204,6 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
     if not found.params:
         return text
     try:
-        return text % {k: param(v) for k, v in found.params.items()}
+        return as_text_placeholders(text) % {k: param(v) for k, v in found.params.items()}
     except (KeyError, ValueError, TypeError):   # a catalogue entry with a bad placeholder
         return str(found)
