@@ -1,11 +1,17 @@
 """The root of every Trellis exception.
 
 Each area has its own ``errors`` module whose exceptions derive from :class:`TrellisError`.
-An error carries a plain-language ``message`` (safe to show to a user), a machine ``code``
-and the HTTP ``status`` a view or the API should answer with.
+An error carries a machine ``code``, the HTTP ``status`` a view or the API should answer
+with, and what to tell the user as an English ``template`` (``%(name)s`` placeholders,
+marked with :func:`N_` for the catalogues) with typed ``params`` (a
+:class:`~trellis.messages.Money` is fen shown in yuan). The web layer renders the template in
+the reader's language (``trellis.platform.i18n.error_text``); ``message`` and ``str(exc)``
+stay English, for logs and the command line.
 """
 
 from __future__ import annotations
+
+from trellis.messages import N_, Message, Money, Percent  # noqa: F401  (re-exported)
 
 
 class TrellisError(Exception):
@@ -14,11 +20,19 @@ class TrellisError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 zh: str = ""):
-        super().__init__(message)
-        self.message = message
+    #: the English template shown when an error is raised without a message
+    template = N_("The request could not be completed.")
+
+    def __init__(self, message: str | Message | None = None, *, params: dict | None = None,
+                 code: str | None = None, status: int | None = None, zh: str = ""):
+        if isinstance(message, Message):
+            params = {**message.params, **(params or {})}
+            message = message.template
+        self.template = type(self).template if message is None else message
+        self.params = dict(params or {})
+        self.message = str(Message(self.template, self.params))
         self.message_zh = zh  # the same message in Chinese, when the core knows it
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         if status is not None:
@@ -31,7 +45,8 @@ class ValidationError(TrellisError):
     code = "validation_error"
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None, **kwargs):
+    def __init__(self, message: str | Message | None = None, *, field: str | None = None,
+                 **kwargs):
         super().__init__(message, **kwargs)
         self.field = field
 

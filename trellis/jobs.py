@@ -48,6 +48,8 @@ JOBS: tuple[JobSpec, ...] = (
             {"seconds": 60}, "Run chain audits that were queued and never started"),
     JobSpec("resume_imports", "trellis.onboarding.jobs:resume_imports", "interval",
             {"minutes": 5}, "Run bulk imports left queued; fail interrupted ones"),
+    JobSpec("notify", "trellis.notifications.jobs:notify", "interval", {"minutes": 1},
+            "Tell firms of decisions, offers, pay-outs, due dates and overdue loans"),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
             {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
     JobSpec("anchor_ledger_head", "trellis.ledger.jobs:anchor_ledger_head", "interval",

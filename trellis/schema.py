@@ -15,6 +15,7 @@ import trellis.chain.models
 import trellis.jobs
 import trellis.ledger.models
 import trellis.network.models
+import trellis.notifications.models
 import trellis.onboarding.models
 import trellis.protection.models
 import trellis.scoring.models

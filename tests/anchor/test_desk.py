@@ -134,3 +134,39 @@ def test_network_picture_is_server_rendered(client, session, chain, logged_in):
     assert "<svg" in page and f'data-firm="{chain.tier1.id}"' in page
     assert f'data-firm="{chain.tier2.id}"' in page
     assert "<script" not in page.split("<main", 1)[1]
+
+
+def test_coming_due_counts_only_what_is_coming_due(client, session, chain, logged_in):
+    """An invoice 448 days overdue is not 'due within 30 days': it has its own tab and
+    its own figure on the desk."""
+    today = date.today()
+    late = invoice(session, chain.tier1, chain.anchor, 700_000,
+                   issue_date=today - timedelta(days=508), terms_days=60)
+    soon = invoice(session, chain.tier1, chain.anchor, 300_000,
+                   issue_date=today - timedelta(days=50), terms_days=60)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    coming = client.get("/anchor/payables?days=30").get_data(as_text=True)
+    assert soon.number in coming and late.number not in coming
+    overdue = client.get("/anchor/payables?days=overdue").get_data(as_text=True)
+    assert late.number in overdue and soon.number not in overdue
+    desk = client.get("/anchor/").get_data(as_text=True)
+    assert "1 payables due within 30 days" in desk and "1 payables overdue" in desk
+
+
+def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain, logged_in,
+                                                         make_firm):
+    from trellis.network import picture
+    from trellis.network.build import bump_data_version
+
+    n = picture.MAX_TIER1 + 4
+    for _ in range(n - 1):   # chain.tier1 is one direct supplier already
+        firm = make_firm(cluster_id=chain.anchor.cluster_id)
+        invoice(session, firm, chain.anchor, 500_000, issue_date=TODAY - timedelta(days=30))
+    invoice(session, chain.tier1, chain.anchor, 800_000, issue_date=TODAY - timedelta(days=30))
+    bump_data_version(session=session, cluster_id=chain.anchor.cluster_id)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/network").get_data(as_text=True)
+    assert 'id="subset-note"' in page
+    assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page

@@ -161,3 +161,23 @@ def test_anchor_tokens_page_issues_and_revokes(client, session, chain, anchor_us
                 data={"csrf_token": csrf_token(client, "/anchor/tokens")})
     session.refresh(token)
     assert token.revoked_at is not None
+
+
+def test_the_queue_pages_searches_and_sorts_all_of_a_long_queue(client, session, chain,
+                                                               anchor_user):
+    """512 waiting invoices: the count says 512, every page is reachable (the newest is on
+    the last page, not cut off at 200), a search finds one, and the bulk buttons come
+    before the table."""
+    rows = [invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+            for _ in range(512)]
+    first = client.get("/anchor/queue").get_data(as_text=True)
+    assert 'data-list-count="512"' in first and 'data-pages="11"' in first
+    assert first.index('id="bulk"') < first.index("<table")
+    assert first.index('value="confirm"') < first.index("<table")
+    last = client.get("/anchor/queue?page=11").get_data(as_text=True)
+    assert rows[-1].number in last and rows[0].number not in last
+    found = client.get(f"/anchor/queue?q={rows[300].number}").get_data(as_text=True)
+    assert 'data-list-count="1"' in found and rows[300].number in found
+    newest_first = client.get("/anchor/queue?sort=date&desc=1").get_data(as_text=True)
+    assert rows[-1].number in newest_first
+    assert client.get("/anchor/queue?page=x&sort=nonsense&per_page=-3").status_code == 200

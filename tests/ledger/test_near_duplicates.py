@@ -11,6 +11,7 @@ import pytest
 from tests.ledger.conftest import AS_OF
 from trellis.chain import near_duplicates, registry
 from trellis.ledger import origination
+from trellis.messages import texts
 
 ISSUED = AS_OF - timedelta(days=10)
 
@@ -36,9 +37,9 @@ def test_a_near_duplicate_goes_to_review_not_through(session, world, fen, days):
     # ...the coarse one sends it to a person, naming the first invoice.
     app = apply(session, world, twin)
     assert app.status == "review"
-    (reason,) = [r for r in app.review_reasons if "presented before" in r]
+    (reason,) = [r for r in texts(app.review_reasons) if "presented before" in r]
     assert first.number in reason and twin.number in reason
-    assert f"within {abs(fen) / 100:,.2f} CNY and {abs(days)} day" in reason
+    assert f"within ¥{abs(fen) / 100:,.2f} and {abs(days)} day" in reason
 
 
 @pytest.mark.parametrize("amount, days", [(10_300_000, 0), (10_000_000, 30)])
@@ -46,7 +47,7 @@ def test_documents_further_apart_are_not_flagged(session, world, amount, days):
     assert apply(session, world, world.invoice(10_000_000, issued=ISSUED)).status == "approved"
     other = world.invoice(amount, issued=ISSUED + timedelta(days=days))
     app = apply(session, world, other)
-    assert not [r for r in app.review_reasons if "presented before" in r]
+    assert not [r for r in texts(app.review_reasons) if "presented before" in r]
 
 
 def test_applying_again_with_the_same_invoice_is_not_its_own_near_duplicate(session, world):

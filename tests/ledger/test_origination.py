@@ -32,6 +32,7 @@ from trellis.ledger.models import (
     LoanStatus,
     Offer,
 )
+from trellis.messages import texts
 
 
 def offer_of(session, app) -> Offer:
@@ -80,7 +81,7 @@ def test_what_cannot_be_approved_automatically_goes_to_an_rm(session, world, pro
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "review"
-    assert any(expected_reason in r for r in app.review_reasons), app.review_reasons
+    assert any(expected_reason in r for r in texts(app.review_reasons)), app.review_reasons
     assert decisions(session, app) == ["refer"]
     assert session.scalars(select(Offer).where(Offer.application_id == app.id)).first() is None
 
@@ -91,7 +92,7 @@ def test_a_grade_the_product_does_not_lend_to_is_declined_with_reasons(session, 
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "declined"
-    assert app.decline_reasons[0].startswith("Grade A is below")
+    assert texts(app.decline_reasons)[0].startswith("Grade A is below")
     assert decisions(session, app) == ["auto_decline"]
 
 
@@ -105,7 +106,7 @@ def test_no_offer_above_the_legal_cap(session, world, product, reason):
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                             invoice_ids=[inv.id], as_of=AS_OF)
     assert app.status == "declined"
-    assert reason in app.decline_reasons[0]
+    assert reason in texts(app.decline_reasons)[0]
 
 
 def test_penalty_rate_is_cut_to_stay_within_the_cap(session, world):
@@ -144,6 +145,35 @@ def test_maker_checker_above_the_second_approval_amount(session, world, make_use
                            approve=False, reasons=["too late"])
 
 
+def test_approvals_never_take_the_firm_past_its_credit_limit(session, world, make_user):
+    """Two applications each under the limit, together above it: the checker's approval
+    of the second is refused, naming the exposure and the limit in yuan."""
+    set_product(session, "RF-STD", auto_approve_grades=[], second_approval_above_fen=5_000_000)
+    rm1, rm2 = make_user("rm"), make_user("rm")
+    apps = []
+    for _ in range(2):
+        inv = world.invoice(10_000_000)
+        apps.append(origination.apply(session=session, firm_id=world.vendor.id,
+                                      product_code="RF-STD", invoice_ids=[inv.id],
+                                      as_of=AS_OF))
+    for app in apps:
+        app.limit_fen = 12_000_000      # each 8,000,000 fits; both (16,000,000) do not
+    session.flush()
+    assert origination.exposure_fen(session, world.vendor.id) == 0
+    for app in apps:
+        origination.decide(session=session, application_id=app.id, user_id=rm1.id,
+                           approve=True, reasons=["Maker: documents checked."])
+    origination.decide(session=session, application_id=apps[0].id, user_id=rm2.id,
+                       approve=True, reasons=["Checker: limit leaves room."])
+    assert apps[0].status == "approved"
+    assert origination.exposure_fen(session, world.vendor.id) == 8_000_000
+    with pytest.raises(LimitExceeded) as info:
+        origination.decide(session=session, application_id=apps[1].id, user_id=rm2.id,
+                           approve=True, reasons=["Checker: fine."])
+    assert "¥160,000.00" in str(info.value) and "¥120,000.00" in str(info.value)
+    assert apps[1].status == "second_approval"
+
+
 def test_small_amounts_need_one_approver_and_declines_need_reasons(session, world,
                                                                    make_user):
     set_product(session, "RF-STD", auto_approve_grades=[])
@@ -162,7 +192,7 @@ def test_small_amounts_need_one_approver_and_declines_need_reasons(session, worl
     origination.decide(session=session, application_id=apps[1].id, user_id=rm.id,
                        approve=False, reasons=["Buyer disputes the goods."])
     assert apps[1].status == "declined"
-    assert apps[1].decline_reasons == ["Buyer disputes the goods."]
+    assert texts(apps[1].decline_reasons) == ["Buyer disputes the goods."]
 
 
 def _ineligible_cases():
@@ -186,7 +216,7 @@ def test_ineligible_documents_are_refused(session, world, case):
                           as_of=AS_OF, **kwargs)
 
 
-@pytest.mark.parametrize("amount, message", [(9_000_000, "at most 8000000"),
+@pytest.mark.parametrize("amount, message", [(9_000_000, "at most ¥80,000.00"),
                                              (50_000, "smallest amount"),
                                              (0, "positive")])
 def test_amount_must_fit_the_documents_and_product(session, world, amount, message):

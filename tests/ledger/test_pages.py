@@ -12,7 +12,7 @@ from tests.ledger.conftest import AS_OF, set_product
 from tests.platform.conftest import csrf_token, login
 from trellis.ledger import origination
 from trellis.ledger.models import Application, Loan, Offer
-from trellis.trade.models import ClusterManager
+from trellis.trade.models import ClusterManager, Invoice
 
 
 def english(client):
@@ -71,8 +71,15 @@ def test_maker_checker_through_the_page(session, app, client, world, make_user):
     login(client, maker)
     english(client)
     page = decide(client, application.id, "approve")
-    assert "second approver" in page.get_data(as_text=True)
-    page = decide(client, application.id, "approve")
+    assert "Give the reason for approving" in page.get_data(as_text=True)
+    page = decide(client, application.id, "approve", "documents checked")
+    text = page.get_data(as_text=True)
+    assert "second approver" in text
+    # The maker no longer sees an approve button, and is told why...
+    assert 'value="approve"' not in text and 'id="waiting-second"' in text
+    assert 'id="exposure-after"' in text
+    # ...and a forged second approval by the maker is still refused.
+    page = decide(client, application.id, "approve", "again")
     assert "approved this application already" in page.get_data(as_text=True)
     second = app.test_client()
     login(second, checker)
@@ -216,3 +223,13 @@ def test_the_reviewer_sees_what_the_application_finances(session, client, world,
     table = page[page.index('id="documents"'):]
     assert invoice.number in table and world.anchor.name in table
     assert "123,456.00" in table
+
+
+def test_a_submitted_application_shows_its_amount_and_documents(session, app, client, world,
+                                                                make_user):
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world, amount=10_000_000)
+    login(client, make_user("vendor", firm=world.vendor))
+    page = client.get(f"/vendor/applications/{application.id}").get_data(as_text=True)
+    number = session.get(Invoice, application.invoice_ids[0]).number
+    assert 'id="applied-for"' in page and "¥80,000.00" in page and number in page

@@ -96,7 +96,7 @@ def test_cannot_pay_more_than_owed(session, owed, amount):
     with pytest.raises(payouts.PayoutExceedsOwed) as info:
         payouts.pay_out_surplus(session=session, firm_id=a.id, amount_fen=amount,
                                 paid_on=PAID, idempotency_key="too-much")
-    assert "owed 1200 fen" in info.value.message
+    assert "owed ¥12.00" in info.value.message
     assert payout_entries(session) == 0
     assert payouts.surplus_owed(session=session, firm_id=a.id) == 1_200
 

@@ -51,3 +51,15 @@ def test_an_unknown_job_is_not_queued(client, logged_in, session):
     response = run_now(client, "no_such_job")
     assert response.status_code == 302
     assert tasks.latest(session, "run_job") is None
+
+
+def test_jobs_and_users_read_as_words_not_json_or_ids(client, logged_in, make_firm,
+                                                     make_user):
+    firm = make_firm(name="杭州小河五金加工厂")
+    make_user("vendor", firm=firm)
+    logged_in("admin")
+    jobs = client.get("/admin/jobs").get_data(as_text=True)
+    assert '{"seconds"' not in jobs and "&#34;seconds&#34;" not in jobs
+    assert "每 30 秒" in jobs and "每天 00:05" in jobs
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "杭州小河五金加工厂" in users and "供应商" in users

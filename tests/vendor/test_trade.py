@@ -183,7 +183,7 @@ def test_upload_with_problems_saves_nothing(client, session, chain, vendor, make
 
 @pytest.mark.parametrize("text, kind, message", [
     ("", "invoices", "Choose a file"),
-    ("number,amount\nX,1\n", "invoices", "missing column"),
+    ("number,amount\nX,1\n", "invoices", "missing required column"),
     ("buyer_uscc,number,amount,issue_date,due_date\n", "invoices", "no rows"),
     ("seller_uscc,buyer_uscc,number,amount,issue_date,due_date\n{other},{buyer},X,1,{d},{d}\n",
      "invoices", "only upload your own sales"),
@@ -244,3 +244,15 @@ def test_thousands_of_problems_show_the_first_200_and_offer_the_full_report(
     client.post("/logout", data={"csrf_token": csrf_token(client, "/vendor/")})
     logged_in("vendor", firm=chain.tier2)
     assert client.get(link).status_code == 404
+
+
+def test_the_invoice_list_does_not_stop_at_100(client, session, chain, vendor):
+    """150 invoices: the list says 150 and the oldest is on page 3 (it used to stop at
+    100 without a word)."""
+    rows = [invoice(session, chain.tier1, chain.anchor) for _ in range(150)]
+    first = client.get("/vendor/trade").get_data(as_text=True)
+    assert 'data-list-count="150"' in first and 'data-pages="3"' in first
+    assert rows[-1].number in first
+    assert rows[0].number in client.get("/vendor/trade?page=3").get_data(as_text=True)
+    found = client.get(f"/vendor/trade?q={rows[42].number}").get_data(as_text=True)
+    assert 'data-list-count="1"' in found

@@ -16,6 +16,7 @@ from trellis.accounts.services import create_user
 from trellis.chain.errors import DoubleFinancing
 from trellis.ledger import lifecycle, origination
 from trellis.ledger.models import Application, Loan
+from trellis.messages import texts
 from trellis.scoring.result import Flag, ScoreResult
 from trellis.vouchers import financing
 from trellis.vouchers import services as vs
@@ -80,7 +81,7 @@ def test_the_ledger_rules_decide_a_part(session, chain, grade, flagged, status, 
     assert app.status == status and app.fragment_ids == [part.id]
     assert (offer is not None) == (status == "approved")
     if reason:
-        assert any(reason in r for r in app.review_reasons)
+        assert any(reason in r for r in texts(app.review_reasons))
     assert financing.fragment_for_application(session=session,
                                               application_id=app.id).id == part.id
 

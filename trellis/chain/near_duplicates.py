@@ -40,6 +40,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from trellis.chain.models import NearFingerprint
+from trellis.messages import N_, Money, msg
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
@@ -111,13 +112,14 @@ def _documents(session: Session, invoice_ids, order_ids) -> list[Document]:
 
 
 def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequence[int] = (),
-           application_id: int | None = None) -> list[str]:
+           application_id: int | None = None) -> list[dict]:
     """Look up near-duplicates of these invoices and orders among the documents presented
-    before, then record theirs. Returns one review reason per match (empty: none), e.g.
+    before, then record theirs. Returns one review reason per match (empty: none), as a
+    stored :class:`~trellis.messages.Message`, whose English reads e.g.
     ``"invoice INV-2 (1,000.01 CNY of 2026-03-02) is within 0.01 CNY and 1 day of invoice
     INV-1 (1,000.00 CNY of 2026-03-01), presented before: check it is not the same
     receivable financed twice."``. Flushes only."""
-    reasons: list[str] = []
+    reasons: list[dict] = []
     for doc in _documents(session, invoice_ids, order_ids):
         prints = neighbour_prints(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                   buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
@@ -131,9 +133,10 @@ def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequ
                 continue
             seen.add(other)
             fen, days = abs(doc.amount_fen - row.amount_fen), abs((doc.day - row.issued_on).days)
-            reasons.append(f"{doc.label} is within {fen / 100:,.2f} CNY and {days} "
-                           f"day{'s' if days != 1 else ''} of {row.label}, presented before: "
-                           "check it is not the same receivable financed twice.")
+            reasons.append(msg(N_("%(doc)s is within %(gap)s and %(days)s day(s) of "
+                                  "%(other)s, presented before: check it is not the same "
+                                  "receivable financed twice."), doc=doc.label,
+                               gap=Money(fen), days=days, other=row.label).to_json())
         fp = coarse_fingerprint(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                 buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
                                 issued_on=doc.day)

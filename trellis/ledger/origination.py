@@ -60,6 +60,7 @@ from trellis.ledger.models import (
     Product,
     ProductKind,
 )
+from trellis.messages import N_, Message, Money, Percent, msg
 
 logger = logging.getLogger(__name__)
 
@@ -108,21 +109,20 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                                                  ids=fragment_ids, as_of=as_of)
         financed = _financed(session, fragment_ids=fragment_ids)
         if financed:
-            names = ", ".join(f"{k} {i}" for k, i in sorted(financed))
-            raise IneligibleDocument(f"Already financed: {names}.", field="fragment_ids")
+            raise IneligibleDocument(N_("Already financed: voucher parts %(parts)s."),
+                                     params={"parts": [i for _k, i in sorted(financed)]},
+                                     field="fragment_ids")
         return base, latest
     if kind is ProductKind.RECEIVABLE:
         if not invoice_ids or order_ids:
             raise IneligibleDocument("Receivable financing needs one or more invoices.",
                                      field="invoice_ids")
         docs = [session.get(Invoice, i) for i in invoice_ids]
-        label = "Invoice"
     elif kind is ProductKind.ORDER:
         if not order_ids or invoice_ids:
             raise IneligibleDocument("Order financing needs one or more purchase orders.",
                                      field="order_ids")
         docs = [session.get(PurchaseOrder, i) for i in order_ids]
-        label = "Order"
     else:
         if invoice_ids or order_ids:
             raise IneligibleDocument("A revolving line is not tied to invoices or orders.",
@@ -131,20 +131,29 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
     base, latest = 0, None
     for ident, doc in zip(invoice_ids or order_ids, docs, strict=True):
         if doc is None or doc.seller_id != firm_id:
-            raise IneligibleDocument(f"{label} {ident} is not one of your firm's documents.",
-                                     field="invoice_ids" if invoice_ids else "order_ids")
+            raise IneligibleDocument(
+                N_("Invoice %(number)s is not one of your firm's documents.") if invoice_ids
+                else N_("Order %(number)s is not one of your firm's documents."),
+                params={"number": ident},
+                field="invoice_ids" if invoice_ids else "order_ids")
         if doc.status != DocStatus.CONFIRMED:
-            raise IneligibleDocument(f"{label} {doc.number} has not been confirmed by the "
-                                     "buyer yet.")
+            raise IneligibleDocument(
+                N_("Invoice %(number)s has not been confirmed by the buyer yet.")
+                if invoice_ids else
+                N_("Order %(number)s has not been confirmed by the buyer yet."),
+                params={"number": doc.number})
         if kind is ProductKind.RECEIVABLE:
             if doc.due_date <= as_of:
-                raise IneligibleDocument(f"Invoice {doc.number} is already due.")
+                raise IneligibleDocument(N_("Invoice %(number)s is already due."),
+                                         params={"number": doc.number})
             open_fen = doc.amount_fen - (doc.paid_fen or 0)
             if open_fen <= 0:
-                raise IneligibleDocument(f"Invoice {doc.number} has been paid.")
+                raise IneligibleDocument(N_("Invoice %(number)s has been paid."),
+                                         params={"number": doc.number})
             if financed_parts().covers_invoice(session, doc.id):
-                raise IneligibleDocument(f"Invoice {doc.number} was issued as a voucher; "
-                                         "finance a voucher part instead.")
+                raise IneligibleDocument(N_("Invoice %(number)s was issued as a voucher; "
+                                            "finance a voucher part instead."),
+                                         params={"number": doc.number})
             base += open_fen
             latest = max(latest or doc.due_date, doc.due_date)
         else:
@@ -196,11 +205,13 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
         raise ValidationError("The amount must be a positive whole number of fen.",
                               field="amount_fen")
     if requested > eligible:
-        raise ValidationError(f"You can borrow at most {eligible} fen against these "
-                              "documents.", field="amount_fen")
+        raise ValidationError(N_("You can borrow at most %(eligible)s against these "
+                                 "documents."), params={"eligible": Money(eligible)},
+                              field="amount_fen")
     if requested < product.min_amount_fen:
-        raise ValidationError(f"The smallest amount for this product is "
-                              f"{product.min_amount_fen} fen.", field="amount_fen")
+        raise ValidationError(N_("The smallest amount for this product is %(minimum)s."),
+                              params={"minimum": Money(product.min_amount_fen)},
+                              field="amount_fen")
     app = Application(firm_id=firm_id, product_id=product.id, requested_fen=requested,
                       eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
                       fragment_ids=fragment_ids,
@@ -234,34 +245,41 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
 
 
 def _auto_decide(session: Session, app: Application, product: Product, result,
-                 near_duplicates: Sequence[str] = ()) -> None:
-    review: list[str] = list(near_duplicates)
+                 near_duplicates: Sequence = ()) -> None:
+    review: list = list(near_duplicates)
     if result.insufficient or result.grade is None:
-        review.append("Not enough data to score the firm: "
-                      + "; ".join(result.insufficient_reasons or ["no grade"]))
+        review.append(msg(N_("Not enough data to score the firm.")).to_json())
+        review += [{"en": en, "zh": zh} for en, zh in zip(
+            result.insufficient_reasons or [], getattr(result, "insufficient_zh", None)
+            or result.insufficient_reasons or [], strict=False)]
     elif result.grade not in (product.spreads_bps or {}):
-        reasons = [f"Grade {result.grade} is below what {product.name} lends to."]
-        reasons += [r.en for r in result.reasons]
+        reasons = [msg(N_("Grade %(grade)s is below what %(product)s lends to."),
+                       grade=result.grade, product=product.name).to_json()]
+        reasons += [{"en": r.en, "zh": r.zh} for r in result.reasons]
         _record(session, app, None, "auto_decline", reasons)
         status.move_application(app, ApplicationStatus.DECLINED)
         app.decline_reasons, app.decided_at = reasons, utcnow()
         return
     for flag in result.flags:
-        review.append(f"Flag: {flag.en}")
+        review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}"})
     if result.grade not in (product.auto_approve_grades or []):
-        review.append(f"Grade {result.grade} is not approved automatically.")
+        review.append(msg(N_("Grade %(grade)s is not approved automatically."),
+                          grade=result.grade).to_json())
     if app.limit_fen is not None and app.requested_fen > app.limit_fen:
-        review.append(f"{app.requested_fen} fen is above the firm's credit limit of "
-                      f"{app.limit_fen} fen.")
+        review.append(msg(N_("%(requested)s is above the firm's credit limit of %(limit)s."),
+                          requested=Money(app.requested_fen),
+                          limit=Money(app.limit_fen)).to_json())
     if app.requested_fen > product.auto_approve_max_fen:
-        review.append(f"{app.requested_fen} fen is above the automatic approval limit of "
-                      f"{product.auto_approve_max_fen} fen.")
+        review.append(msg(N_("%(requested)s is above the automatic approval limit of "
+                             "%(limit)s."), requested=Money(app.requested_fen),
+                          limit=Money(product.auto_approve_max_fen)).to_json())
     if review:
         _record(session, app, None, "refer", review)
         status.move_application(app, ApplicationStatus.REVIEW)
         app.review_reasons = review
         return
-    _record(session, app, None, "auto_approve", [f"Grade {result.grade}, no flags."])
+    _record(session, app, None, "auto_approve",
+            [msg(N_("Grade %(grade)s, no flags."), grade=result.grade).to_json()])
     _approve(session, app, product)
 
 
@@ -276,9 +294,10 @@ def _approve(session: Session, app: Application, product: Product) -> None:
     try:
         make_offer(session=session, application=app)
     except OfferAboveCap as exc:
-        _record(session, app, None, "auto_decline", [exc.message])
+        why = Message(exc.template, exc.params).to_json()
+        _record(session, app, None, "auto_decline", [why])
         status.move_application(app, ApplicationStatus.DECLINED)
-        app.decline_reasons, app.decided_at = [exc.message], utcnow()
+        app.decline_reasons, app.decided_at = [why], utcnow()
         return
     status.move_application(app, ApplicationStatus.APPROVED)
     app.decided_at = utcnow()
@@ -323,7 +342,14 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         app.decline_reasons, app.decided_at = reasons, utcnow()
         session.flush()
         return app
-    note = [r for r in reasons if r] or ["Approved."]
+    note = [r.strip() for r in reasons if r and r.strip()] or ["Approved."]
+    if app.limit_fen is not None:
+        after = exposure_fen(session, app.firm_id) + app.requested_fen
+        if after > app.limit_fen:
+            raise LimitExceeded(
+                N_("Approving would take the firm's exposure to %(after)s, above its credit "
+                   "limit of %(limit)s; decline, or ask for a smaller amount."),
+                params={"after": Money(after), "limit": Money(app.limit_fen)})
     if app.status == ApplicationStatus.SECOND_APPROVAL:
         first = session.scalars(select(Decision).where(Decision.application_id == app.id,
                                                        Decision.action == "approve")
@@ -341,6 +367,22 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         _approve(session, app, product)
     session.flush()
     return app
+
+
+def exposure_fen(session: Session, firm_id: int) -> int:
+    """What the firm already owes or has been promised, in fen: principal outstanding on
+    live loans, loans waiting for pay-out and open offers. A checker approving a new loan
+    sees this plus the loan against the firm's credit limit; approvals may not pass it."""
+    live = [s.value for s in status.LIVE]
+    owed = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
+        Loan.firm_id == firm_id, Loan.status.in_(live))).scalar_one()
+    waiting = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
+        Loan.firm_id == firm_id, Loan.status == LoanStatus.PENDING)).scalar_one()
+    offered = session.execute(select(func.coalesce(func.sum(Offer.amount_fen), 0))
+                              .join(Application, Application.id == Offer.application_id)
+                              .where(Application.firm_id == firm_id,
+                                     Offer.status == OfferStatus.OPEN)).scalar_one()
+    return int(owed) + int(waiting) + int(offered)
 
 
 def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
@@ -392,9 +434,9 @@ def make_offer(*, session: Session, application: Application | None = None,
               day_count=product.day_count)
     cap = pricing.legal_cap(session=session, as_of=as_of)
     if q.apr > cap:
-        raise OfferAboveCap(f"No offer: the annualised rate including fees, "
-                            f"{q.apr * 100:.2f} %, would exceed the legal cap of "
-                            f"{cap * 100:.2f} %.")
+        raise OfferAboveCap(N_("No offer: the annualised rate including fees, %(apr)s, "
+                               "would exceed the legal cap of %(cap)s."),
+                            params={"apr": Percent(q.apr), "cap": Percent(cap)})
     micro = rate_micro(rate)
     penalty = pricing.penalty_within_cap(rate_micro_=micro,
                                          penalty_bps=product.penalty_rate_bps, cap=cap)
@@ -537,7 +579,8 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
         Loan.line_id == line.id, Loan.status == LoanStatus.PENDING)).scalar_one()
     available = line.limit_fen - int(used) - int(pending)
     if amount_fen > available:
-        raise LimitExceeded(f"Only {available} fen of the line is available.")
+        raise LimitExceeded(N_("Only %(available)s of the line is available."),
+                            params={"available": Money(available)})
     product = session.get(Product, line.product_id)
     penalty = session.get(Offer, line.offer_id).penalty_rate_micro
     fee = fee_for(amount_fen, product.fee_bps, product.fee_min_fen)

@@ -31,6 +31,7 @@ from trellis.ledger.errors import IdempotencyMismatch
 from trellis.ledger.journal import Entry, EntryKind, Posting
 from trellis.ledger.models import JournalEntry, JournalPosting, Loan
 from trellis.ledger.posting import account_ids, find_entry, post
+from trellis.messages import N_, Money
 
 logger = logging.getLogger(__name__)
 
@@ -176,12 +177,13 @@ def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = 
     available = _available(session, loan_ids, paid_on)
     owed = sum(available.values())
     if owed == 0:
-        raise NothingOwed(f"Firm {firm_id} is owed no surplus on {paid_on}.")
+        raise NothingOwed(N_("The firm is owed no surplus on %(day)s."),
+                          params={"day": paid_on})
     amount = owed if amount_fen is None else amount_fen
     if amount > owed:
         raise PayoutExceedsOwed(
-            f"Firm {firm_id} is owed {owed} fen of surplus on {paid_on}; {amount} fen "
-            "cannot be paid out.")
+            N_("The firm is owed %(owed)s of surplus on %(day)s; %(amount)s cannot be paid "
+               "out."), params={"owed": Money(owed), "day": paid_on, "amount": Money(amount)})
     by_loan: dict[int, int] = {}
     left = amount
     for loan_id in sorted(available):

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.errors import OfferAboveCap
+from trellis.messages import N_, Message
 
 
 def contract_rate(*, session: Session, grade: str, anchor_confirmed: bool,
@@ -32,7 +33,8 @@ def contract_rate(*, session: Session, grade: str, anchor_confirmed: bool,
                                   anchor_confirmed=anchor_confirmed, spreads_bps=spreads_bps,
                                   confirmed_discount_bps=confirmed_discount_bps, as_of=as_of))
     except RateAboveCap as exc:
-        raise OfferAboveCap(f"No offer: {exc.message}") from exc
+        raise OfferAboveCap(N_("No offer: %(why)s"),
+                            params={"why": Message(exc.template, exc.params)}) from exc
 
 
 def legal_cap(*, session: Session, as_of: date) -> Decimal:

@@ -103,6 +103,35 @@ def documents(*, session: Session, anchor_id: int, kind: str, status: str | None
     return out
 
 
+def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
+               page=1, per_page=50, q: str = "", sort: str = "", desc=False):
+    """One page of the anchor's documents of *kind* (a :class:`trellis.paging.Page` of
+    :class:`Row`): searched by number or seller name or USCC, sorted by date (oldest
+    first by default), amount, seller or number; with the total count."""
+    from trellis.paging import paginate
+
+    model = model_for(kind)
+    day = model.issue_date if model is Invoice else model.order_date
+    due = model.due_date if model is Invoice else None
+    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+                    model.amount_fen, day, model.status, model.reject_reason,
+                    *([due] if due is not None else []))
+             .join(Firm, Firm.id == model.seller_id)
+             .where(model.buyer_id == anchor_id))
+    if status:
+        query = query.where(model.status == status)
+    sorts = {"date": day, "amount": model.amount_fen, "vendor": Firm.name,
+             "number": model.number}
+    if due is not None:
+        sorts["due"] = due
+    found = paginate(session, query, sort_columns=sorts,
+                     search_columns=(model.number, Firm.name, Firm.uscc), page=page,
+                     per_page=per_page, q=q, sort=sort, desc=desc, tiebreak=model.id)
+    found.items = [Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                       r[9] if due is not None else None, r[7], r[8]) for r in found.items]
+    return found
+
+
 def pending_counts(*, session: Session, anchor_id: int) -> dict[str, int]:
     counts = {}
     for kind, model in MODELS.items():

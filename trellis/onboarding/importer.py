@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from trellis.clock import utcnow
+from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
 from trellis.network.errors import ClusterNotFound, ImportRefused
 from trellis.onboarding import files
@@ -59,11 +60,32 @@ class RowError:
     row: int
     column: str
     value: str
-    problem: str
+    problem: str        # English, for logs and the command line
+    what: Message | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def problem_message(self) -> Message:
+        return self.what if self.what is not None else Message(self.problem)
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.problem}"
+
+    def message(self, kind: Kind | None = None) -> Message:
+        """Where and what, with the column named in both languages when *kind* knows it."""
+        if not self.column:
+            return msg(N_("row %(row)s: %(problem)s"), row=self.row,
+                       problem=self.problem_message)
+        return msg(N_("row %(row)s, column %(column)s: %(problem)s"), row=self.row,
+                   column=column_label(kind, self.column), problem=self.problem_message)
+
+
+def column_label(kind: Kind | None, key: str) -> dict:
+    """A column named for people: its key in English, its Chinese header in Chinese."""
+    zh = ""
+    if kind is not None:
+        zh = next((c.zh for c in kind.columns if c.key == key), "")
+    return {"en": key, "zh": zh or key}
 
 
 @dataclass(frozen=True)
@@ -138,11 +160,12 @@ class _Plan:
         self.warnings.append(RowError(row, column, "" if value is None else str(value)[:200],
                                       problem))
 
-    def error(self, row: int, column: str, value, problem: str) -> None:
+    def error(self, row: int, column: str, value, problem: str | Message) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             shown = "" if value is None else str(value)
-            self.errors.append(RowError(row, column, shown[:200], problem))
+            what = Message.from_json(problem)
+            self.errors.append(RowError(row, column, shown[:200], str(what), what))
 
 
 def _chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
@@ -169,7 +192,7 @@ def _parse_rows(plan: _Plan, table: files.Table,
                 for h, k in proposal.fields.items()}
         mapping, duplicated = header_map(kind, table.header)
         for key in duplicated:
-            plan.error(1, key, key, "the column appears twice in the header")
+            plan.error(1, key, key, N_("the column appears twice in the header"))
     else:
         used = dict(plan.mapping)
     policy = plan.policy
@@ -192,13 +215,13 @@ def _parse_rows(plan: _Plan, table: files.Table,
             raw = cells[pos] if pos < len(cells) else None
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if col.required:
-                    plan.error(number, col.key, "", "required value missing")
+                    plan.error(number, col.key, "", N_("required value missing"))
                     ok = False
                 continue
             try:
                 values[col.key] = col.parse(raw, today)
             except CellError as exc:
-                plan.error(number, col.key, raw, str(exc))
+                plan.error(number, col.key, raw, exc.problem)
                 ok = False
         if check is not None and not check(plan, number, values):
             ok = False
@@ -214,7 +237,8 @@ def _parse_rows(plan: _Plan, table: files.Table,
 def _check_invoice_dates(plan: _Plan, number: int, v: dict) -> bool:
     if "due_date" in v and "issue_date" in v and v["due_date"] < v["issue_date"]:
         plan.error(number, "due_date", v["due_date"].isoformat(),
-                   f"due date is before the issue date {v['issue_date'].isoformat()}")
+                   msg(N_("due date is before the issue date %(day)s"),
+                       day=v["issue_date"]))
         return False
     return True
 
@@ -246,12 +270,14 @@ def _resolve_firms(plan: _Plan, session: Session, rows: list[tuple[int, dict]],
             code = values[col]
             hit = known.get(code)
             if hit is None:
-                plan.error(number, col, code, "unknown firm: import it with the firms file "
-                                              "first")
+                plan.error(number, col, code, N_("unknown firm: import it with the firms "
+                                                 "file first"))
                 ok = False
             elif hit[1] != cluster_id:
-                plan.error(number, col, code, "this firm belongs to another cluster" if hit[1]
-                           else "this firm is in no cluster: import it with the firms file")
+                plan.error(number, col, code,
+                           N_("this firm belongs to another cluster") if hit[1]
+                           else N_("this firm is in no cluster: import it with the firms "
+                                   "file"))
                 ok = False
             else:
                 values[col.removesuffix("_uscc") + "_id"] = hit[0]
@@ -269,7 +295,8 @@ def _first_seen(plan: _Plan, rows: list[tuple[int, dict]], key: Callable, column
         k = key(values)
         if k in seen:
             plan.error(number, column, values.get(column, ""),
-                       f"duplicate {what}: already on row {seen[k]}")
+                       msg(N_("duplicate %(what)s: already on row %(row)s"),
+                           what=msg(what), row=seen[k]))
         else:
             seen[k] = number
             good.append((number, values))
@@ -284,7 +311,7 @@ TAX_FIELDS = {"tax_vat_sales": "tax_vat_sales_fen", "tax_paid": "tax_paid_fen"}
 
 
 def _plan_firms(plan: _Plan, session: Session, rows) -> None:
-    rows = _first_seen(plan, rows, lambda v: v["uscc"], "uscc", "USCC")
+    rows = _first_seen(plan, rows, lambda v: v["uscc"], "uscc", N_("USCC"))
     cols = [*FIRM_FIELDS, *TAX_FIELDS.values()]
     existing = {}
     for chunk in _chunks(sorted(v["uscc"] for _, v in rows)):
@@ -308,14 +335,14 @@ def _plan_firms(plan: _Plan, session: Session, rows) -> None:
             plan.inserts.append(record)
             continue
         if old.cluster_id not in (None, cluster_id):
-            plan.error(number, "uscc", v["uscc"], "this firm is already registered in "
-                                                  "another cluster")
+            plan.error(number, "uscc", v["uscc"], N_("this firm is already registered "
+                                                     "in another cluster"))
             continue
         if old.bank_account and v.get("bank_account") and \
                 v["bank_account"].replace(" ", "") != old.bank_account.replace(" ", ""):
             plan.error(number, "bank_account", "(masked)",
-                       "differs from the account on record: bank accounts change only "
-                       "through the verified change request")
+                       N_("differs from the account on record: bank accounts change "
+                          "only through the verified change request"))
             continue
         changes = {c: v[c] for c in cols if v.get(c) not in (None, "") and v[c] != getattr(
             old, c)}
@@ -333,11 +360,11 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
     for number, v in rows:
         if v["supplier_id"] == v["buyer_id"]:
             plan.error(number, "buyer_uscc", v["buyer_uscc"],
-                       "supplier and buyer are the same firm")
+                       N_("supplier and buyer are the same firm"))
         else:
             good.append((number, v))
     rows = _first_seen(plan, good, lambda v: (v["supplier_id"], v["buyer_id"]),
-                       "buyer_uscc", "supplier and buyer pair")
+                       "buyer_uscc", N_("supplier and buyer pair"))
     existing = {}
     for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
         for rel in session.execute(select(Relationship.id, Relationship.supplier_id,
@@ -375,13 +402,19 @@ def _existing_docs(session: Session, model, owner_col: str, key_col: str, owners
     return found
 
 
+def _col(field_name: str) -> str:
+    """The file's column for a stored field: ``amount_fen`` -> ``amount``."""
+    return field_name.removesuffix("_fen").removesuffix("_id")
+
+
 def _compare_doc(plan: _Plan, number: int, v: dict, old, fields: tuple[str, ...],
                  key_col: str, what: str) -> None:
     diffs = [f for f in fields if v[f] != getattr(old, f)]
     if diffs:
         plan.error(number, key_col, v[key_col],
-                   f"duplicate {what}: already imported with a different "
-                   f"{', '.join(d.removesuffix('_fen').removesuffix('_id') for d in diffs)}")
+                   msg(N_("duplicate %(what)s: already imported with a different %(fields)s"),
+                       what=msg(what), fields=[column_label(plan.kind, _col(d))
+                                               for d in diffs]))
     else:
         plan.unchanged += 1
 
@@ -395,9 +428,9 @@ def _status_fields(v: dict, now) -> dict:
 def _plan_orders(plan: _Plan, session: Session, rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("buyer_uscc", "seller_uscc"))
     rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "seller_uscc",
-                            "seller and buyer are the same firm")
+                            N_("seller and buyer are the same firm"))
     rows = _first_seen(plan, rows, lambda v: (v["buyer_id"], v["number"]), "number",
-                       "order number")
+                       N_("order number"))
     fields = ("seller_id", "amount_fen", "order_date")
     existing = _existing_docs(session, PurchaseOrder, "buyer_id", "number",
                               {v["buyer_id"] for _, v in rows}, fields)
@@ -406,7 +439,7 @@ def _plan_orders(plan: _Plan, session: Session, rows) -> None:
         v["amount_fen"] = v.pop("amount")
         old = existing.get((v["buyer_id"], v["number"]))
         if old is not None:
-            _compare_doc(plan, number, v, old, fields, "number", "order number")
+            _compare_doc(plan, number, v, old, fields, "number", N_("order number"))
             continue
         plan.inserts.append({"buyer_id": v["buyer_id"], "seller_id": v["seller_id"],
                              "number": v["number"], "amount_fen": v["amount_fen"],
@@ -447,10 +480,10 @@ def _derive_due_dates(session: Session, rows) -> None:
 def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("seller_uscc", "buyer_uscc"))
     rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "buyer_uscc",
-                            "seller and buyer are the same firm")
+                            N_("seller and buyer are the same firm"))
     _derive_due_dates(session, rows)
     rows = _first_seen(plan, rows, lambda v: (v["seller_id"], v["number"]), "number",
-                       "invoice number")
+                       N_("invoice number"))
     fields = ("buyer_id", "amount_fen", "issue_date", "due_date")
     existing = _existing_docs(session, Invoice, "seller_id", "number",
                               {v["seller_id"] for _, v in rows}, fields)
@@ -467,14 +500,15 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
         v["amount_fen"] = v.pop("amount")
         old = existing.get((v["seller_id"], v["number"]))
         if old is not None:
-            _compare_doc(plan, number, v, old, fields, "number", "invoice number")
+            _compare_doc(plan, number, v, old, fields, "number", N_("invoice number"))
             continue
         order_id = None
         if v.get("order_number"):
             hit = orders.get((v["buyer_id"], v["order_number"]))
             if hit is None and plan.policy is not None and plan.policy.seller_is:
                 plan.error(number, "order_number", v["order_number"],
-                           "unknown order number for this buyer: import the orders first")
+                           N_("unknown order number for this buyer: import the orders "
+                              "first"))
                 continue
             if hit is None:
                 # A bank's export is partial: the order may predate it. The invoice is kept
@@ -484,7 +518,7 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
                 hit = (None, v["seller_id"])
             if hit[1] != v["seller_id"]:
                 plan.error(number, "order_number", v["order_number"],
-                           "that order was placed with another seller")
+                           N_("that order was placed with another seller"))
                 continue
             order_id = hit[0]
         plan.inserts.append({"seller_id": v["seller_id"], "buyer_id": v["buyer_id"],
@@ -512,9 +546,9 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
             seen[k] = seen.get(k, 0) + 1
     rows = _resolve_firms(plan, session, rows, ("payer_uscc", "payee_uscc"))
     rows = _same_firm_check(plan, rows, "payer_id", "payee_id", "payee_uscc",
-                            "payer and payee are the same firm")
+                            N_("payer and payee are the same firm"))
     rows = _first_seen(plan, rows, lambda v: (v["payer_id"], v["reference"]), "reference",
-                       "payment reference")
+                       N_("payment reference"))
     fields = ("payee_id", "amount_fen", "paid_on")
     existing = _existing_docs(session, Payment, "payer_id", "reference",
                               {v["payer_id"] for _, v in rows}, fields)
@@ -530,7 +564,8 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
         v["amount_fen"] = v.pop("amount")
         old = existing.get((v["payer_id"], v["reference"]))
         if old is not None:
-            _compare_doc(plan, number, v, old, fields, "reference", "payment reference")
+            _compare_doc(plan, number, v, old, fields, "reference",
+                         N_("payment reference"))
             continue
         remaining = v["amount_fen"]
         mine = []
@@ -539,12 +574,12 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
             inv = invoices.get((v["payee_id"], inv_number))
             if inv is None:
                 plan.error(number, "invoice_numbers", inv_number,
-                           "unknown invoice number for this payee")
+                           N_("unknown invoice number for this payee"))
                 ok = False
                 continue
             if inv.buyer_id != v["payer_id"]:
                 plan.error(number, "invoice_numbers", inv_number,
-                           "that invoice was issued to another buyer")
+                           N_("that invoice was issued to another buyer"))
                 ok = False
                 continue
             outstanding = inv.amount_fen - paid.get(inv.id, inv.paid_fen)
@@ -666,9 +701,11 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows),
                  mapping=mapping, policy=policy)
     if not table.rows:
-        raise ImportRefused("The file has a header but no data rows; nothing was imported.")
+        raise ImportRefused(N_("The file has a header but no data rows; nothing was "
+                               "imported."))
     if max_rows and len(table.rows) > max_rows:
-        raise ImportRefused(f"At most {max_rows} rows per file; split it.", field="file")
+        raise ImportRefused(N_("At most %(n)s rows per file; split it."),
+                            params={"n": max_rows}, field="file")
     rows = _parse_rows(plan, table, progress)
     if rows is not None:
         # Cross-row and database checks run on the rows whose cells parsed, so the report
@@ -679,9 +716,10 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
         plan.errors.sort(key=lambda e: (e.row, e.column))
         first = plan.errors[0]
         raise ImportRefused(
-            f"The file was refused and nothing was imported: {plan.error_count} "
-            f"problem(s). The first is at {first}. Download the error report, correct the "
-            f"file and upload it again.", errors=plan.errors, count=plan.error_count)
+            N_("The file was refused and nothing was imported: %(count)s problem(s). The "
+               "first: %(first)s. Download the error report, correct the file and upload "
+               "it again."), params={"count": plan.error_count, "first": first.message(plan.kind)},
+            errors=plan.errors, count=plan.error_count)
     _write(plan, session, progress)
     result = ImportResult(kind, plan.total, created=len(plan.inserts),
                           updated=len(plan.updates), unchanged=plan.unchanged,

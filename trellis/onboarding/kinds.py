@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from trellis.messages import N_, Message
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, FirmRole, Industry
 
@@ -22,7 +23,12 @@ MAX_FEN = 10**15  # ten trillion yuan: anything larger is a typing mistake
 
 
 class CellError(ValueError):
-    """Raised by a parser; the message says what is wrong with the cell."""
+    """Raised by a parser; ``problem`` (a :class:`~trellis.messages.Message`) says what is
+    wrong with the cell; ``str()`` is its English text."""
+
+    def __init__(self, template: str | Message, **params):
+        self.problem = template if isinstance(template, Message) else Message(template, params)
+        super().__init__(str(self.problem))
 
 
 def _text(value) -> str:
@@ -34,9 +40,9 @@ def _text(value) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _uscc(raw: str) -> tuple[str, str | None]:
+def _uscc(raw: str) -> tuple[str, Message | None]:
     code = uscc_rules.normalise(raw)
-    return code, uscc_rules.problem(code)
+    return code, uscc_rules.problem_message(code)
 
 
 def parse_uscc(value, _today=None) -> str:
@@ -51,7 +57,8 @@ def text(max_len: int) -> Callable:
     def parse(value, _today=None) -> str:
         out = _text(value)
         if len(out) > max_len:
-            raise CellError(f"at most {max_len} characters, this has {len(out)}")
+            raise CellError(N_("at most %(max)s characters, this has %(n)s"),
+                               max=max_len, n=len(out))
         return out
     return parse
 
@@ -65,7 +72,8 @@ def choice(mapping: dict[str, str], what: str) -> Callable:
         if raw in mapping:
             return mapping[raw]
         allowed = ", ".join(sorted({v for v in mapping.values()}))
-        raise CellError(f"unknown {what} {raw!r}: use one of {allowed}")
+        raise CellError(N_("unknown %(what)s '%(raw)s': use one of %(allowed)s"),
+                        what=what, raw=raw, allowed=allowed)
     return parse
 
 
@@ -143,18 +151,18 @@ def _day_text(raw: str) -> date:
     elif re.fullmatch(r"\d{8}", raw):
         y, m, d = int(raw[:4]), int(raw[4:6]), int(raw[6:])
     else:
-        raise CellError(f"{raw!r} is not a date: write it as 2026-03-01")
+        raise CellError(N_("'%(raw)s' is not a date: write it as 2026-03-01"), raw=raw)
     try:
         return date(y, m, d)
     except ValueError:
-        raise CellError(f"{raw!r} is not a real date") from None
+        raise CellError(N_("'%(raw)s' is not a real date"), raw=raw) from None
 
 
 def day(*, not_future: bool) -> Callable:
     def parse(value, today=None) -> date:
         out = parse_day(value)
         if not_future and today is not None and out > today:
-            raise CellError(f"date {out.isoformat()} is in the future")
+            raise CellError(N_("date %(day)s is in the future"), day=out)
         return out
     return parse
 
@@ -165,7 +173,7 @@ _AMOUNT_RE = re.compile(r"^-?\d+(\.\d+)?$")
 def parse_amount_fen(value, _today=None) -> int:
     """Yuan with at most 2 decimals -> int fen; must be more than zero."""
     if isinstance(value, bool):
-        raise CellError("not a number")
+        raise CellError(N_("not a number"))
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
@@ -174,20 +182,20 @@ def parse_amount_fen(value, _today=None) -> int:
         raw = _text(value).replace(",", "").replace("，", "").replace("¥", "") \
             .replace("￥", "").replace(" ", "")
         if not _AMOUNT_RE.match(raw):
-            raise CellError(f"{_text(value)!r} is not a number")
+            raise CellError(N_("'%(raw)s' is not a number"), raw=_text(value))
         try:
             amount = Decimal(raw)
         except InvalidOperation:
-            raise CellError(f"{raw!r} is not a number") from None
+            raise CellError(N_("'%(raw)s' is not a number"), raw=raw) from None
     if amount < 0:
-        raise CellError("the amount is negative")
+        raise CellError(N_("the amount is negative"))
     if amount == 0:
-        raise CellError("the amount is zero")
+        raise CellError(N_("the amount is zero"))
     if amount != amount.quantize(Decimal("0.01")):
-        raise CellError("at most two decimal places (fen)")
+        raise CellError(N_("at most two decimal places"))
     fen = int(amount * 100)
     if fen >= MAX_FEN:
-        raise CellError("the amount is implausibly large")
+        raise CellError(N_("the amount is implausibly large"))
     return fen
 
 
@@ -210,17 +218,17 @@ def optional_amount_fen(value, today=None) -> int | None:
 def days_count(value, _today=None) -> int:
     raw = _text(value)
     if not re.fullmatch(r"\d{1,4}", raw):
-        raise CellError(f"{raw!r} is not a whole number of days")
+        raise CellError(N_("'%(raw)s' is not a whole number of days"), raw=raw)
     n = int(raw)
     if n > 3650:
-        raise CellError("more than ten years")
+        raise CellError(N_("more than ten years"))
     return n
 
 
 def number_list(value, _today=None) -> list[str]:
     parts = [p.strip() for p in re.split(r"[;；,，|\s]+", _text(value)) if p.strip()]
     if len(parts) != len(set(parts)):
-        raise CellError("an invoice number is listed twice")
+        raise CellError(N_("an invoice number is listed twice"))
     return parts
 
 

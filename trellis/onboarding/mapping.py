@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
+from trellis.messages import N_, msg
 from trellis.onboarding.kinds import KINDS, Kind
 from trellis.onboarding.models import ImportMapping
 
@@ -125,16 +126,19 @@ def resolve(kind_name: str, header: list[str], mapping: dict[str, str],
             unmapped.append(h)
             continue
         if key not in keys:
-            problems.append(("", f"column {h!r} is mapped to {key!r}, which is not a field "
-                                 f"of {kind_name}: use one of {', '.join(sorted(keys))}"))
+            problems.append(("", msg(N_("column '%(header)s' is mapped to '%(key)s', which is "
+                                        "not a field of this file: use one of %(keys)s"),
+                                     header=h, key=key, keys=sorted(keys))))
         elif key in positions:
-            problems.append((key, f"columns {header[positions[key]]!r} and {h!r} both feed "
-                                  f"{key}"))
+            problems.append((key, msg(N_("columns '%(first)s' and '%(second)s' both feed "
+                                         "%(key)s"), first=header[positions[key]], second=h,
+                                      key=key)))
         else:
             positions[key] = i
     for col in kind.columns:
         if col.required and col.key not in positions and col.key not in optional:
-            problems.append((col.key, f"missing required column {col.key} ({col.zh})"))
+            problems.append((col.key, msg(N_("missing required column %(column)s"),
+                                          column={"en": col.key, "zh": col.zh or col.key})))
     return positions, unmapped, problems
 
 

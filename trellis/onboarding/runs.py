@@ -20,7 +20,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
@@ -31,10 +31,11 @@ from trellis import exports
 from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
+from trellis.messages import N_, Message, msg
 from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound
 from trellis.network.models import ImportFile, ImportRun, ImportRunError, RunStatus
 from trellis.onboarding import files
-from trellis.onboarding.importer import MAX_ERRORS, import_file
+from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
 from trellis.onboarding.kinds import KINDS
 from trellis.trade.models import Cluster
 
@@ -192,30 +193,37 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
             result = import_file(session=s, cluster_id=cluster_id, kind=kind, data=data,
                                  filename=filename, today=today, progress=report,
                                  mapping=mapping, policy=policy)
-        ignored = (f" Columns not imported: {', '.join(result.unmapped)}."
-                   if result.unmapped else "")
-        if result.warnings:
-            first = result.warnings[0]
-            ignored += (f" {len(result.warnings)} row(s) kept with a caveat, e.g. {first}: "
-                        f"{first.value}.")
         outcome = dict(status=RunStatus.SUCCEEDED, created=result.created,
                        updated=result.updated, unchanged=result.unchanged,
                        rows_total=result.rows, rows_done=result.rows,
                        encoding=result.encoding, mapping=result.mapping,
                        unmapped=result.unmapped,
-                       message=(f"{result.created} new, {result.updated} updated, "
-                                f"{result.unchanged} unchanged.{ignored}")[:500])
+                       message=(msg(N_("%(created)s new, %(updated)s updated, %(unchanged)s "
+                                       "unchanged. Columns not imported: %(ignored)s."),
+                                    created=result.created, updated=result.updated,
+                                    unchanged=result.unchanged, ignored=list(result.unmapped))
+                                if result.unmapped else
+                                msg(N_("%(created)s new, %(updated)s updated, "
+                                       "%(unchanged)s unchanged."), created=result.created,
+                                    updated=result.updated,
+                                    unchanged=result.unchanged)).dumps(500))
+        if result.warnings:
+            first = result.warnings[0]
+            logger.info("import run %s: %s row(s) kept with a caveat, e.g. %s: %s", run_id,
+                        len(result.warnings), first, first.value)
     except ImportRefused as exc:
         errors = exc.errors
-        outcome = dict(status=RunStatus.REFUSED, message=exc.message[:500],
+        outcome = dict(status=RunStatus.REFUSED,
+                       message=Message(exc.template, exc.params).dumps(500),
                        errors_count=exc.count)
     except TrellisError as exc:
-        outcome = dict(status=RunStatus.REFUSED, message=exc.message[:500], errors_count=1)
+        outcome = dict(status=RunStatus.REFUSED,
+                       message=Message(exc.template, exc.params).dumps(500), errors_count=1)
     except Exception:
         logger.exception("import run %s failed", run_id)
         outcome = dict(status=RunStatus.FAILED, errors_count=0,
-                       message="The import stopped on an unexpected error; nothing was "
-                               "imported. The administrators have the details.")
+                       message=N_("The import stopped on an unexpected error; nothing was "
+                                  "imported. The administrators have the details."))
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
         for key, value in outcome.items():
@@ -226,7 +234,7 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         if errors:
             s.execute(delete(ImportRunError).where(ImportRunError.run_id == run_id))
             s.add_all(ImportRunError(run_id=run_id, row=e.row, column=e.column[:64],
-                                     value=e.value[:200], problem=e.problem[:300])
+                                     value=e.value[:200], problem=e.problem_message.dumps(300))
                       for e in errors[:MAX_ERRORS])
         s.execute(delete(ImportFile).where(ImportFile.run_id == run_id))
     logger.info("import run %s %s: %s", run_id, run.status, run.message)
@@ -241,7 +249,7 @@ def import_task(*, session_factory, settings, progress, run_id: int) -> str:
 
     run = execute_run(session_factory=session_factory, run_id=run_id, on_progress=report,
                       resume=True, max_seconds=settings.import_max_seconds)
-    return f"import {run_id}: {run.status}: {run.message}"
+    return f"import {run_id}: {run.status}: {Message.loads(run.message)}"
 
 
 def _task_of(session: Session, run_id: int):
@@ -281,22 +289,35 @@ def get_run(*, session: Session, run_id: int, cluster_ids: list[int] | None = No
     return run
 
 
-def error_report_csv(*, session: Session, run_id: int) -> bytes:
-    """The problems of a refused run as CSV (UTF-8 with BOM, opens in Excel)."""
-    run = session.execute(select(ImportRun.status, ImportRun.message)
+def error_report_csv(*, session: Session, run_id: int,
+                     render: Callable[[Message], str] = str,
+                     header: Sequence[str] = ("row", "column", "value", "problem"),
+                     column: Callable[[str, str], str] | None = None) -> bytes:
+    """The problems of a refused run as CSV (UTF-8 with BOM, opens in Excel).
+
+    The caller says how people read it: *render* turns each stored problem (a
+    :class:`~trellis.messages.Message`) into text in their language, *header* names the
+    columns and *column* (given the file kind and a column key) names a column.
+    """
+    run = session.execute(select(ImportRun.status, ImportRun.message, ImportRun.kind)
                           .where(ImportRun.id == run_id)).one_or_none()
     if run is None:
         raise NotFound(f"There is no import run {run_id}.")
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
-    writer.writerow(["row", "column", "value", "problem"])
+    writer.writerow(list(header))
     rows = session.execute(select(ImportRunError.row, ImportRunError.column,
                                   ImportRunError.value, ImportRunError.problem)
                            .where(ImportRunError.run_id == run_id)
                            .order_by(ImportRunError.row, ImportRunError.id)).all()
     if not rows and run.status != RunStatus.SUCCEEDED and run.message:
         rows = [(0, "", "", run.message)]
-    writer.writerows(rows)
+    kind = KINDS.get(run.kind)
+    for row, col, value, problem in rows:
+        shown = col
+        if col and column is not None:
+            shown = column(column_label(kind, col))
+        writer.writerow([row, shown, value, render(Message.loads(problem))])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -325,7 +346,8 @@ def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
                 stale.append(r)
         for run in stale:
             run.status, run.phase, run.finished_at = RunStatus.FAILED, "done", now
-            run.message = "The import was interrupted; nothing was imported. Upload it again."
+            run.message = N_("The import was interrupted; nothing was imported. Upload it "
+                             "again.")
             s.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
         for run_id in queued:
             tasks.enqueue("import_run", session=s, run_id=run_id)

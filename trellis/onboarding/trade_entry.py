@@ -17,6 +17,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, TrellisError, ValidationError
+from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
 from trellis.onboarding.kinds import KINDS
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -64,15 +65,17 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
         raise ValidationError("The due date cannot be before the issue date.", field="due_date")
     if session.exec(select(Invoice.id).where(Invoice.seller_id == firm.id,
                                              Invoice.number == number)).first():
-        raise Conflict(f"You already recorded invoice {number}.")
+        raise Conflict(N_("You already recorded invoice %(number)s."),
+                       params={"number": number})
     order_id = None
     if order_number and order_number.strip():
         order = session.exec(select(PurchaseOrder).where(
             PurchaseOrder.buyer_id == buyer.id, PurchaseOrder.seller_id == firm.id,
             PurchaseOrder.number == order_number.strip())).first()
         if order is None:
-            raise ValidationError(f"No order {order_number.strip()} from this buyer is "
-                                  "recorded; enter the order first or leave this empty.",
+            raise ValidationError(N_("No order %(number)s from this buyer is recorded; "
+                                     "enter the order first or leave this empty."),
+                                  params={"number": order_number.strip()},
                                   field="order_number")
         order_id = order.id
     invoice = Invoice(seller_id=firm.id, buyer_id=buyer.id, number=number,
@@ -96,7 +99,8 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amoun
         raise ValidationError("The order date cannot be in the future.", field="order_date")
     if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.buyer_id == buyer.id,
                                                    PurchaseOrder.number == number)).first():
-        raise Conflict(f"Order {number} from {buyer.name} is already recorded.")
+        raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),
+                       params={"number": number, "buyer": buyer.name})
     order = PurchaseOrder(buyer_id=buyer.id, seller_id=firm.id, number=number,
                           amount_fen=amount_fen, order_date=order_date,
                           status=DocStatus.PENDING)
@@ -113,7 +117,9 @@ class Problem:
     row: int
     column: str
     value: str
-    problem: str
+    problem: str                      # English
+    what: Message | None = None       # the problem, for the reader's language
+    label: dict | None = None         # the column in both languages
 
 
 @dataclass
@@ -129,7 +135,7 @@ class UploadRefused(ValidationError):
 
     code = "upload_refused"
 
-    def __init__(self, message: str, problems: list[Problem]):
+    def __init__(self, message: str | Message, problems: list[Problem]):
         super().__init__(message, field="file")
         self.problems = problems
 
@@ -155,20 +161,21 @@ def template_csv(kind: str, firm: Firm, example_buyer: Firm | None) -> str:
 #: The importer's wording of a problem -> the vendor's (who imports their own sales).
 _VENDOR_WORDING = (
     (re.compile(r"^(unknown firm|this firm belongs to another cluster|this firm is in no "
-                r"cluster).*"), "this buyer is not a firm of your industrial park"),
-    (re.compile(r"^duplicate \w+ number: already on row (\d+)$"), r"repeats row \1"),
-    (re.compile(r"^duplicate \w+ number: already imported.*"), "already recorded"),
-    (re.compile(r"^missing required column (.*)$"), r"missing column \1"),
+                r"cluster).*"), N_("this buyer is not a firm of your industrial park")),
+    (re.compile(r"^duplicate \w+ number: already on row (\d+)$"), N_("repeats row %(row)s")),
+    (re.compile(r"^duplicate \w+ number: already imported.*"), N_("already recorded")),
     (re.compile(r"^unknown order number for this buyer.*"),
-     "no such order from this buyer is recorded"),
+     N_("no such order from this buyer is recorded")),
 )
 
 
-def _vendor_words(problem: str) -> str:
+def _vendor_words(error) -> Message:
+    """The importer's problem *error* (a RowError) in the vendor's words."""
     for pattern, words in _VENDOR_WORDING:
-        if pattern.match(problem):
-            return pattern.sub(words, problem)
-    return problem
+        found = pattern.match(error.problem)
+        if found:
+            return msg(words, row=int(found.group(1))) if "%(row)s" in words else msg(words)
+    return error.problem_message
 
 
 def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: str,
@@ -179,7 +186,7 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     buyer must be a firm of the vendor's park. Every row is checked first; with any
     problem :class:`UploadRefused` lists them all and nothing is written."""
     from trellis.network.errors import ImportRefused
-    from trellis.onboarding.importer import Policy, import_file
+    from trellis.onboarding.importer import Policy, column_label, import_file
 
     if kind not in COLUMNS:
         raise ValidationError("Choose invoices or orders.", field="kind")
@@ -197,18 +204,22 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
                              policy=Policy(seller_is=firm.uscc))
     except ImportRefused as exc:
         if not exc.errors:
-            message = exc.message
-            if "no data rows" in message:
-                message = "The file has a header but no rows."
+            message = Message(exc.template, exc.params)
+            if "no data rows" in exc.message:
+                message = Message(N_("The file has a header but no rows."))
             raise ValidationError(message, field="file") from None
-        problems = [Problem(e.row, e.column, e.value[:60], _vendor_words(e.problem))
-                    for e in exc.errors]
+        spec = KINDS[kind]
+        problems = []
+        for e in exc.errors:
+            what = _vendor_words(e)
+            problems.append(Problem(e.row, e.column, e.value[:60], str(what), what,
+                                    column_label(spec, e.column)))
         if all(p.row == 1 for p in problems):
-            raise UploadRefused("The file's header is not usable.", problems) from None
-        raise UploadRefused(f"{exc.count} problem(s) found; nothing was saved.",
-                            problems) from None
+            raise UploadRefused(N_("The file's header is not usable."), problems) from None
+        raise UploadRefused(msg(N_("%(n)s problem(s) found; nothing was saved."),
+                                n=exc.count), problems) from None
     except TrellisError as exc:  # too large, unreadable: the reader's plain message
-        raise ValidationError(exc.message, field="file") from None
+        raise ValidationError(Message(exc.template, exc.params), field="file") from None
     return UploadResult(kind, created=result.created, rows=result.rows)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from trellis.errors import TrellisError
+from trellis.platform.i18n import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +34,10 @@ def _rollback():
 
 
 def translated(exc: TrellisError) -> str:
-    """The error's message in the reader's language: from its ``template`` and ``params``
-    when the core gives them, else its Chinese text (``message_zh``) on a Chinese page,
-    else the message through the catalog."""
-    from flask_babel import get_locale
-
-    template = getattr(exc, "template", None)
-    if template:
-        return _(template, **getattr(exc, "params", {}))
-    zh = getattr(exc, "message_zh", "")
-    if zh and str(get_locale() or "zh_CN").startswith("zh"):
-        return zh
-    return _(exc.message)
+    """The error's message in the reader's language: its template through the catalogue
+    with its parameters formatted for the locale (money in yuan), or the core's own
+    Chinese text (``message_zh``) on a Chinese page (see ``i18n.error_text``)."""
+    return error_text(exc)
 
 
 

@@ -12,7 +12,7 @@ class LoginForm(FlaskForm):
 
 
 class MfaForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=32)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
                                   "autofocus": True})
 

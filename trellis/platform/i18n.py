@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import current_app, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _gettext
 from flask_login import current_user
 
 logger = logging.getLogger(__name__)
@@ -100,10 +101,48 @@ def day(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def param_text(value) -> str:
+    """One message parameter as the reader reads it (a label, an amount, a date)."""
+    from trellis.messages import Message
+
+    return render(Message("%(v)s", {"v": value}), gettext=lambda s: s)
+
+
+def render(message, params: dict | None = None, gettext=None) -> str:
+    """A core's message in the reader's language: the template through the catalogue,
+    each parameter formatted for the locale (money in yuan, dates, numbers).
+
+    ``message`` is a :class:`trellis.messages.Message`, its stored JSON form, a plain
+    string (a template without parameters), a ``{"en", "zh"}`` pair or None.
+    """
+    from trellis.messages import Message
+    from trellis.messages import render as render_message
+
+    if params:
+        found = Message.from_json(message)
+        message = Message(found.template, {**found.params, **params})
+    return render_message(message, locale=_locale(), gettext=gettext or _gettext)
+
+
+def error_text(exc) -> str:
+    """What to tell the reader about a :class:`trellis.errors.TrellisError`."""
+    template = getattr(exc, "template", None)
+    if template is None:
+        return str(exc)
+    if getattr(exc, "message_zh", "") and _locale().startswith("zh"):
+        return exc.message_zh
+    from trellis.messages import Message
+
+    return render(Message(template, getattr(exc, "params", {}) or {}))
+
+
 def init_app(app) -> None:
     compile_catalogs()
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["msg"] = render
+    app.jinja_env.filters["label"] = param_text
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["error_text"] = error_text

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from trellis.errors import ValidationError
+from trellis.messages import N_, Percent
 from trellis.scoring.errors import NoBaseRate, RateAboveCap
 from trellis.scoring.models import BaseRate, RateCap
 
@@ -67,6 +68,7 @@ def quote_rate(*, session: Session, grade: str, anchor_confirmed: bool,
     cap = legal_cap(session=session, as_of=as_of)
     if rate > cap:
         raise RateAboveCap(
-            f"Grade {grade} would be priced at {rate:.2%}, above the legal cap of {cap:.2%} "
-            f"in force on {as_of.isoformat()}; lower the product's spread for this grade.")
+            N_("Grade %(grade)s would be priced at %(rate)s, above the legal cap of %(cap)s "
+               "in force on %(day)s; lower the product's spread for this grade."),
+            params={"grade": grade, "rate": Percent(rate), "cap": Percent(cap), "day": as_of})
     return rate

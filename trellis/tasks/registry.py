@@ -52,6 +52,9 @@ TASKS: tuple[TaskSpec, ...] = (
              lease_seconds=600, max_attempts=2),
     TaskSpec("assistant_score", "trellis.assistant.tasks:score_firm_task",
              "Score a firm the assistant was asked about and that has no stored score"),
+    TaskSpec("deliver_outbox", "trellis.notifications.jobs:deliver_outbox",
+             "Send queued notifications (e-mail, text messages) through the configured sender",
+             lease_seconds=300, max_attempts=3),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}

@@ -6,6 +6,8 @@ a check character: ``31 - (sum(value_i * weight_i) mod 31)``, mod 31, over the f
 
 from __future__ import annotations
 
+from trellis.messages import N_, Message, msg
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -22,18 +24,25 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def problem(raw: str) -> str | None:
-    """Why *raw* is not a valid USCC, in plain words, or ``None`` when it is valid."""
+def problem_message(raw: str) -> Message | None:
+    """Why *raw* is not a valid USCC as a :class:`~trellis.messages.Message`, or ``None``."""
     code = normalise(raw)
     if len(code) != 18:
-        return f"a USCC has 18 characters, this has {len(code)}"
+        return msg(N_("a USCC has 18 characters, this has %(n)s"), n=len(code))
     bad = [ch for ch in code if ch not in _VALUE]
     if bad:
-        return f"character {bad[0]!r} is not allowed in a USCC"
+        return msg(N_("character '%(ch)s' is not allowed in a USCC"), ch=bad[0])
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"bad check character: expected {expected}, found {code[17]}"
+        return msg(N_("bad check character: expected %(expected)s, found %(found)s"),
+                   expected=expected, found=code[17])
     return None
+
+
+def problem(raw: str) -> str | None:
+    """Why *raw* is not a valid USCC, in plain English words, or ``None`` when it is valid."""
+    found = problem_message(raw)
+    return None if found is None else str(found)
 
 
 def is_valid(raw: str) -> bool:

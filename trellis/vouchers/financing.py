@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from trellis.accounts.models import User
 from trellis.errors import PermissionDenied, ValidationError
+from trellis.messages import N_, Money
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotLive, VoucherNotFound
 from trellis.vouchers.models import EventKind, FragmentStatus, Voucher, VoucherFragment
@@ -53,8 +54,10 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     advance = min(fragment.amount_fen * product.advance_rate_bps // 10_000,
                   product.max_amount_fen)
     if advance < product.min_amount_fen:
-        raise ValidationError(f"This part is too small to finance: the smallest advance is "
-                              f"{product.min_amount_fen // 100} yuan.", field="fragment_id")
+        raise ValidationError(N_("This part is too small to finance: the smallest advance "
+                                 "is %(minimum)s."),
+                              params={"minimum": Money(product.min_amount_fen)},
+                              field="fragment_id")
     app = apply(session=session, firm_id=holder_id, product_code=product_code,
                 fragment_ids=[fragment.id], applied_by=user.id if user else None,
                 as_of=as_of, scorer=scorer, limiter=limiter)

@@ -25,6 +25,7 @@ from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import is_postgres
+from trellis.messages import N_, Money
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
     AlreadyFinanced,
@@ -269,12 +270,15 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     voucher = _live_voucher(session, fragment, as_of)
     if not 2 <= len(amounts) <= MAX_PARTS:
-        raise BadSplit(f"Split into 2 to {MAX_PARTS} parts.", field="amounts")
+        raise BadSplit(N_("Split into 2 to %(n)s parts."), params={"n": MAX_PARTS},
+                       field="amounts")
     if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in amounts):
         raise BadSplit("Every part must be a positive amount.", field="amounts")
     if sum(amounts) != fragment.amount_fen:
-        raise BadSplit(f"The parts add up to {sum(amounts)} fen but the voucher part is "
-                       f"{fragment.amount_fen} fen: they must be equal.", field="amounts")
+        raise BadSplit(N_("The parts add up to %(total)s but the voucher part is %(part)s: "
+                          "they must be equal."),
+                       params={"total": Money(sum(amounts)), "part": Money(fragment.amount_fen)},
+                       field="amounts")
     parts = [VoucherFragment(voucher_id=voucher.id, parent_id=fragment.id,
                              holder_id=holder_id, amount_fen=a) for a in amounts]
     for part in parts:

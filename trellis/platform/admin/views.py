@@ -13,6 +13,7 @@ from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken, AuditEvent, User
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
+from trellis.platform.i18n import error_text
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 from trellis.trade import firms
 from trellis.trade.models import Cluster, ClusterManager, Firm
@@ -43,13 +44,14 @@ def users():
                                         password=form.password.data, role=form.role.data,
                                         firm_id=firm_id, name=form.name.data or "")
         except ValidationError as exc:
-            getattr(form, exc.field if exc.field in form else "email").errors.append(exc.message)
+            target = getattr(form, exc.field if exc.field in form else "email")
+            target.errors.append(error_text(exc))
             db().rollback()
             status = 422
         except Exception as exc:  # EmailTaken and friends carry a message
             if not hasattr(exc, "message"):
                 raise
-            form.email.errors.append(exc.message)
+            form.email.errors.append(error_text(exc))
             db().rollback()
             status = 409
         else:
@@ -60,8 +62,29 @@ def users():
     elif request.method == "POST":
         status = 422
     rows = db().exec(select(User).order_by(User.id)).all()
-    return render_template("admin/users.html", users=rows, form=form,
-                           signout_form=EmptyForm()), status
+    firms = {f.id: f.name for f in db().exec(select(Firm).where(
+        Firm.id.in_({u.firm_id for u in rows if u.firm_id is not None})))}
+    return render_template("admin/users.html", users=rows, form=form, firms=firms,
+                           roles=_role_words(), signout_form=EmptyForm()), status
+
+
+def _role_words() -> dict:
+    return {"admin": _("Administrator"), "rm": _("Relationship manager"),
+            "vendor": _("Vendor"), "anchor": _("Anchor firm"), "auditor": _("Auditor")}
+
+
+def schedule_words(spec) -> str:
+    """A job's schedule in words: "every 30 seconds", "daily at 00:05"."""
+    a = spec.args
+    if spec.trigger == "cron":
+        return _("daily at %(time)s", time=f"{a.get('hour', 0):02d}:{a.get('minute', 0):02d}")
+    if "seconds" in a:
+        return _("every %(n)s seconds", n=a["seconds"])
+    if "minutes" in a:
+        return _("every %(n)s minutes", n=a["minutes"])
+    if "hours" in a:
+        return _("every %(n)s hours", n=a["hours"])
+    return spec.trigger
 
 
 @bp.post("/users/<int:user_id>/mfa-reset")
@@ -107,7 +130,7 @@ def tokens():
         try:
             firm = _firm_by_uscc(form.firm_uscc.data, "firm_uscc")
         except ValidationError as exc:
-            form.firm_uscc.errors.append(exc.message)
+            form.firm_uscc.errors.append(error_text(exc))
             status = 422
         else:
             token, secret = accounts.issue_api_token(session=db(), firm_id=firm.id,
@@ -156,6 +179,7 @@ def jobs():
     scheduler = current_app.extensions.get("trellis.scheduler")
     return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
                            task_runs=task_runs, scheduler_mode=settings().scheduler,
+                           schedule_words=schedule_words,
                            scheduler=scheduler, form=EmptyForm())
 
 

@@ -39,8 +39,11 @@ def network():
         G = cluster_graph(session=db(), cluster_id=firm.cluster_id)
         tier1, tier2 = picture.neighbourhood(G, firm.id)
         svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network")))
+    drawn1 = min(len(tier1), picture.MAX_TIER1)
+    drawn2 = len([s for s in tier2 if s.buyer in {t.node for t in tier1[:picture.MAX_TIER1]}]
+                 [:picture.MAX_TIER2])
     return render_template("anchor/network.html", firm=firm, svg=svg, tier1=tier1,
-                           tier2=tier2)
+                           tier2=tier2, drawn1=drawn1, drawn2=drawn2)
 
 
 # --- early warning ------------------------------------------------------------------------

@@ -73,14 +73,20 @@ def _financed(session: Session, invoices: list[Invoice]) -> dict[int, list[int]]
 
 
 def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
-                 as_of: date | None = None, limit: int = 500) -> list[Payable]:
-    """Confirmed, unpaid invoices the anchor owes, soonest due first; with *days*, only
-    those due within that many days of *as_of* (overdue ones included)."""
+                 as_of: date | None = None, limit: int = 500,
+                 overdue: bool | None = None) -> list[Payable]:
+    """Confirmed, unpaid invoices the anchor owes, soonest due first. *overdue* True:
+    only those past their due date; False: only those not yet due (with *days*, due
+    within that many days of *as_of*: "coming due"); None: both."""
     as_of = as_of or date.today()
     query = (select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
              .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
                     Invoice.amount_fen > Invoice.paid_fen))
-    if days is not None:
+    if overdue is True:
+        query = query.where(Invoice.due_date < as_of)
+    elif overdue is False:
+        query = query.where(Invoice.due_date >= as_of)
+    if days is not None and overdue is not True:
         query = query.where(Invoice.due_date <= as_of + timedelta(days=days))
     rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
     vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
@@ -120,8 +126,14 @@ def _message(exc: TrellisError, invoice: Invoice) -> str:
 def payables():
     firm = own_firm()
     raw = request.args.get("days", "30")
-    days = None if raw == "all" else (int(raw) if raw.isdigit() and int(raw) <= 3650 else 30)
-    rows = due_payables(session=db(), anchor_id=firm.id, days=days)
+    if raw == "overdue":
+        days, rows = "overdue", due_payables(session=db(), anchor_id=firm.id, overdue=True)
+    else:
+        days = None if raw == "all" else (int(raw) if raw.isdigit() and int(raw) <= 3650
+                                          else 30)
+        # "coming due" means not yet due: overdue invoices have their own tab
+        rows = due_payables(session=db(), anchor_id=firm.id, days=days,
+                            overdue=None if days is None else False)
     return render_template("anchor/payables.html", rows=rows, days=days,
                            total=sum(r.outstanding_fen for r in rows))
 

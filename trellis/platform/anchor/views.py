@@ -14,6 +14,8 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.network import confirmations
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import error_text
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -36,9 +38,12 @@ def index():
     from trellis.vouchers import services as vouchers
 
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
-    due = due_payables(session=db(), anchor_id=firm.id, days=30)
+    due = due_payables(session=db(), anchor_id=firm.id, days=30, overdue=False)
+    late = due_payables(session=db(), anchor_id=firm.id, overdue=True)
     return render_template("anchor/index.html", firm=firm, counts=counts,
                            due_count=len(due), due_total=sum(r.outstanding_fen for r in due),
+                           overdue_count=len(late),
+                           overdue_total=sum(r.outstanding_fen for r in late),
                            vouchers=len(vouchers.issued_by(session=db(), anchor_id=firm.id)))
 
 
@@ -87,7 +92,7 @@ def confirm_queue():
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
-                ids_error = _(exc.message)
+                ids_error = error_text(exc)
             else:
                 attach_error(form, exc, "reason")
             status = 422
@@ -98,9 +103,11 @@ def confirm_queue():
             return redirect(url_for("anchor.confirm_queue", kind=kind), code=303)
     elif request.method == "POST":
         status = 422
-    rows = confirmations.documents(session=db(), anchor_id=firm.id, kind=kind)
+    page = confirmations.queue_page(session=db(), anchor_id=firm.id, kind=kind,
+                                    **paging_args())
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
-    return render_template("anchor/queue.html", firm=firm, kind=kind, rows=rows, form=form,
+    return render_template("anchor/queue.html", firm=firm, kind=kind, rows=page.items,
+                           page=page, form=form,
                            counts=counts, selected={str(s) for s in selected},
                            ids_error=ids_error), status
 

@@ -69,7 +69,7 @@ def login():
             status = 429
         except BadCredentials as exc:
             commit()  # keep the record of the failed attempt
-            form.password.errors.append(_(exc.message))
+            form.password.errors.append(translated(exc))
             status = 401
         else:
             commit()

@@ -10,7 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 class DecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(("approve", "decline"))])
-    reasons = TextAreaField(_l("Reasons (one per line; required to decline)"),
+    reasons = TextAreaField(_l("Reasons (one per line; required)"),
                             validators=[Length(max=2000)])
 
 

@@ -42,7 +42,7 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.platform.i18n import money
+from trellis.platform.i18n import error_text, money, render
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
 from trellis.platform.web import (
     audit,
@@ -137,15 +137,29 @@ def _application_or_404(application_id: int) -> Application:
 @roles_required(*STAFF)
 def application(application_id: int):
     app = _application_or_404(application_id)
+    from trellis.accounts.models import User
+
     decisions = db().scalars(select(Decision).where(Decision.application_id == app.id)
                              .order_by(Decision.id)).all()
+    deciders = {u.id: (u.name or u.email) for u in db().scalars(select(User).where(
+        User.id.in_({d.user_id for d in decisions if d.user_id is not None})))}
+    can_decide = user_role() in DECIDERS and app.status in (
+        ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL)
+    first_approver = next((d.user_id for d in reversed(decisions) if d.action == "approve"),
+                          None) if app.status == ApplicationStatus.SECOND_APPROVAL else None
+    exposure = origination.exposure_fen(db(), app.firm_id)
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
-        product=db().get(Product, app.product_id), decisions=decisions,
+        product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
-        can_decide=user_role() in DECIDERS and app.status in (
-            ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL))
+        exposure=exposure, exposure_after=exposure + app.requested_fen,
+        can_decide=can_decide,
+        can_approve=can_decide and first_approver != current_user.id,
+        action_words={"auto_approve": _("approved automatically"),
+                      "auto_decline": _("declined automatically"),
+                      "refer": _("referred to a person"), "approve": _("approved"),
+                      "decline": _("declined")})
 
 
 def _documents_of(app) -> list[dict]:
@@ -194,21 +208,31 @@ def decide(application_id: int):
         flash(_("The form expired or was incomplete; try again."), "error")
         return back
     reasons = [r.strip() for r in (form.reasons.data or "").splitlines() if r.strip()]
+    if form.decision.data == "approve" and not reasons:
+        # The checker writes why; an approval is never a blank "Approved.".
+        flash(_("Give the reason for approving."), "error")
+        return back
     try:
         origination.decide(session=db(), application_id=app.id, user_id=current_user.id,
                            approve=form.decision.data == "approve", reasons=reasons,
                            as_of=today())
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return back
     audit(f"application.{form.decision.data}", "loan_application", app.id,
           status=app.status, reasons=reasons)
     commit()
-    flash({ApplicationStatus.APPROVED: _("Approved: the offer is open to the vendor."),
-           ApplicationStatus.SECOND_APPROVAL: _("Approved once: a second approver must "
-                                                "approve this amount."),
-           ApplicationStatus.DECLINED: _("Declined.")}.get(app.status, app.status), "success")
+    if app.status == ApplicationStatus.DECLINED:
+        # An approval that could not be priced under the cap ends declined: say so, not green.
+        why = "; ".join(render(r) for r in app.decline_reasons or [])
+        flash(_("Declined: %(why)s", why=why) if form.decision.data == "approve" and why
+              else _("Declined."), "error" if form.decision.data == "approve" else "info")
+    else:
+        flash({ApplicationStatus.APPROVED: _("Approved: the offer is open to the vendor."),
+               ApplicationStatus.SECOND_APPROVAL: _("Approved once: a second approver "
+                                                    "must approve this amount.")}
+              .get(app.status, app.status), "success")
     return back
 
 
@@ -269,7 +293,7 @@ def payout(loan_id: int):
                                        user_id=current_user.id)
     except TrellisError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return back
     if done.replayed:   # the same form submitted twice: paid once
         flash(_("This payout was already made."), "info")
@@ -317,7 +341,7 @@ def loan_statement_pdf(loan_id: int):
     try:
         body = statement.to_pdf(statement.build(session=db(), loan_id=row.id), _lang())
     except statement.NoCJKFont as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for(".loan_statement", loan_id=row.id))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.pdf"})
@@ -370,7 +394,7 @@ def accept(offer_id: int):
                                           as_of=today())
     except TrellisError as exc:
         db().rollback()
-        flash(_(exc.message), "error")
+        flash(error_text(exc), "error")
         return back
     audit("offer.accept", "loan_offer", o.id, application_id=app.id)
     commit()

@@ -19,6 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from trellis.messages import Message
 from trellis.network.errors import ClusterNotFound
 from trellis.onboarding.kindnames import KIND_NAMES
 from trellis.platform.cli import with_bare_appcontext
@@ -135,7 +136,7 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     if errors_out:
         errors_out.write_bytes(report)
     lines = report.decode("utf-8-sig").splitlines()[1:21]
-    click.echo(f"import {run.id} {done.status}: {done.message}", err=True)
+    click.echo(f"import {run.id} {done.status}: {Message.loads(done.message)}", err=True)
     for line in lines:
         click.echo(f"  {line}", err=True)
     if errors_out:

@@ -39,6 +39,7 @@ from trellis.onboarding import basis as data_basis
 from trellis.onboarding import coverage, invitations, runs, templates
 from trellis.onboarding.kinds import KINDS
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import param_text, render
 from trellis.platform.web import (
     audit,
     commit,
@@ -453,8 +454,7 @@ def _flash_outcome(run) -> None:
         flash(_("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
                 created=run.created, updated=run.updated, unchanged=run.unchanged), "success")
     else:
-        flash(_("The file was refused; nothing was imported. %(message)s",
-                message=run.message), "error")
+        flash(render(run.message), "error")
 
 
 def _visible_run(run_id: int):
@@ -467,20 +467,28 @@ def import_run(run_id):
     run = _visible_run(run_id)
     c = db().get(Cluster, run.cluster_id)
     return render_template("network/import_run.html", run=run, cluster=c,
-                           state=runs.progress_of(run))
+                           state=_progress(run))
+
+
+def _progress(run) -> dict:
+    state = runs.progress_of(run)
+    state["message"] = render(state["message"])
+    return state
 
 
 @bp.get("/imports/<int:run_id>.json")
 @roles_required(*EDITORS)
 def import_run_json(run_id):
-    return jsonify(runs.progress_of(_visible_run(run_id)))
+    return jsonify(_progress(_visible_run(run_id)))
 
 
 @bp.get("/imports/<int:run_id>/errors.csv")
 @roles_required(*EDITORS)
 def import_errors(run_id):
     run = _visible_run(run_id)
-    body = runs.error_report_csv(session=db(), run_id=run.id)
+    body = runs.error_report_csv(
+        session=db(), run_id=run.id, render=render, column=param_text,
+        header=(_("row"), _("column"), _("value"), _("problem")))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'})
 

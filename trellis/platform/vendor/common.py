@@ -122,14 +122,29 @@ def status_labels() -> dict:
         "written_off": _l("Written off"), "submitted": _l("Submitted"),
         "review": _l("Under review"), "second_approval": _l("Under review"),
         "approved": _l("Offer ready"), "declined": _l("Declined"),
-        "accepted": _l("Accepted"), "expired": _l("Expired"), "open": _l("Open"),
+        "accepted": _l("Accepted"), "expired": _l("Expired"), "open": _l("Available to draw"),
         "applied": _l("In effect"),
     }
 
 
-def status_label(status) -> str:
-    """A document, fragment, loan or application status in plain words (translated)."""
-    return str(status_labels().get(str(status), status))
+def _kind_labels(kind: str) -> dict:
+    """Words that differ by what the status is of: a loan is not "awaiting confirmation"
+    but awaiting pay-out, a voucher is not "repaying" but in force."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "loan": {"pending": _l("Awaiting pay-out"), "active": _l("Repaying")},
+        "voucher": {"active": _l("In force"), "settled": _l("Paid at maturity")},
+        "fragment": {"settled": _l("Paid at maturity")},
+    }.get(kind, {})
+
+
+def status_label(status, kind: str = "") -> str:
+    """A document, fragment, loan or application status in plain words (translated);
+    *kind* ("loan", "voucher", "fragment") picks the words for that kind of record."""
+    key = str(status)
+    found = _kind_labels(kind).get(key) or status_labels().get(key, status)
+    return str(found)
 
 
 def install(bp) -> None:

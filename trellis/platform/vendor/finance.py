@@ -21,6 +21,7 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
 from trellis.ledger import cooling
+from trellis.platform.i18n import error_text
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -117,9 +118,9 @@ def apply():
             except ValidationError as exc:
                 db().rollback()
                 if exc.field == "amount_fen":
-                    form.amount.errors = [*form.amount.errors, _(exc.message)]
+                    form.amount.errors = [*form.amount.errors, error_text(exc)]
                 else:
-                    docs_error = _(exc.message)
+                    docs_error = error_text(exc)
             else:
                 audit("application.submit", "application", app.id, product=form.product.data,
                       documents=ids, requested_fen=app.requested_fen, status=app.status)
@@ -169,9 +170,15 @@ def _application_page(app, form, status: int = 200):
     product = db().get(Product, app.product_id)
     loan = db().exec(select(Loan).where(Loan.application_id == app.id)).first()
     fragment = fragment_for_application(session=db(), application_id=app.id)
+    from trellis.trade.models import Invoice, PurchaseOrder
+
+    documents = [(_("Invoice"), d.number, d.amount_fen) for d in (
+        db().get(Invoice, i) for i in app.invoice_ids or ()) if d is not None]
+    documents += [(_("Order"), d.number, d.amount_fen) for d in (
+        db().get(PurchaseOrder, i) for i in app.order_ids or ()) if d is not None]
     return render_template(
         "vendor/application.html", app=app, offer=offer, product=product, loan=loan,
-        fragment=fragment, form=form, warnings=warnings_for("offer"),
+        fragment=fragment, form=form, warnings=warnings_for("offer"), documents=documents,
         today=date.today()), status
 
 

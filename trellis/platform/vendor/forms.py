@@ -191,7 +191,7 @@ class WarningForm(FlaskForm):
         ("repayment", _l("Before a repayment")), ("bank_change", _l("Bank-account change"))])
     age_band = SelectField(_l("Age group"), choices=[
         ("any", _l("Everyone")), ("young", _l("Young")), ("middle", _l("Middle-aged")),
-        ("senior", _l("Older"))])
+        ("senior", _l("Older people"))])
     firm_age = SelectField(_l("Firm"), choices=[
         ("any", _l("Any firm")), ("new", _l("New firm")),
         ("established", _l("Established firm"))])

@@ -8,13 +8,14 @@ from sqlmodel import select
 
 from trellis.errors import Conflict, ValidationError
 from trellis.onboarding import trade_entry, upload_reports
+from trellis.paging import paginate
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor.common import attach_error, own_firm, proof_state
 from trellis.platform.vendor.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
-PAGE = 100
 STATUSES = ("all", "pending", "confirmed", "rejected")
 
 
@@ -38,9 +39,14 @@ def trade():
              .where(model.seller_id == firm.id))
     if status != "all":
         query = query.where(model.status == status)
-    rows = db().exec(query.order_by(day.desc(), model.id.desc()).limit(PAGE)).all()
-    return render_template("vendor/trade.html", kind=kind, status=status, rows=rows,
-                           statuses=STATUSES)
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), query, sort_columns={"date": day, "amount": model.amount_fen,
+                                               "buyer": Firm.name, "number": model.number},
+                    search_columns=(model.number, Firm.name), tiebreak=model.id, **wanted)
+    return render_template("vendor/trade.html", kind=kind, status=status, rows=page.items,
+                           page=page, statuses=STATUSES)
 
 
 @bp.get("/trade/<kind>/<int:doc_id>")

@@ -1,0 +1,123 @@
+"""Notifications: a decision, an offer, a pay-out and due-date reminders reach the vendor's
+messages once, in Chinese with amounts in yuan, and leave through the outbox: a file sink
+in development, a real SMTP server (aiosmtpd) otherwise; a dead server loses nothing."""
+
+from __future__ import annotations
+
+import socket
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from trellis.ledger import origination
+from trellis.notifications import delivery, events
+from trellis.notifications.models import NotificationEvent, OutboxMessage
+from trellis.notifications.senders import DeliveryFailed, FileSink, SmtpSender
+from trellis.protection.models import Notification
+
+from .conftest import AS_OF
+
+
+@pytest.fixture
+def vendor_user(make_user, world):
+    return make_user("vendor", firm=world.vendor, phone="13800000000")
+
+
+def _apply(session, world):
+    inv = world.invoice(10_000_000)
+    return origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                             invoice_ids=[inv.id], as_of=AS_OF)
+
+
+def test_decision_offer_payout_and_reminders_are_told_once(session, world, vendor_user,
+                                                           make_loan):
+    app = _apply(session, world)
+    assert app.status == "approved"
+    loan = make_loan(firm=world.vendor, amount_fen=123_456_78, disburse=date(2026, 1, 1),
+                     due_date=date(2026, 1, 18))
+    assert events.collect(session=session, as_of=AS_OF) >= 4
+    assert events.collect(session=session, as_of=AS_OF) == 0      # twice: nothing new
+    keys = set(session.scalars(select(NotificationEvent.key).where(
+        NotificationEvent.firm_id == world.vendor.id)))
+    assert {f"decision:{app.id}:approved", f"payout:{loan.id}",
+            f"due:{loan.id}:2026-01-18:3"} <= keys
+    assert any(k.startswith("offer:") for k in keys)
+    inbox = session.scalars(select(Notification).where(
+        Notification.user_id == vendor_user.id)).all()
+    zh = " ".join(n.message_zh for n in inbox)
+    assert "¥123,456.78" in zh and "3 天" in zh and "fen" not in zh
+    assert "年化利率" in zh
+    # one day before, the second reminder; the first is not written again
+    assert events.collect(session=session, as_of=date(2026, 1, 17)) == 1
+    outbox = session.scalars(select(OutboxMessage)).all()
+    assert {o.channel for o in outbox} == {"email", "sms"}
+    assert all(o.state == "queued" for o in outbox)
+
+
+def test_the_file_sink_shows_what_would_be_sent(session, world, vendor_user, make_loan,
+                                                tmp_path):
+    make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1))
+    events.collect(session=session, as_of=AS_OF)
+    sink = FileSink(tmp_path / "outbox.jsonl")
+    sent, failed = delivery.deliver(session=session, sender=sink)
+    assert sent >= 2 and failed == 0
+    lines = sink.read()
+    assert {x["to"] for x in lines} == {vendor_user.email, "13800000000"}
+    assert any("¥50,000.00" in x["body"] and x["subject"] == "您的贷款已放款" for x in lines)
+    assert delivery.deliver(session=session, sender=sink) == (0, 0)   # nothing sent twice
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_e_mail_reaches_a_real_smtp_server(session, world, vendor_user, make_loan):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    received = []
+
+    class Keep(MessageHandler):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = _free_port()
+    server = Controller(Keep(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1))
+        events.collect(session=session, as_of=AS_OF)
+        smtp = SmtpSender(host="127.0.0.1", port=port, sender="bank@trellis.demo")
+        from trellis.notifications.senders import Router, TextAdapter, TextSender
+
+        class Phones(TextAdapter):
+            def send_text(self, *, phone, body, reference):
+                received.append({"phone": phone, "body": body})
+
+        sent, failed = delivery.deliver(session=session,
+                                        sender=Router(smtp, TextSender(Phones())))
+    finally:
+        server.stop()
+    mails = [m for m in received if not isinstance(m, dict)]
+    assert sent == len(received) and failed == 0 and mails
+    body = mails[0].get_payload(decode=True).decode("utf-8")
+    assert mails[0]["To"] == vendor_user.email and "¥50,000.00" in body
+    assert all(o.state == "sent" for o in session.scalars(select(OutboxMessage)))
+
+
+def test_a_dead_server_loses_nothing(session, world, vendor_user, make_loan):
+    make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1))
+    events.collect(session=session, as_of=AS_OF)
+    dead = SmtpSender(host="127.0.0.1", port=_free_port(), timeout=2)
+    for _ in range(delivery.MAX_ATTEMPTS - 1):
+        assert delivery.deliver(session=session, sender=dead) == (0, 0)
+    mail = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+    assert all(o.state == "queued" and o.last_error for o in mail)
+    with pytest.raises(DeliveryFailed):
+        dead.send(delivery.Outgoing("email", "x@example.cn", "s", "b"))
+    assert delivery.deliver(session=session, sender=dead)[1] >= 1   # gives up, says why
+    assert all(o.state == "failed" for o in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.channel == "email")))

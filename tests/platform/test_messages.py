@@ -1,0 +1,162 @@
+"""Core messages in the reader's language: every error class and every template a core
+marks with ``N_`` renders in Chinese with no English left and no amount in fen, and in
+English; money in yuan, dates as dates.
+
+The templates are found the way a translator finds them, by Babel's extractor over the
+source with the ``N_`` keyword (babel.cfg), so a new template without a Chinese entry fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from flask import Flask
+from flask_babel import Babel, force_locale
+
+import trellis
+from trellis.errors import TrellisError, ValidationError
+from trellis.messages import N_, Message, Money, Percent, msg, texts
+from trellis.platform import i18n
+
+ROOT = Path(trellis.__file__).parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# Words that stay in Latin letters on a Chinese page: codes, hashes, units, names.
+ALLOWED = {"SHA", "sha256", "USCC", "rpc", "URL", "CSV", "XLSX", "Trellis"}
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.fixture(scope="module")
+def app():
+    i18n.compile_catalogs()
+    app = Flask(__name__)
+    app.config.update(BABEL_DEFAULT_LOCALE="zh_CN")
+    Babel(app, default_translation_directories=";".join(str(p) for p in
+                                                        i18n.translation_dirs()))
+    return app
+
+
+def _templates() -> list[str]:
+    found = extract_from_dir(str(ROOT), method_map=[("**.py", "python")],
+                             keywords={"N_": None})
+    return sorted({message for _file, _line, message, _comments, _ctx in found})
+
+
+def _sample(name: str):
+    if name in {"eligible", "minimum", "requested", "limit", "available", "owed",
+                "amount", "total", "part"}:
+        return Money(61_044_300)
+    if name in {"apr", "cap", "rate"}:
+        return Percent("0.2958")
+    if name == "day":
+        return date(2026, 12, 13)
+    if name in {"problem", "why", "first", "what", "flag"}:
+        return Message(N_("required value missing"))
+    if name in {"column"}:
+        return {"en": "founded_on", "zh": "成立日期"}
+    if name in {"fields"}:
+        return [{"en": "amount", "zh": "金额"}]
+    if name in {"parts"}:
+        return [3, 4]
+    if name in {"digest", "hash", "claimed", "reached", "root", "expected", "address"}:
+        return "0x5f1c"
+    return 7
+
+
+def _foreign_words(text: str) -> list[str]:
+    return [w for w in ENGLISH_WORD.findall(text) if w not in ALLOWED]
+
+
+def _all_error_classes() -> list[type]:
+    for mod in pkgutil.walk_packages([str(ROOT)], "trellis."):
+        if mod.name.endswith(".errors") or mod.name.rsplit(".", 1)[-1] in {"rpc", "payouts"}:
+            importlib.import_module(mod.name)
+    seen, todo = [], [TrellisError]
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+def _instance(cls):
+    """An instance of *cls*, filling required arguments a class adds with samples."""
+    import inspect
+
+    kwargs = {}
+    for name, p in inspect.signature(cls.__init__).parameters.items():
+        if name in ("self", "message", "template") or p.default is not inspect.Parameter.empty:
+            continue
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+            kwargs[name] = (0 if name.endswith("_fen") else
+                            [] if name in ("errors", "problems", "subjects") else "x")
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        return cls(TrellisError.template, **kwargs)
+
+
+def test_templates_are_found():
+    templates = _templates()
+    assert "You can borrow at most %(eligible)s against these documents." in templates
+    assert len(templates) > 50
+
+
+@pytest.mark.parametrize("template", _templates())
+def test_every_template_renders_in_chinese_and_english(app, template):
+    params = {name: _sample(name) for name in PLACEHOLDER.findall(template)}
+    with app.test_request_context(), force_locale("zh_CN"):
+        zh = i18n.render(Message(template, params))
+    with app.test_request_context(), force_locale("en"):
+        en = i18n.render(Message(template, params))
+    assert zh != template, f"no Chinese entry for {template!r}"
+    assert not _foreign_words(zh), (template, zh)
+    assert "fen" not in zh and "61044300" not in zh and "61,044,300" not in zh, zh
+    assert "fen" not in en.replace("fenc", "") or "fen" in template, en
+    if "61044300" in str(params):
+        assert "¥610,443.00" in zh and "¥610,443.00" in en
+
+
+def test_every_error_class_renders_in_both_languages(app):
+    classes = _all_error_classes()
+    assert len(classes) > 40
+    for cls in classes:
+        exc = _instance(cls)
+        assert str(exc), cls
+        with app.test_request_context(), force_locale("zh_CN"):
+            zh = i18n.error_text(exc)
+        with app.test_request_context(), force_locale("en"):
+            en = i18n.error_text(exc)
+        assert zh and not _foreign_words(zh), (cls, zh)
+        assert en == str(exc), cls
+
+
+def test_a_core_error_reaches_the_page_in_yuan(app):
+    exc = ValidationError(N_("You can borrow at most %(eligible)s against these documents."),
+                          params={"eligible": Money(61_044_300)}, field="amount_fen")
+    assert str(exc) == "You can borrow at most ¥610,443.00 against these documents."
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert i18n.error_text(exc) == "凭这些单据最多可借 ¥610,443.00。"
+
+
+def test_stored_messages_round_trip_and_read_old_strings(app):
+    stored = msg(N_("due date is before the issue date %(day)s"),
+                 day=date(2026, 6, 12)).dumps()
+    assert Message.loads(stored).params["day"] == date(2026, 6, 12)
+    assert texts([stored, "Buyer disputes the goods.", {"en": "Flag", "zh": "警示"}]) == [
+        "due date is before the issue date 2026-06-12", "Buyer disputes the goods.", "Flag"]
+    nested = msg(N_("No offer: %(why)s"), why=msg(N_("not a number")))
+    back = Message.from_json(nested.to_json())
+    assert back == nested
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert i18n.render(stored) == "到期日早于开票日 2026-06-12"
+        assert i18n.render(back.to_json()) == "无法报价：不是数字"
+        assert i18n.render({"en": "Flag", "zh": "警示"}) == "警示"
+        assert i18n.render(Message(N_("%(apr)s"), {"apr": Percent(Decimal("0.12"))})) \
+            == "12.00%"

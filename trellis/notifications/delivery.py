@@ -1,0 +1,64 @@
+"""Deliver the outbox: render each message in its reader's language and send it.
+
+:func:`deliver` sends queued rows through a :class:`~trellis.notifications.senders.Sender`;
+a row is claimed with one conditional UPDATE (its attempt count), so two workers never
+send it twice, and a failed row stays queued until ``MAX_ATTEMPTS``, then is marked
+failed with the reason. Texts come from :mod:`trellis.notifications.render`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from trellis.accounts.models import utcnow
+from trellis.notifications import render
+from trellis.notifications.models import DeliveryState, NotificationEvent, OutboxMessage
+from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int, int]:
+    """Send up to *limit* queued outbox messages; return (sent, failed). Commits nothing:
+    the caller commits after each call (a task does, per batch)."""
+    sent = failed = 0
+    rows = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
+                           .where(OutboxMessage.state == DeliveryState.QUEUED.value)
+                           .order_by(OutboxMessage.id).limit(limit)).all()
+    for outbox_id, attempts in rows:
+        claimed = session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == outbox_id, OutboxMessage.attempts == attempts,
+            OutboxMessage.state == DeliveryState.QUEUED.value)
+            .values(attempts=attempts + 1)
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            continue   # another worker has it
+        row = session.get(OutboxMessage, outbox_id)
+        session.refresh(row)
+        event = session.get(NotificationEvent, row.event_id)
+        subject, body = render.subject(event.kind, row.locale), render.text(event.message,
+                                                                            row.locale)
+        try:
+            sender.send(Outgoing(row.channel, row.address, subject, body, str(row.id)))
+        except DeliveryFailed as exc:
+            row.last_error = exc.message[:1000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = DeliveryState.FAILED.value
+                failed += 1
+            logger.warning("outbox %s to %s: %s", row.id, row.channel, exc.message)
+        else:
+            row.state, row.sent_at, row.last_error = DeliveryState.SENT.value, utcnow(), ""
+            sent += 1
+        session.flush()
+    return sent, failed
+
+
+def sender_for(settings) -> Sender:
+    from trellis.notifications.senders import from_environment
+
+    return from_environment(os.environ, settings.instance_path)

@@ -1,0 +1,136 @@
+"""Find what a firm must be told, from the ledger's own records, and write it once.
+
+:func:`collect` looks at recent decisions, offers and pay-outs, and at the calendar (a
+loan due in 3 days or 1 day, a cooling-off period ending tomorrow, a loan overdue), and
+writes one :class:`~trellis.notifications.models.Notification` per event, keyed so that
+running it again (every minute, or twice at once) writes nothing twice. Each new
+notification gets its outbox rows: an e-mail to each active user of the firm, a text
+message to each user with a phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from trellis.messages import N_, Message, Money, Percent, msg
+from trellis.notifications import render
+from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
+
+#: Days before the due date when the firm is reminded.
+DUE_REMINDER_DAYS = (3, 1)
+#: How far back decisions, offers and pay-outs are looked for.
+LOOKBACK_DAYS = 30
+
+
+def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
+    """(firm id, kind, key, message, link) of every event to tell."""
+    from trellis.ledger.models import (
+        Application,
+        ApplicationStatus,
+        Loan,
+        LoanStatus,
+        Offer,
+    )
+
+    since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
+    for app in session.scalars(select(Application).where(
+            Application.decided_at.is_not(None), Application.decided_at >= since,
+            Application.status.in_([ApplicationStatus.DECLINED.value,
+                                    ApplicationStatus.APPROVED.value]))):
+        link = f"/vendor/applications/{app.id}"
+        if app.status == ApplicationStatus.DECLINED:
+            why = [Message.from_json(r) for r in (app.decline_reasons or [])[:2]]
+            yield (app.firm_id, Kind.DECISION, f"decision:{app.id}:declined",
+                   msg(N_("Your application %(id)s for %(amount)s was declined: %(why)s"),
+                       id=app.id, amount=Money(app.requested_fen), why=why), link)
+        else:
+            yield (app.firm_id, Kind.DECISION, f"decision:{app.id}:approved",
+                   msg(N_("Your application %(id)s for %(amount)s was approved."),
+                       id=app.id, amount=Money(app.requested_fen)), link)
+    for offer, firm_id in session.execute(
+            select(Offer, Application.firm_id)
+            .join(Application, Application.id == Offer.application_id)
+            .where(Offer.created_at >= since)):
+        yield (firm_id, Kind.OFFER, f"offer:{offer.id}",
+               msg(N_("An offer is ready: %(amount)s at an annualised rate of %(apr)s, "
+                      "all fees included. Sign it by %(until)s."),
+                   amount=Money(offer.amount_fen), apr=Percent(offer.apr),
+                   until=offer.expires_on), f"/vendor/applications/{offer.application_id}")
+    live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
+    for loan in session.scalars(select(Loan).where(
+            Loan.disbursed_on.is_not(None), Loan.disbursed_on >= since.date())):
+        yield (loan.firm_id, Kind.PAYOUT, f"payout:{loan.id}",
+               msg(N_("Loan %(id)s: %(amount)s was paid out on %(day)s. Repay by %(due)s."),
+                   id=loan.id, amount=Money(loan.amount_fen), day=loan.disbursed_on,
+                   due=loan.due_date), f"/vendor/loans/{loan.id}")
+    for loan in session.scalars(select(Loan).where(Loan.status.in_(live))):
+        link = f"/vendor/loans/{loan.id}"
+        owed = Money(loan.principal_fen + loan.interest_fen + loan.penalty_fen + loan.fees_fen)
+        if loan.due_date is not None and loan.status == LoanStatus.ACTIVE.value:
+            days = (loan.due_date - as_of).days
+            if days in DUE_REMINDER_DAYS:
+                yield (loan.firm_id, Kind.DUE_SOON, f"due:{loan.id}:{loan.due_date}:{days}",
+                       msg(N_("Loan %(id)s is due in %(n)s day(s), on %(due)s: %(owed)s to "
+                              "repay."), id=loan.id, n=days, due=loan.due_date, owed=owed),
+                       link)
+        if loan.status == LoanStatus.OVERDUE.value:
+            yield (loan.firm_id, Kind.OVERDUE, f"overdue:{loan.id}:{loan.due_date}",
+                   msg(N_("Loan %(id)s was due on %(due)s and is overdue: %(owed)s is owed "
+                          "and penalty interest runs. Repay as soon as you can."),
+                       id=loan.id, due=loan.due_date, owed=owed), link)
+        if loan.first_loan and loan.cooling_off_days and loan.disbursed_on is not None:
+            ends = loan.disbursed_on + timedelta(days=loan.cooling_off_days)
+            if (ends - as_of).days == 1:
+                yield (loan.firm_id, Kind.COOLING_OFF_END, f"cooling_off:{loan.id}",
+                       msg(N_("The cooling-off period of loan %(id)s ends on %(day)s: repay "
+                              "%(amount)s in full by then and pay no interest or fees."),
+                           id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
+
+
+def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Message,
+           link: str = "") -> NotificationEvent | None:
+    """Record event *key* unless it exists, with an in-app message for each active user
+    of the firm (in Chinese and English) and the outbox rows; return it if new. Safe
+    against a concurrent writer of the same key (the unique key decides)."""
+    from trellis.accounts.models import User
+    from trellis.protection.notifications import notify_firm
+
+    if session.scalars(select(NotificationEvent.id).where(
+            NotificationEvent.key == key)).first():
+        return None
+    try:
+        with session.begin_nested():
+            event = NotificationEvent(firm_id=firm_id, kind=str(kind), key=key[:120],
+                                      message=message.to_json(), link=link)
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return None
+    notify_firm(session=session, firm_id=firm_id, kind=str(kind),
+                message_en=render.text(event.message, "en"),
+                message_zh=render.text(event.message, "zh_CN"))
+    for user in session.scalars(select(User).where(User.firm_id == firm_id,
+                                                   User.is_active.is_(True))):
+        session.add(OutboxMessage(event_id=event.id, channel="email",
+                                  address=user.email, locale=user.locale or "zh_CN"))
+        if user.phone:
+            session.add(OutboxMessage(event_id=event.id, channel="sms",
+                                      address=user.phone, locale=user.locale or "zh_CN"))
+    session.flush()
+    return event
+
+
+def collect(*, session: Session, as_of: date | None = None) -> int:
+    """Write every notification due as of *as_of*; return how many are new. Flushes."""
+    as_of = as_of or date.today()
+    new = 0
+    for firm_id, kind, key, message, link in list(_events(session, as_of)):
+        if notify(session, firm_id=firm_id, kind=kind, key=key, message=message,
+                  link=link) is not None:
+            new += 1
+    return new

@@ -1,0 +1,37 @@
+"""The scheduled job and the task of the notifications area.
+
+``notify`` (a job, every minute) writes what firms must be told, including the due-date,
+cooling-off and overdue reminders, then enqueues ``deliver_outbox``; the task sends the
+outbox through the configured sender. Web requests never send anything themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from trellis.db import transaction
+from trellis.notifications import delivery, events
+
+
+def notify(*, session_factory, settings, as_of: str | None = None) -> str:
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    with transaction(session_factory) as session:
+        new = events.collect(session=session, as_of=day)
+        if new:
+            from trellis import tasks
+
+            tasks.enqueue("deliver_outbox", session=session)
+    return f"{new} new notification(s)"
+
+
+def deliver_outbox(*, session_factory, settings) -> str:
+    """Send every queued outbox message, a batch per transaction (idempotent)."""
+    sender = delivery.sender_for(settings)
+    total_sent = total_failed = 0
+    while True:
+        with transaction(session_factory) as session:
+            sent, failed = delivery.deliver(session=session, sender=sender)
+        total_sent, total_failed = total_sent + sent, total_failed + failed
+        if sent + failed == 0:
+            break
+    return f"sent {total_sent}, failed {total_failed}"

@@ -1,0 +1,68 @@
+"""Tables of the notifications area: in-app messages and the outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from trellis.accounts.models import utcnow
+
+
+class Kind(enum.StrEnum):
+    DECISION = "decision"
+    OFFER = "offer"
+    PAYOUT = "payout"
+    DUE_SOON = "due_soon"
+    COOLING_OFF_END = "cooling_off_end"
+    OVERDUE = "overdue"
+    WARNING = "warning"
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationEvent(SQLModel, table=True):
+    """One event a firm is told of; ``key`` names it, so it is written once. Each of the
+    firm's users gets an in-app message (``trellis.protection.models.Notification``,
+    the vendor's Messages page) and the outbox one delivery per channel and address."""
+
+    __tablename__ = "notification_events"
+    __table_args__ = (UniqueConstraint("key"),
+                      Index("ix_notification_events_firm_created", "firm_id", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firms.id")
+    kind: str = Field(max_length=24)
+    key: str = Field(max_length=120)
+    # a stored trellis.messages.Message: {"t": template, "p": params}
+    message: dict = Field(sa_column=Column(JSON, nullable=False))
+    link: str = Field(default="", max_length=200)   # a path inside the site, or ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One delivery of a notification on one channel to one address."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        CheckConstraint("state in ('queued', 'sent', 'failed')", name="state"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        UniqueConstraint("event_id", "channel", "address"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="notification_events.id", index=True)
+    channel: str = Field(max_length=16)          # "email" or "sms"
+    address: str = Field(max_length=254)
+    locale: str = Field(default="zh_CN", max_length=8)
+    state: str = Field(default=DeliveryState.QUEUED, max_length=12, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

@@ -1,0 +1,53 @@
+"""Notification texts in a reader's language, outside any web request.
+
+The catalogues are the pages' own (``trellis/platform/**/translations``), read as files
+with Babel, merged in the order Flask-Babel merges them; no Flask is imported.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from trellis.messages import N_, render
+
+CATALOGUES = Path(__file__).resolve().parents[1] / "platform"
+SUBJECTS = {
+    "decision": N_("Your application was decided"), "offer": N_("A loan offer is ready"),
+    "payout": N_("Your loan was paid out"), "due_soon": N_("A repayment is due soon"),
+    "cooling_off_end": N_("Your cooling-off period ends tomorrow"),
+    "overdue": N_("A loan is overdue"), "warning": N_("A warning from Trellis"),
+}
+
+
+@lru_cache(maxsize=4)
+def catalogue(locale: str) -> dict[str, str]:
+    """Every area's ``messages.po`` for *locale* ("zh_CN" or "en": none), merged in the
+    order Flask-Babel merges them (later areas win). Read from the ``.po`` files, which are
+    the source: the ``.mo`` files are only compiled when the web application starts."""
+    if not locale.startswith("zh"):
+        return {}
+    merged: dict[str, str] = {}
+    for folder in sorted(p for p in CATALOGUES.glob("**/translations") if p.is_dir()):
+        po = folder / "zh_CN" / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            with po.open("rb") as fh:
+                merged.update({str(m.id): m.string for m in read_po(fh)
+                               if m.id and isinstance(m.id, str) and m.string})
+    return merged
+
+
+def gettext_for(locale: str):
+    found = catalogue(locale)
+    return lambda text: found.get(text) or text
+
+
+def text(message, locale: str) -> str:
+    """A stored message (see :class:`~trellis.messages.Message`) in *locale*."""
+    return render(message, locale=locale, gettext=gettext_for(locale))
+
+
+def subject(kind: str, locale: str) -> str:
+    return gettext_for(locale)(SUBJECTS.get(kind, SUBJECTS["warning"]))
