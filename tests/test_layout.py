@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "trellis"
 CORES = ["ledger", "scoring", "chain", "network", "trade", "accounts", "demo", "onboarding",
-         "vouchers", "protection", "tasks"]
+         "vouchers", "protection", "tasks", "assistant", "notifications"]
 FORBIDDEN = ("flask", "flask_login", "flask_wtf", "flask_babel", "werkzeug", "trellis.platform")
 
 

@@ -169,7 +169,7 @@ def reason_label(reason: str) -> str:
 def ticket_status(status: str) -> str:
     from flask_babel import lazy_gettext as _l
 
-    return str({"open": _l("Open"), "answered": _l("Answered"),
+    return str({"open": _l("Waiting for an answer"), "answered": _l("Answered"),
                 "closed": _l("Closed")}.get(status, status))
 
 
