@@ -5,13 +5,9 @@ Found while building the other drills from the README (`trellis demo seed --vend
 
 from __future__ import annotations
 
-import pytest
-
 from tests.drills.conftest import base_env, trellis
 
 
-@pytest.mark.xfail(strict=True, reason="finding: `trellis demo seed --vendors 3` dies with a "
-                   "Python traceback (BadSimulation) instead of a usage message")
 def test_demo_seed_with_too_few_vendors_says_why(tmp_path):
     env = base_env(tmp_path)
     trellis(env, "db", "upgrade", check=True)

@@ -216,8 +216,12 @@ def demo_seed(vendors, seed, score, loans):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
     from trellis import jobs as job_registry
     from trellis.demo.seed import seed_demo
+    from trellis.demo.errors import BadSimulation
 
-    result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
+    try:
+        result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
+    except BadSimulation as exc:  # too few or too many vendors: a message, not a traceback
+        raise click.BadParameter(exc.message, param_hint="--vendors") from None
     commit()
     if loans:
         from sqlalchemy import select
