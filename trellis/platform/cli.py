@@ -215,8 +215,8 @@ def demo_group():
 def demo_seed(vendors, seed, score, loans):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
     from trellis import jobs as job_registry
-    from trellis.demo.seed import seed_demo
     from trellis.demo.errors import BadSimulation
+    from trellis.demo.seed import seed_demo
 
     try:
         result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
