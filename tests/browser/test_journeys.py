@@ -79,7 +79,7 @@ def test_vendor_registers_uploads_gets_financed_and_cools_off(live, new_page, tm
     desk = new_page(viewport=DESKTOP)
     log_in(desk, live, "anchor@trellis.demo")
     use_english(desk, live)
-    desk.goto(f"{live.url}/anchor/queue?kind=invoice")
+    desk.goto(f"{live.url}/anchor/queue?kind=invoice&sort=date&desc=1")  # newest first
     with live.session() as s:
         ids = [i.id for i in s.exec(select(Invoice).where(Invoice.number.in_(numbers)))]
     for i in ids:

@@ -343,7 +343,10 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         session.flush()
         return app
     note = [r.strip() for r in reasons if r and r.strip()] or ["Approved."]
-    if app.limit_fen is not None:
+    # A firm with a credit limit may not be taken above it by approvals (two checkers
+    # each under it once passed it together); a firm with none yet (0: no score or line)
+    # is the RM's own judgement, which is why it was referred.
+    if app.limit_fen:
         after = exposure_fen(session, app.firm_id) + app.requested_fen
         if after > app.limit_fen:
             raise LimitExceeded(

@@ -130,8 +130,9 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     header, _, _ = proposal_for(session=session, run=run)
     _, _, problems = colmap.resolve(run.kind, header, mapping)
     if problems:
-        raise ImportRefused("The mapping cannot be used: " + "; ".join(p for _, p in problems)
-                            + ".", zh="该列映射无法使用：" + "；".join(p for _, p in problems))
+        said = [str(p) for _, p in problems]
+        raise ImportRefused("The mapping cannot be used: " + "; ".join(said) + ".",
+                            zh="该列映射无法使用：" + "；".join(said))
     if save and run.source:
         colmap.save(session=session, cluster_id=run.cluster_id, source=run.source,
                     kind=run.kind, mapping=mapping, user_id=user_id)
