@@ -90,7 +90,11 @@ def test_an_unknown_email_costs_the_same_hash_work(session, make_user, monkeypat
     known = sorted(timed("known@bank.cn") for _ in range(3))[1]
     unknown = sorted(timed(f"nobody{i}@bank.cn") for i in range(3))[1]
     assert len(calls) == 6 and all(h.startswith("$argon2id$") for h in calls)
-    assert unknown > 0.5 * known  # the audit saw 9 ms against 416-625 ms
+    # The same work: every hash verified, the dummy's too, has the same argon2 parameters
+    # (memory, passes, lanes). Not timed: with the cheap parameters of the tests, database
+    # noise is as large as the hash (the audit saw 9 ms against 416-625 ms in production).
+    assert len({h.split("$")[3] for h in calls}) == 1
+    assert known > 0 and unknown > 0
 
 
 def test_one_attacker_cannot_lock_an_account_out(session, make_user):
