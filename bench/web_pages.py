@@ -1,0 +1,174 @@
+"""Benchmark: pages a person opens, requests per second, beside bare Flask in the same run.
+
+Serves the demo instance with gunicorn (``-w 2``, sync workers, as production) and a bare
+Flask "hello world" with the same gunicorn settings, logs each role in once, then drives
+every page with ``wrk`` (16 connections, 2 threads) and prints requests/s and the ratio to
+bare Flask. Non-2xx answers are counted and reported: a page that fails is not fast.
+
+    make seed                                   # or: trellis db upgrade && trellis demo seed
+    .venv/bin/python bench/web_pages.py         # uses $TRELLIS_INSTANCE_PATH (./instance)
+    .venv/bin/python bench/web_pages.py --seconds 10 --pages /login,/vendor/
+
+Needs ``wrk`` (Debian package ``wrk``) and a seeded instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+UA = "trellis-bench/1.0"
+PASSWORD = "trellis-demo-2026"
+
+HELLO = """
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def hello():
+    return "Hello, World!"
+"""
+
+# (role e-mail or None for anonymous, path); {cluster}, {firm} and {loan} are filled in.
+PAGES = [
+    (None, "/healthz"),
+    (None, "/login"),
+    ("vendor@trellis.demo", "/vendor/"),
+    ("vendor@trellis.demo", "/vendor/trade"),
+    ("vendor@trellis.demo", "/vendor/loans"),
+    ("anchor@trellis.demo", "/anchor/"),
+    ("anchor@trellis.demo", "/anchor/queue"),
+    ("rm@trellis.demo", "/network/{cluster}"),
+    ("rm@trellis.demo", "/scoring/firms/{firm}"),
+    ("rm@trellis.demo", "/ledger/"),
+    ("rm@trellis.demo", "/ledger/trial-balance"),
+    ("vendor@trellis.demo", "/ledger/my"),
+    ("auditor@trellis.demo", "/chain/"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def gunicorn(app: str, port: int, cwd: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
+        cwd=cwd, env=env, start_new_session=True)
+
+
+def login(base: str, email: str) -> str:
+    """Log *email* in; return the Cookie header wrk should send."""
+    s = requests.Session()
+    s.headers["User-Agent"] = UA
+    page = s.get(base + "/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    data = {"email": email, "password": PASSWORD}
+    if token:
+        data["csrf_token"] = token.group(1)
+    r = s.post(base + "/login", data=data, allow_redirects=False)
+    if r.status_code not in (302, 303):
+        raise SystemExit(f"login as {email} failed: {r.status_code}")
+    return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+
+
+def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, int]:
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"User-Agent: {UA}", url]
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, int(bad.group(1)) if bad else 0
+
+
+def fill(path: str, base: str, cookies: dict) -> str | None:
+    """Fill {cluster}, {firm}, {loan} from the RM's own pages (the first link of each)."""
+    if "{" not in path:
+        return path
+    s = requests.Session()
+    s.headers.update({"User-Agent": UA, "Cookie": cookies["rm@trellis.demo"]})
+    values = {}
+    if "{cluster}" in path:
+        m = re.search(r'href="/network/([A-Za-z0-9_-]+)"', s.get(base + "/network/").text)
+        values["cluster"] = m.group(1) if m else None
+    if "{firm}" in path:
+        m = re.search(r'href="/scoring/firms/(\d+)"', s.get(base + "/scoring/").text)
+        values["firm"] = m.group(1) if m else None
+    if None in values.values():
+        return None
+    return path.format(**values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=8, help="wrk duration per page")
+    parser.add_argument("--pages", default="", help="comma-separated paths to measure only")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found (apt-get install wrk)")
+    instance = os.environ.get("TRELLIS_INSTANCE_PATH", str(ROOT / "instance"))
+    env = {**os.environ, "TRELLIS_INSTANCE_PATH": instance, "TRELLIS_SCHEDULER": "off",
+           "PYTHONPATH": str(ROOT)}
+    procs = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "hello.py").write_text(HELLO)
+            hello_port, app_port = free_port(), free_port()
+            procs.append(gunicorn("hello:app", hello_port, tmp, env))
+            procs.append(gunicorn("wsgi:app", app_port, str(ROOT), env))
+            hello, base = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{app_port}"
+            wait_up(hello + "/")
+            wait_up(base + "/login")
+            bare, _ = wrk(hello + "/", args.seconds, None)
+            cookies = {e: login(base, e) for e in {e for e, _ in PAGES if e}}
+            wanted = {p for p in args.pages.split(",") if p}
+            print(f"gunicorn -w 2 (sync), wrk -t2 -c16 -d{args.seconds}s; instance {instance}")
+            print(f"{'page':38} {'role':22} {'req/s':>9} {'x bare':>7} {'non-2xx':>8}")
+            print(f"{'bare Flask hello world':38} {'-':22} {bare:9.1f} {1.0:7.3f} {0:8d}")
+            for email, template in PAGES:
+                if wanted and template not in wanted:
+                    continue
+                path = fill(template, base, cookies)
+                if path is None:
+                    print(f"{template:38} {email or 'anonymous':22} {'(no such page)':>9}")
+                    continue
+                rps, bad = wrk(base + urllib.parse.quote(path), args.seconds,
+                               cookies.get(email) if email else None)
+                print(f"{path:38} {email or 'anonymous':22} {rps:9.1f} {rps / bare:7.3f} "
+                      f"{bad:8d}")
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
