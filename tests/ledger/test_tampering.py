@@ -57,8 +57,14 @@ def test_the_database_refuses_to_change_the_facts_a_replay_reads(session, make_l
 
 def test_balances_and_status_of_a_paid_out_loan_still_move(session, make_loan):
     loan = _loan_with_payments(make_loan, session)
-    session.execute(text("update loans set accrued_until = accrued_until where id = :i"),
-                    {"i": loan.id})
+    nested = session.begin_nested()  # moved outside the ledger: rolled back before the check
+    moved = session.execute(text("update loans set interest_fen = interest_fen + 7, "
+                                 "status = 'overdue' where id = :i"), {"i": loan.id})
+    assert moved.rowcount == 1  # the trigger guards the terms, not the running figures
+    row = session.execute(text("select interest_fen, status from loans where id = :i"),
+                          {"i": loan.id}).one()
+    nested.rollback()
+    assert tuple(row) == (loan.interest_fen + 7, "overdue")
 
 
 def test_check_catches_a_deleted_repayment_record(session, make_loan):
