@@ -31,6 +31,7 @@ class Ctx:
     lang: str = "zh"
     today: date = field(default_factory=date.today)
     needs_score: bool = False   # set when no stored score exists: the caller queues one
+    role: str = "vendor"        # "vendor" or "anchor": whose pages the links point to
 
 
 @dataclass

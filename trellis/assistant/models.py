@@ -68,3 +68,34 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     first_response_at: datetime | None = None
     closed_at: datetime | None = None
+
+
+ACTION_KINDS = ("apply", "repay", "withdraw_consent")
+ACTION_STATES = ("proposed", "confirming", "done", "failed", "cancelled", "expired")
+
+
+class Action(SQLModel, table=True):
+    """An action the assistant proposed in a conversation (start an application, repay,
+    withdraw consent). Nothing happens until the user confirms it; the confirmation claims
+    the row (``proposed`` -> ``confirming``) with one conditional UPDATE, so a double click
+    or two devices act once."""
+
+    __tablename__ = "assistant_actions"
+    __table_args__ = (
+        CheckConstraint("kind in ('apply', 'repay', 'withdraw_consent')", name="kind"),
+        CheckConstraint("status in ('proposed', 'confirming', 'done', 'failed', 'cancelled', "
+                        "'expired')", name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="assistant_conversations.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="assistant_messages.id")
+    firm_id: int = Field(foreign_key="firms.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=20)
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="proposed", max_length=12)
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")

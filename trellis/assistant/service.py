@@ -17,7 +17,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.accounts import services as accounts
-from trellis.assistant import answers, intents
+from trellis.assistant import actions, answers, intents
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -72,8 +72,13 @@ def open_ticket(session: Session, conversation_id: int) -> Ticket | None:
 
 def ask(*, session: Session, firm_id: int, user=None, text: str,
         conversation_id: int | None = None, lang: str | None = None, channel: str = "web",
-        settings=None, today: date | None = None) -> Reply:
-    """Store the user's *text*, answer it or hand it over; flush (the caller commits)."""
+        settings=None, today: date | None = None, role: str | None = None) -> Reply:
+    """Store the user's *text*, answer it or hand it over; flush (the caller commits).
+
+    *role* is the asker's (``vendor`` or ``anchor``; taken from *user* when given, else
+    from the API token): an anchor clerk gets the anchor's answers and links, and only a
+    vendor is offered actions (start an application, repay, withdraw consent), which are
+    stored as proposals and done only on :func:`trellis.assistant.actions.confirm`."""
     started = time.perf_counter()
     text = clean(text)
     if conversation_id:
@@ -93,15 +98,28 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     from trellis.assistant import slots
 
     filled = slots.extract(text, today=today)
+    role = getattr(user, "role", None) or role
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
                       birth_year=getattr(user, "birth_year", None), lang=lang,
-                      today=today or date.today())
+                      today=today or date.today(), role=role or "vendor")
     intent, handover, reason = found.intent, found.handover, found.reason
     answer = None
+    proposal = None
     if not handover:
         try:
             with session.begin_nested():
                 answer = answers.compose(intent, ctx)
+                if intent in actions.KINDS and ctx.role == "vendor":
+                    text_, facts_, proposal = actions.propose(
+                        intent, session=session, firm_id=firm_id, role=role, lang=lang,
+                        today=ctx.today, text=text, amount_fen=filled.get("amount_fen"))
+                    if text_:
+                        answer.text, answer.facts = text_, {**answer.facts, **facts_}
+                    if proposal is not None:
+                        answer.action = {"kind": intent, "href": answer.action.get("href", ""),
+                                         "state": "proposed"}
+                    else:
+                        answer.action = {}
         except TrellisError as exc:
             logger.info("assistant could not answer %s for firm %s: %s", intent, firm_id, exc)
             handover, reason = True, "service_error"
@@ -137,6 +155,12 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                       intent=intent, confidence=round(found.confidence, 4), facts=facts,
                       links=links, action=action)
     session.add(message)
+    if proposal is not None and not handover:
+        session.flush()
+        act = actions.record_proposal(session=session, conversation=conv, message=message,
+                                      kind=intent, params=proposal,
+                                      user_id=getattr(user, "id", None))
+        message.action = {**message.action, "id": act.id}
     ticket = None
     if handover:
         ticket = open_ticket(session, conv.id)

@@ -72,12 +72,42 @@ def ask():
         raise ValidationError("lang must be zh or en.", field="lang")
     user = current_user._get_current_object() if current_user.is_authenticated else None
     reply = service.ask(session=db(), firm_id=_firm_id(), user=user, text=text,
-                        conversation_id=conv_id, lang=lang,
+                        conversation_id=conv_id, lang=lang, role=g.get("api_role"),
                         channel="api", settings=settings())
     commit()
     return jsonify({"conversation_id": reply.conversation.id, "handover": reply.handover,
                     "ticket_id": reply.ticket.id if reply.ticket else None,
                     "reply": message_json(reply.message)})
+
+
+DECIDED = {"type": "object", "properties": {
+    "action_id": {"type": "integer"}, "status": {"type": "string"}, "reply": MESSAGE}}
+
+
+@bp.post("/assistant/actions/<int:action_id>/<any(confirm, cancel):decision>")
+@doc(summary="Confirm (or cancel) an action the assistant proposed (reply.action.id): only "
+             "then the application is filed, the repayment recorded or the consent "
+             "withdrawn, by the same service and permission as the vendor's pages",
+     response=DECIDED, tags=("assistant",))
+@api_auth(roles=("vendor", "anchor"))
+def decide(action_id: int, decision: str):
+    from trellis.assistant import actions
+
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    lang = request.args.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise ValidationError("lang must be zh or en.", field="lang")
+    role = getattr(user, "role", None) or g.get("api_role")
+    if decision == "confirm":
+        msg = actions.confirm(session=db(), firm_id=_firm_id(), action_id=action_id,
+                              user=user, role=role, lang=lang)
+    else:
+        msg = actions.cancel(session=db(), firm_id=_firm_id(), action_id=action_id,
+                             user=user, lang=lang)
+    action = actions.get(session=db(), firm_id=_firm_id(), action_id=action_id)
+    commit()
+    return jsonify({"action_id": action.id, "status": action.status,
+                    "reply": message_json(msg)})
 
 
 @bp.get("/assistant/conversations/<int:conversation_id>")

@@ -85,6 +85,37 @@ def chat():
                            title=_("AI customer manager"))
 
 
+@bp.post("/actions/<int:action_id>/<any(confirm, cancel):decision>")
+@roles_required("vendor", "anchor")
+def decide(action_id: int, decision: str):
+    """The user's confirmation (or cancellation) of an action the assistant proposed;
+    only then the page's service is called (for a vendor of the firm)."""
+    from trellis.assistant import actions
+
+    firm_id = current_firm_id()
+    if firm_id is None:
+        abort(404)
+    user = current_user._get_current_object()
+    try:
+        action = actions.get(session=db(), firm_id=firm_id, action_id=action_id)
+        if decision == "confirm":
+            actions.confirm(session=db(), firm_id=firm_id, action_id=action_id, user=user,
+                            lang=lang())
+        else:
+            actions.cancel(session=db(), firm_id=firm_id, action_id=action_id, user=user,
+                           lang=lang())
+    except TrellisError as exc:
+        if exc.status == 404:
+            abort(404)
+        db().rollback()
+        flash(translated(exc), "error")
+        back = _safe_next(request.form.get("next"))
+        return redirect(back or url_for("assistant.chat"), code=303)
+    commit()
+    back = _safe_next(request.form.get("next"))
+    return redirect(back or url_for("assistant.chat", c=action.conversation_id), code=303)
+
+
 def _ticket(ticket_id: int) -> Ticket:
     ticket = db().get(Ticket, ticket_id)
     if ticket is None or not firm_visible(ticket.firm_id):
@@ -173,5 +204,14 @@ def ticket_status(status: str) -> str:
                 "closed": _l("Closed")}.get(status, status))
 
 
+def action_state(state: str) -> str:
+    from flask_babel import lazy_gettext as _l
+
+    return str({"proposed": _l("Waiting for your confirmation"), "confirming": _l("In progress"),
+                "done": _l("Done"), "failed": _l("Not done"), "cancelled": _l("Cancelled"),
+                "expired": _l("Expired")}.get(state, state))
+
+
+bp.add_app_template_global(action_state, "action_state")
 bp.add_app_template_global(reason_label, "reason_label")
 bp.add_app_template_global(ticket_status, "ticket_status")
