@@ -1,0 +1,141 @@
+"""Actions in the chat: proposed, done only after the user confirms (through the pages'
+services and permission), never for a user who does not confirm, nor for another firm."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from tests.assistant.test_assistant import ask, take_loan
+from tests.platform.conftest import csrf_token, login
+from trellis.accounts import services as accounts
+from trellis.accounts.models import AuditEvent
+from trellis.assistant import actions
+from trellis.assistant.grounding import ungrounded
+from trellis.assistant.models import Action
+from trellis.demo.seed import PASSWORD
+from trellis.errors import Conflict, NotFound, PermissionDenied
+from trellis.ledger.models import Application, Loan, Repayment
+
+
+def test_withdraw_consent_only_after_the_confirm_button(client, session, demo):
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    sent = client.post("/assistant/", data={"csrf_token": csrf_token(client, "/assistant/"),
+                                            "text": "我想撤回数据授权"})
+    assert sent.status_code == 303
+    action = session.exec(select(Action)).one()
+    assert action.kind == "withdraw_consent" and action.status == "proposed"
+    # proposed, not done: the consent stands until the user confirms
+    assert accounts.has_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    page = client.get(sent.location).get_data(as_text=True)
+    assert f"/assistant/actions/{action.id}/confirm" in page and "data-confirm" in page
+    # a post without the CSRF token does nothing
+    assert client.post(f"/assistant/actions/{action.id}/confirm").status_code == 400
+    assert accounts.has_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    done = client.post(f"/assistant/actions/{action.id}/confirm",
+                       data={"csrf_token": csrf_token(client, sent.location)})
+    assert done.status_code == 303
+    session.refresh(action)
+    assert action.status == "done" and action.decided_by_id == vendor.id
+    assert not accounts.has_consent(session=session, firm_id=vendor.firm_id,
+                                    purpose="trade_data")
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "consent.withdraw")).one()
+    # a second click acts once
+    again = client.post(f"/assistant/actions/{action.id}/confirm",
+                        data={"csrf_token": csrf_token(client, sent.location)})
+    assert again.status_code == 303
+    assert len(session.exec(select(AuditEvent).where(
+        AuditEvent.action == "consent.withdraw")).all()) == 1
+    thread = client.get(f"/assistant/?c={action.conversation_id}").get_data(as_text=True)
+    assert "已撤回" in thread and 'data-action-state="done"' in thread
+
+
+def test_repay_proposed_then_confirmed_through_the_api(client, session, settings, demo):
+    vendor = demo["vendor"]
+    loan = take_loan(client, session, settings, vendor)
+    _, secret = accounts.issue_api_token(session=session, firm_id=vendor.firm_id, name="app")
+    auth = {"Authorization": f"Bearer {secret}"}
+    r = client.post("/api/v1/assistant/messages", json={"text": "我要还款"}, headers=auth)
+    reply = r.json["reply"]
+    assert reply["intent"] == "repay" and reply["action"]["state"] == "proposed"
+    action = session.get(Action, reply["action"]["id"])
+    assert action.params["loan_id"] == loan.id
+    msg_facts = {"loan": str(loan.id)}
+    assert all(v in reply["text"] for v in msg_facts.values())
+    # nothing recorded until confirmed
+    assert session.exec(select(Repayment).where(Repayment.loan_id == loan.id)).all() == []
+    ok = client.post(f"/api/v1/assistant/actions/{action.id}/confirm", headers=auth)
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    assert ok.json["status"] == "done"
+    rep = session.exec(select(Repayment).where(Repayment.loan_id == loan.id)).one()
+    assert rep.amount_fen == action.params["amount_fen"]
+    assert rep.idempotency_key == f"assistant-repay:{action.id}"
+    twice = client.post(f"/api/v1/assistant/actions/{action.id}/confirm", headers=auth)
+    assert twice.status_code == 409
+    assert len(session.exec(select(Repayment).where(Repayment.loan_id == loan.id)).all()) == 1
+
+
+def test_a_user_who_does_not_confirm_gets_nothing_done(client, session, settings, demo):
+    vendor = demo["vendor"]
+    loan = take_loan(client, session, settings, vendor)
+    apps_before = len(session.exec(select(Application)).all())
+    for text in ("我想申请融资", "我要还钱", "取消数据授权"):
+        reply = ask(session, vendor, text)
+        assert reply.message.action.get("state") == "proposed", (text, reply.message.text)
+        assert not ungrounded(reply.message.text, reply.message.facts)
+    # one open proposal per conversation at most: each new one replaces the last
+    assert len(session.exec(select(Action).where(Action.status == "proposed")).all()) == 3
+    proposals = session.exec(select(Action).order_by(Action.id)).all()
+    cancelled = actions.cancel(session=session, firm_id=vendor.firm_id,
+                               action_id=proposals[0].id, user=vendor)
+    assert "取消" in cancelled.text
+    with pytest.raises(Conflict):
+        actions.confirm(session=session, firm_id=vendor.firm_id, action_id=proposals[0].id,
+                        user=vendor)
+    assert len(session.exec(select(Application)).all()) == apps_before
+    assert session.exec(select(Repayment).where(Repayment.loan_id == loan.id)).all() == []
+    assert accounts.has_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    session.refresh(loan)
+    assert loan.status == "active"
+
+
+def test_apply_after_confirmation_goes_through_the_ledger(session, demo):
+    vendor = demo["vendor"]
+    reply = ask(session, vendor, "帮我申请一笔融资")
+    action = session.get(Action, reply.message.action["id"])
+    assert action.kind == "apply" and action.params["invoice_ids"]
+    done = actions.confirm(session=session, firm_id=vendor.firm_id, action_id=action.id,
+                           user=vendor)
+    app = session.exec(select(Application).where(
+        Application.firm_id == vendor.firm_id)).one()
+    assert app.invoice_ids == action.params["invoice_ids"] and app.applied_by_id == vendor.id
+    assert str(app.id) in done.text
+    assert done.links == [{"label": "申请详情", "href": f"/vendor/applications/{app.id}"}]
+
+
+def test_another_firm_or_an_anchor_cannot_confirm(client, session, demo):
+    vendor, other, anchor = demo["vendor"], demo["vendor2"], demo["anchor"]
+    reply = ask(session, vendor, "撤回授权")
+    action_id = reply.message.action["id"]
+    with pytest.raises(NotFound):
+        actions.confirm(session=session, firm_id=other.firm_id, action_id=action_id, user=other)
+    with pytest.raises(PermissionDenied):   # a user of another firm claiming this firm
+        actions.confirm(session=session, firm_id=vendor.firm_id, action_id=action_id,
+                        user=other)
+    with pytest.raises(PermissionDenied):   # the page's permission: vendors only
+        actions.confirm(session=session, firm_id=vendor.firm_id, action_id=action_id,
+                        role="anchor")
+    login(client, other, PASSWORD)
+    refused = client.post(f"/assistant/actions/{action_id}/confirm",
+                          data={"csrf_token": csrf_token(client, "/assistant/")})
+    assert refused.status_code == 404
+    _, secret = accounts.issue_api_token(session=session, firm_id=other.firm_id, name="x")
+    assert client.post(f"/api/v1/assistant/actions/{action_id}/confirm",
+                       headers={"Authorization": f"Bearer {secret}"}).status_code == 404
+    assert session.get(Action, action_id).status == "proposed"
+    assert accounts.has_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    # an anchor clerk is never offered an action
+    anchor_reply = ask(session, anchor, "我要还款")
+    assert not anchor_reply.message.action.get("id")
+    assert session.exec(select(Loan).where(Loan.firm_id == anchor.firm_id)).all() == []
