@@ -139,3 +139,42 @@ def test_another_firm_or_an_anchor_cannot_confirm(client, session, demo):
     anchor_reply = ask(session, anchor, "我要还款")
     assert not anchor_reply.message.action.get("id")
     assert session.exec(select(Loan).where(Loan.firm_id == anchor.firm_id)).all() == []
+
+
+def test_a_new_ticket_tells_the_rm_in_app_and_outbox_in_their_language(client, session,
+                                                                         demo):
+    from trellis.notifications import delivery, render
+    from trellis.notifications.models import NotificationEvent, OutboxMessage
+    from trellis.protection.models import Notification
+
+    vendor, rm = demo["vendor"], demo["rm"]
+    rm.locale = "en"
+    session.add(rm)
+    session.flush()
+    reply = ask(session, vendor, "我要投诉你们的服务")
+    again = ask(session, vendor, "转人工", conversation_id=reply.conversation.id)
+    assert again.ticket.id == reply.ticket.id
+    event = session.exec(select(NotificationEvent).where(
+        NotificationEvent.kind == "ticket")).one()   # once per ticket
+    assert event.link == f"/assistant/tickets/{reply.ticket.id}"
+    note = session.exec(select(Notification).where(Notification.user_id == rm.id)).one()
+    assert "complaint" in note.message_en and "投诉" in note.message_zh
+    assert session.exec(select(Notification).where(
+        Notification.user_id == vendor.id, Notification.kind == "ticket")).all() == []
+    out = session.exec(select(OutboxMessage).where(OutboxMessage.event_id == event.id)).one()
+    assert out.address == rm.email and out.locale == "en"
+    assert "handed a question to you" in render.text(event.message, out.locale)
+    assert "转给您" in render.text(event.message, "zh_CN")
+
+    sent = []
+
+    class Sink:
+        def send(self, outgoing):
+            sent.append(outgoing)
+
+    assert delivery.deliver(session=session, sender=Sink()) == (1, 0)
+    assert sent[0].subject == "A customer's question was handed to you"
+    login(client, rm, PASSWORD)
+    inbox = client.get("/assistant/inbox").get_data(as_text=True)
+    assert 'id="new-tickets"' in inbox and "handed a question to you" in inbox
+    assert 'id="new-tickets"' not in client.get("/assistant/inbox").get_data(as_text=True)

@@ -22,6 +22,8 @@ from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.messages import N_, msg
+from trellis.messages import Message as Text
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +169,8 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         if ticket is None:
             ticket = Ticket(conversation_id=conv.id, firm_id=firm_id, reason=reason[:40])
             session.add(ticket)
+            session.flush()
+            _notify_rms(session, ticket, text)
         conv.status = "handed_over"
     conv.updated_at = utcnow()
     session.flush()
@@ -177,6 +181,50 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                             "ticket_id": ticket.id if ticket else None})
     return Reply(conv, message, ticket, intent, handover,
                  (time.perf_counter() - started) * 1000, filled)
+
+
+REASONS = {"human": N_("asked for a person"), "complaint": N_("a complaint"),
+           "fraud_call": N_("fraud"), "bank_account": N_("a bank account change"),
+           "limit_change": N_("a limit change request"),
+           "other_firm": N_("a question about another firm"),
+           "low_confidence": N_("not answered with confidence"),
+           "service_error": N_("the records could not be read"),
+           "ungrounded": N_("the answer failed the figure check")}
+
+
+def rm_ids(session: Session, firm_id: int) -> list[int]:
+    """The RMs who look after *firm_id*: its cluster's managers, or every active RM when
+    the cluster has none assigned."""
+    from trellis.accounts.models import User
+    from trellis.trade.models import ClusterManager, Firm
+
+    firm = session.get(Firm, firm_id)
+    if firm is not None and firm.cluster_id is not None:
+        ids = list(session.exec(select(ClusterManager.user_id).join(
+            User, User.id == ClusterManager.user_id).where(
+            ClusterManager.cluster_id == firm.cluster_id, User.is_active.is_(True),
+            User.role == "rm")))
+        if ids:
+            return ids
+    return list(session.exec(select(User.id).where(User.role == "rm",
+                                                   User.is_active.is_(True))))
+
+
+def _notify_rms(session: Session, ticket: Ticket, question: str) -> None:
+    """Tell the firm's RMs of a new ticket (in-app and the outbox, in each RM's language)."""
+    from trellis.notifications.events import notify_staff
+    from trellis.notifications.models import Kind
+    from trellis.trade.models import Firm
+
+    firm = session.get(Firm, ticket.firm_id)
+    message = msg(N_("Ticket %(id)s: %(firm)s handed a question to you (%(reason)s): "
+                     "\"%(question)s\". Answer it in the assistant inbox."),
+                  id=ticket.id, firm=firm.name if firm else str(ticket.firm_id),
+                  reason=Text(REASONS.get(ticket.reason, ticket.reason), {}),
+                  question=question[:120])
+    notify_staff(session, user_ids=rm_ids(session, ticket.firm_id), firm_id=ticket.firm_id,
+                 kind=Kind.TICKET, key=f"assistant-ticket:{ticket.id}", message=message,
+                 link=f"/assistant/tickets/{ticket.id}")
 
 
 def _queue_scoring(session: Session, firm_id: int) -> None:

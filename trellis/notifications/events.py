@@ -125,6 +125,37 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     return event
 
 
+def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: str, key: str,
+                 message: Message, link: str = "") -> NotificationEvent | None:
+    """Record event *key* (about *firm_id*) for the staff in *user_ids* (an RM, not the
+    firm's own people): an in-app message each, in Chinese and English (the page shows the
+    reader's), and an e-mail each in the outbox in the user's own language (``locale``).
+    Written once per key, like :func:`notify`."""
+    from trellis.accounts.models import User
+    from trellis.protection.models import Notification
+
+    if not user_ids or session.scalars(select(NotificationEvent.id).where(
+            NotificationEvent.key == key)).first():
+        return None
+    try:
+        with session.begin_nested():
+            event = NotificationEvent(firm_id=firm_id, kind=str(kind), key=key[:120],
+                                      message=message.to_json(), link=link)
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return None
+    en, zh = render.text(event.message, "en"), render.text(event.message, "zh_CN")
+    for user in session.scalars(select(User).where(User.id.in_(user_ids),
+                                                   User.is_active.is_(True))):
+        session.add(Notification(user_id=user.id, firm_id=firm_id, kind=str(kind),
+                                 message_en=en[:500], message_zh=zh[:300]))
+        session.add(OutboxMessage(event_id=event.id, channel="email", address=user.email,
+                                  locale=user.locale or "zh_CN"))
+    session.flush()
+    return event
+
+
 def collect(*, session: Session, as_of: date | None = None) -> int:
     """Write every notification due as of *as_of*; return how many are new. Flushes."""
     as_of = as_of or date.today()

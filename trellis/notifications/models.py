@@ -19,6 +19,7 @@ class Kind(enum.StrEnum):
     COOLING_OFF_END = "cooling_off_end"
     OVERDUE = "overdue"
     WARNING = "warning"
+    TICKET = "ticket"          # to the RMs: a conversation was handed over to them
 
 
 class DeliveryState(enum.StrEnum):

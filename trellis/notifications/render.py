@@ -19,6 +19,7 @@ SUBJECTS = {
     "payout": N_("Your loan was paid out"), "due_soon": N_("A repayment is due soon"),
     "cooling_off_end": N_("Your cooling-off period ends tomorrow"),
     "overdue": N_("A loan is overdue"), "warning": N_("A warning from Trellis"),
+    "ticket": N_("A customer's question was handed to you"),
 }
 
 

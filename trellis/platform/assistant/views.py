@@ -138,7 +138,15 @@ def inbox():
     show = "all" if request.args.get("show") == "all" else "active"
     tickets = service.inbox(session=db(), firm_ids=_visible_firm_ids(), status=show)
     firms = {t.firm_id: db().get(Firm, t.firm_id) for t in tickets}
+    from trellis.protection import notifications
+
+    fresh = [n for n in notifications.for_user(session=db(), user_id=current_user.id)
+             if n.read_at is None and n.kind == "ticket"]
+    if fresh:
+        notifications.mark_read(session=db(), user_id=current_user.id)
+        commit()
     return render_template("assistant/inbox.html", tickets=tickets, firms=firms, show=show,
+                           fresh=fresh, zh=lang() == "zh",
                            seconds=service.response_seconds, title=_("Assistant inbox"))
 
 
