@@ -178,3 +178,35 @@ def test_a_new_ticket_tells_the_rm_in_app_and_outbox_in_their_language(client, s
     inbox = client.get("/assistant/inbox").get_data(as_text=True)
     assert 'id="new-tickets"' in inbox and "handed a question to you" in inbox
     assert 'id="new-tickets"' not in client.get("/assistant/inbox").get_data(as_text=True)
+
+
+def test_anchor_clerk_gets_anchor_answers_and_anchor_links(client, session, demo):
+    from sqlalchemy import func
+
+    from trellis.trade.models import Invoice
+
+    anchor = demo["anchor"]
+    pending = session.exec(select(func.count(Invoice.id), func.sum(Invoice.amount_fen)).where(
+        Invoice.buyer_id == anchor.firm_id, Invoice.status == "pending")).one()
+    owed = session.exec(select(func.sum(Invoice.amount_fen - Invoice.paid_fen)).where(
+        Invoice.buyer_id == anchor.firm_id, Invoice.status == "confirmed",
+        Invoice.amount_fen > Invoice.paid_fen)).one()
+    from trellis.assistant.answers import yuan
+
+    for text, intent, figure in (
+            ("有哪些发票在等我确认", "anchor_pending", yuan(pending[1] or 0)),
+            ("发票为什么还没确认", "anchor_pending", yuan(pending[1] or 0)),
+            ("我们一共欠供应商多少钱", "anchor_owed", yuan(owed or 0)),
+            ("what do we owe and when is it due", "anchor_owed", yuan(owed or 0))):
+        reply = ask(session, anchor, text)
+        assert reply.intent == intent, (text, reply.intent)
+        msg = reply.message
+        assert figure in msg.text and not ungrounded(msg.text, msg.facts), msg.text
+        assert msg.links and all(link["href"].startswith("/anchor/") for link in msg.links)
+    for text in ("我能借多少", "利率是多少", "你好", "我的评级是什么意思"):
+        msg = ask(session, anchor, text).message
+        assert all(link["href"].startswith("/anchor/") for link in msg.links), (text, msg.links)
+        assert not msg.action.get("id")
+    login(client, anchor, PASSWORD)
+    for link in ("/anchor/queue", "/anchor/payables", "/anchor/"):
+        assert client.get(link).status_code == 200

@@ -85,13 +85,20 @@ T = {
         "withdraw": "撤回授权需在授权页面确认。撤回后平台将停止使用相应数据，部分服务（如评分和额度）将无法使用。",
         "greeting": "您好，我是智能客户经理。可以问我：能借多少、为什么被拒、下次还款、提前还款、冷静期、发票确权、缺少的材料、评级含义、利率费用、授权；也可以随时转人工。",
         "fraud": "请警惕：",
+        "anchor_none_pending": "目前没有等待贵司确认的发票。",
+        "anchor_pending": "有 {count} 张供应商发票等待贵司确认，合计 {total} 元。最近的：{items}。",
+        "anchor_none_owed": "贵司目前没有未付的已确认应付发票。",
+        "anchor_owed": "贵司已确认、尚未付清的应付发票共 {count} 张，合计 {total} 元；最早到期：{due}，发票 {number}（{seller}），未付 {amount} 元。",
+        "anchor_vendor_only": "这是供应商（卖方）的问题；贵司作为核心企业可以问我：哪些发票等待确认、贵司应付多少以及何时到期。",
+        "anchor_greeting": "您好，我是智能客户经理。可以问我：哪些供应商发票等待贵司确认、贵司应付多少及何时到期、利率和费用规则；也可以随时转人工。",
         "handover": "已为您转接客户经理，他会在本对话中回复您。",
         "unsure": "这个问题我没有把握回答，已转给您的客户经理。",
         "on": "已授权", "off": "未授权",
         "purposes": {"trade_data": "交易数据", "credit_query": "征信查询", "bank_account": "银行账户数据"},
         "links": {"apply": "申请融资", "loan": "贷款详情", "repay": "还款", "consent": "数据授权",
                   "trade": "发票详情", "upload": "上传资料", "application": "申请详情",
-                  "home": "企业首页", "bank": "银行账户"},
+                  "home": "企业首页", "bank": "银行账户",
+                  "queue": "待确认队列", "payables": "应付账款", "anchor_home": "核心企业首页"},
     },
     "en": {
         "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
@@ -121,13 +128,20 @@ T = {
         "withdraw": "Withdrawing consent is confirmed on the consent page. The platform then stops using that data and some services (score, limit) stop working.",
         "greeting": "Hello, I am the AI customer manager. Ask me how much you can borrow, why you were declined, your next repayment, early repayment, cooling-off, invoice confirmation, missing documents, your grade, rates and fees, or consent; or ask for a person at any time.",
         "fraud": "Please be careful:",
+        "anchor_none_pending": "No invoice is waiting for your confirmation.",
+        "anchor_pending": "{count} supplier invoices are waiting for your confirmation, {total} yuan in all. The latest: {items}.",
+        "anchor_none_owed": "You have no confirmed invoice left to pay.",
+        "anchor_owed": "You owe {total} yuan on {count} confirmed invoices; the first due is invoice {number} ({seller}) on {due}, {amount} yuan unpaid.",
+        "anchor_vendor_only": "That is a vendor's (seller's) question; as an anchor you can ask me what is waiting for your confirmation and what you owe and when.",
+        "anchor_greeting": "Hello, I am the AI customer manager. Ask me which supplier invoices wait for your confirmation, what you owe and when, or the rate and fee rules; or ask for a person at any time.",
         "handover": "I have passed this to your relationship manager, who will answer in this conversation.",
         "unsure": "I am not sure I can answer that correctly, so I have passed it to your relationship manager.",
         "on": "given", "off": "not given",
         "purposes": {"trade_data": "trade data", "credit_query": "credit queries", "bank_account": "bank account data"},
         "links": {"apply": "Apply for financing", "loan": "Loan details", "repay": "Repay",
                   "consent": "Data consent", "trade": "Invoice", "upload": "Upload data",
-                  "application": "Application", "home": "Firm overview", "bank": "Bank account"},
+                  "application": "Application", "home": "Firm overview", "bank": "Bank account",
+                  "queue": "Confirmation queue", "payables": "Payables", "anchor_home": "Anchor desk"},
     },
 }
 
@@ -430,8 +444,9 @@ def fraud_warnings(ctx: Ctx) -> Answer:
             lines.append(f"{w.title}：{w.body}" if ctx.lang.startswith("zh")
                          else f"{w.title}: {w.body}")
     text = _t(ctx)["fraud"] + " " + " ".join(lines[:3])
-    return Answer(text, {f"warning_{i}": line for i, line in enumerate(lines[:3])},
-                  [_link(ctx, "bank", "/vendor/bank-account")])
+    link = (_link(ctx, "anchor_home", "/anchor/") if ctx.role == "anchor"
+            else _link(ctx, "bank", "/vendor/bank-account"))
+    return Answer(text, {f"warning_{i}": line for i, line in enumerate(lines[:3])}, [link])
 
 
 COMPOSERS = {
@@ -443,6 +458,72 @@ COMPOSERS = {
 }
 
 
+def anchor_pending(ctx: Ctx) -> Answer:
+    """For an anchor clerk: suppliers' invoices waiting for the anchor's confirmation."""
+    from sqlalchemy import func
+
+    from trellis.trade.models import Firm, Invoice
+
+    t = _t(ctx)
+    where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "pending")
+    count, total = ctx.session.exec(select(func.count(Invoice.id),
+                                           func.coalesce(func.sum(Invoice.amount_fen), 0))
+                                    .where(*where)).one()
+    links = [_link(ctx, "queue", "/anchor/queue")]
+    if not count:
+        return Answer(t["anchor_none_pending"], links=links)
+    rows = ctx.session.exec(select(Invoice, Firm.name).join(Firm, Firm.id == Invoice.seller_id)
+                            .where(*where).order_by(Invoice.id.desc()).limit(3)).all()
+    sep = "；" if ctx.lang.startswith("zh") else "; "
+    items = sep.join(f"{inv.number} {seller} {yuan(inv.amount_fen)}" for inv, seller in rows)
+    facts = {"count": str(count), "total": yuan(total), "items": items}
+    return Answer(t["anchor_pending"].format(**facts), facts, links)
+
+
+def anchor_owed(ctx: Ctx) -> Answer:
+    """For an anchor clerk: what the anchor owes on confirmed invoices, and when."""
+    from sqlalchemy import func
+
+    from trellis.trade.models import Firm, Invoice
+
+    t = _t(ctx)
+    where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "confirmed",
+             Invoice.amount_fen > Invoice.paid_fen)
+    count, total = ctx.session.exec(select(
+        func.count(Invoice.id),
+        func.coalesce(func.sum(Invoice.amount_fen - Invoice.paid_fen), 0)).where(*where)).one()
+    links = [_link(ctx, "payables", "/anchor/payables")]
+    if not count:
+        return Answer(t["anchor_none_owed"], links=links)
+    inv, seller = ctx.session.exec(select(Invoice, Firm.name)
+                                   .join(Firm, Firm.id == Invoice.seller_id).where(*where)
+                                   .order_by(Invoice.due_date, Invoice.id)).first()
+    facts = {"count": str(count), "total": yuan(total), "due": inv.due_date.isoformat(),
+             "number": inv.number, "seller": seller, "amount": yuan(inv.amount_fen - inv.paid_fen)}
+    return Answer(t["anchor_owed"].format(**facts), facts, links)
+
+
+COMPOSERS.update({"anchor_pending": anchor_pending, "anchor_owed": anchor_owed})
+# What an anchor clerk may ask of the vendor's answers: the product rules only.
+ANCHOR_SHARED = ("rates", "fees", "greeting", "anchor_pending", "anchor_owed")
+
+
 def compose(intent: str, ctx: Ctx) -> Answer:
-    """The answer for an answered intent (KeyError for a handover intent)."""
-    return COMPOSERS[intent](ctx)
+    """The answer for an answered intent (KeyError for a handover intent). An anchor
+    clerk gets the anchor's answers, with links to the anchor's pages only."""
+    if ctx.role != "anchor":
+        if intent in ("anchor_pending", "anchor_owed"):
+            intent = "invoice_unconfirmed" if intent == "anchor_pending" else "next_repayment"
+        return COMPOSERS[intent](ctx)
+    t = _t(ctx)
+    home = _link(ctx, "anchor_home", "/anchor/")
+    if intent == "greeting":
+        return Answer(t["anchor_greeting"], links=[_link(ctx, "queue", "/anchor/queue"),
+                                                   _link(ctx, "payables", "/anchor/payables")])
+    if intent not in ANCHOR_SHARED:
+        return Answer(t["anchor_vendor_only"], links=[_link(ctx, "queue", "/anchor/queue"),
+                                                      _link(ctx, "payables", "/anchor/payables")])
+    answer = COMPOSERS[intent](ctx)
+    answer.links = [link for link in answer.links if link["href"].startswith("/anchor/")] or [home]
+    answer.action = {}
+    return answer

@@ -26,10 +26,17 @@ logger = logging.getLogger(__name__)
 # Intents answered from the user's records or the product's rules.
 ANSWERED = ("limit", "declined", "next_repayment", "early_repayment", "cooling_off",
             "invoice_unconfirmed", "missing_documents", "grade", "rates", "fees", "consent",
-            "apply", "repay", "withdraw_consent", "greeting")
+            "apply", "repay", "withdraw_consent", "greeting", "anchor_pending", "anchor_owed")
 # Intents that always go to the RM (``fraud_call`` also shows the fraud warnings).
 HANDOVER = ("fraud_call", "human", "complaint", "bank_account", "limit_change",
             "other_firm", "low_confidence")
+
+# The same question means a different thing to an anchor clerk (a buyer) and a vendor.
+FOR_ROLE = {
+    "anchor": {"invoice_unconfirmed": "anchor_pending", "next_repayment": "anchor_owed",
+               "repay": "anchor_owed", "early_repayment": "anchor_owed"},
+    "vendor": {"anchor_pending": "invoice_unconfirmed", "anchor_owed": "next_repayment"},
+}
 
 MIN_SCORE = 3.0      # BM25 score below which nothing matched well enough
 MIN_MARGIN = 1.08    # best intent must beat the second by this factor unless it is strong
@@ -235,5 +242,10 @@ def default() -> Recognizer:
     return Recognizer(load_labelled("examples.tsv") + load_labelled("faq.tsv"))
 
 
-def recognise(text: str) -> Recognised:
-    return default().recognise(text)
+def recognise(text: str, role: str = "vendor") -> Recognised:
+    """The intent of *text* for an asker of *role* (``vendor`` or ``anchor``)."""
+    found = default().recognise(text)
+    mapped = FOR_ROLE.get(role, {}).get(found.intent)
+    if mapped and not found.handover:
+        return Recognised(mapped, found.confidence, False, "", found.score)
+    return found

@@ -96,11 +96,11 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     lang = language(text, lang if lang in ("zh", "en") else "zh")
     session.add(Message(conversation_id=conv.id, sender="user", user_id=getattr(user, "id", None),
                         text=text))
-    found = intents.recognise(text)
+    role = getattr(user, "role", None) or role
+    found = intents.recognise(text, role or "vendor")
     from trellis.assistant import slots
 
     filled = slots.extract(text, today=today)
-    role = getattr(user, "role", None) or role
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
                       birth_year=getattr(user, "birth_year", None), lang=lang,
                       today=today or date.today(), role=role or "vendor")
