@@ -46,3 +46,45 @@ def test_vendor_asks_rm_answers_vendor_sees(live, new_page):
     rm_msg.first.wait_for()
     assert "今天下午给您回电" in rm_msg.first.inner_text()
     shot(vendor, "assistant-vendor-sees-answer")
+
+
+def test_vendor_confirms_an_action_in_the_chat(live, new_page):
+    """The assistant proposes withdrawing a consent; "no" does nothing, "yes" withdraws it
+    through the same service as the consent page (credit queries: no other test needs it)."""
+    from trellis.accounts import services as accounts
+    from trellis.accounts.models import User
+
+    vendor = new_page()
+    log_in(vendor, live, "vendor@trellis.demo")
+    vendor.goto(f"{live.url}/vendor/consent")
+    vendor.check("#credit_query")
+    vendor.locator("form:has(#credit_query) button.primary").first.click()
+    vendor.wait_for_load_state()
+    with live.session() as s:
+        firm_id = s.exec(__import__("sqlmodel").select(User.firm_id).where(
+            User.email == "vendor@trellis.demo")).one()
+        assert accounts.has_consent(session=s, firm_id=firm_id, purpose="credit_query")
+
+    vendor.goto(f"{live.url}/vendor/")
+    vendor.click("#assistant-panel summary")
+    panel = vendor.locator("#assistant-panel")
+    bot = panel.locator("li[data-sender=assistant]")
+    for n, (button, expect) in enumerate((("[data-cancel]", "已取消"),
+                                          ("[data-confirm]", "已撤回"))):
+        panel.locator("input[name=text]").fill("我想撤回征信查询的授权")
+        panel.locator("button[type=submit]").click()
+        proposal = bot.nth(2 * n)
+        proposal.locator("[data-action=withdraw_consent]").wait_for()
+        assert "征信查询" in proposal.inner_text()
+        with live.session() as s:   # proposed only: nothing changed yet
+            assert accounts.has_consent(session=s, firm_id=firm_id, purpose="credit_query")
+        proposal.locator(button).click()
+        bot.nth(2 * n + 1).wait_for()
+        assert expect in bot.nth(2 * n + 1).inner_text()
+        if n == 0:
+            with live.session() as s:
+                assert accounts.has_consent(session=s, firm_id=firm_id,
+                                            purpose="credit_query")
+    shot(vendor, "assistant-vendor-confirms")
+    with live.session() as s:
+        assert not accounts.has_consent(session=s, firm_id=firm_id, purpose="credit_query")
