@@ -47,12 +47,13 @@ NORMALISE = (
     ("啥子", "什么"), ("啥", "什么"), ("咋个", "怎么"), ("咋", "怎么"), ("么子", "什么"),
     ("木有", "没有"), ("莫得", "没有"), ("冇", "没有"), ("没得", "没有"), ("晓得", "知道"),
     ("几多", "多少"), ("好多钱", "多少钱"), ("多钱", "多少钱"), ("蛮", "很"), ("俺", "我"),
-    ("偶", "我"), ("滴", "的"), ("嘛", "吗"), ("撒子", "什么"), ("搞", "做"),
+    ("偶", "我"), ("为撒", "为什么"), ("滴", "的"), ("嘛", "吗"), ("撒子", "什么"), ("搞", "做"),
     ("钱钱", "钱"), ("贷款额度", "额度"), ("放款", "贷款"), ("借款", "贷款"),
 )
 # A message that is only a greeting (checked before everything else).
 GREETING = re.compile(r"^\W*(你好|您好|你好呀|在吗|在不在|有人在吗|有人吗|早上好|下午好|晚上好|嗨|哈喽|"
-                      r"hi|hello|hey|good (morning|afternoon|evening)|anyone there)"
+                      r"hi|hello|hey|good (morning|afternoon|evening)|anyone there|"
+                      r"你(都|还)?(能|会|可以)(干|做|帮我做)?什么|有什么功能|what can you do)"
                       r"[\W\s]*(你好|您好|请问)?[\W\s]*$", re.I)
 RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
     # The firm boundary: a question about another firm goes to a person, never answered
@@ -86,18 +87,19 @@ STOP = set("能不能 会不会 是不是 有没有 可不可以 要不要 的 �
 # Words that point strongly to one answered intent: its BM25 score is multiplied by BOOST.
 BOOST = 1.6
 KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
-    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|cooling|changed my mind|cancel"),
-    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off"),
+    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|changed my mind|cancel|interest.free|no interest"),
+    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
     ("rates", r"利率|利息|年化|lpr|apr|interest"),
-    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|fee|charge|penalt|advance rate"),
+    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|fee|charge|penalt|advance"),
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
+                         r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
     ("consent", r"授权|同意|隐私|个人信息|consent|privacy|agreed to share"),
-    ("declined", r"拒|没通过|没批|没过|不通过|审批|reject|declin|turn(ed)? down|refus"),
-    ("limit", r"额度|额渡|能贷|能借|可借|多少钱.*(贷|借)|limit|borrow|lend"),
-    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|下期|下次|下回|due|next (payment|repayment)"),
+    ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail"),
+    ("limit", r"额度|额渡|授信|能贷|能借|可借|多少钱.*(贷|借)|limit|borrow|lend"),
+    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|下期|下次|下回|due|next (payment|repayment)|when .{0,20}(pay|repay)"),
     ("repay", r"我要还|还钱|还款|repay|pay back|make a payment"),
     ("missing_documents", r"材料|资料|单据|文件|上传|document|paperwork|upload"),
     ("apply", r"申请|融资|借款|apply|application|financ"),
@@ -107,7 +109,7 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
 EXCLUDES = {"withdraw_consent": {"consent"}, "declined": {"apply", "limit"},
             "early_repayment": {"repay", "next_repayment", "rates", "fees"},
             "cooling_off": {"rates", "repay", "next_repayment", "early_repayment", "fees"},
-            "invoice_unconfirmed": {"apply"}, "grade": {"limit"}}
+            "invoice_unconfirmed": {"apply"}, "grade": {"limit"}, "limit": {"apply"}}
 
 # Words too general to show a question is about this service.
 GENERIC = set("怎么 怎么样 什么 为什么 为啥 哪里 哪个 哪些 多少 几 吗 要 想 可以 能 能不能 会 "
@@ -166,6 +168,12 @@ def words(text: str) -> list[str]:
     return out
 
 
+def _pinyin(run: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+
+
 def tokens(text: str) -> list[str]:
     """Words and Chinese character bigrams (the retrieval terms)."""
     out = words(text)
@@ -195,6 +203,41 @@ class Recognizer:
         # The domain's words: a question sharing none of them is not about this service
         # (the weather, a car insurance), however well its "how" or "what" matches.
         self.domain = {w for _, text in documents for w in words(text)} - GENERIC
+        # Typo tolerance: the commonest slip with a pinyin keyboard is a homophone (额渡
+        # for 额度, 冷静其 for 冷静期). Every Chinese word of the documents is indexed by
+        # its toneless pinyin; a span of the question that is no known word or character
+        # pair, nor a word of jieba's dictionary (买房 is not a typo of 买方), but sounds
+        # exactly like one known word is read as that word.
+        self.known = {w for _, text in documents for w in words(text)}
+        self.known |= {run[i:i + 2] for _, text in documents for run in _CJK.findall(
+            normalise(text)) for i in range(len(run) - 1)}
+        by_sound: dict[str, set[str]] = {}
+        for word in self.domain:
+            if 2 <= len(word) <= 4 and _CJK.fullmatch(word):
+                by_sound.setdefault("".join(_pinyin(word)), set()).add(word)
+        self.sounds = {k: next(iter(v)) for k, v in by_sound.items() if len(v) == 1}
+
+    def correct(self, text: str) -> str:
+        """*text* with homophone typos of the domain's words put right (see above)."""
+        text = normalise(text)
+        out, i = [], 0
+        while i < len(text):
+            fixed = None
+            for n in (4, 3, 2):
+                span = text[i:i + n]
+                if (len(span) == n and _CJK.fullmatch(span) and span not in self.known
+                        and not _jieba().dt.FREQ.get(span)):   # a real word: no typo
+                    word = self.sounds.get("".join(_pinyin(span)))
+                    if word:
+                        fixed = word
+                        break
+            if fixed:
+                out.append(fixed)
+                i += len(fixed)
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
 
     def rule(self, text: str) -> str | None:
         norm = normalise(text)
@@ -204,6 +247,7 @@ class Recognizer:
         return None
 
     def recognise(self, text: str) -> Recognised:
+        text = self.correct(text)
         if GREETING.match(normalise(text)):
             return Recognised("greeting", 1.0, False)
         ruled = self.rule(text)
