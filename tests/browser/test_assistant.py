@@ -51,6 +51,8 @@ def test_vendor_asks_rm_answers_vendor_sees(live, new_page):
 def test_vendor_confirms_an_action_in_the_chat(live, new_page):
     """The assistant proposes withdrawing a consent; "no" does nothing, "yes" withdraws it
     through the same service as the consent page (credit queries: no other test needs it)."""
+    from sqlmodel import select
+
     from trellis.accounts import services as accounts
     from trellis.accounts.models import User
 
@@ -61,7 +63,7 @@ def test_vendor_confirms_an_action_in_the_chat(live, new_page):
     vendor.locator("form:has(#credit_query) button.primary").first.click()
     vendor.wait_for_load_state()
     with live.session() as s:
-        firm_id = s.exec(__import__("sqlmodel").select(User.firm_id).where(
+        firm_id = s.exec(select(User.firm_id).where(
             User.email == "vendor@trellis.demo")).one()
         assert accounts.has_consent(session=s, firm_id=firm_id, purpose="credit_query")
 

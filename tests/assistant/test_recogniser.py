@@ -1,0 +1,92 @@
+"""The recogniser's typo tolerance, the limit cache under the firm's data stamp, and the
+evaluation script on any labelled file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from trellis.assistant import intents
+from trellis.clock import utcnow
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def test_homophone_typos_are_read_as_the_domain_word_and_real_words_are_left_alone():
+    r = intents.default()
+    assert "额度" in r.correct("额渡是多少")
+    assert "冷静期" in r.correct("冷静其还能用吗")
+    assert "买房" in r.correct("我想买房")           # a real word, not a typo of 买方
+    assert intents.recognise("我的额渡是多少").intent == "limit"
+
+
+def test_the_same_question_means_the_anchors_thing_to_an_anchor():
+    assert intents.recognise("发票为什么还没确认").intent == "invoice_unconfirmed"
+    assert intents.recognise("发票为什么还没确认", "anchor").intent == "anchor_pending"
+    assert intents.recognise("转人工", "anchor").handover
+
+
+def test_limit_cache_follows_the_firms_data(session, demo):
+    from trellis.scoring import limits
+    from trellis.scoring import service as scoring
+    from trellis.trade.models import Firm, Invoice
+
+    vendor = demo["vendor"]
+    today = date.today()
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
+    result = scoring.latest(session=session, firm_id=vendor.firm_id)
+    first = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
+                                 as_of=today)
+    stamp = limits.data_stamp(session=session, firm_id=vendor.firm_id)
+    assert limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
+                                as_of=today) == first   # served from the cache
+    anchor_id = session.exec(select(Firm.id).where(Firm.role == "anchor")).first()
+    session.add(Invoice(seller_id=vendor.firm_id, buyer_id=anchor_id, number="CACHE-1",
+                        amount_fen=50_000_000, issue_date=today - timedelta(days=10),
+                        due_date=today + timedelta(days=60), status="confirmed",
+                        confirmed_at=utcnow() - timedelta(days=5)))
+    session.flush()
+    assert limits.data_stamp(session=session, firm_id=vendor.firm_id) != stamp
+    cached = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
+                                  as_of=today)
+    limits._RECEIVABLES_CACHE.clear()
+    fresh = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
+                                 as_of=today)
+    assert cached == fresh
+    assert fresh["eligible_receivables_fen"] > first["eligible_receivables_fen"]
+
+
+@pytest.fixture
+def assistant_eval():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import assistant_eval
+
+        yield assistant_eval
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_eval_script_scores_any_labelled_file(tmp_path, capsys, assistant_eval):
+    rows = [("limit", "我能借多少钱"), ("human", "转人工"), ("rates", "what is the interest rate")]
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text("expected\ttext\n" + "".join(f"{e}\t{t}\n" for e, t in rows),
+                   encoding="utf-8")
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text("".join(json.dumps({"expected": e, "text": t}, ensure_ascii=False) + "\n"
+                             for e, t in rows), encoding="utf-8")
+    for path in (tsv, jsonl):
+        assert assistant_eval.main([str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "questions                        3" in out and "in_scope_accuracy" in out
+        assert [r["lang"] for r in assistant_eval.load(path)] == ["zh", "zh", "en"]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    for bad in (empty, tmp_path / "missing.jsonl"):
+        with pytest.raises(SystemExit):
+            assistant_eval.main([str(bad)])
