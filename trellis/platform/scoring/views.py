@@ -20,7 +20,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
-from trellis.protection import notifications as protection_notes
 from trellis.platform.web import (
     audit,
     commit,
@@ -29,6 +28,7 @@ from trellis.platform.web import (
     roles_required,
     visible_cluster_ids,
 )
+from trellis.protection import notifications as protection_notes
 from trellis.scoring import expert, jobs, limits, queries, registry, scorecard, service
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
