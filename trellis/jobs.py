@@ -67,6 +67,10 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("monitor_stability", "trellis.scoring.jobs:monitor_stability", "cron",
             {"hour": 2, "minute": 0}, "Population stability (PSI) of the score and its parts",
             queued=True),
+    JobSpec("recalibrate_scorecard", "trellis.scoring.jobs:recalibrate", "cron",
+            {"day_of_week": "mon", "hour": 3, "minute": 0},
+            "Recalibrate the champion on newly matured outcomes; flag grades off their band",
+            queued=True),
 )
 
 

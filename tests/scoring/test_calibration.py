@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from trellis.accounts.services import grant_consent
-from trellis.scoring import anchoring, calibration, expert, scorecard, service
+from trellis.config import Settings
+from trellis.scoring import anchoring, calibration, expert, jobs, scorecard, service
 from trellis.scoring.errors import TrainingDataError
 from trellis.scoring.models import PortfolioDefaultRate, Scorecard, ScorecardStatus
 
@@ -146,3 +147,72 @@ def test_calibrate_recalibrates_when_matured_outcomes_exist(session, vendors, tr
     assert spec["calibration"]["method"] == "recalibrate"
     assert rep["mean_pd"] == pytest.approx(rep["observed_rate"], rel=0.05)
     assert service.champion(session=session).version == expert.VERSION  # not installed
+
+
+def _outcomes(trade, firms_, n=60, seed=5):
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        f = firms_[k % len(firms_)]
+        trade.outcome(f, date(2025, 1 + k % 6, 10), bool(rng.random() < 0.5 or k % 6 == 5))
+
+
+def test_the_recalibration_job_is_scheduled_and_queued():
+    from trellis import jobs as platform_jobs
+
+    spec = platform_jobs.find("recalibrate_scorecard")
+    assert spec.queued and spec.func == "trellis.scoring.jobs:recalibrate"
+    assert platform_jobs.resolve(spec) is jobs.recalibrate
+
+
+def test_recalibration_job_waits_for_outcomes_then_recalibrates_once(
+        session_factory, session, vendors, trade):
+    cluster, _, firms_ = vendors
+    line = jobs.recalibrate(session_factory=session_factory, settings=Settings(),
+                            as_of="2026-01-15")
+    assert "too few to recalibrate" in line
+    assert service.champion(session=session).version == expert.VERSION
+    _outcomes(trade, firms_)
+    session.commit()
+    line = jobs.recalibrate(session_factory=session_factory, settings=Settings(),
+                            as_of="2026-01-15")
+    assert "recalibrated on 60 outcomes" in line
+    session.expire_all()
+    champ = service.champion(session=session)
+    assert champ.version == f"{expert.VERSION}+cal20260115"
+    rep = champ.validation["calibration"]
+    assert rep["mean_pd"] == pytest.approx(rep["observed_rate"], rel=0.05)
+    assert {"reliability", "grades", "hosmer_lemeshow", "flag"} <= set(rep)
+    # The same outcomes again: nothing new to learn, no new version.
+    line = jobs.recalibrate(session_factory=session_factory, settings=Settings(),
+                            as_of="2026-01-16")
+    assert "unchanged" in line
+    assert session.query(Scorecard).count() == 2
+    # One more matured default: a new version.
+    trade.outcome(firms_[0], date(2025, 7, 10), True)
+    session.commit()
+    line = jobs.recalibrate(session_factory=session_factory, settings=Settings(),
+                            as_of="2026-01-17")
+    assert "recalibrated on 61 outcomes" in line
+
+
+def test_a_flagged_card_is_told_to_the_risk_team_once(session, make_user, make_firm):
+    from trellis.notifications import events
+    from trellis.protection.models import Notification
+
+    admin, rm = make_user("admin"), make_user("rm")
+    make_user("auditor")
+    make_user("vendor", firm=make_firm())
+    champ = service.champion(session=session)
+    champ.validation = {"calibration": {"flag": False, "grades_outside_band": []}}
+    session.add(champ)
+    session.flush()
+    assert events.collect(session=session, as_of=date(2026, 1, 15)) == 0
+    champ.validation = {"calibration": {"flag": True, "grades_outside_band": ["D", "E"]}}
+    session.add(champ)
+    session.flush()
+    assert events.collect(session=session, as_of=date(2026, 1, 15)) == 2
+    notes = session.query(Notification).filter_by(kind="scorecard_flag").all()
+    assert sorted(n.user_id for n in notes) == sorted([admin.id, rm.id])
+    assert "grade(s) D, E" in notes[0].message_en and "等级 D, E" in notes[0].message_zh
+    assert champ.version in notes[0].message_en
+    assert events.collect(session=session, as_of=date(2026, 1, 16)) == 0  # once

@@ -122,3 +122,31 @@ def test_frames_read_the_reading_tables_when_they_exist(session, park):
     early = frames.restrict(frames.load(session=session, as_of=AS_OF, cluster_id=park[0].id),
                             date(2025, 7, 1))
     assert early.utility["month"].max() == pd.Timestamp(2025, 6, 1)
+
+
+def test_paper_trade_is_judged_year_on_year_so_a_season_is_not_paper(
+        session, trade, make_cluster, make_firm):
+    """Twenty months of flat power and headcount. A seasonal seller whose last six months
+    are twice the six before, but no more than a year before, is not flagged; a seller
+    whose sales grew 2.5 times on the same months a year before is."""
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    seasonal, paper = (make_firm(cluster_id=cluster.id) for _ in range(2))
+    months = [date(2024 + (4 + m) // 12, (4 + m) % 12 + 1, 5) for m in range(21)]  # 2024-05..
+    for day in months:
+        peak = day.month in (8, 9, 10, 11, 12, 1)
+        trade.sale(seasonal, anchor, (200_000 if peak else 100_000) * 100, day)
+        grown = day >= date(2025, 7, 1)
+        trade.sale(paper, anchor, (250_000 if grown else 100_000) * 100, day)
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=cluster.id)
+    util = pd.DataFrame([(f.id, "electricity", pd.Timestamp(d.replace(day=1)), 8000.0)
+                         for f in (seasonal, paper) for d in months],
+                        columns=["firm_id", "utility", "month", "quantity"])
+    util["month"] = util["month"].astype("datetime64[s]")
+    fr.utility = util
+    flags = screens.meters(fr, [seasonal.id, paper.id])
+    assert seasonal.id not in flags
+    (flag,) = flags[paper.id]
+    assert flag.code == "paper_trade" and flag.evidence["compared_with"] == "year"
+    assert flag.evidence["sales_growth"] == pytest.approx(2.5)
+    assert flag.evidence["power_growth"] == pytest.approx(1.0)

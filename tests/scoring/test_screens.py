@@ -267,3 +267,21 @@ def test_a_clean_supply_chain_raises_no_flag(session, trade, firms):
         trade.monthly_sales(s, t, start=date(2025, 1, 5), months=12, amount_fen=70_000_00,
                             per_month=2)
     assert run(session, cluster) == {}
+
+
+@pytest.mark.parametrize("backed,flagged", [(False, True), (True, False)])
+def test_a_spike_over_the_last_two_months_is_a_burst(session, trade, firms, backed, flagged):
+    """Each of the last two complete months at 5 x a usual month, mostly without orders:
+    flagged though the 28 days before the application hold nothing unusual."""
+    cluster, anchor, (v, *_) = firms
+    trade.monthly_sales(v, anchor, start=date(2024, 11, 5), months=14, amount_fen=100_000_00)
+    for month in (11, 12):
+        for k in range(4):
+            trade.sale(v, anchor, 100_000_00, date(2025, month, 2 + k),
+                       order=backed, delivered=backed)
+    burst = [f for f in run(session, cluster).get(v.id, []) if f.code == "sales_burst"]
+    assert bool(burst) == flagged
+    if flagged:
+        ev = burst[0].evidence
+        assert ev["rule"] == "two_months" and ev["ratio"] >= 4.0
+        assert ev["unbacked_share"] == pytest.approx(0.8) and ev["usual_unbacked_share"] == 0

@@ -138,3 +138,18 @@ def test_cli_score_json(app, park):
     bad = runner.invoke(main, ["score", "911111111111111111"],
                         obj=ScriptInfo(create_app=lambda: app))
     assert bad.exit_code != 0 and "no firm" in bad.output
+
+
+def test_the_overview_shows_a_flagged_champion_and_the_risk_teams_messages(client, rm,
+                                                                           session):
+    from trellis.notifications import events
+    from trellis.scoring import service
+
+    champ = service.champion(session=session)
+    champ.validation = {"calibration": {"flag": True, "grades_outside_band": ["E"]}}
+    session.add(champ)
+    session.flush()
+    assert events.collect(session=session, as_of=TODAY) >= 1
+    page = client.get("/scoring/").get_data(as_text=True)
+    assert "请风险团队注意：等级 E 的实际违约率" in page
+    assert "给风险团队的消息" in page and f"评分卡 {champ.version}：等级 E" in page

@@ -6,6 +6,10 @@ writes one :class:`~trellis.notifications.models.Notification` per event, keyed 
 running it again (every minute, or twice at once) writes nothing twice. Each new
 notification gets its outbox rows: an e-mail to each active user of the firm, a text
 message to each user with a phone.
+
+The risk team (admins and RMs, who belong to no firm) is told by :func:`notify_risk_team`:
+:func:`collect` also reads the champion scorecard's level report and, when a grade's
+observed default rate lies outside its band, tells each of them once per card version.
 """
 
 from __future__ import annotations
@@ -156,12 +160,69 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     return event
 
 
+def _scorecard_flag(session: Session) -> tuple[str, Message, str] | None:
+    """(key, message, link) when the champion scorecard's level report is flagged: a
+    grade's observed default rate lies outside the confidence band of its PD."""
+    from trellis.scoring.models import Scorecard, ScorecardStatus
+
+    card = session.scalars(select(Scorecard).where(
+        Scorecard.status == ScorecardStatus.CHAMPION)).first()
+    report = ((card.validation or {}).get("calibration") or {}) if card else {}
+    if not report.get("flag"):
+        return None
+    return (f"calibration:{card.version}",
+            msg(N_("Scorecard %(v)s: the observed default rate of grade(s) %(g)s lies "
+                   "outside the confidence band of the predicted PD."),
+                v=card.version, g=", ".join(report.get("grades_outside_band", []))),
+            f"/scoring/scorecards/{card.version}")
+
+
 def collect(*, session: Session, as_of: date | None = None) -> int:
-    """Write every notification due as of *as_of*; return how many are new. Flushes."""
+    """Write every notification due as of *as_of*; return how many are new (a staff
+    message counts once per user told). Flushes."""
     as_of = as_of or date.today()
     new = 0
+    flagged = _scorecard_flag(session)
+    if flagged is not None:
+        key, message, link = flagged
+        new += notify_risk_team(session, kind="scorecard_flag", key=key, message=message,
+                                link=link)
     for firm_id, kind, key, message, link in list(_events(session, as_of)):
         if notify(session, firm_id=firm_id, kind=kind, key=key, message=message,
                   link=link) is not None:
             new += 1
     return new
+
+
+#: The staff roles that make up the risk team.
+RISK_TEAM = ("admin", "rm")
+
+
+def notify_risk_team(session: Session, *, kind: str, key: str, message: Message,
+                     roles: tuple[str, ...] = RISK_TEAM, link: str = "") -> int:
+    """Tell every active staff user of *roles* (the risk team by default) of event *key*:
+    an in-app message in Chinese and English, shown on the pages of the area that raised
+    it (e.g. the scoring overview). Written once per user and message: *key* names the
+    message's content (e.g. the scorecard version), so running it again writes nothing
+    twice. Returns how many users were
+    told now. Staff belong to no firm, so there is no firm event and no outbox row."""
+    from trellis.accounts.models import User
+    from trellis.protection.models import Notification
+
+    stored = message.to_json()
+    en, zh = render.text(stored, "en"), render.text(stored, "zh_CN")
+    text_en = (en + (f" {link}" if link else ""))[:500]
+    told = 0
+    for user in session.scalars(select(User).where(User.role.in_(roles),
+                                                   User.is_active.is_(True))):
+        seen = session.scalars(select(Notification.id).where(
+            Notification.user_id == user.id, Notification.kind == kind,
+            Notification.message_en == text_en)).first()
+        if seen:
+            continue
+        session.add(Notification(user_id=user.id, firm_id=None, kind=kind[:32],
+                                 message_en=text_en,
+                                 message_zh=zh[:300]))
+        told += 1
+    session.flush()
+    return told

@@ -96,3 +96,39 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
         session.flush()
         logger.info("scorecard %s %s; replaces %s", row.version, how, current.version)
     return spec
+
+
+def _same_outcomes(spec: dict, y: np.ndarray) -> bool:
+    cal = spec.get("calibration") or {}
+    return (cal.get("method") == "recalibrate" and cal.get("rows") == int(len(y))
+            and cal.get("defaults") == int(y.sum()))
+
+
+def recalibrate_if_due(*, session: Session, as_of: date) -> dict:
+    """The scheduled re-calibration: when enough matured outcomes exist (at least
+    :data:`~trellis.scoring.calibration.MIN_ROWS` with :data:`~.MIN_BADS` of each class)
+    and they are not the ones the champion was last recalibrated on, recalibrate the
+    champion on them (calibration-in-the-large, then slope) and install it. Idempotent:
+    run twice on the same outcomes, the second run changes nothing.
+
+    Returns ``{"action": "recalibrated" | "unchanged" | "too_few", "version": str,
+    "rows": int, "defaults": int, "report": dict | None}``; ``report`` is the level
+    report of the (new) champion on the outcomes (``report["flag"]``: a grade's observed
+    default rate lies outside its 95% binomial band)."""
+    from trellis.scoring.registry import platform_table
+
+    current = champion(session=session)
+    table = platform_table(session=session, as_of=as_of)
+    y = table["defaulted"].to_numpy(dtype=int) if not table.empty else np.zeros(0, int)
+    out = {"version": current.version, "rows": int(len(y)), "defaults": int(y.sum())}
+    enough = (len(y) >= calibration.MIN_ROWS and y.sum() >= calibration.MIN_BADS
+              and (1 - y).sum() >= calibration.MIN_BADS)
+    if not enough:
+        return {**out, "action": "too_few", "report": None}
+    if _same_outcomes(current.spec, y):
+        report = (current.validation or {}).get("calibration") or calibration.report(
+            current.spec, table, y)
+        return {**out, "action": "unchanged", "report": report}
+    spec = calibrate(session=session, as_of=as_of)
+    return {**out, "action": "recalibrated", "version": spec["version"],
+            "report": spec["validation"]["calibration"]}

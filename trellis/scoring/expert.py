@@ -54,14 +54,20 @@ CHARACTERISTICS = [
          "A vendor heading for default sells less months before it stops paying: the "
          "anchor cuts orders or the vendor loses capacity. Fast growth is mildly "
          "penalised against steady trade because it strains working capital.",
-         [-0.5, -0.2, 0.3], [-1.2, -0.5, 0.3, 0.1], {"logodds": -0.3}),
+         [-0.3, -0.13, 0.15], [-0.9, -0.3, 0.1, 0.2], {"logodds": -0.3}),
     _num("sales_drawdown_3m", "Sales of the last 3 months below the best 3 months of the year",
          "近3个月销售额较一年内最佳3个月的降幅", "Sales are well below their recent peak",
          "销售额明显低于近期高点",
          "A slow fade over many months hides in a 3-versus-12-month trend; the drop from "
          "the year's best quarter shows it. Seasonal peaks are removed first when the firm "
-         "has two years of history.", [0.3, 0.5, 0.7], [0.2, -0.2, -0.6, -1.0],
+         "has two years of history.", [0.15, 0.4, 0.6], [0.3, 0.0, -0.3, -0.9],
          {"logodds": 0.0}),
+    _num("sales_yoy_3m", "Sales of the last 3 months against the same months a year before",
+         "近3个月销售额对比上年同期", "Sales are below last year's", "销售额低于上年同期",
+         "Against the same months a year before, the season cancels out whatever the "
+         "firm's history: a fall of half or more is a business shrinking, not a quiet "
+         "month. Without a year of history the card cannot tell, which counts a little "
+         "against the firm.", [-0.55, -0.3, 0.3], [-0.9, -0.2, 0.1, 0.2], {"logodds": -0.2}),
     _num("active_share_12m", "Share of the last 12 months with sales", "近12个月有销售的月份占比",
          "Months without any sales", "有多个月份没有销售",
          "Firms that invoice every month are going concerns; gaps precede failure.",
@@ -81,15 +87,16 @@ CHARACTERISTICS = [
          "逾期30天以上的应收账款占比", "Many receivables are overdue",
          "较多应收账款已逾期",
          "Old receivables may never be paid; they also lower what can be financed.",
-         [0.1, 0.4], [0.2, -0.2, -0.6], NEUTRAL),
+         [0.05, 0.13, 0.4], [0.2, 0.1, -0.5, -0.8], NEUTRAL),
     _num("sales_cv_12m", "Volatility of monthly sales (deseasonalised)",
          "月销售额波动（剔除季节性）", "Sales are volatile", "销售额波动大",
          "Erratic sales make repayment from trade uncertain.",
-         [0.5, 1.0], [0.3, 0.0, -0.4], {"logodds": 0.0}),
+         [0.45, 0.65], [0.2, -0.1, -0.5], {"logodds": 0.0}),
     _num("top_buyer_share_12m", "Share of sales to the largest buyer", "最大买方销售占比",
          "Depends on one buyer", "过度依赖单一买方",
-         "Concentration is normal in supply chains, so the weight is small; losing the one "
-         "buyer still ends the business.", [0.5, 0.8], [0.2, 0.0, -0.15], NEUTRAL),
+         "Concentration is normal in supply chains, but a vendor selling almost everything "
+         "to one buyer has no cushion: losing or being squeezed by that buyer ends the "
+         "business.", [0.7, 0.95], [0.6, 0.2, -0.5], NEUTRAL),
     _num("anchor_confirmed_share_12m", "Share of sales confirmed by an anchor",
          "经核心企业确权的销售占比", "Little of its trade is confirmed by an anchor",
          "经核心企业确权的交易较少",
@@ -133,11 +140,11 @@ CHARACTERISTICS = [
          "用电量趋势（近3个月对比近12个月）", "Its power use has fallen", "用电量下降",
          "The park's meter sees the workshop itself: a firm that runs its machines less is "
          "producing less, whatever its invoices say. No readings is neutral.",
-         [-0.5, -0.2], [-0.9, -0.3, 0.1], NEUTRAL),
+         [-0.2, -0.1, 0.05], [-2.3, -0.9, 0.0, 0.5], NEUTRAL),
     _num("headcount_trend_12m", "Insured staff, change over 12 months",
          "参保人数近12个月变化", "It has cut staff", "参保人数减少",
          "Firms in trouble stop paying social insurance for part of their staff first. "
-         "No record is neutral.", [-0.3, -0.1], [-0.6, -0.2, 0.1], NEUTRAL),
+         "No record is neutral.", [-0.17, -0.08, 0.05], [-1.1, -0.2, 0.0, 0.5], NEUTRAL),
     _num("output_per_kwh_vs_industry", "Sales per kWh against its industry in the cluster",
          "单位用电产出与园区同行业之比", "Its sales are far above what its power use supports",
          "销售额远高于其用电量所能支撑的水平",

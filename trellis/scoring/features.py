@@ -323,15 +323,15 @@ METER_MIN_READINGS = 6
 INDUSTRY_MIN_PEERS = 5
 
 
-def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int]
-             ) -> pd.DataFrame:
-    """Firms x complete months back (1 = the month before as_of's month .. 12), NaN where
-    there is no record (absence is unknown, never zero)."""
+def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int],
+             months: int = 12) -> pd.DataFrame:
+    """Firms x complete months back (1 = the month before as_of's month .. *months*), NaN
+    where there is no record (absence is unknown, never zero)."""
     k = (as_of.year - df["month"].dt.year) * 12 + (as_of.month - df["month"].dt.month)
     m = df.assign(k=k)
-    m = m[(m["k"] >= 1) & (m["k"] <= 12)]
+    m = m[(m["k"] >= 1) & (m["k"] <= months)]
     table = m.groupby(["firm_id", "k"])[value].sum().unstack()
-    return table.reindex(index=scope, columns=range(1, 13)).astype(float)
+    return table.reindex(index=scope, columns=range(1, months + 1)).astype(float)
 
 
 def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:

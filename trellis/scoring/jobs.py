@@ -5,6 +5,10 @@
   portfolio against the champion's reference population (its training data, or for the
   expert card the first portfolio it scored); a shifted population is stored and shown to
   RMs and admins.
+- ``recalibrate``: when matured outcomes exist that the champion was not yet calibrated on,
+  recalibrate it (calibration-in-the-large, then slope) and install it; when a grade's
+  observed default rate misses its confidence band, the card's report carries ``flag``
+  and the notifications area tells the risk team (admins and RMs).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from trellis.db import transaction
-from trellis.scoring import service, training
+from trellis.scoring import anchoring, service, training
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
 from trellis.trade.models import Cluster
 
@@ -98,3 +102,25 @@ def monitor_stability(*, session_factory, settings) -> str:
                 f"{len(shifted)} characteristics not stable"
                 + (f": {', '.join(shifted)}" if shifted else ""))
 
+
+
+def recalibrate(*, session_factory, settings, as_of: str | None = None) -> str:
+    """The scheduled re-calibration of the champion (see
+    :func:`trellis.scoring.anchoring.recalibrate_if_due`). The level report is stored in
+    the new card's validation; a flagged card is told to the risk team by the
+    notifications area, which reads the champion's report (scoring does not call it).
+    *as_of*: an ISO date (default today). Returns a one-line outcome."""
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    with transaction(session_factory) as session:
+        out = anchoring.recalibrate_if_due(session=session, as_of=day)
+    report = out["report"]
+    if out["action"] == "too_few":
+        return (f"{out['version']}: {out['rows']} matured outcomes ({out['defaults']} "
+                "defaults), too few to recalibrate; card kept")
+    line = (f"{out['version']}: {out['action']} on {out['rows']} outcomes "
+            f"({out['defaults']} defaults); mean PD {report['mean_pd']:.2%} vs observed "
+            f"{report['observed_rate']:.2%}")
+    if report["flag"]:
+        line += (f"; grades {', '.join(report['grades_outside_band'])} outside their band "
+                 "(flagged to the risk team)")
+    return line

@@ -44,6 +44,11 @@ BURST_MIN_BASELINE_MONTHS = 3
 # order or delivery behind it. A spike of five times the usual level is flagged anyway.
 BURST_UNBACKED_SHARE = 0.10
 BURST_RATIO_ALONE = 5.0
+SPIKE_BASELINE_MONTHS = 12  # the two-month rule's usual month: the median of 12 before
+SPIKE_MIN_ACTIVE_MONTHS = 6  # of which at least 6 with sales
+SPIKE_RATIO = 3.0  # each of the last two complete months at least 3 x the usual month
+SPIKE_UNBACKED_SHARE = 0.5  # half of those two months' sales without an order behind them
+SPIKE_UNBACKED_RISE = 0.3  # and 30 points above the firm's own share over the 12 months
 UNBACKED_SHARE = 0.30
 UNBACKED_MIN_INVOICES = 3
 TAX_FLOW_RATIO = 1.5  # platform sales above 1.5 x declared VAT sales
@@ -356,7 +361,19 @@ def unbacked_invoices(frames: Frames, scope: list[int],
 def burst(frames: Frames, scope: list[int],
           applied_on: dict[int, date] | None = None,
           order_only: set[int] | None = None) -> dict[int, list[Flag]]:
-    """Sales in the 28 days before the application (default: as_of) vs the 6 months before."""
+    """Sales bursts before an application, two rules (either flags ``sales_burst``):
+
+    - the 28 days before the application (default: as_of) against the 6 months before:
+      at least :data:`BURST_RATIO` times, with :data:`BURST_UNBACKED_SHARE` of it without
+      an order (or delivery) behind it, or :data:`BURST_RATIO_ALONE` times;
+    - each of the last two complete calendar months at least :data:`SPIKE_RATIO` times the
+      median month of the 12 before them, with at least :data:`SPIKE_UNBACKED_SHARE` of
+      those two months' sales unbacked and that share :data:`SPIKE_UNBACKED_RISE` above
+      the firm's own over the 12 months (a spike spread over two months and mostly without
+      orders: an application's paper, not a season or a new customer).
+
+    *scope*: firms whose data holds orders or deliveries; *order_only*: those of them with
+    orders but no deliveries (an order backs an invoice). Returns firm id -> [Flag]."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)]
     out: dict[int, list[Flag]] = {}
@@ -403,7 +420,55 @@ def burst(frames: Frames, scope: list[int],
                          "amount_fen": int(x.amount_fen), "has_order": bool(pd.notna(x.order_id))}
                         for x in g.sort_values("issue_date", ascending=False)
                         .head(MAX_EVIDENCE_ROWS).itertuples()]})]
+    for seller, flag in _two_month_spikes(frames, scope, order_only).items():
+        out.setdefault(seller, [flag])
     return out
+
+
+def _two_month_spikes(frames: Frames, scope: list[int],
+                      order_only: set[int] | None) -> dict[int, Flag]:
+    from trellis.scoring.features import _monthly
+
+    inv = frames.invoices
+    inv = inv[inv["seller_id"].isin(scope)]
+    if inv.empty:
+        return {}
+    inv = inv.assign(firm_id=inv["seller_id"],
+                     month=inv["issue_date"].dt.to_period("M").dt.start_time)
+    inv = inv.assign(unbacked_fen=inv["amount_fen"].where(~_backed(inv, frames, order_only),
+                                                          0))
+    months = SPIKE_BASELINE_MONTHS + 2
+    sales = _monthly(inv, "amount_fen", frames.as_of, scope, months).fillna(0.0)
+    unb = _monthly(inv, "unbacked_fen", frames.as_of, scope, months).fillna(0.0)
+    base_cols = list(range(3, months + 1))
+    base = sales[base_cols]
+    median = base.where(base > 0).median(axis=1)
+    active = (base > 0).sum(axis=1)
+    last2 = sales[[1, 2]]
+    ratio = last2.min(axis=1) / median
+    unb_share = unb[[1, 2]].sum(axis=1) / last2.sum(axis=1)
+    unb_base = unb[base_cols].sum(axis=1) / base.sum(axis=1)
+    hit = ((active >= SPIKE_MIN_ACTIVE_MONTHS) & (ratio >= SPIKE_RATIO)
+           & (unb_share >= SPIKE_UNBACKED_SHARE)
+           & (unb_share >= unb_base + SPIKE_UNBACKED_RISE))
+    out = {}
+    for fid in hit[hit].index:
+        r, u = float(ratio[fid]), float(unb_share[fid])
+        out[int(fid)] = Flag(
+            "sales_burst",
+            f"Sales in each of the last two months were at least {r:.1f} times a usual "
+            f"month; {u:.0%} of them have no order behind them (usually "
+            f"{float(unb_base[fid]):.0%}).",
+            f"近两个月每月销售额至少是平常月份的{r:.1f}倍，其中{u:.0%}没有对应的订单"
+            f"（平时为{float(unb_base[fid]):.0%}）。",
+            {"rule": "two_months", "ratio": round(r, 2),
+             "months_fen": [int(sales.loc[fid, 1]), int(sales.loc[fid, 2])],
+             "usual_month_fen": int(round(float(median[fid]))),
+             "unbacked_share": round(u, 4), "usual_unbacked_share": round(
+                 float(unb_base[fid]), 4)})
+    return out
+
+
 
 
 # --- shared phone, bank account, address -------------------------------------------
@@ -484,63 +549,107 @@ def tax_contradiction(frames: Frames, scope: list[int], features: pd.DataFrame,
 
 # --- trade on paper: invoices that the meters do not see -------------------------
 
-PAPER_SALES_GROWTH = 1.8  # invoiced sales of the last 6 months vs the 6 before
-PAPER_FLAT = 1.15  # power (and headcount, where known) grew less than this
+PAPER_SALES_GROWTH = 2.0  # invoiced sales of recent months vs the same months a year before
+PAPER_FLAT = 1.15  # power (and headcount, where known) grew less than this, year on year
+PAPER_RECENT_MONTHS = 6  # the recent months compared (1..6 back) with months 13..18 back
+PAPER_MIN_PAIRS = 2  # month pairs with sales and power readings in both years
+# Without a year before (a young seller, or under 18 months of data): the last 6 months
+# against the 6 before, stricter, as the season is not cancelled out.
+PAPER_HALF_GROWTH = 2.5
 PAPER_MIN_READINGS = 4  # readings needed in each half-year
 STOP_SHARE = 0.15  # the last two months' power below 15% of the firm's usual level
 STOP_SALES_SHARE = 0.5  # while invoicing at least half its usual monthly sales
 
 
-def _calendar_months(frames: Frames, scope: list[int]):
-    """(sales, power, headcount): firms x complete months back 1..12, NaN = no record
-    (sales: 0 for a month without invoices, which is a fact, not an absence)."""
+def _calendar_months(frames: Frames, scope: list[int], months: int = 12):
+    """(sales, power, headcount): firms x complete months back 1..*months*, NaN = no
+    record (sales: 0 for a month without invoices, which is a fact, not an absence)."""
     from trellis.scoring.features import _monthly
 
     inv = frames.invoices[frames.invoices["seller_id"].isin(scope)]
     inv = inv.assign(firm_id=inv["seller_id"],
                      month=inv["issue_date"].dt.to_period("M").dt.start_time)
-    sales = _monthly(inv, "amount_fen", frames.as_of, scope).fillna(0.0)
+    sales = _monthly(inv, "amount_fen", frames.as_of, scope, months).fillna(0.0)
     power = frames.utility[frames.utility["utility"] == "electricity"]
-    return (sales, _monthly(power, "quantity", frames.as_of, scope),
-            _monthly(frames.headcount, "headcount", frames.as_of, scope))
+    return (sales, _monthly(power, "quantity", frames.as_of, scope, months),
+            _monthly(frames.headcount, "headcount", frames.as_of, scope, months))
+
+
+def _year_on_year(sales: pd.Series, power: pd.Series, heads: pd.Series):
+    """Recent months (1..6 back) against the same calendar months a year before (13..18),
+    over the pairs where the firm was already invoicing a year before (after its first,
+    possibly partial, month) and both power readings exist: the season cancels out.
+    Returns (pairs, sales ratio, power ratio, headcount ratio or None)."""
+    traded = sales[sales > 0].index
+    first = max(traded) if len(traded) else 0
+    pairs = [m for m in range(1, PAPER_RECENT_MONTHS + 1)
+             if m + 12 < first and pd.notna(power[m]) and pd.notna(power[m + 12])]
+    if len(pairs) < PAPER_MIN_PAIRS:
+        return len(pairs), None, None, None
+    new, old = [m for m in pairs], [m + 12 for m in pairs]
+    s_old, p_old = sales[old].sum(), power[old].mean()
+    s_ratio = sales[new].sum() / s_old if s_old > 0 else None
+    p_ratio = power[new].mean() / p_old if p_old > 0 else None
+    h_new, h_old = heads[new].dropna(), heads[old].dropna()
+    h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
+        and h_old.mean() > 0 else None
+    return len(pairs), s_ratio, p_ratio, h_ratio
+
+
+def _half_on_half(sales: pd.Series, power: pd.Series, heads: pd.Series):
+    """The last 6 months against the 6 before (sales ratio, power ratio, headcount ratio
+    or None); (None, None, None) without :data:`PAPER_MIN_READINGS` readings a half."""
+    recent, before = list(range(1, 7)), list(range(7, 13))
+    p_new, p_old = power[recent].dropna(), power[before].dropna()
+    s_old = sales[before].sum()
+    if len(p_new) < PAPER_MIN_READINGS or len(p_old) < PAPER_MIN_READINGS or s_old <= 0 \
+            or p_old.mean() <= 0:
+        return None, None, None
+    h_new, h_old = heads[recent].dropna(), heads[before].dropna()
+    h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
+        and h_old.mean() > 0 else None
+    return sales[recent].sum() / s_old, p_new.mean() / p_old.mean(), h_ratio
 
 
 def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Invoices that rise while power use and headcount stay flat (trade on paper), and
     power that stops while invoices continue. Firms without readings are not assessed:
-    a missing reading is never taken as zero use."""
+    a missing reading is never taken as zero use.
+
+    Paper trade compares year on year (recent months against the same months a year
+    before, :func:`_year_on_year`): sales at least :data:`PAPER_SALES_GROWTH` times while
+    power use, and insured headcount where known, grew less than :data:`PAPER_FLAT`; a
+    firm without a year before is compared half-year on half-year, needing
+    :data:`PAPER_HALF_GROWTH` times (:func:`_half_on_half`)."""
     if frames.utility.empty:
         return {}
-    sales, power, heads = _calendar_months(frames, scope)
-    recent, before = list(range(1, 7)), list(range(7, 13))
+    sales, power, heads = _calendar_months(frames, scope, months=12 + PAPER_RECENT_MONTHS)
     out: dict[int, list[Flag]] = defaultdict(list)
     for fid in scope:
         p = power.loc[fid]
         if p.notna().sum() == 0:
             continue
-        s_new, s_old = sales.loc[fid, recent].sum(), sales.loc[fid, before].sum()
-        p_new, p_old = p[recent].dropna(), p[before].dropna()
-        if (len(p_new) >= PAPER_MIN_READINGS and len(p_old) >= PAPER_MIN_READINGS
-                and s_old > 0 and s_new >= PAPER_SALES_GROWTH * s_old):
-            p_ratio = p_new.mean() / p_old.mean() if p_old.mean() > 0 else math.inf
-            h = heads.loc[fid]
-            h_new, h_old = h[recent].dropna(), h[before].dropna()
-            h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
-                and h_old.mean() > 0 else None
-            if p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT):
-                growth = s_new / s_old
-                out[fid].append(Flag(
-                    "paper_trade",
-                    f"Invoiced sales of the last 6 months are {growth:.1f} times the 6 "
-                    f"before, while power use changed {p_ratio - 1:+.0%}"
-                    + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
-                    f"近6个月开票销售额是之前6个月的{growth:.1f}倍，而用电量变化"
-                    f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
-                                             if h_ratio else "") + "。",
-                    {"sales_growth": round(float(growth), 3),
-                     "power_growth": round(float(p_ratio), 3),
-                     "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3),
-                     "recent_sales_fen": int(s_new), "earlier_sales_fen": int(s_old)}))
+        pairs, s_ratio, p_ratio, h_ratio = _year_on_year(sales.loc[fid], p, heads.loc[fid])
+        threshold, basis = PAPER_SALES_GROWTH, "year"
+        if s_ratio is None and pairs < PAPER_MIN_PAIRS:
+            s_ratio, p_ratio, h_ratio = _half_on_half(sales.loc[fid], p, heads.loc[fid])
+            threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
+        if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
+                and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
+            then_en, then_zh = (("the same months a year before", "上年同期") if basis == "year"
+                                else ("the 6 months before", "之前6个月"))
+            out[fid].append(Flag(
+                "paper_trade",
+                f"Invoiced sales of the last {pairs} months are {s_ratio:.1f} times "
+                f"{then_en}, while power use changed {p_ratio - 1:+.0%}"
+                + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
+                f"近{pairs}个月开票销售额是{then_zh}的{s_ratio:.1f}倍，而用电量变化"
+                f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
+                                         if h_ratio else "") + "。",
+                {"months": pairs, "compared_with": basis,
+                 "sales_growth": round(float(s_ratio), 3),
+                 "power_growth": round(float(p_ratio), 3),
+                 "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
         last2 = p[[1, 2]]
         usual = p[list(range(3, 13))].dropna()
         usual_sales = sales.loc[fid, list(range(3, 13))].mean()

@@ -16,6 +16,7 @@ from datetime import date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
@@ -27,6 +28,7 @@ from trellis.platform.web import (
     roles_required,
     visible_cluster_ids,
 )
+from trellis.protection import notifications as protection_notes
 from trellis.scoring import expert, jobs, limits, queries, registry, scorecard, service
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
@@ -91,10 +93,13 @@ def index():
     review = sorted((r for r in records if r.flags), key=lambda r: (r.score or 0))
     card = service.champion(session=db())
     reports = queries.stability_reports(db(), card.version, limit=1)
+    risk_notes = [n for n in protection_notes.for_user(session=db(), user_id=current_user.id,
+                                                       limit=20)
+                  if n.kind == "scorecard_flag"][:5]
     commit()  # the expert card may just have been installed
     return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
                            dist=queries.distribution(records), review=review[:50],
-                           names=names, champion=card,
+                           names=names, champion=card, risk_notes=risk_notes, zh=_zh(),
                            stability=reports[0] if reports else None)
 
 
