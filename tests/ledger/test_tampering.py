@@ -158,29 +158,24 @@ def test_check_names_an_edited_posting(session, make_loan):
            "match." in problems
 
 
-def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(session,
-                                                                          make_loan):
+def _append_fake(session, *, key, kind, day, legs, loan_id=None):
+    """What a forger with the database's keys does: plain INSERTs of a balanced entry,
+    hashed and linked like a real one, and the chain head moved onto it. Returns its
+    number."""
     from trellis.ledger.journal import entry_hash
 
-    loan = _loan_with_payments(make_loan, session)
-    assert reports.check(session=session) == []
     seq, prev = reports.head(session=session)
-    nested = session.begin_nested()
-    # a fake receipt of 300,000 fen "owed to the vendor" (to be paid out later), hashed and
-    # linked like a real one; the loan's balances do not move, so they cannot tell
-    day = date(2026, 1, 25)
-    legs = [("1002", loan.id, day, 300_000), ("2241", loan.id, day, -300_000)]
-    digest = entry_hash(prev_hash=prev, seq=seq + 1, currency="CNY", kind="repayment",
-                        idempotency_key="repayment:fake", value_date=day, loan_id=loan.id,
+    digest = entry_hash(prev_hash=prev, seq=seq + 1, currency="CNY", kind=kind,
+                        idempotency_key=key, value_date=day, loan_id=loan_id,
                         reverses_id=None, memo="", postings=legs)
     session.execute(text(
         "insert into journal_entries (seq, currency, idempotency_key, kind, value_date, "
-        "loan_id, memo, prev_hash, hash, posted_at) values (:seq, 'CNY', 'repayment:fake', "
-        "'repayment', :day, :loan, '', :prev, :hash, :at)"),
-        {"seq": seq + 1, "day": day, "loan": loan.id, "prev": prev, "hash": digest,
-         "at": "2026-01-25 10:00:00"})
+        "loan_id, memo, prev_hash, hash, posted_at) values (:seq, 'CNY', :key, :kind, :day, "
+        ":loan, '', :prev, :hash, :at)"),
+        {"seq": seq + 1, "key": key, "kind": kind, "day": day, "loan": loan_id,
+         "prev": prev, "hash": digest, "at": "2026-01-25 10:00:00"})
     entry_id = session.execute(text("select id from journal_entries where idempotency_key = "
-                                    "'repayment:fake'")).scalar_one()
+                                    ":k"), {"k": key}).scalar_one()
     for code, lo, vd, amount in legs:
         session.execute(text(
             "insert into journal_postings (entry_id, account_id, loan_id, value_date, "
@@ -190,10 +185,60 @@ def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(sessio
     session.execute(text("update ledger_heads set seq = :s, hash = :h where currency = 'CNY'"),
                     {"s": seq + 1, "h": digest})
     assert reports.verify_chain(session=session) == []   # the links alone cannot tell
+    return seq + 1
+
+
+def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(session,
+                                                                          make_loan):
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    nested = session.begin_nested()
+    # a fake receipt of 300,000 fen "owed to the vendor" (to be paid out later); the
+    # loan's balances do not move, so they cannot tell
+    day = date(2026, 1, 25)
+    _append_fake(session, key="repayment:fake", kind="repayment", day=day, loan_id=loan.id,
+                 legs=[("1002", loan.id, day, 300_000), ("2241", loan.id, day, -300_000)])
     problems = reports.check(session=session)
     nested.rollback()
     assert any(f"Loan {loan.id}: the journal holds 300000 fen of cash on 2026-01-25" in p
                for p in problems), problems
+
+
+DAY = date(2026, 1, 25)
+
+
+@pytest.mark.parametrize("kind, key, legs, reason", [
+    # cash taken out of the bank and booked as a credit loss: no loan anywhere
+    ("provision", "provision:2026-01-25:fake",
+     [("6701", None, DAY, 300_000), ("1002", None, DAY, -300_000)], "without a loan"),
+    # invented income, on no loan
+    ("repayment", "repayment:fake", [("1002", None, DAY, 300_000),
+                                     ("6011", None, DAY, -300_000)], "without a loan"),
+    # a payout of a surplus the vendor was never owed (the loan's balances do not move)
+    ("payout", "payout:fake", [("2241", "loan", DAY, 300_000),
+                               ("1002", "loan", DAY, -300_000)], "more surplus than"),
+    # a kind no service posts, on loan-level accounts no other check reads
+    ("bonus", "bonus:1", [("6701", "loan", DAY, 300_000), ("6301", "loan", DAY, -300_000)],
+     "no service posts"),
+    # a write-off of a loan that is still live
+    ("write_off", "write-off:loan", [("6701", "loan", DAY, 300_000),
+                                     ("6301", "loan", DAY, -300_000)], "not written off"),
+])
+def test_check_names_an_appended_entry_no_business_fact_explains(session, make_loan, kind,
+                                                                 key, legs, reason):
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    nested = session.begin_nested()
+    legs = [(code, loan.id if lo == "loan" else lo, vd, amount) for code, lo, vd, amount
+            in legs]
+    key = key.replace("loan", str(loan.id))
+    seq = _append_fake(session, key=key, kind=kind, day=DAY, legs=legs,
+                       loan_id=loan.id if kind == "write_off" else None)
+    problems = reports.check(session=session)
+    nested.rollback()
+    named = [p for p in problems if p.startswith(f"Entry {seq} ({key}) is explained by no "
+                                                 "business fact")]
+    assert named and reason in named[0], problems
 
 
 def test_check_names_the_first_entry_of_a_rehashed_history(session, session_factory,
