@@ -68,6 +68,8 @@ def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
 
 
 def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Mark loans past due overdue and move allowances to their DPD buckets on *as_of*
+    (default today, never later), then anchor every shard's head; one-line outcome."""
     as_of = as_of or date.today()
     check_not_future(as_of, field="date")
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
@@ -76,6 +78,9 @@ def update_overdue(*, session_factory, settings, as_of: date | None = None) -> s
 
 
 def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Pay out every accepted (pending) loan on *as_of* (default today), one transaction
+    each: cancelled if its document was financed elsewhere, left waiting if the chain is
+    down; returns a one-line outcome with the counts."""
     from trellis.chain.errors import ChainUnavailable, DoubleFinancing
     from trellis.errors import TrellisError
     from trellis.ledger.errors import IneligibleDocument

@@ -60,6 +60,7 @@ class Posting:
     value_date: date | None = None   # None: the entry's value date
 
     def on(self, value_date: date) -> Posting:
+        """This posting, dated *value_date* unless it carries its own value date."""
         return self if self.value_date is not None else replace(self, value_date=value_date)
 
 

@@ -80,6 +80,8 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
 
 
 def terms_of(loan: Loan) -> Terms:
+    """The replay's view of a paid-out loan: amounts in fen, rates in millionths a year
+    (``rate_micro`` 65_000 = 6.5 %), day count 360 or 365, dates from its row."""
     return Terms(loan_id=loan.id, amount_fen=loan.amount_fen, fee_fen=loan.fee_fen,
                  rate_micro=loan.rate_micro, penalty_rate_micro=loan.penalty_rate_micro,
                  day_count=loan.day_count, disbursed_on=loan.disbursed_on,

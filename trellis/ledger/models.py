@@ -363,6 +363,7 @@ class Loan(SQLModel, table=True):
 
     @property
     def outstanding_fen(self) -> int:
+        """Principal, interest, penalty and fees still owed, in fen (>= 0)."""
         return self.principal_fen + self.interest_fen + self.penalty_fen + self.fees_fen
 
 

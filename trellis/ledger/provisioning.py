@@ -49,6 +49,7 @@ def journal_allowance(session: Session):
 
 
 def latest_provision_date(session: Session, currency: str = "CNY") -> date | None:
+    """The latest value date an allowance run posted for (None: never provisioned)."""
     return session.scalar(select(func.max(JournalEntry.value_date)).where(
         JournalEntry.kind == EntryKind.PROVISION.value, JournalEntry.currency == currency))
 

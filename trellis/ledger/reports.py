@@ -40,17 +40,21 @@ class BalanceRow:
 
     @property
     def debit_fen(self) -> int:
+        """The balance if it is a debit (fen, >= 0), else 0."""
         return self.balance_fen if self.balance_fen > 0 else 0
 
     @property
     def credit_fen(self) -> int:
+        """The balance if it is a credit (fen, >= 0), else 0."""
         return -self.balance_fen if self.balance_fen < 0 else 0
 
     @property
     def natural_fen(self) -> int:
+        """The balance in the account's normal direction (fen; positive when usual)."""
         return self.balance_fen * account(self.code).sign
 
     def as_dict(self) -> dict:
+        """The row as JSON-ready data (amounts in fen)."""
         return {"code": self.code, "name": self.name, "name_zh": self.name_zh,
                 "kind": self.kind, "debit_fen": self.debit_fen, "credit_fen": self.credit_fen,
                 "balance_fen": self.natural_fen}
@@ -66,14 +70,17 @@ class TrialBalance:
 
     @property
     def total_debit_fen(self) -> int:
+        """The sum of debit balances, in fen."""
         return sum(r.debit_fen for r in self.rows)
 
     @property
     def total_credit_fen(self) -> int:
+        """The sum of credit balances, in fen."""
         return sum(r.credit_fen for r in self.rows)
 
     @property
     def balanced(self) -> bool:
+        """Whether debits equal credits (they must, always)."""
         return self.total_debit_fen == self.total_credit_fen
 
     def balance(self, code: str | Acct) -> int:
@@ -81,6 +88,7 @@ class TrialBalance:
         return next((r.balance_fen for r in self.rows if r.code == str(code)), 0)
 
     def as_dict(self) -> dict:
+        """The row as JSON-ready data (amounts in fen)."""
         return {"currency": self.currency,
                 "as_of": self.as_of.isoformat() if self.as_of else None,
                 "accounts": [r.as_dict() for r in self.rows],
