@@ -91,14 +91,19 @@ def test_anchor_ledger_head_queues_the_chain_head_once(session, session_factory,
 
     assert jobs.anchor_ledger_head(session_factory=session_factory,
                                    settings=None) == "the journal is empty"
-    make_loan()
+    from trellis.ledger.anchoring import doc_id
+
+    loan = make_loan()
     seq, digest = reports.head(session=session)
     first = jobs.anchor_ledger_head(session_factory=session_factory, settings=None)
     jobs.anchor_ledger_head(session_factory=session_factory, settings=None)
     assert first.startswith(f"queued ledger head {seq} ")
     docs = session.scalars(select(Document).where(Document.doc_type == "ledger_entry")).all()
-    assert [d.doc_id for d in docs] == [f"CNY:{seq}"]
-    assert digest in docs[0].canonical
+    shard, = (s for s, n, _h in reports.heads(session=session) if n)   # the loan's shard
+    assert [d.doc_id for d in docs] == [doc_id("CNY", shard, 1)]
+    assert shard == (loan.id % len(reports.heads(session=session)))
+    last = next(h for s, _n, h in reports.heads(session=session) if s == shard)
+    assert last in docs[0].canonical
 
 
 def test_disbursement_waits_while_the_chain_is_down(session, session_factory, world,

@@ -18,6 +18,10 @@ from trellis.ledger.posting import post
 
 D1, D2, D3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
 
+# These tests post bare entries (no loan, no payment record) to test the journal itself;
+# the after-test check leaves out the business facts for them (see tests/ledger/conftest).
+pytestmark = pytest.mark.journal_unit
+
 
 def transfer(key, amount, value_date=D1, debit=Acct.CASH, credit=Acct.VENDOR_PAYABLE,
              kind=EntryKind.PAYOUT):
@@ -32,6 +36,19 @@ def test_entries_are_numbered_and_chained(session):
     assert first.seq == 1 and first.prev_hash == GENESIS_HASH
     assert reports.head(session=session) == (second.seq, second.hash)
     assert reports.verify_chain(session=session) == []
+
+
+def test_the_full_check_names_bare_entries_as_explained_by_no_fact(session):
+    post(session=session, entry=transfer("a", 100))
+    post(session=session, entry=transfer("b", 50, credit=Acct.INTEREST_INCOME,
+                                         kind=EntryKind.REPAYMENT))
+    assert reports.check(session=session, facts=False) == []
+    problems = reports.check(session=session)
+    assert problems[:2] == [
+        "Entry 1 (a) is explained by no business fact: it posts to an account without a "
+        "loan.",
+        "Entry 2 (b) is explained by no business fact: it posts to an account without a "
+        "loan."], problems
 
 
 def test_retry_with_same_key_posts_once(session):

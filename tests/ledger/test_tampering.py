@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError
 
 from trellis.db import is_postgres
 from trellis.ledger import accrual, lifecycle, reports
+from trellis.ledger.anchoring import doc_id
+from trellis.ledger.journal import entry_label
 
 D0 = date(2026, 1, 1)
 
@@ -115,17 +117,19 @@ def _anchor_everything(session, session_factory, settings):
     session.expire_all()
 
 
-def _rehash_from(session, seq):
-    """What a forger with the database's keys does: recompute every hash from *seq* on."""
+def _rehash_from(session, shard, seq):
+    """What a forger with the database's keys does: recompute every hash of *shard* from
+    *seq* on."""
     from trellis.ledger.journal import entry_hash
     from trellis.ledger.posting import account_codes
 
     codes = account_codes(session)
-    prev = session.execute(text("select hash from journal_entries where seq = :s"),
-                           {"s": seq - 1}).scalar() or "0" * 64
+    prev = session.execute(text("select hash from journal_entries where seq = :s and "
+                                "shard = :sh"), {"s": seq - 1, "sh": shard}).scalar() or "0" * 64
     rows = session.execute(text(
         "select id, seq, kind, idempotency_key, value_date, loan_id, reverses_id, memo "
-        "from journal_entries where seq >= :s order by seq"), {"s": seq}).all()
+        "from journal_entries where seq >= :s and shard = :sh order by seq"),
+        {"s": seq, "sh": shard}).all()
     for id_, n, kind, key, vd, loan_id, reverses_id, memo in rows:
         postings = [(codes[a], lo, v, amt) for a, lo, v, amt in session.execute(text(
             "select account_id, loan_id, value_date, amount_fen from journal_postings "
@@ -135,18 +139,19 @@ def _rehash_from(session, seq):
                     for a, lo, v, amt in postings]
         digest = entry_hash(prev_hash=prev, seq=n, currency="CNY", kind=kind,
                             idempotency_key=key, value_date=vd, loan_id=loan_id,
-                            reverses_id=reverses_id, memo=memo, postings=postings)
+                            reverses_id=reverses_id, memo=memo, postings=postings,
+                            shard=shard)
         session.execute(text("update journal_entries set prev_hash = :p, hash = :h "
                              "where id = :i"), {"p": prev, "h": digest, "i": id_})
         prev = digest
-    session.execute(text("update ledger_heads set hash = :h where currency = 'CNY'"),
-                    {"h": prev})
+    session.execute(text("update ledger_heads set hash = :h where currency = 'CNY' and "
+                         "shard = :sh"), {"h": prev, "sh": shard})
 
 
 def test_check_names_an_edited_posting(session, make_loan):
     _loan_with_payments(make_loan, session)
-    entry = session.execute(text("select id, seq, idempotency_key from journal_entries "
-                                 "where idempotency_key = 'repayment:bank-1'")).one()
+    entry = session.execute(text("select id, seq, shard, idempotency_key from journal_entries"
+                                 " where idempotency_key = 'repayment:bank-1'")).one()
     nested = session.begin_nested()
     _journal_guard_off(session)
     session.execute(text("update journal_postings set amount_fen = amount_fen + 1 where id = "
@@ -154,46 +159,95 @@ def test_check_names_an_edited_posting(session, make_loan):
                     {"e": entry.id})
     problems = reports.check(session=session)
     nested.rollback()
-    assert f"Entry {entry.seq} ({entry.idempotency_key}) was altered: its hash does not " \
-           "match." in problems
+    assert f"{entry_label(entry.seq, entry.shard)} ({entry.idempotency_key}) was altered: " \
+           "its hash does not match." in problems
 
 
-def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(session,
-                                                                          make_loan):
+def _append_fake(session, *, key, kind, day, legs, loan_id=None, shard=0):
+    """What a forger with the database's keys does: plain INSERTs of a balanced entry,
+    hashed and linked like a real one at the end of *shard*'s chain, and that chain's head
+    moved onto it. Returns the label check names it by."""
     from trellis.ledger.journal import entry_hash
 
-    loan = _loan_with_payments(make_loan, session)
-    assert reports.check(session=session) == []
-    seq, prev = reports.head(session=session)
-    nested = session.begin_nested()
-    # a fake receipt of 300,000 fen "owed to the vendor" (to be paid out later), hashed and
-    # linked like a real one; the loan's balances do not move, so they cannot tell
-    day = date(2026, 1, 25)
-    legs = [("1002", loan.id, day, 300_000), ("2241", loan.id, day, -300_000)]
-    digest = entry_hash(prev_hash=prev, seq=seq + 1, currency="CNY", kind="repayment",
-                        idempotency_key="repayment:fake", value_date=day, loan_id=loan.id,
-                        reverses_id=None, memo="", postings=legs)
+    seq, prev = next((n, h) for s, n, h in reports.heads(session=session) if s == shard)
+    digest = entry_hash(prev_hash=prev, seq=seq + 1, currency="CNY", kind=kind,
+                        idempotency_key=key, value_date=day, loan_id=loan_id,
+                        reverses_id=None, memo="", postings=legs, shard=shard)
     session.execute(text(
-        "insert into journal_entries (seq, currency, idempotency_key, kind, value_date, "
-        "loan_id, memo, prev_hash, hash, posted_at) values (:seq, 'CNY', 'repayment:fake', "
-        "'repayment', :day, :loan, '', :prev, :hash, :at)"),
-        {"seq": seq + 1, "day": day, "loan": loan.id, "prev": prev, "hash": digest,
-         "at": "2026-01-25 10:00:00"})
+        "insert into journal_entries (seq, currency, shard, idempotency_key, kind, "
+        "value_date, loan_id, memo, prev_hash, hash, posted_at) values (:seq, 'CNY', :shard, "
+        ":key, :kind, :day, :loan, '', :prev, :hash, :at)"),
+        {"seq": seq + 1, "shard": shard, "key": key, "kind": kind, "day": day,
+         "loan": loan_id, "prev": prev, "hash": digest, "at": "2026-01-25 10:00:00"})
     entry_id = session.execute(text("select id from journal_entries where idempotency_key = "
-                                    "'repayment:fake'")).scalar_one()
+                                    ":k"), {"k": key}).scalar_one()
     for code, lo, vd, amount in legs:
         session.execute(text(
             "insert into journal_postings (entry_id, account_id, loan_id, value_date, "
             "amount_fen) select :e, id, :lo, :vd, :amt from ledger_accounts where code = :c "
             "and currency = 'CNY'"), {"e": entry_id, "lo": lo, "vd": vd, "amt": amount,
                                       "c": code})
-    session.execute(text("update ledger_heads set seq = :s, hash = :h where currency = 'CNY'"),
-                    {"s": seq + 1, "h": digest})
+    session.execute(text("update ledger_heads set seq = :s, hash = :h where currency = 'CNY' "
+                         "and shard = :sh"), {"s": seq + 1, "h": digest, "sh": shard})
     assert reports.verify_chain(session=session) == []   # the links alone cannot tell
+    return entry_label(seq + 1, shard)
+
+
+def test_check_catches_a_balanced_fake_entry_appended_with_the_head_moved(session,
+                                                                          make_loan):
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    nested = session.begin_nested()
+    # a fake receipt of 300,000 fen "owed to the vendor" (to be paid out later); the
+    # loan's balances do not move, so they cannot tell
+    day = date(2026, 1, 25)
+    _append_fake(session, key="repayment:fake", kind="repayment", day=day, loan_id=loan.id,
+                 legs=[("1002", loan.id, day, 300_000), ("2241", loan.id, day, -300_000)])
     problems = reports.check(session=session)
     nested.rollback()
     assert any(f"Loan {loan.id}: the journal holds 300000 fen of cash on 2026-01-25" in p
                for p in problems), problems
+
+
+DAY = date(2026, 1, 25)
+
+
+@pytest.mark.parametrize("in_loan_shard", [False, True], ids=["shard0", "loan_shard"])
+@pytest.mark.parametrize("kind, key, legs, reason", [
+    # cash taken out of the bank and booked as a credit loss: no loan anywhere
+    ("provision", "provision:2026-01-25:fake",
+     [("6701", None, DAY, 300_000), ("1002", None, DAY, -300_000)], "without a loan"),
+    # invented income, on no loan
+    ("repayment", "repayment:fake", [("1002", None, DAY, 300_000),
+                                     ("6011", None, DAY, -300_000)], "without a loan"),
+    # a payout of a surplus the vendor was never owed (the loan's balances do not move)
+    ("payout", "payout:fake", [("2241", "loan", DAY, 300_000),
+                               ("1002", "loan", DAY, -300_000)], "more surplus than"),
+    # a kind no service posts, on loan-level accounts no other check reads
+    ("bonus", "bonus:1", [("6701", "loan", DAY, 300_000), ("6301", "loan", DAY, -300_000)],
+     "no service posts"),
+    # a write-off of a loan that is still live
+    ("write_off", "write-off:loan", [("6701", "loan", DAY, 300_000),
+                                     ("6301", "loan", DAY, -300_000)], "not written off"),
+])
+def test_check_names_an_appended_entry_no_business_fact_explains(session, make_loan, kind,
+                                                                 key, legs, reason,
+                                                                 in_loan_shard):
+    loan = _loan_with_payments(make_loan, session)
+    assert reports.check(session=session) == []
+    nested = session.begin_nested()
+    legs = [(code, loan.id if lo == "loan" else lo, vd, amount) for code, lo, vd, amount
+            in legs]
+    key = key.replace("loan", str(loan.id))
+    # in shard 0 (entries of no or several loans) or at the end of the loan's own chain
+    shard = loan.id % len(reports.heads(session=session)) if in_loan_shard else 0
+    label = _append_fake(session, key=key, kind=kind, day=DAY, legs=legs, shard=shard,
+                         loan_id=loan.id if kind == "write_off" else None)
+    problems = reports.check(session=session)
+    nested.rollback()
+    named = [p for p in problems if p.startswith(f"{label} ({key}) is explained by no "
+                                                 "business fact")]
+    assert named and reason in named[0], problems
 
 
 def test_check_names_the_first_entry_of_a_rehashed_history(session, session_factory,
@@ -202,18 +256,19 @@ def test_check_names_the_first_entry_of_a_rehashed_history(session, session_fact
     _loan_with_payments(make_loan, session)
     _anchor_everything(session, session_factory, chain_settings)
     assert reports.check(session=session, chain=embedded_chain) == []
-    target = session.execute(text("select seq from journal_entries where idempotency_key = "
-                                  "'repayment:bank-1'")).scalar_one()
+    target, shard = session.execute(text(
+        "select seq, shard from journal_entries where idempotency_key = 'repayment:bank-1'"
+    )).one()
     nested = session.begin_nested()
     _journal_guard_off(session)
-    session.execute(text("update journal_entries set memo = 'nothing to see' where seq = :s"),
-                    {"s": target})
-    _rehash_from(session, target)
+    session.execute(text("update journal_entries set memo = 'nothing to see' where seq = :s "
+                         "and shard = :sh"), {"s": target, "sh": shard})
+    _rehash_from(session, shard, target)
     assert reports.verify_chain(session=session) == []   # every link recomputed
     problems = reports.check(session=session, chain=embedded_chain)
     nested.rollback()
     assert problems and problems[0].startswith(
-        f"Entry {target} differs from the entry anchored on chain"), problems
+        f"{entry_label(target, shard)} differs from the entry anchored on chain"), problems
 
 
 def test_the_head_is_anchored_after_the_daily_job(session, session_factory, make_loan):
@@ -224,7 +279,37 @@ def test_the_head_is_anchored_after_the_daily_job(session, session_factory, make
 
     make_loan(amount_fen=1_000_000, disburse=D0)
     jobs.accrue_daily(session_factory=session_factory, settings=None, as_of=date(2026, 1, 5))
-    seq, digest = reports.head(session=session)
+    assert set(session.scalars(select(Document.doc_id).where(
+        Document.doc_type == "ledger_entry"))) == _every_entry(session)
+
+
+def test_the_head_is_anchored_at_least_hourly_and_after_the_overdue_job(session,
+                                                                       session_factory,
+                                                                       make_loan):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from trellis.chain.models import Document
+    from trellis.jobs import JOBS
+    from trellis.ledger import jobs
+
+    spec = next(j for j in JOBS if j.func == "trellis.ledger.jobs:anchor_ledger_head")
+    assert spec.trigger == "interval" and timedelta(**spec.args) <= timedelta(hours=1)
+    make_loan(amount_fen=1_000_000, disburse=D0, due_date=date(2026, 1, 20))
+    accrual.accrue(session=session, as_of=date(2026, 2, 10))
+    session.flush()
+    jobs.update_overdue(session_factory=session_factory, settings=None,
+                        as_of=date(2026, 2, 10))
     docs = session.scalars(select(Document.doc_id).where(Document.doc_type == "ledger_entry")
                            ).all()
-    assert f"CNY:{seq}" in docs and len(docs) == seq
+    assert len(docs) == len(set(docs)) and set(docs) == _every_entry(session)
+    assert session.scalar(select(Document.doc_id).where(  # the allowance run's entry too
+        Document.doc_id.like("CNY:%")).order_by(Document.id.desc()).limit(1)) == \
+        doc_id("CNY", 0, reports.heads(session=session)[0][1])
+
+
+def _every_entry(session):
+    """The chain document id of every journal entry, in every shard."""
+    return {doc_id("CNY", shard, seq) for shard, seq in session.execute(text(
+        "select shard, seq from journal_entries"))}

@@ -1,18 +1,22 @@
 """The journal's hash chain, anchored on chain entry by entry, and checked against it.
 
 :func:`queue_entries` commits every journal entry not yet committed as a chain document
-(``ledger_entry``, id ``CNY:<seq>``, payload ``{"currency", "seq", "hash"}``); the
-chain's anchoring job puts them into Merkle batches whose roots go on chain. The latest
-entry is the head, so the head is anchored whenever this runs: every 10 minutes (the
-``anchor_ledger_head`` job) and at the end of each daily job.
+(``ledger_entry``, id ``CNY:<seq>`` in shard 0 and ``CNY.<shard>:<seq>`` in the others,
+payload ``{"currency", "seq", "hash"}`` plus ``"shard"`` outside shard 0); the chain's
+anchoring job puts them into Merkle batches whose roots go on chain. Each shard's latest
+entry is its head, so every shard's head is anchored whenever this runs: every 10
+minutes (the ``anchor_ledger_head`` job) and at the end of each daily job. Entries are
+taken per shard by sequence number, not by row id: writers of different shards commit
+in any order of their ids, one shard's entries only in the order of their numbers.
 
 :func:`anchored_problems` is the other half, used by ``trellis ledger check``: for every
-entry whose batch is on chain it re-derives the leaf and the batch root from the stored
-documents, asks the chain (when one is given) whether it holds that root, and compares
-the anchored hash with the journal's entry of that number. A history rewritten with every
-later hash recomputed passes the chain's own links, but not this: the first entry whose
-hash differs from its anchored hash is named. Entries after the latest anchored one are
-only as good as the chain's links and the reconciliation with the loans' facts.
+entry (of every shard) whose batch is on chain it re-derives the leaf and the batch root
+from the stored documents, asks the chain (when one is given) whether it holds that root,
+and compares the anchored hash with the journal's entry of that shard and number. A
+history rewritten with every later hash recomputed passes the chain's own links, but not
+this: the first entry of each shard whose hash differs from its anchored hash is named.
+Entries after the latest anchored one are only as good as the chain's links and the
+reconciliation with the loans' facts (:mod:`trellis.ledger.explained`).
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import json
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlmodel import Session
 
+from trellis.ledger.journal import entry_label
 from trellis.ledger.models import JournalEntry
 
 logger = logging.getLogger(__name__)
@@ -33,29 +38,51 @@ SOURCE = "journal_entries"
 ADVISORY_KEY = 0x6C656467   # "ledg": serialises committers of entries, nothing else
 
 
+def doc_id(currency: str, shard: int, seq: int) -> str:
+    """The chain document id of entry *seq* of *shard*: ``CNY:12``, ``CNY.3:12``."""
+    return f"{currency}:{seq}" if shard == 0 else f"{currency}.{shard}:{seq}"
+
+
+def _is_currency(currency: str):
+    from trellis.chain.models import Document
+
+    return or_(Document.doc_id.like(f"{currency}:%"), Document.doc_id.like(f"{currency}.%"))
+
+
 def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int, str]:
-    """Commit every entry of *currency* not yet committed; returns (how many, head seq,
-    head hash). Idempotent: an entry is committed once (by its row id)."""
+    """Commit every entry of *currency* not yet committed, in every shard; returns (how
+    many, entries in the journal, fingerprint of the heads: see
+    :func:`trellis.ledger.reports.head`). Idempotent: an entry is committed once."""
     from trellis.chain.commitments import enqueue
     from trellis.chain.models import Document
     from trellis.db import is_postgres
+    from trellis.ledger.reports import head, heads
 
     if is_postgres(session):   # one committer at a time (SQLite: BEGIN IMMEDIATE already)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-    last = session.scalar(select(func.max(Document.source_id)).where(
-        Document.doc_type == DOC_TYPE, Document.source == SOURCE,
-        Document.doc_id.like(f"{currency}:%"))) or 0
-    rows = session.execute(select(JournalEntry.id, JournalEntry.seq, JournalEntry.hash)
-                           .where(JournalEntry.currency == currency, JournalEntry.id > last)
-                           .order_by(JournalEntry.seq)).all()
-    for entry_id, seq, digest in rows:
-        enqueue(session=session, doc_type=DOC_TYPE, doc_id=f"{currency}:{seq}",
-                payload={"currency": currency, "seq": seq, "hash": digest},
-                source=SOURCE, source_id=entry_id)
-    head = session.execute(select(JournalEntry.seq, JournalEntry.hash)
-                           .where(JournalEntry.currency == currency)
-                           .order_by(JournalEntry.seq.desc()).limit(1)).first()
-    return len(rows), (head[0] if head else 0), (head[1] if head else "")
+    done = dict(session.execute(
+        select(JournalEntry.shard, func.max(JournalEntry.seq))
+        .join(Document, Document.source_id == JournalEntry.id)
+        .where(Document.doc_type == DOC_TYPE, Document.source == SOURCE,
+               JournalEntry.currency == currency)
+        .group_by(JournalEntry.shard)).all())
+    shards = sorted(set(done) | {shard for shard, _seq, _h in heads(session=session,
+                                                                    currency=currency)})
+    rows = []
+    for shard in shards:
+        rows += session.execute(
+            select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.hash)
+            .where(JournalEntry.currency == currency, JournalEntry.shard == shard,
+                   JournalEntry.seq > done.get(shard, 0))
+            .order_by(JournalEntry.seq)).all()
+    for entry_id, shard, seq, digest in rows:
+        payload = {"currency": currency, "seq": seq, "hash": digest}
+        if shard:
+            payload["shard"] = shard
+        enqueue(session=session, doc_type=DOC_TYPE, doc_id=doc_id(currency, shard, seq),
+                payload=payload, source=SOURCE, source_id=entry_id)
+    entries, fingerprint = head(session=session, currency=currency)
+    return len(rows), entries, fingerprint
 
 
 def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") -> list[str]:
@@ -72,9 +99,9 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
     problems: list[str] = []
     rows = session.execute(
         select(Document, Batch).join(Batch, Batch.id == Document.batch_id)
-        .where(Document.doc_type == DOC_TYPE, Document.doc_id.like(f"{currency}:%"),
+        .where(Document.doc_type == DOC_TYPE, _is_currency(currency),
                Batch.state.in_([s.value for s in ON_CHAIN_STATES]))).tuples().all()
-    anchored: dict[int, tuple[str, int]] = {}
+    anchored: dict[tuple[int, int], tuple[str, int]] = {}
     batches: dict[int, Batch] = {}
     for doc, batch in rows:
         batches[batch.id] = batch
@@ -83,7 +110,8 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
                             f"{batch.id}).")
             continue
         payload = json.loads(doc.canonical)
-        anchored[int(payload["seq"])] = (payload["hash"], batch.id)
+        anchored[(int(payload.get("shard", 0)), int(payload["seq"]))] = (payload["hash"],
+                                                                         batch.id)
     for batch in batches.values():
         leaves = session.execute(
             select(Document).join(BatchLeaf, BatchLeaf.document_id == Document.id)
@@ -103,39 +131,43 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
                                 f"{exc.message}")
     if not anchored:
         return problems
-    journal = dict(session.execute(select(JournalEntry.seq, JournalEntry.hash).where(
-        JournalEntry.currency == currency, JournalEntry.seq.in_(list(anchored)))).all())
-    differing = []
-    for seq in sorted(anchored):
-        digest, batch_id = anchored[seq]
-        if journal.get(seq) != digest:
-            differing.append((seq, batch_id, journal.get(seq), digest))
-    if differing:
-        seq, batch_id, have, want = differing[0]
+    journal = {(shard, seq): digest for shard, seq, digest in session.execute(
+        select(JournalEntry.shard, JournalEntry.seq, JournalEntry.hash).where(
+            JournalEntry.currency == currency,
+            JournalEntry.seq.in_({seq for _shard, seq in anchored})))}
+    differing: dict[int, list] = defaultdict(list)   # shard -> differences, in order
+    for shard, seq in sorted(anchored):
+        digest, batch_id = anchored[(shard, seq)]
+        if journal.get((shard, seq)) != digest:
+            differing[shard].append((seq, batch_id, journal.get((shard, seq)), digest))
+    for shard, found in sorted(differing.items()):
+        seq, batch_id, have, want = found[0]
+        name = entry_label(seq, shard)
         if have is None:
-            problems.append(f"Entry {seq} was anchored on chain (batch {batch_id}) but is "
+            problems.append(f"{name} was anchored on chain (batch {batch_id}) but is "
                             "missing from the journal.")
         else:
-            problems.append(f"Entry {seq} differs from the entry anchored on chain (batch "
+            problems.append(f"{name} differs from the entry anchored on chain (batch "
                             f"{batch_id}): the journal has hash {have}, the chain {want}; "
                             "the history was rewritten from this entry on.")
-        if len(differing) > 1:
-            problems.append(f"{len(differing) - 1} later anchored entries differ as well.")
+        if len(found) > 1:
+            problems.append(f"{len(found) - 1} later anchored entries of "
+                            f"{'the chain' if shard == 0 else f'shard {shard}'} differ as "
+                            "well.")
     logger.debug("%s anchored ledger entries compared", len(anchored))
     return problems
 
 
 def anchored_summary(*, session: Session, currency: str = "CNY") -> dict[str, int]:
-    """How far the journal is anchored: {"anchored_seq": latest on chain, "queued": ...}."""
+    """How far the journal is anchored: {"anchored": entries on chain, "queued": entries
+    committed and waiting for a batch on chain}."""
     from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
 
-    out: dict[str, int] = defaultdict(int)
-    for doc_id, state in session.execute(
-            select(Document.doc_id, Batch.state).outerjoin(Batch, Batch.id == Document.batch_id)
-            .where(Document.doc_type == DOC_TYPE, Document.doc_id.like(f"{currency}:%"))):
-        seq = int(doc_id.split(":", 1)[1])
-        if state in {s.value for s in ON_CHAIN_STATES}:
-            out["anchored_seq"] = max(out["anchored_seq"], seq)
-        else:
-            out["queued"] += 1
-    return dict(out)
+    on_chain = {s.value for s in ON_CHAIN_STATES}
+    out = {"anchored": 0, "queued": 0}
+    for (state,) in session.execute(
+            select(Batch.state).select_from(Document)
+            .outerjoin(Batch, Batch.id == Document.batch_id)
+            .where(Document.doc_type == DOC_TYPE, _is_currency(currency))):
+        out["anchored" if state in on_chain else "queued"] += 1
+    return out

@@ -101,10 +101,12 @@ class Quote:
 
     @property
     def total_cost_fen(self) -> int:
+        """Interest plus fees over the loan's life, in fen (>= 0)."""
         return self.interest_fen + self.fee_fen
 
     @property
     def tenor_days(self) -> int:
+        """Days from pay-out to the due date (> 0)."""
         return (self.due_date - self.start_date).days
 
 

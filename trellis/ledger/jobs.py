@@ -10,11 +10,12 @@ outcome. ``as_of`` (default: today) lets operators and tests run a job for a giv
   registry accepted their invoices and orders; a loan whose document was financed
   elsewhere is cancelled with the registry's reason; if the chain is down the job stops
   and the loans wait for the next run.
-* :func:`update_overdue` is the overdue and allowance step on its own.
+* :func:`update_overdue` is the overdue and allowance step on its own (then anchors).
 * :func:`anchor_ledger_head` commits every journal entry not yet committed (sequence
   number and hash; the head among them) for anchoring in the chain's next batch, so an
-  auditor can prove the ledger was not rewritten (:mod:`trellis.ledger.anchoring`); the
-  daily job does it as its last step too.
+  auditor can prove the ledger was not rewritten (:mod:`trellis.ledger.anchoring`). It
+  runs every 10 minutes (at least hourly, a test holds it), and the daily job and
+  :func:`update_overdue` do it as their last step too.
 * :func:`expire_offers` marks open offers past their validity date (and approved
   applications left without an open offer) expired.
 """
@@ -67,13 +68,19 @@ def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
 
 
 def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Mark loans past due overdue and move allowances to their DPD buckets on *as_of*
+    (default today, never later), then anchor every shard's head; one-line outcome."""
     as_of = as_of or date.today()
     check_not_future(as_of, field="date")
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
+    anchor_ledger_head(session_factory=session_factory, settings=settings)
     return f"{overdue} loan(s) now overdue; {provisioned} allowance(s) moved"
 
 
 def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Pay out every accepted (pending) loan on *as_of* (default today), one transaction
+    each: cancelled if its document was financed elsewhere, left waiting if the chain is
+    down; returns a one-line outcome with the counts."""
     from trellis.chain.errors import ChainUnavailable, DoubleFinancing
     from trellis.errors import TrellisError
     from trellis.ledger.errors import IneligibleDocument

@@ -11,13 +11,14 @@ builds the exact opposite of an entry; a back-dated repayment posts the differen
 what was booked and what a replay of the loan says should have been booked, each posting
 on its own value date.
 
-Hash chain. Entry number ``seq`` (1, 2, 3, ... per currency) stores
+Hash chain. Entries are split into shards (see :mod:`trellis.ledger.posting`), each its
+own chain. Entry number ``seq`` (1, 2, 3, ... per currency and shard) stores
 ``hash = sha256(prev_hash, canonical header, canonical postings)`` where ``prev_hash`` is
-the hash of entry ``seq - 1`` (64 zeros for the first). Changing, inserting or removing any
-past entry changes every later hash, so anchoring the latest hash on chain fixes the whole
-history. The canonical form sorts postings by (account, loan, value date, amount), so it
-does not depend on row order; the posting time is not covered (clocks differ), the value
-date is.
+the hash of entry ``seq - 1`` of the same shard (64 zeros for the first). Changing,
+inserting or removing any past entry changes every later hash of its shard, so anchoring
+each shard's latest hash on chain fixes the whole history. The canonical form sorts
+postings by (account, loan, value date, amount), so it does not depend on row order; the
+posting time is not covered (clocks differ), the value date is.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Posting:
     value_date: date | None = None   # None: the entry's value date
 
     def on(self, value_date: date) -> Posting:
+        """This posting, dated *value_date* unless it carries its own value date."""
         return self if self.value_date is not None else replace(self, value_date=value_date)
 
 
@@ -130,22 +132,32 @@ def reversal_of(entry: Entry, *, entry_id: int, idempotency_key: str,
                  memo=memo or f"Reversal of entry {entry_id}", reverses_id=entry_id)
 
 
+def entry_label(seq: int, shard: int = 0) -> str:
+    """How messages name entry number *seq* of shard *shard*'s chain: ``Entry 12`` (shard
+    0, the only one before sharding) or ``Entry 12 of shard 3``."""
+    return f"Entry {seq}" if shard == 0 else f"Entry {seq} of shard {shard}"
+
+
 # --- hashing --------------------------------------------------------------------------
 
 def entry_hash(*, prev_hash: str, seq: int, currency: str, kind: str,
                idempotency_key: str, value_date: date, loan_id: int | None,
                reverses_id: int | None, memo: str,
-               postings: Iterable[tuple], presorted: bool = False) -> str:
+               postings: Iterable[tuple], presorted: bool = False, shard: int = 0) -> str:
     """The SHA-256 (hex, lower case) of an entry's canonical form.
 
     *postings* are (account code, loan id or None, value date, amount fen) tuples in any
     order (or already in canonical order with *presorted*, which skips the sort). The same
-    function hashes at posting time and at verification time.
+    function hashes at posting time and at verification time. *shard* (0 to the number of
+    shards - 1) is hashed into the header unless it is 0, so that shard 0 hashes exactly
+    as the single chain did before sharding and its anchored history still verifies.
     """
     h = hashlib.sha256()
     h.update(f"{HASH_VERSION}\n{prev_hash}\n".encode())
     header = [seq, currency, str(kind), idempotency_key, value_date.isoformat(),
               loan_id, reverses_id, memo]
+    if shard:
+        header.append(shard)
     h.update(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode())
     h.update(b"\n")
     rows = [(str(a), lo, vd.isoformat() if isinstance(vd, date) else str(vd), amt)

@@ -24,11 +24,11 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from trellis.ledger import status
-from trellis.ledger.chart import DEFAULT_WATERFALL, Acct
+from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
     BadRepayment,
@@ -58,7 +58,7 @@ from trellis.ledger.replay import (
     replay,
     start_for,
 )
-from trellis.ledger.reports import _loan_allowances, loan_ledger_balances
+from trellis.ledger.reports import _loan_allowances
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
 
 
 def terms_of(loan: Loan) -> Terms:
+    """The replay's view of a paid-out loan: amounts in fen, rates in millionths a year
+    (``rate_micro`` 65_000 = 6.5 %), day count 360 or 365, dates from its row."""
     return Terms(loan_id=loan.id, amount_fen=loan.amount_fen, fee_fen=loan.fee_fen,
                  rate_micro=loan.rate_micro, penalty_rate_micro=loan.penalty_rate_micro,
                  day_count=loan.day_count, disbursed_on=loan.disbursed_on,
@@ -155,17 +157,33 @@ def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
 
 # --- repayment ------------------------------------------------------------------------
 
-def _old_postings(session: Session, loan_id: int, start: date) -> dict[tuple[str, date], int]:
+def _loan_postings(session: Session, loan_id: int, start: date
+                   ) -> tuple[Balances, dict[tuple[str, date], int]]:
+    """In one statement: the loan's balances at the start of *start* (every posting before
+    it) and what the journal holds from *start* on, per (account, value date), of the
+    postings a replay regenerates (its accounts, its kinds)."""
     ids = account_ids(session)
     codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
-    stmt = (select(JournalPosting.account_id, JournalPosting.value_date,
+    replayed = {k.value for k in REPLAY_KINDS}
+    later = type_coerce(case((JournalPosting.value_date >= start, JournalPosting.value_date),
+                             else_=None), Date).label("later")
+    stmt = (select(JournalPosting.account_id, later, JournalEntry.kind,
                    func.sum(JournalPosting.amount_fen))
             .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalPosting.loan_id == loan_id, JournalPosting.value_date >= start,
-                   JournalPosting.account_id.in_(list(codes)),
-                   JournalEntry.kind.in_([k.value for k in REPLAY_KINDS]))
-            .group_by(JournalPosting.account_id, JournalPosting.value_date))
-    return {(codes[a], vd): int(s) for a, vd, s in session.execute(stmt) if s}
+            .where(JournalPosting.loan_id == loan_id,
+                   JournalPosting.account_id.in_(list(codes)))
+            .group_by(JournalPosting.account_id, later, JournalEntry.kind))
+    opening: dict[str, int] = defaultdict(int)
+    old: dict[tuple[str, date], int] = defaultdict(int)
+    for account_id, vd, kind, total in session.execute(stmt):
+        if vd is None:
+            opening[codes[account_id]] += int(total or 0)
+        elif kind in replayed:
+            old[(codes[account_id], vd)] += int(total or 0)
+    cols = {a.value: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}   # Balances' fields
+    balances = Balances(**{cols[code]: amount for code, amount in opening.items()
+                           if code in cols})
+    return balances, {k: v for k, v in old.items() if v}
 
 
 def stored_payments(session: Session, loan_id: int, since: date | None = None
@@ -190,19 +208,12 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
     """
     terms = terms_of(loan)
     start = start_for(terms, start)
-    if start == terms.disbursed_on:
-        opening = Balances()
-    else:
-        b = loan_ledger_balances(session=session, loan_ids=[loan.id],
-                                 as_of=start - timedelta(days=1)).get(loan.id, {})
-        opening = Balances(b.get("principal_fen", 0), b.get("interest_fen", 0),
-                           b.get("penalty_fen", 0), b.get("fees_fen", 0))
+    opening, old = _loan_postings(session, loan.id, start)   # empty before the pay-out
     payments = stored_payments(session, loan.id, since=start) + list(new_payments)
     outcome = replay(terms, start=start, until=until, opening=opening, payments=payments)
     new: dict[tuple[str, date], int] = defaultdict(int)
     for p in outcome.postings:
         new[(str(p.account), p.value_date)] += p.amount_fen
-    old = _old_postings(session, loan.id, start)
     delta = [Posting(Acct(a), new.get((a, vd), 0) - old.get((a, vd), 0), loan.id, vd)
              for (a, vd) in sorted(set(new) | set(old), key=lambda k: (k[1], k[0]))]
     delta = [p for p in net(delta) if p.amount_fen]
@@ -231,6 +242,21 @@ def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: da
             f"The key {found.idempotency_key!r} was already used for a payment of "
             f"{found.amount_fen} fen on {found.paid_on} to loan {found.loan_id}.")
     return found
+
+
+def _lock_loan_and_find(session: Session, loan_id: int, key: str
+                        ) -> tuple[Loan, Repayment | None]:
+    """:func:`lock_loan` and the payment recorded under *key* (or None), in one
+    statement."""
+    found_id = (select(Repayment.id).where(Repayment.idempotency_key == key)
+                .scalar_subquery())
+    row = session.execute(select(Loan, found_id).where(Loan.id == loan_id)
+                          .with_for_update(of=Loan.__table__)
+                          .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+    loan, rep_id = row
+    return loan, (session.get(Repayment, rep_id) if rep_id is not None else None)
 
 
 def _find_repayment(session: Session, key: str) -> Repayment | None:
@@ -304,11 +330,9 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     check_amount(amount_fen, max_amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, today=today, field="paid_on")
-    found = _find_repayment(session, idempotency_key)
-    if found is not None:
-        return _same_repayment(found, loan_id, amount_fen, paid_on), True
-    loan = lock_loan(session, loan_id)
-    found = _find_repayment(session, idempotency_key)   # a concurrent retry may have won
+    # the loan locked and the key looked up in one statement: a retry of the same payment
+    # waits here for the first attempt to commit, then finds it
+    loan, found = _lock_loan_and_find(session, loan_id, idempotency_key)
     if found is not None:
         return _same_repayment(found, loan_id, amount_fen, paid_on), True
     status.require_live(loan)

@@ -1,8 +1,8 @@
 """Tables of the ledger area.
 
 Journal (append-only): ``ledger_accounts`` (the chart, per currency), ``ledger_heads``
-(the latest sequence number and hash of each currency's chain: the one row every posting
-locks), ``journal_entries`` and ``journal_postings``. On PostgreSQL triggers created by
+(the latest sequence number and hash of each shard's chain: the row a posting to that
+shard locks), ``journal_entries`` and ``journal_postings``. On PostgreSQL triggers created by
 migration ``0005_ledger`` refuse UPDATE, DELETE and TRUNCATE of entries and postings and
 check, at commit, that every entry balances; on SQLite triggers refuse UPDATE and DELETE.
 
@@ -31,6 +31,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Index,
+    Integer,
     Numeric,
     String,
     UniqueConstraint,
@@ -63,12 +64,15 @@ class LedgerAccount(SQLModel, table=True):
 
 
 class LedgerHead(SQLModel, table=True):
-    """The end of one currency's hash chain (locked by every posting)."""
+    """The end of one shard's hash chain (locked by every posting to that shard). A
+    currency has as many shards as head rows (migration ``0018l_ledger_shards``)."""
 
     __tablename__ = "ledger_heads"
-    __table_args__ = (CheckConstraint("seq >= 0", name="seq_nonneg"),)
+    __table_args__ = (CheckConstraint("seq >= 0", name="seq_nonneg"),
+                      CheckConstraint("shard >= 0", name="shard_nonneg"))
 
     currency: str = Field(max_length=3, primary_key=True)
+    shard: int = Field(default=0, primary_key=True)
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     hash: str = Field(default="0" * 64, max_length=64)
 
@@ -76,14 +80,18 @@ class LedgerHead(SQLModel, table=True):
 class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entries"
     __table_args__ = (
-        UniqueConstraint("currency", "seq"),
+        # (SQLite keeps its original (currency, seq) as well: one shard there, see 0018l)
+        UniqueConstraint("currency", "shard", "seq"),
         CheckConstraint("seq > 0", name="seq_pos"),
+        CheckConstraint("shard >= 0", name="shard_nonneg"),
         CheckConstraint("length(hash) = 64 and length(prev_hash) = 64", name="hash_len"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(default="CNY", max_length=3)
+    shard: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                   server_default=text("0")))
     idempotency_key: str = Field(sa_column=Column(String(160), nullable=False, unique=True))
     kind: str = Field(max_length=16, index=True)
     value_date: date = Field(index=True)
@@ -355,6 +363,7 @@ class Loan(SQLModel, table=True):
 
     @property
     def outstanding_fen(self) -> int:
+        """Principal, interest, penalty and fees still owed, in fen (>= 0)."""
         return self.principal_fen + self.interest_fen + self.penalty_fen + self.fees_fen
 
 

@@ -69,6 +69,7 @@ DECIDERS = ("rm", "admin")
 
 
 def product_by_code(session: Session, code: str) -> Product:
+    """The active product with *code* (e.g. ``RF-STD``); raises ProductNotFound if there is none."""
     product = session.scalars(select(Product).where(Product.code == code,
                                                     Product.active.is_(True))).first()
     if product is None:
@@ -305,6 +306,8 @@ def _approve(session: Session, app: Application, product: Product) -> None:
 
 def get_application(session: Session, application_id: int, *, lock: bool = False
                     ) -> Application:
+    """Application *application_id* (locked for update with *lock*); raises
+    ApplicationNotFound if it does not exist."""
     stmt = select(Application).where(Application.id == application_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -466,6 +469,7 @@ def _documents_due(session: Session, app: Application) -> tuple[int, date]:
 
 
 def open_offer(session: Session, application_id: int) -> Offer | None:
+    """The latest offer made on *application_id* (whatever its status), or None."""
     return session.scalars(select(Offer).where(Offer.application_id == application_id)
                            .order_by(Offer.id.desc())).first()
 

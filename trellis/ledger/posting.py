@@ -1,24 +1,38 @@
 """Writing to the journal: the only code that inserts entries and postings.
 
 :func:`post` validates an :class:`~trellis.ledger.journal.Entry`, and, holding the lock on
-its currency's :class:`~trellis.ledger.models.LedgerHead`, gives it the next sequence
-number and its chained hash, then inserts the entry and its postings in one statement each.
+its shard's :class:`~trellis.ledger.models.LedgerHead`, gives it the next sequence
+number of that shard and its chained hash, then inserts the entry and its postings.
 :func:`append_bulk` does the same for an entry whose postings are produced by an
 ``INSERT ... SELECT`` (the daily accrual over every loan).
 
-Idempotency. The idempotency key is unique in the table. A retried command finds the
-original entry (looked up after taking the head lock, which serialises writers) and gets
-it back instead of posting twice; the same key for a different command (another
-kind or loan) raises :class:`~trellis.ledger.errors.IdempotencyMismatch`.
+Shards. The journal is split into N hash chains, N being the number of head rows the
+currency has (migration ``0018l``: 8 on PostgreSQL, 1 on SQLite). An entry of one loan
+(``Entry.loan_id`` set) goes to shard ``loan_id mod N``; an entry of no loan or of
+several (the daily accrual, allowance runs, payouts) to shard 0 (:func:`shard_of`). So
+postings for different loans wait on different rows, and each shard's chain is verified
+and anchored on its own (:func:`trellis.ledger.reports.verify_chain`,
+:mod:`trellis.ledger.anchoring`). Which shard an entry is in matters for throughput only:
+it is stored on the entry and hashed into it, and every shard is checked.
 
-Lock order, everywhere: loan rows (by id) first, then the ledger head. Nothing here
-updates or deletes journal rows; the database refuses it too (see migration 0005).
+Idempotency. The idempotency key is unique across the journal. A retried command goes
+to the same shard (same kind, same loan), finds the original entry (looked up after
+taking the shard's head lock, which serialises its writers) and gets it back instead of
+posting twice; the same key for a different command (another kind or loan) raises
+:class:`~trellis.ledger.errors.IdempotencyMismatch`, also when that command went to
+another shard at the same moment (the insert waits for it and finds its key).
 
-Round trips under the head lock. Every writer waits on the head row until the holder
-commits, so what happens while it is held sets the ledger's throughput. On PostgreSQL
-:func:`post` takes the lock and looks up the key in one statement, and writes the
-entry, its postings and the new head in one more (a data-modifying ``WITH``); the row it
-returns is attached to the session without reading it back. SQLite (one writer at a
+Lock order, everywhere: loan rows (by id) first, then shard heads in ascending shard
+order. A transaction posts one entry per loan it locked, into that loan's shard, and
+multi-loan entries into shard 0; one that posts to several shards locks their heads
+first, lowest shard first (:func:`lock_heads`). Nothing here updates or deletes journal
+rows; the database refuses it too (see migration 0005).
+
+Round trips under the head lock. Every writer of a shard waits on its head row until the
+holder commits, so what happens while it is held sets that shard's throughput. On
+PostgreSQL :func:`post` takes the lock and looks up the key in one statement, and writes
+the entry, its postings and the new head in one more (a data-modifying ``WITH``); the row
+it returns is attached to the session without reading it back. SQLite (one writer at a
 time anyway) takes the plain path.
 """
 
@@ -28,7 +42,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
@@ -44,6 +58,9 @@ logger = logging.getLogger(__name__)
 # (database URL, currency) -> {code: id}. The chart's rows are seeded by the migration and
 # never change or disappear (postings reference them), so the map can be kept per database.
 _ACCOUNT_IDS: dict[tuple[str, str], dict[str, int]] = {}
+# (database URL, currency) -> number of shards. Heads are only ever added; a process that
+# has not seen a new head yet posts into fewer shards, which is as correct, only slower.
+_SHARDS: dict[tuple[str, str], int] = {}
 
 
 def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
@@ -62,10 +79,39 @@ def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
 
 
 def account_codes(session: Session, currency: str = "CNY") -> dict[int, str]:
+    """Map account row id -> code for *currency* (the inverse of :func:`account_ids`)."""
     return {v: k for k, v in account_ids(session, currency).items()}
 
 
+def shard_count(session: Session, currency: str = "CNY") -> int:
+    """How many shards (head rows, at least 1) *currency*'s journal has (cached)."""
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), currency)
+    n = _SHARDS.get(key)
+    if n is None:
+        n = session.scalar(select(func.count()).select_from(LedgerHead)
+                           .where(LedgerHead.currency == currency)) or 0
+        if n == 0:
+            return 1   # no head yet: the first posting creates shard 0's; not cached
+        _SHARDS[key] = n
+    return n
+
+
+def shard_of(loan_id: int | None, shards: int) -> int:
+    """The shard (0 .. *shards* - 1) of an entry of loan *loan_id* (None: no single loan,
+    shard 0)."""
+    return 0 if loan_id is None else loan_id % shards
+
+
+def lock_heads(session: Session, loan_ids: Iterable[int], currency: str = "CNY") -> None:
+    """Lock, lowest shard first, the heads a transaction will post to for *loan_ids*: for
+    one that posts entries of several loans, after locking the loans and before posting."""
+    n = shard_count(session, currency)
+    for shard in sorted({shard_of(i, n) for i in loan_ids}):
+        lock_head(session, currency, shard)
+
+
 def find_entry(session: Session, idempotency_key: str) -> JournalEntry | None:
+    """The entry posted under *idempotency_key* (1 to 160 characters), or None."""
     return session.scalars(
         select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key)).first()
 
@@ -78,13 +124,15 @@ def _same_command(found: JournalEntry, kind: str, loan_id: int | None) -> Journa
     return found
 
 
-def lock_head(session: Session, currency: str) -> LedgerHead:
-    """Lock and return the chain head of *currency* (created on first use)."""
-    stmt = (select(LedgerHead).where(LedgerHead.currency == currency).with_for_update()
+def lock_head(session: Session, currency: str, shard: int = 0) -> LedgerHead:
+    """Lock and return the chain head of *currency*'s shard *shard* (created on first
+    use)."""
+    stmt = (select(LedgerHead).where(LedgerHead.currency == currency,
+                                     LedgerHead.shard == shard).with_for_update()
             .execution_options(populate_existing=True))
     head = session.scalars(stmt).first()
     if head is None:
-        head = LedgerHead(currency=currency, seq=0, hash="0" * 64)
+        head = LedgerHead(currency=currency, shard=shard, seq=0, hash="0" * 64)
         session.add(head)
         session.flush()
         head = session.scalars(stmt).first()
@@ -102,8 +150,9 @@ def post(*, session: Session, entry: Entry, posted_by: int | None = None) -> Jou
     ids = account_ids(session, entry.currency)
     postings = entry.dated_postings()
     rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen) for p in postings]
+    shard = shard_of(entry.loan_id, shard_count(session, entry.currency))
     if session.get_bind().dialect.name == "postgresql":
-        fast = _post_pg(session, entry, rows, ids, posted_by)
+        fast = _post_pg(session, entry, shard, rows, ids, posted_by)
         if fast is not None:
             return fast
 
@@ -116,37 +165,42 @@ def post(*, session: Session, entry: Entry, posted_by: int | None = None) -> Jou
     return append_bulk(session=session, kind=entry.kind, value_date=entry.value_date,
                        idempotency_key=entry.idempotency_key, currency=entry.currency,
                        loan_id=entry.loan_id, reverses_id=entry.reverses_id, memo=entry.memo,
-                       hash_rows=rows, insert_postings=insert_postings, posted_by=posted_by)
+                       hash_rows=rows, insert_postings=insert_postings, posted_by=posted_by,
+                       shard=shard)
 
 
 _LOCK_AND_FIND = text(
     "SELECT h.seq, h.hash, (SELECT e.id FROM journal_entries e "
     "WHERE e.idempotency_key = :key) FROM ledger_heads h WHERE h.currency = :currency "
-    "FOR UPDATE OF h")
+    "AND h.shard = :shard FOR UPDATE OF h")
 
 
 def _append_statement(n: int):
     values = ", ".join(f"(CAST(:a{i} AS integer), CAST(:l{i} AS integer), "
                        f"CAST(:d{i} AS date), CAST(:m{i} AS bigint))" for i in range(n))
+    # ON CONFLICT: the key was just taken by a writer of another shard (a different
+    # command under the same key); nothing is written and the caller reports it.
     return text(
-        "WITH e AS (INSERT INTO journal_entries (seq, currency, idempotency_key, kind, "
-        "value_date, loan_id, reverses_id, memo, prev_hash, hash, posted_at, posted_by_id) "
-        "VALUES (:seq, :currency, :key, :kind, :value_date, :loan_id, :reverses_id, :memo, "
-        ":prev_hash, :hash, :posted_at, :posted_by) RETURNING id), "
+        "WITH e AS (INSERT INTO journal_entries (seq, currency, shard, idempotency_key, "
+        "kind, value_date, loan_id, reverses_id, memo, prev_hash, hash, posted_at, "
+        "posted_by_id) VALUES (:seq, :currency, :shard, :key, :kind, :value_date, :loan_id, "
+        ":reverses_id, :memo, :prev_hash, :hash, :posted_at, :posted_by) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
         "p AS (INSERT INTO journal_postings (entry_id, account_id, loan_id, value_date, "
         f"amount_fen) SELECT e.id, v.a, v.l, v.d, v.m FROM e, (VALUES {values}) "
         "AS v(a, l, d, m) RETURNING 1), "
         "h AS (UPDATE ledger_heads SET seq = :seq, hash = :hash WHERE currency = :currency "
-        "RETURNING 1) "
+        "AND shard = :shard AND EXISTS (SELECT 1 FROM e) RETURNING 1) "
         "SELECT e.id, (SELECT count(*) FROM p), (SELECT count(*) FROM h) FROM e")
 
 
-def _post_pg(session: Session, entry: Entry, rows: list[tuple], ids: dict[str, int],
-             posted_by: int | None) -> JournalEntry | None:
+def _post_pg(session: Session, entry: Entry, shard: int, rows: list[tuple],
+             ids: dict[str, int], posted_by: int | None) -> JournalEntry | None:
     """:func:`post` in two statements under the head lock (None: no head row yet)."""
     session.flush()   # the caller's pending changes (loan balances) before the lock
     head = session.execute(_LOCK_AND_FIND, {"key": entry.idempotency_key,
-                                            "currency": entry.currency}).first()
+                                            "currency": entry.currency,
+                                            "shard": shard}).first()
     if head is None:
         return None
     seq, prev, found_id = head
@@ -156,8 +210,10 @@ def _post_pg(session: Session, entry: Entry, rows: list[tuple], ids: dict[str, i
     digest = entry_hash(prev_hash=prev, seq=seq, currency=entry.currency,
                         kind=str(entry.kind), idempotency_key=entry.idempotency_key,
                         value_date=entry.value_date, loan_id=entry.loan_id,
-                        reverses_id=entry.reverses_id, memo=entry.memo, postings=rows)
-    values = {"seq": seq, "currency": entry.currency, "key": entry.idempotency_key,
+                        reverses_id=entry.reverses_id, memo=entry.memo, postings=rows,
+                        shard=shard)
+    values = {"seq": seq, "currency": entry.currency, "shard": shard,
+              "key": entry.idempotency_key,
               "kind": str(entry.kind), "value_date": entry.value_date,
               "loan_id": entry.loan_id, "reverses_id": entry.reverses_id, "memo": entry.memo,
               "prev_hash": prev, "hash": digest, "posted_at": utcnow(),
@@ -166,18 +222,23 @@ def _post_pg(session: Session, entry: Entry, rows: list[tuple], ids: dict[str, i
     for i, (code, loan_id, value_date, amount) in enumerate(rows):
         params.update({f"a{i}": ids[code], f"l{i}": loan_id, f"d{i}": value_date,
                        f"m{i}": amount})
-    entry_id, written, moved = session.execute(_append_statement(len(rows)), params).one()
+    written_row = session.execute(_append_statement(len(rows)), params).first()
+    if written_row is None:   # another shard's writer took the key meanwhile
+        found = find_entry(session, entry.idempotency_key)
+        return _same_command(found, entry.kind, entry.loan_id)
+    entry_id, written, moved = written_row
     if written != len(rows) or moved != 1:
         raise RuntimeError(f"entry {entry.idempotency_key}: wrote {written} of {len(rows)} "
                            f"postings, moved {moved} heads")
-    row = JournalEntry(id=entry_id, seq=seq, currency=entry.currency,
+    row = JournalEntry(id=entry_id, seq=seq, currency=entry.currency, shard=shard,
                        idempotency_key=entry.idempotency_key, kind=str(entry.kind),
                        value_date=entry.value_date, loan_id=entry.loan_id,
                        reverses_id=entry.reverses_id, memo=entry.memo, prev_hash=prev,
                        hash=digest, posted_at=values["posted_at"], posted_by_id=posted_by)
     make_transient_to_detached(row)   # persistent as written, without reading it back
     session.add(row)
-    cached = session.identity_map.get(session.identity_key(LedgerHead, entry.currency))
+    cached = session.identity_map.get(session.identity_key(LedgerHead,
+                                                           (entry.currency, shard)))
     if cached is not None:             # keep a head already loaded in step with the row
         set_committed_value(cached, "seq", seq)
         set_committed_value(cached, "hash", digest)
@@ -189,8 +250,10 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
                 hash_rows: Iterable[tuple], insert_postings: Callable[[int], int],
                 currency: str = "CNY", loan_id: int | None = None,
                 reverses_id: int | None = None, memo: str = "",
-                posted_by: int | None = None, presorted: bool = False) -> JournalEntry:
-    """Append an entry whose postings *insert_postings(entry_id)* writes.
+                posted_by: int | None = None, presorted: bool = False,
+                shard: int = 0) -> JournalEntry:
+    """Append an entry whose postings *insert_postings(entry_id)* writes, to *shard*'s
+    chain (0 .. the number of shards - 1; 0 for entries of several loans).
 
     *hash_rows* are the (account code, loan id, value date, amount) tuples that the
     insert will write; they are hashed into the chain (*presorted*: they already are in
@@ -198,7 +261,7 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
     returns the number of postings inserted, which must equal ``len(hash_rows)``:
     anything else is a bug and raises ``RuntimeError`` before the transaction can commit.
     """
-    head = lock_head(session, currency)
+    head = lock_head(session, currency, shard)
     found = find_entry(session, idempotency_key)   # checked under the lock: no race
     if found is not None:
         return _same_command(found, kind, loan_id)
@@ -207,8 +270,9 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
     digest = entry_hash(prev_hash=head.hash, seq=seq, currency=currency, kind=str(kind),
                         idempotency_key=idempotency_key, value_date=value_date,
                         loan_id=loan_id, reverses_id=reverses_id, memo=memo,
-                        postings=hash_rows, presorted=presorted)
-    row = JournalEntry(seq=seq, currency=currency, idempotency_key=idempotency_key,
+                        postings=hash_rows, presorted=presorted, shard=shard)
+    row = JournalEntry(seq=seq, currency=currency, shard=shard,
+                       idempotency_key=idempotency_key,
                        kind=str(kind), value_date=value_date, loan_id=loan_id,
                        reverses_id=reverses_id, memo=memo, prev_hash=head.hash, hash=digest,
                        posted_by_id=posted_by)
@@ -225,4 +289,4 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
 
 
 __all__ = ["Acct", "account_codes", "account_ids", "append_bulk", "find_entry", "lock_head",
-           "post"]
+           "lock_heads", "post", "shard_count", "shard_of"]

@@ -49,6 +49,7 @@ def journal_allowance(session: Session):
 
 
 def latest_provision_date(session: Session, currency: str = "CNY") -> date | None:
+    """The latest value date an allowance run posted for (None: never provisioned)."""
     return session.scalar(select(func.max(JournalEntry.value_date)).where(
         JournalEntry.kind == EntryKind.PROVISION.value, JournalEntry.currency == currency))
 
@@ -86,7 +87,8 @@ def provision(*, session: Session, as_of: date) -> int:
                      Posting(Acct.LOSS_ALLOWANCE, -delta, loan.id)]
             changed.append(loan.id)
     if legs:
-        seq = session.scalar(select(LedgerHead.seq).where(LedgerHead.currency == "CNY")) or 0
+        seq = session.scalar(select(LedgerHead.seq).where(  # the shard it posts to
+            LedgerHead.currency == "CNY", LedgerHead.shard == 0)) or 0
         digest = hashlib.sha256(repr([(p.loan_id, p.amount_fen) for p in legs]).encode())
         post(session=session, entry=Entry(
             kind=EntryKind.PROVISION, value_date=as_of,

@@ -29,6 +29,8 @@ from trellis.ledger.posting import account_ids
 
 
 def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
+    """Per loan and value date, journal cash (fen) that the payment records and pay-out
+    do not account for, as sentences (see the module); *loan_ids* limits the loans."""
     cash = account_ids(session)[Acct.CASH.value]
     stmt = (select(JournalPosting.loan_id, JournalPosting.value_date,
                    func.sum(JournalPosting.amount_fen))
@@ -61,6 +63,8 @@ def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[s
 
 
 def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
+    """Per loan and account, journal totals (fen) that differ from a fresh replay of its
+    stored terms and payments, as sentences; *loan_ids* limits the loans."""
     from trellis.ledger.lifecycle import REPLAY_ACCOUNTS, REPLAY_KINDS, stored_payments, terms_of
     from trellis.ledger.replay import Balances, replay
 

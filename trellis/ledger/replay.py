@@ -82,12 +82,15 @@ class Balances:
 
     @property
     def total_fen(self) -> int:
+        """Everything owed, in fen."""
         return self.principal_fen + self.interest_fen + self.penalty_fen + self.fees_fen
 
     def get(self, component: str) -> int:
+        """The balance (fen) of waterfall *component*: penalty, fees, interest, principal."""
         return getattr(self, COMPONENTS[component][2])
 
     def add(self, component: str, amount: int) -> Balances:
+        """These balances with *amount* fen (signed) added to *component*."""
         col = COMPONENTS[component][2]
         return replace(self, **{col: getattr(self, col) + amount})
 
@@ -139,6 +142,8 @@ def start_for(terms: Terms, wanted: date) -> date:
 
 
 def disbursement_postings(terms: Terms) -> tuple[Posting, ...]:
+    """The pay-out's postings, in fen on the disbursement day: principal out of cash and,
+    if any, the fee charged (receivable against fee income)."""
     d, lid = terms.disbursed_on, terms.loan_id
     out = [Posting(Acct.LOANS, terms.amount_fen, lid, d),
            Posting(Acct.CASH, -terms.amount_fen, lid, d)]

@@ -8,11 +8,12 @@ now known). Nothing here writes.
 so a report can go on and show all of them: an entry that does not balance (overall, on
 one value date, or for one loan on one date), a trial balance that does not sum to zero, a
 loan whose balance columns differ from its sub-ledger, a negative receivable, a broken
-hash chain.
+hash chain (in any shard), an entry no business fact explains.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from trellis.ledger.chart import BY_CODE, CHART, LOAN_BALANCE_ACCOUNTS, Acct, account
-from trellis.ledger.journal import GENESIS_HASH, entry_hash
+from trellis.ledger.journal import GENESIS_HASH, entry_hash, entry_label
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead, Loan
 from trellis.ledger.posting import account_codes, account_ids
 
@@ -39,17 +40,21 @@ class BalanceRow:
 
     @property
     def debit_fen(self) -> int:
+        """The balance if it is a debit (fen, >= 0), else 0."""
         return self.balance_fen if self.balance_fen > 0 else 0
 
     @property
     def credit_fen(self) -> int:
+        """The balance if it is a credit (fen, >= 0), else 0."""
         return -self.balance_fen if self.balance_fen < 0 else 0
 
     @property
     def natural_fen(self) -> int:
+        """The balance in the account's normal direction (fen; positive when usual)."""
         return self.balance_fen * account(self.code).sign
 
     def as_dict(self) -> dict:
+        """The row as JSON-ready data (amounts in fen)."""
         return {"code": self.code, "name": self.name, "name_zh": self.name_zh,
                 "kind": self.kind, "debit_fen": self.debit_fen, "credit_fen": self.credit_fen,
                 "balance_fen": self.natural_fen}
@@ -65,14 +70,17 @@ class TrialBalance:
 
     @property
     def total_debit_fen(self) -> int:
+        """The sum of debit balances, in fen."""
         return sum(r.debit_fen for r in self.rows)
 
     @property
     def total_credit_fen(self) -> int:
+        """The sum of credit balances, in fen."""
         return sum(r.credit_fen for r in self.rows)
 
     @property
     def balanced(self) -> bool:
+        """Whether debits equal credits (they must, always)."""
         return self.total_debit_fen == self.total_credit_fen
 
     def balance(self, code: str | Acct) -> int:
@@ -80,6 +88,7 @@ class TrialBalance:
         return next((r.balance_fen for r in self.rows if r.code == str(code)), 0)
 
     def as_dict(self) -> dict:
+        """The row as JSON-ready data (amounts in fen)."""
         return {"currency": self.currency,
                 "as_of": self.as_of.isoformat() if self.as_of else None,
                 "accounts": [r.as_dict() for r in self.rows],
@@ -140,7 +149,10 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
     *hashes* also recomputes the hash chain (reads every posting); *loan_ids* limits the
     loan comparison to those loans (the journal checks always cover everything); *facts*
     reconciles the payment records and loan terms with the journal
-    (:mod:`trellis.ledger.reconcile`: cash per loan and day, and a replay of every loan).
+    (:mod:`trellis.ledger.reconcile`: cash per loan and day, and a replay of every loan)
+    and proves every entry explained by a business fact
+    (:mod:`trellis.ledger.explained`: a balanced, correctly chained entry that no service
+    would have posted is named).
     With *hashes*, the chain is also compared with the entries anchored on chain
     (:func:`trellis.ledger.anchoring.anchored_problems`; *chain* to ask the node whether it
     holds each batch root).
@@ -200,8 +212,10 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
         if any(v < 0 for v in book.values()):
             problems.append(f"Loan {loan_id}: a receivable is negative in the ledger: {book}.")
     if facts:
+        from trellis.ledger.explained import unexplained_problems
         from trellis.ledger.reconcile import cash_problems, replay_problems
 
+        problems.extend(unexplained_problems(session))
         problems.extend(cash_problems(session, loan_ids))
         problems.extend(replay_problems(session, loan_ids))
     if hashes:
@@ -225,51 +239,77 @@ def _loan_allowances(session: Session, loan_ids: list[int] | None) -> dict[int, 
 
 
 def verify_chain(*, session: Session, currency: str = "CNY") -> list[str]:
-    """Recompute every entry's hash in sequence order; list each mismatch or gap."""
+    """Recompute every entry's hash, shard by shard in sequence order; list each mismatch,
+    gap or head that does not point at its shard's last entry."""
     codes = account_codes(session, currency)
     problems: list[str] = []
     entries = session.execute(
-        select(JournalEntry.id, JournalEntry.seq, JournalEntry.kind,
+        select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.kind,
                JournalEntry.idempotency_key, JournalEntry.value_date, JournalEntry.loan_id,
                JournalEntry.reverses_id, JournalEntry.memo, JournalEntry.prev_hash,
                JournalEntry.hash)
-        .where(JournalEntry.currency == currency).order_by(JournalEntry.seq)).all()
+        .where(JournalEntry.currency == currency)
+        .order_by(JournalEntry.shard, JournalEntry.seq)).all()
     postings = iter(session.execute(
         select(JournalPosting.entry_id, JournalPosting.account_id, JournalPosting.loan_id,
                JournalPosting.value_date, JournalPosting.amount_fen)
         .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
         .where(JournalEntry.currency == currency)
-        .order_by(JournalEntry.seq, JournalPosting.id)
+        .order_by(JournalEntry.shard, JournalEntry.seq, JournalPosting.id)
         .execution_options(yield_per=20_000)))
     pending = next(postings, None)
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    for (id_, seq, kind, key, vd, loan_id, reverses_id, memo, stored_prev, stored) in entries:
+    ends: dict[int, tuple[int, str]] = {}   # shard -> (last seq, last hash)
+    for (id_, shard, seq, kind, key, vd, loan_id, reverses_id, memo, stored_prev,
+         stored) in entries:
         rows = []
         while pending is not None and pending[0] == id_:
             rows.append((codes[pending[1]], pending[2], pending[3], pending[4]))
             pending = next(postings, None)
-        if seq != expected_seq:
-            problems.append(f"Entry number {expected_seq} is missing (found {seq}).")
+        last_seq, prev_hash = ends.get(shard, (0, GENESIS_HASH))
+        if seq != last_seq + 1:
+            problems.append(f"{entry_label(last_seq + 1, shard)} is missing (found {seq}).")
         if stored_prev != prev_hash:
-            problems.append(f"Entry {seq} does not link to the hash of entry {seq - 1}.")
+            problems.append(f"{entry_label(seq, shard)} does not link to the hash of entry "
+                            f"{seq - 1}.")
         digest = entry_hash(prev_hash=stored_prev, seq=seq, currency=currency, kind=kind,
                             idempotency_key=key, value_date=vd, loan_id=loan_id,
-                            reverses_id=reverses_id, memo=memo, postings=rows)
+                            reverses_id=reverses_id, memo=memo, postings=rows, shard=shard)
         if digest != stored:
-            problems.append(f"Entry {seq} ({key}) was altered: its hash does not match.")
-        prev_hash, expected_seq = stored, seq + 1
-    head = session.get(LedgerHead, currency)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        problems.append(f"The chain head says entry {head.seq} but the journal ends at "
-                        f"{expected_seq - 1}.")
+            problems.append(f"{entry_label(seq, shard)} ({key}) was altered: its hash does "
+                            "not match.")
+        ends[shard] = (seq, stored)
+    for shard, seq, digest in heads(session=session, currency=currency):
+        end_seq, end_hash = ends.pop(shard, (0, GENESIS_HASH))
+        if seq != end_seq or digest != end_hash:
+            where = "The chain head" if shard == 0 else f"The chain head of shard {shard}"
+            problems.append(f"{where} says entry {seq} but the journal ends at {end_seq}.")
+    for shard, (end_seq, _h) in sorted(ends.items()):
+        problems.append(f"Shard {shard} has entries up to {end_seq} but no chain head.")
     return problems
 
 
+def heads(*, session: Session, currency: str = "CNY") -> list[tuple[int, int, str]]:
+    """Every shard's (shard, sequence number, hash) of its latest entry, by shard."""
+    return [tuple(r) for r in session.execute(
+        select(LedgerHead.shard, LedgerHead.seq, LedgerHead.hash)
+        .where(LedgerHead.currency == currency).order_by(LedgerHead.shard))]
+
+
 def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
-    """The (sequence number, hash) of the latest entry: what gets anchored on chain."""
-    row = session.get(LedgerHead, currency)
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+    """(entries in the journal, fingerprint of its heads): what anchoring fixes.
+
+    With one shard in use (SQLite, or a book whose entries are all in shard 0) that is
+    shard 0's (sequence number, hash) of its latest entry; with several, the number of
+    entries across shards and the SHA-256 of every non-empty shard's ``shard:seq:hash``.
+    """
+    rows = [r for r in heads(session=session, currency=currency) if r[1]]
+    if not rows:
+        return 0, GENESIS_HASH
+    if [r[0] for r in rows] == [0]:
+        return rows[0][1], rows[0][2]
+    text_ = "".join(f"{shard}:{seq}:{digest}\n" for shard, seq, digest in rows)
+    return sum(r[1] for r in rows), hashlib.sha256(text_.encode()).hexdigest()
 
 
 __all__ = ["BY_CODE", "BalanceRow", "LedgerAccount", "TrialBalance", "balances", "check",
-           "head", "loan_ledger_balances", "trial_balance", "verify_chain"]
+           "head", "heads", "loan_ledger_balances", "trial_balance", "verify_chain"]

@@ -206,15 +206,18 @@ def _schedule(loan: Loan, terms, current: Balances) -> tuple[dict, ...]:
 # --- rendering ------------------------------------------------------------------------
 
 def yuan(fen: int) -> str:
+    """*fen* (any integer) as yuan with thousands separators: ``-1,234.05``."""
     sign = "-" if fen < 0 else ""
     return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def percent(micro: int) -> str:
+    """A rate in millionths (65_000) as a percentage without trailing zeros (``6.5 %``)."""
     return f"{micro / 10_000:.4f}".rstrip("0").rstrip(".") + " %"
 
 
 def describe(line: Line, lang: str) -> str:
+    """What a statement line is, in *lang* (``zh`` or ``en``)."""
     t = LABELS[lang]
     if line.kind == "accrued":
         first, last = line.note.split("|")
@@ -223,6 +226,7 @@ def describe(line: Line, lang: str) -> str:
 
 
 def header_rows(st: Statement, lang: str) -> list[tuple[str, str]]:
+    """The statement's header as (label, value) rows in *lang*; amounts in yuan."""
     t = LABELS[lang]
     rows = [(t["loan"], str(st.loan_id)), (t["firm"], st.firm_name), (t["uscc"], st.firm_uscc),
             (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
@@ -244,6 +248,7 @@ COLUMNS = ("date", "description", "amount_col", "principal", "interest", "penalt
 
 
 def line_cells(line: Line, lang: str) -> list[str]:
+    """One statement line as table cells in *lang*: date, description, amounts in yuan."""
     return [line.on.isoformat(), describe(line, lang), yuan(line.amount_fen),
             yuan(line.principal_fen), yuan(line.interest_fen), yuan(line.penalty_fen),
             yuan(line.fees_fen), yuan(line.surplus_fen), yuan(line.balance_fen)]

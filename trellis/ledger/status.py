@@ -57,6 +57,7 @@ CLOSED = frozenset({S.REPAID, S.COOLED_OFF, S.WRITTEN_OFF, S.CANCELLED})
 
 
 def allowed(current: str, name: str) -> bool:
+    """Whether a loan in status *current* may make move *name* (``disburse``, ...)."""
     return S(current) in LOAN_MOVES[name].sources
 
 
@@ -102,6 +103,8 @@ APPLICATION_ERRORS: dict[A, type[errors.IllegalTransition]] = {
 
 
 def move_application(app, target: A) -> None:
+    """Move an application to status *target*; raises the exception of that move if it
+    is not allowed from where the application is."""
     if A(app.status) not in APPLICATION_MOVES[target]:
         exc = APPLICATION_ERRORS.get(target, errors.CannotDecide)
         raise exc(f"Application {app.id} is {app.status}; it cannot become {target.value}.")

@@ -51,6 +51,7 @@ class VendorStress:
 
     @property
     def anchor_share_pct(self) -> int:
+        """The anchor's share of the vendor's sales, in whole percent (0 to 100)."""
         return round(self.anchor_share * 100)
 
 
