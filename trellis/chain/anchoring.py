@@ -20,7 +20,7 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from trellis.chain import nonces
@@ -106,6 +106,48 @@ def cut_batch(*, session: Session, settings, now: datetime | None = None,
     session.flush()
     logger.info("cut batch %s: %s documents, root %s", batch.id, len(docs), batch.root)
     return batch
+
+
+def cut_all(*, session: Session, settings, now: datetime | None = None,
+            force: bool = False) -> list[int]:
+    """Cut every due batch at once, set-based: the queued documents are read in one
+    query (oldest first; on PostgreSQL locked, skipping rows another cutter holds), cut
+    into batches of ``batch_max_documents``, and written with bulk statements. A last,
+    partial batch is cut only when *force* or its oldest document has waited
+    ``batch_max_wait_seconds`` (as :func:`should_cut`). Returns the new batch ids; the
+    caller commits (one transaction for the whole cut)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Document.id, Document.doc_type, Document.content_hash, Document.salt,
+               Document.created_at)
+        .where(Document.status == DocumentStatus.QUEUED).order_by(Document.id)
+        .with_for_update(skip_locked=True)).all()
+    size = settings.batch_max_documents
+    wait = timedelta(seconds=settings.batch_max_wait_seconds)
+    ids: list[int] = []
+    for start in range(0, len(rows), size):
+        chunk = rows[start:start + size]
+        if len(chunk) < size and not force and (
+                now - min(_aware(r.created_at) for r in chunk) < wait):
+            break
+        values = [[r.doc_type, "0x" + r.content_hash, "0x" + r.salt] for r in chunk]
+        tree = StandardMerkleTree.of(values, LEAF_ENCODING)
+        batch = Batch(root=tree.root, leaf_count=len(chunk),
+                      manifest_hash="0x" + hashlib.sha256(tree.dump_json().encode()).hexdigest(),
+                      state=BatchState.PENDING, created_at=now, updated_at=utcnow())
+        session.add(batch)
+        session.flush()
+        session.execute(update(Document).where(Document.id.in_([r.id for r in chunk]))
+                        .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
+        session.connection().execute(insert(BatchLeaf.__table__), [
+            {"batch_id": batch.id, "document_id": r.id, "value_index": i,
+             "tree_index": tree.tree_indices[i], "leaf": tree.leaf(i)}
+            for i, r in enumerate(chunk)])
+        ids.append(batch.id)
+    if ids:
+        logger.info("cut %s batches (%s documents)", len(ids),
+                    sum(min(size, len(rows) - i * size) for i in range(len(ids))))
+    return ids
 
 
 def batch_documents(*, session: Session, batch_id: int) -> list[tuple[BatchLeaf, Document]]:
@@ -223,6 +265,13 @@ def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
             _adopt(session, chain, batch, at)
             return True
         raise
+    mark_sent(session=session, batch=batch, tx=tx)
+    return True
+
+
+def mark_sent(*, session: Session, batch: Batch, tx: ChainTx) -> None:
+    """Record that the node took *tx*: the batch is ``submitted`` (an older transaction
+    of the same nonce is replaced)."""
     now = utcnow()
     tx.state, tx.sent_at = TxState.SENT, now
     for older in _txs(session, batch, TxState.SENT):
@@ -235,7 +284,89 @@ def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
     session.flush()
     logger.info("batch %s: sent anchoring transaction %s (nonce %s)", batch.id, tx.tx_hash,
                 tx.nonce)
-    return True
+
+
+def _anchor_call(chain: Chain, batch: Batch):
+    return chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
+                                           bytes.fromhex(batch.manifest_hash[2:]))
+
+
+def prepare_many(*, session: Session, chain: Chain,
+                 batches: list[Batch]) -> tuple[list[tuple[Batch, ChainTx]], list[int]]:
+    """:func:`prepare` for many ``pending`` batches at once on a node: gas estimated in
+    JSON-RPC batch requests, nonces handed out together, fees read once, every
+    transaction signed locally and recorded (the caller commits before sending).
+
+    Returns (recorded (batch, transaction) pairs to send, ids of batches to go through
+    :func:`prepare` one by one: those whose estimate the node refused, such as a root
+    already anchored, which :func:`prepare` adopts). A batch with a recorded, unsent
+    transaction gets that one back, to be sent again."""
+    batches = [b for b in batches if b.state == BatchState.PENDING]
+    if not batches:
+        return [], []
+    if is_postgres(session):  # as prepare: a batch another submitter holds is skipped
+        mine = set(session.scalars(select(Batch.id).where(
+            Batch.id.in_([b.id for b in batches])).with_for_update(skip_locked=True)))
+        batches = [b for b in batches if b.id in mine]
+        for b in batches:
+            session.refresh(b)
+        batches = [b for b in batches if b.state == BatchState.PENDING]
+    unsent: dict[int, ChainTx] = {}
+    for tx in session.scalars(select(ChainTx).where(
+            ChainTx.batch_id.in_([b.id for b in batches]), ChainTx.kind == "anchor",
+            ChainTx.state == TxState.SIGNED).order_by(ChainTx.id.desc())):
+        unsent.setdefault(tx.batch_id, tx)
+    out = [(b, unsent[b.id]) for b in batches if b.id in unsent]
+    fresh = [b for b in batches if b.id not in unsent]
+    if not fresh:
+        return out, []
+    datas = [_anchor_call(chain, b)._encode_transaction_data() for b in fresh]
+    gases = chain.estimate_many(datas)
+    ready = [(b, d, g) for b, d, g in zip(fresh, datas, gases, strict=True)
+             if isinstance(g, int)]
+    one_by_one = [b.id for b, g in zip(fresh, gases, strict=True) if not isinstance(g, int)]
+    if not ready:
+        return out, one_by_one
+    fees = chain.fees()
+    numbers = chain.next_nonces(len(ready), held=lambda floor: nonces.held(session, chain,
+                                                                           floor))
+    try:
+        for (batch, data, gas), nonce in zip(ready, numbers, strict=True):
+            signed = chain.sign_call(data, gas=gas, nonce=nonce, fees=fees)
+            out.append((batch, _record(session, batch, signed, chain)))
+    except BaseException:
+        for nonce in numbers:
+            chain.forget_nonce(nonce)
+        raise
+    return out, one_by_one
+
+
+def track_receipts(*, session: Session, chain: Chain, batch_ids: list[int],
+                   head: int) -> tuple[list[int], list[int]]:
+    """Look for the receipts of many ``submitted`` batches in one pass (JSON-RPC batch
+    requests): a successful receipt includes its batch. Returns (ids still waiting for a
+    receipt, ids whose receipt shows a revert, to go through :func:`track`)."""
+    batches = {b.id: b for b in session.scalars(select(Batch).where(
+        Batch.id.in_(batch_ids), Batch.state == BatchState.SUBMITTED))}
+    txs = list(session.scalars(select(ChainTx).where(
+        ChainTx.batch_id.in_(list(batches)), ChainTx.kind == "anchor",
+        ChainTx.state.in_([TxState.SENT, TxState.REPLACED])).order_by(ChainTx.id.desc())))
+    receipts = chain.receipts_many([tx.tx_hash for tx in txs])
+    found: dict[int, tuple[ChainTx, object]] = {}
+    reverted: set[int] = set()
+    for tx, receipt in zip(txs, receipts, strict=True):
+        if receipt is None or tx.batch_id in found:
+            continue
+        if receipt.status == 1:
+            found[tx.batch_id] = (tx, receipt)
+        else:
+            reverted.add(tx.batch_id)
+    for batch_id, (tx, receipt) in found.items():
+        _include(session, chain, batches[batch_id], tx, receipt,
+                 head=max(head, receipt.block_number))
+    reverted -= set(found)
+    waiting = [b for b in batches if b not in found and b not in reverted]
+    return waiting, sorted(reverted)
 
 
 # --- inclusion, confirmations, replacement, reorgs --------------------------------------

@@ -111,6 +111,7 @@ class Chain:
         self._contract = None
         self._fees: tuple[float, tuple[int, int]] | None = None  # (when, fees)
         self._persisted_head: int | None = None
+        self._batches = True  # the node takes JSON-RPC batch requests (until it refuses)
 
     # --- construction -------------------------------------------------------------------
 
@@ -268,6 +269,78 @@ class Chain:
                     out.append(int(reply))
         return out
 
+    def rpc_many(self, calls: list[tuple[str, list]], what: str) -> list[dict]:
+        """The raw JSON-RPC replies of *calls* ((method, params) pairs), in order, each
+        ``{"result": ...}`` or ``{"error": {...}}``: in batch requests of BATCH_CALLS
+        calls on a node, one call after another on a node that refuses batch requests
+        (it answers one error object, not a list). Node only (the embedded chain raises
+        instead of answering errors)."""
+        out: list[dict] = []
+        provider = self.w3.provider
+        with self.lock, node_errors(what):
+            for start in range(0, len(calls), BATCH_CALLS):
+                part = calls[start:start + BATCH_CALLS]
+                replies = provider.make_batch_request(part) if self._batches else None
+                if replies is not None and (not isinstance(replies, list)
+                                            or len(replies) != len(part)):
+                    logger.info("the node refuses JSON-RPC batch requests (%s): one call "
+                                "at a time", str(replies)[:200])
+                    self._batches, replies = False, None
+                if replies is None:
+                    replies = [provider.make_request(method, params)
+                               for method, params in part]
+                out.extend(dict(r) for r in replies)
+        return out
+
+    def estimate_many(self, datas: list[str]) -> list[int | str]:
+        """Gas for calls of the registry with calldata *datas* (estimate + 20% + 10,000,
+        as :meth:`sign`), in batch requests; the node's error text where it refuses one
+        (a revert: the caller goes through :meth:`sign` for that one)."""
+        calls = [("eth_estimateGas", [{"from": self.address, "to": self.contract.address,
+                                       "data": d}]) for d in datas]
+        out: list[int | str] = []
+        for reply in self.rpc_many(calls, "estimating gas"):
+            if reply.get("error") is not None or reply.get("result") is None:
+                out.append(str(reply.get("error") or "no estimate"))
+            else:
+                out.append(int(int(reply["result"], 16) * 1.2) + 10_000)
+        return out
+
+    def receipts_many(self, tx_hashes: list[str]) -> list[Receipt | None]:
+        """:meth:`receipt` of every hash, in batch requests (None: not mined, unknown, or
+        an error the next look repeats)."""
+        out: list[Receipt | None] = []
+        calls = [("eth_getTransactionReceipt", [h]) for h in tx_hashes]
+        for reply in self.rpc_many(calls, "reading receipts"):
+            r = reply.get("result")
+            if not r or r.get("blockNumber") is None:
+                out.append(None)
+                continue
+            out.append(Receipt(
+                tx_hash=_hex(r["transactionHash"]), status=int(r["status"], 16),
+                block_number=int(r["blockNumber"], 16), block_hash=_hex(r["blockHash"]),
+                gas_used=int(r["gasUsed"], 16),
+                effective_gas_price=int(r.get("effectiveGasPrice") or "0x0", 16),
+                contract_address=r.get("contractAddress")))
+        return out
+
+    def send_many(self, raws: list[str]) -> list[str | None]:
+        """Send signed transactions in batch requests; per transaction None when the node
+        took it (or already had it), else its error text (the caller sends that one again
+        with :meth:`send_raw`, which sorts a used nonce from a refusal)."""
+        out: list[str | None] = []
+        calls = [("eth_sendRawTransaction", [raw]) for raw in raws]
+        for reply in self.rpc_many(calls, "sending transactions"):
+            error = reply.get("error")
+            if error is None:
+                out.append(None)
+                continue
+            text = str(error.get("message") if isinstance(error, dict) else error)
+            low = text.lower()
+            out.append(None if "already known" in low or "already imported" in low
+                       else text)
+        return out
+
     def finality(self) -> tuple[int | None, int | None]:
         """The node's ``safe`` and ``finalized`` block numbers, or None where it has no
         such tag. The embedded chain has none worth the name (every block is final the
@@ -409,6 +482,34 @@ class Chain:
                 nonce += 1
             self._reserved[nonce] = now
             return nonce
+
+    def next_nonces(self, count: int,
+                    held: Callable[[int], set[int]] | None = None) -> list[int]:
+        """*count* nonces handed out at once, as :meth:`next_nonce` would one after
+        another (the node's pending count and the held nonces read once)."""
+        with self.lock:
+            pending = self.pending_count()
+            now = time.monotonic()
+            self._reserved = {n: t for n, t in self._reserved.items()
+                              if n >= pending and now - t < RESERVE_SECONDS}
+            taken = set(self._reserved) | (held(pending) if held else set())
+            out: list[int] = []
+            nonce = pending
+            while len(out) < count:
+                if nonce not in taken:
+                    out.append(nonce)
+                    self._reserved[nonce] = now
+                nonce += 1
+            return out
+
+    def sign_call(self, data: str, *, gas: int, nonce: int,
+                  fees: tuple[int, int]) -> SignedTx:
+        """Sign a call of the registry with calldata *data* (gas, nonce and fees given:
+        see :meth:`estimate_many`, :meth:`next_nonces`)."""
+        return self._sign_dict({"from": self.address, "to": self.contract.address,
+                                "data": data, "value": 0, "gas": gas, "nonce": nonce,
+                                "chainId": self.chain_id, "maxFeePerGas": fees[0],
+                                "maxPriorityFeePerGas": fees[1], "type": 2})
 
     def reserved(self) -> set[int]:
         """Nonces handed out by this process whose transactions may not be recorded yet."""

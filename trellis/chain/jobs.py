@@ -18,7 +18,7 @@ from trellis.chain import anchoring, commitments, health, nonces
 from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
 from trellis.chain.health import record_error
-from trellis.chain.models import Batch, BatchState
+from trellis.chain.models import Batch, BatchState, ChainTx
 from trellis.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -71,16 +71,59 @@ def _track(session_factory, chain: Chain, batch_id: int, settings,
         return batch.state == BatchState.SUBMITTED
 
 
+def _submit_many(session_factory, chain: Chain, batch_ids: list[int], settings) -> list[int]:
+    """Send many pending batches on a node: every transaction signed and recorded in one
+    transaction (committed before anything is sent), then sent in JSON-RPC batch
+    requests without waiting, and the batches marked submitted in one transaction. What
+    the node refused, or would not estimate, goes through :func:`_submit` one by one
+    (which adopts a root already anchored and sorts a used nonce from a refusal).
+    Returns the ids sent."""
+    with transaction(session_factory) as session:
+        batches = list(session.scalars(select(Batch).where(Batch.id.in_(batch_ids))
+                                       .order_by(Batch.id)))
+        recorded, one_by_one = anchoring.prepare_many(session=session, chain=chain,
+                                                      batches=batches)
+        pairs = [(b.id, tx.id, tx.raw) for b, tx in recorded]
+    errors = chain.send_many([raw for _, _, raw in pairs]) if pairs else []
+    sent: list[int] = []
+    with transaction(session_factory) as session:
+        for (batch_id, tx_id, _), error in zip(pairs, errors, strict=True):
+            if error is None:
+                anchoring.mark_sent(session=session, batch=session.get(Batch, batch_id),
+                                    tx=session.get(ChainTx, tx_id))
+                sent.append(batch_id)
+            else:
+                logger.info("batch %s: the node refused the batched send (%s); sending "
+                            "it on its own", batch_id, error)
+                one_by_one.append(batch_id)
+    for batch_id in sorted(one_by_one):
+        if _submit(session_factory, chain, batch_id, settings, look=False):
+            sent.append(batch_id)
+    return sent
+
+
 def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], settings) -> None:
     """A node that mines at once still needs a moment under load: look again for the
     receipts of this run's batches for up to RECEIPT_WAIT_SECONDS in all (not per batch),
-    then leave the rest to track_confirmations."""
+    then leave the rest to track_confirmations. On a node every pass looks for all the
+    receipts in JSON-RPC batch requests and records them in one transaction."""
     deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
     waiting = list(batch_ids)
+    first = True
     while waiting and time.monotonic() < deadline:
-        time.sleep(0.1)
+        if not first or chain.kind != "rpc":
+            time.sleep(0.1)
+        first = False
         head = chain.head()
-        waiting = [b for b in waiting if _track(session_factory, chain, b, settings, head)]
+        if chain.kind != "rpc":
+            waiting = [b for b in waiting if _track(session_factory, chain, b, settings,
+                                                    head)]
+            continue
+        with transaction(session_factory) as session:
+            waiting, reverted = anchoring.track_receipts(
+                session=session, chain=chain, batch_ids=waiting, head=head)
+        for batch_id in reverted:
+            _track(session_factory, chain, batch_id, settings, head)
 
 
 def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
@@ -91,20 +134,19 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
     """
     with transaction(session_factory) as session:
         collected = sum(commitments.collect(session=session).values())
-    cut = 0
-    while True:
-        with transaction(session_factory) as session:
-            batch = anchoring.cut_batch(session=session, settings=settings, force=force)
-        if batch is None:
-            break
-        cut += 1
+    with transaction(session_factory) as session:
+        cut = len(anchoring.cut_all(session=session, settings=settings, force=force))
     chain = get_chain(settings)
     chain.check()
     healed = _heal_once(session_factory, chain)
     sent = []
-    for batch_id in _ids(session_factory, BatchState.PENDING):
-        if _submit(session_factory, chain, batch_id, settings, look=False):
-            sent.append(batch_id)
+    pending = _ids(session_factory, BatchState.PENDING)
+    if chain.kind == "rpc" and len(pending) > 1:
+        sent = _submit_many(session_factory, chain, pending, settings)
+    else:
+        for batch_id in pending:
+            if _submit(session_factory, chain, batch_id, settings, look=False):
+                sent.append(batch_id)
     with transaction(session_factory) as session:
         submitted = [b for b in sent if session.get(Batch, b).state == BatchState.SUBMITTED]
     _await_receipts(session_factory, chain, submitted, settings)

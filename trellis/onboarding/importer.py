@@ -14,7 +14,11 @@ invoice or payment that differs from the file is a duplicate and refused.
 
 from __future__ import annotations
 
+import collections
+import functools
+import gc
 import hashlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -45,7 +49,8 @@ from trellis.trade.models import (
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 2000  # rows per INSERT batch and per progress report
+CHUNK = 2000  # rows per progress report while validating
+WRITE_CHUNK = 50_000  # rows per bulk write (COPY, executemany) and per progress report
 IN_CHUNK = 900  # values per SQL IN (...) list
 MAX_ERRORS = 10_000  # problems kept for the report; all are counted
 
@@ -207,31 +212,92 @@ def _parse_rows(plan: _Plan, table: files.Table,
     cols = [(c, mapping[c.key]) for c in kind.columns if c.key in mapping]
     today = plan.today
     check = ROW_CHECKS.get(kind.name)
+    rows = table.rows
+    # Column by column: each distinct cell value of a column is parsed once (a file
+    # names the same firms, dates and statuses over and over), then the rows are put
+    # together; a row with a blank or bad cell takes the slow path, which reports its
+    # problems in the row's order, as before.
+    keys = [col.key for col, _ in cols]
+    outs = []
+    special: set[int] = set()
+    for col, pos in cols:
+        out, has_special = _parse_column(col, pos, rows, today)
+        outs.append(out)
+        if has_special:
+            special.update(i for i, v in enumerate(out) if v.__class__ is _Cell)
     parsed = []
-    for i, (number, cells) in enumerate(table.rows, start=1):
-        values: dict = {}
-        ok = True
-        for col, pos in cols:
-            raw = cells[pos] if pos < len(cells) else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if col.required:
+    for i, (number, _cells) in enumerate(rows):
+        if i in special:
+            values: dict = {}
+            ok = True
+            for (col, _pos), out in zip(cols, outs, strict=True):
+                value = out[i]
+                if type(value) is not _Cell:
+                    values[col.key] = value
+                elif value.problem is not None:
+                    plan.error(number, col.key, value.raw, value.problem)
+                    ok = False
+                elif col.required:
                     plan.error(number, col.key, "", N_("required value missing"))
                     ok = False
-                continue
-            try:
-                values[col.key] = col.parse(raw, today)
-            except CellError as exc:
-                plan.error(number, col.key, raw, exc.problem)
-                ok = False
+        else:
+            values = dict(zip(keys, [out[i] for out in outs], strict=True))
+            ok = True
         if check is not None and not check(plan, number, values):
             ok = False
         if ok and policy is not None and not policy.apply(plan, number, values):
             ok = False
         if ok:
             parsed.append((number, values))
-        if i % CHUNK == 0:
-            progress("validating", i, plan.total, plan.error_count)
+        if (i + 1) % CHUNK == 0:
+            progress("validating", i + 1, plan.total, plan.error_count)
     return parsed
+
+
+class _Cell:
+    """A cell that gave no value: blank (``problem`` None) or bad (its raw value and
+    problem)."""
+
+    __slots__ = ("raw", "problem")
+
+    def __init__(self, raw, problem):
+        self.raw, self.problem = raw, problem
+
+
+_BLANK = _Cell("", None)
+_CACHED_VALUES = 200_000  # distinct cells remembered per column
+
+
+def _parse_column(col, pos: int, rows: list, today: date) -> tuple[list, bool]:
+    """Every cell of one column parsed: its value, or a :class:`_Cell` (blank or bad);
+    and whether there is any such cell. A parser is a function of the cell and *today*
+    alone, so each distinct cell is parsed once (keyed by the text itself, or by type and
+    value for a spreadsheet's numbers and dates, so 1, 1.0 and True stay apart); list
+    values are not shared between rows."""
+    parse = col.parse
+    cache: dict = {}
+    out = []
+    append = out.append
+    miss = cache  # a sentinel no cell value can be
+    special = False
+    for _number, cells in rows:
+        raw = cells[pos] if pos < len(cells) else None
+        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        hit = cache.get(key, miss)
+        if hit is miss:
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                hit = _BLANK
+            else:
+                try:
+                    hit = parse(raw, today)
+                except CellError as exc:
+                    hit = _Cell(raw, exc.problem)
+            if hit.__class__ is _Cell:
+                special = True
+            if len(cache) < _CACHED_VALUES and not isinstance(hit, (list, dict, set)):
+                cache[key] = hit
+        append(hit)
+    return out, special
 
 
 def _check_invoice_dates(plan: _Plan, number: int, v: dict) -> bool:
@@ -395,11 +461,19 @@ def _existing_docs(session: Session, model, owner_col: str, key_col: str, owners
                    fields: tuple[str, ...]) -> dict:
     owner = getattr(model, owner_col)
     cols = [model.id, owner, getattr(model, key_col), *[getattr(model, f) for f in fields]]
+    # Plain named tuples: a Core row's attribute costs about 2 µs, and the planners read
+    # several per file row.
+    shape = _row_shape(("id", owner_col, key_col, *fields))
     found = {}
     for chunk in _chunks(sorted(owners)):
-        for row in session.execute(select(*cols).where(owner.in_(chunk))):
-            found[(row[1], row[2])] = row
+        for row in session.execute(select(*cols).where(owner.in_(chunk))).all():
+            found[(row[1], row[2])] = shape._make(row)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _row_shape(names: tuple[str, ...]):
+    return collections.namedtuple("Row", names, rename=True)
 
 
 def _col(field_name: str) -> str:
@@ -623,8 +697,8 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
         done = len(plan.inserts)
     else:
         conn = session.connection()
-        for chunk in _chunks(plan.inserts, CHUNK):
-            conn.execute(insert(model.__table__), chunk)
+        for chunk in _chunks(plan.inserts, WRITE_CHUNK):
+            bulk_insert(conn, model.__table__, chunk)
             done += len(chunk)
             progress("writing", done, total, 0)
     _update_many(session, model, plan.updates)
@@ -633,19 +707,115 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
     session.flush()
 
 
+def _converters(conn, table, keys: list[str]) -> list | None:
+    """The columns' own bind conversions on this connection's dialect (what Core
+    applies to every parameter), or None when a column of *keys* is not in *table*."""
+    out = []
+    for key in keys:
+        column = table.c.get(key)
+        if column is None:
+            return None
+        out.append(column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+    return out
+
+
+def _tuples(rows: list[dict], keys: list[str], procs: list) -> list[tuple]:
+    """The rows as tuples in *keys* order, built column by column."""
+    columns = []
+    for key, proc in zip(keys, procs, strict=True):
+        column = [r[key] for r in rows]
+        columns.append(column if proc is None else list(map(proc, column)))
+    return list(zip(*columns, strict=True))
+
+
+def _copy_rows(conn, table, keys: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL's COPY ... FROM STDIN of *rows* into *keys* of *table* (psycopg)."""
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(k) for k in keys)
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+            f"COPY {quote.format_table(table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def bulk_insert(conn, table, rows: list[dict]) -> None:
+    """INSERT *rows* (dicts with the same keys) into *table* on *conn*, in the caller's
+    transaction: COPY on PostgreSQL (psycopg), the driver's own ``executemany`` on SQLite,
+    each value converted by its column's type as Core would; Core's ``executemany``
+    elsewhere, or when a left-out column has a Python-side default to compute."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    shape = rows[0].keys()
+    procs = _converters(conn, table, keys)
+    defaults_left = any(c.default is not None and c.key not in shape for c in table.c)
+    fast = (conn.dialect.name in ("sqlite", "postgresql") and procs is not None
+            and not defaults_left and all(r.keys() == shape for r in rows))
+    if not fast:
+        conn.execute(insert(table), rows)
+        return
+    values = _tuples(rows, keys, procs)
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, keys, values)
+        return
+    quote = conn.dialect.identifier_preparer
+    sql = (f"INSERT INTO {quote.format_table(table)} "
+           f"({', '.join(quote.quote(k) for k in keys)}) VALUES "
+           f"({', '.join('?' * len(keys))})")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, values)
+    finally:
+        cursor.close()
+
+
+_temp_tables = itertools.count(1)
+
+
 def _update_many(session: Session, model, updates: list[dict]) -> None:
-    """UPDATE by primary key as one executemany per set of changed columns."""
+    """UPDATE by primary key, per set of changed columns: on PostgreSQL the new values
+    are copied into a temporary table and applied by one ``UPDATE ... FROM``; on SQLite
+    one driver ``executemany``; elsewhere Core's executemany."""
     table = model.__table__
+    conn = session.connection()
     groups: dict[tuple, list[dict]] = {}
     for values in updates:
         cols = tuple(sorted(k for k in values if k != "id"))
-        groups.setdefault(cols, []).append(
-            {"b_id": values["id"], **{f"b_{c}": values[c] for c in cols}})
-    for cols, params in groups.items():
+        groups.setdefault(cols, []).append(values)
+    quote = conn.dialect.identifier_preparer
+    for cols, rows in groups.items():
+        keys = ["id", *cols]
+        procs = _converters(conn, table, keys)
+        if conn.dialect.name == "postgresql" and procs is not None:
+            temp = f"trellis_update_{next(_temp_tables)}"
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT "
+                f"{', '.join(quote.quote(k) for k in keys)} FROM "
+                f"{quote.format_table(table)} WITH NO DATA")
+            with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+                    f"COPY {temp} FROM STDIN") as copy:
+                for row in _tuples(rows, keys, procs):
+                    copy.write_row(row)
+            sets = ", ".join(f"{quote.quote(c)} = t.{quote.quote(c)}" for c in cols)
+            conn.exec_driver_sql(f"UPDATE {quote.format_table(table)} AS u SET {sets} "
+                                 f"FROM {temp} AS t WHERE u.id = t.id")
+            conn.exec_driver_sql(f"DROP TABLE {temp}")
+            continue
+        if conn.dialect.name == "sqlite" and procs is not None:
+            sets = ", ".join(f"{quote.quote(c)} = ?" for c in cols)
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(
+                    f"UPDATE {quote.format_table(table)} SET {sets} WHERE id = ?",
+                    [(*t[1:], t[0]) for t in _tuples(rows, keys, procs)])
+            finally:
+                cursor.close()
+            continue
         stmt = (update(table).where(table.c.id == bindparam("b_id"))
                 .values({c: bindparam(f"b_{c}") for c in cols}))
+        params = [{"b_id": v["id"], **{f"b_{c}": v[c] for c in cols}} for v in rows]
         for chunk in _chunks(params, CHUNK):
-            session.connection().execute(stmt, chunk)
+            conn.execute(stmt, chunk)
 
 
 def _write_payments(plan: _Plan, session: Session, progress: Progress, total: int) -> None:
@@ -653,24 +823,48 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
     conn = session.connection()
     payments = Payment.__table__
     done = 0
-    for start in range(0, len(plan.inserts), CHUNK):
-        chunk = plan.inserts[start:start + CHUNK]
-        ids = conn.execute(insert(payments).returning(payments.c.id,
-                                                      sort_by_parameter_order=True),
-                           chunk).scalars().all()
-        rows = [{"payment_id": pid, "invoice_id": inv_id, "amount_fen": share}
-                for pid, allocs in zip(ids, allocations[start:start + CHUNK], strict=True)
-                for inv_id, share in allocs]
-        if rows:
-            conn.execute(insert(PaymentAllocation.__table__), rows)
+    for start in range(0, len(plan.inserts), WRITE_CHUNK):
+        chunk = plan.inserts[start:start + WRITE_CHUNK]
+        bulk_insert(conn, payments, chunk)
         done += len(chunk)
         progress("writing", done, total, 0)
+    # The new payments' ids, read back by their natural key (payer, reference): the
+    # file's payments are new, so each key names exactly one of them.
+    ids = {}
+    for owners in _chunks(sorted({p["payer_id"] for p in plan.inserts})):
+        for pid, payer, reference in conn.execute(
+                select(payments.c.id, payments.c.payer_id, payments.c.reference)
+                .where(payments.c.payer_id.in_(owners))):
+            ids[(payer, reference)] = pid
+    rows = [{"payment_id": ids[(p["payer_id"], p["reference"])], "invoice_id": inv_id,
+             "amount_fen": share}
+            for p, allocs in zip(plan.inserts, allocations, strict=True)
+            for inv_id, share in allocs]
+    for chunk in _chunks(rows, WRITE_CHUNK):
+        bulk_insert(conn, PaymentAllocation.__table__, chunk)
     _update_many(session, Invoice, [{"id": inv_id, "paid_fen": paid}
                                     for inv_id, paid in plan.extra["paid"].items()])
 
 
 # --- entry point --------------------------------------------------------------------------
 
+def _collector_paused(fn):
+    """Run *fn* with the cyclic garbage collector paused (restored afterwards): an import
+    makes hundreds of thousands of small, acyclic objects, and every full collection
+    walked them all again (it cost about a third of a large import's time)."""
+    @functools.wraps(fn)
+    def paused(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+    return paused
+
+
+@_collector_paused
 def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
                 filename: str = "", today: date | None = None, max_bytes: int = 0,
                 progress: Progress | None = None, mapping: dict | None = None,

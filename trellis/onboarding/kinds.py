@@ -170,8 +170,19 @@ def day(*, not_future: bool) -> Callable:
 _AMOUNT_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 
+_PLAIN_AMOUNT_RE = re.compile(r"(\d{1,16})(?:\.(\d{1,2}))?")
+
+
 def parse_amount_fen(value, _today=None) -> int:
     """Yuan with at most 2 decimals -> int fen; must be more than zero."""
+    if value.__class__ is str:
+        # The common cell (digits, at most two decimals) in integer arithmetic; anything
+        # else, and every refusal, goes the Decimal way below.
+        plain = _PLAIN_AMOUNT_RE.fullmatch(value)
+        if plain is not None:
+            fen = int(plain[1]) * 100 + int((plain[2] or "0").ljust(2, "0"))
+            if 0 < fen < MAX_FEN:
+                return fen
     if isinstance(value, bool):
         raise CellError(N_("not a number"))
     if isinstance(value, int):
