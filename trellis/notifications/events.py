@@ -125,6 +125,25 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     return event
 
 
+def tell_user(*, session: Session, user, key: str, message: Message,
+              kind: str = Kind.PASSWORD_RESET) -> NotificationEvent | None:
+    """Record message *key* to one person (any role, firm or not): one e-mail in the
+    outbox, in the user's language (Chinese by default), and no in-app message (the
+    firm's other people must not see it). Written once per key; returns the event if
+    new. Flushes; the caller queues ``deliver_outbox``."""
+    if session.scalars(select(NotificationEvent.id).where(
+            NotificationEvent.key == key)).first():
+        return None
+    event = NotificationEvent(firm_id=user.firm_id, kind=str(kind), key=key[:120],
+                              message=message.to_json(), link="")
+    session.add(event)
+    session.flush()
+    session.add(OutboxMessage(event_id=event.id, channel="email", address=user.email,
+                              locale=user.locale or "zh_CN"))
+    session.flush()
+    return event
+
+
 def collect(*, session: Session, as_of: date | None = None) -> int:
     """Write every notification due as of *as_of*; return how many are new. Flushes."""
     as_of = as_of or date.today()
