@@ -55,7 +55,7 @@ def qr_svg(uri: str, *, title: str = "QR") -> str:
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=4, xmldecl=False, svgns=True,
                                      title=title, nl=False, svgclass="qr", lineclass=None,
-                                     light="#fff")
+                                     omitsize=True, light="#fff")
     return out.getvalue().decode("utf-8")
 
 

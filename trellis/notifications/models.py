@@ -34,7 +34,8 @@ class DeliveryState(enum.StrEnum):
 
 
 class NotificationEvent(SQLModel, table=True):
-    """One event a firm (or one person: ``events.tell_user``) is told of; ``key`` names it, so it is written once. Each of the
+    """One event a firm (or one person: ``events.tell_user``) is told of; ``key`` names
+    it, so it is written once. Each of the
     firm's users gets an in-app message (``trellis.protection.models.Notification``,
     the vendor's Messages page) and the outbox one delivery per channel and address."""
 
