@@ -95,3 +95,12 @@ def json_deep_object(depth: int = 200_000) -> bytes:
     """The same, as objects inside a value of a real-looking document."""
     return b'{"format": "trellis-proof-v2", "document": ' + b'{"a":' * depth + b"1" \
         + b"}" * depth + b"}"
+
+
+def xlsx_junk_elements(count: int = 250_000) -> bytes:
+    """One cell holding *count* empty elements: about 1 MB of XML (under the size the zip
+    ratio check looks at) packed into a few KB, with a single row, so no row counter sees
+    it; openpyxl spends about 30 microseconds on each element (8 s here)."""
+    cell = (b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t>' + b"<r/>" * count
+            + b"</is></c></row>")
+    return _replace_sheet(SHEET_HEAD + cell + SHEET_TAIL)

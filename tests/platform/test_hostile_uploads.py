@@ -39,6 +39,7 @@ def _good_row(chain) -> str:
 HOSTILE = {
     "zip-bomb": lambda chain: ("bomb.xlsx", hostile.xlsx_empty_rows()),
     "far-row": lambda chain: ("far.xlsx", hostile.xlsx_far_row()),
+    "junk-elements": lambda chain: ("junk.xlsx", hostile.xlsx_junk_elements()),
     "huge-header": lambda chain: ("header.csv", hostile.csv_wide_header()),
     "many-rows": lambda chain: ("rows.csv", hostile.csv_many_rows(150_000)),
     "not-text": lambda chain: ("binary.csv", bytes(range(256)) * 64),
