@@ -83,3 +83,24 @@ def csv_wide_header(repeat: int = 50_000) -> bytes:
 def csv_many_rows(count: int, header: str = "a,b") -> bytes:
     return (header + "\n" + "1,2\n" * count).encode()
 
+
+
+def json_deep(depth: int = 200_000) -> bytes:
+    """JSON nested *depth* levels: with the recursion limit py_ecc sets (100,000), the C
+    decoder overflows the stack on it and the process dies (a segmentation fault)."""
+    return b"[" * depth + b"]" * depth
+
+
+def json_deep_object(depth: int = 200_000) -> bytes:
+    """The same, as objects inside a value of a real-looking document."""
+    return b'{"format": "trellis-proof-v2", "document": ' + b'{"a":' * depth + b"1" \
+        + b"}" * depth + b"}"
+
+
+def xlsx_junk_elements(count: int = 250_000) -> bytes:
+    """One cell holding *count* empty elements: about 1 MB of XML (under the size the zip
+    ratio check looks at) packed into a few KB, with a single row, so no row counter sees
+    it; openpyxl spends about 30 microseconds on each element (8 s here)."""
+    cell = (b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t>' + b"<r/>" * count
+            + b"</is></c></row>")
+    return _replace_sheet(SHEET_HEAD + cell + SHEET_TAIL)

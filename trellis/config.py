@@ -138,6 +138,15 @@ class Settings:
     # Administrators, RMs and auditors must use a second factor (TOTP); unset: on in
     # production, off otherwise.
     mfa_required: bool = False
+    # Password reset ("forgot password"): how long a link works, and how many requests an
+    # hour one e-mail and one address may make.
+    password_reset_minutes: int = 30
+    password_reset_max_per_email: int = 3
+    password_reset_max_per_address: int = 10
+    # The site's public address (https://host), used in links sent by e-mail; empty: the
+    # request's own host outside production. In production reset links need it (a Host
+    # header is the client's to choose).
+    public_url: str = ""
     register_max_per_hour: int = 5  # self-registrations from one address (0: no limit)
     session_idle_seconds: int = 1800  # a web session unused this long ends
     session_max_seconds: int = 8 * 3600  # and any ends this long after login
@@ -225,6 +234,8 @@ class Settings:
             if self.fingerprint_key == Settings.fingerprint_key:
                 raise ConfigError(
                     "TRELLIS_FINGERPRINT_KEY must be set to the key shared among financiers")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError("TRELLIS_PUBLIC_URL must be an http(s):// address")
         if self.assistant_url and not (self.assistant_url.startswith(("http://", "https://"))
                                        and self.assistant_model):
             raise ConfigError("TRELLIS_ASSISTANT_URL must be an http(s):// URL and needs "

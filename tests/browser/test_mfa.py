@@ -63,7 +63,20 @@ def test_rm_sets_up_totp_then_logs_in_with_a_code(mfa_live, chromium):
         assert "设置第二重验证" in page.content()
         secret = page.inner_text("#mfa-secret").strip()
         assert re.fullmatch(r"[A-Z2-7]{16,}", secret)
-        assert page.get_attribute("#mfa-uri", "href").startswith("otpauth://totp/")
+        uri = page.get_attribute("#mfa-uri", "href")
+        assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+        # The QR code is drawn (inline SVG, allowed by the CSP) and encodes that URI: its
+        # modules are exactly the ones segno draws for the URI.
+        qr = page.locator("#mfa-qr svg")
+        assert qr.is_visible()
+        box = qr.bounding_box()
+        assert box["width"] >= 150 and abs(box["width"] - box["height"]) < 1
+        from trellis.accounts import mfa
+
+        drawn = page.eval_on_selector_all("#mfa-qr svg path[stroke]",
+                                          "els => els.map(e => e.getAttribute('d'))")
+        expected = re.findall(r'<path stroke="#000" d="([^"]+)"', mfa.qr_svg(uri))
+        assert len(drawn) == 1 and drawn == expected and len(expected[0]) > 500
         page.screenshot(path=str(SHOTS / "mfa-setup.png"), full_page=True)
         page.fill("#code", pyotp.TOTP(secret).now())
         page.click("form button[type=submit]")

@@ -75,3 +75,34 @@ def test_a_nul_character_is_refused(data, name):
 def test_a_broken_zip_is_unreadable_not_a_crash():
     with pytest.raises(files.UnreadableFile):
         files.read_table(b"PK\x03\x04" + b"\x00" * 100, "broken.xlsx")
+
+
+def test_xml_elements_no_row_counter_sees_are_refused_at_c_speed():
+    """A few KB holding 250,000 elements in one cell took openpyxl 17 s (issue 12)."""
+    import time
+
+    from tests import hostile
+    from trellis.onboarding import files as f
+
+    junk = hostile.xlsx_junk_elements()
+    started = time.perf_counter()
+    with pytest.raises(f.FileLimitExceeded):
+        f.read_table(junk, "junk.xlsx")
+    with pytest.raises(f.FileLimitExceeded):
+        f.precheck(junk, "junk.xlsx")
+    assert time.perf_counter() - started < 0.5
+    # a real file of the vendor's largest size passes the vendor's limits
+    real = hostile.xlsx([["a", "b", "c", "d", "e"]]
+                        + [[f"x{i}", i, i * 3, "2026-01-01", "abc"] for i in range(5000)])
+    assert len(f.read_table(real, "real.xlsx", limits=f.Limits.for_rows(5000)).rows) == 5000
+
+
+def test_head_reads_only_the_first_rows():
+    from tests import hostile
+    from trellis.onboarding import files as f
+
+    rows = [["a", "b"]] + [[f"x{i}", i] for i in range(20_000)]
+    for data, name in ((hostile.xlsx(rows), "t.xlsx"),
+                       ("\n".join(",".join(map(str, r)) for r in rows).encode(), "t.csv")):
+        table = f.read_table(data, name, head=3, limits=f.Limits(max_rows=100))
+        assert table.header == ["a", "b"] and [r[0] for r in table.rows] == [2, 3, 4]

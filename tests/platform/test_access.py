@@ -7,7 +7,7 @@ import pytest
 from tests.platform.conftest import login
 
 ROLES = ("admin", "rm", "vendor", "anchor", "auditor")
-PUBLIC = {"/login", "/healthz", "/api/v1/openapi.json"}
+PUBLIC = {"/login", "/login/forgot", "/healthz", "/api/v1/openapi.json"}
 PUBLIC_PREFIXES = ("/register",)  # vendor self-registration and invitations
 
 # The foundation's own pages; areas add theirs and the generic tests below cover them.

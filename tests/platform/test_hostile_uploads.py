@@ -3,12 +3,15 @@
 The files (tests/hostile.py) follow the outside audit's description: a zip bomb of
 8 million empty rows, a 250 KB header, text that is no known encoding, NUL characters,
 HTML in names. Each path is the one a person (or script) can reach: the vendor's upload
-page, the RM's bulk import page and the ``trellis import`` command.
+page, the RM's bulk import page and the ``trellis import`` command; and, for files and
+bodies of JSON, the chain's check page, the scorecard import, the JSON API and the import
+command's mapping file.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import time
 from datetime import date, timedelta
 
@@ -36,6 +39,7 @@ def _good_row(chain) -> str:
 HOSTILE = {
     "zip-bomb": lambda chain: ("bomb.xlsx", hostile.xlsx_empty_rows()),
     "far-row": lambda chain: ("far.xlsx", hostile.xlsx_far_row()),
+    "junk-elements": lambda chain: ("junk.xlsx", hostile.xlsx_junk_elements()),
     "huge-header": lambda chain: ("header.csv", hostile.csv_wide_header()),
     "many-rows": lambda chain: ("rows.csv", hostile.csv_many_rows(150_000)),
     "not-text": lambda chain: ("binary.csv", bytes(range(256)) * 64),
@@ -124,4 +128,91 @@ def test_the_import_command_refuses_the_zip_bomb_fast(app, session, chain, tmp_p
         obj=ScriptInfo(create_app=lambda: app))
     assert time.perf_counter() - started < 1.0
     assert result.exit_code != 0 and "zip bomb" in result.output
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+
+
+# The other places that take a file or a JSON body from outside: the chain's check page
+# (a document, a proof bundle, a manifest), the scorecard import, the JSON API and the
+# import command's mapping file. Deep JSON once killed the process there (see
+# trellis/safejson.py).
+OTHER = {
+    "deep-json": hostile.json_deep,
+    "deep-object": hostile.json_deep_object,
+    "zip-bomb": hostile.xlsx_empty_rows,
+    "not-text": lambda: bytes(range(256)) * 64,
+    "nul": lambda: b'{"format": "trellis-proof-v2\x00", "document": {}}',
+    "html": lambda: json.dumps({"format": XSS, "document": {"x": XSS}}).encode(),
+}
+
+
+def _chain_documents(session) -> int:
+    from trellis.chain.models import Document
+
+    return session.scalar(select(func.count()).select_from(Document))
+
+
+@pytest.mark.parametrize("field", ["upload", "manifest"])
+@pytest.mark.parametrize("case", sorted(OTHER))
+def test_chain_check_page_refuses_hostile_files(client, logged_in, session, case, field):
+    logged_in("auditor")
+    before = _chain_documents(session)
+    data = {"csrf_token": csrf_token(client, "/chain/check"),
+            "upload": (io.BytesIO(OTHER[case]() if field == "upload" else b"{}"), f"{XSS}.json")}
+    if field == "manifest":
+        data["manifest"] = (io.BytesIO(OTHER[case]()), "tree.json")
+    started = time.perf_counter()
+    response = client.post("/chain/check", data=data, content_type="multipart/form-data")
+    assert time.perf_counter() - started < 1.5, case
+    assert response.status_code in (200, 422), response.status_code
+    assert XSS not in response.get_data(as_text=True)
+    assert _chain_documents(session) == before
+
+
+@pytest.mark.parametrize("case", sorted(OTHER))
+def test_scorecard_import_refuses_hostile_files(client, logged_in, session, case):
+    from trellis.scoring.models import Scorecard
+
+    logged_in("admin")
+    token = csrf_token(client, "/scoring/")   # the page stores the default scorecard
+    before = session.scalar(select(func.count()).select_from(Scorecard))
+    body = OTHER[case]()
+    started = time.perf_counter()
+    response = client.post("/scoring/scorecards/import",
+                           data={"csrf_token": token, "notes": XSS,
+                                 "file": (io.BytesIO(body), f"{XSS}.json")},
+                           content_type="multipart/form-data")
+    assert time.perf_counter() - started < 1.5, case
+    assert response.status_code in (303, 400, 422), response.status_code
+    if response.status_code == 303:
+        response = client.get(response.location)
+    assert XSS not in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Scorecard)) == before
+
+
+@pytest.mark.parametrize("case", ["deep-json", "deep-object"])
+def test_json_api_refuses_deep_bodies(client, session, chain, case):
+    from trellis.accounts import services as accounts
+
+    _row, secret = accounts.issue_api_token(session=session, firm_id=chain.anchor.id,
+                                            name="ERP")
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    for path, extra in (("/api/v1/chain/verify", {}),
+                        ("/api/v1/anchor/invoices/decisions", {"Idempotency-Key": "k-1"})):
+        response = client.post(path, data=OTHER[case](), headers={**headers, **extra})
+        assert response.status_code in (400, 404, 422), (path, response.status_code)
+        assert response.is_json
+
+
+def test_the_import_command_refuses_a_deep_mapping_file(app, session, chain, tmp_path):
+    from trellis.trade.models import Cluster
+
+    data = tmp_path / "invoices.csv"
+    data.write_text("buyer_uscc,number,amount,issue_date,due_date\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_bytes(hostile.json_deep())
+    code = session.get(Cluster, chain.anchor.cluster_id).code
+    result = app.test_cli_runner().invoke(
+        main, ["import", code, str(data), "--kind", "invoices", "--mapping", str(mapping)],
+        obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code != 0 and "JSON" in result.output, result.output
     assert session.scalar(select(func.count()).select_from(ImportRun)) == 0

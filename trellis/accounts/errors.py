@@ -1,6 +1,6 @@
 """Errors of the accounts area."""
 
-from trellis.errors import Conflict, PermissionDenied, TrellisError, ValidationError
+from trellis.errors import N_, Conflict, PermissionDenied, TrellisError, ValidationError
 
 
 class LoginThrottled(TrellisError):
@@ -29,10 +29,30 @@ class BadToken(PermissionDenied):
     status = 401
 
 
+class ResetThrottled(TrellisError):
+    """Raised when too many password resets were asked for one e-mail or from one address
+    recently (said the same whether or not the e-mail has an account)."""
+
+    code = "reset_throttled"
+    status = 429
+    template = N_("Too many password reset requests. Wait an hour and try again.")
+
+
+class BadResetToken(TrellisError):
+    """Raised when a password reset link is unknown, used already or expired (one message
+    for all three: the link gives nothing away)."""
+
+    code = "bad_reset_token"
+    status = 400
+    template = N_("This password reset link is not valid: it was used already, it "
+                  "expired, or it is incomplete. Ask for a new one.")
+
+
 class EmailTaken(Conflict):
     """Raised when a user with that e-mail already exists."""
 
     code = "email_taken"
 
 
-__all__ = ["BadCredentials", "BadToken", "EmailTaken", "LoginThrottled", "ValidationError"]
+__all__ = ["BadCredentials", "BadResetToken", "BadToken", "EmailTaken", "LoginThrottled",
+           "ResetThrottled", "ValidationError"]

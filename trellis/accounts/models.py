@@ -1,4 +1,5 @@
-"""Tables of the accounts area: users, API tokens, login attempts, consents, audit events."""
+"""Tables of the accounts area: users, API tokens, login attempts, password resets,
+consents, audit events."""
 
 from __future__ import annotations
 
@@ -99,6 +100,31 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=254)
     remote_addr: str = Field(default="", max_length=64)
     attempted_at: datetime = Field(default_factory=utcnow)
+
+
+class PasswordReset(SQLModel, table=True):
+    """One "forgot password" request (trellis.accounts.reset), for a known e-mail or not:
+    every request is a row, so requests are counted (throttling) the same either way.
+
+    A request for an active account is given a single-use token; only the SHA-256 of the
+    token is stored (it is 256 random bits, so a fast digest is enough), with when it
+    expires and when it was used."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("ix_password_resets_email_at", "email", "requested_at"),
+                      Index("ix_password_resets_addr_at", "remote_addr", "requested_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    remote_addr: str = Field(default="", max_length=64)
+    requested_at: datetime = Field(default_factory=utcnow)
+    # set once the request was looked at (a token sent, or no such account): a task run
+    # twice sends one message
+    processed_at: datetime | None = None
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    token_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
 
 
 class Consent(SQLModel, table=True):

@@ -170,11 +170,16 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.refresh(user)
 
 
-def change_password(*, session: Session, user: User, password: str) -> None:
-    """Set a new password for *user* and end all of the user's sessions. Flushes."""
-    if len(password) < MIN_PASSWORD:
+def check_password(password: str) -> None:
+    """Raise :class:`ValidationError` (field ``password``) for a password too short."""
+    if len(password or "") < MIN_PASSWORD:
         raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
                               field="password")
+
+
+def change_password(*, session: Session, user: User, password: str) -> None:
+    """Set a new password for *user* and end all of the user's sessions. Flushes."""
+    check_password(password)
     user.password_hash = hash_password(password)
     end_sessions(session=session, user=user)
 

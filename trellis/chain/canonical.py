@@ -28,6 +28,7 @@ import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from trellis import safejson
 from trellis.chain.errors import CanonicalFormError
 from trellis.trade import uscc as uscc_mod
 
@@ -196,7 +197,7 @@ def parse(data: bytes) -> tuple[str, dict]:
     """Split canonical bytes back into (doc_type, payload); raises CanonicalFormError
     when *data* is not JSON of a document, and when it is not in canonical form."""
     try:
-        obj = json.loads(data.decode("utf-8"))
+        obj = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise CanonicalFormError("the document is not UTF-8 JSON", field="document") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("doc_type"), str):

@@ -31,6 +31,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from trellis import safejson
 from trellis.chain.errors import BundleError
 
 FORMAT = "trellis-trusted-registries-v1"
@@ -114,7 +115,7 @@ def from_args(contracts=(), anchorers=(), chain_id: int | None = None) -> Trust:
 def loads(text: str | bytes, source: str = "the trusted-registries file") -> Trust:
     """Parse a published list (see the module docstring); raises TrustError."""
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except ValueError as exc:
         raise TrustError(f"{source} is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

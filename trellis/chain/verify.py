@@ -36,6 +36,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from trellis import safejson
 from trellis.chain import canonical, merkle, onchain
 from trellis.chain import trust as trust_mod
 from trellis.chain.bundles import FIELDS, FORMAT
@@ -103,7 +104,7 @@ class Report:
 
 def load_bundle(text: str | bytes) -> dict:
     try:
-        bundle = json.loads(text)
+        bundle = safejson.loads(text)
     except ValueError as exc:
         raise BundleError(f"the bundle is not JSON: {exc}") from None
     if isinstance(bundle, dict) and bundle.get("format") == "trellis-proof-v1":
@@ -236,7 +237,7 @@ def _manifest_step(report: Report, data: bytes, leaf: dict, tree: dict, anchor: 
     if digest != anchor["manifest_hash"]:
         bad.append(f"the manifest hashes to {digest}, the bundle says {anchor['manifest_hash']}")
     try:
-        loaded = merkle.StandardMerkleTree.load(json.loads(data))
+        loaded = merkle.StandardMerkleTree.load(safejson.loads(data))
     except (ValueError, KeyError, TypeError) as exc:
         bad.append(f"the manifest is not a standard-v1 tree: {exc}")
     else:

@@ -3,7 +3,9 @@
 :func:`deliver` sends queued rows through a :class:`~trellis.notifications.senders.Sender`;
 a row is claimed with one conditional UPDATE (its attempt count), so two workers never
 send it twice, and a failed row stays queued until ``MAX_ATTEMPTS``, then is marked
-failed with the reason. Texts come from :mod:`trellis.notifications.render`.
+failed with the reason. Texts come from :mod:`trellis.notifications.render`. A message
+holding a one-time link (``models.SECRET_KINDS``) has its stored text replaced once it is
+sent or given up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
 from trellis.notifications import render
-from trellis.notifications.models import DeliveryState, NotificationEvent, OutboxMessage
+from trellis.notifications.models import (
+    SECRET_KINDS,
+    DeliveryState,
+    NotificationEvent,
+    OutboxMessage,
+)
 from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,10 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
         else:
             row.state, row.sent_at, row.last_error = DeliveryState.SENT.value, utcnow(), ""
             sent += 1
+        if event.kind in SECRET_KINDS and row.state != DeliveryState.QUEUED.value:
+            # sent or given up: the one-time link is not kept at rest
+            event.message = dict(render.REDACTED)
+            session.add(event)
         session.flush()
     return sent, failed
 

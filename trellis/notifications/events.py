@@ -160,6 +160,25 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     return event
 
 
+def tell_user(*, session: Session, user, key: str, message: Message,
+              kind: str = Kind.PASSWORD_RESET) -> NotificationEvent | None:
+    """Record message *key* to one person (any role, firm or not): one e-mail in the
+    outbox, in the user's language (Chinese by default), and no in-app message (the
+    firm's other people must not see it). Written once per key; returns the event if
+    new. Flushes; the caller queues ``deliver_outbox``."""
+    if session.scalars(select(NotificationEvent.id).where(
+            NotificationEvent.key == key)).first():
+        return None
+    event = NotificationEvent(firm_id=user.firm_id, kind=str(kind), key=key[:120],
+                              message=message.to_json(), link="")
+    session.add(event)
+    session.flush()
+    session.add(OutboxMessage(event_id=event.id, channel="email", address=user.email,
+                              locale=user.locale or "zh_CN"))
+    session.flush()
+    return event
+
+
 def _scorecard_flag(session: Session) -> tuple[str, Message, str] | None:
     """(key, message, link) when the champion scorecard's level report is flagged: a
     grade's observed default rate lies outside the confidence band of its PD."""

@@ -35,3 +35,18 @@ def deliver_outbox(*, session_factory, settings) -> str:
         if sent + failed == 0:
             break
     return f"sent {total_sent}, failed {total_failed}"
+
+
+def send_password_reset(*, session_factory, settings, reset_id: int, link_prefix: str) -> str:
+    """Give password reset request *reset_id* its one-time link through the outbox (if its
+    e-mail has an account), then send the outbox. Idempotent: a processed request is
+    left alone."""
+    from trellis import tasks
+    from trellis.accounts import reset
+
+    with transaction(session_factory) as session:
+        sent = reset.issue(session=session, reset_id=reset_id, link_prefix=link_prefix,
+                           send=events.tell_user, minutes=settings.password_reset_minutes)
+        if sent:
+            tasks.enqueue("deliver_outbox", session=session)
+    return "link queued" if sent else "no link (no such active account, or done before)"

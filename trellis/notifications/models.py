@@ -20,6 +20,12 @@ class Kind(enum.StrEnum):
     OVERDUE = "overdue"
     WARNING = "warning"
     TICKET = "ticket"          # to the RMs: a conversation was handed over to them
+    PASSWORD_RESET = "password_reset"   # to one person, any role; the link is one-time
+
+
+#: Kinds whose text holds a secret (a one-time link): once delivered (or given up), the
+#: stored text is replaced by :data:`REDACTED`, so the outbox does not keep the link.
+SECRET_KINDS = (Kind.PASSWORD_RESET.value,)
 
 
 class DeliveryState(enum.StrEnum):
@@ -29,7 +35,8 @@ class DeliveryState(enum.StrEnum):
 
 
 class NotificationEvent(SQLModel, table=True):
-    """One event a firm is told of; ``key`` names it, so it is written once. Each of the
+    """One event a firm (or one person: ``events.tell_user``) is told of; ``key`` names
+    it, so it is written once. Each of the
     firm's users gets an in-app message (``trellis.protection.models.Notification``,
     the vendor's Messages page) and the outbox one delivery per channel and address."""
 
@@ -38,7 +45,8 @@ class NotificationEvent(SQLModel, table=True):
                       Index("ix_notification_events_firm_created", "firm_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
-    firm_id: int = Field(foreign_key="firms.id")
+    # None: a message to one person, not to a firm (a password reset of a staff member)
+    firm_id: int | None = Field(default=None, foreign_key="firms.id")
     kind: str = Field(max_length=24)
     key: str = Field(max_length=120)
     # a stored trellis.messages.Message: {"t": template, "p": params}

@@ -39,7 +39,10 @@ class Limits:
     ``max_rows`` counts every row after the header, blank ones included; ``max_columns``
     bounds the header and every row; ``max_uncompressed`` bounds the sum of an XLSX's
     declared uncompressed sizes (bytes); ``max_entries`` its number of zip entries;
-    ``max_ratio`` the compression ratio of any entry above 1 MiB.
+    ``max_ratio`` the compression ratio of any entry above 1 MiB; ``max_elements`` the
+    XML elements of its sheets and shared strings together, counted at C speed before
+    openpyxl reads any (it spends about 30 microseconds on each element, so 150,000
+    elements of junk inside one cell, which no row counter sees, cost it 5 s).
     """
 
     max_rows: int = 100_000
@@ -47,6 +50,16 @@ class Limits:
     max_uncompressed: int = 100 * 1024 * 1024
     max_entries: int = 1000
     max_ratio: int = 100
+    max_elements: int = 4_000_000
+
+    @classmethod
+    def for_rows(cls, max_rows: int) -> Limits:
+        """Limits for a file of at most *max_rows* rows, read during a request: 30 XML
+        elements a row over a full file (what openpyxl writes for 5 columns of numbers
+        and text; fewer rows may have more cells each), so that openpyxl's reading stays
+        bounded (5,000 rows: 160,000 elements, 1.5 s for real cells, up to about 10 s
+        for elements chosen to be slow)."""
+        return cls(max_rows=max_rows, max_elements=max_rows * 30 + 10_000)
 
 
 DEFAULT_LIMITS = Limits()
@@ -120,13 +133,13 @@ def _blank(cells) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
+def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Table:
     text, encoding = decode(data)
     if "\x00" in text:
         raise _nul(text[:text.index("\x00")].count("\n") + 1)
     first = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
-    if text.count("\n") > limits.max_rows:
+    if not head and text.count("\n") > limits.max_rows:
         # Maybe too many rows (quoted cells may hold line breaks): count them at C speed
         # before building any row.
         try:
@@ -158,6 +171,8 @@ def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
                 raise _too_many_columns(limits.max_columns, number)
             if not _blank(cells):
                 rows.append((number, cells))
+                if head and len(rows) >= head:
+                    break
     except csv.Error as exc:
         raise UnreadableFile(f"The file is not valid CSV near row {len(rows) + 2}: {exc}.") \
             from None
@@ -196,10 +211,61 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
                                     ratio=e.file_size // max(e.compress_size, 1))
 
 
-def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
+_MARKUP = ("xl/worksheets/", "xl/sharedStrings.xml")
+
+
+#: XML elements a sheet row may carry (200 cells of <c><v> or <c><is><t>, with room).
+ELEMENTS_PER_ROW = 600
+_SPARE_ELEMENTS = 10_000   # sheet settings, styles of the sheet, shared-string overhead
+
+
+def markup_counts(data: bytes, stop_after: int = 0) -> tuple[int, int]:
+    """(XML elements, rows) of an XLSX's sheets and shared strings (every ``<`` and every
+    ``<row``), counted while streaming at C speed (about 10 ms a MB), stopping past
+    *stop_after* elements (0: never); (0, 0) for a file that is not an XLSX. Call after
+    :func:`check_zip`, which bounds what is decompressed here. openpyxl spends 20 to 70
+    microseconds on each element, so this is what reading the file will cost."""
+    if not data.startswith(XLSX_MAGIC):
+        return 0, 0
+    elements = rows = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for entry in archive.infolist():
+            if not entry.filename.startswith(_MARKUP):
+                continue
+            tail = b""
+            with archive.open(entry) as stream:
+                while chunk := stream.read(1 << 20):
+                    elements += chunk.count(b"<")
+                    rows += (tail + chunk).count(b"<row") - tail.count(b"<row")
+                    tail = chunk[-3:]
+                    if stop_after and elements > stop_after:
+                        return elements, rows
+    return elements, rows
+
+
+def check_markup(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Raise :class:`FileLimitExceeded` when an XLSX has more than
+    ``limits.max_elements`` XML elements, or more than its rows can hold
+    (:data:`ELEMENTS_PER_ROW` a row): junk no row counter sees."""
+    elements, rows = markup_counts(data, limits.max_elements)
+    if elements > limits.max_elements or \
+            elements > (rows + 1) * ELEMENTS_PER_ROW + _SPARE_ELEMENTS:
+        raise FileLimitExceeded("The spreadsheet holds more than %(limit)d XML elements, far "
+                                "more than its rows need. Save it again from your "
+                                "spreadsheet program, or as CSV.",
+                                limit=min(limits.max_elements,
+                                          (rows + 1) * ELEMENTS_PER_ROW + _SPARE_ELEMENTS))
+
+
+def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Table:
     from openpyxl import load_workbook
 
     check_zip(data, limits)
+    try:
+        check_markup(data, limits)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+        raise UnreadableFile("The spreadsheet could not be opened (it is not a valid .xlsx). "
+                             "Save it as .xlsx or CSV and upload it again.") from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
@@ -231,6 +297,8 @@ def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Table:
             cells = list(cells[:len(header)])
             if not _blank(cells):
                 rows.append((number, cells))
+                if head and len(rows) >= head:
+                    break
     except UnreadableFile:
         raise
     except Exception as exc:
@@ -256,11 +324,19 @@ def precheck(data: bytes, filename: str = "", *, max_bytes: int = 0,
     check_size(data, max_bytes)
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
         check_zip(data, limits)
+        try:
+            check_markup(data, limits)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+            raise UnreadableFile("The spreadsheet could not be opened (it is not a valid "
+                                 ".xlsx). Save it as .xlsx or CSV and upload it again.") \
+                from None
 
 
 def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0,
-               limits: Limits = DEFAULT_LIMITS) -> Table:
-    """Read *data* (CSV or XLSX, by name or content) into a :class:`Table`.
+               limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Table:
+    """Read *data* (CSV or XLSX, by name or content) into a :class:`Table`; with *head*,
+    only the header and the first *head* non-blank rows (to show a sample: the rest of
+    the file is not parsed, though an XLSX's directory and markup are still checked).
 
     Raises :class:`FileTooLarge` over *max_bytes* (0: no limit),
     :class:`FileLimitExceeded` over any of *limits*, and :class:`UnreadableFile` for
@@ -272,5 +348,5 @@ def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0,
         raise UnreadableFile("Old Excel .xls files are not accepted: save the sheet as .xlsx "
                              "or CSV and upload it again.")
     if data.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, limits)
-    return _read_csv(data, limits)
+        return _read_xlsx(data, limits, head)
+    return _read_csv(data, limits, head)

@@ -888,7 +888,7 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
     # The row limit is counted while the file streams, not after it was read whole.
-    limits = files.Limits(max_rows=max_rows) if max_rows else files.DEFAULT_LIMITS
+    limits = files.Limits.for_rows(max_rows) if max_rows else files.DEFAULT_LIMITS
     table = files.read_table(data, filename, max_bytes=max_bytes, limits=limits)
     if policy is not None and policy.seller_is and kind not in policy.kinds:
         raise ImportRefused(f"You can upload {' and '.join(policy.kinds)} only.", field="kind")

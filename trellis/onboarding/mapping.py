@@ -14,13 +14,13 @@ Saved mappings (:func:`save`, :func:`saved`) are kept per cluster, source and ki
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from trellis import safejson
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.messages import N_, msg
@@ -145,8 +145,8 @@ def resolve(kind_name: str, header: list[str], mapping: dict[str, str],
 def load_file(text: str) -> dict[str, str]:
     """A mapping from a JSON file: ``{"header": "field"}`` or ``{"mapping": {...}}``."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = safejson.loads(text)
+    except ValueError as exc:
         raise ValidationError(f"The mapping file is not valid JSON: {exc}.", field="mapping",
                               zh="映射文件不是有效的 JSON。") from None
     if isinstance(data, dict) and isinstance(data.get("mapping"), dict):

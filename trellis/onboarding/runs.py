@@ -100,13 +100,21 @@ def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[l
     if file is None:
         raise NotFound(f"The file of import run {run.id} is no longer kept.",
                        zh=f"导入批次 {run.id} 的文件已不再保留。")
-    table = files.read_table(file.content, run.filename)
+    # Only the rows shown: the whole file is read by the import itself (a task when
+    # large), not in the request that asks for the mapping.
+    table = files.read_table(file.content, run.filename, head=SAMPLE_ROWS)
     known = dict(run.mapping) if run.mapping else (
         colmap.saved(session=session, cluster_id=run.cluster_id, source=run.source,
                      kind=run.kind) if run.source else None)
     samples = [["" if c is None else str(c) for c in cells[:len(table.header)]]
                for _, cells in table.rows[:SAMPLE_ROWS]]
     return table.header, samples, colmap.propose(run.kind, table.header, known)
+
+
+def content_of(*, session: Session, run: ImportRun) -> bytes:
+    """The uploaded bytes of *run* (b"" once no longer kept)."""
+    file = session.get(ImportFile, run.id)
+    return file.content if file is not None else b""
 
 
 def needs_mapping(*, session: Session, run: ImportRun) -> bool:

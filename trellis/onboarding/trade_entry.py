@@ -10,12 +10,14 @@ problem by row and column.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
+from trellis import exports
 from trellis.errors import Conflict, TrellisError, ValidationError
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
@@ -155,7 +157,12 @@ def template_csv(kind: str, firm: Firm, example_buyer: Firm | None) -> str:
         col = cols.column(key)
         heads.append(col.zh or key)
         example.append(buyer if key == "buyer_uscc" else (col.example[0] if col.example else ""))
-    return ",".join(heads) + "\n" + ",".join(example) + "\n"
+    out = io.StringIO()
+    # the one CSV writer (quoting, and no cell read as a formula), like every export
+    writer = exports.writer(out, lineterminator="\n")
+    writer.writerow(heads)
+    writer.writerow(example)
+    return out.getvalue()
 
 
 #: The importer's wording of a problem -> the vendor's (who imports their own sales).

@@ -36,6 +36,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from trellis import safejson
 from trellis.scoring.errors import InvalidScorecard
 from trellis.scoring.result import Reason
 
@@ -297,8 +298,11 @@ def dumps(spec: dict) -> str:
 
 def loads(text: str) -> dict:
     try:
-        spec = json.loads(text)
+        spec = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidScorecard(f"The scorecard file is not valid JSON: {exc.msg} "
                                f"(line {exc.lineno}).", field="file") from None
+    except ValueError as exc:   # nested too deep
+        raise InvalidScorecard(f"The scorecard file is not valid JSON: {exc}.",
+                               field="file") from None
     return validate(spec)

@@ -19,6 +19,7 @@ from flask import g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from trellis import safejson
 from trellis.accounts.models import IdempotencyRecord
 from trellis.errors import ValidationError
 from trellis.platform.errors import json_error
@@ -31,7 +32,7 @@ HEADER = "Idempotency-Key"
 def _fingerprint() -> str:
     body = request.get_data(cache=True) or b""
     try:
-        parsed = json.loads(body) if body else None
+        parsed = safejson.loads(body) if body else None
         body = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         pass

@@ -9,15 +9,24 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
 from trellis.accounts import mfa
+from trellis.accounts import reset as password_reset
 from trellis.accounts import services as accounts
-from trellis.accounts.errors import BadCredentials, LoginThrottled
+from trellis.accounts.errors import BadCredentials, BadResetToken, LoginThrottled
 from trellis.errors import TrellisError
 from trellis.platform import sessions
 from trellis.platform.errors import translated
-from trellis.platform.forms import EmptyForm, LocaleForm, LoginForm, MfaForm
-from trellis.platform.web import audit, commit, db, settings
+from trellis.platform.forms import (
+    EmptyForm,
+    ForgotForm,
+    LocaleForm,
+    LoginForm,
+    MfaForm,
+    ResetForm,
+)
+from trellis.platform.web import audit, commit, db, enqueue, settings
 
 bp = Blueprint("auth", __name__)
 
@@ -155,10 +164,90 @@ def second_factor():
             status = 401
     elif request.method == "POST":
         status = 400
+    uri = mfa.provisioning_uri(secret, user.email) if enrolling else None
+    # segno's own SVG of our own URI (no user text in it but the escaped title).
+    qr = Markup(mfa.qr_svg(uri, title=_("QR code for your authenticator app"))) \
+        if enrolling else None
     return render_template("auth/mfa.html", form=form, enrolling=enrolling,
-                           secret=secret if enrolling else None,
-                           uri=mfa.provisioning_uri(secret, user.email) if enrolling
-                           else None), status
+                           secret=secret if enrolling else None, uri=uri, qr=qr), status
+
+
+def _reset_link_prefix() -> str | None:
+    """Where reset links point: the public address; outside production, this request's
+    host when none is set. None in production without ``TRELLIS_PUBLIC_URL``: a link
+    must not follow a Host header the client chose (reset-link poisoning)."""
+    cfg = settings()
+    base = cfg.public_url or ("" if cfg.is_production else request.host_url)
+    if not base:
+        return None
+    return base.rstrip("/") + url_for("auth.reset_password", token="x")[:-1]
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link. The answer is the same whether or not the e-mail has an
+    account, and so is the work done in this request: the lookup and the message happen
+    in a task."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = ForgotForm()
+    prefix = _reset_link_prefix()
+    status = 200
+    if prefix is None:
+        return render_template("auth/forgot.html", form=None, unavailable=True), 503
+    if form.validate_on_submit():
+        cfg = settings()
+        try:
+            row = password_reset.request(
+                session=db(), email=form.email.data, remote_addr=request.remote_addr or "",
+                max_per_email=cfg.password_reset_max_per_email,
+                max_per_address=cfg.password_reset_max_per_address)
+        except TrellisError as exc:
+            form.email.errors.append(translated(exc))
+            status = exc.status
+        else:
+            enqueue("send_password_reset", reset_id=row.id, link_prefix=prefix)
+            commit()
+            return render_template("auth/forgot.html", form=None, sent=True,
+                                   minutes=cfg.password_reset_minutes)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password with the link's token; every session of the account ends."""
+    if current_user.is_authenticated:
+        # a link opened in a browser where someone is logged in acts for the link's owner
+        logout_user()
+        session.clear()
+    try:
+        password_reset.check(session=db(), token=token)
+    except BadResetToken as exc:
+        return render_template("auth/reset.html", form=None, error=translated(exc)), \
+            exc.status
+    form = ResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            password_reset.complete(session=db(), token=token, password=form.password.data,
+                                    remote_addr=request.remote_addr or "")
+        except BadResetToken as exc:
+            db().rollback()
+            return render_template("auth/reset.html", form=None,
+                                   error=translated(exc)), exc.status
+        except TrellisError as exc:
+            db().rollback()
+            form.password.errors.append(translated(exc))
+            status = exc.status
+        else:
+            commit()
+            flash(_("Your password was changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"), code=303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/reset.html", form=form), status
 
 
 @bp.post("/logout")

@@ -36,7 +36,7 @@ from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
 from trellis.network.models import RunStatus
 from trellis.onboarding import basis as data_basis
-from trellis.onboarding import coverage, invitations, runs, templates
+from trellis.onboarding import coverage, files, invitations, runs, templates
 from trellis.onboarding.kinds import KINDS
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
@@ -60,6 +60,7 @@ bp = Blueprint("network", __name__, url_prefix="/network")
 VIEWERS = ("admin", "rm", "auditor")
 EDITORS = ("admin", "rm")
 INLINE_MAX_BYTES = 256 * 1024  # smaller uploads are imported during the request
+INLINE_MAX_ELEMENTS = 60_000  # ... unless their XML would take openpyxl over ~2 s
 
 
 def _kind_choices():
@@ -392,7 +393,7 @@ def import_page(code):
             proposal = runs.proposal_for(session=db(), run=run)[2]
             runs.confirm_mapping(session=db(), run=run, mapping=proposal.fields)
             commit()
-            return _start(run, len(data))
+            return _start(run, len(data), data)
         flash(_("Choose a kind and a CSV or XLSX file."), "error")
     recent = runs.recent_runs(session=db(), cluster_id=c.id)
     return render_template("network/import.html", cluster=c, form=form, recent=recent,
@@ -400,10 +401,12 @@ def import_page(code):
                            limit_mb=settings().upload_max_bytes / 1_048_576)
 
 
-def _start(run, size: int):
+def _start(run, size: int, data: bytes = b""):
     """Import a small file at once; a larger one is a task (a worker imports it and the
     page shows its progress). Commits."""
     inline = current_app.config.get("NETWORK_IMPORT_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+    if files.markup_counts(data, INLINE_MAX_ELEMENTS)[0] > INLINE_MAX_ELEMENTS:
+        size = inline + 1   # small but slow to parse (about 30 us an XML element)
     if size > inline:
         enqueue("import_run", run_id=run.id)
     commit()
@@ -441,7 +444,7 @@ def import_mapping(run_id):
                   source=run.source, mapping=run.mapping,
                   saved=request.form.get("save") == "1")
             commit()
-            return _start(run, run.size_bytes)
+            return _start(run, run.size_bytes, runs.content_of(session=db(), run=run))
     kind = KINDS[run.kind]
     return render_template("network/import_mapping.html", run=run, cluster=c, form=form,
                            header=list(enumerate(header)), samples=samples,
