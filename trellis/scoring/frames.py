@@ -73,6 +73,11 @@ class Frames:
         {"firm_id": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[s]"),
          "headcount": pd.Series(dtype=float)}))
 
+    # For one firm on demand: values computed from the cluster's part alone (firms, edges,
+    # graph, meter readings), shared by every call on the same cluster data version
+    # (:func:`kept`). None on the portfolio path: everything is computed once anyway.
+    kept: dict | None = None
+
     @property
     def start(self) -> pd.Timestamp:
         return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
@@ -171,6 +176,7 @@ class _Cluster:
     graph: object
     utility: pd.DataFrame | None
     partners: dict[tuple, frozenset] = field(default_factory=dict)
+    derived: dict = field(default_factory=dict)
 
 
 CLUSTER_CACHE_SIZE = 4
@@ -183,9 +189,8 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
 
     Every writer of a cluster's firms, relationships, invoices or readings bumps its
     ``Cluster.data_version`` (:func:`trellis.network.build.bump_data_version`); the key
-    also holds the clusters' codes and creation times (ids reused after a rollback), the
-    count and highest id of their firms, and the highest ids of the tables read (rows
-    added without a bump still change it)."""
+    also holds the clusters' codes and creation times (ids reused after a rollback) and the
+    highest ids of the tables read (rows added without a bump still change it)."""
     from trellis.trade.models import Cluster
 
     rows = session.execute(select(Firm.id, Firm.cluster_id).where(Firm.id.in_(ids))).all()
@@ -195,16 +200,15 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
     clusters = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
                                       Cluster.data_version).where(Cluster.id.in_(cids))
                                .order_by(Cluster.id)).all()
-    members = session.execute(select(func.count(Firm.id), func.max(Firm.id))
-                              .where(Firm.cluster_id.in_(cids))).one()
-    tops = [session.execute(select(func.max(Invoice.id))).scalar(),
+    tops = [session.execute(select(func.max(Firm.id))).scalar(),
+            session.execute(select(func.max(Invoice.id))).scalar(),
             session.execute(select(func.max(Relationship.id))).scalar()]
     if readings.available(session):
         tops.append(session.connection().exec_driver_sql(
             "select max(id) from utility_readings").scalar())
     return (*database_key(session), as_of, lookback,
             tuple((c.id, c.code, str(c.created_at), c.data_version) for c in clusters),
-            tuple(members), tuple(tops))
+            tuple(tops))
 
 
 def _cluster_get(key: tuple | None) -> _Cluster | None:
@@ -224,6 +228,17 @@ def _cluster_put(key: tuple | None, ctx: _Cluster) -> None:
         _CLUSTERS[key] = ctx
         while len(_CLUSTERS) > CLUSTER_CACHE_SIZE:
             _CLUSTERS.popitem(last=False)
+
+
+def kept(frames: Frames, key, make):
+    """*make()*, computed once per cluster data version on the firm path (*make* must
+    read only the cluster's part of *frames*: firms, edges, graph, utility)."""
+    store = frames.kept
+    if store is None:
+        return make()
+    if key not in store:
+        store[key] = make()
+    return store[key]
 
 
 def clear_cache() -> None:
@@ -433,7 +448,61 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   payments=payments, credit_notes=credit_notes, outcomes=outcomes,
                   edges=edges, exposures=exposures, scope=scope, graph=G,
                   graph_relationships=graph_relationships,
+                  kept=ctx.derived if ids is not None else None,
                   **({} if headcount is None else {"utility": utility, "headcount": headcount}))
+
+
+def documents_stamp(session: Session, firm_id: int) -> tuple:
+    """What changes when a firm's documents may have: its cluster's code, creation time
+    and data version, and the highest ids of firms, invoices, payment allocations and
+    credit notes (five index look-ups)."""
+    from trellis.trade.models import Cluster
+
+    cluster = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
+                                     Cluster.data_version)
+                              .join(Firm, Firm.cluster_id == Cluster.id)
+                              .where(Firm.id == firm_id)).one_or_none()
+    return (None if cluster is None else tuple(str(x) for x in cluster),
+            *(session.execute(select(func.max(col))).scalar()
+              for col in (Firm.id, Invoice.id, PaymentAllocation.id, CreditNote.id)))
+
+
+def seller_documents(*, session: Session, firm_id: int, as_of: date) -> Frames:
+    """The firm's sales invoices as :func:`load` reads them for the firm (dated in the
+    lookback window before *as_of*, late confirmations blanked), with the allocations
+    and credit notes against them and the firms of its cluster: what the limit needs,
+    read by the invoices' seller index instead of the whole firm path."""
+    as_of_ts = pd.Timestamp(as_of)
+    start = (as_of_ts - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
+    cluster = select(Firm.cluster_id).where(Firm.id == firm_id).scalar_subquery()
+    firms = _read(session, select(Firm.id, Firm.role, Firm.cluster_id).where(
+        or_(Firm.cluster_id == cluster, Firm.id == firm_id))).set_index("id", drop=False)
+    firms.index.name = None
+    invoices = _read(session, select(
+        Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number, Invoice.amount_fen,
+        Invoice.issue_date, Invoice.due_date, Invoice.order_id, Invoice.status,
+        Invoice.confirmed_at).where(Invoice.seller_id == firm_id, Invoice.issue_date >= start,
+                                    Invoice.issue_date < as_of), ["issue_date", "due_date"])
+    invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
+    late = invoices["confirmed_at"] >= as_of_ts
+    invoices.loc[late, "confirmed_at"] = pd.NaT
+    invoices.loc[late & (invoices["status"] == "confirmed"), "status"] = "pending"
+    mine = select(Invoice.id).where(Invoice.seller_id == firm_id)
+    allocations = _read(session, select(
+        PaymentAllocation.invoice_id, PaymentAllocation.amount_fen, Payment.paid_on)
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.invoice_id.in_(mine), Payment.paid_on < as_of,
+               Payment.paid_on >= start,
+               or_(Payment.payer_id == firm_id, Payment.payee_id == firm_id)), ["paid_on"])
+    credit_notes = _read(session, select(
+        CreditNote.seller_id, CreditNote.buyer_id, CreditNote.invoice_id, CreditNote.amount_fen,
+        CreditNote.issued_on, CreditNote.reason).where(
+        CreditNote.seller_id == firm_id, CreditNote.issued_on < as_of,
+        CreditNote.issued_on >= start), ["issued_on"])
+    empty = pd.DataFrame()
+    return Frames(as_of=as_of_ts, firms=firms, relationships=empty, invoices=invoices,
+                  orders=empty, deliveries=empty, allocations=allocations, payments=empty,
+                  credit_notes=credit_notes, outcomes=empty, edges=empty, scope=[firm_id])
 
 
 def restrict(fr: Frames, as_of: date) -> Frames:

@@ -14,6 +14,7 @@ A firm that could not be scored gets 0. Limits are rounded down to whole 100 yua
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
@@ -41,6 +42,36 @@ def policy(*, session: Session, as_of: date) -> LimitPolicy:
     return row
 
 
+_RECEIVABLES: OrderedDict[tuple, tuple[pd.Series, int]] = OrderedDict()
+_RECEIVABLES_SIZE = 1024
+
+
+def _receivables(session: Session, firm_id: int, as_of: date, inflow_months: int
+                 ) -> tuple[pd.Series, int]:
+    """(outstanding confirmed receivables not yet due, per anchor; anchor-confirmed sales
+    of the last *inflow_months*), from the firm's sales documents. Kept until the firm's
+    cluster data version or the highest id of a table read changes (a payment, a credit
+    note or an invoice added; a confirmation bumps the data version)."""
+    key = (*frames.database_key(session), firm_id, as_of, inflow_months,
+           frames.documents_stamp(session, firm_id))
+    hit = _RECEIVABLES.get(key)
+    if hit is not None:
+        return hit
+    fr = frames.seller_documents(session=session, firm_id=firm_id, as_of=as_of)
+    bal = features._invoice_balances(fr)
+    anchors = set(fr.firms.index[fr.firms["role"] == "anchor"])
+    mine = bal[(bal["seller_id"] == firm_id) & bal["buyer_id"].isin(anchors)]
+    eligible = mine[(mine["status"] == "confirmed") & (mine["due_date"] >= fr.as_of)]
+    by_anchor = eligible.groupby("buyer_id")["outstanding_fen"].sum()
+    window = fr.as_of - pd.DateOffset(months=inflow_months)
+    confirmed = mine[(mine["status"] == "confirmed") & (mine["issue_date"] >= window)]
+    out = (by_anchor, int(confirmed["amount_fen"].sum()))
+    _RECEIVABLES[key] = out
+    while len(_RECEIVABLES) > _RECEIVABLES_SIZE:
+        _RECEIVABLES.popitem(last=False)
+    return out
+
+
 def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
                   as_of: date) -> dict:
     """The limit and each of its components (fen), for display and the audit trail."""
@@ -48,15 +79,8 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
         return {"limit_fen": 0, "binding": "not_scored"}
     pol = policy(session=session, as_of=as_of)
     firm = session.get(Firm, firm_id)
-    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
-    bal = features._invoice_balances(fr)
-    anchors = set(fr.firms.index[fr.firms["role"] == "anchor"])
-    mine = bal[(bal["seller_id"] == firm_id) & bal["buyer_id"].isin(anchors)]
-    eligible = mine[(mine["status"] == "confirmed") & (mine["due_date"] >= fr.as_of)]
-    by_anchor = eligible.groupby("buyer_id")["outstanding_fen"].sum()
-    window = fr.as_of - pd.DateOffset(months=pol.inflow_months)
-    confirmed = mine[(mine["status"] == "confirmed") & (mine["issue_date"] >= window)]
-    monthly = Decimal(int(confirmed["amount_fen"].sum())) / pol.inflow_months
+    by_anchor, confirmed_fen = _receivables(session, firm_id, as_of, pol.inflow_months)
+    monthly = Decimal(confirmed_fen) / pol.inflow_months
     expo = exposure_totals(session=session, as_of=as_of, firm_id=firm_id,
                            anchor_ids=[int(a) for a in by_anchor.index],
                            cluster_id=firm.cluster_id if firm else None)
