@@ -9,6 +9,13 @@ bare Flask. Non-2xx answers are counted and reported: a page that fails is not f
     .venv/bin/python bench/web_pages.py         # uses $TRELLIS_INSTANCE_PATH (./instance)
     .venv/bin/python bench/web_pages.py --seconds 10 --pages /login,/vendor/
 
+The 10,000-firm cluster (the demo seed at issue 18's size, about 2.6 million trade rows;
+some ten minutes to build):
+
+    export TRELLIS_INSTANCE_PATH=/tmp/trellis-10k
+    trellis db upgrade && trellis demo seed --vendors 10000
+    .venv/bin/python bench/web_pages.py --instance /tmp/trellis-10k
+
 Needs ``wrk`` (Debian package ``wrk``) and a seeded instance.
 """
 
@@ -54,10 +61,14 @@ PAGES = [
     ("rm@trellis.demo", "/network/{cluster}"),
     ("rm@trellis.demo", "/scoring/firms/{firm}"),
     ("rm@trellis.demo", "/ledger/"),
-    ("rm@trellis.demo", "/ledger/trial-balance"),
+    ("auditor@trellis.demo", "/ledger/trial-balance"),
     ("vendor@trellis.demo", "/ledger/my"),
     ("auditor@trellis.demo", "/chain/"),
 ]
+
+
+# /network/<word> pages that are not a cluster's.
+NETWORK_PAGES = {"registrations", "clusters", "firms", "imports", "templates"}
 
 
 def free_port() -> int:
@@ -66,7 +77,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(url: str, seconds: float = 60) -> None:
+def wait_up(url: str, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -117,8 +128,10 @@ def fill(path: str, base: str, cookies: dict) -> str | None:
     s.headers.update({"User-Agent": UA, "Cookie": cookies["rm@trellis.demo"]})
     values = {}
     if "{cluster}" in path:
-        m = re.search(r'href="/network/([A-Za-z0-9_-]+)"', s.get(base + "/network/").text)
-        values["cluster"] = m.group(1) if m else None
+        # A cluster's page is /network/<code>; the index also links fixed pages.
+        codes = re.findall(r'href="/network/([A-Za-z0-9_-]+)"', s.get(base + "/network/").text)
+        codes = [c for c in codes if c not in NETWORK_PAGES]
+        values["cluster"] = codes[0] if codes else None
     if "{firm}" in path:
         m = re.search(r'href="/scoring/firms/(\d+)"', s.get(base + "/scoring/").text)
         values["firm"] = m.group(1) if m else None
@@ -131,10 +144,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per page")
     parser.add_argument("--pages", default="", help="comma-separated paths to measure only")
+    parser.add_argument("--instance", default=None,
+                        help="instance folder (default $TRELLIS_INSTANCE_PATH or ./instance)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found (apt-get install wrk)")
-    instance = os.environ.get("TRELLIS_INSTANCE_PATH", str(ROOT / "instance"))
+    instance = args.instance or os.environ.get("TRELLIS_INSTANCE_PATH", str(ROOT / "instance"))
     env = {**os.environ, "TRELLIS_INSTANCE_PATH": instance, "TRELLIS_SCHEDULER": "off",
            "PYTHONPATH": str(ROOT)}
     procs = []
@@ -167,7 +182,11 @@ def main() -> None:
     finally:
         for p in procs:
             os.killpg(p.pid, signal.SIGTERM)
-            p.wait(timeout=10)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a busy machine: make sure it ends
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
 
 
 if __name__ == "__main__":

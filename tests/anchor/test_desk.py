@@ -170,3 +170,19 @@ def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain,
     page = client.get("/anchor/network").get_data(as_text=True)
     assert 'id="subset-note"' in page
     assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page
+
+
+def test_the_desk_figures_are_the_payables_lists_totals(session, chain):
+    """The desk counts and sums in one query what the payables tabs list, every row."""
+    from trellis.platform.anchor.payables import due_payables, due_summary
+
+    today = date.today()
+    for i, (age, amount) in enumerate([(508, 700_000), (50, 300_000), (55, 120_000),
+                                       (90, 80_000), (10, 50_000)]):
+        invoice(session, chain.tier1, chain.anchor, amount + i,
+                issue_date=today - timedelta(days=age), terms_days=60)
+    for kw in ({"days": 30, "overdue": False}, {"overdue": True}, {}):
+        rows = due_payables(session=session, anchor_id=chain.anchor.id, **kw)
+        assert due_summary(session=session, anchor_id=chain.anchor.id, **kw) == (
+            len(rows), sum(r.outstanding_fen for r in rows))
+    assert due_summary(session=session, anchor_id=chain.anchor.id, overdue=True)[0] == 2

@@ -32,7 +32,7 @@ def test_the_same_question_means_the_anchors_thing_to_an_anchor():
 
 
 def test_limit_cache_follows_the_firms_data(session, demo):
-    from trellis.scoring import limits
+    from trellis.scoring import frames, limits
     from trellis.scoring import service as scoring
     from trellis.trade.models import Firm, Invoice
 
@@ -42,7 +42,7 @@ def test_limit_cache_follows_the_firms_data(session, demo):
     result = scoring.latest(session=session, firm_id=vendor.firm_id)
     first = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
                                  as_of=today)
-    stamp = limits.data_stamp(session=session, firm_id=vendor.firm_id)
+    stamp = frames.documents_stamp(session, vendor.firm_id)
     assert limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
                                 as_of=today) == first   # served from the cache
     anchor_id = session.exec(select(Firm.id).where(Firm.role == "anchor")).first()
@@ -51,10 +51,10 @@ def test_limit_cache_follows_the_firms_data(session, demo):
                         due_date=today + timedelta(days=60), status="confirmed",
                         confirmed_at=utcnow() - timedelta(days=5)))
     session.flush()
-    assert limits.data_stamp(session=session, firm_id=vendor.firm_id) != stamp
+    assert frames.documents_stamp(session, vendor.firm_id) != stamp
     cached = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
                                   as_of=today)
-    limits._RECEIVABLES_CACHE.clear()
+    limits._RECEIVABLES.clear()
     fresh = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,
                                  as_of=today)
     assert cached == fresh

@@ -111,6 +111,6 @@ def _fresh_caches():
     from trellis.network import build
     from trellis.scoring import frames
 
-    frames._EDGE_CACHE.clear()
+    frames.clear_cache()
     build.clear_cache()
     yield

@@ -110,14 +110,15 @@ def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
     return out
 
 
-def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None = None
-                  ) -> dict[int, dict]:
+def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None = None,
+                  by_cluster: dict[int, set[str]] | None = None) -> dict[int, dict]:
     """Firm id -> ``{"kinds": frozenset of covered kinds, "tax": filing figures or None}``.
 
     A kind is covered when the firm's cluster holds any row of it, or the firm has rows
     of it. ``tax`` compares the latest filing whose period ended by *as_of* with the
     firm's invoiced sales *within that period* (``declared_fen``, ``platform_fen``,
-    ``period_start``, ``period_end``, ``invoices_cover_period``).
+    ``period_start``, ``period_end``, ``invoices_cover_period``). *by_cluster*: what
+    :func:`cluster_kinds` answered for the firms' clusters, when the caller kept it.
     """
     if not firm_ids:
         return {}
@@ -125,7 +126,8 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     cluster_of = _cluster_of(session, firm_ids)
     clusters = sorted({c for c in cluster_of.values() if c is not None})
     per_firm = _per_firm(session, firm_ids, as_of)
-    by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
+    if by_cluster is None:
+        by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
     tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
     out = {}
     for fid in firm_ids:
@@ -135,23 +137,38 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     return out
 
 
+def rows_stamp(session: Session) -> tuple:
+    """The highest id of every table a kind is read from: a kind's first row anywhere
+    changes it (for callers that keep :func:`cluster_kinds` between calls)."""
+    tables = {src for _c, _d, src in _firm_queries().values()} | {Invoice}
+    out = []
+    for src in sorted(tables, key=str):
+        model = getattr(src, "__table__", src)
+        table = model.left if hasattr(model, "left") else model
+        out.append(session.execute(select(func.max(table.c.id))).scalar())
+    return tuple(out)
+
+
 def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[str]]:
-    """Cluster id -> the kinds its data holds at all."""
+    """Cluster id -> the kinds its data holds at all.
+
+    One ``EXISTS`` per cluster and kind, the cluster's firms joined to each table by its
+    firm index: the database stops at the first row found instead of grouping every row."""
     out: dict[int, set[str]] = {c: set() for c in cluster_ids}
     if not cluster_ids:
         return out
-    for kind, (firm_col, _day, source) in _firm_queries().items():
-        q = (select(Firm.cluster_id).select_from(source).join(Firm, Firm.id == firm_col)
-             .where(Firm.cluster_id.in_(cluster_ids)).group_by(Firm.cluster_id))
-        if kind == "electricity":
-            q = q.where(UtilityReading.utility == "electricity")
-        for (cid,) in session.execute(q):
-            out[cid].add(kind)
-    q = (select(Firm.cluster_id).select_from(Invoice).join(Firm, Firm.id == Invoice.seller_id)
-         .where(Firm.cluster_id.in_(cluster_ids),
-                Invoice.status != DocStatus.PENDING.value).group_by(Firm.cluster_id))
-    for (cid,) in session.execute(q):
-        out[cid].add("confirmations")
+    for cid in cluster_ids:
+        for kind, (firm_col, _day, source) in _firm_queries().items():
+            q = (select(Firm.id).select_from(Firm).join(source, firm_col == Firm.id)
+                 .where(Firm.cluster_id == cid))
+            if kind == "electricity":
+                q = q.where(UtilityReading.utility == "electricity")
+            if session.execute(select(q.exists())).scalar():
+                out[cid].add(kind)
+        q = (select(Firm.id).select_from(Firm).join(Invoice, Invoice.seller_id == Firm.id)
+             .where(Firm.cluster_id == cid, Invoice.status != DocStatus.PENDING.value))
+        if session.execute(select(q.exists())).scalar():
+            out[cid].add("confirmations")
     return out
 
 

@@ -82,8 +82,7 @@ def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: 
     from trellis.trade.models import Firm
 
     if cluster_id is not None:
-        ids = session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id)
-                              ).scalars().all()
+        ids = select(Firm.id).where(Firm.cluster_id == cluster_id)
     else:
         ids = [firm_id]
     ex = read_exposures(session=session, firm_ids=ids, as_of=as_of)

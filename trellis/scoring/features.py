@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trellis.scoring.frames import Frames
+from trellis.scoring.frames import Frames, kept
 from trellis.scoring.graph import network_features
 
 logger = logging.getLogger(__name__)
@@ -334,6 +334,32 @@ def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int]
     return table.reindex(index=scope, columns=range(1, months + 1)).astype(float)
 
 
+def power_months(frames: Frames) -> pd.DataFrame:
+    """Every firm with electricity readings x complete months back 1..12 (:func:`_monthly`)."""
+    def make():
+        power = frames.utility[frames.utility["utility"] == "electricity"]
+        return _monthly(power, "quantity", frames.as_of, sorted(set(power["firm_id"].astype(int))))
+    return kept(frames, "power_months", make)
+
+
+def _output_per_kwh(frames: Frames, A: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Per firm with readings: the graph window's sales (yuan) per kWh; per industry: the
+    median and count of those figures."""
+    # Output per kWh from the graph's edges (the same on the portfolio and one-firm path).
+    edges = frames.edges
+    sales = (edges.groupby("seller_id")["volume_fen"].sum() if len(edges)
+             else pd.Series(dtype=float))
+    ids = list(A.index)
+    an = A.notna().sum(axis=1)
+    kwh_year = (A.mean(axis=1) * 12).where(an >= METER_MIN_READINGS)
+    yuan = sales.reindex(ids).astype(float) / 100.0
+    per_kwh = pd.Series(_safe_div(yuan, kwh_year), index=ids).where(yuan > 0)
+    industry = frames.firms["industry"]
+    peer = per_kwh.dropna()
+    med = peer.groupby(industry.reindex(peer.index).to_numpy()).agg(["median", "size"])
+    return per_kwh, med
+
+
 def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     """Activity from the park's meters and social insurance (NaN without records).
 
@@ -349,8 +375,8 @@ def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
       its change against the earliest month of the last 12 (at least 6 months apart).
     """
     out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    power = frames.utility[frames.utility["utility"] == "electricity"]
-    P = _monthly(power, "quantity", frames.as_of, scope)
+    A = power_months(frames)
+    P = A.reindex(index=scope)
     n = P.notna().sum(axis=1).to_numpy()
     n3 = P[[1, 2, 3]].notna().sum(axis=1).to_numpy()
     mean12 = P.mean(axis=1).to_numpy()
@@ -359,20 +385,8 @@ def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     out["power_kwh_month"] = mean12
     out["power_trend_3v12"] = np.where((n >= METER_MIN_READINGS) & (n3 >= 2),
                                        _safe_div(mean3, mean12) - 1.0, np.nan)
-    # Output per kWh from the graph's edges (the same on the portfolio and one-firm path).
-    edges = frames.edges
-    sales = (edges.groupby("seller_id")["volume_fen"].sum() if len(edges)
-             else pd.Series(dtype=float))
-    all_power = power.copy()
-    ids = sorted(set(all_power["firm_id"].astype(int)))
-    A = _monthly(all_power, "quantity", frames.as_of, ids)
-    an = A.notna().sum(axis=1)
-    kwh_year = (A.mean(axis=1) * 12).where(an >= METER_MIN_READINGS)
-    yuan = sales.reindex(ids).astype(float) / 100.0
-    per_kwh = pd.Series(_safe_div(yuan, kwh_year), index=ids).where(yuan > 0)
+    per_kwh, med = kept(frames, "output_per_kwh", lambda: _output_per_kwh(frames, A))
     industry = frames.firms["industry"]
-    peer = per_kwh.dropna()
-    med = peer.groupby(industry.reindex(peer.index).to_numpy()).agg(["median", "size"])
     mine = per_kwh.reindex(scope)
     ind = industry.reindex(scope).to_numpy()
     ref = pd.Series(ind).map(lambda i: med.loc[i, "median"] if i in med.index

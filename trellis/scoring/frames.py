@@ -11,6 +11,8 @@ the same feature and screen code.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -71,13 +73,14 @@ class Frames:
         {"firm_id": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[s]"),
          "headcount": pd.Series(dtype=float)}))
 
+    # For one firm on demand: values computed from the cluster's part alone (firms, edges,
+    # graph, meter readings), shared by every call on the same cluster data version
+    # (:func:`kept`). None on the portfolio path: everything is computed once anyway.
+    kept: dict | None = None
+
     @property
     def start(self) -> pd.Timestamp:
         return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
-
-
-EDGE_CACHE_SIZE = 8
-_EDGE_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
 def _schema(session: Session) -> str:
@@ -85,6 +88,11 @@ def _schema(session: Session) -> str:
     if conn.dialect.name == "postgresql":
         return conn.exec_driver_sql("select current_schema()").scalar() or ""
     return ""
+
+
+def database_key(session: Session) -> tuple[str, str]:
+    """(engine URL, PostgreSQL schema or ""): the database part of a process cache's key."""
+    return str(session.connection().engine.url), _schema(session)
 
 
 def _utc_naive(series: pd.Series) -> pd.Series:
@@ -156,14 +164,141 @@ def _ordinals(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     return df
 
 
+# --- the cluster's part of the firm path, kept per data version ------------------------
+
+@dataclass
+class _Cluster:
+    """What the firm path reads of its whole cluster; never changed once built."""
+
+    firms: pd.DataFrame
+    edges: pd.DataFrame
+    relationships: pd.DataFrame
+    graph: object
+    utility: pd.DataFrame | None
+    partners: dict[tuple, frozenset] = field(default_factory=dict)
+    derived: dict = field(default_factory=dict)
+
+
+CLUSTER_CACHE_SIZE = 4
+_CLUSTERS: OrderedDict[tuple, _Cluster] = OrderedDict()
+_clusters_lock = threading.Lock()
+
+
+def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -> tuple | None:
+    """The key of the cluster part for *ids*, or None (not kept: a firm without a cluster).
+
+    Every writer of a cluster's firms, relationships, invoices or readings bumps its
+    ``Cluster.data_version`` (:func:`trellis.network.build.bump_data_version`); the key
+    also holds the clusters' codes and creation times (ids reused after a rollback) and the
+    highest ids of the tables read (rows added without a bump still change it)."""
+    from trellis.trade.models import Cluster
+
+    rows = session.execute(select(Firm.id, Firm.cluster_id).where(Firm.id.in_(ids))).all()
+    if len(rows) != len(ids) or any(c is None for _, c in rows):
+        return None
+    cids = sorted({int(c) for _, c in rows})
+    clusters = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
+                                      Cluster.data_version).where(Cluster.id.in_(cids))
+                               .order_by(Cluster.id)).all()
+    tops = [session.execute(select(func.max(Firm.id))).scalar(),
+            session.execute(select(func.max(Invoice.id))).scalar(),
+            session.execute(select(func.max(Relationship.id))).scalar()]
+    if readings.available(session):
+        tops.append(session.connection().exec_driver_sql(
+            "select max(id) from utility_readings").scalar())
+    return (*database_key(session), as_of, lookback,
+            tuple((c.id, c.code, str(c.created_at), c.data_version) for c in clusters),
+            tuple(tops))
+
+
+def _cluster_get(key: tuple | None) -> _Cluster | None:
+    if key is None:
+        return None
+    with _clusters_lock:
+        hit = _CLUSTERS.get(key)
+        if hit is not None:
+            _CLUSTERS.move_to_end(key)
+        return hit
+
+
+def _cluster_put(key: tuple | None, ctx: _Cluster) -> None:
+    if key is None:
+        return
+    with _clusters_lock:
+        _CLUSTERS[key] = ctx
+        while len(_CLUSTERS) > CLUSTER_CACHE_SIZE:
+            _CLUSTERS.popitem(last=False)
+
+
+def kept(frames: Frames, key, make):
+    """*make()*, computed once per cluster data version on the firm path (*make* must
+    read only the cluster's part of *frames*: firms, edges, graph, utility)."""
+    store = frames.kept
+    if store is None:
+        return make()
+    if key not in store:
+        store[key] = make()
+    return store[key]
+
+
+def clear_cache() -> None:
+    """Forget every kept cluster part (tests; after changes made outside the services)."""
+    with _clusters_lock:
+        _CLUSTERS.clear()
+
+
+def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.DataFrame:
+    u = readings.UTILITY_READINGS
+    utility = _read(session, select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity)
+                    .where(u.c.month < month_end, u.c.month >= start,
+                           # the whole cluster on both paths: industry benchmarks
+                           scoped(u.c.firm_id)), ["month"])
+    utility["quantity"] = utility["quantity"].astype(float)
+    return utility
+
+
+def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: date, where,
+                  firms_stmt) -> _Cluster:
+    """Read and build the cluster part of the firm path (see :func:`load`)."""
+    import networkx as nx
+
+    from trellis.scoring import graph as graph_
+
+    firms = _read(session, firms_stmt, ["founded_on"]).set_index("id", drop=False)
+    firms.index.name = None
+    members = select(Firm.id).where(where)
+    in_clusters = or_(Invoice.seller_id.in_(members), Invoice.buyer_id.in_(members))
+    edges = _ordinals(_read(session, _edge_query(as_of, start, in_clusters)),
+                      "first_day", "last_day", "first_ever_day")
+    relationships = _read(session, select(
+        Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
+        Relationship.payment_terms_days).where(
+        Relationship.since < as_of, Relationship.supplier_id.in_(members)), ["since"])
+    probe = Frames(as_of=as_of_ts, firms=firms, relationships=relationships,
+                   invoices=pd.DataFrame(), orders=pd.DataFrame(), deliveries=pd.DataFrame(),
+                   allocations=pd.DataFrame(), payments=pd.DataFrame(),
+                   credit_notes=pd.DataFrame(), outcomes=pd.DataFrame(), edges=edges)
+    G = graph_.of(probe)
+    nx.freeze(G)  # shared between calls: graph_ keeps its analytics on a frozen graph
+    utility = None
+    if readings.available(session):
+        month_end = date(as_of.year, as_of.month, 1)
+        utility = _read_utility(session, start, month_end,
+                                lambda col, *_: col.in_(members))
+    return _Cluster(firms=firms, edges=edges, relationships=relationships, graph=G,
+                    utility=utility)
+
+
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
-         firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS
-         ) -> Frames:
+         firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS,
+         cache: bool = True) -> Frames:
     """Read the frames for a cluster (or every firm), or for a few firms on demand.
 
     *as_of* is the scoring date: only data dated before it is read. With *firm_ids*,
     the invoices and the rest are limited to those firms and to the firms they form short
-    trading cycles with; the graph and the firms table still cover their clusters.
+    trading cycles with; the graph and the firms table still cover their clusters, and
+    are kept between calls until the cluster's data version changes (*cache* false: read
+    and build them afresh).
     """
     as_of_ts = pd.Timestamp(as_of)
     start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
@@ -182,9 +317,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         where = None
     if where is not None:
         firm_stmt = firm_stmt.where(where)
-    firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
-    firms.index.name = None
-    # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
     in_cluster = select(Firm.id).where(where) if where is not None else None
 
     def scoped(col_a, col_b=None, ids_=None):
@@ -201,40 +333,32 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         cond = col_a.in_(chosen)
         return or_(cond, col_b.in_(chosen)) if col_b is not None else cond
 
-    # The trade graph: for the firm path one aggregate query over the cluster, kept in a
-    # small cache until the invoices table changes (its row count, highest id, and sums of
-    # amounts, sellers and buyers: one cheap scan instead of the grouped one).
+    # The cluster's part, for the firm path: the firms table, the trade graph's edges (one
+    # aggregate query), the relationships, the frozen graph and its analytics, the meter
+    # readings (industry benchmarks). Kept per cluster data version (:func:`_cluster_key`).
+    utility = None
     if ids is not None:
-        in_clusters = or_(Invoice.seller_id.in_(select(Firm.id).where(where)),
-                          Invoice.buyer_id.in_(select(Firm.id).where(where)))
-        stamp = session.execute(select(
-            func.count(Invoice.id), func.max(Invoice.id), func.sum(Invoice.amount_fen),
-            func.sum(Invoice.seller_id), func.sum(Invoice.buyer_id))).one()
-        key = (str(session.connection().engine.url), _schema(session), tuple(sorted(
-            int(c) for c in firms["cluster_id"].dropna().unique())), as_of, tuple(stamp))
-        edges = _EDGE_CACHE.get(key)
-        if edges is None:
-            edges = _ordinals(_read(session, _edge_query(as_of, start, in_clusters)),
-                              "first_day", "last_day", "first_ever_day")
-            _EDGE_CACHE[key] = edges
-            while len(_EDGE_CACHE) > EDGE_CACHE_SIZE:
-                _EDGE_CACHE.pop(next(iter(_EDGE_CACHE)))
-        graph_relationships = _read(session, select(
-            Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
-            Relationship.payment_terms_days).where(
-            Relationship.since < as_of, Relationship.supplier_id.in_(
-                select(Firm.id).where(where))), ["since"])
-        from trellis.scoring import graph as graph_
+        key = _cluster_key(session, ids, as_of, lookback_months) if cache else None
+        ctx = _cluster_get(key)
+        if ctx is None:
+            ctx = _cluster_read(session, as_of, as_of_ts, start, where, firms_stmt=firm_stmt)
+            _cluster_put(key, ctx)
+        firms, edges, graph_relationships, G = (ctx.firms, ctx.edges, ctx.relationships,
+                                                ctx.graph)
+        utility = ctx.utility
+        in_cluster = select(Firm.id).where(where)
+        partners = ctx.partners.get(tuple(ids))
+        if partners is None:
+            from trellis.scoring import graph as graph_
 
-        probe = Frames(as_of=as_of_ts, firms=firms, relationships=graph_relationships,
-                       invoices=pd.DataFrame(), orders=pd.DataFrame(),
-                       deliveries=pd.DataFrame(), allocations=pd.DataFrame(),
-                       payments=pd.DataFrame(), credit_notes=pd.DataFrame(),
-                       outcomes=pd.DataFrame(), edges=edges)
-        G = graph_.of(probe)
-        partners = {n for c in graph_.cycles(G, through=ids) for n in c}
+            partners = frozenset(n for c in graph_.cycles(G, through=ids) for n in c)
+            ctx.partners[tuple(ids)] = partners
         involve = sorted(set(ids) | partners)
     else:
+        firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
+        firms.index.name = None
+        # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
+        in_cluster = select(Firm.id).where(where) if where is not None else None
         edges = None
         involve = None
         G = None
@@ -297,15 +421,12 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])
 
-    utility = headcount = None
+    headcount = None
     if readings.available(session):
         month_end = date(as_of.year, as_of.month, 1)
-        u, h = readings.UTILITY_READINGS, readings.HEADCOUNT_RECORDS
-        utility = _read(session, select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity)
-                        .where(u.c.month < month_end, u.c.month >= start,
-                               # the whole cluster on both paths: industry benchmarks
-                               scoped(u.c.firm_id)), ["month"])
-        utility["quantity"] = utility["quantity"].astype(float)
+        h = readings.HEADCOUNT_RECORDS
+        if ids is None:
+            utility = _read_utility(session, start, month_end, scoped)
         headcount = _read(session, select(h.c.firm_id, h.c.month, h.c.headcount)
                           .where(h.c.month < month_end, h.c.month >= start,
                                  scoped(h.c.firm_id, None, involve)), ["month"])
@@ -313,7 +434,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     from trellis.scoring.exposure import read_exposures
 
-    exposures = read_exposures(session=session, firm_ids=in_cluster, as_of=as_of)
+    # Features read the debt of the firms in scope only.
+    exposures = read_exposures(session=session, firm_ids=in_cluster if ids is None else involve,
+                               as_of=as_of)
 
     if ids is not None:
         scope = [i for i in ids if i in firms.index]
@@ -325,7 +448,61 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   payments=payments, credit_notes=credit_notes, outcomes=outcomes,
                   edges=edges, exposures=exposures, scope=scope, graph=G,
                   graph_relationships=graph_relationships,
-                  **({} if utility is None else {"utility": utility, "headcount": headcount}))
+                  kept=ctx.derived if ids is not None else None,
+                  **({} if headcount is None else {"utility": utility, "headcount": headcount}))
+
+
+def documents_stamp(session: Session, firm_id: int) -> tuple:
+    """What changes when a firm's documents may have: its cluster's code, creation time
+    and data version, and the highest ids of firms, invoices, payment allocations and
+    credit notes (five index look-ups)."""
+    from trellis.trade.models import Cluster
+
+    cluster = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
+                                     Cluster.data_version)
+                              .join(Firm, Firm.cluster_id == Cluster.id)
+                              .where(Firm.id == firm_id)).one_or_none()
+    return (None if cluster is None else tuple(str(x) for x in cluster),
+            *(session.execute(select(func.max(col))).scalar()
+              for col in (Firm.id, Invoice.id, PaymentAllocation.id, CreditNote.id)))
+
+
+def seller_documents(*, session: Session, firm_id: int, as_of: date) -> Frames:
+    """The firm's sales invoices as :func:`load` reads them for the firm (dated in the
+    lookback window before *as_of*, late confirmations blanked), with the allocations
+    and credit notes against them and the firms of its cluster: what the limit needs,
+    read by the invoices' seller index instead of the whole firm path."""
+    as_of_ts = pd.Timestamp(as_of)
+    start = (as_of_ts - pd.DateOffset(months=LOOKBACK_MONTHS)).date()
+    cluster = select(Firm.cluster_id).where(Firm.id == firm_id).scalar_subquery()
+    firms = _read(session, select(Firm.id, Firm.role, Firm.cluster_id).where(
+        or_(Firm.cluster_id == cluster, Firm.id == firm_id))).set_index("id", drop=False)
+    firms.index.name = None
+    invoices = _read(session, select(
+        Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number, Invoice.amount_fen,
+        Invoice.issue_date, Invoice.due_date, Invoice.order_id, Invoice.status,
+        Invoice.confirmed_at).where(Invoice.seller_id == firm_id, Invoice.issue_date >= start,
+                                    Invoice.issue_date < as_of), ["issue_date", "due_date"])
+    invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
+    late = invoices["confirmed_at"] >= as_of_ts
+    invoices.loc[late, "confirmed_at"] = pd.NaT
+    invoices.loc[late & (invoices["status"] == "confirmed"), "status"] = "pending"
+    mine = select(Invoice.id).where(Invoice.seller_id == firm_id)
+    allocations = _read(session, select(
+        PaymentAllocation.invoice_id, PaymentAllocation.amount_fen, Payment.paid_on)
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(PaymentAllocation.invoice_id.in_(mine), Payment.paid_on < as_of,
+               Payment.paid_on >= start,
+               or_(Payment.payer_id == firm_id, Payment.payee_id == firm_id)), ["paid_on"])
+    credit_notes = _read(session, select(
+        CreditNote.seller_id, CreditNote.buyer_id, CreditNote.invoice_id, CreditNote.amount_fen,
+        CreditNote.issued_on, CreditNote.reason).where(
+        CreditNote.seller_id == firm_id, CreditNote.issued_on < as_of,
+        CreditNote.issued_on >= start), ["issued_on"])
+    empty = pd.DataFrame()
+    return Frames(as_of=as_of_ts, firms=firms, relationships=empty, invoices=invoices,
+                  orders=empty, deliveries=empty, allocations=allocations, payments=empty,
+                  credit_notes=credit_notes, outcomes=empty, edges=empty, scope=[firm_id])
 
 
 def restrict(fr: Frames, as_of: date) -> Frames:

@@ -40,28 +40,47 @@ def of(frames) -> nx.DiGraph:
     return G
 
 
+def _kept(G: nx.DiGraph, key, make):
+    """*make()*, kept on *G* when *G* is frozen (the firm path shares one frozen graph per
+    cluster data version, :mod:`.frames`): a frozen graph never changes, nor does anything
+    computed from it alone."""
+    if not nx.is_frozen(G):
+        return make()
+    kept = G.graph.setdefault("scoring_kept", {})
+    if key not in kept:
+        kept[key] = make()
+    return kept[key]
+
+
 def traded(G: nx.DiGraph) -> nx.DiGraph:
     """The edges of *G* with trade in the window (a relationship alone is not trade)."""
-    return G.edge_subgraph([(u, v) for u, v, vol in G.edges(data="volume_fen") if vol])
+    return _kept(G, "traded", lambda: G.edge_subgraph(
+        [(u, v) for u, v, vol in G.edges(data="volume_fen") if vol]))
 
 
 def cycles(G: nx.DiGraph, through: Iterable[int] | None = None,
            max_len: int = MAX_CYCLE) -> list[list[int]]:
     """Cycles of 2..*max_len* firms over traded edges (:func:`analytics.short_cycles`),
     optionally only those through the given firms (searched in their neighbourhood)."""
-    H = traded(G)
     if through is not None:
-        through = [t for t in through if t in H]
-        keep: set[int] = set()
-        R = H.reverse(copy=False)
-        for t in through:
-            fwd = nx.single_source_shortest_path_length(H, t, cutoff=max_len - 1)
-            back = nx.single_source_shortest_path_length(R, t, cutoff=max_len - 1)
-            keep |= {n for n in fwd if n in back and fwd[n] + back[n] <= max_len}
-        want = set(through)
-        found = analytics.short_cycles(G.subgraph(keep), max_len=max_len)
-        return [list(c.nodes) for c in found if want & set(c.nodes)]
+        through = tuple(through)
+        return [list(c) for c in _kept(G, ("cycles", through, max_len),
+                                       lambda: _cycles_through(G, through, max_len))]
     return [list(c.nodes) for c in analytics.short_cycles(G, max_len=max_len)]
+
+
+def _cycles_through(G: nx.DiGraph, through: tuple, max_len: int) -> list[tuple]:
+    H = traded(G)
+    through = [t for t in through if t in H]
+    keep: set[int] = set()
+    R = H.reverse(copy=False)
+    for t in through:
+        fwd = nx.single_source_shortest_path_length(H, t, cutoff=max_len - 1)
+        back = nx.single_source_shortest_path_length(R, t, cutoff=max_len - 1)
+        keep |= {n for n in fwd if n in back and fwd[n] + back[n] <= max_len}
+    want = set(through)
+    found = analytics.short_cycles(G.subgraph(keep), max_len=max_len)
+    return [tuple(c.nodes) for c in found if want & set(c.nodes)]
 
 
 def network_features(frames, firm_ids: list[int]) -> pd.DataFrame:
@@ -70,9 +89,10 @@ def network_features(frames, firm_ids: list[int]) -> pd.DataFrame:
     Neighbours are the firms traded with in the window, either way.
     """
     G = of(frames)
-    tier = analytics.tiers(G)
-    pr = analytics.pagerank(G) if G.number_of_edges() else {}
-    apr = analytics.anchor_pagerank(G) if G.number_of_edges() else {}
+    tier = _kept(G, "tiers", lambda: analytics.tiers(G))
+    pr = _kept(G, "pagerank", lambda: analytics.pagerank(G) if G.number_of_edges() else {})
+    apr = _kept(G, "anchor_pagerank",
+                lambda: analytics.anchor_pagerank(G) if G.number_of_edges() else {})
     T = traded(G)
     defaulted = set(frames.outcomes.loc[frames.outcomes["defaulted"].astype(bool),
                                         "firm_id"].astype(int))

@@ -14,11 +14,12 @@ A firm that could not be scored gets 0. Limits are rounded down to whole 100 yua
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from trellis.scoring import features, frames
@@ -41,91 +42,59 @@ def policy(*, session: Session, as_of: date) -> LimitPolicy:
     return row
 
 
-#: Receivables and inflow per (database, firm, as_of, policy, firm's data stamp): reading
-#: the trade frames takes a few hundred milliseconds; the stamp takes a few.
-RECEIVABLES_CACHE_SIZE = 256
-_RECEIVABLES_CACHE: dict[tuple, tuple[dict[int, int], Decimal]] = {}
+_RECEIVABLES: OrderedDict[tuple, tuple[pd.Series, int]] = OrderedDict()
+_RECEIVABLES_SIZE = 1024
 
 
-def data_stamp(*, session: Session, firm_id: int) -> tuple:
-    """The firm's trade-data version: cheap aggregates over everything the receivables
-    and inflow read (its invoices and their states, payments to it and their allocations,
-    its credit notes, the anchors and its cluster's import version). Any change to those
-    rows changes the stamp, so a cached figure is never served for changed data."""
-    from trellis.trade.models import Cluster, CreditNote, Invoice, Payment, PaymentAllocation
-
-    inv = session.execute(select(
-        func.count(Invoice.id), func.max(Invoice.id), func.sum(Invoice.amount_fen),
-        func.sum(case((Invoice.status == "confirmed", Invoice.amount_fen), else_=0)),
-        func.sum(case((Invoice.status == "confirmed", Invoice.id), else_=0)),
-        func.max(Invoice.confirmed_at), func.sum(Invoice.buyer_id), func.min(Invoice.due_date),
-        func.max(Invoice.due_date), func.max(Invoice.issue_date),
-    ).where(Invoice.seller_id == firm_id)).one()
-    pay = session.execute(select(
-        func.count(PaymentAllocation.id), func.max(PaymentAllocation.id),
-        func.sum(PaymentAllocation.amount_fen), func.max(Payment.paid_on))
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(Payment.payee_id == firm_id)).one()
-    cn = session.execute(select(func.count(CreditNote.id), func.max(CreditNote.id),
-                                func.sum(CreditNote.amount_fen))
-                         .where(CreditNote.seller_id == firm_id)).one()
-    anchors = session.execute(select(func.count(Firm.id), func.sum(Firm.id))
-                              .where(Firm.role == "anchor")).one()
-    cluster = session.execute(select(Cluster.id, Cluster.data_version)
-                              .join(Firm, Firm.cluster_id == Cluster.id)
-                              .where(Firm.id == firm_id)).first()
-    return tuple(str(x) for x in (*inv, *pay, *cn, *anchors, *(cluster or ())))
-
-
-def _receivables(*, session: Session, firm_id: int, pol: LimitPolicy,
-                 as_of: date) -> tuple[dict[int, int], Decimal]:
-    """Eligible confirmed receivables per anchor (fen) and the average monthly confirmed
-    inflow, from the trade frames; cached under the firm's :func:`data_stamp`."""
-    conn = session.connection()
-    schema = (conn.exec_driver_sql("select current_schema()").scalar() or ""
-              if conn.dialect.name == "postgresql" else "")
-    key = (str(conn.engine.url), schema, firm_id, as_of, pol.id, pol.inflow_months,
-           data_stamp(session=session, firm_id=firm_id))
-    hit = _RECEIVABLES_CACHE.get(key)
+def _receivables(session: Session, firm_id: int, as_of: date, inflow_months: int
+                 ) -> tuple[pd.Series, int]:
+    """(outstanding confirmed receivables not yet due, per anchor; anchor-confirmed sales
+    of the last *inflow_months*), from the firm's sales documents. Kept until the firm's
+    cluster data version or the highest id of a table read changes (a payment, a credit
+    note or an invoice added; a confirmation bumps the data version)."""
+    key = (*frames.database_key(session), firm_id, as_of, inflow_months,
+           frames.documents_stamp(session, firm_id))
+    hit = _RECEIVABLES.get(key)
     if hit is not None:
         return hit
-    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
+    fr = frames.seller_documents(session=session, firm_id=firm_id, as_of=as_of)
     bal = features._invoice_balances(fr)
     anchors = set(fr.firms.index[fr.firms["role"] == "anchor"])
     mine = bal[(bal["seller_id"] == firm_id) & bal["buyer_id"].isin(anchors)]
     eligible = mine[(mine["status"] == "confirmed") & (mine["due_date"] >= fr.as_of)]
-    by_anchor = {int(a): int(v) for a, v in
-                 eligible.groupby("buyer_id")["outstanding_fen"].sum().items()}
-    window = fr.as_of - pd.DateOffset(months=pol.inflow_months)
+    by_anchor = eligible.groupby("buyer_id")["outstanding_fen"].sum()
+    window = fr.as_of - pd.DateOffset(months=inflow_months)
     confirmed = mine[(mine["status"] == "confirmed") & (mine["issue_date"] >= window)]
-    monthly = Decimal(int(confirmed["amount_fen"].sum())) / pol.inflow_months
-    _RECEIVABLES_CACHE[key] = (by_anchor, monthly)
-    while len(_RECEIVABLES_CACHE) > RECEIVABLES_CACHE_SIZE:
-        _RECEIVABLES_CACHE.pop(next(iter(_RECEIVABLES_CACHE)))
-    return by_anchor, monthly
+    out = (by_anchor, int(confirmed["amount_fen"].sum()))
+    _RECEIVABLES[key] = out
+    while len(_RECEIVABLES) > _RECEIVABLES_SIZE:
+        _RECEIVABLES.popitem(last=False)
+    return out
 
 
 def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
                   as_of: date) -> dict:
     """The limit and each of its components (fen), for display and the audit trail.
 
-    The receivables and inflow come from the trade frames, cached under the firm's data
-    stamp; the exposure headroom is read live on every call (loans move every day)."""
+    The receivables and inflow come from the firm's sales documents, cached under its
+    documents stamp (``frames.documents_stamp``); the exposure headroom is read live on
+    every call (loans move every day)."""
     if result.insufficient or result.grade is None:
         return {"limit_fen": 0, "binding": "not_scored"}
     pol = policy(session=session, as_of=as_of)
     firm = session.get(Firm, firm_id)
-    by_anchor, monthly = _receivables(session=session, firm_id=firm_id, pol=pol, as_of=as_of)
+    by_anchor, confirmed_fen = _receivables(session, firm_id, as_of, pol.inflow_months)
+    monthly = Decimal(confirmed_fen) / pol.inflow_months
     expo = exposure_totals(session=session, as_of=as_of, firm_id=firm_id,
-                           anchor_ids=list(by_anchor),
+                           anchor_ids=[int(a) for a in by_anchor.index],
                            cluster_id=firm.cluster_id if firm else None)
     advance = Decimal(str(pol.advance_rate))
     receivables = Decimal(0)
     per_anchor = {}
     for anchor_id, amount in by_anchor.items():
-        room = max(0, int(pol.anchor_cap_fen) - expo["anchors"].get(anchor_id, 0))
+        room = max(0, int(pol.anchor_cap_fen) - expo["anchors"].get(int(anchor_id), 0))
         part = min(advance * int(amount), Decimal(room))
-        per_anchor[anchor_id] = int(part)
+        per_anchor[int(anchor_id)] = int(part)
         receivables += part
     factor = Decimal(str(pol.grade_factors.get(result.grade, "0")))
     parts = {
@@ -139,7 +108,7 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
     limit = int(limit) // ROUND_TO_FEN * ROUND_TO_FEN
     return {"limit_fen": max(0, limit), "binding": binding,
             "components_fen": {k: int(v) for k, v in parts.items()},
-            "per_anchor_fen": per_anchor, "eligible_receivables_fen": sum(by_anchor.values()),
+            "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),
             "monthly_confirmed_fen": int(monthly), "grade_factor": str(factor),
             "exposure_fen": {"vendor": expo["vendor"], "cluster": expo["cluster"]},
             "policy_id": pol.id}

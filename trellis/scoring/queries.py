@@ -5,11 +5,13 @@ Kept out of the views so the pages, the API and the CLI share them.
 
 from __future__ import annotations
 
-from datetime import date
+import threading
+from collections import OrderedDict
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from trellis.scoring import frames
@@ -71,23 +73,57 @@ def distribution(records: list[ScoreRecord], width: int = 10) -> dict:
             "grades": grades, "histogram": hist}
 
 
+# Per run: each shown feature's population (the numeric values of the run's records, as
+# pandas read them) and its median. A run's records are written once, with the run, and
+# never changed, so the key is the run (database, schema, id, time, size): a new run or a
+# rolled-back and reused id is a different key.
+_POPULATIONS: OrderedDict[tuple, dict[str, tuple[np.ndarray, float | None]]] = OrderedDict()
+_POPULATIONS_SIZE = 16
+_populations_lock = threading.Lock()
+
+
+def _run_key(session: Session, run: PortfolioRun) -> tuple:
+    return (*frames.database_key(session), run.id, str(run.computed_at), run.n_firms)
+
+
+def _populations(session: Session, run: PortfolioRun | None
+                 ) -> dict[str, tuple[np.ndarray, float | None]]:
+    if run is None:
+        return {}
+    key = _run_key(session, run)
+    with _populations_lock:
+        hit = _POPULATIONS.get(key)
+        if hit is not None:
+            _POPULATIONS.move_to_end(key)
+            return hit
+    feats = session.execute(select(ScoreRecord.features).where(
+        ScoreRecord.run_id == run.id).order_by(ScoreRecord.id)).scalars().all()
+    pop = pd.DataFrame([f for f in feats if f])
+    out = {}
+    for name in SHOWN:
+        if name in pop:
+            col = pd.to_numeric(pop[name], errors="coerce").dropna()
+            out[name] = (col.to_numpy(), float(col.median()) if len(col) else None)
+    with _populations_lock:
+        _POPULATIONS[key] = out
+        while len(_POPULATIONS) > _POPULATIONS_SIZE:
+            _POPULATIONS.popitem(last=False)
+    return out
+
+
 def percentiles(session: Session, firm: Firm, feats: dict) -> list[dict]:
-    """Each shown feature's value and its percentile among the cluster's latest run."""
-    run = latest_run(session, firm.cluster_id)
-    pop = pd.DataFrame([r.features for r in run_records(session, run.id)
-                        if r.features]) if run else pd.DataFrame()
+    """Each shown feature's value and its percentile among the cluster's latest run.
+
+    The run's populations are read once per run and kept (:func:`_populations`)."""
+    pops = _populations(session, latest_run(session, firm.cluster_id))
     out = []
     for name in SHOWN:
         value = feats.get(name)
-        pct = None
-        if value is not None and name in pop:
-            col = pd.to_numeric(pop[name], errors="coerce").dropna()
-            if len(col):
+        pct = med = None
+        if name in pops:
+            col, med = pops[name]
+            if value is not None and len(col):
                 pct = float((col < value).mean() + 0.5 * (col == value).mean())
-        med = None
-        if name in pop:
-            col = pd.to_numeric(pop[name], errors="coerce").dropna()
-            med = float(col.median()) if len(col) else None
         out.append({"name": name, "value": value, "percentile": pct, "median": med})
     return out
 
@@ -120,21 +156,34 @@ def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18)
 
 
 def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
-    """Trading partners of the last 12 months with volume and latest grade."""
-    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
-    e = fr.edges[fr.edges["invoice_count"] > 0]
+    """Trading partners of the last 12 months with volume and latest grade.
+
+    The supply graph's edges at this firm (:func:`frames.edges_from_invoices`: the 365 days
+    up to the day before *as_of*, rejected invoices and self-trade left out), partners of
+    its own cluster only; two grouped reads by the invoices' seller and buyer indexes."""
+    from trellis.network.build import WINDOW_DAYS
+    from trellis.trade.models import DocStatus, Invoice
+
+    firm = session.get(Firm, firm_id)
+    if firm is None or firm.cluster_id is None:
+        return []
+    last = as_of - timedelta(days=1)
+    start = (pd.Timestamp(as_of) - pd.DateOffset(months=frames.LOOKBACK_MONTHS)).date()
+    since = max(start - timedelta(days=1), last - timedelta(days=WINDOW_DAYS))
     rows = []
-    for direction, mine, other in (("buyer", "seller_id", "buyer_id"),
-                                   ("supplier", "buyer_id", "seller_id")):
-        part = e[e[mine] == firm_id]
-        for r in part.itertuples():
-            oid = int(getattr(r, other))
-            if oid not in fr.firms.index:
-                continue
-            f = fr.firms.loc[oid]
-            rows.append({"firm_id": oid, "name": f["name"], "uscc": f["uscc"], "role": f["role"],
-                         "direction": direction, "volume_fen": int(r.volume_fen),
-                         "invoice_count": int(r.invoice_count)})
+    for direction, mine, other in (("buyer", Invoice.seller_id, Invoice.buyer_id),
+                                   ("supplier", Invoice.buyer_id, Invoice.seller_id)):
+        stmt = (select(other, Firm.name, Firm.uscc, Firm.role,
+                       func.sum(Invoice.amount_fen), func.count())
+                .join(Firm, Firm.id == other)
+                .where(mine == firm_id, other != firm_id, Firm.cluster_id == firm.cluster_id,
+                       Invoice.issue_date > since, Invoice.issue_date <= last,
+                       Invoice.status != DocStatus.REJECTED.value)
+                .group_by(other, Firm.name, Firm.uscc, Firm.role).order_by(other))
+        for oid, name, uscc, role, volume, count in session.execute(stmt).all():
+            rows.append({"firm_id": int(oid), "name": name, "uscc": uscc, "role": role,
+                         "direction": direction, "volume_fen": int(volume),
+                         "invoice_count": int(count)})
     ids = [r["firm_id"] for r in rows]
     grades = {}
     if ids:

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from trellis.scoring import graph as graph_
-from trellis.scoring.frames import Frames
+from trellis.scoring.frames import Frames, kept
 from trellis.scoring.result import Flag
 
 logger = logging.getLogger(__name__)
@@ -483,17 +483,22 @@ _IDENTITY = {
 }
 
 
+def _identity_groups(firms: pd.DataFrame, col: str) -> list[list[int]]:
+    """Groups of firms whose *col* is the same once normalised (at least 5 characters)."""
+    norm = _IDENTITY[col][3]
+    vals = firms[col].dropna().astype(str)
+    keys = vals.map(norm)
+    keys = keys[keys.str.len() >= 5]
+    keys = keys[keys.duplicated(keep=False)]
+    return [[int(i) for i in g.index] for _key, g in keys.groupby(keys)]
+
+
 def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     firms = frames.firms
     out: dict[int, list[Flag]] = defaultdict(list)
     want = set(scope)
-    for col, (code, en, zh, norm) in _IDENTITY.items():
-        vals = firms[col].dropna().astype(str)
-        keys = vals.map(norm)
-        keys = keys[keys.str.len() >= 5]
-        keys = keys[keys.duplicated(keep=False)]
-        for _key, g in keys.groupby(keys):
-            ids = [int(i) for i in g.index]
+    for col, (code, en, zh, _norm) in _IDENTITY.items():
+        for ids in kept(frames, ("identity_groups", col), lambda c=col: _identity_groups(firms, c)):
             for fid in ids:
                 if fid not in want:
                     continue

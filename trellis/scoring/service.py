@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 
@@ -149,11 +150,22 @@ def pre_assessable_firms(*, session: Session, fr: frames.Frames,
     return {int(f) for f, c in cluster_of.items() if c in ok and f in scope}
 
 
-def _coverage(session: Session, firm_ids: list[int], as_of: date) -> dict:
-    """Firm id -> data kinds present (onboarding's coverage), for the screens' gate."""
-    from trellis.onboarding.coverage import kinds_by_firm
+def _coverage(session: Session, firm_ids: list[int], as_of: date,
+              fr: frames.Frames | None = None) -> dict:
+    """Firm id -> data kinds present (onboarding's coverage), for the screens' gate.
 
-    return kinds_by_firm(session=session, firm_ids=firm_ids, as_of=as_of)
+    On the firm path (*fr* with a kept cluster part) the kinds each cluster holds are kept
+    with it, until a row is added to any table a kind is read from."""
+    from trellis.onboarding import coverage
+
+    by_cluster = None
+    if fr is not None and fr.kept is not None:
+        cids = tuple(sorted({int(c) for c in fr.firms.loc[firm_ids, "cluster_id"].dropna()}))
+        key = ("cluster_kinds", cids, coverage.rows_stamp(session))
+        by_cluster = frames.kept(fr, key, lambda: coverage.cluster_kinds(
+            session=session, cluster_ids=list(cids)))
+    return coverage.kinds_by_firm(session=session, firm_ids=firm_ids, as_of=as_of,
+                                  by_cluster=by_cluster)
 
 
 def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
@@ -185,11 +197,14 @@ def result_from_record(rec: ScoreRecord) -> ScoreResult:
 
 
 def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
-               applied_on: date | None = None, store: bool = True) -> ScoreResult:
+               applied_on: date | None = None, store: bool = True,
+               cache: bool = True) -> ScoreResult:
     """Score one firm as of *as_of* (default today) with the champion scorecard.
 
     *applied_on* is the application date for the pre-application burst screen (default
-    *as_of*). The result is stored (``score_results``) unless *store* is false.
+    *as_of*). The result is stored (``score_results``) unless *store* is false. The
+    cluster's part of the data is kept between calls (:func:`frames.load`); *cache*
+    false reads and builds it afresh (the same result, slower).
     """
     from trellis.scoring.errors import ScoringError
 
@@ -201,12 +216,12 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     as_of = as_of or date.today()
     card = champion(session=session)
     consented = consented_firms(session=session, firm_ids=[firm_id])
-    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
+    fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id], cache=cache)
     if not fr.scope:
         raise ScoringError(f"Firm {firm_id} could not be read for scoring.")
     result = score_frames(fr, card.spec, consented=consented,
                           applied_on={firm_id: applied_on} if applied_on else None,
-                          coverage=_coverage(session, fr.scope, as_of))[0]
+                          coverage=_coverage(session, fr.scope, as_of, fr))[0]
     if store:
         rec = ScoreRecord(**_record(result, firm.cluster_id, None))
         session.add(rec)
@@ -280,6 +295,32 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     stored.grade = str(s.grade.iloc[0])
     stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
     return stored
+
+
+_POINTS: OrderedDict[tuple, dict[str, int]] = OrderedDict()
+_POINTS_SIZE = 4096
+
+
+def points(*, card: Scorecard, result: ScoreResult) -> dict[str, int]:
+    """Each characteristic's points for a stored result's feature values under *card*
+    (for the firm page). A card version's spec never changes, so the answer is kept per
+    (card, feature values)."""
+    try:
+        key = (card.id, card.version, tuple(sorted(result.features.items())))
+        hash(key)
+    except TypeError:  # a feature value that is a list or a mapping: not kept
+        key = None
+    if key is not None and key in _POINTS:
+        return dict(_POINTS[key])
+    X = pd.DataFrame([{k: (float("nan") if v is None else v)
+                       for k, v in result.features.items()}], index=[result.firm_id])
+    s = scorecard.apply(card.spec, X)
+    out = {k: int(round(v)) for k, v in s.points.iloc[0].items()}
+    if key is not None:
+        _POINTS[key] = out
+        while len(_POINTS) > _POINTS_SIZE:
+            _POINTS.popitem(last=False)
+    return dict(out)
 
 
 def indicative_limits(*, session: Session, cluster_id: int, firm_ids: list[int],

@@ -72,6 +72,33 @@ def _financed(session: Session, invoices: list[Invoice]) -> dict[int, list[int]]
     return out
 
 
+def _due_filter(query, *, anchor_id: int, days: int | None, as_of: date,
+                overdue: bool | None):
+    query = query.where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
+                        Invoice.amount_fen > Invoice.paid_fen)
+    if overdue is True:
+        query = query.where(Invoice.due_date < as_of)
+    elif overdue is False:
+        query = query.where(Invoice.due_date >= as_of)
+    if days is not None and overdue is not True:
+        query = query.where(Invoice.due_date <= as_of + timedelta(days=days))
+    return query
+
+
+def due_summary(*, session: Session, anchor_id: int, days: int | None = None,
+                as_of: date | None = None, overdue: bool | None = None) -> tuple[int, int]:
+    """(count, outstanding fen) of the invoices :func:`due_payables` lists, all of them,
+    in one aggregate query (the desk's figures)."""
+    from sqlalchemy import func
+
+    as_of = as_of or date.today()
+    n, total = session.exec(_due_filter(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_fen
+                                                               - Invoice.paid_fen), 0)),
+        anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)).one()
+    return int(n), int(total)
+
+
 def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
                  as_of: date | None = None, limit: int = 500,
                  overdue: bool | None = None) -> list[Payable]:
@@ -79,15 +106,8 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
     only those past their due date; False: only those not yet due (with *days*, due
     within that many days of *as_of*: "coming due"); None: both."""
     as_of = as_of or date.today()
-    query = (select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
-             .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
-                    Invoice.amount_fen > Invoice.paid_fen))
-    if overdue is True:
-        query = query.where(Invoice.due_date < as_of)
-    elif overdue is False:
-        query = query.where(Invoice.due_date >= as_of)
-    if days is not None and overdue is not True:
-        query = query.where(Invoice.due_date <= as_of + timedelta(days=days))
+    query = _due_filter(select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id),
+                        anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)
     rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
     vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
         Voucher.invoice_id.in_([inv.id for inv, _ in rows])))} if rows else {}

@@ -34,16 +34,16 @@ KINDS = ("invoice", "order")
 @roles_required("anchor")
 def index():
     firm = own_firm()
-    from trellis.platform.anchor.payables import due_payables
+    from trellis.platform.anchor.payables import due_summary
     from trellis.vouchers import services as vouchers
 
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
-    due = due_payables(session=db(), anchor_id=firm.id, days=30, overdue=False)
-    late = due_payables(session=db(), anchor_id=firm.id, overdue=True)
+    due_count, due_total = due_summary(session=db(), anchor_id=firm.id, days=30,
+                                       overdue=False)
+    overdue_count, overdue_total = due_summary(session=db(), anchor_id=firm.id, overdue=True)
     return render_template("anchor/index.html", firm=firm, counts=counts,
-                           due_count=len(due), due_total=sum(r.outstanding_fen for r in due),
-                           overdue_count=len(late),
-                           overdue_total=sum(r.outstanding_fen for r in late),
+                           due_count=due_count, due_total=due_total,
+                           overdue_count=overdue_count, overdue_total=overdue_total,
                            vouchers=len(vouchers.issued_by(session=db(), anchor_id=firm.id)))
 
 

@@ -137,12 +137,7 @@ def firm(firm_id):
         except NotFound:
             card = None
         if card is not None:
-            import pandas as pd
-
-            X = pd.DataFrame([{k: (float("nan") if v is None else v)
-                               for k, v in result.features.items()}], index=[firm_id])
-            s = scorecard.apply(card.spec, X)
-            points = {k: int(round(v)) for k, v in s.points.iloc[0].items()}
+            points = service.points(card=card, result=result)
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
