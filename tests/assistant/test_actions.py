@@ -210,3 +210,30 @@ def test_anchor_clerk_gets_anchor_answers_and_anchor_links(client, session, demo
     login(client, anchor, PASSWORD)
     for link in ("/anchor/queue", "/anchor/payables", "/anchor/"):
         assert client.get(link).status_code == 200
+
+
+def test_an_expired_or_no_longer_allowed_proposal_does_nothing(session, demo):
+    from datetime import timedelta
+
+    vendor = demo["vendor"]
+    old = ask(session, vendor, "我要撤回授权")
+    action = session.get(Action, old.message.action["id"])
+    action.created_at = action.created_at - actions.VALID_FOR - timedelta(minutes=1)
+    session.add(action)
+    session.flush()
+    with pytest.raises(Conflict):
+        actions.confirm(session=session, firm_id=vendor.firm_id, action_id=action.id,
+                        user=vendor)
+    assert session.get(Action, action.id).status == "expired"
+    assert accounts.has_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+
+    # consent withdrawn on the page between proposal and confirmation: the application
+    # is refused exactly as the page would refuse it, and nothing is filed
+    proposal = ask(session, vendor, "帮我申请融资")
+    accounts.withdraw_consent(session=session, firm_id=vendor.firm_id, purpose="trade_data")
+    before = len(session.exec(select(Application)).all())
+    said = actions.confirm(session=session, firm_id=vendor.firm_id,
+                           action_id=proposal.message.action["id"], user=vendor)
+    assert "未完成" in said.text and "授权" in said.text
+    assert session.get(Action, proposal.message.action["id"]).status == "failed"
+    assert len(session.exec(select(Application)).all()) == before
