@@ -26,7 +26,14 @@ ALLOWED = {
     "HHI",  # Herfindahl index, a standard concentration measure
     "Excel", "GBK", "UTF",  # the spreadsheet program and character sets an upload accepts
     "English",  # the language switch names its language in that language
+    "PNG",  # the picture's download format, beside CSV and PDF
 }
+# A page marks a code a person types or copies (a cluster's code, a job's name for the
+# command line) with the standard ``translate="no"`` attribute; the reader skips such
+# text only when it is one short token, so a sentence can never hide behind it.
+_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+_CODES_JS = """() => Array.from(document.querySelectorAll('[translate=no]'))
+    .map(e => e.innerText.trim()).filter(t => t)"""
 # Links never followed: leaving the session, switching language, downloads.
 SKIP_LINK = re.compile(r"/logout|/locale|[?&]lang=|\.(csv|pdf|xlsx|json)(\?|$)|/export|/download",
                        re.IGNORECASE)
@@ -53,6 +60,13 @@ _RAW = [
     re.compile(r"\b[a-z]+:\d+\b"),                                 # order:123
     re.compile(r"\b[a-z]+/[a-z_]+\b"),                             # refer/auto_decline
 ]
+
+
+def without_codes(text: str, codes: list[str]) -> str:
+    """*text* without the page's ``translate="no"`` codes (each a single short token)."""
+    for code in sorted({c for c in codes if _CODE.match(c)}, key=len, reverse=True):
+        text = re.sub(r"(?<![\w-])" + re.escape(code) + r"(?![\w-])", " ", text)
+    return text
 
 
 def problems(text: str) -> list[str]:
@@ -134,7 +148,7 @@ def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str
         response = page.goto(url)
         page.wait_for_load_state()
         status = response.status if response else 0
-        text = page.inner_text("body")
+        text = without_codes(page.inner_text("body"), page.evaluate(_CODES_JS))
         found = problems(text)
         if status >= 500:
             found.append(f"HTTP {status}")
@@ -174,3 +188,7 @@ def test_checker_catches_what_it_should():
     assert problems("字段 doc_type")
     assert problems("状态 pending")
     assert not problems("评分 85 分，耗时 3 分钟，发票 a.csv，联系 rm@trellis.demo")
+    # a code marked translate="no" is skipped only as one token, never a sentence
+    assert not problems(without_codes("园区 jiangbei-park 设置", ["jiangbei-park"]))
+    assert problems(without_codes("Tell firms of decisions", ["Tell firms of decisions"]))
+    assert problems(without_codes("任务 anchor_pending_x", ["anchor_pending"]))
