@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
