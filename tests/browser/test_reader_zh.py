@@ -17,7 +17,8 @@ import pytest
 from tests.browser.conftest import DESKTOP, PHONE, log_in, shot
 
 ROLES = ("vendor", "vendor2", "anchor", "rm", "auditor", "admin")
-CAP = 25
+CAP = 70
+DEPTH = 2
 
 # Proper nouns, standards and codes a Chinese finance reader sees in English too.
 ALLOWED = {
@@ -115,9 +116,10 @@ def _same_site(hrefs, current: str, base: str) -> list[str]:
     return out
 
 
-def walk(page, base: str, cap: int = CAP) -> list[str]:
-    """The pages of a logged-in role: the landing page, its navigation, one level deeper.
-    At most one page per path pattern with digits (one firm, one loan), ``cap`` in all."""
+def walk(page, base: str, cap: int = CAP, depth: int = DEPTH) -> list[str]:
+    """The pages of a logged-in role: the landing page, its navigation, and the pages they
+    link to, *depth* levels deep. At most one page per path pattern with digits (one firm,
+    one loan), ``cap`` in all."""
     start = page.url
     first = [start] + nav_links(page, base)
     seen, shapes, order = set(), set(), []
@@ -125,20 +127,22 @@ def walk(page, base: str, cap: int = CAP) -> list[str]:
     def add(url):
         shape = re.sub(r"\d+", "N", urlparse(url).path) + ("?" if urlparse(url).query else "")
         if url in seen or shape in shapes or len(order) >= cap:
-            return
+            return False
         seen.add(url)
         shapes.add(shape)
         order.append(url)
+        return True
 
-    for url in first:
-        add(url)
-    for url in list(order):
-        if len(order) >= cap:
-            break
-        page.goto(url)
-        page.wait_for_load_state()
-        for link in body_links(page, base):
-            add(link)
+    level = [url for url in first if add(url)]
+    for _ in range(depth):
+        following = []
+        for url in level:
+            if len(order) >= cap:
+                break
+            page.goto(url)
+            page.wait_for_load_state()
+            following += [link for link in body_links(page, base) if add(link)]
+        level = following
     return order
 
 

@@ -61,10 +61,18 @@ def users():
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
         status = 422
-    rows = db().exec(select(User).order_by(User.id)).all()
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    page = paginate(db(), select(User), sort_columns={"id": User.id, "email": User.email,
+                                                      "role": User.role,
+                                                      "login": User.last_login_at},
+                    search_columns=(User.email, User.name), tiebreak=User.id,
+                    **paging_args())
+    rows = [r[0] for r in page.items]
     firms = {f.id: f.name for f in db().exec(select(Firm).where(
         Firm.id.in_({u.firm_id for u in rows if u.firm_id is not None})))}
-    return render_template("admin/users.html", users=rows, form=form, firms=firms,
+    return render_template("admin/users.html", users=rows, page=page, form=form, firms=firms,
                            roles=_role_words(), signout_form=EmptyForm()), status
 
 

@@ -148,10 +148,19 @@ def _application_or_404(application_id: int):
 def applications():
     from trellis.ledger.models import Application
 
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
     firm = own_firm()
-    rows = db().exec(select(Application).where(Application.firm_id == firm.id)
-                     .order_by(Application.id.desc()).limit(50)).all()
-    return render_template("vendor/applications.html", rows=rows)
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Application).where(Application.firm_id == firm.id),
+                    sort_columns={"id": Application.id, "amount": Application.requested_fen,
+                                  "date": Application.as_of},
+                    tiebreak=Application.id, **wanted)
+    return render_template("vendor/applications.html", rows=[r[0] for r in page.items],
+                           page=page)
 
 
 @bp.get("/applications/<int:application_id>")
@@ -238,12 +247,24 @@ def cooling_off_until(loan) -> date | None:
 def loans():
     from trellis.ledger.models import Loan
 
+    from sqlalchemy import func
+
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
     firm = own_firm()
-    rows = db().exec(select(Loan).where(Loan.firm_id == firm.id)
-                     .order_by(Loan.id.desc()).limit(100)).all()
-    return render_template("vendor/loans.html", rows=rows, today=date.today(),
-                           cooling=cooling_off_until,
-                           outstanding=sum(r.outstanding_fen for r in rows))
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Loan).where(Loan.firm_id == firm.id),
+                    sort_columns={"id": Loan.id, "lent": Loan.amount_fen, "due": Loan.due_date},
+                    tiebreak=Loan.id, **wanted)
+    outstanding = db().execute(select(func.coalesce(func.sum(owed), 0)).where(
+        Loan.firm_id == firm.id)).scalar_one()
+    return render_template("vendor/loans.html", rows=[r[0] for r in page.items], page=page,
+                           today=date.today(), cooling=cooling_off_until,
+                           outstanding=int(outstanding))
 
 
 @bp.get("/loans/<int:loan_id>")
