@@ -29,12 +29,16 @@ ALLOWED = {
     "English",  # the language switch names its language in that language
     "PNG",  # the picture's download format, beside CSV and PDF
 }
-# A page marks a code a person types or copies (a cluster's code, a job's name for the
-# command line) with the standard ``translate="no"`` attribute; the reader skips such
-# text only when it is one short token, so a sentence can never hide behind it.
+# A page marks a code a person types or copies (a cluster's code, a job's name, a command)
+# with the standard ``translate="no"`` attribute. The reader skips such text only when it
+# is one short token, or, inside <code>, a short command line of such tokens: a sentence
+# never hides behind it.
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+_COMMAND = re.compile(r"^[a-z][a-z0-9_-]*( [a-z0-9_.:-]+){0,3}$")
 _CODES_JS = """() => Array.from(document.querySelectorAll('[translate=no]'))
-    .map(e => e.innerText.trim()).filter(t => t)"""
+    .map(e => [e.tagName, e.innerText.trim()]).filter(t => t[1])"""
+
+
 # Links never followed: leaving the session, switching language, downloads.
 SKIP_LINK = re.compile(r"/logout|/locale|[?&]lang=|\.(csv|pdf|xlsx|json)(\?|$)|/export|/download",
                        re.IGNORECASE)
@@ -63,9 +67,15 @@ _RAW = [
 ]
 
 
-def without_codes(text: str, codes: list[str]) -> str:
-    """*text* without the page's ``translate="no"`` codes (each a single short token)."""
-    for code in sorted({c for c in codes if _CODE.match(c)}, key=len, reverse=True):
+def without_codes(text: str, codes: list) -> str:
+    """*text* without the page's ``translate="no"`` codes (see ``_CODE``, ``_COMMAND``);
+    *codes* are texts or (tag name, text) pairs."""
+    keep = set()
+    for item in codes:
+        tag, code = item if isinstance(item, (list, tuple)) else ("", item)
+        if _CODE.match(code) or (tag.upper() == "CODE" and _COMMAND.match(code)):
+            keep.add(code)
+    for code in sorted(keep, key=len, reverse=True):
         text = re.sub(r"(?<![\w-])" + re.escape(code) + r"(?![\w-])", " ", text)
     return text
 
@@ -73,10 +83,12 @@ def without_codes(text: str, codes: list[str]) -> str:
 def problems(text: str) -> list[str]:
     """What misleads a Chinese reader in a page's visible text, one line per finding."""
     found = []
+    addresses = _STRIP[1].sub(" ", _STRIP[0].sub(" ", text))   # links shown to copy
     for pattern in _FEN + _RAW:
-        hits = list(pattern.finditer(text))
+        hits = list(pattern.finditer(addresses))
         for m in hits[:3]:
-            found.append(f"{pattern.pattern!r}: …{text[max(0, m.start() - 30):m.end() + 30]!r}…")
+            found.append(f"{pattern.pattern!r}: "
+                         f"…{addresses[max(0, m.start() - 30):m.end() + 30]!r}…")
         if len(hits) > 3:
             found.append(f"{pattern.pattern!r}: {len(hits) - 3} more")
     cleaned = text
@@ -146,6 +158,21 @@ def walk(page, base: str, cap: int = CAP, depth: int = DEPTH) -> list[str]:
     return order
 
 
+# A list this long is one a person pages through: it says how many rows there are in all
+# (the shared list bar's ``data-list-count``) and has pages.
+LONG_LIST = 25
+_LONGEST_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('table, ul, ol'))
+    .map(t => t.querySelectorAll(':scope > tbody > tr, :scope > li').length))"""
+_PAGED_JS = "() => document.querySelectorAll('[data-list-count]').length > 0"
+
+
+def unpaged(longest: int, paged: bool) -> list[str]:
+    """A finding when a page shows a long list without a count and pages."""
+    if longest >= LONG_LIST and not paged:
+        return [f"a list of {longest} rows without a count or pages"]
+    return []
+
+
 def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str]]:
     report = {}
     for i, url in enumerate(urls):
@@ -153,7 +180,7 @@ def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str
         page.wait_for_load_state()
         status = response.status if response else 0
         text = without_codes(page.inner_text("body"), page.evaluate(_CODES_JS))
-        found = problems(text)
+        found = problems(text) + unpaged(page.evaluate(_LONGEST_JS), page.evaluate(_PAGED_JS))
         if status >= 500:
             found.append(f"HTTP {status}")
         if found:
@@ -196,3 +223,10 @@ def test_checker_catches_what_it_should():
     assert not problems(without_codes("园区 jiangbei-park 设置", ["jiangbei-park"]))
     assert problems(without_codes("Tell firms of decisions", ["Tell firms of decisions"]))
     assert problems(without_codes("任务 anchor_pending_x", ["anchor_pending"]))
+    assert not problems(without_codes("独立进程 trellis jobs run", [("CODE", "trellis jobs run")]))
+    assert problems(without_codes("独立进程 trellis jobs run", [("SPAN", "trellis jobs run")]))
+    assert problems(without_codes("Tell firms of decisions and offers now",
+                                  [("CODE", "Tell firms of decisions and offers now")]))
+    assert not problems("邀请链接 http://127.0.0.1:5000/register/invite?code=AB12")
+    assert unpaged(60, False) and not unpaged(60, True) and not unpaged(5, False)
+    assert problems("链接 register/invite")

@@ -147,7 +147,6 @@ def _application_or_404(application_id: int):
 @roles_required("vendor")
 def applications():
     from trellis.ledger.models import Application
-
     from trellis.paging import paginate
     from trellis.platform.paging import args as paging_args
 
@@ -245,10 +244,9 @@ def cooling_off_until(loan) -> date | None:
 @bp.get("/loans")
 @roles_required("vendor")
 def loans():
-    from trellis.ledger.models import Loan
-
     from sqlalchemy import func
 
+    from trellis.ledger.models import Loan
     from trellis.paging import paginate
     from trellis.platform.paging import args as paging_args
 
