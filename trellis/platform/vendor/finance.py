@@ -129,9 +129,53 @@ def apply():
         status = 422
     elif request.method == "POST":
         status = 422
-    return render_template("vendor/apply.html", form=form, kind=kind,
-                           docs=_eligible(firm, kind), picked=set(picked),
-                           docs_error=docs_error), status
+    docs = _eligible(firm, kind)
+    return render_template("vendor/apply.html", form=form, kind=kind, docs=docs,
+                           unpriceable=_unpriceable(docs) if kind == "invoice" else {},
+                           picked=set(picked), docs_error=docs_error,
+                           vendor_buyers=_vendor_buyers(firm)), status
+
+
+def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
+    """Buyers of this firm's waiting documents that are suppliers themselves (this firm is
+    tier 2): only an anchor firm confirms, so each comes with the anchors it sells to,
+    whose vouchers it can pass on."""
+    from trellis.trade.models import Relationship
+
+    waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
+                                             Invoice.status == DocStatus.PENDING)
+    ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
+                                                   PurchaseOrder.status == DocStatus.PENDING)
+    buyers = db().exec(select(Firm).where(Firm.role == "vendor",
+                                          Firm.id.in_(waiting.union(ordered)))
+                       .order_by(Firm.name).limit(20)).all()
+    out = []
+    for buyer in buyers:
+        anchors = db().exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
+                            .where(Relationship.supplier_id == buyer.id, Firm.role == "anchor")
+                            .order_by(Firm.name)).all()
+        out.append((buyer, list(anchors)))
+    return out
+
+
+def _unpriceable(docs) -> dict:
+    """Invoice id -> why financing it on its own could not be priced under the legal cap
+    (the ledger's pricing rules decide; see ``origination.why_unpriceable``)."""
+    from trellis.ledger.models import Product
+    from trellis.ledger.origination import why_unpriceable
+
+    product = db().exec(select(Product).where(Product.code == "RF-STD")).first()
+    if product is None:
+        return {}
+    today = date.today()
+    out = {}
+    for invoice, _buyer in docs:
+        why = why_unpriceable(session=db(), product=product,
+                              open_fen=invoice.amount_fen - invoice.paid_fen,
+                              due_date=invoice.due_date, as_of=today)
+        if why is not None:
+            out[invoice.id] = why
+    return out
 
 
 def _application_or_404(application_id: int):
