@@ -189,10 +189,6 @@ def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str
     return report
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 15: on current main Chinese pages still show English words, fen amounts and raw "
-    "codes (e.g. 'order:NNN', English status words, 'interval {\"seconds\": 30}'); another "
-    "engineer is fixing the wording; the lead flips this once that lands"))
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_read_in_chinese(live, new_page, role, viewport):
