@@ -77,3 +77,30 @@ def test_tasks_url_defaults_per_environment(env, expected, tmp_path):
 def test_bad_queue_name_or_worker_count_stop_start_up(env, tmp_path):
     with pytest.raises(ConfigError, match="TRELLIS_TASKS_"):
         Settings.from_env({"TRELLIS_INSTANCE_PATH": str(tmp_path), **env})
+
+
+def test_smtp_settings_are_parsed_strictly_and_choose_the_sender(tmp_path):
+    """The notifications sender reads its SMTP settings from Settings (issue 15), parsed
+    like every other setting: a bad port or sender address stops start-up, naming it."""
+    import pytest
+
+    from trellis.config import Settings
+    from trellis.errors import ConfigError
+    from trellis.notifications.senders import FileSink, Router, SmtpSender, from_settings
+
+    base = {"TRELLIS_INSTANCE_PATH": str(tmp_path)}
+    assert isinstance(from_settings(Settings.from_env(base)), FileSink)
+    s = Settings.from_env(base | {"TRELLIS_SMTP_HOST": "mail.bank.cn", "TRELLIS_SMTP_PORT": "587",
+                                  "TRELLIS_SMTP_STARTTLS": "yes", "TRELLIS_SMTP_USER": "u",
+                                  "TRELLIS_SMTP_PASSWORD": "p",
+                                  "TRELLIS_MAIL_FROM": "loans@bank.cn"})
+    sender = from_settings(s)
+    assert isinstance(sender, Router)
+    (smtp,) = sender.senders
+    assert isinstance(smtp, SmtpSender)
+    assert (smtp.host, smtp.port, smtp.sender, smtp.starttls) == ("mail.bank.cn", 587,
+                                                                   "loans@bank.cn", True)
+    for var, raw in (("TRELLIS_SMTP_PORT", "twenty-five"), ("TRELLIS_SMTP_PORT", "70000"),
+                     ("TRELLIS_SMTP_STARTTLS", "maybe"), ("TRELLIS_MAIL_FROM", "nobody")):
+        with pytest.raises(ConfigError, match=var):
+            Settings.from_env(base | {var: raw})

@@ -160,6 +160,14 @@ class Settings:
     assistant_key: str = ""
     assistant_timeout_seconds: int = 5
     log_level: str = "INFO"
+    # Outgoing e-mail (trellis.notifications): SMTP when a host is set; else messages go
+    # to the file sink instance/outbox.jsonl.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "trellis@localhost"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -213,6 +221,11 @@ class Settings:
         if not queue or not all(c.isalnum() or c in "-_." for c in queue):
             raise ConfigError("TRELLIS_TASKS_QUEUE must be letters, digits, '-', '_' or '.', "
                               f"not {queue!r}")
+        if not 0 < int(values.get("smtp_port", 25)) < 65536:  # type: ignore[call-overload]
+            raise ConfigError("TRELLIS_SMTP_PORT must be a port number (1-65535)")
+        mail_from = str(values.get("mail_from", "trellis@localhost"))
+        if "@" not in mail_from or any(c in mail_from for c in "\r\n"):
+            raise ConfigError(f"TRELLIS_MAIL_FROM must be an e-mail address, not {mail_from!r}")
         if int(values.get("tasks_workers", 2)) < 1:  # type: ignore[call-overload]
             raise ConfigError("TRELLIS_TASKS_WORKERS must be at least 1")
         settings = cls(**values)  # type: ignore[arg-type]

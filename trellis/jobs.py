@@ -23,6 +23,7 @@ from sqlmodel import Field, SQLModel
 
 from trellis.clock import utcnow
 from trellis.errors import TrellisError
+from trellis.messages import N_
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7472656C  # "trel"
@@ -41,31 +42,31 @@ class JobSpec:
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("anchor_pending", "trellis.chain.jobs:anchor_pending", "interval",
-            {"seconds": 30}, "Cut Merkle batches of waiting documents and anchor their roots"),
+            {"seconds": 30}, N_("Cut Merkle batches of waiting documents and anchor their roots")),
     JobSpec("track_confirmations", "trellis.chain.jobs:track_confirmations", "interval",
-            {"seconds": 20}, "Count confirmations, replace stuck transactions, heal reorgs"),
+            {"seconds": 20}, N_("Count confirmations, replace stuck transactions, heal reorgs")),
     JobSpec("run_queued_audits", "trellis.chain.audit:run_queued_audits", "interval",
-            {"seconds": 60}, "Run chain audits that were queued and never started"),
+            {"seconds": 60}, N_("Run chain audits that were queued and never started")),
     JobSpec("resume_imports", "trellis.onboarding.jobs:resume_imports", "interval",
-            {"minutes": 5}, "Run bulk imports left queued; fail interrupted ones"),
+            {"minutes": 5}, N_("Run bulk imports left queued; fail interrupted ones")),
     JobSpec("notify", "trellis.notifications.jobs:notify", "interval", {"minutes": 1},
-            "Tell firms of decisions, offers, pay-outs, due dates and overdue loans"),
+            N_("Tell firms of decisions, offers, pay-outs, due dates and overdue loans")),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
-            {"seconds": 30}, "Register fingerprints on chain and disburse accepted offers"),
+            {"seconds": 30}, N_("Register fingerprints on chain and disburse accepted offers")),
     JobSpec("anchor_ledger_head", "trellis.ledger.jobs:anchor_ledger_head", "interval",
-            {"minutes": 10}, "Queue the ledger's latest hash for anchoring on chain"),
+            {"minutes": 10}, N_("Queue the ledger's latest hash for anchoring on chain")),
     JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",
-            {"hour": 0, "minute": 5}, "Accrue daily interest and update days past due"),
+            {"hour": 0, "minute": 5}, N_("Accrue daily interest and update days past due")),
     JobSpec("expire_offers", "trellis.ledger.jobs:expire_offers", "cron",
-            {"hour": 0, "minute": 10}, "Mark offers past their validity date expired"),
+            {"hour": 0, "minute": 10}, N_("Mark offers past their validity date expired")),
     JobSpec("settle_vouchers", "trellis.vouchers.jobs:settle_vouchers", "cron",
-            {"hour": 9, "minute": 0}, "Settle matured vouchers: the anchor pays every holder"),
+            {"hour": 9, "minute": 0}, N_("Settle matured vouchers: the anchor pays every holder")),
     JobSpec("apply_bank_changes", "trellis.protection.jobs:apply_bank_changes", "interval",
-            {"minutes": 10}, "Apply bank-account changes whose waiting period has passed"),
+            {"minutes": 10}, N_("Apply bank-account changes whose waiting period has passed")),
     JobSpec("rescore_portfolio", "trellis.scoring.jobs:rescore_portfolio", "cron",
-            {"hour": 1, "minute": 0}, "Rescore every vendor of the portfolio", queued=True),
+            {"hour": 1, "minute": 0}, N_("Rescore every vendor of the portfolio"), queued=True),
     JobSpec("monitor_stability", "trellis.scoring.jobs:monitor_stability", "cron",
-            {"hour": 2, "minute": 0}, "Population stability (PSI) of the score and its parts",
+            {"hour": 2, "minute": 0}, N_("Population stability (PSI) of the score and its parts"),
             queued=True),
     JobSpec("recalibrate_scorecard", "trellis.scoring.jobs:recalibrate", "cron",
             {"day_of_week": "mon", "hour": 3, "minute": 0},

@@ -97,3 +97,16 @@ def paginate(session, query, *, sort_columns: Mapping[str, object],
                            .limit(args["per_page"])).all()
     return Page(list(rows), total, args["page"], args["per_page"], args["q"], args["sort"],
                 args["desc"], tuple(sort_columns))
+
+
+def page_of(items: Sequence, *, page=1, per_page=PER_PAGE, q="", sort="", desc=False,
+            sorts: Sequence[str] = ()) -> Page:
+    """One page of a list already in memory (already searched and sorted by the caller
+    with the cleaned *q*, *sort* and *desc* of :func:`clean`), with its total count."""
+    args = clean(page=page, per_page=per_page, q=q, sort=sort, desc=desc, sorts=sorts)
+    total = len(items)
+    pages = max(1, math.ceil(total / args["per_page"]))
+    args["page"] = min(args["page"], pages)
+    start = (args["page"] - 1) * args["per_page"]
+    return Page(list(items[start:start + args["per_page"]]), total, args["page"],
+                args["per_page"], args["q"], args["sort"], args["desc"], tuple(sorts))

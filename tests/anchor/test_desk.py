@@ -170,6 +170,10 @@ def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain,
     page = client.get("/anchor/network").get_data(as_text=True)
     assert 'id="subset-note"' in page
     assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page
+    # the list beside it has every direct supplier, in pages, with the count
+    assert f'data-list-count="{n}"' in page
+    second = client.get("/anchor/network?per_page=30&page=2").get_data(as_text=True)
+    assert second.count('data-label="Supplier"') >= n - 30
 
 
 def test_the_desk_figures_are_the_payables_lists_totals(session, chain):

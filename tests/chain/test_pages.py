@@ -214,3 +214,26 @@ def test_checking_a_bundle_with_its_manifest_on_the_page_and_the_api(client, aud
         "bundle": json.loads(bundle), "manifest_base64": "%%%"},
         headers={"X-CSRFToken": token})
     assert bad.status_code == 422 and "manifest_base64" in bad.get_data(as_text=True)
+
+
+def test_documents_and_proof_steps_read_in_words(client, auditor, anchored):
+    """Issue 15: a batch lists what each document is (发票 W-0), not ``invoice`` and a
+    table key; the list pages; the committed fields read as words with yuan; and each
+    proof step's detail line is in Chinese (hashes and numbers apart)."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    detail = client.get(f"/chain/batches/{doc.batch_id}").get_data(as_text=True)
+    assert "发票 W-0" in detail and 'data-list-count="4"' in detail
+    assert 'data-pages="1"' in detail
+    two = client.get(f"/chain/batches/{doc.batch_id}?per_page=2&page=2").get_data(as_text=True)
+    assert two.count("/bundle.json") == 2 and 'rel="prev"' in two
+    page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
+    assert "amount_fen" not in page and "seller_uscc" not in page
+    assert "¥20.00" in page and "卖方统一社会信用代码" in page
+    lines = re.findall(r'<div class="mono small wrap">(.*?)</div>', page, re.S)
+    assert len(lines) == len(verify.REQUIRED)
+    for line in lines:
+        words = re.sub(r"0x[0-9a-fA-F]+|[0-9a-f]{64}|SHA-256|ETH", " ", line)
+        assert re.search(r"[\u4e00-\u9fff]", line), line
+        assert not re.search(r"[A-Za-z]{3,}", words), line
+    index = client.get("/chain/?state=finalized").get_data(as_text=True)
+    assert ">finalized<" not in index and 'data-list-count="' in index

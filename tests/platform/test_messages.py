@@ -28,7 +28,8 @@ from trellis.platform import i18n
 ROOT = Path(trellis.__file__).parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # Words that stay in Latin letters on a Chinese page: codes, hashes, units, names.
-ALLOWED = {"SHA", "sha256", "USCC", "rpc", "URL", "CSV", "XLSX", "Trellis"}
+ALLOWED = {"SHA", "sha256", "USCC", "rpc", "URL", "CSV", "XLSX", "Trellis",
+           "PSI"}  # population stability index, a standard measure (as in the reader walk)
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 

@@ -218,3 +218,63 @@ def test_the_suggested_cooling_off_payment_counts_money_already_paid(client, ses
     assert paid.status_code == 303
     session.refresh(loan)
     assert loan.status == "cooled_off" and loan.outstanding_fen == 0
+
+
+def test_apply_marks_an_invoice_that_cannot_be_priced_within_the_cap(client, session, demo):
+    """Issue 15: an invoice due in days cannot be financed within the legal cap (the fee
+    over a few days is a high annual rate). The apply page says so beside it, using the
+    ledger's own pricing rule, and an application for it is indeed refused as above the
+    cap; an invoice due in months is not marked."""
+    from datetime import timedelta
+
+    from trellis.ledger.models import Application
+
+    vendor = demo["vendor"]
+    buyer = confirmed_invoice(session, vendor.firm_id).buyer_id
+    soon = Invoice(seller_id=vendor.firm_id, buyer_id=buyer, number="SOON-1",
+                   amount_fen=10_000_000, issue_date=TODAY - timedelta(days=60),
+                   due_date=TODAY + timedelta(days=1), status="confirmed")
+    later = Invoice(seller_id=vendor.firm_id, buyer_id=buyer, number="LATER-1",
+                    amount_fen=50_000_000, issue_date=TODAY,
+                    due_date=TODAY + timedelta(days=90), status="confirmed")
+    session.add_all([soon, later])
+    session.flush()
+    login(client, vendor, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    assert f'data-unpriceable="{soon.id}"' in page
+    assert f'data-unpriceable="{later.id}"' not in page
+    assert "法定利率上限" in page and "%" in page
+    assert 'data-label="到期日"' in page and 'data-label="日期"' not in page  # header = label
+    apply_for(client, [soon.id])
+    app = session.exec(select(Application).where(Application.firm_id == vendor.firm_id)
+                       .order_by(Application.id.desc())).first()
+    assert app is not None and app.status in ("declined", "review")
+    assert session.exec(select(Offer).where(Offer.application_id == app.id)).first() is None
+    if app.status == "review":   # a person would approve: pricing still refuses it
+        from trellis.ledger.errors import OfferAboveCap
+        from trellis.ledger.origination import make_offer
+
+        with pytest.raises(OfferAboveCap):
+            make_offer(session=session, application=app, as_of=TODAY)
+
+
+def test_a_tier_two_vendor_is_told_who_can_confirm(client, session, demo):
+    """vendor2 sells to a vendor, which cannot confirm: the apply page names that buyer,
+    says only an anchor confirms, and names the anchor whose voucher it can pass on."""
+    from trellis.trade.models import Firm, Relationship
+
+    vendor, tier2 = demo["vendor"], demo["vendor2"]
+    session.add(Invoice(seller_id=tier2.firm_id, buyer_id=vendor.firm_id, number="T2-1",
+                        amount_fen=1_000_000, issue_date=TODAY, due_date=TODAY,
+                        status="pending"))
+    session.flush()
+    buyer = session.get(Firm, vendor.firm_id)
+    anchors = session.exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
+                           .where(Relationship.supplier_id == buyer.id,
+                                  Firm.role == "anchor")).all()
+    login(client, tier2, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    assert 'data-testid="tier2-help"' in page and buyer.name in page
+    assert "只有核心企业能为发票和订单确权" in page
+    assert anchors and all(name in page for name in anchors)
+    assert "转让" in page

@@ -32,3 +32,18 @@ def test_lineage_svg_shows_every_fragment_and_escapes_names(session, chain):
 def test_clip_counts_chinese_as_wide():
     assert lineage._clip("江" * 20, 10) == "江" * 4 + "…"
     assert lineage._clip("abc", 10) == "abc"
+
+
+def test_no_line_of_the_picture_is_cut(session, chain):
+    """Issue 15: the confirmation box read "到期 2027-06-..." (code and maturity on one
+    line). Each fact has its own line and every line fits its box, in Chinese too."""
+    inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
+    voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
+                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+    labels = {"confirmation": "确权", "invoice": "发票", "matures": "到期"}
+    tree = lineage.build(session=session, voucher=voucher, labels=labels)
+    svg = lineage.render_svg(tree, title="t")
+    assert f"到期 {voucher.maturity_date}" in svg and voucher.code in svg
+    for node in lineage._walk(tree):
+        for line in node.lines:
+            assert lineage._clip(line) == line, line

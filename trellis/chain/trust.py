@@ -149,6 +149,9 @@ def load(path: str) -> Trust:
         raise TrustError(f"cannot read the trusted-registries file {path}: {exc}") from None
 
 
+OWN_NAME = "this instance"   # the name of the instance's own registry in its trust list
+
+
 def of_instance(chain, settings=None) -> Trust:
     """What this Trellis instance trusts: its own registry and anchoring account on its
     chain, plus the entries of ``settings.chain_trusted`` (a file) if set. Asks the node
@@ -156,6 +159,6 @@ def of_instance(chain, settings=None) -> Trust:
     own = Trust()
     if chain is not None and chain.contract_address:
         own = Trust((Registry(chain.chain_id, chain.contract_address.lower(),
-                              frozenset({chain.address.lower()}), "this instance"),))
+                              frozenset({chain.address.lower()}), OWN_NAME),))
     extra = getattr(settings, "chain_trusted", "") if settings is not None else ""
     return own + load(extra) if extra else own

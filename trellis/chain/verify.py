@@ -41,6 +41,7 @@ from trellis.chain import canonical, merkle, onchain
 from trellis.chain import trust as trust_mod
 from trellis.chain.bundles import FIELDS, FORMAT
 from trellis.chain.errors import BundleError, CanonicalFormError
+from trellis.messages import N_, Message, msg
 
 STEP_LABELS = {
     "bundle": "Bundle holds exactly the fields of " + FORMAT,
@@ -63,8 +64,9 @@ REQUIRED = tuple(name for name in STEP_LABELS if name != "manifest")
 class Step:
     name: str
     ok: bool | None  # None: could not be checked
-    detail: str
+    detail: str   # English, for the command line and logs
     data: dict = field(default_factory=dict)  # values a page puts in a translated message
+    message: Message | None = None   # the detail as a template and parameters, for pages
 
     @property
     def label(self) -> str:
@@ -93,13 +95,15 @@ class Report:
         step = self.step("trusted")
         return step.data.get("contract") if step is not None and step.ok is False else None
 
-    def add(self, name: str, ok: bool | None, detail: str, **data) -> bool | None:
-        self.steps.append(Step(name, ok, detail, data))
+    def add(self, name: str, ok: bool | None, detail: str | Message, **data) -> bool | None:
+        message = detail if isinstance(detail, Message) else Message(str(detail))
+        self.steps.append(Step(name, ok, str(message), data, message))
         return ok
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "untrusted_contract": self.untrusted_contract,
-                "steps": [asdict(s) | {"label": s.label} for s in self.steps]}
+                "steps": [{k: v for k, v in asdict(s).items() if k != "message"}
+                          | {"label": s.label} for s in self.steps]}
 
 
 def load_bundle(text: str | bytes) -> dict:
@@ -168,8 +172,9 @@ def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str |
     *manifest*: the batch's ``tree.json``, checked when given."""
     report = Report()
     problem = shape_problem(bundle)
-    if report.add("bundle", problem is None, problem or "every field present, none extra"
-                  ) is False:
+    if report.add("bundle", problem is None,
+                  msg(N_("not a proof's fields: %(problem)s"), problem=problem) if problem
+                  else msg(N_("every field present, none extra"))) is False:
         return report
     doc, leaf, tree, anchor = (bundle["document"], bundle["leaf"], bundle["merkle"],
                                bundle["anchor"])
@@ -179,7 +184,7 @@ def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str |
     reader = onchain.reader(rpc_url, chain)
     if reader is None:
         for name in onchain.CHAIN_STEPS:
-            report.add(name, None, "not checked: no node given (use --rpc URL)")
+            report.add(name, None, msg(N_("not checked: no node given (use --rpc URL)")))
         return report
     onchain.chain_steps(report, reader, tree, anchor, trust or trust_mod.Trust())
     return report
@@ -191,11 +196,14 @@ def _document_steps(report: Report, doc: dict, leaf: dict, tree: dict,
     digest = hashlib.sha256(text).hexdigest()
     bad = []
     if digest != doc["content_hash"]:
-        bad.append(f"the bundle's text hashes to {digest}")
+        bad.append(msg(N_("the bundle's text hashes to %(hash)s"), hash=digest))
     if document is not None and hashlib.sha256(document).hexdigest() != doc["content_hash"]:
-        bad.append(f"the file given hashes to {hashlib.sha256(document).hexdigest()}")
-    report.add("content_hash", not bad, f"sha256 {doc['content_hash']}" if not bad else
-               "; ".join(bad) + f", but the bundle says {doc['content_hash']}")
+        bad.append(msg(N_("the file given hashes to %(hash)s"),
+                       hash=hashlib.sha256(document).hexdigest()))
+    report.add("content_hash", not bad,
+               msg(N_("SHA-256 %(hash)s"), hash=doc["content_hash"]) if not bad else
+               msg(N_("%(problems)s, but the bundle says %(hash)s"), problems=bad,
+                   hash=doc["content_hash"]))
     try:
         own_type, _ = canonical.parse(text)
     except CanonicalFormError as exc:
@@ -203,51 +211,62 @@ def _document_steps(report: Report, doc: dict, leaf: dict, tree: dict,
     derived = [own_type, "0x" + digest, "0x" + doc["salt"].lower()]
     bad = []
     if own_type != doc["doc_type"]:
-        bad.append(f"the document is a {own_type}, the bundle says {doc['doc_type']}")
+        bad.append(msg(N_("the document is a %(own)s, the bundle says %(said)s"), own=own_type,
+                       said=doc["doc_type"]))
     if leaf["encoding"] != list(merkle.LEAF_ENCODING):
-        bad.append(f"encoding {leaf['encoding']} is not {list(merkle.LEAF_ENCODING)}")
+        bad.append(msg(N_("encoding %(got)s is not %(want)s"), got=str(leaf["encoding"]),
+                       want=str(list(merkle.LEAF_ENCODING))))
     if not _is_hex("0x" + doc["salt"], 32):
-        bad.append("the salt is not 64 lower-case hex digits")
+        bad.append(msg(N_("the salt is not 64 lower-case hex digits")))
     elif leaf["value"] != derived:
-        bad.append(f"leaf value {leaf['value']} is not {derived}, derived from the document")
+        bad.append(msg(N_("leaf value %(got)s is not %(want)s, derived from the document"),
+                       got=str(leaf["value"]), want=str(derived)))
     computed = None
     if not bad:
         computed = merkle.to_hex(merkle.leaf_hash(merkle.LEAF_ENCODING, derived))
         if computed != leaf["hash"]:
-            bad.append(f"the leaf of that value is {computed}, the bundle says {leaf['hash']}")
-    report.add("leaf", not bad, f"leaf {computed}" if not bad else "; ".join(bad))
+            bad.append(msg(N_("the leaf of that value is %(computed)s, the bundle says "
+                              "%(said)s"), computed=computed, said=leaf["hash"]))
+    report.add("leaf", not bad, msg(N_("leaf %(hash)s"), hash=computed) if not bad
+               else msg(N_("%(problems)s"), problems=bad))
     reached = merkle.to_hex(merkle.process_proof(
         merkle.from_hex(leaf["hash"]), [merkle.from_hex(p) for p in tree["proof"]]))
     bad = []
     if tree["tree"] != merkle.TREE_NAME:
-        bad.append(f"tree {tree['tree']!r} is not {merkle.TREE_NAME}")
+        bad.append(msg(N_("tree %(got)s is not %(want)s"), got=repr(tree["tree"]),
+                       want=merkle.TREE_NAME))
     if reached != tree["root"]:
-        bad.append(f"the path reaches {reached}, not the root {tree['root']}")
+        bad.append(msg(N_("the path reaches %(reached)s, not the root %(root)s"),
+                       reached=reached, root=tree["root"]))
     depths = merkle.leaf_depths(tree["leaf_count"])
     if len(tree["proof"]) not in depths:
-        bad.append(f"a tree of {tree['leaf_count']} leaves has no leaf "
-                   f"{len(tree['proof'])} steps deep")
-    report.add("merkle_path", not bad, f"{len(tree['proof'])} steps reach {reached} in a tree "
-               f"of {tree['leaf_count']} leaves" if not bad else "; ".join(bad))
+        bad.append(msg(N_("a tree of %(n)s leaves has no leaf %(steps)s steps deep"),
+                       n=tree["leaf_count"], steps=len(tree["proof"])))
+    report.add("merkle_path", not bad,
+               msg(N_("%(steps)s steps reach %(reached)s in a tree of %(n)s leaves"),
+                   steps=len(tree["proof"]), reached=reached, n=tree["leaf_count"])
+               if not bad else msg(N_("%(problems)s"), problems=bad))
 
 
 def _manifest_step(report: Report, data: bytes, leaf: dict, tree: dict, anchor: dict) -> None:
     digest = "0x" + hashlib.sha256(data).hexdigest()
     bad = []
     if digest != anchor["manifest_hash"]:
-        bad.append(f"the manifest hashes to {digest}, the bundle says {anchor['manifest_hash']}")
+        bad.append(msg(N_("the manifest hashes to %(hash)s, the bundle says %(said)s"),
+                       hash=digest, said=anchor["manifest_hash"]))
     try:
         loaded = merkle.StandardMerkleTree.load(safejson.loads(data))
     except (ValueError, KeyError, TypeError) as exc:
-        bad.append(f"the manifest is not a standard-v1 tree: {exc}")
+        bad.append(msg(N_("the manifest is not a standard-v1 tree: %(error)s"), error=str(exc)))
     else:
         if loaded.root != tree["root"]:
-            bad.append(f"the manifest's root is {loaded.root}")
+            bad.append(msg(N_("the manifest's root is %(root)s"), root=loaded.root))
         if len(loaded) != tree["leaf_count"]:
-            bad.append(f"the manifest has {len(loaded)} leaves")
+            bad.append(msg(N_("the manifest has %(n)s leaves"), n=len(loaded)))
         if leaf["value"] not in loaded.values:
-            bad.append("the manifest does not hold this leaf")
-    report.add("manifest", not bad, f"sha256 {digest}" if not bad else "; ".join(bad))
+            bad.append(msg(N_("the manifest does not hold this leaf")))
+    report.add("manifest", not bad, msg(N_("SHA-256 %(hash)s"), hash=digest) if not bad
+               else msg(N_("%(problems)s"), problems=bad))
 
 
 def main(argv: list[str] | None = None) -> int:

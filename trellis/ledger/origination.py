@@ -435,14 +435,7 @@ def make_offer(*, session: Session, application: Application | None = None,
             expires = min(expires, latest - timedelta(days=1))
     else:
         due = as_of + timedelta(days=product.tenor_days + product.grace_days)
-    fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
-    q = quote(amount_fen=amount, rate=rate, fee_fen=fee, start=as_of, due=due,
-              day_count=product.day_count)
-    cap = pricing.legal_cap(session=session, as_of=as_of)
-    if q.apr > cap:
-        raise OfferAboveCap(N_("No offer: the annualised rate including fees, %(apr)s, "
-                               "would exceed the legal cap of %(cap)s."),
-                            params={"apr": Percent(q.apr), "cap": Percent(cap)})
+    fee, q, cap = _within_cap(session, product, amount, rate, as_of, due)
     micro = rate_micro(rate)
     penalty = pricing.penalty_within_cap(rate_micro_=micro,
                                          penalty_bps=product.penalty_rate_bps, cap=cap)
@@ -457,6 +450,46 @@ def make_offer(*, session: Session, application: Application | None = None,
     session.add(offer)
     session.flush()
     return offer
+
+
+def _within_cap(session: Session, product: Product, amount: int, rate, as_of: date,
+                due: date):
+    """The fee, the quote and the cap of a loan of *amount* at *rate* from *as_of* to
+    *due*; raises :class:`OfferAboveCap` when its annualised rate including fees (IRR)
+    would exceed the legal cap. The one place the rule is applied."""
+    fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
+    q = quote(amount_fen=amount, rate=rate, fee_fen=fee, start=as_of, due=due,
+              day_count=product.day_count)
+    cap = pricing.legal_cap(session=session, as_of=as_of)
+    if q.apr > cap:
+        raise OfferAboveCap(N_("No offer: the annualised rate including fees, %(apr)s, "
+                               "would exceed the legal cap of %(cap)s."),
+                            params={"apr": Percent(q.apr), "cap": Percent(cap)})
+    return fee, q, cap
+
+
+def why_unpriceable(*, session: Session, product: Product, open_fen: int, due_date: date,
+                    as_of: date) -> Message | None:
+    """Why a receivable of *open_fen* due on *due_date*, financed on its own, could not be
+    priced under the legal cap even on the best terms the product gives (the lowest
+    spread of any grade, the anchor's confirmation, the largest amount it allows), or
+    None when it could. Uses the same rules as :func:`make_offer`."""
+    if not product.spreads_bps:
+        return None
+    best = min(product.spreads_bps, key=lambda g: product.spreads_bps[g])
+    amount = min(open_fen * product.advance_rate_bps // 10_000, product.max_amount_fen)
+    due = due_date + timedelta(days=product.grace_days)
+    if amount <= 0 or due <= as_of:
+        return None
+    try:
+        rate = pricing.contract_rate(session=session, grade=best, anchor_confirmed=True,
+                                     spreads_bps=product.spreads_bps,
+                                     confirmed_discount_bps=product.confirmed_discount_bps,
+                                     as_of=as_of)
+        _within_cap(session, product, amount, rate, as_of, due)
+    except OfferAboveCap as exc:
+        return Message(exc.template, exc.params)
+    return None
 
 
 def _documents_due(session: Session, app: Application) -> tuple[int, date]:

@@ -11,7 +11,6 @@ sent or given up.
 from __future__ import annotations
 
 import logging
-import os
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -70,6 +69,6 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
 
 
 def sender_for(settings) -> Sender:
-    from trellis.notifications.senders import from_environment
+    from trellis.notifications.senders import from_settings
 
-    return from_environment(os.environ, settings.instance_path)
+    return from_settings(settings)

@@ -44,8 +44,12 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
     for app in session.scalars(select(Application).where(
             Application.decided_at.is_not(None), Application.decided_at >= since,
+            # approved and since signed or lapsed: still an approval to tell (a vendor
+            # who signs within the minute before the job runs was never told otherwise)
             Application.status.in_([ApplicationStatus.DECLINED.value,
-                                    ApplicationStatus.APPROVED.value]))):
+                                    ApplicationStatus.APPROVED.value,
+                                    ApplicationStatus.ACCEPTED.value,
+                                    ApplicationStatus.EXPIRED.value]))):
         link = f"/vendor/applications/{app.id}"
         if app.status == ApplicationStatus.DECLINED:
             why = [Message.from_json(r) for r in (app.decline_reasons or [])[:2]]

@@ -1,7 +1,7 @@
 """Ways to deliver an outbox message: e-mail over SMTP, text messages, a local file.
 
 A :class:`Sender` delivers one message or raises :class:`DeliveryFailed`. Which one runs is
-configuration (:func:`from_environment`): SMTP when ``TRELLIS_SMTP_HOST`` is set, else the
+configuration (:func:`from_settings`): SMTP when ``TRELLIS_SMTP_HOST`` is set, else the
 :class:`FileSink`, which appends each message as a JSON line to ``instance/outbox.jsonl``
 so a developer running ``make run`` sees what would have been sent. Text messages (SMS,
 WeChat service notices) go through a :class:`TextAdapter`, an interface a deployment
@@ -148,21 +148,15 @@ class Router(Sender):
         raise DeliveryFailed(f"no sender is configured for {message.channel} messages")
 
 
-def from_environment(environ, instance_path: str | Path) -> Sender:
-    """The sender configured by ``TRELLIS_SMTP_HOST`` / ``_PORT`` / ``_USER`` /
-    ``_PASSWORD`` / ``_STARTTLS`` and ``TRELLIS_MAIL_FROM``; without a host, the
-    :class:`FileSink` in the instance folder (for e-mail and text messages alike)."""
-    sink = FileSink(Path(instance_path) / "outbox.jsonl")
-    host = environ.get("TRELLIS_SMTP_HOST", "")
-    if not host:
+def from_settings(settings) -> Sender:
+    """The sender the settings configure (``smtp_host``, ``smtp_port``, ``smtp_user``,
+    ``smtp_password``, ``smtp_starttls`` and ``mail_from``, parsed strictly by
+    :mod:`trellis.config`); without a host, the :class:`FileSink` in the instance folder
+    (for e-mail and text messages alike)."""
+    sink = FileSink(Path(settings.instance_path) / "outbox.jsonl")
+    if not settings.smtp_host:
         return sink
-    try:
-        port = int(environ.get("TRELLIS_SMTP_PORT", "25"))
-    except ValueError:
-        raise DeliveryFailed("TRELLIS_SMTP_PORT must be a whole number") from None
-    smtp = SmtpSender(host=host, port=port,
-                      sender=environ.get("TRELLIS_MAIL_FROM", "trellis@localhost"),
-                      username=environ.get("TRELLIS_SMTP_USER", ""),
-                      password=environ.get("TRELLIS_SMTP_PASSWORD", ""),
-                      starttls=environ.get("TRELLIS_SMTP_STARTTLS", "") in ("1", "true"))
+    smtp = SmtpSender(host=settings.smtp_host, port=settings.smtp_port,
+                      sender=settings.mail_from, username=settings.smtp_user,
+                      password=settings.smtp_password, starttls=settings.smtp_starttls)
     return Router(smtp)   # text messages wait for a TextAdapter

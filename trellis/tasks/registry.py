@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from trellis.errors import TrellisError
+from trellis.messages import N_
 
 
 class UnknownTask(TrellisError):
@@ -41,19 +42,19 @@ class TaskSpec:
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("run_job", "trellis.jobs:run_now",
-             "Run one scheduled job now (the admin's 'run now')", max_attempts=1),
+             N_("Run one scheduled job now (the admin's 'run now')"), max_attempts=1),
     TaskSpec("chain_audit", "trellis.chain.audit:audit_task",
-             "Full audit of anchored records against the database and the chain",
+             N_("Full audit of anchored records against the database and the chain"),
              lease_seconds=300, max_attempts=2),
     TaskSpec("import_run", "trellis.onboarding.runs:import_task",
-             "Import an uploaded file of a cluster (large files)",
+             N_("Import an uploaded file of a cluster (large files)"),
              # On SQLite the import holds the write lock, so the lease cannot be renewed
              # meanwhile: give it room.
              lease_seconds=600, max_attempts=2),
     TaskSpec("assistant_score", "trellis.assistant.tasks:score_firm_task",
-             "Score a firm the assistant was asked about and that has no stored score"),
+             N_("Score a firm the assistant was asked about and that has no stored score")),
     TaskSpec("deliver_outbox", "trellis.notifications.jobs:deliver_outbox",
-             "Send queued notifications (e-mail, text messages) through the configured sender",
+             N_("Send queued notifications (e-mail, text messages) through the configured sender"),
              lease_seconds=300, max_attempts=3),
     TaskSpec("send_password_reset", "trellis.notifications.jobs:send_password_reset",
              "Give a password reset request its one-time link through the outbox"),

@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 220, 64, 46, 14, 10
-UNITS = 31  # text width per line in half-em units (a CJK character counts 2)
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 240, 80, 46, 14, 10
+UNITS = 34  # text width per line in half-em units (a CJK character counts 2)
+LINES = 3   # text lines under a box's title
 COLOURS = {"held": "#15803d", "financed": "#a16207", "settled": "#5d6b7a",
            "split": "#94a3b8", "transferred": "#94a3b8", "root": "#0f6b5c"}
 
@@ -64,7 +65,7 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
             nodes[frag.parent_id].children.append(nodes[frag.id])
     top = Node(key="confirmation", title=names.get(voucher.issuer_id, "?"),
                lines=[f"{labels['confirmation']} · {labels['invoice']} {invoice.number}",
-                      f"{voucher.code} · {labels['matures']} {voucher.maturity_date}"],
+                      voucher.code, f"{labels['matures']} {voucher.maturity_date}"],
                status="root", children=[root] if root else [])
     return top
 
@@ -130,7 +131,7 @@ def render_svg(tree: Node, *, title: str = "Voucher lineage",
                    f'stroke-width="{3 if mine else 1.5}"/>')
         out.append(f'<text x="{node.x + 10:.0f}" y="{node.y + 19:.0f}" font-weight="700" '
                    f'fill="#1c2430">{escape(_clip(node.title))}</text>')
-        for i, line in enumerate(node.lines[:2]):
+        for i, line in enumerate(node.lines[:LINES]):
             out.append(f'<text x="{node.x + 10:.0f}" y="{node.y + 37 + 16 * i:.0f}" '
                        f'fill="{colour if i else "#1c2430"}">{escape(_clip(line))}</text>')
         out.append("</g>")

@@ -61,10 +61,18 @@ def users():
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
         status = 422
-    rows = db().exec(select(User).order_by(User.id)).all()
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    page = paginate(db(), select(User), sort_columns={"id": User.id, "email": User.email,
+                                                      "role": User.role,
+                                                      "login": User.last_login_at},
+                    search_columns=(User.email, User.name), tiebreak=User.id,
+                    **paging_args())
+    rows = [r[0] for r in page.items]
     firms = {f.id: f.name for f in db().exec(select(Firm).where(
         Firm.id.in_({u.firm_id for u in rows if u.firm_id is not None})))}
-    return render_template("admin/users.html", users=rows, form=form, firms=firms,
+    return render_template("admin/users.html", users=rows, page=page, form=form, firms=firms,
                            roles=_role_words(), signout_form=EmptyForm()), status
 
 
@@ -159,14 +167,59 @@ def revoke_token(token_id: int):
 @bp.get("/audit")
 @roles_required("admin", "auditor")
 def audit_trail():
-    page = max(request.args.get("page", 1, type=int), 1)
-    q = select(AuditEvent).order_by(AuditEvent.id.desc())
+    from sqlalchemy import or_
+
+    from trellis.paging import paginate
+    from trellis.platform.admin import words
+    from trellis.platform.paging import args as paging_args
+
+    q = select(AuditEvent)
     record_type = request.args.get("record_type", "").strip()
     if record_type:
         q = q.where(AuditEvent.record_type == record_type)
-    rows = db().exec(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
-    return render_template("admin/audit.html", events=rows[:PAGE], page=page,
-                           has_more=len(rows) > PAGE, record_type=record_type)
+    wanted = paging_args()
+    text = str(wanted.pop("q") or "").strip()[:100]
+    if text:   # who, which record, or the words of an action in the reader's language
+        codes = [code for code, w in words.ACTIONS.items() if text.lower() in str(w).lower()]
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(or_(AuditEvent.actor_label.ilike(f"%{escaped}%", escape="\\"),
+                        AuditEvent.record_id == text, AuditEvent.action.in_(codes),
+                        AuditEvent.action == text))
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), q, sort_columns={"time": AuditEvent.id, "who": AuditEvent.actor_label,
+                                           "action": AuditEvent.action},
+                    tiebreak=AuditEvent.id, **wanted)
+    page.q = text
+    events = [row[0] for row in page.items]
+    return render_template("admin/audit.html", events=events, page=page,
+                           record_type=record_type, words=words,
+                           record_types=sorted(words.RECORD_TYPES.items(),
+                                               key=lambda kv: str(kv[1])))
+
+
+def job_words(job_id: str) -> str:
+    try:
+        return _(job_registry.find(job_id).description)
+    except KeyError:
+        return _("Other job")
+
+
+def task_words(run) -> str:
+    """A background task in words: what it does; a queued job run names the job."""
+    import json
+
+    from trellis.tasks import registry as task_registry
+
+    if run.name == "run_job":
+        try:
+            return job_words(json.loads(run.kwargs or "{}").get("job_id", ""))
+        except (ValueError, AttributeError):
+            pass
+    try:
+        return _(task_registry.find(run.name).description)
+    except KeyError:
+        return _("Other task")
 
 
 @bp.get("/jobs")
@@ -179,8 +232,8 @@ def jobs():
     scheduler = current_app.extensions.get("trellis.scheduler")
     return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
                            task_runs=task_runs, scheduler_mode=settings().scheduler,
-                           schedule_words=schedule_words,
-                           scheduler=scheduler, form=EmptyForm())
+                           schedule_words=schedule_words, task_words=task_words,
+                           job_words=job_words, scheduler=scheduler, form=EmptyForm())
 
 
 @bp.post("/jobs/<job_id>/run")

@@ -26,6 +26,9 @@ GRADES = "ABCDE"
 LOOKBACK_DAYS = 91
 
 
+TIER2_LISTED = 50   # second-tier suppliers listed, largest first (the page says of how many)
+
+
 @bp.get("/network")
 @roles_required("anchor")
 def network():
@@ -42,8 +45,18 @@ def network():
     drawn1 = min(len(tier1), picture.MAX_TIER1)
     drawn2 = len([s for s in tier2 if s.buyer in {t.node for t in tier1[:picture.MAX_TIER1]}]
                  [:picture.MAX_TIER2])
+    from trellis.paging import clean, page_of
+    from trellis.platform.paging import args as paging_args
+
+    wanted = clean(**paging_args(), sorts=("volume",))
+    if wanted["q"]:
+        found = [s for s in tier1 if wanted["q"].lower() in s.name.lower()]
+    else:
+        found = tier1
+    page = page_of(found, **wanted, sorts=("volume",))   # largest first, as drawn
     return render_template("anchor/network.html", firm=firm, svg=svg, tier1=tier1,
-                           tier2=tier2, drawn1=drawn1, drawn2=drawn2)
+                           tier2=tier2, drawn1=drawn1, drawn2=drawn2, page=page,
+                           tier2_shown=tier2[:TIER2_LISTED])
 
 
 # --- early warning ------------------------------------------------------------------------

@@ -81,8 +81,18 @@ def vouchers_page():
             return redirect(url_for("anchor.voucher", voucher_id=voucher.id), code=303)
     elif request.method == "POST":
         status = 422
-    rows = vouchers.issued_by(session=db(), anchor_id=firm.id)
-    return render_template("anchor/vouchers.html", form=form, rows=rows,
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # latest maturity first unless the reader sorts
+    page = paginate(db(), select(Voucher).where(Voucher.issuer_id == firm.id),
+                    sort_columns={"matures": Voucher.maturity_date, "face": Voucher.face_fen,
+                                  "issued": Voucher.issued_on},
+                    search_columns=(Voucher.code,), tiebreak=Voucher.id, **wanted)
+    return render_template("anchor/vouchers.html", form=form, rows=[r[0] for r in page.items],
+                           page=page,
                            issuable=_issuable(firm.id), latest=latest,
                            max_months=vouchers.policy(session=db()).max_tenor_months), status
 

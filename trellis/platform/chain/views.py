@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
@@ -99,35 +99,50 @@ def untrusted_message(contract: str, chain_id) -> str:
 
 @bp.app_context_processor
 def _chain_helpers():
-    return {"untrusted_message": untrusted_message}
+    from trellis.platform.chain import words
+
+    return {"untrusted_message": untrusted_message, "doc_words": words.doc_words,
+            "doc_type_words": lambda t: str(words.DOC_TYPES.get(t, _("Document")))}
 
 
 @bp.get("/")
 @roles_required(*ROLES)
 def index():
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
     state_filter = request.args.get("state", "")
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = select(Batch).order_by(Batch.id.desc())
-    count = select(func.count()).select_from(Batch)
+    query = select(Batch)
     if state_filter in {s.value for s in BatchState}:
-        query, count = query.where(Batch.state == state_filter), count.where(
-            Batch.state == state_filter)
-    total = db().execute(count).scalar_one()
-    batches = list(db().scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        query = query.where(Batch.state == state_filter)
+    else:
+        state_filter = ""
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), query, sort_columns={"id": Batch.id, "documents": Batch.leaf_count,
+                                               "block": Batch.block_number},
+                    search_columns=(Batch.root, Batch.tx_hash), tiebreak=Batch.id, **wanted)
     return render_template("chain/index.html", status=health.status(settings(), session=db()),
-                           batches=batches, states=[s.value for s in BatchState],
-                           state_filter=state_filter, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), total=total)
+                           batches=[row[0] for row in page.items], page=page,
+                           states=[s.value for s in BatchState], state_filter=state_filter)
 
 
 @bp.get("/batches/<int:batch_id>")
 @roles_required(*ROLES)
 def batch(batch_id: int):
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
     b = _get(Batch, batch_id, _("batch"))
-    docs = list(db().execute(
-        select(Document, BatchLeaf).join(BatchLeaf, BatchLeaf.document_id == Document.id)
-        .where(BatchLeaf.batch_id == b.id).order_by(BatchLeaf.value_index)).tuples())
-    return render_template("chain/batch.html", batch=b, docs=docs,
+    query = (select(Document, BatchLeaf).join(BatchLeaf, BatchLeaf.document_id == Document.id)
+             .where(BatchLeaf.batch_id == b.id))
+    page = paginate(db(), query, sort_columns={"index": BatchLeaf.value_index,
+                                               "type": Document.doc_type},
+                    search_columns=(Document.doc_id, Document.content_hash),
+                    tiebreak=BatchLeaf.value_index, **paging_args())
+    return render_template("chain/batch.html", batch=b, docs=[tuple(r) for r in page.items],
+                           page=page,
                            on_chain=b.state in ON_CHAIN_STATES)
 
 
@@ -157,8 +172,10 @@ def _proof_view(doc: Document, bundle_text: str | None = None):
 @roles_required(*ROLES)
 def document(doc_id: int):
     doc = _get(Document, doc_id, _("document"))
+    from trellis.platform.chain import words
+
     return render_template("chain/document.html", **_proof_view(doc),
-                           canonical=json.loads(doc.canonical))
+                           fields=words.field_rows(json.loads(doc.canonical)))
 
 
 @bp.get("/documents/<int:doc_id>/bundle.json")

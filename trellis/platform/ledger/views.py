@@ -58,7 +58,6 @@ from trellis.trade.models import Firm
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 STAFF = ("admin", "rm", "auditor")
 DECIDERS = ("admin", "rm")
-PAGE_SIZE = 50
 BUCKETS = lifecycle.BUCKETS
 
 
@@ -90,17 +89,28 @@ def _loan_or_404(loan_id: int) -> Loan:
     return loan
 
 
-@bp.get("/")
-@roles_required(*STAFF)
-def index():
-    as_of = today()
-    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
-    apps = db().execute(_visible(
+def _review_query():
+    return _visible(
         select(Application, Firm, Product).join(Firm, Firm.id == Application.firm_id)
         .join(Product, Product.id == Application.product_id)
         .where(Application.status.in_([ApplicationStatus.REVIEW,
-                                       ApplicationStatus.SECOND_APPROVAL]))
-        .order_by(Application.id), Application.firm_id)).tuples().all()
+                                       ApplicationStatus.SECOND_APPROVAL])), Application.firm_id)
+
+
+REVIEW_SORTS = {"id": Application.id, "amount": Application.requested_fen, "firm": Firm.name}
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index():
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    as_of = today()
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    # the oldest few waiting applications; all of them, searchable, on their own list
+    review = paginate(db(), _review_query(), sort_columns=REVIEW_SORTS, per_page=10,
+                      tiebreak=Application.id)
     by_status = dict(db().execute(_visible(
         select(Loan.status, func.count()).group_by(Loan.status), Loan.firm_id)).tuples().all())
     live = [s.value for s in (LoanStatus.ACTIVE, LoanStatus.OVERDUE)]
@@ -110,20 +120,44 @@ def index():
         .group_by(bucket), Loan.firm_id))}
     status_filter = request.args.get("status", "")
     bucket_filter = request.args.get("bucket", "")
-    page = max(request.args.get("page", 1, type=int), 1)
     query = _visible(select(Loan, Firm).join(Firm, Firm.id == Loan.firm_id), Loan.firm_id)
     if status_filter in {s.value for s in LoanStatus}:
         query = query.where(Loan.status == status_filter)
+    else:
+        status_filter = ""
     if bucket_filter in BUCKETS:
         query = query.where(Loan.status.in_(live), bucket == bucket_filter)
-    loans = db().execute(query.order_by(Loan.id.desc()).offset((page - 1) * PAGE_SIZE)
-                         .limit(PAGE_SIZE + 1)).tuples().all()
+    else:
+        bucket_filter = ""
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), query, sort_columns={"id": Loan.id, "firm": Firm.name,
+                                               "lent": Loan.amount_fen, "owed": owed,
+                                               "due": Loan.due_date},
+                    search_columns=(Firm.name, Firm.uscc), tiebreak=Loan.id, **wanted)
+    params = {k: v for k, v in (("status", status_filter), ("bucket", bucket_filter)) if v}
     return render_template(
-        "ledger/index.html", applications=apps, by_status=by_status, by_bucket=by_bucket,
-        buckets=BUCKETS, statuses=[s.value for s in LoanStatus], loans=loans[:PAGE_SIZE],
-        more=len(loans) > PAGE_SIZE, page=page, status_filter=status_filter,
+        "ledger/index.html", applications=[tuple(r) for r in review.items], review=review,
+        by_status=by_status, by_bucket=by_bucket, buckets=BUCKETS,
+        statuses=[s.value for s in LoanStatus], loans=[tuple(r) for r in page.items],
+        page=page, params=params, status_filter=status_filter,
         bucket_filter=bucket_filter, as_of=as_of, dpd=lifecycle.dpd,
         bucket_of=lifecycle.bucket, can_decide=user_role() in DECIDERS)
+
+
+@bp.get("/applications")
+@roles_required(*STAFF)
+def applications():
+    """Every application waiting for a person: paged, searchable by firm, oldest first."""
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    page = paginate(db(), _review_query(), sort_columns=REVIEW_SORTS,
+                    search_columns=(Firm.name, Firm.uscc), tiebreak=Application.id,
+                    **paging_args())
+    return render_template("ledger/applications.html", applications=[tuple(r) for r in
+                                                                     page.items], page=page)
 
 
 def _application_or_404(application_id: int) -> Application:

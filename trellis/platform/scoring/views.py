@@ -90,7 +90,17 @@ def index():
     if records:
         ids = [r.firm_id for r in records]
         names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
-    review = sorted((r for r in records if r.flags), key=lambda r: (r.score or 0))
+    from trellis.paging import clean, page_of
+    from trellis.platform.paging import args as paging_args
+
+    sorts = ("score", "firm")
+    wanted = clean(**paging_args(), sorts=sorts)
+    flagged = [r for r in records if r.flags]
+    if wanted["q"]:
+        flagged = [r for r in flagged if wanted["q"].lower() in names.get(r.firm_id, "").lower()]
+    key = ((lambda r: names.get(r.firm_id, "")) if wanted["sort"] == "firm"
+           else (lambda r: (r.score or 0, r.firm_id)))
+    review = page_of(sorted(flagged, key=key, reverse=wanted["desc"]), **wanted, sorts=sorts)
     card = service.champion(session=db())
     reports = queries.stability_reports(db(), card.version, limit=1)
     risk_notes = [n for n in protection_notes.for_user(session=db(), user_id=current_user.id,
@@ -98,7 +108,8 @@ def index():
                   if n.kind == "scorecard_flag"][:5]
     commit()  # the expert card may just have been installed
     return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
-                           dist=queries.distribution(records), review=review[:50],
+                           dist=queries.distribution(records), review=review.items,
+                           page=review, params={"cluster": cluster.code} if cluster else {},
                            names=names, champion=card, risk_notes=risk_notes, zh=_zh(),
                            stability=reports[0] if reports else None)
 

@@ -129,9 +129,53 @@ def apply():
         status = 422
     elif request.method == "POST":
         status = 422
-    return render_template("vendor/apply.html", form=form, kind=kind,
-                           docs=_eligible(firm, kind), picked=set(picked),
-                           docs_error=docs_error), status
+    docs = _eligible(firm, kind)
+    return render_template("vendor/apply.html", form=form, kind=kind, docs=docs,
+                           unpriceable=_unpriceable(docs) if kind == "invoice" else {},
+                           picked=set(picked), docs_error=docs_error,
+                           vendor_buyers=_vendor_buyers(firm)), status
+
+
+def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
+    """Buyers of this firm's waiting documents that are suppliers themselves (this firm is
+    tier 2): only an anchor firm confirms, so each comes with the anchors it sells to,
+    whose vouchers it can pass on."""
+    from trellis.trade.models import Relationship
+
+    waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
+                                             Invoice.status == DocStatus.PENDING)
+    ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
+                                                   PurchaseOrder.status == DocStatus.PENDING)
+    buyers = db().exec(select(Firm).where(Firm.role == "vendor",
+                                          Firm.id.in_(waiting.union(ordered)))
+                       .order_by(Firm.name).limit(20)).all()
+    out = []
+    for buyer in buyers:
+        anchors = db().exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
+                            .where(Relationship.supplier_id == buyer.id, Firm.role == "anchor")
+                            .order_by(Firm.name)).all()
+        out.append((buyer, list(anchors)))
+    return out
+
+
+def _unpriceable(docs) -> dict:
+    """Invoice id -> why financing it on its own could not be priced under the legal cap
+    (the ledger's pricing rules decide; see ``origination.why_unpriceable``)."""
+    from trellis.ledger.models import Product
+    from trellis.ledger.origination import why_unpriceable
+
+    product = db().exec(select(Product).where(Product.code == "RF-STD")).first()
+    if product is None:
+        return {}
+    today = date.today()
+    out = {}
+    for invoice, _buyer in docs:
+        why = why_unpriceable(session=db(), product=product,
+                              open_fen=invoice.amount_fen - invoice.paid_fen,
+                              due_date=invoice.due_date, as_of=today)
+        if why is not None:
+            out[invoice.id] = why
+    return out
 
 
 def _application_or_404(application_id: int):
@@ -147,11 +191,19 @@ def _application_or_404(application_id: int):
 @roles_required("vendor")
 def applications():
     from trellis.ledger.models import Application
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
 
     firm = own_firm()
-    rows = db().exec(select(Application).where(Application.firm_id == firm.id)
-                     .order_by(Application.id.desc()).limit(50)).all()
-    return render_template("vendor/applications.html", rows=rows)
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Application).where(Application.firm_id == firm.id),
+                    sort_columns={"id": Application.id, "amount": Application.requested_fen,
+                                  "date": Application.as_of},
+                    tiebreak=Application.id, **wanted)
+    return render_template("vendor/applications.html", rows=[r[0] for r in page.items],
+                           page=page)
 
 
 @bp.get("/applications/<int:application_id>")
@@ -236,14 +288,25 @@ def cooling_off_until(loan) -> date | None:
 @bp.get("/loans")
 @roles_required("vendor")
 def loans():
+    from sqlalchemy import func
+
     from trellis.ledger.models import Loan
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
 
     firm = own_firm()
-    rows = db().exec(select(Loan).where(Loan.firm_id == firm.id)
-                     .order_by(Loan.id.desc()).limit(100)).all()
-    return render_template("vendor/loans.html", rows=rows, today=date.today(),
-                           cooling=cooling_off_until,
-                           outstanding=sum(r.outstanding_fen for r in rows))
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Loan).where(Loan.firm_id == firm.id),
+                    sort_columns={"id": Loan.id, "lent": Loan.amount_fen, "due": Loan.due_date},
+                    tiebreak=Loan.id, **wanted)
+    outstanding = db().execute(select(func.coalesce(func.sum(owed), 0)).where(
+        Loan.firm_id == firm.id)).scalar_one()
+    return render_template("vendor/loans.html", rows=[r[0] for r in page.items], page=page,
+                           today=date.today(), cooling=cooling_off_until,
+                           outstanding=int(outstanding))
 
 
 @bp.get("/loans/<int:loan_id>")

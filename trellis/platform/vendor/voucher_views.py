@@ -28,20 +28,35 @@ def _supplier_choices(firm) -> list[tuple[int, str]]:
 @bp.get("/vouchers", endpoint="vouchers")
 @roles_required("vendor")
 def vouchers_page():
+    from sqlalchemy import func
+
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+    from trellis.vouchers.services import LIVE
+
     firm = own_firm()
-    held = vouchers.holdings(session=db(), firm_id=firm.id)
+    mine = (select(VoucherFragment, Voucher)
+            .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
+            .where(VoucherFragment.holder_id == firm.id))
+    page = paginate(db(), mine.where(VoucherFragment.status.in_(list(LIVE))),
+                    sort_columns={"matures": Voucher.maturity_date,
+                                  "amount": VoucherFragment.amount_fen},
+                    search_columns=(Voucher.code,), tiebreak=VoucherFragment.id,
+                    **paging_args())
+    held = [tuple(r) for r in page.items]
+    total = db().execute(select(func.coalesce(func.sum(VoucherFragment.amount_fen), 0)).where(
+        VoucherFragment.holder_id == firm.id,
+        VoucherFragment.status.in_(list(LIVE)))).scalar_one()
     issuers = {v.issuer_id for _, v in held}
     names = {f.id: f.name for f in db().exec(select(Firm).where(Firm.id.in_(issuers)))} \
         if issuers else {}
-    past = db().exec(select(VoucherFragment, Voucher)
-                     .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
-                     .where(VoucherFragment.holder_id == firm.id,
-                            VoucherFragment.status.not_in([FragmentStatus.HELD,
-                                                           FragmentStatus.FINANCED]))
-                     .order_by(VoucherFragment.id.desc()).limit(50)).all()
+    earlier = mine.where(VoucherFragment.status.not_in([FragmentStatus.HELD,
+                                                        FragmentStatus.FINANCED]))
+    past_total = db().execute(select(func.count()).select_from(
+        earlier.subquery())).scalar_one()
+    past = db().exec(earlier.order_by(VoucherFragment.id.desc()).limit(50)).all()
     return render_template("vendor/vouchers.html", held=held, names=names, past=past,
-                           total=sum(f.amount_fen for f, _ in held))
-
+                           past_total=past_total, page=page, total=int(total))
 
 
 def _fragment_or_404(fragment_id: int, firm) -> VoucherFragment:

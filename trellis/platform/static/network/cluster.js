@@ -79,10 +79,28 @@
       pixelRatio: 1, boxSelectionEnabled: false
     });
     cy.fit(undefined, 20);
+    readableLabels();
+    cy.on("zoom", readableLabels);
     box.dataset.ready = "true";
     window.trellisNetwork = cy;  // for the browser tests and the curious
     cy.on("tap", "node", function (evt) { openPanel(evt.target); });
     cy.on("tap", function (evt) { if (evt.target === cy) { cy.elements().removeClass("faded"); } });
+  }
+
+  // Labels stay readable at any zoom: at least 11 px for a vendor (up to 400 firms; more
+  // would cover each other, so a large cluster shows vendor names when zoomed in) and
+  // 15 px bold for an anchor.
+  function readableLabels() {
+    if (!cy) { return; }
+    var z = cy.zoom(), many = cy.nodes().length > 400;
+    cy.batch(function () {
+      cy.nodes(".anchor").style({ "font-size": Math.max(14, 15 / z), "min-zoomed-font-size": 0,
+                                   "text-outline-color": "#ffffff", "text-outline-width": 2 / z });
+      if (!many) {
+        cy.nodes(".vendor").style({ "font-size": Math.max(9, 11 / z), "min-zoomed-font-size": 0,
+                                     "text-outline-color": "#ffffff", "text-outline-width": 1.5 / z });
+      }
+    });
   }
 
   function applyFilters() {
@@ -101,8 +119,16 @@
   }
   document.getElementById("net-tier").addEventListener("change", applyFilters);
   document.getElementById("net-industry").addEventListener("change", applyFilters);
+  function legendFor(mode) {        // the legend explains the colours on screen
+    var legend = document.getElementById("net-legend");
+    if (!legend) { return; }
+    legend.dataset.colour = mode;
+    legend.querySelector(".legend-tier").hidden = mode === "grade";
+    legend.querySelector(".legend-grade").hidden = mode !== "grade";
+  }
   document.getElementById("net-colour").addEventListener("change", function (e) {
-    if (cy) { cy.style(styles(e.target.value)); }
+    legendFor(e.target.value);
+    if (cy) { cy.style(styles(e.target.value)); readableLabels(); }
   });
   document.getElementById("net-fit").addEventListener("click", function () {
     if (cy) { cy.elements().removeClass("faded"); cy.fit(cy.elements(":visible"), 20); }

@@ -1,0 +1,71 @@
+"""Chain documents and batch states in the reader's words.
+
+A committed document is stored by type and key (``confirmation`` / ``order:16676``); a
+person reads what it is: 确权 · 订单 PO-2026-0042, 发票 INV-…, 账本记录 12. The number is
+read from the committed text itself, so the words name the document that was anchored.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask_babel import lazy_gettext as _l
+
+from trellis.platform.i18n import money
+
+DOC_TYPES = {
+    "invoice": _l("Invoice"), "order": _l("Order"), "confirmation": _l("Confirmation"),
+    "ledger_entry": _l("Ledger entry"), "voucher_event": _l("Voucher event"),
+}
+SUBJECTS = {"invoice": _l("Invoice"), "order": _l("Order")}
+FIELDS = {
+    "subject": _l("Document"), "seller_uscc": _l("Seller's USCC"),
+    "buyer_uscc": _l("Buyer's USCC"), "number": _l("Number"), "amount_fen": _l("Amount"),
+    "issue_date": _l("Issue date"), "due_date": _l("Due date"),
+    "order_number": _l("Order number"), "order_date": _l("Order date"),
+    "decision": _l("Decision"), "confirmed_at": _l("Decided at"),
+}
+DECISIONS = {"confirmed": _l("Confirmed"), "rejected": _l("Refused")}
+
+
+def _payload(doc) -> dict:
+    try:
+        data = json.loads(doc.canonical)
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def doc_words(doc) -> str:
+    """What a committed document is, e.g. ``确权 · 订单 PO-42`` or ``账本记录 12``."""
+    kind = str(DOC_TYPES.get(doc.doc_type, _l("Document")))
+    data = _payload(doc)
+    number = data.get("number")
+    if doc.doc_type == "confirmation":
+        subject = data.get("subject") or str(doc.doc_id).partition(":")[0]
+        what = str(SUBJECTS.get(subject, _l("Document")))
+        return f"{kind} · {what} {number or ''}".strip()
+    if number:
+        return f"{kind} {number}"
+    key = str(doc.doc_id).rpartition(":")[2]   # ledger CNY:12 -> 12; voucher event id
+    return f"{kind} {key}"
+
+
+def field_rows(canonical: dict) -> list[tuple[str, str]]:
+    """The committed fields as (label, value) in words; amounts in yuan, codes as words.
+    The exact committed text is the download beside it."""
+    rows = []
+    for key, value in canonical.items():
+        if key == "doc_type":
+            continue
+        label = str(FIELDS.get(key, _l("Other field")))
+        if key.endswith("_fen") and isinstance(value, int):
+            shown = money(value)
+        elif key == "subject":
+            shown = str(SUBJECTS.get(value, value))
+        elif key == "decision":
+            shown = str(DECISIONS.get(value, value))
+        else:
+            shown = "—" if value is None else str(value)
+        rows.append((label, shown))
+    return rows
