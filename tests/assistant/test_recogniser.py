@@ -90,3 +90,18 @@ def test_eval_script_scores_any_labelled_file(tmp_path, capsys, assistant_eval):
     for bad in (empty, tmp_path / "missing.jsonl"):
         with pytest.raises(SystemExit):
             assistant_eval.main([str(bad)])
+
+
+OUTSIDE = Path(__file__).with_name("outside_questions.jsonl")
+
+
+def test_outside_questions_hold_their_measured_level(assistant_eval):
+    """Questions written from the issue text alone by someone who never read the code
+    (327, zh and en). Measured when they arrived: 85.5% in scope answered, 88.9% of
+    the sensitive ones handed over, against goals of 90% and 95% (not met; see the
+    issue's note). The floor stops a change from quietly making them worse."""
+    rows = assistant_eval.load(OUTSIDE)
+    assert len(rows) >= 300
+    got = assistant_eval.recognition(rows, show=False)
+    assert got["in_scope_accuracy"] >= 0.85, got
+    assert got["handed_over_rate"] >= 0.88, got
