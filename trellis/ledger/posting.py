@@ -25,11 +25,14 @@ meanwhile (by the holder, or by a writer of another shard) is caught by the inse
 itself: ``ON CONFLICT (idempotency_key) DO NOTHING`` writes nothing and the entry that
 holds the key is read back and compared.
 
-Lock order, everywhere: loan rows (by id) first, then shard heads in ascending shard
-order. A transaction posts one entry per loan it locked, into that loan's shard, and
-multi-loan entries into shard 0; one that posts to several shards locks their heads
-first, lowest shard first (:func:`lock_heads`). Nothing here updates or deletes journal
-rows; the database refuses it too (see migration 0005).
+Lock order: loan rows (by id) first, then shard heads in ascending shard order. Entries
+of one loan go to that loan's shard and multi-loan entries to shard 0, so the servicing
+calls and the daily job's steps (one transaction each) hold one head at a time. A
+transaction that posts for several loans should lock their heads first, lowest shard
+first (:func:`lock_heads`); one that does not (the settlement of a voucher's parts today)
+can deadlock with another such, and is then run again by the retry at the transaction
+boundary (:func:`trellis.db.run`). Nothing here updates or deletes journal rows; the
+database refuses it too (see migration 0005).
 
 Round trips under the head lock. Every writer of a shard waits on its head row until the
 holder commits, so what happens while it is held sets that shard's throughput. On
