@@ -30,9 +30,9 @@ of one loan go to that loan's shard and multi-loan entries to shard 0, so the se
 calls and the daily job's steps (one transaction each) hold one head at a time. A
 transaction that posts for several loans should lock their heads first, lowest shard
 first (:func:`lock_heads`); one that does not (the settlement of a voucher's parts today)
-can deadlock with another such, and is then run again by the retry at the transaction
-boundary (:func:`trellis.db.run`). Nothing here updates or deletes journal rows; the
-database refuses it too (see migration 0005).
+can deadlock with another such; it is run again only where its transaction boundary
+retries (:func:`trellis.db.run`, the web layer's retry). Nothing here updates or deletes
+journal rows; the database refuses it too (see migration 0005).
 
 Round trips under the head lock. Every writer of a shard waits on its head row until the
 holder commits, so what happens while it is held sets that shard's throughput. On
