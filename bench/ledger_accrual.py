@@ -69,6 +69,17 @@ def fresh_database(kind: str):
     return url, cleanup
 
 
+#: The seeded book's pay-out: one set-based entry for every loan, which no service posts,
+#: so ``check`` rightly names it as explained by no business fact; benches leave that
+#: one problem out (:func:`real_problems`).
+SEED_KEY = "bench:pay-out"
+
+
+def real_problems(problems: list[str]) -> list[str]:
+    """*problems* without the one naming the seeded pay-out entry."""
+    return [p for p in problems if f"({SEED_KEY})" not in p]
+
+
 def seed_book(factory, n: int, *, due_days: int = 365) -> None:
     """N active loans paid out on D0, with their pay-out booked (set-based)."""
     with db.transaction(factory) as s:
@@ -105,7 +116,7 @@ def seed_book(factory, n: int, *, due_days: int = 365) -> None:
             return s.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
         append_bulk(session=s, kind=EntryKind.DISBURSEMENT, value_date=D0,
-                    idempotency_key="bench:pay-out", hash_rows=hash_rows,
+                    idempotency_key=SEED_KEY, hash_rows=hash_rows,
                     insert_postings=insert_postings, memo=f"Pay-out of {n} loans")
 
 
@@ -149,7 +160,7 @@ def run(kind: str, n: int, days: int) -> dict:
             ours.append(elapsed)
         with db.transaction(factory) as s:
             t = time.perf_counter()
-            problems = reports.check(session=s)
+            problems = real_problems(reports.check(session=s))
             check_s = time.perf_counter() - t
             postings = s.execute(text("select count(*) from journal_postings")).scalar_one()
         return {"db": kind, "loans": n, "days": days, "seed_s": seed_s,

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ledger_accrual import D0, PG_URL, fresh_database, seed_book  # noqa: E402
+from ledger_accrual import D0, PG_URL, fresh_database, real_problems, seed_book  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from trellis import db  # noqa: E402
@@ -187,7 +187,7 @@ def main() -> None:
             ours, count = trellis_tps(factory, args.clients, args.seconds)
         theirs = pgbench_tps(args.clients, args.seconds)
         with db.transaction(factory) as s:
-            problems = reports.check(session=s)
+            problems = real_problems(reports.check(session=s))
     finally:
         engine.dispose()
         cleanup()
@@ -197,6 +197,8 @@ def main() -> None:
     print(f"{'Trellis repay (tps)':>22} {'pgbench tpcb-like (tps)':>24} {'ratio':>7} "
           f"{'repayments':>11} {'problems':>9}")
     print(f"{ours:22.1f} {theirs:24.1f} {ours / theirs:7.3f} {count:11,} {len(problems):9}")
+    for p in problems[:10]:
+        print("problem:", p)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from tests.pgschema import pg_factory  # noqa: F401
 from trellis.db import is_postgres
 from trellis.ledger import reports
 from trellis.ledger.chart import Acct
@@ -212,3 +213,69 @@ def test_posting_rows_carry_value_dates_and_loans(session, make_loan):
     assert session.get(JournalEntry, session.execute(
         text("select max(id) from journal_entries")).scalar_one()).kind == "disbursement"
     assert JournalPosting.__tablename__ == "journal_postings"
+
+
+@pytest.mark.postgres_only
+def test_a_key_taken_meanwhile_in_another_shard_is_a_mismatch_not_a_crash(pg_factory):  # noqa: F811
+    """Two commands under one key for loans of different shards: they lock different
+    heads, so the second one's insert waits for the first to commit and then finds the key
+    taken. It must refuse with IdempotencyMismatch (a 409), not fail on the unique index."""
+    import threading
+
+    from tests.conftest import next_uscc
+    from trellis import db
+    from trellis.ledger import lifecycle
+    from trellis.ledger.apr import rate_micro
+    from trellis.ledger.models import Loan
+    from trellis.ledger.posting import shard_count, shard_of
+    from trellis.trade.models import Firm
+
+    with db.transaction(pg_factory) as s:
+        product = s.execute(text("select id from loan_products where code = 'RF-STD'")
+                            ).scalar_one()
+        firm = Firm(uscc=next_uscc(), name="分片测试", role="vendor")
+        s.add(firm)
+        s.flush()
+        loans = []
+        for _ in range(2):
+            loan = Loan(firm_id=firm.id, product_id=product, amount_fen=1_000_000,
+                        rate_micro=rate_micro("0.072"), due_date=date(2026, 3, 31),
+                        waterfall=["penalty", "fees", "interest", "principal"])
+            s.add(loan)
+            s.flush()
+            lifecycle.disburse(session=s, settings=None, loan_id=loan.id, as_of=D1)
+            loans.append(loan.id)
+        n = shard_count(s)
+    assert n > 1 and shard_of(loans[0], n) != shard_of(loans[1], n)
+
+    def entry(loan_id):
+        return Entry(kind=EntryKind.REPAYMENT, value_date=D2, idempotency_key="same-key",
+                     loan_id=loan_id, postings=(Posting(Acct.CASH, 100, loan_id),
+                                                Posting(Acct.VENDOR_PAYABLE, -100, loan_id)))
+
+    first_posted, outcome = threading.Event(), {}
+
+    def first():
+        with db.transaction(pg_factory) as s:
+            post(session=s, entry=entry(loans[0]))
+            first_posted.set()
+            threading.Event().wait(0.5)   # the second insert waits on this key meanwhile
+
+    def second():
+        first_posted.wait(10)
+        try:
+            with db.transaction(pg_factory) as s:
+                post(session=s, entry=entry(loans[1]))
+        except Exception as exc:   # noqa: BLE001 (the test reports what was raised)
+            outcome["error"] = exc
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert isinstance(outcome.get("error"), IdempotencyMismatch), outcome
+    with db.transaction(pg_factory) as s:
+        assert reports.verify_chain(session=s) == []
+        assert s.execute(text("select loan_id from journal_entries where idempotency_key = "
+                              "'same-key'")).scalar_one() == loans[0]

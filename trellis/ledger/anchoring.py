@@ -25,7 +25,7 @@ import json
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlmodel import Session
 
 from trellis.ledger.journal import entry_label
@@ -56,7 +56,7 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
     from trellis.chain.commitments import enqueue
     from trellis.chain.models import Document
     from trellis.db import is_postgres
-    from trellis.ledger.reports import head, heads
+    from trellis.ledger.reports import head
 
     if is_postgres(session):   # one committer at a time (SQLite: BEGIN IMMEDIATE already)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
@@ -66,15 +66,13 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
         .where(Document.doc_type == DOC_TYPE, Document.source == SOURCE,
                JournalEntry.currency == currency)
         .group_by(JournalEntry.shard)).all())
-    shards = sorted(set(done) | {shard for shard, _seq, _h in heads(session=session,
-                                                                    currency=currency)})
-    rows = []
-    for shard in shards:
-        rows += session.execute(
-            select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.hash)
-            .where(JournalEntry.currency == currency, JournalEntry.shard == shard,
-                   JournalEntry.seq > done.get(shard, 0))
-            .order_by(JournalEntry.seq)).all()
+    rows = session.execute(
+        select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.hash)
+        .where(JournalEntry.currency == currency,
+               or_(JournalEntry.shard.not_in(list(done)),
+                   *(and_(JournalEntry.shard == shard, JournalEntry.seq > seq)
+                     for shard, seq in done.items())))
+        .order_by(JournalEntry.shard, JournalEntry.seq)).all()
     for entry_id, shard, seq, digest in rows:
         payload = {"currency": currency, "seq": seq, "hash": digest}
         if shard:

@@ -244,21 +244,6 @@ def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: da
     return found
 
 
-def _lock_loan_and_find(session: Session, loan_id: int, key: str
-                        ) -> tuple[Loan, Repayment | None]:
-    """:func:`lock_loan` and the payment recorded under *key* (or None), in one
-    statement."""
-    found_id = (select(Repayment.id).where(Repayment.idempotency_key == key)
-                .scalar_subquery())
-    row = session.execute(select(Loan, found_id).where(Loan.id == loan_id)
-                          .with_for_update(of=Loan.__table__)
-                          .execution_options(populate_existing=True)).first()
-    if row is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
-    loan, rep_id = row
-    return loan, (session.get(Repayment, rep_id) if rep_id is not None else None)
-
-
 def _find_repayment(session: Session, key: str) -> Repayment | None:
     return session.scalars(select(Repayment).where(Repayment.idempotency_key == key)).first()
 
@@ -330,9 +315,11 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     check_amount(amount_fen, max_amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, today=today, field="paid_on")
-    # the loan locked and the key looked up in one statement: a retry of the same payment
-    # waits here for the first attempt to commit, then finds it
-    loan, found = _lock_loan_and_find(session, loan_id, idempotency_key)
+    loan = lock_loan(session, loan_id)
+    # looked up in a statement of its own once the lock is held: a retry of the same
+    # payment waited for the first attempt to commit and now sees it (a subquery of the
+    # locking statement would still read its snapshot from before the wait)
+    found = _find_repayment(session, idempotency_key)
     if found is not None:
         return _same_repayment(found, loan_id, amount_fen, paid_on), True
     status.require_live(loan)

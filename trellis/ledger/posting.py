@@ -16,17 +16,23 @@ and anchored on its own (:func:`trellis.ledger.reports.verify_chain`,
 it is stored on the entry and hashed into it, and every shard is checked.
 
 Idempotency. The idempotency key is unique across the journal. A retried command goes
-to the same shard (same kind, same loan), finds the original entry (looked up after
-taking the shard's head lock, which serialises its writers) and gets it back instead of
-posting twice; the same key for a different command (another kind or loan) raises
-:class:`~trellis.ledger.errors.IdempotencyMismatch`, also when that command went to
-another shard at the same moment (the insert waits for it and finds its key).
+to the same shard (same kind, same loan), finds the original entry (looked up with the
+shard's head lock, which serialises its writers) and gets it back instead of posting
+twice; the same key for a different command (another kind or loan) raises
+:class:`~trellis.ledger.errors.IdempotencyMismatch`. On PostgreSQL the look-up shares the
+locking statement's snapshot, taken before any wait for the lock, so a key committed
+meanwhile (by the holder, or by a writer of another shard) is caught by the insert
+itself: ``ON CONFLICT (idempotency_key) DO NOTHING`` writes nothing and the entry that
+holds the key is read back and compared.
 
-Lock order, everywhere: loan rows (by id) first, then shard heads in ascending shard
-order. A transaction posts one entry per loan it locked, into that loan's shard, and
-multi-loan entries into shard 0; one that posts to several shards locks their heads
-first, lowest shard first (:func:`lock_heads`). Nothing here updates or deletes journal
-rows; the database refuses it too (see migration 0005).
+Lock order: loan rows (by id) first, then shard heads in ascending shard order. Entries
+of one loan go to that loan's shard and multi-loan entries to shard 0, so the servicing
+calls and the daily job's steps (one transaction each) hold one head at a time. A
+transaction that posts for several loans should lock their heads first, lowest shard
+first (:func:`lock_heads`); one that does not (the settlement of a voucher's parts today)
+can deadlock with another such; it is run again only where its transaction boundary
+retries (:func:`trellis.db.run`, the web layer's retry). Nothing here updates or deletes
+journal rows; the database refuses it too (see migration 0005).
 
 Round trips under the head lock. Every writer of a shard waits on its head row until the
 holder commits, so what happens while it is held sets that shard's throughput. On
