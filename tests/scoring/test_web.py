@@ -138,3 +138,21 @@ def test_cli_score_json(app, park):
     bad = runner.invoke(main, ["score", "911111111111111111"],
                         obj=ScriptInfo(create_app=lambda: app))
     assert bad.exit_code != 0 and "no firm" in bad.output
+
+
+def test_the_expert_card_reads_in_chinese(client, rm):
+    """Issue 15: the scorecard's rules read in Chinese (name, description, each
+    characteristic's reason); English stays one switch away."""
+    import re
+
+    from trellis.scoring import expert
+
+    client.get("/scoring/scorecards")   # installs the expert card on first use
+    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
+    rules = card.split("<dl>")[-1].split("</dl>")[0]
+    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+    english = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert "A past default is the strongest single predictor" in english
