@@ -115,7 +115,9 @@ def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
     assert state == {"id": run_id, "state": "done", "checked": 4, "total": 4, "percent": 100,
                      "discrepancies": 1, "finished": True, "error": None}
     page = client.get(f"/chain/audit/{run_id}").get_data(as_text=True)
-    assert 'data-verdict="discrepancies"' in page and "source_changed" in page
+    assert 'data-verdict="discrepancies"' in page and 'data-kind="source_changed"' in page
+    assert "源数据行被改动" in page   # the kind in words (issue 15)
+    assert "其源数据行在锚定后被改动" in page and "amount_fen" not in page   # the detail too
     csv_text = client.get(f"/chain/audit/{run_id}/report.csv").get_data(as_text=True)
     assert "source_changed" in csv_text and invoice_doc.doc_id in csv_text
     report = json.loads(client.get(f"/chain/audit/{run_id}/report.json").data)

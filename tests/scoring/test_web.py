@@ -153,3 +153,21 @@ def test_the_overview_shows_a_flagged_champion_and_the_risk_teams_messages(clien
     page = client.get("/scoring/").get_data(as_text=True)
     assert "请风险团队注意：等级 E 的实际违约率" in page
     assert "给风险团队的消息" in page and f"评分卡 {champ.version}：等级 E" in page
+
+
+def test_the_expert_card_reads_in_chinese(client, rm):
+    """Issue 15: the scorecard's rules read in Chinese (name, description, each
+    characteristic's reason); English stays one switch away."""
+    import re
+
+    from trellis.scoring import expert
+
+    client.get("/scoring/scorecards")   # installs the expert card on first use
+    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
+    rules = card.split("<dl>")[-1].split("</dl>")[0]
+    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+    english = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert "A past default is the strongest single predictor" in english

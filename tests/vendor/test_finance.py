@@ -278,3 +278,16 @@ def test_a_tier_two_vendor_is_told_who_can_confirm(client, session, demo):
     assert "只有核心企业能为发票和订单确权" in page
     assert anchors and all(name in page for name in anchors)
     assert "转让" in page
+
+
+def test_apply_lists_documents_with_a_count_and_search(client, session, demo):
+    """The documents to pick from say how many there are and can be searched."""
+    vendor = demo["vendor"]
+    inv = confirmed_invoice(session, vendor.firm_id)
+    login(client, vendor, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    assert 'data-list-count="' in page and f'id="doc-{inv.id}"' in page
+    found = client.get(f"/vendor/apply?q={inv.number}").get_data(as_text=True)
+    assert 'data-list-count="1"' in found and f'id="doc-{inv.id}"' in found
+    none = client.get("/vendor/apply?q=no-such-number%25").get_data(as_text=True)
+    assert 'data-list-count="0"' in none

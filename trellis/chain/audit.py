@@ -39,6 +39,7 @@ from trellis.chain import canonical, commitments, merkle
 from trellis.chain.anchoring import leaf_value
 from trellis.chain.errors import TrellisError
 from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
+from trellis.messages import N_, Message, msg
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,14 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.discrepancies
 
-    def add(self, kind: str, detail: str, *, batch_id=None, doc: Document | None = None):
-        self.discrepancies.append({
+    def add(self, kind: str, detail: str | Message, *, batch_id=None,
+            doc: Document | None = None, english: str | None = None):
+        """Record a discrepancy. *detail* as a message is shown in the reader's language
+        (``message``); ``detail`` stays the English text (CSV, JSON, logs), with
+        *english* when that says more than the message (the changed row itself)."""
+        message = detail if isinstance(detail, Message) else Message(str(detail))
+        detail = english or str(message)
+        self.discrepancies.append({"message": message.to_json(),
             "kind": kind, "batch_id": batch_id,
             "document_id": doc.id if doc is not None else None,
             "doc_type": doc.doc_type if doc is not None else None,
@@ -144,24 +151,28 @@ def _check_batch(report: AuditReport, batch: Batch, rows, chain) -> None:
     values = [leaf_value(doc) for _, doc in rows]
     root = merkle.StandardMerkleTree.of(values).root if values else None
     if root != batch.root:
-        report.add("root_mismatch", f"stored leaves rebuild root {root}, anchored root is "
-                   f"{batch.root}", batch_id=batch.id)
+        report.add("root_mismatch", msg(N_("stored leaves rebuild root %(root)s, anchored "
+                                           "root is %(anchored)s"), root=str(root),
+                                        anchored=batch.root), batch_id=batch.id)
     if chain is None:
-        report.add("not_checked", "no chain given", batch_id=batch.id)
+        report.add("not_checked", msg(N_("no chain given")), batch_id=batch.id)
         return
     try:
         at = chain.anchored_at(batch.root)
         if not at:
-            report.add("not_anchored", f"the contract does not hold root {batch.root}",
-                       batch_id=batch.id)
+            report.add("not_anchored", msg(N_("the contract does not hold root %(root)s"),
+                                           root=batch.root), batch_id=batch.id)
             return
         block_hash = chain.block_hash(at)
         if at != batch.block_number or block_hash != batch.block_hash:
-            report.add("block_mismatch", f"anchored at block {at} ({block_hash}); recorded "
-                       f"block {batch.block_number} ({batch.block_hash})", batch_id=batch.id)
+            report.add("block_mismatch", msg(N_("anchored at block %(at)s (%(hash)s); "
+                                                "recorded block %(block)s (%(recorded)s)"),
+                                             at=str(at), hash=block_hash,
+                                             block=str(batch.block_number),
+                                             recorded=batch.block_hash), batch_id=batch.id)
         _check_anchoring(report, batch, chain, at)
     except TrellisError as exc:
-        report.add("not_checked", exc.message, batch_id=batch.id)
+        report.add("not_checked", Message(exc.template, exc.params), batch_id=batch.id)
 
 
 def _check_anchoring(report: AuditReport, batch: Batch, chain, at: int) -> None:
@@ -169,17 +180,21 @@ def _check_anchoring(report: AuditReport, batch: Batch, chain, at: int) -> None:
     contract is ours, the root was anchored by our account, by the recorded transaction."""
     ours = (chain.contract_address or "").lower()
     if (batch.contract_address or "").lower() != ours:
-        report.add("other_contract", f"recorded contract {batch.contract_address} is not the "
-                   f"configured registry {chain.contract_address}: its proofs do not verify",
-                   batch_id=batch.id)
+        report.add("other_contract", msg(N_("recorded contract %(recorded)s is not the "
+                                            "configured registry %(ours)s: its proofs do not "
+                                            "verify"), recorded=str(batch.contract_address),
+                                         ours=str(chain.contract_address)), batch_id=batch.id)
     submitter, tx_hash = chain.anchoring_event(batch.root, at) or (None, None)
     if submitter is None or submitter.lower() != chain.address.lower():
-        report.add("foreign_anchorer", f"root anchored by {submitter}, not by this "
-                   f"instance's account {chain.address}: its proofs do not verify",
-                   batch_id=batch.id)
+        report.add("foreign_anchorer", msg(N_("root anchored by %(who)s, not by this "
+                                              "instance's account %(ours)s: its proofs do not "
+                                              "verify"), who=str(submitter),
+                                           ours=chain.address), batch_id=batch.id)
     elif (tx_hash or "").lower() != (batch.tx_hash or "").lower():
-        report.add("tx_mismatch", f"anchored by transaction {tx_hash}; recorded "
-                   f"{batch.tx_hash}: its proofs do not verify", batch_id=batch.id)
+        report.add("tx_mismatch", msg(N_("anchored by transaction %(tx)s; recorded "
+                                         "%(recorded)s: its proofs do not verify"),
+                                      tx=str(tx_hash), recorded=str(batch.tx_hash)),
+                   batch_id=batch.id)
 
 
 def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) -> None:
@@ -187,11 +202,13 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) 
     for leaf, doc in rows:
         data = doc.canonical.encode("utf-8")
         if canonical.content_hash(data) != doc.content_hash:
-            report.add("record_changed", "the stored canonical text no longer has the "
-                       "anchored content hash", batch_id=batch.id, doc=doc)
+            report.add("record_changed", msg(N_("the stored canonical text no longer has the "
+                                                "anchored content hash")),
+                       batch_id=batch.id, doc=doc)
         expected = merkle.to_hex(merkle.leaf_hash(merkle.LEAF_ENCODING, leaf_value(doc)))
         if expected != leaf.leaf:
-            report.add("leaf_mismatch", f"leaf is {expected}, anchored leaf {leaf.leaf}",
+            report.add("leaf_mismatch", msg(N_("leaf is %(leaf)s, anchored leaf %(anchored)s"),
+                                            leaf=expected, anchored=leaf.leaf),
                        batch_id=batch.id, doc=doc)
         if doc.source and commitments.source_for(doc.doc_type, doc.source):
             by_source[(doc.doc_type, doc.source)].append(doc)
@@ -204,12 +221,16 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) 
             report.from_source += 1
             data = now.get(doc.source_id)
             if data is None:
-                report.add("source_missing", f"{table} row {doc.source_id} is gone or no "
-                           "longer qualifies", batch_id=batch.id, doc=doc)
+                report.add("source_missing", msg(N_("its source row is gone or no longer "
+                                                    "qualifies")), batch_id=batch.id, doc=doc,
+                           english=f"{table} row {doc.source_id} is gone or no longer "
+                                   "qualifies")
             elif canonical.content_hash(data) != doc.content_hash:
-                report.add("source_changed", f"{table} row {doc.source_id} changed after "
-                           f"anchoring: now {data.decode('utf-8')}", batch_id=batch.id,
-                           doc=doc)
+                report.add("source_changed", msg(N_("its source row changed after anchoring: "
+                                                    "the document no longer matches what was "
+                                                    "anchored")), batch_id=batch.id, doc=doc,
+                           english=f"{table} row {doc.source_id} changed after anchoring: "
+                                   f"now {data.decode('utf-8')}")
 
 
 # --- audits run in the background (pages) ---------------------------------------------

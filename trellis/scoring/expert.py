@@ -186,3 +186,44 @@ def monotone() -> dict[str, int]:
 def labels() -> dict[str, dict]:
     """Plain-words reasons of the expert characteristics, for any card on those features."""
     return {ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]} for ch in CHARACTERISTICS}
+
+
+# The expert card's words in Chinese, for pages (the card document itself stays as
+# validated and stored; its name, description and reasons are shown through these).
+NAME_ZH = "专家冷启动评分卡（交易流）"
+DESCRIPTION_ZH = (
+    "在 Trellis 还没有自身贷款结果之前，按供应链信贷人员审视交易流的经验设定分值：销售下滑、"
+    "无销售的月份、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
+    "与合作时长、平台负债、交易对手违约；园区计量租户时，还看用电量和参保人数。普通供应商的违约"
+    "概率约为 2%（50:1 时为 600 分）。不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，"
+    "从不作为扣分理由。训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
+WHY_ZH = {
+    "sales_trend_3v12": "走向违约的供应商在停止还款前几个月销售就会减少：核心企业削减订单或供应商"
+                        "丧失产能。快速增长相对平稳交易略有扣分，因为它占用营运资金。",
+    "sales_drawdown_3m": "多个月的缓慢下滑在“近3个月对比近12个月”的趋势中看不出来，与一年中最佳"
+                         "季度相比的降幅能看出。企业有两年记录时先剔除季节高峰。",
+    "active_share_12m": "每个月都开票的企业在持续经营；出现空档往往预示经营失败。",
+    "own_late_days_12m": "向自己的供应商付款逾期，是交易数据中最早出现的资金紧张信号。",
+    "buyer_late_days_12m": "买方付款逾期会拉长供应商自身的资金周期；核心企业的付款也用于偿还 "
+                           "Trellis 的融资。",
+    "overdue_share_now": "陈旧的应收账款可能永远收不回来，也会降低可融资的金额。",
+    "sales_cv_12m": "销售忽高忽低，使依靠交易回款还款变得不确定。",
+    "top_buyer_share_12m": "供应链中集中度高很常见，所以权重很小；但失去这个唯一的买方仍会让生意"
+                           "终结。",
+    "anchor_confirmed_share_12m": "经确权的应收账款是核心企业的付款承诺；与小买方之间未确权的交易"
+                                  "承担着对方的风险。",
+    "anchor_tenure_days": "长期合作关系经得起不景气的月份；新供应商最先被替换。",
+    "credit_note_rate_12m": "退货和争议意味着质量问题和不断缩水的应收账款。",
+    "order_conversion_12m": "订单始终没有开票，说明供应商未能交货。",
+    "debt_to_inflow": "负债相当于很多个月的回款，无法依靠交易偿还。",
+    "neighbours_defaulted_share": "违约沿供应链传导：违约的买方不付款，违约的供应商不交货。",
+    "past_defaults": "过往违约是每家征信机构最强的单项预测指标。",
+    "history_months": "年轻企业更容易失败，平台对它们的了解也更少。",
+    "tax_to_flow_ratio": "覆盖平台交易额的纳税申报能印证这些交易，远低于交易额的申报则与之矛盾。"
+                         "未申报为中性：多数供应商没有申报数据。",
+    "power_trend_3v12": "园区电表看到的是车间本身：机器开得少的企业产量就低，无论发票怎么写。"
+                        "没有读数为中性。",
+    "headcount_trend_12m": "陷入困境的企业最先停缴部分员工的社保。没有记录为中性。",
+    "output_per_kwh_vs_industry": "开票销售额是同类企业用电量所能产出的好几倍，说明是纸面交易或"
+                                  "外购产品。没有读数为中性。",
+}

@@ -205,7 +205,30 @@ def scorecard_page(version):
     validation = card.validation or card.spec.get("validation") or {}
     return render_template("scoring/scorecard.html", card=card, table=scorecard.scorecard_table(
         card.spec), validation=validation, reports=reports, labels=_labels(card.spec),
-        zh=_zh())
+        zh=_zh(), words=card_words(card.spec, _zh()))
+
+
+def card_words(spec: dict, zh: bool) -> dict:
+    """A scorecard's name, description and each characteristic's rationale in the reader's
+    language: the expert card's from its Chinese texts, a trained card's information
+    value in words; anything else as written."""
+    import re
+
+    from trellis.scoring import expert
+
+    is_expert = spec.get("kind") == "expert" and spec.get("name") == expert.spec()["name"]
+    why = {}
+    for ch in spec.get("characteristics", []):
+        text = ch.get("why", "")
+        if zh and is_expert and ch["name"] in expert.WHY_ZH:
+            text = expert.WHY_ZH[ch["name"]]
+        elif zh:
+            m = re.fullmatch(r"Information value ([\d.]+) on the training data\.", text)
+            text = f"训练数据上的信息值为 {m.group(1)}。" if m else text
+        why[ch["name"]] = text
+    return {"name": expert.NAME_ZH if zh and is_expert else spec.get("name", ""),
+            "description": expert.DESCRIPTION_ZH if zh and is_expert
+            else spec.get("description", ""), "why": why}
 
 
 @bp.get("/scorecards/<version>/export.json")

@@ -16,6 +16,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func
 from sqlmodel import select
 
 from trellis.accounts import services as accounts
@@ -51,7 +52,10 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
-def _eligible(firm: Firm, kind: str) -> list:
+ELIGIBLE_SHOWN = 300   # documents offered for one application; a search finds the others
+
+
+def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     """Confirmed documents the firm could finance now (not due, unpaid, not financed, not
     issued as a voucher)."""
     from trellis.ledger.models import Loan, LoanDocument
@@ -75,7 +79,16 @@ def _eligible(firm: Firm, kind: str) -> list:
                         PurchaseOrder.status == DocStatus.CONFIRMED,
                         PurchaseOrder.id.not_in(financed))
                  .order_by(PurchaseOrder.order_date.desc()))
-    return list(db().exec(query.limit(300)).all())
+    text = request.args.get("q", "").strip()[:100]
+    if text:   # a number or a buyer's name
+        model = Invoice if kind == "invoice" else PurchaseOrder
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(model.number.ilike(pattern, escape="\\")
+                            | Firm.name.ilike(pattern, escape="\\"))
+    total = db().execute(select(func.count()).select_from(
+        query.order_by(None).subquery())).scalar_one()
+    return list(db().exec(query.limit(ELIGIBLE_SHOWN)).all()), int(total)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -129,8 +142,9 @@ def apply():
         status = 422
     elif request.method == "POST":
         status = 422
-    docs = _eligible(firm, kind)
+    docs, total = _eligible(firm, kind)
     return render_template("vendor/apply.html", form=form, kind=kind, docs=docs,
+                           total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            picked=set(picked), docs_error=docs_error,
                            vendor_buyers=_vendor_buyers(firm)), status
