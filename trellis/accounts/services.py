@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
 from trellis.accounts.models import (
@@ -165,7 +165,7 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.add(user)
     session.flush()
     # In SQL, so that two ends at once (or a stale copy of the row) still raise it.
-    session.execute(update(User).where(User.id == user.id)
+    session.execute(update(User).where(col(User.id) == user.id)
                     .values(session_generation=User.session_generation + 1))
     session.refresh(user)
 
@@ -259,7 +259,7 @@ def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
     """Withdraw every active consent for *purpose*; returns how many were withdrawn."""
     rows = session.exec(select(Consent).where(Consent.firm_id == firm_id,
                                               Consent.purpose == purpose,
-                                              Consent.withdrawn_at.is_(None))).all()
+                                              col(Consent.withdrawn_at).is_(None))).all()
     for row in rows:
         row.withdrawn_at = utcnow()
         session.add(row)
@@ -270,7 +270,7 @@ def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
 def active_consent(*, session: Session, firm_id: int, purpose: str) -> Consent | None:
     return session.exec(select(Consent).where(
         Consent.firm_id == firm_id, Consent.purpose == purpose,
-        Consent.withdrawn_at.is_(None)).order_by(Consent.granted_at.desc())).first()
+        col(Consent.withdrawn_at).is_(None)).order_by(col(Consent.granted_at).desc())).first()
 
 
 def has_consent(*, session: Session, firm_id: int, purpose: str) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 
 @dataclass
@@ -178,8 +178,8 @@ def _live_loans(ctx: Ctx) -> list:
     from trellis.ledger.models import Loan
 
     return list(ctx.session.exec(select(Loan).where(
-        Loan.firm_id == ctx.firm_id, Loan.status.in_(["pending", "active", "overdue"]))
-        .order_by(Loan.due_date, Loan.id)))
+        col(Loan.firm_id) == ctx.firm_id, col(Loan.status).in_(["pending", "active", "overdue"]))
+        .order_by(col(Loan.due_date), col(Loan.id))))
 
 
 def _statement(ctx: Ctx, loan):
@@ -191,10 +191,10 @@ def _statement(ctx: Ctx, loan):
 def _product(ctx: Ctx, code: str | None = None):
     from trellis.ledger.models import Product
 
-    query = select(Product).where(Product.active.is_(True))
+    query = select(Product).where(col(Product.active).is_(True))
     if code:
         query = query.where(Product.code == code)
-    return ctx.session.exec(query.order_by(Product.id)).first()
+    return ctx.session.exec(query.order_by(col(Product.id))).first()
 
 
 def limit(ctx: Ctx) -> Answer:
@@ -223,7 +223,7 @@ def declined(ctx: Ctx) -> Answer:
 
     app = ctx.session.exec(select(Application).where(
         Application.firm_id == ctx.firm_id, Application.status == "declined")
-        .order_by(Application.id.desc())).first()
+        .order_by(col(Application.id).desc())).first()
     t = _t(ctx)
     if app is None:
         return Answer(t["no_application"], links=[_link(ctx, "apply", "/vendor/applications")])
@@ -303,10 +303,10 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
     from trellis.trade.models import Firm, Invoice
 
     t = _t(ctx)
-    rows = ctx.session.exec(select(Invoice, Firm.name).join(Firm, Firm.id == Invoice.buyer_id)
+    rows = ctx.session.exec(select(Invoice, col(Firm.name)).join(Firm, col(Firm.id) == col(Invoice.buyer_id))
                             .where(Invoice.seller_id == ctx.firm_id,
-                                   Invoice.status.in_(["pending", "rejected"]))
-                            .order_by(Invoice.id.desc()).limit(3)).all()
+                                   col(Invoice.status).in_(["pending", "rejected"]))
+                            .order_by(col(Invoice.id).desc()).limit(3)).all()
     if not rows:
         return Answer(t["no_pending"], links=[_link(ctx, "trade", "/vendor/trade")])
     parts, facts, links = [], {}, []

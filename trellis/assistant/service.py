@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.assistant import answers, intents
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         session.add(conv)
         session.flush()
     lang = language(text, lang if lang in ("zh", "en") else "zh")
-    session.add(Message(conversation_id=conv.id, sender="user", user_id=getattr(user, "id", None),
+    session.add(Message(conversation_id=id_of(conv), sender="user", user_id=getattr(user, "id",
+                                                                                    None),
                         text=text))
     found = intents.recognise(text)
     from trellis.assistant import slots
@@ -133,7 +135,7 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
             reply_text = out.text
     if ctx.needs_score:
         _queue_scoring(session, firm_id)
-    message = Message(conversation_id=conv.id, sender="assistant", text=reply_text,
+    message = Message(conversation_id=id_of(conv), sender="assistant", text=reply_text,
                       intent=intent, confidence=round(found.confidence, 4), facts=facts,
                       links=links, action=action)
     session.add(message)
@@ -141,7 +143,7 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     if handover:
         ticket = open_ticket(session, conv.id)
         if ticket is None:
-            ticket = Ticket(conversation_id=conv.id, firm_id=firm_id, reason=reason[:40])
+            ticket = Ticket(conversation_id=id_of(conv), firm_id=firm_id, reason=reason[:40])
             session.add(ticket)
         conv.status = "handed_over"
     conv.updated_at = utcnow()
@@ -168,13 +170,14 @@ def _queue_scoring(session: Session, firm_id: int) -> None:
 
 def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Conversation]:
     return list(session.exec(select(Conversation).where(Conversation.firm_id == firm_id)
-                             .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+                             .order_by(col(Conversation.updated_at).desc(),
+                                       col(Conversation.id).desc())
                              .limit(limit)))
 
 
 def messages(*, session: Session, conversation_id: int) -> list[Message]:
     return list(session.exec(select(Message).where(Message.conversation_id == conversation_id)
-                             .order_by(Message.id)))
+                             .order_by(col(Message.id))))
 
 
 def inbox(*, session: Session, firm_ids: list[int] | None = None,
@@ -185,8 +188,8 @@ def inbox(*, session: Session, firm_ids: list[int] | None = None,
     if status == "active":
         query = query.where(Ticket.status != "closed")
     if firm_ids is not None:
-        query = query.where(Ticket.firm_id.in_(firm_ids or [-1]))
-    return list(session.exec(query.order_by(Ticket.created_at, Ticket.id)))
+        query = query.where(col(Ticket.firm_id).in_(firm_ids or [-1]))
+    return list(session.exec(query.order_by(col(Ticket.created_at), col(Ticket.id))))
 
 
 def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
@@ -201,7 +204,7 @@ def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.status, ticket.rm_id = "answered", rm.id
-    conv = session.get(Conversation, ticket.conversation_id)
+    conv = session.get_one(Conversation, ticket.conversation_id)
     conv.updated_at = now
     session.flush()
     accounts.record(session=session, action="assistant.rm_reply", actor=rm,
@@ -214,7 +217,7 @@ def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
     if ticket.status == "closed":
         raise Conflict("This ticket is already closed.")
     ticket.status, ticket.closed_at, ticket.rm_id = "closed", utcnow(), ticket.rm_id or rm.id
-    conv = session.get(Conversation, ticket.conversation_id)
+    conv = session.get_one(Conversation, ticket.conversation_id)
     conv.status = "closed"
     session.flush()
     accounts.record(session=session, action="assistant.close", actor=rm,

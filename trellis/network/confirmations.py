@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
@@ -88,7 +88,7 @@ def documents(*, session: Session, anchor_id: int, kind: str, status: str | None
     model = model_for(kind)
     day = model.issue_date if model is Invoice else model.order_date
     due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
                     model.amount_fen, day, model.status, model.reject_reason,
                     *([due] if due is not None else []))
              .join(Firm, Firm.id == model.seller_id)
@@ -113,7 +113,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
     model = model_for(kind)
     day = model.issue_date if model is Invoice else model.order_date
     due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
                     model.amount_fen, day, model.status, model.reject_reason,
                     *([due] if due is not None else []))
              .join(Firm, Firm.id == model.seller_id)
@@ -236,7 +236,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
     changed = [found[o.id].seller_id for o in outcomes if o.changed]
     if changed:  # the cluster graph's confirmed volumes changed
         clusters = session.exec(select(Firm.cluster_id).where(
-            Firm.id.in_(set(changed) | {anchor_id}), Firm.cluster_id.is_not(None))).all()
+            col(Firm.id).in_(set(changed) | {anchor_id}), col(Firm.cluster_id).is_not(None))).all()
         for cluster_id in sorted(set(clusters)):
             bump_data_version(session=session, cluster_id=cluster_id)
     return outcomes

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, ValidationError
@@ -85,8 +85,8 @@ def is_valid(basis: DataBasis, on: date) -> bool:
 
 
 def listing(*, session: Session, cluster_id: int) -> list[DataBasis]:
-    return list(session.execute(select(DataBasis).where(DataBasis.cluster_id == cluster_id)
-                                .order_by(DataBasis.id.desc())).scalars())
+    return list(session.execute(select(DataBasis).where(col(DataBasis.cluster_id) == cluster_id)
+                                .order_by(col(DataBasis.id).desc())).scalars())
 
 
 def current(*, session: Session, cluster_id: int, on: date | None = None) -> DataBasis | None:
@@ -100,9 +100,9 @@ def clusters_with_basis(*, session: Session, cluster_ids: list[int] | None = Non
                         on: date | None = None) -> set[int]:
     """Ids of clusters (of *cluster_ids*, or all) with a valid basis on *on* (today)."""
     on = on or date.today()
-    q = select(DataBasis.cluster_id).where(DataBasis.revoked_at.is_(None),
-                                           DataBasis.valid_from <= on,
-                                           DataBasis.expires_on >= on)
+    q = select(col(DataBasis.cluster_id)).where(col(DataBasis.revoked_at).is_(None),
+                                           col(DataBasis.valid_from) <= on,
+                                           col(DataBasis.expires_on) >= on)
     if cluster_ids is not None:
-        q = q.where(DataBasis.cluster_id.in_(cluster_ids or [-1]))
+        q = q.where(col(DataBasis.cluster_id).in_(cluster_ids or [-1]))
     return set(session.execute(q).scalars())

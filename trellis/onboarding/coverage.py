@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.trade.models import (
     CreditNote,
@@ -83,7 +83,7 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
             q = (select(firm_col, func.count(), func.min(day_col), func.max(day_col))
                  .select_from(source).where(firm_col.in_(chunk)).group_by(firm_col))
             if kind == "electricity":
-                q = q.where(UtilityReading.utility == "electricity")
+                q = q.where(col(UtilityReading.utility) == "electricity")
             if as_of is not None and kind not in ("tax_filings",):
                 q = q.where(day_col <= as_of)
             for fid, n, first, last in session.execute(q):
@@ -92,10 +92,11 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
     # Confirmation status: invoices the buyer confirmed or rejected (not all pending).
     found = {}
     for chunk in _chunks(firm_ids):
-        q = (select(Invoice.seller_id, func.count(), func.min(Invoice.issue_date),
+        q = (select(col(Invoice.seller_id), func.count(), func.min(col(Invoice.issue_date)),
                     func.max(Invoice.issue_date))
-             .where(Invoice.seller_id.in_(chunk), Invoice.status != DocStatus.PENDING.value)
-             .group_by(Invoice.seller_id))
+             .where(col(Invoice.seller_id).in_(chunk),
+                    col(Invoice.status) != DocStatus.PENDING.value)
+             .group_by(col(Invoice.seller_id)))
         for fid, n, first, last in session.execute(q):
             found[int(fid)] = (int(n), first, last)
     out["confirmations"] = found
@@ -105,8 +106,8 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
 def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
     out = {}
     for chunk in _chunks(firm_ids):
-        out.update(dict(session.execute(select(Firm.id, Firm.cluster_id)
-                                        .where(Firm.id.in_(chunk))).all()))
+        out.update(dict(session.execute(select(col(Firm.id), col(Firm.cluster_id))
+                                        .where(col(Firm.id).in_(chunk))).all()))
     return out
 
 
@@ -141,15 +142,16 @@ def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[
     if not cluster_ids:
         return out
     for kind, (firm_col, _day, source) in _firm_queries().items():
-        q = (select(Firm.cluster_id).select_from(source).join(Firm, Firm.id == firm_col)
-             .where(Firm.cluster_id.in_(cluster_ids)).group_by(Firm.cluster_id))
+        q = (select(col(Firm.cluster_id)).select_from(source).join(Firm, col(Firm.id) == firm_col)
+             .where(col(Firm.cluster_id).in_(cluster_ids)).group_by(col(Firm.cluster_id)))
         if kind == "electricity":
-            q = q.where(UtilityReading.utility == "electricity")
+            q = q.where(col(UtilityReading.utility) == "electricity")
         for (cid,) in session.execute(q):
             out[cid].add(kind)
-    q = (select(Firm.cluster_id).select_from(Invoice).join(Firm, Firm.id == Invoice.seller_id)
-         .where(Firm.cluster_id.in_(cluster_ids),
-                Invoice.status != DocStatus.PENDING.value).group_by(Firm.cluster_id))
+    q = (select(col(Firm.cluster_id)).select_from(Invoice)
+         .join(Firm, col(Firm.id) == col(Invoice.seller_id))
+         .where(col(Firm.cluster_id).in_(cluster_ids),
+                col(Invoice.status) != DocStatus.PENDING.value).group_by(col(Firm.cluster_id)))
     for (cid,) in session.execute(q):
         out[cid].add("confirmations")
     return out
@@ -162,20 +164,22 @@ def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None =
     after the period starts (then the comparison is not assessable)."""
     filings: dict[int, TaxFiling] = {}
     for chunk in _chunks(firm_ids):
-        q = select(TaxFiling).where(TaxFiling.firm_id.in_(chunk))
+        q = select(TaxFiling).where(col(TaxFiling.firm_id).in_(chunk))
         if as_of is not None:
-            q = q.where(TaxFiling.period_end <= as_of)
-        for f in session.execute(q.order_by(TaxFiling.period_end, TaxFiling.id)).scalars():
+            q = q.where(col(TaxFiling.period_end) <= as_of)
+        for f in session.execute(q.order_by(col(TaxFiling.period_end),
+                                            col(TaxFiling.id))).scalars():
             filings[f.firm_id] = f  # the latest wins
     out = {}
     for fid, f in filings.items():
         platform, first = session.execute(
             select(func.coalesce(func.sum(Invoice.amount_fen), 0), func.min(Invoice.issue_date))
-            .where(Invoice.seller_id == fid, Invoice.status != DocStatus.REJECTED.value,
-                   Invoice.issue_date >= f.period_start, Invoice.issue_date <= f.period_end)
+            .where(col(Invoice.seller_id) == fid, col(Invoice.status) != DocStatus.REJECTED.value,
+                   col(Invoice.issue_date) >= f.period_start,
+                   col(Invoice.issue_date) <= f.period_end)
         ).one()
         ever_first = session.execute(select(func.min(Invoice.issue_date))
-                                     .where(Invoice.seller_id == fid)).scalar()
+                                     .where(col(Invoice.seller_id) == fid)).scalar()
         out[fid] = {"declared_fen": int(f.vat_sales_fen), "platform_fen": int(platform),
                     "period_start": f.period_start.isoformat(),
                     "period_end": f.period_end.isoformat(),
@@ -201,7 +205,7 @@ def firm_coverage(*, session: Session, firm_id: int) -> list[dict]:
 
 def cluster_coverage(*, session: Session, cluster_id: int) -> list[dict]:
     """Each kind for one cluster: firms with data, rows, first and last date."""
-    firm_ids = list(session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id))
+    firm_ids = list(session.execute(select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id))
                     .scalars())
     per_firm = _per_firm(session, firm_ids, None) if firm_ids else {}
     rows = []

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis.clock import utcnow
 from trellis.messages import N_, Message, msg
@@ -252,7 +253,8 @@ def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple]:
     found = {}
     for chunk in _chunks(sorted(codes)):
         for fid, code, cid in session.execute(
-                select(Firm.id, Firm.uscc, Firm.cluster_id).where(Firm.uscc.in_(chunk))):
+                select(sql_col(Firm.id), sql_col(Firm.uscc),
+                       sql_col(Firm.cluster_id)).where(sql_col(Firm.uscc).in_(chunk))):
             found[code] = (fid, cid)
     return found
 
@@ -316,8 +318,8 @@ def _plan_firms(plan: _Plan, session: Session, rows) -> None:
     existing = {}
     for chunk in _chunks(sorted(v["uscc"] for _, v in rows)):
         for firm in session.execute(
-                select(Firm.id, Firm.uscc, Firm.cluster_id,
-                       *[getattr(Firm, c) for c in cols]).where(Firm.uscc.in_(chunk))):
+                select(sql_col(Firm.id), sql_col(Firm.uscc), sql_col(Firm.cluster_id),
+                       *[getattr(Firm, c) for c in cols]).where(sql_col(Firm.uscc).in_(chunk))):
             existing[firm.uscc] = firm
     now = utcnow()
     cluster_id = plan.cluster.id
@@ -367,10 +369,11 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
                        "buyer_uscc", N_("supplier and buyer pair"))
     existing = {}
     for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
-        for rel in session.execute(select(Relationship.id, Relationship.supplier_id,
+        for rel in session.execute(select(sql_col(Relationship.id),
+                                          sql_col(Relationship.supplier_id),
                                           Relationship.buyer_id, Relationship.since,
                                           Relationship.payment_terms_days)
-                                   .where(Relationship.supplier_id.in_(chunk))):
+                                   .where(sql_col(Relationship.supplier_id).in_(chunk))):
             existing[(rel.supplier_id, rel.buyer_id)] = rel
     for _, v in rows:
         old = existing.get((v["supplier_id"], v["buyer_id"]))
@@ -468,9 +471,9 @@ def _derive_due_dates(session: Session, rows) -> None:
     terms = {}
     for chunk in _chunks(sorted({v["seller_id"] for v in missing})):
         for s_id, b_id, days in session.execute(
-                select(Relationship.supplier_id, Relationship.buyer_id,
+                select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
                        Relationship.payment_terms_days)
-                .where(Relationship.supplier_id.in_(chunk))):
+                .where(sql_col(Relationship.supplier_id).in_(chunk))):
             terms[(s_id, b_id)] = days
     for v in missing:
         days = terms.get((v["seller_id"], v["buyer_id"]), DEFAULT_TERMS_DAYS)

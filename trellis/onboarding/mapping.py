@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
@@ -160,8 +161,8 @@ def load_file(text: str) -> dict[str, str]:
 
 def saved(*, session: Session, cluster_id: int, source: str, kind: str) -> dict | None:
     row = session.execute(select(ImportMapping).where(
-        ImportMapping.cluster_id == cluster_id, ImportMapping.source == source,
-        ImportMapping.kind == kind)).scalar_one_or_none()
+        sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,
+        sql_col(ImportMapping.kind) == kind)).scalar_one_or_none()
     return None if row is None else dict(row.mapping)
 
 
@@ -181,8 +182,8 @@ def save(*, session: Session, cluster_id: int, source: str, kind: str, mapping: 
         raise ValidationError(f"Not fields of {kind}: {', '.join(bad)}.", field="mapping",
                               zh=f"不是{kind}的字段：{'、'.join(bad)}。")
     row = session.execute(select(ImportMapping).where(
-        ImportMapping.cluster_id == cluster_id, ImportMapping.source == source,
-        ImportMapping.kind == kind)).scalar_one_or_none()
+        sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,
+        sql_col(ImportMapping.kind) == kind)).scalar_one_or_none()
     if row is None:
         row = ImportMapping(cluster_id=cluster_id, source=source, kind=kind)
     row.mapping, row.updated_by_id, row.updated_at = dict(mapping), user_id, utcnow()

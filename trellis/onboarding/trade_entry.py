@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from trellis.db import id_of
 from trellis.errors import Conflict, TrellisError, ValidationError
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
@@ -78,7 +79,7 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
                                   params={"number": order_number.strip()},
                                   field="order_number")
         order_id = order.id
-    invoice = Invoice(seller_id=firm.id, buyer_id=buyer.id, number=number,
+    invoice = Invoice(seller_id=id_of(firm), buyer_id=id_of(buyer), number=number,
                       amount_fen=amount_fen, issue_date=issue_date, due_date=due_date,
                       order_id=order_id, status=DocStatus.PENDING)
     session.add(invoice)
@@ -101,7 +102,7 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amoun
                                                    PurchaseOrder.number == number)).first():
         raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),
                        params={"number": number, "buyer": buyer.name})
-    order = PurchaseOrder(buyer_id=buyer.id, seller_id=firm.id, number=number,
+    order = PurchaseOrder(buyer_id=id_of(buyer), seller_id=id_of(firm), number=number,
                           amount_fen=amount_fen, order_date=order_date,
                           status=DocStatus.PENDING)
     session.add(order)

@@ -17,12 +17,12 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
 from trellis.protection import notifications
 from trellis.protection.errors import (
     BadAccount,
@@ -59,7 +59,7 @@ def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
 
 def history(*, session: Session, firm_id: int, limit: int = 20) -> list[BankAccountChange]:
     return list(session.exec(select(BankAccountChange).where(
-        BankAccountChange.firm_id == firm_id).order_by(BankAccountChange.id.desc())
+        col(BankAccountChange.firm_id) == firm_id).order_by(col(BankAccountChange.id).desc())
         .limit(limit)))
 
 
@@ -90,7 +90,7 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
         raise ChangePending("A change of account is already waiting; cancel it first if it "
                             "is wrong.")
     delay = policy(session=session).bank_change_delay_hours
-    change = BankAccountChange(firm_id=firm_id, requested_by_id=user.id,
+    change = BankAccountChange(firm_id=firm_id, requested_by_id=id_of(user),
                                old_account=firm.bank_account, new_account=account,
                                account_name=(account_name or "").strip()[:120],
                                bank_name=(bank_name or "").strip()[:120], requested_at=now,
@@ -142,7 +142,7 @@ def apply_due(*, session: Session, now: datetime | None = None,
         query = query.where(BankAccountChange.firm_id == firm_id)
     changes = session.exec(query).all()
     for change in changes:
-        firm = session.get(Firm, change.firm_id)
+        firm = session.get_one(Firm, change.firm_id)
         firm.bank_account = change.new_account
         change.status = ChangeStatus.APPLIED
         change.applied_at = now

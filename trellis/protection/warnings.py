@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
@@ -74,10 +74,10 @@ def for_moment(*, session: Session, moment: str, birth_year: int | None,
     band = age_band(birth_year, today, rules)
     fage = firm_age(founded_on, today, rules)
     rows = session.exec(select(FraudWarning).where(
-        FraudWarning.moment == moment, FraudWarning.active.is_(True),
-        FraudWarning.age_band.in_({AgeBand.ANY.value, band.value}),
-        FraudWarning.firm_age.in_({FirmAge.ANY.value, fage.value}))
-        .order_by(FraudWarning.sort, FraudWarning.id).limit(limit)).all()
+        col(FraudWarning.moment) == moment, col(FraudWarning.active).is_(True),
+        col(FraudWarning.age_band).in_({AgeBand.ANY.value, band.value}),
+        col(FraudWarning.firm_age).in_({FirmAge.ANY.value, fage.value}))
+        .order_by(col(FraudWarning.sort), col(FraudWarning.id)).limit(limit)).all()
     suffix = "zh" if lang.startswith("zh") else "en"
     return [Shown(r.code, getattr(r, f"title_{suffix}"), getattr(r, f"body_{suffix}"))
             for r in rows]
@@ -85,8 +85,8 @@ def for_moment(*, session: Session, moment: str, birth_year: int | None,
 
 def all_warnings(*, session: Session) -> list[FraudWarning]:
     return list(session.exec(select(FraudWarning).order_by(FraudWarning.moment,
-                                                           FraudWarning.sort,
-                                                           FraudWarning.id)))
+                                                           col(FraudWarning.sort),
+                                                           col(FraudWarning.id))))
 
 
 def _check(values: dict) -> dict:

@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import MetaData, Table, func, inspect, literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: 
     from trellis.trade.models import Firm
 
     if cluster_id is not None:
-        ids = session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id)
+        ids = session.execute(select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id)
                               ).scalars().all()
     else:
         ids = [firm_id]

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 from sqlalchemy import case, func, inspect, or_, select, true
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis.trade import readings
 from trellis.trade.models import (
@@ -134,18 +135,19 @@ def _edge_query(as_of: date, start: date, where):
     window = Invoice.issue_date > last - timedelta(days=WINDOW_DAYS)
     confirmed = window & (Invoice.status == DocStatus.CONFIRMED.value) & (
         Invoice.confirmed_at < datetime.combine(as_of, time.min, tzinfo=UTC))
-    return (select(Invoice.seller_id, Invoice.buyer_id,
-                   func.sum(case((window, Invoice.amount_fen), else_=0)).label("volume_fen"),
+    return (select(sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
+                   func.sum(case((window, sql_col(Invoice.amount_fen)),
+                                 else_=0)).label("volume_fen"),
                    func.sum(case((window, 1), else_=0)).label("invoice_count"),
-                   func.sum(case((confirmed, Invoice.amount_fen), else_=0)
+                   func.sum(case((confirmed, sql_col(Invoice.amount_fen)), else_=0)
                             ).label("confirmed_fen"),
-                   func.min(case((window, Invoice.issue_date))).label("first_day"),
-                   func.max(case((window, Invoice.issue_date))).label("last_day"),
+                   func.min(case((window, sql_col(Invoice.issue_date)))).label("first_day"),
+                   func.max(case((window, sql_col(Invoice.issue_date)))).label("last_day"),
                    func.min(Invoice.issue_date).label("first_ever_day"))
-            .where(Invoice.issue_date >= start, Invoice.issue_date <= last,
-                   Invoice.status != DocStatus.REJECTED.value,
-                   Invoice.seller_id != Invoice.buyer_id, where)
-            .group_by(Invoice.seller_id, Invoice.buyer_id))
+            .where(sql_col(Invoice.issue_date) >= start, sql_col(Invoice.issue_date) <= last,
+                   sql_col(Invoice.status) != DocStatus.REJECTED.value,
+                   sql_col(Invoice.seller_id) != sql_col(Invoice.buyer_id), where)
+            .group_by(sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id)))
 
 
 def _ordinals(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
@@ -174,8 +176,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     firm_stmt = select(*firm_cols)
     ids = sorted(set(firm_ids)) if firm_ids is not None else None
     if ids is not None:
-        clusters = select(Firm.cluster_id).where(Firm.id.in_(ids))
-        where = or_(Firm.cluster_id.in_(clusters), Firm.id.in_(ids))
+        clusters = select(sql_col(Firm.cluster_id)).where(sql_col(Firm.id).in_(ids))
+        where = or_(sql_col(Firm.cluster_id).in_(clusters), sql_col(Firm.id).in_(ids))
     elif cluster_id is not None:
         where = Firm.cluster_id == cluster_id
     else:
@@ -185,7 +187,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
     firms.index.name = None
     # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
-    in_cluster = select(Firm.id).where(where) if where is not None else None
+    in_cluster = select(sql_col(Firm.id)).where(where) if where is not None else None
 
     def scoped(col_a, col_b=None, ids_=None):
         """A WHERE clause restricting a table to the firms in scope (None: everything)."""
@@ -205,10 +207,11 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     # small cache until the invoices table changes (its row count, highest id, and sums of
     # amounts, sellers and buyers: one cheap scan instead of the grouped one).
     if ids is not None:
-        in_clusters = or_(Invoice.seller_id.in_(select(Firm.id).where(where)),
-                          Invoice.buyer_id.in_(select(Firm.id).where(where)))
+        in_clusters = or_(sql_col(Invoice.seller_id).in_(select(sql_col(Firm.id)).where(where)),
+                          sql_col(Invoice.buyer_id).in_(select(sql_col(Firm.id)).where(where)))
         stamp = session.execute(select(
-            func.count(Invoice.id), func.max(Invoice.id), func.sum(Invoice.amount_fen),
+            func.count(sql_col(Invoice.id)), func.max(sql_col(Invoice.id)),
+            func.sum(sql_col(Invoice.amount_fen)),
             func.sum(Invoice.seller_id), func.sum(Invoice.buyer_id))).one()
         key = (str(session.connection().engine.url), _schema(session), tuple(sorted(
             int(c) for c in firms["cluster_id"].dropna().unique())), as_of, tuple(stamp))
@@ -222,8 +225,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         graph_relationships = _read(session, select(
             Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
             Relationship.payment_terms_days).where(
-            Relationship.since < as_of, Relationship.supplier_id.in_(
-                select(Firm.id).where(where))), ["since"])
+            sql_col(Relationship.since) < as_of, sql_col(Relationship.supplier_id).in_(
+                select(sql_col(Firm.id)).where(where))), ["since"])
         from trellis.scoring import graph as graph_
 
         probe = Frames(as_of=as_of_ts, firms=firms, relationships=graph_relationships,
@@ -240,7 +243,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
-    inv_stmt = select(Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number,
+    inv_stmt = select(sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
+                      sql_col(Invoice.number),
                       Invoice.amount_fen, Invoice.issue_date, Invoice.due_date,
                       Invoice.order_id, Invoice.status, Invoice.confirmed_at).where(
         Invoice.issue_date >= start, Invoice.issue_date < as_of,
@@ -253,45 +257,53 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     if edges is None:
         edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
-    ord_stmt = select(PurchaseOrder.id, PurchaseOrder.buyer_id, PurchaseOrder.seller_id,
+    ord_stmt = select(sql_col(PurchaseOrder.id), sql_col(PurchaseOrder.buyer_id),
+                      sql_col(PurchaseOrder.seller_id),
                       PurchaseOrder.amount_fen, PurchaseOrder.order_date,
                       PurchaseOrder.status).where(
         PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
         scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
     orders = _read(session, ord_stmt, ["order_date"])
 
-    del_stmt = (select(Delivery.order_id, Delivery.delivered_on, Delivery.amount_fen)
-                .join(PurchaseOrder, PurchaseOrder.id == Delivery.order_id)
-                .where(Delivery.delivered_on < as_of, Delivery.delivered_on >= start,
+    del_stmt = (select(sql_col(Delivery.order_id), sql_col(Delivery.delivered_on),
+                       sql_col(Delivery.amount_fen))
+                .join(PurchaseOrder, sql_col(PurchaseOrder.id) == sql_col(Delivery.order_id))
+                .where(sql_col(Delivery.delivered_on) < as_of,
+                       sql_col(Delivery.delivered_on) >= start,
                        scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve)))
     deliveries = _read(session, del_stmt, ["delivered_on"])
 
-    alloc_stmt = (select(PaymentAllocation.invoice_id, PaymentAllocation.amount_fen,
+    alloc_stmt = (select(sql_col(PaymentAllocation.invoice_id),
+                         sql_col(PaymentAllocation.amount_fen),
                          Payment.paid_on)
                   .join(Payment, Payment.id == PaymentAllocation.payment_id)
                   .where(Payment.paid_on < as_of, Payment.paid_on >= start,
                          scoped(Payment.payer_id, Payment.payee_id, involve)))
     allocations = _read(session, alloc_stmt, ["paid_on"])
 
-    pay_stmt = select(Payment.payer_id, Payment.payee_id, Payment.amount_fen,
+    pay_stmt = select(sql_col(Payment.payer_id), sql_col(Payment.payee_id),
+                      sql_col(Payment.amount_fen),
                       Payment.paid_on).where(
         Payment.paid_on < as_of, Payment.paid_on >= start,
         scoped(Payment.payer_id, Payment.payee_id, involve))
     payments = _read(session, pay_stmt, ["paid_on"])
 
-    cn_stmt = select(CreditNote.seller_id, CreditNote.buyer_id, CreditNote.invoice_id,
+    cn_stmt = select(sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
+                     sql_col(CreditNote.invoice_id),
                      CreditNote.amount_fen, CreditNote.issued_on, CreditNote.reason).where(
         CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
         scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
     credit_notes = _read(session, cn_stmt, ["issued_on"])
 
-    rel_stmt = select(Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
+    rel_stmt = select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
+                      sql_col(Relationship.since),
                       Relationship.payment_terms_days).where(
         Relationship.since < as_of,
         scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
     relationships = _read(session, rel_stmt, ["since"])
 
-    out_stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.amount_fen,
+    out_stmt = select(sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
+                      sql_col(LoanOutcome.amount_fen),
                       LoanOutcome.defaulted).where(
         LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
         scoped(LoanOutcome.firm_id))

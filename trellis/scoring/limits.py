@@ -19,7 +19,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.scoring import features, frames
 from trellis.scoring.errors import ScoringError
@@ -32,8 +32,8 @@ ROUND_TO_FEN = 100_00  # whole 100 yuan
 
 
 def policy(*, session: Session, as_of: date) -> LimitPolicy:
-    row = session.execute(select(LimitPolicy).where(LimitPolicy.effective_from <= as_of)
-                          .order_by(LimitPolicy.effective_from.desc()).limit(1)
+    row = session.execute(select(LimitPolicy).where(col(LimitPolicy.effective_from) <= as_of)
+                          .order_by(col(LimitPolicy.effective_from).desc()).limit(1)
                           ).scalars().first()
     if row is None:
         raise ScoringError(f"No limit policy is in force on {as_of.isoformat()}; an admin must "

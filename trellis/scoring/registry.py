@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict
@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 def register(*, session: Session, spec: dict, notes: str = "") -> Scorecard:
     """Store a validated scorecard document as a challenger. Versions are immutable."""
     spec = scorecard.validate(spec)
-    exists = session.execute(select(Scorecard.id).where(Scorecard.version == spec["version"])
+    exists = session.execute(select(col(Scorecard.id))
+                             .where(col(Scorecard.version) == spec["version"])
                              ).first()
     if exists:
         raise Conflict(f"A scorecard with version {spec['version']!r} already exists; "
@@ -86,11 +87,12 @@ def platform_table(*, session: Session, as_of: date | None = None,
     A loan counts once it could have matured (``frames.OUTCOME_KNOWN_DAYS``).
     """
     as_of = as_of or date.today()
-    stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.defaulted).where(
-        LoanOutcome.disbursed_on <= as_of - timedelta(days=frames.OUTCOME_KNOWN_DAYS))
+    stmt = select(col(LoanOutcome.firm_id), col(LoanOutcome.disbursed_on),
+                  col(LoanOutcome.defaulted)).where(
+        col(LoanOutcome.disbursed_on) <= as_of - timedelta(days=frames.OUTCOME_KNOWN_DAYS))
     if cluster_id is not None:
-        stmt = stmt.join(Firm, Firm.id == LoanOutcome.firm_id).where(
-            Firm.cluster_id == cluster_id)
+        stmt = stmt.join(Firm, col(Firm.id) == col(LoanOutcome.firm_id)).where(
+            col(Firm.cluster_id) == cluster_id)
     loans = pd.read_sql(stmt, session.connection())
     if loans.empty:
         return pd.DataFrame()

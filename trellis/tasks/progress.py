@@ -15,6 +15,7 @@ import time
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from trellis.clock import utcnow
 from trellis.db import SQLITE_BUSY_TIMEOUT_MS, transaction
@@ -77,8 +78,8 @@ class Progress:
         if self.rows_total is not None:
             values["rows_total"] = self.rows_total
         statement = (update(TaskRun)
-                     .where(TaskRun.id == self.run_id, TaskRun.attempts == self.attempt,
-                            TaskRun.state == "running")
+                     .where(col(TaskRun.id) == self.run_id, col(TaskRun.attempts) == self.attempt,
+                            col(TaskRun.state) == "running")
                      .values(**values))
         bind = self.session_factory.kw.get("bind")
         if not wait and isinstance(bind, Engine) and bind.dialect.name == "sqlite":

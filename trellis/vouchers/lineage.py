@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
@@ -45,11 +45,11 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
     labels = {"confirmation": "Confirmation", "invoice": "Invoice", "matures": "matures",
               **(labels or {})}
     status_label = labels.get
-    invoice = session.get(Invoice, voucher.invoice_id)
+    invoice = session.get_one(Invoice, voucher.invoice_id)
     frags = list(session.exec(select(VoucherFragment).where(
-        VoucherFragment.voucher_id == voucher.id).order_by(VoucherFragment.id)))
+        col(VoucherFragment.voucher_id) == voucher.id).order_by(col(VoucherFragment.id))))
     firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
-    names = {f.id: f.name for f in session.exec(select(Firm).where(Firm.id.in_(firm_ids)))}
+    names = {f.id: f.name for f in session.exec(select(Firm).where(col(Firm.id).in_(firm_ids)))}
     nodes: dict[int, Node] = {}
     for frag in frags:
         nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),

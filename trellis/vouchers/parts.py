@@ -36,7 +36,7 @@ class VoucherParts:
             if frag is None or frag.holder_id != firm_id:
                 raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
                                          field="fragment_ids")
-            voucher = session.get(Voucher, frag.voucher_id)
+            voucher = session.get_one(Voucher, frag.voucher_id)
             if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
                 raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
                                          f"{frag.status}; only a part you hold can be "
@@ -82,8 +82,8 @@ def fingerprint_subjects(session: Session, key: str,
         frag = session.get(VoucherFragment, i)
         if frag is None:
             raise NotFound(f"voucher part {i} does not exist")
-        voucher = session.get(Voucher, frag.voucher_id)
-        invoice = session.get(Invoice, voucher.invoice_id)
+        voucher = session.get_one(Voucher, frag.voucher_id)
+        invoice = session.get_one(Invoice, voucher.invoice_id)
         anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
                                                                           invoice.seller_id)
         buyer = session.get(Firm, invoice.buyer_id)

@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotMatured, VoucherNotFound
@@ -65,8 +65,8 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
                          "cannot be settled before.")
     live = list(session.exec(select(VoucherFragment).where(
         VoucherFragment.voucher_id == voucher.id,
-        VoucherFragment.status.in_(list(LIVE))).order_by(VoucherFragment.id)))
-    invoice = session.get(Invoice, voucher.invoice_id)
+        col(VoucherFragment.status).in_(list(LIVE))).order_by(col(VoucherFragment.id))))
+    invoice = session.get_one(Invoice, voucher.invoice_id)
     out = []
     for frag in live:
         payment_id = None
@@ -83,7 +83,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
                               paid_on=paid_on)
             session.add(payment)
             session.flush()
-            session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+            session.add(PaymentAllocation(payment_id=id_of(payment), invoice_id=id_of(invoice),
                                           amount_fen=frag.amount_fen))
             payment_id = payment.id
         frag.status = FragmentStatus.SETTLED
