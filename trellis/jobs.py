@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
@@ -133,7 +134,7 @@ class SchedulerLock:
         self.engine = engine
         self.instance_path = instance_path
         self._conn = None
-        self._fh = None
+        self._fh: IO[str] | None = None
 
     def acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":

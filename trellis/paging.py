@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -70,7 +71,7 @@ def clean(*, page=1, per_page=PER_PAGE, q="", sort="", desc=False,
             "sort": sort, "desc": desc}
 
 
-def paginate(session, query, *, sort_columns: Mapping[str, object],
+def paginate(session, query, *, sort_columns: Mapping[str, Any],
              search_columns: Sequence = (), page=1, per_page=PER_PAGE, q="", sort="",
              desc=False, tiebreak=None) -> Page:
     """One page of *query* (a ``select``), searched (case-insensitive substring over

@@ -95,7 +95,7 @@ def verify(*, session: Session, user: User, code: str, now: float | None = None)
     right for *user*; uses it up. Flushes."""
     if not enrolled(user):
         return False
-    step = _step(user.totp_secret, code, time.time() if now is None else now)
+    step = _step(user.totp_secret or "", code, time.time() if now is None else now)
     if step is not None:
         if user.totp_last_step is not None and step <= user.totp_last_step:
             return False  # replayed

@@ -148,8 +148,9 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
                                  "seconds and try again.", seconds=int(wait) + 1)
     user = session.exec(select(User).where(User.email == email)).first()
     known = user is not None and user.is_active
-    matches = verify_password(user.password_hash if known else _dummy(), password)
-    if not (known and matches):
+    matches = verify_password(user.password_hash if user is not None and known else _dummy(),
+                              password)
+    if user is None or not (known and matches):
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
         session.flush()
         raise BadCredentials("Wrong e-mail or password.")

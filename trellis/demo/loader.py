@@ -64,7 +64,7 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
     _insert(session, Firm, [{**f, "cluster_id": cid} for f in data.firms])
     firm_id = dict(session.execute(select(col(Firm.uscc),
                                           col(Firm.id)).where(col(Firm.cluster_id) == cid))
-                   .all())
+                   .tuples().all())
     in_cluster = select(col(Firm.id)).where(col(Firm.cluster_id) == cid).scalar_subquery()
 
     _insert(session, Relationship, [
@@ -153,7 +153,7 @@ def cluster_counts(*, session: Session, cluster_id: int) -> dict[str, int]:
     """Rows per trade table belonging to a cluster's firms (for checks and benchmarks)."""
     firms = select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id).scalar_subquery()
     by_firm = {
-        "firms": (Firm, Firm.cluster_id == cluster_id),
+        "firms": (Firm, col(Firm.cluster_id) == cluster_id),
         "relationships": (Relationship, col(Relationship.supplier_id).in_(firms)),
         "purchase_orders": (PurchaseOrder, col(PurchaseOrder.buyer_id).in_(firms)),
         "invoices": (Invoice, col(Invoice.seller_id).in_(firms)),

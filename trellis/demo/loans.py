@@ -18,6 +18,7 @@ the journal's entries are committed for anchoring like any others.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -79,14 +80,14 @@ def _candidates(session: Session, cluster_id: int, skip: set[int], today: date
         .order_by(col(Invoice.amount_fen).desc(), col(Invoice.id))).all()
     out, seen = [], set(skip) | has_loan
     for invoice, firm in rows:
-        if firm.id not in seen:
+        if firm.id is not None and firm.id not in seen:
             seen.add(firm.id)
             out.append((firm, invoice))
     return out
 
 
 def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = None,
-                   skip_firms: set[int] = frozenset(), max_amount_fen: int = 50_000_000
+                   skip_firms: AbstractSet[int] = frozenset(), max_amount_fen: int = 50_000_000
                    ) -> dict[str, int]:
     """Book the demo loans (see the module); returns loan id by plan name. Idempotent:
     does nothing when the cluster's firms already have loans."""
@@ -134,7 +135,7 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
                 amount_fen=invoice.amount_fen, paid_on=today - timedelta(days=plan.sweep),
                 reference=f"DEMO-SWEEP-{invoice.id}", today=today,
                 sweep=lifecycle.anchor_payment)
-        loans[plan.name] = loan.id
+        loans[plan.name] = id_of(loan)
     accrual.accrue(session=session, as_of=today)
     accrual.mark_overdue(session=session, as_of=today)
     provisioning.provision(session=session, as_of=today)

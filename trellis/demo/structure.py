@@ -159,8 +159,9 @@ def _edges(rng: random.Random, anchors: dict[str, SimFirm], vendors: list[SimFir
         else:
             add(anchors[v.chain], v, -1)
             if rng.random() < 0.15:
-                other = "wholesale_retail" if v.chain == "manufacturing" else "manufacturing"
-                add(anchors[other], v, -1)
+                other_chain = ("wholesale_retail" if v.chain == "manufacturing"
+                               else "manufacturing")
+                add(anchors[other_chain], v, -1)
     return edges
 
 

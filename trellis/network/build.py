@@ -200,12 +200,12 @@ def _frames(session: Session, cluster_id: int, as_of: date):
     seller = select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id).scalar_subquery()
     invoices = _read(session, select(col(Invoice.seller_id), col(Invoice.buyer_id),
                                      col(Invoice.amount_fen),
-                                     cast(Invoice.issue_date, String), Invoice.status)
+                                     cast(Invoice.issue_date, String), col(Invoice.status))
                      .where(col(Invoice.seller_id).in_(seller), col(Invoice.issue_date) <= as_of),
                      INVOICE_COLUMNS)
     relationships = _read(session, select(col(Relationship.supplier_id), col(Relationship.buyer_id),
                                           cast(Relationship.since, String),
-                                          Relationship.payment_terms_days)
+                                          col(Relationship.payment_terms_days))
                           .where(col(Relationship.supplier_id).in_(seller)), RELATIONSHIP_COLUMNS)
     return firms, invoices, relationships
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
@@ -31,11 +32,11 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
                            .where(col(OutboxMessage.state) == DeliveryState.QUEUED.value)
                            .order_by(col(OutboxMessage.id)).limit(limit)).all()
     for outbox_id, attempts in rows:
-        claimed = session.execute(update(OutboxMessage).where(
+        claimed = cast(CursorResult[Any], session.execute(update(OutboxMessage).where(
             OutboxMessage.id == outbox_id, OutboxMessage.attempts == attempts,
             col(OutboxMessage.state) == DeliveryState.QUEUED.value)
             .values(attempts=attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
         if claimed != 1:
             continue   # another worker has it
         row = session.get_one(OutboxMessage, outbox_id)

@@ -34,7 +34,7 @@ def catalogue(locale: str) -> dict[str, str]:
         po = folder / "zh_CN" / "LC_MESSAGES" / "messages.po"
         if po.exists():
             with po.open("rb") as fh:
-                merged.update({str(m.id): m.string for m in read_po(fh)
+                merged.update({str(m.id): str(m.string) for m in read_po(fh)
                                if m.id and isinstance(m.id, str) and m.string})
     return merged
 

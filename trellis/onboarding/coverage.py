@@ -104,10 +104,10 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
 
 
 def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
-    out = {}
+    out: dict[int, int | None] = {}
     for chunk in _chunks(firm_ids):
         out.update(dict(session.execute(select(col(Firm.id), col(Firm.cluster_id))
-                                        .where(col(Firm.id).in_(chunk))).all()))
+                                        .where(col(Firm.id).in_(chunk))).tuples().all()))
     return out
 
 
@@ -130,7 +130,8 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
     out = {}
     for fid in firm_ids:
-        kinds = set(by_cluster.get(cluster_of.get(fid), ()))
+        cluster = cluster_of.get(fid)
+        kinds = set(by_cluster.get(cluster, ()) if cluster is not None else ())
         kinds |= {k for k, found in per_firm.items() if fid in found}
         out[fid] = {"kinds": frozenset(kinds), "tax": tax.get(fid)}
     return out

@@ -371,8 +371,9 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
     for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
         for rel in session.execute(select(sql_col(Relationship.id),
                                           sql_col(Relationship.supplier_id),
-                                          Relationship.buyer_id, Relationship.since,
-                                          Relationship.payment_terms_days)
+                                          sql_col(Relationship.buyer_id),
+                                          sql_col(Relationship.since),
+                                          sql_col(Relationship.payment_terms_days))
                                    .where(sql_col(Relationship.supplier_id).in_(chunk))):
             existing[(rel.supplier_id, rel.buyer_id)] = rel
     for _, v in rows:
@@ -472,7 +473,7 @@ def _derive_due_dates(session: Session, rows) -> None:
     for chunk in _chunks(sorted({v["seller_id"] for v in missing})):
         for s_id, b_id, days in session.execute(
                 select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
-                       Relationship.payment_terms_days)
+                       sql_col(Relationship.payment_terms_days))
                 .where(sql_col(Relationship.supplier_id).in_(chunk))):
             terms[(s_id, b_id)] = days
     for v in missing:

@@ -17,8 +17,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
 from trellis import exports
@@ -203,7 +204,7 @@ def lookup(*, session: Session, code: str, now: datetime | None = None) -> tuple
     """The invitation and firm for a valid *code*, without using it up."""
     inv = _find(session, code)
     _usable(inv, now or utcnow())
-    return inv, session.get(Firm, inv.firm_id)
+    return inv, session.get_one(Firm, inv.firm_id)
 
 
 def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
@@ -215,11 +216,11 @@ def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
     now = now or utcnow()
     inv = _find(session, code)
     _usable(inv, now)
-    done = session.execute(
+    done = cast(CursorResult[Any], session.execute(
         update(Invitation)
         .where(col(Invitation.id) == inv.id, col(Invitation.redeemed_at).is_(None),
                col(Invitation.revoked_at).is_(None), col(Invitation.expires_at) > now)
-        .values(redeemed_at=now).execution_options(synchronize_session=False))
+        .values(redeemed_at=now).execution_options(synchronize_session=False)))
     if done.rowcount != 1:
         raise InvitationUsed("This invitation code has already been used.")
     session.refresh(inv)
@@ -230,7 +231,7 @@ def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
                            col(Invitation.revoked_at).is_(None))
                     .values(revoked_at=now).execution_options(synchronize_session=False))
     session.flush()
-    return session.get(Firm, inv.firm_id)
+    return session.get_one(Firm, inv.firm_id)
 
 
 def revoke(*, session: Session, invitation_id: int, now: datetime | None = None) -> None:
@@ -244,8 +245,8 @@ def revoke(*, session: Session, invitation_id: int, now: datetime | None = None)
 def batches(*, session: Session, cluster_id: int) -> list[dict]:
     """The cluster's invitation batches, newest first, with counts."""
     rows = session.execute(select(col(Invitation.batch), col(Invitation.created_at),
-                                  Invitation.expires_at, Invitation.redeemed_at)
-                           .where(Invitation.cluster_id == cluster_id)).all()
+                                  col(Invitation.expires_at), col(Invitation.redeemed_at))
+                           .where(col(Invitation.cluster_id) == cluster_id)).all()
     out: dict[str, dict] = {}
     for batch, created, expires, redeemed in rows:
         b = out.setdefault(batch, {"batch": batch, "created_at": created,

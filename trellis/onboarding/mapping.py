@@ -37,7 +37,7 @@ def norm(name: str) -> str:
 
 
 def _names(kind: Kind) -> dict[str, str]:
-    names = {}
+    names: dict[str, str] = {}
     for col in kind.columns:
         for name in (col.key, col.zh, *col.aliases):
             if name:

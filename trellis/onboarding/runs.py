@@ -311,8 +311,8 @@ def error_report_csv(*, session: Session, run_id: int,
     writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(list(header))
     rows = session.execute(select(sql_col(ImportRunError.row), sql_col(ImportRunError.column),
-                                  ImportRunError.value, ImportRunError.problem)
-                           .where(ImportRunError.run_id == run_id)
+                                  sql_col(ImportRunError.value), sql_col(ImportRunError.problem))
+                           .where(sql_col(ImportRunError.run_id) == run_id)
                            .order_by(ImportRunError.row, ImportRunError.id)).all()
     if not rows and run.status != RunStatus.SUCCEEDED and run.message:
         rows = [(0, "", "", run.message)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -90,7 +91,7 @@ def all_warnings(*, session: Session) -> list[FraudWarning]:
 
 
 def _check(values: dict) -> dict:
-    clean = {}
+    clean: dict[str, Any] = {}
     for key, limit in LIMITS.items():
         text = (values.get(key) or "").strip()
         if not text:
@@ -100,7 +101,7 @@ def _check(values: dict) -> dict:
         clean[key] = text
     for key, enum in (("moment", Moment), ("age_band", AgeBand), ("firm_age", FirmAge)):
         try:
-            clean[key] = enum(values.get(key)).value
+            clean[key] = enum(values.get(key) or "").value  # "" is refused as None was
         except ValueError:
             raise BadWarning(f"Choose one of: {', '.join(e.value for e in enum)}.",
                              field=key) from None
@@ -125,9 +126,10 @@ def save(*, session: Session, values: dict, warning_id: int | None = None,
             raise BadWarning(f"The code {code} is already used.", field="code")
         row = FraudWarning(code=code, **clean)
     else:
-        row = session.get(FraudWarning, warning_id)
-        if row is None:
+        found = session.get(FraudWarning, warning_id)
+        if found is None:
             raise WarningNotFound("That warning does not exist.")
+        row = found
         for key, value in clean.items():
             setattr(row, key, value)
     row.updated_at = utcnow()

@@ -73,7 +73,7 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
               and (1 - y).sum() >= calibration.MIN_BADS)
     if enough:
         spec = calibration.recalibrate(current.spec, table, y, version=version)
-        check = calibration.report(spec, table, y)
+        check: dict | None = calibration.report(spec, table, y)
         how = f"recalibrated on {len(y)} matured outcomes ({int(y.sum())} defaults)"
     else:
         rate = default_rate(session=session, on=as_of)

@@ -223,8 +223,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
             while len(_EDGE_CACHE) > EDGE_CACHE_SIZE:
                 _EDGE_CACHE.pop(next(iter(_EDGE_CACHE)))
         graph_relationships = _read(session, select(
-            Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
-            Relationship.payment_terms_days).where(
+            sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
+            sql_col(Relationship.since),
+            sql_col(Relationship.payment_terms_days)).where(
             sql_col(Relationship.since) < as_of, sql_col(Relationship.supplier_id).in_(
                 select(sql_col(Firm.id)).where(where))), ["since"])
         from trellis.scoring import graph as graph_
@@ -245,8 +246,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     inv_stmt = select(sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
                       sql_col(Invoice.number),
-                      Invoice.amount_fen, Invoice.issue_date, Invoice.due_date,
-                      Invoice.order_id, Invoice.status, Invoice.confirmed_at).where(
+                      sql_col(Invoice.amount_fen), sql_col(Invoice.issue_date),
+                      sql_col(Invoice.due_date), sql_col(Invoice.order_id),
+                      sql_col(Invoice.status), sql_col(Invoice.confirmed_at)).where(
         Invoice.issue_date >= start, Invoice.issue_date < as_of,
         scoped(Invoice.seller_id, Invoice.buyer_id, involve))
     invoices = _read(session, inv_stmt, ["issue_date", "due_date"])
@@ -259,7 +261,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     ord_stmt = select(sql_col(PurchaseOrder.id), sql_col(PurchaseOrder.buyer_id),
                       sql_col(PurchaseOrder.seller_id),
-                      PurchaseOrder.amount_fen, PurchaseOrder.order_date,
+                      sql_col(PurchaseOrder.amount_fen), sql_col(PurchaseOrder.order_date),
                       PurchaseOrder.status).where(
         PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
         scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
@@ -275,7 +277,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     alloc_stmt = (select(sql_col(PaymentAllocation.invoice_id),
                          sql_col(PaymentAllocation.amount_fen),
-                         Payment.paid_on)
+                         sql_col(Payment.paid_on))
                   .join(Payment, Payment.id == PaymentAllocation.payment_id)
                   .where(Payment.paid_on < as_of, Payment.paid_on >= start,
                          scoped(Payment.payer_id, Payment.payee_id, involve)))
@@ -283,28 +285,29 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
 
     pay_stmt = select(sql_col(Payment.payer_id), sql_col(Payment.payee_id),
                       sql_col(Payment.amount_fen),
-                      Payment.paid_on).where(
+                      sql_col(Payment.paid_on)).where(
         Payment.paid_on < as_of, Payment.paid_on >= start,
         scoped(Payment.payer_id, Payment.payee_id, involve))
     payments = _read(session, pay_stmt, ["paid_on"])
 
     cn_stmt = select(sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
                      sql_col(CreditNote.invoice_id),
-                     CreditNote.amount_fen, CreditNote.issued_on, CreditNote.reason).where(
+                     sql_col(CreditNote.amount_fen), sql_col(CreditNote.issued_on),
+                     sql_col(CreditNote.reason)).where(
         CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
         scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
     credit_notes = _read(session, cn_stmt, ["issued_on"])
 
     rel_stmt = select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
                       sql_col(Relationship.since),
-                      Relationship.payment_terms_days).where(
+                      sql_col(Relationship.payment_terms_days)).where(
         Relationship.since < as_of,
         scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
     relationships = _read(session, rel_stmt, ["since"])
 
     out_stmt = select(sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
                       sql_col(LoanOutcome.amount_fen),
-                      LoanOutcome.defaulted).where(
+                      sql_col(LoanOutcome.defaulted)).where(
         LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
         scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])

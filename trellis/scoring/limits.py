@@ -75,9 +75,9 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
         "vendor_cap": Decimal(max(0, int(pol.vendor_cap_fen) - expo["vendor"])),
         "cluster_cap": Decimal(max(0, int(pol.cluster_cap_fen) - expo["cluster"])),
     }
-    binding = min(parts, key=parts.get)
-    limit = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
-    limit = int(limit) // ROUND_TO_FEN * ROUND_TO_FEN
+    binding = min(parts, key=lambda name: parts[name])
+    floor = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
+    limit = int(floor) // ROUND_TO_FEN * ROUND_TO_FEN
     return {"limit_fen": max(0, limit), "binding": binding,
             "components_fen": {k: int(v) for k, v in parts.items()},
             "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),

@@ -93,8 +93,8 @@ def bootstrap_auc_difference(y, pd_champion, pd_challenger, *, n_boot: int = 100
         if y[i].min() == y[i].max():
             continue
         diffs.append(roc_auc_score(y[i], b[i]) - roc_auc_score(y[i], a[i]))
-    diffs = np.asarray(diffs)
-    lo, hi = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    gains = np.asarray(diffs)
+    lo, hi = np.quantile(gains, [alpha / 2, 1 - alpha / 2])
     return {"auc_champion": round(auc(y, a), 4), "auc_challenger": round(auc(y, b), 4),
             "difference": round(auc(y, b) - auc(y, a), 4), "ci_low": round(float(lo), 4),
-            "ci_high": round(float(hi), 4), "n_boot": int(len(diffs)), "alpha": alpha}
+            "ci_high": round(float(hi), 4), "n_boot": int(len(gains)), "alpha": alpha}

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.scoring import frames
 from trellis.scoring.features import month_back
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
@@ -75,7 +76,7 @@ def distribution(records: list[ScoreRecord], width: int = 10) -> dict:
 def percentiles(session: Session, firm: Firm, feats: dict) -> list[dict]:
     """Each shown feature's value and its percentile among the cluster's latest run."""
     run = latest_run(session, firm.cluster_id)
-    pop = pd.DataFrame([r.features for r in run_records(session, run.id)
+    pop = pd.DataFrame([r.features for r in run_records(session, id_of(run))
                         if r.features]) if run else pd.DataFrame()
     out = []
     for name in SHOWN:

@@ -50,6 +50,8 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
     if current.id == new.id:
         return {"promoted": False, "reason": "already champion"}
     if data is not None:
+        if target is None:
+            raise ValueError("comparing on data needs the target column's name")
         verdict = training.compare(current.spec, new.spec, data, target=target, n_boot=n_boot)
         if not verdict["promote"]:
             raise Conflict(

@@ -15,6 +15,7 @@ import math
 import re
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ def _match_loops(legs: list[dict]) -> tuple[int, np.ndarray]:
     """Loops of invoices, one per leg, whose amounts agree within the tolerance and whose
     issue dates lie within :data:`RING_PERIOD_DAYS` of the first leg's, in any order.
     Each invoice is used once. Returns (loops, matched amount per leg)."""
-    used = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
+    used: list[Any] = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
     base = min(range(len(legs)), key=lambda i: len(legs[i]["day"]))
     matched = np.zeros(len(legs))
     loops = 0
@@ -307,7 +308,7 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     rows = list(x.itertuples())
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
-    per_pair = defaultdict(int)
+    per_pair: defaultdict[Any, int] = defaultdict(int)
     for a, _ in pairs:
         per_pair[(a.seller_id, a.buyer_id)] += 1
     return [(a, b) for a, b in pairs if per_pair[(a.seller_id, a.buyer_id)] <= NEAR_ROUTINE]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -101,7 +102,7 @@ def _write_sqlite_nowait(engine: Engine, statement) -> bool:
     then fail the task with "database is locked". So progress does not wait.
     """
     with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection
         raw.execute("PRAGMA busy_timeout=0")
         try:
             conn.execute(statement)

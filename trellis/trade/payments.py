@@ -72,7 +72,7 @@ def add_paid(*, session: Session, invoice_id: int, amount_fen: int) -> int | Non
     new = session.execute(
         update(Invoice).where(col(Invoice.id) == invoice_id,
                               col(Invoice.paid_fen) + amount_fen <= col(Invoice.amount_fen))
-        .values(paid_fen=Invoice.paid_fen + amount_fen).returning(Invoice.paid_fen)
+        .values(paid_fen=Invoice.paid_fen + amount_fen).returning(col(Invoice.paid_fen))
         .execution_options(synchronize_session=False)).scalar_one_or_none()
     if new is not None:
         invoice = session.get(Invoice, invoice_id)

@@ -60,12 +60,12 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
                               params={"minimum": Money(product.min_amount_fen)},
                               field="fragment_id")
     app = apply(session=session, firm_id=holder_id, product_code=product_code,
-                fragment_ids=[fragment.id], applied_by=user.id if user else None,
+                fragment_ids=[id_of(fragment)], applied_by=user.id if user else None,
                 as_of=as_of, scorer=scorer, limiter=limiter)
     fragment.application_id = app.id
     session.add(fragment)
     session.flush()
-    offer = open_offer(session, app.id) if app.status == "approved" else None
+    offer = open_offer(session, id_of(app)) if app.status == "approved" else None
     logger.info("voucher %s part %s: application %s is %s", voucher.code, fragment.id,
                 app.id, app.status)
     return app, offer

@@ -50,7 +50,7 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
         col(VoucherFragment.voucher_id) == voucher.id).order_by(col(VoucherFragment.id))))
     firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
     names = {f.id: f.name for f in session.exec(select(Firm).where(col(Firm.id).in_(firm_ids)))}
-    nodes: dict[int, Node] = {}
+    nodes: dict[int | None, Node] = {}
     for frag in frags:
         nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
                               lines=[yuan_text(frag.amount_fen),
@@ -92,7 +92,7 @@ def _width(ch: str) -> int:
 
 def _clip(text: str, limit: int = UNITS) -> str:
     """Cut *text* to fit *limit* half-em units (CJK characters are twice as wide)."""
-    used, out = 0, []
+    used, out = 0, list[str]()
     for ch in text:
         used += _width(ch)
         if used > limit:

@@ -165,7 +165,7 @@ def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
 # --- events and the chain -----------------------------------------------------------------
 
 def _uscc(session: Session, firm_id: int) -> str:
-    return session.get(Firm, firm_id).uscc
+    return session.get_one(Firm, firm_id).uscc
 
 
 def _record(session: Session, voucher: Voucher, kind: EventKind, fragment: VoucherFragment,
