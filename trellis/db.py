@@ -154,6 +154,7 @@ def run(factory: sessionmaker, fn: Callable[[Session], object], *,
 
 
 def is_postgres(session_or_engine) -> bool:
+    """Whether the session's or engine's database is PostgreSQL."""
     bind = getattr(session_or_engine, "bind", None) or session_or_engine
     if hasattr(session_or_engine, "get_bind"):
         bind = session_or_engine.get_bind()

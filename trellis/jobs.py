@@ -86,11 +86,13 @@ class JobRun(SQLModel, table=True):
 
 
 def resolve(spec: JobSpec):
+    """The function a job runs, imported from its "module:function" name."""
     module, _, name = spec.func.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def find(job_id: str) -> JobSpec:
+    """The job called *job_id*; raises KeyError for an unknown one."""
     for spec in JOBS:
         if spec.id == job_id:
             return spec
@@ -137,6 +139,8 @@ class SchedulerLock:
         self._fh: IO[str] | None = None
 
     def acquire(self) -> bool:
+        """Take the one-scheduler lock (a PostgreSQL advisory lock, else a file lock) without
+        waiting; True when this process has it."""
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect()
             got = conn.execute(text("select pg_try_advisory_lock(:k)"),
@@ -161,6 +165,7 @@ class SchedulerLock:
         return True
 
     def release(self) -> None:
+        """Give the lock up (safe to call when it is not held)."""
         if self._conn is not None:
             try:
                 self._conn.execute(text("select pg_advisory_unlock(:k)"),
@@ -176,6 +181,7 @@ class SchedulerLock:
 
     @property
     def held(self) -> bool:
+        """Whether this process holds the lock."""
         return self._conn is not None or self._fh is not None
 
 

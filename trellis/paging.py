@@ -34,6 +34,7 @@ class Page:
 
     @property
     def pages(self) -> int:
+        """How many pages the list has (at least 1)."""
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -43,14 +44,17 @@ class Page:
 
     @property
     def last(self) -> int:
+        """The 1-based position of the last row on this page."""
         return min(self.total, self.page * self.per_page)
 
     @property
     def has_prev(self) -> bool:
+        """Whether there is a page before this one."""
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
+        """Whether there is a page after this one."""
         return self.page < self.pages
 
 

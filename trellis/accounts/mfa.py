@@ -29,14 +29,17 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (i/l/1, o/0)
 
 
 def eligible(user: User) -> bool:
+    """Whether the user's role may (and must) use two-factor login."""
     return user.role in MFA_ROLES
 
 
 def enrolled(user: User) -> bool:
+    """Whether the user has a TOTP secret set up."""
     return bool(user.totp_secret)
 
 
 def new_secret() -> str:
+    """A new random TOTP secret (base32, 32 characters)."""
     return pyotp.random_base32()
 
 

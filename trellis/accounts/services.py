@@ -41,10 +41,13 @@ CONSENT_VERSION = "2026-11"
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash of *password* (parameters from the hasher; lowered only in tests)."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether *password* matches *password_hash*; False for a wrong
+    password or a malformed hash."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -230,6 +233,8 @@ def verify_api_token(*, session: Session, secret: str) -> ApiToken:
 
 
 def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = None) -> ApiToken:
+    """Revoke API token *token_id* (of *firm_id* when given); raises BadToken when there is none.
+    Revoking twice changes nothing."""
     token = session.get(ApiToken, token_id)
     if token is None or (firm_id is not None and token.firm_id != firm_id):
         raise BadToken("No such token.")
@@ -244,6 +249,8 @@ def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = N
 
 def grant_consent(*, session: Session, firm_id: int, purpose: str,
                   user: User | None = None, version: str = CONSENT_VERSION) -> Consent:
+    """Record the firm's consent to *purpose* (one of CONSENT_PURPOSES) in the text of *version*; an
+    active consent of the same version is returned as it is."""
     if purpose not in CONSENT_PURPOSES:
         raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
     current = active_consent(session=session, firm_id=firm_id, purpose=purpose)
@@ -269,10 +276,12 @@ def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
 
 
 def active_consent(*, session: Session, firm_id: int, purpose: str) -> Consent | None:
+    """The firm's latest consent to *purpose* that is not withdrawn, or None."""
     return session.exec(select(Consent).where(
         Consent.firm_id == firm_id, Consent.purpose == purpose,
         col(Consent.withdrawn_at).is_(None)).order_by(col(Consent.granted_at).desc())).first()
 
 
 def has_consent(*, session: Session, firm_id: int, purpose: str) -> bool:
+    """Whether the firm has an active consent to *purpose*."""
     return active_consent(session=session, firm_id=firm_id, purpose=purpose) is not None

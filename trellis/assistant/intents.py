@@ -190,6 +190,7 @@ class Recognizer:
         self.domain = {w for _, text in documents for w in words(text)} - GENERIC
 
     def rule(self, text: str) -> str | None:
+        """The intent a hand-written rule gives *text*, or None."""
         norm = normalise(text)
         for name, pattern in RULES:
             if pattern.search(norm):
@@ -197,6 +198,8 @@ class Recognizer:
         return None
 
     def recognise(self, text: str) -> Recognised:
+        """The intent of *text*: a greeting, a rule's, or the best BM25 match over the examples with
+        its confidence (0 to 1)."""
         if GREETING.match(normalise(text)):
             return Recognised("greeting", 1.0, False)
         ruled = self.rule(text)
@@ -236,4 +239,5 @@ def default() -> Recognizer:
 
 
 def recognise(text: str) -> Recognised:
+    """The intent of *text* by the default recognizer."""
     return default().recognise(text)

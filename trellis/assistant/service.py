@@ -49,6 +49,8 @@ def language(text: str, default: str = "zh") -> str:
 
 
 def clean(text) -> str:
+    """The question *text* trimmed; raises ValidationError when it is empty, holds NUL or is longer
+    than MAX_TEXT characters."""
     text = str(text or "").strip()
     if not text:
         raise ValidationError("Write a question.", field="text")
@@ -60,6 +62,8 @@ def clean(text) -> str:
 
 
 def conversation_for(*, session: Session, firm_id: int, conversation_id: int) -> Conversation:
+    """Conversation *conversation_id* of firm *firm_id*; raises NotFound for another firm's or a
+    missing one."""
     conv = session.get(Conversation, conversation_id)
     if conv is None or conv.firm_id != firm_id:
         raise NotFound(f"No conversation {conversation_id}.")
@@ -67,6 +71,7 @@ def conversation_for(*, session: Session, firm_id: int, conversation_id: int) ->
 
 
 def open_ticket(session: Session, conversation_id: int) -> Ticket | None:
+    """The conversation's ticket that is not closed, or None."""
     return session.exec(select(Ticket).where(Ticket.conversation_id == conversation_id,
                                              Ticket.status != "closed")).first()
 
@@ -169,6 +174,7 @@ def _queue_scoring(session: Session, firm_id: int) -> None:
 
 
 def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Conversation]:
+    """The firm's conversations, most recently updated first, at most *limit*."""
     return list(session.exec(select(Conversation).where(Conversation.firm_id == firm_id)
                              .order_by(col(Conversation.updated_at).desc(),
                                        col(Conversation.id).desc())
@@ -176,6 +182,7 @@ def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Co
 
 
 def messages(*, session: Session, conversation_id: int) -> list[Message]:
+    """The conversation's messages in the order they were written."""
     return list(session.exec(select(Message).where(Message.conversation_id == conversation_id)
                              .order_by(col(Message.id))))
 
@@ -214,6 +221,8 @@ def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
 
 
 def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
+    """Close *ticket* (and its conversation) by relationship manager *rm*; raises Conflict when it
+    is closed already. Flushes."""
     if ticket.status == "closed":
         raise Conflict("This ticket is already closed.")
     ticket.status, ticket.closed_at, ticket.rm_id = "closed", utcnow(), ticket.rm_id or rm.id
@@ -227,6 +236,8 @@ def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
 
 
 def response_seconds(ticket: Ticket) -> float | None:
+    """Seconds from the ticket's opening to the first answer of a person, or
+    None while unanswered."""
     if ticket.first_response_at is None:
         return None
     return (ticket.first_response_at - ticket.created_at).total_seconds()

@@ -124,6 +124,7 @@ def cut_batch(*, session: Session, settings: Settings, now: datetime | None = No
 
 
 def batch_documents(*, session: Session, batch_id: int) -> list[tuple[BatchLeaf, Document]]:
+    """The leaves of batch *batch_id* with their documents, in tree value order."""
     return list(session.execute(
         select(BatchLeaf, Document).join(Document, col(Document.id) == col(BatchLeaf.document_id))
         .where(col(BatchLeaf.batch_id) == batch_id).order_by(col(BatchLeaf.value_index))).tuples())

@@ -246,6 +246,7 @@ class Chain:
         self._checked_at = time.monotonic()
 
     def head(self) -> int:
+        """The number of the node's latest block."""
         with self.lock, node_errors("reading the head block"):
             return int(self.w3.eth.block_number)
 
@@ -259,6 +260,7 @@ class Chain:
             return _hex(block["hash"])
 
     def code_hash(self, address: str) -> str:
+        """Keccak-256 of the code deployed at *address*, as ``0x`` hex."""
         with self.lock, node_errors("reading contract code"):
             return "0x" + keccak(bytes(self.w3.eth.get_code(
                 to_checksum_address(address)))).hex()
@@ -331,6 +333,7 @@ class Chain:
         return to_checksum_address(who), _hex(claim)
 
     def registrant_of(self, fingerprint: str) -> str | None:
+        """The account that registered *fingerprint* (``0x`` hex) for financing, or None."""
         with self.lock, node_errors("reading a fingerprint"):
             who = self.contract.functions.registrantOf(bytes.fromhex(fingerprint[2:])).call()
         who = to_checksum_address(who)
@@ -480,6 +483,7 @@ class Chain:
                                 "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]})
 
     def resign(self, tx: dict[str, Any]) -> SignedTx:
+        """Sign the transaction dict *tx* again (a replacement: same nonce, new fees)."""
         return self._sign_dict(tx)
 
     def _sign_dict(self, tx: dict[str, Any]) -> SignedTx:

@@ -78,10 +78,13 @@ def abi() -> list[dict[str, Any]]:
 
 
 def bytecode() -> bytes:
+    """The registry's deployment bytecode (constructor included)."""
     return bytes.fromhex(artifact()["bytecode"].removeprefix("0x"))
 
 
 def runtime_code() -> bytes:
+    """The registry's runtime bytecode, as deployed on chain (its Keccak-256 identifies the
+    contract)."""
     return bytes.fromhex(artifact()["deployedBytecode"].removeprefix("0x"))
 
 

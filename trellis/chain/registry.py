@@ -77,6 +77,8 @@ SEND_ATTEMPTS = 3
 
 
 def normalise_number(number: str) -> str:
+    """An invoice or order number as fingerprinted: NFKC, upper case, separators dropped and leading
+    zeros of digit runs removed ("INV-007" and "inv 7" match)."""
     text = unicodedata.normalize("NFKC", str(number)).upper()
     runs = re.findall(r"[^\W_]+", text)  # letters and digits between separators
     return "".join(re.sub(r"(?<![0-9])0+(?=[0-9])", "", run) for run in runs)

@@ -83,6 +83,8 @@ def activity(firm: SimFirm, day: date) -> float:
 
 
 def round_amount(rng: random.Random, fen: float) -> int:
+    """An invoice amount in integer fen from *fen* (at least MIN_AMOUNT_FEN): usually whole yuan,
+    sometimes exact."""
     fen = max(MIN_AMOUNT_FEN, fen)
     if rng.random() < 0.6:  # most invoices are for whole yuan
         return int(fen // 100) * 100

@@ -253,6 +253,7 @@ class Cycle:
 
     @property
     def length(self) -> int:
+        """How many firms the trade cycle passes through."""
         return len(self.nodes)
 
 

@@ -47,6 +47,7 @@ class Outcome:
     changed: bool
 
     def as_dict(self) -> dict:
+        """The outcome as JSON data (kind, id, number, new status, whether it changed)."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "status": self.status, "changed": self.changed}
 
@@ -68,6 +69,7 @@ class Row:
     reject_reason: str | None
 
     def as_dict(self) -> dict:
+        """The document as JSON data: amount in fen, dates as ISO text."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "seller_uscc": self.seller_uscc, "seller_name": self.seller_name,
                 "amount_fen": self.amount_fen, "date": self.doc_date.isoformat(),
@@ -76,6 +78,7 @@ class Row:
 
 
 def model_for(kind: str):
+    """The table class of document *kind* ("invoice" or "order"); raises NotFound for another."""
     try:
         return MODELS[kind]
     except KeyError:
@@ -133,6 +136,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
 
 
 def pending_counts(*, session: Session, anchor_id: int) -> dict[str, int]:
+    """How many invoices and orders wait for the anchor's confirmation, by kind."""
     counts = {}
     for kind, model in MODELS.items():
         counts[kind] = int(session.exec(select(func.count()).select_from(model).where(
@@ -177,6 +181,8 @@ def _clean_ids(ids) -> list[int]:
 
 
 def clean_reason(decision: Decision, reason: str | None) -> str | None:
+    """The rejection reason trimmed (required to reject, at most MAX_REASON characters); None for a
+    confirmation."""
     reason = (reason or "").strip()
     if decision == Decision.REJECT:
         if not reason:

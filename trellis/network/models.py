@@ -88,6 +88,7 @@ class ImportRun(SQLModel, table=True):
 
     @property
     def finished(self) -> bool:
+        """Whether the import has ended (done, failed or refused)."""
         return self.status in FINISHED
 
 

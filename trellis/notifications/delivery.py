@@ -60,6 +60,8 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
 
 
 def sender_for(settings) -> Sender:
+    """The sender the environment configures (SMTP, SMS adapter or a file sink in the instance
+    folder)."""
     from trellis.notifications.senders import from_environment
 
     return from_environment(os.environ, settings.instance_path)

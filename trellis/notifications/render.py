@@ -40,6 +40,7 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 def gettext_for(locale: str):
+    """A gettext function for *locale* over the merged catalogues (English text where none)."""
     found = catalogue(locale)
     return lambda text: found.get(text) or text
 
@@ -50,4 +51,5 @@ def text(message, locale: str) -> str:
 
 
 def subject(kind: str, locale: str) -> str:
+    """The subject line of a notification of *kind* in *locale*."""
     return gettext_for(locale)(SUBJECTS.get(kind, SUBJECTS["warning"]))

@@ -81,10 +81,13 @@ def revoke(*, session: Session, basis_id: int, cluster_id: int,
 
 
 def is_valid(basis: DataBasis, on: date) -> bool:
+    """Whether the data basis is in force on day *on* (from valid_from to expires_on inclusive, not
+    revoked)."""
     return basis.revoked_at is None and basis.valid_from <= on <= basis.expires_on
 
 
 def listing(*, session: Session, cluster_id: int) -> list[DataBasis]:
+    """The cluster's data bases, newest first."""
     return list(session.execute(select(DataBasis).where(col(DataBasis.cluster_id) == cluster_id)
                                 .order_by(col(DataBasis.id).desc())).scalars())
 

@@ -66,6 +66,7 @@ class RowError:
 
     @property
     def problem_message(self) -> Message:
+        """The problem as a translatable Message."""
         return self.what if self.what is not None else Message(self.problem)
 
     def __str__(self) -> str:
@@ -101,9 +102,12 @@ class Policy:
 
     @property
     def seller_column(self) -> str:
+        """"seller_uscc" when uploads are limited to one seller's own sales, else ""."""
         return "seller_uscc" if self.seller_is else ""
 
     def apply(self, plan: _Plan, number: int, values: dict) -> bool:
+        """Whether row *number* may be imported under this policy; a row of another seller is
+        recorded as an error in *plan*."""
         if not self.seller_is:
             return True
         given = values.get("seller_uscc")
@@ -135,6 +139,7 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
+        """Whether the import created or updated any row."""
         return bool(self.created or self.updated)
 
 

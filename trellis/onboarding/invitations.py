@@ -66,10 +66,12 @@ class Issued:
 
 
 def normalise_code(raw: str) -> str:
+    """An invitation code as typed, upper-case letters and digits only."""
     return "".join(ch for ch in str(raw).upper() if ch.isalnum())
 
 
 def format_code(code: str) -> str:
+    """An invitation code in groups of four separated by dashes, as printed."""
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
@@ -86,6 +88,7 @@ def derive_code(*, secret: str, nonce: str) -> str:
 
 
 def code_hash(code: str) -> str:
+    """SHA-256 (64 hex digits) of the normalised code: what is stored instead of the code."""
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
@@ -235,6 +238,7 @@ def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
 
 
 def revoke(*, session: Session, invitation_id: int, now: datetime | None = None) -> None:
+    """Revoke invitation *invitation_id* unless it was redeemed already. Flushes."""
     session.execute(update(Invitation).where(col(Invitation.id) == invitation_id,
                                              col(Invitation.redeemed_at).is_(None))
                     .values(revoked_at=now or utcnow())

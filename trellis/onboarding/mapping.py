@@ -58,9 +58,11 @@ class Proposal:
 
     @property
     def unmapped(self) -> list[str]:
+        """The file's column headers no field is mapped to."""
         return [h for h in self.header if h and not self.fields.get(h)]
 
     def to_dict(self) -> dict:
+        """The proposal as JSON data (kind, mapping, how each was found, missing and unmapped)."""
         return {"kind": self.kind, "mapping": dict(self.fields), "how": dict(self.how),
                 "missing": list(self.missing), "unmapped": self.unmapped}
 
@@ -160,6 +162,7 @@ def load_file(text: str) -> dict[str, str]:
 
 
 def saved(*, session: Session, cluster_id: int, source: str, kind: str) -> dict | None:
+    """The column mapping saved for files of *source* and *kind* in the cluster, or None."""
     row = session.execute(select(ImportMapping).where(
         sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,
         sql_col(ImportMapping.kind) == kind)).scalar_one_or_none()

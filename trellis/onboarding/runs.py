@@ -359,5 +359,6 @@ def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
 
 
 def recent_runs(*, session: Session, cluster_id: int, limit: int = 20) -> list[ImportRun]:
+    """The cluster's import runs, newest first, at most *limit*."""
     return list(session.execute(select(ImportRun).where(sql_col(ImportRun.cluster_id) == cluster_id)
                                 .order_by(sql_col(ImportRun.id).desc()).limit(limit)).scalars())

@@ -40,6 +40,7 @@ ACCOUNT_RE = re.compile(r"^\d{8,32}$")
 
 
 def normalise_account(raw: str | None) -> str:
+    """A bank account number as typed, without spaces and dashes ("" for None)."""
     return re.sub(r"[\s-]", "", raw or "")
 
 
@@ -52,12 +53,14 @@ def mask(account: str | None) -> str:
 
 
 def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
+    """The firm's change of bank account waiting for its delay to pass, or None."""
     return session.exec(select(BankAccountChange).where(
         BankAccountChange.firm_id == firm_id,
         BankAccountChange.status == ChangeStatus.PENDING)).first()
 
 
 def history(*, session: Session, firm_id: int, limit: int = 20) -> list[BankAccountChange]:
+    """The firm's changes of bank account, newest first, at most *limit*."""
     return list(session.exec(select(BankAccountChange).where(
         col(BankAccountChange.firm_id) == firm_id).order_by(col(BankAccountChange.id).desc())
         .limit(limit)))
@@ -113,6 +116,8 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
 
 def cancel_change(*, session: Session, firm_id: int, change_id: int, user: User,
                   now: datetime | None = None) -> BankAccountChange:
+    """Cancel the firm's pending change *change_id* (by *user*); raises ChangeNotFound for another
+    firm's or a missing one, ChangePending when it is no longer pending. Flushes."""
     change = session.get(BankAccountChange, change_id)
     if change is None or change.firm_id != firm_id:
         raise ChangeNotFound("That change request does not exist.")

@@ -29,6 +29,7 @@ def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, m
 
 
 def for_user(*, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    """The user's notifications, newest first, at most *limit*."""
     return list(session.exec(select(Notification).where(Notification.user_id == user_id)
                              .order_by(col(Notification.created_at).desc(),
                                        col(Notification.id).desc())
@@ -36,11 +37,13 @@ def for_user(*, session: Session, user_id: int, limit: int = 50) -> list[Notific
 
 
 def unread(*, session: Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
     return int(session.exec(select(func.count()).select_from(Notification).where(
         col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))).one())
 
 
 def mark_read(*, session: Session, user_id: int) -> int:
+    """Mark all the user's notifications read; returns how many were unread. Flushes."""
     rows = session.exec(select(Notification).where(Notification.user_id == user_id,
                                                    col(Notification.read_at).is_(None))).all()
     now = utcnow()

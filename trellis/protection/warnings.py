@@ -85,6 +85,7 @@ def for_moment(*, session: Session, moment: str, birth_year: int | None,
 
 
 def all_warnings(*, session: Session) -> list[FraudWarning]:
+    """Every fraud warning, by moment shown, then their order."""
     return list(session.exec(select(FraudWarning).order_by(FraudWarning.moment,
                                                            col(FraudWarning.sort),
                                                            col(FraudWarning.id))))

@@ -138,6 +138,8 @@ def contributions(spec: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]
 
 
 def validate_model(spec: dict) -> None:
+    """Check a boosted card's model (booster text, features, calibration a and b); raises
+    InvalidScorecard naming the field."""
     model = spec.get("model")
     if not isinstance(model, dict) or not model.get("booster") or not isinstance(
             model.get("features"), list):

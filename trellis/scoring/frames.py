@@ -74,6 +74,7 @@ class Frames:
 
     @property
     def start(self) -> pd.Timestamp:
+        """The first day of the look-back window (LOOKBACK_MONTHS before as_of)."""
         return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
 
 
@@ -378,6 +379,7 @@ def restrict(fr: Frames, as_of: date) -> Frames:
 
 
 def table_exists(session: Session, name: str) -> bool:
+    """Whether the database has table *name* (a cluster's optional data may not be migrated yet)."""
     return inspect(session.connection()).has_table(name)
 
 

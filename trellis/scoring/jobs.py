@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Job: score every consented firm of every cluster as of *as_of* (today by default), one
+    transaction per cluster; returns a summary line of the counts."""
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
         clusters = session.execute(select(col(Cluster.id))).scalars().all()
@@ -89,6 +91,9 @@ def stability(*, session, as_of: date | None = None) -> StabilityReport | None:
 
 
 def monitor_stability(*, session_factory, settings) -> str:
+    """Job: compare the latest portfolio's score and characteristic distributions with the
+    champion's development sample (population stability index) and record the report; returns a
+    summary line."""
     with transaction(session_factory) as session:
         report = stability(session=session)
         if report is None:

@@ -32,6 +32,8 @@ ROUND_TO_FEN = 100_00  # whole 100 yuan
 
 
 def policy(*, session: Session, as_of: date) -> LimitPolicy:
+    """The limit policy in force on *as_of* (the latest effective on or before it); raises
+    ScoringError when there is none."""
     row = session.execute(select(LimitPolicy).where(col(LimitPolicy.effective_from) <= as_of)
                           .order_by(col(LimitPolicy.effective_from).desc()).limit(1)
                           ).scalars().first()

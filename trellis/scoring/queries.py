@@ -40,6 +40,7 @@ EXTRA_LABELS = {
 
 
 def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:
+    """The latest portfolio scoring run (of *cluster_id* when given), or None."""
     stmt = select(PortfolioRun).order_by(col(PortfolioRun.computed_at).desc(),
                                          col(PortfolioRun.id).desc())
     if cluster_id is not None:
@@ -48,6 +49,7 @@ def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:
 
 
 def run_records(session: Session, run_id: int) -> list[ScoreRecord]:
+    """Every score record of portfolio run *run_id*."""
     return list(session.execute(select(ScoreRecord).where(col(ScoreRecord.run_id) == run_id)
                                 ).scalars().all())
 
@@ -152,6 +154,8 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
 
 
 def stability_reports(session: Session, version: str | None = None, limit: int = 20):
+    """The latest stability reports (of scorecard *version* when given), newest first, at most
+    *limit*."""
     stmt = select(StabilityReport).order_by(col(StabilityReport.computed_at).desc(),
                                             col(StabilityReport.id).desc()).limit(limit)
     if version:

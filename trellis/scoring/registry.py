@@ -76,6 +76,7 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
 
 
 def export_json(*, session: Session, version: str) -> str:
+    """The scorecard of *version* as a JSON document, with its validation report."""
     row = get_scorecard(session=session, version=version)
     return scorecard.dumps({**row.spec, "validation": row.validation or
                             row.spec.get("validation", {})})

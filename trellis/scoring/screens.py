@@ -161,6 +161,8 @@ def _candidate_cycles(frames: Frames, scope: list[int]) -> list[list[int]]:
 
 
 def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* in a loop of invoices over the last 12 months whose amounts agree
+    (money going round rather than goods), by firm id."""
     found = _candidate_cycles(frames, scope)
     if not found:
         return {}
@@ -229,6 +231,8 @@ def normalise_number(number: str) -> str:
 
 
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
+    leading zeros) to one buyer twice, by firm id."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)].copy()
     if inv.empty:
@@ -328,6 +332,8 @@ def _backed(inv: pd.DataFrame, frames: Frames, order_only: set[int] | None) -> p
 
 def unbacked_invoices(frames: Frames, scope: list[int],
                       order_only: set[int] | None = None) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* whose invoices of the last 12 months have no order or delivery
+    behind them above the tolerated share of their amount, by firm id."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
@@ -420,6 +426,8 @@ _IDENTITY = {
 
 
 def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* sharing a phone, bank account or address with another firm, by
+    firm id."""
     firms = frames.firms
     out: dict[int, list[Flag]] = defaultdict(list)
     want = set(scope)

@@ -62,6 +62,7 @@ def champion(*, session: Session) -> Scorecard:
 
 
 def get_scorecard(*, session: Session, version: str) -> Scorecard:
+    """The scorecard of *version*; raises ScorecardNotFound when there is none."""
     row = session.execute(select(Scorecard).where(col(Scorecard.version) == version)
                           ).scalars().first()
     if row is None:
@@ -132,6 +133,7 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
 # --- with the database -------------------------------------------------------------
 
 def consented_firms(*, session: Session, firm_ids: list[int]) -> set[int]:
+    """Those of *firm_ids* whose trade data may be used for scoring (an active consent)."""
     rows = session.execute(select(col(Consent.firm_id)).where(
         col(Consent.purpose) == CONSENT_PURPOSE, col(Consent.withdrawn_at).is_(None),
         col(Consent.firm_id).in_(firm_ids))).scalars().all() if firm_ids else []
@@ -170,6 +172,8 @@ def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
 
 
 def result_from_record(rec: ScoreRecord) -> ScoreResult:
+    """A stored score record as a ScoreResult (probability of default as a
+    Decimal of six places)."""
     from trellis.scoring.result import Reason
 
     return ScoreResult(
@@ -251,6 +255,7 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
 
 
 def latest(*, session: Session, firm_id: int) -> ScoreResult | None:
+    """The firm's most recent score, or None when it was never scored."""
     rec = session.execute(select(ScoreRecord).where(col(ScoreRecord.firm_id) == firm_id)
                           .order_by(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc())
                           .limit(1)).scalars().first()

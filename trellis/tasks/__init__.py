@@ -45,6 +45,7 @@ def install(queue: TaskQueue) -> TaskQueue:
 
 
 def current() -> TaskQueue:
+    """The installed task queue; raises NoQueue when none is installed."""
     if _default is None:
         raise NoQueue("no task queue installed; create the app or call trellis.tasks.install")
     return _default

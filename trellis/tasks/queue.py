@@ -65,6 +65,8 @@ def make_huey(settings):
 
 
 def worker_label() -> str:
+    """"host:pid:thread" of this worker (at most 160 characters), as task runs record who holds
+    them."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:160]
 
 
@@ -81,6 +83,7 @@ class TaskQueue:
 
     @property
     def immediate(self) -> bool:
+        """Whether tasks run at once in the caller (tests), not through a worker."""
         return bool(self.huey.immediate)
 
     # --- producing ---------------------------------------------------------------------

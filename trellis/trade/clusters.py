@@ -25,6 +25,7 @@ KINDS = ("industrial_park", "startup_base")
 
 
 def normalise_code(code: str) -> str:
+    """A cluster code as typed, trimmed and upper-case."""
     return (code or "").strip().upper()
 
 
@@ -136,6 +137,7 @@ def listing(*, session: Session, ids: list[int] | None = None,
 
 
 def as_dict(c: Cluster, firms: int | None = None) -> dict:
+    """The cluster as JSON data (archived_at as ISO text; *firms*, its firm count, when given)."""
     out = {"id": c.id, "code": c.code, "name": c.name, "region": c.region, "kind": c.kind,
            "data_version": c.data_version,
            "archived_at": c.archived_at.isoformat() if c.archived_at else None}

@@ -73,6 +73,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
 
 def fragment_for_application(*, session: Session, application_id: int
                              ) -> VoucherFragment | None:
+    """The voucher part financed by application *application_id*, or None."""
     return session.exec(select(VoucherFragment).where(
         VoucherFragment.application_id == application_id)).first()
 

@@ -49,6 +49,8 @@ class VoucherParts:
         return base, latest
 
     def due(self, session: Session, ids: Sequence[int]) -> tuple[int, date]:
+        """The total amount in fen of voucher parts *ids* and the latest maturity date among their
+        vouchers."""
         frags = [session.get(VoucherFragment, i) for i in ids]
         return (sum(f.amount_fen for f in frags),
                 max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
@@ -62,11 +64,13 @@ class VoucherParts:
 
     def pledge(self, session: Session, *, loan, ids: Sequence[int],
                user_id: int | None) -> None:
+        """Pledge voucher parts *ids* to *loan* (the ledger calls this when the loan is made)."""
         from trellis.vouchers.financing import pledge
 
         pledge(session=session, loan=loan, fragment_ids=ids, user_id=user_id)
 
     def release(self, session: Session, *, loan) -> None:
+        """Release the voucher parts pledged to *loan* (the loan was withdrawn or closed)."""
         from trellis.vouchers.financing import release
 
         release(session=session, loan=loan)

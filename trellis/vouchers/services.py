@@ -113,6 +113,7 @@ def get_voucher(*, session: Session, voucher_id: int, firm_id: int | None = None
 
 
 def fragments(*, session: Session, voucher_id: int) -> list[VoucherFragment]:
+    """Every part of voucher *voucher_id*, oldest first (the root part first)."""
     return list(session.exec(select(VoucherFragment).where(
         col(VoucherFragment.voucher_id) == voucher_id).order_by(col(VoucherFragment.id))))
 
@@ -135,11 +136,14 @@ def holdings(*, session: Session, firm_id: int) -> list[tuple[VoucherFragment, V
 
 
 def issued_by(*, session: Session, anchor_id: int) -> list[Voucher]:
+    """The vouchers anchor *anchor_id* issued, latest maturity first."""
     return list(session.exec(select(Voucher).where(Voucher.issuer_id == anchor_id)
                              .order_by(col(Voucher.maturity_date).desc(), col(Voucher.id).desc())))
 
 
 def events(*, session: Session, voucher_id: int) -> list[VoucherEvent]:
+    """The voucher's events (issue, split, transfer, pledge, settle...) in
+    the order they happened."""
     return list(session.exec(select(VoucherEvent).where(VoucherEvent.voucher_id == voucher_id)
                              .order_by(col(VoucherEvent.id))))
 
@@ -295,12 +299,14 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
 
 
 def is_supplier(*, session: Session, supplier_id: int, buyer_id: int) -> bool:
+    """Whether *supplier_id* is a recorded supplier of *buyer_id*."""
     return session.exec(select(Relationship.id).where(
         Relationship.supplier_id == supplier_id, Relationship.buyer_id == buyer_id)
     ).first() is not None
 
 
 def suppliers_of(*, session: Session, firm_id: int) -> list[Firm]:
+    """The recorded suppliers of firm *firm_id*, by name."""
     return list(session.exec(select(Firm).join(Relationship,
                                                col(Relationship.supplier_id) == col(Firm.id))
                              .where(Relationship.buyer_id == firm_id).order_by(Firm.name)))
