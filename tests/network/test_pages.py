@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.network.test_importer import INV_HEADER, csv_bytes
 from tests.platform.conftest import csrf_token
-from trellis.network.models import ImportRun, Invitation
+from trellis.onboarding.models import ImportRun, Invitation
 from trellis.platform.cli import main
 from trellis.trade.models import ClusterManager, Invoice
 

@@ -33,7 +33,7 @@ from trellis.network.errors import (
     InvitationInvalid,
     InvitationUsed,
 )
-from trellis.network.models import Invitation
+from trellis.onboarding.models import Invitation
 from trellis.trade.models import Cluster, Firm
 
 logger = logging.getLogger(__name__)

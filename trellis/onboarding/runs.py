@@ -34,10 +34,10 @@ from trellis.db import id_of, transaction
 from trellis.errors import TrellisError
 from trellis.messages import N_, Message, msg
 from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound
-from trellis.network.models import ImportFile, ImportRun, ImportRunError, RunStatus
 from trellis.onboarding import files
 from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
 from trellis.onboarding.kinds import KINDS
+from trellis.onboarding.models import ImportFile, ImportRun, ImportRunError, RunStatus
 from trellis.trade.models import Cluster
 
 logger = logging.getLogger(__name__)

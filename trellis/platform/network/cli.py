@@ -73,9 +73,9 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     (or a mapping saved for --source) any headers. Columns that feed no field are listed.
     """
     from trellis.errors import TrellisError
-    from trellis.network.models import RunStatus
     from trellis.onboarding import files, runs
     from trellis.onboarding import mapping as colmap
+    from trellis.onboarding.models import RunStatus
 
     c = _cluster(cluster)
     data = file.read_bytes()

@@ -34,10 +34,10 @@ from trellis.errors import NotFound
 from trellis.network import build, summary
 from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
-from trellis.network.models import RunStatus
 from trellis.onboarding import basis as data_basis
 from trellis.onboarding import coverage, invitations, runs, templates
 from trellis.onboarding.kinds import KINDS
+from trellis.onboarding.models import RunStatus
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
 from trellis.platform.web import (
@@ -419,7 +419,7 @@ def _start(run, size: int):
 def import_mapping(run_id):
     """Trellis proposes which file column feeds which field; the RM confirms or edits."""
     from trellis.errors import TrellisError
-    from trellis.network.models import RunStatus
+    from trellis.onboarding.models import RunStatus
 
     run = _visible_run(run_id)
     c = db().get(Cluster, run.cluster_id)
