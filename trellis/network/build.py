@@ -34,7 +34,7 @@ import pandas as pd
 from sqlalchemy import String, cast, select, update
 from sqlmodel import Session, col
 
-from trellis.network.errors import ClusterNotFound
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, DocStatus, Firm, Invoice, Relationship
 
 logger = logging.getLogger(__name__)

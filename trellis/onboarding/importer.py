@@ -1,7 +1,7 @@
 """Bulk import of a cluster's firms and trade history from CSV or XLSX files.
 
 :func:`import_file` validates every row before writing anything: if any row has a
-problem, :class:`~trellis.network.errors.ImportRefused` lists them all (row, column,
+problem, :class:`~trellis.onboarding.errors.ImportRefused` lists them all (row, column,
 value, problem) and nothing is written. Otherwise all rows are written in the caller's
 transaction (flush only; the caller commits once).
 
@@ -28,10 +28,11 @@ from sqlmodel import col as sql_col
 from trellis.clock import utcnow
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
-from trellis.network.errors import ClusterNotFound, ImportRefused
 from trellis.onboarding import files
 from trellis.onboarding import mapping as colmap
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, CellError, Kind, header_map
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import (
     Cluster,
     DocStatus,
@@ -687,9 +688,9 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     """Validate and import one file of *kind* (firms, relationships, orders, invoices,
     payments) into cluster *cluster_id*.
 
-    Raises :class:`~trellis.network.errors.FileTooLarge` above *max_bytes* (0: no
-    limit), :class:`~trellis.network.errors.UnreadableFile` for an unreadable file and
-    :class:`~trellis.network.errors.ImportRefused` (with every problem found) when any
+    Raises :class:`~trellis.onboarding.errors.FileTooLarge` above *max_bytes* (0: no
+    limit), :class:`~trellis.onboarding.errors.UnreadableFile` for an unreadable file and
+    :class:`~trellis.onboarding.errors.ImportRefused` (with every problem found) when any
     row is bad; in all these cases nothing is written. Dates after *today* (default: the
     current date) are refused for issue, order, payment and start dates. Bumps the
     cluster's data version when anything changed.

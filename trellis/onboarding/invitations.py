@@ -27,13 +27,9 @@ from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
-from trellis.network.errors import (
-    ClusterNotFound,
-    InvitationExpired,
-    InvitationInvalid,
-    InvitationUsed,
-)
+from trellis.onboarding.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 from trellis.onboarding.models import Invitation
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm
 
 logger = logging.getLogger(__name__)

@@ -31,13 +31,14 @@ from sqlmodel import col as sql_col
 from trellis import exports
 from trellis.clock import utcnow
 from trellis.db import id_of, transaction
-from trellis.errors import TrellisError
+from trellis.errors import NotFound, TrellisError
 from trellis.messages import N_, Message, msg
-from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound
 from trellis.onboarding import files
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import ImportFile, ImportRun, ImportRunError, RunStatus
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster
 
 logger = logging.getLogger(__name__)

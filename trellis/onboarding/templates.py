@@ -23,7 +23,7 @@ def _kind(kind: str) -> Kind:
     try:
         return KINDS[kind]
     except KeyError:
-        from trellis.network.errors import ImportRefused
+        from trellis.onboarding.errors import ImportRefused
 
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
                             f"{', '.join(KINDS)}.", field="kind") from None

@@ -186,7 +186,7 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     seller column may be left out, documents go in pending (only the buyer confirms), the
     buyer must be a firm of the vendor's park. Every row is checked first; with any
     problem :class:`UploadRefused` lists them all and nothing is written."""
-    from trellis.network.errors import ImportRefused
+    from trellis.onboarding.errors import ImportRefused
     from trellis.onboarding.importer import Policy, column_label, import_file
 
     if kind not in COLUMNS:

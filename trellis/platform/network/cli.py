@@ -20,10 +20,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from trellis.messages import Message
-from trellis.network.errors import ClusterNotFound
 from trellis.onboarding.kindnames import KIND_NAMES
 from trellis.platform.cli import with_bare_appcontext
 from trellis.platform.web import commit, db, settings
+from trellis.trade.errors import ClusterNotFound
 
 
 def _cluster(ref: str):

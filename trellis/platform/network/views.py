@@ -32,10 +32,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trellis.errors import NotFound
 from trellis.network import build, summary
-from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
 from trellis.onboarding import basis as data_basis
 from trellis.onboarding import coverage, invitations, runs, templates
+from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
 from trellis.platform.forms import EmptyForm
@@ -51,6 +51,7 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.trade import clusters as cluster_service
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
 
 logger = logging.getLogger(__name__)
