@@ -25,6 +25,7 @@ from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
+from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
@@ -200,10 +201,6 @@ def _part(fragment: VoucherFragment, session: Session) -> dict:
 
 def _financed_invoice(session: Session, invoice_id: int) -> bool:
     """Whether a live or pending ledger loan already stands on the invoice."""
-    try:
-        from trellis.ledger.models import Loan, LoanDocument
-    except ModuleNotFoundError:  # the ledger area is optional for this check
-        return False
     row = session.exec(select(col(LoanDocument.id)).join(Loan,
                                                          col(Loan.id) == col(LoanDocument.loan_id))
                        .where(LoanDocument.invoice_id == invoice_id,

@@ -50,6 +50,7 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.scoring.models import ScoreRecord
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
@@ -121,14 +122,10 @@ def cluster_or_404(code: str) -> Cluster:
 def latest_grades(cluster_id: int) -> dict[int, str]:
     """Firm id -> latest risk grade, when the scoring area has results."""
     try:
-        from trellis.scoring.models import ScoreResult
-    except ImportError:
-        return {}
-    try:
-        rows = db().execute(select(ScoreResult.firm_id, ScoreResult.grade)
-                            .where(ScoreResult.cluster_id == cluster_id,
-                                   ScoreResult.grade.is_not(None))
-                            .order_by(ScoreResult.computed_at, ScoreResult.id)).all()
+        rows = db().execute(select(ScoreRecord.firm_id, ScoreRecord.grade)
+                            .where(ScoreRecord.cluster_id == cluster_id,
+                                   ScoreRecord.grade.is_not(None))
+                            .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all()
     except Exception:  # the table may not be migrated yet
         logger.warning("no scoring results readable for cluster %s", cluster_id)
         db().rollback()
