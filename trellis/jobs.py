@@ -22,6 +22,7 @@ from typing import IO
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
 
+from trellis import tasks
 from trellis.clock import utcnow
 from trellis.errors import TrellisError
 
@@ -212,7 +213,6 @@ def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = 
 def enqueue_job(spec: JobSpec, *, session_factory, settings) -> str | None:
     """What the scheduler does for a ``queued`` job: enqueue the ``run_job`` task (on the
     queue the process installed); a worker runs it. Never raises."""
-    from trellis import tasks
 
     try:
         run_id = tasks.enqueue("run_job", job_id=spec.id)

@@ -17,7 +17,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
-from trellis.assistant import answers, intents
+from trellis.assistant import answers, intents, slots
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -97,7 +97,6 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                                                                                     None),
                         text=text))
     found = intents.recognise(text)
-    from trellis.assistant import slots
 
     filled = slots.extract(text, today=today)
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),

@@ -38,6 +38,7 @@ from web3 import Web3
 from web3 import exceptions as w3exc
 
 from trellis.chain import contract as contract_mod
+from trellis.chain import embedded_state
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -136,8 +137,6 @@ class Chain:
         so a restarted Trellis finds its roots; otherwise the chain is new."""
         from web3 import EthereumTesterProvider
 
-        from trellis.chain import embedded_state
-
         provider = EthereumTesterProvider()
         backend: Any = provider.ethereum_tester.backend  # type: ignore[union-attr]
         key = backend.account_keys[0]
@@ -169,7 +168,6 @@ class Chain:
         since the last save); a node keeps its own."""
         if self.kind != "embedded" or self.state_path is None:
             return
-        from trellis.chain import embedded_state
 
         with self.lock:
             head = int(self.w3.eth.block_number)

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
+from trellis.chain.client import get_chain
+from trellis.chain.errors import TrellisError
+from trellis.chain.models import Alert, Batch, Document, DocumentStatus
 from trellis.clock import utcnow
 
 if TYPE_CHECKING:
@@ -50,7 +53,6 @@ def last_error(settings: Settings) -> tuple[str, str] | None:
 def raise_alert(*, session: Session, key: str, message: str) -> None:
     """Raise (or restate) the alert *key* with *message*; logged at ERROR when new or
     changed. Flushes."""
-    from trellis.chain.models import Alert
 
     alert = session.get(Alert, key)
     if alert is None or alert.message != message:
@@ -64,7 +66,6 @@ def raise_alert(*, session: Session, key: str, message: str) -> None:
 
 def clear_alert(*, session: Session, key: str) -> None:
     """Clear the alert *key* (logged when it was raised). Flushes."""
-    from trellis.chain.models import Alert
 
     alert = session.get(Alert, key)
     if alert is not None:
@@ -76,7 +77,6 @@ def clear_alert(*, session: Session, key: str) -> None:
 
 def alerts(session: Session) -> list[dict[str, Any]]:
     """The raised alerts, oldest first: ``key``, ``message``, ``since`` (ISO time)."""
-    from trellis.chain.models import Alert
 
     return [{"key": a.key, "message": a.message,
              "since": a.raised_at.isoformat(timespec="seconds")}
@@ -84,8 +84,6 @@ def alerts(session: Session) -> list[dict[str, Any]]:
 
 
 def _database_part(session: Session) -> dict[str, Any]:
-    from trellis.chain.models import Batch, Document, DocumentStatus
-
     queued, oldest = session.execute(
         select(func.count(), func.min(Document.created_at))
         .where(col(Document.status) == DocumentStatus.QUEUED)).one()
@@ -109,8 +107,6 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
     ``contract``, ``account``, ``head_block``, ``queue_length``, ``batches`` (count per
     state), ``last_error`` and ``error`` (why ``ok`` is false). *session* (optional) is
     used for the queue; without one the settings' database is opened."""
-    from trellis.chain.client import get_chain
-    from trellis.chain.errors import TrellisError
 
     out: dict[str, Any] = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
                  "chain_id": None, "contract": None, "account": None, "head_block": None,

@@ -15,6 +15,8 @@ from eth_utils import keccak, to_checksum_address
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import merkle
+from trellis.chain.rpc import node_errors
+from trellis.errors import TrellisError
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -56,8 +58,6 @@ def reader(rpc_url: str | None, chain: Chain | None) -> _Reader | None:
 def chain_steps(report: Report, source: _Reader, tree: dict[str, Any],
                 anchor: dict[str, Any], trust: Trust) -> None:
     """Add the :data:`CHAIN_STEPS` to *report* (a verify.Report), trusting *trust*."""
-    from trellis.chain.rpc import node_errors
-    from trellis.errors import TrellisError
 
     done: list[str] = []
     try:

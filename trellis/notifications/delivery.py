@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from trellis.accounts.models import utcnow
 from trellis.notifications import render
 from trellis.notifications.models import DeliveryState, NotificationEvent, OutboxMessage
-from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender
+from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender, from_environment
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -62,6 +62,5 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
 def sender_for(settings) -> Sender:
     """The sender the environment configures (SMTP, SMS adapter or a file sink in the instance
     folder)."""
-    from trellis.notifications.senders import from_environment
 
     return from_environment(os.environ, settings.instance_path)
