@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -77,7 +77,7 @@ def test_the_picture_shows_each_firms_latest_grade(client, session, rm, park):
     for grade, day in (("D", TODAY - timedelta(days=40)), ("B", TODAY)):
         session.add(ScoreRecord(firm_id=vendor.id, cluster_id=cluster.id, as_of=day,
                                 grade=grade, scorecard_version="test",
-                                computed_at=datetime.combine(day, datetime.min.time())))
+                                computed_at=datetime.combine(day, datetime.min.time(), UTC)))
     session.flush()
     data = client.get(f"/network/{cluster.code}/elements.json").get_json()
     nodes = {e["data"]["id"]: e for e in data["elements"] if e["group"] == "nodes"}
