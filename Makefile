@@ -20,7 +20,7 @@ help:
 	@echo "make run    install, migrate, seed the demo cluster, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install everything the tests need and run them (CI=true: nothing skips)"
 	@echo "make chain  start a persistent local anvil node on 127.0.0.1:8545"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and mypy (the cores; trellis.chain strictly)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,10 +76,13 @@ run: install fonts seed
 
 test: $(TEST_STAMP) node browser fonts
 	$(BIN)/ruff check trellis tests bench
+	$(BIN)/mypy
 	CI=$(CI) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# mypy reads its settings (which packages, which are strict) from setup.cfg's [mypy] sections.
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check trellis tests bench
+	$(BIN)/mypy
 
 chain: node
 	mkdir -p .chain

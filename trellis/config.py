@@ -172,6 +172,7 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
+        """Whether TRELLIS_ENV is "production"."""
         return self.env == "production"
 
     @classmethod

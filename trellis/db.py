@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
@@ -153,7 +154,17 @@ def run(factory: sessionmaker, fn: Callable[[Session], object], *,
 
 
 def is_postgres(session_or_engine) -> bool:
+    """Whether the session's or engine's database is PostgreSQL."""
     bind = getattr(session_or_engine, "bind", None) or session_or_engine
     if hasattr(session_or_engine, "get_bind"):
         bind = session_or_engine.get_bind()
     return bind.dialect.name == "postgresql"
+
+
+def id_of(row: Any) -> int:
+    """The primary key of *row*, a table row already flushed. SQLModel declares ``id`` as
+    ``int | None`` because a new row has none until its INSERT; this says "it has one by
+    now" once, and fails loudly (AssertionError) on a row not yet flushed."""
+    if row.id is None:
+        raise AssertionError(f"{type(row).__name__} has no id yet: flush it first")
+    return int(row.id)

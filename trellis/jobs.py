@@ -17,10 +17,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, SQLModel
 
+from trellis import tasks
 from trellis.clock import utcnow
 from trellis.errors import TrellisError
 from trellis.messages import N_
@@ -90,11 +92,13 @@ class JobRun(SQLModel, table=True):
 
 
 def resolve(spec: JobSpec):
+    """The function a job runs, imported from its "module:function" name."""
     module, _, name = spec.func.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def find(job_id: str) -> JobSpec:
+    """The job called *job_id*; raises KeyError for an unknown one."""
     for spec in JOBS:
         if spec.id == job_id:
             return spec
@@ -138,9 +142,11 @@ class SchedulerLock:
         self.engine = engine
         self.instance_path = instance_path
         self._conn = None
-        self._fh = None
+        self._fh: IO[str] | None = None
 
     def acquire(self) -> bool:
+        """Take the one-scheduler lock (a PostgreSQL advisory lock, else a file lock) without
+        waiting; True when this process has it."""
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect()
             got = conn.execute(text("select pg_try_advisory_lock(:k)"),
@@ -165,6 +171,7 @@ class SchedulerLock:
         return True
 
     def release(self) -> None:
+        """Give the lock up (safe to call when it is not held)."""
         if self._conn is not None:
             try:
                 self._conn.execute(text("select pg_advisory_unlock(:k)"),
@@ -180,6 +187,7 @@ class SchedulerLock:
 
     @property
     def held(self) -> bool:
+        """Whether this process holds the lock."""
         return self._conn is not None or self._fh is not None
 
 
@@ -210,7 +218,6 @@ def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = 
 def enqueue_job(spec: JobSpec, *, session_factory, settings) -> str | None:
     """What the scheduler does for a ``queued`` job: enqueue the ``run_job`` task (on the
     queue the process installed); a worker runs it. Never raises."""
-    from trellis import tasks
 
     try:
         run_id = tasks.enqueue("run_job", job_id=spec.id)

@@ -118,6 +118,7 @@ class Message:
                                                       for k, v in self.params.items()}
 
     def to_json(self) -> dict:
+        """The message as stored: template and parameters, Money and dates encoded."""
         return {"t": self.template, "p": {k: _encode(v) for k, v in self.params.items()}}
 
     def dumps(self, limit: int | None = None) -> str:

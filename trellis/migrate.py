@@ -15,6 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str, connection=None) -> Config:
+    """An Alembic configuration for database *url* (and an open *connection* to use, if given)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -24,10 +25,12 @@ def alembic_config(url: str, connection=None) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads", connection=None) -> None:
+    """Migrate the database at *url* up to *revision* (every branch head by default)."""
     command.upgrade(alembic_config(url, connection), revision)
 
 
 def downgrade(url: str, revision: str = "base", connection=None) -> None:
+    """Migrate the database at *url* down to *revision* (an empty schema by default)."""
     command.downgrade(alembic_config(url, connection), revision)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -33,6 +34,7 @@ class Page:
 
     @property
     def pages(self) -> int:
+        """How many pages the list has (at least 1)."""
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -42,14 +44,17 @@ class Page:
 
     @property
     def last(self) -> int:
+        """The 1-based position of the last row on this page."""
         return min(self.total, self.page * self.per_page)
 
     @property
     def has_prev(self) -> bool:
+        """Whether there is a page before this one."""
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
+        """Whether there is a page after this one."""
         return self.page < self.pages
 
 
@@ -70,7 +75,7 @@ def clean(*, page=1, per_page=PER_PAGE, q="", sort="", desc=False,
             "sort": sort, "desc": desc}
 
 
-def paginate(session, query, *, sort_columns: Mapping[str, object],
+def paginate(session, query, *, sort_columns: Mapping[str, Any],
              search_columns: Sequence = (), page=1, per_page=PER_PAGE, q="", sort="",
              desc=False, tiebreak=None) -> Page:
     """One page of *query* (a ``select``), searched (case-insensitive substring over

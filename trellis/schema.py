@@ -14,7 +14,6 @@ import trellis.assistant.models
 import trellis.chain.models
 import trellis.jobs
 import trellis.ledger.models
-import trellis.network.models
 import trellis.notifications.models
 import trellis.onboarding.models
 import trellis.protection.models

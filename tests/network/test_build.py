@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from trellis.network import build
-from trellis.network.errors import ClusterNotFound
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Relationship
 
 AS_OF = date(2026, 11, 30)

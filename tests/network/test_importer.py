@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import next_uscc
-from trellis.network.errors import FileTooLarge, ImportRefused, UnreadableFile
 from trellis.onboarding import importer
+from trellis.onboarding.errors import FileTooLarge, ImportRefused, UnreadableFile
 from trellis.trade.models import (
     Cluster,
     Firm,
@@ -352,7 +352,7 @@ def test_tab_separated_utf16_from_excel_unicode_text(session, park):
 
 
 def test_unknown_cluster(session):
-    from trellis.network.errors import ClusterNotFound
+    from trellis.trade.errors import ClusterNotFound
 
     with pytest.raises(ClusterNotFound):
         importer.import_file(session=session, cluster_id=10**8, kind="firms", data=b"a")

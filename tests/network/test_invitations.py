@@ -10,8 +10,8 @@ import pytest
 
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
-from trellis.network.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 from trellis.onboarding import invitations
+from trellis.onboarding.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 
 AS_OF = date(2026, 11, 30)
 SECRET = "test-secret"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from tests.network.test_importer import INV_HEADER, csv_bytes
 from tests.platform.conftest import csrf_token
-from trellis.network.models import ImportRun, Invitation
+from trellis.onboarding.models import ImportRun, Invitation
 from trellis.platform.cli import main
+from trellis.scoring.models import ScoreRecord
 from trellis.trade.models import ClusterManager, Invoice
 
 TODAY = date.today()
@@ -67,6 +68,22 @@ def test_cluster_page_and_picture_data(client, rm, park):
     assert all("position" in n for n in nodes.values())
     shared = [e for e in data["elements"] if "shared-phone" in e.get("classes", "")]
     assert len(shared) == 1
+
+
+def test_the_picture_shows_each_firms_latest_grade(client, session, rm, park):
+    # An ImportError guard once hid that the view read a table class that no longer
+    # existed: every grade was silently missing from the picture.
+    cluster, anchor, vendor, far = park
+    for grade, day in (("D", TODAY - timedelta(days=40)), ("B", TODAY)):
+        session.add(ScoreRecord(firm_id=vendor.id, cluster_id=cluster.id, as_of=day,
+                                grade=grade, scorecard_version="test",
+                                computed_at=datetime.combine(day, datetime.min.time(), UTC)))
+    session.flush()
+    data = client.get(f"/network/{cluster.code}/elements.json").get_json()
+    nodes = {e["data"]["id"]: e for e in data["elements"] if e["group"] == "nodes"}
+    assert nodes[str(vendor.id)]["data"]["grade"] == "B"
+    assert "grade-B" in nodes[str(vendor.id)]["classes"]
+    assert nodes[str(far.id)]["data"]["grade"] is None
 
 
 def test_static_libraries_are_served_locally(client, rm):

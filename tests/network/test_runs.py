@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.network.test_importer import INV_HEADER, csv_bytes
-from trellis.network.errors import FileTooLarge
-from trellis.network.models import ImportFile, ImportRun, RunStatus
 from trellis.onboarding import runs
+from trellis.onboarding.errors import FileTooLarge
+from trellis.onboarding.models import ImportFile, ImportRun, RunStatus
 from trellis.trade.models import Invoice
 
 TODAY = date(2026, 11, 30)

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from tests import hostile
-from trellis.network.errors import BadFileContent, FileLimitExceeded
 from trellis.onboarding import files
+from trellis.onboarding.errors import BadFileContent, FileLimitExceeded
 
 
 def test_the_audits_zip_bomb_is_small_and_refused_in_well_under_a_second():

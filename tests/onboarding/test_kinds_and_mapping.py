@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.network.test_importer import csv_bytes
-from trellis.network.errors import ImportRefused
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding import templates
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.importer import Policy, import_file
 from trellis.onboarding.kinds import CellError, parse_month, parse_period
 from trellis.trade.models import (

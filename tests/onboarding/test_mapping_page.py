@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from tests.network.test_importer import csv_bytes
 from tests.platform.conftest import csrf_token
-from trellis.network.models import ImportRun
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding import templates
 from trellis.onboarding.importer import import_file
 from trellis.onboarding.kinds import EX_ANCHOR, EX_VENDOR_1
+from trellis.onboarding.models import ImportRun
 from trellis.trade.models import ClusterManager, Invoice
 
 HEADER = ["卖方代码", "买方代码", "invoice_no", "金额", "开票日期", "到期", "备注"]

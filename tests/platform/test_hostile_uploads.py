@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from tests import hostile
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import supply_chain
-from trellis.network.models import ImportRun
+from trellis.onboarding.models import ImportRun
 from trellis.platform.cli import main
 from trellis.trade.models import ClusterManager, Invoice, PurchaseOrder
 

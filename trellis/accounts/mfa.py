@@ -31,14 +31,17 @@ _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (i/l/1, o/0)
 
 
 def eligible(user: User) -> bool:
+    """Whether the user's role may (and must) use two-factor login."""
     return user.role in MFA_ROLES
 
 
 def enrolled(user: User) -> bool:
+    """Whether the user has a TOTP secret set up."""
     return bool(user.totp_secret)
 
 
 def new_secret() -> str:
+    """A new random TOTP secret (base32, 32 characters)."""
     return pyotp.random_base32()
 
 
@@ -109,7 +112,7 @@ def verify(*, session: Session, user: User, code: str, now: float | None = None)
     right for *user*; uses it up. Flushes."""
     if not enrolled(user):
         return False
-    step = _step(user.totp_secret, code, time.time() if now is None else now)
+    step = _step(user.totp_secret or "", code, time.time() if now is None else now)
     if step is not None:
         if user.totp_last_step is not None and step <= user.totp_last_step:
             return False  # replayed

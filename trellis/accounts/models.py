@@ -59,18 +59,22 @@ class User(SQLModel, table=True):
 
     @property
     def role_enum(self) -> Role:
+        """The user's role as a Role."""
         return Role(self.role)
 
     # The interface Flask-Login expects, without importing Flask here.
     @property
     def is_authenticated(self) -> bool:
+        """Always True: a stored user is a logged-in one (Flask-Login asks)."""
         return True
 
     @property
     def is_anonymous(self) -> bool:
+        """Always False (Flask-Login asks)."""
         return False
 
     def get_id(self) -> str:
+        """The user's id as text, as Flask-Login keeps it in the session."""
         return str(self.id)
 
 

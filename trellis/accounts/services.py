@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
 from trellis.accounts.models import (
@@ -41,10 +41,13 @@ CONSENT_VERSION = "2026-11"
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash of *password* (parameters from the hasher; lowered only in tests)."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether *password* matches *password_hash*; False for a wrong
+    password or a malformed hash."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -148,8 +151,9 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
                                  "seconds and try again.", seconds=int(wait) + 1)
     user = session.exec(select(User).where(User.email == email)).first()
     known = user is not None and user.is_active
-    matches = verify_password(user.password_hash if known else _dummy(), password)
-    if not (known and matches):
+    matches = verify_password(user.password_hash if user is not None and known else _dummy(),
+                              password)
+    if user is None or not (known and matches):
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
         session.flush()
         raise BadCredentials("Wrong e-mail or password.")
@@ -165,7 +169,7 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.add(user)
     session.flush()
     # In SQL, so that two ends at once (or a stale copy of the row) still raise it.
-    session.execute(update(User).where(User.id == user.id)
+    session.execute(update(User).where(col(User.id) == user.id)
                     .values(session_generation=User.session_generation + 1))
     session.refresh(user)
 
@@ -234,6 +238,8 @@ def verify_api_token(*, session: Session, secret: str) -> ApiToken:
 
 
 def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = None) -> ApiToken:
+    """Revoke API token *token_id* (of *firm_id* when given); raises BadToken when there is none.
+    Revoking twice changes nothing."""
     token = session.get(ApiToken, token_id)
     if token is None or (firm_id is not None and token.firm_id != firm_id):
         raise BadToken("No such token.")
@@ -248,6 +254,8 @@ def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = N
 
 def grant_consent(*, session: Session, firm_id: int, purpose: str,
                   user: User | None = None, version: str = CONSENT_VERSION) -> Consent:
+    """Record the firm's consent to *purpose* (one of CONSENT_PURPOSES) in the text of *version*; an
+    active consent of the same version is returned as it is."""
     if purpose not in CONSENT_PURPOSES:
         raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
     current = active_consent(session=session, firm_id=firm_id, purpose=purpose)
@@ -264,7 +272,7 @@ def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
     """Withdraw every active consent for *purpose*; returns how many were withdrawn."""
     rows = session.exec(select(Consent).where(Consent.firm_id == firm_id,
                                               Consent.purpose == purpose,
-                                              Consent.withdrawn_at.is_(None))).all()
+                                              col(Consent.withdrawn_at).is_(None))).all()
     for row in rows:
         row.withdrawn_at = utcnow()
         session.add(row)
@@ -273,10 +281,12 @@ def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
 
 
 def active_consent(*, session: Session, firm_id: int, purpose: str) -> Consent | None:
+    """The firm's latest consent to *purpose* that is not withdrawn, or None."""
     return session.exec(select(Consent).where(
         Consent.firm_id == firm_id, Consent.purpose == purpose,
-        Consent.withdrawn_at.is_(None)).order_by(Consent.granted_at.desc())).first()
+        col(Consent.withdrawn_at).is_(None)).order_by(col(Consent.granted_at).desc())).first()
 
 
 def has_consent(*, session: Session, firm_id: int, purpose: str) -> bool:
+    """Whether the firm has an active consent to *purpose*."""
     return active_consent(session=session, firm_id=firm_id, purpose=purpose) is not None

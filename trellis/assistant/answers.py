@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 
 @dataclass
@@ -53,6 +53,7 @@ def pct(rate: Decimal) -> str:
 
 
 def bps(value: int) -> str:
+    """*value* in basis points (1 bp = 0.01%) as a percentage with two decimals: 1250 -> "12.50"."""
     return f"{Decimal(int(value)) / 100:.2f}"
 
 
@@ -193,8 +194,8 @@ def _live_loans(ctx: Ctx) -> list:
     from trellis.ledger.models import Loan
 
     return list(ctx.session.exec(select(Loan).where(
-        Loan.firm_id == ctx.firm_id, Loan.status.in_(["pending", "active", "overdue"]))
-        .order_by(Loan.due_date, Loan.id)))
+        col(Loan.firm_id) == ctx.firm_id, col(Loan.status).in_(["pending", "active", "overdue"]))
+        .order_by(col(Loan.due_date), col(Loan.id))))
 
 
 def _statement(ctx: Ctx, loan):
@@ -206,13 +207,15 @@ def _statement(ctx: Ctx, loan):
 def _product(ctx: Ctx, code: str | None = None):
     from trellis.ledger.models import Product
 
-    query = select(Product).where(Product.active.is_(True))
+    query = select(Product).where(col(Product.active).is_(True))
     if code:
         query = query.where(Product.code == code)
-    return ctx.session.exec(query.order_by(Product.id)).first()
+    return ctx.session.exec(query.order_by(col(Product.id))).first()
 
 
 def limit(ctx: Ctx) -> Answer:
+    """The vendor's current credit limit in yuan and what binds it (receivables, inflow, vendor,
+    anchor or cluster cap); asks for consent first when trade data may not be used."""
     from trellis.scoring import limits
 
     if not _consented(ctx):
@@ -234,11 +237,13 @@ def limit(ctx: Ctx) -> Answer:
 
 
 def declined(ctx: Ctx) -> Answer:
+    """Why the vendor's latest declined application was declined (its stated reasons), or that none
+    was."""
     from trellis.ledger.models import Application
 
     app = ctx.session.exec(select(Application).where(
         Application.firm_id == ctx.firm_id, Application.status == "declined")
-        .order_by(Application.id.desc())).first()
+        .order_by(col(Application.id).desc())).first()
     t = _t(ctx)
     if app is None:
         return Answer(t["no_application"], links=[_link(ctx, "apply", "/vendor/applications")])
@@ -258,6 +263,7 @@ def _loan_facts(ctx: Ctx, loan, st) -> dict:
 
 
 def next_repayment(ctx: Ctx) -> Answer:
+    """The next repayment of the vendor's oldest live loan: due date and amount in yuan."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if not loans:
@@ -275,6 +281,8 @@ def next_repayment(ctx: Ctx) -> Answer:
 
 
 def early_repayment(ctx: Ctx) -> Answer:
+    """What repaying the oldest live loan in full today costs (principal, interest and fees in yuan)
+    and whether the cooling-off period still applies."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if not loans:
@@ -293,6 +301,8 @@ def early_repayment(ctx: Ctx) -> Answer:
 
 
 def cooling_off(ctx: Ctx) -> Answer:
+    """Whether the oldest live loan is still in its cooling-off period (the date it ends) and what
+    returning the money then costs."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if loans:
@@ -315,13 +325,15 @@ def cooling_off(ctx: Ctx) -> Answer:
 
 
 def invoice_unconfirmed(ctx: Ctx) -> Answer:
+    """The vendor's invoices the anchor has not confirmed (pending) or rejected, with the anchor's
+    name and a link to the trade page."""
     from trellis.trade.models import Firm, Invoice
 
     t = _t(ctx)
-    rows = ctx.session.exec(select(Invoice, Firm.name).join(Firm, Firm.id == Invoice.buyer_id)
+    rows = ctx.session.exec(select(Invoice, col(Firm.name)).join(Firm, col(Firm.id) == col(Invoice.buyer_id))
                             .where(Invoice.seller_id == ctx.firm_id,
-                                   Invoice.status.in_(["pending", "rejected"]))
-                            .order_by(Invoice.id.desc()).limit(3)).all()
+                                   col(Invoice.status).in_(["pending", "rejected"]))
+                            .order_by(col(Invoice.id).desc()).limit(3)).all()
     if not rows:
         return Answer(t["no_pending"], links=[_link(ctx, "trade", "/vendor/trade")])
     parts, facts, links = [], {}, []
@@ -336,6 +348,8 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
 
 
 def missing_documents(ctx: Ctx) -> Answer:
+    """Which kinds of data (tax, utilities, confirmations...) the vendor could add to be scored more
+    fully; asks for consent first."""
     if not _consented(ctx):
         return _no_consent(ctx)
     t = _t(ctx)
@@ -350,6 +364,8 @@ def missing_documents(ctx: Ctx) -> Answer:
 
 
 def grade(ctx: Ctx) -> Answer:
+    """The vendor's current grade and score and the factors that weigh most on it; asks for consent
+    first."""
     if not _consented(ctx):
         return _no_consent(ctx)
     t = _t(ctx)
@@ -365,6 +381,7 @@ def grade(ctx: Ctx) -> Answer:
 
 
 def rates(ctx: Ctx) -> Answer:
+    """The standard product's interest: base rate plus the spread per grade (percent a year)."""
     from trellis.scoring import pricing
 
     t = _t(ctx)
@@ -379,6 +396,8 @@ def rates(ctx: Ctx) -> Answer:
 
 
 def fees(ctx: Ctx) -> Answer:
+    """The standard product's fee (percent, with its minimum in yuan), penalty rate and advance
+    rate."""
     t = _t(ctx)
     product = _product(ctx, "RF-STD") or _product(ctx)
     name = product.name_zh if ctx.lang.startswith("zh") else product.name
@@ -388,6 +407,7 @@ def fees(ctx: Ctx) -> Answer:
 
 
 def consent(ctx: Ctx) -> Answer:
+    """Each consent purpose and whether the vendor's firm has granted it, with a link to change it."""
     from trellis.accounts import services as accounts
 
     t = _t(ctx)
@@ -400,11 +420,13 @@ def consent(ctx: Ctx) -> Answer:
 
 
 def apply(ctx: Ctx) -> Answer:
+    """How to apply for financing, with the application page as the action."""
     return Answer(_t(ctx)["apply"], links=[_link(ctx, "apply", "/vendor/apply")],
                   action={"kind": "apply", "href": "/vendor/apply"})
 
 
 def repay(ctx: Ctx) -> Answer:
+    """How to repay the oldest live loan: the amount due in yuan and the repayment page."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if not loans:
@@ -417,11 +439,13 @@ def repay(ctx: Ctx) -> Answer:
 
 
 def withdraw_consent(ctx: Ctx) -> Answer:
+    """How to withdraw a consent, with the consent page as the action."""
     return Answer(_t(ctx)["withdraw"], links=[_link(ctx, "consent", "/vendor/consent")],
                   action={"kind": "withdraw_consent", "href": "/vendor/consent"})
 
 
 def greeting(ctx: Ctx) -> Answer:
+    """The assistant's greeting and what it can be asked."""
     return Answer(_t(ctx)["greeting"])
 
 

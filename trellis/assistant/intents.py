@@ -240,6 +240,7 @@ class Recognizer:
         return "".join(out)
 
     def rule(self, text: str) -> str | None:
+        """The intent a hand-written rule gives *text*, or None."""
         norm = normalise(text)
         for name, pattern in RULES:
             if pattern.search(norm):
@@ -247,6 +248,8 @@ class Recognizer:
         return None
 
     def recognise(self, text: str) -> Recognised:
+        """The intent of *text*: a greeting, a rule's, or the best BM25 match over the examples with
+        its confidence (0 to 1)."""
         text = self.correct(text)
         if GREETING.match(normalise(text)):
             return Recognised("greeting", 1.0, False)

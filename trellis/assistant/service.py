@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
-from trellis.assistant import actions, answers, intents
+from trellis.assistant import actions, answers, intents, slots
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
 from trellis.messages import N_, msg
 from trellis.messages import Message as Text
@@ -50,6 +51,8 @@ def language(text: str, default: str = "zh") -> str:
 
 
 def clean(text) -> str:
+    """The question *text* trimmed; raises ValidationError when it is empty, holds NUL or is longer
+    than MAX_TEXT characters."""
     text = str(text or "").strip()
     if not text:
         raise ValidationError("Write a question.", field="text")
@@ -61,6 +64,8 @@ def clean(text) -> str:
 
 
 def conversation_for(*, session: Session, firm_id: int, conversation_id: int) -> Conversation:
+    """Conversation *conversation_id* of firm *firm_id*; raises NotFound for another firm's or a
+    missing one."""
     conv = session.get(Conversation, conversation_id)
     if conv is None or conv.firm_id != firm_id:
         raise NotFound(f"No conversation {conversation_id}.")
@@ -68,6 +73,7 @@ def conversation_for(*, session: Session, firm_id: int, conversation_id: int) ->
 
 
 def open_ticket(session: Session, conversation_id: int) -> Ticket | None:
+    """The conversation's ticket that is not closed, or None."""
     return session.exec(select(Ticket).where(Ticket.conversation_id == conversation_id,
                                              Ticket.status != "closed")).first()
 
@@ -94,11 +100,11 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         session.add(conv)
         session.flush()
     lang = language(text, lang if lang in ("zh", "en") else "zh")
-    session.add(Message(conversation_id=conv.id, sender="user", user_id=getattr(user, "id", None),
+    session.add(Message(conversation_id=id_of(conv), sender="user", user_id=getattr(user, "id",
+                                                                                    None),
                         text=text))
     role = getattr(user, "role", None) or role
     found = intents.recognise(text, role or "vendor")
-    from trellis.assistant import slots
 
     filled = slots.extract(text, today=today)
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
@@ -153,7 +159,7 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
             reply_text = out.text
     if ctx.needs_score:
         _queue_scoring(session, firm_id)
-    message = Message(conversation_id=conv.id, sender="assistant", text=reply_text,
+    message = Message(conversation_id=id_of(conv), sender="assistant", text=reply_text,
                       intent=intent, confidence=round(found.confidence, 4), facts=facts,
                       links=links, action=action)
     session.add(message)
@@ -167,7 +173,7 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     if handover:
         ticket = open_ticket(session, conv.id)
         if ticket is None:
-            ticket = Ticket(conversation_id=conv.id, firm_id=firm_id, reason=reason[:40])
+            ticket = Ticket(conversation_id=id_of(conv), firm_id=firm_id, reason=reason[:40])
             session.add(ticket)
             session.flush()
             _notify_rms(session, ticket, text)
@@ -239,14 +245,17 @@ def _queue_scoring(session: Session, firm_id: int) -> None:
 
 
 def conversations(*, session: Session, firm_id: int, limit: int = 50) -> list[Conversation]:
+    """The firm's conversations, most recently updated first, at most *limit*."""
     return list(session.exec(select(Conversation).where(Conversation.firm_id == firm_id)
-                             .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+                             .order_by(col(Conversation.updated_at).desc(),
+                                       col(Conversation.id).desc())
                              .limit(limit)))
 
 
 def messages(*, session: Session, conversation_id: int) -> list[Message]:
+    """The conversation's messages in the order they were written."""
     return list(session.exec(select(Message).where(Message.conversation_id == conversation_id)
-                             .order_by(Message.id)))
+                             .order_by(col(Message.id))))
 
 
 def inbox(*, session: Session, firm_ids: list[int] | None = None,
@@ -257,8 +266,8 @@ def inbox(*, session: Session, firm_ids: list[int] | None = None,
     if status == "active":
         query = query.where(Ticket.status != "closed")
     if firm_ids is not None:
-        query = query.where(Ticket.firm_id.in_(firm_ids or [-1]))
-    return list(session.exec(query.order_by(Ticket.created_at, Ticket.id)))
+        query = query.where(col(Ticket.firm_id).in_(firm_ids or [-1]))
+    return list(session.exec(query.order_by(col(Ticket.created_at), col(Ticket.id))))
 
 
 def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
@@ -273,7 +282,7 @@ def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.status, ticket.rm_id = "answered", rm.id
-    conv = session.get(Conversation, ticket.conversation_id)
+    conv = session.get_one(Conversation, ticket.conversation_id)
     conv.updated_at = now
     session.flush()
     accounts.record(session=session, action="assistant.rm_reply", actor=rm,
@@ -283,10 +292,12 @@ def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
 
 
 def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
+    """Close *ticket* (and its conversation) by relationship manager *rm*; raises Conflict when it
+    is closed already. Flushes."""
     if ticket.status == "closed":
         raise Conflict("This ticket is already closed.")
     ticket.status, ticket.closed_at, ticket.rm_id = "closed", utcnow(), ticket.rm_id or rm.id
-    conv = session.get(Conversation, ticket.conversation_id)
+    conv = session.get_one(Conversation, ticket.conversation_id)
     conv.status = "closed"
     session.flush()
     accounts.record(session=session, action="assistant.close", actor=rm,
@@ -296,6 +307,8 @@ def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
 
 
 def response_seconds(ticket: Ticket) -> float | None:
+    """Seconds from the ticket's opening to the first answer of a person, or
+    None while unanswered."""
     if ticket.first_response_at is None:
         return None
     return (ticket.first_response_at - ticket.created_at).total_seconds()

@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.chain import nonces
-from trellis.chain.client import Chain, SignedTx, TxRefused
+from trellis.chain.client import Chain, Receipt, SignedTx
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -43,8 +44,13 @@ from trellis.chain.models import (
     DocumentStatus,
     TxState,
 )
+from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
 from trellis.db import is_postgres
+
+if TYPE_CHECKING:
+    from trellis.config import Settings
+
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _saved_id(row: Batch | Document) -> int:
+    """The primary key of a row already flushed (rows get theirs on flush)."""
+    if row.id is None:
+        raise AssertionError(f"{type(row).__name__} has no id: flush it first")
+    return row.id
+
+
 def leaf_value(doc: Document) -> list[str]:
     """The leaf's value in the npm library's JSON form: [doc type, hash, salt]."""
     return [doc.doc_type, "0x" + doc.content_hash, "0x" + doc.salt]
@@ -65,30 +78,31 @@ def leaf_value(doc: Document) -> list[str]:
 # --- cutting ----------------------------------------------------------------------------
 
 
-def should_cut(*, session: Session, settings, now: datetime | None = None,
+def should_cut(*, session: Session, settings: Settings, now: datetime | None = None,
                force: bool = False) -> bool:
     """Enough documents wait (``batch_max_documents``), or the oldest has waited
     ``batch_max_wait_seconds``, or *force* and any waits."""
     now = now or utcnow()
     count, oldest = session.execute(
         select(func.count(), func.min(Document.created_at))
-        .where(Document.status == DocumentStatus.QUEUED)).one()
+        .where(col(Document.status) == DocumentStatus.QUEUED)).one()
     if not count:
         return False
     if force or count >= settings.batch_max_documents:
         return True
-    return now - _aware(oldest) >= timedelta(seconds=settings.batch_max_wait_seconds)
+    waited_since = _aware(oldest) or now  # a count above 0 has an oldest document
+    return now - waited_since >= timedelta(seconds=settings.batch_max_wait_seconds)
 
 
-def cut_batch(*, session: Session, settings, now: datetime | None = None,
+def cut_batch(*, session: Session, settings: Settings, now: datetime | None = None,
               force: bool = False) -> Batch | None:
     """Cut one batch of up to ``batch_max_documents`` queued documents (oldest first) if
     :func:`should_cut`; returns it (state ``pending``) or None."""
     if not should_cut(session=session, settings=settings, now=now, force=force):
         return None
     docs = list(session.scalars(
-        select(Document).where(Document.status == DocumentStatus.QUEUED)
-        .order_by(Document.id).limit(settings.batch_max_documents)
+        select(Document).where(col(Document.status) == DocumentStatus.QUEUED)
+        .order_by(col(Document.id)).limit(settings.batch_max_documents)
         .with_for_update(skip_locked=True)))
     if not docs:
         return None
@@ -98,9 +112,10 @@ def cut_batch(*, session: Session, settings, now: datetime | None = None,
                   state=BatchState.PENDING, created_at=now or utcnow(), updated_at=utcnow())
     session.add(batch)
     session.flush()
-    session.execute(update(Document).where(Document.id.in_([d.id for d in docs]))
-                    .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
-    session.add_all(BatchLeaf(batch_id=batch.id, document_id=d.id, value_index=i,
+    batch_id = _saved_id(batch)
+    session.execute(update(Document).where(col(Document.id).in_([d.id for d in docs]))
+                    .values(status=DocumentStatus.BATCHED, batch_id=batch_id))
+    session.add_all(BatchLeaf(batch_id=batch_id, document_id=_saved_id(d), value_index=i,
                               tree_index=tree.tree_indices[i], leaf=tree.leaf(i))
                     for i, d in enumerate(docs))
     session.flush()
@@ -151,9 +166,10 @@ def cut_all(*, session: Session, settings, now: datetime | None = None,
 
 
 def batch_documents(*, session: Session, batch_id: int) -> list[tuple[BatchLeaf, Document]]:
+    """The leaves of batch *batch_id* with their documents, in tree value order."""
     return list(session.execute(
-        select(BatchLeaf, Document).join(Document, Document.id == BatchLeaf.document_id)
-        .where(BatchLeaf.batch_id == batch_id).order_by(BatchLeaf.value_index)).tuples())
+        select(BatchLeaf, Document).join(Document, col(Document.id) == col(BatchLeaf.document_id))
+        .where(col(BatchLeaf.batch_id) == batch_id).order_by(col(BatchLeaf.value_index))).tuples())
 
 
 def batch_tree(*, session: Session, batch_id: int) -> StandardMerkleTree:
@@ -168,7 +184,7 @@ def batch_tree(*, session: Session, batch_id: int) -> StandardMerkleTree:
 def _record(session: Session, batch: Batch, signed: SignedTx, chain: Chain) -> ChainTx:
     # The very same transaction can be signed again (a restarted embedded chain hands
     # out the same nonce and fees): it is then the same record, to be sent again.
-    tx = session.scalars(select(ChainTx).where(ChainTx.tx_hash == signed.tx_hash)).first()
+    tx = session.scalars(select(ChainTx).where(col(ChainTx.tx_hash) == signed.tx_hash)).first()
     if tx is None:
         tx = ChainTx(kind="anchor", batch_id=batch.id, chain_id=signed.chain_id,
                      sender=signed.sender, nonce=signed.nonce, tx_hash=signed.tx_hash,
@@ -186,10 +202,10 @@ def _record(session: Session, batch: Batch, signed: SignedTx, chain: Chain) -> C
 
 
 def _txs(session: Session, batch: Batch, *states: str) -> list[ChainTx]:
-    query = select(ChainTx).where(ChainTx.batch_id == batch.id, ChainTx.kind == "anchor")
+    query = select(ChainTx).where(col(ChainTx.batch_id) == batch.id, col(ChainTx.kind) == "anchor")
     if states:
-        query = query.where(ChainTx.state.in_(states))
-    return list(session.scalars(query.order_by(ChainTx.id.desc())))
+        query = query.where(col(ChainTx.state).in_(states))
+    return list(session.scalars(query.order_by(col(ChainTx.id).desc())))
 
 
 def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
@@ -202,7 +218,7 @@ def prepare(*, session: Session, chain: Chain, batch: Batch) -> ChainTx | None:
         # Two submitters (the scheduler, an admin's "run now") must not both sign for
         # one batch: the first holds its row until it commits the record, the second
         # skips it. (SQLite: every transaction takes the write lock when it begins.)
-        mine = session.scalars(select(Batch.id).where(Batch.id == batch.id)
+        mine = session.scalars(select(col(Batch.id)).where(col(Batch.id) == batch.id)
                                .with_for_update(skip_locked=True)).first()
         if mine is None:
             logger.info("batch %s is being prepared by another submitter", batch.id)
@@ -372,8 +388,8 @@ def track_receipts(*, session: Session, chain: Chain, batch_ids: list[int],
 # --- inclusion, confirmations, replacement, reorgs --------------------------------------
 
 
-def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None, receipt,
-             head: int | None = None):
+def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None,
+             receipt: Receipt, head: int | None = None) -> None:
     batch.block_number, batch.block_hash = receipt.block_number, receipt.block_hash
     batch.gas_used, batch.effective_gas_price = receipt.gas_used, receipt.effective_gas_price
     batch.fee_wei = receipt.gas_used * receipt.effective_gas_price
@@ -423,8 +439,6 @@ def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
     if mined is not None:
         _include(session, chain, batch, *mined)
     else:
-        from trellis.chain.client import Receipt
-
         block_hash = chain.block_hash(at_block) or ""
         _include(session, chain, batch, None, Receipt(
             tx_hash=event_tx or batch.tx_hash or "", status=1, block_number=at_block,
@@ -447,7 +461,7 @@ def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> 
     logger.warning("batch %s (root %s): %s; re-anchoring", batch.id, batch.root, why)
 
 
-def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
+def track(*, session: Session, chain: Chain, batch: Batch, settings: Settings, head: int,
           now: datetime | None = None,
           tags: tuple[int | None, int | None] = (None, None)) -> ChainTx | None:
     """Advance a submitted or on-chain batch: receipts, confirmations, safe/finalized,
@@ -491,12 +505,12 @@ def track(*, session: Session, chain: Chain, batch: Batch, settings, head: int,
                 logger.error("batch %s: %s", batch.id, exc.message)
         return None
     if batch.state in (BatchState.INCLUDED, BatchState.SAFE):
-        return _confirm(session, chain, batch, settings, head, tags)
+        _confirm(session, chain, batch, settings, head, tags)
     return None
 
 
-def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int,
-             tags: tuple[int | None, int | None] = (None, None)):
+def _confirm(session: Session, chain: Chain, batch: Batch, settings: Settings, head: int,
+             tags: tuple[int | None, int | None] = (None, None)) -> None:
     at = chain.anchored_at(batch.root)
     canonical_hash = chain.block_hash(batch.block_number) if batch.block_number else None
     if not at:
@@ -511,18 +525,18 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings, head: int,
         if not _adopt(session, chain, batch, at):
             batch.state = previous
             return None
-    batch.confirmations = max(head - batch.block_number + 1, 0)
+    batch.confirmations = max(head - (batch.block_number or head) + 1, 0)
     batch.state = _finality(batch, settings, tags)
     batch.updated_at = utcnow()
     session.flush()
     return None
 
 
-def _finality(batch: Batch, settings, tags: tuple[int | None, int | None]) -> str:
+def _finality(batch: Batch, settings: Settings, tags: tuple[int | None, int | None]) -> str:
     """``finalized`` / ``safe`` by the node's own tags where it has them (a block at or
     below its ``finalized`` block cannot be reorganised away), else by confirmations."""
     safe_tag, final_tag = tags
-    if final_tag is not None:
+    if final_tag is not None and batch.block_number is not None:
         if batch.block_number <= final_tag:
             return BatchState.FINALIZED
         if safe_tag is not None:
@@ -550,8 +564,8 @@ def replace(*, session: Session, chain: Chain, batch: Batch, tx: ChainTx) -> Cha
 def at_fee_ceiling(*, session: Session) -> list[Batch]:
     """Submitted batches whose stuck transaction the fee ceiling keeps from replacing."""
     return list(session.scalars(select(Batch).where(
-        Batch.state == BatchState.SUBMITTED,
-        Batch.last_error.like(f"{FeeCeilingReached.PREFIX}%")).order_by(Batch.id)))
+        col(Batch.state) == BatchState.SUBMITTED,
+        col(Batch.last_error).like(f"{FeeCeilingReached.PREFIX}%")).order_by(col(Batch.id))))
 
 
 def _why_lost(chain: Chain, batch: Batch, head: int) -> str:
@@ -567,7 +581,7 @@ def _why_lost(chain: Chain, batch: Batch, head: int) -> str:
             f"head {head})")
 
 
-def sweep(*, session: Session, chain: Chain) -> dict:
+def sweep(*, session: Session, chain: Chain) -> dict[str, Any]:
     """Re-check every batch recorded as on chain, finalized ones included, with one
     ``anchoredAt`` call per batch sent in batch requests: a root the chain lost (a reorg,
     a rewound or restarted chain, a new contract) sends its batch back to ``pending``
@@ -576,8 +590,8 @@ def sweep(*, session: Session, chain: Chain) -> dict:
     node (the transaction may still be in its pool). Returns ``{"lost": n, "moved": n}``.
     """
     states = [*ON_CHAIN_STATES] + ([BatchState.SUBMITTED] if chain.kind != "rpc" else [])
-    batches = list(session.scalars(select(Batch).where(Batch.state.in_(states))
-                                   .order_by(Batch.id)))
+    batches = list(session.scalars(select(Batch).where(col(Batch.state).in_(states))
+                                   .order_by(col(Batch.id))))
     if not batches:
         return {"lost": 0, "moved": 0}
     found = chain.anchored_at_many([b.root for b in batches])
@@ -604,10 +618,11 @@ def lost_batches(*, session: Session) -> list[Batch]:
     """Batches that were anchored once and are not (again) on chain: the chain lost them
     and they wait to be re-anchored."""
     return list(session.scalars(select(Batch).where(
-        Batch.state == BatchState.PENDING, Batch.anchor_count > 0).order_by(Batch.id)))
+        col(Batch.state) == BatchState.PENDING, col(Batch.anchor_count) > 0)
+        .order_by(col(Batch.id))))
 
 
 def heal(*, session: Session, chain: Chain) -> int:
     """Every batch recorded as on chain whose root this chain does not have goes back to
     pending to be re-anchored (:func:`sweep`). Returns how many."""
-    return sweep(session=session, chain=chain)["lost"]
+    return int(sweep(session=session, chain=chain)["lost"])

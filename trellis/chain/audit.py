@@ -30,15 +30,27 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, func, select, update
+from sqlmodel import Session, col
 
-from trellis import exports
+from trellis import exports, tasks
 from trellis.chain import canonical, commitments, merkle
 from trellis.chain.anchoring import leaf_value
-from trellis.chain.errors import TrellisError
-from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
+from trellis.chain.client import get_chain
+from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, Document
+from trellis.clock import utcnow
+from trellis.db import transaction
+from trellis.errors import TrellisError, ValidationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+
+    from trellis.chain.client import Chain
+    from trellis.config import Settings
+    from trellis.tasks import Progress
+
 from trellis.messages import N_, Message, msg
 
 logger = logging.getLogger(__name__)
@@ -55,14 +67,15 @@ class AuditReport:
     from_source: int = 0  # re-read from their trade rows
     record_only: int = 0  # checked against the stored record only
     not_yet_anchored: int = 0
-    discrepancies: list[dict] = field(default_factory=list)
+    discrepancies: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """True when the audit found no discrepancy."""
         return not self.discrepancies
 
-    def add(self, kind: str, detail: str | Message, *, batch_id=None,
-            doc: Document | None = None, english: str | None = None):
+    def add(self, kind: str, detail: str | Message, *, batch_id: int | None = None,
+            doc: Document | None = None, english: str | None = None) -> None:
         """Record a discrepancy. *detail* as a message is shown in the reader's language
         (``message``); ``detail`` stays the English text (CSV, JSON, logs), with
         *english* when that says more than the message (the changed row itself)."""
@@ -74,7 +87,8 @@ class AuditReport:
             "doc_type": doc.doc_type if doc is not None else None,
             "doc_id": doc.doc_id if doc is not None else None, "detail": detail})
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON data (dates as ISO text), as an audit run keeps it."""
         return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
                 "ok": self.ok, "documents": self.documents, "batches": self.batches,
                 "from_source": self.from_source, "record_only": self.record_only,
@@ -83,10 +97,12 @@ class AuditReport:
                 "discrepancies": self.discrepancies}
 
     def to_csv(self) -> str:
+        """The discrepancies as CSV text (one row each, :data:`CSV_FIELDS`)."""
         return report_csv(self.discrepancies)
 
 
-def report_csv(discrepancies: list[dict]) -> str:
+def report_csv(discrepancies: list[dict[str, Any]]) -> str:
+    """*discrepancies* as CSV text with a header row, cells made spreadsheet-safe."""
     out = io.StringIO()
     writer = exports.SafeDictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -100,13 +116,15 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def count_documents(*, session: Session, date_from: date, date_to: date) -> int:
+    """How many documents committed from *date_from* to *date_to* (inclusive, UTC days)
+    are in a batch."""
     lo, hi = _bounds(date_from, date_to)
-    return session.execute(select(func.count()).select_from(Document).where(
-        Document.batch_id.is_not(None), Document.created_at >= lo,
-        Document.created_at < hi)).scalar_one()
+    return int(session.execute(select(func.count()).select_from(Document).where(
+        col(Document.batch_id).is_not(None), col(Document.created_at) >= lo,
+        col(Document.created_at) < hi)).scalar_one())
 
 
-def run_audit(*, session: Session, date_from: date, date_to: date, chain=None,
+def run_audit(*, session: Session, date_from: date, date_to: date, chain: Chain | None = None,
               progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Audit the documents committed from *date_from* to *date_to* (inclusive).
 
@@ -116,16 +134,19 @@ def run_audit(*, session: Session, date_from: date, date_to: date, chain=None,
     report = AuditReport(date_from, date_to)
     lo, hi = _bounds(date_from, date_to)
     batch_ids = list(session.scalars(
-        select(Document.batch_id).where(Document.batch_id.is_not(None),
-                                        Document.created_at >= lo, Document.created_at < hi)
-        .group_by(Document.batch_id).order_by(Document.batch_id)))
+        select(col(Document.batch_id)).where(col(Document.batch_id).is_not(None),
+                                             col(Document.created_at) >= lo,
+                                             col(Document.created_at) < hi)
+        .group_by(col(Document.batch_id)).order_by(col(Document.batch_id))))
     total = count_documents(session=session, date_from=date_from, date_to=date_to)
     checked = 0
     for batch_id in batch_ids:
-        batch = session.get(Batch, batch_id)
+        batch = session.get_one(Batch, batch_id)
         rows = list(session.execute(
-            select(BatchLeaf, Document).join(Document, Document.id == BatchLeaf.document_id)
-            .where(BatchLeaf.batch_id == batch_id).order_by(BatchLeaf.value_index)).tuples())
+            select(BatchLeaf, Document)
+            .join(Document, col(Document.id) == col(BatchLeaf.document_id))
+            .where(col(BatchLeaf.batch_id) == batch_id)
+            .order_by(col(BatchLeaf.value_index))).tuples())
         in_range = [(leaf, doc) for leaf, doc in rows
                     if lo <= _aware(doc.created_at) < hi]
         if batch.state not in ON_CHAIN_STATES:
@@ -147,7 +168,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _check_batch(report: AuditReport, batch: Batch, rows, chain) -> None:
+def _check_batch(report: AuditReport, batch: Batch, rows: list[tuple[BatchLeaf, Document]],
+                 chain: Chain | None) -> None:
     values = [leaf_value(doc) for _, doc in rows]
     root = merkle.StandardMerkleTree.of(values).root if values else None
     if root != batch.root:
@@ -175,7 +197,7 @@ def _check_batch(report: AuditReport, batch: Batch, rows, chain) -> None:
         report.add("not_checked", Message(exc.template, exc.params), batch_id=batch.id)
 
 
-def _check_anchoring(report: AuditReport, batch: Batch, chain, at: int) -> None:
+def _check_anchoring(report: AuditReport, batch: Batch, chain: Chain, at: int) -> None:
     """What a verifier of this batch's bundles checks beyond the root: the recorded
     contract is ours, the root was anchored by our account, by the recorded transaction."""
     ours = (chain.contract_address or "").lower()
@@ -197,7 +219,8 @@ def _check_anchoring(report: AuditReport, batch: Batch, chain, at: int) -> None:
                    batch_id=batch.id)
 
 
-def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) -> None:
+def _check_documents(report: AuditReport, session: Session, batch: Batch,
+                     rows: list[tuple[BatchLeaf, Document]]) -> None:
     by_source: dict[tuple[str, str], list[Document]] = defaultdict(list)
     for leaf, doc in rows:
         data = doc.canonical.encode("utf-8")
@@ -216,7 +239,8 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) 
             report.record_only += 1
     for (doc_type, table), docs in by_source.items():
         now = commitments.read_sources(session=session, doc_type=doc_type, table=table,
-                                       ids=[d.source_id for d in docs])
+                                       ids=[d.source_id for d in docs
+                                            if d.source_id is not None])
         for doc in docs:
             report.from_source += 1
             data = now.get(doc.source_id)
@@ -237,12 +261,9 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch, rows) 
 
 
 def queue_run(*, session: Session, date_from: date, date_to: date,
-              requested_by_id: int | None = None):
+              requested_by_id: int | None = None) -> AuditRun:
     """Record an audit to run in the background; the caller enqueues the ``chain_audit``
     task (``run_id=run.id``) in the same transaction and commits."""
-    from trellis.chain.models import AuditRun
-    from trellis.errors import ValidationError
-
     if date_to < date_from:
         raise ValidationError("the audit's end date is before its start date",
                               field="date_to")
@@ -254,8 +275,8 @@ def queue_run(*, session: Session, date_from: date, date_to: date,
     return run
 
 
-def execute_run(run_id: int, *, session_factory, settings, progress=None,
-                resume: bool = False) -> str:
+def execute_run(run_id: int, *, session_factory: sessionmaker[Session], settings: Settings,
+                progress: Progress | None = None, resume: bool = False) -> str:
     """Run the audit *run_id*, committing progress after every batch; return its state.
 
     Runs only a ``queued`` audit, or with *resume* also one left ``running`` by a worker
@@ -266,20 +287,16 @@ def execute_run(run_id: int, *, session_factory, settings, progress=None,
     its transaction would wait for it and fail with "database is locked". *progress*: a
     :class:`trellis.tasks.Progress` to mirror the counts into (optional).
     """
-    from trellis.chain.client import get_chain
-    from trellis.chain.models import AuditRun
-    from trellis.clock import utcnow
-
     states = ("queued", "running") if resume else ("queued",)
     session = session_factory()
     try:
-        claimed = session.execute(
-            update(AuditRun).where(AuditRun.id == run_id, AuditRun.state.in_(states))
-            .values(state="running", started_at=utcnow(), checked=0, error=None)).rowcount
+        claimed = cast(CursorResult[Any], session.execute(
+            update(AuditRun).where(col(AuditRun.id) == run_id, col(AuditRun.state).in_(states))
+            .values(state="running", started_at=utcnow(), checked=0, error=None))).rowcount
         session.commit()
         if claimed != 1:
             return "skipped"
-        run = session.get(AuditRun, run_id)
+        run = session.get_one(AuditRun, run_id)
         try:
             chain = get_chain(settings)
         except TrellisError:
@@ -304,7 +321,7 @@ def execute_run(run_id: int, *, session_factory, settings, progress=None,
     except Exception as exc:
         logger.exception("audit run %s failed", run_id)
         session.rollback()
-        session.execute(update(AuditRun).where(AuditRun.id == run_id)
+        session.execute(update(AuditRun).where(col(AuditRun.id) == run_id)
                         .values(state="failed", error=str(exc)[:2000], finished_at=utcnow()))
         session.commit()
         return "failed"
@@ -312,25 +329,23 @@ def execute_run(run_id: int, *, session_factory, settings, progress=None,
         session.close()
 
 
-def audit_task(*, session_factory, settings, progress, run_id: int) -> str:
+def audit_task(*, session_factory: sessionmaker[Session], settings: Settings,
+               progress: Progress | None, run_id: int) -> str:
     """Task ``chain_audit``: run the queued audit *run_id* (again after a worker died)."""
     state = execute_run(run_id, session_factory=session_factory, settings=settings,
                         progress=progress, resume=True)
     return f"audit {run_id}: {state}"
 
 
-def run_queued_audits(*, session_factory, settings, older_than_seconds: int = 300) -> str:
+def run_queued_audits(*, session_factory: sessionmaker[Session], settings: Settings,
+                      older_than_seconds: int = 300) -> str:
     """Job: enqueue audits still ``queued`` after *older_than_seconds* (their message was
     lost, or they were queued by older code); the task skips one already taken."""
-    from trellis import tasks
-    from trellis.chain.models import AuditRun
-    from trellis.clock import utcnow
-    from trellis.db import transaction
-
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with transaction(session_factory) as session:
-        ids = list(session.scalars(select(AuditRun.id).where(
-            AuditRun.state == "queued", AuditRun.created_at < cutoff).order_by(AuditRun.id)))
+        ids = list(session.scalars(select(col(AuditRun.id)).where(
+            col(AuditRun.state) == "queued", col(AuditRun.created_at) < cutoff)
+            .order_by(col(AuditRun.id))))
         for run_id in ids:
             tasks.enqueue("chain_audit", session=session, run_id=run_id)
     return f"queued {len(ids)} waiting audits"

@@ -15,9 +15,10 @@ batch is included on chain.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.chain import contract as contract_mod
 from trellis.chain.anchoring import batch_tree, leaf_value
@@ -47,22 +48,23 @@ def find_document(*, session: Session, ref: str | int) -> Document:
         doc = session.get(Document, int(text))
     elif "/" in text:
         doc_type, doc_id = text.split("/", 1)
-        doc = session.scalars(select(Document).where(Document.doc_type == doc_type,
-                                                     Document.doc_id == doc_id)).first()
+        doc = session.scalars(select(Document).where(col(Document.doc_type) == doc_type,
+                                                     col(Document.doc_id) == doc_id)).first()
     if doc is None:
         raise DocumentNotFound(f"no committed document {text!r} (give its number or "
                                "TYPE/ID, e.g. invoice/42)")
     return doc
 
 
-def make_bundle(*, session: Session, document: Document) -> dict:
+def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
     """The proof bundle of *document*; raises ProofNotReady until its batch is included."""
     batch = session.get(Batch, document.batch_id) if document.batch_id else None
-    if batch is None or batch.state not in ON_CHAIN_STATES:
+    if batch is None or batch.id is None or batch.state not in ON_CHAIN_STATES:
         state = batch.state if batch is not None else "queued"
         raise ProofNotReady(f"document {document.id} is not anchored yet (its batch is "
                             f"{state}); a proof is issued once the batch is included")
-    place = session.scalars(select(BatchLeaf).where(BatchLeaf.document_id == document.id)).one()
+    place = session.scalars(
+        select(BatchLeaf).where(col(BatchLeaf.document_id) == document.id)).one()
     tree = batch_tree(session=session, batch_id=batch.id)
     return {
         "format": FORMAT,
@@ -81,6 +83,6 @@ def make_bundle(*, session: Session, document: Document) -> dict:
     }
 
 
-def dumps(bundle: dict) -> str:
+def dumps(bundle: dict[str, Any]) -> str:
     """The bundle file's text (indented, UTF-8, one trailing newline)."""
     return json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"

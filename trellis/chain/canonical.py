@@ -27,6 +27,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from trellis import safejson
 from trellis.chain.errors import CanonicalFormError
@@ -51,20 +52,20 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _text(value, field: str) -> str:
+def _text(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise CanonicalFormError(f"{field} must be text, not {type(value).__name__}",
                                  field=field)
     return unicodedata.normalize("NFC", value).strip()
 
 
-def _int(value, field: str) -> int:
+def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise CanonicalFormError(f"{field} must be a whole number, not {value!r}", field=field)
     return value
 
 
-def _date(value, field: str) -> str:
+def _date(value: Any, field: str) -> str:
     if isinstance(value, datetime) or not isinstance(value, date):
         if isinstance(value, str):
             try:
@@ -75,7 +76,7 @@ def _date(value, field: str) -> str:
     return value.isoformat()
 
 
-def _datetime(value, field: str) -> str:
+def _datetime(value: Any, field: str) -> str:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -88,10 +89,11 @@ def _datetime(value, field: str) -> str:
     if value.tzinfo is None:
         # SQLite hands back naive datetimes that were stored as UTC.
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp: str = value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp
 
 
-def _uscc(value, field: str) -> str:
+def _uscc(value: Any, field: str) -> str:
     code = uscc_mod.normalise(_text(value, field))
     problem = uscc_mod.problem(code)
     if problem:
@@ -99,7 +101,7 @@ def _uscc(value, field: str) -> str:
     return code
 
 
-def _schema_value(kind: str, value, field: str):
+def _schema_value(kind: str, value: Any, field: str) -> str | int | None:
     if kind == OPT_TEXT:
         return None if value is None else _text(value, field)
     if value is None:
@@ -120,7 +122,7 @@ def _schema_value(kind: str, value, field: str):
     raise AssertionError(kind)
 
 
-def _generic(value, field: str):
+def _generic(value: Any, field: str) -> Any:
     """Normalise a value of a type without schema (keys sorted, recursively)."""
     if value is None or isinstance(value, bool):
         return value
@@ -154,7 +156,7 @@ def _generic(value, field: str):
                              field=field)
 
 
-def canonical_object(doc_type: str, payload: dict) -> dict:
+def canonical_object(doc_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The ordered object that is serialised; see the module docstring for the rules."""
     if not isinstance(doc_type, str) or not DOC_TYPE_RE.match(doc_type):
         raise CanonicalFormError(
@@ -163,7 +165,7 @@ def canonical_object(doc_type: str, payload: dict) -> dict:
     if "doc_type" in payload:
         raise CanonicalFormError("the payload must not have its own doc_type",
                                  field="doc_type")
-    out: dict = {"doc_type": doc_type}
+    out: dict[str, Any] = {"doc_type": doc_type}
     schema = SCHEMAS.get(doc_type)
     if schema is None:
         for key in sorted(payload):
@@ -182,7 +184,7 @@ def canonical_object(doc_type: str, payload: dict) -> dict:
     return out
 
 
-def canonical_bytes(doc_type: str, payload: dict) -> bytes:
+def canonical_bytes(doc_type: str, payload: dict[str, Any]) -> bytes:
     """The canonical UTF-8 bytes of a document."""
     return json.dumps(canonical_object(doc_type, payload), ensure_ascii=False,
                       separators=(",", ":"), allow_nan=False).encode("utf-8")
@@ -193,7 +195,7 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse(data: bytes) -> tuple[str, dict]:
+def parse(data: bytes) -> tuple[str, dict[str, Any]]:
     """Split canonical bytes back into (doc_type, payload); raises CanonicalFormError
     when *data* is not JSON of a document, and when it is not in canonical form."""
     try:

@@ -27,13 +27,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
+from eth_tester.exceptions import ValidationError as TesterValidation
+from eth_typing import ChecksumAddress, HexAddress, HexStr
+from eth_utils import ValidationError as EthValidation
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3 import exceptions as w3exc
 
 from trellis.chain import contract as contract_mod
+from trellis.chain import embedded_state
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -41,7 +46,12 @@ from trellis.chain.errors import (
     FeeCeilingReached,
     TransactionReverted,
 )
-from trellis.chain.rpc import EthValidation, TesterValidation, TxRefused, node_errors
+from trellis.chain.rpc import TxRefused as TxRefused  # re-exported: callers catch it here
+from trellis.chain.rpc import node_errors
+
+if TYPE_CHECKING:
+    from trellis.config import Settings
+
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +67,9 @@ FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 
 
 @dataclass(frozen=True)
 class SignedTx:
+    """A signed transaction not yet sent: hash and raw bytes (``0x`` hex), nonce, fees
+    (wei per gas), sender address and chain id."""
+
     tx_hash: str
     raw: str  # 0x-prefixed hex
     nonce: int
@@ -68,6 +81,9 @@ class SignedTx:
 
 @dataclass(frozen=True)
 class Receipt:
+    """A mined transaction's receipt: status 1 (success) or 0, block, gas used and the
+    price paid (wei per gas)."""
+
     tx_hash: str
     status: int
     block_number: int
@@ -77,7 +93,7 @@ class Receipt:
     contract_address: str | None = None
 
 
-def _hex(value) -> str:
+def _hex(value: str | bytes) -> str:
     if isinstance(value, str):
         return value.lower() if value.startswith("0x") else "0x" + value.lower()
     return "0x" + bytes(value).hex()
@@ -90,14 +106,14 @@ class Chain:
     nonces must be handed out one at a time).
     """
 
-    def __init__(self, w3: Web3, *, account, kind: str, contract_address: str | None,
-                 expected_chain_id: int = 0, url: str = ""):
+    def __init__(self, w3: Web3, *, account: Any, kind: str, contract_address: str | None,
+                 expected_chain_id: int = 0, url: str = "") -> None:
         self.w3 = w3
         self.account = account
         self.kind = kind  # "embedded" or "rpc"
         self.url = url
         self.expected_chain_id = expected_chain_id
-        self.contract_address = (to_checksum_address(contract_address)
+        self.contract_address: str | None = (to_checksum_address(contract_address)
                                  if contract_address else None)
         self.lock = threading.RLock()
         self.fresh = False  # embedded chain deployed by this process
@@ -108,7 +124,7 @@ class Chain:
         self._reserved: dict[int, float] = {}  # nonce -> when handed out (monotonic)
         self.max_fee_wei: int | None = None  # TRELLIS_CHAIN_MAX_FEE_GWEI, in wei
         self.state_path: Path | None = None  # where the embedded chain is saved
-        self._contract = None
+        self._contract: Any = None
         self._fees: tuple[float, tuple[int, int]] | None = None  # (when, fees)
         self._persisted_head: int | None = None
         self._batches = True  # the node takes JSON-RPC batch requests (until it refuses)
@@ -122,10 +138,8 @@ class Chain:
         so a restarted Trellis finds its roots; otherwise the chain is new."""
         from web3 import EthereumTesterProvider
 
-        from trellis.chain import embedded_state
-
         provider = EthereumTesterProvider()
-        backend = provider.ethereum_tester.backend
+        backend: Any = provider.ethereum_tester.backend  # type: ignore[union-attr]
         key = backend.account_keys[0]
         account = Account.from_key(key.to_bytes())
         chain = cls(Web3(provider), account=account, kind="embedded", contract_address=None)
@@ -155,15 +169,15 @@ class Chain:
         since the last save); a node keeps its own."""
         if self.kind != "embedded" or self.state_path is None:
             return
-        from trellis.chain import embedded_state
 
         with self.lock:
             head = int(self.w3.eth.block_number)
             if head == self._persisted_head:
                 return
             try:
-                embedded_state.save(self.state_path, self.w3.provider.ethereum_tester.backend,
-                                    contract=self.contract_address, head=head)
+                tester: Any = self.w3.provider
+                embedded_state.save(self.state_path, tester.ethereum_tester.backend,
+                                    contract=self.contract_address or "", head=head)
             except OSError as exc:
                 logger.warning("could not save the embedded chain to %s: %s",
                                self.state_path, exc)
@@ -171,7 +185,7 @@ class Chain:
             self._persisted_head = head
 
     @classmethod
-    def connect(cls, settings) -> Chain:
+    def connect(cls, settings: Settings) -> Chain:
         """A node connection for *settings*; makes no network call yet."""
         provider = Web3.HTTPProvider(settings.chain_url,
                                      request_kwargs={"timeout": RPC_TIMEOUT_SECONDS},
@@ -184,10 +198,13 @@ class Chain:
 
     @property
     def address(self) -> str:
-        return self.account.address
+        """The signing account's address (checksummed ``0x`` hex)."""
+        return str(self.account.address)
 
     @property
-    def contract(self):
+    def contract(self) -> Any:
+        """The registry contract (a web3 contract object); raises ChainMisconfigured when
+        no address is set."""
         if not self.contract_address:
             raise ChainMisconfigured(
                 "TRELLIS_CHAIN_CONTRACT is not set: deploy the registry with "
@@ -195,12 +212,13 @@ class Chain:
         # Built once per address: building a web3 contract parses the whole ABI, which
         # cost more than the call itself when done for every call.
         if self._contract is None or self._contract.address != self.contract_address:
-            self._contract = self.w3.eth.contract(address=self.contract_address,
-                                                  abi=contract_mod.abi())
+            address = ChecksumAddress(HexAddress(HexStr(self.contract_address)))
+            self._contract = self.w3.eth.contract(address=address, abi=contract_mod.abi())
         return self._contract
 
     @property
     def chain_id(self) -> int:
+        """The node's chain id (asked once, then kept)."""
         if self._chain_id is None:
             with self.lock, node_errors("reading the chain id"):
                 self._chain_id = int(self.w3.eth.chain_id)
@@ -227,6 +245,7 @@ class Chain:
         self._checked_at = time.monotonic()
 
     def head(self) -> int:
+        """The number of the node's latest block."""
         with self.lock, node_errors("reading the head block"):
             return int(self.w3.eth.block_number)
 
@@ -240,6 +259,7 @@ class Chain:
             return _hex(block["hash"])
 
     def code_hash(self, address: str) -> str:
+        """Keccak-256 of the code deployed at *address*, as ``0x`` hex."""
         with self.lock, node_errors("reading contract code"):
             return "0x" + keccak(bytes(self.w3.eth.get_code(
                 to_checksum_address(address)))).hex()
@@ -347,7 +367,7 @@ class Chain:
         moment it is mined, and the chain dies with the process)."""
         if self.kind != "rpc":
             return None, None
-        out = []
+        out: list[int | None] = []
         for tag in ("safe", "finalized"):
             try:
                 with self.lock, node_errors(f"reading the {tag} block"):
@@ -384,15 +404,17 @@ class Chain:
         return to_checksum_address(who), _hex(claim)
 
     def registrant_of(self, fingerprint: str) -> str | None:
+        """The account that registered *fingerprint* (``0x`` hex) for financing, or None."""
         with self.lock, node_errors("reading a fingerprint"):
             who = self.contract.functions.registrantOf(bytes.fromhex(fingerprint[2:])).call()
         who = to_checksum_address(who)
         return None if int(who, 16) == 0 else who
 
     def receipt(self, tx_hash: str) -> Receipt | None:
+        """The receipt of *tx_hash* (``0x`` hex), or None while it is not mined."""
         with self.lock, node_errors("reading a receipt"):
             try:
-                r = self.w3.eth.get_transaction_receipt(tx_hash)
+                r = self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
             except w3exc.TransactionNotFound:
                 return None
         if r is None or r.get("blockNumber") is None:
@@ -407,7 +429,7 @@ class Chain:
         """Is the transaction known to the node but not mined?"""
         with self.lock, node_errors("reading a transaction"):
             try:
-                tx = self.w3.eth.get_transaction(tx_hash)
+                tx = self.w3.eth.get_transaction(HexStr(tx_hash))
             except w3exc.TransactionNotFound:
                 return False
         return tx is not None and tx.get("blockNumber") is None
@@ -452,7 +474,7 @@ class Chain:
             raise FeeCeilingReached(
                 f"fee ceiling reached: a transaction paying up to {max_fee / GWEI:g} gwei "
                 f"per gas is stuck and TRELLIS_CHAIN_MAX_FEE_GWEI="
-                f"{self.max_fee_wei / GWEI:g} leaves no room to replace it (today's "
+                f"{(self.max_fee_wei or 0) / GWEI:g} leaves no room to replace it (today's "
                 f"fees ask {current[0] / GWEI:g} gwei); raise the ceiling or wait")
         return new_max, new_tip
 
@@ -460,7 +482,8 @@ class Chain:
         """The node's transaction count of the signing account, pending transactions
         included (a transaction queued behind a missing nonce is not counted)."""
         with self.lock, node_errors("reading the nonce"):
-            return int(self.w3.eth.get_transaction_count(self.address, "pending"))
+            return int(self.w3.eth.get_transaction_count(
+                to_checksum_address(self.address), "pending"))
 
     def next_nonce(self, held: Callable[[int], set[int]] | None = None) -> int:
         """The lowest nonce at or above the node's pending count that is neither *held*
@@ -526,7 +549,7 @@ class Chain:
             else:
                 self._reserved.pop(nonce, None)
 
-    def sign(self, fn, *, nonce: int | None = None, fees: tuple[int, int] | None = None,
+    def sign(self, fn: Any, *, nonce: int | None = None, fees: tuple[int, int] | None = None,
              gas: int | None = None,
              held: Callable[[int], set[int]] | None = None) -> SignedTx:
         """Sign a call of contract function *fn*. Gas is estimated first, which runs the
@@ -558,10 +581,11 @@ class Chain:
                                 "gas": 21_000, "nonce": nonce, "chainId": self.chain_id,
                                 "maxFeePerGas": fees[0], "maxPriorityFeePerGas": fees[1]})
 
-    def resign(self, tx: dict) -> SignedTx:
+    def resign(self, tx: dict[str, Any]) -> SignedTx:
+        """Sign the transaction dict *tx* again (a replacement: same nonce, new fees)."""
         return self._sign_dict(tx)
 
-    def _sign_dict(self, tx: dict) -> SignedTx:
+    def _sign_dict(self, tx: dict[str, Any]) -> SignedTx:
         signed = self.account.sign_transaction(tx)
         return SignedTx(tx_hash=_hex(signed.hash), raw=_hex(signed.raw_transaction),
                         nonce=int(tx["nonce"]), max_fee_per_gas=int(tx["maxFeePerGas"]),
@@ -575,7 +599,7 @@ class Chain:
         with self.lock:
             try:
                 with node_errors("sending a transaction"):
-                    return _hex(self.w3.eth.send_raw_transaction(raw))
+                    return _hex(self.w3.eth.send_raw_transaction(HexStr(raw)))
             except ChainUnavailable:
                 raise
             except TransactionReverted as exc:
@@ -636,7 +660,7 @@ class Chain:
             return to_checksum_address(receipt.contract_address)
 
 
-def load_account(settings):
+def load_account(settings: Settings) -> Any:
     """The signing account from TRELLIS_CHAIN_KEY or TRELLIS_CHAIN_KEYSTORE."""
     try:
         if settings.chain_key:
@@ -655,11 +679,11 @@ def load_account(settings):
                              "TRELLIS_CHAIN_KEYSTORE to sign")
 
 
-_chains: dict[tuple, Chain] = {}
+_chains: dict[tuple[str | int | None, ...], Chain] = {}
 _chains_lock = threading.Lock()
 
 
-def _key(settings) -> tuple:
+def _key(settings: Settings) -> tuple[str | int | None, ...]:
     # An embedded chain belongs to its instance folder (its state is kept there): two
     # instances in one process (tests) never share one.
     return (("embedded", str(embedded_state_path(settings))) if not settings.chain_url else
@@ -667,27 +691,27 @@ def _key(settings) -> tuple:
              settings.chain_keystore, settings.chain_id))
 
 
-def embedded_state_path(settings) -> Path | None:
+def embedded_state_path(settings: Settings) -> Path | None:
     """``<instance>/chain/embedded.evm``; None when the instance path is not absolute
     (settings built by hand, as in tests: ``Settings.from_env`` always resolves it)."""
     instance = Path(settings.instance_path)
     return instance / "chain" / "embedded.evm" if instance.is_absolute() else None
 
 
-def max_fee_wei(settings) -> int | None:
+def max_fee_wei(settings: Settings) -> int | None:
     """TRELLIS_CHAIN_MAX_FEE_GWEI in wei (whole wei, rounded down)."""
     gwei = getattr(settings, "chain_max_fee_gwei", None)
     return None if gwei is None else int(Decimal(gwei) * GWEI)
 
 
-def use_chain(settings, chain: Chain) -> None:
+def use_chain(settings: Settings, chain: Chain) -> None:
     """Make *chain* the process-wide chain for *settings* (tests, tools)."""
     chain.max_fee_wei = max_fee_wei(settings)
     with _chains_lock:
         _chains[_key(settings)] = chain
 
 
-def get_chain(settings) -> Chain:
+def get_chain(settings: Settings) -> Chain:
     """The process-wide chain for *settings* (embedded when ``chain_url`` is empty)."""
     key = _key(settings)
     with _chains_lock:

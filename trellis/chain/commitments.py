@@ -17,13 +17,14 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import Row, Select, and_, func, insert, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.chain import canonical
-from trellis.chain.errors import DocumentChanged
+from trellis.chain.errors import CanonicalFormError, DocumentChanged
 from trellis.chain.models import Document, DocumentStatus
 from trellis.clock import utcnow
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -38,7 +39,7 @@ def new_salt() -> str:
     return secrets.token_hex(32)
 
 
-def enqueue(*, session: Session, doc_type: str, doc_id: str, payload: dict,
+def enqueue(*, session: Session, doc_type: str, doc_id: str, payload: dict[str, Any],
             source: str | None = None, source_id: int | None = None) -> Document:
     """Queue a document for anchoring and return its row (flushed).
 
@@ -52,8 +53,8 @@ def enqueue(*, session: Session, doc_type: str, doc_id: str, payload: dict,
     data = canonical.canonical_bytes(doc_type, payload)
     digest = canonical.content_hash(data)
     doc_id = str(doc_id)
-    existing = session.scalars(select(Document).where(Document.doc_type == doc_type,
-                                                      Document.doc_id == doc_id)).first()
+    existing = session.scalars(select(Document).where(col(Document.doc_type) == doc_type,
+                                                      col(Document.doc_id) == doc_id)).first()
     if existing is not None:
         if existing.content_hash == digest:
             return existing
@@ -78,51 +79,54 @@ class Source:
 
     doc_type: str
     table: str
-    model: type
-    query: Callable[[], object]
-    payload: Callable[[object], dict]
+    model: Any  # the table class (Invoice or PurchaseOrder); its columns are used in SQL
+    query: Callable[[], Select[Any]]
+    payload: Callable[[Row[Any]], dict[str, Any]]
     doc_id: Callable[[int], str]
 
 
-def _invoice_query():
+def _invoice_query() -> Select[Any]:
     seller, buyer = aliased(Firm), aliased(Firm)
-    return (select(Invoice.id, seller.uscc, buyer.uscc, Invoice.number, Invoice.amount_fen,
-                   Invoice.issue_date, Invoice.due_date, PurchaseOrder.number)
-            .join(seller, seller.id == Invoice.seller_id)
-            .join(buyer, buyer.id == Invoice.buyer_id)
-            .outerjoin(PurchaseOrder, PurchaseOrder.id == Invoice.order_id))
+    return (select(col(Invoice.id), col(seller.uscc), col(buyer.uscc), col(Invoice.number),
+                   col(Invoice.amount_fen), col(Invoice.issue_date), col(Invoice.due_date),
+                   col(PurchaseOrder.number))
+            .join(seller, col(seller.id) == col(Invoice.seller_id))
+            .join(buyer, col(buyer.id) == col(Invoice.buyer_id))
+            .outerjoin(PurchaseOrder, col(PurchaseOrder.id) == col(Invoice.order_id)))
 
 
-def _invoice_payload(row) -> dict:
+def _invoice_payload(row: Row[Any]) -> dict[str, Any]:
     return {"seller_uscc": row[1], "buyer_uscc": row[2], "number": row[3],
             "amount_fen": row[4], "issue_date": row[5], "due_date": row[6],
             "order_number": row[7]}
 
 
-def _order_query():
+def _order_query() -> Select[Any]:
     seller, buyer = aliased(Firm), aliased(Firm)
-    return (select(PurchaseOrder.id, buyer.uscc, seller.uscc, PurchaseOrder.number,
-                   PurchaseOrder.amount_fen, PurchaseOrder.order_date)
-            .join(seller, seller.id == PurchaseOrder.seller_id)
-            .join(buyer, buyer.id == PurchaseOrder.buyer_id))
+    return (select(col(PurchaseOrder.id), col(buyer.uscc), col(seller.uscc),
+                   col(PurchaseOrder.number), col(PurchaseOrder.amount_fen),
+                   col(PurchaseOrder.order_date))
+            .join(seller, col(seller.id) == col(PurchaseOrder.seller_id))
+            .join(buyer, col(buyer.id) == col(PurchaseOrder.buyer_id)))
 
 
-def _order_payload(row) -> dict:
+def _order_payload(row: Row[Any]) -> dict[str, Any]:
     return {"buyer_uscc": row[1], "seller_uscc": row[2], "number": row[3],
             "amount_fen": row[4], "order_date": row[5]}
 
 
-def _confirmation_query(model):
+def _confirmation_query(model: type[Invoice] | type[PurchaseOrder]) -> Select[Any]:
     seller, buyer = aliased(Firm), aliased(Firm)
-    return (select(model.id, seller.uscc, buyer.uscc, model.number, model.amount_fen,
-                   model.status, model.confirmed_at)
-            .join(seller, seller.id == model.seller_id)
-            .join(buyer, buyer.id == model.buyer_id)
-            .where(model.status == DocStatus.CONFIRMED, model.confirmed_at.is_not(None)))
+    return (select(col(model.id), col(seller.uscc), col(buyer.uscc), col(model.number),
+                   col(model.amount_fen), col(model.status), col(model.confirmed_at))
+            .join(seller, col(seller.id) == col(model.seller_id))
+            .join(buyer, col(buyer.id) == col(model.buyer_id))
+            .where(col(model.status) == DocStatus.CONFIRMED,
+                   col(model.confirmed_at).is_not(None)))
 
 
-def _confirmation_payload(subject: str):
-    def payload(row) -> dict:
+def _confirmation_payload(subject: str) -> Callable[[Row[Any]], dict[str, Any]]:
+    def payload(row: Row[Any]) -> dict[str, Any]:
         return {"subject": subject, "seller_uscc": row[1], "buyer_uscc": row[2],
                 "number": row[3], "amount_fen": row[4], "decision": row[5],
                 "confirmed_at": row[6]}
@@ -141,6 +145,7 @@ SOURCES: tuple[Source, ...] = (
 
 
 def source_for(doc_type: str, table: str | None) -> Source | None:
+    """The source of documents of *doc_type* read from *table*, or None."""
     for src in SOURCES:
         if src.doc_type == doc_type and src.table == table:
             return src
@@ -178,10 +183,10 @@ def collect(*, session: Session, limit: int | None = None) -> dict[str, int]:
         while remaining is None or remaining > 0:
             chunk = COLLECT_CHUNK if remaining is None else min(COLLECT_CHUNK, remaining)
             query = (src.query()
-                     .outerjoin(Document, and_(Document.doc_type == src.doc_type,
-                                               Document.source == src.table,
+                     .outerjoin(Document, and_(col(Document.doc_type) == src.doc_type,
+                                               col(Document.source) == src.table,
                                                Document.source_id == src.model.id))
-                     .where(Document.id.is_(None), src.model.id > last_id)
+                     .where(col(Document.id).is_(None), src.model.id > last_id)
                      .order_by(src.model.id).limit(chunk))
             rows = session.execute(query).all()
             if not rows:
@@ -192,7 +197,7 @@ def collect(*, session: Session, limit: int | None = None) -> dict[str, int]:
             for row in rows:
                 try:
                     data = canonical.canonical_bytes(src.doc_type, src.payload(row))
-                except canonical.CanonicalFormError as exc:
+                except CanonicalFormError as exc:
                     logger.warning("not committing %s %s: %s", src.table, row[0], exc.message)
                     continue
                 values.append({"doc_type": src.doc_type, "doc_id": src.doc_id(row[0]),
@@ -215,7 +220,6 @@ def collect(*, session: Session, limit: int | None = None) -> dict[str, int]:
 
 
 def queue_length(*, session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.execute(select(func.count()).select_from(Document)
-                           .where(Document.status == DocumentStatus.QUEUED)).scalar_one()
+    """How many documents wait to be put in a batch."""
+    return int(session.execute(select(func.count()).select_from(Document)
+                           .where(col(Document.status) == DocumentStatus.QUEUED)).scalar_one())

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from eth_utils import keccak
 
@@ -25,7 +26,7 @@ COMPILER_VERSION = "0.4.3"
 MAX_FINGERPRINTS = 64  # the contract's MAX_FINGERPRINTS
 
 
-def compile_source(source: str | None = None) -> dict:
+def compile_source(source: str | None = None) -> dict[str, Any]:
     """Compile the registry with the installed vyper and return the artifact dict.
 
     Raises RuntimeError when the installed vyper is not the pinned version, because a
@@ -52,7 +53,7 @@ def compile_source(source: str | None = None) -> dict:
     }
 
 
-def render_artifact(artifact: dict) -> str:
+def render_artifact(artifact: dict[str, Any]) -> str:
     """The committed text of an artifact (stable key order, one trailing newline)."""
     return json.dumps(artifact, indent=2, sort_keys=False) + "\n"
 
@@ -64,20 +65,26 @@ def write_artifact() -> Path:
 
 
 @functools.cache
-def artifact() -> dict:
+def artifact() -> dict[str, Any]:
     """The committed artifact: ``abi``, ``bytecode``, ``deployedBytecode`` and provenance."""
-    return json.loads(ARTIFACT.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(ARTIFACT.read_text(encoding="utf-8"))
+    return loaded
 
 
-def abi() -> list:
-    return artifact()["abi"]
+def abi() -> list[dict[str, Any]]:
+    """The registry contract's ABI (a list of JSON entries, one per function and event)."""
+    entries: list[dict[str, Any]] = artifact()["abi"]
+    return entries
 
 
 def bytecode() -> bytes:
+    """The registry's deployment bytecode (constructor included)."""
     return bytes.fromhex(artifact()["bytecode"].removeprefix("0x"))
 
 
 def runtime_code() -> bytes:
+    """The registry's runtime bytecode, as deployed on chain (its Keccak-256 identifies the
+    contract)."""
     return bytes.fromhex(artifact()["deployedBytecode"].removeprefix("0x"))
 
 

@@ -19,17 +19,19 @@ import logging
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MAGIC = b"TRLSEVM1"
 
 
-def _store(backend) -> dict:
-    return backend.chain.chaindb.db.wrapped_db.kv_store
+def _store(backend: Any) -> dict[bytes, bytes]:
+    store: dict[bytes, bytes] = backend.chain.chaindb.db.wrapped_db.kv_store
+    return store
 
 
-def save(path: Path, backend, *, contract: str, head: int) -> None:
+def save(path: Path, backend: Any, *, contract: str, head: int) -> None:
     """Write the chain's store to *path* (atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header = json.dumps({"contract": contract, "head": head}).encode("utf-8")
@@ -43,7 +45,7 @@ def save(path: Path, backend, *, contract: str, head: int) -> None:
     os.replace(tmp, path)
 
 
-def load(path: Path, backend) -> dict | None:
+def load(path: Path, backend: Any) -> dict[str, Any] | None:
     """Fill a new chain's store from *path* and rebuild the chain on it; returns the
     header (``contract``, ``head``), or None when there is no usable file."""
     if not path.exists():
@@ -54,9 +56,9 @@ def load(path: Path, backend) -> dict | None:
             raise ValueError("not an embedded-chain file")
         at = len(MAGIC)
         (size,) = struct.unpack_from(">I", data, at)
-        header = json.loads(data[at + 4:at + 4 + size])
+        header: dict[str, Any] = json.loads(data[at + 4:at + 4 + size])
         at += 4 + size
-        pairs = {}
+        pairs: dict[bytes, bytes] = {}
         while at < len(data):
             (klen,) = struct.unpack_from(">I", data, at)
             key = data[at + 4:at + 4 + klen]

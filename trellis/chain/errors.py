@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from typing import Any
+
+from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.errors import TrellisError as TrellisError  # re-exported for the chain's callers
 
 
 class ChainError(TrellisError):
@@ -43,7 +46,7 @@ class TransactionReverted(ChainError):
     code = "chain_reverted"
     status = 409
 
-    def __init__(self, message: str, *, reason: str = "", **kwargs):
+    def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
 
@@ -54,7 +57,8 @@ class DoubleFinancing(Conflict):
 
     code = "double_financing"
 
-    def __init__(self, message: str, *, subjects: list[str] | None = None, **kwargs):
+    def __init__(self, message: str, *, subjects: list[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.subjects = subjects or []
 

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
 
+from trellis.chain.client import get_chain
+from trellis.chain.errors import TrellisError
+from trellis.chain.models import Alert, Batch, Document, DocumentStatus
 from trellis.clock import utcnow
+
+if TYPE_CHECKING:
+    from trellis.config import Settings
+
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +31,11 @@ _errors: dict[str, tuple[str, str]] = {}
 _lock = threading.Lock()
 
 
-def _key(settings) -> str:
+def _key(settings: Settings) -> str:
     return settings.chain_url or "embedded"
 
 
-def record_error(settings, message: str | None) -> None:
+def record_error(settings: Settings, message: str | None) -> None:
     """Remember the last chain error of this process (None clears it)."""
     with _lock:
         if message is None:
@@ -35,15 +44,15 @@ def record_error(settings, message: str | None) -> None:
             _errors[_key(settings)] = (message, utcnow().isoformat(timespec="seconds"))
 
 
-def last_error(settings) -> tuple[str, str] | None:
+def last_error(settings: Settings) -> tuple[str, str] | None:
+    """(message, when as ISO time) of this process's last chain error, or None."""
     with _lock:
         return _errors.get(_key(settings))
 
 
-def raise_alert(*, session, key: str, message: str) -> None:
+def raise_alert(*, session: Session, key: str, message: str) -> None:
     """Raise (or restate) the alert *key* with *message*; logged at ERROR when new or
     changed. Flushes."""
-    from trellis.chain.models import Alert
 
     alert = session.get(Alert, key)
     if alert is None or alert.message != message:
@@ -55,9 +64,8 @@ def raise_alert(*, session, key: str, message: str) -> None:
     session.flush()
 
 
-def clear_alert(*, session, key: str) -> None:
+def clear_alert(*, session: Session, key: str) -> None:
     """Clear the alert *key* (logged when it was raised). Flushes."""
-    from trellis.chain.models import Alert
 
     alert = session.get(Alert, key)
     if alert is not None:
@@ -67,27 +75,25 @@ def clear_alert(*, session, key: str) -> None:
         session.flush()
 
 
-def alerts(session) -> list[dict]:
-    from trellis.chain.models import Alert
+def alerts(session: Session) -> list[dict[str, Any]]:
+    """The raised alerts, oldest first: ``key``, ``message``, ``since`` (ISO time)."""
 
     return [{"key": a.key, "message": a.message,
              "since": a.raised_at.isoformat(timespec="seconds")}
-            for a in session.scalars(select(Alert).order_by(Alert.raised_at))]
+            for a in session.scalars(select(Alert).order_by(col(Alert.raised_at)))]
 
 
-def _database_part(session) -> dict:
-    from trellis.chain.models import Batch, Document, DocumentStatus
-
+def _database_part(session: Session) -> dict[str, Any]:
     queued, oldest = session.execute(
         select(func.count(), func.min(Document.created_at))
-        .where(Document.status == DocumentStatus.QUEUED)).one()
-    states = dict(session.execute(select(Batch.state, func.count()).group_by(Batch.state))
+        .where(col(Document.status) == DocumentStatus.QUEUED)).one()
+    states = dict(session.execute(select(col(Batch.state), func.count()).group_by(col(Batch.state)))
                   .tuples().all())
-    last = session.scalars(select(Batch).where(Batch.block_number.is_not(None))
-                           .order_by(Batch.id.desc()).limit(1)).first()
-    newest = session.scalars(select(Batch).where(Batch.state.in_(
-        ["included", "safe", "finalized"])).order_by(Batch.block_number.desc(),
-                                                     Batch.id.desc()).limit(1)).first()
+    last = session.scalars(select(Batch).where(col(Batch.block_number).is_not(None))
+                           .order_by(col(Batch.id).desc()).limit(1)).first()
+    newest = session.scalars(select(Batch).where(col(Batch.state).in_(
+        ["included", "safe", "finalized"])).order_by(col(Batch.block_number).desc(),
+                                                     col(Batch.id).desc()).limit(1)).first()
     return {"queue_length": int(queued),
             "oldest_queued_at": oldest.isoformat(timespec="seconds") if oldest else None,
             "batches": {k: int(v) for k, v in states.items()},
@@ -96,15 +102,13 @@ def _database_part(session) -> dict:
             "_newest": (newest.id, newest.root, newest.block_number) if newest else None}
 
 
-def status(settings, *, session=None) -> dict:
+def status(settings: Settings, *, session: Session | None = None) -> dict[str, Any]:
     """A dict for the health page: ``ok`` (bool), ``backend``, ``chain_id``,
     ``contract``, ``account``, ``head_block``, ``queue_length``, ``batches`` (count per
     state), ``last_error`` and ``error`` (why ``ok`` is false). *session* (optional) is
     used for the queue; without one the settings' database is opened."""
-    from trellis.chain.client import get_chain
-    from trellis.chain.errors import TrellisError
 
-    out: dict = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
+    out: dict[str, Any] = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
                  "chain_id": None, "contract": None, "account": None, "head_block": None,
                  "error": None}
     try:
@@ -152,10 +156,10 @@ def status(settings, *, session=None) -> dict:
     return out
 
 
-_engines: dict[str, object] = {}
+_engines: dict[str, Engine] = {}
 
 
-def _engine(url: str):
+def _engine(url: str) -> Engine:
     from trellis import db
 
     with _lock:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from trellis.chain import anchoring, commitments, health, nonces
 from trellis.chain.client import Chain, get_chain
@@ -21,10 +23,17 @@ from trellis.chain.health import record_error
 from trellis.chain.models import Batch, BatchState, ChainTx
 from trellis.db import transaction
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
+
+    from trellis.config import Settings
+
+
 logger = logging.getLogger(__name__)
 
 
-def _heal_once(session_factory, chain: Chain) -> int:
+def _heal_once(session_factory: sessionmaker[Session], chain: Chain) -> int:
     if chain.healed:
         return 0
     with transaction(session_factory) as session:
@@ -33,45 +42,46 @@ def _heal_once(session_factory, chain: Chain) -> int:
     return lost
 
 
-def _ids(session_factory, *states: str) -> list[int]:
+def _ids(session_factory: sessionmaker[Session], *states: str) -> list[int]:
     with transaction(session_factory) as session:
-        return list(session.scalars(select(Batch.id).where(Batch.state.in_(states))
-                                    .order_by(Batch.id)))
+        return list(session.scalars(select(col(Batch.id)).where(col(Batch.state).in_(states))
+                                    .order_by(col(Batch.id))))
 
 
 RECEIPT_WAIT_SECONDS = 3.0
 
 
-def _submit(session_factory, chain: Chain, batch_id: int, settings, *,
-            look: bool = True) -> bool:
+def _submit(session_factory: sessionmaker[Session], chain: Chain, batch_id: int,
+            settings: Settings, *, look: bool = True) -> bool:
     """Record (commit), then send (commit), then (*look*) look once for the receipt: a
     node that mines at once (anvil, the embedded chain) gets the batch included in the
     same run. :func:`anchor_all` sends every batch first and looks for all the receipts
     afterwards, in one pass."""
     with transaction(session_factory) as session:
-        batch = session.get(Batch, batch_id)
+        batch = session.get_one(Batch, batch_id)
         tx = anchoring.prepare(session=session, chain=chain, batch=batch)
         if tx is None:
             return batch.state != BatchState.PENDING
     with transaction(session_factory) as session:
-        batch = session.get(Batch, batch_id)
+        batch = session.get_one(Batch, batch_id)
         sent = anchoring.send(session=session, chain=chain, batch=batch)
     if sent and look:
         _track(session_factory, chain, batch_id, settings)
     return sent
 
 
-def _track(session_factory, chain: Chain, batch_id: int, settings,
+def _track(session_factory: sessionmaker[Session], chain: Chain, batch_id: int, settings: Settings,
            head: int | None = None) -> bool:
     """Look once for the batch's receipt; True while it is still only submitted."""
     with transaction(session_factory) as session:
-        batch = session.get(Batch, batch_id)
+        batch = session.get_one(Batch, batch_id)
         anchoring.track(session=session, chain=chain, batch=batch, settings=settings,
                         head=chain.head() if head is None else head)
         return batch.state == BatchState.SUBMITTED
 
 
-def _submit_many(session_factory, chain: Chain, batch_ids: list[int], settings) -> list[int]:
+def _submit_many(session_factory: sessionmaker[Session], chain: Chain, batch_ids: list[int],
+                 settings: Settings) -> list[int]:
     """Send many pending batches on a node: every transaction signed and recorded in one
     transaction (committed before anything is sent), then sent in JSON-RPC batch
     requests without waiting, and the batches marked submitted in one transaction. What
@@ -102,7 +112,8 @@ def _submit_many(session_factory, chain: Chain, batch_ids: list[int], settings) 
     return sent
 
 
-def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], settings) -> None:
+def _await_receipts(session_factory: sessionmaker[Session], chain: Chain, batch_ids: list[int],
+                    settings: Settings) -> None:
     """A node that mines at once still needs a moment under load: look again for the
     receipts of this run's batches for up to RECEIPT_WAIT_SECONDS in all (not per batch),
     then leave the rest to track_confirmations. On a node every pass looks for all the
@@ -126,7 +137,8 @@ def _await_receipts(session_factory, chain: Chain, batch_ids: list[int], setting
             _track(session_factory, chain, batch_id, settings, head)
 
 
-def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
+def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
+               force: bool = False) -> dict[str, Any]:
     """Collect trade documents, cut every due batch, and send every pending batch.
 
     Returns counts: ``collected``, ``batches_cut``, ``sent``, ``healed``, ``queued``.
@@ -148,7 +160,7 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
             if _submit(session_factory, chain, batch_id, settings, look=False):
                 sent.append(batch_id)
     with transaction(session_factory) as session:
-        submitted = [b for b in sent if session.get(Batch, b).state == BatchState.SUBMITTED]
+        submitted = [b for b in sent if session.get_one(Batch, b).state == BatchState.SUBMITTED]
     _await_receipts(session_factory, chain, submitted, settings)
     with transaction(session_factory) as session:
         queued = commitments.queue_length(session=session)
@@ -158,7 +170,7 @@ def anchor_all(*, session_factory, settings, force: bool = False) -> dict:
             "queued": queued}
 
 
-def anchor_pending(*, session_factory, settings) -> str:
+def anchor_pending(*, session_factory: sessionmaker[Session], settings: Settings) -> str:
     """Cut batches that are due and anchor every pending batch (job).
 
     A node that is down or on the wrong chain fails the run (the error, re-raised with
@@ -171,8 +183,8 @@ def anchor_pending(*, session_factory, settings) -> str:
         logger.error("anchoring stopped: %s", exc.message)
         with transaction(session_factory) as session:
             queued = commitments.queue_length(session=session)
-            waiting = len(list(session.scalars(select(Batch.id).where(
-                Batch.state == BatchState.PENDING))))
+            waiting = len(list(session.scalars(select(col(Batch.id)).where(
+                col(Batch.state) == BatchState.PENDING))))
         raise type(exc)(f"chain not reachable or misconfigured; {queued} documents "
                         f"queued, {waiting} batches waiting: {exc.message}") from exc
     healed = f", {n['healed']} lost batches re-anchored" if n["healed"] else ""
@@ -180,7 +192,7 @@ def anchor_pending(*, session_factory, settings) -> str:
             f"{n['sent']}{healed}; {n['queued']} documents queued")
 
 
-def track_all(*, session_factory, settings) -> dict:
+def track_all(*, session_factory: sessionmaker[Session], settings: Settings) -> dict[str, Any]:
     """One pass of confirmation tracking: fill nonce gaps, re-check every anchored root
     (finalized ones too, :func:`anchoring.sweep`), advance every unsettled batch, replace
     stuck transactions, and re-anchor at once what the chain lost. Raises the
@@ -202,13 +214,13 @@ def track_all(*, session_factory, settings) -> dict:
                          BatchState.SAFE):
         try:
             with transaction(session_factory) as session:
-                batch = session.get(Batch, batch_id)
+                batch = session.get_one(Batch, batch_id)
                 replacement = anchoring.track(session=session, chain=chain, batch=batch,
                                               settings=settings, head=head, tags=tags)
             if replacement is not None:
                 with transaction(session_factory) as session:
                     anchoring.send(session=session, chain=chain,
-                                   batch=session.get(Batch, batch_id))
+                                   batch=session.get_one(Batch, batch_id))
                 replaced += 1
         except (ChainUnavailable, ChainMisconfigured):
             raise
@@ -219,7 +231,7 @@ def track_all(*, session_factory, settings) -> dict:
     reanchored = 0
     for batch_id in _ids(session_factory, BatchState.PENDING):
         with transaction(session_factory) as session:
-            anchored_before = session.get(Batch, batch_id).anchor_count > 0
+            anchored_before = session.get_one(Batch, batch_id).anchor_count > 0
         try:
             if anchored_before and _submit(session_factory, chain, batch_id, settings):
                 reanchored += 1
@@ -230,7 +242,7 @@ def track_all(*, session_factory, settings) -> dict:
             logger.warning("re-anchoring batch %s failed: %s", batch_id, exc.message)
     with transaction(session_factory) as session:
         states = dict.fromkeys([s.value for s in BatchState], 0)
-        for state in session.scalars(select(Batch.state)):
+        for state in session.scalars(select(col(Batch.state))):
             states[state] += 1
         _alert_lost(session)
         capped = anchoring.at_fee_ceiling(session=session)
@@ -248,7 +260,7 @@ def track_all(*, session_factory, settings) -> dict:
             "nonces_filled": filled, "failed": failed}
 
 
-def _alert_lost(session) -> None:
+def _alert_lost(session: Session) -> None:
     lost = anchoring.lost_batches(session=session)
     if lost:
         health.raise_alert(session=session, key="roots_lost", message=(
@@ -259,7 +271,7 @@ def _alert_lost(session) -> None:
         health.clear_alert(session=session, key="roots_lost")
 
 
-def track_confirmations(*, session_factory, settings) -> str:
+def track_confirmations(*, session_factory: sessionmaker[Session], settings: Settings) -> str:
     """Count confirmations, mark safe/finalized, replace stuck transactions, re-check
     every anchored root and re-anchor what the chain lost (job)."""
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sha3  # safe-pysha3: Keccak-256 in C, about 6x faster a call than pycryptodome's
 from eth_abi import encode as _abi_encode
@@ -31,20 +32,23 @@ _keccak_256 = sha3.keccak_256
 
 def keccak256(data: bytes) -> bytes:
     """Keccak-256 (Ethereum's, not NIST SHA3-256) of *data*: 32 bytes."""
-    return _keccak_256(data).digest()
+    digest: bytes = _keccak_256(data).digest()
+    return digest
 
 
 def to_hex(data: bytes) -> str:
+    """*data* as ``0x``-prefixed lower-case hex."""
     return "0x" + data.hex()
 
 
 def from_hex(text: str) -> bytes:
+    """The bytes of ``0x``-prefixed hex *text*; raises ValueError for anything else."""
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError(f"expected 0x-prefixed hex, got {text!r}")
     return bytes.fromhex(text[2:])
 
 
-def _encode_trellis(value: Sequence) -> bytes:
+def _encode_trellis(value: Sequence[str]) -> bytes:
     """abi.encode(string, bytes32, bytes32) without eth_abi's overhead (10x faster)."""
     name = value[0].encode("utf-8")
     a, b = from_hex(value[1]), from_hex(value[2])
@@ -54,7 +58,7 @@ def _encode_trellis(value: Sequence) -> bytes:
     return ((96).to_bytes(32, "big") + a + b + len(name).to_bytes(32, "big") + padded)
 
 
-def _abi_value(kind: str, value):
+def _abi_value(kind: str, value: Any) -> Any:
     if kind.startswith("bytes") and isinstance(value, str):
         return from_hex(value)
     if (kind.startswith("uint") or kind.startswith("int")) and isinstance(value, str):
@@ -62,7 +66,7 @@ def _abi_value(kind: str, value):
     return value
 
 
-def leaf_hash(leaf_encoding: Sequence[str], value: Sequence) -> bytes:
+def leaf_hash(leaf_encoding: Sequence[str], value: Sequence[Any]) -> bytes:
     """The standard leaf hash of *value* (a list in the npm library's JSON form)."""
     if tuple(leaf_encoding) == LEAF_ENCODING:
         encoded = _encode_trellis(value)
@@ -70,10 +74,12 @@ def leaf_hash(leaf_encoding: Sequence[str], value: Sequence) -> bytes:
         encoded = _abi_encode(list(leaf_encoding),
                               [_abi_value(k, v) for k, v in zip(leaf_encoding, value,
                                                                 strict=True)])
-    return _keccak_256(_keccak_256(encoded).digest()).digest()
+    digest: bytes = _keccak_256(_keccak_256(encoded).digest()).digest()
+    return digest
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
+    """The parent of nodes *a* and *b* (32 bytes each): Keccak-256 of the pair, sorted."""
     return keccak256(a + b if a <= b else b + a)
 
 
@@ -81,7 +87,7 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Fold *proof* onto *leaf*: the root the proof leads to."""
     node = leaf
     for sibling in proof:
-        node = _keccak_256(node + sibling if node <= sibling else sibling + node).digest()
+        node = keccak256(node + sibling if node <= sibling else sibling + node)
     return node
 
 
@@ -94,7 +100,8 @@ def leaf_depths(leaf_count: int) -> range:
     return range(leaf_count.bit_length() - 1, (2 * leaf_count - 1).bit_length())
 
 
-def verify(root: str, leaf_encoding: Sequence[str], value: Sequence, proof: Sequence[str]) -> bool:
+def verify(root: str, leaf_encoding: Sequence[str], value: Sequence[Any],
+           proof: Sequence[str]) -> bool:
     """``StandardMerkleTree.verify``: does *proof* lead from *value*'s leaf to *root*?"""
     try:
         leaf = leaf_hash(leaf_encoding, value)
@@ -109,12 +116,12 @@ class StandardMerkleTree:
     their ``tree_indices``."""
 
     tree: list[bytes]
-    values: list[list]
+    values: list[list[Any]]
     tree_indices: list[int]
     leaf_encoding: tuple[str, ...]
 
     @classmethod
-    def of(cls, values: Sequence[Sequence], leaf_encoding: Sequence[str] = LEAF_ENCODING,
+    def of(cls, values: Sequence[Sequence[Any]], leaf_encoding: Sequence[str] = LEAF_ENCODING,
            ) -> StandardMerkleTree:
         """Build the tree (leaves sorted, as the npm library's default ``sortLeaves``)."""
         if not values:
@@ -131,23 +138,26 @@ class StandardMerkleTree:
             indices[value_index] = size - 1 - leaf_index
         for i in range(size - 1 - n, -1, -1):
             left, right = tree[2 * i + 1], tree[2 * i + 2]
-            tree[i] = _keccak_256(left + right if left <= right else right + left).digest()
+            tree[i] = keccak256(left + right if left <= right else right + left)
         return cls(tree=tree, values=[list(v) for v in values], tree_indices=indices,
                    leaf_encoding=encoding)
 
     @property
     def root(self) -> str:
+        """The root node as ``0x`` hex (32 bytes)."""
         return to_hex(self.tree[0])
 
     def __len__(self) -> int:
         return len(self.values)
 
     def leaf(self, value_index: int) -> str:
+        """The leaf hash of value *value_index* (0-based, input order) as ``0x`` hex."""
         return to_hex(self.tree[self.tree_indices[value_index]])
 
     def proof_bytes(self, value_index: int) -> list[bytes]:
+        """Siblings from the leaf of value *value_index* up to the root, as bytes."""
         index = self.tree_indices[value_index]
-        proof = []
+        proof: list[bytes] = []
         while index > 0:
             proof.append(self.tree[index + 1 if index % 2 else index - 1])
             index = (index - 1) // 2
@@ -157,7 +167,8 @@ class StandardMerkleTree:
         """Siblings from the leaf of value *value_index* up to the root, as hex."""
         return [to_hex(p) for p in self.proof_bytes(value_index)]
 
-    def dump(self) -> dict:
+    def dump(self) -> dict[str, Any]:
+        """The tree in the npm library's ``standard-v1`` dump form."""
         return {
             "format": "standard-v1",
             "leafEncoding": list(self.leaf_encoding),
@@ -171,7 +182,7 @@ class StandardMerkleTree:
         return dumps_js(self.dump())
 
     @classmethod
-    def load(cls, data: dict) -> StandardMerkleTree:
+    def load(cls, data: dict[str, Any]) -> StandardMerkleTree:
         """Load a ``standard-v1`` dump, checking every node as the npm library does."""
         if data.get("format") != "standard-v1":
             raise ValueError(f"Unknown format {data.get('format')!r}")
@@ -191,6 +202,6 @@ class StandardMerkleTree:
         return loaded
 
 
-def dumps_js(obj) -> str:
+def dumps_js(obj: Any) -> str:
     """``JSON.stringify(obj)`` for plain data: no spaces, non-ASCII kept as is."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

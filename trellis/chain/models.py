@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -207,7 +208,7 @@ class AuditRun(SQLModel, table=True):
     total: int = 0
     checked: int = 0
     discrepancy_count: int = 0
-    report: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     requested_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None

@@ -34,10 +34,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.chain.models import NearFingerprint
 from trellis.messages import N_, Money, msg
@@ -52,7 +53,7 @@ MIN_BAND_FEN = 100  # bands are never narrower than one yuan
 def band_width(amount_fen: int) -> int:
     """The width in fen of *amount_fen*'s band: three significant digits, >= 1 yuan."""
     digits = len(str(abs(int(amount_fen))))
-    return max(MIN_BAND_FEN, 10 ** max(digits - SIGNIFICANT_DIGITS, 0))
+    return max(MIN_BAND_FEN, int(10 ** max(digits - SIGNIFICANT_DIGITS, 0)))
 
 
 def _print(kind: str, seller: str, buyer: str, amount_fen: int, day: date) -> str:
@@ -91,43 +92,47 @@ class Document:
 
     @property
     def label(self) -> str:
+        """What the document is, as a reviewer reads it (amount in CNY, two decimals)."""
         return f"{self.kind} {self.number} ({self.amount_fen / 100:,.2f} CNY of {self.day})"
 
 
-def _documents(session: Session, invoice_ids, order_ids) -> list[Document]:
+def _documents(session: Session, invoice_ids: Sequence[int],
+               order_ids: Sequence[int]) -> list[Document]:
     seller, buyer = aliased(Firm), aliased(Firm)
     out = []
-    for kind, model, ids, day in (("invoice", Invoice, invoice_ids, Invoice.issue_date),
-                                  ("order", PurchaseOrder, order_ids,
-                                   PurchaseOrder.order_date)):
+    sources: tuple[tuple[str, type[Invoice] | type[PurchaseOrder], Sequence[int], date], ...] = (
+        ("invoice", Invoice, invoice_ids, Invoice.issue_date),
+        ("order", PurchaseOrder, order_ids, PurchaseOrder.order_date))
+    for kind, model, ids, day in sources:
         if not ids:
             continue
         for row in session.execute(
-                select(model.id, model.number, seller.uscc, buyer.uscc, model.amount_fen, day)
-                .join(seller, seller.id == model.seller_id)
-                .join(buyer, buyer.id == model.buyer_id)
-                .where(model.id.in_(list(ids))).order_by(model.id)):
+                select(col(model.id), col(model.number), col(seller.uscc), col(buyer.uscc),
+                       col(model.amount_fen), col(day))
+                .join(seller, col(seller.id) == col(model.seller_id))
+                .join(buyer, col(buyer.id) == col(model.buyer_id))
+                .where(col(model.id).in_(list(ids))).order_by(col(model.id))):
             out.append(Document(kind, *row))
     return out
 
 
 def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequence[int] = (),
-           application_id: int | None = None) -> list[dict]:
+           application_id: int | None = None) -> list[dict[str, Any]]:
     """Look up near-duplicates of these invoices and orders among the documents presented
     before, then record theirs. Returns one review reason per match (empty: none), as a
     stored :class:`~trellis.messages.Message`, whose English reads e.g.
     ``"invoice INV-2 (1,000.01 CNY of 2026-03-02) is within 0.01 CNY and 1 day of invoice
     INV-1 (1,000.00 CNY of 2026-03-01), presented before: check it is not the same
     receivable financed twice."``. Flushes only."""
-    reasons: list[dict] = []
+    reasons: list[dict[str, Any]] = []
     for doc in _documents(session, invoice_ids, order_ids):
         prints = neighbour_prints(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                   buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
                                   issued_on=doc.day)
         seen: set[tuple[str, int]] = set()
         for row in session.scalars(select(NearFingerprint).where(
-                NearFingerprint.fingerprint.in_(sorted(prints)))
-                .order_by(NearFingerprint.id)):
+                col(NearFingerprint.fingerprint).in_(sorted(prints)))
+                .order_by(col(NearFingerprint.id))):
             other = (row.subject_type, row.subject_id)
             if other == (doc.kind, doc.id) or other in seen:
                 continue
@@ -140,9 +145,9 @@ def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequ
         fp = coarse_fingerprint(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                 buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
                                 issued_on=doc.day)
-        known = session.scalars(select(NearFingerprint.id).where(
-            NearFingerprint.fingerprint == fp, NearFingerprint.subject_type == doc.kind,
-            NearFingerprint.subject_id == doc.id)).first()
+        known = session.scalars(select(col(NearFingerprint.id)).where(
+            col(NearFingerprint.fingerprint) == fp, col(NearFingerprint.subject_type) == doc.kind,
+            col(NearFingerprint.subject_id) == doc.id)).first()
         if known is None:
             session.add(NearFingerprint(fingerprint=fp, subject_type=doc.kind,
                                         subject_id=doc.id, label=doc.label[:200],

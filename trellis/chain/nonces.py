@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from trellis.chain.client import Chain, TxRefused
+from trellis.chain.client import Chain
 from trellis.chain.models import ChainTx, TxState
+from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,9 @@ LIVE = (TxState.SIGNED, TxState.SENT)
 
 def held(session: Session, chain: Chain, floor: int) -> set[int]:
     """Nonces >= *floor* held by recorded, live transactions of the signing account."""
-    return set(session.scalars(select(ChainTx.nonce).where(
-        ChainTx.chain_id == chain.chain_id, ChainTx.sender == chain.address,
-        ChainTx.nonce >= floor, ChainTx.state.in_(LIVE))))
+    return set(session.scalars(select(col(ChainTx.nonce)).where(
+        col(ChainTx.chain_id) == chain.chain_id, col(ChainTx.sender) == chain.address,
+        col(ChainTx.nonce) >= floor, col(ChainTx.state).in_(LIVE))))
 
 
 def fill_gaps(*, session: Session, chain: Chain) -> int:
@@ -46,20 +47,20 @@ def fill_gaps(*, session: Session, chain: Chain) -> int:
     with chain.lock:
         pending = chain.pending_count()
         live = list(session.scalars(select(ChainTx).where(
-            ChainTx.chain_id == chain.chain_id, ChainTx.sender == chain.address,
-            ChainTx.nonce >= pending, ChainTx.state.in_(LIVE))
-            .order_by(ChainTx.nonce, ChainTx.id.desc())))
+            col(ChainTx.chain_id) == chain.chain_id, col(ChainTx.sender) == chain.address,
+            col(ChainTx.nonce) >= pending, col(ChainTx.state).in_(LIVE))
+            .order_by(col(ChainTx.nonce), col(ChainTx.id).desc())))
         if not live:
             return 0
         by_nonce: dict[int, ChainTx] = {}
-        for tx in live:
-            by_nonce.setdefault(tx.nonce, tx)  # the newest record of each nonce
+        for record in live:
+            by_nonce.setdefault(record.nonce, record)  # the newest record of each nonce
         reserved = chain.reserved()
         filled = 0
         for nonce in range(pending, max(by_nonce)):
             if nonce in reserved:
                 break  # this process is signing it right now
-            tx = by_nonce.get(nonce)
+            tx: ChainTx | None = by_nonce.get(nonce)
             if tx is not None and (chain.is_pending(tx.tx_hash)
                                    or chain.receipt(tx.tx_hash) is not None):
                 continue

@@ -8,11 +8,21 @@ Read-only, with a short timeout; a node that does not answer leaves the remainin
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Any
+
 from eth_utils import keccak, to_checksum_address
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import merkle
+from trellis.chain.rpc import node_errors
+from trellis.errors import TrellisError
 from trellis.messages import N_, msg
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
+    from trellis.chain.trust import Trust
+    from trellis.chain.verify import Report
 
 CHAIN_STEPS = ("chain_id", "trusted", "contract_code", "anchored", "transaction", "anchorer",
                "canonical_block")
@@ -21,20 +31,20 @@ CHAIN_STEPS = ("chain_id", "trusted", "contract_code", "anchored", "transaction"
 class _Reader:
     """Read-only chain access for verification: a web3 instance and an optional lock."""
 
-    def __init__(self, w3, lock=None):
+    def __init__(self, w3: Any, lock: threading.Lock | threading.RLock | None = None) -> None:
         self.w3, self.lock = w3, lock
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         if self.lock is not None:
             self.lock.acquire()
         return self.w3
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.lock is not None:
             self.lock.release()
 
 
-def reader(rpc_url: str | None, chain) -> _Reader | None:
+def reader(rpc_url: str | None, chain: Chain | None) -> _Reader | None:
     """A reader of *chain* (a Chain, with its lock) or of the node at *rpc_url*, or None."""
     if chain is not None:
         return _Reader(chain.w3, chain.lock)
@@ -46,10 +56,9 @@ def reader(rpc_url: str | None, chain) -> _Reader | None:
     return None
 
 
-def chain_steps(report, source: _Reader, tree: dict, anchor: dict, trust) -> None:
+def chain_steps(report: Report, source: _Reader, tree: dict[str, Any],
+                anchor: dict[str, Any], trust: Trust) -> None:
     """Add the :data:`CHAIN_STEPS` to *report* (a verify.Report), trusting *trust*."""
-    from trellis.chain.client import node_errors
-    from trellis.chain.errors import TrellisError
 
     done: list[str] = []
     try:
@@ -61,11 +70,12 @@ def chain_steps(report, source: _Reader, tree: dict, anchor: dict, trust) -> Non
                 report.add(name, None, msg(N_("not checked: %(why)s"), why=exc.message))
 
 
-def _on_chain(report, w3, tree, anchor, trust, done) -> None:
+def _on_chain(report: Report, w3: Any, tree: dict[str, Any], anchor: dict[str, Any],
+              trust: Trust, done: list[str]) -> None:
     from web3 import exceptions as w3exc
     from web3.logs import DISCARD
 
-    def add(name, ok, detail, **data):
+    def add(name: str, ok: bool | None, detail: str, **data: Any) -> None:
         report.add(name, ok, detail, **data)
         done.append(name)
 
@@ -108,7 +118,7 @@ def _on_chain(report, w3, tree, anchor, trust, done) -> None:
     except (w3exc.TransactionNotFound, ValueError):
         tx = receipt = None
     bad, sender = _transaction_problems(registry, tx, receipt, address, tree, anchor)
-    events = []
+    events: list[Any] = []
     if receipt is not None and not bad:
         logs = [log for log in receipt["logs"]
                 if str(log["address"]).lower() == address.lower()]
@@ -180,7 +190,9 @@ def _registry_name(name: str):
     return name or "✓"
 
 
-def _transaction_problems(registry, tx, receipt, address, tree, anchor) -> tuple[list, str]:
+def _transaction_problems(registry: Any, tx: Any, receipt: Any, address: str,
+                          tree: dict[str, Any], anchor: dict[str, Any],
+                          ) -> tuple[list[str], str]:
     if tx is None or receipt is None or receipt.get("blockNumber") is None:
         return [msg(N_("no such mined transaction on this chain"))], ""
     bad = []

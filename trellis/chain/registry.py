@@ -39,15 +39,16 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
-from trellis.chain.client import TxRefused, get_chain
+from trellis.chain.client import get_chain
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -57,10 +58,16 @@ from trellis.chain.errors import (
     TransactionReverted,
 )
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
+from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain, Receipt
+    from trellis.config import Settings
+
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +77,8 @@ SEND_ATTEMPTS = 3
 
 
 def normalise_number(number: str) -> str:
+    """An invoice or order number as fingerprinted: NFKC, upper case, separators dropped and leading
+    zeros of digit runs removed ("INV-007" and "inv 7" match)."""
     text = unicodedata.normalize("NFKC", str(number)).upper()
     runs = re.findall(r"[^\W_]+", text)  # letters and digits between separators
     return "".join(re.sub(r"(?<![0-9])0+(?=[0-9])", "", run) for run in runs)
@@ -113,21 +122,23 @@ class Subject:
     prints: dict[str, str]
 
 
-def _subjects(session: Session, key: str, invoice_ids, order_ids) -> list[Subject]:
+def _subjects(session: Session, key: str, invoice_ids: Sequence[int],
+              order_ids: Sequence[int]) -> list[Subject]:
     seller, buyer = aliased(Firm), aliased(Firm)
     out: list[Subject] = []
-    for kind, model, ids, day in (("invoice", Invoice, invoice_ids, Invoice.issue_date),
-                                  ("order", PurchaseOrder, order_ids,
-                                   PurchaseOrder.order_date)):
-        ids = list(dict.fromkeys(ids))
+    sources: tuple[tuple[str, type[Invoice] | type[PurchaseOrder], Sequence[int], date], ...] = (
+        ("invoice", Invoice, invoice_ids, Invoice.issue_date),
+        ("order", PurchaseOrder, order_ids, PurchaseOrder.order_date))
+    for kind, model, wanted, day in sources:
+        ids = list(dict.fromkeys(wanted))
         if not ids:
             continue
         rows = {row[0]: row for row in session.execute(
-            select(model.id, seller.uscc, seller.name, buyer.uscc, buyer.name, model.number,
-                   model.amount_fen, day)
-            .join(seller, seller.id == model.seller_id)
-            .join(buyer, buyer.id == model.buyer_id)
-            .where(model.id.in_(ids)))}
+            select(col(model.id), col(seller.uscc), col(seller.name), col(buyer.uscc),
+                   col(buyer.name), col(model.number), col(model.amount_fen), col(day))
+            .join(seller, col(seller.id) == col(model.seller_id))
+            .join(buyer, col(buyer.id) == col(model.buyer_id))
+            .where(col(model.id).in_(ids)))}
         for i in ids:
             if i not in rows:
                 raise NotFound(f"{kind} {i} does not exist")
@@ -153,7 +164,8 @@ def provide_part_subjects(fn: PartSubjects) -> None:
     _part_subjects = fn
 
 
-def _fragment_subjects(session: Session, key: str, fragment_ids) -> list[Subject]:
+def _fragment_subjects(session: Session, key: str,
+                       fragment_ids: Sequence[int]) -> list[Subject]:
     if _part_subjects is None:
         raise ValidationError("voucher parts cannot be registered in this process: import "
                               "trellis.vouchers (trellis.schema does)", field="fragment_ids")
@@ -182,9 +194,9 @@ def claim_of(session: Session, financing_ref: str) -> str:
     return "0x" + keccak(text.encode("utf-8")).hex()
 
 
-def register_financing(*, session: Session, settings, invoice_ids: list[int] = (),
-                       order_ids: list[int] = (), financed_by: str = "trellis",
-                       fragment_ids: list[int] = (),
+def register_financing(*, session: Session, settings: Settings,
+                       invoice_ids: Sequence[int] = (), order_ids: Sequence[int] = (),
+                       financed_by: str = "trellis", fragment_ids: Sequence[int] = (),
                        financing_ref: str | None = None) -> list[str]:
     """Register on chain the fingerprints of the invoices, orders and voucher parts
     (``voucher_fragments.id``) about to be financed; returns every fingerprint of them
@@ -217,7 +229,7 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
                 raise _refuse(subject, f"looks like the same receivable as {owner[fp].label}")
             owner[fp] = subject
     known = {row.fingerprint: row for row in session.scalars(
-        select(Fingerprint).where(Fingerprint.fingerprint.in_(list(owner))))}
+        select(Fingerprint).where(col(Fingerprint.fingerprint).in_(list(owner))))}
     for fp, row in known.items():
         subject = owner[fp]
         # The same receivable recorded here (a retry, or another part of one voucher,
@@ -258,7 +270,7 @@ def register_financing(*, session: Session, settings, invoice_ids: list[int] = (
     return [fp for subject in subjects for fp in subject.prints.values()]
 
 
-def _taken_by(chain, registration: tuple[str, str]) -> str:
+def _taken_by(chain: Chain, registration: tuple[str, str]) -> str:
     registrant, _ = registration
     if registrant == chain.address:
         return ("is already registered for financing under another claim: another "
@@ -267,7 +279,8 @@ def _taken_by(chain, registration: tuple[str, str]) -> str:
     return f"is already registered for financing by another financier (account {registrant})"
 
 
-def _save(session, fp, subject: Subject, financed_by, chain, tx_hash, claim) -> None:
+def _save(session: Session, fp: str, subject: Subject, financed_by: str, chain: Chain,
+          tx_hash: str | None, claim: str) -> None:
     variant = next(v for v, p in subject.prints.items() if p == fp)
     session.add(Fingerprint(fingerprint=fp, variant=variant, subject_type=subject.kind,
                             subject_id=subject.id, label=subject.label[:200],
@@ -275,8 +288,9 @@ def _save(session, fp, subject: Subject, financed_by, chain, tx_hash, claim) -> 
                             chain_id=chain.chain_id, tx_hash=tx_hash, claim=claim))
 
 
-def _send_register(session: Session, chain, chunk: list[str], owner, claim: str,
-                   settings) -> str:
+def _send_register(session: Session, chain: Chain, chunk: list[str],
+                   owner: dict[str, Subject], claim: str,
+                   settings: Settings) -> str:
     fn = chain.contract.functions.register([bytes.fromhex(fp[2:]) for fp in chunk],
                                            bytes.fromhex(claim[2:]))
     for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -324,7 +338,8 @@ def _send_register(session: Session, chain, chunk: list[str], owner, claim: str,
     raise AssertionError("unreachable")
 
 
-def _await_mined(session: Session, chain, fn, first: ChainTx, settings):
+def _await_mined(session: Session, chain: Chain, fn: Any, first: ChainTx,
+                 settings: Settings) -> tuple[ChainTx, Receipt]:
     """Wait for the registration *first* (or a replacement of it) to be mined. Stuck for
     ``chain_stuck_seconds`` (at most a quarter of RECEIPT_TIMEOUT_SECONDS: the caller
     waits), it is replaced: same nonce and call, fees raised 25% up to the ceiling (at
@@ -381,7 +396,8 @@ def _await_mined(session: Session, chain, fn, first: ChainTx, settings):
         time.sleep(0.2 if chain.kind == "rpc" else 0.01)
 
 
-def _raise_if_taken(chain, chunk, owner, claim) -> None:
+def _raise_if_taken(chain: Chain, chunk: list[str], owner: dict[str, Subject],
+                    claim: str) -> None:
     for fp in chunk:
         registration = chain.registration_of(fp)
         if registration is not None and registration != (chain.address, claim):

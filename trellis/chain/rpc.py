@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
-from eth_utils import ValidationError as EthValidation  # noqa: F401 (client uses it)
+from eth_tester.exceptions import TransactionFailed as TesterFailed
 from web3 import exceptions as w3exc
 
 from trellis.chain.errors import (
@@ -21,12 +21,6 @@ from trellis.chain.errors import (
     ChainUnavailable,
     TransactionReverted,
 )
-
-try:  # present with web3[tester]; only the embedded chain raises it
-    from eth_tester.exceptions import TransactionFailed as TesterFailed
-    from eth_tester.exceptions import ValidationError as TesterValidation
-except ImportError:  # pragma: no cover
-    TesterFailed = TesterValidation = type("_Never", (Exception,), {})
 
 NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
              w3exc.ProviderConnectionError, w3exc.RequestTimedOut)

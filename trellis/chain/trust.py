@@ -29,10 +29,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from trellis import safejson
 from trellis.chain.errors import BundleError
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
+    from trellis.config import Settings
 
 FORMAT = "trellis-trusted-registries-v1"
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -45,7 +51,7 @@ class TrustError(BundleError):
     code = "bad_trust_list"
 
 
-def address(value, what: str) -> str:
+def address(value: object, what: str) -> str:
     """*value* as a lower-case ``0x`` address; raises TrustError naming *what*."""
     if not isinstance(value, str) or not ADDRESS_RE.match(value.strip()):
         raise TrustError(f"{what} is not an Ethereum address (0x and 40 hex digits): "
@@ -63,7 +69,8 @@ class Registry:
     anchorers: frozenset[str] = frozenset()
     name: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as it is written in a trusted-registries file."""
         return {"chain_id": self.chain_id, "contract": self.contract,
                 "anchorers": sorted(self.anchorers), "name": self.name}
 
@@ -88,22 +95,27 @@ class Trust:
                         found[0].name)
 
     def __add__(self, other: Trust) -> Trust:
+        """Both lists of registries, this one's first."""
         return Trust(self.registries + other.registries)
 
     def describe(self) -> str:
+        """One line naming each trusted contract and its chain, for a verifier's report."""
         if not self.registries:
             return "none given"
         return "; ".join(f"{r.contract} on chain {r.chain_id if r.chain_id is not None else 'any'}"
                          for r in self.registries)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The trusted-registries file's content (``format`` and ``registries``)."""
         return {"format": FORMAT, "registries": [r.as_dict() for r in self.registries]}
 
     def dumps(self) -> str:
+        """The trusted-registries file as JSON text (indented, one trailing newline)."""
         return json.dumps(self.as_dict(), indent=2) + "\n"
 
 
-def from_args(contracts=(), anchorers=(), chain_id: int | None = None) -> Trust:
+def from_args(contracts: Iterable[str] = (), anchorers: Iterable[str] = (),
+              chain_id: int | None = None) -> Trust:
     """The trust given on a command line: each contract, with all the anchorers."""
     accounts = frozenset(address(a, "--anchorer") for a in anchorers)
     if accounts and not contracts:
@@ -142,6 +154,7 @@ def loads(text: str | bytes, source: str = "the trusted-registries file") -> Tru
 
 
 def load(path: str) -> Trust:
+    """The trusted-registries file at *path*; raises TrustError when it is unreadable."""
     try:
         with open(path, "rb") as fh:
             return loads(fh.read(), source=path)
@@ -152,7 +165,7 @@ def load(path: str) -> Trust:
 OWN_NAME = "this instance"   # the name of the instance's own registry in its trust list
 
 
-def of_instance(chain, settings=None) -> Trust:
+def of_instance(chain: Chain | None, settings: Settings | None = None) -> Trust:
     """What this Trellis instance trusts: its own registry and anchoring account on its
     chain, plus the entries of ``settings.chain_trusted`` (a file) if set. Asks the node
     for the chain id (may raise ChainUnavailable)."""

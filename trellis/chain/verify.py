@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from trellis import safejson
 from trellis.chain import canonical, merkle, onchain
@@ -42,6 +44,9 @@ from trellis.chain import trust as trust_mod
 from trellis.chain.bundles import FIELDS, FORMAT
 from trellis.chain.errors import BundleError, CanonicalFormError
 from trellis.messages import N_, Message, msg
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
 
 STEP_LABELS = {
     "bundle": "Bundle holds exactly the fields of " + FORMAT,
@@ -62,53 +67,70 @@ REQUIRED = tuple(name for name in STEP_LABELS if name != "manifest")
 
 @dataclass
 class Step:
+    """One check of a verification: its name, outcome (None: could not be checked) and
+    what it found."""
+
     name: str
     ok: bool | None  # None: could not be checked
     detail: str   # English, for the command line and logs
-    data: dict = field(default_factory=dict)  # values a page puts in a translated message
+    data: dict[str, Any] = field(default_factory=dict)  # values a page puts in a translated message
     message: Message | None = None   # the detail as a template and parameters, for pages
 
     @property
     def label(self) -> str:
+        """The step's name as a person reads it (English; pages translate it)."""
         return STEP_LABELS.get(self.name, self.name)
 
 
 @dataclass
 class Report:
+    """The steps of one verification, in the order they ran."""
+
     steps: list[Step] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """True when every required step ran and every step passed."""
         names = [s.name for s in self.steps]
         return all(n in names for n in REQUIRED) and all(s.ok for s in self.steps)
 
     @property
     def complete(self) -> bool:
+        """True when no step was left unchecked (a node away leaves some unchecked)."""
         return all(s.ok is not None for s in self.steps)
 
     def step(self, name: str) -> Step | None:
+        """The step called *name*, or None when it did not run."""
         return next((s for s in self.steps if s.name == name), None)
 
     @property
     def untrusted_contract(self) -> str | None:
         """The bundle's contract when the verifier does not trust it, else None."""
         step = self.step("trusted")
-        return step.data.get("contract") if step is not None and step.ok is False else None
+        if step is None or step.ok is not False:
+            return None
+        contract = step.data.get("contract")
+        return str(contract) if contract is not None else None
 
-    def add(self, name: str, ok: bool | None, detail: str | Message, **data) -> bool | None:
+    def add(self, name: str, ok: bool | None, detail: str | Message, **data: Any
+            ) -> bool | None:
+        """Record a step; returns *ok* so a caller can chain on it."""
         message = detail if isinstance(detail, Message) else Message(str(detail))
         self.steps.append(Step(name, ok, str(message), data, message))
         return ok
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON data (``ok``, ``untrusted_contract``, ``steps``)."""
         return {"ok": self.ok, "untrusted_contract": self.untrusted_contract,
                 "steps": [{k: v for k, v in asdict(s).items() if k != "message"}
                           | {"label": s.label} for s in self.steps]}
 
 
-def load_bundle(text: str | bytes) -> dict:
+def load_bundle(text: str | bytes) -> dict[str, Any]:
+    """The proof bundle in *text* (JSON); raises BundleError when it is not JSON, is an old
+    ``trellis-proof-v1`` bundle or lacks a section."""
     try:
-        bundle = safejson.loads(text)
+        bundle: Any = safejson.loads(text)
     except ValueError as exc:
         raise BundleError(f"the bundle is not JSON: {exc}") from None
     if isinstance(bundle, dict) and bundle.get("format") == "trellis-proof-v1":
@@ -122,7 +144,7 @@ def load_bundle(text: str | bytes) -> dict:
     return bundle
 
 
-def shape_problem(bundle) -> str | None:
+def shape_problem(bundle: Any) -> str | None:
     """Why *bundle* is not exactly a :data:`FORMAT` bundle (a field missing, extra or of
     the wrong type), or None."""
     if not isinstance(bundle, dict):
@@ -143,7 +165,7 @@ def shape_problem(bundle) -> str | None:
     return None
 
 
-def _of_kind(value, kind: str) -> bool:
+def _of_kind(value: Any, kind: str) -> bool:
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if kind == "hex32":
@@ -157,13 +179,14 @@ def _of_kind(value, kind: str) -> bool:
     return isinstance(value, str)
 
 
-def _is_hex(value, size: int) -> bool:
+def _is_hex(value: Any, size: int) -> bool:
     return (isinstance(value, str) and len(value) == 2 + 2 * size and value.startswith("0x")
             and all(c in "0123456789abcdef" for c in value[2:]))
 
 
-def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str | None = None,
-                  chain=None, trust: trust_mod.Trust | None = None,
+def verify_bundle(bundle: dict[str, Any], *, document: bytes | None = None,
+                  rpc_url: str | None = None, chain: Chain | None = None,
+                  trust: trust_mod.Trust | None = None,
                   manifest: bytes | None = None) -> Report:
     """Check *bundle* (see the module docstring). *document*: the original file's bytes
     (checked beside the canonical text in the bundle). *chain* (a Chain) or *rpc_url* for
@@ -190,7 +213,7 @@ def verify_bundle(bundle: dict, *, document: bytes | None = None, rpc_url: str |
     return report
 
 
-def _document_steps(report: Report, doc: dict, leaf: dict, tree: dict,
+def _document_steps(report: Report, doc: dict[str, Any], leaf: dict[str, Any], tree: dict[str, Any],
                     document: bytes | None) -> None:
     text = doc["canonical"].encode("utf-8")
     digest = hashlib.sha256(text).hexdigest()
@@ -248,7 +271,8 @@ def _document_steps(report: Report, doc: dict, leaf: dict, tree: dict,
                if not bad else msg(N_("%(problems)s"), problems=bad))
 
 
-def _manifest_step(report: Report, data: bytes, leaf: dict, tree: dict, anchor: dict) -> None:
+def _manifest_step(report: Report, data: bytes, leaf: dict[str, Any], tree: dict[str, Any],
+                   anchor: dict[str, Any]) -> None:
     digest = "0x" + hashlib.sha256(data).hexdigest()
     bad = []
     if digest != anchor["manifest_hash"]:
@@ -300,10 +324,14 @@ def _read(path: str | None) -> bytes | None:
 
 
 def run_cli(bundle_path: str, document_path: str | None, rpc: str | None, *,
-            as_json: bool = False, echo=print, contracts=(), anchorers=(),
-            chain_id: int | None = None, trusted=(), manifest_path: str | None = None) -> int:
+            as_json: bool = False, echo: Callable[[str], object] = print,
+            contracts: Iterable[str] = (), anchorers: Iterable[str] = (),
+            chain_id: int | None = None, trusted: Iterable[str] = (),
+            manifest_path: str | None = None) -> int:
+    """Verify the bundle at *bundle_path* and print the report through *echo*; the exit
+    code of :func:`main` (0 verified, 1 a step failed, 2 a step could not be checked)."""
     try:
-        bundle = load_bundle(_read(bundle_path))
+        bundle = load_bundle(_read(bundle_path) or b"")
         document, manifest = _read(document_path), _read(manifest_path)
         trust = trust_mod.from_args(contracts, anchorers, chain_id)
         for path in trusted:

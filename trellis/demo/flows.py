@@ -83,6 +83,8 @@ def activity(firm: SimFirm, day: date) -> float:
 
 
 def round_amount(rng: random.Random, fen: float) -> int:
+    """An invoice amount in integer fen from *fen* (at least MIN_AMOUNT_FEN): usually whole yuan,
+    sometimes exact."""
     fen = max(MIN_AMOUNT_FEN, fen)
     if rng.random() < 0.6:  # most invoices are for whole yuan
         return int(fen // 100) * 100
@@ -96,8 +98,8 @@ def regular_deals(rng: random.Random, edges: list[SimEdge], month_list: list[tup
     start = date(*month_list[0], 1)
     # One lead-in month, so that the first month's invoices include the orders placed
     # before it; nothing dated before *start* is kept except those orders.
-    first = month_list[0][0] * 12 + month_list[0][1] - 2
-    month_list = [(first // 12, first % 12 + 1), *month_list]
+    lead_in = month_list[0][0] * 12 + month_list[0][1] - 2
+    month_list = [(lead_in // 12, lead_in % 12 + 1), *month_list]
     for edge in edges:
         if edge.kind != "trade":
             continue

@@ -81,14 +81,19 @@ class Identities:
         raise RuntimeError("identity space exhausted")  # pragma: no cover
 
     def division(self) -> tuple:
+        """A random administrative division of the demo region (code, names, street list), weighted
+        by size."""
         return self.rng.choices(DIVISIONS, weights=DIVISION_WEIGHTS)[0]
 
     def person(self) -> str:
+        """A random Chinese personal name (surname and one or two given characters)."""
         r = self.rng
         given = r.choice(GIVEN) + (r.choice(GIVEN) if r.random() < 0.7 else "")
         return r.choice(SURNAMES) + given
 
     def firm_name(self, industry: str, tier: int, micro: bool) -> str:
+        """A unique firm name fitting *industry* and supply *tier* (a brand, a trade, a legal form;
+        micro firms get shop-like names)."""
         r = self.rng
         trades = TRADES.get((industry, tier)) or TRADES[(industry, 1)]
 
@@ -106,6 +111,8 @@ class Identities:
         return self._unique(draw)
 
     def uscc(self, division_code: str, founded_on: date, micro: bool) -> str:
+        """A unique, valid unified social credit code in *division_code*; codes of firms founded
+        from 2016 start with "MA" as real ones do."""
         r = self.rng
         alphabet = uscc_mod.ALPHABET
 
@@ -120,6 +127,7 @@ class Identities:
         return self._unique(draw)
 
     def phone(self) -> str:
+        """A unique phone number: a mobile (11 digits) or a Ningbo landline (0574-8xxxxxxx)."""
         r = self.rng
         if r.random() < 0.7:
             return self._unique(lambda: "1" + r.choice("3578") + "".join(
@@ -128,12 +136,14 @@ class Identities:
                                                       for _ in range(7)))
 
     def bank_account(self) -> str:
+        """A unique 19-digit bank account number with a real bank's prefix."""
         r = self.rng
         prefix = r.choice(("3901", "6228", "1202", "3310", "8101", "3940"))
         return self._unique(lambda: prefix + "".join(r.choice("0123456789")
                                                      for _ in range(15)))
 
     def address(self, division: tuple) -> str:
+        """A unique street address in *division* (street, number, and often building and room)."""
         r = self.rng
 
         def draw() -> str:

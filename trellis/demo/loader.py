@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.demo.data import ClusterData
@@ -43,13 +43,13 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
     Raises :class:`ClusterExists` when *cluster_code* is taken and :class:`FirmExists` when
     a simulated USCC already belongs to a firm.
     """
-    if session.execute(select(Cluster.id).where(Cluster.code == cluster_code)).first():
+    if session.execute(select(col(Cluster.id)).where(col(Cluster.code) == cluster_code)).first():
         raise ClusterExists(f"A cluster with code {cluster_code!r} already exists; "
                             "choose another code or delete that cluster first.")
     usccs = [f["uscc"] for f in data.firms]
     for i in range(0, len(usccs), IN_CHUNK):
-        taken = session.execute(select(Firm.uscc).where(
-            Firm.uscc.in_(usccs[i:i + IN_CHUNK])).limit(1)).scalar()
+        taken = session.execute(select(col(Firm.uscc)).where(
+            col(Firm.uscc).in_(usccs[i:i + IN_CHUNK])).limit(1)).scalar()
         if taken:
             raise FirmExists(f"Firm {taken} already exists in another cluster; a simulated "
                              "cluster must not reuse real USCCs (use another seed).")
@@ -62,9 +62,10 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
     cid = cluster.id
 
     _insert(session, Firm, [{**f, "cluster_id": cid} for f in data.firms])
-    firm_id = dict(session.execute(select(Firm.uscc, Firm.id).where(Firm.cluster_id == cid))
-                   .all())
-    in_cluster = select(Firm.id).where(Firm.cluster_id == cid).scalar_subquery()
+    firm_id = dict(session.execute(select(col(Firm.uscc),
+                                          col(Firm.id)).where(col(Firm.cluster_id) == cid))
+                   .tuples().all())
+    in_cluster = select(col(Firm.id)).where(col(Firm.cluster_id) == cid).scalar_subquery()
 
     _insert(session, Relationship, [
         {"supplier_id": firm_id[r["supplier_uscc"]], "buyer_id": firm_id[r["buyer_uscc"]],
@@ -77,8 +78,8 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
          "status": o["status"], "confirmed_at": o["confirmed_at"],
          "reject_reason": o["reject_reason"]} for o in data.purchase_orders])
     order_id = {(b, n): i for i, b, n in session.execute(
-        select(PurchaseOrder.id, PurchaseOrder.buyer_id, PurchaseOrder.number)
-        .where(PurchaseOrder.buyer_id.in_(in_cluster)))}
+        select(col(PurchaseOrder.id), col(PurchaseOrder.buyer_id), col(PurchaseOrder.number))
+        .where(col(PurchaseOrder.buyer_id).in_(in_cluster)))}
 
     _insert(session, Delivery, [
         {"order_id": order_id[(firm_id[d["order_buyer_uscc"]], d["order_number"])],
@@ -97,16 +98,16 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
             "reject_reason": v["reject_reason"], "paid_fen": v["paid_fen"]})
     _insert(session, Invoice, rows)
     invoice_id = {(s, n): i for i, s, n in session.execute(
-        select(Invoice.id, Invoice.seller_id, Invoice.number)
-        .where(Invoice.seller_id.in_(in_cluster)))}
+        select(col(Invoice.id), col(Invoice.seller_id), col(Invoice.number))
+        .where(col(Invoice.seller_id).in_(in_cluster)))}
 
     _insert(session, Payment, [
         {"payer_id": firm_id[p["payer_uscc"]], "payee_id": firm_id[p["payee_uscc"]],
          "reference": p["reference"], "amount_fen": p["amount_fen"], "paid_on": p["paid_on"]}
         for p in data.payments])
     payment_id = {(p, r): i for i, p, r in session.execute(
-        select(Payment.id, Payment.payer_id, Payment.reference)
-        .where(Payment.payer_id.in_(in_cluster)))}
+        select(col(Payment.id), col(Payment.payer_id), col(Payment.reference))
+        .where(col(Payment.payer_id).in_(in_cluster)))}
 
     _insert(session, PaymentAllocation, [
         {"payment_id": payment_id[(firm_id[a["payer_uscc"]], a["payment_reference"])],
@@ -150,22 +151,22 @@ def _insert(session: Session, model, rows: list[dict]) -> None:
 
 def cluster_counts(*, session: Session, cluster_id: int) -> dict[str, int]:
     """Rows per trade table belonging to a cluster's firms (for checks and benchmarks)."""
-    firms = select(Firm.id).where(Firm.cluster_id == cluster_id).scalar_subquery()
+    firms = select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id).scalar_subquery()
     by_firm = {
-        "firms": (Firm, Firm.cluster_id == cluster_id),
-        "relationships": (Relationship, Relationship.supplier_id.in_(firms)),
-        "purchase_orders": (PurchaseOrder, PurchaseOrder.buyer_id.in_(firms)),
-        "invoices": (Invoice, Invoice.seller_id.in_(firms)),
-        "payments": (Payment, Payment.payer_id.in_(firms)),
-        "credit_notes": (CreditNote, CreditNote.seller_id.in_(firms)),
-        "loan_outcomes": (LoanOutcome, LoanOutcome.firm_id.in_(firms)),
+        "firms": (Firm, col(Firm.cluster_id) == cluster_id),
+        "relationships": (Relationship, col(Relationship.supplier_id).in_(firms)),
+        "purchase_orders": (PurchaseOrder, col(PurchaseOrder.buyer_id).in_(firms)),
+        "invoices": (Invoice, col(Invoice.seller_id).in_(firms)),
+        "payments": (Payment, col(Payment.payer_id).in_(firms)),
+        "credit_notes": (CreditNote, col(CreditNote.seller_id).in_(firms)),
+        "loan_outcomes": (LoanOutcome, col(LoanOutcome.firm_id).in_(firms)),
     }
     out = {name: session.execute(select(func.count()).select_from(model).where(cond))
            .scalar_one() for name, (model, cond) in by_firm.items()}
     out["deliveries"] = session.execute(
         select(func.count()).select_from(Delivery).join(PurchaseOrder)
-        .where(PurchaseOrder.buyer_id.in_(firms))).scalar_one()
+        .where(col(PurchaseOrder.buyer_id).in_(firms))).scalar_one()
     out["payment_allocations"] = session.execute(
         select(func.count()).select_from(PaymentAllocation).join(Payment)
-        .where(Payment.payer_id.in_(firms))).scalar_one()
+        .where(col(Payment.payer_id).in_(firms))).scalar_one()
     return out

@@ -18,11 +18,13 @@ the journal's entries are committed for anchoring like any others.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from trellis.db import id_of
 from trellis.ledger import accrual, lifecycle, pricing, provisioning
 from trellis.ledger.anchoring import queue_entries
 from trellis.ledger.apr import fee_for, rate_micro
@@ -69,28 +71,30 @@ def _candidates(session: Session, cluster_id: int, skip: set[int], today: date
     anchors = set(session.exec(select(Firm.id).where(Firm.cluster_id == cluster_id,
                                                      Firm.role == "anchor")))
     rows = session.exec(
-        select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
+        select(Invoice, Firm).join(Firm, col(Firm.id) == col(Invoice.seller_id))
         .where(Firm.cluster_id == cluster_id, Firm.role == "vendor",
                Invoice.status == DocStatus.CONFIRMED, Invoice.paid_fen == 0,
-               Invoice.buyer_id.in_(anchors), Invoice.issue_date <= today - timedelta(days=5),
+               col(Invoice.buyer_id).in_(anchors),
+               col(Invoice.issue_date) <= today - timedelta(days=5),
                Invoice.amount_fen >= 200_000)
-        .order_by(Invoice.amount_fen.desc(), Invoice.id)).all()
+        .order_by(col(Invoice.amount_fen).desc(), col(Invoice.id))).all()
     out, seen = [], set(skip) | has_loan
     for invoice, firm in rows:
-        if firm.id not in seen:
+        if firm.id is not None and firm.id not in seen:
             seen.add(firm.id)
             out.append((firm, invoice))
     return out
 
 
 def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = None,
-                   skip_firms: set[int] = frozenset(), max_amount_fen: int = 50_000_000
+                   skip_firms: AbstractSet[int] = frozenset(), max_amount_fen: int = 50_000_000
                    ) -> dict[str, int]:
     """Book the demo loans (see the module); returns loan id by plan name. Idempotent:
     does nothing when the cluster's firms already have loans."""
     today = today or date.today()
     product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
-    firms_with_loans = session.exec(select(Loan.id).join(Firm, Firm.id == Loan.firm_id)
+    firms_with_loans = session.exec(select(col(Loan.id)).join(Firm,
+                                                              col(Firm.id) == col(Loan.firm_id))
                                     .where(Firm.cluster_id == cluster_id)).first()
     if firms_with_loans is not None:
         return {}
@@ -108,7 +112,7 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
         micro = rate_micro(rate)
         amount = min(invoice.amount_fen * product.advance_rate_bps // 10_000 // 100 * 100,
                      product.max_amount_fen, max_amount_fen)
-        loan = Loan(firm_id=firm.id, product_id=product.id, currency=product.currency,
+        loan = Loan(firm_id=id_of(firm), product_id=id_of(product), currency=product.currency,
                     amount_fen=amount, rate_micro=micro,
                     penalty_rate_micro=pricing.penalty_within_cap(
                         rate_micro_=micro, penalty_bps=product.penalty_rate_bps, cap=cap),
@@ -119,19 +123,19 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
                     waterfall=list(product.waterfall), due_date=today + timedelta(days=plan.due))
         session.add(loan)
         session.flush()
-        session.add(LoanDocument(loan_id=loan.id, invoice_id=invoice.id))
+        session.add(LoanDocument(loan_id=id_of(loan), invoice_id=invoice.id))
         session.flush()
-        lifecycle.disburse(session=session, settings=None, loan_id=loan.id, as_of=start,
+        lifecycle.disburse(session=session, settings=None, loan_id=id_of(loan), as_of=start,
                            register_financing=lambda **_kw: [])
         for days_ago, how in plan.repay:
             _repay(session, loan, today - timedelta(days=days_ago), how, plan.name)
         if plan.sweep is not None:
             payments.record_invoice_payment(
-                session=session, payer_id=invoice.buyer_id, invoice_id=invoice.id,
+                session=session, payer_id=invoice.buyer_id, invoice_id=id_of(invoice),
                 amount_fen=invoice.amount_fen, paid_on=today - timedelta(days=plan.sweep),
                 reference=f"DEMO-SWEEP-{invoice.id}", today=today,
                 sweep=lifecycle.anchor_payment)
-        loans[plan.name] = loan.id
+        loans[plan.name] = id_of(loan)
     accrual.accrue(session=session, as_of=today)
     accrual.mark_overdue(session=session, as_of=today)
     provisioning.provision(session=session, as_of=today)
@@ -150,5 +154,5 @@ def _repay(session: Session, loan: Loan, day: date, how: str, name: str) -> None
     owed = project(lifecycle.terms_of(loan), until=day).balances
     amount = {"full": owed.total_fen, "principal": loan.amount_fen,
               "30%": loan.amount_fen * 3 // 10}[how]
-    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=amount, paid_on=day,
+    lifecycle.repay(session=session, loan_id=id_of(loan), amount_fen=amount, paid_on=day,
                     idempotency_key=f"demo-{name}-{loan.id}-{day.isoformat()}", today=day)

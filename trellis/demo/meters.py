@@ -35,7 +35,8 @@ def readings(seed: int, st: Structure, deals: list[Deal], months: list[tuple[int
              end: date) -> tuple[list[dict], list[dict]]:
     """(electricity readings, headcount records) as plain rows keyed by USCC."""
     rng = random.Random(seed * 7919 + 13)
-    real = defaultdict(float)  # (uscc, (y, m)) -> yuan of real goods shipped
+    real: defaultdict[tuple[str, tuple[int, int]],
+                      float] = defaultdict(float)  # (uscc, (y, m)) -> yuan of real goods shipped
     for d in deals:
         if d.kind in ("trade", "burst") and d.issue_date is not None:
             real[(d.seller.uscc, (d.issue_date.year, d.issue_date.month))] += d.amount / 100

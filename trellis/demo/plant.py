@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from trellis.demo.data import Truth
@@ -130,7 +131,7 @@ def shared_identities(rng: random.Random, st: Structure, truth: Truth) -> None:
     pool = [v for v in st.vendors if v.tier in (2, 3, -1) and v.uscc not in taken]
     defaulters = [v for v in st.vendors if v.uscc in truth.defaulters]
 
-    def pick(k: int, extra: list[SimFirm] = ()) -> list[SimFirm]:
+    def pick(k: int, extra: Sequence[SimFirm] = ()) -> list[SimFirm]:
         chosen = list(extra)
         for f in rng.sample(pool, len(pool)):
             if len(chosen) == k:

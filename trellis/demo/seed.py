@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.accounts.models import User
+from trellis.db import id_of
 from trellis.demo.data import ClusterData
 from trellis.demo.loader import load
 from trellis.demo.simulator import simulate
@@ -50,9 +51,9 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).one()
         anchor_uscc, vendor_uscc, vendor2_uscc = pick_demo_firms(data)
         firms = {f.uscc: f for f in session.exec(
-            select(Firm).where(Firm.uscc.in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
+            select(Firm).where(col(Firm.uscc).in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
         for f in session.exec(select(Firm).where(Firm.cluster_id == cluster.id)):
-            accounts.grant_consent(session=session, firm_id=f.id, purpose="trade_data")
+            accounts.grant_consent(session=session, firm_id=id_of(f), purpose="trade_data")
         anchor, vendor, vendor2 = firms[anchor_uscc], firms[vendor_uscc], firms[vendor2_uscc]
     else:
         anchor, vendor, vendor2 = _existing_demo_firms(session)
@@ -74,7 +75,7 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
                                         name=name, birth_year=birth_year,
                                         phone=firm.phone if firm else None)
         if role == "rm" and session.get(ClusterManager, (cluster.id, user.id)) is None:
-            session.add(ClusterManager(cluster_id=cluster.id, user_id=user.id))
+            session.add(ClusterManager(cluster_id=cluster.id, user_id=id_of(user)))
             session.flush()
         logins.append((role, email, PASSWORD, firm.name if firm else ""))
     logger.info("demo seed: cluster %s %s", cluster.id, "loaded" if created else "existed")
@@ -111,7 +112,7 @@ def _existing_demo_firms(session: Session) -> tuple[Firm, Firm, Firm]:
     """The firms the demo users are bound to (or, if those users are gone, picked again
     from the database: the anchor with the most suppliers and a tier-1/tier-2 pair)."""
     users = {u.email: u for u in session.exec(select(User).where(
-        User.email.in_([f"anchor@{DOMAIN}", f"vendor@{DOMAIN}", f"vendor2@{DOMAIN}"])))}
+        col(User.email).in_([f"anchor@{DOMAIN}", f"vendor@{DOMAIN}", f"vendor2@{DOMAIN}"])))}
     firms = [session.get(Firm, users[f"{k}@{DOMAIN}"].firm_id)
              if f"{k}@{DOMAIN}" in users else None for k in ("anchor", "vendor", "vendor2")]
     if all(firms):
@@ -120,8 +121,12 @@ def _existing_demo_firms(session: Session) -> tuple[Firm, Firm, Firm]:
     anchor = session.exec(select(Firm).where(Firm.cluster_id == cluster.id,
                                              Firm.role == "anchor",
                                              Firm.industry == "manufacturing")).first()
-    tier1 = session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
-                         .where(Relationship.buyer_id == anchor.id).order_by(Firm.id)).first()
-    tier2 = session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
-                         .where(Relationship.buyer_id == tier1.id).order_by(Firm.id)).first()
+    tier1 = session.exec(select(Firm).join(Relationship,
+                                           col(Relationship.supplier_id) == col(Firm.id))
+                         .where(col(Relationship.buyer_id) == anchor.id)
+                         .order_by(col(Firm.id))).first()
+    tier2 = session.exec(select(Firm).join(Relationship,
+                                           col(Relationship.supplier_id) == col(Firm.id))
+                         .where(col(Relationship.buyer_id) == tier1.id)
+                         .order_by(col(Firm.id))).first()
     return anchor, tier1, tier2 or tier1

@@ -46,6 +46,7 @@ class SimFirm:
     decline_from: date | None = None
 
     def row(self) -> dict:
+        """The firm as a row of the firms import (tax fields empty: they come with the books)."""
         return {"uscc": self.uscc, "name": self.name, "role": self.role,
                 "industry": self.industry, "region": self.region, "phone": self.phone,
                 "legal_rep": self.legal_rep, "address": self.address,
@@ -73,6 +74,7 @@ class Structure:
 
     @property
     def firms(self) -> list[SimFirm]:
+        """Every simulated firm, anchors first."""
         return list(self.anchors.values()) + self.vendors
 
 
@@ -159,8 +161,9 @@ def _edges(rng: random.Random, anchors: dict[str, SimFirm], vendors: list[SimFir
         else:
             add(anchors[v.chain], v, -1)
             if rng.random() < 0.15:
-                other = "wholesale_retail" if v.chain == "manufacturing" else "manufacturing"
-                add(anchors[other], v, -1)
+                other_chain = ("wholesale_retail" if v.chain == "manufacturing"
+                               else "manufacturing")
+                add(anchors[other_chain], v, -1)
     return edges
 
 

@@ -80,7 +80,6 @@ class LedgerHead(SQLModel, table=True):
 class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entries"
     __table_args__ = (
-        # (SQLite keeps its original (currency, seq) as well: one shard there, see 0018l)
         UniqueConstraint("currency", "shard", "seq"),
         CheckConstraint("seq > 0", name="seq_pos"),
         CheckConstraint("shard >= 0", name="shard_nonneg"),

@@ -20,9 +20,10 @@ import logging
 import re
 import weakref
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import networkx as nx
 
@@ -65,6 +66,7 @@ def tiers(G: nx.DiGraph) -> dict:
         if u is not None and (d is None or u <= d):
             result[node] = u
         else:
+            assert d is not None  # the node is upstream or downstream of an anchor
             result[node] = -d
     return result
 
@@ -152,16 +154,16 @@ def _dominance(G: nx.DiGraph) -> list[_Dominance]:
         return _dominance_cache[G]
     out = []
     for upstream, H in _reach_graphs(G):
-        children = defaultdict(list)
+        children: defaultdict[Any, list[Any]] = defaultdict(list)
         for node, parent in nx.immediate_dominators(H, _SOURCE).items():
             if node != parent:
                 children[parent].append(node)
         pre, post, clock = {}, {}, 0
-        stack = [(_SOURCE, iter(children.get(_SOURCE, ())))]
+        stack: list[tuple[Any, Iterator[Any]]] = [(_SOURCE, iter(children.get(_SOURCE, ())))]
         pre[_SOURCE] = clock
         while stack:
             node, it = stack[-1]
-            child = next(it, _END)
+            child: Any = next(it, _END)
             clock += 1
             if child is _END:
                 post[node] = clock
@@ -251,6 +253,7 @@ class Cycle:
 
     @property
     def length(self) -> int:
+        """How many firms the trade cycle passes through."""
         return len(self.nodes)
 
 

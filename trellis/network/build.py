@@ -32,9 +32,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from sqlalchemy import String, cast, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from trellis.network.errors import ClusterNotFound
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, DocStatus, Firm, Invoice, Relationship
 
 logger = logging.getLogger(__name__)
@@ -196,16 +196,17 @@ def _read(session: Session, stmt, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _frames(session: Session, cluster_id: int, as_of: date):
     firms = _read(session, select(*[getattr(Firm, c) for c in FIRM_COLUMNS])
-                  .where(Firm.cluster_id == cluster_id), FIRM_COLUMNS)
-    seller = select(Firm.id).where(Firm.cluster_id == cluster_id).scalar_subquery()
-    invoices = _read(session, select(Invoice.seller_id, Invoice.buyer_id, Invoice.amount_fen,
-                                     cast(Invoice.issue_date, String), Invoice.status)
-                     .where(Invoice.seller_id.in_(seller), Invoice.issue_date <= as_of),
+                  .where(col(Firm.cluster_id) == cluster_id), FIRM_COLUMNS)
+    seller = select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id).scalar_subquery()
+    invoices = _read(session, select(col(Invoice.seller_id), col(Invoice.buyer_id),
+                                     col(Invoice.amount_fen),
+                                     cast(Invoice.issue_date, String), col(Invoice.status))
+                     .where(col(Invoice.seller_id).in_(seller), col(Invoice.issue_date) <= as_of),
                      INVOICE_COLUMNS)
-    relationships = _read(session, select(Relationship.supplier_id, Relationship.buyer_id,
+    relationships = _read(session, select(col(Relationship.supplier_id), col(Relationship.buyer_id),
                                           cast(Relationship.since, String),
-                                          Relationship.payment_terms_days)
-                          .where(Relationship.supplier_id.in_(seller)), RELATIONSHIP_COLUMNS)
+                                          col(Relationship.payment_terms_days))
+                          .where(col(Relationship.supplier_id).in_(seller)), RELATIONSHIP_COLUMNS)
     return firms, invoices, relationships
 
 
@@ -218,8 +219,9 @@ def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = Non
     Raises :class:`ClusterNotFound`.
     """
     as_of = as_of or date.today()
-    row = session.execute(select(Cluster.code, Cluster.created_at, Cluster.data_version)
-                          .where(Cluster.id == cluster_id)).one_or_none()
+    row = session.execute(select(col(Cluster.code), col(Cluster.created_at),
+                                 col(Cluster.data_version))
+                          .where(col(Cluster.id) == cluster_id)).one_or_none()
     if row is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
     bind = session.get_bind()
@@ -252,7 +254,7 @@ def bump_data_version(*, session: Session, cluster_id: int) -> None:
 
     Any area that writes firms, relationships or invoices of a cluster calls this.
     """
-    session.execute(update(Cluster).where(Cluster.id == cluster_id)
+    session.execute(update(Cluster).where(col(Cluster.id) == cluster_id)
                     .values(data_version=Cluster.data_version + 1)
                     .execution_options(synchronize_session=False))
     session.flush()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
@@ -47,6 +47,7 @@ class Outcome:
     changed: bool
 
     def as_dict(self) -> dict:
+        """The outcome as JSON data (kind, id, number, new status, whether it changed)."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "status": self.status, "changed": self.changed}
 
@@ -68,6 +69,7 @@ class Row:
     reject_reason: str | None
 
     def as_dict(self) -> dict:
+        """The document as JSON data: amount in fen, dates as ISO text."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "seller_uscc": self.seller_uscc, "seller_name": self.seller_name,
                 "amount_fen": self.amount_fen, "date": self.doc_date.isoformat(),
@@ -76,6 +78,7 @@ class Row:
 
 
 def model_for(kind: str):
+    """The table class of document *kind* ("invoice" or "order"); raises NotFound for another."""
     try:
         return MODELS[kind]
     except KeyError:
@@ -88,7 +91,7 @@ def documents(*, session: Session, anchor_id: int, kind: str, status: str | None
     model = model_for(kind)
     day = model.issue_date if model is Invoice else model.order_date
     due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
                     model.amount_fen, day, model.status, model.reject_reason,
                     *([due] if due is not None else []))
              .join(Firm, Firm.id == model.seller_id)
@@ -113,7 +116,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
     model = model_for(kind)
     day = model.issue_date if model is Invoice else model.order_date
     due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, Firm.name, Firm.uscc,
+    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
                     model.amount_fen, day, model.status, model.reject_reason,
                     *([due] if due is not None else []))
              .join(Firm, Firm.id == model.seller_id)
@@ -133,6 +136,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
 
 
 def pending_counts(*, session: Session, anchor_id: int) -> dict[str, int]:
+    """How many invoices and orders wait for the anchor's confirmation, by kind."""
     counts = {}
     for kind, model in MODELS.items():
         counts[kind] = int(session.exec(select(func.count()).select_from(model).where(
@@ -177,6 +181,8 @@ def _clean_ids(ids) -> list[int]:
 
 
 def clean_reason(decision: Decision, reason: str | None) -> str | None:
+    """The rejection reason trimmed (required to reject, at most MAX_REASON characters); None for a
+    confirmation."""
     reason = (reason or "").strip()
     if decision == Decision.REJECT:
         if not reason:
@@ -236,7 +242,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
     changed = [found[o.id].seller_id for o in outcomes if o.changed]
     if changed:  # the cluster graph's confirmed volumes changed
         clusters = session.exec(select(Firm.cluster_id).where(
-            Firm.id.in_(set(changed) | {anchor_id}), Firm.cluster_id.is_not(None))).all()
+            col(Firm.id).in_(set(changed) | {anchor_id}), col(Firm.cluster_id).is_not(None))).all()
         for cluster_id in sorted(set(clusters)):
             bump_data_version(session=session, cluster_id=cluster_id)
     return outcomes

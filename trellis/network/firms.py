@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.network.errors import FirmNotFound
 from trellis.trade.models import DocStatus, Firm, Invoice
@@ -29,10 +29,10 @@ def monthly_flows(*, session: Session, firm_id: int, as_of: date | None = None,
     as_of = as_of or date.today()
     start = _month_start(as_of, months - 1)
     rows = session.execute(
-        select(Invoice.seller_id, Invoice.amount_fen, Invoice.issue_date)
-        .where(or_(Invoice.seller_id == firm_id, Invoice.buyer_id == firm_id),
-               Invoice.issue_date >= start, Invoice.issue_date <= as_of,
-               Invoice.status != DocStatus.REJECTED.value)).all()
+        select(col(Invoice.seller_id), col(Invoice.amount_fen), col(Invoice.issue_date))
+        .where(or_(col(Invoice.seller_id) == firm_id, col(Invoice.buyer_id) == firm_id),
+               col(Invoice.issue_date) >= start, col(Invoice.issue_date) <= as_of,
+               col(Invoice.status) != DocStatus.REJECTED.value)).all()
     keys = [_month_start(as_of, back).strftime("%Y-%m") for back in range(months - 1, -1, -1)]
     table = {k: {"month": k, "sales_fen": 0, "purchases_fen": 0} for k in keys}
     for seller_id, amount, issued in rows:

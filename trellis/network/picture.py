@@ -55,6 +55,8 @@ def _clip(text: str, limit: int = 16) -> str:
 
 
 def render_svg(G: nx.DiGraph, anchor, *, title: str, flagged: set | None = None) -> str:
+    """An SVG picture of *anchor*'s supply neighbourhood: tier-1 suppliers and their tier-2
+    suppliers (at most MAX_TIER1 and MAX_TIER2), *flagged* firms marked."""
     tier1, tier2 = neighbourhood(G, anchor)
     tier1, tier2 = tier1[:MAX_TIER1], [s for s in tier2 if s.buyer in
                                        {t.node for t in tier1[:MAX_TIER1]}][:MAX_TIER2]

@@ -37,6 +37,7 @@ class Analysis:
 
     @property
     def community_of(self) -> dict:
+        """Each firm's community number (index into communities)."""
         return {n: i for i, part in enumerate(self.communities) for n in part}
 
 

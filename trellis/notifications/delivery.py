@@ -11,9 +11,10 @@ sent or given up.
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, select, update
+from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
 from trellis.notifications import render
@@ -33,20 +34,20 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
     """Send up to *limit* queued outbox messages; return (sent, failed). Commits nothing:
     the caller commits after each call (a task does, per batch)."""
     sent = failed = 0
-    rows = session.execute(select(OutboxMessage.id, OutboxMessage.attempts)
-                           .where(OutboxMessage.state == DeliveryState.QUEUED.value)
-                           .order_by(OutboxMessage.id).limit(limit)).all()
+    rows = session.execute(select(col(OutboxMessage.id), col(OutboxMessage.attempts))
+                           .where(col(OutboxMessage.state) == DeliveryState.QUEUED.value)
+                           .order_by(col(OutboxMessage.id)).limit(limit)).all()
     for outbox_id, attempts in rows:
-        claimed = session.execute(update(OutboxMessage).where(
+        claimed = cast(CursorResult[Any], session.execute(update(OutboxMessage).where(
             OutboxMessage.id == outbox_id, OutboxMessage.attempts == attempts,
-            OutboxMessage.state == DeliveryState.QUEUED.value)
+            col(OutboxMessage.state) == DeliveryState.QUEUED.value)
             .values(attempts=attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
         if claimed != 1:
             continue   # another worker has it
-        row = session.get(OutboxMessage, outbox_id)
+        row = session.get_one(OutboxMessage, outbox_id)
         session.refresh(row)
-        event = session.get(NotificationEvent, row.event_id)
+        event = session.get_one(NotificationEvent, row.event_id)
         subject, body = render.subject(event.kind, row.locale), render.text(event.message,
                                                                             row.locale)
         try:
@@ -69,6 +70,8 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
 
 
 def sender_for(settings) -> Sender:
+    """The sender the settings configure (SMTP, SMS adapter or a file sink in the instance
+    folder)."""
     from trellis.notifications.senders import from_settings
 
     return from_settings(settings)

@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.messages import N_, Message, Money, Percent, msg
 from trellis.notifications import render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
@@ -43,10 +44,10 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
 
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
     for app in session.scalars(select(Application).where(
-            Application.decided_at.is_not(None), Application.decided_at >= since,
+            col(Application.decided_at).is_not(None), col(Application.decided_at) >= since,
             # approved and since signed or lapsed: still an approval to tell (a vendor
             # who signs within the minute before the job runs was never told otherwise)
-            Application.status.in_([ApplicationStatus.DECLINED.value,
+            col(Application.status).in_([ApplicationStatus.DECLINED.value,
                                     ApplicationStatus.APPROVED.value,
                                     ApplicationStatus.ACCEPTED.value,
                                     ApplicationStatus.EXPIRED.value]))):
@@ -61,9 +62,9 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                    msg(N_("Your application %(id)s for %(amount)s was approved."),
                        id=app.id, amount=Money(app.requested_fen)), link)
     for offer, firm_id in session.execute(
-            select(Offer, Application.firm_id)
-            .join(Application, Application.id == Offer.application_id)
-            .where(Offer.created_at >= since)):
+            select(Offer, col(Application.firm_id))
+            .join(Application, col(Application.id) == col(Offer.application_id))
+            .where(col(Offer.created_at) >= since)):
         yield (firm_id, Kind.OFFER, f"offer:{offer.id}",
                msg(N_("An offer is ready: %(amount)s at an annualised rate of %(apr)s, "
                       "all fees included. Sign it by %(until)s."),
@@ -71,12 +72,12 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                    until=offer.expires_on), f"/vendor/applications/{offer.application_id}")
     live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
     for loan in session.scalars(select(Loan).where(
-            Loan.disbursed_on.is_not(None), Loan.disbursed_on >= since.date())):
+            col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= since.date())):
         yield (loan.firm_id, Kind.PAYOUT, f"payout:{loan.id}",
                msg(N_("Loan %(id)s: %(amount)s was paid out on %(day)s. Repay by %(due)s."),
                    id=loan.id, amount=Money(loan.amount_fen), day=loan.disbursed_on,
                    due=loan.due_date), f"/vendor/loans/{loan.id}")
-    for loan in session.scalars(select(Loan).where(Loan.status.in_(live))):
+    for loan in session.scalars(select(Loan).where(col(Loan.status).in_(live))):
         link = f"/vendor/loans/{loan.id}"
         owed = Money(loan.principal_fen + loan.interest_fen + loan.penalty_fen + loan.fees_fen)
         if loan.due_date is not None and loan.status == LoanStatus.ACTIVE.value:
@@ -108,8 +109,8 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     from trellis.accounts.models import User
     from trellis.protection.notifications import notify_firm
 
-    if session.scalars(select(NotificationEvent.id).where(
-            NotificationEvent.key == key)).first():
+    if session.scalars(select(col(NotificationEvent.id)).where(
+            col(NotificationEvent.key) == key)).first():
         return None
     try:
         with session.begin_nested():
@@ -122,12 +123,12 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     notify_firm(session=session, firm_id=firm_id, kind=str(kind),
                 message_en=render.text(event.message, "en"),
                 message_zh=render.text(event.message, "zh_CN"))
-    for user in session.scalars(select(User).where(User.firm_id == firm_id,
-                                                   User.is_active.is_(True))):
-        session.add(OutboxMessage(event_id=event.id, channel="email",
+    for user in session.scalars(select(User).where(col(User.firm_id) == firm_id,
+                                                   col(User.is_active).is_(True))):
+        session.add(OutboxMessage(event_id=id_of(event), channel="email",
                                   address=user.email, locale=user.locale or "zh_CN"))
         if user.phone:
-            session.add(OutboxMessage(event_id=event.id, channel="sms",
+            session.add(OutboxMessage(event_id=id_of(event), channel="sms",
                                       address=user.phone, locale=user.locale or "zh_CN"))
     session.flush()
     return event

@@ -14,6 +14,8 @@ from trellis.notifications import delivery, events
 
 
 def notify(*, session_factory, settings, as_of: str | None = None) -> str:
+    """Job: collect the notifications due on *as_of* (ISO date, today by default) and enqueue their
+    delivery; returns a summary line."""
     day = date.fromisoformat(as_of) if as_of else date.today()
     with transaction(session_factory) as session:
         new = events.collect(session=session, as_of=day)

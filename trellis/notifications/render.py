@@ -38,12 +38,13 @@ def catalogue(locale: str) -> dict[str, str]:
         po = folder / "zh_CN" / "LC_MESSAGES" / "messages.po"
         if po.exists():
             with po.open("rb") as fh:
-                merged.update({str(m.id): m.string for m in read_po(fh)
+                merged.update({str(m.id): str(m.string) for m in read_po(fh)
                                if m.id and isinstance(m.id, str) and m.string})
     return merged
 
 
 def gettext_for(locale: str):
+    """A gettext function for *locale* over the merged catalogues (English text where none)."""
     found = catalogue(locale)
     return lambda text: found.get(text) or text
 
@@ -54,4 +55,5 @@ def text(message, locale: str) -> str:
 
 
 def subject(kind: str, locale: str) -> str:
+    """The subject line of a notification of *kind* in *locale*."""
     return gettext_for(locale)(SUBJECTS.get(kind, SUBJECTS["warning"]))

@@ -66,6 +66,8 @@ class SmtpSender(Sender):
         self.username, self.password, self.starttls = username, password, starttls
 
     def send(self, message: Outgoing) -> None:
+        """Send an e-mail *message* through the SMTP server; raises DeliveryFailed for another
+        channel or a refusal."""
         if message.channel != "email":
             raise DeliveryFailed(f"SMTP sends e-mail, not {message.channel} messages")
         mail = EmailMessage()
@@ -101,6 +103,7 @@ class TextSender(Sender):
         self.adapter = adapter
 
     def send(self, message: Outgoing) -> None:
+        """Send a text *message* through the SMS adapter."""
         self.adapter.send_text(phone=message.address, body=message.body,
                                reference=message.reference)
 
@@ -115,6 +118,7 @@ class FileSink(Sender):
         self.path = Path(path)
 
     def send(self, message: Outgoing) -> None:
+        """Append *message* as one JSON line to the sink file (development and tests)."""
         line = json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"),
                            "channel": message.channel, "to": message.address,
                            "subject": message.subject, "body": message.body,
@@ -141,6 +145,8 @@ class Router(Sender):
         self.senders = senders
 
     def send(self, message: Outgoing) -> None:
+        """Send *message* through the first sender of its channel; raises DeliveryFailed when none
+        is configured."""
         for sender in self.senders:
             if message.channel in sender.channels:
                 sender.send(message)

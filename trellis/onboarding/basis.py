@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, ValidationError
@@ -81,12 +81,15 @@ def revoke(*, session: Session, basis_id: int, cluster_id: int,
 
 
 def is_valid(basis: DataBasis, on: date) -> bool:
+    """Whether the data basis is in force on day *on* (from valid_from to expires_on inclusive, not
+    revoked)."""
     return basis.revoked_at is None and basis.valid_from <= on <= basis.expires_on
 
 
 def listing(*, session: Session, cluster_id: int) -> list[DataBasis]:
-    return list(session.execute(select(DataBasis).where(DataBasis.cluster_id == cluster_id)
-                                .order_by(DataBasis.id.desc())).scalars())
+    """The cluster's data bases, newest first."""
+    return list(session.execute(select(DataBasis).where(col(DataBasis.cluster_id) == cluster_id)
+                                .order_by(col(DataBasis.id).desc())).scalars())
 
 
 def current(*, session: Session, cluster_id: int, on: date | None = None) -> DataBasis | None:
@@ -100,9 +103,9 @@ def clusters_with_basis(*, session: Session, cluster_ids: list[int] | None = Non
                         on: date | None = None) -> set[int]:
     """Ids of clusters (of *cluster_ids*, or all) with a valid basis on *on* (today)."""
     on = on or date.today()
-    q = select(DataBasis.cluster_id).where(DataBasis.revoked_at.is_(None),
-                                           DataBasis.valid_from <= on,
-                                           DataBasis.expires_on >= on)
+    q = select(col(DataBasis.cluster_id)).where(col(DataBasis.revoked_at).is_(None),
+                                           col(DataBasis.valid_from) <= on,
+                                           col(DataBasis.expires_on) >= on)
     if cluster_ids is not None:
-        q = q.where(DataBasis.cluster_id.in_(cluster_ids or [-1]))
+        q = q.where(col(DataBasis.cluster_id).in_(cluster_ids or [-1]))
     return set(session.execute(q).scalars())

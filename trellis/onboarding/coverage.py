@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.trade.models import (
     CreditNote,
@@ -83,7 +83,7 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
             q = (select(firm_col, func.count(), func.min(day_col), func.max(day_col))
                  .select_from(source).where(firm_col.in_(chunk)).group_by(firm_col))
             if kind == "electricity":
-                q = q.where(UtilityReading.utility == "electricity")
+                q = q.where(col(UtilityReading.utility) == "electricity")
             if as_of is not None and kind not in ("tax_filings",):
                 q = q.where(day_col <= as_of)
             for fid, n, first, last in session.execute(q):
@@ -92,10 +92,11 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
     # Confirmation status: invoices the buyer confirmed or rejected (not all pending).
     found = {}
     for chunk in _chunks(firm_ids):
-        q = (select(Invoice.seller_id, func.count(), func.min(Invoice.issue_date),
+        q = (select(col(Invoice.seller_id), func.count(), func.min(col(Invoice.issue_date)),
                     func.max(Invoice.issue_date))
-             .where(Invoice.seller_id.in_(chunk), Invoice.status != DocStatus.PENDING.value)
-             .group_by(Invoice.seller_id))
+             .where(col(Invoice.seller_id).in_(chunk),
+                    col(Invoice.status) != DocStatus.PENDING.value)
+             .group_by(col(Invoice.seller_id)))
         for fid, n, first, last in session.execute(q):
             found[int(fid)] = (int(n), first, last)
     out["confirmations"] = found
@@ -103,10 +104,10 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
 
 
 def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
-    out = {}
+    out: dict[int, int | None] = {}
     for chunk in _chunks(firm_ids):
-        out.update(dict(session.execute(select(Firm.id, Firm.cluster_id)
-                                        .where(Firm.id.in_(chunk))).all()))
+        out.update(dict(session.execute(select(col(Firm.id), col(Firm.cluster_id))
+                                        .where(col(Firm.id).in_(chunk))).tuples().all()))
     return out
 
 
@@ -131,7 +132,8 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
     out = {}
     for fid in firm_ids:
-        kinds = set(by_cluster.get(cluster_of.get(fid), ()))
+        cluster = cluster_of.get(fid)
+        kinds = set(by_cluster.get(cluster, ()) if cluster is not None else ())
         kinds |= {k for k, found in per_firm.items() if fid in found}
         out[fid] = {"kinds": frozenset(kinds), "tax": tax.get(fid)}
     return out
@@ -179,20 +181,22 @@ def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None =
     after the period starts (then the comparison is not assessable)."""
     filings: dict[int, TaxFiling] = {}
     for chunk in _chunks(firm_ids):
-        q = select(TaxFiling).where(TaxFiling.firm_id.in_(chunk))
+        q = select(TaxFiling).where(col(TaxFiling.firm_id).in_(chunk))
         if as_of is not None:
-            q = q.where(TaxFiling.period_end <= as_of)
-        for f in session.execute(q.order_by(TaxFiling.period_end, TaxFiling.id)).scalars():
+            q = q.where(col(TaxFiling.period_end) <= as_of)
+        for f in session.execute(q.order_by(col(TaxFiling.period_end),
+                                            col(TaxFiling.id))).scalars():
             filings[f.firm_id] = f  # the latest wins
     out = {}
     for fid, f in filings.items():
         platform, first = session.execute(
             select(func.coalesce(func.sum(Invoice.amount_fen), 0), func.min(Invoice.issue_date))
-            .where(Invoice.seller_id == fid, Invoice.status != DocStatus.REJECTED.value,
-                   Invoice.issue_date >= f.period_start, Invoice.issue_date <= f.period_end)
+            .where(col(Invoice.seller_id) == fid, col(Invoice.status) != DocStatus.REJECTED.value,
+                   col(Invoice.issue_date) >= f.period_start,
+                   col(Invoice.issue_date) <= f.period_end)
         ).one()
         ever_first = session.execute(select(func.min(Invoice.issue_date))
-                                     .where(Invoice.seller_id == fid)).scalar()
+                                     .where(col(Invoice.seller_id) == fid)).scalar()
         out[fid] = {"declared_fen": int(f.vat_sales_fen), "platform_fen": int(platform),
                     "period_start": f.period_start.isoformat(),
                     "period_end": f.period_end.isoformat(),
@@ -218,7 +222,7 @@ def firm_coverage(*, session: Session, firm_id: int) -> list[dict]:
 
 def cluster_coverage(*, session: Session, cluster_id: int) -> list[dict]:
     """Each kind for one cluster: firms with data, rows, first and last date."""
-    firm_ids = list(session.execute(select(Firm.id).where(Firm.cluster_id == cluster_id))
+    firm_ids = list(session.execute(select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id))
                     .scalars())
     per_firm = _per_firm(session, firm_ids, None) if firm_ids else {}
     rows = []

@@ -24,7 +24,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trellis.network.errors import BadFileContent, FileLimitExceeded, FileTooLarge, UnreadableFile
+from trellis.onboarding.errors import (
+    BadFileContent,
+    FileLimitExceeded,
+    FileTooLarge,
+    UnreadableFile,
+)
 
 logger = logging.getLogger(__name__)
 

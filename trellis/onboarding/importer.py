@@ -1,7 +1,7 @@
 """Bulk import of a cluster's firms and trade history from CSV or XLSX files.
 
 :func:`import_file` validates every row before writing anything: if any row has a
-problem, :class:`~trellis.network.errors.ImportRefused` lists them all (row, column,
+problem, :class:`~trellis.onboarding.errors.ImportRefused` lists them all (row, column,
 value, problem) and nothing is written. Otherwise all rows are written in the caller's
 transaction (flush only; the caller commits once).
 
@@ -27,14 +27,16 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis.clock import utcnow
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
-from trellis.network.errors import ClusterNotFound, ImportRefused
 from trellis.onboarding import files
 from trellis.onboarding import mapping as colmap
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, CellError, Kind, header_map
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import (
     Cluster,
     DocStatus,
@@ -70,6 +72,7 @@ class RowError:
 
     @property
     def problem_message(self) -> Message:
+        """The problem as a translatable Message."""
         return self.what if self.what is not None else Message(self.problem)
 
     def __str__(self) -> str:
@@ -105,9 +108,12 @@ class Policy:
 
     @property
     def seller_column(self) -> str:
+        """"seller_uscc" when uploads are limited to one seller's own sales, else ""."""
         return "seller_uscc" if self.seller_is else ""
 
     def apply(self, plan: _Plan, number: int, values: dict) -> bool:
+        """Whether row *number* may be imported under this policy; a row of another seller is
+        recorded as an error in *plan*."""
         if not self.seller_is:
             return True
         given = values.get("seller_uscc")
@@ -139,6 +145,7 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
+        """Whether the import created or updated any row."""
         return bool(self.created or self.updated)
 
 
@@ -318,7 +325,8 @@ def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple]:
     found = {}
     for chunk in _chunks(sorted(codes)):
         for fid, code, cid in session.execute(
-                select(Firm.id, Firm.uscc, Firm.cluster_id).where(Firm.uscc.in_(chunk))):
+                select(sql_col(Firm.id), sql_col(Firm.uscc),
+                       sql_col(Firm.cluster_id)).where(sql_col(Firm.uscc).in_(chunk))):
             found[code] = (fid, cid)
     return found
 
@@ -382,8 +390,8 @@ def _plan_firms(plan: _Plan, session: Session, rows) -> None:
     existing = {}
     for chunk in _chunks(sorted(v["uscc"] for _, v in rows)):
         for firm in session.execute(
-                select(Firm.id, Firm.uscc, Firm.cluster_id,
-                       *[getattr(Firm, c) for c in cols]).where(Firm.uscc.in_(chunk))):
+                select(sql_col(Firm.id), sql_col(Firm.uscc), sql_col(Firm.cluster_id),
+                       *[getattr(Firm, c) for c in cols]).where(sql_col(Firm.uscc).in_(chunk))):
             existing[firm.uscc] = firm
     now = utcnow()
     cluster_id = plan.cluster.id
@@ -433,10 +441,12 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
                        "buyer_uscc", N_("supplier and buyer pair"))
     existing = {}
     for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
-        for rel in session.execute(select(Relationship.id, Relationship.supplier_id,
-                                          Relationship.buyer_id, Relationship.since,
-                                          Relationship.payment_terms_days)
-                                   .where(Relationship.supplier_id.in_(chunk))):
+        for rel in session.execute(select(sql_col(Relationship.id),
+                                          sql_col(Relationship.supplier_id),
+                                          sql_col(Relationship.buyer_id),
+                                          sql_col(Relationship.since),
+                                          sql_col(Relationship.payment_terms_days))
+                                   .where(sql_col(Relationship.supplier_id).in_(chunk))):
             existing[(rel.supplier_id, rel.buyer_id)] = rel
     for _, v in rows:
         old = existing.get((v["supplier_id"], v["buyer_id"]))
@@ -542,9 +552,9 @@ def _derive_due_dates(session: Session, rows) -> None:
     terms = {}
     for chunk in _chunks(sorted({v["seller_id"] for v in missing})):
         for s_id, b_id, days in session.execute(
-                select(Relationship.supplier_id, Relationship.buyer_id,
-                       Relationship.payment_terms_days)
-                .where(Relationship.supplier_id.in_(chunk))):
+                select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
+                       sql_col(Relationship.payment_terms_days))
+                .where(sql_col(Relationship.supplier_id).in_(chunk))):
             terms[(s_id, b_id)] = days
     for v in missing:
         days = terms.get((v["seller_id"], v["buyer_id"]), DEFAULT_TERMS_DAYS)
@@ -872,9 +882,9 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     """Validate and import one file of *kind* (firms, relationships, orders, invoices,
     payments) into cluster *cluster_id*.
 
-    Raises :class:`~trellis.network.errors.FileTooLarge` above *max_bytes* (0: no
-    limit), :class:`~trellis.network.errors.UnreadableFile` for an unreadable file and
-    :class:`~trellis.network.errors.ImportRefused` (with every problem found) when any
+    Raises :class:`~trellis.onboarding.errors.FileTooLarge` above *max_bytes* (0: no
+    limit), :class:`~trellis.onboarding.errors.UnreadableFile` for an unreadable file and
+    :class:`~trellis.onboarding.errors.ImportRefused` (with every problem found) when any
     row is bad; in all these cases nothing is written. Dates after *today* (default: the
     current date) are refused for issue, order, payment and start dates. Bumps the
     cluster's data version when anything changed.

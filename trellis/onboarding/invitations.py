@@ -17,22 +17,19 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, select, update
+from sqlmodel import Session, col
 
 from trellis import exports
 from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
-from trellis.network.errors import (
-    ClusterNotFound,
-    InvitationExpired,
-    InvitationInvalid,
-    InvitationUsed,
-)
-from trellis.network.models import Invitation
+from trellis.onboarding.errors import InvitationExpired, InvitationInvalid, InvitationUsed
+from trellis.onboarding.models import Invitation
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm
 
 logger = logging.getLogger(__name__)
@@ -65,10 +62,12 @@ class Issued:
 
 
 def normalise_code(raw: str) -> str:
+    """An invitation code as typed, upper-case letters and digits only."""
     return "".join(ch for ch in str(raw).upper() if ch.isalnum())
 
 
 def format_code(code: str) -> str:
+    """An invitation code in groups of four separated by dashes, as printed."""
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
@@ -85,6 +84,7 @@ def derive_code(*, secret: str, nonce: str) -> str:
 
 
 def code_hash(code: str) -> str:
+    """SHA-256 (64 hex digits) of the normalised code: what is stored instead of the code."""
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
@@ -111,13 +111,13 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
 
     tiers = analyse(G).tiers
     registered = set(session.execute(
-        select(User.firm_id).join(Firm, Firm.id == User.firm_id)
-        .where(Firm.cluster_id == cluster_id)).scalars())
+        select(col(User.firm_id)).join(Firm, col(Firm.id) == col(User.firm_id))
+        .where(col(Firm.cluster_id) == cluster_id)).scalars())
     invited = set(session.execute(
-        select(Invitation.firm_id).where(Invitation.cluster_id == cluster_id,
-                                         Invitation.redeemed_at.is_(None),
-                                         Invitation.revoked_at.is_(None),
-                                         Invitation.expires_at > now)).scalars())
+        select(col(Invitation.firm_id)).where(col(Invitation.cluster_id) == cluster_id,
+                                         col(Invitation.redeemed_at).is_(None),
+                                         col(Invitation.revoked_at).is_(None),
+                                         col(Invitation.expires_at) > now)).scalars())
     out = []
     for node, d in G.nodes(data=True):
         if d.get("role") != "vendor" or node in registered:
@@ -155,7 +155,7 @@ def issue(*, session: Session, cluster_id: int, firm_ids: Iterable[int], secret:
     ids = sorted(set(firm_ids))
     if not ids:
         raise ValidationError("Choose at least one vendor to invite.", field="firm_ids")
-    firms = {f.id: f for f in session.execute(select(Firm).where(Firm.id.in_(ids))).scalars()}
+    firms = {f.id: f for f in session.execute(select(Firm).where(col(Firm.id).in_(ids))).scalars()}
     for fid in ids:
         firm = firms.get(fid)
         if firm is None or firm.cluster_id != cluster_id or firm.role != "vendor":
@@ -181,7 +181,7 @@ def issue(*, session: Session, cluster_id: int, firm_ids: Iterable[int], secret:
 
 
 def _find(session: Session, code: str) -> Invitation:
-    inv = session.execute(select(Invitation).where(Invitation.code_hash == code_hash(code))
+    inv = session.execute(select(Invitation).where(col(Invitation.code_hash) == code_hash(code))
                           ).scalar_one_or_none()
     if inv is None:
         raise InvitationInvalid("This invitation code is not recognised: check it against "
@@ -203,7 +203,7 @@ def lookup(*, session: Session, code: str, now: datetime | None = None) -> tuple
     """The invitation and firm for a valid *code*, without using it up."""
     inv = _find(session, code)
     _usable(inv, now or utcnow())
-    return inv, session.get(Firm, inv.firm_id)
+    return inv, session.get_one(Firm, inv.firm_id)
 
 
 def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
@@ -215,26 +215,28 @@ def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
     now = now or utcnow()
     inv = _find(session, code)
     _usable(inv, now)
-    done = session.execute(
+    done = cast(CursorResult[Any], session.execute(
         update(Invitation)
-        .where(Invitation.id == inv.id, Invitation.redeemed_at.is_(None),
-               Invitation.revoked_at.is_(None), Invitation.expires_at > now)
-        .values(redeemed_at=now).execution_options(synchronize_session=False))
+        .where(col(Invitation.id) == inv.id, col(Invitation.redeemed_at).is_(None),
+               col(Invitation.revoked_at).is_(None), col(Invitation.expires_at) > now)
+        .values(redeemed_at=now).execution_options(synchronize_session=False)))
     if done.rowcount != 1:
         raise InvitationUsed("This invitation code has already been used.")
     session.refresh(inv)
     # Any other live code for the same firm is now pointless: revoke it.
     session.execute(update(Invitation)
-                    .where(Invitation.firm_id == inv.firm_id, Invitation.id != inv.id,
-                           Invitation.redeemed_at.is_(None), Invitation.revoked_at.is_(None))
+                    .where(col(Invitation.firm_id) == inv.firm_id, col(Invitation.id) != inv.id,
+                           col(Invitation.redeemed_at).is_(None),
+                           col(Invitation.revoked_at).is_(None))
                     .values(revoked_at=now).execution_options(synchronize_session=False))
     session.flush()
-    return session.get(Firm, inv.firm_id)
+    return session.get_one(Firm, inv.firm_id)
 
 
 def revoke(*, session: Session, invitation_id: int, now: datetime | None = None) -> None:
-    session.execute(update(Invitation).where(Invitation.id == invitation_id,
-                                             Invitation.redeemed_at.is_(None))
+    """Revoke invitation *invitation_id* unless it was redeemed already. Flushes."""
+    session.execute(update(Invitation).where(col(Invitation.id) == invitation_id,
+                                             col(Invitation.redeemed_at).is_(None))
                     .values(revoked_at=now or utcnow())
                     .execution_options(synchronize_session=False))
     session.flush()
@@ -242,9 +244,9 @@ def revoke(*, session: Session, invitation_id: int, now: datetime | None = None)
 
 def batches(*, session: Session, cluster_id: int) -> list[dict]:
     """The cluster's invitation batches, newest first, with counts."""
-    rows = session.execute(select(Invitation.batch, Invitation.created_at,
-                                  Invitation.expires_at, Invitation.redeemed_at)
-                           .where(Invitation.cluster_id == cluster_id)).all()
+    rows = session.execute(select(col(Invitation.batch), col(Invitation.created_at),
+                                  col(Invitation.expires_at), col(Invitation.redeemed_at))
+                           .where(col(Invitation.cluster_id) == cluster_id)).all()
     out: dict[str, dict] = {}
     for batch, created, expires, redeemed in rows:
         b = out.setdefault(batch, {"batch": batch, "created_at": created,
@@ -265,9 +267,9 @@ def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
     link adds ``?code=...``. Used or revoked invitations are left out."""
     now = now or utcnow()
     rows = session.execute(
-        select(Invitation, Firm.name, Firm.uscc, Firm.phone)
-        .join(Firm, Firm.id == Invitation.firm_id)
-        .where(Invitation.cluster_id == cluster_id, Invitation.batch == batch)
+        select(Invitation, col(Firm.name), col(Firm.uscc), col(Firm.phone))
+        .join(Firm, col(Firm.id) == col(Invitation.firm_id))
+        .where(col(Invitation.cluster_id) == cluster_id, col(Invitation.batch) == batch)
         .order_by(Firm.name)).all()
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")

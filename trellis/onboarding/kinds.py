@@ -47,6 +47,8 @@ def _uscc(raw: str) -> tuple[str, Message | None]:
 
 def parse_uscc(value, _today=None) -> str:
     # A file names the same few thousand firms over and over: check each code once.
+    """A cell as a unified social credit code (18 characters, check digit right), normalised; raises
+    CellError naming the problem."""
     code, problem = _uscc(_text(value))
     if problem:
         raise CellError(problem)
@@ -54,6 +56,7 @@ def parse_uscc(value, _today=None) -> str:
 
 
 def text(max_len: int) -> Callable:
+    """A cell parser for text of at most *max_len* characters (whitespace trimmed)."""
     def parse(value, _today=None) -> str:
         out = _text(value)
         if len(out) > max_len:
@@ -64,6 +67,8 @@ def text(max_len: int) -> Callable:
 
 
 def choice(mapping: dict[str, str], what: str) -> Callable:
+    """A cell parser for one of *mapping*'s keys (case and spaces ignored), returning its value;
+    *what* names the column in the error."""
     def parse(value, _today=None) -> str:
         raw = _text(value)
         key = raw.lower().replace(" ", "_")
@@ -131,6 +136,8 @@ _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 
 def parse_day(value) -> date:
+    """A cell as a date: a spreadsheet date, or text such as 2026-03-01,
+    2026/3/1 or 2026年3月1日."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -159,6 +166,7 @@ def _day_text(raw: str) -> date:
 
 
 def day(*, not_future: bool) -> Callable:
+    """A cell parser for a date; with *not_future*, a date after the import's today is refused."""
     def parse(value, today=None) -> date:
         out = parse_day(value)
         if not_future and today is not None and out > today:
@@ -219,14 +227,17 @@ def amount_fen_or_zero(value, today=None) -> int:
 
 
 def optional_amount_or_zero(value, today=None) -> int | None:
+    """An empty cell as None, else an amount in integer fen (zero allowed)."""
     return None if _text(value) == "" else amount_fen_or_zero(value, today)
 
 
 def optional_amount_fen(value, today=None) -> int | None:
+    """An empty cell as None, else a positive amount in integer fen (the cell is in yuan)."""
     return None if _text(value) == "" else parse_amount_fen(value, today)
 
 
 def days_count(value, _today=None) -> int:
+    """A cell as a whole number of days, 0 to 3650 (ten years)."""
     raw = _text(value)
     if not re.fullmatch(r"\d{1,4}", raw):
         raise CellError(N_("'%(raw)s' is not a whole number of days"), raw=raw)
@@ -237,6 +248,8 @@ def days_count(value, _today=None) -> int:
 
 
 def number_list(value, _today=None) -> list[str]:
+    """A cell as a list of invoice numbers separated by ; , | or spaces; a number listed twice is
+    refused."""
     parts = [p.strip() for p in re.split(r"[;；,，|\s]+", _text(value)) if p.strip()]
     if len(parts) != len(set(parts)):
         raise CellError(N_("an invoice number is listed twice"))
@@ -312,6 +325,7 @@ def parse_period(value, today=None) -> tuple[date, date]:
 
 
 def optional_period(value, today=None):
+    """An empty cell as None, else a tax period (its first and last day)."""
     return None if _text(value) == "" else parse_period(value, today)
 
 
@@ -336,6 +350,7 @@ def parse_quantity(value, _today=None) -> Decimal:
 
 
 def parse_count(value, _today=None) -> int:
+    """A cell as a whole number from 0 to 9,999,999 (thousands separators allowed)."""
     raw = _text(value).replace(",", "")
     if not re.fullmatch(r"\d{1,7}", raw):
         raise CellError(f"{raw!r} is not a whole number (zero or more)")
@@ -349,6 +364,7 @@ YES_NO = {"1": True, "0": False, "yes": True, "no": False, "y": True, "n": False
 
 
 def parse_defaulted(value, _today=None) -> bool:
+    """A cell as True (defaulted) or False (repaid): defaulted/repaid, yes/no, 1/0 or 违约/正常."""
     raw = _text(value).lower()
     if raw.endswith(".0"):
         raw = raw[:-2]
@@ -375,6 +391,7 @@ class Kind:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def column(self, key: str) -> Col:
+        """The column of this kind whose key is *key* (StopIteration when there is none)."""
         return next(c for c in self.columns if c.key == key)
 
 

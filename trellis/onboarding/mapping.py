@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis import safejson
 from trellis.clock import utcnow
@@ -36,7 +37,7 @@ def norm(name: str) -> str:
 
 
 def _names(kind: Kind) -> dict[str, str]:
-    names = {}
+    names: dict[str, str] = {}
     for col in kind.columns:
         for name in (col.key, col.zh, *col.aliases):
             if name:
@@ -57,9 +58,11 @@ class Proposal:
 
     @property
     def unmapped(self) -> list[str]:
+        """The file's column headers no field is mapped to."""
         return [h for h in self.header if h and not self.fields.get(h)]
 
     def to_dict(self) -> dict:
+        """The proposal as JSON data (kind, mapping, how each was found, missing and unmapped)."""
         return {"kind": self.kind, "mapping": dict(self.fields), "how": dict(self.how),
                 "missing": list(self.missing), "unmapped": self.unmapped}
 
@@ -159,9 +162,10 @@ def load_file(text: str) -> dict[str, str]:
 
 
 def saved(*, session: Session, cluster_id: int, source: str, kind: str) -> dict | None:
+    """The column mapping saved for files of *source* and *kind* in the cluster, or None."""
     row = session.execute(select(ImportMapping).where(
-        ImportMapping.cluster_id == cluster_id, ImportMapping.source == source,
-        ImportMapping.kind == kind)).scalar_one_or_none()
+        sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,
+        sql_col(ImportMapping.kind) == kind)).scalar_one_or_none()
     return None if row is None else dict(row.mapping)
 
 
@@ -181,8 +185,8 @@ def save(*, session: Session, cluster_id: int, source: str, kind: str, mapping: 
         raise ValidationError(f"Not fields of {kind}: {', '.join(bad)}.", field="mapping",
                               zh=f"不是{kind}的字段：{'、'.join(bad)}。")
     row = session.execute(select(ImportMapping).where(
-        ImportMapping.cluster_id == cluster_id, ImportMapping.source == source,
-        ImportMapping.kind == kind)).scalar_one_or_none()
+        sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,
+        sql_col(ImportMapping.kind) == kind)).scalar_one_or_none()
     if row is None:
         row = ImportMapping(cluster_id=cluster_id, source=source, kind=kind)
     row.mapping, row.updated_by_id, row.updated_at = dict(mapping), user_id, utcnow()

@@ -47,7 +47,7 @@ def _core():
 
 
 def _by_owner(session: Session, model, owner_col, owners: set, *cols) -> list:
-    out = []
+    out: list = []
     for chunk in _core()._chunks(sorted(owners)):
         out.extend(session.execute(select(model.id, *cols).where(owner_col.in_(chunk))))
     return out

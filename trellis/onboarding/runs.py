@@ -26,17 +26,19 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis import exports
 from trellis.clock import utcnow
-from trellis.db import transaction
-from trellis.errors import TrellisError
+from trellis.db import id_of, transaction
+from trellis.errors import NotFound, TrellisError
 from trellis.messages import N_, Message, msg
-from trellis.network.errors import ClusterNotFound, ImportRefused, NotFound
-from trellis.network.models import ImportFile, ImportRun, ImportRunError, RunStatus
 from trellis.onboarding import files
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
 from trellis.onboarding.kinds import KINDS
+from trellis.onboarding.models import ImportFile, ImportRun, ImportRunError, RunStatus
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
                     mapping=dict(mapping or {}))
     session.add(run)
     session.flush()
-    session.add(ImportFile(run_id=run.id, content=data))
+    session.add(ImportFile(run_id=id_of(run), content=data))
     session.flush()
     return run
 
@@ -172,7 +174,8 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         # Claim the run atomically: a second worker (the resume job) must not run it too.
         states = [RunStatus.QUEUED.value] + ([RunStatus.RUNNING.value] if resume else [])
         claimed = s.execute(update(ImportRun)
-                            .where(ImportRun.id == run_id, ImportRun.status.in_(states))
+                            .where(sql_col(ImportRun.id) == run_id,
+                                   sql_col(ImportRun.status).in_(states))
                             .values(status=RunStatus.RUNNING.value, phase="validating",
                                     started_at=utcnow())
                             .execution_options(synchronize_session=False)).rowcount
@@ -234,18 +237,18 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
                        message=N_("The import stopped on an unexpected error; nothing was "
                                   "imported. The administrators have the details."))
     with transaction(session_factory) as s:
-        run = s.get(ImportRun, run_id)
+        run = s.get_one(ImportRun, run_id)
         for key, value in outcome.items():
             setattr(run, key, value)
         if outcome["status"] != RunStatus.SUCCEEDED:
             run.rows_total, run.rows_done = last["total"], last["done"]
         run.phase, run.finished_at = "done", utcnow()
         if errors:
-            s.execute(delete(ImportRunError).where(ImportRunError.run_id == run_id))
+            s.execute(delete(ImportRunError).where(sql_col(ImportRunError.run_id) == run_id))
             s.add_all(ImportRunError(run_id=run_id, row=e.row, column=e.column[:64],
                                      value=e.value[:200], problem=e.problem_message.dumps(300))
                       for e in errors[:MAX_ERRORS])
-        s.execute(delete(ImportFile).where(ImportFile.run_id == run_id))
+        s.execute(delete(ImportFile).where(sql_col(ImportFile.run_id) == run_id))
     logger.info("import run %s %s: %s", run_id, run.status, run.message)
     return run
 
@@ -308,16 +311,17 @@ def error_report_csv(*, session: Session, run_id: int,
     :class:`~trellis.messages.Message`) into text in their language, *header* names the
     columns and *column* (given the file kind and a column key) names a column.
     """
-    run = session.execute(select(ImportRun.status, ImportRun.message, ImportRun.kind)
-                          .where(ImportRun.id == run_id)).one_or_none()
+    run = session.execute(select(sql_col(ImportRun.status), sql_col(ImportRun.message),
+                                 sql_col(ImportRun.kind))
+                          .where(sql_col(ImportRun.id) == run_id)).one_or_none()
     if run is None:
         raise NotFound(f"There is no import run {run_id}.")
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(list(header))
-    rows = session.execute(select(ImportRunError.row, ImportRunError.column,
-                                  ImportRunError.value, ImportRunError.problem)
-                           .where(ImportRunError.run_id == run_id)
+    rows = session.execute(select(sql_col(ImportRunError.row), sql_col(ImportRunError.column),
+                                  sql_col(ImportRunError.value), sql_col(ImportRunError.problem))
+                           .where(sql_col(ImportRunError.run_id) == run_id)
                            .order_by(ImportRunError.row, ImportRunError.id)).all()
     if not rows and run.status != RunStatus.SUCCEEDED and run.message:
         rows = [(0, "", "", run.message)]
@@ -340,13 +344,13 @@ def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
 
     now = utcnow()
     with transaction(session_factory) as s:
-        queued = list(s.execute(select(ImportRun.id).where(
-            ImportRun.status == RunStatus.QUEUED.value,
-            ImportRun.created_at < now - timedelta(seconds=queued_for_seconds))).scalars())
+        queued = list(s.execute(select(sql_col(ImportRun.id)).where(
+            sql_col(ImportRun.status) == RunStatus.QUEUED.value,
+            sql_col(ImportRun.created_at) < now - timedelta(seconds=queued_for_seconds))).scalars())
         queued = [i for i in queued if (t := _task_of(s, i)) is None or t.finished]
         stale = []
         for r in s.execute(select(ImportRun).where(
-                ImportRun.status == RunStatus.RUNNING.value)).scalars():
+                sql_col(ImportRun.status) == RunStatus.RUNNING.value)).scalars():
             task = _task_of(s, r.id)
             # A task that ended left its run running: its worker died on the last
             # attempt. Without a task (imported inline by a web request), only time tells.
@@ -364,5 +368,6 @@ def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
 
 
 def recent_runs(*, session: Session, cluster_id: int, limit: int = 20) -> list[ImportRun]:
-    return list(session.execute(select(ImportRun).where(ImportRun.cluster_id == cluster_id)
-                                .order_by(ImportRun.id.desc()).limit(limit)).scalars())
+    """The cluster's import runs, newest first, at most *limit*."""
+    return list(session.execute(select(ImportRun).where(sql_col(ImportRun.cluster_id) == cluster_id)
+                                .order_by(sql_col(ImportRun.id).desc()).limit(limit)).scalars())

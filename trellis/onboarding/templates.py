@@ -23,7 +23,7 @@ def _kind(kind: str) -> Kind:
     try:
         return KINDS[kind]
     except KeyError:
-        from trellis.network.errors import ImportRefused
+        from trellis.onboarding.errors import ImportRefused
 
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
                             f"{', '.join(KINDS)}.", field="kind") from None
@@ -35,12 +35,15 @@ def header(kind: str, lang: str = "zh") -> list[str]:
 
 
 def example_rows(kind: str) -> list[list[str]]:
+    """The example rows of *kind*'s template, one cell per column."""
     cols = _kind(kind).columns
     n = max(len(c.example) for c in cols)
     return [[c.example[i] if i < len(c.example) else "" for c in cols] for i in range(n)]
 
 
 def template_csv(kind: str, lang: str = "zh") -> bytes:
+    """*kind*'s template as CSV bytes (UTF-8 with BOM, CRLF) with headers in
+    *lang* ("zh" or "en")."""
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(header(kind, lang))
@@ -49,6 +52,7 @@ def template_csv(kind: str, lang: str = "zh") -> bytes:
 
 
 def template_xlsx(kind: str, lang: str = "zh") -> bytes:
+    """*kind*'s template as an XLSX workbook (bold header row in *lang*, the example rows)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -70,4 +74,5 @@ def template_xlsx(kind: str, lang: str = "zh") -> bytes:
 
 
 def filename(kind: str, fmt: str) -> str:
+    """The download name of *kind*'s template in format *fmt* ("csv" or "xlsx")."""
     return f"trellis-{kind}-template.{fmt}"

@@ -18,6 +18,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis import exports
+from trellis.db import id_of
 from trellis.errors import Conflict, TrellisError, ValidationError
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
@@ -80,7 +81,7 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
                                   params={"number": order_number.strip()},
                                   field="order_number")
         order_id = order.id
-    invoice = Invoice(seller_id=firm.id, buyer_id=buyer.id, number=number,
+    invoice = Invoice(seller_id=id_of(firm), buyer_id=id_of(buyer), number=number,
                       amount_fen=amount_fen, issue_date=issue_date, due_date=due_date,
                       order_id=order_id, status=DocStatus.PENDING)
     session.add(invoice)
@@ -103,7 +104,7 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amoun
                                                    PurchaseOrder.number == number)).first():
         raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),
                        params={"number": number, "buyer": buyer.name})
-    order = PurchaseOrder(buyer_id=buyer.id, seller_id=firm.id, number=number,
+    order = PurchaseOrder(buyer_id=id_of(buyer), seller_id=id_of(firm), number=number,
                           amount_fen=amount_fen, order_date=order_date,
                           status=DocStatus.PENDING)
     session.add(order)
@@ -192,7 +193,7 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     seller column may be left out, documents go in pending (only the buyer confirms), the
     buyer must be a firm of the vendor's park. Every row is checked first; with any
     problem :class:`UploadRefused` lists them all and nothing is written."""
-    from trellis.network.errors import ImportRefused
+    from trellis.onboarding.errors import ImportRefused
     from trellis.onboarding.importer import Policy, column_label, import_file
 
     if kind not in COLUMNS:

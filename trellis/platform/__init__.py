@@ -1,13 +1,16 @@
 """The Trellis web platform: ``create_app`` builds the Flask application.
 
 Blueprints per area (``auth``, ``home``, ``admin``, ``network``, ``chain``, ``scoring``,
-``ledger``, ``vendor``, ``anchor``) each live in their own package with ``views.py``
-(pages), ``api.py`` (JSON under ``/api/v1``) and ``cli.py`` (commands).
+``ledger``, ``vendor``, ``anchor``, ``assistant``) each live in their own package with
+``views.py`` (pages), ``api.py`` (JSON under ``/api/v1``) and ``cli.py`` (commands). An area
+whose pages span several modules (``vendor``, ``anchor``) keeps its one blueprint in
+``blueprint.py``; its page modules add routes to it.
+:mod:`trellis.platform.blueprints` imports every blueprint object by name (nothing is
+looked up from strings); ``create_app`` imports it, so importing this package stays light.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,14 +21,6 @@ if TYPE_CHECKING:  # importing Flask and the database layer is left to create_ap
     from trellis.config import Settings
 
 logger = logging.getLogger(__name__)
-
-AREAS = ("auth", "home", "admin", "network", "chain", "scoring", "ledger", "vendor", "anchor",
-         "assistant")
-# Pages open to anonymous visitors (registration), besides /login and /healthz.
-PUBLIC_MODULES = ("trellis.platform.vendor.register",)
-API_MODULES = ("trellis.platform.api.views",) + tuple(
-    f"trellis.platform.{area}.api"
-    for area in ("network", "chain", "scoring", "ledger", "vendor", "anchor", "assistant"))
 
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None,
@@ -112,24 +107,15 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from trellis.platform import nav
 
     app.context_processor(nav.context)
-    for area in AREAS:
-        app.register_blueprint(importlib.import_module(f"trellis.platform.{area}.views").bp)
-    for name in PUBLIC_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
-    for name in API_MODULES:
-        app.register_blueprint(importlib.import_module(name).bp, url_prefix="/api/v1")
+    from trellis.platform.blueprints import APIS, PAGES
+
+    for page_bp in PAGES:
+        app.register_blueprint(page_bp)
+    for api_bp in APIS:
+        app.register_blueprint(api_bp, url_prefix="/api/v1")
     from trellis.platform.api import auth as api_auth
 
     api_auth.init_app(app)
-    from trellis.platform import health
-
-    app.register_blueprint(health.bp)
     from trellis.platform import retry
 
     retry.init_app(app)   # after every view is registered

@@ -7,13 +7,13 @@ nothing about the deployment: no chain account, contract, dialect or migration n
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import text
 
+from trellis.chain import health as chain_health
 from trellis.platform.web import db, settings
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,7 @@ def database_state() -> dict:
 
 def chain_state() -> dict:
     try:
-        health = importlib.import_module("trellis.chain.health")
-    except ModuleNotFoundError:
-        return {"ok": False, "error": "chain module not installed"}
-    try:
-        return health.status(settings(), session=db())
+        return chain_health.status(settings(), session=db())
     except Exception as exc:
         return {"ok": False, "error": str(exc).splitlines()[0][:300]}
 

@@ -17,12 +17,12 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
 from trellis.protection import notifications
 from trellis.protection.errors import (
     BadAccount,
@@ -40,6 +40,7 @@ ACCOUNT_RE = re.compile(r"^\d{8,32}$")
 
 
 def normalise_account(raw: str | None) -> str:
+    """A bank account number as typed, without spaces and dashes ("" for None)."""
     return re.sub(r"[\s-]", "", raw or "")
 
 
@@ -52,14 +53,16 @@ def mask(account: str | None) -> str:
 
 
 def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
+    """The firm's change of bank account waiting for its delay to pass, or None."""
     return session.exec(select(BankAccountChange).where(
         BankAccountChange.firm_id == firm_id,
         BankAccountChange.status == ChangeStatus.PENDING)).first()
 
 
 def history(*, session: Session, firm_id: int, limit: int = 20) -> list[BankAccountChange]:
+    """The firm's changes of bank account, newest first, at most *limit*."""
     return list(session.exec(select(BankAccountChange).where(
-        BankAccountChange.firm_id == firm_id).order_by(BankAccountChange.id.desc())
+        col(BankAccountChange.firm_id) == firm_id).order_by(col(BankAccountChange.id).desc())
         .limit(limit)))
 
 
@@ -90,7 +93,7 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
         raise ChangePending("A change of account is already waiting; cancel it first if it "
                             "is wrong.")
     delay = policy(session=session).bank_change_delay_hours
-    change = BankAccountChange(firm_id=firm_id, requested_by_id=user.id,
+    change = BankAccountChange(firm_id=firm_id, requested_by_id=id_of(user),
                                old_account=firm.bank_account, new_account=account,
                                account_name=(account_name or "").strip()[:120],
                                bank_name=(bank_name or "").strip()[:120], requested_at=now,
@@ -113,6 +116,8 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
 
 def cancel_change(*, session: Session, firm_id: int, change_id: int, user: User,
                   now: datetime | None = None) -> BankAccountChange:
+    """Cancel the firm's pending change *change_id* (by *user*); raises ChangeNotFound for another
+    firm's or a missing one, ChangePending when it is no longer pending. Flushes."""
     change = session.get(BankAccountChange, change_id)
     if change is None or change.firm_id != firm_id:
         raise ChangeNotFound("That change request does not exist.")
@@ -142,7 +147,7 @@ def apply_due(*, session: Session, now: datetime | None = None,
         query = query.where(BankAccountChange.firm_id == firm_id)
     changes = session.exec(query).all()
     for change in changes:
-        firm = session.get(Firm, change.firm_id)
+        firm = session.get_one(Firm, change.firm_id)
         firm.bank_account = change.new_account
         change.status = ChangeStatus.APPLIED
         change.applied_at = now

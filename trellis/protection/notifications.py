@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.protection.models import Notification
 
 
@@ -14,12 +15,12 @@ def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, m
                 exclude_user_id: int | None = None) -> list[Notification]:
     """Notify every active user of *firm_id* (except *exclude_user_id*)."""
     users = session.exec(select(User).where(User.firm_id == firm_id,
-                                            User.is_active.is_(True))).all()
+                                            col(User.is_active).is_(True))).all()
     out = []
     for user in users:
         if user.id == exclude_user_id:
             continue
-        note = Notification(user_id=user.id, firm_id=firm_id, kind=kind,
+        note = Notification(user_id=id_of(user), firm_id=firm_id, kind=kind,
                             message_en=message_en[:500], message_zh=message_zh[:300])
         session.add(note)
         out.append(note)
@@ -28,19 +29,23 @@ def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, m
 
 
 def for_user(*, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    """The user's notifications, newest first, at most *limit*."""
     return list(session.exec(select(Notification).where(Notification.user_id == user_id)
-                             .order_by(Notification.created_at.desc(), Notification.id.desc())
+                             .order_by(col(Notification.created_at).desc(),
+                                       col(Notification.id).desc())
                              .limit(limit)))
 
 
 def unread(*, session: Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
     return int(session.exec(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))).one())
+        col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))).one())
 
 
 def mark_read(*, session: Session, user_id: int) -> int:
+    """Mark all the user's notifications read; returns how many were unread. Flushes."""
     rows = session.exec(select(Notification).where(Notification.user_id == user_id,
-                                                   Notification.read_at.is_(None))).all()
+                                                   col(Notification.read_at).is_(None))).all()
     now = utcnow()
     for row in rows:
         row.read_at = now

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
@@ -74,23 +75,24 @@ def for_moment(*, session: Session, moment: str, birth_year: int | None,
     band = age_band(birth_year, today, rules)
     fage = firm_age(founded_on, today, rules)
     rows = session.exec(select(FraudWarning).where(
-        FraudWarning.moment == moment, FraudWarning.active.is_(True),
-        FraudWarning.age_band.in_({AgeBand.ANY.value, band.value}),
-        FraudWarning.firm_age.in_({FirmAge.ANY.value, fage.value}))
-        .order_by(FraudWarning.sort, FraudWarning.id).limit(limit)).all()
+        col(FraudWarning.moment) == moment, col(FraudWarning.active).is_(True),
+        col(FraudWarning.age_band).in_({AgeBand.ANY.value, band.value}),
+        col(FraudWarning.firm_age).in_({FirmAge.ANY.value, fage.value}))
+        .order_by(col(FraudWarning.sort), col(FraudWarning.id)).limit(limit)).all()
     suffix = "zh" if lang.startswith("zh") else "en"
     return [Shown(r.code, getattr(r, f"title_{suffix}"), getattr(r, f"body_{suffix}"))
             for r in rows]
 
 
 def all_warnings(*, session: Session) -> list[FraudWarning]:
+    """Every fraud warning, by moment shown, then their order."""
     return list(session.exec(select(FraudWarning).order_by(FraudWarning.moment,
-                                                           FraudWarning.sort,
-                                                           FraudWarning.id)))
+                                                           col(FraudWarning.sort),
+                                                           col(FraudWarning.id))))
 
 
 def _check(values: dict) -> dict:
-    clean = {}
+    clean: dict[str, Any] = {}
     for key, limit in LIMITS.items():
         text = (values.get(key) or "").strip()
         if not text:
@@ -100,7 +102,7 @@ def _check(values: dict) -> dict:
         clean[key] = text
     for key, enum in (("moment", Moment), ("age_band", AgeBand), ("firm_age", FirmAge)):
         try:
-            clean[key] = enum(values.get(key)).value
+            clean[key] = enum(values.get(key) or "").value  # "" is refused as None was
         except ValueError:
             raise BadWarning(f"Choose one of: {', '.join(e.value for e in enum)}.",
                              field=key) from None
@@ -125,9 +127,10 @@ def save(*, session: Session, values: dict, warning_id: int | None = None,
             raise BadWarning(f"The code {code} is already used.", field="code")
         row = FraudWarning(code=code, **clean)
     else:
-        row = session.get(FraudWarning, warning_id)
-        if row is None:
+        found = session.get(FraudWarning, warning_id)
+        if found is None:
             raise WarningNotFound("That warning does not exist.")
+        row = found
         for key, value in clean.items():
             setattr(row, key, value)
     row.updated_at = utcnow()

@@ -18,7 +18,7 @@ from datetime import date
 
 import numpy as np
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
 from trellis.scoring import calibration, features, frames
@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 def default_rate(*, session: Session, on: date) -> PortfolioDefaultRate:
     """The portfolio default rate in force on *on*; raises :class:`NoBaseRate` if none."""
     row = session.execute(select(PortfolioDefaultRate).where(
-        PortfolioDefaultRate.effective_from <= on).order_by(
-        PortfolioDefaultRate.effective_from.desc()).limit(1)).scalars().first()
+        col(PortfolioDefaultRate.effective_from) <= on).order_by(
+        col(PortfolioDefaultRate.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
         raise NoBaseRate(f"No portfolio default rate is in force on {on}; an admin must "
                          "set one before a card can be anchored.")
@@ -52,7 +52,8 @@ def population(*, session: Session, as_of: date, cluster_id: int | None = None):
 def _version(session: Session, base: str, as_of: date) -> str:
     stem = f"{base.split('+cal')[0]}+cal{as_of:%Y%m%d}"[:60]
     version, k = stem, 1
-    while session.execute(select(Scorecard.id).where(Scorecard.version == version)).first():
+    while session.execute(select(col(Scorecard.id))
+                          .where(col(Scorecard.version) == version)).first():
         k += 1
         version = f"{stem}.{k}"
     return version
@@ -72,7 +73,7 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
               and (1 - y).sum() >= calibration.MIN_BADS)
     if enough:
         spec = calibration.recalibrate(current.spec, table, y, version=version)
-        check = calibration.report(spec, table, y)
+        check: dict | None = calibration.report(spec, table, y)
         how = f"recalibrated on {len(y)} matured outcomes ({int(y.sum())} defaults)"
     else:
         rate = default_rate(session=session, on=as_of)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
     from trellis.scoring.expert import GRADE_PDS, SCALING
 
     cats = {c: sorted({str(v) for v in df[c].dropna().unique()}) for c in categorical}
-    model = {"features": list(numeric) + list(categorical), "categories": cats}
+    model: dict[str, Any] = {"features": list(numeric) + list(categorical), "categories": cats}
     M = matrix(model, df)
     mono = directions(df, y, numeric, monotone)
     lgb = _lgb()
@@ -137,6 +138,8 @@ def contributions(spec: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]
 
 
 def validate_model(spec: dict) -> None:
+    """Check a boosted card's model (booster text, features, calibration a and b); raises
+    InvalidScorecard naming the field."""
     model = spec.get("model")
     if not isinstance(model, dict) or not model.get("booster") or not isinstance(
             model.get("features"), list):

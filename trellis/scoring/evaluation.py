@@ -29,7 +29,8 @@ def ranking(*, session: Session, cluster_id: int, truth, spec: dict,
             lead_days: int = LEAD_DAYS) -> dict:
     """Point-in-time AUC of *spec* for the planted defaulters of one cluster."""
     pairs = wins = 0.0
-    found, ranks = [], []
+    found: list[tuple[str, float | None]] = []
+    ranks: list[float] = []
     by_date: dict[date, list[str]] = {}
     for uscc, d in truth.default_dates.items():
         by_date.setdefault(d - timedelta(days=lead_days), []).append(uscc)

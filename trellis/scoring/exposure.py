@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import MetaData, Table, func, inspect, literal, select
+from sqlalchemy import ColumnElement, MetaData, Table, func, inspect, literal, select
 from sqlmodel import Session
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
         logger.warning("the loans table has no firm_id or balance columns; exposure taken as 0")
         return pd.DataFrame(columns=COLUMNS)
     balance = sum((func.coalesce(c[b], 0) for b in BALANCES if b in c), literal(0))
-    anchor = literal(None)
+    anchor: ColumnElement[Any] = literal(None)
     if "loan_documents" in tables and "invoices" in tables:
         docs, inv = tables["loan_documents"], tables["invoices"]
         anchor = (select(func.min(inv.c.buyer_id))
@@ -77,8 +78,9 @@ def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
 
 
 def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: Iterable[int],
-                    cluster_id: int | None) -> dict[str, int]:
-    """Live platform exposure to the firm, to each of its anchors, and to its cluster."""
+                    cluster_id: int | None) -> dict[str, Any]:
+    """Live platform exposure in fen to the firm (``vendor``), to each of its anchors
+    (``anchors``: anchor id -> fen) and to its cluster (``cluster``; 0 without one)."""
     from trellis.trade.models import Firm
 
     if cluster_id is not None:

@@ -310,10 +310,10 @@ def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
         flows.append(float(total))
         months.append((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
                       - bounds[0].month)
-    flows = np.asarray(flows, dtype=float)
-    out["tax_period_sales_fen"] = flows
+    flow_array = np.asarray(flows, dtype=float)
+    out["tax_period_sales_fen"] = flow_array
     out["tax_period_months"] = np.asarray(months, dtype=float)
-    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
+    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flow_array)
     founded = pd.to_datetime(firms["founded_on"])
     out["firm_age_months"] = (_days(frames.as_of - founded) / 30.44).to_numpy()
     return out

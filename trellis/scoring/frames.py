@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 from sqlalchemy import case, func, inspect, or_, select, true
 from sqlmodel import Session
+from sqlmodel import col as sql_col
 
 from trellis.trade import readings
 from trellis.trade.models import (
@@ -80,6 +81,7 @@ class Frames:
 
     @property
     def start(self) -> pd.Timestamp:
+        """The first day of the look-back window (LOOKBACK_MONTHS before as_of)."""
         return self.as_of - pd.DateOffset(months=LOOKBACK_MONTHS)
 
 
@@ -142,18 +144,19 @@ def _edge_query(as_of: date, start: date, where):
     window = Invoice.issue_date > last - timedelta(days=WINDOW_DAYS)
     confirmed = window & (Invoice.status == DocStatus.CONFIRMED.value) & (
         Invoice.confirmed_at < datetime.combine(as_of, time.min, tzinfo=UTC))
-    return (select(Invoice.seller_id, Invoice.buyer_id,
-                   func.sum(case((window, Invoice.amount_fen), else_=0)).label("volume_fen"),
+    return (select(sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
+                   func.sum(case((window, sql_col(Invoice.amount_fen)),
+                                 else_=0)).label("volume_fen"),
                    func.sum(case((window, 1), else_=0)).label("invoice_count"),
-                   func.sum(case((confirmed, Invoice.amount_fen), else_=0)
+                   func.sum(case((confirmed, sql_col(Invoice.amount_fen)), else_=0)
                             ).label("confirmed_fen"),
-                   func.min(case((window, Invoice.issue_date))).label("first_day"),
-                   func.max(case((window, Invoice.issue_date))).label("last_day"),
+                   func.min(case((window, sql_col(Invoice.issue_date)))).label("first_day"),
+                   func.max(case((window, sql_col(Invoice.issue_date)))).label("last_day"),
                    func.min(Invoice.issue_date).label("first_ever_day"))
-            .where(Invoice.issue_date >= start, Invoice.issue_date <= last,
-                   Invoice.status != DocStatus.REJECTED.value,
-                   Invoice.seller_id != Invoice.buyer_id, where)
-            .group_by(Invoice.seller_id, Invoice.buyer_id))
+            .where(sql_col(Invoice.issue_date) >= start, sql_col(Invoice.issue_date) <= last,
+                   sql_col(Invoice.status) != DocStatus.REJECTED.value,
+                   sql_col(Invoice.seller_id) != sql_col(Invoice.buyer_id), where)
+            .group_by(sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id)))
 
 
 def _ordinals(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
@@ -309,8 +312,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     firm_stmt = select(*firm_cols)
     ids = sorted(set(firm_ids)) if firm_ids is not None else None
     if ids is not None:
-        clusters = select(Firm.cluster_id).where(Firm.id.in_(ids))
-        where = or_(Firm.cluster_id.in_(clusters), Firm.id.in_(ids))
+        clusters = select(sql_col(Firm.cluster_id)).where(sql_col(Firm.id).in_(ids))
+        where = or_(sql_col(Firm.cluster_id).in_(clusters), sql_col(Firm.id).in_(ids))
     elif cluster_id is not None:
         where = Firm.cluster_id == cluster_id
     else:
@@ -364,9 +367,11 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
-    inv_stmt = select(Invoice.id, Invoice.seller_id, Invoice.buyer_id, Invoice.number,
-                      Invoice.amount_fen, Invoice.issue_date, Invoice.due_date,
-                      Invoice.order_id, Invoice.status, Invoice.confirmed_at).where(
+    inv_stmt = select(sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
+                      sql_col(Invoice.number),
+                      sql_col(Invoice.amount_fen), sql_col(Invoice.issue_date),
+                      sql_col(Invoice.due_date), sql_col(Invoice.order_id),
+                      sql_col(Invoice.status), sql_col(Invoice.confirmed_at)).where(
         Invoice.issue_date >= start, Invoice.issue_date < as_of,
         scoped(Invoice.seller_id, Invoice.buyer_id, involve))
     invoices = _read(session, inv_stmt, ["issue_date", "due_date"])
@@ -377,46 +382,55 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     if edges is None:
         edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
-    ord_stmt = select(PurchaseOrder.id, PurchaseOrder.buyer_id, PurchaseOrder.seller_id,
-                      PurchaseOrder.amount_fen, PurchaseOrder.order_date,
+    ord_stmt = select(sql_col(PurchaseOrder.id), sql_col(PurchaseOrder.buyer_id),
+                      sql_col(PurchaseOrder.seller_id),
+                      sql_col(PurchaseOrder.amount_fen), sql_col(PurchaseOrder.order_date),
                       PurchaseOrder.status).where(
         PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
         scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
     orders = _read(session, ord_stmt, ["order_date"])
 
-    del_stmt = (select(Delivery.order_id, Delivery.delivered_on, Delivery.amount_fen)
-                .join(PurchaseOrder, PurchaseOrder.id == Delivery.order_id)
-                .where(Delivery.delivered_on < as_of, Delivery.delivered_on >= start,
+    del_stmt = (select(sql_col(Delivery.order_id), sql_col(Delivery.delivered_on),
+                       sql_col(Delivery.amount_fen))
+                .join(PurchaseOrder, sql_col(PurchaseOrder.id) == sql_col(Delivery.order_id))
+                .where(sql_col(Delivery.delivered_on) < as_of,
+                       sql_col(Delivery.delivered_on) >= start,
                        scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve)))
     deliveries = _read(session, del_stmt, ["delivered_on"])
 
-    alloc_stmt = (select(PaymentAllocation.invoice_id, PaymentAllocation.amount_fen,
-                         Payment.paid_on)
+    alloc_stmt = (select(sql_col(PaymentAllocation.invoice_id),
+                         sql_col(PaymentAllocation.amount_fen),
+                         sql_col(Payment.paid_on))
                   .join(Payment, Payment.id == PaymentAllocation.payment_id)
                   .where(Payment.paid_on < as_of, Payment.paid_on >= start,
                          scoped(Payment.payer_id, Payment.payee_id, involve)))
     allocations = _read(session, alloc_stmt, ["paid_on"])
 
-    pay_stmt = select(Payment.payer_id, Payment.payee_id, Payment.amount_fen,
-                      Payment.paid_on).where(
+    pay_stmt = select(sql_col(Payment.payer_id), sql_col(Payment.payee_id),
+                      sql_col(Payment.amount_fen),
+                      sql_col(Payment.paid_on)).where(
         Payment.paid_on < as_of, Payment.paid_on >= start,
         scoped(Payment.payer_id, Payment.payee_id, involve))
     payments = _read(session, pay_stmt, ["paid_on"])
 
-    cn_stmt = select(CreditNote.seller_id, CreditNote.buyer_id, CreditNote.invoice_id,
-                     CreditNote.amount_fen, CreditNote.issued_on, CreditNote.reason).where(
+    cn_stmt = select(sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
+                     sql_col(CreditNote.invoice_id),
+                     sql_col(CreditNote.amount_fen), sql_col(CreditNote.issued_on),
+                     sql_col(CreditNote.reason)).where(
         CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
         scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
     credit_notes = _read(session, cn_stmt, ["issued_on"])
 
-    rel_stmt = select(Relationship.supplier_id, Relationship.buyer_id, Relationship.since,
-                      Relationship.payment_terms_days).where(
+    rel_stmt = select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
+                      sql_col(Relationship.since),
+                      sql_col(Relationship.payment_terms_days)).where(
         Relationship.since < as_of,
         scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
     relationships = _read(session, rel_stmt, ["since"])
 
-    out_stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.amount_fen,
-                      LoanOutcome.defaulted).where(
+    out_stmt = select(sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
+                      sql_col(LoanOutcome.amount_fen),
+                      sql_col(LoanOutcome.defaulted)).where(
         LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
         scoped(LoanOutcome.firm_id))
     outcomes = _read(session, out_stmt, ["disbursed_on"])
@@ -540,6 +554,7 @@ def restrict(fr: Frames, as_of: date) -> Frames:
 
 
 def table_exists(session: Session, name: str) -> bool:
+    """Whether the database has table *name* (a cluster's optional data may not be migrated yet)."""
     return inspect(session.connection()).has_table(name)
 
 

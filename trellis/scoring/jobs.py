@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import select
+from sqlmodel import col
 
 from trellis.db import transaction
 from trellis.scoring import anchoring, service, training
@@ -29,9 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -> str:
+    """Job: score every consented firm of every cluster as of *as_of* (today by default), one
+    transaction per cluster; returns a summary line of the counts."""
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
-        clusters = session.execute(select(Cluster.id)).scalars().all()
+        clusters = session.execute(select(col(Cluster.id))).scalars().all()
     totals = {"firms": 0, "scored": 0, "insufficient": 0, "flagged": 0}
     for cid in clusters:
         with transaction(session_factory) as session:
@@ -46,8 +49,8 @@ def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -
 
 
 def _population(session, run_ids: list[int]) -> pd.DataFrame:
-    rows = session.execute(select(ScoreRecord.firm_id, ScoreRecord.features).where(
-        ScoreRecord.run_id.in_(run_ids), ScoreRecord.insufficient.is_(False))).all()
+    rows = session.execute(select(col(ScoreRecord.firm_id), col(ScoreRecord.features)).where(
+        col(ScoreRecord.run_id).in_(run_ids), col(ScoreRecord.insufficient).is_(False))).all()
     return pd.DataFrame([{k: (float("nan") if v is None else v) for k, v in f.items()}
                          for _, f in rows])
 
@@ -57,8 +60,8 @@ def stability(*, session, as_of: date | None = None) -> StabilityReport | None:
     card = service.champion(session=session)
     spec = card.spec
     runs = session.execute(select(PortfolioRun).where(
-        PortfolioRun.scorecard_version == card.version).order_by(PortfolioRun.computed_at,
-                                                                  PortfolioRun.id)
+        col(PortfolioRun.scorecard_version) == card.version).order_by(col(PortfolioRun.computed_at),
+                                                                  col(PortfolioRun.id))
                            ).scalars().all()
     if not runs:
         return None
@@ -92,6 +95,9 @@ def stability(*, session, as_of: date | None = None) -> StabilityReport | None:
 
 
 def monitor_stability(*, session_factory, settings) -> str:
+    """Job: compare the latest portfolio's score and characteristic distributions with the
+    champion's development sample (population stability index) and record the report; returns a
+    summary line."""
     with transaction(session_factory) as session:
         report = stability(session=session)
         if report is None:

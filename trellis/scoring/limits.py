@@ -20,7 +20,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.scoring import features, frames
 from trellis.scoring.errors import ScoringError
@@ -33,8 +33,10 @@ ROUND_TO_FEN = 100_00  # whole 100 yuan
 
 
 def policy(*, session: Session, as_of: date) -> LimitPolicy:
-    row = session.execute(select(LimitPolicy).where(LimitPolicy.effective_from <= as_of)
-                          .order_by(LimitPolicy.effective_from.desc()).limit(1)
+    """The limit policy in force on *as_of* (the latest effective on or before it); raises
+    ScoringError when there is none."""
+    row = session.execute(select(LimitPolicy).where(col(LimitPolicy.effective_from) <= as_of)
+                          .order_by(col(LimitPolicy.effective_from).desc()).limit(1)
                           ).scalars().first()
     if row is None:
         raise ScoringError(f"No limit policy is in force on {as_of.isoformat()}; an admin must "
@@ -103,9 +105,9 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
         "vendor_cap": Decimal(max(0, int(pol.vendor_cap_fen) - expo["vendor"])),
         "cluster_cap": Decimal(max(0, int(pol.cluster_cap_fen) - expo["cluster"])),
     }
-    binding = min(parts, key=parts.get)
-    limit = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
-    limit = int(limit) // ROUND_TO_FEN * ROUND_TO_FEN
+    binding = min(parts, key=lambda name: parts[name])
+    floor = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
+    limit = int(floor) // ROUND_TO_FEN * ROUND_TO_FEN
     return {"limit_fen": max(0, limit), "binding": binding,
             "components_fen": {k: int(v) for k, v in parts.items()},
             "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),

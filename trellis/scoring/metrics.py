@@ -14,6 +14,8 @@ EPS = 1e-4
 
 
 def auc(y, pd_) -> float:
+    """Area under the ROC curve of probabilities of default *pd_* for outcomes *y* (1 = default),
+    0.5 to 1 for a useful model; NaN when *y* holds one class only."""
     y = np.asarray(y)
     if len(np.unique(y)) < 2:
         return float("nan")
@@ -21,11 +23,15 @@ def auc(y, pd_) -> float:
 
 
 def ks(y, pd_) -> float:
+    """The Kolmogorov-Smirnov statistic (0 to 1): the largest gap between the true and false
+    positive rates."""
     fpr, tpr, _ = roc_curve(np.asarray(y), np.asarray(pd_))
     return float(np.max(tpr - fpr))
 
 
 def brier(y, pd_) -> float:
+    """The Brier score: mean squared difference between *pd_* (0 to 1) and outcomes *y* (0 or 1);
+    lower is better."""
     return float(np.mean((np.asarray(pd_, dtype=float) - np.asarray(y, dtype=float)) ** 2))
 
 
@@ -47,6 +53,8 @@ def calibration_table(y, pd_, bins: int = 10) -> list[dict]:
 
 
 def report(y, pd_) -> dict:
+    """A validation report: count, bads, bad rate, AUC, Gini, KS, Brier score and the calibration
+    table."""
     a = auc(y, pd_)
     return {"n": int(len(y)), "bads": int(np.sum(y)), "bad_rate": round(float(np.mean(y)), 6),
             "auc": round(a, 4), "gini": round(2 * a - 1, 4), "ks": round(ks(y, pd_), 4),
@@ -62,6 +70,8 @@ def psi(expected, actual) -> float:
 
 
 def psi_status(value: float) -> str:
+    """How to read a population stability index: "stable" below PSI_STABLE, "investigate" below
+    PSI_SHIFTED, else "shifted"."""
     if value < PSI_STABLE:
         return "stable"
     return "investigate" if value < PSI_SHIFTED else "shifted"
@@ -74,6 +84,8 @@ def score_edges(scores, n: int = 10) -> list[float]:
 
 
 def shares(scores, edges) -> list[float]:
+    """The share (0 to 1, six decimals) of *scores* in each band cut by *edges* (len(edges) + 1
+    bands)."""
     idx = np.digitize(np.asarray(scores, dtype=float), np.asarray(edges, dtype=float))
     counts = np.bincount(idx, minlength=len(edges) + 1)
     return (counts / max(1, counts.sum())).round(6).tolist()
@@ -93,8 +105,8 @@ def bootstrap_auc_difference(y, pd_champion, pd_challenger, *, n_boot: int = 100
         if y[i].min() == y[i].max():
             continue
         diffs.append(roc_auc_score(y[i], b[i]) - roc_auc_score(y[i], a[i]))
-    diffs = np.asarray(diffs)
-    lo, hi = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+    gains = np.asarray(diffs)
+    lo, hi = np.quantile(gains, [alpha / 2, 1 - alpha / 2])
     return {"auc_champion": round(auc(y, a), 4), "auc_challenger": round(auc(y, b), 4),
             "difference": round(auc(y, b) - auc(y, a), 4), "ci_low": round(float(lo), 4),
-            "ci_high": round(float(hi), 4), "n_boot": int(len(diffs)), "alpha": alpha}
+            "ci_high": round(float(hi), 4), "n_boot": int(len(gains)), "alpha": alpha}

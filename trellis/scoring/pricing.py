@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.errors import ValidationError
 from trellis.messages import N_, Percent
@@ -25,9 +25,9 @@ QUANTUM = Decimal("0.0001")
 
 def lpr(*, session: Session, as_of: date, tenor: str = "1y") -> Decimal:
     """The LPR for *tenor* in force on *as_of*. Raises :class:`NoBaseRate` if none."""
-    row = session.execute(select(BaseRate).where(BaseRate.tenor == tenor,
-                                                 BaseRate.effective_from <= as_of)
-                          .order_by(BaseRate.effective_from.desc()).limit(1)).scalars().first()
+    row = session.execute(select(BaseRate).where(col(BaseRate.tenor) == tenor,
+                                                 col(BaseRate.effective_from) <= as_of)
+                          .order_by(col(BaseRate.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
         raise NoBaseRate(f"No {tenor} LPR is in force on {as_of.isoformat()}; an admin must "
                          "enter the LPR with the date it applies from.")
@@ -36,8 +36,8 @@ def lpr(*, session: Session, as_of: date, tenor: str = "1y") -> Decimal:
 
 def legal_cap(*, session: Session, as_of: date) -> Decimal:
     """min(absolute cap, multiple x 1-year LPR) in force on *as_of*."""
-    row = session.execute(select(RateCap).where(RateCap.effective_from <= as_of)
-                          .order_by(RateCap.effective_from.desc()).limit(1)).scalars().first()
+    row = session.execute(select(RateCap).where(col(RateCap.effective_from) <= as_of)
+                          .order_by(col(RateCap.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
         raise NoBaseRate(f"No legal rate cap is in force on {as_of.isoformat()}; an admin must "
                          "enter one.")

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.scoring import frames
 from trellis.scoring.features import month_back
@@ -41,14 +41,17 @@ EXTRA_LABELS = {
 
 
 def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:
-    stmt = select(PortfolioRun).order_by(PortfolioRun.computed_at.desc(), PortfolioRun.id.desc())
+    """The latest portfolio scoring run (of *cluster_id* when given), or None."""
+    stmt = select(PortfolioRun).order_by(col(PortfolioRun.computed_at).desc(),
+                                         col(PortfolioRun.id).desc())
     if cluster_id is not None:
-        stmt = stmt.where(PortfolioRun.cluster_id == cluster_id)
+        stmt = stmt.where(col(PortfolioRun.cluster_id) == cluster_id)
     return session.execute(stmt.limit(1)).scalars().first()
 
 
 def run_records(session: Session, run_id: int) -> list[ScoreRecord]:
-    return list(session.execute(select(ScoreRecord).where(ScoreRecord.run_id == run_id)
+    """Every score record of portfolio run *run_id*."""
+    return list(session.execute(select(ScoreRecord).where(col(ScoreRecord.run_id) == run_id)
                                 ).scalars().all())
 
 
@@ -102,8 +105,8 @@ def _populations(session: Session, run: PortfolioRun | None
     out = {}
     for name in SHOWN:
         if name in pop:
-            col = pd.to_numeric(pop[name], errors="coerce").dropna()
-            out[name] = (col.to_numpy(), float(col.median()) if len(col) else None)
+            values = pd.to_numeric(pop[name], errors="coerce").dropna()
+            out[name] = (values.to_numpy(), float(values.median()) if len(values) else None)
     with _populations_lock:
         _POPULATIONS[key] = out
         while len(_POPULATIONS) > _POPULATIONS_SIZE:
@@ -188,9 +191,9 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
     grades = {}
     if ids:
         for fid, grade, score in session.execute(
-                select(ScoreRecord.firm_id, ScoreRecord.grade, ScoreRecord.score)
-                .where(ScoreRecord.firm_id.in_(ids))
-                .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all():
+                select(col(ScoreRecord.firm_id), col(ScoreRecord.grade), col(ScoreRecord.score))
+                .where(col(ScoreRecord.firm_id).in_(ids))
+                .order_by(col(ScoreRecord.computed_at), col(ScoreRecord.id))).all():
             grades[fid] = (grade, score)
     for r in rows:
         r["grade"], r["score"] = grades.get(r["firm_id"], (None, None))
@@ -199,8 +202,10 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
 
 
 def stability_reports(session: Session, version: str | None = None, limit: int = 20):
-    stmt = select(StabilityReport).order_by(StabilityReport.computed_at.desc(),
-                                            StabilityReport.id.desc()).limit(limit)
+    """The latest stability reports (of scorecard *version* when given), newest first, at most
+    *limit*."""
+    stmt = select(StabilityReport).order_by(col(StabilityReport.computed_at).desc(),
+                                            col(StabilityReport.id).desc()).limit(limit)
     if version:
-        stmt = stmt.where(StabilityReport.scorecard_version == version)
+        stmt = stmt.where(col(StabilityReport.scorecard_version) == version)
     return list(session.execute(stmt).scalars().all())

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict
@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 def register(*, session: Session, spec: dict, notes: str = "") -> Scorecard:
     """Store a validated scorecard document as a challenger. Versions are immutable."""
     spec = scorecard.validate(spec)
-    exists = session.execute(select(Scorecard.id).where(Scorecard.version == spec["version"])
+    exists = session.execute(select(col(Scorecard.id))
+                             .where(col(Scorecard.version) == spec["version"])
                              ).first()
     if exists:
         raise Conflict(f"A scorecard with version {spec['version']!r} already exists; "
@@ -49,6 +50,8 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
     if current.id == new.id:
         return {"promoted": False, "reason": "already champion"}
     if data is not None:
+        if target is None:
+            raise ValueError("comparing on data needs the target column's name")
         verdict = training.compare(current.spec, new.spec, data, target=target, n_boot=n_boot)
         if not verdict["promote"]:
             raise Conflict(
@@ -73,6 +76,7 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
 
 
 def export_json(*, session: Session, version: str) -> str:
+    """The scorecard of *version* as a JSON document, with its validation report."""
     row = get_scorecard(session=session, version=version)
     return scorecard.dumps({**row.spec, "validation": row.validation or
                             row.spec.get("validation", {})})
@@ -86,11 +90,12 @@ def platform_table(*, session: Session, as_of: date | None = None,
     A loan counts once it could have matured (``frames.OUTCOME_KNOWN_DAYS``).
     """
     as_of = as_of or date.today()
-    stmt = select(LoanOutcome.firm_id, LoanOutcome.disbursed_on, LoanOutcome.defaulted).where(
-        LoanOutcome.disbursed_on <= as_of - timedelta(days=frames.OUTCOME_KNOWN_DAYS))
+    stmt = select(col(LoanOutcome.firm_id), col(LoanOutcome.disbursed_on),
+                  col(LoanOutcome.defaulted)).where(
+        col(LoanOutcome.disbursed_on) <= as_of - timedelta(days=frames.OUTCOME_KNOWN_DAYS))
     if cluster_id is not None:
-        stmt = stmt.join(Firm, Firm.id == LoanOutcome.firm_id).where(
-            Firm.cluster_id == cluster_id)
+        stmt = stmt.join(Firm, col(Firm.id) == col(LoanOutcome.firm_id)).where(
+            col(Firm.cluster_id) == cluster_id)
     loans = pd.read_sql(stmt, session.connection())
     if loans.empty:
         return pd.DataFrame()

@@ -53,10 +53,13 @@ class ScoreResult:
 
     @property
     def pre_assessment(self) -> bool:
+        """Whether the score is a pre-assessment (made before enough trade data was in)."""
         return self.basis == BASIS_PRE_ASSESSMENT
 
     @property
     def needs_review(self) -> bool:
+        """Whether a person must look before a decision: a screen raised a flag or the data were
+        insufficient."""
         return bool(self.flags) or self.insufficient
 
     def to_dict(self) -> dict:
@@ -77,6 +80,7 @@ class ScoreResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> ScoreResult:
+        """The result from its JSON form (as_of as ISO date text, pd as decimal text)."""
         return cls(firm_id=d["firm_id"], as_of=date.fromisoformat(d["as_of"]),
                    score=d["score"], pd=None if d["pd"] is None else Decimal(d["pd"]),
                    grade=d["grade"], insufficient=d["insufficient"],

@@ -46,15 +46,19 @@ TOP_REASONS = 4
 
 
 def factor(spec: dict) -> float:
+    """Points per doubling of the odds divided by ln 2: the scale that turns
+    log-odds into points."""
     return float(spec["scaling"]["pdo"]) / math.log(2)
 
 
 def offset(spec: dict) -> float:
+    """The score at odds of 1 to 1 (base score minus factor times ln of the base odds)."""
     s = spec["scaling"]
     return float(s["base_score"]) - factor(spec) * math.log(float(s["base_odds"]))
 
 
 def score_for_pd(spec: dict, pd_: float) -> float:
+    """The score of probability of default *pd_* (0 < pd_ < 1) under the card's scaling."""
     return offset(spec) + factor(spec) * math.log((1 - pd_) / pd_)
 
 
@@ -161,6 +165,7 @@ class Scored:
 
 
 def is_gbm(spec: dict) -> bool:
+    """True for a gradient-boosted card (family "gbm"), False for a points scorecard."""
     return spec.get("family") == "gbm"
 
 
@@ -185,6 +190,8 @@ def apply(spec: dict, X: pd.DataFrame) -> Scored:
 
 
 def max_points(spec: dict) -> dict[str, float]:
+    """The most points each characteristic can give (by name), missing values counted unless
+    neutral."""
     f = factor(spec)
     out = {}
     for ch in spec["characteristics"]:
@@ -261,6 +268,7 @@ def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
 
 
 def to_decimal_pd(p: float) -> Decimal:
+    """Probability *p* (0 to 1) as a Decimal rounded to six places, as results store it."""
     return Decimal(str(round(float(p), 6)))
 
 
@@ -282,6 +290,7 @@ def scorecard_table(spec: dict) -> list[dict]:
 
 
 def bin_labels(ch: dict) -> list[str]:
+    """A label per bin of characteristic *ch*: its groups of categories, or its numeric ranges."""
     if ch["type"] == "categorical":
         return [", ".join(map(str, g)) for g in ch["groups"]]
     s = ch["splits"]
@@ -293,10 +302,13 @@ def bin_labels(ch: dict) -> list[str]:
 
 
 def dumps(spec: dict) -> str:
+    """The scorecard document as indented JSON text (non-ASCII kept, key order kept)."""
     return json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=False)
 
 
 def loads(text: str) -> dict:
+    """The scorecard document in JSON *text*, validated; raises InvalidScorecard for bad JSON or
+    content."""
     try:
         spec = safejson.loads(text)
     except json.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ import math
 import re
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def _match_loops(legs: list[dict]) -> tuple[int, np.ndarray]:
     """Loops of invoices, one per leg, whose amounts agree within the tolerance and whose
     issue dates lie within :data:`RING_PERIOD_DAYS` of the first leg's, in any order.
     Each invoice is used once. Returns (loops, matched amount per leg)."""
-    used = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
+    used: list[Any] = [np.zeros(len(leg["day"]), dtype=bool) for leg in legs]
     base = min(range(len(legs)), key=lambda i: len(legs[i]["day"]))
     matched = np.zeros(len(legs))
     loops = 0
@@ -165,6 +166,8 @@ def _candidate_cycles(frames: Frames, scope: list[int]) -> list[list[int]]:
 
 
 def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* in a loop of invoices over the last 12 months whose amounts agree
+    (money going round rather than goods), by firm id."""
     found = _candidate_cycles(frames, scope)
     if not found:
         return {}
@@ -233,6 +236,8 @@ def normalise_number(number: str) -> str:
 
 
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
+    leading zeros) to one buyer twice, by firm id."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)].copy()
     if inv.empty:
@@ -312,7 +317,7 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     rows = list(x.itertuples())
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
-    per_pair = defaultdict(int)
+    per_pair: defaultdict[Any, int] = defaultdict(int)
     for a, _ in pairs:
         per_pair[(a.seller_id, a.buyer_id)] += 1
     return [(a, b) for a, b in pairs if per_pair[(a.seller_id, a.buyer_id)] <= NEAR_ROUTINE]
@@ -332,6 +337,8 @@ def _backed(inv: pd.DataFrame, frames: Frames, order_only: set[int] | None) -> p
 
 def unbacked_invoices(frames: Frames, scope: list[int],
                       order_only: set[int] | None = None) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* whose invoices of the last 12 months have no order or delivery
+    behind them above the tolerated share of their amount, by firm id."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)
               & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
@@ -494,6 +501,8 @@ def _identity_groups(firms: pd.DataFrame, col: str) -> list[list[int]]:
 
 
 def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
+    """Flags for firms of *scope* sharing a phone, bank account or address with another firm, by
+    firm id."""
     firms = frames.firms
     out: dict[int, list[Flag]] = defaultdict(list)
     want = set(scope)

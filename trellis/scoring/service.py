@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.accounts.models import Consent
 from trellis.clock import utcnow
@@ -42,11 +42,11 @@ PRE_ASSESSMENT = ("Pre-assessment under the park's data-sharing agreement: for t
 def champion(*, session: Session) -> Scorecard:
     """The champion scorecard; installs the expert card as champion when there is none."""
     row = session.execute(select(Scorecard).where(
-        Scorecard.status == ScorecardStatus.CHAMPION)).scalars().first()
+        col(Scorecard.status) == ScorecardStatus.CHAMPION)).scalars().first()
     if row is not None:
         return row
     existing = session.execute(select(Scorecard).where(
-        Scorecard.version == expert.VERSION)).scalars().first()
+        col(Scorecard.version) == expert.VERSION)).scalars().first()
     if existing is None:
         spec = expert.spec()
         existing = Scorecard(version=spec["version"], name=spec["name"], kind="expert",
@@ -63,7 +63,8 @@ def champion(*, session: Session) -> Scorecard:
 
 
 def get_scorecard(*, session: Session, version: str) -> Scorecard:
-    row = session.execute(select(Scorecard).where(Scorecard.version == version)
+    """The scorecard of *version*; raises ScorecardNotFound when there is none."""
+    row = session.execute(select(Scorecard).where(col(Scorecard.version) == version)
                           ).scalars().first()
     if row is None:
         raise ScorecardNotFound(f"No scorecard has version {version!r}.")
@@ -133,9 +134,10 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
 # --- with the database -------------------------------------------------------------
 
 def consented_firms(*, session: Session, firm_ids: list[int]) -> set[int]:
-    rows = session.execute(select(Consent.firm_id).where(
-        Consent.purpose == CONSENT_PURPOSE, Consent.withdrawn_at.is_(None),
-        Consent.firm_id.in_(firm_ids))).scalars().all() if firm_ids else []
+    """Those of *firm_ids* whose trade data may be used for scoring (an active consent)."""
+    rows = session.execute(select(col(Consent.firm_id)).where(
+        col(Consent.purpose) == CONSENT_PURPOSE, col(Consent.withdrawn_at).is_(None),
+        col(Consent.firm_id).in_(firm_ids))).scalars().all() if firm_ids else []
     return set(rows)
 
 
@@ -182,6 +184,8 @@ def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
 
 
 def result_from_record(rec: ScoreRecord) -> ScoreResult:
+    """A stored score record as a ScoreResult (probability of default as a
+    Decimal of six places)."""
     from trellis.scoring.result import Reason
 
     return ScoreResult(
@@ -266,8 +270,9 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
 
 
 def latest(*, session: Session, firm_id: int) -> ScoreResult | None:
-    rec = session.execute(select(ScoreRecord).where(ScoreRecord.firm_id == firm_id)
-                          .order_by(ScoreRecord.computed_at.desc(), ScoreRecord.id.desc())
+    """The firm's most recent score, or None when it was never scored."""
+    rec = session.execute(select(ScoreRecord).where(col(ScoreRecord.firm_id) == firm_id)
+                          .order_by(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc())
                           .limit(1)).scalars().first()
     return None if rec is None else result_from_record(rec)
 

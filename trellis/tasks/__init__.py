@@ -19,7 +19,7 @@ See :mod:`trellis.tasks.queue` for why a worker killed mid-task loses nothing.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.tasks.models import TaskRun
 from trellis.tasks.progress import Progress
@@ -45,6 +45,7 @@ def install(queue: TaskQueue) -> TaskQueue:
 
 
 def current() -> TaskQueue:
+    """The installed task queue; raises NoQueue when none is installed."""
     if _default is None:
         raise NoQueue("no task queue installed; create the app or call trellis.tasks.install")
     return _default
@@ -73,4 +74,4 @@ def latest(session: Session, name: str, *, kwargs_json: str | None = None) -> Ta
     query = select(TaskRun).where(TaskRun.name == name)
     if kwargs_json is not None:
         query = query.where(TaskRun.kwargs == kwargs_json)
-    return session.exec(query.order_by(TaskRun.created_at.desc()).limit(1)).first()
+    return session.exec(query.order_by(col(TaskRun.created_at).desc()).limit(1)).first()

@@ -53,6 +53,7 @@ class TaskRun(SQLModel, table=True):
 
     @property
     def finished(self) -> bool:
+        """Whether the run has ended (done or failed)."""
         return self.state in ("done", "failed")
 
     @property

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from trellis.clock import utcnow
 from trellis.db import SQLITE_BUSY_TIMEOUT_MS, transaction
@@ -77,8 +79,8 @@ class Progress:
         if self.rows_total is not None:
             values["rows_total"] = self.rows_total
         statement = (update(TaskRun)
-                     .where(TaskRun.id == self.run_id, TaskRun.attempts == self.attempt,
-                            TaskRun.state == "running")
+                     .where(col(TaskRun.id) == self.run_id, col(TaskRun.attempts) == self.attempt,
+                            col(TaskRun.state) == "running")
                      .values(**values))
         bind = self.session_factory.kw.get("bind")
         if not wait and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
@@ -100,7 +102,7 @@ def _write_sqlite_nowait(engine: Engine, statement) -> bool:
     then fail the task with "database is locked". So progress does not wait.
     """
     with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection
         raw.execute("PRAGMA busy_timeout=0")
         try:
             conn.execute(statement)

@@ -35,7 +35,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import and_, event, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.db import transaction
@@ -65,6 +65,8 @@ def make_huey(settings):
 
 
 def worker_label() -> str:
+    """"host:pid:thread" of this worker (at most 160 characters), as task runs record who holds
+    them."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:160]
 
 
@@ -81,6 +83,7 @@ class TaskQueue:
 
     @property
     def immediate(self) -> bool:
+        """Whether tasks run at once in the caller (tests), not through a worker."""
         return bool(self.huey.immediate)
 
     # --- producing ---------------------------------------------------------------------
@@ -179,9 +182,9 @@ class TaskQueue:
             attempt = run.attempts + 1
             claimed = session.connection().execute(
                 update(TaskRun)
-                .where(TaskRun.id == run_id, TaskRun.attempts == run.attempts,
-                       or_(TaskRun.state == "queued",
-                           and_(TaskRun.state == "running", TaskRun.lease_until < now)))
+                .where(col(TaskRun.id) == run_id, col(TaskRun.attempts) == run.attempts,
+                       or_(col(TaskRun.state) == "queued",
+                           and_(col(TaskRun.state) == "running", col(TaskRun.lease_until) < now)))
                 .values(state="running", attempts=attempt, worker=worker_label(),
                         started_at=now, updated_at=now, rows_done=0, errors=0,
                         lease_until=now + timedelta(seconds=spec.lease_seconds))
@@ -251,8 +254,9 @@ class TaskQueue:
         with transaction(self.session_factory) as session:
             conn = session.connection()
             expired = conn.execute(
-                select(TaskRun.id, TaskRun.attempts, TaskRun.max_attempts, TaskRun.worker)
-                .where(TaskRun.state == "running", TaskRun.lease_until < now)).all()
+                select(col(TaskRun.id), col(TaskRun.attempts), col(TaskRun.max_attempts),
+                       col(TaskRun.worker))
+                .where(col(TaskRun.state) == "running", col(TaskRun.lease_until) < now)).all()
             for run_id, attempts, max_attempts, worker in expired:
                 last = attempts >= max_attempts
                 values = ({"state": "failed", "finished_at": now} if last
@@ -260,7 +264,7 @@ class TaskQueue:
                 moved = conn.execute(
                     update(TaskRun)
                     .where(TaskRun.id == run_id, TaskRun.attempts == attempts,
-                           TaskRun.state == "running", TaskRun.lease_until < now)
+                           col(TaskRun.state) == "running", col(TaskRun.lease_until) < now)
                     .values(lease_until=None, updated_at=now,
                             outcome=f"worker {worker} stopped during attempt {attempts}",
                             **values)).rowcount
@@ -270,13 +274,13 @@ class TaskQueue:
                     logger.warning("task %s: worker %s stopped during attempt %d; %s",
                                    run_id, worker, attempts, "failed" if last else "requeued")
             stale = conn.execute(
-                select(TaskRun.id).where(
-                    TaskRun.state == "queued",
-                    TaskRun.enqueued_at < now - timedelta(seconds=self.stale_seconds))
+                select(col(TaskRun.id)).where(
+                    col(TaskRun.state) == "queued",
+                    col(TaskRun.enqueued_at) < now - timedelta(seconds=self.stale_seconds))
             ).scalars().all()
             for run_id in stale:
                 if conn.execute(update(TaskRun)
-                                .where(TaskRun.id == run_id, TaskRun.state == "queued")
+                                .where(col(TaskRun.id) == run_id, col(TaskRun.state) == "queued")
                                 .values(enqueued_at=now)).rowcount:
                     resend.append(run_id)
         for run_id in resend:
@@ -320,8 +324,9 @@ class _LeaseKeeper:
                 with transaction(self.session_factory) as session:
                     session.connection().execute(
                         update(TaskRun)
-                        .where(TaskRun.id == self.run_id, TaskRun.attempts == self.attempt,
-                               TaskRun.state == "running")
+                        .where(col(TaskRun.id) == self.run_id,
+                               col(TaskRun.attempts) == self.attempt,
+                               col(TaskRun.state) == "running")
                         .values(lease_until=utcnow() + timedelta(seconds=self.lease_seconds)))
             except Exception:  # the next beat tries again; a lost lease means a re-run
                 logger.exception("could not renew the lease of task %s", self.run_id)

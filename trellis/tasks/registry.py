@@ -33,10 +33,13 @@ class TaskSpec:
     retry_delay_seconds: int = 10
 
     def resolve(self) -> Callable:
+        """The function the task runs, imported from its "module:function" name."""
         module, _, name = self.func.partition(":")
         return getattr(importlib.import_module(module), name)
 
     def takes_progress(self) -> bool:
+        """Whether the task's function accepts a *progress* argument (a Progress
+        to report through)."""
         return "progress" in inspect.signature(self.resolve()).parameters
 
 
@@ -70,6 +73,7 @@ def register(spec: TaskSpec) -> TaskSpec:
 
 
 def find(name: str) -> TaskSpec:
+    """The task called *name*; raises UnknownTask for an unknown one."""
     try:
         return _registry[name]
     except KeyError:
@@ -77,4 +81,5 @@ def find(name: str) -> TaskSpec:
 
 
 def all_specs() -> list[TaskSpec]:
+    """Every registered task, by name."""
     return sorted(_registry.values(), key=lambda s: s.name)

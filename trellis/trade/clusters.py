@@ -12,9 +12,10 @@ import re
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.errors import Conflict, ValidationError
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, ClusterManager, Firm
@@ -24,6 +25,7 @@ KINDS = ("industrial_park", "startup_base")
 
 
 def normalise_code(code: str) -> str:
+    """A cluster code as typed, trimmed and upper-case."""
     return (code or "").strip().upper()
 
 
@@ -45,7 +47,7 @@ def _check(*, name: str, region: str, kind: str) -> tuple[str, str]:
 
 def get(*, session: Session, code: str) -> Cluster:
     """The cluster with *code* (case ignored). Raises :class:`ClusterNotFound`."""
-    found = session.execute(select(Cluster).where(Cluster.code == normalise_code(code))
+    found = session.execute(select(Cluster).where(col(Cluster.code) == normalise_code(code))
                             ).scalar_one_or_none()
     if found is None:
         raise ClusterNotFound(f"There is no cluster {code!r}.", zh=f"没有园区 {code!r}。")
@@ -65,14 +67,14 @@ def create(*, session: Session, code: str, name: str, region: str = "",
             "The code must be 2-40 characters: letters, digits, '-' or '_' (e.g. HZ-YUHANG).",
             field="code", zh="代码须为2至40个字符：字母、数字、“-”或“_”（如 HZ-YUHANG）。")
     name, region = _check(name=name, region=region, kind=kind)
-    if session.execute(select(Cluster.id).where(Cluster.code == code)).first():
+    if session.execute(select(col(Cluster.id)).where(col(Cluster.code) == code)).first():
         raise Conflict(f"A cluster with code {code} already exists.",
                        zh=f"代码为 {code} 的园区已存在。")
     cluster = Cluster(code=code, name=name, region=region, kind=kind)
     session.add(cluster)
     session.flush()
     if manager_id is not None:
-        session.add(ClusterManager(cluster_id=cluster.id, user_id=manager_id))
+        session.add(ClusterManager(cluster_id=id_of(cluster), user_id=manager_id))
         session.flush()
     return cluster
 
@@ -124,17 +126,18 @@ def ensure_open(cluster: Cluster) -> None:
 def listing(*, session: Session, ids: list[int] | None = None,
             archived: bool = False) -> list[dict]:
     """Clusters (only *ids* if given; archived ones only with *archived*) with firm counts."""
-    q = (select(Cluster, func.count(Firm.id))
-         .join(Firm, Firm.cluster_id == Cluster.id, isouter=True)
-         .group_by(Cluster.id).order_by(Cluster.code))
+    q = (select(Cluster, func.count(col(Firm.id)))
+         .join(Firm, col(Firm.cluster_id) == col(Cluster.id), isouter=True)
+         .group_by(col(Cluster.id)).order_by(col(Cluster.code)))
     if ids is not None:
-        q = q.where(Cluster.id.in_(ids or [-1]))
+        q = q.where(col(Cluster.id).in_(ids or [-1]))
     if not archived:
-        q = q.where(Cluster.archived_at.is_(None))
+        q = q.where(col(Cluster.archived_at).is_(None))
     return [as_dict(c, n) for c, n in session.execute(q).all()]
 
 
 def as_dict(c: Cluster, firms: int | None = None) -> dict:
+    """The cluster as JSON data (archived_at as ISO text; *firms*, its firm count, when given)."""
     out = {"id": c.id, "code": c.code, "name": c.name, "region": c.region, "kind": c.kind,
            "data_version": c.data_version,
            "archived_at": c.archived_at.isoformat() if c.archived_at else None}

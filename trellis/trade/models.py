@@ -101,6 +101,7 @@ class Firm(SQLModel, table=True):
 
     @property
     def awaiting_approval(self) -> bool:
+        """Whether the firm registered itself and waits for a relationship manager's approval."""
         return self.registration == "pending"
 
 

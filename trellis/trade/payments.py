@@ -24,8 +24,9 @@ from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.trade.models import DocStatus, Invoice, Payment, PaymentAllocation
 
@@ -69,9 +70,9 @@ def add_paid(*, session: Session, invoice_id: int, amount_fen: int) -> int | Non
         raise ValidationError("The amount must be a positive whole number of fen.",
                               field="amount")
     new = session.execute(
-        update(Invoice).where(Invoice.id == invoice_id,
-                              Invoice.paid_fen + amount_fen <= Invoice.amount_fen)
-        .values(paid_fen=Invoice.paid_fen + amount_fen).returning(Invoice.paid_fen)
+        update(Invoice).where(col(Invoice.id) == invoice_id,
+                              col(Invoice.paid_fen) + amount_fen <= col(Invoice.amount_fen))
+        .values(paid_fen=Invoice.paid_fen + amount_fen).returning(col(Invoice.paid_fen))
         .execution_options(synchronize_session=False)).scalar_one_or_none()
     if new is not None:
         invoice = session.get(Invoice, invoice_id)
@@ -113,11 +114,11 @@ def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
     if not reference or len(reference) > 64:
         raise ValidationError("Enter the bank reference (at most 64 characters).",
                               field="reference")
-    if session.scalars(select(Payment.id).where(Payment.payer_id == payer_id,
-                                                Payment.reference == reference)).first():
+    if session.scalars(select(col(Payment.id)).where(col(Payment.payer_id) == payer_id,
+                                                col(Payment.reference) == reference)).first():
         raise DuplicateReference(f"A payment with reference {reference} is already recorded; "
                                  "nothing was changed.")
-    paid = add_paid(session=session, invoice_id=invoice.id, amount_fen=amount_fen)
+    paid = add_paid(session=session, invoice_id=id_of(invoice), amount_fen=amount_fen)
     if paid is None:
         session.refresh(invoice)
         outstanding = invoice.amount_fen - invoice.paid_fen
@@ -132,7 +133,7 @@ def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
     except IntegrityError:
         raise DuplicateReference(f"A payment with reference {reference} is already "
                                  "recorded; nothing was changed.") from None
-    session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+    session.add(PaymentAllocation(payment_id=id_of(payment), invoice_id=id_of(invoice),
                                   amount_fen=amount_fen))
     session.flush()
     swept = None

@@ -46,6 +46,7 @@ def problem(raw: str) -> str | None:
 
 
 def is_valid(raw: str) -> bool:
+    """Whether *raw* is a valid unified social credit code (18 characters, right check digit)."""
     return problem(raw) is None
 
 

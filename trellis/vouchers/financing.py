@@ -23,6 +23,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.accounts.models import User
+from trellis.db import id_of
 from trellis.errors import PermissionDenied, ValidationError
 from trellis.messages import N_, Money
 from trellis.vouchers import services
@@ -47,7 +48,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     as_of = as_of or date.today()
     fragment = services.held_fragment(session=session, fragment_id=fragment_id,
                                       holder_id=holder_id)
-    voucher = session.get(Voucher, fragment.voucher_id)
+    voucher = session.get_one(Voucher, fragment.voucher_id)
     if as_of >= voucher.maturity_date:
         raise NotLive(f"Voucher {voucher.code} has matured; it is settled, not financed.")
     product = product_by_code(session, product_code)
@@ -59,12 +60,12 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
                               params={"minimum": Money(product.min_amount_fen)},
                               field="fragment_id")
     app = apply(session=session, firm_id=holder_id, product_code=product_code,
-                fragment_ids=[fragment.id], applied_by=user.id if user else None,
+                fragment_ids=[id_of(fragment)], applied_by=user.id if user else None,
                 as_of=as_of, scorer=scorer, limiter=limiter)
     fragment.application_id = app.id
     session.add(fragment)
     session.flush()
-    offer = open_offer(session, app.id) if app.status == "approved" else None
+    offer = open_offer(session, id_of(app)) if app.status == "approved" else None
     logger.info("voucher %s part %s: application %s is %s", voucher.code, fragment.id,
                 app.id, app.status)
     return app, offer
@@ -72,6 +73,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
 
 def fragment_for_application(*, session: Session, application_id: int
                              ) -> VoucherFragment | None:
+    """The voucher part financed by application *application_id*, or None."""
     return session.exec(select(VoucherFragment).where(
         VoucherFragment.application_id == application_id)).first()
 
@@ -94,7 +96,7 @@ def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None
         raise PermissionDenied("Only the applicant firm can accept its offer.")
     if not app.fragment_ids:
         raise VoucherNotFound("That offer is not for a voucher part.")
-    return accept_offer(session=session, offer_id=offer.id, user_id=user.id if user else None,
+    return accept_offer(session=session, offer_id=id_of(offer), user_id=user.id if user else None,
                         as_of=as_of or date.today())
 
 
@@ -113,7 +115,7 @@ def pledge(*, session: Session, loan, fragment_ids: Sequence[int], user_id: int 
         fragment.loan_id = loan.id
         session.add(fragment)
         session.flush()
-        voucher = session.get(Voucher, fragment.voucher_id)
+        voucher = session.get_one(Voucher, fragment.voucher_id)
         services.record_event(session=session, voucher=voucher, kind=EventKind.FINANCE,
                               fragment=fragment, user=user, loan_id=loan.id,
                               advance_fen=loan.amount_fen)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
@@ -46,12 +46,12 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
     labels = {"confirmation": "Confirmation", "invoice": "Invoice", "matures": "matures",
               **(labels or {})}
     status_label = labels.get
-    invoice = session.get(Invoice, voucher.invoice_id)
+    invoice = session.get_one(Invoice, voucher.invoice_id)
     frags = list(session.exec(select(VoucherFragment).where(
-        VoucherFragment.voucher_id == voucher.id).order_by(VoucherFragment.id)))
+        col(VoucherFragment.voucher_id) == voucher.id).order_by(col(VoucherFragment.id))))
     firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
-    names = {f.id: f.name for f in session.exec(select(Firm).where(Firm.id.in_(firm_ids)))}
-    nodes: dict[int, Node] = {}
+    names = {f.id: f.name for f in session.exec(select(Firm).where(col(Firm.id).in_(firm_ids)))}
+    nodes: dict[int | None, Node] = {}
     for frag in frags:
         nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
                               lines=[yuan_text(frag.amount_fen),
@@ -93,7 +93,7 @@ def _width(ch: str) -> int:
 
 def _clip(text: str, limit: int = UNITS) -> str:
     """Cut *text* to fit *limit* half-em units (CJK characters are twice as wide)."""
-    used, out = 0, []
+    used, out = 0, list[str]()
     for ch in text:
         used += _width(ch)
         if used > limit:

@@ -36,7 +36,7 @@ class VoucherParts:
             if frag is None or frag.holder_id != firm_id:
                 raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
                                          field="fragment_ids")
-            voucher = session.get(Voucher, frag.voucher_id)
+            voucher = session.get_one(Voucher, frag.voucher_id)
             if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
                 raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
                                          f"{frag.status}; only a part you hold can be "
@@ -49,6 +49,8 @@ class VoucherParts:
         return base, latest
 
     def due(self, session: Session, ids: Sequence[int]) -> tuple[int, date]:
+        """The total amount in fen of voucher parts *ids* and the latest maturity date among their
+        vouchers."""
         frags = [session.get(VoucherFragment, i) for i in ids]
         return (sum(f.amount_fen for f in frags),
                 max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
@@ -62,11 +64,13 @@ class VoucherParts:
 
     def pledge(self, session: Session, *, loan, ids: Sequence[int],
                user_id: int | None) -> None:
+        """Pledge voucher parts *ids* to *loan* (the ledger calls this when the loan is made)."""
         from trellis.vouchers.financing import pledge
 
         pledge(session=session, loan=loan, fragment_ids=ids, user_id=user_id)
 
     def release(self, session: Session, *, loan) -> None:
+        """Release the voucher parts pledged to *loan* (the loan was withdrawn or closed)."""
         from trellis.vouchers.financing import release
 
         release(session=session, loan=loan)
@@ -82,8 +86,8 @@ def fingerprint_subjects(session: Session, key: str,
         frag = session.get(VoucherFragment, i)
         if frag is None:
             raise NotFound(f"voucher part {i} does not exist")
-        voucher = session.get(Voucher, frag.voucher_id)
-        invoice = session.get(Invoice, voucher.invoice_id)
+        voucher = session.get_one(Voucher, frag.voucher_id)
+        invoice = session.get_one(Invoice, voucher.invoice_id)
         anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
                                                                           invoice.seller_id)
         buyer = session.get(Firm, invoice.buyer_id)

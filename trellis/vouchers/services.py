@@ -19,12 +19,13 @@ import logging
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
+from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
@@ -113,35 +114,39 @@ def get_voucher(*, session: Session, voucher_id: int, firm_id: int | None = None
 
 
 def fragments(*, session: Session, voucher_id: int) -> list[VoucherFragment]:
+    """Every part of voucher *voucher_id*, oldest first (the root part first)."""
     return list(session.exec(select(VoucherFragment).where(
-        VoucherFragment.voucher_id == voucher_id).order_by(VoucherFragment.id)))
+        col(VoucherFragment.voucher_id) == voucher_id).order_by(col(VoucherFragment.id))))
 
 
 def live_total(*, session: Session, voucher_id: int) -> int:
     """The sum of the voucher's live (held or financed) fragments, in fen."""
     return int(session.exec(select(func.coalesce(func.sum(VoucherFragment.amount_fen), 0))
                             .where(VoucherFragment.voucher_id == voucher_id,
-                                   VoucherFragment.status.in_(list(LIVE)))).one())
+                                   col(VoucherFragment.status).in_(list(LIVE)))).one())
 
 
 def holdings(*, session: Session, firm_id: int) -> list[tuple[VoucherFragment, Voucher]]:
     """The live fragments *firm_id* holds, with their vouchers, soonest maturity first."""
     rows = session.exec(select(VoucherFragment, Voucher)
-                        .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
+                        .join(Voucher, col(Voucher.id) == col(VoucherFragment.voucher_id))
                         .where(VoucherFragment.holder_id == firm_id,
-                               VoucherFragment.status.in_(list(LIVE)))
-                        .order_by(Voucher.maturity_date, VoucherFragment.id)).all()
+                               col(VoucherFragment.status).in_(list(LIVE)))
+                        .order_by(col(Voucher.maturity_date), col(VoucherFragment.id))).all()
     return [(f, v) for f, v in rows]
 
 
 def issued_by(*, session: Session, anchor_id: int) -> list[Voucher]:
+    """The vouchers anchor *anchor_id* issued, latest maturity first."""
     return list(session.exec(select(Voucher).where(Voucher.issuer_id == anchor_id)
-                             .order_by(Voucher.maturity_date.desc(), Voucher.id.desc())))
+                             .order_by(col(Voucher.maturity_date).desc(), col(Voucher.id).desc())))
 
 
 def events(*, session: Session, voucher_id: int) -> list[VoucherEvent]:
+    """The voucher's events (issue, split, transfer, pledge, settle...) in
+    the order they happened."""
     return list(session.exec(select(VoucherEvent).where(VoucherEvent.voucher_id == voucher_id)
-                             .order_by(VoucherEvent.id)))
+                             .order_by(col(VoucherEvent.id))))
 
 
 def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
@@ -165,12 +170,12 @@ def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
 # --- events and the chain -----------------------------------------------------------------
 
 def _uscc(session: Session, firm_id: int) -> str:
-    return session.get(Firm, firm_id).uscc
+    return session.get_one(Firm, firm_id).uscc
 
 
 def _record(session: Session, voucher: Voucher, kind: EventKind, fragment: VoucherFragment,
             user: User | None, **detail) -> VoucherEvent:
-    event = VoucherEvent(voucher_id=voucher.id, kind=kind, fragment_id=fragment.id,
+    event = VoucherEvent(voucher_id=id_of(voucher), kind=kind, fragment_id=id_of(fragment),
                          detail=detail, actor_id=user.id if user else None)
     session.add(event)
     session.flush()
@@ -196,13 +201,10 @@ def _part(fragment: VoucherFragment, session: Session) -> dict:
 
 def _financed_invoice(session: Session, invoice_id: int) -> bool:
     """Whether a live or pending ledger loan already stands on the invoice."""
-    try:
-        from trellis.ledger.models import Loan, LoanDocument
-    except ModuleNotFoundError:  # the ledger area is optional for this check
-        return False
-    row = session.exec(select(LoanDocument.id).join(Loan, Loan.id == LoanDocument.loan_id)
+    row = session.exec(select(col(LoanDocument.id)).join(Loan,
+                                                         col(Loan.id) == col(LoanDocument.loan_id))
                        .where(LoanDocument.invoice_id == invoice_id,
-                              Loan.status.not_in(["cancelled", "repaid", "cooled_off"]))
+                              col(Loan.status).not_in(["cancelled", "repaid", "cooled_off"]))
                        ).first()
     return row is not None
 
@@ -237,12 +239,12 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
         raise TenorTooLong(f"A voucher may run at most {months} months: choose a maturity "
                            f"on or before {latest.isoformat()}.", field="maturity_date")
     voucher = Voucher(code=f"V{issued_on:%y%m%d}{invoice.id:07d}", issuer_id=anchor_id,
-                      invoice_id=invoice.id, face_fen=face, issued_on=issued_on,
+                      invoice_id=id_of(invoice), face_fen=face, issued_on=issued_on,
                       tenor_days=(maturity_date - issued_on).days, maturity_date=maturity_date,
                       created_by_id=user.id if user else None)
     session.add(voucher)
     session.flush()
-    root = VoucherFragment(voucher_id=voucher.id, holder_id=invoice.seller_id, amount_fen=face)
+    root = VoucherFragment(voucher_id=id_of(voucher), holder_id=invoice.seller_id, amount_fen=face)
     session.add(root)
     session.flush()
     _record(session, voucher, EventKind.ISSUE, root, user, invoice_number=invoice.number,
@@ -254,7 +256,7 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
 # --- split and transfer -------------------------------------------------------------------
 
 def _live_voucher(session: Session, fragment: VoucherFragment, as_of: date) -> Voucher:
-    voucher = session.get(Voucher, fragment.voucher_id)
+    voucher = session.get_one(Voucher, fragment.voucher_id)
     if voucher.status != VoucherStatus.ACTIVE or as_of >= voucher.maturity_date:
         raise NotLive(f"Voucher {voucher.code} has matured; it can only be settled now.")
     return voucher
@@ -279,7 +281,7 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
                           "they must be equal."),
                        params={"total": Money(sum(amounts)), "part": Money(fragment.amount_fen)},
                        field="amounts")
-    parts = [VoucherFragment(voucher_id=voucher.id, parent_id=fragment.id,
+    parts = [VoucherFragment(voucher_id=id_of(voucher), parent_id=fragment.id,
                              holder_id=holder_id, amount_fen=a) for a in amounts]
     for part in parts:
         session.add(part)
@@ -294,13 +296,16 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
 
 
 def is_supplier(*, session: Session, supplier_id: int, buyer_id: int) -> bool:
+    """Whether *supplier_id* is a recorded supplier of *buyer_id*."""
     return session.exec(select(Relationship.id).where(
         Relationship.supplier_id == supplier_id, Relationship.buyer_id == buyer_id)
     ).first() is not None
 
 
 def suppliers_of(*, session: Session, firm_id: int) -> list[Firm]:
-    return list(session.exec(select(Firm).join(Relationship, Relationship.supplier_id == Firm.id)
+    """The recorded suppliers of firm *firm_id*, by name."""
+    return list(session.exec(select(Firm).join(Relationship,
+                                               col(Relationship.supplier_id) == col(Firm.id))
                              .where(Relationship.buyer_id == firm_id).order_by(Firm.name)))
 
 
@@ -315,7 +320,7 @@ def transfer(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: 
             session=session, supplier_id=to_firm_id, buyer_id=holder_id):
         raise NotASupplier("Choose one of your own suppliers to transfer to.",
                            field="to_firm_id")
-    child = VoucherFragment(voucher_id=voucher.id, parent_id=fragment.id,
+    child = VoucherFragment(voucher_id=id_of(voucher), parent_id=fragment.id,
                             holder_id=to_firm_id, amount_fen=fragment.amount_fen)
     session.add(child)
     session.flush()
@@ -351,7 +356,7 @@ def pay_supplier(*, session: Session, holder_id: int, fragment_id: int, to_firm_
     give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
                        amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
                        as_of=as_of)
-    given = transfer(session=session, holder_id=holder_id, fragment_id=give.id,
+    given = transfer(session=session, holder_id=holder_id, fragment_id=id_of(give),
                      to_firm_id=to_firm_id, user=user, as_of=as_of)
     return given, keep
 

@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotMatured, VoucherNotFound
@@ -65,8 +65,8 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
                          "cannot be settled before.")
     live = list(session.exec(select(VoucherFragment).where(
         VoucherFragment.voucher_id == voucher.id,
-        VoucherFragment.status.in_(list(LIVE))).order_by(VoucherFragment.id)))
-    invoice = session.get(Invoice, voucher.invoice_id)
+        col(VoucherFragment.status).in_(list(LIVE))).order_by(col(VoucherFragment.id))))
+    invoice = session.get_one(Invoice, voucher.invoice_id)
     out = []
     for frag in live:
         payment_id = None
@@ -83,7 +83,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
                               paid_on=paid_on)
             session.add(payment)
             session.flush()
-            session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+            session.add(PaymentAllocation(payment_id=id_of(payment), invoice_id=id_of(invoice),
                                           amount_fen=frag.amount_fen))
             payment_id = payment.id
         frag.status = FragmentStatus.SETTLED
@@ -93,7 +93,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
         services.record_event(session=session, voucher=voucher, kind=EventKind.SETTLE,
                               fragment=frag, user=user, paid_on=paid_on.isoformat(),
                               to_loan=frag.loan_id is not None)
-        out.append(Settled(frag.id, frag.holder_id, frag.amount_fen, frag.loan_id, payment_id))
+        out.append(Settled(id_of(frag), frag.holder_id, frag.amount_fen, frag.loan_id, payment_id))
     invoice.paid_fen = min(invoice.amount_fen, invoice.paid_fen + sum(s.amount_fen for s in out))
     session.add(invoice)
     voucher.status = VoucherStatus.SETTLED
@@ -107,8 +107,9 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
 
 def settle_matured(*, session: Session, as_of: date) -> int:
     """Settle every active voucher whose maturity is on or before *as_of*; returns how many."""
-    ids = list(session.exec(select(Voucher.id).where(Voucher.status == VoucherStatus.ACTIVE,
+    ids = list(session.exec(select(col(Voucher.id)).where(Voucher.status == VoucherStatus.ACTIVE,
                                                      Voucher.maturity_date <= as_of)))
     for voucher_id in ids:
-        settle(session=session, voucher_id=voucher_id, paid_on=as_of)
+        if voucher_id is not None:  # a primary key: never None, but typed so
+            settle(session=session, voucher_id=voucher_id, paid_on=as_of)
     return len(ids)

@@ -10,10 +10,10 @@ the book waited on one row. Now an entry belongs to a shard (``journal_entries.s
 shard is its own hash chain with its own head (``ledger_heads`` keyed by currency and
 shard) and sequence numbers, and N is the number of head rows a currency has.
 
-PostgreSQL gets 8 shards (heads 1..7 added next to the existing head 0). SQLite keeps one:
-it lets one writer in at a time anyway, and its ``(currency, seq)`` unique constraint
-cannot be dropped without rebuilding the journal table under its foreign keys and
-append-only triggers; it gets the ``(currency, shard, seq)`` unique index as well.
+PostgreSQL gets 8 shards (heads 1..7 added next to the existing head 0). SQLite keeps one
+(it lets one writer in at a time anyway); its journal table is rebuilt to swap the
+``(currency, seq)`` key for ``(currency, shard, seq)``, as SQLite cannot drop a unique
+constraint in place.
 Existing entries are shard 0, and shard 0 hashes exactly as before, so chains written
 and anchored earlier still verify.
 """
@@ -51,10 +51,7 @@ def upgrade() -> None:
             "SELECT h.currency, s, 0, repeat('0', 64) FROM ledger_heads h, "
             f"generate_series(1, {SHARDS - 1}) AS s WHERE h.shard = 0"))
     else:
-        op.add_column('journal_entries', sa.Column('shard', sa.Integer(), nullable=False,
-                                                   server_default='0'))
-        op.create_index('uq_journal_entries_currency_shard_seq', 'journal_entries',
-                        ['currency', 'shard', 'seq'], unique=True)
+        _rebuild_journal(sharded=True)
         _rebuild_heads(['currency', 'shard'])
 
 
@@ -80,8 +77,37 @@ def downgrade() -> None:
         op.drop_column('journal_entries', 'shard')
     else:
         _rebuild_heads(['currency'])
-        op.drop_index('uq_journal_entries_currency_shard_seq', 'journal_entries')
-        op.execute(sa.text("ALTER TABLE journal_entries DROP COLUMN shard"))
+        _rebuild_journal(sharded=False)
+
+
+def _rebuild_journal(*, sharded: bool) -> None:
+    """SQLite: journal_entries rebuilt (SQLite cannot drop a unique constraint in place)
+    with or without the shard column and its ``(currency, shard, seq)`` key. The rows are
+    copied as they are; the append-only triggers are dropped for the copy and made again,
+    and the journal's postings keep pointing at it (foreign keys checked at commit)."""
+    for verb in ("update", "delete"):
+        op.execute(sa.text(f"DROP TRIGGER IF EXISTS trg_journal_entries_no_{verb}"))
+    op.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
+    with op.batch_alter_table('journal_entries', recreate='always') as batch:
+        if sharded:
+            batch.add_column(sa.Column('shard', sa.Integer(), nullable=False,
+                                       server_default='0'))
+            batch.create_check_constraint(op.f('ck_journal_entries_shard_nonneg'),
+                                          'shard >= 0')
+            batch.drop_constraint('uq_journal_entries_currency_seq', type_='unique')
+            batch.create_unique_constraint('uq_journal_entries_currency_shard_seq',
+                                           ['currency', 'shard', 'seq'])
+        else:
+            batch.drop_constraint('uq_journal_entries_currency_shard_seq', type_='unique')
+            batch.drop_constraint(op.f('ck_journal_entries_shard_nonneg'), type_='check')
+            batch.drop_column('shard')
+            batch.create_unique_constraint('uq_journal_entries_currency_seq',
+                                           ['currency', 'seq'])
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(sa.text(
+            f"CREATE TRIGGER trg_journal_entries_no_{verb.lower()} BEFORE {verb} ON "
+            "journal_entries BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: "
+            f"{verb} on journal_entries refused; post a reversing entry'); END"))
 
 
 def _rebuild_heads(key: list[str]) -> None:

@@ -13,9 +13,11 @@ from sqlmodel import Session, select
 
 from trellis.errors import TrellisError
 from trellis.ledger import stress
+from trellis.ledger.lifecycle import dpd
+from trellis.ledger.models import Loan
 from trellis.network import picture
+from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import StressForm
-from trellis.platform.anchor.views import bp
 from trellis.platform.forms import EmptyForm
 from trellis.platform.vendor.common import own_firm
 from trellis.platform.web import audit, commit, db, roles_required
@@ -120,17 +122,11 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
                                       ScoreRecord.computed_at.desc())):
         records.setdefault(rec.firm_id, []).append(rec)
     overdue: dict[int, list[int]] = {}
-    try:
-        from trellis.ledger.lifecycle import dpd
-        from trellis.ledger.models import Loan
-
-        for loan in session.exec(select(Loan).where(Loan.firm_id.in_(ids),
-                                                    Loan.status.in_(["active", "overdue"]))):
-            days = dpd(loan, as_of)
-            if days > 0 or loan.status == "overdue":
-                overdue.setdefault(loan.firm_id, []).append(days)
-    except ModuleNotFoundError:  # pragma: no cover - the ledger is part of the platform
-        pass
+    for loan in session.exec(select(Loan).where(Loan.firm_id.in_(ids),
+                                                Loan.status.in_(["active", "overdue"]))):
+        days = dpd(loan, as_of)
+        if days > 0 or loan.status == "overdue":
+            overdue.setdefault(loan.firm_id, []).append(days)
     firms = {f.id: f for f in session.exec(select(Firm).where(Firm.id.in_(ids)))}
     out, compared = [], 0
     for fid, tier in tiers.items():

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
-from trellis.platform.anchor.views import bp
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,

@@ -4,7 +4,7 @@ the sibling modules imported at the bottom (they add routes to this blueprint)."
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
@@ -12,6 +12,7 @@ from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken
 from trellis.errors import TrellisError, ValidationError
 from trellis.network import confirmations
+from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
@@ -19,14 +20,11 @@ from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
-    install,
     own_firm,
     proof_state,
 )
 from trellis.platform.web import audit, commit, db, roles_required
 
-bp = Blueprint("anchor", __name__, url_prefix="/anchor")
-install(bp)
 KINDS = ("invoice", "order")
 
 
@@ -189,6 +187,3 @@ def revoke_token(token_id: int):
     flash(_("Token revoked."), "success")
     return redirect(url_for("anchor.tokens"), code=303)
 
-
-# Sibling modules add their routes to ``bp``.
-from trellis.platform.anchor import insight, payables, voucher_views  # noqa: E402,F401,I001

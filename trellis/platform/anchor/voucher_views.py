@@ -11,8 +11,8 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from trellis.errors import TrellisError, ValidationError
+from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import IssueVoucherForm
-from trellis.platform.anchor.views import bp
 from trellis.platform.forms import EmptyForm
 from trellis.platform.vendor.common import attach_error, current_user_obj, own_firm
 from trellis.platform.web import audit, commit, db, roles_required

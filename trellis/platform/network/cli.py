@@ -20,10 +20,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from trellis.messages import Message
-from trellis.network.errors import ClusterNotFound
 from trellis.onboarding.kindnames import KIND_NAMES
 from trellis.platform.cli import with_bare_appcontext
 from trellis.platform.web import commit, db, settings
+from trellis.trade.errors import ClusterNotFound
 
 
 def _cluster(ref: str):
@@ -73,9 +73,9 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     (or a mapping saved for --source) any headers. Columns that feed no field are listed.
     """
     from trellis.errors import TrellisError
-    from trellis.network.models import RunStatus
     from trellis.onboarding import files, runs
     from trellis.onboarding import mapping as colmap
+    from trellis.onboarding.models import RunStatus
 
     c = _cluster(cluster)
     data = file.read_bytes()

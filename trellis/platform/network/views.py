@@ -32,12 +32,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trellis.errors import NotFound
 from trellis.network import build, summary
-from trellis.network.errors import ClusterNotFound, FileTooLarge
 from trellis.network.firms import monthly_flows
-from trellis.network.models import RunStatus
 from trellis.onboarding import basis as data_basis
 from trellis.onboarding import coverage, files, invitations, runs, templates
+from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
+from trellis.onboarding.models import RunStatus
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
 from trellis.platform.web import (
@@ -50,7 +50,9 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.scoring.models import ScoreRecord
 from trellis.trade import clusters as cluster_service
+from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
 
 logger = logging.getLogger(__name__)
@@ -121,14 +123,10 @@ def cluster_or_404(code: str) -> Cluster:
 def latest_grades(cluster_id: int) -> dict[int, str]:
     """Firm id -> latest risk grade, when the scoring area has results."""
     try:
-        from trellis.scoring.models import ScoreResult
-    except ImportError:
-        return {}
-    try:
-        rows = db().execute(select(ScoreResult.firm_id, ScoreResult.grade)
-                            .where(ScoreResult.cluster_id == cluster_id,
-                                   ScoreResult.grade.is_not(None))
-                            .order_by(ScoreResult.computed_at, ScoreResult.id)).all()
+        rows = db().execute(select(ScoreRecord.firm_id, ScoreRecord.grade)
+                            .where(ScoreRecord.cluster_id == cluster_id,
+                                   ScoreRecord.grade.is_not(None))
+                            .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all()
     except Exception:  # the table may not be migrated yet
         logger.warning("no scoring results readable for cluster %s", cluster_id)
         db().rollback()
@@ -422,7 +420,7 @@ def _start(run, size: int, data: bytes = b""):
 def import_mapping(run_id):
     """Trellis proposes which file column feeds which field; the RM confirms or edits."""
     from trellis.errors import TrellisError
-    from trellis.network.models import RunStatus
+    from trellis.onboarding.models import RunStatus
 
     run = _visible_run(run_id)
     c = db().get(Cluster, run.cluster_id)

@@ -23,6 +23,7 @@ from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
 from trellis.ledger import cooling
 from trellis.platform.i18n import error_text
+from trellis.platform.vendor.blueprint import bp
 from trellis.platform.vendor.common import (
     attach_error,
     current_user_obj,
@@ -32,7 +33,6 @@ from trellis.platform.vendor.common import (
 )
 from trellis.platform.vendor.forms import AcceptForm, ApplyForm, RepayForm
 from trellis.platform.vendor.profile_views import warnings_for
-from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import bank
 from trellis.protection import warnings as fraud

@@ -12,6 +12,7 @@ from trellis.accounts import services as accounts
 from trellis.accounts.models import Consent
 from trellis.errors import TrellisError, ValidationError
 from trellis.platform.forms import EmptyForm
+from trellis.platform.vendor.blueprint import bp
 from trellis.platform.vendor.common import attach_error, current_user_obj, own_firm
 from trellis.platform.vendor.forms import (
     CONSENT_TEXT,
@@ -20,7 +21,6 @@ from trellis.platform.vendor.forms import (
     ProfileForm,
     WithdrawForm,
 )
-from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import bank, notifications
 from trellis.protection import warnings as fraud

@@ -10,9 +10,9 @@ from trellis.errors import Conflict, ValidationError
 from trellis.onboarding import trade_entry, upload_reports
 from trellis.paging import paginate
 from trellis.platform.paging import args as paging_args
+from trellis.platform.vendor.blueprint import bp
 from trellis.platform.vendor.common import attach_error, own_firm, proof_state
 from trellis.platform.vendor.forms import InvoiceForm, OrderForm, UploadForm
-from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 

@@ -1,18 +1,16 @@
 """The vendor's pages: the firm at a glance, proofs. Trade entry, consent and profile,
-financing, vouchers, the bank account and the warnings admin live in sibling modules
-imported at the bottom (they add routes to this blueprint)."""
+financing, vouchers, the bank account and the warnings admin live in sibling modules; all
+add routes to the area's blueprint (:mod:`trellis.platform.vendor.blueprint`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Response, abort, render_template
 from sqlmodel import func, select
 
-from trellis.platform.vendor.common import install, own_firm
+from trellis.platform.vendor.blueprint import bp
+from trellis.platform.vendor.common import own_firm
 from trellis.platform.web import current_firm_id, db, roles_required
 from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
-
-bp = Blueprint("vendor", __name__, url_prefix="/vendor")
-install(bp)
 
 
 @bp.get("/")
@@ -38,17 +36,12 @@ def index():
 
 
 def _index_extras(firm) -> dict:
-    """Loans and vouchers for the dashboard (empty when the ledger has nothing yet)."""
+    """Loans and vouchers for the dashboard (empty lists when there are none yet)."""
+    from trellis.platform.vendor import finance
     from trellis.vouchers import services as vouchers
 
-    out = {"holdings": vouchers.holdings(session=db(), firm_id=firm.id), "loans": []}
-    try:
-        from trellis.platform.vendor import finance
-
-        out["loans"] = finance.live_loans(firm.id)
-    except ImportError:  # pragma: no cover - finance pages always ship
-        pass
-    return out
+    return {"holdings": vouchers.holdings(session=db(), firm_id=firm.id),
+            "loans": finance.live_loans(firm.id)}
 
 
 @bp.get("/proofs/<int:doc_number>")
@@ -91,7 +84,3 @@ def _document_is_mine(doc) -> bool:
         return True
     return False
 
-
-# Sibling modules add their routes to ``bp``.
-from trellis.platform.vendor import (  # noqa: E402,F401,I001
-    profile_views, trade_views, finance, voucher_views, warnings_admin)

@@ -10,9 +10,9 @@ from sqlmodel import select
 from trellis.errors import TrellisError
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
+from trellis.platform.vendor.blueprint import bp
 from trellis.platform.vendor.common import attach_error, current_user_obj, own_firm
 from trellis.platform.vendor.forms import PassOnForm, SplitForm
-from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
 from trellis.vouchers import financing

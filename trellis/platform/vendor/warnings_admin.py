@@ -12,9 +12,9 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from trellis.errors import TrellisError
+from trellis.platform.vendor.blueprint import bp
 from trellis.platform.vendor.common import attach_error, current_user_obj
 from trellis.platform.vendor.forms import WarningForm
-from trellis.platform.vendor.views import bp
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import warnings as fraud
 from trellis.protection.models import FraudWarning
