@@ -71,8 +71,10 @@ migrate: install
 seed: migrate
 	$(BIN)/trellis demo seed
 
-run: install fonts seed
-	$(BIN)/trellis serve --host $(HOST) --port $(PORT)
+# One process migrates, loads the demo the first time and serves (`trellis run`): the
+# imports are paid once. `make migrate` and `make seed` remain for separate use.
+run: install fonts
+	$(BIN)/trellis run --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP) node browser fonts
 	$(BIN)/ruff check trellis tests bench

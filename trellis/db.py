@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, event
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
@@ -168,3 +169,67 @@ def id_of(row: Any) -> int:
     if row.id is None:
         raise AssertionError(f"{type(row).__name__} has no id yet: flush it first")
     return int(row.id)
+
+
+# --- bulk writes ------------------------------------------------------------------------
+
+def converters(conn, table, keys: list[str]) -> list | None:
+    """The columns' own bind conversions on this connection's dialect (what Core
+    applies to every parameter), or None when a column of *keys* is not in *table*."""
+    out = []
+    for key in keys:
+        column = table.c.get(key)
+        if column is None:
+            return None
+        out.append(column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+    return out
+
+
+def row_tuples(rows: list[dict], keys: list[str], procs: list) -> list[tuple]:
+    """The rows as tuples in *keys* order, built column by column."""
+    columns = []
+    for key, proc in zip(keys, procs, strict=True):
+        column = [r[key] for r in rows]
+        columns.append(column if proc is None else list(map(proc, column)))
+    return list(zip(*columns, strict=True))
+
+
+def copy_rows(conn, table, keys: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL's COPY ... FROM STDIN of *rows* into *keys* of *table* (psycopg)."""
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(k) for k in keys)
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+            f"COPY {quote.format_table(table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def bulk_insert(conn, table, rows: list[dict]) -> None:
+    """INSERT *rows* (dicts with the same keys) into *table* on *conn*, in the caller's
+    transaction: COPY on PostgreSQL (psycopg), the driver's own ``executemany`` on SQLite,
+    each value converted by its column's type as Core would; Core's ``executemany``
+    elsewhere, or when a left-out column has a Python-side default to compute."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    shape = rows[0].keys()
+    procs = converters(conn, table, keys)
+    defaults_left = any(c.default is not None and c.key not in shape for c in table.c)
+    fast = (conn.dialect.name in ("sqlite", "postgresql") and procs is not None
+            and not defaults_left and all(r.keys() == shape for r in rows))
+    if not fast or procs is None:
+        conn.execute(sa_insert(table), rows)
+        return
+    values = row_tuples(rows, keys, procs)
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, keys, values)
+        return
+    quote = conn.dialect.identifier_preparer
+    sql = (f"INSERT INTO {quote.format_table(table)} "
+           f"({', '.join(quote.quote(k) for k in keys)}) VALUES "
+           f"({', '.join('?' * len(keys))})")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, values)
+    finally:
+        cursor.close()

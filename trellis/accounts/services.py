@@ -56,8 +56,11 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def create_user(*, session: Session, email: str, password: str, role: str,
                 firm_id: int | None = None, name: str = "", locale: str = "zh_CN",
-                birth_year: int | None = None, phone: str | None = None) -> User:
-    """Create a user. Vendor and anchor users must belong to a firm; others must not."""
+                birth_year: int | None = None, phone: str | None = None,
+                password_hash: str | None = None) -> User:
+    """Create a user. Vendor and anchor users must belong to a firm; others must not.
+    *password_hash*: :func:`hash_password` of *password*, made once by a caller creating
+    many users with one password (the demo's logins), as argon2 is slow on purpose."""
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise ValidationError("Enter a valid e-mail address.", field="email")
@@ -75,7 +78,7 @@ def create_user(*, session: Session, email: str, password: str, role: str,
     if session.exec(select(User).where(User.email == email)).first():
         raise EmailTaken(f"A user with e-mail {email} already exists.")
     user = User(email=email, name=name, role=role_enum.value, firm_id=firm_id,
-                password_hash=hash_password(password), locale=locale,
+                password_hash=password_hash or hash_password(password), locale=locale,
                 birth_year=birth_year, phone=phone)
     session.add(user)
     session.flush()
@@ -266,6 +269,24 @@ def grant_consent(*, session: Session, firm_id: int, purpose: str,
     session.add(consent)
     session.flush()
     return consent
+
+
+def grant_consents(*, session: Session, firm_ids: list[int], purpose: str,
+                   version: str = CONSENT_VERSION) -> int:
+    """:func:`grant_consent` for many firms at once (one read, one flush); returns how
+    many consents were added."""
+    if purpose not in CONSENT_PURPOSES:
+        raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
+    current: dict[int, Consent] = {}
+    for row in session.exec(select(Consent).where(
+            col(Consent.firm_id).in_(firm_ids), col(Consent.purpose) == purpose,
+            col(Consent.withdrawn_at).is_(None)).order_by(col(Consent.granted_at))):
+        current[row.firm_id] = row  # the latest active one wins, as in active_consent
+    new = [Consent(firm_id=f, purpose=purpose, version=version) for f in firm_ids
+           if f not in current or current[f].version != version]
+    session.add_all(new)
+    session.flush()
+    return len(new)
 
 
 def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:

@@ -169,12 +169,15 @@ def read_sources(*, session: Session, doc_type: str, table: str,
     return out
 
 
-def collect(*, session: Session, limit: int | None = None) -> dict[str, int]:
+def collect(*, session: Session, limit: int | None = None,
+            commit_chunks: bool = False) -> dict[str, int]:
     """Commit every invoice, order and confirmation that has no document yet.
 
     Set-based: per source, one anti-join query (in chunks of :data:`COLLECT_CHUNK`) and
     one bulk insert. Returns the count added per doc type. A row whose data has no
     canonical form (an invalid USCC) is skipped and logged, not allowed to block the rest.
+    *commit_chunks*: the session is committed after each chunk (a crash keeps what was
+    collected; the next run takes the rest), so other writers get their turn.
     """
     counts: dict[str, int] = {}
     remaining = limit
@@ -209,6 +212,8 @@ def collect(*, session: Session, limit: int | None = None) -> dict[str, int]:
             if values:
                 session.execute(insert(Document), values)
                 counts[src.doc_type] = counts.get(src.doc_type, 0) + len(values)
+                if commit_chunks:
+                    session.commit()
             if remaining is not None:
                 remaining -= len(rows)
             if len(rows) < chunk:

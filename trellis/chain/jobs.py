@@ -145,7 +145,9 @@ def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
     Raises ChainUnavailable / ChainMisconfigured after the database work is committed.
     """
     with transaction(session_factory) as session:
-        collected = sum(commitments.collect(session=session).values())
+        # Committed chunk by chunk: on SQLite every transaction holds the write lock, and
+        # the first collection of a loaded cluster would keep the pages waiting.
+        collected = sum(commitments.collect(session=session, commit_chunks=True).values())
     with transaction(session_factory) as session:
         cut = len(anchoring.cut_all(session=session, settings=settings, force=force))
     chain = get_chain(settings)

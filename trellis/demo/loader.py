@@ -13,6 +13,7 @@ import logging
 from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
+from trellis import db
 from trellis.clock import utcnow
 from trellis.demo.data import ClusterData
 from trellis.demo.errors import ClusterExists, FirmExists
@@ -32,7 +33,7 @@ from trellis.trade.models import (
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 5_000  # rows per executemany: bounded memory, few round trips
+CHUNK = 50_000  # rows per bulk write (COPY or executemany): bounded memory, few round trips
 IN_CHUNK = 500  # values per IN (...) when checking USCCs
 
 
@@ -145,8 +146,10 @@ def _insert(session: Session, model, rows: list[dict]) -> None:
     if "created_at" in table.c:  # Core inserts skip the model's default_factory
         now = utcnow()
         rows = [{**r, "created_at": now} for r in rows]
+    session.flush()  # the ORM's pending rows first: the bulk write bypasses it
+    conn = session.connection()
     for i in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[i:i + CHUNK])
+        db.bulk_insert(conn, table, rows[i:i + CHUNK])
 
 
 def cluster_counts(*, session: Session, cluster_id: int) -> dict[str, int]:

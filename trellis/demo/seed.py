@@ -52,8 +52,8 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         anchor_uscc, vendor_uscc, vendor2_uscc = pick_demo_firms(data)
         firms = {f.uscc: f for f in session.exec(
             select(Firm).where(col(Firm.uscc).in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
-        for f in session.exec(select(Firm).where(Firm.cluster_id == cluster.id)):
-            accounts.grant_consent(session=session, firm_id=id_of(f), purpose="trade_data")
+        accounts.grant_consents(session=session, purpose="trade_data", firm_ids=list(
+            session.exec(select(Firm.id).where(Firm.cluster_id == cluster.id))))
         anchor, vendor, vendor2 = firms[anchor_uscc], firms[vendor_uscc], firms[vendor2_uscc]
     else:
         anchor, vendor, vendor2 = _existing_demo_firms(session)
@@ -66,11 +66,14 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         ("vendor", "vendor2", vendor2, vendor2.legal_rep or "", 1968),
     ]
     logins = []
+    shared_hash = None  # one argon2 hash for the one demo password
     for role, local, firm, name, birth_year in specs:
         email = f"{local}@{DOMAIN}"
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None:
+            shared_hash = shared_hash or accounts.hash_password(PASSWORD)
             user = accounts.create_user(session=session, email=email, password=PASSWORD,
+                                        password_hash=shared_hash,
                                         role=role, firm_id=firm.id if firm else None,
                                         name=name, birth_year=birth_year,
                                         phone=firm.phone if firm else None)

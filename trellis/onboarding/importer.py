@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 from sqlmodel import col as sql_col
 
+from trellis import db
 from trellis.clock import utcnow
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
@@ -708,75 +709,13 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
     else:
         conn = session.connection()
         for chunk in _chunks(plan.inserts, WRITE_CHUNK):
-            bulk_insert(conn, model.__table__, chunk)
+            db.bulk_insert(conn, model.__table__, chunk)
             done += len(chunk)
             progress("writing", done, total, 0)
     _update_many(session, model, plan.updates)
     done += len(plan.updates)
     progress("writing", done, total, 0)
     session.flush()
-
-
-def _converters(conn, table, keys: list[str]) -> list | None:
-    """The columns' own bind conversions on this connection's dialect (what Core
-    applies to every parameter), or None when a column of *keys* is not in *table*."""
-    out = []
-    for key in keys:
-        column = table.c.get(key)
-        if column is None:
-            return None
-        out.append(column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-    return out
-
-
-def _tuples(rows: list[dict], keys: list[str], procs: list) -> list[tuple]:
-    """The rows as tuples in *keys* order, built column by column."""
-    columns = []
-    for key, proc in zip(keys, procs, strict=True):
-        column = [r[key] for r in rows]
-        columns.append(column if proc is None else list(map(proc, column)))
-    return list(zip(*columns, strict=True))
-
-
-def _copy_rows(conn, table, keys: list[str], rows: list[tuple]) -> None:
-    """PostgreSQL's COPY ... FROM STDIN of *rows* into *keys* of *table* (psycopg)."""
-    quote = conn.dialect.identifier_preparer
-    columns = ", ".join(quote.quote(k) for k in keys)
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
-            f"COPY {quote.format_table(table)} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def bulk_insert(conn, table, rows: list[dict]) -> None:
-    """INSERT *rows* (dicts with the same keys) into *table* on *conn*, in the caller's
-    transaction: COPY on PostgreSQL (psycopg), the driver's own ``executemany`` on SQLite,
-    each value converted by its column's type as Core would; Core's ``executemany``
-    elsewhere, or when a left-out column has a Python-side default to compute."""
-    if not rows:
-        return
-    keys = list(rows[0])
-    shape = rows[0].keys()
-    procs = _converters(conn, table, keys)
-    defaults_left = any(c.default is not None and c.key not in shape for c in table.c)
-    fast = (conn.dialect.name in ("sqlite", "postgresql") and procs is not None
-            and not defaults_left and all(r.keys() == shape for r in rows))
-    if not fast:
-        conn.execute(insert(table), rows)
-        return
-    values = _tuples(rows, keys, procs)
-    if conn.dialect.name == "postgresql":
-        _copy_rows(conn, table, keys, values)
-        return
-    quote = conn.dialect.identifier_preparer
-    sql = (f"INSERT INTO {quote.format_table(table)} "
-           f"({', '.join(quote.quote(k) for k in keys)}) VALUES "
-           f"({', '.join('?' * len(keys))})")
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(sql, values)
-    finally:
-        cursor.close()
 
 
 _temp_tables = itertools.count(1)
@@ -795,7 +734,7 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
     quote = conn.dialect.identifier_preparer
     for cols, rows in groups.items():
         keys = ["id", *cols]
-        procs = _converters(conn, table, keys)
+        procs = db.converters(conn, table, keys)
         if conn.dialect.name == "postgresql" and procs is not None:
             temp = f"trellis_update_{next(_temp_tables)}"
             conn.exec_driver_sql(
@@ -804,7 +743,7 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
                 f"{quote.format_table(table)} WITH NO DATA")
             with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
                     f"COPY {temp} FROM STDIN") as copy:
-                for row in _tuples(rows, keys, procs):
+                for row in db.row_tuples(rows, keys, procs):
                     copy.write_row(row)
             sets = ", ".join(f"{quote.quote(c)} = t.{quote.quote(c)}" for c in cols)
             conn.exec_driver_sql(f"UPDATE {quote.format_table(table)} AS u SET {sets} "
@@ -817,7 +756,7 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
             try:
                 cursor.executemany(
                     f"UPDATE {quote.format_table(table)} SET {sets} WHERE id = ?",
-                    [(*t[1:], t[0]) for t in _tuples(rows, keys, procs)])
+                    [(*t[1:], t[0]) for t in db.row_tuples(rows, keys, procs)])
             finally:
                 cursor.close()
             continue
@@ -835,7 +774,7 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
     done = 0
     for start in range(0, len(plan.inserts), WRITE_CHUNK):
         chunk = plan.inserts[start:start + WRITE_CHUNK]
-        bulk_insert(conn, payments, chunk)
+        db.bulk_insert(conn, payments, chunk)
         done += len(chunk)
         progress("writing", done, total, 0)
     # The new payments' ids, read back by their natural key (payer, reference): the
@@ -851,7 +790,7 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
             for p, allocs in zip(plan.inserts, allocations, strict=True)
             for inv_id, share in allocs]
     for chunk in _chunks(rows, WRITE_CHUNK):
-        bulk_insert(conn, PaymentAllocation.__table__, chunk)
+        db.bulk_insert(conn, PaymentAllocation.__table__, chunk)
     _update_many(session, Invoice, [{"id": inv_id, "paid_fen": paid}
                                     for inv_id, paid in plan.extra["paid"].items()])
 

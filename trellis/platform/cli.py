@@ -214,6 +214,14 @@ def demo_group():
 @with_appcontext
 def demo_seed(vendors, seed, score, loans):
     """Load the demo industrial-park cluster and the demo logins (idempotent)."""
+    _seed_demo(vendors=vendors, seed=seed, score=score, loans=loans)
+
+
+def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
+               score_new_only: bool = False):
+    """What ``trellis demo seed`` does, in the application context; *score* "queued":
+    the portfolio's scoring is enqueued for a worker instead of run here;
+    *score_new_only*: scored only when this call loaded the cluster."""
     from trellis import jobs as job_registry
     from trellis.demo.errors import BadSimulation
     from trellis.demo.seed import seed_demo
@@ -234,14 +242,21 @@ def demo_seed(vendors, seed, score, loans):
         commit()
         if book:
             click.echo(f"loan book: {len(book)} demo loans ({', '.join(book)})")
-    if score:
+    factory = current_app.extensions["trellis.sessions"]
+    if score_new_only and not result.created:
+        score = False
+    if score == "queued":
+        run_id = job_registry.enqueue_job(job_registry.find("rescore_portfolio"),
+                                          session_factory=factory, settings=settings())
+        click.echo(f"scoring: queued for the worker (task {run_id})")
+    elif score:
         run = job_registry.run_job(job_registry.find("rescore_portfolio"),
-                                   session_factory=current_app.extensions["trellis.sessions"],
-                                   settings=settings())
+                                   session_factory=factory, settings=settings())
         click.echo(f"scoring: {run.outcome}")
     click.echo("Demo logins (role, e-mail, password, firm):")
     for role, email, password, firm in result.logins:
         click.echo(f"  {role:8} {email:28} {password}  {firm or ''}")
+    return result
 
 
 # --- jobs ----------------------------------------------------------------------------
@@ -371,6 +386,36 @@ def serve(host, port, scheduler, with_worker):
             lock.release()
         if child is not None:
             _stop_child(child)
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the demo cluster, logins and loan book when the database has none.")
+@click.option("--vendors", default=300, show_default=True, help="Demo vendors.")
+@click.option("--seed", default=7, show_default=True, help="Demo random seed.")
+@click.pass_context
+def run_command(ctx, host, port, demo, vendors, seed):
+    """Migrate, load the demo the first time, and serve (what `make run` does).
+
+    One process pays the imports once, where `db upgrade`, `demo seed` and `serve` each
+    paid them. The portfolio's scoring is queued for the task worker (risk grades show
+    within moments of the first page), and the scheduler anchors the demo's documents in
+    the background, as always."""
+    from trellis import migrate
+
+    info = ctx.ensure_object(ScriptInfo)
+    app = info.load_app()
+    with app.app_context():
+        url = settings().database_url
+        migrate.upgrade(url)
+        click.echo(f"database at heads: {url.split('@')[-1]}")
+        if demo:  # idempotent: a loaded demo is left as it is
+            immediate = app.extensions["trellis.tasks"].immediate
+            _seed_demo(vendors=vendors, seed=seed, loans=True, score_new_only=True,
+                       score=True if immediate else "queued")
+    ctx.invoke(serve, host=host, port=port)
 
 
 def _stop_child(child: subprocess.Popen) -> None:
