@@ -220,3 +220,19 @@ def test_percentiles_follow_a_new_run(session, demo):
     second = queries.percentiles(session, firm, feats)
     assert second == _old_percentiles(session, firm, feats)
     assert second != first
+
+
+def test_a_firm_change_with_its_bump_is_seen(session, demo):
+    """Firms are kept with the cluster part: a changed bank account (protection's
+    ``apply_due`` bumps the data version) shows in the shared-account screen at once."""
+    _seeded, results, _run = demo
+    a, b = [session.get(Firm, r.firm_id) for r in results if r.score is not None][:2]
+    before = service.score_firm(session=session, firm_id=a.id, as_of=AS_OF, store=False)
+    assert "shared_bank_account" not in {f.code for f in before.flags}
+    a.bank_account = b.bank_account = "6222020200112233445"
+    session.flush()
+    bump_data_version(session=session, cluster_id=a.cluster_id)
+    after = service.score_firm(session=session, firm_id=a.id, as_of=AS_OF, store=False)
+    assert "shared_bank_account" in {f.code for f in after.flags}
+    assert _same(after, service.score_firm(session=session, firm_id=a.id, as_of=AS_OF,
+                                           store=False, cache=False))

@@ -23,6 +23,7 @@ from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
+from trellis.network.build import bump_data_version
 from trellis.protection import notifications
 from trellis.protection.errors import (
     BadAccount,
@@ -154,6 +155,9 @@ def apply_due(*, session: Session, now: datetime | None = None,
         session.add(firm)
         session.add(change)
         session.flush()
+        if firm.cluster_id is not None:
+            # the shared-account screen reads the cluster's firms, kept per data version
+            bump_data_version(session=session, cluster_id=firm.cluster_id)
         notifications.notify_firm(
             session=session, firm_id=change.firm_id, kind="bank_change_applied",
             message_en=f"Your firm's payout account is now {mask(change.new_account)}.",

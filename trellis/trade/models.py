@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Index,
     Numeric,
     String,
     UniqueConstraint,
@@ -127,6 +128,8 @@ class PurchaseOrder(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("buyer_id", "number"),
         CheckConstraint("amount_fen > 0", name="amount_pos"),
+        # migration 0018p: an anchor's pending orders counted from the index alone
+        Index("ix_purchase_orders_buyer_status", "buyer_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,6 +163,10 @@ class Invoice(SQLModel, table=True):
         CheckConstraint("seller_id <> buyer_id", name="not_self"),
         # migration 0011a: two payments at once can never pay more than the invoice
         CheckConstraint("paid_fen >= 0 and paid_fen <= amount_fen", name="paid_within_amount"),
+        # migration 0018p: an anchor's desk and queue (pending count, payables due and
+        # overdue with their outstanding sum) read from this index alone
+        Index("ix_invoices_buyer_status_due", "buyer_id", "status", "due_date", "amount_fen",
+              "paid_fen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

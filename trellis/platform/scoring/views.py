@@ -36,6 +36,7 @@ from trellis.trade.models import Cluster, Firm
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
 STAFF = ("admin", "rm", "auditor")
+HOOD_ROWS = 50  # trading partners shown each way on a firm's risk page
 DECIDERS = ("admin", "rm")
 
 
@@ -149,10 +150,14 @@ def firm(firm_id):
             card = None
         if card is not None:
             points = service.points(card=card, result=result)
+    # An anchor trades with thousands of firms: the largest partners each way are shown.
+    neighbours = queries.neighbours(db(), firm_id, as_of)
+    hood = ([n for n in neighbours if n["direction"] == "buyer"][:HOOD_ROWS]
+            + [n for n in neighbours if n["direction"] == "supplier"][:HOOD_ROWS])
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
-        hood=queries.neighbours(db(), firm_id, as_of), points=points, card=card, zh=_zh(),
+        hood=hood, hood_total=len(neighbours), points=points, card=card, zh=_zh(),
         labels=_labels(card.spec if card else expert.spec()))
 
 
