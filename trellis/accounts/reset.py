@@ -45,6 +45,7 @@ KIND = "password_reset"
 
 
 def digest(token: str) -> str:
+    """The SHA-256 of a reset *token* (64 hex characters): what is stored, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -85,6 +86,7 @@ def request(*, session: Session, email: str, remote_addr: str = "",
 
 
 def reset_message(*, link: str, minutes: int, email: str) -> Message:
+    """The e-mail that carries the one-time *link* (valid *minutes* minutes) to *email*."""
     return msg(N_("Someone asked to reset the password of your Trellis account %(email)s. "
                   "To choose a new password, open this link within %(minutes)s minutes "
                   "(it works once): %(link)s If it was not you, ignore this message: your "
