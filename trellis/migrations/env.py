@@ -31,11 +31,27 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    # SQLite rebuilds a table to change a constraint (copy, drop, rename), which foreign
+    # keys pointing at it would refuse; as SQLite's own procedure says, enforcement is off
+    # during the migration (the pragma only works outside a transaction) and every key is
+    # checked before it is switched on again.
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None and not connection.in_transaction():
+        raw.execute("PRAGMA foreign_keys=OFF")
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+                      render_as_batch=sqlite, compare_type=True)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if raw is not None:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point "
+                                       f"nowhere: {broken[:5]}")
+    finally:
+        if raw is not None and not connection.in_transaction():
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

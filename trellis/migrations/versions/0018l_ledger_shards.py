@@ -84,10 +84,10 @@ def _rebuild_journal(*, sharded: bool) -> None:
     """SQLite: journal_entries rebuilt (SQLite cannot drop a unique constraint in place)
     with or without the shard column and its ``(currency, shard, seq)`` key. The rows are
     copied as they are; the append-only triggers are dropped for the copy and made again,
-    and the journal's postings keep pointing at it (foreign keys checked at commit)."""
+    and the journal's postings keep pointing at it (the migration environment switches
+    foreign keys off for the rebuild and checks every one before it ends)."""
     for verb in ("update", "delete"):
         op.execute(sa.text(f"DROP TRIGGER IF EXISTS trg_journal_entries_no_{verb}"))
-    op.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
     with op.batch_alter_table('journal_entries', recreate='always') as batch:
         if sharded:
             batch.add_column(sa.Column('shard', sa.Integer(), nullable=False,
