@@ -167,6 +167,8 @@ class Invoice(SQLModel, table=True):
         # overdue with their outstanding sum) read from this index alone
         Index("ix_invoices_buyer_status_due", "buyer_id", "status", "due_date", "amount_fen",
               "paid_fen"),
+        # and the anchor's queue, oldest first, read in index order
+        Index("ix_invoices_buyer_status_issued", "buyer_id", "status", "issue_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -17,6 +17,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_invoices_buyer_status_due',
                               ['buyer_id', 'status', 'due_date', 'amount_fen', 'paid_fen'],
                               unique=False)
+        batch_op.create_index('ix_invoices_buyer_status_issued',
+                              ['buyer_id', 'status', 'issue_date'], unique=False)
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.create_index('ix_purchase_orders_buyer_status', ['buyer_id', 'status'],
                               unique=False)
@@ -26,4 +28,5 @@ def downgrade() -> None:
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_purchase_orders_buyer_status')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoices_buyer_status_issued')
         batch_op.drop_index('ix_invoices_buyer_status_due')
