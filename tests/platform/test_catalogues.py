@@ -55,7 +55,7 @@ def test_words_a_clerk_found_wrong(msgid, wrong):
     ("chain/index.html", "Anchoring account"),
     ("admin/audit.html", "Time"),
     ("network/cluster.html", "Earliest date"),
-    ("vendor/loan.html", "Repaid within the cooling-off period"),
+    ("vendor_portal/loan.html", "Repaid within the cooling-off period"),
 ])
 def test_pages_use_the_words(template, msgid):
     assert f"_('{msgid}" in (TEMPLATES / template).read_text(encoding="utf-8")

@@ -16,12 +16,12 @@ import trellis.platform.anchor.insight
 import trellis.platform.anchor.payables
 import trellis.platform.anchor.views
 import trellis.platform.anchor.voucher_views
-import trellis.platform.vendor.finance
-import trellis.platform.vendor.profile_views
-import trellis.platform.vendor.trade_views
-import trellis.platform.vendor.views
-import trellis.platform.vendor.voucher_views
-import trellis.platform.vendor.warnings_admin  # noqa: F401
+import trellis.platform.vendor_portal.finance
+import trellis.platform.vendor_portal.profile_views
+import trellis.platform.vendor_portal.trade_views
+import trellis.platform.vendor_portal.views
+import trellis.platform.vendor_portal.voucher_views
+import trellis.platform.vendor_portal.warnings_admin  # noqa: F401
 from trellis.platform import health
 from trellis.platform.admin.views import bp as admin
 from trellis.platform.anchor.api import bp as anchor_api
@@ -39,9 +39,9 @@ from trellis.platform.network.api import bp as network_api
 from trellis.platform.network.views import bp as network
 from trellis.platform.scoring.api import bp as scoring_api
 from trellis.platform.scoring.views import bp as scoring
-from trellis.platform.vendor.api import bp as vendor_api
-from trellis.platform.vendor.blueprint import bp as vendor
-from trellis.platform.vendor.register import bp as register  # open to anonymous visitors
+from trellis.platform.vendor_portal.api import bp as vendor_api
+from trellis.platform.vendor_portal.blueprint import bp as vendor
+from trellis.platform.vendor_portal.register import bp as register  # open to anonymous visitors
 
 PAGES: tuple[Blueprint, ...] = (auth, home, admin, network, chain, scoring, ledger, vendor,
                                 anchor, assistant, register, health.bp)

@@ -15,7 +15,7 @@ from trellis.network import confirmations
 from trellis.platform.anchor.idempotency import idempotent
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
-from trellis.platform.vendor.common import current_user_obj
+from trellis.platform.vendor_portal.common import current_user_obj
 from trellis.platform.web import audit, current_firm_id, db
 
 bp = Blueprint("anchor_api", __name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from trellis.platform.vendor.common import install
+from trellis.platform.vendor_portal.common import install
 
 bp = Blueprint("anchor", __name__, url_prefix="/anchor")
 install(bp)

@@ -19,7 +19,7 @@ from trellis.network import picture
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import StressForm
 from trellis.platform.forms import EmptyForm
-from trellis.platform.vendor.common import own_firm
+from trellis.platform.vendor_portal.common import own_firm
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm, Relationship
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
-from trellis.platform.vendor.common import (
+from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
     own_firm,

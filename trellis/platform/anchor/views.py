@@ -17,7 +17,7 @@ from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
-from trellis.platform.vendor.common import (
+from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
     own_firm,

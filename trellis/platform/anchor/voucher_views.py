@@ -14,7 +14,7 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import IssueVoucherForm
 from trellis.platform.forms import EmptyForm
-from trellis.platform.vendor.common import attach_error, current_user_obj, own_firm
+from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers import lineage
@@ -26,7 +26,7 @@ from trellis.vouchers.settlement import settle
 def lineage_labels() -> dict:
     labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
               "matures": _("matures")}
-    from trellis.platform.vendor.common import status_labels
+    from trellis.platform.vendor_portal.common import status_labels
 
     labels.update({k: str(v) for k, v in status_labels().items()})
     return labels

@@ -512,7 +512,7 @@ def template(kind, fmt):
 # --- invitations --------------------------------------------------------------------------
 
 def _registration_url() -> str:
-    # The vendor registration page (trellis.platform.vendor.register) reads ?code=.
+    # The vendor registration page (trellis.platform.vendor_portal.register) reads ?code=.
     for endpoint in ("register.invite", "register.start"):
         try:
             return url_for(endpoint, _external=True)

@@ -1,0 +1,391 @@
+"""Apply -> offer -> accept, loans and repayments, on the ledger's services.
+
+The offer page shows the annualised rate (IRR including every fee) most prominently,
+the total cost in yuan, the schedule and the cooling-off right, with the fraud warnings
+for the moment ("Trellis never asks for a fee before a loan"); accepting is a recorded
+click (audit trail). Repaying shows the platform's settlement account and the warnings,
+refuses any other payee account, and uses a one-time key so a double-submitted form
+repays once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import select
+
+from trellis.accounts import services as accounts
+from trellis.errors import TrellisError, ValidationError
+from trellis.ledger import cooling
+from trellis.platform.i18n import error_text
+from trellis.platform.vendor_portal.blueprint import bp
+from trellis.platform.vendor_portal.common import (
+    attach_error,
+    current_user_obj,
+    own_firm,
+    parse_yuan,
+    yuan,
+)
+from trellis.platform.vendor_portal.forms import AcceptForm, ApplyForm, RepayForm
+from trellis.platform.vendor_portal.profile_views import warnings_for
+from trellis.platform.web import audit, commit, db, roles_required
+from trellis.protection import bank
+from trellis.protection import warnings as fraud
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
+from trellis.vouchers.models import Voucher
+
+
+def live_loans(firm_id: int) -> list:
+    from trellis.ledger.models import Loan
+
+    return list(db().exec(select(Loan).where(Loan.firm_id == firm_id,
+                                             Loan.status.in_(["pending", "active", "overdue"]))
+                          .order_by(Loan.due_date, Loan.id)))
+
+
+def has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+ELIGIBLE_SHOWN = 300   # documents offered for one application; a search finds the others
+
+
+def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
+    """Confirmed documents the firm could finance now (not due, unpaid, not financed, not
+    issued as a voucher)."""
+    from trellis.ledger.models import Loan, LoanDocument
+
+    open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
+    today = date.today()
+    if kind == "invoice":
+        financed = select(LoanDocument.invoice_id).where(
+            LoanDocument.loan_id.in_(open_loans), LoanDocument.invoice_id.is_not(None))
+        query = (select(Invoice, Firm).join(Firm, Firm.id == Invoice.buyer_id)
+                 .where(Invoice.seller_id == firm.id, Invoice.status == DocStatus.CONFIRMED,
+                        Invoice.due_date > today, Invoice.amount_fen > Invoice.paid_fen,
+                        Invoice.id.not_in(financed),
+                        Invoice.id.not_in(select(Voucher.invoice_id)))
+                 .order_by(Invoice.due_date))
+    else:
+        financed = select(LoanDocument.order_id).where(
+            LoanDocument.loan_id.in_(open_loans), LoanDocument.order_id.is_not(None))
+        query = (select(PurchaseOrder, Firm).join(Firm, Firm.id == PurchaseOrder.buyer_id)
+                 .where(PurchaseOrder.seller_id == firm.id,
+                        PurchaseOrder.status == DocStatus.CONFIRMED,
+                        PurchaseOrder.id.not_in(financed))
+                 .order_by(PurchaseOrder.order_date.desc()))
+    text = request.args.get("q", "").strip()[:100]
+    if text:   # a number or a buyer's name
+        model = Invoice if kind == "invoice" else PurchaseOrder
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(model.number.ilike(pattern, escape="\\")
+                            | Firm.name.ilike(pattern, escape="\\"))
+    total = db().execute(select(func.count()).select_from(
+        query.order_by(None).subquery())).scalar_one()
+    return list(db().exec(query.limit(ELIGIBLE_SHOWN)).all()), int(total)
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@roles_required("vendor")
+def apply():
+    from trellis.ledger.origination import apply as ledger_apply
+
+    firm = own_firm()
+    if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
+        flash(_("Trellis needs your consent to use your trade records before it can decide "
+                "on financing."), "warning")
+        return redirect(url_for("vendor.consent", next=url_for("vendor.apply")), code=303)
+    form = ApplyForm()
+    if request.method == "GET" and request.args.get("product") in ("RF-STD", "OF-STD"):
+        form.product.data = request.args["product"]
+    kind = "order" if (form.product.data or "RF-STD") == "OF-STD" else "invoice"
+    picked = [i for i in request.form.getlist("doc_ids")] if request.method == "POST" else []
+    docs_error = None
+    status = 200
+    if form.validate_on_submit():
+        ids: list[int] = []
+        try:
+            ids = [int(x) for x in picked]
+        except ValueError:
+            docs_error = _("Choose documents from the list.")
+        amount = None
+        if form.amount.data and form.amount.data.strip():
+            try:
+                amount = parse_yuan(form.amount.data)
+            except Exception as exc:  # wtforms ValidationError
+                form.amount.errors = [*form.amount.errors, str(exc)]
+        if not ids and docs_error is None:
+            docs_error = _("Choose at least one confirmed document to finance.")
+        if docs_error is None and not form.amount.errors:
+            try:
+                app = ledger_apply(session=db(), firm_id=firm.id, product_code=form.product.data,
+                                   invoice_ids=ids if kind == "invoice" else (),
+                                   order_ids=ids if kind == "order" else (), amount_fen=amount,
+                                   applied_by=current_user.id)
+            except ValidationError as exc:
+                db().rollback()
+                if exc.field == "amount_fen":
+                    form.amount.errors = [*form.amount.errors, error_text(exc)]
+                else:
+                    docs_error = error_text(exc)
+            else:
+                audit("application.submit", "application", app.id, product=form.product.data,
+                      documents=ids, requested_fen=app.requested_fen, status=app.status)
+                commit()
+                return redirect(url_for("vendor.application", application_id=app.id), code=303)
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    docs, total = _eligible(firm, kind)
+    return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
+                           total=total, q=request.args.get("q", "").strip()[:100],
+                           unpriceable=_unpriceable(docs) if kind == "invoice" else {},
+                           picked=set(picked), docs_error=docs_error,
+                           vendor_buyers=_vendor_buyers(firm)), status
+
+
+def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
+    """Buyers of this firm's waiting documents that are suppliers themselves (this firm is
+    tier 2): only an anchor firm confirms, so each comes with the anchors it sells to,
+    whose vouchers it can pass on."""
+    from trellis.trade.models import Relationship
+
+    waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
+                                             Invoice.status == DocStatus.PENDING)
+    ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
+                                                   PurchaseOrder.status == DocStatus.PENDING)
+    buyers = db().exec(select(Firm).where(Firm.role == "vendor",
+                                          Firm.id.in_(waiting.union(ordered)))
+                       .order_by(Firm.name).limit(20)).all()
+    out = []
+    for buyer in buyers:
+        anchors = db().exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
+                            .where(Relationship.supplier_id == buyer.id, Firm.role == "anchor")
+                            .order_by(Firm.name)).all()
+        out.append((buyer, list(anchors)))
+    return out
+
+
+def _unpriceable(docs) -> dict:
+    """Invoice id -> why financing it on its own could not be priced under the legal cap
+    (the ledger's pricing rules decide; see ``origination.why_unpriceable``)."""
+    from trellis.ledger.models import Product
+    from trellis.ledger.origination import why_unpriceable
+
+    product = db().exec(select(Product).where(Product.code == "RF-STD")).first()
+    if product is None:
+        return {}
+    today = date.today()
+    out = {}
+    for invoice, _buyer in docs:
+        why = why_unpriceable(session=db(), product=product,
+                              open_fen=invoice.amount_fen - invoice.paid_fen,
+                              due_date=invoice.due_date, as_of=today)
+        if why is not None:
+            out[invoice.id] = why
+    return out
+
+
+def _application_or_404(application_id: int):
+    from trellis.ledger.models import Application
+
+    app = db().get(Application, application_id)
+    if app is None or app.firm_id != own_firm().id:
+        abort(404)
+    return app
+
+
+@bp.get("/applications")
+@roles_required("vendor")
+def applications():
+    from trellis.ledger.models import Application
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    firm = own_firm()
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Application).where(Application.firm_id == firm.id),
+                    sort_columns={"id": Application.id, "amount": Application.requested_fen,
+                                  "date": Application.as_of},
+                    tiebreak=Application.id, **wanted)
+    return render_template("vendor_portal/applications.html", rows=[r[0] for r in page.items],
+                           page=page)
+
+
+@bp.get("/applications/<int:application_id>")
+@roles_required("vendor")
+def application(application_id: int):
+    app = _application_or_404(application_id)
+    return _application_page(app, AcceptForm())
+
+
+def _application_page(app, form, status: int = 200):
+    from trellis.ledger.models import Loan, Product
+    from trellis.ledger.origination import open_offer
+    from trellis.vouchers.financing import fragment_for_application
+
+    offer = open_offer(db(), app.id)
+    product = db().get(Product, app.product_id)
+    loan = db().exec(select(Loan).where(Loan.application_id == app.id)).first()
+    fragment = fragment_for_application(session=db(), application_id=app.id)
+    from trellis.trade.models import Invoice, PurchaseOrder
+
+    documents = [(_("Invoice"), d.number, d.amount_fen) for d in (
+        db().get(Invoice, i) for i in app.invoice_ids or ()) if d is not None]
+    documents += [(_("Order"), d.number, d.amount_fen) for d in (
+        db().get(PurchaseOrder, i) for i in app.order_ids or ()) if d is not None]
+    return render_template(
+        "vendor_portal/application.html", app=app, offer=offer, product=product, loan=loan,
+        fragment=fragment, form=form, warnings=warnings_for("offer"), documents=documents,
+        today=date.today()), status
+
+
+@bp.post("/applications/<int:application_id>/accept")
+@roles_required("vendor")
+def accept(application_id: int):
+    from trellis.ledger.models import OfferStatus
+    from trellis.ledger.origination import accept_offer, open_offer
+    from trellis.vouchers import financing
+
+    app = _application_or_404(application_id)
+    offer = open_offer(db(), app.id)
+    form = AcceptForm()
+    if offer is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _application_page(app, form, 422)
+    if offer.status != OfferStatus.OPEN:
+        flash(_("This offer was already accepted; nothing changed."), "warning")
+        return redirect(url_for("vendor.application", application_id=app.id), code=303)
+    try:
+        if financing.fragment_for_application(session=db(), application_id=app.id):
+            loan = financing.accept(session=db(), holder_id=app.firm_id, offer_id=offer.id,
+                                    user=current_user_obj())
+        else:
+            loan = accept_offer(session=db(), offer_id=offer.id, user_id=current_user.id)
+    except TrellisError as exc:
+        db().rollback()
+        attach_error(form, exc)
+        return _application_page(app, form, exc.status)
+    audit("offer.accept", "offer", offer.id, application_id=app.id, loan_id=loan.id,
+          amount_fen=offer.amount_fen, apr=str(offer.apr), total_cost_fen=offer.total_cost_fen,
+          cooling_off_days=offer.cooling_off_days, read_terms=True)
+    commit()
+    flash(_("Accepted. The money is paid out once the invoice is registered against double "
+            "financing; you will see it under Loans."), "success")
+    return redirect(url_for("vendor.loan", loan_id=loan.id), code=303)
+
+
+# --- loans --------------------------------------------------------------------------------
+
+def _loan_or_404(loan_id: int):
+    from trellis.ledger.models import Loan
+
+    loan = db().get(Loan, loan_id)
+    if loan is None or loan.firm_id != own_firm().id:
+        abort(404)
+    return loan
+
+
+def cooling_off_until(loan) -> date | None:
+    return cooling.window_end(loan)
+
+
+@bp.get("/loans")
+@roles_required("vendor")
+def loans():
+    from sqlalchemy import func
+
+    from trellis.ledger.models import Loan
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+
+    firm = own_firm()
+    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), select(Loan).where(Loan.firm_id == firm.id),
+                    sort_columns={"id": Loan.id, "lent": Loan.amount_fen, "due": Loan.due_date},
+                    tiebreak=Loan.id, **wanted)
+    outstanding = db().execute(select(func.coalesce(func.sum(owed), 0)).where(
+        Loan.firm_id == firm.id)).scalar_one()
+    return render_template("vendor_portal/loans.html", rows=[r[0] for r in page.items], page=page,
+                           today=date.today(), cooling=cooling_off_until,
+                           outstanding=int(outstanding))
+
+
+@bp.get("/loans/<int:loan_id>")
+@roles_required("vendor")
+def loan(loan_id: int):
+    from trellis.ledger.models import Repayment
+
+    row = _loan_or_404(loan_id)
+    repayments = db().exec(select(Repayment).where(Repayment.loan_id == row.id)
+                           .order_by(Repayment.paid_on, Repayment.id)).all()
+    return render_template("vendor_portal/loan.html", loan=row, repayments=repayments,
+                           cooling_until=cooling_off_until(row), today=date.today(),
+                           statements=has_endpoint("ledger.loan_statement"))
+
+
+def _repay_amount(loan) -> int:
+    """The suggested payment: what closes the loan under the cooling-off right (the
+    ledger's rule, counting money already paid in the window), else what is owed."""
+    payoff = cooling.payoff_in_window(session=db(), loan=loan, on=date.today())
+    return loan.outstanding_fen if payoff is None else payoff
+
+
+@bp.route("/loans/<int:loan_id>/repay", methods=["GET", "POST"])
+@roles_required("vendor")
+def repay(loan_id: int):
+    from trellis.ledger.lifecycle import repay as ledger_repay
+
+    row = _loan_or_404(loan_id)
+    firm = own_firm()
+    form = RepayForm()
+    if request.method == "GET":
+        form.amount.data = yuan(_repay_amount(row))
+        form.key.data = secrets.token_urlsafe(16)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            bank.check_repayment_account(session=db(), account=form.payee_account.data)
+            rep = ledger_repay(session=db(), loan_id=row.id, amount_fen=form.amount.fen,
+                               paid_on=date.today(),
+                               idempotency_key=f"vendor-repay:{row.id}:{form.key.data}",
+                               source="vendor", recorded_by=current_user.id)
+        except TrellisError as exc:
+            db().rollback()
+            if exc.code == "not_platform_account":
+                audit("repayment.refused_foreign_account", "loan", row.id)
+                commit()
+            attach_error(form, exc, "amount")
+            status = exc.status
+        else:
+            audit("loan.repay", "loan", row.id, repayment_id=rep.id, amount_fen=rep.amount_fen)
+            commit()
+            db().refresh(row)
+            if row.status == "cooled_off":
+                flash(_("Repaid within the cooling-off period: no interest and no fees."),
+                      "success")
+            else:
+                flash(_("Repayment of %(a)s recorded.", a=f"¥{rep.amount_fen / 100:,.2f}"),
+                      "success")
+            return redirect(url_for("vendor.loan", loan_id=row.id), code=303)
+    elif request.method == "POST":
+        status = 422
+    rules = fraud.policy(session=db())
+    return render_template("vendor_portal/repay.html", loan=row, form=form,
+                           warnings=warnings_for("repayment", firm),
+                           account=rules.settlement_account,
+                           account_name=rules.settlement_account_name,
+                           cooling_until=cooling_off_until(row), today=date.today(),
+                           suggested=_repay_amount(row)), status

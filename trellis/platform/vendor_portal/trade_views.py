@@ -1,0 +1,181 @@
+"""The vendor's invoices and orders: status, chain proof, entry by form and upload."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from trellis.errors import Conflict, ValidationError
+from trellis.onboarding import trade_entry, upload_reports
+from trellis.paging import paginate
+from trellis.platform.paging import args as paging_args
+from trellis.platform.vendor_portal.blueprint import bp
+from trellis.platform.vendor_portal.common import attach_error, own_firm, proof_state
+from trellis.platform.vendor_portal.forms import InvoiceForm, OrderForm, UploadForm
+from trellis.platform.web import audit, commit, db, roles_required, settings
+from trellis.trade.models import Firm, Invoice, PurchaseOrder
+
+STATUSES = ("all", "pending", "confirmed", "rejected")
+
+
+def _buyer_choices(firm) -> list[tuple[int, str]]:
+    return [(0, _("Choose the buyer"))] + [
+        (b.id, f"{b.name}{' · ' + _('anchor') if b.role == 'anchor' else ''}")
+        for b in trade_entry.buyers_for(session=db(), firm=firm)]
+
+
+@bp.get("/trade")
+@roles_required("vendor")
+def trade():
+    firm = own_firm()
+    kind = request.args.get("kind", "invoice")
+    kind = kind if kind in ("invoice", "order") else "invoice"
+    status = request.args.get("status", "all")
+    status = status if status in STATUSES else "all"
+    model = Invoice if kind == "invoice" else PurchaseOrder
+    day = Invoice.issue_date if kind == "invoice" else PurchaseOrder.order_date
+    query = (select(model, Firm).join(Firm, Firm.id == model.buyer_id)
+             .where(model.seller_id == firm.id))
+    if status != "all":
+        query = query.where(model.status == status)
+    wanted = paging_args()
+    if not wanted["sort"]:
+        wanted["desc"] = "1"   # newest first unless the reader sorts
+    page = paginate(db(), query, sort_columns={"date": day, "amount": model.amount_fen,
+                                               "buyer": Firm.name, "number": model.number},
+                    search_columns=(model.number, Firm.name), tiebreak=model.id, **wanted)
+    return render_template("vendor_portal/trade.html", kind=kind, status=status, rows=page.items,
+                           page=page, statuses=STATUSES)
+
+
+@bp.get("/trade/<kind>/<int:doc_id>")
+@roles_required("vendor")
+def document(kind: str, doc_id: int):
+    firm = own_firm()
+    model = {"invoice": Invoice, "order": PurchaseOrder}.get(kind)
+    doc = db().get(model, doc_id) if model else None
+    if doc is None or doc.seller_id != firm.id:
+        abort(404)
+    buyer = db().get(Firm, doc.buyer_id)
+    return render_template("vendor_portal/document.html", kind=kind, doc=doc, buyer=buyer,
+                           proof=proof_state(kind, doc.id))
+
+
+@bp.route("/trade/invoices/new", methods=["GET", "POST"])
+@roles_required("vendor")
+def new_invoice():
+    firm = own_firm()
+    form = InvoiceForm()
+    form.buyer_id.choices = _buyer_choices(firm)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invoice = trade_entry.add_invoice(
+                session=db(), firm=firm, buyer_id=form.buyer_id.data, number=form.number.data,
+                amount_fen=form.amount.fen, issue_date=form.issue_date.data,
+                due_date=form.due_date.data, order_number=form.order_number.data)
+        except (ValidationError, Conflict) as exc:
+            db().rollback()
+            attach_error(form, exc, "number")
+            status = 422 if isinstance(exc, ValidationError) else 409
+        else:
+            audit("invoice.create", "invoice", invoice.id, number=invoice.number,
+                  amount_fen=invoice.amount_fen)
+            commit()
+            flash(_("Invoice %(n)s saved; it waits for the buyer's confirmation.",
+                    n=invoice.number), "success")
+            return redirect(url_for("vendor.trade", kind="invoice"), code=303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("vendor_portal/invoice_form.html", form=form), status
+
+
+@bp.route("/trade/orders/new", methods=["GET", "POST"])
+@roles_required("vendor")
+def new_order():
+    firm = own_firm()
+    form = OrderForm()
+    form.buyer_id.choices = _buyer_choices(firm)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            order = trade_entry.add_order(session=db(), firm=firm, buyer_id=form.buyer_id.data,
+                                          number=form.number.data, amount_fen=form.amount.fen,
+                                          order_date=form.order_date.data)
+        except (ValidationError, Conflict) as exc:
+            db().rollback()
+            attach_error(form, exc, "number")
+            status = 422 if isinstance(exc, ValidationError) else 409
+        else:
+            audit("order.create", "order", order.id, number=order.number,
+                  amount_fen=order.amount_fen)
+            commit()
+            flash(_("Order %(n)s saved; it waits for the buyer's confirmation.",
+                    n=order.number), "success")
+            return redirect(url_for("vendor.trade", kind="order"), code=303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("vendor_portal/order_form.html", form=form), status
+
+
+@bp.route("/trade/upload", methods=["GET", "POST"])
+@roles_required("vendor")
+def upload():
+    firm = own_firm()
+    form = UploadForm()
+    problems = []
+    total, report = 0, None
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        try:
+            result = trade_entry.upload(session=db(), firm=firm, kind=form.kind.data, data=data,
+                                        filename=form.file.data.filename or "")
+        except trade_entry.UploadRefused as exc:
+            db().rollback()
+            total = len(exc.problems)
+            problems = exc.problems[:upload_reports.SHOWN]
+            if total > len(problems):
+                report = upload_reports.save(settings().instance_path, firm.id, exc.problems)
+            form.file.errors = [*form.file.errors, _("%(n)d problem(s) found; nothing was "
+                                                     "saved. Fix them and upload again.",
+                                                     n=total)]
+            status = 422
+        except ValidationError as exc:
+            db().rollback()
+            attach_error(form, exc, "file")
+            status = 422
+        else:
+            audit("trade.upload", "firm", firm.id, kind=result.kind, created=result.created,
+                  filename=form.file.data.filename or "")
+            commit()
+            flash(_("%(n)d rows saved; they wait for the buyer's confirmation.",
+                    n=result.created), "success")
+            return redirect(url_for("vendor.trade", kind=result.kind.rstrip("s")), code=303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("vendor_portal/upload.html", form=form, problems=problems, total=total,
+                           report=report), status
+
+
+@bp.get("/trade/upload/report/<token>.csv")
+@roles_required("vendor")
+def upload_report(token: str):
+    body = upload_reports.load(settings().instance_path, own_firm().id, token)
+    if body is None:
+        abort(404)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="trellis-upload-problems.csv"'})
+
+
+@bp.get("/trade/template/<kind>.csv")
+@roles_required("vendor")
+def upload_template(kind: str):
+    if kind not in trade_entry.COLUMNS:
+        abort(404)
+    firm = own_firm()
+    buyers = trade_entry.buyers_for(session=db(), firm=firm)
+    text = trade_entry.template_csv(kind, firm, buyers[0] if buyers else None)
+    return Response("\ufeff" + text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="trellis-{kind}.csv"'})

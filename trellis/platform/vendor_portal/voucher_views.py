@@ -1,0 +1,176 @@
+"""The vendor's vouchers: what it holds, passing parts to its own suppliers, splitting,
+and financing a part."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from trellis.errors import TrellisError
+from trellis.platform.anchor.voucher_views import lineage_svg
+from trellis.platform.forms import EmptyForm
+from trellis.platform.vendor_portal.blueprint import bp
+from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
+from trellis.platform.vendor_portal.forms import PassOnForm, SplitForm
+from trellis.platform.web import audit, commit, db, roles_required
+from trellis.trade.models import Firm
+from trellis.vouchers import financing
+from trellis.vouchers import services as vouchers
+from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+
+
+def _supplier_choices(firm) -> list[tuple[int, str]]:
+    return [(0, _("Choose a supplier"))] + [
+        (s.id, s.name) for s in vouchers.suppliers_of(session=db(), firm_id=firm.id)]
+
+
+@bp.get("/vouchers", endpoint="vouchers")
+@roles_required("vendor")
+def vouchers_page():
+    from sqlalchemy import func
+
+    from trellis.paging import paginate
+    from trellis.platform.paging import args as paging_args
+    from trellis.vouchers.services import LIVE
+
+    firm = own_firm()
+    mine = (select(VoucherFragment, Voucher)
+            .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
+            .where(VoucherFragment.holder_id == firm.id))
+    page = paginate(db(), mine.where(VoucherFragment.status.in_(list(LIVE))),
+                    sort_columns={"matures": Voucher.maturity_date,
+                                  "amount": VoucherFragment.amount_fen},
+                    search_columns=(Voucher.code,), tiebreak=VoucherFragment.id,
+                    **paging_args())
+    held = [tuple(r) for r in page.items]
+    total = db().execute(select(func.coalesce(func.sum(VoucherFragment.amount_fen), 0)).where(
+        VoucherFragment.holder_id == firm.id,
+        VoucherFragment.status.in_(list(LIVE)))).scalar_one()
+    issuers = {v.issuer_id for _, v in held}
+    names = {f.id: f.name for f in db().exec(select(Firm).where(Firm.id.in_(issuers)))} \
+        if issuers else {}
+    earlier = mine.where(VoucherFragment.status.not_in([FragmentStatus.HELD,
+                                                        FragmentStatus.FINANCED]))
+    past_total = db().execute(select(func.count()).select_from(
+        earlier.subquery())).scalar_one()
+    past = db().exec(earlier.order_by(VoucherFragment.id.desc()).limit(50)).all()
+    return render_template("vendor_portal/vouchers.html", held=held, names=names, past=past,
+                           past_total=past_total, page=page, total=int(total))
+
+
+def _fragment_or_404(fragment_id: int, firm) -> VoucherFragment:
+    fragment = db().get(VoucherFragment, fragment_id)
+    if fragment is None or fragment.holder_id != firm.id:
+        abort(404)
+    return fragment
+
+
+@bp.get("/vouchers/<int:voucher_id>")
+@roles_required("vendor")
+def voucher(voucher_id: int):
+    firm = own_firm()
+    v = vouchers.get_voucher(session=db(), voucher_id=voucher_id, firm_id=firm.id)
+    return _voucher_page(v, firm)
+
+
+def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200):
+    frags = vouchers.fragments(session=db(), voucher_id=v.id)
+    mine = [f for f in frags if f.holder_id == firm.id and f.status == FragmentStatus.HELD]
+    ids = {f.holder_id for f in frags} | {v.issuer_id}
+    names = {f.id: f.name for f in db().exec(select(Firm).where(Firm.id.in_(ids)))}
+    forms = forms or {}
+    choices = _supplier_choices(firm)
+    pass_forms, split_forms = {}, {}
+    for f in mine:
+        pf = forms.get(("pass", f.id)) or PassOnForm(formdata=None, prefix=f"p{f.id}")
+        pf.to_firm_id.choices = choices
+        pass_forms[f.id] = pf
+        split_forms[f.id] = forms.get(("split", f.id)) or SplitForm(formdata=None,
+                                                                     prefix=f"s{f.id}")
+    from datetime import date
+
+    return render_template("vendor_portal/voucher.html", v=v,
+                           svg=lineage_svg(v, names.get(firm.id)),
+                           fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
+                           split_forms=split_forms, finance_form=EmptyForm(),
+                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           matured=date.today() >= v.maturity_date), status
+
+
+@bp.post("/vouchers/parts/<int:fragment_id>/pass")
+@roles_required("vendor")
+def pass_on(fragment_id: int):
+    firm = own_firm()
+    fragment = _fragment_or_404(fragment_id, firm)
+    voucher_row = db().get(Voucher, fragment.voucher_id)
+    form = PassOnForm(prefix=f"p{fragment_id}")
+    form.to_firm_id.choices = _supplier_choices(firm)
+    if form.validate_on_submit():
+        try:
+            given, kept = vouchers.pay_supplier(session=db(), holder_id=firm.id,
+                                                fragment_id=fragment_id,
+                                                to_firm_id=form.to_firm_id.data,
+                                                amount_fen=form.amount.fen,
+                                                user=current_user_obj())
+        except TrellisError as exc:
+            db().rollback()
+            if exc.status == 404:
+                abort(404)
+            attach_error(form, exc, "amount")
+        else:
+            audit("voucher.transfer", "voucher", voucher_row.id, fragment_id=fragment_id,
+                  to_firm_id=given.holder_id, amount_fen=given.amount_fen)
+            commit()
+            to = db().get(Firm, given.holder_id)
+            flash(_("Passed %(amount)s to %(firm)s.", amount=f"¥{given.amount_fen / 100:,.2f}",
+                    firm=to.name), "success")
+            return redirect(url_for("vendor.voucher", voucher_id=voucher_row.id), code=303)
+    return _voucher_page(voucher_row, firm, {("pass", fragment_id): form}, 422)
+
+
+@bp.post("/vouchers/parts/<int:fragment_id>/split")
+@roles_required("vendor")
+def split(fragment_id: int):
+    firm = own_firm()
+    fragment = _fragment_or_404(fragment_id, firm)
+    voucher_row = db().get(Voucher, fragment.voucher_id)
+    form = SplitForm(prefix=f"s{fragment_id}")
+    if form.validate_on_submit():
+        try:
+            parts = vouchers.split(session=db(), holder_id=firm.id, fragment_id=fragment_id,
+                                   amounts=form.amounts.fen_list, user=current_user_obj())
+        except TrellisError as exc:
+            db().rollback()
+            if exc.status == 404:
+                abort(404)
+            attach_error(form, exc, "amounts")
+        else:
+            audit("voucher.split", "voucher", voucher_row.id, fragment_id=fragment_id,
+                  parts=[p.amount_fen for p in parts])
+            commit()
+            flash(_("Split into %(n)d parts.", n=len(parts)), "success")
+            return redirect(url_for("vendor.voucher", voucher_id=voucher_row.id), code=303)
+    return _voucher_page(voucher_row, firm, {("split", fragment_id): form}, 422)
+
+
+@bp.post("/vouchers/parts/<int:fragment_id>/finance")
+@roles_required("vendor")
+def finance_part(fragment_id: int):
+    firm = own_firm()
+    fragment = _fragment_or_404(fragment_id, firm)
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form expired; try again."), "error")
+        return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
+    from trellis.accounts import services as accounts
+
+    if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
+        flash(_("Trellis needs your consent to use your trade records before it can "
+                "finance anything."), "warning")
+        return redirect(url_for("vendor.consent", next=request.path), code=303)
+    app, offer = financing.quote(session=db(), holder_id=firm.id, fragment_id=fragment_id,
+                                 user=current_user_obj())
+    audit("voucher.finance_apply", "application", app.id, fragment_id=fragment_id,
+          status=app.status)
+    commit()
+    return redirect(url_for("vendor.application", application_id=app.id), code=303)
