@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, event
+from sqlalchemy import BigInteger, Table, event
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import class_mapper, sessionmaker
 from sqlmodel import Session, SQLModel, create_engine
 
 logger = logging.getLogger(__name__)
@@ -233,3 +233,13 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
         cursor.executemany(sql, values)
     finally:
         cursor.close()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of the SQLModel table class *model*, for bulk statements
+    (``insert(table_of(Model))`` executed on a connection with a list of dicts). SQLModel
+    sets ``Model.__table__`` but does not declare it; the mapper has it typed."""
+    table = class_mapper(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table

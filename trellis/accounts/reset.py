@@ -27,14 +27,16 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlmodel import Session, func, select
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, func, select
 
 from trellis.accounts import services
 from trellis.accounts.errors import BadResetToken, ResetThrottled
 from trellis.accounts.models import PasswordReset, User
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.messages import N_, Message, msg
 
 #: what *send* is given: ``send(session=, user=, key=, message=)``; key names the message
@@ -109,7 +111,7 @@ def issue(*, session: Session, reset_id: int, link_prefix: str, send: Send,
     if user is None or not user.is_active:
         session.flush()
         return False
-    _expire_open(session, user.id, now)
+    _expire_open(session, id_of(user), now)
     token = secrets.token_urlsafe(32)
     row.user_id, row.token_hash = user.id, digest(token)
     row.expires_at = now + timedelta(minutes=minutes)
@@ -124,8 +126,8 @@ def issue(*, session: Session, reset_id: int, link_prefix: str, send: Send,
 
 def _expire_open(session: Session, user_id: int, now: datetime) -> None:
     session.execute(update(PasswordReset).where(
-        PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None),
-        PasswordReset.expires_at > now).values(expires_at=now)
+        col(PasswordReset.user_id) == user_id, col(PasswordReset.used_at).is_(None),
+        col(PasswordReset.expires_at) > now).values(expires_at=now)
         .execution_options(synchronize_session=False))
 
 
@@ -154,14 +156,14 @@ def complete(*, session: Session, token: str, password: str, remote_addr: str = 
     works). Flushes."""
     now = now or utcnow()
     row = check(session=session, token=token, now=now)
-    user = session.get(User, row.user_id)
+    user = session.get_one(User, row.user_id)  # check() found it
     services.check_password(password)
-    used = session.execute(update(PasswordReset).where(
-        PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    used = cast(CursorResult[Any], session.execute(update(PasswordReset).where(
+        col(PasswordReset.id) == row.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False))).rowcount
     if used != 1:
         raise BadResetToken()   # another submission of the same link won
-    _expire_open(session, user.id, now)
+    _expire_open(session, id_of(user), now)
     services.change_password(session=session, user=user, password=password)
     services.record(session=session, action="password.reset", actor=user, record_type="user",
                     record_id=user.id, detail={"reset": row.id}, remote_addr=remote_addr)

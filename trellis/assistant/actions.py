@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.assistant.models import Action, Conversation, Message
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, PermissionDenied, TrellisError
 
 logger = logging.getLogger(__name__)
@@ -107,15 +109,16 @@ def eligible_invoices(session: Session, firm_id: int, today: date) -> list:
     from trellis.trade.models import DocStatus, Invoice
     from trellis.vouchers.models import Voucher
 
-    open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
-    financed = select(LoanDocument.invoice_id).where(
-        LoanDocument.loan_id.in_(open_loans), LoanDocument.invoice_id.is_not(None))
+    open_loans = select(col(Loan.id)).where(col(Loan.status).in_(["pending", "active",
+                                                                   "overdue"]))
+    financed = select(col(LoanDocument.invoice_id)).where(
+        col(LoanDocument.loan_id).in_(open_loans), col(LoanDocument.invoice_id).is_not(None))
     return list(session.exec(
         select(Invoice).where(Invoice.seller_id == firm_id, Invoice.status == DocStatus.CONFIRMED,
                               Invoice.due_date > today, Invoice.amount_fen > Invoice.paid_fen,
-                              Invoice.id.not_in(financed),
-                              Invoice.id.not_in(select(Voucher.invoice_id)))
-        .order_by(Invoice.due_date.desc(), Invoice.id).limit(MAX_INVOICES)))
+                              col(Invoice.id).not_in(financed),
+                              col(Invoice.id).not_in(select(col(Voucher.invoice_id))))
+        .order_by(col(Invoice.due_date).desc(), col(Invoice.id)).limit(MAX_INVOICES)))
 
 
 def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang: str,
@@ -133,7 +136,7 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
 
             return ANSWERS["zh" if lang.startswith("zh") else "en"]["no_consent"], {}, None
         product = session.exec(select(Product).where(Product.code == "RF-STD",
-                                                     Product.active.is_(True))).first()
+                                                     col(Product.active).is_(True))).first()
         invoices = eligible_invoices(session, firm_id, today)
         if product is None or not invoices:
             return t["apply_none"], {}, None
@@ -150,8 +153,8 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
         from trellis.ledger.models import Loan
         from trellis.protection import warnings
 
-        loan = session.exec(select(Loan).where(Loan.firm_id == firm_id, Loan.status.in_(
-            ["active", "overdue"])).order_by(Loan.due_date, Loan.id)).first()
+        loan = session.exec(select(Loan).where(Loan.firm_id == firm_id, col(Loan.status).in_(
+            ["active", "overdue"])).order_by(col(Loan.due_date), col(Loan.id))).first()
         if loan is None:
             return None, {}, None
         payoff = cooling.payoff_in_window(session=session, loan=loan, on=today)
@@ -183,7 +186,7 @@ def record_proposal(*, session: Session, conversation: Conversation, message: Me
         if shown is not None:
             shown.action = {**(shown.action or {}), "state": "cancelled"}
             session.add(shown)
-    action = Action(conversation_id=conversation.id, message_id=message.id,
+    action = Action(conversation_id=id_of(conversation), message_id=message.id,
                     firm_id=conversation.firm_id, user_id=user_id, kind=kind, params=params)
     session.add(action)
     session.flush()
@@ -199,10 +202,10 @@ def get(*, session: Session, firm_id: int, action_id: int) -> Action:
 
 
 def _claim(session: Session, action: Action, to: str) -> None:
-    claimed = session.execute(
-        update(Action).where(Action.id == action.id, Action.status == "proposed")
+    claimed = cast(CursorResult[Any], session.execute(
+        update(Action).where(col(Action.id) == action.id, col(Action.status) == "proposed")
         .values(status=to, decided_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     session.refresh(action)
     if claimed != 1:
         raise Conflict("This proposal was already confirmed, cancelled or replaced.",
@@ -218,7 +221,7 @@ def _say(session: Session, action: Action, text: str, facts: dict, links: list) 
                   intent=action.kind, facts=facts, links=links,
                   action={"id": action.id, "kind": action.kind, "state": action.status})
     session.add(msg)
-    conv = session.get(Conversation, action.conversation_id)
+    conv = session.get_one(Conversation, action.conversation_id)
     conv.updated_at = utcnow()
     proposal = session.get(Message, action.message_id) if action.message_id else None
     if proposal is not None:
@@ -323,7 +326,7 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
         if loan is None or loan.firm_id != action.firm_id:
             raise NotFound("No such loan.")
         bank.check_repayment_account(session=session, account="")  # the platform's own
-        rep = ledger_repay(session=session, loan_id=loan.id, amount_fen=int(p["amount_fen"]),
+        rep = ledger_repay(session=session, loan_id=id_of(loan), amount_fen=int(p["amount_fen"]),
                            paid_on=today, idempotency_key=f"assistant-repay:{action.id}",
                            source="vendor", recorded_by=user_id)
         accounts.record(session=session, action="loan.repay", actor=user, record_type="loan",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -57,7 +58,7 @@ def bps(value: int) -> str:
     return f"{Decimal(int(value)) / 100:.2f}"
 
 
-T = {
+T: dict[str, dict[str, Any]] = {
     "zh": {
         "no_consent": "您尚未授权平台使用贸易数据，我无法查看您的额度、评级或资料情况。可在授权页面开通，随时可撤回。",
         "not_scored": "您的企业目前还不能评分（数据不足）：{why}。请上传订单、发票和付款记录。",
@@ -490,14 +491,15 @@ def anchor_pending(ctx: Ctx) -> Answer:
 
     t = _t(ctx)
     where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "pending")
-    count, total = ctx.session.exec(select(func.count(Invoice.id),
+    count, total = ctx.session.exec(select(func.count(col(Invoice.id)),
                                            func.coalesce(func.sum(Invoice.amount_fen), 0))
                                     .where(*where)).one()
     links = [_link(ctx, "queue", "/anchor/queue")]
     if not count:
         return Answer(t["anchor_none_pending"], links=links)
-    rows = ctx.session.exec(select(Invoice, Firm.name).join(Firm, Firm.id == Invoice.seller_id)
-                            .where(*where).order_by(Invoice.id.desc()).limit(3)).all()
+    rows = ctx.session.exec(select(Invoice, Firm.name)
+                            .join(Firm, col(Firm.id) == Invoice.seller_id)
+                            .where(*where).order_by(col(Invoice.id).desc()).limit(3)).all()
     sep = "；" if ctx.lang.startswith("zh") else "; "
     items = sep.join(f"{inv.number} {seller} {yuan(inv.amount_fen)}" for inv, seller in rows)
     facts = {"count": str(count), "total": yuan(total), "items": items}
@@ -514,14 +516,17 @@ def anchor_owed(ctx: Ctx) -> Answer:
     where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "confirmed",
              Invoice.amount_fen > Invoice.paid_fen)
     count, total = ctx.session.exec(select(
-        func.count(Invoice.id),
+        func.count(col(Invoice.id)),
         func.coalesce(func.sum(Invoice.amount_fen - Invoice.paid_fen), 0)).where(*where)).one()
     links = [_link(ctx, "payables", "/anchor/payables")]
     if not count:
         return Answer(t["anchor_none_owed"], links=links)
-    inv, seller = ctx.session.exec(select(Invoice, Firm.name)
-                                   .join(Firm, Firm.id == Invoice.seller_id).where(*where)
-                                   .order_by(Invoice.due_date, Invoice.id)).first()
+    first = ctx.session.exec(select(Invoice, Firm.name)
+                             .join(Firm, col(Firm.id) == Invoice.seller_id).where(*where)
+                             .order_by(col(Invoice.due_date), col(Invoice.id))).first()
+    if first is None:  # gone since the count
+        return Answer(t["anchor_none_owed"], links=links)
+    inv, seller = first
     facts = {"count": str(count), "total": yuan(total), "due": inv.due_date.isoformat(),
              "number": inv.number, "seller": seller, "amount": yuan(inv.amount_fen - inv.paid_fen)}
     return Answer(t["anchor_owed"].format(**facts), facts, links)

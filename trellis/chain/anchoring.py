@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
@@ -46,7 +46,7 @@ from trellis.chain.models import (
 )
 from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres, table_of
 
 if TYPE_CHECKING:
     from trellis.config import Settings
@@ -57,6 +57,10 @@ logger = logging.getLogger(__name__)
 STUCK_AFTER_SECONDS = 180  # default of settings.chain_stuck_seconds
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -123,7 +127,7 @@ def cut_batch(*, session: Session, settings: Settings, now: datetime | None = No
     return batch
 
 
-def cut_all(*, session: Session, settings, now: datetime | None = None,
+def cut_all(*, session: Session, settings: Settings, now: datetime | None = None,
             force: bool = False) -> list[int]:
     """Cut every due batch at once, set-based: the queued documents are read in one
     query (oldest first; on PostgreSQL locked, skipping rows another cutter holds), cut
@@ -133,9 +137,9 @@ def cut_all(*, session: Session, settings, now: datetime | None = None,
     caller commits (one transaction for the whole cut)."""
     now = now or utcnow()
     rows = session.execute(
-        select(Document.id, Document.doc_type, Document.content_hash, Document.salt,
-               Document.created_at)
-        .where(Document.status == DocumentStatus.QUEUED).order_by(Document.id)
+        select(col(Document.id), col(Document.doc_type), col(Document.content_hash),
+               col(Document.salt), col(Document.created_at))
+        .where(col(Document.status) == DocumentStatus.QUEUED).order_by(col(Document.id))
         .with_for_update(skip_locked=True)).all()
     size = settings.batch_max_documents
     wait = timedelta(seconds=settings.batch_max_wait_seconds)
@@ -152,13 +156,13 @@ def cut_all(*, session: Session, settings, now: datetime | None = None,
                       state=BatchState.PENDING, created_at=now, updated_at=utcnow())
         session.add(batch)
         session.flush()
-        session.execute(update(Document).where(Document.id.in_([r.id for r in chunk]))
+        session.execute(update(Document).where(col(Document.id).in_([r.id for r in chunk]))
                         .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
-        session.connection().execute(insert(BatchLeaf.__table__), [
+        session.connection().execute(insert(table_of(BatchLeaf)), [
             {"batch_id": batch.id, "document_id": r.id, "value_index": i,
              "tree_index": tree.tree_indices[i], "leaf": tree.leaf(i)}
             for i, r in enumerate(chunk)])
-        ids.append(batch.id)
+        ids.append(id_of(batch))
     if ids:
         logger.info("cut %s batches (%s documents)", len(ids),
                     sum(min(size, len(rows) - i * size) for i in range(len(ids))))
@@ -302,7 +306,7 @@ def mark_sent(*, session: Session, batch: Batch, tx: ChainTx) -> None:
                 tx.nonce)
 
 
-def _anchor_call(chain: Chain, batch: Batch):
+def _anchor_call(chain: Chain, batch: Batch) -> Any:
     return chain.contract.functions.anchor(bytes.fromhex(batch.root[2:]), batch.leaf_count,
                                            bytes.fromhex(batch.manifest_hash[2:]))
 
@@ -321,17 +325,18 @@ def prepare_many(*, session: Session, chain: Chain,
     if not batches:
         return [], []
     if is_postgres(session):  # as prepare: a batch another submitter holds is skipped
-        mine = set(session.scalars(select(Batch.id).where(
-            Batch.id.in_([b.id for b in batches])).with_for_update(skip_locked=True)))
+        mine = set(session.scalars(select(col(Batch.id)).where(
+            col(Batch.id).in_([b.id for b in batches])).with_for_update(skip_locked=True)))
         batches = [b for b in batches if b.id in mine]
         for b in batches:
             session.refresh(b)
         batches = [b for b in batches if b.state == BatchState.PENDING]
     unsent: dict[int, ChainTx] = {}
     for tx in session.scalars(select(ChainTx).where(
-            ChainTx.batch_id.in_([b.id for b in batches]), ChainTx.kind == "anchor",
-            ChainTx.state == TxState.SIGNED).order_by(ChainTx.id.desc())):
-        unsent.setdefault(tx.batch_id, tx)
+            col(ChainTx.batch_id).in_([b.id for b in batches]), col(ChainTx.kind) == "anchor",
+            col(ChainTx.state) == TxState.SIGNED).order_by(col(ChainTx.id).desc())):
+        if tx.batch_id is not None:  # always: the query picks its batches' transactions
+            unsent.setdefault(tx.batch_id, tx)
     out = [(b, unsent[b.id]) for b in batches if b.id in unsent]
     fresh = [b for b in batches if b.id not in unsent]
     if not fresh:
@@ -340,7 +345,8 @@ def prepare_many(*, session: Session, chain: Chain,
     gases = chain.estimate_many(datas)
     ready = [(b, d, g) for b, d, g in zip(fresh, datas, gases, strict=True)
              if isinstance(g, int)]
-    one_by_one = [b.id for b, g in zip(fresh, gases, strict=True) if not isinstance(g, int)]
+    one_by_one = [id_of(b) for b, g in zip(fresh, gases, strict=True)
+                  if not isinstance(g, int)]
     if not ready:
         return out, one_by_one
     fees = chain.fees()
@@ -362,16 +368,17 @@ def track_receipts(*, session: Session, chain: Chain, batch_ids: list[int],
     """Look for the receipts of many ``submitted`` batches in one pass (JSON-RPC batch
     requests): a successful receipt includes its batch. Returns (ids still waiting for a
     receipt, ids whose receipt shows a revert, to go through :func:`track`)."""
-    batches = {b.id: b for b in session.scalars(select(Batch).where(
-        Batch.id.in_(batch_ids), Batch.state == BatchState.SUBMITTED))}
+    batches = {id_of(b): b for b in session.scalars(select(Batch).where(
+        col(Batch.id).in_(batch_ids), col(Batch.state) == BatchState.SUBMITTED))}
     txs = list(session.scalars(select(ChainTx).where(
-        ChainTx.batch_id.in_(list(batches)), ChainTx.kind == "anchor",
-        ChainTx.state.in_([TxState.SENT, TxState.REPLACED])).order_by(ChainTx.id.desc())))
+        col(ChainTx.batch_id).in_(list(batches)), col(ChainTx.kind) == "anchor",
+        col(ChainTx.state).in_([TxState.SENT, TxState.REPLACED]))
+        .order_by(col(ChainTx.id).desc())))
     receipts = chain.receipts_many([tx.tx_hash for tx in txs])
-    found: dict[int, tuple[ChainTx, object]] = {}
+    found: dict[int, tuple[ChainTx, Receipt]] = {}
     reverted: set[int] = set()
     for tx, receipt in zip(txs, receipts, strict=True):
-        if receipt is None or tx.batch_id in found:
+        if receipt is None or tx.batch_id is None or tx.batch_id in found:
             continue
         if receipt.status == 1:
             found[tx.batch_id] = (tx, receipt)

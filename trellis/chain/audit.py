@@ -243,18 +243,18 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch,
                                             if d.source_id is not None])
         for doc in docs:
             report.from_source += 1
-            data = now.get(doc.source_id)
-            if data is None:
+            rebuilt = now.get(doc.source_id) if doc.source_id is not None else None
+            if rebuilt is None:
                 report.add("source_missing", msg(N_("its source row is gone or no longer "
                                                     "qualifies")), batch_id=batch.id, doc=doc,
                            english=f"{table} row {doc.source_id} is gone or no longer "
                                    "qualifies")
-            elif canonical.content_hash(data) != doc.content_hash:
+            elif canonical.content_hash(rebuilt) != doc.content_hash:
                 report.add("source_changed", msg(N_("its source row changed after anchoring: "
                                                     "the document no longer matches what was "
                                                     "anchored")), batch_id=batch.id, doc=doc,
                            english=f"{table} row {doc.source_id} changed after anchoring: "
-                                   f"now {data.decode('utf-8')}")
+                                   f"now {rebuilt.decode('utf-8')}")
 
 
 # --- audits run in the background (pages) ---------------------------------------------

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_account import Account
 from eth_tester.exceptions import ValidationError as TesterValidation
@@ -36,6 +36,7 @@ from eth_utils import ValidationError as EthValidation
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3 import exceptions as w3exc
+from web3.types import RPCEndpoint
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import embedded_state
@@ -50,6 +51,9 @@ from trellis.chain.rpc import TxRefused as TxRefused  # re-exported: callers cat
 from trellis.chain.rpc import node_errors
 
 if TYPE_CHECKING:
+    from web3.providers import JSONBaseProvider
+    from web3.types import RPCResponse
+
     from trellis.config import Settings
 
 
@@ -289,24 +293,28 @@ class Chain:
                     out.append(int(reply))
         return out
 
-    def rpc_many(self, calls: list[tuple[str, list]], what: str) -> list[dict]:
+    def rpc_many(self, calls: list[tuple[str, list[Any]]], what: str) -> list[dict[str, Any]]:
         """The raw JSON-RPC replies of *calls* ((method, params) pairs), in order, each
         ``{"result": ...}`` or ``{"error": {...}}``: in batch requests of BATCH_CALLS
         calls on a node, one call after another on a node that refuses batch requests
         (it answers one error object, not a list). Node only (the embedded chain raises
         instead of answering errors)."""
-        out: list[dict] = []
-        provider = self.w3.provider
+        out: list[dict[str, Any]] = []
+        # Node only: the provider is an HTTPProvider, a JSONBaseProvider (Web3 declares
+        # its provider as the BaseProvider, which has no batch request).
+        provider = cast("JSONBaseProvider", self.w3.provider)
         with self.lock, node_errors(what):
             for start in range(0, len(calls), BATCH_CALLS):
-                part = calls[start:start + BATCH_CALLS]
-                replies = provider.make_batch_request(part) if self._batches else None
+                part = [(RPCEndpoint(method), params)
+                        for method, params in calls[start:start + BATCH_CALLS]]
+                replies: list[RPCResponse] | RPCResponse | None = (
+                    provider.make_batch_request(part) if self._batches else None)
                 if replies is not None and (not isinstance(replies, list)
                                             or len(replies) != len(part)):
                     logger.info("the node refuses JSON-RPC batch requests (%s): one call "
                                 "at a time", str(replies)[:200])
                     self._batches, replies = False, None
-                if replies is None:
+                if not isinstance(replies, list):
                     replies = [provider.make_request(method, params)
                                for method, params in part]
                 out.extend(dict(r) for r in replies)

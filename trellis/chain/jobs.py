@@ -21,7 +21,7 @@ from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
 from trellis.chain.health import record_error
 from trellis.chain.models import Batch, BatchState, ChainTx
-from trellis.db import transaction
+from trellis.db import id_of, transaction
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -89,18 +89,18 @@ def _submit_many(session_factory: sessionmaker[Session], chain: Chain, batch_ids
     (which adopts a root already anchored and sorts a used nonce from a refusal).
     Returns the ids sent."""
     with transaction(session_factory) as session:
-        batches = list(session.scalars(select(Batch).where(Batch.id.in_(batch_ids))
-                                       .order_by(Batch.id)))
+        batches = list(session.scalars(select(Batch).where(col(Batch.id).in_(batch_ids))
+                                       .order_by(col(Batch.id))))
         recorded, one_by_one = anchoring.prepare_many(session=session, chain=chain,
                                                       batches=batches)
-        pairs = [(b.id, tx.id, tx.raw) for b, tx in recorded]
+        pairs = [(id_of(b), id_of(tx), tx.raw) for b, tx in recorded]
     errors = chain.send_many([raw for _, _, raw in pairs]) if pairs else []
     sent: list[int] = []
     with transaction(session_factory) as session:
         for (batch_id, tx_id, _), error in zip(pairs, errors, strict=True):
             if error is None:
-                anchoring.mark_sent(session=session, batch=session.get(Batch, batch_id),
-                                    tx=session.get(ChainTx, tx_id))
+                anchoring.mark_sent(session=session, batch=session.get_one(Batch, batch_id),
+                                    tx=session.get_one(ChainTx, tx_id))
                 sent.append(batch_id)
             else:
                 logger.info("batch %s: the node refused the batched send (%s); sending "

@@ -17,7 +17,7 @@ from trellis.chain import contract as contract_mod
 from trellis.chain import merkle
 from trellis.chain.rpc import node_errors
 from trellis.errors import TrellisError
-from trellis.messages import N_, msg
+from trellis.messages import N_, Message, msg
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -75,7 +75,7 @@ def _on_chain(report: Report, w3: Any, tree: dict[str, Any], anchor: dict[str, A
     from web3 import exceptions as w3exc
     from web3.logs import DISCARD
 
-    def add(name: str, ok: bool | None, detail: str, **data: Any) -> None:
+    def add(name: str, ok: bool | None, detail: str | Message, **data: Any) -> None:
         report.add(name, ok, detail, **data)
         done.append(name)
 
@@ -181,7 +181,7 @@ def _on_chain(report: Report, w3: Any, tree: dict[str, Any], anchor: dict[str, A
     add("canonical_block", same, text)
 
 
-def _registry_name(name: str):
+def _registry_name(name: str) -> str | dict[str, str]:
     """A trusted registry's name; the instance's own in both languages."""
     from trellis.chain.trust import OWN_NAME
 
@@ -192,7 +192,7 @@ def _registry_name(name: str):
 
 def _transaction_problems(registry: Any, tx: Any, receipt: Any, address: str,
                           tree: dict[str, Any], anchor: dict[str, Any],
-                          ) -> tuple[list[str], str]:
+                          ) -> tuple[list[Message], str]:
     if tx is None or receipt is None or receipt.get("blockNumber") is None:
         return [msg(N_("no such mined transaction on this chain"))], ""
     bad = []

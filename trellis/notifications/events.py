@@ -143,8 +143,8 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     from trellis.accounts.models import User
     from trellis.protection.models import Notification
 
-    if not user_ids or session.scalars(select(NotificationEvent.id).where(
-            NotificationEvent.key == key)).first():
+    if not user_ids or session.scalars(select(col(NotificationEvent.id)).where(
+            col(NotificationEvent.key) == key)).first():
         return None
     try:
         with session.begin_nested():
@@ -155,11 +155,11 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     except IntegrityError:
         return None
     en, zh = render.text(event.message, "en"), render.text(event.message, "zh_CN")
-    for user in session.scalars(select(User).where(User.id.in_(user_ids),
-                                                   User.is_active.is_(True))):
-        session.add(Notification(user_id=user.id, firm_id=firm_id, kind=str(kind),
+    for user in session.scalars(select(User).where(col(User.id).in_(user_ids),
+                                                   col(User.is_active).is_(True))):
+        session.add(Notification(user_id=id_of(user), firm_id=firm_id, kind=str(kind),
                                  message_en=en[:500], message_zh=zh[:300]))
-        session.add(OutboxMessage(event_id=event.id, channel="email", address=user.email,
+        session.add(OutboxMessage(event_id=id_of(event), channel="email", address=user.email,
                                   locale=user.locale or "zh_CN"))
     session.flush()
     return event
@@ -171,14 +171,14 @@ def tell_user(*, session: Session, user, key: str, message: Message,
     outbox, in the user's language (Chinese by default), and no in-app message (the
     firm's other people must not see it). Written once per key; returns the event if
     new. Flushes; the caller queues ``deliver_outbox``."""
-    if session.scalars(select(NotificationEvent.id).where(
-            NotificationEvent.key == key)).first():
+    if session.scalars(select(col(NotificationEvent.id)).where(
+            col(NotificationEvent.key) == key)).first():
         return None
     event = NotificationEvent(firm_id=user.firm_id, kind=str(kind), key=key[:120],
                               message=message.to_json(), link="")
     session.add(event)
     session.flush()
-    session.add(OutboxMessage(event_id=event.id, channel="email", address=user.email,
+    session.add(OutboxMessage(event_id=id_of(event), channel="email", address=user.email,
                               locale=user.locale or "zh_CN"))
     session.flush()
     return event
@@ -190,9 +190,9 @@ def _scorecard_flag(session: Session) -> tuple[str, Message, str] | None:
     from trellis.scoring.models import Scorecard, ScorecardStatus
 
     card = session.scalars(select(Scorecard).where(
-        Scorecard.status == ScorecardStatus.CHAMPION)).first()
+        col(Scorecard.status) == ScorecardStatus.CHAMPION)).first()
     report = ((card.validation or {}).get("calibration") or {}) if card else {}
-    if not report.get("flag"):
+    if card is None or not report.get("flag"):
         return None
     return (f"calibration:{card.version}",
             msg(N_("Scorecard %(v)s: the observed default rate of grade(s) %(g)s lies "
@@ -237,14 +237,14 @@ def notify_risk_team(session: Session, *, kind: str, key: str, message: Message,
     en, zh = render.text(stored, "en"), render.text(stored, "zh_CN")
     text_en = (en + (f" {link}" if link else ""))[:500]
     told = 0
-    for user in session.scalars(select(User).where(User.role.in_(roles),
-                                                   User.is_active.is_(True))):
-        seen = session.scalars(select(Notification.id).where(
-            Notification.user_id == user.id, Notification.kind == kind,
-            Notification.message_en == text_en)).first()
+    for user in session.scalars(select(User).where(col(User.role).in_(roles),
+                                                   col(User.is_active).is_(True))):
+        seen = session.scalars(select(col(Notification.id)).where(
+            col(Notification.user_id) == user.id, col(Notification.kind) == kind,
+            col(Notification.message_en) == text_en)).first()
         if seen:
             continue
-        session.add(Notification(user_id=user.id, firm_id=None, kind=kind[:32],
+        session.add(Notification(user_id=id_of(user), firm_id=None, kind=kind[:32],
                                  message_en=text_en,
                                  message_zh=zh[:300]))
         told += 1

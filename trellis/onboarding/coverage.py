@@ -13,6 +13,7 @@ scoring service); :func:`firm_coverage` and :func:`cluster_coverage` feed the pa
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -145,7 +146,7 @@ def rows_stamp(session: Session) -> tuple:
     tables = {src for _c, _d, src in _firm_queries().values()} | {Invoice}
     out = []
     for src in sorted(tables, key=str):
-        model = getattr(src, "__table__", src)
+        model: Any = getattr(src, "__table__", src)  # a table, or a join of two
         table = model.left if hasattr(model, "left") else model
         out.append(session.execute(select(func.max(table.c.id))).scalar())
     return tuple(out)
@@ -161,14 +162,15 @@ def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[
         return out
     for cid in cluster_ids:
         for kind, (firm_col, _day, source) in _firm_queries().items():
-            q = (select(Firm.id).select_from(Firm).join(source, firm_col == Firm.id)
-                 .where(Firm.cluster_id == cid))
+            q = (select(col(Firm.id)).select_from(Firm).join(source, firm_col == Firm.id)
+                 .where(col(Firm.cluster_id) == cid))
             if kind == "electricity":
-                q = q.where(UtilityReading.utility == "electricity")
+                q = q.where(col(UtilityReading.utility) == "electricity")
             if session.execute(select(q.exists())).scalar():
                 out[cid].add(kind)
-        q = (select(Firm.id).select_from(Firm).join(Invoice, Invoice.seller_id == Firm.id)
-             .where(Firm.cluster_id == cid, Invoice.status != DocStatus.PENDING.value))
+        q = (select(col(Firm.id)).select_from(Firm)
+             .join(Invoice, col(Invoice.seller_id) == Firm.id)
+             .where(col(Firm.cluster_id) == cid, col(Invoice.status) != DocStatus.PENDING.value))
         if session.execute(select(q.exists())).scalar():
             out[cid].add("confirmations")
     return out

@@ -16,8 +16,8 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, MetaData, Table, func, inspect, literal, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, MetaData, Select, Table, func, inspect, literal, select
+from sqlmodel import Session, col
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: 
     from trellis.trade.models import Firm
 
     if cluster_id is not None:
-        ids = select(Firm.id).where(Firm.cluster_id == cluster_id)
+        ids: Select[tuple[int | None]] | list[int] = (
+            select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id))
     else:
         ids = [firm_id]
     ex = read_exposures(session=session, firm_ids=ids, as_of=as_of)

@@ -10,8 +10,9 @@ it. Frames hold data dated before ``as_of``, so the graph is taken as of the day
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -69,7 +70,7 @@ def cycles(G: nx.DiGraph, through: Iterable[int] | None = None,
     return [list(c.nodes) for c in analytics.short_cycles(G, max_len=max_len)]
 
 
-def _cycles_through(G: nx.DiGraph, through: tuple, max_len: int) -> list[tuple]:
+def _cycles_through(G: nx.DiGraph, through: Sequence[Any], max_len: int) -> list[tuple]:
     H = traded(G)
     through = [t for t in through if t in H]
     keep: set[int] = set()

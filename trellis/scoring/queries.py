@@ -99,8 +99,8 @@ def _populations(session: Session, run: PortfolioRun | None
         if hit is not None:
             _POPULATIONS.move_to_end(key)
             return hit
-    feats = session.execute(select(ScoreRecord.features).where(
-        ScoreRecord.run_id == run.id).order_by(ScoreRecord.id)).scalars().all()
+    feats = session.execute(select(col(ScoreRecord.features)).where(
+        col(ScoreRecord.run_id) == run.id).order_by(col(ScoreRecord.id))).scalars().all()
     pop = pd.DataFrame([f for f in feats if f])
     out = {}
     for name in SHOWN:
@@ -174,15 +174,17 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=frames.LOOKBACK_MONTHS)).date()
     since = max(start - timedelta(days=1), last - timedelta(days=WINDOW_DAYS))
     rows = []
-    for direction, mine, other in (("buyer", Invoice.seller_id, Invoice.buyer_id),
-                                   ("supplier", Invoice.buyer_id, Invoice.seller_id)):
-        stmt = (select(other, Firm.name, Firm.uscc, Firm.role,
-                       func.sum(Invoice.amount_fen), func.count())
-                .join(Firm, Firm.id == other)
-                .where(mine == firm_id, other != firm_id, Firm.cluster_id == firm.cluster_id,
-                       Invoice.issue_date > since, Invoice.issue_date <= last,
-                       Invoice.status != DocStatus.REJECTED.value)
-                .group_by(other, Firm.name, Firm.uscc, Firm.role).order_by(other))
+    for direction, mine, other in (("buyer", col(Invoice.seller_id), col(Invoice.buyer_id)),
+                                   ("supplier", col(Invoice.buyer_id), col(Invoice.seller_id))):
+        stmt = (select(other, col(Firm.name), col(Firm.uscc), col(Firm.role),
+                       func.sum(col(Invoice.amount_fen)), func.count())
+                .join(Firm, col(Firm.id) == other)
+                .where(mine == firm_id, other != firm_id,
+                       col(Firm.cluster_id) == firm.cluster_id,
+                       col(Invoice.issue_date) > since, col(Invoice.issue_date) <= last,
+                       col(Invoice.status) != DocStatus.REJECTED.value)
+                .group_by(other, col(Firm.name), col(Firm.uscc), col(Firm.role))
+                .order_by(other))
         for oid, name, uscc, role, volume, count in session.execute(stmt).all():
             rows.append({"firm_id": int(oid), "name": name, "uscc": uscc, "role": role,
                          "direction": direction, "volume_fen": int(volume),
