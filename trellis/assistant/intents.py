@@ -59,28 +59,71 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
     # The firm boundary: a question about another firm goes to a person, never answered
     # with the asker's own figures.
     ("other_firm", r"隔壁|别人家|别家|别的公司|其他公司|另一家|那家公司|他家|他们家|王老板|"
-                   r"neighbou?r|another (company|firm)|other (company|firm)|someone else's"),
-    ("fraud_call", r"诈骗|骗子|被骗|骗了|骗钱|冒充|假冒|自称|验证码|涉案|安全账户|公检法|"
-                   r"公安|法院|刷单|先交|先付|保证金|解冻|可疑|投资项目|高回报|回报很高|稳赚|是不是真的|是真的吗|靠谱吗.*电话|"
-                   r"电话.*(真|假|银行|平台)|scam|fraud|phish|suspicious|impersonat|"
-                   r"verification code|call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|"
-                   r"upfront fee|fee (before|upfront)|high.return|investment opportunit"),
-    ("bank_account", r"(换|改|变更|修改|更换|更改|新|变).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
-                     r"收款卡|结算卡)|(银行卡|账户|账号|卡号).{0,4}(换|改|变|丢|挂失|注销)|"
-                     r"(change|update|new|switch|replace)\w* .{0,20}(bank|account|card)|"
-                     r"(bank|account) (details|number) .{0,12}(chang|updat|wrong)"),
-    ("complaint", r"投诉|不满意|太差|垃圾|坑人|太坑|欺负|举报|维权|恶心|差评|态度差|"
-                  r"complain|unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|"
-                  r"unhappy with|worst"),
-    ("human", r"人工|真人|活人|客户经理|客服经理|找经理|经理.{0,4}(联系|打电话|回电)|"
-              r"找个人|找人聊|有人吗|打电话给我|回电|\bperson\b|\bhuman\b|\bagent\b|"
-              r"relationship manager|\brm\b|someone (real|to talk)|call me( back)?|"
-              r"talk to (someone|somebody)|speak (to|with)|representative"),
-    ("limit_change", r"提额|调额|(提高|提升|增加|调高|涨|加|上调).{0,3}额度|"
-                     r"额度.{0,5}(提高|提升|增加|调高|高一点|再高|多给|加点|太少|太低|不够)|"
-                     r"(increase|raise|higher|bigger|more)\w* .{0,15}(limit|credit line)|"
-                     r"limit .{0,10}(increase|raise|higher|too (low|small))"),
+                   r"(朋友|亲戚|同学|老乡|同行|别人|合伙人)(的|家|那家)?(公司|厂|店|额度|贷款|评级|等级|欠款|发票)|"
+                   r"neighbou?r|another (company|firm)|other (company|firm)|someone else's|"
+                   r"(friend|brother|cousin|partner)'?s? (company|firm|business|limit|loan)"),
+    # Fraud: the scam's own vocabulary (a fee or deposit first, a "safe account", a code,
+    # a frozen account or loan, screen sharing, washing the turnover, a "refund" from
+    # customer service, an official calling about a case) and any doubt about a caller.
+    ("fraud_call", r"诈骗|骗子|被骗|骗了|骗钱|骗局|冒充|假冒|自称|验证码|动态码|短信码|涉案|涉嫌|洗钱|安全账户|"
+                   r"公检法|公安|警察|法院|检察院|刷单|刷流水|做流水|流水.{0,4}(包装|刷)|先交|先付|先转|先打|"
+                   r"保证金|押金|解冻|冻结|激活费|工本费|解冻费|可疑|投资项目|高回报|回报很高|稳赚|"
+                   r"屏幕共享|共享屏幕|远程(协助|控制|操作)|下载.{0,8}(app|软件|会议)|腾讯会议|"
+                   r"(客服|专员).{0,8}退款|退款.{0,8}(客服|链接|转账)|注销.{0,6}(贷款|账户|学生|校园)|"
+                   r"征信.{0,8}(修复|洗白|消除|有问题|有污点|影响)|(修复|洗白).{0,4}征信|"
+                   r"中奖|内部渠道|包过|包下款|秒批|陌生(人|电话|号码|短信|链接)|点.{0,4}链接|链接.{0,8}(填|输入|登录)|"
+                   r"扫码.{0,6}(转|付)|转账.{0,8}(到|给|至).{0,8}(账户|卡|个人)|"
+                   r"是不是真的|是真的吗|真的假的|靠谱吗.*电话|(你们|平台|银行).{0,6}(打|发)的吗|"
+                   r"(电话|短信|来电|打电话|打来).*(真|假|银行|平台|你们|客服)|"
+                   r"scam|fraud|phish|suspicious|impersonat|verification code|one.time (code|password)|"
+                   r"\botp\b|\bpin\b|password|safe account|secure account|screen.?shar|remote (access|control)|"
+                   r"anydesk|teamviewer|froze|freez|unfreez|unlock fee|launder|gift card|"
+                   r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
+                   r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
+                   r"high.return|investment opportunit|police|court\b"),
+    ("bank_account", r"(换|改|变更|修改|更换|更改|新|变|绑|换绑|重绑).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
+                     r"收款卡|结算卡|开户行|放款卡|回款)|(银行卡|账户|账号|卡号|收款卡|结算卡|开户行|户名).{0,6}(换|改|变|丢|挂失|注销|错|不用|作废|冻)|"
+                     r"解绑|换卡|改卡|绑新卡|新卡|(打|转|放)到.{0,4}(另|别)的?(卡|账户)|"
+                     r"(change|update|new|switch|replace|different|another|other)\w* .{0,20}(bank|account|card|iban)|"
+                     r"(bank|account|card|payout) (details|number|info\w*) .{0,12}(chang|updat|wrong|differ)|"
+                     r"(card|account) (was |is |got )?(lost|stolen|closed|cancel)"),
+    # A formal complaint: always a person's.
+    ("complaint", r"投诉|举报|维权|曝光|起诉|告你们|律师|报警|银保监|金融监管|监管局|消协|12378|315晚会|差评|讨.{0,2}说法|给.{0,2}说法|"
+                  r"赔偿|赔钱|"
+                  r"complain|sue you|lawyer|regulator|ombudsman|report you|compensat|refund me"),
+    ("human", r"人工|真人|活人|客户经理|客服经理|经理|负责人|主管|领导|专员|坐席|工作人员|客服|"
+              r"找个人|找人|找真人|叫个人|喊个人|喊人|来个人|换个人|跟人说|和人说|同人讲|搵人|揾人|搵个人|揾个人|"
+              r"打电话给我|给我打电话|回电|回个电话|联系我|当面|面谈|上门|"
+              r"机器人.{0,8}(不行|不懂|听不懂|没用|说不清|不要|不想|太笨|笨)|(不要|不想|不和|不跟).{0,4}机器|"
+              r"\bperson\b|\bhuman\b|\bagent\b|\boperator\b|\bstaff\b|relationship manager|\bmanager\b|\brm\b|"
+              r"someone (real|to talk)|(call|phone|ring|contact) me|talk to (someone|somebody|a)|"
+              r"speak (to|with)|representative|live chat|not a (bot|robot|machine)|stupid bot|useless bot"),
+    # Asking to change the terms: a higher limit or advance rate, a lower rate, fee or price.
+    ("limit_change", r"提额|调额|扩额|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
+                     r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|不够|扩大|放宽|调到|调成|提到)|"
+                     r"(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
+                     r"(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点|太高|太贵)|"
+                     r"(increase|raise|higher|bigger|more|extend)\w* .{0,15}(limit|credit line|advance)|"
+                     r"limit .{0,10}(increase|raise|higher|too (low|small))|"
+                     r"(lower|reduce|cut|decrease|discount|waive|cheaper|better)\w* .{0,15}(rate|interest|fee|price|charge|spread)|"
+                     r"(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper|too (high|much|expensive))|negotiat"),
+    # Plainly outside the service: other products, taxes, company paperwork, daily life.
+    ("out_of_scope", r"天气|下雨|股票|股市|炒股|基金|彩票|理财产品|房贷|车贷|买房|买车|车险|保险|社保|医保|公积金|个税|"
+                     r"增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
+                     r"笑话|饭店|餐厅|外卖|好吃|加油站|电影|高考|志愿|翻译|写.{0,4}(合同|文章|代码|诗|作文)|信用卡|"
+                     r"比特币|虚拟币|谁开发|你是谁|你叫什么|几岁|等于几|"
+                     r"weather|\brain\b|stock|shares|crypto|bitcoin|lottery|joke|football|soccer|restaurant|movie|"
+                     r"recipe|translate|mortgage|car insurance|insurance|\btax|vat\b|register a (new )?company|"
+                     r"credit card|who (made|built|created) you|your name|poem|homework"),
 ))
+# Anger without a formal complaint: a person's too, unless the message also asks a
+# plain question the assistant answers ("利息怎么这么高，到底多少？" is a rates question).
+ANGER = re.compile(r"太差|垃圾|坑人|太坑|坑爹|坑钱|欺负|恶心|态度差|态度恶劣|不满|生气|气死|愤怒|火大|过分|离谱|黑心|霸王|"
+                   r"乱收费|乱扣|差劲|破平台|破系统|破app|什么玩意|搞什么|忍无可忍|受够了|骗人|无语|不像话|烂|"
+                   r"unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|unhappy|worst|angry|furious|"
+                   r"fed up|sick of|outrageous|disgusting|pathetic|useless|rude|not happy|dissatisf|"
+                   r"(poor|bad|horrible) service|joke of a", re.I)
+QUESTION = re.compile(r"[?？]|吗\W*$|为什么|为啥|多少|几号|哪天|什么时候|怎么算|\b(why|when|what|how much|how many|which)\b", re.I)
 STOP = set("能不能 会不会 是不是 有没有 可不可以 要不要 的 了 吗 呢 啊 呀 吧 哦 哈 是 我 我们 你 你们 请问 请 一下 下 能 可以 想 要 这 那 个 "
            "有 没 在 和 与 及 就 都 还 也 又 很 嗯 额 哎 诶 么 the a an to of is are my me i "
            "do does did can could you your for in on it and or be please what how".split())
@@ -251,12 +294,17 @@ class Recognizer:
         if GREETING.match(normalise(text)):
             return Recognised("greeting", 1.0, False)
         ruled = self.rule(text)
+        if ruled == "out_of_scope":
+            return Recognised("low_confidence", 1.0, True, "low_confidence")
         if ruled:
             return Recognised(ruled, 1.0, True, ruled)
+        norm = normalise(text)
+        if ANGER.search(norm) and not (QUESTION.search(norm) and any(
+                pattern.search(norm) for _, pattern in KEYWORDS)):
+            return Recognised("complaint", 1.0, True, "complaint")
         query = tokens(text)
         if not query or not (set(words(text)) & self.domain):
             return Recognised("low_confidence", 0.0, True, "low_confidence")
-        norm = normalise(text)
         boosted = {name for name, pattern in KEYWORDS if pattern.search(norm)}
         for name in list(boosted):
             boosted -= EXCLUDES.get(name, set())
