@@ -79,11 +79,11 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                    r"\botp\b|\bpin\b|password|safe account|secure account|screen.?shar|remote (access|control)|"
                    r"anydesk|teamviewer|froze|freez|unfreez|unlock fee|launder|gift card|"
                    r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
-                   r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
+                   r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
                    r"high.return|investment opportunit|police|court\b"),
     ("bank_account", r"(换|改|变更|修改|更换|更改|新|变|绑|换绑|重绑).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
                      r"收款卡|结算卡|开户行|放款卡|回款)|(银行卡|账户|账号|卡号|收款卡|结算卡|开户行|户名).{0,6}(换|改|变|丢|挂失|注销|错|不用|作废|冻)|"
-                     r"解绑|换卡|改卡|绑新卡|新卡|(打|转|放)到.{0,4}(另|别)的?(卡|账户)|"
+                     r"解绑|换卡|改卡|绑新卡|新卡|卡.{0,4}(丢|挂失|被盗|不见了)|(打|转|放)到.{0,4}(另|别)的?(卡|账户)|"
                      r"(change|update|new|switch|replace|different|another|other)\w* .{0,20}(bank|account|card|iban)|"
                      r"(bank|account|card|payout) (details|number|info\w*) .{0,12}(chang|updat|wrong|differ)|"
                      r"(card|account) (was |is |got )?(lost|stolen|closed|cancel)"),
@@ -116,6 +116,14 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                      r"recipe|translate|mortgage|car insurance|insurance|\btax|vat\b|register a (new )?company|"
                      r"credit card|who (made|built|created) you|your name|poem|homework"),
 ))
+# The sensitive words again by sound: a pinyin keyboard's slip (炸骗, 头诉, 人公, 验正码)
+# must not let a scam or a complaint through. Matched on the question's toneless pinyin.
+BY_SOUND = {
+    "fraud_call": ("诈骗", "冒充", "验证码", "安全账户", "保证金", "解冻", "冻结", "洗钱", "刷流水", "屏幕共享"),
+    "complaint": ("投诉", "举报", "维权"),
+    "human": ("人工", "真人", "客户经理"),
+    "limit_change": ("提额",),
+}
 # Anger without a formal complaint: a person's too, unless the message also asks a
 # plain question the assistant answers ("利息怎么这么高，到底多少？" is a rates question).
 ANGER = re.compile(r"太差|垃圾|坑人|太坑|坑爹|坑钱|欺负|恶心|态度差|态度恶劣|不满|生气|气死|愤怒|火大|过分|离谱|黑心|霸王|"
@@ -217,6 +225,11 @@ def _pinyin(run: str) -> list[str]:
     return lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
 
 
+@lru_cache(maxsize=1)
+def _sounds() -> dict[str, tuple[str, ...]]:
+    return {name: tuple(f" {' '.join(_pinyin(w))} " for w in ws) for name, ws in BY_SOUND.items()}
+
+
 def tokens(text: str) -> list[str]:
     """Words and Chinese character bigrams (the retrieval terms)."""
     out = words(text)
@@ -286,6 +299,10 @@ class Recognizer:
         norm = normalise(text)
         for name, pattern in RULES:
             if pattern.search(norm):
+                return name
+        heard = " " + " ".join(" ".join(_pinyin(run)) for run in _CJK.findall(norm)) + " "
+        for name, sounds in _sounds().items():
+            if any(sound in heard for sound in sounds):
                 return name
         return None
 
