@@ -41,6 +41,11 @@ FOR_ROLE = {
 MIN_SCORE = 3.0      # BM25 score below which nothing matched well enough
 MIN_MARGIN = 1.08    # best intent must beat the second by this factor unless it is strong
 STRONG_SCORE = 9.0
+# Without any of the answered intents' keywords the match is only shared characters and
+# small words ("今天会不会下雨" scores 10 against a fraud example): it must be higher.
+# Calibrated on the shipped set's dev half (its in-scope questions without a keyword
+# score 8.4 and up) and the off-topic questions in data/offtopic.tsv.
+UNCUED_SCORE = 8.0
 
 # Dialect and colloquial words -> the standard word the examples use.
 NORMALISE = (
@@ -102,11 +107,11 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
     ("limit_change", r"提额|调额|扩额|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
                      r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|不够|扩大|放宽|调到|调成|提到)|"
                      r"(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
-                     r"(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点|太高|太贵)|"
+                     r"(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点)|"
                      r"(increase|raise|higher|bigger|more|extend)\w* .{0,15}(limit|credit line|advance)|"
                      r"limit .{0,10}(increase|raise|higher|too (low|small))|"
                      r"(lower|reduce|cut|decrease|discount|waive|cheaper|better)\w* .{0,15}(rate|interest|fee|price|charge|spread)|"
-                     r"(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper|too (high|much|expensive))|negotiat"),
+                     r"(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper)|negotiat"),
     # Plainly outside the service: other products, taxes, company paperwork, daily life.
     ("out_of_scope", r"天气|下雨|股票|股市|炒股|基金|彩票|理财产品|房贷|车贷|买房|买车|车险|保险|社保|医保|公积金|个税|"
                      r"增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
@@ -336,9 +341,11 @@ class Recognizer:
         top, top_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         confidence = top_score / (top_score + second) if top_score else 0.0
-        weak = top_score < MIN_SCORE or (top_score < STRONG_SCORE
+        weak = top_score < (MIN_SCORE if boosted else UNCUED_SCORE) or (top_score < STRONG_SCORE
                                          and top_score < second * MIN_MARGIN)
         if weak:
+            return Recognised("low_confidence", confidence, True, "low_confidence", top_score)
+        if top == "out_of_scope":
             return Recognised("low_confidence", confidence, True, "low_confidence", top_score)
         if top in HANDOVER:
             return Recognised(top, confidence, True, top, top_score)
