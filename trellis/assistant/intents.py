@@ -78,12 +78,13 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                    r"征信.{0,8}(修复|洗白|消除|有问题|有污点|影响)|(修复|洗白).{0,4}征信|"
                    r"中奖|内部渠道|包过|包下款|秒批|陌生(人|电话|号码|短信|链接)|点.{0,4}链接|链接.{0,8}(填|输入|登录)|"
                    r"扫码.{0,6}(转|付)|转账.{0,8}(到|给|至).{0,8}(账户|卡|个人)|"
-                   r"是不是真的|是真的吗|真的假的|靠谱吗.*电话|(你们|平台|银行).{0,6}(打|发)的吗|"
+                   r"(电话|短信|来电|打来|微信|链接|有人|对方|自称|说是|号码|陌生|消息|信息).*(是不是真的|是真的吗|真的吗|真的假的|靠谱吗|可信吗|可信不)|"
+                   r"(是不是真的|是真的吗|真的假的).*(电话|短信|来电|微信|链接|号码)|(你们|平台|银行).{0,6}(打|发)的吗|"
                    r"(电话|短信|来电|打电话|打来).*(真|假|银行|平台|你们|客服)|"
                    r"scam|fraud|phish|suspicious|impersonat|verification code|one.time (code|password)|"
                    r"\botp\b|\bpin\b|password|safe account|secure account|screen.?shar|remote (access|control)|"
                    r"anydesk|teamviewer|froze|freez|unfreez|unlock fee|launder|gift card|"
-                   r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
+                   r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(call|text|sms|message|email|link|someone|caller|guy|person|number)\b.*(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
                    r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
                    r"high.return|investment opportunit|police|court\b"),
     ("bank_account", r"(换|改|变更|修改|更换|更改|新|变|绑|换绑|重绑).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
@@ -96,7 +97,9 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
     ("complaint", r"投诉|举报|维权|曝光|起诉|告你们|律师|报警|银保监|金融监管|监管局|消协|12378|315晚会|差评|讨.{0,2}说法|给.{0,2}说法|"
                   r"赔偿|赔钱|"
                   r"complain|sue you|lawyer|regulator|ombudsman|report you|compensat|refund me"),
-    ("human", r"人工|真人|活人|客户经理|客服经理|经理|负责人|主管|领导|专员|坐席|工作人员|客服|"
+    ("human", r"人工|真人|活人|客服经理|负责人|主管|领导|坐席|工作人员|"
+              r"(找|叫|让|请|要|和|跟|同|联系|转|接|给我|我的)(一下|下|个)?(客户)?经理|(客户)?经理.{0,6}(联系|打电话|回电|来|过来|找我|是谁|在吗|电话)|"
+              r"(找|叫|转|要|联系|接|打给?)(一下|下|个)?(人工)?客服|客服.{0,4}(电话|在哪|在吗|热线|人呢|呢)|"
               r"找个人|找人|找真人|叫个人|喊个人|喊人|来个人|换个人|跟人说|和人说|同人讲|搵人|揾人|搵个人|揾个人|"
               r"打电话给我|给我打电话|回电|回个电话|联系我|当面|面谈|上门|"
               r"机器人.{0,8}(不行|不懂|听不懂|没用|说不清|不要|不想|太笨|笨)|(不要|不想|不和|不跟).{0,4}机器|"
@@ -106,12 +109,12 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
     # Asking to change the terms: a higher limit or advance rate, a lower rate, fee or price.
     ("limit_change", r"提额|调额|扩额|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
                      r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|不够|扩大|放宽|调到|调成|提到)|"
-                     r"(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
-                     r"(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点)|"
+                     r"^(?!.*(提前|提早|早还|早点还|冷静期|结清|不想借|早日还))(.*(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
+                     r".*(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点))|"
                      r"(increase|raise|higher|bigger|more|extend)\w* .{0,15}(limit|credit line|advance)|"
                      r"limit .{0,10}(increase|raise|higher|too (low|small))|"
-                     r"(lower|reduce|cut|decrease|discount|waive|cheaper|better)\w* .{0,15}(rate|interest|fee|price|charge|spread)|"
-                     r"(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper)|negotiat"),
+                     r"^(?!.*(early|cooling|pay (it )?off|settle))(.*(lower|reduce|cut|decrease|discount|waive|cheaper|better)\w* .{0,15}(rate|interest|fee|price|charge|spread)|"
+                     r".*(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper))|negotiat"),
     # Plainly outside the service: other products, taxes, company paperwork, daily life.
     ("out_of_scope", r"天气|下雨|股票|股市|炒股|基金|彩票|理财产品|房贷|车贷|买房|买车|车险|保险|社保|医保|公积金|个税|"
                      r"增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
@@ -126,7 +129,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
 BY_SOUND = {
     "fraud_call": ("诈骗", "冒充", "验证码", "安全账户", "保证金", "解冻", "冻结", "洗钱", "刷流水", "屏幕共享"),
     "complaint": ("投诉", "举报", "维权"),
-    "human": ("人工", "真人", "客户经理"),
+    "human": ("人工", "真人"),
     "limit_change": ("提额",),
 }
 # Anger without a formal complaint: a person's too, unless the message also asks a
