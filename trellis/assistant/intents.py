@@ -108,7 +108,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
               r"speak (to|with)|representative|live chat|not a (bot|robot|machine)|stupid bot|useless bot"),
     # Asking to change the terms: a higher limit or advance rate, a lower rate, fee or price.
     ("limit_change", r"提额|调额|扩额|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
-                     r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|不够|扩大|放宽|调到|调成|提到)|"
+                     r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|(?<!够)不够|扩大|放宽|调到|调成|提到)|"
                      r"^(?!.*(提前|提早|早还|早点还|冷静期|结清|不想借|早日还))(.*(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
                      r".*(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点))|"
                      r"(increase|raise|higher|bigger|more|extend)\w* .{0,15}(limit|credit line|advance)|"
@@ -147,20 +147,20 @@ STOP = set("能不能 会不会 是不是 有没有 可不可以 要不要 的 �
 BOOST = 1.6
 KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
     ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|changed my mind|cancel|interest.free|no interest"),
-    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
+    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|pay (it |everything |all )?back (all|in full|tomorrow)|(pay|repay)\w* (everything|all of it|in full)|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
     ("rates", r"利率|利息|年化|lpr|apr|interest"),
-    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|fee|charge|penalt|advance"),
+    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|逾期|晚还|迟还|fee|charge|penalt|advance|\blate\b|overdue"),
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
                          r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
-    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|agreed to share"),
-    ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail"),
-    ("limit", r"额度|额渡|授信|能贷|能借|可借|多少钱.*(贷|借)|limit|borrow|lend"),
+    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|agreed to share|collect|my data"),
+    ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|没下来|不下来|没成功|不成功|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail|(not|no|n't|never) .{0,10}approv"),
+    ("limit", r"额度|额渡|授信|能贷|能借|可借|能拿|拿到多少|能批|批多少|能融|可用余额|多少钱.*(贷|借)|limit|credit line|borrow|lend|how much .{0,20}(give|get|lend)"),
     ("next_repayment", r"还款日|到期|几号|哪天|还款计划|下期|下次|下回|due|next (payment|repayment)|when .{0,20}(pay|repay)"),
     ("repay", r"我要还|还钱|还款|repay|pay back|make a payment"),
-    ("missing_documents", r"材料|资料|单据|文件|上传|document|paperwork|upload"),
+    ("missing_documents", r"材料|资料|单据|文件|上传|传什么|提交|补交|交齐|document|paperwork|upload|submit"),
     ("apply", r"申请|融资|借款|apply|application|financ"),
 ))
 
@@ -168,7 +168,7 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
 EXCLUDES = {"withdraw_consent": {"consent"}, "declined": {"apply", "limit"},
             "early_repayment": {"repay", "next_repayment", "rates", "fees"},
             "cooling_off": {"rates", "repay", "next_repayment", "early_repayment", "fees"},
-            "invoice_unconfirmed": {"apply"}, "grade": {"limit"}, "limit": {"apply"}}
+            "invoice_unconfirmed": {"apply"}, "fees": {"apply"}, "grade": {"limit"}, "limit": {"apply"}}
 
 # Words too general to show a question is about this service.
 GENERIC = set("怎么 怎么样 什么 为什么 为啥 哪里 哪个 哪些 多少 几 吗 要 想 可以 能 能不能 会 "
