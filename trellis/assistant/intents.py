@@ -63,9 +63,9 @@ GREETING = re.compile(r"^\W*(你好|您好|你好呀|在吗|在不在|有人在�
 RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
     # The firm boundary: a question about another firm goes to a person, never answered
     # with the asker's own figures.
-    ("other_firm", r"隔壁|别人家|别家|别的公司|其他公司|另一家|那家公司|他家|他们家|王老板|"
+    ("other_firm", r"隔壁|邻居|竞争对手|对手公司|别人家|别家|别的公司|其他公司|另一家|那家公司|他家|他们家|王老板|"
                    r"(朋友|亲戚|同学|老乡|同行|别人|合伙人)(的|家|那家)?(公司|厂|店|额度|贷款|评级|等级|欠款|发票)|"
-                   r"neighbou?r|another (company|firm)|other (company|firm)|someone else's|"
+                   r"neighbou?r|competitor|rival|another (company|firm)|other (company|firm)|someone else's|"
                    r"(friend|brother|cousin|partner)'?s? (company|firm|business|limit|loan)"),
     # Fraud: the scam's own vocabulary (a fee or deposit first, a "safe account", a code,
     # a frozen account or loan, screen sharing, washing the turnover, a "refund" from
@@ -76,7 +76,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                    r"屏幕共享|共享屏幕|远程(协助|控制|操作)|下载.{0,8}(app|软件|会议)|腾讯会议|"
                    r"(客服|专员).{0,8}退款|退款.{0,8}(客服|链接|转账)|注销.{0,6}(贷款|账户|学生|校园)|"
                    r"征信.{0,8}(修复|洗白|消除|有问题|有污点|影响)|(修复|洗白).{0,4}征信|"
-                   r"中奖|内部渠道|包过|包下款|秒批|陌生(人|电话|号码|短信|链接)|点.{0,4}链接|链接.{0,8}(填|输入|登录)|"
+                   r"中奖|内部渠道|锁定|解锁|解封|(交|转|付|打)(钱|款).{0,4}(解|才|就|激活)|验资|包过|包下款|秒批|陌生(人|电话|号码|短信|链接)|点.{0,4}链接|链接.{0,8}(填|输入|登录)|"
                    r"扫码.{0,6}(转|付)|转账.{0,8}(到|给|至).{0,8}(账户|卡|个人)|"
                    r"(电话|短信|来电|打来|微信|链接|有人|对方|自称|说是|号码|陌生|消息|信息).*(是不是真的|是真的吗|真的吗|真的假的|靠谱吗|可信吗|可信不)|"
                    r"(是不是真的|是真的吗|真的假的).*(电话|短信|来电|微信|链接|号码)|(你们|平台|银行).{0,6}(打|发)的吗|"
@@ -86,7 +86,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                    r"anydesk|teamviewer|froze|freez|unfreez|unlock fee|launder|gift card|"
                    r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(call|text|sms|message|email|link|someone|caller|guy|person|number)\b.*(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
                    r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
-                   r"high.return|investment opportunit|police|court\b"),
+                   r"high.return|investment opportunit|police|court\b|get (me |you )?approved .{0,15}fee|unlock"),
     ("bank_account", r"(换|改|变更|修改|更换|更改|新|变|绑|换绑|重绑).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
                      r"收款卡|结算卡|开户行|放款卡|回款)|(银行卡|账户|账号|卡号|收款卡|结算卡|开户行|户名).{0,6}(换|改|变|丢|挂失|注销|错|不用|作废|冻)|"
                      r"解绑|换卡|改卡|绑新卡|新卡|卡.{0,4}(丢|挂失|被盗|不见了)|(打|转|放)到.{0,4}(另|别)的?(卡|账户)|"
@@ -100,14 +100,14 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
     ("human", r"人工|真人|活人|客服经理|负责人|主管|领导|坐席|工作人员|"
               r"(找|叫|让|请|要|和|跟|同|联系|转|接|给我|我的)(一下|下|个)?(客户)?经理|(客户)?经理.{0,6}(联系|打电话|回电|来|过来|找我|是谁|在吗|电话)|"
               r"(找|叫|转|要|联系|接|打给?)(一下|下|个)?(人工)?客服|客服.{0,4}(电话|在哪|在吗|热线|人呢|呢)|"
-              r"找个人|找人|找真人|叫个人|喊个人|喊人|来个人|换个人|跟人说|和人说|同人讲|搵人|揾人|搵个人|揾个人|"
+              r"找个人|找人|(找|派|叫|请)(个|一个|位|一位).{0,5}(人|师傅|专家)|找真人|叫个人|喊个人|喊人|来个人|换个人|跟人说|和人说|同人讲|搵人|揾人|搵个人|揾个人|"
               r"打电话给我|给我打电话|回电|回个电话|联系我|当面|面谈|上门|"
               r"机器人.{0,8}(不行|不懂|听不懂|没用|说不清|不要|不想|太笨|笨)|(不要|不想|不和|不跟).{0,4}机器|"
               r"\bperson\b|\bhuman\b|\bagent\b|\boperator\b|\bstaff\b|relationship manager|\bmanager\b|\brm\b|"
-              r"someone (real|to talk)|(call|phone|ring|contact) me|talk to (someone|somebody|a)|"
+              r"someone (real|to talk)|(call|phone|ring|contact) me|talk (to|with) (someone|somebody|a|an|my|your)|"
               r"speak (to|with)|representative|live chat|not a (bot|robot|machine)|stupid bot|useless bot"),
     # Asking to change the terms: a higher limit or advance rate, a lower rate, fee or price.
-    ("limit_change", r"提额|调额|扩额|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
+    ("limit_change", r"提额|调额|扩额|多批点|多批一点|多给点|多给一点|多贷点|多贷一点|多借点|多借一点|议价|砍价|(利率|利息|价格|价钱|费用|费率).{0,6}(谈|商量)|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
                      r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|(?<!够)不够|扩大|放宽|调到|调成|提到)|"
                      r"^(?!.*(提前|提早|早还|早点还|冷静期|结清|不想借|早日还))(.*(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
                      r".*(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点))|"
@@ -135,8 +135,8 @@ BY_SOUND = {
 # Anger without a formal complaint: a person's too, unless the message also asks a
 # plain question the assistant answers ("利息怎么这么高，到底多少？" is a rates question).
 ANGER = re.compile(r"太差|垃圾|坑人|太坑|坑爹|坑钱|欺负|恶心|态度差|态度恶劣|不满|生气|气死|愤怒|火大|过分|离谱|黑心|霸王|"
-                   r"乱收费|乱扣|差劲|破平台|破系统|破app|什么玩意|搞什么|忍无可忍|受够了|骗人|无语|不像话|烂|"
-                   r"unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|unhappy|worst|angry|furious|"
+                   r"乱收费|乱扣|多扣|扣错|重复扣|扣了两次|没人管|没人理|不理人|失望|再也不用|差劲|破平台|破系统|破app|什么玩意|搞什么|忍无可忍|受够了|骗人|无语|不像话|烂|"
+                   r"twice|unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|unhappy|worst|angry|furious|"
                    r"fed up|sick of|outrageous|disgusting|pathetic|useless|rude|not happy|dissatisf|"
                    r"(poor|bad|horrible) service|joke of a", re.I)
 QUESTION = re.compile(r"[?？]|吗\W*$|为什么|为啥|多少|几号|哪天|什么时候|怎么算|\b(why|when|what|how much|how many|which)\b", re.I)
