@@ -146,7 +146,7 @@ STOP = set("能不能 会不会 是不是 有没有 可不可以 要不要 的 �
 # Words that point strongly to one answered intent: its BM25 score is multiplied by BOOST.
 BOOST = 1.6
 KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
-    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|changed my mind|cancel|interest.free|no interest"),
+    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|chang\w* my mind|money back|cancel|interest.free|no interest"),
     ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|pay (it |everything |all )?back (all|in full|tomorrow)|(pay|repay)\w* (everything|all of it|in full)|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
@@ -155,10 +155,10 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
                          r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
-    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|agreed to share|collect|my data"),
+    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|my info|agreed to share|collect|my data"),
     ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|没下来|不下来|没成功|不成功|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail|(not|no|n't|never) .{0,10}approv"),
     ("limit", r"额度|额渡|授信|能贷|能借|可借|能拿|拿到多少|能批|批多少|能融|可用余额|多少钱.*(贷|借)|limit|credit line|borrow|lend|how much .{0,20}(give|get|lend)"),
-    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|下期|下次|下回|due|next (payment|repayment)|when .{0,20}(pay|repay)"),
+    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|还款安排|下期|下次|下回|due|schedule|next (payment|repayment)|when .{0,20}(pay|repay)"),
     ("repay", r"我要还|还钱|还款|repay|pay back|make a payment"),
     ("missing_documents", r"材料|资料|单据|文件|上传|传什么|提交|补交|交齐|document|paperwork|upload|submit"),
     ("apply", r"申请|融资|借款|apply|application|financ"),
@@ -328,9 +328,11 @@ class Recognizer:
                 pattern.search(norm) for _, pattern in KEYWORDS)):
             return Recognised("complaint", 1.0, True, "complaint")
         query = tokens(text)
-        if not query or not (set(words(text)) & self.domain):
-            return Recognised("low_confidence", 0.0, True, "low_confidence")
         boosted = {name for name, pattern in KEYWORDS if pattern.search(norm)}
+        # jieba may glue a domain word to the next character (手续费收): a keyword is
+        # evidence enough that the question is about this service.
+        if not query or not (set(words(text)) & self.domain or boosted):
+            return Recognised("low_confidence", 0.0, True, "low_confidence")
         for name in list(boosted):
             boosted -= EXCLUDES.get(name, set())
         best: dict[str, float] = {}
