@@ -150,15 +150,15 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
     ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|pay (it |everything |all )?back (all|in full|tomorrow)|(pay|repay)\w* (everything|all of it|in full)|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
-    ("rates", r"利率|利息|年化|lpr|apr|interest"),
+    ("rates", r"利率|利息|年化|lpr|apr|interest|(?<!exchange )\brates?\b"),
     ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|逾期|晚还|迟还|fee|charge|penalt|advance|\blate\b|overdue"),
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
                          r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
     ("consent", r"授权|同意|隐私|个人信息|consent|privacy|my info|agreed to share|collect|my data"),
     ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|没下来|不下来|没成功|不成功|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail|(not|no|n't|never) .{0,10}approv"),
-    ("limit", r"额度|额渡|授信|能贷|能借|可借|能拿|拿到多少|能批|批多少|能融|可用余额|多少钱.*(贷|借)|limit|credit line|borrow|lend|how much .{0,20}(give|get|lend)"),
-    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|还款安排|下期|下次|下回|due|schedule|next (payment|repayment)|when .{0,20}(pay|repay)"),
+    ("limit", r"额度|额渡|授信|(贷款|单户|每户|集团|园区|借款)上限|最高能|最多能|能贷|能借|可借|能拿|拿到多少|能批|批多少|能融|可用余额|多少钱.*(贷|借)|limit|credit line|borrow|lend|how much .{0,20}(give|get|lend)"),
+    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|还款安排|自动扣|扣款|自动还|下期|下次|下回|due|schedule|next (payment|repayment)|when .{0,20}(pay|repay)"),
     ("repay", r"我要还|还钱|还款|repay|pay back|make a payment"),
     ("missing_documents", r"材料|资料|单据|文件|上传|传什么|提交|补交|交齐|document|paperwork|upload|submit"),
     ("apply", r"申请|融资|借款|apply|application|financ"),
@@ -168,7 +168,7 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
 EXCLUDES = {"withdraw_consent": {"consent"}, "declined": {"apply", "limit"},
             "early_repayment": {"repay", "next_repayment", "rates", "fees"},
             "cooling_off": {"rates", "repay", "next_repayment", "early_repayment", "fees"},
-            "invoice_unconfirmed": {"apply"}, "fees": {"apply"}, "grade": {"limit"}, "limit": {"apply"}}
+            "invoice_unconfirmed": {"apply"}, "fees": {"apply", "rates"}, "grade": {"limit"}, "limit": {"apply"}}
 
 # Words too general to show a question is about this service.
 GENERIC = set("怎么 怎么样 什么 为什么 为啥 哪里 哪个 哪些 多少 几 吗 要 想 可以 能 能不能 会 "
