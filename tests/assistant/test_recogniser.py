@@ -25,6 +25,15 @@ def test_homophone_typos_are_read_as_the_domain_word_and_real_words_are_left_alo
     assert intents.recognise("我的额渡是多少").intent == "limit"
 
 
+def test_english_slips_are_read_as_the_domain_word_and_real_words_are_left_alone():
+    r = intents.default()
+    assert r.correct("my limt pls") == "my limit pls"
+    assert "interest" in r.correct("whats the intrest rate")
+    assert r.correct("recommend a good stock") == "recommend a good stock"   # not stuck
+    assert intents.recognise("when is my repaymnt due").intent == "next_repayment"
+    assert intents.recognise("I want to talk to a persn").reason == "human"
+
+
 def test_the_same_question_means_the_anchors_thing_to_an_anchor():
     assert intents.recognise("发票为什么还没确认").intent == "invoice_unconfirmed"
     assert intents.recognise("发票为什么还没确认", "anchor").intent == "anchor_pending"

@@ -117,7 +117,7 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                      r".*(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper))|negotiat"),
     # Plainly outside the service: other products, taxes, company paperwork, daily life.
     ("out_of_scope", r"天气|下雨|股票|股市|炒股|基金|彩票|理财产品|房贷|车贷|买房|买车|车险|保险|社保|医保|公积金|个税|"
-                     r"增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
+                     r"银行网点|营业厅|增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
                      r"笑话|饭店|餐厅|外卖|好吃|加油站|电影|高考|志愿|翻译|写.{0,4}(合同|文章|代码|诗|作文)|信用卡|"
                      r"比特币|虚拟币|谁开发|你是谁|你叫什么|几岁|等于几|"
                      r"weather|\brain\b|stock|shares|crypto|bitcoin|lottery|joke|football|soccer|restaurant|movie|"
@@ -151,7 +151,7 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
     ("rates", r"利率|利息|年化|lpr|apr|interest|(?<!exchange )\brates?\b"),
-    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|逾期|晚还|迟还|fee|charge|penalt|advance|\blate\b|overdue"),
+    ("fees", r"手续费|费用|收费|收.{0,3}费|什么费|罚息|管理费|服务费|几成|融资比例|逾期|晚还|迟还|fee|charge|penalt|advance|\blate\b|overdue"),
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
                          r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
@@ -256,6 +256,19 @@ def load_labelled(name: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether *a* becomes *b* by one insertion, deletion or swap of neighbours (not a
+    substitution: that turns real words into other real ones, stock into stuck)."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 class Recognizer:
     """Rules, then BM25 over labelled documents; build once, call :meth:`recognise`."""
 
@@ -280,6 +293,10 @@ class Recognizer:
             if 2 <= len(word) <= 4 and _CJK.fullmatch(word):
                 by_sound.setdefault("".join(_pinyin(word)), set()).add(word)
         self.sounds = {k: next(iter(v)) for k, v in by_sound.items() if len(v) == 1}
+        # The English slip is a letter dropped, doubled or swapped (limt, intrest, recieve):
+        # a word of five letters or more that no document has, one edit from exactly one
+        # word the documents have, is read as that word.
+        self.english = {w for _, text in documents for w in re.findall(r"[a-z]+", normalise(text))}
 
     def correct(self, text: str) -> str:
         """*text* with homophone typos of the domain's words put right (see above)."""
@@ -301,7 +318,15 @@ class Recognizer:
             else:
                 out.append(text[i])
                 i += 1
-        return "".join(out)
+        return re.sub(r"[a-z]{4,}", self._spell, "".join(out))
+
+    def _spell(self, match: re.Match) -> str:
+        word = match.group(0)
+        if word in self.english or word in STOP or word in GENERIC:
+            return word
+        near = {w for w in self.english if abs(len(w) - len(word)) <= 1 and len(w) >= 4
+                and _one_edit(word, w)}
+        return near.pop() if len(near) == 1 else word
 
     def rule(self, text: str) -> str | None:
         norm = normalise(text)
