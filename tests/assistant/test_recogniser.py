@@ -107,13 +107,15 @@ OUTSIDE = Path(__file__).with_name("outside_questions.jsonl")
 def test_outside_questions_hold_their_measured_level(assistant_eval):
     """Questions written from the issue text alone by someone who never read the code
     (327, zh and en). Measured when they arrived: 85.5% in scope answered, 88.9% of
-    the sensitive ones handed over, against goals of 90% and 95% (not met; see the
-    issue's note). The floor stops a change from quietly making them worse."""
+    the sensitive ones handed over; after the handover rules were broadened from their
+    meaning (branch assistant2, developed on the shipped set only): 87.7% and 98.0%,
+    against goals of 90% and 95% (in scope not met; see bench/RESULTS.md). The floor
+    stops a change from quietly making them worse."""
     rows = assistant_eval.load(OUTSIDE)
     assert len(rows) >= 300
     got = assistant_eval.recognition(rows, show=False)
-    assert got["in_scope_accuracy"] >= 0.85, got
-    assert got["handed_over_rate"] >= 0.88, got
+    assert got["in_scope_accuracy"] >= 0.87, got
+    assert got["handed_over_rate"] >= 0.97, got
 
 
 # Written from the issue's handover list and the label meanings (not from any eval file):
