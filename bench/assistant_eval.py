@@ -160,7 +160,7 @@ def end_to_end(rows: list[dict]) -> dict:
             service.ask(session=session, firm_id=vendor.firm_id, user=vendor, text="你好")
             uncached = []
             for r in rows:
-                limits._RECEIVABLES_CACHE.clear()
+                limits._RECEIVABLES.clear()
                 t0 = time.perf_counter()
                 service.ask(session=session, firm_id=vendor.firm_id, user=vendor,
                             text=r["text"], lang=r["lang"])

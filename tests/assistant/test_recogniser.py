@@ -25,6 +25,15 @@ def test_homophone_typos_are_read_as_the_domain_word_and_real_words_are_left_alo
     assert intents.recognise("我的额渡是多少").intent == "limit"
 
 
+def test_english_slips_are_read_as_the_domain_word_and_real_words_are_left_alone():
+    r = intents.default()
+    assert r.correct("my limt pls") == "my limit pls"
+    assert "interest" in r.correct("whats the intrest rate")
+    assert r.correct("recommend a good stock") == "recommend a good stock"   # not stuck
+    assert intents.recognise("when is my repaymnt due").intent == "next_repayment"
+    assert intents.recognise("I want to talk to a persn").reason == "human"
+
+
 def test_the_same_question_means_the_anchors_thing_to_an_anchor():
     assert intents.recognise("发票为什么还没确认").intent == "invoice_unconfirmed"
     assert intents.recognise("发票为什么还没确认", "anchor").intent == "anchor_pending"
@@ -98,10 +107,71 @@ OUTSIDE = Path(__file__).with_name("outside_questions.jsonl")
 def test_outside_questions_hold_their_measured_level(assistant_eval):
     """Questions written from the issue text alone by someone who never read the code
     (327, zh and en). Measured when they arrived: 85.5% in scope answered, 88.9% of
-    the sensitive ones handed over, against goals of 90% and 95% (not met; see the
-    issue's note). The floor stops a change from quietly making them worse."""
+    the sensitive ones handed over; after the handover rules were broadened from their
+    meaning (branch assistant2, developed on the shipped set only): 87.7% and 98.0%,
+    against goals of 90% and 95% (in scope not met; see bench/RESULTS.md). The floor
+    stops a change from quietly making them worse."""
     rows = assistant_eval.load(OUTSIDE)
     assert len(rows) >= 300
     got = assistant_eval.recognition(rows, show=False)
-    assert got["in_scope_accuracy"] >= 0.85, got
-    assert got["handed_over_rate"] >= 0.88, got
+    assert got["in_scope_accuracy"] >= 0.87, got
+    assert got["handed_over_rate"] >= 0.97, got
+
+
+# Written from the issue's handover list and the label meanings (not from any eval file):
+# the scam's own words, anger and formal complaints, asking for a person in dialect and
+# English, a changed card, raise/lower requests, other firms, plainly other topics, and
+# homophone typos of the sensitive words.
+SENSITIVE = [
+    ("对方要我下载一个会议软件共享屏幕", "fraud_call"),
+    ("短信说额度已冻结 需要交解冻金", "fraud_call"),
+    ("说我流水不够 要帮我刷流水才能放款", "fraud_call"),
+    ("客服打电话说要给我退款 让我提供卡号", "fraud_call"),
+    ("有人打电话说我中奖了 是真的吗", "fraud_call"),
+    ("I got an sms saying my loan is frozen and I must pay to unlock it", "fraud_call"),
+    ("这是不是炸骗", "fraud_call"),
+    ("有人要我的验正码", "fraud_call"),
+    ("我要去银保监会告你们", "complaint"),
+    ("你们这服务什么玩意 气死我了", "complaint"),
+    ("this is a rip-off", "complaint"),
+    ("我要头诉", "complaint"),
+    ("搵个真人同我倾", "human"),
+    ("我要跟人讲话 不要机器人", "human"),
+    ("let me talk to a real person pls", "human"),
+    ("转人公", "human"),
+    ("收款卡挂失了", "bank_account"),
+    ("please send the money to a different account", "bank_account"),
+    ("能不能把额度调到一百万", "limit_change"),
+    ("利息能不能给我便宜点", "limit_change"),
+    ("could you waive the late fee", "limit_change"),
+    ("帮我查下我朋友公司的额度", "other_firm"),
+    ("how much does my competitor owe", "other_firm"),
+    ("股票明天涨不涨", "low_confidence"),
+    ("how do I get a mortgage", "low_confidence"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), SENSITIVE)
+def test_sensitive_questions_are_handed_over_for_their_reason(text, reason):
+    got = intents.recognise(text)
+    assert got.handover and got.reason == reason, got
+
+
+# A word of anger or a mention of the manager does not hide a plain question.
+ANSWERABLE = [
+    ("利息怎么这么高？年化多少", "rates"),
+    ("为什么被拒了？太离谱了吧", "declined"),
+    ("冷静期真的不收利息吗", "cooling_off"),
+    ("客户经理说可以提前还，要多少钱", "early_repayment"),
+    ("提前还款能少付点利息吗", "early_repayment"),
+    ("额度还够不够再借一笔", "limit"),
+    ("手续费收几多", "fees"),
+    ("why is the interest so high??", "rates"),
+    ("is there a fee to apply", "fees"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), ANSWERABLE)
+def test_answerable_questions_with_emotion_or_a_manager_are_answered(text, intent):
+    got = intents.recognise(text)
+    assert not got.handover and got.intent == intent, got

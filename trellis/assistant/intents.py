@@ -4,11 +4,17 @@
 Why two stages: the questions a person must answer (a complaint, a request for a person,
 anything about fraud or a changed bank account, a request to raise a limit) are few and
 named by a handful of words; missing one costs far more than a wrong FAQ answer, so they
-are plain rules checked first. Everything else is retrieval: the question, segmented by
+are plain rules checked first, written from their meaning (a scam's own vocabulary, formal
+complaints, asking for a person in dialect and English, raise/lower requests, plainly other
+subjects) and matched on the question's pinyin too, so a homophone typo does not slip past;
+anger without a formal complaint is a person's unless the message also asks a plain
+answered question. Everything else is retrieval: the question, segmented by
 jieba (words) plus Chinese character bigrams (which survive typos and unknown words), is
 scored by BM25 (rank-bm25) against the labelled examples and the product's FAQ texts in
 ``data/``; an intent's score is its best document. A low or ambiguous best score hands the
-question over (``low_confidence``) rather than guessing.
+question over (``low_confidence``) rather than guessing; without any answered intent's
+keyword the bar is higher (``UNCUED_SCORE``, calibrated on the eval set's dev half and the
+off-topic questions in ``data/offtopic.tsv``, which are not indexed).
 """
 
 from __future__ import annotations
@@ -41,6 +47,11 @@ FOR_ROLE = {
 MIN_SCORE = 3.0      # BM25 score below which nothing matched well enough
 MIN_MARGIN = 1.08    # best intent must beat the second by this factor unless it is strong
 STRONG_SCORE = 9.0
+# Without any of the answered intents' keywords the match is only shared characters and
+# small words ("今天会不会下雨" scores 10 against a fraud example): it must be higher.
+# Calibrated on the shipped set's dev half (its in-scope questions without a keyword
+# score 8.4 and up) and the off-topic questions in data/offtopic.tsv.
+UNCUED_SCORE = 8.0
 
 # Dialect and colloquial words -> the standard word the examples use.
 NORMALISE = (
@@ -58,50 +69,104 @@ GREETING = re.compile(r"^\W*(你好|您好|你好呀|在吗|在不在|有人在�
 RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
     # The firm boundary: a question about another firm goes to a person, never answered
     # with the asker's own figures.
-    ("other_firm", r"隔壁|别人家|别家|别的公司|其他公司|另一家|那家公司|他家|他们家|王老板|"
-                   r"neighbou?r|another (company|firm)|other (company|firm)|someone else's"),
-    ("fraud_call", r"诈骗|骗子|被骗|骗了|骗钱|冒充|假冒|自称|验证码|涉案|安全账户|公检法|"
-                   r"公安|法院|刷单|先交|先付|保证金|解冻|可疑|投资项目|高回报|回报很高|稳赚|是不是真的|是真的吗|靠谱吗.*电话|"
-                   r"电话.*(真|假|银行|平台)|scam|fraud|phish|suspicious|impersonat|"
-                   r"verification code|call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|"
-                   r"upfront fee|fee (before|upfront)|high.return|investment opportunit"),
-    ("bank_account", r"(换|改|变更|修改|更换|更改|新|变).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
-                     r"收款卡|结算卡)|(银行卡|账户|账号|卡号).{0,4}(换|改|变|丢|挂失|注销)|"
-                     r"(change|update|new|switch|replace)\w* .{0,20}(bank|account|card)|"
-                     r"(bank|account) (details|number) .{0,12}(chang|updat|wrong)"),
-    ("complaint", r"投诉|不满意|太差|垃圾|坑人|太坑|欺负|举报|维权|恶心|差评|态度差|"
-                  r"complain|unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|"
-                  r"unhappy with|worst"),
-    ("human", r"人工|真人|活人|客户经理|客服经理|找经理|经理.{0,4}(联系|打电话|回电)|"
-              r"找个人|找人聊|有人吗|打电话给我|回电|\bperson\b|\bhuman\b|\bagent\b|"
-              r"relationship manager|\brm\b|someone (real|to talk)|call me( back)?|"
-              r"talk to (someone|somebody)|speak (to|with)|representative"),
-    ("limit_change", r"提额|调额|(提高|提升|增加|调高|涨|加|上调).{0,3}额度|"
-                     r"额度.{0,5}(提高|提升|增加|调高|高一点|再高|多给|加点|太少|太低|不够)|"
-                     r"(increase|raise|higher|bigger|more)\w* .{0,15}(limit|credit line)|"
-                     r"limit .{0,10}(increase|raise|higher|too (low|small))"),
+    ("other_firm", r"隔壁|邻居|竞争对手|对手公司|别人家|别家|别的公司|其他公司|另一家|那家公司|他家|他们家|王老板|"
+                   r"(朋友|亲戚|同学|老乡|同行|别人|合伙人)(的|家|那家)?(公司|厂|店|额度|贷款|评级|等级|欠款|发票)|"
+                   r"neighbou?r|competitor|rival|another (company|firm)|other (company|firm)|someone else's|"
+                   r"(friend|brother|cousin|partner)'?s? (company|firm|business|limit|loan)"),
+    # Fraud: the scam's own vocabulary (a fee or deposit first, a "safe account", a code,
+    # a frozen account or loan, screen sharing, washing the turnover, a "refund" from
+    # customer service, an official calling about a case) and any doubt about a caller.
+    ("fraud_call", r"诈骗|骗子|被骗|骗了|骗钱|骗局|冒充|假冒|自称|验证码|动态码|短信码|涉案|涉嫌|洗钱|安全账户|"
+                   r"公检法|公安|警察|法院|检察院|刷单|刷流水|做流水|流水.{0,4}(包装|刷)|先交|先付|先转|先打|"
+                   r"保证金|押金|解冻|冻结|激活费|工本费|解冻费|可疑|投资项目|高回报|回报很高|稳赚|"
+                   r"屏幕共享|共享屏幕|远程(协助|控制|操作)|下载.{0,8}(app|软件|会议)|腾讯会议|"
+                   r"(客服|专员).{0,8}退款|退款.{0,8}(客服|链接|转账)|注销.{0,6}(贷款|账户|学生|校园)|"
+                   r"征信.{0,8}(修复|洗白|消除|有问题|有污点|影响)|(修复|洗白).{0,4}征信|"
+                   r"中奖|内部渠道|锁定|解锁|解封|(交|转|付|打)(钱|款).{0,4}(解|才|就|激活)|验资|包过|包下款|秒批|陌生(人|电话|号码|短信|链接)|点.{0,4}链接|链接.{0,8}(填|输入|登录)|"
+                   r"扫码.{0,6}(转|付)|转账.{0,8}(到|给|至).{0,8}(账户|卡|个人)|"
+                   r"(电话|短信|来电|打来|微信|链接|有人|对方|自称|说是|号码|陌生|消息|信息).*(是不是真的|是真的吗|真的吗|真的假的|靠谱吗|可信吗|可信不)|"
+                   r"(是不是真的|是真的吗|真的假的).*(电话|短信|来电|微信|链接|号码)|(你们|平台|银行).{0,6}(打|发)的吗|"
+                   r"(电话|短信|来电|打电话|打来).*(真|假|银行|平台|你们|客服)|"
+                   r"scam|fraud|phish|suspicious|impersonat|verification code|one.time (code|password)|"
+                   r"\botp\b|\bpin\b|password|safe account|secure account|screen.?shar|remote (access|control)|"
+                   r"anydesk|teamviewer|froze|freez|unfreez|unlock fee|launder|gift card|"
+                   r"call(ed)? .*(real|bank|genuine)|claim(ed|ing)? to be|(call|text|sms|message|email|link|someone|caller|guy|person|number)\b.*(is|was) (this|it|that) (really )?(you|real|legit|genuine)|"
+                   r"upfront fee|fee (before|upfront)|deposit (first|before)|(pay|transfer|send)\w* .{0,20}first|before (the loan|lending|disburs|payout|approv)|"
+                   r"high.return|investment opportunit|police|court\b|get (me |you )?approved .{0,15}fee|unlock"),
+    ("bank_account", r"(换|改|变更|修改|更换|更改|新|变|绑|换绑|重绑).{0,6}(银行卡|银行账|收款账|账户|账号|卡号|"
+                     r"收款卡|结算卡|开户行|放款卡|回款)|(银行卡|账户|账号|卡号|收款卡|结算卡|开户行|户名).{0,6}(换|改|变|丢|挂失|注销|错|不用|作废|冻)|"
+                     r"解绑|换卡|改卡|绑新卡|新卡|卡.{0,4}(丢|挂失|被盗|不见了)|(打|转|放)到.{0,4}(另|别)的?(卡|账户)|"
+                     r"(change|update|new|switch|replace|different|another|other)\w* .{0,20}(bank|account|card|iban)|"
+                     r"(bank|account|card|payout) (details|number|info\w*) .{0,12}(chang|updat|wrong|differ)|"
+                     r"(card|account) (was |is |got )?(lost|stolen|closed|cancel)"),
+    # A formal complaint: always a person's.
+    ("complaint", r"投诉|举报|维权|曝光|起诉|告你们|律师|报警|银保监|金融监管|监管局|消协|12378|315晚会|差评|讨.{0,2}说法|给.{0,2}说法|"
+                  r"赔偿|赔钱|"
+                  r"complain|sue you|lawyer|regulator|ombudsman|report you|compensat|refund me"),
+    ("human", r"人工|真人|活人|客服经理|负责人|主管|领导|坐席|工作人员|"
+              r"(找|叫|让|请|要|和|跟|同|联系|转|接|给我|我的)(一下|下|个)?(客户)?经理|(客户)?经理.{0,6}(联系|打电话|回电|来|过来|找我|是谁|在吗|电话)|"
+              r"(找|叫|转|要|联系|接|打给?)(一下|下|个)?(人工)?客服|客服.{0,4}(电话|在哪|在吗|热线|人呢|呢)|"
+              r"找个人|找人|(找|派|叫|请)(个|一个|位|一位).{0,5}(人|师傅|专家)|找真人|叫个人|喊个人|喊人|来个人|换个人|跟人说|和人说|同人讲|搵人|揾人|搵个人|揾个人|"
+              r"打电话给我|给我打电话|回电|回个电话|联系我|当面|面谈|上门|"
+              r"机器人.{0,8}(不行|不懂|听不懂|没用|说不清|不要|不想|太笨|笨)|(不要|不想|不和|不跟).{0,4}机器|"
+              r"\bperson\b|\bhuman\b|\bagent\b|\boperator\b|\bstaff\b|relationship manager|\bmanager\b|\brm\b|"
+              r"someone (real|to talk)|(call|phone|ring|contact) me|talk (to|with) (someone|somebody|a|an|my|your)|"
+              r"speak (to|with)|representative|live chat|not a (bot|robot|machine)|stupid bot|useless bot"),
+    # Asking to change the terms: a higher limit or advance rate, a lower rate, fee or price.
+    ("limit_change", r"提额|调额|扩额|多批点|多批一点|多给点|多给一点|多贷点|多贷一点|多借点|多借一点|议价|砍价|(利率|利息|价格|价钱|费用|费率).{0,6}(谈|商量)|(提高|提升|增加|调高|涨|加|上调|扩大|放大|放宽).{0,4}(额度|授信|上限|融资比例)|"
+                     r"(额度|授信|上限|融资比例).{0,6}(提高|提升|增加|调高|高一点|高点|再高|多给|加点|加一点|太少|太低|(?<!够)不够|扩大|放宽|调到|调成|提到)|"
+                     r"^(?!.*(提前|提早|早还|早点还|冷静期|结清|不想借|早日还))(.*(降|减|下调|调低|少收|少算|便宜|打折|打个折|优惠点|优惠一点|给点优惠|减免|免掉|免了|低一点|低点|少一点|少点).{0,6}(利率|利息|费|价|息|点差)|"
+                     r".*(利率|利息|费用|手续费|服务费|罚息|价格|点差).{0,6}(降|减|下调|调低|少收|少算|便宜点|便宜一点|打折|打个折|优惠点|优惠一点|减免|免掉|免了|低一点|低点|再低|少一点|少点))|"
+                     r"(increase|raise|higher|bigger|more|extend)\w* .{0,15}(limit|credit line|advance)|"
+                     r"limit .{0,10}(increase|raise|higher|too (low|small))|"
+                     r"^(?!.*(early|cooling|pay (it )?off|settle))(.*(lower|reduce|cut|decrease|discount|waive|cheaper|better)\w* .{0,15}(rate|interest|fee|price|charge|spread)|"
+                     r".*(rate|interest|fee|price|charge)s? .{0,15}(lower|reduc|discount|waive|cheaper))|negotiat"),
+    # Plainly outside the service: other products, taxes, company paperwork, daily life.
+    ("out_of_scope", r"天气|下雨|股票|股市|炒股|基金|彩票|理财产品|房贷|车贷|买房|买车|车险|保险|社保|医保|公积金|个税|"
+                     r"银行网点|营业厅|增值税|报税|税务|开票|税率|注册公司|公司注册|注销公司|公司注销|营业执照|工商|招聘|招人|工人工资|发工资|"
+                     r"笑话|饭店|餐厅|外卖|好吃|加油站|电影|高考|志愿|翻译|写.{0,4}(合同|文章|代码|诗|作文)|信用卡|"
+                     r"比特币|虚拟币|谁开发|你是谁|你叫什么|几岁|等于几|"
+                     r"weather|\brain\b|stock|shares|crypto|bitcoin|lottery|joke|football|soccer|restaurant|movie|"
+                     r"recipe|translate|mortgage|car insurance|insurance|\btax|vat\b|register a (new )?company|"
+                     r"credit card|who (made|built|created) you|your name|poem|homework"),
 ))
+# The sensitive words again by sound: a pinyin keyboard's slip (炸骗, 头诉, 人公, 验正码)
+# must not let a scam or a complaint through. Matched on the question's toneless pinyin.
+BY_SOUND = {
+    "fraud_call": ("诈骗", "冒充", "验证码", "安全账户", "保证金", "解冻", "冻结", "洗钱", "刷流水", "屏幕共享"),
+    "complaint": ("投诉", "举报", "维权"),
+    "human": ("人工", "真人"),
+    "limit_change": ("提额",),
+}
+# Anger without a formal complaint: a person's too, unless the message also asks a
+# plain question the assistant answers ("利息怎么这么高，到底多少？" is a rates question).
+ANGER = re.compile(r"太差|垃圾|坑人|太坑|坑爹|坑钱|欺负|恶心|态度差|态度恶劣|不满|生气|气死|愤怒|火大|过分|离谱|黑心|霸王|"
+                   r"乱收费|乱扣|多扣|扣错|重复扣|扣了两次|没人管|没人理|不理人|失望|再也不用|差劲|破平台|破系统|破app|什么玩意|搞什么|忍无可忍|受够了|骗人|无语|不像话|烂|"
+                   r"twice|unacceptable|terrible|awful|ridiculous|disgrace|rip.?off|unhappy|worst|angry|furious|"
+                   r"fed up|sick of|outrageous|disgusting|pathetic|useless|rude|not happy|dissatisf|"
+                   r"(poor|bad|horrible) service|joke of a", re.I)
+QUESTION = re.compile(r"[?？]|吗\W*$|为什么|为啥|多少|几号|哪天|什么时候|怎么算|\b(why|when|what|how much|how many|which)\b", re.I)
 STOP = set("能不能 会不会 是不是 有没有 可不可以 要不要 的 了 吗 呢 啊 呀 吧 哦 哈 是 我 我们 你 你们 请问 请 一下 下 能 可以 想 要 这 那 个 "
            "有 没 在 和 与 及 就 都 还 也 又 很 嗯 额 哎 诶 么 the a an to of is are my me i "
            "do does did can could you your for in on it and or be please what how".split())
 # Words that point strongly to one answered intent: its BM25 score is multiplied by BOOST.
 BOOST = 1.6
 KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) for name, rx in (
-    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|changed my mind|cancel|interest.free|no interest"),
-    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
+    ("cooling_off", r"冷静期|冷静其|后悔|反悔|不想借了|免息|不收利息|不要利息|没有利息|cooling|chang\w* my mind|money back|cancel|interest.free|no interest"),
+    ("early_repayment", r"提前|提早|早还|早点还|结清|还清.*多少|early|settle|pay (it |the loan )?off|pay (it |everything |all )?back (all|in full|tomorrow)|(pay|repay)\w* (everything|all of it|in full)|(repay|pay (it )?back|pay) (it )?(now|today|before)|before the due"),
     ("invoice_unconfirmed", r"确权|确认|发票|发漂|invoice|confirm"),
     ("grade", r"评级|评分|等级|扣分|信用分|几级|分是多少|grade|rating|score"),
-    ("rates", r"利率|利息|年化|lpr|apr|interest"),
-    ("fees", r"手续费|费用|收费|罚息|管理费|服务费|几成|融资比例|fee|charge|penalt|advance"),
+    ("rates", r"利率|利息|年化|lpr|apr|interest|(?<!exchange )\brates?\b"),
+    ("fees", r"手续费|费用|收费|收.{0,3}费|什么费|罚息|管理费|服务费|几成|融资比例|逾期|晚还|迟还|fee|charge|penalt|advance|\blate\b|overdue"),
     ("withdraw_consent", r"(撤回|撤销|取消|关掉|关闭|解除|停止|不想|不要).{0,8}(授权|同意|数据|信息)|"
                          r"(授权|同意).{0,6}(撤掉|关掉|停掉|不要了)|"
                          r"(withdraw|revoke|cancel|stop)\w* .{0,20}(consent|data|permission)"),
-    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|agreed to share"),
-    ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail"),
-    ("limit", r"额度|额渡|授信|能贷|能借|可借|多少钱.*(贷|借)|limit|borrow|lend"),
-    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|下期|下次|下回|due|next (payment|repayment)|when .{0,20}(pay|repay)"),
+    ("consent", r"授权|同意|隐私|个人信息|consent|privacy|my info|agreed to share|collect|my data"),
+    ("declined", r"拒|没通过|没批|没过|不通过|审核不过|批不下来|没下来|不下来|没成功|不成功|失败|驳回|审批|reject|declin|turn(ed)? down|refus|fail|(not|no|n't|never) .{0,10}approv"),
+    ("limit", r"额度|额渡|授信|(贷款|单户|每户|集团|园区|借款)上限|最高能|最多能|能贷|能借|可借|能拿|拿到多少|能批|批多少|能融|可用余额|多少钱.*(贷|借)|limit|credit line|borrow|lend|how much .{0,20}(give|get|lend)"),
+    ("next_repayment", r"还款日|到期|几号|哪天|还款计划|还款安排|自动扣|扣款|自动还|下期|下次|下回|due|schedule|next (payment|repayment)|when .{0,20}(pay|repay)"),
     ("repay", r"我要还|还钱|还款|repay|pay back|make a payment"),
-    ("missing_documents", r"材料|资料|单据|文件|上传|document|paperwork|upload"),
+    ("missing_documents", r"材料|资料|单据|文件|上传|传什么|提交|补交|交齐|document|paperwork|upload|submit"),
     ("apply", r"申请|融资|借款|apply|application|financ"),
 ))
 
@@ -109,7 +174,7 @@ KEYWORDS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)
 EXCLUDES = {"withdraw_consent": {"consent"}, "declined": {"apply", "limit"},
             "early_repayment": {"repay", "next_repayment", "rates", "fees"},
             "cooling_off": {"rates", "repay", "next_repayment", "early_repayment", "fees"},
-            "invoice_unconfirmed": {"apply"}, "grade": {"limit"}, "limit": {"apply"}}
+            "invoice_unconfirmed": {"apply"}, "fees": {"apply", "rates"}, "grade": {"limit"}, "limit": {"apply"}}
 
 # Words too general to show a question is about this service.
 GENERIC = set("怎么 怎么样 什么 为什么 为啥 哪里 哪个 哪些 多少 几 吗 要 想 可以 能 能不能 会 "
@@ -174,6 +239,11 @@ def _pinyin(run: str) -> list[str]:
     return lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
 
 
+@lru_cache(maxsize=1)
+def _sounds() -> dict[str, tuple[str, ...]]:
+    return {name: tuple(f" {' '.join(_pinyin(w))} " for w in ws) for name, ws in BY_SOUND.items()}
+
+
 def tokens(text: str) -> list[str]:
     """Words and Chinese character bigrams (the retrieval terms)."""
     out = words(text)
@@ -190,6 +260,19 @@ def load_labelled(name: str) -> list[tuple[str, str]]:
             intent, _, text = line.partition("\t")
             rows.append((intent.strip(), text.strip()))
     return rows
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether *a* becomes *b* by one insertion, deletion or swap of neighbours (not a
+    substitution: that turns real words into other real ones, stock into stuck)."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 class Recognizer:
@@ -216,6 +299,10 @@ class Recognizer:
             if 2 <= len(word) <= 4 and _CJK.fullmatch(word):
                 by_sound.setdefault("".join(_pinyin(word)), set()).add(word)
         self.sounds = {k: next(iter(v)) for k, v in by_sound.items() if len(v) == 1}
+        # The English slip is a letter dropped, doubled or swapped (limt, intrest, recieve):
+        # a word of five letters or more that no document has, one edit from exactly one
+        # word the documents have, is read as that word.
+        self.english = {w for _, text in documents for w in re.findall(r"[a-z]+", normalise(text))}
 
     def correct(self, text: str) -> str:
         """*text* with homophone typos of the domain's words put right (see above)."""
@@ -237,13 +324,25 @@ class Recognizer:
             else:
                 out.append(text[i])
                 i += 1
-        return "".join(out)
+        return re.sub(r"[a-z]{4,}", self._spell, "".join(out))
+
+    def _spell(self, match: re.Match) -> str:
+        word = match.group(0)
+        if word in self.english or word in STOP or word in GENERIC:
+            return word
+        near = {w for w in self.english if abs(len(w) - len(word)) <= 1 and len(w) >= 4
+                and _one_edit(word, w)}
+        return near.pop() if len(near) == 1 else word
 
     def rule(self, text: str) -> str | None:
         """The intent a hand-written rule gives *text*, or None."""
         norm = normalise(text)
         for name, pattern in RULES:
             if pattern.search(norm):
+                return name
+        heard = " " + " ".join(" ".join(_pinyin(run)) for run in _CJK.findall(norm)) + " "
+        for name, sounds in _sounds().items():
+            if any(sound in heard for sound in sounds):
                 return name
         return None
 
@@ -254,13 +353,20 @@ class Recognizer:
         if GREETING.match(normalise(text)):
             return Recognised("greeting", 1.0, False)
         ruled = self.rule(text)
+        if ruled == "out_of_scope":
+            return Recognised("low_confidence", 1.0, True, "low_confidence")
         if ruled:
             return Recognised(ruled, 1.0, True, ruled)
-        query = tokens(text)
-        if not query or not (set(words(text)) & self.domain):
-            return Recognised("low_confidence", 0.0, True, "low_confidence")
         norm = normalise(text)
+        if ANGER.search(norm) and not (QUESTION.search(norm) and any(
+                pattern.search(norm) for _, pattern in KEYWORDS)):
+            return Recognised("complaint", 1.0, True, "complaint")
+        query = tokens(text)
         boosted = {name for name, pattern in KEYWORDS if pattern.search(norm)}
+        # jieba may glue a domain word to the next character (手续费收): a keyword is
+        # evidence enough that the question is about this service.
+        if not query or not (set(words(text)) & self.domain or boosted):
+            return Recognised("low_confidence", 0.0, True, "low_confidence")
         for name in list(boosted):
             boosted -= EXCLUDES.get(name, set())
         best: dict[str, float] = {}
@@ -274,9 +380,11 @@ class Recognizer:
         top, top_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         confidence = top_score / (top_score + second) if top_score else 0.0
-        weak = top_score < MIN_SCORE or (top_score < STRONG_SCORE
+        weak = top_score < (MIN_SCORE if boosted else UNCUED_SCORE) or (top_score < STRONG_SCORE
                                          and top_score < second * MIN_MARGIN)
         if weak:
+            return Recognised("low_confidence", confidence, True, "low_confidence", top_score)
+        if top == "out_of_scope":
             return Recognised("low_confidence", confidence, True, "low_confidence", top_score)
         if top in HANDOVER:
             return Recognised(top, confidence, True, top, top_score)
