@@ -365,7 +365,7 @@ def sheet_shape(xml: bytes) -> SheetShape:
                 exact[at] = html.unescape(raw.decode("utf-8", "replace"))
             elif kind == b"n" and _LONG_INT.fullmatch(b">" + raw + b"<"):
                 number = int(raw)
-                if abs(number) > _EXACT:
+                if abs(number) >= _EXACT:  # _values turns the smaller ones to int
                     exact[at] = number
     return SheetShape(rows, columns, exact)
 
