@@ -104,3 +104,87 @@ def xlsx_junk_elements(count: int = 250_000) -> bytes:
     cell = (b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t>' + b"<r/>" * count
             + b"</is></c></row>")
     return _replace_sheet(SHEET_HEAD + cell + SHEET_TAIL)
+
+
+def _column(k: int) -> bytes:
+    letters = b""
+    k += 1
+    while k:
+        k, rest = divmod(k - 1, 26)
+        letters = bytes([65 + rest]) + letters
+    return letters
+
+
+#: Row bodies of *n* units, and the XML elements (every ``<``) a unit and a row's fixed
+#: part cost: kinds of markup a crafted file can repeat up to the element budget.
+JUST_UNDER = {
+    # one inline string holding n empty rich-text runs (openpyxl's slowest per element)
+    "rich-runs": (lambda i, n: b'<c r="A%d" t="inlineStr"><is><t>a</t>' % i + b"<r/>" * n
+                  + b"</is></c>", 1, 6),
+    # one inline string of n rich-text runs holding text
+    "runs-text": (lambda i, n: b'<c r="A%d" t="inlineStr"><is>' % i
+                  + b"<r><t>x</t></r>" * n + b"</is></c>", 4, 4),
+    # n number cells
+    "num-cells": (lambda i, n: b"".join(b'<c r="%s%d"><v>%d</v></c>' % (_column(k), i, k)
+                                        for k in range(n)), 4, 0),
+    # n styled empty cells and one number
+    "empty-cells": (lambda i, n: b"".join(b'<c r="%s%d" s="0"/>' % (_column(k), i)
+                                          for k in range(n))
+                    + b'<c r="%s%d"><v>1</v></c>' % (_column(n), i), 1, 4),
+}
+
+
+def xlsx_just_under_budget(kind: str = "rich-runs", rows: int = 5000,
+                           budget: int = 160_000) -> bytes:
+    """A sheet of *rows* rows filled with markup of *kind* up to just under *budget* XML
+    elements (the vendor upload's budget for 5,000 rows is 160,000): the most a crafted
+    file can make the reader parse and still be accepted by every check before it."""
+    make, unit, fixed = JUST_UNDER[kind]
+    spare = budget - 40  # the sheet's own head and tail
+    n = (spare // rows - 2 - fixed) // unit  # 2: <row> and </row>
+    body = b"".join(b'<row r="%d">' % i + make(i, n) + b"</row>" for i in range(1, rows + 1))
+    return _replace_sheet(SHEET_HEAD + body + SHEET_TAIL)
+
+
+def xlsx_bloated_styles(formats: int = 600_000) -> bytes:
+    """A real sheet beside a styles part of *formats* cell formats (39 MB unpacked for
+    600,000, packed about 10 times, so no ratio alarm): parts other than the sheets are
+    parsed whole by the reader and counted by no element budget."""
+    import random
+
+    pick = random.Random(1).randrange
+    xfs = b"".join(b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="%d"/>'
+                   % (pick(200), pick(10**6)) for _ in range(formats))
+    styles = (b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.'
+              b'openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="%d">' % formats
+              + xfs + b"</cellXfs></styleSheet>")
+    src = zipfile.ZipFile(io.BytesIO(xlsx([["a"], [1]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename,
+                         styles if item.filename == "xl/styles.xml" else src.read(item))
+    return out.getvalue()
+
+
+def xlsx_lying_size(count: int = 2_000_000, declared: int = 200_000) -> bytes:
+    """The zip bomb of :func:`xlsx_empty_rows` with its sheet's declared size (and CRC)
+    set to those of its first *declared* bytes: a reader that trusts the stream instead
+    of the directory would unpack and parse 12 MB from 21 KB."""
+    import struct
+    import zlib
+
+    data = bytearray(xlsx_empty_rows(count))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    crc = zlib.crc32(archive.read(info)[:declared])
+    struct.pack_into("<II", data, info.header_offset + 14, crc, info.compress_size)
+    struct.pack_into("<I", data, info.header_offset + 22, declared)
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        size = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + size]) == info.filename.encode():
+            struct.pack_into("<I", data, at + 16, crc)
+            struct.pack_into("<I", data, at + 24, declared)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
