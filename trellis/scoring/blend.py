@@ -85,8 +85,11 @@ def fit_onehot(X: pd.DataFrame, y: np.ndarray, numeric: list[str],
 
 def _design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     cols, parts = [], []
+    def column(c):  # an absent column is missing on every row, as for the other cards
+        return X[c] if c in X else pd.Series(np.nan, index=X.index, dtype=object)
+
     for c, p in model["numeric"].items():
-        v = pd.to_numeric(X[c], errors="coerce").astype(float).to_numpy()
+        v = pd.to_numeric(column(c), errors="coerce").astype(float).to_numpy()
         miss = np.isnan(v)
         parts.append(np.where(miss, 0.0, (v - p["median"]) / p["scale"]))
         cols.append(f"{c}")
@@ -94,7 +97,7 @@ def _design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             parts.append(miss.astype(float))
             cols.append(f"{c}\x1fmissing")
     for c, cats in model["categories"].items():
-        s = X[c].astype("object").map(lambda v: None if v is None or (
+        s = column(c).astype("object").map(lambda v: None if v is None or (
             isinstance(v, float) and math.isnan(v)) else str(v))
         for k in cats:
             parts.append((s == k).to_numpy(dtype=float))
