@@ -256,7 +256,8 @@ def _auc_with_ties(y, pd_scored, n_unscored_bad, n_unscored_good) -> float:
     return wins / pairs if pairs else float("nan")
 
 
-def evaluate_seed(seed: int, vendors: int, workdir: Path) -> dict:
+def evaluate_seed(seed: int, vendors: int, workdir: Path,
+                  families: tuple[str, ...] = ("woe", "gbm", "blend")) -> dict:
     from tests.outside.park_export import generate
 
     out = workdir / f"park-{seed}"
@@ -320,7 +321,7 @@ def evaluate_seed(seed: int, vendors: int, workdir: Path) -> dict:
         table = table.merge(loans[["firm_id", "y"]], on="firm_id")
         drop = ["firm_id", "uscc", "cluster_id", "as_of", "insufficient", "scorable", "role"]
         data = table.drop(columns=[c for c in drop if c in table])
-        for fam in ("woe", "gbm"):
+        for fam in families:
             cv = training.cross_validate(data, target="y", folds=5, seed=0, family=fam,
                                          monotone=expert.monotone())
             res[f"trained_{fam}_cv"] = (cv["auc_mean"], cv["auc_std"])
@@ -366,13 +367,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[4001, 4002])
     p.add_argument("--vendors", type=int, default=400)
+    p.add_argument("--families", nargs="+", default=["woe", "gbm", "blend"],
+                   help="trained card families to cross-validate")
     p.add_argument("--json", action="store_true", help="print each seed's result as JSON")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="outside-"))
     service.logger.setLevel("WARNING")
     for seed in args.seeds:
         t0 = time.perf_counter()
-        r = evaluate_seed(seed, args.vendors, work)
+        r = evaluate_seed(seed, args.vendors, work, tuple(args.families))
         r["seconds"] = round(time.perf_counter() - t0, 1)
         if args.json:
             print(json.dumps(r, ensure_ascii=False, default=str))
@@ -393,7 +396,7 @@ def main() -> None:
                   f"{g['observed_rate']:.1%}, mean PD {g['mean_pd']:.1%}, band "
                   f"[{g['band_low']:.1%}, {g['band_high']:.1%}] "
                   f"{'inside' if g['inside'] else 'OUTSIDE'}")
-        for fam in ("woe", "gbm"):
+        for fam in args.families:
             m, sd = r[f"trained_{fam}_cv"]
             print(f"  trained {fam} 5-fold CV AUC {m:.3f} +- {sd:.3f}")
         print(f"  clean vendors {r['clean_vendors']}, flagged {r['clean_flagged']:.1%} "

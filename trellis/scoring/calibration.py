@@ -55,7 +55,7 @@ def transform(spec: dict, a: float, b: float, meta: dict, version: str | None = 
         raise TrainingDataError(f"Calibration gave an unusable transform (a={a}, b={b}).",
                                 field="calibration")
     out = copy.deepcopy(spec)
-    if out.get("family") == "gbm":
+    if out.get("family") in ("gbm", "blend"):
         # logit(PD) = ma + mb x margin  ->  a + b x logit(PD)
         m = out["model"]
         m["a"], m["b"] = a + b * float(m["a"]), b * float(m["b"])

@@ -83,6 +83,10 @@ def validate(spec: dict) -> dict:
         from trellis.scoring import boosting
 
         boosting.validate_model(spec)
+    elif spec.get("family") == "blend":
+        from trellis.scoring import blend
+
+        blend.validate_model(spec)
     for i, ch in enumerate(spec["characteristics"]):
         where = f"characteristics[{i}]"
         name = ch.get("name")
@@ -169,12 +173,21 @@ def is_gbm(spec: dict) -> bool:
     return spec.get("family") == "gbm"
 
 
+def is_model(spec: dict) -> bool:
+    """A card scored by a model held in ``spec["model"]`` (boosted trees or a blend),
+    explained by per-feature contributions rather than bins."""
+    return spec.get("family") in ("gbm", "blend")
+
+
 def apply(spec: dict, X: pd.DataFrame) -> Scored:
     """Score every row of *X* (one column per characteristic; NaN is missing)."""
-    if is_gbm(spec):
-        from trellis.scoring import boosting
+    if is_model(spec):
+        if is_gbm(spec):
+            from trellis.scoring import boosting as module
+        else:
+            from trellis.scoring import blend as module
 
-        lo, rest = boosting.contributions(spec, X)
+        lo, rest = module.contributions(spec, X)
         idx = pd.DataFrame(0, index=X.index, columns=lo.columns)
         total = rest + lo.sum(axis=1)
     else:
@@ -202,8 +215,9 @@ def max_points(spec: dict) -> dict[str, float]:
 
 
 def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
-    """Reasons of a boosted card: the features whose contribution lowered the firm's
-    good:bad odds the most (exact TreeSHAP contributions, in points)."""
+    """Reasons of a boosted or blended card: the features whose contribution lowered the
+    firm's good:bad odds the most (exact TreeSHAP contributions, or for a blend the
+    weighted sum of its members' contributions, in points)."""
     from trellis.scoring import boosting
 
     names = list(points.columns)
@@ -221,7 +235,7 @@ def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
 def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
             ) -> list[Reason]:
     """The *k* characteristics where this firm lost most points, most first."""
-    if is_gbm(spec):
+    if is_model(spec):
         return _gbm_reasons(spec, points.to_frame().T, k)[points.name]
     best = max_points(spec)
     lost = []
@@ -241,7 +255,7 @@ def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
 
 def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
     """:func:`reasons` for every firm of *scored* at once (vectorised)."""
-    if is_gbm(spec):
+    if is_model(spec):
         return _gbm_reasons(spec, scored.points, k)
     best = max_points(spec)
     chars = spec["characteristics"]

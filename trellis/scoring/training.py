@@ -281,7 +281,8 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
     return spec
 
 
-FAMILIES = ("woe", "gbm")
+FAMILIES = ("woe", "gbm")  # the pair select_family cross-validates (family "auto")
+ALL_FAMILIES = FAMILIES + ("blend",)
 
 
 def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
@@ -300,8 +301,16 @@ def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
             spec = _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone)
         reference_shares(spec, X)
         return spec
+    if family == "blend":
+        from trellis.scoring import blend
+
+        X = _prepare(df, numeric, categorical)
+        spec = blend.fit(X, y, numeric, categorical, version=version, seed=seed,
+                         monotone=monotone, labels=labels)
+        reference_shares(spec, X)
+        return spec
     if family != "woe":
-        raise TrainingDataError(f"Unknown model family {family!r}; use woe or gbm.",
+        raise TrainingDataError(f"Unknown model family {family!r}; use woe, gbm or blend.",
                                 field="family")
     return fit(df, y, numeric, categorical, version=version, seed=seed, calibrate=calibrate)
 
@@ -356,6 +365,11 @@ def select_family(df: pd.DataFrame, *, target: str, folds: int = 5, seed: int = 
             "ci_high": round(gain + half, 4), "cross_validation": cv}
 
 
+DESCRIPTIONS = {"woe": "WoE logistic scorecard", "gbm": "Boosted trees (monotone)",
+                "blend": "Stacked blend of WoE scorecard, monotone boosted trees and one-hot "
+                         "logistic regression"}
+
+
 def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
           version: str | None = None, seed: int = 0, cv_folds: int = 0,
           exclude: tuple[str, ...] = (), family: str = "woe", refit: bool = True,
@@ -402,7 +416,7 @@ def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
         if refit else held
     fitted_on = len(y) if refit else int(train_mask.sum())
     spec["description"] = (
-        f"{'Boosted trees (monotone)' if family == 'gbm' else 'WoE logistic scorecard'} "
+        f"{DESCRIPTIONS[family]} "
         f"trained with target {target!r} on {fitted_on} rows "
         f"({int(y.sum() if refit else y[train_mask].sum())} bad)"
         + (", refitted on every row after validation" if refit else "")
@@ -425,7 +439,9 @@ def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
 
 def _frame_for(spec: dict, df: pd.DataFrame) -> pd.DataFrame:
     cols = spec.get("columns", {})
-    if scorecard.is_gbm(spec):
+    if spec.get("family") == "blend":
+        numeric, categorical = spec["model"]["numeric"], spec["model"]["categorical"]
+    elif scorecard.is_gbm(spec):
         cats = spec["model"]["categories"]
         numeric = [f for f in spec["model"]["features"] if f not in cats]
         categorical = [f for f in spec["model"]["features"] if f in cats]

@@ -86,9 +86,12 @@ def scoring_group():
 @click.option("--exclude", multiple=True, help="Columns to leave out (repeatable).")
 @click.option("--cv", "cv_folds", default=0, type=int, help="Also report k-fold CV AUC.")
 @click.option("--seed", default=0, type=int)
-@click.option("--family", type=click.Choice(["woe", "gbm", "auto"]), default="woe",
+@click.option("--family", type=click.Choice(["woe", "gbm", "blend", "auto"]),
+              default="woe",
               help="woe: binning + logistic regression; gbm: monotone boosted trees; "
-                   "auto: the boosted card only if it beats the WoE card beyond the noise.")
+                   "blend: the two and a one-hot logistic regression stacked by "
+                   "cross-validation; auto: the boosted card only if it beats the WoE card "
+                   "beyond the noise.")
 def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed,
                   family):
     """Train a scorecard on a labelled CSV (refitted on every row after validation);
@@ -111,7 +114,7 @@ def train_command(csv_path, target, date_column, out, version, exclude, cv_folds
                    f"{sel['gain']:+.4f}, 95% interval [{sel['ci_low']:+.4f}, "
                    f"{sel['ci_high']:+.4f}])")
     size = (f"{len(spec['model']['features'])} features (boosted)"
-            if scorecard.is_gbm(spec) else f"{len(spec['characteristics'])} characteristics")
+            if scorecard.is_model(spec) else f"{len(spec['characteristics'])} characteristics")
     click.echo(f"{spec['version']}: {size}; "
                f"validation ({spec['validation']['split']['kind']}) AUC {v['auc']}, "
                f"Gini {v['gini']}, KS {v['ks']}, Brier {v['brier']} on {v['n']} rows; "

@@ -1,0 +1,108 @@
+"""The stacked challenger (family ``blend``): weights learnt out of fold on the training
+rows, every member refitted on all rows, scores reproducible from the JSON alone, honest
+reasons (contributions that add up to the blend's own logit), and the same refusals as
+the other cards."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from tests.scoring.test_training import synthetic
+from trellis.scoring import calibration, scorecard, training
+from trellis.scoring.errors import InvalidScorecard, TrainingDataError
+
+
+@pytest.fixture(scope="module")
+def blended():
+    df, _ = synthetic(n=1200, seed=11)
+    spec = training.train(df, target="bad", family="blend", seed=0, monotone={"x1": 1},
+                          labels={"x1": {"en": "x1 is high", "zh": "x1偏高"}})
+    return df, spec
+
+
+def test_blend_is_stacked_out_of_fold_and_refitted_on_every_row(blended):
+    df, spec = blended
+    assert spec["family"] == "blend"
+    model = spec["model"]
+    kinds = [m["kind"] for m in model["members"]]
+    assert kinds and set(kinds) <= {"woe", "gbm", "onehot"}
+    assert all(m["weight"] > 0 for m in model["members"])
+    assert model["stacking"]["folds"] == 5
+    assert set(model["stacking"]["weights"]) == set(kinds)
+    assert spec["validation"]["refit_on_all_rows"] is True
+    assert spec["reference_scores"]["n"] == len(df)
+    # the blend ranks the held-out rows about as well as the known signal allows
+    assert spec["validation"]["validation"]["auc"] > 0.75
+
+
+def test_blend_scores_are_reproducible_after_export_and_import(blended):
+    df, spec = blended
+    X = training._frame_for(spec, df)
+    before = scorecard.apply(spec, X)
+    back = scorecard.loads(scorecard.dumps(spec))
+    after = scorecard.apply(back, training._frame_for(back, df))
+    assert (before.score == after.score).all()
+    assert np.allclose(before.pd, after.pd, rtol=0, atol=1e-12)
+    assert (before.grade == after.grade).all()
+
+
+def test_blend_reasons_add_up_to_its_logit_and_are_in_plain_words(blended):
+    df, spec = blended
+    X = training._frame_for(spec, df)
+    s = scorecard.apply(spec, X)
+    # the contributions are the blend's own: they and the rest sum to its log-odds
+    from trellis.scoring import blend
+
+    contrib, rest = blend.contributions(spec, X)
+    assert np.allclose(rest + contrib.sum(axis=1), s.logodds)
+    worst = X.index[int(np.argmax(s.pd.to_numpy()))]
+    reasons = scorecard.all_reasons(spec, s)[worst]
+    assert reasons and all(r.points_lost > 0 for r in reasons)
+    assert reasons == sorted(reasons, key=lambda r: -r.points_lost)
+    x1 = [r for r in reasons if r.code == "x1"]
+    assert x1 and x1[0].en == "x1 is high" and x1[0].zh == "x1偏高"
+    one = scorecard.reasons(spec, s.points.loc[worst], s.bins.loc[worst])
+    assert one == reasons
+    # a firm with the least risk by the blend has no reason as large as the worst firm's
+    best = X.index[int(np.argmin(s.pd.to_numpy()))]
+    assert sum(r.points_lost for r in scorecard.all_reasons(spec, s)[best]) < \
+        sum(r.points_lost for r in reasons)
+
+
+def test_blend_refuses_a_table_without_its_features(blended):
+    df, spec = blended
+    with pytest.raises(TrainingDataError, match="x1"):
+        training._frame_for(spec, df.drop(columns=["x1"]))
+
+
+def test_blend_document_is_checked_on_import(blended):
+    _, spec = blended
+    bad = copy.deepcopy(spec)
+    bad["model"]["members"][0]["weight"] = -1.0
+    with pytest.raises(InvalidScorecard, match="weight"):
+        scorecard.loads(scorecard.dumps(bad))
+    bad = copy.deepcopy(spec)
+    bad["model"]["members"][0]["kind"] = "svm"
+    with pytest.raises(InvalidScorecard, match="kind"):
+        scorecard.validate(bad)
+    bad = copy.deepcopy(spec)
+    bad["model"]["members"] = []
+    with pytest.raises(InvalidScorecard):
+        scorecard.validate(bad)
+
+
+def test_blend_is_calibrated_and_recalibrates(blended):
+    df, spec = blended
+    y = training.parse_target(df["bad"], "bad").to_numpy()
+    X = training._frame_for(spec, df)
+    assert calibration.report(spec, X, y)["ratio"] == pytest.approx(1.0, abs=0.15)
+    shifted = calibration.anchor(spec, X, 0.02, source="test")
+    assert scorecard.apply(shifted, X).pd.mean() == pytest.approx(0.02, abs=1e-5)
+    back = scorecard.loads(scorecard.dumps(shifted))
+    assert np.allclose(scorecard.apply(back, X).pd, scorecard.apply(shifted, X).pd)
+    # the ranking is untouched by the level
+    assert (np.argsort(scorecard.apply(back, X).pd.to_numpy(), kind="stable")
+            == np.argsort(scorecard.apply(spec, X).pd.to_numpy(), kind="stable")).all()

@@ -1,0 +1,266 @@
+"""A stacked challenger: the WoE scorecard, monotone boosted trees and a one-hot logistic
+regression, combined by weights learnt on out-of-fold predictions of the training rows.
+
+Each family sees the data differently (WoE bins: monotone steps per characteristic;
+boosted trees: interactions; one-hot LR: every category and a linear trend, no binning
+loss), and their errors are only partly shared, so a weighted sum of their logits ranks
+better than any one of them when the training rows allow.
+
+Fitting, on the training rows only (no test rows are ever seen):
+
+1. k-fold cross-validation: each member is fitted on k-1 folds and predicts the k-th, so
+   every training row gets an out-of-fold logit from every member;
+2. the weights: a logistic regression of the outcome on the members' out-of-fold logits
+   (this is also the calibration: Platt scaling of the blend). A member whose weight comes
+   out zero or negative is dropped and the weights refitted, so every kept weight is
+   positive and each member's direction is kept;
+3. every kept member is refitted on all training rows.
+
+A card of this family is a scorecard document (:mod:`.scorecard`) with ``"family":
+"blend"`` and no bins of its own: ``model.members`` holds each member (a complete WoE
+scorecard document, a complete boosted card, or the one-hot model's coefficients) with
+its weight, and ``model.a``/``model.b`` the calibration ``logit(PD) = a + b x sum_m w_m x
+logit_m(PD)`` (``a``, ``b`` change when the card is recalibrated). Everything needed to
+score a firm is in the JSON; nothing is refitted at scoring time.
+
+Reasons are honest contributions to the blend's own logit: it is a weighted sum of the
+members' logits, so each feature's contribution is the weighted sum of its contribution in
+each member, measured against the training population (the WoE member's points minus
+their training mean, exact TreeSHAP for the trees, coefficient x (value - training mean)
+for the one-hot model). The features that lowered the firm's good:bad odds the most are
+its reasons, in the plain words of the characteristic.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from trellis.scoring.errors import InvalidScorecard
+
+FAMILY = "blend"
+MEMBERS = ("woe", "gbm", "onehot")
+FOLDS = 5
+
+
+@contextmanager
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# --- the one-hot member ---------------------------------------------------------------
+
+def fit_onehot(X: pd.DataFrame, y: np.ndarray, numeric: list[str],
+               categorical: list[str]) -> dict:
+    """One-hot logistic regression: numerics standardised (a missing value scores as the
+    training median and carries its own coefficient when the column had gaps), each
+    category seen in training its own coefficient (unseen or missing: the reference 0)."""
+    num = {}
+    for c in numeric:
+        v = pd.to_numeric(X[c], errors="coerce").astype(float)
+        med = float(v.median()) if v.notna().any() else 0.0
+        sd = float(v.std()) if v.notna().sum() > 1 else 1.0
+        num[c] = {"median": med, "scale": sd if sd > 0 and math.isfinite(sd) else 1.0,
+                  "has_missing": bool(v.isna().any())}
+    cats = {c: sorted({str(v) for v in X[c].dropna().unique()}) for c in categorical}
+    model = {"type": "onehot", "numeric": num, "categories": cats}
+    D, cols = _design(model, X)
+    lr = LogisticRegression(C=1.0, max_iter=5000)
+    with _quiet():
+        lr.fit(D, y)
+    coef = dict(zip(cols, (round(float(c), 8) for c in lr.coef_[0]), strict=True))
+    means = dict(zip(cols, (round(float(m), 8) for m in D.mean(axis=0)), strict=True))
+    model.update({"intercept": round(float(lr.intercept_[0]), 8), "coef": coef,
+                  "means": means})
+    return model
+
+
+def _design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    cols, parts = [], []
+    def column(c):  # an absent column is missing on every row, as for the other cards
+        return X[c] if c in X else pd.Series(np.nan, index=X.index, dtype=object)
+
+    for c, p in model["numeric"].items():
+        v = pd.to_numeric(column(c), errors="coerce").astype(float).to_numpy()
+        miss = np.isnan(v)
+        parts.append(np.where(miss, 0.0, (v - p["median"]) / p["scale"]))
+        cols.append(f"{c}")
+        if p["has_missing"]:
+            parts.append(miss.astype(float))
+            cols.append(f"{c}\x1fmissing")
+    for c, cats in model["categories"].items():
+        s = column(c).astype("object").map(lambda v: None if v is None or (
+            isinstance(v, float) and math.isnan(v)) else str(v))
+        for k in cats:
+            parts.append((s == k).to_numpy(dtype=float))
+            cols.append(f"{c}\x1f{k}")
+    D = np.column_stack(parts) if parts else np.zeros((len(X), 0))
+    return D, cols
+
+
+def _onehot_contributions(model: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Per-feature contributions to the *bad* logit against the training mean, and the
+    rest (intercept + mean)."""
+    D, cols = _design(model, X)
+    coef = np.asarray([model["coef"][c] for c in cols])
+    means = np.asarray([model["means"][c] for c in cols])
+    parts = (D - means) * coef
+    feature = [c.split("\x1f")[0] for c in cols]
+    out = pd.DataFrame(parts, columns=cols, index=X.index).T.groupby(feature, sort=False) \
+        .sum().T if cols else pd.DataFrame(index=X.index)
+    rest = pd.Series(float(model["intercept"]) + float(means @ coef), index=X.index)
+    return out, rest
+
+
+# --- members as contributions to ln(good:bad odds) --------------------------------------
+
+def _member_contributions(member: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(per-feature contributions to ln(good:bad odds) centred on the training
+    population, the rest) of one member; their row sum is the member's ln(good:bad)."""
+    from trellis.scoring import boosting, scorecard
+
+    kind = member["kind"]
+    if kind == "onehot":
+        c, rest = _onehot_contributions(member["model"], X)
+        return -c, -rest
+    card = member["card"]
+    if kind == "gbm":
+        return boosting.contributions(card, X)
+    lo, _ = scorecard.contributions(card, X)
+    means = pd.Series(member["means"])[lo.columns]
+    rest = pd.Series(float(card["intercept"]) + float(means.sum()), index=X.index)
+    return lo - means, rest
+
+
+def _member_logodds(member: dict, X: pd.DataFrame) -> np.ndarray:
+    c, rest = _member_contributions(member, X)
+    return (rest + c.sum(axis=1)).to_numpy()
+
+
+def contributions(spec: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(per-feature contributions to the blend's ln(good:bad odds), the rest: each
+    member's baseline and the calibration)."""
+    model = spec["model"]
+    a, b = float(model["a"]), float(model["b"])
+    total = pd.DataFrame(0.0, index=X.index, columns=model["features"])
+    rest = pd.Series(-a, index=X.index)
+    for m in model["members"]:
+        c, r = _member_contributions(m, X)
+        w = b * float(m["weight"])
+        total = total.add(w * c.reindex(columns=total.columns, fill_value=0.0), fill_value=0.0)
+        rest = rest + w * r
+    return total, rest
+
+
+# --- fitting --------------------------------------------------------------------------
+
+def _fit_member(kind: str, X: pd.DataFrame, y: np.ndarray, numeric: list[str],
+                categorical: list[str], seed: int, monotone: dict | None) -> dict:
+    from trellis.scoring import boosting, scorecard, training
+
+    if kind == "onehot":
+        return {"kind": kind, "model": fit_onehot(X, y, numeric, categorical)}
+    if kind == "gbm":
+        return {"kind": kind, "card": boosting.fit(X, y, numeric, categorical,
+                                                   version="member-gbm", seed=seed,
+                                                   monotone=monotone)}
+    card = training.fit(X, y, numeric, categorical, version="member-woe", seed=seed,
+                        calibrate=False)
+    lo, _ = scorecard.contributions(card, X)
+    return {"kind": kind, "card": card,
+            "means": {k: round(float(v), 8) for k, v in lo.mean().items()}}
+
+
+def _weights(L: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[float, dict]:
+    """Stacking weights on the members' out-of-fold *bad* logits; members with a weight
+    of zero or below are dropped one at a time (the smallest first)."""
+    keep = list(range(len(names)))
+    while keep:
+        lr = LogisticRegression(C=1e4, max_iter=5000)
+        with _quiet():
+            lr.fit(L[:, keep], y)
+        coef = lr.coef_[0]
+        if (coef > 0).all():
+            return float(lr.intercept_[0]), {names[k]: float(c) for k, c in zip(keep, coef,
+                                                                                 strict=True)}
+        keep.pop(int(np.argmin(coef)))
+    raise InvalidScorecard("No member of the blend ranks the out-of-fold rows.",
+                           field="model.members")
+
+
+def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
+        version: str, seed: int = 0, monotone: dict | None = None,
+        labels: dict | None = None, members: tuple[str, ...] = MEMBERS,
+        folds: int = FOLDS) -> dict:
+    """Fit the stacked card on the rows of *X* (already prepared by the training path)."""
+    from trellis.scoring import scorecard
+    from trellis.scoring.expert import GRADE_PDS, SCALING
+
+    k = min(folds, int(y.sum()), int((1 - y).sum()))
+    oof = np.zeros((len(y), len(members)))
+    for tr, te in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y):
+        for j, kind in enumerate(members):
+            part = _fit_member(kind, X.iloc[tr], y[tr], numeric, categorical, seed, monotone)
+            oof[te, j] = -_member_logodds(part, X.iloc[te])
+    intercept, weights = _weights(oof, y, list(members))
+    kept = []
+    for kind in members:
+        if kind in weights:
+            m = _fit_member(kind, X, y, numeric, categorical, seed, monotone)
+            m["weight"] = round(weights[kind], 8)
+            kept.append(m)
+    model = {"members": kept, "features": list(numeric) + list(categorical),
+             "numeric": list(numeric), "categorical": list(categorical),
+             "a": round(intercept, 8), "b": 1.0, "labels": labels or {},
+             "stacking": {"folds": k, "seed": seed, "weights": {
+                 kind: round(w, 4) for kind, w in weights.items()},
+                 "dropped": [m for m in members if m not in weights]}}
+    spec = {"format": scorecard.FORMAT, "family": FAMILY, "version": version,
+            "kind": "trained", "name": f"Stacked blend {version}", "intercept": 0.0,
+            "scaling": dict(SCALING), "characteristics": [], "model": model,
+            "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS]}
+    return scorecard.validate(spec)
+
+
+def validate_model(spec: dict) -> None:
+    from trellis.scoring import boosting, scorecard
+
+    model = spec.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("members"), list) \
+            or not model["members"] or not isinstance(model.get("features"), list):
+        raise InvalidScorecard("A blended card needs model.members and model.features.",
+                               field="model")
+    for key in ("a", "b"):
+        if not isinstance(model.get(key), (int, float)) or not math.isfinite(model[key]):
+            raise InvalidScorecard(f"model.{key} must be a number.", field=f"model.{key}")
+    if model["b"] <= 0:
+        raise InvalidScorecard("model.b must be a positive number.", field="model.b")
+    for i, m in enumerate(model["members"]):
+        where = f"model.members[{i}]"
+        w = m.get("weight") if isinstance(m, dict) else None
+        if not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+            raise InvalidScorecard(f"{where}.weight must be a positive number.", field=where)
+        kind = m.get("kind")
+        if kind == "onehot":
+            mm = m.get("model")
+            if not isinstance(mm, dict) or not {"numeric", "categories", "coef", "means",
+                                                "intercept"} <= set(mm):
+                raise InvalidScorecard(f"{where}: the one-hot model is incomplete.",
+                                       field=where)
+        elif kind == "gbm":
+            boosting.validate_model(m.get("card") or {})
+        elif kind == "woe":
+            scorecard.validate(m.get("card") or {})
+            if not isinstance(m.get("means"), dict):
+                raise InvalidScorecard(f"{where}: the WoE member needs its training means.",
+                                       field=where)
+        else:
+            raise InvalidScorecard(f"{where}.kind must be woe, gbm or onehot.", field=where)
