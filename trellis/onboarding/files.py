@@ -407,8 +407,8 @@ def sheet_shape(xml: bytes) -> SheetShape:
     if b't="e"' in xml or _LONG_INT.search(xml):
         for match in _CELL_VALUE.finditer(xml):
             attrs, raw = match.groups()
-            kind = _ATTR_T.search(attrs)
-            kind = kind[1] if kind else b"n"
+            typed = _ATTR_T.search(attrs)
+            kind = typed[1] if typed else b"n"
             where = _ATTR_R.search(attrs)
             if where is None:
                 continue
@@ -425,7 +425,7 @@ def sheet_shape(xml: bytes) -> SheetShape:
 def _values(row: list) -> list:
     """calamine's cells as openpyxl gave them: None for an empty cell, int for a whole
     number (openpyxl: a value written without a point), datetime for a date."""
-    out = []
+    out: list = []
     append = out.append
     for c in row:
         t = c.__class__

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,14 +72,15 @@ def fit_onehot(X: pd.DataFrame, y: np.ndarray, numeric: list[str],
         num[c] = {"median": med, "scale": sd if sd > 0 and math.isfinite(sd) else 1.0,
                   "has_missing": bool(v.isna().any())}
     cats = {c: sorted({str(v) for v in X[c].dropna().unique()}) for c in categorical}
-    model = {"type": "onehot", "numeric": num, "categories": cats}
+    model: dict[str, Any] = {"type": "onehot", "numeric": num, "categories": cats}
     D, cols = _design(model, X)
     lr = LogisticRegression(C=1.0, max_iter=5000)
     with _quiet():
         lr.fit(D, y)
     coef = dict(zip(cols, (round(float(c), 8) for c in lr.coef_[0]), strict=True))
     means = dict(zip(cols, (round(float(m), 8) for m in D.mean(axis=0)), strict=True))
-    model.update({"intercept": round(float(lr.intercept_[0]), 8), "coef": coef,
+    intercept: float = round(float(lr.intercept_[0]), 8)
+    model.update({"intercept": intercept, "coef": coef,
                   "means": means})
     return model
 

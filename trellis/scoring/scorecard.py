@@ -182,12 +182,9 @@ def is_model(spec: dict) -> bool:
 def apply(spec: dict, X: pd.DataFrame) -> Scored:
     """Score every row of *X* (one column per characteristic; NaN is missing)."""
     if is_model(spec):
-        if is_gbm(spec):
-            from trellis.scoring import boosting as module
-        else:
-            from trellis.scoring import blend as module
+        from trellis.scoring import blend, boosting
 
-        lo, rest = module.contributions(spec, X)
+        lo, rest = (boosting if is_gbm(spec) else blend).contributions(spec, X)
         idx = pd.DataFrame(0, index=X.index, columns=lo.columns)
         total = rest + lo.sum(axis=1)
     else:
