@@ -41,6 +41,13 @@ def _day(d: date) -> str:
     return f"{d.year}/{d.month}/{d.day}"
 
 
+def _months_before(d: date, n: int) -> date:
+    """*d* moved *n* calendar months back, the day kept or clamped to the month's end."""
+    y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
+    last = (date(y + (m == 11), (m + 1) % 12 + 1, 1) - timedelta(days=1)).day
+    return date(y, m + 1, min(d.day, last))
+
+
 def _filing_periods(today: date) -> dict[str, tuple[date, date]]:
     """The last full quarter ("2026Q3") and the last full year ("2025年度") before today."""
     q = (today.month - 1) // 3  # quarters of this year already over
@@ -76,7 +83,10 @@ def write(folder: Path, *, vendors: int = 24, months: int = 18, seed: int = 11,
     rows["confirmations"].append(["发票号", "销方税号", "购方税号", "确权结果", "确权日期"])
     rows["payments"].append(["payer", "payee", "交易金额", "value_date", "invoice_no"])
     rows["tax"].append(["纳税人识别号", "税款所属期", "申报销售额", "已缴税额"])
-    start = today.replace(day=1) - timedelta(days=30 * months)
+    # One invoice in each of the *months* whole months before today, counted back from
+    # today as scoring counts them (30-day steps from the 1st drifted off the calendar
+    # and, after about the 5th of a month, left the latest month without sales).
+    start = _months_before(today, months)
     periods = _filing_periods(today)
     for v, code in enumerate(park.vendors):
         anchor = park.anchors[v % 2]
@@ -85,7 +95,7 @@ def write(folder: Path, *, vendors: int = 24, months: int = 18, seed: int = 11,
         level = rng.randrange(60_000_00, 180_000_00)
         in_period: dict[tuple, int] = {}
         for m in range(months):
-            issued = start + timedelta(days=30 * m + rng.randrange(0, 5))
+            issued = _months_before(today, months - m) + timedelta(days=1 + rng.randrange(0, 5))
             if issued > today - timedelta(days=3):
                 continue
             amount = level + rng.randrange(-level // 10, level // 10)

@@ -12,7 +12,7 @@ from tests.platform.conftest import csrf_token, login
 from trellis.accounts.models import AuditEvent, User
 from trellis.demo.seed import PASSWORD, seed_demo
 from trellis.ledger import lifecycle
-from trellis.ledger.models import Loan, Offer
+from trellis.ledger.models import Loan, Offer, Product
 from trellis.trade.models import Invoice
 
 TODAY = date.today()
@@ -32,12 +32,18 @@ def demo(session):
 
 
 def confirmed_invoice(session, firm_id, buyer_id=None) -> Invoice:
+    """The firm's confirmed, unpaid invoice due last whose RF-STD advance is within the
+    product's automatic approval limit (these journeys expect an automatic offer). Ties on
+    the due date go to the lowest id: left to the query plan, a new index picked another
+    invoice, one too large to be approved automatically."""
+    rf = session.exec(select(Product).where(Product.code == "RF-STD")).one()
     query = select(Invoice).where(
         Invoice.seller_id == firm_id, Invoice.status == "confirmed", Invoice.due_date > TODAY,
-        Invoice.paid_fen == 0)
+        Invoice.paid_fen == 0,
+        Invoice.amount_fen * rf.advance_rate_bps <= rf.auto_approve_max_fen * 10_000)
     if buyer_id is not None:
         query = query.where(Invoice.buyer_id == buyer_id)
-    return session.exec(query.order_by(Invoice.due_date.desc())).first()
+    return session.exec(query.order_by(Invoice.due_date.desc(), Invoice.id)).first()
 
 
 def apply_for(client, invoice_ids, amount=""):
