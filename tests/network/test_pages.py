@@ -87,7 +87,7 @@ def test_the_picture_shows_each_firms_latest_grade(client, session, rm, park):
 
 
 def test_static_libraries_are_served_locally(client, rm):
-    for path in ("/static/network/cytoscape.min.js", "/static/vendor/chart.umd.min.js"):
+    for path in ("/static/network/cytoscape.min.js", "/static/third_party/chart.umd.min.js"):
         response = client.get(path)
         assert response.status_code == 200 and len(response.data) > 100_000
 

@@ -7,6 +7,7 @@ merges every directory. ``.po`` files are compiled to ``.mo`` at start when newe
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -45,8 +46,13 @@ def compile_catalogs() -> None:
                 mo.parent.mkdir(parents=True, exist_ok=True)
                 with po.open("rb") as fh:
                     catalog = read_po(fh)
-                with mo.open("wb") as fh:
+                # Written beside and renamed into place: another process starting at the
+                # same moment (a second web worker, a test server) reads the old file or
+                # the whole new one, never a half-written catalogue (its pages in English).
+                part = mo.with_name(f"{mo.name}.{os.getpid()}.part")
+                with part.open("wb") as fh:
                     write_mo(fh, catalog)
+                os.replace(part, mo)
             except OSError:  # a read-only install: use what is there
                 logger.warning("could not compile %s", po)
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 
 from trellis import paging
+
+#: The largest page number a list can have (a signed 64-bit offset).
+MAX_PAGE = 2**63 - 1
 
 
 def args() -> dict:
     """page, per_page, q, sort, desc from the URL (cleaned again by ``paging.paginate``)."""
     a = request.args
+    page = a.get("page", "1")
+    if page.strip().lstrip("+").isdigit() and int(page) > MAX_PAGE:
+        abort(404)   # past any database's range: nothing is there (as for ids)
     return {"page": a.get("page", 1), "per_page": a.get("per_page", paging.PER_PAGE),
             "q": a.get("q", ""), "sort": a.get("sort", ""), "desc": a.get("desc", "")}

@@ -233,6 +233,8 @@ def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[st
 
 
 def validate_model(spec: dict) -> None:
+    """Refuse a blend card whose models, weights or stacking are not what :func:`fit`
+    writes (an unknown model type, a negative weight, no models): raises ScoringError."""
     from trellis.scoring import boosting, scorecard
 
     model = spec.get("model")

@@ -79,6 +79,12 @@ ACTIONS = {
     "assistant.ask": _l("Asked the assistant"),
     "assistant.rm_reply": _l("Answered a question"),
     "assistant.close": _l("Closed a question"),
+    "assistant.action_done": _l("Confirmed an action proposed by the assistant"),
+    "assistant.action_cancelled": _l("Cancelled an action proposed by the assistant"),
+    "assistant.action_failed": _l("An action confirmed in the assistant was refused"),
+    "password.reset_requested": _l("Asked for a password reset link"),
+    "password.reset_sent": _l("A password reset link was sent"),
+    "password.reset": _l("Set a new password with a reset link"),
 }
 
 RECORD_TYPES = {
