@@ -80,8 +80,11 @@ AS_OF = date(2026, 1, 15)
 
 
 class World:
-    """A cluster with an anchor and a steady vendor (14 months of confirmed sales, paid
-    on time) that holds open confirmed invoices and orders to finance."""
+    """A cluster with an anchor and a steady, strong vendor (14 months of confirmed sales,
+    paid on time, to the anchor and to a second buyer, so that no one buyer takes almost
+    everything: the expert card weighs that dependency) that holds open confirmed
+    invoices and orders to finance. The vendor scores grade A without meter readings and
+    without a year-before quarter."""
 
     def __init__(self, session, make_cluster, make_firm):
         from datetime import UTC, datetime, timedelta
@@ -100,36 +103,42 @@ class World:
         self.anchor = make_firm(role="anchor", cluster_id=self.cluster.id)
         self.vendor = make_firm(cluster_id=self.cluster.id)
         self.other = make_firm(cluster_id=self.cluster.id)
+        # a second, smaller buyer (a trading company, not an anchor): the anchor takes
+        # about 60 % of the vendor's sales, the share of a diversified vendor
+        self.buyer = make_firm(cluster_id=self.cluster.id, industry="wholesale_retail")
         self._n = 0
         self._Invoice, self._PurchaseOrder, self._Delivery = Invoice, PurchaseOrder, Delivery
         self._timedelta, self._datetime, self._UTC = timedelta, datetime, UTC
         for i in range(14):
             y, m = divmod(11 + i, 12)
             issued = date(2024 + y, m + 1, 5)
-            inv = self.invoice(200_000_00, issued=issued)
-            pay = Payment(payer_id=self.anchor.id, payee_id=self.vendor.id,
-                          reference=f"P{inv.id}", amount_fen=inv.amount_fen,
-                          paid_on=issued + timedelta(days=60))
-            session.add(pay)
-            session.flush()
-            session.add(PaymentAllocation(payment_id=pay.id, invoice_id=inv.id,
-                                          amount_fen=inv.amount_fen))
-        for firm in (self.anchor, self.vendor, self.other):
+            for buyer, amount in ((self.anchor, 200_000_00), (self.buyer, 130_000_00)):
+                inv = self.invoice(amount, issued=issued, buyer=buyer)
+                pay = Payment(payer_id=buyer.id, payee_id=self.vendor.id,
+                              reference=f"P{inv.id}", amount_fen=inv.amount_fen,
+                              paid_on=issued + timedelta(days=60))
+                session.add(pay)
+                session.flush()
+                session.add(PaymentAllocation(payment_id=pay.id, invoice_id=inv.id,
+                                              amount_fen=inv.amount_fen))
+        for firm in (self.anchor, self.vendor, self.other, self.buyer):
             grant_consent(session=session, firm_id=firm.id, purpose="trade_data")
         session.flush()
 
     def invoice(self, amount_fen, *, issued=date(2026, 1, 5), due=None, seller=None,
-                confirmed=True, order=None):
-        """A confirmed invoice backed by an order and a delivery (unless *order* given)."""
+                confirmed=True, order=None, buyer=None):
+        """A confirmed invoice backed by an order and a delivery (unless *order* given),
+        to the anchor unless *buyer* is given."""
         seller = seller or self.vendor
+        buyer = buyer or self.anchor
         if order is None:
             order = self.order(amount_fen, on=issued - self._timedelta(days=10),
-                               seller=seller)
+                               seller=seller, buyer=buyer)
             self.session.add(self._Delivery(order_id=order.id, amount_fen=amount_fen,
                                             delivered_on=issued - self._timedelta(days=2)))
         self._n += 1
         inv = self._Invoice(
-            seller_id=seller.id, buyer_id=self.anchor.id, number=f"INV-L{self._n}",
+            seller_id=seller.id, buyer_id=buyer.id, number=f"INV-L{self._n}",
             amount_fen=amount_fen, issue_date=issued,
             due_date=due or issued + self._timedelta(days=60),
             status="confirmed" if confirmed else "pending",
@@ -140,9 +149,11 @@ class World:
         self.session.flush()
         return inv
 
-    def order(self, amount_fen, *, on=date(2026, 1, 10), confirmed=True, seller=None):
+    def order(self, amount_fen, *, on=date(2026, 1, 10), confirmed=True, seller=None,
+              buyer=None):
         self._n += 1
-        po = self._PurchaseOrder(buyer_id=self.anchor.id, seller_id=(seller or self.vendor).id,
+        po = self._PurchaseOrder(buyer_id=(buyer or self.anchor).id,
+                                 seller_id=(seller or self.vendor).id,
                                  number=f"PO-L{self._n}", amount_fen=amount_fen, order_date=on,
                                  status="confirmed" if confirmed else "pending")
         self.session.add(po)
