@@ -101,14 +101,10 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                            id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
 
 
-def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Message,
-           link: str = "") -> NotificationEvent | None:
-    """Record event *key* unless it exists, with an in-app message for each active user
-    of the firm (in Chinese and English) and the outbox rows; return it if new. Safe
-    against a concurrent writer of the same key (the unique key decides)."""
-    from trellis.accounts.models import User
-    from trellis.protection.notifications import notify_firm
-
+def _new_event(session: Session, *, firm_id: int | None, kind: str, key: str,
+               message: Message, link: str = "") -> NotificationEvent | None:
+    """Event *key* written and flushed, or None when it exists already (also when a
+    concurrent writer of the same key wins: the unique key decides, in a savepoint)."""
     if session.scalars(select(col(NotificationEvent.id)).where(
             col(NotificationEvent.key) == key)).first():
         return None
@@ -119,6 +115,21 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
             session.add(event)
             session.flush()
     except IntegrityError:
+        return None
+    return event
+
+
+def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Message,
+           link: str = "") -> NotificationEvent | None:
+    """Record event *key* unless it exists, with an in-app message for each active user
+    of the firm (in Chinese and English) and the outbox rows; return it if new. Safe
+    against a concurrent writer of the same key (the unique key decides)."""
+    from trellis.accounts.models import User
+    from trellis.protection.notifications import notify_firm
+
+    event = _new_event(session, firm_id=firm_id, kind=kind, key=key, message=message,
+                       link=link)
+    if event is None:
         return None
     notify_firm(session=session, firm_id=firm_id, kind=str(kind),
                 message_en=render.text(event.message, "en"),
@@ -143,16 +154,9 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     from trellis.accounts.models import User
     from trellis.protection.models import Notification
 
-    if not user_ids or session.scalars(select(col(NotificationEvent.id)).where(
-            col(NotificationEvent.key) == key)).first():
-        return None
-    try:
-        with session.begin_nested():
-            event = NotificationEvent(firm_id=firm_id, kind=str(kind), key=key[:120],
-                                      message=message.to_json(), link=link)
-            session.add(event)
-            session.flush()
-    except IntegrityError:
+    event = _new_event(session, firm_id=firm_id, kind=kind, key=key, message=message,
+                       link=link) if user_ids else None
+    if event is None:
         return None
     en, zh = render.text(event.message, "en"), render.text(event.message, "zh_CN")
     for user in session.scalars(select(User).where(col(User.id).in_(user_ids),
@@ -171,13 +175,9 @@ def tell_user(*, session: Session, user, key: str, message: Message,
     outbox, in the user's language (Chinese by default), and no in-app message (the
     firm's other people must not see it). Written once per key; returns the event if
     new. Flushes; the caller queues ``deliver_outbox``."""
-    if session.scalars(select(col(NotificationEvent.id)).where(
-            col(NotificationEvent.key) == key)).first():
+    event = _new_event(session, firm_id=user.firm_id, kind=kind, key=key, message=message)
+    if event is None:
         return None
-    event = NotificationEvent(firm_id=user.firm_id, kind=str(kind), key=key[:120],
-                              message=message.to_json(), link="")
-    session.add(event)
-    session.flush()
     session.add(OutboxMessage(event_id=id_of(event), channel="email", address=user.email,
                               locale=user.locale or "zh_CN"))
     session.flush()
