@@ -67,6 +67,18 @@ def _pick_invitee(session, anchor_firm_id: int):
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory):
+    """The demo served for the worker's browser tests (they share it, and its data)."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def fresh_live(tmp_path_factory):
+    """A demo of the module's own, as a new user sees it after `make run`: no other
+    test's applications, tickets or clusters in it."""
+    yield from _serve(tmp_path_factory)
+
+
+def _serve(tmp_path_factory):
     need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
     from werkzeug.serving import make_server
 

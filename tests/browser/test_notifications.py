@@ -25,7 +25,8 @@ def _sink(live) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def test_decision_offer_payout_and_reminder_reach_messages_and_outbox(live, new_page):
+def test_decision_offer_payout_and_reminder_reach_messages_and_outbox(fresh_live, new_page):
+    live = fresh_live   # the demo's own vendor, in Chinese, not changed by other journeys
     from trellis.ledger.jobs import disburse_approved
     from trellis.ledger.models import Application, Loan
     from trellis.notifications.jobs import deliver_outbox, notify

@@ -191,7 +191,8 @@ def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("role", ROLES)
-def test_pages_read_in_chinese(live, new_page, role, viewport):
+def test_pages_read_in_chinese(fresh_live, new_page, role, viewport):
+    live = fresh_live
     page = new_page(viewport=viewport, locale="zh-CN")
     log_in(page, live, f"{role}@trellis.demo")
     urls = walk(page, live.url)

@@ -20,8 +20,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from tests import hostile
-from trellis.network.errors import FileLimitExceeded, UnreadableFile
 from trellis.onboarding import files, kinds
+from trellis.onboarding.errors import FileLimitExceeded, UnreadableFile
 
 
 def _typed(table: files.Table):
