@@ -72,8 +72,8 @@ JOBS: tuple[JobSpec, ...] = (
             queued=True),
     JobSpec("recalibrate_scorecard", "trellis.scoring.jobs:recalibrate", "cron",
             {"day_of_week": "mon", "hour": 3, "minute": 0},
-            "Recalibrate the champion on newly matured outcomes; flag grades off their band",
-            queued=True),
+            N_("Recalibrate the champion on newly matured outcomes; flag grades off their "
+               "band"), queued=True),
 )
 
 
