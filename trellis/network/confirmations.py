@@ -85,9 +85,10 @@ def model_for(kind: str):
         raise NotFound(f"Unknown document kind {kind!r}: use invoice or order.") from None
 
 
-def documents(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
-              limit: int = 200, offset: int = 0) -> list[Row]:
-    """The anchor's documents of *kind* (oldest first), optionally of one *status*."""
+def _listing(kind: str, anchor_id: int, status: str | None):
+    """(model, date column, due column or None, query) of the anchor's documents of
+    *kind*, optionally of one *status*: the one listing :func:`documents` and
+    :func:`queue_page` order and page."""
     model = model_for(kind)
     day = model.issue_date if model is Invoice else model.order_date
     due = model.due_date if model is Invoice else None
@@ -98,12 +99,20 @@ def documents(*, session: Session, anchor_id: int, kind: str, status: str | None
              .where(model.buyer_id == anchor_id))
     if status:
         query = query.where(model.status == status)
+    return model, day, due, query
+
+
+def _row(kind: str, r, has_due: bool) -> Row:
+    return Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[9] if has_due else None,
+               r[7], r[8])
+
+
+def documents(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
+              limit: int = 200, offset: int = 0) -> list[Row]:
+    """The anchor's documents of *kind* (oldest first), optionally of one *status*."""
+    model, day, due, query = _listing(kind, anchor_id, status)
     query = query.order_by(day, model.id).offset(offset).limit(limit)
-    out = []
-    for r in session.exec(query).all():
-        out.append(Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                       r[9] if due is not None else None, r[7], r[8]))
-    return out
+    return [_row(kind, r, due is not None) for r in session.exec(query).all()]
 
 
 def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
@@ -113,16 +122,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
     first by default), amount, seller or number; with the total count."""
     from trellis.paging import paginate
 
-    model = model_for(kind)
-    day = model.issue_date if model is Invoice else model.order_date
-    due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
-                    model.amount_fen, day, model.status, model.reject_reason,
-                    *([due] if due is not None else []))
-             .join(Firm, Firm.id == model.seller_id)
-             .where(model.buyer_id == anchor_id))
-    if status:
-        query = query.where(model.status == status)
+    model, day, due, query = _listing(kind, anchor_id, status)
     sorts = {"date": day, "amount": model.amount_fen, "vendor": Firm.name,
              "number": model.number}
     if due is not None:
@@ -130,8 +130,7 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
     found = paginate(session, query, sort_columns=sorts,
                      search_columns=(model.number, Firm.name, Firm.uscc), page=page,
                      per_page=per_page, q=q, sort=sort, desc=desc, tiebreak=model.id)
-    found.items = [Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                       r[9] if due is not None else None, r[7], r[8]) for r in found.items]
+    found.items = [_row(kind, r, due is not None) for r in found.items]
     return found
 
 
