@@ -214,11 +214,9 @@ def _product(ctx: Ctx, code: str | None = None):
     return ctx.session.exec(query.order_by(col(Product.id))).first()
 
 
-def limit(ctx: Ctx) -> Answer:
-    """The vendor's current credit limit in yuan and what binds it (receivables, inflow, vendor,
-    anchor or cluster cap); asks for consent first when trade data may not be used."""
-    from trellis.scoring import limits
-
+def _usable_score(ctx: Ctx):
+    """The firm's score, or the answer to give instead: ask for consent first, say it is
+    being scored, or say why it cannot be scored (with the upload link)."""
     if not _consented(ctx):
         return _no_consent(ctx)
     result = _score(ctx)
@@ -228,6 +226,18 @@ def limit(ctx: Ctx) -> Answer:
     if result.insufficient or result.grade is None:
         return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
                       links=[_link(ctx, "upload", "/vendor/trade/upload")])
+    return result
+
+
+def limit(ctx: Ctx) -> Answer:
+    """The vendor's current credit limit in yuan and what binds it (receivables, inflow, vendor,
+    anchor or cluster cap); asks for consent first when trade data may not be used."""
+    from trellis.scoring import limits
+
+    result = _usable_score(ctx)
+    if isinstance(result, Answer):
+        return result
+    t = _t(ctx)
     info = limits.explain_limit(session=ctx.session, firm_id=ctx.firm_id, result=result,
                                 as_of=ctx.today)
     owed = sum(loan.outstanding_fen for loan in _live_loans(ctx))
@@ -367,15 +377,10 @@ def missing_documents(ctx: Ctx) -> Answer:
 def grade(ctx: Ctx) -> Answer:
     """The vendor's current grade and score and the factors that weigh most on it; asks for consent
     first."""
-    if not _consented(ctx):
-        return _no_consent(ctx)
+    result = _usable_score(ctx)
+    if isinstance(result, Answer):
+        return result
     t = _t(ctx)
-    result = _score(ctx)
-    if result is None:
-        return Answer(t["scoring"])
-    if result.insufficient or result.grade is None:
-        return Answer(t["not_scored"].format(why=_insufficient(ctx, result)),
-                      links=[_link(ctx, "upload", "/vendor/trade/upload")])
     facts = {"grade": result.grade, "score": str(result.score),
              "reasons": _reasons(ctx, result.reasons) or "-"}
     return Answer(t["grade"].format(**facts), facts, [_link(ctx, "home", "/vendor/")])
