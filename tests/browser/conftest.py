@@ -152,8 +152,12 @@ def log_in(page, live: Live, email: str, password: str = "trellis-demo-2026") ->
 
 
 def use_english(page, live: Live) -> None:
-    """Switch the page's session to English with the language button (no JavaScript)."""
-    button = page.locator("form button[name=locale][value=en]")
-    if button.count():
-        button.click()
-        page.wait_for_load_state()
+    """Switch the page's session to English with the language button (no JavaScript).
+
+    Waits for the page in hand to settle first (a form submitted just before may still be
+    navigating: a click on the page being left is lost), then for the English page."""
+    page.wait_for_load_state()
+    if page.locator("html[lang=en]").count():
+        return
+    page.locator("form button[name=locale][value=en]").click()
+    page.wait_for_selector("html[lang=en]", state="attached")

@@ -58,6 +58,7 @@ def test_vendor_registers_uploads_gets_financed_and_cools_off(live, new_page, tm
     vendor.check("#bank_account")
     shot(vendor, "02-vendor-consent-with-warnings")
     vendor.click("form button.primary")
+    vendor.wait_for_url(re.compile(r".*/vendor/(?!consent).*"))
     use_english(vendor, live)
     # --- upload two invoices to the anchor
     numbers = _numbers(live)
