@@ -40,6 +40,7 @@ from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
+from trellis.platform.words import word
 from trellis.platform.web import (
     audit,
     commit,
@@ -101,8 +102,8 @@ class BasisForm(FlaskForm):
 
 
 def _kind_labels(form: ClusterForm) -> None:
-    form.kind.choices = [("industrial_park", _("Industrial park")),
-                         ("startup_base", _("Startup base"))]
+    form.kind.choices = [(kind, word("cluster_kind", kind))
+                         for kind in ("industrial_park", "startup_base")]
 
 
 class InviteForm(FlaskForm):
