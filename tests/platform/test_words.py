@@ -13,8 +13,6 @@ import pytest
 
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts import services as accounts
-from trellis.messages import Line, Message, stored
-from trellis.platform import words
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -42,12 +40,16 @@ def _codes() -> dict[str, set[str]]:
 
 
 def test_every_code_the_cores_define_has_words():
+    from trellis.platform import words
+
     missing = {group: sorted(c for c in codes if not words.has_word(group, c))
                for group, codes in _codes().items()}
     assert not any(missing.values()), missing
 
 
 def test_the_words_read_in_chinese(app):
+    from trellis.platform import words
+
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         for group, codes in _codes().items():
             for code in codes:
@@ -60,7 +62,8 @@ def test_the_words_read_in_chinese(app):
 
 
 def test_a_job_outcome_is_english_text_that_keeps_its_message(app):
-    from trellis.messages import N_
+    from trellis.messages import N_, Line, Message, stored
+    from trellis.platform import words
 
     out = Line(N_("settled %(n)s matured voucher(s)"), n=3)
     assert out == "settled 3 matured voucher(s)" and isinstance(out, str)
@@ -84,18 +87,23 @@ def test_the_audit_trail_names_codes_in_words(client, session, logged_in, make_u
             ("job.run", "job", "disburse_approved", {}),
             ("cluster.data_basis", "data_basis", "2",
              {"scope": "pre_assessment: 园区订单", "party": "江北园区"}),
-            ("vendor.register", "firm", str(firm.id), {"via": "invitation"})):
+            ("vendor.register", "firm", str(firm.id), {"via": "invitation"}),
+            ("assistant.ask", "assistant_conversation", "4", {"reason": "human"}),
+            ("application.decline", "application", "9", {"reason": "发票金额不符"})):
         accounts.record(session=session, action=action, actor=clerk, record_type=record_type,
                         record_id=record_id, detail=detail)
+    accounts.record(session=session, action="password.reset_sent", actor=None,
+                    record_type="user", record_id=str(clerk.id))
     session.flush()
     page = client.get("/admin/audit").get_data(as_text=True)
     body = page.split("<tbody>")[1].split("</tbody>")[0]
     shown = re.sub(r'(title|data-action)="[^"]*"', "", body)
     for raw in ("industrial_park", "bank_account", "withdraw_consent", "invoices",
-                "disburse_approved", "pre_assessment", "invitation", "assistant_action"):
+                "disburse_approved", "pre_assessment", "invitation", "assistant_action",
+                "human", "system"):
         assert raw not in shown, raw
     for said in ("产业园区", "银行账户数据", "撤回授权", "发票", "放款", "仅用于预评估",
-                 "通过邀请码", "智能助手提议的操作"):
+                 "通过邀请码", "智能助手提议的操作", "发票金额不符", "Trellis（系统自动）"):
         assert said in shown, said
 
 
@@ -111,7 +119,8 @@ def test_the_jobs_page_tells_outcomes_in_chinese(client, session, session_factor
     for english in ("offer(s) expired", "the journal is empty", "matured voucher",
                     "bank-account change"):
         assert english not in page, english
-    for chinese in ("已过期的报价 0 个", "账簿为空", "兑付到期凭证 0 张", "生效的银行账户变更 0 项"):
+    for chinese in ("已过期的报价 0 个", "账簿为空", "兑付到期凭证 0 张",
+                    "生效的银行账户变更 0 项"):
         assert chinese in page, chinese
 
 

@@ -71,6 +71,12 @@ WORDS: dict[str, dict[str, object]] = {
         "invoices": _l("Invoices"),
         "payments": _l("Payments"),
         "deliveries": _l("Deliveries"),
+        "credit_notes": _l("Credit notes and returns"),
+        "confirmations": _l("Confirmation status"),
+        "tax_filings": _l("Tax filings"),
+        "loans": _l("Historical loans"),
+        "utility_readings": _l("Utility readings"),
+        "headcount": _l("Social-insurance headcount"),
     },
     # the chain check page: what was uploaded
     "upload_kind": {
@@ -84,6 +90,22 @@ WORDS: dict[str, dict[str, object]] = {
         "transfer": _l("Part transferred"),
         "finance": _l("Part financed"),
         "settle": _l("Paid at maturity"),
+    },
+    # assistant.models.Ticket.reason: why the assistant handed a conversation to a person
+    "handover_reason": {
+        "human": _l("Asked for a person"),
+        "complaint": _l("Complaint"),
+        "fraud_call": _l("Fraud"),
+        "bank_account": _l("Bank account change"),
+        "limit_change": _l("Limit change request"),
+        "other_firm": _l("A question about another firm"),
+        "low_confidence": _l("Not answered with confidence"),
+        "service_error": _l("Records could not be read"),
+        "ungrounded": _l("Answer failed the figure check"),
+    },
+    # who did something when no person did (accounts.services.record's actor label)
+    "actor": {
+        "system": _l("Trellis (automatic)"),
     },
     # how a vendor registered
     "registration": {

@@ -114,12 +114,22 @@ DETAIL_KEYS = {
 }
 
 #: detail keys whose values are codes, and the groups of :mod:`trellis.platform.words`
-#: that name them (a ``kind`` is a cluster's, an import's, an upload's or an action's)
+#: that name them (a ``kind`` is a cluster's, an import's, an upload's or an action's;
+#: a ``reason`` is a hand-over's code or a person's own words)
 VALUE_GROUPS = {
     "kind": ("cluster_kind", "import_kind", "upload_kind", "assistant_action"),
     "purpose": ("consent",),
     "via": ("registration",),
+    "reason": ("handover_reason",),
 }
+FREE_TEXT = {"reason"}   # a value not among the codes is shown as written
+
+
+def who_words(actor_label: str) -> str:
+    """Who did it: a person's e-mail, or Trellis itself in words."""
+    if words.has_word("actor", actor_label):
+        return words.word("actor", actor_label)
+    return actor_label
 
 
 def action_words(action: str) -> str:
@@ -153,7 +163,7 @@ def value_words(key: str, value) -> str:
     for group in VALUE_GROUPS.get(key, ()):
         if words.has_word(group, value):
             return words.word(group, value)
-    if key in VALUE_GROUPS:
+    if key in VALUE_GROUPS and key not in FREE_TEXT:
         return words.word(VALUE_GROUPS[key][0], value)   # an unknown code: "other"
     return str(value)
 
