@@ -40,7 +40,6 @@ from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
-from trellis.platform.words import word
 from trellis.platform.web import (
     audit,
     commit,
@@ -51,6 +50,7 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
