@@ -47,6 +47,21 @@ def test_every_code_the_cores_define_has_words():
     assert not any(missing.values()), missing
 
 
+def test_every_recorded_record_type_has_words():
+    """An audit event's record reads as its type in words ("报价 3"), never "记录 3"."""
+    from pathlib import Path
+
+    from trellis.platform.admin import words as audit_words
+
+    found = set()
+    for path in (Path(__file__).resolve().parents[2] / "trellis").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'\baudit\(\s*"[a-z_.]+",\s*"([a-z_]+)"', text))
+        found |= set(re.findall(r'record_type="([a-z_]+)"', text))
+    assert {"offer", "firm", "assistant_ticket"} <= found
+    assert not sorted(found - set(audit_words.RECORD_TYPES))
+
+
 def test_the_words_read_in_chinese(app):
     from trellis.platform import words
 
@@ -170,3 +185,6 @@ def test_the_ticket_names_consents_in_words(client, session, make_user, make_fir
     for raw in ("trade_data", "credit_query", "bank_account"):
         assert raw not in page, raw
     assert "交易数据：是" in page and "征信查询：否" in page
+    # the vendor's own words are the firm's, not "you" (the reader is the RM)
+    thread = page.split("data-thread")[1]
+    assert firm.name in thread and ">您<" not in thread

@@ -101,6 +101,7 @@ RECORD_TYPES = {
     "conversation": _l("Conversation"), "assistant_ticket": _l("Question"),
     "assistant_conversation": _l("Conversation"),
     "assistant_action": _l("Action proposed by the assistant"),
+    "offer": _l("Offer"), "password_reset": _l("Password reset request"),
 }
 
 DETAIL_KEYS = {
