@@ -158,7 +158,7 @@ KIND_WORDS = {"int": N_("a whole number"), "hex32": N_("a 32-byte hexadecimal va
               "text list": N_("a list of texts"), "text": N_("text")}
 
 
-def _difference(got, want) -> dict[str, Any]:
+def _difference(got: Any, want: Any) -> dict[str, Any]:
     """Missing and unknown names of a section, counted and named."""
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     return {"missing": len(missing), "extra": len(extra),
