@@ -97,7 +97,8 @@ def _ask_for_a_person(live, vendor) -> None:
     for n, question in enumerate(["我授权了哪些数据", "利率是多少", "我要找客户经理"]):
         panel.locator("input[name=text]").fill(question)
         panel.locator("button[type=submit]").click()
-        panel.locator("li[data-sender=assistant]").nth(n).wait_for()
+        # the first answer loads the assistant's word index: slow on a busy machine
+        panel.locator("li[data-sender=assistant]").nth(n).wait_for(timeout=90_000)
 
 
 def _record_basis(live, rm) -> None:
