@@ -109,16 +109,19 @@ def test_the_audit_trail_names_codes_in_words(client, session, logged_in, make_u
                         record_id=record_id, detail=detail)
     accounts.record(session=session, action="password.reset_sent", actor=None,
                     record_type="user", record_id=str(clerk.id))
+    accounts.record(session=session, action="invoice.confirm", actor=None,
+                    actor_label="api-token:ab12cd", record_type="invoice", record_id="5")
     session.flush()
     page = client.get("/admin/audit").get_data(as_text=True)
     body = page.split("<tbody>")[1].split("</tbody>")[0]
     shown = re.sub(r'(title|data-action)="[^"]*"', "", body)
     for raw in ("industrial_park", "bank_account", "withdraw_consent", "invoices",
                 "disburse_approved", "pre_assessment", "invitation", "assistant_action",
-                "human", "system"):
+                "human", "system", "api-token"):
         assert raw not in shown, raw
     for said in ("产业园区", "银行账户数据", "撤回授权", "发票", "放款", "仅用于预评估",
-                 "通过邀请码", "智能助手提议的操作", "发票金额不符", "Trellis（系统自动）"):
+                 "通过邀请码", "智能助手提议的操作", "发票金额不符", "Trellis（系统自动）",
+                 "API 密钥 ab12cd"):
         assert said in shown, said
 
 

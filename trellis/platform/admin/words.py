@@ -127,9 +127,12 @@ FREE_TEXT = {"reason"}   # a value not among the codes is shown as written
 
 
 def who_words(actor_label: str) -> str:
-    """Who did it: a person's e-mail, or Trellis itself in words."""
+    """Who did it: a person's e-mail, an API key by its prefix, or Trellis itself in
+    words."""
     if words.has_word("actor", actor_label):
         return words.word("actor", actor_label)
+    if actor_label.startswith("api-token:"):
+        return gettext("API key %(prefix)s", prefix=actor_label.split(":", 1)[1])
     return actor_label
 
 
