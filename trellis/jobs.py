@@ -25,7 +25,7 @@ from sqlmodel import Field, SQLModel
 from trellis import tasks
 from trellis.clock import utcnow
 from trellis.errors import TrellisError
-from trellis.messages import N_
+from trellis.messages import N_, Message, stored
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7472656C  # "trel"
@@ -90,6 +90,12 @@ class JobRun(SQLModel, table=True):
     outcome: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     host: str = Field(default="", max_length=120)
 
+    @property
+    def text(self) -> str:
+        """The outcome in English, for logs and the command line (pages render the stored
+        message in the reader's language)."""
+        return str(Message.loads(self.outcome))
+
 
 def resolve(spec: JobSpec):
     """The function a job runs, imported from its "module:function" name."""
@@ -115,14 +121,14 @@ def run_job(spec: JobSpec, *, session_factory, settings) -> JobRun:
         logger.info("job %s ok in %.2fs: %s", spec.id, time.perf_counter() - clock, outcome)
     except TrellisError as exc:  # expected (a node down, a setting wrong): no traceback
         ok = False
-        outcome = f"{type(exc).__name__}: {exc.message}"
+        outcome = Message(exc.template, exc.params)   # pages show it in the reader's language
         logger.error("job %s failed: %s", spec.id, exc.message)
     except Exception as exc:  # a job's failure is logged and recorded; the next run retries
         ok = False
         outcome = f"{type(exc).__name__}: {exc}"
         logger.exception("job %s failed", spec.id)
     run = JobRun(job_id=spec.id, started_at=started, seconds=time.perf_counter() - clock,
-                 ok=ok, outcome=outcome[:2000], host=os.uname().nodename)
+                 ok=ok, outcome=stored(outcome, 2000), host=os.uname().nodename)
     try:
         session = session_factory()
         try:
@@ -232,5 +238,5 @@ def run_now(*, session_factory, settings, job_id: str) -> str:
     """Task ``run_job``: run the job *job_id* once (it records its own :class:`JobRun`)."""
     run = run_job(find(job_id), session_factory=session_factory, settings=settings)
     if not run.ok:
-        raise RuntimeError(run.outcome)
+        raise TrellisError(Message.loads(run.outcome))   # the queue records it as a message
     return run.outcome

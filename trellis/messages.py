@@ -160,6 +160,37 @@ def msg(template: str, **params: Any) -> Message:
     return Message(template, params)
 
 
+class Line(str):
+    """A one-line outcome (a job's, a task's): the English text itself, for logs, the
+    command line and tests, that keeps its :class:`Message` so a page can show it in the
+    reader's language (see :func:`stored`)."""
+
+    message: Message
+
+    def __new__(cls, template: str, **params: Any) -> Line:
+        message = Message(template, params)
+        line = super().__new__(cls, str(message))
+        line.message = message
+        return line
+
+
+def line(template: str, **params: Any) -> Line:
+    """A :class:`Line`; mark the template with :func:`N_` at the call site."""
+    return Line(template, **params)
+
+
+def stored(outcome: Any, limit: int | None = None) -> str:
+    """*outcome* as a text column keeps it: a :class:`Line` or :class:`Message` as its
+    message (JSON when it has parameters, :meth:`Message.dumps`), which a page renders in
+    the reader's language; other text as it is. Cut to *limit* characters."""
+    if isinstance(outcome, Line):
+        return outcome.message.dumps(limit)
+    if isinstance(outcome, Message):
+        return outcome.dumps(limit)
+    text = str(outcome)
+    return text[:limit] if limit else text
+
+
 def texts(items) -> list[str]:
     """Stored messages (see :meth:`Message.to_json`) as English text, for logs and tests."""
     return [str(Message.from_json(item)) for item in items or ()]

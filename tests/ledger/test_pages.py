@@ -173,8 +173,12 @@ def test_loan_page_for_staff_shows_postings_and_bucket(session, client, world, m
     loan = make_loan(firm=world.vendor, due_date=date(2026, 1, 5))
     login(client, make_user("auditor"))
     html = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
-    assert 'id="postings"' in html and "disbursement" in html
-    assert 'id="dpd"' in html
+    assert 'id="postings"' in html and 'id="dpd"' in html
+    # the entry kind and the days-past-due bucket in words, not their codes
+    postings = html.split('id="postings"')[1]
+    assert "<td>放款</td>" in postings and "disbursement" not in postings
+    bucket = html.split('id="dpd"')[1].split("</div></div>")[0]
+    assert "逾期" in bucket and "current" not in bucket and "90+" not in bucket
 
 
 def test_trial_balance_page(session, client, make_user, make_loan):

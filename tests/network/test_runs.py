@@ -163,7 +163,7 @@ def test_the_import_task_keeps_progress_in_the_database(session, session_factory
     task_id = queue_.enqueue("import_run", run_id=run.id)
     task = tasks.get_run(session, task_id)
     assert (task.state, task.rows_done, task.rows_total) == ("done", 2500, 2500)
-    assert task.outcome.startswith(f"import {run.id}: succeeded")
+    assert task.text.startswith(f"import {run.id}: succeeded")
     session.refresh(run)
     assert run.status == "succeeded" and run.created == 2500
 

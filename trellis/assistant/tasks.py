@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from trellis import db
+from trellis.messages import N_, line
 
 
 def score_firm_task(*, session_factory, settings, firm_id: int) -> str:
@@ -15,6 +16,7 @@ def score_firm_task(*, session_factory, settings, firm_id: int) -> str:
     with db.transaction(session_factory) as session:
         latest = scoring.latest(session=session, firm_id=firm_id)
         if latest is not None and latest.as_of >= date.today():
-            return f"firm {firm_id} already scored today"
+            return line(N_("firm %(firm)s already scored today"), firm=firm_id)
         result = scoring.score_firm(session=session, firm_id=firm_id)
-        return f"firm {firm_id} scored: grade {result.grade}"
+        return line(N_("firm %(firm)s scored: grade %(grade)s"), firm=firm_id,
+                    grade=result.grade)

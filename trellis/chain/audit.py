@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from trellis.config import Settings
     from trellis.tasks import Progress
 
-from trellis.messages import N_, Message, msg
+from trellis.messages import N_, Message, line, msg
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +334,12 @@ def audit_task(*, session_factory: sessionmaker[Session], settings: Settings,
     """Task ``chain_audit``: run the queued audit *run_id* (again after a worker died)."""
     state = execute_run(run_id, session_factory=session_factory, settings=settings,
                         progress=progress, resume=True)
-    return f"audit {run_id}: {state}"
+    return line(AUDIT_STATES.get(state, N_("audit %(run)s: %(state)s")), run=run_id, state=state)
+
+
+#: how an audit task ended, as the jobs page says it
+AUDIT_STATES = {"done": N_("audit %(run)s: done"), "failed": N_("audit %(run)s: failed"),
+                "skipped": N_("audit %(run)s: skipped (taken elsewhere or finished)")}
 
 
 def run_queued_audits(*, session_factory: sessionmaker[Session], settings: Settings,
@@ -348,4 +353,4 @@ def run_queued_audits(*, session_factory: sessionmaker[Session], settings: Setti
             .order_by(col(AuditRun.id))))
         for run_id in ids:
             tasks.enqueue("chain_audit", session=session, run_id=run_id)
-    return f"queued {len(ids)} waiting audits"
+    return line(N_("queued %(n)s waiting audits"), n=len(ids))

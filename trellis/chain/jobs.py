@@ -22,6 +22,7 @@ from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailabl
 from trellis.chain.health import record_error
 from trellis.chain.models import Batch, BatchState, ChainTx
 from trellis.db import id_of, transaction
+from trellis.messages import N_, line, msg
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -189,9 +190,10 @@ def anchor_pending(*, session_factory: sessionmaker[Session], settings: Settings
                 col(Batch.state) == BatchState.PENDING))))
         raise type(exc)(f"chain not reachable or misconfigured; {queued} documents "
                         f"queued, {waiting} batches waiting: {exc.message}") from exc
-    healed = f", {n['healed']} lost batches re-anchored" if n["healed"] else ""
-    return (f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
-            f"{n['sent']}{healed}; {n['queued']} documents queued")
+    healed = msg(N_(", %(n)s lost batches re-anchored"), n=n["healed"]) if n["healed"] else ""
+    return line(N_("collected %(collected)s documents, cut %(cut)s batches, sent %(sent)s"
+                   "%(healed)s; %(queued)s documents queued"), collected=n["collected"],
+                cut=n["batches_cut"], sent=n["sent"], healed=healed, queued=n["queued"])
 
 
 def track_all(*, session_factory: sessionmaker[Session], settings: Settings) -> dict[str, Any]:
@@ -285,9 +287,23 @@ def track_confirmations(*, session_factory: sessionmaker[Session], settings: Set
     except ChainError as exc:
         record_error(settings, exc.message)
         raise
-    states = ", ".join(f"{k} {v}" for k, v in n["states"].items() if v)
-    lost = f", {n['lost']} lost by the chain" if n["lost"] else ""
-    filled = f", {n['nonces_filled']} nonce gaps filled" if n["nonces_filled"] else ""
-    failed = f"; {len(n['failed'])} batches failed ({n['failed'][0]})" if n["failed"] else ""
-    return (f"head {n['head']}; {states or 'no batches'}; replaced {n['replaced']}, "
-            f"re-anchored {n['reanchored']}{lost}{filled}{failed}")
+    states = [msg(STATE_COUNTS[k], n=v) for k, v in n["states"].items() if v]
+    lost = msg(N_(", %(n)s lost by the chain"), n=n["lost"]) if n["lost"] else ""
+    filled = (msg(N_(", %(n)s nonce gaps filled"), n=n["nonces_filled"])
+              if n["nonces_filled"] else "")
+    failed = (msg(N_("; %(n)s batches failed (%(first)s)"), n=len(n["failed"]),
+                  first=n["failed"][0]) if n["failed"] else "")
+    return line(N_("head %(head)s; %(states)s; replaced %(replaced)s, re-anchored "
+                   "%(reanchored)s%(lost)s%(filled)s%(failed)s"), head=n["head"],
+                states=states or msg(N_("no batches")), replaced=n["replaced"],
+                reanchored=n["reanchored"], lost=lost, filled=filled, failed=failed)
+
+
+#: a count of batches in each state, as the jobs page says it
+STATE_COUNTS = {
+    BatchState.PENDING.value: N_("pending %(n)s"),
+    BatchState.SUBMITTED.value: N_("submitted %(n)s"),
+    BatchState.INCLUDED.value: N_("included %(n)s"),
+    BatchState.SAFE.value: N_("safe %(n)s"),
+    BatchState.FINALIZED.value: N_("finalized %(n)s"),
+}

@@ -132,36 +132,66 @@ def load_bundle(text: str | bytes) -> dict[str, Any]:
     try:
         bundle: Any = safejson.loads(text)
     except ValueError as exc:
-        raise BundleError(f"the bundle is not JSON: {exc}") from None
+        raise BundleError(msg(N_("the bundle is not JSON: %(error)s"), error=str(exc))) from None
     if isinstance(bundle, dict) and bundle.get("format") == "trellis-proof-v1":
-        raise BundleError("this is a trellis-proof-v1 bundle, whose extra fields nobody "
-                          "checks: download a fresh proof (trellis-proof-v2)")
+        raise BundleError(msg(N_("this is a %(old)s bundle, whose extra fields nobody checks: "
+                              "download a fresh proof (%(format)s)"),
+                              old="trellis-proof-v1", format=FORMAT))
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise BundleError(f"not a Trellis proof bundle (format {FORMAT} expected)")
+        raise BundleError(msg(N_("not a Trellis proof bundle (format %(format)s expected)"),
+                              format=FORMAT))
     for part in ("document", "leaf", "merkle", "anchor"):
         if not isinstance(bundle.get(part), dict):
-            raise BundleError(f"the bundle has no {part!r} section")
+            raise BundleError(msg(N_("the bundle has no section for %(section)s (%(name)s)"),
+                              section=msg(SECTION_WORDS[part]), name=part))
     return bundle
 
 
-def shape_problem(bundle: Any) -> str | None:
+#: a bundle's sections and the kinds of its fields, as a person reads them (the
+#: English field names stay in the English text, for the command line)
+SECTION_WORDS = {"format": N_("the format"), "document": N_("the document"),
+                 "leaf": N_("the leaf"), "merkle": N_("the Merkle path"),
+                 "anchor": N_("the anchoring record")}
+KIND_WORDS = {"int": N_("a whole number"), "hex32": N_("a 32-byte hexadecimal value"),
+              "address": N_("an account address"),
+              "hex32 list": N_("a list of 32-byte hexadecimal values"),
+              "text list": N_("a list of texts"), "text": N_("text")}
+
+
+def _difference(got: Any, want: Any) -> dict[str, Any]:
+    """Missing and unknown names of a section, counted and named."""
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    return {"missing": len(missing), "extra": len(extra),
+            "names": ", ".join([*missing, *extra]) or "-"}
+
+
+def shape_problem(bundle: Any) -> Message | None:
     """Why *bundle* is not exactly a :data:`FORMAT` bundle (a field missing, extra or of
-    the wrong type), or None."""
+    the wrong type), as a message (its English text names the fields), or None."""
     if not isinstance(bundle, dict):
-        return "the bundle is not a JSON object"
+        return msg(N_("the bundle is not a JSON object"))
     if set(bundle) != {"format", *FIELDS}:
-        return f"top-level fields {sorted(bundle)} are not {sorted(['format', *FIELDS])}"
+        return msg(N_("the bundle's parts are not those of %(format)s (%(missing)s missing, "
+                      "%(extra)s unknown: %(names)s)"), format=FORMAT,
+                   **_difference(bundle, ["format", *FIELDS]))
     if bundle["format"] != FORMAT:
-        return f"format is {bundle['format']!r}, not {FORMAT}"
+        return msg(N_("format is %(got)s, not %(format)s"), got=repr(bundle["format"])[:80],
+                   format=FORMAT)
     for part, kinds in FIELDS.items():
         section = bundle[part]
-        if not isinstance(section, dict) or set(section) != set(kinds):
-            got = sorted(section) if isinstance(section, dict) else type(section).__name__
-            return f"{part} has fields {got}, not {sorted(kinds)}"
+        if not isinstance(section, dict):
+            return msg(N_("%(section)s is not a section of fields"),
+                       section=msg(SECTION_WORDS[part]))
+        if set(section) != set(kinds):
+            return msg(N_("%(section)s has the wrong fields (%(missing)s missing, %(extra)s "
+                          "unknown: %(names)s)"), section=msg(SECTION_WORDS[part]),
+                       **_difference(section, kinds))
         for name, kind in kinds.items():
             value = section[name]
             if not _of_kind(value, kind):
-                return f"{part}.{name} is not {kind}: {value!r}"
+                return msg(N_("in %(section)s, %(name)s is not %(kind)s"),
+                           section=msg(SECTION_WORDS[part]), name=f"{part}.{name}",
+                           kind=msg(KIND_WORDS[kind]))
     return None
 
 

@@ -31,6 +31,7 @@ from trellis.db import run, transaction
 from trellis.ledger import accrual, lifecycle, provisioning
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.models import Loan, LoanStatus
+from trellis.messages import N_, Money, line, msg
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,11 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
     interest = sum(d.interest_fen for d in days)
     penalty = sum(d.penalty_fen for d in days)
     loan_days = sum(d.loans for d in days)
-    return (f"accrued {len(days)} day(s) up to {as_of.isoformat()}: {loan_days} loan-days, "
-            f"{interest} fen interest, {penalty} fen penalty; {overdue} loan(s) now overdue; "
-            f"{provisioned} allowance(s) moved")
+    return line(N_("accrued %(days)s day(s) up to %(as_of)s: %(loan_days)s loan-days, "
+                   "%(interest)s interest, %(penalty)s penalty; %(overdue)s loan(s) now "
+                   "overdue; %(provisioned)s allowance(s) moved"), days=len(days),
+                as_of=as_of, loan_days=loan_days, interest=Money(interest),
+                penalty=Money(penalty), overdue=overdue, provisioned=provisioned)
 
 
 def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
@@ -74,7 +77,8 @@ def update_overdue(*, session_factory, settings, as_of: date | None = None) -> s
     check_not_future(as_of, field="date")
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     anchor_ledger_head(session_factory=session_factory, settings=settings)
-    return f"{overdue} loan(s) now overdue; {provisioned} allowance(s) moved"
+    return line(N_("%(overdue)s loan(s) now overdue; %(provisioned)s allowance(s) moved"),
+                overdue=overdue, provisioned=provisioned)
 
 
 def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
@@ -112,12 +116,10 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
         except TrellisError as exc:   # left pending for an operator; the others go on
             failed += 1
             logger.error("loan %s not paid out: %s", loan_id, exc.message)
-    outcome = f"paid out {paid} loan(s), cancelled {cancelled} (financed elsewhere)"
-    if waiting:
-        outcome += f"; {waiting} wait for the chain"
-    if failed:
-        outcome += f"; {failed} failed (see the log)"
-    return outcome
+    return line(N_("paid out %(paid)s loan(s), cancelled %(cancelled)s (financed elsewhere)"
+                   "%(waiting)s%(failed)s"), paid=paid, cancelled=cancelled,
+                waiting=msg(N_("; %(n)s wait for the chain"), n=waiting) if waiting else "",
+                failed=msg(N_("; %(n)s failed (see the log)"), n=failed) if failed else "")
 
 
 def anchor_ledger_head(*, session_factory, settings) -> str:
@@ -126,10 +128,12 @@ def anchor_ledger_head(*, session_factory, settings) -> str:
 
     n, seq, digest = run(session_factory, lambda s: queue_entries(session=s))
     if seq == 0:
-        return "the journal is empty"
+        return line(N_("the journal is empty"))
     if n == 0:
-        return f"ledger head {seq} ({digest[:12]}...) already queued for anchoring"
-    return f"queued ledger head {seq} ({digest[:12]}...) for anchoring ({n} entries)"
+        return line(N_("ledger head %(seq)s (%(digest)s...) already queued for anchoring"),
+                    seq=seq, digest=digest[:12])
+    return line(N_("queued ledger head %(seq)s (%(digest)s...) for anchoring (%(n)s entries)"),
+                seq=seq, digest=digest[:12], n=n)
 
 
 def expire_offers(*, session_factory, settings, as_of: date | None = None) -> str:
@@ -139,4 +143,4 @@ def expire_offers(*, session_factory, settings, as_of: date | None = None) -> st
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
         n = expiry.expire_offers(session=session, as_of=as_of)
-    return f"{n} offer(s) expired as of {as_of.isoformat()}"
+    return line(N_("%(n)s offer(s) expired as of %(as_of)s"), n=n, as_of=as_of)

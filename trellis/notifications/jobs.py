@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from trellis.db import transaction
+from trellis.messages import N_, line
 from trellis.notifications import delivery, events
 
 
@@ -23,7 +24,7 @@ def notify(*, session_factory, settings, as_of: str | None = None) -> str:
             from trellis import tasks
 
             tasks.enqueue("deliver_outbox", session=session)
-    return f"{new} new notification(s)"
+    return line(N_("%(n)s new notification(s)"), n=new)
 
 
 def deliver_outbox(*, session_factory, settings) -> str:
@@ -36,7 +37,7 @@ def deliver_outbox(*, session_factory, settings) -> str:
         total_sent, total_failed = total_sent + sent, total_failed + failed
         if sent + failed == 0:
             break
-    return f"sent {total_sent}, failed {total_failed}"
+    return line(N_("sent %(sent)s, failed %(failed)s"), sent=total_sent, failed=total_failed)
 
 
 def send_password_reset(*, session_factory, settings, reset_id: int, link_prefix: str) -> str:
@@ -51,4 +52,5 @@ def send_password_reset(*, session_factory, settings, reset_id: int, link_prefix
                            send=events.tell_user, minutes=settings.password_reset_minutes)
         if sent:
             tasks.enqueue("deliver_outbox", session=session)
-    return "link queued" if sent else "no link (no such active account, or done before)"
+    return (line(N_("link queued")) if sent
+            else line(N_("no link (no such active account, or done before)")))

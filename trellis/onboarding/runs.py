@@ -32,7 +32,7 @@ from trellis import exports
 from trellis.clock import utcnow
 from trellis.db import id_of, transaction
 from trellis.errors import NotFound, TrellisError
-from trellis.messages import N_, Message, msg
+from trellis.messages import N_, Message, line, msg
 from trellis.onboarding import files
 from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
@@ -261,7 +261,19 @@ def import_task(*, session_factory, settings, progress, run_id: int) -> str:
 
     run = execute_run(session_factory=session_factory, run_id=run_id, on_progress=report,
                       resume=True, max_seconds=settings.import_max_seconds)
-    return f"import {run_id}: {run.status}: {Message.loads(run.message)}"
+    return line(IMPORT_ENDS.get(str(run.status), N_("import %(run)s: %(message)s")),
+                run=run_id, message=Message.loads(run.message))
+
+
+#: how an import task ended, as the jobs page says it (the run's own message follows)
+IMPORT_ENDS = {
+    RunStatus.SUCCEEDED.value: N_("import %(run)s: succeeded: %(message)s"),
+    RunStatus.REFUSED.value: N_("import %(run)s: refused: %(message)s"),
+    RunStatus.FAILED.value: N_("import %(run)s: failed: %(message)s"),
+    RunStatus.MAPPING.value: N_("import %(run)s: mapping: %(message)s"),
+    RunStatus.QUEUED.value: N_("import %(run)s: queued: %(message)s"),
+    RunStatus.RUNNING.value: N_("import %(run)s: running: %(message)s"),
+}
 
 
 def _task_of(session: Session, run_id: int):

@@ -252,7 +252,7 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
     elif score:
         run = job_registry.run_job(job_registry.find("rescore_portfolio"),
                                    session_factory=factory, settings=settings())
-        click.echo(f"scoring: {run.outcome}")
+        click.echo(f"scoring: {run.text}")
     click.echo("Demo logins (role, e-mail, password, firm):")
     for role, email, password, firm in result.logins:
         click.echo(f"  {role:8} {email:28} {password}  {firm or ''}")
@@ -290,7 +290,7 @@ def jobs_run(once):
         except KeyError:
             raise click.ClickException(f"no job {once!r}; see `trellis jobs list`") from None
         run = job_registry.run_job(spec, session_factory=factory, settings=settings())
-        click.echo(f"{spec.id}: {'ok' if run.ok else 'FAILED'}: {run.outcome}")
+        click.echo(f"{spec.id}: {'ok' if run.ok else 'FAILED'}: {run.text}")
         sys.exit(0 if run.ok else 1)
     lock = job_registry.SchedulerLock(app.extensions["trellis.engine"], settings().instance_path)
     while not lock.acquire():

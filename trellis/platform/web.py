@@ -107,11 +107,13 @@ def firm_visible(firm_id: int) -> bool:
     return firm is not None and firm.cluster_id in clusters
 
 
-def audit(action: str, record_type: str = "", record_id: object = "", **detail) -> None:
-    """Record who did *action* on which record, for the audit trail (flushes)."""
+def audit(action: str, record_type: str = "", record_id: object = "", *, by=None,
+          **detail) -> None:
+    """Record who did *action* on which record, for the audit trail (flushes). *by*: the
+    person who did it when nobody is signed in yet (a vendor registering)."""
     from trellis.accounts import services as accounts  # not at import: commands start fast
 
-    actor = current_user if current_user and current_user.is_authenticated else None
+    actor = by or (current_user if current_user and current_user.is_authenticated else None)
     label = ""
     if actor is None and getattr(g, "api_token", None) is not None:
         label = f"api-token:{g.api_token.prefix}"

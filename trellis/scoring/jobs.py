@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from trellis.db import transaction
+from trellis.messages import N_, Percent, line, msg
 from trellis.scoring import anchoring, service, training
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
 from trellis.trade.models import Cluster
@@ -43,9 +44,11 @@ def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -
             totals["scored"] += run.n_scored
             totals["insufficient"] += run.n_insufficient
             totals["flagged"] += run.n_flagged
-    return (f"rescored {totals['firms']} firms in {len(clusters)} clusters as of {as_of}: "
-            f"{totals['scored']} scored, {totals['insufficient']} insufficient, "
-            f"{totals['flagged']} flagged for review")
+    return line(N_("rescored %(firms)s firms in %(clusters)s clusters as of %(as_of)s: "
+                   "%(scored)s scored, %(insufficient)s insufficient, %(flagged)s flagged for "
+                   "review"), firms=totals["firms"], clusters=len(clusters), as_of=as_of,
+                scored=totals["scored"], insufficient=totals["insufficient"],
+                flagged=totals["flagged"])
 
 
 def _population(session, run_ids: list[int]) -> pd.DataFrame:
@@ -101,12 +104,24 @@ def monitor_stability(*, session_factory, settings) -> str:
     with transaction(session_factory) as session:
         report = stability(session=session)
         if report is None:
-            return "no scored portfolio yet: nothing to monitor"
+            return line(N_("no scored portfolio yet: nothing to monitor"))
         shifted = [n for n, c in report.detail["characteristics"].items()
                    if c["status"] != "stable"]
-        return (f"{report.scorecard_version}: score PSI {report.score_psi} ({report.status}); "
-                f"{len(shifted)} characteristics not stable"
-                + (f": {', '.join(shifted)}" if shifted else ""))
+        return line(STABILITY.get(report.status, N_("%(version)s: score PSI %(psi)s; "
+                                                    "%(n)s characteristics not stable")),
+                    version=report.scorecard_version, psi=report.score_psi, n=len(shifted),
+                    names=msg(N_(": %(names)s"), names=shifted) if shifted else "")
+
+
+#: the stability report's line, by the score's status (PSI bands)
+STABILITY = {
+    "stable": N_("%(version)s: score PSI %(psi)s (stable); %(n)s characteristics not "
+                 "stable%(names)s"),
+    "investigate": N_("%(version)s: score PSI %(psi)s (investigate); %(n)s characteristics "
+                      "not stable%(names)s"),
+    "shifted": N_("%(version)s: score PSI %(psi)s (shifted); %(n)s characteristics not "
+                  "stable%(names)s"),
+}
 
 
 
@@ -121,12 +136,16 @@ def recalibrate(*, session_factory, settings, as_of: str | None = None) -> str:
         out = anchoring.recalibrate_if_due(session=session, as_of=day)
     report = out["report"]
     if out["action"] == "too_few":
-        return (f"{out['version']}: {out['rows']} matured outcomes ({out['defaults']} "
-                "defaults), too few to recalibrate; card kept")
-    line = (f"{out['version']}: {out['action']} on {out['rows']} outcomes "
-            f"({out['defaults']} defaults); mean PD {report['mean_pd']:.2%} vs observed "
-            f"{report['observed_rate']:.2%}")
-    if report["flag"]:
-        line += (f"; grades {', '.join(report['grades_outside_band'])} outside their band "
-                 "(flagged to the risk team)")
-    return line
+        return line(N_("%(version)s: %(rows)s matured outcomes (%(defaults)s defaults), too "
+                       "few to recalibrate; card kept"), version=out["version"],
+                    rows=out["rows"], defaults=out["defaults"])
+    flagged = (msg(N_("; grades %(grades)s outside their band (flagged to the risk team)"),
+                   grades=list(report["grades_outside_band"])) if report["flag"] else "")
+    return line(N_("%(version)s: recalibrated on %(rows)s outcomes (%(defaults)s defaults); "
+                   "mean PD %(pd)s vs observed %(observed)s%(flagged)s")
+                if out["action"] == "recalibrated" else
+                N_("%(version)s: unchanged on %(rows)s outcomes (%(defaults)s defaults); "
+                   "mean PD %(pd)s vs observed %(observed)s%(flagged)s"),
+                version=out["version"], rows=out["rows"], defaults=out["defaults"],
+                pd=Percent(str(report["mean_pd"])), observed=Percent(str(report["observed_rate"])),
+                flagged=flagged)

@@ -52,6 +52,14 @@ class TaskRun(SQLModel, table=True):
     lease_until: datetime | None = None
 
     @property
+    def text(self) -> str:
+        """The outcome in English, for logs and tests (pages render the stored message in
+        the reader's language)."""
+        from trellis.messages import Message
+
+        return str(Message.loads(self.outcome))
+
+    @property
     def finished(self) -> bool:
         """Whether the run has ended (done or failed)."""
         return self.state in ("done", "failed")

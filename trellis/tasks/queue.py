@@ -39,6 +39,8 @@ from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.db import transaction
+from trellis.errors import TrellisError
+from trellis.messages import Message, stored
 from trellis.tasks import registry
 from trellis.tasks.models import TaskRun
 from trellis.tasks.progress import Progress
@@ -161,10 +163,12 @@ class TaskQueue:
             keeper.stop()
             logger.exception("task %s (%s) attempt %d failed", spec.name, run_id, attempt)
             self._safe_flush(progress)
-            return self._fail(run_id, attempt, spec, f"{type(exc).__name__}: {exc}")
+            error = (stored(Message(exc.template, exc.params), 4000)
+                     if isinstance(exc, TrellisError) else f"{type(exc).__name__}: {exc}")
+            return self._fail(run_id, attempt, spec, error)
         keeper.stop()
         self._safe_flush(progress)
-        return self._close(run_id, attempt, "done", str(outcome or "done"))
+        return self._close(run_id, attempt, "done", stored(outcome or "done", 4000))
 
     def _claim(self, run_id: str):
         now = utcnow()

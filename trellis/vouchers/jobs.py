@@ -6,6 +6,7 @@ import logging
 from datetime import date
 
 from trellis.db import transaction
+from trellis.messages import N_, line
 from trellis.vouchers.settlement import settle_matured
 
 logger = logging.getLogger(__name__)
@@ -15,4 +16,4 @@ def settle_vouchers(*, session_factory, settings) -> str:
     """Settle every voucher that has matured: the anchor pays each holder (or the loan)."""
     with transaction(session_factory) as session:
         count = settle_matured(session=session, as_of=date.today())
-    return f"settled {count} matured voucher(s)"
+    return line(N_("settled %(n)s matured voucher(s)"), n=count)

@@ -130,7 +130,8 @@ def test_register_from_scratch(client, session, chain):
     welcome = client.get(response.location).get_data(as_text=True)
     assert 'data-warning="reg_young_credit_repair"' in welcome
     assert 'data-warning="reg_new_firm_deals"' in welcome
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "vendor.register")).one()
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "vendor.register")).one()
+    assert event.actor_label == data["email"]   # the person who registered, not "system"
 
 
 @pytest.mark.parametrize("change, field", [

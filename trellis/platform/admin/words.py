@@ -8,8 +8,10 @@ as yuan.
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from trellis.platform import words
 from trellis.platform.i18n import money
 
 ACTIONS = {
@@ -96,7 +98,10 @@ RECORD_TYPES = {
     "policy": _l("Policy"), "fraud_warning": _l("Fraud warning"), "job": _l("Job"),
     "chain_batch": _l("Batch"), "chain_document": _l("Chain document"),
     "chain_audit_run": _l("Chain audit"), "ticket": _l("Question"),
-    "conversation": _l("Conversation"),
+    "conversation": _l("Conversation"), "assistant_ticket": _l("Question"),
+    "assistant_conversation": _l("Conversation"),
+    "assistant_action": _l("Action proposed by the assistant"),
+    "offer": _l("Offer"), "password_reset": _l("Password reset request"),
 }
 
 DETAIL_KEYS = {
@@ -106,7 +111,29 @@ DETAIL_KEYS = {
     "version": _l("Version"), "purpose": _l("Purpose"), "count": _l("Count"),
     "scored": _l("Scored"), "reference": _l("Reference"), "party": _l("Party"),
     "application_id": _l("Application"), "loan_id": _l("Loan"), "number": _l("Number"),
+    "scope": _l("Scope"), "via": _l("How registered"),
 }
+
+#: detail keys whose values are codes, and the groups of :mod:`trellis.platform.words`
+#: that name them (a ``kind`` is a cluster's, an import's, an upload's or an action's;
+#: a ``reason`` is a hand-over's code or a person's own words)
+VALUE_GROUPS = {
+    "kind": ("cluster_kind", "import_kind", "upload_kind", "assistant_action"),
+    "purpose": ("consent",),
+    "via": ("registration",),
+    "reason": ("handover_reason",),
+}
+FREE_TEXT = {"reason"}   # a value not among the codes is shown as written
+
+
+def who_words(actor_label: str) -> str:
+    """Who did it: a person's e-mail, an API key by its prefix, or Trellis itself in
+    words."""
+    if words.has_word("actor", actor_label):
+        return words.word("actor", actor_label)
+    if actor_label.startswith("api-token:"):
+        return gettext("API key %(prefix)s", prefix=actor_label.split(":", 1)[1])
+    return actor_label
 
 
 def action_words(action: str) -> str:
@@ -115,11 +142,34 @@ def action_words(action: str) -> str:
 
 
 def record_words(record_type: str, record_id: str) -> str:
+    """The record an event is about: its type in words and its number; a job by what it
+    does (its id is a code)."""
     kind = RECORD_TYPES.get(record_type)
     if not record_type:
         return ""
     label = str(kind) if kind is not None else str(_l("Record"))
+    if record_type == "job":
+        from trellis import jobs
+
+        try:
+            what = gettext(jobs.find(str(record_id)).description)
+        except KeyError:
+            return label
+        return gettext("%(label)s: %(value)s", label=label, value=what)
     return f"{label} {record_id}".strip()
+
+
+def value_words(key: str, value) -> str:
+    """A detail value as read: a code in words (see :data:`VALUE_GROUPS`), a data basis's
+    scope in words, anything else as it is."""
+    if key == "scope":
+        return words.scope_words(str(value))
+    for group in VALUE_GROUPS.get(key, ()):
+        if words.has_word(group, value):
+            return words.word(group, value)
+    if key in VALUE_GROUPS and key not in FREE_TEXT:
+        return words.word(VALUE_GROUPS[key][0], value)   # an unknown code: "other"
+    return str(value)
 
 
 def detail_words(detail: dict | None) -> list[tuple[str, str]]:
@@ -132,5 +182,7 @@ def detail_words(detail: dict | None) -> list[tuple[str, str]]:
             continue
         if key.endswith("_fen") and isinstance(value, int):
             value = money(value)
+        else:
+            value = value_words(key, value)
         out.append((str(label), str(value)))
     return out

@@ -194,15 +194,10 @@ def _firm_context(firm: Firm) -> dict:
 
 
 def reason_label(reason: str) -> str:
-    from flask_babel import lazy_gettext as _l
+    """Why a conversation was handed to a person, in words."""
+    from trellis.platform.words import word
 
-    labels = {"human": _l("Asked for a person"), "complaint": _l("Complaint"),
-              "fraud_call": _l("Fraud"), "bank_account": _l("Bank account change"),
-              "limit_change": _l("Limit change request"),
-              "low_confidence": _l("Not answered with confidence"),
-              "service_error": _l("Records could not be read"),
-              "ungrounded": _l("Answer failed the figure check")}
-    return str(labels.get(reason, reason))
+    return word("handover_reason", reason)
 
 
 def ticket_status(status: str) -> str:

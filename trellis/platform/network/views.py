@@ -50,6 +50,7 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
@@ -101,8 +102,8 @@ class BasisForm(FlaskForm):
 
 
 def _kind_labels(form: ClusterForm) -> None:
-    form.kind.choices = [("industrial_park", _("Industrial park")),
-                         ("startup_base", _("Startup base"))]
+    form.kind.choices = [(kind, word("cluster_kind", kind))
+                         for kind in ("industrial_park", "startup_base")]
 
 
 class InviteForm(FlaskForm):

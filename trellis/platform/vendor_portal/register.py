@@ -144,7 +144,8 @@ def invite():
                     _user_error(form, exc)
                     status = 422
                 else:
-                    audit("vendor.register", "firm", firm.id, via="invitation", user_id=user.id)
+                    audit("vendor.register", "firm", firm.id, via="invitation", user_id=user.id,
+                          by=user)
                     commit()
                     _start_session(user)
                     flash(_("Welcome to Trellis. First, please read what you allow us to do."),
@@ -191,7 +192,7 @@ def new():
                 _user_error(form, exc)
             status = 422 if exc.status != 409 else 409
         else:
-            audit("vendor.register", "firm", firm.id, via="form", user_id=user.id)
+            audit("vendor.register", "firm", firm.id, via="form", user_id=user.id, by=user)
             commit()
             _start_session(user)
             flash(_("Welcome to Trellis. First, please read what you allow us to do."),
