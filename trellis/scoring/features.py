@@ -129,8 +129,8 @@ def _pair_keys(pos: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 def _month_back_seconds(secs: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
     """:func:`month_back` of dates given as seconds since 1970."""
-    d = secs.astype("datetime64[s]")
-    month = d.astype("datetime64[M]")
+    d: np.ndarray = secs.astype("datetime64[s]")
+    month: np.ndarray = d.astype("datetime64[M]")
     day = (d.astype("datetime64[D]") - month.astype("datetime64[D]")).astype("int64") + 1
     as_of_month = (as_of.year - 1970) * 12 + as_of.month - 1
     return as_of_month - month.astype("int64") - (day >= as_of.day).astype("int64")
@@ -281,7 +281,7 @@ _NEVER = np.iinfo("int64").max
 def _pair_min(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """For each key of *wanted* (sorted, unique), the least of *values* under it
     (int64 maximum where none)."""
-    best = np.full(wanted.size, _NEVER, dtype="int64")
+    best: np.ndarray = np.full(wanted.size, _NEVER, dtype="int64")
     if not keys.size or not wanted.size:
         return best
     at = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
@@ -368,10 +368,10 @@ def _documents(frames: Frames, R: _Rows, out: dict) -> None:
         dispute = np.zeros(0, dtype=bool)
     for w in WINDOWS:
         p = np.where(c_day >= R.at[w], c_pos, -1)
-        credited = _per_firm(p, n, c_amount).astype("int64")
+        credited: np.ndarray = _per_firm(p, n, c_amount).astype("int64")
         out[f"credit_note_rate_{w}m"] = _safe_div(credited, out[f"sales_{w}m_fen"])
         if w == 12:
-            disputed = _per_firm(np.where(dispute, p, -1), n, c_amount).astype("int64")
+            disputed: np.ndarray = _per_firm(np.where(dispute, p, -1), n, c_amount).astype("int64")
             out["dispute_rate_12m"] = _safe_div(disputed, out["sales_12m_fen"])
     orders = frames.orders
     invoiced = np.unique(R.order_id[~np.isnan(R.order_id)].astype("int64"))
@@ -392,7 +392,7 @@ def _documents(frames: Frames, R: _Rows, out: dict) -> None:
                  else np.zeros(0, dtype="int64"))
     recent = (R.s_pos >= 0) & (R.issue >= R.at[12])
     backed = ~np.isnan(R.order_id) & np.isin(R.order_id, delivered)
-    unbacked = _per_firm(np.where(recent & ~backed, R.s_pos, -1), n, R.amount).astype("int64")
+    unbacked: np.ndarray = _per_firm(np.where(recent & ~backed, R.s_pos, -1), n, R.amount).astype("int64")
     out["unbacked_share_12m"] = _safe_div(unbacked, out["sales_12m_fen"])
 
 
@@ -407,7 +407,7 @@ def _cash(frames: Frames, R: _Rows, out: dict) -> None:
         inflow = np.zeros(n)
     out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
     ex = frames.exposures
-    debt = (_per_firm(R.P.of(_ints(ex["firm_id"])), n, _ints(ex["outstanding_fen"]))
+    debt: np.ndarray = (_per_firm(R.P.of(_ints(ex["firm_id"])), n, _ints(ex["outstanding_fen"]))
             .astype("int64") if len(ex) else np.zeros(n, dtype="int64"))
     out["platform_debt_fen"] = debt
     ratio = _safe_div(debt, inflow)
@@ -493,7 +493,7 @@ def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     out["tax_sales_fen"] = tax.to_numpy()
     mine = np.flatnonzero(R.s_pos >= 0)
     rows = mine[np.argsort(R.s_pos[mine], kind="stable")]
-    edges = np.searchsorted(R.s_pos[rows], np.arange(R.n + 1))
+    edges = np.asarray(np.searchsorted(R.s_pos[rows], np.arange(R.n + 1)))
     flows = np.full(R.n, np.nan)
     months = np.full(R.n, np.nan)
     for i, (p, t) in enumerate(zip(firms["tax_period"].to_numpy(), tax.to_numpy(),

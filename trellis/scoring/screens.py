@@ -268,10 +268,10 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
     leading zeros) to one buyer twice, by firm id."""
     inv = frames.invoices
-    rows = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
-    if not rows.size or (rows.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, rows)):
+    mine = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
+    if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
-    inv = inv.iloc[rows].copy()
+    inv = inv.iloc[mine].copy()
     inv["norm_number"] = inv["number"].astype(str).str.replace(
         r"[^0-9A-Za-z]", "", regex=True).str.upper().str.lstrip("0")
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
@@ -446,11 +446,11 @@ def burst(frames: Frames, scope: list[int],
     S = _Sales(frames, scope, order_only)
     n = S.P.n
     out: dict[int, list[Flag]] = {}
-    app_of = np.full(n, _ts_seconds(frames.as_of), dtype="int64")
+    app_of: np.ndarray = np.full(n, _ts_seconds(frames.as_of), dtype="int64")
     for f, d in (applied_on or {}).items():
-        i = S.P.of(np.array([f]))[0]
-        if i >= 0:
-            app_of[i] = _ts_seconds(pd.Timestamp(d))
+        at = int(S.P.of(np.array([f]))[0])
+        if at >= 0:
+            app_of[at] = _ts_seconds(pd.Timestamp(d))
     age = (app_of[S.pos] - S.issue) // 86400
     recent = (age >= 0) & (age < BURST_DAYS)
     base_days = BURST_BASELINE_MONTHS * 30.44
@@ -459,7 +459,7 @@ def burst(frames: Frames, scope: list[int],
     recent_sum = np.bincount(S.pos[recent], weights=S.amount[recent], minlength=n)
     base_sum = np.bincount(S.pos[before], weights=S.amount[before], minlength=n)
     seen = age >= 0
-    first = np.full(n, np.iinfo("int64").max, dtype="int64")
+    first: np.ndarray = np.full(n, np.iinfo("int64").max, dtype="int64")
     np.minimum.at(first, S.pos[seen], S.issue[seen])
     loose = recent & ~S.backed
     unbacked_sum = np.bincount(S.pos[loose], weights=S.amount[loose], minlength=n)
@@ -691,7 +691,7 @@ def _year_on_year(sales: np.ndarray, power: np.ndarray, heads: np.ndarray):
     possibly partial, month) and both power readings exist: the season cancels out.
     Arrays by month back (index k-1). Returns (pairs, sales ratio, power ratio,
     headcount ratio or None)."""
-    traded = np.flatnonzero(sales > 0) + 1
+    traded: np.ndarray = np.flatnonzero(sales > 0) + 1
     first = int(traded.max()) if traded.size else 0
     pairs = [m for m in range(1, PAPER_RECENT_MONTHS + 1)
              if m + 12 < first and not np.isnan(power[m - 1])
