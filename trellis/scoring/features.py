@@ -392,7 +392,8 @@ def _documents(frames: Frames, R: _Rows, out: dict) -> None:
                  else np.zeros(0, dtype="int64"))
     recent = (R.s_pos >= 0) & (R.issue >= R.at[12])
     backed = ~np.isnan(R.order_id) & np.isin(R.order_id, delivered)
-    unbacked: np.ndarray = _per_firm(np.where(recent & ~backed, R.s_pos, -1), n, R.amount).astype("int64")
+    unbacked: np.ndarray = _per_firm(np.where(recent & ~backed, R.s_pos, -1), n,
+                                     R.amount).astype("int64")
     out["unbacked_share_12m"] = _safe_div(unbacked, out["sales_12m_fen"])
 
 
@@ -714,11 +715,23 @@ def to_jsonable(row: pd.Series) -> dict:
     return {k: _plain(v) for k, v in row.items()}
 
 
+def _plain_column(values: pd.Series) -> list:
+    """:func:`_plain` of every value of a column: integer and float columns converted at
+    once (``tolist`` gives Python ints and floats), anything else value by value."""
+    kind = values.dtype.kind
+    if kind in "iu":
+        return values.to_numpy().tolist()
+    if kind == "f":
+        return [None if v != v else round(v, 6) for v in values.to_numpy().tolist()]
+    return [_plain(v) for v in values.to_numpy(dtype=object)]
+
+
 def records(features: pd.DataFrame) -> dict[int, dict]:
     """Every row of *features* as :func:`to_jsonable` would give it, in one pass."""
     cols = list(features.columns)
-    out = {}
-    for fid, values in zip(features.index, features.itertuples(index=False, name=None),
-                           strict=True):
-        out[int(fid)] = {c: _plain(v) for c, v in zip(cols, values, strict=True)}
-    return out
+    if not cols:
+        return {int(fid): {} for fid in features.index}
+    columns = [_plain_column(features.iloc[:, j]) for j in range(len(cols))]
+    return {int(fid): dict(zip(cols, values, strict=True))
+            for fid, values in zip(features.index.tolist(), zip(*columns, strict=True),
+                                   strict=True)}

@@ -344,7 +344,9 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
     if not hit.size:
         return []
-    rows = list(x.itertuples())
+    # Only the rows of a hit as tuples (all of them cost seconds on a portfolio).
+    wanted = np.unique(np.concatenate([hit, hit + 1]))
+    rows = dict(zip(wanted.tolist(), x.iloc[wanted].itertuples(), strict=True))
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
     per_pair: defaultdict[Any, int] = defaultdict(int)
