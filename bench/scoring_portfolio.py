@@ -14,14 +14,24 @@ driver's rows put straight into pandas DataFrames, nothing else.
 
     .venv/bin/python bench/scoring_portfolio.py
     .venv/bin/python bench/scoring_portfolio.py --vendors 10000 --months 12
+
+``--existing URL`` measures a cluster already in a database instead (``--cluster`` its code,
+default the first; as of ``--as-of``, default today): the read-only pass, then
+``score_portfolio`` (not stored), and with ``--before DIR`` the same call by the code in
+DIR (a checkout of the commit before a change) in a child process, alternating, each
+``--repeat`` times: before and after in one run, on the same rows, results compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -56,7 +66,16 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=31)
     p.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
     p.add_argument("--on-demand", type=int, default=20, help="firms scored one by one")
+    p.add_argument("--existing", default=None, help="URL of a database holding the cluster")
+    p.add_argument("--cluster", default=None, help="with --existing: the cluster's code")
+    p.add_argument("--as-of", default=None, help="with --existing: the scoring date")
+    p.add_argument("--before", default=None, help="with --existing: a checkout of the code "
+                   "before, timed in a child process on the same cluster")
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.existing:
+        return existing(args)
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     migrate.upgrade(url)
@@ -124,6 +143,86 @@ def main() -> None:
     print(f"one firm on demand (score_firm, {len(one)} firms): median "
           f"{statistics.median(one) * 1000:.0f} ms, max {max(one) * 1000:.0f} ms")
     del raw, scored, flags
+
+
+def _read_only(s) -> dict:
+    conn = s.connection()
+    out = {}
+    for t in TABLES:  # the driver's rows straight into pandas, as frames.load does
+        cur = conn.exec_driver_sql(f"select * from {t}").cursor
+        out[t] = pd.DataFrame.from_records(cur.fetchall(),
+                                           columns=[d[0] for d in cur.description])
+    return out
+
+
+def _score_once(url: str, code: str | None, as_of: date) -> tuple[float, float, list]:
+    """score_portfolio of the cluster, not stored: (wall s, CPU s, plain results)."""
+    factory = db.make_sessionmaker(db.make_engine(url))
+    with factory() as s:
+        q = select(Cluster.id).order_by(Cluster.id)
+        cid = s.execute(q.where(Cluster.code == code) if code else q).scalars().first()
+        service.champion(session=s)
+        gc.collect()
+        w, c = time.perf_counter(), time.process_time()
+        results, _run = service.score_portfolio(session=s, as_of=as_of, cluster_id=cid,
+                                                store=False)
+        w, c = time.perf_counter() - w, time.process_time() - c
+        s.rollback()
+    plain = [json.loads(json.dumps(r.to_dict() | {"record_id": None}, default=str))
+             for r in results]
+    return w, c, plain
+
+
+def existing(args) -> None:
+    """Before / after on a cluster already in a database (see the module docstring)."""
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    if args.child:
+        w, c, plain = _score_once(args.existing, args.cluster, as_of)
+        Path(args.child).write_text(json.dumps({"wall": w, "cpu": c, "results": plain}))
+        return
+    factory = db.make_sessionmaker(db.make_engine(args.existing))
+    with factory() as s:
+        _read_only(s)  # warm the file cache for every measurement alike
+        reads, read_cpu = [], []
+        for _ in range(args.repeat):
+            c = time.process_time()
+            t, raw = timed(lambda: _read_only(s))
+            reads.append(t)
+            read_cpu.append(time.process_time() - c)
+        rows = sum(len(v) for k, v in raw.items() if k != "firms")
+        del raw
+    before, after, cpu_before, cpu_after = [], [], [], []
+    for _ in range(args.repeat):
+        if args.before:
+            out = Path(tempfile.mkdtemp()) / "before.json"
+            cmd = [sys.executable, __file__, "--existing", args.existing, "--as-of",
+                   as_of.isoformat(), "--child", str(out)]
+            if args.cluster:
+                cmd += ["--cluster", args.cluster]
+            subprocess.run(cmd, check=True, cwd=args.before,
+                           env=dict(os.environ, PYTHONPATH=str(Path(args.before).resolve())))
+            got = json.loads(out.read_text())
+            before.append(got["wall"])
+            cpu_before.append(got["cpu"])
+        w, c, plain = _score_once(args.existing, args.cluster, as_of)
+        after.append(w)
+        cpu_after.append(c)
+        if args.before and got["results"] != plain:
+            raise SystemExit("the code before gives other results")
+    read, rcpu = statistics.median(reads), statistics.median(read_cpu)
+    print(f"{args.existing}: {len(plain):,} firms, {rows:,} trade rows, as of {as_of}; "
+          f"median of {args.repeat}" + (" (results equal before and after)" if args.before
+                                        else ""))
+    print(f"{'step':40} {'wall s':>8} {'CPU s':>8} {'/ read, wall':>13} {'/ read, CPU':>12}")
+    print(f"{'baseline: read the same rows only':40} {read:8.2f} {rcpu:8.2f}")
+    if before:
+        print(f"{'score_portfolio, before (' + args.before + ')':40} "
+              f"{statistics.median(before):8.2f} {statistics.median(cpu_before):8.2f} "
+              f"{statistics.median(before) / read:12.2f}x "
+              f"{statistics.median(cpu_before) / rcpu:11.2f}x")
+    print(f"{'score_portfolio, now':40} {statistics.median(after):8.2f} "
+          f"{statistics.median(cpu_after):8.2f} {statistics.median(after) / read:12.2f}x "
+          f"{statistics.median(cpu_after) / rcpu:11.2f}x")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from trellis.network.build import bump_data_version
 from trellis.scoring import features, frames, limits, queries, service
 from trellis.scoring.exposure import exposure_totals
 from trellis.scoring.models import ScoreRecord
-from trellis.trade.models import Firm, Invoice
+from trellis.trade.models import Firm, Invoice, LoanOutcome
 
 END = date(2026, 6, 30)
 AS_OF = END + timedelta(days=1)
@@ -111,6 +111,31 @@ def test_a_confirmation_with_its_bump_is_seen(session, demo):
     fresh = service.score_firm(session=session, firm_id=firm.id, as_of=AS_OF, store=False,
                                cache=False)
     assert _same(kept, fresh)
+
+
+def test_a_neighbours_loan_outcome_added_is_seen(session, demo):
+    """The cluster's loan outcomes are kept with its part (issue 18): a new one (the
+    importer bumps; here without a bump) still changes a neighbour's feature at once."""
+    _seeded, results, _run = demo
+    firm, _buyer = _seller(session, results)
+    first = service.score_firm(session=session, firm_id=firm.id, as_of=AS_OF, store=False)
+    fr = frames.load(session=session, as_of=AS_OF, firm_ids=[firm.id])
+    kept_outcomes = fr.outcomes
+    bad = set(kept_outcomes.loc[kept_outcomes["defaulted"].astype(bool), "firm_id"])
+    e = fr.edges[(fr.edges["invoice_count"] > 0) & (fr.edges["seller_id"] == firm.id)]
+    neighbour = next(int(b) for b in e["buyer_id"] if int(b) not in bad)
+    session.add(LoanOutcome(firm_id=neighbour, disbursed_on=END - timedelta(days=400),
+                            amount_fen=10_000_00, defaulted=True))
+    session.flush()
+    after = frames.load(session=session, as_of=AS_OF, firm_ids=[firm.id])
+    assert after.outcomes is not kept_outcomes
+    assert len(after.outcomes) == len(kept_outcomes) + 1
+    kept = service.score_firm(session=session, firm_id=firm.id, as_of=AS_OF, store=False)
+    fresh = service.score_firm(session=session, firm_id=firm.id, as_of=AS_OF, store=False,
+                               cache=False)
+    assert _same(kept, fresh)
+    assert kept.features["neighbours_defaulted_share"] != \
+        first.features["neighbours_defaulted_share"]
 
 
 # --- the firm risk page's reads against the whole-frames implementations they replaced

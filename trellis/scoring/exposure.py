@@ -72,7 +72,11 @@ def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
     if firm_ids is not None:
         stmt = stmt.where(c.firm_id.in_(firm_ids if hasattr(firm_ids, "subquery")
                                         else list(firm_ids)))
-    df = pd.read_sql(stmt, conn)
+    # What pd.read_sql does, without its per-call SQL-database wrapper (a third of the
+    # time on the one-firm path).
+    result = conn.execute(stmt)
+    df = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()),
+                                   coerce_float=True)
     df["outstanding_fen"] = df["outstanding_fen"].fillna(0).astype("int64")
     return df[COLUMNS]
 

@@ -12,6 +12,7 @@ so a firm's row depends only on its own rows, its cluster's graph and the as-of 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -61,20 +62,133 @@ def _safe_div(num, den):
     return out
 
 
+# --- the frames as a few numpy arrays ----------------------------------------------------
+#
+# Every feature is a sum, count, minimum or maximum of a firm's rows. The rows of each
+# table are taken once as numpy arrays, each firm of the scope gets a position
+# 0..n-1 (-1: not in scope), and every grouped quantity is one ``np.bincount`` (or
+# ``np.minimum.at``) over those positions: the same code serves one firm on demand and
+# a portfolio of tens of thousands, in a few dozen numpy calls instead of a thousand
+# small pandas group-bys.
+
+
+def _ts_seconds(ts) -> int:
+    """A timestamp as whole seconds since 1970 (the frames' ``datetime64[s]`` unit)."""
+    return int(pd.Timestamp(ts).value // 1_000_000_000)
+
+
+def _seconds(s: pd.Series) -> np.ndarray:
+    """A date column as int64 seconds since 1970 (NaT: the int64 minimum)."""
+    a = s.to_numpy()
+    if a.dtype.kind != "M":
+        a = pd.to_datetime(s).to_numpy()
+    return a.astype("datetime64[s]").astype("int64")
+
+
+def _ints(s: pd.Series) -> np.ndarray:
+    return s.to_numpy(dtype="int64") if len(s) else np.zeros(0, dtype="int64")
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s).to_numpy(dtype=float) if len(s) else np.zeros(0)
+
+
+class _Positions:
+    """Each firm of the scope's position 0..n-1 in it; ids outside the scope get -1."""
+
+    def __init__(self, scope: list[int]):
+        self.n = len(scope)
+        self.ids = ids = np.asarray(scope, dtype="int64")
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype="int64")
+        if not self.n or not ids.size:
+            return np.full(ids.shape, -1, dtype="int64")
+        pos = np.minimum(np.searchsorted(self._sorted, ids), self.n - 1)
+        return np.where(self._sorted[pos] == ids, self._order[pos], -1)
+
+
+def _per_firm(pos: np.ndarray, n: int, weights=None) -> np.ndarray:
+    """Sum of *weights* (count without) per scope position, rows at -1 left out."""
+    keep = pos >= 0
+    w = None if weights is None else np.asarray(weights, dtype=float)[keep]
+    return np.bincount(pos[keep], weights=w, minlength=n)
+
+
+def _where_any(values: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """*values* as floats, NaN where *count* is 0 (a firm without rows: unknown)."""
+    return np.where(count > 0, values.astype(float), np.nan)
+
+
+def _pair_keys(pos: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """One int64 key per (scope position, other firm id)."""
+    return pos.astype("int64") * (1 << 32) + other.astype("int64")
+
+
+def _month_back_seconds(secs: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """:func:`month_back` of dates given as seconds since 1970."""
+    d: np.ndarray = secs.astype("datetime64[s]")
+    month: np.ndarray = d.astype("datetime64[M]")
+    day = (d.astype("datetime64[D]") - month.astype("datetime64[D]")).astype("int64") + 1
+    as_of_month = (as_of.year - 1970) * 12 + as_of.month - 1
+    return as_of_month - month.astype("int64") - (day >= as_of.day).astype("int64")
+
+
+def _anchor_ids(frames: Frames) -> np.ndarray:
+    """The ids of the anchor firms of the frames' firms table (kept on the firm path)."""
+    def make():
+        firms = frames.firms
+        return np.unique(firms.index.to_numpy()[(firms["role"] == "anchor").to_numpy()]
+                         .astype("int64"))
+    return kept(frames, "anchor_ids", make)
+
+
+class _Rows:
+    """The columns the features read, as numpy arrays, with each row's scope position."""
+
+    def __init__(self, frames: Frames, scope: list[int]):
+        self.scope = scope
+        self.as_of = frames.as_of
+        self.now = _ts_seconds(frames.as_of)
+        self.at = {w: _ts_seconds(_months_ago(frames.as_of, w)) for w in WINDOWS}
+        self.P = _Positions(scope)
+        self.n = self.P.n
+        anchors = _anchor_ids(frames)
+        inv = frames.invoices
+        self.inv_id = _ints(inv["id"])
+        self.seller = _ints(inv["seller_id"])
+        self.buyer = _ints(inv["buyer_id"])
+        self.amount = _ints(inv["amount_fen"])
+        self.issue = _seconds(inv["issue_date"])
+        self.due = _seconds(inv["due_date"])
+        self.status = inv["status"].to_numpy(dtype=object)
+        self.order_id = _floats(inv["order_id"])
+        self.s_pos = self.P.of(self.seller)
+        self.b_pos = self.P.of(self.buyer)
+        self.to_anchor = np.isin(self.buyer, anchors)
+        self.confirmed = self.status == "confirmed"
+        self.anchors = anchors
+
+
 def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
     """Firms x months back (0..35) of invoiced sales in fen."""
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
-    k = month_back(inv["issue_date"], frames.as_of)
-    m = (inv.assign(k=k).groupby(["seller_id", "k"])["amount_fen"].sum()
-         .unstack(fill_value=0))
-    return m.reindex(index=scope, columns=range(MONTHS), fill_value=0).astype("int64")
+    M = _sales(_Rows(frames, scope), {})
+    return pd.DataFrame(M, index=pd.Index(scope), columns=range(MONTHS))
 
 
-def _sales_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    M = monthly_sales(frames, scope)
-    X = M.to_numpy(dtype=float)
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+def _sales(R: _Rows, out: dict) -> np.ndarray:
+    """Sales history, levels, seasonality-adjusted variation, trend and drawdown; returns
+    the firms x 36 months back matrix of invoiced fen (:func:`monthly_sales`)."""
+    n = R.n
+    mine = R.s_pos >= 0
+    k = _month_back_seconds(R.issue[mine], R.as_of)
+    pos = R.s_pos[mine]
+    ok = (k >= 0) & (k < MONTHS)
+    M = np.bincount(pos[ok] * MONTHS + k[ok], weights=R.amount[mine][ok].astype(float),
+                    minlength=n * MONTHS).reshape(n, MONTHS).astype("int64")
+    X = M.astype(float)
     active = X > 0
     has_any = active.any(axis=1)
     # Oldest month with a sale, +1: months of sales history within the lookback.
@@ -106,50 +220,207 @@ def _sales_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     prior = X[:, 12:15].sum(axis=1)
     yoy = _safe_div(X[:, :3].sum(axis=1), prior) - 1.0
     out["sales_yoy_3m"] = np.where(last_active >= 15, yoy, np.nan)
-    return out
+    return M
 
 
-def _buyer_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    inv = frames.invoices
-    start = _months_ago(frames.as_of, 12)
-    inv = inv[inv["seller_id"].isin(scope) & (inv["issue_date"] >= start)]
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    out["invoices_12m"] = inv.groupby("seller_id").size().reindex(scope, fill_value=0)
-    by = inv.groupby(["seller_id", "buyer_id"])["amount_fen"].sum()
-    total = by.groupby(level=0).transform("sum")
-    share = (by / total)
-    out["buyer_count_12m"] = by.groupby(level=0).size().reindex(scope, fill_value=0)
-    out["buyer_hhi_12m"] = (share ** 2).groupby(level=0).sum().reindex(scope)
-    out["top_buyer_share_12m"] = share.groupby(level=0).max().reindex(scope)
-    anchors = set(frames.firms.index[frames.firms["role"] == "anchor"])
-    to_anchor = inv["buyer_id"].isin(anchors)
-    confirmed = to_anchor & (inv["status"] == "confirmed")
-    sales = inv.groupby("seller_id")["amount_fen"].sum().reindex(scope)
-    out["anchor_sales_share_12m"] = (inv[to_anchor].groupby("seller_id")["amount_fen"].sum()
-                                     .reindex(scope, fill_value=0) / sales)
-    out["anchor_confirmed_share_12m"] = (inv[confirmed].groupby("seller_id")["amount_fen"]
-                                         .sum().reindex(scope, fill_value=0) / sales)
+def _buyers(frames: Frames, R: _Rows, out: dict) -> None:
+    """Buyer concentration, anchor shares and tenure over the last 12 months."""
+    n = R.n
+    r = (R.s_pos >= 0) & (R.issue >= R.at[12])
+    pos, amount = R.s_pos[r], R.amount[r].astype(float)
+    count = np.bincount(pos, minlength=n)
+    out["invoices_12m"] = count.astype("int64")
+    keys, inverse = np.unique(_pair_keys(pos, R.buyer[r]), return_inverse=True)
+    by = np.bincount(inverse, weights=amount, minlength=keys.size)
+    pair_firm = keys >> 32
+    pair_buyer = keys & ((1 << 32) - 1)
+    total = np.bincount(pair_firm, weights=by, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = by / total[pair_firm]
+    out["buyer_count_12m"] = np.bincount(pair_firm, minlength=n).astype("int64")
+    out["buyer_hhi_12m"] = _where_any(np.bincount(pair_firm, weights=share ** 2, minlength=n),
+                                      count)
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, pair_firm, share)
+    out["top_buyer_share_12m"] = _where_any(top, count)
+    sales = _where_any(np.bincount(pos, weights=amount, minlength=n), count)
+    to_anchor, confirmed = R.to_anchor[r], (R.to_anchor & R.confirmed)[r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["anchor_sales_share_12m"] = np.bincount(
+            pos[to_anchor], weights=amount[to_anchor], minlength=n) / sales
+        out["anchor_confirmed_share_12m"] = np.bincount(
+            pos[confirmed], weights=amount[confirmed], minlength=n) / sales
     # Tenure with each anchor still bought from: first trade (or declared relationship).
-    all_inv = frames.invoices
-    first = (all_inv[all_inv["seller_id"].isin(scope) & all_inv["buyer_id"].isin(anchors)]
-             .groupby(["seller_id", "buyer_id"])["issue_date"].min())
+    current = keys[np.isin(pair_buyer, R.anchors)]
+    a = (R.s_pos >= 0) & R.to_anchor
+    first = _pair_min(_pair_keys(R.s_pos[a], R.buyer[a]), R.issue[a], current)
     rel = frames.relationships
-    rel = rel[rel["supplier_id"].isin(scope) & rel["buyer_id"].isin(anchors)]
-    since = rel.set_index(["supplier_id", "buyer_id"])["since"]
-    since.index.names = ["seller_id", "buyer_id"]
-    current = by[by.index.get_level_values(1).isin(anchors)].index
-    start_dates = pd.concat([first, since]).groupby(level=[0, 1]).min()
-    start_dates = start_dates[start_dates.index.isin(current)]
-    tenure = _days(frames.as_of - start_dates)
-    out["anchor_count_12m"] = tenure.groupby(level=0).size().reindex(scope, fill_value=0)
-    out["anchor_tenure_days"] = tenure.groupby(level=0).max().reindex(scope)
+    if len(rel):
+        rp = R.P.of(_ints(rel["supplier_id"]))
+        rb = _ints(rel["buyer_id"])
+        ra = (rp >= 0) & np.isin(rb, R.anchors)
+        since = _pair_min(_pair_keys(rp[ra], rb[ra]), _seconds(rel["since"])[ra], current)
+        first = np.minimum(first, since)
+    tenure = (R.now - first).astype(float) / 86400.0
+    cur_firm = current >> 32
+    anchor_count = np.bincount(cur_firm, minlength=n)
+    out["anchor_count_12m"] = anchor_count.astype("int64")
+    longest = np.full(n, -np.inf)
+    np.maximum.at(longest, cur_firm, tenure)
+    out["anchor_tenure_days"] = _where_any(longest, anchor_count)
     # Average monthly confirmed inflow and eligible receivables, for the limit.
-    six = inv["issue_date"] >= _months_ago(frames.as_of, 6)
+    six = confirmed & (R.issue[r] >= R.at[6])
     out["confirmed_monthly_6m_fen"] = np.round(
-        inv[confirmed & six].groupby("seller_id")["amount_fen"].sum()
-        .reindex(scope, fill_value=0) / 6.0).astype("int64")
-    return out
+        np.bincount(pos[six], weights=amount[six], minlength=n).astype("int64") / 6.0
+    ).astype("int64")
 
+
+_NEVER = np.iinfo("int64").max
+
+
+def _pair_min(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """For each key of *wanted* (sorted, unique), the least of *values* under it
+    (int64 maximum where none)."""
+    best: np.ndarray = np.full(wanted.size, _NEVER, dtype="int64")
+    if not keys.size or not wanted.size:
+        return best
+    at = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
+    hit = wanted[at] == keys
+    np.minimum.at(best, at[hit], values[hit])
+    return best
+
+
+def _balances(frames: Frames, R: _Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per invoice row (see :func:`_invoice_balances`): outstanding fen, overdue days and
+    amount-days paid or still unpaid late."""
+    al = frames.allocations
+    paid = np.zeros(R.inv_id.size)
+    late_paid = np.zeros(R.inv_id.size)
+    order = np.argsort(R.inv_id, kind="stable")
+    ids_sorted = R.inv_id[order]
+
+    def rows_of(ids):
+        if not ids_sorted.size:
+            return np.full(ids.shape, -1, dtype="int64")
+        at = np.minimum(np.searchsorted(ids_sorted, ids), ids_sorted.size - 1)
+        return np.where(ids_sorted[at] == ids, order[at], -1)
+
+    if len(al):
+        row = rows_of(_ints(al["invoice_id"]))
+        ok = row >= 0
+        a_amount = _ints(al["amount_fen"])[ok].astype(float)
+        late_days = np.maximum((_seconds(al["paid_on"])[ok] - R.due[row[ok]]) / 86400.0, 0)
+        paid = np.bincount(row[ok], weights=a_amount, minlength=R.inv_id.size)
+        late_paid = np.bincount(row[ok], weights=a_amount * late_days,
+                                minlength=R.inv_id.size)
+    credited = np.zeros(R.inv_id.size)
+    cn = frames.credit_notes
+    if len(cn):
+        cid = _floats(cn["invoice_id"])
+        has = ~np.isnan(cid)
+        row = rows_of(cid[has].astype("int64"))
+        ok = row >= 0
+        credited = np.bincount(row[ok], weights=_ints(cn["amount_fen"])[has][ok].astype(float),
+                               minlength=R.inv_id.size)
+    outstanding = np.maximum(R.amount - paid.astype("int64") - credited.astype("int64"), 0)
+    overdue_days = np.maximum((R.now - R.due) / 86400.0, 0)
+    return outstanding, overdue_days, late_paid + outstanding * overdue_days
+
+
+def _lateness(frames: Frames, R: _Rows, out: dict) -> None:
+    """Amount-weighted days late (as seller and as buyer), overdue share, receivables."""
+    n = R.n
+    outstanding, overdue_days, late = _balances(frames, R)
+    due = R.due < R.now
+    for w in WINDOWS:
+        d = due & (R.due >= R.at[w])
+        for pos, col in ((R.s_pos, "buyer_late_days"), (R.b_pos, "own_late_days")):
+            if col == "own_late_days" and w != 12:
+                continue
+            p = np.where(d, pos, -1)
+            count = _per_firm(p, n)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{col}_{w}m"] = _where_any(
+                    _per_firm(p, n, late) / _per_firm(p, n, R.amount), count)
+    count = _per_firm(R.s_pos, n)
+    total = _where_any(_per_firm(R.s_pos, n, outstanding), count)
+    overdue = _per_firm(np.where(overdue_days > OVERDUE_DAYS, R.s_pos, -1), n, outstanding)
+    share = _safe_div(overdue, total)
+    has_invoices = count > 0
+    share = np.where(has_invoices & (np.nan_to_num(total) == 0), 0.0, share)
+    out["overdue_share_now"] = np.where(has_invoices, share, np.nan)
+    eligible = R.confirmed & R.to_anchor & (R.due >= R.now)
+    out["eligible_receivables_fen"] = _per_firm(
+        np.where(eligible, R.s_pos, -1), n, outstanding).astype("int64")
+
+
+def _documents(frames: Frames, R: _Rows, out: dict) -> None:
+    """Credit notes, disputes, orders turned into invoices, invoices without an order."""
+    n = R.n
+    cn = frames.credit_notes
+    if len(cn):
+        c_pos = R.P.of(_ints(cn["seller_id"]))
+        c_day = _seconds(cn["issued_on"])
+        c_amount = _ints(cn["amount_fen"])
+        dispute = cn["reason"].to_numpy(dtype=object) == "dispute"
+    else:
+        c_pos = c_day = c_amount = np.zeros(0, dtype="int64")
+        dispute = np.zeros(0, dtype=bool)
+    for w in WINDOWS:
+        p = np.where(c_day >= R.at[w], c_pos, -1)
+        credited: np.ndarray = _per_firm(p, n, c_amount).astype("int64")
+        out[f"credit_note_rate_{w}m"] = _safe_div(credited, out[f"sales_{w}m_fen"])
+        if w == 12:
+            disputed: np.ndarray = _per_firm(np.where(dispute, p, -1), n, c_amount).astype("int64")
+            out["dispute_rate_12m"] = _safe_div(disputed, out["sales_12m_fen"])
+    orders = frames.orders
+    invoiced = np.unique(R.order_id[~np.isnan(R.order_id)].astype("int64"))
+    if len(orders):
+        o_day = _seconds(orders["order_date"])
+        window = ((o_day >= R.at[12])
+                  & (o_day < _ts_seconds(R.as_of - pd.Timedelta(days=ORDER_GRACE_DAYS))))
+        o_pos = np.where(window, R.P.of(_ints(orders["seller_id"])), -1)
+        o_amount = _ints(orders["amount_fen"])
+        done = np.isin(_ints(orders["id"]), invoiced) * o_amount
+        count = _per_firm(o_pos, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["order_conversion_12m"] = _where_any(
+                _per_firm(o_pos, n, done) / _per_firm(o_pos, n, o_amount), count)
+    else:
+        out["order_conversion_12m"] = np.full(n, np.nan)
+    delivered = (np.unique(_ints(frames.deliveries["order_id"])) if len(frames.deliveries)
+                 else np.zeros(0, dtype="int64"))
+    recent = (R.s_pos >= 0) & (R.issue >= R.at[12])
+    backed = ~np.isnan(R.order_id) & np.isin(R.order_id, delivered)
+    unbacked: np.ndarray = _per_firm(np.where(recent & ~backed, R.s_pos, -1), n,
+                                     R.amount).astype("int64")
+    out["unbacked_share_12m"] = _safe_div(unbacked, out["sales_12m_fen"])
+
+
+def _cash(frames: Frames, R: _Rows, out: dict) -> None:
+    """Inflow of the last 3 months, platform debt against it, past defaults."""
+    n = R.n
+    pay = frames.payments
+    if len(pay):
+        p = np.where(_seconds(pay["paid_on"]) >= R.at[3], R.P.of(_ints(pay["payee_id"])), -1)
+        inflow = _per_firm(p, n, _ints(pay["amount_fen"])).astype("int64") / 3.0
+    else:
+        inflow = np.zeros(n)
+    out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
+    ex = frames.exposures
+    debt: np.ndarray = (_per_firm(R.P.of(_ints(ex["firm_id"])), n, _ints(ex["outstanding_fen"]))
+            .astype("int64") if len(ex) else np.zeros(n, dtype="int64"))
+    out["platform_debt_fen"] = debt
+    ratio = _safe_div(debt, inflow)
+    out["debt_to_inflow"] = np.where(debt == 0, 0.0,
+                                     np.where(np.isnan(ratio), 99.0, np.minimum(ratio, 99.0)))
+    oc = frames.outcomes
+    if len(oc):
+        bad = oc["defaulted"].astype(bool).to_numpy()
+        out["past_defaults"] = _per_firm(np.where(bad, R.P.of(_ints(oc["firm_id"])), -1),
+                                         n).astype("int64")
+    else:
+        out["past_defaults"] = np.zeros(n, dtype="int64")
 
 def _invoice_balances(frames: Frames) -> pd.DataFrame:
     """Per invoice: amount, paid before as_of, credited, and amount-days paid late."""
@@ -171,83 +442,6 @@ def _invoice_balances(frames: Frames) -> pd.DataFrame:
     inv["late_amount_days"] = (paid["late_amount_days"].reindex(inv.index, fill_value=0.0)
                                + inv["outstanding_fen"] * overdue_days)
     return inv
-
-
-def _lateness_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    bal = _invoice_balances(frames)
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    due = bal[bal["due_date"] < frames.as_of]
-    for w in WINDOWS:
-        d = due[due["due_date"] >= _months_ago(frames.as_of, w)]
-        for who, col in (("seller_id", "buyer_late_days"), ("buyer_id", "own_late_days")):
-            if who == "buyer_id" and w != 12:
-                continue
-            g = d[d[who].isin(scope)].groupby(who)
-            out[f"{col}_{w}m"] = (g["late_amount_days"].sum() / g["amount_fen"].sum()
-                                  ).reindex(scope)
-    mine = bal[bal["seller_id"].isin(scope)]
-    g = mine.groupby("seller_id")
-    outstanding = g["outstanding_fen"].sum().reindex(scope)
-    overdue = (mine[mine["overdue_days"] > OVERDUE_DAYS].groupby("seller_id")["outstanding_fen"]
-               .sum().reindex(scope, fill_value=0))
-    has_invoices = g.size().reindex(scope, fill_value=0) > 0
-    share = pd.Series(_safe_div(overdue, outstanding), index=outstanding.index)
-    out["overdue_share_now"] = share.where(~(has_invoices & (outstanding.fillna(0) == 0)), 0.0
-                                           ).where(has_invoices)
-    anchors = set(frames.firms.index[frames.firms["role"] == "anchor"])
-    eligible = mine[(mine["status"] == "confirmed") & mine["buyer_id"].isin(anchors)
-                    & (mine["due_date"] >= frames.as_of)]
-    out["eligible_receivables_fen"] = (eligible.groupby("seller_id")["outstanding_fen"].sum()
-                                       .reindex(scope, fill_value=0).astype("int64"))
-    return out
-
-
-def _document_features(frames: Frames, scope: list[int], sales: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    cn = frames.credit_notes
-    cn = cn[cn["seller_id"].isin(scope)]
-    for w in WINDOWS:
-        c = cn[cn["issued_on"] >= _months_ago(frames.as_of, w)]
-        credited = c.groupby("seller_id")["amount_fen"].sum().reindex(scope, fill_value=0)
-        out[f"credit_note_rate_{w}m"] = _safe_div(credited, sales[f"sales_{w}m_fen"])
-        if w == 12:
-            disputed = (c[c["reason"] == "dispute"].groupby("seller_id")["amount_fen"].sum()
-                        .reindex(scope, fill_value=0))
-            out["dispute_rate_12m"] = _safe_div(disputed, sales["sales_12m_fen"])
-    orders = frames.orders
-    window = ((orders["order_date"] >= _months_ago(frames.as_of, 12))
-              & (orders["order_date"] < frames.as_of - pd.Timedelta(days=ORDER_GRACE_DAYS)))
-    o = orders[window & orders["seller_id"].isin(scope)]
-    invoiced = frames.invoices["order_id"].dropna().astype("int64").unique()
-    conv = o.assign(done=o["id"].isin(invoiced) * o["amount_fen"]).groupby("seller_id")
-    out["order_conversion_12m"] = (conv["done"].sum() / conv["amount_fen"].sum()).reindex(scope)
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)
-              & (inv["issue_date"] >= _months_ago(frames.as_of, 12))]
-    delivered = frames.deliveries["order_id"].astype("int64").unique()
-    backed = inv["order_id"].notna() & inv["order_id"].isin(delivered)
-    unbacked = inv[~backed].groupby("seller_id")["amount_fen"].sum().reindex(scope, fill_value=0)
-    out["unbacked_share_12m"] = _safe_div(unbacked, sales["sales_12m_fen"])
-    return out
-
-
-def _cash_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    pay = frames.payments
-    recent = pay[(pay["paid_on"] >= _months_ago(frames.as_of, 3)) & pay["payee_id"].isin(scope)]
-    inflow = recent.groupby("payee_id")["amount_fen"].sum().reindex(scope, fill_value=0) / 3.0
-    out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
-    ex = frames.exposures
-    debt = (ex.groupby("firm_id")["outstanding_fen"].sum().reindex(scope, fill_value=0)
-            if len(ex) else pd.Series(0, index=scope))
-    out["platform_debt_fen"] = debt.astype("int64").to_numpy()
-    ratio = _safe_div(debt, inflow)
-    out["debt_to_inflow"] = np.where(debt.to_numpy() == 0, 0.0,
-                                     np.where(np.isnan(ratio), 99.0, np.minimum(ratio, 99.0)))
-    own = frames.outcomes[frames.outcomes["firm_id"].isin(scope)]
-    out["past_defaults"] = (own[own["defaulted"].astype(bool)].groupby("firm_id").size()
-                            .reindex(scope, fill_value=0))
-    return out
 
 
 _MONTH = r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?"
@@ -283,40 +477,45 @@ def tax_period_bounds(text) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return None
 
 
-def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+@functools.lru_cache(maxsize=4096)
+def _bounds_of(text: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    return tax_period_bounds(text)
+
+
+def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     """Tax filing level and its ratio to the invoiced sales of the filing's own period.
 
     The ratio is NaN (never zero) when there is no filing, its period cannot be read, the
     period has not ended by ``as_of``, or it starts before the frames' lookback (the
     platform's sales of the period are then not all known).
     """
-    firms = frames.firms.loc[scope]
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
+    firms = frames.firms.loc[R.scope]
     tax = pd.to_numeric(firms["tax_vat_sales_fen"], errors="coerce")
     out["tax_sales_fen"] = tax.to_numpy()
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
-    by_seller = {int(k): g for k, g in inv.groupby("seller_id")[["issue_date", "amount_fen"]]}
-    flows, months = [], []
-    for fid, p, t in zip(scope, firms["tax_period"].to_numpy(), tax.to_numpy(), strict=True):
-        bounds = tax_period_bounds(p) if pd.notna(t) else None
-        if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
-            flows.append(np.nan)
-            months.append(np.nan)
+    mine = np.flatnonzero(R.s_pos >= 0)
+    rows = mine[np.argsort(R.s_pos[mine], kind="stable")]
+    edges = np.asarray(np.searchsorted(R.s_pos[rows], np.arange(R.n + 1)))
+    flows = np.full(R.n, np.nan)
+    months = np.full(R.n, np.nan)
+    for i, (p, t) in enumerate(zip(firms["tax_period"].to_numpy(), tax.to_numpy(),
+                                   strict=True)):
+        if pd.isna(t) or p is None or (not isinstance(p, str) and pd.isna(p)):
             continue
-        g = by_seller.get(int(fid))
-        total = 0 if g is None else g.loc[(g["issue_date"] >= bounds[0])
-                                          & (g["issue_date"] < bounds[1]), "amount_fen"].sum()
-        flows.append(float(total))
-        months.append((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
-                      - bounds[0].month)
-    flow_array = np.asarray(flows, dtype=float)
-    out["tax_period_sales_fen"] = flow_array
-    out["tax_period_months"] = np.asarray(months, dtype=float)
-    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flow_array)
-    founded = pd.to_datetime(firms["founded_on"])
-    out["firm_age_months"] = (_days(frames.as_of - founded) / 30.44).to_numpy()
-    return out
+        bounds = _bounds_of(p if isinstance(p, str) else str(p))
+        if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
+            continue
+        own = rows[edges[i]:edges[i + 1]]
+        day = R.issue[own]
+        inside = (day >= _ts_seconds(bounds[0])) & (day < _ts_seconds(bounds[1]))
+        flows[i] = float(R.amount[own][inside].sum())
+        months[i] = ((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
+                     - bounds[0].month)
+    out["tax_period_sales_fen"] = flows
+    out["tax_period_months"] = months
+    out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
+    founded = _seconds(firms["founded_on"])
+    age = (R.now - founded).astype(float) / 86400.0 / 30.44
+    out["firm_age_months"] = np.where(founded == np.iinfo("int64").min, np.nan, age)
 
 
 METER_MIN_READINGS = 6
@@ -360,7 +559,55 @@ def _output_per_kwh(frames: Frames, A: pd.DataFrame) -> tuple[pd.Series, pd.Data
     return per_kwh, med
 
 
-def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
+def _power_arrays(frames: Frames):
+    """(firm ids, firms x months 1..12 of kWh, output-per-kWh ids and values, industry ->
+    peer median): the cluster's part of the meter features, kept on the firm path."""
+    def make():
+        A = power_months(frames)
+        per_kwh, med = kept(frames, "output_per_kwh", lambda: _output_per_kwh(frames, A))
+        peers = {i: float(m) for i, m, size in zip(med.index, med["median"], med["size"],
+                                                   strict=True)
+                 if size >= INDUSTRY_MIN_PEERS}
+        return (A.index.to_numpy(dtype="int64"), A.to_numpy(dtype=float),
+                per_kwh.index.to_numpy(dtype="int64"), per_kwh.to_numpy(dtype=float), peers)
+    return kept(frames, "power_arrays", make)
+
+
+def _rows_of(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray, width: int = 0):
+    """Rows of *values* (keyed by sorted unique *ids*) for *wanted* ids, NaN for the rest."""
+    out = np.full((wanted.size, width) if width else wanted.size, np.nan)
+    if ids.size and wanted.size:
+        at = np.minimum(np.searchsorted(ids, wanted), ids.size - 1)
+        hit = ids[at] == wanted
+        out[hit] = values[at[hit]]
+    return out
+
+
+def _firm_months(R: _Rows, df: pd.DataFrame, value: str, months: int = 12) -> np.ndarray:
+    """:func:`_monthly` as a firms x months array (scope order; NaN: no record)."""
+    out = np.full((R.n, months), np.nan)
+    if not len(df) or not R.n:
+        return out
+    pos = R.P.of(_ints(df["firm_id"]))
+    month = df["month"].to_numpy().astype("datetime64[M]").astype("int64")
+    k = (R.as_of.year - 1970) * 12 + R.as_of.month - 1 - month
+    ok = (pos >= 0) & (k >= 1) & (k <= months)
+    cell = pos[ok] * months + k[ok] - 1
+    vals = np.nan_to_num(_floats(df[value])[ok])
+    sums = np.bincount(cell, weights=vals, minlength=R.n * months)
+    count = np.bincount(cell, minlength=R.n * months)
+    return np.where(count > 0, sums, np.nan).reshape(R.n, months)
+
+
+def _row_mean(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(non-NaN count, mean of the non-NaN values, NaN without any) per row."""
+    n = (~np.isnan(M)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.nan_to_num(M).sum(axis=1) / n
+    return n, np.where(n > 0, mean, np.nan)
+
+
+def _meters(frames: Frames, R: _Rows, out: dict) -> None:
     """Activity from the park's meters and social insurance (NaN without records).
 
     - ``power_months_12m``, ``power_kwh_month``: readings in the last 12 complete months
@@ -374,49 +621,53 @@ def _meter_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     - ``headcount_now``, ``headcount_trend_12m``: insured staff in the latest month and
       its change against the earliest month of the last 12 (at least 6 months apart).
     """
-    out = pd.DataFrame(index=pd.Index(scope, name="firm_id"))
-    A = power_months(frames)
-    P = A.reindex(index=scope)
-    n = P.notna().sum(axis=1).to_numpy()
-    n3 = P[[1, 2, 3]].notna().sum(axis=1).to_numpy()
-    mean12 = P.mean(axis=1).to_numpy()
-    mean3 = P[[1, 2, 3]].mean(axis=1).to_numpy()
+    ids, A, kwh_ids, per_kwh, peers = _power_arrays(frames)
+    scope = R.P.ids
+    P = _rows_of(ids, A, scope, A.shape[1] if A.ndim == 2 else 12)
+    n, mean12 = _row_mean(P)
+    n3, mean3 = _row_mean(P[:, :3])
     out["power_months_12m"] = np.where(n > 0, n, np.nan)
     out["power_kwh_month"] = mean12
     out["power_trend_3v12"] = np.where((n >= METER_MIN_READINGS) & (n3 >= 2),
                                        _safe_div(mean3, mean12) - 1.0, np.nan)
-    per_kwh, med = kept(frames, "output_per_kwh", lambda: _output_per_kwh(frames, A))
-    industry = frames.firms["industry"]
-    mine = per_kwh.reindex(scope)
-    ind = industry.reindex(scope).to_numpy()
-    ref = pd.Series(ind).map(lambda i: med.loc[i, "median"] if i in med.index
-                             and med.loc[i, "size"] >= INDUSTRY_MIN_PEERS else np.nan)
-    out["output_per_kwh"] = mine.to_numpy()
-    out["output_per_kwh_vs_industry"] = _safe_div(mine.to_numpy(), ref.to_numpy())
-    H = _monthly(frames.headcount, "headcount", frames.as_of, scope)
-    last = H.apply(lambda r: r.dropna().iloc[0] if r.notna().any() else np.nan, axis=1)
-    first_k = H.apply(lambda r: r.dropna().index.max() if r.notna().any() else np.nan, axis=1)
-    last_k = H.apply(lambda r: r.dropna().index.min() if r.notna().any() else np.nan, axis=1)
-    early = H.apply(lambda r: r.dropna().iloc[-1] if r.notna().any() else np.nan, axis=1)
-    out["headcount_now"] = last.to_numpy()
-    span = (first_k - last_k).to_numpy()
+    mine = _rows_of(kwh_ids, per_kwh, scope)
+    industry = frames.firms["industry"].reindex(R.scope).to_numpy()
+    ref = np.array([peers.get(i, np.nan) for i in industry], dtype=float)
+    out["output_per_kwh"] = mine
+    out["output_per_kwh_vs_industry"] = _safe_div(mine, ref)
+    H = _firm_months(R, frames.headcount, "headcount")
+    has = ~np.isnan(H)
+    anyv = has.any(axis=1)
+    lo = np.argmax(has, axis=1)
+    hi = H.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1)
+    at = np.arange(R.n)
+    last = np.where(anyv, H[at, lo], np.nan)
+    early = np.where(anyv, H[at, hi], np.nan)
+    span = np.where(anyv, hi - lo, np.nan)
+    out["headcount_now"] = last
     out["headcount_trend_12m"] = np.where(span >= 6, _safe_div(last, early) - 1.0, np.nan)
-    return out
 
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per firm (index firm_id) with every feature; see the module docstring."""
     scope = list(frames.scope if firm_ids is None else firm_ids)
-    sales = _sales_features(frames, scope)
-    parts = [sales, _buyer_features(frames, scope), _lateness_features(frames, scope),
-             _document_features(frames, scope, sales), _cash_features(frames, scope),
-             _tax_features(frames, scope), network_features(frames, scope),
-             _meter_features(frames, scope)]
-    out = pd.concat(parts, axis=1)
-    out.index.name = "firm_id"
-    out["role"] = frames.firms.loc[scope, "role"].to_numpy()
-    out["industry"] = frames.firms.loc[scope, "industry"].to_numpy()
-    return out
+    R = _Rows(frames, scope)
+    out: dict[str, np.ndarray] = {}
+    _sales(R, out)
+    _buyers(frames, R, out)
+    _lateness(frames, R, out)
+    _documents(frames, R, out)
+    _cash(frames, R, out)
+    _tax(frames, R, out)
+    net = network_features(frames, scope)
+    for c in net.columns:
+        out[c] = net[c].to_numpy()
+    _meters(frames, R, out)
+    X = pd.DataFrame(out, index=pd.Index(scope, name="firm_id"))
+    firms = frames.firms.loc[scope]
+    X["role"] = firms["role"].to_numpy()
+    X["industry"] = firms["industry"].to_numpy()
+    return X
 
 
 def sufficiency(features: pd.DataFrame) -> dict[int, list[Insufficiency]]:
@@ -464,11 +715,23 @@ def to_jsonable(row: pd.Series) -> dict:
     return {k: _plain(v) for k, v in row.items()}
 
 
+def _plain_column(values: pd.Series) -> list:
+    """:func:`_plain` of every value of a column: integer and float columns converted at
+    once (``tolist`` gives Python ints and floats), anything else value by value."""
+    kind = values.dtype.kind
+    if kind in "iu":
+        return values.to_numpy().tolist()
+    if kind == "f":
+        return [None if v != v else round(v, 6) for v in values.to_numpy().tolist()]
+    return [_plain(v) for v in values.to_numpy(dtype=object)]
+
+
 def records(features: pd.DataFrame) -> dict[int, dict]:
     """Every row of *features* as :func:`to_jsonable` would give it, in one pass."""
     cols = list(features.columns)
-    out = {}
-    for fid, values in zip(features.index, features.itertuples(index=False, name=None),
-                           strict=True):
-        out[int(fid)] = {c: _plain(v) for c, v in zip(cols, values, strict=True)}
-    return out
+    if not cols:
+        return {int(fid): {} for fid in features.index}
+    columns = [_plain_column(features.iloc[:, j]) for j in range(len(cols))]
+    return {int(fid): dict(zip(cols, values, strict=True))
+            for fid, values in zip(features.index.tolist(), zip(*columns, strict=True),
+                                   strict=True)}

@@ -106,18 +106,35 @@ def _utc_naive(series: pd.Series) -> pd.Series:
 
 
 def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """Date columns as ``datetime64[s]``: ISO text (SQLite) and ``date`` objects
+    (PostgreSQL) are converted by numpy at once (pandas' format guessing cost 20 µs a
+    row); anything numpy does not read goes through ``pd.to_datetime`` as before."""
     for col in cols:
-        df[col] = pd.to_datetime(df[col]).astype("datetime64[s]")
+        values = df[col].to_numpy()
+        parsed = None
+        if values.dtype == object:
+            try:
+                parsed = values.astype("datetime64[s]")
+            except (ValueError, TypeError):
+                parsed = None
+        df[col] = parsed if parsed is not None else pd.to_datetime(df[col]).astype(
+            "datetime64[s]")
     return df
 
 
-def _read(session: Session, stmt, dates: Iterable[str] = ()) -> pd.DataFrame:
-    """Run *stmt* and return a DataFrame, fast: the statement's parameters are our own
-    integers and dates, rendered inline, and the driver's raw tuples go straight to pandas
-    (SQLAlchemy's per-row result processing costs more than the query on large reads)."""
+def _read(session: Session, stmt, dates: Iterable[str] = (), *,
+          literal: bool = True) -> pd.DataFrame:
+    """Run *stmt* and return a DataFrame, fast: the driver's raw tuples go straight to
+    pandas (SQLAlchemy's per-row result processing costs more than the query on large
+    reads). *literal*: the statement's parameters (our own integers and dates) are
+    rendered inline; otherwise they are bound, and the compiled statement is SQLAlchemy's
+    cached one (the firm path runs the same few statements for every firm)."""
     conn = session.connection()
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    result = conn.exec_driver_sql(sql)
+    if literal:
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        result = conn.exec_driver_sql(sql)
+    else:
+        result = conn.execute(stmt)
     cursor = result.cursor
     columns = [d[0] for d in cursor.description]
     df = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
@@ -179,6 +196,8 @@ class _Cluster:
     graph: object
     utility: pd.DataFrame | None
     partners: dict[tuple, frozenset] = field(default_factory=dict)
+    # The cluster's known loan outcomes (neighbours' defaults), read on first use.
+    outcomes: pd.DataFrame | None = None
     derived: dict = field(default_factory=dict)
 
 
@@ -193,7 +212,8 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
     Every writer of a cluster's firms, relationships, invoices or readings bumps its
     ``Cluster.data_version`` (:func:`trellis.network.build.bump_data_version`); the key
     also holds the clusters' codes and creation times (ids reused after a rollback) and the
-    highest ids of the tables read (rows added without a bump still change it)."""
+    highest ids of the tables read (rows added without a bump still change it; loan
+    outcomes are written by the importer, which bumps)."""
     from trellis.trade.models import Cluster
 
     rows = session.execute(select(Firm.id, Firm.cluster_id).where(Firm.id.in_(ids))).all()
@@ -205,7 +225,8 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
                                .order_by(Cluster.id)).all()
     tops = [session.execute(select(func.max(Firm.id))).scalar(),
             session.execute(select(func.max(Invoice.id))).scalar(),
-            session.execute(select(func.max(Relationship.id))).scalar()]
+            session.execute(select(func.max(Relationship.id))).scalar(),
+            session.execute(select(func.max(LoanOutcome.id))).scalar()]
     if readings.available(session):
         tops.append(session.connection().exec_driver_sql(
             "select max(id) from utility_readings").scalar())
@@ -367,6 +388,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
+    # The firm path's statements are the same for every firm: bound and cached.
+    lit = ids is None
     inv_stmt = select(sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
                       sql_col(Invoice.number),
                       sql_col(Invoice.amount_fen), sql_col(Invoice.issue_date),
@@ -374,7 +397,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                       sql_col(Invoice.status), sql_col(Invoice.confirmed_at)).where(
         Invoice.issue_date >= start, Invoice.issue_date < as_of,
         scoped(Invoice.seller_id, Invoice.buyer_id, involve))
-    invoices = _read(session, inv_stmt, ["issue_date", "due_date"])
+    invoices = _read(session, inv_stmt, ["issue_date", "due_date"], literal=lit)
     invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
     late = invoices["confirmed_at"] >= as_of_ts
     invoices.loc[late, "confirmed_at"] = pd.NaT
@@ -388,7 +411,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                       PurchaseOrder.status).where(
         PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
         scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
-    orders = _read(session, ord_stmt, ["order_date"])
+    orders = _read(session, ord_stmt, ["order_date"], literal=lit)
 
     del_stmt = (select(sql_col(Delivery.order_id), sql_col(Delivery.delivered_on),
                        sql_col(Delivery.amount_fen))
@@ -396,7 +419,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                 .where(sql_col(Delivery.delivered_on) < as_of,
                        sql_col(Delivery.delivered_on) >= start,
                        scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve)))
-    deliveries = _read(session, del_stmt, ["delivered_on"])
+    deliveries = _read(session, del_stmt, ["delivered_on"], literal=lit)
 
     alloc_stmt = (select(sql_col(PaymentAllocation.invoice_id),
                          sql_col(PaymentAllocation.amount_fen),
@@ -404,14 +427,14 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   .join(Payment, Payment.id == PaymentAllocation.payment_id)
                   .where(Payment.paid_on < as_of, Payment.paid_on >= start,
                          scoped(Payment.payer_id, Payment.payee_id, involve)))
-    allocations = _read(session, alloc_stmt, ["paid_on"])
+    allocations = _read(session, alloc_stmt, ["paid_on"], literal=lit)
 
     pay_stmt = select(sql_col(Payment.payer_id), sql_col(Payment.payee_id),
                       sql_col(Payment.amount_fen),
                       sql_col(Payment.paid_on)).where(
         Payment.paid_on < as_of, Payment.paid_on >= start,
         scoped(Payment.payer_id, Payment.payee_id, involve))
-    payments = _read(session, pay_stmt, ["paid_on"])
+    payments = _read(session, pay_stmt, ["paid_on"], literal=lit)
 
     cn_stmt = select(sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
                      sql_col(CreditNote.invoice_id),
@@ -419,21 +442,26 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                      sql_col(CreditNote.reason)).where(
         CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
         scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
-    credit_notes = _read(session, cn_stmt, ["issued_on"])
+    credit_notes = _read(session, cn_stmt, ["issued_on"], literal=lit)
 
     rel_stmt = select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
                       sql_col(Relationship.since),
                       sql_col(Relationship.payment_terms_days)).where(
         Relationship.since < as_of,
         scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
-    relationships = _read(session, rel_stmt, ["since"])
+    relationships = _read(session, rel_stmt, ["since"], literal=lit)
 
     out_stmt = select(sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
                       sql_col(LoanOutcome.amount_fen),
                       sql_col(LoanOutcome.defaulted)).where(
         LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
         scoped(LoanOutcome.firm_id))
-    outcomes = _read(session, out_stmt, ["disbursed_on"])
+    if ids is not None and ctx.outcomes is not None:
+        outcomes = ctx.outcomes  # the cluster's, kept with its part
+    else:
+        outcomes = _read(session, out_stmt, ["disbursed_on"], literal=lit)
+        if ids is not None:
+            ctx.outcomes = outcomes
 
     headcount = None
     if readings.available(session):
@@ -443,7 +471,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
             utility = _read_utility(session, start, month_end, scoped)
         headcount = _read(session, select(h.c.firm_id, h.c.month, h.c.headcount)
                           .where(h.c.month < month_end, h.c.month >= start,
-                                 scoped(h.c.firm_id, None, involve)), ["month"])
+                                 scoped(h.c.firm_id, None, involve)), ["month"],
+                          literal=lit)
         headcount["headcount"] = headcount["headcount"].astype(float)
 
     from trellis.scoring.exposure import read_exposures

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -22,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from trellis.scoring import graph as graph_
+from trellis.scoring.features import _floats, _ints, _Positions, _seconds, _ts_seconds
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.result import Flag
 
@@ -235,13 +237,41 @@ def normalise_number(number: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", str(number)).upper().lstrip("0")
 
 
+QUICK_CHECK_ROWS = 50_000  # up to this many invoices, look for any repeat before the full screen
+
+
+def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
+    """Whether the invoice *rows* hold any pair the duplicate screen looks at (the same
+    content, the same normalised number of one seller, or a near pair): most firms have
+    none, and the full screen's string and group-by work is then skipped."""
+    seller = _ints(inv["seller_id"])[rows]
+    buyer = _ints(inv["buyer_id"])[rows]
+    amount = _ints(inv["amount_fen"])[rows]
+    issue = _seconds(inv["issue_date"])[rows]
+    numbers = inv["number"].to_numpy(dtype=object)[rows]
+    if len({(s, normalise_number(x)) for s, x in zip(seller.tolist(), numbers, strict=True)}) \
+            < rows.size:
+        return True
+    if len(set(zip(seller.tolist(), buyer.tolist(), amount.tolist(), issue.tolist(),
+                   strict=True))) < rows.size:
+        return True
+    order = np.lexsort((issue, amount, buyer, seller))
+    s, b, a, d = seller[order], buyer[order], amount[order], issue[order]
+    same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
+    gap = np.abs(a[1:] - a[:-1])
+    days = np.abs(d[1:] - d[:-1]) // 86400
+    exact = (gap == 0) & (days == 0)
+    return bool((same & (gap <= NEAR_AMOUNT_FEN) & (days <= NEAR_DAYS) & ~exact).any())
+
+
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
     leading zeros) to one buyer twice, by firm id."""
     inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)].copy()
-    if inv.empty:
+    mine = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
+    if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
+    inv = inv.iloc[mine].copy()
     inv["norm_number"] = inv["number"].astype(str).str.replace(
         r"[^0-9A-Za-z]", "", regex=True).str.upper().str.lstrip("0")
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
@@ -314,7 +344,9 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
     if not hit.size:
         return []
-    rows = list(x.itertuples())
+    # Only the rows of a hit as tuples (all of them cost seconds on a portfolio).
+    wanted = np.unique(np.concatenate([hit, hit + 1]))
+    rows = dict(zip(wanted.tolist(), x.iloc[wanted].itertuples(), strict=True))
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
     per_pair: defaultdict[Any, int] = defaultdict(int)
@@ -335,20 +367,52 @@ def _backed(inv: pd.DataFrame, frames: Frames, order_only: set[int] | None) -> p
     return backed
 
 
+class _Sales:
+    """The invoices of the sellers of a scope as numpy arrays (rows in frame order), with
+    each row's scope position and whether an order (and delivery) backs it."""
+
+    def __init__(self, frames: Frames, scope: list[int], order_only: set[int] | None):
+        inv = frames.invoices
+        self.P = _Positions(scope)
+        pos = self.P.of(_ints(inv["seller_id"]))
+        self.rows = np.flatnonzero(pos >= 0)
+        self.pos = pos[self.rows]
+        self.issue = _seconds(inv["issue_date"])[self.rows]
+        self.amount = _ints(inv["amount_fen"])[self.rows]
+        order_id = _floats(inv["order_id"])[self.rows]
+        dl = frames.deliveries
+        delivered = (np.unique(_ints(dl["order_id"])) if len(dl)
+                     else np.zeros(0, dtype="int64"))
+        has_order = ~np.isnan(order_id)
+        self.backed = has_order & np.isin(order_id, delivered)
+        if order_only:
+            self.backed |= has_order & np.isin(
+                _ints(inv["seller_id"])[self.rows], np.fromiter(order_only, dtype="int64"))
+
+    def frame(self, frames: Frames, keep: np.ndarray) -> pd.DataFrame:
+        """The invoice rows under *keep* (a mask over these rows), as the frame holds them."""
+        return frames.invoices.iloc[self.rows[keep]]
+
+
 def unbacked_invoices(frames: Frames, scope: list[int],
                       order_only: set[int] | None = None) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* whose invoices of the last 12 months have no order or delivery
     behind them above the tolerated share of their amount, by firm id."""
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)
-              & (inv["issue_date"] >= frames.as_of - pd.DateOffset(months=12))]
-    unbacked = inv[~_backed(inv, frames, order_only)]
-    total = inv.groupby("seller_id")["amount_fen"].sum()
+    S = _Sales(frames, scope, order_only)
+    recent = S.issue >= _ts_seconds(frames.as_of - pd.DateOffset(months=12))
+    n = S.P.n
+    total = np.bincount(S.pos[recent], weights=S.amount[recent], minlength=n)
+    bad = recent & ~S.backed
+    count = np.bincount(S.pos[bad], minlength=n)
+    unbacked = np.bincount(S.pos[bad], weights=S.amount[bad], minlength=n)
     out: dict[int, list[Flag]] = {}
-    for seller, g in unbacked.groupby("seller_id"):
-        share = g["amount_fen"].sum() / total[seller]
-        if len(g) < UNBACKED_MIN_INVOICES or share < UNBACKED_SHARE:
+    for i in sorted(np.flatnonzero(count >= UNBACKED_MIN_INVOICES),
+                    key=lambda j: scope[j]):
+        share = unbacked[i] / total[i]
+        if share < UNBACKED_SHARE:
             continue
+        seller = scope[i]
+        g = S.frame(frames, bad & (S.pos == i))
         g = g.sort_values("issue_date", ascending=False)
         out[int(seller)] = [Flag(
             "unbacked_invoices",
@@ -381,37 +445,42 @@ def burst(frames: Frames, scope: list[int],
 
     *scope*: firms whose data holds orders or deliveries; *order_only*: those of them with
     orders but no deliveries (an order backs an invoice). Returns firm id -> [Flag]."""
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
+    S = _Sales(frames, scope, order_only)
+    n = S.P.n
     out: dict[int, list[Flag]] = {}
-    applied_on = applied_on or {}
-    app_by_firm = pd.Series(frames.as_of, index=pd.Index(scope), dtype="datetime64[s]")
-    for f, d in applied_on.items():
-        if f in app_by_firm.index:
-            app_by_firm[f] = pd.Timestamp(d)
-    app = inv["seller_id"].map(app_by_firm) if applied_on else frames.as_of
-    age = (app - inv["issue_date"]).dt.days
-    recent = inv[(age >= 0) & (age < BURST_DAYS)]
+    app_of: np.ndarray = np.full(n, _ts_seconds(frames.as_of), dtype="int64")
+    for f, d in (applied_on or {}).items():
+        at = int(S.P.of(np.array([f]))[0])
+        if at >= 0:
+            app_of[at] = _ts_seconds(pd.Timestamp(d))
+    age = (app_of[S.pos] - S.issue) // 86400
+    recent = (age >= 0) & (age < BURST_DAYS)
     base_days = BURST_BASELINE_MONTHS * 30.44
-    before = inv[(age >= BURST_DAYS) & (age < BURST_DAYS + base_days)]
-    recent_sum = recent.groupby("seller_id")["amount_fen"].sum()
-    base_sum = before.groupby("seller_id")["amount_fen"].sum()
-    first = inv[age >= 0].groupby("seller_id")["issue_date"].min()
-    recent = recent.assign(backed=_backed(recent, frames, order_only))
-    unbacked_sum = recent[~recent["backed"]].groupby("seller_id")["amount_fen"].sum()
-    for seller, r in recent_sum.items():
-        months_known = ((app_by_firm[seller] - first[seller]).days - BURST_DAYS) / 30.44
+    before = (age >= BURST_DAYS) & (age < BURST_DAYS + base_days)
+    recent_count = np.bincount(S.pos[recent], minlength=n)
+    recent_sum = np.bincount(S.pos[recent], weights=S.amount[recent], minlength=n)
+    base_sum = np.bincount(S.pos[before], weights=S.amount[before], minlength=n)
+    seen = age >= 0
+    first: np.ndarray = np.full(n, np.iinfo("int64").max, dtype="int64")
+    np.minimum.at(first, S.pos[seen], S.issue[seen])
+    loose = recent & ~S.backed
+    unbacked_sum = np.bincount(S.pos[loose], weights=S.amount[loose], minlength=n)
+    for i in sorted(np.flatnonzero(recent_count > 0), key=lambda j: scope[j]):
+        seller = scope[i]
+        r = recent_sum[i]
+        months_known = ((app_of[i] - first[i]) // 86400 - BURST_DAYS) / 30.44
         if months_known < BURST_MIN_BASELINE_MONTHS:
             continue
         span_days = min(base_days, months_known * 30.44)
-        baseline = base_sum.get(seller, 0) / span_days * BURST_DAYS
+        baseline = base_sum[i] / span_days * BURST_DAYS
         ratio = r / baseline if baseline > 0 else math.inf
         if ratio < BURST_RATIO:
             continue
-        unbacked = float(unbacked_sum.get(seller, 0) / r)
+        unbacked = float(unbacked_sum[i] / r)
         if unbacked < BURST_UNBACKED_SHARE and ratio < BURST_RATIO_ALONE:
             continue
-        g = recent[recent["seller_id"] == seller]
+        g = S.frame(frames, recent & (S.pos == i))
+        applied = pd.Timestamp(np.datetime64(int(app_of[i]), "s"))
         out[int(seller)] = [Flag(
             "sales_burst",
             f"Sales in the {BURST_DAYS} days before the application are "
@@ -421,61 +490,68 @@ def burst(frames: Frames, scope: list[int],
             "没有对应的订单或交货记录。",
             {"window_days": BURST_DAYS, "recent_fen": int(r), "usual_fen": int(round(baseline)),
              "ratio": round(float(ratio), 2) if math.isfinite(ratio) else None,
-             "applied_on": _day(app_by_firm[seller]),
+             "applied_on": _day(applied),
              "unbacked_share": round(unbacked, 4), "invoices": int(len(g)),
              "latest": [{"invoice": str(x.number), "issued": _day(x.issue_date),
                          "amount_fen": int(x.amount_fen), "has_order": bool(pd.notna(x.order_id))}
                         for x in g.sort_values("issue_date", ascending=False)
                         .head(MAX_EVIDENCE_ROWS).itertuples()]})]
-    for seller, flag in _two_month_spikes(frames, scope, order_only).items():
+    for seller, flag in _two_month_spikes(frames, S, scope).items():
         out.setdefault(seller, [flag])
     return out
 
 
-def _two_month_spikes(frames: Frames, scope: list[int],
-                      order_only: set[int] | None) -> dict[int, Flag]:
-    from trellis.scoring.features import _monthly
+def _calendar_rows(n: int, pos: np.ndarray, secs: np.ndarray, values: np.ndarray,
+                   as_of: pd.Timestamp, months: int, fill: float) -> np.ndarray:
+    """*n* firms x complete calendar months back 1..*months* (column k-1): the sum of
+    *values* of the rows at each firm position (-1: none) dated in each month; *fill*
+    where a firm has no row that month."""
+    k = (as_of.year - 1970) * 12 + as_of.month - 1 - (
+        secs.astype("datetime64[s]").astype("datetime64[M]").astype("int64"))
+    ok = (pos >= 0) & (k >= 1) & (k <= months)
+    cell = pos[ok] * months + k[ok] - 1
+    size = n * months
+    sums = np.bincount(cell, weights=np.nan_to_num(values[ok].astype(float)), minlength=size)
+    count = np.bincount(cell, minlength=size)
+    return np.where(count > 0, sums, fill).reshape(n, months)
 
-    inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
-    if inv.empty:
+
+def _two_month_spikes(frames: Frames, S: _Sales, scope: list[int]) -> dict[int, Flag]:
+    if not S.rows.size:
         return {}
-    inv = inv.assign(firm_id=inv["seller_id"],
-                     month=inv["issue_date"].dt.to_period("M").dt.start_time)
-    inv = inv.assign(unbacked_fen=inv["amount_fen"].where(~_backed(inv, frames, order_only),
-                                                          0))
     months = SPIKE_BASELINE_MONTHS + 2
-    sales = _monthly(inv, "amount_fen", frames.as_of, scope, months).fillna(0.0)
-    unb = _monthly(inv, "unbacked_fen", frames.as_of, scope, months).fillna(0.0)
-    base_cols = list(range(3, months + 1))
-    base = sales[base_cols]
-    median = base.where(base > 0).median(axis=1)
-    active = (base > 0).sum(axis=1)
-    last2 = sales[[1, 2]]
-    ratio = last2.min(axis=1) / median
-    unb_share = unb[[1, 2]].sum(axis=1) / last2.sum(axis=1)
-    unb_base = unb[base_cols].sum(axis=1) / base.sum(axis=1)
-    hit = ((active >= SPIKE_MIN_ACTIVE_MONTHS) & (ratio >= SPIKE_RATIO)
-           & (unb_share >= SPIKE_UNBACKED_SHARE)
-           & (unb_share >= unb_base + SPIKE_UNBACKED_RISE))
+    sales = _calendar_rows(S.P.n, S.pos, S.issue, S.amount, frames.as_of, months, 0.0)
+    unb = _calendar_rows(S.P.n, S.pos, S.issue,
+                         np.where(S.backed, 0, S.amount), frames.as_of, months, 0.0)
+    base = sales[:, 2:]
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(np.where(base > 0, base, np.nan), axis=1)
+        active = (base > 0).sum(axis=1)
+        last2 = sales[:, :2]
+        ratio = last2.min(axis=1) / median
+        unb_share = unb[:, :2].sum(axis=1) / last2.sum(axis=1)
+        unb_base = unb[:, 2:].sum(axis=1) / base.sum(axis=1)
+        hit = ((active >= SPIKE_MIN_ACTIVE_MONTHS) & (ratio >= SPIKE_RATIO)
+               & (unb_share >= SPIKE_UNBACKED_SHARE)
+               & (unb_share >= unb_base + SPIKE_UNBACKED_RISE))
     out = {}
-    for fid in hit[hit].index:
-        r, u = float(ratio[fid]), float(unb_share[fid])
+    for i in np.flatnonzero(hit):
+        fid = scope[i]
+        r, u = float(ratio[i]), float(unb_share[i])
         out[int(fid)] = Flag(
             "sales_burst",
             f"Sales in each of the last two months were at least {r:.1f} times a usual "
             f"month; {u:.0%} of them have no order behind them (usually "
-            f"{float(unb_base[fid]):.0%}).",
+            f"{float(unb_base[i]):.0%}).",
             f"近两个月每月销售额至少是平常月份的{r:.1f}倍，其中{u:.0%}没有对应的订单"
-            f"（平时为{float(unb_base[fid]):.0%}）。",
+            f"（平时为{float(unb_base[i]):.0%}）。",
             {"rule": "two_months", "ratio": round(r, 2),
-             "months_fen": [int(sales.loc[fid, 1]), int(sales.loc[fid, 2])],
-             "usual_month_fen": int(round(float(median[fid]))),
+             "months_fen": [int(sales[i, 0]), int(sales[i, 1])],
+             "usual_month_fen": int(round(float(median[i]))),
              "unbacked_share": round(u, 4), "usual_unbacked_share": round(
-                 float(unb_base[fid]), 4)})
+                 float(unb_base[i]), 4)})
     return out
-
-
 
 
 # --- shared phone, bank account, address -------------------------------------------
@@ -575,54 +651,78 @@ STOP_SHARE = 0.15  # the last two months' power below 15% of the firm's usual le
 STOP_SALES_SHARE = 0.5  # while invoicing at least half its usual monthly sales
 
 
+def _power_rows(frames: Frames, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids of the firms with electricity readings, those firms x months back 1..*months*
+    of kWh, NaN without a reading): the cluster's part, kept on the firm path."""
+    def make():
+        u = frames.utility
+        power = u[u["utility"] == "electricity"]
+        ids = _ints(power["firm_id"])
+        known = np.unique(ids)
+        P = _Positions(known.tolist())
+        return known, _calendar_rows(P.n, P.of(ids), _seconds(power["month"]),
+                                     _floats(power["quantity"]), frames.as_of, months, np.nan)
+    return kept(frames, ("screen_power_months", months), make)
+
+
 def _calendar_months(frames: Frames, scope: list[int], months: int = 12):
-    """(sales, power, headcount): firms x complete months back 1..*months*, NaN = no
-    record (sales: 0 for a month without invoices, which is a fact, not an absence)."""
-    from trellis.scoring.features import _monthly
+    """(sales, power, headcount): firms (scope order) x complete months back 1..*months*
+    as arrays (column k-1), NaN = no record (sales: 0 for a month without invoices, which
+    is a fact, not an absence)."""
+    from trellis.scoring.features import _rows_of
 
-    inv = frames.invoices[frames.invoices["seller_id"].isin(scope)]
-    inv = inv.assign(firm_id=inv["seller_id"],
-                     month=inv["issue_date"].dt.to_period("M").dt.start_time)
-    sales = _monthly(inv, "amount_fen", frames.as_of, scope, months).fillna(0.0)
-    power = frames.utility[frames.utility["utility"] == "electricity"]
-    return (sales, _monthly(power, "quantity", frames.as_of, scope, months),
-            _monthly(frames.headcount, "headcount", frames.as_of, scope, months))
+    P = _Positions(scope)
+    inv = frames.invoices
+    sales = _calendar_rows(P.n, P.of(_ints(inv["seller_id"])), _seconds(inv["issue_date"]),
+                           _ints(inv["amount_fen"]), frames.as_of, months, 0.0)
+    known, kwh = _power_rows(frames, months)
+    power = _rows_of(known, kwh, P.ids, months)
+    hc = frames.headcount
+    heads = _calendar_rows(P.n, P.of(_ints(hc["firm_id"])), _seconds(hc["month"]),
+                           _floats(hc["headcount"]), frames.as_of, months, np.nan)
+    return sales, power, heads
 
 
-def _year_on_year(sales: pd.Series, power: pd.Series, heads: pd.Series):
+def _present(x: np.ndarray) -> np.ndarray:
+    return x[~np.isnan(x)]
+
+
+def _year_on_year(sales: np.ndarray, power: np.ndarray, heads: np.ndarray):
     """Recent months (1..6 back) against the same calendar months a year before (13..18),
     over the pairs where the firm was already invoicing a year before (after its first,
     possibly partial, month) and both power readings exist: the season cancels out.
-    Returns (pairs, sales ratio, power ratio, headcount ratio or None)."""
-    traded = sales[sales > 0].index
-    first = max(traded) if len(traded) else 0
+    Arrays by month back (index k-1). Returns (pairs, sales ratio, power ratio,
+    headcount ratio or None)."""
+    traded: np.ndarray = np.flatnonzero(sales > 0) + 1
+    first = int(traded.max()) if traded.size else 0
     pairs = [m for m in range(1, PAPER_RECENT_MONTHS + 1)
-             if m + 12 < first and pd.notna(power[m]) and pd.notna(power[m + 12])]
+             if m + 12 < first and not np.isnan(power[m - 1])
+             and not np.isnan(power[m + 11])]
     if len(pairs) < PAPER_MIN_PAIRS:
         return len(pairs), None, None, None
-    new, old = [m for m in pairs], [m + 12 for m in pairs]
+    new = np.array(pairs) - 1
+    old = new + 12
     s_old, p_old = sales[old].sum(), power[old].mean()
     s_ratio = sales[new].sum() / s_old if s_old > 0 else None
     p_ratio = power[new].mean() / p_old if p_old > 0 else None
-    h_new, h_old = heads[new].dropna(), heads[old].dropna()
+    h_new, h_old = _present(heads[new]), _present(heads[old])
     h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
         and h_old.mean() > 0 else None
     return len(pairs), s_ratio, p_ratio, h_ratio
 
 
-def _half_on_half(sales: pd.Series, power: pd.Series, heads: pd.Series):
+def _half_on_half(sales: np.ndarray, power: np.ndarray, heads: np.ndarray):
     """The last 6 months against the 6 before (sales ratio, power ratio, headcount ratio
     or None); (None, None, None) without :data:`PAPER_MIN_READINGS` readings a half."""
-    recent, before = list(range(1, 7)), list(range(7, 13))
-    p_new, p_old = power[recent].dropna(), power[before].dropna()
-    s_old = sales[before].sum()
+    p_new, p_old = _present(power[0:6]), _present(power[6:12])
+    s_old = sales[6:12].sum()
     if len(p_new) < PAPER_MIN_READINGS or len(p_old) < PAPER_MIN_READINGS or s_old <= 0 \
             or p_old.mean() <= 0:
         return None, None, None
-    h_new, h_old = heads[recent].dropna(), heads[before].dropna()
+    h_new, h_old = _present(heads[0:6]), _present(heads[6:12])
     h_ratio = (h_new.mean() / h_old.mean()) if len(h_new) and len(h_old) \
         and h_old.mean() > 0 else None
-    return sales[recent].sum() / s_old, p_new.mean() / p_old.mean(), h_ratio
+    return sales[0:6].sum() / s_old, p_new.mean() / p_old.mean(), h_ratio
 
 
 def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
@@ -639,14 +739,13 @@ def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
         return {}
     sales, power, heads = _calendar_months(frames, scope, months=12 + PAPER_RECENT_MONTHS)
     out: dict[int, list[Flag]] = defaultdict(list)
-    for fid in scope:
-        p = power.loc[fid]
-        if p.notna().sum() == 0:
-            continue
-        pairs, s_ratio, p_ratio, h_ratio = _year_on_year(sales.loc[fid], p, heads.loc[fid])
+    for i in np.flatnonzero((~np.isnan(power)).any(axis=1)):
+        fid = scope[i]
+        p, s, h = power[i], sales[i], heads[i]
+        pairs, s_ratio, p_ratio, h_ratio = _year_on_year(s, p, h)
         threshold, basis = PAPER_SALES_GROWTH, "year"
         if s_ratio is None and pairs < PAPER_MIN_PAIRS:
-            s_ratio, p_ratio, h_ratio = _half_on_half(sales.loc[fid], p, heads.loc[fid])
+            s_ratio, p_ratio, h_ratio = _half_on_half(s, p, h)
             threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
         if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
                 and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
@@ -664,20 +763,21 @@ def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
                  "sales_growth": round(float(s_ratio), 3),
                  "power_growth": round(float(p_ratio), 3),
                  "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
-        last2 = p[[1, 2]]
-        usual = p[list(range(3, 13))].dropna()
-        usual_sales = sales.loc[fid, list(range(3, 13))].mean()
-        if (last2.notna().all() and len(usual) >= 6 and usual.median() > 0
-                and (last2 <= STOP_SHARE * usual.median()).all() and usual_sales > 0
-                and (sales.loc[fid, [1, 2]] >= STOP_SALES_SHARE * usual_sales).all()):
+        last2 = p[0:2]
+        usual = _present(p[2:12])
+        usual_sales = s[2:12].mean()
+        if (not np.isnan(last2).any() and len(usual) >= 6 and np.median(usual) > 0
+                and (last2 <= STOP_SHARE * np.median(usual)).all() and usual_sales > 0
+                and (s[0:2] >= STOP_SALES_SHARE * usual_sales).all()):
+            median = np.median(usual)
             out[fid].append(Flag(
                 "power_stopped",
-                f"Power use of the last two months fell to {last2.mean() / usual.median():.0%}"
+                f"Power use of the last two months fell to {last2.mean() / median:.0%}"
                 " of its usual level while invoicing went on.",
-                f"近两个月用电量降至平时的{last2.mean() / usual.median():.0%}，但仍在继续开票。",
+                f"近两个月用电量降至平时的{last2.mean() / median:.0%}，但仍在继续开票。",
                 {"last_two_months_kwh": [round(float(x), 1) for x in last2],
-                 "usual_kwh": round(float(usual.median()), 1),
-                 "recent_sales_fen": int(sales.loc[fid, [1, 2]].sum())}))
+                 "usual_kwh": round(float(median), 1),
+                 "recent_sales_fen": int(s[0:2].sum())}))
     return dict(out)
 
 
