@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session
 
-from trellis.ledger import status
+from trellis.ledger import repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
@@ -315,7 +315,16 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     check_amount(amount_fen, max_amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, today=today, field="paid_on")
-    loan = lock_loan(session, loan_id)
+    payment = Payment(idempotency_key, amount_fen, paid_on)
+    locked = repaying.lock(session, loan_id)
+    if repaying.on_time(locked, paid_on):   # the hot path: three statements
+        rep, replayed = repaying.record_on_time(
+            session=session, loan=locked, payment=payment, source=source,
+            invoice_id=invoice_id, recorded_by=recorded_by)
+        if replayed:
+            return _same_repayment(rep, loan_id, amount_fen, paid_on), True
+        return rep, False
+    loan = lock_loan(session, loan_id)   # already locked: the ORM row for the general path
     # looked up in a statement of its own once the lock is held: a retry of the same
     # payment waited for the first attempt to commit and now sees it (a subquery of the
     # locking statement would still read its snapshot from before the wait)
@@ -326,7 +335,6 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     if paid_on < loan.disbursed_on:
         raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
                            f"cannot be dated {paid_on}.", field="paid_on")
-    payment = Payment(idempotency_key, amount_fen, paid_on)
     start = min(paid_on, loan.accrued_until)
     until = max(paid_on, loan.accrued_until)
     entry, _ = recompute(session=session, loan=loan, start=start, until=until,
