@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import Date, case, func, or_, select, type_coerce
@@ -48,7 +48,7 @@ from trellis.ledger.models import (
     LoanStatus,
     Repayment,
 )
-from trellis.ledger.posting import account_ids, post
+from trellis.ledger.posting import account_ids, lock_heads, post
 from trellis.ledger.replay import (
     Balances,
     Outcome,
@@ -77,6 +77,24 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
     return loan
+
+
+def lock_loans(session: Session, loan_ids: Iterable[int]) -> None:
+    """Lock loans *loan_ids* in ascending id order, then the heads of their shards in
+    ascending shard order: what a transaction that repays several loans takes first.
+
+    Every writer locks a loan before its shard's head (:mod:`trellis.ledger.posting`). A
+    transaction that repaid one loan (taking its head) and then locked the next would
+    hold a head while waiting for a loan, and deadlock with a repayment of that loan
+    waiting for the head; taking every loan first, in one order, leaves no such cycle."""
+    ids = sorted(set(loan_ids))
+    if not ids:
+        return
+    session.flush()
+    # LockRows sits above the sort: PostgreSQL locks the rows in id order
+    session.execute(select(Loan.id).where(Loan.id.in_(ids)).order_by(Loan.id)
+                    .with_for_update())
+    lock_heads(session, ids)
 
 
 def terms_of(loan: Loan) -> Terms:
