@@ -59,8 +59,8 @@ from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
 from trellis.ledger.chart import Acct
-from trellis.ledger.errors import IdempotencyMismatch, UnknownAccount
-from trellis.ledger.journal import Entry, entry_hash, validate
+from trellis.ledger.errors import BadShardCount, IdempotencyMismatch, UnknownAccount
+from trellis.ledger.journal import GENESIS_HASH, Entry, entry_hash, validate
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,42 @@ def shard_count(session: Session, currency: str = "CNY") -> int:
             return 1   # no head yet: the first posting creates shard 0's; not cached
         _SHARDS[key] = n
     return n
+
+
+#: The most shards (head rows) a currency's journal may have.
+MAX_SHARDS = 256
+
+
+def set_shard_count(session: Session, shards: int, currency: str = "CNY") -> int:
+    """Give *currency*'s journal *shards* hash chains (1 to :data:`MAX_SHARDS`) by adding
+    the missing heads (sequence 0, the genesis hash); returns how many were added (0
+    when it already has that many). Raises :class:`~trellis.ledger.errors.BadShardCount`
+    for fewer than it has: a shard's chain holds entries and anchored history, and a
+    process still posting into it would create its head again.
+
+    Loans move to their new shard (``loan_id mod N``) with their next entry; each chain
+    stays whole, so nothing already written moves. This process takes the new count at
+    once; other running processes keep posting into the shards they counted when they
+    started until they restart, which is as correct, only slower."""
+    if type(shards) is not int or not 1 <= shards <= MAX_SHARDS:
+        raise BadShardCount(f"The number of shards must be a whole number from 1 to "
+                            f"{MAX_SHARDS}.", field="shards")
+    lock_head(session, currency, 0)   # one change of the count at a time
+    have = session.scalar(select(func.count()).select_from(LedgerHead)
+                          .where(LedgerHead.currency == currency)) or 0
+    if shards < have:
+        raise BadShardCount(f"The {currency} journal has {have} shards; shards are never "
+                            "removed (each holds its own hash chain).", field="shards")
+    known = {s for (s,) in session.execute(select(LedgerHead.shard)
+                                           .where(LedgerHead.currency == currency))}
+    missing = [s for s in range(shards) if s not in known]
+    for shard in missing:
+        session.add(LedgerHead(currency=currency, shard=shard, seq=0, hash=GENESIS_HASH))
+    session.flush()
+    _SHARDS.pop((session.get_bind().engine.url.render_as_string(hide_password=True),
+                 currency), None)
+    logger.info("%s journal: %d shards (%d added)", currency, shards, len(missing))
+    return len(missing)
 
 
 def shard_of(loan_id: int | None, shards: int) -> int:
@@ -395,4 +431,4 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
 
 __all__ = ["Acct", "Rider", "Written", "account_codes", "account_ids", "append_bulk",
            "find_entry", "lock_head", "lock_head_with", "lock_heads", "post", "post_locked",
-           "shard_count", "shard_of"]
+           "set_shard_count", "shard_count", "shard_of"]
