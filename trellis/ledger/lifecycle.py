@@ -40,6 +40,7 @@ from trellis.ledger.errors import (
 from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.journal import Entry, EntryKind, Posting, net
 from trellis.ledger.models import (
+    Disbursement,
     JournalEntry,
     JournalPosting,
     Loan,
@@ -151,7 +152,10 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
                   idempotency_key=f"disbursement:{loan.id}",
                   postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
                   memo=f"Pay-out of loan {loan.id}")
-    post(session=session, entry=entry, posted_by=posted_by)
+    row = post(session=session, entry=entry, posted_by=posted_by)
+    session.add(Disbursement(loan_id=loan.id, amount_fen=loan.amount_fen,
+                             fee_fen=loan.fee_fen, disbursed_on=as_of, entry_id=row.id,
+                             recorded_by_id=posted_by))
     status.move(loan, "disburse")
     loan.principal_fen, loan.fees_fen = loan.amount_fen, loan.fee_fen
     loan.interest_fen = loan.penalty_fen = 0
