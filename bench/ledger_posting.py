@@ -3,15 +3,18 @@
 Both are small balanced money transfers committed one per transaction. In the same run,
 on the same server, with the same number of clients (default 4) and duration (default 20 s):
 
-- Trellis: threads each calling :func:`trellis.ledger.lifecycle.repay` (lock the loan,
-  replay its day, post a balanced hash-chained entry through the ledger head, record the
-  repayment) on random loans of a book of ``--loans`` active loans, one commit each;
+- Trellis: threads each calling :func:`trellis.ledger.lifecycle.repay` on random loans of
+  a book of ``--loans`` active loans, one commit each. The payments are on time, so each
+  takes the hot path of :mod:`trellis.ledger.repaying`: lock the loan; look up the key,
+  sum its balances from the journal and lock its shard's head in one statement; write
+  the hash-chained entry, its postings, the head, the loan's figures and the repayment
+  row in one more;
 - pgbench ``-b tpcb-like`` (scale 1) in its own schema: UPDATE account, SELECT balance,
   UPDATE teller, UPDATE branch, INSERT history.
 
 Prints transactions per second of each and the ratio. Every repayment entry goes through
-the single chain head row, as every TPC-B transaction at scale 1 goes through the single
-branch row: both serialise on one hot row. Afterwards the ledger is checked.
+its loan's shard head (8 shards on PostgreSQL), as every TPC-B transaction at scale 1 goes
+through the single branch row. Afterwards the ledger is checked.
 
     .venv/bin/python bench/ledger_posting.py
     .venv/bin/python bench/ledger_posting.py --clients 8 --seconds 60

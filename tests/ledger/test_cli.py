@@ -72,3 +72,29 @@ def test_accrue_refuses_future_and_non_iso_dates(app, session, make_loan):
         result = runner.invoke(ledger_group, ["accrue", "--date", raw])
         assert result.exit_code == 2, (raw, result.output)
     assert session.scalar(select(func.count()).select_from(JournalEntry)) == entries
+
+
+def test_shards_shows_and_adds_chains(app, session, make_loan, monkeypatch):
+    from trellis.ledger import posting, reports
+
+    monkeypatch.setattr(posting, "_SHARDS", {})   # the rolled-back count stays here
+    runner = app.test_cli_runner()
+    have = posting.shard_count(session)
+    shown = runner.invoke(ledger_group, ["shards"])
+    assert shown.exit_code == 0, shown.output
+    assert f"CNY journal: {have} shard(s)" in shown.output
+    added = runner.invoke(ledger_group, ["shards", "--set", str(have + 3)])
+    assert added.exit_code == 0, added.output
+    assert f"{have} -> {have + 3} shards (3 added)" in added.output
+    assert f"shard {have + 2:>3}:          0 entries" in added.output
+    assert posting.shard_count(session) == have + 3
+    # a loan whose shard is one of the new ones posts there, and the books still check
+    loan = make_loan(amount_fen=1_000_000)
+    while posting.shard_of(loan.id, have + 3) < have:
+        loan = make_loan(amount_fen=1_000_000)
+    shard = posting.shard_of(loan.id, have + 3)
+    assert dict((s, seq) for s, seq, _h in reports.heads(session=session))[shard] == 1
+    fewer = runner.invoke(ledger_group, ["shards", "--set", str(have)])
+    assert fewer.exit_code == 1 and "never removed" in fewer.output
+    zero = runner.invoke(ledger_group, ["shards", "--set", "0"])
+    assert zero.exit_code == 1 and "from 1 to 256" in zero.output

@@ -162,3 +162,11 @@ class CannotDecide(IllegalTransition):
 
 class CannotAccept(IllegalTransition):
     """Raised when an offer that is not open is accepted."""
+
+
+class BadShardCount(ValidationError):
+    """Raised when the journal is asked for fewer shards than it has (a shard's chain
+    holds entries and anchored history: it is never removed) or for a count outside 1
+    to :data:`trellis.ledger.posting.MAX_SHARDS`."""
+
+    code = "bad_shard_count"

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session
 
-from trellis.ledger import status
+from trellis.ledger import repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
@@ -40,6 +40,7 @@ from trellis.ledger.errors import (
 from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.journal import Entry, EntryKind, Posting, net
 from trellis.ledger.models import (
+    Disbursement,
     JournalEntry,
     JournalPosting,
     Loan,
@@ -48,7 +49,7 @@ from trellis.ledger.models import (
     LoanStatus,
     Repayment,
 )
-from trellis.ledger.posting import account_ids, post
+from trellis.ledger.posting import account_ids, lock_heads, post
 from trellis.ledger.replay import (
     Balances,
     Outcome,
@@ -77,6 +78,24 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
     return loan
+
+
+def lock_loans(session: Session, loan_ids: Iterable[int]) -> None:
+    """Lock loans *loan_ids* in ascending id order, then the heads of their shards in
+    ascending shard order: what a transaction that repays several loans takes first.
+
+    Every writer locks a loan before its shard's head (:mod:`trellis.ledger.posting`). A
+    transaction that repaid one loan (taking its head) and then locked the next would
+    hold a head while waiting for a loan, and deadlock with a repayment of that loan
+    waiting for the head; taking every loan first, in one order, leaves no such cycle."""
+    ids = sorted(set(loan_ids))
+    if not ids:
+        return
+    session.flush()
+    # LockRows sits above the sort: PostgreSQL locks the rows in id order
+    session.execute(select(Loan.id).where(Loan.id.in_(ids)).order_by(Loan.id)
+                    .with_for_update())
+    lock_heads(session, ids)
 
 
 def terms_of(loan: Loan) -> Terms:
@@ -133,7 +152,10 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
                   idempotency_key=f"disbursement:{loan.id}",
                   postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
                   memo=f"Pay-out of loan {loan.id}")
-    post(session=session, entry=entry, posted_by=posted_by)
+    row = post(session=session, entry=entry, posted_by=posted_by)
+    session.add(Disbursement(loan_id=loan.id, amount_fen=loan.amount_fen,
+                             fee_fen=loan.fee_fen, disbursed_on=as_of, entry_id=row.id,
+                             recorded_by_id=posted_by))
     status.move(loan, "disburse")
     loan.principal_fen, loan.fees_fen = loan.amount_fen, loan.fee_fen
     loan.interest_fen = loan.penalty_fen = 0
@@ -315,7 +337,16 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     check_amount(amount_fen, max_amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, today=today, field="paid_on")
-    loan = lock_loan(session, loan_id)
+    payment = Payment(idempotency_key, amount_fen, paid_on)
+    locked = repaying.lock(session, loan_id)
+    if repaying.on_time(locked, paid_on):   # the hot path: three statements
+        rep, replayed = repaying.record_on_time(
+            session=session, loan=locked, payment=payment, source=source,
+            invoice_id=invoice_id, recorded_by=recorded_by)
+        if replayed:
+            return _same_repayment(rep, loan_id, amount_fen, paid_on), True
+        return rep, False
+    loan = lock_loan(session, loan_id)   # already locked: the ORM row for the general path
     # looked up in a statement of its own once the lock is held: a retry of the same
     # payment waited for the first attempt to commit and now sees it (a subquery of the
     # locking statement would still read its snapshot from before the wait)
@@ -326,7 +357,6 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     if paid_on < loan.disbursed_on:
         raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
                            f"cannot be dated {paid_on}.", field="paid_on")
-    payment = Payment(idempotency_key, amount_fen, paid_on)
     start = min(paid_on, loan.accrued_until)
     until = max(paid_on, loan.accrued_until)
     entry, _ = recompute(session=session, loan=loan, start=start, until=until,

@@ -391,6 +391,26 @@ class LoanFragment(SQLModel, table=True):
     fragment_id: int = Field(foreign_key="voucher_fragments.id", index=True)
 
 
+class Disbursement(SQLModel, table=True):
+    """A loan's pay-out: a fact (principal paid, fee charged, value date, who, its
+    journal entry); never changed (migration ``0018m``), as repayments are not."""
+
+    __tablename__ = "loan_disbursements"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_pos"),
+        CheckConstraint("fee_fen >= 0", name="fee_nonneg"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loans.id", unique=True)
+    amount_fen: int = Field(sa_column=_fen(default=None))
+    fee_fen: int = Field(default=0, sa_column=_fen())
+    disbursed_on: date
+    entry_id: int = Field(foreign_key="journal_entries.id", unique=True)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
 class Repayment(SQLModel, table=True):
     """Money received for a loan: a fact (amount, value date, payer); never changed."""
 

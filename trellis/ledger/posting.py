@@ -45,18 +45,23 @@ time anyway) takes the plain path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from datetime import date
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Engine, Row, func, insert, select, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from trellis.accounts.models import utcnow
 from trellis.ledger.chart import Acct
-from trellis.ledger.errors import IdempotencyMismatch, UnknownAccount
-from trellis.ledger.journal import Entry, entry_hash, validate
+from trellis.ledger.errors import BadShardCount, IdempotencyMismatch, UnknownAccount
+from trellis.ledger.journal import GENESIS_HASH, Entry, entry_hash, validate
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead
 
 logger = logging.getLogger(__name__)
@@ -69,10 +74,22 @@ _ACCOUNT_IDS: dict[tuple[str, str], dict[str, int]] = {}
 _SHARDS: dict[tuple[str, str], int] = {}
 
 
+# engine -> its database URL as the caches above key it (rendering a URL costs about
+# 0.2 ms, and a repayment asks four times)
+_URLS: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+
+def _database(session: Session) -> str:
+    engine = session.get_bind().engine
+    url = _URLS.get(engine)
+    if url is None:
+        url = _URLS[engine] = engine.url.render_as_string(hide_password=True)
+    return url
+
+
 def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
     """Map account code -> row id for *currency* (cached per database)."""
-    bind = session.get_bind()
-    key = (bind.engine.url.render_as_string(hide_password=True), currency)
+    key = (_database(session), currency)
     ids = _ACCOUNT_IDS.get(key)
     if ids is None:
         rows = session.execute(select(LedgerAccount.code, LedgerAccount.id)
@@ -91,7 +108,7 @@ def account_codes(session: Session, currency: str = "CNY") -> dict[int, str]:
 
 def shard_count(session: Session, currency: str = "CNY") -> int:
     """How many shards (head rows, at least 1) *currency*'s journal has (cached)."""
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True), currency)
+    key = (_database(session), currency)
     n = _SHARDS.get(key)
     if n is None:
         n = session.scalar(select(func.count()).select_from(LedgerHead)
@@ -100,6 +117,41 @@ def shard_count(session: Session, currency: str = "CNY") -> int:
             return 1   # no head yet: the first posting creates shard 0's; not cached
         _SHARDS[key] = n
     return n
+
+
+#: The most shards (head rows) a currency's journal may have.
+MAX_SHARDS = 256
+
+
+def set_shard_count(session: Session, shards: int, currency: str = "CNY") -> int:
+    """Give *currency*'s journal *shards* hash chains (1 to :data:`MAX_SHARDS`) by adding
+    the missing heads (sequence 0, the genesis hash); returns how many were added (0
+    when it already has that many). Raises :class:`~trellis.ledger.errors.BadShardCount`
+    for fewer than it has: a shard's chain holds entries and anchored history, and a
+    process still posting into it would create its head again.
+
+    Loans move to their new shard (``loan_id mod N``) with their next entry; each chain
+    stays whole, so nothing already written moves. This process takes the new count at
+    once; other running processes keep posting into the shards they counted when they
+    started until they restart, which is as correct, only slower."""
+    if type(shards) is not int or not 1 <= shards <= MAX_SHARDS:
+        raise BadShardCount(f"The number of shards must be a whole number from 1 to "
+                            f"{MAX_SHARDS}.", field="shards")
+    lock_head(session, currency, 0)   # one change of the count at a time
+    have = session.scalar(select(func.count()).select_from(LedgerHead)
+                          .where(LedgerHead.currency == currency)) or 0
+    if shards < have:
+        raise BadShardCount(f"The {currency} journal has {have} shards; shards are never "
+                            "removed (each holds its own hash chain).", field="shards")
+    known = {s for (s,) in session.execute(select(LedgerHead.shard)
+                                           .where(LedgerHead.currency == currency))}
+    missing = [s for s in range(shards) if s not in known]
+    for shard in missing:
+        session.add(LedgerHead(currency=currency, shard=shard, seq=0, hash=GENESIS_HASH))
+    session.flush()
+    _SHARDS.pop((_database(session), currency), None)
+    logger.info("%s journal: %d shards (%d added)", currency, shards, len(missing))
+    return len(missing)
 
 
 def shard_of(loan_id: int | None, shards: int) -> int:
@@ -181,12 +233,28 @@ _LOCK_AND_FIND = text(
     "AND h.shard = :shard FOR UPDATE OF h")
 
 
-def _append_statement(n: int):
+@dataclass(frozen=True, slots=True)
+class Rider:
+    """One more data-modifying statement written with an entry (PostgreSQL), in the
+    entry's own statement: *sql* is an ``INSERT`` or ``UPDATE`` ending in ``RETURNING``
+    one column, which reads the new entry's id as ``e.id`` (``... FROM e``) or checks
+    ``EXISTS (SELECT 1 FROM e)``, so that it writes nothing when no entry was written
+    (the key was taken meanwhile). Its parameters (*params*) carry its own prefix."""
+
+    name: str
+    sql: str
+    params: dict
+
+
+@lru_cache(maxsize=256)
+def _append_sql(n: int, riders: tuple[tuple[str, str], ...] = ()) -> str:
     values = ", ".join(f"(CAST(:a{i} AS integer), CAST(:l{i} AS integer), "
                        f"CAST(:d{i} AS date), CAST(:m{i} AS bigint))" for i in range(n))
+    extra = "".join(f", {name}(v) AS ({sql})" for name, sql in riders)
+    picked = "".join(f", (SELECT min(v) FROM {name})" for name, _ in riders)
     # ON CONFLICT: the key was just taken by a writer of another shard (a different
     # command under the same key); nothing is written and the caller reports it.
-    return text(
+    return (
         "WITH e AS (INSERT INTO journal_entries (seq, currency, shard, idempotency_key, "
         "kind, value_date, loan_id, reverses_id, memo, prev_hash, hash, posted_at, "
         "posted_by_id) VALUES (:seq, :currency, :shard, :key, :kind, :value_date, :loan_id, "
@@ -196,8 +264,8 @@ def _append_statement(n: int):
         f"amount_fen) SELECT e.id, v.a, v.l, v.d, v.m FROM e, (VALUES {values}) "
         "AS v(a, l, d, m) RETURNING 1), "
         "h AS (UPDATE ledger_heads SET seq = :seq, hash = :hash WHERE currency = :currency "
-        "AND shard = :shard AND EXISTS (SELECT 1 FROM e) RETURNING 1) "
-        "SELECT e.id, (SELECT count(*) FROM p), (SELECT count(*) FROM h) FROM e")
+        f"AND shard = :shard AND EXISTS (SELECT 1 FROM e) RETURNING 1){extra} "
+        f"SELECT e.id, (SELECT count(*) FROM p), (SELECT count(*) FROM h){picked} FROM e")
 
 
 def _post_pg(session: Session, entry: Entry, shard: int, rows: list[tuple],
@@ -212,44 +280,123 @@ def _post_pg(session: Session, entry: Entry, shard: int, rows: list[tuple],
     seq, prev, found_id = head
     if found_id is not None:
         return _same_command(session.get(JournalEntry, found_id), entry.kind, entry.loan_id)
+    written = _write_pg(session, entry, shard, seq, prev, rows, ids, posted_by, ())
+    if written is None:   # another shard's writer took the key meanwhile
+        return _same_command(find_entry(session, entry.idempotency_key), entry.kind,
+                             entry.loan_id)
+    row = JournalEntry(id=written.entry_id, seq=written.seq, currency=entry.currency,
+                       shard=shard, idempotency_key=entry.idempotency_key,
+                       kind=str(entry.kind), value_date=entry.value_date,
+                       loan_id=entry.loan_id, reverses_id=entry.reverses_id, memo=entry.memo,
+                       prev_hash=prev, hash=written.hash, posted_at=written.posted_at,
+                       posted_by_id=posted_by)
+    make_transient_to_detached(row)   # persistent as written, without reading it back
+    session.add(row)
+    return row
+
+
+class Written(NamedTuple):
+    """What :func:`post_locked` wrote: the entry's id, sequence number, hash and posting
+    time, and what each rider returned (in their order)."""
+
+    entry_id: int
+    seq: int
+    hash: str
+    posted_at: datetime
+    riders: tuple
+
+
+def _write_pg(session: Session, entry: Entry, shard: int, seq: int, prev: str,
+              rows: list[tuple], ids: dict[str, int], posted_by: int | None,
+              riders: Sequence[Rider]) -> Written | None:
+    """Insert *entry* after head (*seq*, *prev*) of *shard*, held by this transaction,
+    with its postings, the new head and *riders*, in one statement. None: its key was
+    taken meanwhile by another shard's writer (nothing written)."""
     seq += 1
     digest = entry_hash(prev_hash=prev, seq=seq, currency=entry.currency,
                         kind=str(entry.kind), idempotency_key=entry.idempotency_key,
                         value_date=entry.value_date, loan_id=entry.loan_id,
                         reverses_id=entry.reverses_id, memo=entry.memo, postings=rows,
                         shard=shard)
-    values = {"seq": seq, "currency": entry.currency, "shard": shard,
-              "key": entry.idempotency_key,
-              "kind": str(entry.kind), "value_date": entry.value_date,
-              "loan_id": entry.loan_id, "reverses_id": entry.reverses_id, "memo": entry.memo,
-              "prev_hash": prev, "hash": digest, "posted_at": utcnow(),
-              "posted_by": posted_by}
-    params = dict(values)
+    posted_at = utcnow()
+    params = {"seq": seq, "currency": entry.currency, "shard": shard,
+              "key": entry.idempotency_key, "kind": str(entry.kind),
+              "value_date": entry.value_date, "loan_id": entry.loan_id,
+              "reverses_id": entry.reverses_id, "memo": entry.memo, "prev_hash": prev,
+              "hash": digest, "posted_at": posted_at, "posted_by": posted_by}
     for i, (code, loan_id, value_date, amount) in enumerate(rows):
         params.update({f"a{i}": ids[code], f"l{i}": loan_id, f"d{i}": value_date,
                        f"m{i}": amount})
-    written_row = session.execute(_append_statement(len(rows)), params).first()
-    if written_row is None:   # another shard's writer took the key meanwhile
-        found = find_entry(session, entry.idempotency_key)
-        return _same_command(found, entry.kind, entry.loan_id)
-    entry_id, written, moved = written_row
+    for rider in riders:
+        params.update(rider.params)
+    sql = _append_sql(len(rows), tuple((r.name, r.sql) for r in riders))
+    written_row = session.connection().exec_driver_sql(*_driver_sql(sql, params)).first()
+    if written_row is None:
+        return None
+    entry_id, written, moved, *extra = written_row
     if written != len(rows) or moved != 1:
         raise RuntimeError(f"entry {entry.idempotency_key}: wrote {written} of {len(rows)} "
                            f"postings, moved {moved} heads")
-    row = JournalEntry(id=entry_id, seq=seq, currency=entry.currency, shard=shard,
-                       idempotency_key=entry.idempotency_key, kind=str(entry.kind),
-                       value_date=entry.value_date, loan_id=entry.loan_id,
-                       reverses_id=entry.reverses_id, memo=entry.memo, prev_hash=prev,
-                       hash=digest, posted_at=values["posted_at"], posted_by_id=posted_by)
-    make_transient_to_detached(row)   # persistent as written, without reading it back
-    session.add(row)
     cached = session.identity_map.get(session.identity_key(LedgerHead,
                                                            (entry.currency, shard)))
     if cached is not None:             # keep a head already loaded in step with the row
         set_committed_value(cached, "seq", seq)
         set_committed_value(cached, "hash", digest)
     logger.debug("posted %s entry %s seq %s", entry.kind, entry.idempotency_key, seq)
-    return row
+    return Written(entry_id, seq, digest, posted_at, tuple(extra))
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _driver_sql(sql: str, params: dict) -> tuple[str, dict]:
+    """*sql* with ``:name`` parameters in the driver's own style (psycopg's ``%(name)s``),
+    for statements sent as they are, without SQLAlchemy's compilation."""
+    return _pyformat(sql), params
+
+
+def lock_head_with(session: Session, *, currency: str, shard: int, query: str,
+                   params: dict) -> tuple[int, str, Row] | None:
+    """PostgreSQL: lock *shard*'s head and, in the same statement, run *query* (a
+    ``SELECT`` returning exactly one row, with ``:name`` parameters from *params*).
+    Returns the head's sequence number and hash and *query*'s row, or None when the
+    shard has no head row yet (then post through :func:`post`, which creates it).
+
+    *query* reads the snapshot taken when the statement started, before any wait for
+    the head: read only what the caller's own locks (taken in earlier statements) keep
+    still, or what a later unique constraint guards."""
+    sql = ("SELECT h.seq, h.hash, x.* FROM ledger_heads h, (" + query + ") AS x "
+           "WHERE h.currency = :currency AND h.shard = :shard FOR UPDATE OF h")
+    row = session.connection().exec_driver_sql(*_driver_sql(
+        sql, {**params, "currency": currency, "shard": shard})).first()
+    if row is None:
+        return None
+    return row[0], row[1], row[2:]
+
+
+def post_locked(*, session: Session, entry: Entry, head: tuple[int, str],
+                riders: Sequence[Rider] = (), posted_by: int | None = None
+                ) -> Written | None:
+    """PostgreSQL: append *entry* to its shard, whose head (sequence number, hash) this
+    transaction locked with :func:`lock_head_with`, and write *riders* in the same
+    statement. Returns what was written, or None when the same command (kind, loan)
+    posted under the entry's key meanwhile (nothing was written). Validates as
+    :func:`post` does and raises :class:`~trellis.ledger.errors.IdempotencyMismatch`
+    when the key was taken meanwhile by another command."""
+    validate(entry)
+    ids = account_ids(session, entry.currency)
+    rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen)
+            for p in entry.dated_postings()]
+    shard = shard_of(entry.loan_id, shard_count(session, entry.currency))
+    written = _write_pg(session, entry, shard, head[0], head[1], rows, ids, posted_by, riders)
+    if written is None:   # a writer of another shard took the key meanwhile
+        _same_command(find_entry(session, entry.idempotency_key), entry.kind, entry.loan_id)
+    return written
 
 
 def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_key: str,
@@ -294,5 +441,6 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
     return row
 
 
-__all__ = ["Acct", "account_codes", "account_ids", "append_bulk", "find_entry", "lock_head",
-           "lock_heads", "post", "shard_count", "shard_of"]
+__all__ = ["Acct", "Rider", "Written", "account_codes", "account_ids", "append_bulk",
+           "find_entry", "lock_head", "lock_head_with", "lock_heads", "post", "post_locked",
+           "set_shard_count", "shard_count", "shard_of"]

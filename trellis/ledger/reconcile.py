@@ -10,6 +10,9 @@ replay (:func:`trellis.ledger.replay.replay`) of its terms and its payments. So:
 * :func:`replay_problems`: per loan, each account's total in the journal (those kinds)
   equals a fresh replay of the stored terms and payments. An edited rate, amount, fee or
   due date shows up as interest or principal the journal does not hold.
+* :func:`disbursement_problems`: every pay-out entry of a loan has its
+  ``loan_disbursements`` record and agrees with it (principal, fee, value date), and
+  every record names its loan's pay-out entry.
 
 Both return plain sentences, like :func:`trellis.ledger.reports.check`. Migration
 ``0011c`` also refuses such edits in the database; these checks catch what bypassed it.
@@ -24,7 +27,13 @@ from sqlmodel import Session
 
 from trellis.ledger.chart import Acct
 from trellis.ledger.journal import EntryKind
-from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
+from trellis.ledger.models import (
+    Disbursement,
+    JournalEntry,
+    JournalPosting,
+    Loan,
+    Repayment,
+)
 from trellis.ledger.posting import account_ids
 
 
@@ -103,4 +112,45 @@ def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list
                 problems.append(f"Loan {loan.id}: account {code} holds {have} fen in the "
                                 f"journal but a replay of the loan's terms and payments "
                                 f"gives {want} fen (terms or payments changed?).")
+    return problems
+
+
+def disbursement_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
+    """Pay-out entries (one loan's, kind disbursement) without a matching
+    ``loan_disbursements`` record, and records without their entry, as sentences;
+    *loan_ids* limits the loans. Principal and fee are compared in fen with the entry's
+    postings to loans receivable and fees receivable."""
+    ids = account_ids(session)
+    principal, fee = ids[Acct.LOANS.value], ids[Acct.FEES_RECEIVABLE.value]
+    stmt = (select(JournalEntry.id, JournalEntry.loan_id, JournalEntry.value_date,
+                   JournalPosting.account_id, func.sum(JournalPosting.amount_fen))
+            .join(JournalPosting, JournalPosting.entry_id == JournalEntry.id)
+            .where(JournalEntry.kind == EntryKind.DISBURSEMENT.value,
+                   JournalEntry.loan_id.is_not(None),
+                   JournalPosting.account_id.in_([principal, fee]))
+            .group_by(JournalEntry.id, JournalEntry.loan_id, JournalEntry.value_date,
+                      JournalPosting.account_id))
+    records = select(Disbursement)
+    if loan_ids is not None:
+        stmt = stmt.where(JournalEntry.loan_id.in_(loan_ids))
+        records = records.where(Disbursement.loan_id.in_(loan_ids))
+    entries: dict[int, dict] = {}
+    for entry_id, loan_id, vd, account_id, total in session.execute(stmt):
+        e = entries.setdefault(entry_id, {"loan": loan_id, "on": vd, "amount": 0, "fee": 0})
+        e["amount" if account_id == principal else "fee"] += int(total or 0)
+    problems = []
+    for rec in session.scalars(records.order_by(Disbursement.id)):
+        e = entries.pop(rec.entry_id, None)
+        if e is None or e["loan"] != rec.loan_id:
+            problems.append(f"Loan {rec.loan_id}: its disbursement record names entry "
+                            f"{rec.entry_id}, which is not the loan's pay-out entry.")
+        elif (e["amount"], e["fee"], e["on"]) != (rec.amount_fen, rec.fee_fen,
+                                                   rec.disbursed_on):
+            problems.append(f"Loan {rec.loan_id}: the disbursement record says "
+                            f"{rec.amount_fen} fen and a fee of {rec.fee_fen} fen on "
+                            f"{rec.disbursed_on}, but its pay-out entry holds {e['amount']} "
+                            f"fen and {e['fee']} fen on {e['on']}.")
+    for entry_id, e in sorted(entries.items()):
+        problems.append(f"Loan {e['loan']}: its pay-out entry {entry_id} has no "
+                        "disbursement record.")
     return problems

@@ -154,14 +154,19 @@ def disbursement_postings(terms: Terms) -> tuple[Posting, ...]:
 
 
 def replay(terms: Terms, *, start: date, until: date, opening: Balances,
-           payments: Iterable[Payment], closed: bool = False) -> Outcome:
+           payments: Iterable[Payment], closed: bool = False,
+           resume: bool = False) -> Outcome:
     """Replay the loan from the start of *start* to the start of *until*.
 
     *opening* is the balance at the start of *start* (ignored when *start* is the
     disbursement day: the disbursement is replayed). Payments dated *start* .. *until*
     (inclusive) are applied; interest is booked for days *start* .. *until* - 1.
     *closed* says the loan had already been repaid before *start* (payments then are
-    surpluses). Raises ``ValueError`` for a payment outside the range.
+    surpluses). With *resume*, *opening* is instead the balance after everything already
+    booked on *start* (its pay-out, its earlier payments): nothing of that is replayed,
+    and *payments* are only the new ones, applied after it (an on-time payment, outside
+    the cooling-off window, whose allocation is then the whole difference).
+    Raises ``ValueError`` for a payment outside the range.
     """
     lid = terms.loan_id
     posts: list[Posting] = []
@@ -173,10 +178,12 @@ def replay(terms: Terms, *, start: date, until: date, opening: Balances,
             raise ValueError(f"payment {p.key} dated {p.paid_on} outside {start}..{until}")
         by_day[p.paid_on].append(p)
     bal = opening
-    if start == terms.disbursed_on:
+    if start == terms.disbursed_on and not resume:
         posts.extend(disbursement_postings(terms))
         bal, closed = Balances(terms.amount_fen, 0, 0, terms.fee_fen), False
     window_end = terms.cooling_off_until
+    if resume and window_end is not None and start <= window_end:
+        raise ValueError("a replay inside the cooling-off window starts at the pay-out")
     window_paid = 0
     paid_to: dict[str, int] = defaultdict(int)   # window money applied to fees/interest
     closed_on: date | None = None

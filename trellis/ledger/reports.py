@@ -213,10 +213,15 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
             problems.append(f"Loan {loan_id}: a receivable is negative in the ledger: {book}.")
     if facts:
         from trellis.ledger.explained import unexplained_problems
-        from trellis.ledger.reconcile import cash_problems, replay_problems
+        from trellis.ledger.reconcile import (
+            cash_problems,
+            disbursement_problems,
+            replay_problems,
+        )
 
         problems.extend(unexplained_problems(session))
         problems.extend(cash_problems(session, loan_ids))
+        problems.extend(disbursement_problems(session, loan_ids))
         problems.extend(replay_problems(session, loan_ids))
     if hashes:
         from trellis.ledger.anchoring import anchored_problems

@@ -56,3 +56,10 @@ class NotMatured(Conflict):
     """Raised when a voucher is settled before its maturity date."""
 
     code = "not_matured"
+
+
+class SettlementConflict(Conflict):
+    """Raised when settling matured vouchers met other writers of the same loans (a
+    deadlock or serialisation failure) on every attempt; nothing was settled."""
+
+    code = "settlement_conflict"

@@ -67,6 +67,7 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
         VoucherFragment.voucher_id == voucher.id,
         col(VoucherFragment.status).in_(list(LIVE))).order_by(col(VoucherFragment.id))))
     invoice = session.get_one(Invoice, voucher.invoice_id)
+    _lock_loans(session, [f.loan_id for f in live if f.status == FragmentStatus.FINANCED])
     out = []
     for frag in live:
         payment_id = None
@@ -105,10 +106,32 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
     return out
 
 
+def _lock_loans(session: Session, loan_ids: list[int | None]) -> None:
+    """Lock the loans that financed parts will repay, by id, then their ledger heads,
+    before the first repayment (:func:`trellis.ledger.lifecycle.lock_loans`)."""
+    ids = [i for i in loan_ids if i]
+    if ids:
+        from trellis.ledger.lifecycle import lock_loans
+
+        lock_loans(session, ids)
+
+
 def settle_matured(*, session: Session, as_of: date) -> int:
-    """Settle every active voucher whose maturity is on or before *as_of*; returns how many."""
-    ids = list(session.exec(select(col(Voucher.id)).where(Voucher.status == VoucherStatus.ACTIVE,
-                                                     Voucher.maturity_date <= as_of)))
+    """Settle every active voucher whose maturity is on or before *as_of*; returns how many.
+
+    One transaction: the vouchers are locked in id order, then every loan their financed
+    parts repay (by id) and those loans' ledger heads, and only then is anything
+    settled, so it never holds a head while waiting for a loan (see
+    :func:`trellis.ledger.lifecycle.lock_loans`)."""
+    query = (select(col(Voucher.id)).where(Voucher.status == VoucherStatus.ACTIVE,
+                                           Voucher.maturity_date <= as_of)
+             .order_by(col(Voucher.id)))
+    if is_postgres(session):
+        query = query.with_for_update()
+    ids = list(session.exec(query))
+    _lock_loans(session, list(session.exec(select(col(VoucherFragment.loan_id)).where(
+        col(VoucherFragment.voucher_id).in_(ids),
+        VoucherFragment.status == FragmentStatus.FINANCED))))
     for voucher_id in ids:
         if voucher_id is not None:  # a primary key: never None, but typed so
             settle(session=session, voucher_id=voucher_id, paid_on=as_of)

@@ -1,4 +1,5 @@
-"""Commands of the ledger area: ``trellis ledger trial-balance | check | accrue | disburse``.
+"""Commands of the ledger area: ``trellis ledger trial-balance | check | accrue | disburse |
+shards``.
 
 ``check`` exits with status 1 and lists every problem when the books are wrong (entries
 that do not balance, a trial balance that does not sum to zero, a loan that disagrees
@@ -133,6 +134,40 @@ def disburse_command(as_of):
                                           as_of=as_of))
     except TrellisError as exc:
         raise click.ClickException(exc.message) from exc
+
+
+@ledger_group.command("shards")
+@click.option("--set", "count", type=int,
+              help="Give the journal N shards (hash chains); shards are only ever added.")
+@click.option("--currency", default="CNY", show_default=True)
+@with_appcontext
+def shards_command(count, currency):
+    """Show the journal's shards (one hash chain and head each); --set N adds shards.
+
+    An entry of one loan goes to shard ``loan id mod N``; entries of several loans to
+    shard 0. Other running processes post into the new shards once they restart.
+    """
+    from flask import current_app
+
+    from trellis.db import transaction
+    from trellis.ledger import posting, reports
+
+    factory = current_app.extensions["trellis.sessions"]
+    if count is not None:
+        try:
+            with transaction(factory) as s:
+                before = posting.shard_count(s, currency)
+                added = posting.set_shard_count(s, count, currency)
+        except TrellisError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"{currency} journal: {before} -> {before + added} shards ({added} "
+                   "added); other running processes use them after a restart")
+    with transaction(factory) as s:
+        rows = reports.heads(session=s, currency=currency)
+    click.echo(f"{currency} journal: {len(rows)} shard(s), "
+               f"{sum(r[1] for r in rows):,} entries")
+    for shard, seq, digest in rows:
+        click.echo(f"  shard {shard:>3}: {seq:>10,} entries, head {digest}")
 
 
 commands = [ledger_group]

@@ -1,0 +1,155 @@
+"""Settling matured vouchers beside repayments of the same loans (PostgreSQL, real commits).
+
+The job settles several loans in one transaction. It once repaid them one after the
+other: the first repayment took its loan and that loan's ledger head, and the second then
+waited for its loan while holding the head. A repayment of the second loan (loan first,
+then the same head) waited for that head: a deadlock, which PostgreSQL broke by failing
+the job. Now the settlement locks every loan (by id) and then their heads before it
+repays any, and the job runs its transaction again on a conflict, a bounded number of
+times, with a clear error after the last.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from tests.conftest import next_uscc
+from tests.pgschema import pg_factory  # noqa: F401
+from trellis import db
+from trellis.ledger import lifecycle, posting, reports
+from trellis.ledger.apr import rate_micro
+from trellis.ledger.models import Loan, Product, Repayment
+from trellis.trade.models import DocStatus, Firm, Invoice
+from trellis.vouchers import jobs
+from trellis.vouchers.errors import SettlementConflict
+from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+
+TODAY = date.today()
+D0 = TODAY - timedelta(days=60)
+
+
+def _book(factory) -> tuple[int, int, int]:
+    """Loans a < b in one ledger shard, and a matured voucher whose first financed part
+    repays b and second repays a: (a, b, shard)."""
+    with db.transaction(factory) as s:
+        product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
+        anchor = Firm(uscc=next_uscc(), name="结算核心企业", role="anchor")
+        vendor = Firm(uscc=next_uscc(), name="结算供应商", role="vendor")
+        s.add_all([anchor, vendor])
+        s.flush()
+        shards = posting.shard_count(s)
+        ids: list[int] = []
+        while True:
+            loan = Loan(firm_id=vendor.id, product_id=product.id, amount_fen=3_000_000,
+                        rate_micro=rate_micro("0.072"), penalty_rate_micro=0,
+                        due_date=TODAY + timedelta(days=30),
+                        waterfall=["penalty", "fees", "interest", "principal"])
+            s.add(loan)
+            s.flush()
+            lifecycle.disburse(session=s, settings=None, loan_id=loan.id, as_of=D0)
+            same = [i for i in ids if posting.shard_of(i, shards) == posting.shard_of(
+                loan.id, shards)]
+            if same:
+                a, b = same[0], loan.id
+                break
+            ids.append(loan.id)
+        invoice = Invoice(seller_id=vendor.id, buyer_id=anchor.id, number="INV-RACE-1",
+                          amount_fen=2_000, issue_date=D0, due_date=TODAY,
+                          status=DocStatus.CONFIRMED)
+        s.add(invoice)
+        s.flush()
+        voucher = Voucher(code="V-RACE-1", issuer_id=anchor.id, invoice_id=invoice.id,
+                          face_fen=2_000, issued_on=D0, tenor_days=50,
+                          maturity_date=D0 + timedelta(days=50))
+        s.add(voucher)
+        s.flush()
+        root = VoucherFragment(voucher_id=voucher.id, holder_id=vendor.id, amount_fen=2_000)
+        s.add(root)
+        s.flush()
+        for loan_id in (b, a):   # the parts' order repays b first
+            s.add(VoucherFragment(voucher_id=voucher.id, parent_id=root.id,
+                                  holder_id=vendor.id, amount_fen=1_000,
+                                  status=FragmentStatus.FINANCED, loan_id=loan_id))
+            s.flush()
+        root.status = FragmentStatus.SPLIT
+        s.flush()
+        return a, b, posting.shard_of(a, shards)
+
+
+@pytest.mark.postgres_only
+def test_settlement_beside_a_repayment_of_its_second_loan(pg_factory, caplog):  # noqa: F811
+    a, b, shard = _book(pg_factory)
+    caplog.set_level(logging.INFO, logger="trellis.db")
+    holding, failures = threading.Event(), []
+
+    def repayment_of_a():
+        """The locks a repayment of loan a takes, in its order, with a pause between
+        them in which the job runs (so the interleaving is the same every time)."""
+        try:
+            with db.transaction(pg_factory) as s:
+                s.execute(select(Loan.id).where(Loan.id == a).with_for_update())
+                holding.set()
+                time.sleep(1.5)
+                posting.lock_head(s, "CNY", shard)
+        except BaseException as exc:
+            failures.append(exc)
+
+    other = threading.Thread(target=repayment_of_a)
+    other.start()
+    assert holding.wait(30)
+    started = time.monotonic()
+    outcome = jobs.settle_vouchers(session_factory=pg_factory, settings=None)
+    other.join(60)
+    assert outcome == "settled 1 matured voucher(s)"
+    assert failures == []
+    assert time.monotonic() - started < 20
+    # no deadlock was needed to get there: nothing was run again
+    assert [r.message for r in caplog.records if "conflict" in r.message] == []
+    with db.transaction(pg_factory) as s:
+        assert s.scalars(select(Voucher.status)).one() == "settled"
+        paid = {r.loan_id: r.amount_fen for r in s.scalars(select(Repayment))}
+        assert paid == {a: 1_000, b: 1_000}
+        problems = reports.check(session=s)
+    assert problems == []
+
+
+def _conflict() -> OperationalError:
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    return OperationalError("UPDATE loans ...", {}, Deadlock("deadlock detected"))
+
+
+def test_the_job_runs_a_conflicting_settlement_again(session_factory, monkeypatch):
+    calls = []
+
+    def flaky(*, session, as_of):
+        calls.append(as_of)
+        if len(calls) < jobs.SETTLE_ATTEMPTS:
+            raise _conflict()
+        return 2
+
+    monkeypatch.setattr(jobs, "settle_matured", flaky)
+    assert jobs.settle_vouchers(session_factory=session_factory,
+                                settings=None) == "settled 2 matured voucher(s)"
+    assert len(calls) == jobs.SETTLE_ATTEMPTS
+
+
+def test_the_job_gives_up_with_a_clear_error(session_factory, monkeypatch):
+    calls = []
+
+    def always(*, session, as_of):
+        calls.append(as_of)
+        raise _conflict()
+
+    monkeypatch.setattr(jobs, "settle_matured", always)
+    with pytest.raises(SettlementConflict, match="Nothing was settled"):
+        jobs.settle_vouchers(session_factory=session_factory, settings=None)
+    assert len(calls) == jobs.SETTLE_ATTEMPTS
