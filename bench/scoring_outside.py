@@ -26,7 +26,9 @@ while the generator was written and seed 1 while this adapter was written; evalu
 others. Nothing in Trellis was tuned on the seeds reported in bench/RESULTS.md: the
 screens' two-month spike and year-on-year paper-trade rules and the expert card's bins
 (issue 14, second pass) were set on development seeds 3001-3003 only; the default seeds
-4001 and 4002 were run once, after those changes.
+4001 and 4002 were run once, after those changes. The third pass (the stated-rate level,
+numeric late-payment columns in training, the blend's inner choice) was developed on
+3001-3003 and evaluated once on 4101 and 4102.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """
