@@ -11,7 +11,8 @@ the 30%:
   scikit-learn's logistic regression on the WoE columns);
 - Trellis ``training.train`` with family ``woe`` (binning + LR scorecard), ``gbm``
   (monotone LightGBM), ``blend`` (the WoE card, the boosted card and a one-hot logistic
-  regression stacked by weights learnt on out-of-fold predictions of the training rows)
+  regression, combined by learnt weights, equal weights or the WoE card alone, whichever
+  inner cross-validation on the training rows' out-of-fold predictions ranks best)
   and ``auto`` (the family chosen by cross-validation on the training
   rows only); each refits on all training rows after validation, as it ships.
 

@@ -106,3 +106,45 @@ def test_blend_is_calibrated_and_recalibrates(blended):
     # the ranking is untouched by the level
     assert (np.argsort(scorecard.apply(back, X).pd.to_numpy(), kind="stable")
             == np.argsort(scorecard.apply(spec, X).pd.to_numpy(), kind="stable")).all()
+
+
+def _logits(n=3000, seed=2, woe_only=False):
+    """Members' out-of-fold bad logits: each sees its own half of the risk, or (woe_only)
+    the WoE member sees all of it and the others only noise."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1.5 + a + b)))).astype(int)
+    if woe_only:
+        L = np.column_stack([a + b, rng.normal(size=n), rng.normal(size=n)])
+    else:
+        L = np.column_stack([a + 0.3 * rng.normal(size=n), b + 0.3 * rng.normal(size=n),
+                             0.5 * (a + b) + rng.normal(size=n)])
+    return L, y
+
+
+def test_inner_cross_validation_chooses_how_to_combine_the_members():
+    from trellis.scoring import blend
+
+    names = list(blend.MEMBERS)
+    L, y = _logits()
+    sel = blend.choose(L, y, names)
+    assert set(sel["auc"]) == {"learnt", "equal", "woe"}
+    assert sel["chosen"] in ("learnt", "equal")  # each member alone sees half the risk
+    assert sel["auc"][sel["chosen"]] > sel["auc"]["woe"] + 0.05
+    L, y = _logits(woe_only=True)
+    sel = blend.choose(L, y, names)
+    assert sel["chosen"] == "woe"  # the others add only noise
+    assert sel["auc"]["equal"] < sel["auc"]["woe"] - 0.05
+    # equal weights: the standardised logits averaged, then Platt-scaled (positive weights)
+    a, w = blend._combination("equal", L, y, names)
+    sd = L.std(axis=0)
+    assert all(v > 0 for v in w.values())
+    assert np.allclose([w[n] * sd[i] for i, n in enumerate(names)], w["woe"] * sd[0])
+
+
+def test_the_blend_card_records_its_choice(blended):
+    _, spec = blended
+    st = spec["model"]["stacking"]
+    assert st["combine"] in ("learnt", "equal", "woe")
+    assert st["selection"]["chosen"] == st["combine"]
+    assert set(st["weights"]) == {m["kind"] for m in spec["model"]["members"]}

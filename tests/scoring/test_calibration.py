@@ -77,6 +77,25 @@ def test_recalibration_on_held_out_rows_generalises():
     assert not rep["flag"]
 
 
+def test_the_slope_from_outcomes_the_level_from_a_stated_rate():
+    # Old outcomes at about a third defaulted; the portfolio now is stated at half.
+    card, X, y = _world(n=4000, seed=4)
+    now = X.sample(1500, random_state=1)
+    fixed = calibration.recalibrate_to_rate(card, X, y, now, 0.50, source="risk team, Q3",
+                                            version="toy+cal")
+    cal = fixed["calibration"]
+    assert cal["level"] == "stated_rate" and cal["source"] == "risk team, Q3"
+    assert cal["slope"] == pytest.approx(1.6, rel=0.2)
+    assert cal["observed_rate"] == pytest.approx(y.mean()) and y.mean() < 0.4
+    assert scorecard.apply(fixed, now).pd.mean() == pytest.approx(0.50, abs=1e-5)
+    # Same slope as a plain recalibration on the outcomes, only the level moved up.
+    plain = calibration.recalibrate(card, X, y)
+    assert fixed["calibration"]["slope"] == pytest.approx(plain["calibration"]["slope"])
+    assert (scorecard.apply(fixed, X).logodds < scorecard.apply(plain, X).logodds).all()
+    with pytest.raises(TrainingDataError):
+        calibration.recalibrate_to_rate(card, X[:40], y[:40], now, 0.4, source="x")
+
+
 def test_grade_band_and_binomial_test():
     rows = calibration.by_grade(np.r_[np.ones(30), np.zeros(70)], np.full(100, 0.02),
                                 np.array(["A"] * 100))
@@ -147,6 +166,58 @@ def test_calibrate_recalibrates_when_matured_outcomes_exist(session, vendors, tr
     assert spec["calibration"]["method"] == "recalibrate"
     assert rep["mean_pd"] == pytest.approx(rep["observed_rate"], rel=0.05)
     assert service.champion(session=session).version == expert.VERSION  # not installed
+
+
+def test_a_rate_stated_after_the_outcomes_sets_the_level(session, vendors, trade):
+    cluster, _, firms_ = vendors
+    _outcomes(trade, firms_)  # loans of January-June 2025, about half defaulted
+    session.add(PortfolioDefaultRate(effective_from=date(2025, 10, 1), rate=Decimal("0.2"),
+                                     source="risk team: downturn"))
+    session.flush()
+    spec = anchoring.calibrate(session=session, as_of=date(2026, 1, 15),
+                               cluster_id=cluster.id, install=False)
+    cal = spec["calibration"]
+    assert cal["method"] == "recalibrate" and cal["level"] == "stated_rate"
+    assert cal["target_rate"] == pytest.approx(0.2) and cal["source"] == "risk team: downturn"
+    assert cal["rate_effective_from"] == "2025-10-01" and cal["rows"] == 60
+    X = anchoring.population(session=session, as_of=date(2026, 1, 15), cluster_id=cluster.id)
+    assert scorecard.apply(spec, X).pd.mean() == pytest.approx(0.2, abs=1e-5)
+    assert "level anchored to the portfolio default rate 20.00%" in \
+        spec["validation"]["calibrated"]
+
+
+def test_a_rate_stated_before_the_outcomes_does_not(session, vendors, trade):
+    cluster, _, firms_ = vendors
+    session.add(PortfolioDefaultRate(effective_from=date(2025, 3, 1), rate=Decimal("0.2"),
+                                     source="risk team: before the loans"))
+    _outcomes(trade, firms_)  # the newest loan is of June 2025
+    spec = anchoring.calibrate(session=session, as_of=date(2026, 1, 15),
+                               cluster_id=cluster.id, install=False)
+    assert spec["calibration"]["method"] == "recalibrate"
+    assert "level" not in spec["calibration"]
+    rep = spec["validation"]["calibration"]
+    assert rep["mean_pd"] == pytest.approx(rep["observed_rate"], rel=0.05)
+
+
+def test_recalibration_job_runs_again_when_a_new_rate_is_stated(
+        session_factory, session, vendors, trade):
+    _, _, firms_ = vendors
+    _outcomes(trade, firms_)
+    session.commit()
+    assert "recalibrated on 60" in jobs.recalibrate(
+        session_factory=session_factory, settings=Settings(), as_of="2026-01-15")
+    assert "unchanged" in jobs.recalibrate(
+        session_factory=session_factory, settings=Settings(), as_of="2026-01-16")
+    session.add(PortfolioDefaultRate(effective_from=date(2026, 1, 16), rate=Decimal("0.3"),
+                                     source="risk team: downturn"))
+    session.commit()
+    assert "recalibrated on 60" in jobs.recalibrate(
+        session_factory=session_factory, settings=Settings(), as_of="2026-01-17")
+    session.expire_all()
+    cal = service.champion(session=session).spec["calibration"]
+    assert cal["level"] == "stated_rate" and cal["target_rate"] == pytest.approx(0.3)
+    assert "unchanged" in jobs.recalibrate(
+        session_factory=session_factory, settings=Settings(), as_of="2026-01-18")
 
 
 def _outcomes(trade, firms_, n=60, seed=5):

@@ -142,3 +142,16 @@ def test_german_credit_in_line_with_published_results():
     assert spec["validation"]["validation"]["auc"] >= 0.74
     assert {"status_of_existing_checking_account", "duration_in_month"} <= {
         c["name"] for c in spec["characteristics"]}
+
+
+def test_numbers_held_as_python_objects_are_numeric_not_identifiers():
+    # A feature table keeps a late-payment measure with gaps as floats and None in an
+    # object column; it is a number, not 300 distinct text values.
+    rng = np.random.default_rng(3)
+    late = [None if rng.random() < 0.2 else float(v) for v in rng.gamma(2, 10, 300)]
+    df = pd.DataFrame({"late": pd.Series(late, dtype=object),
+                       "name": [f"firm {i}" for i in range(300)],
+                       "bad": rng.integers(0, 2, 300)})
+    numeric, categorical, dropped = training._columns(df, "bad", None, ())
+    assert numeric == ["late"] and categorical == []
+    assert dropped == ["name: 300 distinct text values (an identifier?)"]

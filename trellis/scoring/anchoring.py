@@ -49,6 +49,18 @@ def population(*, session: Session, as_of: date, cluster_id: int | None = None):
     return X.loc[keep]
 
 
+def _stated_after_outcomes(session: Session, as_of: date, table) -> PortfolioDefaultRate | None:
+    """The portfolio default rate in force on *as_of* if it was stated after the newest
+    outcome's loan was disbursed (newer knowledge of the level than those outcomes), else
+    None."""
+    try:
+        rate = default_rate(session=session, on=as_of)
+    except NoBaseRate:
+        return None
+    newest = date.fromisoformat(str(table["disbursed_on"].max()))
+    return rate if rate.effective_from > newest else None
+
+
 def _version(session: Session, base: str, as_of: date) -> str:
     stem = f"{base.split('+cal')[0]}+cal{as_of:%Y%m%d}"[:60]
     version, k = stem, 1
@@ -62,7 +74,13 @@ def _version(session: Session, base: str, as_of: date) -> str:
 def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
               install: bool = True) -> dict:
     """Recalibrate (outcomes) or anchor (no outcomes) the champion; returns the new spec
-    with its ``validation.calibration`` report. Installs it as champion unless told not."""
+    with its ``validation.calibration`` report. Installs it as champion unless told not.
+
+    With enough outcomes, the slope always comes from them; the level too, unless the
+    portfolio default rate in force was stated after the newest of those loans was
+    disbursed: then that rate sets the level over the scorable vendors as of *as_of*
+    (:func:`~trellis.scoring.calibration.recalibrate_to_rate`), since matured outcomes
+    tell the level of their own, older period."""
     from trellis.scoring.registry import platform_table
 
     current = champion(session=session)
@@ -71,9 +89,21 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
     y = table["defaulted"].to_numpy(dtype=int) if not table.empty else np.zeros(0, int)
     enough = (len(y) >= calibration.MIN_ROWS and y.sum() >= calibration.MIN_BADS
               and (1 - y).sum() >= calibration.MIN_BADS)
-    if enough:
-        spec = calibration.recalibrate(current.spec, table, y, version=version)
+    stated = _stated_after_outcomes(session, as_of, table) if enough else None
+    if stated is not None:
+        X = population(session=session, as_of=as_of, cluster_id=cluster_id)
+        spec = calibration.recalibrate_to_rate(current.spec, table, y, X, float(stated.rate),
+                                               source=stated.source, version=version)
+        spec["calibration"]["horizon_months"] = stated.horizon_months
+        spec["calibration"]["rate_effective_from"] = stated.effective_from.isoformat()
         check: dict | None = calibration.report(spec, table, y)
+        how = (f"slope recalibrated on {len(y)} matured outcomes ({int(y.sum())} defaults, "
+               f"{y.mean():.2%}); level anchored to the portfolio default rate "
+               f"{float(stated.rate):.2%} stated from {stated.effective_from}, after those "
+               f"loans, over {len(X)} scorable vendors")
+    elif enough:
+        spec = calibration.recalibrate(current.spec, table, y, version=version)
+        check = calibration.report(spec, table, y)
         how = f"recalibrated on {len(y)} matured outcomes ({int(y.sum())} defaults)"
     else:
         rate = default_rate(session=session, on=as_of)
@@ -99,10 +129,15 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
     return spec
 
 
-def _same_outcomes(spec: dict, y: np.ndarray) -> bool:
+def _same_outcomes(spec: dict, y: np.ndarray, stated: PortfolioDefaultRate | None) -> bool:
+    """The card was recalibrated on these outcomes, with the level from the same source
+    (the same stated rate, or the outcomes themselves)."""
     cal = spec.get("calibration") or {}
+    level = (stated.effective_from.isoformat(), float(stated.rate)) if stated else None
+    was = ((cal.get("rate_effective_from"), cal.get("target_rate"))
+           if cal.get("level") == "stated_rate" else None)
     return (cal.get("method") == "recalibrate" and cal.get("rows") == int(len(y))
-            and cal.get("defaults") == int(y.sum()))
+            and cal.get("defaults") == int(y.sum()) and was == level)
 
 
 def recalibrate_if_due(*, session: Session, as_of: date) -> dict:
@@ -126,7 +161,7 @@ def recalibrate_if_due(*, session: Session, as_of: date) -> dict:
               and (1 - y).sum() >= calibration.MIN_BADS)
     if not enough:
         return {**out, "action": "too_few", "report": None}
-    if _same_outcomes(current.spec, y):
+    if _same_outcomes(current.spec, y, _stated_after_outcomes(session, as_of, table)):
         report = (current.validation or {}).get("calibration") or calibration.report(
             current.spec, table, y)
         return {**out, "action": "unchanged", "report": report}

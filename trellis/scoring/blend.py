@@ -48,6 +48,8 @@ from trellis.scoring.errors import InvalidScorecard
 FAMILY = "blend"
 MEMBERS = ("woe", "gbm", "onehot")
 FOLDS = 5
+# Ways of combining the members, from the most fitted to the simplest (see choose).
+COMBINATIONS = ("learnt", "equal", "woe")
 
 
 @contextmanager
@@ -198,11 +200,86 @@ def _weights(L: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[float, dic
                            field="model.members")
 
 
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    lr = LogisticRegression(C=1e6, max_iter=5000)
+    with _quiet():
+        lr.fit(z.reshape(-1, 1), y)
+    return float(lr.intercept_[0]), float(lr.coef_[0][0])
+
+
+def _combination(how: str, L: np.ndarray, y: np.ndarray,
+                 names: list[str]) -> tuple[float, dict]:
+    """(intercept, weights per member) of one way of combining the members' logits *L*:
+    ``learnt`` (stacking, :func:`_weights`), ``equal`` (the mean of the standardised
+    logits, then Platt-scaled) or one member alone (Platt-scaled). Raises
+    :class:`InvalidScorecard` when the combination does not rank the rows."""
+    if how == "learnt":
+        return _weights(L, y, names)
+    if how == "equal":
+        sd = L.std(axis=0)
+        if not (sd > 0).all():
+            raise InvalidScorecard("A member gives every row the same logit.",
+                                   field="model.members")
+        w = 1.0 / (sd * len(names))
+        a, b = _platt(L @ w, y)
+        if not b > 0:
+            raise InvalidScorecard("The equal-weight blend does not rank the rows.",
+                                   field="model.members")
+        return a, {n: float(b * wi) for n, wi in zip(names, w, strict=True)}
+    j = names.index(how)
+    a, b = _platt(L[:, j], y)
+    if not b > 0:
+        raise InvalidScorecard(f"The {how} member does not rank the rows.",
+                               field="model.members")
+    return a, {how: b}
+
+
+def _combined_logit(L: np.ndarray, names: list[str], a: float, weights: dict) -> np.ndarray:
+    return a + sum(w * L[:, names.index(n)] for n, w in weights.items())
+
+
+def choose(L: np.ndarray, y: np.ndarray, names: list[str], *, seed: int = 0,
+           folds: int = FOLDS, candidates: tuple[str, ...] = COMBINATIONS) -> dict:
+    """Choose how to combine the members by inner cross-validation on their out-of-fold
+    logits *L* (training rows only): each candidate combination is fitted on k-1 folds of
+    these rows and ranks the k-th, and the candidate with the best pooled AUC is chosen
+    (ties: the simpler, in the order of *candidates* reversed: one member alone, then
+    equal weights, then learnt weights). Returns ``{"chosen": ..., "auc": {...}}``."""
+    from trellis.scoring import metrics
+
+    k = min(folds, int(y.sum()), int((1 - y).sum()))
+    auc = {}
+    for how in candidates:
+        if how not in ("learnt", "equal") and how not in names:
+            continue
+        pred = np.zeros(len(y))
+        try:
+            for tr, te in StratifiedKFold(n_splits=k, shuffle=True,
+                                          random_state=seed + 1).split(L, y):
+                a, w = _combination(how, L[tr], y[tr], names)
+                pred[te] = _combined_logit(L[te], names, a, w)
+        except InvalidScorecard:
+            continue
+        auc[how] = round(float(metrics.auc(y, pred)), 4)
+    if not auc:
+        raise InvalidScorecard("No combination of the blend's members ranks the "
+                               "out-of-fold rows.", field="model.members")
+    order = list(reversed(candidates))
+    chosen = max(auc, key=lambda h: (auc[h], -order.index(h)))
+    return {"chosen": chosen, "auc": auc}
+
+
 def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
         version: str, seed: int = 0, monotone: dict | None = None,
         labels: dict | None = None, members: tuple[str, ...] = MEMBERS,
-        folds: int = FOLDS) -> dict:
-    """Fit the stacked card on the rows of *X* (already prepared by the training path)."""
+        folds: int = FOLDS, combine: str = "auto") -> dict:
+    """Fit the stacked card on the rows of *X* (already prepared by the training path).
+
+    *combine* is how the members' logits are combined: ``learnt`` (stacking weights),
+    ``equal`` (standardised logits averaged), a member's name (that member alone), or
+    ``auto`` (the default: chosen among those by inner cross-validation on the members'
+    out-of-fold logits, :func:`choose`). Every combination is calibrated (Platt) on the
+    out-of-fold logits of the training rows."""
     from trellis.scoring import scorecard
     from trellis.scoring.expert import GRADE_PDS, SCALING
 
@@ -212,7 +289,15 @@ def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[st
         for j, kind in enumerate(members):
             part = _fit_member(kind, X.iloc[tr], y[tr], numeric, categorical, seed, monotone)
             oof[te, j] = -_member_logodds(part, X.iloc[te])
-    intercept, weights = _weights(oof, y, list(members))
+    names = list(members)
+    selection = None
+    if combine == "auto":
+        selection = choose(oof, y, names, seed=seed, folds=folds)
+        combine = selection["chosen"]
+    if combine not in ("learnt", "equal") and combine not in names:
+        raise InvalidScorecard(f"Unknown way to combine the members: {combine!r}.",
+                               field="model.combine")
+    intercept, weights = _combination(combine, oof, y, names)
     kept = []
     for kind in members:
         if kind in weights:
@@ -222,9 +307,10 @@ def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[st
     model = {"members": kept, "features": list(numeric) + list(categorical),
              "numeric": list(numeric), "categorical": list(categorical),
              "a": round(intercept, 8), "b": 1.0, "labels": labels or {},
-             "stacking": {"folds": k, "seed": seed, "weights": {
-                 kind: round(w, 4) for kind, w in weights.items()},
-                 "dropped": [m for m in members if m not in weights]}}
+             "stacking": {"folds": k, "seed": seed, "combine": combine,
+                          "selection": selection, "weights": {
+                              kind: round(w, 4) for kind, w in weights.items()},
+                          "dropped": [m for m in members if m not in weights]}}
     spec = {"format": scorecard.FORMAT, "family": FAMILY, "version": version,
             "kind": "trained", "name": f"Stacked blend {version}", "intercept": 0.0,
             "scaling": dict(SCALING), "characteristics": [], "model": model,

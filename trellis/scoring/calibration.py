@@ -133,6 +133,36 @@ def recalibrate(spec: dict, X: pd.DataFrame, y, *, version: str | None = None,
     return transform(spec, a, b, meta, version)
 
 
+def recalibrate_to_rate(spec: dict, X: pd.DataFrame, y, population: pd.DataFrame,
+                        rate: float, *, source: str, version: str | None = None) -> dict:
+    """The slope from outcomes, the level from a stated portfolio default rate.
+
+    Matured outcomes are loans taken six months ago or more: they say how steeply risk
+    rises with the card's logit, but their default rate is that of their own period. A
+    rate the risk team stated after them (a downturn, a new product) is the better prior
+    for the level now. So: ``b`` is fitted on the outcomes *y* of the rows of *X* (as
+    :func:`recalibrate`), then the intercept is set so that the mean PD over the current
+    *population* equals *rate*. Raises :class:`TrainingDataError` when there are too few
+    outcomes or no population."""
+    y = np.asarray(y, dtype=int)
+    if len(y) < MIN_ROWS or y.sum() < MIN_BADS or (1 - y).sum() < MIN_BADS:
+        raise TrainingDataError(
+            f"Recalibration needs at least {MIN_ROWS} outcomes with {MIN_BADS} defaults and "
+            f"{MIN_BADS} repaid; found {len(y)} with {int(y.sum())} defaults.", field="target")
+    z = _logit(scorecard.apply(spec, X).pd.to_numpy())
+    _, b = fit_slope(z, y)
+    if not math.isfinite(b) or b <= 0.05:
+        b = 1.0  # the card does not rank these rows: keep its slope
+    zp = _logit(scorecard.apply(spec, population).pd.to_numpy())
+    a = shift_for_mean(b * zp, rate)
+    meta = {"method": "recalibrate", "level": "stated_rate", "rows": int(len(y)),
+            "defaults": int(y.sum()), "observed_rate": round(float(y.mean()), 6),
+            "slope": round(b, 6), "target_rate": rate, "source": source,
+            "population": int(len(population)),
+            "mean_pd_before": round(float(_sigmoid(zp).mean()), 6)}
+    return transform(spec, a, b, meta, version)
+
+
 def hosmer_lemeshow(y, pd_, groups: int = HL_GROUPS) -> dict:
     """Hosmer-Lemeshow statistic over *groups* quantile groups of PD (df = groups - 2)."""
     y = np.asarray(y, dtype=float)

@@ -66,6 +66,13 @@ def parse_target(series: pd.Series, name: str) -> pd.Series:
     return text.isin(BAD).astype(int)
 
 
+def _numbers(s: pd.Series) -> bool:
+    """An object column that holds only numbers and gaps (a feature with missing values
+    kept as Python floats and None) is numeric, not text."""
+    return s.dtype == object and s.notna().any() and pd.api.types.infer_dtype(
+        s, skipna=True) in ("floating", "integer", "mixed-integer-float", "decimal")
+
+
 def _columns(df: pd.DataFrame, target: str, date_column: str | None,
              exclude: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
     """(numeric, categorical, dropped-with-reason) feature columns."""
@@ -76,7 +83,7 @@ def _columns(df: pd.DataFrame, target: str, date_column: str | None,
         s = df[col]
         if pd.api.types.is_bool_dtype(s):
             categorical.append(col)
-        elif pd.api.types.is_numeric_dtype(s):
+        elif pd.api.types.is_numeric_dtype(s) or _numbers(s):
             if s.notna().sum() == 0 or s.nunique() < 2:
                 dropped.append(f"{col}: constant or empty")
             else:
