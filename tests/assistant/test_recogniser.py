@@ -114,6 +114,8 @@ def test_outside_questions_hold_their_measured_level(assistant_eval):
     rows = assistant_eval.load(OUTSIDE)
     assert len(rows) >= 300
     got = assistant_eval.recognition(rows, show=False)
+    # the aggregate only (pytest -rP shows it): the questions and misses stay unseen
+    print({k: round(v, 4) if isinstance(v, float) else v for k, v in got.items()})
     assert got["in_scope_accuracy"] >= 0.87, got
     assert got["handed_over_rate"] >= 0.97, got
 
