@@ -384,13 +384,33 @@ class Recognizer:
     def __init__(self, documents: list[tuple[str, str]], *, blend: float = BLEND,
                  temperature: float = BM25_TEMPERATURE, c: float = CLASSIFIER_C,
                  handover_below: float = HANDOVER_BELOW):
+        import numpy as np
         from rank_bm25 import BM25Okapi
+        from scipy.sparse import csc_matrix
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         self.blend, self.temperature, self.handover_below = blend, temperature, handover_below
         self.labels = [intent for intent, _ in documents]
-        self.bm25 = BM25Okapi([tokens(text) or ["∅"] for _, text in documents])
+        bm25 = BM25Okapi([tokens(text) or ["∅"] for _, text in documents])
+        # rank-bm25's scores as one sparse matrix (document x term weight), so a question is
+        # scored by a product instead of a Python loop over every document per term.
+        self.vocabulary = {term: j for j, term in enumerate(sorted(bm25.idf))}
+        cells: tuple[list[int], list[int], list[float]] = ([], [], [])
+        for d, freqs in enumerate(bm25.doc_freqs):
+            length = bm25.k1 * (1 - bm25.b + bm25.b * bm25.doc_len[d] / bm25.avgdl)
+            for term, f in freqs.items():
+                cells[0].append(d)
+                cells[1].append(self.vocabulary[term])
+                cells[2].append(bm25.idf[term] * f * (bm25.k1 + 1) / (f + length))
+        self.weights = csc_matrix((cells[2], (cells[0], cells[1])),
+                                  shape=(len(documents), len(self.vocabulary)))
+        # an intent's score is its best document's: documents grouped by intent
+        order = sorted(range(len(self.labels)), key=lambda i: self.labels[i])
+        grouped = [self.labels[i] for i in order]
+        self.order = np.array(order, dtype=np.intp)
+        self.groups = sorted(set(self.labels))
+        self.starts = np.array([grouped.index(g) for g in self.groups], dtype=np.intp)
         # Typo tolerance: the commonest slip with a pinyin keyboard is a homophone (额渡
         # for 额度, 冷静其 for 冷静期). Every Chinese word of the documents is indexed by
         # its toneless pinyin; a span of the question that is no word of jieba's
@@ -422,6 +442,13 @@ class Recognizer:
         matrix = self.vectoriser.fit_transform(
             [features(normalise(self.correct(text)), self.english) for _, text in documents])
         self.classifier = LogisticRegression(C=c, max_iter=3000).fit(matrix, self.labels)
+        # the fitted model's arrays, applied directly at question time (sklearn's
+        # per-call checks cost more than the arithmetic for one short question)
+        self.terms = {str(t): int(j) for t, j in self.vectoriser.vocabulary_.items()}
+        self.idf = np.asarray(self.vectoriser.idf_, dtype=float)
+        self.coef = np.ascontiguousarray(np.asarray(self.classifier.coef_, dtype=float).T)
+        self.intercept = np.asarray(self.classifier.intercept_, dtype=float)
+        self.classes = [str(c) for c in self.classifier.classes_]
 
     def correct(self, text: str) -> str:
         """*text* with homophone typos of the domain's words put right (see above)."""
@@ -481,23 +508,34 @@ class Recognizer:
         boosted = {name for name, pattern in KEYWORDS if pattern.search(norm)}
         for name in list(boosted):
             boosted -= EXCLUDES.get(name, set())
-        best: dict[str, float] = {}
-        query = tokens(text)
-        if query:
-            for label, score in zip(self.labels, self.bm25.get_scores(query), strict=True):
-                score = float(score) * (BOOST if label in boosted else 1.0)
-                if score > best.get(label, 0.0):
-                    best[label] = score
-        return best
+        import numpy as np
+
+        counts = Counter(self.vocabulary[t] for t in tokens(text) if t in self.vocabulary)
+        if not counts:
+            return {}
+        ids = list(counts)
+        scores = self.weights[:, ids] @ np.array([counts[j] for j in ids], dtype=float)
+        top = np.maximum.reduceat(np.asarray(scores).ravel()[self.order], self.starts)
+        return {label: float(score) * (BOOST if label in boosted else 1.0)
+                for label, score in zip(self.groups, top.tolist(), strict=True) if score > 0}
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The blend, per intent, of the classifier's probability and BM25's softmax for
         (corrected) *text*; sums to 1."""
         import numpy as np
 
-        row = self.vectoriser.transform([features(normalise(text), self.english)])
-        classes = [str(c) for c in self.classifier.classes_]
-        found = dict(zip(classes, self.classifier.predict_proba(row)[0].tolist(), strict=True))
+        # TfidfVectorizer (sublinear tf, idf, L2 norm) and the multinomial softmax by hand
+        counts = Counter(self.terms[t] for t in features(normalise(text), self.english)
+                         if t in self.terms)
+        logits = self.intercept.copy()
+        if counts:
+            ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
+            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float,
+                                                count=len(counts)))) * self.idf[ids]
+            logits += (weights / np.linalg.norm(weights)) @ self.coef[ids]
+        odds = np.exp(logits - logits.max())
+        classes = self.classes
+        found = dict(zip(classes, (odds / odds.sum()).tolist(), strict=True))
         best = self.retrieval(text)
         if not best or self.blend >= 1.0:
             return found
