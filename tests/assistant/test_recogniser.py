@@ -108,13 +108,17 @@ def test_outside_questions_hold_their_measured_level(assistant_eval):
     """Questions written from the issue text alone by someone who never read the code
     (327, zh and en). Measured when they arrived: 85.5% in scope answered, 88.9% of
     the sensitive ones handed over; after the handover rules were broadened from their
-    meaning (branch assistant2, developed on the shipped set only): 87.7% and 98.0%,
-    against goals of 90% and 95% (in scope not met; see bench/RESULTS.md). The floor
-    stops a change from quietly making them worse."""
+    meaning (branch assistant2, developed on the shipped set only): 87.7% and 98.0%;
+    with the classifier blended in and a second outside writer's training questions
+    (branch assistant3, developed by cross-validation on the training questions only):
+    95.2% and 99.0%, against goals of 90% and 95% (see bench/RESULTS.md). The floor,
+    about two points under, stops a change from quietly making them worse."""
     rows = assistant_eval.load(OUTSIDE)
     assert len(rows) >= 300
     got = assistant_eval.recognition(rows, show=False)
-    assert got["in_scope_accuracy"] >= 0.87, got
+    # the aggregate only (pytest -rP shows it): the questions and misses stay unseen
+    print({k: round(v, 4) if isinstance(v, float) else v for k, v in got.items()})
+    assert got["in_scope_accuracy"] >= 0.93, got
     assert got["handed_over_rate"] >= 0.97, got
 
 
@@ -175,3 +179,65 @@ ANSWERABLE = [
 def test_answerable_questions_with_emotion_or_a_manager_are_answered(text, intent):
     got = intents.recognise(text)
     assert not got.handover and got.intent == intent, got
+
+
+# Written from the meaning of the changes on branch assistant3 (not from any eval file).
+LEARNED = [
+    ("工人工资压得喘不过气 最多能借多少", "limit"),          # 工人工资 holds no 人工
+    ("营业执照传了 还缺什么材料", "missing_documents"),        # paperwork beside a keyword
+    ("好的谢谢", "greeting"),
+    ("thank you", "greeting"),
+    ("把我的资料都删了 不想再授权", "withdraw_consent"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), LEARNED)
+def test_words_inside_a_question_do_not_hide_what_it_asks(text, intent):
+    got = intents.recognise(text)
+    assert not got.handover and got.intent == intent, got
+
+
+def test_other_lenders_products_are_not_answered_as_ours():
+    for text in ("招商银行的经营贷利率是多少", "借呗的额度怎么提", "what is the loan rate at ICBC"):
+        got = intents.recognise(text)
+        assert got.handover and got.reason == "low_confidence", (text, got)
+
+
+def test_typo_correction_stays_inside_words():
+    r = intents.default()
+    assert r.correct("应收款确认状态查询") == "应收款确认状态查询"    # no 太差 across 状态|查询
+
+
+def test_retrieval_scores_are_rank_bm25s():
+    from rank_bm25 import BM25Okapi
+
+    docs = intents.load_labelled(intents.FAQ) + intents.load_labelled("examples.tsv")[:60]
+    r = intents.Recognizer(docs)
+    bm25 = BM25Okapi([intents.tokens(t) or ["∅"] for _, t in docs])
+    for text in ("我的额度是多少", "how much is the late fee", "冷静期 提前还款 利息"):
+        want: dict[str, float] = {}
+        for label, score in zip(r.labels, bm25.get_scores(intents.tokens(text)), strict=True):
+            if score > want.get(label, 0.0):
+                want[label] = float(score)
+        norm = intents.normalise(text)
+        boosted = {n for n, p in intents.KEYWORDS if p.search(norm)}
+        for n in list(boosted):
+            boosted -= intents.EXCLUDES.get(n, set())
+        got = r.retrieval(text)
+        assert set(got) == set(want)
+        for label, score in want.items():
+            factor = intents.BOOST if label in boosted else 1.0
+            assert got[label] == pytest.approx(score * factor)
+
+
+def test_classifier_probabilities_are_sklearns():
+    r = intents.default()
+    r_blend, r.blend = r.blend, 1.0
+    try:
+        for text in ("我的额度是多少", "lilv duoshao", "why was I declined"):
+            row = r.vectoriser.transform([intents.features(intents.normalise(text), r.english)])
+            want = dict(zip(r.classes, r.classifier.predict_proba(row)[0], strict=True))
+            got = r.probabilities(text)
+            assert got == pytest.approx(want)
+    finally:
+        r.blend = r_blend
