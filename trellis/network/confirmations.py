@@ -12,14 +12,14 @@ Confirmed documents are committed to the chain by the chain's collector job.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import func
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
@@ -91,7 +91,7 @@ def model_for(kind: str) -> Model:
         raise NotFound(f"Unknown document kind {kind!r}: use invoice or order.") from None
 
 
-Column = InstrumentedAttribute[Any]
+Column = Mapped[Any]
 
 
 def _listing(kind: str, anchor_id: int, status: str | None
@@ -157,7 +157,7 @@ def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int
                  ) -> Invoice | PurchaseOrder:
     """The anchor's document, or :class:`NotFound` (another firm's reads as missing)."""
     model = model_for(kind)
-    doc = session.get(model, doc_id)
+    doc = cast("Invoice | PurchaseOrder | None", session.get(model, doc_id))
     if doc is None or doc.buyer_id != anchor_id:
         raise NotFound(f"No {kind} {doc_id} awaits your firm's decision.")
     return doc
@@ -225,8 +225,8 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     query = sa.select(model).where(col(model.id).in_(wanted)).order_by(col(model.id))
     if is_postgres(session):
         query = query.with_for_update()
-    found: dict[int, Invoice | PurchaseOrder] = {
-        id_of(d): d for d in session.scalars(query).all()}
+    docs = cast("Sequence[Invoice | PurchaseOrder]", session.scalars(query).all())
+    found = {id_of(d): d for d in docs}
     missing = [i for i in wanted if i not in found or found[i].buyer_id != anchor_id]
     if missing:
         raise NotFound(f"No {kind} with id {missing[0]} awaits your firm's decision; "
