@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from trellis.demo.data import ClusterData
 from trellis.demo.flows import (
@@ -34,23 +34,30 @@ def write(rng: random.Random, deals: list[Deal], firm_no: dict[str, int], end: d
         row["paid_fen"] = deal.paid
 
 
+def _issued(deal: Deal) -> date:
+    """The issue day of a deal that was invoiced (only those reach the invoice steps)."""
+    if deal.issue_date is None:
+        raise ValueError(f"deal {deal.seq} was not invoiced")
+    return deal.issue_date
+
+
 def _orders(rng: random.Random, deals: list[Deal], end: date, data: ClusterData) -> None:
-    ordered = sorted((d for d in deals if d.order_date is not None),
-                     key=lambda d: (d.order_date, d.seq))
+    ordered = sorted(((d, d.order_date) for d in deals if d.order_date is not None),
+                     key=lambda pair: (pair[1], pair[0].seq))
     counters: dict[str, int] = defaultdict(int)
-    for deal in ordered:
+    for deal, ordered_on in ordered:
         buyer = deal.buyer.uscc
         counters[buyer] += 1
-        deal.order_number = f"PO{deal.order_date:%Y%m}{counters[buyer]:05d}"
+        deal.order_number = f"PO{ordered_on:%Y%m}{counters[buyer]:05d}"
         status, at = "pending", None
         if deal.buyer.role == "anchor" and rng.random() < 0.9:
-            day = deal.order_date + timedelta(days=rng.randint(0, 2))
+            day = ordered_on + timedelta(days=rng.randint(0, 2))
             if day <= end:
                 status, at = "confirmed", confirmed_at(day, rng.randint(9, 17))
         data.purchase_orders.append({
             "buyer_uscc": buyer, "seller_uscc": deal.seller.uscc,
             "number": deal.order_number, "amount_fen": deal.amount,
-            "order_date": deal.order_date, "status": status, "confirmed_at": at,
+            "order_date": ordered_on, "status": status, "confirmed_at": at,
             "reject_reason": None})
         for day, amount in deal.deliveries:
             data.deliveries.append({"order_buyer_uscc": buyer,
@@ -61,12 +68,12 @@ def _orders(rng: random.Random, deals: list[Deal], end: date, data: ClusterData)
 def _invoices(rng: random.Random, deals: list[Deal], firm_no: dict[str, int], end: date,
               data: ClusterData) -> list[Deal]:
     invoiced = sorted((d for d in deals if d.issue_date is not None),
-                      key=lambda d: (d.issue_date, d.seq))
+                      key=lambda d: (_issued(d), d.seq))
     counters: dict[str, int] = defaultdict(int)
     for deal in invoiced:
         seller = deal.seller.uscc
         counters[seller] += 1
-        issue = deal.issue_date
+        issue = _issued(deal)
         deal.invoice_number = (f"{issue.year % 100:02d}332{firm_no[seller]:05d}"
                                f"{counters[seller]:010d}")
         terms = deal.edge.terms if deal.edge is not None else 30
@@ -81,7 +88,8 @@ def _invoices(rng: random.Random, deals: list[Deal], firm_no: dict[str, int], en
     return invoiced
 
 
-def _confirmation(rng: random.Random, deal: Deal, end: date):
+def _confirmation(rng: random.Random, deal: Deal, end: date
+                  ) -> tuple[str, datetime | None, str | None]:
     """Anchors confirm about 80% of the invoices they receive, reject a few, and have not
     yet looked at the newest ones. Invoices between vendors stay ``pending``."""
     if deal.buyer.role != "anchor" or deal.kind in ("dup", "ring"):
@@ -92,7 +100,7 @@ def _confirmation(rng: random.Random, deal: Deal, end: date):
     if draw < 0.06:
         return "rejected", None, rng.choice(REJECT_REASONS)
     if draw < 0.86:
-        day = deal.issue_date + timedelta(days=rng.randint(1, 7))
+        day = _issued(deal) + timedelta(days=rng.randint(1, 7))
         if day <= end:
             return "confirmed", confirmed_at(day, rng.randint(9, 18)), None
     return "pending", None, None
@@ -107,12 +115,12 @@ def _credit_notes(rng: random.Random, invoiced: list[Deal], end: date,
         if deal.kind not in ("trade", "burst"):
             continue
         if deal.status == "rejected" and rng.random() < 0.5:  # the seller reverses it
-            amount, reason, day = deal.amount, "dispute", deal.issue_date + timedelta(
+            amount, reason, day = deal.amount, "dispute", _issued(deal) + timedelta(
                 days=rng.randint(3, 20))
         elif rng.random() < 0.02 + 0.06 * (1.0 - deal.seller.health):
             amount = max(100, int(deal.amount * rng.uniform(0.03, 0.3)) // 100 * 100)
             reason = rng.choices(reasons, weights)[0]
-            day = deal.issue_date + timedelta(days=rng.randint(3, 40))
+            day = _issued(deal) + timedelta(days=rng.randint(3, 40))
         else:
             continue
         if day > end or amount >= deal.amount and deal.status != "rejected":
@@ -130,7 +138,7 @@ def _credit_notes(rng: random.Random, invoiced: list[Deal], end: date,
 def _pay_day(rng: random.Random, deal: Deal) -> date | None:
     """When the buyer pays, or ``None`` when it never does."""
     buyer: SimFirm = deal.buyer
-    due = deal.issue_date + timedelta(days=deal.edge.terms if deal.edge else 30)
+    due = _issued(deal) + timedelta(days=deal.edge.terms if deal.edge else 30)
     if deal.kind == "ring":
         return due + timedelta(days=rng.randint(-3, 3))
     if buyer.role == "anchor":
@@ -142,7 +150,7 @@ def _pay_day(rng: random.Random, deal: Deal) -> date | None:
     if rng.random() < p_late:
         day = due + timedelta(days=rng.randint(5, worst))
     else:
-        day = max(deal.issue_date, due - timedelta(days=rng.randint(0, 5)))
+        day = max(_issued(deal), due - timedelta(days=rng.randint(0, 5)))
     if buyer.default_on is not None and day >= buyer.default_on:
         return None
     if buyer.role == "anchor":

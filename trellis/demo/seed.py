@@ -44,7 +44,7 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
     cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).first()
     counts: dict[str, int] = {}
     created = cluster is None
-    if created:
+    if cluster is None:
         data = simulate(n_vendors=n_vendors, seed=seed, end=end)
         counts = load(session=session, data=data, cluster_code=CLUSTER_CODE,
                       cluster_name=CLUSTER_NAME)
@@ -53,7 +53,7 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         firms = {f.uscc: f for f in session.exec(
             select(Firm).where(col(Firm.uscc).in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
         accounts.grant_consents(session=session, purpose="trade_data", firm_ids=list(
-            session.exec(select(Firm.id).where(Firm.cluster_id == cluster.id))))
+            session.scalars(select(col(Firm.id)).where(Firm.cluster_id == cluster.id))))
         anchor, vendor, vendor2 = firms[anchor_uscc], firms[vendor_uscc], firms[vendor2_uscc]
     else:
         anchor, vendor, vendor2 = _existing_demo_firms(session)
@@ -78,11 +78,11 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
                                         name=name, birth_year=birth_year,
                                         phone=firm.phone if firm else None)
         if role == "rm" and session.get(ClusterManager, (cluster.id, user.id)) is None:
-            session.add(ClusterManager(cluster_id=cluster.id, user_id=id_of(user)))
+            session.add(ClusterManager(cluster_id=id_of(cluster), user_id=id_of(user)))
             session.flush()
         logins.append((role, email, PASSWORD, firm.name if firm else ""))
     logger.info("demo seed: cluster %s %s", cluster.id, "loaded" if created else "existed")
-    return DemoSeed(cluster_id=cluster.id, created=created, logins=logins, counts=counts)
+    return DemoSeed(cluster_id=id_of(cluster), created=created, logins=logins, counts=counts)
 
 
 def pick_demo_firms(data: ClusterData) -> tuple[str, str, str]:
@@ -116,18 +116,23 @@ def _existing_demo_firms(session: Session) -> tuple[Firm, Firm, Firm]:
     from the database: the anchor with the most suppliers and a tier-1/tier-2 pair)."""
     users = {u.email: u for u in session.exec(select(User).where(
         col(User.email).in_([f"anchor@{DOMAIN}", f"vendor@{DOMAIN}", f"vendor2@{DOMAIN}"])))}
-    firms = [session.get(Firm, users[f"{k}@{DOMAIN}"].firm_id)
-             if f"{k}@{DOMAIN}" in users else None for k in ("anchor", "vendor", "vendor2")]
-    if all(firms):
-        return tuple(firms)
+    anchor, vendor, vendor2 = (session.get(Firm, users[f"{k}@{DOMAIN}"].firm_id)
+                               if f"{k}@{DOMAIN}" in users else None
+                               for k in ("anchor", "vendor", "vendor2"))
+    if anchor is not None and vendor is not None and vendor2 is not None:
+        return anchor, vendor, vendor2
     cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).one()
     anchor = session.exec(select(Firm).where(Firm.cluster_id == cluster.id,
                                              Firm.role == "anchor",
                                              Firm.industry == "manufacturing")).first()
+    if anchor is None:
+        raise LookupError("the demo cluster has no manufacturing anchor")
     tier1 = session.exec(select(Firm).join(Relationship,
                                            col(Relationship.supplier_id) == col(Firm.id))
                          .where(col(Relationship.buyer_id) == anchor.id)
                          .order_by(col(Firm.id))).first()
+    if tier1 is None:
+        raise LookupError("the demo cluster's anchor has no supplier")
     tier2 = session.exec(select(Firm).join(Relationship,
                                            col(Relationship.supplier_id) == col(Firm.id))
                          .where(col(Relationship.buyer_id) == tier1.id)

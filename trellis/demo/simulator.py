@@ -67,7 +67,9 @@ def simulate(*, n_vendors: int = 300, months: int = 18, seed: int = 7,
     firm_no = {f.uscc: i + 1 for i, f in enumerate(st.firms)}
     books.write(rng, deals, firm_no, end, data)
     for d in deals:
-        if d.kind == "dup" and d.dup_of is not None:
+        # a copy and its original are both invoiced, so both have numbers by now
+        if (d.kind == "dup" and d.dup_of is not None and d.dup_of.invoice_number is not None
+                and d.invoice_number is not None):
             truth.duplicate_invoices.append(((d.seller.uscc, d.dup_of.invoice_number),
                                              (d.seller.uscc, d.invoice_number)))
     data.loan_outcomes = plant.loans(rng, st, deals, start, end, truth)

@@ -12,20 +12,26 @@ Confirmed documents are committed to the chain by the chain's collector job.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import id_of, is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.network.build import bump_data_version
+from trellis.paging import Page, paginate
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
-MODELS = {"invoice": Invoice, "order": PurchaseOrder}
+Model = type[Invoice] | type[PurchaseOrder]
+MODELS: dict[str, Model] = {"invoice": Invoice, "order": PurchaseOrder}
 MAX_BULK = 500
 MAX_REASON = 300
 
@@ -46,7 +52,7 @@ class Outcome:
     status: str
     changed: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The outcome as JSON data (kind, id, number, new status, whether it changed)."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "status": self.status, "changed": self.changed}
@@ -68,7 +74,7 @@ class Row:
     status: str
     reject_reason: str | None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The document as JSON data: amount in fen, dates as ISO text."""
         return {"kind": self.kind, "id": self.id, "number": self.number,
                 "seller_uscc": self.seller_uscc, "seller_name": self.seller_name,
@@ -77,7 +83,7 @@ class Row:
                 "status": self.status, "reject_reason": self.reject_reason}
 
 
-def model_for(kind: str):
+def model_for(kind: str) -> Model:
     """The table class of document *kind* ("invoice" or "order"); raises NotFound for another."""
     try:
         return MODELS[kind]
@@ -85,24 +91,28 @@ def model_for(kind: str):
         raise NotFound(f"Unknown document kind {kind!r}: use invoice or order.") from None
 
 
-def _listing(kind: str, anchor_id: int, status: str | None):
+Column = Mapped[Any]
+
+
+def _listing(kind: str, anchor_id: int, status: str | None
+             ) -> tuple[Model, Column, Column | None, sa.Select[Any]]:
     """(model, date column, due column or None, query) of the anchor's documents of
     *kind*, optionally of one *status*: the one listing :func:`documents` and
     :func:`queue_page` order and page."""
     model = model_for(kind)
-    day = model.issue_date if model is Invoice else model.order_date
-    due = model.due_date if model is Invoice else None
-    query = (select(model.id, model.number, model.seller_id, col(Firm.name), col(Firm.uscc),
-                    model.amount_fen, day, model.status, model.reject_reason,
-                    *([due] if due is not None else []))
-             .join(Firm, Firm.id == model.seller_id)
-             .where(model.buyer_id == anchor_id))
+    day: Column = col(Invoice.issue_date) if model is Invoice else col(PurchaseOrder.order_date)
+    due: Column | None = col(Invoice.due_date) if model is Invoice else None
+    query = (sa.select(col(model.id), col(model.number), col(model.seller_id), col(Firm.name),
+                       col(Firm.uscc), col(model.amount_fen), day, col(model.status),
+                       col(model.reject_reason), *([due] if due is not None else []))
+             .join(Firm, col(Firm.id) == col(model.seller_id))
+             .where(col(model.buyer_id) == anchor_id))
     if status:
-        query = query.where(model.status == status)
+        query = query.where(col(model.status) == status)
     return model, day, due, query
 
 
-def _row(kind: str, r, has_due: bool) -> Row:
+def _row(kind: str, r: sa.Row[Any], has_due: bool) -> Row:
     return Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[9] if has_due else None,
                r[7], r[8])
 
@@ -111,25 +121,25 @@ def documents(*, session: Session, anchor_id: int, kind: str, status: str | None
               limit: int = 200, offset: int = 0) -> list[Row]:
     """The anchor's documents of *kind* (oldest first), optionally of one *status*."""
     model, day, due, query = _listing(kind, anchor_id, status)
-    query = query.order_by(day, model.id).offset(offset).limit(limit)
-    return [_row(kind, r, due is not None) for r in session.exec(query).all()]
+    query = query.order_by(day, col(model.id)).offset(offset).limit(limit)
+    return [_row(kind, r, due is not None) for r in session.execute(query).all()]
 
 
 def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",
-               page=1, per_page=50, q: str = "", sort: str = "", desc=False):
+               page: int | str = 1, per_page: int | str = 50, q: str = "", sort: str = "",
+               desc: bool | str = False) -> Page:
     """One page of the anchor's documents of *kind* (a :class:`trellis.paging.Page` of
     :class:`Row`): searched by number or seller name or USCC, sorted by date (oldest
     first by default), amount, seller or number; with the total count."""
-    from trellis.paging import paginate
-
     model, day, due, query = _listing(kind, anchor_id, status)
-    sorts = {"date": day, "amount": model.amount_fen, "vendor": Firm.name,
-             "number": model.number}
+    sorts = {"date": day, "amount": col(model.amount_fen), "vendor": col(Firm.name),
+             "number": col(model.number)}
     if due is not None:
         sorts["due"] = due
     found = paginate(session, query, sort_columns=sorts,
-                     search_columns=(model.number, Firm.name, Firm.uscc), page=page,
-                     per_page=per_page, q=q, sort=sort, desc=desc, tiebreak=model.id)
+                     search_columns=(col(model.number), col(Firm.name), col(Firm.uscc)),
+                     page=page, per_page=per_page, q=q, sort=sort, desc=desc,
+                     tiebreak=col(model.id))
     found.items = [_row(kind, r, due is not None) for r in found.items]
     return found
 
@@ -139,14 +149,15 @@ def pending_counts(*, session: Session, anchor_id: int) -> dict[str, int]:
     counts = {}
     for kind, model in MODELS.items():
         counts[kind] = int(session.exec(select(func.count()).select_from(model).where(
-            model.buyer_id == anchor_id, model.status == DocStatus.PENDING)).one())
+            col(model.buyer_id) == anchor_id, col(model.status) == DocStatus.PENDING)).one())
     return counts
 
 
-def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int):
+def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int
+                 ) -> Invoice | PurchaseOrder:
     """The anchor's document, or :class:`NotFound` (another firm's reads as missing)."""
     model = model_for(kind)
-    doc = session.get(model, doc_id)
+    doc = cast("Invoice | PurchaseOrder | None", session.get(model, doc_id))
     if doc is None or doc.buyer_id != anchor_id:
         raise NotFound(f"No {kind} {doc_id} awaits your firm's decision.")
     return doc
@@ -155,8 +166,8 @@ def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int):
 MAX_ID = 2**63 - 1  # the database's largest id
 
 
-def _clean_ids(ids) -> list[int]:
-    out = []
+def _clean_ids(ids: Iterable[object] | None) -> list[int]:
+    out: list[int] = []
     for raw in ids or ():
         # Whole numbers only (from JSON) or their digits (from a form): 1.9 is refused,
         # not truncated to 1, and 1e20 is refused before it reaches the database.
@@ -194,7 +205,8 @@ def clean_reason(decision: Decision, reason: str | None) -> str | None:
     return None
 
 
-def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
+def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object] | None,
+           decision: str,
            reason: str | None = None, user: User | None = None) -> list[Outcome]:
     """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing.
 
@@ -204,43 +216,44 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids, decision: str,
     """
     model = model_for(kind)
     try:
-        decision = Decision(decision)
+        chosen = Decision(decision)
     except ValueError:
         raise ValidationError("The decision must be confirm or reject.",
                               field="decision") from None
-    reason = clean_reason(decision, reason)
+    reason = clean_reason(chosen, reason)
     wanted = _clean_ids(ids)
-    query = select(model).where(model.id.in_(wanted)).order_by(model.id)
+    query = sa.select(model).where(col(model.id).in_(wanted)).order_by(col(model.id))
     if is_postgres(session):
         query = query.with_for_update()
-    found = {d.id: d for d in session.exec(query).all()}
+    docs = cast("Sequence[Invoice | PurchaseOrder]", session.scalars(query).all())
+    found = {id_of(d): d for d in docs}
     missing = [i for i in wanted if i not in found or found[i].buyer_id != anchor_id]
     if missing:
         raise NotFound(f"No {kind} with id {missing[0]} awaits your firm's decision; "
                        "nothing was changed.")
-    target = TARGET[decision]
+    target = TARGET[chosen]
     for i in wanted:
         doc = found[i]
         if doc.status not in (DocStatus.PENDING, target):
             raise Conflict(f"{kind.capitalize()} {doc.number} was already {doc.status}; "
                            "nothing was changed.")
     now = utcnow()
-    outcomes = []
+    outcomes: list[Outcome] = []
     for i in wanted:
         doc = found[i]
         if doc.status == target:
-            outcomes.append(Outcome(kind, doc.id, doc.number, doc.status, False))
+            outcomes.append(Outcome(kind, i, doc.number, doc.status, False))
             continue
         doc.status = target
         doc.confirmed_at = now
         doc.confirmed_by_id = user.id if user else None
         doc.reject_reason = reason
         session.add(doc)
-        outcomes.append(Outcome(kind, doc.id, doc.number, doc.status, True))
+        outcomes.append(Outcome(kind, i, doc.number, doc.status, True))
     session.flush()
     changed = [found[o.id].seller_id for o in outcomes if o.changed]
     if changed:  # the cluster graph's confirmed volumes changed
-        clusters = session.exec(select(Firm.cluster_id).where(
+        clusters = session.scalars(select(col(Firm.cluster_id)).where(
             col(Firm.id).in_(set(changed) | {anchor_id}), col(Firm.cluster_id).is_not(None))).all()
         for cluster_id in sorted(set(clusters)):
             bump_data_version(session=session, cluster_id=cluster_id)

@@ -24,7 +24,7 @@ from trellis.notifications.models import (
     NotificationEvent,
     OutboxMessage,
 )
-from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender
+from trellis.notifications.senders import DeliveryFailed, Outgoing, Sender, from_settings
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -72,6 +72,4 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
 def sender_for(settings) -> Sender:
     """The sender the settings configure (SMTP, SMS adapter or a file sink in the instance
     folder)."""
-    from trellis.notifications.senders import from_settings
-
     return from_settings(settings)

@@ -21,10 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from trellis.accounts.models import User
 from trellis.db import id_of
+from trellis.ledger.models import Application, ApplicationStatus, Loan, LoanStatus, Offer
 from trellis.messages import N_, Message, Money, Percent, msg
 from trellis.notifications import render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
+from trellis.protection.models import Notification
+from trellis.protection.notifications import notify_firm
+from trellis.scoring.models import Scorecard, ScorecardStatus
 
 #: Days before the due date when the firm is reminded.
 DUE_REMINDER_DAYS = (3, 1)
@@ -34,14 +39,6 @@ LOOKBACK_DAYS = 30
 
 def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
     """(firm id, kind, key, message, link) of every event to tell."""
-    from trellis.ledger.models import (
-        Application,
-        ApplicationStatus,
-        Loan,
-        LoanStatus,
-        Offer,
-    )
-
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
     for app in session.scalars(select(Application).where(
             col(Application.decided_at).is_not(None), col(Application.decided_at) >= since,
@@ -124,9 +121,6 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     """Record event *key* unless it exists, with an in-app message for each active user
     of the firm (in Chinese and English) and the outbox rows; return it if new. Safe
     against a concurrent writer of the same key (the unique key decides)."""
-    from trellis.accounts.models import User
-    from trellis.protection.notifications import notify_firm
-
     event = _new_event(session, firm_id=firm_id, kind=kind, key=key, message=message,
                        link=link)
     if event is None:
@@ -151,9 +145,6 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     firm's own people): an in-app message each, in Chinese and English (the page shows the
     reader's), and an e-mail each in the outbox in the user's own language (``locale``).
     Written once per key, like :func:`notify`."""
-    from trellis.accounts.models import User
-    from trellis.protection.models import Notification
-
     event = _new_event(session, firm_id=firm_id, kind=kind, key=key, message=message,
                        link=link) if user_ids else None
     if event is None:
@@ -187,8 +178,6 @@ def tell_user(*, session: Session, user, key: str, message: Message,
 def _scorecard_flag(session: Session) -> tuple[str, Message, str] | None:
     """(key, message, link) when the champion scorecard's level report is flagged: a
     grade's observed default rate lies outside the confidence band of its PD."""
-    from trellis.scoring.models import Scorecard, ScorecardStatus
-
     card = session.scalars(select(Scorecard).where(
         col(Scorecard.status) == ScorecardStatus.CHAMPION)).first()
     report = ((card.validation or {}).get("calibration") or {}) if card else {}
@@ -230,9 +219,6 @@ def notify_risk_team(session: Session, *, kind: str, key: str, message: Message,
     message's content (e.g. the scorecard version), so running it again writes nothing
     twice. Returns how many users were
     told now. Staff belong to no firm, so there is no firm event and no outbox row."""
-    from trellis.accounts.models import User
-    from trellis.protection.models import Notification
-
     stored = message.to_json()
     en, zh = render.text(stored, "en"), render.text(stored, "zh_CN")
     text_en = (en + (f" {link}" if link else ""))[:500]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from trellis import tasks
+from trellis.accounts import reset
 from trellis.db import transaction
 from trellis.messages import N_, line
 from trellis.notifications import delivery, events
@@ -21,8 +23,6 @@ def notify(*, session_factory, settings, as_of: str | None = None) -> str:
     with transaction(session_factory) as session:
         new = events.collect(session=session, as_of=day)
         if new:
-            from trellis import tasks
-
             tasks.enqueue("deliver_outbox", session=session)
     return line(N_("%(n)s new notification(s)"), n=new)
 
@@ -44,9 +44,6 @@ def send_password_reset(*, session_factory, settings, reset_id: int, link_prefix
     """Give password reset request *reset_id* its one-time link through the outbox (if its
     e-mail has an account), then send the outbox. Idempotent: a processed request is
     left alone."""
-    from trellis import tasks
-    from trellis.accounts import reset
-
     with transaction(session_factory) as session:
         sent = reset.issue(session=session, reset_id=reset_id, link_prefix=link_prefix,
                            send=events.tell_user, minutes=settings.password_reset_minutes)

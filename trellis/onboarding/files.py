@@ -31,6 +31,9 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from xml.etree import ElementTree
+
+from python_calamine import CalamineWorkbook
 
 from trellis.onboarding.errors import (
     BadFileContent,
@@ -135,6 +138,8 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     try:
+        # Late: only a file in neither UTF-8 nor GB18030 needs it, and it takes longer to
+        # import than the rest of this module.
         from charset_normalizer import from_bytes
 
         best = from_bytes(data[:1_000_000]).best()
@@ -320,7 +325,6 @@ def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
     """(name, zip path) of a workbook's first worksheet (the sheet openpyxl calls
     ``worksheets[0]``: the first of workbook.xml whose relationship is a worksheet, so a
     chart sheet before it is passed over). Raises :class:`UnreadableFile`."""
-    from xml.etree import ElementTree
 
     def part(name: str):
         try:
@@ -443,7 +447,6 @@ def _values(row: list) -> list:
 def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Table:
     """Read an XLSX's first worksheet with calamine (Rust), after :func:`check_zip`,
     :func:`check_markup` and :func:`sheet_shape` have bounded what it may cost."""
-    from python_calamine import CalamineWorkbook
 
     check_zip(data, limits)
     try:
@@ -503,7 +506,7 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
     """The reader before calamine (openpyxl, 20 to 70 microseconds an XML element). Not
     used for uploads: kept as the reference the tests compare :func:`_read_xlsx`'s values
     with and bench/upload_xlsx.py times it against."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # late: heavy, and only tests and the bench use it
 
     check_zip(data, limits)
     try:

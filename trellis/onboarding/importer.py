@@ -21,12 +21,13 @@ import hashlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from sqlmodel import col as sql_col
 
 from trellis import db
@@ -36,7 +37,7 @@ from trellis.network.build import bump_data_version
 from trellis.onboarding import files
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding.errors import ImportRefused
-from trellis.onboarding.kinds import KINDS, CellError, Kind, header_map
+from trellis.onboarding.kinds import KINDS, CellError, Col, Kind, header_map
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import (
     Cluster,
@@ -59,6 +60,12 @@ MAX_ERRORS = 10_000  # problems kept for the report; all are counted
 
 #: ``progress(phase, rows_done, rows_total, errors_so_far)``; phases: validating, writing.
 Progress = Callable[[str, int, int, int], None]
+#: One row's values by field key, as parsed from its cells (then completed by the planner).
+Values = dict[str, Any]
+#: Rows that parsed: ``(spreadsheet row number, values)``.
+Rows = list[tuple[int, Values]]
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ class RowError:
                    column=column_label(kind, self.column), problem=self.problem_message)
 
 
-def column_label(kind: Kind | None, key: str) -> dict:
+def column_label(kind: Kind | None, key: str) -> dict[str, str]:
     """A column named for people: its key in English, its Chinese header in Chinese."""
     zh = ""
     if kind is not None:
@@ -112,7 +119,7 @@ class Policy:
         """"seller_uscc" when uploads are limited to one seller's own sales, else ""."""
         return "seller_uscc" if self.seller_is else ""
 
-    def apply(self, plan: _Plan, number: int, values: dict) -> bool:
+    def apply(self, plan: _Plan, number: int, values: Values) -> bool:
         """Whether row *number* may be imported under this policy; a row of another seller is
         recorded as an error in *plan*."""
         if not self.seller_is:
@@ -140,7 +147,8 @@ class ImportResult:
     unchanged: int = 0
     encoding: str = ""
     seconds: float = 0.0
-    mapping: dict = field(default_factory=dict)  # header -> field key used ("" = not used)
+    # header -> field key used ("" = not used)
+    mapping: dict[str, str] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)  # headers that fed no field
     warnings: list[RowError] = field(default_factory=list)  # rows kept with a caveat
 
@@ -158,22 +166,22 @@ class _Plan:
     total: int
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
-    inserts: list[dict] = field(default_factory=list)
-    updates: list[dict] = field(default_factory=list)
+    inserts: list[Values] = field(default_factory=list)
+    updates: list[Values] = field(default_factory=list)
     unchanged: int = 0
-    extra: dict = field(default_factory=dict)
-    mapping: dict | None = None  # header -> field key, confirmed by the RM
-    used: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    mapping: dict[str, str] | None = None  # header -> field key, confirmed by the RM
+    used: dict[str, str] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
     policy: Policy | None = None
     warnings: list[RowError] = field(default_factory=list)
 
-    def warn(self, row: int, column: str, value, problem: str) -> None:
+    def warn(self, row: int, column: str, value: object, problem: str) -> None:
         """A row kept with a caveat: counted and shown on the result, not refused."""
         self.warnings.append(RowError(row, column, "" if value is None else str(value)[:200],
                                       problem))
 
-    def error(self, row: int, column: str, value, problem: str | Message) -> None:
+    def error(self, row: int, column: str, value: object, problem: str | Message) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             shown = "" if value is None else str(value)
@@ -181,19 +189,19 @@ class _Plan:
             self.errors.append(RowError(row, column, shown[:200], str(what), what))
 
 
-def _chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
+def _chunks(items: list[_T], size: int = IN_CHUNK) -> Iterator[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
-def _noop(*_args) -> None:
+def _noop(*_args: object) -> None:
     return None
 
 
 # --- reading and cell checks -----------------------------------------------------------
 
 def _parse_rows(plan: _Plan, table: files.Table,
-                progress: Progress) -> list[tuple[int, dict]] | None:
+                progress: Progress) -> Rows | None:
     """Parse every cell; rows with a bad cell are reported and left out. ``None`` when
     the header itself is unusable."""
     kind = plan.kind
@@ -226,17 +234,17 @@ def _parse_rows(plan: _Plan, table: files.Table,
     # together; a row with a blank or bad cell takes the slow path, which reports its
     # problems in the row's order, as before.
     keys = [col.key for col, _ in cols]
-    outs = []
+    outs: list[list[Any]] = []
     special: set[int] = set()
     for col, pos in cols:
         out, has_special = _parse_column(col, pos, rows, today)
         outs.append(out)
         if has_special:
             special.update(i for i, v in enumerate(out) if v.__class__ is _Cell)
-    parsed = []
+    parsed: Rows = []
     for i, (number, _cells) in enumerate(rows):
         if i in special:
-            values: dict = {}
+            values: Values = {}
             ok = True
             for (col, _pos), out in zip(cols, outs, strict=True):
                 value = out[i]
@@ -268,7 +276,7 @@ class _Cell:
 
     __slots__ = ("raw", "problem")
 
-    def __init__(self, raw, problem):
+    def __init__(self, raw: object, problem: Message | None) -> None:
         self.raw, self.problem = raw, problem
 
 
@@ -276,15 +284,16 @@ _BLANK = _Cell("", None)
 _CACHED_VALUES = 200_000  # distinct cells remembered per column
 
 
-def _parse_column(col, pos: int, rows: list, today: date) -> tuple[list, bool]:
+def _parse_column(col: Col, pos: int, rows: list[tuple[int, list[Any]]], today: date
+                  ) -> tuple[list[Any], bool]:
     """Every cell of one column parsed: its value, or a :class:`_Cell` (blank or bad);
     and whether there is any such cell. A parser is a function of the cell and *today*
     alone, so each distinct cell is parsed once (keyed by the text itself, or by type and
     value for a spreadsheet's numbers and dates, so 1, 1.0 and True stay apart); list
     values are not shared between rows."""
     parse = col.parse
-    cache: dict = {}
-    out = []
+    cache: dict[Any, Any] = {}
+    out: list[Any] = []
     append = out.append
     miss = cache  # a sentinel no cell value can be
     special = False
@@ -308,7 +317,7 @@ def _parse_column(col, pos: int, rows: list, today: date) -> tuple[list, bool]:
     return out, special
 
 
-def _check_invoice_dates(plan: _Plan, number: int, v: dict) -> bool:
+def _check_invoice_dates(plan: _Plan, number: int, v: Values) -> bool:
     if "due_date" in v and "issue_date" in v and v["due_date"] < v["issue_date"]:
         plan.error(number, "due_date", v["due_date"].isoformat(),
                    msg(N_("due date is before the issue date %(day)s"),
@@ -318,12 +327,13 @@ def _check_invoice_dates(plan: _Plan, number: int, v: dict) -> bool:
 
 
 #: Checks across the cells of one row, run after the cells parse.
-ROW_CHECKS = {"invoices": _check_invoice_dates}
+ROW_CHECKS: dict[str, Callable[[_Plan, int, Values], bool]] = {
+    "invoices": _check_invoice_dates}
 
 
-def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple]:
+def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple[int, int | None]]:
     """USCC -> (id, cluster_id) for the known firms among *codes*."""
-    found = {}
+    found: dict[str, tuple[int, int | None]] = {}
     for chunk in _chunks(sorted(codes)):
         for fid, code, cid in session.execute(
                 select(sql_col(Firm.id), sql_col(Firm.uscc),
@@ -332,13 +342,13 @@ def _firms_by_uscc(session: Session, codes: set[str]) -> dict[str, tuple]:
     return found
 
 
-def _resolve_firms(plan: _Plan, session: Session, rows: list[tuple[int, dict]],
-                   columns: tuple[str, ...]) -> list[tuple[int, dict]]:
+def _resolve_firms(plan: _Plan, session: Session, rows: Rows,
+                   columns: tuple[str, ...]) -> Rows:
     """Replace the USCC columns by firm ids (``<col>`` -> ``<col>_id``) or record errors."""
     codes = {v[c] for _, v in rows for c in columns if c in v}
     known = _firms_by_uscc(session, codes)
     cluster_id = plan.cluster.id
-    good = []
+    good: Rows = []
     for number, values in rows:
         ok = True
         for col in columns:
@@ -361,11 +371,11 @@ def _resolve_firms(plan: _Plan, session: Session, rows: list[tuple[int, dict]],
     return good
 
 
-def _first_seen(plan: _Plan, rows: list[tuple[int, dict]], key: Callable, column: str,
-                what: str) -> list[tuple[int, dict]]:
+def _first_seen(plan: _Plan, rows: Rows, key: Callable[[Values], object], column: str,
+                what: str) -> Rows:
     """Refuse later rows repeating a natural key seen earlier in the same file."""
-    seen: dict = {}
-    good = []
+    seen: dict[object, int] = {}
+    good: Rows = []
     for number, values in rows:
         k = key(values)
         if k in seen:
@@ -385,10 +395,10 @@ FIRM_FIELDS = ("name", "role", "industry", "region", "phone", "legal_rep", "addr
 TAX_FIELDS = {"tax_vat_sales": "tax_vat_sales_fen", "tax_paid": "tax_paid_fen"}
 
 
-def _plan_firms(plan: _Plan, session: Session, rows) -> None:
+def _plan_firms(plan: _Plan, session: Session, rows: Rows) -> None:
     rows = _first_seen(plan, rows, lambda v: v["uscc"], "uscc", N_("USCC"))
     cols = [*FIRM_FIELDS, *TAX_FIELDS.values()]
-    existing = {}
+    existing: dict[str, Any] = {}
     for chunk in _chunks(sorted(v["uscc"] for _, v in rows)):
         for firm in session.execute(
                 select(sql_col(Firm.id), sql_col(Firm.uscc), sql_col(Firm.cluster_id),
@@ -429,9 +439,9 @@ def _plan_firms(plan: _Plan, session: Session, rows) -> None:
             plan.unchanged += 1
 
 
-def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
+def _plan_relationships(plan: _Plan, session: Session, rows: Rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("supplier_uscc", "buyer_uscc"))
-    good = []
+    good: Rows = []
     for number, v in rows:
         if v["supplier_id"] == v["buyer_id"]:
             plan.error(number, "buyer_uscc", v["buyer_uscc"],
@@ -440,7 +450,7 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
             good.append((number, v))
     rows = _first_seen(plan, good, lambda v: (v["supplier_id"], v["buyer_id"]),
                        "buyer_uscc", N_("supplier and buyer pair"))
-    existing = {}
+    existing: dict[tuple[int, int], Any] = {}
     for chunk in _chunks(sorted({v["supplier_id"] for _, v in rows})):
         for rel in session.execute(select(sql_col(Relationship.id),
                                           sql_col(Relationship.supplier_id),
@@ -457,7 +467,7 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
                                  "since": v["since"],
                                  "payment_terms_days": 60 if terms is None else terms})
             continue
-        changes = {}
+        changes: Values = {}
         if v["since"] != old.since:
             changes["since"] = v["since"]
         if terms is not None and terms != old.payment_terms_days:
@@ -468,14 +478,14 @@ def _plan_relationships(plan: _Plan, session: Session, rows) -> None:
             plan.unchanged += 1
 
 
-def _existing_docs(session: Session, model, owner_col: str, key_col: str, owners: set,
-                   fields: tuple[str, ...]) -> dict:
-    owner = getattr(model, owner_col)
-    cols = [model.id, owner, getattr(model, key_col), *[getattr(model, f) for f in fields]]
+def _existing_docs(session: Session, model: type[SQLModel], owner_col: str, key_col: str,
+                   owners: set[int], fields: tuple[str, ...]) -> dict[tuple[Any, Any], Any]:
+    cols = [getattr(model, c) for c in ("id", owner_col, key_col, *fields)]
+    owner = cols[1]
     # Plain named tuples: a Core row's attribute costs about 2 µs, and the planners read
     # several per file row.
     shape = _row_shape(("id", owner_col, key_col, *fields))
-    found = {}
+    found: dict[tuple[Any, Any], Any] = {}
     for chunk in _chunks(sorted(owners)):
         for row in session.execute(select(*cols).where(owner.in_(chunk))).all():
             found[(row[1], row[2])] = shape._make(row)
@@ -483,7 +493,7 @@ def _existing_docs(session: Session, model, owner_col: str, key_col: str, owners
 
 
 @functools.lru_cache(maxsize=64)
-def _row_shape(names: tuple[str, ...]):
+def _row_shape(names: tuple[str, ...]) -> type[Any]:
     return collections.namedtuple("Row", names, rename=True)
 
 
@@ -492,7 +502,7 @@ def _col(field_name: str) -> str:
     return field_name.removesuffix("_fen").removesuffix("_id")
 
 
-def _compare_doc(plan: _Plan, number: int, v: dict, old, fields: tuple[str, ...],
+def _compare_doc(plan: _Plan, number: int, v: Values, old: Any, fields: tuple[str, ...],
                  key_col: str, what: str) -> None:
     diffs = [f for f in fields if v[f] != getattr(old, f)]
     if diffs:
@@ -504,13 +514,13 @@ def _compare_doc(plan: _Plan, number: int, v: dict, old, fields: tuple[str, ...]
         plan.unchanged += 1
 
 
-def _status_fields(v: dict, now) -> dict:
+def _status_fields(v: Values, now: datetime) -> Values:
     status = v.get("status") or DocStatus.PENDING.value
     return {"status": status,
             "confirmed_at": now if status == DocStatus.CONFIRMED.value else None}
 
 
-def _plan_orders(plan: _Plan, session: Session, rows) -> None:
+def _plan_orders(plan: _Plan, session: Session, rows: Rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("buyer_uscc", "seller_uscc"))
     rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "seller_uscc",
                             N_("seller and buyer are the same firm"))
@@ -531,8 +541,9 @@ def _plan_orders(plan: _Plan, session: Session, rows) -> None:
                              "order_date": v["order_date"], **_status_fields(v, now)})
 
 
-def _same_firm_check(plan, rows, a, b, column, problem):
-    good = []
+def _same_firm_check(plan: _Plan, rows: Rows, a: str, b: str, column: str,
+                     problem: str) -> Rows:
+    good: Rows = []
     for number, v in rows:
         if v[a] == v[b]:
             plan.error(number, column, v[column], problem)
@@ -544,13 +555,13 @@ def _same_firm_check(plan, rows, a, b, column, problem):
 DEFAULT_TERMS_DAYS = 60  # Relationship.payment_terms_days when a file gives none
 
 
-def _derive_due_dates(session: Session, rows) -> None:
+def _derive_due_dates(session: Session, rows: Rows) -> None:
     """A row without a due date is due its issue date + the seller-buyer pair's payment
     terms (from the relationships imported), or + 60 days when the pair is unknown."""
     missing = [v for _, v in rows if not v.get("due_date")]
     if not missing:
         return
-    terms = {}
+    terms: dict[tuple[int, int], int] = {}
     for chunk in _chunks(sorted({v["seller_id"] for v in missing})):
         for s_id, b_id, days in session.execute(
                 select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
@@ -562,7 +573,7 @@ def _derive_due_dates(session: Session, rows) -> None:
         v["due_date"] = v["issue_date"] + timedelta(days=days)
 
 
-def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
+def _plan_invoices(plan: _Plan, session: Session, rows: Rows) -> None:
     rows = _resolve_firms(plan, session, rows, ("seller_uscc", "buyer_uscc"))
     rows = _same_firm_check(plan, rows, "seller_id", "buyer_id", "buyer_uscc",
                             N_("seller and buyer are the same firm"))
@@ -574,7 +585,7 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
                               {v["seller_id"] for _, v in rows}, fields)
     wanted_orders = {(v["buyer_id"], v["order_number"]) for _, v in rows
                      if v.get("order_number")}
-    orders = {}
+    orders: dict[tuple[Any, Any], tuple[int | None, int]] = {}
     if wanted_orders:
         found = _existing_docs(session, PurchaseOrder, "buyer_id", "number",
                                {b for b, _ in wanted_orders}, ("seller_id",))
@@ -613,7 +624,7 @@ def _plan_invoices(plan: _Plan, session: Session, rows) -> None:
                              **_status_fields(v, now)})
 
 
-def derive_reference(v: dict, occurrence: int) -> str:
+def derive_reference(v: Values, occurrence: int) -> str:
     """A payment reference for a row that has none (a bank export may not): the same row
     of the same file always gets the same reference, so a re-import changes nothing.
     *occurrence* counts identical rows (payer, payee, date, amount) before this one."""
@@ -622,8 +633,8 @@ def derive_reference(v: dict, occurrence: int) -> str:
     return "AUTO-" + hashlib.sha256(key.encode()).hexdigest()[:20].upper()
 
 
-def _plan_payments(plan: _Plan, session: Session, rows) -> None:
-    seen: dict[tuple, int] = {}
+def _plan_payments(plan: _Plan, session: Session, rows: Rows) -> None:
+    seen: dict[tuple[Any, ...], int] = {}
     for _, v in rows:
         if not v.get("reference"):
             k = (v["payer_uscc"], v["payee_uscc"], v["paid_on"], v["amount"])
@@ -638,13 +649,13 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
     existing = _existing_docs(session, Payment, "payer_id", "reference",
                               {v["payer_id"] for _, v in rows}, fields)
     wanted = {(v["payee_id"], n) for _, v in rows for n in v.get("invoice_numbers", ())}
-    invoices = {}
+    invoices: dict[tuple[Any, Any], Any] = {}
     if wanted:
         found = _existing_docs(session, Invoice, "seller_id", "number",
                                {s for s, _ in wanted}, ("buyer_id", "amount_fen", "paid_fen"))
         invoices = {k: row for k, row in found.items() if k in wanted}
-    paid = {}  # invoice id -> paid_fen so far, including earlier rows of this file
-    allocations = []
+    paid: dict[int, int] = {}  # invoice id -> paid_fen so far, including earlier rows of this file
+    allocations: list[list[tuple[int, int]]] = []
     for number, v in rows:
         v["amount_fen"] = v.pop("amount")
         old = existing.get((v["payer_id"], v["reference"]))
@@ -653,7 +664,7 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
                          N_("payment reference"))
             continue
         remaining = v["amount_fen"]
-        mine = []
+        mine: list[tuple[int, int]] = []
         ok = True
         for inv_number in v.get("invoice_numbers", ()):
             inv = invoices.get((v["payee_id"], inv_number))
@@ -683,9 +694,11 @@ def _plan_payments(plan: _Plan, session: Session, rows) -> None:
     plan.extra["paid"] = paid
 
 
-PLANNERS = {"firms": (Firm, _plan_firms), "relationships": (Relationship, _plan_relationships),
-            "orders": (PurchaseOrder, _plan_orders), "invoices": (Invoice, _plan_invoices),
-            "payments": (Payment, _plan_payments)}
+Planner = Callable[[_Plan, Session, Rows], None]
+PLANNERS: dict[str, tuple[type[SQLModel], Planner]] = {
+    "firms": (Firm, _plan_firms), "relationships": (Relationship, _plan_relationships),
+    "orders": (PurchaseOrder, _plan_orders), "invoices": (Invoice, _plan_invoices),
+    "payments": (Payment, _plan_payments)}
 # The kinds beyond trade documents live in their own module (it uses the helpers above).
 from trellis.onboarding import more_kinds  # noqa: E402
 
@@ -709,7 +722,7 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
     else:
         conn = session.connection()
         for chunk in _chunks(plan.inserts, WRITE_CHUNK):
-            db.bulk_insert(conn, model.__table__, chunk)
+            db.bulk_insert(conn, db.table_of(model), chunk)
             done += len(chunk)
             progress("writing", done, total, 0)
     _update_many(session, model, plan.updates)
@@ -721,13 +734,13 @@ def _write(plan: _Plan, session: Session, progress: Progress) -> None:
 _temp_tables = itertools.count(1)
 
 
-def _update_many(session: Session, model, updates: list[dict]) -> None:
+def _update_many(session: Session, model: type[SQLModel], updates: list[Values]) -> None:
     """UPDATE by primary key, per set of changed columns: on PostgreSQL the new values
     are copied into a temporary table and applied by one ``UPDATE ... FROM``; on SQLite
     one driver ``executemany``; elsewhere Core's executemany."""
-    table = model.__table__
+    table = db.table_of(model)
     conn = session.connection()
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[str, ...], list[Values]] = {}
     for values in updates:
         cols = tuple(sorted(k for k in values if k != "id"))
         groups.setdefault(cols, []).append(values)
@@ -741,7 +754,8 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
                 f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT "
                 f"{', '.join(quote.quote(k) for k in keys)} FROM "
                 f"{quote.format_table(table)} WITH NO DATA")
-            with conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+            driver: Any = conn.connection.driver_connection   # psycopg's own connection
+            with driver.cursor() as cursor, cursor.copy(
                     f"COPY {temp} FROM STDIN") as copy:
                 for row in db.row_tuples(rows, keys, procs):
                     copy.write_row(row)
@@ -752,7 +766,8 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
             continue
         if conn.dialect.name == "sqlite" and procs is not None:
             sets = ", ".join(f"{quote.quote(c)} = ?" for c in cols)
-            cursor = conn.connection.driver_connection.cursor()
+            sqlite: Any = conn.connection.driver_connection   # sqlite3's own connection
+            cursor = sqlite.cursor()
             try:
                 cursor.executemany(
                     f"UPDATE {quote.format_table(table)} SET {sets} WHERE id = ?",
@@ -770,7 +785,7 @@ def _update_many(session: Session, model, updates: list[dict]) -> None:
 def _write_payments(plan: _Plan, session: Session, progress: Progress, total: int) -> None:
     allocations = plan.extra["allocations"]
     conn = session.connection()
-    payments = Payment.__table__
+    payments = db.table_of(Payment)
     done = 0
     for start in range(0, len(plan.inserts), WRITE_CHUNK):
         chunk = plan.inserts[start:start + WRITE_CHUNK]
@@ -779,7 +794,7 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
         progress("writing", done, total, 0)
     # The new payments' ids, read back by their natural key (payer, reference): the
     # file's payments are new, so each key names exactly one of them.
-    ids = {}
+    ids: dict[tuple[int, str], int] = {}
     for owners in _chunks(sorted({p["payer_id"] for p in plan.inserts})):
         for pid, payer, reference in conn.execute(
                 select(payments.c.id, payments.c.payer_id, payments.c.reference)
@@ -790,19 +805,19 @@ def _write_payments(plan: _Plan, session: Session, progress: Progress, total: in
             for p, allocs in zip(plan.inserts, allocations, strict=True)
             for inv_id, share in allocs]
     for chunk in _chunks(rows, WRITE_CHUNK):
-        db.bulk_insert(conn, PaymentAllocation.__table__, chunk)
+        db.bulk_insert(conn, db.table_of(PaymentAllocation), chunk)
     _update_many(session, Invoice, [{"id": inv_id, "paid_fen": paid}
                                     for inv_id, paid in plan.extra["paid"].items()])
 
 
 # --- entry point --------------------------------------------------------------------------
 
-def _collector_paused(fn):
+def _collector_paused(fn: Callable[_P, _T]) -> Callable[_P, _T]:
     """Run *fn* with the cyclic garbage collector paused (restored afterwards): an import
     makes hundreds of thousands of small, acyclic objects, and every full collection
     walked them all again (it cost about a third of a large import's time)."""
     @functools.wraps(fn)
-    def paused(*args, **kwargs):
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -816,7 +831,7 @@ def _collector_paused(fn):
 @_collector_paused
 def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
                 filename: str = "", today: date | None = None, max_bytes: int = 0,
-                progress: Progress | None = None, mapping: dict | None = None,
+                progress: Progress | None = None, mapping: dict[str, str] | None = None,
                 policy: Policy | None = None, max_rows: int = 0) -> ImportResult:
     """Validate and import one file of *kind* (firms, relationships, orders, invoices,
     payments) into cluster *cluster_id*.

@@ -27,6 +27,7 @@ from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
+from trellis.network.summary import analyse
 from trellis.onboarding.errors import InvitationExpired, InvitationInvalid, InvitationUsed
 from trellis.onboarding.models import Invitation
 from trellis.trade.errors import ClusterNotFound
@@ -107,8 +108,6 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
     if session.get(Cluster, cluster_id) is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
     G = cluster_graph(session=session, cluster_id=cluster_id, as_of=as_of)
-    from trellis.network.summary import analyse
-
     tiers = analyse(G).tiers
     registered = set(session.execute(
         select(col(User.firm_id)).join(Firm, col(Firm.id) == col(User.firm_id))

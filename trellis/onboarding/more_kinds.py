@@ -20,11 +20,14 @@ whole file is clean. Natural keys make a re-import of an unchanged file change n
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, time
+from types import ModuleType
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
+from trellis.clock import utcnow
 from trellis.trade.models import (
     CreditNote,
     Delivery,
@@ -40,7 +43,8 @@ from trellis.trade.models import (
 IMPORTED = "imported"  # LoanOutcome.source of loans from a bank's own book
 
 
-def _core():
+def _core() -> ModuleType:
+    # Late: the importer imports this module at its end for PLANNERS (a real cycle).
     from trellis.onboarding import importer
 
     return importer
@@ -161,7 +165,7 @@ def _plan_confirmations(plan, session: Session, rows) -> None:
         when = (datetime.combine(v["confirmed_on"], time(12), UTC) if v.get("confirmed_on")
                 else None)
         change = {"id": hit.id, "status": status,
-                  "confirmed_at": when or (plan.extra.setdefault("now", _now())
+                  "confirmed_at": when or (plan.extra.setdefault("now", utcnow())
                                            if status != DocStatus.PENDING.value else None),
                   "reject_reason": (v.get("reject_reason") or None)
                   if status == DocStatus.REJECTED.value else None}
@@ -173,12 +177,6 @@ def _plan_confirmations(plan, session: Session, rows) -> None:
         core._update_many(session, PurchaseOrder, updates["order"])
 
     plan.extra["write"] = write
-
-
-def _now():
-    from trellis.clock import utcnow
-
-    return utcnow()
 
 
 def _check_tax_period(plan, number: int, v: dict) -> bool:
@@ -267,7 +265,8 @@ def _plan_headcount(plan, session, rows) -> None:
            column="month")
 
 
-PLANNERS = {
+#: kind -> (table, planner(plan, session, rows)), added to the importer's own.
+PLANNERS: dict[str, tuple[type[SQLModel], Callable[..., None]]] = {
     "deliveries": (Delivery, _plan_deliveries),
     "credit_notes": (CreditNote, _plan_credit_notes),
     "confirmations": (Invoice, _plan_confirmations),

@@ -22,22 +22,35 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import object_session, sessionmaker
 from sqlmodel import Session
 from sqlmodel import col as sql_col
 
-from trellis import exports
+from trellis import exports, tasks
 from trellis.clock import utcnow
+from trellis.config import Settings
 from trellis.db import id_of, transaction
 from trellis.errors import NotFound, TrellisError
 from trellis.messages import N_, Message, line, msg
 from trellis.onboarding import files
+from trellis.onboarding import mapping as colmap
 from trellis.onboarding.errors import ImportRefused
-from trellis.onboarding.importer import MAX_ERRORS, column_label, import_file
+from trellis.onboarding.importer import (
+    MAX_ERRORS,
+    Policy,
+    Progress,
+    RowError,
+    column_label,
+    import_file,
+)
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import ImportFile, ImportRun, ImportRunError, RunStatus
+from trellis.tasks.models import TaskRun
+from trellis.tasks.progress import Progress as TaskProgress
+from trellis.trade.clusters import ensure_open
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster
 
@@ -46,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, data: bytes,
                max_bytes: int = 0, created_by_id: int | None = None, source: str = "",
-               mapping: dict | None = None, hold_for_mapping: bool = False) -> ImportRun:
+               mapping: dict[str, str] | None = None, hold_for_mapping: bool = False) -> ImportRun:
     """Queue *data* for import. Raises FileTooLarge, FileLimitExceeded (an XLSX whose zip
     directory is over the reading limits, e.g. a zip bomb), ImportRefused (unknown kind),
     ClusterNotFound, Conflict (archived cluster). Flushes.
@@ -62,14 +75,10 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
-    from trellis.trade.clusters import ensure_open
-
     ensure_open(cluster)
     source = (source or "").strip()[:120]
     if mapping is None and source:
-        from trellis.onboarding.mapping import saved
-
-        mapping = saved(session=session, cluster_id=cluster_id, source=source, kind=kind)
+        mapping = colmap.saved(session=session, cluster_id=cluster_id, source=source, kind=kind)
     run = ImportRun(cluster_id=cluster_id, kind=kind, filename=(filename or "upload")[:255],
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
                     created_by_id=created_by_id, source=source,
@@ -93,11 +102,10 @@ class ImportTimedOut(ImportRefused):
     code = "import_timed_out"
 
 
-def proposal_for(*, session: Session, run: ImportRun) -> tuple[list[str], list[list], object]:
+def proposal_for(*, session: Session, run: ImportRun
+                 ) -> tuple[list[str], list[list[str]], colmap.Proposal]:
     """The file's header, its first rows and the proposed mapping (saved mapping of the
     run's source first) for a run waiting for its mapping."""
-    from trellis.onboarding import mapping as colmap
-
     file = session.get(ImportFile, run.id)
     if file is None:
         raise NotFound(f"The file of import run {run.id} is no longer kept.",
@@ -132,8 +140,6 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     """Confirm *mapping* for a run waiting for it and queue the run. Raises
     :class:`ImportRefused` listing each problem (unknown field, a field fed twice, a
     required field missing); with *save*, keeps it for the run's source. Flushes."""
-    from trellis.onboarding import mapping as colmap
-
     if run.status != RunStatus.MAPPING:
         raise ImportRefused("This import is not waiting for a column mapping.",
                             zh="该导入不在等待列映射确认。")
@@ -153,9 +159,10 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     return run
 
 
-def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | None = None,
-                on_progress: Callable | None = None, resume: bool = False,
-                policy=None, max_seconds: float = MAX_SECONDS) -> ImportRun:
+def execute_run(*, session_factory: sessionmaker[Session], run_id: int,
+                today: date | None = None, on_progress: Progress | None = None,
+                resume: bool = False, policy: Policy | None = None,
+                max_seconds: float = MAX_SECONDS) -> ImportRun:
     """Run the import of run *run_id* to its end and return the run (detached).
 
     An import still working after *max_seconds* (0: no limit) is stopped at its next
@@ -173,12 +180,12 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
             raise NotFound(f"There is no import run {run_id}.")
         # Claim the run atomically: a second worker (the resume job) must not run it too.
         states = [RunStatus.QUEUED.value] + ([RunStatus.RUNNING.value] if resume else [])
-        claimed = s.execute(update(ImportRun)
+        claimed = cast(CursorResult[Any], s.execute(update(ImportRun)
                             .where(sql_col(ImportRun.id) == run_id,
                                    sql_col(ImportRun.status).in_(states))
                             .values(status=RunStatus.RUNNING.value, phase="validating",
                                     started_at=utcnow())
-                            .execution_options(synchronize_session=False)).rowcount
+                            .execution_options(synchronize_session=False))).rowcount
         if claimed != 1:
             s.refresh(run)
             return run
@@ -198,8 +205,8 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
         if on_progress is not None:
             on_progress(phase, done, total, errors)
 
-    outcome: dict = {}
-    errors = []
+    outcome: dict[str, Any] = {}
+    errors: list[RowError] = []
     try:
         with transaction(session_factory) as s:
             result = import_file(session=s, cluster_id=cluster_id, kind=kind, data=data,
@@ -253,7 +260,8 @@ def execute_run(*, session_factory: sessionmaker, run_id: int, today: date | Non
     return run
 
 
-def import_task(*, session_factory, settings, progress, run_id: int) -> str:
+def import_task(*, session_factory: sessionmaker[Session], settings: Settings,
+                progress: TaskProgress, run_id: int) -> str:
     """Task ``import_run``: import run *run_id*, its progress in the task's row."""
 
     def report(phase: str, done: int, total: int, errors: int) -> None:
@@ -276,15 +284,13 @@ IMPORT_ENDS = {
 }
 
 
-def _task_of(session: Session, run_id: int):
-    from trellis import tasks
-
+def _task_of(session: Session, run_id: int) -> TaskRun | None:
     return tasks.latest(session, "import_run", kwargs_json=json.dumps({"run_id": run_id}))
 
 
-def progress_of(run: ImportRun) -> dict:
+def progress_of(run: ImportRun) -> dict[str, Any]:
     """The run's state for the progress bar, with its task's live figures while it works."""
-    state = {"id": run.id, "kind": run.kind, "filename": run.filename,
+    state: dict[str, Any] = {"id": run.id, "kind": run.kind, "filename": run.filename,
              "status": str(run.status), "phase": run.phase, "rows_total": run.rows_total,
              "rows_done": run.rows_done, "errors": run.errors_count, "created": run.created,
              "updated": run.updated, "unchanged": run.unchanged, "message": run.message,
@@ -293,7 +299,8 @@ def progress_of(run: ImportRun) -> dict:
         seconds = (run.finished_at - run.started_at).total_seconds()
         state["rows_per_second"] = round(run.rows_done / seconds, 1) if seconds > 0 else None
     session = object_session(run)
-    task = _task_of(session, run.id) if session is not None and not run.finished else None
+    task = (_task_of(cast(Session, session), id_of(run))
+            if session is not None and not run.finished else None)
     if task is not None and task.state == "running" and task.rows_total:
         rate = task.rate
         state.update(phase=task.message or run.phase, rows_done=task.rows_done,
@@ -316,12 +323,13 @@ def get_run(*, session: Session, run_id: int, cluster_ids: list[int] | None = No
 def error_report_csv(*, session: Session, run_id: int,
                      render: Callable[[Message], str] = str,
                      header: Sequence[str] = ("row", "column", "value", "problem"),
-                     column: Callable[[str, str], str] | None = None) -> bytes:
+                     column: Callable[[dict[str, str]], str] | None = None) -> bytes:
     """The problems of a refused run as CSV (UTF-8 with BOM, opens in Excel).
 
     The caller says how people read it: *render* turns each stored problem (a
     :class:`~trellis.messages.Message`) into text in their language, *header* names the
-    columns and *column* (given the file kind and a column key) names a column.
+    columns and *column* names a column from its label (:func:`column_label`: its key in
+    English and its Chinese header).
     """
     run = session.execute(select(sql_col(ImportRun.status), sql_col(ImportRun.message),
                                  sql_col(ImportRun.kind))
@@ -334,7 +342,8 @@ def error_report_csv(*, session: Session, run_id: int,
     rows = session.execute(select(sql_col(ImportRunError.row), sql_col(ImportRunError.column),
                                   sql_col(ImportRunError.value), sql_col(ImportRunError.problem))
                            .where(sql_col(ImportRunError.run_id) == run_id)
-                           .order_by(ImportRunError.row, ImportRunError.id)).all()
+                           .order_by(sql_col(ImportRunError.row), sql_col(ImportRunError.id))
+                           ).tuples().all()
     if not rows and run.status != RunStatus.SUCCEEDED and run.message:
         rows = [(0, "", "", run.message)]
     kind = KINDS.get(run.kind)
@@ -346,14 +355,12 @@ def error_report_csv(*, session: Session, run_id: int,
     return out.getvalue().encode("utf-8-sig")
 
 
-def resume(*, session_factory: sessionmaker, queued_for_seconds: int = 60,
+def resume(*, session_factory: sessionmaker[Session], queued_for_seconds: int = 60,
            stale_after_seconds: int = 7200) -> tuple[int, int]:
     """Enqueue imports left queued with no task (e.g. queued by older code) and mark runs
     running too long whose task is no longer queued or running as failed (their
     transaction died with their process, so nothing was written). Returns (resumed,
     failed)."""
-    from trellis import tasks
-
     now = utcnow()
     with transaction(session_factory) as s:
         queued = list(s.execute(select(sql_col(ImportRun.id)).where(

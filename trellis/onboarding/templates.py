@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 from trellis import exports
+from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, Kind
 
 IMPORT_ORDER = ("firms", "relationships", "orders", "deliveries", "invoices", "confirmations",
@@ -23,8 +24,6 @@ def _kind(kind: str) -> Kind:
     try:
         return KINDS[kind]
     except KeyError:
-        from trellis.onboarding.errors import ImportRefused
-
         raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
                             f"{', '.join(KINDS)}.", field="kind") from None
 
@@ -53,6 +52,7 @@ def template_csv(kind: str, lang: str = "zh") -> bytes:
 
 def template_xlsx(kind: str, lang: str = "zh") -> bytes:
     """*kind*'s template as an XLSX workbook (bold header row in *lang*, the example rows)."""
+    # Late: openpyxl is heavy to import, and only this download needs it.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

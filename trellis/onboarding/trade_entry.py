@@ -22,6 +22,8 @@ from trellis.db import id_of
 from trellis.errors import Conflict, TrellisError, ValidationError
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
+from trellis.onboarding.errors import ImportRefused
+from trellis.onboarding.importer import Policy, column_label, import_file
 from trellis.onboarding.kinds import KINDS
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
@@ -193,9 +195,6 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     seller column may be left out, documents go in pending (only the buyer confirms), the
     buyer must be a firm of the vendor's park. Every row is checked first; with any
     problem :class:`UploadRefused` lists them all and nothing is written."""
-    from trellis.onboarding.errors import ImportRefused
-    from trellis.onboarding.importer import Policy, column_label, import_file
-
     if kind not in COLUMNS:
         raise ValidationError("Choose invoices or orders.", field="kind")
     if firm.awaiting_approval:

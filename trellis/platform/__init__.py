@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     false (read-only commands) not every area's tables are imported either: the command
     imports the ones it reads.
     """
+    # Late imports throughout: every trellis.platform.* import (the CLI's too) runs this file.
     from flask import Flask
 
     from trellis import db as database

@@ -11,6 +11,7 @@ against the areas' ``commands`` lists.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -22,6 +23,9 @@ import time
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+
+from trellis.errors import TrellisError
+from trellis.platform import create_app  # the package this module is in: already loaded
 
 logger = logging.getLogger(__name__)
 
@@ -46,46 +50,41 @@ LIGHT = frozenset({"clusters", "import", "graph", "invitations", "score", "scori
 
 
 def db():
+    # Late, as every import in this module's functions: `trellis --help` stays light.
     from trellis.platform import web
 
     return web.db()
 
 
 def commit() -> None:
+    # Late: as in db().
     from trellis.platform import web
 
     web.commit()
 
 
 def settings():
+    # Late: as in db().
     from trellis.platform import web
 
     return web.settings()
 
 
 def _create_app():
-    from trellis.platform import create_app
-
     return create_app()
 
 
 def _create_light_app():
-    from trellis.platform import create_app
-
     return create_app(light=True)
 
 
 def _create_bare_app():
-    from trellis.platform import create_app
-
     return create_app(light=True, models=False)
 
 
 def with_bare_appcontext(f):
     """Like ``with_appcontext``, for read-only commands that import their own tables: the
     application is built without every area's models (unless a test gave its own)."""
-    import functools
-
     @functools.wraps(f)
     def run(*args, **kwargs):
         info = click.get_current_context().ensure_object(ScriptInfo)
@@ -143,7 +142,7 @@ def db_group():
 @with_appcontext
 def db_upgrade(revision):
     """Apply migrations up to REVISION (default: every area's head)."""
-    from trellis import migrate
+    from trellis import migrate  # late: alembic is heavy, and only these commands use it
 
     url = settings().database_url
     migrate.upgrade(url, revision)
@@ -158,6 +157,7 @@ def db_downgrade(revision, yes):
     """Revert migrations down to REVISION (default: base, an empty database)."""
     if not yes:
         raise click.UsageError("downgrade drops data; pass --yes to confirm")
+    # Late: alembic, as in db_upgrade.
     from trellis import migrate
 
     migrate.downgrade(settings().database_url, revision)
@@ -181,8 +181,8 @@ def users_group():
 @with_appcontext
 def users_create(role, email, firm_uscc, name, password):
     """Create a user with ROLE and E-MAIL (asks for the password)."""
+    # Late: argon2 and the area's tables; `trellis --help` stays light.
     from trellis.accounts import services
-    from trellis.errors import TrellisError
     from trellis.trade import firms
 
     try:
@@ -222,6 +222,7 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
     """What ``trellis demo seed`` does, in the application context; *score* "queued":
     the portfolio's scoring is enqueued for a worker instead of run here;
     *score_new_only*: scored only when this call loaded the cluster."""
+    # Late: the simulation and the scheduler's jobs; `trellis --help` stays light.
     from trellis import jobs as job_registry
     from trellis.demo.errors import BadSimulation
     from trellis.demo.seed import seed_demo
@@ -269,6 +270,7 @@ def jobs_group():
 @jobs_group.command("list")
 def jobs_list():
     """List the declared jobs and their triggers."""
+    # Late: the job registry imports every area's jobs.
     from trellis import jobs as job_registry
 
     for spec in job_registry.JOBS:
@@ -280,6 +282,7 @@ def jobs_list():
 @with_appcontext
 def jobs_run(once):
     """Run the scheduler in this process (only one process at a time runs jobs)."""
+    # Late: as in jobs_list.
     from trellis import jobs as job_registry
 
     app = current_app._get_current_object()
@@ -318,6 +321,7 @@ def jobs_run(once):
 @with_appcontext
 def worker(workers, sweep_seconds):
     """Run queued tasks (start as many as you like, on as many machines)."""
+    # Late: the task worker (Huey); `trellis --help` stays light.
     from trellis.tasks.worker import run_worker
 
     queue = current_app.extensions["trellis.tasks"]
@@ -357,6 +361,7 @@ def start_worker_process() -> subprocess.Popen:
 @with_appcontext
 def serve(host, port, scheduler, with_worker):
     """Serve the platform for development (threaded, no reloader)."""
+    # Late: as in jobs_list.
     from trellis import jobs as job_registry
 
     app = current_app._get_current_object()
@@ -403,6 +408,7 @@ def run_command(ctx, host, port, demo, vendors, seed):
     paid them. The portfolio's scoring is queued for the task worker (risk grades show
     within moments of the first page), and the scheduler anchors the demo's documents in
     the background, as always."""
+    # Late: alembic, as in db_upgrade.
     from trellis import migrate
 
     info = ctx.ensure_object(ScriptInfo)

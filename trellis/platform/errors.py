@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -26,8 +26,6 @@ def json_error(code: str, message: str, status: int, **extra):
 
 
 def _rollback():
-    from flask import g
-
     session = g.get("db_session")
     if session is not None:
         session.rollback()

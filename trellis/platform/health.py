@@ -12,8 +12,10 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import text
+from sqlmodel import select
 
 from trellis.chain import health as chain_health
+from trellis.jobs import JobRun
 from trellis.platform.web import db, settings
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ bp = Blueprint("health", __name__)
 
 @functools.lru_cache(maxsize=8)
 def _applied_and_heads(version: tuple[str, ...]) -> tuple[frozenset, frozenset]:
+    # Late: alembic is heavy to import and only the first health check needs it.
     from alembic.script import ScriptDirectory
 
     from trellis.migrate import alembic_config
@@ -57,10 +60,6 @@ def scheduler_state() -> dict:
     holder = current_app.extensions.get("trellis.scheduler")
     state = {"mode": mode, "running_here": bool(holder and holder.running)}
     try:
-        from sqlmodel import select
-
-        from trellis.jobs import JobRun
-
         last = db().exec(select(JobRun).order_by(JobRun.id.desc()).limit(1)).first()
         if last is not None:
             state["last_run"] = {"job": last.job_id, "at": last.started_at.isoformat(),

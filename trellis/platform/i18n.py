@@ -20,6 +20,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _gettext
 from flask_login import current_user
 
+from trellis.messages import Message
+from trellis.messages import render as render_message
+
 logger = logging.getLogger(__name__)
 LOCALES = ("zh_CN", "en")
 HERE = Path(__file__).parent
@@ -109,8 +112,6 @@ def day(value: date | datetime | None) -> str:
 
 def param_text(value) -> str:
     """One message parameter as the reader reads it (a label, an amount, a date)."""
-    from trellis.messages import Message
-
     return render(Message("%(v)s", {"v": value}), gettext=lambda s: s)
 
 
@@ -121,9 +122,6 @@ def render(message, params: dict | None = None, gettext=None) -> str:
     ``message`` is a :class:`trellis.messages.Message`, its stored JSON form, a plain
     string (a template without parameters), a ``{"en", "zh"}`` pair or None.
     """
-    from trellis.messages import Message
-    from trellis.messages import render as render_message
-
     if params:
         found = Message.from_json(message)
         message = Message(found.template, {**found.params, **params})
@@ -137,7 +135,6 @@ def error_text(exc) -> str:
         return str(exc)
     if getattr(exc, "message_zh", "") and _locale().startswith("zh"):
         return exc.message_zh
-    from trellis.messages import Message
 
     return render(Message(template, getattr(exc, "params", {}) or {}))
 

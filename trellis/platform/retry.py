@@ -14,11 +14,12 @@ import functools
 import logging
 import time
 
-from flask import g
+from flask import current_app, g, render_template
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
 from trellis import db as database
+from trellis.platform.errors import handle_unexpected, json_error, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ def retrying(view):
 
 def handle_conflict(exc: DBAPIError):
     """Every attempt met a conflict: 503, nothing written; other database errors go on."""
-    from flask import current_app
-
-    from trellis.platform.errors import handle_unexpected, json_error, wants_json
-
     if not database.is_retryable(exc):
         if current_app.testing:
             raise exc
@@ -66,8 +63,6 @@ def handle_conflict(exc: DBAPIError):
     if wants_json():
         response, status = json_error("busy", message, 503)
     else:
-        from flask import render_template
-
         response, status = render_template("errors/error.html", status=503,
                                            message=message), 503
     return response, status, {"Retry-After": "1"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 
 from trellis import safejson
+from trellis.platform.errors import json_error, wants_json
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -36,10 +38,6 @@ def refuse_nul():
     """Refuse a request whose form fields, query or JSON hold a NUL character: it is not
     text, PostgreSQL cannot store it, and SQLite would keep it silently. Uploaded files
     are checked by their readers."""
-    from flask import request
-
-    from trellis.platform.errors import json_error, wants_json
-
     bad = any("\x00" in v for v in request.args.values())
     if not bad and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.is_json:
@@ -48,9 +46,6 @@ def refuse_nul():
             bad = any("\x00" in v for v in request.form.values())
     if not bad:
         return None
-    from flask import render_template
-    from flask_babel import gettext as _
-
     message = _("The request holds a NUL character (\\0), which is not text.")
     if wants_json():
         return json_error("nul_character", message, 400)

@@ -76,6 +76,7 @@ def current_firm_id() -> int | None:
 
 def visible_cluster_ids() -> list[int] | None:
     """Clusters the current user may see: None means all (admin, auditor)."""
+    # Late: a bare application (read-only commands) imports only the tables it reads.
     from trellis.trade.models import ClusterManager, Firm
 
     role = user_role()
@@ -94,7 +95,7 @@ def visible_cluster_ids() -> list[int] | None:
 
 def firm_visible(firm_id: int) -> bool:
     """Whether the current user may see *firm_id*'s records."""
-    from trellis.trade.models import Firm
+    from trellis.trade.models import Firm  # late: as in visible_cluster_ids
 
     own = current_firm_id()
     role = user_role()

@@ -25,6 +25,9 @@ from sqlmodel import Session, select
 from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.errors import PermissionDenied, ValidationError
+from trellis.ledger.errors import OfferNotFound
+from trellis.ledger.models import Application, Offer
+from trellis.ledger.origination import accept_offer, apply, open_offer, product_by_code
 from trellis.messages import N_, Money
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotLive, VoucherNotFound
@@ -43,8 +46,6 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     says why in ``decline_reasons``, one under review (``status`` ``review``) waits for
     an RM (``review_reasons``) and gets its offer from the RM's approval.
     """
-    from trellis.ledger.origination import apply, open_offer, product_by_code
-
     as_of = as_of or date.today()
     fragment = services.held_fragment(session=session, fragment_id=fragment_id,
                                       holder_id=holder_id)
@@ -83,14 +84,9 @@ def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None
     """Sign the offer on a voucher part: the ledger loan (pending disbursement) is created
     by :func:`trellis.ledger.origination.accept_offer` and the part is pledged
     (``financed``). Returns the loan."""
-    from trellis.ledger.models import Application, Offer
-    from trellis.ledger.origination import accept_offer
-
     offer = session.get(Offer, offer_id)
     app = session.get(Application, offer.application_id) if offer else None
     if offer is None or app is None or app.firm_id != holder_id:
-        from trellis.ledger.errors import OfferNotFound
-
         raise OfferNotFound("That offer does not exist.")
     if user is not None and user.firm_id != holder_id:
         raise PermissionDenied("Only the applicant firm can accept its offer.")

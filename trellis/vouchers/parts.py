@@ -16,10 +16,13 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.chain import registry
+from trellis.db import id_of
 from trellis.errors import NotFound
 from trellis.ledger import financed
 from trellis.ledger.errors import IneligibleDocument
+from trellis.ledger.models import Loan
 from trellis.trade.models import Firm, Invoice
+from trellis.vouchers.financing import pledge, release
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment, VoucherStatus
 
 
@@ -46,14 +49,16 @@ class VoucherParts:
                                          "settled, not financed.", field="fragment_ids")
             base += frag.amount_fen
             latest = max(latest or voucher.maturity_date, voucher.maturity_date)
+        if latest is None:   # the ledger asks only about a non-empty list
+            raise ValueError("eligible() needs at least one voucher part")
         return base, latest
 
     def due(self, session: Session, ids: Sequence[int]) -> tuple[int, date]:
         """The total amount in fen of voucher parts *ids* and the latest maturity date among their
         vouchers."""
-        frags = [session.get(VoucherFragment, i) for i in ids]
+        frags = [session.get_one(VoucherFragment, i) for i in ids]
         return (sum(f.amount_fen for f in frags),
-                max(session.get(Voucher, f.voucher_id).maturity_date for f in frags))
+                max(session.get_one(Voucher, f.voucher_id).maturity_date for f in frags))
 
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
         """Whether the anchor turned the invoice into a digital payable voucher; its parts
@@ -62,17 +67,13 @@ class VoucherParts:
         return session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)
                             ).first() is not None
 
-    def pledge(self, session: Session, *, loan, ids: Sequence[int],
+    def pledge(self, session: Session, *, loan: Loan, ids: Sequence[int],
                user_id: int | None) -> None:
         """Pledge voucher parts *ids* to *loan* (the ledger calls this when the loan is made)."""
-        from trellis.vouchers.financing import pledge
-
         pledge(session=session, loan=loan, fragment_ids=ids, user_id=user_id)
 
-    def release(self, session: Session, *, loan) -> None:
+    def release(self, session: Session, *, loan: Loan) -> None:
         """Release the voucher parts pledged to *loan* (the loan was withdrawn or closed)."""
-        from trellis.vouchers.financing import release
-
         release(session=session, loan=loan)
 
 
@@ -88,23 +89,24 @@ def fingerprint_subjects(session: Session, key: str,
             raise NotFound(f"voucher part {i} does not exist")
         voucher = session.get_one(Voucher, frag.voucher_id)
         invoice = session.get_one(Invoice, voucher.invoice_id)
-        anchor, seller = session.get(Firm, voucher.issuer_id), session.get(Firm,
-                                                                          invoice.seller_id)
-        buyer = session.get(Firm, invoice.buyer_id)
-        path, node = [], frag
+        anchor = session.get_one(Firm, voucher.issuer_id)
+        seller = session.get_one(Firm, invoice.seller_id)
+        buyer = session.get_one(Firm, invoice.buyer_id)
+        path: list[str] = []
+        node: VoucherFragment | None = frag
         while node is not None:
             path.append(str(node.id))
             node = session.get(VoucherFragment, node.parent_id) if node.parent_id else None
         path_text = "/".join(reversed(path))
         label = (f"voucher {voucher.code} part #{frag.id} ({frag.amount_fen / 100:,.2f} CNY, "
                  f"anchor {anchor.uscc}, invoice {invoice.number} of {seller.uscc})")
-        out.append(registry.Subject("fragment", frag.id, label, {
+        out.append(registry.Subject("fragment", id_of(frag), label, {
             "full": registry.fragment_fingerprint(
                 key, anchor_uscc=anchor.uscc, seller_uscc=seller.uscc,
                 number=invoice.number, path=path_text, amount_fen=frag.amount_fen)}))
-        if voucher.id not in vouchers:
-            vouchers[voucher.id] = registry.Subject(
-                "voucher", voucher.id,
+        if id_of(voucher) not in vouchers:
+            vouchers[id_of(voucher)] = registry.Subject(
+                "voucher", id_of(voucher),
                 f"voucher {voucher.code} issued from invoice {invoice.number} from "
                 f"{seller.name} ({seller.uscc}) to {buyer.name} ({buyer.uscc}), "
                 f"{invoice.amount_fen / 100:,.2f} CNY of {invoice.issue_date.isoformat()}",

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
+from trellis.ledger.lifecycle import repay
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotMatured, VoucherNotFound
@@ -72,8 +73,6 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
     for frag in live:
         payment_id = None
         if frag.status == FragmentStatus.FINANCED and frag.loan_id:
-            from trellis.ledger.lifecycle import repay
-
             repay(session=session, loan_id=frag.loan_id, amount_fen=frag.amount_fen,
                   paid_on=paid_on, idempotency_key=f"voucher-settle:{frag.id}",
                   source="anchor", invoice_id=invoice.id,

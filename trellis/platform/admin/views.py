@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import or_
 from sqlmodel import select
 
 from trellis import jobs as job_registry
 from trellis import tasks
+from trellis.accounts import mfa
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken, AuditEvent, User
 from trellis.errors import NotFound, ValidationError
+from trellis.paging import paginate
+from trellis.platform.admin import words
 from trellis.platform.forms import AssignForm, EmptyForm, TokenForm, UserForm
 from trellis.platform.i18n import error_text
+from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
+from trellis.tasks import registry as task_registry
 from trellis.trade import firms
 from trellis.trade.models import Cluster, ClusterManager, Firm
 
@@ -61,9 +69,6 @@ def users():
             return redirect(url_for("admin.users"))
     elif request.method == "POST":
         status = 422
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     page = paginate(db(), select(User), sort_columns={"id": User.id, "email": User.email,
                                                       "role": User.role,
                                                       "login": User.last_login_at},
@@ -99,8 +104,6 @@ def schedule_words(spec) -> str:
 @roles_required("admin")
 def reset_mfa(user_id: int):
     """For a lost phone: the user enrols again at the next login (and is signed out)."""
-    from trellis.accounts import mfa
-
     if EmptyForm().validate_on_submit():
         user = db().get(User, user_id)
         if user is None:
@@ -167,12 +170,6 @@ def revoke_token(token_id: int):
 @bp.get("/audit")
 @roles_required("admin", "auditor")
 def audit_trail():
-    from sqlalchemy import or_
-
-    from trellis.paging import paginate
-    from trellis.platform.admin import words
-    from trellis.platform.paging import args as paging_args
-
     q = select(AuditEvent)
     record_type = request.args.get("record_type", "").strip()
     if record_type:
@@ -207,10 +204,6 @@ def job_words(job_id: str) -> str:
 
 def task_words(run) -> str:
     """A background task in words: what it does; a queued job run names the job."""
-    import json
-
-    from trellis.tasks import registry as task_registry
-
     if run.name == "run_job":
         try:
             return job_words(json.loads(run.kwargs or "{}").get("job_id", ""))

@@ -16,11 +16,16 @@ from trellis.ledger import stress
 from trellis.ledger.lifecycle import dpd
 from trellis.ledger.models import Loan
 from trellis.network import picture
+from trellis.network.build import cluster_graph
+from trellis.paging import clean, page_of
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import StressForm
 from trellis.platform.forms import EmptyForm
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import own_firm
 from trellis.platform.web import audit, commit, db, roles_required
+from trellis.scoring.models import ScoreRecord
+from trellis.scoring.service import score_portfolio
 from trellis.trade.models import Firm, Relationship
 
 SCORE_DROP = 20  # points; a fall this large (or a worse grade) is a warning
@@ -39,17 +44,12 @@ def network():
     tier1: list = []
     tier2: list = []
     if firm.cluster_id:
-        from trellis.network.build import cluster_graph
-
         G = cluster_graph(session=db(), cluster_id=firm.cluster_id)
         tier1, tier2 = picture.neighbourhood(G, firm.id)
         svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network")))
     drawn1 = min(len(tier1), picture.MAX_TIER1)
     drawn2 = len([s for s in tier2 if s.buyer in {t.node for t in tier1[:picture.MAX_TIER1]}]
                  [:picture.MAX_TIER2])
-    from trellis.paging import clean, page_of
-    from trellis.platform.paging import args as paging_args
-
     wanted = clean(**paging_args(), sorts=("volume",))
     if wanted["q"]:
         found = [s for s in tier1 if wanted["q"].lower() in s.name.lower()]
@@ -108,8 +108,6 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
                    ) -> tuple[list[Warning], int]:
     """Suppliers whose score fell or who have a loan overdue, worst first; and how many
     suppliers have at least two scores to compare."""
-    from trellis.scoring.models import ScoreRecord
-
     as_of = as_of or date.today()
     tiers = supplier_tiers(session, anchor_id)
     if not tiers:
@@ -149,8 +147,6 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
 
 def refresh_scores(*, session: Session, cluster_id: int, as_of: date) -> int:
     """Score the cluster now and :data:`LOOKBACK_DAYS` ago (stored), so falls show."""
-    from trellis.scoring.service import score_portfolio
-
     n = 0
     for day in (as_of - timedelta(days=LOOKBACK_DAYS), as_of):
         results, _run = score_portfolio(session=session, as_of=day, cluster_id=cluster_id)

@@ -14,9 +14,12 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
+from trellis.ledger.models import Loan, LoanDocument
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
 from trellis.platform.vendor_portal.common import (
@@ -43,17 +46,11 @@ class Payable:
 
 
 def _loans_for(session: Session, invoice_id: int) -> list[int]:
-    from trellis.ledger.lifecycle import loans_for_invoice
-
     return [loan.id for loan in loans_for_invoice(session, invoice_id)]
 
 
 def _financed(session: Session, invoices: list[Invoice]) -> dict[int, list[int]]:
     """Invoice id -> live loans financing it (directly or through its order), one query."""
-    from sqlalchemy import or_
-
-    from trellis.ledger.models import Loan, LoanDocument
-
     if not invoices:
         return {}
     by_order = {inv.order_id: inv.id for inv in invoices if inv.order_id}
@@ -89,8 +86,6 @@ def due_summary(*, session: Session, anchor_id: int, days: int | None = None,
                 as_of: date | None = None, overdue: bool | None = None) -> tuple[int, int]:
     """(count, outstanding fen) of the invoices :func:`due_payables` lists, all of them,
     in one aggregate query (the desk's figures)."""
-    from sqlalchemy import func
-
     as_of = as_of or date.today()
     n, total = session.exec(_due_filter(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_fen
@@ -178,8 +173,6 @@ def pay(invoice_id: int):
             form.amount.errors = [*form.amount.errors, str(exc)]
             status = 422
         else:
-            from trellis.ledger.lifecycle import anchor_payment
-
             try:
                 done = payments.record_invoice_payment(
                     session=db(), payer_id=firm.id, invoice_id=invoice_id, amount_fen=amount,

@@ -4,7 +4,7 @@ the sibling modules imported at the bottom (they add routes to this blueprint)."
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
@@ -14,6 +14,7 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.network import confirmations
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
+from trellis.platform.anchor.payables import due_summary
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
@@ -24,6 +25,8 @@ from trellis.platform.vendor_portal.common import (
     proof_state,
 )
 from trellis.platform.web import audit, commit, db, roles_required
+from trellis.trade.models import Firm
+from trellis.vouchers import services as vouchers
 
 KINDS = ("invoice", "order")
 
@@ -32,9 +35,6 @@ KINDS = ("invoice", "order")
 @roles_required("anchor")
 def index():
     firm = own_firm()
-    from trellis.platform.anchor.payables import due_summary
-    from trellis.vouchers import services as vouchers
-
     counts = confirmations.pending_counts(session=db(), anchor_id=firm.id)
     due_count, due_total = due_summary(session=db(), anchor_id=firm.id, days=30,
                                        overdue=False)
@@ -133,7 +133,6 @@ def document(kind: str, doc_id: int):
             return redirect(url_for("anchor.document", kind=kind, doc_id=doc_id), code=303)
     elif request.method == "POST":
         status = 422
-    from trellis.trade.models import Firm
 
     seller = db().get(Firm, doc.seller_id)
     return render_template("anchor/document.html", kind=kind, doc=doc, seller=seller,
@@ -178,8 +177,6 @@ def revoke_token(token_id: int):
         return redirect(url_for("anchor.tokens"), code=303)
     token = db().get(ApiToken, token_id)
     if token is None or token.firm_id != firm.id:
-        from flask import abort
-
         abort(404)
     accounts.revoke_api_token(session=db(), token_id=token_id, firm_id=firm.id)
     audit("api_token.revoke", "api_token", token_id)

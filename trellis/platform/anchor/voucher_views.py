@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlmodel import select
 
 from trellis.errors import TrellisError, ValidationError
+from trellis.paging import paginate
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import IssueVoucherForm
 from trellis.platform.forms import EmptyForm
-from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
+from trellis.platform.paging import args as paging_args
+from trellis.platform.vendor_portal.common import (
+    attach_error,
+    current_user_obj,
+    own_firm,
+    status_labels,
+)
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers import lineage
@@ -26,7 +33,6 @@ from trellis.vouchers.settlement import settle
 def lineage_labels() -> dict:
     labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
               "matures": _("matures")}
-    from trellis.platform.vendor_portal.common import status_labels
 
     labels.update({k: str(v) for k, v in status_labels().items()})
     return labels
@@ -81,9 +87,6 @@ def vouchers_page():
             return redirect(url_for("anchor.voucher", voucher_id=voucher.id), code=303)
     elif request.method == "POST":
         status = 422
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     wanted = paging_args()
     if not wanted["sort"]:
         wanted["desc"] = "1"   # latest maturity first unless the reader sorts
@@ -103,8 +106,6 @@ def voucher(voucher_id: int):
     firm = own_firm()
     v = vouchers.get_voucher(session=db(), voucher_id=voucher_id, firm_id=firm.id)
     if v.issuer_id != firm.id:
-        from flask import abort
-
         abort(404)
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
                            events=vouchers.events(session=db(), voucher_id=v.id),

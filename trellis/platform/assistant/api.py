@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
-from trellis.assistant import service
+from trellis.assistant import actions, service
 from trellis.errors import PermissionDenied, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import MAX_ID, doc
@@ -91,8 +91,6 @@ DECIDED = {"type": "object", "properties": {
      response=DECIDED, tags=("assistant",))
 @api_auth(roles=("vendor", "anchor"))
 def decide(action_id: int, decision: str):
-    from trellis.assistant import actions
-
     user = current_user._get_current_object() if current_user.is_authenticated else None
     lang = request.args.get("lang", "zh")
     if lang not in ("zh", "en"):

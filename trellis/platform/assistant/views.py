@@ -10,12 +10,17 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlmodel import select
 
-from trellis.assistant import service
+from trellis.accounts import services as accounts
+from trellis.assistant import actions, service
 from trellis.assistant.models import Conversation, Ticket
 from trellis.errors import TrellisError
+from trellis.ledger.models import Loan
 from trellis.platform.errors import translated
 from trellis.platform.web import (
     commit,
@@ -26,14 +31,15 @@ from trellis.platform.web import (
     settings,
     visible_cluster_ids,
 )
+from trellis.platform.words import word
+from trellis.protection import notifications
+from trellis.scoring import service as scoring
 from trellis.trade.models import Firm
 
 bp = Blueprint("assistant", __name__, url_prefix="/assistant")
 
 
 def lang() -> str:
-    from flask_babel import get_locale
-
     return "zh" if str(get_locale() or "zh_CN").startswith("zh") else "en"
 
 
@@ -90,8 +96,6 @@ def chat():
 def decide(action_id: int, decision: str):
     """The user's confirmation (or cancellation) of an action the assistant proposed;
     only then the page's service is called (for a vendor of the firm)."""
-    from trellis.assistant import actions
-
     firm_id = current_firm_id()
     if firm_id is None:
         abort(404)
@@ -127,7 +131,6 @@ def _visible_firm_ids() -> list[int] | None:
     clusters = visible_cluster_ids()
     if clusters is None:
         return None
-    from sqlmodel import select
 
     return list(db().exec(select(Firm.id).where(Firm.cluster_id.in_(clusters or [-1]))))
 
@@ -138,7 +141,6 @@ def inbox():
     show = "all" if request.args.get("show") == "all" else "active"
     tickets = service.inbox(session=db(), firm_ids=_visible_firm_ids(), status=show)
     firms = {t.firm_id: db().get(Firm, t.firm_id) for t in tickets}
-    from trellis.protection import notifications
 
     fresh = [n for n in notifications.for_user(session=db(), user_id=current_user.id)
              if n.read_at is None and n.kind == "ticket"]
@@ -180,12 +182,6 @@ def ticket(ticket_id: int):
 
 def _firm_context(firm: Firm) -> dict:
     """What the RM needs beside the thread: consents, live loans, latest score."""
-    from sqlmodel import select
-
-    from trellis.accounts import services as accounts
-    from trellis.ledger.models import Loan
-    from trellis.scoring import service as scoring
-
     loans = list(db().exec(select(Loan).where(Loan.firm_id == firm.id, Loan.status.in_(
         ["pending", "active", "overdue"])).order_by(Loan.due_date)))
     return {"consents": {p: accounts.has_consent(session=db(), firm_id=firm.id, purpose=p)
@@ -195,21 +191,15 @@ def _firm_context(firm: Firm) -> dict:
 
 def reason_label(reason: str) -> str:
     """Why a conversation was handed to a person, in words."""
-    from trellis.platform.words import word
-
     return word("handover_reason", reason)
 
 
 def ticket_status(status: str) -> str:
-    from flask_babel import lazy_gettext as _l
-
     return str({"open": _l("Waiting for an answer"), "answered": _l("Answered"),
                 "closed": _l("Closed")}.get(status, status))
 
 
 def action_state(state: str) -> str:
-    from flask_babel import lazy_gettext as _l
-
     return str({"proposed": _l("Waiting for your confirmation"), "confirming": _l("In progress"),
                 "done": _l("Done"), "failed": _l("Not done"), "cancelled": _l("Cancelled"),
                 "expired": _l("Expired")}.get(state, state))

@@ -15,6 +15,7 @@ from trellis.accounts import mfa
 from trellis.accounts import reset as password_reset
 from trellis.accounts import services as accounts
 from trellis.accounts.errors import BadCredentials, BadResetToken, LoginThrottled
+from trellis.accounts.models import User
 from trellis.errors import TrellisError
 from trellis.platform import sessions
 from trellis.platform.errors import translated
@@ -111,8 +112,6 @@ def _finish_login(user) -> None:
 
 
 def _pending_user():
-    from trellis.accounts.models import User
-
     user_id, at = session.get(MFA_USER), session.get(MFA_AT)
     if not isinstance(user_id, int) or not isinstance(at, int) \
             or time.time() - at > MFA_SECONDS:

@@ -14,8 +14,13 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from trellis.chain import trust
+from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
+from trellis.ledger.anchoring import anchored_problems
+from trellis.platform.web import db, settings
 
 
 def _fail(exc: TrellisError):
@@ -46,6 +51,7 @@ def verify_command(bundle, document, manifest, rpc, contracts, anchorers, chain_
     """Check a proof BUNDLE without any database: every field of the bundle against the
     document and the chain, the registry and anchoring account against those you trust.
     Exit status 0 only when all hold (1: a check failed; 2: one could not be made)."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain.verify import run_cli
 
     sys.exit(run_cli(bundle, document, rpc, as_json=as_json, echo=click.echo,
@@ -64,8 +70,8 @@ def verify_command(bundle, document, manifest, rpc, contracts, anchorers, chain_
 @with_appcontext
 def proof_command(document_id, out, document_out, manifest_out):
     """Write the proof bundle of DOCUMENT_ID (a number, or TYPE/ID such as invoice/42)."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import bundles
-    from trellis.platform.web import db
 
     try:
         doc = bundles.find_document(session=db(), ref=document_id)
@@ -78,6 +84,7 @@ def proof_command(document_id, out, document_out, manifest_out):
         with open(document_out, "wb") as fh:
             fh.write(doc.canonical.encode("utf-8"))
     if manifest_out:
+        # Late: reaches web3 (trellis.chain.client); other commands start without it.
         from trellis.chain.anchoring import batch_tree
 
         with open(manifest_out, "w", encoding="utf-8") as fh:
@@ -99,9 +106,9 @@ def proof_command(document_id, out, document_out, manifest_out):
 def audit_command(date_from, date_to, as_json, csv_path):
     """Re-hash every anchored record of the period from the database and check it against
     its leaf and the chain. Exit status 1 when any discrepancy is found."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import audit
     from trellis.chain.client import get_chain
-    from trellis.platform.web import db, settings
 
     try:
         chain = get_chain(settings())
@@ -111,7 +118,6 @@ def audit_command(date_from, date_to, as_json, csv_path):
     report = audit.run_audit(session=db(), date_from=date_from.date(),
                              date_to=date_to.date(), chain=chain)
     # the journal against the entries anchored on chain (names the first that differs)
-    from trellis.ledger.anchoring import anchored_problems
 
     ledger = anchored_problems(session=db(), chain=chain)
     if csv_path:
@@ -147,11 +153,8 @@ def chain_group():
 @with_appcontext
 def status_command(as_json, limit, documents):
     """The chain's health, and the latest batches with their states and documents."""
-    from sqlalchemy import select
-
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import health
-    from trellis.chain.models import Batch, Document
-    from trellis.platform.web import db, settings
 
     state = health.status(settings(), session=db())
     rows = list(db().scalars(select(Batch).order_by(Batch.id.desc()).limit(limit)))
@@ -192,9 +195,8 @@ def trusted_command(out):
     """Publish the registries this instance trusts: its own (chain id, contract, anchoring
     account) and those of TRELLIS_CHAIN_TRUSTED. Auditors pass the file to
     `trellis verify --trusted FILE`."""
-    from trellis.chain import trust
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain.client import get_chain
-    from trellis.platform.web import settings
 
     try:
         text = trust.of_instance(get_chain(settings()), settings()).dumps()
@@ -212,8 +214,8 @@ def trusted_command(out):
 @with_appcontext
 def deploy_command():
     """Deploy the registry contract to the configured node and print its address."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain.client import Chain
-    from trellis.platform.web import settings
 
     s = settings()
     if not s.chain_url:
@@ -231,8 +233,8 @@ def deploy_command():
 @with_appcontext
 def anchor_now_command():
     """Collect documents, cut a batch of whatever waits, and anchor it at once."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import jobs
-    from trellis.platform.web import settings
 
     factory = current_app.extensions["trellis.sessions"]
     try:
@@ -252,8 +254,8 @@ def anchor_now_command():
 @with_appcontext
 def track_command():
     """Count confirmations, replace stuck transactions and heal reorgs now."""
+    # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import jobs
-    from trellis.platform.web import settings
 
     try:
         click.echo(jobs.track_confirmations(

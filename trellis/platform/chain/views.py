@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
@@ -30,7 +31,10 @@ from trellis.chain.client import get_chain
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
+from trellis.paging import paginate
+from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
+from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 
 logger = logging.getLogger(__name__)
@@ -99,8 +103,6 @@ def untrusted_message(contract: str, chain_id) -> str:
 
 @bp.app_context_processor
 def _chain_helpers():
-    from trellis.platform.chain import words
-
     return {"untrusted_message": untrusted_message, "doc_words": words.doc_words,
             "doc_type_words": lambda t: str(words.DOC_TYPES.get(t, _("Document")))}
 
@@ -108,9 +110,6 @@ def _chain_helpers():
 @bp.get("/")
 @roles_required(*ROLES)
 def index():
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     state_filter = request.args.get("state", "")
     query = select(Batch)
     if state_filter in {s.value for s in BatchState}:
@@ -131,9 +130,6 @@ def index():
 @bp.get("/batches/<int:batch_id>")
 @roles_required(*ROLES)
 def batch(batch_id: int):
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     b = _get(Batch, batch_id, _("batch"))
     query = (select(Document, BatchLeaf).join(BatchLeaf, BatchLeaf.document_id == Document.id)
              .where(BatchLeaf.batch_id == b.id))
@@ -172,7 +168,6 @@ def _proof_view(doc: Document, bundle_text: str | None = None):
 @roles_required(*ROLES)
 def document(doc_id: int):
     doc = _get(Document, doc_id, _("document"))
-    from trellis.platform.chain import words
 
     return render_template("chain/document.html", **_proof_view(doc),
                            fields=words.field_rows(json.loads(doc.canonical)))
@@ -248,8 +243,6 @@ def check():
 def audit_runs():
     form = AuditForm()
     if form.validate_on_submit():
-        from flask_login import current_user
-
         run = chain_audit.queue_run(session=db(), date_from=form.date_from.data,
                                     date_to=form.date_to.data,
                                     requested_by_id=current_user.id)

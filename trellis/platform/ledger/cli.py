@@ -15,16 +15,19 @@ import sys
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from trellis.errors import TrellisError
+from trellis.ledger import jobs, reports
+from trellis.ledger.dates import parse_date
+from trellis.platform.web import db, settings
 
 
 def _date(_ctx, _param, value):
     """Strictly ``YYYY-MM-DD`` (not ``20261201`` nor ``2026-W48-2``)."""
     if value is None:
         return None
-    from trellis.ledger.dates import parse_date
 
     try:
         return parse_date(value, field="date")
@@ -51,9 +54,6 @@ def ledger_group():
 @with_appcontext
 def trial_balance_command(as_of, as_json):
     """Print every account's balance and the debit and credit totals."""
-    from trellis.ledger import reports
-    from trellis.platform.web import db
-
     tb = reports.trial_balance(session=db(), as_of=as_of)
     if as_json:
         click.echo(json.dumps(tb.as_dict(), ensure_ascii=False, indent=2))
@@ -76,11 +76,9 @@ def check_command(no_hashes):
     journal, and (unless --no-hashes) the hash chain against the entries anchored on
     chain, naming the first entry that differs.
     """
-    from trellis.ledger import reports
-    from trellis.platform.web import db, settings
-
     chain = None
     if not no_hashes and settings().chain_url:   # the embedded chain starts empty
+        # Late: reaches web3 (trellis.chain.client); other commands start without it.
         from trellis.chain.client import get_chain
 
         try:
@@ -105,11 +103,6 @@ def check_command(no_hashes):
 @with_appcontext
 def accrue_command(as_of):
     """Accrue interest up to DATE, mark overdue loans and move loss allowances."""
-    from flask import current_app
-
-    from trellis.ledger import jobs
-    from trellis.platform.web import settings
-
     factory = current_app.extensions["trellis.sessions"]
     try:
         click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(),
@@ -123,11 +116,6 @@ def accrue_command(as_of):
 @with_appcontext
 def disburse_command(as_of):
     """Pay out accepted loans now (after the chain registry accepts their documents)."""
-    from flask import current_app
-
-    from trellis.ledger import jobs
-    from trellis.platform.web import settings
-
     factory = current_app.extensions["trellis.sessions"]
     try:
         click.echo(jobs.disburse_approved(session_factory=factory, settings=settings(),

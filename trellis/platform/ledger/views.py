@@ -22,10 +22,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
+from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
 from trellis.ledger import lifecycle, origination, payouts, reports, statement
 from trellis.ledger.journal import EntryKind
@@ -42,8 +44,10 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
+from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money, render
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
+from trellis.platform.paging import args as paging_args
 from trellis.platform.web import (
     audit,
     commit,
@@ -53,7 +57,8 @@ from trellis.platform.web import (
     user_role,
     visible_cluster_ids,
 )
-from trellis.trade.models import Firm
+from trellis.trade.models import Firm, Invoice, PurchaseOrder
+from trellis.vouchers.models import Voucher, VoucherFragment
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 STAFF = ("admin", "rm", "auditor")
@@ -103,9 +108,6 @@ REVIEW_SORTS = {"id": Application.id, "amount": Application.requested_fen, "firm
 @bp.get("/")
 @roles_required(*STAFF)
 def index():
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     as_of = today()
     owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
     # the oldest few waiting applications; all of them, searchable, on their own list
@@ -150,9 +152,6 @@ def index():
 @roles_required(*STAFF)
 def applications():
     """Every application waiting for a person: paged, searchable by firm, oldest first."""
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     page = paginate(db(), _review_query(), sort_columns=REVIEW_SORTS,
                     search_columns=(Firm.name, Firm.uscc), tiebreak=Application.id,
                     **paging_args())
@@ -171,7 +170,6 @@ def _application_or_404(application_id: int) -> Application:
 @roles_required(*STAFF)
 def application(application_id: int):
     app = _application_or_404(application_id)
-    from trellis.accounts.models import User
 
     decisions = db().scalars(select(Decision).where(Decision.application_id == app.id)
                              .order_by(Decision.id)).all()
@@ -198,9 +196,6 @@ def application(application_id: int):
 
 def _documents_of(app) -> list[dict]:
     """What the application finances, for the reviewer: invoices, orders, voucher parts."""
-    from trellis.trade.models import Invoice, PurchaseOrder
-    from trellis.vouchers.models import Voucher, VoucherFragment
-
     session, rows = db(), []
     names = {}
 
@@ -342,8 +337,6 @@ def payout(loan_id: int):
 
 
 def _lang() -> str:
-    from flask_babel import get_locale
-
     loc = get_locale()
     return "zh" if loc is None or loc.language == "zh" else "en"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -19,16 +20,21 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from trellis.errors import TrellisError
 from trellis.messages import Message
+from trellis.onboarding import basis, coverage
+from trellis.onboarding import mapping as colmap
 from trellis.onboarding.kindnames import KIND_NAMES
+from trellis.onboarding.models import RunStatus
 from trellis.platform.cli import with_bare_appcontext
 from trellis.platform.web import commit, db, settings
+from trellis.scoring.models import ScoreRecord
+from trellis.trade import clusters, firms
 from trellis.trade.errors import ClusterNotFound
+from trellis.trade.models import Cluster, Firm
 
 
 def _cluster(ref: str):
-    from trellis.trade.models import Cluster
-
     q = select(Cluster).where(Cluster.code == ref)
     cluster = db().execute(q).scalar_one_or_none()
     if cluster is None and ref.isdigit():
@@ -72,10 +78,8 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     Headers are matched to the kind's fields by name and known aliases; with --mapping
     (or a mapping saved for --source) any headers. Columns that feed no field are listed.
     """
-    from trellis.errors import TrellisError
+    # Late: runs reaches pandas through the importer; `trellis clusters list` stays light.
     from trellis.onboarding import files, runs
-    from trellis.onboarding import mapping as colmap
-    from trellis.onboarding.models import RunStatus
 
     c = _cluster(cluster)
     data = file.read_bytes()
@@ -155,8 +159,6 @@ def clusters_group():
 @with_bare_appcontext
 def clusters_list(as_json, archived):
     """List the clusters with their firm counts and data versions."""
-    from trellis.trade import clusters
-
     items = clusters.listing(session=db(), archived=archived)
     if as_json:
         click.echo(json.dumps({"clusters": items}, ensure_ascii=False, indent=2))
@@ -168,15 +170,13 @@ def clusters_list(as_json, archived):
 
 
 def _audit_cli(action: str, cluster_id: int, **detail) -> None:
-    from trellis.accounts import services
+    from trellis.accounts import services  # late: argon2, as in trellis.platform.web.audit
 
     services.record(session=db(), action=action, record_type="cluster", record_id=cluster_id,
                     actor_label="cli", detail=detail)
 
 
 def _run_core(fn):
-    from trellis.errors import TrellisError
-
     try:
         return fn()
     except TrellisError as exc:
@@ -192,8 +192,6 @@ def _run_core(fn):
 @with_appcontext
 def clusters_create(code, name, region, kind):
     """Create the cluster CODE (letters, digits, - and _; permanent)."""
-    from trellis.trade import clusters
-
     c = _run_core(lambda: clusters.create(session=db(), code=code, name=name, region=region,
                                           kind=kind))
     _audit_cli("cluster.create", c.id, code=c.code, name=c.name, region=c.region, kind=kind)
@@ -209,8 +207,6 @@ def clusters_create(code, name, region, kind):
 @with_appcontext
 def clusters_edit(code, name, region, kind):
     """Change the name, region or kind of cluster CODE."""
-    from trellis.trade import clusters
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     changes = _run_core(lambda: clusters.edit(session=db(), cluster=c, name=name,
                                               region=region, kind=kind))
@@ -226,8 +222,6 @@ def clusters_edit(code, name, region, kind):
 @with_appcontext
 def clusters_archive(code):
     """Archive cluster CODE: kept with its history, no longer listed, no imports."""
-    from trellis.trade import clusters
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     _run_core(lambda: clusters.archive(session=db(), cluster=c))
     _audit_cli("cluster.archive", c.id, code=c.code)
@@ -240,8 +234,6 @@ def clusters_archive(code):
 @with_appcontext
 def clusters_restore(code):
     """Restore the archived cluster CODE."""
-    from trellis.trade import clusters
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     _run_core(lambda: clusters.restore(session=db(), cluster=c))
     _audit_cli("cluster.restore", c.id, code=c.code)
@@ -259,14 +251,11 @@ def clusters_restore(code):
 @with_appcontext
 def clusters_basis(code, party, reference, scope, valid_from, expires_on):
     """Record the data basis of CODE's imported data (allows pre-assessment, not credit)."""
-    from trellis.onboarding import basis
-    from trellis.trade import clusters
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     b = _run_core(lambda: basis.record(session=db(), cluster_id=c.id, party=party,
                                        reference=reference, scope=scope,
                                        valid_from=valid_from, expires_on=expires_on))
-    from trellis.accounts import services
+    from trellis.accounts import services  # late: argon2, as above
 
     services.record(session=db(), action="cluster.data_basis", record_type="data_basis",
                     record_id=b.id, actor_label="cli",
@@ -286,9 +275,6 @@ def clusters_basis(code, party, reference, scope, valid_from, expires_on):
 @with_appcontext
 def clusters_coverage(code, firm_uscc, as_json):
     """Which kinds of data, over which dates, CODE's data (or one firm's) covers."""
-    from trellis.onboarding import coverage
-    from trellis.trade import clusters, firms
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     if firm_uscc:
         f = _run_core(lambda: firms.by_uscc(session=db(), code=firm_uscc))
@@ -311,10 +297,6 @@ def clusters_coverage(code, firm_uscc, as_json):
 def clusters_assessment(code, as_json):
     """The latest stored result of each firm of CODE: grade, basis (consent or
     pre-assessment), flags and the checks that were not assessable."""
-    from trellis.scoring.models import ScoreRecord
-    from trellis.trade import clusters
-    from trellis.trade.models import Firm
-
     c = _run_core(lambda: clusters.get(session=db(), code=code))
     rows = db().execute(select(ScoreRecord, Firm.uscc, Firm.name)
                         .join(Firm, Firm.id == ScoreRecord.firm_id)
@@ -354,12 +336,10 @@ def invitations_group():
 def invitations_candidates(cluster, limits, as_json, as_of):
     """The whitelist of CLUSTER: vendors with enough confirmed trade to invite, largest
     first, with indicative limits under the cluster's data basis."""
-    from dataclasses import asdict
-
-    from trellis.onboarding import invitations
+    from trellis.onboarding import invitations  # late: pandas and networkx, via the graph
 
     c = _cluster(cluster)
-    from trellis.scoring.service import indicative_limits
+    from trellis.scoring.service import indicative_limits  # late: pandas and scipy
 
     found = invitations.candidates(session=db(), cluster_id=c.id,
                                    limits=indicative_limits if limits else None,
@@ -387,7 +367,7 @@ def graph_group():
 @with_appcontext
 def graph_stats(cluster, as_json, as_of):
     """Figures of CLUSTER's network: firms, edges, tiers, cycles, communities, links."""
-    from trellis.network import build, summary
+    from trellis.network import build, summary  # late: pandas and networkx
 
     c = _cluster(cluster)
     try:

@@ -7,6 +7,8 @@ call :mod:`trellis.network` or :mod:`trellis.onboarding`, and commit once.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import date
 
@@ -21,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -30,7 +33,7 @@ from werkzeug.routing import BuildError
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from trellis.errors import NotFound
+from trellis.errors import NotFound, TrellisError
 from trellis.network import build, summary
 from trellis.network.firms import monthly_flows
 from trellis.onboarding import basis as data_basis
@@ -38,6 +41,7 @@ from trellis.onboarding import coverage, files, invitations, runs, templates
 from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
+from trellis.platform.errors import translated
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
 from trellis.platform.web import (
@@ -52,6 +56,7 @@ from trellis.platform.web import (
 )
 from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
+from trellis.scoring.service import indicative_limits
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
@@ -154,22 +159,16 @@ def index():
 # --- clusters: create, edit, archive; data basis; coverage -----------------------------------
 
 def _zh() -> bool:
-    from flask_babel import get_locale
-
     return str(get_locale() or "zh_CN").startswith("zh")
 
 
 def _form_errors(exc) -> None:
-    from trellis.platform.errors import translated
-
     flash(translated(exc), "error")
 
 
 @bp.route("/clusters/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def cluster_new():
-    from trellis.errors import TrellisError
-
     form = ClusterForm()
     _kind_labels(form)
     if form.validate_on_submit():
@@ -196,8 +195,6 @@ def cluster_new():
 @bp.route("/<code>/settings", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def cluster_settings(code):
-    from trellis.errors import TrellisError
-
     c = cluster_or_404(code)
     form = ClusterForm(obj=c)
     _kind_labels(form)
@@ -420,9 +417,6 @@ def _start(run, size: int, data: bytes = b""):
 @roles_required(*EDITORS)
 def import_mapping(run_id):
     """Trellis proposes which file column feeds which field; the RM confirms or edits."""
-    from trellis.errors import TrellisError
-    from trellis.onboarding.models import RunStatus
-
     run = _visible_run(run_id)
     c = db().get(Cluster, run.cluster_id)
     if run.status != RunStatus.MAPPING:
@@ -528,7 +522,6 @@ def invitations_page(code):
     c = cluster_or_404(code)
     form = InviteForm()
     with_limits = request.args.get("limits") == "1"  # scoring takes ~0.1 s a vendor
-    from trellis.scoring.service import indicative_limits
 
     found = invitations.candidates(session=db(), cluster_id=c.id,
                                    limits=indicative_limits if with_limits else None)
@@ -552,9 +545,6 @@ def invitations_page(code):
 
 
 def _batch_rows(c: Cluster, batch: str) -> list[dict]:
-    import csv
-    import io
-
     data = invitations.export_csv(session=db(), cluster_id=c.id, batch=batch,
                                   secret=settings().secret_key, base_url=_registration_url())
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
-from trellis.platform.web import audit, commit, db, firm_visible
+from trellis.platform.web import audit, commit, db, firm_visible, visible_cluster_ids
 from trellis.scoring import limits, queries, registry, service
 from trellis.trade.models import Firm
 
@@ -93,8 +93,6 @@ def score_now(firm_id):
              "counts of insufficient and flagged firms, Benford test.",
      response={"type": "object"}, tags=("scoring",))
 def distribution(cluster_id):
-    from trellis.platform.web import visible_cluster_ids
-
     visible = visible_cluster_ids()
     if visible is not None and cluster_id not in visible:
         raise NotFound(_("There is no such cluster, or it is not assigned to you."))

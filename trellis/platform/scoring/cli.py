@@ -24,8 +24,9 @@ from sqlalchemy import select
 
 from trellis.errors import TrellisError
 from trellis.platform.web import commit, db, settings
-from trellis.scoring import jobs, registry, scorecard, service, training
+from trellis.scoring import anchoring, expert, export, jobs, registry, scorecard, service, training
 from trellis.trade import firms
+from trellis.trade.models import Cluster
 
 
 def _date(_ctx, _param, value):
@@ -96,8 +97,6 @@ def train_command(csv_path, target, date_column, out, version, exclude, cv_folds
                   family):
     """Train a scorecard on a labelled CSV (refitted on every row after validation);
     write it (with its validation report) as JSON."""
-    from trellis.scoring import expert
-
     try:
         df = training.read_csv(csv_path)
         spec = training.train(df, target=target, date_column=date_column, version=version,
@@ -148,8 +147,6 @@ def evaluate_command(model, csv_path, target, as_json):
 
 
 def _cluster_id(cluster_code):
-    from trellis.trade.models import Cluster
-
     if not cluster_code:
         return None
     cluster_id = db().execute(select(Cluster.id).where(Cluster.code == cluster_code)).scalar()
@@ -167,8 +164,6 @@ def _cluster_id(cluster_code):
 def calibrate_command(as_of, cluster_code, dry_run, as_json):
     """Set the champion's PD level: recalibrate on matured outcomes when there are enough,
     else anchor it to the portfolio default rate in force; installs the new version."""
-    from trellis.scoring import anchoring
-
     try:
         spec = anchoring.calibrate(session=db(), as_of=as_of or date.today(),
                                    cluster_id=_cluster_id(cluster_code), install=not dry_run)
@@ -204,8 +199,6 @@ def calibrate_command(as_of, cluster_code, dry_run, as_json):
 def export_features_command(as_of, out, cluster_code):
     """Write the feature table as of a date: one row per firm (uscc, cluster, every feature,
     whether it can be scored), from data dated before that day only."""
-    from trellis.scoring import export
-
     table = export.feature_table(session=db(), as_of=as_of,
                                  cluster_id=_cluster_id(cluster_code))
     table.to_csv(out, index=False)
@@ -220,8 +213,6 @@ def export_features_command(as_of, out, cluster_code):
 def platform_table_command(out, cluster_code, as_of):
     """Write the platform's matured loans with point-in-time features as a labelled CSV
     (target column ``defaulted``, date column ``disbursed_on``), ready for ``train``."""
-    from trellis.trade.models import Cluster
-
     cluster_id = None
     if cluster_code:
         cluster_id = db().execute(select(Cluster.id).where(Cluster.code == cluster_code)

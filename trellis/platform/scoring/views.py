@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -20,6 +21,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
+from trellis.paging import clean, page_of
+from trellis.platform.i18n import money
+from trellis.platform.paging import args as paging_args
 from trellis.platform.web import (
     audit,
     commit,
@@ -65,8 +69,6 @@ def feature_value(value, name: str = ""):
     if value is None:
         return "—"
     if name.endswith("_fen"):
-        from trellis.platform.i18n import money
-
         return money(int(value))
     if "share" in name or name in ("buyer_hhi_12m", "credit_note_rate_12m",
                                     "order_conversion_12m", "sales_drawdown_3m",
@@ -91,9 +93,6 @@ def index():
     if records:
         ids = [r.firm_id for r in records]
         names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
-    from trellis.paging import clean, page_of
-    from trellis.platform.paging import args as paging_args
-
     sorts = ("score", "firm")
     wanted = clean(**paging_args(), sorts=sorts)
     flagged = [r for r in records if r.flags]
@@ -217,10 +216,6 @@ def card_words(spec: dict, zh: bool) -> dict:
     """A scorecard's name, description and each characteristic's rationale in the reader's
     language: the expert card's from its Chinese texts, a trained card's information
     value in words; anything else as written."""
-    import re
-
-    from trellis.scoring import expert
-
     is_expert = spec.get("kind") == "expert" and spec.get("name") == expert.spec()["name"]
     why = {}
     for ch in spec.get("characteristics", []):

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import and_
 from sqlmodel import select
 
+from trellis.chain.models import Batch, Document
 from trellis.errors import ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
@@ -27,8 +28,6 @@ LIST = {"type": "object", "properties": {"items": {"type": "array", "items": ITE
 
 
 def _chain_states(kind: str, ids: list[int]) -> dict[int, tuple[int, str]]:
-    from trellis.chain.models import Batch, Document
-
     if not ids:
         return {}
     source = "invoices" if kind == "invoice" else "purchase_orders"

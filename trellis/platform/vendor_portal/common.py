@@ -10,10 +10,12 @@ from decimal import Decimal, InvalidOperation
 from flask import abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlmodel import select
 from wtforms import ValidationError as WTFValidationError
 
+from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
 from trellis.platform.errors import translated
 from trellis.platform.web import current_firm_id, db
@@ -89,8 +91,6 @@ def current_user_obj():
 def proof_state(kind: str, doc_id: int) -> dict:
     """Where a trade document stands on the chain: queued, batched (and the batch's state)
     or not committed yet; with the document number for a proof bundle."""
-    from trellis.chain.models import Batch, Document
-
     source = {"invoice": "invoices", "order": "purchase_orders"}[kind]
     doc = db().exec(select(Document).where(Document.doc_type == kind,
                                            Document.source == source,
@@ -111,8 +111,6 @@ def today() -> date:
 
 
 def status_labels() -> dict:
-    from flask_babel import lazy_gettext as _l
-
     return {
         "pending": _l("Awaiting confirmation"), "confirmed": _l("Confirmed"),
         "rejected": _l("Rejected"), "held": _l("Held"), "financed": _l("Financed"),
@@ -130,8 +128,6 @@ def status_labels() -> dict:
 def _kind_labels(kind: str) -> dict:
     """Words that differ by what the status is of: a loan is not "awaiting confirmation"
     but awaiting pay-out, a voucher is not "repaying" but in force."""
-    from flask_babel import lazy_gettext as _l
-
     return {
         "loan": {"pending": _l("Awaiting pay-out"), "active": _l("Repaying")},
         "voucher": {"active": _l("In force"), "settled": _l("Paid at maturity")},

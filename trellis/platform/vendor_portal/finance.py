@@ -22,7 +22,13 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
 from trellis.ledger import cooling
+from trellis.ledger.lifecycle import repay as ledger_repay
+from trellis.ledger.models import Application, Loan, LoanDocument, OfferStatus, Product, Repayment
+from trellis.ledger.origination import accept_offer, open_offer, why_unpriceable
+from trellis.ledger.origination import apply as ledger_apply
+from trellis.paging import paginate
 from trellis.platform.i18n import error_text
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
     attach_error,
@@ -36,13 +42,13 @@ from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import bank
 from trellis.protection import warnings as fraud
-from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder, Relationship
+from trellis.vouchers import financing
+from trellis.vouchers.financing import fragment_for_application
 from trellis.vouchers.models import Voucher
 
 
 def live_loans(firm_id: int) -> list:
-    from trellis.ledger.models import Loan
-
     return list(db().exec(select(Loan).where(Loan.firm_id == firm_id,
                                              Loan.status.in_(["pending", "active", "overdue"]))
                           .order_by(Loan.due_date, Loan.id)))
@@ -58,8 +64,6 @@ ELIGIBLE_SHOWN = 300   # documents offered for one application; a search finds t
 def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     """Confirmed documents the firm could finance now (not due, unpaid, not financed, not
     issued as a voucher)."""
-    from trellis.ledger.models import Loan, LoanDocument
-
     open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
     today = date.today()
     if kind == "invoice":
@@ -94,8 +98,6 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
 @bp.route("/apply", methods=["GET", "POST"])
 @roles_required("vendor")
 def apply():
-    from trellis.ledger.origination import apply as ledger_apply
-
     firm = own_firm()
     if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
         flash(_("Trellis needs your consent to use your trade records before it can decide "
@@ -154,8 +156,6 @@ def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
     """Buyers of this firm's waiting documents that are suppliers themselves (this firm is
     tier 2): only an anchor firm confirms, so each comes with the anchors it sells to,
     whose vouchers it can pass on."""
-    from trellis.trade.models import Relationship
-
     waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
                                              Invoice.status == DocStatus.PENDING)
     ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
@@ -175,9 +175,6 @@ def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
 def _unpriceable(docs) -> dict:
     """Invoice id -> why financing it on its own could not be priced under the legal cap
     (the ledger's pricing rules decide; see ``origination.why_unpriceable``)."""
-    from trellis.ledger.models import Product
-    from trellis.ledger.origination import why_unpriceable
-
     product = db().exec(select(Product).where(Product.code == "RF-STD")).first()
     if product is None:
         return {}
@@ -193,8 +190,6 @@ def _unpriceable(docs) -> dict:
 
 
 def _application_or_404(application_id: int):
-    from trellis.ledger.models import Application
-
     app = db().get(Application, application_id)
     if app is None or app.firm_id != own_firm().id:
         abort(404)
@@ -204,10 +199,6 @@ def _application_or_404(application_id: int):
 @bp.get("/applications")
 @roles_required("vendor")
 def applications():
-    from trellis.ledger.models import Application
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     firm = own_firm()
     wanted = paging_args()
     if not wanted["sort"]:
@@ -228,15 +219,10 @@ def application(application_id: int):
 
 
 def _application_page(app, form, status: int = 200):
-    from trellis.ledger.models import Loan, Product
-    from trellis.ledger.origination import open_offer
-    from trellis.vouchers.financing import fragment_for_application
-
     offer = open_offer(db(), app.id)
     product = db().get(Product, app.product_id)
     loan = db().exec(select(Loan).where(Loan.application_id == app.id)).first()
     fragment = fragment_for_application(session=db(), application_id=app.id)
-    from trellis.trade.models import Invoice, PurchaseOrder
 
     documents = [(_("Invoice"), d.number, d.amount_fen) for d in (
         db().get(Invoice, i) for i in app.invoice_ids or ()) if d is not None]
@@ -251,10 +237,6 @@ def _application_page(app, form, status: int = 200):
 @bp.post("/applications/<int:application_id>/accept")
 @roles_required("vendor")
 def accept(application_id: int):
-    from trellis.ledger.models import OfferStatus
-    from trellis.ledger.origination import accept_offer, open_offer
-    from trellis.vouchers import financing
-
     app = _application_or_404(application_id)
     offer = open_offer(db(), app.id)
     form = AcceptForm()
@@ -287,8 +269,6 @@ def accept(application_id: int):
 # --- loans --------------------------------------------------------------------------------
 
 def _loan_or_404(loan_id: int):
-    from trellis.ledger.models import Loan
-
     loan = db().get(Loan, loan_id)
     if loan is None or loan.firm_id != own_firm().id:
         abort(404)
@@ -302,12 +282,6 @@ def cooling_off_until(loan) -> date | None:
 @bp.get("/loans")
 @roles_required("vendor")
 def loans():
-    from sqlalchemy import func
-
-    from trellis.ledger.models import Loan
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-
     firm = own_firm()
     owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
     wanted = paging_args()
@@ -326,8 +300,6 @@ def loans():
 @bp.get("/loans/<int:loan_id>")
 @roles_required("vendor")
 def loan(loan_id: int):
-    from trellis.ledger.models import Repayment
-
     row = _loan_or_404(loan_id)
     repayments = db().exec(select(Repayment).where(Repayment.loan_id == row.id)
                            .order_by(Repayment.paid_on, Repayment.id)).all()
@@ -346,8 +318,6 @@ def _repay_amount(loan) -> int:
 @bp.route("/loans/<int:loan_id>/repay", methods=["GET", "POST"])
 @roles_required("vendor")
 def repay(loan_id: int):
-    from trellis.ledger.lifecycle import repay as ledger_repay
-
     row = _loan_or_404(loan_id)
     firm = own_firm()
     form = RepayForm()

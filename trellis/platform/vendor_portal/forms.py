@@ -3,6 +3,7 @@ the view adds domain errors next to the field they concern."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -210,8 +211,6 @@ class WarningForm(FlaskForm):
 
 def yuan_list(form, field) -> None:
     """Parse "600000, 400000.50" into ``field.fen_list`` (integer fen each)."""
-    import re
-
     parts = [p for p in re.split(r"[;；\s、/]+", field.data or "") if p.strip()]
     if len(parts) < 2:
         raise WTFValidationError(_l("Enter two or more amounts separated by spaces or ';'."))

@@ -18,13 +18,19 @@ person and the firm. Every view here is marked ``public = True``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from sqlmodel import select
+from sqlmodel import func, select
 
 from trellis.accounts import services as accounts
+from trellis.accounts.models import AuditEvent, utcnow
 from trellis.errors import TrellisError
+from trellis.onboarding import invitations
+from trellis.platform import sessions
 from trellis.platform.vendor_portal.common import attach_error, install
 from trellis.platform.vendor_portal.forms import InviteCodeForm, InviteRegisterForm, RegisterForm
 from trellis.platform.web import audit, commit, db, settings
@@ -42,8 +48,6 @@ def public(view):
 
 
 def _lang() -> str:
-    from flask_babel import get_locale
-
     return "zh" if str(get_locale() or "zh_CN").startswith("zh") else "en"
 
 
@@ -53,8 +57,6 @@ def _locale() -> str:
 
 
 def _start_session(user) -> None:
-    from trellis.platform import sessions
-
     locale = _locale()
     session.clear()
     login_user(user)
@@ -65,12 +67,6 @@ def _start_session(user) -> None:
 def _rate_limited() -> bool:
     """Whether this address registered ``TRELLIS_REGISTER_MAX_PER_HOUR`` firms in the
     last hour (counted from the audit trail)."""
-    from datetime import timedelta
-
-    from sqlmodel import func
-
-    from trellis.accounts.models import AuditEvent, utcnow
-
     limit = settings().register_max_per_hour
     if not limit:
         return False
@@ -107,8 +103,6 @@ def start():
 @public
 def invite():
     """Step 1: the code; step 2 (same URL, with the code): the user's details."""
-    from trellis.onboarding import invitations
-
     code_form = InviteCodeForm()
     form = InviteRegisterForm()
     status = 200

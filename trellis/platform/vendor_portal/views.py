@@ -5,20 +5,26 @@ add routes to the area's blueprint (:mod:`trellis.platform.vendor_portal.bluepri
 from __future__ import annotations
 
 from flask import Response, abort, render_template
+from flask_login import current_user
 from sqlmodel import func, select
 
+from trellis.accounts import services as accounts
+from trellis.chain import bundles
+from trellis.chain.models import Document
+from trellis.platform.vendor_portal import finance
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import own_firm
 from trellis.platform.web import current_firm_id, db, roles_required
+from trellis.protection import notifications
 from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
+from trellis.vouchers import services as vouchers
+from trellis.vouchers.models import VoucherEvent
+from trellis.vouchers.services import get_voucher
 
 
 @bp.get("/")
 @roles_required("vendor")
 def index():
-    from trellis.accounts import services as accounts
-    from trellis.protection import notifications
-
     firm = own_firm()
     counts = {}
     for kind, model in (("invoice", Invoice), ("order", PurchaseOrder)):
@@ -28,7 +34,6 @@ def index():
             counts[kind][status] = int(n)
     consents = {p: accounts.has_consent(session=db(), firm_id=firm.id, purpose=p)
                 for p in accounts.CONSENT_PURPOSES}
-    from flask_login import current_user
 
     unread = notifications.unread(session=db(), user_id=current_user.id)
     return render_template("vendor_portal/index.html", firm=firm, counts=counts, consents=consents,
@@ -37,9 +42,6 @@ def index():
 
 def _index_extras(firm) -> dict:
     """Loans and vouchers for the dashboard (empty lists when there are none yet)."""
-    from trellis.platform.vendor_portal import finance
-    from trellis.vouchers import services as vouchers
-
     return {"holdings": vouchers.holdings(session=db(), firm_id=firm.id),
             "loans": finance.live_loans(firm.id)}
 
@@ -48,9 +50,6 @@ def _index_extras(firm) -> dict:
 @roles_required("vendor", "anchor")
 def proof_bundle(doc_number: int):
     """The proof bundle (JSON) of a committed document about the user's own firm."""
-    from trellis.chain import bundles
-    from trellis.chain.models import Document
-
     doc = db().get(Document, doc_number)
     if doc is None or not _document_is_mine(doc):
         abort(404)
@@ -71,9 +70,6 @@ def _document_is_mine(doc) -> bool:
         row = db().get(model, int(raw)) if raw.isdigit() else None
         return row is not None and firm_id in (row.seller_id, row.buyer_id)
     if doc.doc_type == "voucher_event" and doc.doc_id.isdigit():
-        from trellis.vouchers.models import VoucherEvent
-        from trellis.vouchers.services import get_voucher
-
         event = db().get(VoucherEvent, int(doc.doc_id))
         if event is None:
             return False

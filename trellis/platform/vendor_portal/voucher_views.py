@@ -3,13 +3,19 @@ and financing a part."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlmodel import select
 
+from trellis.accounts import services as accounts
 from trellis.errors import TrellisError
+from trellis.paging import paginate
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
 from trellis.platform.vendor_portal.forms import PassOnForm, SplitForm
@@ -18,6 +24,7 @@ from trellis.trade.models import Firm
 from trellis.vouchers import financing
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+from trellis.vouchers.services import LIVE
 
 
 def _supplier_choices(firm) -> list[tuple[int, str]]:
@@ -28,12 +35,6 @@ def _supplier_choices(firm) -> list[tuple[int, str]]:
 @bp.get("/vouchers", endpoint="vouchers")
 @roles_required("vendor")
 def vouchers_page():
-    from sqlalchemy import func
-
-    from trellis.paging import paginate
-    from trellis.platform.paging import args as paging_args
-    from trellis.vouchers.services import LIVE
-
     firm = own_firm()
     mine = (select(VoucherFragment, Voucher)
             .join(Voucher, Voucher.id == VoucherFragment.voucher_id)
@@ -88,7 +89,6 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
         pass_forms[f.id] = pf
         split_forms[f.id] = forms.get(("split", f.id)) or SplitForm(formdata=None,
                                                                      prefix=f"s{f.id}")
-    from datetime import date
 
     return render_template("vendor_portal/voucher.html", v=v,
                            svg=lineage_svg(v, names.get(firm.id)),
@@ -162,7 +162,6 @@ def finance_part(fragment_id: int):
     if not EmptyForm().validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
-    from trellis.accounts import services as accounts
 
     if not accounts.has_consent(session=db(), firm_id=firm.id, purpose="trade_data"):
         flash(_("Trellis needs your consent to use your trade records before it can "
