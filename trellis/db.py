@@ -7,7 +7,8 @@ and only ``flush``; the caller (a view, a CLI command, a job) commits once, thro
 SQLite runs with foreign keys on, WAL journaling and a busy timeout; its driver's own
 transaction handling is switched off so that SAVEPOINTs work (SQLAlchemy's documented
 recipe), which the tests rely on to roll back after each test, and every transaction
-begins IMMEDIATE so that concurrent writers queue instead of failing.
+begins IMMEDIATE so that concurrent writers queue instead of failing, except a reader's
+(:func:`set_reading`: a page being shown), which begins deferred and reads beside them.
 
 Conflicts between transactions. Writers take their locks in one order (see
 :mod:`trellis.ledger.posting`), but a database may still end a transaction to break a
