@@ -7,7 +7,8 @@ and only ``flush``; the caller (a view, a CLI command, a job) commits once, thro
 SQLite runs with foreign keys on, WAL journaling and a busy timeout; its driver's own
 transaction handling is switched off so that SAVEPOINTs work (SQLAlchemy's documented
 recipe), which the tests rely on to roll back after each test, and every transaction
-begins IMMEDIATE so that concurrent writers queue instead of failing.
+begins IMMEDIATE so that concurrent writers queue instead of failing, except a reader's
+(:func:`set_reading`: a page being shown), which begins deferred and reads beside them.
 
 Conflicts between transactions. Writers take their locks in one order (see
 :mod:`trellis.ledger.posting`), but a database may still end a transaction to break a
@@ -26,6 +27,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,28 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
         # then writes fails at once with "database is locked" when another writer got in
         # between, whatever the busy timeout; an immediate one waits its turn instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (see :func:`set_reading`) begins deferred: WAL lets it read beside the
+        # writer instead of queueing behind every other transaction for the lock.
+        conn.exec_driver_sql("BEGIN" if _READING.get() else "BEGIN IMMEDIATE")
+
+
+#: Whether this context's transactions are expected to read only (:func:`set_reading`).
+_READING: ContextVar[bool] = ContextVar("trellis_db_reading", default=False)
+
+
+def set_reading(expected: bool) -> Token:
+    """From now on in this context, SQLite transactions begin deferred (*expected* true)
+    instead of taking the write lock up front: for work expected only to read (a page being
+    shown), so that readers do not queue behind each other. Work that writes after all may
+    meet "database is locked" (another writer committed since it read), which
+    :func:`is_retryable` reports: run it again with ``set_reading(False)``. No effect on
+    PostgreSQL. Returns the token for :func:`reset_reading`."""
+    return _READING.set(expected)
+
+
+def reset_reading(token: Token) -> None:
+    """Back to what was in force before :func:`set_reading` returned *token*."""
+    _READING.reset(token)
 
 
 def make_sessionmaker(bind, **kwargs) -> sessionmaker:

@@ -136,10 +136,15 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
              "number": col(model.number)}
     if due is not None:
         sorts["due"] = due
+    # Unsearched, the count needs no seller names: every document has its seller (a
+    # foreign key that is never null), so the buyer-and-status index counts the same rows.
+    count = select(func.count()).select_from(model).where(col(model.buyer_id) == anchor_id)
+    if status:
+        count = count.where(col(model.status) == status)
     found = paginate(session, query, sort_columns=sorts,
                      search_columns=(col(model.number), col(Firm.name), col(Firm.uscc)),
                      page=page, per_page=per_page, q=q, sort=sort, desc=desc,
-                     tiebreak=col(model.id))
+                     tiebreak=col(model.id), count_query=count)
     found.items = [_row(kind, r, due is not None) for r in found.items]
     return found
 

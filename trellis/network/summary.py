@@ -8,6 +8,7 @@ analysis is cached with them). Bank accounts leave this module masked.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import Counter, defaultdict
@@ -74,9 +75,33 @@ def _firm(G: nx.DiGraph, node) -> dict:
             "industry": d.get("industry"), "region": d.get("region")}
 
 
+def _kept(G: nx.DiGraph, key: tuple, make):
+    """``make()`` computed once per graph object and kept on it beside the analysis (a
+    cached graph is frozen, so what is derived from it stays true while it is cached)."""
+    with _lock:
+        kept = G.graph.setdefault("_kept", {})
+        if key in kept:
+            return kept[key]
+    value = make()
+    with _lock:
+        kept[key] = value
+    return value
+
+
+def industries(G: nx.DiGraph) -> list[str]:
+    """The industries of the graph's firms, sorted, each once."""
+    return list(_kept(G, ("industries",),
+                      lambda: sorted({d for _, d in G.nodes(data="industry") if d})))
+
+
 def stats(G: nx.DiGraph, *, top: int = 10) -> dict:
     """The figures of a cluster graph (JSON-ready): firms, edges, tiers, cycles,
-    communities, shared-identity links, cut vertices, bridges."""
+    communities, shared-identity links, cut vertices, bridges. Computed once per graph; each
+    caller gets its own copy."""
+    return copy.deepcopy(_kept(G, ("stats", top), lambda: _stats(G, top)))
+
+
+def _stats(G: nx.DiGraph, top: int) -> dict:
     a = analyse(G)
     links = Counter(lk.kind for lk in a.links)
     return {

@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 
-from flask import current_app, g, render_template
+from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
@@ -44,6 +44,8 @@ def retrying(view):
                 logger.info("request conflict (%s), attempt %d", type(exc.orig).__name__,
                             attempt + 1)
                 _rollback()
+                # A page that was read as a reader and wrote after all: again as a writer.
+                database.set_reading(False)
                 time.sleep(database.backoff(attempt))
         raise AssertionError("unreachable")
 
@@ -68,8 +70,25 @@ def handle_conflict(exc: DBAPIError):
     return response, status, {"Retry-After": "1"}
 
 
+def _begin_reading() -> None:
+    # A page being shown (GET, HEAD) is expected to read only: on SQLite its transaction
+    # does not queue for the write lock up front (trellis.db.set_reading), so two workers
+    # show pages side by side; one that writes after all and meets a conflict is run again
+    # as a writer (retrying).
+    g.db_reading = database.set_reading(request.method in ("GET", "HEAD"))
+
+
+def _end_reading(_exc=None) -> None:
+    token = g.pop("db_reading", None)
+    if token is not None:
+        database.reset_reading(token)
+
+
 def init_app(app) -> None:
-    """Wrap every registered view (call after the blueprints are registered)."""
+    """Wrap every registered view (call after the blueprints are registered); pages being
+    shown read as readers."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_reading)
+    app.teardown_request(_end_reading)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint != "static":
             app.view_functions[endpoint] = retrying(view)

@@ -158,18 +158,37 @@ def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18)
     return out
 
 
-def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
-    """Trading partners of the last 12 months with volume and latest grade.
+# Per firm and day: its trading partners' grouped volumes (an anchor's groups some 100,000
+# invoices). Kept while the cluster's trade data stays the same: every writer of a cluster's
+# invoices (an import, an entry, a confirmation or rejection) bumps its data version, and the
+# highest invoice id is in the key too (rows added without a bump are still seen).
+_PARTNERS: OrderedDict[tuple, list[dict]] = OrderedDict()
+_PARTNERS_SIZE = 256
+_partners_lock = threading.Lock()
 
-    The supply graph's edges at this firm (:func:`frames.edges_from_invoices`: the 365 days
-    up to the day before *as_of*, rejected invoices and self-trade left out), partners of
-    its own cluster only; two grouped reads by the invoices' seller and buyer indexes."""
+
+def _partners_key(session: Session, firm: Firm, as_of: date) -> tuple:
+    from trellis.trade.models import Cluster, Invoice
+
+    cluster = session.execute(select(col(Cluster.code), col(Cluster.created_at),
+                                     col(Cluster.data_version))
+                              .where(col(Cluster.id) == firm.cluster_id)).one()
+    top = session.execute(select(func.max(col(Invoice.id)))).scalar()
+    return (*frames.database_key(session), firm.id, firm.cluster_id, as_of, cluster.code,
+            str(cluster.created_at), cluster.data_version, top)
+
+
+def _partners(session: Session, firm: Firm, as_of: date) -> list[dict]:
+    """The firm's partners each way with volume and count (no grades), largest first."""
     from trellis.network.build import WINDOW_DAYS
     from trellis.trade.models import DocStatus, Invoice
 
-    firm = session.get(Firm, firm_id)
-    if firm is None or firm.cluster_id is None:
-        return []
+    key = _partners_key(session, firm, as_of)
+    with _partners_lock:
+        hit = _PARTNERS.get(key)
+        if hit is not None:
+            _PARTNERS.move_to_end(key)
+            return hit
     last = as_of - timedelta(days=1)
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=frames.LOOKBACK_MONTHS)).date()
     since = max(start - timedelta(days=1), last - timedelta(days=WINDOW_DAYS))
@@ -179,7 +198,7 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
         stmt = (select(other, col(Firm.name), col(Firm.uscc), col(Firm.role),
                        func.sum(col(Invoice.amount_fen)), func.count())
                 .join(Firm, col(Firm.id) == other)
-                .where(mine == firm_id, other != firm_id,
+                .where(mine == firm.id, other != firm.id,
                        col(Firm.cluster_id) == firm.cluster_id,
                        col(Invoice.issue_date) > since, col(Invoice.issue_date) <= last,
                        col(Invoice.status) != DocStatus.REJECTED.value)
@@ -189,6 +208,16 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
             rows.append({"firm_id": int(oid), "name": name, "uscc": uscc, "role": role,
                          "direction": direction, "volume_fen": int(volume),
                          "invoice_count": int(count)})
+    rows.sort(key=lambda r: (r["direction"], -r["volume_fen"]))
+    with _partners_lock:
+        _PARTNERS[key] = rows
+        while len(_PARTNERS) > _PARTNERS_SIZE:
+            _PARTNERS.popitem(last=False)
+    return rows
+
+
+def _with_grades(session: Session, rows: list[dict]) -> list[dict]:
+    """Copies of *rows* with each partner's latest grade and score (None when unscored)."""
     ids = [r["firm_id"] for r in rows]
     grades = {}
     if ids:
@@ -197,10 +226,37 @@ def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
                 .where(col(ScoreRecord.firm_id).in_(ids))
                 .order_by(col(ScoreRecord.computed_at), col(ScoreRecord.id))).all():
             grades[fid] = (grade, score)
+    out = []
     for r in rows:
-        r["grade"], r["score"] = grades.get(r["firm_id"], (None, None))
-    rows.sort(key=lambda r: (r["direction"], -r["volume_fen"]))
-    return rows
+        grade, score = grades.get(r["firm_id"], (None, None))
+        out.append({**r, "grade": grade, "score": score})
+    return out
+
+
+def neighbours(session: Session, firm_id: int, as_of: date) -> list[dict]:
+    """Trading partners of the last 12 months with volume and latest grade.
+
+    The supply graph's edges at this firm (:func:`frames.edges_from_invoices`: the 365 days
+    up to the day before *as_of*, rejected invoices and self-trade left out), partners of
+    its own cluster only; two grouped reads by the invoices' seller and buyer indexes, kept
+    while the cluster's trade data stays the same."""
+    firm = session.get(Firm, firm_id)
+    if firm is None or firm.cluster_id is None:
+        return []
+    return _with_grades(session, _partners(session, firm, as_of))
+
+
+def largest_neighbours(session: Session, firm_id: int, as_of: date,
+                       top: int) -> tuple[list[dict], int]:
+    """The *top* largest partners each way of :func:`neighbours` (buyers first, each way by
+    volume), with grades read for those only, and how many partners there are in all."""
+    firm = session.get(Firm, firm_id)
+    if firm is None or firm.cluster_id is None:
+        return [], 0
+    rows = _partners(session, firm, as_of)
+    shown = ([r for r in rows if r["direction"] == "buyer"][:top]
+             + [r for r in rows if r["direction"] == "supplier"][:top])
+    return _with_grades(session, shown), len(rows)
 
 
 def stability_reports(session: Session, version: str | None = None, limit: int = 20):

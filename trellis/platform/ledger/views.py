@@ -25,7 +25,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
@@ -74,7 +75,11 @@ def _visible(stmt, firm_col):
     clusters = visible_cluster_ids()
     if clusters is None:
         return stmt
-    return stmt.where(firm_col.in_(select(Firm.id).where(Firm.cluster_id.in_(clusters))))
+    # Each row's firm looked up by its key (a cluster has thousands of firms and the
+    # lists only some rows: the firm ids of the whole cluster are not gathered first).
+    firm = aliased(Firm)
+    return stmt.where(exists(select(1).select_from(firm).where(
+        firm.id == firm_col, firm.cluster_id.in_(clusters))))
 
 
 def bucket_case(as_of: date):

@@ -140,6 +140,34 @@ def latest_grades(cluster_id: int) -> dict[int, str]:
     return {firm_id: grade for firm_id, grade in rows}
 
 
+def _grade_query(cluster_id: int):
+    return select(ScoreRecord.grade).where(ScoreRecord.cluster_id == cluster_id,
+                                           ScoreRecord.grade.is_not(None))
+
+
+def has_grades(cluster_id: int) -> bool:
+    """Whether any firm of the cluster has a risk grade (one indexed row, not every grade)."""
+    try:
+        return db().execute(_grade_query(cluster_id).limit(1)).first() is not None
+    except Exception:  # the table may not be migrated yet
+        logger.warning("no scoring results readable for cluster %s", cluster_id)
+        db().rollback()
+        return False
+
+
+def latest_grade(cluster_id: int, firm_id: int) -> str | None:
+    """The firm's latest risk grade in the cluster (what :func:`latest_grades` holds for it),
+    by the firm's index instead of every grade of the cluster."""
+    try:
+        return db().execute(_grade_query(cluster_id).where(ScoreRecord.firm_id == firm_id)
+                            .order_by(ScoreRecord.computed_at.desc(), ScoreRecord.id.desc())
+                            .limit(1)).scalar()
+    except Exception:  # the table may not be migrated yet
+        logger.warning("no scoring results readable for cluster %s", cluster_id)
+        db().rollback()
+        return None
+
+
 @bp.get("/")
 @roles_required(*VIEWERS)
 def index():
@@ -314,11 +342,10 @@ def cluster(code):
     c = cluster_or_404(code)
     G = build.cluster_graph(session=db(), cluster_id=c.id)
     stats = summary.stats(G)
-    grades = latest_grades(c.id)
-    industries = sorted({d for _, d in G.nodes(data="industry") if d})
     tiers = sorted({int(t) for t in stats["tiers"]}, reverse=True)
     return render_template("network/cluster.html", cluster=c, stats=stats,
-                           industries=industries, tiers=tiers, has_grades=bool(grades),
+                           industries=summary.industries(G), tiers=tiers,
+                           has_grades=has_grades(c.id),
                            firm_count=G.number_of_nodes())
 
 
@@ -349,7 +376,7 @@ def firm(firm_id):
     hood = summary.neighbourhood(G, firm_id)
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
                            bank_account=summary.mask_account(f.bank_account),
-                           grade=latest_grades(c.id).get(firm_id),
+                           grade=latest_grade(c.id, firm_id),
                            coverage=coverage.firm_coverage(session=db(), firm_id=firm_id),
                            zh=_zh())
 

@@ -150,13 +150,11 @@ def firm(firm_id):
         if card is not None:
             points = service.points(card=card, result=result)
     # An anchor trades with thousands of firms: the largest partners each way are shown.
-    neighbours = queries.neighbours(db(), firm_id, as_of)
-    hood = ([n for n in neighbours if n["direction"] == "buyer"][:HOOD_ROWS]
-            + [n for n in neighbours if n["direction"] == "supplier"][:HOOD_ROWS])
+    hood, hood_total = queries.largest_neighbours(db(), firm_id, as_of, HOOD_ROWS)
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
-        hood=hood, hood_total=len(neighbours), points=points, card=card, zh=_zh(),
+        hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(),
         labels=_labels(card.spec if card else expert.spec()))
 
 
