@@ -18,7 +18,6 @@ import logging
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import click
@@ -382,7 +381,6 @@ def serve(host, port, scheduler, with_worker):
             click.echo("in-process scheduler started")
         else:
             click.echo("another process runs the scheduler; serving without it")
-    _warm_assistant()
     try:
         from werkzeug.serving import run_simple
 
@@ -393,16 +391,6 @@ def serve(host, port, scheduler, with_worker):
             lock.release()
         if child is not None:
             _stop_child(child)
-
-
-def _warm_assistant() -> None:
-    """Build the assistant's recogniser in a background thread while the server starts, so
-    that the first question does not wait seconds for it (its classifier is fitted once per
-    process; wsgi.py does the same for production workers)."""
-    # Late: jieba, pypinyin and scikit-learn are heavy for the other commands.
-    from trellis.assistant import intents
-
-    threading.Thread(target=intents.default, name="warm-assistant", daemon=True).start()
 
 
 @main.command("run")

@@ -111,15 +111,22 @@ def fit_slope(logit_pd: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.intercept_[0]), float(lr.coef_[0][0])
 
 
-def recalibrate(spec: dict, X: pd.DataFrame, y, *, version: str | None = None,
-                slope: bool = True) -> dict:
-    """Calibration-in-the-large, then the slope, fitted on outcomes *y* (1 = default) of
-    the rows of *X*; raises :class:`TrainingDataError` when there are too few outcomes."""
+def _enough_outcomes(y) -> np.ndarray:
+    """*y* as 0/1 integers; raises :class:`TrainingDataError` when there are too few
+    outcomes, defaults or repaid loans to recalibrate on."""
     y = np.asarray(y, dtype=int)
     if len(y) < MIN_ROWS or y.sum() < MIN_BADS or (1 - y).sum() < MIN_BADS:
         raise TrainingDataError(
             f"Recalibration needs at least {MIN_ROWS} outcomes with {MIN_BADS} defaults and "
             f"{MIN_BADS} repaid; found {len(y)} with {int(y.sum())} defaults.", field="target")
+    return y
+
+
+def recalibrate(spec: dict, X: pd.DataFrame, y, *, version: str | None = None,
+                slope: bool = True) -> dict:
+    """Calibration-in-the-large, then the slope, fitted on outcomes *y* (1 = default) of
+    the rows of *X*; raises :class:`TrainingDataError` when there are too few outcomes."""
+    y = _enough_outcomes(y)
     z = _logit(scorecard.apply(spec, X).pd.to_numpy())
     a0 = shift_for_mean(z, float(y.mean()))
     a, b = fit_slope(z, y) if slope else (a0, 1.0)
@@ -144,11 +151,7 @@ def recalibrate_to_rate(spec: dict, X: pd.DataFrame, y, population: pd.DataFrame
     :func:`recalibrate`), then the intercept is set so that the mean PD over the current
     *population* equals *rate*. Raises :class:`TrainingDataError` when there are too few
     outcomes or no population."""
-    y = np.asarray(y, dtype=int)
-    if len(y) < MIN_ROWS or y.sum() < MIN_BADS or (1 - y).sum() < MIN_BADS:
-        raise TrainingDataError(
-            f"Recalibration needs at least {MIN_ROWS} outcomes with {MIN_BADS} defaults and "
-            f"{MIN_BADS} repaid; found {len(y)} with {int(y.sum())} defaults.", field="target")
+    y = _enough_outcomes(y)
     z = _logit(scorecard.apply(spec, X).pd.to_numpy())
     _, b = fit_slope(z, y)
     if not math.isfinite(b) or b <= 0.05:
