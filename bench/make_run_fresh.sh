@@ -13,10 +13,13 @@ REPO=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 WORK=$(mktemp -d /tmp/make-run-fresh.XXXXXX)
 git clone -q "$REPO" "$WORK/clone"
 start=$(date +%s.%N)
-( cd "$WORK/clone" && UV_CACHE_DIR="$WORK/uv-cache" PIP_NO_CACHE_DIR=1 \
-    setsid make run PORT="$PORT" >"$WORK/make-run.log" 2>&1 ) &
+cd "$WORK/clone"
+# Its own session, so that the server and everything make started stop together.
+UV_CACHE_DIR="$WORK/uv-cache" PIP_NO_CACHE_DIR=1 \
+  setsid make run PORT="$PORT" >"$WORK/make-run.log" 2>&1 &
 pid=$!
-trap 'kill -- -$(ps -o pgid= $pid | tr -d " ") 2>/dev/null || true; rm -rf "$WORK/clone" "$WORK/uv-cache"' EXIT
+cd /
+trap 'kill -- -"$pid" 2>/dev/null || true; sleep 1; rm -rf "$WORK/clone" "$WORK/uv-cache"' EXIT
 for _ in $(seq 1 2400); do
   if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
     end=$(date +%s.%N)
