@@ -87,7 +87,8 @@ class Balances:
 
     def get(self, component: str) -> int:
         """The balance (fen) of waterfall *component*: penalty, fees, interest, principal."""
-        return getattr(self, COMPONENTS[component][2])
+        value: int = getattr(self, COMPONENTS[component][2])
+        return value
 
     def add(self, component: str, amount: int) -> Balances:
         """These balances with *amount* fen (signed) added to *component*."""
