@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import Date, case, func, or_, select, type_coerce
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.ledger import repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
@@ -73,7 +73,7 @@ REPLAY_KINDS = (EntryKind.DISBURSEMENT, EntryKind.ACCRUAL, EntryKind.REPAYMENT)
 
 def lock_loan(session: Session, loan_id: int) -> Loan:
     """The loan row, locked for this transaction and freshly read; raises LoanNotFound."""
-    loan = session.scalars(select(Loan).where(Loan.id == loan_id).with_for_update()
+    loan = session.scalars(select(Loan).where(col(Loan.id) == loan_id).with_for_update()
                            .execution_options(populate_existing=True)).first()
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
@@ -93,7 +93,7 @@ def lock_loans(session: Session, loan_ids: Iterable[int]) -> None:
         return
     session.flush()
     # LockRows sits above the sort: PostgreSQL locks the rows in id order
-    session.execute(select(Loan.id).where(Loan.id.in_(ids)).order_by(Loan.id)
+    session.execute(select(col(Loan.id)).where(col(Loan.id).in_(ids)).order_by(col(Loan.id))
                     .with_for_update())
     lock_heads(session, ids)
 
@@ -126,11 +126,11 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "disburse"):
         status.move(loan, "disburse")   # raises CannotDisburse with the reason
-    docs = session.scalars(select(LoanDocument).where(LoanDocument.loan_id == loan.id)).all()
+    docs = session.scalars(select(LoanDocument).where(col(LoanDocument.loan_id) == loan.id)).all()
     invoice_ids = [d.invoice_id for d in docs if d.invoice_id is not None]
     order_ids = [d.order_id for d in docs if d.order_id is not None]
-    fragment_ids = list(session.scalars(select(LoanFragment.fragment_id).where(
-        LoanFragment.loan_id == loan.id).order_by(LoanFragment.id)))
+    fragment_ids = list(session.scalars(select(col(LoanFragment.fragment_id)).where(
+        col(LoanFragment.loan_id) == loan.id).order_by(col(LoanFragment.id))))
     if invoice_ids or order_ids or fragment_ids:
         # fragment_ids only when there are some: older registrars take invoices and orders
         extra = {"fragment_ids": fragment_ids} if fragment_ids else {}
@@ -172,7 +172,8 @@ def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
     status.move(loan, "cancel")
     loan.cancel_reason = reason[:300]
     session.flush()
-    if session.scalars(select(LoanFragment.id).where(LoanFragment.loan_id == loan.id)).first():
+    if session.scalars(select(col(LoanFragment.id))
+                       .where(col(LoanFragment.loan_id) == loan.id)).first():
         financed_parts().release(session, loan=loan)
     return loan
 
@@ -187,14 +188,14 @@ def _loan_postings(session: Session, loan_id: int, start: date
     ids = account_ids(session)
     codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
     replayed = {k.value for k in REPLAY_KINDS}
-    later = type_coerce(case((JournalPosting.value_date >= start, JournalPosting.value_date),
-                             else_=None), Date).label("later")
-    stmt = (select(JournalPosting.account_id, later, JournalEntry.kind,
-                   func.sum(JournalPosting.amount_fen))
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalPosting.loan_id == loan_id,
-                   JournalPosting.account_id.in_(list(codes)))
-            .group_by(JournalPosting.account_id, later, JournalEntry.kind))
+    later = type_coerce(case((col(JournalPosting.value_date) >= start,
+                              col(JournalPosting.value_date)), else_=None), Date).label("later")
+    stmt = (select(col(JournalPosting.account_id), later, col(JournalEntry.kind),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(col(JournalPosting.loan_id) == loan_id,
+                   col(JournalPosting.account_id).in_(list(codes)))
+            .group_by(col(JournalPosting.account_id), later, col(JournalEntry.kind)))
     opening: dict[str, int] = defaultdict(int)
     old: dict[tuple[str, date], int] = defaultdict(int)
     for account_id, vd, kind, total in session.execute(stmt):
@@ -211,11 +212,11 @@ def _loan_postings(session: Session, loan_id: int, start: date
 def stored_payments(session: Session, loan_id: int, since: date | None = None
                     ) -> list[Payment]:
     """The loan's vendor and anchor payments (value date order, then as received)."""
-    stmt = (select(Repayment).where(Repayment.loan_id == loan_id,
-                                    Repayment.source != "recovery")
-            .order_by(Repayment.paid_on, Repayment.id))
+    stmt = (select(Repayment).where(col(Repayment.loan_id) == loan_id,
+                                    col(Repayment.source) != "recovery")
+            .order_by(col(Repayment.paid_on), col(Repayment.id)))
     if since is not None:
-        stmt = stmt.where(Repayment.paid_on >= since)
+        stmt = stmt.where(col(Repayment.paid_on) >= since)
     return [Payment(r.idempotency_key, r.amount_fen, r.paid_on) for r in session.scalars(stmt)]
 
 
@@ -267,7 +268,7 @@ def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: da
 
 
 def _find_repayment(session: Session, key: str) -> Repayment | None:
-    return session.scalars(select(Repayment).where(Repayment.idempotency_key == key)).first()
+    return session.scalars(select(Repayment).where(col(Repayment.idempotency_key) == key)).first()
 
 
 #: The largest amount (fen) one payment may carry unless the caller passes the setting
@@ -382,13 +383,13 @@ def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = Tr
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         return []
-    cond = LoanDocument.invoice_id == invoice_id
+    cond = col(LoanDocument.invoice_id) == invoice_id
     if invoice.order_id is not None:
-        cond = or_(cond, LoanDocument.order_id == invoice.order_id)
-    stmt = (select(Loan).join(LoanDocument, LoanDocument.loan_id == Loan.id).where(cond)
-            .order_by(Loan.id))
+        cond = or_(cond, col(LoanDocument.order_id) == invoice.order_id)
+    stmt = (select(Loan).join(LoanDocument, col(LoanDocument.loan_id) == col(Loan.id)).where(cond)
+            .order_by(col(Loan.id)))
     if live_only:
-        stmt = stmt.where(Loan.status.in_([s.value for s in status.LIVE]))
+        stmt = stmt.where(col(Loan.status).in_([s.value for s in status.LIVE]))
     return list(session.scalars(stmt).unique())
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
@@ -70,8 +70,8 @@ DECIDERS = ("rm", "admin")
 
 def product_by_code(session: Session, code: str) -> Product:
     """The active product with *code* (e.g. ``RF-STD``); raises ProductNotFound if there is none."""
-    product = session.scalars(select(Product).where(Product.code == code,
-                                                    Product.active.is_(True))).first()
+    product = session.scalars(select(Product).where(col(Product.code) == code,
+                                                    col(Product.active).is_(True))).first()
     if product is None:
         raise ProductNotFound(f"There is no active product {code!r}.")
     return product
@@ -82,15 +82,16 @@ def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
               ) -> set[tuple[str, int]]:
     """The documents among these already behind an open loan."""
     out: set[tuple[str, int]] = set()
-    for model, col, ids, label in (
-            (LoanDocument, LoanDocument.invoice_id, invoice_ids, "invoice"),
-            (LoanDocument, LoanDocument.order_id, order_ids, "order"),
-            (LoanFragment, LoanFragment.fragment_id, fragment_ids, "voucher part")):
+    for model, column, ids, label in (
+            (LoanDocument, col(LoanDocument.invoice_id), invoice_ids, "invoice"),
+            (LoanDocument, col(LoanDocument.order_id), order_ids, "order"),
+            (LoanFragment, col(LoanFragment.fragment_id), fragment_ids, "voucher part")):
         if not ids:
             continue
         rows = session.execute(
-            select(col).join(Loan, Loan.id == model.loan_id)
-            .where(col.in_(list(ids)), Loan.status.in_([s.value for s in OPEN_LOAN_STATUSES])))
+            select(column).join(Loan, col(Loan.id) == model.loan_id)
+            .where(column.in_(list(ids)),
+                   col(Loan.status).in_([s.value for s in OPEN_LOAN_STATUSES])))
         out |= {(label, r[0]) for r in rows}
     return out
 
@@ -308,7 +309,7 @@ def get_application(session: Session, application_id: int, *, lock: bool = False
                     ) -> Application:
     """Application *application_id* (locked for update with *lock*); raises
     ApplicationNotFound if it does not exist."""
-    stmt = select(Application).where(Application.id == application_id)
+    stmt = select(Application).where(col(Application.id) == application_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     app = session.scalars(stmt).first()
@@ -357,9 +358,9 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
                    "limit of %(limit)s; decline, or ask for a smaller amount."),
                 params={"after": Money(after), "limit": Money(app.limit_fen)})
     if app.status == ApplicationStatus.SECOND_APPROVAL:
-        first = session.scalars(select(Decision).where(Decision.application_id == app.id,
-                                                       Decision.action == "approve")
-                                .order_by(Decision.id.desc())).first()
+        first = session.scalars(select(Decision).where(col(Decision.application_id) == app.id,
+                                                       col(Decision.action) == "approve")
+                                .order_by(col(Decision.id).desc())).first()
         if first is not None and first.user_id == user_id:
             raise SameApprover("A second approver is needed: you approved this application "
                                "already.")
@@ -380,14 +381,14 @@ def exposure_fen(session: Session, firm_id: int) -> int:
     live loans, loans waiting for pay-out and open offers. A checker approving a new loan
     sees this plus the loan against the firm's credit limit; approvals may not pass it."""
     live = [s.value for s in status.LIVE]
-    owed = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
-        Loan.firm_id == firm_id, Loan.status.in_(live))).scalar_one()
-    waiting = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
-        Loan.firm_id == firm_id, Loan.status == LoanStatus.PENDING)).scalar_one()
-    offered = session.execute(select(func.coalesce(func.sum(Offer.amount_fen), 0))
-                              .join(Application, Application.id == Offer.application_id)
-                              .where(Application.firm_id == firm_id,
-                                     Offer.status == OfferStatus.OPEN)).scalar_one()
+    owed = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
+        col(Loan.firm_id) == firm_id, col(Loan.status).in_(live))).scalar_one()
+    waiting = session.execute(select(func.coalesce(func.sum(col(Loan.amount_fen)), 0)).where(
+        col(Loan.firm_id) == firm_id, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
+    offered = session.execute(select(func.coalesce(func.sum(col(Offer.amount_fen)), 0))
+                              .join(Application, col(Application.id) == col(Offer.application_id))
+                              .where(col(Application.firm_id) == firm_id,
+                                     col(Offer.status) == OfferStatus.OPEN)).scalar_one()
     return int(owed) + int(waiting) + int(offered)
 
 
@@ -402,9 +403,9 @@ def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
     if lock:
         from trellis.trade.models import Firm
 
-        session.execute(select(Firm.id).where(Firm.id == firm_id).with_for_update())
+        session.execute(select(col(Firm.id)).where(col(Firm.id) == firm_id).with_for_update())
     n = session.execute(select(func.count()).select_from(Loan).where(
-        Loan.firm_id == firm_id, Loan.status != LoanStatus.CANCELLED)).scalar_one()
+        col(Loan.firm_id) == firm_id, col(Loan.status) != LoanStatus.CANCELLED)).scalar_one()
     return n == 0
 
 
@@ -503,8 +504,8 @@ def _documents_due(session: Session, app: Application) -> tuple[int, date]:
 
 def open_offer(session: Session, application_id: int) -> Offer | None:
     """The latest offer made on *application_id* (whatever its status), or None."""
-    return session.scalars(select(Offer).where(Offer.application_id == application_id)
-                           .order_by(Offer.id.desc())).first()
+    return session.scalars(select(Offer).where(col(Offer.application_id) == application_id)
+                           .order_by(col(Offer.id).desc())).first()
 
 
 def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
@@ -518,7 +519,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     :class:`~trellis.ledger.errors.IneligibleDocument` when a document was financed in
     the meantime.
     """
-    offer = session.scalars(select(Offer).where(Offer.id == offer_id).with_for_update()
+    offer = session.scalars(select(Offer).where(col(Offer.id) == offer_id).with_for_update()
                             .execution_options(populate_existing=True)).first()
     if offer is None:
         raise OfferNotFound(f"Offer {offer_id} does not exist.")
@@ -599,7 +600,7 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     """Draw *amount_fen* on a revolving line: a new loan, pending disbursement, due after
     the product's tenor. Raises :class:`~trellis.ledger.errors.LimitExceeded` above the
     available limit (limit minus principal outstanding and pending)."""
-    line = session.scalars(select(CreditLine).where(CreditLine.id == line_id)
+    line = session.scalars(select(CreditLine).where(col(CreditLine.id) == line_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
     if line is None:
         raise NotFound(f"Credit line {line_id} does not exist.")
@@ -612,11 +613,11 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     if type(amount_fen) is not int or amount_fen <= 0:
         raise ValidationError("The amount must be a positive whole number of fen.",
                               field="amount_fen")
-    used = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
-        Loan.line_id == line.id, Loan.status.in_([s.value for s in status.LIVE]))
+    used = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
+        col(Loan.line_id) == line.id, col(Loan.status).in_([s.value for s in status.LIVE]))
     ).scalar_one()
-    pending = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
-        Loan.line_id == line.id, Loan.status == LoanStatus.PENDING)).scalar_one()
+    pending = session.execute(select(func.coalesce(func.sum(col(Loan.amount_fen)), 0)).where(
+        col(Loan.line_id) == line.id, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
     available = line.limit_fen - int(used) - int(pending)
     if amount_fen > available:
         raise LimitExceeded(N_("Only %(available)s of the line is available."),
