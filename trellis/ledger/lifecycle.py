@@ -214,7 +214,7 @@ def _loan_postings(session: Session, loan_id: int, start: date
             opening[codes[account_id]] += int(total or 0)
         elif kind in replayed:
             old[(codes[account_id], vd)] += int(total or 0)
-    cols = {a.value: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}   # Balances' fields
+    cols = {a.value: name for name, a in LOAN_BALANCE_ACCOUNTS.items()}   # Balances' fields
     balances = Balances(**{cols[code]: amount for code, amount in opening.items()
                            if code in cols})
     return balances, {k: v for k, v in old.items() if v}
@@ -235,7 +235,10 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
               new_payments: Sequence[Payment] = (), idempotency_key: str,
               kind: EntryKind = EntryKind.REPAYMENT, memo: str = "",
               posted_by: int | None = None) -> tuple[JournalEntry | None, Outcome]:
-    """Bring the loan's postings from *start* on in line with a replay up to *until*.
+    """Bring the loan's postings from *start* on in line with a replay up to *until*
+    (dates; the replay may start earlier, at the pay-out, inside the cooling-off window),
+    with *new_payments* added to the stored ones; returns the entry posted and the
+    replay's outcome (balances in fen).
 
     The loan must be locked and live. Posts one entry holding the difference (or nothing
     if there is none) and sets the loan's balances, ``accrued_until`` and status.
@@ -410,10 +413,12 @@ def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = Tr
 def anchor_payment(*, session: Session, invoice_id: int, amount_fen: int, paid_on: date,
                    idempotency_key: str, recorded_by: int | None = None
                    ) -> Repayment | None:
-    """The anchor paid *invoice_id*: sweep the loan financing it, surplus to the vendor.
+    """The anchor paid *invoice_id* (*amount_fen* fen with value date *paid_on*): sweep
+    the loan financing it, surplus to the vendor; the amount, key and date are checked
+    as by :func:`repay`.
 
-    Returns the repayment, or None when no live loan finances the invoice (the payment
-    is then none of the ledger's business).
+    Returns the repayment (the original one for a key already recorded), or None when no
+    live loan finances the invoice (the payment is then none of the ledger's business).
     """
     found = _find_repayment(session, idempotency_key)
     if found is not None:
@@ -474,9 +479,15 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
 
 def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
             idempotency_key: str, recorded_by: int | None = None) -> Repayment:
-    """Book cash received on a written-off loan as a recovery (income); anything beyond
-    what was written off is owed to the vendor. Raises
-    :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off."""
+    """Book *amount_fen* (whole fen, 1 to :data:`MAX_AMOUNT_FEN`) received on *paid_on*
+    (not after today) for a written-off loan as a recovery (income); anything beyond
+    what was written off, less what was recovered before, is owed to the vendor. A key
+    already recorded for the same payment returns the original repayment. Raises
+    :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off,
+    :class:`~trellis.ledger.errors.BadRepayment` for a bad amount or key,
+    :class:`~trellis.ledger.errors.BadDate` for a future date and
+    :class:`~trellis.ledger.errors.IdempotencyMismatch` for a key used by another
+    payment."""
     check_amount(amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, field="paid_on")

@@ -267,6 +267,7 @@ def _cool_off(terms: Terms, bal: Balances, paid_to: dict[str, int], day: date
 
 
 def project(terms: Terms, *, until: date) -> Outcome:
-    """The loan from disbursement to *until* with no payment (offers, schedules)."""
+    """The loan from disbursement to *until* (a date on or after the pay-out) with no
+    payment: what would be owed, in fen (offers, schedules)."""
     return replay(terms, start=terms.disbursed_on, until=until, opening=Balances(),
                   payments=())

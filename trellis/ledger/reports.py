@@ -128,9 +128,11 @@ def trial_balance(*, session: Session, as_of: date | None = None,
 
 def loan_ledger_balances(*, session: Session, loan_ids: list[int] | None = None,
                          as_of: date | None = None) -> dict[int, dict[str, int]]:
-    """Per loan, the sub-ledger balance behind each loan balance column."""
+    """Per loan id, the sub-ledger balance (fen, debit positive) behind each of its
+    balance columns (``principal_fen``, ...), from the postings dated up to *as_of*
+    (None: all); *loan_ids* limits the loans. Loans without such postings are left out."""
     ids = account_ids(session)
-    by_id = {ids[a.value]: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}
+    by_id = {ids[a.value]: name for name, a in LOAN_BALANCE_ACCOUNTS.items()}
     stmt = (select(col(JournalPosting.loan_id), col(JournalPosting.account_id),
                    func.sum(col(JournalPosting.amount_fen)))
             .where(col(JournalPosting.loan_id).is_not(None),
