@@ -458,11 +458,11 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
     held = _loan_allowances(session, [lid]).get(lid, 0)   # the journal, not the row
     used = min(held, total)
     all_legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
-            Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
-            Posting(Acct.LOANS, -loan.principal_fen, lid),
-            Posting(Acct.INTEREST_RECEIVABLE, -loan.interest_fen, lid),
-            Posting(Acct.PENALTY_RECEIVABLE, -loan.penalty_fen, lid),
-            Posting(Acct.FEES_RECEIVABLE, -loan.fees_fen, lid)]
+                Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
+                Posting(Acct.LOANS, -loan.principal_fen, lid),
+                Posting(Acct.INTEREST_RECEIVABLE, -loan.interest_fen, lid),
+                Posting(Acct.PENALTY_RECEIVABLE, -loan.penalty_fen, lid),
+                Posting(Acct.FEES_RECEIVABLE, -loan.fees_fen, lid)]
     legs = tuple(p for p in all_legs if p.amount_fen)
     if legs:
         post(session=session, posted_by=user_id, entry=Entry(
