@@ -25,11 +25,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
+    CursorResult,
     MetaData,
+    SQLColumnExpression,
     Table,
     and_,
     case,
@@ -42,8 +46,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from trellis.db import table_of
 from trellis.ledger.chart import Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.journal import EntryKind
@@ -67,16 +72,16 @@ CREATE_SCOPE = ("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_accrual_scope "
                 "(loan_id BIGINT PRIMARY KEY)")
 
 
-def _daily(rate_col):
+def _daily(rate_col: SQLColumnExpression[int]) -> ColumnElement[int]:
     """SQL for half-up(principal x rate / (MICRO x day_count)), integers only."""
-    denominator = Loan.day_count * MICRO
-    return (Loan.principal_fen * rate_col * 2 + denominator) // (denominator * 2)
+    denominator = col(Loan.day_count) * MICRO
+    return (col(Loan.principal_fen) * rate_col * 2 + denominator) // (denominator * 2)
 
 
-def _exprs(day: date):
-    interest = _daily(Loan.rate_micro)
-    penalty = case((Loan.due_date < day, _daily(Loan.penalty_rate_micro)), else_=0)
-    cond = and_(Loan.status.in_(LIVE), Loan.accrued_until == day)
+def _exprs(day: date) -> tuple[ColumnElement[int], ColumnElement[Any], ColumnElement[bool]]:
+    interest = _daily(col(Loan.rate_micro))
+    penalty = case((col(Loan.due_date) < day, _daily(col(Loan.penalty_rate_micro))), else_=0)
+    cond = and_(col(Loan.status).in_(LIVE), col(Loan.accrued_until) == day)
     return interest, penalty, cond
 
 
@@ -95,24 +100,24 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY",
     (*scoped*: only among the loans :func:`accrue` locked first)."""
     session.flush()
     interest, penalty, cond = _exprs(day)
-    cond = and_(cond, Loan.currency == currency)
+    cond = and_(cond, col(Loan.currency) == currency)
     if scoped:
-        cond = and_(cond, Loan.id.in_(select(SCOPE.c.loan_id)))
+        cond = and_(cond, col(Loan.id).in_(select(SCOPE.c.loan_id)))
     session.execute(text(CREATE_BATCH))
     session.execute(delete(BATCH))
     session.execute(insert(BATCH).from_select(
-        ["loan_id"], select(Loan.id).where(cond).order_by(Loan.id).with_for_update()))
-    in_batch = Loan.id.in_(select(BATCH.c.loan_id))
-    rows = session.execute(select(Loan.id, interest, penalty).where(in_batch)
-                           .order_by(Loan.id)).all()
+        ["loan_id"], select(col(Loan.id)).where(cond).order_by(col(Loan.id)).with_for_update()))
+    in_batch = col(Loan.id).in_(select(BATCH.c.loan_id))
+    rows = session.execute(select(col(Loan.id), interest, penalty).where(in_batch)
+                           .order_by(col(Loan.id))).all()
     if not rows:
         return DayResult(day, 0, 0, 0, None)
     ids = account_ids(session, currency)
     # in account-code order, loans by id: the canonical order of the entry hash
     legs = ((Acct.INTEREST_RECEIVABLE, 1, 1), (Acct.PENALTY_RECEIVABLE, 1, 2),
             (Acct.INTEREST_INCOME, -1, 1), (Acct.PENALTY_INCOME, -1, 2))
-    hash_rows = [(a.value, row[0], day, sign * row[col])
-                 for a, sign, col in legs for row in rows if row[col]]
+    hash_rows = [(a.value, row[0], day, sign * row[pos])
+                 for a, sign, pos in legs for row in rows if row[pos]]
     total_i = sum(r[1] for r in rows)
     total_p = sum(r[2] for r in rows)
     seq = None
@@ -122,15 +127,17 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY",
 
         def insert_postings(entry_id: int) -> int:
             parts = []
-            for acct, sign, col in legs:
-                amount = interest if col == 1 else penalty
-                parts.append(select(literal(entry_id), literal(ids[acct.value]), Loan.id,
+            for acct, sign, pos in legs:
+                amount = interest if pos == 1 else penalty
+                parts.append(select(literal(entry_id), literal(ids[acct.value]), col(Loan.id),
                                     literal(day), amount * sign)
                              .where(in_batch, amount != 0))
-            stmt = insert(JournalPosting.__table__).from_select(
+            stmt = insert(table_of(JournalPosting)).from_select(
                 ["entry_id", "account_id", "loan_id", "value_date", "amount_fen"],
                 union_all(*parts))
-            return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+            result = cast(CursorResult[Any], session.execute(
+                stmt.execution_options(preserve_rowcount=True)))
+            return result.rowcount
 
         entry = append_bulk(session=session, kind=EntryKind.ACCRUAL, value_date=day,
                             idempotency_key=key, hash_rows=hash_rows,
@@ -139,7 +146,7 @@ def accrue_day(*, session: Session, day: date, currency: str = "CNY",
                             memo=f"Interest for {day.isoformat()}: {len(rows)} loans")
         seq = entry.seq
     session.execute(update(Loan).where(in_batch).values(
-        interest_fen=Loan.interest_fen + interest, penalty_fen=Loan.penalty_fen + penalty,
+        interest_fen=col(Loan.interest_fen) + interest, penalty_fen=col(Loan.penalty_fen) + penalty,
         accrued_until=day + timedelta(days=1)).execution_options(synchronize_session=False))
     session.expire_all()
     return DayResult(day, len(rows), total_i, total_p, seq)
@@ -162,11 +169,11 @@ def accrue(*, session: Session, as_of: date, currency: str = "CNY",
     session.flush()
     session.execute(text(CREATE_SCOPE))
     session.execute(delete(SCOPE))
-    session.execute(insert(SCOPE).from_select(["loan_id"], select(Loan.id).where(
-        Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
-        .order_by(Loan.id).with_for_update()))
-    first = session.execute(select(func.min(Loan.accrued_until)).where(
-        Loan.id.in_(select(SCOPE.c.loan_id)))).scalar_one_or_none()
+    session.execute(insert(SCOPE).from_select(["loan_id"], select(col(Loan.id)).where(
+        col(Loan.status).in_(LIVE), col(Loan.currency) == currency, col(Loan.accrued_until) < as_of)
+        .order_by(col(Loan.id)).with_for_update()))
+    first = session.execute(select(func.min(col(Loan.accrued_until))).where(
+        col(Loan.id).in_(select(SCOPE.c.loan_id)))).scalar_one_or_none()
     results = []
     day = first
     while day is not None and day < as_of:
@@ -181,22 +188,24 @@ def accrue(*, session: Session, as_of: date, currency: str = "CNY",
 def first_unbooked_day(*, session: Session, as_of: date, currency: str = "CNY"
                        ) -> date | None:
     """The earliest day before *as_of* some live loan has no interest booked for."""
-    return session.execute(select(func.min(Loan.accrued_until)).where(
-        Loan.status.in_(LIVE), Loan.currency == currency, Loan.accrued_until < as_of)
+    return session.execute(select(func.min(col(Loan.accrued_until))).where(
+        col(Loan.status).in_(LIVE), col(Loan.currency) == currency, col(Loan.accrued_until) < as_of)
     ).scalar_one_or_none()
 
 
 def mark_overdue(*, session: Session, as_of: date) -> int:
     """Move every active loan with money owed past its due date to ``overdue``."""
-    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
-    cond = and_(Loan.status == LoanStatus.ACTIVE.value, Loan.due_date < as_of, owed > 0)
+    owed = (col(Loan.principal_fen) + col(Loan.interest_fen) + col(Loan.penalty_fen)
+            + col(Loan.fees_fen))
+    cond = and_(col(Loan.status) == LoanStatus.ACTIVE.value, col(Loan.due_date) < as_of,
+                owed > 0)
     # lock them in id order first, like every other writer, then change them
-    ids = session.scalars(select(Loan.id).where(cond).order_by(Loan.id)
+    ids = session.scalars(select(col(Loan.id)).where(cond).order_by(col(Loan.id))
                           .with_for_update()).all()
     if not ids:
         return 0
-    result = session.execute(update(Loan).where(cond, Loan.id.in_(ids))
-                             .values(status=LoanStatus.OVERDUE.value)
-                             .execution_options(synchronize_session=False))
+    result = cast(CursorResult[Any], session.execute(
+        update(Loan).where(cond, col(Loan.id).in_(ids)).values(status=LoanStatus.OVERDUE.value)
+        .execution_options(synchronize_session=False)))
     session.expire_all()
     return result.rowcount

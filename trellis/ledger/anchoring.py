@@ -24,12 +24,16 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select, text
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlmodel import Session, col
 
 from trellis.ledger.journal import entry_label
 from trellis.ledger.models import JournalEntry
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +47,11 @@ def doc_id(currency: str, shard: int, seq: int) -> str:
     return f"{currency}:{seq}" if shard == 0 else f"{currency}.{shard}:{seq}"
 
 
-def _is_currency(currency: str):
+def _is_currency(currency: str) -> ColumnElement[bool]:
     from trellis.chain.models import Document
 
-    return or_(Document.doc_id.like(f"{currency}:%"), Document.doc_id.like(f"{currency}.%"))
+    return or_(col(Document.doc_id).like(f"{currency}:%"),
+               col(Document.doc_id).like(f"{currency}.%"))
 
 
 def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int, str]:
@@ -60,19 +65,20 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
 
     if is_postgres(session):   # one committer at a time (SQLite: BEGIN IMMEDIATE already)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-    done = dict(session.execute(
-        select(JournalEntry.shard, func.max(JournalEntry.seq))
-        .join(Document, Document.source_id == JournalEntry.id)
-        .where(Document.doc_type == DOC_TYPE, Document.source == SOURCE,
-               JournalEntry.currency == currency)
-        .group_by(JournalEntry.shard)).all())
+    done: dict[int, int] = dict(session.execute(
+        select(col(JournalEntry.shard), func.max(col(JournalEntry.seq)))
+        .join(Document, col(Document.source_id) == col(JournalEntry.id))
+        .where(col(Document.doc_type) == DOC_TYPE, col(Document.source) == SOURCE,
+               col(JournalEntry.currency) == currency)
+        .group_by(col(JournalEntry.shard))).tuples().all())
     rows = session.execute(
-        select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.hash)
-        .where(JournalEntry.currency == currency,
-               or_(JournalEntry.shard.not_in(list(done)),
-                   *(and_(JournalEntry.shard == shard, JournalEntry.seq > seq)
+        select(col(JournalEntry.id), col(JournalEntry.shard), col(JournalEntry.seq),
+               col(JournalEntry.hash))
+        .where(col(JournalEntry.currency) == currency,
+               or_(col(JournalEntry.shard).not_in(list(done)),
+                   *(and_(col(JournalEntry.shard) == shard, col(JournalEntry.seq) > seq)
                      for shard, seq in done.items())))
-        .order_by(JournalEntry.shard, JournalEntry.seq)).all()
+        .order_by(col(JournalEntry.shard), col(JournalEntry.seq))).all()
     for entry_id, shard, seq, digest in rows:
         payload = {"currency": currency, "seq": seq, "hash": digest}
         if shard:
@@ -83,7 +89,8 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
     return len(rows), entries, fingerprint
 
 
-def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") -> list[str]:
+def anchored_problems(*, session: Session, chain: Chain | None = None,
+                      currency: str = "CNY") -> list[str]:
     """Problems between the journal and the entries anchored on chain (see the module).
 
     *chain*: a :class:`~trellis.chain.client.Chain` to ask whether each batch root is on
@@ -96,9 +103,9 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
 
     problems: list[str] = []
     rows = session.execute(
-        select(Document, Batch).join(Batch, Batch.id == Document.batch_id)
-        .where(Document.doc_type == DOC_TYPE, _is_currency(currency),
-               Batch.state.in_([s.value for s in ON_CHAIN_STATES]))).tuples().all()
+        select(Document, Batch).join(Batch, col(Batch.id) == col(Document.batch_id))
+        .where(col(Document.doc_type) == DOC_TYPE, _is_currency(currency),
+               col(Batch.state).in_([s.value for s in ON_CHAIN_STATES]))).tuples().all()
     anchored: dict[tuple[int, int], tuple[str, int]] = {}
     batches: dict[int, Batch] = {}
     for doc, batch in rows:
@@ -112,8 +119,8 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
                                                                          batch.id)
     for batch in batches.values():
         leaves = session.execute(
-            select(Document).join(BatchLeaf, BatchLeaf.document_id == Document.id)
-            .where(BatchLeaf.batch_id == batch.id).order_by(BatchLeaf.value_index)
+            select(Document).join(BatchLeaf, col(BatchLeaf.document_id) == col(Document.id))
+            .where(col(BatchLeaf.batch_id) == batch.id).order_by(col(BatchLeaf.value_index))
         ).scalars().all()
         root = merkle.StandardMerkleTree.of([leaf_value(d) for d in leaves]).root
         if root != batch.root:
@@ -130,10 +137,11 @@ def anchored_problems(*, session: Session, chain=None, currency: str = "CNY") ->
     if not anchored:
         return problems
     journal = {(shard, seq): digest for shard, seq, digest in session.execute(
-        select(JournalEntry.shard, JournalEntry.seq, JournalEntry.hash).where(
-            JournalEntry.currency == currency,
-            JournalEntry.seq.in_({seq for _shard, seq in anchored})))}
-    differing: dict[int, list] = defaultdict(list)   # shard -> differences, in order
+        select(col(JournalEntry.shard), col(JournalEntry.seq), col(JournalEntry.hash)).where(
+            col(JournalEntry.currency) == currency,
+            col(JournalEntry.seq).in_({seq for _shard, seq in anchored})))}
+    # shard -> differences, in order: (seq, batch id, hash in the journal, hash anchored)
+    differing: dict[int, list[tuple[int, int, str | None, str]]] = defaultdict(list)
     for shard, seq in sorted(anchored):
         digest, batch_id = anchored[(shard, seq)]
         if journal.get((shard, seq)) != digest:
@@ -164,8 +172,8 @@ def anchored_summary(*, session: Session, currency: str = "CNY") -> dict[str, in
     on_chain = {s.value for s in ON_CHAIN_STATES}
     out = {"anchored": 0, "queued": 0}
     for (state,) in session.execute(
-            select(Batch.state).select_from(Document)
-            .outerjoin(Batch, Batch.id == Document.batch_id)
-            .where(Document.doc_type == DOC_TYPE, _is_currency(currency))):
+            select(col(Batch.state)).select_from(Document)
+            .outerjoin(Batch, col(Batch.id) == col(Document.batch_id))
+            .where(col(Document.doc_type) == DOC_TYPE, _is_currency(currency))):
         out["anchored" if state in on_chain else "queued"] += 1
     return out

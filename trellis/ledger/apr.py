@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
 
 from trellis.ledger.replay import Terms, project
 
@@ -57,25 +58,25 @@ def xirr(flows: Sequence[tuple[date, int | Decimal]], guess: Decimal = Decimal("
     Raises :class:`NoSolution` if the flows do not change sign or no root lies in
     (-99.9999 %, 1e6 %).
     """
-    flows = sorted(((d, Decimal(a)) for d, a in flows), key=lambda f: f[0])
-    if not (any(a > 0 for _, a in flows) and any(a < 0 for _, a in flows)):
+    dated = sorted(((d, Decimal(a)) for d, a in flows), key=lambda f: f[0])
+    if not (any(a > 0 for _, a in dated) and any(a < 0 for _, a in dated)):
         raise NoSolution("cash flows must contain both payments and receipts")
     with localcontext() as ctx:
         ctx.prec = 34
         lo, hi = Decimal("-0.999999"), Decimal("10000")
-        f_lo, f_hi = npv(lo, flows), npv(hi, flows)
+        f_lo, f_hi = npv(lo, dated), npv(hi, dated)
         if f_lo * f_hi > 0:
             raise NoSolution("no IRR between -99.9999 % and 1,000,000 %")
         rate = guess
         for _ in range(200):
-            value = npv(rate, flows)
-            if abs(value) < TOLERANCE * max(abs(a) for _, a in flows):
+            value = npv(rate, dated)
+            if abs(value) < TOLERANCE * max(abs(a) for _, a in dated):
                 break
             if (value > 0) == (f_lo > 0):
                 lo, f_lo = rate, value
             else:
                 hi, f_hi = rate, value
-            slope = _dnpv(rate, flows)
+            slope = _dnpv(rate, dated)
             step = rate - value / slope if slope else None
             # take Newton's step only if it stays inside the bracket, else bisect
             rate = step if step is not None and lo < step < hi else (lo + hi) / 2
@@ -97,7 +98,7 @@ class Quote:
     start_date: date
     due_date: date
     apr: Decimal            # IRR of the cash flows incl. fees, effective annual
-    schedule: tuple[dict, ...]
+    schedule: tuple[dict[str, Any], ...]
 
     @property
     def total_cost_fen(self) -> int:

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from trellis.db import id_of
 from trellis.ledger.lifecycle import stored_payments, terms_of
 from trellis.ledger.models import Loan, LoanStatus
 
@@ -32,5 +33,5 @@ def payoff_in_window(*, session: Session, loan: Loan, on: date) -> int | None:
     until = window_end(loan)
     if until is None or on > until or loan.status != LoanStatus.ACTIVE:
         return None
-    paid = sum(p.amount_fen for p in stored_payments(session, loan.id) if p.paid_on <= until)
+    paid = sum(p.amount_fen for p in stored_payments(session, id_of(loan)) if p.paid_on <= until)
     return max(loan.amount_fen - paid, 0)

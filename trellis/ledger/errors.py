@@ -7,6 +7,8 @@ caller can tell "cannot disburse" from "cannot write off" without parsing text.
 
 from __future__ import annotations
 
+from typing import Any
+
 from trellis.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 
@@ -106,7 +108,7 @@ class BadDate(ValidationError):
 
     code = "bad_date"
 
-    def __init__(self, message: str, *, future: bool = False, **kwargs):
+    def __init__(self, message: str, *, future: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.future = future
 

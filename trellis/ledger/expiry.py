@@ -17,11 +17,14 @@ accepted or expired, never both. Like every domain service these only flush.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, and_, exists, select, update
+from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import OfferNotFound
 from trellis.ledger.models import Application, ApplicationStatus, Offer, OfferStatus
@@ -37,29 +40,32 @@ def _application_sources() -> list[str]:
     return [s.value for s in status.APPLICATION_MOVES[ApplicationStatus.EXPIRED]]
 
 
-def _expire_orphaned_applications(session: Session, application_ids=None) -> int:
+def _expire_orphaned_applications(session: Session,
+                                  application_ids: Iterable[int] | None = None) -> int:
     """Approved applications with an expired offer and no open one become expired."""
-    expired_offer = exists(select(Offer.id).where(
-        and_(Offer.application_id == Application.id, Offer.status == OfferStatus.EXPIRED)))
-    open_offer = exists(select(Offer.id).where(
-        and_(Offer.application_id == Application.id, Offer.status == OfferStatus.OPEN)))
+    expired_offer = exists(select(col(Offer.id)).where(
+        and_(col(Offer.application_id) == col(Application.id),
+             col(Offer.status) == OfferStatus.EXPIRED)))
+    open_offer = exists(select(col(Offer.id)).where(
+        and_(col(Offer.application_id) == col(Application.id),
+             col(Offer.status) == OfferStatus.OPEN)))
     stmt = (update(Application)
-            .where(Application.status.in_(_application_sources()), expired_offer, ~open_offer)
+            .where(col(Application.status).in_(_application_sources()), expired_offer, ~open_offer)
             .values(status=ApplicationStatus.EXPIRED.value)
             .execution_options(synchronize_session="fetch"))
     if application_ids is not None:
-        stmt = stmt.where(Application.id.in_(list(application_ids)))
-    return session.execute(stmt).rowcount or 0
+        stmt = stmt.where(col(Application.id).in_(list(application_ids)))
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount or 0
 
 
 def expire_offers(*, session: Session, as_of: date) -> int:
     """Mark every open offer whose validity ended before *as_of* expired (and approved
     applications left without an open offer); returns the number of offers expired."""
-    offers = session.execute(
+    offers = cast(CursorResult[Any], session.execute(
         update(Offer)
-        .where(Offer.status.in_(_offer_sources()), Offer.expires_on < as_of)
+        .where(col(Offer.status).in_(_offer_sources()), col(Offer.expires_on) < as_of)
         .values(status=OfferStatus.EXPIRED.value)
-        .execution_options(synchronize_session="fetch")).rowcount or 0
+        .execution_options(synchronize_session="fetch"))).rowcount or 0
     apps = _expire_orphaned_applications(session) if offers else 0
     session.flush()
     logger.info("expired %s offer(s) and %s application(s) as of %s", offers, apps, as_of)
@@ -72,7 +78,7 @@ def expire_offer(*, session: Session, offer_id: int, as_of: date) -> Offer:
     Raises :class:`~trellis.ledger.status.CannotExpire` for an offer that is not open or
     is still valid on *as_of*, :class:`~trellis.ledger.errors.OfferNotFound` otherwise.
     """
-    offer = session.scalars(select(Offer).where(Offer.id == offer_id).with_for_update()
+    offer = session.scalars(select(Offer).where(col(Offer.id) == offer_id).with_for_update()
                             .execution_options(populate_existing=True)).first()
     if offer is None:
         raise OfferNotFound(f"Offer {offer_id} does not exist.")
@@ -83,7 +89,7 @@ def expire_offer(*, session: Session, offer_id: int, as_of: date) -> Offer:
     session.flush()
     app = session.get(Application, offer.application_id)
     if app is not None and app.status in _application_sources():
-        _expire_orphaned_applications(session, [app.id])
+        _expire_orphaned_applications(session, [id_of(app)])
     session.flush()
     return offer
 

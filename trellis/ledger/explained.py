@@ -38,8 +38,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import Row, func, or_, select
+from sqlmodel import Session, col
 
 from trellis.ledger.chart import Acct
 from trellis.ledger.journal import EntryKind, entry_label
@@ -48,6 +48,13 @@ from trellis.ledger.posting import account_codes
 
 #: How many unexplained entries are named one by one before the rest are counted.
 NAMED = 20
+
+# An entry as read here: (id, shard, seq, kind, currency, idempotency_key, loan_id,
+# reverses_id, value_date); a loan: (status, written_off_fen); a repayment: (its key,
+# loan id, source).
+_Entry = Row[tuple[int | None, int, int, str, str, str, int | None, int | None, date]]
+_LoanFacts = tuple[str, int]
+_PaymentFact = tuple[str, int, str]
 
 _A = Acct
 _REPLAY = frozenset(a.value for a in (_A.CASH, _A.LOANS, _A.INTEREST_RECEIVABLE,
@@ -74,24 +81,24 @@ def unexplained_problems(session: Session, currency: str = "CNY") -> list[str]:
     codes = account_codes(session, currency)
     reasons: dict[int, str] = {}
     entries = session.execute(
-        select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.kind,
-               JournalEntry.currency,
-               JournalEntry.idempotency_key, JournalEntry.loan_id, JournalEntry.reverses_id,
-               JournalEntry.value_date)
-        .where(JournalEntry.currency == currency)).all()
+        select(col(JournalEntry.id), col(JournalEntry.shard), col(JournalEntry.seq),
+               col(JournalEntry.kind), col(JournalEntry.currency),
+               col(JournalEntry.idempotency_key), col(JournalEntry.loan_id),
+               col(JournalEntry.reverses_id), col(JournalEntry.value_date))
+        .where(col(JournalEntry.currency) == currency)).all()
     if not entries:
         return []
     by_id = {e.id: e for e in entries}
-    in_currency = JournalEntry.currency == currency
+    in_currency = col(JournalEntry.currency) == currency
     # 1. every posting names a paid-out loan, on or after its pay-out day
     for entry_id, loan_id, disbursed_on, vd in session.execute(
-            select(JournalPosting.entry_id, JournalPosting.loan_id, Loan.disbursed_on,
-                   JournalPosting.value_date)
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .outerjoin(Loan, Loan.id == JournalPosting.loan_id)
-            .where(in_currency, or_(JournalPosting.loan_id.is_(None),
-                                    Loan.disbursed_on.is_(None),
-                                    JournalPosting.value_date < Loan.disbursed_on))):
+            select(col(JournalPosting.entry_id), col(JournalPosting.loan_id),
+                   col(Loan.disbursed_on), col(JournalPosting.value_date))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .outerjoin(Loan, col(Loan.id) == col(JournalPosting.loan_id))
+            .where(in_currency, or_(col(JournalPosting.loan_id).is_(None),
+                                    col(Loan.disbursed_on).is_(None),
+                                    col(JournalPosting.value_date) < col(Loan.disbursed_on)))):
         if loan_id is None:
             why = "it posts to an account without a loan"
         elif disbursed_on is None:
@@ -102,29 +109,31 @@ def unexplained_problems(session: Session, currency: str = "CNY") -> list[str]:
     # 2. the kind's fact, key and accounts
     accounts: dict[int, set[str]] = defaultdict(set)
     for entry_id, account_id in session.execute(
-            select(JournalPosting.entry_id, JournalPosting.account_id)
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(in_currency).group_by(JournalPosting.entry_id, JournalPosting.account_id)):
+            select(col(JournalPosting.entry_id), col(JournalPosting.account_id))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(in_currency)
+            .group_by(col(JournalPosting.entry_id), col(JournalPosting.account_id))):
         accounts[entry_id].add(codes[account_id])
     span = {entry_id: (lo, hi) for entry_id, lo, hi in session.execute(
-        select(JournalPosting.entry_id, func.min(JournalPosting.loan_id),
-               func.max(JournalPosting.loan_id))
-        .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-        .where(in_currency).group_by(JournalPosting.entry_id))}
+        select(col(JournalPosting.entry_id), func.min(col(JournalPosting.loan_id)),
+               func.max(col(JournalPosting.loan_id)))
+        .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+        .where(in_currency).group_by(col(JournalPosting.entry_id)))}
     facts = {entry_id: (key, loan_id, source) for entry_id, key, loan_id, source in
-             session.execute(select(Repayment.entry_id, Repayment.idempotency_key,
-                                    Repayment.loan_id, Repayment.source)
-                             .where(Repayment.entry_id.is_not(None)))}
+             session.execute(select(col(Repayment.entry_id), col(Repayment.idempotency_key),
+                                    col(Repayment.loan_id), col(Repayment.source))
+                             .where(col(Repayment.entry_id).is_not(None)))}
     loans = {lid: (st, written) for lid, st, written in session.execute(
-        select(Loan.id, Loan.status, Loan.written_off_fen).where(
-            Loan.id.in_(select(JournalEntry.loan_id).where(
-                in_currency, JournalEntry.loan_id.is_not(None)))))}
+        select(col(Loan.id), col(Loan.status), col(Loan.written_off_fen)).where(
+            col(Loan.id).in_(select(col(JournalEntry.loan_id)).where(
+                in_currency, col(JournalEntry.loan_id).is_not(None)))))}
     for e in entries:
         if e.id not in reasons:
-            why = _kind_reason(e, accounts.get(e.id, set()), span.get(e.id, (None, None)),
-                               facts.get(e.id), loans.get(e.loan_id))
-            if why:
-                reasons[e.id] = why
+            kind_why = _kind_reason(e, accounts.get(e.id, set()),
+                                    span.get(e.id, (None, None)), facts.get(e.id),
+                                    loans.get(e.loan_id))
+            if kind_why:
+                reasons[e.id] = kind_why
     _write_off_amounts(session, by_id, loans, reasons, codes)
     _reversals(session, by_id, reasons)
     _payouts_within_surplus(session, by_id, reasons, codes, currency)
@@ -137,8 +146,8 @@ def unexplained_problems(session: Session, currency: str = "CNY") -> list[str]:
     return problems
 
 
-def _kind_reason(e, accounts: set[str], span: tuple, fact: tuple | None,
-                 loan: tuple | None) -> str | None:
+def _kind_reason(e: _Entry, accounts: set[str], span: tuple[int | None, int | None],
+                 fact: _PaymentFact | None, loan: _LoanFacts | None) -> str | None:
     kind, key, loan_id = e.kind, e.idempotency_key, e.loan_id
     if kind == EntryKind.REVERSAL:
         return None if e.reverses_id is not None else "a reversal that reverses nothing"
@@ -178,16 +187,18 @@ def _kind_reason(e, accounts: set[str], span: tuple, fact: tuple | None,
     return None
 
 
-def _write_off_amounts(session, by_id, loans, reasons, codes) -> None:
+def _write_off_amounts(session: Session, by_id: dict[int, _Entry],
+                       loans: dict[int, _LoanFacts], reasons: dict[int, str],
+                       codes: dict[int, str]) -> None:
     ids = [i for i, e in by_id.items() if e.kind == EntryKind.WRITE_OFF and i not in reasons]
     if not ids:
         return
     losses = {v for k, v in _ids(codes).items() if k in (_A.LOSS_ALLOWANCE,
                                                           _A.WRITE_OFF_EXPENSE)}
-    sums = dict(session.execute(
-        select(JournalPosting.entry_id, func.sum(JournalPosting.amount_fen))
-        .where(JournalPosting.entry_id.in_(ids), JournalPosting.account_id.in_(losses))
-        .group_by(JournalPosting.entry_id)).all())
+    sums: dict[int, int | None] = dict(session.execute(
+        select(col(JournalPosting.entry_id), func.sum(col(JournalPosting.amount_fen)))
+        .where(col(JournalPosting.entry_id).in_(ids), col(JournalPosting.account_id).in_(losses))
+        .group_by(col(JournalPosting.entry_id))).tuples().all())
     for i in ids:
         written = loans.get(by_id[i].loan_id, (None, 0))[1]
         if int(sums.get(i) or 0) != written:
@@ -195,16 +206,17 @@ def _write_off_amounts(session, by_id, loans, reasons, codes) -> None:
                           f"{by_id[i].loan_id}, whose write-off was {written} fen")
 
 
-def _reversals(session, by_id, reasons) -> None:
+def _reversals(session: Session, by_id: dict[int, _Entry], reasons: dict[int, str]) -> None:
     pairs = {i: e.reverses_id for i, e in by_id.items()
              if e.kind == EntryKind.REVERSAL and i not in reasons}
     if not pairs:
         return
-    legs: dict[int, list] = defaultdict(list)
+    legs: dict[int, list[tuple[int, int, date, int]]] = defaultdict(list)
     for entry_id, account_id, loan_id, vd, amount in session.execute(
-            select(JournalPosting.entry_id, JournalPosting.account_id, JournalPosting.loan_id,
-                   JournalPosting.value_date, JournalPosting.amount_fen)
-            .where(JournalPosting.entry_id.in_(set(pairs) | set(pairs.values())))):
+            select(col(JournalPosting.entry_id), col(JournalPosting.account_id),
+                   col(JournalPosting.loan_id), col(JournalPosting.value_date),
+                   col(JournalPosting.amount_fen))
+            .where(col(JournalPosting.entry_id).in_(set(pairs) | set(pairs.values())))):
         legs[entry_id].append((account_id, loan_id or 0, vd, amount))
     for i, original in pairs.items():
         mirrored = sorted((a, lo, vd, -amt) for a, lo, vd, amt in legs.get(original, ()))
@@ -212,15 +224,17 @@ def _reversals(session, by_id, reasons) -> None:
             reasons[i] = f"it is not the exact opposite of entry id {original}"
 
 
-def _payouts_within_surplus(session, by_id, reasons, codes, currency) -> None:
+def _payouts_within_surplus(session: Session, by_id: dict[int, _Entry],
+                            reasons: dict[int, str], codes: dict[int, str],
+                            currency: str) -> None:
     payable = _ids(codes)[_A.VENDOR_PAYABLE]
     rows = session.execute(
-        select(JournalPosting.loan_id, JournalPosting.value_date,
-               func.sum(JournalPosting.amount_fen))
-        .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-        .where(JournalEntry.currency == currency, JournalPosting.account_id == payable,
-               JournalPosting.loan_id.is_not(None))
-        .group_by(JournalPosting.loan_id, JournalPosting.value_date)).all()
+        select(col(JournalPosting.loan_id), col(JournalPosting.value_date),
+               func.sum(col(JournalPosting.amount_fen)))
+        .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+        .where(col(JournalEntry.currency) == currency, col(JournalPosting.account_id) == payable,
+               col(JournalPosting.loan_id).is_not(None))
+        .group_by(col(JournalPosting.loan_id), col(JournalPosting.value_date))).all()
     by_loan: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for loan_id, vd, total in rows:
         by_loan[loan_id].append((vd, int(total or 0)))
@@ -235,11 +249,12 @@ def _payouts_within_surplus(session, by_id, reasons, codes, currency) -> None:
     if not overdrawn:
         return
     for entry_id, loan_id, vd in session.execute(
-            select(JournalPosting.entry_id, JournalPosting.loan_id, JournalPosting.value_date)
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalEntry.kind == EntryKind.PAYOUT.value,
-                   JournalPosting.account_id == payable,
-                   JournalPosting.loan_id.in_(list(overdrawn)))):
+            select(col(JournalPosting.entry_id), col(JournalPosting.loan_id),
+                   col(JournalPosting.value_date))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(col(JournalEntry.kind) == EntryKind.PAYOUT.value,
+                   col(JournalPosting.account_id) == payable,
+                   col(JournalPosting.loan_id).in_(list(overdrawn)))):
         if vd <= overdrawn[loan_id]:
             reasons.setdefault(entry_id, f"it pays out more surplus than the vendor of loan "
                                          f"{loan_id} was owed on {overdrawn[loan_id]}")

@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from trellis.errors import TrellisError
+from trellis.ledger.models import Loan
 
 
 class NoPartsProvider(TrellisError):
@@ -39,11 +40,11 @@ class Parts(Protocol):
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
         """Whether the invoice was turned into parts (then only its parts are financed)."""
 
-    def pledge(self, session: Session, *, loan, ids: Sequence[int],
+    def pledge(self, session: Session, *, loan: Loan, ids: Sequence[int],
                user_id: int | None) -> None:
         """Mark the parts financed by the newly accepted *loan* (flushes)."""
 
-    def release(self, session: Session, *, loan) -> None:
+    def release(self, session: Session, *, loan: Loan) -> None:
         """Detach the parts of a *loan* cancelled before pay-out (flushes)."""
 
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlmodel import Session, col
 
 from trellis.db import run, transaction
 from trellis.ledger import accrual, lifecycle, provisioning
@@ -33,10 +35,16 @@ from trellis.ledger.dates import check_not_future
 from trellis.ledger.models import Loan, LoanStatus
 from trellis.messages import N_, Money, line, msg
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+
+    from trellis.config import Settings
+
 logger = logging.getLogger(__name__)
 
 
-def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str:
+def accrue_daily(*, session_factory: sessionmaker[Session], settings: Settings,
+                 as_of: date | None = None) -> str:
     """Book interest up to *as_of* (not after today), mark overdue loans, move allowances.
 
     Short transactions, each taking its loans before the ledger head (the one lock order):
@@ -45,11 +53,15 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
     """
     as_of = as_of or date.today()
     check_not_future(as_of, field="date")
-    days: list = []
+    days: list[accrual.DayResult] = []
     day = run(session_factory, lambda s: accrual.first_unbooked_day(session=s, as_of=as_of))
     while day is not None and day < as_of:
         nxt = day + timedelta(days=1)
-        days += run(session_factory, lambda s, d=nxt: accrual.accrue(session=s, as_of=d))
+
+        def book(s: Session, d: date = nxt) -> list[accrual.DayResult]:
+            return accrual.accrue(session=s, as_of=d)
+
+        days += run(session_factory, book)
         day = nxt
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     anchor_ledger_head(session_factory=session_factory, settings=settings)
@@ -63,14 +75,15 @@ def accrue_daily(*, session_factory, settings, as_of: date | None = None) -> str
                 penalty=Money(penalty), overdue=overdue, provisioned=provisioned)
 
 
-def _overdue_and_allowances(session_factory, as_of: date) -> tuple[int, int]:
+def _overdue_and_allowances(session_factory: sessionmaker[Session], as_of: date) -> tuple[int, int]:
     overdue = run(session_factory, lambda s: accrual.mark_overdue(session=s, as_of=as_of))
     provisioned = run(session_factory,
                       lambda s: provisioning.provision(session=s, as_of=as_of))
     return overdue, provisioned
 
 
-def update_overdue(*, session_factory, settings, as_of: date | None = None) -> str:
+def update_overdue(*, session_factory: sessionmaker[Session], settings: Settings,
+                   as_of: date | None = None) -> str:
     """Mark loans past due overdue and move allowances to their DPD buckets on *as_of*
     (default today, never later), then anchor every shard's head; one-line outcome."""
     as_of = as_of or date.today()
@@ -81,7 +94,8 @@ def update_overdue(*, session_factory, settings, as_of: date | None = None) -> s
                 overdue=overdue, provisioned=provisioned)
 
 
-def disburse_approved(*, session_factory, settings, as_of: date | None = None) -> str:
+def disburse_approved(*, session_factory: sessionmaker[Session], settings: Settings,
+                      as_of: date | None = None) -> str:
     """Pay out every accepted (pending) loan on *as_of* (default today), one transaction
     each: cancelled if its document was financed elsewhere, left waiting if the chain is
     down; returns a one-line outcome with the counts."""
@@ -91,8 +105,8 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
 
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
-        pending = list(session.scalars(select(Loan.id).where(
-            Loan.status == LoanStatus.PENDING).order_by(Loan.id)))
+        pending: list[int] = list(session.scalars(select(col(Loan.id)).where(
+            col(Loan.status) == LoanStatus.PENDING).order_by(col(Loan.id))))
     paid, cancelled, waiting, failed = 0, 0, 0, 0
     for loan_id in pending:
         try:
@@ -122,7 +136,7 @@ def disburse_approved(*, session_factory, settings, as_of: date | None = None) -
                 failed=msg(N_("; %(n)s failed (see the log)"), n=failed) if failed else "")
 
 
-def anchor_ledger_head(*, session_factory, settings) -> str:
+def anchor_ledger_head(*, session_factory: sessionmaker[Session], settings: Settings) -> str:
     """Commit every journal entry not yet committed (the head among them) for anchoring."""
     from trellis.ledger.anchoring import queue_entries
 
@@ -136,7 +150,8 @@ def anchor_ledger_head(*, session_factory, settings) -> str:
                 seq=seq, digest=digest[:12], n=n)
 
 
-def expire_offers(*, session_factory, settings, as_of: date | None = None) -> str:
+def expire_offers(*, session_factory: sessionmaker[Session], settings: Settings,
+                  as_of: date | None = None) -> str:
     """Mark offers past their validity date expired, with their applications."""
     from trellis.ledger import expiry
 

@@ -30,12 +30,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from trellis.ledger.chart import BY_CODE, Acct
 from trellis.ledger.errors import UnbalancedEntry, UnknownAccount
 
 GENESIS_HASH = "0" * 64
 HASH_VERSION = "trellis-ledger-v1"
+
+#: A posting as :func:`entry_hash` reads it: (account code, loan id or None, value date
+#: or its ISO string, amount fen).
+HashRow = tuple[str, int | None, date | str, int]
 
 
 class EntryKind(enum.StrEnum):
@@ -76,7 +81,7 @@ class Entry:
     loan_id: int | None = None
     memo: str = ""
     reverses_id: int | None = None
-    meta: dict = field(default_factory=dict, compare=False)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def dated_postings(self) -> tuple[Posting, ...]:
         """The postings with every value date filled in."""
@@ -103,6 +108,7 @@ def validate(entry: Entry) -> Entry:
             raise UnbalancedEntry(
                 f"Entry {entry.idempotency_key!r}: amounts must be non-zero whole fen, "
                 f"not {p.amount_fen!r}.")
+        assert p.value_date is not None   # dated_postings() dated every posting
         per_date[p.value_date] += p.amount_fen
     off = {d: s for d, s in per_date.items() if s}
     if off:
@@ -114,7 +120,7 @@ def validate(entry: Entry) -> Entry:
 
 def net(postings: Iterable[Posting]) -> tuple[Posting, ...]:
     """Merge postings with the same (account, loan, value date); drop zero sums."""
-    sums: dict[tuple, int] = defaultdict(int)
+    sums: dict[tuple[Acct, int | None, date | None], int] = defaultdict(int)
     for p in postings:
         sums[(p.account, p.loan_id, p.value_date)] += p.amount_fen
     return tuple(Posting(a, amt, loan, vd) for (a, loan, vd), amt in sums.items() if amt)
@@ -143,7 +149,7 @@ def entry_label(seq: int, shard: int = 0) -> str:
 def entry_hash(*, prev_hash: str, seq: int, currency: str, kind: str,
                idempotency_key: str, value_date: date, loan_id: int | None,
                reverses_id: int | None, memo: str,
-               postings: Iterable[tuple], presorted: bool = False, shard: int = 0) -> str:
+               postings: Iterable[HashRow], presorted: bool = False, shard: int = 0) -> str:
     """The SHA-256 (hex, lower case) of an entry's canonical form.
 
     *postings* are (account code, loan id or None, value date, amount fen) tuples in any

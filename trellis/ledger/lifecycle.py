@@ -23,10 +23,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, case, func, or_, select, type_coerce
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.ledger import repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
@@ -61,6 +63,9 @@ from trellis.ledger.replay import (
 )
 from trellis.ledger.reports import _loan_allowances
 
+if TYPE_CHECKING:
+    from trellis.config import Settings
+
 logger = logging.getLogger(__name__)
 
 #: Accounts a replay writes; other accounts (allowance, write-off, recoveries) never move.
@@ -73,7 +78,7 @@ REPLAY_KINDS = (EntryKind.DISBURSEMENT, EntryKind.ACCRUAL, EntryKind.REPAYMENT)
 
 def lock_loan(session: Session, loan_id: int) -> Loan:
     """The loan row, locked for this transaction and freshly read; raises LoanNotFound."""
-    loan = session.scalars(select(Loan).where(Loan.id == loan_id).with_for_update()
+    loan = session.scalars(select(Loan).where(col(Loan.id) == loan_id).with_for_update()
                            .execution_options(populate_existing=True)).first()
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
@@ -93,7 +98,7 @@ def lock_loans(session: Session, loan_ids: Iterable[int]) -> None:
         return
     session.flush()
     # LockRows sits above the sort: PostgreSQL locks the rows in id order
-    session.execute(select(Loan.id).where(Loan.id.in_(ids)).order_by(Loan.id)
+    session.execute(select(col(Loan.id)).where(col(Loan.id).in_(ids)).order_by(col(Loan.id))
                     .with_for_update())
     lock_heads(session, ids)
 
@@ -101,47 +106,53 @@ def lock_loans(session: Session, loan_ids: Iterable[int]) -> None:
 def terms_of(loan: Loan) -> Terms:
     """The replay's view of a paid-out loan: amounts in fen, rates in millionths a year
     (``rate_micro`` 65_000 = 6.5 %), day count 360 or 365, dates from its row."""
-    return Terms(loan_id=loan.id, amount_fen=loan.amount_fen, fee_fen=loan.fee_fen,
+    disbursed_on, due_date = loan.disbursed_on, loan.due_date
+    assert disbursed_on is not None and due_date is not None, "a loan not paid out has no terms"
+    return Terms(loan_id=id_of(loan), amount_fen=loan.amount_fen, fee_fen=loan.fee_fen,
                  rate_micro=loan.rate_micro, penalty_rate_micro=loan.penalty_rate_micro,
-                 day_count=loan.day_count, disbursed_on=loan.disbursed_on,
-                 due_date=loan.due_date, cooling_off_days=loan.cooling_off_days,
+                 day_count=loan.day_count, disbursed_on=disbursed_on,
+                 due_date=due_date, cooling_off_days=loan.cooling_off_days,
                  first_loan=loan.first_loan,
                  waterfall=tuple(loan.waterfall or DEFAULT_WATERFALL))
 
 
 # --- disbursement ---------------------------------------------------------------------
 
-def disburse(*, session: Session, settings, loan_id: int, as_of: date,
-             register_financing: Callable | None = None,
+def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of: date,
+             register_financing: Callable[..., object] | None = None,
              posted_by: int | None = None) -> Loan:
     """Pay out an accepted loan on *as_of*.
 
     First registers the fingerprints of the invoices, orders and voucher parts behind the
     loan with the chain registry (``trellis.chain.registry.register_financing`` unless
-    another callable is given); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate
-    and nothing is posted. Then books principal out and the fee charged, and starts
-    accrual on *as_of*.
+    another callable is given, with *settings*: None only for such a callable or a loan
+    without documents); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate and
+    nothing is posted. Then books principal out and the fee charged, and starts accrual
+    on *as_of*.
     Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending.
     """
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "disburse"):
         status.move(loan, "disburse")   # raises CannotDisburse with the reason
-    docs = session.scalars(select(LoanDocument).where(LoanDocument.loan_id == loan.id)).all()
+    docs = session.scalars(select(LoanDocument).where(col(LoanDocument.loan_id) == loan.id)).all()
     invoice_ids = [d.invoice_id for d in docs if d.invoice_id is not None]
     order_ids = [d.order_id for d in docs if d.order_id is not None]
-    fragment_ids = list(session.scalars(select(LoanFragment.fragment_id).where(
-        LoanFragment.loan_id == loan.id).order_by(LoanFragment.id)))
+    fragment_ids = list(session.scalars(select(col(LoanFragment.fragment_id)).where(
+        col(LoanFragment.loan_id) == loan.id).order_by(col(LoanFragment.id))))
     if invoice_ids or order_ids or fragment_ids:
         # fragment_ids only when there are some: older registrars take invoices and orders
-        extra = {"fragment_ids": fragment_ids} if fragment_ids else {}
+        extra: dict[str, Any] = {"fragment_ids": fragment_ids} if fragment_ids else {}
+        registrar: Callable[..., object]
         if register_financing is None:
-            from trellis.chain.registry import register_financing
+            from trellis.chain.registry import register_financing as registrar
 
             # The registration's claim names this loan (its id and creation second), so
             # that only this loan's retry is taken for its own earlier registration.
             extra["financing_ref"] = f"loan:{loan.id}:{loan.created_at:%Y%m%d%H%M%S}"
-        register_financing(session=session, settings=settings, invoice_ids=invoice_ids,
-                           order_ids=order_ids, financed_by="trellis", **extra)
+        else:
+            registrar = register_financing
+        registrar(session=session, settings=settings, invoice_ids=invoice_ids,
+                  order_ids=order_ids, financed_by="trellis", **extra)
     loan.disbursed_on = as_of
     if loan.due_date is None:
         loan.due_date = as_of + timedelta(days=loan.tenor_days + loan.grace_days)
@@ -153,8 +164,8 @@ def disburse(*, session: Session, settings, loan_id: int, as_of: date,
                   postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
                   memo=f"Pay-out of loan {loan.id}")
     row = post(session=session, entry=entry, posted_by=posted_by)
-    session.add(Disbursement(loan_id=loan.id, amount_fen=loan.amount_fen,
-                             fee_fen=loan.fee_fen, disbursed_on=as_of, entry_id=row.id,
+    session.add(Disbursement(loan_id=loan_id, amount_fen=loan.amount_fen,
+                             fee_fen=loan.fee_fen, disbursed_on=as_of, entry_id=id_of(row),
                              recorded_by_id=posted_by))
     status.move(loan, "disburse")
     loan.principal_fen, loan.fees_fen = loan.amount_fen, loan.fee_fen
@@ -172,7 +183,8 @@ def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
     status.move(loan, "cancel")
     loan.cancel_reason = reason[:300]
     session.flush()
-    if session.scalars(select(LoanFragment.id).where(LoanFragment.loan_id == loan.id)).first():
+    if session.scalars(select(col(LoanFragment.id))
+                       .where(col(LoanFragment.loan_id) == loan.id)).first():
         financed_parts().release(session, loan=loan)
     return loan
 
@@ -187,14 +199,14 @@ def _loan_postings(session: Session, loan_id: int, start: date
     ids = account_ids(session)
     codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
     replayed = {k.value for k in REPLAY_KINDS}
-    later = type_coerce(case((JournalPosting.value_date >= start, JournalPosting.value_date),
-                             else_=None), Date).label("later")
-    stmt = (select(JournalPosting.account_id, later, JournalEntry.kind,
-                   func.sum(JournalPosting.amount_fen))
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalPosting.loan_id == loan_id,
-                   JournalPosting.account_id.in_(list(codes)))
-            .group_by(JournalPosting.account_id, later, JournalEntry.kind))
+    later = type_coerce(case((col(JournalPosting.value_date) >= start,
+                              col(JournalPosting.value_date)), else_=None), Date).label("later")
+    stmt = (select(col(JournalPosting.account_id), later, col(JournalEntry.kind),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(col(JournalPosting.loan_id) == loan_id,
+                   col(JournalPosting.account_id).in_(list(codes)))
+            .group_by(col(JournalPosting.account_id), later, col(JournalEntry.kind)))
     opening: dict[str, int] = defaultdict(int)
     old: dict[tuple[str, date], int] = defaultdict(int)
     for account_id, vd, kind, total in session.execute(stmt):
@@ -202,7 +214,7 @@ def _loan_postings(session: Session, loan_id: int, start: date
             opening[codes[account_id]] += int(total or 0)
         elif kind in replayed:
             old[(codes[account_id], vd)] += int(total or 0)
-    cols = {a.value: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}   # Balances' fields
+    cols = {a.value: name for name, a in LOAN_BALANCE_ACCOUNTS.items()}   # Balances' fields
     balances = Balances(**{cols[code]: amount for code, amount in opening.items()
                            if code in cols})
     return balances, {k: v for k, v in old.items() if v}
@@ -211,11 +223,11 @@ def _loan_postings(session: Session, loan_id: int, start: date
 def stored_payments(session: Session, loan_id: int, since: date | None = None
                     ) -> list[Payment]:
     """The loan's vendor and anchor payments (value date order, then as received)."""
-    stmt = (select(Repayment).where(Repayment.loan_id == loan_id,
-                                    Repayment.source != "recovery")
-            .order_by(Repayment.paid_on, Repayment.id))
+    stmt = (select(Repayment).where(col(Repayment.loan_id) == loan_id,
+                                    col(Repayment.source) != "recovery")
+            .order_by(col(Repayment.paid_on), col(Repayment.id)))
     if since is not None:
-        stmt = stmt.where(Repayment.paid_on >= since)
+        stmt = stmt.where(col(Repayment.paid_on) >= since)
     return [Payment(r.idempotency_key, r.amount_fen, r.paid_on) for r in session.scalars(stmt)]
 
 
@@ -223,18 +235,22 @@ def recompute(*, session: Session, loan: Loan, start: date, until: date,
               new_payments: Sequence[Payment] = (), idempotency_key: str,
               kind: EntryKind = EntryKind.REPAYMENT, memo: str = "",
               posted_by: int | None = None) -> tuple[JournalEntry | None, Outcome]:
-    """Bring the loan's postings from *start* on in line with a replay up to *until*.
+    """Bring the loan's postings from *start* on in line with a replay up to *until*
+    (dates; the replay may start earlier, at the pay-out, inside the cooling-off window),
+    with *new_payments* added to the stored ones; returns the entry posted and the
+    replay's outcome (balances in fen).
 
     The loan must be locked and live. Posts one entry holding the difference (or nothing
     if there is none) and sets the loan's balances, ``accrued_until`` and status.
     """
     terms = terms_of(loan)
     start = start_for(terms, start)
-    opening, old = _loan_postings(session, loan.id, start)   # empty before the pay-out
-    payments = stored_payments(session, loan.id, since=start) + list(new_payments)
+    opening, old = _loan_postings(session, id_of(loan), start)   # empty before the pay-out
+    payments = stored_payments(session, id_of(loan), since=start) + list(new_payments)
     outcome = replay(terms, start=start, until=until, opening=opening, payments=payments)
     new: dict[tuple[str, date], int] = defaultdict(int)
     for p in outcome.postings:
+        assert p.value_date is not None   # a replay dates every posting
         new[(str(p.account), p.value_date)] += p.amount_fen
     delta = [Posting(Acct(a), new.get((a, vd), 0) - old.get((a, vd), 0), loan.id, vd)
              for (a, vd) in sorted(set(new) | set(old), key=lambda k: (k[1], k[0]))]
@@ -267,7 +283,7 @@ def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: da
 
 
 def _find_repayment(session: Session, key: str) -> Repayment | None:
-    return session.scalars(select(Repayment).where(Repayment.idempotency_key == key)).first()
+    return session.scalars(select(Repayment).where(col(Repayment.idempotency_key) == key)).first()
 
 
 #: The largest amount (fen) one payment may carry unless the caller passes the setting
@@ -278,7 +294,7 @@ MAX_AMOUNT_FEN = 100_000_000_000
 KEY_MAX = 128
 
 
-def check_amount(amount_fen, max_amount_fen: int | None = None) -> int:
+def check_amount(amount_fen: object, max_amount_fen: int | None = None) -> int:
     """*amount_fen* if it is a whole number of fen from 1 to the maximum, else raise
     :class:`~trellis.ledger.errors.BadRepayment` (nothing is written)."""
     limit = max_amount_fen or MAX_AMOUNT_FEN
@@ -291,7 +307,7 @@ def check_amount(amount_fen, max_amount_fen: int | None = None) -> int:
     return amount_fen
 
 
-def check_key(key) -> str:
+def check_key(key: object) -> str:
     """*key* if it is 1 to 128 printable ASCII characters (no spaces), else raise. Keys
     are never coerced: ``777`` (a number) is refused, ``"777"`` is a key."""
     if (type(key) is not str or not 1 <= len(key) <= KEY_MAX
@@ -354,16 +370,18 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     if found is not None:
         return _same_repayment(found, loan_id, amount_fen, paid_on), True
     status.require_live(loan)
-    if paid_on < loan.disbursed_on:
+    disbursed_on, accrued_until = loan.disbursed_on, loan.accrued_until
+    assert disbursed_on is not None and accrued_until is not None   # live: paid out
+    if paid_on < disbursed_on:
         raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
                            f"cannot be dated {paid_on}.", field="paid_on")
-    start = min(paid_on, loan.accrued_until)
-    until = max(paid_on, loan.accrued_until)
+    start = min(paid_on, accrued_until)
+    until = max(paid_on, accrued_until)
     entry, _ = recompute(session=session, loan=loan, start=start, until=until,
                          new_payments=(payment,), idempotency_key=f"repayment:{idempotency_key}",
                          memo=f"Payment of {amount_fen} fen on {paid_on} ({source})",
                          posted_by=recorded_by)
-    rep = Repayment(loan_id=loan.id, idempotency_key=idempotency_key, amount_fen=amount_fen,
+    rep = Repayment(loan_id=loan_id, idempotency_key=idempotency_key, amount_fen=amount_fen,
                     paid_on=paid_on, source=source, invoice_id=invoice_id,
                     entry_id=entry.id if entry is not None else None,
                     recorded_by_id=recorded_by)
@@ -382,23 +400,25 @@ def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = Tr
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         return []
-    cond = LoanDocument.invoice_id == invoice_id
+    cond = col(LoanDocument.invoice_id) == invoice_id
     if invoice.order_id is not None:
-        cond = or_(cond, LoanDocument.order_id == invoice.order_id)
-    stmt = (select(Loan).join(LoanDocument, LoanDocument.loan_id == Loan.id).where(cond)
-            .order_by(Loan.id))
+        cond = or_(cond, col(LoanDocument.order_id) == invoice.order_id)
+    stmt = (select(Loan).join(LoanDocument, col(LoanDocument.loan_id) == col(Loan.id)).where(cond)
+            .order_by(col(Loan.id)))
     if live_only:
-        stmt = stmt.where(Loan.status.in_([s.value for s in status.LIVE]))
+        stmt = stmt.where(col(Loan.status).in_([s.value for s in status.LIVE]))
     return list(session.scalars(stmt).unique())
 
 
 def anchor_payment(*, session: Session, invoice_id: int, amount_fen: int, paid_on: date,
                    idempotency_key: str, recorded_by: int | None = None
                    ) -> Repayment | None:
-    """The anchor paid *invoice_id*: sweep the loan financing it, surplus to the vendor.
+    """The anchor paid *invoice_id* (*amount_fen* fen with value date *paid_on*): sweep
+    the loan financing it, surplus to the vendor; the amount, key and date are checked
+    as by :func:`repay`.
 
-    Returns the repayment, or None when no live loan finances the invoice (the payment
-    is then none of the ledger's business).
+    Returns the repayment (the original one for a key already recorded), or None when no
+    live loan finances the invoice (the payment is then none of the ledger's business).
     """
     found = _find_repayment(session, idempotency_key)
     if found is not None:
@@ -406,7 +426,7 @@ def anchor_payment(*, session: Session, invoice_id: int, amount_fen: int, paid_o
     loans = loans_for_invoice(session, invoice_id)
     if not loans:
         return None
-    return repay(session=session, loan_id=loans[0].id, amount_fen=amount_fen, paid_on=paid_on,
+    return repay(session=session, loan_id=id_of(loans[0]), amount_fen=amount_fen, paid_on=paid_on,
                  idempotency_key=idempotency_key, source="anchor", invoice_id=invoice_id,
                  recorded_by=recorded_by)
 
@@ -423,25 +443,27 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "write_off"):
         status.move(loan, "write_off")
-    if as_of < loan.accrued_until:
+    accrued_until = loan.accrued_until
+    assert accrued_until is not None   # overdue: paid out
+    if as_of < accrued_until:
         raise BadRepayment(f"Interest on loan {loan.id} is booked up to "
                            f"{loan.accrued_until}; write it off on or after that day.",
                            field="as_of")
-    if as_of > loan.accrued_until:
-        recompute(session=session, loan=loan, start=loan.accrued_until, until=as_of,
+    if as_of > accrued_until:
+        recompute(session=session, loan=loan, start=accrued_until, until=as_of,
                   idempotency_key=f"write-off-accrual:{idempotency_key}",
                   kind=EntryKind.ACCRUAL, memo="Interest up to the write-off")
-    lid = loan.id
+    lid = loan_id
     total = loan.outstanding_fen
     held = _loan_allowances(session, [lid]).get(lid, 0)   # the journal, not the row
     used = min(held, total)
-    legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
-            Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
-            Posting(Acct.LOANS, -loan.principal_fen, lid),
-            Posting(Acct.INTEREST_RECEIVABLE, -loan.interest_fen, lid),
-            Posting(Acct.PENALTY_RECEIVABLE, -loan.penalty_fen, lid),
-            Posting(Acct.FEES_RECEIVABLE, -loan.fees_fen, lid)]
-    legs = tuple(p for p in legs if p.amount_fen)
+    all_legs = [Posting(Acct.LOSS_ALLOWANCE, used, lid),
+                Posting(Acct.WRITE_OFF_EXPENSE, total - used, lid),
+                Posting(Acct.LOANS, -loan.principal_fen, lid),
+                Posting(Acct.INTEREST_RECEIVABLE, -loan.interest_fen, lid),
+                Posting(Acct.PENALTY_RECEIVABLE, -loan.penalty_fen, lid),
+                Posting(Acct.FEES_RECEIVABLE, -loan.fees_fen, lid)]
+    legs = tuple(p for p in all_legs if p.amount_fen)
     if legs:
         post(session=session, posted_by=user_id, entry=Entry(
             kind=EntryKind.WRITE_OFF, value_date=as_of, idempotency_key=f"write-off:{lid}",
@@ -457,9 +479,15 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
 
 def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
             idempotency_key: str, recorded_by: int | None = None) -> Repayment:
-    """Book cash received on a written-off loan as a recovery (income); anything beyond
-    what was written off is owed to the vendor. Raises
-    :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off."""
+    """Book *amount_fen* (whole fen, 1 to :data:`MAX_AMOUNT_FEN`) received on *paid_on*
+    (not after today) for a written-off loan as a recovery (income); anything beyond
+    what was written off, less what was recovered before, is owed to the vendor. A key
+    already recorded for the same payment returns the original repayment. Raises
+    :class:`~trellis.ledger.errors.CannotRecover` unless the loan was written off,
+    :class:`~trellis.ledger.errors.BadRepayment` for a bad amount or key,
+    :class:`~trellis.ledger.errors.BadDate` for a future date and
+    :class:`~trellis.ledger.errors.IdempotencyMismatch` for a key used by another
+    payment."""
     check_amount(amount_fen)
     check_key(idempotency_key)
     check_not_future(paid_on, field="paid_on")
@@ -482,7 +510,7 @@ def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
         postings=tuple(p for p in legs if p.amount_fen), loan_id=loan.id,
         memo=f"Recovery on written-off loan {loan.id}"))
     loan.recovered_fen += recovered
-    rep = Repayment(loan_id=loan.id, idempotency_key=idempotency_key, amount_fen=amount_fen,
+    rep = Repayment(loan_id=loan_id, idempotency_key=idempotency_key, amount_fen=amount_fen,
                     paid_on=paid_on, source="recovery", entry_id=entry.id,
                     recorded_by_id=recorded_by)
     session.add(rep)
@@ -515,17 +543,22 @@ def bucket(days_past_due: int) -> str:
     return "90+"
 
 
-def allocations(*, session: Session, loan_id: int, until: date | None = None):
-    """How every payment of the loan was applied, by replaying it from disbursement
-    (the journal holds the same figures; this view is per payment, for statements)."""
+def allocations(*, session: Session, loan_id: int, until: date | None = None
+                ) -> Outcome | tuple[()]:
+    """How every payment of the loan was applied, by replaying it from disbursement up
+    to *until* (default: the last booked day or the last payment, if later): the replay's
+    outcome, or an empty tuple before the pay-out (the journal holds the same figures;
+    this view is per payment, for statements)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
-    if loan.disbursed_on is None:
+    disbursed_on, accrued_until = loan.disbursed_on, loan.accrued_until
+    if disbursed_on is None:
         return ()
-    payments = stored_payments(session, loan.id)
-    end = until or max([loan.accrued_until] + [p.paid_on for p in payments])
+    assert accrued_until is not None   # set with disbursed_on
+    payments = stored_payments(session, loan_id)
+    end = until or max([accrued_until] + [p.paid_on for p in payments])
     payments = [p for p in payments if p.paid_on <= end]
-    outcome = replay(terms_of(loan), start=loan.disbursed_on, until=end, opening=Balances(),
+    outcome = replay(terms_of(loan), start=disbursed_on, until=end, opening=Balances(),
                      payments=payments)
     return outcome

@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -42,7 +43,7 @@ from sqlmodel import Field, SQLModel
 from trellis.clock import utcnow
 
 
-def _fen(nullable: bool = False, default: int | None = 0):
+def _fen(nullable: bool = False, default: int | None = 0) -> Column[int]:
     return Column(BigInteger, nullable=nullable, default=default)
 
 
@@ -150,7 +151,8 @@ class Product(SQLModel, table=True):
     kind: str = Field(max_length=12)
     currency: str = Field(default="CNY", max_length=3)
     advance_rate_bps: int = 8000
-    spreads_bps: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    spreads_bps: dict[str, int] = Field(default_factory=dict,
+                                        sa_column=Column(JSON, nullable=False))
     confirmed_discount_bps: int = 0
     fee_bps: int = 0
     fee_min_fen: int = Field(default=0, sa_column=_fen())
@@ -158,17 +160,18 @@ class Product(SQLModel, table=True):
     penalty_rate_bps: int = 0       # extra annual rate on principal past its due date
     day_count: int = 360
     cooling_off_days: int = 7
-    waterfall: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    waterfall: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     tenor_days: int = 90            # order and revolving draws; receivables: invoice due
     min_amount_fen: int = Field(default=100_000, sa_column=_fen())
     max_amount_fen: int = Field(default=500_000_000, sa_column=_fen())
-    auto_approve_grades: list = Field(default_factory=list,
-                                      sa_column=Column(JSON, nullable=False))
+    auto_approve_grades: list[str] = Field(default_factory=list,
+                                           sa_column=Column(JSON, nullable=False))
     auto_approve_max_fen: int = Field(default=0, sa_column=_fen())
     second_approval_above_fen: int = Field(default=0, sa_column=_fen())
     offer_valid_days: int = 7
     line_days: int = 365            # revolving: how long a line stays open
-    provision_bps: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    provision_bps: dict[str, int] = Field(default_factory=dict,
+                                          sa_column=Column(JSON, nullable=False))
     active: bool = True
 
 
@@ -198,10 +201,10 @@ class Application(SQLModel, table=True):
     requested_fen: int = Field(sa_column=_fen(default=None))
     eligible_fen: int = Field(default=0, sa_column=_fen())
     limit_fen: int | None = Field(default=None, sa_column=_fen(nullable=True, default=None))
-    invoice_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    order_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    invoice_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    order_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # voucher parts (``voucher_fragments.id``) pledged for receivable financing
-    fragment_ids: list = Field(default_factory=list, sa_column=Column(
+    fragment_ids: list[int] = Field(default_factory=list, sa_column=Column(
         JSON, nullable=False, server_default=text("'[]'")))
     anchor_confirmed: bool = True
     as_of: date
@@ -212,12 +215,16 @@ class Application(SQLModel, table=True):
     grade: str | None = Field(default=None, max_length=2)
     pd: Decimal | None = Field(default=None, sa_column=Column(Numeric(9, 6)))
     insufficient: bool = False
-    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flags: list[dict[str, Any]] = Field(default_factory=list,
+                                        sa_column=Column(JSON, nullable=False))
+    reasons: list[dict[str, Any]] = Field(default_factory=list,
+                                          sa_column=Column(JSON, nullable=False))
     scorecard_version: str = Field(default="", max_length=40)
-    review_reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    decline_reasons: list = Field(default_factory=list,
-                                  sa_column=Column(JSON, nullable=False))
+    # review and decline reasons: a message's JSON (a dict) or an RM's own words (a str)
+    review_reasons: list[Any] = Field(default_factory=list,
+                                      sa_column=Column(JSON, nullable=False))
+    decline_reasons: list[Any] = Field(default_factory=list,
+                                       sa_column=Column(JSON, nullable=False))
     decided_at: datetime | None = None
 
 
@@ -234,7 +241,7 @@ class Decision(SQLModel, table=True):
     application_id: int = Field(foreign_key="loan_applications.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="users.id")
     action: str = Field(max_length=16)
-    reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reasons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     decided_at: datetime = Field(default_factory=utcnow)
 
 
@@ -269,7 +276,8 @@ class Offer(SQLModel, table=True):
     start_date: date
     due_date: date
     tenor_days: int = 0
-    schedule: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    schedule: list[dict[str, Any]] = Field(default_factory=list,
+                                           sa_column=Column(JSON, nullable=False))
     cooling_off_days: int = 0
     first_loan: bool = False
     expires_on: date
@@ -345,7 +353,7 @@ class Loan(SQLModel, table=True):
     grace_days: int = 0
     cooling_off_days: int = 0
     first_loan: bool = False
-    waterfall: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    waterfall: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     disbursed_on: date | None = None
     due_date: date | None = None
     accrued_until: date | None = None   # interest is booked for every day before this one

@@ -24,15 +24,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
+from trellis.db import id_of
 from trellis.errors import NotFound, PermissionDenied, ValidationError
 from trellis.ledger import pricing, status
-from trellis.ledger.apr import fee_for, quote, rate_micro
+from trellis.ledger.apr import Quote, fee_for, quote, rate_micro
 from trellis.ledger.errors import (
     ApplicationNotFound,
     CannotAccept,
@@ -70,8 +73,8 @@ DECIDERS = ("rm", "admin")
 
 def product_by_code(session: Session, code: str) -> Product:
     """The active product with *code* (e.g. ``RF-STD``); raises ProductNotFound if there is none."""
-    product = session.scalars(select(Product).where(Product.code == code,
-                                                    Product.active.is_(True))).first()
+    product = session.scalars(select(Product).where(col(Product.code) == code,
+                                                    col(Product.active).is_(True))).first()
     if product is None:
         raise ProductNotFound(f"There is no active product {code!r}.")
     return product
@@ -82,15 +85,16 @@ def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
               ) -> set[tuple[str, int]]:
     """The documents among these already behind an open loan."""
     out: set[tuple[str, int]] = set()
-    for model, col, ids, label in (
-            (LoanDocument, LoanDocument.invoice_id, invoice_ids, "invoice"),
-            (LoanDocument, LoanDocument.order_id, order_ids, "order"),
-            (LoanFragment, LoanFragment.fragment_id, fragment_ids, "voucher part")):
+    for model, column, ids, label in (
+            (LoanDocument, col(LoanDocument.invoice_id), invoice_ids, "invoice"),
+            (LoanDocument, col(LoanDocument.order_id), order_ids, "order"),
+            (LoanFragment, col(LoanFragment.fragment_id), fragment_ids, "voucher part")):
         if not ids:
             continue
         rows = session.execute(
-            select(col).join(Loan, Loan.id == model.loan_id)
-            .where(col.in_(list(ids)), Loan.status.in_([s.value for s in OPEN_LOAN_STATUSES])))
+            select(column).join(Loan, col(Loan.id) == model.loan_id)
+            .where(column.in_(list(ids)),
+                   col(Loan.status).in_([s.value for s in OPEN_LOAN_STATUSES])))
         out |= {(label, r[0]) for r in rows}
     return out
 
@@ -102,6 +106,8 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
     from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
 
     kind = ProductKind(product.kind)
+    latest: date | None
+    docs: list[Invoice | PurchaseOrder | None]
     if fragment_ids:
         if kind is not ProductKind.RECEIVABLE or invoice_ids or order_ids:
             raise IneligibleDocument("Voucher parts are financed on their own, with a "
@@ -144,6 +150,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                 N_("Order %(number)s has not been confirmed by the buyer yet."),
                 params={"number": doc.number})
         if kind is ProductKind.RECEIVABLE:
+            assert isinstance(doc, Invoice)   # receivables finance invoices (above)
             if doc.due_date <= as_of:
                 raise IneligibleDocument(N_("Invoice %(number)s is already due."),
                                          params={"number": doc.number})
@@ -151,7 +158,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
             if open_fen <= 0:
                 raise IneligibleDocument(N_("Invoice %(number)s has been paid."),
                                          params={"number": doc.number})
-            if financed_parts().covers_invoice(session, doc.id):
+            if financed_parts().covers_invoice(session, id_of(doc)):
                 raise IneligibleDocument(N_("Invoice %(number)s was issued as a voucher; "
                                             "finance a voucher part instead."),
                                          params={"number": doc.number})
@@ -170,7 +177,8 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
           order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = (),
           amount_fen: int | None = None,
           applied_by: int | None = None, as_of: date | None = None,
-          scorer: Callable | None = None, limiter: Callable | None = None) -> Application:
+          scorer: Callable[..., Any] | None = None,
+          limiter: Callable[..., int] | None = None) -> Application:
     """File an application, score it and decide what can be decided automatically.
 
     *fragment_ids* are voucher parts (``voucher_fragments.id``) held by the firm, for a
@@ -213,7 +221,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
         raise ValidationError(N_("The smallest amount for this product is %(minimum)s."),
                               params={"minimum": Money(product.min_amount_fen)},
                               field="amount_fen")
-    app = Application(firm_id=firm_id, product_id=product.id, requested_fen=requested,
+    app = Application(firm_id=firm_id, product_id=id_of(product), requested_fen=requested,
                       eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
                       fragment_ids=fragment_ids,
                       anchor_confirmed=product.kind != ProductKind.REVOLVING, as_of=as_of,
@@ -221,7 +229,9 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     session.add(app)
     session.flush()
     if scorer is None:
-        from trellis.scoring.service import score_firm as scorer
+        from trellis.scoring.service import score_firm
+
+        scorer = score_firm
     result = scorer(session=session, firm_id=firm_id, as_of=as_of, applied_on=as_of)
     app.score, app.grade, app.pd = result.score, result.grade, result.pd
     app.insufficient = bool(result.insufficient)
@@ -231,7 +241,9 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     app.scorecard_version = result.scorecard_version or ""
     if not (result.insufficient or result.grade is None):
         if limiter is None:
-            from trellis.scoring.limits import credit_limit as limiter
+            from trellis.scoring.limits import credit_limit
+
+            limiter = credit_limit
         app.limit_fen = int(limiter(session=session, firm_id=firm_id, result=result,
                                     as_of=as_of))
     # A document within a band and a week of one presented before goes to a person
@@ -245,9 +257,10 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     return app
 
 
-def _auto_decide(session: Session, app: Application, product: Product, result,
-                 near_duplicates: Sequence = ()) -> None:
-    review: list = list(near_duplicates)
+def _auto_decide(session: Session, app: Application, product: Product, result: Any,
+                 near_duplicates: Sequence[dict[str, Any]] = ()) -> None:
+    # *result*: what the scorer returned (scoring's ScoreResult, or a test's stand-in)
+    review: list[dict[str, Any]] = list(near_duplicates)
     if result.insufficient or result.grade is None:
         review.append(msg(N_("Not enough data to score the firm.")).to_json())
         review += [{"en": en, "zh": zh} for en, zh in zip(
@@ -285,8 +298,9 @@ def _auto_decide(session: Session, app: Application, product: Product, result,
 
 
 def _record(session: Session, app: Application, user_id: int | None, action: str,
-            reasons: list[str]) -> None:
-    session.add(Decision(application_id=app.id, user_id=user_id, action=action,
+            reasons: Sequence[str | dict[str, Any]]) -> None:
+    """*reasons*: an RM's own words, or messages' JSON (``Message.to_json``)."""
+    session.add(Decision(application_id=id_of(app), user_id=user_id, action=action,
                          reasons=list(reasons)))
 
 
@@ -308,7 +322,7 @@ def get_application(session: Session, application_id: int, *, lock: bool = False
                     ) -> Application:
     """Application *application_id* (locked for update with *lock*); raises
     ApplicationNotFound if it does not exist."""
-    stmt = select(Application).where(Application.id == application_id)
+    stmt = select(Application).where(col(Application.id) == application_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     app = session.scalars(stmt).first()
@@ -332,7 +346,7 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     if user is None or user.role not in DECIDERS or not user.is_active:
         raise PermissionDenied("Only relationship managers and administrators decide "
                                "applications.")
-    product = session.get(Product, app.product_id)
+    product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     if app.status not in (ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL):
         status.move_application(app, ApplicationStatus.APPROVED if approve
                                 else ApplicationStatus.DECLINED)   # raises CannotDecide
@@ -357,9 +371,9 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
                    "limit of %(limit)s; decline, or ask for a smaller amount."),
                 params={"after": Money(after), "limit": Money(app.limit_fen)})
     if app.status == ApplicationStatus.SECOND_APPROVAL:
-        first = session.scalars(select(Decision).where(Decision.application_id == app.id,
-                                                       Decision.action == "approve")
-                                .order_by(Decision.id.desc())).first()
+        first = session.scalars(select(Decision).where(col(Decision.application_id) == app.id,
+                                                       col(Decision.action) == "approve")
+                                .order_by(col(Decision.id).desc())).first()
         if first is not None and first.user_id == user_id:
             raise SameApprover("A second approver is needed: you approved this application "
                                "already.")
@@ -380,14 +394,14 @@ def exposure_fen(session: Session, firm_id: int) -> int:
     live loans, loans waiting for pay-out and open offers. A checker approving a new loan
     sees this plus the loan against the firm's credit limit; approvals may not pass it."""
     live = [s.value for s in status.LIVE]
-    owed = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
-        Loan.firm_id == firm_id, Loan.status.in_(live))).scalar_one()
-    waiting = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
-        Loan.firm_id == firm_id, Loan.status == LoanStatus.PENDING)).scalar_one()
-    offered = session.execute(select(func.coalesce(func.sum(Offer.amount_fen), 0))
-                              .join(Application, Application.id == Offer.application_id)
-                              .where(Application.firm_id == firm_id,
-                                     Offer.status == OfferStatus.OPEN)).scalar_one()
+    owed = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
+        col(Loan.firm_id) == firm_id, col(Loan.status).in_(live))).scalar_one()
+    waiting = session.execute(select(func.coalesce(func.sum(col(Loan.amount_fen)), 0)).where(
+        col(Loan.firm_id) == firm_id, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
+    offered = session.execute(select(func.coalesce(func.sum(col(Offer.amount_fen)), 0))
+                              .join(Application, col(Application.id) == col(Offer.application_id))
+                              .where(col(Application.firm_id) == firm_id,
+                                     col(Offer.status) == OfferStatus.OPEN)).scalar_one()
     return int(owed) + int(waiting) + int(offered)
 
 
@@ -402,9 +416,9 @@ def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
     if lock:
         from trellis.trade.models import Firm
 
-        session.execute(select(Firm.id).where(Firm.id == firm_id).with_for_update())
-    n = session.execute(select(func.count()).select_from(Loan).where(
-        Loan.firm_id == firm_id, Loan.status != LoanStatus.CANCELLED)).scalar_one()
+        session.execute(select(col(Firm.id)).where(col(Firm.id) == firm_id).with_for_update())
+    n: int = session.execute(select(func.count()).select_from(Loan).where(
+        col(Loan.firm_id) == firm_id, col(Loan.status) != LoanStatus.CANCELLED)).scalar_one()
     return n == 0
 
 
@@ -415,8 +429,9 @@ def make_offer(*, session: Session, application: Application | None = None,
     Raises :class:`~trellis.ledger.errors.OfferAboveCap` if the contract rate or the
     annualised rate including fees would exceed the legal cap.
     """
-    app = application or get_application(session, application_id)
-    product = session.get(Product, app.product_id)
+    # neither given: no application has id None (ApplicationNotFound)
+    app = application or get_application(session, cast(int, application_id))
+    product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     as_of = as_of or app.as_of
     grade = app.grade
     if grade is None:
@@ -440,7 +455,7 @@ def make_offer(*, session: Session, application: Application | None = None,
     penalty = pricing.penalty_within_cap(rate_micro_=micro,
                                          penalty_bps=product.penalty_rate_bps, cap=cap)
     is_first = first_loan(session, app.firm_id)
-    offer = Offer(application_id=app.id, amount_fen=amount, rate=rate, rate_micro=micro,
+    offer = Offer(application_id=id_of(app), amount_fen=amount, rate=rate, rate_micro=micro,
                   penalty_rate_micro=penalty, apr=q.apr, cap=cap, fee_fen=fee,
                   interest_fen=q.interest_fen, total_cost_fen=q.total_cost_fen,
                   start_date=as_of, due_date=due, tenor_days=q.tenor_days,
@@ -452,8 +467,8 @@ def make_offer(*, session: Session, application: Application | None = None,
     return offer
 
 
-def _within_cap(session: Session, product: Product, amount: int, rate, as_of: date,
-                due: date):
+def _within_cap(session: Session, product: Product, amount: int, rate: Decimal, as_of: date,
+                due: date) -> tuple[int, Quote, Decimal]:
     """The fee, the quote and the cap of a loan of *amount* at *rate* from *as_of* to
     *due*; raises :class:`OfferAboveCap` when its annualised rate including fees (IRR)
     would exceed the legal cap. The one place the rule is applied."""
@@ -497,14 +512,14 @@ def _documents_due(session: Session, app: Application) -> tuple[int, date]:
 
     if app.fragment_ids:
         return financed_parts().due(session, app.fragment_ids)
-    invoices = [session.get(Invoice, i) for i in app.invoice_ids]
+    invoices = [session.get_one(Invoice, i) for i in app.invoice_ids]   # checked by apply()
     return sum(i.amount_fen for i in invoices), max(i.due_date for i in invoices)
 
 
 def open_offer(session: Session, application_id: int) -> Offer | None:
     """The latest offer made on *application_id* (whatever its status), or None."""
-    return session.scalars(select(Offer).where(Offer.application_id == application_id)
-                           .order_by(Offer.id.desc())).first()
+    return session.scalars(select(Offer).where(col(Offer.application_id) == application_id)
+                           .order_by(col(Offer.id).desc())).first()
 
 
 def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
@@ -518,7 +533,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     :class:`~trellis.ledger.errors.IneligibleDocument` when a document was financed in
     the meantime.
     """
-    offer = session.scalars(select(Offer).where(Offer.id == offer_id).with_for_update()
+    offer = session.scalars(select(Offer).where(col(Offer.id) == offer_id).with_for_update()
                             .execution_options(populate_existing=True)).first()
     if offer is None:
         raise OfferNotFound(f"Offer {offer_id} does not exist.")
@@ -532,12 +547,12 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         raise CannotAccept(f"Offer {offer.id} is {offer.status}; it cannot be accepted.")
     if as_of > offer.expires_on:
         raise OfferExpired(f"The offer expired on {offer.expires_on}; apply again.")
-    product = session.get(Product, app.product_id)
+    product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     status.move_application(app, ApplicationStatus.ACCEPTED)
     offer.status, offer.accepted_at, offer.accepted_by_id = (OfferStatus.ACCEPTED, utcnow(),
                                                              user_id)
     if product.kind == ProductKind.REVOLVING:
-        line = CreditLine(firm_id=app.firm_id, product_id=product.id, offer_id=offer.id,
+        line = CreditLine(firm_id=app.firm_id, product_id=app.product_id, offer_id=offer_id,
                           limit_fen=offer.amount_fen, rate_micro=offer.rate_micro,
                           opened_on=as_of,
                           expires_on=as_of + timedelta(days=product.line_days))
@@ -554,12 +569,13 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
                      offer.penalty_rate_micro, offer.fee_fen,
                      due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,
                      offer=offer, application_id=app.id, offer_id=offer.id)
+    loan_id = id_of(loan)
     for i in app.invoice_ids:
-        session.add(LoanDocument(loan_id=loan.id, invoice_id=i))
+        session.add(LoanDocument(loan_id=loan_id, invoice_id=i))
     for o in app.order_ids:
-        session.add(LoanDocument(loan_id=loan.id, order_id=o))
+        session.add(LoanDocument(loan_id=loan_id, order_id=o))
     for f in fragment_ids:
-        session.add(LoanFragment(loan_id=loan.id, fragment_id=f))
+        session.add(LoanFragment(loan_id=loan_id, fragment_id=f))
     session.flush()
     if fragment_ids:
         financed_parts().pledge(session, loan=loan, ids=fragment_ids, user_id=user_id)
@@ -568,12 +584,12 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
 
 def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,
               penalty_micro: int, fee: int, *, due: date | None, offer: Offer | None = None,
-              **links) -> Loan:
+              **links: Any) -> Loan:
     """A pending loan. Whether it is the firm's first is decided under the firm's lock;
     a loan made from an offer keeps the offer's cooling-off terms, and an offer that
     promised a first loan's cooling-off when the firm has had a loan since is refused
     (:class:`~trellis.ledger.errors.OfferOutdated`): what the vendor signs is what it
-    saw."""
+    saw. *links*: the loan's ``application_id``, ``offer_id`` or ``line_id``."""
     is_first = first_loan(session, firm_id, lock=True)
     if offer is not None:
         if offer.first_loan and not is_first:
@@ -583,7 +599,7 @@ def _new_loan(session: Session, firm_id: int, product: Product, amount: int, mic
         first, cooling = offer.first_loan, offer.cooling_off_days
     else:
         first, cooling = is_first, product.cooling_off_days if is_first else 0
-    loan = Loan(firm_id=firm_id, product_id=product.id, currency=product.currency,
+    loan = Loan(firm_id=firm_id, product_id=id_of(product), currency=product.currency,
                 amount_fen=amount, rate_micro=micro, penalty_rate_micro=penalty_micro,
                 day_count=product.day_count, fee_fen=fee, tenor_days=product.tenor_days,
                 grace_days=product.grace_days, cooling_off_days=cooling,
@@ -599,7 +615,7 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     """Draw *amount_fen* on a revolving line: a new loan, pending disbursement, due after
     the product's tenor. Raises :class:`~trellis.ledger.errors.LimitExceeded` above the
     available limit (limit minus principal outstanding and pending)."""
-    line = session.scalars(select(CreditLine).where(CreditLine.id == line_id)
+    line = session.scalars(select(CreditLine).where(col(CreditLine.id) == line_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
     if line is None:
         raise NotFound(f"Credit line {line_id} does not exist.")
@@ -612,17 +628,17 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     if type(amount_fen) is not int or amount_fen <= 0:
         raise ValidationError("The amount must be a positive whole number of fen.",
                               field="amount_fen")
-    used = session.execute(select(func.coalesce(func.sum(Loan.principal_fen), 0)).where(
-        Loan.line_id == line.id, Loan.status.in_([s.value for s in status.LIVE]))
+    used = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
+        col(Loan.line_id) == line.id, col(Loan.status).in_([s.value for s in status.LIVE]))
     ).scalar_one()
-    pending = session.execute(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(
-        Loan.line_id == line.id, Loan.status == LoanStatus.PENDING)).scalar_one()
+    pending = session.execute(select(func.coalesce(func.sum(col(Loan.amount_fen)), 0)).where(
+        col(Loan.line_id) == line.id, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
     available = line.limit_fen - int(used) - int(pending)
     if amount_fen > available:
         raise LimitExceeded(N_("Only %(available)s of the line is available."),
                             params={"available": Money(available)})
-    product = session.get(Product, line.product_id)
-    penalty = session.get(Offer, line.offer_id).penalty_rate_micro
+    product = session.get_one(Product, line.product_id)   # foreign keys: they exist
+    penalty = session.get_one(Offer, line.offer_id).penalty_rate_micro
     fee = fee_for(amount_fen, product.fee_bps, product.fee_min_fen)
     loan = _new_loan(session, line.firm_id, product, amount_fen, line.rate_micro, penalty, fee,
                      due=None, line_id=line.id, offer_id=line.offer_id)

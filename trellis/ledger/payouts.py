@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.errors import Conflict, ValidationError
 from trellis.ledger.chart import Acct
@@ -72,11 +72,11 @@ def _payable_id(session: Session) -> int:
 
 def owed_by_loan(*, session: Session, firm_id: int) -> dict[int, int]:
     """Surplus still owed to *firm_id*, per loan (only loans owing something)."""
-    stmt = (select(JournalPosting.loan_id, func.sum(JournalPosting.amount_fen))
-            .join(Loan, Loan.id == JournalPosting.loan_id)
-            .where(Loan.firm_id == firm_id,
-                   JournalPosting.account_id == _payable_id(session))
-            .group_by(JournalPosting.loan_id))
+    stmt = (select(col(JournalPosting.loan_id), func.sum(col(JournalPosting.amount_fen)))
+            .join(Loan, col(Loan.id) == col(JournalPosting.loan_id))
+            .where(col(Loan.firm_id) == firm_id,
+                   col(JournalPosting.account_id) == _payable_id(session))
+            .group_by(col(JournalPosting.loan_id)))
     return {loan_id: -int(total) for loan_id, total in session.execute(stmt)
             if total is not None and total < 0}
 
@@ -84,21 +84,21 @@ def owed_by_loan(*, session: Session, firm_id: int) -> dict[int, int]:
 def surplus_owed(*, session: Session, firm_id: int) -> int:
     """The surplus owed to *firm_id* and not yet paid out, in fen (0 if none)."""
     total = session.execute(
-        select(func.sum(JournalPosting.amount_fen))
-        .join(Loan, Loan.id == JournalPosting.loan_id)
-        .where(Loan.firm_id == firm_id,
-               JournalPosting.account_id == _payable_id(session))).scalar()
+        select(func.sum(col(JournalPosting.amount_fen)))
+        .join(Loan, col(Loan.id) == col(JournalPosting.loan_id))
+        .where(col(Loan.firm_id) == firm_id,
+               col(JournalPosting.account_id) == _payable_id(session))).scalar()
     return max(-int(total or 0), 0)
 
 
 def _payable_loans(session: Session, firm_id: int) -> list[int]:
     """Lock (by id) and return the firm's loans that ever held a vendor payable."""
-    holders = (select(JournalPosting.loan_id)
-               .where(JournalPosting.account_id == _payable_id(session),
-                      JournalPosting.loan_id.is_not(None)))
+    holders = (select(col(JournalPosting.loan_id))
+               .where(col(JournalPosting.account_id) == _payable_id(session),
+                      col(JournalPosting.loan_id).is_not(None)))
     return list(session.scalars(
-        select(Loan.id).where(Loan.firm_id == firm_id, Loan.id.in_(holders))
-        .order_by(Loan.id).with_for_update()))
+        select(col(Loan.id)).where(col(Loan.firm_id) == firm_id, col(Loan.id).in_(holders))
+        .order_by(col(Loan.id)).with_for_update()))
 
 
 def _available(session: Session, loan_ids: list[int], paid_on: date) -> dict[int, int]:
@@ -107,11 +107,11 @@ def _available(session: Session, loan_ids: list[int], paid_on: date) -> dict[int
     if not loan_ids:
         return {}
     rows = session.execute(
-        select(JournalPosting.loan_id, JournalPosting.value_date,
-               func.sum(JournalPosting.amount_fen))
-        .where(JournalPosting.loan_id.in_(loan_ids),
-               JournalPosting.account_id == _payable_id(session))
-        .group_by(JournalPosting.loan_id, JournalPosting.value_date))
+        select(col(JournalPosting.loan_id), col(JournalPosting.value_date),
+               func.sum(col(JournalPosting.amount_fen)))
+        .where(col(JournalPosting.loan_id).in_(loan_ids),
+               col(JournalPosting.account_id) == _payable_id(session))
+        .group_by(col(JournalPosting.loan_id), col(JournalPosting.value_date)))
     by_loan: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for loan_id, vd, total in rows:
         by_loan[loan_id].append((vd, -int(total or 0)))
@@ -133,10 +133,10 @@ def _existing(session: Session, found: JournalEntry, firm_id: int,
               amount_fen: int | None) -> Payout:
     """The payout a retried key booked; refuses a key reused for another command."""
     rows = session.execute(
-        select(JournalPosting.loan_id, Loan.firm_id, JournalPosting.amount_fen)
-        .join(Loan, Loan.id == JournalPosting.loan_id)
-        .where(JournalPosting.entry_id == found.id,
-               JournalPosting.account_id == _payable_id(session))).all()
+        select(col(JournalPosting.loan_id), col(Loan.firm_id), col(JournalPosting.amount_fen))
+        .join(Loan, col(Loan.id) == col(JournalPosting.loan_id))
+        .where(col(JournalPosting.entry_id) == found.id,
+               col(JournalPosting.account_id) == _payable_id(session))).all()
     by_loan = {loan_id: amount for loan_id, _f, amount in rows}
     total = sum(by_loan.values())
     if (found.kind != EntryKind.PAYOUT or any(f != firm_id for _l, f, _a in rows)

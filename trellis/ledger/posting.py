@@ -50,18 +50,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Row, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
+from trellis.db import id_of
 from trellis.ledger.chart import Acct
 from trellis.ledger.errors import BadShardCount, IdempotencyMismatch, UnknownAccount
-from trellis.ledger.journal import GENESIS_HASH, Entry, entry_hash, validate
+from trellis.ledger.journal import GENESIS_HASH, Entry, HashRow, entry_hash, validate
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,8 @@ def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
     key = (_database(session), currency)
     ids = _ACCOUNT_IDS.get(key)
     if ids is None:
-        rows = session.execute(select(LedgerAccount.code, LedgerAccount.id)
-                               .where(LedgerAccount.currency == currency)).all()
+        rows = session.execute(select(col(LedgerAccount.code), col(LedgerAccount.id))
+                               .where(col(LedgerAccount.currency) == currency)).all()
         ids = {code: id_ for code, id_ in rows}
         if not ids:
             raise UnknownAccount(f"No chart of accounts for currency {currency}.")
@@ -112,7 +113,7 @@ def shard_count(session: Session, currency: str = "CNY") -> int:
     n = _SHARDS.get(key)
     if n is None:
         n = session.scalar(select(func.count()).select_from(LedgerHead)
-                           .where(LedgerHead.currency == currency)) or 0
+                           .where(col(LedgerHead.currency) == currency)) or 0
         if n == 0:
             return 1   # no head yet: the first posting creates shard 0's; not cached
         _SHARDS[key] = n
@@ -139,12 +140,12 @@ def set_shard_count(session: Session, shards: int, currency: str = "CNY") -> int
                             f"{MAX_SHARDS}.", field="shards")
     lock_head(session, currency, 0)   # one change of the count at a time
     have = session.scalar(select(func.count()).select_from(LedgerHead)
-                          .where(LedgerHead.currency == currency)) or 0
+                          .where(col(LedgerHead.currency) == currency)) or 0
     if shards < have:
         raise BadShardCount(f"The {currency} journal has {have} shards; shards are never "
                             "removed (each holds its own hash chain).", field="shards")
-    known = {s for (s,) in session.execute(select(LedgerHead.shard)
-                                           .where(LedgerHead.currency == currency))}
+    known = {s for (s,) in session.execute(select(col(LedgerHead.shard))
+                                           .where(col(LedgerHead.currency) == currency))}
     missing = [s for s in range(shards) if s not in known]
     for shard in missing:
         session.add(LedgerHead(currency=currency, shard=shard, seq=0, hash=GENESIS_HASH))
@@ -171,10 +172,11 @@ def lock_heads(session: Session, loan_ids: Iterable[int], currency: str = "CNY")
 def find_entry(session: Session, idempotency_key: str) -> JournalEntry | None:
     """The entry posted under *idempotency_key* (1 to 160 characters), or None."""
     return session.scalars(
-        select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key)).first()
+        select(JournalEntry).where(col(JournalEntry.idempotency_key) == idempotency_key)).first()
 
 
-def _same_command(found: JournalEntry, kind: str, loan_id: int | None) -> JournalEntry:
+def _same_command(found: JournalEntry | None, kind: str, loan_id: int | None) -> JournalEntry:
+    assert found is not None   # the key's entry: found by the caller, or just seen taken
     if found.kind != str(kind) or found.loan_id != loan_id:
         raise IdempotencyMismatch(
             f"The key {found.idempotency_key!r} was already used for a {found.kind} entry "
@@ -185,8 +187,8 @@ def _same_command(found: JournalEntry, kind: str, loan_id: int | None) -> Journa
 def lock_head(session: Session, currency: str, shard: int = 0) -> LedgerHead:
     """Lock and return the chain head of *currency*'s shard *shard* (created on first
     use)."""
-    stmt = (select(LedgerHead).where(LedgerHead.currency == currency,
-                                     LedgerHead.shard == shard).with_for_update()
+    stmt = (select(LedgerHead).where(col(LedgerHead.currency) == currency,
+                                     col(LedgerHead.shard) == shard).with_for_update()
             .execution_options(populate_existing=True))
     head = session.scalars(stmt).first()
     if head is None:
@@ -194,6 +196,7 @@ def lock_head(session: Session, currency: str, shard: int = 0) -> LedgerHead:
         session.add(head)
         session.flush()
         head = session.scalars(stmt).first()
+    assert head is not None   # just created
     return head
 
 
@@ -207,7 +210,8 @@ def post(*, session: Session, entry: Entry, posted_by: int | None = None) -> Jou
     validate(entry)
     ids = account_ids(session, entry.currency)
     postings = entry.dated_postings()
-    rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen) for p in postings]
+    rows = cast(list[HashRow],   # dated_postings() dated every posting
+                [(str(p.account), p.loan_id, p.value_date, p.amount_fen) for p in postings])
     shard = shard_of(entry.loan_id, shard_count(session, entry.currency))
     if session.get_bind().dialect.name == "postgresql":
         fast = _post_pg(session, entry, shard, rows, ids, posted_by)
@@ -243,7 +247,7 @@ class Rider:
 
     name: str
     sql: str
-    params: dict
+    params: dict[str, Any]
 
 
 @lru_cache(maxsize=256)
@@ -268,7 +272,7 @@ def _append_sql(n: int, riders: tuple[tuple[str, str], ...] = ()) -> str:
         f"SELECT e.id, (SELECT count(*) FROM p), (SELECT count(*) FROM h){picked} FROM e")
 
 
-def _post_pg(session: Session, entry: Entry, shard: int, rows: list[tuple],
+def _post_pg(session: Session, entry: Entry, shard: int, rows: list[HashRow],
              ids: dict[str, int], posted_by: int | None) -> JournalEntry | None:
     """:func:`post` in two statements under the head lock (None: no head row yet)."""
     session.flush()   # the caller's pending changes (loan balances) before the lock
@@ -303,11 +307,11 @@ class Written(NamedTuple):
     seq: int
     hash: str
     posted_at: datetime
-    riders: tuple
+    riders: tuple[Any, ...]
 
 
 def _write_pg(session: Session, entry: Entry, shard: int, seq: int, prev: str,
-              rows: list[tuple], ids: dict[str, int], posted_by: int | None,
+              rows: list[HashRow], ids: dict[str, int], posted_by: int | None,
               riders: Sequence[Rider]) -> Written | None:
     """Insert *entry* after head (*seq*, *prev*) of *shard*, held by this transaction,
     with its postings, the new head and *riders*, in one statement. None: its key was
@@ -354,14 +358,14 @@ def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-def _driver_sql(sql: str, params: dict) -> tuple[str, dict]:
+def _driver_sql(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """*sql* with ``:name`` parameters in the driver's own style (psycopg's ``%(name)s``),
     for statements sent as they are, without SQLAlchemy's compilation."""
     return _pyformat(sql), params
 
 
 def lock_head_with(session: Session, *, currency: str, shard: int, query: str,
-                   params: dict) -> tuple[int, str, Row] | None:
+                   params: dict[str, Any]) -> tuple[int, str, Sequence[Any]] | None:
     """PostgreSQL: lock *shard*'s head and, in the same statement, run *query* (a
     ``SELECT`` returning exactly one row, with ``:name`` parameters from *params*).
     Returns the head's sequence number and hash and *query*'s row, or None when the
@@ -390,8 +394,8 @@ def post_locked(*, session: Session, entry: Entry, head: tuple[int, str],
     when the key was taken meanwhile by another command."""
     validate(entry)
     ids = account_ids(session, entry.currency)
-    rows = [(str(p.account), p.loan_id, p.value_date, p.amount_fen)
-            for p in entry.dated_postings()]
+    rows = cast(list[HashRow], [(str(p.account), p.loan_id, p.value_date, p.amount_fen)
+                                for p in entry.dated_postings()])   # all dated
     shard = shard_of(entry.loan_id, shard_count(session, entry.currency))
     written = _write_pg(session, entry, shard, head[0], head[1], rows, ids, posted_by, riders)
     if written is None:   # a writer of another shard took the key meanwhile
@@ -400,7 +404,7 @@ def post_locked(*, session: Session, entry: Entry, head: tuple[int, str],
 
 
 def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_key: str,
-                hash_rows: Iterable[tuple], insert_postings: Callable[[int], int],
+                hash_rows: Iterable[HashRow], insert_postings: Callable[[int], int],
                 currency: str = "CNY", loan_id: int | None = None,
                 reverses_id: int | None = None, memo: str = "",
                 posted_by: int | None = None, presorted: bool = False,
@@ -431,7 +435,7 @@ def append_bulk(*, session: Session, kind: str, value_date: date, idempotency_ke
                        posted_by_id=posted_by)
     session.add(row)
     session.flush()
-    written = insert_postings(row.id)
+    written = insert_postings(id_of(row))
     if written != len(hash_rows):
         raise RuntimeError(f"entry {idempotency_key}: hashed {len(hash_rows)} postings but "
                            f"inserted {written}")

@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from sqlalchemy import func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ScalarSelect, func, or_, select, update
+from sqlmodel import Session, col
 
 from trellis.ledger import status
 from trellis.ledger.chart import Acct
@@ -39,19 +39,20 @@ def target_allowance(principal_fen: int, bps: int) -> int:
     return (principal_fen * bps * 2 + 10_000) // 20_000
 
 
-def journal_allowance(session: Session):
+def journal_allowance(session: Session) -> ScalarSelect[int]:
     """SQL: the loss allowance the journal holds for ``loans.id`` (credit shown positive)."""
     allowance = account_ids(session)[Acct.LOSS_ALLOWANCE.value]
-    return (select(func.coalesce(-func.sum(JournalPosting.amount_fen), 0))
-            .where(JournalPosting.loan_id == Loan.id,
-                   JournalPosting.account_id == allowance)
+    return (select(func.coalesce(-func.sum(col(JournalPosting.amount_fen)), 0))
+            .where(col(JournalPosting.loan_id) == col(Loan.id),
+                   col(JournalPosting.account_id) == allowance)
             .correlate(Loan).scalar_subquery())
 
 
 def latest_provision_date(session: Session, currency: str = "CNY") -> date | None:
     """The latest value date an allowance run posted for (None: never provisioned)."""
-    return session.scalar(select(func.max(JournalEntry.value_date)).where(
-        JournalEntry.kind == EntryKind.PROVISION.value, JournalEntry.currency == currency))
+    return session.scalar(select(func.max(col(JournalEntry.value_date))).where(
+        col(JournalEntry.kind) == EntryKind.PROVISION.value,
+        col(JournalEntry.currency) == currency))
 
 
 def provision(*, session: Session, as_of: date) -> int:
@@ -65,13 +66,14 @@ def provision(*, session: Session, as_of: date) -> int:
     held = journal_allowance(session)
     # loans first, in id order (the lock order), then read what the journal holds for them
     loans = session.scalars(
-        select(Loan).where(or_(Loan.allowance_fen > 0, held > 0,
-                               (Loan.status.in_(live)) & (Loan.due_date < as_of)))
-        .order_by(Loan.id).with_for_update().execution_options(populate_existing=True)).all()
+        select(Loan).where(or_(col(Loan.allowance_fen) > 0, held > 0,
+                               (col(Loan.status).in_(live)) & (col(Loan.due_date) < as_of)))
+        .order_by(col(Loan.id)).with_for_update().execution_options(populate_existing=True)).all()
     if not loans:
         return 0
     ids = [loan.id for loan in loans]
-    booked = dict(session.execute(select(Loan.id, held).where(Loan.id.in_(ids))).all())
+    booked: dict[int | None, int] = dict(session.execute(
+        select(col(Loan.id), held).where(col(Loan.id).in_(ids))).tuples().all())
     legs: list[Posting] = []
     changed = []
     for loan in loans:
@@ -87,15 +89,15 @@ def provision(*, session: Session, as_of: date) -> int:
                      Posting(Acct.LOSS_ALLOWANCE, -delta, loan.id)]
             changed.append(loan.id)
     if legs:
-        seq = session.scalar(select(LedgerHead.seq).where(  # the shard it posts to
-            LedgerHead.currency == "CNY", LedgerHead.shard == 0)) or 0
+        seq = session.scalar(select(col(LedgerHead.seq)).where(  # the shard it posts to
+            col(LedgerHead.currency) == "CNY", col(LedgerHead.shard) == 0)) or 0
         digest = hashlib.sha256(repr([(p.loan_id, p.amount_fen) for p in legs]).encode())
         post(session=session, entry=Entry(
             kind=EntryKind.PROVISION, value_date=as_of,
             idempotency_key=f"provision:{as_of.isoformat()}:{seq}:{digest.hexdigest()[:20]}",
             postings=tuple(legs), memo=f"Loss allowance by DPD bucket on {as_of.isoformat()}"))
     # the rows copy the journal, in one statement (also mending any row that drifted)
-    session.execute(update(Loan).where(Loan.id.in_(ids))
+    session.execute(update(Loan).where(col(Loan.id).in_(ids))
                     .values(allowance_fen=journal_allowance(session))
                     .execution_options(synchronize_session=False))
     session.expire_all()

@@ -21,10 +21,13 @@ Both return plain sentences, like :func:`trellis.ledger.reports.check`. Migratio
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.ledger.chart import Acct
 from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import (
@@ -41,22 +44,23 @@ def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[s
     """Per loan and value date, journal cash (fen) that the payment records and pay-out
     do not account for, as sentences (see the module); *loan_ids* limits the loans."""
     cash = account_ids(session)[Acct.CASH.value]
-    stmt = (select(JournalPosting.loan_id, JournalPosting.value_date,
-                   func.sum(JournalPosting.amount_fen))
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalPosting.account_id == cash, JournalPosting.loan_id.is_not(None),
-                   JournalEntry.kind != EntryKind.PAYOUT.value)
-            .group_by(JournalPosting.loan_id, JournalPosting.value_date))
-    facts_stmt = (select(Repayment.loan_id, Repayment.paid_on, func.sum(Repayment.amount_fen))
-                  .group_by(Repayment.loan_id, Repayment.paid_on))
-    loans_stmt = select(Loan.id, Loan.disbursed_on, Loan.amount_fen).where(
-        Loan.disbursed_on.is_not(None))
+    stmt = (select(col(JournalPosting.loan_id), col(JournalPosting.value_date),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(col(JournalPosting.account_id) == cash, col(JournalPosting.loan_id).is_not(None),
+                   col(JournalEntry.kind) != EntryKind.PAYOUT.value)
+            .group_by(col(JournalPosting.loan_id), col(JournalPosting.value_date)))
+    facts_stmt = (select(col(Repayment.loan_id), col(Repayment.paid_on),
+                         func.sum(col(Repayment.amount_fen)))
+                  .group_by(col(Repayment.loan_id), col(Repayment.paid_on)))
+    loans_stmt = select(col(Loan.id), col(Loan.disbursed_on), col(Loan.amount_fen)).where(
+        col(Loan.disbursed_on).is_not(None))
     if loan_ids is not None:
-        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
-        facts_stmt = facts_stmt.where(Repayment.loan_id.in_(loan_ids))
-        loans_stmt = loans_stmt.where(Loan.id.in_(loan_ids))
+        stmt = stmt.where(col(JournalPosting.loan_id).in_(loan_ids))
+        facts_stmt = facts_stmt.where(col(Repayment.loan_id).in_(loan_ids))
+        loans_stmt = loans_stmt.where(col(Loan.id).in_(loan_ids))
     booked = {(lo, vd): int(s) for lo, vd, s in session.execute(stmt) if s}
-    facts: dict[tuple, int] = defaultdict(int)
+    facts: dict[tuple[int | None, date], int] = defaultdict(int)
     for lo, vd, s in session.execute(facts_stmt):
         facts[(lo, vd)] += int(s)
     for lo, vd, amount in session.execute(loans_stmt):
@@ -79,26 +83,28 @@ def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list
 
     ids = account_ids(session)
     codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}
-    stmt = (select(JournalPosting.loan_id, JournalPosting.account_id,
-                   func.sum(JournalPosting.amount_fen))
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .where(JournalPosting.loan_id.is_not(None),
-                   JournalPosting.account_id.in_(list(codes)),
-                   JournalEntry.kind.in_([k.value for k in REPLAY_KINDS]))
-            .group_by(JournalPosting.loan_id, JournalPosting.account_id))
-    loans_stmt = select(Loan).where(Loan.disbursed_on.is_not(None)).order_by(Loan.id)
+    stmt = (select(col(JournalPosting.loan_id), col(JournalPosting.account_id),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+            .where(col(JournalPosting.loan_id).is_not(None),
+                   col(JournalPosting.account_id).in_(list(codes)),
+                   col(JournalEntry.kind).in_([k.value for k in REPLAY_KINDS]))
+            .group_by(col(JournalPosting.loan_id), col(JournalPosting.account_id)))
+    loans_stmt = select(Loan).where(col(Loan.disbursed_on).is_not(None)).order_by(col(Loan.id))
     if loan_ids is not None:
-        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
-        loans_stmt = loans_stmt.where(Loan.id.in_(loan_ids))
+        stmt = stmt.where(col(JournalPosting.loan_id).in_(loan_ids))
+        loans_stmt = loans_stmt.where(col(Loan.id).in_(loan_ids))
     booked: dict[int, dict[str, int]] = defaultdict(dict)
     for lo, acct, s in session.execute(stmt):
         booked[lo][codes[acct]] = int(s or 0)
     problems = []
     for loan in session.scalars(loans_stmt):
-        payments = stored_payments(session, loan.id)
-        until = max([loan.accrued_until or loan.disbursed_on] + [p.paid_on for p in payments])
+        loan_id, disbursed_on = id_of(loan), loan.disbursed_on
+        assert disbursed_on is not None   # loans_stmt takes paid-out loans only
+        payments = stored_payments(session, loan_id)
+        until = max([loan.accrued_until or disbursed_on] + [p.paid_on for p in payments])
         try:
-            outcome = replay(terms_of(loan), start=loan.disbursed_on, until=until,
+            outcome = replay(terms_of(loan), start=disbursed_on, until=until,
                              opening=Balances(), payments=payments)
         except ValueError as exc:   # a payment dated before the pay-out
             problems.append(f"Loan {loan.id} cannot be replayed: {exc}.")
@@ -106,8 +112,8 @@ def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list
         sums: dict[str, int] = defaultdict(int)
         for p in outcome.postings:
             sums[str(p.account)] += p.amount_fen
-        for code in sorted(set(sums) | set(booked.get(loan.id, {}))):
-            want, have = sums.get(code, 0), booked.get(loan.id, {}).get(code, 0)
+        for code in sorted(set(sums) | set(booked.get(loan_id, {}))):
+            want, have = sums.get(code, 0), booked.get(loan_id, {}).get(code, 0)
             if want != have:
                 problems.append(f"Loan {loan.id}: account {code} holds {have} fen in the "
                                 f"journal but a replay of the loan's terms and payments "
@@ -122,24 +128,25 @@ def disbursement_problems(session: Session, loan_ids: list[int] | None = None) -
     postings to loans receivable and fees receivable."""
     ids = account_ids(session)
     principal, fee = ids[Acct.LOANS.value], ids[Acct.FEES_RECEIVABLE.value]
-    stmt = (select(JournalEntry.id, JournalEntry.loan_id, JournalEntry.value_date,
-                   JournalPosting.account_id, func.sum(JournalPosting.amount_fen))
-            .join(JournalPosting, JournalPosting.entry_id == JournalEntry.id)
-            .where(JournalEntry.kind == EntryKind.DISBURSEMENT.value,
-                   JournalEntry.loan_id.is_not(None),
-                   JournalPosting.account_id.in_([principal, fee]))
-            .group_by(JournalEntry.id, JournalEntry.loan_id, JournalEntry.value_date,
-                      JournalPosting.account_id))
+    stmt = (select(col(JournalEntry.id), col(JournalEntry.loan_id), col(JournalEntry.value_date),
+                   col(JournalPosting.account_id), func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalPosting, col(JournalPosting.entry_id) == col(JournalEntry.id))
+            .where(col(JournalEntry.kind) == EntryKind.DISBURSEMENT.value,
+                   col(JournalEntry.loan_id).is_not(None),
+                   col(JournalPosting.account_id).in_([principal, fee]))
+            .group_by(col(JournalEntry.id), col(JournalEntry.loan_id), col(JournalEntry.value_date),
+                      col(JournalPosting.account_id)))
     records = select(Disbursement)
     if loan_ids is not None:
-        stmt = stmt.where(JournalEntry.loan_id.in_(loan_ids))
-        records = records.where(Disbursement.loan_id.in_(loan_ids))
-    entries: dict[int, dict] = {}
+        stmt = stmt.where(col(JournalEntry.loan_id).in_(loan_ids))
+        records = records.where(col(Disbursement.loan_id).in_(loan_ids))
+    entries: dict[int, dict[str, Any]] = {}
+    e: dict[str, Any] | None   # an entry's figures: loan, value date, amount and fee (fen)
     for entry_id, loan_id, vd, account_id, total in session.execute(stmt):
         e = entries.setdefault(entry_id, {"loan": loan_id, "on": vd, "amount": 0, "fee": 0})
         e["amount" if account_id == principal else "fee"] += int(total or 0)
     problems = []
-    for rec in session.scalars(records.order_by(Disbursement.id)):
+    for rec in session.scalars(records.order_by(col(Disbursement.id))):
         e = entries.pop(rec.entry_id, None)
         if e is None or e["loan"] != rec.loan_id:
             problems.append(f"Loan {rec.loan_id}: its disbursement record names entry "

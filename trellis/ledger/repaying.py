@@ -44,7 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from trellis.clock import utcnow
-from trellis.db import is_postgres
+from trellis.db import is_postgres, table_of
 from trellis.ledger import status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS
 from trellis.ledger.errors import LoanNotFound
@@ -63,7 +63,7 @@ from trellis.ledger.replay import Balances, Payment, Terms, replay
 
 logger = logging.getLogger(__name__)
 
-_LOANS = Loan.__table__
+_LOANS = table_of(Loan)
 _LOCK = (select(_LOANS.c.id, _LOANS.c.status, _LOANS.c.currency, _LOANS.c.amount_fen,
                 _LOANS.c.fee_fen, _LOANS.c.rate_micro, _LOANS.c.penalty_rate_micro,
                 _LOANS.c.day_count, _LOANS.c.disbursed_on, _LOANS.c.due_date,

@@ -87,7 +87,8 @@ class Balances:
 
     def get(self, component: str) -> int:
         """The balance (fen) of waterfall *component*: penalty, fees, interest, principal."""
-        return getattr(self, COMPONENTS[component][2])
+        value: int = getattr(self, COMPONENTS[component][2])
+        return value
 
     def add(self, component: str, amount: int) -> Balances:
         """These balances with *amount* fen (signed) added to *component*."""
@@ -266,6 +267,7 @@ def _cool_off(terms: Terms, bal: Balances, paid_to: dict[str, int], day: date
 
 
 def project(terms: Terms, *, until: date) -> Outcome:
-    """The loan from disbursement to *until* with no payment (offers, schedules)."""
+    """The loan from disbursement to *until* (a date on or after the pay-out) with no
+    payment: what would be owed, in fen (offers, schedules)."""
     return replay(terms, start=terms.disbursed_on, until=until, opening=Balances(),
                   payments=())

@@ -17,14 +17,18 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import Select, func, select
+from sqlmodel import Session, col
 
 from trellis.ledger.chart import BY_CODE, CHART, LOAN_BALANCE_ACCOUNTS, Acct, account
 from trellis.ledger.journal import GENESIS_HASH, entry_hash, entry_label
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead, Loan
 from trellis.ledger.posting import account_codes, account_ids
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ class BalanceRow:
         """The balance in the account's normal direction (fen; positive when usual)."""
         return self.balance_fen * account(self.code).sign
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data (amounts in fen)."""
         return {"code": self.code, "name": self.name, "name_zh": self.name_zh,
                 "kind": self.kind, "debit_fen": self.debit_fen, "credit_fen": self.credit_fen,
@@ -87,7 +91,7 @@ class TrialBalance:
         """The signed balance of account *code* (debit positive)."""
         return next((r.balance_fen for r in self.rows if r.code == str(code)), 0)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data (amounts in fen)."""
         return {"currency": self.currency,
                 "as_of": self.as_of.isoformat() if self.as_of else None,
@@ -100,13 +104,13 @@ def balances(*, session: Session, as_of: date | None = None, loan_id: int | None
              currency: str = "CNY") -> dict[str, int]:
     """Signed balance per account code at *as_of* (value date), for one loan or all."""
     codes = account_codes(session, currency)
-    stmt = (select(JournalPosting.account_id, func.sum(JournalPosting.amount_fen))
-            .where(JournalPosting.account_id.in_(list(codes)))
-            .group_by(JournalPosting.account_id))
+    stmt = (select(col(JournalPosting.account_id), func.sum(col(JournalPosting.amount_fen)))
+            .where(col(JournalPosting.account_id).in_(list(codes)))
+            .group_by(col(JournalPosting.account_id)))
     if as_of is not None:
-        stmt = stmt.where(JournalPosting.value_date <= as_of)
+        stmt = stmt.where(col(JournalPosting.value_date) <= as_of)
     if loan_id is not None:
-        stmt = stmt.where(JournalPosting.loan_id == loan_id)
+        stmt = stmt.where(col(JournalPosting.loan_id) == loan_id)
     out = {a.code.value: 0 for a in CHART}
     for account_id, total in session.execute(stmt):
         out[codes[account_id]] = int(total or 0)
@@ -124,18 +128,20 @@ def trial_balance(*, session: Session, as_of: date | None = None,
 
 def loan_ledger_balances(*, session: Session, loan_ids: list[int] | None = None,
                          as_of: date | None = None) -> dict[int, dict[str, int]]:
-    """Per loan, the sub-ledger balance behind each loan balance column."""
+    """Per loan id, the sub-ledger balance (fen, debit positive) behind each of its
+    balance columns (``principal_fen``, ...), from the postings dated up to *as_of*
+    (None: all); *loan_ids* limits the loans. Loans without such postings are left out."""
     ids = account_ids(session)
-    by_id = {ids[a.value]: col for col, a in LOAN_BALANCE_ACCOUNTS.items()}
-    stmt = (select(JournalPosting.loan_id, JournalPosting.account_id,
-                   func.sum(JournalPosting.amount_fen))
-            .where(JournalPosting.loan_id.is_not(None),
-                   JournalPosting.account_id.in_(list(by_id)))
-            .group_by(JournalPosting.loan_id, JournalPosting.account_id))
+    by_id = {ids[a.value]: name for name, a in LOAN_BALANCE_ACCOUNTS.items()}
+    stmt = (select(col(JournalPosting.loan_id), col(JournalPosting.account_id),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .where(col(JournalPosting.loan_id).is_not(None),
+                   col(JournalPosting.account_id).in_(list(by_id)))
+            .group_by(col(JournalPosting.loan_id), col(JournalPosting.account_id)))
     if loan_ids is not None:
-        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+        stmt = stmt.where(col(JournalPosting.loan_id).in_(loan_ids))
     if as_of is not None:
-        stmt = stmt.where(JournalPosting.value_date <= as_of)
+        stmt = stmt.where(col(JournalPosting.value_date) <= as_of)
     out: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LOAN_BALANCE_ACCOUNTS, 0))
     for loan_id, account_id, total in session.execute(stmt):
         out[loan_id][by_id[account_id]] = int(total or 0)
@@ -143,7 +149,7 @@ def loan_ledger_balances(*, session: Session, loan_ids: list[int] | None = None,
 
 
 def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None = None,
-          facts: bool = True, chain=None) -> list[str]:
+          facts: bool = True, chain: Chain | None = None) -> list[str]:
     """Every problem with the books, as plain sentences; an empty list means all is well.
 
     *hashes* also recomputes the hash chain (reads every posting); *loan_ids* limits the
@@ -159,28 +165,30 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
     """
     problems: list[str] = []
     # 1. every entry has >= 2 postings and sums to zero, on each value date
-    stmt = (select(JournalPosting.entry_id, func.count(), func.sum(JournalPosting.amount_fen))
-            .group_by(JournalPosting.entry_id)
-            .having((func.count() < 2) | (func.sum(JournalPosting.amount_fen) != 0)))
+    stmt: Select[Any]   # the queries below, each with columns of its own
+    stmt = (select(col(JournalPosting.entry_id), func.count(),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .group_by(col(JournalPosting.entry_id))
+            .having((func.count() < 2) | (func.sum(col(JournalPosting.amount_fen)) != 0)))
     for entry_id, n, total in session.execute(stmt):
         problems.append(f"Entry {entry_id} has {n} postings summing to {total} fen.")
-    stmt = (select(JournalPosting.entry_id, JournalPosting.value_date,
-                   func.sum(JournalPosting.amount_fen))
-            .group_by(JournalPosting.entry_id, JournalPosting.value_date)
-            .having(func.sum(JournalPosting.amount_fen) != 0))
+    stmt = (select(col(JournalPosting.entry_id), col(JournalPosting.value_date),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .group_by(col(JournalPosting.entry_id), col(JournalPosting.value_date))
+            .having(func.sum(col(JournalPosting.amount_fen)) != 0))
     for entry_id, vd, total in session.execute(stmt):
         problems.append(f"Entry {entry_id} does not balance on {vd}: {total} fen.")
     entries_without = session.execute(
         select(func.count()).select_from(JournalEntry)
-        .where(~JournalEntry.id.in_(select(JournalPosting.entry_id)))).scalar_one()
+        .where(~col(JournalEntry.id).in_(select(col(JournalPosting.entry_id))))).scalar_one()
     if entries_without:
         problems.append(f"{entries_without} entries have no postings.")
     # 2. each loan's sub-ledger balances on every date
-    stmt = (select(JournalPosting.loan_id, JournalPosting.value_date,
-                   func.sum(JournalPosting.amount_fen))
-            .where(JournalPosting.loan_id.is_not(None))
-            .group_by(JournalPosting.loan_id, JournalPosting.value_date)
-            .having(func.sum(JournalPosting.amount_fen) != 0))
+    stmt = (select(col(JournalPosting.loan_id), col(JournalPosting.value_date),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .where(col(JournalPosting.loan_id).is_not(None))
+            .group_by(col(JournalPosting.loan_id), col(JournalPosting.value_date))
+            .having(func.sum(col(JournalPosting.amount_fen)) != 0))
     for loan_id, vd, total in session.execute(stmt):
         problems.append(f"Loan {loan_id}'s postings on {vd} do not balance: {total} fen.")
     # 3. the trial balance
@@ -191,20 +199,20 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
     # 4. loans against their sub-ledgers
     ledger = loan_ledger_balances(session=session, loan_ids=loan_ids)
     cols = list(LOAN_BALANCE_ACCOUNTS)
-    stmt = select(Loan.id, Loan.allowance_fen, *(getattr(Loan, c) for c in cols))
+    stmt = select(col(Loan.id), col(Loan.allowance_fen), *(getattr(Loan, c) for c in cols))
     if loan_ids is not None:
-        stmt = stmt.where(Loan.id.in_(loan_ids))
+        stmt = stmt.where(col(Loan.id).in_(loan_ids))
     zero = dict.fromkeys(LOAN_BALANCE_ACCOUNTS, 0)
     allowance = _loan_allowances(session, loan_ids)
     for loan_id, allowance_fen, *values in session.execute(stmt):
         book = ledger.get(loan_id, zero)
-        for col, own in zip(cols, values, strict=True):
-            if own != book[col]:
-                problems.append(f"Loan {loan_id}: {col} is {own} fen but "
-                                f"{account(LOAN_BALANCE_ACCOUNTS[col]).name} for the loan is "
-                                f"{book[col]} fen.")
+        for name, own in zip(cols, values, strict=True):
+            if own != book[name]:
+                problems.append(f"Loan {loan_id}: {name} is {own} fen but "
+                                f"{account(LOAN_BALANCE_ACCOUNTS[name]).name} for the loan is "
+                                f"{book[name]} fen.")
             if own < 0:
-                problems.append(f"Loan {loan_id}: {col} is negative ({own} fen).")
+                problems.append(f"Loan {loan_id}: {name} is negative ({own} fen).")
         if allowance_fen != allowance.get(loan_id, 0):
             problems.append(f"Loan {loan_id}: allowance_fen is {allowance_fen} fen but the "
                             f"loss allowance for the loan is {allowance.get(loan_id, 0)} fen.")
@@ -234,12 +242,12 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
 def _loan_allowances(session: Session, loan_ids: list[int] | None) -> dict[int, int]:
     """Per loan, the loss allowance held (credit balance shown positive)."""
     ids = account_ids(session)
-    stmt = (select(JournalPosting.loan_id, func.sum(JournalPosting.amount_fen))
-            .where(JournalPosting.loan_id.is_not(None),
-                   JournalPosting.account_id == ids[Acct.LOSS_ALLOWANCE.value])
-            .group_by(JournalPosting.loan_id))
+    stmt = (select(col(JournalPosting.loan_id), func.sum(col(JournalPosting.amount_fen)))
+            .where(col(JournalPosting.loan_id).is_not(None),
+                   col(JournalPosting.account_id) == ids[Acct.LOSS_ALLOWANCE.value])
+            .group_by(col(JournalPosting.loan_id)))
     if loan_ids is not None:
-        stmt = stmt.where(JournalPosting.loan_id.in_(loan_ids))
+        stmt = stmt.where(col(JournalPosting.loan_id).in_(loan_ids))
     return {loan_id: -int(total) for loan_id, total in session.execute(stmt)}
 
 
@@ -249,18 +257,21 @@ def verify_chain(*, session: Session, currency: str = "CNY") -> list[str]:
     codes = account_codes(session, currency)
     problems: list[str] = []
     entries = session.execute(
-        select(JournalEntry.id, JournalEntry.shard, JournalEntry.seq, JournalEntry.kind,
-               JournalEntry.idempotency_key, JournalEntry.value_date, JournalEntry.loan_id,
-               JournalEntry.reverses_id, JournalEntry.memo, JournalEntry.prev_hash,
-               JournalEntry.hash)
-        .where(JournalEntry.currency == currency)
-        .order_by(JournalEntry.shard, JournalEntry.seq)).all()
+        select(col(JournalEntry.id), col(JournalEntry.shard), col(JournalEntry.seq),
+               col(JournalEntry.kind),
+               col(JournalEntry.idempotency_key), col(JournalEntry.value_date),
+               col(JournalEntry.loan_id),
+               col(JournalEntry.reverses_id), col(JournalEntry.memo), col(JournalEntry.prev_hash),
+               col(JournalEntry.hash))
+        .where(col(JournalEntry.currency) == currency)
+        .order_by(col(JournalEntry.shard), col(JournalEntry.seq))).all()
     postings = iter(session.execute(
-        select(JournalPosting.entry_id, JournalPosting.account_id, JournalPosting.loan_id,
-               JournalPosting.value_date, JournalPosting.amount_fen)
-        .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-        .where(JournalEntry.currency == currency)
-        .order_by(JournalEntry.shard, JournalEntry.seq, JournalPosting.id)
+        select(col(JournalPosting.entry_id), col(JournalPosting.account_id),
+               col(JournalPosting.loan_id),
+               col(JournalPosting.value_date), col(JournalPosting.amount_fen))
+        .join(JournalEntry, col(JournalEntry.id) == col(JournalPosting.entry_id))
+        .where(col(JournalEntry.currency) == currency)
+        .order_by(col(JournalEntry.shard), col(JournalEntry.seq), col(JournalPosting.id))
         .execution_options(yield_per=20_000)))
     pending = next(postings, None)
     ends: dict[int, tuple[int, str]] = {}   # shard -> (last seq, last hash)
@@ -296,8 +307,8 @@ def verify_chain(*, session: Session, currency: str = "CNY") -> list[str]:
 def heads(*, session: Session, currency: str = "CNY") -> list[tuple[int, int, str]]:
     """Every shard's (shard, sequence number, hash) of its latest entry, by shard."""
     return [tuple(r) for r in session.execute(
-        select(LedgerHead.shard, LedgerHead.seq, LedgerHead.hash)
-        .where(LedgerHead.currency == currency).order_by(LedgerHead.shard))]
+        select(col(LedgerHead.shard), col(LedgerHead.seq), col(LedgerHead.hash))
+        .where(col(LedgerHead.currency) == currency).order_by(col(LedgerHead.shard)))]
 
 
 def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:

@@ -15,15 +15,17 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from trellis import exports
+from trellis.db import id_of
 from trellis.ledger import lifecycle
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
-from trellis.ledger.replay import Balances, replay
+from trellis.ledger.replay import Balances, Outcome, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
 
 LABELS = {
@@ -101,7 +103,7 @@ class Statement:
     days_past_due: int
     cooling_off_until: date | None
     outstanding: Balances
-    schedule: tuple[dict, ...]
+    schedule: tuple[dict[str, Any], ...]
     lines: tuple[Line, ...] = field(default=())
 
 
@@ -114,14 +116,15 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
     firm = session.get(Firm, loan.firm_id)
     product = session.get(Product, loan.product_id)
+    assert product is not None   # loans.product_id is a foreign key
     as_of = as_of or loan.accrued_until or date.today()
     lines: list[Line] = []
-    schedule: tuple[dict, ...] = ()
+    schedule: tuple[dict[str, Any], ...] = ()
     cooling = None
     if loan.disbursed_on is not None:
         terms = lifecycle.terms_of(loan)
         cooling = terms.cooling_off_until
-        payments = [p for p in lifecycle.stored_payments(session, loan.id) if p.paid_on <= as_of]
+        payments = [p for p in lifecycle.stored_payments(session, loan_id) if p.paid_on <= as_of]
         end = max([loan.accrued_until or as_of] + [p.paid_on for p in payments])
         outcome = replay(terms, start=loan.disbursed_on, until=end,
                          opening=Balances(), payments=payments)
@@ -129,7 +132,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         schedule = _schedule(loan, terms, outcome.balances)
     bal = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
     return Statement(
-        loan_id=loan.id, firm_name=firm.name if firm else "", firm_uscc=firm.uscc if firm else "",
+        loan_id=loan_id, firm_name=firm.name if firm else "", firm_uscc=firm.uscc if firm else "",
         product_name=product.name, product_name_zh=product.name_zh, status=loan.status,
         amount_fen=loan.amount_fen, rate_micro=loan.rate_micro,
         penalty_rate_micro=loan.penalty_rate_micro, fee_fen=loan.fee_fen,
@@ -138,15 +141,16 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         outstanding=bal, schedule=schedule, lines=tuple(lines))
 
 
-def _lines(session: Session, loan: Loan, outcome, as_of: date) -> list[Line]:
+def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[Line]:
     events: list[tuple[date, int, Line]] = []
     d0 = loan.disbursed_on
+    assert d0 is not None   # build() asks only for a paid-out loan's lines
     events.append((d0, 0, Line(d0, "pay_out", amount_fen=loan.amount_fen,
                                principal_fen=loan.amount_fen)))
     if loan.fee_fen:
         events.append((d0, 1, Line(d0, "fee_charged", fees_fen=loan.fee_fen)))
-    sources = dict(session.execute(select(Repayment.idempotency_key, Repayment.source)
-                                   .where(Repayment.loan_id == loan.id)).tuples().all())
+    sources = dict(session.execute(select(col(Repayment.idempotency_key), col(Repayment.source))
+                                   .where(col(Repayment.loan_id) == loan.id)).tuples().all())
     for a in outcome.allocations:
         if a.cooling_off:
             events.append((a.paid_on, 2, Line(a.paid_on, "waived")))
@@ -157,7 +161,7 @@ def _lines(session: Session, loan: Loan, outcome, as_of: date) -> list[Line]:
             surplus_fen=a.surplus_fen)))
     # interest accrued between consecutive event days, as one line per period
     cut = sorted({e[0] for e in events})
-    period: dict[date, list[int]] = {}
+    period: dict[date, list[Any]] = {}   # start -> [first day, last day, interest, penalty]
     for day, interest, penalty in outcome.daily:
         start = max((c for c in cut if c <= day), default=d0)
         acc = period.setdefault(start, [day, day, 0, 0])
@@ -167,8 +171,8 @@ def _lines(session: Session, loan: Loan, outcome, as_of: date) -> list[Line]:
             events.append((last + timedelta(days=1), -1, Line(
                 last, "accrued", interest_fen=interest, penalty_fen=penalty,
                 note=f"{first.isoformat()}|{last.isoformat()}")))
-    for rec in session.scalars(select(Repayment).where(Repayment.loan_id == loan.id,
-                                                       Repayment.source == "recovery")):
+    for rec in session.scalars(select(Repayment).where(col(Repayment.loan_id) == loan.id,
+                                                       col(Repayment.source) == "recovery")):
         events.append((rec.paid_on, 5, Line(rec.paid_on, "recovery",
                                             amount_fen=-rec.amount_fen)))
     if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on:
@@ -176,20 +180,22 @@ def _lines(session: Session, loan: Loan, outcome, as_of: date) -> list[Line]:
                                                principal_fen=-loan.written_off_fen)))
     events.sort(key=lambda e: (e[0], e[1]))
     days = sorted({line.on for _, _, line in events})
-    owed = {}
+    owed: dict[date, int] = {}
     for d in days:
-        b = loan_ledger_balances(session=session, loan_ids=[loan.id], as_of=d).get(loan.id, {})
+        b = loan_ledger_balances(session=session, loan_ids=[id_of(loan)],
+                                 as_of=d).get(id_of(loan), {})
         owed[d] = sum(b.values())
     return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
                     "balance_fen": owed[line.on]}) for _, _, line in events
             if line.on <= as_of]
 
 
-def _schedule(loan: Loan, terms, current: Balances) -> tuple[dict, ...]:
+def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, Any], ...]:
     """What is due on the due date if nothing more is paid (bullet loans)."""
     if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE):
         return ()
     due = loan.due_date
+    assert due is not None   # a live loan has been paid out, with a due date
     if loan.accrued_until and loan.accrued_until < due:
         ahead = replay(terms, start=loan.accrued_until, until=due,
                        opening=Balances(loan.principal_fen, loan.interest_fen,

@@ -15,12 +15,21 @@ its WHERE clause; everything else moves a loan through :func:`move`.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from trellis.ledger import errors
+from trellis.ledger.models import Application, Offer
 from trellis.ledger.models import ApplicationStatus as A
 from trellis.ledger.models import LoanStatus as S
 from trellis.ledger.models import OfferStatus as O
+
+
+class HasStatus(Protocol):
+    """What a status move reads and sets: a :class:`~trellis.ledger.models.Loan`, or a
+    stand-in carrying its id and status (the repayment fast path's)."""
+
+    id: int | None
+    status: str
 
 
 class Move(NamedTuple):
@@ -61,7 +70,7 @@ def allowed(current: str, name: str) -> bool:
     return S(current) in LOAN_MOVES[name].sources
 
 
-def move(loan, name: str) -> None:
+def move(loan: HasStatus, name: str) -> None:
     """Apply move *name* to *loan* (a :class:`~trellis.ledger.models.Loan`) or raise the
     move's own exception (e.g. :class:`~trellis.ledger.errors.CannotWriteOff`)."""
     spec = LOAN_MOVES[name]
@@ -72,7 +81,7 @@ def move(loan, name: str) -> None:
     loan.status = spec.target.value
 
 
-def require_live(loan) -> None:
+def require_live(loan: HasStatus) -> None:
     """Raise :class:`~trellis.ledger.errors.CannotRepay` unless money can be applied."""
     if loan.status not in LIVE:
         raise errors.CannotRepay(
@@ -102,7 +111,7 @@ APPLICATION_ERRORS: dict[A, type[errors.IllegalTransition]] = {
 }
 
 
-def move_application(app, target: A) -> None:
+def move_application(app: Application, target: A) -> None:
     """Move an application to status *target*; raises the exception of that move if it
     is not allowed from where the application is."""
     if A(app.status) not in APPLICATION_MOVES[target]:
@@ -119,7 +128,7 @@ OFFER_MOVES: dict[O, tuple[frozenset[O], type[errors.IllegalTransition]]] = {
 }
 
 
-def move_offer(offer, target: O) -> None:
+def move_offer(offer: Offer, target: O) -> None:
     """Move *offer* to *target* or raise that move's own exception."""
     sources, exc = OFFER_MOVES[target]
     if O(offer.status) not in sources:

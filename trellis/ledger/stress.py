@@ -21,9 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import cast
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.trade.models import Firm, Payment, Relationship
 
@@ -59,44 +60,49 @@ def _suppliers(session: Session, buyer_ids: list[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
     if not buyer_ids:
         return out
-    for supplier, buyer in session.exec(select(Relationship.supplier_id, Relationship.buyer_id)
-                                        .where(Relationship.buyer_id.in_(buyer_ids))):
+    for supplier, buyer in session.exec(
+            select(col(Relationship.supplier_id), col(Relationship.buyer_id))
+            .where(col(Relationship.buyer_id).in_(buyer_ids))):
         out[buyer].append(supplier)
     return out
 
 
-def _flows(session: Session, firm_ids: list[int], start: date, end: date):
+def _flows(session: Session, firm_ids: list[int], start: date, end: date
+           ) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
     """(payer, payee) -> fen paid in [start, end), for payments touching *firm_ids*."""
     received: dict[int, dict[int, int]] = defaultdict(dict)
     paid: dict[int, int] = defaultdict(int)
     if not firm_ids:
         return received, paid
-    rows = session.exec(select(Payment.payer_id, Payment.payee_id, func.sum(Payment.amount_fen))
-                        .where(Payment.paid_on >= start, Payment.paid_on < end,
-                               Payment.payee_id.in_(firm_ids))
-                        .group_by(Payment.payer_id, Payment.payee_id)).all()
+    rows = session.exec(select(col(Payment.payer_id), col(Payment.payee_id),
+                               func.sum(col(Payment.amount_fen)))
+                        .where(col(Payment.paid_on) >= start, col(Payment.paid_on) < end,
+                               col(Payment.payee_id).in_(firm_ids))
+                        .group_by(col(Payment.payer_id), col(Payment.payee_id))).all()
     for payer, payee, total in rows:
         received[payee][payer] = int(total)
-    rows = session.exec(select(Payment.payer_id, func.sum(Payment.amount_fen))
-                        .where(Payment.paid_on >= start, Payment.paid_on < end,
-                               Payment.payer_id.in_(firm_ids))
-                        .group_by(Payment.payer_id)).all()
-    for payer, total in rows:
+    out_rows = session.exec(select(col(Payment.payer_id), func.sum(col(Payment.amount_fen)))
+                            .where(col(Payment.paid_on) >= start, col(Payment.paid_on) < end,
+                                   col(Payment.payer_id).in_(firm_ids))
+                            .group_by(col(Payment.payer_id))).all()
+    for payer, total in out_rows:
         paid[payer] = int(total)
     return received, paid
 
 
-def _debts(session: Session, firm_ids: list[int], as_of: date, until: date):
+def _debts(session: Session, firm_ids: list[int], as_of: date, until: date
+           ) -> dict[int, list[tuple[date, int]]]:
     """Live loans' outstanding amounts by due date, per firm (from the ledger)."""
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
     try:
         from trellis.ledger.models import Loan
     except ModuleNotFoundError:
         return out
-    rows = session.exec(select(Loan).where(Loan.firm_id.in_(firm_ids),
-                                           Loan.status.in_(["active", "overdue"]),
-                                           Loan.due_date <= until)).all() if firm_ids else []
+    rows = session.exec(select(Loan).where(col(Loan.firm_id).in_(firm_ids),
+                                           col(Loan.status).in_(["active", "overdue"]),
+                                           col(Loan.due_date) <= until)).all() if firm_ids else []
     for loan in rows:
+        assert loan.due_date is not None   # the WHERE above leaves out loans without one
         out[loan.firm_id].append((max(loan.due_date, as_of), loan.outstanding_fen))
     return out
 
@@ -117,7 +123,8 @@ def run(*, session: Session, anchor_id: int, days_late: int,
     scope = tier1 + tier2
     if not scope:
         return []
-    names = dict(session.exec(select(Firm.id, Firm.name).where(Firm.id.in_(scope))).all())
+    names = dict(session.exec(select(col(Firm.id), col(Firm.name))
+                              .where(col(Firm.id).in_(scope))).all())
     received, paid = _flows(session, scope, as_of - timedelta(days=WINDOW_DAYS), as_of)
     recent_in, recent_out = _flows(session, scope, as_of - timedelta(days=CUSHION_DAYS), as_of)
     debts = _debts(session, scope, as_of, as_of + timedelta(days=days_late))
@@ -166,12 +173,13 @@ def run(*, session: Session, anchor_id: int, days_late: int,
     for f in tier2:
         # the buyer of f that runs out first passes the delay on
         buyers = [b for b in tier1 if f in sup2.get(b, []) and out[b].runs_out_day is not None]
-        buyers.sort(key=lambda b: out[b].runs_out_day)
+        buyers.sort(key=lambda b: cast(int, out[b].runs_out_day))   # not None: see above
         if not buyers:
             out[f] = stress(base(f, 2, -1), 0, days_late, -1, "")
         else:
             b = buyers[0]
-            out[f] = stress(base(f, 2, b), received[f].get(b, 0), out[b].runs_out_day, b,
-                            out[b].name)
+            late = out[b].runs_out_day
+            assert late is not None   # buyers holds only those that run out
+            out[f] = stress(base(f, 2, b), received[f].get(b, 0), late, b, out[b].name)
     return sorted(out.values(), key=lambda v: (v.runs_out_day is None,
                                                v.runs_out_day or 0, -v.shortfall_fen, v.name))
