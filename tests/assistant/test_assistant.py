@@ -132,6 +132,27 @@ def test_declined_answer_gives_the_decisions_reason_codes(session, demo):
     assert reply.message.links == [{"label": "申请详情", "href": f"/vendor/applications/{app.id}"}]
 
 
+def test_declined_answer_renders_stored_decline_messages(session, demo):
+    """An automatic decline stores its reasons as messages (dicts), not strings; with no
+    scoring reasons the answer renders them in Chinese (it raised TypeError before)."""
+    from trellis.ledger.models import Application
+    from trellis.messages import N_, msg
+
+    vendor = demo["vendor"]
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    why = msg(N_("Grade %(grade)s is below what %(product)s lends to."),
+              grade="E", product=product.name).to_json()
+    app = Application(firm_id=vendor.firm_id, product_id=product.id, status="declined",
+                      requested_fen=100_000, as_of=TODAY, grade="E", reasons=[],
+                      decline_reasons=[why, {"en": "Too young", "zh": "成立时间太短"}])
+    session.add(app)
+    session.flush()
+    reply = ask(session, vendor, "为啥我的申请没通过")
+    assert reply.intent == "declined"
+    assert "成立时间太短" in reply.message.text and "E" in reply.message.text
+    assert "{" not in reply.message.text and "below what" not in reply.message.text
+
+
 def test_no_trade_data_answer_without_consent(session, demo):
     vendor = demo["vendor"]
     scoring.score_firm(session=session, firm_id=vendor.firm_id)

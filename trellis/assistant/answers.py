@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from trellis.notifications.render import text as message_text
+
 
 @dataclass
 class Ctx:
@@ -260,7 +262,11 @@ def declined(ctx: Ctx) -> Answer:
         return Answer(t["no_application"], links=[_link(ctx, "apply", "/vendor/applications")])
     if not _consented(ctx):
         return _no_consent(ctx)
-    reasons = _reasons(ctx, app.reasons or []) or "；".join(app.decline_reasons or [])
+    # Decline reasons are stored messages (a template with parameters, or an en/zh pair):
+    # rendered in the reader's language, never joined as objects.
+    sep = "；" if ctx.lang.startswith("zh") else "; "
+    reasons = _reasons(ctx, app.reasons or []) or sep.join(
+        message_text(r, ctx.lang) for r in app.decline_reasons or [])
     facts = {"app": str(app.id), "grade": app.grade or "-", "reasons": reasons}
     href = f"/vendor/applications/{app.id}"
     return Answer(t["declined"].format(**facts), facts, [_link(ctx, "application", href)])
