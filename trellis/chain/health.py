@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from trellis.chain.client import get_chain
 from trellis.chain.errors import TrellisError
 from trellis.chain.models import Alert, Batch, Document, DocumentStatus
 from trellis.clock import utcnow
@@ -111,6 +110,9 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
     out: dict[str, Any] = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
                  "chain_id": None, "contract": None, "account": None, "head_block": None,
                  "error": None}
+    # late: the node client imports web3 (seconds); /healthz is in every web worker
+    from trellis.chain.client import get_chain
+
     try:
         chain = get_chain(settings)
         out["contract"] = chain.contract_address
