@@ -33,7 +33,7 @@ from eth_tester.exceptions import ValidationError as TesterValidation
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import ValidationError as EthValidation
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
+from web3 import EthereumTesterProvider, Web3
 from web3 import exceptions as w3exc
 from web3.types import RPCEndpoint
 
@@ -112,8 +112,6 @@ class Chain:
         """An in-process chain with the registry deployed by its first account. With
         *state_path*, the chain saved there (:meth:`persist`) is loaded if there is one,
         so a restarted Trellis finds its roots; otherwise the chain is new."""
-        from web3 import EthereumTesterProvider
-
         provider = EthereumTesterProvider()
         backend: Any = provider.ethereum_tester.backend  # type: ignore[union-attr]
         key = backend.account_keys[0]
