@@ -1,4 +1,5 @@
-"""Start-up time of the ``trellis`` command beside ``python -c pass`` (same run).
+"""Start-up time of the ``trellis`` command and of the web application
+(``create_app()``) beside ``python -c pass`` (same run).
 
 Runs each command N times in a fresh process (PYTHONPATH = this worktree, a temporary
 SQLite database migrated once) and prints the median and the best wall-clock seconds and
@@ -32,6 +33,8 @@ COMMANDS = {
     "trellis --help": ["-c", "from trellis.platform.cli import main; main()", "--help"],
     "trellis clusters list": ["-c", "from trellis.platform.cli import main; main()",
                               "clusters", "list"],
+    # the web application as a worker builds it (pages, API; no request served)
+    "create_app()": ["-c", "from trellis.platform import create_app; create_app()"],
 }
 
 

@@ -169,3 +169,46 @@ def test_the_web_code_checker_flags_domain_logic(tmp_path):
     package.write_text('"""A web area."""\n')
     assert holds_no_web_code(plain)
     assert not holds_no_web_code(web) and not holds_no_web_code(package)
+
+
+# --- tests/ mirrors trellis/ ------------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+# Suites that cut across packages keep their own folders (see tests/README.md).
+CROSS_CUTTING = {"browser", "drills", "outside"}
+
+
+def misplaced_test_folders(tests: Path = TESTS, root: Path = ROOT) -> list[str]:
+    """Folders under *tests* holding test modules that mirror no package of *root*: the
+    tests of ``trellis/<a>/<b>`` live in ``tests/<a>/<b>``, those of the web area
+    ``trellis/platform/<area>`` in ``tests/platform/<area>``; only the cross-cutting suites
+    stand apart."""
+    bad = []
+    for folder in sorted({p.parent for p in tests.rglob("test_*.py")}):
+        rel = folder.relative_to(tests)
+        if rel == Path(".") or rel.parts[0] in CROSS_CUTTING:
+            continue
+        if not (root / rel).is_dir() or not (root / rel / "__init__.py").is_file():
+            bad.append(str(rel))
+    return bad
+
+
+def test_tests_mirror_the_package():
+    bad = misplaced_test_folders()
+    assert not bad, (f"test folders that mirror no package of trellis/: {bad}; put a "
+                     "module's tests in tests/<package path>/ (web areas under "
+                     "tests/platform/<area>/), see tests/README.md")
+
+
+def test_the_mirror_checker_flags_a_folder_named_after_a_feature(tmp_path):
+    root = _tree(tmp_path, {"__init__.py": "", "ledger/__init__.py": "",
+                            "platform/__init__.py": "", "platform/anchor/__init__.py": ""})
+    tests = tmp_path / "tests"
+    for name in ("ledger/test_a.py", "platform/anchor/test_b.py", "browser/test_c.py",
+                 "test_d.py"):
+        (tests / name).parent.mkdir(parents=True, exist_ok=True)
+        (tests / name).write_text("")
+    assert misplaced_test_folders(tests, root) == []
+    (tests / "anchor").mkdir()
+    (tests / "anchor" / "test_e.py").write_text("")
+    assert misplaced_test_folders(tests, root) == ["anchor"]

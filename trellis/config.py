@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from trellis.errors import ConfigError
 
@@ -64,8 +65,6 @@ def _tasks_url(raw: str, environment: str, instance: Path) -> str:
     production. Accepted: ``immediate``, ``sqlite:///PATH``, ``redis://HOST[:PORT][/DB]``
     and ``rediss://...``.
     """
-    from urllib.parse import urlsplit
-
     name = "TRELLIS_TASKS_URL"
     value = raw.strip()
     if not value:

@@ -199,6 +199,7 @@ class SchedulerLock:
 
 def build_scheduler(*, session_factory, settings, jobs=JOBS, background: bool = True):
     """An APScheduler 3 scheduler with every job: one instance at a time, coalesced."""
+    # late: only the scheduler process builds one; the admin pages import JOBS
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler

@@ -201,6 +201,7 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
     *locale*: the template through *gettext*, each parameter formatted for the locale
     (a :class:`Money` in yuan, a :class:`Percent`, dates, numbers, nested messages).
     The one formatter: the web layer passes Flask-Babel's gettext, e-mail a catalogue's."""
+    # late: `trellis --help` imports this module and loads no babel otherwise
     from babel.numbers import format_currency, format_decimal, format_percent
 
     zh = locale.startswith("zh")

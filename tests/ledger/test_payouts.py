@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.ledger.test_concurrency import pg_factory  # noqa: F401
-from tests.ledger.test_pages import rm_for
 from tests.platform.conftest import csrf_token, login
+from tests.platform.ledger.test_pages import rm_for
 from trellis.accounts.models import AuditEvent
 from trellis.ledger import accrual, lifecycle, payouts, reports
 from trellis.ledger.chart import Acct

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.network.test_importer import csv_bytes
+from tests.onboarding.test_importer import csv_bytes
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding import templates
 from trellis.onboarding.errors import ImportRefused

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.scoring.test_training import synthetic
-from trellis.scoring import calibration, scorecard, training
+from trellis.scoring import blend, blend_fit, calibration, scorecard, training
 from trellis.scoring.errors import InvalidScorecard, TrainingDataError
 
 
@@ -54,8 +54,6 @@ def test_blend_reasons_add_up_to_its_logit_and_are_in_plain_words(blended):
     X = training._frame_for(spec, df)
     s = scorecard.apply(spec, X)
     # the contributions are the blend's own: they and the rest sum to its log-odds
-    from trellis.scoring import blend
-
     contrib, rest = blend.contributions(spec, X)
     assert np.allclose(rest + contrib.sum(axis=1), s.logodds)
     worst = X.index[int(np.argmax(s.pd.to_numpy()))]
@@ -123,20 +121,18 @@ def _logits(n=3000, seed=2, woe_only=False):
 
 
 def test_inner_cross_validation_chooses_how_to_combine_the_members():
-    from trellis.scoring import blend
-
     names = list(blend.MEMBERS)
     L, y = _logits()
-    sel = blend.choose(L, y, names)
+    sel = blend_fit.choose(L, y, names)
     assert set(sel["auc"]) == {"learnt", "equal", "woe"}
     assert sel["chosen"] in ("learnt", "equal")  # each member alone sees half the risk
     assert sel["auc"][sel["chosen"]] > sel["auc"]["woe"] + 0.05
     L, y = _logits(woe_only=True)
-    sel = blend.choose(L, y, names)
+    sel = blend_fit.choose(L, y, names)
     assert sel["chosen"] == "woe"  # the others add only noise
     assert sel["auc"]["equal"] < sel["auc"]["woe"] - 0.05
     # equal weights: the standardised logits averaged, then Platt-scaled (positive weights)
-    a, w = blend._combination("equal", L, y, names)
+    a, w = blend_fit._combination("equal", L, y, names)
     sd = L.std(axis=0)
     assert all(v > 0 for v in w.values())
     assert np.allclose([w[n] * sd[i] for i, n in enumerate(names)], w["woe"] * sd[0])

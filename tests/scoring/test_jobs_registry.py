@@ -12,7 +12,7 @@ import pytest
 from trellis.accounts.services import grant_consent
 from trellis.config import Settings
 from trellis.errors import Conflict
-from trellis.scoring import expert, jobs, registry, scorecard, service
+from trellis.scoring import expert, jobs, registry, scorecard, service, stability
 from trellis.scoring.models import PortfolioRun, Scorecard, StabilityReport
 
 
@@ -42,10 +42,10 @@ def test_rescore_job_scores_every_cluster(session_factory, session, portfolio):
 def test_stability_flags_a_shifted_population(session, portfolio):
     cluster, _ = portfolio
     service.score_portfolio(session=session, as_of=date(2025, 6, 1), cluster_id=cluster.id)
-    first = jobs.stability(session=session)
+    first = stability.record(session=session)
     assert first.status == "stable" and first.score_psi == 0
     service.score_portfolio(session=session, as_of=date(2025, 12, 20), cluster_id=cluster.id)
-    report = jobs.stability(session=session)
+    report = stability.record(session=session)
     late = report.detail["characteristics"]["buyer_late_days_12m"]
     assert late["status"] == "shifted" and report.status == "shifted"
     assert "first portfolio" in report.detail["baseline"]

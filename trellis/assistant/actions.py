@@ -20,17 +20,29 @@ Nothing here approves, prices or changes a limit: an application is filed and de
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
+from trellis.assistant.answers import T as ANSWERS
+from trellis.assistant.answers import yuan
+from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Action, Conversation, Message
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, PermissionDenied, TrellisError
+from trellis.ledger import cooling
+from trellis.ledger.lifecycle import repay as ledger_repay
+from trellis.ledger.models import Loan, LoanDocument, Product
+from trellis.ledger.origination import apply as ledger_apply
+from trellis.messages import Message as Template
+from trellis.notifications import render
+from trellis.protection import bank, warnings
+from trellis.trade.models import DocStatus, Invoice
+from trellis.vouchers.models import Voucher
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +93,10 @@ def _t(lang: str) -> dict:
 
 
 def _yuan(fen: int) -> str:
-    from trellis.assistant.answers import yuan
-
     return yuan(fen)
 
 
 def _purpose_label(purpose: str, lang: str) -> str:
-    from trellis.assistant.answers import T as ANSWERS
-
     return ANSWERS["zh" if lang.startswith("zh") else "en"]["purposes"].get(purpose, purpose)
 
 
@@ -105,10 +113,6 @@ def purpose_in(text: str) -> str:
 def eligible_invoices(session: Session, firm_id: int, today: date) -> list:
     """The firm's confirmed, unpaid, not yet due invoices not behind an open loan or a
     voucher (what the application page lists); the ledger re-checks them on filing."""
-    from trellis.ledger.models import Loan, LoanDocument
-    from trellis.trade.models import DocStatus, Invoice
-    from trellis.vouchers.models import Voucher
-
     open_loans = select(col(Loan.id)).where(col(Loan.status).in_(["pending", "active",
                                                                    "overdue"]))
     financed = select(col(LoanDocument.invoice_id)).where(
@@ -129,11 +133,7 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
     if role is not None and role != "vendor":
         return t["vendor_only"], {}, None
     if kind == "apply":
-        from trellis.ledger.models import Product
-
         if not accounts.has_consent(session=session, firm_id=firm_id, purpose="trade_data"):
-            from trellis.assistant.answers import T as ANSWERS
-
             return ANSWERS["zh" if lang.startswith("zh") else "en"]["no_consent"], {}, None
         product = session.exec(select(Product).where(Product.code == "RF-STD",
                                                      col(Product.active).is_(True))).first()
@@ -149,10 +149,6 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
         return (t["apply"].format(**facts), facts,
                 {"product": product.code, "invoice_ids": [i.id for i in invoices]})
     if kind == "repay":
-        from trellis.ledger import cooling
-        from trellis.ledger.models import Loan
-        from trellis.protection import warnings
-
         loan = session.exec(select(Loan).where(Loan.firm_id == firm_id, col(Loan.status).in_(
             ["active", "overdue"])).order_by(col(Loan.due_date), col(Loan.id))).first()
         if loan is None:
@@ -213,8 +209,6 @@ def _claim(session: Session, action: Action, to: str) -> None:
 
 
 def _say(session: Session, action: Action, text: str, facts: dict, links: list) -> Message:
-    from trellis.assistant.grounding import ungrounded
-
     if ungrounded(text, facts):  # pragma: no cover - templates take only facts
         logger.error("ungrounded action message for action %s", action.id)
     msg = Message(conversation_id=action.conversation_id, sender="assistant", text=text,
@@ -234,8 +228,6 @@ def _say(session: Session, action: Action, text: str, facts: dict, links: list) 
 def _error_text(exc: TrellisError, lang: str) -> str:
     if lang.startswith("zh") and exc.message_zh:
         return exc.message_zh
-    from trellis.messages import Message as Template
-    from trellis.notifications import render
 
     return render.text(Template(exc.template, exc.params).to_json(),
                        "zh_CN" if lang.startswith("zh") else "en")
@@ -288,8 +280,6 @@ def cancel(*, session: Session, firm_id: int, action_id: int, user=None,
 
 
 def _aware(moment):
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -299,8 +289,6 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
     p = action.params
     user_id = getattr(user, "id", None)
     if action.kind == "apply":
-        from trellis.ledger.origination import apply as ledger_apply
-
         if not accounts.has_consent(session=session, firm_id=action.firm_id,
                                     purpose="trade_data"):
             raise PermissionDenied("Trellis needs your consent to use your trade records "
@@ -318,10 +306,6 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
                 [_link(lang, "application", f"/vendor/applications/{app.id}")],
                 {"application_id": app.id, "status": str(app.status)})
     if action.kind == "repay":
-        from trellis.ledger.lifecycle import repay as ledger_repay
-        from trellis.ledger.models import Loan
-        from trellis.protection import bank
-
         loan = session.get(Loan, p["loan_id"])
         if loan is None or loan.firm_id != action.firm_id:
             raise NotFound("No such loan.")
@@ -356,7 +340,5 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
 
 
 def _link(lang: str, key: str, href: str) -> dict:
-    from trellis.assistant.answers import T as ANSWERS
-
     return {"label": ANSWERS["zh" if lang.startswith("zh") else "en"]["links"][key],
             "href": href}

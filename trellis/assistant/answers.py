@@ -20,9 +20,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from trellis.accounts import services as accounts
+from trellis.ledger import statement
+from trellis.ledger.models import Application, Loan, Product
 from trellis.notifications.render import text as message_text
+from trellis.protection import warnings
+from trellis.scoring import limits, pricing
+from trellis.scoring import service as scoring
+from trellis.trade.models import Firm, Invoice
 
 
 @dataclass
@@ -159,8 +167,6 @@ def _link(ctx: Ctx, key: str, href: str) -> dict:
 
 
 def _consented(ctx: Ctx) -> bool:
-    from trellis.accounts import services as accounts
-
     return accounts.has_consent(session=ctx.session, firm_id=ctx.firm_id, purpose="trade_data")
 
 
@@ -172,8 +178,6 @@ def _score(ctx: Ctx):
     """The firm's latest stored score. Scoring takes seconds, so none is computed here:
     without a stored score ``ctx.needs_score`` asks the caller to queue one. A
     pre-assessment (scored without consent) is never used for credit answers."""
-    from trellis.scoring import service as scoring
-
     result = scoring.latest(session=ctx.session, firm_id=ctx.firm_id)
     if result is None or result.pre_assessment:
         ctx.needs_score = True
@@ -194,22 +198,16 @@ def _insufficient(ctx: Ctx, result) -> str:
 
 
 def _live_loans(ctx: Ctx) -> list:
-    from trellis.ledger.models import Loan
-
     return list(ctx.session.exec(select(Loan).where(
         col(Loan.firm_id) == ctx.firm_id, col(Loan.status).in_(["pending", "active", "overdue"]))
         .order_by(col(Loan.due_date), col(Loan.id))))
 
 
 def _statement(ctx: Ctx, loan):
-    from trellis.ledger import statement
-
     return statement.build(session=ctx.session, loan_id=loan.id)
 
 
 def _product(ctx: Ctx, code: str | None = None):
-    from trellis.ledger.models import Product
-
     query = select(Product).where(col(Product.active).is_(True))
     if code:
         query = query.where(Product.code == code)
@@ -234,8 +232,6 @@ def _usable_score(ctx: Ctx):
 def limit(ctx: Ctx) -> Answer:
     """The vendor's current credit limit in yuan and what binds it (receivables, inflow, vendor,
     anchor or cluster cap); asks for consent first when trade data may not be used."""
-    from trellis.scoring import limits
-
     result = _usable_score(ctx)
     if isinstance(result, Answer):
         return result
@@ -252,8 +248,6 @@ def limit(ctx: Ctx) -> Answer:
 def declined(ctx: Ctx) -> Answer:
     """Why the vendor's latest declined application was declined (its stated reasons), or that none
     was."""
-    from trellis.ledger.models import Application
-
     app = ctx.session.exec(select(Application).where(
         Application.firm_id == ctx.firm_id, Application.status == "declined")
         .order_by(col(Application.id).desc())).first()
@@ -344,8 +338,6 @@ def cooling_off(ctx: Ctx) -> Answer:
 def invoice_unconfirmed(ctx: Ctx) -> Answer:
     """The vendor's invoices the anchor has not confirmed (pending) or rejected, with the anchor's
     name and a link to the trade page."""
-    from trellis.trade.models import Firm, Invoice
-
     t = _t(ctx)
     rows = ctx.session.exec(select(Invoice, col(Firm.name)).join(Firm, col(Firm.id) == col(Invoice.buyer_id))
                             .where(Invoice.seller_id == ctx.firm_id,
@@ -394,8 +386,6 @@ def grade(ctx: Ctx) -> Answer:
 
 def rates(ctx: Ctx) -> Answer:
     """The standard product's interest: base rate plus the spread per grade (percent a year)."""
-    from trellis.scoring import pricing
-
     t = _t(ctx)
     product = _product(ctx, "RF-STD") or _product(ctx)
     name = product.name_zh if ctx.lang.startswith("zh") else product.name
@@ -420,8 +410,6 @@ def fees(ctx: Ctx) -> Answer:
 
 def consent(ctx: Ctx) -> Answer:
     """Each consent purpose and whether the vendor's firm has granted it, with a link to change it."""
-    from trellis.accounts import services as accounts
-
     t = _t(ctx)
     sep = "；" if ctx.lang.startswith("zh") else "; "
     states = sep.join(
@@ -463,9 +451,6 @@ def greeting(ctx: Ctx) -> Answer:
 
 def fraud_warnings(ctx: Ctx) -> Answer:
     """The segment-tailored warnings (trellis.protection) for this person and firm."""
-    from trellis.protection import warnings
-    from trellis.trade.models import Firm
-
     firm = ctx.session.get(Firm, ctx.firm_id)
     shown = []
     for moment in ("repayment", "bank_change", "offer", "registration"):
@@ -496,10 +481,6 @@ COMPOSERS = {
 
 def anchor_pending(ctx: Ctx) -> Answer:
     """For an anchor clerk: suppliers' invoices waiting for the anchor's confirmation."""
-    from sqlalchemy import func
-
-    from trellis.trade.models import Firm, Invoice
-
     t = _t(ctx)
     where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "pending")
     count, total = ctx.session.exec(select(func.count(col(Invoice.id)),
@@ -519,10 +500,6 @@ def anchor_pending(ctx: Ctx) -> Answer:
 
 def anchor_owed(ctx: Ctx) -> Answer:
     """For an anchor clerk: what the anchor owes on confirmed invoices, and when."""
-    from sqlalchemy import func
-
-    from trellis.trade.models import Firm, Invoice
-
     t = _t(ctx)
     where = (Invoice.buyer_id == ctx.firm_id, Invoice.status == "confirmed",
              Invoice.amount_fen > Invoice.paid_fen)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 DATA = Path(__file__).parent / "data"
 logger = logging.getLogger(__name__)
 
@@ -238,7 +240,7 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    import jieba  # late: only the recogniser segments text (its dictionary loads here)
 
     jieba.setLogLevel(logging.WARNING)
     for word in ("冷静期", "确权", "额度", "提前还款", "可用额度", "授信", "评级", "原因码",
@@ -260,7 +262,7 @@ def words(text: str) -> list[str]:
 
 
 def _pinyin(run: str) -> list[str]:
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import Style, lazy_pinyin  # late: large tables; only the recogniser
 
     return lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
 
@@ -293,7 +295,7 @@ def _fuzzy(syllable: str) -> str:
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
     """Every toneless pinyin syllable (ü written v, as keyboards type it)."""
-    from pypinyin.pinyin_dict import pinyin_dict
+    from pypinyin.pinyin_dict import pinyin_dict  # late: as in _pinyin
 
     out = set()
     for readings in pinyin_dict.values():
@@ -384,7 +386,8 @@ class Recognizer:
     def __init__(self, documents: list[tuple[str, str]], *, blend: float = BLEND,
                  temperature: float = BM25_TEMPERATURE, c: float = CLASSIFIER_C,
                  handover_below: float = HANDOVER_BELOW):
-        import numpy as np
+        # late: scikit-learn takes seconds to import; the pages import this module, and the
+        # recogniser is built once a process (wsgi.py, or the first question)
         from rank_bm25 import BM25Okapi
         from scipy.sparse import csc_matrix
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -511,7 +514,6 @@ class Recognizer:
         boosted = {name for name, pattern in KEYWORDS if pattern.search(norm)}
         for name in list(boosted):
             boosted -= EXCLUDES.get(name, set())
-        import numpy as np
 
         counts = Counter(self.vocabulary[t] for t in tokens(text) if t in self.vocabulary)
         if not counts:
@@ -525,8 +527,6 @@ class Recognizer:
     def probabilities(self, text: str) -> dict[str, float]:
         """The blend, per intent, of the classifier's probability and BM25's softmax for
         (corrected) *text*; sums to 1."""
-        import numpy as np
-
         # TfidfVectorizer (sublinear tf, idf, L2 norm) and the multinomial softmax by hand
         counts = Counter(self.terms[t] for t in features(normalise(text), self.english)
                          if t in self.terms)

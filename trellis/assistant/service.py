@@ -16,8 +16,10 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from trellis import tasks
 from trellis.accounts import services as accounts
-from trellis.assistant import actions, answers, intents, slots
+from trellis.accounts.models import User
+from trellis.assistant import actions, answers, intents, llm, slots
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -25,6 +27,9 @@ from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
 from trellis.messages import N_, msg
 from trellis.messages import Message as Text
+from trellis.notifications.events import notify_staff
+from trellis.notifications.models import Kind
+from trellis.trade.models import ClusterManager, Firm
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +156,6 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     else:
         reply_text, facts, links, action = answer.text, answer.facts, answer.links, answer.action
         if settings is not None and getattr(settings, "assistant_url", ""):
-            from trellis.assistant import llm
-
             out = llm.rephrase(url=settings.assistant_url, model=settings.assistant_model,
                                key=settings.assistant_key, question=text, answer=reply_text,
                                facts=facts, timeout=settings.assistant_timeout_seconds)
@@ -201,9 +204,6 @@ REASONS = {"human": N_("asked for a person"), "complaint": N_("a complaint"),
 def rm_ids(session: Session, firm_id: int) -> list[int]:
     """The RMs who look after *firm_id*: its cluster's managers, or every active RM when
     the cluster has none assigned."""
-    from trellis.accounts.models import User
-    from trellis.trade.models import ClusterManager, Firm
-
     firm = session.get(Firm, firm_id)
     if firm is not None and firm.cluster_id is not None:
         ids = list(session.exec(select(ClusterManager.user_id).join(
@@ -218,10 +218,6 @@ def rm_ids(session: Session, firm_id: int) -> list[int]:
 
 def _notify_rms(session: Session, ticket: Ticket, question: str) -> None:
     """Tell the firm's RMs of a new ticket (in-app and the outbox, in each RM's language)."""
-    from trellis.notifications.events import notify_staff
-    from trellis.notifications.models import Kind
-    from trellis.trade.models import Firm
-
     firm = session.get(Firm, ticket.firm_id)
     message = msg(N_("Ticket %(id)s: %(firm)s handed a question to you (%(reason)s): "
                      "\"%(question)s\". Answer it in the assistant inbox."),
@@ -236,8 +232,6 @@ def _notify_rms(session: Session, ticket: Ticket, question: str) -> None:
 def _queue_scoring(session: Session, firm_id: int) -> None:
     """Queue the firm's scoring (a task: it takes seconds); without a queue in this
     process (a script), the answer alone stands."""
-    from trellis import tasks
-
     try:
         tasks.enqueue("assistant_score", session=session, firm_id=firm_id)
     except tasks.NoQueue:

@@ -6,13 +6,12 @@ from datetime import date
 
 from trellis import db
 from trellis.messages import N_, line
+from trellis.scoring import service as scoring
 
 
 def score_firm_task(*, session_factory, settings, firm_id: int) -> str:
     """Score *firm_id* once today and store it, so the assistant can answer limit and grade
     questions from a stored score. Idempotent: a score already stored today is kept."""
-    from trellis.scoring import service as scoring
-
     with db.transaction(session_factory) as session:
         latest = scoring.latest(session=session, firm_id=firm_id)
         if latest is not None and latest.as_of >= date.today():

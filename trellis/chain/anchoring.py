@@ -25,13 +25,13 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from trellis.chain import nonces
-from trellis.chain.client import Chain, Receipt, SignedTx
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
     ChainUnavailable,
     FeeCeilingReached,
     TransactionReverted,
+    TxRefused,
 )
 from trellis.chain.merkle import LEAF_ENCODING, StandardMerkleTree
 from trellis.chain.models import (
@@ -44,11 +44,12 @@ from trellis.chain.models import (
     DocumentStatus,
     TxState,
 )
-from trellis.chain.rpc import TxRefused
+from trellis.chain.transactions import Receipt, SignedTx
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres, table_of
 
 if TYPE_CHECKING:
+    from trellis.chain.client import Chain
     from trellis.config import Settings
 
 

@@ -38,7 +38,6 @@ from sqlmodel import Session, col
 from trellis import exports, tasks
 from trellis.chain import canonical, commitments, merkle
 from trellis.chain.anchoring import leaf_value
-from trellis.chain.client import get_chain
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, Document
 from trellis.clock import utcnow
 from trellis.db import transaction
@@ -297,6 +296,9 @@ def execute_run(run_id: int, *, session_factory: sessionmaker[Session], settings
         if claimed != 1:
             return "skipped"
         run = session.get_one(AuditRun, run_id)
+        # late: the node client imports web3 (seconds); the auditor's pages import this
+        from trellis.chain.client import get_chain
+
         try:
             chain = get_chain(settings)
         except TrellisError:

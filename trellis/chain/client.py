@@ -24,7 +24,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -34,7 +33,7 @@ from eth_tester.exceptions import ValidationError as TesterValidation
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import ValidationError as EthValidation
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
+from web3 import EthereumTesterProvider, Web3
 from web3 import exceptions as w3exc
 from web3.types import RPCEndpoint
 
@@ -46,9 +45,10 @@ from trellis.chain.errors import (
     ChainUnavailable,
     FeeCeilingReached,
     TransactionReverted,
+    TxRefused,
 )
-from trellis.chain.rpc import TxRefused as TxRefused  # re-exported: callers catch it here
 from trellis.chain.rpc import node_errors
+from trellis.chain.transactions import Receipt, SignedTx
 
 if TYPE_CHECKING:
     from web3.providers import JSONBaseProvider
@@ -67,34 +67,6 @@ FEES_CACHE_SECONDS = 3.0
 BATCH_CALLS = 500  # calls in one JSON-RPC batch request
 RESERVE_SECONDS = 60  # a nonce handed out and never recorded nor released is free again
 FEE_BUMP = 1.25  # a replacement must pay at least 10% more (geth, anvil); take 25%
-
-
-@dataclass(frozen=True)
-class SignedTx:
-    """A signed transaction not yet sent: hash and raw bytes (``0x`` hex), nonce, fees
-    (wei per gas), sender address and chain id."""
-
-    tx_hash: str
-    raw: str  # 0x-prefixed hex
-    nonce: int
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
-    sender: str
-    chain_id: int
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A mined transaction's receipt: status 1 (success) or 0, block, gas used and the
-    price paid (wei per gas)."""
-
-    tx_hash: str
-    status: int
-    block_number: int
-    block_hash: str
-    gas_used: int
-    effective_gas_price: int
-    contract_address: str | None = None
 
 
 def _hex(value: str | bytes) -> str:
@@ -140,8 +112,6 @@ class Chain:
         """An in-process chain with the registry deployed by its first account. With
         *state_path*, the chain saved there (:meth:`persist`) is loaded if there is one,
         so a restarted Trellis finds its roots; otherwise the chain is new."""
-        from web3 import EthereumTesterProvider
-
         provider = EthereumTesterProvider()
         backend: Any = provider.ethereum_tester.backend  # type: ignore[union-attr]
         key = backend.account_keys[0]

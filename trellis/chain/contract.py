@@ -32,6 +32,8 @@ def compile_source(source: str | None = None) -> dict[str, Any]:
     Raises RuntimeError when the installed vyper is not the pinned version, because a
     different compiler yields different bytecode.
     """
+    # late: vyper takes seconds to import; only compiling the registry needs it (the
+    # compiled artifact is shipped)
     import vyper
     from vyper.compiler.settings import Settings
 

@@ -40,6 +40,15 @@ class FeeCeilingReached(ChainError):
     PREFIX = "fee ceiling reached"  # every message starts so (kept in Batch.last_error)
 
 
+class TxRefused(ChainError):
+    """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
+    taken (the transaction itself may have been mined: look for its receipt)."""
+
+    def __init__(self, message: str, *, nonce_used: bool = False) -> None:
+        super().__init__(message)
+        self.nonce_used = nonce_used
+
+
 class TransactionReverted(ChainError):
     """Raised when the contract refuses a transaction; ``reason`` is its revert string."""
 

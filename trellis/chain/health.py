@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from trellis.chain.client import get_chain
+from trellis import db
 from trellis.chain.errors import TrellisError
 from trellis.chain.models import Alert, Batch, Document, DocumentStatus
 from trellis.clock import utcnow
@@ -111,6 +111,9 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
     out: dict[str, Any] = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
                  "chain_id": None, "contract": None, "account": None, "head_block": None,
                  "error": None}
+    # late: the node client imports web3 (seconds); /healthz is in every web worker
+    from trellis.chain.client import get_chain
+
     try:
         chain = get_chain(settings)
         out["contract"] = chain.contract_address
@@ -125,8 +128,6 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
         out["ok"], out["error"] = False, f"{type(exc).__name__}: {exc}"
     try:
         if session is None:
-            from trellis import db
-
             engine = _engine(settings.database_url)
             with db.make_sessionmaker(engine)() as own:
                 out.update(_database_part(own))
@@ -160,8 +161,6 @@ _engines: dict[str, Engine] = {}
 
 
 def _engine(url: str) -> Engine:
-    from trellis import db
-
     with _lock:
         if url not in _engines:
             _engines[url] = db.make_engine(url)

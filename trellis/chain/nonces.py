@@ -20,14 +20,17 @@ node keeps every later transaction of the account waiting, across restarts.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from trellis.chain.client import Chain
+from trellis.chain.errors import TxRefused
 from trellis.chain.models import ChainTx, TxState
-from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
+
+if TYPE_CHECKING:
+    from trellis.chain.client import Chain
 
 logger = logging.getLogger(__name__)
 

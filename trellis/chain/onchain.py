@@ -15,7 +15,7 @@ from eth_utils import keccak, to_checksum_address
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import merkle
-from trellis.chain.rpc import node_errors
+from trellis.chain.trust import OWN_NAME
 from trellis.errors import TrellisError
 from trellis.messages import N_, Message, msg
 
@@ -49,7 +49,7 @@ def reader(rpc_url: str | None, chain: Chain | None) -> _Reader | None:
     if chain is not None:
         return _Reader(chain.w3, chain.lock)
     if rpc_url:
-        from web3 import Web3
+        from web3 import Web3  # late: seconds to import; only a check against a node needs it
 
         return _Reader(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10},
                                               exception_retry_configuration=None)))
@@ -59,6 +59,8 @@ def reader(rpc_url: str | None, chain: Chain | None) -> _Reader | None:
 def chain_steps(report: Report, source: _Reader, tree: dict[str, Any],
                 anchor: dict[str, Any], trust: Trust) -> None:
     """Add the :data:`CHAIN_STEPS` to *report* (a verify.Report), trusting *trust*."""
+
+    from trellis.chain.rpc import node_errors  # late: imports web3, as in reader
 
     done: list[str] = []
     try:
@@ -72,7 +74,7 @@ def chain_steps(report: Report, source: _Reader, tree: dict[str, Any],
 
 def _on_chain(report: Report, w3: Any, tree: dict[str, Any], anchor: dict[str, Any],
               trust: Trust, done: list[str]) -> None:
-    from web3 import exceptions as w3exc
+    from web3 import exceptions as w3exc  # late: as in reader
     from web3.logs import DISCARD
 
     def add(name: str, ok: bool | None, detail: str | Message, **data: Any) -> None:
@@ -183,8 +185,6 @@ def _on_chain(report: Report, w3: Any, tree: dict[str, Any], anchor: dict[str, A
 
 def _registry_name(name: str) -> str | dict[str, str]:
     """A trusted registry's name; the instance's own in both languages."""
-    from trellis.chain.trust import OWN_NAME
-
     if name == OWN_NAME:
         return {"en": OWN_NAME, "zh": "本系统"}
     return name or "✓"

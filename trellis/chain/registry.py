@@ -48,7 +48,6 @@ from sqlmodel import Session, col
 
 from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
-from trellis.chain.client import get_chain
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -56,16 +55,17 @@ from trellis.chain.errors import (
     DoubleFinancing,
     FeeCeilingReached,
     TransactionReverted,
+    TxRefused,
 )
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
-from trellis.chain.rpc import TxRefused
 from trellis.clock import utcnow
 from trellis.errors import NotFound, ValidationError
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
 if TYPE_CHECKING:
-    from trellis.chain.client import Chain, Receipt
+    from trellis.chain.client import Chain
+    from trellis.chain.transactions import Receipt
     from trellis.config import Settings
 
 
@@ -239,6 +239,9 @@ def register_financing(*, session: Session, settings: Settings,
             raise _refuse(subject, f"is already financed: it matches {row.label} "
                           f"(financed by {row.financed_by} on "
                           f"{row.registered_at.date().isoformat()})")
+    # late: the node client imports web3 (seconds); the pages import this module
+    from trellis.chain.client import get_chain
+
     chain = get_chain(settings)
     chain.check()
     new: list[str] = []

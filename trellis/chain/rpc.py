@@ -3,7 +3,8 @@
 The node not answering -> :class:`ChainUnavailable`; a revert (``eth_tester``'s
 ``TransactionFailed`` on the embedded chain, web3's ``ContractLogicError`` on a node) ->
 :class:`TransactionReverted` with the reason; a call to an address without the contract ->
-:class:`ChainMisconfigured`. A node refusing a transaction -> :class:`TxRefused`.
+:class:`ChainMisconfigured`. Only the modules that talk to a node import this one (it
+imports web3).
 """
 
 from __future__ import annotations
@@ -24,15 +25,6 @@ from trellis.chain.errors import (
 
 NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
              w3exc.ProviderConnectionError, w3exc.RequestTimedOut)
-
-
-class TxRefused(ChainError):
-    """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
-    taken (the transaction itself may have been mined: look for its receipt)."""
-
-    def __init__(self, message: str, *, nonce_used: bool = False):
-        super().__init__(message)
-        self.nonce_used = nonce_used
 
 
 def _revert_reason(exc: BaseException) -> str:

@@ -32,8 +32,10 @@ chain and trust.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -327,9 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m trellis.chain.verify BUNDLE.json [--document FILE] [--rpc URL]
     [--contract ADDRESS]... [--anchorer ADDRESS]... [--trusted FILE] [--manifest FILE]``.
     Exit 0 when every step holds, 1 when one fails, 2 when one could not be checked."""
-    import argparse
-    import os
-
     parser = argparse.ArgumentParser(prog="trellis verify", description=__doc__.split("\n")[0])
     parser.add_argument("bundle")
     parser.add_argument("--document")

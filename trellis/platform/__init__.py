@@ -125,6 +125,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
 
 def _init_login(app: Flask) -> None:
+    # late: as in create_app
     from flask_babel import lazy_gettext
 
     from trellis.accounts.models import User
@@ -139,7 +140,7 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from trellis.platform import sessions
+        from trellis.platform import sessions  # late: as in create_app
 
         try:
             user = db().get(User, int(user_id))

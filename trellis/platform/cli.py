@@ -233,6 +233,7 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
         raise click.BadParameter(exc.message, param_hint="--vendors") from None
     commit()
     if loans:
+        # late: as above
         from sqlalchemy import select
 
         from trellis.accounts.models import User
@@ -382,7 +383,7 @@ def serve(host, port, scheduler, with_worker):
         else:
             click.echo("another process runs the scheduler; serving without it")
     try:
-        from werkzeug.serving import run_simple
+        from werkzeug.serving import run_simple  # late: only this command serves
 
         click.echo(f"serving on http://{host}:{port}")
         run_simple(host, port, app, threaded=True, use_reloader=False)

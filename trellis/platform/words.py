@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from trellis.messages import Message
+from trellis.platform.i18n import render
 
 WORDS: dict[str, dict[str, object]] = {
     # accounts.CONSENT_PURPOSES: what a firm allows Trellis to use
@@ -144,8 +145,6 @@ def scope_words(scope: str) -> str:
 def message_text(value) -> str:
     """A stored message (see :class:`trellis.messages.Message`) or plain text, rendered
     for the reader; used for outcomes the cores record."""
-    from trellis.platform.i18n import render
-
     return render(Message.loads(value) if isinstance(value, str) else value)
 
 

@@ -8,10 +8,13 @@ No Flask here. Services take ``session`` as a keyword argument and only flush.
 - :mod:`.screens` runs the fraud and integrity screens (flags with evidence);
 - :mod:`.scorecard` holds the scorecard format (versioned data) and applies it;
 - :mod:`.expert` is the cold-start expert scorecard, with its reasons written down;
-- :mod:`.training` fits a scorecard from labelled data (optbinning + logistic regression);
+- :mod:`.training` fits a scorecard from labelled data (optbinning + logistic regression),
+  :mod:`.boosting` and :mod:`.blend` the other families (:mod:`.blend_fit` fits a blend);
+  only fitting imports scikit-learn, so the pages apply a stored card without it;
 - :mod:`.calibration` and :mod:`.anchoring` set a card's PD level (anchor, recalibrate);
 - :mod:`.export` writes the feature table as of a date;
 - :mod:`.service` scores a firm or the portfolio and stores reproducible results;
 - :mod:`.limits` and :mod:`.pricing` turn a result into a limit and a rate;
-- :mod:`.jobs` rescores the portfolio and monitors population stability.
+- :mod:`.stability` measures the champion's population stability (PSI);
+- :mod:`.jobs` rescores the portfolio, monitors stability and recalibrates.
 """

@@ -24,6 +24,7 @@ from trellis.accounts.models import utcnow
 from trellis.scoring import calibration, features, frames
 from trellis.scoring.errors import NoBaseRate
 from trellis.scoring.models import PortfolioDefaultRate, Scorecard, ScorecardStatus
+from trellis.scoring.registry import platform_table
 from trellis.scoring.service import champion
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,6 @@ def calibrate(*, session: Session, as_of: date, cluster_id: int | None = None,
     disbursed: then that rate sets the level over the scorable vendors as of *as_of*
     (:func:`~trellis.scoring.calibration.recalibrate_to_rate`), since matured outcomes
     tell the level of their own, older period."""
-    from trellis.scoring.registry import platform_table
-
     current = champion(session=session)
     version = _version(session, current.version, as_of)
     table = platform_table(session=session, as_of=as_of, cluster_id=cluster_id)
@@ -151,8 +150,6 @@ def recalibrate_if_due(*, session: Session, as_of: date) -> dict:
     "rows": int, "defaults": int, "report": dict | None}``; ``report`` is the level
     report of the (new) champion on the outcomes (``report["flag"]``: a grade's observed
     default rate lies outside its 95% binomial band)."""
-    from trellis.scoring.registry import platform_table
-
     current = champion(session=session)
     table = platform_table(session=session, as_of=as_of)
     y = table["defaulted"].to_numpy(dtype=int) if not table.empty else np.zeros(0, int)

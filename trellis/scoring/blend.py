@@ -1,20 +1,12 @@
 """A stacked challenger: the WoE scorecard, monotone boosted trees and a one-hot logistic
 regression, combined by weights learnt on out-of-fold predictions of the training rows.
+This module reads and applies a blend card; :mod:`.blend_fit` fits one (scikit-learn),
+so that scoring with a stored card never imports the training libraries.
 
 Each family sees the data differently (WoE bins: monotone steps per characteristic;
 boosted trees: interactions; one-hot LR: every category and a linear trend, no binning
 loss), and their errors are only partly shared, so a weighted sum of their logits ranks
 better than any one of them when the training rows allow.
-
-Fitting, on the training rows only (no test rows are ever seen):
-
-1. k-fold cross-validation: each member is fitted on k-1 folds and predicts the k-th, so
-   every training row gets an out-of-fold logit from every member;
-2. the weights: a logistic regression of the outcome on the members' out-of-fold logits
-   (this is also the calibration: Platt scaling of the blend). A member whose weight comes
-   out zero or negative is dropped and the weights refitted, so every kept weight is
-   positive and each member's direction is kept;
-3. every kept member is refitted on all training rows.
 
 A card of this family is a scorecard document (:mod:`.scorecard`) with ``"family":
 "blend"`` and no bins of its own: ``model.members`` holds each member (a complete WoE
@@ -34,60 +26,23 @@ its reasons, in the plain words of the characteristic.
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
+from trellis.scoring import boosting, scorecard
 from trellis.scoring.errors import InvalidScorecard
 
 FAMILY = "blend"
-MEMBERS = ("woe", "gbm", "onehot")
-FOLDS = 5
-# Ways of combining the members, from the most fitted to the simplest (see choose).
-COMBINATIONS = ("learnt", "equal", "woe")
+MEMBERS = ("woe", "gbm", "onehot")  # the kinds of member a blend may hold
 
 
-@contextmanager
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+# --- applying a stored blend ------------------------------------------------------------
 
-
-# --- the one-hot member ---------------------------------------------------------------
-
-def fit_onehot(X: pd.DataFrame, y: np.ndarray, numeric: list[str],
-               categorical: list[str]) -> dict:
-    """One-hot logistic regression: numerics standardised (a missing value scores as the
-    training median and carries its own coefficient when the column had gaps), each
-    category seen in training its own coefficient (unseen or missing: the reference 0)."""
-    num = {}
-    for c in numeric:
-        v = pd.to_numeric(X[c], errors="coerce").astype(float)
-        med = float(v.median()) if v.notna().any() else 0.0
-        sd = float(v.std()) if v.notna().sum() > 1 else 1.0
-        num[c] = {"median": med, "scale": sd if sd > 0 and math.isfinite(sd) else 1.0,
-                  "has_missing": bool(v.isna().any())}
-    cats = {c: sorted({str(v) for v in X[c].dropna().unique()}) for c in categorical}
-    model: dict[str, Any] = {"type": "onehot", "numeric": num, "categories": cats}
-    D, cols = _design(model, X)
-    lr = LogisticRegression(C=1.0, max_iter=5000)
-    with _quiet():
-        lr.fit(D, y)
-    coef = dict(zip(cols, (round(float(c), 8) for c in lr.coef_[0]), strict=True))
-    means = dict(zip(cols, (round(float(m), 8) for m in D.mean(axis=0)), strict=True))
-    intercept: float = round(float(lr.intercept_[0]), 8)
-    model.update({"intercept": intercept, "coef": coef,
-                  "means": means})
-    return model
-
-
-def _design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """The one-hot member's design matrix of *X* and its column names: each numeric
+    standardised (missing: 0, with its own 0/1 column when training had gaps), one 0/1
+    column per category seen in training."""
     cols, parts = [], []
     def column(c):  # an absent column is missing on every row, as for the other cards
         return X[c] if c in X else pd.Series(np.nan, index=X.index, dtype=object)
@@ -113,7 +68,7 @@ def _design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 def _onehot_contributions(model: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Per-feature contributions to the *bad* logit against the training mean, and the
     rest (intercept + mean)."""
-    D, cols = _design(model, X)
+    D, cols = design(model, X)
     coef = np.asarray([model["coef"][c] for c in cols])
     means = np.asarray([model["means"][c] for c in cols])
     parts = (D - means) * coef
@@ -126,11 +81,9 @@ def _onehot_contributions(model: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 # --- members as contributions to ln(good:bad odds) --------------------------------------
 
-def _member_contributions(member: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+def member_contributions(member: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """(per-feature contributions to ln(good:bad odds) centred on the training
     population, the rest) of one member; their row sum is the member's ln(good:bad)."""
-    from trellis.scoring import boosting, scorecard
-
     kind = member["kind"]
     if kind == "onehot":
         c, rest = _onehot_contributions(member["model"], X)
@@ -144,8 +97,9 @@ def _member_contributions(member: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, 
     return lo - means, rest
 
 
-def _member_logodds(member: dict, X: pd.DataFrame) -> np.ndarray:
-    c, rest = _member_contributions(member, X)
+def member_logodds(member: dict, X: pd.DataFrame) -> np.ndarray:
+    """One member's ln(good:bad odds) of each row of *X*."""
+    c, rest = member_contributions(member, X)
     return (rest + c.sum(axis=1)).to_numpy()
 
 
@@ -157,172 +111,17 @@ def contributions(spec: dict, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]
     total = pd.DataFrame(0.0, index=X.index, columns=model["features"])
     rest = pd.Series(-a, index=X.index)
     for m in model["members"]:
-        c, r = _member_contributions(m, X)
+        c, r = member_contributions(m, X)
         w = b * float(m["weight"])
         total = total.add(w * c.reindex(columns=total.columns, fill_value=0.0), fill_value=0.0)
         rest = rest + w * r
     return total, rest
 
 
-# --- fitting --------------------------------------------------------------------------
-
-def _fit_member(kind: str, X: pd.DataFrame, y: np.ndarray, numeric: list[str],
-                categorical: list[str], seed: int, monotone: dict | None) -> dict:
-    from trellis.scoring import boosting, scorecard, training
-
-    if kind == "onehot":
-        return {"kind": kind, "model": fit_onehot(X, y, numeric, categorical)}
-    if kind == "gbm":
-        return {"kind": kind, "card": boosting.fit(X, y, numeric, categorical,
-                                                   version="member-gbm", seed=seed,
-                                                   monotone=monotone)}
-    card = training.fit(X, y, numeric, categorical, version="member-woe", seed=seed,
-                        calibrate=False)
-    lo, _ = scorecard.contributions(card, X)
-    return {"kind": kind, "card": card,
-            "means": {k: round(float(v), 8) for k, v in lo.mean().items()}}
-
-
-def _weights(L: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[float, dict]:
-    """Stacking weights on the members' out-of-fold *bad* logits; members with a weight
-    of zero or below are dropped one at a time (the smallest first)."""
-    keep = list(range(len(names)))
-    while keep:
-        lr = LogisticRegression(C=1e4, max_iter=5000)
-        with _quiet():
-            lr.fit(L[:, keep], y)
-        coef = lr.coef_[0]
-        if (coef > 0).all():
-            return float(lr.intercept_[0]), {names[k]: float(c) for k, c in zip(keep, coef,
-                                                                                 strict=True)}
-        keep.pop(int(np.argmin(coef)))
-    raise InvalidScorecard("No member of the blend ranks the out-of-fold rows.",
-                           field="model.members")
-
-
-def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    lr = LogisticRegression(C=1e6, max_iter=5000)
-    with _quiet():
-        lr.fit(z.reshape(-1, 1), y)
-    return float(lr.intercept_[0]), float(lr.coef_[0][0])
-
-
-def _combination(how: str, L: np.ndarray, y: np.ndarray,
-                 names: list[str]) -> tuple[float, dict]:
-    """(intercept, weights per member) of one way of combining the members' logits *L*:
-    ``learnt`` (stacking, :func:`_weights`), ``equal`` (the mean of the standardised
-    logits, then Platt-scaled) or one member alone (Platt-scaled). Raises
-    :class:`InvalidScorecard` when the combination does not rank the rows."""
-    if how == "learnt":
-        return _weights(L, y, names)
-    if how == "equal":
-        sd = L.std(axis=0)
-        if not (sd > 0).all():
-            raise InvalidScorecard("A member gives every row the same logit.",
-                                   field="model.members")
-        w = 1.0 / (sd * len(names))
-        a, b = _platt(L @ w, y)
-        if not b > 0:
-            raise InvalidScorecard("The equal-weight blend does not rank the rows.",
-                                   field="model.members")
-        return a, {n: float(b * wi) for n, wi in zip(names, w, strict=True)}
-    j = names.index(how)
-    a, b = _platt(L[:, j], y)
-    if not b > 0:
-        raise InvalidScorecard(f"The {how} member does not rank the rows.",
-                               field="model.members")
-    return a, {how: b}
-
-
-def _combined_logit(L: np.ndarray, names: list[str], a: float, weights: dict) -> np.ndarray:
-    return a + sum(w * L[:, names.index(n)] for n, w in weights.items())
-
-
-def choose(L: np.ndarray, y: np.ndarray, names: list[str], *, seed: int = 0,
-           folds: int = FOLDS, candidates: tuple[str, ...] = COMBINATIONS) -> dict:
-    """Choose how to combine the members by inner cross-validation on their out-of-fold
-    logits *L* (training rows only): each candidate combination is fitted on k-1 folds of
-    these rows and ranks the k-th, and the candidate with the best pooled AUC is chosen
-    (ties: the simpler, in the order of *candidates* reversed: one member alone, then
-    equal weights, then learnt weights). Returns ``{"chosen": ..., "auc": {...}}``."""
-    from trellis.scoring import metrics
-
-    k = min(folds, int(y.sum()), int((1 - y).sum()))
-    auc = {}
-    for how in candidates:
-        if how not in ("learnt", "equal") and how not in names:
-            continue
-        pred = np.zeros(len(y))
-        try:
-            for tr, te in StratifiedKFold(n_splits=k, shuffle=True,
-                                          random_state=seed + 1).split(L, y):
-                a, w = _combination(how, L[tr], y[tr], names)
-                pred[te] = _combined_logit(L[te], names, a, w)
-        except InvalidScorecard:
-            continue
-        auc[how] = round(float(metrics.auc(y, pred)), 4)
-    if not auc:
-        raise InvalidScorecard("No combination of the blend's members ranks the "
-                               "out-of-fold rows.", field="model.members")
-    order = list(reversed(candidates))
-    chosen = max(auc, key=lambda h: (auc[h], -order.index(h)))
-    return {"chosen": chosen, "auc": auc}
-
-
-def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
-        version: str, seed: int = 0, monotone: dict | None = None,
-        labels: dict | None = None, members: tuple[str, ...] = MEMBERS,
-        folds: int = FOLDS, combine: str = "auto") -> dict:
-    """Fit the stacked card on the rows of *X* (already prepared by the training path).
-
-    *combine* is how the members' logits are combined: ``learnt`` (stacking weights),
-    ``equal`` (standardised logits averaged), a member's name (that member alone), or
-    ``auto`` (the default: chosen among those by inner cross-validation on the members'
-    out-of-fold logits, :func:`choose`). Every combination is calibrated (Platt) on the
-    out-of-fold logits of the training rows."""
-    from trellis.scoring import scorecard
-    from trellis.scoring.expert import GRADE_PDS, SCALING
-
-    k = min(folds, int(y.sum()), int((1 - y).sum()))
-    oof = np.zeros((len(y), len(members)))
-    for tr, te in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y):
-        for j, kind in enumerate(members):
-            part = _fit_member(kind, X.iloc[tr], y[tr], numeric, categorical, seed, monotone)
-            oof[te, j] = -_member_logodds(part, X.iloc[te])
-    names = list(members)
-    selection = None
-    if combine == "auto":
-        selection = choose(oof, y, names, seed=seed, folds=folds)
-        combine = selection["chosen"]
-    if combine not in ("learnt", "equal") and combine not in names:
-        raise InvalidScorecard(f"Unknown way to combine the members: {combine!r}.",
-                               field="model.combine")
-    intercept, weights = _combination(combine, oof, y, names)
-    kept = []
-    for kind in members:
-        if kind in weights:
-            m = _fit_member(kind, X, y, numeric, categorical, seed, monotone)
-            m["weight"] = round(weights[kind], 8)
-            kept.append(m)
-    model = {"members": kept, "features": list(numeric) + list(categorical),
-             "numeric": list(numeric), "categorical": list(categorical),
-             "a": round(intercept, 8), "b": 1.0, "labels": labels or {},
-             "stacking": {"folds": k, "seed": seed, "combine": combine,
-                          "selection": selection, "weights": {
-                              kind: round(w, 4) for kind, w in weights.items()},
-                          "dropped": [m for m in members if m not in weights]}}
-    spec = {"format": scorecard.FORMAT, "family": FAMILY, "version": version,
-            "kind": "trained", "name": f"Stacked blend {version}", "intercept": 0.0,
-            "scaling": dict(SCALING), "characteristics": [], "model": model,
-            "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS]}
-    return scorecard.validate(spec)
-
-
 def validate_model(spec: dict) -> None:
-    """Refuse a blend card whose models, weights or stacking are not what :func:`fit`
-    writes (an unknown model type, a negative weight, no models): raises ScoringError."""
-    from trellis.scoring import boosting, scorecard
-
+    """Refuse a blend card whose models, weights or stacking are not what
+    :func:`.blend_fit.fit` writes (an unknown model type, a negative weight, no models):
+    raises ScoringError."""
     model = spec.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("members"), list) \
             or not model["members"] or not isinstance(model.get("features"), list):

@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trellis.scoring import scorecard
 from trellis.scoring.errors import InvalidScorecard
+from trellis.scoring.expert import GRADE_PDS, SCALING
 
 FAMILY = "gbm"
 PARAMS = {"objective": "binary", "learning_rate": 0.03, "num_leaves": 4,
@@ -39,7 +41,7 @@ MONOTONE_P = 0.05  # a data-derived direction needs a Spearman p-value below thi
 
 
 def _lgb():
-    import lightgbm
+    import lightgbm  # late: seconds to import; only a boosted card, fitted or applied, needs it
 
     return lightgbm
 
@@ -85,9 +87,6 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
         version: str, seed: int = 0, monotone: dict[str, int] | None = None,
         labels: dict[str, dict] | None = None, n_estimators: int = N_ESTIMATORS) -> dict:
     """Fit the boosted card; returns a scorecard document of family ``gbm``."""
-    from trellis.scoring import scorecard
-    from trellis.scoring.expert import GRADE_PDS, SCALING
-
     cats = {c: sorted({str(v) for v in df[c].dropna().unique()}) for c in categorical}
     model: dict[str, Any] = {"features": list(numeric) + list(categorical), "categories": cats}
     M = matrix(model, df)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 from sqlmodel import Session
 
-from trellis.scoring import frames, screens, service
+from trellis.scoring import features, frames, screens, service
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ def ranking(*, session: Session, cluster_id: int, truth, spec: dict,
 def screening(*, session: Session, cluster_id: int, truth, as_of: date) -> dict:
     """Recall of each planted fraud and the false-flag rate among clean vendors."""
     fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
-    from trellis.scoring import features
 
     X = features.compute(fr)
     uid = dict(zip(fr.firms["uscc"], fr.firms["id"], strict=True))

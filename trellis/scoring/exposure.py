@@ -19,6 +19,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, MetaData, Select, Table, func, inspect, literal, select
 from sqlmodel import Session, col
 
+from trellis.trade.models import Firm
+
 logger = logging.getLogger(__name__)
 
 COLUMNS = ["loan_id", "firm_id", "anchor_id", "outstanding_fen"]
@@ -85,8 +87,6 @@ def exposure_totals(*, session: Session, as_of: date, firm_id: int, anchor_ids: 
                     cluster_id: int | None) -> dict[str, Any]:
     """Live platform exposure in fen to the firm (``vendor``), to each of its anchors
     (``anchors``: anchor id -> fen) and to its cluster (``cluster``; 0 without one)."""
-    from trellis.trade.models import Firm
-
     if cluster_id is not None:
         ids: Select[tuple[int | None]] | list[int] = (
             select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id))

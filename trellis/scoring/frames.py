@@ -17,15 +17,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+import networkx as nx
 import pandas as pd
 from sqlalchemy import case, func, inspect, or_, select, true
 from sqlmodel import Session
 from sqlmodel import col as sql_col
 
+from trellis.network.build import WINDOW_DAYS, edge_table
+from trellis.scoring import graph as graph_
+from trellis.scoring.exposure import read_exposures
+from trellis.scoring.graph import graph_day
 from trellis.trade import readings
 from trellis.trade.models import (
+    Cluster,
     CreditNote,
     Delivery,
+    DocStatus,
     Firm,
     Invoice,
     LoanOutcome,
@@ -146,17 +153,11 @@ def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp,
                         known: set | None = None) -> pd.DataFrame:
     """The network area's edge table (:func:`trellis.network.build.edge_table`) of the
     invoices dated before *as_of*: the graph as of the day before."""
-    from trellis.network.build import edge_table
-    from trellis.scoring.graph import graph_day
-
     return edge_table(invoices, graph_day(as_of), known=known)
 
 
 def _edge_query(as_of: date, start: date, where):
     """The same aggregate as :func:`edges_from_invoices`, in SQL, for one cluster."""
-    from trellis.network.build import WINDOW_DAYS
-    from trellis.trade.models import DocStatus
-
     last = as_of - timedelta(days=1)
     window = Invoice.issue_date > last - timedelta(days=WINDOW_DAYS)
     confirmed = window & (Invoice.status == DocStatus.CONFIRMED.value) & (
@@ -214,8 +215,6 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
     also holds the clusters' codes and creation times (ids reused after a rollback) and the
     highest ids of the tables read (rows added without a bump still change it; loan
     outcomes are written by the importer, which bumps)."""
-    from trellis.trade.models import Cluster
-
     rows = session.execute(select(Firm.id, Firm.cluster_id).where(Firm.id.in_(ids))).all()
     if len(rows) != len(ids) or any(c is None for _, c in rows):
         return None
@@ -284,10 +283,6 @@ def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.
 def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: date, where,
                   firms_stmt) -> _Cluster:
     """Read and build the cluster part of the firm path (see :func:`load`)."""
-    import networkx as nx
-
-    from trellis.scoring import graph as graph_
-
     firms = _read(session, firms_stmt, ["founded_on"]).set_index("id", drop=False)
     firms.index.name = None
     members = select(Firm.id).where(where)
@@ -373,8 +368,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         in_cluster = select(Firm.id).where(where)
         partners = ctx.partners.get(tuple(ids))
         if partners is None:
-            from trellis.scoring import graph as graph_
-
             partners = frozenset(n for c in graph_.cycles(G, through=ids) for n in c)
             ctx.partners[tuple(ids)] = partners
         involve = sorted(set(ids) | partners)
@@ -475,8 +468,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                           literal=lit)
         headcount["headcount"] = headcount["headcount"].astype(float)
 
-    from trellis.scoring.exposure import read_exposures
-
     # Features read the debt of the firms in scope only.
     exposures = read_exposures(session=session, firm_ids=in_cluster if ids is None else involve,
                                as_of=as_of)
@@ -499,8 +490,6 @@ def documents_stamp(session: Session, firm_id: int) -> tuple:
     """What changes when a firm's documents may have: its cluster's code, creation time
     and data version, and the highest ids of firms, invoices, payment allocations and
     credit notes (five index look-ups)."""
-    from trellis.trade.models import Cluster
-
     cluster = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
                                      Cluster.data_version)
                               .join(Firm, Firm.cluster_id == Cluster.id)

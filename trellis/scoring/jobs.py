@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from decimal import Decimal
 
-import pandas as pd
 from sqlalchemy import select
 from sqlmodel import col
 
 from trellis.db import transaction
 from trellis.messages import N_, Percent, line, msg
-from trellis.scoring import anchoring, service, training
-from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
+from trellis.scoring import anchoring, service, stability
 from trellis.trade.models import Cluster
 
 logger = logging.getLogger(__name__)
@@ -51,58 +48,12 @@ def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -
                 flagged=totals["flagged"])
 
 
-def _population(session, run_ids: list[int]) -> pd.DataFrame:
-    rows = session.execute(select(col(ScoreRecord.firm_id), col(ScoreRecord.features)).where(
-        col(ScoreRecord.run_id).in_(run_ids), col(ScoreRecord.insufficient).is_(False))).all()
-    return pd.DataFrame([{k: (float("nan") if v is None else v) for k, v in f.items()}
-                         for _, f in rows])
-
-
-def stability(*, session, as_of: date | None = None) -> StabilityReport | None:
-    """Compute and store the stability report of the champion (None: nothing scored yet)."""
-    card = service.champion(session=session)
-    spec = card.spec
-    runs = session.execute(select(PortfolioRun).where(
-        col(PortfolioRun.scorecard_version) == card.version).order_by(col(PortfolioRun.computed_at),
-                                                                  col(PortfolioRun.id))
-                           ).scalars().all()
-    if not runs:
-        return None
-    latest_day = runs[-1].as_of
-    latest = [r.id for r in runs if r.as_of == latest_day]
-    current = _population(session, latest)
-    if current.empty:
-        return None
-    if not spec.get("reference_scores"):
-        first_day = runs[0].as_of
-        base = _population(session, [r.id for r in runs if r.as_of == first_day])
-        spec = dict(spec)
-        spec["characteristics"] = [dict(c) for c in spec["characteristics"]]
-        training.reference_shares(spec, base)
-        baseline = f"first portfolio scored with {card.version} ({first_day})"
-    else:
-        baseline = "training population"
-    detail = training.population_shares(spec, current)
-    detail["baseline"] = baseline
-    score_psi = detail.get("score", {}).get("psi", 0.0)
-    statuses = [detail.get("score", {}).get("status", "stable")] + [
-        c["status"] for c in detail["characteristics"].values()]
-    status = ("shifted" if "shifted" in statuses else
-              "investigate" if "investigate" in statuses else "stable")
-    report = StabilityReport(scorecard_version=card.version, as_of=as_of or latest_day,
-                             population=len(current), score_psi=Decimal(f"{score_psi:.4f}"),
-                             status=status, detail=detail)
-    session.add(report)
-    session.flush()
-    return report
-
-
 def monitor_stability(*, session_factory, settings) -> str:
     """Job: compare the latest portfolio's score and characteristic distributions with the
     champion's development sample (population stability index) and record the report; returns a
     summary line."""
     with transaction(session_factory) as session:
-        report = stability(session=session)
+        report = stability.record(session=session)
         if report is None:
             return line(N_("no scored portfolio yet: nothing to monitor"))
         shifted = [n for n, c in report.detail["characteristics"].items()

@@ -1,5 +1,6 @@
-"""Validation metrics of a scorecard: AUC, Gini, KS, Brier, calibration table, PSI, and
-the paired bootstrap of an AUC difference (champion against challenger).
+"""Validation metrics of a scorecard: AUC, Gini, KS, Brier, calibration table, and the
+paired bootstrap of an AUC difference (champion against challenger). The population
+stability index is in :mod:`.stability` (no scikit-learn: the pages compute it).
 
 Probabilities here are model outputs, not money, so floats are fine.
 """
@@ -8,9 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
-
-PSI_STABLE, PSI_SHIFTED = 0.10, 0.25
-EPS = 1e-4
 
 
 def auc(y, pd_) -> float:
@@ -59,36 +57,6 @@ def report(y, pd_) -> dict:
     return {"n": int(len(y)), "bads": int(np.sum(y)), "bad_rate": round(float(np.mean(y)), 6),
             "auc": round(a, 4), "gini": round(2 * a - 1, 4), "ks": round(ks(y, pd_), 4),
             "brier": round(brier(y, pd_), 5), "calibration": calibration_table(y, pd_)}
-
-
-def psi(expected, actual) -> float:
-    """Population stability index between two share vectors of the same bins."""
-    e = np.clip(np.asarray(expected, dtype=float), EPS, None)
-    a = np.clip(np.asarray(actual, dtype=float), EPS, None)
-    e, a = e / e.sum(), a / a.sum()
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def psi_status(value: float) -> str:
-    """How to read a population stability index: "stable" below PSI_STABLE, "investigate" below
-    PSI_SHIFTED, else "shifted"."""
-    if value < PSI_STABLE:
-        return "stable"
-    return "investigate" if value < PSI_SHIFTED else "shifted"
-
-
-def score_edges(scores, n: int = 10) -> list[float]:
-    """Interior edges of the score deciles (for the PSI reference)."""
-    q = np.quantile(np.asarray(scores, dtype=float), np.linspace(0, 1, n + 1)[1:-1])
-    return sorted(set(float(x) for x in q))
-
-
-def shares(scores, edges) -> list[float]:
-    """The share (0 to 1, six decimals) of *scores* in each band cut by *edges* (len(edges) + 1
-    bands)."""
-    idx = np.digitize(np.asarray(scores, dtype=float), np.asarray(edges, dtype=float))
-    counts = np.bincount(idx, minlength=len(edges) + 1)
-    return (counts / max(1, counts.sum())).round(6).tolist()
 
 
 def bootstrap_auc_difference(y, pd_champion, pd_challenger, *, n_boot: int = 1000,

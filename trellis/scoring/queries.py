@@ -14,10 +14,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from trellis.network.build import WINDOW_DAYS
 from trellis.scoring import frames
 from trellis.scoring.features import month_back
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
-from trellis.trade.models import Firm
+from trellis.trade.models import Cluster, DocStatus, Firm, Invoice
 
 # Characteristics shown against the cluster's percentiles on a firm's page.
 SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m",
@@ -168,8 +169,6 @@ _partners_lock = threading.Lock()
 
 
 def _partners_key(session: Session, firm: Firm, as_of: date) -> tuple:
-    from trellis.trade.models import Cluster, Invoice
-
     cluster = session.execute(select(col(Cluster.code), col(Cluster.created_at),
                                      col(Cluster.data_version))
                               .where(col(Cluster.id) == firm.cluster_id)).one()
@@ -180,9 +179,6 @@ def _partners_key(session: Session, firm: Firm, as_of: date) -> tuple:
 
 def _partners(session: Session, firm: Firm, as_of: date) -> list[dict]:
     """The firm's partners each way with volume and count (no grades), largest first."""
-    from trellis.network.build import WINDOW_DAYS
-    from trellis.trade.models import DocStatus, Invoice
-
     key = _partners_key(session, firm, as_of)
     with _partners_lock:
         hit = _PARTNERS.get(key)

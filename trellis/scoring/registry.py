@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict
-from trellis.scoring import features, frames, scorecard, training
+from trellis.scoring import features, frames, scorecard
 from trellis.scoring.models import Scorecard, ScorecardStatus
 from trellis.scoring.service import champion, get_scorecard
 from trellis.trade.models import Firm, LoanOutcome
@@ -52,6 +52,9 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
     if data is not None:
         if target is None:
             raise ValueError("comparing on data needs the target column's name")
+        # late: training imports scikit-learn (seconds); the pages promote without data
+        from trellis.scoring import training
+
         verdict = training.compare(current.spec, new.spec, data, target=target, n_boot=n_boot)
         if not verdict["promote"]:
             raise Conflict(

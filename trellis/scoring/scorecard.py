@@ -80,11 +80,11 @@ def validate(spec: dict) -> dict:
                                    field=f"scaling.{key}")
     names = set()
     if spec.get("family") == "gbm":
-        from trellis.scoring import boosting
+        from trellis.scoring import boosting  # cycle: the families build on this module
 
         boosting.validate_model(spec)
     elif spec.get("family") == "blend":
-        from trellis.scoring import blend
+        from trellis.scoring import blend  # cycle: as above
 
         blend.validate_model(spec)
     for i, ch in enumerate(spec["characteristics"]):
@@ -182,7 +182,7 @@ def is_model(spec: dict) -> bool:
 def apply(spec: dict, X: pd.DataFrame) -> Scored:
     """Score every row of *X* (one column per characteristic; NaN is missing)."""
     if is_model(spec):
-        from trellis.scoring import blend, boosting
+        from trellis.scoring import blend, boosting  # cycle: as in validate
 
         lo, rest = (boosting if is_gbm(spec) else blend).contributions(spec, X)
         idx = pd.DataFrame(0, index=X.index, columns=lo.columns)
@@ -215,7 +215,7 @@ def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
     """Reasons of a boosted or blended card: the features whose contribution lowered the
     firm's good:bad odds the most (exact TreeSHAP contributions, or for a blend the
     weighted sum of its members' contributions, in points)."""
-    from trellis.scoring import boosting
+    from trellis.scoring import boosting  # cycle: as in validate
 
     names = list(points.columns)
     lost = np.where(-points.to_numpy() >= 0.5, -points.to_numpy(), 0.0)

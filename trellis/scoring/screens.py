@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from trellis.scoring import graph as graph_
-from trellis.scoring.features import _floats, _ints, _Positions, _seconds, _ts_seconds
+from trellis.scoring.features import _floats, _ints, _Positions, _rows_of, _seconds, _ts_seconds
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.result import Flag
 
@@ -669,8 +669,6 @@ def _calendar_months(frames: Frames, scope: list[int], months: int = 12):
     """(sales, power, headcount): firms (scope order) x complete months back 1..*months*
     as arrays (column k-1), NaN = no record (sales: 0 for a month without invoices, which
     is a fact, not an absence)."""
-    from trellis.scoring.features import _rows_of
-
     P = _Positions(scope)
     inv = frames.invoices
     sales = _calendar_rows(P.n, P.of(_ints(inv["seller_id"])), _seconds(inv["issue_date"]),

@@ -20,10 +20,14 @@ from sqlmodel import Session, col
 
 from trellis.accounts.models import Consent
 from trellis.clock import utcnow
+from trellis.errors import NotFound
+from trellis.onboarding import coverage
+from trellis.onboarding.basis import clusters_with_basis
 from trellis.scoring import expert, features, frames, scorecard, screens
-from trellis.scoring.errors import ScorecardNotFound
+from trellis.scoring.errors import ScorecardNotFound, ScoringError
+from trellis.scoring.limits import credit_limit
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
-from trellis.scoring.result import BASIS_CONSENT, BASIS_PRE_ASSESSMENT, Flag, ScoreResult
+from trellis.scoring.result import BASIS_CONSENT, BASIS_PRE_ASSESSMENT, Flag, Reason, ScoreResult
 from trellis.trade.models import Firm
 
 logger = logging.getLogger(__name__)
@@ -144,8 +148,6 @@ def consented_firms(*, session: Session, firm_ids: list[int]) -> set[int]:
 def pre_assessable_firms(*, session: Session, fr: frames.Frames,
                          today: date | None = None) -> set[int]:
     """Firms of *fr* whose cluster has a valid data basis today (onboarding's records)."""
-    from trellis.onboarding.basis import clusters_with_basis
-
     cluster_of = fr.firms["cluster_id"].dropna().astype("int64")
     ok = clusters_with_basis(session=session, cluster_ids=sorted(set(cluster_of)), on=today)
     scope = set(fr.scope)
@@ -158,8 +160,6 @@ def _coverage(session: Session, firm_ids: list[int], as_of: date,
 
     On the firm path (*fr* with a kept cluster part) the kinds each cluster holds are kept
     with it, until a row is added to any table a kind is read from."""
-    from trellis.onboarding import coverage
-
     by_cluster = None
     if fr is not None and fr.kept is not None:
         cids = tuple(sorted({int(c) for c in fr.firms.loc[firm_ids, "cluster_id"].dropna()}))
@@ -186,8 +186,6 @@ def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
 def result_from_record(rec: ScoreRecord) -> ScoreResult:
     """A stored score record as a ScoreResult (probability of default as a
     Decimal of six places)."""
-    from trellis.scoring.result import Reason
-
     return ScoreResult(
         firm_id=rec.firm_id, as_of=rec.as_of, score=rec.score,
         pd=None if rec.pd is None else Decimal(str(rec.pd)).quantize(Decimal("0.000001")),
@@ -210,12 +208,8 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     cluster's part of the data is kept between calls (:func:`frames.load`); *cache*
     false reads and builds it afresh (the same result, slower).
     """
-    from trellis.scoring.errors import ScoringError
-
     firm = session.get(Firm, firm_id)
     if firm is None:
-        from trellis.errors import NotFound
-
         raise NotFound(f"No firm with id {firm_id}.")
     as_of = as_of or date.today()
     card = champion(session=session)
@@ -285,8 +279,6 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     """
     rec = session.get(ScoreRecord, record_id)
     if rec is None:
-        from trellis.errors import NotFound
-
         raise NotFound(f"No stored score with id {record_id}.")
     stored = result_from_record(rec)
     if stored.insufficient:
@@ -333,8 +325,6 @@ def indicative_limits(*, session: Session, cluster_id: int, firm_ids: list[int],
     """Firm id -> indicative credit limit in fen, for an invitation list: the cluster is
     scored in one vectorised pass (not stored), then each limit is computed. Firms that
     cannot be scored get no figure."""
-    from trellis.scoring.limits import credit_limit
-
     results, _ = score_portfolio(session=session, as_of=as_of, cluster_id=cluster_id,
                                  store=False)
     by_id = {r.firm_id: r for r in results}

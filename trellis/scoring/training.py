@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from trellis.scoring import metrics, scorecard
+from trellis.scoring import blend_fit, boosting, calibration, metrics, scorecard, stability
 from trellis.scoring.errors import TrainingDataError
 from trellis.scoring.expert import GRADE_PDS, SCALING
 
@@ -110,7 +110,7 @@ def _prepare(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd
 
 
 def _fit_binning(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str]):
-    from optbinning import BinningProcess
+    from optbinning import BinningProcess  # late: seconds to import; only a WoE fit needs it
 
     params = {c: {"monotonic_trend": "auto_asc_desc"} for c in numeric}
     bp = BinningProcess(variable_names=numeric + categorical,
@@ -199,45 +199,6 @@ def _characteristic(bp, name: str, coef: float, b: float, X: pd.DataFrame) -> di
     return ch
 
 
-def reference_shares(spec: dict, X: pd.DataFrame) -> None:
-    """Store each characteristic's bin shares and the score deciles of population *X*."""
-    s = scorecard.apply(spec, X)
-    for ch in spec["characteristics"]:
-        idx = s.bins[ch["name"]].to_numpy()
-        k = len(ch["bins"])
-        counts = [int((idx == i).sum()) for i in range(k)] + [int((idx == -1).sum()),
-                                                             int((idx == -2).sum())]
-        ch["reference_shares"] = [round(c / max(1, len(idx)), 6) for c in counts]
-    edges = metrics.score_edges(s.score)
-    spec["reference_scores"] = {"edges": edges, "shares": metrics.shares(s.score, edges),
-                                "n": int(len(X))}
-
-
-def population_shares(spec: dict, X: pd.DataFrame) -> dict:
-    """PSI of each characteristic and of the score of *X* against the reference."""
-    s = scorecard.apply(spec, X)
-    out = {"characteristics": {}, "n": int(len(X))}
-    for ch in spec["characteristics"]:
-        ref = ch.get("reference_shares")
-        if not ref:
-            continue
-        idx = s.bins[ch["name"]].to_numpy()
-        k = len(ch["bins"])
-        now = [float((idx == i).mean()) for i in range(k)] + [float((idx == -1).mean()),
-                                                             float((idx == -2).mean())]
-        value = metrics.psi(ref, now)
-        out["characteristics"][ch["name"]] = {"psi": round(value, 4),
-                                              "status": metrics.psi_status(value),
-                                              "shares": [round(x, 4) for x in now]}
-    ref = spec.get("reference_scores")
-    if ref:
-        now = metrics.shares(s.score, ref["edges"])
-        value = metrics.psi(ref["shares"], now)
-        out["score"] = {"psi": round(value, 4), "status": metrics.psi_status(value),
-                        "shares": now}
-    return out
-
-
 def _split(df, y, date_column, seed):
     if date_column:
         if date_column not in df:
@@ -284,7 +245,7 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
         "calibration": {"method": "platt_out_of_fold", "a": round(a, 6), "b": round(b, 6)},
     })
-    reference_shares(spec, X)
+    stability.reference_shares(spec, X)
     return spec
 
 
@@ -299,22 +260,18 @@ def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
     """Fit one card of *family* (``woe``: binning + logistic regression; ``gbm``:
     monotone boosted trees, :mod:`.boosting`)."""
     if family == "gbm":
-        from trellis.scoring import boosting
-
         X = _prepare(df, numeric, categorical)
         spec = boosting.fit(X, y, numeric, categorical, version=version, seed=seed,
                             monotone=monotone, labels=labels)
         if calibrate:
             spec = _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone)
-        reference_shares(spec, X)
+        stability.reference_shares(spec, X)
         return spec
     if family == "blend":
-        from trellis.scoring import blend
-
         X = _prepare(df, numeric, categorical)
-        spec = blend.fit(X, y, numeric, categorical, version=version, seed=seed,
-                         monotone=monotone, labels=labels)
-        reference_shares(spec, X)
+        spec = blend_fit.fit(X, y, numeric, categorical, version=version, seed=seed,
+                             monotone=monotone, labels=labels)
+        stability.reference_shares(spec, X)
         return spec
     if family != "woe":
         raise TrainingDataError(f"Unknown model family {family!r}; use woe, gbm or blend.",
@@ -324,8 +281,6 @@ def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
 
 def _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone):
     """Platt scaling of the boosted margin on out-of-fold margins (as for WoE cards)."""
-    from trellis.scoring import boosting, calibration
-
     oof = np.zeros(len(y))
     folds = StratifiedKFold(n_splits=min(5, int(y.sum()), int((1 - y).sum())), shuffle=True,
                             random_state=seed)
@@ -471,7 +426,7 @@ def validation_report(spec: dict, df: pd.DataFrame, y: np.ndarray,
     X = _frame_for(spec, df)
     s = scorecard.apply(spec, X)
     out = {"validation": metrics.report(y, s.pd.to_numpy()),
-           "stability": population_shares(spec, X)}
+           "stability": stability.population_shares(spec, X)}
     if train is not None:
         tX = _frame_for(spec, train[0])
         out["training"] = metrics.report(train[1], scorecard.apply(spec, tX).pd.to_numpy())

@@ -10,12 +10,13 @@ acknowledges, so a killed consumer's message is gone).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, Column, Text
 from sqlmodel import Field, SQLModel
 
 from trellis.clock import utcnow
+from trellis.messages import Message
 
 STATES = ("queued", "running", "done", "failed")
 
@@ -55,8 +56,6 @@ class TaskRun(SQLModel, table=True):
     def text(self) -> str:
         """The outcome in English, for logs and tests (pages render the stored message in
         the reader's language)."""
-        from trellis.messages import Message
-
         return str(Message.loads(self.outcome))
 
     @property
@@ -82,6 +81,4 @@ class TaskRun(SQLModel, table=True):
 
 
 def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

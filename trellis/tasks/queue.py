@@ -53,7 +53,7 @@ _PENDING = "trellis.tasks.pending"  # session.info key: run ids to send after co
 
 def make_huey(settings):
     """A Huey instance for ``settings.tasks_url`` (validated by :mod:`trellis.config`)."""
-    from huey import MemoryHuey, RedisHuey, SqliteHuey
+    from huey import MemoryHuey, RedisHuey, SqliteHuey  # late: the models' import needs none
 
     url = settings.tasks_url
     name = settings.tasks_queue
@@ -293,7 +293,7 @@ class TaskQueue:
 
     def consumer(self, workers: int = 2):
         """A Huey consumer with *workers* threads (run it with ``.run()``)."""
-        from huey.consumer import Consumer
+        from huey.consumer import Consumer  # late: as in make_huey
 
         return Consumer(self.huey, workers=workers, worker_type="thread", periodic=True,
                         check_worker_health=True, initial_delay=0.1, max_delay=1.0)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
-from trellis.ledger.lifecycle import repay
+from trellis.ledger.lifecycle import lock_loans, repay
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotMatured, VoucherNotFound
@@ -110,8 +110,6 @@ def _lock_loans(session: Session, loan_ids: list[int | None]) -> None:
     before the first repayment (:func:`trellis.ledger.lifecycle.lock_loans`)."""
     ids = [i for i in loan_ids if i]
     if ids:
-        from trellis.ledger.lifecycle import lock_loans
-
         lock_loans(session, ids)
 
 

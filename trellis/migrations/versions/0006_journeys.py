@@ -8,6 +8,8 @@ Tables of trellis.vouchers.models and trellis.protection.models, the triggers th
 voucher's parts summing to the whole (SQLite and PostgreSQL), and the seeded policies and
 fraud warnings (data the risk team edits afterwards).
 """
+from datetime import UTC, datetime
+
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -439,8 +441,6 @@ WARNINGS = [
 
 
 def _seed() -> None:
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC)
     voucher_policy = sa.table("voucher_policy", sa.column("id", sa.Integer),
                               sa.column("max_tenor_months", sa.Integer),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from trellis import jobs
 from trellis.platform import words
 from trellis.platform.i18n import money
 
@@ -149,8 +150,6 @@ def record_words(record_type: str, record_id: str) -> str:
         return ""
     label = str(kind) if kind is not None else str(_l("Record"))
     if record_type == "job":
-        from trellis import jobs
-
         try:
             what = gettext(jobs.find(str(record_id)).description)
         except KeyError:

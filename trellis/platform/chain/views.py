@@ -27,7 +27,6 @@ from sqlalchemy import select
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
 from trellis.chain.anchoring import batch_tree
-from trellis.chain.client import get_chain
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
@@ -43,9 +42,17 @@ ROLES = ("admin", "auditor")
 PAGE_SIZE = 50
 
 
+def _chain():
+    """This instance's chain client; raises TrellisError when it cannot be reached."""
+    # late: the client imports web3 (seconds); only the pages that ask the node need it
+    from trellis.chain.client import get_chain
+
+    return get_chain(settings())
+
+
 def _chain_or_none():
     try:
-        return get_chain(settings())
+        return _chain()
     except TrellisError:
         return None
 
@@ -199,7 +206,7 @@ def document_download(doc_id: int):
 def trusted_json():
     """The registries this instance trusts, as the file `trellis verify --trusted` reads."""
     try:
-        text = trust.of_instance(get_chain(settings()), settings()).dumps()
+        text = trust.of_instance(_chain(), settings()).dumps()
     except TrellisError as exc:
         return jsonify({"error": exc.message}), 503
     return Response(text, mimetype="application/json", headers={

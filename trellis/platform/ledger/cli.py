@@ -18,8 +18,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from trellis.db import transaction
 from trellis.errors import TrellisError
-from trellis.ledger import jobs, reports
+from trellis.ledger import jobs, posting, reports
 from trellis.ledger.dates import parse_date
 from trellis.platform.web import db, settings
 
@@ -135,11 +136,6 @@ def shards_command(count, currency):
     An entry of one loan goes to shard ``loan id mod N``; entries of several loans to
     shard 0. Other running processes post into the new shards once they restart.
     """
-    from flask import current_app
-
-    from trellis.db import transaction
-    from trellis.ledger import posting, reports
-
     factory = current_app.extensions["trellis.sessions"]
     if count is not None:
         try:

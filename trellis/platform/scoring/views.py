@@ -33,7 +33,7 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.protection import notifications as protection_notes
-from trellis.scoring import expert, jobs, limits, queries, registry, scorecard, service
+from trellis.scoring import expert, limits, queries, registry, scorecard, service, stability
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
 
@@ -266,7 +266,7 @@ def promote(version):
 @bp.post("/stability")
 @roles_required(*DECIDERS)
 def stability_now():
-    report = jobs.stability(session=db())
+    report = stability.record(session=db())
     commit()
     if report is None:
         flash(_("Nothing scored yet: rescore a cluster first."), "warning")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from trellis.platform.scoring.cli import evaluate_command, train_command
 
-GERMAN = Path(__file__).parent / "data" / "german_credit.csv.gz"
+GERMAN = Path(__file__).resolve().parents[2] / "scoring" / "data" / "german_credit.csv.gz"
 
 
 def test_train_then_evaluate_on_a_csv(tmp_path):

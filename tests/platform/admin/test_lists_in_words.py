@@ -9,7 +9,7 @@ from pathlib import Path
 from trellis.accounts import services as accounts
 from trellis.platform.admin import words
 
-ROOT = Path(__file__).resolve().parents[2] / "trellis"
+ROOT = Path(__file__).resolve().parents[3] / "trellis"
 
 
 def recorded_actions() -> set[str]:

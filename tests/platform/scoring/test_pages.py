@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from flask.cli import ScriptInfo
 
-from tests.scoring.conftest import csrf_token
+from tests.platform.conftest import csrf_token
 from trellis.accounts.services import grant_consent
 from trellis.platform.cli import main
 from trellis.trade.models import ClusterManager

@@ -211,7 +211,7 @@ def test_every_chain_page_string_has_a_chinese_translation():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    root = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+    root = Path(__file__).resolve().parents[3] / "trellis" / "platform"
     with (root / "chain" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
           ).open("rb") as fh:
         known = {m.id: m.string for m in read_po(fh) if m.id}

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.network.test_importer import csv_bytes
+from tests.onboarding.test_importer import csv_bytes
 from tests.platform.conftest import csrf_token
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding import templates

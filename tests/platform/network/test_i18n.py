@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from trellis.trade.models import ClusterManager
 
-ROOT = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+ROOT = Path(__file__).resolve().parents[3] / "trellis" / "platform"
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
 

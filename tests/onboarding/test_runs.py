@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.network.test_importer import INV_HEADER, csv_bytes
+from tests.onboarding.test_importer import INV_HEADER, csv_bytes
 from trellis.onboarding import runs
 from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.models import ImportFile, ImportRun, RunStatus

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from tests.platform.conftest import login
 from trellis.demo.seed import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+ROOT = Path(__file__).resolve().parents[3] / "trellis" / "platform"
 
 
 def test_every_string_has_a_chinese_translation():

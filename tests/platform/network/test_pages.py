@@ -12,7 +12,7 @@ import pytest
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
-from tests.network.test_importer import INV_HEADER, csv_bytes
+from tests.onboarding.test_importer import INV_HEADER, csv_bytes
 from tests.platform.conftest import csrf_token
 from trellis.onboarding.models import ImportRun, Invitation
 from trellis.platform.cli import main

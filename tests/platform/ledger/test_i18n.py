@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[2] / "trellis" / "platform"
+ROOT = Path(__file__).resolve().parents[3] / "trellis" / "platform"
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
 

@@ -1,0 +1,218 @@
+"""Fitting the stacked challenger (:mod:`.blend`, which reads and applies the card it
+writes). Only training (jobs, the CLI) imports this module: it needs scikit-learn.
+
+Fitting, on the training rows only (no test rows are ever seen):
+
+1. k-fold cross-validation: each member is fitted on k-1 folds and predicts the k-th, so
+   every training row gets an out-of-fold logit from every member;
+2. the weights: a logistic regression of the outcome on the members' out-of-fold logits
+   (this is also the calibration: Platt scaling of the blend). A member whose weight comes
+   out zero or negative is dropped and the weights refitted, so every kept weight is
+   positive and each member's direction is kept;
+3. every kept member is refitted on all training rows.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from trellis.scoring import boosting, metrics, scorecard
+from trellis.scoring.blend import FAMILY, MEMBERS, design, member_logodds
+from trellis.scoring.errors import InvalidScorecard
+from trellis.scoring.expert import GRADE_PDS, SCALING
+
+FOLDS = 5
+# Ways of combining the members, from the most fitted to the simplest (see choose).
+COMBINATIONS = ("learnt", "equal", "woe")
+
+
+@contextmanager
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# --- the one-hot member ---------------------------------------------------------------
+
+def fit_onehot(X: pd.DataFrame, y: np.ndarray, numeric: list[str],
+               categorical: list[str]) -> dict:
+    """One-hot logistic regression: numerics standardised (a missing value scores as the
+    training median and carries its own coefficient when the column had gaps), each
+    category seen in training its own coefficient (unseen or missing: the reference 0)."""
+    num = {}
+    for c in numeric:
+        v = pd.to_numeric(X[c], errors="coerce").astype(float)
+        med = float(v.median()) if v.notna().any() else 0.0
+        sd = float(v.std()) if v.notna().sum() > 1 else 1.0
+        num[c] = {"median": med, "scale": sd if sd > 0 and math.isfinite(sd) else 1.0,
+                  "has_missing": bool(v.isna().any())}
+    cats = {c: sorted({str(v) for v in X[c].dropna().unique()}) for c in categorical}
+    model: dict[str, Any] = {"type": "onehot", "numeric": num, "categories": cats}
+    D, cols = design(model, X)
+    lr = LogisticRegression(C=1.0, max_iter=5000)
+    with _quiet():
+        lr.fit(D, y)
+    coef = dict(zip(cols, (round(float(c), 8) for c in lr.coef_[0]), strict=True))
+    means = dict(zip(cols, (round(float(m), 8) for m in D.mean(axis=0)), strict=True))
+    intercept: float = round(float(lr.intercept_[0]), 8)
+    model.update({"intercept": intercept, "coef": coef,
+                  "means": means})
+    return model
+
+
+# --- fitting --------------------------------------------------------------------------
+
+def _fit_member(kind: str, X: pd.DataFrame, y: np.ndarray, numeric: list[str],
+                categorical: list[str], seed: int, monotone: dict | None) -> dict:
+    from trellis.scoring import training  # cycle: training's "blend" family is fitted here
+
+    if kind == "onehot":
+        return {"kind": kind, "model": fit_onehot(X, y, numeric, categorical)}
+    if kind == "gbm":
+        return {"kind": kind, "card": boosting.fit(X, y, numeric, categorical,
+                                                   version="member-gbm", seed=seed,
+                                                   monotone=monotone)}
+    card = training.fit(X, y, numeric, categorical, version="member-woe", seed=seed,
+                        calibrate=False)
+    lo, _ = scorecard.contributions(card, X)
+    return {"kind": kind, "card": card,
+            "means": {k: round(float(v), 8) for k, v in lo.mean().items()}}
+
+
+def _weights(L: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[float, dict]:
+    """Stacking weights on the members' out-of-fold *bad* logits; members with a weight
+    of zero or below are dropped one at a time (the smallest first)."""
+    keep = list(range(len(names)))
+    while keep:
+        lr = LogisticRegression(C=1e4, max_iter=5000)
+        with _quiet():
+            lr.fit(L[:, keep], y)
+        coef = lr.coef_[0]
+        if (coef > 0).all():
+            return float(lr.intercept_[0]), {names[k]: float(c) for k, c in zip(keep, coef,
+                                                                                 strict=True)}
+        keep.pop(int(np.argmin(coef)))
+    raise InvalidScorecard("No member of the blend ranks the out-of-fold rows.",
+                           field="model.members")
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    lr = LogisticRegression(C=1e6, max_iter=5000)
+    with _quiet():
+        lr.fit(z.reshape(-1, 1), y)
+    return float(lr.intercept_[0]), float(lr.coef_[0][0])
+
+
+def _combination(how: str, L: np.ndarray, y: np.ndarray,
+                 names: list[str]) -> tuple[float, dict]:
+    """(intercept, weights per member) of one way of combining the members' logits *L*:
+    ``learnt`` (stacking, :func:`_weights`), ``equal`` (the mean of the standardised
+    logits, then Platt-scaled) or one member alone (Platt-scaled). Raises
+    :class:`InvalidScorecard` when the combination does not rank the rows."""
+    if how == "learnt":
+        return _weights(L, y, names)
+    if how == "equal":
+        sd = L.std(axis=0)
+        if not (sd > 0).all():
+            raise InvalidScorecard("A member gives every row the same logit.",
+                                   field="model.members")
+        w = 1.0 / (sd * len(names))
+        a, b = _platt(L @ w, y)
+        if not b > 0:
+            raise InvalidScorecard("The equal-weight blend does not rank the rows.",
+                                   field="model.members")
+        return a, {n: float(b * wi) for n, wi in zip(names, w, strict=True)}
+    j = names.index(how)
+    a, b = _platt(L[:, j], y)
+    if not b > 0:
+        raise InvalidScorecard(f"The {how} member does not rank the rows.",
+                               field="model.members")
+    return a, {how: b}
+
+
+def _combined_logit(L: np.ndarray, names: list[str], a: float, weights: dict) -> np.ndarray:
+    return a + sum(w * L[:, names.index(n)] for n, w in weights.items())
+
+
+def choose(L: np.ndarray, y: np.ndarray, names: list[str], *, seed: int = 0,
+           folds: int = FOLDS, candidates: tuple[str, ...] = COMBINATIONS) -> dict:
+    """Choose how to combine the members by inner cross-validation on their out-of-fold
+    logits *L* (training rows only): each candidate combination is fitted on k-1 folds of
+    these rows and ranks the k-th, and the candidate with the best pooled AUC is chosen
+    (ties: the simpler, in the order of *candidates* reversed: one member alone, then
+    equal weights, then learnt weights). Returns ``{"chosen": ..., "auc": {...}}``."""
+    k = min(folds, int(y.sum()), int((1 - y).sum()))
+    auc = {}
+    for how in candidates:
+        if how not in ("learnt", "equal") and how not in names:
+            continue
+        pred = np.zeros(len(y))
+        try:
+            for tr, te in StratifiedKFold(n_splits=k, shuffle=True,
+                                          random_state=seed + 1).split(L, y):
+                a, w = _combination(how, L[tr], y[tr], names)
+                pred[te] = _combined_logit(L[te], names, a, w)
+        except InvalidScorecard:
+            continue
+        auc[how] = round(float(metrics.auc(y, pred)), 4)
+    if not auc:
+        raise InvalidScorecard("No combination of the blend's members ranks the "
+                               "out-of-fold rows.", field="model.members")
+    order = list(reversed(candidates))
+    chosen = max(auc, key=lambda h: (auc[h], -order.index(h)))
+    return {"chosen": chosen, "auc": auc}
+
+
+def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
+        version: str, seed: int = 0, monotone: dict | None = None,
+        labels: dict | None = None, members: tuple[str, ...] = MEMBERS,
+        folds: int = FOLDS, combine: str = "auto") -> dict:
+    """Fit the stacked card on the rows of *X* (already prepared by the training path).
+
+    *combine* is how the members' logits are combined: ``learnt`` (stacking weights),
+    ``equal`` (standardised logits averaged), a member's name (that member alone), or
+    ``auto`` (the default: chosen among those by inner cross-validation on the members'
+    out-of-fold logits, :func:`choose`). Every combination is calibrated (Platt) on the
+    out-of-fold logits of the training rows."""
+    k = min(folds, int(y.sum()), int((1 - y).sum()))
+    oof = np.zeros((len(y), len(members)))
+    for tr, te in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y):
+        for j, kind in enumerate(members):
+            part = _fit_member(kind, X.iloc[tr], y[tr], numeric, categorical, seed, monotone)
+            oof[te, j] = -member_logodds(part, X.iloc[te])
+    names = list(members)
+    selection = None
+    if combine == "auto":
+        selection = choose(oof, y, names, seed=seed, folds=folds)
+        combine = selection["chosen"]
+    if combine not in ("learnt", "equal") and combine not in names:
+        raise InvalidScorecard(f"Unknown way to combine the members: {combine!r}.",
+                               field="model.combine")
+    intercept, weights = _combination(combine, oof, y, names)
+    kept = []
+    for kind in members:
+        if kind in weights:
+            m = _fit_member(kind, X, y, numeric, categorical, seed, monotone)
+            m["weight"] = round(weights[kind], 8)
+            kept.append(m)
+    model = {"members": kept, "features": list(numeric) + list(categorical),
+             "numeric": list(numeric), "categorical": list(categorical),
+             "a": round(intercept, 8), "b": 1.0, "labels": labels or {},
+             "stacking": {"folds": k, "seed": seed, "combine": combine,
+                          "selection": selection, "weights": {
+                              kind: round(w, 4) for kind, w in weights.items()},
+                          "dropped": [m for m in members if m not in weights]}}
+    spec = {"format": scorecard.FORMAT, "family": FAMILY, "version": version,
+            "kind": "trained", "name": f"Stacked blend {version}", "intercept": 0.0,
+            "scaling": dict(SCALING), "characteristics": [], "model": model,
+            "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS]}
+    return scorecard.validate(spec)
