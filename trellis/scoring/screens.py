@@ -264,6 +264,9 @@ def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
     return bool((same & (gap <= NEAR_AMOUNT_FEN) & (days <= NEAR_DAYS) & ~exact).any())
 
 
+_PUNCTUATION = re.compile(r"[^0-9A-Za-z]")
+
+
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
     leading zeros) to one buyer twice, by firm id."""
@@ -272,8 +275,10 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
     inv = inv.iloc[mine].copy()
-    inv["norm_number"] = inv["number"].astype(str).str.replace(
-        r"[^0-9A-Za-z]", "", regex=True).str.upper().str.lstrip("0")
+    # punctuation dropped, upper case, leading zeros dropped: one pass over the numbers
+    # (pandas' three string passes cost three times as much, the same strings out)
+    inv["norm_number"] = [_PUNCTUATION.sub("", n).upper().lstrip("0") if isinstance(n, str)
+                          else n for n in inv["number"].astype(str).tolist()]
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
             "fp_number": ["seller_id", "norm_number"]}
     out: dict[int, list[Flag]] = defaultdict(list)
