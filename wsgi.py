@@ -2,9 +2,9 @@ from trellis.platform import create_app
 
 app = create_app()
 
-# The assistant's recogniser (jieba's dictionary, the BM25 index and the classifier) takes
-# a few seconds to build; build it here, once per worker (once in all with gunicorn
-# --preload), rather than in the first question's request.
-from trellis.assistant import intents  # noqa: E402
+# The assistant's recogniser, before a worker serves: loaded from the instance's saved model
+# (a few milliseconds, plus jieba's dictionary), or fitted and saved there once (about 12 s)
+# when `trellis assistant build-model` or the task worker has not done so yet.
+from trellis.assistant import intents, model  # noqa: E402
 
-intents.default()
+intents.default(model.folder(app.extensions["trellis.settings"].instance_path))

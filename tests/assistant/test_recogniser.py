@@ -228,16 +228,3 @@ def test_retrieval_scores_are_rank_bm25s():
         for label, score in want.items():
             factor = intents.BOOST if label in boosted else 1.0
             assert got[label] == pytest.approx(score * factor)
-
-
-def test_classifier_probabilities_are_sklearns():
-    r = intents.default()
-    r_blend, r.blend = r.blend, 1.0
-    try:
-        for text in ("我的额度是多少", "lilv duoshao", "why was I declined"):
-            row = r.vectoriser.transform([intents.features(intents.normalise(text), r.english)])
-            want = dict(zip(r.classes, r.classifier.predict_proba(row)[0], strict=True))
-            got = r.probabilities(text)
-            assert got == pytest.approx(want)
-    finally:
-        r.blend = r_blend

@@ -116,3 +116,56 @@ def test_pages_show_coverage(client, logged_in, session, park):
     rows = coverage.cluster_coverage(session=session, cluster_id=c.id)
     by_kind = {r["kind"]: r for r in rows}
     assert by_kind["orders"]["rows"] == 28 and by_kind["deliveries"]["rows"] == 0
+
+
+def _every_kind_read(session, firm_ids, as_of=None):
+    """kinds_by_firm's kinds the long way: the clusters' kinds and every kind of the firms'
+    own rows."""
+    cluster_of = coverage._cluster_of(session, firm_ids)
+    by_cluster = coverage.cluster_kinds(
+        session=session, cluster_ids=sorted({c for c in cluster_of.values() if c}))
+    per_firm = coverage._per_firm(session, firm_ids, as_of)
+    return {f: frozenset(set(by_cluster.get(cluster_of.get(f), ()))
+                         | {k for k, found in per_firm.items() if f in found})
+            for f in firm_ids}
+
+
+def test_a_firm_whose_cluster_holds_every_kind_costs_no_grouped_query(session, park,
+                                                                      make_cluster, make_firm,
+                                                                      make_invoice):
+    from sqlalchemy import event
+
+    c, anchor, vendor, _ = park
+    lone_cluster = make_cluster()
+    lone = make_firm(cluster_id=lone_cluster.id)        # its cluster holds its invoice only
+    make_invoice(lone, anchor, 10_000_00, AS_OF - timedelta(days=20))
+    orphan = make_firm()                                 # no cluster at all
+    ids = [anchor.id, vendor.id, lone.id, orphan.id]
+    got = coverage.kinds_by_firm(session=session, firm_ids=ids, as_of=AS_OF)
+    assert {f: v["kinds"] for f, v in got.items()} == _every_kind_read(session, ids, AS_OF)
+    assert "invoices" in got[lone.id]["kinds"] and not got[orphan.id]["kinds"]
+
+    by_cluster = {c.id: set(coverage.KIND_LABELS)}       # as the scoring service keeps it
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def listen(conn, cursor, sql, *args):
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        got = coverage.kinds_by_firm(session=session, firm_ids=[vendor.id], as_of=AS_OF,
+                                     by_cluster=by_cluster)
+        stamp = coverage.rows_stamp(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert got[vendor.id]["kinds"] == frozenset(coverage.KIND_LABELS)
+    assert not any("GROUP BY" in s.upper() for s in statements), statements
+    assert len(statements) <= 3, statements   # the cluster, the tax filings, the stamp
+    from sqlalchemy import func, select
+
+    sources = {src for _c, _d, src in coverage._firm_queries().values()} | {coverage.Invoice}
+    tables = [getattr(src, "__table__", src) for src in sorted(sources, key=str)]
+    one_by_one = tuple(session.execute(select(func.max(getattr(t, "left", t).c.id))).scalar()
+                       for t in tables)                  # the stamp as it was read before
+    assert len(stamp) == 10 and stamp == one_by_one

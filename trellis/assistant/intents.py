@@ -355,10 +355,10 @@ def features(norm: str, english: frozenset[str] = frozenset()) -> list[str]:
     return out or ["∅"]
 
 
-def load_labelled(name: str) -> list[tuple[str, str]]:
+def load_labelled(name: str, data: Path = DATA) -> list[tuple[str, str]]:
     """``intent<TAB>text`` lines of ``data/<name>`` (``#`` starts a comment line)."""
     rows = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+    for line in (data / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             intent, _, text = line.partition("\t")
             rows.append((intent.strip(), text.strip()))
@@ -389,15 +389,15 @@ class Recognizer:
         # late: scikit-learn takes seconds to import; the pages import this module, and the
         # recogniser is built once a process (wsgi.py, or the first question)
         from rank_bm25 import BM25Okapi
-        from scipy.sparse import csc_matrix
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         self.blend, self.temperature, self.handover_below = blend, temperature, handover_below
         self.labels = [intent for intent, _ in documents]
         bm25 = BM25Okapi([tokens(text) or ["∅"] for _, text in documents])
-        # rank-bm25's scores as one sparse matrix (document x term weight), so a question is
-        # scored by a product instead of a Python loop over every document per term.
+        # rank-bm25's scores as one sparse matrix (document x term weight) in compressed
+        # columns (numpy arrays: a loaded recogniser needs no scipy), so a question is scored
+        # by one weighted count over its terms' columns instead of a loop over documents.
         self.vocabulary = {term: j for j, term in enumerate(sorted(bm25.idf))}
         cells: tuple[list[int], list[int], list[float]] = ([], [], [])
         for d, freqs in enumerate(bm25.doc_freqs):
@@ -406,8 +406,13 @@ class Recognizer:
                 cells[0].append(d)
                 cells[1].append(self.vocabulary[term])
                 cells[2].append(bm25.idf[term] * f * (bm25.k1 + 1) / (f + length))
-        self.weights = csc_matrix((cells[2], (cells[0], cells[1])),
-                                  shape=(len(documents), len(self.vocabulary)))
+        rows, cols = np.array(cells[0], dtype=np.intp), np.array(cells[1], dtype=np.intp)
+        by_column = np.lexsort((rows, cols))
+        self.n_documents = len(documents)
+        self.rows = rows[by_column]
+        self.cells = np.array(cells[2], dtype=float)[by_column]
+        self.columns = np.concatenate(([0], np.cumsum(np.bincount(
+            cols, minlength=len(self.vocabulary))))).astype(np.intp)
         # an intent's score is its best document's: documents grouped by intent
         order = sorted(range(len(self.labels)), key=lambda i: self.labels[i])
         grouped = [self.labels[i] for i in order]
@@ -455,6 +460,69 @@ class Recognizer:
         self.coef = np.ascontiguousarray(np.asarray(self.classifier.coef_, dtype=float).T)
         self.intercept = np.asarray(self.classifier.intercept_, dtype=float)
         self.classes = [str(c) for c in self.classifier.classes_]
+
+    def state(self) -> dict:
+        """Everything :meth:`recognise` reads, as numpy arrays of numbers and strings (no
+        Python objects: saved with ``np.savez`` and loaded without pickle; see
+        :mod:`trellis.assistant.model`). :meth:`from_state` of it answers exactly as this
+        recogniser does."""
+        import numpy as np
+
+        def text(values) -> np.ndarray:
+            return np.array(list(values), dtype=str)
+
+        return {
+            "settings": np.array([self.blend, self.temperature, self.handover_below],
+                                 dtype=float),
+            "labels": text(self.labels), "groups": text(self.groups),
+            "classes": text(self.classes),
+            "vocabulary": text(sorted(self.vocabulary, key=self.vocabulary.__getitem__)),
+            "n_documents": np.array(self.n_documents, dtype=np.intp),
+            "rows": self.rows, "cells": self.cells, "columns": self.columns,
+            "order": self.order, "starts": self.starts,
+            "count_words": text(self.counts), "count_values": np.array(
+                list(self.counts.values()), dtype=np.int64),
+            "sound_keys": text(self.sounds), "sound_words": text(self.sounds.values()),
+            "english": text(sorted(self.english)),
+            "terms": text(sorted(self.terms, key=self.terms.__getitem__)),
+            "idf": self.idf, "coef": self.coef, "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_state(cls, state) -> Recognizer:
+        """A recogniser from :meth:`state`'s arrays (any mapping of name to array, e.g. an
+        opened ``.npz``), without fitting: scikit-learn, scipy and rank-bm25 are not
+        imported. Raises KeyError or ValueError for arrays that do not fit together."""
+        import numpy as np
+
+        self = cls.__new__(cls)
+        blend, temperature, handover_below = (float(x) for x in state["settings"])
+        self.blend, self.temperature, self.handover_below = blend, temperature, handover_below
+        self.labels = state["labels"].tolist()
+        self.groups = state["groups"].tolist()
+        self.classes = state["classes"].tolist()
+        self.vocabulary = {t: j for j, t in enumerate(state["vocabulary"].tolist())}
+        self.n_documents = int(state["n_documents"])
+        self.rows = np.asarray(state["rows"], dtype=np.intp)
+        self.cells = np.asarray(state["cells"], dtype=float)
+        self.columns = np.asarray(state["columns"], dtype=np.intp)
+        self.order = np.asarray(state["order"], dtype=np.intp)
+        self.starts = np.asarray(state["starts"], dtype=np.intp)
+        self.counts = Counter(dict(zip(state["count_words"].tolist(),
+                                       state["count_values"].tolist(), strict=True)))
+        self.sounds = dict(zip(state["sound_keys"].tolist(), state["sound_words"].tolist(),
+                               strict=True))
+        self.english = frozenset(state["english"].tolist())
+        self.terms = {t: j for j, t in enumerate(state["terms"].tolist())}
+        self.idf = np.asarray(state["idf"], dtype=float)
+        self.coef = np.ascontiguousarray(state["coef"], dtype=float)
+        self.intercept = np.asarray(state["intercept"], dtype=float)
+        if (len(self.labels) != self.n_documents or len(self.columns) != len(self.vocabulary) + 1
+                or self.coef.shape != (len(self.terms), len(self.classes))
+                or len(self.idf) != len(self.terms) or len(self.rows) != len(self.cells)
+                or len(self.starts) != len(self.groups)):
+            raise ValueError("the recogniser's arrays do not fit together")
+        return self
 
     def correct(self, text: str) -> str:
         """*text* with homophone typos of the domain's words put right (see above)."""
@@ -518,9 +586,15 @@ class Recognizer:
         counts = Counter(self.vocabulary[t] for t in tokens(text) if t in self.vocabulary)
         if not counts:
             return {}
-        ids = list(counts)
-        scores = self.weights[:, ids] @ np.array([counts[j] for j in ids], dtype=float)
-        top = np.maximum.reduceat(np.asarray(scores).ravel()[self.order], self.starts)
+        ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        begin, end = self.columns[ids], self.columns[ids + 1]
+        cells = np.concatenate([np.arange(b, e) for b, e in zip(begin.tolist(), end.tolist(),
+                                                                   strict=True)])
+        times: np.ndarray = np.repeat(
+            np.fromiter(counts.values(), dtype=float, count=len(counts)), end - begin)
+        scores = np.bincount(self.rows[cells], weights=self.cells[cells] * times,
+                             minlength=self.n_documents)
+        top = np.maximum.reduceat(scores[self.order], self.starts)
         return {label: float(score) * (BOOST if label in boosted else 1.0)
                 for label, score in zip(self.groups, top.tolist(), strict=True) if score > 0}
 
@@ -577,16 +651,26 @@ def _identity(terms: list[str]) -> list[str]:
     return terms
 
 
-@lru_cache(maxsize=1)
-def default() -> Recognizer:
-    """The recogniser over the shipped examples and FAQ texts (built once per process)."""
-    return Recognizer([row for name in TRAINING for row in load_labelled(name)]
-                      + load_labelled(FAQ))
+def documents(data: Path = DATA) -> list[tuple[str, str]]:
+    """The recogniser's documents: the training questions and the FAQ texts of *data*."""
+    return [row for name in (*TRAINING, FAQ) for row in load_labelled(name, data)]
 
 
-def recognise(text: str, role: str = "vendor") -> Recognised:
-    """The intent of *text* for an asker of *role* (``vendor`` or ``anchor``)."""
-    found = default().recognise(text)
+def default(directory: str | Path | None = None) -> Recognizer:
+    """The recogniser over the shipped examples and FAQ texts, once per process: loaded
+    from its saved model in *directory* (well under a second), fitted and saved there when
+    that is missing or was fitted from other data or code (about 12 s); fitted in memory
+    when *directory* is None. See :mod:`trellis.assistant.model`."""
+    from trellis.assistant import model  # late: the model module imports this one
+
+    return model.recogniser(directory)
+
+
+def recognise(text: str, role: str = "vendor", *,
+              directory: str | Path | None = None) -> Recognised:
+    """The intent of *text* for an asker of *role* (``vendor`` or ``anchor``); the
+    recogniser is :func:`default`'s for *directory*."""
+    found = default(directory).recognise(text)
     mapped = FOR_ROLE.get(role, {}).get(found.intent)
     if mapped and not found.handover:
         return Recognised(mapped, found.confidence, False, "")

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from trellis import tasks
 from trellis.accounts import services as accounts
 from trellis.accounts.models import User
-from trellis.assistant import actions, answers, intents, llm, slots
+from trellis.assistant import actions, answers, intents, llm, model, slots
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -109,7 +109,9 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                                                                                     None),
                         text=text))
     role = getattr(user, "role", None) or role
-    found = intents.recognise(text, role or "vendor")
+    # the recogniser saved in the instance (loaded once per process; fitted only if absent)
+    found = intents.recognise(text, role or "vendor", directory=model.folder(
+        settings.instance_path) if settings is not None else None)
 
     filled = slots.extract(text, today=today)
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),

@@ -13,6 +13,7 @@ scoring service); :func:`firm_coverage` and :func:`cluster_coverage` feed the pa
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -75,10 +76,14 @@ def _firm_queries():
     }
 
 
-def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict:
-    """kind -> {firm id: (rows, first date, last date)} for *firm_ids*."""
+def _per_firm(session: Session, firm_ids: list[int], as_of: date | None,
+              kinds: set[str] | frozenset[str] | None = None) -> dict:
+    """kind -> {firm id: (rows, first date, last date)} for *firm_ids*; only the *kinds*
+    given (default every kind)."""
     out: dict[str, dict[int, tuple]] = {}
     for kind, (firm_col, day_col, source) in _firm_queries().items():
+        if kinds is not None and kind not in kinds:
+            continue
         found: dict[int, tuple] = {}
         for chunk in _chunks(firm_ids):
             q = (select(firm_col, func.count(), func.min(day_col), func.max(day_col))
@@ -90,6 +95,8 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None) -> dict
             for fid, n, first, last in session.execute(q):
                 found[int(fid)] = (int(n), first, last)
         out[kind] = found
+    if kinds is not None and "confirmations" not in kinds:
+        return out
     # Confirmation status: invoices the buyer confirmed or rejected (not all pending).
     found = {}
     for chunk in _chunks(firm_ids):
@@ -127,9 +134,15 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     firm_ids = sorted(set(int(f) for f in firm_ids))
     cluster_of = _cluster_of(session, firm_ids)
     clusters = sorted({c for c in cluster_of.values() if c is not None})
-    per_firm = _per_firm(session, firm_ids, as_of)
     if by_cluster is None:
         by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
+    # A kind the firm's cluster holds is covered whatever the firm's own rows: the firms'
+    # rows are read only for the kinds some firm's cluster lacks (usually none, so a
+    # firm costs no grouped query at all).
+    lacking: set[str] = set()
+    for c in {cluster_of.get(f) for f in firm_ids}:
+        lacking |= set(KIND_LABELS) - set(by_cluster.get(c, ()) if c is not None else ())
+    per_firm = _per_firm(session, firm_ids, as_of, lacking) if lacking else {}
     tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
     out = {}
     for fid in firm_ids:
@@ -140,16 +153,22 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     return out
 
 
-def rows_stamp(session: Session) -> tuple:
-    """The highest id of every table a kind is read from: a kind's first row anywhere
-    changes it (for callers that keep :func:`cluster_kinds` between calls)."""
+@lru_cache(maxsize=1)
+def _stamp_statement():
+    """One statement of every highest id :func:`rows_stamp` reads (built once)."""
     tables = {src for _c, _d, src in _firm_queries().values()} | {Invoice}
-    out = []
+    tops = []
     for src in sorted(tables, key=str):
         model: Any = getattr(src, "__table__", src)  # a table, or a join of two
         table = model.left if hasattr(model, "left") else model
-        out.append(session.execute(select(func.max(table.c.id))).scalar())
-    return tuple(out)
+        tops.append(select(func.max(table.c.id)).scalar_subquery())
+    return select(*tops)
+
+
+def rows_stamp(session: Session) -> tuple:
+    """The highest id of every table a kind is read from: a kind's first row anywhere
+    changes it (for callers that keep :func:`cluster_kinds` between calls). One query."""
+    return tuple(session.execute(_stamp_statement()).one())
 
 
 def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[str]]:

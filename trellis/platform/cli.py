@@ -42,11 +42,12 @@ AREA_COMMANDS = {
     "score": ("scoring", "Score the firm with unified social credit code USCC."),
     "scoring": ("scoring", "Scorecards: train, evaluate, import, promote, export; rescore."),
     "ledger": ("ledger", "The double-entry ledger: trial balance, checks, accrual."),
+    "assistant": ("assistant", "The AI customer manager: its recogniser's saved model."),
 }
-AREAS = ("network", "chain", "scoring", "ledger")
+AREAS = ("network", "chain", "scoring", "ledger", "assistant")
 #: Commands that need no pages: they run in the light application.
 LIGHT = frozenset({"clusters", "import", "graph", "invitations", "score", "scoring", "db",
-                   "users"})
+                   "users", "assistant"})
 
 
 def db():
@@ -371,6 +372,7 @@ def serve(host, port, scheduler, with_worker):
     if with_worker and not app.extensions["trellis.tasks"].immediate:
         child = start_worker_process()
         click.echo(f"task worker started (pid {child.pid})")
+        _queue_assistant_model()
     if scheduler:
         lock = job_registry.SchedulerLock(app.extensions["trellis.engine"],
                                           settings().instance_path)
@@ -392,6 +394,18 @@ def serve(host, port, scheduler, with_worker):
             lock.release()
         if child is not None:
             _stop_child(child)
+
+
+def _queue_assistant_model() -> None:
+    """Queue the assistant's model for the task worker when the instance has no current
+    one, so that the first question loads it instead of fitting it (about 12 s)."""
+    # Late: trellis.assistant.model reads the training files; --help stays light.
+    from trellis import tasks
+    from trellis.assistant import model
+
+    if not model.up_to_date(model.folder(settings().instance_path)):
+        run_id = tasks.enqueue("assistant_model")
+        click.echo(f"assistant model: queued for the worker (task {run_id})")
 
 
 @main.command("run")

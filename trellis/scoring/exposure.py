@@ -16,7 +16,18 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, MetaData, Select, Table, func, inspect, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    MetaData,
+    Select,
+    Table,
+    bindparam,
+    func,
+    inspect,
+    literal,
+    select,
+)
 from sqlmodel import Session, col
 
 from trellis.trade.models import Firm
@@ -46,6 +57,38 @@ def _reflect(conn) -> dict[str, Table]:
     return _REFLECTED[key]
 
 
+_STATEMENTS: dict[tuple[int, bool], Select | None] = {}
+
+
+def _statement(tables: dict[str, Table], by_list: bool) -> Select | None:
+    """The live-loan statement over the reflected *tables* (None: no usable loans table),
+    built once per reflection: ``as_of`` is a bound parameter, and with *by_list* the firm
+    ids are too (``firm_ids``, an expanding list)."""
+    key = (id(tables), by_list)  # the reflected dicts live as long as the process
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    stmt = None
+    c = tables["loans"].c if "loans" in tables else None
+    if c is not None and "firm_id" in c and any(b in c for b in BALANCES):
+        balance = sum((func.coalesce(c[b], 0) for b in BALANCES if b in c), literal(0))
+        anchor: ColumnElement[Any] = literal(None)
+        if "loan_documents" in tables and "invoices" in tables:
+            docs, inv = tables["loan_documents"], tables["invoices"]
+            anchor = (select(func.min(inv.c.buyer_id))
+                      .select_from(docs.join(inv, inv.c.id == docs.c.invoice_id))
+                      .where(docs.c.loan_id == c.id).scalar_subquery())
+        stmt = select(c.id.label("loan_id"), c.firm_id.label("firm_id"),
+                      anchor.label("anchor_id"), balance.label("outstanding_fen"))
+        if "status" in c:
+            stmt = stmt.where(c.status.in_(LIVE))
+        if "disbursed_on" in c:
+            stmt = stmt.where(c.disbursed_on < bindparam("as_of", type_=Date))
+        if by_list:
+            stmt = stmt.where(c.firm_id.in_(bindparam("firm_ids", expanding=True)))
+    _STATEMENTS[key] = stmt
+    return stmt
+
+
 def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
     """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen.
 
@@ -54,29 +97,19 @@ def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
     tables = _reflect(conn)
     if "loans" not in tables:
         return pd.DataFrame(columns=COLUMNS)
-    c = tables["loans"].c
-    if "firm_id" not in c or not any(b in c for b in BALANCES):
+    by_list = firm_ids is not None and not hasattr(firm_ids, "subquery")
+    stmt = _statement(tables, by_list)
+    if stmt is None:
         logger.warning("the loans table has no firm_id or balance columns; exposure taken as 0")
         return pd.DataFrame(columns=COLUMNS)
-    balance = sum((func.coalesce(c[b], 0) for b in BALANCES if b in c), literal(0))
-    anchor: ColumnElement[Any] = literal(None)
-    if "loan_documents" in tables and "invoices" in tables:
-        docs, inv = tables["loan_documents"], tables["invoices"]
-        anchor = (select(func.min(inv.c.buyer_id))
-                  .select_from(docs.join(inv, inv.c.id == docs.c.invoice_id))
-                  .where(docs.c.loan_id == c.id).scalar_subquery())
-    stmt = select(c.id.label("loan_id"), c.firm_id.label("firm_id"),
-                  anchor.label("anchor_id"), balance.label("outstanding_fen"))
-    if "status" in c:
-        stmt = stmt.where(c.status.in_(LIVE))
-    if "disbursed_on" in c:
-        stmt = stmt.where(c.disbursed_on < as_of)
-    if firm_ids is not None:
-        stmt = stmt.where(c.firm_id.in_(firm_ids if hasattr(firm_ids, "subquery")
-                                        else list(firm_ids)))
+    params: dict[str, Any] = {"as_of": as_of}
+    if by_list:
+        params["firm_ids"] = list(firm_ids)
+    elif firm_ids is not None:
+        stmt = stmt.where(tables["loans"].c.firm_id.in_(firm_ids))
     # What pd.read_sql does, without its per-call SQL-database wrapper (a third of the
     # time on the one-firm path).
-    result = conn.execute(stmt)
+    result = conn.execute(stmt, params)
     df = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()),
                                    coerce_float=True)
     df["outstanding_fen"] = df["outstanding_fen"].fillna(0).astype("int64")

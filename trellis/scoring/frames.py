@@ -16,10 +16,13 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import networkx as nx
 import pandas as pd
-from sqlalchemy import case, func, inspect, or_, select, true
+from sqlalchemy import Date, bindparam, case, func, inspect, or_, select, true
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlmodel import Session
 from sqlmodel import col as sql_col
 
@@ -130,18 +133,19 @@ def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 
 
 def _read(session: Session, stmt, dates: Iterable[str] = (), *,
-          literal: bool = True) -> pd.DataFrame:
+          literal: bool = True, params: dict | None = None) -> pd.DataFrame:
     """Run *stmt* and return a DataFrame, fast: the driver's raw tuples go straight to
     pandas (SQLAlchemy's per-row result processing costs more than the query on large
     reads). *literal*: the statement's parameters (our own integers and dates) are
     rendered inline; otherwise they are bound, and the compiled statement is SQLAlchemy's
-    cached one (the firm path runs the same few statements for every firm)."""
+    cached one (the firm path runs the same few statements for every firm), with *params*
+    for its bound parameters."""
     conn = session.connection()
     if literal:
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         result = conn.exec_driver_sql(sql)
     else:
-        result = conn.execute(stmt)
+        result = conn.execute(stmt, params or {})
     cursor = result.cursor
     columns = [d[0] for d in cursor.description]
     df = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
@@ -222,16 +226,19 @@ def _cluster_key(session: Session, ids: list[int], as_of: date, lookback: int) -
     clusters = session.execute(select(Cluster.id, Cluster.code, Cluster.created_at,
                                       Cluster.data_version).where(Cluster.id.in_(cids))
                                .order_by(Cluster.id)).all()
-    tops = [session.execute(select(func.max(Firm.id))).scalar(),
-            session.execute(select(func.max(Invoice.id))).scalar(),
-            session.execute(select(func.max(Relationship.id))).scalar(),
-            session.execute(select(func.max(LoanOutcome.id))).scalar()]
-    if readings.available(session):
-        tops.append(session.connection().exec_driver_sql(
-            "select max(id) from utility_readings").scalar())
+    tops = list(session.execute(_tops_statement(readings.available(session))).one())
     return (*database_key(session), as_of, lookback,
             tuple((c.id, c.code, str(c.created_at), c.data_version) for c in clusters),
             tuple(tops))
+
+
+@lru_cache(maxsize=2)
+def _tops_statement(with_readings: bool):
+    """One statement of the highest ids :func:`_cluster_key` holds (built once)."""
+    names = [m.__table__.name for m in (Firm, Invoice, Relationship, LoanOutcome)]
+    names += ["utility_readings"] if with_readings else []
+    return select(*(select(func.max(sa_column("id"))).select_from(sa_table(name))
+                    .scalar_subquery() for name in names))
 
 
 def _cluster_get(key: tuple | None) -> _Cluster | None:
@@ -308,6 +315,76 @@ def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: 
                     utility=utility)
 
 
+def _statements(start, as_of, known_before, month_end, scoped, with_readings: bool) -> dict:
+    """The statements of the scope's rows of each trade table (and the headcount readings
+    when *with_readings*), dated within [*start*, *as_of*); *scoped(a, b)* restricts a
+    table to the scope by its firm columns. The dates are values (the portfolio path,
+    rendered inline) or bound parameters (:func:`_firm_statements`)."""
+    out = {
+        "invoices": select(
+            sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
+            sql_col(Invoice.number), sql_col(Invoice.amount_fen), sql_col(Invoice.issue_date),
+            sql_col(Invoice.due_date), sql_col(Invoice.order_id), sql_col(Invoice.status),
+            sql_col(Invoice.confirmed_at)).where(
+            Invoice.issue_date >= start, Invoice.issue_date < as_of,
+            scoped(Invoice.seller_id, Invoice.buyer_id)),
+        "orders": select(
+            sql_col(PurchaseOrder.id), sql_col(PurchaseOrder.buyer_id),
+            sql_col(PurchaseOrder.seller_id), sql_col(PurchaseOrder.amount_fen),
+            sql_col(PurchaseOrder.order_date), PurchaseOrder.status).where(
+            PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
+            scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id)),
+        "deliveries": select(
+            sql_col(Delivery.order_id), sql_col(Delivery.delivered_on),
+            sql_col(Delivery.amount_fen)).join(
+            PurchaseOrder, sql_col(PurchaseOrder.id) == sql_col(Delivery.order_id)).where(
+            sql_col(Delivery.delivered_on) < as_of, sql_col(Delivery.delivered_on) >= start,
+            scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id)),
+        "allocations": select(
+            sql_col(PaymentAllocation.invoice_id), sql_col(PaymentAllocation.amount_fen),
+            sql_col(Payment.paid_on)).join(
+            Payment, Payment.id == PaymentAllocation.payment_id).where(
+            Payment.paid_on < as_of, Payment.paid_on >= start,
+            scoped(Payment.payer_id, Payment.payee_id)),
+        "payments": select(
+            sql_col(Payment.payer_id), sql_col(Payment.payee_id), sql_col(Payment.amount_fen),
+            sql_col(Payment.paid_on)).where(
+            Payment.paid_on < as_of, Payment.paid_on >= start,
+            scoped(Payment.payer_id, Payment.payee_id)),
+        "credit_notes": select(
+            sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
+            sql_col(CreditNote.invoice_id), sql_col(CreditNote.amount_fen),
+            sql_col(CreditNote.issued_on), sql_col(CreditNote.reason)).where(
+            CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
+            scoped(CreditNote.seller_id, CreditNote.buyer_id)),
+        "relationships": select(
+            sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
+            sql_col(Relationship.since), sql_col(Relationship.payment_terms_days)).where(
+            Relationship.since < as_of,
+            scoped(Relationship.supplier_id, Relationship.buyer_id)),
+    }
+    if with_readings:
+        h = readings.HEADCOUNT_RECORDS
+        out["headcount"] = select(h.c.firm_id, h.c.month, h.c.headcount).where(
+            h.c.month < month_end, h.c.month >= start, scoped(h.c.firm_id))
+    return out
+
+
+@lru_cache(maxsize=2)
+def _firm_statements(with_readings: bool) -> dict:
+    """The firm path's statements, built once: the dates and the firms involved
+    (``involve``, an expanding list) are bound parameters."""
+    involve = bindparam("involve", expanding=True)
+
+    def scoped(col_a, col_b=None):
+        cond = col_a.in_(involve)
+        return or_(cond, col_b.in_(involve)) if col_b is not None else cond
+
+    return _statements(bindparam("start", type_=Date), bindparam("as_of", type_=Date),
+                       bindparam("known_before", type_=Date),
+                       bindparam("month_end", type_=Date), scoped, with_readings)
+
+
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
          firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS,
          cache: bool = True) -> Frames:
@@ -338,19 +415,18 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         firm_stmt = firm_stmt.where(where)
     in_cluster = select(Firm.id).where(where) if where is not None else None
 
-    def scoped(col_a, col_b=None, ids_=None):
-        """A WHERE clause restricting a table to the firms in scope (None: everything)."""
-        chosen = ids_ if ids_ is not None else in_cluster
-        if chosen is None:
+    def scoped(col_a, col_b=None):
+        """A WHERE clause restricting a table to the firms in the clusters in scope (None:
+        everything); the firm path's own rows use :func:`_firm_statements` instead."""
+        if in_cluster is None:
             return true()
-        if ids_ is None:
-            # A whole cluster: "+ 0" keeps SQLite from one index probe per firm (an
-            # OR of two IN-subqueries); a scan of the date range with a hashed membership
-            # test is three times faster. PostgreSQL hashes the subquery either way.
-            col_a = col_a + 0
-            col_b = col_b + 0 if col_b is not None else None
-        cond = col_a.in_(chosen)
-        return or_(cond, col_b.in_(chosen)) if col_b is not None else cond
+        # A whole cluster: "+ 0" keeps SQLite from one index probe per firm (an OR of two
+        # IN-subqueries); a scan of the date range with a hashed membership test is three
+        # times faster. PostgreSQL hashes the subquery either way.
+        col_a = col_a + 0
+        col_b = col_b + 0 if col_b is not None else None
+        cond = col_a.in_(in_cluster)
+        return or_(cond, col_b.in_(in_cluster)) if col_b is not None else cond
 
     # The cluster's part, for the firm path: the firms table, the trade graph's edges (one
     # aggregate query), the relationships, the frozen graph and its analytics, the meter
@@ -381,16 +457,21 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
-    # The firm path's statements are the same for every firm: bound and cached.
+    # The firm path's statements are the same for every firm: built once with bound
+    # parameters (:func:`_firm_statements`), and compiled once by SQLAlchemy's cache.
     lit = ids is None
-    inv_stmt = select(sql_col(Invoice.id), sql_col(Invoice.seller_id), sql_col(Invoice.buyer_id),
-                      sql_col(Invoice.number),
-                      sql_col(Invoice.amount_fen), sql_col(Invoice.issue_date),
-                      sql_col(Invoice.due_date), sql_col(Invoice.order_id),
-                      sql_col(Invoice.status), sql_col(Invoice.confirmed_at)).where(
-        Invoice.issue_date >= start, Invoice.issue_date < as_of,
-        scoped(Invoice.seller_id, Invoice.buyer_id, involve))
-    invoices = _read(session, inv_stmt, ["issue_date", "due_date"], literal=lit)
+    known_before = as_of - timedelta(days=OUTCOME_KNOWN_DAYS)
+    month_end = date(as_of.year, as_of.month, 1)
+    with_readings = readings.available(session)
+    if ids is not None:
+        stmts = _firm_statements(with_readings)
+        params: dict | None = {"start": start, "as_of": as_of, "involve": involve,
+                               "known_before": known_before, "month_end": month_end}
+    else:
+        stmts = _statements(start, as_of, known_before, month_end, scoped, with_readings)
+        params = None
+    invoices = _read(session, stmts["invoices"], ["issue_date", "due_date"], literal=lit,
+                     params=params)
     invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
     late = invoices["confirmed_at"] >= as_of_ts
     invoices.loc[late, "confirmed_at"] = pd.NaT
@@ -398,74 +479,34 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     if edges is None:
         edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
-    ord_stmt = select(sql_col(PurchaseOrder.id), sql_col(PurchaseOrder.buyer_id),
-                      sql_col(PurchaseOrder.seller_id),
-                      sql_col(PurchaseOrder.amount_fen), sql_col(PurchaseOrder.order_date),
-                      PurchaseOrder.status).where(
-        PurchaseOrder.order_date >= start, PurchaseOrder.order_date < as_of,
-        scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve))
-    orders = _read(session, ord_stmt, ["order_date"], literal=lit)
+    orders = _read(session, stmts["orders"], ["order_date"], literal=lit, params=params)
+    deliveries = _read(session, stmts["deliveries"], ["delivered_on"], literal=lit,
+                       params=params)
+    allocations = _read(session, stmts["allocations"], ["paid_on"], literal=lit,
+                        params=params)
+    payments = _read(session, stmts["payments"], ["paid_on"], literal=lit, params=params)
+    credit_notes = _read(session, stmts["credit_notes"], ["issued_on"], literal=lit,
+                         params=params)
+    relationships = _read(session, stmts["relationships"], ["since"], literal=lit,
+                          params=params)
 
-    del_stmt = (select(sql_col(Delivery.order_id), sql_col(Delivery.delivered_on),
-                       sql_col(Delivery.amount_fen))
-                .join(PurchaseOrder, sql_col(PurchaseOrder.id) == sql_col(Delivery.order_id))
-                .where(sql_col(Delivery.delivered_on) < as_of,
-                       sql_col(Delivery.delivered_on) >= start,
-                       scoped(PurchaseOrder.seller_id, PurchaseOrder.buyer_id, involve)))
-    deliveries = _read(session, del_stmt, ["delivered_on"], literal=lit)
-
-    alloc_stmt = (select(sql_col(PaymentAllocation.invoice_id),
-                         sql_col(PaymentAllocation.amount_fen),
-                         sql_col(Payment.paid_on))
-                  .join(Payment, Payment.id == PaymentAllocation.payment_id)
-                  .where(Payment.paid_on < as_of, Payment.paid_on >= start,
-                         scoped(Payment.payer_id, Payment.payee_id, involve)))
-    allocations = _read(session, alloc_stmt, ["paid_on"], literal=lit)
-
-    pay_stmt = select(sql_col(Payment.payer_id), sql_col(Payment.payee_id),
-                      sql_col(Payment.amount_fen),
-                      sql_col(Payment.paid_on)).where(
-        Payment.paid_on < as_of, Payment.paid_on >= start,
-        scoped(Payment.payer_id, Payment.payee_id, involve))
-    payments = _read(session, pay_stmt, ["paid_on"], literal=lit)
-
-    cn_stmt = select(sql_col(CreditNote.seller_id), sql_col(CreditNote.buyer_id),
-                     sql_col(CreditNote.invoice_id),
-                     sql_col(CreditNote.amount_fen), sql_col(CreditNote.issued_on),
-                     sql_col(CreditNote.reason)).where(
-        CreditNote.issued_on < as_of, CreditNote.issued_on >= start,
-        scoped(CreditNote.seller_id, CreditNote.buyer_id, involve))
-    credit_notes = _read(session, cn_stmt, ["issued_on"], literal=lit)
-
-    rel_stmt = select(sql_col(Relationship.supplier_id), sql_col(Relationship.buyer_id),
-                      sql_col(Relationship.since),
-                      sql_col(Relationship.payment_terms_days)).where(
-        Relationship.since < as_of,
-        scoped(Relationship.supplier_id, Relationship.buyer_id, involve))
-    relationships = _read(session, rel_stmt, ["since"], literal=lit)
-
-    out_stmt = select(sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
-                      sql_col(LoanOutcome.amount_fen),
-                      sql_col(LoanOutcome.defaulted)).where(
-        LoanOutcome.disbursed_on < as_of - timedelta(days=OUTCOME_KNOWN_DAYS),
-        scoped(LoanOutcome.firm_id))
     if ids is not None and ctx.outcomes is not None:
         outcomes = ctx.outcomes  # the cluster's, kept with its part
     else:
-        outcomes = _read(session, out_stmt, ["disbursed_on"], literal=lit)
+        # the cluster's (firm path) or the scope's known outcomes: literal, read once
+        outcomes = _read(session, select(
+            sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
+            sql_col(LoanOutcome.amount_fen), sql_col(LoanOutcome.defaulted)).where(
+            LoanOutcome.disbursed_on < known_before, scoped(LoanOutcome.firm_id)),
+            ["disbursed_on"])
         if ids is not None:
             ctx.outcomes = outcomes
 
     headcount = None
-    if readings.available(session):
-        month_end = date(as_of.year, as_of.month, 1)
-        h = readings.HEADCOUNT_RECORDS
+    if with_readings:
         if ids is None:
             utility = _read_utility(session, start, month_end, scoped)
-        headcount = _read(session, select(h.c.firm_id, h.c.month, h.c.headcount)
-                          .where(h.c.month < month_end, h.c.month >= start,
-                                 scoped(h.c.firm_id, None, involve)), ["month"],
-                          literal=lit)
+        headcount = _read(session, stmts["headcount"], ["month"], literal=lit, params=params)
         headcount["headcount"] = headcount["headcount"].astype(float)
 
     # Features read the debt of the firms in scope only.
