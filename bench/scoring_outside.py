@@ -28,7 +28,10 @@ screens' two-month spike and year-on-year paper-trade rules and the expert card'
 (issue 14, second pass) were set on development seeds 3001-3003 only; the default seeds
 4001 and 4002 were run once, after those changes. The third pass (the stated-rate level,
 numeric late-payment columns in training, the blend's inner choice) was developed on
-3001-3003 and evaluated once on 4101 and 4102.
+3001-3003 and evaluated once on 4101 and 4102. The fourth pass (recent and year-on-year
+power, headcount and sales trends, rejections, collection, the chain's power trend; the
+one-hot member's log, cut and penalty; the blend's choice of one member alone) was
+developed on 3001-3003 and evaluated once on 4201 and 4202.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.scoring.test_training import synthetic
@@ -124,7 +125,7 @@ def test_inner_cross_validation_chooses_how_to_combine_the_members():
     names = list(blend.MEMBERS)
     L, y = _logits()
     sel = blend_fit.choose(L, y, names)
-    assert set(sel["auc"]) == {"learnt", "equal", "woe"}
+    assert set(sel["auc"]) == {"learnt", "equal", "gbm", "onehot", "woe"}
     assert sel["chosen"] in ("learnt", "equal")  # each member alone sees half the risk
     assert sel["auc"][sel["chosen"]] > sel["auc"]["woe"] + 0.05
     L, y = _logits(woe_only=True)
@@ -141,6 +142,43 @@ def test_inner_cross_validation_chooses_how_to_combine_the_members():
 def test_the_blend_card_records_its_choice(blended):
     _, spec = blended
     st = spec["model"]["stacking"]
-    assert st["combine"] in ("learnt", "equal", "woe")
+    assert st["combine"] in ("learnt", "equal", "gbm", "onehot", "woe")
     assert st["selection"]["chosen"] == st["combine"]
     assert set(st["weights"]) == {m["kind"] for m in spec["model"]["members"]}
+
+
+def test_the_inner_choice_can_keep_the_boosted_card_alone():
+    """Issue 14, fourth pass: before, a member alone could only be the WoE card, so a
+    blend whose boosted member carried all the signal still mixed in the others."""
+    names = list(blend.MEMBERS)
+    L, y = _logits(woe_only=True)
+    L = L[:, [1, 0, 2]]  # the signal now in the boosted member's column
+    sel = blend_fit.choose(L, y, names)
+    assert sel["chosen"] == "gbm"
+    assert sel["auc"]["gbm"] > sel["auc"]["equal"] + 0.05
+
+
+def test_the_onehot_member_takes_a_long_tail_as_its_logarithm_and_cuts_outliers():
+    rng = np.random.default_rng(5)
+    n = 400
+    size = np.exp(rng.normal(14, 2, n))  # amounts in fen over orders of magnitude
+    share = rng.random(n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(np.log(size) - 14)))).astype(int)
+    X = pd.DataFrame({"sales_fen": size, "share": share})
+    model = blend_fit.fit_onehot(X, y, ["sales_fen", "share"], [])
+    p, q = model["numeric"]["sales_fen"], model["numeric"]["share"]
+    assert p["log"] and not q["log"]
+    assert p["clip"][0] == pytest.approx(np.quantile(np.log1p(size), 0.02))
+    # A firm far beyond the training range scores as the top of the range, not beyond.
+    far = pd.DataFrame({"sales_fen": [size.max() * 1e6, size.max()], "share": [0.5, 0.5]})
+    member = {"kind": "onehot", "model": model}
+    a, b = blend.member_logodds(member, far)
+    assert a == pytest.approx(b)
+    # and ranks the rows by the logarithm: a clear signal
+    assert metrics_auc(y, -blend.member_logodds(member, X)) > 0.7
+
+
+def metrics_auc(y, p):
+    from trellis.scoring import metrics
+
+    return metrics.auc(y, p)

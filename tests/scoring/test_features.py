@@ -162,3 +162,29 @@ def test_one_firm_path_sees_a_new_invoice_after_a_cached_graph(session, trade, c
     trade.sale(small, vendor, 9_000_00, date(2025, 12, 1))  # a new supplier for the vendor
     again = _features(session, cluster, firm_ids=[vendor.id]).loc[vendor.id]
     assert again["neighbours"] == 2
+
+
+def test_recent_trend_rejections_and_collection_by_hand(session, trade, cluster_firms):
+    """Issue 14, fourth pass: sales of the last 3 months against the 6 before, the share
+    of anchor invoices the anchor rejected, and money received against what was billed."""
+    from trellis.trade.models import Invoice
+
+    cluster, anchor, _, vendor, _ = cluster_firms
+    # 100k a month Jan-Sep 2025, then 50k Oct-Dec; paid 60 days after issue.
+    trade.monthly_sales(vendor, anchor, start=date(2025, 1, 5), months=9,
+                        amount_fen=100_000_00, paid_after=60)
+    late = trade.monthly_sales(vendor, anchor, start=date(2025, 10, 5), months=3,
+                               amount_fen=50_000_00, paid_after=60)
+    inv = session.get(Invoice, late[-1].id)
+    inv.status, inv.confirmed_at = "rejected", None
+    session.flush()
+    f = _features(session, cluster).loc[vendor.id]
+    # Months back from 15 January: [15 Dec, 15 Jan) holds nothing, then Dec, Nov (50k);
+    # the 6 before are Oct (50k) and Sep-May (100k).
+    assert f["sales_trend_3v6"] == pytest.approx((100 / 3) / (550 / 6) - 1)
+    # Anchor invoices issued since 15 July: Aug, Sep at 100k, Oct-Dec at 50k; Dec rejected.
+    assert f["anchor_rejected_share_6m"] == pytest.approx(50 / 350)
+    # Received since 15 July (the invoices of June to November, paid 60 days on), against
+    # billed from 15 June to 15 December (July to December).
+    assert f["collection_ratio_6m"] == pytest.approx((100 * 4 + 50 * 2) / (100 * 3 + 50 * 3))
+    assert math.isnan(f["own_late_days_3m"])

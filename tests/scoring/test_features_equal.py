@@ -27,7 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 END = date(2026, 6, 30)
 
 
+# Features added after the reference was frozen (issue 14, fourth pass): checked by
+# their own tests (tests/scoring/test_features.py), here only present.
+ADDED = ["sales_trend_3v6", "sales_vs_own_24m", "anchor_rejected_share_6m",
+         "own_late_days_3m", "own_late_days_6m", "collection_ratio_6m",
+         "anchor_paid_ratio_12m", "invoice_count_trend_3v12", "power_trend_3v6",
+         "power_yoy_3m", "headcount_trend_3v6", "headcount_yoy_3m",
+         "chain_power_trend_3v6", "chain_power_yoy_3m"]
+
+
 def assert_same(old: pd.DataFrame, new: pd.DataFrame, where: str) -> None:
+    assert sorted(set(new.columns) - set(old.columns)) == sorted(ADDED), where
+    new = new[list(old.columns)]
     assert list(new.columns) == list(old.columns), where
     assert list(new.index) == list(old.index), where
     assert new.index.name == old.index.name, where
@@ -117,6 +128,10 @@ def _check_cluster(session, cluster_id: int, as_of: date, n_firms: int = 12) -> 
             assert_same_flags(one, old_one, new_one, f"firm {fid} {as_of} cache={cache}",
                               {fid: coverage.get(fid)})
             assert_same(old.loc[[fid]], features.compute(one), f"firm {fid} vs portfolio")
+            # The features added since the reference: the same on both paths too.
+            mine, whole = features.compute(one)[ADDED], new.loc[[fid], ADDED]
+            assert np.allclose(mine.to_numpy(dtype=float), whole.to_numpy(dtype=float),
+                               rtol=1e-9, equal_nan=True), (fid, cache, mine.T, whole.T)
         again = frames.load(session=session, as_of=as_of, firm_ids=[fid])
         assert_same(reference_features.compute(again), features.compute(again),
                     f"firm {fid} kept again")

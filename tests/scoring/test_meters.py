@@ -150,3 +150,30 @@ def test_paper_trade_is_judged_year_on_year_so_a_season_is_not_paper(
     assert flag.code == "paper_trade" and flag.evidence["compared_with"] == "year"
     assert flag.evidence["sales_growth"] == pytest.approx(2.5)
     assert flag.evidence["power_growth"] == pytest.approx(1.0)
+
+
+def test_recent_meter_trends_and_the_chain_of_peers(session, park):
+    """Issue 14, fourth pass: the last 3 complete months against the 6 before, a year
+    before (NaN without readings then), and the median of the firm's chain (its main
+    anchor's suppliers with readings)."""
+    _, _, steady, paper, stopped, unmetered, peers = park
+    X = features.compute(_frames(session, park))
+    # stopped: Dec, Nov at 300 kWh and Oct at 8000 against 8000 from April to September.
+    assert X.loc[stopped.id, "power_trend_3v6"] == pytest.approx((300 + 300 + 8000) / 3 / 8000
+                                                                 - 1)
+    assert abs(X.loc[steady.id, "power_trend_3v6"]) < 0.1
+    assert X.loc[steady.id, "headcount_trend_3v6"] == 0
+    for f in (steady, stopped):  # 12 months of readings: no year before
+        assert np.isnan(X.loc[f.id, "power_yoy_3m"])
+    assert np.isnan(X.loc[unmetered.id, "power_trend_3v6"])
+    # Every firm sells to the one anchor: one chain of 7 metered firms, whose median
+    # power trend is a steady firm's, and the unmetered firm gets its chain's figure.
+    chain = X.loc[[steady.id, paper.id, stopped.id, unmetered.id, *(p.id for p in peers)],
+                  "chain_power_trend_3v6"]
+    assert chain.nunique() == 1 and abs(chain.iloc[0]) < 0.1
+    assert chain.iloc[0] == pytest.approx(float(np.median(X.loc[
+        [steady.id, paper.id, stopped.id, *(p.id for p in peers)], "power_trend_3v6"])))
+    # Without readings: nothing.
+    bare = features.compute(_frames(session, park, False))
+    assert bare[["power_trend_3v6", "chain_power_trend_3v6", "headcount_yoy_3m"]].isna() \
+        .all().all()

@@ -39,6 +39,15 @@ MEMBERS = ("woe", "gbm", "onehot")  # the kinds of member a blend may hold
 
 # --- applying a stored blend ------------------------------------------------------------
 
+def transform(v: np.ndarray, p: dict) -> np.ndarray:
+    """A numeric column as the one-hot member sees it (see :func:`.blend_fit.fit_onehot`)."""
+    if p.get("log"):
+        v = np.log1p(np.maximum(v, 0.0))
+    if "clip" in p:
+        v = np.clip(v, p["clip"][0], p["clip"][1])
+    return v
+
+
 def design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """The one-hot member's design matrix of *X* and its column names: each numeric
     standardised (missing: 0, with its own 0/1 column when training had gaps), one 0/1
@@ -48,7 +57,7 @@ def design(model: dict, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         return X[c] if c in X else pd.Series(np.nan, index=X.index, dtype=object)
 
     for c, p in model["numeric"].items():
-        v = pd.to_numeric(column(c), errors="coerce").astype(float).to_numpy()
+        v = transform(pd.to_numeric(column(c), errors="coerce").astype(float).to_numpy(), p)
         miss = np.isnan(v)
         parts.append(np.where(miss, 0.0, (v - p["median"]) / p["scale"]))
         cols.append(f"{c}")

@@ -220,6 +220,16 @@ def _sales(R: _Rows, out: dict) -> np.ndarray:
     prior = X[:, 12:15].sum(axis=1)
     yoy = _safe_div(X[:, :3].sum(axis=1), prior) - 1.0
     out["sales_yoy_3m"] = np.where(last_active >= 15, yoy, np.nan)
+    # Shorter-term and long-run movements of the seasonally adjusted sales: the last 3
+    # months against the 6 before them, and against the firm's own 21 months before (the
+    # level it has kept), each only where the firm already traded then.
+    out["sales_trend_3v6"] = np.where(last_active >= 9, _safe_div(
+        Y[:, :3].mean(axis=1), Y[:, 3:9].mean(axis=1)) - 1.0, np.nan)
+    cols = np.arange(24)
+    before = (cols >= 3) & (cols[None, :] < last_active[:, None])
+    own_level = _safe_div((Y24 * before).sum(axis=1), before.sum(axis=1))
+    out["sales_vs_own_24m"] = np.where(last_active >= 12, _safe_div(
+        Y24[:, :3].mean(axis=1), own_level) - 1.0, np.nan)
     return M
 
 
@@ -250,6 +260,12 @@ def _buyers(frames: Frames, R: _Rows, out: dict) -> None:
             pos[to_anchor], weights=amount[to_anchor], minlength=n) / sales
         out["anchor_confirmed_share_12m"] = np.bincount(
             pos[confirmed], weights=amount[confirmed], minlength=n) / sales
+    # Anchors' refusals of the supplier's invoices (确权 rejected), last 6 months by amount.
+    six_a = to_anchor & (R.issue[r] >= R.at[6])
+    rejected = six_a & (R.status[r] == "rejected")
+    out["anchor_rejected_share_6m"] = _safe_div(
+        np.bincount(pos[rejected], weights=amount[rejected], minlength=n),
+        np.bincount(pos[six_a], weights=amount[six_a], minlength=n))
     # Tenure with each anchor still bought from: first trade (or declared relationship).
     current = keys[np.isin(pair_buyer, R.anchors)]
     a = (R.s_pos >= 0) & R.to_anchor
@@ -335,8 +351,6 @@ def _lateness(frames: Frames, R: _Rows, out: dict) -> None:
     for w in WINDOWS:
         d = due & (R.due >= R.at[w])
         for pos, col in ((R.s_pos, "buyer_late_days"), (R.b_pos, "own_late_days")):
-            if col == "own_late_days" and w != 12:
-                continue
             p = np.where(d, pos, -1)
             count = _per_firm(p, n)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -407,6 +421,39 @@ def _cash(frames: Frames, R: _Rows, out: dict) -> None:
     else:
         inflow = np.zeros(n)
     out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
+    # Collection: money received in the last 6 months against the sales invoiced in the
+    # 6 months before the last one (terms and month-end batches lag payment), NaN
+    # without those sales. Deductions, part payments and late payers lower it.
+    if len(pay):
+        p6 = np.where(_seconds(pay["paid_on"]) >= R.at[6], R.P.of(_ints(pay["payee_id"])), -1)
+        received = _per_firm(p6, n, _ints(pay["amount_fen"]))
+    else:
+        received = np.zeros(n)
+    lag = ((R.s_pos >= 0) & (R.issue >= _ts_seconds(_months_ago(R.as_of, 7)))
+           & (R.issue < _ts_seconds(_months_ago(R.as_of, 1))))
+    billed = _per_firm(np.where(lag, R.s_pos, -1), n, R.amount)
+    out["collection_ratio_6m"] = _safe_div(received, billed)
+    # What the anchors paid against what was invoiced to them: payments from anchors in
+    # the last 12 months against the anchor invoices of months 2-14 back. Quality
+    # deductions and refusals keep it below 1 whatever the firm's size.
+    if len(pay):
+        from_anchor = np.isin(_ints(pay["payer_id"]), R.anchors)
+        pa = np.where(from_anchor & (_seconds(pay["paid_on"]) >= R.at[12]),
+                      R.P.of(_ints(pay["payee_id"])), -1)
+        anchor_paid = _per_firm(pa, n, _ints(pay["amount_fen"]))
+    else:
+        anchor_paid = np.zeros(n)
+    lag12 = ((R.s_pos >= 0) & R.to_anchor
+             & (R.issue >= _ts_seconds(_months_ago(R.as_of, 14)))
+             & (R.issue < _ts_seconds(_months_ago(R.as_of, 2))))
+    out["anchor_paid_ratio_12m"] = _safe_div(
+        anchor_paid, _per_firm(np.where(lag12, R.s_pos, -1), n, R.amount))
+    # Invoice count (call-offs) of the last 3 months against the 12 months' pace.
+    recent3 = (R.s_pos >= 0) & (R.issue >= R.at[3])
+    recent12 = (R.s_pos >= 0) & (R.issue >= R.at[12])
+    out["invoice_count_trend_3v12"] = _safe_div(
+        _per_firm(np.where(recent3, R.s_pos, -1), n) * 4.0,
+        _per_firm(np.where(recent12, R.s_pos, -1), n)) - 1.0
     ex = frames.exposures
     debt: np.ndarray = (_per_firm(R.P.of(_ints(ex["firm_id"])), n, _ints(ex["outstanding_fen"]))
             .astype("int64") if len(ex) else np.zeros(n, dtype="int64"))
@@ -646,6 +693,88 @@ def _meters(frames: Frames, R: _Rows, out: dict) -> None:
     span = np.where(anyv, hi - lo, np.nan)
     out["headcount_now"] = last
     out["headcount_trend_12m"] = np.where(span >= 6, _safe_div(last, early) - 1.0, np.nan)
+    # Recent movements, free of the season: the last 3 complete months against the 6
+    # before them, and against the same 3 months a year before (at least 2 readings on
+    # each side; NaN otherwise).
+    power = frames.utility[frames.utility["utility"] == "electricity"]
+    for name, M in (("power", _firm_months(R, power, "quantity", 18)),
+                    ("headcount", _firm_months(R, frames.headcount, "headcount", 18))):
+        n_a, recent = _row_mean(M[:, :3])
+        n_b, before = _row_mean(M[:, 3:9])
+        n_c, year = _row_mean(M[:, 12:15])
+        out[f"{name}_trend_3v6"] = np.where((n_a >= 2) & (n_b >= 2),
+                                            _safe_div(recent, before) - 1.0, np.nan)
+        out[f"{name}_yoy_3m"] = np.where((n_a >= 2) & (n_c >= 2),
+                                         _safe_div(recent, year) - 1.0, np.nan)
+
+
+CHAIN_MIN_PEERS = 5
+
+
+def main_anchor(frames: Frames) -> dict[int, int]:
+    """Each firm's chain: the anchor it sells the most to over the graph's window; a firm
+    selling to no anchor takes the chain of its largest buyer, a distributor (buying from
+    an anchor, selling to none) the anchor it buys the most from. Firms without trade in
+    the window have none. From the graph's edges only (the same on both paths)."""
+    def make():
+        edges = frames.edges
+        anchors = set(_anchor_ids(frames).tolist())
+        if not len(edges):
+            return {}
+        e = edges[["seller_id", "buyer_id", "volume_fen"]].astype({"volume_fen": float})
+        e = e[e["volume_fen"] > 0].sort_values(["volume_fen", "seller_id", "buyer_id"],
+                                               ascending=[False, True, True], kind="stable")
+        to_anchor = e[e["buyer_id"].isin(anchors)]
+        chain = {int(s_): int(b) for s_, b in to_anchor.drop_duplicates("seller_id")[
+            ["seller_id", "buyer_id"]].itertuples(index=False)}
+        top_buyer = {int(s_): int(b) for s_, b in e.drop_duplicates("seller_id")[
+            ["seller_id", "buyer_id"]].itertuples(index=False)}
+        for s_, b in top_buyer.items():
+            if s_ not in chain and s_ not in anchors and b in chain:
+                chain[s_] = chain[b]
+        from_anchor = e[e["seller_id"].isin(anchors) & ~e["buyer_id"].isin(anchors)]
+        for b, s_ in from_anchor.drop_duplicates("buyer_id")[
+                ["buyer_id", "seller_id"]].itertuples(index=False):
+            chain.setdefault(int(b), int(s_))
+        return chain
+    return kept(frames, "main_anchor", make)
+
+
+def _chain(frames: Frames, R: _Rows, out: dict) -> None:
+    """How the firm's chain (its main anchor's suppliers and distributors, :func:`main_anchor`)
+    is doing: the median across the chain's firms with readings of the power trend (last 3
+    complete months against the 6 before) and of the power against the same 3 months a
+    year before. A shock to a sector or to one anchor's demand shows in every firm of the
+    chain; the median of many meters measures it with less noise than one firm's own.
+    NaN without a chain or with fewer than CHAIN_MIN_PEERS firms with readings."""
+    def make():
+        chain = main_anchor(frames)
+        power = frames.utility[frames.utility["utility"] == "electricity"]
+        ids = np.asarray(sorted({int(f) for f in power["firm_id"]}), dtype="int64")
+        P = _Rows.__new__(_Rows)
+        P.as_of, P.n, P.P = frames.as_of, len(ids), _Positions(ids.tolist())
+        M = _firm_months(P, power, "quantity", 18)
+        n_a, recent = _row_mean(M[:, :3])
+        n_b, before = _row_mean(M[:, 3:9])
+        n_c, year = _row_mean(M[:, 12:15])
+        trend = np.where((n_a >= 2) & (n_b >= 2), _safe_div(recent, before) - 1.0, np.nan)
+        yoy = np.where((n_a >= 2) & (n_c >= 2), _safe_div(recent, year) - 1.0, np.nan)
+        frame = pd.DataFrame({"chain": [chain.get(int(f)) for f in ids], "trend": trend,
+                              "yoy": yoy})
+        frame = frame.dropna(subset=["chain"])
+        result = {}
+        for name in ("trend", "yoy"):
+            g = frame.dropna(subset=[name]).groupby("chain")[name]
+            med, size = g.median(), g.size()
+            result[name] = {int(a): float(m) for a, m in med.items()
+                            if size[a] >= CHAIN_MIN_PEERS}
+        return result
+    stats = kept(frames, "chain_power", make)
+    chain = main_anchor(frames)
+    of = [chain.get(int(f)) for f in R.scope]
+    for name, col in (("trend", "chain_power_trend_3v6"), ("yoy", "chain_power_yoy_3m")):
+        out[col] = np.array([stats[name].get(a, np.nan) if a is not None else np.nan
+                             for a in of], dtype=float)
 
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
@@ -663,6 +792,7 @@ def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     for c in net.columns:
         out[c] = net[c].to_numpy()
     _meters(frames, R, out)
+    _chain(frames, R, out)
     X = pd.DataFrame(out, index=pd.Index(scope, name="firm_id"))
     firms = frames.firms.loc[scope]
     X["role"] = firms["role"].to_numpy()
