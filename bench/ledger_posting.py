@@ -19,6 +19,7 @@ through the single branch row. Afterwards the ledger is checked.
     .venv/bin/python bench/ledger_posting.py
     .venv/bin/python bench/ledger_posting.py --clients 8 --seconds 60
     .venv/bin/python bench/ledger_posting.py --processes   # a process per client
+    .venv/bin/python bench/ledger_posting.py --shards 32    # more head rows first
 
 With ``--processes`` each client is its own Python process (its own interpreter and
 connection, as each pgbench client is): with threads the four clients share one
@@ -49,7 +50,7 @@ from ledger_accrual import D0, PG_URL, fresh_database, real_problems, seed_book 
 from sqlalchemy import select, text  # noqa: E402
 
 from trellis import db  # noqa: E402
-from trellis.ledger import accrual, lifecycle, reports  # noqa: E402
+from trellis.ledger import accrual, lifecycle, posting, reports  # noqa: E402
 from trellis.ledger.models import Loan  # noqa: E402
 
 
@@ -173,6 +174,9 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=2_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--shards", type=int, default=None,
+                        help="give the journal this many shards (head rows) before the run; "
+                             "default: what the migrations create (8 on PostgreSQL)")
     parser.add_argument("--processes", action="store_true",
                         help="one process per client (as pgbench), not threads sharing "
                              "one interpreter")
@@ -182,6 +186,10 @@ def main() -> None:
     factory = db.make_sessionmaker(engine)
     try:
         seed_book(factory, args.loans)
+        with db.transaction(factory) as s:
+            if args.shards is not None:
+                posting.set_shard_count(s, args.shards)
+            shards = posting.shard_count(s)
         with db.transaction(factory) as s:
             accrual.accrue(session=s, as_of=D0 + timedelta(days=1))
         if args.processes:
@@ -196,7 +204,7 @@ def main() -> None:
         cleanup()
     mode = "processes" if args.processes else "threads"
     print(f"repayment posting, PostgreSQL, {args.clients} clients ({mode}), {args.seconds} s "
-          f"each, {args.loans:,} loans")
+          f"each, {args.loans:,} loans, {shards} shards")
     print(f"{'Trellis repay (tps)':>22} {'pgbench tpcb-like (tps)':>24} {'ratio':>7} "
           f"{'repayments':>11} {'problems':>9}")
     print(f"{ours:22.1f} {theirs:24.1f} {ours / theirs:7.3f} {count:11,} {len(problems):9}")
