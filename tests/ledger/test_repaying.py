@@ -16,8 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import pq
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
-from trellis.ledger import accrual, lifecycle, repaying
+from trellis import db
+from trellis.ledger import accrual, lifecycle, posting, repaying
 from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
 
 D0 = date(2026, 1, 1)
@@ -139,3 +141,22 @@ def test_a_loan_the_caller_holds_shows_the_payment(session, make_loan):
         idempotency_key="seen")
     assert replayed and again.amount_fen == 2_500
     assert loan.principal_fen == 999_500
+
+
+@pytest.mark.postgres_only
+def test_a_conflict_on_the_drivers_cursor_reaches_the_retries(session):
+    # the hot path's statements bypass SQLAlchemy's execution; a deadlock or a
+    # serialisation failure there must still reach trellis.db.run and the web layer's
+    # retry as SQLAlchemy's DBAPIError, and other errors must not look retryable
+    nested = session.begin_nested()
+    with pytest.raises(DBAPIError) as conflict:
+        posting.fetch_one(session, "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING "
+                                   "ERRCODE = '40P01'; END $$", {})
+    nested.rollback()
+    assert db.is_retryable(conflict.value)
+    nested = session.begin_nested()
+    with pytest.raises(DBAPIError) as other:
+        posting.fetch_one(session, "SELECT 1 / CAST(:zero AS integer)", {"zero": 0})
+    nested.rollback()
+    assert not db.is_retryable(other.value)
+    assert posting.fetch_one(session, "SELECT CAST(:n AS integer) + 1", {"n": 1}) == (2,)
