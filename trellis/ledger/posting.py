@@ -7,8 +7,8 @@ number of that shard and its chained hash, then inserts the entry and its postin
 ``INSERT ... SELECT`` (the daily accrual over every loan).
 
 Shards. The journal is split into N hash chains, N being the number of head rows the
-currency has (migration ``0018l``: 8 on PostgreSQL, 1 on SQLite). An entry of one loan
-(``Entry.loan_id`` set) goes to shard ``loan_id mod N``; an entry of no loan or of
+currency has (migrations ``0018l`` and ``0018n``: 32 on PostgreSQL, 1 on SQLite). An
+entry of one loan (``Entry.loan_id`` set) goes to shard ``loan_id mod N``; an entry of no loan or of
 several (the daily accrual, allowance runs, payouts) to shard 0 (:func:`shard_of`). So
 postings for different loans wait on different rows, and each shard's chain is verified
 and anchored on its own (:func:`trellis.ledger.reports.verify_chain`,
@@ -406,6 +406,12 @@ def fetch_one(session: Session, sql: str, params: dict) -> tuple | None:
                                   dialect=conn.dialect) from exc
 
 
+@lru_cache(maxsize=64)
+def _head_with_sql(query: str) -> str:
+    return ("SELECT h.seq, h.hash, x.* FROM ledger_heads h, (" + query + ") AS x "
+            "WHERE h.currency = :currency AND h.shard = :shard FOR UPDATE OF h")
+
+
 def lock_head_with(session: Session, *, currency: str, shard: int, query: str,
                    params: dict) -> tuple[int, str, tuple] | None:
     """PostgreSQL: lock *shard*'s head and, in the same statement, run *query* (a
@@ -416,9 +422,8 @@ def lock_head_with(session: Session, *, currency: str, shard: int, query: str,
     *query* reads the snapshot taken when the statement started, before any wait for
     the head: read only what the caller's own locks (taken in earlier statements) keep
     still, or what a later unique constraint guards."""
-    sql = ("SELECT h.seq, h.hash, x.* FROM ledger_heads h, (" + query + ") AS x "
-           "WHERE h.currency = :currency AND h.shard = :shard FOR UPDATE OF h")
-    row = fetch_one(session, sql, {**params, "currency": currency, "shard": shard})
+    row = fetch_one(session, _head_with_sql(query),
+                    {**params, "currency": currency, "shard": shard})
     if row is None:
         return None
     return row[0], row[1], row[2:]
