@@ -14,9 +14,12 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from psycopg import pq
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
-from trellis.ledger import accrual, lifecycle, repaying
+from trellis import db
+from trellis.ledger import accrual, lifecycle, posting, repaying
 from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
 
 D0 = date(2026, 1, 1)
@@ -89,25 +92,34 @@ def test_hot_path_writes_what_the_general_path_writes(session, make_loan, make_f
         nested.rollback()
 
 
+def sent_statements(trace: str) -> list[str]:
+    """The statements a libpq protocol trace shows the client sending: a simple ``Query``
+    or an extended-protocol ``Execute`` (of a statement prepared or not), whichever way
+    it was sent (the ORM, Core, or the driver's own cursor)."""
+    return [line for line in trace.splitlines()
+            if line.startswith("F\t") and line.split("\t")[2] in ("Query", "Execute")]
+
+
 @pytest.mark.postgres_only
-def test_an_on_time_repayment_is_three_statements(session, make_loan):
+def test_an_on_time_repayment_is_three_statements(session, make_loan, tmp_path):
     loan_id = make_loan(amount_fen=1_000_000).id
     accrual.accrue(session=session, as_of=day(5))
     lifecycle.repay(session=session, loan_id=loan_id, amount_fen=100, paid_on=day(5),
                     idempotency_key="warm")   # the chart and shard count are cached
-    seen: list[str] = []
-    engine = session.get_bind()
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        rep, replayed = lifecycle.record_repayment(
-            session=session, loan_id=loan_id, amount_fen=5_000, paid_on=day(5),
-            idempotency_key="lean")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    # counted on the wire: the hot path sends its statements through the driver's own
+    # cursor, which SQLAlchemy's cursor events do not see
+    pgconn = session.connection().connection.driver_connection.pgconn
+    path = tmp_path / "libpq.trace"
+    with open(path, "w") as out:
+        pgconn.trace(out.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            rep, replayed = lifecycle.record_repayment(
+                session=session, loan_id=loan_id, amount_fen=5_000, paid_on=day(5),
+                idempotency_key="lean")
+        finally:
+            pgconn.untrace()
+    seen = sent_statements(path.read_text())
     assert not replayed and rep.entry_id is not None
     assert len(seen) == 3, seen   # lock the loan; key, balances, head; write it all
     stored = session.scalars(select(Repayment).where(Repayment.id == rep.id)
@@ -129,3 +141,22 @@ def test_a_loan_the_caller_holds_shows_the_payment(session, make_loan):
         idempotency_key="seen")
     assert replayed and again.amount_fen == 2_500
     assert loan.principal_fen == 999_500
+
+
+@pytest.mark.postgres_only
+def test_a_conflict_on_the_drivers_cursor_reaches_the_retries(session):
+    # the hot path's statements bypass SQLAlchemy's execution; a deadlock or a
+    # serialisation failure there must still reach trellis.db.run and the web layer's
+    # retry as SQLAlchemy's DBAPIError, and other errors must not look retryable
+    nested = session.begin_nested()
+    with pytest.raises(DBAPIError) as conflict:
+        posting.fetch_one(session, "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING "
+                                   "ERRCODE = '40P01'; END $$", {})
+    nested.rollback()
+    assert db.is_retryable(conflict.value)
+    nested = session.begin_nested()
+    with pytest.raises(DBAPIError) as other:
+        posting.fetch_one(session, "SELECT 1 / CAST(:zero AS integer)", {"zero": 0})
+    nested.rollback()
+    assert not db.is_retryable(other.value)
+    assert posting.fetch_one(session, "SELECT CAST(:n AS integer) + 1", {"n": 1}) == (2,)

@@ -37,9 +37,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -53,6 +53,8 @@ from trellis.ledger.models import Loan, Repayment
 from trellis.ledger.posting import (
     Rider,
     account_ids,
+    attach_written,
+    fetch_one,
     lock_head_with,
     post,
     post_locked,
@@ -70,6 +72,10 @@ _LOCK = (select(_LOANS.c.id, _LOANS.c.status, _LOANS.c.currency, _LOANS.c.amount
                 _LOANS.c.cooling_off_days, _LOANS.c.first_loan, _LOANS.c.waterfall,
                 _LOANS.c.accrued_until)
          .with_for_update())
+#: :data:`_LOCK` as PostgreSQL text for :func:`~trellis.ledger.posting.fetch_one` (the
+#: same columns in the same order; JSON arrives decoded from the driver as from the ORM)
+_LOCK_SQL = ("SELECT " + ", ".join(c.name for c in _LOCK.selected_columns)
+             + " FROM loans WHERE id = :loan FOR UPDATE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +94,23 @@ def lock(session: Session, loan_id: int) -> Locked:
     statement, no ORM object) and return what a repayment needs of it; raises
     :class:`~trellis.ledger.errors.LoanNotFound`."""
     session.flush()   # pending ORM changes first: the statements below bypass the session
-    row = session.connection().execute(_LOCK.where(_LOANS.c.id == loan_id)).first()
+    if is_postgres(session):
+        row = fetch_one(session, _LOCK_SQL, {"loan": loan_id})
+    else:
+        found = session.connection().execute(_LOCK.where(_LOANS.c.id == loan_id)).first()
+        row = tuple(found) if found is not None else None
     if row is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
+    (id_, status_, currency, amount_fen, fee_fen, rate_micro, penalty_rate_micro, day_count,
+     disbursed_on, due_date, cooling_off_days, first_loan, waterfall, accrued_until) = row
     terms = None
-    if row.disbursed_on is not None and row.due_date is not None:
-        terms = Terms(loan_id=row.id, amount_fen=row.amount_fen, fee_fen=row.fee_fen,
-                      rate_micro=row.rate_micro, penalty_rate_micro=row.penalty_rate_micro,
-                      day_count=row.day_count, disbursed_on=row.disbursed_on,
-                      due_date=row.due_date, cooling_off_days=row.cooling_off_days,
-                      first_loan=row.first_loan,
-                      waterfall=tuple(row.waterfall or DEFAULT_WATERFALL))
-    return Locked(row.id, row.status, row.currency, row.accrued_until, terms)
+    if disbursed_on is not None and due_date is not None:
+        terms = Terms(loan_id=id_, amount_fen=amount_fen, fee_fen=fee_fen,
+                      rate_micro=rate_micro, penalty_rate_micro=penalty_rate_micro,
+                      day_count=day_count, disbursed_on=disbursed_on, due_date=due_date,
+                      cooling_off_days=cooling_off_days, first_loan=first_loan,
+                      waterfall=tuple(waterfall or DEFAULT_WATERFALL))
+    return Locked(id_, status_, currency, accrued_until, terms)
 
 
 def on_time(loan: Locked, paid_on: date) -> bool:
@@ -181,9 +192,9 @@ def record_on_time(*, session: Session, loan: Locked, payment: Payment, source: 
         "status": new.status}
     if closed_on is not None:
         figures["closed_on"] = closed_on
-    rep = Repayment(loan_id=loan.id, idempotency_key=payment.key,
-                    amount_fen=payment.amount_fen, paid_on=payment.paid_on, source=source,
-                    invoice_id=invoice_id, recorded_at=utcnow(), recorded_by_id=recorded_by)
+    fact: dict[str, Any] = {"loan_id": loan.id, "idempotency_key": payment.key,
+            "amount_fen": payment.amount_fen, "paid_on": payment.paid_on, "source": source,
+            "invoice_id": invoice_id, "recorded_at": utcnow(), "recorded_by_id": recorded_by}
     if head is not None:
         set_loan = Rider("l", _SET_LOAN, {
             "n_principal": bal.principal_fen, "n_interest": bal.interest_fen,
@@ -192,24 +203,24 @@ def record_on_time(*, session: Session, loan: Locked, payment: Payment, source: 
         add_rep = Rider("r", _ADD_REPAYMENT, {
             "r_loan": loan.id, "r_key": payment.key, "r_amount": payment.amount_fen,
             "r_paid": payment.paid_on, "r_source": source, "r_invoice": invoice_id,
-            "r_at": rep.recorded_at, "r_by": recorded_by})
+            "r_at": fact["recorded_at"], "r_by": recorded_by})
         written = post_locked(session=session, entry=entry, head=head,
                               riders=(set_loan, add_rep), posted_by=recorded_by)
         if written is None:   # posted meanwhile by the same command: not under our lock
             raise RuntimeError(f"entry {entry.idempotency_key} was written meanwhile "
                                f"under the lock of loan {loan.id}")
-        moved, rep.id = written.riders
-        if moved != 1 or rep.id is None:
+        moved, rep_id = written.riders
+        if moved != 1 or rep_id is None:
             raise RuntimeError(f"repayment {payment.key}: loan row moved {moved}, "
-                               f"repayment {rep.id}")
-        rep.entry_id = written.entry_id
-        make_transient_to_detached(rep)   # persistent as written, without reading it back
-        session.add(rep)
+                               f"repayment {rep_id}")
+        # persistent as written, without reading it back or validating it again
+        rep = attach_written(session, Repayment,
+                             {**fact, "id": rep_id, "entry_id": written.entry_id})
     else:
         row = post(session=session, entry=entry, posted_by=recorded_by)
         session.connection().execute(update(_LOANS).where(_LOANS.c.id == loan.id)
                                      .values(**figures))
-        rep.entry_id = row.id
+        rep = Repayment(**fact, entry_id=row.id)
         session.add(rep)
         session.flush()
     cached = session.identity_map.get(session.identity_key(Loan, (loan.id,)))
