@@ -191,3 +191,13 @@ def test_the_ticket_names_consents_in_words(client, session, make_user, make_fir
     # the vendor's own words are the firm's, not "you" (the reader is the RM)
     thread = page.split("data-thread")[1]
     assert firm.name in thread and ">您<" not in thread
+
+
+def test_a_ticket_about_a_scam_call_does_not_suspect_the_customer(app):
+    """「涉嫌诈骗」 read as if the firm were suspected of fraud; the customer asked whether a
+    call was a scam."""
+    from trellis.platform import words
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert words.word("handover_reason", "fraud_call") == "客户咨询疑似诈骗"
+        assert words.word("handover_reason", "low_confidence") == "智能客服无法回答"

@@ -95,11 +95,11 @@ WORDS: dict[str, dict[str, object]] = {
     "handover_reason": {
         "human": _l("Asked for a person"),
         "complaint": _l("Complaint"),
-        "fraud_call": _l("Fraud"),
+        "fraud_call": _l("Customer asked about a possible scam"),
         "bank_account": _l("Bank account change"),
         "limit_change": _l("Limit change request"),
         "other_firm": _l("A question about another firm"),
-        "low_confidence": _l("Not answered with confidence"),
+        "low_confidence": _l("The assistant could not answer"),
         "service_error": _l("Records could not be read"),
         "ungrounded": _l("Answer failed the figure check"),
     },
