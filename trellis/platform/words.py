@@ -107,6 +107,13 @@ WORDS: dict[str, dict[str, object]] = {
     "actor": {
         "system": _l("Trellis (automatic)"),
     },
+    # trellis.chain.models.AuditRun.state: a chain audit's progress
+    "audit_state": {
+        "queued": _l("queued"),
+        "running": _l("running"),
+        "done": _l("Completed"),
+        "failed": _l("failed"),
+    },
     # how a vendor registered
     "registration": {
         "invitation": _l("From an invitation"),
