@@ -201,3 +201,28 @@ def test_a_ticket_about_a_scam_call_does_not_suspect_the_customer(app):
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         assert words.word("handover_reason", "fraud_call") == "客户咨询疑似诈骗"
         assert words.word("handover_reason", "low_confidence") == "智能客服无法回答"
+
+
+def test_roles_read_as_words_in_the_header_and_the_audit_trail(client, logged_in):
+    """The header's hover title said ``vendor``; the audit trail 「角色：vendor」; the
+    error pages were a bare 「404」."""
+    from trellis.platform.admin.words import value_words
+
+    logged_in("admin")
+    page = client.get("/").get_data(as_text=True)
+    assert 'title="管理员"' in page and 'title="admin"' not in page
+    with client.application.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert value_words("role", "vendor") == "供应商"
+        assert value_words("role", "auditor") == "审计员"
+    missing = client.get("/no/such/page").get_data(as_text=True)
+    assert "页面不存在（404）" in missing
+
+
+def test_every_background_task_has_a_chinese_description(app):
+    from flask_babel import gettext
+
+    from trellis.tasks.registry import TASKS
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        for spec in TASKS:
+            assert CJK.search(gettext(spec.description)), spec.name

@@ -114,6 +114,14 @@ WORDS: dict[str, dict[str, object]] = {
         "done": _l("Completed"),
         "failed": _l("failed"),
     },
+    # accounts.models.User.role: who a user is
+    "role": {
+        "admin": _l("Administrator"),
+        "rm": _l("Relationship manager"),
+        "vendor": _l("Vendor"),
+        "anchor": _l("Anchor firm"),
+        "auditor": _l("Auditor"),
+    },
     # how a vendor registered
     "registration": {
         "invitation": _l("From an invitation"),
