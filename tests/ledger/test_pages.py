@@ -291,3 +291,11 @@ def test_the_vendor_loan_page_shows_the_rate_with_fees_and_a_planned_pay_out(
     assert 'id="apr"' in page and "年化利率（已含全部费用）" in page and 'id="rate"' in page
     assert loan.status == "pending"   # the double-financing check pays it out later
     assert "拟放款金额" in page and "放款金额" not in page.replace("拟放款金额", "")
+
+
+def test_statement_rates_read_as_chinese_finance_writes_them():
+    """「5.5 %」 on the statement beside 「5.50%」 elsewhere."""
+    from trellis.ledger.statement import percent
+
+    assert percent(55_000) == "5.50%" and percent(70_000) == "7.00%"
+    assert percent(61_250) == "6.125%"

@@ -228,8 +228,11 @@ def yuan(fen: int) -> str:
 
 
 def percent(micro: int) -> str:
-    """A rate in millionths (65_000) as a percentage without trailing zeros (``6.5 %``)."""
-    return f"{micro / 10_000:.4f}".rstrip("0").rstrip(".") + " %"
+    """A rate in millionths (65_000) as a percentage with two decimals and no space, as
+    Chinese finance writes it (``6.50%``); a finer rate keeps its digits (``6.125%``)."""
+    text = f"{micro / 10_000:.4f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}%"
 
 
 def describe(line: Line, lang: str) -> str:
