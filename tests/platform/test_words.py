@@ -226,3 +226,12 @@ def test_every_background_task_has_a_chinese_description(app):
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         for spec in TASKS:
             assert CJK.search(gettext(spec.description)), spec.name
+
+
+def test_a_split_voucher_part_reads_as_done(app):
+    """A voucher part that was split showed 「拆分」, the button's word; it is 「已拆分」."""
+    from trellis.platform.vendor_portal.common import status_label
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert status_label("split", "fragment") == "已拆分"
+        assert status_label("split") == "已拆分"
