@@ -195,3 +195,29 @@ def test_the_audit_notices_a_batch_whose_proofs_would_not_verify(
         bundle = bundles.make_bundle(session=s, document=doc)
     assert not verify.verify_bundle(bundle, chain=embedded,
                                     trust=trust.of_instance(embedded)).ok
+
+
+def test_a_changed_document_names_the_differing_hash_not_a_list(anchored_bundle, embedded):
+    """「叶值 ['confirmation', '0x1918…', '0xb445…'] 与根据文件算出的 [...]」: the proof check
+    dumped a Python list with the English document type. It names the part that differs."""
+    import copy
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import trellis.platform
+
+    changed = copy.deepcopy(anchored_bundle)
+    changed["document"]["canonical"] = changed["document"]["canonical"].replace("1", "2", 1)
+    report = verify.verify_bundle(changed, chain=embedded, trust=trust.of_instance(embedded))
+    leaf = report.step("leaf")
+    assert leaf is not None and leaf.ok is False
+    found = list(leaf.message.params["problems"])
+    hashes = [m for m in found if m.template.startswith("the leaf records the content hash")]
+    assert len(hashes) == 1 and all(str(v).startswith("0x") for v in hashes[0].params.values())
+    assert not any("[" in str(v) for m in found for v in m.params.values()), found
+    po = Path(trellis.platform.__file__).parent / "chain/translations/zh_CN/LC_MESSAGES/messages.po"
+    with po.open("rb") as fh:
+        zh = {m.id: m.string for m in read_po(fh)}
+    assert "文件被改动" in zh[hashes[0].template]
+    assert all(zh.get(m.template) for m in found)

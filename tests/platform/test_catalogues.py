@@ -43,6 +43,9 @@ def test_one_msgid_one_chinese_text():
     ("Anchoring account", "科目"),
     ("Confirmation queue", "确认数"),
     ("Open", "有效"),                        # a row link
+    ("Block confirmations", "确权"),         # the chain's column: not the anchor's 确权
+    ("Sort order", "订单"),                  # the warnings' sort order, not a purchase order
+    ("Submit the application", "查看我的报价"),  # the button submits; no quote is shown
 ])
 def test_words_a_clerk_found_wrong(msgid, wrong):
     found = _entries().get(msgid)
@@ -56,6 +59,9 @@ def test_words_a_clerk_found_wrong(msgid, wrong):
     ("admin/audit.html", "Time"),
     ("network/cluster.html", "Earliest date"),
     ("vendor_portal/loan.html", "Repaid within the cooling-off period"),
+    ("chain/index.html", "Block confirmations"),
+    ("vendor_portal/warnings_admin.html", "Sort order"),
+    ("vendor_portal/apply.html", "Submit the application"),
 ])
 def test_pages_use_the_words(template, msgid):
     assert f"_('{msgid}" in (TEMPLATES / template).read_text(encoding="utf-8")

@@ -191,3 +191,47 @@ def test_the_ticket_names_consents_in_words(client, session, make_user, make_fir
     # the vendor's own words are the firm's, not "you" (the reader is the RM)
     thread = page.split("data-thread")[1]
     assert firm.name in thread and ">您<" not in thread
+
+
+def test_a_ticket_about_a_scam_call_does_not_suspect_the_customer(app):
+    """「涉嫌诈骗」 read as if the firm were suspected of fraud; the customer asked whether a
+    call was a scam."""
+    from trellis.platform import words
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert words.word("handover_reason", "fraud_call") == "客户咨询疑似诈骗"
+        assert words.word("handover_reason", "low_confidence") == "智能客服无法回答"
+
+
+def test_roles_read_as_words_in_the_header_and_the_audit_trail(client, logged_in):
+    """The header's hover title said ``vendor``; the audit trail 「角色：vendor」; the
+    error pages were a bare 「404」."""
+    from trellis.platform.admin.words import value_words
+
+    logged_in("admin")
+    page = client.get("/").get_data(as_text=True)
+    assert 'title="管理员"' in page and 'title="admin"' not in page
+    with client.application.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert value_words("role", "vendor") == "供应商"
+        assert value_words("role", "auditor") == "审计员"
+    missing = client.get("/no/such/page").get_data(as_text=True)
+    assert "页面不存在（404）" in missing
+
+
+def test_every_background_task_has_a_chinese_description(app):
+    from flask_babel import gettext
+
+    from trellis.tasks.registry import TASKS
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        for spec in TASKS:
+            assert CJK.search(gettext(spec.description)), spec.name
+
+
+def test_a_split_voucher_part_reads_as_done(app):
+    """A voucher part that was split showed 「拆分」, the button's word; it is 「已拆分」."""
+    from trellis.platform.vendor_portal.common import status_label
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert status_label("split", "fragment") == "已拆分"
+        assert status_label("split") == "已拆分"

@@ -100,11 +100,17 @@ class AuditReport:
         return report_csv(self.discrepancies)
 
 
-def report_csv(discrepancies: list[dict[str, Any]]) -> str:
-    """*discrepancies* as CSV text with a header row, cells made spreadsheet-safe."""
+def report_csv(discrepancies: list[dict[str, Any]],
+               headers: dict[str, str] | None = None) -> str:
+    """*discrepancies* as CSV text with a header row, cells made spreadsheet-safe. The
+    header names the :data:`CSV_FIELDS` by *headers* (field -> the reader's word) when
+    given, else by the field names."""
     out = io.StringIO()
     writer = exports.SafeDictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
+    if headers:
+        writer.writerow({f: headers.get(f, f) for f in CSV_FIELDS})
+    else:
+        writer.writeheader()
     writer.writerows(discrepancies)
     return out.getvalue()
 

@@ -274,8 +274,19 @@ def _document_steps(report: Report, doc: dict[str, Any], leaf: dict[str, Any], t
     if not _is_hex("0x" + doc["salt"], 32):
         bad.append(msg(N_("the salt is not 64 lower-case hex digits")))
     elif leaf["value"] != derived:
-        bad.append(msg(N_("leaf value %(got)s is not %(want)s, derived from the document"),
-                       got=str(leaf["value"]), want=str(derived)))
+        # Each part that differs, in words: never the list itself (a reader saw a Python
+        # list with the English document type).
+        got = list(leaf["value"]) + [None] * 3
+        parts = (N_("the leaf names the document type %(got)s; the document is %(want)s"),
+                 N_("the leaf records the content hash %(got)s; the document's text hashes to "
+                    "%(want)s (the document was changed)"),
+                 N_("the leaf records the salt %(got)s; the bundle's salt is %(want)s"))
+        for template, was, want in zip(parts, got[:3], derived, strict=True):
+            if was != want:
+                bad.append(msg(template, got=str(was), want=str(want)))
+        if not bad:   # the three parts agree, but the value has more
+            bad.append(msg(N_("the leaf value has %(n)s parts; a leaf has 3"),
+                           n=len(leaf["value"])))
     computed = None
     if not bad:
         computed = merkle.to_hex(merkle.leaf_hash(merkle.LEAF_ENCODING, derived))

@@ -527,6 +527,47 @@ def dpd(loan: Loan, as_of: date) -> int:
     return max((as_of - loan.due_date).days, 0)
 
 
+def owed_by_borrower(loan: Loan) -> int:
+    """What the borrower still owes on *loan*, in fen (>= 0).
+
+    A write-off is the lender's accounting: it clears the receivables from the journal
+    (and the loan's balance columns), but the debt stands. For a written-off loan this is
+    what was written off less what has been recovered since; otherwise the open balance."""
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        return max(loan.written_off_fen - loan.recovered_fen, 0)
+    return loan.outstanding_fen
+
+
+def borrower_dpd(loan: Loan, as_of: date) -> int:
+    """Days past due at *as_of* as the borrower owes them (>= 0): :func:`dpd`, and for a
+    written-off loan still owed, the days since its due date (the write-off does not
+    stop the clock for the borrower)."""
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        if loan.due_date is None or owed_by_borrower(loan) == 0:
+            return 0
+        return max((as_of - loan.due_date).days, 0)
+    return dpd(loan, as_of)
+
+
+def dpd_at_write_off(loan: Loan) -> int | None:
+    """Days past due on the day *loan* was written off (its ``closed_on``), >= 0; None
+    unless the loan was written off."""
+    if loan.status != LoanStatus.WRITTEN_OFF or loan.closed_on is None or loan.due_date is None:
+        return None
+    return max((loan.closed_on - loan.due_date).days, 0)
+
+
+def firm_owed_by_borrower(session: Session, firm_id: int) -> int:
+    """What firm *firm_id* still owes on all its loans, in fen (>= 0): open balances plus
+    what was written off and not recovered (see :func:`owed_by_borrower`)."""
+    open_owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
+    written = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+    owed = case((Loan.status == LoanStatus.WRITTEN_OFF.value,
+                 written(Loan.written_off_fen - Loan.recovered_fen, 0)), else_=open_owed)
+    return int(session.execute(select(func.coalesce(func.sum(owed), 0))
+                               .where(Loan.firm_id == firm_id)).scalar_one())
+
+
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 

@@ -62,9 +62,13 @@ LABELS = {
 }
 
 STATUS_LABELS = {
-    "en": {s.value: s.value.replace("_", " ") for s in LoanStatus},
+    # The statement is the borrower's: a write-off is the lender's accounting, and the
+    # borrower reads that the debt went to collection.
+    "en": {**{s.value: s.value.replace("_", " ") for s in LoanStatus},
+           "written_off": "overdue (passed to collection)"},
     "zh": {"pending": "待放款", "active": "正常", "overdue": "逾期", "repaid": "已结清",
-           "cooled_off": "冷静期内结清", "written_off": "已核销", "cancelled": "已取消"},
+           "cooled_off": "冷静期内结清", "written_off": "逾期（已转入催收）",
+           "cancelled": "已取消"},
 }
 
 
@@ -105,6 +109,10 @@ class Statement:
     outstanding: Balances
     schedule: tuple[dict[str, Any], ...]
     lines: tuple[Line, ...] = field(default=())
+    #: what the borrower still owes, in fen (a write-off does not cancel the debt)
+    owed_fen: int = 0
+    #: days past due on the day of the write-off (None unless written off)
+    dpd_at_write_off: int | None = None
 
 
 def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
@@ -137,8 +145,10 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         amount_fen=loan.amount_fen, rate_micro=loan.rate_micro,
         penalty_rate_micro=loan.penalty_rate_micro, fee_fen=loan.fee_fen,
         disbursed_on=loan.disbursed_on, due_date=loan.due_date, as_of=as_of,
-        days_past_due=lifecycle.dpd(loan, as_of), cooling_off_until=cooling,
-        outstanding=bal, schedule=schedule, lines=tuple(lines))
+        days_past_due=lifecycle.borrower_dpd(loan, as_of), cooling_off_until=cooling,
+        outstanding=bal, schedule=schedule, lines=tuple(lines),
+        owed_fen=lifecycle.owed_by_borrower(loan),
+        dpd_at_write_off=lifecycle.dpd_at_write_off(loan))
 
 
 def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[Line]:
@@ -185,6 +195,12 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
         b = loan_ledger_balances(session=session, loan_ids=[id_of(loan)],
                                  as_of=d).get(id_of(loan), {})
         owed[d] = sum(b.values())
+        # The write-off clears the lender's receivables, not the borrower's debt: from that
+        # day the balance is what was written off less what was recovered up to the day.
+        if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on and d >= loan.closed_on:
+            recovered = sum(-line.amount_fen for day, _, line in events
+                            if line.kind == "recovery" and day <= d)
+            owed[d] += max(loan.written_off_fen - recovered, 0)
     return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
                     "balance_fen": owed[line.on]}) for _, _, line in events
             if line.on <= as_of]
@@ -218,8 +234,11 @@ def yuan(fen: int) -> str:
 
 
 def percent(micro: int) -> str:
-    """A rate in millionths (65_000) as a percentage without trailing zeros (``6.5 %``)."""
-    return f"{micro / 10_000:.4f}".rstrip("0").rstrip(".") + " %"
+    """A rate in millionths (65_000) as a percentage with two decimals and no space, as
+    Chinese finance writes it (``6.50%``); a finer rate keeps its digits (``6.125%``)."""
+    text = f"{micro / 10_000:.4f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}%"
 
 
 def describe(line: Line, lang: str) -> str:
@@ -243,7 +262,7 @@ def header_rows(st: Statement, lang: str) -> list[tuple[str, str]]:
             (t["disbursed_on"], st.disbursed_on.isoformat() if st.disbursed_on else ""),
             (t["due_date"], st.due_date.isoformat() if st.due_date else ""),
             (t["as_of"], st.as_of.isoformat()), (t["dpd"], str(st.days_past_due)),
-            (t["outstanding"], yuan(st.outstanding.total_fen))]
+            (t["outstanding"], yuan(st.owed_fen))]
     if st.cooling_off_until and st.status == LoanStatus.ACTIVE and st.as_of <= st.cooling_off_until:
         rows.append(("", t["cooling_off"] % st.cooling_off_until.isoformat()))
     return rows

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -135,11 +136,34 @@ def percent(value, digits: int = 2) -> str:
                           locale=_locale())
 
 
-def day(value: date | datetime | None) -> str:
+DISPLAY_TZ = "Asia/Shanghai"
+
+
+def _display_zone() -> ZoneInfo:
+    try:
+        name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DISPLAY_TZ
+    except RuntimeError:   # no app: a script or a test formats a time
+        name = DISPLAY_TZ
+    return ZoneInfo(name)
+
+
+def day(value: date | datetime | str | None, seconds: bool = False) -> str:
+    """A date as ``2026-12-06``; a time as Beijing time (the app's
+    ``BABEL_DEFAULT_TIMEZONE``), ``2026-12-06 19:12``. Times are stored in UTC: one without
+    a zone is read as UTC. An ISO text (a committed document's ``…Z`` time) is read first."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        if "T" not in value:   # a date or already text
+            return value
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        local = aware.astimezone(_display_zone())
+        return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

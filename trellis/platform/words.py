@@ -96,17 +96,32 @@ WORDS: dict[str, dict[str, object]] = {
     "handover_reason": {
         "human": _l("Asked for a person"),
         "complaint": _l("Complaint"),
-        "fraud_call": _l("Fraud"),
+        "fraud_call": _l("Customer asked about a possible scam"),
         "bank_account": _l("Bank account change"),
         "limit_change": _l("Limit change request"),
         "other_firm": _l("A question about another firm"),
-        "low_confidence": _l("Not answered with confidence"),
+        "low_confidence": _l("The assistant could not answer"),
         "service_error": _l("Records could not be read"),
         "ungrounded": _l("Answer failed the figure check"),
     },
     # who did something when no person did (accounts.services.record's actor label)
     "actor": {
         "system": _l("Trellis (automatic)"),
+    },
+    # trellis.chain.models.AuditRun.state: a chain audit's progress
+    "audit_state": {
+        "queued": _l("queued"),
+        "running": _l("running"),
+        "done": _l("Completed"),
+        "failed": _l("failed"),
+    },
+    # accounts.models.User.role: who a user is
+    "role": {
+        "admin": _l("Administrator"),
+        "rm": _l("Relationship manager"),
+        "vendor": _l("Vendor"),
+        "anchor": _l("Anchor firm"),
+        "auditor": _l("Auditor"),
     },
     # how a vendor registered
     "registration": {

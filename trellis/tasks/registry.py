@@ -63,7 +63,7 @@ TASKS: tuple[TaskSpec, ...] = (
              N_("Send queued notifications (e-mail, text messages) through the configured sender"),
              lease_seconds=300, max_attempts=3),
     TaskSpec("send_password_reset", "trellis.notifications.jobs:send_password_reset",
-             "Give a password reset request its one-time link through the outbox"),
+             N_("Give a password reset request its one-time link through the outbox")),
 )
 
 _registry: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}

@@ -161,14 +161,20 @@ def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
     assert response.status_code == 302
     run_id = int(re.search(r"/chain/audit/(\d+)", response.headers["Location"]).group(1))
     state = client.get(f"/chain/audit/{run_id}/state.json").get_json()
-    assert state == {"id": run_id, "state": "done", "checked": 4, "total": 4, "percent": 100,
-                     "discrepancies": 1, "finished": True, "error": None}
+    assert state == {"id": run_id, "state": "done", "state_words": "已完成", "checked": 4,
+                     "total": 4, "percent": 100, "discrepancies": 1, "finished": True,
+                     "error": None}
     page = client.get(f"/chain/audit/{run_id}").get_data(as_text=True)
+    assert '<span id="audit-state">已完成</span>' in page   # not "done" (issue 15)
+    listing = client.get("/chain/audit").get_data(as_text=True)
+    assert "已完成" in listing and "<td>done</td>" not in listing
     assert 'data-verdict="discrepancies"' in page and 'data-kind="source_changed"' in page
     assert "源数据行被改动" in page   # the kind in words (issue 15)
     assert "其源数据行在锚定后被改动" in page and "amount_fen" not in page   # the detail too
     csv_text = client.get(f"/chain/audit/{run_id}/report.csv").get_data(as_text=True)
     assert "source_changed" in csv_text and invoice_doc.doc_id in csv_text
+    header = csv_text.lstrip("\ufeff").splitlines()[0]
+    assert header == "差异类型,批次号,文件号,单据类型,单据号,详情"
     report = json.loads(client.get(f"/chain/audit/{run_id}/report.json").data)
     assert report["discrepancy_count"] == 1
     bad = client.post("/chain/audit", data={"csrf_token": csrf_token(client, "/chain/audit"),
@@ -288,3 +294,12 @@ def test_documents_and_proof_steps_read_in_words(client, auditor, anchored):
         assert not re.search(r"[A-Za-z]{3,}", words), line
     index = client.get("/chain/?state=finalized").get_data(as_text=True)
     assert ">finalized<" not in index and 'data-list-count="' in index
+
+
+def test_the_vendor_reads_the_chain_state_in_words(client, make_user, anchored):
+    """「已上链 · included tx 0x…」 on an invoice page: chain states and ``tx`` in English."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    login(client, make_user("vendor", firm=anchored["seller"]))
+    page = client.get(f"/vendor/trade/invoice/{doc.source_id}").get_data(as_text=True)
+    assert "已打包上链" in page, page[:2000]
+    assert "· included" not in page and "tx 0x" not in page

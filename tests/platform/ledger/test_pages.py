@@ -237,3 +237,65 @@ def test_a_submitted_application_shows_its_amount_and_documents(session, app, cl
     page = client.get(f"/vendor/applications/{application.id}").get_data(as_text=True)
     number = session.get(Invoice, application.invoice_ids[0]).number
     assert 'id="applied-for"' in page and "¥80,000.00" in page and number in page
+
+
+def test_a_written_off_loan_is_still_owed_by_the_borrower(session, app, client, make_loan,
+                                                          make_user):
+    """A write-off is the lender's accounting: the borrower still owes. A clerk saw
+    「已核销」「当前应还 ¥0.00」 and 「逾期天数 0」 on a loan written off 130 days past due."""
+    from trellis.ledger import accrual, lifecycle
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    written_on = date(2026, 8, 8)   # 130 days after the due date
+    accrual.accrue(session=session, as_of=written_on)
+    accrual.mark_overdue(session=session, as_of=written_on)
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=written_on,
+                        idempotency_key="wo-zh")
+    session.refresh(loan)
+    owed = loan.written_off_fen
+    assert owed > 1_000_000 and lifecycle.owed_by_borrower(loan) == owed
+    assert lifecycle.dpd_at_write_off(loan) == 130
+    shown = f"{owed // 100:,}.{owed % 100:02d}"
+    from trellis.trade.models import Firm
+
+    login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+    assert f"¥{shown}" in page and "已核销" not in page and "逾期（已转入催收）" in page
+    late = (date.today() - date(2026, 3, 31)).days   # the clock runs on for the borrower
+    assert f"逾期 {late} 天" in page and "拟放款金额" not in page
+    assert "年利率" in page and "年化利率" not in page   # no offer behind this loan
+    listing = client.get("/vendor/loans").get_data(as_text=True)
+    assert f"¥{shown}" in listing and "已核销" not in listing and "当前应还" not in listing
+    st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    assert shown in st and "已核销" not in st
+    csv_text = client.get(f"/ledger/loans/{loan.id}/statement.csv").data.decode("utf-8-sig")
+    assert "逾期天数,130" in csv_text and f"未还余额,{shown}" in csv_text.replace('"', "")
+    staff = app.test_client()
+    login(staff, make_user("admin"))
+    rm_page = staff.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert "核销时逾期天数" in rm_page and ">130<" in rm_page and shown in rm_page
+
+
+def test_the_vendor_loan_page_shows_the_rate_with_fees_and_a_planned_pay_out(
+        session, client, world, make_user, monkeypatch):
+    """The borrower's loan page showed no rate at all, and 「放款金额」 for a loan not yet
+    paid out."""
+    monkeypatch.setattr("trellis.platform.ledger.views.today", lambda: AS_OF)
+    application = in_review(session, world)
+    offer = session.scalars(select(Offer).where(Offer.application_id == application.id)).one()
+    login(client, make_user("vendor", firm=world.vendor))
+    url = f"/ledger/offers/{offer.id}"
+    client.post(f"{url}/accept", data={"csrf_token": csrf_token(client, url)})
+    loan = session.scalars(select(Loan).where(Loan.offer_id == offer.id)).one()
+    page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+    assert 'id="apr"' in page and "年化利率（已含全部费用）" in page and 'id="rate"' in page
+    assert loan.status == "pending"   # the double-financing check pays it out later
+    assert "拟放款金额" in page and "放款金额" not in page.replace("拟放款金额", "")
+
+
+def test_statement_rates_read_as_chinese_finance_writes_them():
+    """「5.5 %」 on the statement beside 「5.50%」 elsewhere."""
+    from trellis.ledger.statement import percent
+
+    assert percent(55_000) == "5.50%" and percent(70_000) == "7.00%"
+    assert percent(61_250) == "6.125%"

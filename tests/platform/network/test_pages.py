@@ -270,3 +270,29 @@ def test_a_large_upload_is_imported_by_a_task(client, session, rm, park, app):
     assert task.kwargs == f'{{"run_id": {run.id}}}' and task.state == "done"
     state = client.get(response.headers["Location"] + ".json").get_json()
     assert state["status"] == "succeeded" and state["created"] == 20
+
+
+def test_only_the_ticked_vendors_are_invited(client, session, rm, park, make_firm, make_invoice):
+    """A clerk ticked 2 suppliers and got 99 invitations: every box came ticked already, so
+    ticking meant nothing. No box is ticked until the clerk ticks it, and only those are
+    invited."""
+    cluster, anchor, vendor, _ = park
+    other = make_firm(cluster_id=cluster.id, name="大江机械", phone="13800002222")
+    make_invoice(other, anchor, 50_000_00, TODAY - timedelta(days=200), status="confirmed")
+    url = f"/network/{cluster.code}/invitations"
+    page = client.get(url + "?limits=0").get_data(as_text=True)
+    assert "大江机械" in page and "小河五金" in page
+    boxes = [line for line in page.splitlines() if 'name="firm_id"' in line]
+    assert len(boxes) == 2 and not any("checked" in b for b in boxes), boxes
+    response = client.post(url + "?limits=0", data={"csrf_token": csrf_token(client, url),
+                                                    "firm_id": [str(other.id)],
+                                                    "valid_days": "7"})
+    assert response.status_code == 303
+    assert [i.firm_id for i in session.scalars(select(Invitation))] == [other.id]
+    # Nothing ticked: nothing is created, and the clerk is told in Chinese.
+    response = client.post(url + "?limits=0", data={"csrf_token": csrf_token(client, url),
+                                                    "valid_days": "7"},
+                           headers={"Referer": url})
+    assert response.status_code == 303
+    assert "请至少勾选一家供应商" in client.get(url + "?limits=0").get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Invitation)) == 1

@@ -122,6 +122,7 @@ VALUE_GROUPS = {
     "kind": ("cluster_kind", "import_kind", "upload_kind", "assistant_action"),
     "purpose": ("consent",),
     "via": ("registration",),
+    "role": ("role",),
     "reason": ("handover_reason",),
 }
 FREE_TEXT = {"reason"}   # a value not among the codes is shown as written

@@ -35,6 +35,7 @@ from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
+from trellis.platform.words import word
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("chain", __name__, url_prefix="/chain")
@@ -267,7 +268,8 @@ def _run_state(run: AuditRun) -> dict:
     total = run.total or 0
     percent = 100 if run.state in ("done", "failed") else (
         int(run.checked * 100 / total) if total else 0)
-    return {"id": run.id, "state": run.state, "checked": run.checked, "total": total,
+    return {"id": run.id, "state": run.state, "state_words": word("audit_state", run.state),
+            "checked": run.checked, "total": total,
             "percent": percent, "discrepancies": run.discrepancy_count,
             "finished": run.state in ("done", "failed"), "error": run.error}
 
@@ -300,7 +302,10 @@ def audit_report_json(run_id: int):
 @roles_required(*ROLES)
 def audit_report_csv(run_id: int):
     run = _get(AuditRun, run_id, _("audit"))
-    text = chain_audit.report_csv((run.report or {}).get("discrepancies", []))
+    headers = {"kind": _("Discrepancy"), "batch_id": _("Batch number"),
+               "document_id": _("Document number"), "doc_type": _("Document type"),
+               "doc_id": _("Document key"), "detail": _("Detail")}
+    text = chain_audit.report_csv((run.report or {}).get("discrepancies", []), headers)
     return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="trellis-audit-{run.id}.csv"'})
 

@@ -11,7 +11,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
-from trellis.platform.i18n import money
+from trellis.platform.i18n import day, money
 
 DOC_TYPES = {
     "invoice": _l("Invoice"), "order": _l("Order"), "confirmation": _l("Confirmation"),
@@ -65,6 +65,8 @@ def field_rows(canonical: dict) -> list[tuple[str, str]]:
             shown = str(SUBJECTS.get(value, value))
         elif key == "decision":
             shown = str(DECISIONS.get(value, value))
+        elif key.endswith("_at") and isinstance(value, str):
+            shown = day(value)   # 2026-12-02T06:00:00Z -> 2026-12-02 14:00, Beijing time
         else:
             shown = "—" if value is None else str(value)
         rows.append((label, shown))

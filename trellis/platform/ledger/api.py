@@ -128,7 +128,7 @@ def loan_statement(loan_id: int):
         "loan_id": st.loan_id, "as_of": st.as_of.isoformat(), "status": st.status,
         "days_past_due": st.days_past_due,
         "cooling_off_until": _iso(st.cooling_off_until),
-        "outstanding_fen": st.outstanding.total_fen,
+        "outstanding_fen": st.owed_fen,   # a write-off does not cancel the debt
         "schedule": [{**s, "date": s["date"].isoformat()} for s in st.schedule],
         "lines": [{"date": x.on.isoformat(), "kind": x.kind, "amount_fen": x.amount_fen,
                    "principal_fen": x.principal_fen, "interest_fen": x.interest_fen,

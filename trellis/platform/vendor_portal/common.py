@@ -114,10 +114,11 @@ def status_labels() -> dict:
     return {
         "pending": _l("Awaiting confirmation"), "confirmed": _l("Confirmed"),
         "rejected": _l("Rejected"), "held": _l("Held"), "financed": _l("Financed"),
-        "split": _l("Split"), "transferred": _l("Transferred"), "settled": _l("Settled"),
+        "split": _l("Split up"), "transferred": _l("Transferred"), "settled": _l("Settled"),
         "active": _l("Active"), "overdue": _l("Overdue"), "repaid": _l("Repaid"),
         "cooled_off": _l("Repaid in cooling-off"), "cancelled": _l("Cancelled"),
         "written_off": _l("Written off"), "submitted": _l("Submitted"),
+        "collection": _l("Overdue (passed to collection)"),
         "review": _l("Under review"), "second_approval": _l("Under review"),
         "approved": _l("Offer ready"), "declined": _l("Declined"),
         "accepted": _l("Accepted"), "expired": _l("Expired"), "open": _l("Available to draw"),

@@ -21,9 +21,17 @@ from sqlmodel import select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
-from trellis.ledger import cooling
+from trellis.ledger import cooling, lifecycle
 from trellis.ledger.lifecycle import repay as ledger_repay
-from trellis.ledger.models import Application, Loan, LoanDocument, OfferStatus, Product, Repayment
+from trellis.ledger.models import (
+    Application,
+    Loan,
+    LoanDocument,
+    Offer,
+    OfferStatus,
+    Product,
+    Repayment,
+)
 from trellis.ledger.origination import accept_offer, open_offer, why_unpriceable
 from trellis.ledger.origination import apply as ledger_apply
 from trellis.paging import paginate
@@ -283,18 +291,18 @@ def cooling_off_until(loan) -> date | None:
 @roles_required("vendor")
 def loans():
     firm = own_firm()
-    owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
     wanted = paging_args()
     if not wanted["sort"]:
         wanted["desc"] = "1"   # newest first unless the reader sorts
     page = paginate(db(), select(Loan).where(Loan.firm_id == firm.id),
                     sort_columns={"id": Loan.id, "lent": Loan.amount_fen, "due": Loan.due_date},
                     tiebreak=Loan.id, **wanted)
-    outstanding = db().execute(select(func.coalesce(func.sum(owed), 0)).where(
-        Loan.firm_id == firm.id)).scalar_one()
+    # A written-off loan is still owed by the borrower: the ledger says how much.
+    outstanding = lifecycle.firm_owed_by_borrower(db(), firm.id)
     return render_template("vendor_portal/loans.html", rows=[r[0] for r in page.items], page=page,
                            today=date.today(), cooling=cooling_off_until,
-                           outstanding=int(outstanding))
+                           outstanding=outstanding, owed=lifecycle.owed_by_borrower,
+                           dpd=lifecycle.borrower_dpd)
 
 
 @bp.get("/loans/<int:loan_id>")
@@ -303,8 +311,11 @@ def loan(loan_id: int):
     row = _loan_or_404(loan_id)
     repayments = db().exec(select(Repayment).where(Repayment.loan_id == row.id)
                            .order_by(Repayment.paid_on, Repayment.id)).all()
+    offer = db().get(Offer, row.offer_id) if row.offer_id else None
     return render_template("vendor_portal/loan.html", loan=row, repayments=repayments,
                            cooling_until=cooling_off_until(row), today=date.today(),
+                           offer=offer, owed=lifecycle.owed_by_borrower(row),
+                           days_overdue=lifecycle.borrower_dpd(row, date.today()),
                            statements=has_endpoint("ledger.loan_statement"))
 
 

@@ -12,6 +12,7 @@ from trellis.accounts import services as accounts
 from trellis.accounts.models import Consent
 from trellis.errors import TrellisError, ValidationError
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import day
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
 from trellis.platform.vendor_portal.forms import (
@@ -177,7 +178,7 @@ def bank_account():
             commit()
             flash(_("Your request is recorded. The new account takes effect on %(when)s "
                     "(UTC) unless someone in your firm cancels it; your colleagues have been "
-                    "told.", when=change.effective_at.strftime("%Y-%m-%d %H:%M")), "success")
+                    "told.", when=day(change.effective_at)), "success")
             return redirect(url_for("vendor.bank_account"), code=303)
     elif request.method == "POST":
         status = 422

@@ -12,7 +12,7 @@
       .then(function (r) { return r.json(); })
       .then(function (s) {
         document.getElementById("audit-bar").value = s.percent;
-        set("audit-state", s.state); set("audit-checked", s.checked); set("audit-total", s.total);
+        set("audit-state", s.state_words || s.state); set("audit-checked", s.checked); set("audit-total", s.total);
         if (s.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
       })
       .catch(function () { setTimeout(poll, 3000); });
