@@ -562,10 +562,10 @@ def firm_owed_by_borrower(session: Session, firm_id: int) -> int:
     what was written off and not recovered (see :func:`owed_by_borrower`)."""
     open_owed = Loan.principal_fen + Loan.interest_fen + Loan.penalty_fen + Loan.fees_fen
     written = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    owed = case((Loan.status == LoanStatus.WRITTEN_OFF.value,
+    owed = case((col(Loan.status) == LoanStatus.WRITTEN_OFF.value,
                  written(Loan.written_off_fen - Loan.recovered_fen, 0)), else_=open_owed)
     return int(session.execute(select(func.coalesce(func.sum(owed), 0))
-                               .where(Loan.firm_id == firm_id)).scalar_one())
+                               .where(col(Loan.firm_id) == firm_id)).scalar_one())
 
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
