@@ -71,13 +71,19 @@ def today() -> date:
     return date.today()
 
 
+# One alias for every request: a new alias each time costs SQLAlchemy the adaptation of
+# its columns and a fresh cache key for each statement that uses it (a quarter of the loan
+# book's time on the demo).
+_VISIBLE_FIRM = aliased(Firm, name="visible_firm")
+
+
 def _visible(stmt, firm_col):
     clusters = visible_cluster_ids()
     if clusters is None:
         return stmt
     # Each row's firm looked up by its key (a cluster has thousands of firms and the
     # lists only some rows: the firm ids of the whole cluster are not gathered first).
-    firm = aliased(Firm)
+    firm = _VISIBLE_FIRM
     return stmt.where(exists(select(1).select_from(firm).where(
         firm.id == firm_col, firm.cluster_id.in_(clusters))))
 
