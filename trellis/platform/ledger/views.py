@@ -124,13 +124,18 @@ def index():
     # the oldest few waiting applications; all of them, searchable, on their own list
     review = paginate(db(), _review_query(), sort_columns=REVIEW_SORTS, per_page=10,
                       tiebreak=Application.id)
-    by_status = dict(db().execute(_visible(
-        select(Loan.status, func.count()).group_by(Loan.status), Loan.firm_id)).tuples().all())
     live = [s.value for s in (LoanStatus.ACTIVE, LoanStatus.OVERDUE)]
     bucket = bucket_case(as_of)
-    by_bucket = {b: (n, int(total or 0)) for b, n, total in db().execute(_visible(
-        select(bucket, func.count(), func.sum(owed)).where(Loan.status.in_(live))
-        .group_by(bucket), Loan.firm_id))}
+    # loans by status, and the live ones by days-past-due bucket, in one grouped read
+    by_status: dict[str, int] = {}
+    by_bucket: dict[str, tuple[int, int]] = {}
+    for status, in_bucket, n, total in db().execute(_visible(
+            select(Loan.status, bucket, func.count(), func.sum(owed))
+            .group_by(Loan.status, bucket), Loan.firm_id)):
+        by_status[status] = by_status.get(status, 0) + n
+        if status in live:
+            count, owed_fen = by_bucket.get(in_bucket, (0, 0))
+            by_bucket[in_bucket] = (count + n, owed_fen + int(total or 0))
     status_filter = request.args.get("status", "")
     bucket_filter = request.args.get("bucket", "")
     query = _visible(select(Loan, Firm).join(Firm, Firm.id == Loan.firm_id), Loan.firm_id)
