@@ -116,3 +116,31 @@ def test_the_loan_book_reads_whom_the_rm_may_see_once(app, client, session, make
     finally:
         event.remove(connection, "before_cursor_execute", seen)
     assert len(reads) == 1, reads
+
+
+@pytest.mark.parametrize("endpoint, key, values", [
+    ("anchor.document", "doc_id", {"kind": "invoice"}),
+    ("vendor.document", "doc_id", {"kind": "order"}),
+    ("ledger.loan", "loan_id", {}),
+    ("ledger.application", "application_id", {"next": "/ledger/?q=a b&page=2"}),
+])
+def test_row_links_are_what_url_for_gives(app, endpoint, key, values):
+    from flask import url_for
+
+    from trellis.platform.links import row_links
+
+    with app.test_request_context("/"):
+        link = row_links(endpoint, key, **values)
+        for row_id in (1, 9, 10, 12345, 2**40):
+            assert link(row_id) == url_for(endpoint, **values, **{key: row_id})
+
+
+def test_row_links_fall_back_to_url_for_when_the_marker_is_not_found(app, monkeypatch):
+    from flask import url_for
+
+    from trellis.platform import links
+
+    with app.test_request_context("/"):
+        monkeypatch.setattr(links, "_MARK", "77")   # also in the query: not found once
+        link = links.row_links("ledger.loan", "loan_id", next="/77/77")
+        assert link(5) == url_for("ledger.loan", loan_id=5, next="/77/77")
