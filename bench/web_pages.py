@@ -16,6 +16,15 @@ some ten minutes to build):
     trellis db upgrade && trellis demo seed --vendors 10000
     .venv/bin/python bench/web_pages.py --instance /tmp/trellis-10k
 
+Before and after a change, in the same run (the machine is shared and its load moves from
+minute to minute): ``--before DIR`` serves a second checkout (``git worktree add --detach
+/tmp/before main``) on the same instance; each page is measured on the checkout before,
+then on this one, right after a fresh bare-Flask figure, ``--rounds`` times alternating,
+and the medians are printed with each side's ratio to its own bare figure:
+
+    .venv/bin/python bench/web_pages.py --before /tmp/before --rounds 3 \
+        --pages /ledger/,/anchor/queue
+
 Needs ``wrk`` (Debian package ``wrk``) and a seeded instance.
 """
 
@@ -27,6 +36,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,12 +160,53 @@ def fill(path: str, base: str, cookies: dict) -> str | None:
     return path.format(**values)
 
 
+def compare(args, env: dict, hello: str, servers: dict[str, str]) -> None:
+    """Each page on the checkout before and on this one, alternating, each beside a bare
+    figure taken just before it; medians over ``args.rounds``."""
+    cookies = {side: {e: login(base, e) for e in {e for e, _ in PAGES if e}}
+               for side, base in servers.items()}
+    wanted = {p for p in args.pages.split(",") if p}
+    print(f"gunicorn -w 2 (sync), wrk -t2 -c16 -d{args.seconds}s; instance "
+          f"{env['TRELLIS_INSTANCE_PATH']}; before: {args.before}; median of {args.rounds}")
+    print(f"{'page':30} {'bare':>7} {'before':>7} {'x bare':>7} {'after':>7} {'x bare':>7} "
+          f"{'after/before':>12} {'non-2xx':>8}")
+    for email, template in PAGES:
+        if wanted and template not in wanted:
+            continue
+        path = fill(template, servers["after"], cookies["after"])
+        if path is None:
+            print(f"{template:30} (no such page)")
+            continue
+        figures: dict[str, list[float]] = {"before": [], "after": []}
+        ratios: dict[str, list[float]] = {"before": [], "after": []}
+        bares, bad = [], 0
+        for side, base in servers.items():
+            warm(base + urllib.parse.quote(path), cookies[side].get(email) if email else None)
+        for _ in range(args.rounds):
+            for side, base in servers.items():
+                bare, _ = wrk(hello + "/", args.seconds, None)
+                rps, n = wrk(base + urllib.parse.quote(path), args.seconds,
+                             cookies[side].get(email) if email else None)
+                bares.append(bare)
+                figures[side].append(rps)
+                ratios[side].append(rps / bare)
+                bad += n
+        b, a = (statistics.median(figures[k]) for k in ("before", "after"))
+        rb, ra = (statistics.median(ratios[k]) for k in ("before", "after"))
+        print(f"{path:30} {statistics.median(bares):7.0f} {b:7.1f} {rb:7.3f} {a:7.1f} "
+              f"{ra:7.3f} {ra / rb:12.2f} {bad:8d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per page")
     parser.add_argument("--pages", default="", help="comma-separated paths to measure only")
     parser.add_argument("--instance", default=None,
                         help="instance folder (default $TRELLIS_INSTANCE_PATH or ./instance)")
+    parser.add_argument("--before", default=None,
+                        help="a checkout of the code before, measured beside this one")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --before: rounds of before/after per page (medians)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found (apt-get install wrk)")
@@ -170,6 +221,17 @@ def main() -> None:
             procs.append(gunicorn("hello:app", hello_port, tmp, env))
             procs.append(gunicorn("wsgi:app", app_port, str(ROOT), env))
             hello, base = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{app_port}"
+            if args.before:
+                before = str(Path(args.before).resolve())
+                before_port = free_port()
+                procs.append(gunicorn("wsgi:app", before_port, before,
+                                      {**env, "PYTHONPATH": before}))
+                wait_up(hello + "/")
+                wait_up(f"http://127.0.0.1:{before_port}/login")
+                wait_up(base + "/login")
+                compare(args, env, hello, {"before": f"http://127.0.0.1:{before_port}",
+                                           "after": base})
+                return
             wait_up(hello + "/")
             wait_up(base + "/login")
             bare, _ = wrk(hello + "/", args.seconds, None)

@@ -22,6 +22,7 @@ def _codes() -> dict[str, set[str]]:
     from trellis.assistant import actions
     from trellis.ledger.journal import EntryKind
     from trellis.ledger.lifecycle import BUCKETS
+    from trellis.ledger.models import ApplicationStatus, LoanStatus, OfferStatus
     from trellis.onboarding.models import SCOPE_PRE_ASSESSMENT, ImportKind
     from trellis.vouchers.models import EventKind
 
@@ -36,6 +37,8 @@ def _codes() -> dict[str, set[str]]:
         "assistant_action": action_kinds,
         "cluster_kind": {"industrial_park", "startup_base"},
         "payment_source": {"vendor", "anchor", "recovery"},
+        "ledger_status": {s.value for kind in (LoanStatus, ApplicationStatus, OfferStatus)
+                          for s in kind},
     }
 
 

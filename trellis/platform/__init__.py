@@ -93,7 +93,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     if light:
         app.teardown_appcontext(web.close_session)
         return app
-    from trellis.platform import errors, extensions, i18n, security, words
+    from trellis.platform import errors, extensions, i18n, links, security, words
 
     extensions.csrf.init_app(app)
     extensions.babel.init_app(
@@ -101,6 +101,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         default_translation_directories=";".join(str(p) for p in i18n.translation_dirs()))
     i18n.init_app(app)
     words.install(app)
+    links.install(app)
     _init_login(app)
     security.init_app(app)
     errors.init_app(app)

@@ -20,6 +20,8 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _gettext
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from trellis.messages import Message
 from trellis.messages import render as render_message
@@ -77,7 +79,13 @@ def select_locale() -> str:
 
 
 def _locale() -> str:
-    return str(get_locale() or "zh_CN")
+    # The locale flask-babel keeps for this request (its get_locale finds its context
+    # anew on each call; a page of amounts asks for each one)
+    try:
+        found = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, or no request
+        found = None
+    return str(found or get_locale() or "zh_CN")
 
 
 # Per (locale, with symbol): the text around the digits of a positive and a negative
@@ -123,10 +131,25 @@ def money(amount_fen: int | None, with_symbol: bool = True) -> str:
     return before + text + after
 
 
+# Per locale: whether Babel writes a whole number as Python's "{:,}" does (checked once
+# on a probe, as for money).
+_PLAIN_INTEGERS: dict[str, bool] = {}
+
+
 def number(value) -> str:
+    """A number for the locale (Babel's format_decimal); a whole number without Babel's
+    pattern work when the locale writes it as ``1,234,567``."""
     if value is None:
         return "—"
-    return format_decimal(value, locale=_locale())
+    locale = _locale()
+    if type(value) is int:
+        plain = _PLAIN_INTEGERS.get(locale)
+        if plain is None:
+            plain = _PLAIN_INTEGERS[locale] = all(
+                format_decimal(v, locale=locale) == f"{v:,}" for v in (1234567, -1234567, 0))
+        if plain:
+            return f"{value:,}"
+    return format_decimal(value, locale=locale)
 
 
 def percent(value, digits: int = 2) -> str:
@@ -196,6 +219,12 @@ def error_text(exc) -> str:
     return render(Message(template, getattr(exc, "params", {}) or {}))
 
 
+def translate(msgid: str) -> str:
+    """*msgid* (a message without parameters) in the reader's language, through the
+    request's catalogue: what ``gettext`` returns, without its lookups on each call."""
+    return _translations().ugettext(msgid)
+
+
 def _translations():
     """This request's catalogue, looked up once a request: flask-babel finds it anew for
     each message (several context lookups and the locale's name each time), which a page
@@ -211,6 +240,32 @@ def _translations():
     return found
 
 
+@pass_context
+def _template_gettext(__context, __string: str, **variables) -> str:
+    """Jinja's new-style ``gettext``/``_`` (the same result: the translation, as Markup when
+    the template autoescapes, always %-formatted with *variables*), with a words-only
+    message's result kept per catalogue. A list's headers, data labels and badges repeat
+    the same few words on every row; Jinja's own callable pays a context call, a Markup
+    and a Markup %-format for each."""
+    translations = _translations()
+    autoescape = __context.eval_ctx.autoescape
+    if not variables:
+        try:
+            cache = translations._trellis_words
+        except AttributeError:
+            cache = translations._trellis_words = {}
+        key = (__string, autoescape)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _format(translations.ugettext(__string), autoescape, {})
+        return found
+    return _format(translations.ugettext(__string), autoescape, variables)
+
+
+def _format(text: str, autoescape: bool, variables: dict) -> str:
+    return (Markup(text) if autoescape else text) % variables
+
+
 def init_app(app) -> None:
     compile_catalogs()
     app.jinja_env.install_gettext_callables(
@@ -219,6 +274,8 @@ def init_app(app) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True)
+    # ``_`` straight to the callable (Jinja's ``_`` resolves ``gettext`` on each call)
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = _template_gettext
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent

@@ -82,15 +82,22 @@ def visible_cluster_ids() -> list[int] | None:
     role = user_role()
     if role in ("admin", "auditor"):
         return None
+    # Read once a request: a page asks for each of its lists and counts (the loan book
+    # four times), and whom a person may see does not change while a page is built.
+    key = (role, current_user.id if role == "rm" else current_firm_id())
+    known = g.get("_visible_clusters")
+    if known is not None and known[0] == key:
+        return list(known[1])
     if role == "rm":
-        rows = db().exec(select(ClusterManager.cluster_id).where(
-            ClusterManager.user_id == current_user.id)).all()
-        return list(rows)
-    firm_id = current_firm_id()
-    if firm_id is None:
-        return []
-    firm = db().get(Firm, firm_id)
-    return [firm.cluster_id] if firm and firm.cluster_id else []
+        found = list(db().exec(select(ClusterManager.cluster_id).where(
+            ClusterManager.user_id == current_user.id)).all())
+    elif key[1] is None:
+        found = []
+    else:
+        firm = db().get(Firm, key[1])
+        found = [firm.cluster_id] if firm and firm.cluster_id else []
+    g._visible_clusters = (key, found)
+    return list(found)
 
 
 def firm_visible(firm_id: int) -> bool:

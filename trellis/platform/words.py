@@ -3,7 +3,8 @@
 The cores keep short codes (a consent purpose ``trade_data``, a journal entry kind
 ``disbursement``, a days-past-due bucket ``current``, a cluster kind ``industrial_park``);
 a page never shows a code itself. Each group below names every code of one kind of value,
-translated through the catalogues (``lazy_gettext``); templates call the global
+marked for the catalogues (``N_``) and translated when read, through the request's
+catalogue (a list calls :func:`word` for every row); templates call the global
 ``word(group, code)``, views :func:`word`. A code nobody gave words to reads as the
 group's fallback ("other"), never as the raw code (tests/platform/test_words.py checks
 that every code the cores define has words).
@@ -12,132 +13,150 @@ that every code the cores define has words).
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from trellis.messages import Message
-from trellis.platform.i18n import render
+from trellis.messages import N_, Message
+from trellis.platform.i18n import render, translate
 
-WORDS: dict[str, dict[str, object]] = {
+WORDS: dict[str, dict[str, str]] = {
     # accounts.CONSENT_PURPOSES: what a firm allows Trellis to use
     "consent": {
-        "trade_data": _l("Trade data"),
-        "credit_query": _l("Credit bureau queries"),
-        "bank_account": _l("Bank account data"),
+        "trade_data": N_("Trade data"),
+        "credit_query": N_("Credit bureau queries"),
+        "bank_account": N_("Bank account data"),
     },
     # trade.models.Cluster.kind
     "cluster_kind": {
-        "industrial_park": _l("An industrial park"),
-        "startup_base": _l("A startup base"),
+        "industrial_park": N_("An industrial park"),
+        "startup_base": N_("A startup base"),
     },
     # onboarding.models.SCOPE_*: what a data basis allows
     "basis_scope": {
-        "pre_assessment": _l("Pre-assessment only (no credit decisions)"),
+        "pre_assessment": N_("Pre-assessment only (no credit decisions)"),
     },
     # ledger.lifecycle.BUCKETS: days past due
     "dpd_bucket": {
-        "current": _l("Not past due"),
-        "1-30": _l("1-30 days past due"),
-        "31-60": _l("31-60 days past due"),
-        "61-90": _l("61-90 days past due"),
-        "90+": _l("Over 90 days past due"),
+        "current": N_("Not past due"),
+        "1-30": N_("1-30 days past due"),
+        "31-60": N_("31-60 days past due"),
+        "61-90": N_("61-90 days past due"),
+        "90+": N_("Over 90 days past due"),
+    },
+    # ledger.models.LoanStatus, ApplicationStatus, OfferStatus and a credit line's "open":
+    # the staff's loan book and application pages (ledger/_status.html)
+    "ledger_status": {
+        "pending": N_("awaiting pay-out"),
+        "active": N_("active"),
+        "overdue": N_("overdue"),
+        "repaid": N_("repaid"),
+        "cooled_off": N_("repaid in cooling-off"),
+        "written_off": N_("written off"),
+        "cancelled": N_("cancelled"),
+        "submitted": N_("submitted"),
+        "review": N_("waiting for review"),
+        "second_approval": N_("waiting for a second approver"),
+        "approved": N_("approved"),
+        "declined": N_("declined"),
+        "accepted": N_("accepted"),
+        "expired": N_("expired"),
+        "open": N_("available to draw"),
     },
     # ledger.journal.EntryKind
     "entry_kind": {
-        "disbursement": _l("Pay-out"),
-        "accrual": _l("Interest accrual"),
-        "repayment": _l("Repayment"),
-        "write_off": _l("Write-off"),
-        "recovery": _l("Recovery after write-off"),
-        "provision": _l("Loss allowance"),
-        "payout": _l("Surplus paid out"),
-        "reversal": _l("Reversal"),
+        "disbursement": N_("Pay-out"),
+        "accrual": N_("Interest accrual"),
+        "repayment": N_("Repayment"),
+        "write_off": N_("Write-off"),
+        "recovery": N_("Recovery after write-off"),
+        "provision": N_("Loss allowance"),
+        "payout": N_("Surplus paid out"),
+        "reversal": N_("Reversal"),
     },
     # ledger.models.Repayment.source: who paid
     "payment_source": {
-        "vendor": _l("The borrower"),
-        "anchor": _l("The buyer (anchor)"),
-        "recovery": _l("Recovery"),
+        "vendor": N_("The borrower"),
+        "anchor": N_("The buyer (anchor)"),
+        "recovery": N_("Recovery"),
     },
     # assistant.actions: what the assistant may propose and a person confirm
     "assistant_action": {
-        "apply": _l("Apply for financing"),
-        "repay": _l("Repay a loan"),
-        "withdraw_consent": _l("Withdraw a consent"),
+        "apply": N_("Apply for financing"),
+        "repay": N_("Repay a loan"),
+        "withdraw_consent": N_("Withdraw a consent"),
     },
     # onboarding.models.ImportKind: what a file or an import holds
     "import_kind": {
-        "firms": _l("Firms"),
-        "relationships": _l("Trading relationships"),
-        "orders": _l("Orders"),
-        "invoices": _l("Invoices"),
-        "payments": _l("Payments"),
-        "deliveries": _l("Deliveries"),
-        "credit_notes": _l("Credit notes and returns"),
-        "confirmations": _l("Confirmation status"),
-        "tax_filings": _l("Tax filings"),
-        "loans": _l("Historical loans"),
-        "utility_readings": _l("Utility readings"),
-        "headcount": _l("Social-insurance headcount"),
+        "firms": N_("Firms"),
+        "relationships": N_("Trading relationships"),
+        "orders": N_("Orders"),
+        "invoices": N_("Invoices"),
+        "payments": N_("Payments"),
+        "deliveries": N_("Deliveries"),
+        "credit_notes": N_("Credit notes and returns"),
+        "confirmations": N_("Confirmation status"),
+        "tax_filings": N_("Tax filings"),
+        "loans": N_("Historical loans"),
+        "utility_readings": N_("Utility readings"),
+        "headcount": N_("Social-insurance headcount"),
     },
     # the chain check page: what was uploaded
     "upload_kind": {
-        "bundle": _l("Proof bundle"),
-        "document": _l("Document"),
+        "bundle": N_("Proof bundle"),
+        "document": N_("Document"),
     },
     # vouchers.models.EventKind: what happened to a voucher
     "voucher_event": {
-        "issue": _l("Voucher issued"),
-        "split": _l("Part split off"),
-        "transfer": _l("Part transferred"),
-        "finance": _l("Part financed"),
-        "settle": _l("Paid at maturity"),
+        "issue": N_("Voucher issued"),
+        "split": N_("Part split off"),
+        "transfer": N_("Part transferred"),
+        "finance": N_("Part financed"),
+        "settle": N_("Paid at maturity"),
     },
     # assistant.models.Ticket.reason: why the assistant handed a conversation to a person
     "handover_reason": {
-        "human": _l("Asked for a person"),
-        "complaint": _l("Complaint"),
-        "fraud_call": _l("Customer asked about a possible scam"),
-        "bank_account": _l("Bank account change"),
-        "limit_change": _l("Limit change request"),
-        "other_firm": _l("A question about another firm"),
-        "low_confidence": _l("The assistant could not answer"),
-        "service_error": _l("Records could not be read"),
-        "ungrounded": _l("Answer failed the figure check"),
+        "human": N_("Asked for a person"),
+        "complaint": N_("Complaint"),
+        "fraud_call": N_("Customer asked about a possible scam"),
+        "bank_account": N_("Bank account change"),
+        "limit_change": N_("Limit change request"),
+        "other_firm": N_("A question about another firm"),
+        "low_confidence": N_("The assistant could not answer"),
+        "service_error": N_("Records could not be read"),
+        "ungrounded": N_("Answer failed the figure check"),
     },
     # who did something when no person did (accounts.services.record's actor label)
     "actor": {
-        "system": _l("Trellis (automatic)"),
+        "system": N_("Trellis (automatic)"),
     },
     # trellis.chain.models.AuditRun.state: a chain audit's progress
     "audit_state": {
-        "queued": _l("queued"),
-        "running": _l("running"),
-        "done": _l("Completed"),
-        "failed": _l("failed"),
+        "queued": N_("queued"),
+        "running": N_("running"),
+        "done": N_("Completed"),
+        "failed": N_("failed"),
     },
     # accounts.models.User.role: who a user is
     "role": {
-        "admin": _l("Administrator"),
-        "rm": _l("Relationship manager"),
-        "vendor": _l("Vendor"),
-        "anchor": _l("Anchor firm"),
-        "auditor": _l("Auditor"),
+        "admin": N_("Administrator"),
+        "rm": N_("Relationship manager"),
+        "vendor": N_("Vendor"),
+        "anchor": N_("Anchor firm"),
+        "auditor": N_("Auditor"),
     },
     # how a vendor registered
     "registration": {
-        "invitation": _l("From an invitation"),
-        "form": _l("With the registration form"),
+        "invitation": N_("From an invitation"),
+        "form": N_("With the registration form"),
     },
 }
 
-FALLBACK = _l("Other")
+FALLBACK = N_("Other")
 
 
 def word(group: str, code) -> str:
     """*code* of *group* (a key of :data:`WORDS`) in the reader's language; a code without
     words reads as "other", never as itself."""
     found = WORDS.get(group, {}).get(str(code))
-    return str(found if found is not None else FALLBACK)
+    return translate(found if found is not None else FALLBACK)
 
 
 def has_word(group: str, code) -> bool:

@@ -20,8 +20,9 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    true,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from trellis.clock import utcnow
 
@@ -163,11 +164,8 @@ class Invoice(SQLModel, table=True):
         CheckConstraint("seller_id <> buyer_id", name="not_self"),
         # migration 0011a: two payments at once can never pay more than the invoice
         CheckConstraint("paid_fen >= 0 and paid_fen <= amount_fen", name="paid_within_amount"),
-        # migration 0018p: an anchor's desk and queue (pending count, payables due and
-        # overdue with their outstanding sum) read from this index alone
-        Index("ix_invoices_buyer_status_due", "buyer_id", "status", "due_date", "amount_fen",
-              "paid_fen"),
-        # and the anchor's queue, oldest first, read in index order
+        # (the anchor's payables: ix_invoices_buyer_status_open_due, below the class)
+        # migration 0018p: the anchor's queue, oldest first, read in index order
         Index("ix_invoices_buyer_status_issued", "buyer_id", "status", "issue_date"),
     )
 
@@ -184,6 +182,26 @@ class Invoice(SQLModel, table=True):
     confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
     reject_reason: str | None = Field(default=None, max_length=300)
     paid_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+def invoice_outstanding():
+    """SQL: the invoice is not paid in full (``paid_fen < amount_fen``), written as the
+    expression :data:`ix_invoices_buyer_status_open_due` keeps, so that a query of an
+    anchor's outstanding invoices reads that index's part for them alone."""
+    return (col(Invoice.amount_fen) > col(Invoice.paid_fen)) == true()
+
+
+# Migration 0019p: an anchor's payables (due, overdue and their outstanding sums, the
+# vouchers it can issue) read from this index alone, and only the invoices still
+# outstanding: most of an anchor's confirmed invoices are paid, and the overdue figure
+# once read every confirmed invoice past its due date (70,439 on the 10,000-firm cluster)
+# to find the 4,278 unpaid ones. The pending count reads its first two columns. An
+# expression in the key rather than a partial index: with SQLite's statistics the planner
+# takes a partial index for a heavy buyer as the worse choice.
+ix_invoices_buyer_status_open_due = Index(
+    "ix_invoices_buyer_status_open_due", col(Invoice.buyer_id), col(Invoice.status),
+    col(Invoice.amount_fen) > col(Invoice.paid_fen), col(Invoice.due_date),
+    col(Invoice.amount_fen), col(Invoice.paid_fen))
 
 
 class Payment(SQLModel, table=True):

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[3] / "trellis" / "platform"
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "N_": None}
 
 
 def catalog(area: str) -> dict:

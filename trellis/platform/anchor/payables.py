@@ -31,7 +31,7 @@ from trellis.platform.vendor_portal.common import (
 )
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade import payments
-from trellis.trade.models import DocStatus, Firm, Invoice
+from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
 from trellis.vouchers.models import Voucher
 
 
@@ -72,7 +72,7 @@ def _financed(session: Session, invoices: list[Invoice]) -> dict[int, list[int]]
 def _due_filter(query, *, anchor_id: int, days: int | None, as_of: date,
                 overdue: bool | None):
     query = query.where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
-                        Invoice.amount_fen > Invoice.paid_fen)
+                        invoice_outstanding())
     if overdue is True:
         query = query.where(Invoice.due_date < as_of)
     elif overdue is False:

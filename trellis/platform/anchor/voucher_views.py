@@ -23,7 +23,7 @@ from trellis.platform.vendor_portal.common import (
     status_labels,
 )
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.trade.models import DocStatus, Firm, Invoice
+from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
 from trellis.vouchers import lineage
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import Voucher
@@ -50,7 +50,7 @@ def _issuable(anchor_id: int) -> list[tuple[Invoice, Firm]]:
     return list(db().exec(
         select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
         .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
-               Invoice.amount_fen > Invoice.paid_fen, Invoice.id.not_in(issued))
+               invoice_outstanding(), Invoice.id.not_in(issued))
         .order_by(Invoice.due_date.desc(), Invoice.id.desc()).limit(200)).all())
 
 

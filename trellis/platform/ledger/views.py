@@ -71,13 +71,19 @@ def today() -> date:
     return date.today()
 
 
+# One alias for every request: a new alias each time costs SQLAlchemy the adaptation of
+# its columns and a fresh cache key for each statement that uses it (a quarter of the loan
+# book's time on the demo).
+_VISIBLE_FIRM = aliased(Firm, name="visible_firm")
+
+
 def _visible(stmt, firm_col):
     clusters = visible_cluster_ids()
     if clusters is None:
         return stmt
     # Each row's firm looked up by its key (a cluster has thousands of firms and the
     # lists only some rows: the firm ids of the whole cluster are not gathered first).
-    firm = aliased(Firm)
+    firm = _VISIBLE_FIRM
     return stmt.where(exists(select(1).select_from(firm).where(
         firm.id == firm_col, firm.cluster_id.in_(clusters))))
 
@@ -118,13 +124,18 @@ def index():
     # the oldest few waiting applications; all of them, searchable, on their own list
     review = paginate(db(), _review_query(), sort_columns=REVIEW_SORTS, per_page=10,
                       tiebreak=Application.id)
-    by_status = dict(db().execute(_visible(
-        select(Loan.status, func.count()).group_by(Loan.status), Loan.firm_id)).tuples().all())
     live = [s.value for s in (LoanStatus.ACTIVE, LoanStatus.OVERDUE)]
     bucket = bucket_case(as_of)
-    by_bucket = {b: (n, int(total or 0)) for b, n, total in db().execute(_visible(
-        select(bucket, func.count(), func.sum(owed)).where(Loan.status.in_(live))
-        .group_by(bucket), Loan.firm_id))}
+    # loans by status, and the live ones by days-past-due bucket, in one grouped read
+    by_status: dict[str, int] = {}
+    by_bucket: dict[str, tuple[int, int]] = {}
+    for status, in_bucket, n, total in db().execute(_visible(
+            select(Loan.status, bucket, func.count(), func.sum(owed))
+            .group_by(Loan.status, bucket), Loan.firm_id)):
+        by_status[status] = by_status.get(status, 0) + n
+        if status in live:
+            count, owed_fen = by_bucket.get(in_bucket, (0, 0))
+            by_bucket[in_bucket] = (count + n, owed_fen + int(total or 0))
     status_filter = request.args.get("status", "")
     bucket_filter = request.args.get("bucket", "")
     query = _visible(select(Loan, Firm).join(Firm, Firm.id == Loan.firm_id), Loan.firm_id)

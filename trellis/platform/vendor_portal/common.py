@@ -10,14 +10,15 @@ from decimal import Decimal, InvalidOperation
 from flask import abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlmodel import select
 from wtforms import ValidationError as WTFValidationError
 
 from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
+from trellis.messages import N_
 from trellis.platform.errors import translated
+from trellis.platform.i18n import translate
 from trellis.platform.web import current_firm_id, db
 from trellis.trade.models import Firm
 
@@ -110,38 +111,41 @@ def today() -> date:
     return date.today()
 
 
-def status_labels() -> dict:
-    return {
-        "pending": _l("Awaiting confirmation"), "confirmed": _l("Confirmed"),
-        "rejected": _l("Rejected"), "held": _l("Held"), "financed": _l("Financed"),
-        "split": _l("Split up"), "transferred": _l("Transferred"), "settled": _l("Settled"),
-        "active": _l("Active"), "overdue": _l("Overdue"), "repaid": _l("Repaid"),
-        "cooled_off": _l("Repaid in cooling-off"), "cancelled": _l("Cancelled"),
-        "written_off": _l("Written off"), "submitted": _l("Submitted"),
-        "collection": _l("Overdue (passed to collection)"),
-        "review": _l("Under review"), "second_approval": _l("Under review"),
-        "approved": _l("Offer ready"), "declined": _l("Declined"),
-        "accepted": _l("Accepted"), "expired": _l("Expired"), "open": _l("Available to draw"),
-        "applied": _l("In effect"),
-    }
+# Marked for the catalogues and translated when read, through the request's catalogue
+# (a list shows a status on every row).
+STATUS_WORDS = {
+    "pending": N_("Awaiting confirmation"), "confirmed": N_("Confirmed"),
+    "rejected": N_("Rejected"), "held": N_("Held"), "financed": N_("Financed"),
+    "split": N_("Split up"), "transferred": N_("Transferred"), "settled": N_("Settled"),
+    "active": N_("Active"), "overdue": N_("Overdue"), "repaid": N_("Repaid"),
+    "cooled_off": N_("Repaid in cooling-off"), "cancelled": N_("Cancelled"),
+    "written_off": N_("Written off"), "submitted": N_("Submitted"),
+    "collection": N_("Overdue (passed to collection)"),
+    "review": N_("Under review"), "second_approval": N_("Under review"),
+    "approved": N_("Offer ready"), "declined": N_("Declined"),
+    "accepted": N_("Accepted"), "expired": N_("Expired"), "open": N_("Available to draw"),
+    "applied": N_("In effect"),
+}
+# Words that differ by what the status is of: a loan is not "awaiting confirmation" but
+# awaiting pay-out, a voucher is not "repaying" but in force.
+KIND_STATUS_WORDS = {
+    "loan": {"pending": N_("Awaiting pay-out"), "active": N_("Repaying")},
+    "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
+    "fragment": {"settled": N_("Paid at maturity")},
+}
 
 
-def _kind_labels(kind: str) -> dict:
-    """Words that differ by what the status is of: a loan is not "awaiting confirmation"
-    but awaiting pay-out, a voucher is not "repaying" but in force."""
-    return {
-        "loan": {"pending": _l("Awaiting pay-out"), "active": _l("Repaying")},
-        "voucher": {"active": _l("In force"), "settled": _l("Paid at maturity")},
-        "fragment": {"settled": _l("Paid at maturity")},
-    }.get(kind, {})
+def status_labels() -> dict[str, str]:
+    """Every status of :data:`STATUS_WORDS` in the reader's language."""
+    return {key: translate(text) for key, text in STATUS_WORDS.items()}
 
 
 def status_label(status, kind: str = "") -> str:
     """A document, fragment, loan or application status in plain words (translated);
     *kind* ("loan", "voucher", "fragment") picks the words for that kind of record."""
     key = str(status)
-    found = _kind_labels(kind).get(key) or status_labels().get(key, status)
-    return str(found)
+    found = KIND_STATUS_WORDS.get(kind, {}).get(key) or STATUS_WORDS.get(key)
+    return translate(found) if found is not None else key
 
 
 def install(bp) -> None:
