@@ -29,8 +29,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlmodel import Session, col
 
+from trellis.chain import merkle
+from trellis.chain.anchoring import leaf_value
+from trellis.chain.canonical import content_hash
+from trellis.chain.commitments import enqueue
+from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
+from trellis.db import is_postgres
+from trellis.errors import TrellisError
 from trellis.ledger.journal import entry_label
 from trellis.ledger.models import JournalEntry
+from trellis.ledger.reports import head
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -48,7 +56,6 @@ def doc_id(currency: str, shard: int, seq: int) -> str:
 
 
 def _is_currency(currency: str) -> ColumnElement[bool]:
-    from trellis.chain.models import Document
 
     return or_(col(Document.doc_id).like(f"{currency}:%"),
                col(Document.doc_id).like(f"{currency}.%"))
@@ -58,10 +65,6 @@ def queue_entries(*, session: Session, currency: str = "CNY") -> tuple[int, int,
     """Commit every entry of *currency* not yet committed, in every shard; returns (how
     many, entries in the journal, fingerprint of the heads: see
     :func:`trellis.ledger.reports.head`). Idempotent: an entry is committed once."""
-    from trellis.chain.commitments import enqueue
-    from trellis.chain.models import Document
-    from trellis.db import is_postgres
-    from trellis.ledger.reports import head
 
     if is_postgres(session):   # one committer at a time (SQLite: BEGIN IMMEDIATE already)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
@@ -95,11 +98,6 @@ def anchored_problems(*, session: Session, chain: Chain | None = None,
 
     *chain*: a :class:`~trellis.chain.client.Chain` to ask whether each batch root is on
     chain (None: the stored batch records are trusted for that step)."""
-    from trellis.chain import merkle
-    from trellis.chain.anchoring import leaf_value
-    from trellis.chain.canonical import content_hash
-    from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
-    from trellis.errors import TrellisError
 
     problems: list[str] = []
     rows = session.execute(
@@ -167,7 +165,6 @@ def anchored_problems(*, session: Session, chain: Chain | None = None,
 def anchored_summary(*, session: Session, currency: str = "CNY") -> dict[str, int]:
     """How far the journal is anchored: {"anchored": entries on chain, "queued": entries
     committed and waiting for a batch on chain}."""
-    from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
 
     on_chain = {s.value for s in ON_CHAIN_STATES}
     out = {"anchored": 0, "queued": 0}

@@ -29,9 +29,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.db import run, transaction
-from trellis.ledger import accrual, lifecycle, provisioning
+from trellis.errors import TrellisError
+from trellis.ledger import accrual, expiry, lifecycle, provisioning
+from trellis.ledger.anchoring import queue_entries
 from trellis.ledger.dates import check_not_future
+from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.models import Loan, LoanStatus
 from trellis.messages import N_, Money, line, msg
 
@@ -99,9 +103,6 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
     """Pay out every accepted (pending) loan on *as_of* (default today), one transaction
     each: cancelled if its document was financed elsewhere, left waiting if the chain is
     down; returns a one-line outcome with the counts."""
-    from trellis.chain.errors import ChainUnavailable, DoubleFinancing
-    from trellis.errors import TrellisError
-    from trellis.ledger.errors import IneligibleDocument
 
     as_of = as_of or date.today()
     with transaction(session_factory) as session:
@@ -138,7 +139,6 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
 
 def anchor_ledger_head(*, session_factory: sessionmaker[Session], settings: Settings) -> str:
     """Commit every journal entry not yet committed (the head among them) for anchoring."""
-    from trellis.ledger.anchoring import queue_entries
 
     n, seq, digest = run(session_factory, lambda s: queue_entries(session=s))
     if seq == 0:
@@ -153,7 +153,6 @@ def anchor_ledger_head(*, session_factory: sessionmaker[Session], settings: Sett
 def expire_offers(*, session_factory: sessionmaker[Session], settings: Settings,
                   as_of: date | None = None) -> str:
     """Mark offers past their validity date expired, with their applications."""
-    from trellis.ledger import expiry
 
     as_of = as_of or date.today()
     with transaction(session_factory) as session:

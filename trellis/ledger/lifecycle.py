@@ -23,11 +23,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
+from trellis.chain import registry as chain_registry
 from trellis.db import id_of
 from trellis.ledger import repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
@@ -62,6 +63,7 @@ from trellis.ledger.replay import (
     start_for,
 )
 from trellis.ledger.reports import _loan_allowances
+from trellis.trade.models import Invoice
 
 if TYPE_CHECKING:
     from trellis.config import Settings
@@ -144,8 +146,8 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
         extra: dict[str, Any] = {"fragment_ids": fragment_ids} if fragment_ids else {}
         registrar: Callable[..., object]
         if register_financing is None:
-            from trellis.chain.registry import register_financing as registrar
-
+            # Typed as any registrar (as the argument is): the default one needs settings.
+            registrar = cast(Callable[..., object], chain_registry.register_financing)
             # The registration's claim names this loan (its id and creation second), so
             # that only this loan's retry is taken for its own earlier registration.
             extra["financing_ref"] = f"loan:{loan.id}:{loan.created_at:%Y%m%d%H%M%S}"
@@ -395,7 +397,6 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
 def loans_for_invoice(session: Session, invoice_id: int, *, live_only: bool = True
                       ) -> list[Loan]:
     """Loans financing *invoice_id* directly or through the order it came from."""
-    from trellis.trade.models import Invoice
 
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from trellis.accounts.models import User
+from trellis.chain.near_duplicates import screen
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import NotFound, PermissionDenied, ValidationError
@@ -64,6 +65,9 @@ from trellis.ledger.models import (
     ProductKind,
 )
 from trellis.messages import N_, Message, Money, Percent, msg
+from trellis.scoring.limits import credit_limit
+from trellis.scoring.service import score_firm
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +107,6 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                order_ids: Sequence[int], as_of: date, fragment_ids: Sequence[int] = ()
                ) -> tuple[int, date | None]:
     """Validate the documents; return (base amount in fen, latest due date)."""
-    from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
 
     kind = ProductKind(product.kind)
     latest: date | None
@@ -193,7 +196,6 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     Raises :class:`~trellis.ledger.errors.IneligibleDocument` or ``ValidationError`` for a
     request that cannot be filed at all.
     """
-    from trellis.trade.models import Firm
 
     as_of = as_of or date.today()
     product = product_by_code(session, product_code)
@@ -229,7 +231,6 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     session.add(app)
     session.flush()
     if scorer is None:
-        from trellis.scoring.service import score_firm
 
         scorer = score_firm
     result = scorer(session=session, firm_id=firm_id, as_of=as_of, applied_on=as_of)
@@ -241,14 +242,12 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     app.scorecard_version = result.scorecard_version or ""
     if not (result.insufficient or result.grade is None):
         if limiter is None:
-            from trellis.scoring.limits import credit_limit
 
             limiter = credit_limit
         app.limit_fen = int(limiter(session=session, firm_id=firm_id, result=result,
                                     as_of=as_of))
     # A document within a band and a week of one presented before goes to a person
     # (the exact fingerprints, checked at pay-out, refuse; this coarse one only refers).
-    from trellis.chain.near_duplicates import screen  # the chain area keeps fingerprints
 
     near = screen(session=session, invoice_ids=invoice_ids, order_ids=order_ids,
                   application_id=app.id)
@@ -414,7 +413,6 @@ def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:
     migration ``0011b``).
     """
     if lock:
-        from trellis.trade.models import Firm
 
         session.execute(select(col(Firm.id)).where(col(Firm.id) == firm_id).with_for_update())
     n: int = session.execute(select(func.count()).select_from(Loan).where(
@@ -508,7 +506,6 @@ def why_unpriceable(*, session: Session, product: Product, open_fen: int, due_da
 
 
 def _documents_due(session: Session, app: Application) -> tuple[int, date]:
-    from trellis.trade.models import Invoice
 
     if app.fragment_ids:
         return financed_parts().due(session, app.fragment_ids)

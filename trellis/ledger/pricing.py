@@ -18,6 +18,9 @@ from sqlmodel import Session
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.errors import OfferAboveCap
 from trellis.messages import N_, Message
+from trellis.scoring.errors import RateAboveCap
+from trellis.scoring.pricing import legal_cap as cap
+from trellis.scoring.pricing import quote_rate
 
 
 def contract_rate(*, session: Session, grade: str, anchor_confirmed: bool,
@@ -25,8 +28,6 @@ def contract_rate(*, session: Session, grade: str, anchor_confirmed: bool,
                   as_of: date) -> Decimal:
     """The annual contract rate for *grade*; raises :class:`OfferAboveCap` when scoring
     refuses it as above the legal cap."""
-    from trellis.scoring.errors import RateAboveCap
-    from trellis.scoring.pricing import quote_rate
 
     try:
         return Decimal(quote_rate(session=session, grade=grade,
@@ -39,7 +40,6 @@ def contract_rate(*, session: Session, grade: str, anchor_confirmed: bool,
 
 def legal_cap(*, session: Session, as_of: date) -> Decimal:
     """The legal cap on the annual rate in force on *as_of* (from scoring's tables)."""
-    from trellis.scoring.pricing import legal_cap as cap
 
     return Decimal(cap(session=session, as_of=as_of))
 

@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 from trellis.db import id_of
 from trellis.ledger.chart import Acct
 from trellis.ledger.journal import EntryKind
+from trellis.ledger.lifecycle import REPLAY_ACCOUNTS, REPLAY_KINDS, stored_payments, terms_of
 from trellis.ledger.models import (
     Disbursement,
     JournalEntry,
@@ -38,6 +39,7 @@ from trellis.ledger.models import (
     Repayment,
 )
 from trellis.ledger.posting import account_ids
+from trellis.ledger.replay import Balances, replay
 
 
 def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
@@ -78,8 +80,6 @@ def cash_problems(session: Session, loan_ids: list[int] | None = None) -> list[s
 def replay_problems(session: Session, loan_ids: list[int] | None = None) -> list[str]:
     """Per loan and account, journal totals (fen) that differ from a fresh replay of its
     stored terms and payments, as sentences; *loan_ids* limits the loans."""
-    from trellis.ledger.lifecycle import REPLAY_ACCOUNTS, REPLAY_KINDS, stored_payments, terms_of
-    from trellis.ledger.replay import Balances, replay
 
     ids = account_ids(session)
     codes = {ids[a.value]: a.value for a in REPLAY_ACCOUNTS}

@@ -220,6 +220,8 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
         if any(v < 0 for v in book.values()):
             problems.append(f"Loan {loan_id}: a receivable is negative in the ledger: {book}.")
     if facts:
+        # A real cycle inside the ledger: the checks below read the journal through this
+        # module's helpers (head, loan_ledger_balances), so they are imported when run.
         from trellis.ledger.explained import unexplained_problems
         from trellis.ledger.reconcile import (
             cash_problems,
@@ -232,6 +234,7 @@ def check(*, session: Session, hashes: bool = True, loan_ids: list[int] | None =
         problems.extend(disbursement_problems(session, loan_ids))
         problems.extend(replay_problems(session, loan_ids))
     if hashes:
+        # The same cycle: anchoring reads this module's head().
         from trellis.ledger.anchoring import anchored_problems
 
         problems.extend(verify_chain(session=session))

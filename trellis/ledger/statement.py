@@ -27,6 +27,7 @@ from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
 from trellis.ledger.replay import Balances, Outcome, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
+from trellis.trade.models import Firm
 
 LABELS = {
     "en": {
@@ -117,8 +118,6 @@ class Statement:
 
 def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
     """The statement of *loan_id* up to *as_of* (default: the last booked day)."""
-    from trellis.trade.models import Firm
-
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
@@ -331,6 +330,7 @@ class NoCJKFont(RuntimeError):
 
 def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> bytes:
     """The statement as an A4 PDF with the CJK font embedded (subset)."""
+    # fpdf2 only when a PDF is made: the statement's pages and figures do not need it.
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 

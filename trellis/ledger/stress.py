@@ -26,6 +26,8 @@ from typing import cast
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from trellis.errors import ValidationError
+from trellis.ledger.models import Loan
 from trellis.trade.models import Firm, Payment, Relationship
 
 WINDOW_DAYS = 180
@@ -94,10 +96,6 @@ def _debts(session: Session, firm_ids: list[int], as_of: date, until: date
            ) -> dict[int, list[tuple[date, int]]]:
     """Live loans' outstanding amounts by due date, per firm (from the ledger)."""
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    try:
-        from trellis.ledger.models import Loan
-    except ModuleNotFoundError:
-        return out
     rows = session.exec(select(Loan).where(col(Loan.firm_id).in_(firm_ids),
                                            col(Loan.status).in_(["active", "overdue"]),
                                            col(Loan.due_date) <= until)).all() if firm_ids else []
@@ -112,7 +110,6 @@ def run(*, session: Session, anchor_id: int, days_late: int,
     """The anchor's tier-1 and tier-2 vendors under an *days_late* payment delay, those
     that run out of cash first at the top (then by the largest shortfall)."""
     if not isinstance(days_late, int) or not 1 <= days_late <= MAX_DAYS:
-        from trellis.errors import ValidationError
 
         raise ValidationError(f"Choose a delay between 1 and {MAX_DAYS} days.",
                               field="days_late")
