@@ -32,7 +32,8 @@ def test_blend_is_stacked_out_of_fold_and_refitted_on_every_row(blended):
     assert kinds and set(kinds) <= {"woe", "gbm", "onehot"}
     assert all(m["weight"] > 0 for m in model["members"])
     assert model["stacking"]["folds"] == 5
-    assert set(model["stacking"]["weights"]) == set(kinds)
+    assert set(model["stacking"]["weights"]) == {m.get("name", m["kind"])
+                                                 for m in model["members"]}
     assert spec["validation"]["refit_on_all_rows"] is True
     assert spec["reference_scores"]["n"] == len(df)
     # the blend ranks the held-out rows about as well as the known signal allows
@@ -139,12 +140,40 @@ def test_inner_cross_validation_chooses_how_to_combine_the_members():
     assert np.allclose([w[n] * sd[i] for i, n in enumerate(names)], w["woe"] * sd[0])
 
 
-def test_the_blend_card_records_its_choice(blended):
+def test_the_blend_card_records_its_combination(blended):
     _, spec = blended
     st = spec["model"]["stacking"]
-    assert st["combine"] in ("learnt", "equal", "gbm", "onehot", "woe")
-    assert st["selection"]["chosen"] == st["combine"]
-    assert set(st["weights"]) == {m["kind"] for m in spec["model"]["members"]}
+    assert st["combine"] == "equal" and st["selection"] is None
+    assert set(st["weights"]) == {m.get("name", m["kind"]) for m in spec["model"]["members"]}
+
+
+def test_the_blend_averages_its_members_with_fixed_equal_weights(blended):
+    """Issue 14, fifth pass: by default the members are averaged with fixed equal weights
+    on their standardised out-of-fold logits (no choice, no learnt weights: on a few
+    hundred rows either adds more variance than it removes), and the members include a
+    second WoE card with optbinning's free binning beside the monotone one."""
+    df, spec = blended
+    members = spec["model"]["members"]
+    names = [m.get("name", m["kind"]) for m in members]
+    assert names == list(blend_fit.MEMBERS) == ["woe", "woe_free", "gbm", "onehot"]
+    free = members[names.index("woe_free")]
+    assert free["kind"] == "woe" and free["card"]["version"] == "member-woe_free"
+    assert free["card"]["characteristics"] and isinstance(free["means"], dict)
+    assert all(m["weight"] > 0 for m in members)
+    assert spec["model"]["stacking"]["combine"] == "equal"
+
+
+def test_a_blend_card_of_the_earlier_format_still_loads_and_scores(blended):
+    """Cards stored before the fifth pass hold members without names (three kinds,
+    learnt or chosen weights): they load and score as before, with no migration."""
+    df, spec = blended
+    old = copy.deepcopy(spec)
+    old["model"]["members"] = [m for m in old["model"]["members"] if "name" not in m]
+    assert {m["kind"] for m in old["model"]["members"]} == {"woe", "gbm", "onehot"}
+    old["model"]["stacking"].update({"combine": "learnt", "selection": None})
+    back = scorecard.loads(scorecard.dumps(old))
+    s = scorecard.apply(back, training._frame_for(back, df))
+    assert s.pd.between(0, 1).all() and s.pd.nunique() > 10
 
 
 def test_the_inner_choice_can_keep_the_boosted_card_alone():

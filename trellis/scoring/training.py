@@ -109,15 +109,17 @@ def _prepare(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd
     return X
 
 
-def _fit_binning(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str]):
+def _fit_binning(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str],
+                 *, trend: str = "auto_asc_desc", max_bins: int | None = MAX_BINS,
+                 min_bin_size: float | None = 0.05, min_iv: float = MIN_IV):
     from optbinning import BinningProcess  # late: seconds to import; only a WoE fit needs it
 
-    params = {c: {"monotonic_trend": "auto_asc_desc"} for c in numeric}
+    params = {c: {"monotonic_trend": trend} for c in numeric}
     bp = BinningProcess(variable_names=numeric + categorical,
                         categorical_variables=categorical or None,
-                        max_n_bins=MAX_BINS, min_bin_size=0.05,
+                        max_n_bins=max_bins, min_bin_size=min_bin_size,
                         binning_fit_params=params,
-                        selection_criteria={"iv": {"min": MIN_IV}})
+                        selection_criteria={"iv": {"min": min_iv}} if min_iv > 0 else None)
     with _quiet():
         bp.fit(X[numeric + categorical], y)
     return bp
@@ -225,10 +227,13 @@ def _split(df, y, date_column, seed):
 
 
 def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
-        version: str, seed: int = 0, calibrate: bool = True) -> dict:
-    """Binning + logistic regression (+ calibration) on *df*; returns a scorecard spec."""
+        version: str, seed: int = 0, calibrate: bool = True,
+        binning: dict | None = None) -> dict:
+    """Binning + logistic regression (+ calibration) on *df*; returns a scorecard spec.
+    *binning* overrides :func:`_fit_binning`'s settings (trend, max_bins, min_bin_size,
+    min_iv)."""
     X = _prepare(df, numeric, categorical)
-    bp = _fit_binning(X, y, numeric, categorical)
+    bp = _fit_binning(X, y, numeric, categorical, **(binning or {}))
     selected = [str(n) for n in bp.get_support(names=True)]
     if not selected:
         raise TrainingDataError("No column separates good from bad outcomes (information "
@@ -328,8 +333,8 @@ def select_family(df: pd.DataFrame, *, target: str, folds: int = 5, seed: int = 
 
 
 DESCRIPTIONS = {"woe": "WoE logistic scorecard", "gbm": "Boosted trees (monotone)",
-                "blend": "Stacked blend of WoE scorecard, monotone boosted trees and one-hot "
-                         "logistic regression"}
+                "blend": "Equal-weight blend of two WoE scorecards (monotone and free "
+                         "binning), monotone boosted trees and one-hot logistic regression"}
 
 
 def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
