@@ -109,7 +109,9 @@ def combos(r: dict) -> dict:
     for oh in ("onehot01", "onehot003", "onehot1"):
         for src in ("test", "bag"):
             sets = {"woe+gbm+" + oh: ("woe", "gbm", oh), "woe+" + oh: ("woe", oh),
-                    "woe+gbm": ("woe", "gbm")}
+                    "woe+gbm": ("woe", "gbm"),
+                    "woe+woe_free+gbm+" + oh: ("woe", "woe_free", "gbm", oh),
+                    "woe_free+gbm+" + oh: ("woe_free", "gbm", oh)}
             for name, ms in sets.items():
                 z = sum(_z(r["oof"][m], r[src][m]) for m in ms)
                 res[f"eq[{name}]" + ("_cvbag" if src == "bag" else "")] = roc_auc_score(y, z)
