@@ -1,5 +1,8 @@
-"""A stacked challenger: the WoE scorecard, monotone boosted trees and a one-hot logistic
-regression, combined by weights learnt on out-of-fold predictions of the training rows.
+"""A blended challenger: WoE scorecards, monotone boosted trees and a one-hot logistic
+regression, combined by weights set on out-of-fold predictions of the training rows (by
+default equal weights on the standardised logits; see :mod:`.blend_fit`). A member may
+carry a ``name`` besides its ``kind`` (``woe_free``: a second WoE card, free binning);
+applying a card reads only the kind.
 This module reads and applies a blend card; :mod:`.blend_fit` fits one (scikit-learn),
 so that scoring with a stored card never imports the training libraries.
 
