@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from trellis import jobs as job_registry
@@ -84,20 +84,6 @@ def users():
 def _role_words() -> dict:
     return {"admin": _("Administrator"), "rm": _("Relationship manager"),
             "vendor": _("Vendor"), "anchor": _("Anchor firm"), "auditor": _("Auditor")}
-
-
-def schedule_words(spec) -> str:
-    """A job's schedule in words: "every 30 seconds", "daily at 00:05"."""
-    a = spec.args
-    if spec.trigger == "cron":
-        return _("daily at %(time)s", time=f"{a.get('hour', 0):02d}:{a.get('minute', 0):02d}")
-    if "seconds" in a:
-        return _("every %(n)s seconds", n=a["seconds"])
-    if "minutes" in a:
-        return _("every %(n)s minutes", n=a["minutes"])
-    if "hours" in a:
-        return _("every %(n)s hours", n=a["hours"])
-    return spec.trigger
 
 
 @bp.post("/users/<int:user_id>/mfa-reset")
@@ -195,20 +181,8 @@ def audit_trail():
                                                key=lambda kv: str(kv[1])))
 
 
-def job_words(job_id: str) -> str:
-    try:
-        return _(job_registry.find(job_id).description)
-    except KeyError:
-        return _("Other job")
-
-
 def task_words(run) -> str:
-    """A background task in words: what it does; a queued job run names the job."""
-    if run.name == "run_job":
-        try:
-            return job_words(json.loads(run.kwargs or "{}").get("job_id", ""))
-        except (ValueError, AttributeError):
-            pass
+    """A background task in words: what it does (its arguments are shown beside)."""
     try:
         return _(task_registry.find(run.name).description)
     except KeyError:
@@ -218,15 +192,29 @@ def task_words(run) -> str:
 @bp.get("/jobs")
 @roles_required("admin")
 def jobs():
-    runs = db().exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
-                     .limit(50)).all()
-    task_runs = db().exec(select(tasks.TaskRun).order_by(tasks.TaskRun.created_at.desc())
-                          .limit(30)).all()
+    session = db()
+    runs = session.exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
+                        .limit(50)).all()
+    latest = select(func.max(job_registry.JobRun.id)).group_by(job_registry.JobRun.job_id)
+    last = {r.job_id: r for r in session.exec(select(job_registry.JobRun).where(
+        job_registry.JobRun.id.in_(latest)))}
+    task_runs = session.exec(select(tasks.TaskRun).order_by(tasks.TaskRun.created_at.desc())
+                             .limit(30)).all()
+    firm_ids = set()
+    for t in task_runs:
+        try:
+            firm_id = json.loads(t.kwargs or "{}").get("firm_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(firm_id, int):
+            firm_ids.add(firm_id)
+    firm_names = dict(session.exec(select(Firm.id, Firm.name).where(Firm.id.in_(firm_ids)))
+                      .all()) if firm_ids else {}
     scheduler = current_app.extensions.get("trellis.scheduler")
-    return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
+    return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs, last=last,
                            task_runs=task_runs, scheduler_mode=settings().scheduler,
-                           schedule_words=schedule_words, task_words=task_words,
-                           job_words=job_words, scheduler=scheduler, form=EmptyForm())
+                           task_words=task_words, firm_names=firm_names, words=words,
+                           scheduler=scheduler, form=EmptyForm())
 
 
 @bp.post("/jobs/<job_id>/run")
@@ -244,7 +232,7 @@ def run_job(job_id: str):
     enqueue("run_job", job_id=spec.id)
     commit()
     flash(_("Job %(job)s queued; a worker runs it and its outcome appears below.",
-            job=job_id), "success")
+            job=words.job_name(spec.id)), "success")
     return redirect(url_for("admin.jobs"))
 
 
