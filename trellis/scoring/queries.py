@@ -263,3 +263,19 @@ def stability_reports(session: Session, version: str | None = None, limit: int =
     if version:
         stmt = stmt.where(col(StabilityReport.scorecard_version) == version)
     return list(session.execute(stmt).scalars().all())
+
+
+def newest_grades(cluster_id: int):
+    """The statement for each firm of cluster *cluster_id* and its newest risk grade in the
+    cluster (newest by ``computed_at``, then id), one row per graded firm: a look-up per
+    firm on the (firm, computed_at) index, not every grade the cluster ever had (a nightly
+    rescore adds a row per firm each day)."""
+    newest = (select(col(ScoreRecord.id))
+              .where(col(ScoreRecord.firm_id) == col(Firm.id),
+                     col(ScoreRecord.cluster_id) == cluster_id,
+                     col(ScoreRecord.grade).is_not(None))
+              .order_by(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc())
+              .limit(1).correlate(Firm).scalar_subquery())
+    return (select(col(Firm.id), col(ScoreRecord.grade))
+            .join(ScoreRecord, col(ScoreRecord.id) == newest)
+            .where(col(Firm.cluster_id) == cluster_id))

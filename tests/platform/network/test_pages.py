@@ -86,6 +86,43 @@ def test_the_picture_shows_each_firms_latest_grade(client, session, rm, park):
     assert nodes[str(far.id)]["data"]["grade"] is None
 
 
+def test_the_picture_reads_only_each_firms_newest_grade(client, session, rm, park):
+    """Issue 15: elements.json read every grade of every firm (a nightly rescore adds a row
+    per firm a day); it reads one row per graded firm, the one it draws."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    cluster, anchor, vendor, far = park
+    for firm, grades in ((vendor, "EDCBA" * 6), (far, "ABC")):
+        for i, grade in enumerate(grades):
+            day = TODAY - timedelta(days=len(grades) - i)
+            session.add(ScoreRecord(firm_id=firm.id, cluster_id=cluster.id, as_of=day,
+                                    grade=grade, scorecard_version="test",
+                                    computed_at=datetime.combine(day, datetime.min.time(), UTC)))
+    session.flush()
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "score_results" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", keep)
+    try:
+        data = client.get(f"/network/{cluster.code}/elements.json").get_json()
+    finally:
+        event.remove(Engine, "before_cursor_execute", keep)
+    nodes = {e["data"]["id"]: e["data"] for e in data["elements"] if e["group"] == "nodes"}
+    assert nodes[str(vendor.id)]["grade"] == "A" and nodes[str(far.id)]["grade"] == "C"
+    assert seen
+    raw = session.connection().connection.driver_connection
+    read = 0
+    for statement, parameters in seen:
+        cursor = raw.cursor()
+        cursor.execute(statement, parameters)
+        read += len(cursor.fetchall())
+    assert read == 2, read   # was 33: every grade of both firms
+
+
 def test_static_libraries_are_served_locally(client, rm):
     for path in ("/static/network/cytoscape.min.js", "/static/third_party/chart.umd.min.js"):
         response = client.get(path)

@@ -158,8 +158,8 @@ def revoke_token(token_id: int):
 def audit_trail():
     q = select(AuditEvent)
     record_type = request.args.get("record_type", "").strip()
-    if record_type:
-        q = q.where(AuditEvent.record_type == record_type)
+    if record_type:   # every code read with the same words: "申请" is two codes, one choice
+        q = q.where(AuditEvent.record_type.in_(words.same_record_type(record_type)))
     wanted = paging_args()
     text = str(wanted.pop("q") or "").strip()[:100]
     if text:   # who, which record, or the words of an action in the reader's language
@@ -177,8 +177,7 @@ def audit_trail():
     events = [row[0] for row in page.items]
     return render_template("admin/audit.html", events=events, page=page,
                            record_type=record_type, words=words,
-                           record_types=sorted(words.RECORD_TYPES.items(),
-                                               key=lambda kv: str(kv[1])))
+                           record_types=words.record_type_choices())
 
 
 def task_words(run) -> str:

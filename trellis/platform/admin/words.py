@@ -107,6 +107,24 @@ RECORD_TYPES = {
     "offer": _l("Offer"), "password_reset": _l("Password reset request"),
 }
 
+def record_type_choices() -> list[tuple[str, str]]:
+    """The audit trail's record-type filter: (code, words), each reading once (codes with
+    the same words, ``application`` and ``loan_application``, are one choice: the first
+    code stands for them all, :func:`same_record_type`), by their words."""
+    seen: dict[str, str] = {}
+    for code, label in RECORD_TYPES.items():
+        seen.setdefault(str(label), code)
+    return sorted(((code, label) for label, code in seen.items()), key=lambda kv: kv[1])
+
+
+def same_record_type(code: str) -> list[str]:
+    """Every record-type code read with the same words as *code* (itself when unknown)."""
+    label = RECORD_TYPES.get(code)
+    if label is None:
+        return [code]
+    return [c for c, w in RECORD_TYPES.items() if str(w) == str(label)]
+
+
 DETAIL_KEYS = {
     "amount_fen": _l("Amount"), "name": _l("Name"), "code": _l("Code"),
     "region": _l("Region"), "kind": _l("Kind"), "reason": _l("Reason"),

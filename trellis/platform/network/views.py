@@ -56,6 +56,7 @@ from trellis.platform.web import (
 )
 from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
+from trellis.scoring.queries import newest_grades
 from trellis.scoring.service import indicative_limits
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
@@ -127,12 +128,11 @@ def cluster_or_404(code: str) -> Cluster:
 
 
 def latest_grades(cluster_id: int) -> dict[int, str]:
-    """Firm id -> latest risk grade, when the scoring area has results."""
+    """Firm id -> latest risk grade, when the scoring area has results: one row per firm
+    (its newest graded record, as :func:`latest_grade` picks it), not every grade the
+    cluster ever had (a nightly rescore adds one per firm each day)."""
     try:
-        rows = db().execute(select(ScoreRecord.firm_id, ScoreRecord.grade)
-                            .where(ScoreRecord.cluster_id == cluster_id,
-                                   ScoreRecord.grade.is_not(None))
-                            .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all()
+        rows = db().execute(newest_grades(cluster_id)).all()
     except Exception:  # the table may not be migrated yet
         logger.warning("no scoring results readable for cluster %s", cluster_id)
         db().rollback()
