@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 def main() -> None:
     url, code = sys.argv[1], sys.argv[2]
     from trellis import db
-    from trellis.scoring.queries import newest_grades
     from trellis.scoring.models import ScoreRecord
+    from trellis.scoring.queries import newest_grades
     from trellis.trade.models import Cluster
 
     engine = db.make_engine(url)
@@ -43,8 +43,9 @@ def main() -> None:
                 got = s.execute(stmt).all()
                 cpu.append((time.process_time() - c0) * 1000)
                 rows = got
-            print(f"{name:26s} rows read {len(rows):>7,}  cpu median {statistics.median(cpu):6.1f} ms"
-                  f"  (7 runs)  grades {dict(rows) == dict(s.execute(every).all())}")
+            same = dict(rows) == dict(s.execute(every).all())
+            print(f"{name:26s} rows read {len(rows):>7,}  "
+                  f"cpu median {statistics.median(cpu):6.1f} ms  (7 runs)  same grades {same}")
 
 
 if __name__ == "__main__":

@@ -32,12 +32,12 @@ SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m
 # Labels of shown features that no scorecard characteristic names (en, zh).
 EXTRA_LABELS = {
     "sales_12m_fen": ("Sales, last 12 months", "近12个月销售额"),
-    "buyer_hhi_12m": ("Buyer concentration (HHI)", "买方集中度（HHI）"),
+    "buyer_hhi_12m": ("Buyer concentration (0-100%)", "买方集中度（0–100%）"),
     "unbacked_share_12m": ("Sales without order or delivery (share)", "无订单或交货的销售占比"),
     "tier": ("Tier (distance from the anchor)", "层级（距核心企业）"),
-    "pagerank": ("Network importance (PageRank)", "网络重要性（PageRank）"),
-    "anchor_pagerank": ("Closeness to anchors (personalised PageRank)",
-                        "与核心企业的紧密度（个性化 PageRank）"),
+    "pagerank": ("Network weight (share of the cluster)", "网络权重（占全园区的份额）"),
+    "anchor_pagerank": ("Closeness to anchors (share of the cluster)",
+                        "与核心企业的紧密度（占全园区的份额）"),
 }
 
 

@@ -9,9 +9,9 @@ import sqlite3
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
+from trellis import jobs as job_registry
 from trellis import tasks
 from trellis.config import Settings
-from trellis import jobs as job_registry
 from trellis.jobs import JobRun, JobSpec
 from trellis.messages import Message, stored, technical_detail, unexpected
 from trellis.platform import create_app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -121,6 +122,24 @@ def test_the_picture_reads_only_each_firms_newest_grade(client, session, rm, par
         cursor.execute(statement, parameters)
         read += len(cursor.fetchall())
     assert read == 2, read   # was 33: every grade of both firms
+
+
+def test_network_figures_read_as_words(client, rm, park):
+    """Issue 15: the concentration read as a bare 0.xx labelled HHI, the cluster's figures
+    only as a JSON link: the concentration reads as a percentage with what it means, the
+    figures as a labelled table, and the JSON link says it is data for other systems."""
+    cluster, anchor, vendor, far = park
+    firm = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    hhi = firm.split('data-testid="hhi">', 1)[1].split("<", 1)[0]
+    assert hhi == "100.0%" and "买方集中度（0–100%）" in firm and "HHI" not in firm
+    assert "集中度：各买方销售占比的平方和" in firm
+    page = client.get(f"/network/{cluster.code}").get_data(as_text=True)
+    figures = page.split('data-testid="figures"', 1)[1].split("</table>", 1)[0]
+    assert "企业：1 级供应商" in figures and "企业：2 级供应商" in figures
+    assert "共用电话的企业对" in figures
+    link = re.search(r'<a href="[^"]*stats\.json"[^>]*>([^<]*)</a>', page)
+    assert link and "download" in link.group(0) and "供其他系统使用" in link.group(1)
+    assert "指标（JSON）" not in page
 
 
 def test_static_libraries_are_served_locally(client, rm):

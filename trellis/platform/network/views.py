@@ -629,11 +629,15 @@ def _run_status_filter(value):
 
 
 @bp.app_template_filter("tier_label")
-def _tier_filter(value):
-    if value is None:
-        return _("not connected")
+def tier_label(value) -> str:
+    """A tier as people read it (one set of words for the network and scoring pages): the
+    anchor, an n-th tier supplier, a buyer downstream of an anchor (a negative tier), or a
+    firm with no supply path to or from any anchor (no tier)."""
+    if value is None or value != value:   # None or NaN
+        return _("not connected to an anchor")
+    value = int(value)
     if value == 0:
         return _("anchor")
     if value > 0:
         return _("tier %(n)d supplier", n=value)
-    return _("tier %(n)d buyer", n=-value)
+    return _("tier %(n)d buyer (downstream of an anchor)", n=-value)
