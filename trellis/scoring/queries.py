@@ -100,14 +100,20 @@ def _populations(session: Session, run: PortfolioRun | None
         if hit is not None:
             _POPULATIONS.move_to_end(key)
             return hit
-    feats = session.execute(select(col(ScoreRecord.features)).where(
-        col(ScoreRecord.run_id) == run.id).order_by(col(ScoreRecord.id))).scalars().all()
-    pop = pd.DataFrame([f for f in feats if f])
+    # Only the shown features, taken out of each record's JSON by the database (SQLite's
+    # json_extract, PostgreSQL's ->>): a record holds some 70 features, and parsing them
+    # all in Python, then a data frame of them, was most of the first page after a rescore.
+    rows = session.execute(select(*(ScoreRecord.features[name].as_float() for name in SHOWN))
+                           .where(col(ScoreRecord.run_id) == run.id,
+                                  col(ScoreRecord.features).is_not(None))).all()
+    # plain tuples: numpy probing each Row for array attributes costs more than the read
+    table = np.array([tuple(r) for r in rows], dtype=float).reshape(len(rows), len(SHOWN))
     out = {}
-    for name in SHOWN:
-        if name in pop:
-            values = pd.to_numeric(pop[name], errors="coerce").dropna()
-            out[name] = (values.to_numpy(), float(values.median()) if len(values) else None)
+    for i, name in enumerate(SHOWN):
+        values = table[:, i]
+        values = values[~np.isnan(values)]
+        if len(values):
+            out[name] = (values, float(np.median(values)))
     with _populations_lock:
         _POPULATIONS[key] = out
         while len(_POPULATIONS) > _POPULATIONS_SIZE:
