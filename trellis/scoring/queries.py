@@ -108,7 +108,7 @@ def _populations(session: Session, run: PortfolioRun | None
                                   col(ScoreRecord.features).is_not(None))).all()
     # plain tuples: numpy probing each Row for array attributes costs more than the read
     table = np.array([tuple(r) for r in rows], dtype=float).reshape(len(rows), len(SHOWN))
-    out = {}
+    out: dict[str, tuple[np.ndarray, float | None]] = {}
     for i, name in enumerate(SHOWN):
         values = table[:, i]
         values = values[~np.isnan(values)]
