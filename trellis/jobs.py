@@ -25,7 +25,7 @@ from sqlmodel import Field, SQLModel
 from trellis import tasks
 from trellis.clock import utcnow
 from trellis.errors import TrellisError
-from trellis.messages import N_, Message, stored
+from trellis.messages import N_, Message, new_reference, stored, unexpected
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7472656C  # "trel"
@@ -40,40 +40,56 @@ class JobSpec:
     description: str = ""
     # Long jobs are not run by the scheduler: it enqueues them and a worker runs them.
     queued: bool = False
+    #: a short name people read (the id is a code for the scheduler and the command line)
+    name: str = ""
 
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("anchor_pending", "trellis.chain.jobs:anchor_pending", "interval",
-            {"seconds": 30}, N_("Cut Merkle batches of waiting documents and anchor their roots")),
+            {"seconds": 30}, N_("Cut Merkle batches of waiting documents and anchor their roots"),
+            name=N_("Anchor waiting documents on chain")),
     JobSpec("track_confirmations", "trellis.chain.jobs:track_confirmations", "interval",
-            {"seconds": 20}, N_("Count confirmations, replace stuck transactions, heal reorgs")),
+            {"seconds": 20}, N_("Count confirmations, replace stuck transactions, heal reorgs"),
+            name=N_("Track chain confirmations")),
     JobSpec("run_queued_audits", "trellis.chain.audit:run_queued_audits", "interval",
-            {"seconds": 60}, N_("Run chain audits that were queued and never started")),
+            {"seconds": 60}, N_("Run chain audits that were queued and never started"),
+            name=N_("Start queued chain audits")),
     JobSpec("resume_imports", "trellis.onboarding.jobs:resume_imports", "interval",
-            {"minutes": 5}, N_("Run bulk imports left queued; fail interrupted ones")),
+            {"minutes": 5}, N_("Run bulk imports left queued; fail interrupted ones"),
+            name=N_("Resume bulk imports")),
     JobSpec("notify", "trellis.notifications.jobs:notify", "interval", {"minutes": 1},
-            N_("Tell firms of decisions, offers, pay-outs, due dates and overdue loans")),
+            N_("Tell firms of decisions, offers, pay-outs, due dates and overdue loans"),
+            name=N_("Notify firms")),
     JobSpec("disburse_approved", "trellis.ledger.jobs:disburse_approved", "interval",
-            {"seconds": 30}, N_("Register fingerprints on chain and disburse accepted offers")),
+            {"seconds": 30}, N_("Register fingerprints on chain and disburse accepted offers"),
+            name=N_("Pay out accepted offers")),
     JobSpec("anchor_ledger_head", "trellis.ledger.jobs:anchor_ledger_head", "interval",
-            {"minutes": 10}, N_("Queue the ledger's latest hash for anchoring on chain")),
+            {"minutes": 10}, N_("Queue the ledger's latest hash for anchoring on chain"),
+            name=N_("Anchor the ledger's latest hash")),
     JobSpec("accrue_daily", "trellis.ledger.jobs:accrue_daily", "cron",
-            {"hour": 0, "minute": 5}, N_("Accrue daily interest and update days past due")),
+            {"hour": 0, "minute": 5}, N_("Accrue daily interest and update days past due"),
+            name=N_("Daily interest accrual")),
     JobSpec("expire_offers", "trellis.ledger.jobs:expire_offers", "cron",
-            {"hour": 0, "minute": 10}, N_("Mark offers past their validity date expired")),
+            {"hour": 0, "minute": 10}, N_("Mark offers past their validity date expired"),
+            name=N_("Expire old offers")),
     JobSpec("settle_vouchers", "trellis.vouchers.jobs:settle_vouchers", "cron",
-            {"hour": 9, "minute": 0}, N_("Settle matured vouchers: the anchor pays every holder")),
+            {"hour": 9, "minute": 0}, N_("Settle matured vouchers: the anchor pays every holder"),
+            name=N_("Settle matured vouchers")),
     JobSpec("apply_bank_changes", "trellis.protection.jobs:apply_bank_changes", "interval",
-            {"minutes": 10}, N_("Apply bank-account changes whose waiting period has passed")),
+            {"minutes": 10}, N_("Apply bank-account changes whose waiting period has passed"),
+            name=N_("Apply bank-account changes")),
     JobSpec("rescore_portfolio", "trellis.scoring.jobs:rescore_portfolio", "cron",
-            {"hour": 1, "minute": 0}, N_("Rescore every vendor of the portfolio"), queued=True),
+            {"hour": 1, "minute": 0}, N_("Rescore every vendor of the portfolio"), queued=True,
+            name=N_("Rescore the portfolio")),
     JobSpec("monitor_stability", "trellis.scoring.jobs:monitor_stability", "cron",
             {"hour": 2, "minute": 0}, N_("Population stability (PSI) of the score and its parts"),
-            queued=True),
+            queued=True,
+            name=N_("Score stability check")),
     JobSpec("recalibrate_scorecard", "trellis.scoring.jobs:recalibrate", "cron",
             {"day_of_week": "mon", "hour": 3, "minute": 0},
             N_("Recalibrate the champion on newly matured outcomes; flag grades off their "
-               "band"), queued=True),
+               "band"), queued=True,
+            name=N_("Recalibrate the scorecard")),
 )
 
 
@@ -125,8 +141,11 @@ def run_job(spec: JobSpec, *, session_factory, settings) -> JobRun:
         logger.error("job %s failed: %s", spec.id, exc.message)
     except Exception as exc:  # a job's failure is logged and recorded; the next run retries
         ok = False
-        outcome = f"{type(exc).__name__}: {exc}"
-        logger.exception("job %s failed", spec.id)
+        # people read plain words and a reference; the technical text stays in the log and
+        # in the message's detail, which only the admin's technical section shows
+        reference = new_reference()
+        outcome = unexpected(exc, reference)
+        logger.exception("job %s failed (reference %s)", spec.id, reference)
     run = JobRun(job_id=spec.id, started_at=started, seconds=time.perf_counter() - clock,
                  ok=ok, outcome=stored(outcome, 2000), host=os.uname().nodename)
     try:

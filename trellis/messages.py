@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -189,6 +190,38 @@ def stored(outcome: Any, limit: int | None = None) -> str:
         return outcome.dumps(limit)
     text = str(outcome)
     return text[:limit] if limit else text
+
+
+#: what people read when work stopped on an error Trellis did not foresee (a driver's, a
+#: library's): plain words and a reference; the exception's own text is the ``detail``
+#: parameter, which the template never shows (an admin's technical section and the log do)
+UNEXPECTED = N_("Stopped by an unexpected error (reference %(reference)s). The work is "
+                "tried again as scheduled; if it keeps failing, give an administrator the "
+                "reference.")
+DETAIL_LIMIT = 800   # characters of an exception's text kept beside its message (the
+# stored JSON stays under a job run's 2,000)
+
+
+def unexpected(exc: BaseException, reference: str | None = None) -> Message:
+    """*exc*, an error that is not a :class:`~trellis.errors.TrellisError`, as a message a
+    person reads (:data:`UNEXPECTED`): a short *reference* (made when not given) to quote,
+    and the technical text (``"OperationalError: ..."``) as the ``detail`` parameter, cut
+    to :data:`DETAIL_LIMIT` characters. Log the reference with the traceback."""
+    reference = reference or new_reference()
+    detail = f"{type(exc).__name__}: {exc}"[:DETAIL_LIMIT]
+    return Message(UNEXPECTED, {"reference": reference, "detail": detail})
+
+
+def new_reference() -> str:
+    """A short reference for one failure (``E-3F9A12C4``), quoted by people and in the log."""
+    return f"E-{secrets.token_hex(4).upper()}"
+
+
+def technical_detail(message) -> str:
+    """The technical text an unexpected failure keeps (see :func:`unexpected`), or ""."""
+    found = Message.from_json(message) if not isinstance(message, Message) else message
+    detail = found.params.get("detail") if isinstance(found.params, dict) else None
+    return str(detail) if detail else ""
 
 
 def texts(items) -> list[str]:

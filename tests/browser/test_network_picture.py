@@ -129,6 +129,8 @@ def test_filter_search_panel_and_png(live, page):
         shown = page.inner_text("#net-panel h2")
     assert shown == name
     assert "Buyers" in page.inner_text("#net-panel")
+    # issue 15: the tier in words (the panel printed "2", and "-1" for a buyer downstream)
+    assert "tier 2 supplier" in page.inner_text("#net-panel")
 
     with page.expect_download() as download:
         page.click("#net-png")

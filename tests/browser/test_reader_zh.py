@@ -173,12 +173,19 @@ def unpaged(longest: int, paged: bool) -> list[str]:
     return []
 
 
+# Collapsed sections are read too (a flag's evidence, every feature value): a clerk opens
+# them. Only an admin's labelled technical section (``data-technical``) stays closed.
+_OPEN_JS = """() => document.querySelectorAll('details:not([data-technical])')
+    .forEach(d => { d.open = true; })"""
+
+
 def read_pages(page, base: str, urls: list[str], tag: str) -> dict[str, list[str]]:
     report = {}
     for i, url in enumerate(urls):
         response = page.goto(url)
         page.wait_for_load_state()
         status = response.status if response else 0
+        page.evaluate(_OPEN_JS)
         text = without_codes(page.inner_text("body"), page.evaluate(_CODES_JS))
         found = problems(text) + unpaged(page.evaluate(_LONGEST_JS), page.evaluate(_PAGED_JS))
         if status >= 500:

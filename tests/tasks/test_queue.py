@@ -125,7 +125,7 @@ def test_the_sweep_requeues_a_task_whose_worker_died(held, session, probe):
     _as_if_a_worker_died(session, run_id)
     assert held.sweep() == 1
     run = tasks.get_run(session, run_id)
-    assert run.state == "queued" and "gone:1:1 stopped during attempt 1" in run.outcome
+    assert run.state == "queued" and "gone:1:1 stopped during attempt 1" in run.text
     assert deliver(held) == ["done"]
     run = tasks.get_run(session, run_id)
     assert (run.state, run.attempts, run.rows_done) == ("done", 2, 3)

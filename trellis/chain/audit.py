@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from trellis.config import Settings
     from trellis.tasks import Progress
 
-from trellis.messages import N_, Message, line, msg
+from trellis.messages import N_, Message, line, msg, new_reference, stored, unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -327,10 +327,16 @@ def execute_run(run_id: int, *, session_factory: sessionmaker[Session], settings
             progress.set(done=run.checked, total=run.total, errors=run.discrepancy_count)
         return "done"
     except Exception as exc:
-        logger.exception("audit run %s failed", run_id)
+        # the auditor reads plain words (and a reference); the technical text stays in
+        # the log and in the stored message's detail (the admin's technical section)
+        reference = new_reference()
+        logger.exception("audit run %s failed (reference %s)", run_id, reference)
         session.rollback()
+        error = (Message(exc.template, exc.params) if isinstance(exc, TrellisError)
+                 else unexpected(exc, reference))
         session.execute(update(AuditRun).where(col(AuditRun.id) == run_id)
-                        .values(state="failed", error=str(exc)[:2000], finished_at=utcnow()))
+                        .values(state="failed", error=stored(error, 2000),
+                                finished_at=utcnow()))
         session.commit()
         return "failed"
     finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from trellis.messages import N_, Message
+from trellis.messages import N_, Message, technical_detail
 from trellis.platform.i18n import render, translate
 
 WORDS: dict[str, dict[str, str]] = {
@@ -187,3 +187,4 @@ def install(app) -> None:
     app.jinja_env.globals["word"] = word
     app.jinja_env.globals["scope_words"] = scope_words
     app.jinja_env.filters["outcome"] = message_text
+    app.jinja_env.filters["technical_detail"] = technical_detail

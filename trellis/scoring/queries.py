@@ -32,12 +32,12 @@ SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m
 # Labels of shown features that no scorecard characteristic names (en, zh).
 EXTRA_LABELS = {
     "sales_12m_fen": ("Sales, last 12 months", "近12个月销售额"),
-    "buyer_hhi_12m": ("Buyer concentration (HHI)", "买方集中度（HHI）"),
+    "buyer_hhi_12m": ("Buyer concentration (0-100%)", "买方集中度（0–100%）"),
     "unbacked_share_12m": ("Sales without order or delivery (share)", "无订单或交货的销售占比"),
     "tier": ("Tier (distance from the anchor)", "层级（距核心企业）"),
-    "pagerank": ("Network importance (PageRank)", "网络重要性（PageRank）"),
-    "anchor_pagerank": ("Closeness to anchors (personalised PageRank)",
-                        "与核心企业的紧密度（个性化 PageRank）"),
+    "pagerank": ("Network weight (share of the cluster)", "网络权重（占全园区的份额）"),
+    "anchor_pagerank": ("Closeness to anchors (share of the cluster)",
+                        "与核心企业的紧密度（占全园区的份额）"),
 }
 
 
@@ -100,14 +100,20 @@ def _populations(session: Session, run: PortfolioRun | None
         if hit is not None:
             _POPULATIONS.move_to_end(key)
             return hit
-    feats = session.execute(select(col(ScoreRecord.features)).where(
-        col(ScoreRecord.run_id) == run.id).order_by(col(ScoreRecord.id))).scalars().all()
-    pop = pd.DataFrame([f for f in feats if f])
-    out = {}
-    for name in SHOWN:
-        if name in pop:
-            values = pd.to_numeric(pop[name], errors="coerce").dropna()
-            out[name] = (values.to_numpy(), float(values.median()) if len(values) else None)
+    # Only the shown features, taken out of each record's JSON by the database (SQLite's
+    # json_extract, PostgreSQL's ->>): a record holds some 70 features, and parsing them
+    # all in Python, then a data frame of them, was most of the first page after a rescore.
+    rows = session.execute(select(*(ScoreRecord.features[name].as_float() for name in SHOWN))
+                           .where(col(ScoreRecord.run_id) == run.id,
+                                  col(ScoreRecord.features).is_not(None))).all()
+    # plain tuples: numpy probing each Row for array attributes costs more than the read
+    table = np.array([tuple(r) for r in rows], dtype=float).reshape(len(rows), len(SHOWN))
+    out: dict[str, tuple[np.ndarray, float | None]] = {}
+    for i, name in enumerate(SHOWN):
+        values = table[:, i]
+        values = values[~np.isnan(values)]
+        if len(values):
+            out[name] = (values, float(np.median(values)))
     with _populations_lock:
         _POPULATIONS[key] = out
         while len(_POPULATIONS) > _POPULATIONS_SIZE:
@@ -263,3 +269,19 @@ def stability_reports(session: Session, version: str | None = None, limit: int =
     if version:
         stmt = stmt.where(col(StabilityReport.scorecard_version) == version)
     return list(session.execute(stmt).scalars().all())
+
+
+def newest_grades(cluster_id: int):
+    """The statement for each firm of cluster *cluster_id* and its newest risk grade in the
+    cluster (newest by ``computed_at``, then id), one row per graded firm: a look-up per
+    firm on the (firm, computed_at) index, not every grade the cluster ever had (a nightly
+    rescore adds a row per firm each day)."""
+    newest = (select(col(ScoreRecord.id))
+              .where(col(ScoreRecord.firm_id) == col(Firm.id),
+                     col(ScoreRecord.cluster_id) == cluster_id,
+                     col(ScoreRecord.grade).is_not(None))
+              .order_by(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc())
+              .limit(1).correlate(Firm).scalar_subquery())
+    return (select(col(Firm.id), col(ScoreRecord.grade))
+            .join(ScoreRecord, col(ScoreRecord.id) == newest)
+            .where(col(Firm.cluster_id) == cluster_id))

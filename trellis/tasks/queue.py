@@ -40,7 +40,7 @@ from sqlmodel import Session, col
 from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.errors import TrellisError
-from trellis.messages import Message, stored
+from trellis.messages import N_, Message, new_reference, stored, unexpected
 from trellis.tasks import registry
 from trellis.tasks.models import TaskRun
 from trellis.tasks.progress import Progress
@@ -161,10 +161,14 @@ class TaskQueue:
                            **kwargs)
         except Exception as exc:
             keeper.stop()
-            logger.exception("task %s (%s) attempt %d failed", spec.name, run_id, attempt)
+            # people read plain words (with a reference for an unforeseen error); the
+            # technical text stays in the log and the message's detail (the admin's)
+            reference = new_reference()
+            logger.exception("task %s (%s) attempt %d failed (reference %s)", spec.name,
+                             run_id, attempt, reference)
             self._safe_flush(progress)
-            error = (stored(Message(exc.template, exc.params), 4000)
-                     if isinstance(exc, TrellisError) else f"{type(exc).__name__}: {exc}")
+            error = stored(Message(exc.template, exc.params) if isinstance(exc, TrellisError)
+                           else unexpected(exc, reference), 4000)
             return self._fail(run_id, attempt, spec, error)
         keeper.stop()
         self._safe_flush(progress)
@@ -181,7 +185,10 @@ class TaskQueue:
                 spec = registry.find(run.name)
             except registry.UnknownTask:
                 self._close_in(session, run_id, run.attempts, "failed",
-                               f"unknown task {run.name!r}", expect_state=run.state)
+                               stored(Message(N_("This kind of task is not known to this "
+                                                 "version of Trellis: %(name)s."),
+                                              {"name": run.name})),
+                               expect_state=run.state)
                 return None
             attempt = run.attempts + 1
             claimed = session.connection().execute(
@@ -270,7 +277,9 @@ class TaskQueue:
                     .where(TaskRun.id == run_id, TaskRun.attempts == attempts,
                            col(TaskRun.state) == "running", col(TaskRun.lease_until) < now)
                     .values(lease_until=None, updated_at=now,
-                            outcome=f"worker {worker} stopped during attempt {attempts}",
+                            outcome=stored(Message(
+                                N_("The worker %(worker)s stopped during attempt "
+                                   "%(attempt)s."), {"worker": worker, "attempt": attempts})),
                             **values)).rowcount
                 if moved and not last:
                     resend.append(run_id)

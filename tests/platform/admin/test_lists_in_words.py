@@ -63,3 +63,25 @@ def test_users_page_with_count_search_and_sort(client, logged_in, make_user):
     assert 'data-list-count="0"' in one
     sorted_page = client.get("/admin/users?sort=email&desc=1").get_data(as_text=True)
     assert "sorted" in sorted_page
+
+
+def test_the_record_type_filter_names_each_type_once_and_finds_all_its_codes(
+        client, session, logged_in, make_user):
+    """Issue 15: "申请" (application, loan_application), "报价" and "问题" were offered
+    twice; each reads once, and choosing it finds the events of every code it stands for."""
+    logged_in("auditor")
+    clerk = make_user("rm")
+    for record_type, record_id in (("application", "11"), ("loan_application", "12"),
+                                   ("offer", "13")):
+        accounts.record(session=session, action="application.approve", actor=clerk,
+                        record_type=record_type, record_id=record_id)
+    session.flush()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    select = page.split('name="record_type"', 1)[1].split("</select>", 1)[0]
+    labels = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+    assert len(labels) == len(set(labels)), sorted(labels)
+    assert "申请" in labels and "问题" in labels
+    code = re.search(r'<option value="([a-z_]+)"[^>]*>申请</option>', select).group(1)
+    body = client.get(f"/admin/audit?record_type={code}").get_data(as_text=True)
+    rows = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "申请 11" in rows and "申请 12" in rows and "报价 13" not in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -84,6 +85,61 @@ def test_the_picture_shows_each_firms_latest_grade(client, session, rm, park):
     assert nodes[str(vendor.id)]["data"]["grade"] == "B"
     assert "grade-B" in nodes[str(vendor.id)]["classes"]
     assert nodes[str(far.id)]["data"]["grade"] is None
+
+
+def test_the_picture_reads_only_each_firms_newest_grade(client, session, rm, park):
+    """Issue 15: elements.json read every grade of every firm (a nightly rescore adds a row
+    per firm a day); it reads one row per graded firm, the one it draws."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    cluster, anchor, vendor, far = park
+    for firm, grades in ((vendor, "EDCBA" * 6), (far, "ABC")):
+        for i, grade in enumerate(grades):
+            day = TODAY - timedelta(days=len(grades) - i)
+            session.add(ScoreRecord(firm_id=firm.id, cluster_id=cluster.id, as_of=day,
+                                    grade=grade, scorecard_version="test",
+                                    computed_at=datetime.combine(day, datetime.min.time(), UTC)))
+    session.flush()
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "score_results" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", keep)
+    try:
+        data = client.get(f"/network/{cluster.code}/elements.json").get_json()
+    finally:
+        event.remove(Engine, "before_cursor_execute", keep)
+    nodes = {e["data"]["id"]: e["data"] for e in data["elements"] if e["group"] == "nodes"}
+    assert nodes[str(vendor.id)]["grade"] == "A" and nodes[str(far.id)]["grade"] == "C"
+    assert seen
+    raw = session.connection().connection.driver_connection
+    read = 0
+    for statement, parameters in seen:
+        cursor = raw.cursor()
+        cursor.execute(statement, parameters)
+        read += len(cursor.fetchall())
+    assert read == 2, read   # was 33: every grade of both firms
+
+
+def test_network_figures_read_as_words(client, rm, park):
+    """Issue 15: the concentration read as a bare 0.xx labelled HHI, the cluster's figures
+    only as a JSON link: the concentration reads as a percentage with what it means, the
+    figures as a labelled table, and the JSON link says it is data for other systems."""
+    cluster, anchor, vendor, far = park
+    firm = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    hhi = firm.split('data-testid="hhi">', 1)[1].split("<", 1)[0]
+    assert hhi == "100.0%" and "买方集中度（0–100%）" in firm and "HHI" not in firm
+    assert "集中度：各买方销售占比的平方和" in firm
+    page = client.get(f"/network/{cluster.code}").get_data(as_text=True)
+    figures = page.split('data-testid="figures"', 1)[1].split("</table>", 1)[0]
+    assert "企业：1 级供应商" in figures and "企业：2 级供应商" in figures
+    assert "共用电话的企业对" in figures
+    link = re.search(r'<a href="[^"]*stats\.json"[^>]*>([^<]*)</a>', page)
+    assert link and "download" in link.group(0) and "供其他系统使用" in link.group(1)
+    assert "指标（JSON）" not in page
 
 
 def test_static_libraries_are_served_locally(client, rm):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import date
 
 import pytest
@@ -67,6 +69,61 @@ def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, pa
     flows = client.get(f"/scoring/firms/{w.id}/flows.json").get_json()["months"]
     assert len(flows) == 18
     assert sum(m["sales_fen"] for m in flows) == 2 * 14 * 40_000_00
+
+
+def _text(html_part: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_part)).split())
+
+
+def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, park):
+    """Issue 15: a bank clerk read the evidence and every feature value as JSON with
+    amounts in fen. Each reads as a labelled row in Chinese: yuan, percentages, days,
+    counts with units, a tier in words, a network weight as a share of the cluster, the
+    concentration with what it means; no JSON, fen, feature code or PageRank."""
+    from tests.browser.test_reader_zh import problems, without_codes
+
+    _, _, v, w = park
+    token = csrf_token(client, f"/scoring/firms/{w.id}")
+    client.post(f"/scoring/firms/{w.id}/score", data={"csrf_token": token})
+    page = client.get(f"/scoring/firms/{w.id}").get_data(as_text=True)
+    main = page.split("<main", 1)[1].split(">", 1)[1].split("</main>", 1)[0]
+    main = re.sub(r"<canvas.*?</canvas>", " ", main, flags=re.S)
+    text = _text(main)
+    evidence = _text(re.search(r'<dl class="sc-evidence".*?</dl>', main, flags=re.S).group(0))
+    assert "共用的信息" in evidence and "139-0000-1111" in evidence and "好供应商" in evidence
+    features = _text(re.search(r'data-testid="all-features".*?</dl>', main,
+                               flags=re.S).group(0))
+    for words in ("近12个月销售额 ¥", "近12个月发票张数", "个月", "占全园区", "天",
+                  "近3个月销售额 ¥"):
+        assert words in features, words
+    assert "层级（距核心企业） 1 级供应商" in features
+    assert "集中度：各买方销售占比的平方和" in text and "网络权重：" in text
+    assert "{" not in text and "sales_12m_fen" not in text and "PageRank" not in text
+    assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
+    codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
+    assert codes and "<span translate=\"no\">" in main
+    assert problems(without_codes(text, codes)) == []
+
+
+def test_tiers_read_in_words_wherever_they_appear(app):
+    from trellis.platform.network.views import tier_label
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert tier_label(-1) == "1 级买方（核心企业下游）"
+        assert tier_label(None) == "未与核心企业连通" == readable.unit_value("tier", float("nan"))
+        assert readable.unit_value("weight", 0.025339) == "占全园区 2.53%"
+        assert readable.unit_value("share", 0.747159) == "74.7%"
+        assert readable.unit_value("days", 1357.0) == "1,357 天"
+        rows = readable.evidence_rows({"recent_fen": 469560900, "ratio": 6.0,
+                                       "latest": [{"invoice": "2633", "amount_fen": 20093900,
+                                                   "has_order": True}], "firm_id": 4,
+                                       "mystery_code": 3})
+        assert rows[0] == {"label": "窗口内销售额", "value": "¥4,695,609.00"}
+        assert rows[1] == {"label": "倍数", "value": "6 倍"}
+        assert rows[2]["columns"] == ["发票号码", "金额", "有对应订单"]
+        assert rows[2]["rows"] == [["2633", "¥200,939.00", "是"]]
+        assert rows[3] == {"label": "其他数据", "value": "3"}
 
 
 def test_api_scores_a_firm_and_returns_the_result(client, rm, park):

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from trellis import jobs as job_registry
@@ -86,20 +86,6 @@ def _role_words() -> dict:
             "vendor": _("Vendor"), "anchor": _("Anchor firm"), "auditor": _("Auditor")}
 
 
-def schedule_words(spec) -> str:
-    """A job's schedule in words: "every 30 seconds", "daily at 00:05"."""
-    a = spec.args
-    if spec.trigger == "cron":
-        return _("daily at %(time)s", time=f"{a.get('hour', 0):02d}:{a.get('minute', 0):02d}")
-    if "seconds" in a:
-        return _("every %(n)s seconds", n=a["seconds"])
-    if "minutes" in a:
-        return _("every %(n)s minutes", n=a["minutes"])
-    if "hours" in a:
-        return _("every %(n)s hours", n=a["hours"])
-    return spec.trigger
-
-
 @bp.post("/users/<int:user_id>/mfa-reset")
 @roles_required("admin")
 def reset_mfa(user_id: int):
@@ -172,8 +158,8 @@ def revoke_token(token_id: int):
 def audit_trail():
     q = select(AuditEvent)
     record_type = request.args.get("record_type", "").strip()
-    if record_type:
-        q = q.where(AuditEvent.record_type == record_type)
+    if record_type:   # every code read with the same words: "申请" is two codes, one choice
+        q = q.where(AuditEvent.record_type.in_(words.same_record_type(record_type)))
     wanted = paging_args()
     text = str(wanted.pop("q") or "").strip()[:100]
     if text:   # who, which record, or the words of an action in the reader's language
@@ -191,24 +177,11 @@ def audit_trail():
     events = [row[0] for row in page.items]
     return render_template("admin/audit.html", events=events, page=page,
                            record_type=record_type, words=words,
-                           record_types=sorted(words.RECORD_TYPES.items(),
-                                               key=lambda kv: str(kv[1])))
-
-
-def job_words(job_id: str) -> str:
-    try:
-        return _(job_registry.find(job_id).description)
-    except KeyError:
-        return _("Other job")
+                           record_types=words.record_type_choices())
 
 
 def task_words(run) -> str:
-    """A background task in words: what it does; a queued job run names the job."""
-    if run.name == "run_job":
-        try:
-            return job_words(json.loads(run.kwargs or "{}").get("job_id", ""))
-        except (ValueError, AttributeError):
-            pass
+    """A background task in words: what it does (its arguments are shown beside)."""
     try:
         return _(task_registry.find(run.name).description)
     except KeyError:
@@ -218,15 +191,29 @@ def task_words(run) -> str:
 @bp.get("/jobs")
 @roles_required("admin")
 def jobs():
-    runs = db().exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
-                     .limit(50)).all()
-    task_runs = db().exec(select(tasks.TaskRun).order_by(tasks.TaskRun.created_at.desc())
-                          .limit(30)).all()
+    session = db()
+    runs = session.exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
+                        .limit(50)).all()
+    latest = select(func.max(job_registry.JobRun.id)).group_by(job_registry.JobRun.job_id)
+    last = {r.job_id: r for r in session.exec(select(job_registry.JobRun).where(
+        job_registry.JobRun.id.in_(latest)))}
+    task_runs = session.exec(select(tasks.TaskRun).order_by(tasks.TaskRun.created_at.desc())
+                             .limit(30)).all()
+    firm_ids = set()
+    for t in task_runs:
+        try:
+            firm_id = json.loads(t.kwargs or "{}").get("firm_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(firm_id, int):
+            firm_ids.add(firm_id)
+    firm_names = dict(session.exec(select(Firm.id, Firm.name).where(Firm.id.in_(firm_ids)))
+                      .all()) if firm_ids else {}
     scheduler = current_app.extensions.get("trellis.scheduler")
-    return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs,
+    return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs, last=last,
                            task_runs=task_runs, scheduler_mode=settings().scheduler,
-                           schedule_words=schedule_words, task_words=task_words,
-                           job_words=job_words, scheduler=scheduler, form=EmptyForm())
+                           task_words=task_words, firm_names=firm_names, words=words,
+                           scheduler=scheduler, form=EmptyForm())
 
 
 @bp.post("/jobs/<job_id>/run")
@@ -244,7 +231,7 @@ def run_job(job_id: str):
     enqueue("run_job", job_id=spec.id)
     commit()
     flash(_("Job %(job)s queued; a worker runs it and its outcome appears below.",
-            job=job_id), "success")
+            job=words.job_name(spec.id)), "success")
     return redirect(url_for("admin.jobs"))
 
 

@@ -8,6 +8,8 @@ as yuan.
 
 from __future__ import annotations
 
+import json
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -105,6 +107,24 @@ RECORD_TYPES = {
     "offer": _l("Offer"), "password_reset": _l("Password reset request"),
 }
 
+def record_type_choices() -> list[tuple[str, str]]:
+    """The audit trail's record-type filter: (code, words), each reading once (codes with
+    the same words, ``application`` and ``loan_application``, are one choice: the first
+    code stands for them all, :func:`same_record_type`), by their words."""
+    seen: dict[str, str] = {}
+    for code, label in RECORD_TYPES.items():
+        seen.setdefault(str(label), code)
+    return sorted(((code, label) for label, code in seen.items()), key=lambda kv: kv[1])
+
+
+def same_record_type(code: str) -> list[str]:
+    """Every record-type code read with the same words as *code* (itself when unknown)."""
+    label = RECORD_TYPES.get(code)
+    if label is None:
+        return [code]
+    return [c for c, w in RECORD_TYPES.items() if str(w) == str(label)]
+
+
 DETAIL_KEYS = {
     "amount_fen": _l("Amount"), "name": _l("Name"), "code": _l("Code"),
     "region": _l("Region"), "kind": _l("Kind"), "reason": _l("Reason"),
@@ -185,4 +205,83 @@ def detail_words(detail: dict | None) -> list[tuple[str, str]]:
         else:
             value = value_words(key, value)
         out.append((str(label), str(value)))
+    return out
+
+
+# --- jobs and background tasks ------------------------------------------------------------
+
+WEEKDAYS = {"mon": _l("every Monday"), "tue": _l("every Tuesday"),
+            "wed": _l("every Wednesday"), "thu": _l("every Thursday"),
+            "fri": _l("every Friday"), "sat": _l("every Saturday"),
+            "sun": _l("every Sunday")}
+
+
+def schedule_words(spec) -> str:
+    """A job's schedule in words: "every 30 seconds", "daily at 02:00 (Beijing time)",
+    "every Monday at 03:00 (Beijing time)" (the scheduler runs on Asia/Shanghai)."""
+    a = spec.args
+    if spec.trigger == "cron":
+        at = f"{int(a.get('hour', 0)):02d}:{int(a.get('minute', 0)):02d}"
+        day = WEEKDAYS.get(str(a.get("day_of_week", "")))
+        if day is not None:
+            return gettext("%(days)s at %(time)s (Beijing time)", days=str(day), time=at)
+        return gettext("daily at %(time)s (Beijing time)", time=at)
+    for unit, template in (("seconds", "every %(n)s seconds"),
+                           ("minutes", "every %(n)s minutes"),
+                           ("hours", "every %(n)s hours")):
+        if unit in a:
+            return gettext(template, n=a[unit])
+    return gettext("on its own schedule")
+
+
+def job_name(job_id: str) -> str:
+    """A job's short name in the reader's language; an unknown id reads as "other job"."""
+    try:
+        spec = jobs.find(job_id)
+    except KeyError:
+        return gettext("Other job")
+    return gettext(spec.name or spec.description)
+
+
+def job_purpose(job_id: str) -> str:
+    """What a job does, in the reader's language."""
+    try:
+        return gettext(jobs.find(job_id).description)
+    except KeyError:
+        return ""
+
+
+def run_words(run) -> str:
+    """How a job's run ended, in words: "succeeded" or "failed"."""
+    if run is None:
+        return gettext("Never run since the last start of the records")
+    return gettext("succeeded") if run.ok else gettext("failed")
+
+
+#: what a background task's arguments are, as a reader says them (others are left out:
+#: a link prefix, say, is plumbing)
+TASK_ARGS = {"job_id": _l("Job"), "firm_id": _l("Firm"), "reset_id": _l("Password reset request")}
+RUN_OF = {"import_run": _l("Import"), "chain_audit": _l("Chain audit")}
+
+
+def task_args(run, firm_names: dict[int, str]) -> list[tuple[str, str]]:
+    """(label, value) pairs of a task's arguments in words: a job by its name, a firm by
+    its name, an import or an audit by its number; nothing raw."""
+    try:
+        kwargs = json.loads(run.kwargs or "{}")
+    except ValueError:
+        return []
+    if not isinstance(kwargs, dict):
+        return []
+    out = []
+    for key, value in kwargs.items():
+        if key == "job_id":
+            out.append((str(TASK_ARGS[key]), job_name(str(value))))
+        elif key == "firm_id" and isinstance(value, int):
+            out.append((str(TASK_ARGS[key]), firm_names.get(value) or gettext("No. %(n)s",
+                                                                              n=value)))
+        elif key == "reset_id":
+            out.append((str(TASK_ARGS[key]), gettext("No. %(n)s", n=value)))
+        elif key == "run_id" and run.name in RUN_OF:
+            out.append((str(RUN_OF[run.name]), gettext("No. %(n)s", n=value)))
     return out

@@ -35,7 +35,7 @@ from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
-from trellis.platform.words import word
+from trellis.platform.words import message_text, word
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("chain", __name__, url_prefix="/chain")
@@ -271,7 +271,8 @@ def _run_state(run: AuditRun) -> dict:
     return {"id": run.id, "state": run.state, "state_words": word("audit_state", run.state),
             "checked": run.checked, "total": total,
             "percent": percent, "discrepancies": run.discrepancy_count,
-            "finished": run.state in ("done", "failed"), "error": run.error}
+            "finished": run.state in ("done", "failed"),
+            "error": message_text(run.error) if run.error else None}
 
 
 @bp.get("/audit/<int:run_id>")

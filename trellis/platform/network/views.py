@@ -56,6 +56,7 @@ from trellis.platform.web import (
 )
 from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
+from trellis.scoring.queries import newest_grades
 from trellis.scoring.service import indicative_limits
 from trellis.trade import clusters as cluster_service
 from trellis.trade.errors import ClusterNotFound
@@ -127,12 +128,11 @@ def cluster_or_404(code: str) -> Cluster:
 
 
 def latest_grades(cluster_id: int) -> dict[int, str]:
-    """Firm id -> latest risk grade, when the scoring area has results."""
+    """Firm id -> latest risk grade, when the scoring area has results: one row per firm
+    (its newest graded record, as :func:`latest_grade` picks it), not every grade the
+    cluster ever had (a nightly rescore adds one per firm each day)."""
     try:
-        rows = db().execute(select(ScoreRecord.firm_id, ScoreRecord.grade)
-                            .where(ScoreRecord.cluster_id == cluster_id,
-                                   ScoreRecord.grade.is_not(None))
-                            .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all()
+        rows = db().execute(newest_grades(cluster_id)).all()
     except Exception:  # the table may not be migrated yet
         logger.warning("no scoring results readable for cluster %s", cluster_id)
         db().rollback()
@@ -629,11 +629,15 @@ def _run_status_filter(value):
 
 
 @bp.app_template_filter("tier_label")
-def _tier_filter(value):
-    if value is None:
-        return _("not connected")
+def tier_label(value) -> str:
+    """A tier as people read it (one set of words for the network and scoring pages): the
+    anchor, an n-th tier supplier, a buyer downstream of an anchor (a negative tier), or a
+    firm with no supply path to or from any anchor (no tier)."""
+    if value is None or value != value:   # None or NaN
+        return _("not connected to an anchor")
+    value = int(value)
     if value == 0:
         return _("anchor")
     if value > 0:
         return _("tier %(n)d supplier", n=value)
-    return _("tier %(n)d buyer", n=-value)
+    return _("tier %(n)d buyer (downstream of an anchor)", n=-value)

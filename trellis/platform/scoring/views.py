@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
 from trellis.paging import clean, page_of
-from trellis.platform.i18n import money
 from trellis.platform.paging import args as paging_args
+from trellis.platform.scoring import readable
 from trellis.platform.web import (
     audit,
     commit,
@@ -65,20 +65,9 @@ def _zh() -> bool:
 
 @bp.app_template_filter("feature")
 def feature_value(value, name: str = ""):
-    """A feature value for display: money in yuan, shares as percent, else 2 decimals."""
-    if value is None:
-        return "—"
-    if name.endswith("_fen"):
-        return money(int(value))
-    if "share" in name or name in ("buyer_hhi_12m", "credit_note_rate_12m",
-                                    "order_conversion_12m", "sales_drawdown_3m",
-                                    "active_share_12m"):
-        return f"{value:.0%}"
-    if name in ("tier", "history_months") and isinstance(value, (int, float)):
-        return f"{value:g}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
+    """A feature value in words: money in yuan, shares as percent, days, counts, a tier in
+    words, a network weight as the cluster's share (:mod:`.readable`)."""
+    return readable.unit_value(readable.feature_unit(name), value)
 
 
 @bp.get("/")
@@ -151,11 +140,13 @@ def firm(firm_id):
             points = service.points(card=card, result=result)
     # An anchor trades with thousands of firms: the largest partners each way are shown.
     hood, hood_total = queries.largest_neighbours(db(), firm_id, as_of, HOOD_ROWS)
+    labels = _labels(card.spec if card else expert.spec())
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
-        hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(),
-        labels=_labels(card.spec if card else expert.spec()))
+        hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(), labels=labels,
+        evidence=readable.evidence_rows, explain=readable.EXPLAIN,
+        all_features=readable.feature_rows(result.features if result else {}, labels))
 
 
 def _labels(spec: dict) -> dict:

@@ -161,6 +161,13 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   });
 
+  // A tier in words: the tier filter's own option texts (the server's words for each tier).
+  function tierWords(tier) {
+    var key = tier === null || tier === undefined ? "none" : String(tier);
+    var option = document.querySelector('#net-tier option[value="' + key + '"]');
+    return option ? option.textContent : t.notConnected;
+  }
+
   function el(tag, text, cls) {
     var e = document.createElement(tag);
     if (text !== undefined && text !== null) { e.textContent = text; }
@@ -204,7 +211,7 @@
         frag.appendChild(el("h2", h.firm.name));
         frag.appendChild(el("p", h.firm.uscc, "mono small"));
         var dl = el("dl", null, "net-facts small");
-        [[t.tier, h.tier === null ? "—" : String(h.tier)], [t.sales, money(h.sales_fen)],
+        [[t.tier, tierWords(h.tier)], [t.sales, money(h.sales_fen)],
          [t.purchases, money(h.purchases_fen)],
          [t.topBuyer, h.top_buyer_share === null ? "—" : Math.round(h.top_buyer_share * 100) + "%"]]
           .forEach(function (kv) { dl.appendChild(el("dt", kv[0])); dl.appendChild(el("dd", kv[1])); });

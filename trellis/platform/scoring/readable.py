@@ -1,0 +1,233 @@
+"""A flag's evidence and a firm's feature values as people read them (issue 15).
+
+The cores keep evidence and features as data (amounts in fen, shares as fractions, codes);
+the risk page showed them as JSON. Here each key has a label and a unit: an amount in yuan,
+a share as a percentage, days, counts and months with their units, a tier, a concentration
+or a network weight with what it means. Nested evidence (the latest invoices, the firms of
+a cycle) becomes a small table or a list of names. A key without words reads as "other
+figure", never as its code.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from trellis.platform.i18n import money, number, percent
+from trellis.platform.network.views import industry_label
+from trellis.platform.network.views import tier_label as tier_words
+
+# unit kinds: fen, share, days, count, months, times (a multiple), ratio (a plain number),
+# date, text, bool, tier, weight (a share of the cluster's PageRank), kwh, people, code
+KEYS: dict[str, tuple] = {
+    # evidence of the screens (trellis.scoring.screens)
+    "window_days": (_l("Window"), "days"), "recent_fen": (_l("Sales in the window"), "fen"),
+    "usual_fen": (_l("Usual sales over as long"), "fen"), "ratio": (_l("Multiple"), "times"),
+    "applied_on": (_l("Applied on"), "date"),
+    "unbacked_share": (_l("Without order or delivery"), "share"),
+    "usual_unbacked_share": (_l("Usually without order or delivery"), "share"),
+    "invoices": (_l("Invoices"), "count"), "latest": (_l("Latest invoices"), "rows"),
+    "invoice": (_l("Invoice number"), "text"), "issued": (_l("Issued on"), "date"),
+    "amount_fen": (_l("Amount"), "fen"), "has_order": (_l("Has an order"), "bool"),
+    "count": (_l("Invoices"), "count"), "share": (_l("Share of sales"), "share"),
+    "status": (_l("State"), "status"), "buyer": (_l("Buyer (USCC)"), "text"),
+    "seller": (_l("Seller (USCC)"), "text"), "match": (_l("Matched on"), "match"),
+    "cycle": (_l("Firms in the cycle"), "firms"), "firms": (_l("Other firms"), "firms"),
+    "loops": (_l("Loops round the cycle"), "count"),
+    "consistent_months": (_l("Months that agree"), "months"),
+    "matched_share": (_l("Amount matched round the cycle"), "share"),
+    "volume_balance": (_l("Balance of the legs' volumes"), "share"),
+    "paid_round": (_l("Legs paid back"), "share"), "strength": (_l("Strength of evidence"),
+                                                                "share"),
+    "flag": (_l("Flagged"), "bool"), "volume_fen": (_l("Volume round the cycle"), "fen"),
+    "latest_loop": (_l("Latest loop"), "rows"), "leg_volume_fen": (_l("Volume of the leg"),
+                                                                   "fen"),
+    "rule": (_l("Rule"), "rule"), "months_fen": (_l("Sales of the two months"), "fen"),
+    "usual_month_fen": (_l("Usual monthly sales"), "fen"), "value": (_l("Shared value"), "text"),
+    "declared_fen": (_l("Declared to the tax office"), "fen"),
+    "platform_fen": (_l("Recorded on the platform"), "fen"), "period": (_l("Period"), "text"),
+    "months": (_l("Months compared"), "months"), "compared_with": (_l("Compared with"), "basis"),
+    "sales_growth": (_l("Sales, times the earlier period"), "times"),
+    "power_growth": (_l("Power use, times the earlier period"), "times"),
+    "headcount_growth": (_l("Insured staff, times the earlier period"), "times"),
+    "last_two_months_kwh": (_l("Power use of the last two months"), "kwh"),
+    "usual_kwh": (_l("Usual monthly power use"), "kwh"),
+    "recent_sales_fen": (_l("Sales of the last two months"), "fen"),
+    "name": (_l("Firm"), "text"), "uscc": (_l("USCC"), "text"),
+}
+
+SKIP = {"firm_id"}   # an internal number; the firm's name and USCC are beside it
+
+MATCH = {"fp_content": _l("same seller, buyer, amount and date"),
+         "fp_number": _l("same seller and invoice number"),
+         "fp_near": _l("nearly the same invoice")}
+RULE = {"two_months": _l("two months far above the usual")}
+DOC_STATUS = {"pending": _l("Waiting for confirmation"), "confirmed": _l("Confirmed"),
+              "rejected": _l("Rejected")}
+BASIS = {"year": _l("the same months a year before"), "half": _l("the 6 months before")}
+
+
+def unit_value(kind: str, value) -> str:
+    """*value* of unit *kind* in words (see :data:`KEYS`)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—" if kind != "tier" else tier_words(None)
+    if isinstance(value, list) and kind not in ("rows", "firms"):
+        return "、".join(unit_value(kind, v) for v in value)
+    if kind == "fen":
+        return money(int(value))
+    if kind == "share":
+        return percent(value, 1)
+    if kind == "weight":
+        return gettext("%(p)s of the cluster", p=percent(value, 2))
+    if kind == "days":
+        return gettext("%(n)s days", n=number(round(float(value), 1)))
+    if kind == "months":
+        return gettext("%(n)s months", n=number(round(float(value), 1)))
+    if kind == "count":
+        return number(int(value))
+    if kind == "people":
+        return gettext("%(n)s people", n=number(round(float(value))))
+    if kind == "kwh":
+        return gettext("%(n)s kWh", n=number(round(float(value), 1)))
+    if kind == "times":
+        return gettext("%(n)s times", n=number(round(float(value), 2)))
+    if kind == "bool":
+        return gettext("yes") if value else gettext("no")
+    if kind == "tier":
+        return tier_words(value)
+    if kind == "status":
+        return str(DOC_STATUS.get(str(value), _l("Other")))
+    if kind == "match":
+        return str(MATCH.get(str(value), _l("Other")))
+    if kind == "rule":
+        return str(RULE.get(str(value), _l("Other")))
+    if kind == "basis":
+        return str(BASIS.get(str(value), _l("Other")))
+    if kind == "industry":
+        return industry_label(value)
+    if kind == "role":
+        return gettext("Anchor firm") if value == "anchor" else gettext("Vendor")
+    if kind == "ratio" or isinstance(value, float):
+        return number(round(float(value), 2))
+    return str(value)
+
+
+def evidence_rows(evidence: dict | None, keys: dict | None = None) -> list[dict]:
+    """A flag's evidence as rows: ``{"label", "value"}`` for a figure, ``{"label",
+    "names"}`` for firms, ``{"label", "columns", "rows"}`` for a list of records."""
+    keys = KEYS if keys is None else keys
+    out: list[dict] = []
+    for key, value in (evidence or {}).items():
+        if key in SKIP:
+            continue
+        label, kind = keys.get(key, (_l("Other figure"), "ratio"))
+        if kind == "firms":
+            names = [v.get("name") or v.get("uscc") or "—" if isinstance(v, dict) else str(v)
+                     for v in value or ()]
+            out.append({"label": str(label), "names": names})
+        elif kind == "rows" or (isinstance(value, list) and value and isinstance(value[0], dict)):
+            columns = [k for k in (value[0] if value else {}) if k not in SKIP]
+            out.append({"label": str(label),
+                        "columns": [str(keys.get(c, (_l("Other figure"),))[0]) for c in columns],
+                        "rows": [[unit_value(keys.get(c, ("", "ratio"))[1], r.get(c))
+                                  for c in columns] for r in value]})
+        elif isinstance(value, dict):
+            out.append({"label": str(label), "value": "；".join(
+                f"{row['label']}：{row.get('value', '')}" for row in evidence_rows(value, keys))})
+        else:
+            out.append({"label": str(label), "value": unit_value(kind, value)})
+    return out
+
+
+#: a feature's unit (see :func:`unit_value`), by name; a name not here is a plain number
+FEATURE_UNITS = {
+    "history_months": "months", "tax_period_months": "months", "firm_age_months": "months",
+    "power_months_12m": "months", "anchor_tenure_days": "days", "tier": "tier",
+    "pagerank": "weight", "anchor_pagerank": "weight", "buyer_hhi_12m": "share",
+    "invoices_12m": "count", "buyer_count_12m": "count", "anchor_count_12m": "count",
+    "neighbours": "count", "past_defaults": "count", "headcount_now": "people",
+    "power_kwh_month": "kwh", "seasonal_index_used": "bool", "role": "role",
+    "industry": "industry", "sales_drawdown_3m": "share",
+}
+_SHARE_PARTS = ("share", "_rate_", "conversion", "collection_ratio", "paid_ratio")
+
+
+def feature_unit(name: str) -> str:
+    """The unit of feature *name*: money for ``*_fen``, a share for shares and rates, days
+    for late days, else :data:`FEATURE_UNITS` or a plain number."""
+    if name in FEATURE_UNITS:
+        return FEATURE_UNITS[name]
+    if name.endswith("_fen"):
+        return "fen"
+    if "late_days" in name:
+        return "days"
+    if any(part in name for part in _SHARE_PARTS):
+        return "share"
+    return "ratio"
+
+
+#: labels of the features a scorecard does not label itself (the card's own labels win)
+FEATURE_LABELS = {
+    "sales_3m_fen": _l("Sales, last 3 months"), "sales_6m_fen": _l("Sales, last 6 months"),
+    "active_share_3m": _l("Months with sales, last 3 months"),
+    "active_share_6m": _l("Months with sales, last 6 months"),
+    "avg_monthly_sales_12m_fen": _l("Average monthly sales, last 12 months"),
+    "seasonal_index_used": _l("Seasonal adjustment used"),
+    "sales_trend_3v6": _l("Sales trend (last 3 against last 6 months)"),
+    "sales_vs_own_24m": _l("Sales against the firm's own 24 months"),
+    "invoices_12m": _l("Invoices, last 12 months"),
+    "buyer_count_12m": _l("Buyers, last 12 months"),
+    "anchor_sales_share_12m": _l("Share of sales to anchors"),
+    "anchor_rejected_share_6m": _l("Share of invoices anchors refused, last 6 months"),
+    "anchor_count_12m": _l("Anchors traded with"),
+    "confirmed_monthly_6m_fen": _l("Confirmed sales a month, last 6 months"),
+    "buyer_late_days_3m": _l("Buyers' days late, last 3 months"),
+    "buyer_late_days_6m": _l("Buyers' days late, last 6 months"),
+    "own_late_days_3m": _l("Own days late to suppliers, last 3 months"),
+    "own_late_days_6m": _l("Own days late to suppliers, last 6 months"),
+    "eligible_receivables_fen": _l("Eligible confirmed receivables"),
+    "credit_note_rate_3m": _l("Credit notes against sales, last 3 months"),
+    "credit_note_rate_6m": _l("Credit notes against sales, last 6 months"),
+    "dispute_rate_12m": _l("Disputed share of sales, last 12 months"),
+    "inflow_monthly_3m_fen": _l("Money received a month, last 3 months"),
+    "collection_ratio_6m": _l("Share of sales collected, last 6 months"),
+    "anchor_paid_ratio_12m": _l("Share of anchor invoices paid, last 12 months"),
+    "invoice_count_trend_3v12": _l("Invoice count trend (last 3 against 12 months)"),
+    "platform_debt_fen": _l("Debt on the platform"),
+    "tax_sales_fen": _l("Sales declared for VAT"),
+    "tax_period_sales_fen": _l("Platform sales over the tax period"),
+    "tax_period_months": _l("Tax period"), "firm_age_months": _l("Age of the firm"),
+    "neighbours": _l("Trading partners"), "power_months_12m": _l("Months with power data"),
+    "power_kwh_month": _l("Power use a month"), "output_per_kwh": _l("Sales per kWh (yuan)"),
+    "headcount_now": _l("Insured staff now"),
+    "power_trend_3v6": _l("Power use trend (last 3 against 6 months)"),
+    "power_yoy_3m": _l("Power use against a year before (last 3 months)"),
+    "headcount_trend_3v6": _l("Insured staff trend (last 3 against 6 months)"),
+    "headcount_yoy_3m": _l("Insured staff against a year before (last 3 months)"),
+    "chain_power_trend_3v6": _l("Suppliers' power use trend (last 3 against 6 months)"),
+    "chain_power_yoy_3m": _l("Suppliers' power use against a year before"),
+    "role": _l("Role"), "industry": _l("Industry"),
+}
+
+#: one line on what a number means, for the measures that are not self-explaining
+EXPLAIN = {
+    "buyer_hhi_12m": _l("Concentration: the sum of each buyer's squared share of sales, "
+                        "0-100%; 100% is a single buyer, lower is spread over more buyers."),
+    "pagerank": _l("Network weight: the firm's share of the whole cluster's importance "
+                   "(all firms add up to 100%), higher when large buyers pay it."),
+    "anchor_pagerank": _l("Closeness to anchors: the same weight counted only from the "
+                          "anchors' payments (all firms add up to 100%)."),
+    "tier": _l("Tier: supply steps from the nearest anchor; a buyer is downstream of one; "
+               "not connected means no supply path to or from any anchor."),
+}
+
+
+def feature_rows(features: dict | None, labels: dict) -> list[dict]:
+    """Every feature value a score used, as ``{"name", "label", "value"}`` rows in words
+    (see :func:`feature_unit`); *labels* are the scorecard's own."""
+    out = []
+    for name, value in (features or {}).items():
+        label = labels.get(name) or FEATURE_LABELS.get(name) or _l("Other figure")
+        out.append({"name": name, "label": str(label),
+                    "value": unit_value(feature_unit(name), value)})
+    return out
