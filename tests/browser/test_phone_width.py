@@ -24,7 +24,8 @@ BORROWER = "phone-borrower@trellis.demo"
 
 
 def _a_borrower(live) -> int:
-    """The demo loan book (as `make run` books it) and a login for the firm of the demo's written-off (or else overdue) loan (the demo vendor logins' own
+    """The demo loan book (as `make run` books it) and a login for the firm of the demo's
+    written-off (or else overdue) loan (the demo vendor logins' own
     firms have no loan): its page and statement hold the most lines. Returns the loan."""
     from trellis.accounts import services
     from trellis.accounts.models import User

@@ -109,7 +109,8 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
                    f"{mask(account)}. It takes effect at {when} (Beijing time) unless someone "
                    "cancels it. "
                    "If you did not expect this, cancel it now and call us.",
-        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，将于 {when}（北京时间）生效。"
+        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，"
+                   f"将于 {when}（北京时间）生效。"
                    "如非本公司所为，请立即取消并联系我们。")
     logger.info("firm %s: bank account change %s requested, effective %s", firm_id, change.id,
                 change.effective_at)

@@ -51,7 +51,7 @@ from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import bank
 from trellis.protection import warnings as fraud
-from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder, Relationship
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
 from trellis.vouchers.financing import fragment_for_application
 from trellis.vouchers.models import Voucher
