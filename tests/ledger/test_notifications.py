@@ -121,3 +121,82 @@ def test_a_dead_server_loses_nothing(session, world, vendor_user, make_loan):
     assert delivery.deliver(session=session, sender=dead)[1] >= 1   # gives up, says why
     assert all(o.state == "failed" for o in session.scalars(select(OutboxMessage).where(
         OutboxMessage.channel == "email")))
+
+
+def _kinds_and_texts(session, user_id, since_id=0):
+    rows = session.scalars(select(Notification).where(
+        Notification.user_id == user_id, Notification.id > since_id)
+        .order_by(Notification.id)).all()
+    return [(n.kind, n.message_zh) for n in rows]
+
+
+def test_an_overdue_loan_is_told_at_each_bucket_not_daily(session, world, vendor_user,
+                                                          make_loan):
+    """A clerk found no overdue notice in the vendor's messages. A loan past its due date
+    is told the day after (before the overdue job has marked it), then once as it enters
+    each days-past-due bucket (31, 61, 91 days: a warning), never daily; in Chinese, with
+    the amount owed in yuan, and through the outbox; a re-run writes nothing twice."""
+    from datetime import timedelta
+
+    from trellis.ledger import lifecycle
+
+    loan = make_loan(firm=world.vendor, amount_fen=123_456_78, disburse=date(2026, 1, 1),
+                     due_date=date(2026, 3, 31))
+    assert loan.status == "active"          # the overdue job has not run yet
+    events.collect(session=session, as_of=date(2026, 3, 31))   # due today: not overdue
+    last = max([n.id for n in session.scalars(select(Notification))], default=0)
+    told = {}
+    day = date(2026, 4, 1)
+    while day <= date(2026, 7, 10):
+        new = events.collect(session=session, as_of=day)
+        assert events.collect(session=session, as_of=day) == 0          # a re-run
+        if new:
+            told[(day - loan.due_date).days] = new
+        day += timedelta(days=1)
+    assert told == {1: 1, 31: 1, 61: 1, 91: 1}, told
+    inbox = _kinds_and_texts(session, vendor_user.id, last)
+    assert [k for k, _ in inbox] == ["overdue", "warning", "warning", "warning"]
+    fen = lifecycle.owed_by_borrower(loan)
+    owed = f"¥{fen // 100:,}.{fen % 100:02d}"
+    assert all(owed in text and "fen" not in text for _, text in inbox), inbox
+    assert "到期并逾期" in inbox[0][1] and "逾期 31 天" in inbox[1][1]
+    assert "逾期 91 天" in inbox[3][1]
+    assert "催收" in inbox[3][1]
+    keys = set(session.scalars(select(NotificationEvent.key).where(
+        NotificationEvent.kind.in_(["overdue", "warning"]))))
+    assert {f"overdue:{loan.id}:2026-03-31", f"overdue:{loan.id}:2026-03-31:31",
+            f"overdue:{loan.id}:2026-03-31:91"} <= keys
+    events_ids = session.scalars(select(NotificationEvent.id).where(
+        NotificationEvent.key.like(f"overdue:{loan.id}:%"))).all()
+    outbox = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.event_id.in_(events_ids))).all()
+    assert {(o.event_id, o.channel) for o in outbox} == \
+        {(e, c) for e in events_ids for c in ("email", "sms")}
+
+
+def test_a_loan_first_seen_late_is_told_once_at_its_bucket(session, world, vendor_user,
+                                                           make_loan):
+    """A loan already 45 days past due when notifications first run gets one warning (its
+    bucket), not the whole series at once."""
+    make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1),
+              due_date=date(2026, 3, 31))
+    assert events.collect(session=session, as_of=date(2026, 5, 15)) == 1
+    assert [k for k, _ in _kinds_and_texts(session, vendor_user.id)] == ["warning"]
+
+
+def test_a_write_off_is_told_with_what_is_still_owed(session, world, vendor_user, make_loan):
+    from trellis.ledger import accrual, lifecycle
+
+    loan = make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1),
+                     due_date=date(2026, 3, 31))
+    written_on = date(2026, 8, 8)
+    accrual.accrue(session=session, as_of=written_on)
+    accrual.mark_overdue(session=session, as_of=written_on)
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=written_on,
+                        idempotency_key="wo-note")
+    session.refresh(loan)
+    assert events.collect(session=session, as_of=written_on) == 1
+    assert events.collect(session=session, as_of=date(2026, 8, 9)) == 0
+    ((kind, text),) = _kinds_and_texts(session, vendor_user.id)
+    owed = lifecycle.owed_by_borrower(loan)
+    assert kind == "warning" and "催收" in text and f"¥{owed // 100:,}.{owed % 100:02d}" in text

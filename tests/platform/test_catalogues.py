@@ -65,3 +65,76 @@ def test_words_a_clerk_found_wrong(msgid, wrong):
 ])
 def test_pages_use_the_words(template, msgid):
     assert f"_('{msgid}" in (TEMPLATES / template).read_text(encoding="utf-8")
+
+
+# One word per concept (issue 15): a clerk read 智能客服 beside 智能客户经理, 产业集群 beside
+# 产业园区 and 园区, and 确认 where an anchor confirms an invoice (确权).
+#   智能客户经理: the product, the AI customer manager (never 智能客服, 助手).
+#   园区: a cluster (trade.models.Cluster is an industrial park or a startup base; those two
+#         kinds are 产业园区 and 创业基地), never 集群.
+#   确权: an anchor confirming an invoice or order; 确认 is any other confirmation; a
+#         block's confirmations are 区块确认数.
+GLOSSARY = (
+    (r"智能客服|助手", "智能客户经理"),
+    (r"集群|产业园(?!区)", "园区"),
+    (r"(?<!向银行)确认\S{0,2}(?:发票|订单|应付)|(?:发票|订单|应付)[^。，；：]{0,6}待确认"
+     r"|等待(?:贵司|买方|采购方|核心企业)确认|待确认(?:队列|或)|已确认[、的]?[^。，；]{0,8}(?:发票|订单|应付)",
+     "确权"),
+)
+# msgid words -> what every translation of them must hold
+REQUIRED = (
+    (r"(?i)\bassistant\b", "智能客户经理"),
+    (r"(?i)\bclusters?\b", "园区"),
+    (r"(?i)\bblock confirmations\b|\(%\(n\)s confirmations\)|^Count confirmations", "区块确认数"),
+)
+
+
+def _chinese_texts():
+    """(where, text) of every Chinese text a person can read: the catalogues' translations,
+    the templates, and the Chinese literals of the code (cores' messages, answers)."""
+    import re
+
+    for msgid, found in _entries().items():
+        for path, text in found.items():
+            yield f"{path}: {msgid[:60]}", text
+    root = HERE.parent
+    for path in [*TEMPLATES.rglob("*.html"), *root.rglob("*.py")]:
+        if "migrations" in path.parts or "demo" in path.parts:
+            continue   # history as written, and the demo's own names
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"[\u4e00-\u9fff]", line):
+                yield f"{path.relative_to(root)}:{i}", line
+
+
+@pytest.mark.parametrize("wrong, right", GLOSSARY)
+def test_one_word_per_concept(wrong, right):
+    import re
+
+    skip = re.compile(r"intents\.py")   # the assistant's patterns: what users type
+    found = [f"{where}: {text.strip()[:80]}" for where, text in _chinese_texts()
+             if re.search(wrong, text) and not skip.search(where)]
+    assert not found, f"say {right}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("pattern, word", REQUIRED)
+def test_the_concepts_words_are_used(pattern, word):
+    import re
+
+    missing = {msgid: texts for msgid, texts in _entries().items() if re.search(pattern, msgid)
+               and any(word not in t for t in texts.values())}
+    assert not missing, missing
+
+
+def test_the_glossary_catches_the_old_words():
+    """The checks above find what the clerk found (so they cannot pass by matching nothing)."""
+    import re
+
+    old = {"智能客服": "智能客户经理", "确认了助手提议的操作": "智能客户经理", "产业集群": "园区",
+           "有 3 张供应商发票等待贵司确认": "确权", "待确认队列": "确权", "确认发票": "确权",
+           "贵司已确认、尚未付清的应付发票": "确权"}
+    for text, right in old.items():
+        assert any(re.search(w, text) for w, r in GLOSSARY if r == right), text
+    for fine in ("确权即向银行确认该发票或订单真实存在", "请勾选以确认您已阅读报价。", "区块确认数",
+                 "创业基地", "产业园区", "您确认的列映射会按来源保存", "等待确认列映射",
+                 "请在申请页面选择已确权的发票并确认提交", "打开页面确认", "等待您确认"):
+        assert not any(re.search(w, fine) for w, _ in GLOSSARY), fine

@@ -37,3 +37,40 @@ def test_templates_format_no_time_themselves():
     found = [str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")
              if ".strftime(" in p.read_text(encoding="utf-8")]
     assert not found, f"format times with |day (Beijing time): {found}"
+
+
+def test_a_page_with_times_says_they_are_beijing_time(client, session, make_firm, make_user):
+    """Times carried no zone: a page that shows a time says once, at its foot, that its
+    times are Beijing time; a page without one does not. The bank-account change said
+    「（UTC）」 beside a time the page shows in Beijing time, and its message gave UTC."""
+    from sqlmodel import select
+
+    from tests.platform.conftest import PASSWORD, login
+    from trellis.accounts import services as accounts
+    from trellis.platform.i18n import day
+    from trellis.protection import bank
+    from trellis.protection.models import Notification
+
+    firm = make_firm(bank_account="6222020000000000001")
+    accounts.grant_consent(session=session, firm_id=firm.id, purpose="bank_account")
+    alice, bob = make_user("vendor", firm=firm), make_user("vendor", firm=firm)
+    login(client, alice)
+    assert "北京时间" not in client.get("/vendor/messages").get_data(as_text=True)  # none yet
+    change = bank.request_change(session=session, firm_id=firm.id, user=bob,
+                                 password=PASSWORD, new_account="6222020000000000999")
+    when = day(change.effective_at)   # the filter's text: Beijing time
+    page = client.get("/vendor/bank-account").get_data(as_text=True)
+    assert f"{when}（北京时间）" in page and "UTC）" not in page
+    assert 'id="time-zone">时间均为北京时间。' in page
+    note = session.exec(select(Notification).where(Notification.user_id == alice.id)).one()
+    assert f"{when}（北京时间）" in note.message_zh and "UTC" not in note.message_zh
+    messages = client.get("/vendor/messages").get_data(as_text=True)
+    assert 'id="time-zone"' in messages
+    assert 'id="time-zone"' not in client.get("/vendor/apply").get_data(as_text=True)
+
+
+def test_beijing_text_outside_a_request():
+    from trellis.clock import beijing_text
+
+    assert beijing_text(datetime(2026, 12, 6, 20, 5)) == "2026-12-07 04:05"
+    assert beijing_text(datetime(2026, 12, 6, 20, 5, tzinfo=UTC)) == "2026-12-07 04:05"

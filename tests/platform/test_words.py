@@ -123,7 +123,7 @@ def test_the_audit_trail_names_codes_in_words(client, session, logged_in, make_u
                 "human", "system", "api-token"):
         assert raw not in shown, raw
     for said in ("产业园区", "银行账户数据", "撤回授权", "发票", "放款", "仅用于预评估",
-                 "通过邀请码", "智能助手提议的操作", "发票金额不符", "Trellis（系统自动）",
+                 "通过邀请码", "智能客户经理提议的操作", "发票金额不符", "Trellis（系统自动）",
                  "API 密钥 ab12cd"):
         assert said in shown, said
 
@@ -203,7 +203,7 @@ def test_a_ticket_about_a_scam_call_does_not_suspect_the_customer(app):
 
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         assert words.word("handover_reason", "fraud_call") == "客户咨询疑似诈骗"
-        assert words.word("handover_reason", "low_confidence") == "智能客服无法回答"
+        assert words.word("handover_reason", "low_confidence") == "智能客户经理无法回答"
 
 
 def test_roles_read_as_words_in_the_header_and_the_audit_trail(client, logged_in):

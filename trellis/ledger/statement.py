@@ -43,8 +43,12 @@ LABELS = {
         "Cooling-off: repay in full by %s and interest and fees are waived",
         "pay_out": "Paid out", "fee_charged": "Fee charged", "accrued": "Interest %s to %s",
         "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
-        "waived": "Cooling-off: interest and fees waived", "written_off": "Written off",
-        "recovery": "Recovered", "fen_note": "Amounts in yuan (CNY).",
+        "waived": "Cooling-off: interest and fees waived",
+        "written_off": "Written off: passed to collection, still owed",
+        "recovery": "Recovered after the write-off", "fen_note": "Amounts in yuan (CNY).",
+        "collection": "Write-off and recoveries", "still_owed": "Still owed by you",
+        "collection_note": "A write-off is the lender's accounting: it does not cancel the "
+                           "debt. The amount written off stays owed until it is recovered.",
     },
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
@@ -57,8 +61,10 @@ LABELS = {
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "收取手续费", "accrued": "利息 %s 至 %s",
         "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
-        "waived": "冷静期：免除利息和费用", "written_off": "核销", "recovery": "核销后收回",
-        "fen_note": "金额单位：元（人民币）。",
+        "waived": "冷静期：免除利息和费用", "written_off": "核销（转入催收，仍须偿还）",
+        "recovery": "核销后收回", "fen_note": "金额单位：元（人民币）。",
+        "collection": "核销及核销后收回", "still_owed": "贵司仍欠",
+        "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
     },
 }
 
@@ -110,6 +116,9 @@ class Statement:
     outstanding: Balances
     schedule: tuple[dict[str, Any], ...]
     lines: tuple[Line, ...] = field(default=())
+    #: the write-off and each recovery after it: *amount_fen* is what was written off (+)
+    #: or recovered (-), *balance_fen* what the borrower still owes after it
+    collection: tuple[Line, ...] = field(default=())
     #: what the borrower still owes, in fen (a write-off does not cancel the debt)
     owed_fen: int = 0
     #: days past due on the day of the write-off (None unless written off)
@@ -117,15 +126,20 @@ class Statement:
 
 
 def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
-    """The statement of *loan_id* up to *as_of* (default: the last booked day)."""
+    """The statement of *loan_id* up to *as_of* (default: the last booked day, or the last
+    recovery after a write-off)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise LoanNotFound(f"Loan {loan_id} does not exist.")
     firm = session.get(Firm, loan.firm_id)
     product = session.get(Product, loan.product_id)
     assert product is not None   # loans.product_id is a foreign key
-    as_of = as_of or loan.accrued_until or date.today()
+    if as_of is None:
+        # interest stops at a write-off; the recoveries after it still belong on the statement
+        later = [r.paid_on for r in _recoveries(session, loan)] if loan.closed_on else []
+        as_of = max([loan.accrued_until or date.today(), *later])
     lines: list[Line] = []
+    collection: list[Line] = []
     schedule: tuple[dict[str, Any], ...] = ()
     cooling = None
     if loan.disbursed_on is not None:
@@ -136,6 +150,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         outcome = replay(terms, start=loan.disbursed_on, until=end,
                          opening=Balances(), payments=payments)
         lines = _lines(session, loan, outcome, as_of)
+        collection = _collection(session, loan, as_of)
         schedule = _schedule(loan, terms, outcome.balances)
     bal = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
     return Statement(
@@ -145,7 +160,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         penalty_rate_micro=loan.penalty_rate_micro, fee_fen=loan.fee_fen,
         disbursed_on=loan.disbursed_on, due_date=loan.due_date, as_of=as_of,
         days_past_due=lifecycle.borrower_dpd(loan, as_of), cooling_off_until=cooling,
-        outstanding=bal, schedule=schedule, lines=tuple(lines),
+        outstanding=bal, schedule=schedule, lines=tuple(lines), collection=tuple(collection),
         owed_fen=lifecycle.owed_by_borrower(loan),
         dpd_at_write_off=lifecycle.dpd_at_write_off(loan))
 
@@ -180,13 +195,6 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             events.append((last + timedelta(days=1), -1, Line(
                 last, "accrued", interest_fen=interest, penalty_fen=penalty,
                 note=f"{first.isoformat()}|{last.isoformat()}")))
-    for rec in session.scalars(select(Repayment).where(col(Repayment.loan_id) == loan.id,
-                                                       col(Repayment.source) == "recovery")):
-        events.append((rec.paid_on, 5, Line(rec.paid_on, "recovery",
-                                            amount_fen=-rec.amount_fen)))
-    if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on:
-        events.append((loan.closed_on, 4, Line(loan.closed_on, "written_off",
-                                               principal_fen=-loan.written_off_fen)))
     events.sort(key=lambda e: (e[0], e[1]))
     days = sorted({line.on for _, _, line in events})
     owed: dict[date, int] = {}
@@ -195,14 +203,44 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
                                  as_of=d).get(id_of(loan), {})
         owed[d] = sum(b.values())
         # The write-off clears the lender's receivables, not the borrower's debt: from that
-        # day the balance is what was written off less what was recovered up to the day.
+        # day the balance is what was written off less what was recovered up to the day
+        # (the write-off and the recoveries are lines of their own: see _collection).
         if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on and d >= loan.closed_on:
-            recovered = sum(-line.amount_fen for day, _, line in events
-                            if line.kind == "recovery" and day <= d)
-            owed[d] += max(loan.written_off_fen - recovered, 0)
+            owed[d] += _still_owed(session, loan, d)
     return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
                     "balance_fen": owed[line.on]}) for _, _, line in events
             if line.on <= as_of]
+
+
+def _recoveries(session: Session, loan: Loan) -> list[Repayment]:
+    return list(session.scalars(select(Repayment).where(
+        col(Repayment.loan_id) == loan.id, col(Repayment.source) == "recovery")
+        .order_by(col(Repayment.paid_on), col(Repayment.id))))
+
+
+def _still_owed(session: Session, loan: Loan, on: date) -> int:
+    """What the borrower of written-off *loan* still owes at the end of *on*, in fen: the
+    amount written off less what was recovered up to that day (>= 0)."""
+    recovered = sum(r.amount_fen for r in _recoveries(session, loan) if r.paid_on <= on)
+    return max(loan.written_off_fen - recovered, 0)
+
+
+def _collection(session: Session, loan: Loan, as_of: date) -> list[Line]:
+    """The write-off and the recoveries after it, up to *as_of*: not principal movements
+    (the write-off moves the debt to collection, it does not repay it); each line's
+    balance is what the borrower still owes after it, ending at
+    :func:`~trellis.ledger.lifecycle.owed_by_borrower`."""
+    if loan.status != LoanStatus.WRITTEN_OFF or loan.closed_on is None \
+            or loan.closed_on > as_of:
+        return []
+    owed = loan.written_off_fen
+    out = [Line(loan.closed_on, "written_off", amount_fen=owed, balance_fen=owed)]
+    for rec in _recoveries(session, loan):
+        if rec.paid_on > as_of:
+            break
+        owed = max(owed - rec.amount_fen, 0)
+        out.append(Line(rec.paid_on, "recovery", amount_fen=-rec.amount_fen, balance_fen=owed))
+    return out
 
 
 def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, Any], ...]:
@@ -278,6 +316,16 @@ def line_cells(line: Line, lang: str) -> list[str]:
             yuan(line.fees_fen), yuan(line.surplus_fen), yuan(line.balance_fen)]
 
 
+COLLECTION_COLUMNS = ("date", "description", "amount_col", "still_owed")
+
+
+def collection_rows(st: Statement, lang: str) -> list[list[str]]:
+    """The write-off section as table rows in *lang* (empty unless written off): date,
+    description, amount (written off, or recovered as a negative), still owed after it."""
+    return [[line.on.isoformat(), describe(line, lang), yuan(line.amount_fen),
+             yuan(line.balance_fen)] for line in st.collection]
+
+
 def to_csv(st: Statement, lang: str = "zh") -> str:
     """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese)."""
     t = LABELS[lang]
@@ -298,6 +346,13 @@ def to_csv(st: Statement, lang: str = "zh") -> str:
     w.writerow([t[c] for c in COLUMNS])
     for line in st.lines:
         w.writerow(line_cells(line, lang))
+    if st.collection:
+        w.writerow([])
+        w.writerow([t["collection"]])
+        w.writerow([t["collection_note"]])
+        w.writerow([t[c] for c in COLLECTION_COLUMNS])
+        w.writerows(collection_rows(st, lang))
+        w.writerow([t["still_owed"], yuan(st.owed_fen)])
     return "\ufeff" + out.getvalue()
 
 
@@ -372,4 +427,18 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
         table.row([t[c] for c in COLUMNS])
         for line in st.lines:
             table.row(line_cells(line, lang))
+    if st.collection:
+        pdf.ln(2)
+        pdf.set_font("cjk", size=11)
+        pdf.cell(0, 7, t["collection"], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=8)
+        pdf.multi_cell(0, 5, t["collection_note"], new_x="LMARGIN", new_y="NEXT")
+        with pdf.table(col_widths=(22, 80, 30, 30), width=162,
+                       text_align=("LEFT", "LEFT", "RIGHT", "RIGHT"),
+                       headings_style=heading) as table:
+            table.row([t[c] for c in COLLECTION_COLUMNS])
+            for cells in collection_rows(st, lang):
+                table.row(cells)
+        pdf.set_font("cjk", size=9)
+        pdf.cell(0, 6, f"{t['still_owed']}: {yuan(st.owed_fen)}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

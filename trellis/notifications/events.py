@@ -1,7 +1,9 @@
 """Find what a firm must be told, from the ledger's own records, and write it once.
 
 :func:`collect` looks at recent decisions, offers and pay-outs, and at the calendar (a
-loan due in 3 days or 1 day, a cooling-off period ending tomorrow, a loan overdue), and
+loan due in 3 days or 1 day, a cooling-off period ending tomorrow, a loan overdue: the
+day after its due date and as it enters each later days-past-due bucket, a warning; a
+loan written off, with what is still owed), and
 writes one :class:`~trellis.notifications.models.Notification` per event, keyed so that
 running it again (every minute, or twice at once) writes nothing twice. Each new
 notification gets its outbox rows: an e-mail to each active user of the firm, a text
@@ -23,6 +25,7 @@ from sqlmodel import Session, col
 
 from trellis.accounts.models import User
 from trellis.db import id_of
+from trellis.ledger import lifecycle
 from trellis.ledger.models import Application, ApplicationStatus, Loan, LoanStatus, Offer
 from trellis.messages import N_, Message, Money, Percent, msg
 from trellis.notifications import render
@@ -33,8 +36,12 @@ from trellis.scoring.models import Scorecard, ScorecardStatus
 
 #: Days before the due date when the firm is reminded.
 DUE_REMINDER_DAYS = (3, 1)
-#: How far back decisions, offers and pay-outs are looked for.
+#: How far back decisions, offers, pay-outs and write-offs are looked for.
 LOOKBACK_DAYS = 30
+#: Days past due at which an overdue loan is told: the day after the due date, then as it
+#: enters each later days-past-due bucket (``trellis.ledger.lifecycle.BUCKETS``), never
+#: daily. A loan first seen late is told only the step it has reached.
+OVERDUE_STEPS = (1, 31, 61, 91)
 
 
 def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
@@ -84,11 +91,9 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                        msg(N_("Loan %(id)s is due in %(n)s day(s), on %(due)s: %(owed)s to "
                               "repay."), id=loan.id, n=days, due=loan.due_date, owed=owed),
                        link)
-        if loan.status == LoanStatus.OVERDUE.value:
-            yield (loan.firm_id, Kind.OVERDUE, f"overdue:{loan.id}:{loan.due_date}",
-                   msg(N_("Loan %(id)s was due on %(due)s and is overdue: %(owed)s is owed "
-                          "and penalty interest runs. Repay as soon as you can."),
-                       id=loan.id, due=loan.due_date, owed=owed), link)
+        overdue = _overdue_event(loan, as_of, owed, link)
+        if overdue is not None:
+            yield overdue
         if loan.first_loan and loan.cooling_off_days and loan.disbursed_on is not None:
             ends = loan.disbursed_on + timedelta(days=loan.cooling_off_days)
             if (ends - as_of).days == 1:
@@ -96,6 +101,49 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                        msg(N_("The cooling-off period of loan %(id)s ends on %(day)s: repay "
                               "%(amount)s in full by then and pay no interest or fees."),
                            id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
+    yield from _written_off(session, since.date())
+
+
+def _overdue_event(loan: Loan, as_of: date, owed: Money, link: str
+                   ) -> tuple[int, str, str, Message, str] | None:
+    """The overdue step *loan* has reached on *as_of*, as an event, or None. Read from the
+    due date, not the status: the overdue job may not have marked the loan yet."""
+    if loan.due_date is None or owed <= 0:
+        return None
+    dpd = (as_of - loan.due_date).days
+    reached = [step for step in OVERDUE_STEPS if step <= dpd]
+    if not reached:
+        return None
+    step = reached[-1]
+    if step == OVERDUE_STEPS[0]:   # the first notice keeps the key it always had
+        return (loan.firm_id, Kind.OVERDUE, f"overdue:{loan.id}:{loan.due_date}",
+                msg(N_("Loan %(id)s was due on %(due)s and is overdue: %(owed)s is owed "
+                       "and penalty interest runs. Repay as soon as you can."),
+                    id=loan.id, due=loan.due_date, owed=owed), link)
+    if step < OVERDUE_STEPS[-1]:
+        text = N_("Loan %(id)s is %(n)s days overdue (due on %(due)s): %(owed)s is owed "
+                  "and penalty interest runs. Repay now, or call your relationship manager "
+                  "to agree a plan: a loan more than 90 days overdue may be passed "
+                  "to collection.")
+    else:
+        text = N_("Loan %(id)s is %(n)s days overdue (due on %(due)s): %(owed)s is owed. "
+                  "It may now be passed to collection. "
+                  "Repay now or call your relationship manager.")
+    return (loan.firm_id, Kind.WARNING, f"overdue:{loan.id}:{loan.due_date}:{step}",
+            msg(text, id=loan.id, n=dpd, due=loan.due_date, owed=owed), link)
+
+
+def _written_off(session: Session, since: date) -> Iterator[tuple[int, str, str, Message, str]]:
+    """A loan written off since *since*: the borrower is told the debt stands."""
+    for loan in session.scalars(select(Loan).where(
+            col(Loan.status) == LoanStatus.WRITTEN_OFF.value, col(Loan.closed_on) >= since)):
+        owed = lifecycle.owed_by_borrower(loan)
+        if owed:
+            yield (loan.firm_id, Kind.WARNING, f"collection:{loan.id}",
+                   msg(N_("Loan %(id)s was passed to collection on %(day)s: %(owed)s is "
+                          "still owed. Repay it, or call your relationship manager to "
+                          "agree a plan."), id=loan.id, day=loan.closed_on,
+                       owed=Money(owed)), f"/vendor/loans/{loan.id}")
 
 
 def _new_event(session: Session, *, firm_id: int | None, kind: str, key: str,

@@ -23,6 +23,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from trellis import clock
 from trellis.messages import Message
 from trellis.messages import render as render_message
 
@@ -159,7 +160,7 @@ def percent(value, digits: int = 2) -> str:
                           locale=_locale())
 
 
-DISPLAY_TZ = "Asia/Shanghai"
+DISPLAY_TZ = clock.DISPLAY_TZ
 
 
 def _display_zone() -> ZoneInfo:
@@ -186,6 +187,10 @@ def day(value: date | datetime | str | None, seconds: bool = False) -> str:
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         local = aware.astimezone(_display_zone())
+        try:   # the page says once, at its foot, which zone its times are in
+            g.trellis_shown_time = True
+        except RuntimeError:   # no request: a script or a message
+            pass
         return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return value.isoformat()
 
@@ -283,4 +288,5 @@ def init_app(app) -> None:
     app.jinja_env.filters["msg"] = render
     app.jinja_env.filters["label"] = param_text
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["shown_time"] = lambda: bool(g.get("trellis_shown_time"))
     app.jinja_env.globals["error_text"] = error_text

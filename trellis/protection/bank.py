@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
-from trellis.clock import utcnow
+from trellis.clock import beijing_text, utcnow
 from trellis.db import id_of, is_postgres
 from trellis.network.build import bump_data_version
 from trellis.protection import notifications
@@ -101,14 +101,16 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
                                effective_at=now + timedelta(hours=delay))
     session.add(change)
     session.flush()
-    when = change.effective_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = beijing_text(change.effective_at)
     notifications.notify_firm(
         session=session, firm_id=firm_id, kind="bank_change_requested",
         exclude_user_id=user.id,
         message_en=f"{user.email} asked to change your firm's payout account to "
-                   f"{mask(account)}. It takes effect at {when} unless someone cancels it. "
+                   f"{mask(account)}. It takes effect at {when} (Beijing time) unless someone "
+                   "cancels it. "
                    "If you did not expect this, cancel it now and call us.",
-        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，将于 {when} 生效。"
+        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，"
+                   f"将于 {when}（北京时间）生效。"
                    "如非本公司所为，请立即取消并联系我们。")
     logger.info("firm %s: bank account change %s requested, effective %s", firm_id, change.id,
                 change.effective_at)

@@ -49,7 +49,7 @@ class DocStatus(enum.StrEnum):
 
 
 class Cluster(SQLModel, table=True):
-    """An industrial park or startup base (产业园, 创业基地)."""
+    """An industrial park or startup base (产业园区, 创业基地)."""
 
     __tablename__ = "clusters"
 

@@ -276,6 +276,55 @@ def test_a_written_off_loan_is_still_owed_by_the_borrower(session, app, client, 
     assert "核销时逾期天数" in rm_page and ">130<" in rm_page and shown in rm_page
 
 
+def test_the_write_off_and_recoveries_are_not_principal_movements(session, app, client,
+                                                                   make_loan, make_user):
+    """A clerk read the write-off line under 本金 (principal), as if the loan had been
+    repaid. The write-off and the recoveries after it are a section of their own, each
+    with what the borrower still owes, ending at the ledger core's owed_by_borrower; in
+    the page, the CSV and the PDF (which render the same rows)."""
+    import re
+
+    from trellis.ledger import accrual, lifecycle, statement
+    from trellis.trade.models import Firm
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    written_on = date(2026, 8, 8)
+    accrual.accrue(session=session, as_of=written_on)
+    accrual.mark_overdue(session=session, as_of=written_on)
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=written_on,
+                        idempotency_key="wo-sec")
+    lifecycle.recover(session=session, loan_id=loan.id, amount_fen=300_000,
+                      paid_on=date(2026, 9, 1), idempotency_key="rec-1")
+    session.refresh(loan)
+    owed = lifecycle.owed_by_borrower(loan)
+    assert owed == loan.written_off_fen - 300_000 > 0
+
+    st = statement.build(session=session, loan_id=loan.id)
+    assert [line.kind for line in st.collection] == ["written_off", "recovery"]
+    assert not {"written_off", "recovery"} & {line.kind for line in st.lines}
+    assert all(line.principal_fen == 0 for line in st.collection)
+    assert st.collection[0].amount_fen == loan.written_off_fen
+    assert st.collection[-1].balance_fen == owed == st.owed_fen
+    rows = statement.collection_rows(st, "zh")
+    assert rows[0][1] == "核销（转入催收，仍须偿还）" and rows[-1][1] == "核销后收回"
+    assert rows[-1][3] == statement.yuan(owed)
+    assert statement.to_pdf(st, "zh").startswith(b"%PDF")
+
+    login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    page = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    movements = page[page.index('id="movements"'):page.index("核销及核销后收回")]
+    assert 'data-kind="written_off"' not in movements and "核销" not in movements
+    section = page[page.index('id="collection"'):]
+    assert 'data-kind="written_off"' in section and 'data-kind="recovery"' in section
+    shown = f"¥{owed // 100:,}.{owed % 100:02d}"
+    assert re.search(r'id="collection-owed"><strong>' + re.escape(shown), section)
+    assert "核销及核销后收回" in page and "不免除债务" in page
+    csv_text = client.get(f"/ledger/loans/{loan.id}/statement.csv").data.decode("utf-8-sig")
+    moves, _, written = csv_text.partition("核销及核销后收回")
+    assert "核销" not in moves.split("明细", 1)[1]
+    assert f"贵司仍欠,{statement.yuan(owed)}" in written.replace('"', "")
+
+
 def test_the_vendor_loan_page_shows_the_rate_with_fees_and_a_planned_pay_out(
         session, client, world, make_user, monkeypatch):
     """The borrower's loan page showed no rate at all, and 「放款金额」 for a loan not yet

@@ -256,3 +256,39 @@ def test_the_invoice_list_does_not_stop_at_100(client, session, chain, vendor):
     assert rows[0].number in client.get("/vendor/trade?page=3").get_data(as_text=True)
     found = client.get(f"/vendor/trade?q={rows[42].number}").get_data(as_text=True)
     assert 'data-list-count="1"' in found
+
+
+def test_a_document_to_a_buyer_that_is_no_anchor_is_not_awaiting_confirmation(
+        client, session, chain, logged_in):
+    """A clerk saw 待确权 on a tier-2 vendor's invoice to a supplier: only an anchor firm
+    confirms, so nobody ever would. The list, the document page and the overview say so
+    and tell the vendor who can confirm and how (the anchor's voucher, passed on)."""
+    logged_in("vendor", firm=chain.tier2)
+    to_tier1 = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING,
+                       number="T2-TO-T1")
+    listing = client.get("/vendor/trade?kind=invoice").get_data(as_text=True)
+    row = listing[listing.index("T2-TO-T1"):]
+    row = row[:row.index("</tr>")]
+    assert "待确权" not in row and "买方非核心企业，无法确权" in row
+    assert 'data-testid="tier2-help"' in listing and chain.anchor.name in listing
+    assert "转让" in listing
+    pending = client.get("/vendor/trade?kind=invoice&status=pending").get_data(as_text=True)
+    assert "T2-TO-T1" not in pending
+    tab = client.get("/vendor/trade?kind=invoice&status=unconfirmable").get_data(as_text=True)
+    assert "T2-TO-T1" in tab
+    page = client.get(f"/vendor/trade/invoice/{to_tier1.id}").get_data(as_text=True)
+    heading = page[page.index("<h1"):page.index("</h1>")]
+    assert "待确权" not in heading and "无法确权" in heading
+    assert 'data-testid="tier2-help"' in page and chain.anchor.name in page
+    overview = client.get("/vendor/").get_data(as_text=True)
+    assert "买方非核心企业、无法确权的发票" in overview
+
+
+def test_a_document_to_an_anchor_still_awaits_confirmation(client, session, chain, logged_in):
+    logged_in("vendor", firm=chain.tier1)
+    to_anchor = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
+                        number="T1-TO-A")
+    page = client.get(f"/vendor/trade/invoice/{to_anchor.id}").get_data(as_text=True)
+    assert "待确权" in page and 'data-testid="tier2-help"' not in page
+    pending = client.get("/vendor/trade?kind=invoice&status=pending").get_data(as_text=True)
+    assert "T1-TO-A" in pending

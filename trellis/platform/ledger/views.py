@@ -305,7 +305,7 @@ def loan(loan_id: int):
     return render_template("ledger/loan.html", loan=row, st=st, firm=db().get(Firm, row.firm_id),
                            product=db().get(Product, row.product_id), postings=postings,
                            repayments=repayments, lang=_lang(), describe=statement.describe,
-                           bucket=lifecycle.bucket(st.days_past_due),
+                           bucket=lifecycle.bucket(st.days_past_due), staff=user_role() in STAFF,
                            surplus=_surplus(row), payout_form=payout_form)
 
 

@@ -115,6 +115,8 @@ def today() -> date:
 # (a list shows a status on every row).
 STATUS_WORDS = {
     "pending": N_("Awaiting confirmation"), "confirmed": N_("Confirmed"),
+    # pending, but its buyer is no anchor firm: nobody on Trellis can confirm it
+    "unconfirmable": N_("Buyer is not an anchor firm: cannot be confirmed"),
     "rejected": N_("Rejected"), "held": N_("Held"), "financed": N_("Financed"),
     "split": N_("Split up"), "transferred": N_("Transferred"), "settled": N_("Settled"),
     "active": N_("Active"), "overdue": N_("Overdue"), "repaid": N_("Repaid"),
@@ -133,6 +135,36 @@ KIND_STATUS_WORDS = {
     "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
     "fragment": {"settled": N_("Paid at maturity")},
 }
+
+
+def doc_state(doc, buyer: Firm) -> str:
+    """The status to show for invoice or order *doc* sold to *buyer*: only an anchor firm
+    confirms (确权), so a document waiting on any other buyer is ``unconfirmable``."""
+    if str(doc.status) == "pending" and buyer.role != "anchor":
+        return "unconfirmable"
+    return str(doc.status)
+
+
+def tier2_buyers(firm: Firm, buyer_ids: list[int] | None = None) -> list[tuple[Firm, list[str]]]:
+    """Buyers of *firm*'s waiting documents that are suppliers themselves (the firm is tier
+    2), or only those of *buyer_ids*: only an anchor firm confirms, so each comes with the
+    names of the anchors it sells to, whose vouchers it can pass on."""
+    from trellis.trade.models import DocStatus, Invoice, PurchaseOrder, Relationship
+
+    waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
+                                             Invoice.status == DocStatus.PENDING)
+    ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
+                                                   PurchaseOrder.status == DocStatus.PENDING)
+    query = select(Firm).where(Firm.role != "anchor", Firm.id.in_(waiting.union(ordered)))
+    if buyer_ids is not None:
+        query = query.where(Firm.id.in_(buyer_ids))
+    out = []
+    for buyer in db().exec(query.order_by(Firm.name).limit(20)).all():
+        anchors = db().exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
+                            .where(Relationship.supplier_id == buyer.id, Firm.role == "anchor")
+                            .order_by(Firm.name)).all()
+        out.append((buyer, list(anchors)))
+    return out
 
 
 def status_labels() -> dict[str, str]:

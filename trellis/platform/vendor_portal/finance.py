@@ -43,6 +43,7 @@ from trellis.platform.vendor_portal.common import (
     current_user_obj,
     own_firm,
     parse_yuan,
+    tier2_buyers,
     yuan,
 )
 from trellis.platform.vendor_portal.forms import AcceptForm, ApplyForm, RepayForm
@@ -50,7 +51,7 @@ from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import bank
 from trellis.protection import warnings as fraud
-from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder, Relationship
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
 from trellis.vouchers.financing import fragment_for_application
 from trellis.vouchers.models import Voucher
@@ -157,27 +158,7 @@ def apply():
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            picked=set(picked), docs_error=docs_error,
-                           vendor_buyers=_vendor_buyers(firm)), status
-
-
-def _vendor_buyers(firm: Firm) -> list[tuple[Firm, list[str]]]:
-    """Buyers of this firm's waiting documents that are suppliers themselves (this firm is
-    tier 2): only an anchor firm confirms, so each comes with the anchors it sells to,
-    whose vouchers it can pass on."""
-    waiting = select(Invoice.buyer_id).where(Invoice.seller_id == firm.id,
-                                             Invoice.status == DocStatus.PENDING)
-    ordered = select(PurchaseOrder.buyer_id).where(PurchaseOrder.seller_id == firm.id,
-                                                   PurchaseOrder.status == DocStatus.PENDING)
-    buyers = db().exec(select(Firm).where(Firm.role == "vendor",
-                                          Firm.id.in_(waiting.union(ordered)))
-                       .order_by(Firm.name).limit(20)).all()
-    out = []
-    for buyer in buyers:
-        anchors = db().exec(select(Firm.name).join(Relationship, Relationship.buyer_id == Firm.id)
-                            .where(Relationship.supplier_id == buyer.id, Firm.role == "anchor")
-                            .order_by(Firm.name)).all()
-        out.append((buyer, list(anchors)))
-    return out
+                           vendor_buyers=tier2_buyers(firm)), status
 
 
 def _unpriceable(docs) -> dict:

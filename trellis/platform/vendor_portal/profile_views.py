@@ -177,8 +177,8 @@ def bank_account():
                   effective_at=change.effective_at.isoformat())
             commit()
             flash(_("Your request is recorded. The new account takes effect on %(when)s "
-                    "(UTC) unless someone in your firm cancels it; your colleagues have been "
-                    "told.", when=day(change.effective_at)), "success")
+                    "(Beijing time) unless someone in your firm cancels it; your colleagues "
+                    "have been told.", when=day(change.effective_at)), "success")
             return redirect(url_for("vendor.bank_account"), code=303)
     elif request.method == "POST":
         status = 422

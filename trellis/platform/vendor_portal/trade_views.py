@@ -11,12 +11,20 @@ from trellis.onboarding import trade_entry, upload_reports
 from trellis.paging import paginate
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
-from trellis.platform.vendor_portal.common import attach_error, own_firm, proof_state
+from trellis.platform.vendor_portal.common import (
+    attach_error,
+    doc_state,
+    own_firm,
+    proof_state,
+    tier2_buyers,
+)
 from trellis.platform.vendor_portal.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
-STATUSES = ("all", "pending", "confirmed", "rejected")
+# "unconfirmable": waiting, but on a buyer that is no anchor firm (nobody confirms it);
+# "pending" lists only what an anchor firm can still confirm.
+STATUSES = ("all", "pending", "unconfirmable", "confirmed", "rejected")
 
 
 def _buyer_choices(firm) -> list[tuple[int, str]]:
@@ -37,7 +45,11 @@ def trade():
     day = Invoice.issue_date if kind == "invoice" else PurchaseOrder.order_date
     query = (select(model, Firm).join(Firm, Firm.id == model.buyer_id)
              .where(model.seller_id == firm.id))
-    if status != "all":
+    if status == "pending":
+        query = query.where(model.status == status, Firm.role == "anchor")
+    elif status == "unconfirmable":
+        query = query.where(model.status == "pending", Firm.role != "anchor")
+    elif status != "all":
         query = query.where(model.status == status)
     wanted = paging_args()
     if not wanted["sort"]:
@@ -45,8 +57,11 @@ def trade():
     page = paginate(db(), query, sort_columns={"date": day, "amount": model.amount_fen,
                                                "buyer": Firm.name, "number": model.number},
                     search_columns=(model.number, Firm.name), tiebreak=model.id, **wanted)
+    buyers = sorted({buyer.id for doc, buyer in page.items
+                     if doc_state(doc, buyer) == "unconfirmable"})
     return render_template("vendor_portal/trade.html", kind=kind, status=status, rows=page.items,
-                           page=page, statuses=STATUSES)
+                           page=page, statuses=STATUSES, doc_state=doc_state,
+                           vendor_buyers=tier2_buyers(firm, buyers) if buyers else [])
 
 
 @bp.get("/trade/<kind>/<int:doc_id>")
@@ -58,8 +73,11 @@ def document(kind: str, doc_id: int):
     if doc is None or doc.seller_id != firm.id:
         abort(404)
     buyer = db().get(Firm, doc.buyer_id)
+    state = doc_state(doc, buyer)
     return render_template("vendor_portal/document.html", kind=kind, doc=doc, buyer=buyer,
-                           proof=proof_state(kind, doc.id))
+                           proof=proof_state(kind, doc.id), state=state,
+                           vendor_buyers=tier2_buyers(firm, [buyer.id])
+                           if state == "unconfirmable" else [])
 
 
 @bp.route("/trade/invoices/new", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import own_firm
 from trellis.platform.web import current_firm_id, db, roles_required
 from trellis.protection import notifications
-from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import VoucherEvent
 from trellis.vouchers.services import get_voucher
@@ -28,10 +28,14 @@ def index():
     firm = own_firm()
     counts = {}
     for kind, model in (("invoice", Invoice), ("order", PurchaseOrder)):
-        counts[kind] = {str(s): 0 for s in DocStatus}
-        for status, n in db().exec(select(model.status, func.count()).where(
-                model.seller_id == firm.id).group_by(model.status)):
-            counts[kind][status] = int(n)
+        counts[kind] = {str(s): 0 for s in DocStatus} | {"unconfirmable": 0}
+        # a document waiting on a buyer that is no anchor firm waits for nobody
+        for status, role, n in db().exec(
+                select(model.status, Firm.role, func.count())
+                .join(Firm, Firm.id == model.buyer_id).where(model.seller_id == firm.id)
+                .group_by(model.status, Firm.role)):
+            key = "unconfirmable" if status == "pending" and role != "anchor" else status
+            counts[kind][key] += int(n)
     consents = {p: accounts.has_consent(session=db(), firm_id=firm.id, purpose=p)
                 for p in accounts.CONSENT_PURPOSES}
 
