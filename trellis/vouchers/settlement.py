@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
@@ -181,8 +182,8 @@ def settle_matured(*, session_factory: sessionmaker, as_of: date,
     out = MaturedRun()
     for voucher_id in ids:
         try:
-            if run(session_factory, lambda s, v=voucher_id: settle_if_active(
-                    session=s, voucher_id=v, as_of=as_of), attempts=attempts):
+            if run(session_factory, partial(_settle_one, voucher_id=voucher_id, as_of=as_of),
+                   attempts=attempts):
                 out.settled.append(voucher_id)
         except TrellisError as exc:
             out.unsettled.append(_unsettled(session_factory, voucher_id,
@@ -205,6 +206,11 @@ def settle_matured(*, session_factory: sessionmaker, as_of: date,
     logger.info("matured vouchers on %s: %d settled, %d not", as_of, len(out.settled),
                 len(out.unsettled))
     return out
+
+
+def _settle_one(session: Session, *, voucher_id: int, as_of: date) -> bool:
+    # looked up at each call, so that a test can stand in for it
+    return settle_if_active(session=session, voucher_id=voucher_id, as_of=as_of)
 
 
 def _unsettled(session_factory: sessionmaker, voucher_id: int, reason: Message) -> Unsettled:
