@@ -6,6 +6,10 @@ platform's settlement account and repays the loan through the ledger
 (:func:`trellis.ledger.lifecycle.repay` with source ``anchor``); the ledger owes any
 surplus to the vendor. Each settled fragment gets a ``settle`` event on chain. Settling
 is idempotent per fragment: a retry settles only what is still live.
+
+The daily run (:func:`settle_matured`) settles each matured voucher in a transaction of
+its own, so one that fails is rolled back alone and reported, and the loans and ledger
+heads a voucher locks are released when that voucher commits, not at the end of the run.
 """
 
 from __future__ import annotations
