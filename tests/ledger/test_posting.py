@@ -156,6 +156,26 @@ def test_postgres_refuses_an_unbalanced_entry_at_commit(session):
     session.execute(text("set constraints all deferred"))
 
 
+@pytest.mark.postgres_only  # the deferred balance trigger is PostgreSQL's
+def test_postgres_refuses_an_entry_that_balances_only_across_dates(session):
+    ok = post(session=session, entry=transfer("a", 100))
+    nested = session.begin_nested()
+    session.execute(text(
+        "insert into journal_entries (seq, currency, idempotency_key, kind, value_date, memo, "
+        "prev_hash, hash, posted_at) values (:seq, 'CNY', 'raw', 'payout', '2026-01-01', '', "
+        ":prev, :hash, now())"), {"seq": ok.seq + 1, "prev": ok.hash, "hash": "f" * 64})
+    entry_id = session.execute(text("select id from journal_entries where idempotency_key = "
+                                    "'raw'")).scalar_one()
+    session.execute(text("insert into journal_postings (entry_id, account_id, value_date, "
+                         "amount_fen) select :e, id, d, a from ledger_accounts, (values "
+                         "(date '2026-01-01', 5), (date '2026-01-02', -5)) as v(d, a) "
+                         "where code = '1002'"), {"e": entry_id})
+    with pytest.raises(DBAPIError, match="does not balance on every value date"):
+        session.execute(text("set constraints all immediate"))
+    nested.rollback()
+    session.execute(text("set constraints all deferred"))
+
+
 @pytest.mark.postgres_only  # TRUNCATE is PostgreSQL's
 def test_postgres_refuses_truncate(session):
     assert is_postgres(session)

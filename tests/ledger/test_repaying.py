@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import pq
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from trellis import db
@@ -126,6 +126,32 @@ def test_an_on_time_repayment_is_three_statements(session, make_loan, tmp_path):
                              .execution_options(populate_existing=True)).one()
     assert (stored.amount_fen, stored.paid_on, stored.entry_id) == (5_000, day(5),
                                                                     rep.entry_id)
+
+
+def _calls(session, function: str) -> int:
+    """How often this transaction has called the PL/pgSQL *function* so far."""
+    return session.execute(text(
+        "select coalesce(pg_stat_get_xact_function_calls(p.oid), 0) from pg_proc p "
+        "where p.proname = :f and pg_function_is_visible(p.oid)"), {"f": function}).scalar_one()
+
+
+@pytest.mark.postgres_only
+def test_an_on_time_repayment_runs_the_balance_check_once_and_no_terms_check(
+        session, make_loan):
+    """The server's work on the hot path (issue 11): the loan's terms trigger does not
+    fire for the update of its running figures, the entry's balance is checked once at
+    commit (migration 0019l)."""
+    session.execute(text("set local track_functions = 'pl'"))
+    loan_id = make_loan(amount_fen=1_000_000).id
+    accrual.accrue(session=session, as_of=day(5))
+    before = _calls(session, "ledger_refuse_terms_change")
+    lifecycle.repay(session=session, loan_id=loan_id, amount_fen=5_000, paid_on=day(5),
+                    idempotency_key="counted")
+    balanced = _calls(session, "ledger_entry_balanced")
+    session.execute(text("set constraints all immediate"))   # the deferred checks run now
+    assert _calls(session, "ledger_refuse_terms_change") == before
+    assert _calls(session, "ledger_entry_balanced") > balanced
+    session.execute(text("set constraints all deferred"))
 
 
 def test_a_loan_the_caller_holds_shows_the_payment(session, make_loan):

@@ -1,12 +1,13 @@
 """Settling matured vouchers beside repayments of the same loans (PostgreSQL, real commits).
 
-The job settles several loans in one transaction. It once repaid them one after the
-other: the first repayment took its loan and that loan's ledger head, and the second then
+A voucher's settlement repays several loans in one transaction. It once repaid them one
+after the other: the first repayment took its loan and that loan's ledger head, and the second then
 waited for its loan while holding the head. A repayment of the second loan (loan first,
 then the same head) waited for that head: a deadlock, which PostgreSQL broke by failing
 the job. Now the settlement locks every loan (by id) and then their heads before it
-repays any, and the job runs its transaction again on a conflict, a bounded number of
-times, with a clear error after the last.
+repays any, and the job runs each voucher's transaction again on a conflict, a bounded
+number of times, naming the voucher after the last (tests/vouchers/
+test_settlement_per_voucher.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from tests.conftest import next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
@@ -28,7 +28,6 @@ from trellis.ledger.apr import rate_micro
 from trellis.ledger.models import Loan, Product, Repayment
 from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers import jobs
-from trellis.vouchers.errors import SettlementConflict
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 
 TODAY = date.today()
@@ -118,38 +117,3 @@ def test_settlement_beside_a_repayment_of_its_second_loan(pg_factory, caplog):  
         assert paid == {a: 1_000, b: 1_000}
         problems = reports.check(session=s)
     assert problems == []
-
-
-def _conflict() -> OperationalError:
-    class Deadlock(Exception):
-        sqlstate = "40P01"
-
-    return OperationalError("UPDATE loans ...", {}, Deadlock("deadlock detected"))
-
-
-def test_the_job_runs_a_conflicting_settlement_again(session_factory, monkeypatch):
-    calls = []
-
-    def flaky(*, session, as_of):
-        calls.append(as_of)
-        if len(calls) < jobs.SETTLE_ATTEMPTS:
-            raise _conflict()
-        return 2
-
-    monkeypatch.setattr(jobs, "settle_matured", flaky)
-    assert jobs.settle_vouchers(session_factory=session_factory,
-                                settings=None) == "settled 2 matured voucher(s)"
-    assert len(calls) == jobs.SETTLE_ATTEMPTS
-
-
-def test_the_job_gives_up_with_a_clear_error(session_factory, monkeypatch):
-    calls = []
-
-    def always(*, session, as_of):
-        calls.append(as_of)
-        raise _conflict()
-
-    monkeypatch.setattr(jobs, "settle_matured", always)
-    with pytest.raises(SettlementConflict, match="Nothing was settled"):
-        jobs.settle_vouchers(session_factory=session_factory, settings=None)
-    assert len(calls) == jobs.SETTLE_ATTEMPTS

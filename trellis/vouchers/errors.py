@@ -58,8 +58,16 @@ class NotMatured(Conflict):
     code = "not_matured"
 
 
-class SettlementConflict(Conflict):
-    """Raised when settling matured vouchers met other writers of the same loans (a
-    deadlock or serialisation failure) on every attempt; nothing was settled."""
+class SettlementIncomplete(Conflict):
+    """Raised by the daily settlement when some matured vouchers could not be settled;
+    its message says how many were and, for each one that was not, why. Those that
+    were settled stay settled; the others stay active for the next run."""
 
-    code = "settlement_conflict"
+    code = "settlement_incomplete"
+
+
+class LoanNotLive(Conflict):
+    """Raised when a financed part of a voucher repays a loan that can no longer take
+    payments (closed or written off)."""
+
+    code = "loan_not_live"
