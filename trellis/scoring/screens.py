@@ -23,7 +23,15 @@ import pandas as pd
 from scipy import stats
 
 from trellis.scoring import graph as graph_
-from trellis.scoring.features import _floats, _ints, _Positions, _rows_of, _seconds, _ts_seconds
+from trellis.scoring.features import (
+    _floats,
+    _ints,
+    _Positions,
+    _rows_of,
+    _seconds,
+    _ts_seconds,
+    member,
+)
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.result import Flag
 
@@ -386,12 +394,11 @@ class _Sales:
         self.amount = _ints(inv["amount_fen"])[self.rows]
         order_id = _floats(inv["order_id"])[self.rows]
         dl = frames.deliveries
-        delivered = (np.unique(_ints(dl["order_id"])) if len(dl)
-                     else np.zeros(0, dtype="int64"))
+        delivered = _ints(dl["order_id"]) if len(dl) else np.zeros(0, dtype="int64")
         has_order = ~np.isnan(order_id)
-        self.backed = has_order & np.isin(order_id, delivered)
+        self.backed = member(order_id, delivered)
         if order_only:
-            self.backed |= has_order & np.isin(
+            self.backed |= has_order & member(
                 _ints(inv["seller_id"])[self.rows], np.fromiter(order_only, dtype="int64"))
 
     def frame(self, frames: Frames, keep: np.ndarray) -> pd.DataFrame:
