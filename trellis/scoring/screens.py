@@ -275,6 +275,29 @@ def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
 _PUNCTUATION = re.compile(r"[^0-9A-Za-z]")
 
 
+def _normalised(numbers: list[str]) -> list[str]:
+    """:func:`normalise_number` of each of *numbers* (strings), in one pass: a number of
+    ASCII letters and digits only (nearly all) needs no regular expression."""
+    sub = _PUNCTUATION.sub
+    return [x.upper().lstrip("0") if x.isascii() and x.isalnum()
+            else sub("", x).upper().lstrip("0") for x in numbers]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _shared_rows(*cols: np.ndarray) -> np.ndarray:
+    """Rows that may share their values in *cols* (integer arrays) with another row: a
+    superset of ``DataFrame.duplicated(keep=False)`` of those columns (the values are
+    hashed into one 64-bit key; equal rows always get equal keys)."""
+    key = np.zeros(cols[0].size, dtype="uint64")
+    with np.errstate(over="ignore"):
+        for c in cols:
+            key = (key ^ c.astype("int64").view("uint64")) * _MIX
+            key ^= key >> np.uint64(29)
+    return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
     leading zeros) to one buyer twice, by firm id."""
@@ -282,17 +305,27 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     mine = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
     if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
-    inv = inv.iloc[mine].copy()
-    # punctuation dropped, upper case, leading zeros dropped: one pass over the numbers
-    # (pandas' three string passes cost three times as much, the same strings out)
-    inv["norm_number"] = [_PUNCTUATION.sub("", n).upper().lstrip("0") if isinstance(n, str)
-                          else n for n in inv["number"].astype(str).tolist()]
+    inv = inv.iloc[mine]
+    seller = _ints(inv["seller_id"])
+    # The rows that can be in a duplicate group (the same content, or the same normalised
+    # number), found with one hashed key each; the groups are then formed from those rows
+    # alone by the same pandas code as before (the same groups, in the same order).
+    norm = _normalised(inv["number"].astype(str).tolist())
+    codes, _ = pd.factorize(np.array(norm, dtype=object))
+    maybe = (_shared_rows(seller, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
+                          _seconds(inv["issue_date"]))
+             | _shared_rows(seller, codes))
+    cand = np.flatnonzero(maybe)
+    dups = inv.iloc[cand].copy()
+    # punctuation dropped, upper case, leading zeros dropped (pandas' three string passes
+    # cost three times as much, the same strings out)
+    dups["norm_number"] = [norm[i] for i in cand.tolist()]
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
             "fp_number": ["seller_id", "norm_number"]}
     out: dict[int, list[Flag]] = defaultdict(list)
     seen: set[tuple] = set()
     for key, cols in keys.items():
-        dup = inv[inv.duplicated(cols, keep=False)]
+        dup = dups[dups.duplicated(cols, keep=False)]
         for _, g in dup.groupby(cols):
             ids = tuple(sorted(g["id"]))
             if ids in seen:
@@ -345,21 +378,23 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     and whose dates by at most 3 days, under different numbers: the same sale
     invoiced twice with a cent or a day changed. A pair of firms with many such pairs
     (identical daily deliveries) trades that way routinely and is left out."""
-    x = inv.sort_values(["seller_id", "buyer_id", "amount_fen", "issue_date"], kind="stable")
-    same = ((x["seller_id"].to_numpy()[1:] == x["seller_id"].to_numpy()[:-1])
-            & (x["buyer_id"].to_numpy()[1:] == x["buyer_id"].to_numpy()[:-1]))
-    amt = x["amount_fen"].to_numpy()
+    seller, buyer = _ints(inv["seller_id"]), _ints(inv["buyer_id"])
+    amount, issue = _ints(inv["amount_fen"]), _seconds(inv["issue_date"])
+    # sorted by seller, buyer, amount, issue date; ties in frame order (a stable sort)
+    order = np.lexsort((issue, amount, buyer, seller))
+    s, b, amt, d = seller[order], buyer[order], amount[order], issue[order]
+    same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
     gap = np.abs(amt[1:] - amt[:-1])
     tol = NEAR_AMOUNT_FEN
-    days = np.abs((x["issue_date"].to_numpy()[1:] - x["issue_date"].to_numpy()[:-1])
-                  .astype("timedelta64[D]").astype(int))
+    days = np.abs((d[1:] - d[:-1]).astype("timedelta64[s]").astype("timedelta64[D]")
+                  .astype(int))
     exact = (gap == 0) & (days == 0)
     hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
     if not hit.size:
         return []
     # Only the rows of a hit as tuples (all of them cost seconds on a portfolio).
     wanted = np.unique(np.concatenate([hit, hit + 1]))
-    rows = dict(zip(wanted.tolist(), x.iloc[wanted].itertuples(), strict=True))
+    rows = dict(zip(wanted.tolist(), inv.iloc[order[wanted]].itertuples(), strict=True))
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
     per_pair: defaultdict[Any, int] = defaultdict(int)
