@@ -774,6 +774,86 @@ def _half_on_half(sales: np.ndarray, power: np.ndarray, heads: np.ndarray):
     return sales[0:6].sum() / s_old, p_new.mean() / p_old.mean(), h_ratio
 
 
+def _meter_candidates(sales: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """The rows (ascending) that :func:`meters` must look at one by one: those with a
+    reading whose sales could meet a paper-trade rule's growth, or whose power could have
+    stopped while sales went on. The sales sums are of whole fen, exact in any order, so
+    the growth tests are the rules' own; the power test is looser than the rule (a margin
+    for rounding), so no firm the rule flags is left out. Every other row is skipped."""
+    present = ~np.isnan(power)
+    rows = np.flatnonzero(present.any(axis=1))
+    S, P, known = sales[rows], power[rows], present[rows]
+    # year on year: the month pairs :func:`_year_on_year` uses
+    active = S > 0
+    first = np.where(active.any(axis=1), S.shape[1] - np.argmax(active[:, ::-1], axis=1), 0)
+    m = np.arange(1, PAPER_RECENT_MONTHS + 1)
+    pairs = (m[None, :] + 12 < first[:, None]) & known[:, m - 1] & known[:, m + 11]
+    n_pairs = pairs.sum(axis=1)
+    s_new = np.where(pairs, S[:, m - 1], 0.0).sum(axis=1)
+    s_old = np.where(pairs, S[:, m + 11], 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        year = (n_pairs >= PAPER_MIN_PAIRS) & (s_old > 0) & (
+            s_new / np.where(s_old > 0, s_old, 1.0) >= PAPER_SALES_GROWTH)
+        # half on half, where the year rule has too few pairs
+        h_old = S[:, 6:12].sum(axis=1)
+        half = ((n_pairs < PAPER_MIN_PAIRS) & (known[:, 0:6].sum(axis=1) >= PAPER_MIN_READINGS)
+                & (known[:, 6:12].sum(axis=1) >= PAPER_MIN_READINGS) & (h_old > 0)
+                & (S[:, 0:6].sum(axis=1) / np.where(h_old > 0, h_old, 1.0)
+                   >= PAPER_HALF_GROWTH))
+        # power stopped: the last two readings low against the usual level, sales going on
+        usual = np.where(known[:, 2:12], P[:, 2:12], np.nan)
+        n_usual = known[:, 2:12].sum(axis=1)
+        usual_sales = S[:, 2:12].sum(axis=1) / 10.0
+        level = np.nanmax(np.where(n_usual[:, None] > 0, usual, 0.0), axis=1)
+        stop = (known[:, 0] & known[:, 1] & (n_usual >= 6) & (usual_sales > 0)
+                & (S[:, 0:2].min(axis=1) >= STOP_SALES_SHARE * usual_sales * (1 - 1e-9))
+                & (np.fmax(P[:, 0], P[:, 1]) <= STOP_SHARE * level * (1 + 1e-9)))
+    return rows[year | half | stop]
+
+
+def _meter_flags(s: np.ndarray, p: np.ndarray, h: np.ndarray) -> list[Flag]:
+    """The meter rules of :func:`meters` for one firm's sales, power and headcount by
+    month back (index k-1)."""
+    out: list[Flag] = []
+    pairs, s_ratio, p_ratio, h_ratio = _year_on_year(s, p, h)
+    threshold, basis = PAPER_SALES_GROWTH, "year"
+    if s_ratio is None and pairs < PAPER_MIN_PAIRS:
+        s_ratio, p_ratio, h_ratio = _half_on_half(s, p, h)
+        threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
+    if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
+            and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
+        then_en, then_zh = (("the same months a year before", "上年同期") if basis == "year"
+                            else ("the 6 months before", "之前6个月"))
+        out.append(Flag(
+            "paper_trade",
+            f"Invoiced sales of the last {pairs} months are {s_ratio:.1f} times "
+            f"{then_en}, while power use changed {p_ratio - 1:+.0%}"
+            + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
+            f"近{pairs}个月开票销售额是{then_zh}的{s_ratio:.1f}倍，而用电量变化"
+            f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
+                                     if h_ratio else "") + "。",
+            {"months": pairs, "compared_with": basis,
+             "sales_growth": round(float(s_ratio), 3),
+             "power_growth": round(float(p_ratio), 3),
+             "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
+    last2 = p[0:2]
+    usual = _present(p[2:12])
+    usual_sales = s[2:12].mean()
+    if (not np.isnan(last2).any() and len(usual) >= 6 and np.median(usual) > 0
+            and (last2 <= STOP_SHARE * np.median(usual)).all() and usual_sales > 0
+            and (s[0:2] >= STOP_SALES_SHARE * usual_sales).all()):
+        median = np.median(usual)
+        out.append(Flag(
+            "power_stopped",
+            f"Power use of the last two months fell to {last2.mean() / median:.0%}"
+            " of its usual level while invoicing went on.",
+            f"近两个月用电量降至平时的{last2.mean() / median:.0%}，但仍在继续开票。",
+            {"last_two_months_kwh": [round(float(x), 1) for x in last2],
+             "usual_kwh": round(float(median), 1),
+             "recent_sales_fen": int(s[0:2].sum())}))
+    return out
+
+
 def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Invoices that rise while power use and headcount stay flat (trade on paper), and
     power that stops while invoices continue. Firms without readings are not assessed:
@@ -788,45 +868,10 @@ def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
         return {}
     sales, power, heads = _calendar_months(frames, scope, months=12 + PAPER_RECENT_MONTHS)
     out: dict[int, list[Flag]] = defaultdict(list)
-    for i in np.flatnonzero((~np.isnan(power)).any(axis=1)):
-        fid = scope[i]
-        p, s, h = power[i], sales[i], heads[i]
-        pairs, s_ratio, p_ratio, h_ratio = _year_on_year(s, p, h)
-        threshold, basis = PAPER_SALES_GROWTH, "year"
-        if s_ratio is None and pairs < PAPER_MIN_PAIRS:
-            s_ratio, p_ratio, h_ratio = _half_on_half(s, p, h)
-            threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
-        if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
-                and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
-            then_en, then_zh = (("the same months a year before", "上年同期") if basis == "year"
-                                else ("the 6 months before", "之前6个月"))
-            out[fid].append(Flag(
-                "paper_trade",
-                f"Invoiced sales of the last {pairs} months are {s_ratio:.1f} times "
-                f"{then_en}, while power use changed {p_ratio - 1:+.0%}"
-                + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
-                f"近{pairs}个月开票销售额是{then_zh}的{s_ratio:.1f}倍，而用电量变化"
-                f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
-                                         if h_ratio else "") + "。",
-                {"months": pairs, "compared_with": basis,
-                 "sales_growth": round(float(s_ratio), 3),
-                 "power_growth": round(float(p_ratio), 3),
-                 "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
-        last2 = p[0:2]
-        usual = _present(p[2:12])
-        usual_sales = s[2:12].mean()
-        if (not np.isnan(last2).any() and len(usual) >= 6 and np.median(usual) > 0
-                and (last2 <= STOP_SHARE * np.median(usual)).all() and usual_sales > 0
-                and (s[0:2] >= STOP_SALES_SHARE * usual_sales).all()):
-            median = np.median(usual)
-            out[fid].append(Flag(
-                "power_stopped",
-                f"Power use of the last two months fell to {last2.mean() / median:.0%}"
-                " of its usual level while invoicing went on.",
-                f"近两个月用电量降至平时的{last2.mean() / median:.0%}，但仍在继续开票。",
-                {"last_two_months_kwh": [round(float(x), 1) for x in last2],
-                 "usual_kwh": round(float(median), 1),
-                 "recent_sales_fen": int(s[0:2].sum())}))
+    for i in _meter_candidates(sales, power):
+        found = _meter_flags(sales[i], power[i], heads[i])
+        if found:
+            out[scope[i]].extend(found)
     return dict(out)
 
 
