@@ -85,3 +85,16 @@ def test_meter_candidates_hold_every_firm_the_rules_flag(seed):
     candidates = set(screens._meter_candidates(sales, power).tolist())
     assert set(flagged) <= candidates
     assert len(candidates) < n / 2  # and most firms are skipped
+
+
+def test_round6_is_python_round():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([
+        rng.normal(0, 1, 20_000), rng.normal(0, 1e4, 5_000), rng.uniform(-1, 1, 5_000) * 1e-5,
+        np.round(rng.normal(0, 10, 5_000), 6) + 5e-7,  # near ties
+        np.round(rng.normal(0, 10, 5_000), 7), rng.integers(-10**9, 10**9, 2_000) / 8.0,
+        [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e-300, 0.5e-6, 1.5e-6, 2.5e-6,
+         2**40 / 1e6, 1.0000005, 99.0, 0.1234565]])
+    got = features._round6(x)
+    want = [None if v != v else round(v, 6) for v in x.tolist()]
+    assert [repr(v) for v in got] == [repr(v) for v in want]
