@@ -559,6 +559,14 @@ def _bounds_of(text: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return tax_period_bounds(text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _bound_seconds(bounds: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[int, int, int]:
+    """A filing period's [start, end) in seconds since 1970, and its length in months."""
+    lo, hi = bounds
+    return (_ts_seconds(lo), _ts_seconds(hi),
+            (hi.year - lo.year) * 12 + hi.month - lo.month)
+
+
 def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     """Tax filing level and its ratio to the invoiced sales of the filing's own period.
 
@@ -574,19 +582,20 @@ def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     edges = np.asarray(np.searchsorted(R.s_pos[rows], np.arange(R.n + 1)))
     flows = np.full(R.n, np.nan)
     months = np.full(R.n, np.nan)
+    as_of, start = frames.as_of, frames.start
     for i, (p, t) in enumerate(zip(firms["tax_period"].to_numpy(), tax.to_numpy(),
                                    strict=True)):
         if pd.isna(t) or p is None or (not isinstance(p, str) and pd.isna(p)):
             continue
         bounds = _bounds_of(p if isinstance(p, str) else str(p))
-        if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
+        if bounds is None or bounds[1] > as_of or bounds[0] < start:
             continue
+        lo, hi, span = _bound_seconds(bounds)
         own = rows[edges[i]:edges[i + 1]]
         day = R.issue[own]
-        inside = (day >= _ts_seconds(bounds[0])) & (day < _ts_seconds(bounds[1]))
+        inside = (day >= lo) & (day < hi)
         flows[i] = float(R.amount[own][inside].sum())
-        months[i] = ((bounds[1].year - bounds[0].year) * 12 + bounds[1].month
-                     - bounds[0].month)
+        months[i] = span
     out["tax_period_sales_fen"] = flows
     out["tax_period_months"] = months
     out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
