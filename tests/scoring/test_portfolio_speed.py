@@ -98,3 +98,28 @@ def test_round6_is_python_round():
     got = features._round6(x)
     want = [None if v != v else round(v, 6) for v in x.tolist()]
     assert [repr(v) for v in got] == [repr(v) for v in want]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_edge_table_over_arrays_is_the_pandas_grouping(seed, monkeypatch):
+    from datetime import date, timedelta
+
+    from trellis.network import build
+
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    as_of = date(2026, 6, 30)
+    days = 2_000 if seed % 2 else 300  # some pairs only before the window, or none
+    invoices = pd.DataFrame({
+        "seller_id": rng.integers(1, 60, n), "buyer_id": rng.integers(1, 60, n),
+        "amount_fen": rng.integers(1, 10**9, n),
+        "issue_date": pd.to_datetime([as_of - timedelta(days=int(d))
+                                      for d in rng.integers(-5, days, n)]).astype(
+            "datetime64[s]"),
+        "status": rng.choice(["pending", "confirmed", "rejected"], n)})
+    known = set(range(1, 55))
+    fast = build.edge_table(invoices, as_of, known=known)
+    monkeypatch.setattr(build, "_edge_arrays", lambda inv, start: None)
+    slow = build.edge_table(invoices, as_of, known=known)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert (fast["first_day"].dtype.kind == "f") == bool(seed % 2)

@@ -311,7 +311,7 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     # number), found with one hashed key each; the groups are then formed from those rows
     # alone by the same pandas code as before (the same groups, in the same order).
     norm = _normalised(inv["number"].astype(str).tolist())
-    codes, _ = pd.factorize(np.array(norm, dtype=object))
+    codes = np.fromiter(map(hash, norm), dtype="int64", count=len(norm))
     maybe = (_shared_rows(seller, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
                           _seconds(inv["issue_date"]))
              | _shared_rows(seller, codes))
@@ -455,8 +455,10 @@ def unbacked_invoices(frames: Frames, scope: list[int],
     count = np.bincount(S.pos[bad], minlength=n)
     unbacked = np.bincount(S.pos[bad], weights=S.amount[bad], minlength=n)
     out: dict[int, list[Flag]] = {}
-    for i in sorted(np.flatnonzero(count >= UNBACKED_MIN_INVOICES),
-                    key=lambda j: scope[j]):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        maybe = (count >= UNBACKED_MIN_INVOICES) & ~(unbacked / total
+                                                    < UNBACKED_SHARE * (1 - 1e-9))
+    for i in sorted(np.flatnonzero(maybe), key=lambda j: scope[j]):
         share = unbacked[i] / total[i]
         if share < UNBACKED_SHARE:
             continue
@@ -516,7 +518,19 @@ def burst(frames: Frames, scope: list[int],
     np.minimum.at(first, S.pos[seen], S.issue[seen])
     loose = recent & ~S.backed
     unbacked_sum = np.bincount(S.pos[loose], weights=S.amount[loose], minlength=n)
-    for i in sorted(np.flatnonzero(recent_count > 0), key=lambda j: scope[j]):
+    # The firms the rule below can flag, over arrays (the same arithmetic, with a margin):
+    # only they are looked at one by one.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        known_months = ((app_of - first) // 86400 - BURST_DAYS) / 30.44
+        span = np.minimum(base_days, known_months * 30.44)
+        usual = base_sum / span * BURST_DAYS
+        high = np.where(usual > 0, recent_sum / usual, np.inf)
+        loose_share = unbacked_sum / recent_sum
+    maybe = ((recent_count > 0) & (known_months >= BURST_MIN_BASELINE_MONTHS - 1e-9)
+             & (high >= BURST_RATIO * (1 - 1e-9))
+             & ((loose_share >= BURST_UNBACKED_SHARE * (1 - 1e-9))
+                | (high >= BURST_RATIO_ALONE * (1 - 1e-9))))
+    for i in sorted(np.flatnonzero(maybe), key=lambda j: scope[j]):
         seller = scope[i]
         r = recent_sum[i]
         months_known = ((app_of[i] - first[i]) // 86400 - BURST_DAYS) / 30.44
