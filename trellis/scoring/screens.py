@@ -245,7 +245,7 @@ def normalise_number(number: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", str(number)).upper().lstrip("0")
 
 
-QUICK_CHECK_ROWS = 50_000  # up to this many invoices, look for any repeat before the full screen
+QUICK_CHECK_ROWS = 2_000  # up to this many invoices (one firm), look for any repeat first
 
 
 def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
