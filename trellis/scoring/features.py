@@ -110,14 +110,14 @@ def member(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
     lo, hi = int(ids.min()), int(ids.max())
     if hi - lo + 1 > max(TABLE_SLACK * (values.size + ids.size), 1 << 16):
         return np.isin(values, ids)
-    table = np.zeros(hi - lo + 1, dtype=bool)
+    table: np.ndarray = np.zeros(hi - lo + 1, dtype=bool)
     table[ids - lo] = True
     if values.dtype.kind == "f":
         ok = (values >= lo) & (values <= hi)  # NaN compares false
         ok &= values == np.floor(values)
         at = np.where(ok, values, lo).astype("int64") - lo
     else:
-        v = values.astype("int64", copy=False)
+        v: np.ndarray = values.astype("int64", copy=False)
         ok = (v >= lo) & (v <= hi)
         at = np.where(ok, v - lo, 0)
     return ok & table[at]

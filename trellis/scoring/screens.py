@@ -290,7 +290,7 @@ def _shared_rows(*cols: np.ndarray) -> np.ndarray:
     """Rows that may share their values in *cols* (integer arrays) with another row: a
     superset of ``DataFrame.duplicated(keep=False)`` of those columns (the values are
     hashed into one 64-bit key; equal rows always get equal keys)."""
-    key = np.zeros(cols[0].size, dtype="uint64")
+    key: np.ndarray = np.zeros(cols[0].size, dtype="uint64")
     with np.errstate(over="ignore"):
         for c in cols:
             key = (key ^ c.astype("int64").view("uint64")) * _MIX
@@ -306,15 +306,15 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
     inv = inv.iloc[mine]
-    seller = _ints(inv["seller_id"])
+    sellers = _ints(inv["seller_id"])
     # The rows that can be in a duplicate group (the same content, or the same normalised
     # number), found with one hashed key each; the groups are then formed from those rows
     # alone by the same pandas code as before (the same groups, in the same order).
     norm = _normalised(inv["number"].astype(str).tolist())
     codes = np.fromiter(map(hash, norm), dtype="int64", count=len(norm))
-    maybe = (_shared_rows(seller, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
+    maybe = (_shared_rows(sellers, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
                           _seconds(inv["issue_date"]))
-             | _shared_rows(seller, codes))
+             | _shared_rows(sellers, codes))
     cand = np.flatnonzero(maybe)
     dups = inv.iloc[cand].copy()
     # punctuation dropped, upper case, leading zeros dropped (pandas' three string passes
