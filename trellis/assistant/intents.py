@@ -23,7 +23,10 @@ cross-validation on the training questions alone (``bench/assistant_cv.py``).
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
+import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +34,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from trellis.config import Settings
+from trellis.errors import ConfigError
 
 DATA = Path(__file__).parent / "data"
 logger = logging.getLogger(__name__)
@@ -238,11 +244,62 @@ def _stem(word: str) -> str:
     return word
 
 
+#: jieba's dictionary cache, in the instance's assistant folder (jieba's own default is
+#: one file in the system's temporary folder, shared by every user of the machine).
+JIEBA_FOLDER = "jieba"
+_cache_folder: Path | None = None
+
+
+def use_cache_folder(folder: str | Path) -> None:
+    """Keep jieba's dictionary cache in *folder* (the model calls this with the instance's
+    assistant folder; it takes effect at the first segmentation of the process)."""
+    global _cache_folder
+    _cache_folder = Path(folder)
+
+
+def _default_cache_folder() -> Path | None:
+    """``<TRELLIS_INSTANCE_PATH>/assistant/jieba`` (the settings' instance folder)."""
+    try:
+        return Path(Settings.from_env().instance_path) / "assistant" / JIEBA_FOLDER
+    except ConfigError:
+        return None
+
+
+def private_folder(folder: Path) -> Path | None:
+    """*folder*, created if need be, when it is a real folder of this user that no one
+    else may write (mode 0700; a looser mode of our own folder is tightened); None when it
+    cannot be made so (another owner, a link, not writable)."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(folder)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+            return None
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.chmod(folder, 0o700)
+        return folder if os.access(folder, os.W_OK | os.X_OK) else None
+    except OSError:
+        return None
+
+
+def jieba_cache_folder() -> Path:
+    """Where this process's jieba keeps its dictionary cache: the folder given to
+    :func:`use_cache_folder`, else the instance's; a new private temporary folder when
+    neither can be used safely (the cache is then rebuilt by each process)."""
+    wanted = _cache_folder or _default_cache_folder()
+    folder = private_folder(wanted) if wanted is not None else None
+    if folder is None:
+        logger.warning("jieba's cache folder %s is not private: a temporary one is used",
+                       wanted)
+        folder = Path(tempfile.mkdtemp(prefix="trellis-jieba-"))
+    return folder
+
+
 @lru_cache(maxsize=1)
 def _jieba():
     import jieba  # late: only the recogniser segments text (its dictionary loads here)
 
     jieba.setLogLevel(logging.WARNING)
+    jieba.dt.tmp_dir = str(jieba_cache_folder())
     for word in ("冷静期", "确权", "额度", "提前还款", "可用额度", "授信", "评级", "原因码",
                  "验证码", "核心企业", "应收账款", "还款日", "罚息", "手续费", "撤回", "授权",
                  "没通过", "被拒", "拒贷", "提额", "待确认"):

@@ -130,6 +130,7 @@ def ensure(directory: str | Path, data: Path = intents.DATA) -> tuple[intents.Re
     """The current model of *directory*: loaded when its file is there and sound, else
     fitted on *data* (or taken from this process's memory, where the same fingerprint
     means the same model) and saved. Returns the recogniser and whether it was saved now."""
+    intents.use_cache_folder(Path(directory) / intents.JIEBA_FOLDER)
     key = fingerprint(data)
     file = path(directory, key)
     if file.exists():
@@ -150,6 +151,8 @@ def recogniser(directory: str | Path | None = None,
     """The recogniser of *data*, once per process: kept in memory by fingerprint, else
     loaded from or fitted into *directory* (:func:`ensure`), or fitted in memory alone when
     *directory* is None."""
+    if directory is not None:
+        intents.use_cache_folder(Path(directory) / intents.JIEBA_FOLDER)
     key = fingerprint(data)
     found = _memory.get(key)
     if found is not None:

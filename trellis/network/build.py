@@ -71,6 +71,34 @@ EDGE_COLUMNS = ("seller_id", "buyer_id", "volume_fen", "invoice_count", "confirm
                 "first_day", "last_day", "first_ever_day")
 
 
+def _edge_arrays(inv: pd.DataFrame, start: int) -> pd.DataFrame | None:
+    """:func:`edge_table`'s grouping of its kept rows (columns s, b, amount, day,
+    confirmed) over numpy arrays: one sort by (seller, buyer) and a reduction per column
+    instead of two pandas group-bys; the same table, dtypes included (window days are
+    integers unless a pair has no invoice in the window). None when a column is not int64
+    (the pandas grouping then runs)."""
+    cols = [inv[c].to_numpy() for c in ("s", "b", "amount", "day", "confirmed")]
+    if not len(inv) or any(c.dtype != np.int64 for c in cols):
+        return None
+    order = np.lexsort((cols[1], cols[0]))  # by seller, then buyer; stable
+    s, b, amount, day, confirmed = (c[order] for c in cols)
+    starts = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
+    win = day > start
+    count = np.add.reduceat(win.astype(np.int64), starts)
+    first = np.minimum.reduceat(np.where(win, day, np.iinfo(np.int64).max), starts)
+    last = np.maximum.reduceat(np.where(win, day, np.iinfo(np.int64).min), starts)
+    if (count == 0).any():
+        first = np.where(count > 0, first, np.nan)
+        last = np.where(count > 0, last, np.nan)
+    return pd.DataFrame({
+        "seller_id": s[starts], "buyer_id": b[starts],
+        "volume_fen": np.add.reduceat(np.where(win, amount, 0), starts),
+        "invoice_count": count,
+        "confirmed_fen": np.add.reduceat(np.where(win, confirmed, 0), starts),
+        "first_day": first, "last_day": last,
+        "first_ever_day": np.minimum.reduceat(day, starts)})[list(EDGE_COLUMNS)]
+
+
 def edge_table(invoices: pd.DataFrame, as_of: date, *, known: set | None = None,
                window_days: int = WINDOW_DAYS) -> pd.DataFrame:
     """The supply edges of *invoices* as of *as_of*, one row per (seller, buyer).
@@ -101,6 +129,9 @@ def edge_table(invoices: pd.DataFrame, as_of: date, *, known: set | None = None,
     else:
         inv["confirmed"] = 0
     inv = inv[keep]
+    fast = _edge_arrays(inv, start)
+    if fast is not None:
+        return fast
     ever = inv.groupby(["s", "b"])["day"].min().rename("first_ever_day")
     agg = inv[inv["day"] > start].groupby(["s", "b"]).agg(
         volume_fen=("amount", "sum"), invoice_count=("amount", "size"),

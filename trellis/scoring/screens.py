@@ -23,7 +23,15 @@ import pandas as pd
 from scipy import stats
 
 from trellis.scoring import graph as graph_
-from trellis.scoring.features import _floats, _ints, _Positions, _rows_of, _seconds, _ts_seconds
+from trellis.scoring.features import (
+    _floats,
+    _ints,
+    _Positions,
+    _rows_of,
+    _seconds,
+    _ts_seconds,
+    member,
+)
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.result import Flag
 
@@ -237,7 +245,7 @@ def normalise_number(number: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", str(number)).upper().lstrip("0")
 
 
-QUICK_CHECK_ROWS = 50_000  # up to this many invoices, look for any repeat before the full screen
+QUICK_CHECK_ROWS = 2_000  # up to this many invoices (one firm), look for any repeat first
 
 
 def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
@@ -267,6 +275,29 @@ def _may_repeat(inv: pd.DataFrame, rows: np.ndarray) -> bool:
 _PUNCTUATION = re.compile(r"[^0-9A-Za-z]")
 
 
+def _normalised(numbers: list[str]) -> list[str]:
+    """:func:`normalise_number` of each of *numbers* (strings), in one pass: a number of
+    ASCII letters and digits only (nearly all) needs no regular expression."""
+    sub = _PUNCTUATION.sub
+    return [x.upper().lstrip("0") if x.isascii() and x.isalnum()
+            else sub("", x).upper().lstrip("0") for x in numbers]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _shared_rows(*cols: np.ndarray) -> np.ndarray:
+    """Rows that may share their values in *cols* (integer arrays) with another row: a
+    superset of ``DataFrame.duplicated(keep=False)`` of those columns (the values are
+    hashed into one 64-bit key; equal rows always get equal keys)."""
+    key: np.ndarray = np.zeros(cols[0].size, dtype="uint64")
+    with np.errstate(over="ignore"):
+        for c in cols:
+            key = (key ^ c.astype("int64").view("uint64")) * _MIX
+            key ^= key >> np.uint64(29)
+    return pd.Series(key).duplicated(keep=False).to_numpy()
+
+
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
     leading zeros) to one buyer twice, by firm id."""
@@ -274,17 +305,27 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     mine = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
     if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
-    inv = inv.iloc[mine].copy()
-    # punctuation dropped, upper case, leading zeros dropped: one pass over the numbers
-    # (pandas' three string passes cost three times as much, the same strings out)
-    inv["norm_number"] = [_PUNCTUATION.sub("", n).upper().lstrip("0") if isinstance(n, str)
-                          else n for n in inv["number"].astype(str).tolist()]
+    inv = inv.iloc[mine]
+    sellers = _ints(inv["seller_id"])
+    # The rows that can be in a duplicate group (the same content, or the same normalised
+    # number), found with one hashed key each; the groups are then formed from those rows
+    # alone by the same pandas code as before (the same groups, in the same order).
+    norm = _normalised(inv["number"].astype(str).tolist())
+    codes = np.fromiter(map(hash, norm), dtype="int64", count=len(norm))
+    maybe = (_shared_rows(sellers, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
+                          _seconds(inv["issue_date"]))
+             | _shared_rows(sellers, codes))
+    cand = np.flatnonzero(maybe)
+    dups = inv.iloc[cand].copy()
+    # punctuation dropped, upper case, leading zeros dropped (pandas' three string passes
+    # cost three times as much, the same strings out)
+    dups["norm_number"] = [norm[i] for i in cand.tolist()]
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
             "fp_number": ["seller_id", "norm_number"]}
     out: dict[int, list[Flag]] = defaultdict(list)
     seen: set[tuple] = set()
     for key, cols in keys.items():
-        dup = inv[inv.duplicated(cols, keep=False)]
+        dup = dups[dups.duplicated(cols, keep=False)]
         for _, g in dup.groupby(cols):
             ids = tuple(sorted(g["id"]))
             if ids in seen:
@@ -337,21 +378,23 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     and whose dates by at most 3 days, under different numbers: the same sale
     invoiced twice with a cent or a day changed. A pair of firms with many such pairs
     (identical daily deliveries) trades that way routinely and is left out."""
-    x = inv.sort_values(["seller_id", "buyer_id", "amount_fen", "issue_date"], kind="stable")
-    same = ((x["seller_id"].to_numpy()[1:] == x["seller_id"].to_numpy()[:-1])
-            & (x["buyer_id"].to_numpy()[1:] == x["buyer_id"].to_numpy()[:-1]))
-    amt = x["amount_fen"].to_numpy()
+    seller, buyer = _ints(inv["seller_id"]), _ints(inv["buyer_id"])
+    amount, issue = _ints(inv["amount_fen"]), _seconds(inv["issue_date"])
+    # sorted by seller, buyer, amount, issue date; ties in frame order (a stable sort)
+    order = np.lexsort((issue, amount, buyer, seller))
+    s, b, amt, d = seller[order], buyer[order], amount[order], issue[order]
+    same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
     gap = np.abs(amt[1:] - amt[:-1])
     tol = NEAR_AMOUNT_FEN
-    days = np.abs((x["issue_date"].to_numpy()[1:] - x["issue_date"].to_numpy()[:-1])
-                  .astype("timedelta64[D]").astype(int))
+    days = np.abs((d[1:] - d[:-1]).astype("timedelta64[s]").astype("timedelta64[D]")
+                  .astype(int))
     exact = (gap == 0) & (days == 0)
     hit = np.flatnonzero(same & (gap <= tol) & (days <= NEAR_DAYS) & ~exact)
     if not hit.size:
         return []
     # Only the rows of a hit as tuples (all of them cost seconds on a portfolio).
     wanted = np.unique(np.concatenate([hit, hit + 1]))
-    rows = dict(zip(wanted.tolist(), x.iloc[wanted].itertuples(), strict=True))
+    rows = dict(zip(wanted.tolist(), inv.iloc[order[wanted]].itertuples(), strict=True))
     pairs = [(rows[i], rows[i + 1]) for i in hit
              if normalise_number(rows[i].number) != normalise_number(rows[i + 1].number)]
     per_pair: defaultdict[Any, int] = defaultdict(int)
@@ -386,12 +429,11 @@ class _Sales:
         self.amount = _ints(inv["amount_fen"])[self.rows]
         order_id = _floats(inv["order_id"])[self.rows]
         dl = frames.deliveries
-        delivered = (np.unique(_ints(dl["order_id"])) if len(dl)
-                     else np.zeros(0, dtype="int64"))
+        delivered = _ints(dl["order_id"]) if len(dl) else np.zeros(0, dtype="int64")
         has_order = ~np.isnan(order_id)
-        self.backed = has_order & np.isin(order_id, delivered)
+        self.backed = member(order_id, delivered)
         if order_only:
-            self.backed |= has_order & np.isin(
+            self.backed |= has_order & member(
                 _ints(inv["seller_id"])[self.rows], np.fromiter(order_only, dtype="int64"))
 
     def frame(self, frames: Frames, keep: np.ndarray) -> pd.DataFrame:
@@ -413,8 +455,10 @@ def unbacked_invoices(frames: Frames, scope: list[int],
     count = np.bincount(S.pos[bad], minlength=n)
     unbacked = np.bincount(S.pos[bad], weights=S.amount[bad], minlength=n)
     out: dict[int, list[Flag]] = {}
-    for i in sorted(np.flatnonzero(count >= UNBACKED_MIN_INVOICES),
-                    key=lambda j: scope[j]):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        maybe = (count >= UNBACKED_MIN_INVOICES) & ~(unbacked / total
+                                                    < UNBACKED_SHARE * (1 - 1e-9))
+    for i in sorted(np.flatnonzero(maybe), key=lambda j: scope[j]):
         share = unbacked[i] / total[i]
         if share < UNBACKED_SHARE:
             continue
@@ -474,7 +518,19 @@ def burst(frames: Frames, scope: list[int],
     np.minimum.at(first, S.pos[seen], S.issue[seen])
     loose = recent & ~S.backed
     unbacked_sum = np.bincount(S.pos[loose], weights=S.amount[loose], minlength=n)
-    for i in sorted(np.flatnonzero(recent_count > 0), key=lambda j: scope[j]):
+    # The firms the rule below can flag, over arrays (the same arithmetic, with a margin):
+    # only they are looked at one by one.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        known_months = ((app_of - first) // 86400 - BURST_DAYS) / 30.44
+        span = np.minimum(base_days, known_months * 30.44)
+        usual = base_sum / span * BURST_DAYS
+        high = np.where(usual > 0, recent_sum / usual, np.inf)
+        loose_share = unbacked_sum / recent_sum
+    maybe = ((recent_count > 0) & (known_months >= BURST_MIN_BASELINE_MONTHS - 1e-9)
+             & (high >= BURST_RATIO * (1 - 1e-9))
+             & ((loose_share >= BURST_UNBACKED_SHARE * (1 - 1e-9))
+                | (high >= BURST_RATIO_ALONE * (1 - 1e-9))))
+    for i in sorted(np.flatnonzero(maybe), key=lambda j: scope[j]):
         seller = scope[i]
         r = recent_sum[i]
         months_known = ((app_of[i] - first[i]) // 86400 - BURST_DAYS) / 30.44
@@ -732,6 +788,86 @@ def _half_on_half(sales: np.ndarray, power: np.ndarray, heads: np.ndarray):
     return sales[0:6].sum() / s_old, p_new.mean() / p_old.mean(), h_ratio
 
 
+def _meter_candidates(sales: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """The rows (ascending) that :func:`meters` must look at one by one: those with a
+    reading whose sales could meet a paper-trade rule's growth, or whose power could have
+    stopped while sales went on. The sales sums are of whole fen, exact in any order, so
+    the growth tests are the rules' own; the power test is looser than the rule (a margin
+    for rounding), so no firm the rule flags is left out. Every other row is skipped."""
+    present = ~np.isnan(power)
+    rows = np.flatnonzero(present.any(axis=1))
+    S, P, known = sales[rows], power[rows], present[rows]
+    # year on year: the month pairs :func:`_year_on_year` uses
+    active = S > 0
+    first = np.where(active.any(axis=1), S.shape[1] - np.argmax(active[:, ::-1], axis=1), 0)
+    m = np.arange(1, PAPER_RECENT_MONTHS + 1)
+    pairs = (m[None, :] + 12 < first[:, None]) & known[:, m - 1] & known[:, m + 11]
+    n_pairs = pairs.sum(axis=1)
+    s_new = np.where(pairs, S[:, m - 1], 0.0).sum(axis=1)
+    s_old = np.where(pairs, S[:, m + 11], 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        year = (n_pairs >= PAPER_MIN_PAIRS) & (s_old > 0) & (
+            s_new / np.where(s_old > 0, s_old, 1.0) >= PAPER_SALES_GROWTH)
+        # half on half, where the year rule has too few pairs
+        h_old = S[:, 6:12].sum(axis=1)
+        half = ((n_pairs < PAPER_MIN_PAIRS) & (known[:, 0:6].sum(axis=1) >= PAPER_MIN_READINGS)
+                & (known[:, 6:12].sum(axis=1) >= PAPER_MIN_READINGS) & (h_old > 0)
+                & (S[:, 0:6].sum(axis=1) / np.where(h_old > 0, h_old, 1.0)
+                   >= PAPER_HALF_GROWTH))
+        # power stopped: the last two readings low against the usual level, sales going on
+        usual = np.where(known[:, 2:12], P[:, 2:12], np.nan)
+        n_usual = known[:, 2:12].sum(axis=1)
+        usual_sales = S[:, 2:12].sum(axis=1) / 10.0
+        level = np.nanmax(np.where(n_usual[:, None] > 0, usual, 0.0), axis=1)
+        stop = (known[:, 0] & known[:, 1] & (n_usual >= 6) & (usual_sales > 0)
+                & (S[:, 0:2].min(axis=1) >= STOP_SALES_SHARE * usual_sales * (1 - 1e-9))
+                & (np.fmax(P[:, 0], P[:, 1]) <= STOP_SHARE * level * (1 + 1e-9)))
+    return rows[year | half | stop]
+
+
+def _meter_flags(s: np.ndarray, p: np.ndarray, h: np.ndarray) -> list[Flag]:
+    """The meter rules of :func:`meters` for one firm's sales, power and headcount by
+    month back (index k-1)."""
+    out: list[Flag] = []
+    pairs, s_ratio, p_ratio, h_ratio = _year_on_year(s, p, h)
+    threshold, basis = PAPER_SALES_GROWTH, "year"
+    if s_ratio is None and pairs < PAPER_MIN_PAIRS:
+        s_ratio, p_ratio, h_ratio = _half_on_half(s, p, h)
+        threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
+    if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
+            and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
+        then_en, then_zh = (("the same months a year before", "上年同期") if basis == "year"
+                            else ("the 6 months before", "之前6个月"))
+        out.append(Flag(
+            "paper_trade",
+            f"Invoiced sales of the last {pairs} months are {s_ratio:.1f} times "
+            f"{then_en}, while power use changed {p_ratio - 1:+.0%}"
+            + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
+            f"近{pairs}个月开票销售额是{then_zh}的{s_ratio:.1f}倍，而用电量变化"
+            f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
+                                     if h_ratio else "") + "。",
+            {"months": pairs, "compared_with": basis,
+             "sales_growth": round(float(s_ratio), 3),
+             "power_growth": round(float(p_ratio), 3),
+             "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
+    last2 = p[0:2]
+    usual = _present(p[2:12])
+    usual_sales = s[2:12].mean()
+    if (not np.isnan(last2).any() and len(usual) >= 6 and np.median(usual) > 0
+            and (last2 <= STOP_SHARE * np.median(usual)).all() and usual_sales > 0
+            and (s[0:2] >= STOP_SALES_SHARE * usual_sales).all()):
+        median = np.median(usual)
+        out.append(Flag(
+            "power_stopped",
+            f"Power use of the last two months fell to {last2.mean() / median:.0%}"
+            " of its usual level while invoicing went on.",
+            f"近两个月用电量降至平时的{last2.mean() / median:.0%}，但仍在继续开票。",
+            {"last_two_months_kwh": [round(float(x), 1) for x in last2],
+             "usual_kwh": round(float(median), 1),
+             "recent_sales_fen": int(s[0:2].sum())}))
+    return out
+
+
 def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Invoices that rise while power use and headcount stay flat (trade on paper), and
     power that stops while invoices continue. Firms without readings are not assessed:
@@ -746,45 +882,10 @@ def meters(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
         return {}
     sales, power, heads = _calendar_months(frames, scope, months=12 + PAPER_RECENT_MONTHS)
     out: dict[int, list[Flag]] = defaultdict(list)
-    for i in np.flatnonzero((~np.isnan(power)).any(axis=1)):
-        fid = scope[i]
-        p, s, h = power[i], sales[i], heads[i]
-        pairs, s_ratio, p_ratio, h_ratio = _year_on_year(s, p, h)
-        threshold, basis = PAPER_SALES_GROWTH, "year"
-        if s_ratio is None and pairs < PAPER_MIN_PAIRS:
-            s_ratio, p_ratio, h_ratio = _half_on_half(s, p, h)
-            threshold, basis, pairs = PAPER_HALF_GROWTH, "half", 6
-        if (s_ratio is not None and p_ratio is not None and s_ratio >= threshold
-                and p_ratio < PAPER_FLAT and (h_ratio is None or h_ratio < PAPER_FLAT)):
-            then_en, then_zh = (("the same months a year before", "上年同期") if basis == "year"
-                                else ("the 6 months before", "之前6个月"))
-            out[fid].append(Flag(
-                "paper_trade",
-                f"Invoiced sales of the last {pairs} months are {s_ratio:.1f} times "
-                f"{then_en}, while power use changed {p_ratio - 1:+.0%}"
-                + (f" and insured staff {h_ratio - 1:+.0%}" if h_ratio else "") + ".",
-                f"近{pairs}个月开票销售额是{then_zh}的{s_ratio:.1f}倍，而用电量变化"
-                f"{p_ratio - 1:+.0%}" + (f"、参保人数变化{h_ratio - 1:+.0%}"
-                                         if h_ratio else "") + "。",
-                {"months": pairs, "compared_with": basis,
-                 "sales_growth": round(float(s_ratio), 3),
-                 "power_growth": round(float(p_ratio), 3),
-                 "headcount_growth": None if h_ratio is None else round(float(h_ratio), 3)}))
-        last2 = p[0:2]
-        usual = _present(p[2:12])
-        usual_sales = s[2:12].mean()
-        if (not np.isnan(last2).any() and len(usual) >= 6 and np.median(usual) > 0
-                and (last2 <= STOP_SHARE * np.median(usual)).all() and usual_sales > 0
-                and (s[0:2] >= STOP_SALES_SHARE * usual_sales).all()):
-            median = np.median(usual)
-            out[fid].append(Flag(
-                "power_stopped",
-                f"Power use of the last two months fell to {last2.mean() / median:.0%}"
-                " of its usual level while invoicing went on.",
-                f"近两个月用电量降至平时的{last2.mean() / median:.0%}，但仍在继续开票。",
-                {"last_two_months_kwh": [round(float(x), 1) for x in last2],
-                 "usual_kwh": round(float(median), 1),
-                 "recent_sales_fen": int(s[0:2].sum())}))
+    for i in _meter_candidates(sales, power):
+        found = _meter_flags(sales[i], power[i], heads[i])
+        if found:
+            out[scope[i]].extend(found)
     return dict(out)
 
 
