@@ -65,7 +65,7 @@ from trellis.scoring import (
     service,
     training,
 )
-from trellis.trade import readings
+from trellis.trade import industries, readings
 from trellis.trade.models import (
     Cluster,
     Firm,
@@ -129,7 +129,8 @@ def import_park(session, export_dir: Path, code: str, cutoff: date) -> int:
     rows = []
     for r in firms.itertuples(index=False):
         rows.append({"uscc": r[1], "name": r[0][:200], "role": "anchor" if r[2] == "核心企业"
-                     else "vendor", "industry": _industry(r[3]), "legal_rep": r[4],
+                     else "vendor", "industry": _industry(r[3]),
+                     "industry_code": industries.lookup(r[3]), "legal_rep": r[4],
                      "phone": r[5], "address": r[6], "bank_account": r[8],
                      "founded_on": datetime.strptime(r[9], "%Y/%m/%d").date(),
                      "cluster_id": cluster.id, "region": ""})

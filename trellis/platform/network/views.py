@@ -41,6 +41,7 @@ from trellis.onboarding import coverage, files, invitations, runs, templates
 from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
+from trellis.trade import industries
 from trellis.platform.errors import translated
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
@@ -613,6 +614,12 @@ def industry_label(value: str) -> str:
 @bp.app_template_filter("industry")
 def _industry_filter(value):
     return industry_label(value)
+
+
+@bp.app_template_filter("industry_division")
+def _industry_division_filter(code):
+    """A GB/T 4754 code as its code and official Chinese name (36 汽车制造业); "—" blank."""
+    return industries.label(code) or "—"
 
 
 def run_status_label(value: str) -> str:
