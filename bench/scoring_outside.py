@@ -31,7 +31,10 @@ numeric late-payment columns in training, the blend's inner choice) was develope
 3001-3003 and evaluated once on 4101 and 4102. The fourth pass (recent and year-on-year
 power, headcount and sales trends, rejections, collection, the chain's power trend; the
 one-hot member's log, cut and penalty; the blend's choice of one member alone) was
-developed on 3001-3003 and evaluated once on 4201 and 4202.
+developed on 3001-3003 and evaluated once on 4201 and 4202. The fifth pass (the firm's
+GB/T 4754 industry division from 所属行业, imported as a product would: the division as a
+category, its median power trends in the cluster and the firm's own trend against them)
+was developed on 3001-3003 and evaluated once on 4301 and 4302.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """

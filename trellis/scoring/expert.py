@@ -197,6 +197,14 @@ FEATURE_LABELS = {
         "en": "Power use across the firm's industry in the park is below the same months a "
               "year before",
         "zh": "园区内同行业企业用电量低于上年同期"},
+    "power_trend_3v6_vs_division": {
+        "en": "The firm's power use has fallen more than its industry's in the park in "
+              "recent months",
+        "zh": "近几个月企业用电量的降幅大于园区内同行业企业"},
+    "power_yoy_3m_vs_division": {
+        "en": "Against the same months a year before, the firm's power use has fallen more "
+              "than its industry's in the park",
+        "zh": "与上年同期相比，企业用电量的降幅大于园区内同行业企业"},
     "chain_power_trend_3v6": {
         "en": "Power use along the firm's supply chain has fallen in recent months",
         "zh": "所在供应链（同一核心企业）企业近几个月用电量整体下降"},

@@ -843,7 +843,9 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
     category's metered firms of the power trend (last 3 complete months against the 6
     before) and of the power against the same 3 months a year before, as for the chain
     (:func:`_chain`). A downturn of one industry (cars, say) shows in all its firms
-    whichever anchor they sell to. NaN with fewer than CHAIN_MIN_PEERS such firms."""
+    whichever anchor they sell to. NaN with fewer than CHAIN_MIN_PEERS such firms. Then
+    the firm's own power trend and year-on-year change less its industry's median.
+    Label-free: meter readings and the firms table of the whole cluster, before as_of."""
     division = industry_division(frames)
     cluster = frames.firms["cluster_id"].fillna(-1).astype("int64")
     group = {f: (int(cluster.get(f, -1)), d) for f, d in division.items()
@@ -855,6 +857,12 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
                       ("yoy", "division_power_yoy_3m")):
         out[col] = np.array([stats[name].get(g, np.nan) if g is not None else np.nan
                              for g in of], dtype=float)
+    # The firm's own power against its industry's: what is left when the industry's
+    # season (apparel peaks in autumn, appliances in spring) and its shocks are taken out.
+    # NaN when either is unknown (never 0: an unknown firm is not "like its industry").
+    out["power_trend_3v6_vs_division"] = out["power_trend_3v6"] - out[
+        "division_power_trend_3v6"]
+    out["power_yoy_3m_vs_division"] = out["power_yoy_3m"] - out["division_power_yoy_3m"]
 
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:

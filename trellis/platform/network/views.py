@@ -41,7 +41,6 @@ from trellis.onboarding import coverage, files, invitations, runs, templates
 from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
-from trellis.trade import industries
 from trellis.platform.errors import translated
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import param_text, render
@@ -59,6 +58,7 @@ from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
 from trellis.scoring.service import indicative_limits
 from trellis.trade import clusters as cluster_service
+from trellis.trade import industries
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
 
