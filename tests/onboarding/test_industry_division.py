@@ -80,3 +80,18 @@ def test_the_firms_template_has_the_division_column():
     rows = templates.example_rows("firms")
     at = [c.key for c in KINDS["firms"].columns].index("industry_code")
     assert [industries.lookup(r[at]) for r in rows] == ["36", "33", "54"]
+
+
+def test_a_section_alone_does_not_coarsen_a_known_division(session, make_cluster):
+    cluster = make_cluster()
+    a, b = _usccs(2)
+    run(session, cluster, "firms", csv_bytes(["统一社会信用代码", "企业名称", "角色", "所属行业"],
+                                             [[a, "甲", "vendor", "汽车制造业"],
+                                              [b, "乙", "vendor", "汽车制造业"]]))
+    # 制造业 (section C) says no more than 36 does; 批发业 (51) is another industry.
+    run(session, cluster, "firms", csv_bytes(["统一社会信用代码", "企业名称", "角色", "所属行业"],
+                                             [[a, "甲", "vendor", "制造业"],
+                                              [b, "乙", "vendor", "批发业"]]))
+    session.expire_all()
+    got = dict(session.execute(select(Firm.uscc, Firm.industry_code)).all())
+    assert got == {a: "36", b: "51"}

@@ -38,6 +38,7 @@ from trellis.onboarding import files
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, CellError, Col, Kind, header_map
+from trellis.trade import industries
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import (
     Cluster,
@@ -425,6 +426,9 @@ def _plan_firms(plan: _Plan, session: Session, rows: Rows) -> None:
                           created_at=now)
             plan.inserts.append(record)
             continue
+        if v.get("industry_code") and industries.section(old.industry_code) == \
+                v["industry_code"]:
+            v["industry_code"] = old.industry_code  # 制造业 says no more than 36 汽车制造业
         if old.cluster_id not in (None, cluster_id):
             plan.error(number, "uscc", v["uscc"], N_("this firm is already registered "
                                                      "in another cluster"))
