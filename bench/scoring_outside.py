@@ -31,7 +31,10 @@ numeric late-payment columns in training, the blend's inner choice) was develope
 3001-3003 and evaluated once on 4101 and 4102. The fourth pass (recent and year-on-year
 power, headcount and sales trends, rejections, collection, the chain's power trend; the
 one-hot member's log, cut and penalty; the blend's choice of one member alone) was
-developed on 3001-3003 and evaluated once on 4201 and 4202.
+developed on 3001-3003 and evaluated once on 4201 and 4202. The fifth pass (the firm's
+GB/T 4754 industry division from 所属行业, imported as a product would: the division as a
+category, its median power trends in the cluster and the firm's own trend against them)
+was developed on 3001-3003 and evaluated once on 4301 and 4302.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """
@@ -65,7 +68,7 @@ from trellis.scoring import (
     service,
     training,
 )
-from trellis.trade import readings
+from trellis.trade import industries, readings
 from trellis.trade.models import (
     Cluster,
     Firm,
@@ -129,7 +132,8 @@ def import_park(session, export_dir: Path, code: str, cutoff: date) -> int:
     rows = []
     for r in firms.itertuples(index=False):
         rows.append({"uscc": r[1], "name": r[0][:200], "role": "anchor" if r[2] == "核心企业"
-                     else "vendor", "industry": _industry(r[3]), "legal_rep": r[4],
+                     else "vendor", "industry": _industry(r[3]),
+                     "industry_code": industries.lookup(r[3]), "legal_rep": r[4],
                      "phone": r[5], "address": r[6], "bank_account": r[8],
                      "founded_on": datetime.strptime(r[9], "%Y/%m/%d").date(),
                      "cluster_id": cluster.id, "region": ""})

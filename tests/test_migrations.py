@@ -85,3 +85,48 @@ def test_downgrade_to_base_and_back(database_url, tmp_path):
 def test_constraint_names_follow_the_convention(engine):
     fks = inspect(engine).get_foreign_keys("invoices")
     assert all(fk["name"].startswith("fk_invoices_") for fk in fks)
+
+
+def _scratch_url(database_url: str, tmp_path, schema: str):
+    """A fresh database of *database_url*'s kind: a SQLite file, or a PostgreSQL schema
+    (its admin engine, to drop it after, else None)."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path}/{schema}.db", None
+    admin = db.make_engine(database_url.split("?")[0])
+    with admin.begin() as conn:
+        conn.execute(text(f"drop schema if exists {schema} cascade"))
+        conn.execute(text(f"create schema {schema}"))
+    return database_url.split("?")[0] + f"?options=-csearch_path%3D{schema}", admin
+
+
+def test_firm_industry_code_migration_keeps_the_firms(database_url, tmp_path):
+    """0020c adds firms.industry_code (GB/T 4754, issue 14) to existing firms as NULL, and
+    its downgrade drops the column and keeps the rows, on SQLite and PostgreSQL."""
+    url, admin = _scratch_url(database_url, tmp_path, "industry_code_mig")
+    engine = db.make_engine(url)
+    firm = ("insert into firms (uscc, name, role, industry, region, created_at) values "
+            "('91330110MA2H0A002J', '杭州小河五金加工厂', 'vendor', 'manufacturing', '', "
+            "'2026-01-01')")
+    try:
+        migrate.upgrade(url, "0012b_firm_registration")
+        assert "industry_code" not in {c["name"] for c in inspect(engine).get_columns("firms")}
+        with engine.begin() as conn:
+            conn.execute(text(firm))
+        migrate.upgrade(url)
+        with engine.begin() as conn:
+            assert conn.execute(text("select name, industry, industry_code from firms")
+                                ).all() == [("杭州小河五金加工厂", "manufacturing", None)]
+            conn.execute(text("update firms set industry_code = '36'"))
+        migrate.downgrade(url, "0012b_firm_registration")
+        assert "industry_code" not in {c["name"] for c in inspect(engine).get_columns("firms")}
+        with engine.begin() as conn:
+            assert conn.execute(text("select name from firms")).scalars().all() == [
+                "杭州小河五金加工厂"]
+        migrate.upgrade(url)
+        assert "industry_code" in {c["name"] for c in inspect(engine).get_columns("firms")}
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text("drop schema industry_code_mig cascade"))
+            admin.dispose()

@@ -33,11 +33,15 @@ ADDED = ["sales_trend_3v6", "sales_vs_own_24m", "anchor_rejected_share_6m",
          "own_late_days_3m", "own_late_days_6m", "collection_ratio_6m",
          "anchor_paid_ratio_12m", "invoice_count_trend_3v12", "power_trend_3v6",
          "power_yoy_3m", "headcount_trend_3v6", "headcount_yoy_3m",
-         "chain_power_trend_3v6", "chain_power_yoy_3m"]
+         "chain_power_trend_3v6", "chain_power_yoy_3m",
+         # fifth pass: the industry division (tests/scoring/test_industry_division.py)
+         "division_power_trend_3v6", "division_power_yoy_3m", "power_trend_3v6_vs_division",
+         "power_yoy_3m_vs_division"]
+ADDED_TEXT = ["industry_division"]
 
 
 def assert_same(old: pd.DataFrame, new: pd.DataFrame, where: str) -> None:
-    assert sorted(set(new.columns) - set(old.columns)) == sorted(ADDED), where
+    assert sorted(set(new.columns) - set(old.columns)) == sorted(ADDED + ADDED_TEXT), where
     new = new[list(old.columns)]
     assert list(new.columns) == list(old.columns), where
     assert list(new.index) == list(old.index), where
@@ -132,6 +136,8 @@ def _check_cluster(session, cluster_id: int, as_of: date, n_firms: int = 12) -> 
             mine, whole = features.compute(one)[ADDED], new.loc[[fid], ADDED]
             assert np.allclose(mine.to_numpy(dtype=float), whole.to_numpy(dtype=float),
                                rtol=1e-9, equal_nan=True), (fid, cache, mine.T, whole.T)
+            assert features.compute(one)[ADDED_TEXT].to_dict("records") == \
+                new.loc[[fid], ADDED_TEXT].to_dict("records"), (fid, cache)
         again = frames.load(session=session, as_of=as_of, firm_ids=[fid])
         assert_same(reference_features.compute(again), features.compute(again),
                     f"firm {fid} kept again")

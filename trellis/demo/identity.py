@@ -58,6 +58,26 @@ TRADES = {
     ("transport_logistics", 1): ("物流", "货运", "供应链管理", "仓储"),
 }
 
+# Each trade's division in the national classification (GB/T 4754-2017, trellis.trade.industries).
+# A vendor of the construction or wholesale chain keeps its coarse industry's section
+# (E, F): the simulator's coarse industry is the chain's, and the two never disagree.
+TRADE_DIVISIONS = {
+    "机械": "34", "五金制品": "33", "电子": "39", "模具": "35", "塑胶制品": "29",
+    "精密铸造": "33", "电机": "38", "汽车零部件": "36", "轴承": "34", "液压件": "34",
+    "金属材料": "32", "表面处理": "33", "钢材加工": "31", "线缆": "38", "紧固件": "34",
+    "橡胶制品": "29", "粉末冶金": "34", "机加工": "33", "五金加工": "33", "包装材料": "22",
+    "废旧金属回收": "42", "模具维修": "43", "劳保用品": "18",
+    "建筑劳务": "47", "钢结构工程": "48", "建材": "50", "混凝土": "50", "装饰工程": "50",
+    "机电安装": "49", "幕墙工程": "50", "防水工程": "50", "建材商贸": "50", "砂石": "50",
+    "钢筋加工": "50", "脚手架租赁": "50", "门窗": "50", "石材": "50", "土方运输": "48",
+    "劳务分包": "47", "五金建材经营": "50", "机械租赁": "50",
+    "商贸": "51", "超市": "52", "便利店": "52", "电子商务": "52", "贸易": "51", "百货": "52",
+    "机电设备销售": "51", "工业品贸易": "51", "机械设备经营": "51", "五金机电": "51",
+    "物流": "58", "货运": "54", "供应链管理": "58", "仓储": "59",
+}
+WHOLESALE_DIVISION = "51"  # the wholesale chain's makers and traders: 批发业
+ANCHOR_DIVISIONS = {"manufacturing": "34", "construction": "47", "wholesale_retail": "52"}
+
 ANCHORS = (
     ("manufacturing", "宁波江北精工机械股份有限公司"),
     ("construction", "宁波江北城建集团有限公司"),
@@ -71,6 +91,7 @@ class Identities:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self._used: set[str] = set()
+        self.trade_of: dict[str, str] = {}  # firm name -> the trade drawn for it
 
     def _unique(self, draw) -> str:
         for _ in range(10_000):
@@ -101,14 +122,27 @@ class Identities:
             brand = r.choice(BRAND) + r.choice(BRAND)
             trade = r.choice(trades)
             if micro:
-                return f"江北区{brand}{trade}经营部"
+                name = f"江北区{brand}{trade}经营部"
+                self.trade_of[name] = trade
+                return name
             place = r.choice(("宁波", "宁波江北", "宁波", "浙江", ""))
             suffix = "有限公司"
             if industry == "manufacturing" and tier in (1, 2) and r.random() < 0.3:
                 suffix = "科技有限公司"  # makers like to call themselves technology firms
-            return f"{place}{brand}{trade}{suffix}"
+            name = f"{place}{brand}{trade}{suffix}"
+            self.trade_of[name] = trade
+            return name
 
         return self._unique(draw)
+
+    def industry_code(self, name: str, industry: str) -> str:
+        """The GB/T 4754 division of a firm named by :meth:`firm_name` with coarse
+        *industry*: its trade's (TRADE_DIVISIONS), 批发业 for the wholesale chain's makers."""
+        if industry == "wholesale_retail":
+            trade = self.trade_of.get(name, "")
+            return TRADE_DIVISIONS[trade] if TRADE_DIVISIONS.get(trade, "").startswith(
+                "5") else WHOLESALE_DIVISION
+        return TRADE_DIVISIONS[self.trade_of[name]]
 
     def uscc(self, division_code: str, founded_on: date, micro: bool) -> str:
         """A unique, valid unified social credit code in *division_code*; codes of firms founded

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from trellis.demo.identity import ANCHORS, DIVISIONS, Identities
+from trellis.demo.identity import ANCHOR_DIVISIONS, ANCHORS, DIVISIONS, Identities
 
 CHAIN_WEIGHTS = (("manufacturing", 45), ("construction", 30), ("wholesale_retail", 25))
 TIER_SHARES = ((1, 0.35), (2, 0.30), (3, 0.15))  # the rest are distributors (tier -1)
@@ -44,11 +44,13 @@ class SimFirm:
     growth: float  # monthly log growth of sales
     default_on: date | None = None
     decline_from: date | None = None
+    industry_code: str | None = None  # GB/T 4754 division (trellis.trade.industries)
 
     def row(self) -> dict:
         """The firm as a row of the firms import (tax fields empty: they come with the books)."""
         return {"uscc": self.uscc, "name": self.name, "role": self.role,
-                "industry": self.industry, "region": self.region, "phone": self.phone,
+                "industry": self.industry, "industry_code": self.industry_code,
+                "region": self.region, "phone": self.phone,
                 "legal_rep": self.legal_rep, "address": self.address,
                 "bank_account": self.bank_account, "founded_on": self.founded_on,
                 "tax_vat_sales_fen": None, "tax_paid_fen": None, "tax_period": None}
@@ -90,7 +92,7 @@ def build(rng: random.Random, ids: Identities, n_vendors: int, start: date,
             industry=industry, chain=industry, tier=0, region=division[1], division=division,
             phone=ids.phone(), legal_rep=ids.person(), address=ids.address(division),
             bank_account=ids.bank_account(), founded_on=founded, micro=False, health=0.95,
-            growth=0.003)
+            growth=0.003, industry_code=ANCHOR_DIVISIONS[industry])
     counts = {tier: round(n_vendors * share) for tier, share in TIER_SHARES}
     counts[-1] = n_vendors - sum(counts.values())
     young = set(rng.sample(range(n_vendors), round(n_vendors * YOUNG_SHARE)))
@@ -129,7 +131,8 @@ def _vendor(rng: random.Random, ids: Identities, tier: int, start: date, end: da
         industry=industry, chain=chain, tier=tier, region=division[1], division=division,
         phone=ids.phone(), legal_rep=ids.person(), address=ids.address(division),
         bank_account=ids.bank_account(), founded_on=founded, micro=micro, health=health,
-        growth=rng.gauss(0.006, 0.012) + 0.01 * (health - 0.7))
+        growth=rng.gauss(0.006, 0.012) + 0.01 * (health - 0.7),
+        industry_code=ids.industry_code(name, industry))
 
 
 def _edges(rng: random.Random, anchors: dict[str, SimFirm], vendors: list[SimFirm],

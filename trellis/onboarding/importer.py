@@ -38,6 +38,7 @@ from trellis.onboarding import files
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, CellError, Col, Kind, header_map
+from trellis.trade import industries
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import (
     Cluster,
@@ -390,8 +391,8 @@ def _first_seen(plan: _Plan, rows: Rows, key: Callable[[Values], object], column
 
 # --- per kind -----------------------------------------------------------------------------
 
-FIRM_FIELDS = ("name", "role", "industry", "region", "phone", "legal_rep", "address",
-               "bank_account", "founded_on", "tax_period")
+FIRM_FIELDS = ("name", "role", "industry", "industry_code", "region", "phone", "legal_rep",
+               "address", "bank_account", "founded_on", "tax_period")
 TAX_FIELDS = {"tax_vat_sales": "tax_vat_sales_fen", "tax_paid": "tax_paid_fen"}
 
 
@@ -410,6 +411,12 @@ def _plan_firms(plan: _Plan, session: Session, rows: Rows) -> None:
         for src, dst in TAX_FIELDS.items():
             if src in v:
                 v[dst] = v.pop(src)
+        if isinstance(v.get("industry"), tuple):
+            # 行业 gives the coarse industry and, when it is an official GB/T 4754 name or
+            # code, the division; a column of its own for the division wins over it.
+            v["industry"], division = v["industry"]
+            if not v.get("industry_code"):
+                v["industry_code"] = division
         old = existing.get(v["uscc"])
         if old is None:
             record = {c: v.get(c) or None for c in cols}
@@ -419,6 +426,9 @@ def _plan_firms(plan: _Plan, session: Session, rows: Rows) -> None:
                           created_at=now)
             plan.inserts.append(record)
             continue
+        if v.get("industry_code") and industries.section(old.industry_code) == \
+                v["industry_code"]:
+            v["industry_code"] = old.industry_code  # 制造业 says no more than 36 汽车制造业
         if old.cluster_id not in (None, cluster_id):
             plan.error(number, "uscc", v["uscc"], N_("this firm is already registered "
                                                      "in another cluster"))

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from trellis.messages import N_, Message
+from trellis.trade import industries
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, FirmRole, Industry
 
@@ -130,6 +131,20 @@ def parse_industry(value, _today=None) -> str:
         if word in raw:
             return industry
     return "other"
+
+
+def parse_industry_cell(value, _today=None) -> tuple[str, str | None]:
+    """A firm list's industry cell (行业, 所属行业): the coarse industry as
+    :func:`parse_industry` gives it, and the GB/T 4754 division or section the same text
+    names (汽车制造业 -> ("manufacturing", "36")), None when it names none. Never an error:
+    text the classification does not know keeps today's coarse industry only."""
+    return parse_industry(value), industries.lookup(_text(value))
+
+
+def parse_industry_code(value, _today=None) -> str | None:
+    """A GB/T 4754 division or section, by official name or code (36, C36, 汽车制造业, C);
+    None (blank) for text the classification does not know, never an error."""
+    return industries.lookup(_text(value))
 
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -413,8 +428,11 @@ KINDS: dict[str, Kind] = {
            ("杭州示范制造有限公司", "杭州小河五金加工厂", "余杭顺达物流有限公司")),
         _c("role", choice(ROLES, "role"), True, "角色", ("type", "firm_type", "企业类型"),
            ("anchor", "vendor", "vendor")),
-        _c("industry", parse_industry, False, "行业", ("sector", "所属行业"),
+        _c("industry", parse_industry_cell, False, "行业", ("sector", "所属行业"),
            ("manufacturing", "manufacturing", "transport_logistics")),
+        _c("industry_code", parse_industry_code, False, "国民经济行业",
+           ("国民经济行业分类", "行业代码", "行业分类", "行业大类", "gbt4754", "industry_division"),
+           ("汽车制造业", "金属制品业", "道路运输业")),
         _c("region", text(120), False, "地区", ("所在地区",), ("杭州市", "杭州市余杭区",
                                                            "杭州市余杭区")),
         _c("phone", text(32), False, "联系电话", ("电话", "手机", "tel", "mobile",

@@ -183,9 +183,43 @@ def monotone() -> dict[str, int]:
     return out
 
 
+# Plain words for features of the table (features.compute) the expert card does not use,
+# for a trained card whose reasons name them: each says what raised the firm's risk.
+FEATURE_LABELS = {
+    "industry_division": {
+        "en": "The firm's industry (national classification) has fared worse than others "
+              "in this park",
+        "zh": "所属行业（国民经济行业分类）在本园区的违约风险高于其他行业"},
+    "division_power_trend_3v6": {
+        "en": "Power use across the firm's industry in the park has fallen in recent months",
+        "zh": "园区内同行业企业近几个月用电量整体下降"},
+    "division_power_yoy_3m": {
+        "en": "Power use across the firm's industry in the park is below the same months a "
+              "year before",
+        "zh": "园区内同行业企业用电量低于上年同期"},
+    "power_trend_3v6_vs_division": {
+        "en": "The firm's power use has fallen more than its industry's in the park in "
+              "recent months",
+        "zh": "近几个月企业用电量的降幅大于园区内同行业企业"},
+    "power_yoy_3m_vs_division": {
+        "en": "Against the same months a year before, the firm's power use has fallen more "
+              "than its industry's in the park",
+        "zh": "与上年同期相比，企业用电量的降幅大于园区内同行业企业"},
+    "chain_power_trend_3v6": {
+        "en": "Power use along the firm's supply chain has fallen in recent months",
+        "zh": "所在供应链（同一核心企业）企业近几个月用电量整体下降"},
+    "chain_power_yoy_3m": {
+        "en": "Power use along the firm's supply chain is below the same months a year before",
+        "zh": "所在供应链（同一核心企业）企业用电量低于上年同期"},
+}
+
+
 def labels() -> dict[str, dict]:
-    """Plain-words reasons of the expert characteristics, for any card on those features."""
-    return {ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]} for ch in CHARACTERISTICS}
+    """Plain-words reasons of the expert characteristics and of the table's other features
+    named in FEATURE_LABELS, for any card on those features."""
+    return {**FEATURE_LABELS,
+            **{ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]}
+               for ch in CHARACTERISTICS}}
 
 
 # The expert card's words in Chinese, for pages (the card document itself stays as

@@ -779,15 +779,12 @@ def main_anchor(frames: Frames) -> dict[int, int]:
     return kept(frames, "main_anchor", make)
 
 
-def _chain(frames: Frames, R: _Rows, out: dict) -> None:
-    """How the firm's chain (its main anchor's suppliers and distributors, :func:`main_anchor`)
-    is doing: the median across the chain's firms with readings of the power trend (last 3
-    complete months against the 6 before) and of the power against the same 3 months a
-    year before. A shock to a sector or to one anchor's demand shows in every firm of the
-    chain; the median of many meters measures it with less noise than one firm's own.
-    NaN without a chain or with fewer than CHAIN_MIN_PEERS firms with readings."""
+def _cluster_power(frames: Frames) -> pd.DataFrame:
+    """Every metered firm of the frames' clusters (index firm_id): its power over the last 3
+    complete months against the 6 before (``trend``) and against the same 3 months a year
+    before (``yoy``); NaN with fewer than 2 readings on either side. From the meter
+    readings alone, which cover the whole cluster on both paths."""
     def make():
-        chain = main_anchor(frames)
         power = frames.utility[frames.utility["utility"] == "electricity"]
         ids = np.asarray(sorted({int(f) for f in power["firm_id"]}), dtype="int64")
         P = _Rows.__new__(_Rows)
@@ -798,22 +795,113 @@ def _chain(frames: Frames, R: _Rows, out: dict) -> None:
         n_c, year = _row_mean(M[:, 12:15])
         trend = np.where((n_a >= 2) & (n_b >= 2), _safe_div(recent, before) - 1.0, np.nan)
         yoy = np.where((n_a >= 2) & (n_c >= 2), _safe_div(recent, year) - 1.0, np.nan)
-        frame = pd.DataFrame({"chain": [chain.get(int(f)) for f in ids], "trend": trend,
-                              "yoy": yoy})
-        frame = frame.dropna(subset=["chain"])
-        result = {}
-        for name in ("trend", "yoy"):
-            g = frame.dropna(subset=[name]).groupby("chain")[name]
-            med, size = g.median(), g.size()
-            result[name] = {int(a): float(m) for a, m in med.items()
-                            if size[a] >= CHAIN_MIN_PEERS}
-        return result
-    stats = kept(frames, "chain_power", make)
+        return pd.DataFrame({"trend": trend, "yoy": yoy}, index=pd.Index(ids, name="firm_id"))
+    return kept(frames, "cluster_power", make)
+
+
+def _group_medians(power: pd.DataFrame, group: dict) -> dict[str, dict]:
+    """Per group (*group*: firm id -> its group, or None) the median of each power column
+    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out."""
+    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
+                                         index=power.index, dtype=object))
+    frame = frame.dropna(subset=["group"])
+    result = {}
+    for name in ("trend", "yoy"):
+        g = frame.dropna(subset=[name]).groupby("group")[name]
+        med, size = g.median(), g.size()
+        result[name] = {a: float(m) for a, m in med.items() if size[a] >= CHAIN_MIN_PEERS}
+    return result
+
+
+def _chain(frames: Frames, R: _Rows, out: dict) -> None:
+    """How the firm's chain (its main anchor's suppliers and distributors, :func:`main_anchor`)
+    is doing: the median across the chain's firms with readings of the power trend (last 3
+    complete months against the 6 before) and of the power against the same 3 months a
+    year before. A shock to a sector or to one anchor's demand shows in every firm of the
+    chain; the median of many meters measures it with less noise than one firm's own.
+    NaN without a chain or with fewer than CHAIN_MIN_PEERS firms with readings."""
+    stats = kept(frames, "chain_power",
+                 lambda: _group_medians(_cluster_power(frames), main_anchor(frames)))
     chain = main_anchor(frames)
     of = [chain.get(int(f)) for f in R.scope]
     for name, col in (("trend", "chain_power_trend_3v6"), ("yoy", "chain_power_yoy_3m")):
         out[col] = np.array([stats[name].get(a, np.nan) if a is not None else np.nan
                              for a in of], dtype=float)
+
+
+# A firm's industry in the national classification (GB/T 4754-2017, ``Firm.industry_code``)
+# as a category: its division (``C36``: the section's letter and the division's digits, so
+# that a table read back from CSV keeps it as text) when the firm's cluster holds at least
+# DIVISION_MIN_FIRMS firms of that division, else its section (``C``) when the cluster's
+# firms left in that section are as many, else ``other``; None when the data does not say.
+DIVISION_MIN_FIRMS = 20
+DIVISION_OTHER = "other"
+
+
+def industry_division(frames: Frames) -> dict[int, str]:
+    """Firm id -> its industry category (see DIVISION_MIN_FIRMS) for every firm of the
+    frames' clusters with a known GB/T 4754 code. Counts whole clusters (their firms table),
+    the same on both paths; no outcome is read."""
+    def make():
+        from trellis.trade import industries
+
+        firms = frames.firms
+        if "industry_code" not in firms:
+            return {}
+        known = firms[firms["industry_code"].notna() & (firms["industry_code"] != "")]
+        codes = known["industry_code"].astype(str)
+        cluster = known["cluster_id"].fillna(-1).astype("int64").to_numpy()
+        division = [c if c.isdigit() else None for c in codes]
+        section = [industries.section(c) for c in codes]
+        n_div: dict = {}
+        for k, d in zip(cluster, division, strict=True):
+            if d is not None:
+                n_div[(k, d)] = n_div.get((k, d), 0) + 1
+        keep = [d is not None and n_div[(k, d)] >= DIVISION_MIN_FIRMS
+                for k, d in zip(cluster, division, strict=True)]
+        n_sec: dict = {}
+        for k, s, kept_ in zip(cluster, section, keep, strict=True):
+            if not kept_ and s is not None:
+                n_sec[(k, s)] = n_sec.get((k, s), 0) + 1
+        out = {}
+        for fid, k, d, s, kept_ in zip(known["id"].astype("int64"), cluster, division,
+                                       section, keep, strict=True):
+            if kept_:
+                out[int(fid)] = f"{s}{d}"
+            elif s is not None and n_sec[(k, s)] >= DIVISION_MIN_FIRMS:
+                out[int(fid)] = s
+            else:
+                out[int(fid)] = DIVISION_OTHER
+        return out
+    return kept(frames, "industry_division", make)
+
+
+def _division(frames: Frames, R: _Rows, out: dict) -> None:
+    """How the firm's industry is doing in its cluster (its category of
+    :func:`industry_division`; ``other`` and unknown have none): the median across the
+    category's metered firms of the power trend (last 3 complete months against the 6
+    before) and of the power against the same 3 months a year before, as for the chain
+    (:func:`_chain`). A downturn of one industry (cars, say) shows in all its firms
+    whichever anchor they sell to. NaN with fewer than CHAIN_MIN_PEERS such firms. Then
+    the firm's own power trend and year-on-year change less its industry's median.
+    Label-free: meter readings and the firms table of the whole cluster, before as_of."""
+    division = industry_division(frames)
+    cluster = frames.firms["cluster_id"].fillna(-1).astype("int64")
+    group = {f: (int(cluster.get(f, -1)), d) for f, d in division.items()
+             if d != DIVISION_OTHER}
+    stats = kept(frames, "division_power",
+                 lambda: _group_medians(_cluster_power(frames), group))
+    of = [group.get(int(f)) for f in R.scope]
+    for name, col in (("trend", "division_power_trend_3v6"),
+                      ("yoy", "division_power_yoy_3m")):
+        out[col] = np.array([stats[name].get(g, np.nan) if g is not None else np.nan
+                             for g in of], dtype=float)
+    # The firm's own power against its industry's: what is left when the industry's
+    # season (apparel peaks in autumn, appliances in spring) and its shocks are taken out.
+    # NaN when either is unknown (never 0: an unknown firm is not "like its industry").
+    out["power_trend_3v6_vs_division"] = out["power_trend_3v6"] - out[
+        "division_power_trend_3v6"]
+    out["power_yoy_3m_vs_division"] = out["power_yoy_3m"] - out["division_power_yoy_3m"]
 
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
@@ -832,10 +920,14 @@ def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
         out[c] = net[c].to_numpy()
     _meters(frames, R, out)
     _chain(frames, R, out)
+    _division(frames, R, out)
     X = pd.DataFrame(out, index=pd.Index(scope, name="firm_id"))
     firms = frames.firms.loc[scope]
     X["role"] = firms["role"].to_numpy()
     X["industry"] = firms["industry"].to_numpy()
+    division = industry_division(frames)
+    X["industry_division"] = pd.Series([division.get(int(f)) for f in scope],
+                                       index=X.index, dtype=object)
     return X
 
 

@@ -399,7 +399,8 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     as_of_ts = pd.Timestamp(as_of)
     start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
 
-    firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.cluster_id,
+    firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.industry_code,
+                 Firm.cluster_id,
                  Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep, Firm.founded_on,
                  Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period]
     firm_stmt = select(*firm_cols)

@@ -281,7 +281,12 @@ def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
     if family != "woe":
         raise TrainingDataError(f"Unknown model family {family!r}; use woe, gbm or blend.",
                                 field="family")
-    return fit(df, y, numeric, categorical, version=version, seed=seed, calibrate=calibrate)
+    spec = fit(df, y, numeric, categorical, version=version, seed=seed, calibrate=calibrate)
+    for ch in spec["characteristics"]:  # the features' plain words, as the other families
+        lab = (labels or {}).get(ch["name"])
+        if lab:
+            ch["reason_en"], ch["reason_zh"] = lab["en"], lab["zh"]
+    return spec
 
 
 def _calibrate_gbm(spec, X, y, numeric, categorical, seed, monotone):

@@ -86,6 +86,9 @@ class Firm(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=8)
     industry: str = Field(default=Industry.OTHER, max_length=24)
+    # GB/T 4754-2017: a division's two digits (36 汽车制造业) or a section's letter (C 制造业)
+    # when only the section is known; None when the data does not say (trade.industries).
+    industry_code: str | None = Field(default=None, max_length=4)
     region: str = Field(default="", max_length=120)
     cluster_id: int | None = Field(default=None, foreign_key="clusters.id", index=True)
     phone: str | None = Field(default=None, max_length=32, index=True)

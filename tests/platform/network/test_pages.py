@@ -148,6 +148,17 @@ def test_static_libraries_are_served_locally(client, rm):
         assert response.status_code == 200 and len(response.data) > 100_000
 
 
+def test_firm_page_shows_the_industry_division_in_chinese(client, session, rm, park):
+    vendor, far = park[2], park[3]
+    vendor.industry_code = "36"
+    session.flush()
+    page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    assert "国民经济行业（GB/T 4754）" in page
+    assert '<dd data-testid="industry-division">36 汽车制造业</dd>' in page
+    page = client.get(f"/network/firms/{far.id}").get_data(as_text=True)
+    assert '<dd data-testid="industry-division">—</dd>' in page  # not known: blank
+
+
 def test_firm_page_masks_the_bank_account(client, rm, park):
     vendor = park[2]
     page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)

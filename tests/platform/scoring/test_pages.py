@@ -57,6 +57,15 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     assert sum(api["grades"].values()) == 2
 
 
+def test_firm_risk_page_shows_the_industry_division(client, session, rm, park):
+    _, _, v, _ = park
+    v.industry_code = "C"
+    session.flush()
+    page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
+    assert '国民经济行业（GB/T 4754）: <span data-testid="industry-division">C 制造业</span>' \
+        in page
+
+
 def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, park):
     _, _, v, w = park
     token = csrf_token(client, f"/scoring/firms/{w.id}")

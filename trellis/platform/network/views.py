@@ -59,6 +59,7 @@ from trellis.scoring.models import ScoreRecord
 from trellis.scoring.queries import newest_grades
 from trellis.scoring.service import indicative_limits
 from trellis.trade import clusters as cluster_service
+from trellis.trade import industries
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, Firm, Industry
 
@@ -613,6 +614,12 @@ def industry_label(value: str) -> str:
 @bp.app_template_filter("industry")
 def _industry_filter(value):
     return industry_label(value)
+
+
+@bp.app_template_filter("industry_division")
+def _industry_division_filter(code):
+    """A GB/T 4754 code as its code and official Chinese name (36 汽车制造业); "—" blank."""
+    return industries.label(code) or "—"
 
 
 def run_status_label(value: str) -> str:
