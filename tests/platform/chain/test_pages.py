@@ -171,6 +171,13 @@ def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
     assert 'data-verdict="discrepancies"' in page and 'data-kind="source_changed"' in page
     assert "源数据行被改动" in page   # the kind in words (issue 15)
     assert "其源数据行在锚定后被改动" in page and "amount_fen" not in page   # the detail too
+    # the page is the report people read; the JSON is labelled as data for other systems
+    report_section = page[page.index('id="report"'):]
+    assert "审计报告" in report_section and "检查完成于" in report_section
+    downloads = report_section[report_section.index('id="report-downloads"'):]
+    downloads = downloads[:downloads.index("</p>")]
+    assert "下载报告数据（JSON 格式，供其他系统使用）" in downloads
+    assert "报告（JSON）" not in page
     csv_text = client.get(f"/chain/audit/{run_id}/report.csv").get_data(as_text=True)
     assert "source_changed" in csv_text and invoice_doc.doc_id in csv_text
     header = csv_text.lstrip("\ufeff").splitlines()[0]
