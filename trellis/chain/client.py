@@ -598,7 +598,8 @@ class Chain:
                 self.forget_nonce()
                 raise TxRefused(N_("The Ethereum node refused the transaction. It is sent "
                                    "again on the next run; if this lasts, an administrator "
-                                   "checks the signing account (its balance and nonce)."),
+                                   "checks the signing account (its balance and its count of "
+                                   "transactions)."),
                                 detail=str(exc),
                                 nonce_used="nonce" in text and ("low" in text
                                                                 or "expected" in text)
@@ -658,9 +659,10 @@ def load_account(settings: Settings) -> Any:
             key = Account.decrypt(data, settings.chain_keystore_password)
             return Account.from_key(key)
     except OSError as exc:
-        raise ChainMisconfigured(N_("The signing key file (TRELLIS_CHAIN_KEYSTORE) cannot be "
-                                    "read: anchoring stops until an administrator fixes the "
-                                    "setting."), detail=str(exc)) from exc
+        raise ChainMisconfigured(N_("The signing key file (%(setting)s) cannot be read: "
+                                    "anchoring stops until an administrator fixes the "
+                                    "setting."), params={"setting": "TRELLIS_CHAIN_KEYSTORE"},
+                                 detail=str(exc)) from exc
     except ValueError as exc:
         raise ChainMisconfigured(
             "TRELLIS_CHAIN_KEY or the keystore (with its password) is not a usable key"

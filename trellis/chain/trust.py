@@ -130,9 +130,9 @@ def loads(text: str | bytes, source: str = "the trusted-registries file") -> Tru
     try:
         data = safejson.loads(text)
     except ValueError as exc:
-        raise TrustError(N_("The trusted-registries list is not JSON: publish it in the "
-                            "format trellis-trusted-registries-v1."),
-                         detail=f"{source}: {exc}") from None
+        raise TrustError(N_("The trusted-registries list cannot be read as data: publish it "
+                            "in the format %(format)s."), params={"format": FORMAT},
+                         detail=f"{source} is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TrustError(f"{source} is not a list of trusted registries ({FORMAT})")
     entries = data.get("registries")
@@ -162,8 +162,9 @@ def load(path: str) -> Trust:
         with open(path, "rb") as fh:
             return loads(fh.read(), source=path)
     except OSError as exc:
-        raise TrustError(N_("The trusted-registries file (TRELLIS_CHAIN_TRUSTED) cannot be "
-                            "read: an administrator fixes the setting or the file."),
+        raise TrustError(N_("The trusted-registries file (%(setting)s) cannot be read: an "
+                            "administrator fixes the setting or the file."),
+                         params={"setting": "TRELLIS_CHAIN_TRUSTED"},
                          detail=f"{path}: {exc}") from None
 
 
