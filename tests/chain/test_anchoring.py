@@ -11,7 +11,7 @@ from eth_utils import to_checksum_address
 from sqlalchemy import func, select
 
 from tests.chain.conftest import free_port, make_settings
-from trellis.chain import anchoring, client, commitments, health, jobs
+from trellis.chain import anchoring, client, commitments, health, jobs, rpc
 from trellis.chain.errors import ChainMisconfigured, ChainUnavailable
 from trellis.chain.models import Batch, ChainTx, Document
 from trellis.db import transaction
@@ -76,7 +76,13 @@ def test_documents_keep_queueing_while_the_node_is_down(session_factory, embedde
         jobs.anchor_pending(session_factory=session_factory, settings=down)
     outcome = failed.value.message
     assert "does not answer" in outcome and "1 batches waiting" in outcome
-    assert health.last_error(down)[0].startswith("the Ethereum node does not answer")
+    assert health.last_error(down)[0].startswith("The Ethereum node does not answer")
+    # people read catalogued words; the library's text (requests') is only the detail,
+    # which the log and the English message keep (issue 15)
+    error = failed.value
+    assert "Connection" not in error.template and "Connection" not in str(error.params["why"])
+    assert "Connection" in error.params["detail"] and "Connection" in error.message
+    assert error.params["why"].template == rpc.NODE_DOWN_TEXT
     assert [b.state for b in batches(session_factory)] == ["pending"]
     queue(session_factory, 3, prefix="F")  # still accepted
     # The node is back (here: the embedded chain): everything goes through.

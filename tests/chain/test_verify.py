@@ -136,6 +136,13 @@ def test_a_trusted_list_file_round_trips_and_bad_ones_are_named(tmp_path, embedd
             trust.loads(text)
     with pytest.raises(trust.TrustError, match="--anchorer needs --contract"):
         trust.from_args([], [embedded.address])
+    # the JSON parser's and the file system's English is the detail, not what people read
+    for call in (lambda: trust.loads(b"{"), lambda: trust.load(str(path) + ".missing")):
+        with pytest.raises(trust.TrustError) as bad:
+            call()
+        assert bad.value.params["detail"] and bad.value.params["detail"] in bad.value.message
+        assert bad.value.params["detail"] not in bad.value.template
+        assert bad.value.template.endswith(".")
 
 
 def test_the_manifest_is_checked_when_given(session_factory, anchored_bundle, embedded):

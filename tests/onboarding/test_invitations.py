@@ -116,6 +116,10 @@ def test_export_regenerates_codes_that_redeem(session, park):
     assert row["link"] == f"https://trellis.example/register?code={row['code']}"
     assert row["code"] in row["message"] and "大供应商" in row["message"]
     assert invitations.redeem(session=session, code=row["code"]).id == big.id
+    # the expiry is Beijing time and its column says so (it read "… UTC")
+    from trellis.clock import beijing_text
+
+    assert row["expires_at (Beijing time, UTC+8)"] == beijing_text(issued[0].invitation.expires_at)
     # A different secret derives different codes: the export is tied to the app's key.
     other = invitations.export_csv(session=session, cluster_id=cluster.id, batch=batch,
                                    secret="other", base_url="x")

@@ -47,6 +47,7 @@ from trellis.chain.models import (
 from trellis.chain.transactions import Receipt, SignedTx
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres, table_of
+from trellis.messages import Message, stored
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -54,6 +55,14 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
+
+
+def for_people(exc: ChainError) -> str:
+    """*exc* as ``Batch.last_error`` keeps it for the batch page: the catalogued message
+    and its parameters, a library's text only as the hidden ``detail`` (the English text
+    of a message without parameters, such as the fee ceiling's, is kept as it is: the
+    ceiling's batches are found by its prefix)."""
+    return stored(Message(exc.template, exc.params))
 
 STUCK_AFTER_SECONDS = 180  # default of settings.chain_stuck_seconds
 
@@ -271,7 +280,7 @@ def send(*, session: Session, chain: Chain, batch: Batch) -> bool:
             _adopt(session, chain, batch, at)
             return True
         tx.state, tx.error = TxState.DROPPED, exc.message
-        batch.last_error = exc.message
+        batch.last_error = for_people(exc)
         if batch.state == BatchState.SUBMITTED and not _txs(session, batch, TxState.SENT):
             batch.state = BatchState.PENDING
         session.flush()
@@ -429,7 +438,7 @@ def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
     except (ChainUnavailable, ChainMisconfigured):
         raise
     except ChainError as exc:
-        batch.last_error, batch.updated_at = exc.message, utcnow()
+        batch.last_error, batch.updated_at = for_people(exc), utcnow()
         session.flush()
         logger.warning("batch %s: root found in block %s but its event could not be read "
                        "(%s); trying again next pass", batch.id, at_block, exc.message)

@@ -49,6 +49,7 @@ from trellis.chain.errors import (
 )
 from trellis.chain.rpc import node_errors
 from trellis.chain.transactions import Receipt, SignedTx
+from trellis.messages import N_
 
 if TYPE_CHECKING:
     from web3.providers import JSONBaseProvider
@@ -259,7 +260,10 @@ class Chain:
                     replies = batch.execute()
                 for reply in replies:
                     if isinstance(reply, Exception) or not isinstance(reply, int):
-                        raise ChainError(f"the node could not read an anchored root: {reply}")
+                        raise ChainError(N_(
+                            "The Ethereum node could not read an anchored root. The check is "
+                            "tried again; if this lasts, an administrator checks the node."),
+                            detail=str(reply))
                     out.append(int(reply))
         return out
 
@@ -364,8 +368,11 @@ class Chain:
                     argument_filters={"root": bytes.fromhex(root[2:])}, from_block=block,
                     to_block=block)
             except (w3exc.Web3RPCError, w3exc.Web3ValueError, ValueError) as exc:
-                raise ChainError(f"the node refused the log query for block {block}: "
-                                 f"{exc}") from exc
+                raise ChainError(N_(
+                    "The Ethereum node refused to look up the anchoring in block %(block)s. "
+                    "The check is tried again; if this lasts, an administrator checks that "
+                    "the node keeps old logs."), params={"block": str(block)},
+                    detail=str(exc)) from exc
         for log in logs:
             return (to_checksum_address(log["args"]["submitter"]),
                     _hex(log["transactionHash"]))
@@ -589,7 +596,11 @@ class Chain:
                 if "already known" in text or "already imported" in text:
                     return _hex(keccak(bytes.fromhex(raw[2:])))
                 self.forget_nonce()
-                raise TxRefused(f"the node refused the transaction: {exc}",
+                raise TxRefused(N_("The Ethereum node refused the transaction. It is sent "
+                                   "again on the next run; if this lasts, an administrator "
+                                   "checks the signing account (its balance and its count of "
+                                   "transactions)."),
+                                detail=str(exc),
                                 nonce_used="nonce" in text and ("low" in text
                                                                 or "expected" in text)
                                 ) from exc
@@ -648,7 +659,10 @@ def load_account(settings: Settings) -> Any:
             key = Account.decrypt(data, settings.chain_keystore_password)
             return Account.from_key(key)
     except OSError as exc:
-        raise ChainMisconfigured(f"cannot read TRELLIS_CHAIN_KEYSTORE: {exc}") from exc
+        raise ChainMisconfigured(N_("The signing key file (%(setting)s) cannot be read: "
+                                    "anchoring stops until an administrator fixes the "
+                                    "setting."), params={"setting": "TRELLIS_CHAIN_KEYSTORE"},
+                                 detail=str(exc)) from exc
     except ValueError as exc:
         raise ChainMisconfigured(
             "TRELLIS_CHAIN_KEY or the keystore (with its password) is not a usable key"

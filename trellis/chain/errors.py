@@ -6,9 +6,36 @@ from typing import Any
 
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.errors import TrellisError as TrellisError  # re-exported for the chain's callers
+from trellis.messages import DETAIL_LIMIT, Message
 
 
-class ChainError(TrellisError):
+class WithDetail(TrellisError):
+    """An error whose message people read is a catalogued template (what happened, what
+    to do), with a library's own text (web3's, the node's, the JSON parser's) as *detail*:
+    kept as the ``detail`` parameter, which no template shows (an administrator's
+    technical section does, see :func:`trellis.messages.technical_detail`), and added to
+    the English ``message`` for the log and the command line."""
+
+    def __init__(self, message: str | Message | None = None, *, detail: str = "",
+                 **kwargs: Any) -> None:
+        detail = str(detail)[:DETAIL_LIMIT]
+        if detail:
+            kwargs["params"] = {**(kwargs.get("params") or {}), "detail": detail}
+        super().__init__(message, **kwargs)
+        if detail and "%(detail)" not in self.template:
+            self.message = f"{self.message} ({detail})"
+            self.args = (self.message,)
+
+
+def detail_of(exc: BaseException) -> str:
+    """The technical text *exc* carries (see :class:`WithDetail`; "" for a Trellis error
+    without one), or a library exception's own text."""
+    if isinstance(exc, TrellisError):
+        return str(exc.params.get("detail") or "")
+    return f"{type(exc).__name__}: {exc}"[:DETAIL_LIMIT]
+
+
+class ChainError(WithDetail):
     """Raised for a chain failure that is neither the node being away nor a setting."""
 
     code = "chain_error"
@@ -44,8 +71,9 @@ class TxRefused(ChainError):
     """Raised when the node refuses a transaction; ``nonce_used`` when its nonce is
     taken (the transaction itself may have been mined: look for its receipt)."""
 
-    def __init__(self, message: str, *, nonce_used: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Message, *, nonce_used: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.nonce_used = nonce_used
 
 

@@ -20,6 +20,7 @@ from trellis import db
 from trellis.chain.errors import TrellisError
 from trellis.chain.models import Alert, Batch, Document, DocumentStatus
 from trellis.clock import utcnow
+from trellis.messages import N_, Message, msg, new_reference, stored, unexpected
 
 if TYPE_CHECKING:
     from trellis.config import Settings
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_errors: dict[str, tuple[str, str]] = {}
+_errors: dict[str, tuple[str, str, str]] = {}   # English, when (ISO), for people
 _lock = threading.Lock()
 
 
@@ -35,19 +36,31 @@ def _key(settings: Settings) -> str:
     return settings.chain_url or "embedded"
 
 
-def record_error(settings: Settings, message: str | None) -> None:
-    """Remember the last chain error of this process (None clears it)."""
+def record_error(settings: Settings, error: TrellisError | str | None) -> None:
+    """Remember the last chain error of this process (None clears it): its English text
+    and, for a Trellis error, its message for people (see :func:`for_people`)."""
     with _lock:
-        if message is None:
+        if error is None:
             _errors.pop(_key(settings), None)
         else:
-            _errors[_key(settings)] = (message, utcnow().isoformat(timespec="seconds"))
+            english = error.message if isinstance(error, TrellisError) else str(error)
+            _errors[_key(settings)] = (english, utcnow().isoformat(timespec="seconds"),
+                                       for_people(error))
 
 
 def last_error(settings: Settings) -> tuple[str, str] | None:
-    """(message, when as ISO time) of this process's last chain error, or None."""
+    """(English message, when as ISO time) of this process's last chain error, or None."""
     with _lock:
-        return _errors.get(_key(settings))
+        found = _errors.get(_key(settings))
+    return (found[0], found[1]) if found else None
+
+
+def for_people(error: TrellisError | str) -> str:
+    """*error* as a page keeps it (:func:`trellis.messages.stored`): its catalogued template
+    and parameters, the library's text only as the hidden ``detail``."""
+    if isinstance(error, TrellisError):
+        return stored(Message(error.template, error.params))
+    return str(error)
 
 
 def raise_alert(*, session: Session, key: str, message: str) -> None:
@@ -105,12 +118,15 @@ def _database_part(session: Session) -> dict[str, Any]:
 def status(settings: Settings, *, session: Session | None = None) -> dict[str, Any]:
     """A dict for the health page: ``ok`` (bool), ``backend``, ``chain_id``,
     ``contract``, ``account``, ``head_block``, ``queue_length``, ``batches`` (count per
-    state), ``last_error`` and ``error`` (why ``ok`` is false). *session* (optional) is
+    state), ``last_error`` and ``error`` (why ``ok`` is false; English, with any library
+    text). ``error_message`` and ``last_error["for_people"]`` are the same as pages keep
+    them (:func:`for_people`: the reader's language, the library's text only for an
+    administrator). *session* (optional) is
     used for the queue; without one the settings' database is opened."""
 
     out: dict[str, Any] = {"ok": True, "backend": "rpc" if settings.chain_url else "embedded",
                  "chain_id": None, "contract": None, "account": None, "head_block": None,
-                 "error": None}
+                 "error": None, "error_message": None}
     # late: the node client imports web3 (seconds); /healthz is in every web worker
     from trellis.chain.client import get_chain
 
@@ -122,10 +138,12 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
         out["chain_id"] = chain.chain_id
         out["head_block"] = chain.head()
     except TrellisError as exc:
-        out["ok"], out["error"] = False, exc.message
+        out["ok"], out["error"], out["error_message"] = False, exc.message, for_people(exc)
     except Exception as exc:  # the health page must answer whatever happens
-        logger.exception("chain health check failed")
+        reference = new_reference()
+        logger.exception("chain health check failed (reference %s)", reference)
         out["ok"], out["error"] = False, f"{type(exc).__name__}: {exc}"
+        out["error_message"] = stored(unexpected(exc, reference))
     try:
         if session is None:
             engine = _engine(settings.database_url)
@@ -143,14 +161,18 @@ def status(settings: Settings, *, session: Session | None = None) -> dict[str, A
         try:
             if not chain.anchored_at(newest[1]):
                 out["ok"] = False
-                out["error"] = (f"the chain no longer has the root of batch {newest[0]} "
-                                f"(anchored in block {newest[2]}): its proofs do not "
-                                f"verify until the next tracking pass re-anchors it")
+                lost = msg(N_("The chain no longer has the root of batch %(batch)s "
+                              "(anchored in block %(block)s): its proofs do not verify "
+                              "until the next tracking pass anchors it again."),
+                           batch=str(newest[0]), block=str(newest[2]))
+                out["error"], out["error_message"] = str(lost), stored(lost)
                 out["root_lost"] = newest[0]
         except TrellisError as exc:
-            out["ok"], out["error"] = False, exc.message
-    err = last_error(settings)
-    out["last_error"] = {"message": err[0], "at": err[1]} if err else None
+            out["ok"], out["error"], out["error_message"] = False, exc.message, for_people(exc)
+    with _lock:
+        err = _errors.get(_key(settings))
+    out["last_error"] = ({"message": err[0], "at": err[1], "for_people": err[2]}
+                         if err else None)
     if out.get("alerts"):
         out["ok"] = False
         out["error"] = out["error"] or "; ".join(a["message"] for a in out["alerts"])

@@ -18,11 +18,11 @@ from sqlmodel import col
 
 from trellis.chain import anchoring, commitments, health, nonces
 from trellis.chain.client import Chain, get_chain
-from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable
+from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable, detail_of
 from trellis.chain.health import record_error
 from trellis.chain.models import Batch, BatchState, ChainTx
 from trellis.db import id_of, transaction
-from trellis.messages import N_, line, msg
+from trellis.messages import N_, Message, line, msg
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -173,6 +173,11 @@ def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
             "queued": queued}
 
 
+def _why(exc: ChainError) -> Message:
+    """*exc*'s message for people, without its technical detail (kept apart)."""
+    return Message(exc.template, {k: v for k, v in exc.params.items() if k != "detail"})
+
+
 def anchor_pending(*, session_factory: sessionmaker[Session], settings: Settings) -> str:
     """Cut batches that are due and anchor every pending batch (job).
 
@@ -182,14 +187,15 @@ def anchor_pending(*, session_factory: sessionmaker[Session], settings: Settings
     try:
         n = anchor_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
-        record_error(settings, exc.message)
+        record_error(settings, exc)
         logger.error("anchoring stopped: %s", exc.message)
         with transaction(session_factory) as session:
             queued = commitments.queue_length(session=session)
             waiting = len(list(session.scalars(select(col(Batch.id)).where(
                 col(Batch.state) == BatchState.PENDING))))
-        raise type(exc)(f"chain not reachable or misconfigured; {queued} documents "
-                        f"queued, {waiting} batches waiting: {exc.message}") from exc
+        raise type(exc)(msg(N_("Anchoring stopped: %(why)s %(queued)s documents queued, "
+                               "%(waiting)s batches waiting."), why=_why(exc), queued=queued,
+                            waiting=waiting), detail=detail_of(exc)) from exc
     healed = msg(N_(", %(n)s lost batches re-anchored"), n=n["healed"]) if n["healed"] else ""
     return line(N_("collected %(collected)s documents, cut %(cut)s batches, sent %(sent)s"
                    "%(healed)s; %(queued)s documents queued"), collected=n["collected"],
@@ -281,11 +287,12 @@ def track_confirmations(*, session_factory: sessionmaker[Session], settings: Set
     try:
         n = track_all(session_factory=session_factory, settings=settings)
     except (ChainUnavailable, ChainMisconfigured) as exc:
-        record_error(settings, exc.message)
+        record_error(settings, exc)
         logger.error("confirmation tracking stopped: %s", exc.message)
-        raise type(exc)(f"chain not reachable or misconfigured: {exc.message}") from exc
+        raise type(exc)(msg(N_("Confirmation tracking stopped: %(why)s"), why=_why(exc)),
+                        detail=detail_of(exc)) from exc
     except ChainError as exc:
-        record_error(settings, exc.message)
+        record_error(settings, exc)
         raise
     states = [msg(STATE_COUNTS[k], n=v) for k, v in n["states"].items() if v]
     lost = msg(N_(", %(n)s lost by the chain"), n=n["lost"]) if n["lost"] else ""

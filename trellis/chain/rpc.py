@@ -22,6 +22,19 @@ from trellis.chain.errors import (
     ChainUnavailable,
     TransactionReverted,
 )
+from trellis.messages import N_
+
+# What people read (catalogued, with what to do); the library's text is the errors'
+# ``detail``, for the log and an administrator's technical section (see errors.WithDetail).
+NODE_DOWN_TEXT = N_("The Ethereum node does not answer, so nothing was read or sent on "
+                    "chain. Nothing is lost: the work waits and is tried again; if this "
+                    "lasts, an administrator checks the node (%(setting)s).")
+REVERTED_TEXT = N_("The registry contract refused the request, so nothing was recorded on "
+                   "chain. An administrator finds the contract's answer in the technical "
+                   "detail.")
+NO_CONTRACT_TEXT = N_("No Trellis registry answers at the configured contract address: "
+                      "anchoring stops until an administrator sets %(setting)s (%(command)s "
+                      "prints the address).")
 
 NODE_DOWN = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError,
              w3exc.ProviderConnectionError, w3exc.RequestTimedOut)
@@ -43,10 +56,13 @@ def node_errors(what: str) -> Iterator[None]:
     except ChainError:
         raise
     except NODE_DOWN as exc:
-        raise ChainUnavailable(f"the Ethereum node does not answer ({what}): {exc}") from exc
+        raise ChainUnavailable(NODE_DOWN_TEXT, params={"setting": "TRELLIS_CHAIN_URL"},
+                               detail=f"{what}: {exc}") from exc
     except (TesterFailed, w3exc.ContractLogicError) as exc:
         reason = _revert_reason(exc)
-        raise TransactionReverted(f"the contract refused {what}: {reason}",
-                                  reason=reason) from exc
+        raise TransactionReverted(REVERTED_TEXT, reason=reason,
+                                  detail=f"{what}: {reason}") from exc
     except w3exc.BadFunctionCallOutput as exc:
-        raise ChainMisconfigured(f"no registry contract answers ({what}): {exc}") from exc
+        raise ChainMisconfigured(NO_CONTRACT_TEXT, params={
+            "setting": "TRELLIS_CHAIN_CONTRACT", "command": "trellis chain deploy"},
+            detail=f"{what}: {exc}") from exc

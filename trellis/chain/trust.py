@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trellis import safejson
-from trellis.chain.errors import BundleError
+from trellis.chain.errors import BundleError, WithDetail
+from trellis.messages import N_
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -44,7 +45,7 @@ FORMAT = "trellis-trusted-registries-v1"
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
-class TrustError(BundleError):
+class TrustError(WithDetail, BundleError):
     """Raised when a trusted-registries file or a ``--contract``/``--anchorer`` value is
     unusable; the message names the entry."""
 
@@ -129,7 +130,9 @@ def loads(text: str | bytes, source: str = "the trusted-registries file") -> Tru
     try:
         data = safejson.loads(text)
     except ValueError as exc:
-        raise TrustError(f"{source} is not JSON: {exc}") from None
+        raise TrustError(N_("The trusted-registries list cannot be read as data: publish it "
+                            "in the format %(format)s."), params={"format": FORMAT},
+                         detail=f"{source} is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TrustError(f"{source} is not a list of trusted registries ({FORMAT})")
     entries = data.get("registries")
@@ -159,7 +162,10 @@ def load(path: str) -> Trust:
         with open(path, "rb") as fh:
             return loads(fh.read(), source=path)
     except OSError as exc:
-        raise TrustError(f"cannot read the trusted-registries file {path}: {exc}") from None
+        raise TrustError(N_("The trusted-registries file (%(setting)s) cannot be read: an "
+                            "administrator fixes the setting or the file."),
+                         params={"setting": "TRELLIS_CHAIN_TRUSTED"},
+                         detail=f"{path}: {exc}") from None
 
 
 OWN_NAME = "this instance"   # the name of the instance's own registry in its trust list

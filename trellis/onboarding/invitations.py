@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 
 from trellis import exports
 from trellis.accounts.models import User
-from trellis.clock import utcnow
+from trellis.clock import beijing_text, utcnow
 from trellis.errors import ValidationError
 from trellis.network.build import cluster_graph
 from trellis.network.summary import analyse
@@ -259,11 +259,22 @@ SMS_TEMPLATE = ("【Trellis】{name}：您已被邀请开通供应链融资服�
                 "{days}天内有效，仅可使用一次。注册链接：{link}")
 
 
+#: the export's columns, in order (and the header's names when no reader's words are given)
+CSV_FIELDS = ("firm", "uscc", "phone", "code", "link", "expires_at", "message")
+#: the header a field gets when the caller gives no words for it: the expiry is Beijing
+#: time, as every time people read (trellis.clock), and its column says so
+CSV_DEFAULT_HEADERS = {"expires_at": "expires_at (Beijing time, UTC+8)"}
+
+
 def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
-               base_url: str, now: datetime | None = None) -> bytes:
+               base_url: str, now: datetime | None = None,
+               headers: dict[str, str] | None = None) -> bytes:
     """A batch as CSV (UTF-8 with BOM) for SMS or WeChat: firm, phone, code, link,
-    expiry, and a ready message. *base_url* is the registration page's absolute URL; the
-    link adds ``?code=...``. Used or revoked invitations are left out."""
+    expiry (Beijing time, to the minute), and a ready message. *base_url* is the
+    registration page's absolute URL; the link adds ``?code=...``. The header names the
+    :data:`CSV_FIELDS` by *headers* (field -> the reader's word) where given, else by
+    :data:`CSV_DEFAULT_HEADERS` or the field name. Used or revoked invitations are left
+    out."""
     now = now or utcnow()
     rows = session.execute(
         select(Invitation, col(Firm.name), col(Firm.uscc), col(Firm.phone))
@@ -272,7 +283,8 @@ def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
         .order_by(Firm.name)).all()
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
-    writer.writerow(["firm", "uscc", "phone", "code", "link", "expires_at", "message"])
+    names = {**CSV_DEFAULT_HEADERS, **(headers or {})}
+    writer.writerow([names.get(field, field) for field in CSV_FIELDS])
     for inv, name, uscc, phone in rows:
         if inv.redeemed_at is not None or inv.revoked_at is not None:
             continue
@@ -280,6 +292,6 @@ def export_csv(*, session: Session, cluster_id: int, batch: str, secret: str,
         link = f"{base_url.rstrip('/')}?code={code}"
         days = max(0, (inv.expires_at - now).days)
         writer.writerow([name, uscc, phone or "", code, link,
-                         inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                         beijing_text(inv.expires_at),
                          SMS_TEMPLATE.format(name=name, code=code, days=days, link=link)])
     return out.getvalue().encode("utf-8-sig")

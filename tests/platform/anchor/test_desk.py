@@ -190,3 +190,25 @@ def test_the_desk_figures_are_the_payables_lists_totals(session, chain):
         assert due_summary(session=session, anchor_id=chain.anchor.id, **kw) == (
             len(rows), sum(r.outstanding_fen for r in rows))
     assert due_summary(session=session, anchor_id=chain.anchor.id, overdue=True)[0] == 2
+
+
+def _tier_cells(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<td data-label="层级">([^<]*)</td>', page)
+
+
+def test_stress_and_early_warning_name_tiers_in_words(client, session, flows, logged_in):
+    """The tier column reads as the network pages do (1 级供应商), not a bare number (issue 15)."""
+    from trellis.scoring.models import ScoreRecord
+
+    for score, days_ago in ((640, 91), (590, 0)):
+        session.add(ScoreRecord(firm_id=flows.tier1.id, as_of=TODAY - timedelta(days=days_ago),
+                                score=score, grade="A" if days_ago else "C",
+                                scorecard_version="test"))
+    session.flush()
+    logged_in("anchor", firm=flows.anchor)
+    for url in ("/anchor/stress?days_late=60", "/anchor/early-warning"):
+        cells = _tier_cells(client.get(url).get_data(as_text=True))
+        assert cells and "1 级供应商" in cells, (url, cells)
+        assert not [c for c in cells if c.strip().lstrip("-").isdigit()], (url, cells)

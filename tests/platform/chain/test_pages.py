@@ -171,6 +171,13 @@ def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
     assert 'data-verdict="discrepancies"' in page and 'data-kind="source_changed"' in page
     assert "源数据行被改动" in page   # the kind in words (issue 15)
     assert "其源数据行在锚定后被改动" in page and "amount_fen" not in page   # the detail too
+    # the page is the report people read; the JSON is labelled as data for other systems
+    report_section = page[page.index('id="report"'):]
+    assert "审计报告" in report_section and "检查完成于" in report_section
+    downloads = report_section[report_section.index('id="report-downloads"'):]
+    downloads = downloads[:downloads.index("</p>")]
+    assert "下载报告数据（JSON 格式，供其他系统使用）" in downloads
+    assert "报告（JSON）" not in page
     csv_text = client.get(f"/chain/audit/{run_id}/report.csv").get_data(as_text=True)
     assert "source_changed" in csv_text and invoice_doc.doc_id in csv_text
     header = csv_text.lstrip("\ufeff").splitlines()[0]
@@ -303,3 +310,38 @@ def test_the_vendor_reads_the_chain_state_in_words(client, make_user, anchored):
     page = client.get(f"/vendor/trade/invoice/{doc.source_id}").get_data(as_text=True)
     assert "已打包上链" in page, page[:2000]
     assert "· included" not in page and "tx 0x" not in page
+
+
+def test_chain_errors_read_in_words_the_library_text_for_admins_only(
+        client, anchored, make_user, app_settings, session_factory):
+    """A node that does not answer read 「the Ethereum node does not answer (reading the
+    chain id): HTTPConnectionPool(...)」 on the chain pages. People read the catalogue's
+    words and what to do; the library's text is an administrator's technical detail
+    (issue 15)."""
+    import requests
+
+    from trellis.chain import anchoring, health, rpc
+    from trellis.chain.errors import ChainUnavailable
+
+    library = "HTTPConnectionPool(host='127.0.0.1', port=9): Connection refused"
+    with pytest.raises(ChainUnavailable) as raised, rpc.node_errors("reading the chain id"):
+        raise requests.ConnectionError(library)
+    batch_id = anchored["docs"][0].batch_id
+    with transaction(session_factory) as s:
+        s.get(Batch, batch_id).last_error = anchoring.for_people(raised.value)
+    health.record_error(app_settings, raised.value)
+    try:
+        login(client, make_user("auditor"))
+        index = client.get("/chain/").get_data(as_text=True)
+        batch = client.get(f"/chain/batches/{batch_id}").get_data(as_text=True)
+        for page, where in ((index, 'id="last-chain-error"'), (batch, 'id="last-problem"')):
+            shown = page[page.index(where):]
+            assert "区块链节点没有响应" in shown[:shown.index("</")]
+            assert "Connection refused" not in page and "does not answer" not in page
+        admin = client.application.test_client()
+        login(admin, make_user("admin"))
+        index = admin.get("/chain/").get_data(as_text=True)
+        technical = index[index.index("data-technical"):]
+        assert "Connection refused" in technical[:technical.index("</details>")]
+    finally:
+        health.record_error(app_settings, None)

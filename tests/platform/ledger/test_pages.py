@@ -3,6 +3,7 @@ statement (HTML, CSV, PDF), trial balance; who may see what."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -274,6 +275,17 @@ def test_a_written_off_loan_is_still_owed_by_the_borrower(session, app, client, 
     login(staff, make_user("admin"))
     rm_page = staff.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
     assert "核销时逾期天数" in rm_page and ">130<" in rm_page and shown in rm_page
+    # the figures say whose they are: the books carry ¥0, the borrower still owes (it read
+    # 应还余额 ¥0.00 beside 借款人仍欠, issue 15)
+    balances = rm_page[rm_page.index('id="balances"'):rm_page.index("</section>")]
+    assert "应还余额" not in balances and 'id="owed"' not in balances
+    assert re.search(r'id="owed-by-borrower">¥' + re.escape(shown) + r'</div><div class="label">'
+                     r"借款人仍欠<", balances)
+    assert re.search(r'id="on-books">¥0\.00</div><div class="label">银行账面余额（已核销）<',
+                     balances)
+    note = rm_page[rm_page.index('id="write-off-note"'):]
+    note = note[:note.index("</p>")]
+    assert "2026-08-08" in note and "¥0.00" in note and f"借款人仍欠 ¥{shown}" in note
 
 
 def test_the_write_off_and_recoveries_are_not_principal_movements(session, app, client,

@@ -266,7 +266,9 @@ def test_invitation_flow(client, session, rm, park):
     assert "小河五金" in batch_page
     inv = session.scalars(select(Invitation)).one()
     export = client.get(f"/network/{cluster.code}/invitations/{inv.batch}.csv")
-    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig"))))
+    words = {"统一社会信用代码": "uscc", "注册链接": "link", "邀请码": "code"}  # the header
+    rows = [{words.get(k, k): v for k, v in r.items()}
+            for r in csv.DictReader(io.StringIO(export.data.decode("utf-8-sig")))]
     assert rows[0]["uscc"] == vendor.uscc
     assert rows[0]["link"].endswith(f"/register/invite?code={rows[0]['code']}")
     # The link opens the vendor registration page with the firm already known.
@@ -276,6 +278,26 @@ def test_invitation_flow(client, session, rm, park):
     from trellis.onboarding import invitations
 
     assert invitations.redeem(session=session, code=rows[0]["code"]).id == vendor.id
+
+
+def test_the_invitations_export_gives_beijing_time_in_the_readers_words(client, session, rm,
+                                                                       park):
+    """The expiry read "… UTC" under an English field name; the rest of the product shows
+    Beijing time and says so (issue 15)."""
+    from trellis.clock import beijing_text
+    from trellis.onboarding import invitations
+
+    cluster, anchor, vendor, far = park
+    (issued,) = invitations.issue(session=session, cluster_id=cluster.id,
+                                  firm_ids=[vendor.id], secret="s", valid_days=7)
+    inv = issued.invitation
+    session.flush()
+    export = client.get(f"/network/{cluster.code}/invitations/{inv.batch}.csv")
+    header, row = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert header == ["企业", "统一社会信用代码", "电话", "邀请码", "注册链接",
+                      "到期时间（北京时间，UTC+8）", "待发送的消息"]
+    expires = row[header.index("到期时间（北京时间，UTC+8）")]
+    assert expires == beijing_text(inv.expires_at) and "UTC" not in expires
 
 
 def invoke(app, args, **kw):

@@ -276,6 +276,12 @@ def test_a_document_to_a_buyer_that_is_no_anchor_is_not_awaiting_confirmation(
     assert "T2-TO-T1" not in pending
     tab = client.get("/vendor/trade?kind=invoice&status=unconfirmable").get_data(as_text=True)
     assert "T2-TO-T1" in tab
+    # the tab's label is short (the long words wrapped on a 390 px phone); its page explains
+    labels = re.findall(r'status=unconfirmable" class="active">([^<]*)</a>', tab)
+    assert labels[-1] == "无法确权"   # the status tab (the first is the invoices tab)
+    note = tab[tab.index('id="unconfirmable-note"'):]
+    assert "不是核心企业" in note[:note.index("</p>")]
+    assert 'id="unconfirmable-note"' not in pending
     page = client.get(f"/vendor/trade/invoice/{to_tier1.id}").get_data(as_text=True)
     heading = page[page.index("<h1"):page.index("</h1>")]
     assert "待确权" not in heading and "无法确权" in heading

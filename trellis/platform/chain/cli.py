@@ -20,6 +20,7 @@ from trellis.chain import trust
 from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
 from trellis.ledger.anchoring import anchored_problems
+from trellis.messages import Message
 from trellis.platform.web import db, settings
 
 
@@ -170,7 +171,7 @@ def status_command(as_json, limit, documents):
                 "tx_hash": b.tx_hash, "nonce": b.nonce, "block_number": b.block_number,
                 "block_hash": b.block_hash, "confirmations": b.confirmations,
                 "fee_wei": b.fee_wei, "anchor_count": b.anchor_count,
-                "last_error": b.last_error,
+                "last_error": str(Message.loads(b.last_error)) if b.last_error else None,
                 **({"documents": docs.get(b.id, [])} if documents else {})}
                for b in rows]
     if as_json:

@@ -594,8 +594,14 @@ def invitation_batch(code, batch):
 @roles_required(*EDITORS)
 def invitation_csv(code, batch):
     c = cluster_or_404(code)
+    # the header in the reader's words, as the other exports (the chain audit's report)
+    headers = {"firm": _("Firm"), "uscc": _("Unified social credit code"),
+               "phone": _("Phone"), "code": _("Invitation code"),
+               "link": _("Registration link"), "expires_at": _("Expires (Beijing time, UTC+8)"),
+               "message": _("Message to send")}
     body = invitations.export_csv(session=db(), cluster_id=c.id, batch=batch,
-                                  secret=settings().secret_key, base_url=_registration_url())
+                                  secret=settings().secret_key, base_url=_registration_url(),
+                                  headers=headers)
     audit("network.invite_export", "cluster", c.id, batch=batch)
     commit()
     return Response(body, mimetype="text/csv", headers={

@@ -180,6 +180,18 @@ def status_label(status, kind: str = "") -> str:
     return translate(found) if found is not None else key
 
 
+#: the status tabs' words where a status's own words are too long for a tab on a phone
+#: (390 px): the tab's page says the rest (see ``trade.html``)
+TAB_WORDS = {"unconfirmable": N_("Cannot be confirmed")}
+
+
+def status_tab(status) -> str:
+    """A status as the list's tab names it: short (translated)."""
+    found = TAB_WORDS.get(str(status))
+    return translate(found) if found is not None else status_label(status)
+
+
 def install(bp) -> None:
     """Give templates the shared helpers (a global, so imported macros see it too)."""
     bp.add_app_template_global(status_label, "status_label")
+    bp.add_app_template_global(status_tab, "status_tab")
