@@ -348,3 +348,32 @@ def test_statement_rates_read_as_chinese_finance_writes_them():
 
     assert percent(55_000) == "5.50%" and percent(70_000) == "7.00%"
     assert percent(61_250) == "6.125%"
+
+
+def test_the_statement_header_shows_yuan_and_the_vendors_status_word(session, app, client,
+                                                                     make_loan, make_user):
+    """Issue 15 F13: the statement header read 贷款金额 1,000.00 while its tables use ¥.
+    F9: a written-off loan the borrower has paid back in full is 已结清 on the vendor's
+    page, and was 逾期（已转入催收） on its statement: one word on both."""
+    from trellis.ledger import accrual, lifecycle
+    from trellis.trade.models import Firm
+
+    loan = make_loan(amount_fen=100_000, fee_fen=300, due_date=date(2026, 3, 31))
+    login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    page = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    header = page[page.index('id="statement-header"'):page.index("</dl>")]
+    assert "<dd>¥1,000.00</dd>" in header and "<dd>¥3.00</dd>" in header, header
+    written_on = date(2026, 8, 8)
+    accrual.accrue(session=session, as_of=written_on)
+    accrual.mark_overdue(session=session, as_of=written_on)
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=written_on,
+                        idempotency_key="wo-back")
+    session.refresh(loan)
+    lifecycle.recover(session=session, loan_id=loan.id, amount_fen=loan.written_off_fen,
+                      paid_on=date(2026, 8, 20), idempotency_key="wo-back-paid")
+    session.refresh(loan)
+    assert lifecycle.owed_by_borrower(loan) == 0
+    vendor_page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+    st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    header = st[st.index('id="statement-header"'):st.index("</dl>")]
+    assert "已结清" in vendor_page and "已结清" in header and "催收" not in header, header
