@@ -377,3 +377,15 @@ def test_the_statement_header_shows_yuan_and_the_vendors_status_word(session, ap
     st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     header = st[st.index('id="statement-header"'):st.index("</dl>")]
     assert "已结清" in vendor_page and "已结清" in header and "催收" not in header, header
+
+
+@pytest.mark.parametrize("role", ["rm", "auditor", "admin"])
+def test_the_loan_book_links_the_trial_balance_only_for_who_may_open_it(app, client,
+                                                                       make_user, role):
+    """Issue 15 F12: the RM's 试算平衡表 link on /ledger/ led to 403 (admins and auditors
+    read the trial balance). A link shows only when its page opens for the reader."""
+    login(client, make_user(role))
+    page = client.get("/ledger/").get_data(as_text=True)
+    opens = client.get("/ledger/trial-balance").status_code
+    assert ("/ledger/trial-balance" in page) == (opens == 200), (role, opens)
+    assert opens == (403 if role == "rm" else 200)
