@@ -389,3 +389,23 @@ def test_the_loan_book_links_the_trial_balance_only_for_who_may_open_it(app, cli
     opens = client.get("/ledger/trial-balance").status_code
     assert ("/ledger/trial-balance" in page) == (opens == 200), (role, opens)
     assert opens == (403 if role == "rm" else 200)
+
+
+def test_a_payment_made_online_shows_words_not_its_internal_key(session, app, client,
+                                                                make_loan, make_user):
+    """Issue 15 F10: the RM's 已收款项 showed 「vendor-repay:12:oGCx…」 as the number of a
+    payment; a key the platform made reads as words, a key that came with the payment (an
+    API caller's bank reference) as it is."""
+    from trellis.ledger import lifecycle
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000, paid_on=date(2026, 1, 5),
+                    idempotency_key=f"vendor-repay:{loan.id}:oGCxfstVDEhdFS4WwEIwpw")
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=2_000, paid_on=date(2026, 1, 6),
+                    idempotency_key="BANK-REF-20260106-01")
+    login(client, make_user("admin"))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    table = page[page.index('id="payments"'):]
+    table = table[:table.index("</table>")]
+    assert "借款企业网上还款" in table and ">vendor-repay:" not in table, table
+    assert ">BANK-REF-20260106-01<" in table

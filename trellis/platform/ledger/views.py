@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
+from trellis.messages import N_
 from trellis.ledger import lifecycle, origination, payouts, reports, statement
 from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import (
@@ -306,7 +307,31 @@ def loan(loan_id: int):
                            product=db().get(Product, row.product_id), postings=postings,
                            repayments=repayments, lang=_lang(), describe=statement.describe,
                            bucket=lifecycle.bucket(st.days_past_due), staff=user_role() in STAFF,
-                           surplus=_surplus(row), payout_form=payout_form)
+                           surplus=_surplus(row), payout_form=payout_form,
+                           payment_reference=payment_reference)
+
+
+#: Keys the platform itself gives a payment (prefix: what it was), shown to staff as
+#: words instead of the key; any other key came with the payment (an API caller's,
+#: e.g. a bank reference) and is shown as it is.
+OWN_KEYS = (
+    ("vendor-repay:", N_("Online repayment by the borrower")),
+    ("assistant-repay:", N_("Repayment through the AI customer manager")),
+    ("web:", N_("Recorded by staff on the loan page")),
+    ("anchor-payment:", N_("The anchor firm's payment of the invoice")),
+    ("voucher-settle:", N_("Voucher paid at maturity")),
+    ("demo-", N_("Demo booking")),
+)
+
+
+def payment_reference(repayment: Repayment) -> str:
+    """What a staff reader is shown as the reference of *repayment*: words for the keys
+    the platform makes (the key itself stays in the page's title, to trace it), else the
+    key that came with the payment."""
+    for prefix, words in OWN_KEYS:
+        if repayment.idempotency_key.startswith(prefix):
+            return _(words)
+    return repayment.idempotency_key
 
 
 def _surplus(loan: Loan) -> dict:
