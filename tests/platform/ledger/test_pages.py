@@ -409,3 +409,39 @@ def test_a_payment_made_online_shows_words_not_its_internal_key(session, app, cl
     table = table[:table.index("</table>")]
     assert "借款企业网上还款" in table and ">vendor-repay:" not in table, table
     assert ">BANK-REF-20260106-01<" in table
+
+
+def _figure(page, dd_id):
+    cell = page[page.index(f'id="{dd_id}"'):]
+    return cell[cell.index(">") + 1:cell.index("</dd>")]
+
+
+def test_an_approved_application_shows_the_exposure_of_its_decision_once(
+        session, app, client, world, make_user):
+    """Issue 15 F11: after approval the page read 当前已用及已承诺金额 ¥448,140.80 and
+    本笔贷款后的敞口 ¥896,281.60 (the application's own offer counted, then added again),
+    and a settled application showed today's figures. The figures are those of the
+    decision, the application counted once."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world, amount=10_000_000)
+    requested = application.requested_fen
+    admin = make_user("admin")
+    login(client, admin)
+    before = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(before, "exposure")
+    origination.decide(session=session, application_id=application.id, user_id=admin.id,
+                       approve=True, as_of=AS_OF)
+    session.refresh(application)
+    assert application.status == "approved" and application.exposure_fen == 0
+    assert origination.exposure_fen(session, world.vendor.id) == requested   # its offer
+    shown = f"¥{requested // 100:,}.{requested % 100:02d}"
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(page, "exposure") and "审批时" in page
+    assert shown in _figure(page, "exposure-after"), _figure(page, "exposure-after")
+    other = in_review(session, world, amount=10_000_000)       # a later application
+    origination.decide(session=session, application_id=other.id, user_id=admin.id,
+                       approve=True, as_of=AS_OF)
+    again = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(again, "exposure")
+    later = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
+    assert shown in _figure(later, "exposure")

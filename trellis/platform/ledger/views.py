@@ -196,13 +196,18 @@ def application(application_id: int):
         ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL)
     first_approver = next((d.user_id for d in reversed(decisions) if d.action == "approve"),
                           None) if app.status == ApplicationStatus.SECOND_APPROVAL else None
-    exposure = origination.exposure_fen(db(), app.firm_id)
+    # what the firm owed and was promised without this application: as kept at the
+    # decision once decided (its own offer or loan is not counted again), else today's
+    at_decision = app.exposure_fen is not None
+    exposure = app.exposure_fen if at_decision else origination.exposure_fen(
+        db(), app.firm_id, without=app.id)
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
         product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
+        at_decision=at_decision,
         can_decide=can_decide,
         can_approve=can_decide and first_approver != current_user.id,
         action_words={"auto_approve": _("approved automatically"),
