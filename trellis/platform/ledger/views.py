@@ -30,7 +30,6 @@ from sqlalchemy.orm import aliased
 
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
-from trellis.messages import N_
 from trellis.ledger import lifecycle, origination, payouts, reports, statement
 from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import (
@@ -46,6 +45,7 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
+from trellis.messages import N_
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money, render
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
