@@ -200,3 +200,23 @@ def test_a_write_off_is_told_with_what_is_still_owed(session, world, vendor_user
     ((kind, text),) = _kinds_and_texts(session, vendor_user.id)
     owed = lifecycle.owed_by_borrower(loan)
     assert kind == "warning" and "催收" in text and f"¥{owed // 100:,}.{owed % 100:02d}" in text
+
+
+def test_a_user_who_joins_later_reads_the_firms_overdue_notice(session, world, make_user,
+                                                              make_loan):
+    """Issue 15 F1: the notify job ran (every minute) before the firm had a user; a vendor
+    user created later saw 没有消息 and a re-run wrote 新通知 0 条. Messages belong to the
+    firm: the new user reads the notice, once, and a later run adds nothing twice."""
+    from trellis.protection import notifications as inbox
+
+    make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1),
+              due_date=date(2026, 3, 31))
+    assert events.collect(session=session, as_of=date(2026, 6, 9)) == 1   # 70 days late
+    late = make_user("vendor", firm=world.vendor)
+    assert events.collect(session=session, as_of=date(2026, 6, 9)) == 0
+    rows = inbox.for_user(session=session, user_id=late.id)
+    assert [(n.kind, "逾期 70 天" in n.message_zh) for n in rows] == [("warning", True)]
+    assert inbox.unread(session=session, user_id=late.id) == 1
+    assert inbox.for_user(session=session, user_id=make_user("admin").id) == []
+    anchor_user = make_user("anchor", firm=world.anchor)
+    assert inbox.for_user(session=session, user_id=anchor_user.id) == []

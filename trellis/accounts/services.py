@@ -82,6 +82,12 @@ def create_user(*, session: Session, email: str, password: str, role: str,
                 birth_year=birth_year, phone=phone)
     session.add(user)
     session.flush()
+    if user.firm_id is not None:
+        # the firm's messages are the new user's too (an overdue notice recorded before
+        # they joined); imported here: the notifications area reads accounts' tables
+        from trellis.notifications.events import share_with_new_user
+
+        share_with_new_user(session, user=user)
     return user
 
 

@@ -226,6 +226,9 @@ class Application(SQLModel, table=True):
     decline_reasons: list[Any] = Field(default_factory=list,
                                        sa_column=Column(JSON, nullable=False))
     decided_at: datetime | None = None
+    # what the firm owed and was promised when this was decided, without this application
+    # (origination.exposure_fen); None: not decided yet, or decided before it was kept
+    exposure_fen: int | None = Field(default=None, sa_column=_fen(nullable=True, default=None))
 
 
 class Decision(SQLModel, table=True):

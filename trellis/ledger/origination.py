@@ -271,7 +271,8 @@ def _auto_decide(session: Session, app: Application, product: Product, result: A
         reasons += [{"en": r.en, "zh": r.zh} for r in result.reasons]
         _record(session, app, None, "auto_decline", reasons)
         status.move_application(app, ApplicationStatus.DECLINED)
-        app.decline_reasons, app.decided_at = reasons, utcnow()
+        app.decline_reasons = reasons
+        _decided(session, app)
         return
     for flag in result.flags:
         review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}"})
@@ -311,10 +312,11 @@ def _approve(session: Session, app: Application, product: Product) -> None:
         why = Message(exc.template, exc.params).to_json()
         _record(session, app, None, "auto_decline", [why])
         status.move_application(app, ApplicationStatus.DECLINED)
-        app.decline_reasons, app.decided_at = [why], utcnow()
+        app.decline_reasons = [why]
+        _decided(session, app)
         return
     status.move_application(app, ApplicationStatus.APPROVED)
-    app.decided_at = utcnow()
+    _decided(session, app)
 
 
 def get_application(session: Session, application_id: int, *, lock: bool = False
@@ -355,7 +357,8 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
             raise ValidationError("Give the reason for declining.", field="reasons")
         _record(session, app, user_id, "decline", reasons)
         status.move_application(app, ApplicationStatus.DECLINED)
-        app.decline_reasons, app.decided_at = reasons, utcnow()
+        app.decline_reasons = reasons
+        _decided(session, app)
         session.flush()
         return app
     note = [r.strip() for r in reasons if r and r.strip()] or ["Approved."]
@@ -388,20 +391,35 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     return app
 
 
-def exposure_fen(session: Session, firm_id: int) -> int:
+def exposure_fen(session: Session, firm_id: int, *, without: int | None = None) -> int:
     """What the firm already owes or has been promised, in fen: principal outstanding on
     live loans, loans waiting for pay-out and open offers. A checker approving a new loan
-    sees this plus the loan against the firm's credit limit; approvals may not pass it."""
+    sees this plus the loan against the firm's credit limit; approvals may not pass it.
+    *without*: an application id whose own offer and loan are left out (its page adds
+    the amount it asks for)."""
     live = [s.value for s in status.LIVE]
+    mine = col(Loan.firm_id) == firm_id
+    if without is not None:
+        mine = mine & ((col(Loan.application_id).is_(None))
+                       | (col(Loan.application_id) != without))
     owed = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
-        col(Loan.firm_id) == firm_id, col(Loan.status).in_(live))).scalar_one()
+        mine, col(Loan.status).in_(live))).scalar_one()
     waiting = session.execute(select(func.coalesce(func.sum(col(Loan.amount_fen)), 0)).where(
-        col(Loan.firm_id) == firm_id, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
-    offered = session.execute(select(func.coalesce(func.sum(col(Offer.amount_fen)), 0))
-                              .join(Application, col(Application.id) == col(Offer.application_id))
-                              .where(col(Application.firm_id) == firm_id,
-                                     col(Offer.status) == OfferStatus.OPEN)).scalar_one()
+        mine, col(Loan.status) == LoanStatus.PENDING)).scalar_one()
+    offers = (select(func.coalesce(func.sum(col(Offer.amount_fen)), 0))
+              .join(Application, col(Application.id) == col(Offer.application_id))
+              .where(col(Application.firm_id) == firm_id, col(Offer.status) == OfferStatus.OPEN))
+    if without is not None:
+        offers = offers.where(col(Offer.application_id) != without)
+    offered = session.execute(offers).scalar_one()
     return int(owed) + int(waiting) + int(offered)
+
+
+def _decided(session: Session, app: Application) -> None:
+    """Mark *app* decided now, keeping what the firm owed and was promised then (without
+    the application's own offer or loan), the figure its page shows from then on."""
+    app.decided_at = utcnow()
+    app.exposure_fen = exposure_fen(session, app.firm_id, without=app.id)
 
 
 def first_loan(session: Session, firm_id: int, *, lock: bool = False) -> bool:

@@ -287,12 +287,29 @@ def describe(line: Line, lang: str) -> str:
     return t[line.kind]
 
 
-def header_rows(st: Statement, lang: str) -> list[tuple[str, str]]:
-    """The statement's header as (label, value) rows in *lang*; amounts in yuan."""
+def status_word(st: Statement, lang: str) -> str:
+    """The loan's status as the borrower reads it, the same word as the vendor's loan
+    page: a written-off loan still owed is overdue and passed to collection; once the
+    borrower has paid it all back it is repaid."""
+    status = st.status
+    if status == LoanStatus.WRITTEN_OFF and not st.owed_fen:
+        status = LoanStatus.REPAID.value
+    return STATUS_LABELS[lang].get(status, status)
+
+
+def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tuple[str, str]]:
+    """The statement's header as (label, value) rows in *lang*; amounts in yuan, with
+    the ¥ sign as the tables of the page show them (*currency*; a CSV for spreadsheets
+    says once that amounts are in yuan and leaves them bare)."""
     t = LABELS[lang]
+
+    def yuan(fen: int) -> str:
+        text = _yuan(fen)
+        return ("-¥" + text[1:] if text.startswith("-") else "¥" + text) if currency else text
+
     rows = [(t["loan"], str(st.loan_id)), (t["firm"], st.firm_name), (t["uscc"], st.firm_uscc),
             (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
-            (t["status"], STATUS_LABELS[lang].get(st.status, st.status)),
+            (t["status"], status_word(st, lang)),
             (t["amount"], yuan(st.amount_fen)), (t["rate"], percent(st.rate_micro)),
             (t["penalty_rate"], percent(st.rate_micro + st.penalty_rate_micro)),
             (t["fee"], yuan(st.fee_fen)),
@@ -304,6 +321,8 @@ def header_rows(st: Statement, lang: str) -> list[tuple[str, str]]:
         rows.append(("", t["cooling_off"] % st.cooling_off_until.isoformat()))
     return rows
 
+
+_yuan = yuan
 
 COLUMNS = ("date", "description", "amount_col", "principal", "interest", "penalty", "fees",
            "surplus", "balance")
@@ -332,7 +351,7 @@ def to_csv(st: Statement, lang: str = "zh") -> str:
     out = io.StringIO()
     w = exports.writer(out)
     w.writerow([t["title"]])
-    for k, v in header_rows(st, lang):
+    for k, v in header_rows(st, lang, currency=False):
         w.writerow([k, v])
     w.writerow([t["fen_note"]])
     w.writerow([])

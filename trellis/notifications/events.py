@@ -187,6 +187,36 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
     return event
 
 
+#: Kinds of event told to a whole firm (by :func:`notify`): the firm's messages, which a
+#: user who joins the firm later also reads (:func:`share_with_new_user`). Staff messages
+#: (a ticket to the RMs) and one person's password reset are not the firm's.
+FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.DUE_SOON.value,
+              Kind.COOLING_OFF_END.value, Kind.OVERDUE.value, Kind.WARNING.value)
+#: How many of the firm's past messages a user who joins it later is given.
+SHARED_ON_JOIN = 50
+
+
+def share_with_new_user(session: Session, *, user) -> int:
+    """Give *user*, new to a firm, an in-app message for each of the firm's recent
+    messages (the last :data:`SHARED_ON_JOIN`), dated when they were recorded: messages
+    belong to the firm, so a user created after an overdue notice still reads it. No
+    outbox row (it was sent then). Returns how many. Flushes."""
+    if user.firm_id is None:
+        return 0
+    past = session.scalars(select(NotificationEvent).where(
+        col(NotificationEvent.firm_id) == user.firm_id,
+        col(NotificationEvent.kind).in_(FIRM_KINDS))
+        .order_by(col(NotificationEvent.created_at).desc(), col(NotificationEvent.id).desc())
+        .limit(SHARED_ON_JOIN)).all()
+    for event in reversed(past):
+        session.add(Notification(user_id=id_of(user), firm_id=user.firm_id, kind=event.kind,
+                                 message_en=render.text(event.message, "en")[:500],
+                                 message_zh=render.text(event.message, "zh_CN")[:300],
+                                 created_at=event.created_at))
+    session.flush()
+    return len(past)
+
+
 def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: str, key: str,
                  message: Message, link: str = "") -> NotificationEvent | None:
     """Record event *key* (about *firm_id*) for the staff in *user_ids* (an RM, not the

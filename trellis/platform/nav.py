@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -35,6 +35,18 @@ def items_for(role: str | None) -> list[dict]:
     return out
 
 
+def may_open(endpoint: str) -> bool:
+    """Whether the current user's role may open *endpoint*, as its ``roles_required``
+    says (a page without one: any logged-in user): a page links only to what opens."""
+    if not (current_user and current_user.is_authenticated):
+        return False
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    roles = getattr(view, "allowed_roles", None)
+    return roles is None or current_user.role in roles
+
+
 def context() -> dict:
     role = current_user.role if current_user and current_user.is_authenticated else None
-    return {"nav_items": items_for(role)}
+    return {"nav_items": items_for(role), "may_open": may_open}

@@ -360,3 +360,100 @@ def test_statement_rates_read_as_chinese_finance_writes_them():
 
     assert percent(55_000) == "5.50%" and percent(70_000) == "7.00%"
     assert percent(61_250) == "6.125%"
+
+
+def test_the_statement_header_shows_yuan_and_the_vendors_status_word(session, app, client,
+                                                                     make_loan, make_user):
+    """Issue 15 F13: the statement header read 贷款金额 1,000.00 while its tables use ¥.
+    F9: a written-off loan the borrower has paid back in full is 已结清 on the vendor's
+    page, and was 逾期（已转入催收） on its statement: one word on both."""
+    from trellis.ledger import accrual, lifecycle
+    from trellis.trade.models import Firm
+
+    loan = make_loan(amount_fen=100_000, fee_fen=300, due_date=date(2026, 3, 31))
+    login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    page = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    header = page[page.index('id="statement-header"'):page.index("</dl>")]
+    assert "<dd>¥1,000.00</dd>" in header and "<dd>¥3.00</dd>" in header, header
+    written_on = date(2026, 8, 8)
+    accrual.accrue(session=session, as_of=written_on)
+    accrual.mark_overdue(session=session, as_of=written_on)
+    lifecycle.write_off(session=session, loan_id=loan.id, as_of=written_on,
+                        idempotency_key="wo-back")
+    session.refresh(loan)
+    lifecycle.recover(session=session, loan_id=loan.id, amount_fen=loan.written_off_fen,
+                      paid_on=date(2026, 8, 20), idempotency_key="wo-back-paid")
+    session.refresh(loan)
+    assert lifecycle.owed_by_borrower(loan) == 0
+    vendor_page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+    st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    header = st[st.index('id="statement-header"'):st.index("</dl>")]
+    assert "已结清" in vendor_page and "已结清" in header and "催收" not in header, header
+
+
+@pytest.mark.parametrize("role", ["rm", "auditor", "admin"])
+def test_the_loan_book_links_the_trial_balance_only_for_who_may_open_it(app, client,
+                                                                       make_user, role):
+    """Issue 15 F12: the RM's 试算平衡表 link on /ledger/ led to 403 (admins and auditors
+    read the trial balance). A link shows only when its page opens for the reader."""
+    login(client, make_user(role))
+    page = client.get("/ledger/").get_data(as_text=True)
+    opens = client.get("/ledger/trial-balance").status_code
+    assert ("/ledger/trial-balance" in page) == (opens == 200), (role, opens)
+    assert opens == (403 if role == "rm" else 200)
+
+
+def test_a_payment_made_online_shows_words_not_its_internal_key(session, app, client,
+                                                                make_loan, make_user):
+    """Issue 15 F10: the RM's 已收款项 showed 「vendor-repay:12:oGCx…」 as the number of a
+    payment; a key the platform made reads as words, a key that came with the payment (an
+    API caller's bank reference) as it is."""
+    from trellis.ledger import lifecycle
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000, paid_on=date(2026, 1, 5),
+                    idempotency_key=f"vendor-repay:{loan.id}:oGCxfstVDEhdFS4WwEIwpw")
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=2_000, paid_on=date(2026, 1, 6),
+                    idempotency_key="BANK-REF-20260106-01")
+    login(client, make_user("admin"))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    table = page[page.index('id="payments"'):]
+    table = table[:table.index("</table>")]
+    assert "借款企业网上还款" in table and ">vendor-repay:" not in table, table
+    assert ">BANK-REF-20260106-01<" in table
+
+
+def _figure(page, dd_id):
+    cell = page[page.index(f'id="{dd_id}"'):]
+    return cell[cell.index(">") + 1:cell.index("</dd>")]
+
+
+def test_an_approved_application_shows_the_exposure_of_its_decision_once(
+        session, app, client, world, make_user):
+    """Issue 15 F11: after approval the page read 当前已用及已承诺金额 ¥448,140.80 and
+    本笔贷款后的敞口 ¥896,281.60 (the application's own offer counted, then added again),
+    and a settled application showed today's figures. The figures are those of the
+    decision, the application counted once."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world, amount=10_000_000)
+    requested = application.requested_fen
+    admin = make_user("admin")
+    login(client, admin)
+    before = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(before, "exposure")
+    origination.decide(session=session, application_id=application.id, user_id=admin.id,
+                       approve=True, as_of=AS_OF)
+    session.refresh(application)
+    assert application.status == "approved" and application.exposure_fen == 0
+    assert origination.exposure_fen(session, world.vendor.id) == requested   # its offer
+    shown = f"¥{requested // 100:,}.{requested % 100:02d}"
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(page, "exposure") and "审批时" in page
+    assert shown in _figure(page, "exposure-after"), _figure(page, "exposure-after")
+    other = in_review(session, world, amount=10_000_000)       # a later application
+    origination.decide(session=session, application_id=other.id, user_id=admin.id,
+                       approve=True, as_of=AS_OF)
+    again = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert "¥0.00" in _figure(again, "exposure")
+    later = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
+    assert shown in _figure(later, "exposure")

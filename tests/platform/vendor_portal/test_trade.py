@@ -298,3 +298,26 @@ def test_a_document_to_an_anchor_still_awaits_confirmation(client, session, chai
     assert "待确权" in page and 'data-testid="tier2-help"' not in page
     pending = client.get("/vendor/trade?kind=invoice&status=pending").get_data(as_text=True)
     assert "T1-TO-A" in pending
+
+
+def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_gives(
+        client, session, chain, logged_in):
+    """Issue 15 F5: the home page counted an invoice to a buyer that is no anchor firm as
+    待确权, and saving one said 等待采购方确权, while the list says 无法确权."""
+    logged_in("vendor", firm=chain.tier2)
+    invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING, number="T2-HOME",
+            amount_fen=1_234_567)
+    home = client.get("/").get_data(as_text=True)
+    waiting = home[home.index('data-status="pending"'):]
+    waiting = waiting[:waiting.index("</tr>")]
+    assert "¥0.00" in waiting and "12,345.67" not in waiting, waiting
+    nobody = home[home.index('data-status="unconfirmable"'):]
+    assert "无法确权" in nobody[:nobody.index("</tr>")]
+    assert "12,345.67" in nobody[:nobody.index("</tr>")]
+    url = "/vendor/trade/invoices/new"
+    saved = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                   **invoice_form(chain, buyer_id=str(chain.tier1.id),
+                                                  number="T2-NEW")}, follow_redirects=True)
+    body = saved.get_data(as_text=True)
+    assert "发票 T2-NEW 已保存。采购方不是核心企业，平台上无人可以确权。" in body
+    assert "等待采购方确权" not in body

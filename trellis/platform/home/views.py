@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case
 from sqlmodel import func, select
 
+from trellis.platform.vendor_portal.common import state_for
 from trellis.platform.web import current_firm_id, db, visible_cluster_ids
 from trellis.trade.models import Cluster, Firm, Invoice
 
@@ -28,9 +29,16 @@ def index():
     if current_user.role in ("vendor", "anchor"):
         firm = session.get(Firm, current_firm_id())
         column = Invoice.seller_id if current_user.role == "vendor" else Invoice.buyer_id
-        rows = session.exec(select(Invoice.status, func.count(), func.sum(Invoice.amount_fen))
-                            .where(column == firm.id).group_by(Invoice.status)).all()
-        stats = {status: (count, total) for status, count, total in rows}
+        # a vendor's invoice to a buyer that is no anchor firm waits for nobody: counted
+        # as the invoice list shows it (state_for), not as 待确权
+        rows = session.exec(select(Invoice.status, Firm.role, func.count(),
+                                   func.sum(Invoice.amount_fen))
+                            .join(Firm, Firm.id == Invoice.buyer_id)
+                            .where(column == firm.id).group_by(Invoice.status, Firm.role)).all()
+        for status, role, count, total in rows:
+            key = state_for(status, role)
+            before = stats.get(key, (0, 0))
+            stats[key] = (before[0] + int(count), (before[1] or 0) + int(total or 0))
     kpis = None
     if current_user.role in ("admin", "rm", "auditor"):
         kpis = _portfolio_kpis(clusters)

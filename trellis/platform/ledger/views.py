@@ -45,6 +45,7 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
+from trellis.messages import N_
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money, render
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
@@ -195,13 +196,18 @@ def application(application_id: int):
         ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL)
     first_approver = next((d.user_id for d in reversed(decisions) if d.action == "approve"),
                           None) if app.status == ApplicationStatus.SECOND_APPROVAL else None
-    exposure = origination.exposure_fen(db(), app.firm_id)
+    # what the firm owed and was promised without this application: as kept at the
+    # decision once decided (its own offer or loan is not counted again), else today's
+    at_decision = app.exposure_fen is not None
+    exposure = app.exposure_fen if at_decision else origination.exposure_fen(
+        db(), app.firm_id, without=app.id)
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
         product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
+        at_decision=at_decision,
         can_decide=can_decide,
         can_approve=can_decide and first_approver != current_user.id,
         action_words={"auto_approve": _("approved automatically"),
@@ -306,7 +312,31 @@ def loan(loan_id: int):
                            product=db().get(Product, row.product_id), postings=postings,
                            repayments=repayments, lang=_lang(), describe=statement.describe,
                            bucket=lifecycle.bucket(st.days_past_due), staff=user_role() in STAFF,
-                           surplus=_surplus(row), payout_form=payout_form)
+                           surplus=_surplus(row), payout_form=payout_form,
+                           payment_reference=payment_reference)
+
+
+#: Keys the platform itself gives a payment (prefix: what it was), shown to staff as
+#: words instead of the key; any other key came with the payment (an API caller's,
+#: e.g. a bank reference) and is shown as it is.
+OWN_KEYS = (
+    ("vendor-repay:", N_("Online repayment by the borrower")),
+    ("assistant-repay:", N_("Repayment through the AI customer manager")),
+    ("web:", N_("Recorded by staff on the loan page")),
+    ("anchor-payment:", N_("The anchor firm's payment of the invoice")),
+    ("voucher-settle:", N_("Voucher paid at maturity")),
+    ("demo-", N_("Demo booking")),
+)
+
+
+def payment_reference(repayment: Repayment) -> str:
+    """What a staff reader is shown as the reference of *repayment*: words for the keys
+    the platform makes (the key itself stays in the page's title, to trace it), else the
+    key that came with the payment."""
+    for prefix, words in OWN_KEYS:
+        if repayment.idempotency_key.startswith(prefix):
+            return _(words)
+    return repayment.idempotency_key
 
 
 def _surplus(loan: Loan) -> dict:

@@ -137,12 +137,18 @@ KIND_STATUS_WORDS = {
 }
 
 
-def doc_state(doc, buyer: Firm) -> str:
-    """The status to show for invoice or order *doc* sold to *buyer*: only an anchor firm
-    confirms (确权), so a document waiting on any other buyer is ``unconfirmable``."""
-    if str(doc.status) == "pending" and buyer.role != "anchor":
+def state_for(status: object, buyer_role: object) -> str:
+    """The status to show for a document in *status* sold to a buyer of *buyer_role*: only
+    an anchor firm confirms (确权), so a document waiting on any other buyer is
+    ``unconfirmable``. One rule for the lists, the overviews and the home page."""
+    if str(status) == "pending" and str(buyer_role) != "anchor":
         return "unconfirmable"
-    return str(doc.status)
+    return str(status)
+
+
+def doc_state(doc, buyer: Firm) -> str:
+    """The status to show for invoice or order *doc* sold to *buyer* (:func:`state_for`)."""
+    return state_for(doc.status, buyer.role)
 
 
 def tier2_buyers(firm: Firm, buyer_ids: list[int] | None = None) -> list[tuple[Firm, list[str]]]:

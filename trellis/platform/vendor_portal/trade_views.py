@@ -16,6 +16,7 @@ from trellis.platform.vendor_portal.common import (
     doc_state,
     own_firm,
     proof_state,
+    state_for,
     tier2_buyers,
 )
 from trellis.platform.vendor_portal.forms import InvoiceForm, OrderForm, UploadForm
@@ -101,12 +102,24 @@ def new_invoice():
             audit("invoice.create", "invoice", invoice.id, number=invoice.number,
                   amount_fen=invoice.amount_fen)
             commit()
-            flash(_("Invoice %(n)s saved; it waits for the buyer's confirmation.",
-                    n=invoice.number), "success")
+            _flash_saved(invoice, _("Invoice %(n)s saved; it waits for the buyer's "
+                                    "confirmation.", n=invoice.number),
+                         _("Invoice %(n)s saved. Its buyer is not an anchor firm, so no one "
+                           "on Trellis can confirm it.", n=invoice.number))
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
     return render_template("vendor_portal/invoice_form.html", form=form), status
+
+
+def _flash_saved(doc, waits: str, nobody: str) -> None:
+    """Tell the vendor the document is saved and, as the list will show it
+    (:func:`state_for`), whether an anchor can confirm it."""
+    buyer = db().get(Firm, doc.buyer_id)
+    if state_for(doc.status, buyer.role if buyer else "") == "unconfirmable":
+        flash(nobody, "warning")
+    else:
+        flash(waits, "success")
 
 
 @bp.route("/trade/orders/new", methods=["GET", "POST"])
@@ -129,8 +142,10 @@ def new_order():
             audit("order.create", "order", order.id, number=order.number,
                   amount_fen=order.amount_fen)
             commit()
-            flash(_("Order %(n)s saved; it waits for the buyer's confirmation.",
-                    n=order.number), "success")
+            _flash_saved(order, _("Order %(n)s saved; it waits for the buyer's "
+                                  "confirmation.", n=order.number),
+                         _("Order %(n)s saved. Its buyer is not an anchor firm, so no one "
+                           "on Trellis can confirm it.", n=order.number))
             return redirect(url_for("vendor.trade", kind="order"), code=303)
     elif request.method == "POST":
         status = 422

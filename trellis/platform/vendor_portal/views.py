@@ -13,7 +13,7 @@ from trellis.chain import bundles
 from trellis.chain.models import Document
 from trellis.platform.vendor_portal import finance
 from trellis.platform.vendor_portal.blueprint import bp
-from trellis.platform.vendor_portal.common import own_firm
+from trellis.platform.vendor_portal.common import own_firm, state_for
 from trellis.platform.web import current_firm_id, db, roles_required
 from trellis.protection import notifications
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -34,8 +34,7 @@ def index():
                 select(model.status, Firm.role, func.count())
                 .join(Firm, Firm.id == model.buyer_id).where(model.seller_id == firm.id)
                 .group_by(model.status, Firm.role)):
-            key = "unconfirmable" if status == "pending" and role != "anchor" else status
-            counts[kind][key] += int(n)
+            counts[kind][state_for(status, role)] += int(n)
     consents = {p: accounts.has_consent(session=db(), firm_id=firm.id, purpose=p)
                 for p in accounts.CONSENT_PURPOSES}
 
