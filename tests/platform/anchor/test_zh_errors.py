@@ -51,3 +51,19 @@ def test_bad_payment_reference_and_date_are_chinese(client, session, chain, logg
                                       "paid_on": (TODAY - timedelta(days=400)).isoformat()})
     assert response.status_code == 422
     assert "付款日期早于开票日期" in response.get_data(as_text=True)
+
+
+def test_voucher_tenor_too_long_is_chinese(client, session, chain, logged_in):
+    from trellis.vouchers import services as vs
+
+    inv = invoice(session, chain.tier1, chain.anchor, 500_000)
+    logged_in("anchor", firm=chain.anchor)
+    response = client.post("/anchor/vouchers", data={
+        "csrf_token": csrf_token(client, "/anchor/vouchers"), "invoice_id": str(inv.id),
+        "maturity_date": vs.add_months(TODAY, 30).isoformat()})
+    assert response.status_code == 422
+    texts = [t for t in error_texts(response.get_data(as_text=True)) if "凭证期限" in t]
+    assert texts, error_texts(response.get_data(as_text=True))
+    assert_chinese(texts[0])
+    latest = vs.latest_maturity(session=session, issued_on=TODAY)
+    assert f"凭证期限最长 6 个月：到期日不能晚于 {latest.isoformat()}。" == texts[0]
