@@ -67,3 +67,13 @@ def test_voucher_tenor_too_long_is_chinese(client, session, chain, logged_in):
     assert_chinese(texts[0])
     latest = vs.latest_maturity(session=session, issued_on=TODAY)
     assert f"凭证期限最长 6 个月：到期日不能晚于 {latest.isoformat()}。" == texts[0]
+
+
+def test_missing_queue_document_is_chinese(client, session, chain, logged_in):
+    logged_in("anchor", firm=chain.anchor)
+    for kind, word in (("invoice", "发票"), ("order", "订单")):
+        response = client.get(f"/anchor/queue/{kind}/999999")
+        assert response.status_code == 404
+        page = response.get_data(as_text=True)
+        assert "awaits" not in page
+        assert f"编号为 999999 的{word}不存在，或不待贵公司确权。" in page
