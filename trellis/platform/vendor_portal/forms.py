@@ -23,6 +23,7 @@ from wtforms import ValidationError as WTFValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from trellis.accounts.services import EMAIL_RE
+from trellis.platform.i18n import render
 from trellis.platform.vendor_portal.common import parse_yuan
 from trellis.trade import uscc as uscc_rules
 
@@ -44,10 +45,10 @@ def not_future(form, field) -> None:
 
 def valid_uscc(form, field) -> None:
     code = uscc_rules.normalise(field.data or "")
-    problem = uscc_rules.problem(code)
-    if problem:
+    problem = uscc_rules.problem_message(code)
+    if problem is not None:
         raise WTFValidationError(_l("Not a valid unified social credit code: %(p)s.",
-                                    p=problem))
+                                    p=render(problem)))
     field.data = code
 
 
