@@ -77,3 +77,14 @@ def test_missing_queue_document_is_chinese(client, session, chain, logged_in):
         page = response.get_data(as_text=True)
         assert "awaits" not in page
         assert f"编号为 999999 的{word}不存在，或不待贵公司确权。" in page
+
+
+def test_stress_days_say_what_is_wrong(client, session, chain, logged_in):
+    logged_in("anchor", firm=chain.anchor)
+    for raw in ("0", "abc", "30.5", "366", "-3", "", "３０"):
+        response = client.get("/anchor/stress", query_string={"days_late": raw})
+        assert response.status_code == 422, raw
+        page = response.get_data(as_text=True)
+        assert "该字段是必填字段" not in page, raw
+        assert page.count("请填写 1 至 365 之间的整数天数。") == 1, raw
+    assert client.get("/anchor/stress?days_late=30").status_code == 200
