@@ -237,7 +237,7 @@ class ApplyForm(FlaskForm):
         ("RF-STD", _l("Receivable financing: against confirmed invoices")),
         ("OF-STD", _l("Order financing: against confirmed orders"))])
     amount = StringField(_l("Amount (yuan; leave empty for the most you can get)"),
-                         validators=[Optional(), Length(max=30)])
+                         validators=[Optional()])   # parse_yuan says what is wrong
 
 
 class AcceptForm(FlaskForm):
