@@ -27,8 +27,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from trellis.errors import ValidationError
-from trellis.messages import N_, msg
 from trellis.ledger.models import Loan
+from trellis.messages import N_, msg
 from trellis.trade.models import Firm, Payment, Relationship
 
 WINDOW_DAYS = 180
