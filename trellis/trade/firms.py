@@ -11,6 +11,8 @@ from trellis.messages import N_, msg
 from trellis.trade import uscc
 from trellis.trade.models import Cluster, Firm
 
+#: a malformed USCC, as people read it (the problem is :func:`uscc.problem_message`)
+USCC_PROBLEM = N_("USCC: %(problem)s")
 
 def by_uscc(*, session: Session, code: str, field: str = "uscc") -> Firm:
     """The firm whose USCC is *code* (spaces and case ignored).
@@ -21,7 +23,7 @@ def by_uscc(*, session: Session, code: str, field: str = "uscc") -> Firm:
     normalised = uscc.normalise(code or "")
     problem = uscc.problem_message(normalised)
     if problem is not None:
-        raise ValidationError(msg(N_("USCC: %(problem)s"), problem=problem), field=field)
+        raise ValidationError(msg(USCC_PROBLEM, problem=problem), field=field)
     firm = session.exec(select(Firm).where(Firm.uscc == normalised)).first()
     if firm is None:
         raise NotFound(msg(N_("No firm with USCC %(code)s."), code=normalised))

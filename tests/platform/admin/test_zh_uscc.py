@@ -26,7 +26,7 @@ def test_admin_user_form_explains_bad_check_character_in_chinese(client, logged_
 
 def test_uscc_problems_render_in_chinese(app):
     cases = {BAD: "校验位错误（应为 T）", "9133021173501016": "应为 18 位，此处为 16 位",
-             "91330211735010162I": "不能含字符“I”"}
+             "91330211735010162I": "中不允许出现字符“I”"}
     with app.test_request_context("/"):
         for code, wanted in cases.items():
             problem = uscc.problem_message(code)

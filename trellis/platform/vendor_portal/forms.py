@@ -23,9 +23,11 @@ from wtforms import ValidationError as WTFValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from trellis.accounts.services import EMAIL_RE
+from trellis.messages import msg
 from trellis.platform.i18n import render
 from trellis.platform.vendor_portal.common import parse_yuan
 from trellis.trade import uscc as uscc_rules
+from trellis.trade.firms import USCC_PROBLEM
 
 REQUIRED = _l("This field is required.")
 INDUSTRIES = [("manufacturing", _l("Manufacturing")), ("construction", _l("Construction")),
@@ -47,8 +49,8 @@ def valid_uscc(form, field) -> None:
     code = uscc_rules.normalise(field.data or "")
     problem = uscc_rules.problem_message(code)
     if problem is not None:
-        raise WTFValidationError(_l("Not a valid unified social credit code: %(p)s.",
-                                    p=render(problem)))
+        # the words the cores use (trade.firms.by_uscc), in the reader's language
+        raise WTFValidationError(render(msg(USCC_PROBLEM, problem=problem)))
     field.data = code
 
 
