@@ -72,3 +72,30 @@ def test_one_fen_apart_always_shares_a_print(a, b):
                                                      issued_on=day)
     assert other_buyer not in near_duplicates.neighbour_prints(
         kind="invoice", seller_uscc="S", buyer_uscc="B", amount_fen=a, issued_on=day)
+
+
+def test_the_reason_reads_in_chinese_with_yuan(session, world):
+    """Issue 15 (NOTES-zhreader5 F4): the reason an RM reads names both documents in the
+    reader's language, amounts as ¥ with separators, no 'CNY of'."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import trellis.platform
+    from trellis.messages import Message, render
+
+    zh = {}
+    for po in Path(trellis.platform.__file__).parent.glob(
+            "**/translations/zh_CN/LC_MESSAGES/messages.po"):
+        with po.open("rb") as fh:
+            zh.update({m.id: m.string for m in read_po(fh) if m.id and m.string})
+    first = world.invoice(5_601_760, issued=ISSUED)
+    assert apply(session, world, first).status == "approved"
+    twin = world.invoice(5_601_761, issued=ISSUED + timedelta(days=1))
+    app = apply(session, world, twin)
+    (stored,) = [r for r in app.review_reasons
+                 if "presented before" in str(Message.from_json(r))]
+    text = render(stored, locale="zh_CN", gettext=lambda s: zh.get(s, s))
+    assert f"发票 {twin.number}（¥56,017.61，" in text
+    assert f"发票 {first.number}（¥56,017.60，{ISSUED.isoformat()}）" in text
+    assert "CNY" not in text and " of " not in text and "invoice" not in text

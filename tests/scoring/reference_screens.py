@@ -275,13 +275,13 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
                 for r in (a, b)]
         out[int(a.seller_id)].append(Flag(
             "duplicate_invoice",
-            f"Near-duplicate invoices (same buyer, amounts {rows[0]['amount_fen'] / 100:.2f} "
-            f"and {rows[1]['amount_fen'] / 100:.2f} yuan, issued "
+            f"Near-duplicate invoices (same buyer, amounts ¥{rows[0]['amount_fen'] / 100:,.2f} "
+            f"and ¥{rows[1]['amount_fen'] / 100:,.2f}, issued "
             f"{abs((b.issue_date - a.issue_date).days)} day(s) apart): "
             f"{rows[0]['invoice']}, {rows[1]['invoice']}.",
-            f"疑似重复发票（同一买方，金额{rows[0]['amount_fen'] / 100:.2f}元与"
-            f"{rows[1]['amount_fen'] / 100:.2f}元，开票相隔"
-            f"{abs((b.issue_date - a.issue_date).days)}天）：{rows[0]['invoice']}、"
+            f"疑似重复发票（同一买方，金额 ¥{rows[0]['amount_fen'] / 100:,.2f} 与 "
+            f"¥{rows[1]['amount_fen'] / 100:,.2f}，开票相隔 "
+            f"{abs((b.issue_date - a.issue_date).days)} 天）：{rows[0]['invoice']}、"
             f"{rows[1]['invoice']}。",
             {"match": "fp_near", "invoices": rows}))
     return out

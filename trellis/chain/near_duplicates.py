@@ -41,7 +41,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from trellis.chain.models import NearFingerprint
-from trellis.messages import N_, Money, msg
+from trellis.messages import N_, Message, Money, msg
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
@@ -95,6 +95,34 @@ class Document:
         """What the document is, as a reviewer reads it (amount in CNY, two decimals)."""
         return f"{self.kind} {self.number} ({self.amount_fen / 100:,.2f} CNY of {self.day})"
 
+    @property
+    def message(self) -> Message:
+        """The same for a page: the amount in yuan and the words in the reader's language."""
+        return label_message(self.kind, self.number, self.amount_fen, self.day)
+
+
+#: a document as a reviewer reads it, one whole phrase per kind for the translator
+_LABELS = {
+    "invoice": N_("invoice %(number)s (%(amount)s of %(day)s)"),
+    "order": N_("order %(number)s (%(amount)s of %(day)s)"),
+}
+
+
+def label_message(kind: str, number: str, amount_fen: int, day: date) -> Message:
+    return msg(_LABELS.get(kind, _LABELS["invoice"]), number=number, amount=Money(amount_fen),
+               day=day)
+
+
+def _other_message(session: Session, row: NearFingerprint) -> Message | str:
+    """The document presented before, as :func:`label_message`; its stored English label
+    when the document is gone."""
+    model = Invoice if row.subject_type == "invoice" else PurchaseOrder
+    number = session.scalars(select(col(model.number))
+                             .where(col(model.id) == row.subject_id)).first()
+    if number is None:
+        return row.label
+    return label_message(row.subject_type, number, row.amount_fen, row.issued_on)
+
 
 def _documents(session: Session, invoice_ids: Sequence[int],
                order_ids: Sequence[int]) -> list[Document]:
@@ -140,8 +168,9 @@ def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequ
             fen, days = abs(doc.amount_fen - row.amount_fen), abs((doc.day - row.issued_on).days)
             reasons.append(msg(N_("%(doc)s is within %(gap)s and %(days)s day(s) of "
                                   "%(other)s, presented before: check it is not the same "
-                                  "receivable financed twice."), doc=doc.label,
-                               gap=Money(fen), days=days, other=row.label).to_json())
+                                  "receivable financed twice."), doc=doc.message,
+                               gap=Money(fen), days=days,
+                               other=_other_message(session, row)).to_json())
         fp = coarse_fingerprint(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                 buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
                                 issued_on=doc.day)

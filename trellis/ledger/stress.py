@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from trellis.errors import ValidationError
 from trellis.ledger.models import Loan
+from trellis.messages import N_, msg
 from trellis.trade.models import Firm, Payment, Relationship
 
 WINDOW_DAYS = 180
@@ -110,9 +111,8 @@ def run(*, session: Session, anchor_id: int, days_late: int,
     """The anchor's tier-1 and tier-2 vendors under an *days_late* payment delay, those
     that run out of cash first at the top (then by the largest shortfall)."""
     if not isinstance(days_late, int) or not 1 <= days_late <= MAX_DAYS:
-
-        raise ValidationError(f"Choose a delay between 1 and {MAX_DAYS} days.",
-                              field="days_late")
+        raise ValidationError(msg(N_("Enter a whole number of days from 1 to %(max)s."),
+                                  max=MAX_DAYS), field="days_late")
     as_of = as_of or date.today()
     tier1 = sorted(set(_suppliers(session, [anchor_id]).get(anchor_id, [])) - {anchor_id})
     sup2 = _suppliers(session, tier1)

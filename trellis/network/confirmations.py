@@ -26,6 +26,7 @@ from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
 from trellis.paging import Page, paginate
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -88,7 +89,8 @@ def model_for(kind: str) -> Model:
     try:
         return MODELS[kind]
     except KeyError:
-        raise NotFound(f"Unknown document kind {kind!r}: use invoice or order.") from None
+        raise NotFound(msg(N_("Unknown document kind %(kind)s: use invoice or order."),
+                           kind=repr(kind))) from None
 
 
 Column = Mapped[Any]
@@ -164,11 +166,35 @@ def get_document(*, session: Session, anchor_id: int, kind: str, doc_id: int
     model = model_for(kind)
     doc = cast("Invoice | PurchaseOrder | None", session.get(model, doc_id))
     if doc is None or doc.buyer_id != anchor_id:
-        raise NotFound(f"No {kind} {doc_id} awaits your firm's decision.")
+        raise NotFound(msg(_NOT_AWAITING[kind], id=str(doc_id)))
     return doc
 
 
 MAX_ID = 2**63 - 1  # the database's largest id
+
+#: what a reader is told, one whole sentence per kind (and status): a translator sees
+#: each as it reads, never an English word pasted into a Chinese one
+_NOT_AWAITING = {
+    "invoice": N_("No invoice %(id)s awaits your firm's decision."),
+    "order": N_("No order %(id)s awaits your firm's decision."),
+}
+_NONE_CHANGED = {
+    "invoice": N_("No invoice with id %(id)s awaits your firm's decision; nothing was "
+                  "changed."),
+    "order": N_("No order with id %(id)s awaits your firm's decision; nothing was changed."),
+}
+_ALREADY = {
+    ("invoice", "confirmed"): N_("Invoice %(number)s was already confirmed; nothing was "
+                                 "changed."),
+    ("invoice", "rejected"): N_("Invoice %(number)s was already rejected; nothing was "
+                                "changed."),
+    ("order", "confirmed"): N_("Order %(number)s was already confirmed; nothing was changed."),
+    ("order", "rejected"): N_("Order %(number)s was already rejected; nothing was changed."),
+}
+
+
+def _not_an_id(raw: object) -> Message:
+    return msg(N_("%(value)s is not a document id."), value=repr(str(raw)[:30]))
 
 
 def _clean_ids(ids: Iterable[object] | None) -> list[int]:
@@ -183,15 +209,16 @@ def _clean_ids(ids: Iterable[object] | None) -> list[int]:
         elif isinstance(raw, str) and raw.strip().isdigit():
             value = int(raw.strip())
         else:
-            raise ValidationError(f"{str(raw)[:30]!r} is not a document id.", field="ids")
+            raise ValidationError(_not_an_id(raw), field="ids")
         if value <= 0 or value > MAX_ID:
-            raise ValidationError(f"{str(raw)[:30]!r} is not a document id.", field="ids")
+            raise ValidationError(_not_an_id(raw), field="ids")
         if value not in out:
             out.append(value)
     if not out:
-        raise ValidationError("Choose at least one document.", field="ids")
+        raise ValidationError(N_("Choose at least one document."), field="ids")
     if len(out) > MAX_BULK:
-        raise ValidationError(f"Decide at most {MAX_BULK} documents at once.", field="ids")
+        raise ValidationError(msg(N_("Decide at most %(n)s documents at once."), n=MAX_BULK),
+                              field="ids")
     return out
 
 
@@ -201,10 +228,10 @@ def clean_reason(decision: Decision, reason: str | None) -> str | None:
     reason = (reason or "").strip()
     if decision == Decision.REJECT:
         if not reason:
-            raise ValidationError("Give a reason for the rejection: the vendor will see it.",
+            raise ValidationError(N_("Give a reason for the rejection: the vendor will see it."),
                                   field="reason")
         if len(reason) > MAX_REASON:
-            raise ValidationError(f"Keep the reason under {MAX_REASON} characters.",
+            raise ValidationError(msg(N_("Keep the reason under %(n)s characters."), n=MAX_REASON),
                                   field="reason")
         return reason
     return None
@@ -223,7 +250,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     try:
         chosen = Decision(decision)
     except ValueError:
-        raise ValidationError("The decision must be confirm or reject.",
+        raise ValidationError(N_("The decision must be confirm or reject."),
                               field="decision") from None
     reason = clean_reason(chosen, reason)
     wanted = _clean_ids(ids)
@@ -234,14 +261,12 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     found = {id_of(d): d for d in docs}
     missing = [i for i in wanted if i not in found or found[i].buyer_id != anchor_id]
     if missing:
-        raise NotFound(f"No {kind} with id {missing[0]} awaits your firm's decision; "
-                       "nothing was changed.")
+        raise NotFound(msg(_NONE_CHANGED[kind], id=str(missing[0])))
     target = TARGET[chosen]
     for i in wanted:
         doc = found[i]
         if doc.status not in (DocStatus.PENDING, target):
-            raise Conflict(f"{kind.capitalize()} {doc.number} was already {doc.status}; "
-                           "nothing was changed.")
+            raise Conflict(msg(_ALREADY[(kind, str(doc.status))], number=doc.number))
     now = utcnow()
     outcomes: list[Outcome] = []
     for i in wanted:

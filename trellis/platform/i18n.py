@@ -224,6 +224,23 @@ def error_text(exc) -> str:
     return render(Message(template, getattr(exc, "params", {}) or {}))
 
 
+def sentences(messages) -> str:
+    """Several stored messages (a decision's reasons) as one run of text in the reader's
+    language: a message that ends a sentence (``。`` or ``.``) is followed by the next one
+    directly (a space in English), others by ``；`` (``; ``): never ``。；``."""
+    zh = _locale().startswith("zh")
+    out = ""
+    for text in (render(m) for m in messages or ()):
+        text = text.strip()
+        if not text:
+            continue
+        if out:
+            ended = out.endswith(("。", "！", "？", ".", "!", "?"))
+            out += ("" if ended else "；") if zh else (" " if ended else "; ")
+        out += text
+    return out
+
+
 def translate(msgid: str) -> str:
     """*msgid* (a message without parameters) in the reader's language, through the
     request's catalogue: what ``gettext`` returns, without its lookups on each call."""
@@ -286,6 +303,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["msg"] = render
+    app.jinja_env.filters["sentences"] = sentences
     app.jinja_env.filters["label"] = param_text
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_time"] = lambda: bool(g.get("trellis_shown_time"))

@@ -7,9 +7,12 @@ from datetime import date
 from sqlmodel import Session, select
 
 from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.messages import N_, msg
 from trellis.trade import uscc
 from trellis.trade.models import Cluster, Firm
 
+#: a malformed USCC, as people read it (the problem is :func:`uscc.problem_message`)
+USCC_PROBLEM = N_("USCC: %(problem)s")
 
 def by_uscc(*, session: Session, code: str, field: str = "uscc") -> Firm:
     """The firm whose USCC is *code* (spaces and case ignored).
@@ -18,12 +21,12 @@ def by_uscc(*, session: Session, code: str, field: str = "uscc") -> Firm:
     characters, check character) and :class:`NotFound` when no firm has it.
     """
     normalised = uscc.normalise(code or "")
-    problem = uscc.problem(normalised)
-    if problem:
-        raise ValidationError(f"USCC: {problem}", field=field)
+    problem = uscc.problem_message(normalised)
+    if problem is not None:
+        raise ValidationError(msg(USCC_PROBLEM, problem=problem), field=field)
     firm = session.exec(select(Firm).where(Firm.uscc == normalised)).first()
     if firm is None:
-        raise NotFound(f"No firm with USCC {normalised}.")
+        raise NotFound(msg(N_("No firm with USCC %(code)s."), code=normalised))
     return firm
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from trellis.db import id_of
-from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.errors import N_, Conflict, Money, NotFound, ValidationError
+from trellis.messages import Message, msg
 from trellis.trade.models import DocStatus, Invoice, Payment, PaymentAllocation
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Overpayment(ValidationError):
 
     code = "overpayment"
 
-    def __init__(self, message: str, *, outstanding_fen: int, **kwargs):
+    def __init__(self, message: str | Message, *, outstanding_fen: int, **kwargs):
         super().__init__(message, field="amount", **kwargs)
         self.outstanding_fen = outstanding_fen
 
@@ -83,7 +84,7 @@ def add_paid(*, session: Session, invoice_id: int, amount_fen: int) -> int | Non
 
 def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
                            amount_fen: int, paid_on: date, reference: str, today: date,
-                           refuse: Callable[[Session, Invoice], str | None] | None = None,
+                           refuse: Callable[[Session, Invoice], str | Message | None] | None = None,
                            sweep: Callable[..., object] | None = None,
                            recorded_by: int | None = None) -> Recorded:
     """Record that *payer_id* (the invoice's buyer) paid *amount_fen* fen of *invoice_id*
@@ -97,32 +98,34 @@ def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
     """
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or invoice.buyer_id != payer_id:
-        raise NotFound("That invoice does not exist or is not owed by your firm.")
+        raise NotFound(N_("That invoice does not exist or is not owed by your firm."))
     if invoice.status != DocStatus.CONFIRMED:
-        raise InvoiceNotPayable(f"Invoice {invoice.number} is not confirmed; confirm it first.")
+        raise InvoiceNotPayable(msg(N_("Invoice %(number)s is not confirmed; confirm it first."),
+                                    number=invoice.number))
     reason = refuse(session, invoice) if refuse is not None else None
     if reason:
         raise InvoiceNotPayable(reason)
     if type(paid_on) is not date:
-        raise ValidationError("The payment date must be a date.", field="paid_on")
+        raise ValidationError(N_("The payment date must be a date."), field="paid_on")
     if paid_on > today:
-        raise ValidationError("The payment date cannot be in the future.", field="paid_on")
+        raise ValidationError(N_("The payment date cannot be in the future."), field="paid_on")
     if paid_on < invoice.issue_date:
-        raise ValidationError("The payment date is before the invoice was issued.",
+        raise ValidationError(N_("The payment date is before the invoice was issued."),
                               field="paid_on")
     reference = (reference or "").strip()
     if not reference or len(reference) > 64:
-        raise ValidationError("Enter the bank reference (at most 64 characters).",
+        raise ValidationError(N_("Enter the bank reference (at most 64 characters)."),
                               field="reference")
     if session.scalars(select(col(Payment.id)).where(col(Payment.payer_id) == payer_id,
                                                 col(Payment.reference) == reference)).first():
-        raise DuplicateReference(f"A payment with reference {reference} is already recorded; "
-                                 "nothing was changed.")
+        raise DuplicateReference(_duplicate(reference))
     paid = add_paid(session=session, invoice_id=id_of(invoice), amount_fen=amount_fen)
     if paid is None:
         session.refresh(invoice)
         outstanding = invoice.amount_fen - invoice.paid_fen
-        raise Overpayment(f"Only {outstanding} fen is still unpaid on this invoice.",
+        raise Overpayment(msg(N_("Only %(outstanding)s is still unpaid on this invoice: the "
+                                 "payment cannot be larger."),
+                              outstanding=Money(outstanding)),
                           outstanding_fen=outstanding)
     payment = Payment(payer_id=payer_id, payee_id=invoice.seller_id, reference=reference,
                       amount_fen=amount_fen, paid_on=paid_on)
@@ -131,8 +134,7 @@ def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
             session.add(payment)
             session.flush()
     except IntegrityError:
-        raise DuplicateReference(f"A payment with reference {reference} is already "
-                                 "recorded; nothing was changed.") from None
+        raise DuplicateReference(_duplicate(reference)) from None
     session.add(PaymentAllocation(payment_id=id_of(payment), invoice_id=id_of(invoice),
                                   amount_fen=amount_fen))
     session.flush()
@@ -144,3 +146,8 @@ def record_invoice_payment(*, session: Session, payer_id: int, invoice_id: int,
     logger.info("invoice %s: payment %s of %s fen (paid %s of %s)", invoice.id, payment.id,
                 amount_fen, paid, invoice.amount_fen)
     return Recorded(payment, paid, swept)
+
+
+def _duplicate(reference: str) -> Message:
+    return msg(N_("A payment with reference %(reference)s is already recorded; nothing was "
+                  "changed."), reference=reference)

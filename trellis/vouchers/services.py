@@ -26,7 +26,7 @@ from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.ledger.models import Loan, LoanDocument
-from trellis.messages import N_, Money
+from trellis.messages import N_, Money, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
     AlreadyFinanced,
@@ -220,24 +220,29 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     issued_on = issued_on or date.today()
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or invoice.buyer_id != anchor_id:
-        raise VoucherNotFound("That payable does not exist or is not owed by your firm.")
+        raise VoucherNotFound(N_("That payable does not exist or is not owed by your firm."))
     if invoice.status != DocStatus.CONFIRMED:
-        raise NotConfirmed(f"Invoice {invoice.number} is not confirmed; confirm it first.")
+        raise NotConfirmed(msg(N_("Invoice %(number)s is not confirmed; confirm it first."),
+                                 number=invoice.number))
     if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
-        raise AlreadyIssued(f"A voucher was already issued for invoice {invoice.number}.")
+        raise AlreadyIssued(msg(N_("A voucher was already issued for invoice %(number)s."),
+                                number=invoice.number))
     if _financed_invoice(session, invoice_id):
-        raise AlreadyFinanced(f"Invoice {invoice.number} is already financed by a loan.")
+        raise AlreadyFinanced(msg(N_("Invoice %(number)s is already financed by a loan."),
+                                  number=invoice.number))
     face = invoice.amount_fen - (invoice.paid_fen or 0)
     if face <= 0:
-        raise AlreadyIssued(f"Invoice {invoice.number} is already paid.")
+        raise AlreadyIssued(msg(N_("Invoice %(number)s is already paid."),
+                                number=invoice.number))
     if not isinstance(maturity_date, date) or maturity_date <= issued_on:
-        raise TenorTooLong("The maturity date must be after the issue date.",
+        raise TenorTooLong(N_("The maturity date must be after the issue date."),
                            field="maturity_date")
     latest = latest_maturity(session=session, issued_on=issued_on)
     if maturity_date > latest:
         months = policy(session=session).max_tenor_months
-        raise TenorTooLong(f"A voucher may run at most {months} months: choose a maturity "
-                           f"on or before {latest.isoformat()}.", field="maturity_date")
+        raise TenorTooLong(msg(N_("A voucher may run at most %(months)s months: choose a "
+                                  "maturity on or before %(latest)s."),
+                               months=months, latest=latest), field="maturity_date")
     voucher = Voucher(code=f"V{issued_on:%y%m%d}{invoice.id:07d}", issuer_id=anchor_id,
                       invoice_id=id_of(invoice), face_fen=face, issued_on=issued_on,
                       tenor_days=(maturity_date - issued_on).days, maturity_date=maturity_date,

@@ -3,8 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
+from trellis.ledger.stress import MAX_DAYS
 from trellis.network.confirmations import MAX_REASON
 
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
@@ -30,9 +31,33 @@ class PaymentForm(FlaskForm):
     reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=64)])
 
 
+def _days_message():
+    return _l("Enter a whole number of days from 1 to %(max)s.", max=MAX_DAYS)
+
+
+class WholeDaysField(IntegerField):
+    """A number of days typed by a person: anything but a whole number (``abc``, ``30.5``,
+    nothing) is told so, in words, rather than "this field is required"."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if not raw.isdigit() or not raw.isascii():
+            self.data = None
+            raise ValueError(_days_message())
+        self.data = int(raw)
+
+
+def _days_in_range(form, field) -> None:
+    if field.process_errors:   # already told: not a whole number
+        raise StopValidation()
+    if field.data is None or not 1 <= field.data <= MAX_DAYS:
+        raise StopValidation(_days_message())
+
+
 class StressForm(FlaskForm):
-    days_late = IntegerField(_l("If we pay N days late"),
-                             validators=[DataRequired(), NumberRange(min=1, max=365)])
+    days_late = WholeDaysField(_l("If we pay N days late"), validators=[_days_in_range])
 
 
 class IssueVoucherForm(FlaskForm):

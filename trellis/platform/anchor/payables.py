@@ -17,9 +17,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
 from trellis.ledger.models import Loan, LoanDocument
+from trellis.messages import N_, Message, msg
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
 from trellis.platform.vendor_portal.common import (
@@ -112,28 +113,11 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
             for inv, seller in rows]
 
 
-def _issued_as_voucher(session: Session, invoice: Invoice) -> str | None:
+def _issued_as_voucher(session: Session, invoice: Invoice) -> Message | None:
     if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice.id)).first():
-        return (f"Invoice {invoice.number} was issued as a voucher; it is paid when the "
-                "voucher is settled at maturity.")
+        return msg(N_("Invoice %(number)s was issued as a voucher; it is paid when the "
+                      "voucher is settled at maturity."), number=invoice.number)
     return None
-
-
-def _message(exc: TrellisError, invoice: Invoice) -> str:
-    """The person's language for the errors a payment can meet."""
-    if isinstance(exc, payments.Overpayment):
-        return _("Only %(amount)s yuan is still unpaid on this invoice.",
-                 amount=yuan(exc.outstanding_fen))
-    if isinstance(exc, payments.DuplicateReference):
-        return _("A payment with this bank reference is already recorded; nothing was "
-                 "changed.")
-    if isinstance(exc, payments.InvoiceNotPayable):
-        if invoice.status != DocStatus.CONFIRMED:
-            return _("Invoice %(number)s is not confirmed; confirm it first.",
-                     number=invoice.number)
-        return _("Invoice %(number)s was issued as a voucher; it is paid when the voucher "
-                 "is settled at maturity.", number=invoice.number)
-    return _(exc.message)
 
 
 @bp.get("/payables")
@@ -181,8 +165,6 @@ def pay(invoice_id: int):
                     recorded_by=current_user_obj().id)
             except (ValidationError, Conflict) as exc:
                 db().rollback()
-                invoice = db().get(Invoice, invoice_id)
-                exc.message = _message(exc, invoice)
                 attach_error(form, exc, "reference")
                 status = 422 if isinstance(exc, ValidationError) else 409
             else:

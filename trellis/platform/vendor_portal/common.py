@@ -55,8 +55,14 @@ def parse_yuan(raw) -> int:
         .replace("￥", "").replace(" ", "")
     if not text:
         raise WTFValidationError(_("Enter an amount in yuan."))
-    if not re.fullmatch(r"-?\d{1,16}(\.\d+)?", text):
+    number = re.fullmatch(r"(-?)(\d+)(\.\d+)?", text)
+    if number is None:
         raise WTFValidationError(_("Enter the amount as a number, e.g. 12500.00."))
+    if number.group(1):   # -0 too: nothing to pay
+        raise WTFValidationError(_("The amount must be more than zero."))
+    if len(number.group(2).lstrip("0")) > len(str(int(MAX_YUAN))):
+        # a number, only too long for any amount: the same words as any too-large one
+        raise WTFValidationError(_("That amount is too large."))
     try:
         amount = Decimal(text)
     except InvalidOperation:

@@ -23,8 +23,11 @@ from wtforms import ValidationError as WTFValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from trellis.accounts.services import EMAIL_RE
+from trellis.messages import msg
+from trellis.platform.i18n import render
 from trellis.platform.vendor_portal.common import parse_yuan
 from trellis.trade import uscc as uscc_rules
+from trellis.trade.firms import USCC_PROBLEM
 
 REQUIRED = _l("This field is required.")
 INDUSTRIES = [("manufacturing", _l("Manufacturing")), ("construction", _l("Construction")),
@@ -44,10 +47,10 @@ def not_future(form, field) -> None:
 
 def valid_uscc(form, field) -> None:
     code = uscc_rules.normalise(field.data or "")
-    problem = uscc_rules.problem(code)
-    if problem:
-        raise WTFValidationError(_l("Not a valid unified social credit code: %(p)s.",
-                                    p=problem))
+    problem = uscc_rules.problem_message(code)
+    if problem is not None:
+        # the words the cores use (trade.firms.by_uscc), in the reader's language
+        raise WTFValidationError(render(msg(USCC_PROBLEM, problem=problem)))
     field.data = code
 
 
@@ -236,7 +239,7 @@ class ApplyForm(FlaskForm):
         ("RF-STD", _l("Receivable financing: against confirmed invoices")),
         ("OF-STD", _l("Order financing: against confirmed orders"))])
     amount = StringField(_l("Amount (yuan; leave empty for the most you can get)"),
-                         validators=[Optional(), Length(max=30)])
+                         validators=[Optional()])   # parse_yuan says what is wrong
 
 
 class AcceptForm(FlaskForm):
