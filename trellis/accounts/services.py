@@ -10,6 +10,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -83,12 +84,22 @@ def create_user(*, session: Session, email: str, password: str, role: str,
     session.add(user)
     session.flush()
     if user.firm_id is not None:
-        # the firm's messages are the new user's too (an overdue notice recorded before
-        # they joined); imported here: the notifications area reads accounts' tables
-        from trellis.notifications.events import share_with_new_user
-
-        share_with_new_user(session, user=user)
+        for hook in _joined_a_firm:
+            hook(session, user)
     return user
+
+
+#: Called with (session, user) when a user of a firm is created: the firm's messages are
+#: the new user's too (``trellis.notifications`` registers itself; accounts sits below it
+#: and does not import it).
+_joined_a_firm: list[Callable[[Session, User], object]] = []
+
+
+def on_joining_a_firm(hook: Callable[[Session, User], object]) -> None:
+    """Register *hook*, called with (session, user) in :func:`create_user` for each new
+    user of a firm, inside the same transaction. Registering the same hook twice keeps one."""
+    if hook not in _joined_a_firm:
+        _joined_a_firm.append(hook)
 
 
 #: Longest wait (seconds) between attempts on one account from all addresses together.

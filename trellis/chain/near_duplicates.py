@@ -109,6 +109,8 @@ _LABELS = {
 
 
 def label_message(kind: str, number: str, amount_fen: int, day: date) -> Message:
+    """A document named for people: its kind, number, amount in yuan and day, rendered in
+    the reader's language (发票 N（¥56,017.61，2026-11-04）)."""
     return msg(_LABELS.get(kind, _LABELS["invoice"]), number=number, amount=Money(amount_fen),
                day=day)
 

@@ -16,3 +16,16 @@ the ledger does not know this package exists, and a missed call cannot lose a me
 No Flask here; texts are :class:`~trellis.messages.Message` templates, rendered in each
 reader's language by the web layer and, for e-mail, by :mod:`~trellis.notifications.render`.
 """
+
+from trellis.accounts.services import on_joining_a_firm
+
+
+def _share_with_new_user(session, user) -> None:
+    # imported when a user joins: events reads the ledger and scoring, which this package's
+    # import (by trellis.schema, through models) must not pull in
+    from trellis.notifications.events import share_with_new_user
+
+    share_with_new_user(session, user=user)
+
+
+on_joining_a_firm(_share_with_new_user)

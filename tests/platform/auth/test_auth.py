@@ -92,7 +92,7 @@ def test_create_user_form_reports_bad_fields(client, make_user):
                                                  "firm_uscc": "91330100MA00000010"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "check character" in body and 'value="v@b.cn"' in body
+    assert "统一社会信用代码校验位错误" in body and 'value="v@b.cn"' in body
 
 
 @pytest.mark.parametrize("target, expected", [

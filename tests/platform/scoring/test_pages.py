@@ -135,6 +135,19 @@ def test_tiers_read_in_words_wherever_they_appear(app):
         assert rows[3] == {"label": "其他数据", "value": "3"}
 
 
+def test_the_industry_division_feature_reads_as_its_official_name(app):
+    """The scoring feature is a category (C36, its section C, or other): shown in words,
+    never parsed as a number (a firm whose division was merged into "other" gave a 500)."""
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        rows = readable.feature_rows({"industry_division": "other"}, {})
+        assert rows[0]["value"] == "其他行业（园区内同行业企业较少）"
+        assert readable.feature_rows({"industry_division": "C36"}, {})[0]["value"] \
+            == "36 汽车制造业"
+        assert readable.feature_rows({"industry_division": "C"}, {})[0]["value"] == "C 制造业"
+
+
 def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
     _, _, v, _ = park
     missing = client.get(f"/api/v1/firms/{v.id}/score")

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from trellis.platform.i18n import money, number, percent
 from trellis.platform.network.views import industry_label
 from trellis.platform.network.views import tier_label as tier_words
+from trellis.trade import industries
 
 # unit kinds: fen, share, days, count, months, times (a multiple), ratio (a plain number),
 # date, text, bool, tier, weight (a share of the cluster's PageRank), kwh, people, code
@@ -105,11 +106,27 @@ def unit_value(kind: str, value) -> str:
         return str(BASIS.get(str(value), _l("Other")))
     if kind == "industry":
         return industry_label(value)
+    if kind == "division":
+        return division_words(value)
     if kind == "role":
         return gettext("Anchor firm") if value == "anchor" else gettext("Vendor")
+    if isinstance(value, str):  # a category a card did not label: shown, never parsed
+        return value
     if kind == "ratio" or isinstance(value, float):
         return number(round(float(value), 2))
     return str(value)
+
+
+def division_words(value) -> str:
+    """The scoring feature ``industry_division`` in words: ``C36`` is division 36 (36
+    汽车制造业), ``C`` its section (制造业), ``other`` a division with too few firms in the
+    cluster to stand alone."""
+    code = str(value or "")
+    if code == "other":
+        return gettext("Other industries (too few firms in the cluster)")
+    if len(code) > 1 and code[0].isalpha():
+        code = code[1:]
+    return industries.label(code) or str(value)
 
 
 def evidence_rows(evidence: dict | None, keys: dict | None = None) -> list[dict]:
@@ -144,6 +161,7 @@ FEATURE_UNITS = {
     "history_months": "months", "tax_period_months": "months", "firm_age_months": "months",
     "power_months_12m": "months", "anchor_tenure_days": "days", "tier": "tier",
     "pagerank": "weight", "anchor_pagerank": "weight", "buyer_hhi_12m": "share",
+    "industry_division": "division",
     "invoices_12m": "count", "buyer_count_12m": "count", "anchor_count_12m": "count",
     "neighbours": "count", "past_defaults": "count", "headcount_now": "people",
     "power_kwh_month": "kwh", "seasonal_index_used": "bool", "role": "role",
