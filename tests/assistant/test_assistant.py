@@ -4,7 +4,7 @@ the API with a firm token, and hostile input."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -17,7 +17,8 @@ from trellis.assistant.grounding import numbers, ungrounded
 from trellis.assistant.models import Message, Ticket
 from trellis.demo.seed import PASSWORD
 from trellis.errors import NotFound, ValidationError
-from trellis.ledger import lifecycle, statement
+from trellis.ledger import accrual, lifecycle, statement
+from trellis.ledger.apr import rate_micro
 from trellis.ledger.models import Loan, Offer, Product
 from trellis.scoring import limits, pricing
 from trellis.scoring import service as scoring
@@ -93,6 +94,35 @@ def test_every_figure_equals_the_service_value(client, session, settings, demo):
     reply = ask(session, vendor, "when is my next repayment")
     assert {"label": "Loan details", "href": f"/vendor/loans/{loan.id}"} in reply.message.links
     assert client.get(f"/vendor/loans/{loan.id}").status_code == 200
+
+
+def test_an_overdue_loan_is_said_to_be_overdue_with_its_penalty_apart(session, demo):
+    """Asked about the next repayment of a loan past its due date, the assistant says it
+    is overdue and by how many days, and gives the penalty interest apart from the interest
+    (it used to give the old due date as "the next repayment" and fold the penalty in)."""
+    vendor = demo["vendor"]
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    loan = Loan(firm_id=vendor.firm_id, product_id=product.id, amount_fen=1_000_000,
+                rate_micro=rate_micro("0.072"), penalty_rate_micro=rate_micro("0.036"),
+                day_count=360, fee_fen=0, cooling_off_days=7, first_loan=False,
+                due_date=TODAY - timedelta(days=10),
+                waterfall=["penalty", "fees", "interest", "principal"])
+    session.add(loan)
+    session.flush()
+    lifecycle.disburse(session=session, settings=None, loan_id=loan.id,
+                       as_of=TODAY - timedelta(days=90))
+    accrual.accrue(session=session, as_of=TODAY)
+    accrual.mark_overdue(session=session, as_of=TODAY)
+    session.refresh(loan)
+    st = statement.build(session=session, loan_id=loan.id)
+    reply = ask(session, vendor, "下次还款是哪天，还多少")
+    assert reply.intent == "next_repayment"
+    msg = reply.message
+    assert f"已逾期 {lifecycle.dpd(loan, st.as_of)} 天" in msg.text
+    assert msg.facts["total"] == answers.yuan(st.outstanding.total_fen)
+    assert msg.facts["penalty"] == answers.yuan(st.outstanding.penalty_fen)
+    assert st.outstanding.penalty_fen > 0 and "罚息" in msg.text
+    assert ungrounded(msg.text, msg.facts) == set(), msg.text
 
 
 def test_without_a_stored_score_scoring_is_queued_not_run_in_the_request(client, session,

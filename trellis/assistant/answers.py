@@ -24,7 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
-from trellis.ledger import statement
+from trellis.ledger import lifecycle, statement
 from trellis.ledger.models import Application, Loan, Product
 from trellis.notifications.render import text as message_text
 from trellis.protection import warnings
@@ -78,6 +78,7 @@ T: dict[str, dict[str, Any]] = {
         "declined": "您的申请（编号 {app}）未通过。评分等级 {grade}；主要扣分原因：{reasons}。",
         "no_loan": "您目前没有在贷的贷款。",
         "next_repayment": "下一笔还款：贷款 {loan}，到期日 {due}，预计应还 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
+        "overdue_repayment": "贷款 {loan} 已逾期 {days} 天（到期日 {due}）。截至 {as_of} 应还 {total} 元（本金 {principal} 元，利息 {interest} 元，罚息 {penalty} 元，费用 {fees} 元）。逾期每天计收罚息，请尽快还款。",
         "early": "贷款 {loan} 可随时提前还款。截至 {as_of} 未还余额 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
         "early_cooling": "该贷款在冷静期内：{until} 前全额还款可免除利息和费用。",
         "cooling_yes": "贷款 {loan} 仍在冷静期内：{until} 前全额还款，免收利息和费用。",
@@ -121,6 +122,7 @@ T: dict[str, dict[str, Any]] = {
         "declined": "Your application (no. {app}) was declined. Grade {grade}; where you lost most points: {reasons}.",
         "no_loan": "You have no loan outstanding.",
         "next_repayment": "Next repayment: loan {loan}, due {due}, about {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
+        "overdue_repayment": "Loan {loan} is {days} days overdue (due {due}). As of {as_of} you owe {total} yuan (principal {principal} yuan, interest {interest} yuan, penalty interest {penalty} yuan, fees {fees} yuan). Penalty interest runs every day it stays overdue: please repay as soon as you can.",
         "early": "Loan {loan} can be repaid early at any time. Outstanding as of {as_of}: {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
         "early_cooling": "It is in its cooling-off period: repay in full before {until} and interest and fees are waived.",
         "cooling_yes": "Loan {loan} is still in its cooling-off period: repay in full before {until} and pay no interest or fees.",
@@ -283,6 +285,15 @@ def next_repayment(ctx: Ctx) -> Answer:
     st = _statement(ctx, loan)
     if not st.schedule:
         return Answer(t["no_loan"], links=[_link(ctx, "loan", "/vendor/loans")])
+    days = lifecycle.dpd(loan, st.as_of)
+    if days > 0:  # past its due date: say so, with the penalty interest apart
+        bal = st.outstanding
+        facts = {"loan": str(loan.id), "days": str(days), "due": loan.due_date.isoformat(),
+                 "as_of": st.as_of.isoformat(), "total": yuan(bal.total_fen),
+                 "principal": yuan(bal.principal_fen), "interest": yuan(bal.interest_fen),
+                 "penalty": yuan(bal.penalty_fen), "fees": yuan(bal.fees_fen)}
+        return Answer(t["overdue_repayment"].format(**facts), facts,
+                      [_link(ctx, "loan", f"/vendor/loans/{loan.id}")])
     due = st.schedule[0]
     facts = {"loan": str(loan.id), "due": due["date"].isoformat(), "total": yuan(due["total_fen"]),
              "principal": yuan(due["principal_fen"]), "interest": yuan(due["interest_fen"]),
