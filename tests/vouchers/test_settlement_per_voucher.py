@@ -20,18 +20,16 @@ from flask_babel import Babel, force_locale
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
+from tests.vouchers import settlement_book as book
 from trellis import db
 from trellis.ledger import lifecycle, posting, reports
-from trellis.ledger.apr import rate_micro
-from trellis.ledger.models import Loan, Product, Repayment
+from trellis.ledger.models import Loan, Repayment
 from trellis.messages import Message
 from trellis.platform import i18n
-from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers import jobs, settlement
 from trellis.vouchers.errors import SettlementIncomplete
-from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+from trellis.vouchers.models import Voucher
 
 TODAY = date.today()
 D0 = TODAY - timedelta(days=60)
@@ -41,51 +39,16 @@ def _book(factory, n: int = 2, *, apart: bool = False) -> tuple[list[int], list[
     """*n* paid-out loans (in *n* different ledger shards when *apart*) and *n* matured
     vouchers, the i-th with a financed part of 1,000 fen repaying the i-th loan and a
     held part of 500 fen: (voucher ids, loan ids), in id order."""
+    def keep(kept: list[int], loan_id: int, shards: int) -> bool:
+        return not apart or posting.shard_of(loan_id, shards) not in {
+            posting.shard_of(i, shards) for i in kept}
+
     with db.transaction(factory) as s:
-        product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
-        anchor = Firm(uscc=next_uscc(), name="结算核心企业", role="anchor")
-        vendor = Firm(uscc=next_uscc(), name="结算供应商", role="vendor")
-        s.add_all([anchor, vendor])
-        s.flush()
-        shards = posting.shard_count(s)
-        loans: list[int] = []
-        while len(loans) < n:
-            loan = Loan(firm_id=vendor.id, product_id=product.id, amount_fen=3_000_000,
-                        rate_micro=rate_micro("0.072"), penalty_rate_micro=0,
-                        due_date=TODAY + timedelta(days=30),
-                        waterfall=["penalty", "fees", "interest", "principal"])
-            s.add(loan)
-            s.flush()
-            lifecycle.disburse(session=s, settings=None, loan_id=loan.id, as_of=D0)
-            if not apart or posting.shard_of(loan.id, shards) not in {
-                    posting.shard_of(i, shards) for i in loans}:
-                loans.append(loan.id)
-        vouchers = []
-        for i, loan_id in enumerate(loans):
-            invoice = Invoice(seller_id=vendor.id, buyer_id=anchor.id, number=f"INV-PV-{i}",
-                              amount_fen=1_500, issue_date=D0, due_date=TODAY,
-                              status=DocStatus.CONFIRMED)
-            s.add(invoice)
-            s.flush()
-            voucher = Voucher(code=f"V-PV-{i}", issuer_id=anchor.id, invoice_id=invoice.id,
-                              face_fen=1_500, issued_on=D0, tenor_days=50,
-                              maturity_date=D0 + timedelta(days=50))
-            s.add(voucher)
-            s.flush()
-            root = VoucherFragment(voucher_id=voucher.id, holder_id=vendor.id,
-                                   amount_fen=1_500)
-            s.add(root)
-            s.flush()
-            for part in (VoucherFragment(voucher_id=voucher.id, parent_id=root.id,
-                                         holder_id=vendor.id, amount_fen=1_000,
-                                         status=FragmentStatus.FINANCED, loan_id=loan_id),
-                         VoucherFragment(voucher_id=voucher.id, parent_id=root.id,
-                                         holder_id=vendor.id, amount_fen=500)):
-                s.add(part)
-                s.flush()
-            root.status = FragmentStatus.SPLIT
-            s.flush()
-            vouchers.append(voucher.id)
+        anchor, vendor = book.firms(s)
+        loans = book.paid_out_loans(s, vendor, keep, lambda kept: len(kept) >= n)
+        vouchers = [book.matured_voucher(s, anchor, vendor, f"V-PV-{i}",
+                                         [(1_000, loan_id), (500, None)])
+                    for i, loan_id in enumerate(loans)]
         return vouchers, loans
 
 

@@ -20,15 +20,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
+from tests.vouchers import settlement_book as book
 from trellis import db
-from trellis.ledger import lifecycle, posting, reports
-from trellis.ledger.apr import rate_micro
-from trellis.ledger.models import Loan, Product, Repayment
-from trellis.trade.models import DocStatus, Firm, Invoice
+from trellis.ledger import posting, reports
+from trellis.ledger.models import Loan, Repayment
 from trellis.vouchers import jobs
-from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+from trellis.vouchers.models import Voucher
 
 TODAY = date.today()
 D0 = TODAY - timedelta(days=60)
@@ -38,47 +36,17 @@ def _book(factory) -> tuple[int, int, int]:
     """Loans a < b in one ledger shard, and a matured voucher whose first financed part
     repays b and second repays a: (a, b, shard)."""
     with db.transaction(factory) as s:
-        product = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
-        anchor = Firm(uscc=next_uscc(), name="结算核心企业", role="anchor")
-        vendor = Firm(uscc=next_uscc(), name="结算供应商", role="vendor")
-        s.add_all([anchor, vendor])
-        s.flush()
+        anchor, vendor = book.firms(s)
         shards = posting.shard_count(s)
-        ids: list[int] = []
-        while True:
-            loan = Loan(firm_id=vendor.id, product_id=product.id, amount_fen=3_000_000,
-                        rate_micro=rate_micro("0.072"), penalty_rate_micro=0,
-                        due_date=TODAY + timedelta(days=30),
-                        waterfall=["penalty", "fees", "interest", "principal"])
-            s.add(loan)
-            s.flush()
-            lifecycle.disburse(session=s, settings=None, loan_id=loan.id, as_of=D0)
-            same = [i for i in ids if posting.shard_of(i, shards) == posting.shard_of(
-                loan.id, shards)]
-            if same:
-                a, b = same[0], loan.id
-                break
-            ids.append(loan.id)
-        invoice = Invoice(seller_id=vendor.id, buyer_id=anchor.id, number="INV-RACE-1",
-                          amount_fen=2_000, issue_date=D0, due_date=TODAY,
-                          status=DocStatus.CONFIRMED)
-        s.add(invoice)
-        s.flush()
-        voucher = Voucher(code="V-RACE-1", issuer_id=anchor.id, invoice_id=invoice.id,
-                          face_fen=2_000, issued_on=D0, tenor_days=50,
-                          maturity_date=D0 + timedelta(days=50))
-        s.add(voucher)
-        s.flush()
-        root = VoucherFragment(voucher_id=voucher.id, holder_id=vendor.id, amount_fen=2_000)
-        s.add(root)
-        s.flush()
-        for loan_id in (b, a):   # the parts' order repays b first
-            s.add(VoucherFragment(voucher_id=voucher.id, parent_id=root.id,
-                                  holder_id=vendor.id, amount_fen=1_000,
-                                  status=FragmentStatus.FINANCED, loan_id=loan_id))
-            s.flush()
-        root.status = FragmentStatus.SPLIT
-        s.flush()
+
+        def two_share_a_shard(kept: list[int]) -> bool:
+            return len({posting.shard_of(i, shards) for i in kept}) < len(kept)
+
+        loans = book.paid_out_loans(s, vendor, lambda kept, i, n: True, two_share_a_shard)
+        b = loans[-1]
+        a = next(i for i in loans if posting.shard_of(i, shards) == posting.shard_of(
+            b, shards))
+        book.matured_voucher(s, anchor, vendor, "V-RACE-1", [(1_000, b), (1_000, a)])
         return a, b, posting.shard_of(a, shards)
 
 
