@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from sqlmodel import func, select
 
+from tests.meters import ensure_reading_tables
 from trellis.demo.errors import ClusterExists, FirmExists
 from trellis.demo.loader import cluster_counts, load
 from trellis.trade.models import (
@@ -101,15 +102,7 @@ def test_meter_readings_are_loaded_where_the_tables_exist(session, small):
 
     from trellis.trade import readings
 
-    if not readings.available(session):  # the onboarding migration is not applied here
-        md = sa.MetaData()
-        sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
-                 sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
-        sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
-                 sa.Column("headcount", sa.Integer))
-        md.create_all(session.connection())
+    ensure_reading_tables(session)
     load(session=session, data=small, cluster_code="metered", cluster_name="计量园区")
     n_power = session.execute(sa.select(sa.func.count()).select_from(
         readings.UTILITY_READINGS)).scalar()

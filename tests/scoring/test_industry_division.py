@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.meters import ensure_reading_tables
 from trellis.scoring import expert, export, features, frames, training
 from trellis.trade import readings
 from trellis.trade.models import LoanOutcome
@@ -37,15 +38,7 @@ def park(session, trade, make_cluster, make_firm, monkeypatch):
         trade.monthly_sales(f, anchor, start=date(2024, 7, 5), months=18,
                             amount_fen=100_000_00)
     conn = session.connection()
-    if not readings.available(session):
-        md = sa.MetaData()
-        sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
-                 sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
-        sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
-                 sa.Column("headcount", sa.Integer))
-        md.create_all(conn)
+    ensure_reading_tables(session)
     rows = []
     for f in (*auto, *chips):
         for m in BEFORE:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.meters import ensure_reading_tables
 from trellis.scoring import features, frames, screens
 from trellis.trade import readings
 
@@ -96,15 +97,7 @@ def test_frames_read_the_reading_tables_when_they_exist(session, park):
     only complete months before the as-of date."""
     _, _, steady, *_ = park
     conn = session.connection()
-    if not readings.available(session):
-        md = sa.MetaData()
-        sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
-                 sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
-        sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
-                 sa.Column("headcount", sa.Integer))
-        md.create_all(conn)
+    ensure_reading_tables(session)
     _, _, _, _, _, _, peers = park
     conn.execute(sa.insert(readings.UTILITY_READINGS), [
         {"firm_id": f.id, "utility": "electricity", "month": m, "quantity": 5000}
