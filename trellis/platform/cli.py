@@ -71,6 +71,27 @@ def settings():
     return web.settings()
 
 
+def said(what) -> str:
+    """What a core says (an error, a stored message or a job's outcome) as the operator
+    reads it: in the deployment's language (``TRELLIS_DEFAULT_LOCALE``, Chinese unless
+    set), amounts in yuan. The command line's own words stay English, as its help does."""
+    # Late: the catalogues are read only when a command has something to say.
+    from trellis.messages import Message
+    from trellis.notifications import render
+
+    if isinstance(what, TrellisError):
+        message = Message(what.template, what.params)
+    elif isinstance(what, Message):
+        message = what
+    else:
+        message = Message.loads(what)
+    try:
+        locale = settings().default_locale
+    except RuntimeError:  # no application context: the default of the settings
+        locale = "zh_CN"
+    return render.text(message, locale)
+
+
 def _create_app():
     return create_app()
 
@@ -193,7 +214,7 @@ def users_create(role, email, firm_uscc, name, password):
         services.record(session=db(), action="user.create", record_type="user",
                         record_id=user.id, actor_label="cli", detail={"role": role})
     except TrellisError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(said(exc)) from None
     commit()
     click.echo(f"created {role} {user.email} (id {user.id})")
 
@@ -231,7 +252,7 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
     try:
         result = seed_demo(session=db(), n_vendors=vendors, seed=seed)
     except BadSimulation as exc:  # too few or too many vendors: a message, not a traceback
-        raise click.BadParameter(exc.message, param_hint="--vendors") from None
+        raise click.BadParameter(said(exc), param_hint="--vendors") from None
     commit()
     if loans:
         # late: as above
@@ -255,7 +276,7 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
     elif score:
         run = job_registry.run_job(job_registry.find("rescore_portfolio"),
                                    session_factory=factory, settings=settings())
-        click.echo(f"scoring: {run.text}")
+        click.echo(f"scoring: {said(run.outcome)}")
     click.echo("Demo logins (role, e-mail, password, firm):")
     for role, email, password, firm in result.logins:
         click.echo(f"  {role:8} {email:28} {password}  {firm or ''}")
@@ -295,7 +316,7 @@ def jobs_run(once):
         except KeyError:
             raise click.ClickException(f"no job {once!r}; see `trellis jobs list`") from None
         run = job_registry.run_job(spec, session_factory=factory, settings=settings())
-        click.echo(f"{spec.id}: {'ok' if run.ok else 'FAILED'}: {run.text}")
+        click.echo(f"{spec.id}: {'ok' if run.ok else 'FAILED'}: {said(run.outcome)}")
         sys.exit(0 if run.ok else 1)
     lock = job_registry.SchedulerLock(app.extensions["trellis.engine"], settings().instance_path)
     while not lock.acquire():

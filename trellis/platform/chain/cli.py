@@ -20,12 +20,12 @@ from trellis.chain import trust
 from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
 from trellis.ledger.anchoring import anchored_problems
-from trellis.messages import Message
+from trellis.platform.cli import said
 from trellis.platform.web import db, settings
 
 
 def _fail(exc: TrellisError):
-    raise click.ClickException(exc.message)
+    raise click.ClickException(said(exc))
 
 
 @click.command("verify")
@@ -114,7 +114,7 @@ def audit_command(date_from, date_to, as_json, csv_path):
     try:
         chain = get_chain(settings())
     except TrellisError as exc:
-        click.echo(f"warning: no chain checks: {exc.message}", err=True)
+        click.echo(f"warning: no chain checks: {said(exc)}", err=True)
         chain = None
     report = audit.run_audit(session=db(), date_from=date_from.date(),
                              date_to=date_to.date(), chain=chain)
@@ -171,7 +171,7 @@ def status_command(as_json, limit, documents):
                 "tx_hash": b.tx_hash, "nonce": b.nonce, "block_number": b.block_number,
                 "block_hash": b.block_hash, "confirmations": b.confirmations,
                 "fee_wei": b.fee_wei, "anchor_count": b.anchor_count,
-                "last_error": str(Message.loads(b.last_error)) if b.last_error else None,
+                "last_error": said(b.last_error) if b.last_error else None,
                 **({"documents": docs.get(b.id, [])} if documents else {})}
                for b in rows]
     if as_json:

@@ -22,6 +22,7 @@ from trellis.db import transaction
 from trellis.errors import TrellisError
 from trellis.ledger import jobs, posting, reports
 from trellis.ledger.dates import parse_date
+from trellis.platform.cli import said
 from trellis.platform.web import db, settings
 
 
@@ -85,7 +86,7 @@ def check_command(no_hashes):
         try:
             chain = get_chain(settings())
         except TrellisError as exc:
-            click.echo(f"the chain could not be asked ({exc.message}); anchored records "
+            click.echo(f"the chain could not be asked ({said(exc)}); anchored records "
                        "are compared as stored", err=True)
     problems = reports.check(session=db(), hashes=not no_hashes, chain=chain)
     seq, digest = reports.head(session=db())
@@ -109,7 +110,7 @@ def accrue_command(as_of):
         click.echo(jobs.accrue_daily(session_factory=factory, settings=settings(),
                                      as_of=as_of))
     except TrellisError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(said(exc)) from exc
 
 
 @ledger_group.command("disburse")
@@ -122,7 +123,7 @@ def disburse_command(as_of):
         click.echo(jobs.disburse_approved(session_factory=factory, settings=settings(),
                                           as_of=as_of))
     except TrellisError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(said(exc)) from exc
 
 
 @ledger_group.command("shards")
@@ -143,7 +144,7 @@ def shards_command(count, currency):
                 before = posting.shard_count(s, currency)
                 added = posting.set_shard_count(s, count, currency)
         except TrellisError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(said(exc)) from exc
         click.echo(f"{currency} journal: {before} -> {before + added} shards ({added} "
                    "added); other running processes use them after a restart")
     with transaction(factory) as s:

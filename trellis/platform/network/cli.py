@@ -21,12 +21,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from trellis.errors import TrellisError
-from trellis.messages import Message
 from trellis.onboarding import basis, coverage
 from trellis.onboarding import mapping as colmap
 from trellis.onboarding.kindnames import KIND_NAMES
 from trellis.onboarding.models import RunStatus
-from trellis.platform.cli import with_bare_appcontext
+from trellis.platform.cli import said, with_bare_appcontext
 from trellis.platform.web import commit, db, settings
 from trellis.scoring.models import ScoreRecord
 from trellis.trade import clusters, firms
@@ -108,7 +107,7 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
         run = runs.create_run(session=db(), cluster_id=c.id, kind=kind, filename=file.name,
                               data=data, max_bytes=limit, source=source, mapping=mapping)
     except TrellisError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(said(exc)) from None
     commit()
     started = time.monotonic()
     last = [0.0]
@@ -140,7 +139,7 @@ def import_command(cluster, file, kind, errors_out, max_bytes, today, source, ma
     if errors_out:
         errors_out.write_bytes(report)
     lines = report.decode("utf-8-sig").splitlines()[1:21]
-    click.echo(f"import {run.id} {done.status}: {Message.loads(done.message)}", err=True)
+    click.echo(f"import {run.id} {done.status}: {said(done.message)}", err=True)
     for line in lines:
         click.echo(f"  {line}", err=True)
     if errors_out:
@@ -180,7 +179,7 @@ def _run_core(fn):
     try:
         return fn()
     except TrellisError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(said(exc)) from None
 
 
 @clusters_group.command("create")
@@ -373,7 +372,7 @@ def graph_stats(cluster, as_json, as_of):
     try:
         G = build.cluster_graph(session=db(), cluster_id=c.id, as_of=as_of)
     except ClusterNotFound as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(said(exc)) from None
     stats = summary.stats(G)
     if as_json:
         click.echo(json.dumps({"cluster": c.code, **stats}, ensure_ascii=False, indent=2))

@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from trellis.errors import TrellisError
+from trellis.platform.cli import said
 from trellis.platform.web import commit, db, settings
 from trellis.scoring import anchoring, expert, export, jobs, registry, scorecard, service, training
 from trellis.trade import firms
@@ -39,7 +40,7 @@ def _date(_ctx, _param, value):
 
 
 def _fail(exc: TrellisError):
-    raise click.ClickException(exc.message)
+    raise click.ClickException(said(exc))
 
 
 @click.command("score")
@@ -53,7 +54,7 @@ def score_command(uscc, as_of, as_json, no_store):
     try:
         firm = firms.by_uscc(session=db(), code=uscc)
     except TrellisError as exc:  # malformed or unknown: say which, in one line
-        raise click.ClickException(f"no firm with USCC {uscc}: {exc.message}") from None
+        raise click.ClickException(f"no firm with USCC {uscc}: {said(exc)}") from None
     try:
         result = service.score_firm(session=db(), firm_id=firm.id, as_of=as_of,
                                     store=not no_store)
