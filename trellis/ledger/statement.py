@@ -27,6 +27,7 @@ from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
 from trellis.ledger.replay import Balances, Outcome, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
+from trellis.messages import N_, msg
 from trellis.trade.models import Firm
 
 LABELS = {
@@ -130,7 +131,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
     recovery after a write-off)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+        raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
     firm = session.get(Firm, loan.firm_id)
     product = session.get(Product, loan.product_id)
     assert product is not None   # loans.product_id is a foreign key
