@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from trellis import exports
@@ -133,6 +134,9 @@ class UploadResult:
     created: int = 0
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
+    #: of the documents created, those sold to a buyer that is no anchor firm: they stay
+    #: pending with no one on Trellis to confirm them (only an anchor confirms, 确权)
+    unconfirmable: int = 0
 
 
 class UploadRefused(ValidationError):
@@ -204,6 +208,8 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     if firm.cluster_id is None:
         raise ValidationError(N_("Your firm is not in an industrial park yet; ask your "
                                  "relationship manager."), field="file")
+    model = Invoice if kind == "invoices" else PurchaseOrder
+    before = session.exec(select(func.max(model.id))).one() or 0
     try:
         result = import_file(session=session, cluster_id=firm.cluster_id, kind=kind,
                              data=data, filename=filename, today=today,
@@ -227,7 +233,19 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
                                 n=exc.count), problems) from None
     except TrellisError as exc:  # too large, unreadable: the reader's plain message
         raise ValidationError(Message(exc.template, exc.params), field="file") from None
-    return UploadResult(kind, created=result.created, rows=result.rows)
+    return UploadResult(kind, created=result.created, rows=result.rows,
+                        unconfirmable=_unconfirmable(session, model, firm, after=before))
+
+
+def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder], firm: Firm,
+                   *, after: int) -> int:
+    """How many of *firm*'s pending documents above id *after* (those just created) are sold
+    to a buyer that is no anchor firm."""
+    session.flush()
+    return session.exec(
+        select(func.count()).select_from(model).join(Firm, Firm.id == model.buyer_id)
+        .where(model.seller_id == firm.id, model.id > after,
+               model.status == DocStatus.PENDING, Firm.role != "anchor")).one()
 
 
 def _changed(session: Session, firm: Firm) -> None:
