@@ -58,11 +58,16 @@ def find_document(*, session: Session, ref: str | int) -> Document:
     return doc
 
 
+#: a batch's state before it is on chain, as words in a message
+_STATE_WORDS = {"queued": N_("queued"), "pending": N_("pending"), "submitted": N_("submitted")}
+
+
 def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
     """The proof bundle of *document*; raises ProofNotReady until its batch is included."""
     batch = session.get(Batch, document.batch_id) if document.batch_id else None
     if batch is None or batch.id is None or batch.state not in ON_CHAIN_STATES:
-        state = batch.state if batch is not None else "queued"
+        state = msg(_STATE_WORDS.get(batch.state if batch is not None else "queued",
+                                     N_("in an unknown state")))
         raise ProofNotReady(msg(N_("document %(document)s is not anchored yet (its batch is "
                                    "%(state)s); a proof is issued once the batch is included"),
                                 document=document.id, state=state))

@@ -55,8 +55,8 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def _text(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise CanonicalFormError(msg(N_("%(field)s must be text, not %(kind)s"),
-                                     field=field, kind=type(value).__name__),
+        raise CanonicalFormError(msg(N_("%(field)s must be text"),
+                                     field=field, detail=type(value).__name__),
                                  field=field)
     return unicodedata.normalize("NFC", value).strip()
 
@@ -163,8 +163,8 @@ def _generic(value: Any, field: str) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [_generic(v, f"{field}[{i}]") for i, v in enumerate(value)]
-    raise CanonicalFormError(msg(N_("%(field)s: cannot serialise %(kind)s"),
-                                 field=field, kind=type(value).__name__),
+    raise CanonicalFormError(msg(N_("%(field)s: this kind of value cannot be written"),
+                                 field=field, detail=type(value).__name__),
                              field=field)
 
 

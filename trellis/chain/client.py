@@ -636,7 +636,8 @@ class Chain:
             raise ChainMisconfigured(
                 msg(N_("the node is on chain %(chain_id)s, not %(setting)s="
                        "%(expected_chain_id)s: anchoring is stopped"),
-                    chain_id=self._chain_id, expectedchain_id=self.expected_chain_id))
+                    chain_id=self._chain_id, setting="TRELLIS_CHAIN_ID",
+                    expected_chain_id=self.expected_chain_id))
         return self._chain_id
 
     def deploy(self) -> str:

@@ -142,7 +142,8 @@ def _subjects(session: Session, key: str, invoice_ids: Sequence[int],
             .where(col(model.id).in_(ids)))}
         for i in ids:
             if i not in rows:
-                raise NotFound(msg(N_("%(kind)s %(i)s does not exist"), kind=kind, i=i))
+                raise NotFound(msg(N_("invoice %(i)s does not exist") if kind == "invoice"
+                                   else N_("order %(i)s does not exist"), i=i))
             _, s_uscc, s_name, b_uscc, b_name, number, amount, on = rows[i]
             label = (f"{kind} {number} from {s_name} ({s_uscc}) to {b_name} ({b_uscc}), "
                      f"{amount / 100:,.2f} CNY of {on.isoformat()}")

@@ -476,9 +476,9 @@ def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> T
         with CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
             grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise UnreadableFile(msg(N_("The spreadsheet could not be opened (%(kind)s)."
+        raise UnreadableFile(msg(N_("The spreadsheet could not be opened."
                                     " Save it as .xlsx or CSV and upload it again."),
-                                 kind=exc.__class__.__name__)) from None
+                                 detail=exc.__class__.__name__)) from None
     for (r, c), value in shape.exact.items():
         if r < len(grid) and c < len(grid[r]):
             grid[r][c] = value
@@ -522,9 +522,9 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
-        raise UnreadableFile(msg(N_("The spreadsheet could not be opened (%(kind)s)."
+        raise UnreadableFile(msg(N_("The spreadsheet could not be opened."
                                     " Save it as .xlsx or CSV and upload it again."),
-                                 kind=exc.__class__.__name__)) from None
+                                 detail=exc.__class__.__name__)) from None
     try:
         sheet = book.worksheets[0]
         # Bounded: openpyxl pads skipped rows and columns (a lone <row r="1048576"> is a
@@ -556,9 +556,9 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
     except UnreadableFile:
         raise
     except Exception as exc:
-        raise UnreadableFile(msg(N_("The spreadsheet could not be read (%(kind)s)."
+        raise UnreadableFile(msg(N_("The spreadsheet could not be read."
                                     " Save it as .xlsx or CSV and upload it again."),
-                                 kind=exc.__class__.__name__)) from None
+                                 detail=exc.__class__.__name__)) from None
     finally:
         book.close()
     return Table(header, rows, "xlsx", "xlsx")

@@ -324,7 +324,8 @@ def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_g
 
 
 @pytest.mark.parametrize("buyers, said", [
-    (("anchor", "tier1"), "已保存 2 行：1 行等待采购方确权；1 行的采购方不是核心企业，平台上无人可以确权。"),
+    (("anchor", "tier1"),
+     "已保存 2 行：1 行等待采购方确权；1 行的采购方不是核心企业，平台上无人可以确权。"),
     (("tier1", "tier1"), "已保存 2 行。这些单据的采购方都不是核心企业，平台上无人可以确权。"),
     (("anchor", "anchor"), "已保存 2 行，等待采购方确权。"),
 ])
