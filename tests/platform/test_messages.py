@@ -217,6 +217,28 @@ def test_core_errors_are_raised_with_templates():
     assert not english, english
 
 
+def test_every_core_message_gets_its_parameters():
+    """``msg(N_(template), **params)`` in the cores names every placeholder of its template:
+    a missing one fails when the error is raised (str() of the message), a 500 instead of
+    the message."""
+    missing = []
+    for rel, _module, tree in _core_trees():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "msg"
+                    and node.args and isinstance(node.args[0], ast.Call)
+                    and getattr(node.args[0].func, "id", "") == "N_"):
+                continue
+            template = node.args[0].args[0]
+            if any(k.arg is None for k in node.keywords) or not isinstance(template,
+                                                                            ast.Constant):
+                continue
+            wanted = set(re.findall(r"%\((\w+)\)[sdif]", template.value))
+            given = {k.arg for k in node.keywords}
+            if wanted - given:
+                missing.append(f"{rel}:{node.lineno} {sorted(wanted - given)}")
+    assert not missing, missing
+
+
 def test_the_scan_finds_an_english_raise():
     """The scan above finds what it looks for (so it cannot pass by matching nothing)."""
     tree = ast.parse('raise NotFound(f"Loan {loan_id} does not exist.")')
