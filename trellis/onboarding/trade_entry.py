@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis import exports
 from trellis.db import id_of
@@ -243,9 +243,10 @@ def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder],
     to a buyer that is no anchor firm."""
     session.flush()
     return session.exec(
-        select(func.count()).select_from(model).join(Firm, Firm.id == model.buyer_id)
-        .where(model.seller_id == firm.id, model.id > after,
-               model.status == DocStatus.PENDING, Firm.role != "anchor")).one()
+        select(func.count()).select_from(model)
+        .join(Firm, col(Firm.id) == col(model.buyer_id))
+        .where(col(model.seller_id) == firm.id, col(model.id) > after,
+               col(model.status) == DocStatus.PENDING, col(Firm.role) != "anchor")).one()
 
 
 def _changed(session: Session, firm: Firm) -> None:
