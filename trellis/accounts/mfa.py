@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from trellis.accounts.models import Role, User
 from trellis.errors import ValidationError
+from trellis.messages import N_
 
 MFA_ROLES = (Role.ADMIN.value, Role.RM.value, Role.AUDITOR.value)
 RECOVERY_CODES = 10
@@ -92,12 +93,12 @@ def enrol(*, session: Session, user: User, secret: str, code: str,
     """Turn on TOTP for *user* with *secret* once *code* proves the app has it; return the
     recovery codes (shown once). Raises :class:`ValidationError`. Flushes."""
     if not eligible(user):
-        raise ValidationError("Only administrators, relationship managers and auditors use "
-                              "a second factor.", field="code")
+        raise ValidationError(N_("Only administrators, relationship managers and auditors use "
+                                 "a second factor."), field="code")
     step = _step(secret, code, time.time() if now is None else now)
     if step is None:
-        raise ValidationError("That code is not right. Enter the 6 digits your "
-                              "authenticator app shows now.", field="code")
+        raise ValidationError(N_("That code is not right. Enter the 6 digits your "
+                                 "authenticator app shows now."), field="code")
     codes = _recovery_codes()
     user.totp_secret = secret
     user.totp_last_step = step

@@ -30,6 +30,7 @@ from trellis.accounts.models import (
 )
 from trellis.clock import utcnow
 from trellis.errors import ValidationError
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -64,20 +65,21 @@ def create_user(*, session: Session, email: str, password: str, role: str,
     many users with one password (the demo's logins), as argon2 is slow on purpose."""
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
-        raise ValidationError("Enter a valid e-mail address.", field="email")
+        raise ValidationError(N_("Enter a valid e-mail address."), field="email")
     try:
         role_enum = Role(role)
     except ValueError:
-        raise ValidationError(f"Unknown role {role!r}.", field="role") from None
+        raise ValidationError(msg(N_("Unknown role %(role)s."), role=role), field="role") from None
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+        raise ValidationError(msg(N_("The password needs at least %(count)s characters."),
+                                  count=MIN_PASSWORD),
                               field="password")
     if role_enum in FIRM_ROLES and firm_id is None:
-        raise ValidationError("A vendor or anchor user must belong to a firm.", field="firm")
+        raise ValidationError(N_("A vendor or anchor user must belong to a firm."), field="firm")
     if role_enum not in FIRM_ROLES and firm_id is not None:
-        raise ValidationError("Only vendor and anchor users belong to a firm.", field="firm")
+        raise ValidationError(N_("Only vendor and anchor users belong to a firm."), field="firm")
     if session.exec(select(User).where(User.email == email)).first():
-        raise EmailTaken(f"A user with e-mail {email} already exists.")
+        raise EmailTaken(msg(N_("A user with e-mail %(email)s already exists."), email=email))
     user = User(email=email, name=name, role=role_enum.value, firm_id=firm_id,
                 password_hash=password_hash or hash_password(password), locale=locale,
                 birth_year=birth_year, phone=phone)
@@ -160,15 +162,15 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
             LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr,
             *recent)).one()
     if by_pair >= max_attempts or by_addr >= max_attempts * 4:
-        raise LoginThrottled("Too many failed logins. Wait 15 minutes and try again.")
+        raise LoginThrottled(N_("Too many failed logins. Wait 15 minutes and try again."))
     delay = account_delay(by_email, max_attempts)
     if delay and last is not None:
         if last.tzinfo is None:
             last = last.replace(tzinfo=now.tzinfo)
         wait = delay - (now - last).total_seconds()
         if wait > 0:
-            raise LoginThrottled("Too many failed logins for this account. Wait %(seconds)d "
-                                 "seconds and try again.", seconds=int(wait) + 1)
+            raise LoginThrottled(N_("Too many failed logins for this account. Wait %(seconds)d "
+                                    "seconds and try again."), seconds=int(wait) + 1)
     user = session.exec(select(User).where(User.email == email)).first()
     known = user is not None and user.is_active
     matches = verify_password(user.password_hash if user is not None and known else _dummy(),
@@ -176,7 +178,7 @@ def authenticate(*, session: Session, email: str, password: str, remote_addr: st
     if user is None or not (known and matches):
         session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now))
         session.flush()
-        raise BadCredentials("Wrong e-mail or password.")
+        raise BadCredentials(N_("Wrong e-mail or password."))
     user.last_login_at = now
     session.add(user)
     session.flush()
@@ -197,7 +199,8 @@ def end_sessions(*, session: Session, user: User) -> None:
 def check_password(password: str) -> None:
     """Raise :class:`ValidationError` (field ``password``) for a password too short."""
     if len(password or "") < MIN_PASSWORD:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.",
+        raise ValidationError(msg(N_("The password needs at least %(count)s characters."),
+                                  count=MIN_PASSWORD),
                               field="password")
 
 
@@ -234,7 +237,7 @@ def issue_api_token(*, session: Session, firm_id: int, name: str,
                     created_by: User | None = None) -> tuple[ApiToken, str]:
     """Create a token for a firm; returns the row and the secret, shown only once."""
     if not name.strip():
-        raise ValidationError("Give the token a name.", field="name")
+        raise ValidationError(N_("Give the token a name."), field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(firm_id=firm_id, name=name.strip()[:80], prefix=secret[:12],
                      token_hash=_digest(secret),
@@ -247,10 +250,10 @@ def issue_api_token(*, session: Session, firm_id: int, name: str,
 def verify_api_token(*, session: Session, secret: str) -> ApiToken:
     """The live token for *secret*; raises :class:`BadToken` otherwise."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
-        raise BadToken("Missing or malformed API token.")
+        raise BadToken(N_("Missing or malformed API token."))
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(secret))).first()
     if token is None or token.revoked_at is not None:
-        raise BadToken("Unknown or revoked API token.")
+        raise BadToken(N_("Unknown or revoked API token."))
     token.last_used_at = utcnow()
     session.add(token)
     session.flush()
@@ -262,7 +265,7 @@ def revoke_api_token(*, session: Session, token_id: int, firm_id: int | None = N
     Revoking twice changes nothing."""
     token = session.get(ApiToken, token_id)
     if token is None or (firm_id is not None and token.firm_id != firm_id):
-        raise BadToken("No such token.")
+        raise BadToken(N_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.add(token)
@@ -277,7 +280,8 @@ def grant_consent(*, session: Session, firm_id: int, purpose: str,
     """Record the firm's consent to *purpose* (one of CONSENT_PURPOSES) in the text of *version*; an
     active consent of the same version is returned as it is."""
     if purpose not in CONSENT_PURPOSES:
-        raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
+        raise ValidationError(msg(N_("Unknown consent purpose %(purpose)s."),
+                                  purpose=purpose), field="purpose")
     current = active_consent(session=session, firm_id=firm_id, purpose=purpose)
     if current is not None and current.version == version:
         return current
@@ -293,7 +297,8 @@ def grant_consents(*, session: Session, firm_ids: list[int], purpose: str,
     """:func:`grant_consent` for many firms at once (one read, one flush); returns how
     many consents were added."""
     if purpose not in CONSENT_PURPOSES:
-        raise ValidationError(f"Unknown consent purpose {purpose!r}.", field="purpose")
+        raise ValidationError(msg(N_("Unknown consent purpose %(purpose)s."),
+                                  purpose=purpose), field="purpose")
     current: dict[int, Consent] = {}
     for row in session.exec(select(Consent).where(
             col(Consent.firm_id).in_(firm_ids), col(Consent.purpose) == purpose,

@@ -38,6 +38,7 @@ from trellis.ledger import cooling
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import Loan, LoanDocument, Product
 from trellis.ledger.origination import apply as ledger_apply
+from trellis.messages import N_, msg
 from trellis.messages import Message as Template
 from trellis.notifications import render
 from trellis.protection import bank, warnings
@@ -193,7 +194,7 @@ def get(*, session: Session, firm_id: int, action_id: int) -> Action:
     """The firm's own action; another firm's is :class:`NotFound`, never shown."""
     action = session.get(Action, action_id)
     if action is None or action.firm_id != firm_id:
-        raise NotFound(f"No proposed action {action_id}.")
+        raise NotFound(msg(N_("No proposed action %(action_id)s."), action_id=action_id))
     return action
 
 
@@ -204,7 +205,7 @@ def _claim(session: Session, action: Action, to: str) -> None:
         .execution_options(synchronize_session=False))).rowcount
     session.refresh(action)
     if claimed != 1:
-        raise Conflict("This proposal was already confirmed, cancelled or replaced.",
+        raise Conflict(N_("This proposal was already confirmed, cancelled or replaced."),
                        zh="该操作已确认、已取消或已被新的建议取代。")
 
 
@@ -240,13 +241,13 @@ def confirm(*, session: Session, firm_id: int, action_id: int, user=None,
     action = get(session=session, firm_id=firm_id, action_id=action_id)
     role = getattr(user, "role", None) or role
     if role != "vendor" or (user is not None and user.firm_id != firm_id):
-        raise PermissionDenied("Only a vendor of this firm can confirm this.",
+        raise PermissionDenied(N_("Only a vendor of this firm can confirm this."),
                                zh="只有本企业的供应商用户可以确认此操作。")
     today = today or date.today()
     if action.status == "proposed" and utcnow() - _aware(action.created_at) > VALID_FOR:
         action.status, action.decided_at = "expired", utcnow()
         session.flush()
-        raise Conflict("This proposal has expired; ask again.", zh="该操作建议已过期，请重新提问。")
+        raise Conflict(N_("This proposal has expired; ask again."), zh="该操作建议已过期，请重新提问。")
     _claim(session, action, "confirming")
     action.decided_by_id = getattr(user, "id", None)
     t = _t(lang)
@@ -291,8 +292,8 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
     if action.kind == "apply":
         if not accounts.has_consent(session=session, firm_id=action.firm_id,
                                     purpose="trade_data"):
-            raise PermissionDenied("Trellis needs your consent to use your trade records "
-                                   "before it can decide on financing.",
+            raise PermissionDenied(N_("Trellis needs your consent to use your trade records "
+                                      "before it can decide on financing."),
                                    zh="平台需要您授权使用贸易数据后才能审批融资。")
         app = ledger_apply(session=session, firm_id=action.firm_id, product_code=p["product"],
                            invoice_ids=p["invoice_ids"], applied_by=user_id, as_of=today)
@@ -308,7 +309,7 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
     if action.kind == "repay":
         loan = session.get(Loan, p["loan_id"])
         if loan is None or loan.firm_id != action.firm_id:
-            raise NotFound("No such loan.")
+            raise NotFound(N_("No such loan."))
         bank.check_repayment_account(session=session, account="")  # the platform's own
         rep = ledger_repay(session=session, loan_id=id_of(loan), amount_fen=int(p["amount_fen"]),
                            paid_on=today, idempotency_key=f"assistant-repay:{action.id}",
@@ -326,7 +327,7 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
     if action.kind == "withdraw_consent":
         purpose = p["purpose"]
         if purpose not in accounts.CONSENT_PURPOSES:
-            raise NotFound("No such consent.")
+            raise NotFound(N_("No such consent."))
         n = accounts.withdraw_consent(session=session, firm_id=action.firm_id, purpose=purpose)
         facts = {"purpose": _purpose_label(purpose, lang)}
         if n:

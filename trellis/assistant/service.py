@@ -60,11 +60,12 @@ def clean(text) -> str:
     than MAX_TEXT characters."""
     text = str(text or "").strip()
     if not text:
-        raise ValidationError("Write a question.", field="text")
+        raise ValidationError(N_("Write a question."), field="text")
     if "\x00" in text:
-        raise ValidationError("The text holds a NUL character.", field="text")
+        raise ValidationError(N_("The text holds a NUL character."), field="text")
     if len(text) > MAX_TEXT:
-        raise ValidationError(f"Write at most {MAX_TEXT} characters.", field="text")
+        raise ValidationError(msg(N_("Write at most %(count)s characters."),
+                                  count=MAX_TEXT), field="text")
     return text
 
 
@@ -73,7 +74,8 @@ def conversation_for(*, session: Session, firm_id: int, conversation_id: int) ->
     missing one."""
     conv = session.get(Conversation, conversation_id)
     if conv is None or conv.firm_id != firm_id:
-        raise NotFound(f"No conversation {conversation_id}.")
+        raise NotFound(msg(N_("No conversation %(conversation_id)s."),
+                           conversation_id=conversation_id))
     return conv
 
 
@@ -270,7 +272,7 @@ def rm_reply(*, session: Session, ticket: Ticket, rm, text: str) -> Message:
     """The RM's answer in the ticket's thread; the first one sets the response time."""
     text = clean(text)
     if ticket.status == "closed":
-        raise Conflict("This ticket is closed.")
+        raise Conflict(N_("This ticket is closed."))
     message = Message(conversation_id=ticket.conversation_id, sender="rm", user_id=rm.id,
                       text=text)
     session.add(message)
@@ -291,7 +293,7 @@ def close(*, session: Session, ticket: Ticket, rm) -> Ticket:
     """Close *ticket* (and its conversation) by relationship manager *rm*; raises Conflict when it
     is closed already. Flushes."""
     if ticket.status == "closed":
-        raise Conflict("This ticket is already closed.")
+        raise Conflict(N_("This ticket is already closed."))
     ticket.status, ticket.closed_at, ticket.rm_id = "closed", utcnow(), ticket.rm_id or rm.id
     conv = session.get_one(Conversation, ticket.conversation_id)
     conv.status = "closed"

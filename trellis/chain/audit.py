@@ -270,7 +270,7 @@ def queue_run(*, session: Session, date_from: date, date_to: date,
     """Record an audit to run in the background; the caller enqueues the ``chain_audit``
     task (``run_id=run.id``) in the same transaction and commits."""
     if date_to < date_from:
-        raise ValidationError("the audit's end date is before its start date",
+        raise ValidationError(N_("the audit's end date is before its start date"),
                               field="date_to")
     run = AuditRun(date_from=date_from, date_to=date_to, requested_by_id=requested_by_id,
                    total=count_documents(session=session, date_from=date_from,

@@ -25,6 +25,7 @@ from trellis.chain.anchoring import batch_tree, leaf_value
 from trellis.chain.errors import DocumentNotFound, ProofNotReady
 from trellis.chain.merkle import LEAF_ENCODING, TREE_NAME
 from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
+from trellis.messages import N_, msg
 
 FORMAT = "trellis-proof-v2"
 # Every field of a bundle, by section, with its kind (what verify checks it is).
@@ -51,18 +52,25 @@ def find_document(*, session: Session, ref: str | int) -> Document:
         doc = session.scalars(select(Document).where(col(Document.doc_type) == doc_type,
                                                      col(Document.doc_id) == doc_id)).first()
     if doc is None:
-        raise DocumentNotFound(f"no committed document {text!r} (give its number or "
-                               "TYPE/ID, e.g. invoice/42)")
+        raise DocumentNotFound(msg(N_("no committed document %(text)s (give its number or "
+                                      "TYPE/ID, e.g. %(example)s)"), text=text,
+                                   example="invoice/42"))
     return doc
+
+
+#: a batch's state before it is on chain, as words in a message
+_STATE_WORDS = {"queued": N_("queued"), "pending": N_("pending"), "submitted": N_("submitted")}
 
 
 def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
     """The proof bundle of *document*; raises ProofNotReady until its batch is included."""
     batch = session.get(Batch, document.batch_id) if document.batch_id else None
     if batch is None or batch.id is None or batch.state not in ON_CHAIN_STATES:
-        state = batch.state if batch is not None else "queued"
-        raise ProofNotReady(f"document {document.id} is not anchored yet (its batch is "
-                            f"{state}); a proof is issued once the batch is included")
+        state = msg(_STATE_WORDS.get(batch.state if batch is not None else "queued",
+                                     N_("in an unknown state")))
+        raise ProofNotReady(msg(N_("document %(document)s is not anchored yet (its batch is "
+                                   "%(state)s); a proof is issued once the batch is included"),
+                                document=document.id, state=state))
     place = session.scalars(
         select(BatchLeaf).where(col(BatchLeaf.document_id) == document.id)).one()
     tree = batch_tree(session=session, batch_id=batch.id)

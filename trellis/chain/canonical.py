@@ -31,6 +31,7 @@ from typing import Any
 
 from trellis import safejson
 from trellis.chain.errors import CanonicalFormError
+from trellis.messages import N_, msg
 from trellis.trade import uscc as uscc_mod
 
 DOC_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -54,14 +55,16 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def _text(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise CanonicalFormError(f"{field} must be text, not {type(value).__name__}",
+        raise CanonicalFormError(msg(N_("%(field)s must be text"),
+                                     field=field, detail=type(value).__name__),
                                  field=field)
     return unicodedata.normalize("NFC", value).strip()
 
 
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise CanonicalFormError(f"{field} must be a whole number, not {value!r}", field=field)
+        raise CanonicalFormError(msg(N_("%(field)s must be a whole number, not %(value)s"),
+                                     field=field, value=value), field=field)
     return value
 
 
@@ -72,7 +75,8 @@ def _date(value: Any, field: str) -> str:
                 return date.fromisoformat(value).isoformat()
             except ValueError:
                 pass
-        raise CanonicalFormError(f"{field} must be a date, not {value!r}", field=field)
+        raise CanonicalFormError(msg(N_("%(field)s must be a date, not %(value)s"),
+                                     field=field, value=value), field=field)
     return value.isoformat()
 
 
@@ -81,10 +85,12 @@ def _datetime(value: Any, field: str) -> str:
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise CanonicalFormError(f"{field} must be a date and time, not {value!r}",
+            raise CanonicalFormError(msg(N_("%(field)s must be a date and time, not %(value)s"),
+                                         field=field, value=value),
                                      field=field) from None
     if not isinstance(value, datetime):
-        raise CanonicalFormError(f"{field} must be a date and time, not {value!r}",
+        raise CanonicalFormError(msg(N_("%(field)s must be a date and time, not %(value)s"),
+                                     field=field, value=value),
                                  field=field)
     if value.tzinfo is None:
         # SQLite hands back naive datetimes that were stored as UTC.
@@ -97,7 +103,8 @@ def _uscc(value: Any, field: str) -> str:
     code = uscc_mod.normalise(_text(value, field))
     problem = uscc_mod.problem(code)
     if problem:
-        raise CanonicalFormError(f"{field}: {problem}", field=field)
+        raise CanonicalFormError(msg(N_("%(field)s: %(problem)s"),
+                                     field=field, problem=problem), field=field)
     return code
 
 
@@ -105,7 +112,7 @@ def _schema_value(kind: str, value: Any, field: str) -> str | int | None:
     if kind == OPT_TEXT:
         return None if value is None else _text(value, field)
     if value is None:
-        raise CanonicalFormError(f"{field} is missing", field=field)
+        raise CanonicalFormError(msg(N_("%(field)s is missing"), field=field), field=field)
     if kind == TEXT:
         return _text(value, field)
     if kind == USCC:
@@ -113,7 +120,8 @@ def _schema_value(kind: str, value: Any, field: str) -> str | int | None:
     if kind in (FEN, INT):
         number = _int(value, field)
         if kind == FEN and number < 0:
-            raise CanonicalFormError(f"{field} must not be negative", field=field)
+            raise CanonicalFormError(msg(N_("%(field)s must not be negative"),
+                                         field=field), field=field)
         return number
     if kind == DATE:
         return _date(value, field)
@@ -129,13 +137,15 @@ def _generic(value: Any, field: str) -> Any:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        raise CanonicalFormError(f"{field} is a float; use integer fen or Decimal",
+        raise CanonicalFormError(msg(N_("%(field)s is a float; use integer fen or Decimal"),
+                                     field=field),
                                  field=field)
     if field.endswith("_fen"):
-        raise CanonicalFormError(f"{field} must be integer fen", field=field)
+        raise CanonicalFormError(msg(N_("%(field)s must be integer fen"), field=field), field=field)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise CanonicalFormError(f"{field} must be a finite number", field=field)
+            raise CanonicalFormError(msg(N_("%(field)s must be a finite number"),
+                                         field=field), field=field)
         return str(value)
     if isinstance(value, datetime):
         return _datetime(value, field)
@@ -147,12 +157,14 @@ def _generic(value: Any, field: str) -> Any:
         out = {}
         for key in sorted(value):
             if not isinstance(key, str):
-                raise CanonicalFormError(f"{field}: keys must be text", field=field)
+                raise CanonicalFormError(msg(N_("%(field)s: keys must be text"),
+                                             field=field), field=field)
             out[key] = _generic(value[key], f"{field}.{key}")
         return out
     if isinstance(value, list | tuple):
         return [_generic(v, f"{field}[{i}]") for i, v in enumerate(value)]
-    raise CanonicalFormError(f"{field}: cannot serialise {type(value).__name__}",
+    raise CanonicalFormError(msg(N_("%(field)s: this kind of value cannot be written"),
+                                 field=field, detail=type(value).__name__),
                              field=field)
 
 
@@ -160,26 +172,29 @@ def canonical_object(doc_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The ordered object that is serialised; see the module docstring for the rules."""
     if not isinstance(doc_type, str) or not DOC_TYPE_RE.match(doc_type):
         raise CanonicalFormError(
-            f"document type {doc_type!r} must be lower-case letters, digits and _",
+            msg(N_("document type %(doc_type)s must be lower-case letters, digits and _"),
+                doc_type=doc_type),
             field="doc_type")
     if "doc_type" in payload:
-        raise CanonicalFormError("the payload must not have its own doc_type",
+        raise CanonicalFormError(N_("the payload must not have its own doc_type"),
                                  field="doc_type")
     out: dict[str, Any] = {"doc_type": doc_type}
     schema = SCHEMAS.get(doc_type)
     if schema is None:
         for key in sorted(payload):
             if not isinstance(key, str):
-                raise CanonicalFormError("payload keys must be text", field=str(key))
+                raise CanonicalFormError(N_("payload keys must be text"), field=str(key))
             out[key] = _generic(payload[key], key)
         return out
     names = {name for name, _ in schema}
     extra = sorted(set(payload) - names)
     if extra:
-        raise CanonicalFormError(f"{doc_type} has no field {extra[0]!r}", field=extra[0])
+        raise CanonicalFormError(msg(N_("%(doc_type)s has no field %(value)s"),
+                                     doc_type=doc_type, value=extra[0]), field=extra[0])
     for name, kind in schema:
         if name not in payload and kind != OPT_TEXT:
-            raise CanonicalFormError(f"{doc_type} needs the field {name!r}", field=name)
+            raise CanonicalFormError(msg(N_("%(doc_type)s needs the field %(name)s"),
+                                         doc_type=doc_type, name=name), field=name)
         out[name] = _schema_value(kind, payload.get(name), name)
     return out
 
@@ -201,10 +216,10 @@ def parse(data: bytes) -> tuple[str, dict[str, Any]]:
     try:
         obj = safejson.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise CanonicalFormError("the document is not UTF-8 JSON", field="document") from None
+        raise CanonicalFormError(N_("the document is not UTF-8 JSON"), field="document") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("doc_type"), str):
-        raise CanonicalFormError("the document has no doc_type", field="doc_type")
+        raise CanonicalFormError(N_("the document has no doc_type"), field="doc_type")
     doc_type = obj.pop("doc_type")
     if canonical_bytes(doc_type, obj) != data:
-        raise CanonicalFormError("the document is not in canonical form", field="document")
+        raise CanonicalFormError(N_("the document is not in canonical form"), field="document")
     return doc_type, obj

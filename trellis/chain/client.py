@@ -49,7 +49,7 @@ from trellis.chain.errors import (
 )
 from trellis.chain.rpc import node_errors
 from trellis.chain.transactions import Receipt, SignedTx
-from trellis.messages import N_
+from trellis.messages import N_, msg
 
 if TYPE_CHECKING:
     from web3.providers import JSONBaseProvider
@@ -182,8 +182,9 @@ class Chain:
         no address is set."""
         if not self.contract_address:
             raise ChainMisconfigured(
-                "TRELLIS_CHAIN_CONTRACT is not set: deploy the registry with "
-                "`trellis chain deploy` and set the address it prints")
+                msg(N_("%(setting)s is not set: deploy the registry with %(command)s and set "
+                       "the address it prints"), setting="TRELLIS_CHAIN_CONTRACT",
+                    command="trellis chain deploy"))
         # Built once per address: building a web3 contract parses the whole ABI, which
         # cost more than the call itself when done for every call.
         if self._contract is None or self._contract.address != self.contract_address:
@@ -212,11 +213,15 @@ class Chain:
             code = bytes(self.w3.eth.get_code(address))
             if not code:
                 raise ChainMisconfigured(
-                    f"no contract at TRELLIS_CHAIN_CONTRACT={address} on chain "
-                    f"{self._chain_id}: deploy one with `trellis chain deploy`")
+                    msg(N_("no contract at %(setting)s=%(address)s on chain %(chain_id)s: "
+                           "deploy one with %(command)s"), setting="TRELLIS_CHAIN_CONTRACT",
+                        command="trellis chain deploy",
+                        address=address, chain_id=self._chain_id))
             if "0x" + keccak(code).hex() != contract_mod.runtime_code_hash():
                 raise ChainMisconfigured(
-                    f"the contract at {address} is not Trellis's registry (its code differs)")
+                    msg(N_("the contract at %(address)s is not Trellis's registry (its code "
+                           "differs)"),
+                        address=address))
         self._checked_at = time.monotonic()
 
     def head(self) -> int:
@@ -457,10 +462,13 @@ class Chain:
         new_max, new_tip = self.capped((new_max, new_tip))
         if new_max < -(-max_fee * 11 // 10) or new_tip < -(-tip * 11 // 10):
             raise FeeCeilingReached(
-                f"fee ceiling reached: a transaction paying up to {max_fee / GWEI:g} gwei "
-                f"per gas is stuck and TRELLIS_CHAIN_MAX_FEE_GWEI="
-                f"{(self.max_fee_wei or 0) / GWEI:g} leaves no room to replace it (today's "
-                f"fees ask {current[0] / GWEI:g} gwei); raise the ceiling or wait")
+                msg(N_("fee ceiling reached: a transaction paying up to %(paid)s gwei "
+                       "per gas is stuck and %(setting)s="
+                       "%(ceiling)s leaves no room to replace it (today's "
+                       "fees ask %(asked)s gwei); raise the ceiling or wait"),
+                    setting="TRELLIS_CHAIN_MAX_FEE_GWEI", paid=format(max_fee / GWEI, 'g'),
+                    ceiling=format((self.max_fee_wei or 0) / GWEI, 'g'),
+                    asked=format(current[0] / GWEI, 'g')))
         return new_max, new_tip
 
     def pending_count(self) -> int:
@@ -613,7 +621,8 @@ class Chain:
             if receipt is not None:
                 return receipt
             if time.monotonic() > deadline:
-                raise ChainError(f"transaction {tx_hash} was not mined in {timeout:.0f} s")
+                raise ChainError(msg(N_("transaction %(tx_hash)s was not mined in %(timeout)s s"),
+                                     tx_hash=tx_hash, timeout=format(timeout, '.0f')))
             time.sleep(0.2 if self.kind == "rpc" else 0.01)
 
     # --- deployment -----------------------------------------------------------------------
@@ -625,8 +634,10 @@ class Chain:
             self._chain_id = int(self.w3.eth.chain_id)
         if self.expected_chain_id and self._chain_id != self.expected_chain_id:
             raise ChainMisconfigured(
-                f"the node is on chain {self._chain_id}, not TRELLIS_CHAIN_ID="
-                f"{self.expected_chain_id}: anchoring is stopped")
+                msg(N_("the node is on chain %(chain_id)s, not %(setting)s="
+                       "%(expected_chain_id)s: anchoring is stopped"),
+                    chain_id=self._chain_id, setting="TRELLIS_CHAIN_ID",
+                    expected_chain_id=self.expected_chain_id))
         return self._chain_id
 
     def deploy(self) -> str:
@@ -645,7 +656,7 @@ class Chain:
             signed = self._sign_dict(tx)
             receipt = self.wait(self.send_raw(signed.raw))
             if receipt.status != 1 or not receipt.contract_address:
-                raise ChainError("deploying the registry failed")
+                raise ChainError(N_("deploying the registry failed"))
             return to_checksum_address(receipt.contract_address)
 
 
@@ -665,10 +676,12 @@ def load_account(settings: Settings) -> Any:
                                  detail=str(exc)) from exc
     except ValueError as exc:
         raise ChainMisconfigured(
-            "TRELLIS_CHAIN_KEY or the keystore (with its password) is not a usable key"
+            msg(N_("%(setting)s or the keystore (with its password) is not a usable key"),
+                setting="TRELLIS_CHAIN_KEY")
         ) from exc
-    raise ChainMisconfigured("TRELLIS_CHAIN_URL needs TRELLIS_CHAIN_KEY or "
-                             "TRELLIS_CHAIN_KEYSTORE to sign")
+    raise ChainMisconfigured(msg(N_("%(setting)s needs %(key)s or %(keystore)s to sign"),
+                                 setting="TRELLIS_CHAIN_URL", key="TRELLIS_CHAIN_KEY",
+                                 keystore="TRELLIS_CHAIN_KEYSTORE"))
 
 
 _chains: dict[tuple[str | int | None, ...], Chain] = {}

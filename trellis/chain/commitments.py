@@ -27,6 +27,7 @@ from trellis.chain import canonical
 from trellis.chain.errors import CanonicalFormError, DocumentChanged
 from trellis.chain.models import Document, DocumentStatus
 from trellis.clock import utcnow
+from trellis.messages import N_, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,9 @@ def enqueue(*, session: Session, doc_type: str, doc_id: str, payload: dict[str, 
         if existing.content_hash == digest:
             return existing
         raise DocumentChanged(
-            f"{doc_type} {doc_id} was already committed with other content; an anchored "
-            "record cannot change: commit the correction as a new document")
+            msg(N_("%(doc_type)s %(doc_id)s was already committed with other content; an anchored "
+                   "record cannot change: commit the correction as a new document"),
+                doc_type=doc_type, doc_id=doc_id))
     doc = Document(doc_type=doc_type, doc_id=doc_id, source=source, source_id=source_id,
                    canonical=data.decode("utf-8"), content_hash=digest, salt=new_salt(),
                    status=DocumentStatus.QUEUED, created_at=utcnow())

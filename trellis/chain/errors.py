@@ -83,7 +83,7 @@ class TransactionReverted(ChainError):
     code = "chain_reverted"
     status = 409
 
-    def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
+    def __init__(self, message: str | Message, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
 

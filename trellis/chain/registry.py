@@ -60,6 +60,7 @@ from trellis.chain.errors import (
 from trellis.chain.models import ChainTx, Fingerprint, Instance, TxState
 from trellis.clock import utcnow
 from trellis.errors import NotFound, ValidationError
+from trellis.messages import N_, msg
 from trellis.trade import uscc as uscc_mod
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
@@ -88,7 +89,7 @@ def fingerprints(key: str, *, kind: str, seller_uscc: str, buyer_uscc: str, numb
                  amount_fen: int, issued_on: date) -> dict[str, str]:
     """The fingerprints of one receivable, by variant, as ``0x`` + 64 hex digits."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise ValidationError("amount_fen must be integer fen", field="amount_fen")
+        raise ValidationError(N_("the amount must be a whole number of fen"), field="amount_fen")
     seller, buyer = uscc_mod.normalise(seller_uscc), uscc_mod.normalise(buyer_uscc)
     fields = {"full": [seller, buyer, normalise_number(number)],
               "no_number": [seller, buyer]}
@@ -106,7 +107,7 @@ def fragment_fingerprint(key: str, *, anchor_uscc: str, seller_uscc: str, number
     """The fingerprint of one voucher part (``0x`` + 64 hex digits); *path* is the
     fragment ids from the voucher's root down to the part, joined by ``/``."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise ValidationError("amount_fen must be integer fen", field="amount_fen")
+        raise ValidationError(N_("the amount must be a whole number of fen"), field="amount_fen")
     message = "|".join(["v1", "fragment", "full", uscc_mod.normalise(anchor_uscc),
                         uscc_mod.normalise(seller_uscc), normalise_number(number), path,
                         str(amount_fen)])
@@ -141,7 +142,8 @@ def _subjects(session: Session, key: str, invoice_ids: Sequence[int],
             .where(col(model.id).in_(ids)))}
         for i in ids:
             if i not in rows:
-                raise NotFound(f"{kind} {i} does not exist")
+                raise NotFound(msg(N_("invoice %(i)s does not exist") if kind == "invoice"
+                                   else N_("order %(i)s does not exist"), i=i))
             _, s_uscc, s_name, b_uscc, b_name, number, amount, on = rows[i]
             label = (f"{kind} {number} from {s_name} ({s_uscc}) to {b_name} ({b_uscc}), "
                      f"{amount / 100:,.2f} CNY of {on.isoformat()}")
@@ -167,8 +169,9 @@ def provide_part_subjects(fn: PartSubjects) -> None:
 def _fragment_subjects(session: Session, key: str,
                        fragment_ids: Sequence[int]) -> list[Subject]:
     if _part_subjects is None:
-        raise ValidationError("voucher parts cannot be registered in this process: import "
-                              "trellis.vouchers (trellis.schema does)", field="fragment_ids")
+        raise ValidationError(msg(N_("voucher parts cannot be registered in this process: import "
+                                     "%(module)s"),
+                                  module="trellis.vouchers"), field="fragment_ids")
     return _part_subjects(session, key, fragment_ids)
 
 
@@ -181,8 +184,8 @@ def instance_id(session: Session) -> str:
     """This database's own identity (made by its migration, never changed)."""
     row = session.get(Instance, 1)
     if row is None:
-        raise ChainMisconfigured("this database has no instance id (chain_instance): run "
-                                 "`trellis db upgrade`")
+        raise ChainMisconfigured(msg(N_("this database has no instance id: run %(command)s"),
+                                     command="trellis db upgrade"))
     return row.instance_id
 
 
@@ -217,7 +220,7 @@ def register_financing(*, session: Session, settings: Settings,
     if fragment_ids:
         subjects += _fragment_subjects(session, settings.fingerprint_key, fragment_ids)
     if not subjects:
-        raise ValidationError("name at least one invoice or order to finance",
+        raise ValidationError(N_("name at least one invoice or order to finance"),
                               field="invoice_ids")
     if financing_ref is None:
         financing_ref = "subjects:" + ",".join(sorted(f"{s.kind}:{s.id}" for s in subjects))
@@ -335,8 +338,8 @@ def _send_register(session: Session, chain: Chain, chunk: list[str],
         session.flush()
         if receipt.status != 1:
             _raise_if_taken(chain, chunk, owner, claim)
-            raise TransactionReverted(f"registering fingerprints failed in transaction "
-                                      f"{tx.tx_hash}", reason="reverted")
+            raise TransactionReverted(msg(N_("registering fingerprints failed in transaction "
+                                             "%(tx_hash)s"), tx_hash=tx.tx_hash), reason="reverted")
         return tx.tx_hash
     raise AssertionError("unreachable")
 
@@ -362,8 +365,10 @@ def _await_mined(session: Session, chain: Chain, fn: Any, first: ChainTx,
                 return tx, receipt
         now = time.monotonic()
         if now - started > RECEIPT_TIMEOUT_SECONDS:
-            raise ChainError(f"registration transaction {first.tx_hash} (nonce "
-                             f"{first.nonce}) was not mined in {RECEIPT_TIMEOUT_SECONDS} s")
+            raise ChainError(msg(N_("registration transaction %(tx_hash)s (nonce "
+                                    "%(nonce)s) was not mined in %(seconds)s s"),
+                                 tx_hash=first.tx_hash, nonce=first.nonce,
+                                 seconds=RECEIPT_TIMEOUT_SECONDS))
         if now - last_sent >= stuck_after:
             last_sent = now
             newest = sent[-1]

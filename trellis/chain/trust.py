@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from trellis import safejson
 from trellis.chain.errors import BundleError, WithDetail
-from trellis.messages import N_
+from trellis.messages import N_, msg
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -55,8 +55,8 @@ class TrustError(WithDetail, BundleError):
 def address(value: object, what: str) -> str:
     """*value* as a lower-case ``0x`` address; raises TrustError naming *what*."""
     if not isinstance(value, str) or not ADDRESS_RE.match(value.strip()):
-        raise TrustError(f"{what} is not an Ethereum address (0x and 40 hex digits): "
-                         f"{value!r}")
+        raise TrustError(msg(N_("%(what)s is not an Ethereum address (0x and 40 hex digits): "
+                                "%(value)s"), what=what, value=value))
     return value.strip().lower()
 
 
@@ -120,7 +120,7 @@ def from_args(contracts: Iterable[str] = (), anchorers: Iterable[str] = (),
     """The trust given on a command line: each contract, with all the anchorers."""
     accounts = frozenset(address(a, "--anchorer") for a in anchorers)
     if accounts and not contracts:
-        raise TrustError("--anchorer needs --contract (the registry it anchors in)")
+        raise TrustError(N_("--anchorer needs --contract (the registry it anchors in)"))
     return Trust(tuple(Registry(chain_id, address(c, "--contract"), accounts, "command line")
                        for c in contracts))
 
@@ -134,22 +134,25 @@ def loads(text: str | bytes, source: str = "the trusted-registries file") -> Tru
                             "in the format %(format)s."), params={"format": FORMAT},
                          detail=f"{source} is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise TrustError(f"{source} is not a list of trusted registries ({FORMAT})")
+        raise TrustError(msg(N_("%(source)s is not a list of trusted registries (%(format)s)"),
+                             source=source, format=FORMAT))
     entries = data.get("registries")
     if not isinstance(entries, list):
-        raise TrustError(f"{source} has no 'registries' list")
+        raise TrustError(msg(N_("%(source)s has no 'registries' list"), source=source))
     out = []
     for i, entry in enumerate(entries):
         where = f"{source}, registry {i + 1}"
         if not isinstance(entry, dict):
-            raise TrustError(f"{where} is not an object")
+            raise TrustError(msg(N_("%(where)s is not an object"), where=where))
         chain_id = entry.get("chain_id")
         if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int)
                                      or chain_id <= 0):
-            raise TrustError(f"{where}: chain_id must be a positive whole number or null")
+            raise TrustError(msg(N_("%(where)s: chain_id must be a positive whole number or null"),
+                                 where=where))
         accounts = entry.get("anchorers") or []
         if not isinstance(accounts, list):
-            raise TrustError(f"{where}: anchorers must be a list of addresses")
+            raise TrustError(msg(N_("%(where)s: anchorers must be a list of addresses"),
+                                 where=where))
         out.append(Registry(chain_id, address(entry.get("contract"), f"{where}: contract"),
                             frozenset(address(a, f"{where}: anchorer") for a in accounts),
                             str(entry.get("name") or "")))

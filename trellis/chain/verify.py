@@ -324,7 +324,8 @@ def _manifest_step(report: Report, data: bytes, leaf: dict[str, Any], tree: dict
     try:
         loaded = merkle.StandardMerkleTree.load(safejson.loads(data))
     except (ValueError, KeyError, TypeError) as exc:
-        bad.append(msg(N_("the manifest is not a standard-v1 tree: %(error)s"), error=str(exc)))
+        bad.append(msg(N_("the manifest is not a standard-v1 tree"),  # the parser's text:
+                       detail=f"{type(exc).__name__}: {exc}"))   # a detail, never shown
     else:
         if loaded.root != tree["root"]:
             bad.append(msg(N_("the manifest's root is %(root)s"), root=loaded.root))

@@ -17,6 +17,7 @@ from trellis import db
 from trellis.clock import utcnow
 from trellis.demo.data import ClusterData
 from trellis.demo.errors import ClusterExists, FirmExists
+from trellis.messages import N_, msg
 from trellis.trade import readings
 from trellis.trade.models import (
     Cluster,
@@ -45,15 +46,17 @@ def load(*, session: Session, data: ClusterData, cluster_code: str, cluster_name
     a simulated USCC already belongs to a firm.
     """
     if session.execute(select(col(Cluster.id)).where(col(Cluster.code) == cluster_code)).first():
-        raise ClusterExists(f"A cluster with code {cluster_code!r} already exists; "
-                            "choose another code or delete that cluster first.")
+        raise ClusterExists(msg(N_("A cluster with code %(cluster_code)s already exists; "
+                                   "choose another code or delete that cluster first."),
+                                cluster_code=cluster_code))
     usccs = [f["uscc"] for f in data.firms]
     for i in range(0, len(usccs), IN_CHUNK):
         taken = session.execute(select(col(Firm.uscc)).where(
             col(Firm.uscc).in_(usccs[i:i + IN_CHUNK])).limit(1)).scalar()
         if taken:
-            raise FirmExists(f"Firm {taken} already exists in another cluster; a simulated "
-                             "cluster must not reuse real USCCs (use another seed).")
+            raise FirmExists(msg(N_("Firm %(taken)s already exists in another cluster; a simulated "
+                                    "cluster must not reuse real USCCs (use another seed)."),
+                                 taken=taken))
     anchors = [f for f in data.firms if f["role"] == "anchor"]
     cluster = Cluster(code=cluster_code, name=cluster_name,
                       region=region or (anchors[0]["region"] if anchors else ""),

@@ -17,6 +17,7 @@ from trellis.demo.data import ClusterData, Truth
 from trellis.demo.errors import BadSimulation
 from trellis.demo.identity import Identities
 from trellis.demo.structure import build
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +31,12 @@ def simulate(*, n_vendors: int = 300, months: int = 18, seed: int = 7,
     ending on *end* (default today; the last month is partial). Returns plain rows per
     trade table with the planted facts in ``truth``. Money is integer fen."""
     if not MIN_VENDORS <= n_vendors <= MAX_VENDORS:
-        raise BadSimulation(f"n_vendors must be between {MIN_VENDORS} and {MAX_VENDORS}.",
+        raise BadSimulation(msg(N_("n_vendors must be between %(low)s and %(high)s."),
+                                low=MIN_VENDORS, high=MAX_VENDORS),
                             field="n_vendors")
     if not MIN_MONTHS <= months <= MAX_MONTHS:
-        raise BadSimulation(f"months must be between {MIN_MONTHS} and {MAX_MONTHS}.",
+        raise BadSimulation(msg(N_("months must be between %(low)s and %(high)s."),
+                                low=MIN_MONTHS, high=MAX_MONTHS),
                             field="months")
     end = end or date.today()
     rng = random.Random(seed)

@@ -13,6 +13,7 @@ import re
 from datetime import date
 
 from trellis.ledger.errors import BadDate
+from trellis.messages import N_, msg
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -26,15 +27,17 @@ def parse_date(raw: object, *, field: str) -> date:
             return date.fromisoformat(raw)
         except ValueError:
             pass
-    raise BadDate(f"{field} must be a date written YYYY-MM-DD.", field=field)
+    raise BadDate(msg(N_("%(field)s must be a date written YYYY-MM-DD."), field=field), field=field)
 
 
 def check_not_future(value: date, *, today: date | None = None, field: str) -> date:
     """*value* unless it is after *today* (default: the date today)."""
     if type(value) is not date:
-        raise BadDate(f"{field} must be a date written YYYY-MM-DD.", field=field)
+        raise BadDate(msg(N_("%(field)s must be a date written YYYY-MM-DD."),
+                          field=field), field=field)
     today = today or date.today()
     if value > today:
-        raise BadDate(f"{field} cannot be in the future (after {today.isoformat()}).",
+        raise BadDate(msg(N_("%(field)s cannot be in the future (after %(day)s)."),
+                          field=field, day=today),
                       field=field, future=True)
     return value

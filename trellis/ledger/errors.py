@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from trellis.messages import Message
 
 
 class UnbalancedEntry(ValidationError):
@@ -108,7 +109,7 @@ class BadDate(ValidationError):
 
     code = "bad_date"
 
-    def __init__(self, message: str, *, future: bool = False, **kwargs: Any) -> None:
+    def __init__(self, message: str | Message, *, future: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.future = future
 

@@ -28,6 +28,7 @@ from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import OfferNotFound
 from trellis.ledger.models import Application, ApplicationStatus, Offer, OfferStatus
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,11 @@ def expire_offer(*, session: Session, offer_id: int, as_of: date) -> Offer:
     offer = session.scalars(select(Offer).where(col(Offer.id) == offer_id).with_for_update()
                             .execution_options(populate_existing=True)).first()
     if offer is None:
-        raise OfferNotFound(f"Offer {offer_id} does not exist.")
+        raise OfferNotFound(msg(N_("Offer %(offer_id)s does not exist."), offer_id=offer_id))
     if offer.status == OfferStatus.OPEN and as_of <= offer.expires_on:
-        raise status.CannotExpire(f"Offer {offer.id} is valid until {offer.expires_on}; it "
-                                  "cannot expire before then.")
+        raise status.CannotExpire(msg(N_("Offer %(offer)s is valid until %(expires_on)s; it "
+                                         "cannot expire before then."),
+                                      offer=offer.id, expires_on=offer.expires_on))
     status.move_offer(offer, OfferStatus.EXPIRED)
     session.flush()
     app = session.get(Application, offer.application_id)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from trellis.errors import TrellisError
 from trellis.ledger.models import Loan
+from trellis.messages import N_, msg
 
 
 class NoPartsProvider(TrellisError):
@@ -60,6 +61,7 @@ def provide(parts: Parts) -> None:
 def parts() -> Parts:
     """The provided :class:`Parts`; raises :class:`NoPartsProvider` when none was."""
     if _provider is None:
-        raise NoPartsProvider("Voucher parts are not available in this process: import "
-                              "trellis.vouchers (trellis.schema does).")
+        raise NoPartsProvider(msg(N_("Voucher parts are not available in this process: import "
+                                     "%(module)s."),
+                                  module="trellis.vouchers"))
     return _provider

@@ -34,6 +34,7 @@ from typing import Any
 
 from trellis.ledger.chart import BY_CODE, Acct
 from trellis.ledger.errors import UnbalancedEntry, UnknownAccount
+from trellis.messages import N_, msg
 
 GENESIS_HASH = "0" * 64
 HASH_VERSION = "trellis-ledger-v1"
@@ -97,24 +98,28 @@ def validate(entry: Entry) -> Entry:
     """
     postings = entry.dated_postings()
     if len(postings) < 2:
-        raise UnbalancedEntry(f"Entry {entry.idempotency_key!r} needs at least two postings.")
+        raise UnbalancedEntry(msg(N_("Entry %(idempotency_key)s needs at least two postings."),
+                                  idempotency_key=entry.idempotency_key))
     if not entry.idempotency_key or len(entry.idempotency_key) > 160:
-        raise UnbalancedEntry("An entry needs an idempotency key of 1 to 160 characters.")
+        raise UnbalancedEntry(N_("An entry needs an idempotency key of 1 to 160 characters."))
     per_date: dict[date, int] = defaultdict(int)
     for p in postings:
         if str(p.account) not in BY_CODE:
-            raise UnknownAccount(f"Account {p.account!r} is not in the chart of accounts.")
+            raise UnknownAccount(msg(N_("Account %(account)s is not in the chart of accounts."),
+                                     account=p.account))
         if type(p.amount_fen) is not int or p.amount_fen == 0:
             raise UnbalancedEntry(
-                f"Entry {entry.idempotency_key!r}: amounts must be non-zero whole fen, "
-                f"not {p.amount_fen!r}.")
+                msg(N_("Entry %(idempotency_key)s: amounts must be non-zero whole fen, "
+                       "not %(value)s."),
+                    idempotency_key=entry.idempotency_key, value=repr(p.amount_fen)))
         assert p.value_date is not None   # dated_postings() dated every posting
         per_date[p.value_date] += p.amount_fen
     off = {d: s for d, s in per_date.items() if s}
     if off:
         detail = ", ".join(f"{d}: {s:+d} fen" for d, s in sorted(off.items()))
         raise UnbalancedEntry(
-            f"Entry {entry.idempotency_key!r} does not balance ({detail}).")
+            msg(N_("Entry %(idempotency_key)s does not balance (%(detail)s)."),
+                idempotency_key=entry.idempotency_key, detail=detail))
     return entry
 
 

@@ -63,6 +63,7 @@ from trellis.ledger.replay import (
     start_for,
 )
 from trellis.ledger.reports import _loan_allowances
+from trellis.messages import N_, Money, msg
 from trellis.trade.models import Invoice
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
     loan = session.scalars(select(Loan).where(col(Loan.id) == loan_id).with_for_update()
                            .execution_options(populate_existing=True)).first()
     if loan is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+        raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
     return loan
 
 
@@ -159,8 +160,9 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     if loan.due_date is None:
         loan.due_date = as_of + timedelta(days=loan.tenor_days + loan.grace_days)
     if loan.due_date <= as_of:
-        raise IneligibleDocument(f"Loan {loan.id} would be due on {loan.due_date}, not after "
-                                 f"its pay-out on {as_of}: it cannot be paid out.")
+        raise IneligibleDocument(msg(N_("Loan %(loan)s would be due on %(due_date)s, not after "
+                                        "its pay-out on %(as_of)s: it cannot be paid out."),
+                                     loan=loan.id, due_date=loan.due_date, as_of=as_of))
     entry = Entry(kind=EntryKind.DISBURSEMENT, value_date=as_of,
                   idempotency_key=f"disbursement:{loan.id}",
                   postings=disbursement_postings(terms_of(loan)), loan_id=loan.id,
@@ -279,8 +281,10 @@ def _same_repayment(found: Repayment, loan_id: int, amount_fen: int, paid_on: da
                     ) -> Repayment:
     if (found.loan_id, found.amount_fen, found.paid_on) != (loan_id, amount_fen, paid_on):
         raise IdempotencyMismatch(
-            f"The key {found.idempotency_key!r} was already used for a payment of "
-            f"{found.amount_fen} fen on {found.paid_on} to loan {found.loan_id}.")
+            msg(N_("The key %(idempotency_key)s was already used for a payment of "
+                   "%(amount)s on %(paid_on)s to loan %(loan_id)s."),
+                idempotency_key=found.idempotency_key, amount=Money(found.amount_fen),
+                paid_on=found.paid_on, loan_id=found.loan_id))
     return found
 
 
@@ -301,11 +305,11 @@ def check_amount(amount_fen: object, max_amount_fen: int | None = None) -> int:
     :class:`~trellis.ledger.errors.BadRepayment` (nothing is written)."""
     limit = max_amount_fen or MAX_AMOUNT_FEN
     if type(amount_fen) is not int or amount_fen <= 0:
-        raise BadRepayment("The amount must be a positive whole number of fen.",
+        raise BadRepayment(N_("The amount must be a positive whole number of fen."),
                            field="amount_fen")
     if amount_fen > limit:
-        raise BadRepayment("The amount is above the largest the ledger accepts in one "
-                           "payment.", field="amount_fen")
+        raise BadRepayment(N_("The amount is above the largest the ledger accepts in one "
+                              "payment."), field="amount_fen")
     return amount_fen
 
 
@@ -314,8 +318,9 @@ def check_key(key: object) -> str:
     are never coerced: ``777`` (a number) is refused, ``"777"`` is a key."""
     if (type(key) is not str or not 1 <= len(key) <= KEY_MAX
             or not all("!" <= ch <= "~" for ch in key)):
-        raise BadRepayment(f"The idempotency key must be text of 1 to {KEY_MAX} printable "
-                           "characters without spaces.", field="idempotency_key")
+        raise BadRepayment(msg(N_("The idempotency key must be text of 1 to %(count)s printable "
+                                  "characters without spaces."),
+                               count=KEY_MAX), field="idempotency_key")
     return key
 
 
@@ -375,8 +380,10 @@ def record_repayment(*, session: Session, loan_id: int, amount_fen: int, paid_on
     disbursed_on, accrued_until = loan.disbursed_on, loan.accrued_until
     assert disbursed_on is not None and accrued_until is not None   # live: paid out
     if paid_on < disbursed_on:
-        raise BadRepayment(f"Loan {loan.id} was paid out on {loan.disbursed_on}; a payment "
-                           f"cannot be dated {paid_on}.", field="paid_on")
+        raise BadRepayment(msg(N_("Loan %(loan)s was paid out on %(disbursed_on)s; a payment "
+                                  "cannot be dated %(paid_on)s."),
+                               loan=loan.id, disbursed_on=loan.disbursed_on, paid_on=paid_on),
+                               field="paid_on")
     start = min(paid_on, accrued_until)
     until = max(paid_on, accrued_until)
     entry, _ = recompute(session=session, loan=loan, start=start, until=until,
@@ -447,8 +454,9 @@ def write_off(*, session: Session, loan_id: int, as_of: date, idempotency_key: s
     accrued_until = loan.accrued_until
     assert accrued_until is not None   # overdue: paid out
     if as_of < accrued_until:
-        raise BadRepayment(f"Interest on loan {loan.id} is booked up to "
-                           f"{loan.accrued_until}; write it off on or after that day.",
+        raise BadRepayment(msg(N_("Interest on loan %(loan)s is booked up to "
+                                  "%(accrued_until)s; write it off on or after that day."),
+                               loan=loan.id, accrued_until=loan.accrued_until),
                            field="as_of")
     if as_of > accrued_until:
         recompute(session=session, loan=loan, start=accrued_until, until=as_of,
@@ -497,8 +505,8 @@ def recover(*, session: Session, loan_id: int, amount_fen: int, paid_on: date,
         return _same_repayment(found, loan_id, amount_fen, paid_on)
     loan = lock_loan(session, loan_id)
     if loan.status != LoanStatus.WRITTEN_OFF:
-        raise CannotRecover(f"Loan {loan.id} was not written off; apply the money as a "
-                            "repayment instead.")
+        raise CannotRecover(msg(N_("Loan %(loan)s was not written off; apply the money as a "
+                                   "repayment instead."), loan=loan.id))
     recoverable = max(loan.written_off_fen - loan.recovered_fen, 0)
     recovered = min(amount_fen, recoverable)
     surplus = amount_fen - recovered
@@ -593,7 +601,7 @@ def allocations(*, session: Session, loan_id: int, until: date | None = None
     this view is per payment, for statements)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+        raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
     disbursed_on, accrued_until = loan.disbursed_on, loan.accrued_until
     if disbursed_on is None:
         return ()

@@ -80,7 +80,7 @@ def product_by_code(session: Session, code: str) -> Product:
     product = session.scalars(select(Product).where(col(Product.code) == code,
                                                     col(Product.active).is_(True))).first()
     if product is None:
-        raise ProductNotFound(f"There is no active product {code!r}.")
+        raise ProductNotFound(msg(N_("There is no active product %(code)s."), code=code))
     return product
 
 
@@ -103,6 +103,22 @@ def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
     return out
 
 
+def _financed_names(session: Session, financed: set[tuple[str, int]]) -> list[Message]:
+    """Documents found by :func:`_financed` as people name them: an invoice or an order by
+    its number, a voucher part by its id."""
+    out = []
+    for kind, ident in sorted(financed):
+        if kind == "invoice":
+            inv = session.get(Invoice, ident)
+            out.append(msg(N_("invoice %(number)s"), number=inv.number if inv else ident))
+        elif kind == "order":
+            order = session.get(PurchaseOrder, ident)
+            out.append(msg(N_("order %(number)s"), number=order.number if order else ident))
+        else:
+            out.append(msg(N_("voucher part %(part)s"), part=ident))
+    return out
+
+
 def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
                order_ids: Sequence[int], as_of: date, fragment_ids: Sequence[int] = ()
                ) -> tuple[int, date | None]:
@@ -113,8 +129,8 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
     docs: list[Invoice | PurchaseOrder | None]
     if fragment_ids:
         if kind is not ProductKind.RECEIVABLE or invoice_ids or order_ids:
-            raise IneligibleDocument("Voucher parts are financed on their own, with a "
-                                     "receivable product.", field="fragment_ids")
+            raise IneligibleDocument(N_("Voucher parts are financed on their own, with a "
+                                        "receivable product."), field="fragment_ids")
         base, latest = financed_parts().eligible(session, firm_id=firm_id,
                                                  ids=fragment_ids, as_of=as_of)
         financed = _financed(session, fragment_ids=fragment_ids)
@@ -125,17 +141,17 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
         return base, latest
     if kind is ProductKind.RECEIVABLE:
         if not invoice_ids or order_ids:
-            raise IneligibleDocument("Receivable financing needs one or more invoices.",
+            raise IneligibleDocument(N_("Receivable financing needs one or more invoices."),
                                      field="invoice_ids")
         docs = [session.get(Invoice, i) for i in invoice_ids]
     elif kind is ProductKind.ORDER:
         if not order_ids or invoice_ids:
-            raise IneligibleDocument("Order financing needs one or more purchase orders.",
+            raise IneligibleDocument(N_("Order financing needs one or more purchase orders."),
                                      field="order_ids")
         docs = [session.get(PurchaseOrder, i) for i in order_ids]
     else:
         if invoice_ids or order_ids:
-            raise IneligibleDocument("A revolving line is not tied to invoices or orders.",
+            raise IneligibleDocument(N_("A revolving line is not tied to invoices or orders."),
                                      field="invoice_ids")
         return 0, None
     base, latest = 0, None
@@ -171,8 +187,8 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
             base += doc.amount_fen
     financed = _financed(session, invoice_ids=invoice_ids, order_ids=order_ids)
     if financed:
-        names = ", ".join(f"{k} {i}" for k, i in sorted(financed))
-        raise IneligibleDocument(f"Already financed: {names}.")
+        raise IneligibleDocument(msg(N_("Already financed: %(names)s."),
+                                     names=_financed_names(session, financed)))
     return base, latest
 
 
@@ -200,20 +216,20 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     as_of = as_of or date.today()
     product = product_by_code(session, product_code)
     if session.get(Firm, firm_id) is None:
-        raise NotFound(f"Firm {firm_id} does not exist.")
+        raise NotFound(msg(N_("Firm %(firm_id)s does not exist."), firm_id=firm_id))
     invoice_ids, order_ids = list(dict.fromkeys(invoice_ids)), list(dict.fromkeys(order_ids))
     fragment_ids = list(dict.fromkeys(fragment_ids))
     base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of,
                                fragment_ids)
     if product.kind == ProductKind.REVOLVING:
         if amount_fen is None:
-            raise ValidationError("Say how large a line you need.", field="amount_fen")
+            raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
         eligible = product.max_amount_fen
     else:
         eligible = min(base * product.advance_rate_bps // 10_000, product.max_amount_fen)
     requested = eligible if amount_fen is None else amount_fen
     if type(requested) is not int or requested <= 0:
-        raise ValidationError("The amount must be a positive whole number of fen.",
+        raise ValidationError(N_("The amount must be a positive whole number of fen."),
                               field="amount_fen")
     if requested > eligible:
         raise ValidationError(N_("You can borrow at most %(eligible)s against these "
@@ -328,7 +344,8 @@ def get_application(session: Session, application_id: int, *, lock: bool = False
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     app = session.scalars(stmt).first()
     if app is None:
-        raise ApplicationNotFound(f"Application {application_id} does not exist.")
+        raise ApplicationNotFound(msg(N_("Application %(application_id)s does not exist."),
+                                      application_id=application_id))
     return app
 
 
@@ -345,8 +362,8 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     app = get_application(session, application_id, lock=True)
     user = session.get(User, user_id)
     if user is None or user.role not in DECIDERS or not user.is_active:
-        raise PermissionDenied("Only relationship managers and administrators decide "
-                               "applications.")
+        raise PermissionDenied(N_("Only relationship managers and administrators decide "
+                                  "applications."))
     product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     if app.status not in (ApplicationStatus.REVIEW, ApplicationStatus.SECOND_APPROVAL):
         status.move_application(app, ApplicationStatus.APPROVED if approve
@@ -354,7 +371,7 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     if not approve:
         reasons = [r.strip() for r in reasons if r and r.strip()]
         if not reasons:
-            raise ValidationError("Give the reason for declining.", field="reasons")
+            raise ValidationError(N_("Give the reason for declining."), field="reasons")
         _record(session, app, user_id, "decline", reasons)
         status.move_application(app, ApplicationStatus.DECLINED)
         app.decline_reasons = reasons
@@ -377,8 +394,8 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
                                                        col(Decision.action) == "approve")
                                 .order_by(col(Decision.id).desc())).first()
         if first is not None and first.user_id == user_id:
-            raise SameApprover("A second approver is needed: you approved this application "
-                               "already.")
+            raise SameApprover(N_("A second approver is needed: you approved this application "
+                                  "already."))
         _record(session, app, user_id, "approve", note)
         _approve(session, app, product)
     elif app.requested_fen > product.second_approval_above_fen:
@@ -451,7 +468,7 @@ def make_offer(*, session: Session, application: Application | None = None,
     as_of = as_of or app.as_of
     grade = app.grade
     if grade is None:
-        raise ValidationError("The application has no grade; it cannot be priced.")
+        raise ValidationError(N_("The application has no grade; it cannot be priced."))
     rate = pricing.contract_rate(session=session, grade=grade,
                                  anchor_confirmed=app.anchor_confirmed,
                                  spreads_bps=product.spreads_bps,
@@ -551,17 +568,21 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     offer = session.scalars(select(Offer).where(col(Offer.id) == offer_id).with_for_update()
                             .execution_options(populate_existing=True)).first()
     if offer is None:
-        raise OfferNotFound(f"Offer {offer_id} does not exist.")
+        raise OfferNotFound(msg(N_("Offer %(offer_id)s does not exist."), offer_id=offer_id))
     app = get_application(session, offer.application_id, lock=True)
     as_of = as_of or date.today()
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or user.firm_id != app.firm_id:
-            raise PermissionDenied("Only the applicant firm can accept its offer.")
+            raise PermissionDenied(N_("Only the applicant firm can accept its offer."))
     if offer.status != OfferStatus.OPEN:
-        raise CannotAccept(f"Offer {offer.id} is {offer.status}; it cannot be accepted.")
+        raise CannotAccept(msg(N_("Offer %(offer)s is %(status)s; it cannot be accepted."),
+                               offer=offer.id,
+                               status=msg(N_("accepted") if offer.status == "accepted"
+                                          else N_("expired"))))
     if as_of > offer.expires_on:
-        raise OfferExpired(f"The offer expired on {offer.expires_on}; apply again.")
+        raise OfferExpired(msg(N_("The offer expired on %(expires_on)s; apply again."),
+                               expires_on=offer.expires_on))
     product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     status.move_application(app, ApplicationStatus.ACCEPTED)
     offer.status, offer.accepted_at, offer.accepted_by_id = (OfferStatus.ACCEPTED, utcnow(),
@@ -578,8 +599,8 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     financed = _financed(session, invoice_ids=app.invoice_ids, order_ids=app.order_ids,
                          fragment_ids=fragment_ids)
     if financed:
-        raise IneligibleDocument("Already financed since the offer: "
-                                 + ", ".join(f"{k} {i}" for k, i in sorted(financed)) + ".")
+        raise IneligibleDocument(msg(N_("Already financed since the offer: %(names)s."),
+                                     names=_financed_names(session, financed)))
     loan = _new_loan(session, app.firm_id, product, offer.amount_fen, offer.rate_micro,
                      offer.penalty_rate_micro, offer.fee_fen,
                      due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,
@@ -608,9 +629,9 @@ def _new_loan(session: Session, firm_id: int, product: Product, amount: int, mic
     is_first = first_loan(session, firm_id, lock=True)
     if offer is not None:
         if offer.first_loan and not is_first:
-            raise OfferOutdated("Your firm has taken another loan since this offer was "
-                                "made, so its cooling-off period no longer applies; ask for "
-                                "a new offer.")
+            raise OfferOutdated(N_("Your firm has taken another loan since this offer was "
+                                   "made, so its cooling-off period no longer applies; ask for "
+                                   "a new offer."))
         first, cooling = offer.first_loan, offer.cooling_off_days
     else:
         first, cooling = is_first, product.cooling_off_days if is_first else 0
@@ -633,15 +654,15 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     line = session.scalars(select(CreditLine).where(col(CreditLine.id) == line_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
     if line is None:
-        raise NotFound(f"Credit line {line_id} does not exist.")
+        raise NotFound(msg(N_("Credit line %(line_id)s does not exist."), line_id=line_id))
     if requested_by is not None:
         user = session.get(User, requested_by)
         if user is None or (user.firm_id is not None and user.firm_id != line.firm_id):
-            raise PermissionDenied("Only the line's firm can draw on it.")
+            raise PermissionDenied(N_("Only the line's firm can draw on it."))
     if line.status != "open" or as_of > line.expires_on:
-        raise LimitExceeded(f"Credit line {line.id} is closed.")
+        raise LimitExceeded(msg(N_("Credit line %(line)s is closed."), line=line.id))
     if type(amount_fen) is not int or amount_fen <= 0:
-        raise ValidationError("The amount must be a positive whole number of fen.",
+        raise ValidationError(N_("The amount must be a positive whole number of fen."),
                               field="amount_fen")
     used = session.execute(select(func.coalesce(func.sum(col(Loan.principal_fen)), 0)).where(
         col(Loan.line_id) == line.id, col(Loan.status).in_([s.value for s in status.LIVE]))

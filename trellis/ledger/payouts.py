@@ -31,7 +31,7 @@ from trellis.ledger.errors import IdempotencyMismatch
 from trellis.ledger.journal import Entry, EntryKind, Posting
 from trellis.ledger.models import JournalEntry, JournalPosting, Loan
 from trellis.ledger.posting import account_ids, find_entry, post
-from trellis.messages import N_, Money
+from trellis.messages import N_, Money, msg
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +142,9 @@ def _existing(session: Session, found: JournalEntry, firm_id: int,
     if (found.kind != EntryKind.PAYOUT or any(f != firm_id for _l, f, _a in rows)
             or (amount_fen is not None and amount_fen != total)):
         raise IdempotencyMismatch(
-            f"The key {found.idempotency_key!r} was already used for another entry "
-            f"(number {found.seq}); use a new key for a different payout.")
+            msg(N_("The key %(idempotency_key)s was already used for another entry "
+                   "(number %(seq)s); use a new key for a different payout."),
+                idempotency_key=found.idempotency_key, seq=found.seq))
     return Payout(entry=found, firm_id=firm_id, amount_fen=total, by_loan=by_loan,
                   replayed=True)
 
@@ -162,10 +163,10 @@ def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = 
     amount is more than is owed (on *paid_on* and on every later day).
     """
     if amount_fen is not None and (type(amount_fen) is not int or amount_fen <= 0):
-        raise BadPayout("The amount must be a positive whole number of fen.",
+        raise BadPayout(N_("The amount must be a positive whole number of fen."),
                         field="amount_fen")
     if not idempotency_key:
-        raise BadPayout("A payout needs an idempotency key.", field="idempotency_key")
+        raise BadPayout(N_("A payout needs an idempotency key."), field="idempotency_key")
     key = f"payout:{idempotency_key}"
     found = find_entry(session, key)
     if found is not None:

@@ -67,6 +67,7 @@ from trellis.ledger.chart import Acct
 from trellis.ledger.errors import BadShardCount, IdempotencyMismatch, UnknownAccount
 from trellis.ledger.journal import GENESIS_HASH, Entry, HashRow, entry_hash, validate
 from trellis.ledger.models import JournalEntry, JournalPosting, LedgerAccount, LedgerHead
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ def account_ids(session: Session, currency: str = "CNY") -> dict[str, int]:
                                .where(col(LedgerAccount.currency) == currency)).all()
         ids = {code: id_ for code, id_ in rows}
         if not ids:
-            raise UnknownAccount(f"No chart of accounts for currency {currency}.")
+            raise UnknownAccount(msg(N_("No chart of accounts for currency %(currency)s."),
+                                     currency=currency))
         _ACCOUNT_IDS[key] = ids
     return ids
 
@@ -141,14 +143,15 @@ def set_shard_count(session: Session, shards: int, currency: str = "CNY") -> int
     once; other running processes keep posting into the shards they counted when they
     started until they restart, which is as correct, only slower."""
     if type(shards) is not int or not 1 <= shards <= MAX_SHARDS:
-        raise BadShardCount(f"The number of shards must be a whole number from 1 to "
-                            f"{MAX_SHARDS}.", field="shards")
+        raise BadShardCount(msg(N_("The number of shards must be a whole number from 1 to "
+                                   "%(count)s."), count=MAX_SHARDS), field="shards")
     lock_head(session, currency, 0)   # one change of the count at a time
     have = session.scalar(select(func.count()).select_from(LedgerHead)
                           .where(col(LedgerHead.currency) == currency)) or 0
     if shards < have:
-        raise BadShardCount(f"The {currency} journal has {have} shards; shards are never "
-                            "removed (each holds its own hash chain).", field="shards")
+        raise BadShardCount(msg(N_("The %(currency)s journal has %(have)s shards; shards are never "
+                                   "removed (each holds its own hash chain)."),
+                                currency=currency, have=have), field="shards")
     known = {s for (s,) in session.execute(select(col(LedgerHead.shard))
                                            .where(col(LedgerHead.currency) == currency))}
     missing = [s for s in range(shards) if s not in known]
@@ -184,8 +187,9 @@ def _same_command(found: JournalEntry | None, kind: str, loan_id: int | None) ->
     assert found is not None   # the key's entry: found by the caller, or just seen taken
     if found.kind != str(kind) or found.loan_id != loan_id:
         raise IdempotencyMismatch(
-            f"The key {found.idempotency_key!r} was already used for a {found.kind} entry "
-            f"(number {found.seq}); use a new key for a different operation.")
+            msg(N_("The key %(idempotency_key)s was already used for a %(kind)s entry "
+                   "(number %(seq)s); use a new key for a different operation."),
+                idempotency_key=found.idempotency_key, kind=found.kind, seq=found.seq))
     return found
 
 

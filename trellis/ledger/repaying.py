@@ -62,6 +62,7 @@ from trellis.ledger.posting import (
     shard_of,
 )
 from trellis.ledger.replay import Balances, Payment, Terms, replay
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def lock(session: Session, loan_id: int) -> Locked:
         found = session.connection().execute(_LOCK.where(_LOANS.c.id == loan_id)).first()
         row = tuple(found) if found is not None else None
     if row is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+        raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
     (id_, status_, currency, amount_fen, fee_fen, rate_micro, penalty_rate_micro, day_count,
      disbursed_on, due_date, cooling_off_days, first_loan, waterfall, accrued_until) = row
     terms = None

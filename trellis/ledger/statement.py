@@ -22,11 +22,13 @@ from sqlmodel import Session, col
 
 from trellis import exports
 from trellis.db import id_of
+from trellis.errors import TrellisError
 from trellis.ledger import lifecycle
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
 from trellis.ledger.replay import Balances, Outcome, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
+from trellis.messages import N_, msg
 from trellis.trade.models import Firm
 
 LABELS = {
@@ -130,7 +132,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
     recovery after a write-off)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
-        raise LoanNotFound(f"Loan {loan_id} does not exist.")
+        raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
     firm = session.get(Firm, loan.firm_id)
     product = session.get(Product, loan.product_id)
     assert product is not None   # loans.product_id is a foreign key
@@ -398,8 +400,12 @@ def find_cjk_font() -> str | None:
     return None
 
 
-class NoCJKFont(RuntimeError):
-    """Raised when no font with Chinese glyphs is installed (install fonts-wqy-microhei)."""
+class NoCJKFont(TrellisError):
+    """Raised when no font with Chinese glyphs is installed (install fonts-wqy-microhei):
+    the person reads that the PDF cannot be made now and who can fix it."""
+
+    code = "no_cjk_font"
+    status = 503
 
 
 def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> bytes:
@@ -410,8 +416,9 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
 
     font_path = font_path or find_cjk_font()
     if font_path is None:
-        raise NoCJKFont("No font with Chinese characters is installed; install the Debian "
-                        "package fonts-wqy-microhei or fonts-noto-cjk.")
+        raise NoCJKFont(msg(N_("The statement cannot be made as a PDF now: no font with "
+                               "Chinese characters is installed. An administrator installs "
+                               "the package %(package)s."), package="fonts-wqy-microhei"))
     t = LABELS[lang]
     heading = FontFace(emphasis="", fill_color=(235, 235, 235))   # the CJK font has no bold
     pdf = FPDF(orientation="L", format="A4")

@@ -15,13 +15,15 @@ its WHERE clause; everything else moves a loan through :func:`move`.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
 
 from trellis.ledger import errors
 from trellis.ledger.models import Application, Offer
 from trellis.ledger.models import ApplicationStatus as A
 from trellis.ledger.models import LoanStatus as S
 from trellis.ledger.models import OfferStatus as O
+from trellis.messages import N_, Message, msg
 
 
 class HasStatus(Protocol):
@@ -40,26 +42,41 @@ class Move(NamedTuple):
 
 
 LOAN_MOVES: dict[str, Move] = {
-    "disburse": Move(frozenset({S.PENDING}), S.ACTIVE, errors.CannotDisburse, "paid out"),
-    "cancel": Move(frozenset({S.PENDING}), S.CANCELLED, errors.CannotCancel, "cancelled"),
+    "disburse": Move(frozenset({S.PENDING}), S.ACTIVE, errors.CannotDisburse, N_("paying out")),
+    "cancel": Move(frozenset({S.PENDING}), S.CANCELLED, errors.CannotCancel, N_("cancelling")),
     "mark_overdue": Move(frozenset({S.ACTIVE}), S.OVERDUE, errors.CannotMarkOverdue,
-                         "marked overdue"),
+                         N_("marking overdue")),
     "cure": Move(frozenset({S.OVERDUE}), S.ACTIVE, errors.CannotCure,
-                 "returned to active"),
+                 N_("returning to active")),
     "settle": Move(frozenset({S.ACTIVE, S.OVERDUE}), S.REPAID, errors.CannotSettle,
-                   "marked repaid"),
+                   N_("marking repaid")),
     # overdue too: a back-dated full payment inside the window of a loan due within it
     "cool_off": Move(frozenset({S.ACTIVE, S.OVERDUE}), S.COOLED_OFF, errors.CannotCoolOff,
-                     "closed in the cooling-off period"),
+                     N_("closing in the cooling-off period")),
     "write_off": Move(frozenset({S.OVERDUE}), S.WRITTEN_OFF, errors.CannotWriteOff,
-                      "written off"),
+                      N_("writing off")),
 }
 
 LABELS = {
-    S.PENDING: "awaiting disbursement", S.ACTIVE: "active", S.OVERDUE: "overdue",
-    S.REPAID: "repaid", S.COOLED_OFF: "repaid in the cooling-off period",
-    S.WRITTEN_OFF: "written off", S.CANCELLED: "cancelled",
+    S.PENDING: N_("awaiting disbursement"), S.ACTIVE: N_("active"), S.OVERDUE: N_("overdue"),
+    S.REPAID: N_("repaid"), S.COOLED_OFF: N_("repaid in the cooling-off period"),
+    S.WRITTEN_OFF: N_("written off"), S.CANCELLED: N_("cancelled"),
 }
+
+#: application and offer statuses as words in a message (rendered through the catalogues)
+APPLICATION_WORDS = {
+    A.SUBMITTED: N_("submitted"), A.REVIEW: N_("waiting for review"),
+    A.SECOND_APPROVAL: N_("waiting for a second approval"), A.APPROVED: N_("approved"),
+    A.DECLINED: N_("declined"), A.ACCEPTED: N_("accepted"), A.EXPIRED: N_("expired"),
+}
+OFFER_WORDS = {O.OPEN: N_("open for acceptance"), O.ACCEPTED: N_("accepted"),
+               O.EXPIRED: N_("expired")}
+
+
+def _word(words: Mapping[Any, str], status: str) -> Message:
+    found = words.get(status)
+    return msg(found) if found else msg(N_("in an unknown state"))
+
 
 LIVE = frozenset({S.ACTIVE, S.OVERDUE})
 CLOSED = frozenset({S.REPAID, S.COOLED_OFF, S.WRITTEN_OFF, S.CANCELLED})
@@ -76,8 +93,9 @@ def move(loan: HasStatus, name: str) -> None:
     spec = LOAN_MOVES[name]
     current = S(loan.status)
     if current not in spec.sources:
-        raise spec.error(f"Loan {loan.id} is {LABELS[current]}; it cannot be "
-                         f"{spec.phrase}.")
+        raise spec.error(msg(N_("Loan %(loan)s is %(status)s: %(move)s is not possible."),
+                             loan=loan.id, status=msg(LABELS[current]),
+                             move=msg(spec.phrase)))
     loan.status = spec.target.value
 
 
@@ -85,7 +103,8 @@ def require_live(loan: HasStatus) -> None:
     """Raise :class:`~trellis.ledger.errors.CannotRepay` unless money can be applied."""
     if loan.status not in LIVE:
         raise errors.CannotRepay(
-            f"Loan {loan.id} is {LABELS[S(loan.status)]}; payments cannot be applied to it.")
+            msg(N_("Loan %(loan)s is %(status)s; payments cannot be applied to it."),
+                loan=loan.id, status=msg(LABELS[S(loan.status)])))
 
 
 #: application target -> allowed current statuses (refusals raise CannotDecide/CannotAccept)
@@ -116,7 +135,10 @@ def move_application(app: Application, target: A) -> None:
     is not allowed from where the application is."""
     if A(app.status) not in APPLICATION_MOVES[target]:
         exc = APPLICATION_ERRORS.get(target, errors.CannotDecide)
-        raise exc(f"Application {app.id} is {app.status}; it cannot become {target.value}.")
+        raise exc(msg(N_("Application %(application)s is %(status)s; it cannot become "
+                         "%(target)s."), application=app.id,
+                      status=_word(APPLICATION_WORDS, app.status),
+                      target=_word(APPLICATION_WORDS, target.value)))
     app.status = target.value
 
 
@@ -132,5 +154,7 @@ def move_offer(offer: Offer, target: O) -> None:
     """Move *offer* to *target* or raise that move's own exception."""
     sources, exc = OFFER_MOVES[target]
     if O(offer.status) not in sources:
-        raise exc(f"Offer {offer.id} is {offer.status}; it cannot become {target.value}.")
+        raise exc(msg(N_("Offer %(offer)s is %(status)s; it cannot become %(target)s."),
+                      offer=offer.id, status=_word(OFFER_WORDS, offer.status),
+                      target=_word(OFFER_WORDS, target.value)))
     offer.status = target.value

@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import String, cast, select, update
 from sqlmodel import Session, col
 
+from trellis.messages import N_, msg
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, DocStatus, Firm, Invoice, Relationship
 
@@ -254,7 +255,8 @@ def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = Non
                                  col(Cluster.data_version))
                           .where(col(Cluster.id) == cluster_id)).one_or_none()
     if row is None:
-        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+        raise ClusterNotFound(msg(N_("There is no cluster with id %(cluster_id)s."),
+                                  cluster_id=cluster_id))
     bind = session.get_bind()
     url = str(getattr(bind, "url", None) or bind.engine.url)
     # The code and creation time guard against ids reused after a rollback.

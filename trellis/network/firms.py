@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from trellis.messages import N_, msg
 from trellis.network.errors import FirmNotFound
 from trellis.trade.models import DocStatus, Firm, Invoice
 
@@ -25,7 +26,7 @@ def monthly_flows(*, session: Session, firm_id: int, as_of: date | None = None,
     Raises :class:`FirmNotFound`.
     """
     if session.get(Firm, firm_id) is None:
-        raise FirmNotFound(f"There is no firm with id {firm_id}.")
+        raise FirmNotFound(msg(N_("There is no firm with id %(firm_id)s."), firm_id=firm_id))
     as_of = as_of or date.today()
     start = _month_start(as_of, months - 1)
     rows = session.execute(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from trellis.messages import N_, msg
 from trellis.network import analytics
 from trellis.network.errors import FirmNotFound
 
@@ -158,7 +159,7 @@ def neighbourhood(G: nx.DiGraph, node, *, limit: int = 50) -> dict:
     """A firm, its figures, its suppliers and buyers (largest first, at most *limit* each)
     and its flags; JSON-ready. Raises :class:`FirmNotFound`."""
     if node not in G:
-        raise FirmNotFound(f"Firm {node} is not in this cluster's network.")
+        raise FirmNotFound(msg(N_("Firm %(node)s is not in this cluster's network."), node=node))
     a = analyse(G)
     d = G.nodes[node]
     firm = _firm(G, node) | {"phone": d.get("phone"),

@@ -23,6 +23,7 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from trellis.errors import TrellisError
+from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class SmtpSender(Sender):
         """Send an e-mail *message* through the SMTP server; raises DeliveryFailed for another
         channel or a refusal."""
         if message.channel != "email":
-            raise DeliveryFailed(f"SMTP sends e-mail, not {message.channel} messages")
+            raise DeliveryFailed(msg(N_("SMTP sends e-mail, not %(channel)s messages"),
+                                     channel=message.channel))
         mail = EmailMessage()
         mail["From"] = formataddr((self.sender_name, self.sender))
         mail["To"] = message.address
@@ -84,7 +86,9 @@ class SmtpSender(Sender):
                     smtp.login(self.username, self.password)
                 smtp.send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"SMTP {self.host}:{self.port}: {exc}") from exc
+            raise DeliveryFailed(msg(N_("the mail server %(host)s:%(port)s could not take the "
+                                        "message"),
+                                     host=self.host, port=self.port, detail=str(exc))) from exc
 
 
 class TextAdapter(ABC):
@@ -128,7 +132,8 @@ class FileSink(Sender):
             with self._lock, self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         except OSError as exc:
-            raise DeliveryFailed(f"outbox file {self.path}: {exc}") from exc
+            raise DeliveryFailed(msg(N_("the outbox file %(path)s could not be written"),
+                                     path=self.path, detail=str(exc))) from exc
 
     def read(self) -> list[dict]:
         """What was 'sent', oldest first (tests and the developer)."""
@@ -151,7 +156,8 @@ class Router(Sender):
             if message.channel in sender.channels:
                 sender.send(message)
                 return
-        raise DeliveryFailed(f"no sender is configured for {message.channel} messages")
+        raise DeliveryFailed(msg(N_("no sender is configured for %(channel)s messages"),
+                                 channel=message.channel))
 
 
 def from_settings(settings) -> Sender:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.messages import N_, msg
 from trellis.onboarding.models import SCOPE_PRE_ASSESSMENT, DataBasis
 
 MAX_YEARS = 5  # an agreement longer than this is a typing mistake
@@ -39,22 +40,22 @@ def record(*, session: Session, cluster_id: int, party: str, reference: str,
     party, reference, scope = ((party or "").strip(), (reference or "").strip(),
                                (scope or "").strip())
     if not party:
-        raise ValidationError("Name the party that shared the data (the anchor or the park).",
+        raise ValidationError(N_("Name the party that shared the data (the anchor or the park)."),
                               field="party", zh="请填写提供数据的一方（核心企业或园区）。")
     if not reference:
-        raise ValidationError("Enter the agreement's reference (its number or title).",
+        raise ValidationError(N_("Enter the agreement's reference (its number or title)."),
                               field="reference", zh="请填写数据共享协议的编号或名称。")
     if len(party) > 200 or len(reference) > 120 or len(scope) > 250:
-        raise ValidationError("Party at most 200, reference 120, scope 250 characters.",
+        raise ValidationError(N_("Party at most 200, reference 120, scope 250 characters."),
                               field="party", zh="提供方最多200字，编号最多120字，范围最多250字。")
     if expires_on < valid_from:
-        raise ValidationError("The expiry date is before the start date.", field="expires_on",
+        raise ValidationError(N_("The expiry date is before the start date."), field="expires_on",
                               zh="到期日早于生效日。")
     if expires_on < today:
-        raise ValidationError("The agreement has already expired.", field="expires_on",
+        raise ValidationError(N_("The agreement has already expired."), field="expires_on",
                               zh="该协议已经过期。")
     if (expires_on - valid_from).days > MAX_YEARS * 366:
-        raise ValidationError("An agreement of more than five years: check the dates.",
+        raise ValidationError(N_("An agreement of more than five years: check the dates."),
                               field="expires_on", zh="协议期限超过五年：请核对日期。")
     full_scope = SCOPE_PRE_ASSESSMENT + (f": {scope}" if scope else "")
     basis = DataBasis(cluster_id=cluster_id, party=party, reference=reference,
@@ -70,10 +71,11 @@ def revoke(*, session: Session, basis_id: int, cluster_id: int,
     """Revoke a basis of *cluster_id*: pre-assessment under it stops. Flushes."""
     basis = session.get(DataBasis, basis_id)
     if basis is None or basis.cluster_id != cluster_id:
-        raise NotFound(f"There is no data basis {basis_id} for this cluster.",
+        raise NotFound(msg(N_("There is no data basis %(basis_id)s for this cluster."),
+                           basis_id=basis_id),
                        zh=f"该园区没有编号为 {basis_id} 的数据依据。")
     if basis.revoked_at is not None:
-        raise Conflict("That data basis is already revoked.", zh="该数据依据已撤销。")
+        raise Conflict(N_("That data basis is already revoked."), zh="该数据依据已撤销。")
     basis.revoked_at = now or utcnow()
     session.add(basis)
     session.flush()

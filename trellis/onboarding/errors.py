@@ -4,6 +4,7 @@ message tells the user what to do."""
 from __future__ import annotations
 
 from trellis.errors import Conflict, NotFound, TrellisError, ValidationError
+from trellis.messages import Message
 
 
 class ImportRefused(ValidationError):
@@ -15,7 +16,7 @@ class ImportRefused(ValidationError):
 
     code = "import_refused"
 
-    def __init__(self, message: str, *, errors=(), count: int | None = None, **kwargs):
+    def __init__(self, message: str | Message, *, errors=(), count: int | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.errors = list(errors)
         self.count = len(self.errors) if count is None else count

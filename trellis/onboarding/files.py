@@ -35,6 +35,7 @@ from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
+from trellis.messages import N_, msg
 from trellis.onboarding.errors import (
     BadFileContent,
     FileLimitExceeded,
@@ -122,8 +123,10 @@ def check_size(data: bytes, max_bytes: int) -> None:
     """Raise :class:`FileTooLarge` when *data* is over *max_bytes*."""
     if max_bytes and len(data) > max_bytes:
         raise FileTooLarge(
-            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-            f"{max_bytes / 1_048_576:.1f} MB. Split it into smaller files and upload each.")
+            msg(N_("The file is %(size)s MB; the limit is "
+                   "%(limit)s MB. Split it into smaller files and upload each."),
+                size=format(len(data) / 1048576, '.1f'),
+                limit=format(max_bytes / 1048576, '.1f')))
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -150,8 +153,8 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(best.encoding), best.encoding
         except (UnicodeDecodeError, LookupError):
             pass
-    raise UnreadableFile("The file's text encoding could not be read. Save it as CSV "
-                         "(UTF-8) or CSV (GBK) and upload it again.")
+    raise UnreadableFile(N_("The file's text encoding could not be read. Save it as CSV "
+                            "(UTF-8) or CSV (GBK) and upload it again."))
 
 
 def _blank(cells) -> bool:
@@ -180,10 +183,10 @@ def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Ta
     try:
         header = next(reader)
     except StopIteration:
-        raise UnreadableFile("The file is empty: it needs a header row and data rows.") \
+        raise UnreadableFile(N_("The file is empty: it needs a header row and data rows.")) \
             from None
     except csv.Error as exc:
-        raise UnreadableFile(f"The file is not valid CSV: {exc}.") from None
+        raise UnreadableFile(msg(N_("The file is not valid CSV."), detail=str(exc))) from None
     if len(header) > limits.max_columns:
         raise _too_many_columns(limits.max_columns, 1)
     rows = []
@@ -199,7 +202,8 @@ def _read_csv(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> Ta
                 if head and len(rows) >= head:
                     break
     except csv.Error as exc:
-        raise UnreadableFile(f"The file is not valid CSV near row {len(rows) + 2}: {exc}.") \
+        raise UnreadableFile(msg(N_("The file is not valid CSV near row %(row)s."),
+                                 row=len(rows) + 2, detail=str(exc))) \
             from None
     return Table([h.strip().lstrip("\ufeff") for h in header], rows, encoding, "csv")
 
@@ -215,30 +219,30 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise UnreadableFile("The spreadsheet could not be opened (it is not a valid .xlsx). "
-                             "Save it as .xlsx or CSV and upload it again.") from None
+        raise UnreadableFile(N_("The spreadsheet could not be opened (it is not a valid .xlsx). "
+                                "Save it as .xlsx or CSV and upload it again.")) from None
     if len(entries) > limits.max_entries:
-        raise FileLimitExceeded("The spreadsheet has %(count)d parts; at most %(limit)d are "
-                                "accepted.", count=len(entries), limit=limits.max_entries)
+        raise FileLimitExceeded(N_("The spreadsheet has %(count)d parts; at most %(limit)d are "
+                                   "accepted."), count=len(entries), limit=limits.max_entries)
     total = sum(e.file_size for e in entries)
     if total > limits.max_uncompressed:
-        raise FileLimitExceeded("The spreadsheet unpacks to %(mb)d MB; the limit is "
-                                "%(limit)d MB. Split it into smaller files.",
+        raise FileLimitExceeded(N_("The spreadsheet unpacks to %(mb)d MB; the limit is "
+                                   "%(limit)d MB. Split it into smaller files."),
                                 mb=total // 1_048_576,
                                 limit=limits.max_uncompressed // 1_048_576)
     for e in entries:
         if e.filename in _BOOK_PARTS and e.file_size > limits.max_part_bytes:
-            raise FileLimitExceeded("The spreadsheet's %(part)s part unpacks to %(kb)d KB; at "
-                                    "most %(limit)d KB is accepted. Save it again from your "
-                                    "spreadsheet program, or as CSV.", part=e.filename,
+            raise FileLimitExceeded(N_("The spreadsheet's %(part)s part unpacks to %(kb)d KB; at "
+                                       "most %(limit)d KB is accepted. Save it again from your "
+                                       "spreadsheet program, or as CSV."), part=e.filename,
                                     kb=e.file_size // 1024,
                                     limit=limits.max_part_bytes // 1024)
         if e.file_size > _RATIO_FLOOR and \
                 e.file_size > limits.max_ratio * max(e.compress_size, 1):
-            raise FileLimitExceeded("The spreadsheet is packed %(ratio)d times smaller than "
-                                    "its contents, which real spreadsheets never are; it "
-                                    "was refused as a possible zip bomb. Save it again "
-                                    "from your spreadsheet program or as CSV.",
+            raise FileLimitExceeded(N_("The spreadsheet is packed %(ratio)d times smaller than "
+                                       "its contents, which real spreadsheets never are; it "
+                                       "was refused as a possible zip bomb. Save it again "
+                                       "from your spreadsheet program or as CSV."),
                                     ratio=e.file_size // max(e.compress_size, 1))
 
 
@@ -285,9 +289,9 @@ def check_markup(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     elements, rows = markup_counts(data, limits.max_elements)
     if elements > limits.max_elements or \
             elements > (rows + 1) * ELEMENTS_PER_ROW + _SPARE_ELEMENTS:
-        raise FileLimitExceeded("The spreadsheet holds more than %(limit)d XML elements, far "
-                                "more than its rows need. Save it again from your "
-                                "spreadsheet program, or as CSV.",
+        raise FileLimitExceeded(N_("The spreadsheet holds more than %(limit)d XML elements, far "
+                                   "more than its rows need. Save it again from your "
+                                   "spreadsheet program, or as CSV."),
                                 limit=min(limits.max_elements,
                                           (rows + 1) * ELEMENTS_PER_ROW + _SPARE_ELEMENTS))
 
@@ -350,8 +354,8 @@ def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
             path = target.lstrip("/") if target.startswith("/") else \
                 posixpath.normpath(posixpath.join("xl", target))
             return sheet.get("name") or "", path
-    raise UnreadableFile("The spreadsheet has no worksheet: it needs a header row and data "
-                         "rows.")
+    raise UnreadableFile(N_("The spreadsheet has no worksheet: it needs a header row and data "
+                            "rows."))
 
 
 @dataclass(frozen=True)
@@ -400,9 +404,9 @@ def sheet_shape(xml: bytes) -> SheetShape:
     if rows < 0:  # cells written some other way (prefixes, attributes before r)
         refs = _CELL_REF.findall(xml)
         if len(refs) != len(_CELL_OPEN.findall(xml)):
-            raise UnreadableFile("The spreadsheet has cells without a position (such as "
-                                 "B7); save it again from your spreadsheet program, or as "
-                                 "CSV.")
+            raise UnreadableFile(N_("The spreadsheet has cells without a position (such as "
+                                    "B7); save it again from your spreadsheet program, or as "
+                                    "CSV."))
         if not refs:
             return SheetShape(0, 0, {})
         rows = max(map(int, {d for _, d in refs}))
@@ -465,20 +469,21 @@ def _read_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int = 0) -> T
         raise _too_many_rows(limits.max_rows)
     if shape.rows * shape.columns > limits.max_cells:
         raise FileLimitExceeded(
-            "The spreadsheet's cells span %(rows)d rows by %(columns)d columns; at most "
-            "%(limit)d cells are accepted. Delete stray cells far from the table, or save "
-            "it as CSV.", rows=shape.rows, columns=shape.columns, limit=limits.max_cells)
+            N_("The spreadsheet's cells span %(rows)d rows by %(columns)d columns; at most "
+               "%(limit)d cells are accepted. Delete stray cells far from the table, or save "
+               "it as CSV."), rows=shape.rows, columns=shape.columns, limit=limits.max_cells)
     try:
         with CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
             grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise UnreadableFile(f"The spreadsheet could not be opened ({exc.__class__.__name__})."
-                             " Save it as .xlsx or CSV and upload it again.") from None
+        raise UnreadableFile(msg(N_("The spreadsheet could not be opened."
+                                    " Save it as .xlsx or CSV and upload it again."),
+                                 detail=exc.__class__.__name__)) from None
     for (r, c), value in shape.exact.items():
         if r < len(grid) and c < len(grid[r]):
             grid[r][c] = value
     if not grid:
-        raise UnreadableFile("The spreadsheet is empty: it needs a header row and data rows.")
+        raise UnreadableFile(N_("The spreadsheet is empty: it needs a header row and data rows."))
     wide = limits.max_columns + 1
     header_row = _values(grid[0][:wide])
     _check_row(header_row, 1, limits)
@@ -512,13 +517,14 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
     try:
         check_markup(data, limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
-        raise UnreadableFile("The spreadsheet could not be opened (it is not a valid .xlsx). "
-                             "Save it as .xlsx or CSV and upload it again.") from None
+        raise UnreadableFile(N_("The spreadsheet could not be opened (it is not a valid .xlsx). "
+                                "Save it as .xlsx or CSV and upload it again.")) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
-        raise UnreadableFile(f"The spreadsheet could not be opened ({exc.__class__.__name__})."
-                             " Save it as .xlsx or CSV and upload it again.") from None
+        raise UnreadableFile(msg(N_("The spreadsheet could not be opened."
+                                    " Save it as .xlsx or CSV and upload it again."),
+                                 detail=exc.__class__.__name__)) from None
     try:
         sheet = book.worksheets[0]
         # Bounded: openpyxl pads skipped rows and columns (a lone <row r="1048576"> is a
@@ -528,8 +534,8 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
                              max_col=wide, values_only=True)
         header_row = next(it, None)
         if header_row is None:
-            raise UnreadableFile("The spreadsheet is empty: it needs a header row and data "
-                                 "rows.")
+            raise UnreadableFile(N_("The spreadsheet is empty: it needs a header row and data "
+                                    "rows."))
         _check_row(header_row, 1, limits)
         header = ["" if h is None else str(h).strip() for h in header_row]
         while header and not header[-1]:
@@ -550,8 +556,9 @@ def _read_xlsx_openpyxl(data: bytes, limits: Limits = DEFAULT_LIMITS, head: int 
     except UnreadableFile:
         raise
     except Exception as exc:
-        raise UnreadableFile(f"The spreadsheet could not be read ({exc.__class__.__name__})."
-                             " Save it as .xlsx or CSV and upload it again.") from None
+        raise UnreadableFile(msg(N_("The spreadsheet could not be read."
+                                    " Save it as .xlsx or CSV and upload it again."),
+                                 detail=exc.__class__.__name__)) from None
     finally:
         book.close()
     return Table(header, rows, "xlsx", "xlsx")
@@ -575,8 +582,8 @@ def precheck(data: bytes, filename: str = "", *, max_bytes: int = 0,
         try:
             check_markup(data, limits)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
-            raise UnreadableFile("The spreadsheet could not be opened (it is not a valid "
-                                 ".xlsx). Save it as .xlsx or CSV and upload it again.") \
+            raise UnreadableFile(N_("The spreadsheet could not be opened (it is not a valid "
+                                    ".xlsx). Save it as .xlsx or CSV and upload it again.")) \
                 from None
 
 
@@ -593,8 +600,8 @@ def read_table(data: bytes, filename: str = "", *, max_bytes: int = 0,
     check_size(data, max_bytes)
     name = filename.lower()
     if data.startswith(XLS_MAGIC) or name.endswith(".xls"):
-        raise UnreadableFile("Old Excel .xls files are not accepted: save the sheet as .xlsx "
-                             "or CSV and upload it again.")
+        raise UnreadableFile(N_("Old Excel .xls files are not accepted: save the sheet as .xlsx "
+                                "or CSV and upload it again."))
     if data.startswith(XLSX_MAGIC) or name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, limits, head)
     return _read_csv(data, limits, head)

@@ -856,16 +856,18 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     started = time.perf_counter()
     progress = progress or _noop
     if kind not in KINDS:
-        raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
-                            f"{', '.join(KINDS)}.", field="kind")
+        raise ImportRefused(msg(N_("Unknown kind of file %(kind)s: use one of "
+                                   "%(choices)s."), kind=kind, choices=list(KINDS)), field="kind")
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+        raise ClusterNotFound(msg(N_("There is no cluster with id %(cluster_id)s."),
+                                  cluster_id=cluster_id))
     # The row limit is counted while the file streams, not after it was read whole.
     limits = files.Limits.for_rows(max_rows) if max_rows else files.DEFAULT_LIMITS
     table = files.read_table(data, filename, max_bytes=max_bytes, limits=limits)
     if policy is not None and policy.seller_is and kind not in policy.kinds:
-        raise ImportRefused(f"You can upload {' and '.join(policy.kinds)} only.", field="kind")
+        raise ImportRefused(msg(N_("You can upload %(kinds)s only."),
+                                kinds=list(policy.kinds)), field="kind")
     plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows),
                  mapping=mapping, policy=policy)
     if not table.rows:

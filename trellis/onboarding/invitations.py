@@ -26,6 +26,7 @@ from trellis import exports
 from trellis.accounts.models import User
 from trellis.clock import beijing_text, utcnow
 from trellis.errors import ValidationError
+from trellis.messages import N_, msg
 from trellis.network.build import cluster_graph
 from trellis.network.summary import analyse
 from trellis.onboarding.errors import InvitationExpired, InvitationInvalid, InvitationUsed
@@ -106,7 +107,8 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
     as_of = as_of or date.today()
     now = now or utcnow()
     if session.get(Cluster, cluster_id) is None:
-        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+        raise ClusterNotFound(msg(N_("There is no cluster with id %(cluster_id)s."),
+                                  cluster_id=cluster_id))
     G = cluster_graph(session=session, cluster_id=cluster_id, as_of=as_of)
     tiers = analyse(G).tiers
     registered = set(session.execute(
@@ -148,17 +150,17 @@ def issue(*, session: Session, cluster_id: int, firm_ids: Iterable[int], secret:
           now: datetime | None = None) -> list[Issued]:
     """Create one invitation per firm (vendors of the cluster) in a new batch. Flushes."""
     if not secret:
-        raise ValidationError("An application secret is needed to derive invitation codes.")
+        raise ValidationError(N_("An application secret is needed to derive invitation codes."))
     if not 1 <= valid_days <= 90:
-        raise ValidationError("Invitations are valid for 1 to 90 days.", field="valid_days")
+        raise ValidationError(N_("Invitations are valid for 1 to 90 days."), field="valid_days")
     ids = sorted(set(firm_ids))
     if not ids:
-        raise ValidationError("Choose at least one vendor to invite.", field="firm_ids")
+        raise ValidationError(N_("Choose at least one vendor to invite."), field="firm_ids")
     firms = {f.id: f for f in session.execute(select(Firm).where(col(Firm.id).in_(ids))).scalars()}
     for fid in ids:
         firm = firms.get(fid)
         if firm is None or firm.cluster_id != cluster_id or firm.role != "vendor":
-            raise ValidationError(f"Firm {fid} is not a vendor of this cluster.",
+            raise ValidationError(msg(N_("Firm %(fid)s is not a vendor of this cluster."), fid=fid),
                                   field="firm_ids")
     now = now or utcnow()
     batch = now.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3)
@@ -183,18 +185,18 @@ def _find(session: Session, code: str) -> Invitation:
     inv = session.execute(select(Invitation).where(col(Invitation.code_hash) == code_hash(code))
                           ).scalar_one_or_none()
     if inv is None:
-        raise InvitationInvalid("This invitation code is not recognised: check it against "
-                                "the message you received.")
+        raise InvitationInvalid(N_("This invitation code is not recognised: check it against "
+                                   "the message you received."))
     return inv
 
 
 def _usable(inv: Invitation, now: datetime) -> None:
     if inv.revoked_at is not None or inv.redeemed_at is not None:
-        raise InvitationUsed("This invitation code has already been used. Sign in instead, "
-                             "or ask your relationship manager for a new code.")
+        raise InvitationUsed(N_("This invitation code has already been used. Sign in instead, "
+                                "or ask your relationship manager for a new code."))
     if inv.expires_at <= now:
-        raise InvitationExpired("This invitation code has expired. Ask your relationship "
-                                "manager for a new one.")
+        raise InvitationExpired(N_("This invitation code has expired. Ask your relationship "
+                                   "manager for a new one."))
 
 
 def lookup(*, session: Session, code: str, now: datetime | None = None) -> tuple[
@@ -220,7 +222,7 @@ def redeem(*, session: Session, code: str, now: datetime | None = None) -> Firm:
                col(Invitation.revoked_at).is_(None), col(Invitation.expires_at) > now)
         .values(redeemed_at=now).execution_options(synchronize_session=False)))
     if done.rowcount != 1:
-        raise InvitationUsed("This invitation code has already been used.")
+        raise InvitationUsed(N_("This invitation code has already been used."))
     session.refresh(inv)
     # Any other live code for the same firm is now pointless: revoke it.
     session.execute(update(Invitation)

@@ -291,12 +291,13 @@ def parse_month(value, today=None) -> date:
             try:
                 return parse_day(raw).replace(day=1)
             except CellError:
-                raise CellError(f"{raw!r} is not a month: write it as 2026-03") from None
+                raise CellError(N_("'%(raw)s' is not a month: write it as 2026-03"),
+                                raw=raw) from None
         if not 1 <= m <= 12:
-            raise CellError(f"{raw!r} is not a real month")
+            raise CellError(N_("'%(raw)s' is not a real month"), raw=raw)
         out = date(y, m, 1)
     if today is not None and out > today:
-        raise CellError(f"month {out:%Y-%m} is in the future")
+        raise CellError(N_("month %(month)s is in the future"), month=f"{out:%Y-%m}")
     return out
 
 
@@ -313,12 +314,12 @@ def parse_period(value, today=None) -> tuple[date, date]:
         a, b = re.split(r"\s*~\s*|\s+-\s+", raw, maxsplit=1)
         start, end = parse_day(a), parse_day(b)
         if end < start:
-            raise CellError("the period ends before it starts")
+            raise CellError(N_("the period ends before it starts"))
         return start, end
     match = _PERIOD_RE.match(raw)
     if not match:
-        raise CellError(f"{raw!r} is not a period: write 2025, 2025Q3, 2025H1, 2025-07 or "
-                        "2025-01-01~2025-06-30")
+        raise CellError(N_("'%(raw)s' is not a period: write 2025, 2025Q3, 2025H1, 2025-07 or "
+                           "2025-01-01~2025-06-30"), raw=raw)
     y = int(match.group(1))
     quarter, half, half_zh, month = match.group(2), match.group(3), match.group(4), \
         match.group(5)
@@ -331,7 +332,7 @@ def parse_period(value, today=None) -> tuple[date, date]:
     elif month:
         m = int(month)
         if not 1 <= m <= 12:
-            raise CellError(f"{raw!r} is not a real month")
+            raise CellError(N_("'%(raw)s' is not a real month"), raw=raw)
         start, end_month = date(y, m, 1), m
     else:
         start, end_month = date(y, 1, 1), 12
@@ -350,17 +351,17 @@ _QTY_RE = re.compile(r"^\d+(\.\d+)?$")
 def parse_quantity(value, _today=None) -> Decimal:
     """A metered quantity (kWh, m3): zero or more, at most three decimals."""
     if isinstance(value, bool):
-        raise CellError("not a number")
+        raise CellError(N_("not a number"))
     if isinstance(value, float):
         value = repr(value)
     raw = _text(value).replace(",", "").replace("，", "").replace(" ", "")
     if not _QTY_RE.match(raw):
-        raise CellError(f"{_text(value)!r} is not a quantity (zero or more)")
+        raise CellError(N_("'%(raw)s' is not a quantity (zero or more)"), raw=_text(value))
     q = Decimal(raw)
     if q != q.quantize(Decimal("0.001")):
-        raise CellError("at most three decimal places")
+        raise CellError(N_("at most three decimal places"))
     if q >= Decimal("1e12"):
-        raise CellError("the quantity is implausibly large")
+        raise CellError(N_("the quantity is implausibly large"))
     return q
 
 
@@ -368,7 +369,7 @@ def parse_count(value, _today=None) -> int:
     """A cell as a whole number from 0 to 9,999,999 (thousands separators allowed)."""
     raw = _text(value).replace(",", "")
     if not re.fullmatch(r"\d{1,7}", raw):
-        raise CellError(f"{raw!r} is not a whole number (zero or more)")
+        raise CellError(N_("'%(raw)s' is not a whole number (zero or more)"), raw=raw)
     return int(raw)
 
 
@@ -385,7 +386,8 @@ def parse_defaulted(value, _today=None) -> bool:
         raw = raw[:-2]
     if raw in YES_NO:
         return YES_NO[raw]
-    raise CellError(f"{_text(value)!r}: write defaulted/repaid, yes/no, 1/0 or 违约/正常")
+    raise CellError(N_("'%(raw)s': write defaulted/repaid, yes/no, 1/0 or 违约/正常"),
+                    raw=_text(value))
 
 
 @dataclass(frozen=True)

@@ -150,13 +150,14 @@ def load_file(text: str) -> dict[str, str]:
     try:
         data = safejson.loads(text)
     except ValueError as exc:
-        raise ValidationError(f"The mapping file is not valid JSON: {exc}.", field="mapping",
+        raise ValidationError(msg(N_("The mapping file is not valid JSON."),
+                                  detail=str(exc)), field="mapping",
                               zh="映射文件不是有效的 JSON。") from None
     if isinstance(data, dict) and isinstance(data.get("mapping"), dict):
         data = data["mapping"]
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str | None)
                                              for k, v in data.items()):
-        raise ValidationError('The mapping file must be a JSON object {"header": "field"}.',
+        raise ValidationError(N_('The mapping file must be a JSON object {"header": "field"}.'),
                               field="mapping", zh='映射文件须为 JSON 对象 {"表头": "字段"}。')
     return {k: v or "" for k, v in data.items()}
 
@@ -174,15 +175,16 @@ def save(*, session: Session, cluster_id: int, source: str, kind: str, mapping: 
     """Keep *mapping* for the next file of *kind* from *source*. Flushes."""
     source = (source or "").strip()
     if not source or len(source) > 120:
-        raise ValidationError("Name the source of the file (at most 120 characters).",
+        raise ValidationError(N_("Name the source of the file (at most 120 characters)."),
                               field="source", zh="请填写文件来源（最多120个字符）。")
     if kind not in KINDS:
-        raise ValidationError(f"Unknown kind {kind!r}.", field="kind",
+        raise ValidationError(msg(N_("Unknown kind %(kind)s."), kind=kind), field="kind",
                               zh=f"未知的数据类型 {kind!r}。")
     keys = {c.key for c in KINDS[kind].columns}
     bad = sorted({v for v in mapping.values() if v and v not in keys})
     if bad:
-        raise ValidationError(f"Not fields of {kind}: {', '.join(bad)}.", field="mapping",
+        raise ValidationError(msg(N_("Not fields of %(kind)s: %(fields)s."),
+                                  kind=kind, fields=list(bad)), field="mapping",
                               zh=f"不是{kind}的字段：{'、'.join(bad)}。")
     row = session.execute(select(ImportMapping).where(
         sql_col(ImportMapping.cluster_id) == cluster_id, sql_col(ImportMapping.source) == source,

@@ -70,11 +70,13 @@ def create_run(*, session: Session, cluster_id: int, kind: str, filename: str, d
     """
     files.precheck(data, filename, max_bytes=max_bytes)
     if kind not in KINDS:
-        raise ImportRefused(f"Unknown kind of file {kind!r}: use one of {', '.join(KINDS)}.",
+        raise ImportRefused(msg(N_("Unknown kind of file %(kind)s: use one of %(choices)s."),
+                                kind=kind, choices=list(KINDS)),
                             field="kind")
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise ClusterNotFound(f"There is no cluster with id {cluster_id}.")
+        raise ClusterNotFound(msg(N_("There is no cluster with id %(cluster_id)s."),
+                                  cluster_id=cluster_id))
     ensure_open(cluster)
     source = (source or "").strip()[:120]
     if mapping is None and source:
@@ -108,7 +110,7 @@ def proposal_for(*, session: Session, run: ImportRun
     run's source first) for a run waiting for its mapping."""
     file = session.get(ImportFile, run.id)
     if file is None:
-        raise NotFound(f"The file of import run {run.id} is no longer kept.",
+        raise NotFound(msg(N_("The file of import run %(run)s is no longer kept."), run=run.id),
                        zh=f"导入批次 {run.id} 的文件已不再保留。")
     # Only the rows shown: the whole file is read by the import itself (a task when
     # large), not in the request that asks for the mapping.
@@ -141,14 +143,13 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     :class:`ImportRefused` listing each problem (unknown field, a field fed twice, a
     required field missing); with *save*, keeps it for the run's source. Flushes."""
     if run.status != RunStatus.MAPPING:
-        raise ImportRefused("This import is not waiting for a column mapping.",
+        raise ImportRefused(N_("This import is not waiting for a column mapping."),
                             zh="该导入不在等待列映射确认。")
     header, _, _ = proposal_for(session=session, run=run)
     _, _, problems = colmap.resolve(run.kind, header, mapping)
     if problems:
-        said = [str(p) for _, p in problems]
-        raise ImportRefused("The mapping cannot be used: " + "; ".join(said) + ".",
-                            zh="该列映射无法使用：" + "；".join(said))
+        raise ImportRefused(msg(N_("The mapping cannot be used: %(problems)s."),
+                                problems=[p for _, p in problems]))
     if save and run.source:
         colmap.save(session=session, cluster_id=run.cluster_id, source=run.source,
                     kind=run.kind, mapping=mapping, user_id=user_id)
@@ -177,7 +178,7 @@ def execute_run(*, session_factory: sessionmaker[Session], run_id: int,
     with transaction(session_factory) as s:
         run = s.get(ImportRun, run_id)
         if run is None:
-            raise NotFound(f"There is no import run {run_id}.")
+            raise NotFound(msg(N_("There is no import run %(run_id)s."), run_id=run_id))
         # Claim the run atomically: a second worker (the resume job) must not run it too.
         states = [RunStatus.QUEUED.value] + ([RunStatus.RUNNING.value] if resume else [])
         claimed = cast(CursorResult[Any], s.execute(update(ImportRun)
@@ -199,8 +200,9 @@ def execute_run(*, session_factory: sessionmaker[Session], run_id: int,
     def report(phase: str, done: int, total: int, errors: int) -> None:
         if max_seconds and time.monotonic() - started > max_seconds:
             raise ImportTimedOut(
-                f"The import took longer than {max_seconds:.0f} seconds and was stopped; "
-                f"nothing was imported. Split the file into smaller files.")
+                msg(N_("The import took longer than %(max_seconds)s seconds and was stopped; "
+                       "nothing was imported. Split the file into smaller files."),
+                    max_seconds=format(max_seconds, '.0f')))
         last.update(done=done, total=total)
         if on_progress is not None:
             on_progress(phase, done, total, errors)
@@ -316,7 +318,7 @@ def get_run(*, session: Session, run_id: int, cluster_ids: list[int] | None = No
     """The run *run_id*, if it exists and is in *cluster_ids* (None: any)."""
     run = session.get(ImportRun, run_id)
     if run is None or (cluster_ids is not None and run.cluster_id not in cluster_ids):
-        raise NotFound(f"There is no import run {run_id}.")
+        raise NotFound(msg(N_("There is no import run %(run_id)s."), run_id=run_id))
     return run
 
 
@@ -335,7 +337,7 @@ def error_report_csv(*, session: Session, run_id: int,
                                  sql_col(ImportRun.kind))
                           .where(sql_col(ImportRun.id) == run_id)).one_or_none()
     if run is None:
-        raise NotFound(f"There is no import run {run_id}.")
+        raise NotFound(msg(N_("There is no import run %(run_id)s."), run_id=run_id))
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(list(header))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 from trellis import exports
+from trellis.messages import N_, msg
 from trellis.onboarding.errors import ImportRefused
 from trellis.onboarding.kinds import KINDS, Kind
 
@@ -24,8 +25,9 @@ def _kind(kind: str) -> Kind:
     try:
         return KINDS[kind]
     except KeyError:
-        raise ImportRefused(f"Unknown kind of file {kind!r}: use one of "
-                            f"{', '.join(KINDS)}.", field="kind") from None
+        raise ImportRefused(msg(N_("Unknown kind of file %(kind)s: use one of "
+                                   "%(choices)s."),
+                                kind=kind, choices=list(KINDS)), field="kind") from None
 
 
 def header(kind: str, lang: str = "zh") -> list[str]:

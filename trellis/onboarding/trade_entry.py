@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from trellis import exports
 from trellis.db import id_of
@@ -51,7 +52,7 @@ def _buyer(session: Session, firm: Firm, buyer_id: int | None, field: str = "buy
     buyer = session.get(Firm, buyer_id) if isinstance(buyer_id, int) else None
     if buyer is None or buyer.id == firm.id or buyer.cluster_id != firm.cluster_id \
             or firm.cluster_id is None:
-        raise ValidationError("Choose a buyer from your industrial park.", field=field)
+        raise ValidationError(N_("Choose a buyer from your industrial park."), field=field)
     return buyer
 
 
@@ -63,11 +64,11 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
     buyer = _buyer(session, firm, buyer_id)
     number = (number or "").strip()
     if not number:
-        raise ValidationError("Enter the invoice number.", field="number")
+        raise ValidationError(N_("Enter the invoice number."), field="number")
     if issue_date > today:
-        raise ValidationError("The issue date cannot be in the future.", field="issue_date")
+        raise ValidationError(N_("The issue date cannot be in the future."), field="issue_date")
     if due_date < issue_date:
-        raise ValidationError("The due date cannot be before the issue date.", field="due_date")
+        raise ValidationError(N_("The due date cannot be before the issue date."), field="due_date")
     if session.exec(select(Invoice.id).where(Invoice.seller_id == firm.id,
                                              Invoice.number == number)).first():
         raise Conflict(N_("You already recorded invoice %(number)s."),
@@ -99,9 +100,9 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amoun
     buyer = _buyer(session, firm, buyer_id)
     number = (number or "").strip()
     if not number:
-        raise ValidationError("Enter the order number.", field="number")
+        raise ValidationError(N_("Enter the order number."), field="number")
     if order_date > today:
-        raise ValidationError("The order date cannot be in the future.", field="order_date")
+        raise ValidationError(N_("The order date cannot be in the future."), field="order_date")
     if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.buyer_id == buyer.id,
                                                    PurchaseOrder.number == number)).first():
         raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),
@@ -133,6 +134,9 @@ class UploadResult:
     created: int = 0
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
+    #: of the documents created, those sold to a buyer that is no anchor firm: they stay
+    #: pending with no one on Trellis to confirm them (only an anchor confirms, 确权)
+    unconfirmable: int = 0
 
 
 class UploadRefused(ValidationError):
@@ -196,14 +200,16 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     buyer must be a firm of the vendor's park. Every row is checked first; with any
     problem :class:`UploadRefused` lists them all and nothing is written."""
     if kind not in COLUMNS:
-        raise ValidationError("Choose invoices or orders.", field="kind")
+        raise ValidationError(N_("Choose invoices or orders."), field="kind")
     if firm.awaiting_approval:
         raise ValidationError(AWAITING_APPROVAL, field="file")
     if not data:
-        raise ValidationError("The file is empty.", field="file")
+        raise ValidationError(N_("The file is empty."), field="file")
     if firm.cluster_id is None:
-        raise ValidationError("Your firm is not in an industrial park yet; ask your "
-                              "relationship manager.", field="file")
+        raise ValidationError(N_("Your firm is not in an industrial park yet; ask your "
+                                 "relationship manager."), field="file")
+    model = Invoice if kind == "invoices" else PurchaseOrder
+    before = session.exec(select(func.max(model.id))).one() or 0
     try:
         result = import_file(session=session, cluster_id=firm.cluster_id, kind=kind,
                              data=data, filename=filename, today=today,
@@ -227,7 +233,20 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
                                 n=exc.count), problems) from None
     except TrellisError as exc:  # too large, unreadable: the reader's plain message
         raise ValidationError(Message(exc.template, exc.params), field="file") from None
-    return UploadResult(kind, created=result.created, rows=result.rows)
+    return UploadResult(kind, created=result.created, rows=result.rows,
+                        unconfirmable=_unconfirmable(session, model, firm, after=before))
+
+
+def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder], firm: Firm,
+                   *, after: int) -> int:
+    """How many of *firm*'s pending documents above id *after* (those just created) are sold
+    to a buyer that is no anchor firm."""
+    session.flush()
+    return session.exec(
+        select(func.count()).select_from(model)
+        .join(Firm, col(Firm.id) == col(model.buyer_id))
+        .where(col(model.seller_id) == firm.id, col(model.id) > after,
+               col(model.status) == DocStatus.PENDING, col(Firm.role) != "anchor")).one()
 
 
 def _changed(session: Session, firm: Firm) -> None:

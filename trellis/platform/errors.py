@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from trellis.errors import TrellisError
+from trellis.messages import new_reference
 from trellis.platform.i18n import error_text
 
 logger = logging.getLogger(__name__)
@@ -102,11 +103,17 @@ def handle_overflow(exc: OverflowError):
 
 
 def handle_unexpected(exc: Exception):
+    """An error Trellis did not foresee (a bug, a library's or a driver's; a core's
+    developer message is never shown): the generic page with a reference the person can
+    quote, logged with the traceback."""
     _rollback()
-    logger.exception("Unhandled error on %s %s", request.method, request.path)
-    message = _("Something went wrong on our side. Nothing was saved; try again.")
+    reference = new_reference()
+    logger.exception("Unhandled error %s on %s %s", reference, request.method, request.path)
+    message = _("Something went wrong on our side (reference %(reference)s). Nothing was "
+                "saved; try again, and if it keeps failing give an administrator the "
+                "reference.", reference=reference)
     if wants_json():
-        return json_error("internal_error", message, 500)
+        return json_error("internal_error", message, 500, reference=reference)
     return render_template("errors/error.html", status=500, message=message), 500
 
 

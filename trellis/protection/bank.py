@@ -23,6 +23,7 @@ from trellis.accounts.models import User
 from trellis.accounts.services import verify_password
 from trellis.clock import beijing_text, utcnow
 from trellis.db import id_of, is_postgres
+from trellis.messages import N_, msg
 from trellis.network.build import bump_data_version
 from trellis.protection import notifications
 from trellis.protection.errors import (
@@ -77,22 +78,22 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
     """
     now = now or utcnow()
     if user.firm_id != firm_id:
-        raise ChangeNotFound("You can only change your own firm's account.")
+        raise ChangeNotFound(N_("You can only change your own firm's account."))
     if not password or not verify_password(user.password_hash, password):
-        raise ReauthenticationFailed("Your password was not correct; the account was not "
-                                     "changed.")
+        raise ReauthenticationFailed(N_("Your password was not correct; the account was not "
+                                        "changed."))
     account = normalise_account(new_account)
     if not ACCOUNT_RE.match(account):
-        raise BadAccount("Enter the account number: 8 to 32 digits.", field="new_account")
+        raise BadAccount(N_("Enter the account number: 8 to 32 digits."), field="new_account")
     query = select(Firm).where(Firm.id == firm_id)
     if is_postgres(session):
         query = query.with_for_update()
     firm = session.exec(query).one()
     if normalise_account(firm.bank_account) == account:
-        raise BadAccount("This is already your firm's account.", field="new_account")
+        raise BadAccount(N_("This is already your firm's account."), field="new_account")
     if pending_for(session=session, firm_id=firm_id) is not None:
-        raise ChangePending("A change of account is already waiting; cancel it first if it "
-                            "is wrong.")
+        raise ChangePending(N_("A change of account is already waiting; cancel it first if it "
+                               "is wrong."))
     delay = policy(session=session).bank_change_delay_hours
     change = BankAccountChange(firm_id=firm_id, requested_by_id=id_of(user),
                                old_account=firm.bank_account, new_account=account,
@@ -123,9 +124,11 @@ def cancel_change(*, session: Session, firm_id: int, change_id: int, user: User,
     firm's or a missing one, ChangePending when it is no longer pending. Flushes."""
     change = session.get(BankAccountChange, change_id)
     if change is None or change.firm_id != firm_id:
-        raise ChangeNotFound("That change request does not exist.")
+        raise ChangeNotFound(N_("That change request does not exist."))
     if change.status != ChangeStatus.PENDING:
-        raise ChangePending(f"This change was already {change.status}; nothing changed.")
+        raise ChangePending(msg(N_("This change was already %(status)s; nothing changed."),
+                                status=msg(N_("applied") if change.status == ChangeStatus.APPLIED
+                                           else N_("cancelled"))))
     change.status = ChangeStatus.CANCELLED
     change.cancelled_at = now or utcnow()
     change.cancelled_by_id = user.id
@@ -176,6 +179,6 @@ def check_repayment_account(*, session: Session, account: str | None) -> None:
     official = normalise_account(policy(session=session).settlement_account)
     if given != official:
         raise NotPlatformAccount(
-            "This is not Trellis's account. Trellis only accepts repayments into its "
-            "settlement account shown on this page. Whoever gave you another account may be "
-            "a fraudster: do not pay, and call us.", field="payee_account")
+            N_("This is not Trellis's account. Trellis only accepts repayments into its "
+               "settlement account shown on this page. Whoever gave you another account may be "
+               "a fraudster: do not pay, and call us."), field="payee_account")

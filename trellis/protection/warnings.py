@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.clock import utcnow
+from trellis.messages import N_, msg
 from trellis.protection.errors import BadWarning, WarningNotFound
 from trellis.protection.models import AgeBand, FirmAge, FraudWarning, Moment, ProtectionPolicy
 
@@ -96,19 +97,20 @@ def _check(values: dict) -> dict:
     for key, limit in LIMITS.items():
         text = (values.get(key) or "").strip()
         if not text:
-            raise BadWarning("Fill in the title and text in both languages.", field=key)
+            raise BadWarning(N_("Fill in the title and text in both languages."), field=key)
         if len(text) > limit:
-            raise BadWarning(f"Keep it under {limit} characters.", field=key)
+            raise BadWarning(msg(N_("Keep it under %(limit)s characters."), limit=limit), field=key)
         clean[key] = text
     for key, enum in (("moment", Moment), ("age_band", AgeBand), ("firm_age", FirmAge)):
         try:
             clean[key] = enum(values.get(key) or "").value  # "" is refused as None was
         except ValueError:
-            raise BadWarning(f"Choose one of: {', '.join(e.value for e in enum)}.",
+            raise BadWarning(msg(N_("Choose one of: %(choices)s."),
+                                 choices=[e.value for e in enum]),
                              field=key) from None
     sort = values.get("sort", 100)
     if isinstance(sort, bool) or not isinstance(sort, int) or not 0 <= sort <= 1000:
-        raise BadWarning("The order is a whole number from 0 to 1000.", field="sort")
+        raise BadWarning(N_("The order is a whole number from 0 to 1000."), field="sort")
     clean["sort"] = sort
     clean["active"] = bool(values.get("active", True))
     return clean
@@ -121,15 +123,15 @@ def save(*, session: Session, values: dict, warning_id: int | None = None,
     if warning_id is None:
         code = (values.get("code") or "").strip().lower()
         if not code or len(code) > 40 or not code.replace("_", "").isalnum():
-            raise BadWarning("Give the warning a short code: letters, digits and _.",
+            raise BadWarning(N_("Give the warning a short code: letters, digits and _."),
                              field="code")
         if session.exec(select(FraudWarning.id).where(FraudWarning.code == code)).first():
-            raise BadWarning(f"The code {code} is already used.", field="code")
+            raise BadWarning(msg(N_("The code %(code)s is already used."), code=code), field="code")
         row = FraudWarning(code=code, **clean)
     else:
         found = session.get(FraudWarning, warning_id)
         if found is None:
-            raise WarningNotFound("That warning does not exist.")
+            raise WarningNotFound(N_("That warning does not exist."))
         row = found
         for key, value in clean.items():
             setattr(row, key, value)

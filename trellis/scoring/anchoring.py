@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
+from trellis.messages import N_, msg
 from trellis.scoring import calibration, features, frames
 from trellis.scoring.errors import NoBaseRate
 from trellis.scoring.models import PortfolioDefaultRate, Scorecard, ScorecardStatus
@@ -36,8 +37,8 @@ def default_rate(*, session: Session, on: date) -> PortfolioDefaultRate:
         col(PortfolioDefaultRate.effective_from) <= on).order_by(
         col(PortfolioDefaultRate.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
-        raise NoBaseRate(f"No portfolio default rate is in force on {on}; an admin must "
-                         "set one before a card can be anchored.")
+        raise NoBaseRate(msg(N_("No portfolio default rate is in force on %(on)s; an admin must "
+                                "set one before a card can be anchored."), on=on))
     return row
 
 

@@ -33,6 +33,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from trellis.messages import N_, msg
 from trellis.scoring import boosting, scorecard
 from trellis.scoring.errors import InvalidScorecard
 
@@ -137,31 +138,37 @@ def validate_model(spec: dict) -> None:
     model = spec.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("members"), list) \
             or not model["members"] or not isinstance(model.get("features"), list):
-        raise InvalidScorecard("A blended card needs model.members and model.features.",
+        raise InvalidScorecard(N_("A blended card needs model.members and model.features."),
                                field="model")
     for key in ("a", "b"):
         if not isinstance(model.get(key), (int, float)) or not math.isfinite(model[key]):
-            raise InvalidScorecard(f"model.{key} must be a number.", field=f"model.{key}")
+            raise InvalidScorecard(msg(N_("model.%(key)s must be a number."),
+                                       key=key), field=f"model.{key}")
     if model["b"] <= 0:
-        raise InvalidScorecard("model.b must be a positive number.", field="model.b")
+        raise InvalidScorecard(N_("model.b must be a positive number."), field="model.b")
     for i, m in enumerate(model["members"]):
         where = f"model.members[{i}]"
         w = m.get("weight") if isinstance(m, dict) else None
         if not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
-            raise InvalidScorecard(f"{where}.weight must be a positive number.", field=where)
+            raise InvalidScorecard(msg(N_("%(where)s.weight must be a positive number."),
+                                       where=where), field=where)
         kind = m.get("kind")
         if kind == "onehot":
             mm = m.get("model")
             if not isinstance(mm, dict) or not {"numeric", "categories", "coef", "means",
                                                 "intercept"} <= set(mm):
-                raise InvalidScorecard(f"{where}: the one-hot model is incomplete.",
+                raise InvalidScorecard(msg(N_("%(where)s: the one-hot model is incomplete."),
+                                           where=where),
                                        field=where)
         elif kind == "gbm":
             boosting.validate_model(m.get("card") or {})
         elif kind == "woe":
             scorecard.validate(m.get("card") or {})
             if not isinstance(m.get("means"), dict):
-                raise InvalidScorecard(f"{where}: the WoE member needs its training means.",
+                raise InvalidScorecard(msg(N_("%(where)s: the WoE member needs its training "
+                                              "means."),
+                                           where=where),
                                        field=where)
         else:
-            raise InvalidScorecard(f"{where}.kind must be woe, gbm or onehot.", field=where)
+            raise InvalidScorecard(msg(N_("%(where)s.kind must be woe, gbm or onehot."),
+                                       where=where), field=where)

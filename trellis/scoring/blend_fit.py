@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from trellis.messages import N_, msg
 from trellis.scoring import boosting, metrics, scorecard
 from trellis.scoring.blend import FAMILY, design, member_logodds, transform
 from trellis.scoring.errors import InvalidScorecard
@@ -122,7 +123,7 @@ def _fit_member(name: str, X: pd.DataFrame, y: np.ndarray, numeric: list[str],
     from trellis.scoring import training  # cycle: training's "blend" family is fitted here
 
     if name not in KIND:
-        raise InvalidScorecard(f"Unknown member of the blend: {name!r}.",
+        raise InvalidScorecard(msg(N_("Unknown member of the blend: %(name)s."), name=name),
                                field="model.members")
     if name == "onehot":
         return {"kind": name, "model": fit_onehot(X, y, numeric, categorical)}
@@ -154,7 +155,7 @@ def _weights(L: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[float, dic
             return float(lr.intercept_[0]), {names[k]: float(c) for k, c in zip(keep, coef,
                                                                                  strict=True)}
         keep.pop(int(np.argmin(coef)))
-    raise InvalidScorecard("No member of the blend ranks the out-of-fold rows.",
+    raise InvalidScorecard(N_("No member of the blend ranks the out-of-fold rows."),
                            field="model.members")
 
 
@@ -176,18 +177,18 @@ def _combination(how: str, L: np.ndarray, y: np.ndarray,
     if how == "equal":
         sd = L.std(axis=0)
         if not (sd > 0).all():
-            raise InvalidScorecard("A member gives every row the same logit.",
+            raise InvalidScorecard(N_("A member gives every row the same logit."),
                                    field="model.members")
         w = 1.0 / (sd * len(names))
         a, b = _platt(L @ w, y)
         if not b > 0:
-            raise InvalidScorecard("The equal-weight blend does not rank the rows.",
+            raise InvalidScorecard(N_("The equal-weight blend does not rank the rows."),
                                    field="model.members")
         return a, {n: float(b * wi) for n, wi in zip(names, w, strict=True)}
     j = names.index(how)
     a, b = _platt(L[:, j], y)
     if not b > 0:
-        raise InvalidScorecard(f"The {how} member does not rank the rows.",
+        raise InvalidScorecard(msg(N_("The %(how)s member does not rank the rows."), how=how),
                                field="model.members")
     return a, {how: b}
 
@@ -219,8 +220,8 @@ def choose(L: np.ndarray, y: np.ndarray, names: list[str], *, seed: int = 0,
             continue
         auc[how] = round(float(metrics.auc(y, pred)), 4)
     if not auc:
-        raise InvalidScorecard("No combination of the blend's members ranks the "
-                               "out-of-fold rows.", field="model.members")
+        raise InvalidScorecard(N_("No combination of the blend's members ranks the "
+                                  "out-of-fold rows."), field="model.members")
     order = list(reversed(candidates))
     chosen = max(auc, key=lambda h: (auc[h], -order.index(h)))
     return {"chosen": chosen, "auc": auc}
@@ -251,7 +252,8 @@ def fit(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[st
         selection = choose(oof, y, names, seed=seed, folds=folds)
         combine = selection["chosen"]
     if combine not in ("learnt", "equal") and combine not in names:
-        raise InvalidScorecard(f"Unknown way to combine the members: {combine!r}.",
+        raise InvalidScorecard(msg(N_("Unknown way to combine the members: %(combine)s."),
+                                   combine=combine),
                                field="model.combine")
     intercept, weights = _combination(combine, oof, y, names)
     kept = []

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trellis.messages import N_
 from trellis.scoring import scorecard
 from trellis.scoring.errors import InvalidScorecard
 from trellis.scoring.expert import GRADE_PDS, SCALING
@@ -142,11 +143,11 @@ def validate_model(spec: dict) -> None:
     model = spec.get("model")
     if not isinstance(model, dict) or not model.get("booster") or not isinstance(
             model.get("features"), list):
-        raise InvalidScorecard("A boosted card needs model.booster and model.features.",
+        raise InvalidScorecard(N_("A boosted card needs model.booster and model.features."),
                                field="model")
     b = model.get("b", 1.0)
     if not isinstance(b, (int, float)) or not math.isfinite(b) or b <= 0:
-        raise InvalidScorecard("model.b must be a positive number.", field="model.b")
+        raise InvalidScorecard(N_("model.b must be a positive number."), field="model.b")
 
 
 def reason_text(spec: dict, name: str) -> tuple[str, str]:

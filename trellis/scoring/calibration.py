@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import optimize, stats
 from sklearn.linear_model import LogisticRegression
 
+from trellis.messages import N_, msg
 from trellis.scoring import metrics, scorecard
 from trellis.scoring.errors import TrainingDataError
 
@@ -52,7 +53,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def transform(spec: dict, a: float, b: float, meta: dict, version: str | None = None) -> dict:
     """*spec* with ``logit(PD') = a + b x logit(PD)`` folded into its intercept and bins."""
     if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
-        raise TrainingDataError(f"Calibration gave an unusable transform (a={a}, b={b}).",
+        raise TrainingDataError(msg(N_("Calibration gave an unusable transform "
+                                       "(a=%(a)s, b=%(b)s)."),
+                                    a=a, b=b),
                                 field="calibration")
     out = copy.deepcopy(spec)
     if out.get("family") in ("gbm", "blend"):
@@ -82,11 +85,11 @@ def transform(spec: dict, a: float, b: float, meta: dict, version: str | None = 
 def shift_for_mean(logits: np.ndarray, target: float) -> float:
     """The shift *a* such that the mean of sigmoid(logits + a) equals *target* (0 < t < 1)."""
     if not 0 < target < 1:
-        raise TrainingDataError("A default rate must lie strictly between 0 and 1.",
+        raise TrainingDataError(N_("A default rate must lie strictly between 0 and 1."),
                                 field="rate")
     z = np.asarray(logits, dtype=float)
     if z.size == 0:
-        raise TrainingDataError("No scorable firm to calibrate on.", field="population")
+        raise TrainingDataError(N_("No scorable firm to calibrate on."), field="population")
     return float(optimize.brentq(lambda a: _sigmoid(z + a).mean() - target, -40, 40))
 
 
@@ -117,8 +120,10 @@ def _enough_outcomes(y) -> np.ndarray:
     y = np.asarray(y, dtype=int)
     if len(y) < MIN_ROWS or y.sum() < MIN_BADS or (1 - y).sum() < MIN_BADS:
         raise TrainingDataError(
-            f"Recalibration needs at least {MIN_ROWS} outcomes with {MIN_BADS} defaults and "
-            f"{MIN_BADS} repaid; found {len(y)} with {int(y.sum())} defaults.", field="target")
+            msg(N_("Recalibration needs at least %(rows)s outcomes with %(bads)s defaults and "
+                   "%(bads)s repaid; found %(found)s with %(defaults)s defaults."),
+                rows=MIN_ROWS, bads=MIN_BADS, found=len(y), defaults=int(y.sum())),
+                field="target")
     return y
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis.messages import N_, msg
 from trellis.scoring import features, frames
 from trellis.scoring.errors import ScoringError
 from trellis.scoring.exposure import exposure_totals
@@ -39,8 +40,8 @@ def policy(*, session: Session, as_of: date) -> LimitPolicy:
                           .order_by(col(LimitPolicy.effective_from).desc()).limit(1)
                           ).scalars().first()
     if row is None:
-        raise ScoringError(f"No limit policy is in force on {as_of.isoformat()}; an admin must "
-                           "enter one.")
+        raise ScoringError(msg(N_("No limit policy is in force on %(day)s; an admin must "
+                                  "enter one."), day=as_of))
     return row
 
 

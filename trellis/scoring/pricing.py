@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from trellis.errors import ValidationError
-from trellis.messages import N_, Percent
+from trellis.messages import N_, Percent, msg
 from trellis.scoring.errors import NoBaseRate, RateAboveCap
 from trellis.scoring.models import BaseRate, RateCap
 
@@ -29,8 +29,9 @@ def lpr(*, session: Session, as_of: date, tenor: str = "1y") -> Decimal:
                                                  col(BaseRate.effective_from) <= as_of)
                           .order_by(col(BaseRate.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
-        raise NoBaseRate(f"No {tenor} LPR is in force on {as_of.isoformat()}; an admin must "
-                         "enter the LPR with the date it applies from.")
+        raise NoBaseRate(msg(N_("No %(tenor)s LPR is in force on %(day)s; an admin must "
+                                "enter the LPR with the date it applies from."),
+                             tenor=tenor, day=as_of))
     return Decimal(str(row.rate))
 
 
@@ -39,8 +40,8 @@ def legal_cap(*, session: Session, as_of: date) -> Decimal:
     row = session.execute(select(RateCap).where(col(RateCap.effective_from) <= as_of)
                           .order_by(col(RateCap.effective_from).desc()).limit(1)).scalars().first()
     if row is None:
-        raise NoBaseRate(f"No legal rate cap is in force on {as_of.isoformat()}; an admin must "
-                         "enter one.")
+        raise NoBaseRate(msg(N_("No legal rate cap is in force on %(day)s; an admin must "
+                                "enter one."), day=as_of))
     base = lpr(session=session, as_of=as_of)
     return min(Decimal(str(row.absolute_cap)), Decimal(str(row.lpr_multiple)) * base)
 
@@ -55,10 +56,11 @@ def quote_rate(*, session: Session, grade: str, anchor_confirmed: bool,
     and :class:`RateAboveCap` when the rate would exceed the legal cap.
     """
     if grade not in spreads_bps:
-        raise ValidationError(f"The product sets no spread for grade {grade!r}.", field="grade")
+        raise ValidationError(msg(N_("The product sets no spread for grade %(grade)s."),
+                                  grade=grade), field="grade")
     spread = int(spreads_bps[grade])
     if spread < 0 or confirmed_discount_bps < 0:
-        raise ValidationError("Spreads and the confirmation discount must not be negative.",
+        raise ValidationError(N_("Spreads and the confirmation discount must not be negative."),
                               field="spreads_bps")
     base = lpr(session=session, as_of=as_of)
     rate = base + spread * BP

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from trellis.clock import utcnow
 from trellis.errors import Conflict
+from trellis.messages import N_, msg
 from trellis.scoring import features, frames, scorecard
 from trellis.scoring.models import Scorecard, ScorecardStatus
 from trellis.scoring.service import champion, get_scorecard
@@ -29,8 +30,9 @@ def register(*, session: Session, spec: dict, notes: str = "") -> Scorecard:
                              .where(col(Scorecard.version) == spec["version"])
                              ).first()
     if exists:
-        raise Conflict(f"A scorecard with version {spec['version']!r} already exists; "
-                       "versions never change, so give the new one another version.")
+        raise Conflict(msg(N_("A scorecard with version %(version)s already exists; "
+                              "versions never change, so give the new one another version."),
+                           version=spec['version']))
     row = Scorecard(version=spec["version"], name=spec.get("name", ""),
                     kind=spec.get("kind", "trained"), status=ScorecardStatus.CHALLENGER,
                     spec=spec, validation=spec.get("validation", {}), notes=notes)
@@ -58,12 +60,16 @@ def promote(*, session: Session, version: str, data: pd.DataFrame | None = None,
         verdict = training.compare(current.spec, new.spec, data, target=target, n_boot=n_boot)
         if not verdict["promote"]:
             raise Conflict(
-                f"{version} does not beat the champion {current.version} by more than the "
-                f"noise: AUC gain {verdict['difference']:+.4f}, 95% interval "
-                f"[{verdict['ci_low']:+.4f}, {verdict['ci_high']:+.4f}].")
+                msg(N_("%(version)s does not beat the champion %(champion)s by more than the "
+                       "noise: AUC gain %(gain)s, 95%% interval "
+                       "[%(low)s, %(high)s]."),
+                    version=version, champion=current.version,
+                    gain=format(verdict['difference'], '+.4f'),
+                    low=format(verdict['ci_low'], '+.4f'),
+                    high=format(verdict['ci_high'], '+.4f')))
     elif current.kind != "expert":
-        raise Conflict("Promoting over a trained champion needs validation data to compare "
-                       "the two cards on.")
+        raise Conflict(N_("Promoting over a trained champion needs validation data to compare "
+                          "the two cards on."))
     else:
         verdict = {"promote": True, "reason": "replaces the untrained expert card"}
     current.status = ScorecardStatus.RETIRED

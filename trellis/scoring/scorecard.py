@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from trellis import safejson
+from trellis.messages import N_, msg
 from trellis.scoring.errors import InvalidScorecard
 from trellis.scoring.result import Reason
 
@@ -68,15 +69,16 @@ def validate(spec: dict) -> dict:
     Raises :class:`InvalidScorecard` naming the part that is wrong.
     """
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise InvalidScorecard(f"Not a scorecard document (format must be {FORMAT!r}).",
+        raise InvalidScorecard(msg(N_("Not a scorecard document (format must be %(format)s)."),
+                                   format=FORMAT),
                                field="format")
     for key in ("version", "intercept", "scaling", "characteristics", "grades"):
         if key not in spec:
-            raise InvalidScorecard(f"The scorecard has no {key!r}.", field=key)
+            raise InvalidScorecard(msg(N_("The scorecard has no %(key)s."), key=key), field=key)
     sc = spec["scaling"]
     for key in ("base_score", "base_odds", "pdo"):
         if not isinstance(sc.get(key), (int, float)) or sc[key] <= 0:
-            raise InvalidScorecard(f"scaling.{key} must be a positive number.",
+            raise InvalidScorecard(msg(N_("scaling.%(key)s must be a positive number."), key=key),
                                    field=f"scaling.{key}")
     names = set()
     if spec.get("family") == "gbm":
@@ -91,30 +93,34 @@ def validate(spec: dict) -> dict:
         where = f"characteristics[{i}]"
         name = ch.get("name")
         if not name or name in names:
-            raise InvalidScorecard(f"{where} needs a unique name.", field=where)
+            raise InvalidScorecard(msg(N_("%(where)s needs a unique name."),
+                                       where=where), field=where)
         names.add(name)
         if ch.get("type") == "numeric":
             splits = ch.get("splits", [])
             if list(splits) != sorted(splits) or len(ch.get("bins", [])) != len(splits) + 1:
-                raise InvalidScorecard(f"{name}: splits must ascend and there must be one bin "
-                                       "more than splits.", field=where)
+                raise InvalidScorecard(msg(N_("%(name)s: splits must ascend and there must be "
+                                              "one bin more than splits."), name=name), field=where)
         elif ch.get("type") == "categorical":
             if len(ch.get("bins", [])) != len(ch.get("groups", [])):
-                raise InvalidScorecard(f"{name}: one bin per group of categories.",
+                raise InvalidScorecard(msg(N_("%(name)s: one bin per group of categories."),
+                                           name=name),
                                        field=where)
         else:
-            raise InvalidScorecard(f"{name}: type must be numeric or categorical.",
+            raise InvalidScorecard(msg(N_("%(name)s: type must be numeric or categorical."),
+                                       name=name),
                                    field=where)
         for b in ch["bins"] + [ch.get("missing", {"logodds": 0.0})]:
             if not isinstance(b.get("logodds"), (int, float)) or not math.isfinite(b["logodds"]):
-                raise InvalidScorecard(f"{name}: every bin needs a finite logodds.", field=where)
+                raise InvalidScorecard(msg(N_("%(name)s: every bin needs a finite logodds."),
+                                           name=name), field=where)
     grades = [g.get("grade") for g in spec["grades"]]
     if grades != list(GRADES):
-        raise InvalidScorecard("grades must be A, B, C, D, E in that order.", field="grades")
+        raise InvalidScorecard(N_("grades must be A, B, C, D, E in that order."), field="grades")
     max_pds = [g.get("max_pd") for g in spec["grades"]]
     if any(not isinstance(p, (int, float)) for p in max_pds) or max_pds != sorted(max_pds) \
             or max_pds[-1] < 1.0:
-        raise InvalidScorecard("grades need ascending max_pd ending at 1.", field="grades")
+        raise InvalidScorecard(N_("grades need ascending max_pd ending at 1."), field="grades")
     out = copy.deepcopy(spec)
     out["scaling"]["offset"] = round(offset(out), 4)
     for g in out["grades"]:
@@ -323,9 +329,9 @@ def loads(text: str) -> dict:
     try:
         spec = safejson.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidScorecard(f"The scorecard file is not valid JSON: {exc.msg} "
-                               f"(line {exc.lineno}).", field="file") from None
+        raise InvalidScorecard(msg(N_("The scorecard file is not valid JSON (line %(lineno)s)."),
+                                   lineno=exc.lineno, detail=exc.msg), field="file") from None
     except ValueError as exc:   # nested too deep
-        raise InvalidScorecard(f"The scorecard file is not valid JSON: {exc}.",
+        raise InvalidScorecard(msg(N_("The scorecard file is not valid JSON."), detail=str(exc)),
                                field="file") from None
     return validate(spec)

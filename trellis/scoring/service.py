@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from trellis.accounts.models import Consent
 from trellis.clock import utcnow
 from trellis.errors import NotFound
+from trellis.messages import N_, msg
 from trellis.onboarding import coverage
 from trellis.onboarding.basis import clusters_with_basis
 from trellis.scoring import expert, features, frames, scorecard, screens
@@ -71,7 +72,7 @@ def get_scorecard(*, session: Session, version: str) -> Scorecard:
     row = session.execute(select(Scorecard).where(col(Scorecard.version) == version)
                           ).scalars().first()
     if row is None:
-        raise ScorecardNotFound(f"No scorecard has version {version!r}.")
+        raise ScorecardNotFound(msg(N_("No scorecard has version %(version)s."), version=version))
     return row
 
 
@@ -210,13 +211,14 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     """
     firm = session.get(Firm, firm_id)
     if firm is None:
-        raise NotFound(f"No firm with id {firm_id}.")
+        raise NotFound(msg(N_("No firm with id %(firm_id)s."), firm_id=firm_id))
     as_of = as_of or date.today()
     card = champion(session=session)
     consented = consented_firms(session=session, firm_ids=[firm_id])
     fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id], cache=cache)
     if not fr.scope:
-        raise ScoringError(f"Firm {firm_id} could not be read for scoring.")
+        raise ScoringError(msg(N_("Firm %(firm_id)s could not be read for scoring."),
+                               firm_id=firm_id))
     result = score_frames(fr, card.spec, consented=consented,
                           applied_on={firm_id: applied_on} if applied_on else None,
                           coverage=_coverage(session, fr.scope, as_of, fr))[0]
@@ -279,7 +281,7 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     """
     rec = session.get(ScoreRecord, record_id)
     if rec is None:
-        raise NotFound(f"No stored score with id {record_id}.")
+        raise NotFound(msg(N_("No stored score with id %(record_id)s."), record_id=record_id))
     stored = result_from_record(rec)
     if stored.insufficient:
         return stored

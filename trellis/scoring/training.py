@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from trellis.messages import N_, msg
 from trellis.scoring import blend_fit, boosting, calibration, metrics, scorecard, stability
 from trellis.scoring.errors import TrainingDataError
 from trellis.scoring.expert import GRADE_PDS, SCALING
@@ -54,15 +55,16 @@ def _quiet():
 def parse_target(series: pd.Series, name: str) -> pd.Series:
     """The target as 0/1 ints (1 = bad). Raises :class:`TrainingDataError`."""
     if series.isna().any():
-        raise TrainingDataError(f"Column {name!r} has {int(series.isna().sum())} empty values; "
-                                "every row needs an outcome.", field=name)
+        raise TrainingDataError(msg(N_("Column %(name)s has %(count)s empty values; "
+                                       "every row needs an outcome."),
+                                    name=name, count=int(series.isna().sum())), field=name)
     text = series.astype(str).str.strip().str.lower()
     text = text.replace({"1.0": "1", "0.0": "0"})
     unknown = sorted(set(text) - BAD - GOOD)
     if unknown:
         raise TrainingDataError(
-            f"Column {name!r} must hold outcomes such as 0/1, good/bad or yes/no; found "
-            f"{', '.join(map(repr, unknown[:5]))}.", field=name)
+            msg(N_("Column %(name)s must hold outcomes such as 0/1, good/bad or yes/no; found "
+                   "%(found)s."), name=name, found=[str(v) for v in unknown[:5]]), field=name)
     return text.isin(BAD).astype(int)
 
 
@@ -152,8 +154,9 @@ def _select_signs(bp, X, y, names):
         worst = names[int(np.argmax(coef))]
         logger.info("dropping %s: coefficient has the wrong sign", worst)
         names.remove(worst)
-    raise TrainingDataError("No column separates good from bad outcomes (information value "
-                            f"below {MIN_IV} for every column).", field="target")
+    raise TrainingDataError(msg(N_("No column separates good from bad outcomes (information value "
+                                   "below %(iv)s for every column)."),
+                                iv=MIN_IV), field="target")
 
 
 def _platt(bp, X, y, names, seed) -> tuple[float, float]:
@@ -204,19 +207,24 @@ def _characteristic(bp, name: str, coef: float, b: float, X: pd.DataFrame) -> di
 def _split(df, y, date_column, seed):
     if date_column:
         if date_column not in df:
-            raise TrainingDataError(f"There is no column {date_column!r}.", field=date_column)
+            raise TrainingDataError(msg(N_("There is no column %(date_column)s."),
+                                        date_column=date_column), field=date_column)
         dates = pd.to_datetime(df[date_column], errors="coerce")
         if dates.isna().any():
-            raise TrainingDataError(f"Column {date_column!r} has {int(dates.isna().sum())} "
-                                    "values that are not dates.", field=date_column)
+            raise TrainingDataError(msg(N_("Column %(date_column)s has %(count)s "
+                                           "values that are not dates."),
+                                        date_column=date_column, count=int(dates.isna().sum())),
+                                        field=date_column)
         cut = dates.quantile(1 - VALIDATION_SHARE)
         val = (dates > cut).to_numpy()
         how = {"kind": "out_of_time", "cut": cut.date().isoformat(),
                "train_from": dates.min().date().isoformat(),
                "validate_to": dates.max().date().isoformat()}
         if y[val].sum() < 2 or y[~val].sum() < MIN_BADS:
-            raise TrainingDataError("Too few bad outcomes on one side of the out-of-time cut "
-                                    f"({cut.date()}); use more history or no date column.",
+            raise TrainingDataError(msg(N_("Too few bad outcomes on one side of the "
+                                           "out-of-time cut (%(day)s); use more history or "
+                                           "no date column."),
+                                        day=cut.date()),
                                     field=date_column)
         return ~val, val, how
     idx = np.arange(len(y))
@@ -236,8 +244,9 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
     bp = _fit_binning(X, y, numeric, categorical, **(binning or {}))
     selected = [str(n) for n in bp.get_support(names=True)]
     if not selected:
-        raise TrainingDataError("No column separates good from bad outcomes (information "
-                                f"value below {MIN_IV} for every column).", field="target")
+        raise TrainingDataError(msg(N_("No column separates good from bad outcomes (information "
+                                       "value below %(iv)s for every column)."),
+                                    iv=MIN_IV), field="target")
     names, lr = _select_signs(bp, X, y, selected)
     a, b = _platt(bp, X, y, names, seed) if calibrate else (0.0, 1.0)
     chars = [_characteristic(bp, n, float(c), b, X) for n, c in zip(names, lr.coef_[0],
@@ -279,7 +288,8 @@ def fit_family(family: str, df: pd.DataFrame, y: np.ndarray, numeric: list[str],
         stability.reference_shares(spec, X)
         return spec
     if family != "woe":
-        raise TrainingDataError(f"Unknown model family {family!r}; use woe, gbm or blend.",
+        raise TrainingDataError(msg(N_("Unknown model family %(family)s; use woe, gbm or blend."),
+                                    family=family),
                                 field="family")
     spec = fit(df, y, numeric, categorical, version=version, seed=seed, calibrate=calibrate)
     for ch in spec["characteristics"]:  # the features' plain words, as the other families
@@ -357,19 +367,23 @@ def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
     *cv_folds*, the report adds a k-fold AUC.
     """
     if target not in df:
-        raise TrainingDataError(f"There is no column {target!r}; columns are "
-                                f"{', '.join(map(str, df.columns[:20]))}.", field=target)
+        raise TrainingDataError(msg(N_("There is no column %(target)s; columns are "
+                                       "%(columns)s."),
+                                    target=target, columns=[str(c) for c in df.columns[:20]]),
+                                    field=target)
     if len(df) < MIN_ROWS:
-        raise TrainingDataError(f"{len(df)} rows are too few to train; at least {MIN_ROWS}.",
+        raise TrainingDataError(msg(N_("%(found)s rows are too few to train; at least %(rows)s."),
+                                    found=len(df), rows=MIN_ROWS),
                                 field="rows")
     y = parse_target(df[target], target).to_numpy()
     if y.sum() < MIN_BADS or (1 - y).sum() < MIN_BADS:
-        raise TrainingDataError(f"Need at least {MIN_BADS} bad and {MIN_BADS} good outcomes; "
-                                f"found {int(y.sum())} bad, {int((1 - y).sum())} good.",
+        raise TrainingDataError(msg(N_("Need at least %(bads)s bad and %(bads)s good outcomes; "
+                                       "found %(bad)s bad, %(good)s good."),
+                                    bads=MIN_BADS, bad=int(y.sum()), good=int((1 - y).sum())),
                                 field=target)
     numeric, categorical, dropped = _columns(df, target, date_column, exclude)
     if not numeric and not categorical:
-        raise TrainingDataError("The table has no usable columns besides the target.",
+        raise TrainingDataError(N_("The table has no usable columns besides the target."),
                                 field="columns")
     train_mask, val_mask, how = _split(df, y, date_column, seed)
     version = version or f"trained-{date.today():%Y%m%d}"
@@ -423,7 +437,8 @@ def _frame_for(spec: dict, df: pd.DataFrame) -> pd.DataFrame:
                        if c["type"] == "categorical"]
     missing = [c for c in numeric + categorical if c not in df]
     if missing:
-        raise TrainingDataError(f"The table lacks the scorecard's columns: {', '.join(missing)}.",
+        raise TrainingDataError(msg(N_("The table lacks the scorecard's columns: %(columns)s."),
+                                    columns=list(missing)),
                                 field="columns")
     del cols
     return _prepare(df, numeric, categorical)
@@ -447,7 +462,8 @@ def validation_report(spec: dict, df: pd.DataFrame, y: np.ndarray,
 def evaluate(spec: dict, df: pd.DataFrame, *, target: str) -> dict:
     """Validation report of a saved scorecard on a labelled table."""
     if target not in df:
-        raise TrainingDataError(f"There is no column {target!r}.", field=target)
+        raise TrainingDataError(msg(N_("There is no column %(target)s."),
+                                    target=target), field=target)
     y = parse_target(df[target], target).to_numpy()
     rep = validation_report(spec, df, y)
     rep["version"] = spec["version"]
@@ -474,4 +490,5 @@ def read_csv(path: str) -> pd.DataFrame:
             return pd.read_csv(path, encoding=enc)
         except UnicodeDecodeError:
             continue
-    raise TrainingDataError(f"{path} is neither UTF-8 nor GB18030 text.", field="csv")
+    raise TrainingDataError(msg(N_("%(path)s is neither UTF-8 nor GB18030 text."),
+                                path=path), field="csv")

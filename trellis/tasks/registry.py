@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from trellis.errors import TrellisError
-from trellis.messages import N_
+from trellis.messages import N_, msg
 
 
 class UnknownTask(TrellisError):
@@ -80,7 +80,7 @@ def find(name: str) -> TaskSpec:
     try:
         return _registry[name]
     except KeyError:
-        raise UnknownTask(f"no task named {name!r}") from None
+        raise UnknownTask(msg(N_("no task named %(name)s"), name=name)) from None
 
 
 def all_specs() -> list[TaskSpec]:

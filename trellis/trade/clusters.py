@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import Conflict, ValidationError
+from trellis.messages import N_, msg
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, ClusterManager, Firm
 
@@ -32,15 +33,16 @@ def normalise_code(code: str) -> str:
 def _check(*, name: str, region: str, kind: str) -> tuple[str, str]:
     name, region = (name or "").strip(), (region or "").strip()
     if not name:
-        raise ValidationError("Enter the cluster's name.", field="name", zh="请填写园区名称。")
+        raise ValidationError(N_("Enter the cluster's name."), field="name", zh="请填写园区名称。")
     if len(name) > 200:
-        raise ValidationError("The name is longer than 200 characters.", field="name",
+        raise ValidationError(N_("The name is longer than 200 characters."), field="name",
                               zh="名称超过200个字符。")
     if len(region) > 120:
-        raise ValidationError("The region is longer than 120 characters.", field="region",
+        raise ValidationError(N_("The region is longer than 120 characters."), field="region",
                               zh="地区超过120个字符。")
     if kind not in KINDS:
-        raise ValidationError(f"Unknown kind {kind!r}: use {' or '.join(KINDS)}.",
+        raise ValidationError(msg(N_("Unknown kind %(kind)s: use %(choices)s."),
+                                  kind=kind, choices=list(KINDS)),
                               field="kind", zh=f"未知的园区类型 {kind!r}。")
     return name, region
 
@@ -50,7 +52,8 @@ def get(*, session: Session, code: str) -> Cluster:
     found = session.execute(select(Cluster).where(col(Cluster.code) == normalise_code(code))
                             ).scalar_one_or_none()
     if found is None:
-        raise ClusterNotFound(f"There is no cluster {code!r}.", zh=f"没有园区 {code!r}。")
+        raise ClusterNotFound(msg(N_("There is no cluster %(code)s."),
+                                  code=code), zh=f"没有园区 {code!r}。")
     return found
 
 
@@ -64,11 +67,11 @@ def create(*, session: Session, code: str, name: str, region: str = "",
     code = normalise_code(code)
     if not CODE_RE.match(code):
         raise ValidationError(
-            "The code must be 2-40 characters: letters, digits, '-' or '_' (e.g. HZ-YUHANG).",
+            N_("The code must be 2-40 characters: letters, digits, '-' or '_' (e.g. HZ-YUHANG)."),
             field="code", zh="代码须为2至40个字符：字母、数字、“-”或“_”（如 HZ-YUHANG）。")
     name, region = _check(name=name, region=region, kind=kind)
     if session.execute(select(col(Cluster.id)).where(col(Cluster.code) == code)).first():
-        raise Conflict(f"A cluster with code {code} already exists.",
+        raise Conflict(msg(N_("A cluster with code %(code)s already exists."), code=code),
                        zh=f"代码为 {code} 的园区已存在。")
     cluster = Cluster(code=code, name=name, region=region, kind=kind)
     session.add(cluster)
@@ -99,7 +102,7 @@ def edit(*, session: Session, cluster: Cluster, name: str | None = None,
 def archive(*, session: Session, cluster: Cluster, now: datetime | None = None) -> None:
     """Archive *cluster* (kept, not listed, no imports). Raises Conflict if archived."""
     if cluster.archived_at is not None:
-        raise Conflict(f"Cluster {cluster.code} is already archived.",
+        raise Conflict(msg(N_("Cluster %(code)s is already archived."), code=cluster.code),
                        zh=f"园区 {cluster.code} 已归档。")
     cluster.archived_at = now or utcnow()
     session.add(cluster)
@@ -109,7 +112,7 @@ def archive(*, session: Session, cluster: Cluster, now: datetime | None = None) 
 def restore(*, session: Session, cluster: Cluster) -> None:
     """Bring an archived cluster back. Raises Conflict if it is not archived."""
     if cluster.archived_at is None:
-        raise Conflict(f"Cluster {cluster.code} is not archived.",
+        raise Conflict(msg(N_("Cluster %(code)s is not archived."), code=cluster.code),
                        zh=f"园区 {cluster.code} 未归档。")
     cluster.archived_at = None
     session.add(cluster)
@@ -119,7 +122,8 @@ def restore(*, session: Session, cluster: Cluster) -> None:
 def ensure_open(cluster: Cluster) -> None:
     """Raise :class:`Conflict` when *cluster* is archived (imports are refused)."""
     if cluster.archived_at is not None:
-        raise Conflict(f"Cluster {cluster.code} is archived: restore it before importing.",
+        raise Conflict(msg(N_("Cluster %(code)s is archived: restore it before importing."),
+                           code=cluster.code),
                        zh=f"园区 {cluster.code} 已归档：请先恢复再导入。")
 
 

@@ -41,10 +41,10 @@ def register_vendor(*, session: Session, uscc_code: str, name: str, industry: st
     one can take over a known firm by registering it). Flushes.
     """
     if session.get(Cluster, cluster_id) is None:
-        raise ValidationError("Choose your park.", field="cluster_id")
+        raise ValidationError(N_("Choose your park."), field="cluster_id")
     if session.exec(select(Firm).where(Firm.uscc == uscc_code)).first() is not None:
-        raise Conflict("Trellis already knows this firm. Ask your relationship manager or "
-                       "your buyer for an invitation code.")
+        raise Conflict(N_("Trellis already knows this firm. Ask your relationship manager or "
+                          "your buyer for an invitation code."))
     firm = Firm(uscc=uscc_code, name=name.strip(), role="vendor", industry=industry,
                 cluster_id=cluster_id, legal_rep=legal_rep.strip(), phone=phone,
                 founded_on=founded_on, registration="pending")

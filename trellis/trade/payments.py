@@ -68,7 +68,7 @@ def add_paid(*, session: Session, invoice_id: int, amount_fen: int) -> int | Non
     """Add *amount_fen* (> 0) to the invoice's paid amount, atomically; returns the new
     paid amount, or None (nothing changed) when it would exceed the invoice's amount."""
     if type(amount_fen) is not int or amount_fen <= 0:
-        raise ValidationError("The amount must be a positive whole number of fen.",
+        raise ValidationError(N_("The amount must be a positive whole number of fen."),
                               field="amount")
     new = session.execute(
         update(Invoice).where(col(Invoice.id) == invoice_id,

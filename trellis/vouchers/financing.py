@@ -28,7 +28,7 @@ from trellis.errors import PermissionDenied, ValidationError
 from trellis.ledger.errors import OfferNotFound
 from trellis.ledger.models import Application, Offer
 from trellis.ledger.origination import accept_offer, apply, open_offer, product_by_code
-from trellis.messages import N_, Money
+from trellis.messages import N_, Money, msg
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotLive, VoucherNotFound
 from trellis.vouchers.models import EventKind, FragmentStatus, Voucher, VoucherFragment
@@ -51,7 +51,8 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
                                       holder_id=holder_id)
     voucher = session.get_one(Voucher, fragment.voucher_id)
     if as_of >= voucher.maturity_date:
-        raise NotLive(f"Voucher {voucher.code} has matured; it is settled, not financed.")
+        raise NotLive(msg(N_("Voucher %(code)s has matured; it is settled, not financed."),
+                          code=voucher.code))
     product = product_by_code(session, product_code)
     advance = min(fragment.amount_fen * product.advance_rate_bps // 10_000,
                   product.max_amount_fen)
@@ -87,11 +88,11 @@ def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None
     offer = session.get(Offer, offer_id)
     app = session.get(Application, offer.application_id) if offer else None
     if offer is None or app is None or app.firm_id != holder_id:
-        raise OfferNotFound("That offer does not exist.")
+        raise OfferNotFound(N_("That offer does not exist."))
     if user is not None and user.firm_id != holder_id:
-        raise PermissionDenied("Only the applicant firm can accept its offer.")
+        raise PermissionDenied(N_("Only the applicant firm can accept its offer."))
     if not app.fragment_ids:
-        raise VoucherNotFound("That offer is not for a voucher part.")
+        raise VoucherNotFound(N_("That offer is not for a voucher part."))
     return accept_offer(session=session, offer_id=id_of(offer), user_id=user.id if user else None,
                         as_of=as_of or date.today())
 

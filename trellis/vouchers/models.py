@@ -30,6 +30,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from trellis.clock import utcnow
+from trellis.messages import N_, Message, msg
 
 ABSOLUTE_MAX_TENOR_MONTHS = 12
 ABSOLUTE_MAX_TENOR_DAYS = 366
@@ -49,6 +50,23 @@ class FragmentStatus(enum.StrEnum):
 
 
 LIVE = (FragmentStatus.HELD, FragmentStatus.FINANCED)
+
+#: a part's status as words in a message (rendered through the catalogues)
+FRAGMENT_WORDS = {
+    FragmentStatus.HELD: N_("held"),
+    FragmentStatus.FINANCED: N_("pledged for financing"),
+    FragmentStatus.SPLIT: N_("split into parts"),
+    FragmentStatus.TRANSFERRED: N_("passed on to another firm"),
+    FragmentStatus.SETTLED: N_("settled at maturity"),
+}
+
+
+def fragment_word(status: str) -> Message:
+    """*status* (a :class:`FragmentStatus` value) as words for a message."""
+    try:
+        return msg(FRAGMENT_WORDS[FragmentStatus(status)])
+    except ValueError:
+        return msg(N_("in an unknown state"))
 
 
 class EventKind(enum.StrEnum):

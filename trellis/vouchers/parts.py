@@ -21,9 +21,16 @@ from trellis.errors import NotFound
 from trellis.ledger import financed
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.models import Loan
+from trellis.messages import N_, msg
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.financing import pledge, release
-from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment, VoucherStatus
+from trellis.vouchers.models import (
+    FragmentStatus,
+    Voucher,
+    VoucherFragment,
+    VoucherStatus,
+    fragment_word,
+)
 
 
 class VoucherParts:
@@ -37,16 +44,21 @@ class VoucherParts:
         for ident in ids:
             frag = session.get(VoucherFragment, ident)
             if frag is None or frag.holder_id != firm_id:
-                raise IneligibleDocument(f"Voucher part {ident} is not held by your firm.",
+                raise IneligibleDocument(msg(N_("Voucher part %(ident)s is not held by your firm."),
+                                             ident=ident),
                                          field="fragment_ids")
             voucher = session.get_one(Voucher, frag.voucher_id)
             if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
-                raise IneligibleDocument(f"Voucher {voucher.code} part #{frag.id} is "
-                                         f"{frag.status}; only a part you hold can be "
-                                         "financed.", field="fragment_ids")
+                raise IneligibleDocument(msg(N_("Voucher %(code)s part #%(frag)s is "
+                                                "%(status)s; only a part you hold can be "
+                                                "financed."),
+                                             code=voucher.code, frag=frag.id,
+                                             status=fragment_word(frag.status)),
+                                             field="fragment_ids")
             if voucher.maturity_date <= as_of:
-                raise IneligibleDocument(f"Voucher {voucher.code} has matured; it is "
-                                         "settled, not financed.", field="fragment_ids")
+                raise IneligibleDocument(msg(N_("Voucher %(code)s has matured; it is "
+                                                "settled, not financed."),
+                                             code=voucher.code), field="fragment_ids")
             base += frag.amount_fen
             latest = max(latest or voucher.maturity_date, voucher.maturity_date)
         if latest is None:   # the ledger asks only about a non-empty list
@@ -86,7 +98,7 @@ def fingerprint_subjects(session: Session, key: str,
     for i in dict.fromkeys(fragment_ids):
         frag = session.get(VoucherFragment, i)
         if frag is None:
-            raise NotFound(f"voucher part {i} does not exist")
+            raise NotFound(msg(N_("voucher part %(i)s does not exist"), i=i))
         voucher = session.get_one(Voucher, frag.voucher_id)
         invoice = session.get_one(Invoice, voucher.invoice_id)
         anchor = session.get_one(Firm, voucher.issuer_id)

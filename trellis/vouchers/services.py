@@ -49,6 +49,7 @@ from trellis.vouchers.models import (
     VoucherFragment,
     VoucherPolicy,
     VoucherStatus,
+    fragment_word,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ def policy(*, session: Session) -> VoucherPolicy:
 def set_max_tenor(*, session: Session, months: int, user: User | None = None) -> VoucherPolicy:
     """Set the longest voucher tenor in months (1 to 12)."""
     if not isinstance(months, int) or not 1 <= months <= ABSOLUTE_MAX_TENOR_MONTHS:
-        raise TenorTooLong(f"The longest tenor must be between 1 and "
-                           f"{ABSOLUTE_MAX_TENOR_MONTHS} months.", field="max_tenor_months")
+        raise TenorTooLong(msg(N_("The longest tenor must be between 1 and "
+                                  "%(months)s months."),
+                               months=ABSOLUTE_MAX_TENOR_MONTHS),
+                               field="max_tenor_months")
     row = policy(session=session)
     row.max_tenor_months = months
     row.updated_at = utcnow()
@@ -103,13 +106,13 @@ def get_voucher(*, session: Session, voucher_id: int, firm_id: int | None = None
     it); ``firm_id=None`` for bank staff. Raises :class:`VoucherNotFound` otherwise."""
     voucher = session.get(Voucher, voucher_id)
     if voucher is None:
-        raise VoucherNotFound("That voucher does not exist.")
+        raise VoucherNotFound(N_("That voucher does not exist."))
     if firm_id is not None and voucher.issuer_id != firm_id:
         involved = session.exec(select(VoucherFragment.id).where(
             VoucherFragment.voucher_id == voucher_id,
             VoucherFragment.holder_id == firm_id)).first()
         if involved is None:
-            raise VoucherNotFound("That voucher does not exist.")
+            raise VoucherNotFound(N_("That voucher does not exist."))
     return voucher
 
 
@@ -161,9 +164,10 @@ def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
         query = query.with_for_update()
     fragment = session.exec(query).first()
     if fragment is None or fragment.holder_id != holder_id:
-        raise VoucherNotFound("That voucher part does not exist or is not yours.")
+        raise VoucherNotFound(N_("That voucher part does not exist or is not yours."))
     if fragment.status != FragmentStatus.HELD:
-        raise NotLive(f"This voucher part is already {fragment.status}; reload the page.")
+        raise NotLive(msg(N_("This voucher part is already %(status)s; reload the page."),
+                          status=fragment_word(fragment.status)))
     return fragment
 
 
@@ -263,7 +267,8 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
 def _live_voucher(session: Session, fragment: VoucherFragment, as_of: date) -> Voucher:
     voucher = session.get_one(Voucher, fragment.voucher_id)
     if voucher.status != VoucherStatus.ACTIVE or as_of >= voucher.maturity_date:
-        raise NotLive(f"Voucher {voucher.code} has matured; it can only be settled now.")
+        raise NotLive(msg(N_("Voucher %(code)s has matured; it can only be settled now."),
+                          code=voucher.code))
     return voucher
 
 
@@ -280,7 +285,7 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
         raise BadSplit(N_("Split into 2 to %(n)s parts."), params={"n": MAX_PARTS},
                        field="amounts")
     if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in amounts):
-        raise BadSplit("Every part must be a positive amount.", field="amounts")
+        raise BadSplit(N_("Every part must be a positive amount."), field="amounts")
     if sum(amounts) != fragment.amount_fen:
         raise BadSplit(N_("The parts add up to %(total)s but the voucher part is %(part)s: "
                           "they must be equal."),
@@ -323,7 +328,7 @@ def transfer(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: 
     target = session.get(Firm, to_firm_id) if isinstance(to_firm_id, int) else None
     if target is None or to_firm_id == holder_id or not is_supplier(
             session=session, supplier_id=to_firm_id, buyer_id=holder_id):
-        raise NotASupplier("Choose one of your own suppliers to transfer to.",
+        raise NotASupplier(N_("Choose one of your own suppliers to transfer to."),
                            field="to_firm_id")
     child = VoucherFragment(voucher_id=id_of(voucher), parent_id=fragment.id,
                             holder_id=to_firm_id, amount_fen=fragment.amount_fen)
@@ -346,14 +351,14 @@ def pay_supplier(*, session: Session, holder_id: int, fragment_id: int, to_firm_
     the rest the holder keeps or None)."""
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise BadSplit("Enter a positive amount.", field="amount")
+        raise BadSplit(N_("Enter a positive amount."), field="amount")
     if amount_fen > fragment.amount_fen:
-        raise BadSplit("You cannot pass on more than the voucher part is worth.",
+        raise BadSplit(N_("You cannot pass on more than the voucher part is worth."),
                        field="amount")
     target = session.get(Firm, to_firm_id) if isinstance(to_firm_id, int) else None
     if target is None or not is_supplier(session=session, supplier_id=to_firm_id,
                                          buyer_id=holder_id):
-        raise NotASupplier("Choose one of your own suppliers to transfer to.",
+        raise NotASupplier(N_("Choose one of your own suppliers to transfer to."),
                            field="to_firm_id")
     if amount_fen == fragment.amount_fen:
         return transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,

@@ -29,7 +29,7 @@ from trellis.db import ATTEMPTS, id_of, is_postgres, is_retryable, run, transact
 from trellis.errors import TrellisError
 from trellis.ledger.errors import CannotRepay
 from trellis.ledger.lifecycle import lock_loans, repay
-from trellis.messages import N_, Message
+from trellis.messages import N_, Message, msg
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services
 from trellis.vouchers.errors import LoanNotLive, NotMatured, VoucherNotFound
@@ -68,12 +68,13 @@ def settle(*, session: Session, voucher_id: int, paid_on: date, anchor_id: int |
         query = query.with_for_update()
     voucher = session.exec(query).first()
     if voucher is None or (anchor_id is not None and voucher.issuer_id != anchor_id):
-        raise VoucherNotFound("That voucher does not exist.")
+        raise VoucherNotFound(N_("That voucher does not exist."))
     if voucher.status == VoucherStatus.SETTLED:
         return []
     if paid_on < voucher.maturity_date:
-        raise NotMatured(f"Voucher {voucher.code} matures on {voucher.maturity_date}; it "
-                         "cannot be settled before.")
+        raise NotMatured(msg(N_("Voucher %(code)s matures on %(maturity_date)s; it "
+                                "cannot be settled before."),
+                             code=voucher.code, maturity_date=voucher.maturity_date))
     live = list(session.exec(select(VoucherFragment).where(
         VoucherFragment.voucher_id == voucher.id,
         col(VoucherFragment.status).in_(list(LIVE))).order_by(col(VoucherFragment.id))))

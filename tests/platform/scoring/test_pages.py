@@ -135,6 +135,30 @@ def test_tiers_read_in_words_wherever_they_appear(app):
         assert rows[3] == {"label": "其他数据", "value": "3"}
 
 
+def test_an_unlabelled_english_category_never_reaches_a_chinese_page(app):
+    """Issue 15: a text value no unit describes (a card's category the platform has no
+    words for) was shown raw, English on a Chinese page. It reads through the catalogue
+    when it can, as it is when it holds no Latin word or the page is English, else as a
+    category without a description; an invoice number or a name (text) stays as it is."""
+    from flask_babel import force_locale
+
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/"), force_locale("zh_CN"):
+        assert readable.unit_value("ratio", "wholesale_trade") == "未加说明的类别"
+        rows = readable.feature_rows({"segment": "high street retail"}, {})
+        assert rows[0]["value"] == "未加说明的类别"
+        assert readable.unit_value("ratio", "repaid") == "已结清"   # a word the catalogue has
+        assert readable.unit_value("ratio", "C36") == "C36"       # a code, no Latin word
+        assert readable.unit_value("ratio", "批发业") == "批发业"
+        assert readable.unit_value("text", "INV-2024-001") == "INV-2024-001"
+        rows = readable.evidence_rows({"mystery": "unusual pattern", "invoice": "INV-9"})
+        assert rows == [{"label": "其他数据", "value": "未加说明的类别"},
+                        {"label": "发票号码", "value": "INV-9"}]
+    with app.test_request_context("/"), force_locale("en"):
+        assert readable.unit_value("ratio", "wholesale_trade") == "wholesale_trade"
+
+
 def test_the_industry_division_feature_reads_as_its_official_name(app):
     """The scoring feature is a category (C36, its section C, or other): shown in words,
     never parsed as a number (a firm whose division was merged into "other" gave a 500)."""

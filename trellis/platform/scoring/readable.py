@@ -10,7 +10,9 @@ figure", never as its code.
 
 from __future__ import annotations
 
-from flask_babel import gettext
+import re
+
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from trellis.platform.i18n import money, number, percent
@@ -110,11 +112,30 @@ def unit_value(kind: str, value) -> str:
         return division_words(value)
     if kind == "role":
         return gettext("Anchor firm") if value == "anchor" else gettext("Vendor")
-    if isinstance(value, str):  # a category a card did not label: shown, never parsed
-        return value
+    if isinstance(value, str):  # a category a card did not label: never parsed
+        return value if kind in ("text", "code") else category_words(value)
     if kind == "ratio" or isinstance(value, float):
         return number(round(float(value), 2))
     return str(value)
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def category_words(value: str) -> str:
+    """A text value no unit labels (a category a scorecard or a screen did not describe):
+    its catalogue entry when it has one; as it is on an English page, or when it holds no
+    Latin word (Chinese words, a code such as C36); else, on a Chinese page, words saying
+    the category is not described. An English category never reaches a Chinese page."""
+    text = value.strip()
+    if not text:
+        return "—"
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    if not _LATIN_WORD.search(text) or not str(get_locale() or "zh").startswith("zh"):
+        return text
+    return gettext("A category without a description")
 
 
 def division_words(value) -> str:

@@ -122,6 +122,23 @@ def _flash_saved(doc, waits: str, nobody: str) -> None:
         flash(waits, "success")
 
 
+def _flash_uploaded(result) -> None:
+    """Say what happens to the rows just saved: only an anchor firm confirms (确权), so rows
+    sold to any other buyer are said to have no one to confirm them (as the list shows)."""
+    nobody = min(result.unconfirmable, result.created)
+    if not nobody:
+        flash(_("%(n)d rows saved; they wait for the buyer's confirmation.",
+                n=result.created), "success")
+    elif nobody == result.created:
+        flash(_("%(n)d rows saved. Their buyers are not anchor firms, so no one on Trellis "
+                "can confirm them.", n=result.created), "warning")
+    else:
+        flash(_("%(n)d rows saved: %(waiting)d wait for their buyer's confirmation; "
+                "%(nobody)d are sold to buyers that are not anchor firms, so no one on "
+                "Trellis can confirm them.", n=result.created,
+                waiting=result.created - nobody, nobody=nobody), "warning")
+
+
 @bp.route("/trade/orders/new", methods=["GET", "POST"])
 @roles_required("vendor")
 def new_order():
@@ -183,8 +200,7 @@ def upload():
             audit("trade.upload", "firm", firm.id, kind=result.kind, created=result.created,
                   filename=form.file.data.filename or "")
             commit()
-            flash(_("%(n)d rows saved; they wait for the buyer's confirmation.",
-                    n=result.created), "success")
+            _flash_uploaded(result)
             return redirect(url_for("vendor.trade", kind=result.kind.rstrip("s")), code=303)
     elif request.method == "POST":
         status = 422
