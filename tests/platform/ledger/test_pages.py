@@ -211,7 +211,7 @@ def test_loan_book_speaks_chinese(client, make_user):
     client.post("/locale", data={"locale": "zh_CN", "next": "/",
                                  "csrf_token": csrf_token(client, "/")})
     html = client.get("/ledger/").get_data(as_text=True)
-    assert "贷款台账" in html and "待审核申请" in html
+    assert "贷款台账" in html and "待审批申请" in html
 
 
 

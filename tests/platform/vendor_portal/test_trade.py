@@ -319,5 +319,5 @@ def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_g
                                    **invoice_form(chain, buyer_id=str(chain.tier1.id),
                                                   number="T2-NEW")}, follow_redirects=True)
     body = saved.get_data(as_text=True)
-    assert "发票 T2-NEW 已保存。采购方不是核心企业，平台上无人可以确权。" in body
-    assert "等待采购方确权" not in body
+    assert "发票 T2-NEW 已保存。买方不是核心企业，平台上无人可以确权。" in body
+    assert "等待买方确权" not in body and "等待采购方确权" not in body
