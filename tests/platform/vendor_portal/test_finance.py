@@ -297,3 +297,18 @@ def test_apply_lists_documents_with_a_count_and_search(client, session, demo):
     assert 'data-list-count="1"' in found and f'id="doc-{inv.id}"' in found
     none = client.get("/vendor/apply?q=no-such-number%25").get_data(as_text=True)
     assert 'data-list-count="0"' in none
+
+
+def test_the_apply_page_says_what_happens_for_the_amount(client, session, demo):
+    """Issue 15: the page said a relationship manager reviews every application, while
+    small ones from good grades are approved at once; it says which."""
+    vendor = demo["vendor"]
+    confirmed_invoice(session, vendor.firm_id)
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    login(client, vendor, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    note = page.split('id="who-decides">')[1].split("</p>")[0]
+    limit = f"¥{product.auto_approve_max_fen // 100:,}.{product.auto_approve_max_fen % 100:02d}"
+    assert limit in note and "立即获得报价" in note and "客户经理" in note
+    for grade in product.auto_approve_grades:
+        assert grade in note

@@ -154,7 +154,12 @@ def apply():
     elif request.method == "POST":
         status = 422
     docs, total = _eligible(firm, kind)
+    # what happens to an application of this product: an offer at once up to its automatic
+    # approval limit (grades it approves, no warning), else a relationship manager decides
+    product = db().exec(select(Product).where(
+        Product.code == ("OF-STD" if kind == "order" else "RF-STD"))).first()
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
+                           product=product,
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            picked=set(picked), docs_error=docs_error,
