@@ -146,6 +146,8 @@ def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan
                                  "csrf_token": csrf_token(client, "/")})
     html = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     assert title in html and 'data-kind="payment_vendor"' in html
+    # a way back to the vendor's loan page (issue 15: the statement had none)
+    assert f'id="back-to-loan" href="/vendor/loans/{loan.id}"' in html
     csv_resp = client.get(f"/ledger/loans/{loan.id}/statement.csv")
     text = csv_resp.get_data(as_text=True)
     assert csv_resp.mimetype == "text/csv" and text.startswith("\ufeff" + title)
