@@ -168,7 +168,7 @@ def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
     assert "expert-2026.12" in page
     card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
-    assert "PDO" in card
+    assert "翻倍分值（好坏比每翻一倍所加的分数）" in card   # PDO in words (issue 15)
     exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
     assert exported.status_code == 200
     assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
