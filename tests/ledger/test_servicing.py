@@ -338,3 +338,18 @@ def test_back_dated_cooling_off_of_a_loan_already_overdue(session, make_loan):
     b = per_loan(session, loan.id)
     assert b[Acct.INTEREST_INCOME.value] == b[Acct.PENALTY_INCOME.value] == 0
     assert b[Acct.FEE_INCOME.value] == 0
+
+
+def test_the_statement_shows_what_the_cooling_off_waived(session, make_loan):
+    """Issue 15: the statement's 冷静期：免除利息和费用 row showed no amount; it shows the
+    interest and fees waived."""
+    from trellis.ledger import statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=True)
+    accrual.accrue(session=session, as_of=day(5))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000_000 + 3_000 + 1_000,
+                    paid_on=day(5), idempotency_key="all")
+    st = statement.build(session=session, loan_id=loan.id, as_of=day(6))
+    (waived,) = [line for line in st.lines if line.kind == "waived"]
+    assert waived.fees_fen == -3_000 and waived.interest_fen == -200 * 5
+    assert waived.penalty_fen == 0

@@ -124,7 +124,7 @@ def test_the_audit_trail_names_codes_in_words(client, session, logged_in, make_u
         assert raw not in shown, raw
     for said in ("产业园区", "银行账户数据", "撤回授权", "发票", "放款", "仅用于预评估",
                  "通过邀请码", "智能客户经理提议的操作", "发票金额不符", "Trellis（系统自动）",
-                 "API 密钥 ab12cd"):
+                 "API 令牌 ab12cd"):
         assert said in shown, said
 
 

@@ -214,10 +214,10 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
             if n in scope:
                 out[n].append(Flag(
                     "circular_trading",
-                    f"Circular trading ({level_en} evidence, {ev['strength']:.2f}): "
+                    f"Circular trading ({level_en} evidence, {ev['strength']:.1%}): "
                     f"{repeat} rounds of matching amounts round {len(cycle)} firms, "
                     f"{ev['paid_round']:.0%} of the legs paid round.",
-                    f"循环交易（证据{level_zh}，{ev['strength']:.2f}）：{len(cycle)}家企业之间"
+                    f"循环交易（证据{level_zh}，{ev['strength']:.1%}）：{len(cycle)}家企业之间"
                     f"{repeat}轮金额相符的交易，{ev['paid_round']:.0%}的环节有资金回流。",
                     evidence))
     return out

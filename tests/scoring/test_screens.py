@@ -79,7 +79,10 @@ def test_a_ring_is_found_whatever_order_its_legs_are_issued_in(session, trade, f
     ev = next(x for x in flags[a.id] if x.code == "circular_trading").evidence
     assert ev["strength"] >= screens.RING_MIN_STRENGTH and ev["paid_round"] == 1.0
     assert max(ev["loops"], ev["consistent_months"]) >= 4
-    assert "循环交易" in next(x for x in flags[a.id] if x.code == "circular_trading").zh
+    zh = next(x for x in flags[a.id] if x.code == "circular_trading").zh
+    assert "循环交易" in zh
+    # the strength reads as the evidence table shows it (issue 15: 0.98 beside 98.5%)
+    assert f"，{ev['strength']:.1%}）" in zh
 
 
 def test_ring_evidence_strength_grows_with_each_kind_of_evidence():

@@ -65,7 +65,7 @@ T = {
         "done_withdraw_none": "没有有效的“{purpose}”授权，未做任何更改。",
         "failed": "操作未完成：{error}",
         "cancelled": "已取消，未做任何操作。",
-        "status": {"approved": "已批准（请查看报价）", "declined": "未通过", "review": "待客户经理审核",
+        "status": {"approved": "已批准（请查看报价）", "declined": "未通过", "review": "待客户经理审批",
                    "submitted": "已提交", "active": "还款中", "repaid": "已结清", "cooled_off": "冷静期内结清",
                    "overdue": "已逾期", "pending": "待放款"},
     },

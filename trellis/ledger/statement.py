@@ -24,6 +24,7 @@ from trellis import exports
 from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import lifecycle
+from trellis.ledger.chart import COMPONENTS
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
 from trellis.ledger.replay import Balances, Outcome, Terms, replay
@@ -179,7 +180,12 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
                                    .where(col(Repayment.loan_id) == loan.id)).tuples().all())
     for a in outcome.allocations:
         if a.cooling_off:
-            events.append((a.paid_on, 2, Line(a.paid_on, "waived")))
+            # what the cooling-off waived, by component (the line showed no amount): the
+            # income reversed that day (open charges, and charges already paid within
+            # the window, whose money goes to principal instead)
+            w = _waived(outcome, a.paid_on)
+            events.append((a.paid_on, 2, Line(a.paid_on, "waived", interest_fen=-w["interest"],
+                                              penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
         kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
         events.append((a.paid_on, 3, Line(
             a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
@@ -212,6 +218,17 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
     return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
                     "balance_fen": owed[line.on]}) for _, _, line in events
             if line.on <= as_of]
+
+
+def _waived(outcome: Outcome, on: date) -> dict[str, int]:
+    """Interest, penalty and fees waived on *on* by the cooling-off, in fen (>= 0): the
+    replay debits an income account only to waive (accrual credits it)."""
+    income = {COMPONENTS[c][1]: c for c in ("interest", "penalty", "fees")}
+    out = dict.fromkeys(income.values(), 0)
+    for p in outcome.postings:
+        if p.account in income and p.amount_fen > 0 and p.value_date == on:
+            out[income[p.account]] += p.amount_fen
+    return out
 
 
 def _recoveries(session: Session, loan: Loan) -> list[Repayment]:

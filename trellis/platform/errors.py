@@ -46,8 +46,10 @@ def handle_trellis_error(exc: TrellisError):
     if wants_json():
         extra = {"field": exc.field} if getattr(exc, "field", None) else {}
         return json_error(exc.code, message, exc.status, **extra)
-    flash(message, "error")
     if request.method == "POST" and request.referrer:
+        # The message travels to the page redirected to; a page rendered here shows it
+        # once, in its body (flashed as well, it read twice on the 404 page).
+        flash(message, "error")
         return redirect(request.referrer, code=303)
     return render_template("errors/error.html", status=exc.status, message=message), \
         exc.status

@@ -28,12 +28,15 @@ def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, m
     return out
 
 
+def of_user(*, user_id: int):
+    """The ``select`` of the user's notifications, newest first (for a paged list)."""
+    return (select(Notification).where(Notification.user_id == user_id)
+            .order_by(col(Notification.created_at).desc(), col(Notification.id).desc()))
+
+
 def for_user(*, session: Session, user_id: int, limit: int = 50) -> list[Notification]:
     """The user's notifications, newest first, at most *limit*."""
-    return list(session.exec(select(Notification).where(Notification.user_id == user_id)
-                             .order_by(col(Notification.created_at).desc(),
-                                       col(Notification.id).desc())
-                             .limit(limit)))
+    return list(session.exec(of_user(user_id=user_id).limit(limit)))
 
 
 def unread(*, session: Session, user_id: int) -> int:

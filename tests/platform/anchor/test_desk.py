@@ -212,3 +212,41 @@ def test_stress_and_early_warning_name_tiers_in_words(client, session, flows, lo
         cells = _tier_cells(client.get(url).get_data(as_text=True))
         assert cells and "1 级供应商" in cells, (url, cells)
         assert not [c for c in cells if c.strip().lstrip("-").isdigit()], (url, cells)
+
+
+def test_early_warning_without_an_earlier_score_says_so(app, session, chain, make_user):
+    """Issue 15: a supplier listed for an overdue loan with no earlier score read 「— —」
+    and 「— → B」."""
+    from flask import render_template
+    from flask_login import login_user
+
+    from trellis.platform.anchor.insight import Warning
+    from trellis.platform.forms import EmptyForm
+
+    user = make_user("anchor", firm=chain.anchor)
+    row = Warning(chain.tier1, 1, 605, None, "B", None, TODAY, None, 1, 70)
+    with app.test_request_context("/anchor/early-warning",
+                                  headers={"Accept-Language": "zh-CN"}):
+        login_user(user)
+        page = render_template("anchor/early_warning.html", rows=[row], compared=0, drop=20,
+                               form=EmptyForm(), suppliers=3)
+    cells = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "此前无评分" in cells and "— —" not in cells and "— →" not in cells
+    assert ">B<" in cells.replace("</td>", "<").replace('">', ">") or "B</td>" in cells
+
+
+def test_stress_days_read_as_days_with_their_date(client, session, flows, logged_in):
+    """Issue 15: 资金耗尽日 showed bare numbers; each reads 第 N 天（date）, or that the
+    supplier does not run out within the delay."""
+    import re
+
+    logged_in("anchor", firm=flows.anchor)
+    page = client.get("/anchor/stress?days_late=60",
+                      headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    days = re.findall(r'data-label="资金耗尽日">(.*?)</td>', body, flags=re.S)
+    assert days, body
+    for cell in days:
+        text = re.sub(r"<[^>]+>", "", cell).strip()
+        assert re.fullmatch(r"第 \d+ 天（\d{4}-\d{2}-\d{2}）|60 天内不会耗尽", text), text
+    assert any("第 " in d for d in days)

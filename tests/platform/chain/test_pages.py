@@ -266,6 +266,13 @@ def test_checking_a_bundle_with_its_manifest_on_the_page_and_the_api(client, aud
     tree = client.get(f"/chain/batches/{doc.batch_id}/tree.json").data
     page = upload(client, {"upload": bundle, "manifest": tree}).get_data(as_text=True)
     assert 'data-step="manifest"' in page and 'data-verdict="verified"' in page
+    # the result names the document it verified, not only its kind (issue 15)
+    from trellis.platform.chain.words import doc_words
+
+    with client.application.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        name = doc_words(doc)
+    heading = page.split('data-testid="checked-document">')[1].split("</h2>")[0]
+    assert name in heading and name.split()[-1] not in ("发票", "")
     wrong = upload(client, {"upload": bundle, "manifest": tree + b" "}).get_data(as_text=True)
     assert 'data-verdict="not-verified"' in wrong
     token = csrf_token(client, "/chain/check")

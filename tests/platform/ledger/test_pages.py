@@ -146,6 +146,8 @@ def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan
                                  "csrf_token": csrf_token(client, "/")})
     html = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     assert title in html and 'data-kind="payment_vendor"' in html
+    # a way back to the vendor's loan page (issue 15: the statement had none)
+    assert f'id="back-to-loan" href="/vendor/loans/{loan.id}"' in html
     csv_resp = client.get(f"/ledger/loans/{loan.id}/statement.csv")
     text = csv_resp.get_data(as_text=True)
     assert csv_resp.mimetype == "text/csv" and text.startswith("\ufeff" + title)
@@ -211,7 +213,7 @@ def test_loan_book_speaks_chinese(client, make_user):
     client.post("/locale", data={"locale": "zh_CN", "next": "/",
                                  "csrf_token": csrf_token(client, "/")})
     html = client.get("/ledger/").get_data(as_text=True)
-    assert "贷款台账" in html and "待审核申请" in html
+    assert "贷款台账" in html and "待审批申请" in html
 
 
 
@@ -457,3 +459,35 @@ def test_an_approved_application_shows_the_exposure_of_its_decision_once(
     assert "¥0.00" in _figure(again, "exposure")
     later = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
     assert shown in _figure(later, "exposure")
+
+
+def test_the_rm_is_told_a_decline_reason_reaches_the_firm(session, client, world, make_user):
+    """Issue 15 (F16): an RM's free-text reason reached the vendor word for word without
+    the RM being told; the form says so, next to the reasons box, naming the firm."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world)
+    login(client, rm_for(session, make_user, world.cluster))
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    form = page.split('id="decide"')[1].split("</form>")[0]
+    assert 'aria-describedby="reasons-shown"' in form and 'id="reasons-shown"' in form
+    note = form.split('id="reasons-shown">')[1].split("</p>")[0]
+    assert world.vendor.name in note and "原文" in note
+
+
+def test_the_trial_balance_says_its_date_and_refuses_a_future_one(session, client,
+                                                                 make_user, make_loan):
+    """Issue 15: the date field read 起息日 (a loan's value date); a future date was
+    accepted and showed today's figures under it; the table overflowed a phone."""
+    from datetime import timedelta
+
+    make_loan(amount_fen=1_000_000)
+    login(client, make_user("auditor"))
+    page = client.get("/ledger/trial-balance").get_data(as_text=True)
+    assert "截至日期" in page and "起息日" not in page
+    assert 'class="table stack"' in page and "journeys.css" in page
+    future = (date.today() + timedelta(days=30)).isoformat()
+    refused = client.get(f"/ledger/trial-balance?as_of={future}")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert f"{future} 是未来的日期" in text and f'value="{future}"' not in text
+    assert f'max="{date.today().isoformat()}"' in text

@@ -385,3 +385,23 @@ def test_only_the_ticked_vendors_are_invited(client, session, rm, park, make_fir
     assert response.status_code == 303
     assert "请至少勾选一家供应商" in client.get(url + "?limits=0").get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Invitation)) == 1
+
+
+def test_coverage_with_no_record_of_the_firm_says_so(client, rm, park):
+    """Issue 15: 数据覆盖 showed 0 records beside 已覆盖 是. A kind the park's data has and
+    this firm has no record in says what that means; 是 alone only with records."""
+    cluster, anchor, vendor, far = park
+    seen_none = 0
+    for firm in (vendor, far, anchor):
+        page = client.get(f"/network/firms/{firm.id}").get_data(as_text=True)
+        table = page.split('data-testid="firm-coverage"', 1)[1].split("</table>", 1)[0]
+        for row in re.findall(r"<tr><td>.*?</tr>", table, flags=re.S):
+            cells = [re.sub(r"<[^>]+>", "", c).strip()
+                     for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            rows, covered = int(cells[1].replace(",", "")), cells[4]
+            if covered == "是":
+                assert rows > 0, cells
+            if 'data-testid="covered-none"' in row:
+                assert rows == 0 and "没有该企业的记录" in covered, cells
+                seen_none += 1
+    assert seen_none, "no firm of the park has a covered kind without records"

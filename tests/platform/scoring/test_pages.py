@@ -110,7 +110,9 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert "{" not in text and "sales_12m_fen" not in text and "PageRank" not in text
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
     codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
-    assert codes and "<span translate=\"no\">" in main
+    # the scorecard by its name, its version code only in the link's title (issue 15)
+    assert "expert-2026.12" not in text and "专家冷启动评分卡（交易流）（2026 年 12 月版）" in text
+    assert "结果 #" not in text
     assert problems(without_codes(text, codes)) == []
 
 
@@ -190,7 +192,7 @@ def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
     assert "expert-2026.12" in page
     card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
-    assert "PDO" in card
+    assert "翻倍分值（好坏比每翻一倍所加的分数）" in card   # PDO in words (issue 15)
     exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
     assert exported.status_code == 200
     assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
@@ -274,3 +276,69 @@ def test_the_expert_card_reads_in_chinese(client, rm):
         s["locale"] = "en"
     english = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
     assert "A past default is the strongest single predictor" in english
+
+
+def test_ratios_read_with_units_and_words(app):
+    """Issue 15 (F14): 销售趋势 -1 and 波动 2.04 were bare numbers. A relative change reads
+    as a rise or a fall in percent, a spread as a percentage, a multiple with 倍, the
+    firm's change against its industry's in percentage points."""
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        def value(name, v):
+            return readable.feature_rows({name: v}, {})[0]["value"]
+
+        assert value("sales_trend_3v12", -1.0) == "下降 100.0%"
+        assert value("sales_trend_3v12", 0.0372) == "上升 3.7%"
+        assert value("headcount_trend_12m", 0.0) == "持平"
+        assert value("sales_cv_12m", 2.04) == "204.0%"
+        assert value("tax_to_flow_ratio", 2.14) == "2.14 倍"
+        assert value("debt_to_inflow", 0.0) == "0 倍"
+        assert value("power_trend_3v6_vs_division", 0.353) == "比同行业高 35.3 个百分点"
+        row = readable.feature_rows({"division_power_yoy_3m": -0.011}, {})[0]
+        assert row["label"] == "同行业用电量对比上年同期" and row["value"] == "下降 1.1%"
+
+
+def test_scorecard_bins_read_in_the_characteristics_units(app):
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        trend = {"name": "sales_trend_3v12", "type": "numeric", "splits": [-0.3, -0.13, 0.15]}
+        assert readable.bin_words(trend) == ["低于 −30%", "−30% 至 −13%（不含）",
+                                             "−13% 至 +15%（不含）", "+15% 及以上"]
+        share = {"name": "active_share_12m", "type": "numeric", "splits": [0.5, 0.925]}
+        assert readable.bin_words(share) == ["低于 50%", "50% 至 92.5%（不含）", "92.5% 及以上"]
+        days = {"name": "anchor_tenure_days", "type": "numeric", "splits": [365]}
+        assert readable.bin_words(days) == ["低于 365 天", "365 天 及以上"]
+
+
+def test_the_scorecard_page_shows_bins_in_words(client, rm):
+    client.get("/scoring/scorecards")   # installs the expert card on first use
+    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    points = _text(card.split("<h2>分值</h2>")[1].split("</table>")[0])
+    assert "低于 −30%" in points and "缺失" in points
+    assert not re.search(r"[\[(]-?\d|>= ?\d|< ?-?0\.\d", points), points
+    listing = client.get("/scoring/scorecards").get_data(as_text=True)
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月版）" in listing
+    assert ">expert-2026.12<" not in listing and "验证数据上的区分能力（AUC）" in listing
+
+
+def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):
+    """The cycle table listed firms by USCC only; the headline said 0.98 where the
+    evidence said 98.5%."""
+    from trellis.platform.scoring import readable
+
+    evidence = {"cycle": [{"name": "甲厂", "uscc": "A" * 18}, {"name": "乙厂", "uscc": "B" * 18}],
+                "strength": 0.9852,
+                "latest_loop": [{"seller": "A" * 18, "buyer": "B" * 18, "invoice": "1",
+                                 "amount_fen": 100},
+                                {"seller": "B" * 18, "buyer": "C" * 18, "invoice": "2",
+                                 "amount_fen": 100}]}
+    assert readable.evidence_usccs(evidence) == {"A" * 18, "B" * 18, "C" * 18}
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        rows = readable.evidence_rows(evidence, names={"C" * 18: "丙厂"})
+        loop = next(r for r in rows if "rows" in r)
+        assert loop["columns"][:2] == ["卖方", "买方"]
+        assert [r[:2] for r in loop["rows"]] == [["甲厂", "乙厂"], ["乙厂", "丙厂"]]
+        strength = next(r for r in rows if r["label"] == "证据强度")
+        assert strength["value"] == "98.5%"

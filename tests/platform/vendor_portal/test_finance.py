@@ -297,3 +297,47 @@ def test_apply_lists_documents_with_a_count_and_search(client, session, demo):
     assert 'data-list-count="1"' in found and f'id="doc-{inv.id}"' in found
     none = client.get("/vendor/apply?q=no-such-number%25").get_data(as_text=True)
     assert 'data-list-count="0"' in none
+
+
+def test_the_apply_page_says_what_happens_for_the_amount(client, session, demo):
+    """Issue 15: the page said a relationship manager reviews every application, while
+    small ones from good grades are approved at once; it says which."""
+    vendor = demo["vendor"]
+    confirmed_invoice(session, vendor.firm_id)
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    login(client, vendor, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    note = page.split('id="who-decides">')[1].split("</p>")[0]
+    limit = f"¥{product.auto_approve_max_fen // 100:,}.{product.auto_approve_max_fen % 100:02d}"
+    assert limit in note and "立即获得报价" in note and "客户经理" in note
+    for grade in product.auto_approve_grades:
+        assert grade in note
+
+
+def test_an_overpayment_is_explained_to_the_firm(client, session, settings, demo):
+    """Issue 15 (F8): a vendor who paid more than owed was told only 「已记录还款」. The
+    page says how much more, that it is the firm's, and how it comes back."""
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    response = apply_for(client, [inv.id])
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    client.post(response.location + "/accept",
+                data={"csrf_token": csrf_token(client, response.location), "read": "y"})
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    loan.first_loan = False   # no cooling-off: a plain repayment
+    session.flush()
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
+    session.refresh(loan)
+    owed = loan.principal_fen + loan.interest_fen + loan.penalty_fen + loan.fees_fen
+    repay_url = f"/vendor/loans/{loan.id}/repay"
+    form = client.get(repay_url).get_data(as_text=True)
+    assert "如多付，差额属于贵司" in form
+    paid = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
+                                        "key": "o" * 20,
+                                        "amount": f"{(owed + 12_345) / 100:.2f}"},
+                       follow_redirects=True)
+    text = paid.get_data(as_text=True)
+    assert "比贷款应还金额多 ¥123.45" in text and "退回贵司登记的收款账户" in text
+    session.refresh(loan)
+    assert loan.status == "repaid"

@@ -319,19 +319,19 @@ def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_g
                                    **invoice_form(chain, buyer_id=str(chain.tier1.id),
                                                   number="T2-NEW")}, follow_redirects=True)
     body = saved.get_data(as_text=True)
-    assert "发票 T2-NEW 已保存。采购方不是核心企业，平台上无人可以确权。" in body
-    assert "等待采购方确权" not in body
+    assert "发票 T2-NEW 已保存。买方不是核心企业，平台上无人可以确权。" in body
+    assert "等待买方确权" not in body and "等待采购方确权" not in body
 
 
 @pytest.mark.parametrize("buyers, said", [
     (("anchor", "tier1"),
-     "已保存 2 行：1 行等待采购方确权；1 行的采购方不是核心企业，平台上无人可以确权。"),
-    (("tier1", "tier1"), "已保存 2 行。这些单据的采购方都不是核心企业，平台上无人可以确权。"),
-    (("anchor", "anchor"), "已保存 2 行，等待采购方确权。"),
+     "已保存 2 行：1 行等待买方确权；1 行的买方不是核心企业，平台上无人可以确权。"),
+    (("tier1", "tier1"), "已保存 2 行。这些单据的买方都不是核心企业，平台上无人可以确权。"),
+    (("anchor", "anchor"), "已保存 2 行，等待买方确权。"),
 ])
 def test_an_upload_says_which_rows_nobody_can_confirm(client, session, chain, logged_in,
                                                       buyers, said):
-    """Issue 15: the bulk upload said 等待采购方确权 for every row, also for rows sold to a
+    """Issue 15: the bulk upload said 等待买方确权 for every row, also for rows sold to a
     buyer that is no anchor firm (nobody on Trellis ever confirms those)."""
     logged_in("vendor", firm=chain.tier2)
     issue = (TODAY - timedelta(days=5)).isoformat()
@@ -343,4 +343,4 @@ def test_an_upload_says_which_rows_nobody_can_confirm(client, session, chain, lo
     body = client.get(response.headers["Location"]).get_data(as_text=True)
     assert said in body
     if "tier1" in buyers:
-        assert "2 行，等待采购方确权" not in body
+        assert "2 行，等待买方确权" not in body

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from trellis import jobs as job_registry
 from trellis import tasks
@@ -192,8 +192,11 @@ def task_words(run) -> str:
 @roles_required("admin")
 def jobs():
     session = db()
-    runs = session.exec(select(job_registry.JobRun).order_by(job_registry.JobRun.id.desc())
-                        .limit(50)).all()
+    # The runs' whole history, newest first, a page at a time with its count.
+    run_page = paginate(session, select(job_registry.JobRun).order_by(
+        col(job_registry.JobRun.id).desc()), sort_columns={}, **paging_args())
+    runs = [row[0] for row in run_page.items]
+    task_total = session.exec(select(func.count()).select_from(tasks.TaskRun)).one()
     latest = select(func.max(job_registry.JobRun.id)).group_by(job_registry.JobRun.job_id)
     last = {r.job_id: r for r in session.exec(select(job_registry.JobRun).where(
         job_registry.JobRun.id.in_(latest)))}
@@ -211,7 +214,8 @@ def jobs():
                       .all()) if firm_ids else {}
     scheduler = current_app.extensions.get("trellis.scheduler")
     return render_template("admin/jobs.html", jobs=job_registry.JOBS, runs=runs, last=last,
-                           task_runs=task_runs, scheduler_mode=settings().scheduler,
+                           task_runs=task_runs, task_total=task_total, run_page=run_page,
+                           scheduler_mode=settings().scheduler,
                            task_words=task_words, firm_names=firm_names, words=words,
                            scheduler=scheduler, form=EmptyForm())
 

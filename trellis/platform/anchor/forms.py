@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from trellis.ledger.stress import MAX_DAYS
 from trellis.network.confirmations import MAX_REASON
+from trellis.platform.forms import REQUIRED
 
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
 
@@ -22,13 +23,14 @@ class DecisionForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name (e.g. the ERP system)"),
-                       validators=[DataRequired(), Length(max=80)])
+                       validators=[DataRequired(REQUIRED), Length(max=80)])
 
 
 class PaymentForm(FlaskForm):
-    amount = StringField(_l("Amount paid (yuan)"), validators=[DataRequired()])
-    paid_on = DateField(_l("Paid on"), validators=[DataRequired()])
-    reference = StringField(_l("Bank reference"), validators=[DataRequired(), Length(max=64)])
+    amount = StringField(_l("Amount paid (yuan)"), validators=[DataRequired(REQUIRED)])
+    paid_on = DateField(_l("Paid on"), validators=[DataRequired(REQUIRED)])
+    reference = StringField(_l("Bank reference"),
+                            validators=[DataRequired(REQUIRED), Length(max=64)])
 
 
 def _days_message():
@@ -61,5 +63,5 @@ class StressForm(FlaskForm):
 
 
 class IssueVoucherForm(FlaskForm):
-    invoice_id = IntegerField(_l("Confirmed payable"), validators=[DataRequired()])
-    maturity_date = DateField(_l("Maturity date"), validators=[DataRequired()])
+    invoice_id = IntegerField(_l("Confirmed payable"), validators=[DataRequired(REQUIRED)])
+    maturity_date = DateField(_l("Maturity date"), validators=[DataRequired(REQUIRED)])

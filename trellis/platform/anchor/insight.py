@@ -200,6 +200,8 @@ def stress_page():
             status = 422
     elif form.days_late.data is None:
         form.days_late.data = 30
-    return render_template("anchor/stress.html", form=form, rows=rows,
+    # the day a supplier runs out counts from today: shown with its date
+    return render_template("anchor/stress.html", form=form, rows=rows, today=date.today(),
+                           timedelta=timedelta,
                            short=[r for r in rows or [] if r.runs_out_day is not None]), status
 

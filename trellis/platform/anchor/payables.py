@@ -21,8 +21,10 @@ from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Message, msg
+from trellis.paging import clean, page_of
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
@@ -133,7 +135,14 @@ def payables():
         # "coming due" means not yet due: overdue invoices have their own tab
         rows = due_payables(session=db(), anchor_id=firm.id, days=days,
                             overdue=None if days is None else False)
-    return render_template("anchor/payables.html", rows=rows, days=days,
+    # Every row counts in the total; the table shows one page of them (the tab can hold
+    # hundreds), searched by invoice number or vendor, with its count.
+    wanted = clean(**paging_args(), sorts=("due",))
+    if wanted["q"]:
+        q = wanted["q"].lower()
+        rows = [r for r in rows if q in r.invoice.number.lower() or q in r.seller.name.lower()]
+    page = page_of(rows, **wanted, sorts=("due",))
+    return render_template("anchor/payables.html", rows=page.items, page=page, days=days,
                            total=sum(r.outstanding_fen for r in rows))
 
 

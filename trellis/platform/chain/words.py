@@ -28,9 +28,14 @@ FIELDS = {
 DECISIONS = {"confirmed": _l("Confirmed"), "rejected": _l("Refused")}
 
 
+def _field(doc, name: str):
+    """A document's *name*, from a stored document or a proof bundle's ``document``."""
+    return doc.get(name) if isinstance(doc, dict) else getattr(doc, name, None)
+
+
 def _payload(doc) -> dict:
     try:
-        data = json.loads(doc.canonical)
+        data = json.loads(_field(doc, "canonical"))
     except (TypeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -38,17 +43,19 @@ def _payload(doc) -> dict:
 
 def doc_words(doc) -> str:
     """What a committed document is, e.g. ``确权 · 订单 PO-42`` or ``账本记录 12``."""
-    kind = str(DOC_TYPES.get(doc.doc_type, _l("Document")))
+    doc_type = _field(doc, "doc_type")
+    kind = str(DOC_TYPES.get(doc_type, _l("Document")))
     data = _payload(doc)
     number = data.get("number")
-    if doc.doc_type == "confirmation":
-        subject = data.get("subject") or str(doc.doc_id).partition(":")[0]
+    doc_id = _field(doc, "doc_id") or ""
+    if doc_type == "confirmation":
+        subject = data.get("subject") or str(doc_id).partition(":")[0]
         what = str(SUBJECTS.get(subject, _l("Document")))
         return f"{kind} · {what} {number or ''}".strip()
     if number:
         return f"{kind} {number}"
-    key = str(doc.doc_id).rpartition(":")[2]   # ledger CNY:12 -> 12; voucher event id
-    return f"{kind} {key}"
+    key = str(doc_id).rpartition(":")[2]   # ledger CNY:12 -> 12; voucher event id
+    return f"{kind} {key}".strip()
 
 
 def field_rows(canonical: dict) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from trellis.platform.forms import REQUIRED
+
 
 class DecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(("approve", "decline"))])
@@ -24,4 +26,4 @@ class PayoutForm(FlaskForm):
 
     amount = DecimalField(_l("Amount (yuan; empty: everything owed)"), places=2,
                           validators=[Optional(), NumberRange(min=Decimal("0.01"))])
-    key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    key = HiddenField(validators=[DataRequired(REQUIRED), Length(max=64)])

@@ -483,12 +483,21 @@ def accept(offer_id: int):
 def trial_balance():
     raw = request.args.get("as_of", "")
     as_of = None
+    status = 200
     if raw:
         try:
             as_of = date.fromisoformat(raw)
         except ValueError:
             flash(_("%(value)s is not a date (YYYY-MM-DD).", value=raw), "error")
+            status = 422
+    if as_of is not None and as_of > today():
+        # the books hold nothing after today: a later date would only repeat today's
+        # balances under a date they do not belong to
+        flash(_("%(d)s is in the future: a trial balance shows what has been booked, up to "
+                "today at the latest. Today's balances are shown.", d=as_of.isoformat()),
+              "error")
+        as_of, status = None, 422
     tb = reports.trial_balance(session=db(), as_of=as_of)
     seq, digest = reports.head(session=db())
     return render_template("ledger/trial_balance.html", tb=tb, as_of=as_of, seq=seq,
-                           digest=digest, lang=_lang())
+                           digest=digest, lang=_lang(), today=today()), status

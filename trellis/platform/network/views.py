@@ -42,7 +42,7 @@ from trellis.onboarding.errors import FileTooLarge
 from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
 from trellis.platform.errors import translated
-from trellis.platform.forms import EmptyForm
+from trellis.platform.forms import REQUIRED, EmptyForm
 from trellis.platform.i18n import param_text, render
 from trellis.platform.web import (
     audit,
@@ -87,25 +87,25 @@ def _kind_choices():
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField(validators=[DataRequired()])
-    file = FileField(validators=[FileRequired()])
+    kind = SelectField(validators=[DataRequired(REQUIRED)])
+    file = FileField(validators=[FileRequired(REQUIRED)])
     source = StringField(validators=[Optional(), Length(max=120)])
 
 
 class ClusterForm(FlaskForm):
     code = StringField(validators=[Optional(), Length(max=40)])
-    name = StringField(validators=[DataRequired(), Length(max=200)])
+    name = StringField(validators=[DataRequired(REQUIRED), Length(max=200)])
     region = StringField(validators=[Optional(), Length(max=120)])
     kind = SelectField(choices=[("industrial_park", "industrial_park"),
                                 ("startup_base", "startup_base")])
 
 
 class BasisForm(FlaskForm):
-    party = StringField(validators=[DataRequired(), Length(max=200)])
-    reference = StringField(validators=[DataRequired(), Length(max=120)])
+    party = StringField(validators=[DataRequired(REQUIRED), Length(max=200)])
+    reference = StringField(validators=[DataRequired(REQUIRED), Length(max=120)])
     scope = StringField(validators=[Optional(), Length(max=250)])
     valid_from = DateField(validators=[Optional()])
-    expires_on = DateField(validators=[DataRequired()])
+    expires_on = DateField(validators=[DataRequired(REQUIRED)])
 
 
 def _kind_labels(form: ClusterForm) -> None:

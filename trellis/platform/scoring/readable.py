@@ -21,7 +21,9 @@ from trellis.platform.network.views import tier_label as tier_words
 from trellis.trade import industries
 
 # unit kinds: fen, share, days, count, months, times (a multiple), ratio (a plain number),
-# date, text, bool, tier, weight (a share of the cluster's PageRank), kwh, people, code
+# change (a relative change: -1 is a fall of 100%), points (a difference of two changes, in
+# percentage points), date, text, bool, tier, weight (a share of the cluster's PageRank),
+# kwh, people, firm (a USCC shown as the firm's name), code
 KEYS: dict[str, tuple] = {
     # evidence of the screens (trellis.scoring.screens)
     "window_days": (_l("Window"), "days"), "recent_fen": (_l("Sales in the window"), "fen"),
@@ -33,8 +35,8 @@ KEYS: dict[str, tuple] = {
     "invoice": (_l("Invoice number"), "text"), "issued": (_l("Issued on"), "date"),
     "amount_fen": (_l("Amount"), "fen"), "has_order": (_l("Has an order"), "bool"),
     "count": (_l("Invoices"), "count"), "share": (_l("Share of sales"), "share"),
-    "status": (_l("State"), "status"), "buyer": (_l("Buyer (USCC)"), "text"),
-    "seller": (_l("Seller (USCC)"), "text"), "match": (_l("Matched on"), "match"),
+    "status": (_l("State"), "status"), "buyer": (_l("Buyer"), "firm"),
+    "seller": (_l("Seller"), "firm"), "match": (_l("Matched on"), "match"),
     "cycle": (_l("Firms in the cycle"), "firms"), "firms": (_l("Other firms"), "firms"),
     "loops": (_l("Loops round the cycle"), "count"),
     "consistent_months": (_l("Months that agree"), "months"),
@@ -70,12 +72,19 @@ DOC_STATUS = {"pending": _l("Waiting for confirmation"), "confirmed": _l("Confir
 BASIS = {"year": _l("the same months a year before"), "half": _l("the 6 months before")}
 
 
-def unit_value(kind: str, value) -> str:
-    """*value* of unit *kind* in words (see :data:`KEYS`)."""
+def unit_value(kind: str, value, names: dict | None = None) -> str:
+    """*value* of unit *kind* in words (see :data:`KEYS`); *names* maps USCCs to firms'
+    names for the kind ``firm`` (a USCC nobody named is shown as it is)."""
     if value is None or (isinstance(value, float) and value != value):
         return "—" if kind != "tier" else tier_words(None)
     if isinstance(value, list) and kind not in ("rows", "firms"):
-        return "、".join(unit_value(kind, v) for v in value)
+        return "、".join(unit_value(kind, v, names) for v in value)
+    if kind == "firm":
+        return (names or {}).get(str(value)) or str(value)
+    if kind == "change":
+        return change_words(float(value))
+    if kind == "points":
+        return points_words(float(value))
     if kind == "fen":
         return money(int(value))
     if kind == "share":
@@ -138,6 +147,25 @@ def category_words(value: str) -> str:
     return gettext("A category without a description")
 
 
+def change_words(value: float) -> str:
+    """A relative change in words: ``-1`` 下降 100%, ``0.04`` 上升 4.0%, ``0`` 持平."""
+    if round(value, 3) == 0:
+        return gettext("unchanged")
+    if value > 0:
+        return gettext("up %(p)s", p=percent(value, 1))
+    return gettext("down %(p)s", p=percent(-value, 1))
+
+
+def points_words(value: float) -> str:
+    """A difference of two changes in percentage points, in words."""
+    pts = number(round(abs(value) * 100, 1))
+    if round(value, 3) == 0:
+        return gettext("the same as its industry")
+    if value > 0:
+        return gettext("%(n)s percentage points above its industry", n=pts)
+    return gettext("%(n)s percentage points below its industry", n=pts)
+
+
 def division_words(value) -> str:
     """The scoring feature ``industry_division`` in words: ``C36`` is division 36 (36
     汽车制造业), ``C`` its section (制造业), ``other`` a division with too few firms in the
@@ -150,30 +178,53 @@ def division_words(value) -> str:
     return industries.label(code) or str(value)
 
 
-def evidence_rows(evidence: dict | None, keys: dict | None = None) -> list[dict]:
+def evidence_usccs(evidence) -> set[str]:
+    """The USCCs a flag's evidence names a firm by (a buyer or a seller of a row): the view
+    looks their names up once, so no table lists firms by code alone."""
+    found: set[str] = set()
+    if isinstance(evidence, dict):
+        for key, value in evidence.items():
+            if KEYS.get(key, ("", ""))[1] == "firm" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= evidence_usccs(value)
+    elif isinstance(evidence, list):
+        for item in evidence:
+            found |= evidence_usccs(item)
+    return found
+
+
+def evidence_rows(evidence: dict | None, keys: dict | None = None,
+                  names: dict | None = None) -> list[dict]:
     """A flag's evidence as rows: ``{"label", "value"}`` for a figure, ``{"label",
-    "names"}`` for firms, ``{"label", "columns", "rows"}`` for a list of records."""
+    "names"}`` for firms, ``{"label", "columns", "rows"}`` for a list of records. *names*
+    maps USCCs to names (:func:`evidence_usccs`); the cycle's own firms are known here."""
     keys = KEYS if keys is None else keys
+    names = dict(names or {})
+    for ref in (evidence or {}).get("cycle") or ():
+        if isinstance(ref, dict) and ref.get("uscc") and ref.get("name"):
+            names.setdefault(str(ref["uscc"]), str(ref["name"]))
     out: list[dict] = []
     for key, value in (evidence or {}).items():
         if key in SKIP:
             continue
         label, kind = keys.get(key, (_l("Other figure"), "ratio"))
         if kind == "firms":
-            names = [v.get("name") or v.get("uscc") or "—" if isinstance(v, dict) else str(v)
+            firms = [v.get("name") or v.get("uscc") or "—" if isinstance(v, dict) else str(v)
                      for v in value or ()]
-            out.append({"label": str(label), "names": names})
+            out.append({"label": str(label), "names": firms})
         elif kind == "rows" or (isinstance(value, list) and value and isinstance(value[0], dict)):
             columns = [k for k in (value[0] if value else {}) if k not in SKIP]
             out.append({"label": str(label),
                         "columns": [str(keys.get(c, (_l("Other figure"),))[0]) for c in columns],
-                        "rows": [[unit_value(keys.get(c, ("", "ratio"))[1], r.get(c))
+                        "rows": [[unit_value(keys.get(c, ("", "ratio"))[1], r.get(c), names)
                                   for c in columns] for r in value]})
         elif isinstance(value, dict):
             out.append({"label": str(label), "value": "；".join(
-                f"{row['label']}：{row.get('value', '')}" for row in evidence_rows(value, keys))})
+                f"{row['label']}：{row.get('value', '')}"
+                for row in evidence_rows(value, keys, names))})
         else:
-            out.append({"label": str(label), "value": unit_value(kind, value)})
+            out.append({"label": str(label), "value": unit_value(kind, value, names)})
     return out
 
 
@@ -187,7 +238,16 @@ FEATURE_UNITS = {
     "neighbours": "count", "past_defaults": "count", "headcount_now": "people",
     "power_kwh_month": "kwh", "seasonal_index_used": "bool", "role": "role",
     "industry": "industry", "sales_drawdown_3m": "share",
+    # the coefficient of variation: the months' spread as a share of the mean month
+    "sales_cv_12m": "share",
+    # multiples of another figure
+    "debt_to_inflow": "times", "tax_to_flow_ratio": "times",
+    "output_per_kwh_vs_industry": "times",
+    # differences of two relative changes (the firm's less its industry's)
+    "power_trend_3v6_vs_division": "points", "power_yoy_3m_vs_division": "points",
 }
+#: name parts of relative changes (this period against an earlier one, less 1)
+_CHANGE_PARTS = ("_trend_", "_yoy_", "_vs_own_", "headcount_trend_12m")
 _SHARE_PARTS = ("share", "_rate_", "conversion", "collection_ratio", "paid_ratio")
 
 
@@ -202,6 +262,8 @@ def feature_unit(name: str) -> str:
         return "days"
     if any(part in name for part in _SHARE_PARTS):
         return "share"
+    if any(part in name for part in _CHANGE_PARTS):
+        return "change"
     return "ratio"
 
 
@@ -246,6 +308,11 @@ FEATURE_LABELS = {
     "chain_power_trend_3v6": _l("Suppliers' power use trend (last 3 against 6 months)"),
     "chain_power_yoy_3m": _l("Suppliers' power use against a year before"),
     "role": _l("Role"), "industry": _l("Industry"),
+    "industry_division": _l("Industry division (GB/T 4754)"),
+    "division_power_trend_3v6": _l("Its industry's power use trend (last 3 against 6 months)"),
+    "division_power_yoy_3m": _l("Its industry's power use against a year before"),
+    "power_trend_3v6_vs_division": _l("Power use trend against its industry's"),
+    "power_yoy_3m_vs_division": _l("Power use against a year before, against its industry's"),
 }
 
 #: one line on what a number means, for the measures that are not self-explaining
@@ -258,6 +325,8 @@ EXPLAIN = {
                           "anchors' payments (all firms add up to 100%)."),
     "tier": _l("Tier: supply steps from the nearest anchor; a buyer is downstream of one; "
                "not connected means no supply path to or from any anchor."),
+    "sales_cv_12m": _l("Sales swings: how far the months' sales spread from the average "
+                       "month, as a share of it (0% is the same every month)."),
 }
 
 
@@ -269,4 +338,49 @@ def feature_rows(features: dict | None, labels: dict) -> list[dict]:
         label = labels.get(name) or FEATURE_LABELS.get(name) or _l("Other figure")
         out.append({"name": name, "label": str(label),
                     "value": unit_value(feature_unit(name), value)})
+    return out
+
+
+def bound_words(kind: str, value: float) -> str:
+    """One edge of a scorecard bin in the characteristic's unit: a share or a change as a
+    percentage (a change signed), a multiple, days, months, yuan, a count."""
+    if kind == "share":
+        return percent(value, 0 if abs(value * 100 - round(value * 100)) < 1e-9 else 1)
+    if kind in ("change", "points"):
+        sign = "+" if value > 0 else ("−" if value < 0 else "")
+        shown = percent(abs(value), 0 if abs(value * 100 - round(value * 100)) < 1e-9 else 1)
+        return sign + shown if kind == "change" else gettext(
+            "%(n)s percentage points", n=sign + number(round(abs(value) * 100, 1)))
+    if kind in ("fen", "days", "months", "count", "people", "kwh", "times"):
+        return unit_value(kind, int(value) if float(value).is_integer() and kind != "times"
+                          else value)
+    return number(round(float(value), 4))
+
+
+def bin_words(ch: dict) -> list[str]:
+    """The bins of scorecard characteristic *ch* in words and in its unit (the card keeps
+    fractions: ``[0.2, 0.5)`` of a share reads 20% 至 50%（不含）)."""
+    kind = feature_unit(ch["name"])
+    if ch["type"] == "categorical":
+        return ["、".join(unit_value(kind, v) if kind not in ("ratio", "share") else str(v)
+                         for v in group) for group in ch["groups"]]
+    s = ch["splits"]
+    if not s:
+        return [gettext("any value")]
+    b = [bound_words(kind, x) for x in s]
+    return ([gettext("below %(a)s", a=b[0])]
+            + [gettext("%(a)s to under %(b)s", a=x, b=y) for x, y in zip(b, b[1:],
+                                                                        strict=False)]
+            + [gettext("%(a)s or more", a=b[-1])])
+
+
+def bin_rows(spec: dict, table: list[dict]) -> list[dict]:
+    """*table* (:func:`trellis.scoring.scorecard.scorecard_table`) with each row's bin in
+    words (``words``); the missing bin keeps its key."""
+    words = {ch["name"]: iter(bin_words(ch)) for ch in spec["characteristics"]}
+    out = []
+    for row in table:
+        shown = (gettext("missing") if row["bin"] == "missing"
+                 else next(words[row["characteristic"]], row["bin"]))
+        out.append({**row, "words": shown})
     return out

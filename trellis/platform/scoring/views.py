@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from trellis.errors import NotFound, ValidationError
 from trellis.paging import clean, page_of
+from trellis.platform.i18n import day
 from trellis.platform.paging import args as paging_args
 from trellis.platform.scoring import readable
 from trellis.platform.web import (
@@ -141,11 +142,19 @@ def firm(firm_id):
     # An anchor trades with thousands of firms: the largest partners each way are shown.
     hood, hood_total = queries.largest_neighbours(db(), firm_id, as_of, HOOD_ROWS)
     labels = _labels(card.spec if card else expert.spec())
+    # the firms a flag's evidence names by USCC (a cycle's legs), by name
+    usccs = set().union(*(readable.evidence_usccs(
+        f.get("evidence") if isinstance(f, dict) else getattr(f, "evidence", None))
+        for f in (result.flags if result else [])))
+    names = dict(db().execute(select(Firm.uscc, Firm.name).where(
+        Firm.uscc.in_(usccs))).all()) if usccs else {}
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
         hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(), labels=labels,
-        evidence=readable.evidence_rows, explain=readable.EXPLAIN,
+        evidence=lambda ev: readable.evidence_rows(ev, names=names), explain=readable.EXPLAIN,
+        card_title=card_title(card) if card is not None or result is None
+        else result.scorecard_version,
         all_features=readable.feature_rows(result.features if result else {}, labels))
 
 
@@ -187,7 +196,8 @@ def scorecards():
     service.champion(session=db())
     commit()
     rows = db().execute(select(Scorecard).order_by(Scorecard.created_at.desc())).scalars().all()
-    return render_template("scoring/scorecards.html", cards=rows)
+    return render_template("scoring/scorecards.html", cards=rows,
+                           titles={c.version: card_title(c) for c in rows})
 
 
 @bp.get("/scorecards/<version>")
@@ -196,9 +206,31 @@ def scorecard_page(version):
     card = service.get_scorecard(session=db(), version=version)
     reports = queries.stability_reports(db(), version)
     validation = card.validation or card.spec.get("validation") or {}
-    return render_template("scoring/scorecard.html", card=card, table=scorecard.scorecard_table(
-        card.spec), validation=validation, reports=reports, labels=_labels(card.spec),
-        zh=_zh(), words=card_words(card.spec, _zh()))
+    return render_template("scoring/scorecard.html", card=card, table=readable.bin_rows(
+        card.spec, scorecard.scorecard_table(card.spec)), validation=validation,
+        reports=reports, labels=_labels(card.spec), zh=_zh(),
+        words=card_words(card.spec, _zh()), card_title=card_title(card))
+
+
+_EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})$")
+
+
+def card_title(card) -> str:
+    """A scorecard as people name it, not its version code (``expert-2026.12`` reads
+    专家冷启动评分卡（交易流）·2026 年 12 月版); the code stays in the page's link title."""
+    spec = card.spec if card is not None else expert.spec()
+    version = card.version if card is not None else spec.get("version", "")
+    words = card_words(spec, _zh())
+    kind = spec.get("kind") or getattr(card, "kind", "")
+    name = words["name"] if kind == "expert" else _("Trained scorecard")
+    m = _EDITION.match(version or "")
+    if m:
+        return _("%(name)s, %(y)s-%(m)s edition", name=name, y=m.group(1),
+                 m=int(m.group(2)))
+    created = getattr(card, "created_at", None)
+    if created is not None:
+        return _("%(name)s, made on %(d)s", name=name, d=day(created))
+    return name
 
 
 def card_words(spec: dict, zh: bool) -> dict:

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
-from trellis.ledger import cooling, lifecycle
+from trellis.ledger import cooling, lifecycle, payouts
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import (
     Application,
@@ -35,7 +35,7 @@ from trellis.ledger.models import (
 from trellis.ledger.origination import accept_offer, open_offer, why_unpriceable
 from trellis.ledger.origination import apply as ledger_apply
 from trellis.paging import paginate
-from trellis.platform.i18n import error_text
+from trellis.platform.i18n import error_text, money
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
@@ -154,7 +154,12 @@ def apply():
     elif request.method == "POST":
         status = 422
     docs, total = _eligible(firm, kind)
+    # what happens to an application of this product: an offer at once up to its automatic
+    # approval limit (grades it approves, no warning), else a relationship manager decides
+    product = db().exec(select(Product).where(
+        Product.code == ("OF-STD" if kind == "order" else "RF-STD"))).first()
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
+                           product=product,
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            picked=set(picked), docs_error=docs_error,
@@ -318,6 +323,8 @@ def repay(loan_id: int):
         form.key.data = secrets.token_urlsafe(16)
     status = 200
     if form.validate_on_submit():
+        # what the firm was already owed back from this loan, to tell an overpayment apart
+        owed_back = payouts.owed_by_loan(session=db(), firm_id=row.firm_id).get(row.id, 0)
         try:
             bank.check_repayment_account(session=db(), account=form.payee_account.data)
             rep = ledger_repay(session=db(), loan_id=row.id, amount_fen=form.amount.fen,
@@ -335,7 +342,16 @@ def repay(loan_id: int):
             audit("loan.repay", "loan", row.id, repayment_id=rep.id, amount_fen=rep.amount_fen)
             commit()
             db().refresh(row)
-            if row.status == "cooled_off":
+            extra = payouts.owed_by_loan(session=db(), firm_id=row.firm_id).get(row.id, 0) \
+                - owed_back
+            if extra > 0 and row.status != "cooled_off":
+                # an overpayment: say how much, that it is the firm's, and how it comes back
+                flash(_("You paid %(paid)s, %(extra)s more than the loan owed. The loan is "
+                        "settled, and the %(extra)s is your firm's: your relationship manager "
+                        "returns it to your firm's registered account. The loan's statement "
+                        "shows it as owed to you until then.", paid=money(rep.amount_fen),
+                        extra=money(extra)), "warning")
+            elif row.status == "cooled_off":
                 flash(_("Repaid within the cooling-off period: no interest and no fees."),
                       "success")
             else:

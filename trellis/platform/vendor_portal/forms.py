@@ -24,12 +24,12 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from trellis.accounts.services import EMAIL_RE
 from trellis.messages import msg
+from trellis.platform.forms import REQUIRED
 from trellis.platform.i18n import render
 from trellis.platform.vendor_portal.common import parse_yuan
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.firms import USCC_PROBLEM
 
-REQUIRED = _l("This field is required.")
 INDUSTRIES = [("manufacturing", _l("Manufacturing")), ("construction", _l("Construction")),
               ("wholesale_retail", _l("Wholesale and retail")),
               ("transport_logistics", _l("Transport and logistics")), ("other", _l("Other"))]
@@ -254,4 +254,4 @@ class RepayForm(FlaskForm):
                          validators=[DataRequired(message=REQUIRED), yuan_amount])
     payee_account = StringField(_l("Were you given an account to pay into? Enter it here"),
                                 validators=[Optional(), Length(max=40)])
-    key = StringField(validators=[DataRequired(), Length(min=8, max=64)])
+    key = StringField(validators=[DataRequired(REQUIRED), Length(min=8, max=64)])

@@ -11,8 +11,10 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.accounts.models import Consent
 from trellis.errors import TrellisError, ValidationError
+from trellis.paging import paginate
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import day
+from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
 from trellis.platform.vendor_portal.forms import (
@@ -217,5 +219,9 @@ def notifications_page():
         commit()
         flash(_("%(n)d message(s) marked as read.", n=n), "success")
         return redirect(url_for("vendor.notifications"), code=303)
-    rows = notifications.for_user(session=db(), user_id=current_user.id)
-    return render_template("vendor_portal/notifications.html", rows=rows, form=form, lang=lang())
+    # Newest first, a page at a time, with the count: a firm's messages only grow.
+    page = paginate(db(), notifications.of_user(user_id=current_user.id), sort_columns={},
+                    **paging_args())
+    rows = [row[0] for row in page.items]
+    return render_template("vendor_portal/notifications.html", rows=rows, page=page, form=form,
+                           lang=lang())

@@ -12,6 +12,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from trellis.errors import TrellisError
+from trellis.platform.forms import REQUIRED
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import attach_error, current_user_obj
 from trellis.platform.vendor_portal.forms import WarningForm
@@ -26,20 +27,21 @@ FIELDS = ("moment", "age_band", "firm_age", "title_zh", "body_zh", "title_en", "
 
 class PolicyForm(FlaskForm):
     bank_change_delay_hours = IntegerField(_l("Bank-account change delay (hours)"),
-                                           validators=[DataRequired(),
+                                           validators=[DataRequired(REQUIRED),
                                                        NumberRange(min=1, max=720)])
     young_below_age = IntegerField(_l("Young: below this age"),
-                                   validators=[DataRequired(), NumberRange(min=18, max=60)])
+                                   validators=[DataRequired(REQUIRED), NumberRange(min=18, max=60)])
     senior_from_age = IntegerField(_l("Older: from this age"),
-                                   validators=[DataRequired(), NumberRange(min=40, max=100)])
+                                   validators=[DataRequired(REQUIRED),
+                                               NumberRange(min=40, max=100)])
     new_firm_months = IntegerField(_l("New firm: founded less than this many months ago"),
-                                   validators=[DataRequired(), NumberRange(min=1, max=120)])
+                                   validators=[DataRequired(REQUIRED), NumberRange(min=1, max=120)])
     settlement_account = StringField(_l("Trellis settlement account (for repayments)"),
-                                     validators=[DataRequired(), Length(max=40)])
+                                     validators=[DataRequired(REQUIRED), Length(max=40)])
     settlement_account_name = StringField(_l("Settlement account name"),
-                                          validators=[DataRequired(), Length(max=120)])
+                                          validators=[DataRequired(REQUIRED), Length(max=120)])
     max_tenor_months = IntegerField(_l("Longest voucher tenor (months, 12 at most)"),
-                                    validators=[DataRequired(), NumberRange(min=1, max=12)])
+                                    validators=[DataRequired(REQUIRED), NumberRange(min=1, max=12)])
 
 
 def _values(form: WarningForm) -> dict:
