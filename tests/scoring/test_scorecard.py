@@ -142,9 +142,9 @@ def test_expert_card_writes_down_a_reason_for_every_characteristic():
     for ch in spec["characteristics"]:
         assert len(ch["why"]) > 30 and ch["reason_en"] and ch["reason_zh"]
     assert [g["grade"] for g in spec["grades"]] == list("ABCDE")
-    assert spec["scaling"]["offset"] == pytest.approx(600 - 50 / math.log(2) * math.log(20),
+    assert spec["scaling"]["offset"] == pytest.approx(600 - 40 / math.log(2) * math.log(5),
                                                       abs=1e-3)
     # The configured range covers the PDs the grades and a distressed park need.
     lo, hi = scorecard.score_range(spec)
-    assert scorecard.score_for_pd(spec, 0.75) > lo and scorecard.score_for_pd(spec, 0.001) < hi
+    assert scorecard.score_for_pd(spec, 0.95) > lo and scorecard.score_for_pd(spec, 0.001) < hi
     assert all(lo < g["min_score"] < hi for g in spec["grades"] if g["min_score"])

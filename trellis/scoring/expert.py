@@ -21,13 +21,14 @@ from trellis.scoring.scorecard import FORMAT, validate
 VERSION = "expert-2026.12"
 
 # The platform's score scale, shared by every card (trained cards take it from here).
-# 600 points are odds of 20:1 (PD about 5%, the line between grades C and D) and every 50
-# points double the odds, so the configured range 300-900 covers PDs from about 76% down
-# to 0.08%: the span a small-business lender meets, from a distressed park's worst firm to
-# its best. With 20 points to the doubling (before), a calibrated card's PDs of 5-65% filled
-# under 100 points (about 470-560), too little for a score to tell firms apart to the eye.
-# The range holds the score only: a PD beyond either end keeps its value and its grade.
-SCALING = {"base_score": 600, "base_odds": 20, "pdo": 50, "range": [300, 900]}
+# 600 points are odds of 5:1 (PD about 17%) and every 40 points double the odds, so the
+# configured range 300-900 covers PDs from about 97% down to 0.1%: the span a
+# small-business lender meets, from a distressed park's worst firm to its best. Grade E
+# (above 10%) starts at 634, A (up to 1%) at 773. With 20 points to the doubling (before),
+# a calibrated card's PDs of 3-90% on a distressed park filled under 250 points and its
+# middle 90% about 110, too little for a score to tell firms apart to the eye. The range
+# holds the score only: a PD beyond either end keeps its value and its grade.
+SCALING = {"base_score": 600, "base_odds": 5, "pdo": 40, "range": [300, 900]}
 # Grade by probability of default: A up to 1%, B 2.5%, C 5%, D 10%, E above.
 GRADE_PDS = [("A", 0.01), ("B", 0.025), ("C", 0.05), ("D", 0.10), ("E", 1.0)]
 
@@ -39,7 +40,7 @@ DESCRIPTION = (
     "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
     "concentration, anchor confirmation and tenure, platform debt, defaulted partners; "
     "and, where the park meters its tenants, power use and insured staff. "
-    "Scores run from 300 to 900: 600 points are odds of 20:1 (PD about 5%) and every 50 "
+    "Scores run from 300 to 900: 600 points are odds of 5:1 (PD about 17%) and every 40 "
     "points double the odds. Missing values that do not "
     "apply (no tax filing, nothing due yet) score 0 and are never a reason. A trained card "
     "replaces this one when it beats it on the platform's matured loans.")
@@ -237,7 +238,7 @@ DESCRIPTION_ZH = (
     "在 Trellis 还没有自身贷款结果之前，按供应链信贷人员审视交易流的经验设定分值：销售下滑、"
     "无销售的月份、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
     "与合作时长、平台负债、交易对手违约；园区计量租户时，还看用电量和参保人数。分数范围为 300 至 "
-    "900 分：600 分对应 20:1 的好坏比（违约概率约 5%），每增加 50 分好坏比翻一倍。"
+    "900 分：600 分对应 5:1 的好坏比（违约概率约 17%），每增加 40 分好坏比翻一倍。"
     "不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，从不作为扣分理由。"
     "训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
 WHY_ZH = {
