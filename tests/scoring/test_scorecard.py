@@ -146,5 +146,5 @@ def test_expert_card_writes_down_a_reason_for_every_characteristic():
                                                       abs=1e-3)
     # The configured range covers the PDs the grades and a distressed park need.
     lo, hi = scorecard.score_range(spec)
-    assert scorecard.score_for_pd(spec, 0.95) > lo and scorecard.score_for_pd(spec, 0.001) < hi
+    assert scorecard.score_for_pd(spec, 0.95) > lo and scorecard.score_for_pd(spec, 0.0012) < hi
     assert all(lo < g["min_score"] < hi for g in spec["grades"] if g["min_score"])
