@@ -36,11 +36,33 @@ STATED_RATE = 0.225
 DEV_SEEDS = (3001, 3002, 3003)
 
 
-def build(seed: int, vendors: int, cache: Path) -> dict:
-    """Generate, import and compute the tables of *seed* (once; then read from *cache*)."""
+def refresh(data: dict) -> dict:
+    """The feature tables of a cached seed computed again from its imported database (after
+    a change to the features; the park is not generated or imported again)."""
+    from trellis.scoring.registry import platform_table
+
+    factory = db.make_sessionmaker(db.make_engine(f"sqlite:///{data['db']}"))
+    with db.transaction(factory) as s:
+        cid, as_of = data["cluster_id"], data["as_of"]
+        X = features.compute(frames.load(session=s, as_of=as_of, cluster_id=cid))
+        why = features.sufficiency(X)
+        data["X"] = X
+        data["past"] = platform_table(session=s, as_of=as_of, cluster_id=cid)
+        data["pop"] = X[[not why.get(f) and X.loc[f, "role"] != "anchor" for f in X.index]]
+        s.rollback()
+    return data
+
+
+def build(seed: int, vendors: int, cache: Path, again: bool = False) -> dict:
+    """Generate, import and compute the tables of *seed* (once; then read from *cache*;
+    *again*: recompute the features from the cached database)."""
     path = cache / f"dev-{seed}.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        data = pickle.loads(path.read_bytes())
+        if again:
+            data = refresh(data)
+            path.write_bytes(pickle.dumps(data))
+        return data
     if seed >= 4000:
         raise SystemExit("development seeds only (below 4000)")
     from bench.scoring_outside import import_park
@@ -133,12 +155,14 @@ def main() -> None:
     p.add_argument("--vendors", type=int, default=400)
     p.add_argument("--cache", type=Path, default=Path("/tmp/trellis-expert-dev"))
     p.add_argument("--rules", action="store_true", help="print each rule's AUC and IV")
+    p.add_argument("--refresh", action="store_true",
+                   help="compute the cached seeds' features again from their databases")
     args = p.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     spec = expert.spec()
     for seed in args.seeds:
         t0 = time.perf_counter()
-        data = build(seed, args.vendors, args.cache)
+        data = build(seed, args.vendors, args.cache, args.refresh)
         r = evaluate(data, spec)
         rules = r.pop("rules")
         print(json.dumps(r, default=str), f"({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -164,12 +164,12 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.12" in page
-    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert "expert-2026.12b" in page
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert "PDO" in card
-    exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12b/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12b"
 
 
 def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
@@ -242,11 +242,11 @@ def test_the_expert_card_reads_in_chinese(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
     rules = card.split("<dl>")[-1].split("</dl>")[0]
     assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
     with client.session_transaction() as s:
         s["locale"] = "en"
-    english = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    english = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert "A past default is the strongest single predictor" in english
