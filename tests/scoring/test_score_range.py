@@ -42,7 +42,9 @@ def test_expert_scores_spread_over_the_configured_range(population, rate):
     assert s.score.between(lo, hi).all()
     width = hi - lo
     p5, p95 = np.percentile(s.score, [5, 95])
-    # With 20 points to the doubling the same cards filled about a sixth of this range.
-    assert (p95 - p5) / width >= 0.3, (p5, p95)
-    assert (s.score.max() - s.score.min()) / width >= 0.5, (s.score.min(), s.score.max())
+    # Measured on this cluster: 46% and 60% of the range (5th-95th percentile), 89% and 86%
+    # (min-max); with the former scale (600 at 50:1, 20 points to the doubling) the same
+    # PDs spanned 30% and 55% of a 600-point width.
+    assert (p95 - p5) / width >= 0.4, (p5, p95)
+    assert (s.score.max() - s.score.min()) / width >= 0.75, (s.score.min(), s.score.max())
     assert s.grade.nunique() >= 4, s.grade.value_counts().to_dict()
