@@ -34,7 +34,10 @@ one-hot member's log, cut and penalty; the blend's choice of one member alone) w
 developed on 3001-3003 and evaluated once on 4201 and 4202. The fifth pass (the firm's
 GB/T 4754 industry division from 所属行业, imported as a product would: the division as a
 category, its median power trends in the cluster and the firm's own trend against them)
-was developed on 3001-3003 and evaluated once on 4301 and 4302.
+was developed on 3001-3003 and evaluated once on 4301 and 4302. The sixth pass (a score
+scale with a configured range, 300-900 at 40 points to the doubling; the expert card
+``expert-2026.12b``) was developed on 3001-3003 only, from a cache
+(``bench/scoring_expert_dev.py``).
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """
@@ -359,6 +362,17 @@ def evaluate_seed(seed: int, vendors: int, workdir: Path,
         res["grades"] = rep["grades"]
         res["hl_p"] = rep["hosmer_lemeshow"]["p_value"]
         res["score_span"] = rep["score_span"]
+        # How much of the configured score range the scorable vendors use (issue 14: "scores
+        # use the full configured range"): their 5th-95th percentile and min-max as shares.
+        pop_scores = training.scorecard.apply(cal, pop).score.to_numpy()
+        lo_, hi_ = training.scorecard.score_range(cal) or (np.nan, np.nan)
+        p5, p95 = np.percentile(pop_scores, [5, 95])
+        res["score_range"] = [lo_, hi_]
+        res["population_scores_p5_p95"] = [int(p5), int(p95)]
+        res["range_used_p5_p95"] = round(float((p95 - p5) / (hi_ - lo_)), 3)
+        res["range_used_min_max"] = round(float(
+            (pop_scores.max() - pop_scores.min()) / (hi_ - lo_)), 3)
+        res["grade_counts"] = {g["grade"]: g["n"] for g in rep["grades"]}
         # Trained cards: 5-fold CV on the feature table as of the cut-off.
         table = export.feature_table(session=s, as_of=as_of, cluster_id=cid)
         table = table.merge(loans[["firm_id", "y"]], on="firm_id")
@@ -440,7 +454,9 @@ def main() -> None:
         print(f"  {r['calibrated_on']}")
         print(f"  mean PD {r['mean_pd']:.1%} vs observed {r['observed_scorable']:.1%} "
               f"(ratio {r['pd_ratio']}); Hosmer-Lemeshow p {r['hl_p']:.3f}; scores "
-              f"{r['score_span']}")
+              f"{r['score_span']} of {r['score_range']}; vendors' 5th-95th percentile "
+              f"{r['population_scores_p5_p95']} ({r['range_used_p5_p95']:.0%} of the range, "
+              f"min-max {r['range_used_min_max']:.0%})")
         for g in r["grades"]:
             print(f"    grade {g['grade']}: {g['n']:>3} firms, observed "
                   f"{g['observed_rate']:.1%}, mean PD {g['mean_pd']:.1%}, band "

@@ -90,4 +90,5 @@ def test_auto_offers_the_boosted_card_only_beyond_the_noise(data, chosen):
 def test_expert_directions_and_labels_for_platform_features():
     mono = expert.monotone()
     assert mono["own_late_days_12m"] == 1 and mono["active_share_12m"] == -1
+    assert mono["own_late_days_3m"] == 1 and mono["sales_12m_fen"] == -1
     assert expert.labels()["own_late_days_12m"]["zh"] == "向自己的供应商付款逾期"

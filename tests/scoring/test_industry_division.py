@@ -60,7 +60,7 @@ def _after_the_date(session, park, kwh):
 
 
 COLUMNS = ["industry_division", "division_power_trend_3v6", "division_power_yoy_3m",
-           "power_trend_3v6_vs_division", "power_yoy_3m_vs_division"]
+           "power_trend_3v6_vs_division", "power_yoy_3m_vs_division", "power_trend_3v6_vs_peers"]
 
 
 def test_the_division_category_merges_rare_divisions_into_their_section(session, park):
@@ -95,6 +95,35 @@ def test_division_trends_as_of_the_date_from_the_whole_cluster(session, park):
                            [auto[0].id])
     for c in COLUMNS:
         assert one.loc[auto[0].id, c] == portfolio.loc[auto[0].id, c], c
+
+
+def test_against_peers_falls_back_to_the_park_when_the_industry_says_nothing(session, park):
+    cluster, anchor, auto, chips, apparel, makers, shop, unknown = park
+    # The retailer (alone in its industry) and the firm of unknown industry are metered too:
+    # down to half in the last 3 months.
+    session.connection().execute(sa.insert(readings.UTILITY_READINGS), [
+        {"firm_id": f.id, "utility": "electricity", "month": m,
+         "quantity": 4000.0 if m >= date(2025, 10, 1) else 8000.0}
+        for f in (shop, unknown) for m in BEFORE])
+    portfolio = features.compute(frames.load(session=session, as_of=AS_OF,
+                                             cluster_id=cluster.id))
+    X = portfolio
+    # With an industry's median: the same as against the division.
+    for f in (*auto, *chips):
+        assert X.loc[f.id, "power_trend_3v6_vs_peers"] == pytest.approx(
+            X.loc[f.id, "power_trend_3v6_vs_division"])
+    # Without one: against the park's 14 metered firms (six flat chip makers, five car
+    # makers at -0.375 and one at -0.75, two at -0.5): the median is -0.375.
+    for f in (shop, unknown):
+        assert np.isnan(X.loc[f.id, "power_trend_3v6_vs_division"])
+        assert X.loc[f.id, "power_trend_3v6_vs_peers"] == pytest.approx(-0.5 + 0.375)
+    # No readings of its own: NaN, never 0.
+    for f in (*apparel, *makers, anchor):
+        assert np.isnan(X.loc[f.id, "power_trend_3v6_vs_peers"])
+    one = features.compute(frames.load(session=session, as_of=AS_OF, firm_ids=[shop.id]),
+                           [shop.id])
+    assert one.loc[shop.id, "power_trend_3v6_vs_peers"] == portfolio.loc[
+        shop.id, "power_trend_3v6_vs_peers"]
 
 
 def test_no_later_readings_and_no_outcomes_reach_the_division_features(session, park):

@@ -98,6 +98,9 @@ def test_grade_cut_offs_by_pd(pd_, grade):
     (lambda s: s["characteristics"][0].update(splits=[30, 5]), "characteristics[0]"),
     (lambda s: s["grades"].reverse(), "grades"),
     (lambda s: s["scaling"].update(pdo=0), "scaling.pdo"),
+    (lambda s: s["scaling"].update(range=[900, 300]), "scaling.range"),
+    (lambda s: s["scaling"].update(range=[300]), "scaling.range"),
+    (lambda s: s["scaling"].update(range=[300, float("inf")]), "scaling.range"),
     (lambda s: s["characteristics"][1].update(type="text"), "characteristics[1]"),
 ])
 def test_malformed_scorecards_are_refused_naming_the_part(mutate, field):
@@ -106,6 +109,23 @@ def test_malformed_scorecards_are_refused_naming_the_part(mutate, field):
     with pytest.raises(InvalidScorecard) as err:
         scorecard.validate(spec)
     assert err.value.field == field
+
+
+def test_configured_range_holds_the_score_not_the_pd():
+    spec = copy.deepcopy(card(pdo=50, base_score=600, base_odds=20))
+    spec["scaling"]["range"] = [300, 900]
+    spec = scorecard.validate(spec)
+    free = card(pdo=50, base_score=600, base_odds=20)
+    X = pd.DataFrame({"late": [1.0, 40.0, 40.0], "trend": [0.5, -0.5, 0.5],
+                      "industry": ["a", "c", "a"]})
+    for intercept, end in ((12.0, 900), (-6.0, 300)):
+        spec["intercept"] = free["intercept"] = intercept
+        held, raw = scorecard.apply(spec, X), scorecard.apply(free, X)
+        assert (raw.score - end).abs().min() > 0 and set(held.score) == {end}
+        assert held.pd.tolist() == raw.pd.tolist()
+        assert held.grade.tolist() == raw.grade.tolist()
+    spec["intercept"] = free["intercept"] = 3.0
+    assert scorecard.apply(spec, X).score.tolist() == scorecard.apply(free, X).score.tolist()
 
 
 def test_json_round_trip_scores_identically():
@@ -122,5 +142,9 @@ def test_expert_card_writes_down_a_reason_for_every_characteristic():
     for ch in spec["characteristics"]:
         assert len(ch["why"]) > 30 and ch["reason_en"] and ch["reason_zh"]
     assert [g["grade"] for g in spec["grades"]] == list("ABCDE")
-    assert spec["scaling"]["offset"] == pytest.approx(600 - 20 / math.log(2) * math.log(50),
+    assert spec["scaling"]["offset"] == pytest.approx(600 - 40 / math.log(2) * math.log(5),
                                                       abs=1e-3)
+    # The configured range covers the PDs the grades and a distressed park need.
+    lo, hi = scorecard.score_range(spec)
+    assert scorecard.score_for_pd(spec, 0.95) > lo and scorecard.score_for_pd(spec, 0.0012) < hi
+    assert all(lo < g["min_score"] < hi for g in spec["grades"] if g["min_score"])

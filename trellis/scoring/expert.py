@@ -18,9 +18,17 @@ import numpy as np
 
 from trellis.scoring.scorecard import FORMAT, validate
 
-VERSION = "expert-2026.12"
+VERSION = "expert-2026.12b"
 
-SCALING = {"base_score": 600, "base_odds": 50, "pdo": 20}
+# The platform's score scale, shared by every card (trained cards take it from here).
+# 600 points are odds of 5:1 (PD about 17%) and every 40 points double the odds, so the
+# configured range 300-900 covers PDs from about 97% down to 0.1%: the span a
+# small-business lender meets, from a distressed park's worst firm to its best. Grade E
+# (above 10%) starts at 634, A (up to 1%) at 773. With 20 points to the doubling (before),
+# a calibrated card's PDs of 3-90% on a distressed park filled under 250 points and its
+# middle 90% about 110, too little for a score to tell firms apart to the eye. The range
+# holds the score only: a PD beyond either end keeps its value and its grade.
+SCALING = {"base_score": 600, "base_odds": 5, "pdo": 40, "range": [300, 900]}
 # Grade by probability of default: A up to 1%, B 2.5%, C 5%, D 10%, E above.
 GRADE_PDS = [("A", 0.01), ("B", 0.025), ("C", 0.05), ("D", 0.10), ("E", 1.0)]
 
@@ -30,9 +38,11 @@ DESCRIPTION = (
     "Points set by judgement, before Trellis has outcomes of its own, from what supply-chain "
     "credit officers look for in trade flows: a sales fade, months without sales, late "
     "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
-    "concentration, anchor confirmation and tenure, platform debt, defaulted partners; "
-    "and, where the park meters its tenants, power use and insured staff. "
-    "An ordinary vendor sits near 2% PD (600 points at 50:1). Missing values that do not "
+    "concentration, anchor confirmation and tenure, platform debt, defaulted partners, "
+    "the firm's scale; and, where the park meters its tenants, power use against its "
+    "industry's, the industry's own power and insured staff. "
+    "Scores run from 300 to 900: 600 points are odds of 5:1 (PD about 17%) and every 40 "
+    "points double the odds. Missing values that do not "
     "apply (no tax filing, nothing due yet) score 0 and are never a reason. A trained card "
     "replaces this one when it beats it on the platform's matured loans.")
 
@@ -72,10 +82,12 @@ CHARACTERISTICS = [
          "Months without any sales", "有多个月份没有销售",
          "Firms that invoice every month are going concerns; gaps precede failure.",
          [0.5, 0.75, 0.92], [-0.8, -0.3, 0.1, 0.3], {"logodds": -0.8}),
-    _num("own_late_days_12m", "Own lateness paying suppliers (days, amount-weighted)",
-         "向供应商付款逾期天数（按金额加权）",
+    _num("own_late_days_3m", "Own lateness paying suppliers, last 3 months (days, "
+         "amount-weighted)", "近3个月向供应商付款逾期天数（按金额加权）",
          "Pays its own suppliers late", "向自己的供应商付款逾期",
-         "Paying one's own suppliers late is the earliest cash-strain signal in trade data.",
+         "Paying one's own suppliers late is the earliest cash-strain signal in trade data; "
+         "the last quarter shows it first, where a year's average dilutes it with the "
+         "months before the strain began.",
          [5, 15, 30], [0.3, 0.1, -0.4, -0.9], NEUTRAL),
     _num("buyer_late_days_12m", "Buyers' lateness (days beyond terms, amount-weighted)",
          "买方付款逾期天数（按金额加权）",
@@ -136,15 +148,40 @@ CHARACTERISTICS = [
          "A filing that covers the platform's flows corroborates them; one far below them "
          "contradicts them. No filing is neutral: most vendors have none.",
          [0.67], [-0.4, 0.2], NEUTRAL),
-    _num("power_trend_3v12", "Power use trend (last 3 months vs 12)",
-         "用电量趋势（近3个月对比近12个月）", "Its power use has fallen", "用电量下降",
+    _num("power_trend_3v6_vs_peers", "Power use trend (last 3 months vs the 6 before) "
+         "against its industry's in the park", "用电量趋势（近3个月对比此前6个月）与园区同行业相比",
+         "Its power use has fallen more than its peers'", "用电量降幅大于园区同行",
          "The park's meter sees the workshop itself: a firm that runs its machines less is "
-         "producing less, whatever its invoices say. No readings is neutral.",
+         "producing less, whatever its invoices say. Measured against the median of its "
+         "industry's metered firms in the park (the park's, when its industry is unknown or "
+         "has too few), so that a season every apparel maker shares is not read as one "
+         "firm's decline. No readings is neutral.",
          [-0.2, -0.1, 0.05], [-2.3, -0.9, 0.0, 0.5], NEUTRAL),
+    _num("division_power_yoy_3m", "Its industry's power use in the park against the same "
+         "months a year before (median)", "园区内同行业用电量对比上年同期（中位数）",
+         "Its industry is in a downturn in this park", "所属行业在本园区处于下行期",
+         "A downturn of a whole industry (cars, say) cuts the orders of every firm in it, "
+         "whichever anchor they sell to; against the same months a year before the season "
+         "cancels out. A weak signal for any one firm, so a small weight. Unknown industry "
+         "or too few metered firms is neutral.",
+         [-0.15, -0.05], [-0.5, -0.2, 0.0], NEUTRAL),
     _num("headcount_trend_12m", "Insured staff, change over 12 months",
          "参保人数近12个月变化", "It has cut staff", "参保人数减少",
          "Firms in trouble stop paying social insurance for part of their staff first. "
          "No record is neutral.", [-0.17, -0.08, 0.05], [-1.1, -0.2, 0.0, 0.5], NEUTRAL),
+    _num("headcount_trend_3v6", "Insured staff, last 3 months against the 6 before",
+         "参保人数（近3个月对比此前6个月）", "It has cut staff recently", "近期参保人数减少",
+         "Cuts that began this quarter hardly move the change over a year; the last three "
+         "months against the six before show them first. No record is neutral.",
+         [-0.1, -0.03, 0.03], [-0.8, -0.2, 0.0, 0.4], NEUTRAL),
+    _num("sales_12m_fen", "Sales, last 12 months", "近12个月销售额",
+         "Small scale of trade", "交易规模小",
+         "Small firms fail more often: they have less cushion against a lost order or a "
+         "late payer. Bands from the national SME classification for industry (工业 "
+         "micro firms under 3 million yuan of revenue a year, small under 20 million); "
+         "below 1 million yuan a year a firm lives from month to month. Sales seen on the "
+         "platform are a floor of the firm's revenue, so the bands are lenient.",
+         [100_000_000, 300_000_000, 2_000_000_000], [-0.4, 0.0, 0.2, 0.3], NEUTRAL),
     _num("output_per_kwh_vs_industry", "Sales per kWh against its industry in the cluster",
          "单位用电产出与园区同行业之比", "Its sales are far above what its power use supports",
          "销售额远高于其用电量所能支撑的水平",
@@ -166,11 +203,16 @@ def spec() -> dict:
     })
 
 
+# Features earlier versions of the card scored and this one scores in another form: their
+# direction still constrains a boosted card trained on them.
+RETIRED_DIRECTIONS = {"own_late_days_12m": 1, "power_trend_3v12": -1}
+
+
 def monotone() -> dict[str, int]:
     """The direction of each characteristic on the *bad* probability, read from the
     expert's bins (+1: risk rises with the value, -1: falls, 0: neither): monotone
     constraints for a boosted card trained on Trellis's own features."""
-    out = {}
+    out = dict(RETIRED_DIRECTIONS)
     for ch in CHARACTERISTICS:
         lo = [b["logodds"] for b in ch["bins"]]
         steps = np.sign(np.diff(lo))
@@ -186,6 +228,8 @@ def monotone() -> dict[str, int]:
 # Plain words for features of the table (features.compute) the expert card does not use,
 # for a trained card whose reasons name them: each says what raised the firm's risk.
 FEATURE_LABELS = {
+    "own_late_days_12m": {"en": "Pays its own suppliers late", "zh": "向自己的供应商付款逾期"},
+    "power_trend_3v12": {"en": "Its power use has fallen", "zh": "用电量下降"},
     "industry_division": {
         "en": "The firm's industry (national classification) has fared worse than others "
               "in this park",
@@ -228,9 +272,11 @@ NAME_ZH = "专家冷启动评分卡（交易流）"
 DESCRIPTION_ZH = (
     "在 Trellis 还没有自身贷款结果之前，按供应链信贷人员审视交易流的经验设定分值：销售下滑、"
     "无销售的月份、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
-    "与合作时长、平台负债、交易对手违约；园区计量租户时，还看用电量和参保人数。普通供应商的违约"
-    "概率约为 2%（50:1 时为 600 分）。不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，"
-    "从不作为扣分理由。训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
+    "与合作时长、平台负债、交易对手违约、企业规模；园区计量租户时，还看与同行业相比的用电量、"
+    "行业整体用电量和参保人数。分数范围为 300 至 "
+    "900 分：600 分对应 5:1 的好坏比（违约概率约 17%），每增加 40 分好坏比翻一倍。"
+    "不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，从不作为扣分理由。"
+    "训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
 WHY_ZH = {
     "sales_trend_3v12": "走向违约的供应商在停止还款前几个月销售就会减少：核心企业削减订单或供应商"
                         "丧失产能。快速增长相对平稳交易略有扣分，因为它占用营运资金。",
@@ -239,7 +285,8 @@ WHY_ZH = {
     "sales_yoy_3m": "与上年同期相比，无论企业的记录有多长，季节因素都会相互抵消：降幅达到一半或"
                     "以上说明生意在萎缩，而不是淡季。记录不足一年时本卡无法判断，略有扣分。",
     "active_share_12m": "每个月都开票的企业在持续经营；出现空档往往预示经营失败。",
-    "own_late_days_12m": "向自己的供应商付款逾期，是交易数据中最早出现的资金紧张信号。",
+    "own_late_days_3m": "向自己的供应商付款逾期，是交易数据中最早出现的资金紧张信号；最近一个季度"
+                        "最先显示出来，而一年的平均会被资金紧张之前的月份冲淡。",
     "buyer_late_days_12m": "买方付款逾期会拉长供应商自身的资金周期；核心企业的付款也用于偿还 "
                            "Trellis 的融资。",
     "overdue_share_now": "陈旧的应收账款可能永远收不回来，也会降低可融资的金额。",
@@ -257,9 +304,20 @@ WHY_ZH = {
     "history_months": "年轻企业更容易失败，平台对它们的了解也更少。",
     "tax_to_flow_ratio": "覆盖平台交易额的纳税申报能印证这些交易，远低于交易额的申报则与之矛盾。"
                          "未申报为中性：多数供应商没有申报数据。",
-    "power_trend_3v12": "园区电表看到的是车间本身：机器开得少的企业产量就低，无论发票怎么写。"
-                        "没有读数为中性。",
+    "power_trend_3v6_vs_peers": "园区电表看到的是车间本身：机器开得少的企业产量就低，无论发票怎么"
+                                "写。与园区内同行业计量企业的中位数相比（行业未知或同行太少时与全园区"
+                                "相比），以免把所有服装企业共有的季节性误读为一家企业的下滑。"
+                                "没有读数为中性。",
+    "division_power_yoy_3m": "整个行业（例如汽车）的下行会减少其中每家企业的订单，无论它们向哪家"
+                             "核心企业供货；与上年同期相比季节因素相互抵消。对单个企业而言信号较弱，"
+                             "因此权重小。行业未知或计量企业太少为中性。",
     "headcount_trend_12m": "陷入困境的企业最先停缴部分员工的社保。没有记录为中性。",
+    "headcount_trend_3v6": "本季度才开始的裁员几乎不影响一年的变化；近3个月对比此前6个月最先显示"
+                           "出来。没有记录为中性。",
+    "sales_12m_fen": "小企业更容易失败：丢掉一笔订单或遇到拖欠的买方时缓冲更少。分档参照国家中小"
+                     "企业划型标准（工业微型企业年营业收入300万元以下，小型2000万元以下）；年销售额"
+                     "不足100万元的企业只能月月维持。平台上看到的销售额是企业收入的下限，因此分档"
+                     "从宽。",
     "output_per_kwh_vs_industry": "开票销售额是同类企业用电量所能产出的好几倍，说明是纸面交易或"
                                   "外购产品。没有读数为中性。",
 }

@@ -902,6 +902,16 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
     out["power_trend_3v6_vs_division"] = out["power_trend_3v6"] - out[
         "division_power_trend_3v6"]
     out["power_yoy_3m_vs_division"] = out["power_yoy_3m"] - out["division_power_yoy_3m"]
+    # Against its peers: its industry's median when known, else the median of the park's
+    # metered firms (CHAIN_MIN_PEERS of them at least), so that a firm of an unknown or rare
+    # industry is still compared with the park's season rather than losing its meter.
+    park = kept(frames, "park_power", lambda: _group_medians(
+        _cluster_power(frames), {int(f): int(c) for f, c in cluster.items()}))
+    park_trend = np.array([park["trend"].get(int(cluster.get(f, -1)), np.nan)
+                           for f in R.scope], dtype=float)
+    out["power_trend_3v6_vs_peers"] = np.where(
+        np.isnan(out["division_power_trend_3v6"]), out["power_trend_3v6"] - park_trend,
+        out["power_trend_3v6_vs_division"])
 
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:

@@ -4,7 +4,8 @@ A scorecard document (JSON, ``format = "trellis-scorecard/1"``)::
 
     {"format": "trellis-scorecard/1", "version": "expert-2026.11", "kind": "expert",
      "name": "...", "intercept": 2.4,                 # ln(good:bad odds) before any bin
-     "scaling": {"base_score": 600, "base_odds": 50, "pdo": 20, "offset": 487.1},
+     "scaling": {"base_score": 600, "base_odds": 20, "pdo": 50, "offset": 383.9,
+                 "range": [300, 900]},            # optional: scores held to this range
      "characteristics": [
         {"name": "own_late_days_12m", "type": "numeric", "label_en": ..., "label_zh": ...,
          "reason_en": ..., "reason_zh": ..., "why": "the expert's reason",
@@ -20,6 +21,8 @@ A scorecard document (JSON, ``format = "trellis-scorecard/1"``)::
 Scoring: ln(odds) = intercept + sum of the firm's bins' log-odds; then
 ``score = offset + (PDO / ln 2) x ln(odds)`` with ``offset = base_score - (PDO / ln 2) x
 ln(base_odds)``, and ``PD = 1 / (1 + odds)``. A bin's points are ``(PDO / ln 2) x logodds``.
+The configured ``range`` (optional) holds the score, never the PD: a firm beyond either end
+gets the end's score, its PD and grade unchanged.
 The reason codes are the characteristics where the firm lost most points against the best
 bin of that characteristic; a bin marked ``neutral`` (a missing tax filing) is never a
 reason.
@@ -58,6 +61,12 @@ def offset(spec: dict) -> float:
     return float(s["base_score"]) - factor(spec) * math.log(float(s["base_odds"]))
 
 
+def score_range(spec: dict) -> tuple[float, float] | None:
+    """The configured (lowest, highest) score of *spec*, or None when it has none."""
+    r = spec["scaling"].get("range")
+    return (float(r[0]), float(r[1])) if r is not None else None
+
+
 def score_for_pd(spec: dict, pd_: float) -> float:
     """The score of probability of default *pd_* (0 < pd_ < 1) under the card's scaling."""
     return offset(spec) + factor(spec) * math.log((1 - pd_) / pd_)
@@ -80,6 +89,13 @@ def validate(spec: dict) -> dict:
         if not isinstance(sc.get(key), (int, float)) or sc[key] <= 0:
             raise InvalidScorecard(msg(N_("scaling.%(key)s must be a positive number."), key=key),
                                    field=f"scaling.{key}")
+    if "range" in sc:
+        r = sc["range"]
+        if (not isinstance(r, (list, tuple)) or len(r) != 2
+                or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in r)
+                or r[0] >= r[1]):
+            raise InvalidScorecard("scaling.range must be two numbers, the lowest score "
+                                   "below the highest.", field="scaling.range")
     names = set()
     if spec.get("family") == "gbm":
         from trellis.scoring import boosting  # cycle: the families build on this module
@@ -197,7 +213,11 @@ def apply(spec: dict, X: pd.DataFrame) -> Scored:
         lo, idx = contributions(spec, X)
         total = float(spec["intercept"]) + lo.sum(axis=1)
     f = factor(spec)
-    score = (offset(spec) + f * total).round().astype("int64")
+    raw = offset(spec) + f * total
+    held = score_range(spec)
+    if held is not None:
+        raw = raw.clip(held[0], held[1])
+    score = raw.round().astype("int64")
     pd_ = 1.0 / (1.0 + np.exp(total))
     edges = [g["max_pd"] for g in spec["grades"]]
     grade_idx = np.searchsorted(np.asarray(edges[:-1]), pd_.to_numpy(), side="left")

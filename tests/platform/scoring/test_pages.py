@@ -111,7 +111,7 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
     codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
     # the scorecard by its name, its version code only in the link's title (issue 15)
-    assert "expert-2026.12" not in text and "专家冷启动评分卡（交易流）（2026 年 12 月版）" in text
+    assert "expert-2026.12b" not in text and "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in text
     assert "结果 #" not in text
     assert problems(without_codes(text, codes)) == []
 
@@ -190,12 +190,12 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.12" in page
-    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    assert "expert-2026.12b" in page
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert "翻倍分值（好坏比每翻一倍所加的分数）" in card   # PDO in words (issue 15)
-    exported = client.get("/scoring/scorecards/expert-2026.12/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12b/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12b"
 
 
 def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
@@ -268,13 +268,13 @@ def test_the_expert_card_reads_in_chinese(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
     rules = card.split("<dl>")[-1].split("</dl>")[0]
     assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
     with client.session_transaction() as s:
         s["locale"] = "en"
-    english = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    english = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     assert "A past default is the strongest single predictor" in english
 
 
@@ -314,13 +314,13 @@ def test_scorecard_bins_read_in_the_characteristics_units(app):
 
 def test_the_scorecard_page_shows_bins_in_words(client, rm):
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
     points = _text(card.split("<h2>分值</h2>")[1].split("</table>")[0])
     assert "低于 −30%" in points and "缺失" in points
     assert not re.search(r"[\[(]-?\d|>= ?\d|< ?-?0\.\d", points), points
     listing = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "专家冷启动评分卡（交易流）（2026 年 12 月版）" in listing
-    assert ">expert-2026.12<" not in listing and "验证数据上的区分能力（AUC）" in listing
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in listing
+    assert ">expert-2026.12b<" not in listing and "验证数据上的区分能力（AUC）" in listing
 
 
 def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):

@@ -212,18 +212,22 @@ def scorecard_page(version):
         words=card_words(card.spec, _zh()), card_title=card_title(card))
 
 
-_EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})$")
+_EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})([a-z]?)$")
 
 
 def card_title(card) -> str:
     """A scorecard as people name it, not its version code (``expert-2026.12`` reads
-    专家冷启动评分卡（交易流）·2026 年 12 月版); the code stays in the page's link title."""
+    专家冷启动评分卡（交易流）（2026 年 12 月版）, ``expert-2026.12b`` 2026 年 12 月第 2 版); the code
+    stays in the page's link title."""
     spec = card.spec if card is not None else expert.spec()
     version = card.version if card is not None else spec.get("version", "")
     words = card_words(spec, _zh())
     kind = spec.get("kind") or getattr(card, "kind", "")
     name = words["name"] if kind == "expert" else _("Trained scorecard")
     m = _EDITION.match(version or "")
+    if m and m.group(3):   # expert-2026.12b: the month's second version
+        return _("%(name)s, %(y)s-%(m)s edition, version %(r)s", name=name, y=m.group(1),
+                 m=int(m.group(2)), r=ord(m.group(3)) - ord("a") + 1)
     if m:
         return _("%(name)s, %(y)s-%(m)s edition", name=name, y=m.group(1),
                  m=int(m.group(2)))
