@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.scoring.test_training import synthetic
-from trellis.scoring import blend, blend_fit, calibration, scorecard, training
+from trellis.scoring import blend, blend_fit, calibration, metrics, scorecard, training
 from trellis.scoring.errors import InvalidScorecard, TrainingDataError
 
 
@@ -155,10 +155,12 @@ def test_the_blend_averages_its_members_with_fixed_equal_weights(blended):
     df, spec = blended
     members = spec["model"]["members"]
     names = [m.get("name", m["kind"]) for m in members]
-    assert names == list(blend_fit.MEMBERS) == ["woe", "woe_free", "gbm", "onehot"]
+    assert names == list(blend_fit.MEMBERS) == ["woe", "woe_free", "gbm_xt", "rf", "onehot"]
     free = members[names.index("woe_free")]
     assert free["kind"] == "woe" and free["card"]["version"] == "member-woe_free"
     assert free["card"]["characteristics"] and isinstance(free["means"], dict)
+    # sixth pass: extra-trees boosting and a random forest in place of the boosted card
+    assert [members[names.index(n)]["kind"] for n in ("gbm_xt", "rf")] == ["gbm", "gbm"]
     assert all(m["weight"] > 0 for m in members)
     assert spec["model"]["stacking"]["combine"] == "equal"
 
@@ -168,8 +170,11 @@ def test_a_blend_card_of_the_earlier_format_still_loads_and_scores(blended):
     learnt or chosen weights): they load and score as before, with no migration."""
     df, spec = blended
     old = copy.deepcopy(spec)
-    old["model"]["members"] = [m for m in old["model"]["members"] if "name" not in m]
-    assert {m["kind"] for m in old["model"]["members"]} == {"woe", "gbm", "onehot"}
+    old["model"]["members"] = [m for m in old["model"]["members"]
+                               if m.get("name") in (None, "gbm_xt")]
+    for m in old["model"]["members"]:  # a boosted member, as stored then: no name
+        m.pop("name", None)
+    assert [m["kind"] for m in old["model"]["members"]] == ["woe", "gbm", "onehot"]
     old["model"]["stacking"].update({"combine": "learnt", "selection": None})
     back = scorecard.loads(scorecard.dumps(old))
     s = scorecard.apply(back, training._frame_for(back, df))
@@ -211,3 +216,31 @@ def metrics_auc(y, p):
     from trellis.scoring import metrics
 
     return metrics.auc(y, p)
+
+
+@pytest.mark.parametrize("name", sorted(blend_fit.TREES))
+def test_the_free_tree_members_keep_only_the_stated_directions(name):
+    """Issue 14, sixth pass: the extra-trees and random-forest members are LightGBM cards
+    (kind gbm, exact TreeSHAP reasons) with their own settings; they keep the directions
+    the caller states (Trellis's features: the expert card's) and leave every other
+    feature free, where the boosted member also constrains the directions the data
+    suggest."""
+    df, _ = synthetic(n=1500, seed=3)
+    y = training.parse_target(df["bad"], "bad").to_numpy()
+    df["x3"] = df["x1"].fillna(0.0) + df["noise"]  # risk clearly rises with it
+    numeric, categorical = ["x1", "x2", "x3", "noise"], ["sector"]
+    X = training._prepare(df, numeric, categorical)
+    m = blend_fit._fit_member(name, X, y, numeric, categorical, 0, {"x1": 1})
+    assert m["kind"] == "gbm" and m["name"] == name
+    assert m["card"]["model"]["monotone"] == {"x1": 1, "x2": 0, "x3": 0, "noise": 0}
+    g = blend_fit._fit_member("gbm", X, y, numeric, categorical, 0, {"x1": 1})
+    assert g["card"]["model"]["monotone"]["x3"] == 1  # the data's direction, constrained
+    text = m["card"]["model"]["booster"]
+    assert ("[boosting: rf]" in text) == (name == "rf")
+    assert ("[extra_trees: 1]" in text) == (name == "gbm_xt")
+    grid = pd.DataFrame({"x1": np.linspace(-3, 3, 61), "x2": 0.0, "x3": 0.0,
+                         "sector": "retail", "noise": 0.0})
+    bad = -blend.member_logodds(m, grid)
+    assert (np.diff(bad) >= -1e-9).all() and bad[-1] > bad[0] + 1.0
+    # it ranks the rows (the signal is in x1, sector, x2)
+    assert metrics.auc(y, -blend.member_logodds(m, X)) > 0.7

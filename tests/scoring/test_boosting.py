@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.scoring.test_training import synthetic
-from trellis.scoring import calibration, expert, scorecard, training
+from trellis.scoring import boosting, calibration, expert, metrics, scorecard, training
 
 
 def interacting(n=3000, seed=4):
@@ -92,3 +92,22 @@ def test_expert_directions_and_labels_for_platform_features():
     assert mono["own_late_days_12m"] == 1 and mono["active_share_12m"] == -1
     assert mono["own_late_days_3m"] == 1 and mono["sales_12m_fen"] == -1
     assert expert.labels()["own_late_days_12m"]["zh"] == "向自己的供应商付款逾期"
+
+
+def test_boosting_settings_can_be_overridden():
+    """boosting.fit(params=...) reaches LightGBM (the blend's random-forest and
+    extra-trees members use it); the defaults are unchanged without it."""
+    df, _ = synthetic(n=800, seed=9)
+    y = training.parse_target(df["bad"], "bad").to_numpy()
+    X = training._prepare(df, ["x1", "x2"], ["sector"])
+    plain = boosting.fit(X, y, ["x1", "x2"], ["sector"], version="t")
+    rf = boosting.fit(X, y, ["x1", "x2"], ["sector"], version="t",
+                      params={"boosting_type": "rf", "subsample": 0.632,
+                              "subsample_freq": 1})
+    assert "[boosting: gbdt]" in plain["model"]["booster"]
+    assert "[boosting: rf]" in rf["model"]["booster"]
+    assert "[learning_rate: 0.03]" in plain["model"]["booster"]
+    # a forest's raw output ranks the rows (it is a score, not log-odds: the blend
+    # standardises and calibrates every member)
+    lo, rest = boosting.contributions(rf, X)
+    assert metrics.auc(y, -(lo.sum(axis=1) + rest).to_numpy()) > 0.7

@@ -1,15 +1,16 @@
 """A blended challenger: WoE scorecards, monotone boosted trees and a one-hot logistic
 regression, combined by weights set on out-of-fold predictions of the training rows (by
 default equal weights on the standardised logits; see :mod:`.blend_fit`). A member may
-carry a ``name`` besides its ``kind`` (``woe_free``: a second WoE card, free binning);
-applying a card reads only the kind.
+carry a ``name`` besides its ``kind`` (``woe_free``: a second WoE card, free binning;
+``gbm_xt`` and ``rf``: extra-trees boosting and a random forest, LightGBM cards like the
+boosted one); applying a card reads only the kind.
 This module reads and applies a blend card; :mod:`.blend_fit` fits one (scikit-learn),
 so that scoring with a stored card never imports the training libraries.
 
 Each family sees the data differently (WoE bins: monotone steps per characteristic;
-boosted trees: interactions; one-hot LR: every category and a linear trend, no binning
-loss), and their errors are only partly shared, so a weighted sum of their logits ranks
-better than any one of them when the training rows allow.
+tree ensembles: interactions and non-monotone shapes; one-hot LR: every category and a
+linear trend, no binning loss), and their errors are only partly shared, so a weighted
+sum of their logits ranks better than any one of them when the training rows allow.
 
 A card of this family is a scorecard document (:mod:`.scorecard`) with ``"family":
 "blend"`` and no bins of its own: ``model.members`` holds each member (a complete WoE

@@ -86,8 +86,10 @@ def directions(df: pd.DataFrame, y: np.ndarray, numeric: list[str],
 
 def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], *,
         version: str, seed: int = 0, monotone: dict[str, int] | None = None,
-        labels: dict[str, dict] | None = None, n_estimators: int = N_ESTIMATORS) -> dict:
-    """Fit the boosted card; returns a scorecard document of family ``gbm``."""
+        labels: dict[str, dict] | None = None, n_estimators: int = N_ESTIMATORS,
+        params: dict[str, Any] | None = None) -> dict:
+    """Fit the boosted card; returns a scorecard document of family ``gbm``. *params*
+    override LightGBM's settings (:data:`PARAMS`)."""
     cats = {c: sorted({str(v) for v in df[c].dropna().unique()}) for c in categorical}
     model: dict[str, Any] = {"features": list(numeric) + list(categorical), "categories": cats}
     M = matrix(model, df)
@@ -95,7 +97,7 @@ def fit(df: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[s
     lgb = _lgb()
     clf = lgb.LGBMClassifier(n_estimators=n_estimators, random_state=seed,
                              monotone_constraints=[mono.get(f, 0) for f in model["features"]],
-                             **PARAMS)
+                             **{**PARAMS, **(params or {})})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(M, y, categorical_feature=list(categorical) or "auto")

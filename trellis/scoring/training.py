@@ -349,7 +349,8 @@ def select_family(df: pd.DataFrame, *, target: str, folds: int = 5, seed: int = 
 
 DESCRIPTIONS = {"woe": "WoE logistic scorecard", "gbm": "Boosted trees (monotone)",
                 "blend": "Equal-weight blend of two WoE scorecards (monotone and free "
-                         "binning), monotone boosted trees and one-hot logistic regression"}
+                         "binning), extra-trees boosting, a random forest and one-hot "
+                         "logistic regression"}
 
 
 def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,

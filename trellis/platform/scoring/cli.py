@@ -91,8 +91,9 @@ def scoring_group():
 @click.option("--family", type=click.Choice(["woe", "gbm", "blend", "auto"]),
               default="woe",
               help="woe: binning + logistic regression; gbm: monotone boosted trees; "
-                   "blend: the two, a second WoE card with free binning and a one-hot "
-                   "logistic regression, averaged with equal weights; auto: the boosted "
+                   "blend: two WoE cards (monotone and free binning), extra-trees "
+                   "boosting, a random forest and a one-hot logistic regression, "
+                   "averaged with equal weights; auto: the boosted "
                    "card only if it beats the WoE card beyond the noise.")
 def train_command(csv_path, target, date_column, out, version, exclude, cv_folds, seed,
                   family):
