@@ -94,8 +94,8 @@ def validate(spec: dict) -> dict:
         if (not isinstance(r, (list, tuple)) or len(r) != 2
                 or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in r)
                 or r[0] >= r[1]):
-            raise InvalidScorecard("scaling.range must be two numbers, the lowest score "
-                                   "below the highest.", field="scaling.range")
+            raise InvalidScorecard(N_("scaling.range must be two numbers, the lowest score "
+                                      "below the highest."), field="scaling.range")
     names = set()
     if spec.get("family") == "gbm":
         from trellis.scoring import boosting  # cycle: the families build on this module
