@@ -93,8 +93,22 @@ def test_money_and_numbers_read_as_babel_writes_them(app, locale):
             assert money(fen, with_symbol=False) == format_decimal(yuan, format="#,##0.00",
                                                                    locale=locale)
             assert number(fen) == format_decimal(fen, locale=locale)
-        for value in (Decimal("1234.5"), 0.25, Decimal("-9876543.21")):
+        for value in (Decimal("1234.5"), 0.25, Decimal("-9876543.21"), 1234567.891, -0.5,
+                      12.3, 0.0, 1e-7, 2.675, Decimal("0.0005"), 1e16):
             assert number(value) == format_decimal(value, locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_percentages_read_as_babel_writes_them(app, locale):
+    from babel.numbers import format_percent
+
+    from trellis.platform.i18n import percent
+
+    with app.test_request_context("/"), force_locale(locale):
+        for value in (0, 0.5, 0.12345, -0.0375, 1.0, 12.5, 0.99995, 1e-9, 0.125, 0.135):
+            for digits in (0, 1, 2, 3):
+                assert percent(value, digits) == format_percent(
+                    Decimal(str(value)), format="#,##0." + "0" * digits + "%", locale=locale)
 
 
 def test_the_loan_book_reads_whom_the_rm_may_see_once(app, client, session, make_user,
