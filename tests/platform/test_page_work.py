@@ -158,3 +158,25 @@ def test_row_links_fall_back_to_url_for_when_the_marker_is_not_found(app, monkey
         monkeypatch.setattr(links, "_MARK", "77")   # also in the query: not found once
         link = links.row_links("ledger.loan", "loan_id", next="/77/77")
         assert link(5) == url_for("ledger.loan", loan_id=5, next="/77/77")
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_fast_gettext_and_lazy_text_give_what_flask_babel_gives(app, locale):
+    from flask_babel import gettext as babel_gettext
+
+    from trellis.platform.i18n import gettext, text
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/"), force_locale(locale):
+        for label in [*readable.FEATURE_LABELS.values(), *readable.DOC_STATUS.values()]:
+            assert text(label) == str(label)
+        assert text("plain") == "plain" and text(3) == "3"
+        assert gettext("%(n)s days", n="1.5") == babel_gettext("%(n)s days", n="1.5")
+        assert gettext("yes") == babel_gettext("yes")
+        features = {"sales_12m_fen": 123456, "buyer_hhi_12m": 0.25, "tier": 2,
+                    "anchor_tenure_days": 400.26, "role": "vendor", "unknown_x": 1.5}
+        rows = readable.feature_rows(features, {})
+        assert [r["label"] for r in rows] == [
+            str(readable.FEATURE_LABELS.get(n) or "") or r["label"] for n, r in
+            zip(features, rows, strict=True)]
+        assert all(isinstance(r["label"], str) and isinstance(r["value"], str) for r in rows)

@@ -23,7 +23,7 @@ from babel.numbers import (
     parse_pattern,
 )
 from flask import current_app, g, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import LazyString, get_locale, get_translations
 from flask_babel import gettext as _gettext
 from flask_login import current_user
 from jinja2 import pass_context
@@ -279,6 +279,22 @@ def translate(msgid: str) -> str:
     """*msgid* (a message without parameters) in the reader's language, through the
     request's catalogue: what ``gettext`` returns, without its lookups on each call."""
     return _translations().ugettext(msgid)
+
+
+def gettext(string: str, **variables) -> str:
+    """flask-babel's ``gettext`` (the translation, then ``%`` with *variables* when given),
+    through the request's catalogue found once (:func:`_translations`)."""
+    s = _translations().ugettext(string)
+    return s if not variables else s % variables
+
+
+def text(value) -> str:
+    """``str(value)``; a ``lazy_gettext`` string is translated as its ``str`` would be, by
+    :func:`gettext` (a risk page turns some hundred lazy labels into text)."""
+    if (isinstance(value, LazyString) and value._func is _gettext and not value._kwargs
+            and len(value._args) == 1):
+        return gettext(value._args[0])
+    return str(value)
 
 
 def _translations():
