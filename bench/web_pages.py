@@ -74,6 +74,7 @@ PAGES = [
     (V, "/vendor/vouchers"),
     (V, "/vendor/profile"),
     (V, "/ledger/my"),
+    (V, "/vendor/loans/{loan}"),
     (V, "/ledger/loans/{loan}/statement"),
     (A, "/anchor/"),
     (A, "/anchor/queue"),
@@ -103,7 +104,7 @@ PAGES = [
 # Where each filler is found: (whose page, which page, the link's pattern).
 FILLERS = {
     "firm": (R, "/scoring/", r'href="/scoring/firms/(\d+)"'),
-    "loan": (V, "/ledger/my", r'href="/ledger/loans/(\d+)/statement"'),
+    "loan": (V, "/vendor/loans", r'href="/vendor/loans/(\d+)"'),
     "batch": (U, "/chain/", r'href="/chain/batches/(\d+)"'),
     "doc": (U, "/chain/batches/{batch}", r'href="/chain/documents/(\d+)"'),
 }
