@@ -59,22 +59,55 @@ def hello():
     return "Hello, World!"
 """
 
-# (role e-mail or None for anonymous, path); {cluster}, {firm} and {loan} are filled in.
+# (role e-mail or None for anonymous, path): the main pages a person opens in each role.
+# {cluster}, {firm}, {loan}, {batch} and {doc} are filled in from the pages (see fill).
+V, A, R, U, D = ("vendor@trellis.demo", "anchor@trellis.demo", "rm@trellis.demo",
+                 "auditor@trellis.demo", "admin@trellis.demo")
 PAGES = [
     (None, "/healthz"),
     (None, "/login"),
-    ("vendor@trellis.demo", "/vendor/"),
-    ("vendor@trellis.demo", "/vendor/trade"),
-    ("vendor@trellis.demo", "/vendor/loans"),
-    ("anchor@trellis.demo", "/anchor/"),
-    ("anchor@trellis.demo", "/anchor/queue"),
-    ("rm@trellis.demo", "/network/{cluster}"),
-    ("rm@trellis.demo", "/scoring/firms/{firm}"),
-    ("rm@trellis.demo", "/ledger/"),
-    ("auditor@trellis.demo", "/ledger/trial-balance"),
-    ("vendor@trellis.demo", "/ledger/my"),
-    ("auditor@trellis.demo", "/chain/"),
+    (V, "/vendor/"),
+    (V, "/vendor/trade"),
+    (V, "/vendor/loans"),
+    (V, "/vendor/applications"),
+    (V, "/vendor/messages"),
+    (V, "/vendor/vouchers"),
+    (V, "/vendor/profile"),
+    (V, "/ledger/my"),
+    (V, "/vendor/loans/{loan}"),
+    (V, "/ledger/loans/{loan}/statement"),
+    (A, "/anchor/"),
+    (A, "/anchor/queue"),
+    (A, "/anchor/payables"),
+    (A, "/anchor/vouchers"),
+    (A, "/anchor/early-warning"),
+    (A, "/anchor/network"),
+    (R, "/network/"),
+    (R, "/network/{cluster}"),
+    (R, "/network/registrations"),
+    (R, "/scoring/"),
+    (R, "/scoring/firms/{firm}"),
+    (R, "/ledger/"),
+    (R, "/ledger/applications"),
+    (R, "/assistant/inbox"),
+    (U, "/ledger/trial-balance"),
+    (U, "/chain/"),
+    (U, "/chain/batches/{batch}"),
+    (U, "/chain/documents/{doc}"),
+    (U, "/chain/audit"),
+    (D, "/admin/users"),
+    (D, "/admin/jobs"),
+    (D, "/admin/audit"),
+    (D, "/admin/clusters"),
 ]
+
+# Where each filler is found: (whose page, which page, the link's pattern).
+FILLERS = {
+    "firm": (R, "/scoring/", r'href="/scoring/firms/(\d+)"'),
+    "loan": (V, "/vendor/loans", r'href="/vendor/loans/(\d+)"'),
+    "batch": (U, "/chain/", r'href="/chain/batches/(\d+)"'),
+    "doc": (U, "/chain/batches/{batch}", r'href="/chain/documents/(\d+)"'),
+}
 
 
 # /network/<word> pages that are not a cluster's.
@@ -141,20 +174,28 @@ def wrk(url: str, seconds: int, cookie: str | None) -> tuple[float, int]:
 
 
 def fill(path: str, base: str, cookies: dict) -> str | None:
-    """Fill {cluster}, {firm}, {loan} from the RM's own pages (the first link of each)."""
+    """Fill {cluster} and the ids of FILLERS from the role's own pages (the first link)."""
     if "{" not in path:
         return path
-    s = requests.Session()
-    s.headers.update({"User-Agent": UA, "Cookie": cookies["rm@trellis.demo"]})
-    values = {}
+    values: dict[str, str | None] = {}
+
+    def page(email: str, where: str) -> str:
+        s = requests.Session()
+        s.headers.update({"User-Agent": UA, "Cookie": cookies[email]})
+        return s.get(base + where).text
+
     if "{cluster}" in path:
         # A cluster's page is /network/<code>; the index also links fixed pages.
-        codes = re.findall(r'href="/network/([A-Za-z0-9_-]+)"', s.get(base + "/network/").text)
+        codes = re.findall(r'href="/network/([A-Za-z0-9_-]+)"', page(R, "/network/"))
         codes = [c for c in codes if c not in NETWORK_PAGES]
         values["cluster"] = codes[0] if codes else None
-    if "{firm}" in path:
-        m = re.search(r'href="/scoring/firms/(\d+)"', s.get(base + "/scoring/").text)
-        values["firm"] = m.group(1) if m else None
+    for name, (email, where, pattern) in FILLERS.items():
+        if "{" + name + "}" not in path and not (name == "batch" and "{doc}" in path):
+            continue
+        if "{" in where:
+            where = where.format(**values) if None not in values.values() else None
+        m = re.search(pattern, page(email, where)) if where else None
+        values[name] = m.group(1) if m else None
     if None in values.values():
         return None
     return path.format(**values)
@@ -254,7 +295,7 @@ def main() -> None:
                       f"{bad:8d}")
     finally:
         for p in procs:
-            os.killpg(p.pid, signal.SIGTERM)
+            p.terminate()  # the master stops its workers (no "worker was sent SIGTERM")
             try:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:  # a busy machine: make sure it ends

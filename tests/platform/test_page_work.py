@@ -93,8 +93,22 @@ def test_money_and_numbers_read_as_babel_writes_them(app, locale):
             assert money(fen, with_symbol=False) == format_decimal(yuan, format="#,##0.00",
                                                                    locale=locale)
             assert number(fen) == format_decimal(fen, locale=locale)
-        for value in (Decimal("1234.5"), 0.25, Decimal("-9876543.21")):
+        for value in (Decimal("1234.5"), 0.25, Decimal("-9876543.21"), 1234567.891, -0.5,
+                      12.3, 0.0, 1e-7, 2.675, Decimal("0.0005"), 1e16):
             assert number(value) == format_decimal(value, locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_percentages_read_as_babel_writes_them(app, locale):
+    from babel.numbers import format_percent
+
+    from trellis.platform.i18n import percent
+
+    with app.test_request_context("/"), force_locale(locale):
+        for value in (0, 0.5, 0.12345, -0.0375, 1.0, 12.5, 0.99995, 1e-9, 0.125, 0.135):
+            for digits in (0, 1, 2, 3):
+                assert percent(value, digits) == format_percent(
+                    Decimal(str(value)), format="#,##0." + "0" * digits + "%", locale=locale)
 
 
 def test_the_loan_book_reads_whom_the_rm_may_see_once(app, client, session, make_user,
@@ -144,3 +158,25 @@ def test_row_links_fall_back_to_url_for_when_the_marker_is_not_found(app, monkey
         monkeypatch.setattr(links, "_MARK", "77")   # also in the query: not found once
         link = links.row_links("ledger.loan", "loan_id", next="/77/77")
         assert link(5) == url_for("ledger.loan", loan_id=5, next="/77/77")
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_fast_gettext_and_lazy_text_give_what_flask_babel_gives(app, locale):
+    from flask_babel import gettext as babel_gettext
+
+    from trellis.platform.i18n import gettext, text
+    from trellis.platform.scoring import readable
+
+    with app.test_request_context("/"), force_locale(locale):
+        for label in [*readable.FEATURE_LABELS.values(), *readable.DOC_STATUS.values()]:
+            assert text(label) == str(label)
+        assert text("plain") == "plain" and text(3) == "3"
+        assert gettext("%(n)s days", n="1.5") == babel_gettext("%(n)s days", n="1.5")
+        assert gettext("yes") == babel_gettext("yes")
+        features = {"sales_12m_fen": 123456, "buyer_hhi_12m": 0.25, "tier": 2,
+                    "anchor_tenure_days": 400.26, "role": "vendor", "unknown_x": 1.5}
+        rows = readable.feature_rows(features, {})
+        assert [r["label"] for r in rows] == [
+            str(readable.FEATURE_LABELS.get(n) or "") or r["label"] for n, r in
+            zip(features, rows, strict=True)]
+        assert all(isinstance(r["label"], str) and isinstance(r["value"], str) for r in rows)

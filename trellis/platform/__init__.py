@@ -50,6 +50,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.url_map.converters["int"] = BoundedIntConverter
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic lists each of its plugins at INFO when the health check first reads the
+    # migration heads (a dozen lines a worker); its migrations' own lines stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from trellis.platform.i18n import money, number, percent
+from trellis.platform.i18n import gettext, money, number, percent, text
 from trellis.platform.network.views import industry_label
 from trellis.platform.network.views import tier_label as tier_words
 from trellis.trade import industries
@@ -108,13 +108,13 @@ def unit_value(kind: str, value, names: dict | None = None) -> str:
     if kind == "tier":
         return tier_words(value)
     if kind == "status":
-        return str(DOC_STATUS.get(str(value), _l("Other")))
+        return text(DOC_STATUS.get(str(value), _l("Other")))
     if kind == "match":
-        return str(MATCH.get(str(value), _l("Other")))
+        return text(MATCH.get(str(value), _l("Other")))
     if kind == "rule":
-        return str(RULE.get(str(value), _l("Other")))
+        return text(RULE.get(str(value), _l("Other")))
     if kind == "basis":
-        return str(BASIS.get(str(value), _l("Other")))
+        return text(BASIS.get(str(value), _l("Other")))
     if kind == "industry":
         return industry_label(value)
     if kind == "division":
@@ -336,7 +336,7 @@ def feature_rows(features: dict | None, labels: dict) -> list[dict]:
     out = []
     for name, value in (features or {}).items():
         label = labels.get(name) or FEATURE_LABELS.get(name) or _l("Other figure")
-        out.append({"name": name, "label": str(label),
+        out.append({"name": name, "label": text(label),
                     "value": unit_value(feature_unit(name), value)})
     return out
 
