@@ -111,7 +111,8 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
     codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
     # the scorecard by its name, its version code only in the link's title (issue 15)
-    assert "expert-2026.12b" not in text and "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in text
+    assert "expert-2026.12b" not in text
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in text
     assert "结果 #" not in text
     assert problems(without_codes(text, codes)) == []
 

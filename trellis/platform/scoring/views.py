@@ -217,8 +217,8 @@ _EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})([a-z]?)$")
 
 def card_title(card) -> str:
     """A scorecard as people name it, not its version code (``expert-2026.12`` reads
-    专家冷启动评分卡（交易流）（2026 年 12 月版）, ``expert-2026.12b`` 2026 年 12 月第 2 版); the code
-    stays in the page's link title."""
+    专家冷启动评分卡（交易流）（2026 年 12 月版）, ``expert-2026.12b`` 2026 年 12 月第 2 版);
+    the code stays in the page's link title."""
     spec = card.spec if card is not None else expert.spec()
     version = card.version if card is not None else spec.get("version", "")
     words = card_words(spec, _zh())
