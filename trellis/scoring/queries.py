@@ -32,6 +32,8 @@ SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m
 # Labels of shown features that no scorecard characteristic names (en, zh).
 EXTRA_LABELS = {
     "sales_12m_fen": ("Sales, last 12 months", "近12个月销售额"),
+    "own_late_days_12m": ("Own days late to suppliers, last 12 months",
+                          "近12个月向供应商付款逾期天数"),
     "buyer_hhi_12m": ("Buyer concentration (0-100%)", "买方集中度（0–100%）"),
     "unbacked_share_12m": ("Sales without order or delivery (share)", "无订单或交货的销售占比"),
     "tier": ("Tier (distance from the anchor)", "层级（距核心企业）"),

@@ -52,6 +52,8 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     page = client.get(f"/scoring/?cluster={cluster.code}").get_data(as_text=True)
     assert "sc-hist" in page and "关联供应商" in page  # flagged: shares a phone
     assert "资产组合风险" in page and "待复核企业" in page  # the Chinese catalog is used
+    # the scorecard by its name, the version code only in a title (outside reader 6)
+    assert ">expert-2026.12b<" not in page and "（2026 年 12 月第 2 版）" in page
     api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
     assert api["n"] == 3 and api["scored"] == 2 and api["flagged"] == 2
     assert sum(api["grades"].values()) == 2
@@ -106,6 +108,8 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
                   "近3个月销售额 ¥"):
         assert words in features, words
     assert "层级（距核心企业） 1 级供应商" in features
+    # every row has its label: a feature the card no longer names is not 其他数据 (reader 6)
+    assert "其他数据" not in features and not re.search(r"[a-z]+_[a-z0-9_]+", features), features
     assert "集中度：各买方销售占比的平方和" in text and "网络权重：" in text
     assert "{" not in text and "sales_12m_fen" not in text and "PageRank" not in text
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen

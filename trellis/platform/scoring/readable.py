@@ -285,6 +285,8 @@ FEATURE_LABELS = {
     "buyer_late_days_3m": _l("Buyers' days late, last 3 months"),
     "buyer_late_days_6m": _l("Buyers' days late, last 6 months"),
     "own_late_days_3m": _l("Own days late to suppliers, last 3 months"),
+    "own_late_days_12m": _l("Own days late to suppliers, last 12 months"),
+    "power_trend_3v12": _l("Power use trend (last 3 against 12 months)"),
     "own_late_days_6m": _l("Own days late to suppliers, last 6 months"),
     "eligible_receivables_fen": _l("Eligible confirmed receivables"),
     "credit_note_rate_3m": _l("Credit notes against sales, last 3 months"),

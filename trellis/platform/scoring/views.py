@@ -35,6 +35,7 @@ from trellis.platform.web import (
 )
 from trellis.protection import notifications as protection_notes
 from trellis.scoring import expert, limits, queries, registry, scorecard, service, stability
+from trellis.scoring.errors import ScorecardNotFound
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
 
@@ -96,8 +97,16 @@ def index():
     risk_notes = [n for n in protection_notes.for_user(session=db(), user_id=current_user.id,
                                                        limit=20)
                   if n.kind == "scorecard_flag"][:5]
+    run_title = card_title(card)
+    if run is not None and run.scorecard_version != card.version:
+        try:
+            run_title = card_title(service.get_scorecard(session=db(),
+                                                         version=run.scorecard_version))
+        except ScorecardNotFound:  # a card since removed: its version is all there is
+            run_title = run.scorecard_version
     commit()  # the expert card may just have been installed
     return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
+                           champion_title=card_title(card), run_card_title=run_title,
                            dist=queries.distribution(records), review=review.items,
                            page=review, params={"cluster": cluster.code} if cluster else {},
                            names=names, champion=card, risk_notes=risk_notes, zh=_zh(),
