@@ -88,3 +88,13 @@ def test_healthz_says_when_migrations_are_missing(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json == {"ok": False}
     app.extensions["trellis.engine"].dispose()
+
+
+def test_the_home_page_names_clusters_without_their_code(client, make_user, make_cluster):
+    """Outside reader 6: the home page read 江北智能制造产业园 jiangbei-park; the code is an
+    identifier for commands, kept in the name's title."""
+    cluster = make_cluster()
+    login(client, make_user("admin"))
+    page = client.get("/").get_data(as_text=True)
+    assert f'title="{cluster.code}">{cluster.name}<' in page
+    assert f">{cluster.code}<" not in page
