@@ -208,3 +208,18 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def auto_approve_grade_c(session) -> None:
+    """Let RF-STD approve grade C on its own, in the small demo clusters of the journey
+    tests: there the demo vendor grades C under the expert card expert-2026.12b (its
+    power use against its peers' and staff cuts in a 40-vendor park), which would send
+    every journey that expects an offer to an RM. The product's grades are unchanged."""
+    from sqlmodel import select as _select
+
+    from trellis.ledger.models import Product
+
+    rf = session.exec(_select(Product).where(Product.code == "RF-STD")).one()
+    rf.auto_approve_grades = sorted({*(rf.auto_approve_grades or []), "C"})
+    session.add(rf)
+    session.flush()

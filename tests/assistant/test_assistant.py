@@ -11,15 +11,15 @@ from sqlmodel import select
 
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts import services as accounts
-from trellis.accounts.models import AuditEvent
+from trellis.accounts.models import AuditEvent, User
 from trellis.assistant import answers, service
 from trellis.assistant.grounding import numbers, ungrounded
 from trellis.assistant.models import Message, Ticket
 from trellis.demo.seed import PASSWORD
 from trellis.errors import NotFound, ValidationError
-from trellis.ledger import accrual, lifecycle, statement
+from trellis.ledger import accrual, lifecycle, origination, statement
 from trellis.ledger.apr import rate_micro
-from trellis.ledger.models import Loan, Offer, Product
+from trellis.ledger.models import Application, ApplicationStatus, Loan, Product
 from trellis.scoring import limits, pricing
 from trellis.scoring import service as scoring
 from trellis.trade.models import Invoice
@@ -42,7 +42,12 @@ def take_loan(client, session, settings, vendor) -> Loan:
         "csrf_token": csrf_token(client, "/vendor/apply"), "product": "RF-STD",
         "doc_ids": [str(inv.id)], "amount": ""})
     assert applied.status_code == 303
-    session.exec(select(Offer).order_by(Offer.id.desc())).first()
+    app = session.exec(select(Application).order_by(Application.id.desc())).first()
+    if app.status == ApplicationStatus.REVIEW:   # referred (e.g. grade C): the RM approves
+        rm = session.exec(select(User).where(User.role == "rm")).first()
+        origination.decide(session=session, application_id=app.id, user_id=rm.id,
+                           approve=True, reasons=["同意：交易记录完整。"])
+        session.flush()
     accepted = client.post(applied.location + "/accept", data={
         "csrf_token": csrf_token(client, applied.location), "read": "y"})
     assert accepted.status_code == 303

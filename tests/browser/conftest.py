@@ -58,7 +58,7 @@ def _pick_invitee(session, anchor_firm_id: int):
         if firm.id in taken:
             continue
         result = score_firm(session=session, firm_id=firm.id, store=False)
-        if result.grade in ("A", "B") and not result.flags:
+        if result.grade in ("A", "B", "C") and not result.flags:
             amounts = [i.amount_fen for i in session.exec(select(Invoice).where(
                 Invoice.seller_id == firm.id, Invoice.buyer_id == anchor_firm_id))]
             return firm, int(statistics.median(amounts))
@@ -82,6 +82,7 @@ def _serve(tmp_path_factory):
     need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
     from werkzeug.serving import make_server
 
+    from tests.conftest import auto_approve_grade_c
     from trellis import db, migrate
     from trellis.accounts.models import User
     from trellis.config import Settings
@@ -99,6 +100,7 @@ def _serve(tmp_path_factory):
     sessions = db.make_sessionmaker(engine)
     with db.transaction(sessions) as session:
         seed_demo(session=session, n_vendors=40)
+        auto_approve_grade_c(session)
         anchor = session.exec(select(User).where(User.email == "anchor@trellis.demo")).one()
         firm, median = _pick_invitee(session, anchor.firm_id)
         (issued,) = invitations.issue(session=session, cluster_id=firm.cluster_id,
