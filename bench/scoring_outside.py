@@ -58,6 +58,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import insert, select
 
+from tests.meters import ensure_reading_tables
 from trellis import db, migrate
 from trellis.scoring import (
     anchoring,
@@ -109,20 +110,6 @@ def _industry(text: str) -> str:
         if any(w in t for w in words):
             return code
     return "other"
-
-
-def _reading_tables(session) -> None:
-    """The onboarding area's reading tables, created here when this database lacks them."""
-    if readings.available(session):
-        return
-    md = sa.MetaData()
-    sa.Table("utility_readings", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("firm_id", sa.Integer), sa.Column("utility", sa.String(12)),
-             sa.Column("month", sa.Date), sa.Column("quantity", sa.Numeric(16, 3)))
-    sa.Table("headcount_records", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("firm_id", sa.Integer), sa.Column("month", sa.Date),
-             sa.Column("headcount", sa.Integer))
-    md.create_all(session.connection())
 
 
 def import_park(session, export_dir: Path, code: str, cutoff: date) -> int:
@@ -243,7 +230,7 @@ def import_park(session, export_dir: Path, code: str, cutoff: date) -> int:
             tax_vat_sales_fen=_fen(row.iloc[6]), tax_paid_fen=_fen(row.iloc[7]),
             tax_period=period))
 
-    _reading_tables(session)
+    ensure_reading_tables(session)  # the onboarding area's tables, if this database lacks them
     el = pd.read_csv(d / "electricity.csv", dtype=str)
     el = el[el.iloc[:, 1].isin(fid)]
     session.execute(insert(readings.UTILITY_READINGS), [
