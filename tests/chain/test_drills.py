@@ -63,17 +63,18 @@ def test_chain_jobs_fail_when_the_chain_is_down_or_another(make_app, anvil, sess
     if fault == "node down":
         chain = {"chain_url": f"http://127.0.0.1:{free_port()}", "chain_key": ANVIL_KEYS[0],
                  "chain_contract": "0x" + "12" * 20}
-        expected = "does not answer"
+        expected, said = "does not answer", "没有响应"
     else:
         chain = {"chain_url": anvil.url, "chain_key": ANVIL_KEYS[0], "chain_id": 1,
                  "chain_contract": deploy_registry(anvil.url)}
-        expected = "not TRELLIS_CHAIN_ID=1"
+        expected, said = "not TRELLIS_CHAIN_ID=1", "而不是 TRELLIS_CHAIN_ID=1"
     out = cli(make_app(**chain), "jobs", "run", "--once", job)
     assert out.exit_code == 1, out.output
-    assert f"{job}: FAILED" in out.output and expected in out.output
+    # the operator reads the core's words in the deployment's language (Chinese by default)
+    assert f"{job}: FAILED" in out.output and said in out.output, out.output
     run = session.scalars(select(JobRun).where(JobRun.job_id == job)
                           .order_by(JobRun.id.desc())).first()
-    assert run is not None and run.ok is False and expected in run.outcome
+    assert run is not None and run.ok is False and expected in run.text
 
 
 # --- defect 4: a nonce gap after a failed send --------------------------------------------

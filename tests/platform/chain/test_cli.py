@@ -67,7 +67,7 @@ def test_proof_of_a_queued_document_is_refused(runner, session_factory, tmp_path
         doc = commitments.enqueue(session=s, doc_type="ledger_entry", doc_id="Q-1",
                                   payload={"amount_fen": 1})
     out = invoke(runner, "proof", str(doc.id), "--out", str(tmp_path / "x.json"))
-    assert out.exit_code == 1 and "not anchored yet" in out.output
+    assert out.exit_code == 1 and "尚未上链" in out.output, out.output
     assert not (tmp_path / "x.json").exists()
 
 

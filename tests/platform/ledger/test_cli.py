@@ -95,6 +95,6 @@ def test_shards_shows_and_adds_chains(app, session, make_loan, monkeypatch):
     shard = posting.shard_of(loan.id, have + 3)
     assert dict((s, seq) for s, seq, _h in reports.heads(session=session))[shard] == 1
     fewer = runner.invoke(ledger_group, ["shards", "--set", str(have)])
-    assert fewer.exit_code == 1 and "never removed" in fewer.output
+    assert fewer.exit_code == 1 and "分片不能减少" in fewer.output, fewer.output
     zero = runner.invoke(ledger_group, ["shards", "--set", "0"])
-    assert zero.exit_code == 1 and "from 1 to 256" in zero.output
+    assert zero.exit_code == 1 and "1 到 256" in zero.output, zero.output

@@ -259,7 +259,11 @@ def logout():
         accounts.end_sessions(session=db(), user=current_user._get_current_object())
         commit()
         logout_user()
+        # the language the person chose outlives the sign-in (the login page stays in it)
+        locale = session.get("locale")
         session.clear()
+        if locale:
+            session["locale"] = locale
     return redirect(url_for("auth.login"))
 
 
