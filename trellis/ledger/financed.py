@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from trellis.errors import TrellisError
 from trellis.ledger.models import Loan
-from trellis.messages import N_, msg
+from trellis.messages import N_, Message, msg
 
 
 class NoPartsProvider(TrellisError):
@@ -37,6 +37,9 @@ class Parts(Protocol):
 
     def due(self, session: Session, ids: Sequence[int]) -> tuple[int, date]:
         """(Sum in fen, latest day paid) of parts already accepted for financing."""
+
+    def name(self, session: Session, ident: int) -> Message:
+        """Part *ident* as people name it in a message (its voucher, holder and amount)."""
 
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
         """Whether the invoice was turned into parts (then only its parts are financed)."""

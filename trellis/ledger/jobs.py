@@ -121,7 +121,7 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
         except (DoubleFinancing, IneligibleDocument) as exc:
             with transaction(session_factory) as session:
                 lifecycle.cancel(session=session, loan_id=loan_id,
-                                 reason=f"Not paid out: {exc.message}")
+                                 reason=lifecycle.not_paid_out(session, loan_id, exc))
             cancelled += 1
             logger.warning("loan %s cancelled: %s", loan_id, exc.message)
         except ChainUnavailable as exc:

@@ -29,8 +29,10 @@ from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from trellis.chain import registry as chain_registry
+from trellis.chain.errors import DoubleFinancing
 from trellis.db import id_of
-from trellis.ledger import repaying, status
+from trellis.errors import TrellisError
+from trellis.ledger import claims, repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
@@ -63,7 +65,7 @@ from trellis.ledger.replay import (
     start_for,
 )
 from trellis.ledger.reports import _loan_allowances
-from trellis.messages import N_, Money, msg
+from trellis.messages import N_, Message, Money, msg, stored
 from trellis.trade.models import Invoice
 
 if TYPE_CHECKING:
@@ -132,7 +134,9 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     without documents); its ``DoubleFinancing`` or ``ChainUnavailable`` propagate and
     nothing is posted. Then books principal out and the fee charged, and starts accrual
     on *as_of*.
-    Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending.
+    Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending, and
+    :class:`~trellis.ledger.claims.DocumentClaimed` when another loan on one of its
+    documents was paid out and is open.
     """
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "disburse"):
@@ -143,6 +147,10 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     fragment_ids = list(session.scalars(select(col(LoanFragment.fragment_id)).where(
         col(LoanFragment.loan_id) == loan.id).order_by(col(LoanFragment.id))))
     if invoice_ids or order_ids or fragment_ids:
+        # Another loan on one of these documents paid out meanwhile: refused (the job
+        # cancels this one); two pay-outs of one firm's loans queue on the firm's row.
+        claims.lock_firm(session, loan.firm_id)
+        claims.refuse_if_paid_out_elsewhere(session, loan)
         # fragment_ids only when there are some: older registrars take invoices and orders
         extra: dict[str, Any] = {"fragment_ids": fragment_ids} if fragment_ids else {}
         registrar: Callable[..., object]
@@ -180,17 +188,42 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     return loan
 
 
-def cancel(*, session: Session, loan_id: int, reason: str) -> Loan:
+def cancel(*, session: Session, loan_id: int, reason: str | Message) -> Loan:
     """Cancel a loan that was never paid out (e.g. its invoice was financed elsewhere);
-    voucher parts pledged to it go back to their holder (``held``)."""
+    voucher parts pledged to it are detached from it (:meth:`Parts.release`).
+
+    *reason* is kept as a stored message (``Message.dumps``), which the pages render in
+    the reader's language (plain text is kept as it is)."""
     loan = lock_loan(session, loan_id)
     status.move(loan, "cancel")
-    loan.cancel_reason = reason[:300]
+    loan.cancel_reason = stored(reason)
     session.flush()
     if session.scalars(select(col(LoanFragment.id))
                        .where(col(LoanFragment.loan_id) == loan.id)).first():
         financed_parts().release(session, loan=loan)
     return loan
+
+
+def not_paid_out(session: Session, loan_id: int, exc: TrellisError) -> Message:
+    """Why loan *loan_id* is cancelled at pay-out, as a message the vendor reads in its
+    language: the refusal's own message, or for the chain registry's refusal (whose
+    text is the registry's English, with fingerprints and accounts) the loan's
+    documents by name, the registry's text kept as the ``detail`` no page shows."""
+    if isinstance(exc, DoubleFinancing):
+        docs = session.scalars(select(LoanDocument).where(
+            col(LoanDocument.loan_id) == loan_id)).all()
+        names = [claims.name(session, "invoice", d.invoice_id) for d in docs
+                 if d.invoice_id is not None]
+        names += [claims.name(session, "order", d.order_id) for d in docs
+                  if d.order_id is not None]
+        names += [claims.name(session, "voucher part", f) for f in session.scalars(
+            select(col(LoanFragment.fragment_id)).where(col(LoanFragment.loan_id) == loan_id))]
+        return msg(N_("Not paid out: the double-financing registry shows %(documents)s "
+                      "already financed (by another financier, or by another loan). The "
+                      "loan is cancelled and nothing is owed on it."),
+                   documents=names, detail=exc.message[:800])
+    return msg(N_("Not paid out: %(why)s The loan is cancelled and nothing is owed on it."),
+               why=Message(exc.template, exc.params))
 
 
 # --- repayment ------------------------------------------------------------------------

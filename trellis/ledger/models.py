@@ -35,6 +35,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -368,7 +369,9 @@ class Loan(SQLModel, table=True):
     allowance_fen: int = Field(default=0, sa_column=_fen())    # loss allowance held
     written_off_fen: int = Field(default=0, sa_column=_fen())
     recovered_fen: int = Field(default=0, sa_column=_fen())
-    cancel_reason: str = Field(default="", max_length=300)
+    #: why it was cancelled: a stored message (``Message.dumps``, rendered per locale;
+    #: migration ``0021l``), "" while it is not cancelled
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -35,7 +35,7 @@ from trellis.chain.near_duplicates import screen
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import NotFound, PermissionDenied, ValidationError
-from trellis.ledger import pricing, status
+from trellis.ledger import claims, pricing, status
 from trellis.ledger.apr import Quote, fee_for, quote, rate_micro
 from trellis.ledger.errors import (
     ApplicationNotFound,
@@ -104,19 +104,8 @@ def _financed(session: Session, *, invoice_ids: Sequence[int] = (),
 
 
 def _financed_names(session: Session, financed: set[tuple[str, int]]) -> list[Message]:
-    """Documents found by :func:`_financed` as people name them: an invoice or an order by
-    its number, a voucher part by its id."""
-    out = []
-    for kind, ident in sorted(financed):
-        if kind == "invoice":
-            inv = session.get(Invoice, ident)
-            out.append(msg(N_("invoice %(number)s"), number=inv.number if inv else ident))
-        elif kind == "order":
-            order = session.get(PurchaseOrder, ident)
-            out.append(msg(N_("order %(number)s"), number=order.number if order else ident))
-        else:
-            out.append(msg(N_("voucher part %(part)s"), part=ident))
-    return out
+    """Documents found by :func:`_financed` as people name them (:func:`claims.name`)."""
+    return [claims.name(session, kind, ident) for kind, ident in sorted(financed)]
 
 
 def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
@@ -135,8 +124,8 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                                                  ids=fragment_ids, as_of=as_of)
         financed = _financed(session, fragment_ids=fragment_ids)
         if financed:
-            raise IneligibleDocument(N_("Already financed: voucher parts %(parts)s."),
-                                     params={"parts": [i for _k, i in sorted(financed)]},
+            raise IneligibleDocument(msg(N_("Already financed: %(names)s."),
+                                         names=_financed_names(session, financed)),
                                      field="fragment_ids")
         return base, latest
     if kind is ProductKind.RECEIVABLE:
@@ -219,8 +208,12 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
         raise NotFound(msg(N_("Firm %(firm_id)s does not exist."), firm_id=firm_id))
     invoice_ids, order_ids = list(dict.fromkeys(invoice_ids)), list(dict.fromkeys(order_ids))
     fragment_ids = list(dict.fromkeys(fragment_ids))
+    # Two tabs filing on one document queue here; the second then sees the first.
+    claims.lock_firm(session, firm_id)
     base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of,
                                fragment_ids)
+    claims.refuse_if_claimed(session, firm_id=firm_id, invoice_ids=invoice_ids,
+                             order_ids=order_ids, fragment_ids=fragment_ids, as_of=as_of)
     if product.kind == ProductKind.REVOLVING:
         if amount_fen is None:
             raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
@@ -379,6 +372,18 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
         session.flush()
         return app
     note = [r.strip() for r in reasons if r and r.strip()] or ["Approved."]
+    # Two applications on one document (filed before the rule, or raced past it): the
+    # first filed may be approved, a later one is to be declined.
+    claims.lock_firm(session, app.firm_id)
+    financed = _financed(session, invoice_ids=app.invoice_ids or (),
+                         order_ids=app.order_ids or (), fragment_ids=app.fragment_ids or ())
+    if financed:
+        raise IneligibleDocument(msg(N_("Already financed: %(names)s."),
+                                     names=_financed_names(session, financed)))
+    claims.refuse_if_claimed(session, firm_id=app.firm_id, invoice_ids=app.invoice_ids or (),
+                             order_ids=app.order_ids or (),
+                             fragment_ids=app.fragment_ids or (), before=app.id,
+                             as_of=as_of or date.today())
     # A firm with a credit limit may not be taken above it by approvals (two checkers
     # each under it once passed it together); a firm with none yet (0: no score or line)
     # is the RM's own judgement, which is why it was referred.
@@ -596,6 +601,9 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         session.flush()
         return line
     fragment_ids = list(app.fragment_ids or [])
+    # Locked before looking: two offers on one document accepted at once queue here, and
+    # the second sees the first's loan (once they both became loans and both paid out).
+    claims.lock_firm(session, app.firm_id)
     financed = _financed(session, invoice_ids=app.invoice_ids, order_ids=app.order_ids,
                          fragment_ids=fragment_ids)
     if financed:

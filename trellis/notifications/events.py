@@ -74,6 +74,13 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                       "all fees included. Sign it by %(until)s."),
                    amount=Money(offer.amount_fen), apr=Percent(offer.apr),
                    until=offer.expires_on), f"/vendor/applications/{offer.application_id}")
+    # made lately and cancelled (refused at pay-out): the vendor signed and waits for money
+    for loan in session.scalars(select(Loan).where(
+            col(Loan.status) == LoanStatus.CANCELLED.value, col(Loan.created_at) >= since)):
+        yield (loan.firm_id, Kind.CANCELLED, f"cancelled:{loan.id}",
+               msg(N_("Loan %(id)s of %(amount)s: %(why)s"),
+                   id=loan.id, amount=Money(loan.amount_fen),
+                   why=Message.loads(loan.cancel_reason)), f"/vendor/loans/{loan.id}")
     live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
     for loan in session.scalars(select(Loan).where(
             col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= since.date())):
@@ -190,7 +197,8 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
 #: Kinds of event told to a whole firm (by :func:`notify`): the firm's messages, which a
 #: user who joins the firm later also reads (:func:`share_with_new_user`). Staff messages
 #: (a ticket to the RMs) and one person's password reset are not the firm's.
-FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.DUE_SOON.value,
+FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.CANCELLED.value,
+              Kind.DUE_SOON.value,
               Kind.COOLING_OFF_END.value, Kind.OVERDUE.value, Kind.WARNING.value)
 #: How many of the firm's past messages a user who joins it later is given.
 SHARED_ON_JOIN = 50

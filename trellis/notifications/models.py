@@ -15,6 +15,7 @@ class Kind(enum.StrEnum):
     DECISION = "decision"
     OFFER = "offer"
     PAYOUT = "payout"
+    CANCELLED = "cancelled"    # a loan not paid out after all (refused at pay-out)
     DUE_SOON = "due_soon"
     COOLING_OFF_END = "cooling_off_end"
     OVERDUE = "overdue"

@@ -16,7 +16,8 @@ from trellis.messages import N_, render
 CATALOGUES = Path(__file__).resolve().parents[1] / "platform"
 SUBJECTS = {
     "decision": N_("Your application was decided"), "offer": N_("A loan offer is ready"),
-    "payout": N_("Your loan was paid out"), "due_soon": N_("A repayment is due soon"),
+    "payout": N_("Your loan was paid out"), "cancelled": N_("Your loan was not paid out"),
+    "due_soon": N_("A repayment is due soon"),
     "cooling_off_end": N_("Your cooling-off period ends tomorrow"),
     "overdue": N_("A loan is overdue"), "warning": N_("A warning from Trellis"),
     "ticket": N_("A customer's question was handed to you"),

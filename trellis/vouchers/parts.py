@@ -21,7 +21,7 @@ from trellis.errors import NotFound
 from trellis.ledger import financed
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.models import Loan
-from trellis.messages import N_, msg
+from trellis.messages import N_, Message, Money, msg
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.financing import pledge, release
 from trellis.vouchers.models import (
@@ -31,6 +31,19 @@ from trellis.vouchers.models import (
     VoucherStatus,
     fragment_word,
 )
+
+
+def part_name(session: Session, ident: int) -> Message:
+    """Voucher part *ident* as a clerk reads it: "voucher V... part of ¥x held by <firm>"
+    (the part's number is for the database, not for people)."""
+    frag = session.get(VoucherFragment, ident)
+    if frag is None:
+        return msg(N_("voucher part %(part)s"), part=ident)
+    voucher = session.get_one(Voucher, frag.voucher_id)
+    holder = session.get(Firm, frag.holder_id)
+    return msg(N_("the part of voucher %(code)s worth %(amount)s held by %(holder)s"),
+               code=voucher.code, amount=Money(frag.amount_fen),
+               holder=holder.name if holder else frag.holder_id)
 
 
 class VoucherParts:
@@ -71,6 +84,10 @@ class VoucherParts:
         frags = [session.get_one(VoucherFragment, i) for i in ids]
         return (sum(f.amount_fen for f in frags),
                 max(session.get_one(Voucher, f.voucher_id).maturity_date for f in frags))
+
+    def name(self, session: Session, ident: int) -> Message:
+        """Part *ident* in words: its voucher, who holds it and its amount in yuan."""
+        return part_name(session, ident)
 
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
         """Whether the anchor turned the invoice into a digital payable voucher; its parts

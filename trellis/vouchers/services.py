@@ -161,10 +161,22 @@ def held_fragment(*, session: Session, fragment_id: int, holder_id: int,
     """
     query = select(VoucherFragment).where(VoucherFragment.id == fragment_id)
     if lock and is_postgres(session):
-        query = query.with_for_update()
+        # populate_existing: a part read earlier in this transaction (a page's lookup)
+        # must not hide what the transaction we waited for did to it
+        query = query.with_for_update().execution_options(populate_existing=True)
     fragment = session.exec(query).first()
     if fragment is None or fragment.holder_id != holder_id:
         raise VoucherNotFound(N_("That voucher part does not exist or is not yours."))
+    if fragment.status == FragmentStatus.TRANSFERRED:
+        # e.g. a second tab passing on what the first already passed: say to whom
+        child = session.exec(select(VoucherFragment).where(
+            VoucherFragment.parent_id == fragment.id)).first()
+        to = session.get(Firm, child.holder_id) if child is not None else None
+        raise NotLive(msg(N_("This voucher part (%(amount)s) was already passed on to "
+                             "%(firm)s; nothing was changed. Reload the page to see what "
+                             "you hold now."),
+                          amount=Money(fragment.amount_fen),
+                          firm=to.name if to is not None else msg(N_("another firm"))))
     if fragment.status != FragmentStatus.HELD:
         raise NotLive(msg(N_("This voucher part is already %(status)s; reload the page."),
                           status=fragment_word(fragment.status)))

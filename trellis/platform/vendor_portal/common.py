@@ -137,7 +137,9 @@ STATUS_WORDS = {
 # Words that differ by what the status is of: a loan is not "awaiting confirmation" but
 # awaiting pay-out, a voucher is not "repaying" but in force.
 KIND_STATUS_WORDS = {
-    "loan": {"pending": N_("Awaiting pay-out"), "active": N_("Repaying")},
+    "loan": {"pending": N_("Awaiting pay-out"), "active": N_("Repaying"),
+             # signed but refused at pay-out: no money moved, nothing is owed
+             "cancelled": N_("Not paid out")},
     "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
     "fragment": {"settled": N_("Paid at maturity")},
 }

@@ -11,10 +11,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from trellis.accounts import services as accounts
+from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.paging import paginate
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
@@ -23,6 +25,7 @@ from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
 from trellis.vouchers import financing
 from trellis.vouchers import services as vouchers
+from trellis.vouchers.errors import NotLive
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 from trellis.vouchers.services import LIVE
 
@@ -98,11 +101,28 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
                            matured=date.today() >= v.maturity_date), status
 
 
+def _gone(fragment: VoucherFragment, firm, exc: TrellisError | None = None):
+    """A part no longer held (passed on, split, pledged in another tab): its forms are
+    gone from the page, so the reason is flashed above it (the core says what happened
+    to the part) and the reader is sent back to the voucher."""
+    if exc is None:
+        try:
+            vouchers.held_fragment(session=db(), fragment_id=id_of(fragment),
+                                   holder_id=firm.id, lock=False)
+        except TrellisError as found:
+            exc = found
+    if exc is not None:
+        flash(error_text(exc), "error")
+    return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
+
+
 @bp.post("/vouchers/parts/<int:fragment_id>/pass")
 @roles_required("vendor")
 def pass_on(fragment_id: int):
     firm = own_firm()
     fragment = _fragment_or_404(fragment_id, firm)
+    if fragment.status != FragmentStatus.HELD:
+        return _gone(fragment, firm)
     voucher_row = db().get(Voucher, fragment.voucher_id)
     form = PassOnForm(prefix=f"p{fragment_id}")
     form.to_firm_id.choices = _supplier_choices(firm)
@@ -113,6 +133,9 @@ def pass_on(fragment_id: int):
                                                 to_firm_id=form.to_firm_id.data,
                                                 amount_fen=form.amount.fen,
                                                 user=current_user_obj())
+        except NotLive as exc:   # used up meanwhile (another tab): its form is gone
+            db().rollback()
+            return _gone(fragment, firm, exc)
         except TrellisError as exc:
             db().rollback()
             if exc.status == 404:
@@ -134,12 +157,17 @@ def pass_on(fragment_id: int):
 def split(fragment_id: int):
     firm = own_firm()
     fragment = _fragment_or_404(fragment_id, firm)
+    if fragment.status != FragmentStatus.HELD:
+        return _gone(fragment, firm)
     voucher_row = db().get(Voucher, fragment.voucher_id)
     form = SplitForm(prefix=f"s{fragment_id}")
     if form.validate_on_submit():
         try:
             parts = vouchers.split(session=db(), holder_id=firm.id, fragment_id=fragment_id,
                                    amounts=form.amounts.fen_list, user=current_user_obj())
+        except NotLive as exc:
+            db().rollback()
+            return _gone(fragment, firm, exc)
         except TrellisError as exc:
             db().rollback()
             if exc.status == 404:
@@ -167,8 +195,16 @@ def finance_part(fragment_id: int):
         flash(_("Trellis needs your consent to use your trade records before it can "
                 "finance anything."), "warning")
         return redirect(url_for("vendor.consent", next=request.path), code=303)
-    app, offer = financing.quote(session=db(), holder_id=firm.id, fragment_id=fragment_id,
-                                 user=current_user_obj())
+    try:
+        app, _offer = financing.quote(session=db(), holder_id=firm.id,
+                                      fragment_id=fragment_id, user=current_user_obj())
+    except TrellisError as exc:
+        # e.g. a second tab filing on a part already in an application: say which
+        db().rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(error_text(exc), "error")
+        return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
     audit("voucher.finance_apply", "application", app.id, fragment_id=fragment_id,
           status=app.status)
     commit()

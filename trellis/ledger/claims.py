@@ -1,0 +1,164 @@
+"""One live claim on a document: an invoice, an order or a voucher part is asked for by at
+most one open application, and financed by at most one open loan.
+
+Two browser tabs once filed two applications on one voucher part, an RM approved both and
+two offers stood open on it; two acceptances of offers on one invoice made at the same
+moment both became loans, and both were paid out (the chain registry takes a fingerprint
+this database already recorded for the same invoice as its own). The rule now lives here
+and is checked, under a lock, at every step that moves money closer:
+
+* filing (:func:`refuse_if_claimed` from ``origination.apply``): no other live application
+  (submitted, in review, approved with an offer still open) and no open loan on any of the
+  documents;
+* an RM's approval: the same, against applications filed *earlier* (the first filed wins;
+  the later one is to be declined);
+* accepting an offer: no open loan on the documents (``origination.accept_offer``);
+* paying out (:func:`refuse_if_paid_out_elsewhere` from ``lifecycle.disburse``): no other
+  loan on the documents already paid out and open.
+
+The lock is the applicant firm's row (``SELECT ... FOR UPDATE``, the lock
+``origination.first_loan`` takes as well): every document financed belongs to the
+applicant (the invoice's or order's seller, the part's holder), so two claims on one
+document always queue on one row. On SQLite every writing transaction begins IMMEDIATE
+(``trellis.db``), which serialises them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from trellis.ledger import status
+from trellis.ledger.errors import IneligibleDocument
+from trellis.ledger.financed import parts as financed_parts
+from trellis.ledger.models import (
+    Application,
+    ApplicationStatus,
+    Loan,
+    LoanDocument,
+    LoanFragment,
+    LoanStatus,
+    Offer,
+    OfferStatus,
+)
+from trellis.messages import N_, Message, msg
+from trellis.trade.models import Firm, Invoice, PurchaseOrder
+
+#: applications that still claim their documents (an approved one while its offer is open)
+LIVE_APPLICATIONS = (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEW,
+                     ApplicationStatus.SECOND_APPROVAL, ApplicationStatus.APPROVED)
+
+
+class DocumentClaimed(IneligibleDocument):
+    """Raised when a document asked for is already claimed by another live application,
+    or financed by another loan that was paid out."""
+
+    code = "document_claimed"
+
+
+def lock_firm(session: Session, firm_id: int) -> None:
+    """Lock the applicant firm's row for this transaction (PostgreSQL; SQLite writers are
+    serialised already): claims on the firm's documents are checked one after another."""
+    session.execute(select(col(Firm.id)).where(col(Firm.id) == firm_id).with_for_update())
+
+
+def name(session: Session, kind: str, ident: int) -> Message:
+    """A document as people name it: an invoice or an order by its number, a voucher
+    part by its voucher, holder and amount (the parts' owner words it)."""
+    if kind == "invoice":
+        inv = session.get(Invoice, ident)
+        return msg(N_("invoice %(number)s"), number=inv.number if inv else ident)
+    if kind == "order":
+        order = session.get(PurchaseOrder, ident)
+        return msg(N_("order %(number)s"), number=order.number if order else ident)
+    return financed_parts().name(session, ident)
+
+
+def _wanted(invoice_ids: Sequence[int], order_ids: Sequence[int],
+            fragment_ids: Sequence[int]) -> set[tuple[str, int]]:
+    return ({("invoice", i) for i in invoice_ids} | {("order", i) for i in order_ids}
+            | {("voucher part", i) for i in fragment_ids})
+
+
+def _documents_of(app: Application) -> set[tuple[str, int]]:
+    return _wanted(app.invoice_ids or (), app.order_ids or (), app.fragment_ids or ())
+
+
+def live_applications(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),
+                      order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = (),
+                      without: int | None = None, before: int | None = None,
+                      as_of: date) -> list[tuple[tuple[str, int], Application]]:
+    """The firm's live applications (other than *without*; only those filed before
+    application *before* when given) asking for any of these documents, with the first
+    document each shares, oldest application first. An approved application counts
+    while its offer is open and not past its validity on *as_of*."""
+    wanted = _wanted(invoice_ids, order_ids, fragment_ids)
+    if not wanted:
+        return []
+    query = select(Application).where(
+        col(Application.firm_id) == firm_id,
+        col(Application.status).in_([s.value for s in LIVE_APPLICATIONS]))
+    if without is not None:
+        query = query.where(col(Application.id) != without)
+    if before is not None:
+        query = query.where(col(Application.id) < before)
+    out = []
+    for app in session.scalars(query.order_by(col(Application.id))):
+        shared = sorted(_documents_of(app) & wanted)
+        if not shared:
+            continue
+        if app.status == ApplicationStatus.APPROVED:
+            offer = session.scalars(select(Offer).where(col(Offer.application_id) == app.id)
+                                    .order_by(col(Offer.id).desc())).first()
+            if offer is None or offer.status != OfferStatus.OPEN or offer.expires_on < as_of:
+                continue
+        out.append((shared[0], app))
+    return out
+
+
+def refuse_if_claimed(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),
+                      order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = (),
+                      without: int | None = None, before: int | None = None,
+                      as_of: date) -> None:
+    """Raise :class:`DocumentClaimed` naming the document and the open application when
+    another live application claims one of the documents (see
+    :func:`live_applications`). The caller holds :func:`lock_firm`."""
+    found = live_applications(session, firm_id=firm_id, invoice_ids=invoice_ids,
+                              order_ids=order_ids, fragment_ids=fragment_ids,
+                              without=without, before=before, as_of=as_of)
+    if not found:
+        return
+    (kind, ident), app = found[0]
+    raise DocumentClaimed(msg(
+        N_("%(document)s is already in application %(application)s (%(status)s): one "
+           "document, one application. Wait until that application is decided or its "
+           "offer lapses, or ask your relationship manager to decline it."),
+        document=name(session, kind, ident), application=app.id,
+        status=msg(status.APPLICATION_WORDS[ApplicationStatus(app.status)])),
+        field="fragment_ids" if kind == "voucher part" else
+        "invoice_ids" if kind == "invoice" else "order_ids")
+
+
+def refuse_if_paid_out_elsewhere(session: Session, loan: Loan) -> None:
+    """Raise :class:`DocumentClaimed` when another loan on one of *loan*'s documents was
+    paid out and is still open (the payout's re-check; the caller holds
+    :func:`lock_firm` for the loan's firm)."""
+    paid_out = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
+    for model, column, label in (
+            (LoanDocument, col(LoanDocument.invoice_id), "invoice"),
+            (LoanDocument, col(LoanDocument.order_id), "order"),
+            (LoanFragment, col(LoanFragment.fragment_id), "voucher part")):
+        mine = select(column).where(col(model.loan_id) == loan.id, column.is_not(None))
+        row = session.execute(
+            select(column, col(Loan.id)).join(Loan, col(Loan.id) == model.loan_id)
+            .where(column.in_(mine), col(Loan.id) != loan.id,
+                   col(Loan.status).in_(paid_out))
+            .order_by(column)).first()
+        if row is not None:
+            raise DocumentClaimed(msg(
+                N_("%(document)s is already financed by loan %(other)s, which was paid "
+                   "out; loan %(loan)s is not paid out."),
+                document=name(session, label, row[0]), other=row[1], loan=loan.id))
