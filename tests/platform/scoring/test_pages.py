@@ -347,3 +347,17 @@ def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):
         assert [r[:2] for r in loop["rows"]] == [["甲厂", "乙厂"], ["乙厂", "丙厂"]]
         strength = next(r for r in rows if r["label"] == "证据强度")
         assert strength["value"] == "98.5%"
+
+
+def test_grade_bands_read_as_a_credit_officer_reads_them(client, rm):
+    """Outside reader 7: grade E read "违约概率不超过 100.0%". The last grade is open above:
+    E is a PD above D's limit; every other grade is a PD up to its own limit."""
+    from trellis.scoring import expert
+
+    client.get("/scoring/scorecards")   # installs the expert card on first use
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    grades = _text(card.split("等级")[1].split("</p>")[0])
+    assert "100.0%" not in grades and "不超过 100" not in grades, grades
+    (d_limit,) = [p for g, p in expert.GRADE_PDS if g == "D"]
+    assert f"E 违约概率高于 {d_limit:.1%}" in grades, grades
+    assert "A 违约概率不超过 1.0%" in grades, grades

@@ -218,7 +218,8 @@ def scorecard_page(version):
     return render_template("scoring/scorecard.html", card=card, table=readable.bin_rows(
         card.spec, scorecard.scorecard_table(card.spec)), validation=validation,
         reports=reports, labels=_labels(card.spec), zh=_zh(),
-        words=card_words(card.spec, _zh()), card_title=card_title(card))
+        words=card_words(card.spec, _zh()), card_title=card_title(card),
+        bands=readable.grade_bands(card.spec))
 
 
 _EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})([a-z]?)$")
