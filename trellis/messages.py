@@ -45,6 +45,28 @@ class Money(int):
         return f"Money({int(self)})"
 
 
+class Ident(int):
+    """A number that names something (a record's id, a chain id, a block number): shown as
+    its digits in every locale, never grouped like an amount (31337, not 31,337)."""
+
+    def __repr__(self) -> str:
+        return f"Ident({int(self)})"
+
+
+#: parameter names that hold an identifier, whatever their type (see :func:`is_ident_name`)
+IDENT_NAMES = frozenset({"id", "ids", "chain", "block", "nonce", "year", "port", "batch",
+                         "reference", "record", "version"})
+
+
+def is_ident_name(name: str) -> bool:
+    """Whether a parameter called *name* names something rather than counts it: ``id``,
+    ``*_id``, ``*_ids``, ``chain_id``, ``block``, ``block_number``, ``nonce``, a year or a
+    port. Such a parameter is never grouped with thousands separators (see :func:`render`)."""
+    low = name.lower()
+    return (low in IDENT_NAMES or low.endswith(("_id", "_ids")) or low.startswith("block")
+            or low.endswith(("_block", "_nonce", "_year", "_port")))
+
+
 class Percent(Decimal):
     """A fraction (0.1258 for 12.58%) shown as a percentage."""
 
@@ -72,6 +94,8 @@ def english(value: Any) -> str:
 def _encode(value: Any) -> Any:
     if isinstance(value, Money):
         return {"fen": int(value)}
+    if isinstance(value, Ident):
+        return {"ident": int(value)}
     if isinstance(value, Percent):
         return {"percent": str(value)}
     if isinstance(value, datetime):
@@ -92,6 +116,8 @@ def _decode(value: Any) -> Any:
         (kind, raw), = value.items()
         if kind == "fen":
             return Money(raw)
+        if kind == "ident":
+            return Ident(raw)
         if kind == "percent":
             return Percent(raw)
         if kind == "datetime":
@@ -243,7 +269,10 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
     if isinstance(message, dict) and "en" in message and "t" not in message:
         return str(message.get("zh") or message["en"]) if zh else str(message["en"])
 
-    def param(value) -> str:
+    def param(value, ident: bool = False) -> str:
+        if isinstance(value, Ident) or (ident and isinstance(value, int)
+                                        and not isinstance(value, (bool, Money))):
+            return str(int(value))   # an id is its digits in every locale
         if isinstance(value, Money):
             return format_currency(Decimal(int(value)) / 100, "CNY", locale=locale)
         if isinstance(value, Percent):
@@ -262,7 +291,7 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
         if isinstance(value, (int, Decimal)):
             return format_decimal(value, locale=locale)
         if isinstance(value, (list, tuple)):
-            return ("、" if zh else ", ").join(param(v) for v in value)
+            return ("、" if zh else ", ").join(param(v, ident) for v in value)
         return str(value)
 
     found = Message.from_json(message)
@@ -270,6 +299,7 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
     if not found.params:
         return text
     try:
-        return as_text_placeholders(text) % {k: param(v) for k, v in found.params.items()}
+        return as_text_placeholders(text) % {k: param(v, is_ident_name(k))
+                                             for k, v in found.params.items()}
     except (KeyError, ValueError, TypeError):   # a catalogue entry with a bad placeholder
         return str(found)

@@ -272,3 +272,34 @@ def test_stored_messages_round_trip_and_read_old_strings(app):
         assert i18n.render({"en": "Flag", "zh": "警示"}) == "警示"
         assert i18n.render(Message(N_("%(apr)s"), {"apr": Percent(Decimal("0.12"))})) \
             == "12.00%"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en", "de_DE"])
+def test_ids_are_never_grouped_like_money(app, locale):
+    """Outside reader 7: a Chinese message showed the chain id as 31,337. An id (a
+    record's, a chain's, a block number) is its digits in every locale; a count keeps the
+    locale's grouping. Every template of the cores with an id parameter is checked."""
+    from trellis.chain.errors import ChainMisconfigured
+    from trellis.messages import Ident, is_ident_name, render
+
+    refused = ChainMisconfigured(msg(N_("the node is on chain %(chain_id)s, not %(setting)s="
+                                        "%(expected_chain_id)s: anchoring is stopped"),
+                                     chain_id=31337, setting="TRELLIS_CHAIN_ID",
+                                     expected_chain_id=1_000_001))
+    with app.test_request_context(), force_locale(locale):
+        text = i18n.error_text(refused)
+        assert "31337" in text and "1000001" in text, text
+        assert "31,337" not in text and "31.337" not in text, text
+    for template in _templates():
+        names = set(PLACEHOLDER.findall(template))
+        ids = {n for n in names if is_ident_name(n)}
+        if not ids:
+            continue
+        params = {n: 123456789 for n in names}
+        shown = render(Message(template, params), locale=locale)
+        assert shown.count("123456789") >= len(ids), (template, shown)
+    assert render(msg("%(v)s", v=Ident(4_500_001)), locale=locale) == "4500001"
+    assert render(msg("%(loan_ids)s", loan_ids=[12345, 23456]), locale="en") == "12345, 23456"
+    counted = render(msg("%(n)s rows", n=12345), locale=locale)
+    assert "12345" not in counted, counted   # a count is still grouped for the locale
+    assert Message.from_json(msg("%(v)s", v=Ident(7)).to_json()).params["v"] == Ident(7)

@@ -255,40 +255,58 @@ def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
     return out
 
 
-def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
-            ) -> list[Reason]:
-    """The *k* characteristics where this firm lost most points, most first."""
+def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
+    """One firm's points characteristic by characteristic, as its risk page shows them
+    and its reasons count them: ``{"name", "points", "best", "lost"}``, whole points.
+
+    ``points`` is what the characteristic gave the firm and ``best`` the most it can give
+    (:func:`max_points`), each rounded to a whole point; ``lost`` is ``best - points``
+    of those whole points (what a clerk computes from the page), the figure a reason
+    states: 0 for a neutral missing value (never a reason). A boosted or blended card has
+    no bins: ``best`` is 0 and ``lost`` the points a feature took away."""
     if is_model(spec):
-        return _gbm_reasons(spec, points.to_frame().T, k)[points.name]
+        return [{"name": name, "points": int(round(float(v))), "best": 0,
+                 "lost": max(0, -int(round(float(v))))} for name, v in points.items()]
     best = max_points(spec)
-    lost = []
+    out = []
     for ch in spec["characteristics"]:
         name = ch["name"]
-        i = int(bins[name])
-        if i == -1 and ch.get("missing", {}).get("neutral"):
-            continue
-        gap = best[name] - float(points[name])
-        if gap >= 0.5:
-            lost.append((gap, ch))
-    lost.sort(key=lambda t: -t[0])
-    return [Reason(code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
-                   zh=ch["reason_zh"], points_lost=int(round(gap)))
-            for gap, ch in lost[:k]]
+        got, top = int(round(float(points[name]))), int(round(best[name]))
+        neutral = int(bins[name]) == -1 and bool(ch.get("missing", {}).get("neutral"))
+        out.append({"name": name, "points": got, "best": top,
+                    "lost": 0 if neutral else max(0, top - got)})
+    return out
+
+
+def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
+            ) -> list[Reason]:
+    """The *k* characteristics where this firm lost most points, most first, ties in the
+    card's order (the ``lost`` of :func:`breakdown`, the figures the risk page shows)."""
+    if is_model(spec):
+        return _gbm_reasons(spec, points.to_frame().T, k)[points.name]
+    by_name = {ch["name"]: ch for ch in spec["characteristics"]}
+    rows = sorted((r for r in breakdown(spec, points, bins) if r["lost"] > 0),
+                  key=lambda r: -r["lost"])
+    return [Reason(code=by_name[r["name"]].get("reason_code", r["name"]),
+                   en=by_name[r["name"]]["reason_en"], zh=by_name[r["name"]]["reason_zh"],
+                   points_lost=r["lost"]) for r in rows[:k]]
 
 
 def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
-    """:func:`reasons` for every firm of *scored* at once (vectorised)."""
+    """:func:`reasons` for every firm of *scored* at once (vectorised, the same whole
+    points as :func:`breakdown`)."""
     if is_model(spec):
         return _gbm_reasons(spec, scored.points, k)
     best = max_points(spec)
     chars = spec["characteristics"]
     names = [c["name"] for c in chars]
-    lost = np.column_stack([best[n] - scored.points[n].to_numpy() for n in names]) \
+    lost = np.column_stack([np.round(best[n]) - np.round(scored.points[n].to_numpy())
+                            for n in names]) \
         if names else np.zeros((len(scored.points), 0))
     neutral_missing = np.column_stack([
         (scored.bins[c["name"]].to_numpy() == -1) & bool(c.get("missing", {}).get("neutral"))
         for c in chars]) if names else lost.astype(bool)
-    lost = np.where(neutral_missing | (lost < 0.5), 0.0, lost)
+    lost = np.where(neutral_missing | (lost < 1), 0.0, lost)
     order = np.argsort(-lost, axis=1, kind="stable")[:, :k]
     out = {}
     for row, fid in enumerate(scored.points.index):
@@ -299,7 +317,7 @@ def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
                 break
             ch = chars[j]
             items.append(Reason(code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
-                                zh=ch["reason_zh"], points_lost=int(round(gap))))
+                                zh=ch["reason_zh"], points_lost=int(gap)))
         out[fid] = items
     return out
 

@@ -322,6 +322,16 @@ def points(*, card: Scorecard, result: ScoreResult) -> dict[str, int]:
     return dict(out)
 
 
+def breakdown(*, card: Scorecard, result: ScoreResult) -> list[dict]:
+    """A stored result's points under *card*, characteristic by characteristic, with the
+    most each can give and the points lost (:func:`trellis.scoring.scorecard.breakdown`):
+    the figures the result's reasons state, for the firm page's table."""
+    X = pd.DataFrame([{k: (float("nan") if v is None else v)
+                       for k, v in result.features.items()}], index=[result.firm_id])
+    s = scorecard.apply(card.spec, X)
+    return scorecard.breakdown(card.spec, s.points.iloc[0], s.bins.iloc[0])
+
+
 def indicative_limits(*, session: Session, cluster_id: int, firm_ids: list[int],
                       as_of: date) -> dict[int, int]:
     """Firm id -> indicative credit limit in fen, for an invitation list: the cluster is

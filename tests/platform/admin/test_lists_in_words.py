@@ -85,3 +85,37 @@ def test_the_record_type_filter_names_each_type_once_and_finds_all_its_codes(
     body = client.get(f"/admin/audit?record_type={code}").get_data(as_text=True)
     rows = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert "申请 11" in rows and "申请 12" in rows and "报价 13" not in rows
+
+
+def test_the_audit_trail_names_what_each_record_is(client, session, logged_in, make_user,
+                                                   make_firm, make_cluster):
+    """Outside reader 7: the trail read 记录 12345. A firm reads as its name, a cluster as
+    its name, a user as the e-mail, an invoice as its number and seller; the id stays in
+    the cell's title for who traces it."""
+    from datetime import date
+
+    from trellis.trade.models import Invoice
+
+    logged_in("auditor")
+    clerk = make_user("rm")
+    cluster = make_cluster(name="江北测试园区")
+    seller = make_firm(name="远兴五金有限公司", cluster_id=cluster.id)
+    buyer = make_firm(role="anchor", name="锚点集团", cluster_id=cluster.id)
+    invoice = Invoice(seller_id=seller.id, buyer_id=buyer.id, number="FP-20260105-77",
+                      amount_fen=1_000_00, issue_date=date(2026, 1, 5),
+                      due_date=date(2026, 3, 5))
+    session.add(invoice)
+    session.flush()
+    for record_type, record_id in (("firm", seller.id), ("cluster", cluster.id),
+                                   ("invoice", invoice.id), ("user", clerk.id)):
+        accounts.record(session=session, action="invoice.confirm", actor=clerk,
+                        record_type=record_type, record_id=record_id)
+    session.flush()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td title=[^>]*>(.*?)</td>", rows)]
+    assert "企业：远兴五金有限公司" in cells, cells
+    assert "园区：江北测试园区" in cells, cells
+    assert "发票：FP-20260105-77（远兴五金有限公司）" in cells, cells
+    assert f"用户：{clerk.email}" in cells, cells
+    assert f"发票 {invoice.id}" not in rows and f"企业 {seller.id}<" not in rows

@@ -352,3 +352,23 @@ def test_chain_errors_read_in_words_the_library_text_for_admins_only(
         assert "Connection refused" in technical[:technical.index("</details>")]
     finally:
         health.record_error(app_settings, None)
+
+
+def test_a_batch_names_its_chain_and_reads_the_fee_as_a_network_charge(client, auditor,
+                                                                       anchored, session):
+    """Outside reader 7: a batch read "0.00010468 ETH" beside "链 ID 31,337", which a bank
+    auditor takes for money owed. The chain is named with its id as digits; the fee is
+    the gas used, its price in gwei and the total in ether, said to be the network's
+    charge to the platform's anchoring account."""
+    from trellis.chain.models import Batch
+
+    batch = session.get(Batch, anchored["docs"][0].batch_id)
+    assert batch.fee_wei and batch.gas_used and batch.chain_id
+    page = client.get(f"/chain/batches/{batch.id}").get_data(as_text=True)
+    chain = re.search(r'data-testid="chain">(.*?)</dd>', page, re.S).group(1)
+    assert f"链 ID {batch.chain_id}" in chain and "," not in chain.split("链 ID")[1], chain
+    fee = re.search(r'data-testid="fee">(.*?)</span>', page, re.S).group(1)
+    assert f"{batch.gas_used:,} 单位" in fee and "gwei" in fee, fee
+    assert "以太币（ETH）" in fee and "不是任何人的应付款项" in fee, fee
+    eth = re.search(r"合计 ([\d.]+) 以太币", fee).group(1)
+    assert abs(float(eth) * 10**18 - batch.fee_wei) < 10**6, (eth, batch.fee_wei)

@@ -491,3 +491,45 @@ def test_the_trial_balance_says_its_date_and_refuses_a_future_one(session, clien
     assert refused.status_code == 422
     assert f"{future} 是未来的日期" in text and f'value="{future}"' not in text
     assert f'max="{date.today().isoformat()}"' in text
+
+
+def test_the_journal_sums_daily_interest_by_period_and_never_types_it_a_repayment(
+        session, client, make_loan, make_user):
+    """Outside reader 7: 会计分录（不含每日计息） listed a repayment's interest day by day,
+    each line typed 还款. Daily interest (accrual entries, and the interest a payment books
+    up to its date) is one line per account and period, named as interest; each line is
+    the sum of the same postings, so the table still balances."""
+    from trellis.ledger import accrual, lifecycle
+
+    loan = make_loan(amount_fen=1_000_000, due_date=date(2026, 3, 31))
+    accrual.accrue(session=session, as_of=date(2026, 1, 10))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=5_000,
+                    paid_on=date(2026, 2, 10), idempotency_key="BANK-REF-1")
+    login(client, make_user("auditor"))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert "不含每日计息" not in page
+    table = page[page.index('id="postings"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+    cells = [[html_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+             for row in rows]
+    interest = [c for c in cells if c[3].startswith(("1132", "6011"))]
+    # interest booked (a debit to 1132, a credit to 6011) is never typed a repayment; the
+    # repayment's own line is the interest paid (a credit to 1132)
+    booked = [c for c in interest if (c[3].startswith("1132") and c[4])
+              or c[3].startswith("6011")]
+    assert booked and not [c for c in booked if c[1] == "还款"], cells
+    assert len(interest) <= 6, cells   # accrual run (2), booked up to the payment (2), paid (1)
+    assert any(c[1] == "还款前补记的利息" and "至" in c[2] for c in interest), cells
+    assert any(c[1].startswith("每日利息计提") for c in interest), cells
+
+    def fen(text):
+        return int(text.replace("¥", "").replace(",", "").replace(".", "") or 0)
+
+    assert sum(fen(c[4]) for c in cells) == sum(fen(c[5]) for c in cells)
+
+
+def html_text(part: str) -> str:
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", part)).split())

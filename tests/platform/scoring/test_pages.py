@@ -347,3 +347,46 @@ def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):
         assert [r[:2] for r in loop["rows"]] == [["甲厂", "乙厂"], ["乙厂", "丙厂"]]
         strength = next(r for r in rows if r["label"] == "证据强度")
         assert strength["value"] == "98.5%"
+
+
+def test_grade_bands_read_as_a_credit_officer_reads_them(client, rm):
+    """Outside reader 7: grade E read "违约概率不超过 100.0%". The last grade is open above:
+    E is a PD above D's limit; every other grade is a PD up to its own limit."""
+    from trellis.scoring import expert
+
+    client.get("/scoring/scorecards")   # installs the expert card on first use
+    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    grades = _text(card.split("等级")[1].split("</p>")[0])
+    assert "100.0%" not in grades and "不超过 100" not in grades, grades
+    (d_limit,) = [p for g, p in expert.GRADE_PDS if g == "D"]
+    assert f"E 违约概率高于 {d_limit:.1%}" in grades, grades
+    assert "A 违约概率不超过 1.0%" in grades, grades
+
+
+def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
+    """Outside reader 7: 过度依赖单一买方 (−63 分) stood beside a table whose row read −29:
+    the table showed the points given, the reason the points lost. The page lists each
+    characteristic's points, the most it can give and the points lost (their difference,
+    in the whole points shown), and the main reasons are the largest of those figures."""
+    _, _, v, w = park
+    for firm in (v, w):
+        token = csrf_token(client, f"/scoring/firms/{firm.id}")
+        assert client.post(f"/scoring/firms/{firm.id}/score",
+                           data={"csrf_token": token}).status_code == 302
+        page = client.get(f"/scoring/firms/{firm.id}").get_data(as_text=True)
+        table = page.split('data-testid="points"')[1].split("</table>")[0]
+        rows = re.findall(r'<tr data-characteristic="(\w+)">(.*?)</tr>', table, re.S)
+        assert rows, page
+        lost = []
+        for _name, row in rows:
+            cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            got, best = int(cells[2].replace("−", "-")), int(cells[3])
+            n = int(re.search(r'data-lost="(\d+)"', row).group(1))
+            assert n in (0, best - got), (cells, n)   # 0 only for a neutral missing value
+            lost.append(n)
+        reasons = page.split('data-testid="reasons"')[1].split("</ol>")[0] \
+            if 'data-testid="reasons"' in page else ""
+        stated = [int(n) for n in re.findall(r'data-lost="(\d+)"', reasons)]
+        assert stated == sorted((n for n in lost if n), reverse=True)[:len(stated)], \
+            (stated, lost)
+        assert stated or not any(lost)

@@ -177,7 +177,62 @@ def audit_trail():
     events = [row[0] for row in page.items]
     return render_template("admin/audit.html", events=events, page=page,
                            record_type=record_type, words=words,
+                           names=record_names(events),
                            record_types=words.record_type_choices())
+
+
+def _ids(events, *types: str) -> list[int]:
+    return sorted({int(e.record_id) for e in events
+                   if e.record_type in types and str(e.record_id or "").isdigit()})
+
+
+def record_names(events) -> dict[tuple[str, str], str]:
+    """(record type, record id) -> what the record is, for the events on a page of the
+    audit trail: a firm's or a cluster's name, a user's e-mail, an invoice's or an order's
+    number with its seller, a loan or an application with its borrower. One query a
+    kind; a record since removed keeps its number."""
+    from trellis.ledger.models import Application, Loan
+    from trellis.trade.models import Invoice, PurchaseOrder
+
+    out: dict[tuple[str, str], str] = {}
+    s = db()
+
+    def put(types, rows):
+        for rid, name in rows:
+            for t in types:
+                out[(t, str(rid))] = str(name)
+
+    if ids := _ids(events, "firm"):
+        put(("firm",), s.execute(select(Firm.id, Firm.name).where(col(Firm.id).in_(ids))).all())
+    if ids := _ids(events, "cluster"):
+        put(("cluster",), s.execute(select(Cluster.id, Cluster.name)
+                                    .where(col(Cluster.id).in_(ids))).all())
+    if ids := _ids(events, "user"):
+        put(("user",), s.execute(select(User.id, User.email).where(col(User.id).in_(ids))).all())
+    if ids := _ids(events, "invoice"):
+        put(("invoice",), ((i, _("No. %(number)s, %(firm)s", number=n, firm=f))
+                           for i, n, f in s.execute(
+            select(Invoice.id, Invoice.number, Firm.name)
+            .join(Firm, col(Firm.id) == col(Invoice.seller_id))
+            .where(col(Invoice.id).in_(ids))).all()))
+    if ids := _ids(events, "order"):
+        put(("order",), ((i, _("No. %(number)s, %(firm)s", number=n, firm=f))
+                         for i, n, f in s.execute(
+            select(PurchaseOrder.id, PurchaseOrder.number, Firm.name)
+            .join(Firm, col(Firm.id) == col(PurchaseOrder.seller_id))
+            .where(col(PurchaseOrder.id).in_(ids))).all()))
+    if ids := _ids(events, "loan"):
+        put(("loan",), ((i, _("No. %(number)s, %(firm)s", number=i, firm=f))
+                        for i, f in s.execute(
+            select(Loan.id, Firm.name).join(Firm, col(Firm.id) == col(Loan.firm_id))
+            .where(col(Loan.id).in_(ids))).all()))
+    if ids := _ids(events, "application", "loan_application"):
+        put(("application", "loan_application"),
+            ((i, _("No. %(number)s, %(firm)s", number=i, firm=f)) for i, f in s.execute(
+                select(Application.id, Firm.name)
+                .join(Firm, col(Firm.id) == col(Application.firm_id))
+                .where(col(Application.id).in_(ids))).all()))
+    return out
 
 
 def task_words(run) -> str:

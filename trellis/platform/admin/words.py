@@ -163,13 +163,16 @@ def action_words(action: str) -> str:
     return str(words) if words is not None else str(_l("Other action"))
 
 
-def record_words(record_type: str, record_id: str) -> str:
-    """The record an event is about: its type in words and its number; a job by what it
-    does (its id is a code)."""
+def record_words(record_type: str, record_id: str, name: str | None = None) -> str:
+    """The record an event is about: its type in words and what it is (*name*: a firm's
+    name, an invoice's number and seller, see ``admin.views.record_names``), else its
+    number; a job by what it does (its id is a code)."""
     kind = RECORD_TYPES.get(record_type)
     if not record_type:
         return ""
     label = str(kind) if kind is not None else str(_l("Record"))
+    if name:
+        return gettext("%(label)s: %(value)s", label=label, value=name)
     if record_type == "job":
         try:
             what = gettext(jobs.find(str(record_id)).description)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from trellis.platform.i18n import day, money
+from trellis.platform.i18n import day, money, number
 
 DOC_TYPES = {
     "invoice": _l("Invoice"), "order": _l("Order"), "confirmation": _l("Confirmation"),
@@ -26,6 +27,33 @@ FIELDS = {
     "decision": _l("Decision"), "confirmed_at": _l("Decided at"),
 }
 DECISIONS = {"confirmed": _l("Confirmed"), "rejected": _l("Refused")}
+
+#: chains by id, as an auditor names them (an id not here reads "chain <id>")
+CHAINS = {1: _l("Ethereum mainnet"), 11155111: _l("Sepolia test network (Ethereum)"),
+          17000: _l("Holesky test network (Ethereum)"),
+          31337: _l("local test chain (anvil)"),
+          131277322940537: _l("embedded test chain (no real network)")}
+
+
+def chain_name(chain_id) -> str:
+    """The chain a batch was anchored on, in words, with its id as digits."""
+    if chain_id is None:
+        return "—"
+    name = CHAINS.get(int(chain_id))
+    if name is None:
+        return gettext("chain %(chain_id)s", chain_id=str(int(chain_id)))
+    return gettext("%(name)s (chain id %(chain_id)s)", name=name, chain_id=str(int(chain_id)))
+
+
+def fee_words(gas_used, price_wei, fee_wei) -> str:
+    """An anchoring's network fee as an auditor reads it: the gas the transaction used,
+    the price per unit in gwei and the fee in ether (the chain's unit, ETH), said to be
+    the network's charge to the platform's anchoring account, not money anyone owes."""
+    gwei = f"{int(price_wei) / 10**9:.9f}".rstrip("0").rstrip(".") if price_wei else "0"
+    eth = f"{int(fee_wei) / 10**18:.12f}".rstrip("0").rstrip(".")
+    return gettext("%(gas)s units of gas at %(gwei)s gwei a unit: %(eth)s ether (ETH), the "
+                   "network's fee paid by the platform's anchoring account, not an amount "
+                   "anyone owes", gas=number(int(gas_used or 0)), gwei=gwei, eth=eth)
 
 
 def _field(doc, name: str):

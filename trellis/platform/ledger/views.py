@@ -30,15 +30,11 @@ from sqlalchemy.orm import aliased
 
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
-from trellis.ledger import lifecycle, origination, payouts, reports, statement
-from trellis.ledger.journal import EntryKind
+from trellis.ledger import lifecycle, loan_journal, origination, payouts, reports, statement
 from trellis.ledger.models import (
     Application,
     ApplicationStatus,
     Decision,
-    JournalEntry,
-    JournalPosting,
-    LedgerAccount,
     Loan,
     LoanStatus,
     Offer,
@@ -294,15 +290,7 @@ def loan(loan_id: int):
     st = statement.build(session=db(), loan_id=row.id)
     postings = []
     if user_role() in STAFF:
-        postings = db().execute(
-            select(JournalEntry.seq, JournalEntry.kind, JournalPosting.value_date,
-                   LedgerAccount.code, LedgerAccount.name, LedgerAccount.name_zh,
-                   JournalPosting.amount_fen)
-            .join(JournalEntry, JournalEntry.id == JournalPosting.entry_id)
-            .join(LedgerAccount, LedgerAccount.id == JournalPosting.account_id)
-            .where(JournalPosting.loan_id == row.id,
-                   JournalEntry.kind != EntryKind.ACCRUAL.value)
-            .order_by(JournalEntry.seq, JournalPosting.id)).all()
+        postings = loan_journal.loan_journal(session=db(), loan_id=row.id)
     repayments = db().scalars(select(Repayment).where(Repayment.loan_id == row.id)
                               .order_by(Repayment.paid_on, Repayment.id)).all()
     payout_form = None

@@ -376,6 +376,21 @@ def bin_words(ch: dict) -> list[str]:
             + [gettext("%(a)s or more", a=b[-1])])
 
 
+def grade_bands(spec: dict) -> list[dict]:
+    """Each grade of *spec* with its band of default probability as a credit officer reads
+    it (``{"grade", "words", "min_score"}``): a grade is "PD up to" its ``max_pd``; the
+    last grade, whose ``max_pd`` is 1 (any PD), is "PD above" the grade before it, never
+    "PD up to 100%"."""
+    grades = spec.get("grades", [])
+    out = []
+    for i, g in enumerate(grades):
+        last_open = i == len(grades) - 1 and i > 0 and float(g["max_pd"]) >= 1.0
+        words = (gettext("PD above %(p)s", p=percent(grades[i - 1]["max_pd"], 1)) if last_open
+                 else gettext("PD up to %(p)s", p=percent(g["max_pd"], 1)))
+        out.append({"grade": g["grade"], "words": words, "min_score": g.get("min_score")})
+    return out
+
+
 def bin_rows(spec: dict, table: list[dict]) -> list[dict]:
     """*table* (:func:`trellis.scoring.scorecard.scorecard_table`) with each row's bin in
     words (``words``); the missing bin keeps its key."""

@@ -140,14 +140,14 @@ def firm(firm_id):
     if result is not None and not result.insufficient:
         limit = limits.explain_limit(session=db(), firm_id=firm_id, result=result, as_of=as_of)
     card = None
-    points = {}
+    points: list[dict] = []
     if result is not None and result.features:
         try:
             card = service.get_scorecard(session=db(), version=result.scorecard_version)
         except NotFound:
             card = None
         if card is not None:
-            points = service.points(card=card, result=result)
+            points = service.breakdown(card=card, result=result)
     # An anchor trades with thousands of firms: the largest partners each way are shown.
     hood, hood_total = queries.largest_neighbours(db(), firm_id, as_of, HOOD_ROWS)
     labels = _labels(card.spec if card else expert.spec())
@@ -161,6 +161,7 @@ def firm(firm_id):
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         pct=queries.percentiles(db(), f, result.features if result else {}),
         hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(), labels=labels,
+        values=result.features if result else {},
         evidence=lambda ev: readable.evidence_rows(ev, names=names), explain=readable.EXPLAIN,
         card_title=card_title(card) if card is not None or result is None
         else result.scorecard_version,
@@ -218,7 +219,8 @@ def scorecard_page(version):
     return render_template("scoring/scorecard.html", card=card, table=readable.bin_rows(
         card.spec, scorecard.scorecard_table(card.spec)), validation=validation,
         reports=reports, labels=_labels(card.spec), zh=_zh(),
-        words=card_words(card.spec, _zh()), card_title=card_title(card))
+        words=card_words(card.spec, _zh()), card_title=card_title(card),
+        bands=readable.grade_bands(card.spec))
 
 
 _EDITION = re.compile(r"^expert-(\d{4})\.(\d{1,2})([a-z]?)$")
