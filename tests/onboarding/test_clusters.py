@@ -38,7 +38,7 @@ def test_cli_creates_edits_archives_and_restores(app, session):
     c = session.execute(select(Cluster).where(Cluster.code == "HZ-YUHANG")).scalar_one()
     assert (c.name, c.region) == ("余杭经济开发区", "杭州市余杭区")
     again = invoke(app, ["clusters", "create", "HZ-YUHANG", "--name", "x"])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0 and "已存在" in again.output, again.output
     assert invoke(app, ["clusters", "edit", "HZ-YUHANG", "--name", "余杭园"]).exit_code == 0
     session.refresh(c)
     assert c.name == "余杭园"

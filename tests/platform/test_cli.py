@@ -39,7 +39,7 @@ def test_users_create_refuses_bad_input_clearly(app):
     result = invoke(app, ["users", "create", "--role", "vendor", "--email", "v@x.cn"],
                     env={"TRELLIS_NEW_USER_PASSWORD": "long password 1"})
     assert result.exit_code != 0
-    assert "must belong to a firm" in result.output
+    assert "必须隶属于一家企业" in result.output, result.output
 
 
 def test_jobs_run_once_unknown_job(app):
