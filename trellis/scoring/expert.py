@@ -19,6 +19,7 @@ import numpy as np
 from trellis.scoring.scorecard import FORMAT, validate
 
 VERSION = "expert-2026.12b"
+NAME = "Expert cold-start scorecard (trade flows)"
 
 # The platform's score scale, shared by every card (trained cards take it from here).
 # 600 points are odds of 5:1 (PD about 17%) and every 40 points double the odds, so the
@@ -195,7 +196,7 @@ def spec() -> dict:
     """The expert scorecard document (validated, with the offset and cut-offs filled in)."""
     return validate({
         "format": FORMAT, "version": VERSION, "kind": "expert",
-        "name": "Expert cold-start scorecard (trade flows)",
+        "name": NAME,
         "description": DESCRIPTION,
         "intercept": 2.4, "scaling": dict(SCALING),
         "characteristics": CHARACTERISTICS,

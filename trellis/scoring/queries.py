@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -58,8 +59,40 @@ def run_records(session: Session, run_id: int) -> list[ScoreRecord]:
                                 ).scalars().all())
 
 
-def distribution(records: list[ScoreRecord], width: int = 10) -> dict:
-    """Score histogram, grade counts and review counts of one run."""
+_OVERVIEWS: OrderedDict[tuple, tuple[dict, list]] = OrderedDict()
+_OVERVIEWS_SIZE = 16
+_overviews_lock = threading.Lock()
+
+
+def run_overview(session: Session, run: PortfolioRun) -> tuple[dict, list]:
+    """Run *run*'s :func:`distribution` and its flagged records (rows of ``firm_id``,
+    ``score``, ``grade``, ``insufficient``, ``flags``), for the scoring index.
+
+    Only those five columns are read (a record also holds some 70 features, its reasons
+    and more, which the index does not show), and the answer is kept per run: a run's
+    records are written once, with the run, and never changed (:func:`_run_key`). The
+    distribution and rows are shared between callers: read them, do not change them."""
+    key = _run_key(session, run)
+    with _overviews_lock:
+        hit = _OVERVIEWS.get(key)
+        if hit is not None:
+            _OVERVIEWS.move_to_end(key)
+            return hit
+    rows = session.execute(select(
+        col(ScoreRecord.firm_id), col(ScoreRecord.score), col(ScoreRecord.grade),
+        col(ScoreRecord.insufficient), col(ScoreRecord.flags))
+        .where(col(ScoreRecord.run_id) == run.id).order_by(col(ScoreRecord.id))).all()
+    out = (distribution(rows), [r for r in rows if r.flags])
+    with _overviews_lock:
+        _OVERVIEWS[key] = out
+        while len(_OVERVIEWS) > _OVERVIEWS_SIZE:
+            _OVERVIEWS.popitem(last=False)
+    return out
+
+
+def distribution(records: Sequence, width: int = 10) -> dict:
+    """Score histogram, grade counts and review counts of one run (*records*: score
+    records, or rows with their ``score``, ``grade``, ``insufficient`` and ``flags``)."""
     scores = [r.score for r in records if r.score is not None]
     grades = {g: 0 for g in "ABCDE"}
     for r in records:

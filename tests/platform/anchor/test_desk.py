@@ -250,3 +250,37 @@ def test_stress_days_read_as_days_with_their_date(client, session, flows, logged
         text = re.sub(r"<[^>]+>", "", cell).strip()
         assert re.fullmatch(r"第 \d+ 天（\d{4}-\d{2}-\d{2}）|60 天内不会耗尽", text), text
     assert any("第 " in d for d in days)
+
+
+def test_early_warning_reads_scores_not_whole_records(client, session, chain, logged_in,
+                                                      engine):
+    """The page compares scores and grades: it reads those columns, not each record's
+    features, reasons and flags (parsing their JSON was most of the page's time)."""
+    from sqlalchemy import event
+
+    from trellis.scoring.models import ScoreRecord
+
+    session.add(ScoreRecord(firm_id=chain.tier1.id, as_of=TODAY - timedelta(days=91),
+                            score=640, grade="A", scorecard_version="test",
+                            features={"sales_12m_fen": 1}))
+    session.add(ScoreRecord(firm_id=chain.tier1.id, as_of=TODAY, score=590, grade="C",
+                            scorecard_version="test", features={"sales_12m_fen": 1}))
+    session.flush()
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    sent: list[str] = []
+
+    def watch(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        page = client.get("/anchor/early-warning").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert chain.tier1.name in page and "−50" in page
+    reads = [s for s in sent if "score_results" in s]
+    assert reads and not any("score_results.features" in s for s in reads)
+    # the suppliers' tiers once, not once more for the count
+    assert sum("FROM relationships" in s and "= " in s.split("WHERE")[-1]
+               for s in sent) == 1

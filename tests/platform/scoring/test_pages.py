@@ -59,6 +59,42 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     assert sum(api["grades"].values()) == 2
 
 
+def test_the_index_reads_a_runs_records_once_and_follows_a_new_run(client, rm, park, engine,
+                                                                  make_firm):
+    """The index reads five columns of a run's records (not their features, reasons and
+    the rest) once per run; a new run is read afresh."""
+    from sqlalchemy import event
+
+    cluster, *_ = park
+    url = f"/scoring/?cluster={cluster.code}"
+    token = csrf_token(client, url)
+    client.post("/scoring/rescore", data={"cluster": cluster.code, "csrf_token": token})
+    sent: list[str] = []
+
+    def watch(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        first = client.get(url).get_data(as_text=True)
+        reads = [s for s in sent if "FROM score_results" in s]
+        assert len(reads) == 1 and "score_results.features" not in reads[0]
+        sent.clear()
+        again = client.get(url).get_data(as_text=True)
+        assert not [s for s in sent if "FROM score_results" in s]  # kept for the run
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert "关联供应商" in first and "关联供应商" in again  # the flagged firm, both times
+    assert client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution"
+                      ).get_json()["n"] == 3
+    make_firm(cluster_id=cluster.id, name="新来的供应商")
+    token = csrf_token(client, url)
+    client.post("/scoring/rescore", data={"cluster": cluster.code, "csrf_token": token})
+    api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
+    assert api["n"] == 4 and api["flagged"] == 2
+    assert '<div class="value">4</div>' in client.get(url).get_data(as_text=True)
+
+
 def test_firm_risk_page_shows_the_industry_division(client, session, rm, park):
     _, _, v, _ = park
     v.industry_code = "C"

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.errors import TrellisError
 from trellis.ledger import stress
@@ -104,20 +104,26 @@ def supplier_tiers(session: Session, anchor_id: int) -> dict[int, int]:
     return tiers
 
 
-def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = None
-                   ) -> tuple[list[Warning], int]:
+def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = None,
+                   tiers: dict[int, int] | None = None) -> tuple[list[Warning], int]:
     """Suppliers whose score fell or who have a loan overdue, worst first; and how many
-    suppliers have at least two scores to compare."""
+    suppliers have at least two scores to compare. *tiers*: :func:`supplier_tiers` of the
+    anchor, when the caller has it."""
     as_of = as_of or date.today()
-    tiers = supplier_tiers(session, anchor_id)
+    tiers = supplier_tiers(session, anchor_id) if tiers is None else tiers
     if not tiers:
         return [], 0
     ids = list(tiers)
     records: dict[int, list] = {}
-    for rec in session.exec(select(ScoreRecord).where(ScoreRecord.firm_id.in_(ids),
-                                                      ScoreRecord.score.is_not(None))
-                            .order_by(ScoreRecord.as_of.desc(),
-                                      ScoreRecord.computed_at.desc())):
+    # the four columns compared, not whole records (each holds some 70 features, reasons
+    # and flags as JSON: parsing them was most of the page)
+    for rec in session.execute(select(col(ScoreRecord.firm_id), col(ScoreRecord.as_of),
+                                      col(ScoreRecord.score), col(ScoreRecord.grade))
+                               .where(col(ScoreRecord.firm_id).in_(ids),
+                                      col(ScoreRecord.score).is_not(None))
+                               .order_by(col(ScoreRecord.as_of).desc(),
+                                         col(ScoreRecord.computed_at).desc(),
+                                         col(ScoreRecord.id).desc())):
         records.setdefault(rec.firm_id, []).append(rec)
     overdue: dict[int, list[int]] = {}
     for loan in session.exec(select(Loan).where(Loan.firm_id.in_(ids),
@@ -158,10 +164,10 @@ def refresh_scores(*, session: Session, cluster_id: int, as_of: date) -> int:
 @roles_required("anchor")
 def early_warning():
     firm = own_firm()
-    rows, compared = early_warnings(session=db(), anchor_id=firm.id)
+    tiers = supplier_tiers(db(), firm.id)
+    rows, compared = early_warnings(session=db(), anchor_id=firm.id, tiers=tiers)
     return render_template("anchor/early_warning.html", rows=rows, compared=compared,
-                           drop=SCORE_DROP, form=EmptyForm(),
-                           suppliers=len(supplier_tiers(db(), firm.id)))
+                           drop=SCORE_DROP, form=EmptyForm(), suppliers=len(tiers))
 
 
 @bp.post("/early-warning/refresh")

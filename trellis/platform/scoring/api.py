@@ -99,7 +99,7 @@ def distribution(cluster_id):
     run = queries.latest_run(db(), cluster_id)
     if run is None:
         raise NotFound(_("This cluster has not been scored yet."))
-    out = queries.distribution(queries.run_records(db(), run.id))
+    out = dict(queries.run_overview(db(), run)[0])
     out.update(as_of=run.as_of.isoformat(), scorecard_version=run.scorecard_version,
                benford=run.benford)
     return jsonify(out)

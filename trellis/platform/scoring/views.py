@@ -79,14 +79,13 @@ def index():
     code = request.args.get("cluster")
     cluster = next((c for c in clusters if c.code == code), clusters[0] if clusters else None)
     run = queries.latest_run(db(), cluster.id) if cluster else None
-    records = queries.run_records(db(), run.id) if run else []
+    dist, flagged = queries.run_overview(db(), run) if run else (queries.distribution([]), [])
     names = {}
-    if records:
-        ids = [r.firm_id for r in records]
+    if flagged:  # the names the review list shows and searches: the flagged firms'
+        ids = [r.firm_id for r in flagged]
         names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
     sorts = ("score", "firm")
     wanted = clean(**paging_args(), sorts=sorts)
-    flagged = [r for r in records if r.flags]
     if wanted["q"]:
         flagged = [r for r in flagged if wanted["q"].lower() in names.get(r.firm_id, "").lower()]
     key = ((lambda r: names.get(r.firm_id, "")) if wanted["sort"] == "firm"
@@ -107,7 +106,7 @@ def index():
     commit()  # the expert card may just have been installed
     return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
                            champion_title=card_title(card), run_card_title=run_title,
-                           dist=queries.distribution(records), review=review.items,
+                           dist=dist, review=review.items,
                            page=review, params={"cluster": cluster.code} if cluster else {},
                            names=names, champion=card, risk_notes=risk_notes, zh=_zh(),
                            stability=reports[0] if reports else None)
@@ -252,7 +251,7 @@ def card_words(spec: dict, zh: bool) -> dict:
     """A scorecard's name, description and each characteristic's rationale in the reader's
     language: the expert card's from its Chinese texts, a trained card's information
     value in words; anything else as written."""
-    is_expert = spec.get("kind") == "expert" and spec.get("name") == expert.spec()["name"]
+    is_expert = spec.get("kind") == "expert" and spec.get("name") == expert.NAME
     why = {}
     for ch in spec.get("characteristics", []):
         text = ch.get("why", "")
