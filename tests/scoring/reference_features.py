@@ -56,9 +56,9 @@ def _safe_div(num, den):
 
 
 def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Firms x months back (0..35) of invoiced sales in fen."""
+    """Firms x months back (0..35) of invoiced sales in fen; a rejected invoice is no sale."""
     inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
+    inv = inv[inv["seller_id"].isin(scope) & (inv["status"] != "rejected")]
     k = month_back(inv["issue_date"], frames.as_of)
     m = (inv.assign(k=k).groupby(["seller_id", "k"])["amount_fen"].sum()
          .unstack(fill_value=0))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.graph import network_features
+from trellis.trade.models import DocStatus
 
 logger = logging.getLogger(__name__)
 
@@ -203,16 +204,19 @@ class _Rows:
 
 
 def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Firms x months back (0..35) of invoiced sales in fen."""
+    """Firms x months back (0..35) of invoiced sales in fen (rejected invoices left out)."""
     M = _sales(_Rows(frames, scope), {})
     return pd.DataFrame(M, index=pd.Index(scope), columns=range(MONTHS))
 
 
 def _sales(R: _Rows, out: dict) -> np.ndarray:
     """Sales history, levels, seasonality-adjusted variation, trend and drawdown; returns
-    the firms x 36 months back matrix of invoiced fen (:func:`monthly_sales`)."""
+    the firms x 36 months back matrix of invoiced fen (:func:`monthly_sales`).
+
+    An invoice the buyer rejected (by ``as_of``) is not a sale and is left out, as the
+    supply graph leaves it out of the network page's sales."""
     n = R.n
-    mine = R.s_pos >= 0
+    mine = (R.s_pos >= 0) & (R.status != DocStatus.REJECTED.value)
     k = _month_back_seconds(R.issue[mine], R.as_of)
     pos = R.s_pos[mine]
     ok = (k >= 0) & (k < MONTHS)
