@@ -56,9 +56,9 @@ def _safe_div(num, den):
 
 
 def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Firms x months back (0..35) of invoiced sales in fen."""
+    """Firms x months back (0..35) of invoiced sales in fen; a rejected invoice is no sale."""
     inv = frames.invoices
-    inv = inv[inv["seller_id"].isin(scope)]
+    inv = inv[inv["seller_id"].isin(scope) & (inv["status"] != "rejected")]
     k = month_back(inv["issue_date"], frames.as_of)
     m = (inv.assign(k=k).groupby(["seller_id", "k"])["amount_fen"].sum()
          .unstack(fill_value=0))
@@ -292,8 +292,12 @@ def _tax_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     inv = inv[inv["seller_id"].isin(scope)]
     by_seller = {int(k): g for k, g in inv.groupby("seller_id")[["issue_date", "amount_fen"]]}
     flows, months = [], []
-    for fid, p, t in zip(scope, firms["tax_period"].to_numpy(), tax.to_numpy(), strict=True):
-        bounds = tax_period_bounds(p) if pd.notna(t) else None
+    inv = inv[inv["status"] != "rejected"]  # a rejected invoice is no sale
+    by_seller = {int(k): g for k, g in inv.groupby("seller_id")[["issue_date", "amount_fen"]]}
+    for fid, lo, hi, t in zip(scope, firms["tax_period_start"], firms["tax_period_end"],
+                              tax.to_numpy(), strict=True):
+        # The declared figure and its period as the frames read them from the one source.
+        bounds = (lo, hi) if pd.notna(t) and pd.notna(lo) and pd.notna(hi) else None
         if bounds is None or bounds[1] > frames.as_of or bounds[0] < frames.start:
             flows.append(np.nan)
             months.append(np.nan)

@@ -92,6 +92,25 @@ def test_one_firm_path_equals_portfolio_path(session, trade, cluster_firms):
             whole.loc[firm.id])
 
 
+def test_a_rejected_invoice_is_not_a_sale_on_either_path(session, trade, cluster_firms):
+    """Outside reader 7: the risk page's 12-month sales counted invoices the buyer rejected,
+    the network page's did not (demo firm 8: ¥19,508,404.81 against ¥19,254,131.55)."""
+    from trellis.trade.models import Invoice
+
+    cluster, anchor, _, vendor, _ = cluster_firms
+    invs = trade.monthly_sales(vendor, anchor, start=date(2025, 3, 5), months=10,
+                               amount_fen=100_000_00, paid_after=None)
+    rejected = session.get(Invoice, invs[-2].id)
+    rejected.status, rejected.confirmed_at = "rejected", None
+    session.flush()
+    whole = _features(session, cluster).loc[vendor.id]
+    one = _features(session, cluster, firm_ids=[vendor.id]).loc[vendor.id]
+    for f in (whole, one):
+        assert f["sales_12m_fen"] == 9 * 100_000_00
+        assert f["avg_monthly_sales_12m_fen"] == 9 * 100_000_00 // 12
+    assert features.to_jsonable(one) == features.to_jsonable(whole)
+
+
 def test_missing_tax_is_missing_not_zero(session, trade, cluster_firms):
     cluster, anchor, _, vendor, small = cluster_firms
     small.tax_vat_sales_fen = 600_000_00
@@ -179,9 +198,9 @@ def test_recent_trend_rejections_and_collection_by_hand(session, trade, cluster_
     inv.status, inv.confirmed_at = "rejected", None
     session.flush()
     f = _features(session, cluster).loc[vendor.id]
-    # Months back from 15 January: [15 Dec, 15 Jan) holds nothing, then Dec, Nov (50k);
-    # the 6 before are Oct (50k) and Sep-May (100k).
-    assert f["sales_trend_3v6"] == pytest.approx((100 / 3) / (550 / 6) - 1)
+    # Months back from 15 January: [15 Dec, 15 Jan) holds nothing, then Dec (rejected: no
+    # sale), Nov (50k); the 6 before are Oct (50k) and Sep-May (100k).
+    assert f["sales_trend_3v6"] == pytest.approx((50 / 3) / (550 / 6) - 1)
     # Anchor invoices issued since 15 July: Aug, Sep at 100k, Oct-Dec at 50k; Dec rejected.
     assert f["anchor_rejected_share_6m"] == pytest.approx(50 / 350)
     # Received since 15 July (the invoices of June to November, paid 60 days on), against

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from trellis.onboarding import tax as tax_
 from trellis.trade.models import (
     CreditNote,
     Delivery,
@@ -143,12 +144,15 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     for c in {cluster_of.get(f) for f in firm_ids}:
         lacking |= set(KIND_LABELS) - set(by_cluster.get(c, ()) if c is not None else ())
     per_firm = _per_firm(session, firm_ids, as_of, lacking) if lacking else {}
-    tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of)
+    declared = tax_.declared(session=session, firm_ids=firm_ids, as_of=as_of)
+    tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of, declared=declared)
     out = {}
     for fid in firm_ids:
         cluster = cluster_of.get(fid)
         kinds = set(by_cluster.get(cluster, ()) if cluster is not None else ())
         kinds |= {k for k, found in per_firm.items() if fid in found}
+        if fid in declared:
+            kinds.add("tax_filings")
         out[fid] = {"kinds": frozenset(kinds), "tax": tax.get(fid)}
     return out
 
@@ -192,37 +196,41 @@ def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[
              .where(col(Firm.cluster_id) == cid, col(Invoice.status) != DocStatus.PENDING.value))
         if session.execute(select(q.exists())).scalar():
             out[cid].add("confirmations")
+        q = select(col(Firm.id)).where(col(Firm.cluster_id) == cid,
+                                       col(Firm.tax_vat_sales_fen).is_not(None))
+        if session.execute(select(q.exists())).scalar():
+            out[cid].add("tax_filings")  # declared on the firm records (tax.declared)
     return out
 
 
-def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None = None
-                  ) -> dict[int, dict]:
-    """Firm id -> its latest filing (period ended by *as_of*) beside the invoiced sales
-    of the same period. ``invoices_cover_period`` is false when the firm's invoices start
-    after the period starts (then the comparison is not assessable)."""
-    filings: dict[int, TaxFiling] = {}
-    for chunk in _chunks(firm_ids):
-        q = select(TaxFiling).where(col(TaxFiling.firm_id).in_(chunk))
-        if as_of is not None:
-            q = q.where(col(TaxFiling.period_end) <= as_of)
-        for f in session.execute(q.order_by(col(TaxFiling.period_end),
-                                            col(TaxFiling.id))).scalars():
-            filings[f.firm_id] = f  # the latest wins
+def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None = None,
+                  declared: dict[int, tax_.Declared] | None = None) -> dict[int, dict]:
+    """Firm id -> its declared tax (:func:`trellis.onboarding.tax.declared`: the latest
+    filing whose period ended before *as_of*, else the firm record's figure) beside the
+    invoiced sales of the same period, rejected invoices left out; firms whose figure has
+    no known period ended before *as_of* are absent. ``invoices_cover_period`` is false
+    when the firm's invoices start after the period starts (then the comparison is not
+    assessable); ``source`` says where the figure was declared."""
+    if declared is None:
+        declared = tax_.declared(session=session, firm_ids=firm_ids, as_of=as_of)
     out = {}
-    for fid, f in filings.items():
+    for fid, d in declared.items():
+        if d.start is None or d.end is None or (as_of is not None and not d.ended_by(as_of)):
+            continue
         platform, first = session.execute(
             select(func.coalesce(func.sum(Invoice.amount_fen), 0), func.min(Invoice.issue_date))
             .where(col(Invoice.seller_id) == fid, col(Invoice.status) != DocStatus.REJECTED.value,
-                   col(Invoice.issue_date) >= f.period_start,
-                   col(Invoice.issue_date) <= f.period_end)
+                   col(Invoice.issue_date) >= d.start,
+                   col(Invoice.issue_date) < d.end)
         ).one()
         ever_first = session.execute(select(func.min(Invoice.issue_date))
                                      .where(col(Invoice.seller_id) == fid)).scalar()
-        out[fid] = {"declared_fen": int(f.vat_sales_fen), "platform_fen": int(platform),
-                    "period_start": f.period_start.isoformat(),
-                    "period_end": f.period_end.isoformat(),
+        out[fid] = {"declared_fen": d.vat_sales_fen, "platform_fen": int(platform),
+                    "period_start": d.start.isoformat(),
+                    "period_end": (d.end - timedelta(days=1)).isoformat(),
+                    "source": d.source,
                     "invoices_cover_period": ever_first is not None
-                    and ever_first <= f.period_start + _GRACE}
+                    and ever_first <= d.start + _GRACE}
     return out
 
 
@@ -232,12 +240,17 @@ def firm_coverage(*, session: Session, firm_id: int) -> list[dict]:
     cid = _cluster_of(session, [firm_id]).get(firm_id)
     in_cluster = cluster_kinds(session=session, cluster_ids=[cid]).get(cid, set()) \
         if cid is not None else set()
+    declared = tax_.declared(session=session, firm_ids=[firm_id]).get(firm_id)
     rows = []
     for kind, (en, zh) in KIND_LABELS.items():
         n, first, last = per_firm.get(kind, {}).get(firm_id, (0, None, None))
-        rows.append({"kind": kind, "en": en, "zh": zh, "rows": n, "first": first,
-                     "last": last, "covered": n > 0 or kind in in_cluster,
-                     "source_has_kind": kind in in_cluster})
+        row = {"kind": kind, "en": en, "zh": zh, "rows": n, "first": first,
+               "last": last, "covered": n > 0 or kind in in_cluster,
+               "source_has_kind": kind in in_cluster}
+        if kind == "tax_filings" and declared is not None:
+            # The figure the scorer reads, labelled with where it was declared.
+            row.update(covered=True, declared=declared)
+        rows.append(row)
     return rows
 
 

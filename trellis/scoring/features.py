@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from trellis.onboarding import tax as tax_
 from trellis.scoring.frames import Frames, kept
 from trellis.scoring.graph import network_features
+from trellis.trade.models import DocStatus
 
 logger = logging.getLogger(__name__)
 
@@ -203,16 +204,19 @@ class _Rows:
 
 
 def monthly_sales(frames: Frames, scope: list[int]) -> pd.DataFrame:
-    """Firms x months back (0..35) of invoiced sales in fen."""
+    """Firms x months back (0..35) of invoiced sales in fen (rejected invoices left out)."""
     M = _sales(_Rows(frames, scope), {})
     return pd.DataFrame(M, index=pd.Index(scope), columns=range(MONTHS))
 
 
 def _sales(R: _Rows, out: dict) -> np.ndarray:
     """Sales history, levels, seasonality-adjusted variation, trend and drawdown; returns
-    the firms x 36 months back matrix of invoiced fen (:func:`monthly_sales`)."""
+    the firms x 36 months back matrix of invoiced fen (:func:`monthly_sales`).
+
+    An invoice the buyer rejected (by ``as_of``) is not a sale and is left out, as the
+    supply graph leaves it out of the network page's sales."""
     n = R.n
-    mine = R.s_pos >= 0
+    mine = (R.s_pos >= 0) & (R.status != DocStatus.REJECTED.value)
     k = _month_back_seconds(R.issue[mine], R.as_of)
     pos = R.s_pos[mine]
     ok = (k >= 0) & (k < MONTHS)
@@ -521,42 +525,13 @@ def _invoice_balances(frames: Frames) -> pd.DataFrame:
     return inv
 
 
-_MONTH = r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?"
-
-
 def tax_period_bounds(text) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The period a VAT filing covers, as [start, end): a year ("2025", "2025年"), a
-    quarter ("2025Q3", "2025-Q3", "2025年第3季度"), a month ("2025-06", "202506",
-    "2025年6月") or a range of months ("2025-01~2025-06", "2025-01至2025-06").
-    ``None`` when the text says none of these."""
+    """The period a firm record's VAT figure covers, as [start, end) timestamps: see
+    :func:`trellis.onboarding.tax.period_bounds` (the one reading of such a period)."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return None
-    t = str(text).strip().upper().replace("－", "-").replace("～", "~")
-    m = re.fullmatch(r"(\d{4})\s*年?(?:度)?", t)
-    if m:
-        y = int(m.group(1))
-        return pd.Timestamp(y, 1, 1), pd.Timestamp(y + 1, 1, 1)
-    m = re.fullmatch(r"(\d{4})\s*(?:-?\s*Q|年第|年)\s*([1-4])\s*(?:季度)?", t)
-    if m:
-        y, q = int(m.group(1)), int(m.group(2))
-        start = pd.Timestamp(y, 3 * q - 2, 1)
-        return start, start + pd.DateOffset(months=3)
-    m = re.fullmatch(_MONTH + r"\s*(?:~|至|到|TO|--|—)\s*" + _MONTH, t)
-    if m:
-        y1, m1, y2, m2 = (int(x) for x in m.groups())
-        if 1 <= m1 <= 12 and 1 <= m2 <= 12 and (y1, m1) <= (y2, m2):
-            return pd.Timestamp(y1, m1, 1), pd.Timestamp(y2, m2, 1) + pd.DateOffset(months=1)
-        return None
-    m = re.fullmatch(_MONTH, t)
-    if m and 1 <= int(m.group(2)) <= 12:
-        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
-        return start, start + pd.DateOffset(months=1)
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _bounds_of(text: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    return tax_period_bounds(text)
+    bounds = tax_.period_bounds(str(text))
+    return None if bounds is None else (pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -569,6 +544,9 @@ def _bound_seconds(bounds: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[int, int,
 
 def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     """Tax filing level and its ratio to the invoiced sales of the filing's own period.
+
+    The figure and its period are the firm's declared tax as the frames read it from the
+    one source (:func:`trellis.onboarding.tax.declared`); rejected invoices are no sales.
 
     The ratio is NaN (never zero) when there is no filing, its period cannot be read, the
     period has not ended by ``as_of``, or it starts before the frames' lookback (the
@@ -583,17 +561,18 @@ def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     flows = np.full(R.n, np.nan)
     months = np.full(R.n, np.nan)
     as_of, start = frames.as_of, frames.start
-    for i, (p, t) in enumerate(zip(firms["tax_period"].to_numpy(), tax.to_numpy(),
-                                   strict=True)):
-        if pd.isna(t) or p is None or (not isinstance(p, str) and pd.isna(p)):
+    sold = R.status != DocStatus.REJECTED.value  # a rejected invoice is no sale
+    for i, (lo_ts, hi_ts, t) in enumerate(zip(firms["tax_period_start"], firms["tax_period_end"],
+                                              tax.to_numpy(), strict=True)):
+        if pd.isna(t) or pd.isna(lo_ts) or pd.isna(hi_ts):
             continue
-        bounds = _bounds_of(p if isinstance(p, str) else str(p))
-        if bounds is None or bounds[1] > as_of or bounds[0] < start:
+        bounds = (pd.Timestamp(lo_ts), pd.Timestamp(hi_ts))
+        if bounds[1] > as_of or bounds[0] < start:
             continue
         lo, hi, span = _bound_seconds(bounds)
         own = rows[edges[i]:edges[i + 1]]
         day = R.issue[own]
-        inside = (day >= lo) & (day < hi)
+        inside = (day >= lo) & (day < hi) & sold[own]
         flows[i] = float(R.amount[own][inside].sum())
         months[i] = span
     out["tax_period_sales_fen"] = flows

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from sqlmodel import col as sql_col
 
 from trellis.network.build import WINDOW_DAYS, edge_table
+from trellis.onboarding import tax as tax_
 from trellis.scoring import graph as graph_
 from trellis.scoring.exposure import read_exposures
 from trellis.scoring.graph import graph_day
@@ -337,11 +338,35 @@ def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.
     return utility
 
 
+def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """*firms* with the tax columns set from the one source of a firm's declared tax
+    (:func:`trellis.onboarding.tax.declared`, the figure the pages show): the figure, its
+    period as written, the period as [``tax_period_start``, ``tax_period_end``) (NaT when
+    unknown) and ``tax_source`` (``filing`` / ``firm_record``)."""
+    found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of)
+    ids = firms.index
+    # Floats with NaN for none, as a nullable integer column always read: the same dtype
+    # on the portfolio and the firm path (exact below 2**53 fen).
+    firms["tax_vat_sales_fen"] = np.array(
+        [found[i].vat_sales_fen if i in found else np.nan for i in ids], dtype=float)
+    firms["tax_paid_fen"] = np.array(
+        [found[i].tax_paid_fen if i in found and found[i].tax_paid_fen is not None
+         else np.nan for i in ids], dtype=float)
+    firms["tax_period"] = [found[i].period if i in found else None for i in ids]
+    firms["tax_period_start"] = pd.to_datetime(
+        [found[i].start if i in found else None for i in ids])
+    firms["tax_period_end"] = pd.to_datetime(
+        [found[i].end if i in found else None for i in ids])
+    firms["tax_source"] = [found[i].source if i in found else None for i in ids]
+    return firms
+
+
 def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: date, where,
                   firms_stmt) -> _Cluster:
     """Read and build the cluster part of the firm path (see :func:`load`)."""
     firms = _read(session, firms_stmt, ["founded_on"]).set_index("id", drop=False)
     firms.index.name = None
+    firms = _declared_tax(session, firms, as_of)
     members = select(Firm.id).where(where)
     in_clusters = or_(Invoice.seller_id.in_(members), Invoice.buyer_id.in_(members))
     edges = _ordinals(_read(session, _edge_query(as_of, start, in_clusters)),
@@ -501,6 +526,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     else:
         firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
         firms.index.name = None
+        firms = _declared_tax(session, firms, as_of)
         # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
         in_cluster = select(Firm.id).where(where) if where is not None else None
         edges = None

@@ -405,3 +405,49 @@ def test_coverage_with_no_record_of_the_firm_says_so(client, rm, park):
                 assert rows == 0 and "没有该企业的记录" in covered, cells
                 seen_none += 1
     assert seen_none, "no firm of the park has a covered kind without records"
+
+
+def _tax_row(page: str) -> str:
+    return re.search(r"<tr><td>纳税申报.*?</tr>", page, re.S).group(0)
+
+
+def test_declared_tax_on_the_firm_record_is_tax_data_on_both_pages(client, session, rm, park):
+    """Outside reader 7: demo firm 8's network page said 纳税申报 "无数据：无法评估" while its
+    risk page showed 申报增值税销售额 ¥21,215,427.00 (the firm record's figure, which only
+    the scorer read). One source now: the network page, the tax screen's coverage and the
+    scorer read the same declared figure, labelled with where it was declared."""
+    from trellis.onboarding import coverage
+    from trellis.scoring import features, frames
+    from trellis.trade.models import TaxFiling
+
+    vendor = park[2]
+    vendor.tax_vat_sales_fen, vendor.tax_paid_fen, vendor.tax_period = 21_215_427_00, None, "2025"
+    session.flush()
+
+    def scored() -> int:
+        fr = frames.load(session=session, as_of=TODAY, firm_ids=[vendor.id], cache=False)
+        return int(features.compute(fr).loc[vendor.id, "tax_sales_fen"])
+
+    row = _tax_row(client.get(f"/network/firms/{vendor.id}").get_data(as_text=True))
+    assert "无法评估" not in row and "是" in row
+    assert "申报增值税销售额 ¥21,215,427.00（纳税期间 2025，来自企业档案" in row
+    assert scored() == 21_215_427_00
+    assert "tax_filings" in coverage.kinds_by_firm(
+        session=session, firm_ids=[vendor.id], as_of=TODAY)[vendor.id]["kinds"]
+    # A filing ended before today is the later word: both pages and the scorer take it.
+    end = TODAY - timedelta(days=1)
+    session.add(TaxFiling(firm_id=vendor.id, period_start=end.replace(day=1), period_end=end,
+                          vat_sales_fen=1_234_00))
+    session.flush()
+    row = _tax_row(client.get(f"/network/firms/{vendor.id}").get_data(as_text=True))
+    assert "申报增值税销售额 ¥1,234.00" in row and "来自纳税申报表" in row
+    assert scored() == 1_234_00
+
+
+def test_a_cycle_names_its_amount_as_the_smallest_leg(client, rm, park, make_invoice):
+    """Outside reader 7: the network page's cycle amount (the smallest leg's volume) and the
+    risk page's cycle volume (every leg's invoices added up) read as the same "循环交易额"."""
+    _cluster, anchor, vendor, far = park
+    make_invoice(anchor, far, 5_000_00, TODAY - timedelta(days=10))
+    page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
+    assert "环路中交易额最小的一段近365天为 ¥5,000.00，即最多可能绕行一整圈的金额" in page

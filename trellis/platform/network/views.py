@@ -379,7 +379,7 @@ def firm(firm_id):
                            bank_account=summary.mask_account(f.bank_account),
                            grade=latest_grade(c.id, firm_id),
                            coverage=coverage.firm_coverage(session=db(), firm_id=firm_id),
-                           zh=_zh())
+                           hood_as_of=G.graph.get("as_of"), zh=_zh())
 
 
 @bp.get("/firms/<int:firm_id>/monthly.json")
