@@ -160,6 +160,37 @@ def _page_texts():
         yield str(path.relative_to(TEMPLATES)), path.read_text(encoding="utf-8")
 
 
+def test_a_buyer_is_never_a_customer():
+    """Outside reading (pages 7): the firm page called a buyer 客户 (第一大客户占比,
+    客户集中度) beside 买方 in the next line; 客户 is the bank's customer (客户经理)."""
+    import re
+
+    found = {msgid: texts for msgid, texts in _entries().items()
+             if re.search(r"(?i)\bbuyers?\b", msgid)
+             and any(re.search(r"客户(?!经理)", t) for t in texts.values())}
+    assert not found, found
+
+
+def test_import_templates_say_buyer_and_seller():
+    """The downloadable templates' headers are the importer's column names: they say 买方
+    and 卖方 like the pages (the vendor's invoice template said 采购方, outside reading
+    pages 7); the old words stay aliases, so files made from older templates import."""
+    from trellis.onboarding.kinds import KINDS
+
+    heads = {c.key: c.zh for kind in KINDS.values() for c in kind.columns}
+    assert heads["buyer_uscc"] == "买方统一社会信用代码"
+    assert heads["seller_uscc"] == "卖方统一社会信用代码"
+    wrong = [(k.name, c.zh) for k in KINDS.values() for c in k.columns
+             if "采购方" in c.zh or "销售方" in c.zh]
+    assert not wrong, wrong
+    for kind in KINDS.values():
+        for c in kind.columns:
+            if c.key == "buyer_uscc":
+                assert "采购方统一社会信用代码" in c.aliases
+            if c.key == "seller_uscc":
+                assert "销售方统一社会信用代码" in c.aliases
+
+
 @pytest.mark.parametrize("wrong, right", PAGE_GLOSSARY)
 def test_one_page_word_per_concept(wrong, right):
     import re
