@@ -55,6 +55,31 @@ def test_change_request_notifies_and_can_be_cancelled(client, session, firm_user
     assert change.status == "cancelled"
 
 
+def test_the_changes_say_their_own_status_words(client, session, firm_users):
+    """Outside reading pages 7: a waiting account change read 待确权, the word for an
+    anchor confirming an invoice. Waiting: 待生效; done: 已生效; cancelled: 已撤销."""
+    from datetime import timedelta
+
+    from trellis.protection import bank
+
+    firm, alice, _bob = firm_users
+    first = bank.request_change(session=session, firm_id=firm.id, user=alice,
+                                password=PASSWORD, new_account="6222020000000000111")
+    bank.cancel_change(session=session, firm_id=firm.id, change_id=first.id, user=alice)
+    second = bank.request_change(session=session, firm_id=firm.id, user=alice,
+                                 password=PASSWORD, new_account="6222020000000000222")
+    bank.apply_due(session=session, now=second.effective_at + timedelta(minutes=1))
+    bank.request_change(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                        new_account="6222020000000000333")
+    session.flush()
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    page = client.get("/vendor/bank-account").get_data(as_text=True)
+    earlier = page.rsplit('<ul class="plain small">', 1)[1]
+    assert "待生效" in earlier and "已生效" in earlier and "已撤销" in earlier
+    assert "确权" not in page
+
+
 @pytest.mark.parametrize("change, status, field", [
     ({"password": "wrong password"}, 403, "password"),
     ({"password": ""}, 422, "password"),
