@@ -74,8 +74,11 @@ def test_pages_use_the_words(template, msgid):
 #         kinds are 产业园区 and 创业基地), never 集群.
 #   确权: an anchor confirming an invoice or order; 确认 is any other confirmation; a
 #         block's confirmations are 区块确认数.
+#   账簿: the books (the ledger, its journal), as accounting writes it (会计账簿), never 账本
+#         (outside reading pages 7 found both).
 GLOSSARY = (
     (r"智能客服|助手", "智能客户经理"),
+    (r"账本", "账簿"),
     (r"集群|产业园(?!区)", "园区"),
     (r"(?<!向银行)确认\S{0,2}(?:发票|订单|应付)|(?:发票|订单|应付)[^。，；：]{0,6}待确认"
      r"|等待(?:贵司|买方|采购方|核心企业)确认|待确认(?:队列|或)|已确认[、的]?[^。，；]{0,8}(?:发票|订单|应付)",
