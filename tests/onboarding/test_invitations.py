@@ -172,3 +172,39 @@ def test_the_export_escapes_firm_names_that_are_formulas(session, park, name):
                                   base_url="https://trellis.example/register")
     (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     assert row["firm"] == "'" + name
+
+
+def test_firms_that_borrow_already_are_not_on_the_list(session, park):
+    """A firm with a loan or an application has an account (no login needed): the
+    platform passes the ledger's borrowers, and the list leaves them out."""
+    cluster, anchor, big, *_ = park
+    seen = []
+
+    def customers(*, session, cluster_id):
+        seen.append(cluster_id)
+        return {big.id}
+
+    assert invitations.candidates(session=session, cluster_id=cluster.id, as_of=AS_OF,
+                                  customers=customers) == []
+    assert seen == [cluster.id]
+
+
+def test_the_ledgers_borrowers_are_firms_with_a_loan_or_an_application(session, park,
+                                                                      make_firm):
+    from datetime import date
+
+    from sqlmodel import select
+
+    from trellis.ledger.models import Loan, Product
+    from trellis.ledger.reports import borrowers
+
+    cluster, anchor, big, small, *_ = park
+    elsewhere = make_firm()
+    assert borrowers(session=session, cluster_id=cluster.id) == set()
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    for firm in (big, elsewhere):
+        session.add(Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000,
+                         rate_micro=72_000, due_date=date(2027, 3, 31),
+                         waterfall=["penalty", "fees", "interest", "principal"]))
+    session.flush()
+    assert borrowers(session=session, cluster_id=cluster.id) == {big.id}

@@ -74,8 +74,11 @@ def test_pages_use_the_words(template, msgid):
 #         kinds are 产业园区 and 创业基地), never 集群.
 #   确权: an anchor confirming an invoice or order; 确认 is any other confirmation; a
 #         block's confirmations are 区块确认数.
+#   账簿: the books (the ledger, its journal), as accounting writes it (会计账簿), never 账本
+#         (outside reading pages 7 found both).
 GLOSSARY = (
     (r"智能客服|助手", "智能客户经理"),
+    (r"账本", "账簿"),
     (r"集群|产业园(?!区)", "园区"),
     (r"(?<!向银行)确认\S{0,2}(?:发票|订单|应付)|(?:发票|订单|应付)[^。，；：]{0,6}待确认"
      r"|等待(?:贵司|买方|采购方|核心企业)确认|待确认(?:队列|或)|已确认[、的]?[^。，；]{0,8}(?:发票|订单|应付)",
@@ -158,6 +161,37 @@ def _page_texts():
             yield f"{path}: {msgid[:60]}", text
     for path in TEMPLATES.rglob("*.html"):
         yield str(path.relative_to(TEMPLATES)), path.read_text(encoding="utf-8")
+
+
+def test_a_buyer_is_never_a_customer():
+    """Outside reading (pages 7): the firm page called a buyer 客户 (第一大客户占比,
+    客户集中度) beside 买方 in the next line; 客户 is the bank's customer (客户经理)."""
+    import re
+
+    found = {msgid: texts for msgid, texts in _entries().items()
+             if re.search(r"(?i)\bbuyers?\b", msgid)
+             and any(re.search(r"客户(?!经理)", t) for t in texts.values())}
+    assert not found, found
+
+
+def test_import_templates_say_buyer_and_seller():
+    """The downloadable templates' headers are the importer's column names: they say 买方
+    and 卖方 like the pages (the vendor's invoice template said 采购方, outside reading
+    pages 7); the old words stay aliases, so files made from older templates import."""
+    from trellis.onboarding.kinds import KINDS
+
+    heads = {c.key: c.zh for kind in KINDS.values() for c in kind.columns}
+    assert heads["buyer_uscc"] == "买方统一社会信用代码"
+    assert heads["seller_uscc"] == "卖方统一社会信用代码"
+    wrong = [(k.name, c.zh) for k in KINDS.values() for c in k.columns
+             if "采购方" in c.zh or "销售方" in c.zh]
+    assert not wrong, wrong
+    for kind in KINDS.values():
+        for c in kind.columns:
+            if c.key == "buyer_uscc":
+                assert "采购方统一社会信用代码" in c.aliases
+            if c.key == "seller_uscc":
+                assert "销售方统一社会信用代码" in c.aliases
 
 
 @pytest.mark.parametrize("wrong, right", PAGE_GLOSSARY)

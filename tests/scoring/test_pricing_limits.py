@@ -122,3 +122,27 @@ def test_unscorable_firm_gets_no_limit(session, scored):
     v, result = scored
     result.insufficient, result.grade = True, None
     assert limits.credit_limit(session=session, firm_id=v.id, result=result, as_of=AS_OF) == 0
+
+
+def test_the_limit_and_its_candidates_are_round_figures(session, scored):
+    """Outside reading pages 7: the firm page showed the binding candidate as
+    ¥2,376,000.29 beside a limit of ¥2,376,000.00. Each candidate is rounded down to
+    whole 100 yuan like the limit, so the binding one is the limit's own figure."""
+    from sqlmodel import select
+
+    from trellis.trade.models import Invoice
+
+    v, result = scored
+    anchor_id = session.exec(select(Invoice.buyer_id).where(Invoice.seller_id == v.id)).first()
+    session.add(Invoice(seller_id=v.id, buyer_id=anchor_id, number="ODD-1",
+                        amount_fen=12_345_67, issue_date=date(2026, 1, 10),
+                        due_date=date(2026, 3, 10), status="confirmed"))
+    session.flush()
+    _policy(session, inflow_multiple=Decimal("2.9"), vendor_cap_fen=10**12 + 1_23,
+            cluster_cap_fen=10**12 + 99_99)
+    out = limits.explain_limit(session=session, firm_id=v.id, result=result, as_of=AS_OF)
+    # 0.8 x (2 x 100,000.00 + 12,345.67) = 169,876.536 yuan, down to 169,800
+    assert out["binding"] == "receivables"
+    assert out["components_fen"]["receivables"] == out["limit_fen"] == 169_800_00
+    assert all(isinstance(f, int) and f % 100_00 == 0 for f in out["components_fen"].values())
+    assert out["eligible_receivables_fen"] == 212_345_67   # the fact stays exact

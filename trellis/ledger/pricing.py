@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.errors import OfferAboveCap
-from trellis.messages import N_, Message
+from trellis.messages import N_, Message, Percent, msg
 from trellis.scoring.errors import RateAboveCap
 from trellis.scoring.pricing import legal_cap as cap
 from trellis.scoring.pricing import quote_rate
@@ -49,3 +49,16 @@ def penalty_within_cap(*, rate_micro_: int, penalty_bps: int, cap: Decimal) -> i
     penalty rate stays within *cap*."""
     room = rate_micro(cap) - rate_micro_
     return max(0, min(penalty_bps * 100, room))
+
+
+def overdue_rate(rate_micro_: int, penalty_micro: int) -> Message:
+    """The annual rate on principal past its due date, as every page and statement states
+    it: the whole rate (contract rate + the penalty on top), then its two parts in
+    brackets. One way everywhere: the offer once said the penalty alone (+4.00%) and the
+    statement the whole rate (12.00%)."""
+    def pct(micro: int) -> Percent:
+        return Percent(Decimal(micro) / 1_000_000)
+
+    return msg(N_("%(total)s a year (contract rate %(rate)s + penalty %(extra)s)"),
+               total=pct(rate_micro_ + penalty_micro), rate=pct(rate_micro_),
+               extra=pct(penalty_micro))

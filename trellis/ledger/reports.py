@@ -332,3 +332,18 @@ def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
 
 __all__ = ["BY_CODE", "BalanceRow", "LedgerAccount", "TrialBalance", "balances", "check",
            "head", "heads", "loan_ledger_balances", "trial_balance", "verify_chain"]
+
+
+def borrowers(*, session: Session, cluster_id: int) -> set[int]:
+    """The firms of *cluster_id* that applied for or hold a loan: the bank's customers
+    already, whether or not anyone of theirs has a login (onboarding's invitation list
+    is given this, so it does not offer them an account as if they had none)."""
+    from trellis.ledger.models import Application
+    from trellis.trade.models import Firm
+
+    in_cluster = select(col(Firm.id)).where(col(Firm.cluster_id) == cluster_id)
+    found = set(session.execute(select(col(Loan.firm_id)).where(
+        col(Loan.firm_id).in_(in_cluster)).distinct()).scalars())
+    found |= set(session.execute(select(col(Application.firm_id)).where(
+        col(Application.firm_id).in_(in_cluster)).distinct()).scalars())
+    return found

@@ -36,7 +36,8 @@ LABELS = {
     "en": {
         "title": "Loan statement", "loan": "Loan", "firm": "Borrower", "uscc": "USCC",
         "product": "Product", "status": "Status", "amount": "Amount lent",
-        "rate": "Annual interest rate", "penalty_rate": "Penalty rate (past due)",
+        "rate": "Annual interest rate", "penalty_rate": "Penalty interest rate after the due date",
+        "overdue_rate": "%s a year (contract rate %s + penalty %s)",
         "fee": "Fee", "disbursed_on": "Paid out on", "due_date": "Due on",
         "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
         "description": "Description", "amount_col": "Amount", "principal": "Principal",
@@ -56,7 +57,8 @@ LABELS = {
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
         "product": "产品", "status": "状态", "amount": "贷款金额", "rate": "年利率",
-        "penalty_rate": "逾期罚息利率", "fee": "手续费", "disbursed_on": "放款日",
+        "penalty_rate": "逾期罚息利率", "overdue_rate": "年化 %s（合同利率 %s + 罚息加收 %s）",
+        "fee": "手续费", "disbursed_on": "放款日",
         "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
         "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
         "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "应还余额",
@@ -330,7 +332,10 @@ def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tupl
             (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
             (t["status"], status_word(st, lang)),
             (t["amount"], yuan(st.amount_fen)), (t["rate"], percent(st.rate_micro)),
-            (t["penalty_rate"], percent(st.rate_micro + st.penalty_rate_micro)),
+            # stated as every page states it (ledger.pricing.overdue_rate)
+            (t["penalty_rate"], t["overdue_rate"] % (
+                percent(st.rate_micro + st.penalty_rate_micro), percent(st.rate_micro),
+                percent(st.penalty_rate_micro))),
             (t["fee"], yuan(st.fee_fen)),
             (t["disbursed_on"], st.disbursed_on.isoformat() if st.disbursed_on else ""),
             (t["due_date"], st.due_date.isoformat() if st.due_date else ""),

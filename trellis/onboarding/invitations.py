@@ -94,13 +94,19 @@ def code_hash(code: str) -> str:
 #: platform passes :func:`trellis.scoring.service.indicative_limits` (scoring sits above
 #: onboarding's records, so onboarding is given it rather than importing it).
 Limits = Callable[..., dict[int, int]]
+#: ``customers(session=, cluster_id=) -> {firm id}``: firms that already bank with us (a
+#: loan or an application) though no one of theirs has a login; the platform passes
+#: :func:`trellis.ledger.reports.borrowers` (the ledger sits above onboarding too).
+Customers = Callable[..., set[int]]
 
 
 def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
                min_confirmed_fen: int = MIN_CONFIRMED_FEN,
                min_tenure_days: int = MIN_TENURE_DAYS, limits: Limits | None = None,
+               customers: Customers | None = None,
                now: datetime | None = None) -> list[Candidate]:
-    """Vendors of the cluster with no user yet whose buyers confirmed at least
+    """Vendors of the cluster with no user yet (and, given *customers*, no loan or
+    application either: those have an account already) whose buyers confirmed at least
     *min_confirmed_fen* of their 12-month sales and who have traded for at least
     *min_tenure_days*; largest confirmed trade first. *limits* adds an indicative credit
     limit to each (scoring's takes about 0.1 s a firm)."""
@@ -114,6 +120,8 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
     registered = set(session.execute(
         select(col(User.firm_id)).join(Firm, col(Firm.id) == col(User.firm_id))
         .where(col(Firm.cluster_id) == cluster_id)).scalars())
+    if customers is not None:
+        registered |= customers(session=session, cluster_id=cluster_id)
     invited = set(session.execute(
         select(col(Invitation.firm_id)).where(col(Invitation.cluster_id) == cluster_id,
                                          col(Invitation.redeemed_at).is_(None),

@@ -102,12 +102,15 @@ UTILITIES = {"electricity": "electricity", "water": "water", "gas": "gas", "电"
              "气": "gas", "燃气": "gas", "天然气": "gas", "power": "electricity"}
 _USCC = ("信用代码", "uscc_code", "credit_code", "social_credit_code", "firm_uscc",
          "企业代码", "纳税人识别号")
-_BUYER = ("采购方信用代码", "buyer", "buyer_id", "buyer_code", "customer", "customer_id",
-          "采购方", "购买方", "购方", "购方税号", "购买方信用代码", "客户统一社会信用代码",
-          "客户信用代码", "客户税号", "核心企业税号", "核心企业信用代码")
-_SELLER = ("销售方信用代码", "seller", "seller_id", "seller_code", "vendor", "vendor_id",
-           "supplier", "supplier_id", "销售方", "销方", "销方税号", "供应商税号",
-           "供应商信用代码", "供应商统一社会信用代码")
+# The platform says 买方/卖方 (buyer/seller) on every page and template header; the other
+# words stay as aliases, so files made from older templates or by an ERP still import.
+_BUYER = ("买方信用代码", "买方", "采购方统一社会信用代码", "采购方信用代码", "buyer",
+          "buyer_id", "buyer_code", "customer", "customer_id", "采购方", "购买方", "购方",
+          "购方税号", "购买方信用代码", "客户统一社会信用代码", "客户信用代码", "客户税号",
+          "核心企业税号", "核心企业信用代码")
+_SELLER = ("卖方信用代码", "卖方", "销售方统一社会信用代码", "销售方信用代码", "seller",
+           "seller_id", "seller_code", "vendor", "vendor_id", "supplier", "supplier_id",
+           "销售方", "销方", "销方税号", "供应商税号", "供应商信用代码", "供应商统一社会信用代码")
 
 #: GB/T 4754 industry names and fragments -> Trellis's industries, tried in this order.
 _INDUSTRY_WORDS = (("制造", "manufacturing"), ("建筑", "construction"), ("土木", "construction"),
@@ -460,7 +463,7 @@ KINDS: dict[str, Kind] = {
         _c("supplier_uscc", parse_uscc, True, "供应商统一社会信用代码",
            ("供应商信用代码", "supplier", "supplier_id", "供应商代码", "供应商税号"),
            (EX_VENDOR_1, EX_VENDOR_2)),
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER,
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER,
            (EX_ANCHOR, EX_VENDOR_1)),
         _c("since", day(not_future=True), True, "合作起始日期", ("合作开始日期", "start_date",
                                                               "since_date", "起始日期"),
@@ -469,9 +472,9 @@ KINDS: dict[str, Kind] = {
            ("账期", "terms", "payment_terms", "terms_days"), ("60", "30")),
     ), "供应关系"),
     "orders": Kind("orders", (
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER,
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER,
            (EX_ANCHOR, EX_ANCHOR)),
-        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", _SELLER,
+        _c("seller_uscc", parse_uscc, True, "卖方统一社会信用代码", _SELLER,
            (EX_VENDOR_1, EX_VENDOR_1)),
         _c("number", text(64), True, "订单号", ("订单编号", "order_no", "order_number",
                                               "po_no", "po_number", "po", "采购订单号"),
@@ -485,9 +488,9 @@ KINDS: dict[str, Kind] = {
            ("状态", "confirmation", "confirmation_status"), ("confirmed", "pending")),
     ), "采购订单"),
     "invoices": Kind("invoices", (
-        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", _SELLER,
+        _c("seller_uscc", parse_uscc, True, "卖方统一社会信用代码", _SELLER,
            (EX_VENDOR_1, EX_VENDOR_1)),
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER,
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER,
            (EX_ANCHOR, EX_ANCHOR)),
         _c("number", text(64), True, "发票号码", ("发票号", "invoice_no", "invoice_number",
                                                 "inv_no", "invoice", "发票编号"),
@@ -527,7 +530,7 @@ KINDS: dict[str, Kind] = {
            ("33001234",)),
     ), "付款"),
     "deliveries": Kind("deliveries", (
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER, (EX_ANCHOR,)),
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER, (EX_ANCHOR,)),
         _c("order_number", text(64), True, "订单号",
            ("订单编号", "order_no", "po_no", "po_number", "order"), ("PO-2026-0001",)),
         _c("delivered_on", day(not_future=True), True, "交货日期",
@@ -535,12 +538,12 @@ KINDS: dict[str, Kind] = {
            ("2026-01-15",)),
         _c("amount", parse_amount_fen, True, "金额（元）",
            ("金额", "交货金额", "delivered_amount", "amount_yuan"), ("125000.00",)),
-        _c("seller_uscc", parse_uscc, False, "销售方统一社会信用代码", _SELLER,
+        _c("seller_uscc", parse_uscc, False, "卖方统一社会信用代码", _SELLER,
            (EX_VENDOR_1,)),
     ), "交货"),
     "credit_notes": Kind("credit_notes", (
-        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", _SELLER, (EX_VENDOR_1,)),
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER, (EX_ANCHOR,)),
+        _c("seller_uscc", parse_uscc, True, "卖方统一社会信用代码", _SELLER, (EX_VENDOR_1,)),
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER, (EX_ANCHOR,)),
         _c("number", text(64), True, "红字发票号码",
            ("credit_note_no", "credit_note", "return_no", "退货单号", "红字发票号"),
            ("CN-2026-0001",)),
@@ -554,9 +557,9 @@ KINDS: dict[str, Kind] = {
            ("return",)),
     ), "红字发票和退货"),
     "confirmations": Kind("confirmations", (
-        _c("seller_uscc", parse_uscc, True, "销售方统一社会信用代码", _SELLER,
+        _c("seller_uscc", parse_uscc, True, "卖方统一社会信用代码", _SELLER,
            (EX_VENDOR_1, EX_VENDOR_1)),
-        _c("buyer_uscc", parse_uscc, True, "采购方统一社会信用代码", _BUYER,
+        _c("buyer_uscc", parse_uscc, True, "买方统一社会信用代码", _BUYER,
            (EX_ANCHOR, EX_ANCHOR)),
         _c("number", text(64), True, "单据号码",
            ("发票号码", "发票号", "invoice_no", "document_no", "number", "单号"),

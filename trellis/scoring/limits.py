@@ -9,7 +9,12 @@ cluster, all taken from the limit policy in force (``limit_policies``).
   ``inflow_multiple`` and the grade's factor (E gets 0 by default).
 - Headroom: each cap less the live platform exposure (:mod:`.exposure`).
 
-A firm that could not be scored gets 0. Limits are rounded down to whole 100 yuan.
+A firm that could not be scored gets 0. A bank sets a limit in round figures: the limit
+and each of the four candidate limits it is the smallest of are rounded down to whole 100
+yuan (down, so a rounded limit never exceeds a cap), all in integers and Decimal, never
+float. The page then shows the binding candidate and the limit as the same figure
+(¥2,376,000.29 beside a limit of ¥2,376,000.00 read as a limit with fen in it). The facts
+they come from (eligible receivables, monthly inflow) stay exact.
 """
 
 from __future__ import annotations
@@ -107,14 +112,19 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
         "cluster_cap": Decimal(max(0, int(pol.cluster_cap_fen) - expo["cluster"])),
     }
     binding = min(parts, key=lambda name: parts[name])
-    floor = parts[binding].to_integral_value(rounding=ROUND_FLOOR)
-    limit = int(floor) // ROUND_TO_FEN * ROUND_TO_FEN
-    return {"limit_fen": max(0, limit), "binding": binding,
-            "components_fen": {k: int(v) for k, v in parts.items()},
+    rounded = {k: _round_down(v) for k, v in parts.items()}
+    return {"limit_fen": rounded[binding], "binding": binding,
+            "components_fen": rounded,
             "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),
             "monthly_confirmed_fen": int(monthly), "grade_factor": str(factor),
             "exposure_fen": {"vendor": expo["vendor"], "cluster": expo["cluster"]},
             "policy_id": pol.id}
+
+
+def _round_down(fen: Decimal) -> int:
+    """*fen* rounded down to whole 100 yuan (never below 0)."""
+    floor = int(fen.to_integral_value(rounding=ROUND_FLOOR))
+    return max(0, floor // ROUND_TO_FEN * ROUND_TO_FEN)
 
 
 def credit_limit(*, session: Session, firm_id: int, result: ScoreResult, as_of: date) -> int:

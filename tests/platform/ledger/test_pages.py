@@ -533,3 +533,34 @@ def html_text(part: str) -> str:
     import html
 
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", part)).split())
+
+
+def test_the_overdue_rate_is_stated_one_way(session, client, world, make_user, make_loan,
+                                           monkeypatch):
+    """Outside reading pages 7: the offer gave the penalty alone (+3.60%, "a year, on
+    top"), the statement the whole rate past due (10.80%). Every page now says the whole
+    annual rate with its two parts in brackets, as the statement does."""
+    import re
+
+    monkeypatch.setattr("trellis.platform.ledger.views.today", lambda: AS_OF)
+    loan = make_loan(firm=world.vendor, rate="0.072", penalty_rate="0.036")
+    application = in_review(session, world)
+    offer = session.scalars(select(Offer).where(Offer.application_id == application.id)).one()
+    login(client, make_user("vendor", firm=world.vendor, locale="zh_CN"))
+    client.post("/locale", data={"locale": "zh_CN", "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+
+    def said(url):
+        page = client.get(url).get_data(as_text=True)
+        found = re.search(r'id="overdue-rate">([^<]*)<', page)
+        assert found, url
+        return found.group(1)
+
+    assert said(f"/vendor/loans/{loan.id}") == "年化 10.80%（合同利率 7.20% + 罚息加收 3.60%）"
+    assert said(f"/ledger/loans/{loan.id}") == said(f"/vendor/loans/{loan.id}")
+    statement = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    assert "年化 10.80%（合同利率 7.20% + 罚息加收 3.60%）" in statement
+    rate, extra = offer.rate_micro / 10_000, offer.penalty_rate_micro / 10_000
+    expected = f"年化 {rate + extra:.2f}%（合同利率 {rate:.2f}% + 罚息加收 {extra:.2f}%）"
+    assert said(f"/ledger/offers/{offer.id}") == expected
+    assert said(f"/vendor/applications/{application.id}") == expected

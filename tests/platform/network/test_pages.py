@@ -451,3 +451,22 @@ def test_a_cycle_names_its_amount_as_the_smallest_leg(client, rm, park, make_inv
     make_invoice(anchor, far, 5_000_00, TODAY - timedelta(days=10))
     page = client.get(f"/network/firms/{vendor.id}").get_data(as_text=True)
     assert "环路中交易额最小的一段近365天为 ¥5,000.00，即最多可能绕行一整圈的金额" in page
+
+
+def test_a_firm_with_a_loan_is_not_offered_an_account(client, session, rm, park):
+    """Outside reading pages 7: the invitation list (尚未开户, no account yet) held firms
+    that already borrow from the bank, though none of theirs has a login."""
+    from datetime import date
+
+    from trellis.ledger.models import Loan, Product
+
+    cluster, anchor, vendor, far = park
+    url = f"/network/{cluster.code}/invitations?limits=0"
+    assert "小河五金" in client.get(url).get_data(as_text=True)
+    product = session.scalars(select(Product).where(Product.code == "RF-STD")).one()
+    session.add(Loan(firm_id=vendor.id, product_id=product.id, amount_fen=1_000_000,
+                     rate_micro=72_000, due_date=date(2027, 3, 31),
+                     waterfall=["penalty", "fees", "interest", "principal"]))
+    session.flush()
+    page = client.get(url).get_data(as_text=True)
+    assert "小河五金" not in page

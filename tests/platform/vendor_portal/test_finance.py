@@ -344,3 +344,43 @@ def test_an_overpayment_is_explained_to_the_firm(client, session, settings, demo
     assert "比贷款应还金额多 ¥123.45" in text and "退回贵司登记的收款账户" in text
     session.refresh(loan)
     assert loan.status == "repaid"
+
+
+@pytest.fixture
+def small_invoice(client, session, make_firm, make_cluster, logged_in):
+    """A vendor whose one confirmed invoice of ¥1,250.00 advances exactly the product's
+    smallest loan (80% of it: ¥1,000.00)."""
+    from tests.vouchers.factories import invoice, supply_chain
+    from trellis.accounts import services as accounts
+
+    chain = supply_chain(session, make_firm, make_cluster)
+    accounts.grant_consent(session=session, firm_id=chain.tier1.id, purpose="trade_data")
+    inv = invoice(session, chain.tier1, chain.anchor, 125_000)
+    logged_in("vendor", firm=chain.tier1)
+    rf = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    assert (rf.min_amount_fen, rf.advance_rate_bps) == (100_000, 8000)
+    return inv
+
+
+@pytest.mark.parametrize("amount, filed, says", [
+    ("1000", True, None), ("1,000.00", True, None), ("", True, None),   # both ends at once
+    ("999.99", False, "该产品单笔借款金额最低为 ¥1,000.00（含）。"),
+    ("1000.01", False, "凭这些单据最多可借 ¥1,000.00。"),
+])
+def test_the_smallest_and_largest_amounts_are_allowed(client, session, small_invoice, amount,
+                                                      filed, says):
+    """Outside reading pages 7: ¥1,000, the product's minimum, is a loan it makes; a
+    refusal says the bound is included (（含）)."""
+    from trellis.ledger.models import Application
+
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    response = apply_for(client, [small_invoice.id], amount)
+    app = session.exec(select(Application).where(
+        Application.firm_id == small_invoice.seller_id)).first()
+    if filed:
+        assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+        assert app.requested_fen == 100_000
+    else:
+        assert response.status_code == 422 and app is None
+        assert says in response.get_data(as_text=True)

@@ -55,6 +55,31 @@ def test_change_request_notifies_and_can_be_cancelled(client, session, firm_user
     assert change.status == "cancelled"
 
 
+def test_the_changes_say_their_own_status_words(client, session, firm_users):
+    """Outside reading pages 7: a waiting account change read 待确权, the word for an
+    anchor confirming an invoice. Waiting: 待生效; done: 已生效; cancelled: 已撤销."""
+    from datetime import timedelta
+
+    from trellis.protection import bank
+
+    firm, alice, _bob = firm_users
+    first = bank.request_change(session=session, firm_id=firm.id, user=alice,
+                                password=PASSWORD, new_account="6222020000000000111")
+    bank.cancel_change(session=session, firm_id=firm.id, change_id=first.id, user=alice)
+    second = bank.request_change(session=session, firm_id=firm.id, user=alice,
+                                 password=PASSWORD, new_account="6222020000000000222")
+    bank.apply_due(session=session, now=second.effective_at + timedelta(minutes=1))
+    bank.request_change(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                        new_account="6222020000000000333")
+    session.flush()
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    page = client.get("/vendor/bank-account").get_data(as_text=True)
+    earlier = page.rsplit('<ul class="plain small">', 1)[1]
+    assert "待生效" in earlier and "已生效" in earlier and "已撤销" in earlier
+    assert "确权" not in page
+
+
 @pytest.mark.parametrize("change, status, field", [
     ({"password": "wrong password"}, 403, "password"),
     ({"password": ""}, 422, "password"),
@@ -125,6 +150,37 @@ def test_profile_saves(client, session, firm_users):
     assert response.status_code == 303
     session.refresh(firm)
     assert (firm.legal_rep, firm.phone, firm.industry) == ("李四", "13900001111", "construction")
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("0571-88886666", "0571-88886666"), ("057188886666", "0571-88886666"),
+    ("(0571) 8888 6666", "0571-88886666"), ("0574-8888666转801", "0574-8888666-801"),
+    ("010-62345678", "010-62345678"), ("+86 139 0000 1111", "13900001111")])
+def test_profile_saves_a_landline(client, session, firm_users, typed, stored):
+    """Outside reading pages 7: a firm's landline could not be saved (mobiles only)."""
+    firm = firm_users[0]
+    response = client.post("/vendor/profile", data={
+        "csrf_token": csrf_token(client, "/vendor/profile"), "legal_rep": "李四",
+        "phone": typed, "address": "江北路1号", "industry": "construction"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    session.refresh(firm)
+    assert firm.phone == stored
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("88886666", "座机号码请加区号"), ("1390000111", "手机号码为 11 位，此处为 10 位"),
+    ("0571-0888666", "请填写手机号码或带区号的座机号码"), ("电话", "请只填写数字")])
+def test_profile_says_what_is_wrong_with_a_phone(client, session, firm_users, typed, says):
+    firm = firm_users[0]
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    response = client.post("/vendor/profile", data={
+        "csrf_token": csrf_token(client, "/vendor/profile"), "legal_rep": "李四",
+        "phone": typed, "address": "", "industry": "construction"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and says in page and "联系电话（手机或座机）" in page
+    session.refresh(firm)
+    assert firm.legal_rep != "李四"
 
 
 # --- warnings admin -----------------------------------------------------------------------

@@ -160,6 +160,9 @@ def tokens():
         else:
             audit("api_token.issue", "api_token", token.id, name=token.name)
             commit()
+            # the page shows the secret once (no redirect); the form starts afresh for
+            # the next token instead of offering this one's name again
+            form.name.data = ""
     elif request.method == "POST":
         status = 422
     rows = db().exec(select(ApiToken).where(ApiToken.firm_id == firm.id)

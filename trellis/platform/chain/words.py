@@ -1,7 +1,7 @@
 """Chain documents and batch states in the reader's words.
 
 A committed document is stored by type and key (``confirmation`` / ``order:16676``); a
-person reads what it is: 确权 · 订单 PO-2026-0042, 发票 INV-…, 账本记录 12. The number is
+person reads what it is: 确权 · 订单 PO-2026-0042, 发票 INV-…, 账簿分录 12. The number is
 read from the committed text itself, so the words name the document that was anchored.
 """
 
@@ -70,7 +70,7 @@ def _payload(doc) -> dict:
 
 
 def doc_words(doc) -> str:
-    """What a committed document is, e.g. ``确权 · 订单 PO-42`` or ``账本记录 12``."""
+    """What a committed document is, e.g. ``确权 · 订单 PO-42`` or ``账簿分录 12``."""
     doc_type = _field(doc, "doc_type")
     kind = str(DOC_TYPES.get(doc_type, _l("Document")))
     data = _payload(doc)

@@ -30,7 +30,15 @@ from sqlalchemy.orm import aliased
 
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
-from trellis.ledger import lifecycle, loan_journal, origination, payouts, reports, statement
+from trellis.ledger import (
+    lifecycle,
+    loan_journal,
+    origination,
+    payouts,
+    pricing,
+    reports,
+    statement,
+)
 from trellis.ledger.models import (
     Application,
     ApplicationStatus,
@@ -59,6 +67,13 @@ from trellis.trade.models import Firm, Invoice, PurchaseOrder
 from trellis.vouchers.models import Voucher, VoucherFragment
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+
+@bp.app_template_global("overdue_rate")
+def overdue_rate(rate_micro: int, penalty_micro: int) -> str:
+    """The rate past the due date, stated one way on every page (the whole annual rate,
+    its parts in brackets: :func:`trellis.ledger.pricing.overdue_rate`)."""
+    return render(pricing.overdue_rate(int(rate_micro), int(penalty_micro)))
 STAFF = ("admin", "rm", "auditor")
 DECIDERS = ("admin", "rm")
 BUCKETS = lifecycle.BUCKETS

@@ -338,11 +338,12 @@ def invitations_candidates(cluster, limits, as_json, as_of):
     from trellis.onboarding import invitations  # late: pandas and networkx, via the graph
 
     c = _cluster(cluster)
+    from trellis.ledger.reports import borrowers
     from trellis.scoring.service import indicative_limits  # late: pandas and scipy
 
     found = invitations.candidates(session=db(), cluster_id=c.id,
                                    limits=indicative_limits if limits else None,
-                                   as_of=as_of)
+                                   customers=borrowers, as_of=as_of)
     if as_json:
         click.echo(json.dumps({"cluster": c.code, "candidates": [asdict(x) for x in found]},
                               ensure_ascii=False, indent=2))

@@ -34,6 +34,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trellis.errors import NotFound, TrellisError
+from trellis.ledger import reports as ledger_reports
 from trellis.network import build, summary
 from trellis.network.firms import monthly_flows
 from trellis.onboarding import basis as data_basis
@@ -551,8 +552,10 @@ def invitations_page(code):
     form = InviteForm()
     with_limits = request.args.get("limits") == "1"  # scoring takes ~0.1 s a vendor
 
+    # a firm with a loan or an application has an account, login or not
     found = invitations.candidates(session=db(), cluster_id=c.id,
-                                   limits=indicative_limits if with_limits else None)
+                                   limits=indicative_limits if with_limits else None,
+                                   customers=ledger_reports.borrowers)
     if form.validate_on_submit():
         chosen = {int(x) for x in request.form.getlist("firm_id") if x.isdigit()}
         by_id = {cand.firm_id: cand for cand in found}

@@ -142,6 +142,10 @@ KIND_STATUS_WORDS = {
              "cancelled": N_("Not paid out")},
     "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
     "fragment": {"settled": N_("Paid at maturity")},
+    # a change of the payout account waits its safety delay, then takes effect (nothing
+    # of it is confirmed: 待确权 is an anchor's confirmation of an invoice)
+    "bank_change": {"pending": N_("Waiting to take effect"), "applied": N_("In effect"),
+                    "cancelled": N_("Withdrawn")},
 }
 
 
@@ -188,7 +192,8 @@ def status_labels() -> dict[str, str]:
 
 def status_label(status, kind: str = "") -> str:
     """A document, fragment, loan or application status in plain words (translated);
-    *kind* ("loan", "voucher", "fragment") picks the words for that kind of record."""
+    *kind* ("loan", "voucher", "fragment", "bank_change") picks the words for that kind
+    of record."""
     key = str(status)
     found = KIND_STATUS_WORDS.get(kind, {}).get(key) or STATUS_WORDS.get(key)
     return translate(found) if found is not None else key

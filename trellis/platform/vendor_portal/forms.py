@@ -27,6 +27,7 @@ from trellis.messages import msg
 from trellis.platform.forms import REQUIRED
 from trellis.platform.i18n import render
 from trellis.platform.vendor_portal.common import parse_yuan
+from trellis.trade import phone as phone_rules
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.firms import USCC_PROBLEM
 
@@ -52,6 +53,14 @@ def valid_uscc(form, field) -> None:
         # the words the cores use (trade.firms.by_uscc), in the reader's language
         raise WTFValidationError(render(msg(USCC_PROBLEM, problem=problem)))
     field.data = code
+
+
+def phone_number(form, field) -> None:
+    """A mobile or a landline (trade.phone), kept in its stored form."""
+    problem = phone_rules.problem_message(field.data or "")
+    if problem is not None:
+        raise WTFValidationError(render(problem))
+    field.data = phone_rules.normalise(field.data)
 
 
 def birth_year(form, field) -> None:
@@ -98,9 +107,9 @@ class UploadForm(FlaskForm):
 class ProfileForm(FlaskForm):
     legal_rep = StringField(_l("Legal representative"),
                             validators=[DataRequired(message=REQUIRED), Length(max=80)])
-    phone = StringField(_l("Mobile number"), validators=[
-        DataRequired(message=REQUIRED),
-        Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
+    # a firm's number may be a landline (0571-88886666) as well as a mobile
+    phone = StringField(_l("Phone (mobile or landline)"),
+                        validators=[DataRequired(message=REQUIRED), Length(max=32), phone_number])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     industry = SelectField(_l("Industry"), choices=INDUSTRIES)
 
