@@ -135,6 +135,8 @@ def evaluate(data: dict, spec: dict, rate: float = STATED_RATE) -> dict:
     return {"seed": data["seed"], "n": int(len(y)), "bad": int(y.sum()),
             "auc": round(metrics.auc(y, s.pd.to_numpy()), 4),
             "ratio": rep["ratio"], "outside": rep["grades_outside_band"],
+            "hl_p": round(rep["hosmer_lemeshow"]["p_value"], 4),
+            "slope_fitted": cal["calibration"].get("slope_fitted"),
             "slope": cal["calibration"]["slope"],
             "grades": {g["grade"]: (g["n"], g["observed_rate"], g["mean_pd"], g["inside"])
                        for g in rep["grades"]},

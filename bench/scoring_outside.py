@@ -267,7 +267,7 @@ def _auc_with_ties(y, pd_scored, n_unscored_bad, n_unscored_good) -> float:
 
 def evaluate_seed(seed: int, vendors: int, workdir: Path,
                   families: tuple[str, ...] = ("woe", "gbm", "blend"),
-                  stated_rate: float = STATED_RATE) -> dict:
+                  stated_rate: float = STATED_RATE, cache: Path | None = None) -> dict:
     from tests.outside.park_export import generate
 
     out = workdir / f"park-{seed}"
@@ -330,6 +330,16 @@ def evaluate_seed(seed: int, vendors: int, workdir: Path,
         res["grades_outside_outcomes_level"] = rep0["grades_outside_band"]
         res["past_rate"] = round(float(yp.mean()), 4)
         pop = X[[not why.get(f) and X.loc[f, "role"] != "anchor" for f in X.index]]
+        if cache is not None:
+            # the tables bench/scoring_expert_dev.py reads, so that another version's card
+            # and calibration (main's, say) can be evaluated on the very same park
+            import pickle
+
+            cache.mkdir(parents=True, exist_ok=True)
+            (cache / f"dev-{seed}.pkl").write_bytes(pickle.dumps({
+                "seed": seed, "cutoff": cutoff, "as_of": as_of, "cluster_id": cid, "X": X,
+                "loans": loans[["uscc", "firm_id", "y", "scorable", "sector"]],
+                "past": past, "pop": pop, "db": str(workdir / f"outside-{seed}.db")}))
         res["stated_rate"] = stated_rate
         res["sensitivity"] = {}
         for r_ in (res["past_rate"], round(stated_rate * 0.8, 4), round(stated_rate * 1.2, 4)):
@@ -416,12 +426,16 @@ def main() -> None:
     p.add_argument("--stated-rate", type=float, default=STATED_RATE,
                    help="portfolio default rate stated at the cut-off (sets the PD level)")
     p.add_argument("--json", action="store_true", help="print each seed's result as JSON")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="write each seed's feature tables here (bench/scoring_expert_dev.py's "
+                        "format), to evaluate another version's card on the same park")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="outside-"))
     service.logger.setLevel("WARNING")
     for seed in args.seeds:
         t0 = time.perf_counter()
-        r = evaluate_seed(seed, args.vendors, work, tuple(args.families), args.stated_rate)
+        r = evaluate_seed(seed, args.vendors, work, tuple(args.families), args.stated_rate,
+                          args.cache)
         r["seconds"] = round(time.perf_counter() - t0, 1)
         if args.json:
             print(json.dumps(r, ensure_ascii=False, default=str))

@@ -238,6 +238,16 @@ def _cash_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
     ratio = _safe_div(debt, inflow)
     out["debt_to_inflow"] = np.where(debt.to_numpy() == 0, 0.0,
                                      np.where(np.isnan(ratio), 99.0, np.minimum(ratio, 99.0)))
+    if len(ex):
+        mine = ex[ex["firm_id"].isin(scope)]
+        out["own_loan_dpd_now"] = (mine.groupby("firm_id")["days_past_due"].max()
+                                   .reindex(scope, fill_value=0).astype("int64").to_numpy())
+        out["own_loans_written_off"] = (mine[mine["written_off"].astype(bool)]
+                                        .groupby("firm_id").size()
+                                        .reindex(scope, fill_value=0).astype("int64").to_numpy())
+    else:
+        out["own_loan_dpd_now"] = np.zeros(len(scope), dtype="int64")
+        out["own_loans_written_off"] = np.zeros(len(scope), dtype="int64")
     own = frames.outcomes[frames.outcomes["firm_id"].isin(scope)]
     out["past_defaults"] = (own[own["defaulted"].astype(bool)].groupby("firm_id").size()
                             .reindex(scope, fill_value=0))

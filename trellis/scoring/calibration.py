@@ -155,20 +155,52 @@ def recalibrate_to_rate(spec: dict, X: pd.DataFrame, y, population: pd.DataFrame
     for the level now. So: ``b`` is fitted on the outcomes *y* of the rows of *X* (as
     :func:`recalibrate`), then the intercept is set so that the mean PD over the current
     *population* equals *rate*. Raises :class:`TrainingDataError` when there are too few
-    outcomes or no population."""
+    outcomes or no population.
+
+    The slope is carried from the past loans to the current population by
+    :func:`transport_slope`: never steeper than fitted, flatter when the card spreads the
+    population now wider than it spread the past borrowers."""
     y = _enough_outcomes(y)
     z = _logit(scorecard.apply(spec, X).pd.to_numpy())
-    _, b = fit_slope(z, y)
-    if not math.isfinite(b) or b <= 0.05:
-        b = 1.0  # the card does not rank these rows: keep its slope
+    _, fitted = fit_slope(z, y)
+    if not math.isfinite(fitted) or fitted <= 0.05:
+        fitted = 1.0  # the card does not rank these rows: keep its slope
     zp = _logit(scorecard.apply(spec, population).pd.to_numpy())
+    b, spread_past, spread_now = transport_slope(fitted, z, zp)
     a = shift_for_mean(b * zp, rate)
     meta = {"method": "recalibrate", "level": "stated_rate", "rows": int(len(y)),
             "defaults": int(y.sum()), "observed_rate": round(float(y.mean()), 6),
+            "slope_fitted": round(fitted, 6), "spread_past": round(spread_past, 4),
+            "spread_now": round(spread_now, 4),
             "slope": round(b, 6), "target_rate": rate, "source": source,
             "population": int(len(population)),
             "mean_pd_before": round(float(_sigmoid(zp).mean()), 6)}
     return transform(spec, a, b, meta, version)
+
+
+def transport_slope(fitted: float, z_past: np.ndarray, z_now: np.ndarray
+                    ) -> tuple[float, float, float]:
+    """The slope for the current population: (slope, spread of the card's logit over the
+    past loans, over the population now), spreads as standard deviations.
+
+    A slope fitted on past loans says how much default risk one unit of the card's logit
+    carried *among those loans*. The past loans were scored as of their own months, with
+    less history behind each firm, so fewer of the card's rules fired and its logits were
+    narrower; scored now, the same card spreads the population wider (on the development
+    parks by 4-23%) without ranking it proportionally better. Applying the past slope
+    unchanged then stretches the current PDs beyond what the past loans support: the
+    good firms' PDs come out too low and the worst firms' too high, while the level set
+    over the whole population still matches (the miss shows in the middle grades and in
+    the Hosmer-Lemeshow test, not in the mean PD). So the slope keeps the calibrated
+    spread the past loans measured: ``slope x min(1, spread_past / spread_now)``. It is
+    one-sided: a population narrower than the past loans keeps the fitted slope, since
+    steepening beyond what outcomes showed is the overconfident direction, the costlier
+    one for a lender (a good grade is priced and limited as such)."""
+    sp = float(np.std(np.asarray(z_past, dtype=float)))
+    sn = float(np.std(np.asarray(z_now, dtype=float)))
+    if not (math.isfinite(sp) and math.isfinite(sn)) or sp <= 0 or sn <= 0:
+        return fitted, sp, sn
+    return fitted * min(1.0, sp / sn), sp, sn
 
 
 def hosmer_lemeshow(y, pd_, groups: int = HL_GROUPS) -> dict:

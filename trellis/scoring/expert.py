@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from trellis.scoring import policy
 from trellis.scoring.scorecard import FORMAT, validate
 
 VERSION = "expert-2026.12b"
@@ -44,7 +45,12 @@ DESCRIPTION = (
     "industry's, the industry's own power and insured staff. "
     "Scores run from 300 to 900: 600 points are odds of 5:1 (PD about 17%) and every 40 "
     "points double the odds. Missing values that do not "
-    "apply (no tax filing, nothing due yet) score 0 and are never a reason. A trained card "
+    "apply (no tax filing, nothing due yet) score 0 and are never a reason. "
+    "Whatever the points, a firm behind on its own Trellis loan is graded D at best when a "
+    "loan is more than 30 days past due, and E at best when one is more than 90 days past "
+    "due or was written off and is still owed; the reason names the days past due and a "
+    "flag names the loans, so a person reviews (the lender's own book is a fact, the "
+    "card's odds an estimate; see policies). A trained card "
     "replaces this one when it beats it on the platform's matured loans.")
 
 
@@ -201,6 +207,8 @@ def spec() -> dict:
         "intercept": 2.4, "scaling": dict(SCALING),
         "characteristics": CHARACTERISTICS,
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
+        # documentation: trellis.scoring.policy applies these rules to every card
+        "policies": policy.document(),
     })
 
 
@@ -277,6 +285,9 @@ DESCRIPTION_ZH = (
     "行业整体用电量和参保人数。分数范围为 300 至 "
     "900 分：600 分对应 5:1 的好坏比（违约概率约 17%），每增加 40 分好坏比翻一倍。"
     "不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，从不作为扣分理由。"
+    "无论得分多少，企业在 Trellis 的贷款逾期超过 30 天的，评级最高为 D；逾期超过 90 天或已核销仍未"
+    "还清的，评级最高为 E；理由中写明逾期天数，警示中列出相应贷款，须人工复核（贷款人自己的账簿是"
+    "事实，评分卡的好坏比只是估计）。"
     "训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
 WHY_ZH = {
     "sales_trend_3v12": "走向违约的供应商在停止还款前几个月销售就会减少：核心企业削减订单或供应商"

@@ -6,6 +6,13 @@ import it (the ledger calls scoring when it decides). So this module reflects th
 live balance per loan: principal + interest + penalty + fees of loans that are active or
 overdue and were disbursed before ``as_of``. Balances are the ledger's current ones; for
 a past ``as_of`` that is an approximation, stated here. No table: no debt.
+
+Each row also says how late the loan is (``days_past_due`` at ``as_of``, the ledger's
+borrower's count: days since the due date while something is owed) and whether it was
+written off with part of it still owed (``written_off``). A written-off loan's balance
+columns are cleared by the write-off, so it adds nothing to ``outstanding_fen``; what the
+borrower still owes on it is ``written_off_fen - recovered_fen``. The scorer's policy
+rules (:mod:`trellis.scoring.policy`) read these two columns.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    case,
     func,
     inspect,
     literal,
@@ -36,8 +44,10 @@ from trellis.trade.models import Firm
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["loan_id", "firm_id", "anchor_id", "outstanding_fen"]
+COLUMNS = ["loan_id", "firm_id", "anchor_id", "outstanding_fen", "days_past_due",
+           "written_off"]
 LIVE = ("active", "overdue")
+WRITTEN_OFF = "written_off"
 BALANCES = ("principal_fen", "interest_fen", "penalty_fen", "fees_fen")
 
 
@@ -84,10 +94,22 @@ def _statement(tables: dict[str, Table], by_list: bool) -> Select | None:
             anchor = (select(func.min(inv.c.buyer_id))
                       .select_from(docs.join(inv, inv.c.id == docs.c.invoice_id))
                       .where(docs.c.loan_id == c.id).scalar_subquery())
+        status = c.status if "status" in c else literal("active")
+        live = status.in_(LIVE)
+        owed_off: ColumnElement[Any] = literal(0)
+        if "written_off_fen" in c:
+            owed_off = func.coalesce(c.written_off_fen, 0) - (
+                func.coalesce(c.recovered_fen, 0) if "recovered_fen" in c else literal(0))
+        # still owed: the open balance of a live loan, what a written-off one left unpaid
+        owed = case((live, balance), else_=owed_off)
+        due = c.due_date if "due_date" in c else literal(None, type_=Date)
         stmt = select(c.id.label("loan_id"), c.firm_id.label("firm_id"),
-                      anchor.label("anchor_id"), balance.label("outstanding_fen"))
+                      anchor.label("anchor_id"),
+                      case((live, balance), else_=literal(0)).label("outstanding_fen"),
+                      owed.label("owed_fen"), due.label("due_date"),
+                      status.label("status"))
         if "status" in c:
-            stmt = stmt.where(c.status.in_(LIVE))
+            stmt = stmt.where(c.status.in_(LIVE + (WRITTEN_OFF,)))
         if "disbursed_on" in c:
             stmt = stmt.where(c.disbursed_on < bindparam("as_of", type_=Date))
         if by_list:
@@ -97,7 +119,10 @@ def _statement(tables: dict[str, Table], by_list: bool) -> Select | None:
 
 
 def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
-    """One row per live loan: loan_id, firm_id, anchor_id (may be NA), outstanding_fen.
+    """One row per live or written-off loan: loan_id, firm_id, anchor_id (may be NA),
+    outstanding_fen (0 for a written-off loan), days_past_due at *as_of* (>= 0; 0 when
+    nothing is owed or the loan is not due yet), written_off (a written-off loan still
+    owed in part).
 
     *firm_ids*: ids, a ``select`` of ids, or None for every firm."""
     conn = session.connection()
@@ -120,6 +145,11 @@ def read_exposures(*, session: Session, firm_ids, as_of: date) -> pd.DataFrame:
     df = pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()),
                                    coerce_float=True)
     df["outstanding_fen"] = df["outstanding_fen"].fillna(0).astype("int64")
+    owed = pd.to_numeric(df["owed_fen"], errors="coerce").fillna(0).to_numpy() > 0
+    due = pd.to_datetime(df["due_date"], errors="coerce")
+    late = (pd.Timestamp(as_of) - due).dt.days.fillna(0).clip(lower=0).to_numpy()
+    df["days_past_due"] = pd.Series(late * owed, index=df.index).astype("int64")
+    df["written_off"] = (df["status"] == WRITTEN_OFF).to_numpy() & owed
     return df[COLUMNS]
 
 

@@ -495,6 +495,18 @@ def _cash(frames: Frames, R: _Rows, out: dict) -> None:
     ratio = _safe_div(debt, inflow)
     out["debt_to_inflow"] = np.where(debt == 0, 0.0,
                                      np.where(np.isnan(ratio), 99.0, np.minimum(ratio, 99.0)))
+    # The firm's own Trellis loans now: the most days past due of any (0: none late, or no
+    # loan) and the written-off loans it still owes on. Read by the policy rules
+    # (trellis.scoring.policy), which cap the grade of a firm in arrears with Trellis.
+    dpd = np.zeros(n)
+    off = np.zeros(n)
+    if len(ex):
+        pos = R.P.of(_ints(ex["firm_id"]))
+        keep = pos >= 0
+        np.maximum.at(dpd, pos[keep], ex["days_past_due"].to_numpy(dtype=float)[keep])
+        off = _per_firm(np.where(ex["written_off"].to_numpy(dtype=bool), pos, -1), n)
+    out["own_loan_dpd_now"] = dpd.astype("int64")
+    out["own_loans_written_off"] = off.astype("int64")
     oc = frames.outcomes
     if len(oc):
         bad = oc["defaulted"].astype(bool).to_numpy()

@@ -26,6 +26,11 @@ gets the end's score, its PD and grade unchanged.
 The reason codes are the characteristics where the firm lost most points against the best
 bin of that characteristic; a bin marked ``neutral`` (a missing tax filing) is never a
 reason.
+
+Every card is subject to the lender's policy rules (:mod:`trellis.scoring.policy`): a firm
+behind on a loan from Trellis is held at the best score of the grade the rule allows (its
+log-odds capped before the score, PD and grade are derived), and the rule's reason comes
+first among its reasons.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import pandas as pd
 
 from trellis import safejson
 from trellis.messages import N_, msg
+from trellis.scoring import policy
 from trellis.scoring.errors import InvalidScorecard
 from trellis.scoring.result import Reason
 
@@ -188,6 +194,8 @@ class Scored:
     grade: pd.Series
     points: pd.DataFrame
     bins: pd.DataFrame
+    # per firm the reason of the policy rule that applies to it (None: none applies)
+    policy: pd.Series | None = None
 
 
 def is_gbm(spec: dict) -> bool:
@@ -213,6 +221,13 @@ def apply(spec: dict, X: pd.DataFrame) -> Scored:
         lo, idx = contributions(spec, X)
         total = float(spec["intercept"]) + lo.sum(axis=1)
     f = factor(spec)
+    # The lender's own book before the card: a firm behind on a Trellis loan is held at
+    # the best score of the grade the rule allows (trellis.scoring.policy).
+    ceiling, rule_of, value = policy.ceilings(spec, X)
+    lost = f * (total.to_numpy() - ceiling)
+    total = pd.Series(np.minimum(total.to_numpy(), ceiling), index=X.index)
+    ruled = pd.Series([None if r is None else policy.reason(r, float(value[i]), float(lost[i]))
+                       for i, r in enumerate(rule_of)], index=X.index, dtype=object)
     raw = offset(spec) + f * total
     held = score_range(spec)
     if held is not None:
@@ -222,7 +237,8 @@ def apply(spec: dict, X: pd.DataFrame) -> Scored:
     edges = [g["max_pd"] for g in spec["grades"]]
     grade_idx = np.searchsorted(np.asarray(edges[:-1]), pd_.to_numpy(), side="left")
     grade = pd.Series(np.asarray(GRADES)[grade_idx], index=X.index)
-    return Scored(logodds=total, score=score, pd=pd_, grade=grade, points=lo * f, bins=idx)
+    return Scored(logodds=total, score=score, pd=pd_, grade=grade, points=lo * f, bins=idx,
+                  policy=ruled)
 
 
 def max_points(spec: dict) -> dict[str, float]:
@@ -278,23 +294,34 @@ def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
     return out
 
 
-def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
-            ) -> list[Reason]:
+def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS,
+            ruled: Reason | None = None) -> list[Reason]:
     """The *k* characteristics where this firm lost most points, most first, ties in the
-    card's order (the ``lost`` of :func:`breakdown`, the figures the risk page shows)."""
+    card's order (the ``lost`` of :func:`breakdown`, the figures the risk page shows); a
+    policy rule's reason *ruled* (``Scored.policy``) before them."""
+    first = [] if ruled is None else [ruled]
     if is_model(spec):
-        return _gbm_reasons(spec, points.to_frame().T, k)[points.name]
+        return first + _gbm_reasons(spec, points.to_frame().T, k)[points.name]
     by_name = {ch["name"]: ch for ch in spec["characteristics"]}
     rows = sorted((r for r in breakdown(spec, points, bins) if r["lost"] > 0),
                   key=lambda r: -r["lost"])
-    return [Reason(code=by_name[r["name"]].get("reason_code", r["name"]),
+    return first + [Reason(code=by_name[r["name"]].get("reason_code", r["name"]),
                    en=by_name[r["name"]]["reason_en"], zh=by_name[r["name"]]["reason_zh"],
                    points_lost=r["lost"]) for r in rows[:k]]
 
 
 def all_reasons(spec: dict, scored: Scored, k: int = TOP_REASONS) -> dict:
     """:func:`reasons` for every firm of *scored* at once (vectorised, the same whole
-    points as :func:`breakdown`)."""
+    points as :func:`breakdown`), a policy rule's reason first."""
+    out = _all_reasons(spec, scored, k)
+    if scored.policy is not None:
+        for fid, r in scored.policy.items():
+            if r is not None:
+                out[fid] = [r, *out[fid]]
+    return out
+
+
+def _all_reasons(spec: dict, scored: Scored, k: int) -> dict:
     if is_model(spec):
         return _gbm_reasons(spec, scored.points, k)
     best = max_points(spec)

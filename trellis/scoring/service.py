@@ -24,7 +24,7 @@ from trellis.errors import NotFound
 from trellis.messages import N_, msg
 from trellis.onboarding import coverage
 from trellis.onboarding.basis import clusters_with_basis
-from trellis.scoring import expert, features, frames, scorecard, screens
+from trellis.scoring import expert, features, frames, policy, scorecard, screens
 from trellis.scoring.errors import ScorecardNotFound, ScoringError
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
@@ -102,6 +102,9 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
     unassessable: dict[int, list[dict]] = {}
     flags = screens.run(fr, X, scope, applied_on, coverage=coverage,
                         not_assessable=unassessable)
+    # Behind on a Trellis loan: a person reviews (the grade is capped by scorecard.apply).
+    for fid, flag in policy.flags(fr.exposures, scope).items():
+        flags.setdefault(fid, []).append(flag)
     as_of = fr.as_of.date()
     pre_assessable = pre_assessable or set()
     out = []
@@ -292,7 +295,8 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     stored.score = int(s.score.iloc[0])
     stored.pd = scorecard.to_decimal_pd(s.pd.iloc[0])
     stored.grade = str(s.grade.iloc[0])
-    stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
+    stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0],
+                                       ruled=None if s.policy is None else s.policy.iloc[0])
     return stored
 
 
