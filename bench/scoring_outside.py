@@ -37,7 +37,10 @@ category, its median power trends in the cluster and the firm's own trend agains
 was developed on 3001-3003 and evaluated once on 4301 and 4302. The sixth pass (a score
 scale with a configured range, 300-900 at 40 points to the doubling; the expert card
 ``expert-2026.12b``) was developed on 3001-3003 only, from a cache
-(``bench/scoring_expert_dev.py``).
+(``bench/scoring_expert_dev.py``). The seventh pass (the calibration's slope carried to
+today's population at the spread the past loans measured, ``calibration.transport_slope``)
+was developed on 3001-3003 and evaluated once on 4601 and 4602 (the expert card's figures,
+from ``--cache``; those runs were stopped before the trained cards and the screens).
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """
