@@ -31,7 +31,7 @@ from trellis.config import Settings
 from trellis.ledger import jobs, origination
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.claims import DocumentClaimed
-from trellis.ledger.models import Application, Loan, Product
+from trellis.ledger.models import Application, Loan, Offer, Product
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers import financing
 from trellis.vouchers import services as vs
@@ -102,6 +102,28 @@ def test_the_rm_cannot_approve_a_later_application_on_the_same_part(session, wor
     origination.decide(session=session, application_id=first.id, user_id=rm.id,
                        approve=True, as_of=AS_OF)
     assert first.status == "approved"
+
+
+def test_an_offer_on_an_invoice_the_anchor_issued_as_a_voucher_since_is_refused(session,
+                                                                              world):
+    """Outside drill 7: the vendor accepted an offer on an invoice while the anchor issued
+    that invoice as a voucher; then the vendor financed the voucher's part as well: two
+    loans accepted on one receivable (the second cancelled only at pay-out). Accepting
+    now re-checks, under the seller's lock the issue takes too."""
+    from tests.ledger.test_voucher_origination import MATURITY
+    from trellis.ledger.errors import IneligibleDocument
+
+    inv = world.invoice(2_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF, scorer=scorer_for("A"),
+                            limiter=no_limit)
+    assert app.status == "approved", app.review_reasons
+    offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+    vs.issue(session=session, anchor_id=world.anchor.id, invoice_id=inv.id,
+             maturity_date=MATURITY, issued_on=AS_OF)
+    with pytest.raises(IneligibleDocument, match=f"{inv.number} was issued as a voucher"):
+        origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)
+    assert session.scalar(select(func.count()).select_from(Loan)) == 0
 
 
 # --- races, with real commits ----------------------------------------------------------

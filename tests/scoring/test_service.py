@@ -108,3 +108,28 @@ def test_the_expert_card_is_installed_once_as_champion(session):
     assert a.id == b.id and a.status == "champion" and a.kind == "expert"
     assert session.query(Scorecard).filter(Scorecard.status == "champion").count() == 1
     assert pd.Series(a.spec["grades"]).size == 5
+
+
+def test_two_first_requests_install_the_starting_card_once(session, session_factory,
+                                                           monkeypatch):
+    """Outside drill 7: on a fresh instance four simultaneous applications each installed
+    the expert card; all but one answered 500 on the unique version. The one that loses
+    the insert reads the winner's row."""
+    from sqlmodel import select
+
+    real = expert.spec
+
+    def raced():
+        other = session_factory()   # the other request commits its install first
+        spec = real()
+        other.add(Scorecard(version=spec["version"], name=spec["name"], kind="expert",
+                            status="champion", spec=spec, notes="the other request"))
+        other.commit()
+        other.close()
+        return spec
+
+    assert session.exec(select(Scorecard)).first() is None
+    monkeypatch.setattr(expert, "spec", raced)
+    card = service.champion(session=session)
+    assert card.version == expert.VERSION and card.notes == "the other request"
+    assert len(session.exec(select(Scorecard)).all()) == 1

@@ -609,6 +609,14 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     if financed:
         raise IneligibleDocument(msg(N_("Already financed since the offer: %(names)s."),
                                      names=_financed_names(session, financed)))
+    # The anchor may have issued an invoice as a voucher since the offer (vouchers.issue
+    # takes the same lock): its parts are financed then, never the invoice itself.
+    for invoice_id in app.invoice_ids or ():
+        if financed_parts().covers_invoice(session, invoice_id):
+            invoice = session.get(Invoice, invoice_id)
+            raise IneligibleDocument(N_("Invoice %(number)s was issued as a voucher; "
+                                        "finance a voucher part instead."),
+                                     params={"number": invoice.number if invoice else invoice_id})
     loan = _new_loan(session, app.firm_id, product, offer.amount_fen, offer.rate_micro,
                      offer.penalty_rate_micro, offer.fee_fen,
                      due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,

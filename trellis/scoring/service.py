@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from trellis.accounts.models import Consent
@@ -58,7 +59,19 @@ def champion(*, session: Session) -> Scorecard:
                              status=ScorecardStatus.CHAMPION, spec=spec,
                              notes="Installed as the cold-start champion.",
                              promoted_at=utcnow())
-    else:
+        try:
+            # Several first requests of a fresh instance install it at once: one insert
+            # wins, the others read the winner's row (never a 500 on a unique version).
+            with session.begin_nested():
+                session.add(existing)
+                session.flush()
+        except IntegrityError:
+            won = session.execute(select(Scorecard).where(
+                col(Scorecard.version) == expert.VERSION)).scalars().first()
+            if won is None:
+                raise
+            existing = won
+    if existing.status != ScorecardStatus.CHAMPION:
         existing.status = ScorecardStatus.CHAMPION
         existing.promoted_at = utcnow()
     session.add(existing)

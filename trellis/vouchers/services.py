@@ -25,6 +25,7 @@ from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
+from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
@@ -240,6 +241,9 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     if invoice.status != DocStatus.CONFIRMED:
         raise NotConfirmed(msg(N_("Invoice %(number)s is not confirmed; confirm it first."),
                                  number=invoice.number))
+    # The seller's row is the lock every claim on its documents takes (ledger.claims): an
+    # offer on this invoice accepted at this moment queues behind the issue, or before it.
+    claims.lock_firm(session, invoice.seller_id)
     if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
         raise AlreadyIssued(msg(N_("A voucher was already issued for invoice %(number)s."),
                                 number=invoice.number))
