@@ -249,7 +249,9 @@ def accept(application_id: int):
             loan = accept_offer(session=db(), offer_id=offer.id, user_id=current_user.id)
     except TrellisError as exc:
         db().rollback()
-        attach_error(form, exc)
+        # above the page, not beside the form: an offer taken in another tab meanwhile
+        # leaves no accept form to show the reason next to
+        flash(error_text(exc), "error")
         return _application_page(app, form, exc.status)
     audit("offer.accept", "offer", offer.id, application_id=app.id, loan_id=loan.id,
           amount_fen=offer.amount_fen, apr=str(offer.apr), total_cost_fen=offer.total_cost_fen,

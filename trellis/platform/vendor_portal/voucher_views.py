@@ -103,8 +103,8 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
 
 def _gone(fragment: VoucherFragment, firm, exc: TrellisError | None = None):
     """A part no longer held (passed on, split, pledged in another tab): its forms are
-    gone from the page, so the reason is flashed above it (the core says what happened
-    to the part) and the reader is sent back to the voucher."""
+    gone from the page, so the reason is shown above it (the core says what happened to
+    the part) on the voucher's page as it stands now, answered 409."""
     if exc is None:
         try:
             vouchers.held_fragment(session=db(), fragment_id=id_of(fragment),
@@ -113,7 +113,8 @@ def _gone(fragment: VoucherFragment, firm, exc: TrellisError | None = None):
             exc = found
     if exc is not None:
         flash(error_text(exc), "error")
-    return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
+    # a refusal, not a success: the voucher's page as it stands, with the reason, and 409
+    return _voucher_page(db().get(Voucher, fragment.voucher_id), firm, status=409)
 
 
 @bp.post("/vouchers/parts/<int:fragment_id>/pass")
@@ -204,7 +205,8 @@ def finance_part(fragment_id: int):
         if exc.status == 404:
             abort(404)
         flash(error_text(exc), "error")
-        return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
+        return _voucher_page(db().get(Voucher, fragment.voucher_id), firm,
+                             status=exc.status if 400 <= exc.status < 500 else 409)
     audit("voucher.finance_apply", "application", app.id, fragment_id=fragment_id,
           status=app.status)
     commit()
