@@ -81,8 +81,10 @@ def test_vendor_journey_cooling_off_repayment_costs_nothing(client, session, set
     assert click.actor_id == vendor.id and click.detail["loan_id"] == loan.id
     # a double-submitted acceptance makes no second loan
     again = client.post(accept_url, data={"csrf_token": csrf_token(client, response.location),
-                                          "read": "y"}, follow_redirects=True)
-    assert "already accepted" in again.get_data(as_text=True)
+                                          "read": "y"})
+    # ... and leads to the loan the first one made, as the first did (outside drill 7)
+    assert again.status_code == 303 and again.location == accepted.location
+    assert "already accepted" in client.get(again.location).get_data(as_text=True)
     assert len(session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()) == 1
     # the pay-out (the ledger's job step), then repay within the cooling-off window
     lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)

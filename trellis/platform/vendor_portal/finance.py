@@ -239,7 +239,11 @@ def accept(application_id: int):
     if not form.validate_on_submit():
         return _application_page(app, form, 422)
     if offer.status != OfferStatus.OPEN:
+        # the same offer accepted again (another tab, a double click): the loan it made
         flash(_("This offer was already accepted; nothing changed."), "warning")
+        made = db().exec(select(Loan.id).where(Loan.offer_id == offer.id)).first()
+        if made is not None:
+            return redirect(url_for("vendor.loan", loan_id=made), code=303)
         return redirect(url_for("vendor.application", application_id=app.id), code=303)
     try:
         if financing.fragment_for_application(session=db(), application_id=app.id):
