@@ -17,7 +17,7 @@ from trellis.onboarding.kinds import EX_ANCHOR, EX_VENDOR_1
 from trellis.onboarding.models import ImportRun
 from trellis.trade.models import ClusterManager, Invoice
 
-HEADER = ["卖方代码", "买方代码", "invoice_no", "金额", "开票日期", "到期", "备注"]
+HEADER = ["甲方代码", "乙方代码", "invoice_no", "金额", "开票日期", "到期", "备注"]
 
 
 def _upload(client, code, data, source):
@@ -54,7 +54,7 @@ def test_mapping_is_confirmed_saved_and_reused(client, logged_in, session, make_
     assert run.status == "succeeded" and run.unmapped == ["备注"]
     assert session.execute(select(Invoice).where(Invoice.number == "X1")).scalar_one()
     assert colmap.saved(session=session, cluster_id=c.id, source="某银行导出",
-                        kind="invoices")["卖方代码"] == "seller_uscc"
+                        kind="invoices")["甲方代码"] == "seller_uscc"
     # the next file from the same source goes straight through with the saved mapping
     data2 = csv_bytes(HEADER, [[EX_VENDOR_1, EX_ANCHOR, "X2", "11.00", "2026-01-03",
                                 "2026-02-03", ""]])

@@ -236,6 +236,7 @@ FEATURE_UNITS = {
     "industry_division": "division",
     "invoices_12m": "count", "buyer_count_12m": "count", "anchor_count_12m": "count",
     "neighbours": "count", "past_defaults": "count", "headcount_now": "people",
+    "own_loan_dpd_now": "days", "own_loans_written_off": "count",
     "power_kwh_month": "kwh", "seasonal_index_used": "bool", "role": "role",
     "industry": "industry", "sales_drawdown_3m": "share",
     # the coefficient of variation: the months' spread as a share of the mean month
@@ -286,6 +287,8 @@ FEATURE_LABELS = {
     "buyer_late_days_6m": _l("Buyers' days late, last 6 months"),
     "own_late_days_3m": _l("Own days late to suppliers, last 3 months"),
     "own_late_days_12m": _l("Own days late to suppliers, last 12 months"),
+    "own_loan_dpd_now": _l("Days past due on its own Trellis loans now"),
+    "own_loans_written_off": _l("Own Trellis loans written off and still owed"),
     "power_trend_3v12": _l("Power use trend (last 3 against 12 months)"),
     "own_late_days_6m": _l("Own days late to suppliers, last 6 months"),
     "eligible_receivables_fen": _l("Eligible confirmed receivables"),
