@@ -163,3 +163,13 @@ def use_english(page, live: Live) -> None:
         return
     page.locator("form button[name=locale][value=en]").click()
     page.wait_for_selector("html[lang=en]", state="attached")
+
+
+def use_chinese(page) -> None:
+    """Switch the page's session to Chinese with the language button, when an earlier
+    test left the demo user reading English (the choice is kept on the user)."""
+    page.wait_for_load_state()
+    if page.locator("html[lang=zh-CN]").count():
+        return
+    page.locator("form button[name=locale][value=zh_CN]").click()
+    page.wait_for_selector("html[lang=zh-CN]", state="attached")

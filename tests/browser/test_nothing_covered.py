@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, log_in, shot
+from tests.browser.conftest import DESKTOP, PHONE, log_in, shot, use_chinese
 from tests.browser.test_reader_zh import nav_links
 
 # Interactive things and table cells of the page that the closed assistant sits over,
@@ -50,6 +50,7 @@ def test_the_assistant_covers_nothing_and_amounts_stay_whole(live, new_page, rol
     page = new_page(viewport=viewport)
     log_in(page, live, f"{role}@trellis.demo")
     page.goto(f"{live.url}/{role}/")
+    use_chinese(page)     # the widths below are the Chinese label's
     urls = [page.url] + [u for u in nav_links(page, live.url) if f"/{role}/" in u]
     assert len(urls) >= 5, urls
     covered, broken, wide = {}, {}, {}
