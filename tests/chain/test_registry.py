@@ -62,6 +62,25 @@ def test_registering_twice_for_the_same_invoice_is_idempotent(session, embedded,
     assert again == fps and embedded.head() == head  # no second transaction
 
 
+def test_a_second_financing_of_one_invoice_by_this_database_is_refused(
+        session, embedded, chain_settings, invoices):
+    """Two loans on one invoice (say two offers accepted at once) reach the registry: the
+    first loan's registration is this database's, but not this financing's."""
+    inv = invoices("FP-1B")
+    registry.register_financing(session=session, settings=chain_settings,
+                                invoice_ids=[inv.id], financing_ref="loan:1:20261201000000")
+    head = embedded.head()
+    with pytest.raises(DoubleFinancing) as err:
+        registry.register_financing(session=session, settings=chain_settings,
+                                    invoice_ids=[inv.id],
+                                    financing_ref="loan:2:20261201000001")
+    assert "FP-1B" in err.value.message and "another financing" in err.value.message
+    assert embedded.head() == head
+    # The first loan's retry is still its own.
+    registry.register_financing(session=session, settings=chain_settings,
+                                invoice_ids=[inv.id], financing_ref="loan:1:20261201000000")
+
+
 def test_a_renumbered_copy_is_refused_naming_the_first_invoice(session, embedded,
                                                                chain_settings, invoices):
     first, copy = invoices("FP-2"), invoices("FP-2-BIS")

@@ -235,12 +235,19 @@ def register_financing(*, session: Session, settings: Settings,
         select(Fingerprint).where(col(Fingerprint.fingerprint).in_(list(owner))))}
     for fp, row in known.items():
         subject = owner[fp]
-        # The same receivable recorded here (a retry, or another part of one voucher,
-        # whose invoice fingerprints all its parts share) is ours; a record of this
-        # database is the proof, whatever the claim it was registered under.
         if (row.subject_type, row.subject_id) != (subject.kind, subject.id):
             raise _refuse(subject, f"is already financed: it matches {row.label} "
                           f"(financed by {row.financed_by} on "
+                          f"{row.registered_at.date().isoformat()})")
+        # The same receivable recorded here is ours only for the same financing (a
+        # retry) or, for a voucher's invoice prints, which all its parts share, for any
+        # part. Another financing of the same invoice, order or part by this database
+        # (two loans on one invoice) is refused like anyone else's: the registry is the
+        # second line behind the database's own rule (trellis.ledger.claims). Records
+        # from before claims were kept (claim NULL) stay ours.
+        if subject.kind != "voucher" and row.claim is not None and row.claim != claim:
+            raise _refuse(subject, f"is already financed by this platform under another "
+                          f"financing (registered on "
                           f"{row.registered_at.date().isoformat()})")
     # late: the node client imports web3 (seconds); the pages import this module
     from trellis.chain.client import get_chain
