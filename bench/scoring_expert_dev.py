@@ -27,7 +27,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from trellis import db, migrate
 from trellis.scoring import calibration, expert, features, frames, metrics, scorecard
@@ -65,14 +64,10 @@ def build(seed: int, vendors: int, cache: Path, again: bool = False) -> dict:
         return data
     if seed >= 4000:
         raise SystemExit("development seeds only (below 4000)")
-    from bench.scoring_outside import import_park
-    from tests.outside.park_export import generate
+    from bench.scoring_outside import cutoff_loans, generate_park, import_park
     from trellis.scoring.registry import platform_table
 
-    out = cache / f"park-{seed}"
-    generate(seed, vendors, out)
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    tf = pd.read_csv(out / "truth_firms.csv", dtype={"uscc": str})
+    out, truth, tf = generate_park(seed, vendors, cache)
     cutoff = date.fromisoformat(truth["cutoff"])
     as_of = cutoff + timedelta(days=1)
     dbfile = cache / f"outside-{seed}.db"
@@ -82,14 +77,7 @@ def build(seed: int, vendors: int, cache: Path, again: bool = False) -> dict:
     factory = db.make_sessionmaker(db.make_engine(url))
     with db.transaction(factory) as s:
         cid = import_park(s, out / "export", f"outside-{seed}", cutoff)
-        fr = frames.load(session=s, as_of=as_of, cluster_id=cid)
-        X = features.compute(fr)
-        why = features.sufficiency(X)
-        uid = dict(zip(fr.firms["uscc"], fr.firms["id"], strict=True))
-        loans = tf[tf["cutoff_loan"].astype(str) == "True"].copy()
-        loans["firm_id"] = loans["uscc"].map(uid)
-        loans["y"] = (loans["defaulted"].astype(str) == "True").astype(int)
-        loans["scorable"] = loans["firm_id"].map(lambda f: not why.get(f))
+        _fr, X, why, _uid, loans = cutoff_loans(s, cid, as_of, tf)
         past = platform_table(session=s, as_of=as_of, cluster_id=cid)
         pop = X[[not why.get(f) and X.loc[f, "role"] != "anchor" for f in X.index]]
     data = {"seed": seed, "cutoff": cutoff, "as_of": as_of, "cluster_id": cid, "X": X,

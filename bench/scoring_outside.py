@@ -55,6 +55,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -268,15 +269,45 @@ def _auc_with_ties(y, pd_scored, n_unscored_bad, n_unscored_good) -> float:
     return wins / pairs if pairs else float("nan")
 
 
-def evaluate_seed(seed: int, vendors: int, workdir: Path,
-                  families: tuple[str, ...] = ("woe", "gbm", "blend"),
-                  stated_rate: float = STATED_RATE, cache: Path | None = None) -> dict:
+def generate_park(seed: int, vendors: int, workdir: Path
+                  ) -> tuple[Path, dict, pd.DataFrame]:
+    """Generate the outside park *seed* into ``workdir/park-<seed>``: (its folder, the
+    generator's truth, its truth per firm)."""
     from tests.outside.park_export import generate
 
     out = workdir / f"park-{seed}"
     generate(seed, vendors, out)
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    tf = pd.read_csv(out / "truth_firms.csv", dtype={"uscc": str})
+    return out, truth, pd.read_csv(out / "truth_firms.csv", dtype={"uscc": str})
+
+
+class Cutoff(NamedTuple):
+    fr: frames.Frames       # the imported park's frames as of the day after the cut-off
+    X: pd.DataFrame         # their features
+    why: dict               # why a firm is not scorable (the insufficient ones)
+    uid: dict[str, int]     # firm id by USCC
+    loans: pd.DataFrame     # the generator's cut-off loans: firm_id, y (1: defaulted), scorable
+
+
+def cutoff_loans(session, cluster_id: int, as_of: date, truth_firms: pd.DataFrame
+                 ) -> Cutoff:
+    """The imported park's features as of *as_of* and the generator's cut-off loans with
+    the borrower's ``firm_id``, its outcome ``y`` and whether it is ``scorable``."""
+    fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
+    X = features.compute(fr)
+    why = features.sufficiency(X)
+    uid = dict(zip(fr.firms["uscc"], fr.firms["id"], strict=True))
+    loans = truth_firms[truth_firms["cutoff_loan"].astype(str) == "True"].copy()
+    loans["firm_id"] = loans["uscc"].map(uid)
+    loans["y"] = (loans["defaulted"].astype(str) == "True").astype(int)
+    loans["scorable"] = loans["firm_id"].map(lambda f: not why.get(f))
+    return Cutoff(fr, X, why, uid, loans)
+
+
+def evaluate_seed(seed: int, vendors: int, workdir: Path,
+                  families: tuple[str, ...] = ("woe", "gbm", "blend"),
+                  stated_rate: float = STATED_RATE, cache: Path | None = None) -> dict:
+    out, truth, tf = generate_park(seed, vendors, workdir)
     cutoff = date.fromisoformat(truth["cutoff"])
     as_of = cutoff + timedelta(days=1)
     url = f"sqlite:///{workdir / f'outside-{seed}.db'}"
@@ -288,14 +319,7 @@ def evaluate_seed(seed: int, vendors: int, workdir: Path,
         t0 = time.perf_counter()
         cid = import_park(s, out / "export", f"outside-{seed}", cutoff)
         res["import_s"] = round(time.perf_counter() - t0, 1)
-        fr = frames.load(session=s, as_of=as_of, cluster_id=cid)
-        X = features.compute(fr)
-        why = features.sufficiency(X)
-        uid = dict(zip(fr.firms["uscc"], fr.firms["id"], strict=True))
-        loans = tf[tf["cutoff_loan"].astype(str) == "True"].copy()
-        loans["firm_id"] = loans["uscc"].map(uid)
-        loans["y"] = (loans["defaulted"].astype(str) == "True").astype(int)
-        loans["scorable"] = loans["firm_id"].map(lambda f: not why.get(f))
+        fr, X, why, uid, loans = cutoff_loans(s, cid, as_of, tf)
         sc = loans[loans["scorable"]]
         un = loans[~loans["scorable"]]
         res["unscorable"] = int(len(un))

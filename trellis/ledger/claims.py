@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from trellis.ledger import status
@@ -105,18 +105,27 @@ def live_applications(session: Session, *, firm_id: int, invoice_ids: Sequence[i
         query = query.where(col(Application.id) != without)
     if before is not None:
         query = query.where(col(Application.id) < before)
-    out = []
+    found = []
     for app in session.scalars(query.order_by(col(Application.id))):
         shared = sorted(_documents_of(app) & wanted)
-        if not shared:
-            continue
-        if app.status == ApplicationStatus.APPROVED:
-            offer = session.scalars(select(Offer).where(col(Offer.application_id) == app.id)
-                                    .order_by(col(Offer.id).desc())).first()
-            if offer is None or offer.status != OfferStatus.OPEN or offer.expires_on < as_of:
-                continue
-        out.append((shared[0], app))
-    return out
+        if shared:
+            found.append((shared[0], app))
+    approved = [app.id for _, app in found if app.status == ApplicationStatus.APPROVED]
+    standing = _open_offers(session, approved, as_of) if approved else set()
+    return [(doc, app) for doc, app in found
+            if app.status != ApplicationStatus.APPROVED or app.id in standing]
+
+
+def _open_offers(session: Session, application_ids: list[int | None], as_of: date
+                 ) -> set[int]:
+    """Those of *application_ids* whose latest offer is open and not past its validity
+    on *as_of* (one statement, however many applications)."""
+    latest = (select(func.max(col(Offer.id))).where(col(Offer.application_id)
+                                                    .in_(application_ids))
+              .group_by(col(Offer.application_id)))
+    return set(session.scalars(select(col(Offer.application_id)).where(
+        col(Offer.id).in_(latest), col(Offer.status) == OfferStatus.OPEN.value,
+        col(Offer.expires_on) >= as_of)))
 
 
 def refuse_if_claimed(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),

@@ -396,13 +396,20 @@ class LoanDocument(SQLModel, table=True):
 
 class LoanFragment(SQLModel, table=True):
     """A voucher part (a digital payable fragment) pledged behind a loan (migration
-    ``0007_voucher_financing``; the fragment's own status says it is ``financed``)."""
+    ``0007_voucher_financing``; the fragment's own status says it is ``financed``).
+
+    A part is pledged once, ever: its status goes ``held`` -> ``financed`` -> ``settled``
+    and never back (the ``voucher_fragments`` status trigger), also when the loan is
+    cancelled before pay-out (the part is detached, not freed). So at most one row per
+    part, which a unique index keeps (migration ``0022l_loan_fragment_once``), behind the
+    checks of ``origination.accept_offer``."""
 
     __tablename__ = "loan_fragments"
+    __table_args__ = (Index("uq_loan_fragments_fragment_id", "fragment_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loans.id", index=True)
-    fragment_id: int = Field(foreign_key="voucher_fragments.id", index=True)
+    fragment_id: int = Field(foreign_key="voucher_fragments.id")
 
 
 class Disbursement(SQLModel, table=True):

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from trellis.accounts.models import User
@@ -626,12 +627,35 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         session.add(LoanDocument(loan_id=loan_id, invoice_id=i))
     for o in app.order_ids:
         session.add(LoanDocument(loan_id=loan_id, order_id=o))
-    for f in fragment_ids:
-        session.add(LoanFragment(loan_id=loan_id, fragment_id=f))
     session.flush()
     if fragment_ids:
+        _add_parts(session, loan_id, fragment_ids)
         financed_parts().pledge(session, loan=loan, ids=fragment_ids, user_id=user_id)
     return loan
+
+
+def _add_parts(session: Session, loan_id: int, fragment_ids: Sequence[int]) -> None:
+    """Record the voucher parts behind loan *loan_id*. A part already behind a loan (of
+    any status: a part is pledged once, ever) is refused by the database's unique index
+    ``uq_loan_fragments_fragment_id`` should the checks above have missed it: then
+    :class:`~trellis.ledger.claims.DocumentClaimed` names it (the request is rolled
+    back), never a database error."""
+    try:
+        with session.begin_nested():
+            session.add_all([LoanFragment(loan_id=loan_id, fragment_id=f)
+                             for f in fragment_ids])
+            session.flush()
+    except IntegrityError as exc:
+        # SQLite names the column, PostgreSQL the index
+        if not any(s in str(exc.orig) for s in ("loan_fragments.fragment_id",
+                                                 "uq_loan_fragments_fragment_id")):
+            raise
+        taken = sorted(set(session.scalars(select(col(LoanFragment.fragment_id)).where(
+            col(LoanFragment.fragment_id).in_(list(fragment_ids))))))
+        raise claims.DocumentClaimed(
+            msg(N_("Already financed since the offer: %(names)s."),
+                names=[claims.name(session, "voucher part", f) for f in taken]),
+            field="fragment_ids") from None
 
 
 def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,

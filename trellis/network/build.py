@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from datetime import date, timedelta
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 from sqlalchemy import String, cast, select, update
 from sqlmodel import Session, col
 
@@ -47,7 +47,7 @@ INVOICE_COLUMNS = ("seller_id", "buyer_id", "amount_fen", "issue_date", "status"
 RELATIONSHIP_COLUMNS = ("supplier_id", "buyer_id", "since", "payment_terms_days")
 CACHE_SIZE = 8
 
-_cache: OrderedDict[tuple, nx.DiGraph] = OrderedDict()
+_cache: LRUCache[tuple, nx.DiGraph] = LRUCache(maxsize=CACHE_SIZE)
 _cache_lock = threading.Lock()
 
 
@@ -264,9 +264,8 @@ def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = Non
     if use_cache:
         with _cache_lock:
             cached = _cache.get(key)
-            if cached is not None:
-                _cache.move_to_end(key)
-                return cached
+        if cached is not None:
+            return cached
     firms, invoices, relationships = _frames(session, cluster_id, as_of)
     G = graph_from_frames(firms, invoices, as_of, relationships=relationships)
     G.graph.update(cluster_id=cluster_id, cluster_code=row.code,
@@ -277,8 +276,6 @@ def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = Non
     if use_cache:
         with _cache_lock:
             _cache[key] = G
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
     return G
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +21,7 @@ from operator import itemgetter
 import networkx as nx
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 from pandas.core.internals.construction import convert_object_array
 from sqlalchemy import Date, Integer, bindparam, case, func, inspect, or_, select, true
 from sqlalchemy import column as sa_column
@@ -258,7 +258,7 @@ class _Cluster:
 
 
 CLUSTER_CACHE_SIZE = 4
-_CLUSTERS: OrderedDict[tuple, _Cluster] = OrderedDict()
+_CLUSTERS: LRUCache[tuple, _Cluster] = LRUCache(maxsize=CLUSTER_CACHE_SIZE)
 _clusters_lock = threading.Lock()
 
 
@@ -296,10 +296,7 @@ def _cluster_get(key: tuple | None) -> _Cluster | None:
     if key is None:
         return None
     with _clusters_lock:
-        hit = _CLUSTERS.get(key)
-        if hit is not None:
-            _CLUSTERS.move_to_end(key)
-        return hit
+        return _CLUSTERS.get(key)
 
 
 def _cluster_put(key: tuple | None, ctx: _Cluster) -> None:
@@ -307,8 +304,6 @@ def _cluster_put(key: tuple | None, ctx: _Cluster) -> None:
         return
     with _clusters_lock:
         _CLUSTERS[key] = ctx
-        while len(_CLUSTERS) > CLUSTER_CACHE_SIZE:
-            _CLUSTERS.popitem(last=False)
 
 
 def kept(frames: Frames, key, make):

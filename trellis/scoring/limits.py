@@ -19,11 +19,12 @@ they come from (eligible receivables, monthly inflow) stay exact.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 import pandas as pd
+from cachetools import LRUCache, cached
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -50,21 +51,22 @@ def policy(*, session: Session, as_of: date) -> LimitPolicy:
     return row
 
 
-_RECEIVABLES: OrderedDict[tuple, tuple[pd.Series, int]] = OrderedDict()
-_RECEIVABLES_SIZE = 1024
+_RECEIVABLES: LRUCache[tuple, tuple[pd.Series, int]] = LRUCache(maxsize=1024)
 
 
+def _receivables_key(session: Session, firm_id: int, as_of: date, inflow_months: int
+                     ) -> tuple:
+    return (*frames.database_key(session), firm_id, as_of, inflow_months,
+            frames.documents_stamp(session, firm_id))
+
+
+@cached(_RECEIVABLES, key=_receivables_key, lock=threading.Lock())
 def _receivables(session: Session, firm_id: int, as_of: date, inflow_months: int
                  ) -> tuple[pd.Series, int]:
     """(outstanding confirmed receivables not yet due, per anchor; anchor-confirmed sales
     of the last *inflow_months*), from the firm's sales documents. Kept until the firm's
     cluster data version or the highest id of a table read changes (a payment, a credit
     note or an invoice added; a confirmation bumps the data version)."""
-    key = (*frames.database_key(session), firm_id, as_of, inflow_months,
-           frames.documents_stamp(session, firm_id))
-    hit = _RECEIVABLES.get(key)
-    if hit is not None:
-        return hit
     fr = frames.seller_documents(session=session, firm_id=firm_id, as_of=as_of)
     bal = features._invoice_balances(fr)
     anchors = set(fr.firms.index[fr.firms["role"] == "anchor"])
@@ -73,11 +75,7 @@ def _receivables(session: Session, firm_id: int, as_of: date, inflow_months: int
     by_anchor = eligible.groupby("buyer_id")["outstanding_fen"].sum()
     window = fr.as_of - pd.DateOffset(months=inflow_months)
     confirmed = mine[(mine["status"] == "confirmed") & (mine["issue_date"] >= window)]
-    out = (by_anchor, int(confirmed["amount_fen"].sum()))
-    _RECEIVABLES[key] = out
-    while len(_RECEIVABLES) > _RECEIVABLES_SIZE:
-        _RECEIVABLES.popitem(last=False)
-    return out
+    return by_anchor, int(confirmed["amount_fen"].sum())
 
 
 def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,

@@ -6,12 +6,12 @@ Kept out of the views so the pages, the API and the CLI share them.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache, cached
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -59,11 +59,14 @@ def run_records(session: Session, run_id: int) -> list[ScoreRecord]:
                                 ).scalars().all())
 
 
-_OVERVIEWS: OrderedDict[tuple, tuple[dict, list]] = OrderedDict()
-_OVERVIEWS_SIZE = 16
-_overviews_lock = threading.Lock()
+def _run_key(session: Session, run: PortfolioRun) -> tuple:
+    return (*frames.database_key(session), run.id, str(run.computed_at), run.n_firms)
 
 
+_OVERVIEWS: LRUCache[tuple, tuple[dict, list]] = LRUCache(maxsize=16)
+
+
+@cached(_OVERVIEWS, key=_run_key, lock=threading.Lock())
 def run_overview(session: Session, run: PortfolioRun) -> tuple[dict, list]:
     """Run *run*'s :func:`distribution` and its flagged records (rows of ``firm_id``,
     ``score``, ``grade``, ``insufficient``, ``flags``), for the scoring index.
@@ -72,22 +75,11 @@ def run_overview(session: Session, run: PortfolioRun) -> tuple[dict, list]:
     and more, which the index does not show), and the answer is kept per run: a run's
     records are written once, with the run, and never changed (:func:`_run_key`). The
     distribution and rows are shared between callers: read them, do not change them."""
-    key = _run_key(session, run)
-    with _overviews_lock:
-        hit = _OVERVIEWS.get(key)
-        if hit is not None:
-            _OVERVIEWS.move_to_end(key)
-            return hit
     rows = session.execute(select(
         col(ScoreRecord.firm_id), col(ScoreRecord.score), col(ScoreRecord.grade),
         col(ScoreRecord.insufficient), col(ScoreRecord.flags))
         .where(col(ScoreRecord.run_id) == run.id).order_by(col(ScoreRecord.id))).all()
-    out = (distribution(rows), [r for r in rows if r.flags])
-    with _overviews_lock:
-        _OVERVIEWS[key] = out
-        while len(_OVERVIEWS) > _OVERVIEWS_SIZE:
-            _OVERVIEWS.popitem(last=False)
-    return out
+    return distribution(rows), [r for r in rows if r.flags]
 
 
 def distribution(records: Sequence, width: int = 10) -> dict:
@@ -116,25 +108,17 @@ def distribution(records: Sequence, width: int = 10) -> dict:
 # pandas read them) and its median. A run's records are written once, with the run, and
 # never changed, so the key is the run (database, schema, id, time, size): a new run or a
 # rolled-back and reused id is a different key.
-_POPULATIONS: OrderedDict[tuple, dict[str, tuple[np.ndarray, float | None]]] = OrderedDict()
-_POPULATIONS_SIZE = 16
-_populations_lock = threading.Lock()
-
-
-def _run_key(session: Session, run: PortfolioRun) -> tuple:
-    return (*frames.database_key(session), run.id, str(run.computed_at), run.n_firms)
+_POPULATIONS: LRUCache[tuple, dict[str, tuple[np.ndarray, float | None]]] = LRUCache(maxsize=16)
 
 
 def _populations(session: Session, run: PortfolioRun | None
                  ) -> dict[str, tuple[np.ndarray, float | None]]:
-    if run is None:
-        return {}
-    key = _run_key(session, run)
-    with _populations_lock:
-        hit = _POPULATIONS.get(key)
-        if hit is not None:
-            _POPULATIONS.move_to_end(key)
-            return hit
+    return {} if run is None else _run_populations(session, run)
+
+
+@cached(_POPULATIONS, key=_run_key, lock=threading.Lock())
+def _run_populations(session: Session, run: PortfolioRun
+                     ) -> dict[str, tuple[np.ndarray, float | None]]:
     # Only the shown features, taken out of each record's JSON by the database (SQLite's
     # json_extract, PostgreSQL's ->>): a record holds some 70 features, and parsing them
     # all in Python, then a data frame of them, was most of the first page after a rescore.
@@ -149,10 +133,6 @@ def _populations(session: Session, run: PortfolioRun | None
         values = values[~np.isnan(values)]
         if len(values):
             out[name] = (values, float(np.median(values)))
-    with _populations_lock:
-        _POPULATIONS[key] = out
-        while len(_POPULATIONS) > _POPULATIONS_SIZE:
-            _POPULATIONS.popitem(last=False)
     return out
 
 
@@ -204,9 +184,7 @@ def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18)
 # invoices). Kept while the cluster's trade data stays the same: every writer of a cluster's
 # invoices (an import, an entry, a confirmation or rejection) bumps its data version, and the
 # highest invoice id is in the key too (rows added without a bump are still seen).
-_PARTNERS: OrderedDict[tuple, list[dict]] = OrderedDict()
-_PARTNERS_SIZE = 256
-_partners_lock = threading.Lock()
+_PARTNERS: LRUCache[tuple, list[dict]] = LRUCache(maxsize=256)
 
 
 def _partners_key(session: Session, firm: Firm, as_of: date) -> tuple:
@@ -218,14 +196,9 @@ def _partners_key(session: Session, firm: Firm, as_of: date) -> tuple:
             str(cluster.created_at), cluster.data_version, top)
 
 
+@cached(_PARTNERS, key=_partners_key, lock=threading.Lock())
 def _partners(session: Session, firm: Firm, as_of: date) -> list[dict]:
     """The firm's partners each way with volume and count (no grades), largest first."""
-    key = _partners_key(session, firm, as_of)
-    with _partners_lock:
-        hit = _PARTNERS.get(key)
-        if hit is not None:
-            _PARTNERS.move_to_end(key)
-            return hit
     last = as_of - timedelta(days=1)
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=frames.LOOKBACK_MONTHS)).date()
     since = max(start - timedelta(days=1), last - timedelta(days=WINDOW_DAYS))
@@ -246,10 +219,6 @@ def _partners(session: Session, firm: Firm, as_of: date) -> list[dict]:
                          "direction": direction, "volume_fen": int(volume),
                          "invoice_count": int(count)})
     rows.sort(key=lambda r: (r["direction"], -r["volume_fen"]))
-    with _partners_lock:
-        _PARTNERS[key] = rows
-        while len(_PARTNERS) > _PARTNERS_SIZE:
-            _PARTNERS.popitem(last=False)
     return rows
 
 

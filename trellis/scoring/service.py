@@ -9,12 +9,13 @@ values and scorecard version it used, so the decision can be reproduced later wi
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+from cachetools import LRUCache
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -313,8 +314,8 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     return stored
 
 
-_POINTS: OrderedDict[tuple, dict[str, int]] = OrderedDict()
-_POINTS_SIZE = 4096
+_POINTS: LRUCache[tuple, dict[str, int]] = LRUCache(maxsize=4096)
+_points_lock = threading.Lock()
 
 
 def points(*, card: Scorecard, result: ScoreResult) -> dict[str, int]:
@@ -326,16 +327,18 @@ def points(*, card: Scorecard, result: ScoreResult) -> dict[str, int]:
         hash(key)
     except TypeError:  # a feature value that is a list or a mapping: not kept
         key = None
-    if key is not None and key in _POINTS:
-        return dict(_POINTS[key])
+    if key is not None:
+        with _points_lock:
+            hit = _POINTS.get(key)
+        if hit is not None:
+            return dict(hit)
     X = pd.DataFrame([{k: (float("nan") if v is None else v)
                        for k, v in result.features.items()}], index=[result.firm_id])
     s = scorecard.apply(card.spec, X)
     out = {k: int(round(v)) for k, v in s.points.iloc[0].items()}
     if key is not None:
-        _POINTS[key] = out
-        while len(_POINTS) > _POINTS_SIZE:
-            _POINTS.popitem(last=False)
+        with _points_lock:
+            _POINTS[key] = out
     return dict(out)
 
 
