@@ -32,6 +32,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.financed import parts as financed_parts
@@ -163,7 +164,8 @@ def rivals(session: Session, app: Application, *, as_of: date) -> list[Rival]:
     mine = _documents_of(app)
     if not mine:
         return []
-    out = [Rival("application", other.id, name(session, *sorted(_documents_of(other) & mine)[0]),
+    out = [Rival("application", id_of(other),
+                 name(session, *sorted(_documents_of(other) & mine)[0]),
                  msg(status.APPLICATION_WORDS[ApplicationStatus(other.status)]))
            for other in _live(session, firm_id=app.firm_id, without=app.id, as_of=as_of)
            if _documents_of(other) & mine]

@@ -45,8 +45,8 @@ def finance(client, voucher_id: int, part_id: int):
         "csrf_token": csrf_token(client, f"/vendor/vouchers/{voucher_id}")})
 
 
-def test_a_part_in_an_application_is_marked_and_refused_in_one_word(client, session, demo,
-                                                                      issued):  # noqa: F811
+def test_a_part_in_an_application_is_marked_and_refused_in_one_word(
+        client, session, demo, issued):  # noqa: F811
     vendor = demo["vendor"]
     (root,) = vs.fragments(session=session, voucher_id=issued.id)
     login(client, vendor, PASSWORD)
@@ -97,8 +97,8 @@ def test_an_invoice_in_an_application_is_marked_on_the_apply_page(client, sessio
     assert f"已在申请 {app_id}" in text_of(again.get_data(as_text=True))
 
 
-def test_the_rm_sees_another_application_on_the_same_part(client, session, demo,
-                                                          issued):  # noqa: F811
+def test_the_rm_sees_another_application_on_the_same_part(
+        client, session, demo, issued):  # noqa: F811
     """Two applications on one part (filed before the rule, as in tests/ledger/
     test_one_claim.py): each review page names and links the other."""
     vendor = demo["vendor"]
@@ -158,8 +158,8 @@ def test_a_part_too_small_is_refused_with_its_advance_and_the_smallest_part(
         < rf.min_amount_fen
 
 
-def test_the_lineage_names_a_part_by_number_and_state(client, session, demo,
-                                                      issued):  # noqa: F811
+def test_the_lineage_names_a_part_by_number_and_state(
+        client, session, demo, issued):  # noqa: F811
     vendor = demo["vendor"]
     (root,) = vs.fragments(session=session, voucher_id=issued.id)
     login(client, vendor, PASSWORD)
