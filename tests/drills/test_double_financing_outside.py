@@ -235,7 +235,7 @@ def issue_voucher(site: Site, firm_name: str) -> int:
 
 def held_parts(client, voucher_id: int) -> list[int]:
     body = client.get(f"/vendor/vouchers/{voucher_id}").get_data(as_text=True)
-    return [int(p) for p in re.findall(r"/vendor/vouchers/parts/(\d+)/finance", body)]
+    return [int(p) for p in re.findall(r"/vendor/vouchers/parts/(\d+)/split", body)]
 
 
 def finance_part(client, part_id: int, token: str):
