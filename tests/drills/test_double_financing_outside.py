@@ -235,7 +235,7 @@ def issue_voucher(site: Site, firm_name: str) -> int:
 
 def held_parts(client, voucher_id: int) -> list[int]:
     body = client.get(f"/vendor/vouchers/{voucher_id}").get_data(as_text=True)
-    return [int(p) for p in re.findall(r"/vendor/vouchers/parts/(\d+)/finance", body)]
+    return [int(p) for p in re.findall(r"/vendor/vouchers/parts/(\d+)/split", body)]
 
 
 def finance_part(client, part_id: int, token: str):
@@ -257,7 +257,8 @@ def to_offer(site: Site, vendor, application_id: int, rm=None) -> bool:
     True when the vendor's page offers it for acceptance."""
     url = f"/vendor/applications/{application_id}"
     body = vendor.get(url).get_data(as_text=True)
-    if f"{url}/accept" not in body and "审批中" in page_text(body):
+    if f"{url}/accept" not in body and ("待审批" in page_text(body)
+                                          or "待第二人审批" in page_text(body)):
         rm = rm or site.client(RM)
         r = rm.post(f"/ledger/applications/{application_id}/decide", data={
             "csrf_token": csrf_of(rm, f"/ledger/applications/{application_id}"),

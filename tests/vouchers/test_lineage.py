@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from tests.vouchers.factories import invoice
@@ -47,3 +48,38 @@ def test_no_line_of_the_picture_is_cut(session, chain):
     for node in lineage._walk(tree):
         for line in node.lines:
             assert lineage._clip(line) == line, line
+
+
+def test_a_long_name_wraps_and_every_box_grows_to_hold_it(session, chain):
+    """Issue 15: labels were cut with "…" to fit a box. A holder's name too long for one
+    line wraps onto the next, every box of the picture grows to the tallest, and no text
+    is lost."""
+    chain.tier1.name = "苏州工业园区" + "精密" * 12 + "机械制造有限公司"   # 38 characters
+    session.add(chain.tier1)
+    inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
+    voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
+                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+    root = vs.fragments(session=session, voucher_id=voucher.id)[0]
+    tree = lineage.build(session=session, voucher=voucher,
+                         labels={"part": "第 %(n)s 号部分", "held": "持有中"},
+                         describe=lambda ident: f"part {ident} in full")
+    svg = lineage.render_svg(tree, title="t")
+    assert "…" not in svg
+    box = svg.split(f'data-node="f{root.id}"')[1].split("</g>")[0]
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", box)
+    n = len(lineage.wrap(chain.tier1.name))
+    assert n == 3 and "".join(texts[:n]) == chain.tier1.name   # on three lines, whole
+    assert texts[n:] == ["¥10,000.00", f"第 {root.id} 号部分 · 持有中"]
+    assert f"<title>part {root.id} in full</title>" in box
+    heights = set(re.findall(r'<rect [^>]*height="(\d+)"', svg))
+    assert heights == {str(lineage.LINE_H * (len(texts) + 1))}   # one height, grown
+    ys = [int(y) for y in re.findall(r'<text [^>]*y="(\d+)"', box)]
+    top = int(re.search(r'<rect [^>]*y="(\d+)"', box).group(1))
+    assert max(ys) < top + int(heights.pop())               # the last line inside its box
+
+
+def test_wrap_breaks_at_a_space_and_keeps_every_character():
+    assert lineage.wrap("江" * 20, 10) == ["江" * 5] * 4
+    assert lineage.wrap("Paid at maturity · Part No. 12", 20) == ["Paid at maturity ·",
+                                                                  "Part No. 12"]
+    assert lineage.wrap("short") == ["short"]

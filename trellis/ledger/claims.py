@@ -26,11 +26,13 @@ document always queue on one row. On SQLite every writing transaction begins IMM
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.financed import parts as financed_parts
@@ -98,6 +100,17 @@ def live_applications(session: Session, *, firm_id: int, invoice_ids: Sequence[i
     wanted = _wanted(invoice_ids, order_ids, fragment_ids)
     if not wanted:
         return []
+    out = []
+    for app in _live(session, firm_id=firm_id, without=without, before=before, as_of=as_of):
+        shared = sorted(_documents_of(app) & wanted)
+        if shared:
+            out.append((shared[0], app))
+    return out
+
+
+def _live(session: Session, *, firm_id: int, without: int | None = None,
+          before: int | None = None, as_of: date) -> list[Application]:
+    """The firm's live applications (see :func:`live_applications`), oldest first."""
     query = select(Application).where(
         col(Application.firm_id) == firm_id,
         col(Application.status).in_([s.value for s in LIVE_APPLICATIONS]))
@@ -105,14 +118,10 @@ def live_applications(session: Session, *, firm_id: int, invoice_ids: Sequence[i
         query = query.where(col(Application.id) != without)
     if before is not None:
         query = query.where(col(Application.id) < before)
-    found = []
-    for app in session.scalars(query.order_by(col(Application.id))):
-        shared = sorted(_documents_of(app) & wanted)
-        if shared:
-            found.append((shared[0], app))
-    approved = [app.id for _, app in found if app.status == ApplicationStatus.APPROVED]
+    live = list(session.scalars(query.order_by(col(Application.id))))
+    approved = [app.id for app in live if app.status == ApplicationStatus.APPROVED]
     standing = _open_offers(session, approved, as_of) if approved else set()
-    return [(doc, app) for doc, app in found
+    return [app for app in live
             if app.status != ApplicationStatus.APPROVED or app.id in standing]
 
 
@@ -126,6 +135,67 @@ def _open_offers(session: Session, application_ids: list[int | None], as_of: dat
     return set(session.scalars(select(col(Offer.application_id)).where(
         col(Offer.id).in_(latest), col(Offer.status) == OfferStatus.OPEN.value,
         col(Offer.expires_on) >= as_of)))
+
+
+def claimed_documents(session: Session, *, firm_id: int, as_of: date
+                      ) -> dict[tuple[str, int], Application]:
+    """Every document of the firm a live application asks for (``("invoice", id)``,
+    ``("order", id)``, ``("voucher part", id)``) -> the oldest such application: what
+    :func:`refuse_if_claimed` would refuse in a new application, for a page to mark."""
+    out: dict[tuple[str, int], Application] = {}
+    for app in _live(session, firm_id=firm_id, as_of=as_of):
+        for doc in _documents_of(app):
+            out.setdefault(doc, app)
+    return out
+
+
+@dataclass(frozen=True)
+class Rival:
+    """Another claim on one of an application's documents: a live application
+    (``kind`` ``"application"``) or an open loan (``"loan"``), by id, with the document
+    they share named as people read it and the claim's status as words."""
+
+    kind: str
+    id: int
+    document: Message
+    status: Message
+
+
+#: loans that still hold their documents: not yet paid out, or paid out and not closed
+OPEN_LOANS = (LoanStatus.PENDING.value, LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
+
+
+def rivals(session: Session, app: Application, *, as_of: date) -> list[Rival]:
+    """The other live applications and the open loans on any of *app*'s documents (one
+    document, one live application, one open loan: what an RM deciding *app* must see),
+    applications first, oldest first."""
+    mine = _documents_of(app)
+    if not mine:
+        return []
+    out = [Rival("application", id_of(other),
+                 name(session, *sorted(_documents_of(other) & mine)[0]),
+                 msg(status.APPLICATION_WORDS[ApplicationStatus(other.status)]))
+           for other in _live(session, firm_id=app.firm_id, without=app.id, as_of=as_of)
+           if _documents_of(other) & mine]
+    seen: set[int] = set()
+    for model, column, label, ids in (
+            (LoanDocument, col(LoanDocument.invoice_id), "invoice", app.invoice_ids),
+            (LoanDocument, col(LoanDocument.order_id), "order", app.order_ids),
+            (LoanFragment, col(LoanFragment.fragment_id), "voucher part", app.fragment_ids)):
+        if not ids:
+            continue
+        rows = session.execute(
+            select(column, col(Loan.id), col(Loan.status))
+            .join(Loan, col(Loan.id) == model.loan_id)
+            .where(column.in_(list(ids)), col(Loan.status).in_(OPEN_LOANS),
+                   col(Loan.application_id).is_distinct_from(app.id))
+            .order_by(col(Loan.id))).all()
+        for ident, loan_id, loan_status in rows:
+            if loan_id not in seen:
+                seen.add(loan_id)
+                out.append(Rival("loan", loan_id, name(session, label, ident),
+                                 msg(status.LABELS[LoanStatus(loan_status)])))
+    return out
 
 
 def refuse_if_claimed(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from trellis.errors import Conflict, ValidationError
@@ -79,6 +79,32 @@ def owed_by_loan(*, session: Session, firm_id: int) -> dict[int, int]:
             .group_by(col(JournalPosting.loan_id)))
     return {loan_id: -int(total) for loan_id, total in session.execute(stmt)
             if total is not None and total < 0}
+
+
+@dataclass(frozen=True)
+class LoanSurplus:
+    """What a loan's payments brought in above what it owed (fen): ``credited`` to the
+    vendor over the loan's life, ``paid`` back to it since, ``owed`` still to pay."""
+
+    credited: int
+    paid: int
+
+    @property
+    def owed(self) -> int:
+        """The part of the surplus not yet paid back to the vendor, in fen."""
+        return self.credited - self.paid
+
+
+def loan_surplus(*, session: Session, loan_id: int) -> LoanSurplus:
+    """The surplus of loan *loan_id*: its vendor-payable credits (a payment above what
+    the loan owed) and debits (payouts of it to the vendor), as the journal holds them."""
+    amount = col(JournalPosting.amount_fen)
+    credited, paid = session.execute(
+        select(func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
+               func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0))
+        .where(col(JournalPosting.loan_id) == loan_id,
+               col(JournalPosting.account_id) == _payable_id(session))).one()
+    return LoanSurplus(credited=int(credited), paid=int(paid))
 
 
 def surplus_owed(*, session: Session, firm_id: int) -> int:
@@ -205,5 +231,5 @@ def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = 
     return Payout(entry=entry, firm_id=firm_id, amount_fen=amount, by_loan=by_loan)
 
 
-__all__ = ["BadPayout", "NothingOwed", "Payout", "PayoutExceedsOwed", "owed_by_loan",
-           "pay_out_surplus", "surplus_owed"]
+__all__ = ["BadPayout", "LoanSurplus", "NothingOwed", "Payout", "PayoutExceedsOwed",
+           "loan_surplus", "owed_by_loan", "pay_out_surplus", "surplus_owed"]

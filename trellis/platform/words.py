@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from trellis.ledger.status import APPLICATION_WORDS
 from trellis.messages import N_, Message, technical_detail
 from trellis.platform.i18n import render, translate
 
@@ -51,13 +52,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cooled_off": N_("repaid in cooling-off"),
         "written_off": N_("written off"),
         "cancelled": N_("cancelled"),
-        "submitted": N_("submitted"),
-        "review": N_("waiting for review"),
-        "second_approval": N_("waiting for a second approver"),
-        "approved": N_("approved"),
-        "declined": N_("declined"),
-        "accepted": N_("accepted"),
-        "expired": N_("expired"),
+        # an application's states: the ledger's words, the ones its refusals use
+        **{str(k.value): v for k, v in APPLICATION_WORDS.items()},
         "open": N_("available to draw"),
     },
     # ledger.journal.EntryKind

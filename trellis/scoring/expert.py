@@ -181,7 +181,7 @@ CHARACTERISTICS = [
          "Cuts that began this quarter hardly move the change over a year; the last three "
          "months against the six before show them first. No record is neutral.",
          [-0.1, -0.03, 0.03], [-0.8, -0.2, 0.0, 0.4], NEUTRAL),
-    _num("sales_12m_fen", "Sales, last 12 months", "近12个月销售额",
+    _num("sales_12m_fen", "Sales in the 12 months before the scoring date", "评分日前12个月销售额",
          "Small scale of trade", "交易规模小",
          "Small firms fail more often: they have less cushion against a lost order or a "
          "late payer. Bands from the national SME classification for industry (工业 "

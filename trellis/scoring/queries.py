@@ -32,7 +32,9 @@ SHOWN = ("sales_12m_fen", "sales_trend_3v12", "sales_drawdown_3m", "sales_cv_12m
 
 # Labels of shown features that no scorecard characteristic names (en, zh).
 EXTRA_LABELS = {
-    "sales_12m_fen": ("Sales, last 12 months", "近12个月销售额"),
+    # the 12 whole months before the scoring date (features.month_back), not the 12 up
+    # to the day the page is read
+    "sales_12m_fen": ("Sales in the 12 months before the scoring date", "评分日前12个月销售额"),
     "own_late_days_12m": ("Own days late to suppliers, last 12 months",
                           "近12个月向供应商付款逾期天数"),
     "buyer_hhi_12m": ("Buyer concentration (0-100%)", "买方集中度（0–100%）"),
@@ -42,6 +44,11 @@ EXTRA_LABELS = {
     "anchor_pagerank": ("Closeness to anchors (share of the cluster)",
                         "与核心企业的紧密度（占全园区的份额）"),
 }
+
+
+#: Labels that say exactly what the figure covers, over the words a scorecard stored before
+#: they were made exact (a card keeps the labels it was saved with).
+EXACT_LABELS = ("sales_12m_fen",)
 
 
 def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
@@ -26,9 +27,9 @@ from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.errors import PermissionDenied, ValidationError
 from trellis.ledger.errors import OfferNotFound
-from trellis.ledger.models import Application, Offer
+from trellis.ledger.models import Application, Offer, Product
 from trellis.ledger.origination import accept_offer, apply, open_offer, product_by_code
-from trellis.messages import N_, Money, msg
+from trellis.messages import N_, Money, Percent, msg
 from trellis.vouchers import services
 from trellis.vouchers.errors import NotLive, VoucherNotFound
 from trellis.vouchers.models import EventKind, FragmentStatus, Voucher, VoucherFragment
@@ -57,9 +58,16 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     advance = min(fragment.amount_fen * product.advance_rate_bps // 10_000,
                   product.max_amount_fen)
     if advance < product.min_amount_fen:
-        raise ValidationError(N_("This part is too small to finance: the smallest advance "
-                                 "is %(minimum)s."),
-                              params={"minimum": Money(product.min_amount_fen)},
+        raise ValidationError(N_("This part of %(part)s is too small to finance: at %(rate)s "
+                                 "of it the advance would be %(advance)s, and the smallest "
+                                 "advance is %(minimum)s. A part of %(smallest)s or more can "
+                                 "be financed."),
+                              params={"part": Money(fragment.amount_fen),
+                                      "rate": Percent(Decimal(product.advance_rate_bps)
+                                                      / 10_000),
+                                      "advance": Money(advance),
+                                      "minimum": Money(product.min_amount_fen),
+                                      "smallest": Money(smallest_part(product))},
                               field="fragment_id")
     app = apply(session=session, firm_id=holder_id, product_code=product_code,
                 fragment_ids=[id_of(fragment)], applied_by=user.id if user else None,
@@ -71,6 +79,14 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     logger.info("voucher %s part %s: application %s is %s", voucher.code, fragment.id,
                 app.id, app.status)
     return app, offer
+
+
+def smallest_part(product: Product) -> int:
+    """The smallest part, in fen, whose advance (the product's advance rate of it, rounded
+    down to the fen as :func:`quote` does) reaches the product's smallest loan."""
+    if product.advance_rate_bps <= 0:
+        raise ValueError(f"product {product.code} advances nothing")
+    return -(-product.min_amount_fen * 10_000 // product.advance_rate_bps)
 
 
 def fragment_for_application(*, session: Session, application_id: int

@@ -140,7 +140,7 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert "共用的信息" in evidence and "139-0000-1111" in evidence and "好供应商" in evidence
     features = _text(re.search(r'data-testid="all-features".*?</dl>', main,
                                flags=re.S).group(0))
-    for words in ("近12个月销售额 ¥", "近12个月发票张数", "个月", "占全园区", "天",
+    for words in ("评分日前12个月销售额 ¥", "近12个月发票张数", "个月", "占全园区", "天",
                   "近3个月销售额 ¥"):
         assert words in features, words
     assert "层级（距核心企业） 1 级供应商" in features

@@ -12,7 +12,7 @@ from tests.conftest import auto_approve_grade_c
 from tests.platform.conftest import csrf_token, login
 from trellis.accounts.models import AuditEvent, User
 from trellis.demo.seed import PASSWORD, seed_demo
-from trellis.ledger import lifecycle
+from trellis.ledger import lifecycle, payouts
 from trellis.ledger.models import Loan, Offer, Product
 from trellis.trade.models import Invoice
 
@@ -346,6 +346,54 @@ def test_an_overpayment_is_explained_to_the_firm(client, session, settings, demo
     assert "比贷款应还金额多 ¥123.45" in text and "退回贵司登记的收款账户" in text
     session.refresh(loan)
     assert loan.status == "repaid"
+    # the loan's page keeps saying it (F8): how much, that it is the firm's, what is
+    # still to come back, and the ledger holds exactly that for the firm
+    surplus = _text(client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+                    .split('id="surplus">')[1].split("</dd>")[0])
+    assert "比贷款应还金额多还 ¥123.45，该款项属于贵司。" in surplus
+    assert "其中 ¥123.45 待客户经理退回贵司登记的收款账户。" in surplus and "已退回" not in surplus
+    assert payouts.surplus_owed(session=session, firm_id=vendor.firm_id) == 12_345
+    # part of it paid back to the firm: the page says what came back and what is still due
+    payouts.pay_out_surplus(session=session, firm_id=vendor.firm_id, amount_fen=10_000,
+                            idempotency_key="f8-payout", paid_on=TODAY)
+    session.commit()
+    surplus = _text(client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
+                    .split('id="surplus">')[1].split("</dd>")[0])
+    assert "其中 ¥23.45 待客户经理退回" in surplus and "其中 ¥100.00 已退回贵司。" in surplus
+    assert payouts.loan_surplus(session=session, loan_id=loan.id) == payouts.LoanSurplus(
+        credited=12_345, paid=10_000)
+
+
+def _text(html: str) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_an_overpayment_in_the_cooling_off_window_is_explained_too(client, session, settings,
+                                                                   demo):
+    """The repayment page said only 「冷静期内还款」 when a first loan was repaid with more
+    than the cooling-off payoff: the excess went to the firm's surplus without a word."""
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    response = apply_for(client, [inv.id])
+    client.post(response.location + "/accept",
+                data={"csrf_token": csrf_token(client, response.location), "read": "y"})
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    assert loan.first_loan
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY)
+    session.commit()
+    repay_url = f"/vendor/loans/{loan.id}/repay"
+    paid = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
+                                        "key": "c" * 20,
+                                        "amount": f"{(loan.amount_fen + 5_000) / 100:.2f}"},
+                       follow_redirects=True)
+    text = paid.get_data(as_text=True)
+    session.refresh(loan)
+    assert loan.status == "cooled_off"
+    assert "比贷款应还金额多 ¥50.00" in text and "冷静期" in text
+    assert payouts.loan_surplus(session=session, loan_id=loan.id).owed == 5_000
 
 
 @pytest.fixture

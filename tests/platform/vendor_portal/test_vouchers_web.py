@@ -70,7 +70,7 @@ def test_issue_pass_on_finance(client, session, settings, demo, issued):  # noqa
     assert response.status_code == 303
     # the same decision path as an invoice: tier 2 (grade C, no credit limit yet) goes to
     # an RM, and the offer appears once the RM approves
-    assert "Under review" in client.get(response.location).get_data(as_text=True)
+    assert "Waiting for review" in client.get(response.location).get_data(as_text=True)
     from trellis.ledger.origination import decide
 
     decide(session=session, application_id=int(response.location.rsplit("/", 1)[1]),

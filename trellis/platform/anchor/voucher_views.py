@@ -15,31 +15,39 @@ from trellis.paging import paginate
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import IssueVoucherForm
 from trellis.platform.forms import EmptyForm
+from trellis.platform.i18n import render
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
     own_firm,
+    status_label,
     status_labels,
 )
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
 from trellis.vouchers import lineage
 from trellis.vouchers import services as vouchers
-from trellis.vouchers.models import Voucher
+from trellis.vouchers.models import FragmentStatus, Voucher
+from trellis.vouchers.parts import part_name
 from trellis.vouchers.settlement import settle
 
 
 def lineage_labels() -> dict:
     labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
-              "matures": _("matures")}
+              "matures": _("matures"),
+              # the part's number as the parts table beside the picture names it
+              "part": _("Part No. %(n)s")}
 
     labels.update({k: str(v) for k, v in status_labels().items()})
+    # a part's state as the parts table words it ("paid at maturity", not "settled")
+    labels.update({str(k.value): status_label(k.value, "fragment") for k in FragmentStatus})
     return labels
 
 
 def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
-    tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels())
+    tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels(),
+                         describe=lambda ident: render(part_name(db(), ident)))
     return Markup(lineage.render_svg(tree, title=_("Lineage of voucher %(code)s",
                                                    code=voucher.code),
                                      highlight_firm=highlight))

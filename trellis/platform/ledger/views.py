@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
 from trellis.ledger import (
+    claims,
     lifecycle,
     loan_journal,
     origination,
@@ -216,6 +217,9 @@ def application(application_id: int):
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
         product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
+        # another live application or an open loan on one of its documents (one
+        # document, one application, one loan): named and linked for the decider
+        rivals=claims.rivals(db(), app, as_of=today()),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
         at_decision=at_decision,

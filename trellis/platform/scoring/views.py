@@ -171,7 +171,7 @@ def _labels(spec: dict) -> dict:
     zh = _zh()
     out = {name: zh_ if zh else en for name, (en, zh_) in queries.EXTRA_LABELS.items()}
     out.update({c["name"]: (c.get("label_zh") if zh else c.get("label_en")) or c["name"]
-                for c in spec["characteristics"]})
+                for c in spec["characteristics"] if c["name"] not in queries.EXACT_LABELS})
     return out
 
 

@@ -16,6 +16,8 @@ from wtforms import ValidationError as WTFValidationError
 
 from trellis.chain.models import Batch, Document
 from trellis.errors import TrellisError
+from trellis.ledger.models import ApplicationStatus
+from trellis.ledger.status import APPLICATION_WORDS
 from trellis.messages import N_
 from trellis.platform.errors import translated
 from trellis.platform.i18n import translate
@@ -129,8 +131,10 @@ STATUS_WORDS = {
     "cooled_off": N_("Repaid in cooling-off"), "cancelled": N_("Cancelled"),
     "written_off": N_("Written off"), "submitted": N_("Submitted"),
     "collection": N_("Overdue (passed to collection)"),
-    "review": N_("Under review"), "second_approval": N_("Under review"),
-    "approved": N_("Offer ready"), "declined": N_("Declined"),
+    # an application's review states: the ledger's words, the ones its refusals use
+    "review": APPLICATION_WORDS[ApplicationStatus.REVIEW],
+    "second_approval": APPLICATION_WORDS[ApplicationStatus.SECOND_APPROVAL],
+    "approved": APPLICATION_WORDS[ApplicationStatus.APPROVED], "declined": N_("Declined"),
     "accepted": N_("Accepted"), "expired": N_("Expired"), "open": N_("Available to draw"),
     "applied": N_("In effect"),
 }
@@ -142,6 +146,9 @@ KIND_STATUS_WORDS = {
              "cancelled": N_("Not paid out")},
     "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
     "fragment": {"settled": N_("Paid at maturity")},
+    # an application reads as the ledger words it in a refusal ("... is already in
+    # application 12 (waiting for review)"): one word for one state, page and message
+    "application": {str(k.value): v for k, v in APPLICATION_WORDS.items()},
     # a change of the payout account waits its safety delay, then takes effect (nothing
     # of it is confirmed: 待确权 is an anchor's confirmation of an invoice)
     "bank_change": {"pending": N_("Waiting to take effect"), "applied": N_("In effect"),
@@ -196,7 +203,10 @@ def status_label(status, kind: str = "") -> str:
     of record."""
     key = str(status)
     found = KIND_STATUS_WORDS.get(kind, {}).get(key) or STATUS_WORDS.get(key)
-    return translate(found) if found is not None else key
+    if found is None:
+        return key
+    text = translate(found)   # the ledger's words are for mid-sentence: capitalised here
+    return text[:1].upper() + text[1:]
 
 
 #: the status tabs' words where a status's own words are too long for a tab on a phone

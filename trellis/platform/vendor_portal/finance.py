@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError, ValidationError
-from trellis.ledger import cooling, lifecycle, payouts
+from trellis.ledger import claims, cooling, lifecycle, payouts
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import (
     Application,
@@ -55,6 +55,7 @@ from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
 from trellis.vouchers.financing import fragment_for_application
 from trellis.vouchers.models import Voucher
+from trellis.vouchers.parts import part_name
 
 
 def live_loans(firm_id: int) -> list:
@@ -158,8 +159,12 @@ def apply():
     # approval limit (grades it approves, no warning), else a relationship manager decides
     product = db().exec(select(Product).where(
         Product.code == ("OF-STD" if kind == "order" else "RF-STD"))).first()
+    # documents a live application already asks for: marked with it, not selectable (the
+    # ledger refuses them anyway: one document, one live application)
+    claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
+        db(), firm_id=firm.id, as_of=date.today()).items() if what == kind}
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
-                           product=product,
+                           product=product, claimed=claimed,
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            picked=set(picked), docs_error=docs_error,
@@ -224,7 +229,8 @@ def _application_page(app, form, status: int = 200):
         db().get(PurchaseOrder, i) for i in app.order_ids or ()) if d is not None]
     return render_template(
         "vendor_portal/application.html", app=app, offer=offer, product=product, loan=loan,
-        fragment=fragment, form=form, warnings=warnings_for("offer"), documents=documents,
+        fragment=fragment, fragment_name=part_name(db(), fragment.id) if fragment else None,
+        form=form, warnings=warnings_for("offer"), documents=documents,
         today=date.today()), status
 
 
@@ -307,6 +313,7 @@ def loan(loan_id: int):
     return render_template("vendor_portal/loan.html", loan=row, repayments=repayments,
                            cooling_until=cooling_off_until(row), today=date.today(),
                            offer=offer, owed=lifecycle.owed_by_borrower(row),
+                           surplus=payouts.loan_surplus(session=db(), loan_id=row.id),
                            days_overdue=lifecycle.borrower_dpd(row, date.today()),
                            statements=has_endpoint("ledger.loan_statement"))
 
@@ -350,17 +357,18 @@ def repay(loan_id: int):
             db().refresh(row)
             extra = payouts.owed_by_loan(session=db(), firm_id=row.firm_id).get(row.id, 0) \
                 - owed_back
-            if extra > 0 and row.status != "cooled_off":
-                # an overpayment: say how much, that it is the firm's, and how it comes back
+            if extra > 0:
+                # an overpayment (in the cooling-off window too): say how much, that it is
+                # the firm's, and how it comes back
                 flash(_("You paid %(paid)s, %(extra)s more than the loan owed. The loan is "
                         "settled, and the %(extra)s is your firm's: your relationship manager "
                         "returns it to your firm's registered account. The loan's statement "
                         "shows it as owed to you until then.", paid=money(rep.amount_fen),
                         extra=money(extra)), "warning")
-            elif row.status == "cooled_off":
+            if row.status == "cooled_off":
                 flash(_("Repaid within the cooling-off period: no interest and no fees."),
                       "success")
-            else:
+            elif extra <= 0:
                 flash(_("Repayment of %(a)s recorded.", a=f"¥{rep.amount_fen / 100:,.2f}"),
                       "success")
             return redirect(url_for("vendor.loan", loan_id=row.id), code=303)

@@ -13,6 +13,7 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.db import id_of
 from trellis.errors import TrellisError
+from trellis.ledger import claims
 from trellis.paging import paginate
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
@@ -93,7 +94,10 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
         split_forms[f.id] = forms.get(("split", f.id)) or SplitForm(formdata=None,
                                                                      prefix=f"s{f.id}")
 
-    return render_template("vendor_portal/voucher.html", v=v,
+    # parts a live application already asks for: linked to it, no second application
+    claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
+        db(), firm_id=firm.id, as_of=date.today()).items() if what == "voucher part"}
+    return render_template("vendor_portal/voucher.html", v=v, claimed=claimed,
                            svg=lineage_svg(v, names.get(firm.id)),
                            fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
                            split_forms=split_forms, finance_form=EmptyForm(),
