@@ -100,17 +100,17 @@ def live_applications(session: Session, *, firm_id: int, invoice_ids: Sequence[i
     wanted = _wanted(invoice_ids, order_ids, fragment_ids)
     if not wanted:
         return []
-    out = []
-    for app in _live(session, firm_id=firm_id, without=without, before=before, as_of=as_of):
-        shared = sorted(_documents_of(app) & wanted)
-        if shared:
-            out.append((shared[0], app))
-    return out
+    return [(sorted(_documents_of(app) & wanted)[0], app)
+            for app in _live(session, firm_id=firm_id, without=without, before=before,
+                             as_of=as_of, wanted=wanted)]
 
 
 def _live(session: Session, *, firm_id: int, without: int | None = None,
-          before: int | None = None, as_of: date) -> list[Application]:
-    """The firm's live applications (see :func:`live_applications`), oldest first."""
+          before: int | None = None, as_of: date,
+          wanted: set[tuple[str, int]] | None = None) -> list[Application]:
+    """The firm's live applications (see :func:`live_applications`), oldest first; only
+    those asking for one of *wanted* when given (their offers are then the only ones
+    read)."""
     query = select(Application).where(
         col(Application.firm_id) == firm_id,
         col(Application.status).in_([s.value for s in LIVE_APPLICATIONS]))
@@ -118,7 +118,8 @@ def _live(session: Session, *, firm_id: int, without: int | None = None,
         query = query.where(col(Application.id) != without)
     if before is not None:
         query = query.where(col(Application.id) < before)
-    live = list(session.scalars(query.order_by(col(Application.id))))
+    live = [app for app in session.scalars(query.order_by(col(Application.id)))
+            if wanted is None or _documents_of(app) & wanted]
     approved = [app.id for app in live if app.status == ApplicationStatus.APPROVED]
     standing = _open_offers(session, approved, as_of) if approved else set()
     return [app for app in live
