@@ -38,7 +38,8 @@ NEUTRAL = {"logodds": 0.0, "neutral": True}
 
 DESCRIPTION = (
     "Points set by judgement, before Trellis has outcomes of its own, from what supply-chain "
-    "credit officers look for in trade flows: a sales fade, months without sales, late "
+    "credit officers look for in trade flows: a sales fade, months without sales, money "
+    "received far above what is now billed, late "
     "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
     "concentration, anchor confirmation and tenure, platform debt, defaulted partners, "
     "the firm's scale; and, where the park meters its tenants, power use against its "
@@ -107,6 +108,15 @@ CHARACTERISTICS = [
          "较多应收账款已逾期",
          "Old receivables may never be paid; they also lower what can be financed.",
          [0.05, 0.13, 0.4], [0.2, 0.1, -0.5, -0.8], NEUTRAL),
+    _num("inflow_to_sales_3m", "Money received in the last 3 months against the sales "
+         "invoiced in them", "近3个月回款与同期开票销售额之比",
+         "It collects far more than it now sells", "回款远多于当前销售",
+         "On terms of a month or two, this quarter's money pays last quarter's sales, so a "
+         "going concern receives about what it bills. Receiving well over what it bills is "
+         "a receivables book running off: the firm collects what it sold before and sells "
+         "less anew, and this is read from the bank's money, which is harder to dress up "
+         "than invoices. No sales in the quarter is neutral here (other rules see it).",
+         [1.15, 1.6, 2.0], [0.0, -0.2, -0.4, -0.7], NEUTRAL),
     _num("sales_cv_12m", "Volatility of monthly sales (deseasonalised)",
          "月销售额波动（剔除季节性）", "Sales are volatile", "销售额波动大",
          "Erratic sales make repayment from trade uncertain.",
@@ -297,7 +307,7 @@ def labels() -> dict[str, dict]:
 NAME_ZH = "专家冷启动评分卡（交易流）"
 DESCRIPTION_ZH = (
     "在 Trellis 还没有自身贷款结果之前，按供应链信贷人员审视交易流的经验设定分值：销售下滑、"
-    "无销售的月份、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
+    "无销售的月份、回款远超当前开票、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
     "与合作时长、平台负债、交易对手违约、企业规模；园区计量租户时，还看与同行业相比以及与自身开票相比的"
     "用电量、行业整体用电量和参保人数。分数范围为 300 至 "
     "900 分：600 分对应 5:1 的好坏比（违约概率约 17%），每增加 40 分好坏比翻一倍。"
@@ -319,6 +329,10 @@ WHY_ZH = {
     "buyer_late_days_12m": "买方付款逾期会拉长供应商自身的资金周期；核心企业的付款也用于偿还 "
                            "Trellis 的融资。",
     "overdue_share_now": "陈旧的应收账款可能永远收不回来，也会降低可融资的金额。",
+    "inflow_to_sales_3m": "按一两个月的账期，本季度的回款支付的是上季度的销售，持续经营的企业"
+                          "收到的钱与开出的票大致相当。回款远多于开票，说明应收账款在收缩：企业在"
+                          "收回以前的货款，新的销售在减少；这是从银行的钱看出来的，比发票更难粉饰。"
+                          "本季度没有销售时此项为中性（其他规则会看到）。",
     "sales_cv_12m": "销售忽高忽低，使依靠交易回款还款变得不确定。",
     "top_buyer_share_12m": "供应链中集中度高很常见，但几乎把全部货物卖给一个买方的供应商没有缓冲："
                            "失去这个买方或受其挤压，生意就会终结。",

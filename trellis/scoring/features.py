@@ -455,6 +455,11 @@ def _cash(frames: Frames, R: _Rows, out: dict) -> None:
     else:
         inflow = np.zeros(n)
     out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
+    # The book running off: money received in the last 3 months against the sales invoiced
+    # in the same 3 months (NaN without sales then). On terms of a month or two, this
+    # quarter's money pays last quarter's sales, so a steady firm reads about 1; well
+    # above 1 the firm collects what it sold before and sells less anew.
+    out["inflow_to_sales_3m"] = _safe_div(inflow * 3.0, out["sales_3m_fen"])
     # Collection: money received in the last 6 months against the sales invoiced in the
     # 6 months before the last one (terms and month-end batches lag payment), NaN
     # without those sales. Deductions, part payments and late payers lower it.
