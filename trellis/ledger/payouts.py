@@ -81,6 +81,20 @@ def owed_by_loan(*, session: Session, firm_id: int) -> dict[int, int]:
             if total is not None and total < 0}
 
 
+def surplus_of_repayment(*, session: Session, entry_id: int | None, loan_id: int) -> int:
+    """The part of a repayment the journal booked as owed to the vendor (what exceeded the
+    loan), in fen: the credit to the vendor payable of *loan_id* in the repayment's entry
+    *entry_id* (0 when the whole payment went to the loan or nothing was posted)."""
+    if entry_id is None:
+        return 0
+    total = session.execute(
+        select(func.sum(col(JournalPosting.amount_fen)))
+        .where(col(JournalPosting.entry_id) == entry_id,
+               col(JournalPosting.loan_id) == loan_id,
+               col(JournalPosting.account_id) == _payable_id(session))).scalar()
+    return max(-int(total or 0), 0)
+
+
 def surplus_owed(*, session: Session, firm_id: int) -> int:
     """The surplus owed to *firm_id* and not yet paid out, in fen (0 if none)."""
     total = session.execute(
