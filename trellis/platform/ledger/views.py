@@ -64,7 +64,12 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
-from trellis.vouchers.models import Voucher, VoucherFragment
+from trellis.vouchers.models import (
+    Voucher,
+    VoucherFragment,
+    financing_product,
+    part_label,
+)
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -212,9 +217,13 @@ def application(application_id: int):
     at_decision = app.exposure_fen is not None
     exposure = app.exposure_fen if at_decision else origination.exposure_fen(
         db(), app.firm_id, without=app.id)
+    product = db().get(Product, app.product_id)
+    product_name = product.name_zh if get_locale().language == "zh" else product.name
+    if app.fragment_ids:   # voucher parts: the vendor applied for voucher financing
+        product_name = render(financing_product(product_name))
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
-        product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
+        product=product, product_name=product_name, decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
@@ -252,7 +261,8 @@ def _documents_of(app) -> list[dict]:
     for part in (session.get(VoucherFragment, i) for i in app.fragment_ids or ()):
         if part is not None:
             voucher = session.get(Voucher, part.voucher_id)
-            rows.append({"kind": _("Voucher part"), "number": f"V{part.voucher_id}-{part.id}",
+            label = render(part_label(voucher.code, part.id)) if voucher else str(part.id)
+            rows.append({"kind": _("Voucher part"), "number": label,
                          "amount_fen": part.amount_fen,
                          "counterparty": buyer_name(voucher.issuer_id) if voucher else "",
                          "due": voucher.maturity_date if voucher else None,
