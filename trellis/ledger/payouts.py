@@ -29,7 +29,7 @@ from trellis.errors import Conflict, ValidationError
 from trellis.ledger.chart import Acct
 from trellis.ledger.errors import IdempotencyMismatch
 from trellis.ledger.journal import Entry, EntryKind, Posting
-from trellis.ledger.models import JournalEntry, JournalPosting, Loan
+from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
 from trellis.ledger.posting import account_ids, find_entry, post
 from trellis.messages import N_, Money, msg
 
@@ -93,6 +93,18 @@ def surplus_of_repayment(*, session: Session, entry_id: int | None, loan_id: int
                col(JournalPosting.loan_id) == loan_id,
                col(JournalPosting.account_id) == _payable_id(session))).scalar()
     return max(-int(total or 0), 0)
+
+
+def surplus_sources(*, session: Session, loan_ids: list[int]) -> list[str]:
+    """Who paid the money that exceeded what loans *loan_ids* owed: the sources
+    (``vendor`` the borrower itself, ``anchor`` the buyer, ``recovery``) of the receipts
+    whose journal entries booked a surplus owed to the vendor, in a fixed order."""
+    if not loan_ids:
+        return []
+    found = {rep.source for rep in session.scalars(
+        select(Repayment).where(col(Repayment.loan_id).in_(loan_ids)))
+        if surplus_of_repayment(session=session, entry_id=rep.entry_id, loan_id=rep.loan_id)}
+    return [s for s in ("vendor", "anchor", "recovery") if s in found]
 
 
 def surplus_owed(*, session: Session, firm_id: int) -> int:

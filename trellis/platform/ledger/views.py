@@ -63,6 +63,7 @@ from trellis.platform.web import (
     user_role,
     visible_cluster_ids,
 )
+from trellis.platform.words import word
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 from trellis.vouchers.models import (
     Voucher,
@@ -355,7 +356,13 @@ def payment_reference(repayment: Repayment) -> str:
 def _surplus(loan: Loan) -> dict:
     """What is owed to the loan's firm as surplus: for this loan and for all its loans."""
     by_loan = payouts.owed_by_loan(session=db(), firm_id=loan.firm_id)
-    return {"loan_fen": by_loan.get(loan.id, 0), "firm_fen": sum(by_loan.values())}
+    # who paid it (the receipts that booked the surplus): this loan's, else the firm's
+    sources = payouts.surplus_sources(
+        session=db(), loan_ids=[loan.id] if by_loan.get(loan.id) else list(by_loan))
+    return {"loan_fen": by_loan.get(loan.id, 0), "firm_fen": sum(by_loan.values()),
+            "sources": "、".join(word("payment_source", s) for s in sources)
+            if get_locale().language == "zh"
+            else ", ".join(word("payment_source", s) for s in sources)}
 
 
 def _to_fen(amount: Decimal) -> int:
