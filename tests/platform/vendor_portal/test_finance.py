@@ -16,7 +16,6 @@ from trellis.ledger import lifecycle, payouts
 from trellis.ledger.models import Loan, Offer, Product
 from trellis.trade.models import Invoice
 
-
 TODAY = date.today()
 
 

@@ -200,8 +200,8 @@ def test_anchor_cannot_issue_a_payable_it_does_not_owe(client, session, demo):  
     assert vendor2  # the demo has a second vendor (used above for lineage)
 
 
-def test_a_voucher_part_has_one_name_for_the_vendor_and_the_rm(client, session, demo,
-                                                               issued):  # noqa: F811
+def test_a_voucher_part_has_one_name_for_the_vendor_and_the_rm(  # noqa: F811
+        client, session, demo, issued):  # noqa: F811
     """Reader R11: the vendor read "V… 第 7 号" and the RM "凭证拆分部分 V1-7" with the
     product 应收账款融资; both now read the voucher code and part number, and the product
     says 凭证融资."""
