@@ -22,15 +22,15 @@ D0 = date(2026, 1, 1)
 PAID = D0 + timedelta(days=10)
 
 
-def with_surplus(session, make_loan, firm, surplus_fen: int, amount_fen: int = 1_000_000
-                 ) -> Loan:
+def with_surplus(session, make_loan, firm, surplus_fen: int, amount_fen: int = 1_000_000,
+                 source: str = "anchor") -> Loan:
     """A loan of *firm* repaid in full on PAID with *surplus_fen* more than it owed."""
     loan = make_loan(amount_fen=amount_fen, firm=firm)
     accrual.accrue(session=session, as_of=PAID)
     session.refresh(loan)
     lifecycle.repay(session=session, loan_id=loan.id, amount_fen=loan.outstanding_fen
                     + surplus_fen, paid_on=PAID, idempotency_key=f"sweep-{loan.id}",
-                    source="anchor")
+                    source=source)
     session.refresh(loan)
     assert loan.status == "repaid"
     return loan
@@ -264,3 +264,16 @@ def test_concurrent_payouts_never_pay_more_than_owed(pg_factory):  # noqa: F811
     assert left == 6_000 - sum(paid) == 400
     assert all(v >= 0 for v in per_loan.values()) and sum(per_loan.values()) == 400
     assert stats["PayoutExceedsOwed"] >= 4             # the refused ones (and their retries)
+
+
+@pytest.mark.parametrize("source, payer", [("vendor", "借款企业"), ("anchor", "买方（核心企业）")])
+def test_the_refund_box_names_who_paid_the_surplus(session, client, world, make_user,
+                                                   make_loan, source, payer):
+    """Reader R4: the box said the buyer overpaid even when the borrower's own repayment
+    was the surplus; it names the payer of the receipts that booked it."""
+    loan = with_surplus(session, make_loan, world.vendor, 800, source=source)
+    assert payouts.surplus_sources(session=session, loan_ids=[loan.id]) == [source]
+    login(client, rm_for(session, make_user, world.cluster))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert f"收到的款项超过应还金额的部分（付款方：{payer}），尚未退还。" in page
+    assert "买方付款超过应还金额" not in page

@@ -29,7 +29,7 @@ from trellis.errors import Conflict, ValidationError
 from trellis.ledger.chart import Acct
 from trellis.ledger.errors import IdempotencyMismatch
 from trellis.ledger.journal import Entry, EntryKind, Posting
-from trellis.ledger.models import JournalEntry, JournalPosting, Loan
+from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
 from trellis.ledger.posting import account_ids, find_entry, post
 from trellis.messages import N_, Money, msg
 
@@ -105,6 +105,32 @@ def loan_surplus(*, session: Session, loan_id: int) -> LoanSurplus:
         .where(col(JournalPosting.loan_id) == loan_id,
                col(JournalPosting.account_id) == _payable_id(session))).one()
     return LoanSurplus(credited=int(credited), paid=int(paid))
+
+
+def surplus_of_repayment(*, session: Session, entry_id: int | None, loan_id: int) -> int:
+    """The part of a repayment the journal booked as owed to the vendor (what exceeded the
+    loan), in fen: the credit to the vendor payable of *loan_id* in the repayment's entry
+    *entry_id* (0 when the whole payment went to the loan or nothing was posted)."""
+    if entry_id is None:
+        return 0
+    total = session.execute(
+        select(func.sum(col(JournalPosting.amount_fen)))
+        .where(col(JournalPosting.entry_id) == entry_id,
+               col(JournalPosting.loan_id) == loan_id,
+               col(JournalPosting.account_id) == _payable_id(session))).scalar()
+    return max(-int(total or 0), 0)
+
+
+def surplus_sources(*, session: Session, loan_ids: list[int]) -> list[str]:
+    """Who paid the money that exceeded what loans *loan_ids* owed: the sources
+    (``vendor`` the borrower itself, ``anchor`` the buyer, ``recovery``) of the receipts
+    whose journal entries booked a surplus owed to the vendor, in a fixed order."""
+    if not loan_ids:
+        return []
+    found = {rep.source for rep in session.scalars(
+        select(Repayment).where(col(Repayment.loan_id).in_(loan_ids)))
+        if surplus_of_repayment(session=session, entry_id=rep.entry_id, loan_id=rep.loan_id)}
+    return [s for s in ("vendor", "anchor", "recovery") if s in found]
 
 
 def surplus_owed(*, session: Session, firm_id: int) -> int:

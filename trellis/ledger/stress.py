@@ -180,3 +180,11 @@ def run(*, session: Session, anchor_id: int, days_late: int,
             out[f] = stress(base(f, 2, b), received[f].get(b, 0), late, b, out[b].name)
     return sorted(out.values(), key=lambda v: (v.runs_out_day is None,
                                                v.runs_out_day or 0, -v.shortfall_fen, v.name))
+
+
+def short_by_cause(rows: list[VendorStress]) -> tuple[list[VendorStress], list[VendorStress]]:
+    """The suppliers of *rows* (a :func:`run`) that run out of cash within the delay, in
+    two lists: those our late payment (directly, or through their buyer) drives short, and
+    those short of cash even if everyone paid on time (the delay is not their cause)."""
+    short = [r for r in rows if r.runs_out_day is not None]
+    return [r for r in short if not r.short_anyway], [r for r in short if r.short_anyway]

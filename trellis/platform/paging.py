@@ -18,3 +18,11 @@ def args() -> dict:
         abort(404)   # past any database's range: nothing is there (as for ids)
     return {"page": a.get("page", 1), "per_page": a.get("per_page", paging.PER_PAGE),
             "q": a.get("q", ""), "sort": a.get("sort", ""), "desc": a.get("desc", "")}
+
+
+def kept() -> dict:
+    """The reader's list state (search, sort, page) as given in the URL, to carry through a
+    form's POST and its redirect so that an action or an error does not lose the list the
+    reader was looking at. Only the arguments given (none is added as a default)."""
+    return {k: v for k in ("q", "sort", "desc", "page", "per_page")
+            if (v := request.args.get(k, "").strip())}

@@ -180,7 +180,13 @@ def message_text(value) -> str:
 
 def install(app) -> None:
     """Give every template ``word``, ``scope_words`` and the ``outcome`` filter."""
+    from trellis.vouchers.models import financing_product, part_label
+
     app.jinja_env.globals["word"] = word
+    # a voucher part and a voucher-financing product in the same words on every page
+    app.jinja_env.globals["voucher_part"] = lambda code, n: render(part_label(code, n))
+    app.jinja_env.globals["voucher_financing"] = \
+        lambda product: render(financing_product(product))
     app.jinja_env.globals["scope_words"] = scope_words
     app.jinja_env.filters["outcome"] = message_text
     app.jinja_env.filters["technical_detail"] = technical_detail

@@ -119,3 +119,44 @@ def test_the_audit_trail_names_what_each_record_is(client, session, logged_in, m
     assert "发票：FP-20260105-77（远兴五金有限公司）" in cells, cells
     assert f"用户：{clerk.email}" in cells, cells
     assert f"发票 {invoice.id}" not in rows and f"企业 {seller.id}<" not in rows
+
+
+def test_the_audit_search_finds_what_the_row_shows_and_decisions_show_their_reasons(
+        client, session, logged_in, make_user, make_firm):
+    """Reader R28: searching "申请：2" (the record as the row reads it), a person's name or
+    a firm's name found nothing; a decision's 详情 was empty (the reasons were a list)."""
+    from datetime import date
+
+    from trellis.trade.models import Invoice
+
+    logged_in("auditor")
+    clerk = make_user("rm")
+    clerk.name = "周敏"
+    other = make_user("rm")
+    seller = make_firm(name="宁波兴嘉脚手架租赁有限公司")
+    buyer = make_firm(role="anchor", name="锚点集团")
+    invoice = Invoice(seller_id=seller.id, buyer_id=buyer.id, number="FP-R28-1",
+                      amount_fen=1_000_00, issue_date=date(2026, 1, 5),
+                      due_date=date(2026, 3, 5))
+    session.add(invoice)
+    session.flush()
+    accounts.record(session=session, action="application.decline", actor=clerk,
+                    record_type="loan_application", record_id="2",
+                    detail={"status": "declined", "reasons": ["资料不全。", "担保不足"]})
+    accounts.record(session=session, action="application.approve", actor=other,
+                    record_type="loan_application", record_id="22")
+    accounts.record(session=session, action="invoice.confirm", actor=other,
+                    record_type="invoice", record_id=str(invoice.id))
+    session.flush()
+
+    def rows(q: str) -> str:
+        page = client.get("/admin/audit", query_string={"q": q}).get_data(as_text=True)
+        return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    for q in ("申请：2", "申请 2", "申请2", "周敏"):
+        found = rows(q)
+        assert found.count("<tr>") == 1 and "拒绝" in found, (q, found)
+        assert "理由：资料不全；担保不足" in found, found
+    by_firm = rows("兴嘉脚手架")
+    assert by_firm.count("<tr>") == 1 and "FP-R28-1" in by_firm
+    assert 'colspan="6"' in rows("申请：3")   # no such record: nothing found

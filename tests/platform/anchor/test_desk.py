@@ -284,3 +284,27 @@ def test_early_warning_reads_scores_not_whole_records(client, session, chain, lo
     # the suppliers' tiers once, not once more for the count
     assert sum("FROM relationships" in s and "= " in s.split("WHERE")[-1]
                for s in sent) == 1
+
+
+def test_stress_headline_separates_our_delay_from_firms_short_anyway(client, session, flows,
+                                                                     logged_in, monkeypatch):
+    """Reader R10: the headline counted firms that run out even if paid on time as victims
+    of our delay; it now says how many run out because we pay late and how many anyway."""
+    from fractions import Fraction
+
+    rows = stress.run(session=session, anchor_id=flows.anchor.id, days_late=60)
+    late = [r for r in rows if r.runs_out_day is not None]
+    assert late   # the cascade of the flows fixture
+    anyway = stress.VendorStress(
+        firm_id=0, name="按时也缺钱商行", tier=1, daily_in_fen=0, daily_out_fen=100,
+        anchor_share=Fraction(0), cushion_fen=0, debts_due_fen=0, runs_out_day=1,
+        shortfall_fen=100, short_anyway=True)
+    assert stress.short_by_cause([*rows, anyway]) == (late, [anyway])
+    monkeypatch.setattr(stress, "run", lambda **kw: [anyway, *rows])
+    logged_in("anchor", firm=flows.anchor)
+    page = client.get("/anchor/stress?days_late=60",
+                      headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert (f"{len(rows) + 1} 家供应商中有 {len(late) + 1} 家会在 60 天内资金耗尽。"
+            f" <span") in page
+    assert (f"其中 {len(late)} 家因我们延期付款而资金耗尽；另有 1 家即使按时付款也会资金不足。"
+            in page)

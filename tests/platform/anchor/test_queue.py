@@ -184,3 +184,27 @@ def test_the_queue_pages_searches_and_sorts_all_of_a_long_queue(client, session,
     newest_first = client.get("/anchor/queue?sort=date&desc=1").get_data(as_text=True)
     assert rows[-1].number in newest_first
     assert client.get("/anchor/queue?page=x&sort=nonsense&per_page=-3").status_code == 200
+
+
+def test_a_search_and_the_ticks_survive_an_error_and_an_action(client, session, chain,
+                                                               anchor_user):
+    """Reader R16: the form posts back to the searched list; an error shows that list with
+    the ticks kept, and the redirect after a decision keeps the search, sort and page."""
+    docs = [invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+            for _ in range(3)]
+    needle = docs[0].number
+    url = f"/anchor/queue?kind=invoice&q={needle}&sort=amount&desc=1"
+    page = client.get(url).get_data(as_text=True)
+    assert f'action="/anchor/queue?kind=invoice&amp;q={needle}&amp;sort=amount&amp;desc=1"' in page
+    token = csrf_token(client, "/anchor/queue")
+    refused = client.post(url, data={"csrf_token": token, "decision": "reject",
+                                     "ids": [docs[0].id]})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert f'value="{docs[0].id}" id="pick-{docs[0].id}" checked' in body
+    assert docs[1].number not in body   # still the searched list
+    done = client.post(url, data={"csrf_token": token, "decision": "confirm",
+                                  "ids": [docs[0].id]})
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(
+        f"/anchor/queue?kind=invoice&q={needle}&sort=amount&desc=1")

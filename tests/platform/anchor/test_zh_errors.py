@@ -88,3 +88,25 @@ def test_stress_days_say_what_is_wrong(client, session, chain, logged_in):
         assert "该字段是必填字段" not in page, raw
         assert page.count("请填写 1 至 365 之间的整数天数。") == 1, raw
     assert client.get("/anchor/stress?days_late=30").status_code == 200
+
+
+def test_every_payment_field_is_checked_at_once_and_marked_required(client, session, chain,
+                                                                    logged_in):
+    """Reader R17: letters in the amount and an empty reference are both told on the first
+    try; the form says which fields are required."""
+    inv = invoice(session, chain.tier1, chain.anchor, 500_000)
+    logged_in("anchor", firm=chain.anchor)
+    url = f"/anchor/payables/{inv.id}/pay"
+    form = client.get(url).get_data(as_text=True)
+    assert "必填：银行转账凭证上的流水号" in form and "必填；单位：元" in form
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "amount": "abc", "paid_on": TODAY.isoformat(),
+                                      "reference": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    amount = re.search(r'id="amount-error">(.*?)</', page)
+    reference = re.search(r'id="reference-error">(.*?)</', page)
+    assert amount and "数字" in amount.group(1)
+    assert reference and reference.group(1) == "此项必填。"
+    session.refresh(inv)
+    assert inv.paid_fen == 0

@@ -372,3 +372,25 @@ def test_a_batch_names_its_chain_and_reads_the_fee_as_a_network_charge(client, a
     assert "以太币（ETH）" in fee and "不是任何人的应付款项" in fee, fee
     eth = re.search(r"合计 ([\d.]+) 以太币", fee).group(1)
     assert abs(float(eth) * 10**18 - batch.fee_wei) < 10**6, (eth, batch.fee_wei)
+
+
+def test_check_with_no_file_says_what_to_choose(client, auditor):
+    """Reader R18: 「核验」 with no file chosen (a browser sends an empty file part) says
+    what to do, with a 4xx, instead of reloading the page silently."""
+    token = csrf_token(client, "/chain/check")
+    for data in ({"csrf_token": token, "upload": (io.BytesIO(b""), "")},
+                 {"csrf_token": token}):
+        reply = client.post("/chain/check", data=data, content_type="multipart/form-data")
+        page = reply.get_data(as_text=True)
+        assert reply.status_code == 422
+        assert "请先选择要核验的文件或证明包。" in page
+
+
+def test_the_proof_page_does_not_say_without_trellis_then_give_a_trellis_command(
+        client, auditor, anchored):
+    """Reader R19: the closing sentence says no sign-in is needed (not "no Trellis") and the
+    command's placeholder is Chinese, not "URL"."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
+    assert "无需登录本平台" in page and "无需 Trellis" not in page
+    assert "--rpc 〈节点地址〉" in page and "--rpc URL" not in page

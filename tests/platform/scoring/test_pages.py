@@ -426,3 +426,23 @@ def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
         assert stated == sorted((n for n in lost if n), reverse=True)[:len(stated)], \
             (stated, lost)
         assert stated or not any(lost)
+
+
+def test_a_flagged_firms_grade_carries_the_warning_in_the_header_and_the_list(client, rm,
+                                                                             park):
+    """Reader R6: "790 A 违约概率 0.74%" sat above strong fraud warnings with only small grey
+    text saying they do not change the score. The score is unchanged (policy: a warning
+    sends the application to a person); the header and the list say so next to the grade."""
+    cluster, _, v, w = park
+    token = csrf_token(client, f"/scoring/?cluster={cluster.code}")
+    assert client.post("/scoring/rescore", data={"cluster": cluster.code,
+                                                 "csrf_token": token}).status_code == 302
+    page = client.get(f"/scoring/firms/{w.id}").get_data(as_text=True)
+    head = page.split('<div class="sc-head">', 1)[1].split("</div>", 1)[0]
+    n = page.count('<div class="sc-flag">')
+    assert n >= 1
+    assert f"存在欺诈预警（{n} 项），评分未计入，申请须人工审批" in head
+    assert head.index("sc-grade") < head.index("存在欺诈预警") < head.index("违约概率")
+    listing = client.get(f"/scoring/?cluster={cluster.code}").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr") if w.name in r)
+    assert "存在欺诈预警（" in row and "评分未计入" in row

@@ -19,6 +19,10 @@ from trellis.trade.models import Invoice
 TODAY = date.today()
 
 
+def money(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
 def english(client):
     with client.session_transaction() as s:
         s["locale"] = "en"
@@ -189,12 +193,20 @@ def test_anchor_payment_sweeps_the_loan(client, session, settings, demo):
     url = f"/anchor/payables/{inv.id}/pay"
     data = {"csrf_token": csrf_token(client, url), "amount": f"{inv.amount_fen / 100:.2f}",
             "paid_on": TODAY.isoformat(), "reference": "BANK-2026-0001"}
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"   # the banner is worded when the payment is recorded
     response = client.post(url, data=data)
     assert response.status_code == 303
     session.refresh(loan)
     session.refresh(inv)
     assert loan.status in ("repaid", "cooled_off") and loan.outstanding_fen == 0
     assert inv.paid_fen == inv.amount_fen
+    # Reader R26: the banner says how the ledger split the money (loan, then vendor)
+    banner = client.get(response.location).get_data(as_text=True)
+    to_vendor = payouts.surplus_owed(session=session, firm_id=vendor.firm_id)
+    assert 0 < to_vendor < inv.amount_fen
+    assert (f"付款已记录：其中 {money(inv.amount_fen - to_vendor)} 归还以该发票融资的贷款，"
+            f"余款 {money(to_vendor)} 付给供应商。") in banner
     again = client.post(url, data=data)  # double submit: the reference is used, nothing changes
     assert again.status_code in (409, 422)
     session.refresh(inv)

@@ -3,6 +3,7 @@ finances a part; the lineage picture; settlement at maturity pays holders and th
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -197,3 +198,27 @@ def test_anchor_cannot_issue_a_payable_it_does_not_owe(client, session, demo):  
     assert response.status_code == 404
     assert session.exec(select(Voucher)).all() == []
     assert vendor2  # the demo has a second vendor (used above for lineage)
+
+
+def test_a_voucher_part_has_one_name_for_the_vendor_and_the_rm(  # noqa: F811
+        client, session, demo, issued):  # noqa: F811
+    """Reader R11: the vendor read "V… 第 7 号" and the RM "凭证拆分部分 V1-7" with the
+    product 应收账款融资; both now read the voucher code and part number, and the product
+    says 凭证融资."""
+    vendor = demo["vendor"]
+    (root,) = vs.fragments(session=session, voucher_id=issued.id)
+    login(client, vendor, PASSWORD)
+    response = client.post(f"/vendor/vouchers/parts/{root.id}/finance", data={
+        "csrf_token": csrf_token(client, f"/vendor/vouchers/{issued.id}")})
+    assert response.status_code == 303
+    name = f"{issued.code} 第 {root.id} 号"
+    mine = client.get(response.location).get_data(as_text=True)
+    assert name in mine and "凭证融资（" in mine
+    assert name in client.get("/vendor/vouchers").get_data(as_text=True)
+    logout(client)
+    login(client, demo["rm"], PASSWORD)
+    app_id = int(response.location.rsplit("/", 1)[1])
+    page = client.get(f"/ledger/applications/{app_id}").get_data(as_text=True)
+    assert name in page and f"V{issued.id}-{root.id}" not in page
+    assert "凭证份额" in page and "凭证拆分部分" not in page
+    assert re.search(r"<dd>凭证融资（[^<）]+）</dd>", page), page

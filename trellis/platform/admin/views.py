@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_
+from sqlalchemy import String, and_, cast, func, or_
 from sqlmodel import col, select
 
 from trellis import jobs as job_registry
@@ -162,12 +163,8 @@ def audit_trail():
         q = q.where(AuditEvent.record_type.in_(words.same_record_type(record_type)))
     wanted = paging_args()
     text = str(wanted.pop("q") or "").strip()[:100]
-    if text:   # who, which record, or the words of an action in the reader's language
-        codes = [code for code, w in words.ACTIONS.items() if text.lower() in str(w).lower()]
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(or_(AuditEvent.actor_label.ilike(f"%{escaped}%", escape="\\"),
-                        AuditEvent.record_id == text, AuditEvent.action.in_(codes),
-                        AuditEvent.action == text))
+    if text:   # what the row shows: who, the action's words, the record as read
+        q = q.where(_matches(text))
     if not wanted["sort"]:
         wanted["desc"] = "1"   # newest first unless the reader sorts
     page = paginate(db(), q, sort_columns={"time": AuditEvent.id, "who": AuditEvent.actor_label,
@@ -179,6 +176,57 @@ def audit_trail():
                            record_type=record_type, words=words,
                            names=record_names(events),
                            record_types=words.record_type_choices())
+
+
+#: "申请：2", "申请 2", "申请2": a record type in words and its number
+_RECORD_AND_NUMBER = re.compile(r"^(.*?)[\s:：#号第]*(\d+)$")
+
+
+def _matches(text: str):
+    """The audit trail's search: the condition matching what a row shows. Who (the e-mail
+    or the person's name), the action in words or as a code, the record's number, the
+    record as read ("申请：2", "申请 2") and the record's name (a firm's name finds the
+    firm and its invoices, orders, applications and loans)."""
+    from trellis.ledger.models import Application, Loan
+    from trellis.trade.models import Invoice, PurchaseOrder
+
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    codes = [code for code, w in words.ACTIONS.items() if text.lower() in str(w).lower()]
+    people = select(User.email).where(col(User.name).ilike(like, escape="\\"))
+    conds = [AuditEvent.actor_label.ilike(like, escape="\\"),
+             col(AuditEvent.actor_label).in_(people),
+             AuditEvent.record_id == text, AuditEvent.action.in_(codes),
+             AuditEvent.action == text]
+    found = _RECORD_AND_NUMBER.match(text)
+    if found and found.group(1).strip():
+        label = found.group(1).strip().lower()
+        types = [c for c, w in words.RECORD_TYPES.items()
+                 if str(w).lower() == label or c == label]
+        if types:
+            conds.append(and_(col(AuditEvent.record_type).in_(types),
+                              AuditEvent.record_id == str(int(found.group(2)))))
+    firms_named = select(Firm.id).where(col(Firm.name).ilike(like, escape="\\"))
+
+    def named(types: tuple[str, ...], ids):
+        return and_(col(AuditEvent.record_type).in_(types), col(AuditEvent.record_id).in_(ids))
+
+    conds += [
+        named(("firm",), select(cast(Firm.id, String)).where(col(Firm.id).in_(firms_named))),
+        named(("user",), select(cast(User.id, String))
+              .where(or_(col(User.name).ilike(like, escape="\\"),
+                         col(User.email).ilike(like, escape="\\")))),
+        named(("invoice",), select(cast(Invoice.id, String))
+              .where(or_(col(Invoice.seller_id).in_(firms_named),
+                         col(Invoice.number).ilike(like, escape="\\")))),
+        named(("order",), select(cast(PurchaseOrder.id, String))
+              .where(or_(col(PurchaseOrder.seller_id).in_(firms_named),
+                         col(PurchaseOrder.number).ilike(like, escape="\\")))),
+        named(("loan",), select(cast(Loan.id, String))
+              .where(col(Loan.firm_id).in_(firms_named))),
+        named(("application", "loan_application"), select(cast(Application.id, String))
+              .where(col(Application.firm_id).in_(firms_named))),
+    ]
+    return or_(*conds)
 
 
 def _ids(events, *types: str) -> list[int]:

@@ -133,6 +133,7 @@ DETAIL_KEYS = {
     "scored": _l("Scored"), "reference": _l("Reference"), "party": _l("Party"),
     "application_id": _l("Application"), "loan_id": _l("Loan"), "number": _l("Number"),
     "scope": _l("Scope"), "via": _l("How registered"),
+    "status": _l("Status"), "reasons": _l("Reasons"),
 }
 
 #: detail keys whose values are codes, and the groups of :mod:`trellis.platform.words`
@@ -144,8 +145,9 @@ VALUE_GROUPS = {
     "via": ("registration",),
     "role": ("role",),
     "reason": ("handover_reason",),
+    "status": ("ledger_status",),
 }
-FREE_TEXT = {"reason"}   # a value not among the codes is shown as written
+FREE_TEXT = {"reason", "status"}   # a value not among the codes is shown as written
 
 
 def who_words(actor_label: str) -> str:
@@ -201,6 +203,9 @@ def detail_words(detail: dict | None) -> list[tuple[str, str]]:
     out = []
     for key, value in (detail or {}).items():
         label = DETAIL_KEYS.get(key)
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = "；".join(v.strip().rstrip("。；;") for v in value if v.strip())
+            # a person's lines (an application's reasons): shown as written, one after another
         if label is None or isinstance(value, (dict, list)) or value in (None, ""):
             continue
         if key.endswith("_fen") and isinstance(value, int):

@@ -3,11 +3,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from trellis.ledger.stress import MAX_DAYS
 from trellis.network.confirmations import MAX_REASON
 from trellis.platform.forms import REQUIRED
+from trellis.platform.vendor_portal.common import parse_yuan
 
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
 
@@ -26,8 +33,18 @@ class TokenForm(FlaskForm):
                        validators=[DataRequired(REQUIRED), Length(max=80)])
 
 
+def _yuan_amount(form, field) -> None:
+    """The amount read as yuan (letters, a negative or too large an amount are told so)
+    with the other fields' errors, not on a second try."""
+    try:
+        parse_yuan(field.data)
+    except ValidationError as exc:
+        raise StopValidation(str(exc)) from None
+
+
 class PaymentForm(FlaskForm):
-    amount = StringField(_l("Amount paid (yuan)"), validators=[DataRequired(REQUIRED)])
+    amount = StringField(_l("Amount paid (yuan)"),
+                         validators=[DataRequired(REQUIRED), _yuan_amount])
     paid_on = DateField(_l("Paid on"), validators=[DataRequired(REQUIRED)])
     reference = StringField(_l("Bank reference"),
                             validators=[DataRequired(REQUIRED), Length(max=64)])

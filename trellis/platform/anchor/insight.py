@@ -209,5 +209,6 @@ def stress_page():
     # the day a supplier runs out counts from today: shown with its date
     return render_template("anchor/stress.html", form=form, rows=rows, today=date.today(),
                            timedelta=timedelta,
-                           short=[r for r in rows or [] if r.runs_out_day is not None]), status
+                           short=[r for r in rows or [] if r.runs_out_day is not None],
+                           by_cause=stress.short_by_cause(rows or [])), status
 

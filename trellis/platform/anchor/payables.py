@@ -20,10 +20,12 @@ from sqlmodel import Session, select
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
 from trellis.ledger.models import Loan, LoanDocument
+from trellis.ledger.payouts import surplus_of_repayment
 from trellis.messages import N_, Message, msg
 from trellis.paging import clean, page_of
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
+from trellis.platform.i18n import money
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import (
     attach_error,
@@ -159,34 +161,41 @@ def pay(invoice_id: int):
         form.amount.data = yuan(outstanding)
         form.paid_on.data = date.today()
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit():   # every field checked at once, the amount's words too
+        amount = parse_yuan(form.amount.data)
         try:
-            amount = parse_yuan(form.amount.data)
-        except Exception as exc:  # wtforms ValidationError from parse_yuan
-            form.amount.errors = [*form.amount.errors, str(exc)]
-            status = 422
+            done = payments.record_invoice_payment(
+                session=db(), payer_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
+                paid_on=form.paid_on.data, reference=form.reference.data,
+                today=date.today(), refuse=_issued_as_voucher, sweep=anchor_payment,
+                recorded_by=current_user_obj().id)
+        except (ValidationError, Conflict) as exc:
+            db().rollback()
+            attach_error(form, exc, "reference")
+            status = 422 if isinstance(exc, ValidationError) else 409
         else:
-            try:
-                done = payments.record_invoice_payment(
-                    session=db(), payer_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
-                    paid_on=form.paid_on.data, reference=form.reference.data,
-                    today=date.today(), refuse=_issued_as_voucher, sweep=anchor_payment,
-                    recorded_by=current_user_obj().id)
-            except (ValidationError, Conflict) as exc:
-                db().rollback()
-                attach_error(form, exc, "reference")
-                status = 422 if isinstance(exc, ValidationError) else 409
-            else:
-                audit("invoice.pay", "invoice", invoice_id, payment_id=done.payment.id,
-                      amount_fen=amount,
-                      swept_loan=done.swept.loan_id if done.swept is not None else None)
-                commit()
-                if done.swept is not None:
-                    flash(_("Payment recorded; it repaid the loan financing this invoice."),
-                          "success")
+            audit("invoice.pay", "invoice", invoice_id, payment_id=done.payment.id,
+                  amount_fen=amount,
+                  swept_loan=done.swept.loan_id if done.swept is not None else None)
+            commit()
+            if done.swept is not None:
+                # how the ledger split it: the loan first, what exceeded it is owed on
+                # to the vendor (as booked in the repayment's journal entry)
+                to_vendor = surplus_of_repayment(session=db(),
+                                                 entry_id=done.swept.entry_id,
+                                                 loan_id=done.swept.loan_id)
+                to_loan = done.swept.amount_fen - to_vendor
+                if to_vendor:
+                    flash(_("Payment recorded: %(loan)s repaid the loan financing this "
+                            "invoice, the remaining %(rest)s is paid on to the vendor.",
+                            loan=money(to_loan), rest=money(to_vendor)), "success")
                 else:
-                    flash(_("Payment recorded."), "success")
-                return redirect(url_for("anchor.payables"), code=303)
+                    flash(_("Payment recorded: all %(loan)s went to the loan financing "
+                            "this invoice; nothing is left over for the vendor.",
+                            loan=money(to_loan)), "success")
+            else:
+                flash(_("Payment recorded."), "success")
+            return redirect(url_for("anchor.payables"), code=303)
     elif request.method == "POST":
         status = 422
     seller = db().get(Firm, invoice.seller_id)

@@ -18,6 +18,7 @@ from trellis.platform.anchor.payables import due_summary
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
+from trellis.platform.paging import kept as list_state
 from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
@@ -98,7 +99,9 @@ def confirm_queue():
             _record_decisions(outcomes, form.reason.data)
             commit()
             _flash_outcomes(outcomes, form.decision.data)
-            return redirect(url_for("anchor.confirm_queue", kind=kind), code=303)
+            # the reader's search, sort and page stay (the decided rows leave the list)
+            return redirect(url_for("anchor.confirm_queue", kind=kind, **list_state()),
+                            code=303)
     elif request.method == "POST":
         status = 422
     page = confirmations.queue_page(session=db(), anchor_id=firm.id, kind=kind,
@@ -107,7 +110,7 @@ def confirm_queue():
     return render_template("anchor/queue.html", firm=firm, kind=kind, rows=page.items,
                            page=page, form=form,
                            counts=counts, selected={str(s) for s in selected},
-                           ids_error=ids_error), status
+                           ids_error=ids_error, state=list_state()), status
 
 
 @bp.route("/queue/<kind>/<int:doc_id>", methods=["GET", "POST"])

@@ -11,7 +11,8 @@ from trellis.platform.forms import REQUIRED
 
 class CheckForm(FlaskForm):
     upload = FileField(_l("A document or a proof bundle (JSON)"),
-                       validators=[FileRequired(REQUIRED)])
+                       validators=[FileRequired(_l("Choose the file or the proof bundle to "
+                                                   "check first."))])
     original = FileField(_l("The original document, to check against the bundle (optional)"))
     manifest = FileField(_l("The batch's manifest (tree.json), to check against the bundle "
                             "(optional)"))

@@ -64,8 +64,14 @@ from trellis.platform.web import (
     user_role,
     visible_cluster_ids,
 )
+from trellis.platform.words import word
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
-from trellis.vouchers.models import Voucher, VoucherFragment
+from trellis.vouchers.models import (
+    Voucher,
+    VoucherFragment,
+    financing_product,
+    part_label,
+)
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -213,9 +219,13 @@ def application(application_id: int):
     at_decision = app.exposure_fen is not None
     exposure = app.exposure_fen if at_decision else origination.exposure_fen(
         db(), app.firm_id, without=app.id)
+    product = db().get(Product, app.product_id)
+    product_name = product.name_zh if get_locale().language == "zh" else product.name
+    if app.fragment_ids:   # voucher parts: the vendor applied for voucher financing
+        product_name = render(financing_product(product_name))
     return render_template(
         "ledger/application.html", app=app, firm=db().get(Firm, app.firm_id),
-        product=db().get(Product, app.product_id), decisions=decisions, deciders=deciders,
+        product=product, product_name=product_name, decisions=decisions, deciders=deciders,
         documents=_documents_of(app),
         # another live application or an open loan on one of its documents (one
         # document, one application, one loan): named and linked for the decider
@@ -256,7 +266,8 @@ def _documents_of(app) -> list[dict]:
     for part in (session.get(VoucherFragment, i) for i in app.fragment_ids or ()):
         if part is not None:
             voucher = session.get(Voucher, part.voucher_id)
-            rows.append({"kind": _("Voucher part"), "number": f"V{part.voucher_id}-{part.id}",
+            label = render(part_label(voucher.code, part.id)) if voucher else str(part.id)
+            rows.append({"kind": _("Voucher part"), "number": label,
                          "amount_fen": part.amount_fen,
                          "counterparty": buyer_name(voucher.issuer_id) if voucher else "",
                          "due": voucher.maturity_date if voucher else None,
@@ -349,7 +360,13 @@ def payment_reference(repayment: Repayment) -> str:
 def _surplus(loan: Loan) -> dict:
     """What is owed to the loan's firm as surplus: for this loan and for all its loans."""
     by_loan = payouts.owed_by_loan(session=db(), firm_id=loan.firm_id)
-    return {"loan_fen": by_loan.get(loan.id, 0), "firm_fen": sum(by_loan.values())}
+    # who paid it (the receipts that booked the surplus): this loan's, else the firm's
+    sources = payouts.surplus_sources(
+        session=db(), loan_ids=[loan.id] if by_loan.get(loan.id) else list(by_loan))
+    return {"loan_fen": by_loan.get(loan.id, 0), "firm_fen": sum(by_loan.values()),
+            "sources": "、".join(word("payment_source", s) for s in sources)
+            if get_locale().language == "zh"
+            else ", ".join(word("payment_source", s) for s in sources)}
 
 
 def _to_fen(amount: Decimal) -> int:

@@ -231,6 +231,7 @@ def _application_page(app, form, status: int = 200):
         "vendor_portal/application.html", app=app, offer=offer, product=product, loan=loan,
         fragment=fragment, fragment_name=part_name(db(), fragment.id) if fragment else None,
         form=form, warnings=warnings_for("offer"), documents=documents,
+        fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
         today=date.today()), status
 
 
