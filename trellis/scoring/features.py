@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trellis.onboarding import tax as tax_
-from trellis.scoring.frames import Frames, kept
+from trellis.scoring.frames import Frames, computing, kept
 from trellis.scoring.graph import network_features
 from trellis.trade.models import DocStatus
 
@@ -792,15 +792,18 @@ def _cluster_power(frames: Frames) -> pd.DataFrame:
 
 def _group_medians(power: pd.DataFrame, group: dict) -> dict[str, dict]:
     """Per group (*group*: firm id -> its group, or None) the median of each power column
-    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out."""
-    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
-                                         index=power.index, dtype=object))
-    frame = frame.dropna(subset=["group"])
+    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out.
+    (The median as pandas' group-by takes it: the middle value, or the mean of the two
+    middle ones; a few dozen groups, so by plain lists instead of a group-by.)"""
+    of = [group.get(f) for f in power.index.tolist()]
     result = {}
     for name in ("trend", "yoy"):
-        g = frame.dropna(subset=[name]).groupby("group")[name]
-        med, size = g.median(), g.size()
-        result[name] = {a: float(m) for a, m in med.items() if size[a] >= CHAIN_MIN_PEERS}
+        values: dict = {}
+        for g, v in zip(of, power[name].tolist(), strict=True):
+            if g is not None and v == v:   # v == v: not NaN
+                values.setdefault(g, []).append(v)
+        result[name] = {g: float(np.median(np.array(v, dtype=float)))
+                        for g, v in values.items() if len(v) >= CHAIN_MIN_PEERS}
     return result
 
 
@@ -907,7 +910,11 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per firm (index firm_id) with every feature; see the module docstring."""
-    scope = list(frames.scope if firm_ids is None else firm_ids)
+    with computing(frames):
+        return _compute(frames, list(frames.scope if firm_ids is None else firm_ids))
+
+
+def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
     R = _Rows(frames, scope)
     out: dict[str, np.ndarray] = {}
     _sales(R, out)
