@@ -303,7 +303,7 @@ class _Numbers:
 
     def __init__(self, rows: np.ndarray, lengths: np.ndarray):
         self.rows, self.lengths = rows, lengths
-        self.keys = rows.view(np.uint64)
+        self.keys: np.ndarray = rows.view(np.uint64)
 
     @classmethod
     def of(cls, numbers: list[str]) -> _Numbers | None:
@@ -327,7 +327,7 @@ class _Numbers:
         lengths = np.diff(ends) - 1
         longest = int(lengths.max())
         width = max(8, -(-longest // 8) * 8)
-        rows = np.zeros((n, width), dtype=np.uint8)
+        rows: np.ndarray = np.zeros((n, width), dtype=np.uint8)
         if (lengths == longest).all():        # all of one length: the bytes are the rows
             rows[:, :longest] = b[1:].reshape(n, longest + 1)[:, :longest]
         else:
