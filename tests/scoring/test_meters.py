@@ -171,39 +171,3 @@ def test_recent_meter_trends_and_the_chain_of_peers(session, park):
     assert bare[["power_trend_3v6", "chain_power_trend_3v6", "headcount_yoy_3m"]].isna() \
         .all().all()
 
-
-def _group_medians_by_pandas(power: pd.DataFrame, group: dict) -> dict[str, dict]:
-    """The chain and industry medians as pandas' group-by took them (the reference)."""
-    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
-                                         index=power.index, dtype=object))
-    frame = frame.dropna(subset=["group"])
-    result = {}
-    for name in ("trend", "yoy"):
-        g = frame.dropna(subset=[name]).groupby("group")[name]
-        med, size = g.median(), g.size()
-        result[name] = {a: float(m) for a, m in med.items()
-                        if size[a] >= features.CHAIN_MIN_PEERS}
-    return result
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_group_medians_equal_pandas_group_by(seed):
-    """The per-group medians (chains by anchor id, industries by (cluster, division)),
-    odd and even groups, ties, NaN values, firms without a group, groups under
-    CHAIN_MIN_PEERS: the same keys and the same floats, to the bit, as pandas."""
-    rng = np.random.default_rng(seed)
-    n = 400
-    power = pd.DataFrame({"trend": rng.normal(size=n).round(seed % 3 + 1),
-                          "yoy": rng.lognormal(size=n) - 1.0},
-                         index=pd.Index(np.arange(1, n + 1) * 3, name="firm_id"))
-    power.loc[rng.random(n) < 0.2, "trend"] = np.nan
-    power.loc[rng.random(n) < 0.3, "yoy"] = np.nan
-    k = int(rng.integers(5, 60))
-    for group in ({int(f): int(rng.integers(0, k)) for f in power.index if rng.random() > 0.1},
-                  {int(f): (1, f"C{rng.integers(13, 16)}") for f in power.index}):
-        got = features._group_medians(power, group)
-        want = _group_medians_by_pandas(power, group)
-        for name in ("trend", "yoy"):
-            assert got[name].keys() == want[name].keys()
-            assert all(np.float64(got[name][a]).tobytes() == np.float64(want[name][a]).tobytes()
-                       for a in want[name])

@@ -792,18 +792,15 @@ def _cluster_power(frames: Frames) -> pd.DataFrame:
 
 def _group_medians(power: pd.DataFrame, group: dict) -> dict[str, dict]:
     """Per group (*group*: firm id -> its group, or None) the median of each power column
-    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out.
-    (The median as pandas' group-by takes it: the middle value, or the mean of the two
-    middle ones; a few dozen groups, so by plain lists instead of a group-by.)"""
-    of = [group.get(f) for f in power.index.tolist()]
+    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out."""
+    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
+                                         index=power.index, dtype=object))
+    frame = frame.dropna(subset=["group"])
     result = {}
     for name in ("trend", "yoy"):
-        values: dict = {}
-        for g, v in zip(of, power[name].tolist(), strict=True):
-            if g is not None and v == v:   # v == v: not NaN
-                values.setdefault(g, []).append(v)
-        result[name] = {g: float(np.median(np.array(v, dtype=float)))
-                        for g, v in values.items() if len(v) >= CHAIN_MIN_PEERS}
+        g = frame.dropna(subset=[name]).groupby("group")[name]
+        med, size = g.median(), g.size()
+        result[name] = {a: float(m) for a, m in med.items() if size[a] >= CHAIN_MIN_PEERS}
     return result
 
 
