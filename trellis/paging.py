@@ -75,25 +75,33 @@ def clean(*, page=1, per_page=PER_PAGE, q="", sort="", desc=False,
             "sort": sort, "desc": desc}
 
 
+def search_condition(q: str, columns: Sequence):
+    """Any of *columns* holds *q* (case-insensitive substring; ``%``, ``_`` and ``\\`` in
+    *q* are plain characters), as :func:`paginate` searches."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = "%" + escaped + "%"
+    return or_(*[col.ilike(pattern, escape="\\") for col in columns])
+
+
 def paginate(session, query, *, sort_columns: Mapping[str, Any],
              search_columns: Sequence = (), page=1, per_page=PER_PAGE, q="", sort="",
-             desc=False, tiebreak=None, count_query=None) -> Page:
+             desc=False, tiebreak=None, count_query=None, total: int | None = None) -> Page:
     """One page of *query* (a ``select``), searched (case-insensitive substring over
     *search_columns*), sorted by ``sort_columns[sort]`` (the first key by default) and
     *tiebreak*, with the total count of the searched list.
 
     *count_query* (a ``select`` of one count) counts the unsearched list when the caller
     has a cheaper way than counting *query* (a count by an index of the base table where
-    *query* joins names only for showing and searching); it must count the same rows."""
+    *query* joins names only for showing and searching); it must count the same rows.
+    *total*: the count of the searched list when the caller has it already (read with
+    other figures of the same rows in one aggregate): no count is read then."""
     args = clean(page=page, per_page=per_page, q=q, sort=sort, desc=desc,
                  sorts=tuple(sort_columns))
     if args["q"] and search_columns:
-        escaped = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = "%" + escaped + "%"
-        query = query.where(or_(*[col.ilike(pattern, escape="\\") for col in search_columns]))
-    if count_query is not None and not (args["q"] and search_columns):
+        query = query.where(search_condition(args["q"], search_columns))
+    if total is None and count_query is not None and not (args["q"] and search_columns):
         total = int(session.execute(count_query).scalar_one())
-    else:
+    elif total is None:
         total = int(session.execute(select(func.count()).select_from(
             query.order_by(None).subquery())).scalar_one())
     pages = max(1, math.ceil(total / args["per_page"]))

@@ -170,3 +170,75 @@ def test_a_firm_whose_cluster_holds_every_kind_costs_no_grouped_query(session, p
     one_by_one = tuple(session.execute(select(func.max(getattr(t, "left", t).c.id))).scalar()
                        for t in tables)                  # the stamp as it was read before
     assert len(stamp) == 10 and stamp == one_by_one
+
+
+def _tax_one_by_one(session, declared, as_of):
+    """tax_in_period as it read each firm before (two statements a firm): the reference."""
+    from sqlalchemy import func, select
+
+    from trellis.trade.models import Invoice
+    out = {}
+    for fid, d in declared.items():
+        if d.start is None or d.end is None or not d.ended_by(as_of):
+            continue
+        platform = session.execute(
+            select(func.coalesce(func.sum(Invoice.amount_fen), 0))
+            .where(Invoice.seller_id == fid, Invoice.status != "rejected",
+                   Invoice.issue_date >= d.start, Invoice.issue_date < d.end)).scalar()
+        first = session.execute(select(func.min(Invoice.issue_date))
+                                .where(Invoice.seller_id == fid)).scalar()
+        out[fid] = {"declared_fen": d.vat_sales_fen, "platform_fen": int(platform),
+                    "period_start": d.start.isoformat(),
+                    "period_end": (d.end - timedelta(days=1)).isoformat(),
+                    "source": d.source,
+                    "invoices_cover_period": first is not None
+                    and first <= d.start + timedelta(days=31)}
+    return out
+
+
+def test_tax_in_period_reads_many_firms_in_a_few_grouped_statements(session, park, make_firm,
+                                                                    make_invoice):
+    """Each firm's sales within its own filing's period, rejected invoices left out, and
+    whether its invoices cover the period: the same answer as a query per firm, in a
+    number of statements that does not grow with the firms."""
+    from sqlalchemy import event
+
+    from trellis.onboarding import tax as tax_
+
+    c, anchor, vendor, invoices = park
+    year = AS_OF.year - 1
+    firms = [vendor]
+    for i in range(12):
+        f = make_firm(cluster_id=c.id)
+        firms.append(f)
+        for k in range(i % 4):      # some firms sell nothing, some start late
+            make_invoice(f, anchor, (k + 1) * 1_000_00, date(year, 3 + 3 * k, 10 + i),
+                         status="rejected" if k == 2 else "confirmed")
+    for i, f in enumerate(firms):
+        period = ((date(year, 1, 1), date(year, 12, 31)) if i % 3 else
+                  (date(year, 4, 1), date(year, 6, 30)))
+        session.add(TaxFiling(firm_id=f.id, period_start=period[0], period_end=period[1],
+                              vat_sales_fen=1_000_00 * (i + 1)))
+    late = make_firm(cluster_id=c.id)  # a period not yet over: absent
+    session.add(TaxFiling(firm_id=late.id, period_start=AS_OF.replace(day=1),
+                          period_end=AS_OF + timedelta(days=40), vat_sales_fen=5))
+    session.flush()
+    ids = [f.id for f in firms] + [late.id]
+    declared = tax_.declared(session=session, firm_ids=ids, as_of=AS_OF)
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def listen(conn, cursor, sql, *args):
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        got = coverage.tax_in_period(session=session, firm_ids=ids, as_of=AS_OF,
+                                     declared=declared)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert got == _tax_one_by_one(session, declared, AS_OF)
+    assert late.id not in got and len(got) == len(firms)
+    assert {g["invoices_cover_period"] for g in got.values()} == {True, False}
+    assert len({g["platform_fen"] for g in got.values()}) > 3
+    assert len(statements) <= 3, statements   # two periods, the first invoices

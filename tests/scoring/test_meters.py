@@ -211,3 +211,5 @@ def test_power_against_sales_change_year_on_year_else_recent(
     assert Y.loc[shrunk.id, "power_yoy_3m"] == pytest.approx(0.0)
     assert Y.loc[shrunk.id, "power_vs_sales_change"] == pytest.approx(0.6)
     assert Y.loc[flat.id, "power_vs_sales_change"] == pytest.approx(0.0)
+
+

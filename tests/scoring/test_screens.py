@@ -288,3 +288,27 @@ def test_a_spike_over_the_last_two_months_is_a_burst(session, trade, firms, back
         ev = burst[0].evidence
         assert ev["rule"] == "two_months" and ev["ratio"] >= 4.0
         assert ev["unbacked_share"] == pytest.approx(0.8) and ev["usual_unbacked_share"] == 0
+
+
+@pytest.mark.parametrize("numbers", [
+    ["INV-0001", "inv0001", "0007", "7", "", "0", "000", "ab-0c", "00１２", "中文123", "x\r0y",
+     "--00-ab", "é0", "0é0", "ß", "ǅ", "ﬁ", "0" * 32 + "1", "a" * 100, " 0 0a", "\t007\x00"],
+    ["25332000010000000001", "25332000010000000002", "025332000010000000002"],
+    ["same", "same"],
+])
+def test_invoice_numbers_normalised_as_bytes_equal_normalise_number(numbers):
+    """The duplicate screen's normalised numbers for many invoices at once (bytes, zero
+    padded 64-bit keys) equal :func:`screens.normalise_number` one by one, and two rows
+    have equal keys exactly when their normalised numbers are equal."""
+    packed = screens._Numbers.of(numbers)
+    want = [screens.normalise_number(x) for x in numbers]
+    assert [packed.text(i) for i in range(len(numbers))] == want
+    keys = [packed.keys[i].tobytes() for i in range(len(numbers))]
+    assert len(set(keys)) == len(set(want)) == len(set(zip(keys, want, strict=True)))
+
+
+@pytest.mark.parametrize("numbers", [["a\nb", "c"], ["\ud800"], ["0" * 33 + "1"], []])
+def test_invoice_numbers_the_bytes_cannot_hold_fall_back(numbers):
+    """A number holding a newline, a lone surrogate or many leading zeros: None (the
+    screen then normalises each number with the regular expression)."""
+    assert screens._Numbers.of(numbers) is None

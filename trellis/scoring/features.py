@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trellis.onboarding import tax as tax_
-from trellis.scoring.frames import Frames, kept
+from trellis.scoring.frames import Frames, computing, kept
 from trellis.scoring.graph import network_features
 from trellis.trade.models import DocStatus
 
@@ -921,7 +921,11 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
 
 def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per firm (index firm_id) with every feature; see the module docstring."""
-    scope = list(frames.scope if firm_ids is None else firm_ids)
+    with computing(frames):
+        return _compute(frames, list(frames.scope if firm_ids is None else firm_ids))
+
+
+def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
     R = _Rows(frames, scope)
     out: dict[str, np.ndarray] = {}
     _sales(R, out)

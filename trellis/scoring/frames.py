@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -90,7 +91,8 @@ class Frames:
 
     # For one firm on demand: values computed from the cluster's part alone (firms, edges,
     # graph, meter readings), shared by every call on the same cluster data version
-    # (:func:`kept`). None on the portfolio path: everything is computed once anyway.
+    # (:func:`kept`). None on the portfolio path (kept there for one computation only,
+    # :func:`computing`).
     kept: dict | None = None
 
     @property
@@ -315,6 +317,23 @@ def kept(frames: Frames, key, make):
     if key not in store:
         store[key] = make()
     return store[key]
+
+
+@contextmanager
+def computing(frames: Frames) -> Iterator[None]:
+    """Within: what :func:`kept` computes is kept for the rest of the block on the portfolio
+    path too (``frames.kept`` None), where the chain, industry and park figures each ask
+    for the same cluster values (the meter trends, each firm's main anchor, the industry
+    categories): computed once instead of three times. Forgotten at the end, so that a
+    caller changing *frames* afterwards (a test replacing the readings) gets fresh values."""
+    if frames.kept is not None:
+        yield
+        return
+    frames.kept = {}
+    try:
+        yield
+    finally:
+        frames.kept = None
 
 
 def clear_cache() -> None:

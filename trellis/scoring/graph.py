@@ -84,6 +84,18 @@ def _cycles_through(G: nx.DiGraph, through: Sequence[Any], max_len: int) -> list
     return [tuple(c.nodes) for c in found if want & set(c.nodes)]
 
 
+def _traded_neighbours(G: nx.DiGraph) -> dict[Any, set]:
+    """Firm -> the firms it traded with in the window, either way (its predecessors and
+    successors in :func:`traded`), from one pass over the edges; firms without trade
+    absent."""
+    near: dict[Any, set] = {}
+    for u, v, vol in G.edges(data="volume_fen"):
+        if vol:
+            near.setdefault(u, set()).add(v)
+            near.setdefault(v, set()).add(u)
+    return near
+
+
 def network_features(frames, firm_ids: list[int]) -> pd.DataFrame:
     """tier, pagerank, anchor_pagerank, neighbours, neighbours_defaulted_share per firm.
 
@@ -94,12 +106,13 @@ def network_features(frames, firm_ids: list[int]) -> pd.DataFrame:
     pr = _kept(G, "pagerank", lambda: analytics.pagerank(G) if G.number_of_edges() else {})
     apr = _kept(G, "anchor_pagerank",
                 lambda: analytics.anchor_pagerank(G) if G.number_of_edges() else {})
-    T = traded(G)
+    near = _kept(G, "traded_neighbours", lambda: _traded_neighbours(G))
     defaulted = set(frames.outcomes.loc[frames.outcomes["defaulted"].astype(bool),
                                         "firm_id"].astype(int))
     rows = []
+    none: frozenset = frozenset()
     for f in firm_ids:
-        nbrs = (set(T.predecessors(f)) | set(T.successors(f))) if f in T else set()
+        nbrs = near.get(f, none)
         nbad = len(nbrs & defaulted)
         rows.append((f, tier.get(f, np.nan), pr.get(f, np.nan), apr.get(f, np.nan),
                      len(nbrs), (nbad / len(nbrs)) if nbrs else np.nan))

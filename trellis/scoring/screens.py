@@ -283,6 +283,64 @@ def _normalised(numbers: list[str]) -> list[str]:
             else sub("", x).upper().lstrip("0") for x in numbers]
 
 
+# normalise_number over bytes: keep ASCII letters and digits (every byte of a character
+# outside ASCII is >= 0x80 and dropped with it), upper-case the letters; the newline
+# separates the numbers.
+_NUMBER_KEEP = bytes(range(48, 58)) + bytes(range(65, 91)) + bytes(range(97, 123)) + b"\n"
+_NUMBER_DROP = bytes(b for b in range(256) if b not in _NUMBER_KEEP)
+_NUMBER_UPPER = bytes.maketrans(bytes(range(97, 123)), bytes(range(65, 91)))
+
+
+class _Numbers:
+    """:func:`normalise_number` of many invoice numbers at once, as bytes: ``keys`` holds
+    each normalised number zero-padded to a multiple of 8 bytes as 64-bit words (equal
+    numbers, equal rows: a normalised number holds no zero byte), :meth:`text` gives one
+    back as a string. :meth:`of` gives None when a number holds a newline, cannot be
+    encoded or has more than MAX_ZEROS leading zeros (the caller then uses
+    :func:`_normalised`)."""
+
+    MAX_ZEROS = 32
+
+    def __init__(self, rows: np.ndarray, lengths: np.ndarray):
+        self.rows, self.lengths = rows, lengths
+        self.keys: np.ndarray = rows.view(np.uint64)
+
+    @classmethod
+    def of(cls, numbers: list[str]) -> _Numbers | None:
+        n = len(numbers)
+        joined = "\n".join(numbers)
+        if not n or joined.count("\n") != n - 1:
+            return None
+        try:
+            raw = joined.encode("utf-8")
+        except UnicodeEncodeError:   # a lone surrogate
+            return None
+        text = b"\n" + raw.translate(_NUMBER_UPPER, _NUMBER_DROP) + b"\n"
+        for _ in range(cls.MAX_ZEROS + 1):   # one leading zero of every number a pass
+            if b"\n0" not in text:
+                break
+            text = text.replace(b"\n0", b"\n")
+        else:
+            return None
+        b = np.frombuffer(text, dtype=np.uint8)
+        ends = np.flatnonzero(b == 10)        # n + 1 newlines: before and after each
+        lengths = np.diff(ends) - 1
+        longest = int(lengths.max())
+        width = max(8, -(-longest // 8) * 8)
+        rows: np.ndarray = np.zeros((n, width), dtype=np.uint8)
+        if (lengths == longest).all():        # all of one length: the bytes are the rows
+            rows[:, :longest] = b[1:].reshape(n, longest + 1)[:, :longest]
+        else:
+            keep = b != 10
+            line = np.cumsum(~keep)[keep] - 1
+            start = (ends[:-1] + 1)[line]
+            rows[line, np.flatnonzero(keep) - start] = b[keep]
+        return cls(rows, lengths)
+
+    def text(self, i: int) -> str:
+        return self.rows[i, :int(self.lengths[i])].tobytes().decode("ascii")
+
+
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -305,21 +363,29 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     mine = np.flatnonzero(_Positions(scope).of(_ints(inv["seller_id"])) >= 0)
     if not mine.size or (mine.size <= QUICK_CHECK_ROWS and not _may_repeat(inv, mine)):
         return {}
-    inv = inv.iloc[mine]
+    if mine.size < len(inv):   # else every row, in order: no copy
+        inv = inv.iloc[mine]
     sellers = _ints(inv["seller_id"])
     # The rows that can be in a duplicate group (the same content, or the same normalised
     # number), found with one hashed key each; the groups are then formed from those rows
     # alone by the same pandas code as before (the same groups, in the same order).
-    norm = _normalised(inv["number"].astype(str).tolist())
-    codes = np.fromiter(map(hash, norm), dtype="int64", count=len(norm))
+    numbers = inv["number"].astype(str).tolist()
+    packed = _Numbers.of(numbers)
+    if packed is None:
+        norm = _normalised(numbers)
+        codes = [np.fromiter(map(hash, norm), dtype="int64", count=len(norm))]
+    else:
+        codes = list(packed.keys.T)
     maybe = (_shared_rows(sellers, _ints(inv["buyer_id"]), _ints(inv["amount_fen"]),
                           _seconds(inv["issue_date"]))
-             | _shared_rows(sellers, codes))
+             | _shared_rows(sellers, *codes))
     cand = np.flatnonzero(maybe)
     dups = inv.iloc[cand].copy()
     # punctuation dropped, upper case, leading zeros dropped (pandas' three string passes
-    # cost three times as much, the same strings out)
-    dups["norm_number"] = [norm[i] for i in cand.tolist()]
+    # cost three times as much, the same strings out); normalised as bytes for all rows,
+    # made strings for the candidates only
+    dups["norm_number"] = ([norm[i] for i in cand.tolist()] if packed is None
+                           else [packed.text(i) for i in cand.tolist()])
     keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
             "fp_number": ["seller_id", "norm_number"]}
     out: dict[int, list[Flag]] = defaultdict(list)

@@ -95,3 +95,44 @@ def test_the_figures_search_the_outstanding_invoices_only(session, chain, payabl
             "EXPLAIN " + statement, parameters))
         assert "ix_invoices_buyer_status_open_due" in plan, plan
         assert "(amount_fen > paid_fen) = true" in plan, plan
+
+
+def test_the_payables_list_pages_in_the_database_and_totals_every_row(session, chain,
+                                                                      payables):
+    """The payables page reads one page of rows (limited, in the database) and the total
+    of the whole searched list by an aggregate: every page together is the full list in
+    due order, the total and count are every row's (not the first 500 loaded), a search
+    narrows both, and descending order reverses the list."""
+    from trellis.platform.anchor.payables import due_payables, payables_page
+
+    anchor = chain.anchor.id
+    full = due_payables(session=session, anchor_id=anchor)
+    assert len(full) >= 6   # the fixture's two paid invoices are not owed
+    pages = (len(full) + 1) // 2
+    seen, totals = [], set()
+    for number in range(1, pages + 1):
+        page, total = payables_page(session=session, anchor_id=anchor, page=number,
+                                    per_page=2)
+        assert page.total == len(full) and page.pages == pages
+        seen += [p.invoice.id for p in page.items]
+        totals.add(total)
+        assert all(p.outstanding_fen == p.invoice.amount_fen - p.invoice.paid_fen
+                   for p in page.items)
+    assert seen == [p.invoice.id for p in full]
+    assert totals == {sum(p.outstanding_fen for p in full)}
+    down, _ = payables_page(session=session, anchor_id=anchor, per_page=50, desc="1")
+    assert [p.invoice.id for p in down.items] == [p.invoice.id for p in reversed(full)]
+    one = full[2].invoice
+    found, total = payables_page(session=session, anchor_id=anchor, q=one.number.lower())
+    hits = [p for p in full if one.number.lower() in p.invoice.number.lower()]
+    assert [p.invoice.id for p in found.items] == [p.invoice.id for p in hits]
+    assert one.id in {p.invoice.id for p in found.items} and found.total == len(hits)
+    assert total == sum(p.outstanding_fen for p in hits)
+    overdue, total = payables_page(session=session, anchor_id=anchor, overdue=True)
+    assert (overdue.total, total) == due_summary(session=session, anchor_id=anchor,
+                                                 overdue=True)
+    # one aggregate, one page: no statement reads every row of the list
+    statements = _statements(session, lambda: payables_page(
+        session=session, anchor_id=anchor, page=2, per_page=2))
+    assert len(statements) <= 4, statements   # the figures, the page, vouchers, loans
+    assert sum(" LIMIT " in s.upper() for s, _ in statements) == 1

@@ -22,7 +22,7 @@ from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.ledger.payouts import surplus_of_repayment
 from trellis.messages import N_, Message, msg
-from trellis.paging import clean, page_of
+from trellis.paging import Page, clean, paginate, search_condition
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import PaymentForm
 from trellis.platform.i18n import money
@@ -87,16 +87,54 @@ def _due_filter(query, *, anchor_id: int, days: int | None, as_of: date,
     return query
 
 
+SEARCHED = (Invoice.number, Firm.name)   # what the payables list's search looks in
+
+
 def due_summary(*, session: Session, anchor_id: int, days: int | None = None,
-                as_of: date | None = None, overdue: bool | None = None) -> tuple[int, int]:
+                as_of: date | None = None, overdue: bool | None = None,
+                q: str = "") -> tuple[int, int]:
     """(count, outstanding fen) of the invoices :func:`due_payables` lists, all of them,
-    in one aggregate query (the desk's figures)."""
+    in one aggregate query (the desk's figures); *q*: of those whose number or seller's
+    name holds it (the list's search)."""
     as_of = as_of or date.today()
-    n, total = session.exec(_due_filter(
-        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_fen
-                                                               - Invoice.paid_fen), 0)),
-        anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)).one()
+    query = select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_fen
+                                                                  - Invoice.paid_fen), 0))
+    if q:
+        query = query.join(Firm, Firm.id == Invoice.seller_id).where(
+            search_condition(q, SEARCHED))
+    n, total = session.exec(_due_filter(query, anchor_id=anchor_id, days=days, as_of=as_of,
+                                        overdue=overdue)).one()
     return int(n), int(total)
+
+
+def _payables(session: Session, rows: list, as_of: date) -> list[Payable]:
+    """The (invoice, seller) *rows* with their outstanding amount, vouchers and loans."""
+    vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
+        Voucher.invoice_id.in_([inv.id for inv, _ in rows])))} if rows else {}
+    loans = _financed(session, [inv for inv, _ in rows])
+    return [Payable(inv, seller, inv.amount_fen - inv.paid_fen, (inv.due_date - as_of).days,
+                    loans.get(inv.id, []), vouchers.get(inv.id))
+            for inv, seller in rows]
+
+
+def payables_page(*, session: Session, anchor_id: int, days: int | None = None,
+                  as_of: date | None = None, overdue: bool | None = None,
+                  **wanted) -> tuple[Page, int]:
+    """One page of :func:`due_payables`' list (*wanted*: page, per_page, q, sort, desc of
+    :func:`trellis.paging.clean`; searched by invoice number or seller, soonest due first
+    or last), its items :class:`Payable`, and the outstanding fen of the whole searched
+    list: the page and the total by the database (an aggregate and a limited query), not
+    by loading every row."""
+    as_of = as_of or date.today()
+    query = _due_filter(select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id),
+                        anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)
+    n, total = due_summary(session=session, anchor_id=anchor_id, days=days, as_of=as_of,
+                           overdue=overdue, q=clean(**wanted)["q"])
+    page = paginate(session, query, sort_columns={"due": Invoice.due_date},
+                    search_columns=SEARCHED, tiebreak=Invoice.id,
+                    total=n, **wanted)
+    page.items = _payables(session, [tuple(r) for r in page.items], as_of)
+    return page, total
 
 
 def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
@@ -109,12 +147,7 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
     query = _due_filter(select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id),
                         anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)
     rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
-    vouchers = {v.invoice_id: v for v in session.exec(select(Voucher).where(
-        Voucher.invoice_id.in_([inv.id for inv, _ in rows])))} if rows else {}
-    loans = _financed(session, [inv for inv, _ in rows])
-    return [Payable(inv, seller, inv.amount_fen - inv.paid_fen, (inv.due_date - as_of).days,
-                    loans.get(inv.id, []), vouchers.get(inv.id))
-            for inv, seller in rows]
+    return _payables(session, list(rows), as_of)
 
 
 def _issued_as_voucher(session: Session, invoice: Invoice) -> Message | None:
@@ -129,23 +162,20 @@ def _issued_as_voucher(session: Session, invoice: Invoice) -> Message | None:
 def payables():
     firm = own_firm()
     raw = request.args.get("days", "30")
+    days: int | str | None
     if raw == "overdue":
-        days, rows = "overdue", due_payables(session=db(), anchor_id=firm.id, overdue=True)
+        days, window, overdue = "overdue", None, True
     else:
         days = None if raw == "all" else (int(raw) if raw.isdigit() and int(raw) <= 3650
                                           else 30)
         # "coming due" means not yet due: overdue invoices have their own tab
-        rows = due_payables(session=db(), anchor_id=firm.id, days=days,
-                            overdue=None if days is None else False)
+        window, overdue = days, (None if days is None else False)
     # Every row counts in the total; the table shows one page of them (the tab can hold
     # hundreds), searched by invoice number or vendor, with its count.
-    wanted = clean(**paging_args(), sorts=("due",))
-    if wanted["q"]:
-        q = wanted["q"].lower()
-        rows = [r for r in rows if q in r.invoice.number.lower() or q in r.seller.name.lower()]
-    page = page_of(rows, **wanted, sorts=("due",))
+    page, total = payables_page(session=db(), anchor_id=firm.id, days=window,
+                                overdue=overdue, **paging_args())
     return render_template("anchor/payables.html", rows=page.items, page=page, days=days,
-                           total=sum(r.outstanding_fen for r in rows))
+                           total=total)
 
 
 @bp.route("/payables/<int:invoice_id>/pay", methods=["GET", "POST"])
