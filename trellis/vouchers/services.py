@@ -250,6 +250,10 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     if _financed_invoice(session, invoice_id):
         raise AlreadyFinanced(msg(N_("Invoice %(number)s is already financed by a loan."),
                                   number=invoice.number))
+    # the order this invoice came from is financed (or asked for): it is repaid from
+    # this invoice, which cannot then be paid to a voucher's holders instead
+    claims.refuse_if_trade_claimed(session, firm_id=invoice.seller_id,
+                                   invoice_ids=[invoice_id], as_of=issued_on)
     face = invoice.amount_fen - (invoice.paid_fen or 0)
     if face <= 0:
         raise AlreadyIssued(msg(N_("Invoice %(number)s is already paid."),
