@@ -25,6 +25,7 @@ from trellis.accounts.models import User
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
+from trellis.chain import near_duplicates
 from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
@@ -276,6 +277,8 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     root = VoucherFragment(voucher_id=id_of(voucher), holder_id=invoice.seller_id, amount_fen=face)
     session.add(root)
     session.flush()
+    # its print, for an order not linked to it that matches it (chain.near_duplicates)
+    near_duplicates.record(session=session, invoice_ids=[id_of(invoice)])
     _record(session, voucher, EventKind.ISSUE, root, user, invoice_number=invoice.number,
             seller_uscc=_uscc(session, invoice.seller_id))
     logger.info("voucher %s issued: %s fen, matures %s", voucher.code, face, maturity_date)
