@@ -297,7 +297,7 @@ def trade_marks(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = 
     document, with a short mark ("its invoice was turned into a voucher") saying why it
     cannot be financed (the first claim found)."""
     out: dict[tuple[str, int], Message] = {}
-    for asked, other, how, _what in trade_claims(session, firm_id=firm_id,
+    for asked, _other, how, _what in trade_claims(session, firm_id=firm_id,
                                                  invoice_ids=invoice_ids,
                                                  order_ids=order_ids, as_of=as_of):
         template = TRADE_MARKS.get((asked[0], how))

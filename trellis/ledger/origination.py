@@ -548,7 +548,12 @@ def why_unpriceable(*, session: Session, product: Product, open_fen: int, due_da
                                      as_of=as_of)
         _within_cap(session, product, amount, rate, as_of, due)
     except OfferAboveCap as exc:
-        return Message(exc.template, exc.params)
+        if "apr" in exc.params and "cap" in exc.params:   # one sentence for the list
+            return msg(N_("Financed on its own, this invoice would cost %(apr)s a year "
+                          "including fees, above the legal cap of %(cap)s."),
+                       apr=exc.params["apr"], cap=exc.params["cap"])
+        return msg(N_("Financed on its own, this invoice cannot be priced: %(why)s"),
+                   why=exc.params.get("why") or Message(exc.template, exc.params))
     return None
 
 

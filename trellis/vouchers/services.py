@@ -22,10 +22,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
+from trellis.chain import near_duplicates
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
-from trellis.chain import near_duplicates
 from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
@@ -227,9 +227,12 @@ def _financed_invoice(session: Session, invoice_id: int) -> bool:
     return row is not None
 
 
-def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date,
+def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date | None,
           issued_on: date | None = None, user: User | None = None) -> Voucher:
     """Issue the confirmed payable *invoice_id* (owed by *anchor_id*) as a voucher.
+
+    *maturity_date* None: the invoice's own due date (the day the buyer owes it anyway),
+    never silently the longest tenor allowed.
 
     The face value is what is still unpaid on the invoice; the seller holds it all.
     Raises :class:`VoucherNotFound` (not the anchor's invoice), :class:`NotConfirmed`,
@@ -259,6 +262,13 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     if face <= 0:
         raise AlreadyIssued(msg(N_("Invoice %(number)s is already paid."),
                                 number=invoice.number))
+    if maturity_date is None:
+        maturity_date = invoice.due_date
+        if maturity_date <= issued_on:
+            raise TenorTooLong(msg(N_("Invoice %(number)s was due on %(due)s: choose a "
+                                      "maturity date after today."),
+                                   number=invoice.number, due=invoice.due_date),
+                               field="maturity_date")
     if not isinstance(maturity_date, date) or maturity_date <= issued_on:
         raise TenorTooLong(N_("The maturity date must be after the issue date."),
                            field="maturity_date")
