@@ -29,6 +29,8 @@ from trellis.db import id_of, is_postgres
 from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
+from trellis.notifications.events import notify
+from trellis.notifications.models import Kind
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
     AlreadyFinanced,
@@ -393,15 +395,40 @@ def pay_supplier(*, session: Session, holder_id: int, fragment_id: int, to_firm_
                                          buyer_id=holder_id):
         raise NotASupplier(N_("Choose one of your own suppliers to transfer to."),
                            field="to_firm_id")
+    keep: VoucherFragment | None = None
     if amount_fen == fragment.amount_fen:
-        return transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,
-                        to_firm_id=to_firm_id, user=user, as_of=as_of), None
-    give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
-                       amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
-                       as_of=as_of)
-    given = transfer(session=session, holder_id=holder_id, fragment_id=id_of(give),
-                     to_firm_id=to_firm_id, user=user, as_of=as_of)
+        given = transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                         to_firm_id=to_firm_id, user=user, as_of=as_of)
+    else:
+        give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                           amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
+                           as_of=as_of)
+        given = transfer(session=session, holder_id=holder_id, fragment_id=id_of(give),
+                         to_firm_id=to_firm_id, user=user, as_of=as_of)
+    _tell_both(session, given, holder_id)
     return given, keep
+
+
+def _tell_both(session: Session, given: VoucherFragment, sender_id: int) -> None:
+    """A message to the firm that received a part (who, how much, which voucher, when it
+    is paid) and a record for the firm that passed it."""
+    voucher = session.get_one(Voucher, given.voucher_id)
+    sender = session.get_one(Firm, sender_id)
+    receiver = session.get_one(Firm, given.holder_id)
+    issuer = session.get_one(Firm, voucher.issuer_id)
+    link = f"/vendor/vouchers/{voucher.id}"
+    notify(session, firm_id=given.holder_id, kind=Kind.VOUCHER,
+           key=f"voucher-part:{id_of(given)}:received",
+           message=msg(N_("%(sender)s passed you %(amount)s of voucher %(code)s (issued by "
+                          "%(issuer)s); %(issuer)s pays its holder on %(day)s. You can keep "
+                          "it, pass it on to your own suppliers or finance it."),
+                       sender=sender.name, amount=Money(given.amount_fen), code=voucher.code,
+                       issuer=issuer.name, day=voucher.maturity_date), link=link)
+    notify(session, firm_id=sender_id, kind=Kind.VOUCHER,
+           key=f"voucher-part:{id_of(given)}:passed",
+           message=msg(N_("You passed %(amount)s of voucher %(code)s to %(receiver)s."),
+                       amount=Money(given.amount_fen), code=voucher.code,
+                       receiver=receiver.name), link=link)
 
 
 def record_event(*, session: Session, voucher: Voucher, kind: EventKind,
