@@ -193,8 +193,8 @@ def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequ
 def _linked(session: Session, doc: Document) -> set[tuple[str, int]]:
     """The documents of *doc*'s own trade: an order's invoices, an invoice's order."""
     if doc.kind == "order":
-        return {("invoice", i) for i in session.scalars(
-            select(col(Invoice.id)).where(col(Invoice.order_id) == doc.id))}
+        return {("invoice", int(i)) for i in session.scalars(
+            select(col(Invoice.id)).where(col(Invoice.order_id) == doc.id)) if i is not None}
     order_id = session.scalars(select(col(Invoice.order_id))
                                .where(col(Invoice.id) == doc.id)).first()
     return {("order", order_id)} if order_id is not None else set()
