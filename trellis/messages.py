@@ -255,6 +255,20 @@ def texts(items) -> list[str]:
     return [str(Message.from_json(item)) for item in items or ()]
 
 
+_SENTENCE_END = ("。", "！", "？", ".", "!", "?")
+
+
+def _join(items: list[str], zh: bool) -> str:
+    """A list in running text: names with 、 (", "); sentences (any item ends like one,
+    e.g. two decline reasons) with ； ("; ") and one full stop at the end, never "。、"."""
+    items = [i.strip() for i in items]
+    if not any(i.endswith(_SENTENCE_END) for i in items):
+        return ("、" if zh else ", ").join(items)
+    bare = [i.rstrip("。.") for i in items if i.rstrip("。.")]
+    last = "" if bare and bare[-1].endswith(_SENTENCE_END) else ("。" if zh else ".")
+    return ("；" if zh else "; ").join(bare) + last
+
+
 def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s) -> str:
     """*message* (a :class:`Message`, its stored form, or a ``{"en", "zh"}`` pair) in
     *locale*: the template through *gettext*, each parameter formatted for the locale
@@ -291,7 +305,7 @@ def render(message, *, locale: str, gettext: Callable[[str], str] = lambda s: s)
         if isinstance(value, (int, Decimal)):
             return format_decimal(value, locale=locale)
         if isinstance(value, (list, tuple)):
-            return ("、" if zh else ", ").join(param(v, ident) for v in value)
+            return _join([param(v, ident) for v in value], zh)
         return str(value)
 
     found = Message.from_json(message)

@@ -196,6 +196,11 @@ def test_voucher_issued_split_to_tier_two_and_financed(live, new_page):
             VoucherFragment.voucher_id == voucher_id, VoucherFragment.holder_id == tier2,
             VoucherFragment.status == "held").order_by(VoucherFragment.id)).all()
     assert [m.amount_fen for m in mine] == [half, part.amount_fen - half]
+    # the finance button leads to the amount (the most the part allows) and the terms,
+    # and only the explicit submit files the application
+    t2.click(f"#part-finance-{mine[0].id}")
+    t2.wait_for_url(re.compile(rf".*/vendor/vouchers/parts/{mine[0].id}/finance$"))
+    assert t2.input_value("#amount")              # prefilled: the most the part allows
     t2.click(f"form[action$='/parts/{mine[0].id}/finance'] button")
     t2.wait_for_url(re.compile(r".*/vendor/applications/\d+$"))
     # the ledger's decision path, as for an invoice: tier 2 (grade C, no credit limit yet)

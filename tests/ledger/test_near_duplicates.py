@@ -99,3 +99,37 @@ def test_the_reason_reads_in_chinese_with_yuan(session, world):
     assert f"发票 {twin.number}（¥56,017.61，" in text
     assert f"发票 {first.number}（¥56,017.60，{ISSUED.isoformat()}）" in text
     assert "CNY" not in text and " of " not in text and "invoice" not in text
+
+
+def test_an_order_not_linked_to_a_matching_voucher_invoice_goes_to_review(session, world):
+    """Outside reader: order PO…138 (same buyer, same amount, four days before invoice
+    …142, not linked to it) got an instant offer after the invoice had become a voucher.
+    The coarse prints compared an order only with orders; now an order is also compared
+    with invoices (and the voucher's invoice records its print at issue)."""
+    from tests.ledger.test_one_trade import MATURITY
+    from trellis.vouchers import services as vs
+
+    order_for_voucher = world.order(202_258_233, on=ISSUED - timedelta(days=30))
+    inv = world.invoice(202_258_233, issued=ISSUED, order=order_for_voucher)
+    vs.issue(session=session, anchor_id=world.anchor.id, invoice_id=inv.id,
+             maturity_date=MATURITY, issued_on=AS_OF)
+    order = world.order(202_258_233, on=ISSUED - timedelta(days=4))   # not linked
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                            order_ids=[order.id], as_of=AS_OF)
+    assert app.status == "review"     # referred, not refused: honest repeat orders exist
+    (reason,) = [r for r in texts(app.review_reasons) if "not linked" in r]
+    assert order.number in reason and inv.number in reason and "4 day" in reason
+
+
+def test_an_invoice_and_the_order_it_became_are_not_near_duplicates(session, world):
+    order = world.order(10_000_000, on=ISSUED - timedelta(days=3))
+    inv = world.invoice(10_000_000, issued=ISSUED, order=order)
+    assert near_duplicates.screen(session=session, order_ids=[order.id]) == []
+    assert near_duplicates.screen(session=session, invoice_ids=[inv.id]) == []
+    # an unlinked invoice of the same parties and amount is named with both
+    other = world.invoice(10_000_000, issued=ISSUED + timedelta(days=1))
+    found = texts(near_duplicates.screen(session=session, invoice_ids=[other.id]))
+    (same_kind,) = [r for r in found if "not linked" not in r]
+    (cross,) = [r for r in found if "not linked" in r]
+    assert inv.number in same_kind
+    assert order.number in cross and "not linked" in cross

@@ -23,7 +23,12 @@ to whole yuan: 1,234,567 fen is band 10,000 fen x 123) and the window is the dat
 neighbouring bands and windows (one band and one window either side), so it catches
 every earlier document of the same seller and buyer within one band (0.1-1 % of the
 amount, at least 1 yuan) and about a week, and never anything with other parties, or
-further apart than two bands and three weeks. The prints are kept in Trellis's database
+further apart than two bands and three weeks. An order also looks up the prints of
+invoices, and an invoice those of orders (an order and the invoice it became carry the
+same parties and amount): a pair not linked by ``Invoice.order_id`` goes to review with
+its own reason (a linked pair is one trade, refused by :mod:`trellis.ledger.claims` when
+the other is financed). An invoice issued as a voucher records its print then
+(:func:`record`), so an order matching it is caught too. The prints are kept in Trellis's database
 (:class:`~trellis.chain.models.NearFingerprint`), not on chain: an on-chain coarse print
 would collide for honest neighbours, and the contract refuses any repeat.
 """
@@ -156,33 +161,63 @@ def screen(*, session: Session, invoice_ids: Sequence[int] = (), order_ids: Sequ
     receivable financed twice."``. Flushes only."""
     reasons: list[dict[str, Any]] = []
     for doc in _documents(session, invoice_ids, order_ids):
+        other_kind = "invoice" if doc.kind == "order" else "order"
         prints = neighbour_prints(kind=doc.kind, seller_uscc=doc.seller_uscc,
                                   buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
                                   issued_on=doc.day)
+        prints |= neighbour_prints(kind=other_kind, seller_uscc=doc.seller_uscc,
+                                   buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
+                                   issued_on=doc.day)
+        linked = _linked(session, doc)
         seen: set[tuple[str, int]] = set()
         for row in session.scalars(select(NearFingerprint).where(
                 col(NearFingerprint.fingerprint).in_(sorted(prints)))
                 .order_by(col(NearFingerprint.id))):
             other = (row.subject_type, row.subject_id)
-            if other == (doc.kind, doc.id) or other in seen:
+            if other == (doc.kind, doc.id) or other in seen or other in linked:
                 continue
             seen.add(other)
             fen, days = abs(doc.amount_fen - row.amount_fen), abs((doc.day - row.issued_on).days)
-            reasons.append(msg(N_("%(doc)s is within %(gap)s and %(days)s day(s) of "
-                                  "%(other)s, presented before: check it is not the same "
-                                  "receivable financed twice."), doc=doc.message,
-                               gap=Money(fen), days=days,
+            template = (N_("%(doc)s is within %(gap)s and %(days)s day(s) of %(other)s, "
+                           "presented before: check it is not the same receivable financed "
+                           "twice.") if row.subject_type == doc.kind else
+                        N_("%(doc)s is within %(gap)s and %(days)s day(s) of %(other)s, "
+                           "presented before, and the two are not linked: check the order "
+                           "did not become that invoice (one trade is financed once)."))
+            reasons.append(msg(template, doc=doc.message, gap=Money(fen), days=days,
                                other=_other_message(session, row)).to_json())
-        fp = coarse_fingerprint(kind=doc.kind, seller_uscc=doc.seller_uscc,
-                                buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
-                                issued_on=doc.day)
-        known = session.scalars(select(col(NearFingerprint.id)).where(
-            col(NearFingerprint.fingerprint) == fp, col(NearFingerprint.subject_type) == doc.kind,
-            col(NearFingerprint.subject_id) == doc.id)).first()
-        if known is None:
-            session.add(NearFingerprint(fingerprint=fp, subject_type=doc.kind,
-                                        subject_id=doc.id, label=doc.label[:200],
-                                        amount_fen=doc.amount_fen, issued_on=doc.day,
-                                        application_id=application_id))
-            session.flush()  # the next document of this request sees it
+        _record(session, doc, application_id)
     return reasons
+
+
+def _linked(session: Session, doc: Document) -> set[tuple[str, int]]:
+    """The documents of *doc*'s own trade: an order's invoices, an invoice's order."""
+    if doc.kind == "order":
+        return {("invoice", int(i)) for i in session.scalars(
+            select(col(Invoice.id)).where(col(Invoice.order_id) == doc.id)) if i is not None}
+    order_id = session.scalars(select(col(Invoice.order_id))
+                               .where(col(Invoice.id) == doc.id)).first()
+    return {("order", order_id)} if order_id is not None else set()
+
+
+def record(*, session: Session, invoice_ids: Sequence[int] = (),
+           order_ids: Sequence[int] = ()) -> None:
+    """Record these documents' prints without looking anything up (an invoice issued as
+    a voucher: its parts are financed, not it, but an order matching it must be seen)."""
+    for doc in _documents(session, invoice_ids, order_ids):
+        _record(session, doc, None)
+
+
+def _record(session: Session, doc: Document, application_id: int | None) -> None:
+    fp = coarse_fingerprint(kind=doc.kind, seller_uscc=doc.seller_uscc,
+                            buyer_uscc=doc.buyer_uscc, amount_fen=doc.amount_fen,
+                            issued_on=doc.day)
+    known = session.scalars(select(col(NearFingerprint.id)).where(
+        col(NearFingerprint.fingerprint) == fp, col(NearFingerprint.subject_type) == doc.kind,
+        col(NearFingerprint.subject_id) == doc.id)).first()
+    if known is None:
+        session.add(NearFingerprint(fingerprint=fp, subject_type=doc.kind,
+                                    subject_id=doc.id, label=doc.label[:200],
+                                    amount_fen=doc.amount_fen, issued_on=doc.day,
+                                    application_id=application_id))
+        session.flush()  # the next document of this request sees it

@@ -242,3 +242,145 @@ def refuse_if_paid_out_elsewhere(session: Session, loan: Loan) -> None:
                 N_("%(document)s is already financed by loan %(other)s, which was paid "
                    "out; loan %(loan)s is not paid out."),
                 document=name(session, label, row[0]), other=row[1], loan=loan.id))
+
+
+# --- one trade: an order and the invoice it became -----------------------------------------
+#
+# Order financing is repaid from the invoice the order becomes (DOMAIN.md), and an invoice
+# issued as a voucher is paid to the voucher's holders. So an order and each invoice
+# linked to it (``Invoice.order_id``) are one trade, and one trade backs one claim: an
+# order whose invoice is financed, asked for, or issued as a voucher cannot be financed,
+# nor an invoice (or its voucher) whose order is. A loan or application on one of them
+# claims the other as well. An order and an invoice that are *not* linked are left to the
+# coarse near-duplicate screen (:mod:`trellis.chain.near_duplicates`), which refers them.
+
+#: what a claim on the other document of a trade is (see :func:`trade_claims`)
+TRADE_HOW = ("voucher", "loan", "application")
+
+_OPEN_LOANS = (LoanStatus.PENDING.value, LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
+
+
+def trade_partners(session: Session, *, invoice_ids: Sequence[int] = (),
+                   order_ids: Sequence[int] = ()) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """(asked document, the other document of its trade) for each invoice asked for that
+    an order became, and each order asked for that became an invoice."""
+    out: list[tuple[tuple[str, int], tuple[str, int]]] = []
+    if order_ids:
+        for inv_id, order_id in session.execute(
+                select(col(Invoice.id), col(Invoice.order_id))
+                .where(col(Invoice.order_id).in_(list(order_ids))).order_by(col(Invoice.id))):
+            out.append((("order", order_id), ("invoice", inv_id)))
+    if invoice_ids:
+        for inv_id, order_id in session.execute(
+                select(col(Invoice.id), col(Invoice.order_id))
+                .where(col(Invoice.id).in_(list(invoice_ids)),
+                       col(Invoice.order_id).is_not(None)).order_by(col(Invoice.id))):
+            out.append((("invoice", inv_id), ("order", order_id)))
+    return out
+
+
+def trade_claims(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),
+                 order_ids: Sequence[int] = (), before: int | None = None,
+                 without: int | None = None, as_of: date
+                 ) -> list[tuple[tuple[str, int], tuple[str, int], str, object]]:
+    """Claims on the other document of each asked document's trade, as (asked, other,
+    how, what): *how* is ``voucher`` (the invoice was issued as a voucher; *what* is
+    None), ``loan`` (an open loan finances it; *what* is the loan id) or
+    ``application`` (a live application asks for it, see :func:`live_applications`;
+    *what* is the application). *before*/*without* as for :func:`live_applications`."""
+    pairs = trade_partners(session, invoice_ids=invoice_ids, order_ids=order_ids)
+    if not pairs:
+        return []
+    others = {other for _, other in pairs}
+    other_invoices = sorted(i for k, i in others if k == "invoice")
+    other_orders = sorted(i for k, i in others if k == "order")
+    found: dict[tuple[str, int], tuple[str, object]] = {}
+    for kind, ident in sorted(others):
+        if kind == "invoice" and financed_parts().covers_invoice(session, ident):
+            found[(kind, ident)] = ("voucher", None)
+    for column, kind, ids in ((col(LoanDocument.invoice_id), "invoice", other_invoices),
+                              (col(LoanDocument.order_id), "order", other_orders)):
+        if not ids:
+            continue
+        for ident, loan_id in session.execute(
+                select(column, col(Loan.id)).join(Loan, col(Loan.id) == LoanDocument.loan_id)
+                .where(column.in_(ids), col(Loan.status).in_(list(_OPEN_LOANS)))
+                .order_by(col(Loan.id))):
+            found.setdefault((kind, ident), ("loan", loan_id))
+    for (kind, ident), app in live_applications(
+            session, firm_id=firm_id, invoice_ids=other_invoices, order_ids=other_orders,
+            without=without, before=before, as_of=as_of):
+        found.setdefault((kind, ident), ("application", app))
+    # an application asking for both documents of one trade claims them once, not twice
+    return [(asked, other, *found[other]) for asked, other in pairs
+            if other in found and not (found[other][0] == "application"
+                                       and _asks(found[other][1], asked))]
+
+
+def _asks(app: object, document: tuple[str, int]) -> bool:
+    return isinstance(app, Application) and document in _documents_of(app)
+
+
+def trade_message(session: Session, asked: tuple[str, int], other: tuple[str, int],
+                  how: str, what: object) -> Message:
+    """Why *asked* cannot be financed, naming the other document of its trade."""
+    doc, partner = name(session, *asked), name(session, *other)
+    if how == "voucher":
+        return msg(N_("%(document)s: the invoice it became, %(other)s, was issued as a "
+                      "digital payable voucher; the order is repaid from that invoice, so it "
+                      "cannot be financed as well."), document=doc, other=partner)
+    if how == "loan":
+        template = (N_("%(document)s: the invoice it became, %(other)s, is already financed "
+                       "by loan %(loan)s; one trade is financed once.")
+                    if asked[0] == "order" else
+                    N_("%(document)s: the order it came from, %(other)s, is already financed "
+                       "by loan %(loan)s and is repaid from this invoice; one trade is "
+                       "financed once."))
+        return msg(template, document=doc, other=partner, loan=what)
+    app = what if isinstance(what, Application) else None
+    template = (N_("%(document)s: the invoice it became, %(other)s, is already in "
+                   "application %(application)s; one trade is financed once.")
+                if asked[0] == "order" else
+                N_("%(document)s: the order it came from, %(other)s, is already in "
+                   "application %(application)s; one trade is financed once."))
+    return msg(template, document=doc, other=partner, application=app.id if app else "")
+
+
+def refuse_if_trade_claimed(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),
+                            order_ids: Sequence[int] = (), before: int | None = None,
+                            without: int | None = None, as_of: date) -> None:
+    """Raise :class:`DocumentClaimed` when the other document of an asked document's trade
+    is issued as a voucher, financed by an open loan or asked for by a live application
+    (:func:`trade_claims`). The caller holds :func:`lock_firm` (an order and its invoice
+    have one seller, so one lock)."""
+    found = trade_claims(session, firm_id=firm_id, invoice_ids=invoice_ids,
+                         order_ids=order_ids, before=before, without=without, as_of=as_of)
+    if found:
+        asked, other, how, what = found[0]
+        raise DocumentClaimed(trade_message(session, asked, other, how, what),
+                              field="order_ids" if asked[0] == "order" else "invoice_ids")
+
+
+#: a short mark for a list: the other document of the trade is ...
+TRADE_MARKS = {
+    ("order", "voucher"): N_("Its invoice was turned into a voucher"),
+    ("order", "loan"): N_("Its invoice is financed"),
+    ("order", "application"): N_("Its invoice is in an application"),
+    ("invoice", "loan"): N_("Its order is financed"),
+    ("invoice", "application"): N_("Its order is in an application"),
+}
+
+
+def trade_marks(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = (),
+                order_ids: Sequence[int] = (), as_of: date) -> dict[tuple[str, int], Message]:
+    """For a list: each listed document whose trade is claimed through its other
+    document, with a short mark ("its invoice was turned into a voucher") saying why it
+    cannot be financed (the first claim found)."""
+    out: dict[tuple[str, int], Message] = {}
+    for asked, _other, how, _what in trade_claims(session, firm_id=firm_id,
+                                                 invoice_ids=invoice_ids,
+                                                 order_ids=order_ids, as_of=as_of):
+        template = TRADE_MARKS.get((asked[0], how))
+        if template and asked not in out:
+            out[asked] = msg(template)
+    return out

@@ -215,6 +215,9 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
                                fragment_ids)
     claims.refuse_if_claimed(session, firm_id=firm_id, invoice_ids=invoice_ids,
                              order_ids=order_ids, fragment_ids=fragment_ids, as_of=as_of)
+    # an order and the invoice it became are one trade, financed once
+    claims.refuse_if_trade_claimed(session, firm_id=firm_id, invoice_ids=invoice_ids,
+                                   order_ids=order_ids, as_of=as_of)
     if product.kind == ProductKind.REVOLVING:
         if amount_fen is None:
             raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
@@ -385,6 +388,10 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
                              order_ids=app.order_ids or (),
                              fragment_ids=app.fragment_ids or (), before=app.id,
                              as_of=as_of or date.today())
+    claims.refuse_if_trade_claimed(session, firm_id=app.firm_id,
+                                   invoice_ids=app.invoice_ids or (),
+                                   order_ids=app.order_ids or (), before=app.id,
+                                   as_of=as_of or date.today())
     # A firm with a credit limit may not be taken above it by approvals (two checkers
     # each under it once passed it together); a firm with none yet (0: no score or line)
     # is the RM's own judgement, which is why it was referred.
@@ -542,7 +549,12 @@ def why_unpriceable(*, session: Session, product: Product, open_fen: int, due_da
                                      as_of=as_of)
         _within_cap(session, product, amount, rate, as_of, due)
     except OfferAboveCap as exc:
-        return Message(exc.template, exc.params)
+        if "apr" in exc.params and "cap" in exc.params:   # one sentence for the list
+            return msg(N_("Financed on its own, this invoice would cost %(apr)s a year "
+                          "including fees, above the legal cap of %(cap)s."),
+                       apr=exc.params["apr"], cap=exc.params["cap"])
+        return msg(N_("Financed on its own, this invoice cannot be priced: %(why)s"),
+                   why=exc.params.get("why") or Message(exc.template, exc.params))
     return None
 
 
@@ -610,6 +622,12 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     if financed:
         raise IneligibleDocument(msg(N_("Already financed since the offer: %(names)s."),
                                      names=_financed_names(session, financed)))
+    # the other document of an order's or invoice's trade financed (or issued as a
+    # voucher) since the offer; applications filed later are not in the way
+    claims.refuse_if_trade_claimed(session, firm_id=app.firm_id,
+                                   invoice_ids=app.invoice_ids or (),
+                                   order_ids=app.order_ids or (), before=app.id,
+                                   as_of=as_of)
     # The anchor may have issued an invoice as a voucher since the offer (vouchers.issue
     # takes the same lock): its parts are financed then, never the invoice itself.
     for invoice_id in app.invoice_ids or ():

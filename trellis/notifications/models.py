@@ -22,6 +22,7 @@ class Kind(enum.StrEnum):
     WARNING = "warning"
     TICKET = "ticket"          # to the RMs: a conversation was handed over to them
     PASSWORD_RESET = "password_reset"   # to one person, any role; the link is one-time
+    VOUCHER = "voucher"        # a voucher part received from, or passed to, another firm
 
 
 #: Kinds whose text holds a secret (a one-time link): once delivered (or given up), the

@@ -22,6 +22,7 @@ SUBJECTS = {
     "overdue": N_("A loan is overdue"), "warning": N_("A warning from Trellis"),
     "ticket": N_("A customer's question was handed to you"),
     "password_reset": N_("Reset your Trellis password"),
+    "voucher": N_("A voucher part changed hands"),
 }
 #: what a delivered message with a one-time link is replaced by (models.SECRET_KINDS)
 REDACTED = {"t": N_("A password reset link was sent; the link is not kept."), "p": {}}

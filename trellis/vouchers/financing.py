@@ -38,10 +38,22 @@ logger = logging.getLogger(__name__)
 PRODUCT_CODE = "RF-STD"
 
 
+def advance_for(*, session: Session, fragment: VoucherFragment,
+                product_code: str = PRODUCT_CODE) -> int:
+    """The most a part can be financed for (fen): the product's advance rate of its amount,
+    within the product's maximum (what an application asks for by default)."""
+    product = product_by_code(session, product_code)
+    return min(fragment.amount_fen * product.advance_rate_bps // 10_000,
+               product.max_amount_fen)
+
+
 def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | None = None,
           as_of: date | None = None, product_code: str = PRODUCT_CODE,
-          scorer: Callable | None = None, limiter: Callable | None = None):
+          scorer: Callable | None = None, limiter: Callable | None = None,
+          amount_fen: int | None = None):
     """File an application to finance a held fragment; returns ``(application, offer)``.
+    *amount_fen* is the amount asked for (default: the most the part allows, see
+    :func:`advance_for`).
 
     The offer is None unless the application was approved automatically: a declined one
     says why in ``decline_reasons``, one under review (``status`` ``review``) waits for
@@ -71,6 +83,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
                               field="fragment_id")
     app = apply(session=session, firm_id=holder_id, product_code=product_code,
                 fragment_ids=[id_of(fragment)], applied_by=user.id if user else None,
+                amount_fen=amount_fen,
                 as_of=as_of, scorer=scorer, limiter=limiter)
     fragment.application_id = app.id
     session.add(fragment)

@@ -22,12 +22,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
+from trellis.chain import near_duplicates
 from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
+from trellis.notifications.events import notify
+from trellis.notifications.models import Kind
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
 from trellis.vouchers.errors import (
     AlreadyFinanced,
@@ -226,9 +229,12 @@ def _financed_invoice(session: Session, invoice_id: int) -> bool:
     return row is not None
 
 
-def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date,
+def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date | None,
           issued_on: date | None = None, user: User | None = None) -> Voucher:
     """Issue the confirmed payable *invoice_id* (owed by *anchor_id*) as a voucher.
+
+    *maturity_date* None: the invoice's own due date (the day the buyer owes it anyway),
+    never silently the longest tenor allowed.
 
     The face value is what is still unpaid on the invoice; the seller holds it all.
     Raises :class:`VoucherNotFound` (not the anchor's invoice), :class:`NotConfirmed`,
@@ -250,10 +256,21 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     if _financed_invoice(session, invoice_id):
         raise AlreadyFinanced(msg(N_("Invoice %(number)s is already financed by a loan."),
                                   number=invoice.number))
+    # the order this invoice came from is financed (or asked for): it is repaid from
+    # this invoice, which cannot then be paid to a voucher's holders instead
+    claims.refuse_if_trade_claimed(session, firm_id=invoice.seller_id,
+                                   invoice_ids=[invoice_id], as_of=issued_on)
     face = invoice.amount_fen - (invoice.paid_fen or 0)
     if face <= 0:
         raise AlreadyIssued(msg(N_("Invoice %(number)s is already paid."),
                                 number=invoice.number))
+    if maturity_date is None:
+        maturity_date = invoice.due_date
+        if maturity_date <= issued_on:
+            raise TenorTooLong(msg(N_("Invoice %(number)s was due on %(due)s: choose a "
+                                      "maturity date after today."),
+                                   number=invoice.number, due=invoice.due_date),
+                               field="maturity_date")
     if not isinstance(maturity_date, date) or maturity_date <= issued_on:
         raise TenorTooLong(N_("The maturity date must be after the issue date."),
                            field="maturity_date")
@@ -272,6 +289,8 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     root = VoucherFragment(voucher_id=id_of(voucher), holder_id=invoice.seller_id, amount_fen=face)
     session.add(root)
     session.flush()
+    # its print, for an order not linked to it that matches it (chain.near_duplicates)
+    near_duplicates.record(session=session, invoice_ids=[id_of(invoice)])
     _record(session, voucher, EventKind.ISSUE, root, user, invoice_number=invoice.number,
             seller_uscc=_uscc(session, invoice.seller_id))
     logger.info("voucher %s issued: %s fen, matures %s", voucher.code, face, maturity_date)
@@ -376,15 +395,40 @@ def pay_supplier(*, session: Session, holder_id: int, fragment_id: int, to_firm_
                                          buyer_id=holder_id):
         raise NotASupplier(N_("Choose one of your own suppliers to transfer to."),
                            field="to_firm_id")
+    keep: VoucherFragment | None = None
     if amount_fen == fragment.amount_fen:
-        return transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,
-                        to_firm_id=to_firm_id, user=user, as_of=as_of), None
-    give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
-                       amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
-                       as_of=as_of)
-    given = transfer(session=session, holder_id=holder_id, fragment_id=id_of(give),
-                     to_firm_id=to_firm_id, user=user, as_of=as_of)
+        given = transfer(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                         to_firm_id=to_firm_id, user=user, as_of=as_of)
+    else:
+        give, keep = split(session=session, holder_id=holder_id, fragment_id=fragment_id,
+                           amounts=[amount_fen, fragment.amount_fen - amount_fen], user=user,
+                           as_of=as_of)
+        given = transfer(session=session, holder_id=holder_id, fragment_id=id_of(give),
+                         to_firm_id=to_firm_id, user=user, as_of=as_of)
+    _tell_both(session, given, holder_id)
     return given, keep
+
+
+def _tell_both(session: Session, given: VoucherFragment, sender_id: int) -> None:
+    """A message to the firm that received a part (who, how much, which voucher, when it
+    is paid) and a record for the firm that passed it."""
+    voucher = session.get_one(Voucher, given.voucher_id)
+    sender = session.get_one(Firm, sender_id)
+    receiver = session.get_one(Firm, given.holder_id)
+    issuer = session.get_one(Firm, voucher.issuer_id)
+    link = f"/vendor/vouchers/{voucher.id}"
+    notify(session, firm_id=given.holder_id, kind=Kind.VOUCHER,
+           key=f"voucher-part:{id_of(given)}:received",
+           message=msg(N_("%(sender)s passed you %(amount)s of voucher %(code)s (issued by "
+                          "%(issuer)s); %(issuer)s pays its holder on %(day)s. You can keep "
+                          "it, pass it on to your own suppliers or finance it."),
+                       sender=sender.name, amount=Money(given.amount_fen), code=voucher.code,
+                       issuer=issuer.name, day=voucher.maturity_date), link=link)
+    notify(session, firm_id=sender_id, kind=Kind.VOUCHER,
+           key=f"voucher-part:{id_of(given)}:passed",
+           message=msg(N_("You passed %(amount)s of voucher %(code)s to %(receiver)s."),
+                       amount=Money(given.amount_fen), code=voucher.code,
+                       receiver=receiver.name), link=link)
 
 
 def record_event(*, session: Session, voucher: Voucher, kind: EventKind,

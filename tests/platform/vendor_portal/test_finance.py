@@ -267,6 +267,9 @@ def test_apply_marks_an_invoice_that_cannot_be_priced_within_the_cap(client, ses
     assert f'data-unpriceable="{soon.id}"' in page
     assert f'data-unpriceable="{later.id}"' not in page
     assert "法定利率上限" in page and "%" in page
+    # one sentence (outside reader, R22: "无法控制在上限以内： 无法报价：…" said it twice)
+    row = page.split(f'data-unpriceable="{soon.id}"')[1].split("</tr>")[0]
+    assert "单独融资时，这张发票含费用的年化利率为" in row and "无法报价" not in row
     assert 'data-label="到期日"' in page and 'data-label="日期"' not in page  # header = label
     apply_for(client, [soon.id])
     app = session.exec(select(Application).where(Application.firm_id == vendor.firm_id)

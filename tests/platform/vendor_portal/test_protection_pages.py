@@ -225,3 +225,22 @@ def test_admin_policy_bounds(client, session, logged_in):
 def test_only_admins_edit_warnings(client, logged_in, role):
     logged_in(role)
     assert client.get("/vendor/warnings-admin").status_code == 403
+
+
+def test_the_profile_names_the_new_account_and_when_it_takes_effect(client, session,
+                                                                     firm_users):
+    """Outside reader round 8 (R27): "8101 **** 9067 变更待生效，至 … 变更" read as
+    "change pending, until … change"; it now names the new account, its date and a link
+    to view or cancel it."""
+    from trellis.protection import bank
+
+    firm, alice, _bob = firm_users
+    bank.request_change(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                        new_account="6222020000000000607")
+    session.flush()
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    page = client.get("/vendor/profile").get_data(as_text=True)
+    line = page.split('id="pending-account"')[1].split("</dd>")[0]
+    assert "新账户 6222 **** 0607 将于" in line and "生效" in line
+    assert 'href="/vendor/bank-account"' in line and "查看/撤销" in line

@@ -81,4 +81,5 @@ class StressForm(FlaskForm):
 
 class IssueVoucherForm(FlaskForm):
     invoice_id = IntegerField(_l("Confirmed payable"), validators=[DataRequired(REQUIRED)])
-    maturity_date = DateField(_l("Maturity date"), validators=[DataRequired(REQUIRED)])
+    # empty: the invoice's own due date (vouchers.issue), said next to the field
+    maturity_date = DateField(_l("Maturity date"), validators=[Optional()])

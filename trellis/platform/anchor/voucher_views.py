@@ -70,10 +70,9 @@ def vouchers_page():
     status = 200
     today = date.today()
     latest = vouchers.latest_maturity(session=db(), issued_on=today)
-    if request.method == "GET":
-        form.maturity_date.data = latest
-        if request.args.get("invoice_id", "").isdigit():
-            form.invoice_id.data = int(request.args["invoice_id"])
+    if request.method == "GET" and request.args.get("invoice_id", "").isdigit():
+        # left empty, the maturity is the invoice's own due date (said in the hint)
+        form.invoice_id.data = int(request.args["invoice_id"])
     if form.validate_on_submit():
         try:
             voucher = vouchers.issue(session=db(), anchor_id=firm.id,

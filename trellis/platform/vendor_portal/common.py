@@ -48,6 +48,14 @@ def attach_error(form, exc: TrellisError, default: str | None = None) -> None:
     form.form_errors.append(message)
 
 
+class AmountTooLarge(WTFValidationError):
+    """An amount past any a person means (:data:`MAX_YUAN` or more). A page that knows the
+    limit says it instead ("you can borrow at most ..."): it asks the core with
+    :attr:`FEN`, an amount above any limit that still fits a bigint."""
+
+    FEN = int(MAX_YUAN) * 100
+
+
 def parse_yuan(raw) -> int:
     """A yuan amount typed by a person (``1,234.50``, ``¥1234.5``) -> integer fen > 0.
 
@@ -64,7 +72,7 @@ def parse_yuan(raw) -> int:
         raise WTFValidationError(_("The amount must be more than zero."))
     if len(number.group(2).lstrip("0")) > len(str(int(MAX_YUAN))):
         # a number, only too long for any amount: the same words as any too-large one
-        raise WTFValidationError(_("That amount is too large."))
+        raise AmountTooLarge(_("That amount is too large."))
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -74,7 +82,7 @@ def parse_yuan(raw) -> int:
     if amount <= 0:
         raise WTFValidationError(_("The amount must be more than zero."))
     if amount >= MAX_YUAN:
-        raise WTFValidationError(_("That amount is too large."))
+        raise AmountTooLarge(_("That amount is too large."))
     if amount != amount.quantize(Decimal("0.01")):
         raise WTFValidationError(_("Use at most two decimal places."))
     return int(amount * 100)

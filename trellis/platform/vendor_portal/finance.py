@@ -39,6 +39,7 @@ from trellis.platform.i18n import error_text, money
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
+    AmountTooLarge,
     attach_error,
     current_user_obj,
     own_firm,
@@ -130,6 +131,8 @@ def apply():
         if form.amount.data and form.amount.data.strip():
             try:
                 amount = parse_yuan(form.amount.data)
+            except AmountTooLarge:   # the ledger then says the most these documents allow
+                amount = AmountTooLarge.FEN
             except Exception as exc:  # wtforms ValidationError
                 form.amount.errors = [*form.amount.errors, str(exc)]
         if not ids and docs_error is None:
@@ -167,8 +170,20 @@ def apply():
                            product=product, claimed=claimed,
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
+                           trade_marks=_trade_marks(firm, kind, docs),
                            picked=set(picked), docs_error=docs_error,
                            vendor_buyers=tier2_buyers(firm)), status
+
+
+def _trade_marks(firm: Firm, kind: str, docs) -> dict:
+    """Document id -> why it cannot be financed through the other document of its trade
+    ("its invoice was turned into a voucher"; the ledger's claims decide)."""
+    ids = [d.id for d, _buyer in docs]
+    if not ids:
+        return {}
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+                               **{f"{kind}_ids": ids})
+    return {ident: mark for (_kind, ident), mark in marks.items()}
 
 
 def _unpriceable(docs) -> dict:
@@ -375,6 +390,9 @@ def repay(loan_id: int):
             return redirect(url_for("vendor.loan", loan_id=row.id), code=303)
     elif request.method == "POST":
         status = 422
+        if getattr(form.amount, "too_large", False):   # say what is owed, not only "too large"
+            form.amount.errors = [_("That amount is too large: this loan owes %(owed)s "
+                                    "today.", owed=money(_repay_amount(row)))]
     rules = fraud.policy(session=db())
     return render_template("vendor_portal/repay.html", loan=row, form=form,
                            warnings=warnings_for("repayment", firm),

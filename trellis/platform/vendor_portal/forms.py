@@ -26,7 +26,7 @@ from trellis.accounts.services import EMAIL_RE
 from trellis.messages import msg
 from trellis.platform.forms import REQUIRED
 from trellis.platform.i18n import render
-from trellis.platform.vendor_portal.common import parse_yuan
+from trellis.platform.vendor_portal.common import AmountTooLarge, parse_yuan
 from trellis.trade import phone as phone_rules
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.firms import USCC_PROBLEM
@@ -37,8 +37,13 @@ INDUSTRIES = [("manufacturing", _l("Manufacturing")), ("construction", _l("Const
 
 
 def yuan_amount(form, field) -> None:
-    """Parse a yuan amount into ``field.fen`` (integer fen) or fail with a message."""
-    field.fen = parse_yuan(field.data)
+    """Parse a yuan amount into ``field.fen`` (integer fen) or fail with a message
+    (``field.too_large`` marks an amount past any, for a page that can say the limit)."""
+    try:
+        field.fen = parse_yuan(field.data)
+    except AmountTooLarge:
+        field.too_large = True
+        raise
 
 
 def not_future(form, field) -> None:
@@ -264,3 +269,10 @@ class RepayForm(FlaskForm):
     payee_account = StringField(_l("Were you given an account to pay into? Enter it here"),
                                 validators=[Optional(), Length(max=40)])
     key = StringField(validators=[DataRequired(REQUIRED), Length(min=8, max=64)])
+
+
+class FinancePartForm(FlaskForm):
+    """Financing a voucher part: the amount asked for (the most the part allows unless
+    changed), then an explicit submit; nothing is borrowed before an offer is signed."""
+    amount = StringField(_l("Amount to borrow (yuan)"),
+                         validators=[Optional()])   # parse_yuan says what is wrong

@@ -76,7 +76,7 @@ def profile():
               for p in accounts.CONSENT_PURPOSES}
     return render_template("vendor_portal/profile.html", firm=firm, form=form, consents=consents,
                            active=active, texts=CONSENT_TEXT, withdraw=WithdrawForm(),
-                           account=bank.mask(firm.bank_account),
+                           account=bank.mask(firm.bank_account), mask=bank.mask,
                            pending=bank.pending_for(session=db(), firm_id=firm.id)), status
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
 from trellis.errors import Conflict, ValidationError
+from trellis.ledger import claims
 from trellis.onboarding import trade_entry, upload_reports
 from trellis.paging import paginate
 from trellis.platform.paging import args as paging_args
@@ -22,6 +25,7 @@ from trellis.platform.vendor_portal.common import (
 from trellis.platform.vendor_portal.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
+from trellis.vouchers.models import Voucher
 
 # "unconfirmable": waiting, but on a buyer that is no anchor firm (nobody confirms it);
 # "pending" lists only what an anchor firm can still confirm.
@@ -60,8 +64,12 @@ def trade():
                     search_columns=(model.number, Firm.name), tiebreak=model.id, **wanted)
     buyers = sorted({buyer.id for doc, buyer in page.items
                      if doc_state(doc, buyer) == "unconfirmable"})
+    ids = [doc.id for doc, _buyer in page.items]
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+                               **{f"{kind}_ids": ids}) if ids else {}
     return render_template("vendor_portal/trade.html", kind=kind, status=status, rows=page.items,
                            page=page, statuses=STATUSES, doc_state=doc_state,
+                           marks={i: m for (_k, i), m in marks.items()},
                            vendor_buyers=tier2_buyers(firm, buyers) if buyers else [])
 
 
@@ -75,8 +83,22 @@ def document(kind: str, doc_id: int):
         abort(404)
     buyer = db().get(Firm, doc.buyer_id)
     state = doc_state(doc, buyer)
+    # one trade: the order an invoice came from, the invoices an order became, the voucher
+    # an invoice was issued as (whose maturity, not the invoice's, is when it is paid)
+    if kind == "invoice":
+        order = db().get(PurchaseOrder, doc.order_id) if doc.order_id else None
+        related = [order] if order is not None and order.seller_id == firm.id else []
+        voucher = db().exec(select(Voucher).where(Voucher.invoice_id == doc.id)).first()
+    else:
+        related = list(db().exec(select(Invoice).where(Invoice.order_id == doc.id,
+                                                      Invoice.seller_id == firm.id)
+                                 .order_by(Invoice.id)))
+        voucher = None
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+                               **{f"{kind}_ids": [doc.id]})
     return render_template("vendor_portal/document.html", kind=kind, doc=doc, buyer=buyer,
-                           proof=proof_state(kind, doc.id), state=state,
+                           proof=proof_state(kind, doc.id), state=state, related=related,
+                           voucher=voucher, mark=marks.get((kind, doc.id)),
                            vendor_buyers=tier2_buyers(firm, [buyer.id])
                            if state == "unconfirmable" else [])
 

@@ -9,19 +9,27 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import select
+from wtforms.validators import ValidationError as WTFValidationError
 
 from trellis.accounts import services as accounts
 from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import claims
+from trellis.ledger.origination import product_by_code
 from trellis.paging import paginate
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
-from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
-from trellis.platform.vendor_portal.forms import PassOnForm, SplitForm
+from trellis.platform.vendor_portal.common import (
+    AmountTooLarge,
+    attach_error,
+    current_user_obj,
+    own_firm,
+    parse_yuan,
+)
+from trellis.platform.vendor_portal.forms import FinancePartForm, PassOnForm, SplitForm
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
 from trellis.vouchers import financing
@@ -187,12 +195,47 @@ def split(fragment_id: int):
     return _voucher_page(voucher_row, firm, {("split", fragment_id): form}, 422)
 
 
+def _finance_page(fragment: VoucherFragment, form: FinancePartForm, status: int = 200):
+    """The part's financing form: how much (default the most it allows), the terms known
+    before an application (advance rate, fee, repaid at the voucher's maturity, who
+    decides), and an explicit submit."""
+    v = db().get(Voucher, fragment.voucher_id)
+    product = product_by_code(db(), financing.PRODUCT_CODE)
+    maximum = financing.advance_for(session=db(), fragment=fragment)
+    if not form.amount.data and not form.amount.errors:
+        form.amount.data = f"{maximum / 100:.2f}"
+    return render_template("vendor_portal/finance_part.html", v=v, fragment=fragment,
+                           form=form, maximum=maximum, product=product,
+                           issuer=db().get(Firm, v.issuer_id)), status
+
+
+def _live_application(fragment: VoucherFragment, firm):
+    """The live application (in review, or approved with its offer open) on this part."""
+    found = claims.live_applications(db(), firm_id=firm.id, fragment_ids=[id_of(fragment)],
+                                     as_of=date.today())
+    return found[0][1] if found else None
+
+
+@bp.get("/vouchers/parts/<int:fragment_id>/finance")
+@roles_required("vendor")
+def finance_part_form(fragment_id: int):
+    firm = own_firm()
+    fragment = _fragment_or_404(fragment_id, firm)
+    live = _live_application(fragment, firm)
+    if live is not None:   # asked for already: that application, not a second one
+        return redirect(url_for("vendor.application", application_id=live.id), code=303)
+    if fragment.status != FragmentStatus.HELD:
+        return _gone(fragment, firm)
+    return _finance_page(fragment, FinancePartForm(formdata=None))
+
+
 @bp.post("/vouchers/parts/<int:fragment_id>/finance")
 @roles_required("vendor")
 def finance_part(fragment_id: int):
     firm = own_firm()
     fragment = _fragment_or_404(fragment_id, firm)
-    if not EmptyForm().validate_on_submit():
+    form = FinancePartForm()
+    if not form.validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("vendor.voucher", voucher_id=fragment.voucher_id), code=303)
 
@@ -200,18 +243,31 @@ def finance_part(fragment_id: int):
         flash(_("Trellis needs your consent to use your trade records before it can "
                 "finance anything."), "warning")
         return redirect(url_for("vendor.consent", next=request.path), code=303)
+    amount = None
+    if form.amount.data and form.amount.data.strip():
+        try:
+            amount = parse_yuan(form.amount.data)
+        except AmountTooLarge:
+            amount = AmountTooLarge.FEN   # the ledger then says the most the part allows
+        except WTFValidationError as exc:
+            form.amount.errors = [str(exc)]
+            return _finance_page(fragment, form, 422)
     try:
         app, _offer = financing.quote(session=db(), holder_id=firm.id,
-                                      fragment_id=fragment_id, user=current_user_obj())
+                                      fragment_id=fragment_id, user=current_user_obj(),
+                                      amount_fen=amount)
     except TrellisError as exc:
         # e.g. a second tab filing on a part already in an application: say which
         db().rollback()
         if exc.status == 404:
             abort(404)
+        if getattr(exc, "field", None) == "amount_fen":
+            form.amount.errors = [error_text(exc)]
+            return _finance_page(fragment, form, 422)
         flash(error_text(exc), "error")
         return _voucher_page(db().get(Voucher, fragment.voucher_id), firm,
                              status=exc.status if 400 <= exc.status < 500 else 409)
     audit("voucher.finance_apply", "application", app.id, fragment_id=fragment_id,
-          status=app.status)
+          status=app.status, requested_fen=app.requested_fen)
     commit()
     return redirect(url_for("vendor.application", application_id=app.id), code=303)
