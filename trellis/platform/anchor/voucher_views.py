@@ -19,6 +19,7 @@ from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
+    event_proofs,
     own_firm,
     status_labels,
 )
@@ -108,7 +109,8 @@ def voucher(voucher_id: int):
     if v.issuer_id != firm.id:
         abort(404)
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
-                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           events=(events := vouchers.events(session=db(), voucher_id=v.id)),
+                           proofs=event_proofs(events),
                            fragments=vouchers.fragments(session=db(), voucher_id=v.id),
                            names=_names(v), form=EmptyForm(), today=date.today())
 

@@ -19,7 +19,12 @@ from trellis.platform.forms import EmptyForm
 from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
-from trellis.platform.vendor_portal.common import attach_error, current_user_obj, own_firm
+from trellis.platform.vendor_portal.common import (
+    attach_error,
+    current_user_obj,
+    event_proofs,
+    own_firm,
+)
 from trellis.platform.vendor_portal.forms import PassOnForm, SplitForm
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
@@ -97,7 +102,8 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
                            svg=lineage_svg(v, names.get(firm.id)),
                            fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
                            split_forms=split_forms, finance_form=EmptyForm(),
-                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           events=(events := vouchers.events(session=db(), voucher_id=v.id)),
+                           proofs=event_proofs(events),
                            matured=date.today() >= v.maturity_date), status
 
 
