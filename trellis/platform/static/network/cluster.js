@@ -82,10 +82,12 @@
       textureOnViewport: elements.length > 1500, hideEdgesOnViewport: elements.length > 1500,
       pixelRatio: 1, boxSelectionEnabled: false
     });
-    cy.fit(undefined, 20);
+    fitView(cy.elements());
     box.appendChild(tip);
+    var t0 = performance.now();
     rankLabels(elements);
     placeLabels();
+    box.dataset.labelMs = String(Math.round(performance.now() - t0));  // for the tests
     cy.on("viewport", placeLabelsSoon);
     cy.on("mouseover", "node", showTip);
     cy.on("mouseout", "node", function () { tip.hidden = true; });
@@ -134,11 +136,12 @@
     right: { "text-valign": "center", "text-halign": "right", "text-margin-x": 4, "text-margin-y": 0 },
     left: { "text-valign": "center", "text-halign": "left", "text-margin-x": -4, "text-margin-y": 0 }
   };
-  function labelBox(item, side) {
+  function labelBox(item, side, dx) {
     var p = item.node.renderedPosition(), r = item.node.renderedHeight() / 2;
     var w = item.width, h = item.px * 1.35, x1, y1;
-    if (side === "bottom") { x1 = p.x - w / 2; y1 = p.y + r + 4; }
-    else if (side === "top") { x1 = p.x - w / 2; y1 = p.y - r - 4 - h; }
+    dx = dx || 0;                   // a label below or above may slide sideways
+    if (side === "bottom") { x1 = p.x - w / 2 + dx; y1 = p.y + r + 4; }
+    else if (side === "top") { x1 = p.x - w / 2 + dx; y1 = p.y - r - 4 - h; }
     else if (side === "right") { x1 = p.x + r + 4; y1 = p.y - h / 2; }
     else { x1 = p.x - r - 4 - w; y1 = p.y - h / 2; }
     return { x1: x1 - GAP, x2: x1 + w + GAP, y1: y1 - GAP, y2: y1 + h + GAP };
@@ -167,26 +170,37 @@
     });
     cy.batch(function () {
       order.forEach(function (item) {
-        var n = item.node, side = null;
+        var n = item.node, side = null, shift = 0;
         if (!n.hasClass("hidden")) {
           if (item.anchor) {        // an anchor's name is always shown, whole, on screen
             var sides = ["bottom", "top", "right", "left"];
             side = sides.filter(function (sd) {
-              var b = labelBox(item, sd); return inside(b) && free(b); })[0] ||
-              sides.filter(function (sd) { return free(labelBox(item, sd)); })[0] || "bottom";
+              var b = labelBox(item, sd); return inside(b) && free(b); })[0];
+            if (!side) {              // near an edge: slide it below or above its star
+              ["bottom", "top"].some(function (sd) {
+                var b = labelBox(item, sd);
+                var d = b.x1 < 0 ? -b.x1 : (b.x2 > w ? w - b.x2 : 0);
+                if (inside(labelBox(item, sd, d)) && free(labelBox(item, sd, d))) {
+                  side = sd; shift = d; return true;
+                }
+                return false;
+              });
+            }
+            side = side || sides.filter(function (sd) { return free(labelBox(item, sd)); })[0] ||
+                   "bottom";
           } else {
             var b = labelBox(item, "bottom");
             if (inside(b) && free(b)) { side = "bottom"; }   // whole, not cut by the edge
           }
         }
         if (side) {
-          take(labelBox(item, side));
+          take(labelBox(item, side, shift));
           shown += 1;
           n.removeClass("nolabel");
           n.style(Object.assign({ "font-size": item.px / z,
                                   "text-outline-width": (item.anchor ? 2.5 : 1.5) / z,
                                   "text-margin-y": SIDES[side]["text-margin-y"] / z,
-                                  "text-margin-x": SIDES[side]["text-margin-x"] / z },
+                                  "text-margin-x": (SIDES[side]["text-margin-x"] + shift) / z },
                                 { "text-valign": SIDES[side]["text-valign"],
                                   "text-halign": SIDES[side]["text-halign"] }));
         } else if (!n.hasClass("nolabel")) {
@@ -196,6 +210,29 @@
     });
     box.dataset.labels = String(shown);
   }
+  // The whole picture on screen; but where it is so small that the anchors' names would
+  // fall on each other (a large cluster on a phone), close enough to the anchors that
+  // each name has its line: the rest is a pinch or a drag away.
+  function fitView(eles) {
+    cy.fit(eles, 20);
+    var anchors = cy.nodes(".anchor").not(".hidden"), near = Infinity;
+    anchors.forEach(function (a, i) {
+      anchors.forEach(function (b, j) {
+        if (j <= i) { return; }
+        var pa = a.position(), pb = b.position();
+        near = Math.min(near, Math.hypot(pa.x - pb.x, pa.y - pb.y));
+      });
+    });
+    var star = anchors.length ? anchors[0].outerWidth() : 0;
+    if (!isFinite(near) || near <= star) { return; }
+    // a name's line between two stars: the name, its gaps and margins, on screen
+    var need = (ANCHOR_PX * 1.35 + 2 * GAP + 12) / (near - star);
+    if (cy.zoom() < need) {
+      cy.zoom(Math.min(need, cy.maxZoom()));
+      cy.center(anchors);
+    }
+  }
+
   // While the picture moves, vendor names are left off (they would grow, shrink and meet);
   // they are placed again once it has been still for a moment.
   var placing = null, moving = false;
@@ -254,7 +291,7 @@
     if (cy) { cy.style(styles(e.target.value)); placeLabels(); }
   });
   document.getElementById("net-fit").addEventListener("click", function () {
-    if (cy) { cy.elements().removeClass("faded"); cy.fit(cy.elements(":visible"), 20); }
+    if (cy) { cy.elements().removeClass("faded"); fitView(cy.elements(":visible")); }
   });
 
   var search = document.getElementById("net-search");
