@@ -82,7 +82,8 @@ def test_two_thousand_firms_draw_and_stay_responsive(live, page):
     page.wait_for_selector("#net-cy[data-ready=true]", timeout=60_000)
     ready = time.monotonic() - started
     assert page.evaluate("trellisNetwork.nodes().length") == len(data.firms)
-    assert ready < 15, f"the picture took {ready:.1f} s"
+    label_ms = page.evaluate("document.getElementById('net-cy').dataset.labelMs")
+    assert ready < 15, f"the picture took {ready:.1f} s (placing the names {label_ms} ms)"
     # Zoom and pan 20 times, waiting for a frame each time: mean frame time.
     frame_ms = page.evaluate("""async () => {
         const cy = trellisNetwork, t0 = performance.now();
@@ -154,3 +155,95 @@ def test_firm_page_chart(live, page):
             break
         page.wait_for_timeout(200)
     assert bars == 18
+
+
+# The names drawn on the picture, each with its box on screen (Cytoscape's own measure of
+# the label, not the page's estimate), and the pairs of boxes that meet.
+_LABELS = """() => {
+  const cy = trellisNetwork, z = cy.zoom(), pan = cy.pan(), out = [];
+  cy.nodes(':visible').forEach(n => {
+    const text = n.pstyle('label').strValue;
+    if (!text) return;
+    const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true,
+                             includeOverlays: false});
+    if (!b.w) return;
+    out.push({name: text, full: n.data('label'), anchor: n.hasClass('anchor'),
+              x1: b.x1 * z + pan.x, x2: b.x2 * z + pan.x, y1: b.y1 * z + pan.y,
+              y2: b.y2 * z + pan.y});
+  });
+  const meet = [];
+  for (let i = 0; i < out.length; i++) for (let j = i + 1; j < out.length; j++) {
+    const a = out[i], b = out[j];
+    if (a.x1 + 1 < b.x2 && b.x1 + 1 < a.x2 && a.y1 + 1 < b.y2 && b.y1 + 1 < a.y2)
+      meet.push([a.name, b.name]);
+  }
+  const onScreen = cy.nodes('.vendor:visible').filter(n => { const p = n.renderedPosition();
+    return p.x >= 0 && p.y >= 0 && p.x <= cy.width() && p.y <= cy.height(); }).length;
+  return {labels: out, meet, width: cy.width(), height: cy.height(), onScreen};
+}"""
+
+
+def _labels(page):
+    # names are placed again once the picture has been still for a moment after a zoom
+    page.wait_for_selector("#net-cy:not([data-moving=true])", timeout=10_000)
+    return page.evaluate(_LABELS)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1000},
+                                      {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_names_never_cover_each_other(live, page, viewport):
+    """Outside reader 8, R1: some 300 names were printed over each other, the anchors' own
+    names cut by them, a block of text on a phone. Every anchor's name is whole and on
+    screen; vendor names are shown only where there is room, more when zoomed in; no two
+    names meet; a firm's name is on hover."""
+    base, data = live
+    page.set_viewport_size(viewport)
+    try:
+        page.goto(base + "/network/big-park")
+        page.wait_for_selector("#net-cy[data-ready=true]", timeout=60_000)
+        seen = _labels(page)
+        assert not seen["meet"], seen["meet"][:5]
+        anchors = [lb for lb in seen["labels"] if lb["anchor"]]
+        assert len(anchors) == len(data.truth.anchors)
+        for lb in anchors:
+            assert lb["name"] == lb["full"]                       # not cut
+            assert lb["x1"] >= 0 and lb["x2"] <= seen["width"], lb  # on screen
+            assert lb["y1"] >= 0 and lb["y2"] <= seen["height"], lb
+        for lb in seen["labels"]:                                 # none cut by the edge
+            assert -1 <= lb["x1"] and lb["x2"] <= seen["width"] + 1, lb
+        vendors_at_fit = sum(not lb["anchor"] for lb in seen["labels"])
+        assert vendors_at_fit > 0         # the largest vendors are named where there is room
+        # zoomed in on the vendor nearest the middle: more names have room, none meets
+        page.evaluate("""() => { const cy = trellisNetwork, w = cy.width(), h = cy.height();
+            const d = n => { const p = n.renderedPosition();
+                             return Math.hypot(p.x - w / 2, p.y - h / 2); };
+            const v = cy.nodes('.vendor:visible').sort((a, b) => d(a) - d(b))[0];
+            cy.zoom({level: cy.zoom() * 3, renderedPosition: v.renderedPosition()}); }""")
+        closer = _labels(page)
+        assert not closer["meet"], closer["meet"][:5]
+        # a larger share of the vendors on screen is named
+        named_closer = sum(not lb["anchor"] for lb in closer["labels"])
+        assert named_closer / max(closer["onScreen"], 1) > vendors_at_fit / seen["onScreen"], \
+            (named_closer, closer["onScreen"], vendors_at_fit, seen["onScreen"])
+        shown = {lb["full"] for lb in closer["labels"]}
+        # a vendor whose name is left off has it on hover
+        hidden = page.evaluate("""names => { const cy = trellisNetwork;
+            const n = cy.nodes('.vendor:visible').filter(v => { const p = v.renderedPosition();
+              return !names.includes(v.data('label')) && p.x > 20 && p.y > 20
+                && p.x < cy.width() - 20 && p.y < cy.height() - 20; })[0];
+            return n ? {name: n.data('label'), p: n.renderedPosition()} : null; }""",
+                               sorted(shown))
+        if hidden:
+            page.locator("#net-cy").scroll_into_view_if_needed()   # below the fold on a phone
+            box = page.locator("#net-cy").bounding_box()
+            page.mouse.move(box["x"] + hidden["p"]["x"], box["y"] + hidden["p"]["y"])
+            page.wait_for_selector(".net-tip:not([hidden])", timeout=5_000)
+            assert page.inner_text(".net-tip") == hidden["name"]
+        if viewport["width"] < 600:
+            # R9: the 全部指标 labels had two characters a line on a phone
+            widths = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '[data-testid=figures] td:first-child'))
+                .map(td => td.getBoundingClientRect().width)""")
+            assert widths and min(widths) >= 0.4 * viewport["width"], widths
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})

@@ -79,3 +79,68 @@ def test_the_assistant_covers_nothing_and_amounts_stay_whole(live, new_page, rol
                          ".width") > min(viewport["width"] * 0.8, 300)
     page.click("#assistant-panel summary")
     assert not page.evaluate("document.getElementById('assistant-panel').open")
+
+
+# The same, at every scroll position: the page is scrolled a third of a screen at a time
+# from its top to its end, and at each step nothing of the page is under the closed
+# assistant (a button fixed in the corner was over whatever scrolled beneath it).
+_COVERED_ANYWHERE = """async () => {
+  const panel = document.getElementById('assistant-panel');
+  if (!panel) return {missing: true};
+  const covered = new Set(), end = document.documentElement.scrollHeight;
+  for (let y = 0; ; y += Math.round(innerHeight / 3)) {
+    window.scrollTo(0, y);
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const p = panel.getBoundingClientRect();
+    for (const e of document.querySelectorAll(
+        'main a, main button, main input, main select, main summary, main td, main th, '
+        + 'main dd, main dt, main p, main li, main h1, main h2, main label, main span')) {
+      const r = e.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      if (r.left < p.right && p.left < r.right && r.top < p.bottom && p.top < r.bottom)
+        covered.add(e.tagName + ' ' + e.textContent.trim().slice(0, 30) + ' @' + y);
+    }
+    if (y + innerHeight >= end) break;
+  }
+  return {open: panel.open, covered: Array.from(covered).slice(0, 8)};
+}"""
+
+
+@pytest.mark.parametrize("role", ["vendor", "anchor"])
+def test_on_a_phone_the_assistant_is_over_nothing_while_scrolling(live, new_page, role):
+    """Outside reader 8, R7: at 390 px the closed 「问智能客户经理」 button hid the apply
+    page's due date, the offer's 合同利率, the queue's first 「查看」 link and the voucher's
+    编号 as the page scrolled under it. Closed, it is a round icon in the top bar; open, the
+    panel."""
+    page = new_page(viewport=PHONE)
+    log_in(page, live, f"{role}@trellis.demo")
+    page.goto(f"{live.url}/{role}/")
+    use_chinese(page)
+    urls = [page.url] + [u for u in nav_links(page, live.url) if f"/{role}/" in u]
+    # the detail pages the reader named: an application's offer, a voucher
+    for listing, detail in (("/vendor/applications", "/vendor/applications/"),
+                            ("/anchor/vouchers", "/anchor/vouchers/")):
+        if listing.startswith(f"/{role}/"):
+            page.goto(live.url + listing)
+            found = page.eval_on_selector_all(
+                f'main a[href^="{detail}"]', "els => els.map(e => e.getAttribute('href'))")
+            urls += [live.url + h for h in found if h[len(detail):].isdigit()][:1]
+    assert any("/apply" in u or "/queue" in u for u in urls), urls
+    covered = {}
+    for url in urls:
+        page.goto(url)
+        page.wait_for_load_state()
+        found = page.evaluate(_COVERED_ANYWHERE)
+        assert not found.get("missing"), url
+        assert not found["open"], url
+        if found["covered"]:
+            covered[url] = found["covered"]
+    shot(page, f"covered-anywhere-{role}-390")
+    assert not covered, covered
+    # the icon says what it is, and opens the panel
+    page.goto(urls[0])
+    summary = page.locator("#assistant-panel summary")
+    assert summary.get_attribute("title") == "问智能客户经理"
+    summary.click()
+    assert page.evaluate("document.getElementById('assistant-panel').open")
+    assert page.locator("#assistant-panel-text").is_visible()

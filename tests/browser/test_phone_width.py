@@ -79,3 +79,41 @@ def test_main_pages_fit_a_phone(fresh_live, new_page, role):
         shot(page, f"phone-{role}-{i:02d}")
     assert not too_wide, too_wide
     assert not misleading, misleading
+
+
+# Tables of the page whose columns run past their box (they scrolled sideways, unseen).
+_CUT_TABLES = """() => Array.from(document.querySelectorAll('main .table-wrap')).filter(
+    w => w.scrollWidth > w.clientWidth + 1).map(w => {
+        const t = w.querySelector('table');
+        return (t && t.id) || (w.textContent || '').trim().slice(0, 30); })"""
+
+
+def test_loan_tables_read_on_a_phone_without_sideways_scrolling(fresh_live, new_page):
+    """Outside reader 8, R30: on a 390 px phone the loan's 明细 and 会计分录 showed
+    日期/摘要/金额/本金 and 凭证/类型/起息日/科目/借方; 利息, 费用, 退还贵司 and 贷方 were
+    off to the side with no hint. Each row is now a small card: every column is on
+    screen, with its heading."""
+    live = fresh_live
+    loan_id = _a_borrower(live)
+    cut = {}
+    for email, urls in ((BORROWER, [f"/vendor/loans/{loan_id}",
+                                    f"/ledger/loans/{loan_id}/statement"]),
+                        ("rm@trellis.demo", [f"/ledger/loans/{loan_id}"])):
+        page = new_page(viewport=PHONE)
+        log_in(page, live, email)
+        for url in urls:
+            page.goto(live.url + url)
+            page.wait_for_load_state()
+            found = page.evaluate(_CUT_TABLES)
+            if found:
+                cut[url] = found
+            shot(page, "phone-loan-" + url.strip("/").replace("/", "-"))
+        if email.startswith("rm"):
+            # the journal's credit column and the movements' interest are on screen, labelled
+            for table, heading in (("#postings", "贷方"), ("#movements", "利息")):
+                cells = page.locator(f'{table} td[data-label="{heading}"]')
+                visible = [c for c in cells.all() if c.is_visible() and c.inner_text().strip()]
+                assert visible, (table, heading)
+                box = visible[0].bounding_box()
+                assert box and box["x"] + box["width"] <= PHONE["width"], (table, box)
+    assert not cut, cut

@@ -179,7 +179,7 @@ def test_loan_page_for_staff_shows_postings_and_bucket(session, client, world, m
     assert 'id="postings"' in html and 'id="dpd"' in html
     # the entry kind and the days-past-due bucket in words, not their codes
     postings = html.split('id="postings"')[1]
-    assert "<td>放款</td>" in postings and "disbursement" not in postings
+    assert '<td data-label="类型">放款</td>' in postings and "disbursement" not in postings
     bucket = html.split('id="dpd"')[1].split("</div></div>")[0]
     assert "逾期" in bucket and "current" not in bucket and "90+" not in bucket
 

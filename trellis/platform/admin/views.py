@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -351,7 +352,10 @@ def clusters():
     all_clusters = session.exec(select(Cluster).order_by(Cluster.name)).all()
     rms = session.exec(select(User).where(User.role == "rm", User.is_active)
                        .order_by(User.email)).all()
-    form.cluster_id.choices = [(c.id, f"{c.name} ({c.code})") for c in all_clusters]
+    # the name a person reads; the code only to tell two clusters of one name apart
+    names = Counter(c.name for c in all_clusters)
+    form.cluster_id.choices = [(c.id, c.name if names[c.name] == 1
+                                else f"{c.name} · {_('Code')} {c.code}") for c in all_clusters]
     form.user_id.choices = [(u.id, u.email) for u in rms]
     status = 200
     if form.validate_on_submit():

@@ -8,7 +8,8 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlmodel import select
+from sqlalchemy import func, or_
+from sqlmodel import col, select
 
 from trellis.errors import TrellisError, ValidationError
 from trellis.paging import paginate
@@ -20,6 +21,7 @@ from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import (
     attach_error,
     current_user_obj,
+    event_proofs,
     own_firm,
     status_label,
     status_labels,
@@ -53,13 +55,27 @@ def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
                                      highlight_firm=highlight))
 
 
-def _issuable(anchor_id: int) -> list[tuple[Invoice, Firm]]:
+ISSUABLE_SHOWN = 200
+
+
+def _issuable(anchor_id: int, q: str = "") -> tuple[list[tuple[Invoice, Firm]], int]:
+    """The confirmed, unpaid invoices the anchor may issue a voucher on, latest due first
+    (at most :data:`ISSUABLE_SHOWN`), narrowed by *q* (invoice number or supplier), and
+    how many there are in all: the page says when its list is cut (outside reader 8,
+    R23: 200 invoices in one list, with no way to search it or know it was cut)."""
     issued = select(Voucher.invoice_id)
-    return list(db().exec(
-        select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id)
-        .where(Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
-               invoice_outstanding(), Invoice.id.not_in(issued))
-        .order_by(Invoice.due_date.desc(), Invoice.id.desc()).limit(200)).all())
+    where = [Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
+             invoice_outstanding(), Invoice.id.not_in(issued)]
+    if q:
+        where.append(or_(col(Invoice.number).contains(q, autoescape=True),
+                         col(Firm.name).contains(q, autoescape=True)))
+    rows = list(db().exec(
+        select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id).where(*where)
+        .order_by(Invoice.due_date.desc(), Invoice.id.desc()).limit(ISSUABLE_SHOWN)).all())
+    total = len(rows) if len(rows) < ISSUABLE_SHOWN else db().exec(
+        select(func.count()).select_from(Invoice).join(Firm, Firm.id == Invoice.seller_id)
+        .where(*where)).one()
+    return rows, int(total)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"], endpoint="vouchers")
@@ -94,6 +110,8 @@ def vouchers_page():
             return redirect(url_for("anchor.voucher", voucher_id=voucher.id), code=303)
     elif request.method == "POST":
         status = 422
+    invoice_q = request.args.get("invoice_q", "").strip()[:80]
+    issuable, issuable_total = _issuable(firm.id, invoice_q)
     wanted = paging_args()
     if not wanted["sort"]:
         wanted["desc"] = "1"   # latest maturity first unless the reader sorts
@@ -103,7 +121,8 @@ def vouchers_page():
                     search_columns=(Voucher.code,), tiebreak=Voucher.id, **wanted)
     return render_template("anchor/vouchers.html", form=form, rows=[r[0] for r in page.items],
                            page=page,
-                           issuable=_issuable(firm.id), latest=latest,
+                           issuable=issuable, issuable_total=issuable_total,
+                           invoice_q=invoice_q, latest=latest,
                            max_months=vouchers.policy(session=db()).max_tenor_months), status
 
 
@@ -115,7 +134,8 @@ def voucher(voucher_id: int):
     if v.issuer_id != firm.id:
         abort(404)
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
-                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           events=(events := vouchers.events(session=db(), voucher_id=v.id)),
+                           proofs=event_proofs(events),
                            fragments=vouchers.fragments(session=db(), voucher_id=v.id),
                            names=_names(v), form=EmptyForm(), today=date.today())
 

@@ -11,10 +11,10 @@ from flask import abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
+from sqlmodel import col, select
 from wtforms import ValidationError as WTFValidationError
 
-from trellis.chain.models import Batch, Document
+from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
 from trellis.errors import TrellisError
 from trellis.ledger.models import ApplicationStatus
 from trellis.ledger.status import APPLICATION_WORDS
@@ -121,6 +121,21 @@ def proof_state(kind: str, doc_id: int) -> dict:
     if confirmation is not None and confirmation.batch_id:
         out["confirmation_batch"] = db().get(Batch, confirmation.batch_id)
     return out
+
+
+def event_proofs(events) -> dict:
+    """For a voucher's history: each event's chain document by its number, as
+    ``{number: {"hash": content hash, "anchored": bool}}`` (the page shows the hash and,
+    once anchored, links the proof; the bare number meant nothing to a reader)."""
+    numbers = {e.document_id for e in events if e.document_id}
+    if not numbers:
+        return {}
+    docs = db().exec(select(Document).where(col(Document.id).in_(numbers))).all()
+    batches = {b.id: b for b in db().exec(select(Batch).where(
+        col(Batch.id).in_({d.batch_id for d in docs if d.batch_id})))}
+    return {d.id: {"hash": d.content_hash,
+                   "anchored": d.batch_id in batches
+                   and batches[d.batch_id].state in ON_CHAIN_STATES} for d in docs}
 
 
 def today() -> date:

@@ -26,6 +26,7 @@ from trellis.platform.vendor_portal.common import (
     AmountTooLarge,
     attach_error,
     current_user_obj,
+    event_proofs,
     own_firm,
     parse_yuan,
 )
@@ -109,7 +110,8 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
                            svg=lineage_svg(v, names.get(firm.id)),
                            fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
                            split_forms=split_forms, finance_form=EmptyForm(),
-                           events=vouchers.events(session=db(), voucher_id=v.id),
+                           events=(events := vouchers.events(session=db(), voucher_id=v.id)),
+                           proofs=event_proofs(events),
                            matured=date.today() >= v.maturity_date), status
 
 
