@@ -295,9 +295,8 @@ def trade_claims(session: Session, *, firm_id: int, invoice_ids: Sequence[int] =
     other_invoices = sorted(i for k, i in others if k == "invoice")
     other_orders = sorted(i for k, i in others if k == "order")
     found: dict[tuple[str, int], tuple[str, object]] = {}
-    for kind, ident in sorted(others):
-        if kind == "invoice" and financed_parts().covers_invoice(session, ident):
-            found[(kind, ident)] = ("voucher", None)
+    for ident in sorted(financed_parts().covered_invoices(session, other_invoices)):
+        found[("invoice", ident)] = ("voucher", None)
     for column, kind, ids in ((col(LoanDocument.invoice_id), "invoice", other_invoices),
                               (col(LoanDocument.order_id), "order", other_orders)):
         if not ids:

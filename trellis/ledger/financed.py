@@ -44,6 +44,9 @@ class Parts(Protocol):
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
         """Whether the invoice was turned into parts (then only its parts are financed)."""
 
+    def covered_invoices(self, session: Session, invoice_ids: Sequence[int]) -> set[int]:
+        """Those of *invoice_ids* turned into parts (one read, however many)."""
+
     def pledge(self, session: Session, *, loan: Loan, ids: Sequence[int],
                user_id: int | None) -> None:
         """Mark the parts financed by the newly accepted *loan* (flushes)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from trellis.chain import registry
 from trellis.db import id_of
@@ -95,6 +95,13 @@ class VoucherParts:
         financing)."""
         return session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)
                             ).first() is not None
+
+    def covered_invoices(self, session: Session, invoice_ids: Sequence[int]) -> set[int]:
+        """Those of *invoice_ids* the anchor turned into vouchers, in one statement."""
+        if not invoice_ids:
+            return set()
+        return {i for i in session.exec(select(Voucher.invoice_id).where(
+            col(Voucher.invoice_id).in_(list(invoice_ids)))) if i is not None}
 
     def pledge(self, session: Session, *, loan: Loan, ids: Sequence[int],
                user_id: int | None) -> None:

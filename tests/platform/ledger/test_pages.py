@@ -564,3 +564,22 @@ def test_the_overdue_rate_is_stated_one_way(session, client, world, make_user, m
     expected = f"年化 {rate + extra:.2f}%（合同利率 {rate:.2f}% + 罚息加收 {extra:.2f}%）"
     assert said(f"/ledger/offers/{offer.id}") == expected
     assert said(f"/vendor/applications/{application.id}") == expected
+
+
+def test_the_reviewer_reads_fraud_warnings_beside_the_grade(session, client, world, make_user):
+    """Outside reader R6: a grade A beside strong fraud warnings read as the firm's risk.
+    The application page says, where the grade is, that warnings are not in the score."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world)
+    login(client, rm_for(session, make_user, world.cluster))
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert 'data-testid="grade-flags"' not in page
+    if application.grade is None:
+        application.grade, application.score = "A", 790
+    application.flags = [{"code": "circular_trading", "en": "Circular trading",
+                          "zh": "循环交易"}]
+    session.add(application)
+    session.flush()
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    grade_line = page.split('id="grade"')[1].split("</p>")[0]
+    assert "存在欺诈预警（1 项），评分未计入，申请须人工审批" in grade_line
