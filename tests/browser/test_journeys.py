@@ -205,7 +205,7 @@ def test_voucher_issued_split_to_tier_two_and_financed(live, new_page):
     t2.wait_for_url(re.compile(r".*/vendor/applications/\d+$"))
     # the ledger's decision path, as for an invoice: tier 2 (grade C, no credit limit yet)
     # is referred to an RM, and sees the offer once the RM approves
-    assert "Under review" in t2.content()
+    assert "Waiting for review" in t2.content()   # the ledger's word for the state
     with live.session() as s:
         from trellis.accounts.models import User
         from trellis.ledger.origination import decide

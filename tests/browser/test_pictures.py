@@ -42,10 +42,16 @@ def test_cluster_legend_follows_the_colouring_and_labels_are_readable(live, new_
         assert not page.locator("#net-legend .legend-grade").is_visible()
     sizes = page.evaluate("""() => { const cy = window.trellisNetwork, z = cy.zoom();
         const px = n => n.numericStyle('font-size') * z;
+        const named = cy.nodes('.vendor').filter(n => n.style('label'));
         return {anchor: Math.min(...cy.nodes('.anchor').map(px)),
-                vendor: Math.min(...cy.nodes('.vendor').map(px)),
-                shown: cy.nodes('.vendor').filter(n => n.style('label')).length,
-                vendors: cy.nodes('.vendor').length}; }""")
+                vendor: Math.min(...named.map(px)),
+                anchors_named: cy.nodes('.anchor').filter(n => n.style('label')).length,
+                anchors: cy.nodes('.anchor').length,
+                shown: named.length, vendors: cy.nodes('.vendor').length}; }""")
     shot(page, "pictures-cluster")
+    # Every anchor is named; a vendor's name is drawn only where it has room (names never
+    # cover each other: tests/browser/test_network_picture.py measures that), and every
+    # name drawn is readable. In the 40-vendor demo park most vendors are named at once.
+    assert sizes["anchors_named"] == sizes["anchors"], sizes
     assert sizes["anchor"] >= 14 and sizes["vendor"] >= 10, sizes
-    assert sizes["shown"] == sizes["vendors"], sizes
+    assert sizes["shown"] >= sizes["vendors"] / 2, sizes
