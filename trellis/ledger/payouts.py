@@ -127,9 +127,16 @@ def surplus_sources(*, session: Session, loan_ids: list[int]) -> list[str]:
     whose journal entries booked a surplus owed to the vendor, in a fixed order."""
     if not loan_ids:
         return []
-    found = {rep.source for rep in session.scalars(
-        select(Repayment).where(col(Repayment.loan_id).in_(loan_ids)))
-        if surplus_of_repayment(session=session, entry_id=rep.entry_id, loan_id=rep.loan_id)}
+    # one statement: the receipts whose entry credits their loan's vendor payable (the
+    # rule of surplus_of_repayment, for every receipt at once)
+    credited = (select(col(Repayment.source))
+                .join(JournalPosting, (col(JournalPosting.entry_id) == col(Repayment.entry_id))
+                      & (col(JournalPosting.loan_id) == col(Repayment.loan_id)))
+                .where(col(Repayment.loan_id).in_(loan_ids),
+                       col(JournalPosting.account_id) == _payable_id(session))
+                .group_by(col(Repayment.id), col(Repayment.source))
+                .having(func.sum(col(JournalPosting.amount_fen)) < 0))
+    found = set(session.scalars(credited))
     return [s for s in ("vendor", "anchor", "recovery") if s in found]
 
 

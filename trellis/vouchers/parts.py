@@ -93,8 +93,7 @@ class VoucherParts:
         """Whether the anchor turned the invoice into a digital payable voucher; its parts
         are financed through the voucher, never the invoice itself (no double
         financing)."""
-        return session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)
-                            ).first() is not None
+        return invoice_id in self.covered_invoices(session, [invoice_id])
 
     def covered_invoices(self, session: Session, invoice_ids: Sequence[int]) -> set[int]:
         """Those of *invoice_ids* the anchor turned into vouchers, in one statement."""
