@@ -298,9 +298,12 @@ def pass_part(client, part_id: int, amount_yuan: str, voucher_id: int):
 
 
 def part_amount_yuan(client, voucher_id: int, part_id: int) -> str:
-    page = page_text(client.get(f"/vendor/vouchers/{voucher_id}").get_data(as_text=True))
-    found = re.search(rf"第 {part_id} 号份额：¥([\d,.]+)", page)
-    assert found, f"part {part_id} is not shown as held: {page[:400]}"
+    # the heading before the part's forms: "您持有的第 n 号份额：¥x" (n: its place in
+    # the voucher, not the number in the form's address)
+    page = client.get(f"/vendor/vouchers/{voucher_id}").get_data(as_text=True)
+    found = re.search(rf"号份额：¥([\d,.]+)</h2>(?:(?!</section>).)*"
+                      rf"/vendor/vouchers/parts/{part_id}/pass", page, re.S)
+    assert found, f"part {part_id} is not shown as held: {page_text(page)[:400]}"
     return found.group(1).replace(",", "")
 
 

@@ -76,3 +76,74 @@ def test_an_invoice_whose_order_is_financed_is_refused_and_cannot_become_a_vouch
     marks = claims.trade_marks(session, firm_id=world.vendor.id, invoice_ids=[inv.id],
                                as_of=AS_OF)
     assert str(marks[("invoice", inv.id)]) == "Its order is financed"
+
+
+# --- a settled claim no longer holds the trade (pages9, issue 15) ----------------------------
+
+def _order_loan(session, world, order, settings):
+    """The order financed: applied, approved at once, accepted and paid out (its order
+    registered on the embedded chain)."""
+    from trellis.ledger import lifecycle
+
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                            order_ids=[order.id], as_of=AS_OF)
+    assert app.status == "approved", app.review_reasons
+    offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+    loan = origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=AS_OF)
+    return loan
+
+
+def test_an_invoice_whose_order_loan_was_repaid_can_be_financed(
+        session, world, embedded_chain, chain_settings):
+    """The order's loan is repaid in full: that claim is settled, so the invoice the order
+    became is free to finance (and to issue as a voucher); it is not refused forever."""
+    from trellis.ledger import lifecycle
+    from trellis.ledger.models import LoanStatus
+
+    order, inv = _order_and_invoice(world)
+    loan = _order_loan(session, world, order, chain_settings)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=lifecycle.owed_by_borrower(loan),
+                    paid_on=AS_OF + timedelta(days=3), idempotency_key="order-loan-paid",
+                    today=AS_OF + timedelta(days=3))
+    session.refresh(loan)
+    assert loan.status in (LoanStatus.REPAID, LoanStatus.COOLED_OFF)
+    assert claims.trade_claims(session, firm_id=world.vendor.id, invoice_ids=[inv.id],
+                               as_of=AS_OF) == []
+    assert claims.trade_marks(session, firm_id=world.vendor.id, invoice_ids=[inv.id],
+                              as_of=AS_OF) == {}
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[inv.id], as_of=AS_OF, **REVIEW)
+    assert app.invoice_ids == [inv.id] and app.status == "review"
+
+
+@pytest.mark.parametrize("state", ["active", "overdue", "written_off"])
+def test_an_invoice_whose_order_loan_is_not_settled_is_refused_naming_the_order(
+        session, world, app, state, embedded_chain, chain_settings):
+    """Paid out and still owed (active, overdue, or written off: a write-off is the bank's
+    accounting, the debt stands and the invoice is what repays it): refused, and the
+    Chinese message names the order and the loan."""
+    from flask_babel import force_locale
+
+    from trellis.ledger import accrual, lifecycle
+    from trellis.platform.i18n import error_text
+
+    order, inv = _order_and_invoice(world)
+    loan = _order_loan(session, world, order, chain_settings)
+    if state != "active":
+        late = loan.due_date + timedelta(days=100)
+        accrual.accrue(session=session, as_of=late)
+        accrual.mark_overdue(session=session, as_of=late)
+        if state == "written_off":
+            lifecycle.write_off(session=session, loan_id=loan.id, as_of=late,
+                                idempotency_key="order-loan-lost")
+    session.refresh(loan)
+    assert loan.status == state
+    with pytest.raises(DocumentClaimed) as err:
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          invoice_ids=[inv.id], as_of=AS_OF, **REVIEW)
+    assert err.value.field == "invoice_ids"
+    with app.test_request_context(), force_locale("zh_CN"):
+        said = error_text(err.value)
+    assert f"订单 {order.number}" in said and f"贷款 {loan.id}" in said, said
+    assert f"发票 {inv.number}" in said and "同一笔交易只能融资一次" in said, said

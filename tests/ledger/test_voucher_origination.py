@@ -21,6 +21,7 @@ from trellis.vouchers import financing
 from trellis.vouchers import services as vs
 from trellis.vouchers.errors import NotLive
 from trellis.vouchers.models import VoucherFragment
+from trellis.vouchers.naming import part_numbers
 from trellis.vouchers.settlement import settle
 
 MATURITY = AS_OF + timedelta(days=90)
@@ -142,7 +143,7 @@ def test_a_part_financed_elsewhere_is_refused_at_disbursement(
             chain_settings.fingerprint_key, anchor_uscc=anchor.uscc, seller_uscc=seller.uscc,
             number=inv.number, path=f"{parts[0].parent_id}/{parts[0].id}",
             amount_fen=parts[0].amount_fen)
-        named = f"part #{parts[0].id}"
+        named = f"part No. {part_numbers(session, [parts[0].id])[parts[0].id]} "
     else:
         fp = registry.fingerprints(chain_settings.fingerprint_key, kind="invoice",
                                    seller_uscc=seller.uscc, buyer_uscc=anchor.uscc,

@@ -72,7 +72,7 @@ def test_a_nul_character_in_a_form_is_refused_and_nothing_stored(client, session
     url = "/vendor/trade/invoices/new"
     today = date.today()
     response = client.post(url, data={
-        "csrf_token": csrf_token(client, url), "buyer_id": str(chain.anchor.id),
+        "csrf_token": csrf_token(client, url), "buyer": chain.anchor.name,
         "number": "INV\x001", "amount": "100", "order_number": "",
         "issue_date": (today - timedelta(days=3)).isoformat(),
         "due_date": (today + timedelta(days=50)).isoformat()})

@@ -69,7 +69,7 @@ def test_a_long_name_wraps_and_every_box_grows_to_hold_it(session, chain):
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", box)
     n = len(lineage.wrap(chain.tier1.name))
     assert n == 3 and "".join(texts[:n]) == chain.tier1.name   # on three lines, whole
-    assert texts[n:] == ["¥10,000.00", f"第 {root.id} 号部分 · 持有中"]
+    assert texts[n:] == ["¥10,000.00", "第 1 号部分 · 持有中"]
     assert f"<title>part {root.id} in full</title>" in box
     heights = set(re.findall(r'<rect [^>]*height="(\d+)"', svg))
     assert heights == {str(lineage.LINE_H * (len(texts) + 1))}   # one height, grown

@@ -253,11 +253,18 @@ def refuse_if_paid_out_elsewhere(session: Session, loan: Loan) -> None:
 # nor an invoice (or its voucher) whose order is. A loan or application on one of them
 # claims the other as well. An order and an invoice that are *not* linked are left to the
 # coarse near-duplicate screen (:mod:`trellis.chain.near_duplicates`), which refers them.
+#
+# A claim holds the trade until it is settled. A loan repaid in full (or cooled off) or
+# cancelled before payout, an application decided or lapsed, no longer does: the invoice
+# of an order whose loan was repaid can be financed. A loan written off still does: a
+# write-off is the bank's accounting, the debt stands, and the invoice is what repays it.
 
 #: what a claim on the other document of a trade is (see :func:`trade_claims`)
 TRADE_HOW = ("voucher", "loan", "application")
 
-_OPEN_LOANS = (LoanStatus.PENDING.value, LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
+#: loans that hold the other document of their trade: not yet settled
+_OPEN_LOANS = (LoanStatus.PENDING.value, LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value,
+               LoanStatus.WRITTEN_OFF.value)
 
 
 def trade_partners(session: Session, *, invoice_ids: Sequence[int] = (),
@@ -285,7 +292,8 @@ def trade_claims(session: Session, *, firm_id: int, invoice_ids: Sequence[int] =
                  ) -> list[tuple[tuple[str, int], tuple[str, int], str, object]]:
     """Claims on the other document of each asked document's trade, as (asked, other,
     how, what): *how* is ``voucher`` (the invoice was issued as a voucher; *what* is
-    None), ``loan`` (an open loan finances it; *what* is the loan id) or
+    None), ``loan`` (a loan not yet settled finances it: pending, paid out and owed, or
+    written off; *what* is the loan id; a repaid or cancelled loan is not a claim) or
     ``application`` (a live application asks for it, see :func:`live_applications`;
     *what* is the application). *before*/*without* as for :func:`live_applications`."""
     pairs = trade_partners(session, invoice_ids=invoice_ids, order_ids=order_ids)
@@ -349,9 +357,10 @@ def refuse_if_trade_claimed(session: Session, *, firm_id: int, invoice_ids: Sequ
                             order_ids: Sequence[int] = (), before: int | None = None,
                             without: int | None = None, as_of: date) -> None:
     """Raise :class:`DocumentClaimed` when the other document of an asked document's trade
-    is issued as a voucher, financed by an open loan or asked for by a live application
-    (:func:`trade_claims`). The caller holds :func:`lock_firm` (an order and its invoice
-    have one seller, so one lock)."""
+    is issued as a voucher, financed by a loan not yet settled or asked for by a live
+    application (:func:`trade_claims`); a repaid loan no longer holds the trade. The
+    caller holds :func:`lock_firm` (an order and its invoice have one seller, so one
+    lock)."""
     found = trade_claims(session, firm_id=firm_id, invoice_ids=invoice_ids,
                          order_ids=order_ids, before=before, without=without, as_of=as_of)
     if found:

@@ -46,7 +46,69 @@ def buyers_for(*, session: Session, firm: Firm) -> list[Firm]:
                              .order_by(Firm.role, Firm.name)))
 
 
-def _buyer(session: Session, firm: Firm, buyer_id: int | None, field: str = "buyer_id") -> Firm:
+#: how many buyers an ambiguous entry names (a few are enough to see why it is ambiguous)
+NAMED_WHEN_AMBIGUOUS = 5
+USCC_PART_MIN = 4   # characters of a USCC typed before it is looked for in the codes
+_USCC_LIKE = re.compile(r"[0-9A-Z]{18}")
+
+
+def buyer_entry(buyer: Firm) -> str:
+    """The text that names *buyer* in the buyer box's list, read back by :func:`find_buyer`:
+    its name and its USCC ("华星电子有限公司 · 91330100MA2XXXXX0X")."""
+    return f"{buyer.name} · {buyer.uscc}"
+
+
+def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
+    """The firm of the vendor's park that *text* names, as a person types it into the buyer
+    box (a park may hold hundreds of firms, too many to scroll through): a list entry
+    (:func:`buyer_entry`), a USCC, a whole name, or a part of a name or USCC that no other
+    firm of the park shares (runs of spaces read as one, Latin letters in any case).
+
+    Raises :class:`ValidationError` on field ``buyer`` when nothing is typed, when no firm
+    matches (naming what was typed) or when several do (naming a few of them); and while the
+    vendor's registration awaits approval."""
+    if firm.awaiting_approval:
+        raise ValidationError(AWAITING_APPROVAL, field="buyer")
+    typed = " ".join((text or "").split())[:200]
+    if not typed:
+        raise ValidationError(N_("Choose the buyer: type part of its name or its USCC, then "
+                                 "pick it from the list."), field="buyer")
+    if firm.cluster_id is None:
+        raise ValidationError(N_("Choose a buyer from your industrial park."), field="buyer")
+    park = select(Firm).where(col(Firm.cluster_id) == firm.cluster_id, col(Firm.id) != firm.id)
+    # a list entry or a typed USCC names one firm exactly
+    for code in dict.fromkeys(_USCC_LIKE.findall(typed.upper())):
+        found = session.exec(park.where(col(Firm.uscc) == code)).first()
+        if found is not None:
+            return found
+    named = list(session.exec(park.where(col(Firm.name) == typed).limit(2)))
+    if len(named) == 1:
+        return named[0]
+    part = typed
+    fits = func.lower(col(Firm.name)).contains(part.lower(), autoescape=True)
+    if len(part) >= USCC_PART_MIN:   # "0" is in every code: a part of one is longer
+        fits = fits | col(Firm.uscc).contains(part.upper(), autoescape=True)
+    matches = list(session.exec(park.where(fits).order_by(col(Firm.name))
+                                .limit(NAMED_WHEN_AMBIGUOUS + 1)))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValidationError(N_("No buyer in your industrial park matches “%(text)s”: type "
+                                 "part of its name or its USCC, then pick it from the "
+                                 "list."), params={"text": typed}, field="buyer")
+    raise ValidationError(N_("“%(text)s” matches more than one buyer (%(names)s): type more "
+                             "of the name, or the USCC."),
+                          params={"text": typed,
+                                  "names": [m.name for m in matches[:NAMED_WHEN_AMBIGUOUS]]},
+                          field="buyer")
+
+
+def _buyer(session: Session, firm: Firm, buyer_id: int | str | None,
+           field: str = "buyer_id") -> Firm:
+    """The buyer a document names: a firm id (the API, the importer) or what a person typed
+    in the buyer box (:func:`find_buyer`)."""
+    if isinstance(buyer_id, str):
+        return find_buyer(session=session, firm=firm, text=buyer_id)
     if firm.awaiting_approval:
         raise ValidationError(AWAITING_APPROVAL, field=field)
     buyer = session.get(Firm, buyer_id) if isinstance(buyer_id, int) else None
@@ -56,10 +118,11 @@ def _buyer(session: Session, firm: Firm, buyer_id: int | None, field: str = "buy
     return buyer
 
 
-def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amount_fen: int,
-                issue_date: date, due_date: date, order_number: str | None = None,
-                today: date | None = None) -> Invoice:
-    """Record an invoice the vendor issued (pending the buyer's confirmation)."""
+def add_invoice(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
+                amount_fen: int, issue_date: date, due_date: date,
+                order_number: str | None = None, today: date | None = None) -> Invoice:
+    """Record an invoice the vendor issued (pending the buyer's confirmation). *buyer_id*
+    is a firm id, or the text typed in the buyer box (:func:`find_buyer`)."""
     today = today or date.today()
     buyer = _buyer(session, firm, buyer_id)
     number = (number or "").strip()
@@ -93,9 +156,10 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int, number: str, amo
     return invoice
 
 
-def add_order(*, session: Session, firm: Firm, buyer_id: int, number: str, amount_fen: int,
-              order_date: date, today: date | None = None) -> PurchaseOrder:
-    """Record a purchase order the vendor received (pending the buyer's confirmation)."""
+def add_order(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
+              amount_fen: int, order_date: date, today: date | None = None) -> PurchaseOrder:
+    """Record a purchase order the vendor received (pending the buyer's confirmation).
+    *buyer_id* as for :func:`add_invoice`."""
     today = today or date.today()
     buyer = _buyer(session, firm, buyer_id)
     number = (number or "").strip()

@@ -180,11 +180,11 @@ def message_text(value) -> str:
 
 def install(app) -> None:
     """Give every template ``word``, ``scope_words`` and the ``outcome`` filter."""
-    from trellis.vouchers.models import financing_product, part_label
+    from trellis.vouchers.models import financing_product
 
     app.jinja_env.globals["word"] = word
-    # a voucher part and a voucher-financing product in the same words on every page
-    app.jinja_env.globals["voucher_part"] = lambda code, n: render(part_label(code, n))
+    # a voucher-financing product in the same words on every page (a voucher part's name
+    # comes from trellis.vouchers.naming, given by the view)
     app.jinja_env.globals["voucher_financing"] = \
         lambda product: render(financing_product(product))
     app.jinja_env.globals["scope_words"] = scope_words

@@ -3,8 +3,9 @@
 The first box is the anchor's confirmation of the invoice; then the issued voucher (the
 root fragment) and every split and transfer down to each fragment's current holder.
 Boxes are laid out as a tidy tree: depth left to right, leaves top to bottom, a parent
-centred on its children. A part's box names its holder, its amount, its number (the "No."
-of the parts table beside the picture) and its state in words; its tooltip is the part's
+centred on its children. A part's box names its holder, its amount, its number (its place
+in the voucher, :mod:`trellis.vouchers.naming`, as the parts table beside the picture
+numbers it) and its state in words; its tooltip is the part's
 full name. Text is escaped and never cut: a line too long for its box wraps, and every
 box of the picture grows to the tallest. Labels come from the caller (translated).
 """
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 from trellis.db import id_of
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
+from trellis.vouchers.naming import part_numbers
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 240, 80, 46, 14, 10
 UNITS = 34  # text width per line in half-em units (a CJK character counts 2)
@@ -62,9 +64,10 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
         col(VoucherFragment.voucher_id) == voucher.id).order_by(col(VoucherFragment.id))))
     firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
     names = {f.id: f.name for f in session.exec(select(Firm).where(col(Firm.id).in_(firm_ids)))}
+    numbers = part_numbers(session, [id_of(f) for f in frags])
     nodes: dict[int | None, Node] = {}
     for frag in frags:
-        number = labels["part"] % {"n": frag.id}
+        number = labels["part"] % {"n": numbers[id_of(frag)]}
         nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
                               lines=[yuan_text(frag.amount_fen),
                                      f"{number} · {status_label(frag.status, frag.status)}"],

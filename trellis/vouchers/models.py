@@ -69,12 +69,6 @@ def fragment_word(status: str) -> Message:
         return msg(N_("in an unknown state"))
 
 
-def part_label(code: str, part_id: int) -> Message:
-    """A voucher part as every page names it: the voucher's code and the part's number
-    ("V2612070015881 第 7 号"), the same words for the vendor, the anchor and the bank."""
-    return msg(N_("%(code)s No. %(n)s"), code=code, n=part_id)
-
-
 def financing_product(product_name: str) -> Message:
     """The product of an application that finances voucher parts, in words: it is voucher
     financing, whatever product's terms price it ("凭证融资（应收账款融资）")."""

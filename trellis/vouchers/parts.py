@@ -21,7 +21,7 @@ from trellis.errors import NotFound
 from trellis.ledger import financed
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.models import Loan
-from trellis.messages import N_, Message, Money, msg
+from trellis.messages import N_, Message, msg
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.financing import pledge, release
 from trellis.vouchers.models import (
@@ -31,19 +31,7 @@ from trellis.vouchers.models import (
     VoucherStatus,
     fragment_word,
 )
-
-
-def part_name(session: Session, ident: int) -> Message:
-    """Voucher part *ident* as a clerk reads it: "voucher V... part of ¥x held by <firm>"
-    (the part's number is for the database, not for people)."""
-    frag = session.get(VoucherFragment, ident)
-    if frag is None:
-        return msg(N_("voucher part %(part)s"), part=ident)
-    voucher = session.get_one(Voucher, frag.voucher_id)
-    holder = session.get(Firm, frag.holder_id)
-    return msg(N_("the part of voucher %(code)s worth %(amount)s held by %(holder)s"),
-               code=voucher.code, amount=Money(frag.amount_fen),
-               holder=holder.name if holder else frag.holder_id)
+from trellis.vouchers.naming import part_name, part_numbers
 
 
 class VoucherParts:
@@ -62,12 +50,11 @@ class VoucherParts:
                                          field="fragment_ids")
             voucher = session.get_one(Voucher, frag.voucher_id)
             if frag.status != FragmentStatus.HELD or voucher.status != VoucherStatus.ACTIVE:
-                raise IneligibleDocument(msg(N_("Voucher %(code)s part #%(frag)s is "
-                                                "%(status)s; only a part you hold can be "
-                                                "financed."),
-                                             code=voucher.code, frag=frag.id,
+                raise IneligibleDocument(msg(N_("%(name)s is %(status)s; only a part you "
+                                                "hold can be financed."),
+                                             name=part_name(session, ident, detail=False),
                                              status=fragment_word(frag.status)),
-                                             field="fragment_ids")
+                                         field="fragment_ids")
             if voucher.maturity_date <= as_of:
                 raise IneligibleDocument(msg(N_("Voucher %(code)s has matured; it is "
                                                 "settled, not financed."),
@@ -86,7 +73,8 @@ class VoucherParts:
                 max(session.get_one(Voucher, f.voucher_id).maturity_date for f in frags))
 
     def name(self, session: Session, ident: int) -> Message:
-        """Part *ident* in words: its voucher, who holds it and its amount in yuan."""
+        """Part *ident* in words: its voucher and number, its amount in yuan and who holds
+        it (:mod:`trellis.vouchers.naming`)."""
         return part_name(session, ident)
 
     def covers_invoice(self, session: Session, invoice_id: int) -> bool:
@@ -118,6 +106,7 @@ def fingerprint_subjects(session: Session, key: str,
     fingerprints of the invoice it was issued from."""
     out: list[registry.Subject] = []
     vouchers: dict[int, registry.Subject] = {}
+    numbers = part_numbers(session, fragment_ids)   # the part's number as pages show it
     for i in dict.fromkeys(fragment_ids):
         frag = session.get(VoucherFragment, i)
         if frag is None:
@@ -133,7 +122,8 @@ def fingerprint_subjects(session: Session, key: str,
             path.append(str(node.id))
             node = session.get(VoucherFragment, node.parent_id) if node.parent_id else None
         path_text = "/".join(reversed(path))
-        label = (f"voucher {voucher.code} part #{frag.id} ({frag.amount_fen / 100:,.2f} CNY, "
+        label = (f"voucher {voucher.code} part No. {numbers[i]} "
+                 f"({frag.amount_fen / 100:,.2f} CNY, "
                  f"anchor {anchor.uscc}, invoice {invoice.number} of {seller.uscc})")
         out.append(registry.Subject("fragment", id_of(frag), label, {
             "full": registry.fragment_fingerprint(

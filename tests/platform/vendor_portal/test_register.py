@@ -208,7 +208,7 @@ def test_a_firm_registered_from_scratch_sees_no_other_firm_until_approved(
             assert other.name not in body and other.uscc not in body, (page, other.name)
     url = "/vendor/trade/invoices/new"
     response = client.post(url, data={
-        "csrf_token": csrf_token(client, url), "buyer_id": str(chain.anchor.id),
+        "csrf_token": csrf_token(client, url), "buyer": chain.anchor.name,
         "number": "F-1", "amount": "100", "issue_date": date.today().isoformat(),
         "due_date": date.today().isoformat(), "order_number": ""})
     assert response.status_code == 422 and "approve" in response.get_data(as_text=True)

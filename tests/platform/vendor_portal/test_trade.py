@@ -30,7 +30,7 @@ def vendor(client, logged_in, chain):
 
 
 def invoice_form(chain, **kw):
-    return {"buyer_id": str(chain.anchor.id), "number": "33001234", "amount": "12,500.50",
+    return {"buyer": chain.anchor.name, "number": "33001234", "amount": "12,500.50",
             "issue_date": (TODAY - timedelta(days=3)).isoformat(),
             "due_date": (TODAY + timedelta(days=57)).isoformat(), "order_number": "", **kw}
 
@@ -54,7 +54,7 @@ def test_enter_an_invoice(client, session, chain, vendor):
     ({"issue_date": "2026-13-45"}, "issue_date"),
     ({"issue_date": (TODAY + timedelta(days=2)).isoformat()}, "issue_date"),
     ({"due_date": (TODAY - timedelta(days=30)).isoformat()}, "due_date"),
-    ({"buyer_id": "0"}, "buyer_id"), ({"buyer_id": "abc"}, "buyer_id"),
+    ({"buyer": ""}, "buyer"), ({"buyer": "no such firm"}, "buyer"), ({"buyer": "0"}, "buyer"),
     ({"order_number": "PO-NOPE"}, "order_number"),
 ])
 def test_bad_invoice_input_changes_nothing(client, session, chain, vendor, change, field):
@@ -74,10 +74,55 @@ def test_another_firms_buyer_id_is_refused(client, session, chain, vendor, make_
     stranger = make_firm(role="anchor", cluster_id=make_cluster().id)
     url = "/vendor/trade/invoices/new"
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                      **invoice_form(chain, buyer_id=str(stranger.id))})
+                                      **invoice_form(chain, buyer=stranger.uscc)})
     assert response.status_code == 422
-    assert "Choose a buyer from your industrial park" in response.get_data(as_text=True)
+    assert f"No buyer in your industrial park matches “{stranger.uscc}”" \
+        in response.get_data(as_text=True)
     assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+
+
+def test_the_buyer_is_found_by_typing_part_of_its_name_or_uscc(client, session, chain, vendor):
+    """Reader R23: the entry form offered a <select> of every firm of the park (about 303
+    in the demo) with no way to search it. The buyer is now typed: the box offers the
+    park's firms as a list the browser narrows while one types (a datalist: keyboard and
+    screen readers work as with any text box), and the server reads back a list entry, a
+    USCC (in any case) or a part of a name that only one firm has."""
+    url = "/vendor/trade/invoices/new"
+    page = client.get(url).get_data(as_text=True)
+    box = re.search(r'<input[^>]*id="buyer"[^>]*>', page).group(0)
+    assert 'list="buyer-options"' in box and 'type="text"' in box
+    listed = page.split('id="buyer-options"')[1].split("</datalist>")[0]
+    entries = re.findall(r'<option value="([^"]+)"', listed)
+    assert entries[0] == f"{chain.anchor.name} · {chain.anchor.uscc}"   # anchors first
+    assert len(entries) == 4 and not any(chain.tier1.name in e for e in entries)  # not itself
+    for n, typed in enumerate(("江北", chain.anchor.uscc.lower(), entries[0], " 江北制造 ")):
+        response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                          **invoice_form(chain, buyer=typed, number=f"F-{n}")})
+        assert response.status_code == 303, (typed, response.get_data(as_text=True)[-800:])
+        saved = session.exec(select(Invoice).where(Invoice.number == f"F-{n}")).one()
+        assert saved.buyer_id == chain.anchor.id, typed
+
+
+@pytest.mark.parametrize("typed, said", [
+    ("华星电子", ["您所在园区中没有与“华星电子”相符的买方"]),
+    ("级供应商", ["“级供应商”与多个买方相符（", "二级供应商", "三级供应商"]),
+    ("一级供应商", ["您所在园区中没有与“一级供应商”相符的买方"]),   # the vendor itself
+])
+def test_a_buyer_typed_that_fits_no_one_firm_is_refused_in_chinese(
+        client, session, chain, vendor, typed, said):
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    for url in ("/vendor/trade/invoices/new", "/vendor/trade/orders/new"):
+        data = invoice_form(chain, buyer=typed) | {"order_date": TODAY.isoformat()}
+        response = client.post(url, data={"csrf_token": csrf_token(client, url), **data})
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        error = body.split('id="buyer-error">')[1].split("</p>")[0]
+        assert all(words in error for words in said) and "买方" in error, error
+        assert f'value="{typed}"' in body   # what was typed is kept
+    assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
+    assert session.exec(select(PurchaseOrder).where(
+        PurchaseOrder.seller_id == chain.tier1.id)).all() == []
 
 
 def test_double_submitted_invoice_is_saved_once(client, session, chain, vendor):
@@ -100,7 +145,7 @@ def test_forged_csrf_saves_nothing(client, session, chain, vendor):
 def test_enter_an_order_and_an_invoice_against_it(client, session, chain, vendor):
     url = "/vendor/trade/orders/new"
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                      "buyer_id": str(chain.anchor.id), "number": "PO-77",
+                                      "buyer": chain.anchor.name, "number": "PO-77",
                                       "amount": "80000", "order_date": TODAY.isoformat()})
     assert response.status_code == 303
     po = session.exec(select(PurchaseOrder).where(PurchaseOrder.seller_id == chain.tier1.id)).one()
@@ -112,7 +157,7 @@ def test_enter_an_order_and_an_invoice_against_it(client, session, chain, vendor
     assert inv.order_id == po.id
     dup = client.post("/vendor/trade/orders/new", data={
         "csrf_token": csrf_token(client, "/vendor/trade/orders/new"),
-        "buyer_id": str(chain.anchor.id), "number": "PO-77", "amount": "1",
+        "buyer": chain.anchor.name, "number": "PO-77", "amount": "1",
         "order_date": TODAY.isoformat()})
     assert dup.status_code == 409
 
@@ -329,7 +374,7 @@ def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_g
     assert "12,345.67" in nobody[:nobody.index("</tr>")]
     url = "/vendor/trade/invoices/new"
     saved = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                   **invoice_form(chain, buyer_id=str(chain.tier1.id),
+                                   **invoice_form(chain, buyer=chain.tier1.name,
                                                   number="T2-NEW")}, follow_redirects=True)
     body = saved.get_data(as_text=True)
     assert "发票 T2-NEW 已保存。买方不是核心企业，平台上无人可以确权。" in body

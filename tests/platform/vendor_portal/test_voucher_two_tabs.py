@@ -39,7 +39,8 @@ def test_two_tabs_file_one_application_on_a_part(client, session, chain, make_us
     second = client.post(url, data={"csrf_token": tabs[1]})
     assert second.status_code == 422    # a refusal: the voucher's page with the reason
     said = re.sub(r"\s+", " ", second.get_data(as_text=True))
-    assert f"凭证 {voucher.code} 中由一级供应商持有的 ¥20,000.00已在融资申请 {app_id} 中" \
+    # the part by its one name: voucher, number in the voucher, amount, holder
+    assert f"{voucher.code} 第 1 号（¥20,000.00，由一级供应商持有）已在融资申请 {app_id} 中" \
         in said, said[-3000:]
     assert session.scalar(select(func.count()).select_from(Application).where(
         Application.firm_id == chain.tier1.id)) == 1

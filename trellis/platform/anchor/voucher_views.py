@@ -30,8 +30,8 @@ from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
 from trellis.vouchers import lineage
 from trellis.vouchers import services as vouchers
-from trellis.vouchers.models import FragmentStatus, Voucher
-from trellis.vouchers.parts import part_name
+from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+from trellis.vouchers.naming import part_names, part_numbers
 from trellis.vouchers.settlement import settle
 
 
@@ -48,8 +48,10 @@ def lineage_labels() -> dict:
 
 
 def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
+    ids = db().exec(select(VoucherFragment.id).where(VoucherFragment.voucher_id == voucher.id))
+    full = part_names(db(), [i for i in ids if i is not None], detail=True)
     tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels(),
-                         describe=lambda ident: render(part_name(db(), ident)))
+                         describe=lambda ident: render(full[ident]))
     return Markup(lineage.render_svg(tree, title=_("Lineage of voucher %(code)s",
                                                    code=voucher.code),
                                      highlight_firm=highlight))
@@ -133,10 +135,11 @@ def voucher(voucher_id: int):
     v = vouchers.get_voucher(session=db(), voucher_id=voucher_id, firm_id=firm.id)
     if v.issuer_id != firm.id:
         abort(404)
+    frags = vouchers.fragments(session=db(), voucher_id=v.id)
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
                            events=(events := vouchers.events(session=db(), voucher_id=v.id)),
-                           proofs=event_proofs(events),
-                           fragments=vouchers.fragments(session=db(), voucher_id=v.id),
+                           proofs=event_proofs(events), fragments=frags,
+                           numbers=part_numbers(db(), [f.id for f in frags if f.id]),
                            names=_names(v), form=EmptyForm(), today=date.today())
 
 

@@ -66,12 +66,8 @@ from trellis.platform.web import (
 )
 from trellis.platform.words import word
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
-from trellis.vouchers.models import (
-    Voucher,
-    VoucherFragment,
-    financing_product,
-    part_label,
-)
+from trellis.vouchers.models import Voucher, VoucherFragment, financing_product
+from trellis.vouchers.naming import part_names
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -263,10 +259,12 @@ def _documents_of(app) -> list[dict]:
                          "amount_fen": order.amount_fen,
                          "counterparty": buyer_name(order.buyer_id), "due": None,
                          "status": order.status})
-    for part in (session.get(VoucherFragment, i) for i in app.fragment_ids or ()):
+    labels = part_names(session, app.fragment_ids or ())
+    for ident in app.fragment_ids or ():
+        part = session.get(VoucherFragment, ident)
         if part is not None:
             voucher = session.get(Voucher, part.voucher_id)
-            label = render(part_label(voucher.code, part.id)) if voucher else str(part.id)
+            label = render(labels[ident])
             rows.append({"kind": _("Voucher part"), "number": label,
                          "amount_fen": part.amount_fen,
                          "counterparty": buyer_name(voucher.issuer_id) if voucher else "",

@@ -56,7 +56,7 @@ from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
 from trellis.vouchers.financing import fragment_for_application
 from trellis.vouchers.models import Voucher
-from trellis.vouchers.parts import part_name
+from trellis.vouchers.naming import part_name
 
 
 def live_loans(firm_id: int) -> list:
@@ -245,6 +245,7 @@ def _application_page(app, form, status: int = 200):
     return render_template(
         "vendor_portal/application.html", app=app, offer=offer, product=product, loan=loan,
         fragment=fragment, fragment_name=part_name(db(), fragment.id) if fragment else None,
+        fragment_label=part_name(db(), fragment.id, detail=False) if fragment else None,
         form=form, warnings=warnings_for("offer"), documents=documents,
         fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
         today=date.today()), status

@@ -77,8 +77,10 @@ def birth_year(form, field) -> None:
 
 
 class InvoiceForm(FlaskForm):
-    buyer_id = SelectField(_l("Buyer"), coerce=int, validate_choice=False,
-                           validators=[DataRequired(message=_l("Choose the buyer."))])
+    # typed, with the park's firms offered as the vendor types (a park holds hundreds:
+    # reader R23); the core reads the text back and names the field when it fits no buyer
+    buyer = StringField(_l("Buyer"), validators=[
+        DataRequired(message=_l("Choose the buyer.")), Length(max=200)])
     number = StringField(_l("Invoice number"),
                          validators=[DataRequired(message=REQUIRED), Length(max=64)])
     amount = StringField(_l("Amount (yuan, tax included)"),
@@ -92,8 +94,8 @@ class InvoiceForm(FlaskForm):
 
 
 class OrderForm(FlaskForm):
-    buyer_id = SelectField(_l("Buyer"), coerce=int, validate_choice=False,
-                           validators=[DataRequired(message=_l("Choose the buyer."))])
+    buyer = StringField(_l("Buyer"), validators=[
+        DataRequired(message=_l("Choose the buyer.")), Length(max=200)])
     number = StringField(_l("Order number"),
                          validators=[DataRequired(message=REQUIRED), Length(max=64)])
     amount = StringField(_l("Amount (yuan)"),

@@ -32,10 +32,11 @@ from trellis.vouchers.models import Voucher
 STATUSES = ("all", "pending", "unconfirmable", "confirmed", "rejected")
 
 
-def _buyer_choices(firm) -> list[tuple[int, str]]:
-    return [(0, _("Choose the buyer"))] + [
-        (b.id, f"{b.name}{' · ' + _('anchor') if b.role == 'anchor' else ''}")
-        for b in trade_entry.buyers_for(session=db(), firm=firm)]
+def _buyer_options(firm) -> list[tuple[str, bool]]:
+    """The buyer box's list: (the entry that names a buyer, whether it is an anchor firm),
+    anchors first. The browser narrows it as the vendor types a part of a name or USCC."""
+    return [(trade_entry.buyer_entry(b), b.role == "anchor")
+            for b in trade_entry.buyers_for(session=db(), firm=firm)]
 
 
 @bp.get("/trade")
@@ -108,12 +109,11 @@ def document(kind: str, doc_id: int):
 def new_invoice():
     firm = own_firm()
     form = InvoiceForm()
-    form.buyer_id.choices = _buyer_choices(firm)
     status = 200
     if form.validate_on_submit():
         try:
             invoice = trade_entry.add_invoice(
-                session=db(), firm=firm, buyer_id=form.buyer_id.data, number=form.number.data,
+                session=db(), firm=firm, buyer_id=form.buyer.data, number=form.number.data,
                 amount_fen=form.amount.fen, issue_date=form.issue_date.data,
                 due_date=form.due_date.data, order_number=form.order_number.data)
         except (ValidationError, Conflict) as exc:
@@ -131,7 +131,8 @@ def new_invoice():
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
-    return render_template("vendor_portal/invoice_form.html", form=form), status
+    return render_template("vendor_portal/invoice_form.html", form=form,
+                           buyers=_buyer_options(firm)), status
 
 
 def _flash_saved(doc, waits: str, nobody: str) -> None:
@@ -166,11 +167,10 @@ def _flash_uploaded(result) -> None:
 def new_order():
     firm = own_firm()
     form = OrderForm()
-    form.buyer_id.choices = _buyer_choices(firm)
     status = 200
     if form.validate_on_submit():
         try:
-            order = trade_entry.add_order(session=db(), firm=firm, buyer_id=form.buyer_id.data,
+            order = trade_entry.add_order(session=db(), firm=firm, buyer_id=form.buyer.data,
                                           number=form.number.data, amount_fen=form.amount.fen,
                                           order_date=form.order_date.data)
         except (ValidationError, Conflict) as exc:
@@ -188,7 +188,8 @@ def new_order():
             return redirect(url_for("vendor.trade", kind="order"), code=303)
     elif request.method == "POST":
         status = 422
-    return render_template("vendor_portal/order_form.html", form=form), status
+    return render_template("vendor_portal/order_form.html", form=form,
+                           buyers=_buyer_options(firm)), status
 
 
 @bp.route("/trade/upload", methods=["GET", "POST"])

@@ -37,6 +37,7 @@ from trellis.vouchers import financing
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.errors import NotLive
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
+from trellis.vouchers.naming import part_names, part_numbers
 from trellis.vouchers.services import LIVE
 
 
@@ -69,8 +70,10 @@ def vouchers_page():
     past_total = db().execute(select(func.count()).select_from(
         earlier.subquery())).scalar_one()
     past = db().exec(earlier.order_by(VoucherFragment.id.desc()).limit(50)).all()
+    part_words = part_names(db(), [id_of(f) for f, _v in [*held, *past]])
     return render_template("vendor_portal/vouchers.html", held=held, names=names, past=past,
-                           past_total=past_total, page=page, total=int(total))
+                           past_total=past_total, page=page, total=int(total),
+                           part_names=part_words)
 
 
 def _fragment_or_404(fragment_id: int, firm) -> VoucherFragment:
@@ -109,6 +112,7 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
     return render_template("vendor_portal/voucher.html", v=v, claimed=claimed,
                            svg=lineage_svg(v, names.get(firm.id)),
                            fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
+                           numbers=part_numbers(db(), [id_of(f) for f in frags]),
                            split_forms=split_forms, finance_form=EmptyForm(),
                            events=(events := vouchers.events(session=db(), voucher_id=v.id)),
                            proofs=event_proofs(events),
@@ -207,6 +211,7 @@ def _finance_page(fragment: VoucherFragment, form: FinancePartForm, status: int 
     if not form.amount.data and not form.amount.errors:
         form.amount.data = f"{maximum / 100:.2f}"
     return render_template("vendor_portal/finance_part.html", v=v, fragment=fragment,
+                           part_label=part_names(db(), [id_of(fragment)])[id_of(fragment)],
                            form=form, maximum=maximum, product=product,
                            issuer=db().get(Firm, v.issuer_id)), status
 
