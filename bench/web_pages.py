@@ -25,6 +25,14 @@ and the medians are printed with each side's ratio to its own bare figure:
     .venv/bin/python bench/web_pages.py --before /tmp/before --rounds 3 \
         --pages /ledger/,/anchor/queue
 
+The demo seed gives the demo vendor no loan and anchors nothing, so four pages (the vendor's
+loan and its statement, an anchored batch and a document) have nothing to show and are
+reported "(no such page)"; ``--prepare DIR`` copies the instance to DIR and makes them
+there through the platform (``bench/prepare_pages.py``: the vendor applies and accepts, the
+pay-out and anchoring commands run; some three minutes on the demo), then measures on DIR:
+
+    .venv/bin/python bench/web_pages.py --instance /tmp/trellis-demo --prepare /tmp/pages-demo
+
 Needs ``wrk`` (Debian package ``wrk``) and a seeded instance.
 """
 
@@ -248,10 +256,21 @@ def main() -> None:
                         help="a checkout of the code before, measured beside this one")
     parser.add_argument("--rounds", type=int, default=1,
                         help="with --before: rounds of before/after per page (medians)")
+    parser.add_argument("--prepare", default=None, metavar="DIR",
+                        help="measure on DIR, a copy of the instance in which the demo vendor "
+                             "has a loan and a batch is anchored (made by "
+                             "bench/prepare_pages.py unless DIR holds them already), so that "
+                             "the loan, statement, batch and document pages exist")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found (apt-get install wrk)")
     instance = args.instance or os.environ.get("TRELLIS_INSTANCE_PATH", str(ROOT / "instance"))
+    if args.prepare:
+        from prepare_pages import prepare  # bench/ is this script's folder
+
+        loan, batch = prepare(instance, args.prepare)
+        print(f"prepared {args.prepare} from {instance}: loan {loan}, batch {batch}")
+        instance = args.prepare
     env = {**os.environ, "TRELLIS_INSTANCE_PATH": instance, "TRELLIS_SCHEDULER": "off",
            "PYTHONPATH": str(ROOT)}
     procs = []

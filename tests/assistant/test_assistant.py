@@ -325,3 +325,33 @@ def test_api_with_a_firm_token(client, session, demo):
     assert same.status_code == 200 and same.json["conversation_id"] == body["conversation_id"]
     doc = client.get("/api/v1/openapi.json").json
     assert "post" in doc["paths"]["/api/v1/assistant/messages"]
+
+
+@pytest.mark.parametrize("clusters, seen", [(None, {"a", "b"}), (["a"], {"a"}), ([], set())])
+def test_inbox_holds_the_tickets_of_the_clusters_firms(session, make_cluster, make_firm,
+                                                       clusters, seen):
+    """The RM's inbox: tickets of firms in the RM's clusters (by cluster, not by a list of
+    every firm's id: a 10,000-firm cluster's ids cost most of the page); None: every
+    firm's; closed tickets only when asked for."""
+    from trellis.assistant.models import Conversation
+
+    made = {}
+    for name in ("a", "b"):
+        cluster = make_cluster()
+        firm = make_firm(cluster_id=cluster.id)
+        conv = Conversation(firm_id=firm.id, status="handed_over")
+        session.add(conv)
+        session.flush()
+        for status in ("open", "closed"):
+            session.add(Ticket(conversation_id=conv.id, firm_id=firm.id, reason="human",
+                               status=status))
+        made[name] = (cluster.id, firm.id)
+    session.flush()
+    ids = None if clusters is None else [made[c][0] for c in clusters]
+    by_firm = {firm: name for name, (_cluster, firm) in made.items()}
+    active = service.inbox(session=session, cluster_ids=ids)
+    assert {by_firm[t.firm_id] for t in active if t.firm_id in by_firm} == seen
+    assert all(t.status != "closed" for t in active)
+    every = service.inbox(session=session, cluster_ids=ids, status="all")
+    assert sorted(by_firm[t.firm_id] for t in every if t.firm_id in by_firm) == sorted(
+        [*seen, *seen])

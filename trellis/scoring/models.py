@@ -64,6 +64,10 @@ class ScoreRecord(SQLModel, table=True):
     __tablename__ = "score_results"
     __table_args__ = (
         Index("ix_score_results_firm_computed", "firm_id", "computed_at"),
+        # the anchor's early warning compares these columns of every supplier's records:
+        # read from the index alone (migration 0023w)
+        Index("ix_score_results_firm_asof_score", "firm_id", "as_of", "computed_at", "score",
+              "grade"),
         CheckConstraint("grade is null or grade in ('A', 'B', 'C', 'D', 'E')", name="grade"),
     )
 

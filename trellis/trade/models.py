@@ -116,6 +116,8 @@ class Relationship(SQLModel, table=True):
     __tablename__ = "relationships"
     __table_args__ = (
         UniqueConstraint("supplier_id", "buyer_id"),
+        # a buyer's suppliers from the index alone (the anchor's tiers; migration 0023w)
+        Index("ix_relationships_buyer_supplier", "buyer_id", "supplier_id"),
         CheckConstraint("supplier_id <> buyer_id", name="not_self"),
         CheckConstraint("payment_terms_days >= 0", name="terms_nonneg"),
     )

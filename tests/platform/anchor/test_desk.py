@@ -281,9 +281,9 @@ def test_early_warning_reads_scores_not_whole_records(client, session, chain, lo
     assert chain.tier1.name in page and "−50" in page
     reads = [s for s in sent if "score_results" in s]
     assert reads and not any("score_results.features" in s for s in reads)
-    # the suppliers' tiers once, not once more for the count
-    assert sum("FROM relationships" in s and "= " in s.split("WHERE")[-1]
-               for s in sent) == 1
+    # the suppliers' tiers once, not once more for the count (the later statements name
+    # the suppliers by a subquery, not by reading them again)
+    assert sum(s.lstrip().startswith("SELECT relationships.") for s in sent) == 1
 
 
 def test_stress_headline_separates_our_delay_from_firms_short_anyway(client, session, flows,
@@ -308,3 +308,49 @@ def test_stress_headline_separates_our_delay_from_firms_short_anyway(client, ses
             f" <span") in page
     assert (f"其中 {len(late)} 家因我们延期付款而资金耗尽；另有 1 家即使按时付款也会资金不足。"
             in page)
+
+
+def test_early_warning_reads_the_warned_suppliers_only(client, session, chain, logged_in,
+                                                       engine):
+    """A supplier listed for an overdue loan shows the one score it has; suppliers without
+    a warning sign are not read (a large cluster's anchor has thousands of them)."""
+    from sqlalchemy import event
+
+    from trellis.ledger import lifecycle
+    from trellis.ledger.models import Loan, Product
+    from trellis.scoring.models import ScoreRecord
+
+    for score, days_ago in ((600, 91), (595, 0)):   # tier 1: a wobble, compared, no warning
+        session.add(ScoreRecord(firm_id=chain.tier1.id, as_of=TODAY - timedelta(days=days_ago),
+                                score=score, grade="B", scorecard_version="test"))
+    session.add(ScoreRecord(firm_id=chain.tier2.id, as_of=TODAY, score=605, grade="B",
+                            scorecard_version="test"))
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    loan = Loan(firm_id=chain.tier2.id, product_id=product.id, amount_fen=1_000_000,
+                rate_micro=72_000, penalty_rate_micro=0, day_count=360, fee_fen=0,
+                cooling_off_days=7, first_loan=False, due_date=TODAY - timedelta(days=40),
+                waterfall=["penalty", "fees", "interest", "principal"])
+    session.add(loan)
+    session.flush()
+    lifecycle.disburse(session=session, settings=None, loan_id=loan.id,
+                       as_of=TODAY - timedelta(days=100))
+    session.flush()
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    firm_reads: list = []
+
+    def watch(conn, cursor, statement, parameters, *args):
+        if "FROM firms" in statement and "firms.id IN" in statement:
+            firm_reads.append(list(parameters.values() if isinstance(parameters, dict)
+                                   else parameters))
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        page = client.get("/anchor/early-warning").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert chain.tier2.name in body and chain.tier1.name not in body
+    assert "605" in body and "no earlier score" in body and "40 days past due" in body
+    assert "1 of 2 suppliers have two scores to compare" in page
+    assert len(firm_reads) == 1 and firm_reads[0] == [chain.tier2.id]

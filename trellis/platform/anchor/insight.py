@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from trellis.errors import TrellisError
@@ -78,11 +79,7 @@ class Warning:
 
     @property
     def fell(self) -> bool:
-        if self.score_now is None or self.score_before is None:
-            return False
-        worse_grade = (self.grade_now and self.grade_before and
-                       GRADES.index(self.grade_now) > GRADES.index(self.grade_before))
-        return self.score_before - self.score_now >= SCORE_DROP or bool(worse_grade)
+        return _fell(self.score_now, self.score_before, self.grade_now, self.grade_before)
 
     @property
     def drop(self) -> int | None:
@@ -91,16 +88,33 @@ class Warning:
         return self.score_before - self.score_now
 
 
+def _fell(score_now: int | None, score_before: int | None, grade_now: str | None,
+          grade_before: str | None) -> bool:
+    """A fall of :data:`SCORE_DROP` points or more, or a worse grade."""
+    if score_now is None or score_before is None:
+        return False
+    worse_grade = (grade_now and grade_before and
+                   GRADES.index(grade_now) > GRADES.index(grade_before))
+    return score_before - score_now >= SCORE_DROP or bool(worse_grade)
+
+
+def _suppliers_and_theirs(anchor_id: int):
+    """The relationships in which the anchor or one of its direct suppliers buys (a
+    select of buyer and supplier ids)."""
+    direct = select(col(Relationship.supplier_id)).where(col(Relationship.buyer_id) == anchor_id)
+    return select(col(Relationship.buyer_id), col(Relationship.supplier_id)).where(
+        or_(col(Relationship.buyer_id) == anchor_id, col(Relationship.buyer_id).in_(direct)))
+
+
 def supplier_tiers(session: Session, anchor_id: int) -> dict[int, int]:
     """firm id -> 1 (sells to the anchor) or 2 (sells to a direct supplier)."""
-    tier1 = set(session.exec(select(Relationship.supplier_id).where(
-        Relationship.buyer_id == anchor_id)).all()) - {anchor_id}
-    tiers = {f: 1 for f in tier1}
-    if tier1:
-        for f in session.exec(select(Relationship.supplier_id).where(
-                Relationship.buyer_id.in_(tier1))).all():
-            if f not in tiers and f != anchor_id:
-                tiers[f] = 2
+    # one statement for both tiers: a large cluster's anchor has thousands of direct
+    # suppliers, and a second statement listing them as parameters cost as much as the rest
+    pairs = session.execute(_suppliers_and_theirs(anchor_id)).all()
+    tiers = {s: 1 for b, s in pairs if b == anchor_id and s != anchor_id}
+    for b, s in pairs:
+        if b in tiers and s not in tiers and s != anchor_id:
+            tiers[s] = 2
     return tiers
 
 
@@ -113,40 +127,55 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
     tiers = supplier_tiers(session, anchor_id) if tiers is None else tiers
     if not tiers:
         return [], 0
-    ids = list(tiers)
+    # the suppliers as a subquery, not thousands of ids as parameters; it may also name the
+    # anchor, which *tiers* leaves out
+    suppliers = select(_suppliers_and_theirs(anchor_id).subquery().c.supplier_id)
+    scored = col(ScoreRecord.score).is_not(None)
+    # only a supplier with two scores can have fallen: one score (most suppliers, between
+    # two scoring runs) is read only for a supplier listed for an overdue loan
+    twice = (select(col(ScoreRecord.firm_id)).where(col(ScoreRecord.firm_id).in_(suppliers),
+                                                      scored)
+             .group_by(col(ScoreRecord.firm_id)).having(func.count() > 1))
+    overdue: dict[int, list[int]] = {}
+    for loan in session.exec(select(Loan).where(col(Loan.firm_id).in_(suppliers),
+                                                col(Loan.status).in_(["active", "overdue"]))):
+        days = dpd(loan, as_of)
+        if loan.firm_id in tiers and (days > 0 or loan.status == "overdue"):
+            overdue.setdefault(loan.firm_id, []).append(days)
     records: dict[int, list] = {}
     # the four columns compared, not whole records (each holds some 70 features, reasons
     # and flags as JSON: parsing them was most of the page)
     for rec in session.execute(select(col(ScoreRecord.firm_id), col(ScoreRecord.as_of),
                                       col(ScoreRecord.score), col(ScoreRecord.grade))
-                               .where(col(ScoreRecord.firm_id).in_(ids),
-                                      col(ScoreRecord.score).is_not(None))
+                               .where(or_(col(ScoreRecord.firm_id).in_(twice),
+                                          col(ScoreRecord.firm_id).in_(list(overdue))),
+                                      scored)
                                .order_by(col(ScoreRecord.as_of).desc(),
                                          col(ScoreRecord.computed_at).desc(),
                                          col(ScoreRecord.id).desc())):
-        records.setdefault(rec.firm_id, []).append(rec)
-    overdue: dict[int, list[int]] = {}
-    for loan in session.exec(select(Loan).where(Loan.firm_id.in_(ids),
-                                                Loan.status.in_(["active", "overdue"]))):
-        days = dpd(loan, as_of)
-        if days > 0 or loan.status == "overdue":
-            overdue.setdefault(loan.firm_id, []).append(days)
-    firms = {f.id: f for f in session.exec(select(Firm).where(Firm.id.in_(ids)))}
-    out, compared = [], 0
-    for fid, tier in tiers.items():
+        if rec.firm_id in tiers:
+            records.setdefault(rec.firm_id, []).append(rec)
+    found: list[tuple] = []
+    compared = 0
+    for fid in (f for f in tiers if f in records or f in overdue):   # in the tiers' order
         recs = records.get(fid, [])
         now = recs[0] if recs else None
         before = next((r for r in recs[1:] if now and r.as_of <= now.as_of - timedelta(days=28)),
                       None)
         if before is not None:
             compared += 1
-        w = Warning(firms[fid], tier, now.score if now else None,
-                    before.score if before else None, now.grade if now else None,
-                    before.grade if before else None, now.as_of if now else None,
-                    before.as_of if before else None, len(overdue.get(fid, [])),
-                    max(overdue.get(fid, [0])))
-        if w.fell or w.overdue_loans:
-            out.append(w)
+        w = (fid, tiers[fid], now.score if now else None,
+             before.score if before else None, now.grade if now else None,
+             before.grade if before else None, now.as_of if now else None,
+             before.as_of if before else None, len(overdue.get(fid, [])),
+             max(overdue.get(fid, [0])))
+        if w[-2] or _fell(*w[2:6]):
+            found.append(w)
+    # the firms of the warnings only: a large cluster's anchor has thousands of suppliers
+    # and few warnings, and reading every supplier's row was most of the page
+    firms = ({f.id: f for f in session.exec(select(Firm).where(
+        col(Firm.id).in_([w[0] for w in found])))} if found else {})
+    out = [Warning(firms[w[0]], *w[1:]) for w in found]
     out.sort(key=lambda w: (-w.max_dpd, -(w.drop or 0), w.firm.name))
     return out, compared
 

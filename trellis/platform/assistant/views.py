@@ -127,19 +127,11 @@ def _ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def _visible_firm_ids() -> list[int] | None:
-    clusters = visible_cluster_ids()
-    if clusters is None:
-        return None
-
-    return list(db().exec(select(Firm.id).where(Firm.cluster_id.in_(clusters or [-1]))))
-
-
 @bp.get("/inbox")
 @roles_required("rm", "admin")
 def inbox():
     show = "all" if request.args.get("show") == "all" else "active"
-    tickets = service.inbox(session=db(), firm_ids=_visible_firm_ids(), status=show)
+    tickets = service.inbox(session=db(), cluster_ids=visible_cluster_ids(), status=show)
     firms = {t.firm_id: db().get(Firm, t.firm_id) for t in tickets}
 
     fresh = [n for n in notifications.for_user(session=db(), user_id=current_user.id)
