@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from trellis.onboarding import tax as tax_
@@ -228,26 +228,26 @@ def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None =
     if not wanted:
         return {}
     # Set-based: the firms of one period together (filings share a few periods), one
-    # grouped query per period and 900 firms for the sales within it, one per 900 firms
-    # for each firm's first invoice ever.
+    # grouped query per period and 900 firms, which reads each firm's invoices once for
+    # both its sales within the period and its first invoice ever.
     by_period: dict[tuple[date, date], list[int]] = {}
     for fid, d in wanted.items():
         assert d.start is not None and d.end is not None
         by_period.setdefault((d.start, d.end), []).append(fid)
     platform: dict[int, int] = {}
-    for (start, end), fids in by_period.items():
-        for ids in _chunks(sorted(fids)):
-            platform.update((int(f), int(total)) for f, total in session.execute(
-                select(col(Invoice.seller_id), func.sum(Invoice.amount_fen))
-                .where(col(Invoice.seller_id).in_(ids),
-                       col(Invoice.status) != DocStatus.REJECTED.value,
-                       col(Invoice.issue_date) >= start, col(Invoice.issue_date) < end)
-                .group_by(col(Invoice.seller_id))))
     ever_first: dict[int, date] = {}
-    for ids in _chunks(sorted(wanted)):
-        ever_first.update((int(f), first) for f, first in session.execute(
-            select(col(Invoice.seller_id), func.min(Invoice.issue_date))
-            .where(col(Invoice.seller_id).in_(ids)).group_by(col(Invoice.seller_id))))
+    for (start, end), fids in by_period.items():
+        inside = ((col(Invoice.status) != DocStatus.REJECTED.value)
+                  & (col(Invoice.issue_date) >= start) & (col(Invoice.issue_date) < end))
+        for ids in _chunks(sorted(fids)):
+            for f, total, first in session.execute(
+                    select(col(Invoice.seller_id),
+                           func.sum(case((inside, col(Invoice.amount_fen)), else_=0)),
+                           func.min(Invoice.issue_date))
+                    .where(col(Invoice.seller_id).in_(ids))
+                    .group_by(col(Invoice.seller_id))):
+                platform[int(f)] = int(total)
+                ever_first[int(f)] = first
     out = {}
     for fid, d in wanted.items():
         assert d.start is not None and d.end is not None

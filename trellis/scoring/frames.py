@@ -193,8 +193,8 @@ def frame_of_rows(rows: list, columns: list[str], *, integers: Iterable[str] = (
         values = list(map(itemgetter(j), rows))
         out = None
         if name in integers and set(map(type, values)) == {int}:
-            try:
-                out = np.array(values, dtype=np.int64)
+            try:  # fromiter: no shape inference over a list known to hold ints only
+                out = np.fromiter(values, dtype=np.int64, count=len(values))
             except OverflowError:
                 out = None
         elif name in dates and isinstance(values[0], str) and None not in values:
