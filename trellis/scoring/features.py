@@ -573,7 +573,7 @@ def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     day = R.issue[mine]
     inside = (known[pos] & (day >= lo[pos]) & (day < hi[pos])
               & (R.status[mine] != DocStatus.REJECTED.value))
-    sums = np.zeros(R.n, dtype="int64")
+    sums: np.ndarray = np.zeros(R.n, dtype="int64")
     np.add.at(sums, pos[inside], R.amount[mine][inside])
     flows = np.where(known, sums.astype(float), np.nan)
     out["tax_period_sales_fen"] = flows

@@ -454,7 +454,7 @@ def _lex_order(*keys: np.ndarray) -> np.ndarray:
     in days first. The same permutation, a pass per packed key instead of per key."""
     if not keys[0].size:
         return np.zeros(0, dtype=np.intp)
-    cols = []
+    cols: list[tuple[np.ndarray, int]] = []
     for k in keys:
         k = k.astype("int64", copy=False)
         if not (k % 86400).any():   # dates as seconds: their order is that of the days
