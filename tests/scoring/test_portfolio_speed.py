@@ -123,3 +123,22 @@ def test_edge_table_over_arrays_is_the_pandas_grouping(seed, monkeypatch):
     slow = build.edge_table(invoices, as_of, known=known)
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert (fast["first_day"].dtype.kind == "f") == bool(seed % 2)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lex_order_is_np_lexsort(seed):
+    """The near-duplicate search's packed sort gives np.lexsort's permutation: keys of
+    every width (packed into one, into several, or too wide to pack), dates as whole days
+    in seconds, ties in row order, and a NaT among the dates (falls back)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        n = int(rng.integers(0, 2_000))
+        keys = [rng.integers(-w, w, n) for w in
+                rng.choice([3, 1_000, 10**6, 10**12, 2**62], size=4)]
+        if rng.random() < 0.5:
+            keys[3] = keys[3] % 10_000 * 86_400
+        want = np.lexsort(tuple(reversed(keys)))
+        assert np.array_equal(screens._lex_order(*keys), want)
+    nat = np.iinfo("int64").min
+    keys = [np.array([5, 5, 1, 1, 5]), np.array([nat, 10**9, 3, nat, 10**9])]
+    assert np.array_equal(screens._lex_order(*keys), np.lexsort(tuple(reversed(keys))))

@@ -151,11 +151,17 @@ def graph_from_edges(firms: pd.DataFrame, edges: pd.DataFrame, as_of: date, *,
     G = nx.DiGraph(as_of=as_of, window_days=window_days)
     attrs = [c for c in FIRM_COLUMNS if c != "id" and c in firms.columns]
     firm_ids = firms["id"].tolist()
-    records = firms[attrs].astype(object).where(firms[attrs].notna(), None)
-    G.add_nodes_from(
-        (fid, dict(zip(attrs, row, strict=True)))
-        for fid, row in zip(firm_ids, records.itertuples(index=False, name=None), strict=True)
-    )
+    columns = []
+    for c in attrs:  # each column's values as objects, None where missing
+        values = firms[c].astype(object).to_numpy()
+        missing = firms[c].isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = None
+        columns.append(values.tolist())
+    rows = zip(*columns, strict=True) if columns else iter([()] * len(firm_ids))
+    G.add_nodes_from((fid, dict(zip(attrs, row, strict=True)))
+                     for fid, row in zip(firm_ids, rows, strict=True))
     known = set(firm_ids)
     end = as_of.toordinal()
 
@@ -180,10 +186,12 @@ def graph_from_edges(firms: pd.DataFrame, edges: pd.DataFrame, as_of: date, *,
                         if "payment_terms_days" in relationships.columns else None)
         rel = rel[(rel["day"] <= end) & rel["s"].isin(known) & rel["b"].isin(known)
                   & (rel["s"] != rel["b"])]
-        for s, b, day, term in zip(rel["s"].tolist(), rel["b"].tolist(), rel["day"].tolist(),
-                                   rel["terms"].tolist(), strict=True):
+        no_terms = rel["terms"].isna().tolist()
+        for s, b, day, term, none in zip(rel["s"].tolist(), rel["b"].tolist(),
+                                         rel["day"].tolist(), rel["terms"].tolist(), no_terms,
+                                         strict=True):
             first_seen[(s, b)] = min(first_seen.get((s, b), day), day)
-            terms[(s, b)] = None if term is None or pd.isna(term) else int(term)
+            terms[(s, b)] = None if none else int(term)
 
     fromordinal = date.fromordinal
     empty = (0, 0, 0, None, None)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from trellis.onboarding import tax as tax_
@@ -121,19 +121,25 @@ def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
 
 
 def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None = None,
-                  by_cluster: dict[int, set[str]] | None = None) -> dict[int, dict]:
+                  by_cluster: dict[int, set[str]] | None = None,
+                  declared: dict[int, tax_.Declared] | None = None,
+                  cluster_of: dict[int, int | None] | None = None) -> dict[int, dict]:
     """Firm id -> ``{"kinds": frozenset of covered kinds, "tax": filing figures or None}``.
 
     A kind is covered when the firm's cluster holds any row of it, or the firm has rows
     of it. ``tax`` compares the latest filing whose period ended by *as_of* with the
     firm's invoiced sales *within that period* (``declared_fen``, ``platform_fen``,
     ``period_start``, ``period_end``, ``invoices_cover_period``). *by_cluster*: what
-    :func:`cluster_kinds` answered for the firms' clusters, when the caller kept it.
+    :func:`cluster_kinds` answered for the firms' clusters, when the caller kept it;
+    *declared*: what :func:`trellis.onboarding.tax.declared` answered as of *as_of* for
+    (at least) these firms, and *cluster_of*: each firm's cluster id, when the caller
+    read them already (the scorer's frames hold both): the same answer, fewer reads.
     """
     if not firm_ids:
         return {}
     firm_ids = sorted(set(int(f) for f in firm_ids))
-    cluster_of = _cluster_of(session, firm_ids)
+    if cluster_of is None:
+        cluster_of = _cluster_of(session, firm_ids)
     clusters = sorted({c for c in cluster_of.values() if c is not None})
     if by_cluster is None:
         by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
@@ -144,7 +150,10 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     for c in {cluster_of.get(f) for f in firm_ids}:
         lacking |= set(KIND_LABELS) - set(by_cluster.get(c, ()) if c is not None else ())
     per_firm = _per_firm(session, firm_ids, as_of, lacking) if lacking else {}
-    declared = tax_.declared(session=session, firm_ids=firm_ids, as_of=as_of)
+    if declared is None:
+        declared = tax_.declared(session=session, firm_ids=firm_ids, as_of=as_of)
+    else:
+        declared = {f: declared[f] for f in firm_ids if f in declared}
     tax = tax_in_period(session=session, firm_ids=firm_ids, as_of=as_of, declared=declared)
     out = {}
     for fid in firm_ids:
@@ -219,26 +228,26 @@ def tax_in_period(*, session: Session, firm_ids: list[int], as_of: date | None =
     if not wanted:
         return {}
     # Set-based: the firms of one period together (filings share a few periods), one
-    # grouped query per period and 900 firms for the sales within it, one per 900 firms
-    # for each firm's first invoice ever.
+    # grouped query per period and 900 firms, which reads each firm's invoices once for
+    # both its sales within the period and its first invoice ever.
     by_period: dict[tuple[date, date], list[int]] = {}
     for fid, d in wanted.items():
         assert d.start is not None and d.end is not None
         by_period.setdefault((d.start, d.end), []).append(fid)
     platform: dict[int, int] = {}
-    for (start, end), fids in by_period.items():
-        for ids in _chunks(sorted(fids)):
-            platform.update((int(f), int(total)) for f, total in session.execute(
-                select(col(Invoice.seller_id), func.sum(Invoice.amount_fen))
-                .where(col(Invoice.seller_id).in_(ids),
-                       col(Invoice.status) != DocStatus.REJECTED.value,
-                       col(Invoice.issue_date) >= start, col(Invoice.issue_date) < end)
-                .group_by(col(Invoice.seller_id))))
     ever_first: dict[int, date] = {}
-    for ids in _chunks(sorted(wanted)):
-        ever_first.update((int(f), first) for f, first in session.execute(
-            select(col(Invoice.seller_id), func.min(Invoice.issue_date))
-            .where(col(Invoice.seller_id).in_(ids)).group_by(col(Invoice.seller_id))))
+    for (start, end), fids in by_period.items():
+        inside = ((col(Invoice.status) != DocStatus.REJECTED.value)
+                  & (col(Invoice.issue_date) >= start) & (col(Invoice.issue_date) < end))
+        for ids in _chunks(sorted(fids)):
+            for f, total, first in session.execute(
+                    select(col(Invoice.seller_id),
+                           func.sum(case((inside, col(Invoice.amount_fen)), else_=0)),
+                           func.min(Invoice.issue_date))
+                    .where(col(Invoice.seller_id).in_(ids))
+                    .group_by(col(Invoice.seller_id))):
+                platform[int(f)] = int(total)
+                ever_first[int(f)] = first
     out = {}
     for fid, d in wanted.items():
         assert d.start is not None and d.end is not None

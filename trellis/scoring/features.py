@@ -12,7 +12,6 @@ so a firm's row depends only on its own rows, its cluster's graph and the as-of 
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 
@@ -546,14 +545,6 @@ def tax_period_bounds(text) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return None if bounds is None else (pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1]))
 
 
-@functools.lru_cache(maxsize=4096)
-def _bound_seconds(bounds: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[int, int, int]:
-    """A filing period's [start, end) in seconds since 1970, and its length in months."""
-    lo, hi = bounds
-    return (_ts_seconds(lo), _ts_seconds(hi),
-            (hi.year - lo.year) * 12 + hi.month - lo.month)
-
-
 def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     """Tax filing level and its ratio to the invoiced sales of the filing's own period.
 
@@ -567,28 +558,26 @@ def _tax(frames: Frames, R: _Rows, out: dict) -> None:
     firms = frames.firms.loc[R.scope]
     tax = pd.to_numeric(firms["tax_vat_sales_fen"], errors="coerce")
     out["tax_sales_fen"] = tax.to_numpy()
+    lo_ts, hi_ts = firms["tax_period_start"], firms["tax_period_end"]
+    # a figure with a known period, over by as_of and within the lookback (NaT compares
+    # false), as [lo, hi) in seconds and whole months
+    known = (tax.notna() & lo_ts.notna() & hi_ts.notna() & ~(hi_ts > frames.as_of)
+             & ~(lo_ts < frames.start)).to_numpy()
+    lo, hi = _seconds(lo_ts), _seconds(hi_ts)
+    span = (hi_ts.to_numpy().astype("datetime64[M]").astype("int64")
+            - lo_ts.to_numpy().astype("datetime64[M]").astype("int64"))
+    # each seller's invoices within its own period, rejected ones left out (no sale),
+    # summed as integers
     mine = np.flatnonzero(R.s_pos >= 0)
-    rows = mine[np.argsort(R.s_pos[mine], kind="stable")]
-    edges = np.asarray(np.searchsorted(R.s_pos[rows], np.arange(R.n + 1)))
-    flows = np.full(R.n, np.nan)
-    months = np.full(R.n, np.nan)
-    as_of, start = frames.as_of, frames.start
-    sold = R.status != DocStatus.REJECTED.value  # a rejected invoice is no sale
-    for i, (lo_ts, hi_ts, t) in enumerate(zip(firms["tax_period_start"], firms["tax_period_end"],
-                                              tax.to_numpy(), strict=True)):
-        if pd.isna(t) or pd.isna(lo_ts) or pd.isna(hi_ts):
-            continue
-        bounds = (pd.Timestamp(lo_ts), pd.Timestamp(hi_ts))
-        if bounds[1] > as_of or bounds[0] < start:
-            continue
-        lo, hi, span = _bound_seconds(bounds)
-        own = rows[edges[i]:edges[i + 1]]
-        day = R.issue[own]
-        inside = (day >= lo) & (day < hi) & sold[own]
-        flows[i] = float(R.amount[own][inside].sum())
-        months[i] = span
+    pos = R.s_pos[mine]
+    day = R.issue[mine]
+    inside = (known[pos] & (day >= lo[pos]) & (day < hi[pos])
+              & (R.status[mine] != DocStatus.REJECTED.value))
+    sums: np.ndarray = np.zeros(R.n, dtype="int64")
+    np.add.at(sums, pos[inside], R.amount[mine][inside])
+    flows = np.where(known, sums.astype(float), np.nan)
     out["tax_period_sales_fen"] = flows
-    out["tax_period_months"] = months
+    out["tax_period_months"] = np.where(known, span.astype(float), np.nan)
     out["tax_to_flow_ratio"] = _safe_div(tax.to_numpy(dtype=float), flows)
     founded = _seconds(firms["founded_on"])
     age = (R.now - founded).astype(float) / 86400.0 / 30.44

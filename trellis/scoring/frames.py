@@ -94,6 +94,10 @@ class Frames:
     # (:func:`kept`). None on the portfolio path (kept there for one computation only,
     # :func:`computing`).
     kept: dict | None = None
+    # Firm id -> its declared tax (:func:`trellis.onboarding.tax.declared` as of as_of) for
+    # every firm of ``firms`` with one, as the tax columns were set from it: read once and
+    # handed on (the scoring service gives it to the coverage); None when not read here.
+    declared: dict | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -189,8 +193,8 @@ def frame_of_rows(rows: list, columns: list[str], *, integers: Iterable[str] = (
         values = list(map(itemgetter(j), rows))
         out = None
         if name in integers and set(map(type, values)) == {int}:
-            try:
-                out = np.array(values, dtype=np.int64)
+            try:  # fromiter: no shape inference over a list known to hold ints only
+                out = np.fromiter(values, dtype=np.int64, count=len(values))
             except OverflowError:
                 out = None
         elif name in dates and isinstance(values[0], str) and None not in values:
@@ -352,11 +356,13 @@ def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.
     return utility
 
 
-def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """*firms* with the tax columns set from the one source of a firm's declared tax
+def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date
+                  ) -> tuple[pd.DataFrame, dict]:
+    """(*firms* with the tax columns set from the one source of a firm's declared tax
     (:func:`trellis.onboarding.tax.declared`, the figure the pages show): the figure, its
     period as written, the period as [``tax_period_start``, ``tax_period_end``) (NaT when
-    unknown) and ``tax_source`` (``filing`` / ``firm_record``)."""
+    unknown) and ``tax_source`` (``filing`` / ``firm_record``); the declared figures read,
+    by firm id)."""
     found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of)
     ids = firms.index
     # Floats with NaN for none, as a nullable integer column always read: the same dtype
@@ -372,7 +378,7 @@ def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date) -> pd.Data
     firms["tax_period_end"] = pd.to_datetime(
         [found[i].end if i in found else None for i in ids])
     firms["tax_source"] = [found[i].source if i in found else None for i in ids]
-    return firms
+    return firms, found
 
 
 def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: date, where,
@@ -380,7 +386,7 @@ def _cluster_read(session: Session, as_of: date, as_of_ts: pd.Timestamp, start: 
     """Read and build the cluster part of the firm path (see :func:`load`)."""
     firms = _read(session, firms_stmt, ["founded_on"]).set_index("id", drop=False)
     firms.index.name = None
-    firms = _declared_tax(session, firms, as_of)
+    firms, _found = _declared_tax(session, firms, as_of)
     members = select(Firm.id).where(where)
     in_clusters = or_(Invoice.seller_id.in_(members), Invoice.buyer_id.in_(members))
     edges = _ordinals(_read(session, _edge_query(as_of, start, in_clusters)),
@@ -522,6 +528,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     # aggregate query), the relationships, the frozen graph and its analytics, the meter
     # readings (industry benchmarks). Kept per cluster data version (:func:`_cluster_key`).
     utility = None
+    declared = None
     if ids is not None:
         key = _cluster_key(session, ids, as_of, lookback_months) if cache else None
         ctx = _cluster_get(key)
@@ -540,7 +547,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     else:
         firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
         firms.index.name = None
-        firms = _declared_tax(session, firms, as_of)
+        firms, declared = _declared_tax(session, firms, as_of)
         # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
         in_cluster = select(Firm.id).where(where) if where is not None else None
         edges = None
@@ -614,7 +621,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   payments=payments, credit_notes=credit_notes, outcomes=outcomes,
                   edges=edges, exposures=exposures, scope=scope, graph=G,
                   graph_relationships=graph_relationships,
-                  kept=ctx.derived if ids is not None else None,
+                  kept=ctx.derived if ids is not None else None, declared=declared,
                   **({} if headcount is None else {"utility": utility, "headcount": headcount}))
 
 

@@ -335,16 +335,24 @@ def _all_reasons(spec: dict, scored: Scored, k: int) -> dict:
         for c in chars]) if names else lost.astype(bool)
     lost = np.where(neutral_missing | (lost < 1), 0.0, lost)
     order = np.argsort(-lost, axis=1, kind="stable")[:, :k]
+    gaps = np.take_along_axis(lost, order, axis=1)
+    # A reason is a frozen value: one per (characteristic, points lost), shared by the
+    # firms that lost the same whole points on it.
+    made: dict[tuple[int, float], Reason] = {}
     out = {}
-    for row, fid in enumerate(scored.points.index):
+    for fid, js, row_gaps in zip(scored.points.index, order.tolist(), gaps.tolist(),
+                                 strict=True):
         items = []
-        for j in order[row]:
-            gap = lost[row, j]
+        for j, gap in zip(js, row_gaps, strict=True):
             if gap <= 0:
                 break
-            ch = chars[j]
-            items.append(Reason(code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
-                                zh=ch["reason_zh"], points_lost=int(gap)))
+            reason = made.get((j, gap))
+            if reason is None:
+                ch = chars[j]
+                reason = made[(j, gap)] = Reason(
+                    code=ch.get("reason_code", ch["name"]), en=ch["reason_en"],
+                    zh=ch["reason_zh"], points_lost=int(gap))
+            items.append(reason)
         out[fid] = items
     return out
 

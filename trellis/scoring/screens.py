@@ -182,15 +182,21 @@ def circular_trading(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     if not found:
         return {}
     start = frames.as_of - pd.DateOffset(months=12)
+    since = _ts_seconds(start)
+    members = np.asarray(sorted({int(n) for c in found for n in c}), dtype="int64")
+    # The cycles' firms are a few: their rows are picked over numpy arrays first, and only
+    # they are copied and compared as text (the same rows, in frame order).
     inv = frames.invoices
-    inv = inv[inv["issue_date"] >= start]
-    members = {n for c in found for n in c}
-    inv = inv[inv["seller_id"].isin(members) & inv["buyer_id"].isin(members)]
+    inv = inv.iloc[np.flatnonzero(
+        member(_ints(inv["seller_id"]), members) & member(_ints(inv["buyer_id"]), members)
+        & (_seconds(inv["issue_date"]) >= since))]
     if "status" in inv:
         inv = inv[inv["status"] != "rejected"]
     pay = frames.payments
-    pay = pay[(pay["paid_on"] >= start) & pay["payer_id"].isin(members)
-              & pay["payee_id"].isin(members)]
+    if len(pay):
+        pay = pay.iloc[np.flatnonzero(
+            member(_ints(pay["payer_id"]), members) & member(_ints(pay["payee_id"]), members)
+            & (_seconds(pay["paid_on"]) >= since))]
     paid = pay.groupby(["payer_id", "payee_id"])["amount_fen"].sum()
     epoch = pd.Timestamp("1970-01-01")
     as_of_day = int((frames.as_of - epoch).days)
@@ -380,29 +386,35 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
                           _seconds(inv["issue_date"]))
              | _shared_rows(sellers, *codes))
     cand = np.flatnonzero(maybe)
-    dups = inv.iloc[cand].copy()
     # punctuation dropped, upper case, leading zeros dropped (pandas' three string passes
     # cost three times as much, the same strings out); normalised as bytes for all rows,
     # made strings for the candidates only
-    dups["norm_number"] = ([norm[i] for i in cand.tolist()] if packed is None
-                           else [packed.text(i) for i in cand.tolist()])
-    keys = {"fp_content": ["seller_id", "buyer_id", "amount_fen", "issue_date"],
-            "fp_number": ["seller_id", "norm_number"]}
+    norms = ([norm[i] for i in cand.tolist()] if packed is None
+             else [packed.text(i) for i in cand.tolist()])
+    # The candidates (a handful) as rows once; each key's groups of two rows or more are
+    # those pandas' ``duplicated(keep=False)`` and sorted ``groupby`` gave: in key order,
+    # rows in frame order.
+    records = list(inv.iloc[cand].itertuples())
+    keys = {"fp_content": lambda r, _n: (r.seller_id, r.buyer_id, r.amount_fen, r.issue_date),
+            "fp_number": lambda r, n: (r.seller_id, n)}
     out: dict[int, list[Flag]] = defaultdict(list)
     seen: set[tuple] = set()
-    for key, cols in keys.items():
-        dup = dups[dups.duplicated(cols, keep=False)]
-        for _, g in dup.groupby(cols):
-            ids = tuple(sorted(g["id"]))
+    for key, key_of in keys.items():
+        groups: dict[tuple, list] = {}
+        for r, n in zip(records, norms, strict=True):
+            groups.setdefault(key_of(r, n), []).append(r)
+        for k in sorted(k for k, g in groups.items() if len(g) > 1):
+            g = groups[k]
+            ids = tuple(sorted(r.id for r in g))
             if ids in seen:
                 continue
             seen.add(ids)
-            seller = int(g["seller_id"].iloc[0])
+            seller = int(g[0].seller_id)
             rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
                      if r.buyer_id in frames.firms.index else int(r.buyer_id),
                      "issued": _day(r.issue_date), "amount_fen": int(r.amount_fen),
                      "has_order": bool(pd.notna(r.order_id)), "status": r.status}
-                    for r in g.itertuples()]
+                    for r in g]
             same = "same buyer, amount and date" if key == "fp_content" else "same number"
             out[seller].append(Flag(
                 "duplicate_invoice",
@@ -434,6 +446,35 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
     return out
 
 
+def _lex_order(*keys: np.ndarray) -> np.ndarray:
+    """``np.lexsort(keys[::-1])`` (*keys* int64, the most significant first; ties in row
+    order), with fewer sorting passes: neighbouring keys whose ranges multiply to under
+    2**62 are packed into one (offsets from their minima, each scaled by the ranges after
+    it), which orders the rows exactly as the keys did; whole days in seconds are counted
+    in days first. The same permutation, a pass per packed key instead of per key."""
+    if not keys[0].size:
+        return np.zeros(0, dtype=np.intp)
+    cols: list[tuple[np.ndarray, int]] = []
+    for k in keys:
+        k = k.astype("int64", copy=False)
+        if not (k % 86400).any():   # dates as seconds: their order is that of the days
+            k = k // 86400
+        lo, hi = int(k.min()), int(k.max())
+        if hi - lo >= 1 << 62:   # a range this wide (a NaT among dates): as numpy sorts
+            return np.lexsort(keys[::-1])
+        cols.append((k - lo, hi - lo + 1))
+    packed: list[tuple[np.ndarray, int]] = []
+    for col, width in cols:   # most significant first: pack into the last while it fits
+        if packed and packed[-1][1] * width < (1 << 62):
+            prev, pwidth = packed[-1]
+            packed[-1] = (prev * width + col, pwidth * width)
+        else:
+            packed.append((col, width))
+    if len(packed) == 1:
+        return np.argsort(packed[0][0], kind="stable")
+    return np.lexsort(tuple(c for c, _ in reversed(packed)))
+
+
 NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan: a cent changed or a rounding, not a new sale
 NEAR_DAYS = 3
 NEAR_ROUTINE = 3  # more near-equal pairs than this between two firms is a routine, not fraud
@@ -447,7 +488,7 @@ def _near_duplicates(inv: pd.DataFrame) -> list[tuple]:
     seller, buyer = _ints(inv["seller_id"]), _ints(inv["buyer_id"])
     amount, issue = _ints(inv["amount_fen"]), _seconds(inv["issue_date"])
     # sorted by seller, buyer, amount, issue date; ties in frame order (a stable sort)
-    order = np.lexsort((issue, amount, buyer, seller))
+    order = _lex_order(seller, buyer, amount, issue)
     s, b, amt, d = seller[order], buyer[order], amount[order], issue[order]
     same = (s[1:] == s[:-1]) & (b[1:] == b[:-1])
     gap = np.abs(amt[1:] - amt[:-1])

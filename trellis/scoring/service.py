@@ -177,15 +177,23 @@ def _coverage(session: Session, firm_ids: list[int], as_of: date,
     """Firm id -> data kinds present (onboarding's coverage), for the screens' gate.
 
     On the firm path (*fr* with a kept cluster part) the kinds each cluster holds are kept
-    with it, until a row is added to any table a kind is read from."""
-    by_cluster = None
+    with it, until a row is added to any table a kind is read from. On the portfolio path
+    (*fr* read for the same *as_of*, with its declared tax) the firms' clusters and
+    declared tax are taken from the frames instead of being read a second time."""
+    by_cluster = declared = cluster_of = None
     if fr is not None and fr.kept is not None:
         cids = tuple(sorted({int(c) for c in fr.firms.loc[firm_ids, "cluster_id"].dropna()}))
         key = ("cluster_kinds", cids, coverage.rows_stamp(session))
         by_cluster = frames.kept(fr, key, lambda: coverage.cluster_kinds(
             session=session, cluster_ids=list(cids)))
+    elif fr is not None and fr.declared is not None and fr.as_of.date() == as_of:
+        declared = fr.declared
+        clusters = fr.firms.loc[firm_ids, "cluster_id"]
+        cluster_of = {int(f): None if pd.isna(c) else int(c)
+                      for f, c in zip(firm_ids, clusters.tolist(), strict=True)}
     return coverage.kinds_by_firm(session=session, firm_ids=firm_ids, as_of=as_of,
-                                  by_cluster=by_cluster)
+                                  by_cluster=by_cluster, declared=declared,
+                                  cluster_of=cluster_of)
 
 
 def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
@@ -258,7 +266,7 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
     consented = consented_firms(session=session, firm_ids=fr.scope)
     results = score_frames(fr, card.spec, consented=consented,
                            pre_assessable=pre_assessable_firms(session=session, fr=fr),
-                           coverage=_coverage(session, fr.scope, as_of))
+                           coverage=_coverage(session, fr.scope, as_of, fr))
     inv = fr.invoices[fr.invoices["issue_date"] >= fr.as_of - pd.DateOffset(months=12)]
     run = PortfolioRun(as_of=as_of, cluster_id=cluster_id, scorecard_version=card.version,
                        n_firms=len(results),
