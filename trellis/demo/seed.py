@@ -118,10 +118,10 @@ def _best_rated(session: Session, candidates: list[tuple[str, str, str]], *,
     usccs = {u for c in candidates[:CANDIDATES] for u in c}
     firms = {f.uscc: f for f in session.exec(select(Firm).where(col(Firm.uscc).in_(usccs)))}
     keys: list[tuple[bool, int, int]] = []
-    for _, vendor, vendor2 in candidates[:CANDIDATES]:
+    for _, tier1, tier2 in candidates[:CANDIDATES]:
         try:
             r1, r2 = (service.score_firm(session=session, firm_id=id_of(firms[u]),
-                                         as_of=as_of, store=False) for u in (vendor, vendor2))
+                                         as_of=as_of, store=False) for u in (tier1, tier2))
         except (ScorecardNotFound, ScoringError):
             break
         s1, s2 = (r.score if r.score is not None else 0 for r in (r1, r2))
