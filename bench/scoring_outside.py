@@ -40,7 +40,11 @@ scale with a configured range, 300-900 at 40 points to the doubling; the expert 
 (``bench/scoring_expert_dev.py``). The seventh pass (the calibration's slope carried to
 today's population at the spread the past loans measured, ``calibration.transport_slope``)
 was developed on 3001-3003 and evaluated once on 4601 and 4602 (the expert card's figures,
-from ``--cache``; those runs were stopped before the trained cards and the screens).
+from ``--cache``; those runs were stopped before the trained cards and the screens). The
+eighth pass (``expert-2026.12c``: power against invoiced sales, money received against
+sales, graded power and staff bins, the industry's weight) was developed on 3001-3003 and
+evaluated once on 4701 and 4702 (expert card only); the same card, unchanged, was run in
+full once on 4801 and 4802 (ninth session). Next unused seeds: 4901 and up.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """

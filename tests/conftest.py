@@ -212,9 +212,11 @@ def chromium():
 
 def auto_approve_grade_c(session) -> None:
     """Let RF-STD approve grade C on its own, in the small demo clusters of the journey
-    tests: there the demo vendor grades C under the expert card expert-2026.12b (its
-    power use against its peers' and staff cuts in a 40-vendor park), which would send
-    every journey that expects an offer to an RM. The product's grades are unchanged."""
+    tests: there the demo vendor (a healthy vendor with steady meters, picked from a park
+    simulated up to today) grades B or C under the expert card depending on the day's
+    data, and a C would send every journey that expects an offer to an RM. The product's
+    grades are unchanged."""
+
     from sqlmodel import select as _select
 
     from trellis.ledger.models import Product

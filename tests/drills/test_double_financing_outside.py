@@ -58,11 +58,13 @@ from tests.conftest import PG_URL, _pg_answers, need
 from tests.drills.conftest import PASSWORD, base_env, csrf_of, log_in, make_app, trellis
 
 BIG = "big-vendor@example.cn"              # made per book with `trellis users create`
-BIG_FIRM = "浙江江众家居用品有限公司"        # the demo firm with the anchor's largest payables
-VENDOR = "vendor@trellis.demo"             # 浙江宸江液压件有限公司
-VENDOR_FIRM = "浙江宸江液压件有限公司"
+VENDOR = "vendor@trellis.demo"
 VENDOR2 = "vendor2@trellis.demo"           # a supplier of the vendor above
-VENDOR2_FIRM = "泰源金属材料科技有限公司"
+# The firms' names, read from the seeded book (the demo park is simulated up to the day
+# the tests run, so which firms the demo logins hold changes from day to day):
+# FIRMS[VENDOR], FIRMS[VENDOR2], and FIRMS[BIG], the demo firm (not one of those two)
+# with the anchor's largest open payables, given a vendor login by ``_prepare``.
+FIRMS: dict[str, str] = {}
 RM = "rm@trellis.demo"
 ANCHOR = "anchor@trellis.demo"
 LIVE = ("pending", "active", "overdue")
@@ -102,11 +104,38 @@ def _uscc_of(app, firm_name: str) -> str:
     raise AssertionError(f"the RM sees no firm page for {firm_name}")
 
 
+def _firms_of_book(env: dict[str, str]) -> dict[str, str]:
+    """The names of the demo logins' firms and of the firm with the anchor's largest open
+    payables (confirmed, unpaid invoices to the anchor) other than those two."""
+    from trellis import db
+
+    engine = db.make_engine(env["TRELLIS_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            held = dict(conn.execute(text(
+                "select u.email, f.name from users u join firms f on f.id = u.firm_id "
+                "where u.email in (:a, :v, :v2)"), {"a": ANCHOR, "v": VENDOR, "v2": VENDOR2}
+            ).all())
+            big = conn.execute(text(
+                "select f.name from invoices i join firms f on f.id = i.seller_id "
+                "join firms a on a.id = i.buyer_id "
+                "where a.name = :anchor and f.name not in (:v, :v2) "
+                "and i.status = 'confirmed' and i.paid_fen = 0 "
+                "group by f.name order by sum(i.amount_fen) desc, f.name limit 1"),
+                {"anchor": held[ANCHOR], "v": held[VENDOR], "v2": held[VENDOR2]}).scalar_one()
+    finally:
+        engine.dispose()
+    return {VENDOR: held[VENDOR], VENDOR2: held[VENDOR2], BIG: big}
+
+
 def _prepare(env: dict[str, str]) -> None:
-    """Seed the demo book and give the demo firm BIG_FIRM a vendor login."""
+    """Seed the demo book and give the demo firm FIRMS[BIG] a vendor login."""
     trellis(env, "db", "upgrade", check=True, timeout=1200)
     trellis(env, "demo", "seed", "--vendors", "30", "--no-score", check=True, timeout=1800)
-    uscc = _uscc_of(make_app(env), BIG_FIRM)
+    names = _firms_of_book(env)
+    assert FIRMS in ({}, names), f"the two books hold different demo firms: {FIRMS} {names}"
+    FIRMS.update(names)
+    uscc = _uscc_of(make_app(env), FIRMS[BIG])
     trellis(env, "users", "create", "--role", "vendor", "--email", BIG, "--firm", uscc,
             "--password", PASSWORD, check=True)
 
@@ -280,8 +309,8 @@ def pass_form(client, part_id: int, voucher_id: int) -> dict[str, str]:
     assert form, f"no pass form for part {part_id}"
     prefix = re.search(r'name="(\w+)-csrf_token"', form.group(0)).group(1)
     token = re.search(r'name="\w+-csrf_token"[^>]*value="([^"]+)"', form.group(0)).group(1)
-    firm = re.search(rf'<option value="(\d+)">{re.escape(VENDOR2_FIRM)}</option>', form.group(0))
-    assert firm, f"{VENDOR2_FIRM} is not offered as a supplier to pass part {part_id} to"
+    firm = re.search(rf'<option value="(\d+)">{re.escape(FIRMS[VENDOR2])}</option>', form.group(0))
+    assert firm, f"{FIRMS[VENDOR2]} is not offered as a supplier to pass part {part_id} to"
     return {"prefix": prefix, "token": token, "firm": firm.group(1)}
 
 
@@ -293,7 +322,7 @@ def submit_pass(client, part_id: int, form: dict[str, str], amount_yuan: str):
 
 
 def pass_part(client, part_id: int, amount_yuan: str, voucher_id: int):
-    """Pass *amount_yuan* of a part to VENDOR2_FIRM from its voucher page."""
+    """Pass *amount_yuan* of a part to FIRMS[VENDOR2] from its voucher page."""
     return submit_pass(client, part_id, pass_form(client, part_id, voucher_id), amount_yuan)
 
 
@@ -384,7 +413,7 @@ def assert_no_pending(site: Site, loans) -> None:
 def test_two_tabs_one_voucher_part_rm_approves_both(site):
     """Two tabs opened on the part's page; each files; the RM approves whatever it is
     referred; the vendor accepts every offer; payout runs. One loan at most."""
-    voucher = issue_voucher(site, BIG_FIRM)
+    voucher = issue_voucher(site, FIRMS[BIG])
     tab1, tab2 = site.client(BIG), site.client(BIG)
     [part] = held_parts(tab1, voucher)
     token1 = csrf_of(tab1, f"/vendor/vouchers/{voucher}")
@@ -476,7 +505,7 @@ def _accept_all_at_once(site: Site, email: str, applications: list[int]):
 def test_concurrent_filings_and_acceptances_on_one_part(site, who):
     """Four devices file on one part at once; every offer is accepted at once; two payout
     runs at once. One loan at most, every refusal a 4xx in Chinese."""
-    voucher = issue_voucher(site, VENDOR_FIRM if who == VENDOR else BIG_FIRM)
+    voucher = issue_voucher(site, FIRMS[VENDOR] if who == VENDOR else FIRMS[BIG])
     devices = [site.client(who) for _ in range(4)]
     [part] = held_parts(devices[0], voucher)
     tokens = [csrf_of(d, f"/vendor/vouchers/{voucher}") for d in devices]
@@ -590,7 +619,7 @@ def test_pass_the_part_away_then_apply_on_it(site):
     """The vendor passes its whole part to its supplier, then files on it from a tab
     opened before the pass; the supplier files on what it received. One loan at most on
     the voucher's money, and the vendor's try is refused with a message."""
-    voucher = issue_voucher(site, VENDOR_FIRM)
+    voucher = issue_voucher(site, FIRMS[VENDOR])
     vendor, stale_tab = site.client(VENDOR), site.client(VENDOR)
     [part] = held_parts(vendor, voucher)
     stale_token = csrf_of(stale_tab, f"/vendor/vouchers/{voucher}")
@@ -629,7 +658,7 @@ def test_apply_then_pass_the_part_away(site, stage):
     the whole part to its supplier, who files and accepts too; then the vendor accepts its
     old offer. Payout runs. The voucher's money backs one loan at most; every refusal is a
     4xx in Chinese."""
-    voucher = issue_voucher(site, VENDOR_FIRM)
+    voucher = issue_voucher(site, FIRMS[VENDOR])
     vendor, earlier_tab = site.client(VENDOR), site.client(VENDOR)
     [part] = held_parts(vendor, voucher)
     amount = part_amount_yuan(vendor, voucher, part)
@@ -676,7 +705,7 @@ def test_apply_then_pass_the_part_away(site, stage):
 def test_pass_and_accept_at_the_same_moment(site):
     """The vendor's offer on its part is accepted in one tab while the part is passed away
     in another. Either may win, never both."""
-    voucher = issue_voucher(site, VENDOR_FIRM)
+    voucher = issue_voucher(site, FIRMS[VENDOR])
     tab1, tab2 = site.client(VENDOR), site.client(VENDOR)
     [part] = held_parts(tab1, voucher)
     amount = part_amount_yuan(tab1, voucher, part)

@@ -206,4 +206,10 @@ def test_recent_trend_rejections_and_collection_by_hand(session, trade, cluster_
     # Received since 15 July (the invoices of June to November, paid 60 days on), against
     # billed from 15 June to 15 December (July to December).
     assert f["collection_ratio_6m"] == pytest.approx((100 * 4 + 50 * 2) / (100 * 3 + 50 * 3))
+    # The book running off: received since 15 October (the invoices of September to
+    # November: 100k + 50k + 50k) against the sales of the same 3 months (November's 50k;
+    # December's was rejected).
+    assert f["inflow_to_sales_3m"] == pytest.approx(200 / 50)
+    # A firm without sales in those months: unknown, never 0.
+    assert math.isnan(_features(session, cluster).loc[anchor.id, "inflow_to_sales_3m"])
     assert math.isnan(f["own_late_days_3m"])

@@ -38,7 +38,9 @@ ADDED = ["sales_trend_3v6", "sales_vs_own_24m", "anchor_rejected_share_6m",
          "division_power_trend_3v6", "division_power_yoy_3m", "power_trend_3v6_vs_division",
          "power_yoy_3m_vs_division",
          # sixth pass: against its peers (tests/scoring/test_industry_division.py)
-         "power_trend_3v6_vs_peers"]
+         "power_trend_3v6_vs_peers",
+         # credit8: the meter against the invoices (tests/scoring/test_meters.py)
+         "power_vs_sales_change", "inflow_to_sales_3m"]
 ADDED_TEXT = ["industry_division"]
 
 

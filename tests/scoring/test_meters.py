@@ -170,3 +170,46 @@ def test_recent_meter_trends_and_the_chain_of_peers(session, park):
     bare = features.compute(_frames(session, park, False))
     assert bare[["power_trend_3v6", "chain_power_trend_3v6", "headcount_yoy_3m"]].isna() \
         .all().all()
+
+
+def test_power_against_sales_change_year_on_year_else_recent(
+        session, park, trade, make_cluster, make_firm):
+    """The change of power use less the change of invoiced sales: against the same 3 months
+    a year before where power and sales both have them, else the last 3 months against the
+    6 before; NaN without readings (never 0)."""
+    _, _, steady, paper, stopped, unmetered, _ = park
+    X = features.compute(_frames(session, park))
+    for f in (steady, paper, stopped):  # 12 months of readings: no year before
+        assert np.isnan(X.loc[f.id, "power_yoy_3m"])
+        assert X.loc[f.id, "power_vs_sales_change"] == pytest.approx(
+            X.loc[f.id, "power_trend_3v6"] - X.loc[f.id, "sales_trend_3v6"])
+    # Sales months run back from the as-of day (the last one, 15 December to 15 January,
+    # has no sale here), power months are calendar months: all three firms read the same
+    # sales months, so power that stopped sits lowest and invoices that rose with flat
+    # power below the steady firm.
+    assert abs(X.loc[steady.id, "power_trend_3v6"]) < 0.1
+    assert X.loc[stopped.id, "power_vs_sales_change"] < X.loc[paper.id, "power_vs_sales_change"] \
+        < X.loc[steady.id, "power_vs_sales_change"] - 0.1
+    assert np.isnan(X.loc[unmetered.id, "power_vs_sales_change"])
+    # Twenty-one months of flat power: a firm whose sales fell by 60% on the same months a
+    # year before reads +0.6, whatever the 6 months before said.
+    cluster = make_cluster()
+    anchor = make_firm(role="anchor", cluster_id=cluster.id)
+    shrunk, flat = (make_firm(cluster_id=cluster.id) for _ in range(2))
+    months = [date(2024 + (4 + m) // 12, (4 + m) % 12 + 1, 5) for m in range(21)]  # 2024-05..
+    for day in months:
+        trade.sale(flat, anchor, 100_000 * 100, day)
+        trade.sale(shrunk, anchor, (40_000 if day >= date(2025, 10, 1) else 100_000) * 100,
+                   day)
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=cluster.id)
+    util = pd.DataFrame([(f.id, "electricity", pd.Timestamp(d.replace(day=1)), 8000.0)
+                         for f in (shrunk, flat) for d in months],
+                        columns=["firm_id", "utility", "month", "quantity"])
+    util["month"] = util["month"].astype("datetime64[s]")
+    fr.utility = util
+    Y = features.compute(fr)
+    assert Y.loc[shrunk.id, "power_yoy_3m"] == pytest.approx(0.0)
+    assert Y.loc[shrunk.id, "power_vs_sales_change"] == pytest.approx(0.6)
+    assert Y.loc[flat.id, "power_vs_sales_change"] == pytest.approx(0.0)
+
+

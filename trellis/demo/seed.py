@@ -45,16 +45,13 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
     counts: dict[str, int] = {}
     created = cluster is None
     if cluster is None:
-        data = simulate(n_vendors=n_vendors, seed=seed, end=end)
+        data, candidates = _simulate_with_demo_firms(n_vendors=n_vendors, seed=seed, end=end)
         counts = load(session=session, data=data, cluster_code=CLUSTER_CODE,
                       cluster_name=CLUSTER_NAME)
         cluster = session.exec(select(Cluster).where(Cluster.code == CLUSTER_CODE)).one()
-        anchor_uscc, vendor_uscc, vendor2_uscc = pick_demo_firms(data)
-        firms = {f.uscc: f for f in session.exec(
-            select(Firm).where(col(Firm.uscc).in_([anchor_uscc, vendor_uscc, vendor2_uscc])))}
         accounts.grant_consents(session=session, purpose="trade_data", firm_ids=list(
             session.scalars(select(col(Firm.id)).where(Firm.cluster_id == cluster.id))))
-        anchor, vendor, vendor2 = firms[anchor_uscc], firms[vendor_uscc], firms[vendor2_uscc]
+        anchor, vendor, vendor2 = _best_rated(session, candidates, as_of=data.end)
     else:
         anchor, vendor, vendor2 = _existing_demo_firms(session)
     specs = [
@@ -85,9 +82,68 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
     return DemoSeed(cluster_id=id_of(cluster), created=created, logins=logins, counts=counts)
 
 
+SEED_TRIES = 20     # parks simulated at most, from the seed asked for, to find demo firms
+CANDIDATES = 10     # demo borrowers the card rates, the largest sellers first
+
+
+def _simulate_with_demo_firms(*, n_vendors: int, seed: int, end: date | None
+                              ) -> tuple[ClusterData, list[tuple[str, str, str]]]:
+    """The park simulated from *seed* and its demo firm candidates
+    (:func:`demo_candidates`). A small park simulated up to some day can have no healthy
+    tier-1 vendor with a healthy tier-2 supplier; then the next seed's park is taken, up
+    to :data:`SEED_TRIES` seeds, so that the demo (and every test built on it) stands on
+    any day. The same seed and day always give the same park."""
+    for attempt in range(SEED_TRIES):
+        data = simulate(n_vendors=n_vendors, seed=seed + attempt, end=end)
+        candidates = demo_candidates(data)
+        if candidates:
+            if attempt:
+                logger.info("demo seed: the park of seed %s has no demo borrower; "
+                            "seed %s's is loaded", seed, seed + attempt)
+            return data, candidates
+    raise LookupError("no healthy tier-1 vendor with a tier-2 supplier in the simulation")
+
+
+def _best_rated(session: Session, candidates: list[tuple[str, str, str]], *,
+                as_of: date) -> tuple[Firm, Firm, Firm]:
+    """Of the first :data:`CANDIDATES` candidates, the one whose two vendors the champion
+    card rates best (no warning on either first, then the lower of their scores, then the
+    tier-1 vendor's; the first candidate when no card can score). Healthy in the
+    simulation is not the same as healthy on the meters and books a lender reads (a
+    healthy firm's power use is noisy), and the demo's model borrower should be one a
+    lender would lend to."""
+    from trellis.scoring import service
+    from trellis.scoring.errors import ScorecardNotFound, ScoringError
+
+    usccs = {u for c in candidates[:CANDIDATES] for u in c}
+    firms = {f.uscc: f for f in session.exec(select(Firm).where(col(Firm.uscc).in_(usccs)))}
+    keys: list[tuple[bool, int, int]] = []
+    for _, tier1, tier2 in candidates[:CANDIDATES]:
+        try:
+            r1, r2 = (service.score_firm(session=session, firm_id=id_of(firms[u]),
+                                         as_of=as_of, store=False) for u in (tier1, tier2))
+        except (ScorecardNotFound, ScoringError):
+            break
+        s1, s2 = (r.score if r.score is not None else 0 for r in (r1, r2))
+        keys.append((not r1.flags and not r2.flags, min(s1, s2), s1))
+    best = candidates[max(range(len(keys)), key=lambda i: (keys[i], -i))] if keys \
+        else candidates[0]
+    anchor, vendor, vendor2 = (firms[u] for u in best)
+    return anchor, vendor, vendor2
+
+
 def pick_demo_firms(data: ClusterData) -> tuple[str, str, str]:
-    """The manufacturing anchor, a healthy tier-1 supplier of it that has a healthy
-    tier-2 supplier, and that tier-2 supplier (USCCs). Healthy: in no planted fact."""
+    """The first of :func:`demo_candidates` (LookupError when there is none)."""
+    candidates = demo_candidates(data)
+    if not candidates:
+        raise LookupError("no healthy tier-1 vendor with a tier-2 supplier in the simulation")
+    return candidates[0]
+
+
+def demo_candidates(data: ClusterData) -> list[tuple[str, str, str]]:
+    """(anchor, vendor, vendor2) USCCs: the manufacturing anchor, a healthy tier-1
+    supplier of it that has a healthy tier-2 supplier, and that tier-2 supplier, the
+    tier-1 vendors with the largest sales first. Healthy: in no planted fact."""
     t = data.truth
     planted = set(t.ring) | t.defaulters | set(t.burst) | {
         u for group in (*t.shared_phone, *t.shared_bank_account, *t.shared_address)
@@ -103,12 +159,13 @@ def pick_demo_firms(data: ClusterData) -> tuple[str, str, str]:
     tier1 = sorted((u for u in suppliers.get(anchor, ()) if t.tiers[u] == 1
                     and u not in planted and u not in young),
                    key=lambda u: (-sales.get(u, 0), u))
+    out = []
     for u in tier1:
         tier2 = sorted((s for s in suppliers.get(u, ()) if t.tiers[s] == 2
                         and s not in planted), key=lambda s: (-sales.get(s, 0), s))
         if tier2:
-            return anchor, u, tier2[0]
-    raise LookupError("no healthy tier-1 vendor with a tier-2 supplier in the simulation")
+            out.append((anchor, u, tier2[0]))
+    return out
 
 
 def _existing_demo_firms(session: Session) -> tuple[Firm, Firm, Firm]:

@@ -19,7 +19,7 @@ import numpy as np
 from trellis.scoring import policy
 from trellis.scoring.scorecard import FORMAT, validate
 
-VERSION = "expert-2026.12b"
+VERSION = "expert-2026.12c"
 NAME = "Expert cold-start scorecard (trade flows)"
 
 # The platform's score scale, shared by every card (trained cards take it from here).
@@ -38,11 +38,12 @@ NEUTRAL = {"logodds": 0.0, "neutral": True}
 
 DESCRIPTION = (
     "Points set by judgement, before Trellis has outcomes of its own, from what supply-chain "
-    "credit officers look for in trade flows: a sales fade, months without sales, late "
+    "credit officers look for in trade flows: a sales fade, months without sales, money "
+    "received far above what is now billed, late "
     "payment to one's own suppliers and from one's buyers, overdue receivables, returns, "
     "concentration, anchor confirmation and tenure, platform debt, defaulted partners, "
     "the firm's scale; and, where the park meters its tenants, power use against its "
-    "industry's, the industry's own power and insured staff. "
+    "industry's and against its own invoices, the industry's own power and insured staff. "
     "Scores run from 300 to 900: 600 points are odds of 5:1 (PD about 17%) and every 40 "
     "points double the odds. Missing values that do not "
     "apply (no tax filing, nothing due yet) score 0 and are never a reason. "
@@ -107,6 +108,15 @@ CHARACTERISTICS = [
          "较多应收账款已逾期",
          "Old receivables may never be paid; they also lower what can be financed.",
          [0.05, 0.13, 0.4], [0.2, 0.1, -0.5, -0.8], NEUTRAL),
+    _num("inflow_to_sales_3m", "Money received in the last 3 months against the sales "
+         "invoiced in them", "近3个月回款与同期开票销售额之比",
+         "It collects far more than it now sells", "回款远多于当前销售",
+         "On terms of a month or two, this quarter's money pays last quarter's sales, so a "
+         "going concern receives about what it bills. Receiving well over what it bills is "
+         "a receivables book running off: the firm collects what it sold before and sells "
+         "less anew, and this is read from the bank's money, which is harder to dress up "
+         "than invoices. No sales in the quarter is neutral here (other rules see it).",
+         [1.15, 1.6, 2.0], [0.0, -0.2, -0.4, -0.7], NEUTRAL),
     _num("sales_cv_12m", "Volatility of monthly sales (deseasonalised)",
          "月销售额波动（剔除季节性）", "Sales are volatile", "销售额波动大",
          "Erratic sales make repayment from trade uncertain.",
@@ -162,16 +172,20 @@ CHARACTERISTICS = [
          "producing less, whatever its invoices say. Measured against the median of its "
          "industry's metered firms in the park (the park's, when its industry is unknown or "
          "has too few), so that a season every apparel maker shares is not read as one "
-         "firm's decline. No readings is neutral.",
-         [-0.2, -0.1, 0.05], [-2.3, -0.9, 0.0, 0.5], NEUTRAL),
+         "firm's decline. The fall is graded (a workshop running a tenth less than its "
+         "peers is already losing work), and a workshop running clearly more than its peers "
+         "is winning work, which counts for the firm. No readings is neutral.",
+         [-0.2, -0.1, -0.03, 0.05, 0.15], [-2.3, -1.1, -0.4, 0.0, 0.4, 0.8], NEUTRAL),
     _num("division_power_yoy_3m", "Its industry's power use in the park against the same "
          "months a year before (median)", "园区内同行业用电量对比上年同期（中位数）",
          "Its industry is in a downturn in this park", "所属行业在本园区处于下行期",
          "A downturn of a whole industry (cars, say) cuts the orders of every firm in it, "
          "whichever anchor they sell to; against the same months a year before the season "
-         "cancels out. A weak signal for any one firm, so a small weight. Unknown industry "
+         "cancels out. Lenders rate industries because a downturn raises the default rate "
+         "of every firm in it, often to twice its usual level, whatever a firm's own "
+         "figures; so a weight near the firm's own strongest signs. Unknown industry "
          "or too few metered firms is neutral.",
-         [-0.15, -0.05], [-0.5, -0.2, 0.0], NEUTRAL),
+         [-0.15, -0.05], [-0.9, -0.4, 0.0], NEUTRAL),
     _num("headcount_trend_12m", "Insured staff, change over 12 months",
          "参保人数近12个月变化", "It has cut staff", "参保人数减少",
          "Firms in trouble stop paying social insurance for part of their staff first. "
@@ -179,8 +193,21 @@ CHARACTERISTICS = [
     _num("headcount_trend_3v6", "Insured staff, last 3 months against the 6 before",
          "参保人数（近3个月对比此前6个月）", "It has cut staff recently", "近期参保人数减少",
          "Cuts that began this quarter hardly move the change over a year; the last three "
-         "months against the six before show them first. No record is neutral.",
-         [-0.1, -0.03, 0.03], [-0.8, -0.2, 0.0, 0.4], NEUTRAL),
+         "months against the six before show them first; insurance is paid per head, so "
+         "even a cut of one in twenty is a decision to shed staff, and one in ten a firm "
+         "shrinking. No record is neutral.",
+         [-0.1, -0.05, -0.01, 0.03], [-1.0, -0.6, -0.2, 0.0, 0.5], NEUTRAL),
+    _num("power_vs_sales_change", "Power use against invoiced sales (change of the one "
+         "less change of the other)", "用电量变化与开票销售额变化之差",
+         "Its invoices hold up while its power use falls", "开票销售额维持而用电量下降",
+         "The meter and the invoices should move together. When platform sales fall but the "
+         "workshop runs on, the firm is selling to buyers off the platform, not failing: "
+         "the three sales rules above read the fall three times, so the meter gives part of "
+         "it back. When invoices hold up while the machines run down, the sales are on "
+         "paper or from stock: a little against the firm. Against the same months a year "
+         "before where both have them, else the last 3 months against the 6 before. No "
+         "readings is neutral.",
+         [-0.1, 0.15, 0.35], [-0.3, 0.0, 0.4, 0.8], NEUTRAL),
     _num("sales_12m_fen", "Sales in the 12 months before the scoring date", "评分日前12个月销售额",
          "Small scale of trade", "交易规模小",
          "Small firms fail more often: they have less cushion against a lost order or a "
@@ -280,9 +307,9 @@ def labels() -> dict[str, dict]:
 NAME_ZH = "专家冷启动评分卡（交易流）"
 DESCRIPTION_ZH = (
     "在 Trellis 还没有自身贷款结果之前，按供应链信贷人员审视交易流的经验设定分值：销售下滑、"
-    "无销售的月份、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
-    "与合作时长、平台负债、交易对手违约、企业规模；园区计量租户时，还看与同行业相比的用电量、"
-    "行业整体用电量和参保人数。分数范围为 300 至 "
+    "无销售的月份、回款远超当前开票、向自身供应商付款逾期与买方付款逾期、逾期应收账款、退货、集中度、核心企业确权"
+    "与合作时长、平台负债、交易对手违约、企业规模；园区计量租户时，还看与同行业相比以及与自身开票相比的"
+    "用电量、行业整体用电量和参保人数。分数范围为 300 至 "
     "900 分：600 分对应 5:1 的好坏比（违约概率约 17%），每增加 40 分好坏比翻一倍。"
     "不适用的缺失值（未纳税申报、尚无到期款项）计 0 分，从不作为扣分理由。"
     "无论得分多少，企业在 Trellis 的贷款逾期超过 30 天的，评级最高为 D；逾期超过 90 天或已核销仍未"
@@ -302,6 +329,10 @@ WHY_ZH = {
     "buyer_late_days_12m": "买方付款逾期会拉长供应商自身的资金周期；核心企业的付款也用于偿还 "
                            "Trellis 的融资。",
     "overdue_share_now": "陈旧的应收账款可能永远收不回来，也会降低可融资的金额。",
+    "inflow_to_sales_3m": "按一两个月的账期，本季度的回款支付的是上季度的销售，持续经营的企业"
+                          "收到的钱与开出的票大致相当。回款远多于开票，说明应收账款在收缩：企业在"
+                          "收回以前的货款，新的销售在减少；这是从银行的钱看出来的，比发票更难粉饰。"
+                          "本季度没有销售时此项为中性（其他规则会看到）。",
     "sales_cv_12m": "销售忽高忽低，使依靠交易回款还款变得不确定。",
     "top_buyer_share_12m": "供应链中集中度高很常见，但几乎把全部货物卖给一个买方的供应商没有缓冲："
                            "失去这个买方或受其挤压，生意就会终结。",
@@ -319,13 +350,21 @@ WHY_ZH = {
     "power_trend_3v6_vs_peers": "园区电表看到的是车间本身：机器开得少的企业产量就低，无论发票怎么"
                                 "写。与园区内同行业计量企业的中位数相比（行业未知或同行太少时与全园区"
                                 "相比），以免把所有服装企业共有的季节性误读为一家企业的下滑。"
-                                "没有读数为中性。",
+                                "降幅分档计分（比同行少开一成机器已是在失去订单）；明显多于同行的"
+                                "用电说明企业在赢得订单，计为加分。没有读数为中性。",
     "division_power_yoy_3m": "整个行业（例如汽车）的下行会减少其中每家企业的订单，无论它们向哪家"
-                             "核心企业供货；与上年同期相比季节因素相互抵消。对单个企业而言信号较弱，"
-                             "因此权重小。行业未知或计量企业太少为中性。",
+                             "核心企业供货；与上年同期相比季节因素相互抵消。贷款人给行业评级，是因为"
+                             "行业下行会使其中每家企业的违约率上升，往往达到平时的两倍，无论企业自身"
+                             "数据如何；因此权重接近企业自身最强的信号。行业未知或计量企业太少为中性。",
     "headcount_trend_12m": "陷入困境的企业最先停缴部分员工的社保。没有记录为中性。",
     "headcount_trend_3v6": "本季度才开始的裁员几乎不影响一年的变化；近3个月对比此前6个月最先显示"
-                           "出来。没有记录为中性。",
+                           "出来；社保按人头缴纳，即使减少二十分之一也是裁员的决定，减少十分之一"
+                           "则是企业在收缩。没有记录为中性。",
+    "power_vs_sales_change": "电表与发票应当同向变化。平台销售额下降而车间照常运转，说明企业在向"
+                             "平台以外的买方销售，而不是经营失败：上面三条销售规则把这一下降计了"
+                             "三次，电表退回其中一部分。机器开得越来越少而发票维持不变，说明销售"
+                             "是纸面交易或消化库存：略有扣分。两者都有上年同期数据时与上年同期相比，"
+                             "否则为近3个月对比此前6个月。没有读数为中性。",
     "sales_12m_fen": "小企业更容易失败：丢掉一笔订单或遇到拖欠的买方时缓冲更少。分档参照国家中小"
                      "企业划型标准（工业微型企业年营业收入300万元以下，小型2000万元以下）；年销售额"
                      "不足100万元的企业只能月月维持。平台上看到的销售额是企业收入的下限，因此分档"

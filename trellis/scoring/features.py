@@ -454,6 +454,11 @@ def _cash(frames: Frames, R: _Rows, out: dict) -> None:
     else:
         inflow = np.zeros(n)
     out["inflow_monthly_3m_fen"] = np.round(inflow).astype("int64")
+    # The book running off: money received in the last 3 months against the sales invoiced
+    # in the same 3 months (NaN without sales then). On terms of a month or two, this
+    # quarter's money pays last quarter's sales, so a steady firm reads about 1; well
+    # above 1 the firm collects what it sold before and sells less anew.
+    out["inflow_to_sales_3m"] = _safe_div(inflow * 3.0, out["sales_3m_fen"])
     # Collection: money received in the last 6 months against the sales invoiced in the
     # 6 months before the last one (terms and month-end batches lag payment), NaN
     # without those sales. Deductions, part payments and late payers lower it.
@@ -725,6 +730,15 @@ def _meters(frames: Frames, R: _Rows, out: dict) -> None:
                                             _safe_div(recent, before) - 1.0, np.nan)
         out[f"{name}_yoy_3m"] = np.where((n_a >= 2) & (n_c >= 2),
                                          _safe_div(recent, year) - 1.0, np.nan)
+    # The meter against the invoices: the change of the firm's power use less the change
+    # of its invoiced sales over the same months, against the same 3 months a year before
+    # where both have them (the season cancels out of each), else the last 3 months
+    # against the 6 before. Positive: the workshop ran on while platform sales fell (trade
+    # moved to buyers off the platform, or sales still to be invoiced); negative: invoices
+    # held up while the machines ran down. NaN without readings or sales history.
+    yoy = out["power_yoy_3m"] - out["sales_yoy_3m"]
+    out["power_vs_sales_change"] = np.where(
+        np.isnan(yoy), out["power_trend_3v6"] - out["sales_trend_3v6"], yoy)
 
 
 CHAIN_MIN_PEERS = 5

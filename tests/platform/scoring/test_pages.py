@@ -53,7 +53,7 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     assert "sc-hist" in page and "关联供应商" in page  # flagged: shares a phone
     assert "资产组合风险" in page and "待复核企业" in page  # the Chinese catalog is used
     # the scorecard by its name, the version code only in a title (outside reader 6)
-    assert ">expert-2026.12b<" not in page and "（2026 年 12 月第 2 版）" in page
+    assert ">expert-2026.12c<" not in page and "（2026 年 12 月第 3 版）" in page
     api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
     assert api["n"] == 3 and api["scored"] == 2 and api["flagged"] == 2
     assert sum(api["grades"].values()) == 2
@@ -151,8 +151,8 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
     codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
     # the scorecard by its name, its version code only in the link's title (issue 15)
-    assert "expert-2026.12b" not in text
-    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in text
+    assert "expert-2026.12c" not in text
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 3 版）" in text
     assert "结果 #" not in text
     assert problems(without_codes(text, codes)) == []
 
@@ -231,12 +231,12 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.12b" in page
-    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    assert "expert-2026.12c" in page
+    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
     assert "翻倍分值（好坏比每翻一倍所加的分数）" in card   # PDO in words (issue 15)
-    exported = client.get("/scoring/scorecards/expert-2026.12b/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12c/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12b"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12c"
 
 
 def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
@@ -309,13 +309,13 @@ def test_the_expert_card_reads_in_chinese(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
     assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
     rules = card.split("<dl>")[-1].split("</dl>")[0]
     assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
     with client.session_transaction() as s:
         s["locale"] = "en"
-    english = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    english = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
     assert "A past default is the strongest single predictor" in english
 
 
@@ -355,13 +355,13 @@ def test_scorecard_bins_read_in_the_characteristics_units(app):
 
 def test_the_scorecard_page_shows_bins_in_words(client, rm):
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
     points = _text(card.split("<h2>分值</h2>")[1].split("</table>")[0])
     assert "低于 −30%" in points and "缺失" in points
     assert not re.search(r"[\[(]-?\d|>= ?\d|< ?-?0\.\d", points), points
     listing = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 2 版）" in listing
-    assert ">expert-2026.12b<" not in listing and "验证数据上的区分能力（AUC）" in listing
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 3 版）" in listing
+    assert ">expert-2026.12c<" not in listing and "验证数据上的区分能力（AUC）" in listing
 
 
 def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):
@@ -391,7 +391,7 @@ def test_grade_bands_read_as_a_credit_officer_reads_them(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12b").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
     grades = _text(card.split("等级")[1].split("</p>")[0])
     assert "100.0%" not in grades and "不超过 100" not in grades, grades
     (d_limit,) = [p for g, p in expert.GRADE_PDS if g == "D"]

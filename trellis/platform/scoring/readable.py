@@ -246,6 +246,10 @@ FEATURE_UNITS = {
     "output_per_kwh_vs_industry": "times",
     # differences of two relative changes (the firm's less its industry's)
     "power_trend_3v6_vs_division": "points", "power_yoy_3m_vs_division": "points",
+    "power_trend_3v6_vs_peers": "points",
+    # the change of power use less the change of invoiced sales over the same months
+    "power_vs_sales_change": "points",
+    "inflow_to_sales_3m": "times",
 }
 #: name parts of relative changes (this period against an earlier one, less 1)
 _CHANGE_PARTS = ("_trend_", "_yoy_", "_vs_own_", "headcount_trend_12m")
@@ -318,6 +322,9 @@ FEATURE_LABELS = {
     "division_power_yoy_3m": _l("Its industry's power use against a year before"),
     "power_trend_3v6_vs_division": _l("Power use trend against its industry's"),
     "power_yoy_3m_vs_division": _l("Power use against a year before, against its industry's"),
+    "power_trend_3v6_vs_peers": _l("Power use trend against its industry's in the park"),
+    "power_vs_sales_change": _l("Change of power use less change of invoiced sales"),
+    "inflow_to_sales_3m": _l("Money received against sales invoiced, last 3 months"),
 }
 
 #: one line on what a number means, for the measures that are not self-explaining
