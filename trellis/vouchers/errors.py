@@ -40,6 +40,12 @@ class NotLive(Conflict):
     code = "fragment_not_live"
 
 
+class InApplication(Conflict):
+    """Raised when a part a live application asks for is split or passed on."""
+
+    code = "fragment_in_application"
+
+
 class BadSplit(ValidationError):
     """Raised when the parts of a split are not positive or do not sum to the whole."""
 

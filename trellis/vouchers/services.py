@@ -36,6 +36,7 @@ from trellis.vouchers.errors import (
     AlreadyFinanced,
     AlreadyIssued,
     BadSplit,
+    InApplication,
     NotASupplier,
     NotConfirmed,
     NotLive,
@@ -55,6 +56,7 @@ from trellis.vouchers.models import (
     VoucherStatus,
     fragment_word,
 )
+from trellis.vouchers.naming import part_name
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +309,21 @@ def _live_voucher(session: Session, fragment: VoucherFragment, as_of: date) -> V
     return voucher
 
 
+def _refuse_if_asked_for(session: Session, fragment: VoucherFragment, as_of: date) -> None:
+    """A part a live application asks for stays whole and with its holder until that
+    application is decided or its offer lapses: split or passed on, the application
+    would ask for a part that no longer exists, and the pieces could be asked for again
+    (the same money twice). Takes the holder's claims lock, as filing does."""
+    claims.lock_firm(session, fragment.holder_id)
+    found = claims.live_applications(session, firm_id=fragment.holder_id,
+                                     fragment_ids=[id_of(fragment)], as_of=as_of)
+    if found:
+        raise InApplication(msg(
+            N_("%(part)s is in application %(application)s: it cannot be split or passed "
+               "on until that application is decided or its offer lapses."),
+            part=part_name(session, id_of(fragment), detail=False), application=found[0][1].id))
+
+
 def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[int],
           user: User | None = None, as_of: date | None = None) -> list[VoucherFragment]:
     """Split a held fragment into parts (still held by *holder_id*) summing to it exactly.
@@ -316,6 +333,7 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
     as_of = as_of or date.today()
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     voucher = _live_voucher(session, fragment, as_of)
+    _refuse_if_asked_for(session, fragment, as_of)
     if not 2 <= len(amounts) <= MAX_PARTS:
         raise BadSplit(N_("Split into 2 to %(n)s parts."), params={"n": MAX_PARTS},
                        field="amounts")
@@ -360,6 +378,7 @@ def transfer(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: 
     as_of = as_of or date.today()
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     voucher = _live_voucher(session, fragment, as_of)
+    _refuse_if_asked_for(session, fragment, as_of)
     target = session.get(Firm, to_firm_id) if isinstance(to_firm_id, int) else None
     if target is None or to_firm_id == holder_id or not is_supplier(
             session=session, supplier_id=to_firm_id, buyer_id=holder_id):

@@ -173,3 +173,48 @@ def test_the_lineage_names_a_part_by_number_and_state(
     tip = box.split("<title>")[1].split("</title>")[0]
     assert issued.code in tip and "持有" in tip and "¥" in tip
     assert "…" not in svg                          # nothing cut
+
+
+def test_a_part_in_an_application_cannot_be_split_or_passed_on(
+        client, session, demo, issued):  # noqa: F811
+    """Reader Q13: a part in a live application was split and each piece financed again
+    (¥12,000 asked against ¥10,000 of voucher). While the application is live the part
+    stays whole and with its holder: the page offers no pass or split form, a form posted
+    from an older page is refused (409, in Chinese, naming the application) and nothing
+    changes; once the application is declined the part can be split again."""
+    vendor, vendor2 = demo["vendor"], demo["vendor2"]
+    (root,) = vs.fragments(session=session, voucher_id=issued.id)
+    login(client, vendor, PASSWORD)
+    chinese(client)
+    before = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
+    token = csrf_token(client, f"/vendor/vouchers/{issued.id}")
+    app, _ = financing.quote(session=session, holder_id=vendor.firm_id, fragment_id=root.id,
+                             scorer=scorer_for("C", flagged=True), limiter=no_limit)
+    session.commit()
+    page = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
+    assert f"/vendor/vouchers/parts/{root.id}/split" in before
+    assert f"/vendor/vouchers/parts/{root.id}/split" not in page
+    assert f"/vendor/vouchers/parts/{root.id}/pass" not in page
+    assert "不能转让或拆分" in text_of(page.split(f'id="claimed-{root.id}"')[1].split("</p>")[0])
+    half = root.amount_fen // 2
+    split = client.post(f"/vendor/vouchers/parts/{root.id}/split", data={
+        f"s{root.id}-csrf_token": token,
+        f"s{root.id}-amounts": f"{half / 100:.2f} {(root.amount_fen - half) / 100:.2f}"})
+    passed = client.post(f"/vendor/vouchers/parts/{root.id}/pass", data={
+        f"p{root.id}-csrf_token": token, f"p{root.id}-to_firm_id": str(vendor2.firm_id),
+        f"p{root.id}-amount": "100.00"})
+    for refused in (split, passed):
+        assert refused.status_code == 409
+        said = text_of(refused.get_data(as_text=True))
+        assert f"已在申请 {app.id} 中" in said and "不能拆分或转让" in said
+    session.expire_all()
+    assert session.get(VoucherFragment, root.id).status == "held"
+    assert len(vs.fragments(session=session, voucher_id=issued.id)) == 1
+    app.status = "declined"
+    session.commit()
+    again = client.post(f"/vendor/vouchers/parts/{root.id}/split", data={
+        f"s{root.id}-csrf_token": token,
+        f"s{root.id}-amounts": f"{half / 100:.2f} {(root.amount_fen - half) / 100:.2f}"})
+    assert again.status_code == 303
+    session.expire_all()
+    assert session.get(VoucherFragment, root.id).status == "split"

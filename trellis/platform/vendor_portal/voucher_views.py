@@ -35,7 +35,7 @@ from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
 from trellis.vouchers import financing
 from trellis.vouchers import services as vouchers
-from trellis.vouchers.errors import NotLive
+from trellis.vouchers.errors import InApplication, NotLive
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 from trellis.vouchers.naming import part_names, part_numbers
 from trellis.vouchers.services import LIVE
@@ -120,9 +120,10 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
 
 
 def _gone(fragment: VoucherFragment, firm, exc: TrellisError | None = None):
-    """A part no longer held (passed on, split, pledged in another tab): its forms are
-    gone from the page, so the reason is shown above it (the core says what happened to
-    the part) on the voucher's page as it stands now, answered 409."""
+    """A part no longer held (passed on, split, pledged in another tab), or held for a
+    live application: its forms are gone from the page, so the reason is shown above it
+    (the core says what happened to the part) on the voucher's page as it stands now,
+    answered 409."""
     if exc is None:
         try:
             vouchers.held_fragment(session=db(), fragment_id=id_of(fragment),
@@ -152,7 +153,7 @@ def pass_on(fragment_id: int):
                                                 to_firm_id=form.to_firm_id.data,
                                                 amount_fen=form.amount.fen,
                                                 user=current_user_obj())
-        except NotLive as exc:   # used up meanwhile (another tab): its form is gone
+        except (NotLive, InApplication) as exc:   # used up or asked for meanwhile: no form
             db().rollback()
             return _gone(fragment, firm, exc)
         except TrellisError as exc:
@@ -184,7 +185,7 @@ def split(fragment_id: int):
         try:
             parts = vouchers.split(session=db(), holder_id=firm.id, fragment_id=fragment_id,
                                    amounts=form.amounts.fen_list, user=current_user_obj())
-        except NotLive as exc:
+        except (NotLive, InApplication) as exc:   # used up or asked for meanwhile: no form
             db().rollback()
             return _gone(fragment, firm, exc)
         except TrellisError as exc:
