@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token, login
@@ -218,3 +219,35 @@ def test_a_part_in_an_application_cannot_be_split_or_passed_on(
     assert again.status_code == 303
     session.expire_all()
     assert session.get(VoucherFragment, root.id).status == "split"
+
+
+@pytest.mark.parametrize("minimum, shown", [(0, None), (500, "最低 ¥5.00")])
+def test_the_fee_states_a_minimum_only_when_there_is_one(
+        client, session, demo, issued, minimum, shown):  # noqa: F811
+    """Reader Q11: 「借款金额的 0.3%，最低 ¥0.00」 stated a minimum that is none."""
+    product = session.exec(select(Product).where(
+        Product.code == financing.PRODUCT_CODE)).one()
+    product.fee_bps, product.fee_min_fen = 30, minimum
+    session.commit()
+    (root,) = vs.fragments(session=session, voucher_id=issued.id)
+    login(client, demo["vendor"], PASSWORD)
+    chinese(client)
+    said = text_of(client.get(f"/vendor/vouchers/parts/{root.id}/finance").get_data(
+        as_text=True))
+    assert "借款金额的 0.3%" in said
+    assert ("最低" not in said) if shown is None else (shown in said)
+
+
+def test_a_search_that_finds_nothing_to_finance_says_where_vouchers_go(
+        client, session, demo):  # noqa: F811
+    """Reader Q7: a search for an invoice issued as a voucher said 「请录入发票并请买方
+    确权」, though the tab lists dozens of invoices; the empty search now says that an
+    invoice issued as a voucher is financed part by part, with a link to the vouchers."""
+    login(client, demo["vendor"], PASSWORD)
+    chinese(client)
+    page = client.get("/vendor/apply?product=RF-STD&q=NO-SUCH-NUMBER-42").get_data(
+        as_text=True)
+    found = text_of(page.split('id="none-found"')[1].split("</p>")[0])
+    assert "没有符合搜索条件、目前可以融资的单据" in found and "按部分申请融资" in found
+    assert 'href="/vendor/vouchers"' in page.split('id="none-found"')[1].split("</p>")[0]
+    assert "请录入发票并请买方确权" not in text_of(page)

@@ -44,6 +44,22 @@ def test_enter_an_invoice(client, session, chain, vendor):
     assert (inv.buyer_id, inv.amount_fen, inv.status) == (chain.anchor.id, 1_250_050, "pending")
     listing = client.get("/vendor/trade?kind=invoice").get_data(as_text=True)
     assert "33001234" in listing and "Awaiting confirmation" in listing
+    # reader Q2 (ninth session): the message names the buyer the typed name matched
+    assert f"Invoice 33001234 to {chain.anchor.name} saved" in listing
+
+
+def test_a_buyer_matched_from_a_fragment_is_named_in_chinese(client, session, chain, vendor):
+    """Reader Q2: a piece of a name that only one firm has saves the document; the
+    message says which buyer it went to."""
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    url = "/vendor/trade/invoices/new"
+    fragment = chain.anchor.name[1:-1]
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      **invoice_form(chain, buyer=fragment)})
+    assert response.status_code == 303
+    listing = client.get("/vendor/trade?kind=invoice").get_data(as_text=True)
+    assert f"发票 33001234 已保存（买方：{chain.anchor.name}）" in listing
 
 
 @pytest.mark.parametrize("change, field", [
@@ -377,7 +393,8 @@ def test_the_home_page_and_the_save_message_do_not_await_a_confirmation_nobody_g
                                    **invoice_form(chain, buyer=chain.tier1.name,
                                                   number="T2-NEW")}, follow_redirects=True)
     body = saved.get_data(as_text=True)
-    assert "发票 T2-NEW 已保存。买方不是核心企业，平台上无人可以确权。" in body
+    assert (f"发票 T2-NEW 已保存（买方：{chain.tier1.name}）。买方不是核心企业，平台上无人"
+            "可以确权。") in body
     assert "等待买方确权" not in body and "等待采购方确权" not in body
 
 

@@ -124,10 +124,12 @@ def new_invoice():
             audit("invoice.create", "invoice", invoice.id, number=invoice.number,
                   amount_fen=invoice.amount_fen)
             commit()
-            _flash_saved(invoice, _("Invoice %(n)s saved; it waits for the buyer's "
-                                    "confirmation.", n=invoice.number),
-                         _("Invoice %(n)s saved. Its buyer is not an anchor firm, so no one "
-                           "on Trellis can confirm it.", n=invoice.number))
+            buyer = db().get(Firm, invoice.buyer_id).name
+            _flash_saved(invoice, _("Invoice %(n)s to %(buyer)s saved; it waits for the "
+                                    "buyer's confirmation.", n=invoice.number, buyer=buyer),
+                         _("Invoice %(n)s to %(buyer)s saved. Its buyer is not an anchor "
+                           "firm, so no one on Trellis can confirm it.", n=invoice.number,
+                           buyer=buyer))
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
@@ -181,10 +183,12 @@ def new_order():
             audit("order.create", "order", order.id, number=order.number,
                   amount_fen=order.amount_fen)
             commit()
-            _flash_saved(order, _("Order %(n)s saved; it waits for the buyer's "
-                                  "confirmation.", n=order.number),
-                         _("Order %(n)s saved. Its buyer is not an anchor firm, so no one "
-                           "on Trellis can confirm it.", n=order.number))
+            buyer = db().get(Firm, order.buyer_id).name
+            _flash_saved(order, _("Order %(n)s to %(buyer)s saved; it waits for the "
+                                  "buyer's confirmation.", n=order.number, buyer=buyer),
+                         _("Order %(n)s to %(buyer)s saved. Its buyer is not an anchor "
+                           "firm, so no one on Trellis can confirm it.", n=order.number,
+                           buyer=buyer))
             return redirect(url_for("vendor.trade", kind="order"), code=303)
     elif request.method == "POST":
         status = 422
