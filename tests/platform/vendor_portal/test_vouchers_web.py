@@ -14,7 +14,7 @@ from tests.platform.vendor_portal.test_finance import confirmed_invoice, demo, e
 from trellis.demo.seed import PASSWORD
 from trellis.ledger import lifecycle
 from trellis.ledger.models import Loan
-from trellis.trade.models import Payment
+from trellis.trade.models import Firm, Payment
 from trellis.vouchers import services as vs
 from trellis.vouchers.models import Voucher, VoucherFragment
 from trellis.vouchers.settlement import settle
@@ -61,6 +61,12 @@ def test_issue_pass_on_finance(client, session, settings, demo, issued):  # noqa
         VoucherFragment.holder_id == vendor2.firm_id)).one()
     assert theirs.amount_fen == give
     assert vs.live_total(session=session, voucher_id=issued.id) == issued.face_fen
+    # reader Q5 (ninth session): the message says which part went and which one stays
+    # (1 the whole, 2 and 3 the split, 4 the part passed on)
+    said = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
+    to = session.get(Firm, vendor2.firm_id).name
+    assert (f"Passed ¥{give / 100:,.2f} to {to} as part No. 4; you keep part No. 3, "
+            f"¥{(issued.face_fen - give) / 100:,.2f}.") in said
     logout(client)
     # tier 2 finances its part: a voucher-backed offer, accepted
     login(client, vendor2, PASSWORD)

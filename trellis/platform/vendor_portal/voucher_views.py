@@ -166,8 +166,16 @@ def pass_on(fragment_id: int):
                   to_firm_id=given.holder_id, amount_fen=given.amount_fen)
             commit()
             to = db().get(Firm, given.holder_id)
-            flash(_("Passed %(amount)s to %(firm)s.", amount=f"¥{given.amount_fen / 100:,.2f}",
-                    firm=to.name), "success")
+            numbers = part_numbers(db(), [id_of(p) for p in (given, kept) if p is not None])
+            if kept is None:
+                flash(_("Passed %(amount)s to %(firm)s: the whole part, now part No. %(n)s.",
+                        amount=f"¥{given.amount_fen / 100:,.2f}", firm=to.name,
+                        n=numbers[id_of(given)]), "success")
+            else:
+                flash(_("Passed %(amount)s to %(firm)s as part No. %(n)s; you keep part "
+                        "No. %(kept)s, %(rest)s.", amount=f"¥{given.amount_fen / 100:,.2f}",
+                        firm=to.name, n=numbers[id_of(given)], kept=numbers[id_of(kept)],
+                        rest=f"¥{kept.amount_fen / 100:,.2f}"), "success")
             return redirect(url_for("vendor.voucher", voucher_id=voucher_row.id), code=303)
     return _voucher_page(voucher_row, firm, {("pass", fragment_id): form}, 422)
 
