@@ -88,18 +88,24 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
     fits = func.lower(col(Firm.name)).contains(part.lower(), autoescape=True)
     if len(part) >= USCC_PART_MIN:   # "0" is in every code: a part of one is longer
         fits = fits | col(Firm.uscc).contains(part.upper(), autoescape=True)
-    matches = list(session.exec(park.where(fits).order_by(col(Firm.name))
-                                .limit(NAMED_WHEN_AMBIGUOUS + 1)))
+    # the firms the vendor already bills first (reader Q1: "江北" named five strangers and
+    # neither of the vendor's two buyers), then anchors, then by name
+    billed = select(Invoice.buyer_id).where(col(Invoice.seller_id) == firm.id)
+    matches = list(session.exec(park.where(fits).order_by(
+        col(Firm.id).in_(billed).desc(), col(Firm.role), col(Firm.name))
+        .limit(NAMED_WHEN_AMBIGUOUS + 1)))
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise ValidationError(N_("No buyer in your industrial park matches “%(text)s”: type "
                                  "part of its name or its USCC, then pick it from the "
                                  "list."), params={"text": typed}, field="buyer")
-    raise ValidationError(N_("“%(text)s” matches more than one buyer (%(names)s): type more "
-                             "of the name, or the USCC."),
-                          params={"text": typed,
-                                  "names": [m.name for m in matches[:NAMED_WHEN_AMBIGUOUS]]},
+    count = session.scalar(select(func.count()).select_from(park.where(fits).subquery())) or 0
+    names = [m.name for m in matches[:NAMED_WHEN_AMBIGUOUS]]
+    raise ValidationError(N_("“%(text)s” matches %(count)s buyers (%(names)s): type more of "
+                             "the name, or the USCC."),
+                          params={"text": typed, "count": count,
+                                  "names": names + (["…"] if count > len(names) else [])},
                           field="buyer")
 
 

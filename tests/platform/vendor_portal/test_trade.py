@@ -121,7 +121,7 @@ def test_the_buyer_is_found_by_typing_part_of_its_name_or_uscc(client, session, 
 
 @pytest.mark.parametrize("typed, said", [
     ("华星电子", ["您所在园区中没有与“华星电子”相符的买方"]),
-    ("级供应商", ["“级供应商”与多个买方相符（", "二级供应商", "三级供应商"]),
+    ("级供应商", ["“级供应商”与 2 家买方相符（", "二级供应商", "三级供应商"]),
     ("一级供应商", ["您所在园区中没有与“一级供应商”相符的买方"]),   # the vendor itself
 ])
 def test_a_buyer_typed_that_fits_no_one_firm_is_refused_in_chinese(
@@ -419,3 +419,23 @@ def test_an_upload_says_which_rows_nobody_can_confirm(client, session, chain, lo
     assert said in body
     if "tier1" in buyers:
         assert "2 行，等待买方确权" not in body
+
+
+def test_an_ambiguous_buyer_names_the_vendors_own_buyers_first_and_counts(
+        client, session, chain, vendor, make_firm):
+    """Reader Q1 (ninth session): "江北" named five strangers, not the vendor's own two
+    buyers, and did not say how many firms it fitted."""
+    for n in range(7):
+        make_firm(name=f"甬江同名商贸{n}有限公司", cluster_id=chain.anchor.cluster_id)
+    usual = make_firm(name="甬江同名商贸9有限公司", cluster_id=chain.anchor.cluster_id)
+    invoice(session, chain.tier1, usual)
+    session.commit()
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    url = "/vendor/trade/invoices/new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      **invoice_form(chain, buyer="甬江同名商贸")})
+    assert response.status_code == 422
+    error = response.get_data(as_text=True).split('id="buyer-error">')[1].split("</p>")[0]
+    assert "与 8 家买方相符（甬江同名商贸9有限公司、" in error and "…" in error, error
+
