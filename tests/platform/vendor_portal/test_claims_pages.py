@@ -251,3 +251,23 @@ def test_a_search_that_finds_nothing_to_finance_says_where_vouchers_go(
     assert "没有符合搜索条件、目前可以融资的单据" in found and "按部分申请融资" in found
     assert 'href="/vendor/vouchers"' in page.split('id="none-found"')[1].split("</p>")[0]
     assert "请录入发票并请买方确权" not in text_of(page)
+
+
+def test_a_voucher_with_several_held_parts_links_to_its_lineage_at_the_top(
+        client, session, demo, issued):  # noqa: F811
+    """Reader Q4: with many held parts the lineage came after one form block per part,
+    thousands of pixels down on a phone; the summary links to it."""
+    vendor = demo["vendor"]
+    (root,) = vs.fragments(session=session, voucher_id=issued.id)
+    login(client, vendor, PASSWORD)
+    chinese(client)
+    page = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
+    assert 'id="to-lineage"' not in page                 # one part: nothing to jump over
+    third = root.amount_fen // 3
+    vs.split(session=session, holder_id=vendor.firm_id, fragment_id=root.id,
+             amounts=[third, third, root.amount_fen - 2 * third])
+    session.commit()
+    page = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
+    link = page.split('id="to-lineage"')[1].split("</a>")[0]
+    assert "查看流转图和全部部分（您持有 3 个）" in link and 'id="lineage"' in page
+    assert page.index('id="to-lineage"') < page.index('/split"')
