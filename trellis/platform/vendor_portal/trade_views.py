@@ -124,12 +124,7 @@ def new_invoice():
             audit("invoice.create", "invoice", invoice.id, number=invoice.number,
                   amount_fen=invoice.amount_fen)
             commit()
-            buyer = db().get(Firm, invoice.buyer_id).name
-            _flash_saved(invoice, _("Invoice %(n)s to %(buyer)s saved; it waits for the "
-                                    "buyer's confirmation.", n=invoice.number, buyer=buyer),
-                         _("Invoice %(n)s to %(buyer)s saved. Its buyer is not an anchor "
-                           "firm, so no one on Trellis can confirm it.", n=invoice.number,
-                           buyer=buyer))
+            _flash_saved(invoice, "invoice")
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
@@ -137,14 +132,22 @@ def new_invoice():
                            buyers=_buyer_options(firm)), status
 
 
-def _flash_saved(doc, waits: str, nobody: str) -> None:
-    """Tell the vendor the document is saved and, as the list will show it
+def _flash_saved(doc, kind: str) -> None:
+    """Tell the vendor the document of *kind* ("invoice" or "order") is saved, to which
+    buyer (a typed name may have matched a fragment), and, as the list will show it
     (:func:`state_for`), whether an anchor can confirm it."""
     buyer = db().get(Firm, doc.buyer_id)
+    words = {"n": doc.number, "buyer": buyer.name if buyer else ""}
     if state_for(doc.status, buyer.role if buyer else "") == "unconfirmable":
-        flash(nobody, "warning")
+        flash(_("Invoice %(n)s to %(buyer)s saved. Its buyer is not an anchor firm, so no "
+                "one on Trellis can confirm it.", **words) if kind == "invoice" else
+              _("Order %(n)s to %(buyer)s saved. Its buyer is not an anchor firm, so no one "
+                "on Trellis can confirm it.", **words), "warning")
     else:
-        flash(waits, "success")
+        flash(_("Invoice %(n)s to %(buyer)s saved; it waits for the buyer's confirmation.",
+                **words) if kind == "invoice" else
+              _("Order %(n)s to %(buyer)s saved; it waits for the buyer's confirmation.",
+                **words), "success")
 
 
 def _flash_uploaded(result) -> None:
@@ -183,12 +186,7 @@ def new_order():
             audit("order.create", "order", order.id, number=order.number,
                   amount_fen=order.amount_fen)
             commit()
-            buyer = db().get(Firm, order.buyer_id).name
-            _flash_saved(order, _("Order %(n)s to %(buyer)s saved; it waits for the "
-                                  "buyer's confirmation.", n=order.number, buyer=buyer),
-                         _("Order %(n)s to %(buyer)s saved. Its buyer is not an anchor "
-                           "firm, so no one on Trellis can confirm it.", n=order.number,
-                           buyer=buyer))
+            _flash_saved(order, "order")
             return redirect(url_for("vendor.trade", kind="order"), code=303)
     elif request.method == "POST":
         status = 422
