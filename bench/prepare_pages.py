@@ -47,9 +47,9 @@ def _client(app, email: str):
 
 
 def _invoice(app, session) -> int:
-    """The vendor's smallest confirmed, unpaid, not yet due invoice to an anchor whose
+    """The vendor's smallest confirmed, unpaid invoice, due in a month or more, to an anchor whose
     RF-STD advance the product may approve automatically (read, not written)."""
-    from datetime import date
+    from datetime import date, timedelta
 
     from sqlmodel import col, select
 
@@ -63,7 +63,10 @@ def _invoice(app, session) -> int:
     found = session.scalar(
         select(Invoice.id).where(
             Invoice.seller_id == firm_id, Invoice.status == "confirmed",
-            Invoice.paid_fen == 0, Invoice.due_date > date.today(),
+            Invoice.paid_fen == 0,
+            # a month or more to run: the fixed fees of a few days' advance, annualised,
+            # pass the legal cap and the offer is declined
+            Invoice.due_date > date.today() + timedelta(days=30),
             col(Invoice.buyer_id).in_(anchors),
             Invoice.amount_fen * rf.advance_rate_bps <= rf.auto_approve_max_fen * 10_000)
         .order_by(col(Invoice.amount_fen), col(Invoice.id)))
