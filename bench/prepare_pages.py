@@ -47,8 +47,9 @@ def _client(app, email: str):
 
 
 def _invoice(app, session) -> int:
-    """The vendor's smallest confirmed, unpaid invoice, due in a month or more, to an anchor whose
-    RF-STD advance the product may approve automatically (read, not written)."""
+    """The vendor's smallest confirmed, unpaid invoice, due in a month or more, to an anchor;
+    one whose RF-STD advance the product may approve automatically if there is one (read,
+    not written)."""
     from datetime import date, timedelta
 
     from sqlmodel import col, select
@@ -67,9 +68,11 @@ def _invoice(app, session) -> int:
             # a month or more to run: the fixed fees of a few days' advance, annualised,
             # pass the legal cap and the offer is declined
             Invoice.due_date > date.today() + timedelta(days=30),
-            col(Invoice.buyer_id).in_(anchors),
-            Invoice.amount_fen * rf.advance_rate_bps <= rf.auto_approve_max_fen * 10_000)
-        .order_by(col(Invoice.amount_fen), col(Invoice.id)))
+            col(Invoice.buyer_id).in_(anchors))
+        # one the product approves automatically first; else the smallest (referred to
+        # the relationship manager, who approves it in borrow)
+        .order_by(Invoice.amount_fen * rf.advance_rate_bps > rf.auto_approve_max_fen * 10_000,
+                  col(Invoice.amount_fen), col(Invoice.id)))
     if found is None:
         raise SystemExit(f"{VENDOR} has no open confirmed invoice to an anchor to finance")
     return int(found)
