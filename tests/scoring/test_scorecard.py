@@ -82,6 +82,37 @@ def test_reasons_are_the_largest_point_losses_and_skip_neutral_missing():
     assert second[0].zh == "逾期"
 
 
+def test_a_reason_is_only_what_counts_against_the_firm():
+    """Outside reader 10, R1: a firm whose insured staff grew 4% was told "参保人数减少"
+    (29 points short of the best band, growth of 5% or more, in a band worth 0 points, an
+    ordinary firm's). Points short of the best band are not a weakness; a characteristic
+    is a reason only where its points are below 0, and the risk page's breakdown still
+    shows every point lost."""
+    spec = card()
+    # late 10 days: the 0-point band, 0.5 short of the best; trend falling: -0.7
+    X = pd.DataFrame({"late": [10.0, 10.0], "trend": [-1.0, 1.0], "industry": ["a", "a"]})
+    s = scorecard.apply(spec, X)
+    one = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0])
+    assert [r.code for r in one] == ["trend"]
+    assert scorecard.reasons(spec, s.points.iloc[1], s.bins.iloc[1]) == []
+    every = scorecard.all_reasons(spec, s)
+    assert [r.code for r in every[0]] == ["trend"] and every[1] == []
+    lost = {r["name"]: r["lost"] for r in scorecard.breakdown(spec, s.points.iloc[1],
+                                                              s.bins.iloc[1])}
+    assert lost["late"] == round(0.5 * 20 / math.log(2))     # still shown as points short
+    # the expert card: staff up 4% in a year is no "cut staff"; down 20% is
+    ex = expert.spec()
+    names = [c["name"] for c in ex["characteristics"]]
+    X = pd.DataFrame({n: [np.nan, np.nan] for n in names})
+    X["headcount_trend_12m"] = [0.04, -0.2]
+    got = scorecard.apply(ex, X)
+    codes = [[r.code for r in scorecard.reasons(ex, got.points.iloc[i], got.bins.iloc[i])]
+             for i in range(2)]
+    assert "headcount_trend_12m" not in codes[0]
+    assert "headcount_trend_12m" in codes[1]
+    assert [[r.code for r in v] for v in scorecard.all_reasons(ex, got).values()] == codes
+
+
 @pytest.mark.parametrize("pd_,grade", [(0.005, "A"), (0.0099, "A"), (0.0101, "B"), (0.02, "B"),
                                        (0.04, "C"),
                                        (0.09, "D"), (0.5, "E")])

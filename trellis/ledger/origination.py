@@ -35,7 +35,7 @@ from trellis.accounts.models import User
 from trellis.chain.near_duplicates import screen
 from trellis.clock import utcnow
 from trellis.db import id_of
-from trellis.errors import NotFound, PermissionDenied, ValidationError
+from trellis.errors import NotFound, PermissionDenied, TrellisError, ValidationError
 from trellis.ledger import claims, pricing, status
 from trellis.ledger.apr import Quote, fee_for, quote, rate_micro
 from trellis.ledger.errors import (
@@ -477,6 +477,28 @@ def make_offer(*, session: Session, application: Application | None = None,
     """
     # neither given: no application has id None (ApplicationNotFound)
     app = application or get_application(session, cast(int, application_id))
+    offer = terms(session=session, application=app, as_of=as_of)
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def proposed_terms(*, session: Session, application: Application,
+                   as_of: date | None = None) -> Offer | Message:
+    """What approving *application* would offer, priced now and not stored (the decider
+    reads the rate, fees, term and total cost before approving), or why no offer could be
+    made under the legal cap (an approval would end declined)."""
+    try:
+        return terms(session=session, application=application, as_of=as_of)
+    except TrellisError as exc:     # above the cap, no grade, no base rate for the day
+        return Message(exc.template, exc.params)
+
+
+def terms(*, session: Session, application: Application, as_of: date | None = None) -> Offer:
+    """The offer *application* is priced at as of *as_of* (its own day by default), not
+    added to the session: the one pricing of :func:`make_offer` and
+    :func:`proposed_terms`. Raises OfferAboveCap above the legal cap."""
+    app = application
     product = session.get_one(Product, app.product_id)   # a foreign key: it exists
     as_of = as_of or app.as_of
     grade = app.grade
@@ -508,8 +530,6 @@ def make_offer(*, session: Session, application: Application | None = None,
                   schedule=list(q.schedule),
                   cooling_off_days=product.cooling_off_days if is_first else 0,
                   first_loan=is_first, expires_on=expires)
-    session.add(offer)
-    session.flush()
     return offer
 
 

@@ -114,6 +114,15 @@ def reason(rule: Rule, value: float, points_lost: float) -> Reason:
                   zh=rule.zh.format(value=value), points_lost=int(round(max(points_lost, 0))))
 
 
+def fraud_flags(flags) -> list:
+    """The fraud and integrity flags among a firm's *flags* (Flag objects or their stored
+    dicts): every flag but this module's own-loan flag, which is credit, not fraud (a late
+    payer is not a fraud suspect). A fraud flag holds the firm's grade for a person's
+    review: the card does not count the evidence, so its grade alone says nothing."""
+    return [f for f in flags or []
+            if (f.get("code") if isinstance(f, dict) else getattr(f, "code", None)) != FLAG_CODE]
+
+
 def flags(exposures: pd.DataFrame, firm_ids) -> dict[int, Flag]:
     """Firm id -> the ``own_loan_overdue`` flag for firms of *firm_ids* with a Trellis loan
     more than 30 days past due or written off and still owed, naming each such loan."""

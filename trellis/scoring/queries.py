@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from trellis.network.build import WINDOW_DAYS
-from trellis.scoring import frames
+from trellis.scoring import frames, policy
 from trellis.scoring.features import month_back
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
 from trellis.trade.models import Cluster, DocStatus, Firm, Invoice
@@ -230,19 +230,22 @@ def _partners(session: Session, firm: Firm, as_of: date) -> list[dict]:
 
 
 def _with_grades(session: Session, rows: list[dict]) -> list[dict]:
-    """Copies of *rows* with each partner's latest grade and score (None when unscored)."""
+    """Copies of *rows* with each partner's latest grade and score (None when unscored),
+    and ``held``: the grade waits for a person's review of fraud warnings
+    (:func:`policy.fraud_flags`)."""
     ids = [r["firm_id"] for r in rows]
     grades = {}
     if ids:
-        for fid, grade, score in session.execute(
-                select(col(ScoreRecord.firm_id), col(ScoreRecord.grade), col(ScoreRecord.score))
+        for fid, grade, score, flags in session.execute(
+                select(col(ScoreRecord.firm_id), col(ScoreRecord.grade), col(ScoreRecord.score),
+                       col(ScoreRecord.flags))
                 .where(col(ScoreRecord.firm_id).in_(ids))
                 .order_by(col(ScoreRecord.computed_at), col(ScoreRecord.id))).all():
-            grades[fid] = (grade, score)
+            grades[fid] = (grade, score, bool(policy.fraud_flags(flags)))
     out = []
     for r in rows:
-        grade, score = grades.get(r["firm_id"], (None, None))
-        out.append({**r, "grade": grade, "score": score})
+        grade, score, held = grades.get(r["firm_id"], (None, None, False))
+        out.append({**r, "grade": grade, "score": score, "held": held})
     return out
 
 

@@ -298,12 +298,18 @@ def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
             ruled: Reason | None = None) -> list[Reason]:
     """The *k* characteristics where this firm lost most points, most first, ties in the
     card's order (the ``lost`` of :func:`breakdown`, the figures the risk page shows); a
-    policy rule's reason *ruled* (``Scored.policy``) before them."""
+    policy rule's reason *ruled* (``Scored.policy``) before them.
+
+    Only characteristics that count against the firm are reasons: those whose points are
+    below 0, an ordinary firm's (the expert card's neutral band; a trained card's average,
+    where the weight of evidence is 0). A reason's words name a weakness ("it has cut
+    staff"); a firm whose staff grew 4% lost points against the best band (growth of 5% or
+    more) but has no such weakness, and is not told it has."""
     first = [] if ruled is None else [ruled]
     if is_model(spec):
         return first + _gbm_reasons(spec, points.to_frame().T, k)[points.name]
     by_name = {ch["name"]: ch for ch in spec["characteristics"]}
-    rows = sorted((r for r in breakdown(spec, points, bins) if r["lost"] > 0),
+    rows = sorted((r for r in breakdown(spec, points, bins) if r["lost"] > 0 and r["points"] < 0),
                   key=lambda r: -r["lost"])
     return first + [Reason(code=by_name[r["name"]].get("reason_code", r["name"]),
                    en=by_name[r["name"]]["reason_en"], zh=by_name[r["name"]]["reason_zh"],
@@ -333,7 +339,12 @@ def _all_reasons(spec: dict, scored: Scored, k: int) -> dict:
     neutral_missing = np.column_stack([
         (scored.bins[c["name"]].to_numpy() == -1) & bool(c.get("missing", {}).get("neutral"))
         for c in chars]) if names else lost.astype(bool)
-    lost = np.where(neutral_missing | (lost < 1), 0.0, lost)
+    # a reason says what counts against the firm ("it has cut staff"): a characteristic
+    # whose points are not below an ordinary firm's (0) is not one, however far below its
+    # best band it is (staff up 4% is short of the best band, not a cut)
+    against = np.column_stack([np.round(scored.points[n].to_numpy()) < 0 for n in names]) \
+        if names else lost.astype(bool)
+    lost = np.where(neutral_missing | (lost < 1) | ~against, 0.0, lost)
     order = np.argsort(-lost, axis=1, kind="stable")[:, :k]
     gaps = np.take_along_axis(lost, order, axis=1)
     # A reason is a frozen value: one per (characteristic, points lost), shared by the

@@ -288,6 +288,14 @@ def test_a_written_off_loan_is_still_owed_by_the_borrower(session, app, client, 
     note = rm_page[rm_page.index('id="write-off-note"'):]
     note = note[:note.index("</p>")]
     assert "2026-08-08" in note and "¥0.00" in note and f"借款人仍欠 ¥{shown}" in note
+    # reader 10, R9: the loan book's row read 应还余额 ¥0.00, and a collector scanning it
+    # would skip the claim; it shows what the borrower owes, and its days past due
+    row = staff.get("/ledger/").get_data(as_text=True).split(f'data-loan="{loan.id}"')[1]
+    row = row.split("</tr>")[0]
+    assert f"¥{shown}" in row and "已核销，借款人仍欠" in row and f">{late}<" in row
+    by_owed = staff.get("/ledger/?sort=owed&desc=1").get_data(as_text=True)
+    first = by_owed.split('id="loans"')[1].split("<tbody>")[1].split("</tr>")[0]
+    assert f'data-loan="{loan.id}"' in first
 
 
 def test_the_write_off_and_recoveries_are_not_principal_movements(session, app, client,
@@ -582,4 +590,45 @@ def test_the_reviewer_reads_fraud_warnings_beside_the_grade(session, client, wor
     session.flush()
     page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
     grade_line = page.split('id="grade"')[1].split("</p>")[0]
-    assert "存在欺诈预警（1 项），评分未计入，申请须人工审批" in grade_line
+    assert ("评级暂不采用：存在 1 项欺诈预警（评分不计入这些预警），任何申请均须人工复核"
+            in grade_line)
+    # reader 10, R2: a firm behind on its own loan is a late payer, not a fraud suspect
+    application.flags = [{"code": "own_loan_overdue", "en": "Behind on its own loans",
+                          "zh": "在 Trellis 的贷款逾期（贷款 #8 逾期 100 天）"}]
+    session.add(application)
+    session.flush()
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    grade_line = page.split('id="grade"')[1].split("</p>")[0]
+    assert "欺诈" not in grade_line
+    assert "在 Trellis 的贷款逾期：评级已封顶，新增授信须人工复核" in grade_line
+
+
+def test_the_decider_reads_the_price_and_term_before_approving(session, client, world,
+                                                               make_user):
+    """Outside reader 10, R4: the decision page had only 批准 and 拒绝; the rate, fee and
+    term showed only after approving. The page now shows the terms the approval will
+    offer, priced as the approval prices them, and the offer made matches them; where no
+    offer fits under the legal cap it says an approval ends declined, and why."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world)
+    rm = rm_for(session, make_user, world.cluster)
+    login(client, rm)
+    page = client.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    terms = page.split('id="proposed-terms"', 1)[1].split("</div>", 1)[0]
+    assert "批准后向企业发出的报价" in terms and "法定上限" in terms
+    assert f'href="/scoring/firms/{world.vendor.id}"' in page         # R24: the risk page
+    apr = terms.split('id="proposed-apr">', 1)[1].split(" ", 1)[0]
+    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    r = client.post(f"/ledger/applications/{application.id}/decide",
+                    data={"decision": "approve", "reasons": "贸易稳定", "csrf_token": token})
+    assert r.status_code == 302
+    offer = origination.open_offer(session, application.id)
+    assert offer is not None
+    shown = client.get(f"/ledger/offers/{offer.id}").get_data(as_text=True)
+    assert f'id="apr">{apr}<' in shown                               # the same price
+    # no offer fits under the cap: the page says so before the decider approves
+    set_product(session, "RF-STD", spreads_bps={g: 5_000 for g in "ABCDE"})
+    other = in_review(session, world)
+    page = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
+    warning = page.split('id="proposed-terms"', 1)[1].split("</p>", 1)[0]
+    assert "批准也无法形成报价，将以拒绝结束" in warning and "法定上限" in warning

@@ -441,8 +441,18 @@ def test_a_flagged_firms_grade_carries_the_warning_in_the_header_and_the_list(cl
     head = page.split('<div class="sc-head">', 1)[1].split("</div>", 1)[0]
     n = page.count('<div class="sc-flag">')
     assert n >= 1
-    assert f"存在欺诈预警（{n} 项），评分未计入，申请须人工审批" in head
-    assert head.index("sc-grade") < head.index("存在欺诈预警") < head.index("违约概率")
+    # reader 10, R2: a grade A in green beside "循环交易 证据强" still read as a good firm;
+    # the grade is held (grey) and the words say it waits for a person
+    assert f"评级暂不采用：存在 {n} 项欺诈预警（评分不计入这些预警），任何申请均须人工复核" in head
+    assert head.index("sc-grade") < head.index("评级暂不采用") < head.index("违约概率")
+    assert "sc-grade-held" in head
     listing = client.get(f"/scoring/?cluster={cluster.code}").get_data(as_text=True)
     row = next(r for r in listing.split("<tr") if w.name in r)
-    assert "存在欺诈预警（" in row and "评分未计入" in row
+    assert "评级暂不采用：" in row and "项欺诈预警待人工复核" in row
+    assert "sc-grade-held" in row
+    # and where it is a trading partner (the anchor's page lists both vendors)
+    hood = client.get(f"/scoring/firms/{park[1].id}").get_data(as_text=True)
+    rows = {f.name: next(r for r in hood.split("<tr") if f'/scoring/firms/{f.id}"' in r)
+            for f in (w, v)}
+    for name in (w.name, v.name):                  # the two share a phone: both flagged
+        assert "sc-grade-held" in rows[name] and "欺诈预警" in rows[name]

@@ -50,7 +50,7 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.messages import N_
+from trellis.messages import N_, Message
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money, render
 from trellis.platform.ledger.forms import AcceptForm, DecisionForm, PayoutForm
@@ -165,8 +165,14 @@ def index():
     wanted = paging_args()
     if not wanted["sort"]:
         wanted["desc"] = "1"   # newest first unless the reader sorts
+    # what the borrower owes, as each row shows it: a write-off clears the book's balance
+    # columns, not the debt (lifecycle.owed_by_borrower)
+    still = Loan.written_off_fen - Loan.recovered_fen
+    owed_by_borrower = case((Loan.status != LoanStatus.WRITTEN_OFF, owed), (still > 0, still),
+                            else_=0)
     page = paginate(db(), query, sort_columns={"id": Loan.id, "firm": Firm.name,
-                                               "lent": Loan.amount_fen, "owed": owed,
+                                               "lent": Loan.amount_fen,
+                                               "owed": owed_by_borrower,
                                                "due": Loan.due_date},
                     search_columns=(Firm.name, Firm.uscc), tiebreak=Loan.id, **wanted)
     params = {k: v for k, v in (("status", status_filter), ("bucket", bucket_filter)) if v}
@@ -176,6 +182,7 @@ def index():
         statuses=[s.value for s in LoanStatus], loans=[tuple(r) for r in page.items],
         page=page, params=params, status_filter=status_filter,
         bucket_filter=bucket_filter, as_of=as_of, dpd=lifecycle.dpd,
+        borrower_dpd=lifecycle.borrower_dpd, owed_by=lifecycle.owed_by_borrower,
         bucket_of=lifecycle.bucket, can_decide=user_role() in DECIDERS)
 
 
@@ -231,10 +238,24 @@ def application(application_id: int):
         at_decision=at_decision,
         can_decide=can_decide,
         can_approve=can_decide and first_approver != current_user.id,
+        # reader 10, R4: the decider reads the rate, fees and term before approving
+        **_proposed(app, can_decide and first_approver != current_user.id),
+        risk_link=user_role() in DECIDERS,
         action_words={"auto_approve": _("approved automatically"),
                       "auto_decline": _("declined automatically"),
                       "refer": _("referred to a person"), "approve": _("approved"),
                       "decline": _("declined")})
+
+
+def _proposed(app, can_approve: bool) -> dict:
+    """What approving would offer (``proposed``), priced as the approval prices it, or why
+    no offer could be made (``proposed_why``): only for a person who may approve."""
+    if not can_approve:
+        return {"proposed": None, "proposed_why": None}
+    terms = origination.proposed_terms(session=db(), application=app)
+    if isinstance(terms, Message):
+        return {"proposed": None, "proposed_why": terms}
+    return {"proposed": terms, "proposed_why": None}
 
 
 def _documents_of(app) -> list[dict]:

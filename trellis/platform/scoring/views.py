@@ -34,7 +34,16 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.protection import notifications as protection_notes
-from trellis.scoring import expert, limits, queries, registry, scorecard, service, stability
+from trellis.scoring import (
+    expert,
+    limits,
+    policy,
+    queries,
+    registry,
+    scorecard,
+    service,
+    stability,
+)
 from trellis.scoring.errors import ScorecardNotFound
 from trellis.scoring.models import Scorecard
 from trellis.trade.models import Cluster, Firm
@@ -309,6 +318,12 @@ def stability_now():
         flash(_("Nothing scored yet: rescore a cluster first."), "warning")
         return redirect(url_for("scoring.index"))
     return redirect(url_for("scoring.scorecard_page", version=report.scorecard_version))
+
+
+@bp.app_template_filter("fraud_flags")
+def fraud_flags(flags) -> list:
+    """The fraud warnings among a score's or an application's flags (not its own-loan one)."""
+    return policy.fraud_flags(flags)
 
 
 @bp.app_template_filter("tojson_pretty")
