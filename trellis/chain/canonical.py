@@ -101,8 +101,8 @@ def _datetime(value: Any, field: str) -> str:
 
 def _uscc(value: Any, field: str) -> str:
     code = uscc_mod.normalise(_text(value, field))
-    problem = uscc_mod.problem(code)
-    if problem:
+    problem = uscc_mod.problem_message(code)
+    if problem is not None:
         raise CanonicalFormError(msg(N_("%(field)s: %(problem)s"),
                                      field=field, problem=problem), field=field)
     return code

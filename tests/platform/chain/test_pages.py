@@ -394,3 +394,25 @@ def test_the_proof_page_does_not_say_without_trellis_then_give_a_trellis_command
     page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
     assert "无需登录本平台" in page and "无需 Trellis" not in page
     assert "--rpc 〈节点地址〉" in page and "--rpc URL" not in page
+
+
+def test_a_bundle_whose_document_breaks_its_own_rules_says_which_field(client, auditor,
+                                                                       anchored):
+    """Outside reader 10, R13: one character changed in a bundle's seller USCC showed
+    "(none: seller_uscc: bad check character: expected G, found K)" twice, in English with
+    the field's key. The leaf step says in Chinese that the document breaks its own rules,
+    names the field by its label, and fails."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    bundle = json.loads(client.get(f"/chain/documents/{doc.id}/bundle.json").data)
+    fields = json.loads(bundle["document"]["canonical"])
+    uscc = fields["seller_uscc"]
+    fields["seller_uscc"] = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")  # a bad check char
+    bundle["document"]["canonical"] = json.dumps(fields, ensure_ascii=False,
+                                                 separators=(",", ":"), sort_keys=True)
+    page = upload(client, {"upload": json.dumps(bundle).encode()}).get_data(as_text=True)
+    assert 'data-verdict="not-verified"' in page
+    leaf = page.split('data-step="leaf"', 1)[1].split("</li>", 1)[0]
+    assert "step-fail" in page.split('data-step="leaf"', 1)[0][-80:]
+    assert "文件不符合其自身规则" in leaf and "卖方统一社会信用代码" in leaf, leaf
+    for english in ("(none", "seller_uscc", "bad check character"):
+        assert english not in page

@@ -312,6 +312,11 @@ def audit_report_csv(run_id: int):
         "Content-Disposition": f'attachment; filename="trellis-audit-{run.id}.csv"'})
 
 
+@bp.app_template_filter("field_labels")
+def field_labels(message):
+    return words.field_labels(message)
+
+
 @bp.app_template_filter("short_hash")
 def short_hash(value: str | None, n: int = 10) -> str:
     if not value:

@@ -106,3 +106,23 @@ def field_rows(canonical: dict) -> list[tuple[str, str]]:
             shown = "—" if value is None else str(value)
         rows.append((label, shown))
     return rows
+
+
+def field_labels(message):
+    """*message* (a core :class:`~trellis.messages.Message` or its stored form) with each
+    ``field`` parameter, here or in a nested message, named by its label in the reader's
+    language instead of the document's key (``seller_uscc`` -> 卖方统一社会信用代码)."""
+    from trellis.messages import Message
+
+    found = Message.from_json(message)
+
+    def one(key, value):
+        if isinstance(value, Message) or (isinstance(value, dict) and "t" in value):
+            return field_labels(value)
+        if isinstance(value, list):
+            return [one(key, v) for v in value]
+        if key == "field" and isinstance(value, str) and value in FIELDS:
+            return str(FIELDS[value])
+        return value
+
+    return Message(found.template, {k: one(k, v) for k, v in found.params.items()})
