@@ -314,6 +314,13 @@ def heads(*, session: Session, currency: str = "CNY") -> list[tuple[int, int, st
         .where(col(LedgerHead.currency) == currency).order_by(col(LedgerHead.shard)))]
 
 
+def entries_up_to(*, session: Session, as_of: date, currency: str = "CNY") -> int:
+    """How many journal entries of *currency* are dated (value date) up to *as_of*: what a
+    trial balance of that day sums."""
+    return int(session.scalar(select(func.count()).select_from(JournalEntry).where(
+        col(JournalEntry.currency) == currency, col(JournalEntry.value_date) <= as_of)) or 0)
+
+
 def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
     """(entries in the journal, fingerprint of its heads): what anchoring fixes.
 
@@ -331,7 +338,7 @@ def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
 
 
 __all__ = ["BY_CODE", "BalanceRow", "LedgerAccount", "TrialBalance", "balances", "check",
-           "head", "heads", "loan_ledger_balances", "trial_balance", "verify_chain"]
+           "entries_up_to", "head", "heads", "loan_ledger_balances", "trial_balance", "verify_chain"]
 
 
 def borrowers(*, session: Session, cluster_id: int) -> set[int]:

@@ -166,6 +166,8 @@ def test_full_audit_runs_and_reports_a_tampered_row(client, auditor, anchored,
                      "error": None}
     page = client.get(f"/chain/audit/{run_id}").get_data(as_text=True)
     assert '<span id="audit-state">已完成</span>' in page   # not "done" (issue 15)
+    # reader 10, R11: the scope is the documents submitted in the period, not dated in it
+    assert "期间提交上链的全部文件（不论单据本身的日期）" in page and "单据日期" not in page
     listing = client.get("/chain/audit").get_data(as_text=True)
     assert "已完成" in listing and "<td>done</td>" not in listing
     assert 'data-verdict="discrepancies"' in page and 'data-kind="source_changed"' in page

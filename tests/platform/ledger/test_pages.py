@@ -192,6 +192,11 @@ def test_trial_balance_page(session, client, make_user, make_loan):
     assert 'data-balanced="true"' in html and 'data-code="1303"' in html
     html = client.get("/ledger/trial-balance?as_of=2025-12-31").get_data(as_text=True)
     assert 'data-balanced="true"' in html
+    # reader 10, R18: a past day said today's entry count as if it were that day's; it
+    # says how many entries that day sums and that the hash is today's journal
+    html = client.get("/ledger/trial-balance?as_of=2020-01-01").get_data(as_text=True)
+    dated = html.split('id="dated-entries">', 1)[1].split("<", 1)[0]
+    assert "Entries dated up to 2020-01-01: 0." in dated and "as of today" in dated
     assert "not a date" in client.get("/ledger/trial-balance?as_of=nope",
                                       follow_redirects=True).get_data(as_text=True)
 

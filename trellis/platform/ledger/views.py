@@ -542,5 +542,7 @@ def trial_balance():
         as_of, status = None, 422
     tb = reports.trial_balance(session=db(), as_of=as_of)
     seq, digest = reports.head(session=db())
+    # a past day's balances sum the entries dated up to it; the journal's head is today's
+    dated = None if as_of is None else reports.entries_up_to(session=db(), as_of=as_of)
     return render_template("ledger/trial_balance.html", tb=tb, as_of=as_of, seq=seq,
-                           digest=digest, lang=_lang(), today=today()), status
+                           digest=digest, dated=dated, lang=_lang(), today=today()), status
