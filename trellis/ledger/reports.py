@@ -338,7 +338,8 @@ def head(*, session: Session, currency: str = "CNY") -> tuple[int, str]:
 
 
 __all__ = ["BY_CODE", "BalanceRow", "LedgerAccount", "TrialBalance", "balances", "check",
-           "entries_up_to", "head", "heads", "loan_ledger_balances", "trial_balance", "verify_chain"]
+           "entries_up_to", "head", "heads", "loan_ledger_balances", "trial_balance",
+           "verify_chain"]
 
 
 def borrowers(*, session: Session, cluster_id: int) -> set[int]:
