@@ -156,13 +156,13 @@ def _old_neighbours(session, firm_id, as_of):
                          "direction": direction, "volume_fen": int(r.volume_fen),
                          "invoice_count": int(r.invoice_count)})
     grades = {}
-    for fid, grade, score in session.execute(
-            select(ScoreRecord.firm_id, ScoreRecord.grade, ScoreRecord.score)
+    for fid, grade, score, flags in session.execute(
+            select(ScoreRecord.firm_id, ScoreRecord.grade, ScoreRecord.score, ScoreRecord.flags)
             .where(ScoreRecord.firm_id.in_([r["firm_id"] for r in rows] or [-1]))
             .order_by(ScoreRecord.computed_at, ScoreRecord.id)).all():
-        grades[fid] = (grade, score)
+        grades[fid] = (grade, score, any(f.get("code") != "own_loan_overdue" for f in flags))
     for r in rows:
-        r["grade"], r["score"] = grades.get(r["firm_id"], (None, None))
+        r["grade"], r["score"], r["held"] = grades.get(r["firm_id"], (None, None, False))
     rows.sort(key=lambda r: (r["direction"], -r["volume_fen"]))
     return rows
 

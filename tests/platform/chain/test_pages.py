@@ -418,3 +418,23 @@ def test_a_bundle_whose_document_breaks_its_own_rules_says_which_field(client, a
     assert "文件不符合其自身规则" in leaf and "卖方统一社会信用代码" in leaf, leaf
     for english in ("(none", "seller_uscc", "bad check character"):
         assert english not in page
+
+
+def test_an_auditor_finds_a_documents_proof_by_its_number(client, auditor, anchored):
+    """Outside reader 10, R12: the chain search took only hashes; an invoice number gave
+    "没有符合搜索条件的记录。暂无批次…" (there were 184 batches), and a number listed in a
+    batch was not found inside it. The index finds documents by their number and links
+    their proofs; a batch's page finds its document by number."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    number = json.loads(doc.canonical)["number"]
+    page = client.get("/chain/", query_string={"q": number}).get_data(as_text=True)
+    assert 'id="found-documents"' in page, (number, doc.canonical[:300],
+                                            page[page.find("list-bar"):][:1500])
+    found = page.split('id="found-documents"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/chain/documents/{doc.id}"' in found and number in found
+    assert "暂无批次" not in page and "没有与之相符的批次根哈希或交易哈希" in page
+    inside = client.get(f"/chain/batches/{doc.batch_id}",
+                        query_string={"q": number}).get_data(as_text=True)
+    assert f'/chain/documents/{doc.id}"' in inside
+    assert 'id="found-documents"' not in client.get(
+        "/chain/", query_string={"q": "no-such-number-x"}).get_data(as_text=True)

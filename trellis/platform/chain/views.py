@@ -30,7 +30,7 @@ from trellis.chain.anchoring import batch_tree
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
-from trellis.paging import paginate
+from trellis.paging import paginate, search_condition
 from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
 from trellis.platform.paging import args as paging_args
@@ -131,9 +131,23 @@ def index():
     page = paginate(db(), query, sort_columns={"id": Batch.id, "documents": Batch.leaf_count,
                                                "block": Batch.block_number},
                     search_columns=(Batch.root, Batch.tx_hash), tiebreak=Batch.id, **wanted)
+    # an auditor samples from a business document ("the proof of invoice X"): the search
+    # also finds committed documents by what they say (a number, a USCC), not only hashes
+    documents = _documents_saying(page.q) if len(page.q) >= 3 else []
     return render_template("chain/index.html", status=health.status(settings(), session=db()),
                            batches=[row[0] for row in page.items], page=page,
+                           documents=documents, documents_max=DOCUMENTS_FOUND,
                            states=[s.value for s in BatchState], state_filter=state_filter)
+
+
+DOCUMENTS_FOUND = 20
+
+
+def _documents_saying(q: str) -> list[Document]:
+    """The first committed documents whose text or content hash holds *q*."""
+    return list(db().scalars(
+        select(Document).where(search_condition(q, (Document.canonical, Document.content_hash)))
+        .order_by(Document.id).limit(DOCUMENTS_FOUND + 1)))
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -144,7 +158,8 @@ def batch(batch_id: int):
              .where(BatchLeaf.batch_id == b.id))
     page = paginate(db(), query, sort_columns={"index": BatchLeaf.value_index,
                                                "type": Document.doc_type},
-                    search_columns=(Document.doc_id, Document.content_hash),
+                    search_columns=(Document.doc_id, Document.content_hash,
+                                    Document.canonical),
                     tiebreak=BatchLeaf.value_index, **paging_args())
     return render_template("chain/batch.html", batch=b, docs=[tuple(r) for r in page.items],
                            page=page,
