@@ -173,7 +173,7 @@ def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain,
     english(client)
     page = client.get("/anchor/network").get_data(as_text=True)
     assert 'id="subset-note"' in page
-    assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page
+    assert f"draws {picture.MAX_TIER1} of {n} direct suppliers" in page
     # the list beside it has every direct supplier, in pages, with the count
     assert f'data-list-count="{n}"' in page
     second = client.get("/anchor/network?per_page=30&page=2").get_data(as_text=True)
@@ -365,3 +365,45 @@ def test_early_warning_reads_the_warned_suppliers_only(client, session, chain, l
     assert "605" not in body and "40" not in body and "loan" not in body.lower()
     assert "1 of 2 suppliers have an assessment at least 4 weeks older" in page
     assert len(firm_reads) == 1 and firm_reads[0] == [chain.tier2.id]
+
+
+def test_the_network_draws_the_largest_second_tier_and_lists_no_zero_supplier(
+        client, session, chain, logged_in, make_firm, monkeypatch):
+    """Reader 10, R22: 「41 家二级供应商中的 24 家；下方表格列出这些供应商」 over a table of all
+    41; the two largest second-tier suppliers sold to small direct suppliers and were not
+    drawn; a supplier with ¥0.00 in 12 months was listed."""
+    import re
+
+    from trellis.network import picture
+    from trellis.network.build import bump_data_version
+
+    monkeypatch.setattr(picture, "MAX_TIER1", 2)
+    cid = chain.anchor.cluster_id
+    big_a, big_b, small = (make_firm(cluster_id=cid, name=n) for n in ("大一级甲", "大一级乙",
+                                                                       "小一级丙"))
+    for firm, amount in ((big_a, 9_000_000), (big_b, 8_000_000), (small, 100_000),
+                         (chain.tier1, 50_000)):
+        invoice(session, firm, chain.anchor, amount, issue_date=TODAY - timedelta(days=30))
+    largest = make_firm(cluster_id=cid, name="最大二级供应商")
+    invoice(session, largest, small, 50_000_000, issue_date=TODAY - timedelta(days=30))
+    minor = make_firm(cluster_id=cid, name="小二级供应商")
+    invoice(session, minor, big_a, 10_000, issue_date=TODAY - timedelta(days=30))
+    idle = make_firm(cluster_id=cid, name="停滞二级供应商")   # sold to big_b two years ago
+    invoice(session, idle, big_b, 70_000, issue_date=TODAY - timedelta(days=800))
+    bump_data_version(session=session, cluster_id=cid)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/network").get_data(as_text=True)
+    svg = page.split("<svg")[1].split("</svg>")[0]
+    drawn = set(re.findall(r'data-firm="(\d+)"', svg))
+    assert {str(largest.id), str(small.id), str(minor.id)} <= drawn
+    assert "停滞二级供应商" not in page and "¥0.00" not in page.replace("CN¥", "¥")
+    tier2 = page.split("Second-tier suppliers")[1]
+    assert "最大二级供应商" in tier2 and "小二级供应商" in tier2
+    note = page.split('id="subset-note">')[1].split("</p>")[0]
+    # 3 direct suppliers drawn of 4: the two largest and the one the largest second-tier
+    # supplier sells to (the smallest, chain.tier1, is not); both second-tier ones drawn
+    assert "draws 3 of 4 direct suppliers" in note
+    assert f'data-firm="{chain.tier1.id}"' not in svg
+    assert "the 2 largest of 2 second-tier suppliers" in note
+    assert "also list the ones not drawn" in note

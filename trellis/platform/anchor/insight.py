@@ -40,13 +40,14 @@ def network():
     svg = None
     tier1: list = []
     tier2: list = []
+    drawn1 = drawn2 = 0
     if firm.cluster_id:
         G = cluster_graph(session=db(), cluster_id=firm.cluster_id)
         tier1, tier2 = picture.neighbourhood(G, firm.id)
-        svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network")))
-    drawn1 = min(len(tier1), picture.MAX_TIER1)
-    drawn2 = len([s for s in tier2 if s.buyer in {t.node for t in tier1[:picture.MAX_TIER1]}]
-                 [:picture.MAX_TIER2])
+        shown = picture.drawn(G, firm.id, tier1, tier2)   # what the note counts is drawn
+        drawn1, drawn2 = len(shown[0]), len(shown[1])
+        svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network"),
+                                        shown=shown))
     wanted = clean(**paging_args(), sorts=("volume",))
     if wanted["q"]:
         found = [s for s in tier1 if wanted["q"].lower() in s.name.lower()]
