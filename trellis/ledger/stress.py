@@ -188,3 +188,28 @@ def short_by_cause(rows: list[VendorStress]) -> tuple[list[VendorStress], list[V
     those short of cash even if everyone paid on time (the delay is not their cause)."""
     short = [r for r in rows if r.runs_out_day is not None]
     return [r for r in short if not r.short_anyway], [r for r in short if r.short_anyway]
+
+
+@dataclass(frozen=True)
+class AnchorRow:
+    """One supplier of a :func:`run` as the anchor who runs it sees it: when it runs out
+    and why, its trade-based cushion and the anchor's share of its inflow, but not the
+    debts it owes the bank (counted in the run, never shown: a supplier's loans are the
+    bank's confidential customer information, see :mod:`trellis.scoring.disclosure`)."""
+
+    firm_id: int
+    name: str
+    tier: int
+    anchor_share_pct: int
+    cushion_fen: int
+    runs_out_day: int | None
+    shortfall_fen: int
+    cause_name: str
+    short_anyway: bool
+
+
+def for_anchor(rows: list[VendorStress]) -> list[AnchorRow]:
+    """*rows* without what the anchor may not see (the suppliers' debts to the bank)."""
+    return [AnchorRow(r.firm_id, r.name, r.tier, r.anchor_share_pct, r.cushion_fen,
+                      r.runs_out_day, r.shortfall_fen, r.cause_name, r.short_anyway)
+            for r in rows]

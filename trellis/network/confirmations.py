@@ -28,6 +28,7 @@ from trellis.db import id_of, is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
+from trellis.network.evidence import days_overdue
 from trellis.paging import Page, paginate
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
@@ -74,6 +75,19 @@ class Row:
     due_date: date | None
     status: str
     reject_reason: str | None
+    paid_fen: int | None = None   # an invoice's paid amount (an order: None)
+
+    def overdue_days(self, as_of: date) -> int:
+        """Days a pending invoice is past its due date on *as_of* (0: not due, decided,
+        or an order): the queue marks those, the oldest of which waited over a year."""
+        if self.status != DocStatus.PENDING:
+            return 0
+        return days_overdue(self.due_date, as_of)
+
+    @property
+    def paid_in_full(self) -> bool:
+        """An invoice the anchor has already paid (in the queue: paid, never confirmed)."""
+        return self.paid_fen is not None and self.paid_fen >= self.amount_fen
 
     def as_dict(self) -> dict[str, Any]:
         """The document as JSON data: amount in fen, dates as ISO text."""
@@ -106,7 +120,8 @@ def _listing(kind: str, anchor_id: int, status: str | None
     due: Column | None = col(Invoice.due_date) if model is Invoice else None
     query = (sa.select(col(model.id), col(model.number), col(model.seller_id), col(Firm.name),
                        col(Firm.uscc), col(model.amount_fen), day, col(model.status),
-                       col(model.reject_reason), *([due] if due is not None else []))
+                       col(model.reject_reason),
+                       *([due, col(Invoice.paid_fen)] if due is not None else []))
              .join(Firm, col(Firm.id) == col(model.seller_id))
              .where(col(model.buyer_id) == anchor_id))
     if status:
@@ -116,7 +131,7 @@ def _listing(kind: str, anchor_id: int, status: str | None
 
 def _row(kind: str, r: sa.Row[Any], has_due: bool) -> Row:
     return Row(kind, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[9] if has_due else None,
-               r[7], r[8])
+               r[7], r[8], int(r[10]) if has_due else None)
 
 
 def documents(*, session: Session, anchor_id: int, kind: str, status: str | None = "pending",

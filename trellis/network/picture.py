@@ -1,8 +1,11 @@
 """The anchor's own supplier neighbourhood as a server-rendered SVG (no JavaScript).
 
 Three columns: second-tier suppliers, direct suppliers, the anchor. Edges run from
-supplier to buyer with a width by the last 12 months' volume. Only the largest suppliers
-are drawn (:data:`MAX_TIER1`, :data:`MAX_TIER2`); the table beside it lists them all.
+supplier to buyer with a width by the last 12 months' volume. A firm that sold nothing in
+those 12 months is no supplier here. Only the largest suppliers are drawn (:func:`drawn`:
+:data:`MAX_TIER1` direct and :data:`MAX_TIER2` second-tier ones, with up to
+:data:`EXTRA_TIER1` more direct suppliers that the largest second-tier ones sell to); the
+tables beside it list them all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from html import escape
 import networkx as nx
 
 MAX_TIER1, MAX_TIER2 = 30, 60
+EXTRA_TIER1 = 10   # direct suppliers drawn beyond MAX_TIER1 to carry large second-tier ones
 COL_W, ROW_H, BOX_W, BOX_H, PAD = 250, 30, 180, 22, 12
 
 
@@ -31,7 +35,7 @@ def neighbourhood(G: nx.DiGraph, anchor) -> tuple[list[Supplier], list[Supplier]
     if anchor not in G:
         return [], []
     tier1 = sorted(((u, d.get("volume_fen", 0) or 0) for u, _, d in G.in_edges(anchor, data=True)
-                    if u != anchor), key=lambda x: -x[1])
+                    if u != anchor and (d.get("volume_fen", 0) or 0) > 0), key=lambda x: -x[1])
     t1_nodes = {u for u, _ in tier1}
     best: dict = {}
     for b in t1_nodes:
@@ -39,7 +43,7 @@ def neighbourhood(G: nx.DiGraph, anchor) -> tuple[list[Supplier], list[Supplier]
             if u in t1_nodes or u == anchor:
                 continue
             vol = d.get("volume_fen", 0) or 0
-            if u not in best or vol > best[u][1]:
+            if vol > 0 and (u not in best or vol > best[u][1]):
                 best[u] = (b, vol)
     tier2 = sorted(((u, b, v) for u, (b, v) in best.items()), key=lambda x: -x[2])
 
@@ -50,16 +54,50 @@ def neighbourhood(G: nx.DiGraph, anchor) -> tuple[list[Supplier], list[Supplier]
             [Supplier(u, name(u), 2, v, b) for u, b, v in tier2])
 
 
+def drawn(G: nx.DiGraph, anchor, tier1: list[Supplier], tier2: list[Supplier]
+          ) -> tuple[list[Supplier], list[Supplier]]:
+    """The suppliers the picture draws, of :func:`neighbourhood`'s *tier1* and *tier2*:
+    the :data:`MAX_TIER1` largest direct suppliers, and the :data:`MAX_TIER2` largest
+    second-tier ones, each on its largest edge to a drawn direct supplier, or, when it
+    sells to none of them, beside its own largest buyer, drawn as well (at most
+    :data:`EXTRA_TIER1` of those; past them no smaller one is drawn either). Once only
+    the largest direct suppliers' own suppliers were drawn, and the park's two largest
+    second-tier suppliers were not."""
+    shown1 = list(tier1[:MAX_TIER1])
+    nodes1 = {s.node for s in shown1}
+    by_node = {s.node: s for s in tier1}
+    shown2: list[Supplier] = []
+    extra = 0
+    for s in tier2:
+        if len(shown2) >= MAX_TIER2:
+            break
+        if s.buyer in nodes1:
+            shown2.append(s)
+            continue
+        other = max(((b, d.get("volume_fen", 0) or 0) for _, b, d in G.out_edges(s.node, data=True)
+                     if b in nodes1 and b != anchor and (d.get("volume_fen", 0) or 0) > 0),
+                    key=lambda x: x[1], default=None)
+        if other is not None:
+            shown2.append(Supplier(s.node, s.name, 2, other[1], other[0]))
+        elif extra < EXTRA_TIER1 and s.buyer in by_node:
+            extra += 1
+            nodes1.add(s.buyer)
+            shown1.append(by_node[s.buyer])
+            shown2.append(s)
+        else:
+            break   # what is drawn stays "the largest N", none skipped
+    return shown1, shown2
+
+
 def _clip(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def render_svg(G: nx.DiGraph, anchor, *, title: str, flagged: set | None = None) -> str:
+def render_svg(G: nx.DiGraph, anchor, *, title: str, flagged: set | None = None,
+               shown: tuple[list[Supplier], list[Supplier]] | None = None) -> str:
     """An SVG picture of *anchor*'s supply neighbourhood: tier-1 suppliers and their tier-2
-    suppliers (at most MAX_TIER1 and MAX_TIER2), *flagged* firms marked."""
-    tier1, tier2 = neighbourhood(G, anchor)
-    tier1, tier2 = tier1[:MAX_TIER1], [s for s in tier2 if s.buyer in
-                                       {t.node for t in tier1[:MAX_TIER1]}][:MAX_TIER2]
+    suppliers (*shown*, or those of :func:`drawn`), *flagged* firms marked."""
+    tier1, tier2 = shown if shown is not None else drawn(G, anchor, *neighbourhood(G, anchor))
     flagged = flagged or set()
     rows = max(len(tier1), len(tier2), 1)
     height = PAD * 2 + rows * ROW_H

@@ -119,8 +119,12 @@ def test_early_warning_shows_score_falls_and_overdue(client, session, chain, log
     logged_in("anchor", firm=chain.anchor)
     english(client)
     page = client.get("/anchor/early-warning").get_data(as_text=True)
-    assert chain.tier1.name in page and "−50" in page
+    assert chain.tier1.name in page and "Risk rose sharply" in page   # 50 points, two grades
     assert chain.tier2.name not in page
+    # reader 10, R3: the buyer sees a signal, never the bank's scores or grades
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    for secret in ("640", "590", "−50", "A → C", ">C<", ">A<"):
+        assert secret not in body, secret
 
 
 def test_network_picture_is_server_rendered(client, session, chain, logged_in):
@@ -169,7 +173,7 @@ def test_the_network_picture_says_when_it_draws_a_subset(client, session, chain,
     english(client)
     page = client.get("/anchor/network").get_data(as_text=True)
     assert 'id="subset-note"' in page
-    assert f"draws the {picture.MAX_TIER1} largest of {n} direct suppliers" in page
+    assert f"draws {picture.MAX_TIER1} of {n} direct suppliers" in page
     # the list beside it has every direct supplier, in pages, with the count
     assert f'data-list-count="{n}"' in page
     second = client.get("/anchor/network?per_page=30&page=2").get_data(as_text=True)
@@ -216,23 +220,27 @@ def test_stress_and_early_warning_name_tiers_in_words(client, session, flows, lo
 
 def test_early_warning_without_an_earlier_score_says_so(app, session, chain, make_user):
     """Issue 15: a supplier listed for an overdue loan with no earlier score read 「— —」
-    and 「— → B」."""
+    and 「— → B」; reader 10 (R3): it reads a signal and a reason, no score or grade."""
     from flask import render_template
     from flask_login import login_user
 
     from trellis.platform.anchor.insight import Warning
-    from trellis.platform.forms import EmptyForm
+    from trellis.scoring.disclosure import signal_for_anchor
 
     user = make_user("anchor", firm=chain.anchor)
-    row = Warning(chain.tier1, 1, 605, None, "B", None, TODAY, None, 1, 70)
+    signal = signal_for_anchor(score_now=605, score_before=None, grade_now="B",
+                               grade_before=None, compared_since=None, overdue_loans=1,
+                               max_dpd=70)
+    row = Warning(chain.tier1, 1, signal)
     with app.test_request_context("/anchor/early-warning",
                                   headers={"Accept-Language": "zh-CN"}):
         login_user(user)
         page = render_template("anchor/early_warning.html", rows=[row], compared=0, drop=20,
-                               form=EmptyForm(), suppliers=3)
+                               weeks=4, suppliers=3, last_scored=TODAY)
     cells = page.split("<tbody>")[1].split("</tbody>")[0]
-    assert "此前无评分" in cells and "— —" not in cells and "— →" not in cells
-    assert ">B<" in cells.replace("</td>", "<").replace('">', ">") or "B</td>" in cells
+    assert "没有更早的评估" in cells and "— —" not in cells and "— →" not in cells
+    assert "风险显著上升" in cells and "该供应商对银行的还款出现逾期" in cells
+    assert "605" not in cells and ">B<" not in cells and "70" not in cells
 
 
 def test_stress_days_read_as_days_with_their_date(client, session, flows, logged_in):
@@ -278,7 +286,7 @@ def test_early_warning_reads_scores_not_whole_records(client, session, chain, lo
         page = client.get("/anchor/early-warning").get_data(as_text=True)
     finally:
         event.remove(engine, "before_cursor_execute", watch)
-    assert chain.tier1.name in page and "−50" in page
+    assert chain.tier1.name in page and "Risk rose sharply" in page
     reads = [s for s in sent if "score_results" in s]
     assert reads and not any("score_results.features" in s for s in reads)
     # the suppliers' tiers once, not once more for the count (the later statements name
@@ -351,6 +359,51 @@ def test_early_warning_reads_the_warned_suppliers_only(client, session, chain, l
         event.remove(engine, "before_cursor_execute", watch)
     body = page.split("<tbody>")[1].split("</tbody>")[0]
     assert chain.tier2.name in body and chain.tier1.name not in body
-    assert "605" in body and "no earlier score" in body and "40 days past due" in body
-    assert "1 of 2 suppliers have two scores to compare" in page
+    # reader 10, R3: a signal and a reason in words; not the score, the loan or its days
+    assert "Risk rose sharply" in body and "behind with a repayment to the bank" in body
+    assert "no earlier assessment" in body
+    assert "605" not in body and "40" not in body and "loan" not in body.lower()
+    assert "1 of 2 suppliers have an assessment at least 4 weeks older" in page
     assert len(firm_reads) == 1 and firm_reads[0] == [chain.tier2.id]
+
+
+def test_the_network_draws_the_largest_second_tier_and_lists_no_zero_supplier(
+        client, session, chain, logged_in, make_firm, monkeypatch):
+    """Reader 10, R22: 「41 家二级供应商中的 24 家；下方表格列出这些供应商」 over a table of all
+    41; the two largest second-tier suppliers sold to small direct suppliers and were not
+    drawn; a supplier with ¥0.00 in 12 months was listed."""
+    import re
+
+    from trellis.network import picture
+    from trellis.network.build import bump_data_version
+
+    monkeypatch.setattr(picture, "MAX_TIER1", 2)
+    cid = chain.anchor.cluster_id
+    big_a, big_b, small = (make_firm(cluster_id=cid, name=n) for n in ("大一级甲", "大一级乙",
+                                                                       "小一级丙"))
+    for firm, amount in ((big_a, 9_000_000), (big_b, 8_000_000), (small, 100_000),
+                         (chain.tier1, 50_000)):
+        invoice(session, firm, chain.anchor, amount, issue_date=TODAY - timedelta(days=30))
+    largest = make_firm(cluster_id=cid, name="最大二级供应商")
+    invoice(session, largest, small, 50_000_000, issue_date=TODAY - timedelta(days=30))
+    minor = make_firm(cluster_id=cid, name="小二级供应商")
+    invoice(session, minor, big_a, 10_000, issue_date=TODAY - timedelta(days=30))
+    idle = make_firm(cluster_id=cid, name="停滞二级供应商")   # sold to big_b two years ago
+    invoice(session, idle, big_b, 70_000, issue_date=TODAY - timedelta(days=800))
+    bump_data_version(session=session, cluster_id=cid)
+    logged_in("anchor", firm=chain.anchor)
+    english(client)
+    page = client.get("/anchor/network").get_data(as_text=True)
+    svg = page.split("<svg")[1].split("</svg>")[0]
+    drawn = set(re.findall(r'data-firm="(\d+)"', svg))
+    assert {str(largest.id), str(small.id), str(minor.id)} <= drawn
+    assert "停滞二级供应商" not in page and "¥0.00" not in page.replace("CN¥", "¥")
+    tier2 = page.split("Second-tier suppliers")[1]
+    assert "最大二级供应商" in tier2 and "小二级供应商" in tier2
+    note = page.split('id="subset-note">')[1].split("</p>")[0]
+    # 3 direct suppliers drawn of 4: the two largest and the one the largest second-tier
+    # supplier sells to (the smallest, chain.tier1, is not); both second-tier ones drawn
+    assert "draws 3 of 4 direct suppliers" in note
+    assert f'data-firm="{chain.tier1.id}"' not in svg
+    assert "the 2 largest of 2 second-tier suppliers" in note
+    assert "also list the ones not drawn" in note

@@ -44,7 +44,7 @@ def test_confirm_one_records_the_decision_and_the_vendor_sees_it(client, session
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     url = f"/anchor/queue/invoice/{inv.id}"
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                      "decision": "confirm"})
+                                      "decision": "confirm", "checked": "y"})
     assert response.status_code == 303
     session.refresh(inv)
     assert inv.status == DocStatus.CONFIRMED and inv.confirmed_by_id == anchor_user.id
@@ -77,7 +77,7 @@ def test_bulk_reject_with_a_reason(client, session, chain, anchor_user):
 def test_bulk_confirm_orders(client, session, chain, anchor_user):
     pos = [order(session, chain.tier1, chain.anchor) for _ in range(2)]
     response = client.post("/anchor/queue?kind=order", data={
-        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm",
+        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm", "checked": "y",
         "ids": [p.id for p in pos]})
     assert response.status_code == 303
     for p in pos:
@@ -88,8 +88,8 @@ def test_bulk_confirm_orders(client, session, chain, anchor_user):
 @pytest.mark.parametrize("data, status, message", [
     ({"decision": "reject", "reason": ""}, 422, "Give a reason"),
     ({"decision": "reject", "reason": "x" * 301}, 422, "300"),
-    ({"decision": "confirm", "ids": []}, 422, "Choose at least one"),
-    ({"decision": "confirm", "ids": ["abc"]}, 422, "is not a document id"),
+    ({"decision": "confirm", "checked": "y", "ids": []}, 422, "Choose at least one"),
+    ({"decision": "confirm", "checked": "y", "ids": ["abc"]}, 422, "is not a document id"),
     ({"decision": "maybe"}, 422, "Not a valid choice"),
     ({}, 422, "Choose confirm or reject"),
 ])
@@ -113,7 +113,7 @@ def test_another_firms_id_in_a_bulk_request_is_404_and_changes_nothing(client, s
     mine = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
     response = client.post("/anchor/queue?kind=invoice", data={
-        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm",
+        "csrf_token": csrf_token(client, "/anchor/queue"), "decision": "confirm", "checked": "y",
         "ids": [mine.id, theirs.id]})
     assert response.status_code == 404
     session.refresh(mine)
@@ -125,7 +125,7 @@ def test_another_firms_id_in_a_bulk_request_is_404_and_changes_nothing(client, s
 def test_forged_csrf_token_is_refused(client, session, chain, anchor_user):
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     response = client.post(f"/anchor/queue/invoice/{inv.id}",
-                           data={"csrf_token": "forged", "decision": "confirm"})
+                           data={"csrf_token": "forged", "decision": "confirm", "checked": "y"})
     assert response.status_code == 400
     assert "expired or was forged" in response.get_data(as_text=True)
     session.refresh(inv)
@@ -135,7 +135,7 @@ def test_forged_csrf_token_is_refused(client, session, chain, anchor_user):
 def test_double_submit_confirms_once(client, session, chain, anchor_user):
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     url = f"/anchor/queue/invoice/{inv.id}"
-    data = {"csrf_token": csrf_token(client, url), "decision": "confirm"}
+    data = {"csrf_token": csrf_token(client, url), "decision": "confirm", "checked": "y"}
     assert client.post(url, data=data).status_code == 303
     again = client.post(url, data=data, follow_redirects=True)
     assert "already been decided" in again.get_data(as_text=True)
@@ -203,7 +203,7 @@ def test_a_search_and_the_ticks_survive_an_error_and_an_action(client, session, 
     assert refused.status_code == 422
     assert f'value="{docs[0].id}" id="pick-{docs[0].id}" checked' in body
     assert docs[1].number not in body   # still the searched list
-    done = client.post(url, data={"csrf_token": token, "decision": "confirm",
+    done = client.post(url, data={"csrf_token": token, "decision": "confirm", "checked": "y",
                                   "ids": [docs[0].id]})
     assert done.status_code == 303
     assert done.headers["Location"].endswith(

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -19,6 +26,16 @@ from trellis.platform.vendor_portal.common import parse_yuan
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
 
 
+def _checked_to_confirm(form, field) -> None:
+    """A confirmation (确权) goes on chain and cannot be withdrawn: the clerk ticks that
+    the order and the delivery were checked, on the server as well as in the browser.
+    A rejection needs no tick (it asks for a reason instead)."""
+    if form.decision.data == "confirm" and not field.data:
+        raise StopValidation(_l("Tick \"I have checked the order and the delivery\" "
+                                "to confirm: a confirmation goes on chain and cannot be "
+                                "withdrawn. Nothing was confirmed."))
+
+
 class DecisionForm(FlaskForm):
     """One document or many (the ``ids`` checkboxes are read by the view)."""
 
@@ -26,6 +43,8 @@ class DecisionForm(FlaskForm):
                            validators=[DataRequired(message=_l("Choose confirm or reject."))])
     reason = TextAreaField(_l("Reason for a rejection (the vendor sees it)"),
                            validators=[Optional(), Length(max=MAX_REASON)])
+    checked = BooleanField(_l("I have checked the order and the delivery"),
+                           validators=[_checked_to_confirm])
 
 
 class TokenForm(FlaskForm):

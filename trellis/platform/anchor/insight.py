@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from trellis.errors import TrellisError
 from trellis.ledger import stress
 from trellis.ledger.lifecycle import dpd
 from trellis.ledger.models import Loan
@@ -21,17 +20,14 @@ from trellis.network.build import cluster_graph
 from trellis.paging import clean, page_of
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import StressForm
-from trellis.platform.forms import EmptyForm
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.common import own_firm
-from trellis.platform.web import audit, commit, db, roles_required
-from trellis.scoring.models import ScoreRecord
-from trellis.scoring.service import score_portfolio
+from trellis.platform.web import db, roles_required
+from trellis.scoring.disclosure import SCORE_DROP, RiskSignal, Signal, signal_for_anchor
+from trellis.scoring.models import PortfolioRun, ScoreRecord
 from trellis.trade.models import Firm, Relationship
 
-SCORE_DROP = 20  # points; a fall this large (or a worse grade) is a warning
-GRADES = "ABCDE"
-LOOKBACK_DAYS = 91
+COMPARE_DAYS = 28   # a score is compared with the newest one at least this much older
 
 
 TIER2_LISTED = 50   # second-tier suppliers listed, largest first (the page says of how many)
@@ -44,13 +40,14 @@ def network():
     svg = None
     tier1: list = []
     tier2: list = []
+    drawn1 = drawn2 = 0
     if firm.cluster_id:
         G = cluster_graph(session=db(), cluster_id=firm.cluster_id)
         tier1, tier2 = picture.neighbourhood(G, firm.id)
-        svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network")))
-    drawn1 = min(len(tier1), picture.MAX_TIER1)
-    drawn2 = len([s for s in tier2 if s.buyer in {t.node for t in tier1[:picture.MAX_TIER1]}]
-                 [:picture.MAX_TIER2])
+        shown = picture.drawn(G, firm.id, tier1, tier2)   # what the note counts is drawn
+        drawn1, drawn2 = len(shown[0]), len(shown[1])
+        svg = Markup(picture.render_svg(G, firm.id, title=_("Our supplier network"),
+                                        shown=shown))
     wanted = clean(**paging_args(), sorts=("volume",))
     if wanted["q"]:
         found = [s for s in tier1 if wanted["q"].lower() in s.name.lower()]
@@ -66,36 +63,12 @@ def network():
 
 @dataclass
 class Warning:
+    """A supplier whose risk rose, as its buyer may see it: a signal in words, never the
+    bank's score, grade or the supplier's loans (:mod:`trellis.scoring.disclosure`)."""
+
     firm: Firm
     tier: int
-    score_now: int | None
-    score_before: int | None
-    grade_now: str | None
-    grade_before: str | None
-    as_of_now: date | None
-    as_of_before: date | None
-    overdue_loans: int
-    max_dpd: int
-
-    @property
-    def fell(self) -> bool:
-        return _fell(self.score_now, self.score_before, self.grade_now, self.grade_before)
-
-    @property
-    def drop(self) -> int | None:
-        if self.score_now is None or self.score_before is None:
-            return None
-        return self.score_before - self.score_now
-
-
-def _fell(score_now: int | None, score_before: int | None, grade_now: str | None,
-          grade_before: str | None) -> bool:
-    """A fall of :data:`SCORE_DROP` points or more, or a worse grade."""
-    if score_now is None or score_before is None:
-        return False
-    worse_grade = (grade_now and grade_before and
-                   GRADES.index(grade_now) > GRADES.index(grade_before))
-    return score_before - score_now >= SCORE_DROP or bool(worse_grade)
+    signal: RiskSignal
 
 
 def _suppliers_and_theirs(anchor_id: int):
@@ -120,8 +93,9 @@ def supplier_tiers(session: Session, anchor_id: int) -> dict[int, int]:
 
 def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = None,
                    tiers: dict[int, int] | None = None) -> tuple[list[Warning], int]:
-    """Suppliers whose score fell or who have a loan overdue, worst first; and how many
-    suppliers have at least two scores to compare. *tiers*: :func:`supplier_tiers` of the
+    """Suppliers whose risk rose (their score fell over at least :data:`COMPARE_DAYS`
+    days, or a loan is overdue), sharpest first, as signals the anchor may see; and how
+    many suppliers have two scores to compare. *tiers*: :func:`supplier_tiers` of the
     anchor, when the caller has it."""
     as_of = as_of or date.today()
     tiers = supplier_tiers(session, anchor_id) if tiers is None else tiers
@@ -155,38 +129,43 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
                                          col(ScoreRecord.id).desc())):
         if rec.firm_id in tiers:
             records.setdefault(rec.firm_id, []).append(rec)
-    found: list[tuple] = []
+    found: list[tuple[int, RiskSignal]] = []
     compared = 0
     for fid in (f for f in tiers if f in records or f in overdue):   # in the tiers' order
         recs = records.get(fid, [])
         now = recs[0] if recs else None
-        before = next((r for r in recs[1:] if now and r.as_of <= now.as_of - timedelta(days=28)),
-                      None)
+        before = next((r for r in recs[1:]
+                       if now and r.as_of <= now.as_of - timedelta(days=COMPARE_DAYS)), None)
         if before is not None:
             compared += 1
-        w = (fid, tiers[fid], now.score if now else None,
-             before.score if before else None, now.grade if now else None,
-             before.grade if before else None, now.as_of if now else None,
-             before.as_of if before else None, len(overdue.get(fid, [])),
-             max(overdue.get(fid, [0])))
-        if w[-2] or _fell(*w[2:6]):
-            found.append(w)
+        days_late = overdue.get(fid, [])
+        signal = signal_for_anchor(
+            score_now=now.score if now else None,
+            score_before=before.score if before else None,
+            grade_now=now.grade if now else None,
+            grade_before=before.grade if before else None,
+            compared_since=before.as_of if before else None,
+            overdue_loans=len(days_late), max_dpd=max(days_late, default=0))
+        if signal.warns:
+            found.append((fid, signal))
     # the firms of the warnings only: a large cluster's anchor has thousands of suppliers
     # and few warnings, and reading every supplier's row was most of the page
     firms = ({f.id: f for f in session.exec(select(Firm).where(
-        col(Firm.id).in_([w[0] for w in found])))} if found else {})
-    out = [Warning(firms[w[0]], *w[1:]) for w in found]
-    out.sort(key=lambda w: (-w.max_dpd, -(w.drop or 0), w.firm.name))
+        col(Firm.id).in_([fid for fid, _ in found])))} if found else {})
+    out = [Warning(firms[fid], tiers[fid], signal) for fid, signal in found]
+    worst = list(Signal)
+    out.sort(key=lambda w: (worst.index(w.signal.level), w.firm.name))
     return out, compared
 
 
-def refresh_scores(*, session: Session, cluster_id: int, as_of: date) -> int:
-    """Score the cluster now and :data:`LOOKBACK_DAYS` ago (stored), so falls show."""
-    n = 0
-    for day in (as_of - timedelta(days=LOOKBACK_DAYS), as_of):
-        results, _run = score_portfolio(session=session, as_of=day, cluster_id=cluster_id)
-        n = len(results)
-    return n
+def last_scored(session: Session, cluster_id: int | None) -> date | None:
+    """The day the bank last scored the anchor's cluster (its scheduled job, or a run
+    over every cluster); None when never."""
+    if cluster_id is None:
+        return None
+    return session.exec(select(func.max(col(PortfolioRun.as_of))).where(
+        or_(col(PortfolioRun.cluster_id) == cluster_id,
+            col(PortfolioRun.cluster_id).is_(None)))).one()
 
 
 @bp.get("/early-warning")
@@ -195,28 +174,10 @@ def early_warning():
     firm = own_firm()
     tiers = supplier_tiers(db(), firm.id)
     rows, compared = early_warnings(session=db(), anchor_id=firm.id, tiers=tiers)
+    # no button: scoring is the bank's (a daily job over the whole park), never an anchor's
     return render_template("anchor/early_warning.html", rows=rows, compared=compared,
-                           drop=SCORE_DROP, form=EmptyForm(), suppliers=len(tiers))
-
-
-@bp.post("/early-warning/refresh")
-@roles_required("anchor")
-def refresh_early_warning():
-    firm = own_firm()
-    if not EmptyForm().validate_on_submit():
-        flash(_("The form expired; try again."), "error")
-    elif not firm.cluster_id:
-        flash(_("Your firm is in no cluster yet; there is nothing to score."), "warning")
-    else:
-        try:
-            n = refresh_scores(session=db(), cluster_id=firm.cluster_id, as_of=date.today())
-        except TrellisError:
-            db().rollback()
-            raise
-        audit("early_warning.refresh", "firm", firm.id, scored=n)
-        commit()
-        flash(_("Scores refreshed for %(n)d firms.", n=n), "success")
-    return redirect(url_for("anchor.early_warning"), code=303)
+                           drop=SCORE_DROP, weeks=COMPARE_DAYS // 7, suppliers=len(tiers),
+                           last_scored=last_scored(db(), firm.cluster_id))
 
 
 # --- stress test ----------------------------------------------------------------------------
@@ -236,8 +197,10 @@ def stress_page():
     elif form.days_late.data is None:
         form.days_late.data = 30
     # the day a supplier runs out counts from today: shown with its date
-    return render_template("anchor/stress.html", form=form, rows=rows, today=date.today(),
-                           timedelta=timedelta,
+    # the page gets each supplier without its debts to the bank (stress.for_anchor)
+    return render_template("anchor/stress.html", form=form,
+                           rows=None if rows is None else stress.for_anchor(rows),
+                           today=date.today(), timedelta=timedelta,
                            short=[r for r in rows or [] if r.runs_out_day is not None],
                            by_cause=stress.short_by_cause(rows or [])), status
 

@@ -36,7 +36,14 @@ from trellis.platform.vendor_portal.common import (
 )
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade import payments
-from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
+from trellis.trade.models import (
+    DocStatus,
+    Firm,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    invoice_outstanding,
+)
 from trellis.vouchers.models import Voucher
 
 
@@ -150,6 +157,43 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
     return _payables(session, list(rows), as_of)
 
 
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where an invoice searched for by its number is, when the payables list has none:
+    *state* "pending" (not confirmed yet), "rejected", "paid" (paid in full, on
+    *last_paid_on*) or "unpaid" (listed under another tab than the one searched)."""
+
+    invoice: Invoice
+    state: str
+    last_paid_on: date | None = None
+
+
+def whereabouts(*, session: Session, anchor_id: int, q: str, limit: int = 5
+                ) -> list[Whereabouts]:
+    """The anchor's invoices numbered exactly *q* (trimmed), each with why it is or is not
+    a payable: a clerk who confirmed an invoice and cannot find it among the unpaid ones
+    learns that it was paid (the demo's queue holds hundreds paid before being confirmed)."""
+    number = q.strip()
+    if not number:
+        return []
+    found = session.exec(select(Invoice).where(Invoice.buyer_id == anchor_id,
+                                               Invoice.number == number)
+                         .order_by(Invoice.id).limit(limit)).all()
+    out = []
+    for inv in found:
+        if inv.status != DocStatus.CONFIRMED:
+            out.append(Whereabouts(inv, str(inv.status)))
+        elif inv.paid_fen >= inv.amount_fen:
+            last = session.exec(select(func.max(Payment.paid_on))
+                                .join(PaymentAllocation,
+                                      PaymentAllocation.payment_id == Payment.id)
+                                .where(PaymentAllocation.invoice_id == inv.id)).one()
+            out.append(Whereabouts(inv, "paid", last))
+        else:
+            out.append(Whereabouts(inv, "unpaid"))
+    return out
+
+
 def _issued_as_voucher(session: Session, invoice: Invoice) -> Message | None:
     if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice.id)).first():
         return msg(N_("Invoice %(number)s was issued as a voucher; it is paid when the "
@@ -174,8 +218,11 @@ def payables():
     # hundreds), searched by invoice number or vendor, with its count.
     page, total = payables_page(session=db(), anchor_id=firm.id, days=window,
                                 overdue=overdue, **paging_args())
+    # a search that finds nothing says where an invoice of that number is instead
+    found = ([] if page.total or not page.q
+             else whereabouts(session=db(), anchor_id=firm.id, q=page.q))
     return render_template("anchor/payables.html", rows=page.items, page=page, days=days,
-                           total=total)
+                           total=total, whereabouts=found)
 
 
 @bp.route("/payables/<int:invoice_id>/pay", methods=["GET", "POST"])

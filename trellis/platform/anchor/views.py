@@ -4,6 +4,8 @@ the sibling modules imported at the bottom (they add routes to this blueprint)."
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
@@ -11,7 +13,7 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken
 from trellis.errors import TrellisError, ValidationError
-from trellis.network import confirmations
+from trellis.network import confirmations, evidence
 from trellis.platform.anchor.blueprint import bp
 from trellis.platform.anchor.forms import DecisionForm, TokenForm
 from trellis.platform.anchor.payables import due_summary
@@ -26,7 +28,7 @@ from trellis.platform.vendor_portal.common import (
     proof_state,
 )
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.trade.models import Firm
+from trellis.trade.models import Firm, Invoice
 from trellis.vouchers import services as vouchers
 
 KINDS = ("invoice", "order")
@@ -110,7 +112,8 @@ def confirm_queue():
     return render_template("anchor/queue.html", firm=firm, kind=kind, rows=page.items,
                            page=page, form=form,
                            counts=counts, selected={str(s) for s in selected},
-                           ids_error=ids_error, state=list_state()), status
+                           ids_error=ids_error, state=list_state(),
+                           today=date.today()), status
 
 
 @bp.route("/queue/<kind>/<int:doc_id>", methods=["GET", "POST"])
@@ -138,8 +141,15 @@ def document(kind: str, doc_id: int):
         status = 422
 
     seller = db().get(Firm, doc.seller_id)
+    # what the clerk checks the document against before confirming it for good
+    if isinstance(doc, Invoice):
+        facts = evidence.invoice_facts(session=db(), invoice=doc)
+        order, overdue = facts.order, evidence.days_overdue(doc.due_date, date.today())
+    else:
+        facts, order, overdue = None, evidence.order_facts(session=db(), order=doc), 0
     return render_template("anchor/document.html", kind=kind, doc=doc, seller=seller,
-                           form=form, proof=proof_state(kind, doc.id)), status
+                           form=form, proof=proof_state(kind, doc.id), facts=facts,
+                           order=order, overdue=overdue), status
 
 
 # --- API tokens for the firm's ERP --------------------------------------------------------

@@ -1,0 +1,113 @@
+"""What the platform holds behind one document an anchor is asked to confirm (确权).
+
+Confirming tells the bank that the anchor owes the invoice, on chain and for good: the
+clerk checks it against the purchase order it names, that order's deliveries, and what
+has already been paid on it (an invoice paid without being confirmed stays in the queue:
+the demo park holds hundreds). :func:`invoice_facts` gathers those in three small
+queries; :func:`order_facts` the deliveries of an order. Nothing here changes a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from trellis.trade.models import Delivery, Invoice, Payment, PaymentAllocation, PurchaseOrder
+
+
+def days_overdue(due_date: date | None, as_of: date) -> int:
+    """Whole days *as_of* is past *due_date* (0 when not yet due or no due date)."""
+    if due_date is None:
+        return 0
+    return max(0, (as_of - due_date).days)
+
+
+@dataclass(frozen=True)
+class DeliveryFact:
+    """One delivery against an order: its day and value in fen."""
+
+    delivered_on: date
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """The purchase order a document refers to, with its deliveries (oldest first)."""
+
+    id: int
+    number: str
+    order_date: date
+    amount_fen: int
+    status: str
+    deliveries: list[DeliveryFact] = field(default_factory=list)
+
+    @property
+    def delivered_fen(self) -> int:
+        """The value delivered so far, fen."""
+        return sum(d.amount_fen for d in self.deliveries)
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    """What one payment paid towards the invoice (fen), its day and bank reference."""
+
+    paid_on: date
+    reference: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """An invoice's supporting facts: its order (None when it names none), the payments
+    allocated to it (oldest first) and its paid amount (fen, the invoice's own figure)."""
+
+    amount_fen: int
+    paid_fen: int
+    order: OrderFacts | None
+    payments: list[PaymentFact]
+
+    @property
+    def unpaid_fen(self) -> int:
+        """What is still owed on the invoice, fen (never below 0)."""
+        return max(0, self.amount_fen - self.paid_fen)
+
+    @property
+    def paid_in_full(self) -> bool:
+        return self.paid_fen >= self.amount_fen
+
+    @property
+    def last_paid_on(self) -> date | None:
+        return self.payments[-1].paid_on if self.payments else None
+
+
+def _deliveries(session: Session, order_id: int) -> list[DeliveryFact]:
+    rows = session.exec(select(col(Delivery.delivered_on), col(Delivery.amount_fen))
+                        .where(col(Delivery.order_id) == order_id)
+                        .order_by(col(Delivery.delivered_on), col(Delivery.id))).all()
+    return [DeliveryFact(day, int(amount)) for day, amount in rows]
+
+
+def order_facts(*, session: Session, order: PurchaseOrder) -> OrderFacts:
+    """The order with its deliveries."""
+    assert order.id is not None
+    return OrderFacts(order.id, order.number, order.order_date, order.amount_fen,
+                      str(order.status), _deliveries(session, order.id))
+
+
+def invoice_facts(*, session: Session, invoice: Invoice) -> InvoiceFacts:
+    """The order *invoice* names (and its deliveries) and the payments made on it."""
+    order = None
+    if invoice.order_id is not None:
+        po = session.get(PurchaseOrder, invoice.order_id)
+        # an order between other firms is not this anchor's to see
+        if po is not None and po.buyer_id == invoice.buyer_id:
+            order = order_facts(session=session, order=po)
+    rows = session.exec(select(col(Payment.paid_on), col(Payment.reference),
+                               col(PaymentAllocation.amount_fen))
+                        .join(Payment, col(Payment.id) == col(PaymentAllocation.payment_id))
+                        .where(col(PaymentAllocation.invoice_id) == invoice.id)
+                        .order_by(col(Payment.paid_on), col(Payment.id))).all()
+    payments = [PaymentFact(day, ref, int(amount)) for day, ref, amount in rows]
+    return InvoiceFacts(invoice.amount_fen, invoice.paid_fen, order, payments)
