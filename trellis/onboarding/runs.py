@@ -160,6 +160,22 @@ def confirm_mapping(*, session: Session, run: ImportRun, mapping: dict[str, str]
     return run
 
 
+def withdraw(*, session: Session, run: ImportRun) -> ImportRun:
+    """Withdraw a run still waiting for its column mapping (a wrong file): nothing was
+    written, and it ends refused with a message saying so, its file no longer kept.
+    Raises ImportRefused for a run that has gone past the mapping. Flushes."""
+    if run.status != RunStatus.MAPPING:
+        raise ImportRefused(N_("This import is not waiting for a column mapping."),
+                            zh="该导入不在等待列映射确认。")
+    run.status = RunStatus.REFUSED
+    run.message = msg(N_("Withdrawn before import: nothing was written.")).dumps(500)
+    run.finished_at = utcnow()
+    session.add(run)
+    session.execute(delete(ImportFile).where(sql_col(ImportFile.run_id) == run.id))
+    session.flush()
+    return run
+
+
 def execute_run(*, session_factory: sessionmaker[Session], run_id: int,
                 today: date | None = None, on_progress: Progress | None = None,
                 resume: bool = False, policy: Policy | None = None,

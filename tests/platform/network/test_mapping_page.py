@@ -86,3 +86,35 @@ def test_a_large_upload_runs_as_a_task_not_a_thread(app, client, logged_in, sess
     session.refresh(run)
     assert run.status == "succeeded" and run.created == 3  # the task ran (immediate mode)
     assert started == []  # and no thread was started by the request
+
+
+def test_a_wrong_file_waiting_for_its_mapping_is_named_in_words_and_can_be_withdrawn(
+        client, logged_in, session, make_cluster):
+    """Outside reader 10, R16: the fields no column fed were listed by their keys
+    ("seller_uscc, buyer_uscc, number, ..."), and a wrong upload stayed "等待确认列映射" for
+    good, with no way to withdraw it. The fields are named in Chinese; withdrawing ends the
+    run with nothing written, and its file is not kept."""
+    from trellis.onboarding.models import ImportFile
+
+    c = make_cluster()
+    rm = logged_in("rm")
+    session.add(ClusterManager(cluster_id=c.id, user_id=rm.id))
+    session.flush()
+    r = _upload(client, c.code, csv_bytes(["名称", "备注"], [["某物", "x"]]), "")
+    assert r.status_code == 303 and "/mapping" in r.headers["Location"]
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    missing = page.split('data-testid="missing-fields">', 1)[1].split("</p>", 1)[0]
+    assert "卖方统一社会信用代码" in missing and "seller_uscc" not in missing
+    run = session.execute(select(ImportRun)).scalars().one()
+    withdraw = page.split('data-testid="withdraw-form"', 1)[1]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', withdraw).group(1)
+    gone = client.post(f"/network/imports/{run.id}/withdraw", data={"csrf_token": token})
+    assert gone.status_code == 303 and gone.headers["Location"].endswith(f"/{c.code}/import")
+    session.refresh(run)
+    assert run.status == "refused" and session.get(ImportFile, run.id) is None
+    listing = client.get(f"/network/{c.code}/import").get_data(as_text=True)
+    assert "导入 %d 已撤回：未写入任何数据。" % run.id in listing
+    again = client.post(f"/network/imports/{run.id}/withdraw", data={"csrf_token": token})
+    assert again.status_code == 303                     # not waiting any more: said, no 500
+    assert "该导入不在等待列映射确认" in client.get(again.headers["Location"]).get_data(
+        as_text=True)

@@ -45,6 +45,7 @@ ACTIONS = {
     "cluster.data_basis_revoke": _l("Revoked a data basis"),
     "network.import": _l("Imported data"),
     "network.import_mapping": _l("Mapped an import's columns"),
+    "network.import_withdraw": _l("Withdrew an import before it ran"),
     "network.invite": _l("Issued invitations"),
     "network.invite_export": _l("Exported invitations"),
     "scoring.score": _l("Scored a firm"),

@@ -44,7 +44,7 @@ from trellis.onboarding.kinds import KINDS
 from trellis.onboarding.models import RunStatus
 from trellis.platform.errors import translated
 from trellis.platform.forms import REQUIRED, EmptyForm
-from trellis.platform.i18n import param_text, render
+from trellis.platform.i18n import error_text, param_text, render
 from trellis.platform.web import (
     audit,
     commit,
@@ -472,6 +472,28 @@ def import_mapping(run_id):
                            header=list(enumerate(header)), samples=samples,
                            proposal=proposal, fields=kind.columns,
                            kind_label=dict(_kind_choices()).get(run.kind, run.kind))
+
+
+@bp.post("/imports/<int:run_id>/withdraw")
+@roles_required(*EDITORS)
+def import_withdraw(run_id):
+    """A file uploaded by mistake, still waiting for its mapping, is withdrawn: nothing was
+    written and it leaves the waiting list."""
+    run = _visible_run(run_id)
+    c = db().get(Cluster, run.cluster_id)
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form expired or was incomplete; try again."), "error")
+        return redirect(url_for("network.import_mapping", run_id=run.id), code=303)
+    try:
+        runs.withdraw(session=db(), run=run)
+    except TrellisError as exc:
+        db().rollback()
+        flash(error_text(exc), "error")
+        return redirect(url_for("network.import_run", run_id=run.id), code=303)
+    audit("network.import_withdraw", "import_run", run.id, cluster=c.code, file=run.filename)
+    commit()
+    flash(_("Import %(id)s withdrawn: nothing was written.", id=run.id), "info")
+    return redirect(url_for("network.import_page", code=c.code), code=303)
 
 
 def _flash_outcome(run) -> None:
