@@ -113,7 +113,7 @@ def test_a_wrong_file_waiting_for_its_mapping_is_named_in_words_and_can_be_withd
     session.refresh(run)
     assert run.status == "refused" and session.get(ImportFile, run.id) is None
     listing = client.get(f"/network/{c.code}/import").get_data(as_text=True)
-    assert "导入 %d 已撤回：未写入任何数据。" % run.id in listing
+    assert f"导入 {run.id} 已撤回：未写入任何数据。" in listing
     again = client.post(f"/network/imports/{run.id}/withdraw", data={"csrf_token": token})
     assert again.status_code == 303                     # not waiting any more: said, no 500
     assert "该导入不在等待列映射确认" in client.get(again.headers["Location"]).get_data(
