@@ -73,6 +73,15 @@ LABELS = {
     },
 }
 
+# The bank's own pages read the same lines about the borrower, not to it ("贵司还款" on the
+# relationship manager's screen read as if the bank had repaid something).
+STAFF_LABELS = {
+    "en": {"payment_vendor": "The borrower's payment", "surplus": "To the borrower",
+           "still_owed": "Still owed by the borrower"},
+    "zh": {"payment_vendor": "借款企业还款", "surplus": "退还借款企业",
+           "still_owed": "借款企业仍欠"},
+}
+
 STATUS_LABELS = {
     # The statement is the borrower's: a write-off is the lender's accounting, and the
     # borrower reads that the debt went to collection.
@@ -299,9 +308,10 @@ def percent(micro: int) -> str:
     return f"{whole}.{decimals.ljust(2, '0')}%"
 
 
-def describe(line: Line, lang: str) -> str:
-    """What a statement line is, in *lang* (``zh`` or ``en``)."""
-    t = LABELS[lang]
+def describe(line: Line, lang: str, *, staff: bool = False) -> str:
+    """What a statement line is, in *lang* (``zh`` or ``en``): to the borrower, or with
+    *staff* about it (the bank's pages)."""
+    t = {**LABELS[lang], **STAFF_LABELS[lang]} if staff else LABELS[lang]
     if line.kind == "accrued":
         first, last = line.note.split("|")
         return t["accrued"] % (first, last)

@@ -637,3 +637,22 @@ def test_the_decider_reads_the_price_and_term_before_approving(session, client, 
     page = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
     warning = page.split('id="proposed-terms"', 1)[1].split("</p>", 1)[0]
     assert "批准也无法形成报价，将以拒绝结束" in warning and "法定上限" in warning
+
+
+def test_the_banks_loan_page_speaks_about_the_borrower(session, app, client, make_loan,
+                                                       make_user):
+    """Outside reader 10, R23: the relationship manager's loan page read "退还贵司" and
+    "贵司还款", as if the bank were paying itself back; the vendor's own page keeps 贵司."""
+    from trellis.ledger import lifecycle
+    from trellis.trade.models import Firm
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=2_000,
+                    paid_on=date(2026, 1, 6), idempotency_key="r23")
+    login(client, make_user("admin"))
+    staff = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert "借款企业还款" in staff and "退还借款企业" in staff and "贵司" not in staff
+    vendor = app.test_client()
+    login(vendor, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    own = vendor.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    assert "贵司还款" in own

@@ -247,6 +247,10 @@ def application(application_id: int):
                       "decline": _("declined")})
 
 
+def _describe_for_staff(line, lang: str) -> str:
+    return statement.describe(line, lang, staff=True)
+
+
 def _proposed(app, can_approve: bool) -> dict:
     """What approving would offer (``proposed``), priced as the approval prices it, or why
     no offer could be made (``proposed_why``): only for a person who may approve."""
@@ -347,7 +351,10 @@ def loan(loan_id: int):
         payout_form = PayoutForm(key=uuid.uuid4().hex)
     return render_template("ledger/loan.html", loan=row, st=st, firm=db().get(Firm, row.firm_id),
                            product=db().get(Product, row.product_id), postings=postings,
-                           repayments=repayments, lang=_lang(), describe=statement.describe,
+                           repayments=repayments, lang=_lang(),
+                           describe=_describe_for_staff if user_role() in STAFF
+                           else statement.describe,
+                           staff_view=user_role() in STAFF,
                            bucket=lifecycle.bucket(st.days_past_due), staff=user_role() in STAFF,
                            surplus=_surplus(row), payout_form=payout_form,
                            payment_reference=payment_reference)
