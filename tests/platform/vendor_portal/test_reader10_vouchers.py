@@ -63,3 +63,43 @@ def test_parts_split_off_and_passed_on_are_one_line_per_voucher(
     assert len(re.findall(r"<li>", parts)) == 10       # every part is still reachable
     assert len(re.findall(rf"{issued.code} 第 \d+ 号", text_of(parts))) == 10
     logout(client)
+
+
+#: a half-width colon, comma, semicolon, question or exclamation mark right after Chinese
+#: (a CJK character, full-width punctuation or a closing Chinese quote)
+HALF_WIDTH_AFTER_CHINESE = re.compile(
+    r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef”’][:,;?!](?!//)")
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?s)<(script|style|title)[^>]*>.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<!--.*?-->", " ", html)
+    return text_of(html).replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+
+
+def test_the_vendors_pages_use_full_width_punctuation_in_chinese(
+        client, session, demo, issued):  # noqa: F811
+    """Reader Q10: 「持有中: ¥…」 and 「确权: 已上链」 had half-width colons in running
+    Chinese text (the colon sat in the template, after the translated words)."""
+    from trellis.trade.models import Invoice
+
+    _split_and_pass_on(session, demo, issued, times=2)
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    chinese(client)
+    inv = session.exec(select(Invoice).where(Invoice.seller_id == vendor.firm_id)
+                       .order_by(Invoice.id)).first()
+    found = {}
+    for url in ("/vendor/", "/vendor/trade", "/vendor/trade?kind=order",
+                f"/vendor/trade/invoice/{inv.id}", f"/vendor/trade/invoice/{issued.invoice_id}",
+                "/vendor/trade/invoices/new", "/vendor/trade/orders/new", "/vendor/trade/upload",
+                "/vendor/vouchers", f"/vendor/vouchers/{issued.id}", "/vendor/loans",
+                "/vendor/applications", "/vendor/apply", "/vendor/profile"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = visible_text(response.get_data(as_text=True))
+        bad = [text[max(0, m.start() - 20):m.end() + 10]
+               for m in HALF_WIDTH_AFTER_CHINESE.finditer(text)]
+        if bad:
+            found[url] = bad
+    assert not found, found
