@@ -51,6 +51,21 @@ class ValidationError(TrellisError):
         self.field = field
 
 
+class ValidationErrors(ValidationError):
+    """Raised when several fields fail at once, so that a form can show every problem
+    together: ``errors`` holds one :class:`ValidationError` per problem, in the form's
+    order; the first one is also this error's message and ``field``."""
+
+    def __init__(self, errors: list[ValidationError]):
+        self.errors = list(errors)
+        if not self.errors:   # nothing more precise to say
+            super().__init__()
+            return
+        first = self.errors[0]
+        super().__init__(first.template, params=first.params, field=first.field,
+                         code=first.code, zh=first.message_zh)
+
+
 class NotFound(TrellisError):
     """Raised when a record does not exist or is not visible to the caller."""
 

@@ -75,3 +75,16 @@ class InvitationExpired(TrellisError):
 
     code = "invitation_expired"
     status = 410
+
+
+class AmbiguousBuyer(ValidationError):
+    """Raised (on field ``buyer``) when what a vendor typed in the buyer box fits several
+    firms of its park; ``choices`` names the first few of them, as
+    ``(entry, name, uscc)`` with the list entry that picks each
+    (:func:`trellis.onboarding.trade_entry.buyer_entry`), so a page can offer them."""
+
+    code = "ambiguous_buyer"
+
+    def __init__(self, message: str | Message, *, choices=(), **kwargs):
+        super().__init__(message, **kwargs)
+        self.choices = list(choices)

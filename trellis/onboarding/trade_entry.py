@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,10 +21,10 @@ from sqlmodel import Session, col, select
 
 from trellis import exports
 from trellis.db import id_of
-from trellis.errors import Conflict, TrellisError, ValidationError
+from trellis.errors import Conflict, TrellisError, ValidationError, ValidationErrors
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
-from trellis.onboarding.errors import ImportRefused
+from trellis.onboarding.errors import AmbiguousBuyer, ImportRefused
 from trellis.onboarding.importer import Policy, column_label, import_file
 from trellis.onboarding.kinds import KINDS
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -66,7 +67,8 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
 
     Raises :class:`ValidationError` on field ``buyer`` when nothing is typed, when no firm
     matches (naming what was typed) or when several do (naming a few of them); and while the
-    vendor's registration awaits approval."""
+    vendor's registration awaits approval; :class:`AmbiguousBuyer` (a ValidationError,
+    with the firms to pick from) when several do."""
     if firm.awaiting_approval:
         raise ValidationError(AWAITING_APPROVAL, field="buyer")
     typed = " ".join((text or "").split())[:200]
@@ -101,12 +103,13 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
                                  "part of its name or its USCC, then pick it from the "
                                  "list."), params={"text": typed}, field="buyer")
     count = session.scalar(select(func.count()).select_from(park.where(fits).subquery())) or 0
-    names = [m.name for m in matches[:NAMED_WHEN_AMBIGUOUS]]
-    raise ValidationError(N_("“%(text)s” matches %(count)s buyers (%(names)s): type more of "
+    named = matches[:NAMED_WHEN_AMBIGUOUS]
+    names = [m.name for m in named]
+    raise AmbiguousBuyer(N_("“%(text)s” matches %(count)s buyers (%(names)s): type more of "
                              "the name, or the USCC."),
                           params={"text": typed, "count": count,
                                   "names": names + (["…"] if count > len(names) else [])},
-                          field="buyer")
+                         field="buyer", choices=[(buyer_entry(m), m.name, m.uscc) for m in named])
 
 
 def _buyer(session: Session, firm: Firm, buyer_id: int | str | None,
@@ -124,35 +127,91 @@ def _buyer(session: Session, firm: Firm, buyer_id: int | str | None,
     return buyer
 
 
+def _problems(checks) -> list[ValidationError]:
+    """Run each check of *checks* (callables raising ValidationError) and keep what they
+    raise, so that a form shows every bad field at once (reader Q3, tenth session)."""
+    found = []
+    for check in checks:
+        try:
+            check()
+        except ValidationErrors as exc:
+            found.extend(exc.errors)
+        except ValidationError as exc:
+            found.append(exc)
+    return found
+
+
+def invoice_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
+                     number: str | None, issue_date: date | None, due_date: date | None,
+                     order_number: str | None = None, today: date | None = None,
+                     skip: Collection[str] = ()) -> list[ValidationError]:
+    """Every problem of an invoice as the vendor entered it (:func:`add_invoice`), one
+    :class:`ValidationError` per bad field, in the form's order. Fields in *skip* (those a
+    form already refused, e.g. a date it could not read) are not checked, nor is anything
+    that depends on them. Reads only."""
+    today = today or date.today()
+    found: dict[str, Firm] = {}
+
+    def buyer() -> None:
+        found["buyer"] = _buyer(session, firm, buyer_id)
+
+    def num() -> None:
+        if not (number or "").strip():
+            raise ValidationError(N_("Enter the invoice number."), field="number")
+
+    def issued() -> None:
+        if issue_date is not None and issue_date > today:
+            raise ValidationError(N_("The issue date cannot be in the future."),
+                                  field="issue_date")
+
+    def due() -> None:
+        # a refused issue date still read as a date (one in the future) is compared
+        if due_date is not None and issue_date is not None and due_date < issue_date:
+            raise ValidationError(N_("The due date cannot be before the issue date."),
+                                  field="due_date")
+
+    def order() -> None:
+        if "buyer" in found and order_number and order_number.strip():
+            _order_of(session, firm, found["buyer"], order_number)
+
+    checks = {"buyer": buyer, "number": num, "issue_date": issued, "due_date": due,
+              "order_number": order}
+    return _problems(check for name, check in checks.items() if name not in skip)
+
+
+def _order_of(session: Session, firm: Firm, buyer: Firm, order_number: str) -> PurchaseOrder:
+    order = session.exec(select(PurchaseOrder).where(
+        PurchaseOrder.buyer_id == buyer.id, PurchaseOrder.seller_id == firm.id,
+        PurchaseOrder.number == order_number.strip())).first()
+    if order is None:
+        raise ValidationError(N_("No order %(number)s from this buyer is recorded; "
+                                 "enter the order first or leave this empty."),
+                              params={"number": order_number.strip()}, field="order_number")
+    return order
+
+
 def add_invoice(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
                 amount_fen: int, issue_date: date, due_date: date,
                 order_number: str | None = None, today: date | None = None) -> Invoice:
     """Record an invoice the vendor issued (pending the buyer's confirmation). *buyer_id*
-    is a firm id, or the text typed in the buyer box (:func:`find_buyer`)."""
-    today = today or date.today()
+    is a firm id, or the text typed in the buyer box (:func:`find_buyer`).
+
+    Raises :class:`ValidationErrors` naming every bad field (:func:`invoice_problems`),
+    then :class:`Conflict` when the vendor already recorded that number."""
+    problems = invoice_problems(session=session, firm=firm, buyer_id=buyer_id, number=number,
+                                issue_date=issue_date, due_date=due_date,
+                                order_number=order_number, today=today)
+    if problems:
+        raise ValidationErrors(problems)
     buyer = _buyer(session, firm, buyer_id)
-    number = (number or "").strip()
-    if not number:
-        raise ValidationError(N_("Enter the invoice number."), field="number")
-    if issue_date > today:
-        raise ValidationError(N_("The issue date cannot be in the future."), field="issue_date")
-    if due_date < issue_date:
-        raise ValidationError(N_("The due date cannot be before the issue date."), field="due_date")
+    number = number.strip()
     if session.exec(select(Invoice.id).where(Invoice.seller_id == firm.id,
                                              Invoice.number == number)).first():
         raise Conflict(N_("You already recorded invoice %(number)s."),
                        params={"number": number})
     order_id = None
     if order_number and order_number.strip():
-        order = session.exec(select(PurchaseOrder).where(
-            PurchaseOrder.buyer_id == buyer.id, PurchaseOrder.seller_id == firm.id,
-            PurchaseOrder.number == order_number.strip())).first()
-        if order is None:
-            raise ValidationError(N_("No order %(number)s from this buyer is recorded; "
-                                     "enter the order first or leave this empty."),
-                                  params={"number": order_number.strip()},
-                                  field="order_number")
-        order_id = order.id
+        order_id = _order_of(session, firm, buyer, order_number).id
     invoice = Invoice(seller_id=id_of(firm), buyer_id=id_of(buyer), number=number,
                       amount_fen=amount_fen, issue_date=issue_date, due_date=due_date,
                       order_id=order_id, status=DocStatus.PENDING)
@@ -162,17 +221,40 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int | str, number: st
     return invoice
 
 
+def order_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
+                   number: str | None, order_date: date | None, today: date | None = None,
+                   skip: Collection[str] = ()) -> list[ValidationError]:
+    """Every problem of an order as the vendor entered it (:func:`add_order`), as
+    :func:`invoice_problems` does for an invoice. Reads only."""
+    today = today or date.today()
+
+    def buyer() -> None:
+        _buyer(session, firm, buyer_id)
+
+    def num() -> None:
+        if not (number or "").strip():
+            raise ValidationError(N_("Enter the order number."), field="number")
+
+    def ordered() -> None:
+        if order_date is not None and order_date > today:
+            raise ValidationError(N_("The order date cannot be in the future."),
+                                  field="order_date")
+
+    checks = {"buyer": buyer, "number": num, "order_date": ordered}
+    return _problems(check for name, check in checks.items() if name not in skip)
+
+
 def add_order(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
               amount_fen: int, order_date: date, today: date | None = None) -> PurchaseOrder:
     """Record a purchase order the vendor received (pending the buyer's confirmation).
-    *buyer_id* as for :func:`add_invoice`."""
-    today = today or date.today()
+    *buyer_id* as for :func:`add_invoice`. Raises :class:`ValidationErrors` naming every
+    bad field (:func:`order_problems`), then :class:`Conflict` for a number recorded."""
+    problems = order_problems(session=session, firm=firm, buyer_id=buyer_id, number=number,
+                              order_date=order_date, today=today)
+    if problems:
+        raise ValidationErrors(problems)
     buyer = _buyer(session, firm, buyer_id)
-    number = (number or "").strip()
-    if not number:
-        raise ValidationError(N_("Enter the order number."), field="number")
-    if order_date > today:
-        raise ValidationError(N_("The order date cannot be in the future."), field="order_date")
+    number = number.strip()
     if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.buyer_id == buyer.id,
                                                    PurchaseOrder.number == number)).first():
         raise Conflict(N_("Order %(number)s from %(buyer)s is already recorded."),

@@ -269,5 +269,8 @@ def test_a_voucher_with_several_held_parts_links_to_its_lineage_at_the_top(
     session.commit()
     page = client.get(f"/vendor/vouchers/{issued.id}").get_data(as_text=True)
     link = page.split('id="to-lineage"')[1].split("</a>")[0]
-    assert "查看流转图和全部部分（您持有 3 个）" in link and 'id="lineage"' in page
-    assert page.index('id="to-lineage"') < page.index('/split"')
+    assert "查看全部部分（您持有 3 个）" in link and '<a href="#parts" id="to-lineage">' in page
+    assert page.index('id="to-lineage"') < page.index('/split"') < page.index('id="parts"')
+    # reader Q4 (tenth session): only a link led to the picture; it now comes before the
+    # forms, so the reader sees where each part went before acting
+    assert page.index('class="lineage"') < page.index('/split"')

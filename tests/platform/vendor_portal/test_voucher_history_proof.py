@@ -30,8 +30,11 @@ def test_history_shows_hash_and_proof_link_not_a_number(client, session, demo, i
         _chinese(client)
         page = client.get(url).get_data(as_text=True)
         assert "链上文件" not in page, url
-        assert f"内容哈希 <span class=\"mono\" translate=\"no\" title=\"{doc.content_hash}\">" \
-               f"{doc.content_hash[:12]}…</span>" in page, url
+        # shortened, the whole hash on hover and in a copy (reader Q10, tenth session)
+        h = doc.content_hash
+        assert f'内容哈希 <span class="mono hash" translate="no" title="{h}" data-hash="{h}">' \
+               f'{h[:10]}<span class="hash-gap" aria-hidden="true">…</span>' \
+               f'<span class="hash-mid">{h[10:-6]}</span>{h[-6:]}</span>' in page, url
         assert "等待上链" in page, url                       # not anchored yet: no link
         assert f"/vendor/proofs/{doc.id}" not in page, url
     # once anchored, the step links its proof, and the reader may download it

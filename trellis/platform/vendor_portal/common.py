@@ -15,10 +15,11 @@ from sqlmodel import col, select
 from wtforms import ValidationError as WTFValidationError
 
 from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
-from trellis.errors import TrellisError
+from trellis.errors import TrellisError, ValidationErrors
 from trellis.ledger.models import ApplicationStatus
 from trellis.ledger.status import APPLICATION_WORDS
 from trellis.messages import N_
+from trellis.onboarding.errors import AmbiguousBuyer
 from trellis.platform.errors import translated
 from trellis.platform.i18n import translate
 from trellis.platform.web import current_firm_id, db
@@ -38,7 +39,12 @@ def own_firm() -> Firm:
 
 def attach_error(form, exc: TrellisError, default: str | None = None) -> None:
     """Show a domain error next to its field (``exc.field``) or the *default* field;
-    otherwise as a form-level error (``form.form_errors``)."""
+    otherwise as a form-level error (``form.form_errors``). A
+    :class:`~trellis.errors.ValidationErrors` shows each of its errors."""
+    if isinstance(exc, ValidationErrors):
+        for each in exc.errors:
+            attach_error(form, each, default)
+        return
     name = getattr(exc, "field", None)
     message = translated(exc)
     for candidate in (name, default):
@@ -46,6 +52,24 @@ def attach_error(form, exc: TrellisError, default: str | None = None) -> None:
             form[candidate].errors = [*form[candidate].errors, message]
             return
     form.form_errors.append(message)
+
+
+def refused_fields(form) -> set[str] | None:
+    """The names of the fields *form* refused, for a core to check the rest (and name
+    every bad field at once); ``None`` when the form itself was not accepted (a missing
+    or stale CSRF token), when nothing more is checked."""
+    if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        return None
+    return {name for name, f in form._fields.items() if f.errors}
+
+
+def ambiguity(exc: TrellisError | None) -> list:
+    """The firms to pick from when *exc* is, or holds, an ambiguous buyer
+    (:class:`~trellis.onboarding.errors.AmbiguousBuyer`): ``(entry, name, uscc)`` each."""
+    for each in getattr(exc, "errors", None) or ([exc] if exc is not None else []):
+        if isinstance(each, AmbiguousBuyer):
+            return each.choices
+    return []
 
 
 class AmountTooLarge(WTFValidationError):

@@ -76,11 +76,25 @@ def birth_year(form, field) -> None:
         raise WTFValidationError(_l("Enter the year you were born, e.g. 1985."))
 
 
-class InvoiceForm(FlaskForm):
-    # typed, with the park's firms offered as the vendor types (a park holds hundreds:
-    # reader R23); the core reads the text back and names the field when it fits no buyer
+class _BuyerForm(FlaskForm):
+    """A document's buyer, typed, with the park's firms offered as the vendor types (a park
+    holds hundreds: reader R23); the core reads the text back and names the field when it
+    fits no buyer. When it fits several, the page offers them as buttons of the same form
+    named ``picked`` (reader Q1, tenth session): the one pressed becomes the buyer, and
+    the rest of the form is sent again as typed (it works without JavaScript)."""
+
     buyer = StringField(_l("Buyer"), validators=[
         DataRequired(message=_l("Choose the buyer.")), Length(max=200)])
+    picked = StringField(validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.picked.data and self.picked.data.strip():
+            self.buyer.data = self.picked.data.strip()
+            self.buyer.raw_data = [self.buyer.data]
+        return super().validate(extra_validators)
+
+
+class InvoiceForm(_BuyerForm):
     number = StringField(_l("Invoice number"),
                          validators=[DataRequired(message=REQUIRED), Length(max=64)])
     amount = StringField(_l("Amount (yuan, tax included)"),
@@ -93,9 +107,7 @@ class InvoiceForm(FlaskForm):
                                validators=[Optional(), Length(max=64)])
 
 
-class OrderForm(FlaskForm):
-    buyer = StringField(_l("Buyer"), validators=[
-        DataRequired(message=_l("Choose the buyer.")), Length(max=200)])
+class OrderForm(_BuyerForm):
     number = StringField(_l("Order number"),
                          validators=[DataRequired(message=REQUIRED), Length(max=64)])
     amount = StringField(_l("Amount (yuan)"),

@@ -8,17 +8,19 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from trellis.errors import Conflict, ValidationError
+from trellis.errors import Conflict, ValidationError, ValidationErrors
 from trellis.ledger import claims
 from trellis.onboarding import trade_entry, upload_reports
 from trellis.paging import paginate
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
+    ambiguity,
     attach_error,
     doc_state,
     own_firm,
     proof_state,
+    refused_fields,
     state_for,
     tier2_buyers,
 )
@@ -109,7 +111,7 @@ def document(kind: str, doc_id: int):
 def new_invoice():
     firm = own_firm()
     form = InvoiceForm()
-    status = 200
+    status, refused = 200, None
     if form.validate_on_submit():
         try:
             invoice = trade_entry.add_invoice(
@@ -118,7 +120,7 @@ def new_invoice():
                 due_date=form.due_date.data, order_number=form.order_number.data)
         except (ValidationError, Conflict) as exc:
             db().rollback()
-            attach_error(form, exc, "number")
+            refused = exc
             status = 422 if isinstance(exc, ValidationError) else 409
         else:
             audit("invoice.create", "invoice", invoice.id, number=invoice.number,
@@ -128,8 +130,21 @@ def new_invoice():
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
+        # the form refused some fields: the core checks the others, so that every bad
+        # field says so at once (reader Q3, tenth session)
+        if (skip := refused_fields(form)) is not None:
+            refused = _all_of(trade_entry.invoice_problems(
+                session=db(), firm=firm, buyer_id=form.buyer.data, number=form.number.data,
+                issue_date=form.issue_date.data, due_date=form.due_date.data,
+                order_number=form.order_number.data, skip=skip))
+    if refused is not None:
+        attach_error(form, refused, "number")
     return render_template("vendor_portal/invoice_form.html", form=form,
-                           buyers=_buyer_options(firm)), status
+                           buyers=_buyer_options(firm), picks=ambiguity(refused)), status
+
+
+def _all_of(problems: list[ValidationError]) -> ValidationErrors | None:
+    return ValidationErrors(problems) if problems else None
 
 
 def _flash_saved(doc, kind: str) -> None:
@@ -172,7 +187,7 @@ def _flash_uploaded(result) -> None:
 def new_order():
     firm = own_firm()
     form = OrderForm()
-    status = 200
+    status, refused = 200, None
     if form.validate_on_submit():
         try:
             order = trade_entry.add_order(session=db(), firm=firm, buyer_id=form.buyer.data,
@@ -180,7 +195,7 @@ def new_order():
                                           order_date=form.order_date.data)
         except (ValidationError, Conflict) as exc:
             db().rollback()
-            attach_error(form, exc, "number")
+            refused = exc
             status = 422 if isinstance(exc, ValidationError) else 409
         else:
             audit("order.create", "order", order.id, number=order.number,
@@ -190,8 +205,14 @@ def new_order():
             return redirect(url_for("vendor.trade", kind="order"), code=303)
     elif request.method == "POST":
         status = 422
+        if (skip := refused_fields(form)) is not None:   # as for an invoice
+            refused = _all_of(trade_entry.order_problems(
+                session=db(), firm=firm, buyer_id=form.buyer.data, number=form.number.data,
+                order_date=form.order_date.data, skip=skip))
+    if refused is not None:
+        attach_error(form, refused, "number")
     return render_template("vendor_portal/order_form.html", form=form,
-                           buyers=_buyer_options(firm)), status
+                           buyers=_buyer_options(firm), picks=ambiguity(refused)), status
 
 
 @bp.route("/trade/upload", methods=["GET", "POST"])
