@@ -43,14 +43,16 @@ class LocaleForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=[
         ("admin", _l("Administrator")), ("rm", _l("Relationship manager")),
         ("vendor", _l("Vendor")), ("anchor", _l("Anchor firm")), ("auditor", _l("Auditor"))])
     firm_uscc = StringField(_l("Firm USCC (vendor and anchor users)"),
-                            validators=[Optional(), Length(min=18, max=18)])
+                            validators=[Optional(), Length(min=18, max=18, message=_l(
+                                "A unified social credit code has 18 characters."))])
     password = PasswordField(_l("Password"),
-                             validators=[DataRequired(REQUIRED), Length(min=10, max=200)])
+                             validators=[DataRequired(REQUIRED), Length(min=10, max=200, message=_l(
+                                 "The password must be 10 to 200 characters long."))])
 
 
 class TokenForm(FlaskForm):

@@ -34,3 +34,21 @@ def test_uscc_problems_render_in_chinese(app):
             text = render(Message("USCC: %(problem)s", {"problem": problem}))
             assert text == "统一社会信用代码" + wanted
             assert not re.search(r"[A-Za-z]{3,}", text)
+
+
+def test_admin_user_form_puts_each_error_on_its_own_box_in_words(client, logged_in):
+    """Outside reader 10, R20: a vendor without a firm's code showed its error under the
+    e-mail box; a short password and a short code read "字段长度必须…" (which field?)."""
+    logged_in("admin")
+    token = csrf_token(client, "/admin/users")
+    no_firm = client.post("/admin/users", data={
+        "csrf_token": token, "email": "v@example.cn", "role": "vendor", "firm_uscc": "",
+        "password": "a-long-password-1"}).get_data(as_text=True)
+    box = no_firm.split('name="firm_uscc"', 1)[1].split("</div>", 1)[0]
+    assert "必须隶属于一家企业" in box
+    assert "必须隶属于一家企业" not in no_firm.split('name="email"', 1)[1].split("</div>", 1)[0]
+    short = client.post("/admin/users", data={
+        "csrf_token": token, "email": "w@example.cn", "role": "vendor",
+        "firm_uscc": "123456", "password": "short"}).get_data(as_text=True)
+    assert "密码长度须为 10 至 200 个字符" in short and "统一社会信用代码应为 18 位" in short
+    assert "字段长度" not in short

@@ -54,7 +54,9 @@ def users():
                                         password=form.password.data, role=form.role.data,
                                         firm_id=firm_id, name=form.name.data or "")
         except ValidationError as exc:
-            target = getattr(form, exc.field if exc.field in form else "email")
+            # the core names its own field ("firm"); the form's box for it is firm_uscc
+            field = {"firm": "firm_uscc"}.get(exc.field or "", exc.field)
+            target = getattr(form, field if field in form else "email")
             target.errors.append(error_text(exc))
             db().rollback()
             status = 422
