@@ -45,3 +45,19 @@ def test_the_administrator_sees_the_code_marked_and_labelled(client, logged_in, 
     # the assignment form's list names the cluster; no "(code)" after the name
     assert f"滨江园区 ({park[0].code})" not in page
     assert re.search(r"<option[^>]*>滨江园区</option>", page)
+
+
+def test_removing_a_parks_manager_says_what_it_does(client, session, logged_in, make_user,
+                                                   park):  # noqa: F811
+    """Outside reader 10, R26: a bare "×" after an e-mail took a manager off the park."""
+    from trellis.trade.models import ClusterManager
+
+    rm = make_user("rm")
+    rm.name = "客户经理 周敏"
+    session.add(ClusterManager(cluster_id=park[0].id, user_id=rm.id))
+    session.flush()
+    logged_in("admin")
+    page = client.get("/admin/clusters").get_data(as_text=True)
+    row = page.split("客户经理 周敏", 1)[1].split("</form>", 1)[0]
+    assert "取消其园区负责权" in row and ">×<" not in row
+    assert "客户经理 周敏 将不再负责滨江园区" in row
