@@ -438,3 +438,25 @@ def test_an_auditor_finds_a_documents_proof_by_its_number(client, auditor, ancho
     assert f'/chain/documents/{doc.id}"' in inside
     assert 'id="found-documents"' not in client.get(
         "/chain/", query_string={"q": "no-such-number-x"}).get_data(as_text=True)
+
+
+def test_the_operation_log_records_what_a_check_found(client, auditor, anchored, session):
+    """Outside reader 10, R25: the log said only "核验证明 链上文件 类型：证明包", whether the
+    proof passed or failed. It records the verdict and the document's number."""
+    from trellis.platform.admin import words as admin_words
+    from trellis.accounts.models import AuditEvent
+
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    number = json.loads(doc.canonical)["number"]
+    bundle = client.get(f"/chain/documents/{doc.id}/bundle.json").data
+    original = client.get(f"/chain/documents/{doc.id}/document.json").data
+    upload(client, {"upload": bundle, "original": original})
+    upload(client, {"upload": bundle, "original": original + b" "})
+    upload(client, {"upload": b"not anything anchored"})
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "chain.check_upload")
+                             .order_by(AuditEvent.id)).all()
+    assert [e.detail["verdict"] for e in events] == ["verified", "not_verified", "not_found"]
+    assert events[0].detail["number"] == number and "number" not in events[2].detail
+    with client.application.test_request_context("/"):
+        said = dict(admin_words.detail_words(events[1].detail))
+    assert said["结果"] == "核验未通过：有检查项失败" and said["编号"] == number

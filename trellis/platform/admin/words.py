@@ -134,8 +134,14 @@ DETAIL_KEYS = {
     "scored": _l("Scored"), "reference": _l("Reference"), "party": _l("Party"),
     "application_id": _l("Application"), "loan_id": _l("Loan"), "number": _l("Number"),
     "scope": _l("Scope"), "via": _l("How registered"),
-    "status": _l("Status"), "reasons": _l("Reasons"),
+    "status": _l("Status"), "reasons": _l("Reasons"), "verdict": _l("Result"),
 }
+
+#: what a proof or document check found (chain.check_upload)
+VERDICTS = {"verified": _l("verified"), "not_verified": _l("not verified: a check failed"),
+            "unknown": _l("not verified: the chain could not be asked"),
+            "found": _l("found among the anchored documents"),
+            "not_found": _l("not among the anchored documents")}
 
 #: detail keys whose values are codes, and the groups of :mod:`trellis.platform.words`
 #: that name them (a ``kind`` is a cluster's, an import's, an upload's or an action's;
@@ -190,6 +196,8 @@ def value_words(key: str, value) -> str:
     scope in words, anything else as it is."""
     if key == "scope":
         return words.scope_words(str(value))
+    if key == "verdict" and value in VERDICTS:
+        return str(VERDICTS[value])
     for group in VALUE_GROUPS.get(key, ()):
         if words.has_word(group, value):
             return words.word(group, value)

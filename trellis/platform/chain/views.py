@@ -255,7 +255,8 @@ def check():
                 select(Document).where(Document.content_hash == digest).order_by(Document.id))]
             result = {"kind": "document", "digest": digest, "size": len(data),
                       "matches": matches}
-        audit("chain.check_upload", "chain_document", "", kind=result["kind"])
+        audit("chain.check_upload", "chain_document", _checked_id(result),
+              **_check_outcome(result))
         commit()
     elif request.method == "POST":
         status = 422
@@ -325,6 +326,28 @@ def audit_report_csv(run_id: int):
     text = chain_audit.report_csv((run.report or {}).get("discrepancies", []), headers)
     return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="trellis-audit-{run.id}.csv"'})
+
+
+def _check_outcome(result: dict) -> dict:
+    """What an upload check found, for the operation log (reader 10, R25: it recorded only
+    that a check ran): the kind of upload, the verdict, the document's number."""
+    if result["kind"] == "bundle":
+        report = result["report"]
+        verdict = "verified" if report.ok else ("not_verified" if report.complete
+                                                else "unknown")
+        number = words.payload_of(result["bundle"].get("document") or {}).get("number")
+    else:
+        verdict = "found" if result["matches"] else "not_found"
+        number = words.payload_of(result["matches"][0]["doc"]).get("number") \
+            if result["matches"] else None
+    return {"kind": result["kind"], "verdict": verdict,
+            **({"number": str(number)} if number else {})}
+
+
+def _checked_id(result: dict) -> str:
+    if result["kind"] == "document" and result["matches"]:
+        return str(result["matches"][0]["doc"].id)
+    return ""
 
 
 @bp.app_template_filter("field_labels")

@@ -69,6 +69,11 @@ def _payload(doc) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def payload_of(doc) -> dict:
+    """The committed fields of a stored document or a bundle's ``document`` ({} if none)."""
+    return _payload(doc)
+
+
 def doc_words(doc) -> str:
     """What a committed document is, e.g. ``确权 · 订单 PO-42`` or ``账簿分录 12``."""
     doc_type = _field(doc, "doc_type")
