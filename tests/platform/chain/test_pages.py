@@ -443,8 +443,8 @@ def test_an_auditor_finds_a_documents_proof_by_its_number(client, auditor, ancho
 def test_the_operation_log_records_what_a_check_found(client, auditor, anchored, session):
     """Outside reader 10, R25: the log said only "核验证明 链上文件 类型：证明包", whether the
     proof passed or failed. It records the verdict and the document's number."""
-    from trellis.platform.admin import words as admin_words
     from trellis.accounts.models import AuditEvent
+    from trellis.platform.admin import words as admin_words
 
     doc = next(d for d in anchored["docs"] if d.batch_id)
     number = json.loads(doc.canonical)["number"]
