@@ -470,3 +470,23 @@ def test_a_firm_with_a_loan_is_not_offered_an_account(client, session, rm, park)
     session.flush()
     page = client.get(url).get_data(as_text=True)
     assert "小河五金" not in page
+
+
+def test_the_invitation_list_says_on_what_basis_a_limit_is_given(client, session, rm, park):
+    """Outside reader 10, R6: limits were listed for firms without accounts while the park's
+    settings said "没有有效的数据依据：未授权的企业不会被评分". The list says on what basis a
+    figure is given, firm by firm; a firm without consent or park basis gets none."""
+    from trellis.accounts.services import grant_consent
+
+    cluster, anchor, vendor, far = park
+    url = f"/network/{cluster.code}/invitations?limits=1"
+    page = client.get(url).get_data(as_text=True)
+    row = next(r for r in page.split("<tr") if "小河五金" in r)
+    assert 'data-basis="none"' in row and "无：不评分" in row
+    assert "¥" not in row.split('class="num"')[3]            # no limit without a basis
+    assert "（这 " in page and "园区登记的数据依据（未登记）" in page
+    grant_consent(session=session, firm_id=vendor.id, purpose="trade_data")
+    session.flush()
+    row = next(r for r in client.get(url).get_data(as_text=True).split("<tr")
+               if "小河五金" in r)
+    assert 'data-basis="consent"' in row and "企业本人授权" in row

@@ -58,7 +58,7 @@ from trellis.platform.web import (
 from trellis.platform.words import word
 from trellis.scoring.models import ScoreRecord
 from trellis.scoring.queries import newest_grades
-from trellis.scoring.service import indicative_limits
+from trellis.scoring.service import consented_firms, indicative_limits
 from trellis.trade import clusters as cluster_service
 from trellis.trade import industries
 from trellis.trade.errors import ClusterNotFound
@@ -592,8 +592,13 @@ def invitations_page(code):
         flash(_("%(n)d invitations created.", n=len(issued)), "success")
         return redirect(url_for("network.invitation_batch", code=c.code, batch=batch),
                         code=303)
+    # on what basis a figure may be given (reader 10, R6: limits beside "未授权的企业不会被
+    # 评分" read as firms scored without one): each firm's own consent, else the park's basis
+    consented = consented_firms(session=db(), firm_ids=[cand.firm_id for cand in found])
+    park_basis = c.id in data_basis.clusters_with_basis(session=db(), cluster_ids=[c.id])
     return render_template("network/invitations.html", cluster=c, candidates=found,
-                           form=form, with_limits=with_limits,
+                           form=form, with_limits=with_limits, consented=consented,
+                           park_basis=park_basis,
                            batches=invitations.batches(session=db(), cluster_id=c.id))
 
 
