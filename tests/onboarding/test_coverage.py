@@ -242,3 +242,19 @@ def test_tax_in_period_reads_many_firms_in_a_few_grouped_statements(session, par
     assert {g["invoices_cover_period"] for g in got.values()} == {True, False}
     assert len({g["platform_fen"] for g in got.values()}) > 3
     assert len(statements) <= 3, statements   # two periods, the first invoices
+
+
+def test_tax_declared_on_the_firms_record_counts_as_tax_data_of_the_park(session, park):
+    """Outside reader 10, R7: the park's coverage read "纳税申报 0 / 303：未导入" while the
+    firms' records carried their declared VAT sales (the firm file's tax columns), which the
+    scorer reads and every risk page compared with a park median."""
+    c, _, vendor, _ = park
+    row = next(r for r in coverage.cluster_coverage(session=session, cluster_id=c.id)
+               if r["kind"] == "tax_filings")
+    assert row["firms"] == 0
+    vendor.tax_vat_sales_fen, vendor.tax_period = 5_000_000_00, "2025"
+    session.add(vendor)
+    session.flush()
+    row = next(r for r in coverage.cluster_coverage(session=session, cluster_id=c.id)
+               if r["kind"] == "tax_filings")
+    assert row["firms"] == 1 and row["rows"] == 1

@@ -95,6 +95,15 @@ def _per_firm(session: Session, firm_ids: list[int], as_of: date | None,
                 q = q.where(day_col <= as_of)
             for fid, n, first, last in session.execute(q):
                 found[int(fid)] = (int(n), first, last)
+        if kind == "tax_filings":
+            # a firm's declared tax may come on its own record (the firm file's tax
+            # columns, trellis.onboarding.tax.declared) instead of a filing: it is tax data
+            # too, one record, its period not dated here (reader 10, R7: the park read
+            # "纳税申报 0 / 303：未导入" while every risk page showed a park median)
+            for chunk in _chunks([f for f in firm_ids if f not in found]):
+                for (fid,) in session.execute(select(col(Firm.id)).where(
+                        col(Firm.id).in_(chunk), col(Firm.tax_vat_sales_fen).is_not(None))):
+                    found[int(fid)] = (1, None, None)
         out[kind] = found
     if kinds is not None and "confirmations" not in kinds:
         return out
