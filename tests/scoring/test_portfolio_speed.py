@@ -142,3 +142,24 @@ def test_lex_order_is_np_lexsort(seed):
     nat = np.iinfo("int64").min
     keys = [np.array([5, 5, 1, 1, 5]), np.array([nat, 10**9, 3, nat, 10**9])]
     assert np.array_equal(screens._lex_order(*keys), np.lexsort(tuple(reversed(keys))))
+
+
+def test_records_is_to_jsonable_row_by_row():
+    """The float columns are rounded in one pass over all of them (tenth pass): each row
+    is still :func:`features.to_jsonable` of that row, ints, floats, NaN and text mixed."""
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame({
+        "a": rng.normal(0, 1, n), "count": rng.integers(0, 50, n),
+        "b": np.where(rng.random(n) < 0.3, np.nan, rng.normal(0, 1e4, n)),
+        "label": rng.choice(["x", "y", None], n).astype(object),
+        "c": np.round(rng.normal(0, 10, n), 6) + 5e-7, "d": rng.integers(-9, 9, n) / 8.0},
+        index=pd.Index(rng.permutation(np.arange(1, n + 1)) * 7))
+    got = features.records(frame)
+    want = {int(fid): features.to_jsonable(row) for fid, row in frame.iterrows()}
+    assert list(got) == list(want)
+    assert {f: [repr(v) for v in r.values()] for f, r in got.items()} == {
+        f: [repr(v) for v in r.values()] for f, r in want.items()}
+    assert features.records(frame.iloc[:0]) == {}
+    assert features.records(frame[["count", "label"]]) == {
+        int(fid): features.to_jsonable(row) for fid, row in frame[["count", "label"]].iterrows()}

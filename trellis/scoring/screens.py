@@ -30,6 +30,7 @@ from trellis.scoring.features import (
     _rows_of,
     _seconds,
     _ts_seconds,
+    electricity,
     member,
 )
 from trellis.scoring.frames import Frames, kept
@@ -827,8 +828,7 @@ def _power_rows(frames: Frames, months: int) -> tuple[np.ndarray, np.ndarray]:
     """(ids of the firms with electricity readings, those firms x months back 1..*months*
     of kWh, NaN without a reading): the cluster's part, kept on the firm path."""
     def make():
-        u = frames.utility
-        power = u[u["utility"] == "electricity"]
+        power = electricity(frames)
         ids = _ints(power["firm_id"])
         known = np.unique(ids)
         P = _Positions(known.tolist())
