@@ -163,3 +163,29 @@ def test_records_is_to_jsonable_row_by_row():
     assert features.records(frame.iloc[:0]) == {}
     assert features.records(frame[["count", "label"]]) == {
         int(fid): features.to_jsonable(row) for fid, row in frame[["count", "label"]].iterrows()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_identity_groups_are_the_pandas_grouping(seed):
+    """Shared phones, accounts and addresses grouped over plain lists (tenth pass): the
+    groups, their order and their members' order are pandas' (reference_screens)."""
+    from tests.scoring import reference_screens
+
+    rng = random.Random(seed)
+    n = 400
+    phones = [None if rng.random() < 0.1 else
+              rng.choice(["", "+86 ", "0574-"]) + str(13_600_000_000 + rng.randrange(60))
+              for _ in range(n)]
+    accounts = [None if rng.random() < 0.1 else
+                rng.choice(["", "6222 ", "ab-"]) + str(rng.randrange(40)) * rng.randrange(1, 4)
+                for _ in range(n)]
+    streets = ["通达路597号", "中山路 12#", "Main St. 5", "环城北路-8", "A1", "江北"]
+    addresses = [None if rng.random() < 0.1 else rng.choice(streets) + rng.choice(["", "，", " "])
+                 for _ in range(n)]
+    firms = pd.DataFrame({"phone": pd.array(phones, dtype="str"), "bank_account": accounts,
+                          "address": pd.array(addresses, dtype="str")},
+                         index=pd.Index(rng.sample(range(1, 5 * n), n)))
+    for col in ("phone", "bank_account", "address"):
+        want = reference_screens._identity_groups(firms, col)
+        assert screens._identity_groups(firms, col) == want
+        assert want  # the data holds groups to compare
