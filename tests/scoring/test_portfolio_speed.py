@@ -189,3 +189,37 @@ def test_identity_groups_are_the_pandas_grouping(seed):
         want = reference_screens._identity_groups(firms, col)
         assert screens._identity_groups(firms, col) == want
         assert want  # the data holds groups to compare
+
+
+def _group_medians_by_pandas(power: pd.DataFrame, group: dict) -> dict[str, dict]:
+    """The chain and industry medians as pandas' grouped median gave them (ninth pass)."""
+    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
+                                         index=power.index, dtype=object))
+    frame = frame.dropna(subset=["group"])
+    result = {}
+    for name in ("trend", "yoy"):
+        g = frame.dropna(subset=[name]).groupby("group")[name]
+        med, size = g.median(), g.size()
+        result[name] = {a: float(m) for a, m in med.items()
+                        if size[a] >= features.CHAIN_MIN_PEERS}
+    return result
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_group_medians_are_pandas_grouped_medians(seed):
+    rng = np.random.default_rng(seed)
+    n = 600
+    ids = rng.choice(np.arange(1, 5_000), n, replace=False)
+    power = pd.DataFrame({"trend": rng.normal(0, 0.3, n), "yoy": rng.normal(0.05, 0.2, n)},
+                         index=pd.Index(ids, name="firm_id"))
+    power.loc[rng.random(n) < 0.2, "trend"] = np.nan
+    power.loc[rng.random(n) < 0.3, "yoy"] = np.nan
+    by_anchor = {int(f): int(rng.integers(1, 40)) for f in ids if rng.random() < 0.9}
+    by_division = {int(f): (int(rng.integers(1, 3)), f"C{rng.integers(30, 40)}")
+                   for f in ids if rng.random() < 0.9}
+    for group in (by_anchor, by_division, {}):
+        got = features._group_medians(power, group)
+        want = _group_medians_by_pandas(power, group)
+        assert {k: sorted(v.items()) for k, v in got.items()} == {
+            k: sorted(v.items()) for k, v in want.items()}
+    assert any(len(v) for v in features._group_medians(power, by_division).values())

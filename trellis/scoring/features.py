@@ -805,15 +805,23 @@ def _cluster_power(frames: Frames) -> pd.DataFrame:
 
 def _group_medians(power: pd.DataFrame, group: dict) -> dict[str, dict]:
     """Per group (*group*: firm id -> its group, or None) the median of each power column
-    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out."""
-    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
-                                         index=power.index, dtype=object))
-    frame = frame.dropna(subset=["group"])
-    result = {}
+    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out.
+    (``np.median`` of each group's values: the figure pandas' grouped median gave, the
+    middle value or the mean of the two middle ones, without a grouping per column.)"""
+    members: dict = {}
+    for i, f in enumerate(power.index.tolist()):
+        g = group.get(int(f))
+        if g is not None:
+            members.setdefault(g, []).append(i)
+    result: dict[str, dict] = {}
     for name in ("trend", "yoy"):
-        g = frame.dropna(subset=[name]).groupby("group")[name]
-        med, size = g.median(), g.size()
-        result[name] = {a: float(m) for a, m in med.items() if size[a] >= CHAIN_MIN_PEERS}
+        values = power[name].to_numpy(dtype=float)
+        result[name] = {}
+        for g, rows in members.items():
+            v = values[rows]
+            v = v[~np.isnan(v)]
+            if v.size >= CHAIN_MIN_PEERS:
+                result[name][g] = float(np.median(v))
     return result
 
 
