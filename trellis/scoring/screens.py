@@ -72,8 +72,9 @@ def _day(ts) -> str:
 
 
 def _firm_ref(firms: pd.DataFrame, fid: int) -> dict:
-    row = firms.loc[fid]
-    return {"firm_id": int(fid), "uscc": row["uscc"], "name": row["name"]}
+    # two cells, not the whole row (a row of the firms' 21 columns of mixed types is a
+    # new Series each time)
+    return {"firm_id": int(fid), "uscc": firms.at[fid, "uscc"], "name": firms.at[fid, "name"]}
 
 
 # --- circular trading --------------------------------------------------------------
