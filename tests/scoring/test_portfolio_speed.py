@@ -142,3 +142,84 @@ def test_lex_order_is_np_lexsort(seed):
     nat = np.iinfo("int64").min
     keys = [np.array([5, 5, 1, 1, 5]), np.array([nat, 10**9, 3, nat, 10**9])]
     assert np.array_equal(screens._lex_order(*keys), np.lexsort(tuple(reversed(keys))))
+
+
+def test_records_is_to_jsonable_row_by_row():
+    """The float columns are rounded in one pass over all of them (tenth pass): each row
+    is still :func:`features.to_jsonable` of that row, ints, floats, NaN and text mixed."""
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame({
+        "a": rng.normal(0, 1, n), "count": rng.integers(0, 50, n),
+        "b": np.where(rng.random(n) < 0.3, np.nan, rng.normal(0, 1e4, n)),
+        "label": rng.choice(["x", "y", None], n).astype(object),
+        "c": np.round(rng.normal(0, 10, n), 6) + 5e-7, "d": rng.integers(-9, 9, n) / 8.0},
+        index=pd.Index(rng.permutation(np.arange(1, n + 1)) * 7))
+    got = features.records(frame)
+    want = {int(fid): features.to_jsonable(row) for fid, row in frame.iterrows()}
+    assert list(got) == list(want)
+    assert {f: [repr(v) for v in r.values()] for f, r in got.items()} == {
+        f: [repr(v) for v in r.values()] for f, r in want.items()}
+    assert features.records(frame.iloc[:0]) == {}
+    assert features.records(frame[["count", "label"]]) == {
+        int(fid): features.to_jsonable(row) for fid, row in frame[["count", "label"]].iterrows()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_identity_groups_are_the_pandas_grouping(seed):
+    """Shared phones, accounts and addresses grouped over plain lists (tenth pass): the
+    groups, their order and their members' order are pandas' (reference_screens)."""
+    from tests.scoring import reference_screens
+
+    rng = random.Random(seed)
+    n = 400
+    phones = [None if rng.random() < 0.1 else
+              rng.choice(["", "+86 ", "0574-"]) + str(13_600_000_000 + rng.randrange(60))
+              for _ in range(n)]
+    accounts = [None if rng.random() < 0.1 else
+                rng.choice(["", "6222 ", "ab-"]) + str(rng.randrange(40)) * rng.randrange(1, 4)
+                for _ in range(n)]
+    streets = ["通达路597号", "中山路 12#", "Main St. 5", "环城北路-8", "A1", "江北"]
+    addresses = [None if rng.random() < 0.1 else rng.choice(streets) + rng.choice(["", "，", " "])
+                 for _ in range(n)]
+    firms = pd.DataFrame({"phone": pd.array(phones, dtype="str"), "bank_account": accounts,
+                          "address": pd.array(addresses, dtype="str")},
+                         index=pd.Index(rng.sample(range(1, 5 * n), n)))
+    for col in ("phone", "bank_account", "address"):
+        want = reference_screens._identity_groups(firms, col)
+        assert screens._identity_groups(firms, col) == want
+        assert want  # the data holds groups to compare
+
+
+def _group_medians_by_pandas(power: pd.DataFrame, group: dict) -> dict[str, dict]:
+    """The chain and industry medians as pandas' grouped median gave them (ninth pass)."""
+    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
+                                         index=power.index, dtype=object))
+    frame = frame.dropna(subset=["group"])
+    result = {}
+    for name in ("trend", "yoy"):
+        g = frame.dropna(subset=[name]).groupby("group")[name]
+        med, size = g.median(), g.size()
+        result[name] = {a: float(m) for a, m in med.items()
+                        if size[a] >= features.CHAIN_MIN_PEERS}
+    return result
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_group_medians_are_pandas_grouped_medians(seed):
+    rng = np.random.default_rng(seed)
+    n = 600
+    ids = rng.choice(np.arange(1, 5_000), n, replace=False)
+    power = pd.DataFrame({"trend": rng.normal(0, 0.3, n), "yoy": rng.normal(0.05, 0.2, n)},
+                         index=pd.Index(ids, name="firm_id"))
+    power.loc[rng.random(n) < 0.2, "trend"] = np.nan
+    power.loc[rng.random(n) < 0.3, "yoy"] = np.nan
+    by_anchor = {int(f): int(rng.integers(1, 40)) for f in ids if rng.random() < 0.9}
+    by_division = {int(f): (int(rng.integers(1, 3)), f"C{rng.integers(30, 40)}")
+                   for f in ids if rng.random() < 0.9}
+    for group in (by_anchor, by_division, {}):
+        got = features._group_medians(power, group)
+        want = _group_medians_by_pandas(power, group)
+        assert {k: sorted(v.items()) for k, v in got.items()} == {
+            k: sorted(v.items()) for k, v in want.items()}
+    assert any(len(v) for v in features._group_medians(power, by_division).values())

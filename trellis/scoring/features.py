@@ -604,10 +604,20 @@ def _monthly(df: pd.DataFrame, value: str, as_of: pd.Timestamp, scope: list[int]
     return table.reindex(index=scope, columns=range(1, months + 1)).astype(float)
 
 
+def electricity(frames: Frames) -> pd.DataFrame:
+    """The electricity rows of the meter readings (the cluster's part: kept on the firm
+    path, and once per computation on the portfolio path, :func:`~.frames.computing`):
+    the features and the meter screen each took them, four times a portfolio."""
+    def make():
+        u = frames.utility
+        return u[u["utility"] == "electricity"]
+    return kept(frames, "electricity", make)
+
+
 def power_months(frames: Frames) -> pd.DataFrame:
     """Every firm with electricity readings x complete months back 1..12 (:func:`_monthly`)."""
     def make():
-        power = frames.utility[frames.utility["utility"] == "electricity"]
+        power = electricity(frames)
         return _monthly(power, "quantity", frames.as_of, sorted(set(power["firm_id"].astype(int))))
     return kept(frames, "power_months", make)
 
@@ -720,7 +730,7 @@ def _meters(frames: Frames, R: _Rows, out: dict) -> None:
     # Recent movements, free of the season: the last 3 complete months against the 6
     # before them, and against the same 3 months a year before (at least 2 readings on
     # each side; NaN otherwise).
-    power = frames.utility[frames.utility["utility"] == "electricity"]
+    power = electricity(frames)
     for name, M in (("power", _firm_months(R, power, "quantity", 18)),
                     ("headcount", _firm_months(R, frames.headcount, "headcount", 18))):
         n_a, recent = _row_mean(M[:, :3])
@@ -779,7 +789,7 @@ def _cluster_power(frames: Frames) -> pd.DataFrame:
     before (``yoy``); NaN with fewer than 2 readings on either side. From the meter
     readings alone, which cover the whole cluster on both paths."""
     def make():
-        power = frames.utility[frames.utility["utility"] == "electricity"]
+        power = electricity(frames)
         ids = np.asarray(sorted({int(f) for f in power["firm_id"]}), dtype="int64")
         P = _Rows.__new__(_Rows)
         P.as_of, P.n, P.P = frames.as_of, len(ids), _Positions(ids.tolist())
@@ -795,15 +805,23 @@ def _cluster_power(frames: Frames) -> pd.DataFrame:
 
 def _group_medians(power: pd.DataFrame, group: dict) -> dict[str, dict]:
     """Per group (*group*: firm id -> its group, or None) the median of each power column
-    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out."""
-    frame = power.assign(group=pd.Series([group.get(int(f)) for f in power.index],
-                                         index=power.index, dtype=object))
-    frame = frame.dropna(subset=["group"])
-    result = {}
+    over its firms with a value; groups with fewer than CHAIN_MIN_PEERS such firms left out.
+    (``np.median`` of each group's values: the figure pandas' grouped median gave, the
+    middle value or the mean of the two middle ones, without a grouping per column.)"""
+    members: dict = {}
+    for i, f in enumerate(power.index.tolist()):
+        g = group.get(int(f))
+        if g is not None:
+            members.setdefault(g, []).append(i)
+    result: dict[str, dict] = {}
     for name in ("trend", "yoy"):
-        g = frame.dropna(subset=[name]).groupby("group")[name]
-        med, size = g.median(), g.size()
-        result[name] = {a: float(m) for a, m in med.items() if size[a] >= CHAIN_MIN_PEERS}
+        values = power[name].to_numpy(dtype=float)
+        result[name] = {}
+        for g, rows in members.items():
+            v = values[rows]
+            v = v[~np.isnan(v)]
+            if v.size >= CHAIN_MIN_PEERS:
+                result[name][g] = float(np.median(v))
     return result
 
 
@@ -880,8 +898,12 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
     the firm's own power trend and year-on-year change less its industry's median.
     Label-free: meter readings and the firms table of the whole cluster, before as_of."""
     division = industry_division(frames)
-    cluster = frames.firms["cluster_id"].fillna(-1).astype("int64")
-    group = {f: (int(cluster.get(f, -1)), d) for f, d in division.items()
+    # firm id -> its cluster (-1 for none), as plain ints: a dict, not Series.get per firm
+    # (20 µs a call, two calls per firm)
+    ids = frames.firms.index.tolist()
+    cluster = dict(zip(ids, frames.firms["cluster_id"].fillna(-1).astype("int64").tolist(),
+                       strict=True))
+    group = {f: (cluster.get(f, -1), d) for f, d in division.items()
              if d != DIVISION_OTHER}
     stats = kept(frames, "division_power",
                  lambda: _group_medians(_cluster_power(frames), group))
@@ -900,8 +922,8 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
     # metered firms (CHAIN_MIN_PEERS of them at least), so that a firm of an unknown or rare
     # industry is still compared with the park's season rather than losing its meter.
     park = kept(frames, "park_power", lambda: _group_medians(
-        _cluster_power(frames), {int(f): int(c) for f, c in cluster.items()}))
-    park_trend = np.array([park["trend"].get(int(cluster.get(f, -1)), np.nan)
+        _cluster_power(frames), cluster))
+    park_trend = np.array([park["trend"].get(cluster.get(f, -1), np.nan)
                            for f in R.scope], dtype=float)
     out["power_trend_3v6_vs_peers"] = np.where(
         np.isnan(out["division_power_trend_3v6"]), out["power_trend_3v6"] - park_trend,
@@ -1020,7 +1042,17 @@ def records(features: pd.DataFrame) -> dict[int, dict]:
     cols = list(features.columns)
     if not cols:
         return {int(fid): {} for fid in features.index}
-    columns = [_plain_column(features.iloc[:, j]) for j in range(len(cols))]
+    n = len(features)
+    kinds = [dtype.kind for dtype in features.dtypes]
+    floats = [j for j, kind in enumerate(kinds) if kind == "f"]
+    columns: list = [None] * len(cols)
+    if floats:  # every float column rounded in one pass (column after column), then split
+        flat = _round6(features.iloc[:, floats].to_numpy(dtype=float).T.ravel())
+        for k, j in enumerate(floats):
+            columns[j] = flat[k * n:(k + 1) * n]
+    for j, kind in enumerate(kinds):
+        if kind != "f":
+            columns[j] = _plain_column(features.iloc[:, j])
     return {int(fid): dict(zip(cols, values, strict=True))
             for fid, values in zip(features.index.tolist(), zip(*columns, strict=True),
                                    strict=True)}

@@ -30,6 +30,7 @@ from trellis.scoring.features import (
     _rows_of,
     _seconds,
     _ts_seconds,
+    electricity,
     member,
 )
 from trellis.scoring.frames import Frames, kept
@@ -71,8 +72,9 @@ def _day(ts) -> str:
 
 
 def _firm_ref(firms: pd.DataFrame, fid: int) -> dict:
-    row = firms.loc[fid]
-    return {"firm_id": int(fid), "uscc": row["uscc"], "name": row["name"]}
+    # two cells, not the whole row (a row of the firms' 21 columns of mixed types is a
+    # new Series each time)
+    return {"firm_id": int(fid), "uscc": firms.at[fid, "uscc"], "name": firms.at[fid, "name"]}
 
 
 # --- circular trading --------------------------------------------------------------
@@ -728,24 +730,35 @@ def _two_month_spikes(frames: Frames, S: _Sales, scope: list[int]) -> dict[int, 
 
 # --- shared phone, bank account, address -------------------------------------------
 
+_NOT_DIGIT = re.compile(r"\D")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+_ADDRESS_NOISE = re.compile(r"[\s,，.。·\-#号]")
 _IDENTITY = {
     "phone": ("shared_phone", "phone number", "电话号码",
-              lambda s: re.sub(r"\D", "", s)[-11:]),
+              lambda s: _NOT_DIGIT.sub("", s)[-11:]),
     "bank_account": ("shared_bank_account", "bank account", "银行账户",
-                     lambda s: re.sub(r"[^0-9A-Za-z]", "", s).upper()),
+                     lambda s: _NOT_ALNUM.sub("", s).upper()),
     "address": ("shared_address", "address", "地址",
-                lambda s: re.sub(r"[\s,，.。·\-#号]", "", s).lower()),
+                lambda s: _ADDRESS_NOISE.sub("", s).lower()),
 }
 
 
 def _identity_groups(firms: pd.DataFrame, col: str) -> list[list[int]]:
-    """Groups of firms whose *col* is the same once normalised (at least 5 characters)."""
+    """Groups of firms whose *col* is the same once normalised (at least 5 characters):
+    in key order, firms in frame order, as pandas' ``duplicated(keep=False)`` and sorted
+    ``groupby`` gave them, over plain lists (a thousand firms: pandas' string map, length
+    and grouping cost more than the normalising)."""
     norm = _IDENTITY[col][3]
-    vals = firms[col].dropna().astype(str)
-    keys = vals.map(norm)
-    keys = keys[keys.str.len() >= 5]
-    keys = keys[keys.duplicated(keep=False)]
-    return [[int(i) for i in g.index] for _key, g in keys.groupby(keys)]
+    values = firms[col]
+    groups: dict[str, list[int]] = {}
+    for fid, value, missing in zip(values.index.tolist(), values.tolist(),
+                                   values.isna().tolist(), strict=True):
+        if missing:
+            continue
+        key = norm(str(value))
+        if len(key) >= 5:
+            groups.setdefault(key, []).append(int(fid))
+    return [groups[k] for k in sorted(groups) if len(groups[k]) > 1]
 
 
 def shared_identity(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
@@ -827,8 +840,7 @@ def _power_rows(frames: Frames, months: int) -> tuple[np.ndarray, np.ndarray]:
     """(ids of the firms with electricity readings, those firms x months back 1..*months*
     of kWh, NaN without a reading): the cluster's part, kept on the firm path."""
     def make():
-        u = frames.utility
-        power = u[u["utility"] == "electricity"]
+        power = electricity(frames)
         ids = _ints(power["firm_id"])
         known = np.unique(ids)
         P = _Positions(known.tolist())

@@ -106,16 +106,19 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
     missing kind say "not assessable" instead of firing.
     """
     scope = fr.scope
-    X = features.compute(fr) if feats is None else feats
-    why = features.sufficiency(X)
-    scored = scorecard.apply(spec, X)
-    why_points = scorecard.all_reasons(spec, scored)
-    feats_json = features.records(X)
-    score_of, pd_of, grade_of = (scored.score.to_dict(), scored.pd.to_dict(),
-                                 scored.grade.to_dict())
-    unassessable: dict[int, list[dict]] = {}
-    flags = screens.run(fr, X, scope, applied_on, coverage=coverage,
-                        not_assessable=unassessable)
+    # The features and the screens in one computation: what both take of the frames
+    # (the electricity readings, the anchors, ...) is made once (frames.kept).
+    with frames.computing(fr):
+        X = features.compute(fr) if feats is None else feats
+        why = features.sufficiency(X)
+        scored = scorecard.apply(spec, X)
+        why_points = scorecard.all_reasons(spec, scored)
+        feats_json = features.records(X)
+        score_of, pd_of, grade_of = (scored.score.to_dict(), scored.pd.to_dict(),
+                                     scored.grade.to_dict())
+        unassessable: dict[int, list[dict]] = {}
+        flags = screens.run(fr, X, scope, applied_on, coverage=coverage,
+                            not_assessable=unassessable)
     # Behind on a Trellis loan: a person reviews (the grade is capped by scorecard.apply).
     for fid, flag in policy.flags(fr.exposures, scope).items():
         flags.setdefault(fid, []).append(flag)
