@@ -652,6 +652,8 @@ def test_the_banks_loan_page_speaks_about_the_borrower(session, app, client, mak
     login(client, make_user("admin"))
     staff = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
     assert "借款企业还款" in staff and "退还借款企业" in staff and "贵司" not in staff
+    # R24: the loan page leads to the borrower's risk page
+    assert f'href="/scoring/firms/{loan.firm_id}" id="risk-link"' in staff
     vendor = app.test_client()
     login(vendor, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
     own = vendor.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)

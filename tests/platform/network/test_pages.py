@@ -157,6 +157,8 @@ def test_firm_page_shows_the_industry_division_in_chinese(client, session, rm, p
     assert '<dd data-testid="industry-division">36 汽车制造业</dd>' in page
     page = client.get(f"/network/firms/{far.id}").get_data(as_text=True)
     assert '<dd data-testid="industry-division">—</dd>' in page  # not known: blank
+    # reader 10, R24: the firm's network page leads to its risk page
+    assert f'href="/scoring/firms/{far.id}" id="risk-link"' in page
 
 
 def test_firm_page_masks_the_bank_account(client, rm, park):
