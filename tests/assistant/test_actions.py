@@ -203,6 +203,19 @@ def test_anchor_clerk_gets_anchor_answers_and_anchor_links(client, session, demo
         msg = reply.message
         assert figure in msg.text and not ungrounded(msg.text, msg.facts), msg.text
         assert msg.links and all(link["href"].startswith("/anchor/") for link in msg.links)
+    # reader 10, R15: "this month" was answered with every open invoice; the sum is split
+    # into overdue, due this month and later, and the parts add up
+    from datetime import date, timedelta
+
+    today = date.today()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    due_now = session.exec(select(func.sum(Invoice.amount_fen - Invoice.paid_fen)).where(
+        Invoice.buyer_id == anchor.firm_id, Invoice.status == "confirmed",
+        Invoice.amount_fen > Invoice.paid_fen, Invoice.due_date >= today,
+        Invoice.due_date <= month_end)).one()
+    msg = ask(session, anchor, "本月还有多少应付账款要付？").message
+    assert f"本月内（{today.isoformat()} 至 {month_end.isoformat()}）到期" in msg.text
+    assert msg.facts["month"] == yuan(due_now or 0) and "已逾期" in msg.text
     for text in ("我能借多少", "利率是多少", "你好", "我的评级是什么意思"):
         msg = ask(session, anchor, text).message
         assert all(link["href"].startswith("/anchor/") for link in msg.links), (text, msg.links)

@@ -16,11 +16,11 @@ apply. Nothing here approves, prices or changes a limit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
@@ -101,7 +101,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_none_pending": "目前没有等待贵司确权的发票。",
         "anchor_pending": "有 {count} 张供应商发票等待贵司确权，合计 {total} 元。最近的：{items}。",
         "anchor_none_owed": "贵司目前没有未付的已确权应付发票。",
-        "anchor_owed": "贵司已确权、尚未付清的应付发票共 {count} 张，合计 {total} 元；最早到期：{due}，发票 {number}（{seller}），未付 {amount} 元。",
+        "anchor_owed": "贵司已确权、尚未付清的应付发票共 {count} 张，合计 {total} 元。其中已逾期 {overdue_count} 张，{overdue} 元；本月内（{today} 至 {month_end}）到期 {month_count} 张，{month} 元；以后到期 {later} 元。最早到期：{due}，发票 {number}（{seller}），未付 {amount} 元。",
         "anchor_vendor_only": "这是供应商（卖方）的问题；贵司作为核心企业可以问我：哪些发票等待贵司确权、贵司应付多少以及何时到期。",
         "anchor_greeting": "您好，我是智能客户经理。可以问我：哪些供应商发票等待贵司确权、贵司应付多少及何时到期、利率和费用规则；也可以随时转人工。",
         "handover": "已为您转接客户经理，他会在本对话中回复您。",
@@ -145,7 +145,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_none_pending": "No invoice is waiting for your confirmation.",
         "anchor_pending": "{count} supplier invoices are waiting for your confirmation, {total} yuan in all. The latest: {items}.",
         "anchor_none_owed": "You have no confirmed invoice left to pay.",
-        "anchor_owed": "You owe {total} yuan on {count} confirmed invoices; the first due is invoice {number} ({seller}) on {due}, {amount} yuan unpaid.",
+        "anchor_owed": "You owe {total} yuan on {count} confirmed invoices: {overdue_count} overdue, {overdue} yuan; {month_count} due this month ({today} to {month_end}), {month} yuan; {later} yuan due later. The first due is invoice {number} ({seller}) on {due}, {amount} yuan unpaid.",
         "anchor_vendor_only": "That is a vendor's (seller's) question; as an anchor you can ask me what is waiting for your confirmation and what you owe and when.",
         "anchor_greeting": "Hello, I am the AI customer manager. Ask me which supplier invoices wait for your confirmation, what you owe and when, or the rate and fee rules; or ask for a person at any time.",
         "handover": "I have passed this to your relationship manager, who will answer in this conversation.",
@@ -526,8 +526,22 @@ def anchor_owed(ctx: Ctx) -> Answer:
     if first is None:  # gone since the count
         return Answer(t["anchor_none_owed"], links=links)
     inv, seller = first
+    # reader 10, R15: "本月还有多少应付账款要付" was answered with every open invoice, some
+    # overdue for a year: the sum is split by when it falls due
+    month_end = (ctx.today.replace(day=28) + timedelta(days=4)).replace(day=1) \
+        - timedelta(days=1)
+    unpaid = Invoice.amount_fen - Invoice.paid_fen
+    overdue_n, overdue, month_n, month = ctx.session.exec(select(
+        func.count(case((col(Invoice.due_date) < ctx.today, 1))),
+        func.coalesce(func.sum(case((col(Invoice.due_date) < ctx.today, unpaid), else_=0)), 0),
+        func.count(case((col(Invoice.due_date).between(ctx.today, month_end), 1))),
+        func.coalesce(func.sum(case((col(Invoice.due_date).between(ctx.today, month_end),
+                                     unpaid), else_=0)), 0)).where(*where)).one()
     facts = {"count": str(count), "total": yuan(total), "due": inv.due_date.isoformat(),
-             "number": inv.number, "seller": seller, "amount": yuan(inv.amount_fen - inv.paid_fen)}
+             "number": inv.number, "seller": seller, "amount": yuan(inv.amount_fen - inv.paid_fen),
+             "overdue_count": str(overdue_n), "overdue": yuan(overdue),
+             "month_count": str(month_n), "month": yuan(month), "today": ctx.today.isoformat(),
+             "month_end": month_end.isoformat(), "later": yuan(total - overdue - month)}
     return Answer(t["anchor_owed"].format(**facts), facts, links)
 
 
