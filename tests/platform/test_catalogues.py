@@ -253,8 +253,7 @@ def test_chinese_running_text_has_full_width_punctuation():
 
 #: templates that still put a half-width colon after translated words (outside the vendor's
 #: and the anchor's pages; each one to move the colon into the words, as below)
-COLON_AFTER_WORDS_LEFT = {"admin/jobs.html", "network/import_run.html", "chain/check.html",
-                          "scoring/scorecard.html", "scoring/firm.html"}
+COLON_AFTER_WORDS_LEFT: set[str] = set()
 _COLON_AFTER_WORDS = re.compile(r"_\('[^']*'(?:,[^)]*)?\)\s*\}\}\s*:")
 
 

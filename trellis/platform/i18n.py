@@ -358,3 +358,5 @@ def init_app(app) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_time"] = lambda: bool(g.get("trellis_shown_time"))
     app.jinja_env.globals["error_text"] = error_text
+    # the colon after a label, as the reader's language writes it (全角 in Chinese)
+    app.jinja_env.globals["colon"] = lambda: "：" if _locale().startswith("zh") else ": "

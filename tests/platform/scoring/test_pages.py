@@ -100,7 +100,7 @@ def test_firm_risk_page_shows_the_industry_division(client, session, rm, park):
     v.industry_code = "C"
     session.flush()
     page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
-    assert '国民经济行业（GB/T 4754）: <span data-testid="industry-division">C 制造业</span>' \
+    assert '国民经济行业（GB/T 4754）：<span data-testid="industry-division">C 制造业</span>' \
         in page
 
 
