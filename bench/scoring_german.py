@@ -13,7 +13,8 @@ well (``--seeds 5000-5004,1000-1004``), after developing on seeds 2000-2019 only
   scikit-learn's logistic regression on the WoE columns);
 - Trellis ``training.train`` with family ``woe`` (binning + LR scorecard), ``gbm``
   (monotone LightGBM), ``blend`` (the WoE card, a second WoE card with free binning,
-  extra-trees boosting, a random forest and a one-hot logistic regression, averaged with
+  extra-trees boosting, a random forest, a one-hot logistic regression and, since the
+  tenth pass, an RBF support-vector machine on the one-hot design, averaged with
   fixed equal weights on their standardised out-of-fold logits, then Platt-scaled) and
   ``auto`` (the family chosen by cross-validation on the training rows only); each refits
   on all training rows after validation, as it ships.
