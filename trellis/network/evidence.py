@@ -75,10 +75,12 @@ class InvoiceFacts:
 
     @property
     def paid_in_full(self) -> bool:
+        """Nothing of the invoice is left to pay."""
         return self.paid_fen >= self.amount_fen
 
     @property
     def last_paid_on(self) -> date | None:
+        """The day of the latest payment allocated to it, or None if none was."""
         return self.payments[-1].paid_on if self.payments else None
 
 

@@ -64,14 +64,17 @@ class RiskSignal:
 
     @property
     def warns(self) -> bool:
+        """The supplier's risk rose (either level), so the anchor is warned."""
         return self.level != Signal.UNCHANGED
 
     @property
     def text(self) -> str:
+        """The level in words (an English msgid; the page translates it)."""
         return SIGNAL_TEXT[self.level]
 
     @property
     def reason_texts(self) -> list[str]:
+        """Each reason category in words (English msgids; the page translates them)."""
         return [REASON_TEXT[r] for r in self.reasons]
 
 
