@@ -113,7 +113,8 @@ def test_the_audit_trail_names_what_each_record_is(client, session, logged_in, m
     session.flush()
     page = client.get("/admin/audit").get_data(as_text=True)
     rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td [^>]*\btitle=[^>]*>(.*?)</td>", rows)]
+    cells = [re.sub(r"<[^>]+>", "", c)
+             for c in re.findall(r"<td [^>]*\btitle=[^>]*>(.*?)</td>", rows)]
     assert "企业：远兴五金有限公司" in cells, cells
     assert "园区：江北测试园区" in cells, cells
     assert "发票：FP-20260105-77（远兴五金有限公司）" in cells, cells
