@@ -274,7 +274,10 @@ def _collection(session: Session, loan: Loan, as_of: date) -> list[Line]:
 
 
 def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, Any], ...]:
-    """What is due on the due date if nothing more is paid (bullet loans)."""
+    """What is due on the due date if nothing more is paid (bullet loans). Past the due
+    date the amounts are what is owed now, interest and penalty after the due date
+    included, and ``owed_as_of`` says which day they are counted to (reader 10, R10: a
+    line dated on the due date carried penalty interest of the months after it)."""
     if loan.status not in (LoanStatus.ACTIVE, LoanStatus.OVERDUE):
         return ()
     due = loan.due_date
@@ -287,9 +290,12 @@ def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, An
     else:
         current = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen,
                            loan.fees_fen)
+    past_due = loan.accrued_until is not None and loan.accrued_until > due + timedelta(days=1)
     return ({"date": due, "principal_fen": current.principal_fen,
              "interest_fen": current.interest_fen + current.penalty_fen,
-             "fees_fen": current.fees_fen, "total_fen": current.total_fen},)
+             "fees_fen": current.fees_fen, "total_fen": current.total_fen,
+             "owed_as_of": loan.accrued_until - timedelta(days=1)
+             if past_due and loan.accrued_until else None},)
 
 
 # --- rendering ------------------------------------------------------------------------

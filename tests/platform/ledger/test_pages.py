@@ -658,3 +658,23 @@ def test_the_banks_loan_page_speaks_about_the_borrower(session, app, client, mak
     login(vendor, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
     own = vendor.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     assert "贵司还款" in own
+
+
+def test_an_overdue_loans_schedule_says_its_amounts_are_todays(session, client, make_user,
+                                                               make_loan):
+    """Outside reader 10, R10: a schedule line dated 2026-08-29 carried interest to
+    12-06 and penalty from 08-30, which no line of that date can hold. Past the due date
+    the line says its amounts are owed as of the last day interest was booked."""
+    from trellis.ledger import accrual
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2026, 3, 31))
+    on_time = make_loan(amount_fen=1_000_000, fee_fen=1_000, due_date=date(2099, 3, 31))
+    accrual.accrue(session=session, as_of=date(2026, 5, 10))
+    accrual.mark_overdue(session=session, as_of=date(2026, 5, 10))
+    login(client, make_user("admin"))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    schedule = page.split('id="schedule"', 1)[1].split("</table>", 1)[0]
+    assert "2026-03-31" in schedule
+    assert "已逾期：金额为截至 2026-05-09 的应还数，含到期日后的利息和罚息" in schedule
+    page = client.get(f"/ledger/loans/{on_time.id}").get_data(as_text=True)
+    assert 'data-testid="owed-as-of"' not in page
