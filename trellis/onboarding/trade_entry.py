@@ -149,8 +149,19 @@ def invoice_problems(*, session: Session, firm: Firm, buyer_id: int | str | None
     :class:`ValidationError` per bad field, in the form's order. Fields in *skip* (those a
     form already refused, e.g. a date it could not read) are not checked, nor is anything
     that depends on them. Reads only."""
+    return _check_invoice(session=session, firm=firm, buyer_id=buyer_id, number=number,
+                          issue_date=issue_date, due_date=due_date, order_number=order_number,
+                          today=today, skip=skip)[0]
+
+
+def _check_invoice(*, session: Session, firm: Firm, buyer_id: int | str | None,
+                   number: str | None, issue_date: date | None, due_date: date | None,
+                   order_number: str | None, today: date | None,
+                   skip: Collection[str] = ()) -> tuple[list[ValidationError], dict]:
+    """:func:`invoice_problems`, and what the checks found on the way (``buyer``, the
+    firm; ``order``, the order named), so that saving does not read them again."""
     today = today or date.today()
-    found: dict[str, Firm] = {}
+    found: dict = {}
 
     def buyer() -> None:
         found["buyer"] = _buyer(session, firm, buyer_id)
@@ -172,11 +183,11 @@ def invoice_problems(*, session: Session, firm: Firm, buyer_id: int | str | None
 
     def order() -> None:
         if "buyer" in found and order_number and order_number.strip():
-            _order_of(session, firm, found["buyer"], order_number)
+            found["order"] = _order_of(session, firm, found["buyer"], order_number)
 
     checks = {"buyer": buyer, "number": num, "issue_date": issued, "due_date": due,
               "order_number": order}
-    return _problems(check for name, check in checks.items() if name not in skip)
+    return _problems(check for name, check in checks.items() if name not in skip), found
 
 
 def _order_of(session: Session, firm: Firm, buyer: Firm, order_number: str) -> PurchaseOrder:
@@ -198,20 +209,18 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int | str, number: st
 
     Raises :class:`ValidationErrors` naming every bad field (:func:`invoice_problems`),
     then :class:`Conflict` when the vendor already recorded that number."""
-    problems = invoice_problems(session=session, firm=firm, buyer_id=buyer_id, number=number,
-                                issue_date=issue_date, due_date=due_date,
-                                order_number=order_number, today=today)
+    problems, found = _check_invoice(session=session, firm=firm, buyer_id=buyer_id,
+                                     number=number, issue_date=issue_date, due_date=due_date,
+                                     order_number=order_number, today=today)
     if problems:
         raise ValidationErrors(problems)
-    buyer = _buyer(session, firm, buyer_id)
+    buyer = found["buyer"]
     number = number.strip()
     if session.exec(select(Invoice.id).where(Invoice.seller_id == firm.id,
                                              Invoice.number == number)).first():
         raise Conflict(N_("You already recorded invoice %(number)s."),
                        params={"number": number})
-    order_id = None
-    if order_number and order_number.strip():
-        order_id = _order_of(session, firm, buyer, order_number).id
+    order_id = id_of(found["order"]) if "order" in found else None
     invoice = Invoice(seller_id=id_of(firm), buyer_id=id_of(buyer), number=number,
                       amount_fen=amount_fen, issue_date=issue_date, due_date=due_date,
                       order_id=order_id, status=DocStatus.PENDING)
