@@ -286,3 +286,24 @@ def test_a_firm_change_with_its_bump_is_seen(session, demo):
     assert "shared_bank_account" in {f.code for f in after.flags}
     assert _same(after, service.score_firm(session=session, firm_id=a.id, as_of=AS_OF,
                                            store=False, cache=False))
+
+
+def test_partners_show_their_latest_grade_only(session, demo):
+    """The risk page's partner table reads each partner's latest score record, however
+    many older ones it has (a window over the firm-and-time index, not its history)."""
+    _seeded, results, _run = demo
+    fid = next(f for f in _sample(results) if queries.neighbours(session, f, AS_OF))
+    partner = queries.neighbours(session, fid, AS_OF)[0]["firm_id"]
+    old = session.scalars(select(ScoreRecord).where(ScoreRecord.firm_id == partner)
+                          .order_by(ScoreRecord.computed_at.desc())).first()
+    grade = "E" if old is None or old.grade != "E" else "A"
+    later = (old.computed_at if old else pd.Timestamp("2026-01-01").to_pydatetime()) \
+        + timedelta(hours=1)
+    session.add(ScoreRecord(firm_id=partner, as_of=AS_OF, score=401, grade=grade,
+                            scorecard_version="test", computed_at=later))
+    session.add(ScoreRecord(firm_id=partner, as_of=AS_OF, score=999, grade="B",
+                            scorecard_version="test",
+                            computed_at=later - timedelta(days=30)))
+    session.flush()
+    row = next(r for r in queries.neighbours(session, fid, AS_OF) if r["firm_id"] == partner)
+    assert (row["grade"], row["score"]) == (grade, 401)

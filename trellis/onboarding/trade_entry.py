@@ -235,10 +235,20 @@ def order_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
                    skip: Collection[str] = ()) -> list[ValidationError]:
     """Every problem of an order as the vendor entered it (:func:`add_order`), as
     :func:`invoice_problems` does for an invoice. Reads only."""
+    return _check_order(session=session, firm=firm, buyer_id=buyer_id, number=number,
+                        order_date=order_date, today=today, skip=skip)[0]
+
+
+def _check_order(*, session: Session, firm: Firm, buyer_id: int | str | None,
+                 number: str | None, order_date: date | None, today: date | None,
+                 skip: Collection[str] = ()) -> tuple[list[ValidationError], dict]:
+    """:func:`order_problems`, and the buyer the checks found (``buyer``), so that saving
+    does not look it up again."""
     today = today or date.today()
+    found: dict = {}
 
     def buyer() -> None:
-        _buyer(session, firm, buyer_id)
+        found["buyer"] = _buyer(session, firm, buyer_id)
 
     def num() -> None:
         if not (number or "").strip():
@@ -250,7 +260,7 @@ def order_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
                                   field="order_date")
 
     checks = {"buyer": buyer, "number": num, "order_date": ordered}
-    return _problems(check for name, check in checks.items() if name not in skip)
+    return _problems(check for name, check in checks.items() if name not in skip), found
 
 
 def add_order(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
@@ -258,11 +268,11 @@ def add_order(*, session: Session, firm: Firm, buyer_id: int | str, number: str,
     """Record a purchase order the vendor received (pending the buyer's confirmation).
     *buyer_id* as for :func:`add_invoice`. Raises :class:`ValidationErrors` naming every
     bad field (:func:`order_problems`), then :class:`Conflict` for a number recorded."""
-    problems = order_problems(session=session, firm=firm, buyer_id=buyer_id, number=number,
-                              order_date=order_date, today=today)
+    problems, found = _check_order(session=session, firm=firm, buyer_id=buyer_id,
+                                   number=number, order_date=order_date, today=today)
     if problems:
         raise ValidationErrors(problems)
-    buyer = _buyer(session, firm, buyer_id)
+    buyer = found["buyer"]
     number = number.strip()
     if session.exec(select(PurchaseOrder.id).where(PurchaseOrder.buyer_id == buyer.id,
                                                    PurchaseOrder.number == number)).first():

@@ -236,11 +236,16 @@ def _with_grades(session: Session, rows: list[dict]) -> list[dict]:
     ids = [r["firm_id"] for r in rows]
     grades = {}
     if ids:
+        # each partner's latest record only (by its firm-and-time index), not its history
+        rank = func.row_number().over(
+            partition_by=col(ScoreRecord.firm_id),
+            order_by=(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc()))
+        latest = (select(col(ScoreRecord.firm_id), col(ScoreRecord.grade),
+                         col(ScoreRecord.score), col(ScoreRecord.flags), rank.label("rank"))
+                  .where(col(ScoreRecord.firm_id).in_(ids)).subquery())
         for fid, grade, score, flags in session.execute(
-                select(col(ScoreRecord.firm_id), col(ScoreRecord.grade), col(ScoreRecord.score),
-                       col(ScoreRecord.flags))
-                .where(col(ScoreRecord.firm_id).in_(ids))
-                .order_by(col(ScoreRecord.computed_at), col(ScoreRecord.id))).all():
+                select(latest.c.firm_id, latest.c.grade, latest.c.score, latest.c.flags)
+                .where(latest.c.rank == 1)).all():
             grades[fid] = (grade, score, bool(policy.fraud_flags(flags)))
     out = []
     for r in rows:
