@@ -85,6 +85,7 @@ def test_vendor_registers_uploads_gets_financed_and_cools_off(live, new_page, tm
         ids = [i.id for i in s.exec(select(Invoice).where(Invoice.number.in_(numbers)))]
     for i in ids:
         desk.check(f"#pick-{i}")
+        desk.check(f"#ack-{i}")   # uploaded without an order: each needs its own tick
     desk.check("#checked")   # a confirmation asks for the tick
     shot(desk, "04-anchor-confirmation-queue")
     desk.click("button[name=decision][value=confirm]")

@@ -76,6 +76,7 @@ def _upload_confirm_apply(live, vendor, desk, tmp_path) -> tuple[int, int]:
     desk.goto(f"{live.url}/anchor/queue?kind=invoice&sort=date&desc=1")
     for i in ids:
         desk.check(f"#pick-{i}")
+        desk.check(f"#ack-{i}")   # uploaded without an order: each needs its own tick
     desk.check("#checked")   # 我已核对订单与收货: a confirmation asks for it
     desk.click("button[name=decision][value=confirm]")
     desk.wait_for_load_state()

@@ -353,3 +353,23 @@ def test_the_statement_shows_what_the_cooling_off_waived(session, make_loan):
     (waived,) = [line for line in st.lines if line.kind == "waived"]
     assert waived.fees_fen == -3_000 and waived.interest_fen == -200 * 5
     assert waived.penalty_fen == 0
+
+
+@pytest.mark.parametrize("first_loan", [True, False])
+def test_the_schedule_counts_a_repayment_made_on_the_pay_out_day(session, make_loan,
+                                                                  first_loan):
+    """Reader 11, F4: repaid ¥1,000 on the day of the pay-out (fee ¥450 and ¥550 of
+    principal), the statement's schedule and the assistant still asked for the whole
+    principal and the fee: the schedule replayed the pay-out day without its payment."""
+    from trellis.ledger import statement
+
+    loan = make_loan(amount_fen=15_000_000, fee_fen=45_000, rate="0.055",
+                     due_date=day(30), first_loan=first_loan)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=100_000, paid_on=day(0),
+                    idempotency_key="day-one")
+    loan = fresh(session, loan)
+    assert (loan.principal_fen, loan.fees_fen) == (14_945_000, 0)
+    (due,) = statement.build(session=session, loan_id=loan.id).schedule
+    assert (due["principal_fen"], due["fees_fen"]) == (14_945_000, 0)
+    assert due["total_fen"] == 14_945_000 + due["interest_fen"]
+    assert 0 < due["interest_fen"] < 15_000_000 * 55 * 30 // 1000 // 360 + 30

@@ -27,7 +27,7 @@ from trellis.ledger import lifecycle
 from trellis.ledger.chart import COMPONENTS
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
-from trellis.ledger.replay import Balances, Outcome, Terms, replay
+from trellis.ledger.replay import Balances, Outcome, Payment, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
 from trellis.messages import N_, msg
 from trellis.trade.models import Firm
@@ -45,7 +45,8 @@ LABELS = {
         "balance": "Balance owed", "schedule": "Schedule", "due_total": "Amount due",
         "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
         "Cooling-off: repay in full by %s and interest and fees are waived",
-        "pay_out": "Paid out", "fee_charged": "Fee charged", "accrued": "Interest %s to %s",
+        "pay_out": "Paid out", "fee_charged": "Fee charged (payable)",
+        "accrued": "Interest %s to %s",
         "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
         "waived": "Cooling-off: interest and fees waived",
         "written_off": "Written off: passed to collection, still owed",
@@ -64,7 +65,7 @@ LABELS = {
         "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "应还余额",
         "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
-        "pay_out": "放款", "fee_charged": "收取手续费", "accrued": "利息 %s 至 %s",
+        "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",
         "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
         "waived": "冷静期：免除利息和费用", "written_off": "核销（转入催收，仍须偿还）",
         "recovery": "核销后收回", "fen_note": "金额单位：元（人民币）。",
@@ -87,7 +88,7 @@ STATUS_LABELS = {
     # borrower reads that the debt went to collection.
     "en": {**{s.value: s.value.replace("_", " ") for s in LoanStatus},
            "written_off": "overdue (passed to collection)"},
-    "zh": {"pending": "待放款", "active": "正常", "overdue": "逾期", "repaid": "已结清",
+    "zh": {"pending": "待放款", "active": "还款中", "overdue": "逾期", "repaid": "已结清",
            "cooled_off": "冷静期内结清", "written_off": "逾期（已转入催收）",
            "cancelled": "已取消"},
 }
@@ -165,7 +166,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
                          opening=Balances(), payments=payments)
         lines = _lines(session, loan, outcome, as_of)
         collection = _collection(session, loan, as_of)
-        schedule = _schedule(loan, terms, outcome.balances)
+        schedule = _schedule(loan, terms, payments)
     bal = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
     return Statement(
         loan_id=loan_id, firm_name=firm.name if firm else "", firm_uscc=firm.uscc if firm else "",
@@ -273,7 +274,7 @@ def _collection(session: Session, loan: Loan, as_of: date) -> list[Line]:
     return out
 
 
-def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, Any], ...]:
+def _schedule(loan: Loan, terms: Terms, payments: list[Payment]) -> tuple[dict[str, Any], ...]:
     """What is due on the due date if nothing more is paid (bullet loans). Past the due
     date the amounts are what is owed now, interest and penalty after the due date
     included, and ``owed_as_of`` says which day they are counted to (reader 10, R10: a
@@ -282,14 +283,16 @@ def _schedule(loan: Loan, terms: Terms, current: Balances) -> tuple[dict[str, An
         return ()
     due = loan.due_date
     assert due is not None   # a live loan has been paid out, with a due date
-    if loan.accrued_until and loan.accrued_until < due:
-        ahead = replay(terms, start=loan.accrued_until, until=due,
-                       opening=Balances(loan.principal_fen, loan.interest_fen,
-                                        loan.penalty_fen, loan.fees_fen), payments=())
-        current = ahead.balances
-    else:
-        current = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen,
-                           loan.fees_fen)
+    current = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
+    if loan.accrued_until == terms.disbursed_on:
+        # nothing booked after the pay-out day: a replay from it would book the pay-out
+        # again and ignore what was repaid that day (reader 11, F4: the schedule and the
+        # assistant still asked for the principal and the fee repaid on day one)
+        current = replay(terms, start=terms.disbursed_on, until=due, opening=Balances(),
+                     payments=[p for p in payments if p.paid_on <= due]).balances
+    elif loan.accrued_until and loan.accrued_until < due:
+        current = replay(terms, start=loan.accrued_until, until=due, opening=current,
+                     payments=()).balances
     past_due = loan.accrued_until is not None and loan.accrued_until > due + timedelta(days=1)
     return ({"date": due, "principal_fen": current.principal_fen,
              "interest_fen": current.interest_fen + current.penalty_fen,

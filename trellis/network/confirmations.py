@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, cast
 
@@ -27,6 +27,7 @@ from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.messages import N_, Message, msg
+from trellis.network import evidence
 from trellis.network.build import bump_data_version
 from trellis.network.evidence import days_overdue
 from trellis.paging import Page, paginate
@@ -76,6 +77,8 @@ class Row:
     status: str
     reject_reason: str | None
     paid_fen: int | None = None   # an invoice's paid amount (an order: None)
+    #: why confirming it needs its own tick (:func:`evidence.invoice_cautions`)
+    cautions: tuple[str, ...] = ()
 
     def overdue_days(self, as_of: date) -> int:
         """Days a pending invoice is past its due date on *as_of* (0: not due, decided,
@@ -162,7 +165,11 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
                      search_columns=(col(model.number), col(Firm.name), col(Firm.uscc)),
                      page=page, per_page=per_page, q=q, sort=sort, desc=desc,
                      tiebreak=col(model.id), count_query=count)
-    found.items = [_row(kind, r, due is not None) for r in found.items]
+    rows = [_row(kind, r, due is not None) for r in found.items]
+    if kind == "invoice":
+        cautions = evidence.invoice_cautions(session=session, invoice_ids=[r.id for r in rows])
+        rows = [replace(r, cautions=cautions.get(r.id, ())) for r in rows]
+    found.items = rows
     return found
 
 
@@ -252,14 +259,48 @@ def clean_reason(decision: Decision, reason: str | None) -> str | None:
     return None
 
 
+#: one whole sentence per caution, for the first invoice confirmed without its own tick
+_UNACKNOWLEDGED = {
+    evidence.NO_ORDER: N_("Invoice %(number)s names no purchase order of your firm. Check it, "
+                          "tick its own box “Checked, confirm anyway”, or leave it out; "
+                          "nothing was confirmed (%(n)s document(s) need their own tick)."),
+    evidence.NO_DELIVERY: N_("No delivery is recorded against the order of invoice "
+                             "%(number)s. Check it, tick its own box “Checked, confirm "
+                             "anyway”, or leave it out; nothing was confirmed (%(n)s "
+                             "document(s) need their own tick)."),
+    evidence.PAID: N_("Invoice %(number)s is already paid in full: confirming it tells the "
+                      "bank your firm still owes it. Check it, tick its own box “Checked, "
+                      "confirm anyway”, or leave it out; nothing was confirmed (%(n)s "
+                      "document(s) need their own tick)."),
+}
+
+
+def _check_acknowledged(session: Session, ids: list[int], found: dict,
+                        acknowledged: Iterable[object]) -> None:
+    """Raise for the invoices of *ids* with cautions whose ids are not *acknowledged*."""
+    ticked = {str(a).strip() for a in acknowledged}
+    cautions = evidence.invoice_cautions(session=session, invoice_ids=ids)
+    lacking = [i for i in ids if cautions.get(i) and str(i) not in ticked]
+    if lacking:
+        first = lacking[0]
+        raise ValidationError(msg(_UNACKNOWLEDGED[cautions[first][0]],
+                                  number=found[first].number, n=len(lacking)), field="ids")
+
+
 def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object] | None,
            decision: str,
-           reason: str | None = None, user: User | None = None) -> list[Outcome]:
+           reason: str | None = None, user: User | None = None,
+           acknowledged: Iterable[object] | None = None) -> list[Outcome]:
     """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing.
 
+    With *acknowledged* (a person's pages), an invoice with cautions
+    (:func:`evidence.invoice_cautions`: no order, no delivery, already paid) is confirmed
+    only if its id is among them: the clerk ticked that row, not just the whole batch.
+
     Raises :class:`NotFound` if any id is not the anchor's, :class:`Conflict` if any was
-    already decided the other way, :class:`ValidationError` for a missing reason or bad
-    ids. Flushes; the caller commits and writes the audit trail.
+    already decided the other way, :class:`ValidationError` for a missing reason, bad
+    ids or an unacknowledged caution. Flushes; the caller commits and writes the audit
+    trail.
     """
     model = model_for(kind)
     try:
@@ -282,6 +323,9 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
         doc = found[i]
         if doc.status not in (DocStatus.PENDING, target):
             raise Conflict(msg(_ALREADY[(kind, str(doc.status))], number=doc.number))
+    if chosen == Decision.CONFIRM and model is Invoice and acknowledged is not None:
+        _check_acknowledged(session, [i for i in wanted if found[i].status != target],
+                            found, acknowledged)
     now = utcnow()
     outcomes: list[Outcome] = []
     for i in wanted:

@@ -113,3 +113,36 @@ def invoice_facts(*, session: Session, invoice: Invoice) -> InvoiceFacts:
                         .order_by(col(Payment.paid_on), col(Payment.id))).all()
     payments = [PaymentFact(day, ref, int(amount)) for day, ref, amount in rows]
     return InvoiceFacts(invoice.amount_fen, invoice.paid_fen, order, payments)
+
+
+#: What may make an invoice unsafe to confirm, in the order a clerk reads them: it names no
+#: order the anchor placed; its order has no delivery recorded; it is already paid in full.
+#: A confirmation of such an invoice is asked for one by one (reader 11, F9: one tick had
+#: confirmed, in bulk, an invoice with neither order nor delivery behind it).
+NO_ORDER, NO_DELIVERY, PAID = "no_order", "no_delivery", "paid"
+
+
+def invoice_cautions(*, session: Session, invoice_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The cautions (:data:`NO_ORDER`, :data:`NO_DELIVERY`, :data:`PAID`) of each invoice of
+    *invoice_ids* that has any, in two queries whatever their number."""
+    if not invoice_ids:
+        return {}
+    rows = session.exec(
+        select(col(Invoice.id), col(Invoice.amount_fen), col(Invoice.paid_fen),
+               col(PurchaseOrder.id))
+        .outerjoin(PurchaseOrder, (col(PurchaseOrder.id) == col(Invoice.order_id))
+                   # an order between other firms is not one the anchor placed
+                   & (col(PurchaseOrder.buyer_id) == col(Invoice.buyer_id)))
+        .where(col(Invoice.id).in_(invoice_ids))).all()
+    orders = {int(o) for _, _, _, o in rows if o is not None}
+    delivered = set(session.exec(select(col(Delivery.order_id)).distinct()
+                                 .where(col(Delivery.order_id).in_(orders))).all()) \
+        if orders else set()
+    out: dict[int, tuple[str, ...]] = {}
+    for invoice_id, amount, paid, order_id in rows:
+        found = ((NO_ORDER,) if order_id is None else
+                 () if order_id in delivered else (NO_DELIVERY,))
+        found += (PAID,) * (int(paid) >= int(amount))
+        if found:
+            out[int(invoice_id)] = found
+    return out

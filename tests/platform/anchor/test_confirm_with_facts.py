@@ -120,7 +120,7 @@ def test_confirming_needs_the_tick_on_the_server(client, session, chain, anchor_
     assert inv.status == DocStatus.PENDING and inv.confirmed_at is None
     assert not session.exec(select(AuditEvent).where(
         AuditEvent.action == "invoice.confirm")).all()
-    done = client.post(url, data={**data, "checked": "y"})
+    done = client.post(url, data={**data, "checked": "y", "ack": [inv.id]})
     assert done.status_code == 303
     session.refresh(inv)
     assert inv.status == DocStatus.CONFIRMED
@@ -160,7 +160,7 @@ def test_a_confirmed_invoice_is_findable_among_payables_or_said_paid(client, ses
     _pay(session, paid, paid.amount_fen, date(2025, 9, 10))
     url = f"/anchor/queue/invoice/{paid.id}"
     client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
-                           "checked": "y"})
+                           "checked": "y", "ack": paid.id})
     page = text(client, f"/anchor/payables?days=all&q={paid.number}")
     assert "No unpaid confirmed invoices in this period." not in page
     assert f"Invoice {paid.number} was paid in full (¥10,000.00, last payment on 2025-09-10)" \
@@ -187,3 +187,63 @@ def test_the_payables_total_says_its_window(client, session, chain, anchor_user,
     page = text(client, f"/anchor/payables?days={tab}")
     assert f"<h1>{heading}</h1>" in page
     assert f"{label}: <strong>" in page
+
+
+def _backed(session, chain, **kw):
+    """An invoice with its order and a delivery behind it, unpaid: nothing to check first."""
+    po = order(session, chain.tier1, chain.anchor, amount_fen=1_000_000,
+               status=DocStatus.CONFIRMED)
+    session.add(Delivery(order_id=po.id, delivered_on=TODAY - timedelta(days=3),
+                         amount_fen=1_000_000))
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING, **kw)
+    inv.order_id = po.id
+    session.add(inv)
+    session.flush()
+    return inv, po
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_invoice_to_check_first_needs_its_own_tick(client, session, chain, anchor_user,
+                                                      bulk):
+    """Reader 11, F9: one tick for the batch confirmed, in bulk, an invoice with neither
+    order nor delivery behind it, and the single page confirmed one paid a year before.
+    Each such invoice is marked in the list and confirmed only with its own tick; the
+    whole request is refused (nothing confirmed) while one lacks it."""
+    backed, _po = _backed(session, chain)
+    bare = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    undelivered, po = _backed(session, chain)
+    session.exec(select(Delivery).where(Delivery.order_id == po.id)).one()
+    for d in session.exec(select(Delivery).where(Delivery.order_id == po.id)).all():
+        session.delete(d)
+    paid, _ = _backed(session, chain, issue_date=date(2025, 7, 1))
+    _pay(session, paid, paid.amount_fen, date(2025, 9, 10))
+    session.flush()
+    page = text(client, "/anchor/queue?kind=invoice")
+    row = {inv.id: page.split(f'id="pick-{inv.id}"', 1)[1].split("</tr>")[0]
+           for inv in (backed, bare, undelivered, paid)}
+    assert "无订单" in row[bare.id] and f'id="ack-{bare.id}"' in row[bare.id]
+    assert "无收货记录" in row[undelivered.id] and "已付清" in row[paid.id]
+    assert "ack-" not in row[backed.id] and "无订单" not in row[backed.id]
+    for inv in (bare, undelivered, paid):
+        ids = [backed.id, inv.id] if bulk else [inv.id]
+        url = "/anchor/queue?kind=invoice" if bulk else f"/anchor/queue/invoice/{inv.id}"
+        data = {"csrf_token": csrf_token(client, url), "decision": "confirm", "checked": "y",
+                "ids": ids}
+        refused = client.post(url, data=data)
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 422, body
+        assert inv.number in body and "本次未确权任何单据" in body
+        for each in (backed, inv):
+            session.refresh(each)
+            assert each.status == DocStatus.PENDING or (not bulk and each is backed)
+        assert client.post(url, data={**data, "ack": [inv.id]}).status_code == 303
+        session.refresh(inv)
+        assert inv.status == DocStatus.CONFIRMED
+        if bulk:
+            session.refresh(backed)
+            assert backed.status == DocStatus.CONFIRMED
+            backed, _po = _backed(session, chain)
+    # an invoice with its order and delivery needs only the page's tick
+    url = f"/anchor/queue/invoice/{backed.id}"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
+                                  "checked": "y"}).status_code == 303

@@ -44,7 +44,8 @@ def test_confirm_one_records_the_decision_and_the_vendor_sees_it(client, session
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     url = f"/anchor/queue/invoice/{inv.id}"
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                      "decision": "confirm", "checked": "y"})
+                                      "decision": "confirm", "checked": "y",
+                                      "ack": inv.id})   # it names no order: its own tick
     assert response.status_code == 303
     session.refresh(inv)
     assert inv.status == DocStatus.CONFIRMED and inv.confirmed_by_id == anchor_user.id
@@ -135,7 +136,8 @@ def test_forged_csrf_token_is_refused(client, session, chain, anchor_user):
 def test_double_submit_confirms_once(client, session, chain, anchor_user):
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     url = f"/anchor/queue/invoice/{inv.id}"
-    data = {"csrf_token": csrf_token(client, url), "decision": "confirm", "checked": "y"}
+    data = {"csrf_token": csrf_token(client, url), "decision": "confirm", "checked": "y",
+            "ack": inv.id}   # it names no order: its own tick
     assert client.post(url, data=data).status_code == 303
     again = client.post(url, data=data, follow_redirects=True)
     assert "already been decided" in again.get_data(as_text=True)
@@ -204,7 +206,7 @@ def test_a_search_and_the_ticks_survive_an_error_and_an_action(client, session, 
     assert f'value="{docs[0].id}" id="pick-{docs[0].id}" checked' in body
     assert docs[1].number not in body   # still the searched list
     done = client.post(url, data={"csrf_token": token, "decision": "confirm", "checked": "y",
-                                  "ids": [docs[0].id]})
+                                  "ids": [docs[0].id], "ack": [docs[0].id]})
     assert done.status_code == 303
     assert done.headers["Location"].endswith(
         f"/anchor/queue?kind=invoice&q={needle}&sort=amount&desc=1")

@@ -89,7 +89,8 @@ def confirm_queue():
         try:
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=selected,
-                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
+                acknowledged=request.form.getlist("ack"))
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
@@ -112,6 +113,7 @@ def confirm_queue():
     return render_template("anchor/queue.html", firm=firm, kind=kind, rows=page.items,
                            page=page, form=form,
                            counts=counts, selected={str(s) for s in selected},
+                           acked=set(request.form.getlist("ack")),
                            ids_error=ids_error, state=list_state(),
                            today=date.today()), status
 
@@ -123,14 +125,19 @@ def document(kind: str, doc_id: int):
     doc = confirmations.get_document(session=db(), anchor_id=firm.id, kind=kind, doc_id=doc_id)
     form = DecisionForm()
     status = 200
+    ack_error = None
     if form.validate_on_submit():
         try:
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=[doc_id],
-                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
+                acknowledged=request.form.getlist("ack"))
         except ValidationError as exc:
             db().rollback()
-            attach_error(form, exc, "reason")
+            if exc.field == "ids":
+                ack_error = error_text(exc)
+            else:
+                attach_error(form, exc, "reason")
             status = 422
         else:
             _record_decisions(outcomes, form.reason.data)
@@ -142,14 +149,17 @@ def document(kind: str, doc_id: int):
 
     seller = db().get(Firm, doc.seller_id)
     # what the clerk checks the document against before confirming it for good
+    cautions: tuple[str, ...] = ()
     if isinstance(doc, Invoice):
         facts = evidence.invoice_facts(session=db(), invoice=doc)
+        cautions = evidence.invoice_cautions(session=db(), invoice_ids=[doc_id]).get(doc_id, ())
         order, overdue = facts.order, evidence.days_overdue(doc.due_date, date.today())
     else:
         facts, order, overdue = None, evidence.order_facts(session=db(), order=doc), 0
     return render_template("anchor/document.html", kind=kind, doc=doc, seller=seller,
                            form=form, proof=proof_state(kind, doc.id), facts=facts,
-                           order=order, overdue=overdue), status
+                           order=order, overdue=overdue, cautions=cautions,
+                           ack_error=ack_error), status
 
 
 # --- API tokens for the firm's ERP --------------------------------------------------------
