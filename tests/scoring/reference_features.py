@@ -78,8 +78,13 @@ def _sales_features(frames: Frames, scope: list[int]) -> pd.DataFrame:
         out[f"sales_{w}m_fen"] = X[:, :w].sum(axis=1).astype("int64")
         out[f"active_share_{w}m"] = active[:, :w].mean(axis=1)
     out["avg_monthly_sales_12m_fen"] = np.round(X[:, :12].mean(axis=1)).astype("int64")
-    # Seasonal index from the firm's own two years when it has them, else none.
-    own = last_active >= 24
+    # Seasonal index from the firm's own two years of trade when it has them, else none:
+    # the older year with sales in six months or more, in as many months as the later
+    # year (one fewer allowed), and half its total at least.
+    older_months = active[:, 12:24].sum(axis=1)
+    own = (last_active >= 24) & (older_months >= 6) \
+        & (older_months >= active[:, :12].sum(axis=1) - 1) \
+        & (X[:, 12:24].sum(axis=1) >= 0.5 * X[:, :12].sum(axis=1))
     two_years = X[:, :24]
     phase_mean = (two_years[:, :12] + two_years[:, 12:24]) / 2.0
     overall = two_years.mean(axis=1, keepdims=True)

@@ -213,3 +213,19 @@ def test_recent_trend_rejections_and_collection_by_hand(session, trade, cluster_
     # A firm without sales in those months: unknown, never 0.
     assert math.isnan(_features(session, cluster).loc[anchor.id, "inflow_to_sales_3m"])
     assert math.isnan(f["own_late_days_3m"])
+
+
+def test_one_old_invoice_does_not_turn_on_a_seasonal_index(session, trade, cluster_firms):
+    """Reader 11, F18: a firm with 17 months of sales and one invoice dated two years back
+    was scored on a seasonal index built from that half-empty older year: its best three
+    months read as a fall of 47%. Two years of trade, not one old sale, make the index."""
+    cluster, anchor, _, vendor, _ = cluster_firms
+    trade.monthly_sales(vendor, anchor, start=date(2024, 8, 20), months=17,
+                        amount_fen=100_000_00, paid_after=30, terms=60)
+    trade.monthly_sales(vendor, anchor, start=date(2025, 10, 20), months=3,
+                        amount_fen=150_000_00, paid_after=30, terms=60)   # a strong finish
+    trade.sale(vendor, anchor, 8_000_00, date(2024, 1, 20), paid_after=30)
+    f = _features(session, cluster).loc[vendor.id]
+    assert f["history_months"] >= 24
+    assert f["seasonal_index_used"] == 0
+    assert f["sales_trend_3v12"] > 0   # the last three months are above the year's mean

@@ -231,8 +231,17 @@ def _sales(R: _Rows, out: dict) -> np.ndarray:
         out[f"sales_{w}m_fen"] = X[:, :w].sum(axis=1).astype("int64")
         out[f"active_share_{w}m"] = active[:, :w].mean(axis=1)
     out["avg_monthly_sales_12m_fen"] = np.round(X[:, :12].mean(axis=1)).astype("int64")
-    # Seasonal index from the firm's own two years when it has them, else none.
-    own = last_active >= 24
+    # Seasonal index from the firm's own two years when it has them, else none. Two years
+    # means two years of trade, not one sale two years ago: the older year must have sales
+    # in as many months as the later one (one fewer allowed; a seasonal firm's quiet months
+    # recur), in six at least, and at least half its total (reader 11, F18: five months of
+    # sales and one invoice dated 2025-01 turned the index on, and a firm whose last three
+    # months were its best was said to have fallen 47%).
+    older, later = X[:, 12:24], X[:, :12]
+    older_months = (older > 0).sum(axis=1)
+    own = (last_active >= 24) & (older_months >= 6) \
+        & (older_months >= (later > 0).sum(axis=1) - 1) \
+        & (older.sum(axis=1) >= 0.5 * later.sum(axis=1))
     two_years = X[:, :24]
     phase_mean = (two_years[:, :12] + two_years[:, 12:24]) / 2.0
     overall = two_years.mean(axis=1, keepdims=True)
