@@ -161,7 +161,11 @@ def percentiles(session: Session, firm: Firm, feats: dict) -> list[dict]:
 
 
 def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18) -> list[dict]:
-    """Per month back from *as_of*: sales, purchases, receipts, credit notes (fen)."""
+    """Per month back from *as_of*: sales, purchases, receipts, credit notes (fen). A month
+    is the window the features count (:func:`month_back`: from the day of *as_of* a month
+    back to the day before it), labelled by its first and last day, so that a bar reads as
+    the same period as the reasons (reader 11, F19: a bar labelled "2025-11" held the
+    invoices of 1 and 3 December); rejected invoices are no sales, as for the features."""
     fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id])
     rows = {k: {"sales_fen": 0, "purchases_fen": 0, "receipts_fen": 0, "credit_notes_fen": 0}
             for k in range(months)}
@@ -176,14 +180,17 @@ def monthly_flows(session: Session, firm_id: int, as_of: date, months: int = 18)
                 rows[int(kk)][key] += int(amount)
 
     inv = fr.invoices
-    add(inv, "issue_date", "sales_fen", inv["seller_id"] == firm_id)
-    add(inv, "issue_date", "purchases_fen", inv["buyer_id"] == firm_id)
+    kept = inv["status"] != DocStatus.REJECTED.value
+    add(inv, "issue_date", "sales_fen", (inv["seller_id"] == firm_id) & kept)
+    add(inv, "issue_date", "purchases_fen", (inv["buyer_id"] == firm_id) & kept)
     add(fr.payments, "paid_on", "receipts_fen", fr.payments["payee_id"] == firm_id)
     add(fr.credit_notes, "issued_on", "credit_notes_fen", fr.credit_notes["seller_id"] == firm_id)
     out = []
     for k in reversed(range(months)):
         start = (fr.as_of - pd.DateOffset(months=k + 1)).date()
-        out.append({"month": start.strftime("%Y-%m"), "from": start.isoformat(), **rows[k]})
+        end = (fr.as_of - pd.DateOffset(months=k)).date() - timedelta(days=1)
+        out.append({"month": f"{start.isoformat()}–{end:%m-%d}", "from": start.isoformat(),
+                    "to": end.isoformat(), **rows[k]})
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask.cli import ScriptInfo
@@ -116,6 +116,13 @@ def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, pa
     flows = client.get(f"/scoring/firms/{w.id}/flows.json").get_json()["months"]
     assert len(flows) == 18
     assert sum(m["sales_fen"] for m in flows) == 2 * 14 * 40_000_00
+    # reader 11, F19: each bar is labelled by the days it counts, the day before the
+    # next one's first, the last ending the day before today
+    assert flows[-1]["to"] == (date.today() - timedelta(days=1)).isoformat()
+    for before, after in zip(flows, flows[1:], strict=False):
+        assert date.fromisoformat(before["to"]) + timedelta(days=1) == \
+            date.fromisoformat(after["from"])
+        assert before["month"] == f"{before['from']}–{before['to'][5:]}"
 
 
 def _text(html_part: str) -> str:
