@@ -89,7 +89,8 @@ def confirm_queue():
         try:
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=selected,
-                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
+                checked=bool(form.checked.data))
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
@@ -127,7 +128,8 @@ def document(kind: str, doc_id: int):
         try:
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=[doc_id],
-                decision=form.decision.data, reason=form.reason.data, user=current_user_obj())
+                decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
+                checked=bool(form.checked.data))
         except ValidationError as exc:
             db().rollback()
             attach_error(form, exc, "reason")
