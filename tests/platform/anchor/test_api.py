@@ -245,3 +245,10 @@ def test_openapi_documents_the_attestation(client):
     assert body["properties"]["checked_order_and_delivery"]["const"] is True
     bulk = spec["paths"]["/api/v1/anchor/invoices/decisions"]["post"]
     assert "checked_order_and_delivery" in json.dumps(bulk)
+
+
+def test_the_tokens_page_tells_the_erp_of_the_attestation(client, chain, logged_in):
+    logged_in("anchor", firm=chain.anchor)
+    page = client.get("/anchor/tokens").get_data(as_text=True)
+    assert ('ERP 每次确权都须在 JSON 请求体中发送字段 <code translate="no">'
+            'checked_order_and_delivery</code>，值为 <code translate="no">true</code>') in page
