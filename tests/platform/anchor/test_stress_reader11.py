@@ -98,6 +98,16 @@ def test_the_page_says_its_period_and_assumptions(client, session, chain, make_f
     assert "从今天起的未来 N 天" in page
     assert "相当于近 180 天我方向其日均采购额的 30 天之和" in page
     assert "其他买方按时付款" in page
+    assert "我方已逾期未付的发票，从第一天起即计为暂缓支付" in page
     assert "供应商在银行的贷款及其与其他企业的交易不属于我方可查看的信息" in page
     for old in ("计入测算但不显示", "即使按时付款也会资金不足", "来自延期付款的买方的收入占比"):
         assert old not in page
+
+
+def test_an_invoice_already_past_due_is_held_back_from_the_first_day(session, chain):
+    invoice(session, chain.tier1, chain.anchor, 600_000, issue_date=TODAY - timedelta(days=40),
+            terms_days=30)   # due 10 days ago, unpaid
+    row = next(r for r in stress.run(session=session, anchor_id=chain.anchor.id, days_late=5)
+               if r.firm_id == chain.tier1.id)
+    # cash: 30 days of 600,000 bought over 180 days = 100,000
+    assert (row.runs_out_day, row.held_back_fen, row.shortfall_fen) == (1, 600_000, 500_000)
