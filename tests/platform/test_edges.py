@@ -43,7 +43,8 @@ def test_bulk_decision_ids_must_be_whole_numbers_in_range(client, session, chain
     _row, secret = accounts.issue_api_token(session=session, firm_id=chain.anchor.id,
                                             name="ERP")
     response = client.post("/api/v1/anchor/invoices/decisions",
-                           json={"ids": ids, "decision": "confirm"},
+                           json={"ids": ids, "decision": "confirm",
+                                 "checked_order_and_delivery": True},
                            headers={"Authorization": f"Bearer {secret}",
                                     "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 422, response.json

@@ -18,6 +18,7 @@ the journal's entries are committed for anchoring like any others.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -86,11 +87,21 @@ def _candidates(session: Session, cluster_id: int, skip: set[int], today: date
     return out
 
 
+def bank_reference(seed: int, what: str, day: date) -> str:
+    """The reference a bank statement shows for a demo transfer made on *day*: the value
+    date and a 12-digit serial (交易流水号), the same for the same *seed*, *what* (one
+    transfer's name) and *day*, so a demo seeded twice reads the same. Repayments carry it
+    as their key, which the loan page shows as it is, as it shows a bank's."""
+    serial = random.Random(f"{seed}:{what}:{day.isoformat()}").randrange(10**11, 10**12)
+    return f"{day:%Y%m%d}{serial}"
+
+
 def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = None,
-                   skip_firms: AbstractSet[int] = frozenset(), max_amount_fen: int = 50_000_000
-                   ) -> dict[str, int]:
+                   skip_firms: AbstractSet[int] = frozenset(), max_amount_fen: int = 50_000_000,
+                   seed: int = 7) -> dict[str, int]:
     """Book the demo loans (see the module); returns loan id by plan name. Idempotent:
-    does nothing when the cluster's firms already have loans."""
+    does nothing when the cluster's firms already have loans. *seed*: the demo's seed, from
+    which the transfers' bank references are made (:func:`bank_reference`)."""
     today = today or date.today()
     product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
     firms_with_loans = session.exec(select(col(Loan.id)).join(Firm,
@@ -128,12 +139,14 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
         lifecycle.disburse(session=session, settings=None, loan_id=id_of(loan), as_of=start,
                            register_financing=lambda **_kw: [])
         for days_ago, how in plan.repay:
-            _repay(session, loan, today - timedelta(days=days_ago), how, plan.name)
+            _repay(session, loan, today - timedelta(days=days_ago), how,
+                   bank_reference(seed, f"repay-{plan.name}", today - timedelta(days=days_ago)))
         if plan.sweep is not None:
             payments.record_invoice_payment(
                 session=session, payer_id=invoice.buyer_id, invoice_id=id_of(invoice),
                 amount_fen=invoice.amount_fen, paid_on=today - timedelta(days=plan.sweep),
-                reference=f"DEMO-SWEEP-{invoice.id}", today=today,
+                reference=bank_reference(seed, f"sweep-{plan.name}",
+                                         today - timedelta(days=plan.sweep)), today=today,
                 sweep=lifecycle.anchor_payment)
         loans[plan.name] = id_of(loan)
     accrual.accrue(session=session, as_of=today)
@@ -150,9 +163,9 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
     return loans
 
 
-def _repay(session: Session, loan: Loan, day: date, how: str, name: str) -> None:
+def _repay(session: Session, loan: Loan, day: date, how: str, reference: str) -> None:
     owed = project(lifecycle.terms_of(loan), until=day).balances
     amount = {"full": owed.total_fen, "principal": loan.amount_fen,
               "30%": loan.amount_fen * 3 // 10}[how]
     lifecycle.repay(session=session, loan_id=id_of(loan), amount_fen=amount, paid_on=day,
-                    idempotency_key=f"demo-{name}-{loan.id}-{day.isoformat()}", today=day)
+                    idempotency_key=reference, today=day)

@@ -287,20 +287,37 @@ def _check_acknowledged(session: Session, ids: list[int], found: dict,
                                   number=found[first].number, n=len(lacking)), field="ids")
 
 
+#: The field that attests the check, as the API names it (the web form ticks a box).
+CHECKED_FIELD = "checked_order_and_delivery"
+
+
+def check_attested(decision: Decision, checked: object) -> None:
+    """A confirmation (确权) goes on chain and cannot be withdrawn: whoever confirms says
+    that the order and the delivery were checked (*checked* exactly True, not a truthy
+    string), on the web by a tick and in the API by :data:`CHECKED_FIELD`; else raise
+    :class:`ValidationError` and nothing is confirmed. A rejection needs none."""
+    if decision == Decision.CONFIRM and checked is not True:
+        raise ValidationError(N_("Confirm only after checking the order and the delivery, "
+                                 "and say so: a confirmation goes on chain and cannot be "
+                                 "withdrawn. Nothing was confirmed."), field=CHECKED_FIELD)
+
+
 def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object] | None,
-           decision: str,
-           reason: str | None = None, user: User | None = None,
+           decision: str, reason: str | None = None, user: User | None = None,
+           checked: object = False,
            acknowledged: Iterable[object] | None = None) -> list[Outcome]:
-    """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing.
+    """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing. *checked*:
+    the caller attests that the order and the delivery were checked (:func:`check_attested`:
+    a confirmation needs it).
 
     With *acknowledged* (a person's pages), an invoice with cautions
     (:func:`evidence.invoice_cautions`: no order, no delivery, already paid) is confirmed
     only if its id is among them: the clerk ticked that row, not just the whole batch.
 
     Raises :class:`NotFound` if any id is not the anchor's, :class:`Conflict` if any was
-    already decided the other way, :class:`ValidationError` for a missing reason, bad
-    ids or an unacknowledged caution. Flushes; the caller commits and writes the audit
-    trail.
+    already decided the other way, :class:`ValidationError` for a missing reason or
+    attestation, bad ids or an unacknowledged caution. Flushes; the caller commits and
+    writes the audit trail.
     """
     model = model_for(kind)
     try:
@@ -308,6 +325,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     except ValueError:
         raise ValidationError(N_("The decision must be confirm or reject."),
                               field="decision") from None
+    check_attested(chosen, checked)
     reason = clean_reason(chosen, reason)
     wanted = _clean_ids(ids)
     query = sa.select(model).where(col(model.id).in_(wanted)).order_by(col(model.id))

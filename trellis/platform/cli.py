@@ -262,7 +262,8 @@ def _seed_demo(*, vendors: int, seed: int, score: bool | str, loans: bool,
         from trellis.demo.loans import seed_loan_book
 
         own = {u.firm_id for u in db().scalars(select(User).where(User.firm_id.is_not(None)))}
-        book = seed_loan_book(session=db(), cluster_id=result.cluster_id, skip_firms=own)
+        book = seed_loan_book(session=db(), cluster_id=result.cluster_id, skip_firms=own,
+                              seed=seed)
         commit()
         if book:
             click.echo(f"loan book: {len(book)} demo loans ({', '.join(book)})")

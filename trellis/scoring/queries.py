@@ -12,10 +12,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 from cachetools import LRUCache, cached
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from trellis.network.build import WINDOW_DAYS
+from trellis.paging import Page, paginate, search_condition
 from trellis.scoring import frames, policy
 from trellis.scoring.features import month_back
 from trellis.scoring.models import PortfolioRun, ScoreRecord, StabilityReport
@@ -58,6 +59,27 @@ def latest_run(session: Session, cluster_id: int | None) -> PortfolioRun | None:
     if cluster_id is not None:
         stmt = stmt.where(col(PortfolioRun.cluster_id) == cluster_id)
     return session.execute(stmt.limit(1)).scalars().first()
+
+
+def find_firms(session: Session, *, cluster_ids: Sequence[int] | None, q: str,
+               page: int = 1, per_page: int = 50) -> Page:
+    """Firms of *cluster_ids* (None: every cluster) whose name or USCC holds *q*, or whose
+    number (the id in its risk page's address) is *q*, flagged or not: the firm of that
+    number first, then by name; a page of rows (id, name, uscc, cluster name) with the
+    count of all that match."""
+    q = q.strip()
+    match = search_condition(q, [col(Firm.name), col(Firm.uscc)])
+    first: ColumnElement[int] = literal(1)
+    if q.isascii() and q.isdigit() and len(q) < 10:
+        match = or_(match, col(Firm.id) == int(q))
+        first = case((col(Firm.id) == int(q), 0), else_=1)
+    query = (select(col(Firm.id), col(Firm.name), col(Firm.uscc), col(Cluster.name))
+             .outerjoin(Cluster, col(Cluster.id) == col(Firm.cluster_id)).where(match)
+             .order_by(first, col(Firm.name), col(Firm.id)))
+    if cluster_ids is not None:
+        query = query.where(col(Firm.cluster_id).in_(list(cluster_ids) or [-1]))
+    # no sort keys: the order above is the only one
+    return paginate(session, query, sort_columns={}, page=page, per_page=per_page, q=q)
 
 
 def run_records(session: Session, run_id: int) -> list[ScoreRecord]:

@@ -3,6 +3,8 @@ another firm's id answered 404 with nothing changed."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import select
 
@@ -17,6 +19,9 @@ from trellis.trade.models import DocStatus
 def token(session, chain):
     _row, secret = accounts.issue_api_token(session=session, firm_id=chain.anchor.id, name="ERP")
     return secret
+
+
+ATTESTED = {"checked_order_and_delivery": True}   # the order and the delivery were checked
 
 
 def auth(secret, key=None):
@@ -48,11 +53,11 @@ def test_bad_list_parameters(client, chain, token, query):
 def test_confirm_is_idempotent_by_key(client, session, chain, token):
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     url = f"/api/v1/anchor/invoices/{inv.id}/confirm"
-    first = client.post(url, headers=auth(token, "erp-0001"))
+    first = client.post(url, json=ATTESTED, headers=auth(token, "erp-0001"))
     assert first.status_code == 200
     assert first.json["results"] == [{"kind": "invoice", "id": inv.id, "number": inv.number,
                                       "status": "confirmed", "changed": True}]
-    again = client.post(url, headers=auth(token, "erp-0001"))
+    again = client.post(url, json=ATTESTED, headers=auth(token, "erp-0001"))
     assert again.status_code == 200 and again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     session.refresh(inv)
@@ -60,15 +65,17 @@ def test_confirm_is_idempotent_by_key(client, session, chain, token):
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "invoice.confirm")).all()
     assert len(events) == 1 and events[0].actor_label.startswith("api-token:")
     # a new key for the same confirmation: answered, but nothing changes
-    third = client.post(url, headers=auth(token, "erp-0002"))
+    third = client.post(url, json=ATTESTED, headers=auth(token, "erp-0002"))
     assert third.json["results"][0]["changed"] is False
 
 
 def test_same_key_for_another_request_is_refused(client, session, chain, token):
     a = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     b = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
-    client.post(f"/api/v1/anchor/invoices/{a.id}/confirm", headers=auth(token, "k-1"))
-    response = client.post(f"/api/v1/anchor/invoices/{b.id}/confirm", headers=auth(token, "k-1"))
+    client.post(f"/api/v1/anchor/invoices/{a.id}/confirm", json=ATTESTED,
+                headers=auth(token, "k-1"))
+    response = client.post(f"/api/v1/anchor/invoices/{b.id}/confirm", json=ATTESTED,
+                           headers=auth(token, "k-1"))
     assert response.status_code == 422
     assert response.json["error"]["code"] == "idempotency_key_reused"
     session.refresh(b)
@@ -81,7 +88,8 @@ def test_a_change_needs_a_valid_idempotency_key(client, session, chain, token, k
     headers = auth(token)
     if key is not None:
         headers["Idempotency-Key"] = key
-    response = client.post(f"/api/v1/anchor/invoices/{inv.id}/confirm", headers=headers)
+    response = client.post(f"/api/v1/anchor/invoices/{inv.id}/confirm", json=ATTESTED,
+                           headers=headers)
     assert response.status_code == 422
     assert "Idempotency-Key" in response.json["error"]["message"]
     session.refresh(inv)
@@ -90,7 +98,7 @@ def test_a_change_needs_a_valid_idempotency_key(client, session, chain, token, k
 
 def test_another_firms_invoice_is_404_and_unchanged(client, session, chain, token):
     theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
-    response = client.post(f"/api/v1/anchor/invoices/{theirs.id}/confirm",
+    response = client.post(f"/api/v1/anchor/invoices/{theirs.id}/confirm", json=ATTESTED,
                            headers=auth(token, "k-404"))
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
@@ -103,8 +111,8 @@ def test_bulk_is_all_or_nothing(client, session, chain, token):
             for _ in range(2)]
     theirs = invoice(session, chain.tier2, chain.tier1, status=DocStatus.PENDING)
     url = "/api/v1/anchor/invoices/decisions"
-    bad = client.post(url, json={"ids": [mine[0].id, theirs.id], "decision": "confirm"},
-                      headers=auth(token, "bulk-1"))
+    bad = client.post(url, json={"ids": [mine[0].id, theirs.id], "decision": "confirm",
+                                 **ATTESTED}, headers=auth(token, "bulk-1"))
     assert bad.status_code == 404
     for d in mine:
         session.refresh(d)
@@ -154,9 +162,10 @@ def test_logged_in_anchor_needs_csrf_on_the_api(client, session, chain, logged_i
     inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     logged_in("anchor", firm=chain.anchor)
     url = f"/api/v1/anchor/invoices/{inv.id}/confirm"
-    assert client.post(url, headers={"Idempotency-Key": "c-1"}).status_code == 400
+    assert client.post(url, json=ATTESTED, headers={"Idempotency-Key": "c-1"}).status_code == 400
     token_value = csrf_token(client, "/anchor/queue")
-    ok = client.post(url, headers={"Idempotency-Key": "c-2", "X-CSRFToken": token_value})
+    ok = client.post(url, json=ATTESTED,
+                     headers={"Idempotency-Key": "c-2", "X-CSRFToken": token_value})
     assert ok.status_code == 200
     session.refresh(inv)
     assert inv.status == DocStatus.CONFIRMED
@@ -167,3 +176,79 @@ def test_openapi_describes_the_anchor_endpoints(client):
     assert "/api/v1/anchor/invoices/{doc_id}/confirm" in spec["paths"]
     post = spec["paths"]["/api/v1/anchor/invoices/decisions"]["post"]
     assert "Idempotency-Key" in post["summary"] and post["requestBody"]
+
+
+@pytest.mark.parametrize("body", [None, {}, {"checked_order_and_delivery": False},
+                                  {"checked_order_and_delivery": "true"},
+                                  {"checked_order_and_delivery": 1}, "not json"])
+def test_a_confirmation_needs_the_attestation(client, session, chain, token, body):
+    """Outside reader 11: the page needs the tick 我已核对订单与收货 (server-checked) to
+    confirm, the API needed nothing. It needs checked_order_and_delivery: true (JSON true,
+    not a truthy look-alike), else 422 in the caller's language, nothing confirmed."""
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    url = f"/api/v1/anchor/invoices/{inv.id}/confirm"
+    key = f"att-{body!r}"[:60].replace(" ", "")
+    kwargs = {"data": body, "content_type": "text/plain"} if body == "not json" \
+        else {"json": body}
+    response = client.post(url, headers=auth(token, key), **kwargs)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["field"] == "checked_order_and_delivery"
+    assert error["message"] == ("请先核对订单与收货并声明已核对，再进行确权：确权记录会上链存证，"
+                                "不能撤回。未确权任何单据。")
+    session.refresh(inv)
+    assert inv.status == DocStatus.PENDING
+    # the refusal is not kept under the key: the same key with the attestation confirms
+    ok = client.post(url, json=ATTESTED, headers=auth(token, key))
+    assert ok.status_code == 200 and ok.json["results"][0]["status"] == "confirmed"
+
+
+def test_bulk_confirmation_needs_the_attestation_and_rejection_does_not(client, session, chain,
+                                                                       token):
+    docs = [order(session, chain.tier1, chain.anchor) for _ in range(2)]
+    url = "/api/v1/anchor/orders/decisions"
+    ids = [d.id for d in docs]
+    refused = client.post(url, json={"ids": ids, "decision": "confirm"},
+                          headers=auth(token, "b-att-1"))
+    assert refused.status_code == 422
+    assert refused.json["error"]["field"] == "checked_order_and_delivery"
+    for d in docs:
+        session.refresh(d)
+    assert {d.status for d in docs} == {DocStatus.PENDING}
+    rejected = client.post(url, json={"ids": ids[:1], "decision": "reject", "reason": "货损"},
+                           headers=auth(token, "b-att-2"))
+    assert rejected.status_code == 200
+    ok = client.post(url, json={"ids": ids[1:], "decision": "confirm", **ATTESTED},
+                     headers=auth(token, "b-att-3"))
+    assert ok.status_code == 200 and ok.json["results"][0]["status"] == "confirmed"
+
+
+def test_the_api_answers_in_english_to_an_english_reader(client, session, chain, logged_in):
+    inv = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    logged_in("anchor", firm=chain.anchor)
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+    response = client.post(f"/api/v1/anchor/invoices/{inv.id}/confirm",
+                           headers={"Idempotency-Key": "en-1",
+                                    "X-CSRFToken": csrf_token(client, "/anchor/queue")})
+    assert response.status_code == 422
+    assert response.json["error"]["message"].startswith(
+        "Confirm only after checking the order and the delivery")
+
+
+def test_openapi_documents_the_attestation(client):
+    spec = client.get("/api/v1/openapi.json").json
+    post = spec["paths"]["/api/v1/anchor/invoices/{doc_id}/confirm"]["post"]
+    assert "checked_order_and_delivery" in post["summary"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["checked_order_and_delivery"]
+    assert body["properties"]["checked_order_and_delivery"]["const"] is True
+    bulk = spec["paths"]["/api/v1/anchor/invoices/decisions"]["post"]
+    assert "checked_order_and_delivery" in json.dumps(bulk)
+
+
+def test_the_tokens_page_tells_the_erp_of_the_attestation(client, chain, logged_in):
+    logged_in("anchor", firm=chain.anchor)
+    page = client.get("/anchor/tokens").get_data(as_text=True)
+    assert ('ERP 每次确权都须在 JSON 请求体中发送字段 <code translate="no">'
+            'checked_order_and_delivery</code>，值为 <code translate="no">true</code>') in page

@@ -16,7 +16,7 @@ def test_confirmation_refreshes_the_cached_graph(session, chain):
     before = cluster_graph(session=session, cluster_id=chain.anchor.cluster_id)
     assert before.edges[chain.tier1.id, chain.anchor.id]["confirmed_fen"] == 0
     confirmations.decide(session=session, anchor_id=chain.anchor.id, kind="invoice", ids=[inv.id],
-                 decision="confirm")
+                         decision="confirm", checked=True)
     after = cluster_graph(session=session, cluster_id=chain.anchor.cluster_id)
     assert after.edges[chain.tier1.id, chain.anchor.id]["confirmed_fen"] == 3_000_000
 

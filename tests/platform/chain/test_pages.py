@@ -460,3 +460,22 @@ def test_the_operation_log_records_what_a_check_found(client, auditor, anchored,
     with client.application.test_request_context("/"):
         said = dict(admin_words.detail_words(events[1].detail))
     assert said["结果"] == "核验未通过：有检查项失败" and said["编号"] == number
+
+
+def test_the_auditor_reads_what_each_chain_value_is(client, auditor, anchored, session):
+    """Outside reader 11 (R17): 以太币, gas and the contract and account addresses stood
+    with no words around them. Each is said in plain Chinese, what it is and why it is
+    there, and the values stay."""
+    from trellis.chain.models import Batch
+
+    batch = session.get(Batch, anchored["docs"][0].batch_id)
+    page = client.get(f"/chain/batches/{batch.id}").get_data(as_text=True)
+    said = dict(re.findall(r'data-explains="(\w+)">(.*?)</span>', page, re.S))
+    assert "存证合约地址" in said["contract"] and "核验证明时以此地址为准" in said["contract"]
+    assert "写入区块链的那笔交易" in said["transaction"]
+    assert "gas（燃料）" in said["fee"] and "以太币（ETH）是区块链自身的货币" in said["fee"]
+    assert batch.contract_address in page and batch.tx_hash in page
+    index = client.get("/chain/").get_data(as_text=True)
+    said = dict(re.findall(r'data-explains="(\w+)">(.*?)</span>', index, re.S))
+    assert "存证合约地址" in said["contract"]
+    assert "平台自己的上链账户地址" in said["account"] and "以太币" in said["account"]

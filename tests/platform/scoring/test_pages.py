@@ -465,3 +465,35 @@ def test_a_flagged_firms_grade_carries_the_warning_in_the_header_and_the_list(cl
             for f in (w, v)}
     for name in (w.name, v.name):                  # the two share a phone: both flagged
         assert "sc-grade-held" in rows[name] and "欺诈预警" in rows[name]
+
+
+def test_the_search_finds_any_firm_in_scope_by_name_uscc_or_number(client, rm, park,
+                                                                   make_cluster, make_firm):
+    """Outside reader 11, R24: the risk page's search looked only among the flagged firms
+    (before any run, among none). It finds any firm of the RM's parks by name, USCC or
+    number, flagged or not, paged with a count; never a firm of a park not the RM's."""
+    cluster, anchor, good, _ = park
+    stranger = make_firm(cluster_id=make_cluster().id, name="好供应商外园")
+    many = [make_firm(cluster_id=cluster.id, name=f"检索测试{i:02d}") for i in range(55)]
+
+    def found(q, **more):
+        page = client.get("/scoring/", query_string={"cluster": cluster.code, "q": q, **more}
+                          ).get_data(as_text=True)
+        table = page.split('id="found-firms"')[1].split("</table>")[0] \
+            if 'id="found-firms"' in page else ""
+        count = re.search(r'role="search">.*?data-list-count="(\d+)"', page, flags=re.S)
+        return table, int(count.group(1)) if count else None, page
+
+    table, count, page = found("好供应商")
+    assert count == 1 and f'href="/scoring/firms/{good.id}"' in table
+    assert stranger.name not in table
+    assert "查找企业" in page and "企业名称、统一社会信用代码或企业编号" in page
+    assert found(good.uscc[-8:])[1] == 1 and good.name in found(good.uscc)[0]
+    by_number = found(str(anchor.id))[0]
+    assert f">{anchor.name}<" in by_number.split("<tbody>")[1].split("</tr>")[0]   # first
+    assert stranger.name not in found(str(stranger.id))[0] and found(stranger.uscc)[1] == 0
+    table, count, page = found("检索测试")
+    assert count == 55 and table.count("<tr>") == 51   # header + 50 rows
+    table, count, page = found("检索测试", page=2)
+    assert count == 55 and many[-1].name in table and many[0].name not in table
+    assert 'data-pages="2"' in page

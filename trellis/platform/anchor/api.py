@@ -3,7 +3,10 @@
 Authentication: a firm API token (``Authorization: Bearer trl_...``, issued on the
 anchor desk or by an admin) or a logged-in anchor user. Every change needs an
 ``Idempotency-Key`` header (see :mod:`trellis.platform.anchor.idempotency`). An id that
-is not the anchor's answers 404 and nothing changes.
+is not the anchor's answers 404 and nothing changes. A confirmation goes on chain and
+cannot be withdrawn: like the page's tick 我已核对订单与收货, the caller attests that the
+order and the delivery were checked (``{"checked_order_and_delivery": true}``); without
+it the answer is 422 in the caller's language and nothing is confirmed.
 """
 
 from __future__ import annotations
@@ -40,14 +43,26 @@ DECISIONS_RESPONSE = {"type": "object", "properties": {
 # The reason is stripped, then must be 1-300 characters: at most 300 with a non-space.
 REASON = {"type": "string", "maxLength": confirmations.MAX_REASON, "pattern": "\\S"}
 REJECT_REQUEST = {"type": "object", "required": ["reason"], "properties": {"reason": REASON}}
+# A confirmation goes on chain and cannot be withdrawn: the caller attests, as the web
+# page's tick 我已核对订单与收货 does, that the order and the delivery were checked.
+CHECKED = confirmations.CHECKED_FIELD
+ATTESTATION = {"type": "boolean", "const": True, "description":
+               "true: the order and the delivery were checked (我已核对订单与收货). Without it "
+               "a confirmation answers 422 and nothing is confirmed."}
+CONFIRM_REQUEST = {"type": "object", "required": [CHECKED],
+                   "properties": {CHECKED: ATTESTATION}}
 BULK_REQUEST = {
     "type": "object", "required": ["ids", "decision"], "properties": {
         "ids": {"type": "array", "minItems": 1, "maxItems": confirmations.MAX_BULK,
                 "items": {"type": "integer", "minimum": 1, "maximum": confirmations.MAX_ID}},
         "decision": {"type": "string", "enum": ["confirm", "reject"]},
-        "reason": {"type": ["string", "null"], "maxLength": confirmations.MAX_REASON}},
-    "if": {"properties": {"decision": {"const": "reject"}}},
-    "then": {"required": ["reason"], "properties": {"reason": REASON}}}
+        "reason": {"type": ["string", "null"], "maxLength": confirmations.MAX_REASON},
+        CHECKED: ATTESTATION},
+    "allOf": [
+        {"if": {"properties": {"decision": {"const": "reject"}}},
+         "then": {"required": ["reason"], "properties": {"reason": REASON}}},
+        {"if": {"properties": {"decision": {"const": "confirm"}}},
+         "then": {"required": [CHECKED]}}]}
 PLURAL = {"invoice": "invoices", "order": "orders"}
 
 
@@ -68,12 +83,12 @@ def _json_body() -> dict:
     return body
 
 
-def _decide(kind: str, ids, decision: str, reason) -> tuple[dict, int]:
+def _decide(kind: str, ids, decision: str, reason, checked=False) -> tuple[dict, int]:
     if reason is not None and not isinstance(reason, str):
         raise ValidationError("reason must be text.", field="reason")
     outcomes = confirmations.decide(session=db(), anchor_id=current_firm_id(), kind=kind,
                                     ids=ids, decision=decision, reason=reason,
-                                    user=current_user_obj())
+                                    user=current_user_obj(), checked=checked)
     for o in outcomes:
         if o.changed:
             audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",
@@ -99,12 +114,16 @@ def _register(kind: str) -> None:
                                        limit=limit, offset=offset)
         return jsonify({"items": [r.as_dict() for r in rows], "limit": limit, "offset": offset})
 
-    @doc(summary=f"Confirm one {kind} (needs an Idempotency-Key header)",
-         response=DECISIONS_RESPONSE, tags=("anchor",))
+    @doc(summary=f"Confirm one {kind} once its order and delivery are checked (body "
+                 f"{{\"{CHECKED}\": true}}; needs an Idempotency-Key header)",
+         request=CONFIRM_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
     @api_auth(roles=("anchor",))
     @idempotent
     def confirm_one(doc_id: int):
-        return _decide(kind, [doc_id], "confirm", None)
+        # no body, or no attestation in it: the core refuses (422) and confirms nothing
+        body = request.get_json(silent=True)
+        checked = body.get(CHECKED) if isinstance(body, dict) else None
+        return _decide(kind, [doc_id], "confirm", None, checked)
 
     @doc(summary=f"Reject one {kind} with a reason (needs an Idempotency-Key header)",
          request=REJECT_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
@@ -123,7 +142,8 @@ def _register(kind: str) -> None:
         ids = body.get("ids")
         if not isinstance(ids, list):
             raise ValidationError("ids must be a list of document ids.", field="ids")
-        return _decide(kind, ids, str(body.get("decision", "")), body.get("reason"))
+        return _decide(kind, ids, str(body.get("decision", "")), body.get("reason"),
+                       body.get(CHECKED))
 
     bp.add_url_rule(f"/anchor/{plural}", f"list_{plural}", list_docs, methods=["GET"])
     bp.add_url_rule(f"/anchor/{plural}/<int:doc_id>/confirm", f"confirm_{kind}", confirm_one,

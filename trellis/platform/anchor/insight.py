@@ -196,11 +196,9 @@ def stress_page():
             status = 422
     elif form.days_late.data is None:
         form.days_late.data = 30
-    # the day a supplier runs out counts from today: shown with its date
-    # the page gets each supplier without its debts to the bank (stress.for_anchor)
-    return render_template("anchor/stress.html", form=form,
-                           rows=None if rows is None else stress.for_anchor(rows),
-                           today=date.today(), timedelta=timedelta,
-                           short=[r for r in rows or [] if r.runs_out_day is not None],
-                           by_cause=stress.short_by_cause(rows or [])), status
+    # the day a supplier runs short counts from today: shown with its date
+    return render_template("anchor/stress.html", form=form, rows=rows, today=date.today(),
+                           timedelta=timedelta, window=stress.WINDOW_DAYS,
+                           cushion_days=stress.CUSHION_DAYS,
+                           short=[r for r in rows or [] if r.runs_out_day is not None]), status
 

@@ -90,7 +90,7 @@ def confirm_queue():
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=selected,
                 decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
-                acknowledged=request.form.getlist("ack"))
+                checked=bool(form.checked.data), acknowledged=request.form.getlist("ack"))
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":
@@ -131,7 +131,7 @@ def document(kind: str, doc_id: int):
             outcomes = confirmations.decide(
                 session=db(), anchor_id=firm.id, kind=kind, ids=[doc_id],
                 decision=form.decision.data, reason=form.reason.data, user=current_user_obj(),
-                acknowledged=request.form.getlist("ack"))
+                checked=bool(form.checked.data), acknowledged=request.form.getlist("ack"))
         except ValidationError as exc:
             db().rollback()
             if exc.field == "ids":

@@ -369,6 +369,7 @@ OWN_KEYS = (
     ("web:", N_("Recorded by staff on the loan page")),
     ("anchor-payment:", N_("The anchor firm's payment of the invoice")),
     ("voucher-settle:", N_("Voucher paid at maturity")),
+    # a demo seeded before reader 11 (R23); the demo now gives bank references instead
     ("demo-", N_("Demo booking")),
 )
 

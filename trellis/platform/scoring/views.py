@@ -89,17 +89,21 @@ def index():
     cluster = next((c for c in clusters if c.code == code), clusters[0] if clusters else None)
     run = queries.latest_run(db(), cluster.id) if cluster else None
     dist, flagged = queries.run_overview(db(), run) if run else (queries.distribution([]), [])
-    names = {}
-    if flagged:  # the names the review list shows and searches: the flagged firms'
-        ids = [r.firm_id for r in flagged]
-        names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
     sorts = ("score", "firm")
     wanted = clean(**paging_args(), sorts=sorts)
+    found = None
     if wanted["q"]:
-        flagged = [r for r in flagged if wanted["q"].lower() in names.get(r.firm_id, "").lower()]
+        # the search finds any firm the reader may see, flagged or not (reader 11, R24)
+        found = queries.find_firms(db(), cluster_ids=visible_cluster_ids(), q=wanted["q"],
+                                   page=wanted["page"], per_page=wanted["per_page"])
+    names = {}
+    if flagged:  # the names the review list shows: the flagged firms'
+        ids = [r.firm_id for r in flagged]
+        names = dict(db().execute(select(Firm.id, Firm.name).where(Firm.id.in_(ids))).all())
     key = ((lambda r: names.get(r.firm_id, "")) if wanted["sort"] == "firm"
            else (lambda r: (r.score or 0, r.firm_id)))
-    review = page_of(sorted(flagged, key=key, reverse=wanted["desc"]), **wanted, sorts=sorts)
+    review = page_of(sorted(flagged, key=key, reverse=wanted["desc"]),
+                     **{**wanted, "q": ""}, sorts=sorts)
     card = service.champion(session=db())
     reports = queries.stability_reports(db(), card.version, limit=1)
     risk_notes = [n for n in protection_notes.for_user(session=db(), user_id=current_user.id,
@@ -115,7 +119,8 @@ def index():
     commit()  # the expert card may just have been installed
     return render_template("scoring/index.html", clusters=clusters, cluster=cluster, run=run,
                            champion_title=card_title(card), run_card_title=run_title,
-                           dist=dist, review=review.items,
+                           dist=dist, review=review.items, found=found,
+                           flagged_ids={r.firm_id for r in flagged},
                            page=review, params={"cluster": cluster.code} if cluster else {},
                            names=names, champion=card, risk_notes=risk_notes, zh=_zh(),
                            stability=reports[0] if reports else None)
