@@ -433,11 +433,14 @@ def test_an_auditor_finds_a_documents_proof_by_its_number(client, auditor, ancho
     found = page.split('id="found-documents"', 1)[1].split("</section>", 1)[0]
     assert f'href="/chain/documents/{doc.id}"' in found and number in found
     assert "暂无批次" not in page and "没有与之相符的批次根哈希或交易哈希" in page
+    # reader 11, F21: nor does the search bar say nothing matched above what it found
+    assert "没有符合搜索条件的记录" not in page
     inside = client.get(f"/chain/batches/{doc.batch_id}",
                         query_string={"q": number}).get_data(as_text=True)
     assert f'/chain/documents/{doc.id}"' in inside
-    assert 'id="found-documents"' not in client.get(
-        "/chain/", query_string={"q": "no-such-number-x"}).get_data(as_text=True)
+    nothing = client.get("/chain/", query_string={"q": "no-such-number-x"}).get_data(
+        as_text=True)
+    assert 'id="found-documents"' not in nothing and "没有符合搜索条件的记录" in nothing
 
 
 def test_the_operation_log_records_what_a_check_found(client, auditor, anchored, session):
