@@ -200,7 +200,7 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
 FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.CANCELLED.value,
               Kind.DUE_SOON.value,
               Kind.COOLING_OFF_END.value, Kind.OVERDUE.value, Kind.WARNING.value,
-              Kind.VOUCHER.value)
+              Kind.VOUCHER.value, Kind.TRADE.value)
 #: How many of the firm's past messages a user who joins it later is given.
 SHARED_ON_JOIN = 50
 

@@ -23,6 +23,7 @@ class Kind(enum.StrEnum):
     TICKET = "ticket"          # to the RMs: a conversation was handed over to them
     PASSWORD_RESET = "password_reset"   # to one person, any role; the link is one-time
     VOUCHER = "voucher"        # a voucher part received from, or passed to, another firm
+    TRADE = "trade"            # a buyer confirmed (确权) or rejected one of the firm's documents
 
 
 #: Kinds whose text holds a secret (a one-time link): once delivered (or given up), the

@@ -247,3 +247,25 @@ def test_an_invoice_to_check_first_needs_its_own_tick(client, session, chain, an
     url = f"/anchor/queue/invoice/{backed.id}"
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
                                   "checked": "y"}).status_code == 303
+
+
+def test_the_seller_is_told_of_each_decision(client, session, chain, anchor_user):
+    """Reader 11, F32: a rejected invoice, and why, was seen only by looking through the
+    vendor's list; the seller now gets a message for a confirmation and a rejection."""
+    from trellis.notifications import render
+    from trellis.notifications.models import NotificationEvent
+
+    kept, _po = _backed(session, chain)
+    refused = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    url = f"/anchor/queue/invoice/{kept.id}"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
+                                  "checked": "y"}).status_code == 303
+    url = f"/anchor/queue/invoice/{refused.id}"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "reject",
+                                  "reason": "货物尚未验收"}).status_code == 303
+    told = [render.text(e.message, "zh_CN") for e in session.exec(select(NotificationEvent)
+            .where(NotificationEvent.firm_id == chain.tier1.id,
+                   NotificationEvent.kind == "trade")).all()]
+    assert any(f"已确权发票 {kept.number}" in t and "¥10,000.00" in t for t in told), told
+    assert any(f"拒绝确权发票 {refused.number}" in t and "理由：货物尚未验收" in t
+               for t in told), told
