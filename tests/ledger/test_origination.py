@@ -283,6 +283,17 @@ def test_disbursement_registers_the_invoice_and_the_anchor_sweeps_it(
     owed = 8_000_000 + offer.fee_fen + days * 889
     b = reports.balances(session=session, loan_id=loan.id)
     assert -b[Acct.VENDOR_PAYABLE.value] == inv.amount_fen - owed
+    # reader 11, F28: the vendor is told how the buyer's money was split
+    from trellis.notifications import events, render
+    from trellis.notifications.models import NotificationEvent
+
+    events.collect(session=session, as_of=inv.due_date)
+    told = session.scalars(select(NotificationEvent).where(
+        NotificationEvent.key == f"buyer-paid:{rep.id}")).one()
+    text = render.text(told.message, "zh_CN")
+    assert told.firm_id == loan.firm_id and f"贷款 {loan.id}" in text
+    assert f"余款 ¥{(inv.amount_fen - owed) // 100:,}.{(inv.amount_fen - owed) % 100:02d}" \
+        in text, text
     # a second loan would need another document; the invoice is paid
     assert lifecycle.anchor_payment(session=session, invoice_id=inv.id, amount_fen=1,
                                     paid_on=inv.due_date, idempotency_key="again") is None

@@ -25,8 +25,15 @@ from sqlmodel import Session, col
 
 from trellis.accounts.models import User
 from trellis.db import id_of
-from trellis.ledger import lifecycle
-from trellis.ledger.models import Application, ApplicationStatus, Loan, LoanStatus, Offer
+from trellis.ledger import lifecycle, payouts
+from trellis.ledger.models import (
+    Application,
+    ApplicationStatus,
+    Loan,
+    LoanStatus,
+    Offer,
+    Repayment,
+)
 from trellis.messages import N_, Message, Money, Percent, msg
 from trellis.notifications import render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
@@ -81,6 +88,20 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                msg(N_("Loan %(id)s of %(amount)s: %(why)s"),
                    id=loan.id, amount=Money(loan.amount_fen),
                    why=Message.loads(loan.cancel_reason)), f"/vendor/loans/{loan.id}")
+    # the buyer paid an invoice behind a loan: how the money was split (reader 11, F28:
+    # the vendor saw only "多还" on the loan's page, and no message)
+    for rep in session.scalars(select(Repayment).where(
+            col(Repayment.source) == "anchor", col(Repayment.recorded_at) >= since)):
+        rest = payouts.surplus_of_repayment(session=session, entry_id=rep.entry_id,
+                                            loan_id=rep.loan_id)
+        loan = session.get_one(Loan, rep.loan_id)
+        yield (loan.firm_id, Kind.PAYOUT, f"buyer-paid:{rep.id}",
+               msg(N_("Your buyer paid %(amount)s on %(day)s for the invoice behind loan "
+                      "%(loan)s: %(to_loan)s went to the loan, %(rest)s is your firm's and "
+                      "is paid on to its registered account."),
+                   amount=Money(rep.amount_fen), day=rep.paid_on, loan=rep.loan_id,
+                   to_loan=Money(rep.amount_fen - rest), rest=Money(rest)),
+               f"/vendor/loans/{rep.loan_id}")
     live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
     for loan in session.scalars(select(Loan).where(
             col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= since.date())):

@@ -365,8 +365,9 @@ def test_an_overpayment_is_explained_to_the_firm(client, session, settings, demo
     # still to come back, and the ledger holds exactly that for the firm
     surplus = _text(client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
                     .split('id="surplus">')[1].split("</dd>")[0])
-    assert "比贷款应还金额多还 ¥123.45，该款项属于贵司。" in surplus
-    assert "其中 ¥123.45 待客户经理退回贵司登记的收款账户。" in surplus and "已退回" not in surplus
+    # reader 11, F28: worded for a buyer's payment too (its own sales money, not "多还")
+    assert "收到的还款（含买方付款）比贷款应还金额多 ¥123.45，该款项属于贵司。" in surplus
+    assert "其中 ¥123.45 待客户经理付至贵司登记的收款账户。" in surplus and "已付至" not in surplus
     assert payouts.surplus_owed(session=session, firm_id=vendor.firm_id) == 12_345
     # part of it paid back to the firm: the page says what came back and what is still due
     payouts.pay_out_surplus(session=session, firm_id=vendor.firm_id, amount_fen=10_000,
@@ -374,7 +375,7 @@ def test_an_overpayment_is_explained_to_the_firm(client, session, settings, demo
     session.commit()
     surplus = _text(client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
                     .split('id="surplus">')[1].split("</dd>")[0])
-    assert "其中 ¥23.45 待客户经理退回" in surplus and "其中 ¥100.00 已退回贵司。" in surplus
+    assert "其中 ¥23.45 待客户经理付至" in surplus and "其中 ¥100.00 已付至贵司。" in surplus
     assert payouts.loan_surplus(session=session, loan_id=loan.id) == payouts.LoanSurplus(
         credited=12_345, paid=10_000)
 
