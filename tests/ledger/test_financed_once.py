@@ -141,3 +141,43 @@ def test_another_financiers_registration_is_named_as_such(session, world, make_l
     zh = render.text(why.to_json(), "zh_CN")
     assert "其他金融机构" in zh and "另一笔贷款" not in zh and inv.number in zh, zh
 
+
+# --- reader 11, F31: an order that has become an invoice is financed as the invoice ----------
+
+def test_an_invoiced_order_is_refused_and_the_invoice_named(session, world):
+    order = world.order(1_234_500, on=AS_OF - timedelta(days=20))
+    inv = world.invoice(1_234_500, issued=AS_OF - timedelta(days=5), order=order)
+    with pytest.raises(origination.IneligibleDocument) as err:
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                          order_ids=[order.id], as_of=AS_OF, **REVIEW)
+    assert err.value.field == "order_ids"
+    text = err.value.message
+    assert order.number in text and inv.number in text and "receivable financing" in text
+    inv.paid_fen = inv.amount_fen   # the buyer paid it: nothing left to finance
+    session.flush()
+    with pytest.raises(origination.IneligibleDocument, match="buyer has paid"):
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                          order_ids=[order.id], as_of=AS_OF, **REVIEW)
+    assert session.scalars(select(Application)).all() == []
+
+
+def test_an_order_whose_invoice_was_rejected_is_still_financed(session, world):
+    order = world.order(1_234_500, on=AS_OF - timedelta(days=20))
+    inv = world.invoice(1_234_500, issued=AS_OF - timedelta(days=5), order=order)
+    inv.status = "rejected"
+    session.flush()
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                            order_ids=[order.id], as_of=AS_OF, **REVIEW)
+    assert app.status == "review" and claims.unfinanceable(session, app) == []
+
+
+def test_an_order_invoiced_after_its_offer_cannot_be_signed(session, world):
+    order = world.order(1_234_500, on=AS_OF - timedelta(days=20))
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
+                            order_ids=[order.id], as_of=AS_OF, scorer=scorer_for("A"),
+                            limiter=no_limit)
+    assert app.status == "approved", app.review_reasons
+    offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
+    inv = world.invoice(1_234_500, issued=AS_OF - timedelta(days=1), order=order)
+    with pytest.raises(origination.IneligibleDocument, match=inv.number):
+        origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -48,7 +49,7 @@ from trellis.ledger.models import (
     OfferStatus,
 )
 from trellis.messages import N_, Message, msg
-from trellis.trade.models import Firm, Invoice, PurchaseOrder
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 #: applications that still claim their documents (an approved one while its offer is open)
 LIVE_APPLICATIONS = (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEW,
@@ -453,11 +454,65 @@ def refuse_if_registered(session: Session, *, invoice_ids: Sequence[int] = (),
                               field="invoice_ids" if document[0] == "invoice" else "order_ids")
 
 
+# --- an order that has become an invoice is financed as the invoice -----------------------
+#
+# Order financing bridges the time between a confirmed order and its invoice, and is repaid
+# from that invoice (DOMAIN.md). Once the invoice is issued (and not rejected by the buyer)
+# the invoice is the thing to finance, as a receivable; an order whose invoice the buyer has
+# even paid leaves nothing to repay an order loan from.
+
+def invoiced_order_ids() -> Any:
+    """A select of the ids of orders that an invoice not rejected by the buyer was issued
+    from, for a list to leave out."""
+    return select(col(Invoice.order_id)).where(col(Invoice.order_id).is_not(None),
+                                               col(Invoice.status) != DocStatus.REJECTED.value)
+
+
+def invoices_of_orders(session: Session, order_ids: Sequence[int]
+                       ) -> dict[int, Invoice]:
+    """Order id -> the first invoice (not rejected) issued from it, for these orders."""
+    if not order_ids:
+        return {}
+    out: dict[int, Invoice] = {}
+    for inv in session.scalars(select(Invoice).where(
+            col(Invoice.order_id).in_(list(order_ids)),
+            col(Invoice.status) != DocStatus.REJECTED.value).order_by(col(Invoice.id))):
+        if inv.order_id is not None:
+            out.setdefault(inv.order_id, inv)
+    return out
+
+
+def invoiced_message(session: Session, order_id: int, invoice: Invoice) -> Message:
+    """Why order *order_id* cannot be financed: it became *invoice* (paid, or to be
+    financed itself)."""
+    order = name(session, "order", order_id)
+    if invoice.amount_fen - (invoice.paid_fen or 0) <= 0:
+        return msg(N_("%(order)s has already been invoiced (invoice %(invoice)s) and the "
+                      "buyer has paid that invoice: there is nothing left to finance."),
+                   order=order, invoice=invoice.number)
+    return msg(N_("%(order)s has already been invoiced (invoice %(invoice)s): an order is "
+                  "financed only until its invoice is issued. Finance the invoice instead, "
+                  "with receivable financing, once the buyer has confirmed it."),
+               order=order, invoice=invoice.number)
+
+
+def refuse_if_invoiced(session: Session, order_ids: Sequence[int]) -> None:
+    """Raise :class:`~trellis.ledger.errors.IneligibleDocument`
+    (:func:`invoiced_message`) when one of these orders has become an invoice."""
+    found = invoices_of_orders(session, order_ids)
+    for order_id in order_ids:
+        if order_id in found:
+            raise IneligibleDocument(invoiced_message(session, order_id, found[order_id]),
+                                     field="order_ids")
+
+
 def unfinanceable(session: Session, app: Application) -> list[Message]:
-    """Why *app*'s documents can no longer be financed at all, for the decider: documents
-    this platform registered for financing before (each message names the earlier loan);
-    empty when there is none."""
+    """Why *app*'s documents can no longer be financed at all, for the decider: orders
+    that have become invoices, documents this platform registered for financing before
+    (each message names the invoice or the earlier loan); empty when there is none."""
     order_ids = list(app.order_ids or ())
-    out = [registered_message(session, doc, loan_id) for doc, loan_id in registered_documents(
+    found = invoices_of_orders(session, order_ids)
+    out = [invoiced_message(session, o, found[o]) for o in order_ids if o in found]
+    out += [registered_message(session, doc, loan_id) for doc, loan_id in registered_documents(
         session, invoice_ids=app.invoice_ids or (), order_ids=order_ids)]
     return out

@@ -1,8 +1,8 @@
 """Origination: application -> score -> decision -> offer -> acceptance (and draws).
 
 * :func:`apply` checks the documents behind the request (the applicant's own, confirmed,
-  not yet due, not already financed, never registered for financing by this platform;
-  or voucher parts the applicant holds, live, on a
+  not yet due, not already financed, never registered for financing by this platform,
+  for an order not yet invoiced; or voucher parts the applicant holds, live, on a
   voucher not yet matured), sizes it (the product's advance rate), scores the
   firm (``trellis.scoring.service.score_firm`` unless another scorer is given) and decides
   automatically: approve for a grade the product auto-approves, with no flag and an
@@ -185,9 +185,11 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
 
 def _refuse_unfinanceable(session: Session, *, invoice_ids: Sequence[int],
                           order_ids: Sequence[int]) -> None:
-    """Refuse documents no loan can be paid out on, whatever the open loans: a document
-    this platform registered for financing before (the registry holds it for ever),
-    naming the earlier loan."""
+    """Refuse documents no loan can be paid out on, whatever the open loans: an order
+    that has become an invoice (the invoice is financed instead) and a document this
+    platform registered for financing before (the registry holds it for ever), naming
+    the invoice or the earlier loan."""
+    claims.refuse_if_invoiced(session, order_ids)
     claims.refuse_if_registered(session, invoice_ids=invoice_ids, order_ids=order_ids)
 
 
@@ -661,8 +663,8 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
                                    invoice_ids=app.invoice_ids or (),
                                    order_ids=app.order_ids or (), before=app.id,
                                    as_of=as_of)
-    # a document registered (an offer made before this check existed, on an invoice
-    # whose earlier loan was repaid)
+    # an order invoiced since the offer; a document registered (an offer made before
+    # this check existed, on an invoice whose earlier loan was repaid)
     _refuse_unfinanceable(session, invoice_ids=app.invoice_ids or (),
                           order_ids=app.order_ids or ())
     # The anchor may have issued an invoice as a voucher since the offer (vouchers.issue

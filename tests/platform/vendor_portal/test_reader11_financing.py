@@ -25,10 +25,12 @@ from tests.platform.vendor_portal.test_finance import (  # noqa: F401
     confirmed_invoice,
     demo,
 )
+from tests.platform.vendor_portal.test_vouchers_web import logout
 from trellis.chain.errors import DoubleFinancing
 from trellis.demo.seed import PASSWORD
 from trellis.ledger import lifecycle
-from trellis.ledger.models import Application, Loan, LoanDocument
+from trellis.ledger.models import Application, Loan, LoanDocument, Offer, Product
+from trellis.trade.models import Invoice, PurchaseOrder
 
 
 def chinese(client):
@@ -98,3 +100,49 @@ def test_an_invoice_repaid_in_cooling_off_is_not_offered_and_its_refused_loan_sa
     listed = text_of(client.get("/vendor/applications").get_data(as_text=True))
     assert "贷款未放款" in listed
 
+
+def _invoiced_order(session, firm_id):
+    """A confirmed order of the firm that became an invoice the buyer has paid in full."""
+    inv = session.exec(select(Invoice).where(
+        Invoice.seller_id == firm_id, Invoice.order_id.is_not(None),
+        Invoice.status == "confirmed").order_by(Invoice.id)).first()
+    order = session.get(PurchaseOrder, inv.order_id)
+    order.status = "confirmed"
+    inv.paid_fen = inv.amount_fen
+    session.commit()
+    return order, inv
+
+
+def test_an_order_that_became_a_paid_invoice_is_not_offered_and_the_rm_is_told(
+        client, session, demo):  # noqa: F811
+    vendor = demo["vendor"]
+    order, inv = _invoiced_order(session, vendor.firm_id)
+    login(client, vendor, PASSWORD)
+    chinese(client)
+    page = client.get(f"/vendor/apply?product=OF-STD&q={order.number}").get_data(as_text=True)
+    assert f'id="doc-{order.id}"' not in page
+    refused = client.post("/vendor/apply", data={
+        "csrf_token": csrf_token(client, "/vendor/apply?product=OF-STD"), "product": "OF-STD",
+        "doc_ids": [str(order.id)], "amount": "10000"})
+    assert refused.status_code == 422
+    said = text_of(refused.get_data(as_text=True))
+    assert f"订单 {order.number}已开具发票（发票 {inv.number}）" in said, said[:3000]
+    assert "买方已付清" in said
+    assert session.exec(select(Application).where(
+        Application.firm_id == vendor.firm_id)).all() == []
+    # an application filed before the rule: the RM reads why and cannot approve it
+    of = session.exec(select(Product).where(Product.code == "OF-STD")).one()
+    app = Application(firm_id=vendor.firm_id, product_id=of.id, requested_fen=1_000_000,
+                      eligible_fen=1_000_000, invoice_ids=[], order_ids=[order.id],
+                      fragment_ids=[], status="review", as_of=TODAY, grade="B")
+    session.add(app)
+    session.commit()
+    logout(client)
+    login(client, demo["rm"], PASSWORD)
+    chinese(client)
+    rm_page = client.get(f"/ledger/applications/{app.id}").get_data(as_text=True)
+    flag = text_of(rm_page.split('id="unfinanceable"')[1].split("</div>")[0])
+    assert inv.number in flag and "买方已付清" in flag, flag
+    assert 'value="approve"' not in rm_page and 'value="decline"' in rm_page
+    assert 'id="proposed-terms"' not in rm_page
+    assert session.exec(select(Offer).where(Offer.application_id == app.id)).all() == []

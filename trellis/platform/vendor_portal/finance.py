@@ -75,7 +75,8 @@ ELIGIBLE_SHOWN = 300   # documents offered for one application; a search finds t
 
 def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     """Confirmed documents the firm could finance now (not due, unpaid, not financed, not
-    issued as a voucher, never registered for financing before)."""
+    issued as a voucher, never registered for financing before; an order not yet
+    invoiced)."""
     open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
     today = date.today()
     if kind == "invoice":
@@ -95,6 +96,7 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
                  .where(PurchaseOrder.seller_id == firm.id,
                         PurchaseOrder.status == DocStatus.CONFIRMED,
                         PurchaseOrder.id.not_in(financed),
+                        PurchaseOrder.id.not_in(claims.invoiced_order_ids()),
                         PurchaseOrder.id.not_in(chain_registry.registered_subjects("order")))
                  .order_by(PurchaseOrder.order_date.desc()))
     text = request.args.get("q", "").strip()[:100]
