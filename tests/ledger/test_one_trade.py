@@ -58,14 +58,21 @@ def test_an_order_whose_invoice_is_in_an_application_or_financed_is_refused(sess
                                as_of=AS_OF) == []
 
 
+def _invoice_of(world, order):
+    """The invoice *order* becomes, issued after the order was financed (an order already
+    invoiced is not financed: tests/ledger/test_financed_once.py)."""
+    return world.invoice(order.amount_fen, issued=AS_OF - timedelta(days=5), order=order)
+
+
 def test_an_invoice_whose_order_is_financed_is_refused_and_cannot_become_a_voucher(
         session, world):
-    order, inv = _order_and_invoice(world)
+    order = world.order(2_000_000, on=AS_OF - timedelta(days=20))
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="OF-STD",
                             order_ids=[order.id], as_of=AS_OF)
     assert app.status == "approved", app.review_reasons
     offer = session.scalars(select(Offer).where(Offer.application_id == app.id)).one()
     loan = origination.accept_offer(session=session, offer_id=offer.id, as_of=AS_OF)
+    inv = _invoice_of(world, order)
     with pytest.raises(DocumentClaimed) as err:
         origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
                           invoice_ids=[inv.id], as_of=AS_OF, **REVIEW)
@@ -101,8 +108,9 @@ def test_an_invoice_whose_order_loan_was_repaid_can_be_financed(
     from trellis.ledger import lifecycle
     from trellis.ledger.models import LoanStatus
 
-    order, inv = _order_and_invoice(world)
+    order = world.order(2_000_000, on=AS_OF - timedelta(days=20))
     loan = _order_loan(session, world, order, chain_settings)
+    inv = _invoice_of(world, order)
     lifecycle.repay(session=session, loan_id=loan.id, amount_fen=lifecycle.owed_by_borrower(loan),
                     paid_on=AS_OF + timedelta(days=3), idempotency_key="order-loan-paid",
                     today=AS_OF + timedelta(days=3))
@@ -128,8 +136,9 @@ def test_an_invoice_whose_order_loan_is_not_settled_is_refused_naming_the_order(
     from trellis.ledger import accrual, lifecycle
     from trellis.platform.i18n import error_text
 
-    order, inv = _order_and_invoice(world)
+    order = world.order(2_000_000, on=AS_OF - timedelta(days=20))
     loan = _order_loan(session, world, order, chain_settings)
+    inv = _invoice_of(world, order)
     if state != "active":
         late = loan.due_date + timedelta(days=100)
         accrual.accrue(session=session, as_of=late)

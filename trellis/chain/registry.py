@@ -283,6 +283,28 @@ def register_financing(*, session: Session, settings: Settings,
     return [fp for subject in subjects for fp in subject.prints.values()]
 
 
+def registered_subjects(kind: str) -> Any:
+    """A select of the ids of the invoices (*kind* ``"invoice"``) or orders (``"order"``)
+    this database registered for financing under a claim: what :func:`register_financing`
+    refuses for any other financing, ever (the contract has no release), for a list to
+    leave out. Records from before claims were kept (claim NULL) are not refused, so not
+    in it."""
+    return (select(col(Fingerprint.subject_id))
+            .where(col(Fingerprint.subject_type) == kind, col(Fingerprint.claim).is_not(None)))
+
+
+def registered(session: Session, *, invoice_ids: Sequence[int] = (),
+               order_ids: Sequence[int] = ()) -> set[tuple[str, int]]:
+    """Those of these invoices and orders (``("invoice", id)``, ``("order", id)``) this
+    database registered for financing under a claim (see :func:`registered_subjects`)."""
+    out: set[tuple[str, int]] = set()
+    for kind, ids in (("invoice", invoice_ids), ("order", order_ids)):
+        if ids:
+            out |= {(kind, int(i)) for i in session.scalars(
+                registered_subjects(kind).where(col(Fingerprint.subject_id).in_(list(ids))))}
+    return out
+
+
 def _taken_by(chain: Chain, registration: tuple[str, str]) -> str:
     registrant, _ = registration
     if registrant == chain.address:

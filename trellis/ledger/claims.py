@@ -28,10 +28,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from trellis.chain import registry as chain_registry
 from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import IneligibleDocument
@@ -47,7 +49,7 @@ from trellis.ledger.models import (
     OfferStatus,
 )
 from trellis.messages import N_, Message, msg
-from trellis.trade.models import Firm, Invoice, PurchaseOrder
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 #: applications that still claim their documents (an approved one while its offer is open)
 LIVE_APPLICATIONS = (ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEW,
@@ -391,4 +393,126 @@ def trade_marks(session: Session, *, firm_id: int, invoice_ids: Sequence[int] = 
         template = TRADE_MARKS.get((asked[0], how))
         if template and asked not in out:
             out[asked] = msg(template)
+    return out
+
+
+# --- a document registered once is never financed again ----------------------------------
+#
+# Before a loan is paid out its invoices and orders are registered in the double-financing
+# registry (trellis.chain.registry), under a claim naming that loan. The registry keeps a
+# registration for ever: the contract has no release, and other financiers rely on the
+# first registration winning. So an invoice whose loan was repaid (in the cooling-off
+# period, say) is still held by that loan's claim, and a second loan on it would be
+# refused at pay-out, after the vendor had signed. It is refused here instead, before an
+# application is filed, approved or signed, naming the platform's own earlier loan.
+
+def earlier_loan(session: Session, kind: str, ident: int, *,
+                 without: int | None = None) -> int | None:
+    """The latest loan of this platform on invoice or order *ident* (*kind* ``"invoice"``
+    or ``"order"``) that was paid out, other than *without*; None if there is none."""
+    column = col(LoanDocument.invoice_id) if kind == "invoice" else col(LoanDocument.order_id)
+    query = (select(col(Loan.id)).join(LoanDocument, col(LoanDocument.loan_id) == col(Loan.id))
+             .where(column == ident, col(Loan.disbursed_on).is_not(None)))
+    if without is not None:
+        query = query.where(col(Loan.id) != without)
+    return session.scalars(query.order_by(col(Loan.id).desc())).first()
+
+
+def registered_documents(session: Session, *, invoice_ids: Sequence[int] = (),
+                         order_ids: Sequence[int] = (), without: int | None = None
+                         ) -> list[tuple[tuple[str, int], int | None]]:
+    """Those of these invoices and orders this platform already registered for financing
+    (``trellis.chain.registry.registered``), each with its earlier paid-out loan (other
+    than *without*; None when the loan is not found), in document order."""
+    found = chain_registry.registered(session, invoice_ids=invoice_ids, order_ids=order_ids)
+    return [(doc, earlier_loan(session, *doc, without=without)) for doc in sorted(found)]
+
+
+def registered_message(session: Session, document: tuple[str, int],
+                       loan_id: int | None) -> Message:
+    """Why *document* cannot be financed again: this platform's own earlier financing
+    holds it in the registry (not another financier)."""
+    if loan_id is None:
+        return msg(N_("%(document)s was financed on this platform before and is recorded in "
+                      "the double-financing registry, which holds each document once, also "
+                      "after the loan is repaid: it cannot be financed again."),
+                   document=name(session, *document))
+    return msg(N_("%(document)s was financed on this platform before, by loan %(loan)s, and "
+                  "is recorded in the double-financing registry, which holds each document "
+                  "once, also after the loan is repaid: it cannot be financed again."),
+               document=name(session, *document), loan=loan_id)
+
+
+def refuse_if_registered(session: Session, *, invoice_ids: Sequence[int] = (),
+                         order_ids: Sequence[int] = ()) -> None:
+    """Raise :class:`DocumentClaimed` (:func:`registered_message`) when one of these
+    invoices or orders is already registered for financing by this platform."""
+    found = registered_documents(session, invoice_ids=invoice_ids, order_ids=order_ids)
+    if found:
+        document, loan_id = found[0]
+        raise DocumentClaimed(registered_message(session, document, loan_id),
+                              field="invoice_ids" if document[0] == "invoice" else "order_ids")
+
+
+# --- an order that has become an invoice is financed as the invoice -----------------------
+#
+# Order financing bridges the time between a confirmed order and its invoice, and is repaid
+# from that invoice (DOMAIN.md). Once the invoice is issued (and not rejected by the buyer)
+# the invoice is the thing to finance, as a receivable; an order whose invoice the buyer has
+# even paid leaves nothing to repay an order loan from.
+
+def invoiced_order_ids() -> Any:
+    """A select of the ids of orders that an invoice not rejected by the buyer was issued
+    from, for a list to leave out."""
+    return select(col(Invoice.order_id)).where(col(Invoice.order_id).is_not(None),
+                                               col(Invoice.status) != DocStatus.REJECTED.value)
+
+
+def invoices_of_orders(session: Session, order_ids: Sequence[int]
+                       ) -> dict[int, Invoice]:
+    """Order id -> the first invoice (not rejected) issued from it, for these orders."""
+    if not order_ids:
+        return {}
+    out: dict[int, Invoice] = {}
+    for inv in session.scalars(select(Invoice).where(
+            col(Invoice.order_id).in_(list(order_ids)),
+            col(Invoice.status) != DocStatus.REJECTED.value).order_by(col(Invoice.id))):
+        if inv.order_id is not None:
+            out.setdefault(inv.order_id, inv)
+    return out
+
+
+def invoiced_message(session: Session, order_id: int, invoice: Invoice) -> Message:
+    """Why order *order_id* cannot be financed: it became *invoice* (paid, or to be
+    financed itself)."""
+    order = name(session, "order", order_id)
+    if invoice.amount_fen - (invoice.paid_fen or 0) <= 0:
+        return msg(N_("%(order)s has already been invoiced (invoice %(invoice)s) and the "
+                      "buyer has paid that invoice: there is nothing left to finance."),
+                   order=order, invoice=invoice.number)
+    return msg(N_("%(order)s has already been invoiced (invoice %(invoice)s): an order is "
+                  "financed only until its invoice is issued. Finance the invoice instead, "
+                  "with receivable financing, once the buyer has confirmed it."),
+               order=order, invoice=invoice.number)
+
+
+def refuse_if_invoiced(session: Session, order_ids: Sequence[int]) -> None:
+    """Raise :class:`~trellis.ledger.errors.IneligibleDocument`
+    (:func:`invoiced_message`) when one of these orders has become an invoice."""
+    found = invoices_of_orders(session, order_ids)
+    for order_id in order_ids:
+        if order_id in found:
+            raise IneligibleDocument(invoiced_message(session, order_id, found[order_id]),
+                                     field="order_ids")
+
+
+def unfinanceable(session: Session, app: Application) -> list[Message]:
+    """Why *app*'s documents can no longer be financed at all, for the decider: orders
+    that have become invoices, documents this platform registered for financing before
+    (each message names the invoice or the earlier loan); empty when there is none."""
+    order_ids = list(app.order_ids or ())
+    found = invoices_of_orders(session, order_ids)
+    out = [invoiced_message(session, o, found[o]) for o in order_ids if o in found]
+    out += [registered_message(session, doc, loan_id) for doc, loan_id in registered_documents(
+        session, invoice_ids=app.invoice_ids or (), order_ids=order_ids)]
     return out

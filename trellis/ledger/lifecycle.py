@@ -212,6 +212,18 @@ def not_paid_out(session: Session, loan_id: int, exc: TrellisError) -> Message:
     if isinstance(exc, DoubleFinancing):
         docs = session.scalars(select(LoanDocument).where(
             col(LoanDocument.loan_id) == loan_id)).all()
+        # This platform's own earlier financing holds a document (a loan repaid in the
+        # cooling-off period, say): say so, and not that another financier might.
+        own = claims.registered_documents(
+            session, invoice_ids=[d.invoice_id for d in docs if d.invoice_id is not None],
+            order_ids=[d.order_id for d in docs if d.order_id is not None], without=loan_id)
+        if own:
+            document, earlier = own[0]
+            return msg(N_("Not paid out: %(why)s This platform's own earlier financing holds "
+                          "it, not another financier. The loan is cancelled and nothing is "
+                          "owed on it."),
+                       why=claims.registered_message(session, document, earlier),
+                       detail=exc.message[:800])
         names = [claims.name(session, "invoice", d.invoice_id) for d in docs
                  if d.invoice_id is not None]
         names += [claims.name(session, "order", d.order_id) for d in docs
@@ -219,8 +231,8 @@ def not_paid_out(session: Session, loan_id: int, exc: TrellisError) -> Message:
         names += [claims.name(session, "voucher part", f) for f in session.scalars(
             select(col(LoanFragment.fragment_id)).where(col(LoanFragment.loan_id) == loan_id))]
         return msg(N_("Not paid out: the double-financing registry shows %(documents)s "
-                      "already financed (by another financier, or by another loan). The "
-                      "loan is cancelled and nothing is owed on it."),
+                      "already registered for financing by another financier. The loan is "
+                      "cancelled and nothing is owed on it."),
                    documents=names, detail=exc.message[:800])
     return msg(N_("Not paid out: %(why)s The loan is cancelled and nothing is owed on it."),
                why=Message(exc.template, exc.params))

@@ -1,7 +1,8 @@
 """Origination: application -> score -> decision -> offer -> acceptance (and draws).
 
 * :func:`apply` checks the documents behind the request (the applicant's own, confirmed,
-  not yet due, not already financed; or voucher parts the applicant holds, live, on a
+  not yet due, not already financed, never registered for financing by this platform,
+  for an order not yet invoiced; or voucher parts the applicant holds, live, on a
   voucher not yet matured), sizes it (the product's advance rate), scores the
   firm (``trellis.scoring.service.score_firm`` unless another scorer is given) and decides
   automatically: approve for a grade the product auto-approves, with no flag and an
@@ -182,6 +183,16 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
     return base, latest
 
 
+def _refuse_unfinanceable(session: Session, *, invoice_ids: Sequence[int],
+                          order_ids: Sequence[int]) -> None:
+    """Refuse documents no loan can be paid out on, whatever the open loans: an order
+    that has become an invoice (the invoice is financed instead) and a document this
+    platform registered for financing before (the registry holds it for ever), naming
+    the invoice or the earlier loan."""
+    claims.refuse_if_invoiced(session, order_ids)
+    claims.refuse_if_registered(session, invoice_ids=invoice_ids, order_ids=order_ids)
+
+
 def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Sequence[int] = (),
           order_ids: Sequence[int] = (), fragment_ids: Sequence[int] = (),
           amount_fen: int | None = None,
@@ -218,6 +229,8 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     # an order and the invoice it became are one trade, financed once
     claims.refuse_if_trade_claimed(session, firm_id=firm_id, invoice_ids=invoice_ids,
                                    order_ids=order_ids, as_of=as_of)
+    # after the claims above, whose messages say more (the voucher, the application)
+    _refuse_unfinanceable(session, invoice_ids=invoice_ids, order_ids=order_ids)
     if product.kind == ProductKind.REVOLVING:
         if amount_fen is None:
             raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
@@ -392,6 +405,8 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
                                    invoice_ids=app.invoice_ids or (),
                                    order_ids=app.order_ids or (), before=app.id,
                                    as_of=as_of or date.today())
+    _refuse_unfinanceable(session, invoice_ids=app.invoice_ids or (),
+                          order_ids=app.order_ids or ())
     # A firm with a credit limit may not be taken above it by approvals (two checkers
     # each under it once passed it together); a firm with none yet (0: no score or line)
     # is the RM's own judgement, which is why it was referred.
@@ -648,6 +663,10 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
                                    invoice_ids=app.invoice_ids or (),
                                    order_ids=app.order_ids or (), before=app.id,
                                    as_of=as_of)
+    # an order invoiced since the offer; a document registered (an offer made before
+    # this check existed, on an invoice whose earlier loan was repaid)
+    _refuse_unfinanceable(session, invoice_ids=app.invoice_ids or (),
+                          order_ids=app.order_ids or ())
     # The anchor may have issued an invoice as a voucher since the offer (vouchers.issue
     # takes the same lock): its parts are financed then, never the invoice itself.
     for invoice_id in app.invoice_ids or ():

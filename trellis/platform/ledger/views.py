@@ -222,6 +222,11 @@ def application(application_id: int):
     at_decision = app.exposure_fen is not None
     exposure = app.exposure_fen if at_decision else origination.exposure_fen(
         db(), app.firm_id, without=app.id)
+    unfinanceable = claims.unfinanceable(db(), app) if app.status in (
+        ApplicationStatus.SUBMITTED, ApplicationStatus.REVIEW,
+        ApplicationStatus.SECOND_APPROVAL, ApplicationStatus.APPROVED) else []
+    can_approve = (can_decide and first_approver != current_user.id
+                   and not unfinanceable)
     product = db().get(Product, app.product_id)
     product_name = product.name_zh if get_locale().language == "zh" else product.name
     if app.fragment_ids:   # voucher parts: the vendor applied for voucher financing
@@ -233,13 +238,16 @@ def application(application_id: int):
         # another live application or an open loan on one of its documents (one
         # document, one application, one loan): named and linked for the decider
         rivals=claims.rivals(db(), app, as_of=today()),
+        # an order already invoiced (or paid), a document registered before: no loan can
+        # be paid out on it, so no offer is shown and only declining is left
+        unfinanceable=unfinanceable,
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
         at_decision=at_decision,
         can_decide=can_decide,
-        can_approve=can_decide and first_approver != current_user.id,
+        can_approve=can_approve,
         # reader 10, R4: the decider reads the rate, fees and term before approving
-        **_proposed(app, can_decide and first_approver != current_user.id),
+        **_proposed(app, can_approve),
         risk_link=user_role() in DECIDERS,
         action_words={"auto_approve": _("approved automatically"),
                       "auto_decline": _("declined automatically"),

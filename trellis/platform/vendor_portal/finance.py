@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from trellis.accounts import services as accounts
+from trellis.chain import registry as chain_registry
 from trellis.errors import TrellisError, ValidationError
 from trellis.ledger import claims, cooling, lifecycle, payouts
 from trellis.ledger.lifecycle import repay as ledger_repay
@@ -74,7 +75,8 @@ ELIGIBLE_SHOWN = 300   # documents offered for one application; a search finds t
 
 def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     """Confirmed documents the firm could finance now (not due, unpaid, not financed, not
-    issued as a voucher)."""
+    issued as a voucher, never registered for financing before; an order not yet
+    invoiced)."""
     open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
     today = date.today()
     if kind == "invoice":
@@ -84,7 +86,8 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
                  .where(Invoice.seller_id == firm.id, Invoice.status == DocStatus.CONFIRMED,
                         Invoice.due_date > today, Invoice.amount_fen > Invoice.paid_fen,
                         Invoice.id.not_in(financed),
-                        Invoice.id.not_in(select(Voucher.invoice_id)))
+                        Invoice.id.not_in(select(Voucher.invoice_id)),
+                        Invoice.id.not_in(chain_registry.registered_subjects("invoice")))
                  .order_by(Invoice.due_date))
     else:
         financed = select(LoanDocument.order_id).where(
@@ -92,7 +95,9 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
         query = (select(PurchaseOrder, Firm).join(Firm, Firm.id == PurchaseOrder.buyer_id)
                  .where(PurchaseOrder.seller_id == firm.id,
                         PurchaseOrder.status == DocStatus.CONFIRMED,
-                        PurchaseOrder.id.not_in(financed))
+                        PurchaseOrder.id.not_in(financed),
+                        PurchaseOrder.id.not_in(claims.invoiced_order_ids()),
+                        PurchaseOrder.id.not_in(chain_registry.registered_subjects("order")))
                  .order_by(PurchaseOrder.order_date.desc()))
     text = request.args.get("q", "").strip()[:100]
     if text:   # a number or a buyer's name
@@ -221,8 +226,12 @@ def applications():
                     sort_columns={"id": Application.id, "amount": Application.requested_fen,
                                   "date": Application.as_of},
                     tiebreak=Application.id, **wanted)
-    return render_template("vendor_portal/applications.html", rows=[r[0] for r in page.items],
-                           page=page)
+    rows = [r[0] for r in page.items]
+    # signed, but the loan was refused at pay-out: the list says so next to 已接受
+    cancelled = set(db().exec(select(Loan.application_id).where(
+        Loan.application_id.in_([a.id for a in rows]), Loan.status == "cancelled")).all())
+    return render_template("vendor_portal/applications.html", rows=rows, page=page,
+                           cancelled=cancelled)
 
 
 @bp.get("/applications/<int:application_id>")
