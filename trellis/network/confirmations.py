@@ -277,7 +277,8 @@ _UNACKNOWLEDGED = {
 }
 
 
-def _check_acknowledged(session: Session, ids: list[int], found: dict,
+def _check_acknowledged(session: Session, ids: list[int],
+                        found: dict[int, Invoice | PurchaseOrder],
                         acknowledged: Iterable[object]) -> None:
     """Raise for the invoices of *ids* with cautions whose ids are not *acknowledged*."""
     ticked = {str(a).strip() for a in acknowledged}

@@ -140,9 +140,9 @@ def invoice_cautions(*, session: Session, invoice_ids: list[int]) -> dict[int, t
         if orders else set()
     out: dict[int, tuple[str, ...]] = {}
     for invoice_id, amount, paid, order_id in rows:
-        found = ((NO_ORDER,) if order_id is None else
-                 () if order_id in delivered else (NO_DELIVERY,))
+        found: tuple[str, ...] = ((NO_ORDER,) if order_id is None else
+                                  () if order_id in delivered else (NO_DELIVERY,))
         found += (PAID,) * (int(paid) >= int(amount))
         if found:
-            out[int(invoice_id)] = found
+            out[int(invoice_id or 0)] = found
     return out
