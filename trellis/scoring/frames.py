@@ -485,6 +485,51 @@ def _firm_statements(with_readings: bool) -> dict:
                        bindparam("month_end", type_=Date), scoped, with_readings)
 
 
+FIRM_COLUMNS = (Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.industry_code,
+                Firm.cluster_id, Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep,
+                Firm.founded_on, Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period)
+
+
+def _outcomes_statement(known_before, scoped):
+    """The known loan outcomes of the scope: disbursed before *known_before*."""
+    return select(
+        sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
+        sql_col(LoanOutcome.amount_fen), sql_col(LoanOutcome.defaulted)).where(
+        LoanOutcome.disbursed_on < known_before, scoped(LoanOutcome.firm_id))
+
+
+@lru_cache(maxsize=4)
+def _portfolio_statements(with_readings: bool, by_cluster: bool) -> dict:
+    """The portfolio path's statements (one cluster when *by_cluster*, else every firm),
+    built once: the dates and the cluster are bound parameters (``start``, ``as_of``,
+    ``known_before``, ``month_end``, ``cluster_id``), so SQLAlchemy compiles each once per
+    process instead of rendering every statement with its values on every run."""
+    cluster = bindparam("cluster_id", type_=Integer)
+    in_cluster = select(Firm.id).where(Firm.cluster_id == cluster)
+
+    def scoped(col_a, col_b=None):
+        """A WHERE clause restricting a table to the cluster's firms (everything without
+        one). "+ 0" keeps SQLite from one index probe per firm (an OR of two
+        IN-subqueries); a scan of the date range with a hashed membership test is three
+        times faster. PostgreSQL hashes the subquery either way."""
+        if not by_cluster:
+            return true()
+        cond = (col_a + 0).in_(in_cluster)
+        return or_(cond, (col_b + 0).in_(in_cluster)) if col_b is not None else cond
+
+    start, as_of, known_before, month_end = (bindparam(name, type_=Date) for name in (
+        "start", "as_of", "known_before", "month_end"))
+    out = _statements(start, as_of, known_before, month_end, scoped, with_readings)
+    firms = select(*FIRM_COLUMNS)
+    out["firms"] = firms.where(Firm.cluster_id == cluster) if by_cluster else firms
+    out["outcomes"] = _outcomes_statement(known_before, scoped)
+    if with_readings:
+        u = readings.UTILITY_READINGS
+        out["utility"] = select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity).where(
+            u.c.month < month_end, u.c.month >= start, scoped(u.c.firm_id))
+    return out
+
+
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
          firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS,
          cache: bool = True) -> Frames:
@@ -499,11 +544,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     as_of_ts = pd.Timestamp(as_of)
     start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
 
-    firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.industry_code,
-                 Firm.cluster_id,
-                 Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep, Firm.founded_on,
-                 Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period]
-    firm_stmt = select(*firm_cols)
+    firm_stmt = select(*FIRM_COLUMNS)
     ids = sorted(set(firm_ids)) if firm_ids is not None else None
     if ids is not None:
         clusters = select(sql_col(Firm.cluster_id)).where(sql_col(Firm.id).in_(ids))
@@ -517,23 +558,22 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     in_cluster = select(Firm.id).where(where) if where is not None else None
 
     def scoped(col_a, col_b=None):
-        """A WHERE clause restricting a table to the firms in the clusters in scope (None:
-        everything); the firm path's own rows use :func:`_firm_statements` instead."""
-        if in_cluster is None:
-            return true()
-        # A whole cluster: "+ 0" keeps SQLite from one index probe per firm (an OR of two
-        # IN-subqueries); a scan of the date range with a hashed membership test is three
-        # times faster. PostgreSQL hashes the subquery either way.
-        col_a = col_a + 0
-        col_b = col_b + 0 if col_b is not None else None
-        cond = col_a.in_(in_cluster)
-        return or_(cond, col_b.in_(in_cluster)) if col_b is not None else cond
+        """A WHERE clause restricting a table to the firms of the clusters in scope, for
+        the firm path's reads of its whole clusters (as :func:`_portfolio_statements`)."""
+        assert in_cluster is not None
+        cond = (col_a + 0).in_(in_cluster)
+        return or_(cond, (col_b + 0).in_(in_cluster)) if col_b is not None else cond
 
     # The cluster's part, for the firm path: the firms table, the trade graph's edges (one
     # aggregate query), the relationships, the frozen graph and its analytics, the meter
     # readings (industry benchmarks). Kept per cluster data version (:func:`_cluster_key`).
     utility = None
     declared = None
+    known_before = as_of - timedelta(days=OUTCOME_KNOWN_DAYS)
+    month_end = date(as_of.year, as_of.month, 1)
+    with_readings = readings.available(session)
+    params = {"start": start, "as_of": as_of, "known_before": known_before,
+              "month_end": month_end}
     if ids is not None:
         key = _cluster_key(session, ids, as_of, lookback_months) if cache else None
         ctx = _cluster_get(key)
@@ -549,8 +589,16 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
             partners = frozenset(n for c in graph_.cycles(G, through=ids) for n in c)
             ctx.partners[tuple(ids)] = partners
         involve = sorted(set(ids) | partners)
+        stmts = _firm_statements(with_readings)
+        params["involve"] = involve
     else:
-        firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
+        # The portfolio's statements are the same on every run: built once with bound
+        # parameters (:func:`_portfolio_statements`), compiled once by SQLAlchemy's cache.
+        stmts = _portfolio_statements(with_readings, cluster_id is not None)
+        if cluster_id is not None:
+            params["cluster_id"] = cluster_id
+        firms = _read(session, stmts["firms"], ["founded_on"], literal=False,
+                      params=params).set_index("id", drop=False)
         firms.index.name = None
         firms, declared = _declared_tax(session, firms, as_of)
         # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
@@ -560,20 +608,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
-    # The firm path's statements are the same for every firm: built once with bound
-    # parameters (:func:`_firm_statements`), and compiled once by SQLAlchemy's cache.
-    lit = ids is None
-    known_before = as_of - timedelta(days=OUTCOME_KNOWN_DAYS)
-    month_end = date(as_of.year, as_of.month, 1)
-    with_readings = readings.available(session)
-    if ids is not None:
-        stmts = _firm_statements(with_readings)
-        params: dict | None = {"start": start, "as_of": as_of, "involve": involve,
-                               "known_before": known_before, "month_end": month_end}
-    else:
-        stmts = _statements(start, as_of, known_before, month_end, scoped, with_readings)
-        params = None
-    invoices = _read(session, stmts["invoices"], ["issue_date", "due_date"], literal=lit,
+    # The statements of either path are built once with bound parameters and compiled
+    # once by SQLAlchemy's cache (:func:`_firm_statements`, :func:`_portfolio_statements`).
+    invoices = _read(session, stmts["invoices"], ["issue_date", "due_date"], literal=False,
                      params=params)
     invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
     late = invoices["confirmed_at"] >= as_of_ts
@@ -582,34 +619,34 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     if edges is None:
         edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
-    orders = _read(session, stmts["orders"], ["order_date"], literal=lit, params=params)
-    deliveries = _read(session, stmts["deliveries"], ["delivered_on"], literal=lit,
+    orders = _read(session, stmts["orders"], ["order_date"], literal=False, params=params)
+    deliveries = _read(session, stmts["deliveries"], ["delivered_on"], literal=False,
                        params=params)
-    allocations = _read(session, stmts["allocations"], ["paid_on"], literal=lit,
+    allocations = _read(session, stmts["allocations"], ["paid_on"], literal=False,
                         params=params)
-    payments = _read(session, stmts["payments"], ["paid_on"], literal=lit, params=params)
-    credit_notes = _read(session, stmts["credit_notes"], ["issued_on"], literal=lit,
+    payments = _read(session, stmts["payments"], ["paid_on"], literal=False, params=params)
+    credit_notes = _read(session, stmts["credit_notes"], ["issued_on"], literal=False,
                          params=params)
-    relationships = _read(session, stmts["relationships"], ["since"], literal=lit,
+    relationships = _read(session, stmts["relationships"], ["since"], literal=False,
                           params=params)
 
-    if ids is not None and ctx.outcomes is not None:
+    if ids is None:
+        outcomes = _read(session, stmts["outcomes"], ["disbursed_on"], literal=False,
+                         params=params)
+    elif ctx.outcomes is not None:
         outcomes = ctx.outcomes  # the cluster's, kept with its part
     else:
-        # the cluster's (firm path) or the scope's known outcomes: literal, read once
-        outcomes = _read(session, select(
-            sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
-            sql_col(LoanOutcome.amount_fen), sql_col(LoanOutcome.defaulted)).where(
-            LoanOutcome.disbursed_on < known_before, scoped(LoanOutcome.firm_id)),
-            ["disbursed_on"])
-        if ids is not None:
-            ctx.outcomes = outcomes
+        # the cluster's known outcomes: literal, read once per cluster part
+        outcomes = _read(session, _outcomes_statement(known_before, scoped), ["disbursed_on"])
+        ctx.outcomes = outcomes
 
     headcount = None
     if with_readings:
         if ids is None:
-            utility = _read_utility(session, start, month_end, scoped)
-        headcount = _read(session, stmts["headcount"], ["month"], literal=lit, params=params)
+            utility = _read(session, stmts["utility"], ["month"], literal=False,
+                            params=params)
+            utility["quantity"] = utility["quantity"].astype(float)
+        headcount = _read(session, stmts["headcount"], ["month"], literal=False, params=params)
         headcount["headcount"] = headcount["headcount"].astype(float)
 
     # Features read the debt of the firms in scope only.
