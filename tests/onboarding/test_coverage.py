@@ -258,3 +258,43 @@ def test_tax_declared_on_the_firms_record_counts_as_tax_data_of_the_park(session
     row = next(r for r in coverage.cluster_coverage(session=session, cluster_id=c.id)
                if r["kind"] == "tax_filings")
     assert row["firms"] == 1 and row["rows"] == 1
+
+
+def test_kinds_the_frames_show_are_not_asked_again(session, park, make_firm, make_invoice):
+    """The scorer's frames tell the coverage which kinds a cluster holds
+    (``service.kinds_seen``): each kind they show is one the database's probes find, the
+    answer is the same with and without them, and only the kinds the frames do not show
+    are probed (the park has no deliveries, payments, credit notes, readings, loans)."""
+    from sqlalchemy import event
+
+    from trellis.scoring import frames
+
+    c, anchor, vendor, invoices = park
+    other = make_firm(cluster_id=c.id)
+    make_invoice(other, anchor, 1_000_00, AS_OF - timedelta(days=30), status="rejected")
+    vendor.tax_vat_sales_fen, vendor.tax_period = 5_000_000_00, str(AS_OF.year - 1)
+    session.add(vendor)
+    session.flush()
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=c.id)
+    seen = service.kinds_seen(fr)
+    probed = coverage.cluster_kinds(session=session, cluster_ids=[c.id])
+    assert seen[c.id] == {"invoices", "confirmations", "orders", "tax_filings"}
+    assert seen[c.id] <= probed[c.id]
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def listen(conn, cursor, sql, *args):
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        again = coverage.cluster_kinds(session=session, cluster_ids=[c.id], present=seen)
+        firms = coverage.kinds_by_firm(session=session, firm_ids=fr.scope, as_of=AS_OF,
+                                       present=seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert again == probed
+    assert firms == coverage.kinds_by_firm(session=session, firm_ids=fr.scope, as_of=AS_OF)
+    probes = [s for s in statements if "EXISTS" in s.upper()]
+    # the kinds not seen, in each of the two calls (relationships is none of the park's)
+    assert len(probes) == 2 * (len(coverage.KIND_LABELS) - len(seen[c.id])), probes
