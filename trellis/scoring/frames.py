@@ -361,6 +361,22 @@ def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.
     return utility
 
 
+def _tax_records(firms: pd.DataFrame) -> dict[int, tuple] | None:
+    """Firm id -> the tax columns of its record as read (``tax_vat_sales_fen``,
+    ``tax_paid_fen``, ``tax_period``; None for empty) for :func:`trellis.onboarding.tax.declared`,
+    which need not read them again; None (read them) when a figure may not be exact here
+    (a float column holding 2**53 fen or more)."""
+    sales = firms["tax_vat_sales_fen"].to_numpy(dtype=float)
+    paid = firms["tax_paid_fen"].to_numpy(dtype=float)
+    if (np.abs(sales) >= 2.0 ** 53).any() or (np.abs(paid) >= 2.0 ** 53).any():
+        return None
+    periods = firms["tax_period"].tolist()
+    return {int(f): (None if s != s else int(s), None if p != p else int(p),
+                     t if isinstance(t, str) else None)
+            for f, s, p, t in zip(firms.index.tolist(), sales.tolist(), paid.tolist(),
+                                  periods, strict=True)}
+
+
 def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date
                   ) -> tuple[pd.DataFrame, dict]:
     """(*firms* with the tax columns set from the one source of a firm's declared tax
@@ -368,7 +384,8 @@ def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date
     period as written, the period as [``tax_period_start``, ``tax_period_end``) (NaT when
     unknown) and ``tax_source`` (``filing`` / ``firm_record``); the declared figures read,
     by firm id)."""
-    found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of)
+    found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of,
+                          records=_tax_records(firms))
     ids = firms.index
     # Floats with NaN for none, as a nullable integer column always read: the same dtype
     # on the portfolio and the firm path (exact below 2**53 fen).
