@@ -260,7 +260,8 @@ def test_tax_declared_on_the_firms_record_counts_as_tax_data_of_the_park(session
     assert row["firms"] == 1 and row["rows"] == 1
 
 
-def test_kinds_the_frames_show_are_not_asked_again(session, park, make_firm, make_invoice):
+def test_kinds_the_frames_show_are_not_asked_again(session, park, make_firm, make_invoice,
+                                                  monkeypatch):
     """The scorer's frames tell the coverage which kinds a cluster holds
     (``service.kinds_seen``): each kind they show is one the database's probes find, the
     answer is the same with and without them, and only the kinds the frames do not show
@@ -277,6 +278,8 @@ def test_kinds_the_frames_show_are_not_asked_again(session, park, make_firm, mak
     session.flush()
     fr = frames.load(session=session, as_of=AS_OF, cluster_id=c.id)
     seen = service.kinds_seen(fr)
+    monkeypatch.setattr(service, "SEEN_TABLE_IDS", 0)   # ids looked up sorted instead
+    assert service.kinds_seen(fr) == seen
     probed = coverage.cluster_kinds(session=session, cluster_ids=[c.id])
     assert seen[c.id] == {"invoices", "confirmations", "orders", "tax_filings"}
     assert seen[c.id] <= probed[c.id]

@@ -201,6 +201,9 @@ def _coverage(session: Session, firm_ids: list[int], as_of: date,
                                   cluster_of=cluster_of, present=present)
 
 
+SEEN_TABLE_IDS = 1 << 22  # firm ids below this: kinds_seen looks clusters up in a table
+
+
 def kinds_seen(fr: frames.Frames) -> dict[int, set[str]]:
     """Cluster id -> the coverage kinds (``coverage.KIND_LABELS``) of which the frames
     hold a row whose firm, by the column the coverage reads the kind by (an invoice's or
@@ -212,23 +215,39 @@ def kinds_seen(fr: frames.Frames) -> dict[int, set[str]]:
     firms = fr.firms
     ids = firms.index.to_numpy(dtype="int64")
     cluster = firms["cluster_id"].to_numpy(dtype=float)
-    order = np.argsort(ids, kind="stable")
-    ids, cluster = ids[order], cluster[order]
+    known = ~np.isnan(cluster)
+    labels, codes = np.unique(cluster[known], return_inverse=True)
+    # each firm's cluster as a small code, looked up by firm id in one pass per kind
+    # (a table over the ids' range; sorted ids when that range is wide)
+    dense = bool(ids.size) and ids.min() >= 0 and ids.max() < SEEN_TABLE_IDS
+    if dense:
+        table = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype="int64")
+        table[ids[known]] = codes
+    else:
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        code_of = np.full(ids.size, -1, dtype="int64")
+        code_of[np.flatnonzero(known)] = codes
+        code_of = code_of[order]
     seen: dict[int, set[str]] = {}
 
     def add(kind: str, firm_ids) -> None:
-        found = np.unique(np.asarray(firm_ids, dtype="int64"))
-        if not found.size or not ids.size:
+        x = np.asarray(firm_ids, dtype="int64")
+        if not x.size or not labels.size:
             return
-        at = np.minimum(np.searchsorted(ids, found), ids.size - 1)
-        of = cluster[at[ids[at] == found]]
-        for c in np.unique(of[~np.isnan(of)]).tolist():
-            seen.setdefault(int(c), set()).add(kind)
+        if dense:
+            inside = (x >= 0) & (x < table.size)
+            c = table[x[inside]]
+        else:
+            at = np.minimum(np.searchsorted(sorted_ids, x), sorted_ids.size - 1)
+            c = np.where(sorted_ids[at] == x, code_of[at], -1)
+        for k in np.flatnonzero(np.bincount(c[c >= 0], minlength=labels.size)).tolist():
+            seen.setdefault(int(labels[k]), set()).add(kind)
 
     inv, orders = fr.invoices, fr.orders
     add("invoices", inv["seller_id"])
-    add("confirmations", inv["seller_id"][(inv["status"] != DocStatus.PENDING.value)
-                                          .to_numpy()])
+    status = inv["status"].to_numpy(dtype=object)  # numpy's comparison: half pandas' time
+    add("confirmations", inv["seller_id"].to_numpy()[status != DocStatus.PENDING.value])
     add("relationships", fr.relationships["supplier_id"])
     add("orders", orders["seller_id"])
     if len(fr.deliveries) and len(orders):
@@ -239,7 +258,8 @@ def kinds_seen(fr: frames.Frames) -> dict[int, set[str]]:
     add("tax_filings", list(fr.declared or ()))
     add("loans", fr.outcomes["firm_id"])
     power = fr.utility
-    add("electricity", power["firm_id"][(power["utility"] == "electricity").to_numpy()])
+    add("electricity", power["firm_id"].to_numpy()[
+        power["utility"].to_numpy(dtype=object) == "electricity"])
     add("headcount", fr.headcount["firm_id"])
     return seen
 
