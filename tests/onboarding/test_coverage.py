@@ -258,3 +258,76 @@ def test_tax_declared_on_the_firms_record_counts_as_tax_data_of_the_park(session
     row = next(r for r in coverage.cluster_coverage(session=session, cluster_id=c.id)
                if r["kind"] == "tax_filings")
     assert row["firms"] == 1 and row["rows"] == 1
+
+
+def test_kinds_the_frames_show_are_not_asked_again(session, park, make_firm, make_invoice,
+                                                  monkeypatch):
+    """The scorer's frames tell the coverage which kinds a cluster holds
+    (``service.kinds_seen``): each kind they show is one the database's probes find, the
+    answer is the same with and without them, and only the kinds the frames do not show
+    are probed (the park has no deliveries, payments, credit notes, readings, loans)."""
+    from sqlalchemy import event
+
+    from trellis.scoring import frames
+
+    c, anchor, vendor, invoices = park
+    other = make_firm(cluster_id=c.id)
+    make_invoice(other, anchor, 1_000_00, AS_OF - timedelta(days=30), status="rejected")
+    vendor.tax_vat_sales_fen, vendor.tax_period = 5_000_000_00, str(AS_OF.year - 1)
+    session.add(vendor)
+    session.flush()
+    fr = frames.load(session=session, as_of=AS_OF, cluster_id=c.id)
+    seen = service.kinds_seen(fr)
+    monkeypatch.setattr(service, "SEEN_TABLE_IDS", 0)   # ids looked up sorted instead
+    assert service.kinds_seen(fr) == seen
+    probed = coverage.cluster_kinds(session=session, cluster_ids=[c.id])
+    assert seen[c.id] == {"invoices", "confirmations", "orders", "tax_filings"}
+    assert seen[c.id] <= probed[c.id]
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def listen(conn, cursor, sql, *args):
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        again = coverage.cluster_kinds(session=session, cluster_ids=[c.id], present=seen)
+        firms = coverage.kinds_by_firm(session=session, firm_ids=fr.scope, as_of=AS_OF,
+                                       present=seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert again == probed
+    assert firms == coverage.kinds_by_firm(session=session, firm_ids=fr.scope, as_of=AS_OF)
+    probes = [s for s in statements if "EXISTS" in s.upper()]
+    # the kinds not seen, in each of the two calls (relationships is none of the park's)
+    assert len(probes) == 2 * (len(coverage.KIND_LABELS) - len(seen[c.id])), probes
+
+
+def test_declared_tax_from_the_records_read_is_the_declared_tax_read(session, park,
+                                                                     make_firm):
+    """tax.declared given the firm records' tax columns as the scorer's frames read them
+    (``frames._tax_records``) answers as it does reading them itself: filings first, then
+    the record's figure (empty, a year, text it cannot read, no period), one statement
+    fewer per 900 firms."""
+    from trellis.onboarding import tax as tax_
+    from trellis.scoring import frames
+
+    c, _, vendor, _ = park
+    year = AS_OF.year - 1
+    session.add(TaxFiling(firm_id=vendor.id, period_start=date(year, 1, 1),
+                          period_end=date(year, 12, 31), vat_sales_fen=7_00))
+    vendor.tax_vat_sales_fen, vendor.tax_period = 9_00, str(year)  # the filing wins
+    for sales, paid, period in ((5_000_00, 1_00, str(year)), (3_00, None, "soon"),
+                                (4_00, 2_00, None), (None, 5_00, "2025Q1"), (None, None, "")):
+        make_firm(cluster_id=c.id, tax_vat_sales_fen=sales, tax_paid_fen=paid,
+                  tax_period=period)
+    session.flush()
+    read = frames._read(session, frames.select(*frames.FIRM_COLUMNS).where(
+        frames.Firm.cluster_id == c.id)).set_index("id", drop=False)
+    records = frames._tax_records(read)
+    assert records is not None and len(records) == len(read)
+    ids = read.index.tolist()
+    got = tax_.declared(session=session, firm_ids=ids, as_of=AS_OF, records=records)
+    assert got == tax_.declared(session=session, firm_ids=ids, as_of=AS_OF)
+    assert {d.source for d in got.values()} == {tax_.FILING, tax_.FIRM_RECORD}
+    assert len(got) == 4

@@ -223,3 +223,17 @@ def test_group_medians_are_pandas_grouped_medians(seed):
         assert {k: sorted(v.items()) for k, v in got.items()} == {
             k: sorted(v.items()) for k, v in want.items()}
     assert any(len(v) for v in features._group_medians(power, by_division).values())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_pairs_is_np_lexsort(seed):
+    """The edge table's packed sort gives np.lexsort's permutation (seller, then buyer,
+    ties in row order): small ids, ids too wide to pack, negative ids (fall back)."""
+    from trellis.network import build
+
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        n = int(rng.integers(0, 3_000))
+        lo, hi = [(1, 60), (0, 2**40), (-5, 60), (1, 10**6)][int(rng.integers(0, 4))]
+        s, b = rng.integers(lo, hi, n), rng.integers(lo, hi, n)
+        assert np.array_equal(build._sort_pairs(s, b), np.lexsort((b, s)))

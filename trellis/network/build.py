@@ -72,17 +72,27 @@ EDGE_COLUMNS = ("seller_id", "buyer_id", "volume_fen", "invoice_count", "confirm
                 "first_day", "last_day", "first_ever_day")
 
 
-def _edge_arrays(inv: pd.DataFrame, start: int) -> pd.DataFrame | None:
-    """:func:`edge_table`'s grouping of its kept rows (columns s, b, amount, day,
-    confirmed) over numpy arrays: one sort by (seller, buyer) and a reduction per column
-    instead of two pandas group-bys; the same table, dtypes included (window days are
-    integers unless a pair has no invoice in the window). None when a column is not int64
-    (the pandas grouping then runs)."""
-    cols = [inv[c].to_numpy() for c in ("s", "b", "amount", "day", "confirmed")]
-    if not len(inv) or any(c.dtype != np.int64 for c in cols):
+def _sort_pairs(s: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.lexsort((b, s))``: rows by seller, then buyer, ties in row order; one stable
+    sort of a packed key when both ids are small non-negative integers (firm ids)."""
+    if s.size and s.min() >= 0 and b.min() >= 0:
+        width = int(b.max()) + 1
+        if (int(s.max()) + 1) * width < 2 ** 62:
+            return np.argsort(s * width + b, kind="stable")
+    return np.lexsort((b, s))
+
+
+def _edge_arrays(cols: dict[str, np.ndarray], start: int) -> pd.DataFrame | None:
+    """:func:`edge_table`'s grouping of its kept rows (arrays s, b, amount, day,
+    confirmed) over numpy: one sort by (seller, buyer) and a reduction per column instead
+    of two pandas group-bys; the same table, dtypes included (window days are integers
+    unless a pair has no invoice in the window). None when a column is not int64 (the
+    pandas grouping then runs)."""
+    arrays = [cols[c] for c in ("s", "b", "amount", "day", "confirmed")]
+    if not arrays[0].size or any(c.dtype != np.int64 for c in arrays):
         return None
-    order = np.lexsort((cols[1], cols[0]))  # by seller, then buyer; stable
-    s, b, amount, day, confirmed = (c[order] for c in cols)
+    order = _sort_pairs(arrays[0], arrays[1])
+    s, b, amount, day, confirmed = (c[order] for c in arrays)
     starts = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
     win = day > start
     count = np.add.reduceat(win.astype(np.int64), starts)
@@ -116,23 +126,35 @@ def edge_table(invoices: pd.DataFrame, as_of: date, *, known: set | None = None,
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in EDGE_COLUMNS})
     end = as_of.toordinal()
     start = end - window_days
-    inv = pd.DataFrame({"s": invoices["seller_id"].to_numpy(),
-                        "b": invoices["buyer_id"].to_numpy(),
-                        "amount": invoices["amount_fen"].to_numpy(),
-                        "day": _day_numbers(invoices["issue_date"])})
+    s, b = invoices["seller_id"].to_numpy(), invoices["buyer_id"].to_numpy()
+    amount = invoices["amount_fen"].to_numpy()
+    day = _day_numbers(invoices["issue_date"])
+    status = invoices["status"].to_numpy() if "status" in invoices.columns else None
+    if all(c.dtype == np.int64 for c in (s, b, amount, day)):
+        # integer ids, amounts and days (the frames'): the rows kept over numpy arrays
+        keep = (day <= end) & (s != b)
+        if known is not None:
+            ids = np.fromiter(known, dtype=np.int64, count=len(known))
+            keep &= np.isin(s, ids) & np.isin(b, ids)
+        if status is not None:
+            keep &= status != DocStatus.REJECTED.value
+            confirmed = np.where(status == DocStatus.CONFIRMED.value, amount, 0)
+        else:
+            confirmed = np.zeros(amount.size, dtype=np.int64)
+        fast = _edge_arrays({"s": s[keep], "b": b[keep], "amount": amount[keep],
+                             "day": day[keep], "confirmed": confirmed[keep]}, start)
+        if fast is not None:
+            return fast
+    inv = pd.DataFrame({"s": s, "b": b, "amount": amount, "day": day})
     keep = (inv["day"] <= end) & (inv["s"] != inv["b"])
     if known is not None:
         keep &= inv["s"].isin(known) & inv["b"].isin(known)
-    if "status" in invoices.columns:
-        status = invoices["status"].to_numpy()
+    if status is not None:
         keep &= status != DocStatus.REJECTED.value
         inv["confirmed"] = inv["amount"].where(status == DocStatus.CONFIRMED.value, 0)
     else:
         inv["confirmed"] = 0
     inv = inv[keep]
-    fast = _edge_arrays(inv, start)
-    if fast is not None:
-        return fast
     ever = inv.groupby(["s", "b"])["day"].min().rename("first_ever_day")
     agg = inv[inv["day"] > start].groupby(["s", "b"]).agg(
         volume_fen=("amount", "sum"), invoice_count=("amount", "size"),

@@ -132,7 +132,8 @@ def _cluster_of(session: Session, firm_ids: list[int]) -> dict[int, int | None]:
 def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None = None,
                   by_cluster: dict[int, set[str]] | None = None,
                   declared: dict[int, tax_.Declared] | None = None,
-                  cluster_of: dict[int, int | None] | None = None) -> dict[int, dict]:
+                  cluster_of: dict[int, int | None] | None = None,
+                  present: dict[int, set[str]] | None = None) -> dict[int, dict]:
     """Firm id -> ``{"kinds": frozenset of covered kinds, "tax": filing figures or None}``.
 
     A kind is covered when the firm's cluster holds any row of it, or the firm has rows
@@ -142,7 +143,8 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
     :func:`cluster_kinds` answered for the firms' clusters, when the caller kept it;
     *declared*: what :func:`trellis.onboarding.tax.declared` answered as of *as_of* for
     (at least) these firms, and *cluster_of*: each firm's cluster id, when the caller
-    read them already (the scorer's frames hold both): the same answer, fewer reads.
+    read them already (the scorer's frames hold both): the same answer, fewer reads;
+    *present*: kinds the caller saw rows of in each cluster (see :func:`cluster_kinds`).
     """
     if not firm_ids:
         return {}
@@ -151,7 +153,7 @@ def kinds_by_firm(*, session: Session, firm_ids: list[int], as_of: date | None =
         cluster_of = _cluster_of(session, firm_ids)
     clusters = sorted({c for c in cluster_of.values() if c is not None})
     if by_cluster is None:
-        by_cluster = cluster_kinds(session=session, cluster_ids=clusters)
+        by_cluster = cluster_kinds(session=session, cluster_ids=clusters, present=present)
     # A kind the firm's cluster holds is covered whatever the firm's own rows: the firms'
     # rows are read only for the kinds some firm's cluster lacks (usually none, so a
     # firm costs no grouped query at all).
@@ -193,31 +195,42 @@ def rows_stamp(session: Session) -> tuple:
     return tuple(session.execute(_stamp_statement()).one())
 
 
-def cluster_kinds(*, session: Session, cluster_ids: list[int]) -> dict[int, set[str]]:
+def cluster_kinds(*, session: Session, cluster_ids: list[int],
+                  present: dict[int, set[str]] | None = None) -> dict[int, set[str]]:
     """Cluster id -> the kinds its data holds at all.
 
     One ``EXISTS`` per cluster and kind, the cluster's firms joined to each table by its
-    firm index: the database stops at the first row found instead of grouping every row."""
+    firm index: the database stops at the first row found instead of grouping every row.
+    *present*: cluster id -> kinds the caller has seen rows of already (a row of the kind
+    whose firm, by the column read here, is of the cluster: the scorer's frames): those
+    are not asked again."""
     out: dict[int, set[str]] = {c: set() for c in cluster_ids}
     if not cluster_ids:
         return out
     for cid in cluster_ids:
+        seen = set(present.get(cid, ())) & set(KIND_LABELS) if present else set()
+        out[cid] |= seen
         for kind, (firm_col, _day, source) in _firm_queries().items():
+            if kind in seen:
+                continue
             q = (select(col(Firm.id)).select_from(Firm).join(source, firm_col == Firm.id)
                  .where(col(Firm.cluster_id) == cid))
             if kind == "electricity":
                 q = q.where(col(UtilityReading.utility) == "electricity")
             if session.execute(select(q.exists())).scalar():
                 out[cid].add(kind)
-        q = (select(col(Firm.id)).select_from(Firm)
-             .join(Invoice, col(Invoice.seller_id) == Firm.id)
-             .where(col(Firm.cluster_id) == cid, col(Invoice.status) != DocStatus.PENDING.value))
-        if session.execute(select(q.exists())).scalar():
-            out[cid].add("confirmations")
-        q = select(col(Firm.id)).where(col(Firm.cluster_id) == cid,
-                                       col(Firm.tax_vat_sales_fen).is_not(None))
-        if session.execute(select(q.exists())).scalar():
-            out[cid].add("tax_filings")  # declared on the firm records (tax.declared)
+        if "confirmations" not in seen:
+            q = (select(col(Firm.id)).select_from(Firm)
+                 .join(Invoice, col(Invoice.seller_id) == Firm.id)
+                 .where(col(Firm.cluster_id) == cid,
+                        col(Invoice.status) != DocStatus.PENDING.value))
+            if session.execute(select(q.exists())).scalar():
+                out[cid].add("confirmations")
+        if "tax_filings" not in out[cid]:
+            q = select(col(Firm.id)).where(col(Firm.cluster_id) == cid,
+                                           col(Firm.tax_vat_sales_fen).is_not(None))
+            if session.execute(select(q.exists())).scalar():
+                out[cid].add("tax_filings")  # declared on the firm records (tax.declared)
     return out
 
 

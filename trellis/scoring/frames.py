@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from operator import itemgetter
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from cachetools import LRUCache
+from pandas._libs import lib
 from pandas.core.internals.construction import convert_object_array
 from sqlalchemy import Date, Integer, bindparam, case, func, inspect, or_, select, true
 from sqlalchemy import column as sa_column
@@ -177,37 +177,42 @@ def frame_of_rows(rows: list, columns: list[str], *, integers: Iterable[str] = (
     """``pd.DataFrame.from_records(rows, columns=columns)``, the same frame (dtypes and
     values; tests/scoring/test_frame_of_rows.py), for less CPU on large reads.
 
-    from_records infers every column's type value by value. Here a column of an integer
-    type (*integers*) holding Python ints only, all within int64, is taken into numpy
-    directly, and a date column (*dates*, ISO text as SQLite returns it,
-    no missing value) is parsed to ``datetime64[s]`` at once, as :func:`_dates` would
-    parse it; any other column, or one of those with a value numpy does not read that
-    way (None, text, a bool), is converted by pandas' own code as before."""
+    The rows go into one two-dimensional object array as from_records puts them (pandas'
+    ``to_object_array_tuples``: one pass in C), then column by column: from_records infers
+    every column's type value by value; here a column of an integer type (*integers*)
+    that pandas' type inference finds to hold integers only (no None, bool, float or
+    text), all within int64, is cast by numpy at once, and a date column (*dates*) of ISO
+    text only (SQLite) is parsed to ``datetime64[s]`` at once, as :func:`_dates` would
+    parse it; any other column, or one of those with a value numpy does not read that way,
+    is converted by pandas' own code as before."""
     if not rows or len(set(columns)) != len(columns):
+        return pd.DataFrame.from_records(rows, columns=columns)
+    table = lib.to_object_array_tuples(rows)
+    if table.shape[1] != len(columns):
         return pd.DataFrame.from_records(rows, columns=columns)
     integers, dates = set(integers), set(dates)
     data = {}
     for j, name in enumerate(columns):
-        # a column at a time by itemgetter: zip(*rows) would make an iterator per row,
-        # enough allocations to set off the garbage collector dozens of times a read
-        values = list(map(itemgetter(j), rows))
+        values = table[:, j]
         out = None
-        if name in integers and set(map(type, values)) == {int}:
-            try:  # fromiter: no shape inference over a list known to hold ints only
-                out = np.fromiter(values, dtype=np.int64, count=len(values))
+        if name in integers and lib.infer_dtype(values, skipna=False) == "integer":
+            try:
+                out = values.astype(np.int64)
             except OverflowError:
                 out = None
-        elif name in dates and isinstance(values[0], str) and None not in values:
+        elif name in dates and lib.infer_dtype(values, skipna=False) == "string":
             try:
-                out = np.array(values, dtype=object).astype("datetime64[s]")
+                out = values.astype("datetime64[s]")
             except (ValueError, TypeError):
                 out = None
         if out is None:
-            objects = np.empty(len(values), dtype=object)
-            objects[:] = values  # a list or tuple value stays one value
-            out = _convert(objects)
+            out = _convert(values)
+            if isinstance(out, np.ndarray) and out.base is table:
+                out = out.copy()  # a column left as objects: not a view of the whole table
         data[name] = out
-    return pd.DataFrame(data, columns=columns)
+    # The arrays are this frame's own: taken as they are, not copied into consolidated
+    # blocks (the same values and dtypes; a fifth of the time on the invoices).
+    return pd.DataFrame(data, columns=columns, copy=False)
 
 
 def edges_from_invoices(invoices: pd.DataFrame, as_of: pd.Timestamp,
@@ -356,6 +361,22 @@ def _read_utility(session: Session, start: date, month_end: date, scoped) -> pd.
     return utility
 
 
+def _tax_records(firms: pd.DataFrame) -> dict[int, tuple] | None:
+    """Firm id -> the tax columns of its record as read (``tax_vat_sales_fen``,
+    ``tax_paid_fen``, ``tax_period``; None for empty) for :func:`trellis.onboarding.tax.declared`,
+    which need not read them again; None (read them) when a figure may not be exact here
+    (a float column holding 2**53 fen or more)."""
+    sales = firms["tax_vat_sales_fen"].to_numpy(dtype=float)
+    paid = firms["tax_paid_fen"].to_numpy(dtype=float)
+    if (np.abs(sales) >= 2.0 ** 53).any() or (np.abs(paid) >= 2.0 ** 53).any():
+        return None
+    periods = firms["tax_period"].tolist()
+    return {int(f): (None if s != s else int(s), None if p != p else int(p),
+                     t if isinstance(t, str) else None)
+            for f, s, p, t in zip(firms.index.tolist(), sales.tolist(), paid.tolist(),
+                                  periods, strict=True)}
+
+
 def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date
                   ) -> tuple[pd.DataFrame, dict]:
     """(*firms* with the tax columns set from the one source of a firm's declared tax
@@ -363,7 +384,8 @@ def _declared_tax(session: Session, firms: pd.DataFrame, as_of: date
     period as written, the period as [``tax_period_start``, ``tax_period_end``) (NaT when
     unknown) and ``tax_source`` (``filing`` / ``firm_record``); the declared figures read,
     by firm id)."""
-    found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of)
+    found = tax_.declared(session=session, firm_ids=firms.index.tolist(), as_of=as_of,
+                          records=_tax_records(firms))
     ids = firms.index
     # Floats with NaN for none, as a nullable integer column always read: the same dtype
     # on the portfolio and the firm path (exact below 2**53 fen).
@@ -480,6 +502,51 @@ def _firm_statements(with_readings: bool) -> dict:
                        bindparam("month_end", type_=Date), scoped, with_readings)
 
 
+FIRM_COLUMNS = (Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.industry_code,
+                Firm.cluster_id, Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep,
+                Firm.founded_on, Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period)
+
+
+def _outcomes_statement(known_before, scoped):
+    """The known loan outcomes of the scope: disbursed before *known_before*."""
+    return select(
+        sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
+        sql_col(LoanOutcome.amount_fen), sql_col(LoanOutcome.defaulted)).where(
+        LoanOutcome.disbursed_on < known_before, scoped(LoanOutcome.firm_id))
+
+
+@lru_cache(maxsize=4)
+def _portfolio_statements(with_readings: bool, by_cluster: bool) -> dict:
+    """The portfolio path's statements (one cluster when *by_cluster*, else every firm),
+    built once: the dates and the cluster are bound parameters (``start``, ``as_of``,
+    ``known_before``, ``month_end``, ``cluster_id``), so SQLAlchemy compiles each once per
+    process instead of rendering every statement with its values on every run."""
+    cluster = bindparam("cluster_id", type_=Integer)
+    in_cluster = select(Firm.id).where(Firm.cluster_id == cluster)
+
+    def scoped(col_a, col_b=None):
+        """A WHERE clause restricting a table to the cluster's firms (everything without
+        one). "+ 0" keeps SQLite from one index probe per firm (an OR of two
+        IN-subqueries); a scan of the date range with a hashed membership test is three
+        times faster. PostgreSQL hashes the subquery either way."""
+        if not by_cluster:
+            return true()
+        cond = (col_a + 0).in_(in_cluster)
+        return or_(cond, (col_b + 0).in_(in_cluster)) if col_b is not None else cond
+
+    start, as_of, known_before, month_end = (bindparam(name, type_=Date) for name in (
+        "start", "as_of", "known_before", "month_end"))
+    out = _statements(start, as_of, known_before, month_end, scoped, with_readings)
+    firms = select(*FIRM_COLUMNS)
+    out["firms"] = firms.where(Firm.cluster_id == cluster) if by_cluster else firms
+    out["outcomes"] = _outcomes_statement(known_before, scoped)
+    if with_readings:
+        u = readings.UTILITY_READINGS
+        out["utility"] = select(u.c.firm_id, u.c.utility, u.c.month, u.c.quantity).where(
+            u.c.month < month_end, u.c.month >= start, scoped(u.c.firm_id))
+    return out
+
+
 def load(*, session: Session, as_of: date, cluster_id: int | None = None,
          firm_ids: Iterable[int] | None = None, lookback_months: int = LOOKBACK_MONTHS,
          cache: bool = True) -> Frames:
@@ -494,11 +561,7 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     as_of_ts = pd.Timestamp(as_of)
     start = (as_of_ts - pd.DateOffset(months=lookback_months)).date()
 
-    firm_cols = [Firm.id, Firm.uscc, Firm.name, Firm.role, Firm.industry, Firm.industry_code,
-                 Firm.cluster_id,
-                 Firm.phone, Firm.address, Firm.bank_account, Firm.legal_rep, Firm.founded_on,
-                 Firm.tax_vat_sales_fen, Firm.tax_paid_fen, Firm.tax_period]
-    firm_stmt = select(*firm_cols)
+    firm_stmt = select(*FIRM_COLUMNS)
     ids = sorted(set(firm_ids)) if firm_ids is not None else None
     if ids is not None:
         clusters = select(sql_col(Firm.cluster_id)).where(sql_col(Firm.id).in_(ids))
@@ -512,23 +575,22 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     in_cluster = select(Firm.id).where(where) if where is not None else None
 
     def scoped(col_a, col_b=None):
-        """A WHERE clause restricting a table to the firms in the clusters in scope (None:
-        everything); the firm path's own rows use :func:`_firm_statements` instead."""
-        if in_cluster is None:
-            return true()
-        # A whole cluster: "+ 0" keeps SQLite from one index probe per firm (an OR of two
-        # IN-subqueries); a scan of the date range with a hashed membership test is three
-        # times faster. PostgreSQL hashes the subquery either way.
-        col_a = col_a + 0
-        col_b = col_b + 0 if col_b is not None else None
-        cond = col_a.in_(in_cluster)
-        return or_(cond, col_b.in_(in_cluster)) if col_b is not None else cond
+        """A WHERE clause restricting a table to the firms of the clusters in scope, for
+        the firm path's reads of its whole clusters (as :func:`_portfolio_statements`)."""
+        assert in_cluster is not None
+        cond = (col_a + 0).in_(in_cluster)
+        return or_(cond, (col_b + 0).in_(in_cluster)) if col_b is not None else cond
 
     # The cluster's part, for the firm path: the firms table, the trade graph's edges (one
     # aggregate query), the relationships, the frozen graph and its analytics, the meter
     # readings (industry benchmarks). Kept per cluster data version (:func:`_cluster_key`).
     utility = None
     declared = None
+    known_before = as_of - timedelta(days=OUTCOME_KNOWN_DAYS)
+    month_end = date(as_of.year, as_of.month, 1)
+    with_readings = readings.available(session)
+    params = {"start": start, "as_of": as_of, "known_before": known_before,
+              "month_end": month_end}
     if ids is not None:
         key = _cluster_key(session, ids, as_of, lookback_months) if cache else None
         ctx = _cluster_get(key)
@@ -544,8 +606,16 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
             partners = frozenset(n for c in graph_.cycles(G, through=ids) for n in c)
             ctx.partners[tuple(ids)] = partners
         involve = sorted(set(ids) | partners)
+        stmts = _firm_statements(with_readings)
+        params["involve"] = involve
     else:
-        firms = _read(session, firm_stmt, ["founded_on"]).set_index("id", drop=False)
+        # The portfolio's statements are the same on every run: built once with bound
+        # parameters (:func:`_portfolio_statements`), compiled once by SQLAlchemy's cache.
+        stmts = _portfolio_statements(with_readings, cluster_id is not None)
+        if cluster_id is not None:
+            params["cluster_id"] = cluster_id
+        firms = _read(session, stmts["firms"], ["founded_on"], literal=False,
+                      params=params).set_index("id", drop=False)
         firms.index.name = None
         firms, declared = _declared_tax(session, firms, as_of)
         # The firms in scope as a subquery (a cluster may hold tens of thousands of firms).
@@ -555,20 +625,9 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         G = None
         graph_relationships = None
 
-    # The firm path's statements are the same for every firm: built once with bound
-    # parameters (:func:`_firm_statements`), and compiled once by SQLAlchemy's cache.
-    lit = ids is None
-    known_before = as_of - timedelta(days=OUTCOME_KNOWN_DAYS)
-    month_end = date(as_of.year, as_of.month, 1)
-    with_readings = readings.available(session)
-    if ids is not None:
-        stmts = _firm_statements(with_readings)
-        params: dict | None = {"start": start, "as_of": as_of, "involve": involve,
-                               "known_before": known_before, "month_end": month_end}
-    else:
-        stmts = _statements(start, as_of, known_before, month_end, scoped, with_readings)
-        params = None
-    invoices = _read(session, stmts["invoices"], ["issue_date", "due_date"], literal=lit,
+    # The statements of either path are built once with bound parameters and compiled
+    # once by SQLAlchemy's cache (:func:`_firm_statements`, :func:`_portfolio_statements`).
+    invoices = _read(session, stmts["invoices"], ["issue_date", "due_date"], literal=False,
                      params=params)
     invoices["confirmed_at"] = _utc_naive(invoices["confirmed_at"])
     late = invoices["confirmed_at"] >= as_of_ts
@@ -577,34 +636,34 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
     if edges is None:
         edges = edges_from_invoices(invoices, as_of_ts, known=set(firms["id"].tolist()))
 
-    orders = _read(session, stmts["orders"], ["order_date"], literal=lit, params=params)
-    deliveries = _read(session, stmts["deliveries"], ["delivered_on"], literal=lit,
+    orders = _read(session, stmts["orders"], ["order_date"], literal=False, params=params)
+    deliveries = _read(session, stmts["deliveries"], ["delivered_on"], literal=False,
                        params=params)
-    allocations = _read(session, stmts["allocations"], ["paid_on"], literal=lit,
+    allocations = _read(session, stmts["allocations"], ["paid_on"], literal=False,
                         params=params)
-    payments = _read(session, stmts["payments"], ["paid_on"], literal=lit, params=params)
-    credit_notes = _read(session, stmts["credit_notes"], ["issued_on"], literal=lit,
+    payments = _read(session, stmts["payments"], ["paid_on"], literal=False, params=params)
+    credit_notes = _read(session, stmts["credit_notes"], ["issued_on"], literal=False,
                          params=params)
-    relationships = _read(session, stmts["relationships"], ["since"], literal=lit,
+    relationships = _read(session, stmts["relationships"], ["since"], literal=False,
                           params=params)
 
-    if ids is not None and ctx.outcomes is not None:
+    if ids is None:
+        outcomes = _read(session, stmts["outcomes"], ["disbursed_on"], literal=False,
+                         params=params)
+    elif ctx.outcomes is not None:
         outcomes = ctx.outcomes  # the cluster's, kept with its part
     else:
-        # the cluster's (firm path) or the scope's known outcomes: literal, read once
-        outcomes = _read(session, select(
-            sql_col(LoanOutcome.firm_id), sql_col(LoanOutcome.disbursed_on),
-            sql_col(LoanOutcome.amount_fen), sql_col(LoanOutcome.defaulted)).where(
-            LoanOutcome.disbursed_on < known_before, scoped(LoanOutcome.firm_id)),
-            ["disbursed_on"])
-        if ids is not None:
-            ctx.outcomes = outcomes
+        # the cluster's known outcomes: literal, read once per cluster part
+        outcomes = _read(session, _outcomes_statement(known_before, scoped), ["disbursed_on"])
+        ctx.outcomes = outcomes
 
     headcount = None
     if with_readings:
         if ids is None:
-            utility = _read_utility(session, start, month_end, scoped)
-        headcount = _read(session, stmts["headcount"], ["month"], literal=lit, params=params)
+            utility = _read(session, stmts["utility"], ["month"], literal=False,
+                            params=params)
+            utility["quantity"] = utility["quantity"].astype(float)
+        headcount = _read(session, stmts["headcount"], ["month"], literal=False, params=params)
         headcount["headcount"] = headcount["headcount"].astype(float)
 
     # Features read the debt of the firms in scope only.

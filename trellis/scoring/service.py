@@ -14,6 +14,7 @@ import time
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 from sqlalchemy import insert, select
@@ -31,7 +32,7 @@ from trellis.scoring.errors import ScorecardNotFound, ScoringError
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
 from trellis.scoring.result import BASIS_CONSENT, BASIS_PRE_ASSESSMENT, Flag, Reason, ScoreResult
-from trellis.trade.models import Firm
+from trellis.trade.models import DocStatus, Firm
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def _coverage(session: Session, firm_ids: list[int], as_of: date,
     with it, until a row is added to any table a kind is read from. On the portfolio path
     (*fr* read for the same *as_of*, with its declared tax) the firms' clusters and
     declared tax are taken from the frames instead of being read a second time."""
-    by_cluster = declared = cluster_of = None
+    by_cluster = declared = cluster_of = present = None
     if fr is not None and fr.kept is not None:
         cids = tuple(sorted({int(c) for c in fr.firms.loc[firm_ids, "cluster_id"].dropna()}))
         key = ("cluster_kinds", cids, coverage.rows_stamp(session))
@@ -194,9 +195,73 @@ def _coverage(session: Session, firm_ids: list[int], as_of: date,
         clusters = fr.firms.loc[firm_ids, "cluster_id"]
         cluster_of = {int(f): None if pd.isna(c) else int(c)
                       for f, c in zip(firm_ids, clusters.tolist(), strict=True)}
+        present = kinds_seen(fr)
     return coverage.kinds_by_firm(session=session, firm_ids=firm_ids, as_of=as_of,
                                   by_cluster=by_cluster, declared=declared,
-                                  cluster_of=cluster_of)
+                                  cluster_of=cluster_of, present=present)
+
+
+SEEN_TABLE_IDS = 1 << 22  # firm ids below this: kinds_seen looks clusters up in a table
+
+
+def kinds_seen(fr: frames.Frames) -> dict[int, set[str]]:
+    """Cluster id -> the coverage kinds (``coverage.KIND_LABELS``) of which the frames
+    hold a row whose firm, by the column the coverage reads the kind by (an invoice's or
+    an order's seller, a payment's payee, a relationship's supplier, ...), is a firm of
+    that cluster in ``fr.firms``: kinds the database need not be asked about
+    (:func:`trellis.onboarding.coverage.cluster_kinds`). A row in the frames is a row in
+    the database; the frames change only a late confirmation's status, to pending, which
+    the confirmations kind does not count."""
+    firms = fr.firms
+    ids = firms.index.to_numpy(dtype="int64")
+    cluster = firms["cluster_id"].to_numpy(dtype=float)
+    known = ~np.isnan(cluster)
+    labels, codes = np.unique(cluster[known], return_inverse=True)
+    # each firm's cluster as a small code, looked up by firm id in one pass per kind
+    # (a table over the ids' range; sorted ids when that range is wide)
+    dense = bool(ids.size) and ids.min() >= 0 and ids.max() < SEEN_TABLE_IDS
+    if dense:
+        table = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype="int64")
+        table[ids[known]] = codes
+    else:
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        code_of = np.full(ids.size, -1, dtype="int64")
+        code_of[np.flatnonzero(known)] = codes
+        code_of = code_of[order]
+    seen: dict[int, set[str]] = {}
+
+    def add(kind: str, firm_ids) -> None:
+        x = np.asarray(firm_ids, dtype="int64")
+        if not x.size or not labels.size:
+            return
+        if dense:
+            inside = (x >= 0) & (x < table.size)
+            c = table[x[inside]]
+        else:
+            at = np.minimum(np.searchsorted(sorted_ids, x), sorted_ids.size - 1)
+            c = np.where(sorted_ids[at] == x, code_of[at], -1)
+        for k in np.flatnonzero(np.bincount(c[c >= 0], minlength=labels.size)).tolist():
+            seen.setdefault(int(labels[k]), set()).add(kind)
+
+    inv, orders = fr.invoices, fr.orders
+    add("invoices", inv["seller_id"])
+    status = inv["status"].to_numpy(dtype=object)  # numpy's comparison: half pandas' time
+    add("confirmations", inv["seller_id"].to_numpy()[status != DocStatus.PENDING.value])
+    add("relationships", fr.relationships["supplier_id"])
+    add("orders", orders["seller_id"])
+    if len(fr.deliveries) and len(orders):
+        add("deliveries", orders["seller_id"].to_numpy()[features.member(
+            orders["id"].to_numpy(), fr.deliveries["order_id"].to_numpy())])
+    add("payments", fr.payments["payee_id"])
+    add("credit_notes", fr.credit_notes["seller_id"])
+    add("tax_filings", list(fr.declared or ()))
+    add("loans", fr.outcomes["firm_id"])
+    power = fr.utility
+    add("electricity", power["firm_id"].to_numpy()[
+        power["utility"].to_numpy(dtype=object) == "electricity"])
+    add("headcount", fr.headcount["firm_id"])
+    return seen
 
 
 def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
