@@ -115,6 +115,8 @@ def explain_limit(*, session: Session, firm_id: int, result: ScoreResult,
             "components_fen": rounded,
             "per_anchor_fen": per_anchor, "eligible_receivables_fen": int(by_anchor.sum()),
             "monthly_confirmed_fen": int(monthly), "grade_factor": str(factor),
+            "inflow_multiple": str(pol.inflow_multiple),
+            "advance_percent": str(Decimal(str(pol.advance_rate)) * 100),
             "exposure_fen": {"vendor": expo["vendor"], "cluster": expo["cluster"]},
             "policy_id": pol.id}
 

@@ -113,6 +113,11 @@ def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, pa
     assert 'data-testid="score"' in page and "sc-flows" in page
     assert "139-0000-1111" in page  # the evidence of the shared phone
     assert "好供应商" in page  # the other firm, in the evidence
+    # reader 11, F12: the limit's lines name every factor they multiply, so that a clerk
+    # can redo them by hand (the inflow line had hidden its multiple of 3)
+    line = _text(page.split("月均确权回款的倍数", 1)[1].split("</tr>", 1)[0])
+    assert "× 倍数" in line and "× 等级系数" in line, line
+    assert "× 融资比例" in page and "向下取整至百元" in page
     flows = client.get(f"/scoring/firms/{w.id}/flows.json").get_json()["months"]
     assert len(flows) == 18
     assert sum(m["sales_fen"] for m in flows) == 2 * 14 * 40_000_00
