@@ -151,14 +151,20 @@ def test_without_a_stored_score_scoring_is_queued_not_run_in_the_request(client,
 
 def test_declined_answer_gives_the_decisions_reason_codes(session, demo):
     from trellis.ledger.models import Application
+    from trellis.messages import N_, msg
 
     vendor = demo["vendor"]
     product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    # as the ledger's automatic decline on grade stores them: the grade, then the score's
+    # reasons as en/zh pairs
     app = Application(firm_id=vendor.firm_id, product_id=product.id, status="declined",
                       requested_fen=100_000, as_of=TODAY, grade="D",
                       reasons=[{"code": "late_pay", "en": "Buyers pay you late",
                                 "zh": "买方付款较慢", "points_lost": 30}],
-                      decline_reasons=["Grade D is below what the product lends to."])
+                      decline_reasons=[
+                          msg(N_("Grade %(grade)s is below what %(product)s lends to."),
+                              grade="D", product=product.name).to_json(),
+                          {"en": "Buyers pay you late", "zh": "买方付款较慢"}])
     session.add(app)
     session.flush()
     reply = ask(session, vendor, "为啥我的申请没通过")
@@ -186,6 +192,56 @@ def test_declined_answer_renders_stored_decline_messages(session, demo):
     assert reply.intent == "declined"
     assert "成立时间太短" in reply.message.text and "E" in reply.message.text
     assert "{" not in reply.message.text and "below what" not in reply.message.text
+
+
+def test_declined_answer_gives_the_recorded_reason_not_the_score(session, demo):
+    """Reader 11, F27: an application declined because no price fitted under the legal
+    cap was explained by the score's weakest factors ("评分等级 B；主要扣分原因…"). The
+    answer gives the reason the ledger recorded with the decision, and only that."""
+    from trellis.ledger.errors import OfferAboveCap
+    from trellis.messages import Message as Text
+    from trellis.messages import Percent
+
+    vendor = demo["vendor"]
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    exc = OfferAboveCap("No offer: the annualised rate including fees, %(apr)s, would "
+                        "exceed the legal cap of %(cap)s.",
+                        params={"apr": Percent("0.3895"), "cap": Percent("0.12")})
+    app = Application(firm_id=vendor.firm_id, product_id=product.id, status="declined",
+                      requested_fen=100_000, as_of=TODAY, grade="B",
+                      reasons=[{"code": "sales_drop", "en": "Sales fell in recent months",
+                                "zh": "近几个月销售额下降", "points_lost": 20}],
+                      decline_reasons=[Text(exc.template, exc.params).to_json()])
+    session.add(app)
+    session.flush()
+    reply = ask(session, vendor, "为什么被拒绝")
+    assert reply.intent == "declined"
+    text = reply.message.text
+    assert "无法报价" in text and "38.95%" in text and "12.00%" in text, text
+    assert "销售额下降" not in text and "评分等级" not in text, text
+    assert ungrounded(text, reply.message.facts) == set(), text
+
+
+def test_a_rejected_invoice_question_gives_the_anchors_reason(session, demo):
+    """Reader 11, F5: "我的发票…为什么被拒" was answered about applications ("您还没有
+    被拒绝的申请。"); it is the named invoice's rejection and the anchor's reason."""
+    vendor = demo["vendor"]
+    inv = session.exec(select(Invoice).where(Invoice.seller_id == vendor.firm_id)
+                       .order_by(Invoice.id)).first()
+    inv.status, inv.reject_reason = "rejected", "货物未验收"
+    session.add(inv)
+    session.flush()
+    reply = ask(session, vendor, f"我的发票{inv.number}为什么被拒")
+    assert reply.intent == "invoice_unconfirmed", reply.intent
+    text = reply.message.text
+    assert inv.number in text and "货物未验收" in text and "拒绝" in text, text
+    assert reply.message.links == [{"label": "发票详情",
+                                    "href": f"/vendor/trade/invoice/{inv.id}"}]
+    assert ungrounded(text, reply.message.facts) == set(), text
+    other = session.exec(select(Invoice).where(Invoice.seller_id == vendor.firm_id,
+                                               Invoice.status == "confirmed")).first()
+    reply = ask(session, vendor, f"发票{other.number}为什么被拒了")
+    assert other.number in reply.message.text and "没有被拒绝" in reply.message.text
 
 
 def test_no_trade_data_answer_without_consent(session, demo):

@@ -43,6 +43,7 @@ class Ctx:
     today: date = field(default_factory=date.today)
     needs_score: bool = False   # set when no stored score exists: the caller queues one
     role: str = "vendor"        # "vendor" or "anchor": whose pages the links point to
+    slots: dict = field(default_factory=dict)   # what the question names (slots.extract)
 
 
 @dataclass
@@ -75,7 +76,7 @@ T: dict[str, dict[str, Any]] = {
         "scoring": "您的企业还没有评分结果，系统正在为您评分，请稍后再问我。",
         "limit": "按最新评分（等级 {grade}），您现在可申请的额度上限为 {limit} 元；目前在贷余额 {owed} 元。",
         "no_application": "您还没有被拒绝的申请。",
-        "declined": "您的申请（编号 {app}）未通过。评分等级 {grade}；主要扣分原因：{reasons}。",
+        "declined": "您的申请（编号 {app}）未通过，原因：{reasons}。",
         "no_loan": "您目前没有在贷的贷款。",
         "next_repayment": "下一笔还款：贷款 {loan}，到期日 {due}，预计应还 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
         "overdue_repayment": "贷款 {loan} 已逾期 {days} 天（到期日 {due}）。截至 {as_of} 应还 {total} 元（本金 {principal} 元，利息 {interest} 元，罚息 {penalty} 元，费用 {fees} 元）。逾期每天计收罚息，请尽快还款。",
@@ -87,6 +88,9 @@ T: dict[str, dict[str, Any]] = {
         "no_pending": "您没有待确权或被拒绝的发票。",
         "invoice_pending": "发票 {number}（{amount} 元）仍待 {buyer} 确权，确权后才能融资。",
         "invoice_rejected": "发票 {number}（{amount} 元）被 {buyer} 拒绝，理由：{reason}。",
+        "no_invoice": "您的发票中没有编号为 {number} 的发票。",
+        "invoice_state": "发票 {number}（{amount} 元）的状态是“{status}”，没有被拒绝。",
+        "invoice_states": {"confirmed": "已确权"},
         "missing_none": "评分所需的数据目前是齐全的。",
         "missing": "评分还缺少以下数据：{why}。",
         "grade": "您的评级为 {grade}（评分 {score}）。扣分最多的方面：{reasons}。改善这些方面可以提升评级。",
@@ -119,7 +123,7 @@ T: dict[str, dict[str, Any]] = {
         "scoring": "Your firm has no score yet; it is being scored now. Please ask me again in a minute.",
         "limit": "On your latest score (grade {grade}) you can now apply for up to {limit} yuan; you currently owe {owed} yuan.",
         "no_application": "You have no declined application.",
-        "declined": "Your application (no. {app}) was declined. Grade {grade}; where you lost most points: {reasons}.",
+        "declined": "Your application (no. {app}) was declined: {reasons}.",
         "no_loan": "You have no loan outstanding.",
         "next_repayment": "Next repayment: loan {loan}, due {due}, about {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
         "overdue_repayment": "Loan {loan} is {days} days overdue (due {due}). As of {as_of} you owe {total} yuan (principal {principal} yuan, interest {interest} yuan, penalty interest {penalty} yuan, fees {fees} yuan). Penalty interest runs every day it stays overdue: please repay as soon as you can.",
@@ -131,6 +135,9 @@ T: dict[str, dict[str, Any]] = {
         "no_pending": "You have no invoice waiting for confirmation or rejected.",
         "invoice_pending": "Invoice {number} ({amount} yuan) is still waiting for {buyer} to confirm it; it can be financed once confirmed.",
         "invoice_rejected": "Invoice {number} ({amount} yuan) was rejected by {buyer}: {reason}.",
+        "no_invoice": "None of your invoices has the number {number}.",
+        "invoice_state": "Invoice {number} ({amount} yuan) is {status}; it was not rejected.",
+        "invoice_states": {"confirmed": "confirmed"},
         "missing_none": "The data the score needs is complete.",
         "missing": "The score is missing: {why}.",
         "grade": "Your grade is {grade} (score {score}). Where you lost most points: {reasons}. Improving these raises your grade.",
@@ -248,8 +255,10 @@ def limit(ctx: Ctx) -> Answer:
 
 
 def declined(ctx: Ctx) -> Answer:
-    """Why the vendor's latest declined application was declined (its stated reasons), or that none
-    was."""
+    """Why the vendor's latest declined application was declined: the reasons the ledger
+    recorded with that decision (an automatic decline's messages or the RM's own words),
+    never reasons rebuilt from the score. Reader 11, F27: an application declined because
+    no price fitted under the legal cap was explained by its score's weakest factors."""
     app = ctx.session.exec(select(Application).where(
         Application.firm_id == ctx.firm_id, Application.status == "declined")
         .order_by(col(Application.id).desc())).first()
@@ -258,12 +267,13 @@ def declined(ctx: Ctx) -> Answer:
         return Answer(t["no_application"], links=[_link(ctx, "apply", "/vendor/applications")])
     if not _consented(ctx):
         return _no_consent(ctx)
-    # Decline reasons are stored messages (a template with parameters, or an en/zh pair):
-    # rendered in the reader's language, never joined as objects.
+    # Decline reasons are stored messages (a template with parameters, or an en/zh pair)
+    # or an RM's words: rendered in the reader's language, never joined as objects.
     sep = "；" if ctx.lang.startswith("zh") else "; "
-    reasons = _reasons(ctx, app.reasons or []) or sep.join(
-        message_text(r, ctx.lang) for r in app.decline_reasons or [])
-    facts = {"app": str(app.id), "grade": app.grade or "-", "reasons": reasons}
+    reasons = sep.join(text for text in (
+        message_text(r, ctx.lang).strip().rstrip("。.") for r in app.decline_reasons or [])
+        if text)
+    facts = {"app": str(app.id), "reasons": reasons or "-"}
     href = f"/vendor/applications/{app.id}"
     return Answer(t["declined"].format(**facts), facts, [_link(ctx, "application", href)])
 
@@ -350,10 +360,24 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
     """The vendor's invoices the anchor has not confirmed (pending) or rejected, with the anchor's
     name and a link to the trade page."""
     t = _t(ctx)
-    rows = ctx.session.exec(select(Invoice, col(Firm.name)).join(Firm, col(Firm.id) == col(Invoice.buyer_id))
-                            .where(Invoice.seller_id == ctx.firm_id,
-                                   col(Invoice.status).in_(["pending", "rejected"]))
-                            .order_by(col(Invoice.id).desc()).limit(3)).all()
+    query = select(Invoice, col(Firm.name)).join(Firm, col(Firm.id) == col(Invoice.buyer_id)).where(
+        Invoice.seller_id == ctx.firm_id)
+    number = ctx.slots.get("document")
+    if number:   # the invoice the question names (reader 11, F5): its own status and reason
+        row = ctx.session.exec(query.where(Invoice.number == number)).first()
+        if row is None:
+            return Answer(t["no_invoice"].format(number=number), {"number": number},
+                          [_link(ctx, "trade", "/vendor/trade")])
+        if row[0].status not in ("pending", "rejected"):
+            inv = row[0]
+            facts = {"number": inv.number, "amount": yuan(inv.amount_fen),
+                     "status": t["invoice_states"].get(inv.status, inv.status)}
+            return Answer(t["invoice_state"].format(**facts), facts,
+                          [_link(ctx, "trade", f"/vendor/trade/invoice/{inv.id}")])
+        rows = [row]
+    else:
+        rows = ctx.session.exec(query.where(col(Invoice.status).in_(["pending", "rejected"]))
+                                .order_by(col(Invoice.id).desc()).limit(3)).all()
     if not rows:
         return Answer(t["no_pending"], links=[_link(ctx, "trade", "/vendor/trade")])
     parts, facts, links = [], {}, []

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from trellis import tasks
 from trellis.accounts import services as accounts
 from trellis.accounts.models import User
-from trellis.assistant import actions, answers, intents, llm, model, slots
+from trellis.assistant import actions, answers, intents, llm, model, slots, topics
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -116,9 +116,10 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         settings.instance_path) if settings is not None else None)
 
     filled = slots.extract(text, today=today)
+    found = topics.refine(found, text, filled, role or "vendor")
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
                       birth_year=getattr(user, "birth_year", None), lang=lang,
-                      today=today or date.today(), role=role or "vendor")
+                      today=today or date.today(), role=role or "vendor", slots=filled)
     intent, handover, reason = found.intent, found.handover, found.reason
     answer = None
     proposal = None
