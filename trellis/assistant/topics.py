@@ -41,8 +41,18 @@ def refine(found: Recognised, text: str, slots: dict, role: str = "vendor") -> R
     def to(intent: str) -> Recognised:
         return Recognised(intent, found.confidence, False, "")
 
+    if VOUCHER.search(text):
+        return to("voucher")
     if INVOICE.search(text) or slots.get("document"):
         if found.intent == "declined" or (unsure and re.search(r"拒|reject", text, re.I)):
             return to("invoice_unconfirmed")
         return found
+    owed = OWED.search(text)
+    if owed and (found.intent in BALANCE_FROM or unsure) and (
+            slots.get("loan_id") or not WHEN.search(text)):
+        if found.intent == "early_repayment" and not slots.get("loan_id"):
+            return found   # "提前还清还剩多少": the early-repayment answer says it
+        return to("balance")
+    if slots.get("loan_id") and unsure:
+        return to("balance")
     return found
