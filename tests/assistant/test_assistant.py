@@ -519,3 +519,39 @@ def test_the_rate_answer_says_the_firms_grade_and_its_spread(session, demo):
     assert f"您的评级为 {result.grade}" in msg.text and msg.facts["spread"] in msg.text
     assert ", " not in msg.text and not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", msg.text)
     assert ungrounded(msg.text, msg.facts) == set(), msg.text
+
+
+def test_how_much_can_i_borrow_gives_the_limit_and_what_the_invoices_allow_now(
+        client, session, demo):
+    """Reader 11, F14: "我还能借多少" quoted the credit limit (¥1,107,600) while the apply
+    page let the vendor finance far less. The answer gives both: the limit, and what the
+    eligible invoices advance now, the figure the apply page shows (one ledger rule)."""
+    from trellis.ledger import financeable
+
+    vendor = demo["vendor"]
+    scoring.score_firm(session=session, firm_id=vendor.firm_id)
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    now = financeable.financeable_now(session=session, firm_id=vendor.firm_id,
+                                      product=product, as_of=TODAY)
+    assert now.count > 0 and now.amount_fen > 0
+    reply = ask(session, vendor, "我还能借多少")
+    assert reply.intent == "limit"
+    msg = reply.message
+    assert msg.facts["now"] == answers.yuan(now.amount_fen)
+    assert msg.facts["count"] == str(now.count)
+    assert "授信额度上限" in msg.text and f"现在可申请融资 {msg.facts['now']} 元" in msg.text
+    assert ungrounded(msg.text, msg.facts) == set(), msg.text
+    assert {"label": "申请融资", "href": "/vendor/apply"} in msg.links
+    # the apply page shows the same figure
+    login(client, vendor, PASSWORD)
+    page = client.get("/vendor/apply").get_data(as_text=True)
+    assert f"¥{msg.facts['now']}" in page and 'id="financeable-now"' in page
+    # an invoice put in a live application is no longer counted, on both
+    inv = session.exec(financeable.invoice_candidates(firm_id=vendor.firm_id,
+                                                      as_of=TODAY)).first()[0]
+    session.add(Application(firm_id=vendor.firm_id, product_id=product.id, status="review",
+                            requested_fen=100_000, as_of=TODAY, invoice_ids=[inv.id]))
+    session.flush()
+    after = financeable.financeable_now(session=session, firm_id=vendor.firm_id,
+                                        product=product, as_of=TODAY)
+    assert after.count < now.count or now.left_out > 0

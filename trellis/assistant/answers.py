@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError
-from trellis.ledger import lifecycle, statement
+from trellis.ledger import financeable, lifecycle, statement
 from trellis.ledger.models import Application, Loan, Product
 from trellis.notifications.render import text as message_text
 from trellis.protection import warnings
@@ -76,7 +76,7 @@ T: dict[str, dict[str, Any]] = {
         "no_consent": "您尚未授权平台使用贸易数据，我无法查看您的额度、评级或资料情况。可在授权页面开通，随时可撤回。",
         "not_scored": "您的企业目前还不能评分（数据不足）：{why}。请上传订单、发票和付款记录。",
         "scoring": "您的企业还没有评分结果，系统正在为您评分，请稍后再问我。",
-        "limit": "按最新评分（等级 {grade}），您现在可申请的额度上限为 {limit} 元；目前在贷余额 {owed} 元。",
+        "limit": "按最新评分（等级 {grade}），您的授信额度上限为 {limit} 元；目前在贷余额 {owed} 元。按您现有的合格已确权发票（{count} 张），现在可申请融资 {now} 元，实际可借以两者中较小的为准，可在申请页面核对。",
         "no_application": "您还没有被拒绝的申请。",
         "declined": "您的申请（编号 {app}）未通过，原因：{reasons}。",
         "no_loan": "您目前没有在贷的贷款。",
@@ -133,7 +133,7 @@ T: dict[str, dict[str, Any]] = {
         "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
         "not_scored": "Your firm cannot be scored yet (not enough data): {why}. Please upload orders, invoices and payments.",
         "scoring": "Your firm has no score yet; it is being scored now. Please ask me again in a minute.",
-        "limit": "On your latest score (grade {grade}) you can now apply for up to {limit} yuan; you currently owe {owed} yuan.",
+        "limit": "On your latest score (grade {grade}) your credit limit is {limit} yuan; you currently owe {owed} yuan. Against your eligible confirmed invoices ({count}) you can apply for {now} yuan now; what you can borrow is the smaller of the two, as the application page shows.",
         "no_application": "You have no declined application.",
         "declined": "Your application (no. {app}) was declined: {reasons}.",
         "no_loan": "You have no loan outstanding.",
@@ -270,7 +270,13 @@ def limit(ctx: Ctx) -> Answer:
     info = limits.explain_limit(session=ctx.session, firm_id=ctx.firm_id, result=result,
                                 as_of=ctx.today)
     owed = sum(loan.outstanding_fen for loan in _live_loans(ctx))
-    facts = {"grade": result.grade, "limit": yuan(info["limit_fen"]), "owed": yuan(owed)}
+    # reader 11, F14: the limit alone read as what can be borrowed today; the eligible
+    # invoices bound that too (the apply page's figure, from the same ledger rule)
+    product = _product(ctx, "RF-STD") or _product(ctx)
+    now = financeable.financeable_now(session=ctx.session, firm_id=ctx.firm_id,
+                                      product=product, as_of=ctx.today)
+    facts = {"grade": result.grade, "limit": yuan(info["limit_fen"]), "owed": yuan(owed),
+             "count": str(now.count), "now": yuan(now.amount_fen)}
     return Answer(t["limit"].format(**facts), facts,
                   [_link(ctx, "apply", "/vendor/apply"), _link(ctx, "loan", "/vendor/loans")],
                   {"kind": "apply", "href": "/vendor/apply"})
