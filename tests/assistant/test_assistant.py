@@ -555,3 +555,13 @@ def test_how_much_can_i_borrow_gives_the_limit_and_what_the_invoices_allow_now(
     after = financeable.financeable_now(session=session, firm_id=vendor.firm_id,
                                         product=product, as_of=TODAY)
     assert after.count < now.count or now.left_out > 0
+
+
+@pytest.mark.parametrize("question", ["我的授权情况", "利率是多少", "有没有手续费"])
+def test_chinese_answers_have_no_half_width_punctuation_after_chinese(session, demo, question):
+    """Reader 11, F5: no stray space or English comma in a Chinese answer; the consent
+    answer read "交易数据: 已授权" (a half-width colon after Chinese words)."""
+    reply = ask(session, demo["vendor"], question)
+    text = reply.message.text
+    assert not re.search(r"[\u4e00-\u9fff][:,] ?", text), text
+    assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", text), text

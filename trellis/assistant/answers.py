@@ -552,9 +552,10 @@ def fees(ctx: Ctx) -> Answer:
 def consent(ctx: Ctx) -> Answer:
     """Each consent purpose and whether the vendor's firm has granted it, with a link to change it."""
     t = _t(ctx)
-    sep = "；" if ctx.lang.startswith("zh") else "; "
+    zh = ctx.lang.startswith("zh")
+    sep, colon = ("；", "：") if zh else ("; ", ": ")   # a full-width colon after Chinese
     states = sep.join(
-        f"{t['purposes'][p]}: {t['on'] if accounts.has_consent(session=ctx.session, firm_id=ctx.firm_id, purpose=p) else t['off']}"  # noqa: E501
+        f"{t['purposes'][p]}{colon}{t['on'] if accounts.has_consent(session=ctx.session, firm_id=ctx.firm_id, purpose=p) else t['off']}"  # noqa: E501
         for p in accounts.CONSENT_PURPOSES)
     return Answer(t["consent"].format(states=states), {"states": states},
                   [_link(ctx, "consent", "/vendor/consent")])
