@@ -25,6 +25,11 @@ WHEN = re.compile(r"什么时候|哪天|几号|下期|下次|下个?月|到期|w
 VOUCHER = re.compile(r"(?<!付款)(?<!还款)(?<!转账)(?<!支付)(?<!缴费)(?<!上传)凭证|voucher|链单",
                      re.I)
 INVOICE = re.compile(r"发票|票据|invoice", re.I)
+# "剩余额度" is the limit left, not a debt
+LIMIT_WORDS = re.compile(r"额度|授信|可用|limit|credit", re.I)
+# Intents a voucher question is not refined from: how to apply, the product's rules.
+VOUCHER_KEEP = ("apply", "rates", "fees", "cooling_off", "consent", "withdraw_consent",
+                "greeting")
 # Intents a loan-balance question is mistaken for.
 BALANCE_FROM = ("limit", "next_repayment", "repay", "apply", "early_repayment")
 
@@ -41,13 +46,13 @@ def refine(found: Recognised, text: str, slots: dict, role: str = "vendor") -> R
     def to(intent: str) -> Recognised:
         return Recognised(intent, found.confidence, False, "")
 
-    if VOUCHER.search(text):
+    if VOUCHER.search(text) and found.intent not in VOUCHER_KEEP:
         return to("voucher")
     if INVOICE.search(text) or slots.get("document"):
         if found.intent == "declined" or (unsure and re.search(r"拒|reject", text, re.I)):
             return to("invoice_unconfirmed")
         return found
-    owed = OWED.search(text)
+    owed = OWED.search(text) and (slots.get("loan_id") or not LIMIT_WORDS.search(text))
     if owed and (found.intent in BALANCE_FROM or unsure) and (
             slots.get("loan_id") or not WHEN.search(text)):
         if found.intent == "early_repayment" and not slots.get("loan_id"):
