@@ -463,8 +463,8 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
                           [_link(ctx, "trade", f"/vendor/trade/invoice/{inv.id}")])
         rows = [row]
     else:
-        rows = ctx.session.exec(query.where(col(Invoice.status).in_(["pending", "rejected"]))
-                                .order_by(col(Invoice.id).desc()).limit(3)).all()
+        rows = list(ctx.session.exec(query.where(col(Invoice.status).in_(["pending", "rejected"]))
+                                     .order_by(col(Invoice.id).desc()).limit(3)).all())
     if not rows:
         return Answer(t["no_pending"], links=[_link(ctx, "trade", "/vendor/trade")])
     parts, facts, links = [], {}, []

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
+from trellis.db import id_of
 from trellis.ledger import claims, origination
 from trellis.ledger.financed import NoPartsProvider
 from trellis.ledger.financed import parts as financed_parts
@@ -25,7 +27,7 @@ from trellis.trade.models import DocStatus, Firm, Invoice
 LIVE_LOANS = ("pending", "active", "overdue")
 
 
-def invoice_candidates(*, firm_id: int, as_of: date):
+def invoice_candidates(*, firm_id: int, as_of: date) -> Select[Invoice, Firm]:
     """A select of ``(Invoice, buyer Firm)``: the firm's confirmed invoices not yet due on
     *as_of*, not fully paid and not financed by a live loan, soonest due first. (An
     invoice turned into a voucher is financed through its parts: the caller leaves those
@@ -61,7 +63,7 @@ def financeable_now(*, session: Session, firm_id: int, product: Product,
     amount, as ``origination.apply`` would."""
     rows = [inv for inv, _buyer in session.exec(invoice_candidates(firm_id=firm_id,
                                                                    as_of=as_of)).all()]
-    ids = [inv.id for inv in rows]
+    ids = [id_of(inv) for inv in rows]
     out = {ident for (kind, ident) in claims.claimed_documents(
         session, firm_id=firm_id, as_of=as_of) if kind == "invoice"}
     out |= {ident for (kind, ident) in claims.trade_marks(
