@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from trellis import tasks
 from trellis.accounts import services as accounts
 from trellis.accounts.models import User
-from trellis.assistant import actions, answers, intents, llm, model, slots
+from trellis.assistant import actions, answers, intents, llm, model, slots, topics
 from trellis.assistant.grounding import ungrounded
 from trellis.assistant.models import Conversation, Message, Ticket
 from trellis.clock import utcnow
@@ -90,6 +90,9 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         settings=None, today: date | None = None, role: str | None = None) -> Reply:
     """Store the user's *text*, answer it or hand it over; flush (the caller commits).
 
+    *lang* (``zh`` or ``en``) is the reader's page language and the answer's; None: the
+    question's own language (:func:`language`).
+
     *role* is the asker's (``vendor`` or ``anchor``; taken from *user* when given, else
     from the API token): an anchor clerk gets the anchor's answers and links, and only a
     vendor is offered actions (start an application, repay, withdraw consent), which are
@@ -106,7 +109,10 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                             channel=channel[:16])
         session.add(conv)
         session.flush()
-    lang = language(text, lang if lang in ("zh", "en") else "zh")
+    # the reader's page language (the session's locale) when the caller knows it: an
+    # English line typed into the Chinese pages is answered in Chinese (reader 11, F5);
+    # otherwise the question's own language
+    lang = lang if lang in ("zh", "en") else language(text)
     session.add(Message(conversation_id=id_of(conv), sender="user", user_id=getattr(user, "id",
                                                                                     None),
                         text=text))
@@ -116,9 +122,10 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
         settings.instance_path) if settings is not None else None)
 
     filled = slots.extract(text, today=today)
+    found = topics.refine(found, text, filled, role or "vendor")
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
                       birth_year=getattr(user, "birth_year", None), lang=lang,
-                      today=today or date.today(), role=role or "vendor")
+                      today=today or date.today(), role=role or "vendor", slots=filled)
     intent, handover, reason = found.intent, found.handover, found.reason
     answer = None
     proposal = None
@@ -156,7 +163,8 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
                      else t["handover"])
         facts = answer.facts if answer else {}
         links = answer.links if answer else []
-        reply_text, action = " ".join(parts), {}
+        # Chinese sentences are not separated by a space
+        reply_text, action = ("" if lang == "zh" else " ").join(parts), {}
     else:
         reply_text, facts, links, action = answer.text, answer.facts, answer.links, answer.action
         if settings is not None and getattr(settings, "assistant_url", ""):

@@ -65,10 +65,11 @@ def ask():
                                 or not 1 <= conv_id <= MAX_ID):
         raise ValidationError("conversation_id must be a positive integer.",
                               field="conversation_id")
-    text, lang = body.get("text"), body.get("lang", "zh")
+    # without "lang", the answer is in the question's language (an app with no locale)
+    text, lang = body.get("text"), body.get("lang")
     if not isinstance(text, str):
         raise ValidationError("text must be a string.", field="text")
-    if lang not in ("zh", "en"):
+    if lang is not None and lang not in ("zh", "en"):
         raise ValidationError("lang must be zh or en.", field="lang")
     user = current_user._get_current_object() if current_user.is_authenticated else None
     reply = service.ask(session=db(), firm_id=_firm_id(), user=user, text=text,

@@ -22,7 +22,7 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.chain import registry as chain_registry
 from trellis.errors import TrellisError, ValidationError
-from trellis.ledger import claims, cooling, lifecycle, payouts
+from trellis.ledger import claims, cooling, financeable, lifecycle, payouts
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import (
     Application,
@@ -79,16 +79,9 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     invoiced)."""
     open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
     today = date.today()
-    if kind == "invoice":
-        financed = select(LoanDocument.invoice_id).where(
-            LoanDocument.loan_id.in_(open_loans), LoanDocument.invoice_id.is_not(None))
-        query = (select(Invoice, Firm).join(Firm, Firm.id == Invoice.buyer_id)
-                 .where(Invoice.seller_id == firm.id, Invoice.status == DocStatus.CONFIRMED,
-                        Invoice.due_date > today, Invoice.amount_fen > Invoice.paid_fen,
-                        Invoice.id.not_in(financed),
-                        Invoice.id.not_in(select(Voucher.invoice_id)),
-                        Invoice.id.not_in(chain_registry.registered_subjects("invoice")))
-                 .order_by(Invoice.due_date))
+    if kind == "invoice":   # the ledger's rule (the assistant's figure comes from it too)
+        query = financeable.invoice_candidates(firm_id=firm.id, as_of=today).where(
+            Invoice.id.not_in(select(Voucher.invoice_id)))
     else:
         financed = select(LoanDocument.order_id).where(
             LoanDocument.loan_id.in_(open_loans), LoanDocument.order_id.is_not(None))
@@ -171,8 +164,12 @@ def apply():
     # ledger refuses them anyway: one document, one live application)
     claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
         db(), firm_id=firm.id, as_of=date.today()).items() if what == kind}
+    # what the eligible invoices would advance now (the figure the assistant gives)
+    now = (financeable.financeable_now(session=db(), firm_id=firm.id, product=product,
+                                       as_of=date.today())
+           if kind == "invoice" and product is not None else None)
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
-                           product=product, claimed=claimed,
+                           product=product, claimed=claimed, financeable_now=now,
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            trade_marks=_trade_marks(firm, kind, docs),
