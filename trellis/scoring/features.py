@@ -939,7 +939,7 @@ def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
 def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
     R = _Rows(frames, scope)
     out: dict[str, np.ndarray] = {}
-    _sales(R, out)
+    M = _sales(R, out)
     _buyers(frames, R, out)
     _lateness(frames, R, out)
     _documents(frames, R, out)
@@ -951,6 +951,9 @@ def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
     _meters(frames, R, out)
     _chain(frames, R, out)
     _division(frames, R, out)
+    # imported here: the module builds on this one's helpers
+    from trellis.scoring import dynamics
+    dynamics.add(frames, R, M, out)
     X = pd.DataFrame(out, index=pd.Index(scope, name="firm_id"))
     firms = frames.firms.loc[scope]
     X["role"] = firms["role"].to_numpy()
