@@ -23,9 +23,11 @@ from trellis.scoring.features import (
     _balances,
     _firm_months,
     _ints,
+    _month_back_seconds,
     _months_ago,
     _pair_keys,
     _per_firm,
+    _row_mean,
     _Rows,
     _safe_div,
     _seconds,
@@ -46,8 +48,9 @@ COLUMNS = ("months_since_last_sale", "sales_gap_months_12m", "sales_yoy_12m", "s
            "months_since_last_default", "months_since_last_loan", "last_loan_to_sales_12m",
            "power_cv_12m", "power_1m_vs_12m", "power_yoy_12m", "power_slope_12m",
            "power_slope_6m", "headcount_slope_12m", "sales_slope_6m",
-           "power_slope_12m_vs_peers",
-           "headcount_vs_sales_change", "tax_paid_rate")
+           "power_slope_12m_vs_peers", "orders_trend_3v6", "orders_1m_vs_12m",
+           "orders_slope_12m", "orders_yoy_3m", "orders_to_sales_3m",
+           "headcount_vs_sales_change", "headcount_trend_2v6", "tax_paid_rate")
 DAYS_CAP = 999.0  # days of sales (or purchases) outstanding when the sales were nil
 MONTH_DAYS = 30.44
 
@@ -56,6 +59,7 @@ def add(frames: Frames, R: _Rows, M: np.ndarray, out: dict) -> None:
     """Every column of this module, into *out* (*M*: firms x 36 months back of invoiced
     sales in fen, as :func:`trellis.scoring.features.monthly_sales` gives it)."""
     _momentum(M, out)
+    _orders(frames, R, out)
     _buyer_turnover(R, out)
     _payment_trends(frames, R, out)
     _past_loans(frames, R, out)
@@ -121,6 +125,45 @@ def _momentum(M: np.ndarray, out: dict) -> None:
     out["sales_slope_12m"] = np.where(history >= 12, slope(X[:, :12], 12), np.nan)
     out["sales_slope_6m"] = np.where(history >= 6, slope(X[:, :6], 6), np.nan)
     out["sales_1m_vs_12m"] = np.where(history >= 12, _safe_div(X[:, 0], mean12) - 1.0, np.nan)
+
+
+def _orders(frames: Frames, R: _Rows, out: dict) -> None:
+    """The orders the firm received from its buyers (by order date), a leading sign of its
+    sales: an order book that thins shows before the invoices do. Rejected orders left out.
+
+    - ``orders_trend_3v6``: orders a month over the last 3 months against the 6 before,
+      less 1 (NaN without orders in those 6);
+    - ``orders_1m_vs_12m``: the last month's orders against the 12 months' mean month, -1;
+    - ``orders_slope_12m``: the trend of the last 12 months' orders (:func:`slope`, a share
+      of the mean month per month), where the firm had orders 12 months ago or before;
+    - ``orders_yoy_3m``: the last 3 months' orders against the same 3 months a year before,
+      less 1 (NaN without orders then);
+    - ``orders_to_sales_3m``: the last 3 months' orders against the sales invoiced in them
+      (NaN without sales): below 1, the order book runs down.
+    """
+    n = R.n
+    orders = frames.orders
+    if len(orders):
+        pos = R.P.of(_ints(orders["seller_id"]))
+        keep = (pos >= 0) & (orders["status"].to_numpy(dtype=object)
+                             != DocStatus.REJECTED.value)
+        k = _month_back_seconds(_seconds(orders["order_date"]), R.as_of)
+        ok = keep & (k >= 0) & (k < 24)
+        O = np.bincount(pos[ok] * 24 + k[ok], weights=_ints(orders["amount_fen"])[ok]
+                        .astype(float), minlength=n * 24).reshape(n, 24)
+        first = np.where(keep, k, -1)
+        oldest = np.full(n, -1)
+        np.maximum.at(oldest, pos[keep], first[keep])
+    else:
+        O = np.zeros((n, 24))
+        oldest = np.full(n, -1)
+    recent = O[:, :3].mean(axis=1)
+    out["orders_trend_3v6"] = _safe_div(recent, O[:, 3:9].mean(axis=1)) - 1.0
+    mean12 = O[:, :12].mean(axis=1)
+    out["orders_1m_vs_12m"] = _safe_div(O[:, 0], mean12) - 1.0
+    out["orders_slope_12m"] = np.where(oldest >= 11, slope(O[:, :12], 12), np.nan)
+    out["orders_yoy_3m"] = _safe_div(O[:, :3].sum(axis=1), O[:, 12:15].sum(axis=1)) - 1.0
+    out["orders_to_sales_3m"] = _safe_div(O[:, :3].sum(axis=1), out["sales_3m_fen"])
 
 
 def _pair_sales(keys: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -303,6 +346,8 @@ def _meter_swings(frames: Frames, R: _Rows, out: dict) -> None:
     - ``power_slope_12m_vs_peers``: the firm's ``power_slope_12m`` less the median of its
       industry's metered firms in the cluster (:func:`_peer_power_slope`): the industry's
       season and shocks taken out;
+    - ``headcount_trend_2v6``: insured staff over the last 2 complete months against the
+      6 before, less 1 (2 readings on each side): staff cuts show here first;
     - ``headcount_vs_sales_change``: the change of insured staff less the change of
       invoiced sales, year on year over the last 3 months where both are known, else
       the last 3 months against the 6 before (as ``power_vs_sales_change`` does).
@@ -328,6 +373,10 @@ def _meter_swings(frames: Frames, R: _Rows, out: dict) -> None:
     out["power_slope_12m_vs_peers"] = out["power_slope_12m"] - _peer_power_slope(frames, R)
     H = _firm_months(R, frames.headcount, "headcount", 12)
     out["headcount_slope_12m"] = slope(H, METER_MIN_READINGS)
+    n_a, recent = _row_mean(H[:, :2])
+    n_b, before = _row_mean(H[:, 2:8])
+    out["headcount_trend_2v6"] = np.where((n_a >= 2) & (n_b >= 2),
+                                          _safe_div(recent, before) - 1.0, np.nan)
     yoy = out["headcount_yoy_3m"] - out["sales_yoy_3m"]
     out["headcount_vs_sales_change"] = np.where(
         np.isnan(yoy), out["headcount_trend_3v6"] - out["sales_trend_3v6"], yoy)
