@@ -24,6 +24,8 @@ def main() -> None:
     p.add_argument("--families", nargs="+", default=["woe"])
     p.add_argument("--keep", nargs="*", default=None,
                    help="only these new columns (default: before = none, after = all)")
+    p.add_argument("--variants", nargs="+", default=["before", "after"],
+                   help="before (without the new columns), after (with all) or keep")
     args = p.parse_args()
     service.logger.setLevel("WARNING")
     new = list(dynamics.COLUMNS)
@@ -36,6 +38,8 @@ def main() -> None:
         data = table(seed)
         for fam in args.families:
             for name, exclude in variants.items():
+                if name not in args.variants and not (name == "keep" and args.keep):
+                    continue
                 t0 = time.perf_counter()
                 cv = training.cross_validate(data, target="y", folds=5, seed=0, family=fam,
                                              exclude=exclude, monotone=expert.monotone())

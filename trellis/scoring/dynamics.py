@@ -18,7 +18,6 @@ import numpy as np
 from trellis.scoring.features import (
     CHAIN_MIN_PEERS,
     METER_MIN_READINGS,
-    _Positions,
     OVERDUE_DAYS,
     _balances,
     _firm_months,
@@ -27,6 +26,7 @@ from trellis.scoring.features import (
     _months_ago,
     _pair_keys,
     _per_firm,
+    _Positions,
     _row_mean,
     _Rows,
     _safe_div,
@@ -139,7 +139,8 @@ def _orders(frames: Frames, R: _Rows, out: dict) -> None:
     - ``orders_yoy_3m``: the last 3 months' orders against the same 3 months a year before,
       less 1 (NaN without orders then);
     - ``orders_to_sales_3m``: the last 3 months' orders against the sales invoiced in them
-      (NaN without sales): below 1, the order book runs down.
+      (NaN without sales, or without any order in the lookback): below 1, the order
+      book runs down.
     """
     n = R.n
     orders = frames.orders
@@ -149,21 +150,23 @@ def _orders(frames: Frames, R: _Rows, out: dict) -> None:
                              != DocStatus.REJECTED.value)
         k = _month_back_seconds(_seconds(orders["order_date"]), R.as_of)
         ok = keep & (k >= 0) & (k < 24)
-        O = np.bincount(pos[ok] * 24 + k[ok], weights=_ints(orders["amount_fen"])[ok]
-                        .astype(float), minlength=n * 24).reshape(n, 24)
+        fen = _ints(orders["amount_fen"])[ok].astype(float)
+        book = np.bincount(pos[ok] * 24 + k[ok], weights=fen, minlength=n * 24).reshape(n, 24)
         first = np.where(keep, k, -1)
         oldest = np.full(n, -1)
         np.maximum.at(oldest, pos[keep], first[keep])
     else:
-        O = np.zeros((n, 24))
+        book = np.zeros((n, 24))
         oldest = np.full(n, -1)
-    recent = O[:, :3].mean(axis=1)
-    out["orders_trend_3v6"] = _safe_div(recent, O[:, 3:9].mean(axis=1)) - 1.0
-    mean12 = O[:, :12].mean(axis=1)
-    out["orders_1m_vs_12m"] = _safe_div(O[:, 0], mean12) - 1.0
-    out["orders_slope_12m"] = np.where(oldest >= 11, slope(O[:, :12], 12), np.nan)
-    out["orders_yoy_3m"] = _safe_div(O[:, :3].sum(axis=1), O[:, 12:15].sum(axis=1)) - 1.0
-    out["orders_to_sales_3m"] = _safe_div(O[:, :3].sum(axis=1), out["sales_3m_fen"])
+    recent = book[:, :3].mean(axis=1)
+    out["orders_trend_3v6"] = _safe_div(recent, book[:, 3:9].mean(axis=1)) - 1.0
+    mean12 = book[:, :12].mean(axis=1)
+    out["orders_1m_vs_12m"] = _safe_div(book[:, 0], mean12) - 1.0
+    out["orders_slope_12m"] = np.where(oldest >= 11, slope(book[:, :12], 12), np.nan)
+    out["orders_yoy_3m"] = _safe_div(book[:, :3].sum(axis=1), book[:, 12:15].sum(axis=1)) - 1.0
+    # NaN for a firm none of whose orders the platform holds (its buyers order elsewhere)
+    out["orders_to_sales_3m"] = np.where(oldest >= 0, _safe_div(
+        book[:, :3].sum(axis=1), out["sales_3m_fen"]), np.nan)
 
 
 def _pair_sales(keys: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -418,3 +421,86 @@ def _peer_power_slope(frames: Frames, R: _Rows) -> np.ndarray:
         m = medians.get(("division", c, d)) if d is not None else None
         out.append(medians.get(("park", c), np.nan) if m is None else m)
     return np.asarray(out, dtype=float)
+
+
+#: each column's reason in plain words, for the cards trained on it (the reasons a score
+#: gives name the features that lowered it; :func:`trellis.scoring.expert.labels`)
+REASONS = {
+    "months_since_last_sale": {"en": "Months since its last sale",
+                               "zh": "距最近一笔销售的月数"},
+    "sales_gap_months_12m": {"en": "The longest run of months without sales, last 12 months",
+                             "zh": "近12个月最长连续无销售月数"},
+    "sales_yoy_12m": {"en": "Sales of the last 12 months against the 12 before",
+                      "zh": "近12个月销售额与上一年同期相比"},
+    "sales_yoy_6m": {"en": "Sales of the last 6 months against the same months a year before",
+                     "zh": "近6个月销售额与上年同期相比"},
+    "sales_slope_12m": {"en": "The trend of its sales over the last 12 months",
+                        "zh": "近12个月销售额的走势"},
+    "sales_slope_6m": {"en": "The trend of its sales over the last 6 months",
+                       "zh": "近6个月销售额的走势"},
+    "sales_1m_vs_12m": {"en": "Last month's sales against its usual month",
+                        "zh": "上月销售额与近12个月月均相比"},
+    "orders_trend_3v6": {"en": "Orders received in the last 3 months against the 6 before",
+                         "zh": "近3个月收到的订单与此前6个月相比"},
+    "orders_1m_vs_12m": {"en": "Last month's orders against its usual month",
+                         "zh": "上月订单与近12个月月均相比"},
+    "orders_slope_12m": {"en": "The trend of the orders it received over the last 12 months",
+                         "zh": "近12个月收到订单的走势"},
+    "orders_yoy_3m": {"en": "Orders of the last 3 months against the same months a year before",
+                      "zh": "近3个月订单与上年同期相比"},
+    "orders_to_sales_3m": {"en": "Orders received against sales invoiced, last 3 months",
+                           "zh": "近3个月收到的订单与开票销售额之比"},
+    "top_buyer_share_change": {"en": "Its main buyer's share of its sales has changed",
+                               "zh": "主要买方在其销售额中的占比变化"},
+    "lost_buyer_share_6m": {"en": "Sales to buyers who stopped buying in the last 6 months",
+                            "zh": "近6个月停止采购的买方原先所占的销售额比例"},
+    "new_buyer_share_6m": {"en": "Sales to new buyers, last 6 months",
+                           "zh": "近6个月新买方所占的销售额比例"},
+    "buyer_count_trend_6v6": {"en": "Buyers of the last 6 months against the 6 before",
+                              "zh": "近6个月买方数量与此前6个月相比"},
+    "buyer_late_days_change": {"en": "Its buyers pay it later than over the year",
+                               "zh": "买方付款比全年平均更晚"},
+    "own_late_days_change": {"en": "It pays its suppliers later than over the year",
+                             "zh": "向供应商付款比全年平均更晚"},
+    "inflow_trend_3v12": {"en": "Money received in the last 3 months against the year",
+                          "zh": "近3个月回款与全年月均相比"},
+    "outflow_trend_3v12": {"en": "Money paid out in the last 3 months against the year",
+                           "zh": "近3个月付款与全年月均相比"},
+    "months_since_last_inflow": {"en": "Months since it last received money",
+                                 "zh": "距最近一笔回款的月数"},
+    "receivable_days": {"en": "What its buyers owe it, in days of sales",
+                        "zh": "应收账款相当于多少天的销售额"},
+    "payable_days": {"en": "What it owes its suppliers, in days of purchases",
+                     "zh": "应付账款相当于多少天的采购额"},
+    "own_overdue_share_now": {"en": "Share of what it owes its suppliers that is overdue",
+                              "zh": "应付供应商款项中逾期的比例"},
+    "past_loans": {"en": "Its past loans", "zh": "过往贷款笔数"},
+    "past_default_share": {"en": "Share of its past loans that defaulted",
+                           "zh": "过往贷款中违约的比例"},
+    "months_since_last_default": {"en": "Months since its last defaulted loan",
+                                  "zh": "距最近一笔违约贷款的月数"},
+    "months_since_last_loan": {"en": "Months since its last loan",
+                               "zh": "距最近一笔贷款的月数"},
+    "last_loan_to_sales_12m": {"en": "Its last loan against its sales of 12 months",
+                               "zh": "最近一笔贷款与近12个月销售额之比"},
+    "power_cv_12m": {"en": "How much its power use swings from month to month",
+                     "zh": "用电量逐月波动的幅度"},
+    "power_1m_vs_12m": {"en": "Last month's power use against its usual month",
+                        "zh": "上月用电量与近12个月月均相比"},
+    "power_yoy_12m": {"en": "Power use of the last 12 months against the 12 before",
+                      "zh": "近12个月用电量与上一年同期相比"},
+    "power_slope_12m": {"en": "The trend of its power use over the last 12 months",
+                        "zh": "近12个月用电量的走势"},
+    "power_slope_6m": {"en": "The trend of its power use over the last 6 months",
+                       "zh": "近6个月用电量的走势"},
+    "power_slope_12m_vs_peers": {"en": "The trend of its power use against its industry's",
+                                 "zh": "用电量走势与园区内同行业相比"},
+    "headcount_slope_12m": {"en": "The trend of its insured staff over the last 12 months",
+                            "zh": "近12个月参保人数的走势"},
+    "headcount_trend_2v6": {"en": "Insured staff of the last 2 months against the 6 before",
+                            "zh": "近2个月参保人数与此前6个月相比"},
+    "headcount_vs_sales_change": {"en": "Change of insured staff less change of sales",
+                                  "zh": "参保人数变化减去销售额变化"},
+    "tax_paid_rate": {"en": "VAT paid against the sales it declared",
+                      "zh": "已缴增值税与申报销售额之比"},
+}
