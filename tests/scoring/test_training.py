@@ -155,3 +155,15 @@ def test_numbers_held_as_python_objects_are_numeric_not_identifiers():
     numeric, categorical, dropped = training._columns(df, "bad", None, ())
     assert numeric == ["late"] and categorical == []
     assert dropped == ["name: 300 distinct text values (an identifier?)"]
+
+
+def test_a_table_of_more_than_a_hundred_features_is_prepared_without_a_warning():
+    """credit11: the outside park's table passed 100 columns; building the design column
+    by column made pandas warn of a fragmented frame (an error under the tests' settings)."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({f"f{i}": rng.normal(size=50) for i in range(130)})
+    df["kind"] = ["a", "b"] * 25
+    num = [f"f{i}" for i in range(130)]
+    X = training._prepare(df, num, ["kind"])
+    assert list(X.columns) == [*num, "kind"]
+    assert X["f3"].tolist() == df["f3"].tolist() and X["kind"].tolist() == df["kind"].tolist()
