@@ -167,3 +167,14 @@ def test_a_table_of_more_than_a_hundred_features_is_prepared_without_a_warning()
     X = training._prepare(df, num, ["kind"])
     assert list(X.columns) == [*num, "kind"]
     assert X["f3"].tolist() == df["f3"].tolist() and X["kind"].tolist() == df["kind"].tolist()
+
+
+def test_the_boosted_matrix_of_more_than_a_hundred_features_without_a_warning():
+    from trellis.scoring import boosting
+
+    X = pd.DataFrame({f"f{i}": np.arange(5.0) for i in range(130)})
+    spec = {"features": [*X.columns, "absent"], "categories": {"f1": ["0.0", "1.0"]}}
+    M = boosting.matrix(spec, X)
+    assert list(M.columns) == [*X.columns, "absent"]
+    assert M["f1"].tolist()[:2] == [0.0, 1.0] and np.isnan(M["f1"].iloc[2])
+    assert M["absent"].isna().all() and M["f7"].tolist() == X["f7"].tolist()
