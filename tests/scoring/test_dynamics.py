@@ -105,3 +105,16 @@ def test_every_column_is_computed_and_has_words():
         assert reasons[col]["zh"] and reasons[col]["en"], col
     # added, never altering the expert card: it reads none of them
     assert not {ch["name"] for ch in expert.CHARACTERISTICS} & set(dynamics.COLUMNS)
+
+
+def test_an_order_dated_after_as_of_changes_nothing(session, trade, firms):
+    from trellis.trade.models import PurchaseOrder
+
+    cluster, anchor, _, vendor, _ = firms
+    trade.monthly_sales(vendor, anchor, start=date(2025, 1, 5), months=12,
+                        amount_fen=100_000_00)
+    before = features.to_jsonable(_features(session, cluster).loc[vendor.id])
+    session.add(PurchaseOrder(buyer_id=anchor.id, seller_id=vendor.id, number="PO-LATE",
+                              amount_fen=900_000_00, order_date=AS_OF))
+    session.flush()
+    assert features.to_jsonable(_features(session, cluster).loc[vendor.id]) == before
