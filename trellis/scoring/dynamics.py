@@ -102,7 +102,7 @@ def _momentum(M: np.ndarray, out: dict) -> None:
     - ``sales_slope_6m``: the same over the last 6 months;
     - ``sales_1m_vs_12m``: the last month against the mean month of the 12, less 1.
     """
-    X = M.astype(float)
+    X: np.ndarray = M.astype(float)
     n = X.shape[0]
     history = np.asarray(out["history_months"])
     active = X > 0
@@ -217,7 +217,7 @@ def _buyer_turnover(R: _Rows, out: dict) -> None:
     best = np.full(n, -1.0)
     np.maximum.at(best, firm, pv)
     is_top = pv == best[firm]
-    top_key = np.full(n, -1, dtype="int64")
+    top_key: np.ndarray = np.full(n, -1, dtype="int64")
     top_key[firm[is_top][::-1]] = pk[is_top][::-1]  # the first (lowest buyer id) on ties
     rk, rv = window(3, 0)
     total_recent = np.bincount(rk >> 32, weights=rv, minlength=n)
@@ -263,7 +263,7 @@ def _payment_trends(frames: Frames, R: _Rows, out: dict) -> None:
     pay = frames.payments
     if len(pay):
         paid_on = _seconds(pay["paid_on"])
-        amount = _ints(pay["amount_fen"]).astype(float)
+        amount: np.ndarray = _ints(pay["amount_fen"]).astype(float)
         for who, col in (("payee_id", "inflow"), ("payer_id", "outflow")):
             p = R.P.of(_ints(pay[who]))
             year = _per_firm(np.where(paid_on >= R.at[12], p, -1), n, amount)
@@ -317,7 +317,7 @@ def _past_loans(frames: Frames, R: _Rows, out: dict) -> None:
     p = R.P.of(_ints(oc["firm_id"]))
     bad = oc["defaulted"].astype(bool).to_numpy()
     day = _seconds(oc["disbursed_on"])
-    amount = _ints(oc["amount_fen"]).astype(float)
+    amount: np.ndarray = _ints(oc["amount_fen"]).astype(float)
     count = _per_firm(p, n)
     out["past_loans"] = count.astype("int64")
     out["past_default_share"] = _safe_div(_per_firm(np.where(bad, p, -1), n), count)
