@@ -13,39 +13,62 @@ Only for seeds already used (4701/4702/4801/4802); 4901 and up are the lead's.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from bench.scoring_outside import cutoff_loans, generate_park, import_park
 from trellis import db, migrate
 from trellis.scoring import expert, export, service, training
 
 CACHE = Path("/tmp/credit10_outside")
+PARKS = Path("/tmp/credit11-parks")  # the imported parks kept: features rebuilt without them
 DROP = ["firm_id", "uscc", "cluster_id", "as_of", "insufficient", "scorable", "role"]
 
 
 def table(seed: int, vendors: int = 400):
+    """The cached table of *seed*; built from the kept imported park when there is one
+    (only the features are computed again: delete the pkl after changing them), else
+    generated, imported and kept under PARKS."""
     path = CACHE / f"table-{seed}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     if seed >= 4900:
         raise SystemExit("seeds 4901 and up are reserved for the lead's final check")
-    work = Path(tempfile.mkdtemp(prefix="outside-"))
-    out, truth, tf = generate_park(seed, vendors, work)
-    cutoff = date.fromisoformat(truth["cutoff"])
-    as_of = cutoff + timedelta(days=1)
-    url = f"sqlite:///{work / f'outside-{seed}.db'}"
-    migrate.upgrade(url)
-    factory = db.make_sessionmaker(db.make_engine(url))
-    with db.transaction(factory) as s:
-        cid = import_park(s, out / "export", f"outside-{seed}", cutoff)
-        loans = cutoff_loans(s, cid, as_of, tf).loans
-        t = export.feature_table(session=s, as_of=as_of, cluster_id=cid)
-        t = t.merge(loans[["firm_id", "y"]], on="firm_id")
-        s.rollback()
+    kept_db, kept_meta = PARKS / f"outside-{seed}.db", PARKS / f"outside-{seed}.json"
+    if kept_db.exists() and kept_meta.exists():
+        meta = json.loads(kept_meta.read_text())
+        url = f"sqlite:///{kept_db}"
+        factory = db.make_sessionmaker(db.make_engine(url))
+        as_of = date.fromisoformat(meta["as_of"])
+        with db.transaction(factory) as s:
+            t = export.feature_table(session=s, as_of=as_of, cluster_id=meta["cluster_id"])
+            s.rollback()
+        y = pd.DataFrame({"firm_id": meta["firm_id"], "y": meta["y"]})
+        t = t.merge(y, on="firm_id")
+    else:
+        work = Path(tempfile.mkdtemp(prefix="outside-"))
+        out, truth, tf = generate_park(seed, vendors, work)
+        cutoff = date.fromisoformat(truth["cutoff"])
+        as_of = cutoff + timedelta(days=1)
+        PARKS.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{kept_db}"
+        migrate.upgrade(url)
+        factory = db.make_sessionmaker(db.make_engine(url))
+        with db.transaction(factory) as s:
+            cid = import_park(s, out / "export", f"outside-{seed}", cutoff)
+            loans = cutoff_loans(s, cid, as_of, tf).loans
+            t = export.feature_table(session=s, as_of=as_of, cluster_id=cid)
+            t = t.merge(loans[["firm_id", "y"]], on="firm_id")
+        kept_meta.write_text(json.dumps({
+            "as_of": as_of.isoformat(), "cluster_id": int(cid),
+            "firm_id": [int(f) for f in loans["firm_id"]],
+            "y": [int(v) for v in loans["y"]]}))
     data = t.drop(columns=[c for c in DROP if c in t])
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(data))

@@ -56,7 +56,10 @@ def test_rows_dated_after_as_of_change_nothing(session, trade, cluster_firms, la
                                amount_fen=50_000_00, paid_after=None, confirmed=False)
     before = features.to_jsonable(_features(session, cluster).loc[vendor.id])
     if late_kind == "invoice":
-        trade.sale(vendor, anchor, 999_000_00, AS_OF, paid_after=1, confirmed=True)
+        # without its order: the helper dates an order 10 days before the invoice, a row
+        # visible on as_of that the order book (credit11) rightly reads
+        trade.sale(vendor, anchor, 999_000_00, AS_OF, paid_after=1, confirmed=True,
+                   order=False)
     elif late_kind == "payment":
         trade.sale(vendor, anchor, 10_000_00, date(2025, 6, 1), paid_after=300)  # paid 2026
         before = None  # the invoice itself is visible: compare to a fresh baseline below

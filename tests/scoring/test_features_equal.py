@@ -21,7 +21,7 @@ import pytest
 
 from tests.scoring import reference_features, reference_screens
 from trellis.demo.seed import seed_demo
-from trellis.scoring import features, frames, screens, service
+from trellis.scoring import dynamics, features, frames, screens, service
 
 ROOT = Path(__file__).resolve().parents[2]
 END = date(2026, 6, 30)
@@ -40,7 +40,9 @@ ADDED = ["sales_trend_3v6", "sales_vs_own_24m", "anchor_rejected_share_6m",
          # sixth pass: against its peers (tests/scoring/test_industry_division.py)
          "power_trend_3v6_vs_peers",
          # credit8: the meter against the invoices (tests/scoring/test_meters.py)
-         "power_vs_sales_change", "inflow_to_sales_3m"]
+         "power_vs_sales_change", "inflow_to_sales_3m",
+         # credit11: how the firm is moving (tests/scoring/test_dynamics.py)
+         *dynamics.COLUMNS]
 ADDED_TEXT = ["industry_division"]
 
 

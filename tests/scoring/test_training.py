@@ -155,3 +155,26 @@ def test_numbers_held_as_python_objects_are_numeric_not_identifiers():
     numeric, categorical, dropped = training._columns(df, "bad", None, ())
     assert numeric == ["late"] and categorical == []
     assert dropped == ["name: 300 distinct text values (an identifier?)"]
+
+
+def test_a_table_of_more_than_a_hundred_features_is_prepared_without_a_warning():
+    """credit11: the outside park's table passed 100 columns; building the design column
+    by column made pandas warn of a fragmented frame (an error under the tests' settings)."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({f"f{i}": rng.normal(size=50) for i in range(130)})
+    df["kind"] = ["a", "b"] * 25
+    num = [f"f{i}" for i in range(130)]
+    X = training._prepare(df, num, ["kind"])
+    assert list(X.columns) == [*num, "kind"]
+    assert X["f3"].tolist() == df["f3"].tolist() and X["kind"].tolist() == df["kind"].tolist()
+
+
+def test_the_boosted_matrix_of_more_than_a_hundred_features_without_a_warning():
+    from trellis.scoring import boosting
+
+    X = pd.DataFrame({f"f{i}": np.arange(5.0) for i in range(130)})
+    spec = {"features": [*X.columns, "absent"], "categories": {"f1": ["0.0", "1.0"]}}
+    M = boosting.matrix(spec, X)
+    assert list(M.columns) == [*X.columns, "absent"]
+    assert M["f1"].tolist()[:2] == [0.0, 1.0] and np.isnan(M["f1"].iloc[2])
+    assert M["absent"].isna().all() and M["f7"].tolist() == X["f7"].tolist()

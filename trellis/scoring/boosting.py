@@ -50,7 +50,8 @@ def _lgb():
 def matrix(spec_model: dict, X: pd.DataFrame) -> pd.DataFrame:
     """The model's feature frame from *X*: numeric as float, text columns as the
     category codes seen in training (unseen or missing: NaN)."""
-    out = pd.DataFrame(index=X.index)
+    # columns built apart and joined once (one by one, 100+ features fragment the frame)
+    out: dict[str, pd.Series] = {}
     for name in spec_model["features"]:
         col = X[name] if name in X else pd.Series(np.nan, index=X.index)
         cats = spec_model["categories"].get(name)
@@ -61,7 +62,7 @@ def matrix(spec_model: dict, X: pd.DataFrame) -> pd.DataFrame:
             out[name] = col.map(lambda v, lk=lookup: lk.get(str(v), np.nan)
                                 if v is not None and not (isinstance(v, float) and math.isnan(v))
                                 else np.nan).astype(float)
-    return out
+    return pd.DataFrame(out, index=X.index)
 
 
 def directions(df: pd.DataFrame, y: np.ndarray, numeric: list[str],

@@ -297,7 +297,9 @@ FEATURE_LABELS = {
 def labels() -> dict[str, dict]:
     """Plain-words reasons of the expert characteristics and of the table's other features
     named in FEATURE_LABELS, for any card on those features."""
-    return {**FEATURE_LABELS,
+    from trellis.scoring.dynamics import REASONS
+
+    return {**REASONS, **FEATURE_LABELS,
             **{ch["name"]: {"en": ch["reason_en"], "zh": ch["reason_zh"]}
                for ch in CHARACTERISTICS}}
 

@@ -939,16 +939,20 @@ def _division(frames: Frames, R: _Rows, out: dict) -> None:
         out["power_trend_3v6_vs_division"])
 
 
-def compute(frames: Frames, firm_ids: list[int] | None = None) -> pd.DataFrame:
-    """One row per firm (index firm_id) with every feature; see the module docstring."""
+def compute(frames: Frames, firm_ids: list[int] | None = None, *,
+            dynamics: bool = True) -> pd.DataFrame:
+    """One row per firm (index firm_id) with every feature; see the module docstring.
+    Without *dynamics*, the columns of :mod:`trellis.scoring.dynamics` are left out: a
+    scorecard that reads none of them is scored without their cost (issue 18)."""
     with computing(frames):
-        return _compute(frames, list(frames.scope if firm_ids is None else firm_ids))
+        return _compute(frames, list(frames.scope if firm_ids is None else firm_ids),
+                        dynamics)
 
 
-def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
+def _compute(frames: Frames, scope: list[int], with_dynamics: bool = True) -> pd.DataFrame:
     R = _Rows(frames, scope)
     out: dict[str, np.ndarray] = {}
-    _sales(R, out)
+    M = _sales(R, out)
     _buyers(frames, R, out)
     _lateness(frames, R, out)
     _documents(frames, R, out)
@@ -960,6 +964,10 @@ def _compute(frames: Frames, scope: list[int]) -> pd.DataFrame:
     _meters(frames, R, out)
     _chain(frames, R, out)
     _division(frames, R, out)
+    # imported here: the module builds on this one's helpers
+    if with_dynamics:
+        from trellis.scoring import dynamics
+        dynamics.add(frames, R, M, out)
     X = pd.DataFrame(out, index=pd.Index(scope, name="firm_id"))
     firms = frames.firms.loc[scope]
     X["role"] = firms["role"].to_numpy()

@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -196,6 +197,13 @@ class Scored:
     bins: pd.DataFrame
     # per firm the reason of the policy rule that applies to it (None: none applies)
     policy: pd.Series | None = None
+
+
+def reads_any(spec: dict, names: Iterable[str]) -> bool:
+    """Whether the card *spec* reads any feature of *names* (a characteristic's, a model's
+    column or member's): found as a JSON string anywhere in the spec."""
+    text = dumps(spec)
+    return any(json.dumps(name) in text for name in names)
 
 
 def is_gbm(spec: dict) -> bool:

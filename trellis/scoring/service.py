@@ -27,7 +27,7 @@ from trellis.errors import NotFound
 from trellis.messages import N_, msg
 from trellis.onboarding import coverage
 from trellis.onboarding.basis import clusters_with_basis
-from trellis.scoring import expert, features, frames, policy, scorecard, screens
+from trellis.scoring import dynamics, expert, features, frames, policy, scorecard, screens
 from trellis.scoring.errors import ScorecardNotFound, ScoringError
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
@@ -110,7 +110,8 @@ def score_frames(fr: frames.Frames, spec: dict, *, consented: set[int] | None = 
     # The features and the screens in one computation: what both take of the frames
     # (the electricity readings, the anchors, ...) is made once (frames.kept).
     with frames.computing(fr):
-        X = features.compute(fr) if feats is None else feats
+        X = features.compute(fr, dynamics=scorecard.reads_any(spec, dynamics.COLUMNS)) \
+            if feats is None else feats
         why = features.sufficiency(X)
         scored = scorecard.apply(spec, X)
         why_points = scorecard.all_reasons(spec, scored)

@@ -102,13 +102,13 @@ def _columns(df: pd.DataFrame, target: str, date_column: str | None,
 
 
 def _prepare(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
-    X = pd.DataFrame(index=df.index)
-    for c in numeric:
-        X[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    # the columns built apart and joined once: inserting a hundred columns one by one makes
+    # pandas warn of a fragmented frame (the feature table passed 100 columns in credit11)
+    cols = {c: pd.to_numeric(df[c], errors="coerce").astype(float) for c in numeric}
     for c in categorical:
-        X[c] = df[c].astype("object").where(df[c].notna(), None).map(
+        cols[c] = df[c].astype("object").where(df[c].notna(), None).map(
             lambda v: None if v is None else str(v)).astype("object")
-    return X
+    return pd.DataFrame(cols, index=df.index)
 
 
 def _fit_binning(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str],
