@@ -222,7 +222,7 @@ def kinds_seen(fr: frames.Frames) -> dict[int, set[str]]:
     # (a table over the ids' range; sorted ids when that range is wide)
     dense = bool(ids.size) and ids.min() >= 0 and ids.max() < SEEN_TABLE_IDS
     if dense:
-        table = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype="int64")
+        table: np.ndarray = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype="int64")
         table[ids[known]] = codes
     else:
         order = np.argsort(ids, kind="stable")
