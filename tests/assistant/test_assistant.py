@@ -311,6 +311,12 @@ def test_rm_inbox_reply_close_and_the_vendor_sees_it(client, session, demo):
     url = f"/assistant/tickets/{ticket.id}"
     page = client.get(url).get_data(as_text=True)
     assert "I want to speak to my relationship manager" in page and "Consents" in page
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    zh = client.get(url).get_data(as_text=True)   # reader 11, F30: no ";" between Chinese
+    consents = zh.split("<dt>授权</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert "；" in consents and ";" not in consents, consents
+    english(client)
     answered = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       "text": "I will call you at 3 pm today."})
     assert answered.status_code == 303
