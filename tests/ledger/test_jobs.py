@@ -86,7 +86,7 @@ def test_disburse_approved_pays_out_and_cancels_double_financing(
     from trellis.messages import Message
 
     said = str(Message.loads(refused.cancel_reason))
-    assert said.startswith("Not paid out:") and "financed" in said, said
+    assert said.startswith("Not paid out:") and "another financier" in said, said
 
 
 def test_anchor_ledger_head_queues_the_chain_head_once(session, session_factory, make_loan):

@@ -26,12 +26,10 @@ from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.errors import Conflict, NotFound, ValidationError
-from trellis.messages import N_, Message, Money, msg
+from trellis.messages import N_, Message, msg
 from trellis.network import evidence
 from trellis.network.build import bump_data_version
 from trellis.network.evidence import days_overdue
-from trellis.notifications.events import notify
-from trellis.notifications.models import Kind
 from trellis.paging import Page, paginate
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
@@ -305,30 +303,6 @@ def check_attested(decision: Decision, checked: object) -> None:
                                  "withdrawn. Nothing was confirmed."), field=CHECKED_FIELD)
 
 
-#: what the seller is told of a decision on one of its documents, by kind and new status
-_TOLD = {
-    ("invoice", "confirmed"): N_("%(buyer)s confirmed invoice %(number)s (%(amount)s)."),
-    ("order", "confirmed"): N_("%(buyer)s confirmed order %(number)s (%(amount)s)."),
-    ("invoice", "rejected"): N_("%(buyer)s rejected invoice %(number)s (%(amount)s): "
-                                "%(reason)s"),
-    ("order", "rejected"): N_("%(buyer)s rejected order %(number)s (%(amount)s): %(reason)s"),
-}
-
-
-def _tell_sellers(session: Session, anchor_id: int, kind: str,
-                  docs: Sequence[Invoice | PurchaseOrder]) -> None:
-    """A message to the seller of each newly decided document (reader 11, F32: a vendor
-    learnt that its invoice was rejected, and why, only by looking through its list)."""
-    buyer = session.get_one(Firm, anchor_id)
-    for doc in docs:
-        notify(session, firm_id=doc.seller_id, kind=Kind.TRADE,
-               key=f"{kind}:{id_of(doc)}:{doc.status}",
-               message=msg(_TOLD[(kind, str(doc.status))], buyer=buyer.name,
-                           number=doc.number, amount=Money(doc.amount_fen),
-                           reason=doc.reject_reason or ""),
-               link=f"/vendor/trade/{kind}/{id_of(doc)}")
-
-
 def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object] | None,
            decision: str, reason: str | None = None, user: User | None = None,
            checked: object = False,
@@ -385,7 +359,6 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
         session.add(doc)
         outcomes.append(Outcome(kind, i, doc.number, doc.status, True))
     session.flush()
-    _tell_sellers(session, anchor_id, kind, [found[o.id] for o in outcomes if o.changed])
     changed = [found[o.id].seller_id for o in outcomes if o.changed]
     if changed:  # the cluster graph's confirmed volumes changed
         clusters = session.scalars(select(col(Firm.cluster_id)).where(

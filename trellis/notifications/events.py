@@ -40,6 +40,7 @@ from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
 from trellis.protection.models import Notification
 from trellis.protection.notifications import notify_firm
 from trellis.scoring.models import Scorecard, ScorecardStatus
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 #: Days before the due date when the firm is reminded.
 DUE_REMINDER_DAYS = (3, 1)
@@ -49,6 +50,16 @@ LOOKBACK_DAYS = 30
 #: enters each later days-past-due bucket (``trellis.ledger.lifecycle.BUCKETS``), never
 #: daily. A loan first seen late is told only the step it has reached.
 OVERDUE_STEPS = (1, 31, 61, 91)
+
+
+#: what the seller is told of a decision on one of its documents, by kind and new status
+_TOLD = {
+    ("invoice", "confirmed"): N_("%(buyer)s confirmed invoice %(number)s (%(amount)s)."),
+    ("order", "confirmed"): N_("%(buyer)s confirmed order %(number)s (%(amount)s)."),
+    ("invoice", "rejected"): N_("%(buyer)s rejected invoice %(number)s (%(amount)s): "
+                                "%(reason)s"),
+    ("order", "rejected"): N_("%(buyer)s rejected order %(number)s (%(amount)s): %(reason)s"),
+}
 
 
 def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
@@ -88,6 +99,22 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                msg(N_("Loan %(id)s of %(amount)s: %(why)s"),
                    id=loan.id, amount=Money(loan.amount_fen),
                    why=Message.loads(loan.cancel_reason)), f"/vendor/loans/{loan.id}")
+    # a buyer's decision on one of the firm's documents, made by a person on its pages
+    # (reader 11, F32: a vendor learnt that its invoice was rejected, and why, only by
+    # looking through its list); documents decided in bulk by an import are not told
+    for model, kind in ((Invoice, "invoice"), (PurchaseOrder, "order")):
+        for doc_id, seller_id, number, amount, status, reason, buyer in session.execute(
+                select(col(model.id), col(model.seller_id), col(model.number),
+                       col(model.amount_fen), col(model.status), col(model.reject_reason),
+                       col(Firm.name)).join(Firm, col(Firm.id) == col(model.buyer_id))
+                .where(col(model.confirmed_by_id).is_not(None),
+                       col(model.confirmed_at) >= since,
+                       col(model.status).in_([DocStatus.CONFIRMED.value,
+                                              DocStatus.REJECTED.value]))).tuples():
+            yield (seller_id, Kind.TRADE, f"{kind}:{doc_id}:{status}",
+                   msg(_TOLD[(kind, str(status))], buyer=buyer, number=number,
+                       amount=Money(amount), reason=reason or ""),
+                   f"/vendor/trade/{kind}/{doc_id}")
     # the buyer paid an invoice behind a loan: how the money was split (reader 11, F28:
     # the vendor saw only "多还" on the loan's page, and no message)
     for rep in session.scalars(select(Repayment).where(

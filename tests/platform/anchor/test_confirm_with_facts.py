@@ -263,6 +263,9 @@ def test_the_seller_is_told_of_each_decision(client, session, chain, anchor_user
     url = f"/anchor/queue/invoice/{refused.id}"
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "reject",
                                   "reason": "货物尚未验收"}).status_code == 303
+    from trellis.notifications import events
+
+    events.collect(session=session)
     told = [render.text(e.message, "zh_CN") for e in session.exec(select(NotificationEvent)
             .where(NotificationEvent.firm_id == chain.tier1.id,
                    NotificationEvent.kind == "trade")).all()]
