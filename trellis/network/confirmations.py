@@ -79,6 +79,8 @@ class Row:
     paid_fen: int | None = None   # an invoice's paid amount (an order: None)
     #: why confirming it needs its own tick (:func:`evidence.invoice_cautions`)
     cautions: tuple[str, ...] = ()
+    #: the numbers of the invoices it looks like a copy of (:func:`evidence.duplicate_numbers`)
+    duplicates: tuple[str, ...] = ()
 
     def overdue_days(self, as_of: date) -> int:
         """Days a pending invoice is past its due date on *as_of* (0: not due, decided,
@@ -167,8 +169,12 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
                      tiebreak=col(model.id), count_query=count)
     rows = [_row(kind, r, due is not None) for r in found.items]
     if kind == "invoice":
-        cautions = evidence.invoice_cautions(session=session, invoice_ids=[r.id for r in rows])
-        rows = [replace(r, cautions=cautions.get(r.id, ())) for r in rows]
+        ids = [r.id for r in rows]
+        cautions = evidence.invoice_cautions(session=session, invoice_ids=ids)
+        twins = evidence.duplicate_numbers(session=session, invoice_ids=ids) \
+            if any(evidence.DUPLICATE in c for c in cautions.values()) else {}
+        rows = [replace(r, cautions=cautions.get(r.id, ()), duplicates=twins.get(r.id, ()))
+                for r in rows]
     found.items = rows
     return found
 
@@ -272,6 +278,11 @@ _UNACKNOWLEDGED = {
                       "bank your firm still owes it. Check it, tick its own box “Checked, "
                       "confirm anyway”, or leave it out; nothing was confirmed (%(n)s "
                       "document(s) need their own tick)."),
+    evidence.DUPLICATE: N_("Invoice %(number)s looks like a copy of invoice %(twins)s (same "
+                           "seller, amount and issue date): confirm both only if both sales "
+                           "are real. Check it, tick its own box “Checked, confirm anyway”, "
+                           "or leave it out; nothing was confirmed (%(n)s document(s) need "
+                           "their own tick)."),
 }
 
 
@@ -284,8 +295,10 @@ def _check_acknowledged(session: Session, ids: list[int],
     lacking = [i for i in ids if cautions.get(i) and str(i) not in ticked]
     if lacking:
         first = lacking[0]
+        twins = evidence.duplicate_numbers(session=session, invoice_ids=[first]).get(first, ())
         raise ValidationError(msg(_UNACKNOWLEDGED[cautions[first][0]],
-                                  number=found[first].number, n=len(lacking)), field="ids")
+                                  number=found[first].number, n=len(lacking),
+                                  twins=list(twins)), field="ids")
 
 
 #: The field that attests the check, as the API names it (the web form ticks a box).
@@ -312,7 +325,8 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     a confirmation needs it).
 
     With *acknowledged* (a person's pages), an invoice with cautions
-    (:func:`evidence.invoice_cautions`: no order, no delivery, already paid) is confirmed
+    (:func:`evidence.invoice_cautions`: no order, no delivery, already paid, a possible
+    duplicate) is confirmed
     only if its id is among them: the clerk ticked that row, not just the whole batch.
 
     Raises :class:`NotFound` if any id is not the anchor's, :class:`Conflict` if any was

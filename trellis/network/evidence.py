@@ -12,9 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from trellis.trade.models import Delivery, Invoice, Payment, PaymentAllocation, PurchaseOrder
+from trellis.trade.models import (
+    Delivery,
+    DocStatus,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    PurchaseOrder,
+)
 
 
 def days_overdue(due_date: date | None, as_of: date) -> int:
@@ -116,15 +124,41 @@ def invoice_facts(*, session: Session, invoice: Invoice) -> InvoiceFacts:
 
 
 #: What may make an invoice unsafe to confirm, in the order a clerk reads them: it names no
-#: order the anchor placed; its order has no delivery recorded; it is already paid in full.
-#: A confirmation of such an invoice is asked for one by one (reader 11, F9: one tick had
-#: confirmed, in bulk, an invoice with neither order nor delivery behind it).
-NO_ORDER, NO_DELIVERY, PAID = "no_order", "no_delivery", "paid"
+#: order the anchor placed; its order has no delivery recorded; it is already paid in full;
+#: the seller issued another invoice, not rejected, to the same buyer for the same amount on
+#: the same day (the bank's duplicate screen's "same buyer, amount and date"). A
+#: confirmation of such an invoice is asked for one by one (reader 11, F9: one tick had
+#: confirmed, in bulk, an invoice with neither order nor delivery behind it; reader 12, G1:
+#: two identical invoices were confirmed together and both became collateral).
+NO_ORDER, NO_DELIVERY, PAID, DUPLICATE = "no_order", "no_delivery", "paid", "duplicate"
+
+
+def duplicate_numbers(*, session: Session, invoice_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """For each invoice of *invoice_ids* that has any, the numbers of the seller's other
+    invoices to the same buyer with the same amount and issue date that the buyer has not
+    rejected (in number order): one query whatever their number."""
+    if not invoice_ids:
+        return {}
+    other = aliased(Invoice)
+    rows = session.exec(
+        select(col(Invoice.id), col(other.number))
+        .join(other, (col(other.seller_id) == col(Invoice.seller_id))
+              & (col(other.buyer_id) == col(Invoice.buyer_id))
+              & (col(other.amount_fen) == col(Invoice.amount_fen))
+              & (col(other.issue_date) == col(Invoice.issue_date))
+              & (col(other.id) != col(Invoice.id))
+              & (col(other.status) != DocStatus.REJECTED))
+        .where(col(Invoice.id).in_(invoice_ids))
+        .order_by(col(Invoice.id), col(other.number))).all()
+    out: dict[int, list[str]] = {}
+    for invoice_id, number in rows:
+        out.setdefault(int(invoice_id or 0), []).append(str(number))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def invoice_cautions(*, session: Session, invoice_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The cautions (:data:`NO_ORDER`, :data:`NO_DELIVERY`, :data:`PAID`) of each invoice of
-    *invoice_ids* that has any, in two queries whatever their number."""
+    """The cautions (:data:`NO_ORDER`, :data:`NO_DELIVERY`, :data:`PAID`, :data:`DUPLICATE`)
+    of each invoice of *invoice_ids* that has any, in three queries whatever their number."""
     if not invoice_ids:
         return {}
     rows = session.exec(
@@ -138,11 +172,13 @@ def invoice_cautions(*, session: Session, invoice_ids: list[int]) -> dict[int, t
     delivered = set(session.exec(select(col(Delivery.order_id)).distinct()
                                  .where(col(Delivery.order_id).in_(orders))).all()) \
         if orders else set()
+    twins = duplicate_numbers(session=session, invoice_ids=invoice_ids)
     out: dict[int, tuple[str, ...]] = {}
     for invoice_id, amount, paid, order_id in rows:
         found: tuple[str, ...] = ((NO_ORDER,) if order_id is None else
                                   () if order_id in delivered else (NO_DELIVERY,))
         found += (PAID,) * (int(paid) >= int(amount))
+        found += (DUPLICATE,) * (int(invoice_id or 0) in twins)
         if found:
             out[int(invoice_id or 0)] = found
     return out

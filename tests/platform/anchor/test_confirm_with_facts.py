@@ -210,8 +210,8 @@ def test_an_invoice_to_check_first_needs_its_own_tick(client, session, chain, an
     Each such invoice is marked in the list and confirmed only with its own tick; the
     whole request is refused (nothing confirmed) while one lacks it."""
     backed, _po = _backed(session, chain)
-    bare = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
-    undelivered, po = _backed(session, chain)
+    bare = invoice(session, chain.tier1, chain.anchor, 900_000, status=DocStatus.PENDING)
+    undelivered, po = _backed(session, chain, amount_fen=800_000)
     session.exec(select(Delivery).where(Delivery.order_id == po.id)).one()
     for d in session.exec(select(Delivery).where(Delivery.order_id == po.id)).all():
         session.delete(d)
@@ -242,7 +242,7 @@ def test_an_invoice_to_check_first_needs_its_own_tick(client, session, chain, an
         if bulk:
             session.refresh(backed)
             assert backed.status == DocStatus.CONFIRMED
-            backed, _po = _backed(session, chain)
+            backed, _po = _backed(session, chain, amount_fen=backed.amount_fen + 1)
     # an invoice with its order and delivery needs only the page's tick
     url = f"/anchor/queue/invoice/{backed.id}"
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
@@ -256,7 +256,7 @@ def test_the_seller_is_told_of_each_decision(client, session, chain, anchor_user
     from trellis.notifications.models import NotificationEvent
 
     kept, _po = _backed(session, chain)
-    refused = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    refused = invoice(session, chain.tier1, chain.anchor, 900_000, status=DocStatus.PENDING)
     url = f"/anchor/queue/invoice/{kept.id}"
     assert client.post(url, data={"csrf_token": csrf_token(client, url), "decision": "confirm",
                                   "checked": "y"}).status_code == 303
@@ -272,3 +272,45 @@ def test_the_seller_is_told_of_each_decision(client, session, chain, anchor_user
     assert any(f"已确权发票 {kept.number}" in t and "¥10,000.00" in t for t in told), told
     assert any(f"拒绝确权发票 {refused.number}" in t and "理由：货物尚未验收" in t
                for t in told), told
+
+
+def test_identical_invoices_are_marked_and_each_needs_its_own_tick(client, session, chain,
+                                                                   anchor_user):
+    """Reader 12, G1: two invoices of one seller to the anchor, same amount and day under
+    different numbers (the bank's duplicate screen flags them), were confirmed together
+    with the batch's tick and both became collateral. The queue marks each as a possible
+    duplicate naming the other; confirming takes each row's own tick. A twin the anchor
+    rejected, or one on another day, is no caution."""
+    day = TODAY - timedelta(days=2)
+    first, _ = _backed(session, chain, issue_date=day, number="R12-0001")
+    second, _ = _backed(session, chain, issue_date=day, number="R12-0009")
+    rejected, _ = _backed(session, chain, issue_date=day, number="R12-0014")
+    rejected.status, rejected.reject_reason = DocStatus.REJECTED, "与 R12-0001 重复"
+    other_day, _ = _backed(session, chain, issue_date=day - timedelta(days=1), number="R12-0020")
+    session.add(rejected)
+    session.flush()
+    page = text(client, "/anchor/queue?kind=invoice")
+    row = {inv.id: page.split(f'id="pick-{inv.id}"', 1)[1].split("</tr>")[0]
+           for inv in (first, second, other_day)}
+    assert "疑似重复" in row[first.id] and "R12-0009" in row[first.id]
+    assert "R12-0014" not in row[first.id]   # rejected: not a twin
+    assert "疑似重复" in row[second.id] and "R12-0001" in row[second.id]
+    assert "疑似重复" not in row[other_day.id] and "ack-" not in row[other_day.id]
+    url = "/anchor/queue?kind=invoice"
+    data = {"csrf_token": csrf_token(client, url), "decision": "confirm", "checked": "y",
+            "ids": [first.id, second.id]}
+    refused = client.post(url, data=data)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422, body
+    assert "疑似重复" in body and "R12-0001" in body and "R12-0009" in body
+    assert "本次未确权任何单据（共 2 张单据需单独勾选）" in body
+    for inv in (first, second):
+        session.refresh(inv)
+        assert inv.status == DocStatus.PENDING
+    # the invoice's own page says it too
+    own = text(client, f"/anchor/queue/invoice/{first.id}")
+    assert "另一张金额相同的发票（R12-0009）" in own
+    assert client.post(url, data={**data, "ack": [first.id, second.id]}).status_code == 303
+    for inv in (first, second):
+        session.refresh(inv)
+        assert inv.status == DocStatus.CONFIRMED

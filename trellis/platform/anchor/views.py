@@ -150,16 +150,20 @@ def document(kind: str, doc_id: int):
     seller = db().get(Firm, doc.seller_id)
     # what the clerk checks the document against before confirming it for good
     cautions: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
     if isinstance(doc, Invoice):
         facts = evidence.invoice_facts(session=db(), invoice=doc)
         cautions = evidence.invoice_cautions(session=db(), invoice_ids=[doc_id]).get(doc_id, ())
+        if evidence.DUPLICATE in cautions:
+            duplicates = evidence.duplicate_numbers(session=db(),
+                                                    invoice_ids=[doc_id]).get(doc_id, ())
         order, overdue = facts.order, evidence.days_overdue(doc.due_date, date.today())
     else:
         facts, order, overdue = None, evidence.order_facts(session=db(), order=doc), 0
     return render_template("anchor/document.html", kind=kind, doc=doc, seller=seller,
                            form=form, proof=proof_state(kind, doc.id), facts=facts,
                            order=order, overdue=overdue, cautions=cautions,
-                           ack_error=ack_error), status
+                           duplicates=duplicates, ack_error=ack_error), status
 
 
 # --- API tokens for the firm's ERP --------------------------------------------------------
