@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -62,6 +62,19 @@ _TOLD = {
 }
 
 
+#: the same, when the buyer's own system (its ERP, through the API) decided: no person did
+_TOLD_BY_SYSTEM = {
+    ("invoice", "confirmed"): N_("%(buyer)s's system (its ERP, through the API) confirmed "
+                                 "invoice %(number)s (%(amount)s)."),
+    ("order", "confirmed"): N_("%(buyer)s's system (its ERP, through the API) confirmed "
+                               "order %(number)s (%(amount)s)."),
+    ("invoice", "rejected"): N_("%(buyer)s's system (its ERP, through the API) rejected "
+                                "invoice %(number)s (%(amount)s): %(reason)s"),
+    ("order", "rejected"): N_("%(buyer)s's system (its ERP, through the API) rejected "
+                              "order %(number)s (%(amount)s): %(reason)s"),
+}
+
+
 def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
     """(firm id, kind, key, message, link) of every event to tell."""
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
@@ -99,20 +112,24 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                msg(N_("Loan %(id)s of %(amount)s: %(why)s"),
                    id=loan.id, amount=Money(loan.amount_fen),
                    why=Message.loads(loan.cancel_reason)), f"/vendor/loans/{loan.id}")
-    # a buyer's decision on one of the firm's documents, made by a person on its pages
-    # (reader 11, F32: a vendor learnt that its invoice was rejected, and why, only by
-    # looking through its list); documents decided in bulk by an import are not told
+    # a buyer's decision on one of the firm's documents, made by a person on its pages or
+    # by its ERP through the API (reader 11, F32: a vendor learnt that its invoice was
+    # rejected, and why, only by looking through its list; issue 15: the ERP's decisions
+    # carry no user and were never told); documents decided in bulk by an import are not
     for model, kind in ((Invoice, "invoice"), (PurchaseOrder, "order")):
-        for doc_id, seller_id, number, amount, status, reason, buyer in session.execute(
+        for doc_id, seller_id, number, amount, status, reason, via, buyer in session.execute(
                 select(col(model.id), col(model.seller_id), col(model.number),
                        col(model.amount_fen), col(model.status), col(model.reject_reason),
-                       col(Firm.name)).join(Firm, col(Firm.id) == col(model.buyer_id))
-                .where(col(model.confirmed_by_id).is_not(None),
+                       col(model.decided_via), col(Firm.name))
+                .join(Firm, col(Firm.id) == col(model.buyer_id))
+                .where(or_(col(model.confirmed_by_id).is_not(None),
+                           col(model.decided_via) == "api"),
                        col(model.confirmed_at) >= since,
                        col(model.status).in_([DocStatus.CONFIRMED.value,
                                               DocStatus.REJECTED.value]))).tuples():
+            told = _TOLD_BY_SYSTEM if via == "api" else _TOLD
             yield (seller_id, Kind.TRADE, f"{kind}:{doc_id}:{status}",
-                   msg(_TOLD[(kind, str(status))], buyer=buyer, number=number,
+                   msg(told[(kind, str(status))], buyer=buyer, number=number,
                        amount=Money(amount), reason=reason or ""),
                    f"/vendor/trade/{kind}/{doc_id}")
     # the buyer paid an invoice behind a loan: how the money was split (reader 11, F28:
