@@ -3,7 +3,8 @@
 :func:`collect` looks at recent decisions, offers and pay-outs, and at the calendar (a
 loan due in 3 days or 1 day, a cooling-off period ending tomorrow, a loan overdue: the
 day after its due date and as it enters each later days-past-due bucket, a warning; a
-loan written off, with what is still owed), and
+loan written off, with what is still owed; a firm's risk grade changed, with why and what
+it does to the price: :mod:`trellis.notifications.grades`), and
 writes one :class:`~trellis.notifications.models.Notification` per event, keyed so that
 running it again (every minute, or twice at once) writes nothing twice. Each new
 notification gets its outbox rows: an e-mail to each active user of the firm, a text
@@ -35,7 +36,7 @@ from trellis.ledger.models import (
     Repayment,
 )
 from trellis.messages import N_, Message, Money, Percent, msg
-from trellis.notifications import render
+from trellis.notifications import grades, render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
 from trellis.protection.models import Notification
 from trellis.protection.notifications import notify_firm
@@ -174,6 +175,8 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                               "%(amount)s in full by then and pay no interest or fees."),
                            id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
     yield from _written_off(session, since.date())
+    # the firm's risk grade changed: from what to what, why, and the price (issue 15)
+    yield from grades.events(session, since, as_of)
 
 
 def _overdue_event(loan: Loan, as_of: date, owed: Money, link: str
@@ -265,7 +268,7 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
 FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.CANCELLED.value,
               Kind.DUE_SOON.value,
               Kind.COOLING_OFF_END.value, Kind.OVERDUE.value, Kind.WARNING.value,
-              Kind.VOUCHER.value, Kind.TRADE.value)
+              Kind.VOUCHER.value, Kind.TRADE.value, Kind.GRADE.value)
 #: How many of the firm's past messages a user who joins it later is given.
 SHARED_ON_JOIN = 50
 
