@@ -128,3 +128,26 @@ def test_a_card_that_reads_no_dynamics_is_scored_without_them():
     assert not scorecard.reads_any(expert.spec(), dynamics.COLUMNS)
     trained = {"model": {"features": ["sales_3m_fen", "orders_trend_3v6"]}}
     assert scorecard.reads_any(trained, dynamics.COLUMNS)
+
+
+def test_reads_any_is_kept_per_card_version(monkeypatch):
+    """Issue 15: the whole card was dumped on every scoring to answer reads_any; the answer
+    is kept per card version (a version's document never changes), and a card without a
+    version is read every time."""
+    from trellis.scoring import dynamics, scorecard
+
+    dumped = []
+    real = scorecard.json.dumps
+
+    def counting(obj, *a, **k):
+        if isinstance(obj, dict):
+            dumped.append(obj.get("version"))
+        return real(obj, *a, **k)
+
+    monkeypatch.setattr(scorecard.json, "dumps", counting)
+    card = {"version": "test-kept-1", "model": {"features": ["orders_trend_3v6"]}}
+    assert all(scorecard.reads_any(card, dynamics.COLUMNS) for _ in range(5))
+    assert dumped == ["test-kept-1"]
+    bare = {"model": {"features": ["own_late_days_12m"]}}
+    assert not any(scorecard.reads_any(bare, dynamics.COLUMNS) for _ in range(3))
+    assert dumped == ["test-kept-1", None, None, None]

@@ -301,6 +301,9 @@ def _check_acknowledged(session: Session, ids: list[int],
                                   twins=list(twins)), field="ids")
 
 
+#: How a buyer decides (``decided_via``): on its pages, or from its ERP through the API.
+VIAS = ("web", "api")
+
 #: The field that attests the check, as the API names it (the web form ticks a box).
 CHECKED_FIELD = "checked_order_and_delivery"
 
@@ -319,7 +322,8 @@ def check_attested(decision: Decision, checked: object) -> None:
 def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object] | None,
            decision: str, reason: str | None = None, user: User | None = None,
            checked: object = False,
-           acknowledged: Iterable[object] | None = None) -> list[Outcome]:
+           acknowledged: Iterable[object] | None = None,
+           via: str = "web") -> list[Outcome]:
     """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing. *checked*:
     the caller attests that the order and the delivery were checked (:func:`check_attested`:
     a confirmation needs it).
@@ -328,6 +332,8 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     (:func:`evidence.invoice_cautions`: no order, no delivery, already paid, a possible
     duplicate) is confirmed
     only if its id is among them: the clerk ticked that row, not just the whole batch.
+    *via* ("web" or "api": the buyer's system) is kept with each decided document
+    (``decided_via``), so the seller is told who decided.
 
     Raises :class:`NotFound` if any id is not the anchor's, :class:`Conflict` if any was
     already decided the other way, :class:`ValidationError` for a missing reason or
@@ -335,6 +341,8 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     writes the audit trail.
     """
     model = model_for(kind)
+    if via not in VIAS:
+        raise ValueError(f"via must be one of {VIAS}, not {via!r}")
     try:
         chosen = Decision(decision)
     except ValueError:
@@ -369,6 +377,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
         doc.status = target
         doc.confirmed_at = now
         doc.confirmed_by_id = user.id if user else None
+        doc.decided_via = via
         doc.reject_reason = reason
         session.add(doc)
         outcomes.append(Outcome(kind, i, doc.number, doc.status, True))

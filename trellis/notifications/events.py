@@ -3,7 +3,8 @@
 :func:`collect` looks at recent decisions, offers and pay-outs, and at the calendar (a
 loan due in 3 days or 1 day, a cooling-off period ending tomorrow, a loan overdue: the
 day after its due date and as it enters each later days-past-due bucket, a warning; a
-loan written off, with what is still owed), and
+loan written off, with what is still owed; a firm's risk grade changed, with why and what
+it does to the price: :mod:`trellis.notifications.grades`), and
 writes one :class:`~trellis.notifications.models.Notification` per event, keyed so that
 running it again (every minute, or twice at once) writes nothing twice. Each new
 notification gets its outbox rows: an e-mail to each active user of the firm, a text
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -35,7 +36,7 @@ from trellis.ledger.models import (
     Repayment,
 )
 from trellis.messages import N_, Message, Money, Percent, msg
-from trellis.notifications import render
+from trellis.notifications import grades, render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
 from trellis.protection.models import Notification
 from trellis.protection.notifications import notify_firm
@@ -59,6 +60,19 @@ _TOLD = {
     ("invoice", "rejected"): N_("%(buyer)s rejected invoice %(number)s (%(amount)s): "
                                 "%(reason)s"),
     ("order", "rejected"): N_("%(buyer)s rejected order %(number)s (%(amount)s): %(reason)s"),
+}
+
+
+#: the same, when the buyer's own system (its ERP, through the API) decided: no person did
+_TOLD_BY_SYSTEM = {
+    ("invoice", "confirmed"): N_("%(buyer)s's system (its ERP, through the API) confirmed "
+                                 "invoice %(number)s (%(amount)s)."),
+    ("order", "confirmed"): N_("%(buyer)s's system (its ERP, through the API) confirmed "
+                               "order %(number)s (%(amount)s)."),
+    ("invoice", "rejected"): N_("%(buyer)s's system (its ERP, through the API) rejected "
+                                "invoice %(number)s (%(amount)s): %(reason)s"),
+    ("order", "rejected"): N_("%(buyer)s's system (its ERP, through the API) rejected "
+                              "order %(number)s (%(amount)s): %(reason)s"),
 }
 
 
@@ -99,20 +113,24 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                msg(N_("Loan %(id)s of %(amount)s: %(why)s"),
                    id=loan.id, amount=Money(loan.amount_fen),
                    why=Message.loads(loan.cancel_reason)), f"/vendor/loans/{loan.id}")
-    # a buyer's decision on one of the firm's documents, made by a person on its pages
-    # (reader 11, F32: a vendor learnt that its invoice was rejected, and why, only by
-    # looking through its list); documents decided in bulk by an import are not told
+    # a buyer's decision on one of the firm's documents, made by a person on its pages or
+    # by its ERP through the API (reader 11, F32: a vendor learnt that its invoice was
+    # rejected, and why, only by looking through its list; issue 15: the ERP's decisions
+    # carry no user and were never told); documents decided in bulk by an import are not
     for model, kind in ((Invoice, "invoice"), (PurchaseOrder, "order")):
-        for doc_id, seller_id, number, amount, status, reason, buyer in session.execute(
+        for doc_id, seller_id, number, amount, status, reason, via, buyer in session.execute(
                 select(col(model.id), col(model.seller_id), col(model.number),
                        col(model.amount_fen), col(model.status), col(model.reject_reason),
-                       col(Firm.name)).join(Firm, col(Firm.id) == col(model.buyer_id))
-                .where(col(model.confirmed_by_id).is_not(None),
+                       col(model.decided_via), col(Firm.name))
+                .join(Firm, col(Firm.id) == col(model.buyer_id))
+                .where(or_(col(model.confirmed_by_id).is_not(None),
+                           col(model.decided_via) == "api"),
                        col(model.confirmed_at) >= since,
                        col(model.status).in_([DocStatus.CONFIRMED.value,
                                               DocStatus.REJECTED.value]))).tuples():
+            told = _TOLD_BY_SYSTEM if via == "api" else _TOLD
             yield (seller_id, Kind.TRADE, f"{kind}:{doc_id}:{status}",
-                   msg(_TOLD[(kind, str(status))], buyer=buyer, number=number,
+                   msg(told[(kind, str(status))], buyer=buyer, number=number,
                        amount=Money(amount), reason=reason or ""),
                    f"/vendor/trade/{kind}/{doc_id}")
     # the buyer paid an invoice behind a loan: how the money was split (reader 11, F28:
@@ -157,6 +175,8 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                               "%(amount)s in full by then and pay no interest or fees."),
                            id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
     yield from _written_off(session, since.date())
+    # the firm's risk grade changed: from what to what, why, and the price (issue 15)
+    yield from grades.events(session, since, as_of)
 
 
 def _overdue_event(loan: Loan, as_of: date, owed: Money, link: str
@@ -248,7 +268,7 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
 FIRM_KINDS = (Kind.DECISION.value, Kind.OFFER.value, Kind.PAYOUT.value, Kind.CANCELLED.value,
               Kind.DUE_SOON.value,
               Kind.COOLING_OFF_END.value, Kind.OVERDUE.value, Kind.WARNING.value,
-              Kind.VOUCHER.value, Kind.TRADE.value)
+              Kind.VOUCHER.value, Kind.TRADE.value, Kind.GRADE.value)
 #: How many of the firm's past messages a user who joins it later is given.
 SHARED_ON_JOIN = 50
 

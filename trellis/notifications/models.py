@@ -24,6 +24,7 @@ class Kind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"   # to one person, any role; the link is one-time
     VOUCHER = "voucher"        # a voucher part received from, or passed to, another firm
     TRADE = "trade"            # a buyer confirmed (确权) or rejected one of the firm's documents
+    GRADE = "grade"            # the firm's risk grade changed (why, and what it does to the price)
 
 
 #: Kinds whose text holds a secret (a one-time link): once delivered (or given up), the

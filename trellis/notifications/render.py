@@ -23,6 +23,8 @@ SUBJECTS = {
     "ticket": N_("A customer's question was handed to you"),
     "password_reset": N_("Reset your Trellis password"),
     "voucher": N_("A voucher part changed hands"),
+    "trade": N_("A buyer decided on your document"),
+    "grade": N_("Your risk grade changed"),
 }
 #: what a delivered message with a one-time link is replaced by (models.SECRET_KINDS)
 REDACTED = {"t": N_("A password reset link was sent; the link is not kept."), "p": {}}

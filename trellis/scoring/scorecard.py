@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -199,11 +200,36 @@ class Scored:
     policy: pd.Series | None = None
 
 
+#: (card version, names) -> reads_any's answer. A version's document never changes
+#: (versions are immutable, like :func:`trellis.scoring.service.reproduce` assumes), and
+#: the answer took a dump of the whole document on every scoring (a boosted card's model
+#: text included): kept per version instead. Few versions ever exist: no bound needed
+#: beyond :data:`_READS_KEPT`.
+_READS: dict[tuple[str, tuple[str, ...]], bool] = {}
+_READS_KEPT = 256
+_reads_lock = threading.Lock()
+
+
 def reads_any(spec: dict, names: Iterable[str]) -> bool:
     """Whether the card *spec* reads any feature of *names* (a characteristic's, a model's
-    column or member's): found as a JSON string anywhere in the spec."""
-    text = dumps(spec)
-    return any(json.dumps(name) in text for name in names)
+    column or member's): found as a JSON string anywhere in the spec. Kept per card
+    version (a spec without a version is read every time)."""
+    wanted = tuple(names)
+    version = spec.get("version")
+    key = (version, wanted) if isinstance(version, str) and version else None
+    if key is not None:
+        with _reads_lock:
+            hit = _READS.get(key)
+        if hit is not None:
+            return hit
+    text = json.dumps(spec, ensure_ascii=False)
+    found = any(json.dumps(name, ensure_ascii=False) in text for name in wanted)
+    if key is not None:
+        with _reads_lock:
+            if len(_READS) >= _READS_KEPT:
+                _READS.clear()
+            _READS[key] = found
+    return found
 
 
 def is_gbm(spec: dict) -> bool:

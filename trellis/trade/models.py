@@ -147,6 +147,9 @@ class PurchaseOrder(SQLModel, table=True):
     status: str = Field(default=DocStatus.PENDING, max_length=12)
     confirmed_at: datetime | None = None
     confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # how the buyer decided: "web" (a person on its pages) or "api" (its ERP, with a
+    # token: no user); NULL for a document loaded decided (an import, the demo)
+    decided_via: str | None = Field(default=None, max_length=8)
     reject_reason: str | None = Field(default=None, max_length=300)
 
 
@@ -185,6 +188,9 @@ class Invoice(SQLModel, table=True):
     status: str = Field(default=DocStatus.PENDING, max_length=12)
     confirmed_at: datetime | None = None
     confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # how the buyer decided: "web" (a person on its pages) or "api" (its ERP, with a
+    # token: no user); NULL for a document loaded decided (an import, the demo)
+    decided_via: str | None = Field(default=None, max_length=8)
     reject_reason: str | None = Field(default=None, max_length=300)
     paid_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 

@@ -252,3 +252,40 @@ def test_the_tokens_page_tells_the_erp_of_the_attestation(client, chain, logged_
     page = client.get("/anchor/tokens").get_data(as_text=True)
     assert ('ERP 每次确权都须在 JSON 请求体中发送字段 <code translate="no">'
             'checked_order_and_delivery</code>，值为 <code translate="no">true</code>') in page
+
+
+def test_the_seller_is_told_of_the_erps_decisions(client, session, chain, token):
+    """Issue 15: a decision made through the API carries no user, and the notification job
+    told only decisions with one: the seller never learnt that the buyer's ERP confirmed
+    or rejected its documents. It is told now, and that the buyer's system decided; a
+    document loaded already decided (an import) is still not told."""
+    from datetime import timedelta
+
+    from trellis.clock import utcnow
+    from trellis.notifications import events, render
+    from trellis.notifications.models import NotificationEvent
+
+    kept = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    refused = order(session, chain.tier1, chain.anchor)
+    loaded = invoice(session, chain.tier1, chain.anchor, status=DocStatus.CONFIRMED)
+    loaded.confirmed_at = utcnow() - timedelta(hours=1)
+    session.add(loaded)
+    session.flush()
+    assert client.post(f"/api/v1/anchor/invoices/{kept.id}/confirm", json=ATTESTED,
+                       headers=auth(token, "erp-told-1")).status_code == 200
+    assert client.post(f"/api/v1/anchor/orders/{refused.id}/reject",
+                       json={"reason": "数量不符"},
+                       headers=auth(token, "erp-told-2")).status_code == 200
+    session.refresh(kept)
+    assert kept.confirmed_by_id is None and kept.decided_via == "api"
+    events.collect(session=session)
+    told = {e.key: (render.text(e.message, "zh_CN"), render.text(e.message, "en"))
+            for e in session.exec(select(NotificationEvent).where(
+                NotificationEvent.firm_id == chain.tier1.id,
+                NotificationEvent.kind == "trade")).all()}
+    zh, en = told[f"invoice:{kept.id}:confirmed"]
+    assert f"的系统（其 ERP，经接口）已确权发票 {kept.number}" in zh, zh
+    assert "system (its ERP, through the API) confirmed invoice" in en
+    zh, _en = told[f"order:{refused.id}:rejected"]
+    assert f"拒绝确权订单 {refused.number}" in zh and "理由：数量不符" in zh, zh
+    assert f"invoice:{loaded.id}:confirmed" not in told

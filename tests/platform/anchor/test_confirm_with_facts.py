@@ -58,10 +58,13 @@ def test_the_queue_marks_overdue_and_paid_invoices(client, session, chain, ancho
            for inv in (old, fresh, paid)}
     assert "Overdue by 340 days" in row[old.number]
     assert "Overdue" not in row[fresh.number] and "Paid in full" not in row[fresh.number]
-    assert "Paid in full" in row[paid.number] and "Overdue" not in row[paid.number]
+    assert "Already paid" in row[paid.number] and "Overdue" not in row[paid.number]
     with client.session_transaction() as s:
         s["locale"] = "zh_CN"
-    assert "已逾期 340 天" in text(client, "/anchor/queue")
+    page = text(client, "/anchor/queue")
+    assert "已逾期 340 天" in page
+    # the paid invoice is said paid once (under "check first"), not twice with one word
+    assert page.split(paid.number, 2)[2].split("</tr>")[0].count("已付清") == 1
 
 
 def test_the_invoice_page_shows_its_order_deliveries_and_payments(client, session, chain,

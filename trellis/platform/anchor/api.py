@@ -88,7 +88,7 @@ def _decide(kind: str, ids, decision: str, reason, checked=False) -> tuple[dict,
         raise ValidationError("reason must be text.", field="reason")
     outcomes = confirmations.decide(session=db(), anchor_id=current_firm_id(), kind=kind,
                                     ids=ids, decision=decision, reason=reason,
-                                    user=current_user_obj(), checked=checked)
+                                    user=current_user_obj(), checked=checked, via="api")
     for o in outcomes:
         if o.changed:
             audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",

@@ -36,6 +36,7 @@ from trellis.platform.web import (
 from trellis.protection import notifications as protection_notes
 from trellis.scoring import (
     expert,
+    history,
     limits,
     policy,
     queries,
@@ -170,8 +171,11 @@ def firm(firm_id):
         for f in (result.flags if result else [])))
     names = dict(db().execute(select(Firm.uscc, Firm.name).where(
         Firm.uscc.in_(usccs))).all()) if usccs else {}
+    past = history.history(session=db(), firm_id=firm_id)
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
+        past=past, moves={s.record_id: s.before for s in history.grade_steps(
+            past, limit=len(past)) if s.before},
         pct=queries.percentiles(db(), f, result.features if result else {}),
         hood=hood, hood_total=hood_total, points=points, card=card, zh=_zh(), labels=labels,
         values=result.features if result else {},

@@ -16,6 +16,7 @@ from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import own_firm, state_for
 from trellis.platform.web import current_firm_id, db, roles_required
 from trellis.protection import notifications
+from trellis.scoring import history
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import VoucherEvent
@@ -44,9 +45,14 @@ def index():
 
 
 def _index_extras(firm) -> dict:
-    """Loans and vouchers for the dashboard (empty lists when there are none yet)."""
+    """Loans and vouchers for the dashboard (empty lists when there are none yet), and the
+    firm's risk grade with its last moves (issue 15: the grade moved and nothing said so)."""
+    steps = history.grade_steps(history.history(session=db(), firm_id=firm.id),
+                                limit=history.SHORT_STEPS + 1)
     return {"holdings": vouchers.holdings(session=db(), firm_id=firm.id),
-            "loans": finance.live_loans(firm.id)}
+            "loans": finance.live_loans(firm.id),
+            "grade": steps[0] if steps else None,
+            "grade_moves": [s for s in steps if s.before][:history.SHORT_STEPS]}
 
 
 @bp.get("/proofs/<int:doc_number>")
