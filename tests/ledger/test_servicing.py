@@ -373,3 +373,43 @@ def test_the_schedule_counts_a_repayment_made_on_the_pay_out_day(session, make_l
     assert (due["principal_fen"], due["fees_fen"]) == (14_945_000, 0)
     assert due["total_fen"] == 14_945_000 + due["interest_fen"]
     assert 0 < due["interest_fen"] < 15_000_000 * 55 * 30 // 1000 // 360 + 30
+
+
+def test_the_statement_columns_add_up_after_a_cooling_off_with_a_paid_fee(session, make_loan,
+                                                                          make_firm):
+    """Reader 12, G2 and G6: loan ¥150,000 with a ¥450 fee; the borrower repaid ¥50,000 in
+    the window (the fee first), then the buyer paid ¥200,810, which settled the loan in the
+    window. The statement showed the paid fee waived a second time: its columns left ¥450
+    of principal and −¥450 of fees on a loan owing nothing, against a journal that credited
+    ¥100,450 of principal that day. A later payout of part of the surplus had no line.
+    Each column now sums to what is owed (0) and to what the journal holds."""
+    from trellis.ledger import payouts, statement
+
+    loan = make_loan(amount_fen=15_000_000, fee_fen=45_000, first_loan=True)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=5_000_000, paid_on=day(0),
+                    idempotency_key="vendor")
+    accrual.accrue(session=session, as_of=day(2))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=20_081_000, paid_on=day(2),
+                    idempotency_key="buyer")
+    loan = fresh(session, loan)
+    assert loan.status == LoanStatus.COOLED_OFF and balances(loan) == (0, 0, 0, 0)
+    lines = statement.build(session=session, loan_id=loan.id).lines
+    total = {f: sum(getattr(line, f) for line in lines)
+             for f in ("principal_fen", "interest_fen", "penalty_fen", "fees_fen")}
+    assert total == dict.fromkeys(total, 0), [(line.kind, line) for line in lines]
+    (moved,) = [line for line in lines if line.kind == "reapplied"]
+    assert moved.principal_fen == -45_000   # the paid fee went to principal
+    # the principal the journal credited on the buyer's day: the fee moved plus the payment
+    on_day = sum(-line.principal_fen for line in lines if line.on == day(2))
+    assert on_day == 10_045_000
+    surplus = sum(line.surplus_fen for line in lines)
+    assert surplus == payouts.loan_surplus(session=session, loan_id=loan.id).owed
+    assert surplus == 20_081_000 - 10_000_000
+    payouts.pay_out_surplus(session=session, firm_id=loan.firm_id, amount_fen=81_000,
+                            paid_on=day(3), idempotency_key="back")
+    lines = statement.build(session=session, loan_id=loan.id).lines
+    (paid,) = [line for line in lines if line.kind == "surplus_paid"]
+    assert (paid.on, paid.amount_fen, paid.surplus_fen) == (day(3), 81_000, -81_000)
+    assert sum(line.surplus_fen for line in lines) == 10_000_000
+    assert statement.describe(paid, "zh") == "余款已付至贵司"
+    assert statement.describe(moved, "zh") == "冷静期：已付的利息和费用改为归还本金"

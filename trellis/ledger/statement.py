@@ -24,9 +24,10 @@ from trellis import exports
 from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import lifecycle
-from trellis.ledger.chart import COMPONENTS
+from trellis.ledger.chart import COMPONENTS, Acct
 from trellis.ledger.errors import LoanNotFound
-from trellis.ledger.models import Loan, LoanStatus, Product, Repayment
+from trellis.ledger.models import JournalPosting, Loan, LoanStatus, Product, Repayment
+from trellis.ledger.posting import account_ids
 from trellis.ledger.replay import Balances, Outcome, Payment, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
 from trellis.messages import N_, msg
@@ -49,6 +50,8 @@ LABELS = {
         "accrued": "Interest %s to %s",
         "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
         "waived": "Cooling-off: interest and fees waived",
+        "reapplied": "Cooling-off: interest and fees already paid go to principal instead",
+        "surplus_paid": "Surplus paid back to you",
         "written_off": "Written off: passed to collection, still owed",
         "recovery": "Recovered after the write-off", "fen_note": "Amounts in yuan (CNY).",
         "collection": "Write-off and recoveries", "still_owed": "Still owed by you",
@@ -67,7 +70,9 @@ LABELS = {
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",
         "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
-        "waived": "冷静期：免除利息和费用", "written_off": "核销（转入催收，仍须偿还）",
+        "waived": "冷静期：免除利息和费用",
+        "reapplied": "冷静期：已付的利息和费用改为归还本金",
+        "surplus_paid": "余款已付至贵司", "written_off": "核销（转入催收，仍须偿还）",
         "recovery": "核销后收回", "fen_note": "金额单位：元（人民币）。",
         "collection": "核销及核销后收回", "still_owed": "贵司仍欠",
         "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
@@ -78,9 +83,10 @@ LABELS = {
 # relationship manager's screen read as if the bank had repaid something).
 STAFF_LABELS = {
     "en": {"payment_vendor": "The borrower's payment", "surplus": "To the borrower",
-           "still_owed": "Still owed by the borrower"},
+           "still_owed": "Still owed by the borrower",
+           "surplus_paid": "Surplus paid back to the borrower"},
     "zh": {"payment_vendor": "借款企业还款", "surplus": "退还借款企业",
-           "still_owed": "借款企业仍欠"},
+           "still_owed": "借款企业仍欠", "surplus_paid": "余款已付至借款企业"},
 }
 
 STATUS_LABELS = {
@@ -142,7 +148,7 @@ class Statement:
 
 def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
     """The statement of *loan_id* up to *as_of* (default: the last booked day, or the last
-    recovery after a write-off)."""
+    recovery after a write-off or payout of surplus after it)."""
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise LoanNotFound(msg(N_("Loan %(loan_id)s does not exist."), loan_id=loan_id))
@@ -152,6 +158,8 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
     if as_of is None:
         # interest stops at a write-off; the recoveries after it still belong on the statement
         later = [r.paid_on for r in _recoveries(session, loan)] if loan.closed_on else []
+        # and the surplus paid back after the loan closed
+        later += [day for day, _ in _surplus_payouts(session, loan)]
         as_of = max([loan.accrued_until or date.today(), *later])
     lines: list[Line] = []
     collection: list[Line] = []
@@ -195,14 +203,25 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             # what the cooling-off waived, by component (the line showed no amount): the
             # income reversed that day (open charges, and charges already paid within
             # the window, whose money goes to principal instead)
-            w = _waived(outcome, a.paid_on)
-            events.append((a.paid_on, 2, Line(a.paid_on, "waived", interest_fen=-w["interest"],
-                                              penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
+            # (reader 12, G2: a fee paid in the window and then waived was shown as waived
+            # again, leaving −¥450 of fees and ¥450 of principal on a loan owing nothing)
+            w, moved = _waived(outcome, a.paid_on)
+            if any(w.values()):
+                events.append((a.paid_on, 2, Line(
+                    a.paid_on, "waived", interest_fen=-w["interest"],
+                    penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
+            if moved:
+                events.append((a.paid_on, 2, Line(a.paid_on, "reapplied",
+                                                  principal_fen=-moved)))
         kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
         events.append((a.paid_on, 3, Line(
             a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
             interest_fen=-a.interest_fen, penalty_fen=-a.penalty_fen, fees_fen=-a.fees_fen,
             surplus_fen=a.surplus_fen)))
+    # the surplus paid back to the borrower (reader 12, G6: the statement had no line for
+    # it and its surplus column disagreed with its header)
+    for day, paid in _surplus_payouts(session, loan):
+        events.append((day, 4, Line(day, "surplus_paid", amount_fen=paid, surplus_fen=-paid)))
     # interest accrued between consecutive event days, as one line per period
     cut = sorted({e[0] for e in events})
     period: dict[date, list[Any]] = {}   # start -> [first day, last day, interest, penalty]
@@ -232,15 +251,34 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             if line.on <= as_of]
 
 
-def _waived(outcome: Outcome, on: date) -> dict[str, int]:
-    """Interest, penalty and fees waived on *on* by the cooling-off, in fen (>= 0): the
-    replay debits an income account only to waive (accrual credits it)."""
+def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], int]:
+    """What the cooling-off did on *on*, in fen (>= 0): the interest, penalty and fees
+    still open that it waived, by component, and the money already paid to them in the
+    window that it re-applied to principal. The replay debits an income account only to
+    waive (accrual credits it), against the receivable (open) or the principal (paid)."""
     income = {COMPONENTS[c][1]: c for c in ("interest", "penalty", "fees")}
     out = dict.fromkeys(income.values(), 0)
-    for p in outcome.postings:
+    moved = 0
+    legs = outcome.postings
+    for p, other in zip(legs, legs[1:], strict=False):
         if p.account in income and p.amount_fen > 0 and p.value_date == on:
-            out[income[p.account]] += p.amount_fen
-    return out
+            if other.account == Acct.LOANS:
+                moved += p.amount_fen
+            else:
+                out[income[p.account]] += p.amount_fen
+    return out, moved
+
+
+def _surplus_payouts(session: Session, loan: Loan) -> list[tuple[date, int]]:
+    """Each payout of *loan*'s surplus to the borrower (its day and amount in fen, oldest
+    first): the debits to the loan's vendor payable, as the journal holds them."""
+    payable = account_ids(session)[Acct.VENDOR_PAYABLE.value]
+    rows = session.execute(
+        select(col(JournalPosting.value_date), col(JournalPosting.amount_fen))
+        .where(col(JournalPosting.loan_id) == loan.id,
+               col(JournalPosting.account_id) == payable, col(JournalPosting.amount_fen) > 0)
+        .order_by(col(JournalPosting.value_date), col(JournalPosting.id))).all()
+    return [(day, int(amount)) for day, amount in rows]
 
 
 def _recoveries(session: Session, loan: Loan) -> list[Repayment]:

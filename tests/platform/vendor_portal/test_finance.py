@@ -235,7 +235,20 @@ def test_the_suggested_cooling_off_payment_counts_money_already_paid(client, ses
     assert loan.status == "active"
     repay_url = f"/vendor/loans/{loan.id}/repay"
     rest = loan.amount_fen - 10_000
-    assert f'value="{rest / 100:.2f}"' in client.get(repay_url).get_data(as_text=True)
+    page = client.get(repay_url).get_data(as_text=True)
+    assert f'value="{rest / 100:.2f}"' in page
+    # reader 12, G3: the cooling-off line names the same figure as the box, not the whole
+    # amount lent again; a too-large amount names the "owed now" figure the page heads with
+    wanted = f"Repay ¥{rest / 100:,.2f} by"
+    assert wanted in page.replace("CN¥", "¥"), page
+    assert f"Repay ¥{loan.amount_fen / 100:,.2f} by" not in page.replace("CN¥", "¥")
+    own = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True).replace("CN¥", "¥")
+    assert f": repay ¥{rest / 100:,.2f} and pay no interest" in own
+    huge = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
+                                        "key": "h" * 20, "amount": "99999999999"})
+    assert huge.status_code == 422
+    assert f"this loan owes ¥{loan.outstanding_fen / 100:,.2f} today" in \
+        huge.get_data(as_text=True).replace("CN¥", "¥")
     paid = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
                                         "key": "r" * 20, "amount": f"{rest / 100:.2f}"})
     assert paid.status_code == 303

@@ -335,6 +335,7 @@ def loan(loan_id: int):
     offer = db().get(Offer, row.offer_id) if row.offer_id else None
     return render_template("vendor_portal/loan.html", loan=row, repayments=repayments,
                            cooling_until=cooling_off_until(row), today=date.today(),
+                           cooling_payoff=_repay_amount(row),
                            offer=offer, owed=lifecycle.owed_by_borrower(row),
                            surplus=payouts.loan_surplus(session=db(), loan_id=row.id),
                            days_overdue=lifecycle.borrower_dpd(row, date.today()),
@@ -398,8 +399,10 @@ def repay(loan_id: int):
     elif request.method == "POST":
         status = 422
         if getattr(form.amount, "too_large", False):   # say what is owed, not only "too large"
+            # the figure the page heads with (reader 12, G3: it named the cooling-off
+            # payoff, a third amount beside "owed now" and the box)
             form.amount.errors = [_("That amount is too large: this loan owes %(owed)s "
-                                    "today.", owed=money(_repay_amount(row)))]
+                                    "today.", owed=money(row.outstanding_fen))]
     rules = fraud.policy(session=db())
     return render_template("vendor_portal/repay.html", loan=row, form=form,
                            warnings=warnings_for("repayment", firm),
