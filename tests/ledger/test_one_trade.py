@@ -156,3 +156,21 @@ def test_an_invoice_whose_order_loan_is_not_settled_is_refused_naming_the_order(
         said = error_text(err.value)
     assert f"订单 {order.number}" in said and f"贷款 {loan.id}" in said, said
     assert f"发票 {inv.number}" in said and "同一笔交易只能融资一次" in said, said
+
+
+def test_an_order_whose_invoice_the_buyer_rejected_says_so(session, world):
+    """Reader 12, G30: the apply page offered orders whose invoices the anchor had rejected
+    ("货物未验收"), with no hint. The order stays financeable (confirmed, not invoiced) but
+    the buyer's refusal, and why, is said for the applicant and the decider."""
+    order, inv = _order_and_invoice(world)
+    plain = world.order(1_000_000, on=AS_OF - timedelta(days=10))
+    assert claims.refused_invoice_notes(session, [order.id, plain.id]) == {}
+    inv.status, inv.reject_reason = "rejected", "货物未验收"
+    session.add(inv)
+    session.flush()
+    notes = claims.refused_invoice_notes(session, [order.id, plain.id])
+    assert list(notes) == [order.id]
+    text = str(notes[order.id])
+    assert inv.number in text and order.number in text and "货物未验收" in text
+    # still financeable: the rejected invoice does not make the order "invoiced"
+    claims.refuse_if_invoiced(session, [order.id])

@@ -482,6 +482,30 @@ def invoices_of_orders(session: Session, order_ids: Sequence[int]
     return out
 
 
+def refused_invoice_notes(session: Session, order_ids: Sequence[int]) -> dict[int, Message]:
+    """Order id -> what the buyer said when it rejected an invoice issued from the order
+    (the latest such invoice), for the orders of *order_ids* that have one: financing the
+    order stays possible (the order is confirmed and not invoiced), but the applicant and
+    the decider see that the buyer refused the delivery's invoice (reader 12, G30)."""
+    if not order_ids:
+        return {}
+    out: dict[int, Message] = {}
+    for inv in session.scalars(select(Invoice).where(
+            col(Invoice.order_id).in_(list(order_ids)),
+            col(Invoice.status) == DocStatus.REJECTED.value).order_by(col(Invoice.id))):
+        if inv.order_id is None:
+            continue
+        order = name(session, "order", inv.order_id)
+        out[inv.order_id] = (
+            msg(N_("The buyer rejected invoice %(invoice)s issued from %(order)s, saying: "
+                   "%(reason)s. Check with the buyer before financing the order."),
+                invoice=inv.number, order=order, reason=inv.reject_reason)
+            if inv.reject_reason else
+            msg(N_("The buyer rejected invoice %(invoice)s issued from %(order)s. Check with "
+                   "the buyer before financing the order."), invoice=inv.number, order=order))
+    return out
+
+
 def invoiced_message(session: Session, order_id: int, invoice: Invoice) -> Message:
     """Why order *order_id* cannot be financed: it became *invoice* (paid, or to be
     financed itself)."""

@@ -241,6 +241,8 @@ def application(application_id: int):
         # an order already invoiced (or paid), a document registered before: no loan can
         # be paid out on it, so no offer is shown and only declining is left
         unfinanceable=unfinanceable,
+        # an order whose invoice the buyer rejected: still financeable, said with why
+        refused=list(claims.refused_invoice_notes(db(), list(app.order_ids or ())).values()),
         offer=origination.open_offer(db(), app.id), form=DecisionForm(),
         exposure=exposure, exposure_after=exposure + app.requested_fen,
         at_decision=at_decision,

@@ -173,6 +173,8 @@ def apply():
                            total=total, q=request.args.get("q", "").strip()[:100],
                            unpriceable=_unpriceable(docs) if kind == "invoice" else {},
                            trade_marks=_trade_marks(firm, kind, docs),
+                           refused=claims.refused_invoice_notes(
+                               db(), [d.id for d, _b in docs]) if kind == "order" else {},
                            picked=set(picked), docs_error=docs_error,
                            vendor_buyers=tier2_buyers(firm)), status
 
