@@ -307,7 +307,8 @@ def _gbm_reasons(spec: dict, points: pd.DataFrame, k: int) -> dict:
 
 def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
     """One firm's points characteristic by characteristic, as its risk page shows them
-    and its reasons count them: ``{"name", "points", "best", "lost"}``, whole points.
+    and its reasons count them: ``{"name", "points", "best", "lost", "best_band"}``,
+    whole points (``best_band``: :func:`best_band`).
 
     ``points`` is what the characteristic gave the firm and ``best`` the most it can give
     (:func:`max_points`), each rounded to a whole point; ``lost`` is ``best - points``
@@ -316,7 +317,8 @@ def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
     no bins: ``best`` is 0 and ``lost`` the points a feature took away."""
     if is_model(spec):
         return [{"name": name, "points": int(round(float(v))), "best": 0,
-                 "lost": max(0, -int(round(float(v))))} for name, v in points.items()]
+                 "lost": max(0, -int(round(float(v)))), "best_band": None}
+                for name, v in points.items()]
     best = max_points(spec)
     out = []
     for ch in spec["characteristics"]:
@@ -324,8 +326,24 @@ def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
         got, top = int(round(float(points[name]))), int(round(best[name]))
         neutral = int(bins[name]) == -1 and bool(ch.get("missing", {}).get("neutral"))
         out.append({"name": name, "points": got, "best": top,
-                    "lost": 0 if neutral else max(0, top - got)})
+                    "lost": 0 if neutral else max(0, top - got), "best_band": best_band(ch)})
     return out
+
+
+def best_band(ch: dict) -> tuple[float | None, float | None] | None:
+    """The values for which numeric characteristic *ch* gives its most points, as
+    (from, below): ``from`` inclusive or None (no lower bound), ``below`` exclusive or
+    None; None for a categorical characteristic or when the most points come only from
+    a missing value. A clerk reads "0 of 29" beside a rising headcount as a penalty
+    unless the page says what earns the 29 (reader 12, G10)."""
+    if ch.get("type") != "numeric" or not ch.get("bins"):
+        return None
+    odds = [float(b["logodds"]) for b in ch["bins"]]
+    i = int(np.argmax(odds))
+    splits = [float(x) for x in ch.get("splits", [])]
+    if len(splits) != len(odds) - 1:
+        return None
+    return (splits[i - 1] if i > 0 else None, splits[i] if i < len(splits) else None)
 
 
 def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS,

@@ -442,6 +442,25 @@ def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
         assert stated or not any(lost)
 
 
+def test_each_characteristic_says_which_values_earn_its_most_points(client, rm, park):
+    """Reader 12, G10: "参保人数近12个月变化 | 上升 4.0% | 0 | 29 | −29" read as a penalty for
+    hiring. Each row now says which values earn the most points (the card's best band),
+    and the page says that points lost are not a penalty."""
+    from trellis.scoring import expert, scorecard
+
+    _, _, v, _w = park
+    token = csrf_token(client, f"/scoring/firms/{v.id}")
+    assert client.post(f"/scoring/firms/{v.id}/score",
+                       data={"csrf_token": token}).status_code == 302
+    page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
+    table = page.split('data-testid="points"')[1].split("</table>")[0]
+    assert "取得最高分的取值" in table and "少得的分数不是扣分" in page
+    cell = _text(table.split('data-band="headcount_trend_12m">')[1].split("</td>")[0])
+    (ch,) = [c for c in expert.CHARACTERISTICS if c["name"] == "headcount_trend_12m"]
+    assert scorecard.best_band(ch) == (0.05, None)
+    assert cell.endswith("及以上") and "5.0%" in cell, cell
+
+
 def test_a_flagged_firms_grade_carries_the_warning_in_the_header_and_the_list(client, rm,
                                                                              park):
     """Reader R6: "790 A 违约概率 0.74%" sat above strong fraud warnings with only small grey
