@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError
-from trellis.ledger import financeable, lifecycle, statement
+from trellis.ledger import cooling, financeable, lifecycle, statement
 from trellis.ledger.models import Application, Loan, Product
 from trellis.notifications.render import text as message_text
 from trellis.protection import warnings
@@ -90,8 +90,8 @@ T: dict[str, dict[str, Any]] = {
         "next_repayment": "下一笔还款：贷款 {loan}，到期日 {due}，预计应还 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
         "overdue_repayment": "贷款 {loan} 已逾期 {days} 天（到期日 {due}）。截至 {as_of} 应还 {total} 元（本金 {principal} 元，利息 {interest} 元，罚息 {penalty} 元，费用 {fees} 元）。逾期每天计收罚息，请尽快还款。",
         "early": "贷款 {loan} 可随时提前还款。截至 {as_of} 未还余额 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
-        "early_cooling": "该贷款在冷静期内：{until} 前全额还款可免除利息和费用。",
-        "cooling_yes": "贷款 {loan} 仍在冷静期内：{until} 前全额还款，免收利息和费用。",
+        "early_cooling": "该贷款在冷静期内：截至 {until}（含当日）还清尚未归还的本金 {payoff} 元，即免除利息和费用。",
+        "cooling_yes": "贷款 {loan} 仍在冷静期内：截至 {until}（含当日）再还 {payoff} 元（尚未归还的本金），即免收利息和费用。",
         "cooling_no": "贷款 {loan} 没有可用的冷静期（冷静期只适用于首笔贷款，且须在截止日前全额还款）。",
         "cooling_rule": "冷静期：首笔贷款放款后 {days} 天内全额还款，无需理由，免收利息和费用（产品 {product}）。",
         "no_pending": "您没有待确权或被拒绝的发票。",
@@ -147,8 +147,8 @@ T: dict[str, dict[str, Any]] = {
         "next_repayment": "Next repayment: loan {loan}, due {due}, about {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
         "overdue_repayment": "Loan {loan} is {days} days overdue (due {due}). As of {as_of} you owe {total} yuan (principal {principal} yuan, interest {interest} yuan, penalty interest {penalty} yuan, fees {fees} yuan). Penalty interest runs every day it stays overdue: please repay as soon as you can.",
         "early": "Loan {loan} can be repaid early at any time. Outstanding as of {as_of}: {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
-        "early_cooling": "It is in its cooling-off period: repay in full before {until} and interest and fees are waived.",
-        "cooling_yes": "Loan {loan} is still in its cooling-off period: repay in full before {until} and pay no interest or fees.",
+        "early_cooling": "It is in its cooling-off period: repay the {payoff} yuan of principal still unpaid by {until} (inclusive) and interest and fees are waived.",
+        "cooling_yes": "Loan {loan} is still in its cooling-off period: repay {payoff} yuan more (the principal still unpaid) by {until} (inclusive) and pay no interest or fees.",
         "cooling_no": "Loan {loan} has no cooling-off period open (it applies to a first loan repaid in full before its end date).",
         "cooling_rule": "Cooling-off: a first loan repaid in full within {days} days of pay-out costs no interest or fees, no reason needed (product {product}).",
         "no_pending": "You have no invoice waiting for confirmation or rejected.",
@@ -410,8 +410,9 @@ def early_repayment(ctx: Ctx) -> Answer:
     st = _statement(ctx, loan)
     facts = _loan_facts(ctx, loan, st)
     text = t["early"].format(**facts)
-    if st.cooling_off_until and st.cooling_off_until >= ctx.today:
-        facts["until"] = st.cooling_off_until.isoformat()
+    window = _cooling_window(ctx, loan)
+    if window is not None:
+        facts["until"], facts["payoff"] = window
         text += t["early_cooling"].format(**facts)
     href = f"/vendor/loans/{loan.id}/repay"
     return Answer(text, facts, [_link(ctx, "loan", f"/vendor/loans/{loan.id}"),
@@ -419,16 +420,28 @@ def early_repayment(ctx: Ctx) -> Answer:
                   {"kind": "repay", "href": href})
 
 
+def _cooling_window(ctx: Ctx, loan) -> tuple[str, str] | None:
+    """(the window's last day, what is still to pay in it for the waiver, in yuan) while
+    *loan*'s cooling-off window is open on ctx.today, else None. Both are the ledger's
+    own figures (:mod:`trellis.ledger.cooling`): the principal lent less what was paid
+    in the window (reader 12, G20: "冷静期还要还多少才能免息？" was told no amount)."""
+    payoff = cooling.payoff_in_window(session=ctx.session, loan=loan, on=ctx.today)
+    until = cooling.window_end(loan)
+    if payoff is None or until is None:
+        return None
+    return until.isoformat(), yuan(payoff)
+
+
 def cooling_off(ctx: Ctx) -> Answer:
-    """Whether the oldest live loan is still in its cooling-off period (the date it ends) and what
-    returning the money then costs."""
+    """Whether the oldest live loan is still in its cooling-off period: the day it ends and
+    what is still to repay by then (yuan) for the waiver of interest and fees."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if loans:
         loan = loans[0]
-        st = _statement(ctx, loan)
-        if st.cooling_off_until and st.cooling_off_until >= ctx.today:
-            facts = {"loan": str(loan.id), "until": st.cooling_off_until.isoformat()}
+        window = _cooling_window(ctx, loan)
+        if window is not None:
+            facts = {"loan": str(loan.id), "until": window[0], "payoff": window[1]}
             return Answer(t["cooling_yes"].format(**facts), facts,
                           [_link(ctx, "repay", f"/vendor/loans/{loan.id}/repay")],
                           {"kind": "repay", "href": f"/vendor/loans/{loan.id}/repay"})
@@ -451,7 +464,10 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
         Invoice.seller_id == ctx.firm_id)
     number = ctx.slots.get("document")
     if number:   # the invoice the question names (reader 11, F5): its own status and reason
-        row = ctx.session.exec(query.where(Invoice.number == number)).first()
+        # as the firm typed it, else in another case (r12-0014 for R12-0014)
+        row = ctx.session.exec(query.where(Invoice.number == number)).first() \
+            or ctx.session.exec(query.where(func.upper(col(Invoice.number))
+                                            == number.upper())).first()
         if row is None:
             return Answer(t["no_invoice"].format(number=number), {"number": number},
                           [_link(ctx, "trade", "/vendor/trade")])
