@@ -118,6 +118,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_pending": "有 {count} 张供应商发票等待贵司确权，合计 {total} 元。最近的：{items}。",
         "anchor_none_owed": "贵司目前没有未付的已确权应付发票。",
         "anchor_owed": "贵司已确权、尚未付清的应付发票共 {count} 张，合计 {total} 元。其中已逾期 {overdue_count} 张，{overdue} 元；本月内（{today} 至 {month_end}）到期 {month_count} 张，{month} 元；以后到期 {later} 元。最早到期：{due}，发票 {number}（{seller}），未付 {amount} 元。",
+        "supplier_private": "供应商的贷款、对银行的还款和欠款，以及银行对其的评分、评级和额度，都属于银行的客户保密信息，我不能告诉贵司任何一家供应商的这些情况（包括是否逾期、金额多少）。供应商风险是否上升，可在“风险预警”页面查看，那里只以文字说明；贵司自己的应付账款和待确权发票可以问我。",
         "anchor_vendor_only": "这是供应商（卖方）的问题；贵司作为核心企业可以问我：哪些发票等待贵司确权、贵司应付多少以及何时到期。",
         "anchor_greeting": "您好，我是智能客户经理。可以问我：哪些供应商发票等待贵司确权、贵司应付多少及何时到期、利率和费用规则；也可以随时转人工。",
         "handover": "已为您转接客户经理，他会在本对话中回复您。",
@@ -127,7 +128,8 @@ T: dict[str, dict[str, Any]] = {
         "links": {"apply": "申请融资", "loan": "贷款详情", "vouchers": "我的凭证", "repay": "还款", "consent": "数据授权",
                   "trade": "发票详情", "upload": "上传资料", "application": "申请详情",
                   "home": "企业首页", "bank": "银行账户",
-                  "queue": "待确权队列", "payables": "应付账款", "anchor_home": "核心企业首页"},
+                  "queue": "待确权队列", "payables": "应付账款", "anchor_home": "核心企业首页",
+                  "early_warning": "风险预警"},
     },
     "en": {
         "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
@@ -175,6 +177,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_pending": "{count} supplier invoices are waiting for your confirmation, {total} yuan in all. The latest: {items}.",
         "anchor_none_owed": "You have no confirmed invoice left to pay.",
         "anchor_owed": "You owe {total} yuan on {count} confirmed invoices: {overdue_count} overdue, {overdue} yuan; {month_count} due this month ({today} to {month_end}), {month} yuan; {later} yuan due later. The first due is invoice {number} ({seller}) on {due}, {amount} yuan unpaid.",
+        "supplier_private": "A supplier's loans, what it repays or owes the bank, and the bank's score, grade and limit for it are the bank's confidential customer information: I cannot tell you any of them for any supplier (not whether it is overdue, nor any amount). Whether a supplier's risk rose is on the Early warning page, in words only; you can ask me about your own payables and the invoices waiting for your confirmation.",
         "anchor_vendor_only": "That is a vendor's (seller's) question; as an anchor you can ask me what is waiting for your confirmation and what you owe and when.",
         "anchor_greeting": "Hello, I am the AI customer manager. Ask me which supplier invoices wait for your confirmation, what you owe and when, or the rate and fee rules; or ask for a person at any time.",
         "handover": "I have passed this to your relationship manager, who will answer in this conversation.",
@@ -184,7 +187,8 @@ T: dict[str, dict[str, Any]] = {
         "links": {"apply": "Apply for financing", "loan": "Loan details", "vouchers": "Vouchers", "repay": "Repay",
                   "consent": "Data consent", "trade": "Invoice", "upload": "Upload data",
                   "application": "Application", "home": "Firm overview", "bank": "Bank account",
-                  "queue": "Confirmation queue", "payables": "Payables", "anchor_home": "Anchor desk"},
+                  "queue": "Confirmation queue", "payables": "Payables", "anchor_home": "Anchor desk",
+                  "early_warning": "Early warning"},
     },
 }
 
@@ -702,9 +706,21 @@ def anchor_owed(ctx: Ctx) -> Answer:
     return Answer(t["anchor_owed"].format(**facts), facts, links)
 
 
-COMPOSERS.update({"anchor_pending": anchor_pending, "anchor_owed": anchor_owed})
+def supplier_private(ctx: Ctx) -> Answer:
+    """For an anchor clerk who asks about a supplier's loans, debts to the bank, score,
+    grade or limit: that these are the bank's confidential customer information (see
+    :mod:`trellis.scoring.disclosure`), with no figure, and where the anchor may read
+    whether a supplier's risk rose."""
+    t = _t(ctx)
+    return Answer(t["supplier_private"], {}, [_link(ctx, "early_warning", "/anchor/early-warning"),
+                                               _link(ctx, "payables", "/anchor/payables")])
+
+
+COMPOSERS.update({"anchor_pending": anchor_pending, "anchor_owed": anchor_owed,
+                  "supplier_private": supplier_private})
 # What an anchor clerk may ask of the vendor's answers: the product rules only.
-ANCHOR_SHARED = ("rates", "fees", "greeting", "anchor_pending", "anchor_owed")
+ANCHOR_SHARED = ("rates", "fees", "greeting", "anchor_pending", "anchor_owed",
+                 "supplier_private")
 
 
 def compose(intent: str, ctx: Ctx) -> Answer:
