@@ -278,3 +278,26 @@ def test_an_open_offer_is_still_sent(session, world, vendor_user, tmp_path):
     delivery.deliver(session=session, sender=sink)
     assert {o.state for o in _offer_rows(session, offer.id)} == {"sent"}
     assert any("签约" in x["body"] for x in sink.read())
+
+
+def test_a_reminder_to_repay_a_loan_repaid_since_is_not_sent(session, world, vendor_user,
+                                                             make_loan, tmp_path):
+    """The same rule for the reminders: "due in 3 days" written while the loan was live is
+    not sent once the loan is repaid."""
+    from trellis.ledger import lifecycle
+
+    loan = make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1),
+                     due_date=date(2026, 1, 18))
+    events.collect(session=session, as_of=AS_OF)
+    due = session.scalars(select(NotificationEvent).where(
+        NotificationEvent.key == f"due:{loan.id}:2026-01-18:3")).one()
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=6_000_000, paid_on=AS_OF,
+                    idempotency_key="all-of-it")
+    session.refresh(loan)
+    assert loan.status == "repaid"
+    sink = FileSink(tmp_path / "outbox.jsonl")
+    delivery.deliver(session=session, sender=sink)
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.event_id == due.id)).all()
+    assert rows and all(o.state == "failed" and "loan is repaid" in o.last_error for o in rows)
+    assert not [x for x in sink.read() if "3 天" in x["body"]]
+    assert any("已放款" in x["subject"] for x in sink.read())   # the pay-out still went

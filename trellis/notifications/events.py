@@ -207,13 +207,32 @@ def _written_off(session: Session, since: date) -> Iterator[tuple[int, str, str,
                        owed=Money(owed)), f"/vendor/loans/{loan.id}")
 
 
+#: Keys' prefixes of the reminders that ask a live loan to be repaid.
+LOAN_REMINDERS = ("due", "cooling_off", "overdue")
+
+
 def stale(session: Session, event: NotificationEvent) -> str | None:
     """Why *event* must no longer be sent, checked at send time (its subject changed since
     it was written), or None when it still holds. An offer's "sign it by ..." is stale
     once the offer is no longer open (signed, lapsed) or its application no longer waits
-    for the signature (reader 12, G19). The reason is for the outbox row's
-    ``last_error`` (the operators' record, in English), not for the firm."""
-    if event.kind != Kind.OFFER.value or not event.key.startswith("offer:"):
+    for the signature (reader 12, G19); a reminder to repay a loan
+    (:data:`LOAN_REMINDERS`) once the loan is no longer live (repaid, cancelled). The
+    reason is for the outbox row's ``last_error`` (the operators' record, in English),
+    not for the firm."""
+    prefix, _, rest = event.key.partition(":")
+    if prefix in LOAN_REMINDERS:
+        # "due in 3 days", "the cooling-off ends tomorrow", "overdue": only while the loan
+        # is still live (a loan repaid since is not told to repay)
+        try:
+            loan = session.get(Loan, int(rest.split(":", 1)[0]))
+        except ValueError:
+            return None
+        if loan is None:
+            return "not sent: the loan no longer exists"
+        if loan.status not in (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value):
+            return f"not sent: the loan is {loan.status}"
+        return None
+    if event.kind != Kind.OFFER.value or prefix != "offer":
         return None
     try:
         offer = session.get(Offer, int(event.key.split(":", 1)[1]))
