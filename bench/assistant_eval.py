@@ -2,13 +2,16 @@
 ``bench/data/assistant_eval.jsonl`` (kept apart from the retriever's examples in
 ``trellis/assistant/data``).
 
-Each line: ``{"text", "expected", "lang"}``; ``expected`` is an answered intent
+Each line: ``{"text", "expected", "lang", "role"}``; ``expected`` is an answered intent
 (:data:`trellis.assistant.intents.ANSWERED`) or a handover class (``human``,
-``complaint``, ``fraud_call``, ``bank_account``, ``limit_change``, ``out_of_scope``).
+``complaint``, ``fraud_call``, ``bank_account``, ``limit_change``, ``out_of_scope``);
+``role`` (optional, ``vendor`` by default) is the asker's: an anchor clerk's question is
+recognised as the anchor's (``intents.recognise(text, "anchor")``: its payables, its
+confirmation queue, a supplier's confidential standing at the bank).
 
 Any other labelled file in the same format can be scored instead (``.jsonl``: one object
 a line; ``.json``: a list of such objects; ``.tsv``/``.csv``: ``expected``, ``text`` and
-an optional ``lang`` column, with or without a header line); ``lang`` defaults to ``zh``
+optional ``lang`` and ``role`` columns, with or without a header line); ``lang`` defaults to ``zh``
 when the text has Chinese characters, else ``en``. An outside engineer's held-out set is
 scored this way, apart from the shipped one:
 
@@ -44,10 +47,11 @@ HERE = Path(__file__).parent
 EVAL = HERE / "data" / "assistant_eval.jsonl"
 
 
-def _row(expected, text, lang=None) -> dict:
+def _row(expected, text, lang=None, role=None) -> dict:
     text = str(text or "").strip()
     lang = (lang or "").strip() or ("zh" if re.search(r"[\u4e00-\u9fff]", text) else "en")
-    return {"expected": str(expected).strip(), "text": text, "lang": lang}
+    return {"expected": str(expected).strip(), "text": text, "lang": lang,
+            "role": (role or "").strip() or "vendor"}
 
 
 def load(path: Path = EVAL) -> list[dict]:
@@ -60,11 +64,11 @@ def load(path: Path = EVAL) -> list[dict]:
                 if r and r[0].strip() and not r[0].startswith("#")]
         if rows and rows[0][0].strip().lower() in ("expected", "intent", "label"):
             rows = rows[1:]
-        return [_row(*r[:3]) for r in rows if len(r) >= 2]
+        return [_row(*r[:4]) for r in rows if len(r) >= 2]
     items = json.loads(raw) if suffix == ".json" else [
         json.loads(line) for line in raw.splitlines() if line.strip()]
     return [_row(i.get("expected") or i.get("intent"), i.get("text") or i.get("question"),
-                 i.get("lang")) for i in items]
+                 i.get("lang"), i.get("role")) for i in items]
 
 
 def half(row: dict) -> str:
@@ -92,7 +96,7 @@ def recognition(rows: list[dict], show: bool) -> dict:
     totals: Counter = Counter()
     for r in rows:
         t0 = time.perf_counter()
-        got = intents.recognise(r["text"])
+        got = intents.recognise(r["text"], r.get("role", "vendor"))
         latencies.append((time.perf_counter() - t0) * 1000)
         expect_handover = r["expected"] not in intents.ANSWERED
         totals[r["lang"]] += 1
@@ -107,7 +111,8 @@ def recognition(rows: list[dict], show: bool) -> dict:
             fp += got.handover
         by_lang[r["lang"]] += ok
         if not ok:
-            errors.append((r["lang"], r["expected"], got.intent, r["text"]))
+            errors.append((r["lang"], r.get("role", "vendor"), r["expected"], got.intent,
+                           r["text"]))
     if show:
         for e in errors:
             print("  MISS", *e, sep=" | ")
@@ -201,7 +206,7 @@ def main(argv=None) -> int:
             out[f"{name}_in_scope_accuracy"] = part["in_scope_accuracy"]
             out[f"{name}_handed_over_rate"] = part["handed_over_rate"]
     if args.end_to_end:
-        out.update(end_to_end(rows))
+        out.update(end_to_end([r for r in rows if r["role"] == "vendor"]))
     for key, value in out.items():
         print(f"{key:32s} {value:.3f}" if isinstance(value, float) else f"{key:32s} {value}")
     goals = out["in_scope_accuracy"] >= 0.90 and out["handed_over_rate"] >= 0.95

@@ -3,6 +3,8 @@ services and permission), never for a user who does not confirm, nor for another
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -223,6 +225,48 @@ def test_anchor_clerk_gets_anchor_answers_and_anchor_links(client, session, demo
     login(client, anchor, PASSWORD)
     for link in ("/anchor/queue", "/anchor/payables", "/anchor/"):
         assert client.get(link).status_code == 200
+
+
+def test_an_anchor_asking_this_months_payables_or_a_suppliers_loans(session, demo):
+    """Reader 12, G5: "本月我们要付多少？" and "我们本月应付多少" went to an RM while
+    "应付账款合计多少" was answered; "某供应商的贷款逾期多少？" got the product's fees.
+    The first are the month's figure; the last is told, in words, that a supplier's
+    loans are the bank's confidential information, with no figure."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func
+
+    from trellis.assistant.answers import yuan
+    from trellis.trade.models import Firm, Invoice
+
+    anchor = demo["anchor"]
+    today = date.today()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    due_now = session.exec(select(func.sum(Invoice.amount_fen - Invoice.paid_fen)).where(
+        Invoice.buyer_id == anchor.firm_id, Invoice.status == "confirmed",
+        Invoice.amount_fen > Invoice.paid_fen, Invoice.due_date >= today,
+        Invoice.due_date <= month_end)).one()
+    for text in ("本月我们要付多少？", "我们本月应付多少", "应付账款合计多少"):
+        reply = ask(session, anchor, text)
+        assert reply.intent == "anchor_owed" and not reply.handover, (text, reply.intent)
+        msg = reply.message
+        assert f"本月内（{today.isoformat()} 至 {month_end.isoformat()}）到期" in msg.text
+        assert msg.facts["month"] == yuan(due_now or 0), msg.text
+        assert not ungrounded(msg.text, msg.facts), msg.text
+    supplier = session.exec(select(Firm).where(Firm.role == "vendor")).first()
+    for text in ("某供应商的贷款逾期多少？", f"{supplier.name}的贷款逾期多少？",
+                 "这家供应商在银行借了多少钱"):
+        reply = ask(session, anchor, text)
+        assert reply.intent == "supplier_private" and not reply.handover, (text, reply.intent)
+        msg = reply.message
+        assert "银行的客户保密信息" in msg.text and "贷款" in msg.text, msg.text
+        assert "手续费" not in msg.text and not re.search(r"\d", msg.text), msg.text
+        assert {link["href"] for link in msg.links} == {"/anchor/early-warning",
+                                                         "/anchor/payables"}
+    # the anchor's own payables, even overdue ones, stay its own question
+    assert ask(session, anchor, "我们对供应商的付款逾期了多少").intent != "supplier_private"
+    # a vendor asking the same is not the anchor's question
+    assert ask(session, demo["vendor"], "某供应商的贷款逾期多少？").intent != "supplier_private"
 
 
 def test_an_expired_or_no_longer_allowed_proposal_does_nothing(session, demo):

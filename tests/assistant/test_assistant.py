@@ -571,3 +571,61 @@ def test_chinese_answers_have_no_half_width_punctuation_after_chinese(session, d
     text = reply.message.text
     assert not re.search(r"[\u4e00-\u9fff][:,] ?", text), text
     assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", text), text
+
+
+def test_cooling_off_says_what_is_still_to_repay_for_the_waiver(session, demo):
+    """Reader 12, G20: "冷静期还要还多少才能免息？" got 「…前全额还款，免收利息和费用」
+    with no amount, after a part had been repaid. The answer gives what is still to pay
+    in the window (the principal lent less what was paid in it: the ledger's figure) and
+    the window's last day."""
+    from trellis.ledger import cooling
+
+    vendor = demo["vendor"]
+    product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
+    loan = Loan(firm_id=vendor.firm_id, product_id=product.id, amount_fen=15_000_000,
+                rate_micro=rate_micro("0.04"), penalty_rate_micro=rate_micro("0.015"),
+                day_count=360, fee_fen=45_000, cooling_off_days=7, first_loan=True,
+                due_date=TODAY + timedelta(days=50),
+                waterfall=["penalty", "fees", "interest", "principal"])
+    session.add(loan)
+    session.flush()
+    lifecycle.disburse(session=session, settings=None, loan_id=loan.id,
+                       as_of=TODAY - timedelta(days=2))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=5_000_000,
+                    paid_on=TODAY - timedelta(days=1), idempotency_key="g20-part")
+    session.refresh(loan)
+    payoff = cooling.payoff_in_window(session=session, loan=loan, on=TODAY)
+    until = cooling.window_end(loan)
+    assert payoff == 10_000_000 and until is not None
+    for question in ("冷静期还要还多少才能免息？", "我还在冷静期吗"):
+        reply = ask(session, vendor, question)
+        assert reply.intent == "cooling_off", (question, reply.intent)
+        text = reply.message.text
+        assert "100,000.00 元" in text and until.isoformat() in text, text
+        assert "150,000.00" not in text, text
+        assert ungrounded(text, reply.message.facts) == set(), text
+    reply = ask(session, vendor, "how much more must I repay in the cooling-off period",
+                lang="en")
+    assert "100,000.00 yuan" in reply.message.text, reply.message.text
+
+
+def test_a_question_naming_an_invoice_by_its_own_number_answers_about_it_alone(session, demo):
+    """Reader 12, G20: "发票R12-0014为什么被拒绝" gave R12-0014's reason and listed two
+    other pending invoices: a number of the firm's own (letters and digits) names the
+    invoice as a long digit number does."""
+    vendor = demo["vendor"]
+    mine = session.exec(select(Invoice).where(Invoice.seller_id == vendor.firm_id)
+                        .order_by(Invoice.id)).all()
+    named, other = mine[0], mine[1]
+    named.number, named.status, named.reject_reason = "R12-0014", "rejected", "与已确权发票重复"
+    other.number, other.status = "R12-0008", "pending"
+    session.add_all([named, other])
+    session.flush()
+    for question in ("发票R12-0014为什么被拒绝", "r12-0014为什么被拒了"):
+        reply = ask(session, vendor, question)
+        assert reply.intent == "invoice_unconfirmed", (question, reply.intent)
+        text = reply.message.text
+        assert "R12-0014" in text and "与已确权发票重复" in text, text
+        assert "R12-0008" not in text and "仍待" not in text, text
+        assert reply.message.links == [{"label": "发票详情",
+                                        "href": f"/vendor/trade/invoice/{named.id}"}]

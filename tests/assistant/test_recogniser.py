@@ -40,6 +40,36 @@ def test_the_same_question_means_the_anchors_thing_to_an_anchor():
     assert intents.recognise("转人工", "anchor").handover
 
 
+@pytest.mark.parametrize("text", ["本月我们要付多少？", "我们本月应付多少",
+                                  "这个月要付供应商多少钱",
+                                  "how much do we have to pay this month"])
+def test_an_anchors_payables_question_is_answered_not_handed_over(text):
+    """Reader 12, G5: to an anchor, next_repayment, repay, early_repayment and anchor_owed
+    all mean its payables; their probabilities are added up before the hand-over bar
+    (apart, none passed it, and the question went to an RM)."""
+    got = intents.recognise(text, "anchor")
+    assert (got.intent, got.handover) == ("anchor_owed", False), got
+    merged = intents.default().recognise(text, intents.FOR_ROLE["anchor"])
+    assert merged.confidence >= intents.HANDOVER_BELOW
+
+
+@pytest.mark.parametrize("text, private", [
+    ("某供应商的贷款逾期多少？", True), ("浙江顺诚塑胶制品科技有限公司的贷款逾期多少？", True),
+    ("这家供应商的额度是多少", True), ("顺诚对银行的还款逾期了吗", True),
+    ("is this supplier behind on its loan", True),
+    ("我们欠供应商多少钱", False), ("我们对供应商的付款逾期了多少", False),
+    ("供应商在平台上传的发票有多少待确权", False), ("供应商怎么申请贷款", False),
+    ("我们欠银行多少", False), ("what is our company grade", False),
+])
+def test_a_suppliers_standing_at_the_bank_is_the_anchors_confidential_question(text, private):
+    got = intents.recognise(text, "anchor")
+    assert (got.intent == "supplier_private") == private, got
+    # a sensitive hand-over stays one, and a vendor never gets the anchor's answer
+    assert intents.recognise(text, "vendor").intent != "supplier_private"
+    assert intents.recognise("供应商的贷款逾期了，有人让我先交保证金", "anchor").reason == \
+        "fraud_call"
+
+
 def test_limit_cache_follows_the_firms_data(session, demo):
     from trellis.scoring import frames, limits
     from trellis.scoring import service as scoring

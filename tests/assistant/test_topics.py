@@ -37,3 +37,18 @@ def test_refine(text, found, role, expected):
     got = topics.refine(found, text, slots.extract(text), role)
     assert got.intent == expected
     assert got.handover == (expected in ("fraud_call", "low_confidence"))
+
+
+@pytest.mark.parametrize("text, document", [
+    ("发票R12-0014为什么被拒绝", "R12-0014"),          # reader 12, G20
+    ("R12-0014被拒了", "R12-0014"),
+    ("我的发票号码：ABC123", "ABC123"),
+    ("invoice INV-2026-001 was rejected, why", "INV-2026-001"),
+    ("我的发票26332000520000000040为什么被拒", "26332000520000000040"),
+    ("发票2000元", None),                              # an amount
+    ("发票100张为什么被拒", None),
+    ("第13号贷款现在还欠多少", None), ("loan 13 balance", None), ("A级是什么意思", None),
+    ("B2B是什么", None), ("LPR3.45%是多少", None),
+])
+def test_a_document_named_by_the_firms_own_number(text, document):
+    assert slots.extract(text).get("document") == document

@@ -72,15 +72,16 @@ def test_decision_offer_payout_and_reminder_reach_messages_and_outbox(fresh_live
         vendor.inner_text("body")
     joined = text
     assert re.search(rf"第 ?{app_id} ?号融资申请.*批准", joined), joined          # the decision
-    assert "报价" in joined and "%" in joined, joined                 # the offer, its rate
+    # reader 12, G19: the offer was signed before the job ran, so no "sign it by ..."
+    assert "报价已就绪" not in joined and "前签约" not in joined, joined
     assert re.search(rf"第 ?{loan_id} ?号贷款.*放款", joined), joined         # the pay-out
     assert re.search(rf"第 ?{loan_id} ?号贷款将在 ?3 ?天后", joined), joined        # the reminder
     assert YUAN.search(joined) and not problems(joined), joined
 
     sent = [m for m in _sink(live)[before:] if m["to"] == "vendor@trellis.demo"]
     bodies = "\n".join(m["subject"] + " " + m["body"] for m in sent)
-    assert len(sent) >= 4, sent
-    assert re.search(rf"第 ?{app_id} ?号融资申请", bodies) and "报价" in bodies
+    assert len(sent) >= 3, sent
+    assert re.search(rf"第 ?{app_id} ?号融资申请", bodies) and "前签约" not in bodies
     assert re.search(rf"第 ?{loan_id} ?号贷款.*放款", bodies)
     assert due.isoformat() in bodies and "3 天" in bodies
     assert YUAN.search(bodies) and not re.search(r"\d{5,} ?分|fen\b", bodies), bodies

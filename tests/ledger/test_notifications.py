@@ -5,7 +5,7 @@ in development, a real SMTP server (aiosmtpd) otherwise; a dead server loses not
 from __future__ import annotations
 
 import socket
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -220,3 +220,84 @@ def test_a_user_who_joins_later_reads_the_firms_overdue_notice(session, world, m
     assert inbox.for_user(session=session, user_id=make_user("admin").id) == []
     anchor_user = make_user("anchor", firm=world.anchor)
     assert inbox.for_user(session=session, user_id=anchor_user.id) == []
+
+
+def _offer_rows(session, offer_id):
+    event = session.scalars(select(NotificationEvent).where(
+        NotificationEvent.key == f"offer:{offer_id}")).first()
+    if event is None:
+        return None
+    return session.scalars(select(OutboxMessage).where(
+        OutboxMessage.event_id == event.id)).all()
+
+
+def test_an_offer_signed_before_the_job_runs_is_not_told(session, world, vendor_user):
+    """Reader 12, G19: 「融资报价已就绪…请在…前签约」 came after the vendor had signed."""
+    app = _apply(session, world)
+    offer = origination.open_offer(session, app.id)
+    origination.accept_offer(session=session, offer_id=offer.id, user_id=vendor_user.id,
+                             as_of=AS_OF)
+    events.collect(session=session, as_of=AS_OF)
+    assert _offer_rows(session, offer.id) is None
+    inbox = " ".join(n.message_zh for n in session.scalars(select(Notification).where(
+        Notification.user_id == vendor_user.id)))
+    assert "签约" not in inbox and f"第 {app.id} 号融资申请" in inbox   # the approval is told
+
+
+def test_an_offer_past_its_date_is_not_told(session, world, vendor_user):
+    app = _apply(session, world)
+    offer = origination.open_offer(session, app.id)
+    events.collect(session=session, as_of=offer.expires_on + timedelta(days=1))
+    assert _offer_rows(session, offer.id) is None
+
+
+def test_an_offer_signed_after_it_was_written_is_not_sent(session, world, vendor_user,
+                                                          tmp_path):
+    """The state at send time decides: written while open, signed before the outbox ran."""
+    app = _apply(session, world)
+    offer = origination.open_offer(session, app.id)
+    events.collect(session=session, as_of=AS_OF)
+    assert {o.state for o in _offer_rows(session, offer.id)} == {"queued"}
+    origination.accept_offer(session=session, offer_id=offer.id, user_id=vendor_user.id,
+                             as_of=AS_OF)
+    sink = FileSink(tmp_path / "outbox.jsonl")
+    sent, failed = delivery.deliver(session=session, sender=sink)
+    rows = _offer_rows(session, offer.id)
+    assert rows and all(o.state == "failed" and "offer is accepted" in o.last_error
+                        for o in rows)
+    assert sent >= 1 and failed == len(rows)          # the decision still went out
+    assert not [x for x in sink.read() if "签约" in x["body"] or "Sign it" in x["body"]]
+    assert delivery.deliver(session=session, sender=sink) == (0, 0)
+
+
+def test_an_open_offer_is_still_sent(session, world, vendor_user, tmp_path):
+    app = _apply(session, world)
+    offer = origination.open_offer(session, app.id)
+    events.collect(session=session, as_of=AS_OF)
+    sink = FileSink(tmp_path / "outbox.jsonl")
+    delivery.deliver(session=session, sender=sink)
+    assert {o.state for o in _offer_rows(session, offer.id)} == {"sent"}
+    assert any("签约" in x["body"] for x in sink.read())
+
+
+def test_a_reminder_to_repay_a_loan_repaid_since_is_not_sent(session, world, vendor_user,
+                                                             make_loan, tmp_path):
+    """The same rule for the reminders: "due in 3 days" written while the loan was live is
+    not sent once the loan is repaid."""
+    from trellis.ledger import lifecycle
+
+    loan = make_loan(firm=world.vendor, amount_fen=5_000_000, disburse=date(2026, 1, 1),
+                     due_date=date(2026, 1, 18))
+    events.collect(session=session, as_of=AS_OF)
+    due = session.scalars(select(NotificationEvent).where(
+        NotificationEvent.key == f"due:{loan.id}:2026-01-18:3")).one()
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=6_000_000, paid_on=AS_OF,
+                    idempotency_key="all-of-it")
+    session.refresh(loan)
+    assert loan.status == "repaid"
+    sink = FileSink(tmp_path / "outbox.jsonl")
+    delivery.deliver(session=session, sender=sink)
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.event_id == due.id)).all()
+    assert rows and all(o.state == "failed" and "loan is repaid" in o.last_error for o in rows)
+    assert not [x for x in sink.read() if "3 天" in x["body"]]
+    assert any("已放款" in x["subject"] for x in sink.read())   # the pay-out still went

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts import services as accounts
 from trellis.errors import TrellisError
-from trellis.ledger import financeable, lifecycle, statement
+from trellis.ledger import cooling, financeable, lifecycle, statement
 from trellis.ledger.models import Application, Loan, Product
 from trellis.notifications.render import text as message_text
 from trellis.protection import warnings
@@ -90,8 +90,8 @@ T: dict[str, dict[str, Any]] = {
         "next_repayment": "下一笔还款：贷款 {loan}，到期日 {due}，预计应还 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
         "overdue_repayment": "贷款 {loan} 已逾期 {days} 天（到期日 {due}）。截至 {as_of} 应还 {total} 元（本金 {principal} 元，利息 {interest} 元，罚息 {penalty} 元，费用 {fees} 元）。逾期每天计收罚息，请尽快还款。",
         "early": "贷款 {loan} 可随时提前还款。截至 {as_of} 未还余额 {total} 元（本金 {principal} 元，利息 {interest} 元，费用 {fees} 元）。",
-        "early_cooling": "该贷款在冷静期内：{until} 前全额还款可免除利息和费用。",
-        "cooling_yes": "贷款 {loan} 仍在冷静期内：{until} 前全额还款，免收利息和费用。",
+        "early_cooling": "该贷款在冷静期内：截至 {until}（含当日）还清尚未归还的本金 {payoff} 元，即免除利息和费用。",
+        "cooling_yes": "贷款 {loan} 仍在冷静期内：截至 {until}（含当日）再还 {payoff} 元（尚未归还的本金），即免收利息和费用。",
         "cooling_no": "贷款 {loan} 没有可用的冷静期（冷静期只适用于首笔贷款，且须在截止日前全额还款）。",
         "cooling_rule": "冷静期：首笔贷款放款后 {days} 天内全额还款，无需理由，免收利息和费用（产品 {product}）。",
         "no_pending": "您没有待确权或被拒绝的发票。",
@@ -118,6 +118,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_pending": "有 {count} 张供应商发票等待贵司确权，合计 {total} 元。最近的：{items}。",
         "anchor_none_owed": "贵司目前没有未付的已确权应付发票。",
         "anchor_owed": "贵司已确权、尚未付清的应付发票共 {count} 张，合计 {total} 元。其中已逾期 {overdue_count} 张，{overdue} 元；本月内（{today} 至 {month_end}）到期 {month_count} 张，{month} 元；以后到期 {later} 元。最早到期：{due}，发票 {number}（{seller}），未付 {amount} 元。",
+        "supplier_private": "供应商的贷款、对银行的还款和欠款，以及银行对其的评分、评级和额度，都属于银行的客户保密信息，我不能告诉贵司任何一家供应商的这些情况（包括是否逾期、金额多少）。供应商风险是否上升，可在“风险预警”页面查看，那里只以文字说明；贵司自己的应付账款和待确权发票可以问我。",
         "anchor_vendor_only": "这是供应商（卖方）的问题；贵司作为核心企业可以问我：哪些发票等待贵司确权、贵司应付多少以及何时到期。",
         "anchor_greeting": "您好，我是智能客户经理。可以问我：哪些供应商发票等待贵司确权、贵司应付多少及何时到期、利率和费用规则；也可以随时转人工。",
         "handover": "已为您转接客户经理，他会在本对话中回复您。",
@@ -127,7 +128,8 @@ T: dict[str, dict[str, Any]] = {
         "links": {"apply": "申请融资", "loan": "贷款详情", "vouchers": "我的凭证", "repay": "还款", "consent": "数据授权",
                   "trade": "发票详情", "upload": "上传资料", "application": "申请详情",
                   "home": "企业首页", "bank": "银行账户",
-                  "queue": "待确权队列", "payables": "应付账款", "anchor_home": "核心企业首页"},
+                  "queue": "待确权队列", "payables": "应付账款", "anchor_home": "核心企业首页",
+                  "early_warning": "风险预警"},
     },
     "en": {
         "no_consent": "You have not consented to the platform using your trade data, so I cannot look at your limit, grade or documents. You can consent on the consent page and withdraw at any time.",
@@ -147,8 +149,8 @@ T: dict[str, dict[str, Any]] = {
         "next_repayment": "Next repayment: loan {loan}, due {due}, about {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
         "overdue_repayment": "Loan {loan} is {days} days overdue (due {due}). As of {as_of} you owe {total} yuan (principal {principal} yuan, interest {interest} yuan, penalty interest {penalty} yuan, fees {fees} yuan). Penalty interest runs every day it stays overdue: please repay as soon as you can.",
         "early": "Loan {loan} can be repaid early at any time. Outstanding as of {as_of}: {total} yuan (principal {principal} yuan, interest {interest} yuan, fees {fees} yuan).",
-        "early_cooling": "It is in its cooling-off period: repay in full before {until} and interest and fees are waived.",
-        "cooling_yes": "Loan {loan} is still in its cooling-off period: repay in full before {until} and pay no interest or fees.",
+        "early_cooling": "It is in its cooling-off period: repay the {payoff} yuan of principal still unpaid by {until} (inclusive) and interest and fees are waived.",
+        "cooling_yes": "Loan {loan} is still in its cooling-off period: repay {payoff} yuan more (the principal still unpaid) by {until} (inclusive) and pay no interest or fees.",
         "cooling_no": "Loan {loan} has no cooling-off period open (it applies to a first loan repaid in full before its end date).",
         "cooling_rule": "Cooling-off: a first loan repaid in full within {days} days of pay-out costs no interest or fees, no reason needed (product {product}).",
         "no_pending": "You have no invoice waiting for confirmation or rejected.",
@@ -175,6 +177,7 @@ T: dict[str, dict[str, Any]] = {
         "anchor_pending": "{count} supplier invoices are waiting for your confirmation, {total} yuan in all. The latest: {items}.",
         "anchor_none_owed": "You have no confirmed invoice left to pay.",
         "anchor_owed": "You owe {total} yuan on {count} confirmed invoices: {overdue_count} overdue, {overdue} yuan; {month_count} due this month ({today} to {month_end}), {month} yuan; {later} yuan due later. The first due is invoice {number} ({seller}) on {due}, {amount} yuan unpaid.",
+        "supplier_private": "A supplier's loans, what it repays or owes the bank, and the bank's score, grade and limit for it are the bank's confidential customer information: I cannot tell you any of them for any supplier (not whether it is overdue, nor any amount). Whether a supplier's risk rose is on the Early warning page, in words only; you can ask me about your own payables and the invoices waiting for your confirmation.",
         "anchor_vendor_only": "That is a vendor's (seller's) question; as an anchor you can ask me what is waiting for your confirmation and what you owe and when.",
         "anchor_greeting": "Hello, I am the AI customer manager. Ask me which supplier invoices wait for your confirmation, what you owe and when, or the rate and fee rules; or ask for a person at any time.",
         "handover": "I have passed this to your relationship manager, who will answer in this conversation.",
@@ -184,7 +187,8 @@ T: dict[str, dict[str, Any]] = {
         "links": {"apply": "Apply for financing", "loan": "Loan details", "vouchers": "Vouchers", "repay": "Repay",
                   "consent": "Data consent", "trade": "Invoice", "upload": "Upload data",
                   "application": "Application", "home": "Firm overview", "bank": "Bank account",
-                  "queue": "Confirmation queue", "payables": "Payables", "anchor_home": "Anchor desk"},
+                  "queue": "Confirmation queue", "payables": "Payables", "anchor_home": "Anchor desk",
+                  "early_warning": "Early warning"},
     },
 }
 
@@ -410,8 +414,9 @@ def early_repayment(ctx: Ctx) -> Answer:
     st = _statement(ctx, loan)
     facts = _loan_facts(ctx, loan, st)
     text = t["early"].format(**facts)
-    if st.cooling_off_until and st.cooling_off_until >= ctx.today:
-        facts["until"] = st.cooling_off_until.isoformat()
+    window = _cooling_window(ctx, loan)
+    if window is not None:
+        facts["until"], facts["payoff"] = window
         text += t["early_cooling"].format(**facts)
     href = f"/vendor/loans/{loan.id}/repay"
     return Answer(text, facts, [_link(ctx, "loan", f"/vendor/loans/{loan.id}"),
@@ -419,16 +424,28 @@ def early_repayment(ctx: Ctx) -> Answer:
                   {"kind": "repay", "href": href})
 
 
+def _cooling_window(ctx: Ctx, loan) -> tuple[str, str] | None:
+    """(the window's last day, what is still to pay in it for the waiver, in yuan) while
+    *loan*'s cooling-off window is open on ctx.today, else None. Both are the ledger's
+    own figures (:mod:`trellis.ledger.cooling`): the principal lent less what was paid
+    in the window (reader 12, G20: "冷静期还要还多少才能免息？" was told no amount)."""
+    payoff = cooling.payoff_in_window(session=ctx.session, loan=loan, on=ctx.today)
+    until = cooling.window_end(loan)
+    if payoff is None or until is None:
+        return None
+    return until.isoformat(), yuan(payoff)
+
+
 def cooling_off(ctx: Ctx) -> Answer:
-    """Whether the oldest live loan is still in its cooling-off period (the date it ends) and what
-    returning the money then costs."""
+    """Whether the oldest live loan is still in its cooling-off period: the day it ends and
+    what is still to repay by then (yuan) for the waiver of interest and fees."""
     t = _t(ctx)
     loans = [loan for loan in _live_loans(ctx) if loan.status in ("active", "overdue")]
     if loans:
         loan = loans[0]
-        st = _statement(ctx, loan)
-        if st.cooling_off_until and st.cooling_off_until >= ctx.today:
-            facts = {"loan": str(loan.id), "until": st.cooling_off_until.isoformat()}
+        window = _cooling_window(ctx, loan)
+        if window is not None:
+            facts = {"loan": str(loan.id), "until": window[0], "payoff": window[1]}
             return Answer(t["cooling_yes"].format(**facts), facts,
                           [_link(ctx, "repay", f"/vendor/loans/{loan.id}/repay")],
                           {"kind": "repay", "href": f"/vendor/loans/{loan.id}/repay"})
@@ -451,7 +468,10 @@ def invoice_unconfirmed(ctx: Ctx) -> Answer:
         Invoice.seller_id == ctx.firm_id)
     number = ctx.slots.get("document")
     if number:   # the invoice the question names (reader 11, F5): its own status and reason
-        row = ctx.session.exec(query.where(Invoice.number == number)).first()
+        # as the firm typed it, else in another case (r12-0014 for R12-0014)
+        row = ctx.session.exec(query.where(Invoice.number == number)).first() \
+            or ctx.session.exec(query.where(func.upper(col(Invoice.number))
+                                            == number.upper())).first()
         if row is None:
             return Answer(t["no_invoice"].format(number=number), {"number": number},
                           [_link(ctx, "trade", "/vendor/trade")])
@@ -686,9 +706,21 @@ def anchor_owed(ctx: Ctx) -> Answer:
     return Answer(t["anchor_owed"].format(**facts), facts, links)
 
 
-COMPOSERS.update({"anchor_pending": anchor_pending, "anchor_owed": anchor_owed})
+def supplier_private(ctx: Ctx) -> Answer:
+    """For an anchor clerk who asks about a supplier's loans, debts to the bank, score,
+    grade or limit: that these are the bank's confidential customer information (see
+    :mod:`trellis.scoring.disclosure`), with no figure, and where the anchor may read
+    whether a supplier's risk rose."""
+    t = _t(ctx)
+    return Answer(t["supplier_private"], {}, [_link(ctx, "early_warning", "/anchor/early-warning"),
+                                               _link(ctx, "payables", "/anchor/payables")])
+
+
+COMPOSERS.update({"anchor_pending": anchor_pending, "anchor_owed": anchor_owed,
+                  "supplier_private": supplier_private})
 # What an anchor clerk may ask of the vendor's answers: the product rules only.
-ANCHOR_SHARED = ("rates", "fees", "greeting", "anchor_pending", "anchor_owed")
+ANCHOR_SHARED = ("rates", "fees", "greeting", "anchor_pending", "anchor_owed",
+                 "supplier_private")
 
 
 def compose(intent: str, ctx: Ctx) -> Answer:

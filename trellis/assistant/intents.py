@@ -44,12 +44,17 @@ logger = logging.getLogger(__name__)
 # Intents answered from the user's records or the product's rules.
 ANSWERED = ("limit", "declined", "next_repayment", "early_repayment", "cooling_off",
             "invoice_unconfirmed", "missing_documents", "grade", "rates", "fees", "consent",
-            "apply", "repay", "withdraw_consent", "greeting", "anchor_pending", "anchor_owed")
+            "apply", "repay", "withdraw_consent", "greeting", "anchor_pending", "anchor_owed",
+            "supplier_private")
 # Intents that always go to the RM (``fraud_call`` also shows the fraud warnings).
 HANDOVER = ("fraud_call", "human", "complaint", "bank_account", "limit_change",
             "other_firm", "low_confidence")
 
 # The same question means a different thing to an anchor clerk (a buyer) and a vendor.
+# The recogniser adds up the probabilities of the intents that mean one thing to the asker
+# before its hand-over bar (reader 12, G5: "本月我们要付多少？" spread its probability over
+# early_repayment, next_repayment and anchor_owed, none above the bar, though all three
+# are the anchor's payables question).
 FOR_ROLE = {
     "anchor": {"invoice_unconfirmed": "anchor_pending", "next_repayment": "anchor_owed",
                "repay": "anchor_owed", "early_repayment": "anchor_owed"},
@@ -161,6 +166,35 @@ RULES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(rx, re.I)) f
                      r"recipe|translate|\btax|vat\b|register a (new )?company|"
                      r"who (made|built|created) you|your name|poem|homework"),
 ))
+# An anchor clerk asking about a supplier's own standing at the bank (its loans, what it
+# owes or repays the bank, its limit, score or grade): the bank's confidential customer
+# information, which the buyer is told in words it cannot have (reader 12, G5: "某供应商的
+# 贷款逾期多少？" was answered with the product's fees, "逾期" being a fee word). Both a
+# supplier (not the clerk's own firm) and such a matter must be named; the anchor's own
+# payables ("我们欠供应商多少", "对供应商的付款逾期") are neither.
+SUPPLIER_WORD = (r"供应商|供货商|卖方|卖家|上游|下游|某家|这家|那家|该家|他们|他家|"
+                 r"(?<!我们)(?<!我)(?<!贵)(?<!本)(?<!咱们)(公司|厂|企业)|"
+                 r"\b(supplier|vendor|seller)s?\b|\btheir\b|(?<!our )(?<!my )\b(co|ltd|company|factory)\b")
+BANK_MATTER = (r"贷款|借款|借了|借钱|欠(银行|你们|贵行)|(对|向)(银行|贵行|你们)的?(还款|欠款|负债)|"
+               r"银行的?(还款|欠款|负债)|授信|额度|评级|评分|信用|征信|风险等级|"
+               r"融资(了|多少|情况|余额|记录|金额)|(贷|借)了?多少|"
+               r"\bloans?\b|borrow|\bcredit\b|owe[sd]? (the |your )?bank|\b(grade|score|rating)s?\b|"
+               r"\blimit\b")
+# how a supplier applies is the product's question, not a supplier's standing
+HOW_TO = r"(怎么|如何|怎样|可以|能不能|能否)(申请|办理)|how (do|does|can|to) .{0,30}apply"
+# a debt to the bank named without a supplier word ("顺诚对银行的还款逾期了吗"): an anchor
+# borrows nothing here, so unless the clerk speaks of its own firm it is a supplier's
+TO_THE_BANK = r"^(?!.*(我们|我司|本公司|咱们|我的|\bour\b|\bwe\b))(?=.*((对|向|欠)(银行|贵行)|owe[sd]? (the |your )?bank))"
+SUPPLIER_PRIVATE = re.compile(rf"^(?!.*({HOW_TO}))((?=.*({SUPPLIER_WORD}))(?=.*({BANK_MATTER}))|"
+                              rf"{TO_THE_BANK})", re.I | re.S)
+
+
+def about_a_suppliers_credit(text: str) -> bool:
+    """Whether *text* asks about a supplier's standing at the bank: its loans, what it
+    owes or repays the bank, its limit, score or grade (see :data:`SUPPLIER_PRIVATE`)."""
+    return bool(SUPPLIER_PRIVATE.search(normalise(text)))
+
+
 # A word that holds a sensitive one without meaning it (工人工资 is no 人工): blanked before
 # the rules and their sounds are matched.
 FALSE_FRIENDS = re.compile(r"工人工资|人工费|人工成本")
@@ -679,9 +713,11 @@ class Recognizer:
         return {c: self.blend * found[c] + (1 - self.blend) * float(q)
                 for c, q in zip(classes, soft, strict=True)}
 
-    def recognise(self, text: str) -> Recognised:
+    def recognise(self, text: str, merge: dict[str, str] | None = None) -> Recognised:
         """The intent of *text*: a greeting, a rule's, or the blended learners' best with its
-        probability as the confidence (0 to 1); below the calibrated bar, handed over."""
+        probability as the confidence (0 to 1); below the calibrated bar, handed over.
+        *merge* (intent -> the intent it means to the asker, :data:`FOR_ROLE`): the
+        probabilities of intents that mean one thing are added up before the bar."""
         text = self.correct(text)
         norm = normalise(text)
         if GREETING.match(norm):
@@ -695,6 +731,11 @@ class Recognizer:
                 pattern.search(norm) for _, pattern in KEYWORDS)):
             return Recognised("complaint", 1.0, True, "complaint")
         found = self.probabilities(text)
+        if merge:
+            merged: dict[str, float] = {}
+            for name, value in found.items():
+                merged[merge.get(name, name)] = merged.get(merge.get(name, name), 0.0) + value
+            found = merged
         top = max(found, key=lambda k: found[k])
         confidence = found[top]
         if confidence < self.handover_below or top == "out_of_scope":
@@ -727,7 +768,13 @@ def recognise(text: str, role: str = "vendor", *,
               directory: str | Path | None = None) -> Recognised:
     """The intent of *text* for an asker of *role* (``vendor`` or ``anchor``); the
     recogniser is :func:`default`'s for *directory*."""
-    found = default(directory).recognise(text)
+    found = default(directory).recognise(text, FOR_ROLE.get(role))
+    # a supplier's loans, asked by its buyer: told in words that they are confidential,
+    # never answered with another question's figures nor only handed over (a person
+    # would say the same); a sensitive hand-over (fraud, a complaint, a person) stays one
+    if role == "anchor" and (not found.handover or found.reason in (
+            "low_confidence", "other_firm")) and about_a_suppliers_credit(text):
+        return Recognised("supplier_private", 1.0, False, "")
     mapped = FOR_ROLE.get(role, {}).get(found.intent)
     if mapped and not found.handover:
         return Recognised(mapped, found.confidence, False, "")

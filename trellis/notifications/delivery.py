@@ -3,7 +3,9 @@
 :func:`deliver` sends queued rows through a :class:`~trellis.notifications.senders.Sender`;
 a row is claimed with one conditional UPDATE (its attempt count), so two workers never
 send it twice, and a failed row stays queued until ``MAX_ATTEMPTS``, then is marked
-failed with the reason. Texts come from :mod:`trellis.notifications.render`. A message
+failed with the reason. A row whose event is stale at send time
+(:func:`~trellis.notifications.events.stale`: an offer signed since) is not sent: it is
+marked failed at once, with why. Texts come from :mod:`trellis.notifications.render`. A message
 holding a one-time link (``models.SECRET_KINDS``) has its stored text replaced once it is
 sent or given up.
 """
@@ -17,7 +19,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
 from trellis.accounts.models import utcnow
-from trellis.notifications import render
+from trellis.notifications import events, render
 from trellis.notifications.models import (
     SECRET_KINDS,
     DeliveryState,
@@ -48,6 +50,15 @@ def deliver(*, session: Session, sender: Sender, limit: int = 200) -> tuple[int,
         row = session.get_one(OutboxMessage, outbox_id)
         session.refresh(row)
         event = session.get_one(NotificationEvent, row.event_id)
+        # the state at send time decides (reader 12, G19): a message whose subject has
+        # changed since it was written (an offer signed meanwhile) is not sent, and the
+        # row says why; it counts with the rows not delivered
+        why = events.stale(session, event)
+        if why is not None:
+            row.state, row.last_error = DeliveryState.FAILED.value, why[:1000]
+            failed += 1
+            session.flush()
+            continue
         subject, body = render.subject(event.kind, row.locale), render.text(event.message,
                                                                             row.locale)
         try:

@@ -33,6 +33,7 @@ from trellis.ledger.models import (
     Loan,
     LoanStatus,
     Offer,
+    OfferStatus,
     Repayment,
 )
 from trellis.messages import N_, Message, Money, Percent, msg
@@ -97,10 +98,15 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
             yield (app.firm_id, Kind.DECISION, f"decision:{app.id}:approved",
                    msg(N_("Your application %(id)s for %(amount)s was approved."),
                        id=app.id, amount=Money(app.requested_fen)), link)
+    # only an offer still open: one signed, lapsed or out of date before this job saw it
+    # is not told "sign it by ..." (reader 12, G19: the message came after the signing)
     for offer, firm_id in session.execute(
             select(Offer, col(Application.firm_id))
             .join(Application, col(Application.id) == col(Offer.application_id))
-            .where(col(Offer.created_at) >= since)):
+            .where(col(Offer.created_at) >= since,
+                   col(Offer.status) == OfferStatus.OPEN.value,
+                   col(Offer.expires_on) >= as_of,
+                   col(Application.status) == ApplicationStatus.APPROVED.value)):
         yield (firm_id, Kind.OFFER, f"offer:{offer.id}",
                msg(N_("An offer is ready: %(amount)s at an annualised rate of %(apr)s, "
                       "all fees included. Sign it by %(until)s."),
@@ -219,6 +225,47 @@ def _written_off(session: Session, since: date) -> Iterator[tuple[int, str, str,
                           "still owed. Repay it, or call your relationship manager to "
                           "agree a plan."), id=loan.id, day=loan.closed_on,
                        owed=Money(owed)), f"/vendor/loans/{loan.id}")
+
+
+#: Keys' prefixes of the reminders that ask a live loan to be repaid.
+LOAN_REMINDERS = ("due", "cooling_off", "overdue")
+
+
+def stale(session: Session, event: NotificationEvent) -> str | None:
+    """Why *event* must no longer be sent, checked at send time (its subject changed since
+    it was written), or None when it still holds. An offer's "sign it by ..." is stale
+    once the offer is no longer open (signed, lapsed) or its application no longer waits
+    for the signature (reader 12, G19); a reminder to repay a loan
+    (:data:`LOAN_REMINDERS`) once the loan is no longer live (repaid, cancelled). The
+    reason is for the outbox row's ``last_error`` (the operators' record, in English),
+    not for the firm."""
+    prefix, _, rest = event.key.partition(":")
+    if prefix in LOAN_REMINDERS:
+        # "due in 3 days", "the cooling-off ends tomorrow", "overdue": only while the loan
+        # is still live (a loan repaid since is not told to repay)
+        try:
+            loan = session.get(Loan, int(rest.split(":", 1)[0]))
+        except ValueError:
+            return None
+        if loan is None:
+            return "not sent: the loan no longer exists"
+        if loan.status not in (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value):
+            return f"not sent: the loan is {loan.status}"
+        return None
+    if event.kind != Kind.OFFER.value or prefix != "offer":
+        return None
+    try:
+        offer = session.get(Offer, int(event.key.split(":", 1)[1]))
+    except ValueError:
+        return None
+    if offer is None:
+        return "not sent: the offer no longer exists"
+    if offer.status != OfferStatus.OPEN.value:
+        return f"not sent: the offer is {offer.status}"
+    app = session.get(Application, offer.application_id)
+    if app is None or app.status != ApplicationStatus.APPROVED.value:
+        return f"not sent: the application is {getattr(app, 'status', 'gone')}"
+    return None
 
 
 def _new_event(session: Session, *, firm_id: int | None, kind: str, key: str,

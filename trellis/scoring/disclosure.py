@@ -6,7 +6,11 @@ and what it owes the bank are the bank's confidential customer information (银�
 which a supplier shares them with a named buyer (a firm's consents, ``trade_data``,
 ``credit_query`` and ``bank_account``, are all given to the bank), so an anchor is never
 shown them. It sees a plain signal instead: whether the supplier's risk rose, and a
-reason category in words, with no figure behind it.
+reason in words, with no figure behind it. The reason is one and the same for every
+rise (:attr:`Reason.BANK_INFORMATION`): were a fallen assessment told apart from an
+overdue loan, the buyer would learn which of its suppliers is behind with the bank
+(reader 12, G4: the page said loans were confidential, then named a supplier
+「该供应商对银行的还款出现逾期」).
 
 :func:`signal_for_anchor` turns the bank's comparison (two scores, two grades, overdue
 loans) into that signal; :data:`SIGNAL_TEXT` and :data:`REASON_TEXT` are its words, for
@@ -36,10 +40,11 @@ class Signal(enum.StrEnum):
 
 
 class Reason(enum.StrEnum):
-    """Why, as a category in words: never the score, the grade, a day count or an amount."""
+    """Why, in words, as an anchor may be told it: never the score, the grade, a loan, a
+    day count or an amount, nor which of the bank's information moved (a fallen
+    assessment or an overdue loan read alike)."""
 
-    ASSESSMENT = "assessment"   # the bank's assessment of the firm got worse
-    REPAYMENT = "repayment"     # the firm is behind with a repayment to the bank
+    BANK_INFORMATION = "bank_information"   # what the bank knows of the firm shows more risk
 
 
 SIGNAL_TEXT = {
@@ -48,15 +53,15 @@ SIGNAL_TEXT = {
     Signal.UNCHANGED: N_("No change"),
 }
 REASON_TEXT = {
-    Reason.ASSESSMENT: N_("The bank's credit assessment of this supplier got worse"),
-    Reason.REPAYMENT: N_("This supplier is behind with a repayment to the bank"),
+    Reason.BANK_INFORMATION: N_("Information the bank holds shows this supplier's risk rose"),
 }
 
 
 @dataclass(frozen=True)
 class RiskSignal:
-    """The signal an anchor sees: its level, the reason categories, and the day the
-    comparison starts from (None: no earlier assessment to compare with)."""
+    """The signal an anchor sees: its level, the reason in words (one, the same for every
+    rise; none when unchanged), and the day the comparison starts from (None: no earlier
+    assessment to compare with)."""
 
     level: Signal
     reasons: tuple[Reason, ...]
@@ -74,7 +79,7 @@ class RiskSignal:
 
     @property
     def reason_texts(self) -> list[str]:
-        """Each reason category in words (English msgids; the page translates them)."""
+        """The reason in words (English msgids; the page translates them)."""
         return [REASON_TEXT[r] for r in self.reasons]
 
 
@@ -102,19 +107,19 @@ def signal_for_anchor(*, score_now: int | None, score_before: int | None,
     points or more or the grade got worse, or a loan is overdue; sharply when it fell
     :data:`SHARP_DROP` or more or two grades, or a loan is :data:`SHARP_DPD` days or more
     past due. *max_dpd*: the most days past due of the supplier's loans (0: none)."""
-    reasons: list[Reason] = []
     sharp = False
-    if fell(score_now, score_before, grade_now, grade_before):
-        reasons.append(Reason.ASSESSMENT)
+    reasons: tuple[Reason, ...] = ()
+    fallen = fell(score_now, score_before, grade_now, grade_before)
+    if fallen:
         assert score_now is not None and score_before is not None
         sharp = (score_before - score_now >= SHARP_DROP
                  or _grade_steps(grade_now, grade_before) >= 2)
     if overdue_loans:
-        reasons.append(Reason.REPAYMENT)
         sharp = sharp or max_dpd >= SHARP_DPD
-    if not reasons:
+    if not (fallen or overdue_loans):
         level = Signal.UNCHANGED
     else:
         level = Signal.SHARPLY_UP if sharp else Signal.UP
-    return RiskSignal(level, tuple(reasons),
+        reasons = (Reason.BANK_INFORMATION,)
+    return RiskSignal(level, reasons,
                       compared_since if score_before is not None else None)
