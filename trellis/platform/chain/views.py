@@ -353,10 +353,3 @@ def _checked_id(result: dict) -> str:
 @bp.app_template_filter("field_labels")
 def field_labels(message):
     return words.field_labels(message)
-
-
-@bp.app_template_filter("short_hash")
-def short_hash(value: str | None, n: int = 10) -> str:
-    if not value:
-        return "—"
-    return value if len(value) <= 2 * n + 1 else f"{value[:n + 2]}…{value[-n // 2:]}"
