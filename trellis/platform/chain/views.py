@@ -113,6 +113,7 @@ def untrusted_message(contract: str, chain_id) -> str:
 def _chain_helpers():
     return {"untrusted_message": untrusted_message, "doc_words": words.doc_words,
             "chain_name": words.chain_name, "fee_words": words.fee_words,
+            "chain_scope": words.request_scope_words,
             "doc_type_words": lambda t: str(words.DOC_TYPES.get(t, _("Document")))}
 
 
