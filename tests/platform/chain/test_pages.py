@@ -513,3 +513,28 @@ def test_the_auditor_reads_what_each_chain_value_is(client, auditor, anchored, s
     said = dict(re.findall(r'data-explains="(\w+)">(.*?)</span>', index, re.S))
     assert "存证合约地址" in said["contract"]
     assert "平台自己的上链账户地址" in said["account"] and "以太币" in said["account"]
+
+
+def test_the_auditor_sees_each_root_anchored_again(client, auditor, anchored, app_settings,
+                                                   session_factory):
+    """Issue 15, F20: a root the chain lost and anchored again was told only by "times
+    anchored: 2". The batches page and the batch's page now list the re-anchoring: the
+    root, when it was found lost and why, the transaction it had and the new one."""
+    from trellis.chain import client as chain_client
+
+    page = client.get("/chain/").get_data(as_text=True)
+    assert "目前没有需要重新上链的根哈希。" in page
+    with transaction(session_factory) as s:
+        old = s.scalars(select(Batch)).one()
+        old_tx, batch_id = old.tx_hash, old.id
+    chain_client.use_chain(app_settings, chain_client.Chain.embedded())   # restarted, empty
+    jobs.anchor_pending(session_factory=session_factory, settings=app_settings)
+    with transaction(session_factory) as s:
+        new_tx = s.get(Batch, batch_id).tx_hash   # a fresh embedded chain may sign alike
+    for url in ("/chain/", f"/chain/batches/{batch_id}"):
+        page = client.get(url).get_data(as_text=True)
+        section = page[page.index('id="reanchors"'):]
+        assert "重新上链的根哈希" in page and "不在当前链上：内置测试链已重启" in section, url
+        row = section.split("<tr data-reanchor=")[1].split("</tr>")[0]
+        assert row.count(f'data-hash="{old_tx}"') + row.count(f'data-hash="{new_tx}"') == 2
+        assert "尚未完成" not in section, url

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
-from trellis.chain.anchoring import batch_tree
+from trellis.chain.anchoring import batch_tree, reanchors
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
@@ -138,7 +138,11 @@ def index():
     return render_template("chain/index.html", status=health.status(settings(), session=db()),
                            batches=[row[0] for row in page.items], page=page,
                            documents=documents, documents_max=DOCUMENTS_FOUND,
-                           states=[s.value for s in BatchState], state_filter=state_filter)
+                           states=[s.value for s in BatchState], state_filter=state_filter,
+                           reanchors=reanchors(session=db(), limit=REANCHORS_SHOWN))
+
+
+REANCHORS_SHOWN = 50   # the newest re-anchorings on the batches page (each batch shows all)
 
 
 DOCUMENTS_FOUND = 20
@@ -163,8 +167,8 @@ def batch(batch_id: int):
                                     Document.canonical),
                     tiebreak=BatchLeaf.value_index, **paging_args())
     return render_template("chain/batch.html", batch=b, docs=[tuple(r) for r in page.items],
-                           page=page,
-                           on_chain=b.state in ON_CHAIN_STATES)
+                           page=page, on_chain=b.state in ON_CHAIN_STATES,
+                           reanchors=reanchors(session=db(), batch_id=b.id))
 
 
 @bp.get("/batches/<int:batch_id>/tree.json")
