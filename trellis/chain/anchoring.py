@@ -487,7 +487,7 @@ def _back_to_pending(session: Session, chain: Chain, batch: Batch,
     (it has a block) lost its root: that is recorded as a :class:`Reanchor`, with *why*
     and the anchoring that was lost, for the auditor."""
     if batch.block_number is not None:
-        session.add(Reanchor(batch_id=batch.id, root=batch.root, reason=stored(why),
+        session.add(Reanchor(batch_id=_saved_id(batch), root=batch.root, reason=stored(why),
                              old_chain_id=batch.chain_id,
                              old_contract_address=batch.contract_address,
                              old_tx_hash=batch.tx_hash, old_block_number=batch.block_number,
