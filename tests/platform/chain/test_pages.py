@@ -540,3 +540,18 @@ def test_the_auditor_sees_each_root_anchored_again(client, auditor, anchored, ap
         assert f'data-hash="{old_tx}"' in row and f'data-hash="{new_tx}"' in row, url
         assert row.count('data-hash="0x') == 3, url
         assert "尚未完成" not in section, url
+
+
+def test_a_node_not_pinned_is_named_by_the_chain_its_batches_recorded(chain_app, session):
+    from tests.chain.conftest import make_settings
+    from trellis.platform.chain.words import scope_words
+
+    session.add(Batch(root="0x" + "ab" * 32, leaf_count=1, manifest_hash="0x" + "cd" * 32,
+                      chain_id=11155111, state=BatchState.FINALIZED))
+    session.flush()
+    settings = make_settings(chain_url="https://rpc.example.org/KEY", chain_key="0x" + "11" * 32)
+    with chain_app.test_request_context():
+        found = scope_words(settings, session)
+        unnamed = scope_words(settings)
+    assert found.kind == "network" and "以太坊 Sepolia 测试网" in found.claim
+    assert "链 ID 尚不知道的区块链" in unnamed.claim and "KEY" not in found.claim

@@ -8,16 +8,20 @@ read from the committed text itself, so the words name the document that was anc
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 from flask import g
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from trellis.chain import scope as chain_scope
 from trellis.chain.models import Batch
 from trellis.platform.i18n import day, money, number
+
+logger = logging.getLogger(__name__)
 
 DOC_TYPES = {
     "invoice": _l("Invoice"), "order": _l("Order"), "confirmation": _l("Confirmation"),
@@ -76,8 +80,14 @@ class ScopeWords:
 
 
 def _recorded_chain_id(session) -> int | None:
-    return session.scalars(select(Batch.chain_id).where(Batch.chain_id.is_not(None))
-                           .order_by(Batch.id.desc()).limit(1)).first()
+    # the footer of every page asks, error pages included: a database that does not
+    # answer leaves the chain unnamed rather than failing the page
+    try:
+        return session.scalars(select(Batch.chain_id).where(Batch.chain_id.is_not(None))
+                               .order_by(Batch.id.desc()).limit(1)).first()
+    except SQLAlchemyError:
+        logger.warning("could not read the chain id of the latest batch", exc_info=True)
+        return None
 
 
 def scope_words(settings, session=None) -> ScopeWords:
