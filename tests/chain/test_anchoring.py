@@ -150,6 +150,36 @@ def test_a_restarted_embedded_chain_gets_its_batches_back(session_factory, embed
     assert [b.anchor_count for b in got] == [2, 2]
 
 
+def test_a_lost_root_is_recorded_with_its_old_and_new_anchoring(session_factory, embedded,
+                                                                 chain_settings):
+    """Issue 15, F20: re-anchoring a lost root was visible only as anchor_count 2; each
+    one is now a Reanchor row: which batch, when and why it was lost, the transaction
+    and block it had, and the new ones."""
+    from trellis.chain.models import Reanchor
+    from trellis.messages import Message
+
+    queue(session_factory, 8)
+    jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    before = {b.id: (b.tx_hash, b.block_number, b.root) for b in batches(session_factory)}
+    fresh = client.Chain.embedded()  # the process restarted: a new, empty chain
+    client.use_chain(chain_settings, fresh)
+    jobs.anchor_pending(session_factory=session_factory, settings=chain_settings)
+    after = {b.id: (b.tx_hash, b.block_number) for b in batches(session_factory)}
+    with transaction(session_factory) as s:
+        events = anchoring.reanchors(session=s)
+        assert len(events) == 2 and {e.batch_id for e in events} == set(before)
+        for e in events:
+            old_tx, old_block, root = before[e.batch_id]
+            assert (e.root, e.old_tx_hash, e.old_block_number) == (root, old_tx, old_block)
+            assert (e.new_tx_hash, e.new_block_number) == after[e.batch_id]
+            assert e.new_chain_id == fresh.chain_id and e.reanchored_at is not None
+            assert str(Message.loads(e.reason)) == \
+                "not on this chain: the embedded chain restarted"
+        assert s.scalar(select(func.count()).select_from(Reanchor)) == 2
+        # a batch anchored once and never lost has no such record
+        assert anchoring.reanchors(session=s, batch_id=max(before) + 1) == []
+
+
 def test_wrong_chain_id_stops_anchoring_with_a_clear_message(session_factory, embedded,
                                                              chain_settings):
     embedded.expected_chain_id = 1

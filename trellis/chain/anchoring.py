@@ -42,12 +42,13 @@ from trellis.chain.models import (
     ChainTx,
     Document,
     DocumentStatus,
+    Reanchor,
     TxState,
 )
 from trellis.chain.transactions import Receipt, SignedTx
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres, table_of
-from trellis.messages import Message, stored
+from trellis.messages import N_, Message, msg, stored
 
 if TYPE_CHECKING:
     from trellis.chain.client import Chain
@@ -424,8 +425,22 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None,
             other.state = TxState.REPLACED if same_nonce else TxState.DROPPED
     if tx is not None:
         tx.state = TxState.MINED
+    _reanchored(session, batch)
     session.flush()
     logger.info("batch %s included in block %s", batch.id, receipt.block_number)
+
+
+def _reanchored(session: Session, batch: Batch) -> None:
+    """Complete the batch's open :class:`Reanchor` (its root was lost) with the anchoring
+    that is now on chain."""
+    for event in session.scalars(select(Reanchor).where(
+            col(Reanchor.batch_id) == batch.id, col(Reanchor.reanchored_at).is_(None))):
+        event.reanchored_at = utcnow()
+        event.new_chain_id, event.new_contract_address = batch.chain_id, batch.contract_address
+        event.new_tx_hash, event.new_block_number = batch.tx_hash, batch.block_number
+        logger.warning("batch %s (root %s) re-anchored: transaction %s, block %s (was %s, "
+                       "block %s)", batch.id, batch.root, batch.tx_hash, batch.block_number,
+                       event.old_tx_hash, event.old_block_number)
 
 
 def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
@@ -466,13 +481,23 @@ def _adopt(session: Session, chain: Chain, batch: Batch, at_block: int) -> bool:
     return True
 
 
-def _back_to_pending(session: Session, chain: Chain, batch: Batch, why: str) -> None:
+def _back_to_pending(session: Session, chain: Chain, batch: Batch,
+                     why: str | Message) -> None:
+    """Send *batch* back to ``pending`` to be anchored (again). A batch recorded on chain
+    (it has a block) lost its root: that is recorded as a :class:`Reanchor`, with *why*
+    and the anchoring that was lost, for the auditor."""
+    if batch.block_number is not None:
+        session.add(Reanchor(batch_id=_saved_id(batch), root=batch.root, reason=stored(why),
+                             old_chain_id=batch.chain_id,
+                             old_contract_address=batch.contract_address,
+                             old_tx_hash=batch.tx_hash, old_block_number=batch.block_number,
+                             old_block_hash=batch.block_hash))
     for tx in _txs(session, batch, TxState.SIGNED, TxState.SENT, TxState.MINED):
         tx.state = TxState.DROPPED
     batch.state = BatchState.PENDING
     batch.block_number = batch.block_hash = batch.included_at = None
     batch.confirmations = 0
-    batch.last_error, batch.updated_at = why, utcnow()
+    batch.last_error, batch.updated_at = stored(why), utcnow()
     chain.forget_nonce()
     session.flush()
     logger.warning("batch %s (root %s): %s; re-anchoring", batch.id, batch.root, why)
@@ -531,9 +556,7 @@ def _confirm(session: Session, chain: Chain, batch: Batch, settings: Settings, h
     at = chain.anchored_at(batch.root)
     canonical_hash = chain.block_hash(batch.block_number) if batch.block_number else None
     if not at:
-        _back_to_pending(session, chain, batch,
-                         f"reorg: the root is no longer anchored (was block "
-                         f"{batch.block_number})")
+        _back_to_pending(session, chain, batch, _reorg(batch))
         return None
     if at != batch.block_number or canonical_hash != batch.block_hash:
         logger.warning("batch %s: reorg moved the anchoring from block %s to %s", batch.id,
@@ -585,17 +608,26 @@ def at_fee_ceiling(*, session: Session) -> list[Batch]:
         col(Batch.last_error).like(f"{FeeCeilingReached.PREFIX}%")).order_by(col(Batch.id))))
 
 
-def _why_lost(chain: Chain, batch: Batch, head: int) -> str:
+def _why_lost(chain: Chain, batch: Batch, head: int) -> Message:
     if batch.contract_address and chain.contract_address and (
             batch.contract_address.lower() != chain.contract_address.lower()):
-        return f"anchored on another registry ({batch.contract_address}), not on this one"
+        return msg(N_("anchored on another registry (%(contract)s), not on this one"),
+                   contract=batch.contract_address)
     if chain.kind == "embedded" and chain.fresh:
-        return "not on this chain: the embedded chain restarted"
+        return msg(N_("not on this chain: the embedded chain restarted"))
     if batch.block_number is not None and head < batch.block_number:
-        return (f"the chain was rewound below the anchoring block {batch.block_number} "
-                f"(head {head}): the root is gone")
-    return (f"reorg: the root is no longer anchored (was block {batch.block_number}, "
-            f"head {head})")
+        return msg(N_("the chain was rewound below the anchoring block %(block)s (head "
+                      "%(head)s): the root is gone"), block=str(batch.block_number),
+                   head=str(head))
+    return _reorg(batch, head)
+
+
+def _reorg(batch: Batch, head: int | None = None) -> Message:
+    if head is None:
+        return msg(N_("reorg: the root is no longer anchored (was block %(block)s)"),
+                   block=str(batch.block_number))
+    return msg(N_("reorg: the root is no longer anchored (was block %(block)s, head "
+                  "%(head)s)"), block=str(batch.block_number), head=str(head))
 
 
 def sweep(*, session: Session, chain: Chain) -> dict[str, Any]:
@@ -637,6 +669,18 @@ def lost_batches(*, session: Session) -> list[Batch]:
     return list(session.scalars(select(Batch).where(
         col(Batch.state) == BatchState.PENDING, col(Batch.anchor_count) > 0)
         .order_by(col(Batch.id))))
+
+
+def reanchors(*, session: Session, batch_id: int | None = None,
+              limit: int | None = None) -> list[Reanchor]:
+    """Re-anchorings of lost roots, newest first (of one batch with *batch_id*; at most
+    *limit*)."""
+    query = select(Reanchor).order_by(col(Reanchor.lost_at).desc(), col(Reanchor.id).desc())
+    if batch_id is not None:
+        query = query.where(col(Reanchor.batch_id) == batch_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 def heal(*, session: Session, chain: Chain) -> int:

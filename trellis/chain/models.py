@@ -14,6 +14,9 @@
   their registrations apart.
 - :class:`Alert`: a chain condition an operator must see (fee ceiling reached, anchored
   roots the chain lost), raised and cleared by the jobs, shown by health.
+- :class:`Reanchor`: a root the chain lost and Trellis anchored again: which batch, when
+  it was found lost and why, the transaction and block it had, and the new ones once it
+  is on chain again (the auditor reads them on the chain pages).
 - :class:`AuditRun`: a full audit over a date range, its progress and report.
 - :class:`NearFingerprint`: a coarse fingerprint of a document presented for financing
   (kept here only; a near-duplicate goes to review, see :mod:`trellis.chain.near_duplicates`).
@@ -193,6 +196,31 @@ class Alert(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text, nullable=False))
     raised_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Reanchor(SQLModel, table=True):
+    """A batch whose root the chain lost (a reorg, a rewound or restarted chain, another
+    registry), sent back to be anchored again. ``reason`` is a stored message
+    (:func:`trellis.messages.stored`); the ``old_*`` columns are the anchoring that was
+    lost, the ``new_*`` ones the anchoring that replaced it (empty until it is on chain)."""
+
+    __tablename__ = "chain_reanchors"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="chain_batches.id", index=True)
+    root: str = Field(max_length=66)
+    lost_at: datetime = Field(default_factory=utcnow, index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    old_chain_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    old_contract_address: str | None = Field(default=None, max_length=42)
+    old_tx_hash: str | None = Field(default=None, max_length=66)
+    old_block_number: int | None = Field(default=None, sa_column=Column(BigInteger))
+    old_block_hash: str | None = Field(default=None, max_length=66)
+    reanchored_at: datetime | None = None
+    new_chain_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    new_contract_address: str | None = Field(default=None, max_length=42)
+    new_tx_hash: str | None = Field(default=None, max_length=66)
+    new_block_number: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class AuditRun(SQLModel, table=True):

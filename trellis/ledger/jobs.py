@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis import hashes
 from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.db import run, transaction
 from trellis.errors import TrellisError
@@ -144,10 +145,10 @@ def anchor_ledger_head(*, session_factory: sessionmaker[Session], settings: Sett
     if seq == 0:
         return line(N_("the journal is empty"))
     if n == 0:
-        return line(N_("ledger head %(seq)s (%(digest)s...) already queued for anchoring"),
-                    seq=seq, digest=digest[:12])
-    return line(N_("queued ledger head %(seq)s (%(digest)s...) for anchoring (%(n)s entries)"),
-                seq=seq, digest=digest[:12], n=n)
+        return line(N_("ledger head %(seq)s (%(digest)s) already queued for anchoring"),
+                    seq=seq, digest=hashes.abbreviate(digest))
+    return line(N_("queued ledger head %(seq)s (%(digest)s) for anchoring (%(n)s entries)"),
+                seq=seq, digest=hashes.abbreviate(digest), n=n)
 
 
 def expire_offers(*, session_factory: sessionmaker[Session], settings: Settings,

@@ -95,6 +95,21 @@ def industries(G: nx.DiGraph) -> list[str]:
                       lambda: sorted({d for _, d in G.nodes(data="industry") if d})))
 
 
+def trade_totals(G: nx.DiGraph) -> dict:
+    """The invoiced trade a cluster graph holds, the one figure every page shows as the
+    park's 12-month trade: ``invoices`` (count), ``volume_fen`` and ``confirmed_fen`` (int
+    fen) of the invoices issued in the window (``as_of - 365 days``, ``as_of``] between two
+    firms of the cluster, rejected ones left out (:func:`trellis.network.build.edge_table`),
+    with ``as_of`` and ``window_days``."""
+    invoices = volume = confirmed = 0
+    for *_, d in G.edges(data=True):
+        invoices += d.get("invoice_count", 0) or 0
+        volume += d.get("volume_fen", 0) or 0
+        confirmed += d.get("confirmed_fen", 0) or 0
+    return {"invoices": invoices, "volume_fen": volume, "confirmed_fen": confirmed,
+            "as_of": G.graph.get("as_of"), "window_days": G.graph.get("window_days")}
+
+
 def stats(G: nx.DiGraph, *, top: int = 10) -> dict:
     """The figures of a cluster graph (JSON-ready): firms, edges, tiers, cycles,
     communities, shared-identity links, cut vertices, bridges. Computed once per graph; each
@@ -112,7 +127,7 @@ def _stats(G: nx.DiGraph, top: int) -> dict:
         "anchors": len(analytics.anchors(G)),
         "edges": G.number_of_edges(),
         "edges_with_trade": sum(1 for *_, v in G.edges(data="volume_fen") if v),
-        "volume_fen": sum(v or 0 for *_, v in G.edges(data="volume_fen")),
+        "volume_fen": trade_totals(G)["volume_fen"],
         "tiers": {str(t): n for t, n in sorted(Counter(a.tiers.values()).items())},
         "unconnected": G.number_of_nodes() - len(a.tiers),
         "cycles": len(a.cycles),

@@ -13,7 +13,9 @@ that every code the cores define has words).
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
+from trellis import hashes
 from trellis.ledger.status import APPLICATION_WORDS
 from trellis.messages import N_, Message, technical_detail
 from trellis.platform.i18n import render, translate
@@ -178,8 +180,26 @@ def message_text(value) -> str:
     return render(Message.loads(value) if isinstance(value, str) else value)
 
 
+def short_hash(value: str | None) -> Markup:
+    """A hash as every page shows it (:mod:`trellis.hashes`): its first and last
+    characters, the full value on hover (``title``) and in a copy: the middle stays in
+    the text at size 0, and the ellipsis shown in its place is not copied (reader Q10,
+    tenth session). ``—`` for none."""
+    if not value:
+        return Markup("—")
+    found = hashes.parts(value)
+    if found is None:
+        return Markup('<span class="mono hash" translate="no">%s</span>') % value
+    head, middle, tail = (escape(p) for p in found)
+    return Markup('<span class="mono hash" translate="no" title="{v}" data-hash="{v}">{h}'
+                  '<span class="hash-gap" aria-hidden="true">{e}</span>'
+                  '<span class="hash-mid">{m}</span>{t}</span>').format(
+        v=escape(value), h=head, e=hashes.ELLIPSIS, m=middle, t=tail)
+
+
 def install(app) -> None:
-    """Give every template ``word``, ``scope_words`` and the ``outcome`` filter."""
+    """Give every template ``word``, ``scope_words``, the ``outcome`` filter and the one
+    ``short_hash`` filter for hashes."""
     from trellis.vouchers.models import financing_product
 
     app.jinja_env.globals["word"] = word
@@ -190,3 +210,4 @@ def install(app) -> None:
     app.jinja_env.globals["scope_words"] = scope_words
     app.jinja_env.filters["outcome"] = message_text
     app.jinja_env.filters["technical_detail"] = technical_detail
+    app.jinja_env.filters["short_hash"] = short_hash

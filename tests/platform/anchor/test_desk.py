@@ -340,7 +340,8 @@ def test_early_warning_reads_the_warned_suppliers_only(client, session, chain, l
     assert "Risk rose sharply" in body and "risk rose" in body and "repayment" not in body
     assert "no earlier assessment" in body
     assert "605" not in body and "40" not in body and "loan" not in body.lower()
-    assert "1 of 2 suppliers have an assessment at least 4 weeks older" in page
+    assert ("1 of the 2 suppliers on record (tier 1 and 2) have an assessment at least 4 "
+            "weeks older") in page
     assert len(firm_reads) == 1 and firm_reads[0] == [chain.tier2.id]
 
 

@@ -94,7 +94,8 @@ def test_the_page_says_its_period_and_assumptions(client, session, chain, make_f
                       headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     end = (TODAY + timedelta(days=30)).isoformat()
     assert f"未来 30 天内（{TODAY.isoformat()} 至 {end}），" in page
-    assert "3 家供应商中有 3 家会因我方延期付款而资金短缺" in page   # tier 2 too
+    # tier 2 too
+    assert "有供货关系记录的 3 家供应商（一级和二级）中有 3 家会因我方延期付款而资金短缺" in page
     assert "从今天起的未来 N 天" in page
     assert "相当于近 180 天我方向其日均采购额的 30 天之和" in page
     assert "其他买方按时付款" in page

@@ -388,14 +388,45 @@ def test_check_with_no_file_says_what_to_choose(client, auditor):
         assert "请先选择要核验的文件或证明包。" in page
 
 
-def test_the_proof_page_does_not_say_without_trellis_then_give_a_trellis_command(
-        client, auditor, anchored):
-    """Reader R19: the closing sentence says no sign-in is needed (not "no Trellis") and the
-    command's placeholder is Chinese, not "URL"."""
+def test_on_the_embedded_chain_no_page_claims_anyone_can_check(client, auditor, anchored,
+                                                               make_user, chain_app):
+    """Issue 15, F20: in the demo every "anchored" refers to the test chain inside this
+    server. The footer ("every invoice anchored on chain") and the proof page ("anyone can
+    check ... against any node") read stronger than that: they now say it is a test chain
+    only this platform can read, and the page gives no command nobody else could run."""
     doc = next(d for d in anchored["docs"] if d.batch_id)
     page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
-    assert "无需登录本平台" in page and "无需 Trellis" not in page
-    assert "--rpc 〈节点地址〉" in page and "--rpc URL" not in page
+    assert 'id="who-can-check" data-chain="embedded"' in page
+    assert "此证明登记在本服务器内置的测试链上：该链只有本平台能读取" in page
+    assert "无需登录本平台" not in page and "--rpc" not in page
+    assert "每张发票均已上链存证" not in page
+    assert "发票、订单与确权记录登记在本服务器内置的测试链上：该链只有本平台能读取" in page
+    vendor = chain_app.test_client()
+    login(vendor, make_user("vendor", firm=anchored["seller"]))
+    page = vendor.get(f"/vendor/trade/invoice/{doc.source_id}").get_data(as_text=True)
+    assert "已登记于本服务器内置测试链" in page and ">已上链 ·" not in page
+
+
+@pytest.mark.parametrize("overrides, claim, check, command", [
+    ({"chain_url": "https://sepolia.example.org/v3/SECRET", "chain_id": 11155111},
+     "发票、订单与确权记录在以太坊 Sepolia 测试网上链存证：任何人都可以向该网络的任一节点查询",
+     "无需登录本平台，任何人都可以用命令行核验工具向以太坊 Sepolia 测试网的任一节点查询", True),
+    ({"chain_url": "http://127.0.0.1:8545", "chain_id": 31337},
+     "其节点位于 127.0.0.1:8545：只有能访问该节点的人才能核验", "只有能访问该节点的人", True),
+    ({}, "只有本平台能读取", "平台之外的人无法对照区块链核验证明包", False),
+])
+def test_the_words_follow_the_configured_chain(chain_app, overrides, claim, check, command):
+    """Reader R19 still holds where a bundle can be checked outside: the sentence says no
+    sign-in is needed (not "no Trellis") and names the network."""
+    from tests.chain.conftest import make_settings
+    from trellis.platform.chain.words import scope_words
+
+    if overrides:
+        overrides = {**overrides, "chain_key": "0x" + "11" * 32}
+    with chain_app.test_request_context():
+        found = scope_words(make_settings(**overrides))
+    assert claim in found.claim and check in found.check and found.command is command
+    assert "SECRET" not in found.claim + found.check and "无需 Trellis" not in found.check
 
 
 def test_a_bundle_whose_document_breaks_its_own_rules_says_which_field(client, auditor,
@@ -482,3 +513,45 @@ def test_the_auditor_reads_what_each_chain_value_is(client, auditor, anchored, s
     said = dict(re.findall(r'data-explains="(\w+)">(.*?)</span>', index, re.S))
     assert "存证合约地址" in said["contract"]
     assert "平台自己的上链账户地址" in said["account"] and "以太币" in said["account"]
+
+
+def test_the_auditor_sees_each_root_anchored_again(client, auditor, anchored, app_settings,
+                                                   session_factory):
+    """Issue 15, F20: a root the chain lost and anchored again was told only by "times
+    anchored: 2". The batches page and the batch's page now list the re-anchoring: the
+    root, when it was found lost and why, the transaction it had and the new one."""
+    from trellis.chain import client as chain_client
+
+    page = client.get("/chain/").get_data(as_text=True)
+    assert "目前没有需要重新上链的根哈希。" in page
+    with transaction(session_factory) as s:
+        old = s.scalars(select(Batch)).one()
+        old_tx, batch_id = old.tx_hash, old.id
+    chain_client.use_chain(app_settings, chain_client.Chain.embedded())   # restarted, empty
+    jobs.anchor_pending(session_factory=session_factory, settings=app_settings)
+    with transaction(session_factory) as s:
+        new_tx = s.get(Batch, batch_id).tx_hash   # a fresh embedded chain may sign alike
+    for url in ("/chain/", f"/chain/batches/{batch_id}"):
+        page = client.get(url).get_data(as_text=True)
+        section = page[page.index('id="reanchors"'):]
+        assert "重新上链的根哈希" in page and "不在当前链上：内置测试链已重启" in section, url
+        row = section.split("<tr data-reanchor=")[1].split("</tr>")[0]
+        # the root, the lost transaction and the new one (alike or not)
+        assert f'data-hash="{old_tx}"' in row and f'data-hash="{new_tx}"' in row, url
+        assert row.count('data-hash="0x') == 3, url
+        assert "尚未完成" not in section, url
+
+
+def test_a_node_not_pinned_is_named_by_the_chain_its_batches_recorded(chain_app, session):
+    from tests.chain.conftest import make_settings
+    from trellis.platform.chain.words import scope_words
+
+    session.add(Batch(root="0x" + "ab" * 32, leaf_count=1, manifest_hash="0x" + "cd" * 32,
+                      chain_id=11155111, state=BatchState.FINALIZED))
+    session.flush()
+    settings = make_settings(chain_url="https://rpc.example.org/KEY", chain_key="0x" + "11" * 32)
+    with chain_app.test_request_context():
+        found = scope_words(settings, session)
+        unnamed = scope_words(settings)
+    assert found.kind == "network" and "以太坊 Sepolia 测试网" in found.claim
+    assert "链 ID 尚不知道的区块链" in unnamed.claim and "KEY" not in found.claim

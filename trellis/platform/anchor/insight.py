@@ -54,9 +54,25 @@ def network():
     else:
         found = tier1
     page = page_of(found, **wanted, sorts=("volume",))   # largest first, as drawn
+    on_record = supplier_tiers(db(), firm.id)
+    quiet = _without_recent_invoices(on_record, tier1, tier2)
     return render_template("anchor/network.html", firm=firm, svg=svg, tier1=tier1,
                            tier2=tier2, drawn1=drawn1, drawn2=drawn2, page=page,
-                           tier2_shown=tier2[:TIER2_LISTED])
+                           tier2_shown=tier2[:TIER2_LISTED], quiet=quiet,
+                           on_record=len(on_record))
+
+
+def _without_recent_invoices(on_record: dict[int, int], tier1: list, tier2: list) -> list[Firm]:
+    """The suppliers on record (:func:`supplier_tiers`, what the early warning and the
+    stress test count) that the picture leaves out: no invoice to the anchor or to a direct
+    supplier in the last 12 months (or only rejected ones). Named so that the page's
+    counts add up to the other pages' (issue 15, F26: 94 here, 95 there)."""
+    shown = {s.node for s in tier1} | {s.node for s in tier2}
+    missing = [fid for fid in on_record if fid not in shown]
+    if not missing:
+        return []
+    return list(db().exec(select(Firm).where(col(Firm.id).in_(missing))
+                          .order_by(col(Firm.name))))
 
 
 # --- early warning ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
-from trellis.chain.anchoring import batch_tree
+from trellis.chain.anchoring import batch_tree, reanchors
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
 from trellis.errors import NotFound, TrellisError
@@ -113,6 +113,7 @@ def untrusted_message(contract: str, chain_id) -> str:
 def _chain_helpers():
     return {"untrusted_message": untrusted_message, "doc_words": words.doc_words,
             "chain_name": words.chain_name, "fee_words": words.fee_words,
+            "chain_scope": words.request_scope_words,
             "doc_type_words": lambda t: str(words.DOC_TYPES.get(t, _("Document")))}
 
 
@@ -137,7 +138,11 @@ def index():
     return render_template("chain/index.html", status=health.status(settings(), session=db()),
                            batches=[row[0] for row in page.items], page=page,
                            documents=documents, documents_max=DOCUMENTS_FOUND,
-                           states=[s.value for s in BatchState], state_filter=state_filter)
+                           states=[s.value for s in BatchState], state_filter=state_filter,
+                           reanchors=reanchors(session=db(), limit=REANCHORS_SHOWN))
+
+
+REANCHORS_SHOWN = 50   # the newest re-anchorings on the batches page (each batch shows all)
 
 
 DOCUMENTS_FOUND = 20
@@ -162,8 +167,8 @@ def batch(batch_id: int):
                                     Document.canonical),
                     tiebreak=BatchLeaf.value_index, **paging_args())
     return render_template("chain/batch.html", batch=b, docs=[tuple(r) for r in page.items],
-                           page=page,
-                           on_chain=b.state in ON_CHAIN_STATES)
+                           page=page, on_chain=b.state in ON_CHAIN_STATES,
+                           reanchors=reanchors(session=db(), batch_id=b.id))
 
 
 @bp.get("/batches/<int:batch_id>/tree.json")
@@ -353,10 +358,3 @@ def _checked_id(result: dict) -> str:
 @bp.app_template_filter("field_labels")
 def field_labels(message):
     return words.field_labels(message)
-
-
-@bp.app_template_filter("short_hash")
-def short_hash(value: str | None, n: int = 10) -> str:
-    if not value:
-        return "—"
-    return value if len(value) <= 2 * n + 1 else f"{value[:n + 2]}…{value[-n // 2:]}"

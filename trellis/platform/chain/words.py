@@ -8,11 +8,20 @@ read from the committed text itself, so the words name the document that was anc
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 
+from flask import g
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from trellis.chain import scope as chain_scope
+from trellis.chain.models import Batch
 from trellis.platform.i18n import day, money, number
+
+logger = logging.getLogger(__name__)
 
 DOC_TYPES = {
     "invoice": _l("Invoice"), "order": _l("Order"), "confirmation": _l("Confirmation"),
@@ -43,6 +52,96 @@ def chain_name(chain_id) -> str:
     if name is None:
         return gettext("chain %(chain_id)s", chain_id=str(int(chain_id)))
     return gettext("%(name)s (chain id %(chain_id)s)", name=name, chain_id=str(int(chain_id)))
+
+
+def short_chain_name(chain_id) -> str:
+    """The chain's name without its id (``Sepolia test network (Ethereum)``), or ``chain
+    <id>`` for one not in :data:`CHAINS`."""
+    if chain_id is None:
+        return gettext("a chain whose id is not known yet")
+    name = CHAINS.get(int(chain_id))
+    return str(name) if name is not None else gettext("chain %(chain_id)s",
+                                                      chain_id=str(int(chain_id)))
+
+
+@dataclass(frozen=True)
+class ScopeWords:
+    """What the pages may say about anchoring on the configured chain (see
+    :mod:`trellis.chain.scope`): ``claim`` (the footer), ``badge`` (a document's "anchored"
+    badge), ``check`` (how a proof bundle can be checked, before the command) and whether
+    to show the command (``command``: not on the embedded chain, which nobody else can
+    ask)."""
+
+    kind: str
+    claim: str
+    badge: str
+    check: str
+    command: bool
+
+
+def _recorded_chain_id(session) -> int | None:
+    # the footer of every page asks, error pages included: a database that does not
+    # answer leaves the chain unnamed rather than failing the page
+    try:
+        return session.scalars(select(Batch.chain_id).where(Batch.chain_id.is_not(None))
+                               .order_by(Batch.id.desc()).limit(1)).first()
+    except SQLAlchemyError:
+        logger.warning("could not read the chain id of the latest batch", exc_info=True)
+        return None
+
+
+def scope_words(settings, session=None) -> ScopeWords:
+    """The words for *settings*' chain, in the reader's language. *session* is asked for
+    the chain id of the latest anchored batch only when the settings pin none."""
+    recorded = (_recorded_chain_id(session) if settings.chain_url and not settings.chain_id
+                and session is not None else None)
+    found = chain_scope.scope(settings, recorded_chain_id=recorded)
+    if found.kind == chain_scope.EMBEDDED:
+        return ScopeWords(
+            found.kind,
+            gettext("Invoices, orders and confirmations are anchored on a test chain inside "
+                    "this server: only this platform can read it, so it is not evidence "
+                    "anyone else can check."),
+            gettext("Anchored on the test chain inside this server"),
+            gettext("This proof is anchored on the test chain inside this server: only this "
+                    "platform can read that chain, so nobody outside it can check the bundle "
+                    "against the chain. Where Trellis anchors on a public network, anyone can "
+                    "check a bundle with the command-line verifier against any node of that "
+                    "network."),
+            False)
+    name = short_chain_name(found.chain_id)
+    if found.kind == chain_scope.LOCAL:
+        return ScopeWords(
+            found.kind,
+            gettext("Invoices, orders and confirmations are anchored on a development chain "
+                    "(%(chain)s) whose node is at %(node)s: only those who can reach that "
+                    "node can check them.", chain=name, node=found.host),
+            gettext("Anchored on the development chain"),
+            gettext("This proof is anchored on a development chain (%(chain)s) whose node is "
+                    "at %(node)s: only those who can reach that node can check the bundle, "
+                    "with the command-line verifier, against the registries this bank "
+                    "publishes:", chain=name, node=found.host),
+            True)
+    return ScopeWords(
+        found.kind,
+        gettext("Invoices, orders and confirmations are anchored on %(chain)s: anyone can "
+                "check a proof against any node of that network.", chain=name),
+        gettext("Anchored on %(chain)s", chain=name),
+        gettext("Anyone can check the bundle without signing in to this platform: the "
+                "command-line verifier asks any node of %(chain)s, against the registries "
+                "this bank publishes:", chain=name),
+        True)
+
+
+def request_scope_words() -> ScopeWords:
+    """:func:`scope_words` of this app's settings, worked out once a request (the footer
+    of every page asks)."""
+    from trellis.platform.web import db, settings
+
+    found = g.get("trellis_scope_words")
+    if found is None:
+        found = g.trellis_scope_words = scope_words(settings(), db())
+    return found
 
 
 def fee_words(gas_used, price_wei, fee_wei) -> str:

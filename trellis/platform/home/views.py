@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import case
 from sqlmodel import func, select
 
+from trellis.network.build import WINDOW_DAYS, cluster_graph
+from trellis.network.summary import trade_totals
 from trellis.platform.vendor_portal.common import state_for
 from trellis.platform.web import current_firm_id, db, visible_cluster_ids
 from trellis.trade.models import Cluster, Firm, Invoice
@@ -47,19 +48,28 @@ def index():
 
 
 def _portfolio_kpis(clusters: list[int] | None) -> dict:
-    """Headline figures over the clusters the user may see (one query per table)."""
+    """Headline figures over the clusters the user may see: firms, anchors, and the
+    invoiced trade of each cluster's supply graph summed, the very figure (same window,
+    same rejected invoices left out) the park page shows as its 12-month trade."""
     session = db()
     firms = select(Firm.role, func.count()).group_by(Firm.role)
-    since = date.today() - timedelta(days=365)
-    invoices = (select(func.count(), func.coalesce(func.sum(Invoice.amount_fen), 0),
-                       func.coalesce(func.sum(case((Invoice.status == "confirmed",
-                                                    Invoice.amount_fen), else_=0)), 0))
-                .join(Firm, Firm.id == Invoice.seller_id).where(Invoice.issue_date >= since))
+    ids = select(Cluster.id)
     if clusters is not None:
         firms = firms.where(Firm.cluster_id.in_(clusters or [-1]))
-        invoices = invoices.where(Firm.cluster_id.in_(clusters or [-1]))
+        ids = ids.where(Cluster.id.in_(clusters or [-1]))
     by_role = dict(session.exec(firms).all())
-    count, total, confirmed = session.exec(invoices).one()
+    count = total = confirmed = 0
+    as_of = window = None
+    cluster_ids = list(session.exec(ids).all())
+    for cluster_id in cluster_ids:
+        totals = trade_totals(cluster_graph(session=session, cluster_id=cluster_id))
+        count += totals["invoices"]
+        total += totals["volume_fen"]
+        confirmed += totals["confirmed_fen"]
+        as_of, window = totals["as_of"], totals["window_days"]
     return {"firms": sum(by_role.values()), "anchors": by_role.get("anchor", 0),
             "invoices": count, "invoice_fen": int(total), "confirmed_fen": int(confirmed),
-            "confirmed_share": (confirmed / total) if total else None}
+            "confirmed_share": (confirmed / total) if total else None,
+            "clusters": len(cluster_ids), "as_of": as_of or date.today(),
+            "since": (as_of or date.today()) - timedelta(days=window or WINDOW_DAYS)
+                     + timedelta(days=1)}

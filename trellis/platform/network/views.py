@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -348,7 +348,9 @@ def cluster(code):
     return render_template("network/cluster.html", cluster=c, stats=stats,
                            industries=summary.industries(G), tiers=tiers,
                            has_grades=has_grades(c.id),
-                           firm_count=G.number_of_nodes())
+                           firm_count=G.number_of_nodes(),
+                           window_start=build.default_window_start(G.graph["as_of"])
+                           + timedelta(days=1), window_end=G.graph["as_of"])
 
 
 @bp.get("/<code>/elements.json")
