@@ -27,7 +27,7 @@ from trellis.platform.vendor_portal.common import (
 )
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm, Invoice
-from trellis.vouchers import issuable, lineage
+from trellis.vouchers import issuable, lineage, visibility
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 from trellis.vouchers.naming import part_names, part_numbers
@@ -38,7 +38,9 @@ def lineage_labels() -> dict:
     labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
               "matures": _("matures"),
               # the part's number as the parts table beside the picture names it
-              "part": _("Part No. %(n)s")}
+              "part": _("Part No. %(n)s"),
+              # a part passed on says to whom, the part it became from whom (F11)
+              "passed_to": _("passed on to %(firm)s"), "from": _("from %(firm)s")}
 
     labels.update({k: str(v) for k, v in status_labels().items()})
     # a part's state as the parts table words it ("paid at maturity", not "settled")
@@ -46,11 +48,14 @@ def lineage_labels() -> dict:
     return labels
 
 
-def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
+def lineage_svg(voucher: Voucher, highlight: str | None = None,
+                seen: visibility.Sight | None = None) -> Markup:
+    """The voucher's lineage picture, *highlight* the viewer's firm name, *seen* what the
+    viewer may see of it (None: every part, for the issuer and bank staff)."""
     ids = db().exec(select(VoucherFragment.id).where(VoucherFragment.voucher_id == voucher.id))
     full = part_names(db(), [i for i in ids if i is not None], detail=True)
     tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels(),
-                         describe=lambda ident: render(full[ident]))
+                         describe=lambda ident: render(full[ident]), seen=seen)
     return Markup(lineage.render_svg(tree, title=_("Lineage of voucher %(code)s",
                                                    code=voucher.code),
                                      highlight_firm=highlight))
@@ -125,7 +130,10 @@ def voucher(voucher_id: int):
     if v.issuer_id != firm.id:
         abort(404)
     frags = vouchers.fragments(session=db(), voucher_id=v.id)
+    went = visibility.transfers(frags)
+    by_id = {f.id: f for f in frags}
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
+                           went=went, came={c.id: by_id[p] for p, c in went.items()},
                            events=(events := vouchers.events(session=db(), voucher_id=v.id)),
                            proofs=event_proofs(events), fragments=frags,
                            numbers=part_numbers(db(), [f.id for f in frags if f.id]),
