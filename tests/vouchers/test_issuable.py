@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from tests.vouchers.factories import invoice, order
+from trellis.ledger.claims import DocumentClaimed
 from trellis.ledger.models import Loan, LoanDocument, Product
 from trellis.vouchers import issuable
 from trellis.vouchers import services as vs
@@ -74,7 +75,7 @@ def test_the_list_offers_only_what_the_issue_accepts(session, chain, invoices):
                 == inv.amount_fen
             )
         else:
-            with pytest.raises((AlreadyFinanced, TenorTooLong)):
+            with pytest.raises((AlreadyFinanced, DocumentClaimed, TenorTooLong)):
                 vs.issue(
                     session=session,
                     anchor_id=chain.anchor.id,
@@ -89,7 +90,7 @@ def test_the_list_offers_only_what_the_issue_accepts(session, chain, invoices):
     [
         ("overdue", TenorTooLong, "overdue"),
         ("financed", AlreadyFinanced, "already financed by a loan"),
-        ("order_financed", AlreadyFinanced, "the order it came from"),
+        ("order_financed", DocumentClaimed, "the order it came from"),
     ],
 )
 def test_each_refusal_says_why(session, chain, invoices, name, error, words):

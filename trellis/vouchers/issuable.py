@@ -18,7 +18,7 @@ invoice fails and raises its error. An invoice may be issued when it:
    which must lie after the issue day;
 6. is not financed by a loan still open (pending, paid out, overdue or written off:
    :class:`AlreadyFinanced`), nor is the order it came from (the order is repaid from
-   this invoice: :class:`AlreadyFinanced`).
+   this invoice: the ledger's ``DocumentClaimed``, naming the order and the loan).
 
 A live *application* on the invoice's order is checked by the issue alone
 (``claims.refuse_if_trade_claimed``): applications keep their documents in JSON lists
@@ -35,7 +35,9 @@ from typing import Any
 from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
+from trellis.db import id_of
 from trellis.errors import TrellisError
+from trellis.ledger import claims
 from trellis.ledger.models import Loan, LoanDocument, LoanStatus
 from trellis.messages import N_, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
@@ -66,6 +68,19 @@ def _open_loan_on(column: Any) -> Any:
     )
 
 
+def _order_claimed(session: Session, invoice: Invoice, as_of: date) -> TrellisError:
+    """The ledger's own refusal for an invoice whose order a loan finances (it names the
+    order and the loan: ``claims.trade_message``), as a financing would be refused."""
+    found = claims.trade_claims(
+        session, firm_id=invoice.seller_id, invoice_ids=[id_of(invoice)], as_of=as_of
+    )
+    if found:
+        return claims.DocumentClaimed(claims.trade_message(session, *found[0]), field="invoice_ids")
+    return AlreadyFinanced(
+        msg(N_("Invoice %(number)s is already financed by a loan."), number=invoice.number)
+    )
+
+
 @dataclass(frozen=True)
 class Rule:
     """One condition an issuable invoice meets (SQL on :class:`Invoice`), and the error
@@ -73,42 +88,43 @@ class Rule:
 
     name: str
     where: Callable[[int, date], Any]
-    refuse: Callable[[Any], TrellisError]  # the invoice (None: no such invoice)
+    #: (the invoice or None when there is none, the session, the issue day) -> the error
+    refuse: Callable[[Any, Session, date], TrellisError]
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "owed",
         lambda anchor_id, _as_of: col(Invoice.buyer_id) == anchor_id,
-        lambda _inv: VoucherNotFound(
+        lambda _inv, *_: VoucherNotFound(
             N_("That payable does not exist or is not owed by your firm.")
         ),
     ),
     Rule(
         "confirmed",
         lambda _a, _d: col(Invoice.status) == DocStatus.CONFIRMED,
-        lambda inv: NotConfirmed(
+        lambda inv, *_: NotConfirmed(
             msg(N_("Invoice %(number)s is not confirmed; confirm it first."), number=inv.number)
         ),
     ),
     Rule(
         "not_issued",
         lambda _a, _d: col(Invoice.id).not_in(select(col(Voucher.invoice_id))),
-        lambda inv: AlreadyIssued(
+        lambda inv, *_: AlreadyIssued(
             msg(N_("A voucher was already issued for invoice %(number)s."), number=inv.number)
         ),
     ),
     Rule(
         "unpaid",
         lambda _a, _d: invoice_outstanding(),
-        lambda inv: AlreadyIssued(
+        lambda inv, *_: AlreadyIssued(
             msg(N_("Invoice %(number)s is already paid."), number=inv.number)
         ),
     ),
     Rule(
         "not_due",
         lambda _a, as_of: col(Invoice.due_date) > as_of,
-        lambda inv: TenorTooLong(
+        lambda inv, *_: TenorTooLong(
             msg(
                 N_(
                     "Invoice %(number)s was due on %(due)s: an overdue "
@@ -123,7 +139,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "not_financed",
         lambda _a, _d: ~_open_loan_on(col(LoanDocument.invoice_id) == col(Invoice.id)),
-        lambda inv: AlreadyFinanced(
+        lambda inv, *_: AlreadyFinanced(
             msg(N_("Invoice %(number)s is already financed by a loan."), number=inv.number)
         ),
     ),
@@ -133,16 +149,7 @@ RULES: tuple[Rule, ...] = (
             col(Invoice.order_id).is_(None),
             ~_open_loan_on(col(LoanDocument.order_id) == col(Invoice.order_id)),
         ),
-        lambda inv: AlreadyFinanced(
-            msg(
-                N_(
-                    "Invoice %(number)s: the order it came from is "
-                    "already financed by a loan and is repaid from "
-                    "this invoice."
-                ),
-                number=inv.number,
-            )
-        ),
+        lambda inv, session, as_of: _order_claimed(session, inv, as_of),
     ),
 )
 
@@ -159,7 +166,7 @@ def refuse_unless_issuable(
     error of the first rule it fails (see the module's list)."""
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise RULES[0].refuse(None)
+        raise RULES[0].refuse(None, session, as_of)
     for rule in RULES:
         passes = session.exec(
             select(col(Invoice.id)).where(
@@ -167,7 +174,7 @@ def refuse_unless_issuable(
             )
         ).first()
         if passes is None:
-            raise rule.refuse(invoice)
+            raise rule.refuse(invoice, session, as_of)
     return invoice
 
 
