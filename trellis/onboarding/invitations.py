@@ -23,7 +23,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
 from trellis import exports
-from trellis.accounts.models import User
+from trellis.accounts.models import Consent, User
 from trellis.clock import beijing_text, utcnow
 from trellis.errors import ValidationError
 from trellis.messages import N_, msg
@@ -55,6 +55,45 @@ class Candidate:
     tenure_days: int
     indicative_limit_fen: int | None = None
     invited: bool = False  # has a live invitation already
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """A firm's consent to the use of its trade data, as the invitation list says it
+    (outside reader 11, F25: the column read 企业本人授权 or 无 and never when, nor a
+    withdrawal): ``given`` (an active consent, *at* when it was given), ``withdrawn``
+    (consent given once and withdrawn since, *at* the latest withdrawal) or ``none``
+    (never given, *at* None)."""
+
+    state: str
+    at: datetime | None = None
+
+
+TRADE_DATA = "trade_data"   # the consent purpose a limit needs (scoring's CONSENT_PURPOSE)
+
+
+def consent_states(*, session: Session, firm_ids: Iterable[int],
+                   purpose: str = TRADE_DATA) -> dict[int, ConsentState]:
+    """Firm id -> its :class:`ConsentState` for *purpose*, for each of *firm_ids* (one
+    statement): the latest active consent wins over any withdrawn one."""
+    ids = sorted(set(firm_ids))
+    out = {i: ConsentState("none") for i in ids}
+    if not ids:
+        return out
+    rows = session.execute(select(col(Consent.firm_id), col(Consent.granted_at),
+                                  col(Consent.withdrawn_at))
+                           .where(col(Consent.purpose) == purpose,
+                                  col(Consent.firm_id).in_(ids))
+                           .order_by(col(Consent.id))).all()
+    for firm_id, granted_at, withdrawn_at in rows:
+        now = out[firm_id]
+        if withdrawn_at is None:
+            if now.state != "given" or (now.at is not None and granted_at > now.at):
+                out[firm_id] = ConsentState("given", granted_at)
+        elif now.state == "none" or (now.state == "withdrawn" and now.at is not None
+                                     and withdrawn_at > now.at):
+            out[firm_id] = ConsentState("withdrawn", withdrawn_at)
+    return out
 
 
 @dataclass

@@ -69,7 +69,8 @@ def text(max_len: int) -> Callable:
 
 def choice(mapping: dict[str, str], what: str) -> Callable:
     """A cell parser for one of *mapping*'s keys (case and spaces ignored), returning its value;
-    *what* names the column in the error."""
+    *what* names the column in the error, which lists each code with its Chinese word
+    (:data:`ZH_WORDS`)."""
     def parse(value, _today=None) -> str:
         raw = _text(value)
         key = raw.lower().replace(" ", "_")
@@ -77,7 +78,11 @@ def choice(mapping: dict[str, str], what: str) -> Callable:
             return mapping[key]
         if raw in mapping:
             return mapping[raw]
-        allowed = ", ".join(sorted({v for v in mapping.values()}))
+        # the Chinese word beside each code: a file filled in from the Chinese template
+        # is told the words it uses (F16)
+        words = ZH_WORDS.get(what, {})
+        allowed = ", ".join(f"{words[v]}/{v}" if v in words else v
+                            for v in sorted({v for v in mapping.values()}))
         raise CellError(N_("unknown %(what)s '%(raw)s': use one of %(allowed)s"),
                         what=what, raw=raw, allowed=allowed)
     return parse
@@ -622,6 +627,30 @@ KINDS: dict[str, Kind] = {
            ("23", "24")),
     ), "社保人数"),
 }
+
+#: The Chinese template's words for the coded values of its example rows, by column key
+#: (outside reader 11, F16: the Chinese template showed vendor, confirmed, return...).
+#: Each word is one the column's parser reads as that code (ROLES, STATUSES, ... above;
+#: tested), so a file filled in with either the words or the codes imports the same.
+ZH_WORDS: dict[str, dict[str, str]] = {
+    "role": {"anchor": "核心企业", "vendor": "供应商"},
+    "industry": {"manufacturing": "制造业", "construction": "建筑业",
+                 "wholesale_retail": "批发零售", "transport_logistics": "物流",
+                 "other": "其他"},
+    "status": {"pending": "待确权", "confirmed": "已确权", "rejected": "已拒绝"},
+    "reason": {"return": "退货", "discount": "折让", "dispute": "争议"},
+    "document": {"invoice": "发票", "order": "订单"},
+    "defaulted": {"defaulted": "违约", "repaid": "已结清"},
+    "utility": {"electricity": "电", "water": "水", "gas": "燃气"},
+}
+
+
+def example_value(col: Col, value: str, lang: str = "en") -> str:
+    """An example cell of *col* as the template in *lang* shows it: a coded value in
+    Chinese words for ``"zh"`` (:data:`ZH_WORDS`), anything else as it is."""
+    if lang == "zh":
+        return ZH_WORDS.get(col.key, {}).get(value, value)
+    return value
 
 
 def header_map(kind: Kind, header: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -4,7 +4,8 @@ opens correctly in Chinese) or XLSX, with the header and example rows.
 The example rows describe one small valid cluster; imported in :data:`IMPORT_ORDER`
 (firms, relationships, orders, deliveries, invoices, confirmations, payments, credit
 notes, tax filings, historical loans, utility readings, headcount) they go in without a
-problem.
+problem. The Chinese templates (headers in Chinese) give those values in Chinese words
+(已确权, 供应商, 退货...), the English ones the codes; either imports the same.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 from trellis import exports
 from trellis.messages import N_, msg
 from trellis.onboarding.errors import ImportRefused
-from trellis.onboarding.kinds import KINDS, Kind
+from trellis.onboarding.kinds import KINDS, Kind, example_value
 
 IMPORT_ORDER = ("firms", "relationships", "orders", "deliveries", "invoices", "confirmations",
                 "payments", "credit_notes", "tax_filings", "loans", "utility_readings",
@@ -35,11 +36,14 @@ def header(kind: str, lang: str = "zh") -> list[str]:
     return [c.zh if lang == "zh" and c.zh else c.key for c in _kind(kind).columns]
 
 
-def example_rows(kind: str) -> list[list[str]]:
-    """The example rows of *kind*'s template, one cell per column."""
+def example_rows(kind: str, lang: str = "en") -> list[list[str]]:
+    """The example rows of *kind*'s template, one cell per column: coded values (roles,
+    statuses, reasons...) as codes, or in Chinese words for ``lang="zh"`` (the importer
+    reads both, :data:`~trellis.onboarding.kinds.ZH_WORDS`)."""
     cols = _kind(kind).columns
     n = max(len(c.example) for c in cols)
-    return [[c.example[i] if i < len(c.example) else "" for c in cols] for i in range(n)]
+    return [[example_value(c, c.example[i], lang) if i < len(c.example) else ""
+             for c in cols] for i in range(n)]
 
 
 def template_csv(kind: str, lang: str = "zh") -> bytes:
@@ -48,7 +52,7 @@ def template_csv(kind: str, lang: str = "zh") -> bytes:
     out = io.StringIO(newline="")
     writer = exports.writer(out, lineterminator="\r\n")
     writer.writerow(header(kind, lang))
-    writer.writerows(example_rows(kind))
+    writer.writerows(example_rows(kind, lang))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -64,7 +68,7 @@ def template_xlsx(kind: str, lang: str = "zh") -> bytes:
     sheet.append(exports.safe_row(header(kind, lang)))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in example_rows(kind):
+    for row in example_rows(kind, lang):
         # text cells: codes and account numbers keep leading zeros
         sheet.append(exports.safe_row(row))
     for i, col in enumerate(_kind(kind).columns, start=1):

@@ -6,7 +6,12 @@ Boxes are laid out as a tidy tree: depth left to right, leaves top to bottom, a 
 centred on its children. A part's box names its holder, its amount, its number (its place
 in the voucher, :mod:`trellis.vouchers.naming`, as the parts table beside the picture
 numbers it) and its state in words; its tooltip is the part's
-full name. Text is escaped and never cut: a line too long for its box wraps, and every
+full name. A part passed on says to whom ("passed on to <firm>") and the part it became
+says from whom, so one amount seen twice reads as what was given and what is held
+(outside reader 11, F11). Given a :class:`~trellis.vouchers.visibility.Sight`, the tree
+holds only the parts that viewer sees: a source part (passed on by another firm on the
+way to the viewer's) names the firm that passed it on, no amount (F23). Text is escaped
+and never cut: a line too long for its box wraps, and every
 box of the picture grows to the tallest. Labels come from the caller (translated).
 """
 
@@ -23,6 +28,7 @@ from trellis.db import id_of
 from trellis.trade.models import Firm, Invoice
 from trellis.vouchers.models import Voucher, VoucherFragment
 from trellis.vouchers.naming import part_numbers
+from trellis.vouchers.visibility import Sight, transfers, visible_parent
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 240, 80, 46, 14, 10
 UNITS = 34  # text width per line in half-em units (a CJK character counts 2)
@@ -50,14 +56,17 @@ def yuan_text(fen: int) -> str:
 
 
 def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None = None,
-          describe: Callable[[int], str] | None = None) -> Node:
+          describe: Callable[[int], str] | None = None, seen: Sight | None = None) -> Node:
     """The lineage tree: confirmation -> root fragment -> parts and transfers.
 
     *labels* holds the words (``confirmation``, ``invoice``, ``matures``, ``part``: a
-    template with ``%(n)s`` for the part's number, and one per fragment status);
-    *describe* gives a part's full name (fragment id -> text) for its box's tooltip."""
+    template with ``%(n)s`` for the part's number, ``passed_to`` and ``from``: templates
+    with ``%(firm)s``, and one per fragment status); *describe* gives a part's full name
+    (fragment id -> text) for its box's tooltip; *seen*, what the viewer may see (None:
+    every part)."""
     labels = {"confirmation": "Confirmation", "invoice": "Invoice", "matures": "matures",
-              "part": "Part No. %(n)s", **(labels or {})}
+              "part": "Part No. %(n)s", "passed_to": "passed on to %(firm)s",
+              "from": "from %(firm)s", **(labels or {})}
     status_label = labels.get
     invoice = session.get_one(Invoice, voucher.invoice_id)
     frags = list(session.exec(select(VoucherFragment).where(
@@ -65,24 +74,39 @@ def build(*, session: Session, voucher: Voucher, labels: dict[str, str] | None =
     firm_ids = {f.holder_id for f in frags} | {voucher.issuer_id}
     names = {f.id: f.name for f in session.exec(select(Firm).where(col(Firm.id).in_(firm_ids)))}
     numbers = part_numbers(session, [id_of(f) for f in frags])
+    went = transfers(frags)
+    came = {child.id: parent for parent, child in went.items()}
+    by_id = {f.id: f for f in frags}
+    shown = [f for f in frags if seen is None or seen.shows(f.id)]
     nodes: dict[int | None, Node] = {}
-    for frag in frags:
+    for frag in shown:
         number = labels["part"] % {"n": numbers[id_of(frag)]}
-        nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
-                              lines=[yuan_text(frag.amount_fen),
-                                     f"{number} · {status_label(frag.status, frag.status)}"],
-                              status=frag.status, fragment_id=frag.id,
-                              tip=describe(id_of(frag)) if describe else None)
-    root = None
-    for frag in frags:
-        if frag.parent_id is None:
-            root = nodes[frag.id]
+        if frag.id in went:   # passed on: to whom, not a second "transferred" amount
+            state = labels["passed_to"] % {"firm": names.get(went[frag.id].holder_id, "?")}
         else:
-            nodes[frag.parent_id].children.append(nodes[frag.id])
+            state = status_label(frag.status, frag.status)
+            if frag.id in came:
+                giver = by_id[came[frag.id]].holder_id
+                state += " · " + labels["from"] % {"firm": names.get(giver, "?")}
+        if seen is not None and not seen.in_full(frag.id):
+            lines = [f"{number} · {state}"]   # a source: who passed it on, no amount
+        else:
+            lines = [yuan_text(frag.amount_fen), f"{number} · {state}"]
+        nodes[frag.id] = Node(key=f"f{frag.id}", title=names.get(frag.holder_id, "?"),
+                              lines=lines, status=frag.status, fragment_id=frag.id,
+                              tip=describe(id_of(frag)) if describe and (
+                                  seen is None or seen.in_full(frag.id)) else None)
+    roots: list[Node] = []
+    for frag in shown:
+        parent = frag.parent_id if seen is None else visible_parent(frag, frags, seen)
+        if parent is None:
+            roots.append(nodes[frag.id])
+        else:
+            nodes[parent].children.append(nodes[frag.id])
     top = Node(key="confirmation", title=names.get(voucher.issuer_id, "?"),
                lines=[f"{labels['confirmation']} · {labels['invoice']} {invoice.number}",
                       voucher.code, f"{labels['matures']} {voucher.maturity_date}"],
-               status="root", children=[root] if root else [])
+               status="root", children=roots)
     return top
 
 

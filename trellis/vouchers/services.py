@@ -27,18 +27,15 @@ from trellis.chain.commitments import enqueue
 from trellis.clock import utcnow
 from trellis.db import id_of, is_postgres
 from trellis.ledger import claims
-from trellis.ledger.models import Loan, LoanDocument
 from trellis.messages import N_, Money, msg
 from trellis.notifications.events import notify
 from trellis.notifications.models import Kind
-from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
+from trellis.trade.models import Firm, Invoice, Relationship
+from trellis.vouchers import issuable
 from trellis.vouchers.errors import (
-    AlreadyFinanced,
-    AlreadyIssued,
     BadSplit,
     InApplication,
     NotASupplier,
-    NotConfirmed,
     NotLive,
     TenorTooLong,
     VoucherNotFound,
@@ -221,16 +218,6 @@ def _part(fragment: VoucherFragment, session: Session) -> dict:
 
 # --- issue --------------------------------------------------------------------------------
 
-def _financed_invoice(session: Session, invoice_id: int) -> bool:
-    """Whether a live or pending ledger loan already stands on the invoice."""
-    row = session.exec(select(col(LoanDocument.id)).join(Loan,
-                                                         col(Loan.id) == col(LoanDocument.loan_id))
-                       .where(LoanDocument.invoice_id == invoice_id,
-                              col(Loan.status).not_in(["cancelled", "repaid", "cooled_off"]))
-                       ).first()
-    return row is not None
-
-
 def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: date | None,
           issued_on: date | None = None, user: User | None = None) -> Voucher:
     """Issue the confirmed payable *invoice_id* (owed by *anchor_id*) as a voucher.
@@ -239,40 +226,28 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     never silently the longest tenor allowed.
 
     The face value is what is still unpaid on the invoice; the seller holds it all.
-    Raises :class:`VoucherNotFound` (not the anchor's invoice), :class:`NotConfirmed`,
-    :class:`AlreadyIssued`, :class:`AlreadyFinanced` or :class:`TenorTooLong`.
+    The invoice must meet :mod:`trellis.vouchers.issuable`'s rule (the one the issue list
+    is drawn by); each failed condition raises its error: :class:`VoucherNotFound` (not
+    the anchor's invoice), :class:`NotConfirmed`, :class:`AlreadyIssued` (issued or paid),
+    :class:`TenorTooLong` (overdue, or a maturity out of bounds), :class:`AlreadyFinanced`.
     """
     issued_on = issued_on or date.today()
     invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.buyer_id != anchor_id:
-        raise VoucherNotFound(N_("That payable does not exist or is not owed by your firm."))
-    if invoice.status != DocStatus.CONFIRMED:
-        raise NotConfirmed(msg(N_("Invoice %(number)s is not confirmed; confirm it first."),
-                                 number=invoice.number))
-    # The seller's row is the lock every claim on its documents takes (ledger.claims): an
-    # offer on this invoice accepted at this moment queues behind the issue, or before it.
-    claims.lock_firm(session, invoice.seller_id)
-    if session.exec(select(Voucher.id).where(Voucher.invoice_id == invoice_id)).first():
-        raise AlreadyIssued(msg(N_("A voucher was already issued for invoice %(number)s."),
-                                number=invoice.number))
-    if _financed_invoice(session, invoice_id):
-        raise AlreadyFinanced(msg(N_("Invoice %(number)s is already financed by a loan."),
-                                  number=invoice.number))
-    # the order this invoice came from is financed (or asked for): it is repaid from
+    if invoice is not None and invoice.buyer_id == anchor_id:
+        # The seller's row is the lock every claim on its documents takes (ledger.claims):
+        # an offer on this invoice accepted at this moment queues behind the issue, or
+        # before it.
+        claims.lock_firm(session, invoice.seller_id)
+    # the rule the anchor's issue list is drawn by (vouchers.issuable), checked here
+    invoice = issuable.refuse_unless_issuable(session=session, invoice_id=invoice_id,
+                                              anchor_id=anchor_id, as_of=issued_on)
+    # the order this invoice came from is asked for in an application: it is repaid from
     # this invoice, which cannot then be paid to a voucher's holders instead
     claims.refuse_if_trade_claimed(session, firm_id=invoice.seller_id,
                                    invoice_ids=[invoice_id], as_of=issued_on)
     face = invoice.amount_fen - (invoice.paid_fen or 0)
-    if face <= 0:
-        raise AlreadyIssued(msg(N_("Invoice %(number)s is already paid."),
-                                number=invoice.number))
     if maturity_date is None:
-        maturity_date = invoice.due_date
-        if maturity_date <= issued_on:
-            raise TenorTooLong(msg(N_("Invoice %(number)s was due on %(due)s: choose a "
-                                      "maturity date after today."),
-                                   number=invoice.number, due=invoice.due_date),
-                               field="maturity_date")
+        maturity_date = invoice.due_date   # after the issue day (issuable's rule)
     if not isinstance(maturity_date, date) or maturity_date <= issued_on:
         raise TenorTooLong(N_("The maturity date must be after the issue date."),
                            field="maturity_date")

@@ -484,11 +484,11 @@ def test_the_invitation_list_says_on_what_basis_a_limit_is_given(client, session
     url = f"/network/{cluster.code}/invitations?limits=1"
     page = client.get(url).get_data(as_text=True)
     row = next(r for r in page.split("<tr") if "小河五金" in r)
-    assert 'data-basis="none"' in row and "无：不评分" in row
+    assert 'data-basis="none"' in row and "未同意" in row and "未评分" in row
     assert "¥" not in row.split('class="num"')[3]            # no limit without a basis
     assert "（这 " in page and "园区登记的数据依据（未登记）" in page
     grant_consent(session=session, firm_id=vendor.id, purpose="trade_data")
     session.flush()
     row = next(r for r in client.get(url).get_data(as_text=True).split("<tr")
                if "小河五金" in r)
-    assert 'data-basis="consent"' in row and "企业本人授权" in row
+    assert 'data-basis="consent"' in row and "已同意（" in row

@@ -8,8 +8,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, or_
-from sqlmodel import col, select
+from sqlmodel import select
 
 from trellis.errors import TrellisError, ValidationError
 from trellis.paging import paginate
@@ -27,8 +26,8 @@ from trellis.platform.vendor_portal.common import (
     status_labels,
 )
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.trade.models import DocStatus, Firm, Invoice, invoice_outstanding
-from trellis.vouchers import lineage
+from trellis.trade.models import Firm, Invoice
+from trellis.vouchers import issuable, lineage, visibility
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 from trellis.vouchers.naming import part_names, part_numbers
@@ -39,7 +38,9 @@ def lineage_labels() -> dict:
     labels = {"confirmation": _("Confirmation"), "invoice": _("invoice"),
               "matures": _("matures"),
               # the part's number as the parts table beside the picture names it
-              "part": _("Part No. %(n)s")}
+              "part": _("Part No. %(n)s"),
+              # a part passed on says to whom, the part it became from whom (F11)
+              "passed_to": _("passed on to %(firm)s"), "from": _("from %(firm)s")}
 
     labels.update({k: str(v) for k, v in status_labels().items()})
     # a part's state as the parts table words it ("paid at maturity", not "settled")
@@ -47,11 +48,14 @@ def lineage_labels() -> dict:
     return labels
 
 
-def lineage_svg(voucher: Voucher, highlight: str | None = None) -> Markup:
+def lineage_svg(voucher: Voucher, highlight: str | None = None,
+                seen: visibility.Sight | None = None) -> Markup:
+    """The voucher's lineage picture, *highlight* the viewer's firm name, *seen* what the
+    viewer may see of it (None: every part, for the issuer and bank staff)."""
     ids = db().exec(select(VoucherFragment.id).where(VoucherFragment.voucher_id == voucher.id))
     full = part_names(db(), [i for i in ids if i is not None], detail=True)
     tree = lineage.build(session=db(), voucher=voucher, labels=lineage_labels(),
-                         describe=lambda ident: render(full[ident]))
+                         describe=lambda ident: render(full[ident]), seen=seen)
     return Markup(lineage.render_svg(tree, title=_("Lineage of voucher %(code)s",
                                                    code=voucher.code),
                                      highlight_firm=highlight))
@@ -61,23 +65,13 @@ ISSUABLE_SHOWN = 200
 
 
 def _issuable(anchor_id: int, q: str = "") -> tuple[list[tuple[Invoice, Firm]], int]:
-    """The confirmed, unpaid invoices the anchor may issue a voucher on, latest due first
-    (at most :data:`ISSUABLE_SHOWN`), narrowed by *q* (invoice number or supplier), and
-    how many there are in all: the page says when its list is cut (outside reader 8,
-    R23: 200 invoices in one list, with no way to search it or know it was cut)."""
-    issued = select(Voucher.invoice_id)
-    where = [Invoice.buyer_id == anchor_id, Invoice.status == DocStatus.CONFIRMED,
-             invoice_outstanding(), Invoice.id.not_in(issued)]
-    if q:
-        where.append(or_(col(Invoice.number).contains(q, autoescape=True),
-                         col(Firm.name).contains(q, autoescape=True)))
-    rows = list(db().exec(
-        select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id).where(*where)
-        .order_by(Invoice.due_date.desc(), Invoice.id.desc()).limit(ISSUABLE_SHOWN)).all())
-    total = len(rows) if len(rows) < ISSUABLE_SHOWN else db().exec(
-        select(func.count()).select_from(Invoice).join(Firm, Firm.id == Invoice.seller_id)
-        .where(*where)).one()
-    return rows, int(total)
+    """The invoices the anchor may issue a voucher on today (the core's rule,
+    :mod:`trellis.vouchers.issuable`: no financed or overdue ones, outside reader 11, F10),
+    latest due first (at most :data:`ISSUABLE_SHOWN`), narrowed by *q* (invoice number or
+    supplier), and how many there are in all: the page says when its list is cut (outside
+    reader 8, R23)."""
+    return issuable.issuable(session=db(), anchor_id=anchor_id, as_of=date.today(), q=q,
+                             limit=ISSUABLE_SHOWN)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"], endpoint="vouchers")
@@ -136,7 +130,10 @@ def voucher(voucher_id: int):
     if v.issuer_id != firm.id:
         abort(404)
     frags = vouchers.fragments(session=db(), voucher_id=v.id)
+    went = visibility.transfers(frags)
+    by_id = {f.id: f for f in frags}
     return render_template("anchor/voucher.html", v=v, svg=lineage_svg(v),
+                           went=went, came={c.id: by_id[p] for p, c in went.items()},
                            events=(events := vouchers.events(session=db(), voucher_id=v.id)),
                            proofs=event_proofs(events), fragments=frags,
                            numbers=part_numbers(db(), [f.id for f in frags if f.id]),

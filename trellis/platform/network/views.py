@@ -601,6 +601,8 @@ def invitations_page(code):
     return render_template("network/invitations.html", cluster=c, candidates=found,
                            form=form, with_limits=with_limits, consented=consented,
                            park_basis=park_basis,
+                           consents=invitations.consent_states(
+                               session=db(), firm_ids=[cand.firm_id for cand in found]),
                            batches=invitations.batches(session=db(), cluster_id=c.id))
 
 

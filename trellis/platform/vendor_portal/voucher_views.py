@@ -16,10 +16,11 @@ from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import claims
 from trellis.ledger.origination import product_by_code
+from trellis.messages import N_, Ident, Money, msg
 from trellis.paging import paginate
 from trellis.platform.anchor.voucher_views import lineage_svg
 from trellis.platform.forms import EmptyForm
-from trellis.platform.i18n import error_text
+from trellis.platform.i18n import error_text, render
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
@@ -33,7 +34,7 @@ from trellis.platform.vendor_portal.common import (
 from trellis.platform.vendor_portal.forms import FinancePartForm, PassOnForm, SplitForm
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.trade.models import Firm
-from trellis.vouchers import financing, history
+from trellis.vouchers import financing, history, visibility
 from trellis.vouchers import services as vouchers
 from trellis.vouchers.errors import InApplication, NotLive
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
@@ -90,9 +91,16 @@ def voucher(voucher_id: int):
 
 
 def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200):
-    frags = vouchers.fragments(session=db(), voucher_id=v.id)
+    every = vouchers.fragments(session=db(), voucher_id=v.id)
+    # its own parts and where they came from, not its customer's holdings (F23)
+    seen = visibility.sight(every, viewer_id=firm.id, issuer_id=v.issuer_id)
+    frags = [f for f in every if seen.in_full(f.id)]
     mine = [f for f in frags if f.holder_id == firm.id and f.status == FragmentStatus.HELD]
-    ids = {f.holder_id for f in frags} | {v.issuer_id}
+    went = visibility.transfers(every)
+    came = {child.id: parent for parent, child in went.items()}
+    by_id = {f.id: f for f in every}
+    ids = ({f.holder_id for f in frags} | {v.issuer_id} | {c.holder_id for c in went.values()}
+           | {by_id[p].holder_id for p in came.values()})
     names = {f.id: f.name for f in db().exec(select(Firm).where(Firm.id.in_(ids)))}
     forms = forms or {}
     choices = _supplier_choices(firm)
@@ -107,13 +115,15 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
     # parts a live application already asks for: linked to it, no second application
     claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
         db(), firm_id=firm.id, as_of=date.today()).items() if what == "voucher part"}
+    events = visibility.visible_events(vouchers.events(session=db(), voucher_id=v.id), seen)
     return render_template("vendor_portal/voucher.html", v=v, claimed=claimed,
-                           svg=lineage_svg(v, names.get(firm.id)),
+                           svg=lineage_svg(v, names.get(firm.id), seen),
                            fragments=frags, names=names, mine=mine, pass_forms=pass_forms,
-                           numbers=part_numbers(db(), [id_of(f) for f in frags]),
+                           numbers=part_numbers(db(), [id_of(f) for f in every]),
+                           went=went, came={c: by_id[p] for c, p in came.items()},
+                           face_value=seen.face_value,
                            split_forms=split_forms, finance_form=EmptyForm(),
-                           events=(events := vouchers.events(session=db(), voucher_id=v.id)),
-                           proofs=event_proofs(events),
+                           events=events, proofs=event_proofs(events),
                            matured=date.today() >= v.maturity_date), status
 
 
@@ -203,7 +213,13 @@ def split(fragment_id: int):
             audit("voucher.split", "voucher", voucher_row.id, fragment_id=fragment_id,
                   parts=[p.amount_fen for p in parts])
             commit()
-            flash(_("Split into %(n)d parts.", n=len(parts)), "success")
+            # what was split into what, by the numbers the parts table shows (F11)
+            numbers = part_numbers(db(), [fragment_id, *(id_of(p) for p in parts)])
+            flash(render(msg(N_("Split part No. %(n)s (%(amount)s) into %(parts)s."),
+                             n=Ident(numbers[fragment_id]), amount=Money(fragment.amount_fen),
+                             parts=[msg(N_("No. %(n)s (%(amount)s)"),
+                                        n=Ident(numbers[id_of(p)]), amount=Money(p.amount_fen))
+                                    for p in parts])), "success")
             return redirect(url_for("vendor.voucher", voucher_id=voucher_row.id), code=303)
     return _voucher_page(voucher_row, firm, {("split", fragment_id): form}, 422)
 
