@@ -40,6 +40,7 @@ def invoice_candidates(*, firm_id: int, as_of: date) -> Select[Invoice, Firm]:
         col(LoanDocument.loan_id).in_(open_loans), col(LoanDocument.invoice_id).is_not(None))
     return (select(Invoice, Firm).join(Firm, col(Firm.id) == Invoice.buyer_id)
             .where(Invoice.seller_id == firm_id, Invoice.status == DocStatus.CONFIRMED,
+                   # not yet due (trade.maturity.is_due, as a query)
                    col(Invoice.due_date) > as_of, Invoice.amount_fen > Invoice.paid_fen,
                    col(Invoice.id).not_in(financed),
                    # registered for financing before (a loan since repaid): never again

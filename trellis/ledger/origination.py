@@ -68,6 +68,7 @@ from trellis.ledger.models import (
 from trellis.messages import N_, Message, Money, msg
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.service import score_firm
+from trellis.trade import maturity
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                 params={"number": doc.number})
         if kind is ProductKind.RECEIVABLE:
             assert isinstance(doc, Invoice)   # receivables finance invoices (above)
-            if doc.due_date <= as_of:
+            if maturity.is_due(doc.due_date, as_of):
                 raise IneligibleDocument(N_("Invoice %(number)s is already due."),
                                          params={"number": doc.number})
             open_fen = doc.amount_fen - (doc.paid_fen or 0)
