@@ -21,6 +21,7 @@ from trellis.ledger.errors import (
     CannotDecide,
     IneligibleDocument,
     LimitExceeded,
+    OfferAboveCap,
     OfferExpired,
     SameApprover,
 )
@@ -101,12 +102,53 @@ def test_a_grade_the_product_does_not_lend_to_is_declined_with_reasons(session, 
     ({"spreads_bps": {"A": 700}, "fee_bps": 300}, "including fees"),    # APR ~ 34 %
 ])
 def test_no_offer_above_the_legal_cap(session, world, product, reason):
+    """Reader 11, F8: an application no offer could be made on is refused before it is
+    filed (it was filed, then declined), saying the rate it would need and the cap."""
+    from trellis.ledger.models import Application
+
     set_product(session, "RF-STD", **product)
     inv = world.invoice(10_000_000)
+    with pytest.raises(OfferAboveCap) as refused:
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          invoice_ids=[inv.id], as_of=AS_OF)
+    assert reason in refused.value.message and "12.00" in refused.value.message
+    assert session.scalars(select(Application).where(
+        Application.firm_id == world.vendor.id)).first() is None
+
+
+def test_the_refusal_the_page_and_the_offer_price_alike(session, world):
+    """Reader 11, F8: the apply page marked an invoice at one annualised rate (the best
+    grade's) and the application for it was declined at another (the firm's grade). Both
+    now price with ``quoting``: at the firm's grade the page's figure is the refusal's,
+    and a priceable invoice's page figure is its offer's."""
+    from trellis.ledger import quoting
+    from trellis.ledger.models import Product
+
+    # a fee that a 23-day loan cannot carry under the cap and a 153-day one can
+    set_product(session, "RF-STD", spreads_bps={"A": 500}, fee_bps=60)
+    product = session.scalars(select(Product).where(Product.code == "RF-STD")).one()
+    short = world.invoice(10_000_000, due=AS_OF + timedelta(days=20))
+    page = quoting.invoice_terms(session=session, product=product, grade="A",
+                                 open_fen=short.amount_fen, due_date=short.due_date,
+                                 as_of=AS_OF)
+    assert not isinstance(page, quoting.Priced)
+    with pytest.raises(OfferAboveCap) as refused:
+        origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                          invoice_ids=[short.id], as_of=AS_OF)
+    assert page.params["apr"] == refused.value.params["apr"]
+    assert refused.value.params["grade"] == "A"
+    assert "Choose invoices due later" in refused.value.message
+    later = world.invoice(16_000_000, due=AS_OF + timedelta(days=150))
+    shown = quoting.invoice_terms(session=session, product=product, grade="A",
+                                  open_fen=later.amount_fen, due_date=later.due_date,
+                                  as_of=AS_OF)
+    assert isinstance(shown, quoting.Priced)
     app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
-                            invoice_ids=[inv.id], as_of=AS_OF)
-    assert app.status == "declined"
-    assert reason in texts(app.decline_reasons)[0]
+                            invoice_ids=[later.id], as_of=AS_OF)
+    assert app.status == "approved", app.review_reasons
+    offer = offer_of(session, app)
+    assert (offer.amount_fen, offer.fee_fen, offer.total_cost_fen, Decimal(offer.apr)) == (
+        shown.amount_fen, shown.fee_fen, shown.cost_fen, shown.quote.apr)
 
 
 def test_penalty_rate_is_cut_to_stay_within_the_cap(session, world):

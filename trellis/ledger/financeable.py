@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from trellis.chain import registry
 from trellis.db import id_of
-from trellis.ledger import claims, origination
+from trellis.ledger import claims, origination, quoting
 from trellis.ledger.financed import NoPartsProvider
 from trellis.ledger.financed import parts as financed_parts
 from trellis.ledger.models import Loan, LoanDocument, Product, ProductKind
@@ -39,6 +40,7 @@ def invoice_candidates(*, firm_id: int, as_of: date) -> Select[Invoice, Firm]:
         col(LoanDocument.loan_id).in_(open_loans), col(LoanDocument.invoice_id).is_not(None))
     return (select(Invoice, Firm).join(Firm, col(Firm.id) == Invoice.buyer_id)
             .where(Invoice.seller_id == firm_id, Invoice.status == DocStatus.CONFIRMED,
+                   # not yet due (trade.maturity.is_due, as a query)
                    col(Invoice.due_date) > as_of, Invoice.amount_fen > Invoice.paid_fen,
                    col(Invoice.id).not_in(financed),
                    # registered for financing before (a loan since repaid): never again
@@ -57,14 +59,18 @@ class Financeable:
     #                     claimed through its order, or not priceable under the legal cap
 
 
+LOOK_UP: Any = object()   # financeable_now's grade: the firm's expected grade
+
+
 def financeable_now(*, session: Session, firm_id: int, product: Product,
-                    as_of: date) -> Financeable:
+                    as_of: date, grade: str | None = LOOK_UP) -> Financeable:
     """:class:`Financeable` of the firm's invoices for *product* (a receivable product)
     on *as_of*: the candidates of :func:`invoice_candidates` less those a new application
     could not name (claimed by a live one, turned into a voucher, its trade claimed
     through its order) and those that cannot be priced under the legal cap on their own
-    (``origination.why_unpriceable``), advanced at the product's rate up to its largest
-    amount, as ``origination.apply`` would."""
+    (``origination.why_unpriceable`` at *grade*, by default the firm's expected grade
+    ``quoting.expected_grade``, as the apply page prices them), advanced at the
+    product's rate up to its largest amount, as ``origination.apply`` would."""
     rows = [inv for inv, _buyer in session.exec(invoice_candidates(firm_id=firm_id,
                                                                    as_of=as_of)).all()]
     ids = [id_of(inv) for inv in rows]
@@ -76,12 +82,14 @@ def financeable_now(*, session: Session, firm_id: int, product: Product,
         out |= financed_parts().covered_invoices(session, ids)
     except NoPartsProvider:   # no vouchers in this process: none can be covered
         pass
+    if grade is LOOK_UP:   # the grade the apply page prices at
+        grade = quoting.expected_grade(session=session, firm_id=firm_id, as_of=as_of)
     kept = [inv for inv in rows if inv.id not in out and origination.why_unpriceable(
         session=session, product=product, open_fen=inv.amount_fen - inv.paid_fen,
-        due_date=inv.due_date, as_of=as_of) is None]
+        due_date=inv.due_date, as_of=as_of, grade=grade) is None]
     open_fen = sum(inv.amount_fen - inv.paid_fen for inv in kept)
     amount = 0
     if kept and product.kind != ProductKind.REVOLVING:
-        amount = min(open_fen * product.advance_rate_bps // 10_000, product.max_amount_fen)
+        amount = quoting.advance_fen(product, open_fen)
     return Financeable(count=len(kept), open_fen=open_fen, amount_fen=amount,
                        left_out=len(rows) - len(kept))

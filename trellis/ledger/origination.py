@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import func, select
@@ -37,8 +36,8 @@ from trellis.chain.near_duplicates import screen
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import NotFound, PermissionDenied, TrellisError, ValidationError
-from trellis.ledger import claims, pricing, status
-from trellis.ledger.apr import Quote, fee_for, quote, rate_micro
+from trellis.ledger import claims, pricing, quoting, status
+from trellis.ledger.apr import fee_for, rate_micro
 from trellis.ledger.errors import (
     ApplicationNotFound,
     CannotAccept,
@@ -66,9 +65,10 @@ from trellis.ledger.models import (
     Product,
     ProductKind,
 )
-from trellis.messages import N_, Message, Money, Percent, msg
+from trellis.messages import N_, Message, Money, msg
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.service import score_firm
+from trellis.trade import maturity
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                 params={"number": doc.number})
         if kind is ProductKind.RECEIVABLE:
             assert isinstance(doc, Invoice)   # receivables finance invoices (above)
-            if doc.due_date <= as_of:
+            if maturity.is_due(doc.due_date, as_of):
                 raise IneligibleDocument(N_("Invoice %(number)s is already due."),
                                          params={"number": doc.number})
             open_fen = doc.amount_fen - (doc.paid_fen or 0)
@@ -211,7 +211,9 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     the application: ``approved`` (an offer is open),
     ``declined`` (``decline_reasons`` say why) or ``review`` (``review_reasons``).
     Raises :class:`~trellis.ledger.errors.IneligibleDocument` or ``ValidationError`` for a
-    request that cannot be filed at all.
+    request that cannot be filed at all, and :class:`~trellis.ledger.errors.OfferAboveCap`
+    (nothing filed) when the firm's grade prices the loan above the legal cap
+    (:func:`trellis.ledger.quoting.price`, the pricing of the offer).
     """
 
     as_of = as_of or date.today()
@@ -236,7 +238,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
             raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
         eligible = product.max_amount_fen
     else:
-        eligible = min(base * product.advance_rate_bps // 10_000, product.max_amount_fen)
+        eligible = quoting.advance_fen(product, base)
     requested = eligible if amount_fen is None else amount_fen
     if type(requested) is not int or requested <= 0:
         raise ValidationError(N_("The amount must be a positive whole number of fen."),
@@ -249,17 +251,28 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
         raise ValidationError(N_("The smallest amount for this product is %(minimum)s."),
                               params={"minimum": Money(product.min_amount_fen)},
                               field="amount_fen")
-    app = Application(firm_id=firm_id, product_id=id_of(product), requested_fen=requested,
-                      eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
-                      fragment_ids=fragment_ids,
-                      anchor_confirmed=product.kind != ProductKind.REVOLVING, as_of=as_of,
-                      applied_by_id=applied_by)
-    session.add(app)
-    session.flush()
     if scorer is None:
 
         scorer = score_firm
     result = scorer(session=session, firm_id=firm_id, as_of=as_of, applied_on=as_of)
+    anchor_confirmed = product.kind != ProductKind.REVOLVING
+    # A loan no grade could price under the legal cap is refused before anything is
+    # filed (reader 11, F8: it was filed and then declined), priced as the offer would be.
+    if not (result.insufficient or result.grade is None) \
+            and result.grade in (product.spreads_bps or {}):
+        try:
+            quoting.price(session=session, product=product, grade=result.grade,
+                          anchor_confirmed=anchor_confirmed, amount_fen=requested,
+                          due=_loan_due(session, product, invoice_ids, fragment_ids, as_of),
+                          as_of=as_of)
+        except OfferAboveCap as exc:
+            raise quoting.above_cap(exc, result.grade) from exc
+    app = Application(firm_id=firm_id, product_id=id_of(product), requested_fen=requested,
+                      eligible_fen=eligible, invoice_ids=invoice_ids, order_ids=order_ids,
+                      fragment_ids=fragment_ids, anchor_confirmed=anchor_confirmed, as_of=as_of,
+                      applied_by_id=applied_by)
+    session.add(app)
+    session.flush()
     app.score, app.grade, app.pd = result.score, result.grade, result.pd
     app.insufficient = bool(result.insufficient)
     app.flags = [{"code": f.code, "en": f.en, "zh": f.zh} for f in result.flags]
@@ -519,21 +532,15 @@ def terms(*, session: Session, application: Application, as_of: date | None = No
     grade = app.grade
     if grade is None:
         raise ValidationError(N_("The application has no grade; it cannot be priced."))
-    rate = pricing.contract_rate(session=session, grade=grade,
-                                 anchor_confirmed=app.anchor_confirmed,
-                                 spreads_bps=product.spreads_bps,
-                                 confirmed_discount_bps=product.confirmed_discount_bps,
-                                 as_of=as_of)
     amount = app.requested_fen
     expires = as_of + timedelta(days=product.offer_valid_days)
-    if product.kind == ProductKind.RECEIVABLE:
-        _base, latest = _documents_due(session, app)
-        due = latest + timedelta(days=product.grace_days)
-        if app.fragment_ids:   # a voucher part is paid at maturity: sign before it
-            expires = min(expires, latest - timedelta(days=1))
-    else:
-        due = as_of + timedelta(days=product.tenor_days + product.grace_days)
-    fee, q, cap = _within_cap(session, product, amount, rate, as_of, due)
+    due = _loan_due(session, product, app.invoice_ids or (), app.fragment_ids or (), as_of)
+    if app.fragment_ids:   # a voucher part is paid at maturity: sign before it
+        expires = min(expires, due - timedelta(days=product.grace_days + 1))
+    priced = quoting.price(session=session, product=product, grade=grade,
+                           anchor_confirmed=app.anchor_confirmed, amount_fen=amount, due=due,
+                           as_of=as_of)
+    rate, fee, q, cap = priced.rate, priced.fee_fen, priced.quote, priced.cap
     micro = rate_micro(rate)
     penalty = pricing.penalty_within_cap(rate_micro_=micro,
                                          penalty_bps=product.penalty_rate_bps, cap=cap)
@@ -548,57 +555,29 @@ def terms(*, session: Session, application: Application, as_of: date | None = No
     return offer
 
 
-def _within_cap(session: Session, product: Product, amount: int, rate: Decimal, as_of: date,
-                due: date) -> tuple[int, Quote, Decimal]:
-    """The fee, the quote and the cap of a loan of *amount* at *rate* from *as_of* to
-    *due*; raises :class:`OfferAboveCap` when its annualised rate including fees (IRR)
-    would exceed the legal cap. The one place the rule is applied."""
-    fee = fee_for(amount, product.fee_bps, product.fee_min_fen)
-    q = quote(amount_fen=amount, rate=rate, fee_fen=fee, start=as_of, due=due,
-              day_count=product.day_count)
-    cap = pricing.legal_cap(session=session, as_of=as_of)
-    if q.apr > cap:
-        raise OfferAboveCap(N_("No offer: the annualised rate including fees, %(apr)s, "
-                               "would exceed the legal cap of %(cap)s."),
-                            params={"apr": Percent(q.apr), "cap": Percent(cap)})
-    return fee, q, cap
-
-
 def why_unpriceable(*, session: Session, product: Product, open_fen: int, due_date: date,
-                    as_of: date) -> Message | None:
+                    as_of: date, grade: str | None = None) -> Message | None:
     """Why a receivable of *open_fen* due on *due_date*, financed on its own, could not be
-    priced under the legal cap even on the best terms the product gives (the lowest
-    spread of any grade, the anchor's confirmation, the largest amount it allows), or
-    None when it could. Uses the same rules as :func:`make_offer`."""
-    if not product.spreads_bps:
-        return None
-    best = min(product.spreads_bps, key=lambda g: product.spreads_bps[g])
-    amount = min(open_fen * product.advance_rate_bps // 10_000, product.max_amount_fen)
-    due = due_date + timedelta(days=product.grace_days)
-    if amount <= 0 or due <= as_of:
-        return None
-    try:
-        rate = pricing.contract_rate(session=session, grade=best, anchor_confirmed=True,
-                                     spreads_bps=product.spreads_bps,
-                                     confirmed_discount_bps=product.confirmed_discount_bps,
-                                     as_of=as_of)
-        _within_cap(session, product, amount, rate, as_of, due)
-    except OfferAboveCap as exc:
-        if "apr" in exc.params and "cap" in exc.params:   # one sentence for the list
-            return msg(N_("Financed on its own, this invoice would cost %(apr)s a year "
-                          "including fees, above the legal cap of %(cap)s."),
-                       apr=exc.params["apr"], cap=exc.params["cap"])
-        return msg(N_("Financed on its own, this invoice cannot be priced: %(why)s"),
-                   why=exc.params.get("why") or Message(exc.template, exc.params))
-    return None
+    priced under the legal cap for a firm of *grade* (the product's best grade when None),
+    or None when it could: :func:`trellis.ledger.quoting.invoice_terms`, the pricing of
+    :func:`make_offer`."""
+    found = quoting.invoice_terms(session=session, product=product, grade=grade,
+                                  open_fen=open_fen, due_date=due_date, as_of=as_of)
+    return found if isinstance(found, Message) else None
 
 
-def _documents_due(session: Session, app: Application) -> tuple[int, date]:
-
-    if app.fragment_ids:
-        return financed_parts().due(session, app.fragment_ids)
-    invoices = [session.get_one(Invoice, i) for i in app.invoice_ids]   # checked by apply()
-    return sum(i.amount_fen for i in invoices), max(i.due_date for i in invoices)
+def _loan_due(session: Session, product: Product, invoice_ids: Sequence[int],
+              fragment_ids: Sequence[int], as_of: date) -> date:
+    """The due date of a loan of *product* on these documents paid out on *as_of*: a
+    receivable's latest document's due date (a voucher part's maturity) plus the grace
+    days, else the product's tenor plus the grace days."""
+    if product.kind == ProductKind.RECEIVABLE:
+        if fragment_ids:
+            latest = financed_parts().due(session, fragment_ids)[1]
+        else:
+            latest = max(session.get_one(Invoice, i).due_date for i in invoice_ids)
+        return quoting.receivable_due(product, latest)
+    return as_of + timedelta(days=product.tenor_days + product.grace_days)
 
 
 def open_offer(session: Session, application_id: int) -> Offer | None:

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlmodel import Session, col, select
 
 from trellis import exports
@@ -27,7 +27,9 @@ from trellis.network.build import bump_data_version
 from trellis.onboarding.errors import AmbiguousBuyer, ImportRefused
 from trellis.onboarding.importer import Policy, column_label, import_file
 from trellis.onboarding.kinds import KINDS
-from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
+from trellis.trade import maturity
+from trellis.trade import uscc as uscc_rules
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder, Relationship
 
 MAX_ROWS = 5000
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -37,14 +39,36 @@ AWAITING_APPROVAL = ("Your firm registered without an invitation: your relations
                      "orders.")
 
 
+def _known(firm: Firm):
+    """A select of the firm ids the vendor may pick by name: its counterparties (a supply
+    edge either way, or an invoice or order between them either way) and the anchors of
+    its park."""
+    me = firm.id
+    return union(
+        select(Relationship.buyer_id).where(col(Relationship.supplier_id) == me),
+        select(Relationship.supplier_id).where(col(Relationship.buyer_id) == me),
+        select(Invoice.buyer_id).where(col(Invoice.seller_id) == me),
+        select(Invoice.seller_id).where(col(Invoice.buyer_id) == me),
+        select(PurchaseOrder.buyer_id).where(col(PurchaseOrder.seller_id) == me),
+        select(PurchaseOrder.seller_id).where(col(PurchaseOrder.buyer_id) == me),
+        select(Firm.id).where(col(Firm.cluster_id) == firm.cluster_id,
+                              col(Firm.role) == "anchor"))
+
+
+def _known_buyers(firm: Firm):
+    """A select of the firms of the vendor's park it may pick by name (:func:`_known`)."""
+    return select(Firm).where(col(Firm.cluster_id) == firm.cluster_id, col(Firm.id) != firm.id,
+                              col(Firm.id).in_(_known(firm)))
+
+
 def buyers_for(*, session: Session, firm: Firm) -> list[Firm]:
-    """Firms the vendor may bill: every other firm of its cluster, anchors first; none
-    while the vendor's own registration awaits an RM's approval."""
+    """Firms the vendor's buyer list offers: its own counterparties and the anchor firms
+    of its park, anchors first (reader 11, F2: every firm of the park was listed); any
+    other firm of the park is billed by typing its USCC (:func:`find_buyer`). None while
+    the vendor's own registration awaits an RM's approval."""
     if firm.cluster_id is None or firm.awaiting_approval:
         return []
-    return list(session.exec(select(Firm).where(Firm.cluster_id == firm.cluster_id,
-                                                Firm.id != firm.id)
-                             .order_by(Firm.role, Firm.name)))
+    return list(session.exec(_known_buyers(firm).order_by(Firm.role, Firm.name)))
 
 
 #: how many buyers an ambiguous entry names (a few are enough to see why it is ambiguous)
@@ -78,11 +102,14 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
     if firm.cluster_id is None:
         raise ValidationError(N_("Choose a buyer from your industrial park."), field="buyer")
     park = select(Firm).where(col(Firm.cluster_id) == firm.cluster_id, col(Firm.id) != firm.id)
-    # a list entry or a typed USCC names one firm exactly
+    # a list entry or a typed USCC names one firm exactly, of the whole park
     for code in dict.fromkeys(_USCC_LIKE.findall(typed.upper())):
         found = session.exec(park.where(col(Firm.uscc) == code)).first()
         if found is not None:
             return found
+    _refuse_bad_uscc(typed)
+    # by name only the vendor's counterparties and the park's anchors (reader 11, F2)
+    park = _known_buyers(firm)
     named = list(session.exec(park.where(col(Firm.name) == typed).limit(2)))
     if len(named) == 1:
         return named[0]
@@ -99,9 +126,14 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise ValidationError(N_("No buyer in your industrial park matches “%(text)s”: type "
-                                 "part of its name or its USCC, then pick it from the "
-                                 "list."), params={"text": typed}, field="buyer")
+        code = uscc_rules.normalise(typed)
+        if _USCC_LIKE.fullmatch(code):   # a valid code, of no firm of the park
+            raise ValidationError(N_("No firm of your industrial park has the USCC "
+                                     "%(code)s."), params={"code": code}, field="buyer")
+        raise ValidationError(N_("None of your trading partners or the park's anchor firms "
+                                 "matches “%(text)s”: pick a buyer from the list, or type "
+                                 "the 18-character USCC of another firm of your park."),
+                              params={"text": typed}, field="buyer")
     count = session.scalar(select(func.count()).select_from(park.where(fits).subquery())) or 0
     named = matches[:NAMED_WHEN_AMBIGUOUS]
     names = [m.name for m in named]
@@ -110,6 +142,25 @@ def find_buyer(*, session: Session, firm: Firm, text: str | None) -> Firm:
                           params={"text": typed, "count": count,
                                   "names": names + (["…"] if count > len(names) else [])},
                          field="buyer", choices=[(buyer_entry(m), m.name, m.uscc) for m in named])
+
+
+#: what reads as an attempt at a USCC rather than a name: letters and digits only,
+#: with a digit, about as long as a code
+_CODE_ATTEMPT = re.compile(r"(?=.*[0-9])[0-9A-Z]{15,20}")
+
+
+def _refuse_bad_uscc(typed: str) -> None:
+    """Raise :class:`ValidationError` on field ``buyer`` when *typed* is a USCC that
+    breaks GB 32100-2015 (a wrong check character, a letter the standard leaves out, a
+    wrong length): reader 11, F2, it read as "no such buyer"."""
+    code = uscc_rules.normalise(typed)
+    if not _CODE_ATTEMPT.fullmatch(code):
+        return
+    problem = uscc_rules.problem_message(code)
+    if problem is not None:
+        raise ValidationError(N_("“%(code)s” is not a valid USCC: %(problem)s. Check it "
+                                 "against the buyer's business licence (GB 32100-2015)."),
+                              params={"code": code, "problem": problem}, field="buyer")
 
 
 def _buyer(session: Session, firm: Firm, buyer_id: int | str | None,
@@ -230,6 +281,13 @@ def add_invoice(*, session: Session, firm: Firm, buyer_id: int | str, number: st
     return invoice
 
 
+def cannot_finance(invoice: Invoice, today: date | None = None) -> Message | None:
+    """Why *invoice*, just recorded, can never be financed: due by *today* (default the
+    current day; :func:`trellis.trade.maturity.unfinanceable_because_due`), or None.
+    Such an invoice is still recorded (it is trade history) and the vendor is told."""
+    return maturity.unfinanceable_because_due(invoice.due_date, today or date.today())
+
+
 def order_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
                    number: str | None, order_date: date | None, today: date | None = None,
                    skip: Collection[str] = ()) -> list[ValidationError]:
@@ -308,6 +366,9 @@ class UploadResult:
     #: of the documents created, those sold to a buyer that is no anchor firm: they stay
     #: pending with no one on Trellis to confirm them (only an anchor confirms, 确权)
     unconfirmable: int = 0
+    #: of the invoices created, those already due: recorded as trade history, never
+    #: financed (:func:`cannot_finance`)
+    past_due: int = 0
 
 
 class UploadRefused(ValidationError):
@@ -405,7 +466,18 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     except TrellisError as exc:  # too large, unreadable: the reader's plain message
         raise ValidationError(Message(exc.template, exc.params), field="file") from None
     return UploadResult(kind, created=result.created, rows=result.rows,
-                        unconfirmable=_unconfirmable(session, model, firm, after=before))
+                        unconfirmable=_unconfirmable(session, model, firm, after=before),
+                        past_due=_past_due(session, firm, after=before, today=today)
+                        if kind == "invoices" else 0)
+
+
+def _past_due(session: Session, firm: Firm, *, after: int, today: date | None) -> int:
+    """How many of *firm*'s invoices above id *after* (those just created) are already due
+    (:func:`trellis.trade.maturity.is_due`, as a query)."""
+    return session.exec(
+        select(func.count()).select_from(Invoice)
+        .where(col(Invoice.seller_id) == firm.id, col(Invoice.id) > after,
+               col(Invoice.due_date) <= (today or date.today()))).one()
 
 
 def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder], firm: Firm,

@@ -631,9 +631,11 @@ def test_the_decider_reads_the_price_and_term_before_approving(session, client, 
     assert offer is not None
     shown = client.get(f"/ledger/offers/{offer.id}").get_data(as_text=True)
     assert f'id="apr">{apr}<' in shown                               # the same price
-    # no offer fits under the cap: the page says so before the decider approves
-    set_product(session, "RF-STD", spreads_bps={g: 5_000 for g in "ABCDE"})
+    # no offer fits under the cap (the product repriced since it was filed: one that
+    # did not fit on filing is refused then, reader 11 F8): the page says so before the
+    # decider approves
     other = in_review(session, world)
+    set_product(session, "RF-STD", spreads_bps={g: 5_000 for g in "ABCDE"})
     page = client.get(f"/ledger/applications/{other.id}").get_data(as_text=True)
     warning = page.split('id="proposed-terms"', 1)[1].split("</p>", 1)[0]
     assert "批准也无法形成报价，将以拒绝结束" in warning and "法定上限" in warning

@@ -284,17 +284,18 @@ def test_apply_marks_an_invoice_that_cannot_be_priced_within_the_cap(client, ses
     row = page.split(f'data-unpriceable="{soon.id}"')[1].split("</tr>")[0]
     assert "单独融资时，这张发票含费用的年化利率为" in row and "无法报价" not in row
     assert 'data-label="到期日"' in page and 'data-label="日期"' not in page  # header = label
-    apply_for(client, [soon.id])
-    app = session.exec(select(Application).where(Application.firm_id == vendor.firm_id)
-                       .order_by(Application.id.desc())).first()
-    assert app is not None and app.status in ("declined", "review")
-    assert session.exec(select(Offer).where(Offer.application_id == app.id)).first() is None
-    if app.status == "review":   # a person would approve: pricing still refuses it
-        from trellis.ledger.errors import OfferAboveCap
-        from trellis.ledger.origination import make_offer
-
-        with pytest.raises(OfferAboveCap):
-            make_offer(session=session, application=app, as_of=TODAY)
+    before = session.exec(select(Application.id).where(
+        Application.firm_id == vendor.firm_id)).all()
+    # reader 11, F8: refused before anything is filed, naming the rate and the cap, in the
+    # rate the page gave beside the invoice
+    refused = apply_for(client, [soon.id])
+    assert refused.status_code == 422
+    said = refused.get_data(as_text=True).split('id="doc_ids-error"')[1].split("</p>")[0]
+    assert "无法申请" in said and "法定利率上限 12.00%" in said and "到期较晚的发票" in said
+    apr = row.split("年化利率为 ")[1].split("，")[0]
+    assert apr in said
+    assert session.exec(select(Application.id).where(
+        Application.firm_id == vendor.firm_id)).all() == before
 
 
 def test_a_tier_two_vendor_is_told_who_can_confirm(client, session, demo):

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
+from tests.vouchers.factories import order
 from trellis.trade.models import Invoice, PurchaseOrder
 
 TODAY = date.today()
@@ -16,7 +17,10 @@ INVOICES, ORDERS = "/vendor/trade/invoices/new", "/vendor/trade/orders/new"
 
 
 @pytest.fixture
-def vendor(client, logged_in, chain):
+def vendor(client, session, logged_in, chain):
+    # tier 3 sells to the vendor too: both "级供应商" are its trading partners, whom the
+    # buyer box matches by name (reader 11, F2: not every firm of the park)
+    order(session, chain.tier3, chain.tier1)
     user = logged_in("vendor", firm=chain.tier1)
     with client.session_transaction() as s:
         s["locale"] = "zh_CN"

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
-from tests.vouchers.factories import invoice
+from tests.vouchers.factories import invoice, order
 from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
 
 TODAY = date.today()
@@ -92,7 +92,7 @@ def test_another_firms_buyer_id_is_refused(client, session, chain, vendor, make_
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       **invoice_form(chain, buyer=stranger.uscc)})
     assert response.status_code == 422
-    assert f"No buyer in your industrial park matches “{stranger.uscc}”" \
+    assert f"No firm of your industrial park has the USCC {stranger.uscc}" \
         in response.get_data(as_text=True)
     assert session.exec(select(Invoice).where(Invoice.seller_id == chain.tier1.id)).all() == []
 
@@ -110,7 +110,9 @@ def test_the_buyer_is_found_by_typing_part_of_its_name_or_uscc(client, session, 
     listed = page.split('id="buyer-options"')[1].split("</datalist>")[0]
     entries = re.findall(r'<option value="([^"]+)"', listed)
     assert entries[0] == f"{chain.anchor.name} · {chain.anchor.uscc}"   # anchors first
-    assert len(entries) == 4 and not any(chain.tier1.name in e for e in entries)  # not itself
+    # reader 11, F2: its trading partners and the park's anchors, not every firm of the
+    # park, and not itself
+    assert entries == [f"{f.name} · {f.uscc}" for f in (chain.anchor, chain.tier2)]
     for n, typed in enumerate(("江北", chain.anchor.uscc.lower(), entries[0], " 江北制造 ")):
         response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                           **invoice_form(chain, buyer=typed, number=f"F-{n}")})
@@ -120,12 +122,14 @@ def test_the_buyer_is_found_by_typing_part_of_its_name_or_uscc(client, session, 
 
 
 @pytest.mark.parametrize("typed, said", [
-    ("华星电子", ["您所在园区中没有与“华星电子”相符的买方"]),
+    ("华星电子", ["您的交易伙伴和园区核心企业中没有与“华星电子”相符的买方"]),
     ("级供应商", ["“级供应商”与 2 家买方相符（", "二级供应商", "三级供应商"]),
-    ("一级供应商", ["您所在园区中没有与“一级供应商”相符的买方"]),   # the vendor itself
+    ("一级供应商", ["没有与“一级供应商”相符的买方"]),   # the vendor itself
+    ("无关企业", ["没有与“无关企业”相符的买方", "18 位统一社会信用代码"]),  # no partner
 ])
 def test_a_buyer_typed_that_fits_no_one_firm_is_refused_in_chinese(
         client, session, chain, vendor, typed, said):
+    order(session, chain.tier3, chain.tier1)   # tier 3 sells to the vendor: a partner
     with client.session_transaction() as s:
         s["locale"] = "zh_CN"
     for url in ("/vendor/trade/invoices/new", "/vendor/trade/orders/new"):
@@ -425,8 +429,11 @@ def test_an_ambiguous_buyer_names_the_vendors_own_buyers_first_and_counts(
         client, session, chain, vendor, make_firm):
     """Reader Q1 (ninth session): "江北" named five strangers, not the vendor's own two
     buyers, and did not say how many firms it fitted."""
-    for n in range(7):
-        make_firm(name=f"甬江同名商贸{n}有限公司", cluster_id=chain.anchor.cluster_id)
+    for n in range(7):   # trading partners (it buys from them), named alike
+        partner = make_firm(name=f"甬江同名商贸{n}有限公司", cluster_id=chain.anchor.cluster_id)
+        order(session, partner, chain.tier1)
+    # a firm of the park it never traded with is not offered by name (reader 11, F2)
+    make_firm(name="甬江同名商贸8有限公司", cluster_id=chain.anchor.cluster_id)
     usual = make_firm(name="甬江同名商贸9有限公司", cluster_id=chain.anchor.cluster_id)
     invoice(session, chain.tier1, usual)
     session.commit()

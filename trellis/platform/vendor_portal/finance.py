@@ -22,7 +22,8 @@ from sqlmodel import select
 from trellis.accounts import services as accounts
 from trellis.chain import registry as chain_registry
 from trellis.errors import TrellisError, ValidationError
-from trellis.ledger import claims, cooling, financeable, lifecycle, payouts
+from trellis.ledger import claims, cooling, financeable, lifecycle, payouts, quoting
+from trellis.ledger.errors import OfferAboveCap
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import (
     Application,
@@ -33,8 +34,9 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.ledger.origination import accept_offer, open_offer, why_unpriceable
+from trellis.ledger.origination import accept_offer, open_offer
 from trellis.ledger.origination import apply as ledger_apply
+from trellis.messages import Message
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money
 from trellis.platform.paging import args as paging_args
@@ -141,9 +143,9 @@ def apply():
                                    invoice_ids=ids if kind == "invoice" else (),
                                    order_ids=ids if kind == "order" else (), amount_fen=amount,
                                    applied_by=current_user.id)
-            except ValidationError as exc:
-                db().rollback()
-                if exc.field == "amount_fen":
+            except (ValidationError, OfferAboveCap) as exc:
+                db().rollback()   # nothing was filed (above the cap: refused before filing)
+                if getattr(exc, "field", None) == "amount_fen":
                     form.amount.errors = [*form.amount.errors, error_text(exc)]
                 else:
                     docs_error = error_text(exc)
@@ -165,13 +167,19 @@ def apply():
     claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
         db(), firm_id=firm.id, as_of=date.today()).items() if what == kind}
     # what the eligible invoices would advance now (the figure the assistant gives)
+    grade = quoting.expected_grade(session=db(), firm_id=firm.id, as_of=date.today()) \
+        if kind == "invoice" else None
     now = (financeable.financeable_now(session=db(), firm_id=firm.id, product=product,
-                                       as_of=date.today())
+                                       as_of=date.today(), grade=grade)
            if kind == "invoice" and product is not None else None)
+    priced = _priced(docs, product, grade) if kind == "invoice" and product else {}
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
                            product=product, claimed=claimed, financeable_now=now,
                            total=total, q=request.args.get("q", "").strip()[:100],
-                           unpriceable=_unpriceable(docs) if kind == "invoice" else {},
+                           grade=grade,
+                           terms={i: p for i, p in priced.items() if not isinstance(p, Message)},
+                           unpriceable={i: p for i, p in priced.items()
+                                        if isinstance(p, Message)},
                            trade_marks=_trade_marks(firm, kind, docs),
                            refused=claims.refused_invoice_notes(
                                db(), [d.id for d, _b in docs]) if kind == "order" else {},
@@ -190,20 +198,19 @@ def _trade_marks(firm: Firm, kind: str, docs) -> dict:
     return {ident: mark for (_kind, ident), mark in marks.items()}
 
 
-def _unpriceable(docs) -> dict:
-    """Invoice id -> why financing it on its own could not be priced under the legal cap
-    (the ledger's pricing rules decide; see ``origination.why_unpriceable``)."""
-    product = db().exec(select(Product).where(Product.code == "RF-STD")).first()
-    if product is None:
-        return {}
+def _priced(docs, product: Product, grade: str | None) -> dict:
+    """Invoice id -> what financing it on its own gives and costs at the firm's *grade*
+    (``quoting.Priced``: received, fee, interest, annualised rate), or why it cannot be
+    priced under the legal cap (a message); the ledger's one pricing decides, the one
+    ``origination.apply`` and the offer use."""
     today = date.today()
     out = {}
     for invoice, _buyer in docs:
-        why = why_unpriceable(session=db(), product=product,
-                              open_fen=invoice.amount_fen - invoice.paid_fen,
-                              due_date=invoice.due_date, as_of=today)
-        if why is not None:
-            out[invoice.id] = why
+        found = quoting.invoice_terms(session=db(), product=product, grade=grade,
+                                      open_fen=invoice.amount_fen - invoice.paid_fen,
+                                      due_date=invoice.due_date, as_of=today)
+        if found is not None:
+            out[invoice.id] = found
     return out
 
 

@@ -12,6 +12,7 @@ from trellis.errors import Conflict, ValidationError, ValidationErrors
 from trellis.ledger import claims
 from trellis.onboarding import trade_entry, upload_reports
 from trellis.paging import paginate
+from trellis.platform.i18n import render
 from trellis.platform.paging import args as paging_args
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import (
@@ -126,7 +127,7 @@ def new_invoice():
             audit("invoice.create", "invoice", invoice.id, number=invoice.number,
                   amount_fen=invoice.amount_fen)
             commit()
-            _flash_saved(invoice, "invoice")
+            _flash_saved(invoice, "invoice", trade_entry.cannot_finance(invoice))
             return redirect(url_for("vendor.trade", kind="invoice"), code=303)
     elif request.method == "POST":
         status = 422
@@ -147,12 +148,18 @@ def _all_of(problems: list[ValidationError]) -> ValidationErrors | None:
     return ValidationErrors(problems) if problems else None
 
 
-def _flash_saved(doc, kind: str) -> None:
+def _flash_saved(doc, kind: str, unfinanceable=None) -> None:
     """Tell the vendor the document of *kind* ("invoice" or "order") is saved, to which
     buyer (a typed name may have matched a fragment), and, as the list will show it
-    (:func:`state_for`), whether an anchor can confirm it."""
+    (:func:`state_for`), whether an anchor can confirm it. *unfinanceable*: why the core
+    says the invoice can never be financed (past due): then that, as a warning, not in
+    green (reader 11, F1)."""
     buyer = db().get(Firm, doc.buyer_id)
     words = {"n": doc.number, "buyer": buyer.name if buyer else ""}
+    if unfinanceable is not None:
+        flash(_("Invoice %(n)s to %(buyer)s saved as trade history.", **words) + " "
+              + render(unfinanceable), "warning")
+        return
     if state_for(doc.status, buyer.role if buyer else "") == "unconfirmable":
         flash(_("Invoice %(n)s to %(buyer)s saved. Its buyer is not an anchor firm, so no "
                 "one on Trellis can confirm it.", **words) if kind == "invoice" else
@@ -167,7 +174,11 @@ def _flash_saved(doc, kind: str) -> None:
 
 def _flash_uploaded(result) -> None:
     """Say what happens to the rows just saved: only an anchor firm confirms (确权), so rows
-    sold to any other buyer are said to have no one to confirm them (as the list shows)."""
+    sold to any other buyer are said to have no one to confirm them (as the list shows);
+    invoices already due are said to be trade history that cannot be financed."""
+    if result.past_due:
+        flash(_("%(n)d of the invoices saved are already due: they are recorded as trade "
+                "history and cannot be financed.", n=result.past_due), "warning")
     nobody = min(result.unconfirmable, result.created)
     if not nobody:
         flash(_("%(n)d rows saved; they wait for the buyer's confirmation.",
