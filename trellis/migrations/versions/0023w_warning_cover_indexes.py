@@ -19,7 +19,9 @@ from alembic import op
 revision = '0023w_warning_cover_indexes'
 down_revision = '0022l_loan_fragment_once'
 branch_labels = None
-depends_on = None
+# the indexed tables' own migrations: without them alembic may order this revision
+# before the scoring branch when the heads are many (found when 0024c and 0024t added two)
+depends_on = ('0002_network', '0004_scoring')
 
 
 def upgrade() -> None:
