@@ -192,3 +192,10 @@ def test_a_change_without_consent_leaves_no_account_in_force(session, vendor):
 ])
 def test_same_holder(holder, firm_name, same):
     assert payout.same_holder(holder, firm_name) is same
+
+
+def test_withdrawing_the_bank_data_consent_ends_the_payout_account(session, vendor):
+    firm, user = vendor
+    declare(session, firm, user)
+    assert bank.withdraw_consent(session=session, firm_id=firm.id, purpose="bank_account") == 1
+    assert payout.current(session=session, firm_id=firm.id) is None

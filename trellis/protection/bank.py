@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
 from trellis.accounts.services import has_consent, verify_password
+from trellis.accounts.services import withdraw_consent as withdraw_any_consent
 from trellis.clock import beijing_text, utcnow
 from trellis.db import id_of, is_postgres
 from trellis.messages import N_, msg
@@ -249,6 +250,16 @@ def declare(*, session: Session, firm_id: int, user: User, password: str, bank_n
     return request_change(session=session, firm_id=firm_id, user=user, password=password,
                           new_account=number, account_name=firm.name, bank_name=bank_name,
                           now=now, consented=True)
+
+
+def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
+    """Withdraw the firm's consent to *purpose* (returns how many were withdrawn); for
+    ``bank_account`` the payout account in force ends too, so no loan is paid into an
+    account whose data the firm no longer lets Trellis use. Flushes."""
+    n = withdraw_any_consent(session=session, firm_id=firm_id, purpose=purpose)
+    if n and purpose == "bank_account" and payout.retire(session=session, firm_id=firm_id):
+        logger.info("firm %s withdrew its bank account consent: payout account ended", firm_id)
+    return n
 
 
 def check_repayment_account(*, session: Session, account: str | None) -> None:

@@ -3,7 +3,7 @@ consent, for one pending loan, to the firm's new payout account."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,7 +40,7 @@ def confirm_payout_account(loan_id: int):
     """The vendor consents to paying pending loan *loan_id* into the account in force."""
     loan = db().get(Loan, loan_id)
     if loan is None or loan.firm_id != own_firm().id:
-        return redirect(url_for("vendor.loans"), code=303)
+        abort(404)
     form = PayoutConfirmForm()
     back = redirect(url_for("vendor.loan", loan_id=loan_id), code=303)
     if not form.validate_on_submit() or not str(form.payout_account_id.data).isdigit():

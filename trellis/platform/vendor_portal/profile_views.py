@@ -101,7 +101,7 @@ def consent():
                                        user=current_user_obj())
                 granted.append(purpose)
             elif not want and active[purpose]:
-                accounts.withdraw_consent(session=db(), firm_id=firm.id, purpose=purpose)
+                bank.withdraw_consent(session=db(), firm_id=firm.id, purpose=purpose)
                 withdrawn.append(purpose)
         for purpose in granted:
             audit("consent.grant", "firm", firm.id, purpose=purpose,
@@ -134,7 +134,7 @@ def withdraw_consent():
     if not form.validate_on_submit():
         flash(_("Choose what to withdraw."), "error")
         return redirect(url_for("vendor.profile"), code=303)
-    n = accounts.withdraw_consent(session=db(), firm_id=firm.id, purpose=form.purpose.data)
+    n = bank.withdraw_consent(session=db(), firm_id=firm.id, purpose=form.purpose.data)
     if n:
         audit("consent.withdraw", "firm", firm.id, purpose=form.purpose.data)
         commit()
