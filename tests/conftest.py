@@ -137,17 +137,32 @@ def make_cluster(session):
     return make
 
 
+def give_payout_account(session, firm):
+    """Give *firm* a consented payout account in its own name (loans are paid out only to
+    one); returns it."""
+    from trellis.protection import payout
+
+    return payout.install(session=session, firm_id=firm.id, bank_name="招商银行测试支行",
+                          account_number=firm.bank_account or f"6214{firm.id:012d}",
+                          holder_name=firm.name, consented_by_id=None, source="seed")
+
+
 @pytest.fixture
 def make_firm(session):
     from trellis.trade.models import Firm
 
     def make(**kw):
+        """A firm; a vendor gets a consented payout account (as the demo's vendors do)
+        unless ``payout_account=False``."""
         n = next(_counter)
+        with_account = kw.pop("payout_account", True)
         firm = Firm(uscc=kw.pop("uscc", None) or next_uscc(), name=kw.pop("name", f"企业{n}"),
                     role=kw.pop("role", "vendor"), industry=kw.pop("industry", "manufacturing"),
                     founded_on=kw.pop("founded_on", date(2018, 1, 1)), **kw)
         session.add(firm)
         session.flush()
+        if with_account and firm.role == "vendor":
+            give_payout_account(session, firm)
         return firm
 
     return make

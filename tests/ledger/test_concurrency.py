@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import next_uscc
+from tests.conftest import give_payout_account, next_uscc
 from trellis import db, migrate
 from trellis.errors import TrellisError
 from trellis.ledger import accrual, lifecycle, reports
@@ -75,6 +75,7 @@ def test_concurrent_workers_keep_the_books_exact(pg_factory):
             firm = Firm(uscc=next_uscc(), name=f"并发测试{i}", role="vendor")
             s.add(firm)
             s.flush()
+            give_payout_account(s, firm)
             loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000 + i * 7,
                         rate_micro=rate_micro("0.072"), penalty_rate_micro=rate_micro("0.036"),
                         fee_fen=2_000, due_date=D0 + timedelta(days=20),
@@ -175,6 +176,7 @@ def test_one_key_sent_by_eight_workers_at_once_posts_once(pg_factory):
         firm = Firm(uscc=next_uscc(), name="幂等测试", role="vendor")
         s.add(firm)
         s.flush()
+        give_payout_account(s, firm)
         loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000,
                     rate_micro=72_000, due_date=D0 + timedelta(days=30),
                     waterfall=["penalty", "fees", "interest", "principal"])

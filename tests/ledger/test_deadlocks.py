@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import next_uscc
+from tests.conftest import give_payout_account, next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
 from trellis import db
 from trellis.errors import TrellisError
@@ -38,6 +38,7 @@ def make_book(factory, n=24):
         firm = Firm(uscc=next_uscc(), name="死锁测试", role="vendor")
         s.add(firm)
         s.flush()
+        give_payout_account(s, firm)
         ids = []
         for i in range(n):
             loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=5_000_000 + i,

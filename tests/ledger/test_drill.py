@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import next_uscc
+from tests.conftest import give_payout_account, next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
 from trellis import db
 from trellis.errors import TrellisError
@@ -44,6 +44,7 @@ def _book(factory, n=24):
         vendor = Firm(uscc=next_uscc(), name="演练供应商", role="vendor")
         s.add_all([anchor, vendor])
         s.flush()
+        give_payout_account(s, vendor)
         loans = {}
         for i in range(n):
             inv = Invoice(seller_id=vendor.id, buyer_id=anchor.id, number=f"DRILL-{i}",

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import next_uscc
+from tests.conftest import give_payout_account, next_uscc
 from tests.ledger.conftest import AS_OF
 from tests.ledger.test_voucher_origination import voucher_parts
 from tests.pgschema import pg_factory  # noqa: F401
@@ -149,6 +149,7 @@ def _book(factory, kind: str) -> dict:
         vendor = Firm(uscc=next_uscc(), name="供应商", role="vendor")
         s.add_all([anchor, vendor])
         s.flush()
+        give_payout_account(s, vendor)
         rf = s.scalars(select(Product).where(Product.code == "RF-STD")).one()
         s.add(Loan(firm_id=vendor.id, product_id=rf.id, amount_fen=100_000,
                    rate_micro=rate_micro("0.07"), penalty_rate_micro=0, status="repaid",

@@ -450,6 +450,7 @@ def test_two_offers_accepted_at_once_make_one_first_loan(pg_factory):  # noqa: F
     from trellis import db
     from trellis.ledger.errors import OfferOutdated
     from trellis.ledger.models import Application, Loan, Product
+    from trellis.protection import payout
     from trellis.trade.models import Firm
 
     for trial in range(12):
@@ -458,6 +459,9 @@ def test_two_offers_accepted_at_once_make_one_first_loan(pg_factory):  # noqa: F
             firm = Firm(uscc=next_uscc(), name=f"首贷{trial}", role="vendor")
             s.add(firm)
             s.flush()
+            payout.install(session=s, firm_id=firm.id, bank_name="招商银行", source="seed",
+                           account_number=f"6214{firm.id:012d}", holder_name=firm.name,
+                           consented_by_id=None)
             offers = []
             for _ in range(2):
                 app = Application(firm_id=firm.id, product_id=product.id, status="approved",

@@ -211,7 +211,7 @@ def test_concurrent_payouts_never_pay_more_than_owed(pg_factory):  # noqa: F811
     import threading
     from collections import Counter
 
-    from tests.conftest import next_uscc
+    from tests.conftest import give_payout_account, next_uscc
     from tests.ledger.test_concurrency import run
     from trellis import db
     from trellis.ledger.apr import rate_micro
@@ -224,6 +224,7 @@ def test_concurrent_payouts_never_pay_more_than_owed(pg_factory):  # noqa: F811
         firm = Firm(uscc=next_uscc(), name="余款并发", role="vendor")
         s.add(firm)
         s.flush()
+        give_payout_account(s, firm)
         for surplus in (1_000, 2_000, 3_000):
             loan = Loan(firm_id=firm.id, product_id=product.id, amount_fen=1_000_000,
                         rate_micro=rate_micro("0.072"), due_date=D0 + timedelta(days=60),

@@ -242,7 +242,7 @@ def test_a_key_taken_meanwhile_in_another_shard_is_a_mismatch_not_a_crash(pg_fac
     taken. It must refuse with IdempotencyMismatch (a 409), not fail on the unique index."""
     import threading
 
-    from tests.conftest import next_uscc
+    from tests.conftest import give_payout_account, next_uscc
     from trellis import db
     from trellis.ledger import lifecycle
     from trellis.ledger.apr import rate_micro
@@ -256,6 +256,7 @@ def test_a_key_taken_meanwhile_in_another_shard_is_a_mismatch_not_a_crash(pg_fac
         firm = Firm(uscc=next_uscc(), name="分片测试", role="vendor")
         s.add(firm)
         s.flush()
+        give_payout_account(s, firm)
         loans = []
         for _ in range(2):
             loan = Loan(firm_id=firm.id, product_id=product, amount_fen=1_000_000,

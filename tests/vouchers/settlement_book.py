@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.conftest import next_uscc
+from tests.conftest import give_payout_account, next_uscc
 from trellis.ledger import lifecycle, posting
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.models import Loan, Product
@@ -25,6 +25,7 @@ def firms(s) -> tuple[Firm, Firm]:
     vendor = Firm(uscc=next_uscc(), name="结算供应商", role="vendor")
     s.add_all([anchor, vendor])
     s.flush()
+    give_payout_account(s, vendor)
     return anchor, vendor
 
 

@@ -328,7 +328,7 @@ def _perform(session: Session, action: Action, user, lang: str, today: date):
         purpose = p["purpose"]
         if purpose not in accounts.CONSENT_PURPOSES:
             raise NotFound(N_("No such consent."))
-        n = accounts.withdraw_consent(session=session, firm_id=action.firm_id, purpose=purpose)
+        n = bank.withdraw_consent(session=session, firm_id=action.firm_id, purpose=purpose)
         facts = {"purpose": _purpose_label(purpose, lang)}
         if n:
             accounts.record(session=session, action="consent.withdraw", actor=user,

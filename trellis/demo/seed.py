@@ -18,6 +18,8 @@ from trellis.db import id_of
 from trellis.demo.data import ClusterData
 from trellis.demo.loader import load
 from trellis.demo.simulator import simulate
+from trellis.protection import payout
+from trellis.protection.models import PayoutAccount
 from trellis.trade.models import Cluster, ClusterManager, Firm, Relationship
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         anchor, vendor, vendor2 = _best_rated(session, candidates, as_of=data.end)
     else:
         anchor, vendor, vendor2 = _existing_demo_firms(session)
+    give_payout_accounts(session=session, cluster_id=id_of(cluster))
     specs = [
         ("admin", "admin", None, "演示管理员", None),
         ("rm", "rm", None, "客户经理 周敏", None),
@@ -80,6 +83,28 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
         logins.append((role, email, PASSWORD, firm.name if firm else ""))
     logger.info("demo seed: cluster %s %s", cluster.id, "loaded" if created else "existed")
     return DemoSeed(cluster_id=id_of(cluster), created=created, logins=logins, counts=counts)
+
+
+#: the banks the demo's vendors hold their payout accounts at (picked by firm id)
+DEMO_BANKS = ("招商银行", "中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "交通银行")
+
+
+def give_payout_accounts(*, session: Session, cluster_id: int) -> int:
+    """Give every vendor of the demo cluster that never had a payout account one in its
+    own name (the account on file, or a made-up number), consented as demo data
+    (``source="seed"``), so the demo's loans can be paid out; returns how many. Flushes."""
+    had = select(col(PayoutAccount.firm_id))
+    firms = session.exec(select(Firm).where(Firm.cluster_id == cluster_id,
+                                            Firm.role == "vendor",
+                                            col(Firm.id).not_in(had))
+                         .order_by(col(Firm.id))).all()
+    for firm in firms:
+        firm_id = id_of(firm)
+        number = firm.bank_account or f"6214{firm_id:012d}"
+        payout.install(session=session, firm_id=firm_id, source="seed",
+                       bank_name=DEMO_BANKS[firm_id % len(DEMO_BANKS)],
+                       account_number=number, holder_name=firm.name, consented_by_id=None)
+    return len(firms)
 
 
 SEED_TRIES = 20     # parks simulated at most, from the seed asked for, to find demo firms

@@ -39,6 +39,7 @@ from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import IneligibleDocument
 from trellis.ledger.models import Loan, LoanStatus
 from trellis.messages import N_, Money, line, msg
+from trellis.protection.errors import NoPayoutAccount, PayoutAccountChanged
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -109,7 +110,7 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
     with transaction(session_factory) as session:
         pending: list[int] = list(session.scalars(select(col(Loan.id)).where(
             col(Loan.status) == LoanStatus.PENDING).order_by(col(Loan.id))))
-    paid, cancelled, waiting, failed = 0, 0, 0, 0
+    paid, cancelled, waiting, failed, no_account = 0, 0, 0, 0, 0
     for loan_id in pending:
         try:
             with transaction(session_factory) as session:
@@ -125,16 +126,22 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
                                  reason=lifecycle.not_paid_out(session, loan_id, exc))
             cancelled += 1
             logger.warning("loan %s cancelled: %s", loan_id, exc.message)
+        except (NoPayoutAccount, PayoutAccountChanged) as exc:
+            # left pending: paid out once the vendor consents to its payout account
+            no_account += 1
+            logger.info("loan %s waits for its payout account: %s", loan_id, exc.message)
         except ChainUnavailable as exc:
-            waiting = len(pending) - paid - cancelled - failed
+            waiting = len(pending) - paid - cancelled - failed - no_account
             logger.warning("chain unavailable, %s loan(s) wait: %s", waiting, exc.message)
             break
         except TrellisError as exc:   # left pending for an operator; the others go on
             failed += 1
             logger.error("loan %s not paid out: %s", loan_id, exc.message)
     return line(N_("paid out %(paid)s loan(s), cancelled %(cancelled)s (financed elsewhere)"
-                   "%(waiting)s%(failed)s"), paid=paid, cancelled=cancelled,
+                   "%(waiting)s%(no_account)s%(failed)s"), paid=paid, cancelled=cancelled,
                 waiting=msg(N_("; %(n)s wait for the chain"), n=waiting) if waiting else "",
+                no_account=msg(N_("; %(n)s wait for the vendor's consent to a payout account"),
+                               n=no_account) if no_account else "",
                 failed=msg(N_("; %(n)s failed (see the log)"), n=failed) if failed else "")
 
 

@@ -28,15 +28,17 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Date, case, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
+from trellis.accounts.models import User
 from trellis.chain import registry as chain_registry
 from trellis.chain.errors import DoubleFinancing
 from trellis.db import id_of
-from trellis.errors import TrellisError
+from trellis.errors import PermissionDenied, TrellisError
 from trellis.ledger import claims, repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
     BadRepayment,
+    CannotDisburse,
     CannotRecover,
     IdempotencyMismatch,
     IneligibleDocument,
@@ -66,6 +68,7 @@ from trellis.ledger.replay import (
 )
 from trellis.ledger.reports import _loan_allowances
 from trellis.messages import N_, Message, Money, msg, stored
+from trellis.protection import payout
 from trellis.trade.models import Invoice
 
 if TYPE_CHECKING:
@@ -137,10 +140,19 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     Raises :class:`~trellis.ledger.errors.CannotDisburse` unless the loan is pending, and
     :class:`~trellis.ledger.claims.DocumentClaimed` when another loan on one of its
     documents was paid out and is open.
+
+    The money goes only to the firm's consented payout account: the one the loan is bound
+    to (a loan bound to none is bound to the one in force now). Raises
+    :class:`~trellis.protection.errors.NoPayoutAccount` when the firm has none and
+    :class:`~trellis.protection.errors.PayoutAccountChanged` when it changed after the
+    vendor consented for this loan (:func:`confirm_payout_account`); nothing is posted.
     """
     loan = lock_loan(session, loan_id)
     if not status.allowed(loan.status, "disburse"):
         status.move(loan, "disburse")   # raises CannotDisburse with the reason
+    account = payout.require_for_payout(session=session, firm_id=loan.firm_id,
+                                        bound_id=loan.payout_account_id)
+    loan.payout_account_id = account.id
     docs = session.scalars(select(LoanDocument).where(col(LoanDocument.loan_id) == loan.id)).all()
     invoice_ids = [d.invoice_id for d in docs if d.invoice_id is not None]
     order_ids = [d.order_id for d in docs if d.order_id is not None]
@@ -185,6 +197,30 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     loan.accrued_until = as_of
     session.flush()
     logger.info("disbursed loan %s: %s fen on %s", loan.id, loan.amount_fen, as_of)
+    return loan
+
+
+def confirm_payout_account(*, session: Session, loan_id: int, user_id: int,
+                           payout_account_id: int) -> Loan:
+    """The vendor consents again, for pending loan *loan_id*, to its firm's payout account
+    in force (*payout_account_id*: the one the page showed), after the account changed
+    since the offer. Raises ``PermissionDenied`` for a user of another firm,
+    :class:`~trellis.ledger.errors.CannotDisburse` for a loan no longer pending,
+    :class:`~trellis.protection.errors.PayoutAccountChanged` when the account in force is
+    not the one shown, and ``NoPayoutAccount`` when there is none. Flushes."""
+    loan = lock_loan(session, loan_id)
+    user = session.get(User, user_id)
+    if user is None or user.firm_id != loan.firm_id:
+        raise PermissionDenied(N_("Only the borrower firm can choose where its loan is paid."))
+    if loan.status != LoanStatus.PENDING:
+        raise CannotDisburse(msg(N_("Loan %(loan)s is no longer waiting to be paid out."),
+                                 loan=loan.id))
+    account = payout.require_for_payout(session=session, firm_id=loan.firm_id,
+                                        bound_id=payout_account_id)
+    loan.payout_account_id = account.id
+    session.add(loan)
+    session.flush()
+    logger.info("loan %s: payout account %s confirmed by user %s", loan.id, account.id, user_id)
     return loan
 
 

@@ -372,6 +372,9 @@ class Loan(SQLModel, table=True):
     #: why it was cancelled: a stored message (``Message.dumps``, rendered per locale;
     #: migration ``0021l``), "" while it is not cancelled
     cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    #: the payout account the vendor consented to for this loan (at acceptance, or again
+    #: after a change of account; migration payout12): the pay-out goes only there
+    payout_account_id: int | None = Field(default=None, foreign_key="payout_accounts.id")
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -66,6 +66,8 @@ from trellis.ledger.models import (
     ProductKind,
 )
 from trellis.messages import N_, Message, Money, msg
+from trellis.protection import payout
+from trellis.protection.models import PayoutAccount
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.service import score_firm
 from trellis.trade import maturity
@@ -587,9 +589,16 @@ def open_offer(session: Session, application_id: int) -> Offer | None:
 
 
 def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
-                 as_of: date | None = None) -> Loan | CreditLine:
+                 as_of: date | None = None,
+                 payout_account_id: int | None = None) -> Loan | CreditLine:
     """The vendor signs the offer: returns the loan (pending disbursement) or, for a
     revolving product, the open credit line.
+
+    The loan is bound to the firm's consented payout account (the one the offer page
+    shows; *payout_account_id*: the one the vendor saw, refused with
+    :class:`~trellis.protection.errors.PayoutAccountChanged` when the account changed
+    since); a firm with none is refused with
+    :class:`~trellis.protection.errors.NoPayoutAccount`.
 
     Raises :class:`~trellis.ledger.errors.OfferExpired` after its validity date,
     :class:`~trellis.ledger.errors.CannotAccept` for an offer that is not open,
@@ -616,6 +625,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         raise OfferExpired(msg(N_("The offer expired on %(expires_on)s; apply again."),
                                expires_on=offer.expires_on))
     product = session.get_one(Product, app.product_id)   # a foreign key: it exists
+    account = _payout_account(session, app.firm_id, payout_account_id)
     status.move_application(app, ApplicationStatus.ACCEPTED)
     offer.status, offer.accepted_at, offer.accepted_by_id = (OfferStatus.ACCEPTED, utcnow(),
                                                              user_id)
@@ -657,7 +667,8 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     loan = _new_loan(session, app.firm_id, product, offer.amount_fen, offer.rate_micro,
                      offer.penalty_rate_micro, offer.fee_fen,
                      due=offer.due_date if product.kind == ProductKind.RECEIVABLE else None,
-                     offer=offer, application_id=app.id, offer_id=offer.id)
+                     offer=offer, application_id=app.id, offer_id=offer.id,
+                     payout_account_id=account.id)
     loan_id = id_of(loan)
     for i in app.invoice_ids:
         session.add(LoanDocument(loan_id=loan_id, invoice_id=i))
@@ -752,6 +763,15 @@ def draw(*, session: Session, line_id: int, amount_fen: int, as_of: date,
     product = session.get_one(Product, line.product_id)   # foreign keys: they exist
     penalty = session.get_one(Offer, line.offer_id).penalty_rate_micro
     fee = fee_for(amount_fen, product.fee_bps, product.fee_min_fen)
+    account = _payout_account(session, line.firm_id, None)
     loan = _new_loan(session, line.firm_id, product, amount_fen, line.rate_micro, penalty, fee,
-                     due=None, line_id=line.id, offer_id=line.offer_id)
+                     due=None, line_id=line.id, offer_id=line.offer_id,
+                     payout_account_id=account.id)
     return loan
+
+
+def _payout_account(session: Session, firm_id: int, seen_id: int | None) -> PayoutAccount:
+    """The firm's consented payout account a new loan is bound to; *seen_id*: the one the
+    vendor was shown (None: not checked). Raises NoPayoutAccount or PayoutAccountChanged."""
+    account = payout.require_for_payout(session=session, firm_id=firm_id, bound_id=seen_id)
+    return account

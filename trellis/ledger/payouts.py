@@ -32,6 +32,7 @@ from trellis.ledger.journal import Entry, EntryKind, Posting
 from trellis.ledger.models import JournalEntry, JournalPosting, Loan, Repayment
 from trellis.ledger.posting import account_ids, find_entry, post
 from trellis.messages import N_, Money, msg
+from trellis.protection import payout as payout_account
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,9 @@ def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = 
     amount raises :class:`~trellis.ledger.errors.IdempotencyMismatch`. Raises
     :class:`BadPayout` for an amount that is not a positive whole number of fen,
     :class:`NothingOwed` when nothing is owed and :class:`PayoutExceedsOwed` when the
-    amount is more than is owed (on *paid_on* and on every later day).
+    amount is more than is owed (on *paid_on* and on every later day), and
+    :class:`~trellis.protection.errors.NoPayoutAccount` when the firm has no consented
+    payout account to pay it into.
     """
     if amount_fen is not None and (type(amount_fen) is not int or amount_fen <= 0):
         raise BadPayout(N_("The amount must be a positive whole number of fen."),
@@ -230,6 +233,8 @@ def pay_out_surplus(*, session: Session, firm_id: int, amount_fen: int | None = 
     found = find_entry(session, key)
     if found is not None:
         return _existing(session, found, firm_id, amount_fen)
+    # the money goes to the firm's consented payout account only (NoPayoutAccount otherwise)
+    payout_account.require_for_payout(session=session, firm_id=firm_id, bound_id=None)
     loan_ids = _payable_loans(session, firm_id)   # locks: concurrent payouts queue here
     found = find_entry(session, key)              # a concurrent retry may have won
     if found is not None:

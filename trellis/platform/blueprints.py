@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+import trellis.platform.admin.money
+
 # Imported for their routes (each adds them to its area's bp):
 import trellis.platform.anchor.insight
 import trellis.platform.anchor.payables
 import trellis.platform.anchor.views
 import trellis.platform.anchor.voucher_views
 import trellis.platform.vendor_portal.finance
+import trellis.platform.vendor_portal.payout_views
 import trellis.platform.vendor_portal.profile_views
 import trellis.platform.vendor_portal.trade_views
 import trellis.platform.vendor_portal.views

@@ -22,6 +22,8 @@ NAV = (
     ("admin.clusters", _l("Cluster assignments"), ("admin",)),
     ("admin.jobs", _l("Jobs"), ("admin",)),
     ("vendor.warnings_admin", _l("Fraud warnings"), ("admin",)),
+    ("admin.settlement_account", _l("Settlement account"), ("admin",)),
+    ("admin.products", _l("Products"), ("admin",)),
 )
 
 

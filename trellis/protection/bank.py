@@ -1,4 +1,10 @@
-"""Changing a firm's payout bank account: re-authenticate, wait, notify, warn.
+"""Declaring and changing a firm's payout bank account: re-authenticate, wait, notify, warn.
+
+:func:`declare` is the vendor's declaration of its payout account (bank, number, holder =
+the firm's registered name) with its consent to pay-outs into it
+(:mod:`trellis.protection.payout`). A firm's first declaration of the account already on
+file (or of one when none is on file) is in force at once; any other account goes
+through the delayed change below and is in force when it is applied.
 
 Payee fraud usually arrives as "please pay into our new account". So a change request
 needs the requester's password again; it takes effect only after the policy's delay
@@ -20,20 +26,23 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from trellis.accounts.models import User
-from trellis.accounts.services import verify_password
+from trellis.accounts.services import has_consent, verify_password
+from trellis.accounts.services import withdraw_consent as withdraw_any_consent
 from trellis.clock import beijing_text, utcnow
 from trellis.db import id_of, is_postgres
 from trellis.messages import N_, msg
 from trellis.network.build import bump_data_version
-from trellis.protection import notifications
+from trellis.protection import notifications, payout
 from trellis.protection.errors import (
     BadAccount,
     ChangeNotFound,
     ChangePending,
+    ConsentMissing,
+    HolderMismatch,
     NotPlatformAccount,
     ReauthenticationFailed,
 )
-from trellis.protection.models import BankAccountChange, ChangeStatus
+from trellis.protection.models import BankAccountChange, ChangeStatus, PayoutAccount
 from trellis.protection.warnings import policy
 from trellis.trade.models import Firm
 
@@ -70,8 +79,10 @@ def history(*, session: Session, firm_id: int, limit: int = 20) -> list[BankAcco
 
 def request_change(*, session: Session, firm_id: int, user: User, password: str,
                    new_account: str, account_name: str = "", bank_name: str = "",
-                   now: datetime | None = None) -> BankAccountChange:
+                   now: datetime | None = None, consented: bool = False) -> BankAccountChange:
     """Ask to change the firm's payout account; effective after the policy's delay.
+    *consented*: the requester consented to pay-outs into the new account (then it becomes
+    the firm's consented payout account when applied; otherwise the firm has none then).
 
     Raises :class:`ReauthenticationFailed` (wrong password), :class:`BadAccount`,
     :class:`ChangePending` (one is already waiting).
@@ -99,7 +110,7 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
                                old_account=firm.bank_account, new_account=account,
                                account_name=(account_name or "").strip()[:120],
                                bank_name=(bank_name or "").strip()[:120], requested_at=now,
-                               effective_at=now + timedelta(hours=delay))
+                               effective_at=now + timedelta(hours=delay), consented=consented)
     session.add(change)
     session.flush()
     when = beijing_text(change.effective_at)
@@ -160,6 +171,16 @@ def apply_due(*, session: Session, now: datetime | None = None,
         session.add(firm)
         session.add(change)
         session.flush()
+        if change.consented:
+            payout.install(session=session, firm_id=firm.id or change.firm_id,
+                           bank_name=change.bank_name, account_number=change.new_account,
+                           holder_name=change.account_name,
+                           consented_by_id=change.requested_by_id,
+                           consented_at=change.requested_at, change_id=change.id, now=now)
+        else:
+            # a change made without the consent to pay-outs: nothing is paid out until
+            # the vendor declares and consents to an account
+            payout.retire(session=session, firm_id=change.firm_id, now=now)
         if firm.cluster_id is not None:
             # the shared-account screen reads the cluster's firms, kept per data version
             bump_data_version(session=session, cluster_id=firm.cluster_id)
@@ -168,6 +189,77 @@ def apply_due(*, session: Session, now: datetime | None = None,
             message_en=f"Your firm's payout account is now {mask(change.new_account)}.",
             message_zh=f"贵公司收款账户已变更为 {mask(change.new_account)}。")
     return len(changes)
+
+
+def declare(*, session: Session, firm_id: int, user: User, password: str, bank_name: str,
+            account_number: str, holder_name: str, consent: bool,
+            now: datetime | None = None) -> PayoutAccount | BankAccountChange:
+    """The vendor declares its payout account and consents to pay-outs into it.
+
+    Returns the :class:`PayoutAccount` now in force when this is the firm's first
+    declaration and the number is the account on file (or none is on file); otherwise the
+    delayed :class:`BankAccountChange` (:func:`request_change`) that puts it in force.
+    Raises :class:`ReauthenticationFailed` (wrong password), :class:`ConsentMissing` (the
+    consent not ticked, or no consent to the use of bank account data), :class:`BadAccount`
+    (number, bank) and :class:`HolderMismatch` (holder not the firm's registered name).
+    """
+    now = now or utcnow()
+    if user.firm_id != firm_id:
+        raise ChangeNotFound(N_("You can only change your own firm's account."))
+    if not password or not verify_password(user.password_hash, password):
+        raise ReauthenticationFailed(N_("Your password was not correct; the account was not "
+                                        "changed."))
+    if not has_consent(session=session, firm_id=firm_id, purpose="bank_account"):
+        raise ConsentMissing(N_("First consent to the use of your bank account data."),
+                             field="consent")
+    if not consent:
+        raise ConsentMissing(N_("Tick the consent: loans are paid out only into an account "
+                                "you consented to."), field="consent")
+    number = normalise_account(account_number)
+    if not ACCOUNT_RE.match(number):
+        raise BadAccount(N_("Enter the account number: 8 to 32 digits."), field="new_account")
+    bank_name = (bank_name or "").strip()
+    if not bank_name:
+        raise BadAccount(N_("Enter the bank and branch of the account."), field="bank_name")
+    firm = session.get_one(Firm, firm_id)
+    if not payout.same_holder(holder_name, firm.name):
+        raise HolderMismatch(msg(N_("The account must be in your firm's registered name, "
+                                    "%(name)s: Trellis pays out only to the firm's own account."),
+                                 name=firm.name), field="account_name")
+    in_force = payout.current(session=session, firm_id=firm_id)
+    on_file = normalise_account(firm.bank_account)
+    if in_force is None and on_file in ("", number):
+        if pending_for(session=session, firm_id=firm_id) is not None:
+            raise ChangePending(N_("A change of account is already waiting; cancel it first if "
+                                   "it is wrong."))
+        firm.bank_account = number
+        session.add(firm)
+        row = payout.install(session=session, firm_id=firm_id, bank_name=bank_name,
+                             account_number=number, holder_name=firm.name,
+                             consented_by_id=id_of(user), now=now)
+        if not on_file and firm.cluster_id is not None:
+            bump_data_version(session=session, cluster_id=firm.cluster_id)
+        notifications.notify_firm(
+            session=session, firm_id=firm_id, kind="payout_account_declared",
+            exclude_user_id=user.id,
+            message_en=f"{user.email} declared {payout.label(row)} as your firm's payout "
+                       "account and consented to loans being paid into it.",
+            message_zh=f"{user.email} 已将 {payout.label(row)} 登记为贵公司收款账户，"
+                       "并同意贷款发放至该账户。")
+        return row
+    return request_change(session=session, firm_id=firm_id, user=user, password=password,
+                          new_account=number, account_name=firm.name, bank_name=bank_name,
+                          now=now, consented=True)
+
+
+def withdraw_consent(*, session: Session, firm_id: int, purpose: str) -> int:
+    """Withdraw the firm's consent to *purpose* (returns how many were withdrawn); for
+    ``bank_account`` the payout account in force ends too, so no loan is paid into an
+    account whose data the firm no longer lets Trellis use. Flushes."""
+    n = withdraw_any_consent(session=session, firm_id=firm_id, purpose=purpose)
+    if n and purpose == "bank_account" and payout.retire(session=session, firm_id=firm_id):
+        logger.info("firm %s withdrew its bank account consent: payout account ended", firm_id)
+    return n
 
 
 def check_repayment_account(*, session: Session, account: str | None) -> None:

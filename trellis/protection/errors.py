@@ -44,3 +44,36 @@ class NotPlatformAccount(ValidationError):
     """Raised when a vendor is about to repay to an account that is not Trellis's."""
 
     code = "not_platform_account"
+
+
+class ConsentMissing(ValidationError):
+    """Raised when a payout account is declared without ticking the consent to pay-outs
+    into it, or without the firm's consent to the use of its bank account data."""
+
+    code = "payout_consent_missing"
+
+
+class HolderMismatch(ValidationError):
+    """Raised when a payout account's holder is not the firm's registered name."""
+
+    code = "payout_holder_mismatch"
+
+
+class NoPayoutAccount(Conflict):
+    """Raised when a loan would be paid out but its firm has no consented payout account."""
+
+    code = "no_payout_account"
+
+
+class PayoutAccountChanged(Conflict):
+    """Raised when a loan would be paid out but the firm's payout account changed after
+    the vendor consented to it for that loan: the vendor must consent again."""
+
+    code = "payout_account_changed"
+
+
+class SettlementChangeRefused(Conflict):
+    """Raised when a settlement account proposal cannot be decided: it is not open, or its
+    proposer tries to approve it (a second administrator must)."""
+
+    code = "settlement_change_refused"

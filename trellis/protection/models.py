@@ -7,6 +7,11 @@
   as a new firm, and the platform's settlement account (the only account vendors repay to).
 - :class:`BankAccountChange`: a request to change a firm's payout account; it takes
   effect only after the delay, unless cancelled.
+- :class:`PayoutAccount`: the account a firm declared for its loans' pay-outs (bank,
+  number, holder = the firm's registered name) and who consented to it, when; the one
+  without ``replaced_at`` is in force. A loan is paid out only to it.
+- :class:`SettlementAccountChange`: a proposed change of the platform's settlement
+  account, applied only when a second administrator approves it (maker-checker).
 - :class:`Notification`: an in-app message to one user (e.g. "your firm's bank account
   will change on ...").
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, String, Text
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from trellis.clock import utcnow
@@ -91,6 +96,9 @@ class ProtectionPolicy(SQLModel, table=True):
     new_firm_months: int = 24
     settlement_account: str = Field(default="", max_length=40)
     settlement_account_name: str = Field(default="", max_length=120)
+    settlement_bank: str = Field(default="", max_length=120)
+    # who proposed and who approved the settlement account in force (maker-checker)
+    settlement_change_id: int | None = Field(default=None)
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="users.id")
 
@@ -116,6 +124,61 @@ class BankAccountChange(SQLModel, table=True):
     applied_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancelled_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # the requester consented to pay-outs into the new account (payout12): when applied, it
+    # becomes the firm's consented payout account
+    consented: bool = False
+
+
+class PayoutAccount(SQLModel, table=True):
+    """A firm's declared payout account and the consent to pay its loans into it."""
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (
+        CheckConstraint("source in ('vendor', 'seed')", name="source"),
+        # one account in force per firm
+        Index("uq_payout_accounts_current", "firm_id", unique=True,
+              postgresql_where=text("replaced_at IS NULL"),
+              sqlite_where=text("replaced_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    firm_id: int = Field(foreign_key="firms.id", index=True)
+    bank_name: str = Field(max_length=120)
+    account_number: str = Field(max_length=40)
+    holder_name: str = Field(max_length=200)
+    # "vendor": declared and consented by a user of the firm; "seed": the demo's data
+    source: str = Field(default="vendor", max_length=8)
+    consented_by_id: int | None = Field(default=None, foreign_key="users.id")
+    consented_at: datetime = Field(default_factory=utcnow)
+    change_id: int | None = Field(default=None, foreign_key="bank_account_changes.id")
+    replaced_at: datetime | None = None
+
+
+class SettlementStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class SettlementAccountChange(SQLModel, table=True):
+    """A proposed settlement account; applied only on a second administrator's approval."""
+
+    __tablename__ = "settlement_account_changes"
+    __table_args__ = (
+        CheckConstraint("status in ('proposed', 'approved', 'rejected')", name="status"),
+        CheckConstraint("decided_by_id is null or decided_by_id <> proposed_by_id",
+                        name="four_eyes"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=40)
+    account_name: str = Field(max_length=120)
+    bank_name: str = Field(max_length=120)
+    status: str = Field(default=SettlementStatus.PROPOSED, max_length=10)
+    proposed_by_id: int = Field(foreign_key="users.id")
+    proposed_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
 
 
 class Notification(SQLModel, table=True):

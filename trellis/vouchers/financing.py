@@ -110,10 +110,11 @@ def fragment_for_application(*, session: Session, application_id: int
 
 
 def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None = None,
-           as_of: date | None = None):
+           as_of: date | None = None, payout_account_id: int | None = None):
     """Sign the offer on a voucher part: the ledger loan (pending disbursement) is created
-    by :func:`trellis.ledger.origination.accept_offer` and the part is pledged
-    (``financed``). Returns the loan."""
+    by :func:`trellis.ledger.origination.accept_offer` (bound to the firm's payout account;
+    *payout_account_id*: the one the page showed) and the part is pledged (``financed``).
+    Returns the loan."""
     offer = session.get(Offer, offer_id)
     app = session.get(Application, offer.application_id) if offer else None
     if offer is None or app is None or app.firm_id != holder_id:
@@ -123,7 +124,7 @@ def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None
     if not app.fragment_ids:
         raise VoucherNotFound(N_("That offer is not for a voucher part."))
     return accept_offer(session=session, offer_id=id_of(offer), user_id=user.id if user else None,
-                        as_of=as_of or date.today())
+                        as_of=as_of or date.today(), payout_account_id=payout_account_id)
 
 
 def pledge(*, session: Session, loan, fragment_ids: Sequence[int], user_id: int | None = None

@@ -18,7 +18,7 @@ def english(client):
 
 @pytest.fixture
 def firm_users(client, session, make_firm, make_user):
-    firm = make_firm(bank_account="6222020000000000001")
+    firm = make_firm(bank_account="6222020000000000001", name="小河五金")
     accounts.grant_consent(session=session, firm_id=firm.id, purpose="bank_account")
     alice, bob = make_user("vendor", firm=firm), make_user("vendor", firm=firm)
     login(client, alice)
@@ -29,7 +29,7 @@ def firm_users(client, session, make_firm, make_user):
 def change_form(client, **kw):
     return {"csrf_token": csrf_token(client, "/vendor/bank-account"),
             "new_account": "6222 0200 0000 0000 999", "account_name": "小河五金",
-            "bank_name": "工商银行江北支行", "password": PASSWORD, **kw}
+            "bank_name": "工商银行江北支行", "consent": "y", "password": PASSWORD, **kw}
 
 
 def test_change_request_notifies_and_can_be_cancelled(client, session, firm_users):

@@ -65,6 +65,8 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.platform.words import word
+from trellis.protection import payout as payout_accounts
+from trellis.protection.models import PayoutAccount
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 from trellis.vouchers.models import Voucher, VoucherFragment, financing_product
 from trellis.vouchers.naming import part_names
@@ -360,6 +362,11 @@ def loan(loan_id: int):
     if user_role() in DECIDERS:
         payout_form = PayoutForm(key=uuid.uuid4().hex)
     return render_template("ledger/loan.html", loan=row, st=st, firm=db().get(Firm, row.firm_id),
+                           loan_account=(db().get(PayoutAccount, row.payout_account_id)
+                                         if row.payout_account_id else None),
+                           account_in_force=payout_accounts.current(session=db(),
+                                                                    firm_id=row.firm_id),
+                           payout_label=payout_accounts.label,
                            product=db().get(Product, row.product_id), postings=postings,
                            repayments=repayments, lang=_lang(),
                            describe=_describe_for_staff if user_role() in STAFF
@@ -511,6 +518,9 @@ def _offer_or_404(offer_id: int) -> tuple[Offer, Application]:
 def offer(offer_id: int):
     o, app = _offer_or_404(offer_id)
     return render_template("ledger/offer.html", offer=o, app=app,
+                           payout_account=payout_accounts.current(session=db(),
+                                                                  firm_id=app.firm_id),
+                           payout_label=payout_accounts.label,
                            product=db().get(Product, app.product_id), form=AcceptForm(),
                            can_accept=user_role() == "vendor" and o.status == "open")
 

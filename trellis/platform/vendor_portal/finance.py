@@ -51,9 +51,10 @@ from trellis.platform.vendor_portal.common import (
     yuan,
 )
 from trellis.platform.vendor_portal.forms import AcceptForm, ApplyForm, RepayForm
+from trellis.platform.vendor_portal.payout_views import payout_context
 from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.protection import bank
+from trellis.protection import bank, payout
 from trellis.protection import warnings as fraud
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
@@ -249,6 +250,10 @@ def application(application_id: int):
 
 def _application_page(app, form, status: int = 200):
     offer = open_offer(db(), app.id)
+    account = payout.current(session=db(), firm_id=app.firm_id)
+    if account is not None:
+        # accepting consents to this account: the core refuses if it changed meanwhile
+        form.payout_account_id.data = str(account.id)
     product = db().get(Product, app.product_id)
     loan = db().exec(select(Loan).where(Loan.application_id == app.id)).first()
     fragment = fragment_for_application(session=db(), application_id=app.id)
@@ -262,6 +267,8 @@ def _application_page(app, form, status: int = 200):
         fragment=fragment, fragment_name=part_name(db(), fragment.id) if fragment else None,
         fragment_label=part_name(db(), fragment.id, detail=False) if fragment else None,
         form=form, warnings=warnings_for("offer"), documents=documents,
+        payout_account=account,
+        payout_label=payout.label,
         fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
         today=date.today()), status
 
@@ -284,11 +291,13 @@ def accept(application_id: int):
             return redirect(url_for("vendor.loan", loan_id=made), code=303)
         return redirect(url_for("vendor.application", application_id=app.id), code=303)
     try:
+        seen = _seen_account(form.payout_account_id.data)
         if financing.fragment_for_application(session=db(), application_id=app.id):
             loan = financing.accept(session=db(), holder_id=app.firm_id, offer_id=offer.id,
-                                    user=current_user_obj())
+                                    user=current_user_obj(), payout_account_id=seen)
         else:
-            loan = accept_offer(session=db(), offer_id=offer.id, user_id=current_user.id)
+            loan = accept_offer(session=db(), offer_id=offer.id, user_id=current_user.id,
+                                payout_account_id=seen)
     except TrellisError as exc:
         db().rollback()
         # above the page, not beside the form: an offer taken in another tab meanwhile
@@ -296,12 +305,18 @@ def accept(application_id: int):
         flash(error_text(exc), "error")
         return _application_page(app, form, exc.status)
     audit("offer.accept", "offer", offer.id, application_id=app.id, loan_id=loan.id,
+          payout_account_id=getattr(loan, "payout_account_id", None),
           amount_fen=offer.amount_fen, apr=str(offer.apr), total_cost_fen=offer.total_cost_fen,
           cooling_off_days=offer.cooling_off_days, read_terms=True)
     commit()
     flash(_("Accepted. The money is paid out once the invoice is registered against double "
             "financing; you will see it under Loans."), "success")
     return redirect(url_for("vendor.loan", loan_id=loan.id), code=303)
+
+
+def _seen_account(raw: str | None) -> int | None:
+    """The payout account id the offer page showed (None when the form did not say)."""
+    return int(raw) if raw and raw.isdigit() else None
 
 
 # --- loans --------------------------------------------------------------------------------
@@ -348,7 +363,8 @@ def loan(loan_id: int):
                            offer=offer, owed=lifecycle.owed_by_borrower(row),
                            surplus=payouts.loan_surplus(session=db(), loan_id=row.id),
                            days_overdue=lifecycle.borrower_dpd(row, date.today()),
-                           statements=has_endpoint("ledger.loan_statement"))
+                           statements=has_endpoint("ledger.loan_statement"),
+                           **payout_context(row))
 
 
 def _repay_amount(loan) -> int:

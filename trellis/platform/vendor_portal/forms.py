@@ -13,6 +13,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -162,15 +163,23 @@ class WithdrawForm(FlaskForm):
 
 
 class BankAccountForm(FlaskForm):
-    new_account = StringField(_l("New account number"), validators=[
-        DataRequired(message=REQUIRED), Length(max=40),
-        Regexp(r"^[\d\s-]+$", message=_l("Use digits only."))])
-    account_name = StringField(_l("Account name"), validators=[
-        DataRequired(message=REQUIRED), Length(max=120)])
     bank_name = StringField(_l("Bank and branch"), validators=[
         DataRequired(message=REQUIRED), Length(max=120)])
+    new_account = StringField(_l("Account number"), validators=[
+        DataRequired(message=REQUIRED), Length(max=40),
+        Regexp(r"^[\d\s-]+$", message=_l("Use digits only."))])
+    account_name = StringField(_l("Account holder (your firm's registered name)"), validators=[
+        DataRequired(message=REQUIRED), Length(max=200)])
+    consent = BooleanField(_l("I consent to Trellis paying my firm's loans into this account, "
+                              "and only into it."))
     password = PasswordField(_l("Your password (to confirm it is you)"),
                              validators=[DataRequired(message=REQUIRED), Length(max=200)])
+
+
+class PayoutConfirmForm(FlaskForm):
+    """The vendor's consent, for one pending loan, to the payout account now in force."""
+
+    payout_account_id = HiddenField(validators=[DataRequired(message=REQUIRED)])
 
 
 # --- registration ------------------------------------------------------------------------------
@@ -271,6 +280,8 @@ class ApplyForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
+    # the payout account the offer page showed: accepting consents to paying the loan there
+    payout_account_id = HiddenField()
     read = BooleanField(_l("I have read the offer: the amount, the annualised rate, the total "
                            "cost, the schedule and my right to cool off."),
                         validators=[DataRequired(message=_l("Tick the box to confirm you "

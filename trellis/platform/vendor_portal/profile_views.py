@@ -25,8 +25,9 @@ from trellis.platform.vendor_portal.forms import (
     WithdrawForm,
 )
 from trellis.platform.web import audit, commit, db, roles_required
-from trellis.protection import bank, notifications
+from trellis.protection import bank, notifications, payout
 from trellis.protection import warnings as fraud
+from trellis.protection.models import PayoutAccount
 
 
 @bp.context_processor
@@ -100,7 +101,7 @@ def consent():
                                        user=current_user_obj())
                 granted.append(purpose)
             elif not want and active[purpose]:
-                accounts.withdraw_consent(session=db(), firm_id=firm.id, purpose=purpose)
+                bank.withdraw_consent(session=db(), firm_id=firm.id, purpose=purpose)
                 withdrawn.append(purpose)
         for purpose in granted:
             audit("consent.grant", "firm", firm.id, purpose=purpose,
@@ -133,7 +134,7 @@ def withdraw_consent():
     if not form.validate_on_submit():
         flash(_("Choose what to withdraw."), "error")
         return redirect(url_for("vendor.profile"), code=303)
-    n = accounts.withdraw_consent(session=db(), firm_id=firm.id, purpose=form.purpose.data)
+    n = bank.withdraw_consent(session=db(), firm_id=firm.id, purpose=form.purpose.data)
     if n:
         audit("consent.withdraw", "firm", firm.id, purpose=form.purpose.data)
         commit()
@@ -151,18 +152,17 @@ def bank_account():
     bank.apply_due(session=db(), firm_id=firm.id)
     commit()
     form = BankAccountForm()
+    if request.method == "GET":
+        form.account_name.data = firm.name
     status = 200
     has_consent = accounts.has_consent(session=db(), firm_id=firm.id, purpose="bank_account")
     if form.validate_on_submit():
         try:
-            if not has_consent:
-                raise ValidationError(_("First consent to the use of your bank account data "
-                                        "(Profile and consent)."), field="new_account")
-            change = bank.request_change(session=db(), firm_id=firm.id, user=current_user_obj(),
-                                         password=form.password.data,
-                                         new_account=form.new_account.data,
-                                         account_name=form.account_name.data,
-                                         bank_name=form.bank_name.data)
+            result = bank.declare(session=db(), firm_id=firm.id, user=current_user_obj(),
+                                  password=form.password.data, bank_name=form.bank_name.data,
+                                  account_number=form.new_account.data,
+                                  holder_name=form.account_name.data,
+                                  consent=bool(form.consent.data))
         except TrellisError as exc:
             db().rollback()
             if exc.code == "reauthentication_failed":
@@ -174,13 +174,20 @@ def bank_account():
                 attach_error(form, exc, "new_account")
                 status = 422 if isinstance(exc, ValidationError) else exc.status
         else:
-            audit("bank_account.change_requested", "firm", firm.id, change_id=change.id,
-                  new_account=bank.mask(change.new_account),
-                  effective_at=change.effective_at.isoformat())
-            commit()
-            flash(_("Your request is recorded. The new account takes effect on %(when)s "
-                    "(Beijing time) unless someone in your firm cancels it; your colleagues "
-                    "have been told.", when=day(change.effective_at)), "success")
+            if isinstance(result, PayoutAccount):
+                audit("payout_account.consent", "firm", firm.id, payout_account_id=result.id,
+                      account=payout.label(result))
+                commit()
+                flash(_("Your payout account %(account)s is recorded with your consent; loans "
+                        "are paid into it.", account=payout.label(result)), "success")
+            else:
+                audit("bank_account.change_requested", "firm", firm.id, change_id=result.id,
+                      new_account=bank.mask(result.new_account),
+                      effective_at=result.effective_at.isoformat(), consented=True)
+                commit()
+                flash(_("Your request is recorded. The new account takes effect on %(when)s "
+                        "(Beijing time) unless someone in your firm cancels it; your colleagues "
+                        "have been told.", when=day(result.effective_at)), "success")
             return redirect(url_for("vendor.bank_account"), code=303)
     elif request.method == "POST":
         status = 422
@@ -188,6 +195,7 @@ def bank_account():
     return render_template(
         "vendor_portal/bank_account.html", form=form, firm=firm,
         account=bank.mask(firm.bank_account),
+        payout_account=payout.current(session=db(), firm_id=firm.id), payout_label=payout.label,
         pending=bank.pending_for(session=db(), firm_id=firm.id),
         history=bank.history(session=db(), firm_id=firm.id), mask=bank.mask,
         warnings=warnings_for("bank_change", firm), cancel_form=EmptyForm(),

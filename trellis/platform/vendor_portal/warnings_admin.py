@@ -1,6 +1,7 @@
 """The risk team's page for the fraud warnings (admins only): edit the text in both
 languages, the audience and the moment, without a release; and the protection and
-voucher policies (bank-change delay, age bands, settlement account, voucher tenor)."""
+voucher policies (bank-change delay, age bands, voucher tenor). The settlement account is
+changed under four eyes on its own page (``admin.settlement_account``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import IntegerField
+from wtforms.validators import DataRequired, NumberRange
 
 from trellis.errors import TrellisError
 from trellis.platform.forms import REQUIRED
@@ -36,10 +37,6 @@ class PolicyForm(FlaskForm):
                                                NumberRange(min=40, max=100)])
     new_firm_months = IntegerField(_l("New firm: founded less than this many months ago"),
                                    validators=[DataRequired(REQUIRED), NumberRange(min=1, max=120)])
-    settlement_account = StringField(_l("Trellis settlement account (for repayments)"),
-                                     validators=[DataRequired(REQUIRED), Length(max=40)])
-    settlement_account_name = StringField(_l("Settlement account name"),
-                                          validators=[DataRequired(REQUIRED), Length(max=120)])
     max_tenor_months = IntegerField(_l("Longest voucher tenor (months, 12 at most)"),
                                     validators=[DataRequired(REQUIRED), NumberRange(min=1, max=12)])
 
@@ -118,7 +115,7 @@ def save_policy():
             session=db()), form=WarningForm(formdata=None), policy_form=form), 422
     rules = fraud.policy(session=db())
     for name in ("bank_change_delay_hours", "young_below_age", "senior_from_age",
-                 "new_firm_months", "settlement_account", "settlement_account_name"):
+                 "new_firm_months"):
         setattr(rules, name, getattr(form, name).data)
     user = current_user_obj()
     rules.updated_by_id = user.id if user else None

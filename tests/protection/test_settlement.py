@@ -1,0 +1,127 @@
+"""Issue 15 (F29): the settlement account vendors repay into is changed under four eyes:
+one administrator proposes, a different one approves; both are recorded and shown; the
+number is checked and the demo's is a realistic-looking demo account."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from tests.platform.conftest import csrf_token, login
+from trellis.errors import PermissionDenied
+from trellis.ledger.catalogue import catalogue
+from trellis.protection import settlement
+from trellis.protection.bank import normalise_account
+from trellis.protection.errors import BadAccount, SettlementChangeRefused
+from trellis.protection.models import SettlementAccountChange
+from trellis.protection.warnings import policy
+
+GOOD = {"account": "7559 1862 0410 902", "account_name": "Trellis 供应链金融结算专户",
+        "bank_name": "招商银行深圳分行营业部"}
+
+
+@pytest.mark.parametrize("number, ok", [
+    ("6217 0000 0000 0000 888", False),     # the old demo placeholder
+    ("1234567890123456", False), ("9876543210", False), ("12ab3456789", False),
+    ("1234567", False), ("1109 0328 6910 602", True), ("7559-1862-0410-902", True),
+])
+def test_account_number_format(number, ok):
+    if ok:
+        assert settlement.check_account(number) == normalise_account(number)
+    else:
+        with pytest.raises(BadAccount):
+            settlement.check_account(number)
+
+
+def test_proposer_cannot_approve_a_second_admin_can(session, make_user):
+    alice, bob = make_user("admin"), make_user("admin")
+    before = policy(session=session).settlement_account
+    change = settlement.propose(session=session, user=alice, **GOOD)
+    assert policy(session=session).settlement_account == before     # nothing in force yet
+    with pytest.raises(SettlementChangeRefused, match="different administrator"):
+        settlement.approve(session=session, user=alice, change_id=change.id)
+    with pytest.raises(SettlementChangeRefused, match="already waiting"):
+        settlement.propose(session=session, user=bob, **GOOD)
+    settlement.approve(session=session, user=bob, change_id=change.id)
+    rules = policy(session=session)
+    assert (rules.settlement_account, rules.settlement_bank, rules.settlement_change_id) == (
+        "7559 1862 0410 902", GOOD["bank_name"], change.id)
+    assert settlement.in_force(session=session).decided_by_id == bob.id
+    with pytest.raises(SettlementChangeRefused):
+        settlement.approve(session=session, user=bob, change_id=change.id)
+
+
+def test_only_admins_propose(session, make_user):
+    with pytest.raises(PermissionDenied):
+        settlement.propose(session=session, user=make_user("rm"), **GOOD)
+
+
+def test_withdrawn_proposal_changes_nothing(session, make_user):
+    alice = make_user("admin")
+    before = policy(session=session).settlement_account
+    change = settlement.propose(session=session, user=alice, **GOOD)
+    settlement.reject(session=session, user=alice, change_id=change.id)
+    assert change.status == "rejected" and change.decided_by_id is None
+    assert policy(session=session).settlement_account == before
+
+
+def test_the_database_refuses_a_self_approval(session, make_user):
+    alice = make_user("admin")
+    row = SettlementAccountChange(proposed_by_id=alice.id, decided_by_id=alice.id,
+                                  status="approved", **GOOD)
+    session.add(row)
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.flush()
+
+
+def test_the_demo_account_is_realistic_and_labelled(session):
+    rules = policy(session=session)
+    assert rules.settlement_account == "1109 0328 6910 602"
+    assert "演示" in rules.settlement_account_name and "演示" in rules.settlement_bank
+    settlement.check_account(rules.settlement_account)   # passes the format check
+
+
+def test_the_pages_show_both_admins(client, session, make_user):
+    alice = make_user("admin", name="管理员甲")
+    bob = make_user("admin", name="管理员乙")
+    login(client, alice)
+    url = "/admin/settlement-account"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url),
+                                  **GOOD, "account": "6217000000000000888"}).status_code == 422
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), **GOOD}
+                       ).status_code == 303
+    change = settlement.open_proposal(session=session)
+    page = client.get(url).get_data(as_text=True)
+    assert "管理员甲" in page and "7559 1862 0410 902" in page
+    assert f"/settlement-account/{change.id}/approve" not in page   # no button for the maker
+    token = csrf_token(client, url)
+    client.post(f"{url}/{change.id}/approve", data={"csrf_token": token})
+    assert settlement.open_proposal(session=session) is not None   # refused
+    client.post("/logout", data={"csrf_token": token})
+    login(client, bob)
+    response = client.post(f"{url}/{change.id}/approve",
+                           data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 303
+    page = re.sub(r"\s+", " ", client.get(url).get_data(as_text=True))
+    assert policy(session=session).settlement_account == "7559 1862 0410 902"
+    found = re.search(r'id="settlement-approvals">([^<]*)<', page).group(1)
+    assert "管理员甲" in found and "管理员乙" in found
+
+
+@pytest.mark.parametrize("role", ["rm", "vendor", "auditor"])
+def test_only_admins_open_the_money_pages(client, logged_in, role):
+    logged_in(role)
+    assert client.get("/admin/settlement-account").status_code == 403
+    assert client.get("/admin/products").status_code == 403
+
+
+def test_products_page_lists_rates_from_the_cores(client, session, logged_in):
+    cat = catalogue(session=session, as_of=date.today())
+    rf = next(t for t in cat.products if t.product.code == "RF-STD")
+    assert cat.lpr <= rf.lowest <= rf.highest <= cat.cap
+    logged_in("admin")
+    page = client.get("/admin/products").get_data(as_text=True)
+    assert "RF-STD" in page and 'id="products"' in page
