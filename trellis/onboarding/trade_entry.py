@@ -308,6 +308,9 @@ class UploadResult:
     #: of the documents created, those sold to a buyer that is no anchor firm: they stay
     #: pending with no one on Trellis to confirm them (only an anchor confirms, 确权)
     unconfirmable: int = 0
+    #: rows identical to a document the vendor already recorded, as (row, number): not
+    #: saved again (a re-upload changes nothing, and the vendor is told which rows)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
 
 
 class UploadRefused(ValidationError):
@@ -405,7 +408,8 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     except TrellisError as exc:  # too large, unreadable: the reader's plain message
         raise ValidationError(Message(exc.template, exc.params), field="file") from None
     return UploadResult(kind, created=result.created, rows=result.rows,
-                        unconfirmable=_unconfirmable(session, model, firm, after=before))
+                        unconfirmable=_unconfirmable(session, model, firm, after=before),
+                        repeated=result.repeated)
 
 
 def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder], firm: Firm,

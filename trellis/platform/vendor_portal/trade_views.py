@@ -165,9 +165,29 @@ def _flash_saved(doc, kind: str) -> None:
                 **words), "success")
 
 
+#: rows already recorded that an upload's message names one by one; the rest are counted
+REPEATS_NAMED = 10
+
+
+def _flash_repeated(result) -> None:
+    """Name the rows of an upload that were identical to documents already recorded (not
+    saved again), so a re-upload is never a silent no-op (reader 12, G7)."""
+    for row, number in result.repeated[:REPEATS_NAMED]:
+        flash(_("Row %(row)d: %(n)s is already recorded; it was not saved again.",
+                row=row, n=number), "warning")
+    if len(result.repeated) > REPEATS_NAMED:
+        flash(_("%(more)d more rows are already recorded; they were not saved again.",
+                more=len(result.repeated) - REPEATS_NAMED), "warning")
+
+
 def _flash_uploaded(result) -> None:
     """Say what happens to the rows just saved: only an anchor firm confirms (确权), so rows
-    sold to any other buyer are said to have no one to confirm them (as the list shows)."""
+    sold to any other buyer are said to have no one to confirm them (as the list shows).
+    Rows already recorded are named; with nothing saved there is no success message."""
+    if not result.created:
+        flash(_("Nothing was saved: every row of the file is already recorded."), "warning")
+        _flash_repeated(result)
+        return
     nobody = min(result.unconfirmable, result.created)
     if not nobody:
         flash(_("%(n)d rows saved; they wait for the buyer's confirmation.",
@@ -180,6 +200,7 @@ def _flash_uploaded(result) -> None:
                 "%(nobody)d are sold to buyers that are not anchor firms, so no one on "
                 "Trellis can confirm them.", n=result.created,
                 waiting=result.created - nobody, nobody=nobody), "warning")
+    _flash_repeated(result)
 
 
 @bp.route("/trade/orders/new", methods=["GET", "POST"])
