@@ -272,7 +272,7 @@ def upload():
     elif request.method == "POST":
         status = 422
     return render_template("vendor_portal/upload.html", form=form, problems=problems, total=total,
-                           report=report), status
+                           report=report, limit_mb=trade_entry.MAX_UPLOAD // 1_048_576), status
 
 
 @bp.get("/trade/upload/report/<token>.csv")
