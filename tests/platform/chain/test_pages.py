@@ -482,3 +482,21 @@ def test_the_auditor_reads_what_each_chain_value_is(client, auditor, anchored, s
     said = dict(re.findall(r'data-explains="(\w+)">(.*?)</span>', index, re.S))
     assert "存证合约地址" in said["contract"]
     assert "平台自己的上链账户地址" in said["account"] and "以太币" in said["account"]
+
+
+def test_the_audit_counts_documents_still_waiting_and_refuses_a_future_period(
+        client, auditor, anchored):
+    """Reader 12, G22/G23: the audit said "0 份尚未上链" while documents of the period
+    waited for a batch; a period wholly in the future was accepted and run."""
+    waiting = sum(1 for d in anchored["docs"] if d.batch_id is None)
+    assert waiting == 1
+    response = client.post("/chain/audit", data={
+        "csrf_token": csrf_token(client, "/chain/audit"), "date_from": TODAY,
+        "date_to": TODAY})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 份待上链，未核验。" in page
+    future = client.post("/chain/audit", data={
+        "csrf_token": csrf_token(client, "/chain/audit"), "date_from": "2030-01-01",
+        "date_to": "2030-12-31"})
+    assert future.status_code == 422
+    assert "审计期间从 2030-01-01 开始，在今天之后" in future.get_data(as_text=True)
