@@ -157,6 +157,23 @@ def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan
     assert len(pdf.data) > 2_000
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_statement_csv_heads_its_columns_as_the_page_does(session, client, world,
+                                                               make_user, make_loan, locale):
+    """Reader 12, G27: the page's column read 当日终应还余额, the CSV's 应还余额 (and a
+    balance of 100,450 right after lending 150,000 read as wrong)."""
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    login(client, make_user("vendor", firm=world.vendor, locale=locale))
+    client.post("/locale", data={"locale": locale, "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+    html = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    csv_text = client.get(f"/ledger/loans/{loan.id}/statement.csv").data.decode("utf-8-sig")
+    header = next(line for line in csv_text.splitlines() if line.count(",") >= 8)
+    page_heads = re.findall(r'<th class="num">([^<]+)</th>', html)
+    assert header.split(",")[-1] == page_heads[-1]
+    assert page_heads[-1] == ("当日终应还余额" if locale == "zh_CN" else "Owed at end of day")
+
+
 def test_statement_csv_escapes_a_firm_name_that_is_a_formula(session, client, world,
                                                              make_user, make_loan):
     world.vendor.name = '=HYPERLINK("http://evil.example","点我")'
