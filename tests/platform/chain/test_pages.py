@@ -86,6 +86,10 @@ def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored)
     doc = next(d for d in anchored["docs"] if d.batch_id)
     page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
     assert page.count('class="step-pass"') == len(verify.REQUIRED)
+    # reader 12, G14: "链 131277322940537, 区块 185, 交易 0x… (批次 …)"
+    assert re.search(r"链 \d+，区块 \d+，交易 <span", page), page
+    assert "（<a href=\"/chain/batches/" in page
+    assert "区块链（内置）" in client.get("/chain/").get_data(as_text=True)
     assert 'data-verdict="verified"' in page
     waiting = next(d for d in anchored["docs"] if not d.batch_id)
     page = client.get(f"/chain/documents/{waiting.id}").get_data(as_text=True)

@@ -33,8 +33,9 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.ledger.origination import accept_offer, open_offer, why_unpriceable
+from trellis.ledger.origination import accept_offer, open_offer, review_topics, why_unpriceable
 from trellis.ledger.origination import apply as ledger_apply
+from trellis.ledger.replay import daily_interest
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money
 from trellis.platform.paging import args as paging_args
@@ -254,7 +255,11 @@ def _application_page(app, form, status: int = 200):
         fragment_label=part_name(db(), fragment.id, detail=False) if fragment else None,
         form=form, warnings=warnings_for("offer"), documents=documents,
         fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
-        today=date.today()), status
+        today=date.today(), review_topics=review_topics(app),
+        # the interest as the page states it: a day's interest rounded to the fen, times
+        # the days (reader 12, G15: "rate / 360" alone did not give ¥866.84)
+        daily_fen=daily_interest(offer.amount_fen, offer.rate_micro, product.day_count)
+        if offer else None), status
 
 
 @bp.post("/applications/<int:application_id>/accept")
