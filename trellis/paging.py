@@ -88,7 +88,9 @@ def paginate(session, query, *, sort_columns: Mapping[str, Any],
              desc=False, tiebreak=None, count_query=None, total: int | None = None) -> Page:
     """One page of *query* (a ``select``), searched (case-insensitive substring over
     *search_columns*), sorted by ``sort_columns[sort]`` (the first key by default) and
-    *tiebreak*, with the total count of the searched list.
+    *tiebreak*, with the total count of the searched list. A sort key maps to a column,
+    or to a tuple of ``(column, descending)`` pairs (several columns, each in its own
+    direction; the tiebreak follows the last one's).
 
     *count_query* (a ``select`` of one count) counts the unsearched list when the caller
     has a cheaper way than counting *query* (a count by an index of the base table where
@@ -107,11 +109,16 @@ def paginate(session, query, *, sort_columns: Mapping[str, Any],
     pages = max(1, math.ceil(total / args["per_page"]))
     args["page"] = min(args["page"], pages)
     order = []
+    last_desc = args["desc"]
     if args["sort"]:
-        col = sort_columns[args["sort"]]
-        order.append(col.desc() if args["desc"] else col.asc())
+        spec = sort_columns[args["sort"]]
+        # a key may name several columns, each with its own direction: ((column,
+        # descending), ...), all reversed when the reader asks for the reverse order
+        for col, descending in (spec if isinstance(spec, tuple) else ((spec, False),)):
+            last_desc = args["desc"] != descending
+            order.append(col.desc() if last_desc else col.asc())
     if tiebreak is not None:   # rows that tie keep a stable order, in the same direction
-        order.append(tiebreak.desc() if args["desc"] else tiebreak.asc())
+        order.append(tiebreak.desc() if last_desc else tiebreak.asc())
     query = query.order_by(None).order_by(*order) if order else query
     rows = session.execute(query.offset((args["page"] - 1) * args["per_page"])
                            .limit(args["per_page"])).all()

@@ -176,3 +176,15 @@ def test_a_request_does_the_same_work_for_known_and_unknown_emails(session, make
     assert statements["known@bank.cn"] == statements["unknown@bank.cn"]
     assert not any("FROM users" in s for s in statements["known@bank.cn"])
     assert session.exec(select(PasswordReset)).all()
+
+
+@pytest.mark.parametrize("weak, why", [("1111111111", "repeats"),
+                                       ("wangfang2026", "e-mail name")])
+def test_a_reset_keeps_to_the_one_password_rule(session, make_user, outbox, weak, why):
+    """Reader 12, G11: the reset refuses what the admin's form refuses, by one rule."""
+    make_user("rm", email="wangfang@bank.cn")
+    _ask(session, outbox, "wangfang@bank.cn")
+    token = _token(outbox)
+    with pytest.raises(ValidationError, match=why):
+        reset.complete(session=session, token=token, password=weak)
+    assert reset.complete(session=session, token=token, password="long enough now")

@@ -187,6 +187,25 @@ def test_staff_pay_out_from_the_loan_page(session, client, world, make_user, mak
     assert 'id="payout"' not in client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
 
 
+def test_the_payout_answers_in_the_fields_words_and_names_the_borrower(
+        session, client, world, make_user, make_loan, monkeypatch):
+    """Reader 12, G21: −5 read "表单已过期或不完整"; success said 供应商 where the page says
+    借款企业."""
+    monkeypatch.setattr("trellis.platform.ledger.views.today", lambda: PAID)
+    loan = with_surplus(session, make_loan, world.vendor, 800)
+    login(client, rm_for(session, make_user, world.cluster))
+    response, _ = pay_on_page(client, loan, "-5")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "金额必须大于零。" in page and "表单已过期" not in page
+    assert payout_entries(session) == 0
+    response, _ = pay_on_page(client, loan, "abc")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "表单已过期" not in page and payout_entries(session) == 0
+    response, _ = pay_on_page(client, loan, "5.00")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "已向借款企业支付余款 ¥5.00。" in page and "供应商支付" not in page
+
+
 @pytest.mark.parametrize("role", ["vendor", "auditor", "anchor"])
 def test_other_roles_cannot_pay_out(session, app, client, world, make_user, make_loan, role):
     loan = with_surplus(session, make_loan, world.vendor, 800)

@@ -157,7 +157,7 @@ def complete(*, session: Session, token: str, password: str, remote_addr: str = 
     now = now or utcnow()
     row = check(session=session, token=token, now=now)
     user = session.get_one(User, row.user_id)  # check() found it
-    services.check_password(password)
+    services.check_password(password, email=user.email)
     used = cast(CursorResult[Any], session.execute(update(PasswordReset).where(
         col(PasswordReset.id) == row.id, col(PasswordReset.used_at).is_(None))
         .values(used_at=now).execution_options(synchronize_session=False))).rowcount

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from trellis.accounts import passwords
 from trellis.accounts.errors import BadCredentials, BadToken, EmailTaken, LoginThrottled
 from trellis.accounts.models import (
     FIRM_ROLES,
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 # argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
 _hasher = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_PASSWORD
 CONSENT_PURPOSES = ("trade_data", "credit_query", "bank_account")
 CONSENT_VERSION = "2026-11"
 
@@ -70,10 +71,7 @@ def create_user(*, session: Session, email: str, password: str, role: str,
         role_enum = Role(role)
     except ValueError:
         raise ValidationError(msg(N_("Unknown role %(role)s."), role=role), field="role") from None
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(msg(N_("The password needs at least %(count)s characters."),
-                                  count=MIN_PASSWORD),
-                              field="password")
+    check_password(password, email=email)
     if role_enum in FIRM_ROLES and firm_id is None:
         raise ValidationError(N_("A vendor or anchor user must belong to a firm."), field="firm")
     if role_enum not in FIRM_ROLES and firm_id is not None:
@@ -196,17 +194,16 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.refresh(user)
 
 
-def check_password(password: str) -> None:
-    """Raise :class:`ValidationError` (field ``password``) for a password too short."""
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationError(msg(N_("The password needs at least %(count)s characters."),
-                                  count=MIN_PASSWORD),
-                              field="password")
+def check_password(password: str, *, email: str = "") -> None:
+    """Raise :class:`ValidationError` (field ``password``) for a password the one rule
+    (:mod:`trellis.accounts.passwords`) refuses: too short, repetitive, a run of keys,
+    common, or containing the name part of *email*."""
+    passwords.check(password, email=email)
 
 
 def change_password(*, session: Session, user: User, password: str) -> None:
     """Set a new password for *user* and end all of the user's sessions. Flushes."""
-    check_password(password)
+    check_password(password, email=user.email)
     user.password_hash = hash_password(password)
     end_sessions(session=session, user=user)
 

@@ -65,7 +65,10 @@ class AuditReport:
     batches: int = 0
     from_source: int = 0  # re-read from their trade rows
     record_only: int = 0  # checked against the stored record only
+    #: documents of the period in a batch not on chain yet: not verified
     not_yet_anchored: int = 0
+    #: documents of the period waiting for a batch: not verified either
+    queued: int = 0
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -91,7 +94,7 @@ class AuditReport:
         return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
                 "ok": self.ok, "documents": self.documents, "batches": self.batches,
                 "from_source": self.from_source, "record_only": self.record_only,
-                "not_yet_anchored": self.not_yet_anchored,
+                "not_yet_anchored": self.not_yet_anchored, "queued": self.queued,
                 "discrepancy_count": len(self.discrepancies),
                 "discrepancies": self.discrepancies}
 
@@ -164,6 +167,12 @@ def run_audit(*, session: Session, date_from: date, date_to: date, chain: Chain 
         checked += len(in_range)
         if progress is not None:
             progress(checked, total)
+    # documents of the period still waiting for a batch: not verified either, and said so
+    # (reader 12, G22: "0 份尚未上链" while the chain page showed 3 waiting)
+    report.queued = int(session.execute(
+        select(func.count()).select_from(Document).where(
+            col(Document.batch_id).is_(None), col(Document.created_at) >= lo,
+            col(Document.created_at) < hi)).scalar_one())
     logger.info("audit %s..%s: %s documents, %s discrepancies", date_from, date_to,
                 report.documents, len(report.discrepancies))
     return report
@@ -266,12 +275,21 @@ def _check_documents(report: AuditReport, session: Session, batch: Batch,
 
 
 def queue_run(*, session: Session, date_from: date, date_to: date,
-              requested_by_id: int | None = None) -> AuditRun:
+              requested_by_id: int | None = None, now: datetime | None = None) -> AuditRun:
     """Record an audit to run in the background; the caller enqueues the ``chain_audit``
-    task (``run_id=run.id``) in the same transaction and commits."""
+    task (``run_id=run.id``) in the same transaction and commits. Refuses (with
+    :class:`ValidationError`) a period ending before it starts, and one that starts after
+    *now* (default: the clock), in which no document can have been committed yet."""
     if date_to < date_from:
         raise ValidationError(N_("the audit's end date is before its start date"),
                               field="date_to")
+    # the days are UTC days: a day's grace keeps "today" where the auditor is (Beijing is
+    # a day ahead of UTC each morning) from reading as the future
+    if _bounds(date_from, date_to)[0] - timedelta(days=1) > (now or utcnow()):
+        raise ValidationError(msg(N_("The period starts on %(day)s, in the future: no "
+                                     "document can have been committed in it yet. Choose a "
+                                     "start date of today or earlier."),
+                                  day=date_from.isoformat()), field="date_from")
     run = AuditRun(date_from=date_from, date_to=date_to, requested_by_id=requested_by_id,
                    total=count_documents(session=session, date_from=date_from,
                                          date_to=date_to))

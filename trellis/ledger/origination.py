@@ -297,12 +297,53 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     return app
 
 
+# Why an application goes to a relationship manager: the RM reads these in full.
+NOT_ENOUGH_DATA = N_("Not enough data to score the firm.")
+GRADE_NOT_AUTOMATIC = N_("Grade %(grade)s is not approved automatically.")
+ABOVE_CREDIT_LIMIT = N_("%(requested)s is above the firm's credit limit of %(limit)s.")
+ABOVE_AUTOMATIC_LIMIT = N_("%(requested)s is above the automatic approval limit of %(limit)s.")
+
+# What the vendor is told of the same, in neutral words (reader 12, G16: a grade-A
+# application under the automatic limit only said "客户经理正在审批"): never a screen's
+# finding itself (a suspected duplicate is the bank's to raise), only what kind of check.
+REVIEW_FOR_DATA = N_("There is not yet enough trade data on Trellis to decide automatically.")
+REVIEW_FOR_GRADE = N_("Your firm's rating is one that a relationship manager decides on.")
+REVIEW_FOR_LIMIT = N_("The amount requested is above your firm's credit limit.")
+REVIEW_FOR_AMOUNT = N_("The amount requested is above what is approved automatically "
+                       "(%(limit)s).")
+REVIEW_FOR_DOCUMENTS = N_("A relationship manager checks the documents you applied with.")
+
+
+def review_topics(app: Application) -> list[Message]:
+    """Why *app* went to a relationship manager, in neutral words for the vendor: one
+    message per kind of reason of its ``review_reasons`` (data, rating, credit limit,
+    automatic limit, a check of the documents), in that order, each once."""
+    found: dict[str, Message] = {}
+    for reason in app.review_reasons or []:
+        template = reason.get("t") if isinstance(reason, dict) else None
+        if template == NOT_ENOUGH_DATA or (isinstance(reason, dict) and "t" not in reason
+                                           and not str(reason.get("en", "")).startswith(
+                                               "Flag:")):
+            found.setdefault("data", msg(REVIEW_FOR_DATA))
+        elif template == GRADE_NOT_AUTOMATIC:
+            found.setdefault("grade", msg(REVIEW_FOR_GRADE))
+        elif template == ABOVE_CREDIT_LIMIT:
+            found.setdefault("limit", msg(REVIEW_FOR_LIMIT))
+        elif template == ABOVE_AUTOMATIC_LIMIT:
+            limit = Message.from_json(reason).params.get("limit")
+            found.setdefault("amount", msg(REVIEW_FOR_AMOUNT, limit=limit))
+        elif isinstance(reason, dict):   # a screen's flag or a near-duplicate document
+            found.setdefault("documents", msg(REVIEW_FOR_DOCUMENTS))
+    order = ("data", "grade", "limit", "amount", "documents")
+    return [found[k] for k in order if k in found]
+
+
 def _auto_decide(session: Session, app: Application, product: Product, result: Any,
                  near_duplicates: Sequence[dict[str, Any]] = ()) -> None:
     # *result*: what the scorer returned (scoring's ScoreResult, or a test's stand-in)
     review: list[dict[str, Any]] = list(near_duplicates)
     if result.insufficient or result.grade is None:
-        review.append(msg(N_("Not enough data to score the firm.")).to_json())
+        review.append(msg(NOT_ENOUGH_DATA).to_json())
         review += [{"en": en, "zh": zh} for en, zh in zip(
             result.insufficient_reasons or [], getattr(result, "insufficient_zh", None)
             or result.insufficient_reasons or [], strict=False)]
@@ -318,15 +359,12 @@ def _auto_decide(session: Session, app: Application, product: Product, result: A
     for flag in result.flags:
         review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}"})
     if result.grade not in (product.auto_approve_grades or []):
-        review.append(msg(N_("Grade %(grade)s is not approved automatically."),
-                          grade=result.grade).to_json())
+        review.append(msg(GRADE_NOT_AUTOMATIC, grade=result.grade).to_json())
     if app.limit_fen is not None and app.requested_fen > app.limit_fen:
-        review.append(msg(N_("%(requested)s is above the firm's credit limit of %(limit)s."),
-                          requested=Money(app.requested_fen),
+        review.append(msg(ABOVE_CREDIT_LIMIT, requested=Money(app.requested_fen),
                           limit=Money(app.limit_fen)).to_json())
     if app.requested_fen > product.auto_approve_max_fen:
-        review.append(msg(N_("%(requested)s is above the automatic approval limit of "
-                             "%(limit)s."), requested=Money(app.requested_fen),
+        review.append(msg(ABOVE_AUTOMATIC_LIMIT, requested=Money(app.requested_fen),
                           limit=Money(product.auto_approve_max_fen)).to_json())
     if review:
         _record(session, app, None, "refer", review)

@@ -43,7 +43,7 @@ LABELS = {
         "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
         "description": "Description", "amount_col": "Amount", "principal": "Principal",
         "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "To you",
-        "balance": "Balance owed", "schedule": "Schedule", "due_total": "Amount due",
+        "balance": "Owed at end of day", "schedule": "Schedule", "due_total": "Amount due",
         "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
         "Cooling-off: repay in full by %s and interest and fees are waived",
         "pay_out": "Paid out", "fee_charged": "Fee charged (payable)",
@@ -65,7 +65,7 @@ LABELS = {
         "fee": "手续费", "disbursed_on": "放款日",
         "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
         "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
-        "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "应还余额",
+        "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "当日终应还余额",
         "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",

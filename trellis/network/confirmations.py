@@ -151,11 +151,20 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
                page: int | str = 1, per_page: int | str = 50, q: str = "", sort: str = "",
                desc: bool | str = False) -> Page:
     """One page of the anchor's documents of *kind* (a :class:`trellis.paging.Page` of
-    :class:`Row`): searched by number or seller name or USCC, sorted by date (oldest
-    first by default), amount, seller or number; with the total count."""
+    :class:`Row`): searched by number or seller name or USCC, sorted by default by what
+    needs the anchor first ("attention": unpaid invoices before those paid in full, each
+    newest first), or by date, amount, seller or number; with the total count."""
     model, day, due, query = _listing(kind, anchor_id, status)
-    sorts = {"date": day, "amount": col(model.amount_fen), "vendor": col(Firm.name),
-             "number": col(model.number)}
+    # the default, first key: what needs the anchor first (reader 12, G26: the queue
+    # opened on pages of 2025 invoices already paid): unpaid invoices before those paid
+    # in full, newest first
+    attention: tuple[tuple[Any, bool], ...] = ((day, True),)
+    if model is Invoice:
+        paid = sa.case((col(Invoice.paid_fen) >= col(Invoice.amount_fen), 1), else_=0)
+        attention = ((paid, False), (day, True))
+    sorts: dict[str, Any] = {"attention": attention, "date": day,
+                             "amount": col(model.amount_fen), "vendor": col(Firm.name),
+                             "number": col(model.number)}
     if due is not None:
         sorts["due"] = due
     # Unsearched, the count needs no seller names: every document has its seller (a

@@ -152,6 +152,9 @@ class ImportResult:
     mapping: dict[str, str] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)  # headers that fed no field
     warnings: list[RowError] = field(default_factory=list)  # rows kept with a caveat
+    #: rows identical to a document already recorded, as (row number, document number):
+    #: nothing was saved for them (the first MAX_ERRORS; ``unchanged`` counts them all)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -176,6 +179,7 @@ class _Plan:
     unmapped: list[str] = field(default_factory=list)
     policy: Policy | None = None
     warnings: list[RowError] = field(default_factory=list)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
 
     def warn(self, row: int, column: str, value: object, problem: str) -> None:
         """A row kept with a caveat: counted and shown on the result, not refused."""
@@ -522,6 +526,8 @@ def _compare_doc(plan: _Plan, number: int, v: Values, old: Any, fields: tuple[st
                                                for d in diffs]))
     else:
         plan.unchanged += 1
+        if len(plan.repeated) < MAX_ERRORS:
+            plan.repeated.append((number, str(v[key_col])))
 
 
 def _status_fields(v: Values, now: datetime) -> Values:
@@ -894,7 +900,8 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     result = ImportResult(kind, plan.total, created=len(plan.inserts),
                           updated=len(plan.updates), unchanged=plan.unchanged,
                           encoding=table.encoding, mapping=plan.used,
-                          unmapped=plan.unmapped, warnings=plan.warnings)
+                          unmapped=plan.unmapped, warnings=plan.warnings,
+                          repeated=plan.repeated)
     if result.changed:
         bump_data_version(session=session, cluster_id=cluster_id)
     result.seconds = time.perf_counter() - started

@@ -369,6 +369,9 @@ class UploadResult:
     #: of the invoices created, those already due: recorded as trade history, never
     #: financed (:func:`cannot_finance`)
     past_due: int = 0
+    #: rows identical to a document the vendor already recorded, as (row, number): not
+    #: saved again (a re-upload changes nothing, and the vendor is told which rows)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
 
 
 class UploadRefused(ValidationError):
@@ -468,7 +471,8 @@ def upload(*, session: Session, firm: Firm, kind: str, data: bytes, filename: st
     return UploadResult(kind, created=result.created, rows=result.rows,
                         unconfirmable=_unconfirmable(session, model, firm, after=before),
                         past_due=_past_due(session, firm, after=before, today=today)
-                        if kind == "invoices" else 0)
+                        if kind == "invoices" else 0,
+                        repeated=result.repeated)
 
 
 def _past_due(session: Session, firm: Firm, *, after: int, today: date | None) -> int:

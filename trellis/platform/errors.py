@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import flash, g, jsonify, redirect, render_template, request
+from flask import current_app, flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -63,12 +64,33 @@ def handle_csrf(exc: CSRFError):
     return render_template("errors/error.html", status=400, message=message), 400
 
 
+def _same_site_referrer() -> str | None:
+    """The page the request came from, as a local path, when it is one of ours."""
+    ref = request.referrer
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.netloc != request.host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def handle_too_large(exc: RequestEntityTooLarge):
+    """A request body over ``MAX_CONTENT_LENGTH`` (an upload): the limit in words, back on
+    the upload page it came from when there is one (reader 12, G9: a bare "413" page that
+    led to the home page)."""
     _rollback()
-    message = _("The upload is too large.")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = _("The file is too large: an upload may be at most %(mb)d MB. Nothing was "
+                "saved; split the file into smaller ones and upload them again.",
+                mb=max(1, limit // 1_048_576))
     if wants_json():
         return json_error("too_large", message, 413)
-    return render_template("errors/error.html", status=413, message=message), 413
+    back = _same_site_referrer()
+    if request.method == "POST" and back:
+        flash(message, "error")
+        return redirect(back, code=303)
+    return render_template("errors/error.html", status=413, message=message, back=back), 413
 
 
 def handle_http(exc: HTTPException):

@@ -360,3 +360,8 @@ def init_app(app) -> None:
     app.jinja_env.globals["error_text"] = error_text
     # the colon after a label, as the reader's language writes it (全角 in Chinese)
     app.jinja_env.globals["colon"] = lambda: "：" if _locale().startswith("zh") else ": "
+    # brackets and the comma inside a sentence, likewise (reader 12, G14: "(内置)",
+    # "链 1, 区块 185"): "（" / "）" / "，" in Chinese; in English " (" / ")" / ", "
+    app.jinja_env.globals["lp"] = lambda: "（" if _locale().startswith("zh") else " ("
+    app.jinja_env.globals["rp"] = lambda: "）" if _locale().startswith("zh") else ")"
+    app.jinja_env.globals["comma"] = lambda: "，" if _locale().startswith("zh") else ", "

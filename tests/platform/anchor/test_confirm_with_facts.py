@@ -158,6 +158,12 @@ def test_a_confirmed_invoice_is_findable_among_payables_or_said_paid(client, ses
                   issue_date=TODAY - timedelta(days=500), number="25332000170000000099")
     page = text(client, f"/anchor/payables?days=all&q={old.number}")
     assert 'data-list-count="1"' in page and old.number in page
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    zh = text(client, f"/anchor/payables?days=all&q={old.number}")
+    # reader 12, G14: "未付合计（全部已确权发票，含已逾期） （符合搜索条件）"
+    assert "未付合计（全部已确权发票，含已逾期），仅含符合搜索条件的发票" in zh
+    english(client)
     paid = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
                    issue_date=date(2025, 7, 1), number="25332000170000000001")
     _pay(session, paid, paid.amount_fen, date(2025, 9, 10))

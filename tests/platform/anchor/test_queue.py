@@ -192,7 +192,7 @@ def test_the_queue_pages_searches_and_sorts_all_of_a_long_queue(client, session,
     assert 'data-list-count="512"' in first and 'data-pages="11"' in first
     assert first.index('id="bulk"') < first.index("<table")
     assert first.index('value="confirm"') < first.index("<table")
-    last = client.get("/anchor/queue?page=11").get_data(as_text=True)
+    last = client.get("/anchor/queue?page=11&sort=date").get_data(as_text=True)
     assert rows[-1].number in last and rows[0].number not in last
     found = client.get(f"/anchor/queue?q={rows[300].number}").get_data(as_text=True)
     assert 'data-list-count="1"' in found and rows[300].number in found
@@ -223,3 +223,30 @@ def test_a_search_and_the_ticks_survive_an_error_and_an_action(client, session, 
     assert done.status_code == 303
     assert done.headers["Location"].endswith(
         f"/anchor/queue?kind=invoice&q={needle}&sort=amount&desc=1")
+
+
+def test_the_queue_opens_on_what_needs_the_anchor_and_says_its_order(client, session, chain,
+                                                                     anchor_user):
+    """Reader 12, G26: the queue opened (oldest first) on pages of 2025 invoices already
+    paid; by default unpaid invoices come before those paid in full, newest first, and
+    the page says so. Sorting by date still gives the oldest first."""
+    from datetime import date, timedelta
+
+    old_paid = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
+                       issue_date=date(2025, 3, 1))
+    old_paid.paid_fen = old_paid.amount_fen
+    old_open = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
+                       issue_date=date(2025, 4, 1))
+    new_open = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
+                       issue_date=date.today() - timedelta(days=2))
+    session.flush()
+    with client.session_transaction() as s:
+        s["locale"] = "zh_CN"
+    page = client.get("/anchor/queue").get_data(as_text=True)
+    where = [page.index(f">{d.number}<") for d in (new_open, old_open, old_paid)]
+    assert where == sorted(where)
+    assert "排序：尚未付清的发票在前，已付清的在后；各自按日期从新到旧。" in page
+    by_date = client.get("/anchor/queue?sort=date").get_data(as_text=True)
+    where = [by_date.index(f">{d.number}<") for d in (old_paid, old_open, new_open)]
+    assert where == sorted(where)
+    assert "恢复默认排序" in by_date

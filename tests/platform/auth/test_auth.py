@@ -88,7 +88,8 @@ def test_create_user_form_reports_bad_fields(client, make_user):
     login(client, make_user("admin"))
     token = csrf_token(client, "/admin/users")
     response = client.post("/admin/users", data={"csrf_token": token, "email": "v@b.cn",
-                                                 "role": "vendor", "password": "p" * 12,
+                                                 "role": "vendor",
+                                                 "password": "correct horse battery",
                                                  "firm_uscc": "91330100MA00000010"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -208,3 +209,17 @@ def test_trusted_proxies_decide_the_client_address(database_url, tmp_path, sessi
                 headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.5"})
     attempt = session.exec(select(LoginAttempt).where(LoginAttempt.email == user.email)).one()
     assert attempt.remote_addr == expected
+
+
+def test_the_admins_new_user_form_refuses_a_weak_password_in_chinese(client, session,
+                                                                      make_user):
+    """Reader 12, G11: "1111111111" made an account."""
+    from trellis.accounts.models import User
+
+    login(client, make_user("admin"))
+    token = csrf_token(client, "/admin/users")
+    response = client.post("/admin/users", data={"csrf_token": token, "email": "r12d@b.cn",
+                                                 "role": "rm", "password": "1111111111"})
+    assert response.status_code == 422
+    assert "密码过于简单" in response.get_data(as_text=True)
+    assert session.exec(select(User).where(User.email == "r12d@b.cn")).first() is None

@@ -86,6 +86,10 @@ def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored)
     doc = next(d for d in anchored["docs"] if d.batch_id)
     page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
     assert page.count('class="step-pass"') == len(verify.REQUIRED)
+    # reader 12, G14: "链 131277322940537, 区块 185, 交易 0x… (批次 …)"
+    assert re.search(r"链 \d+，区块 \d+，交易 <span", page), page
+    assert "（<a href=\"/chain/batches/" in page
+    assert "区块链（内置）" in client.get("/chain/").get_data(as_text=True)
     assert 'data-verdict="verified"' in page
     waiting = next(d for d in anchored["docs"] if not d.batch_id)
     page = client.get(f"/chain/documents/{waiting.id}").get_data(as_text=True)
@@ -555,3 +559,21 @@ def test_a_node_not_pinned_is_named_by_the_chain_its_batches_recorded(chain_app,
         unnamed = scope_words(settings)
     assert found.kind == "network" and "以太坊 Sepolia 测试网" in found.claim
     assert "链 ID 尚不知道的区块链" in unnamed.claim and "KEY" not in found.claim
+
+
+def test_the_audit_counts_documents_still_waiting_and_refuses_a_future_period(
+        client, auditor, anchored):
+    """Reader 12, G22/G23: the audit said "0 份尚未上链" while documents of the period
+    waited for a batch; a period wholly in the future was accepted and run."""
+    waiting = sum(1 for d in anchored["docs"] if d.batch_id is None)
+    assert waiting == 1
+    response = client.post("/chain/audit", data={
+        "csrf_token": csrf_token(client, "/chain/audit"), "date_from": TODAY,
+        "date_to": TODAY})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 份待上链，未核验。" in page
+    future = client.post("/chain/audit", data={
+        "csrf_token": csrf_token(client, "/chain/audit"), "date_from": "2030-01-01",
+        "date_to": "2030-12-31"})
+    assert future.status_code == 422
+    assert "审计期间从 2030-01-01 开始，在今天之后" in future.get_data(as_text=True)

@@ -157,6 +157,23 @@ def test_statement_page_csv_and_pdf(session, client, world, make_user, make_loan
     assert len(pdf.data) > 2_000
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_statement_csv_heads_its_columns_as_the_page_does(session, client, world,
+                                                               make_user, make_loan, locale):
+    """Reader 12, G27: the page's column read 当日终应还余额, the CSV's 应还余额 (and a
+    balance of 100,450 right after lending 150,000 read as wrong)."""
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    login(client, make_user("vendor", firm=world.vendor, locale=locale))
+    client.post("/locale", data={"locale": locale, "next": "/",
+                                 "csrf_token": csrf_token(client, "/")})
+    html = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
+    csv_text = client.get(f"/ledger/loans/{loan.id}/statement.csv").data.decode("utf-8-sig")
+    header = next(line for line in csv_text.splitlines() if line.count(",") >= 8)
+    page_heads = re.findall(r'<th class="num">([^<]+)</th>', html)
+    assert header.split(",")[-1] == page_heads[-1]
+    assert page_heads[-1] == ("当日终应还余额" if locale == "zh_CN" else "Owed at end of day")
+
+
 def test_statement_csv_escapes_a_firm_name_that_is_a_formula(session, client, world,
                                                              make_user, make_loan):
     world.vendor.name = '=HYPERLINK("http://evil.example","点我")'
@@ -680,3 +697,46 @@ def test_an_overdue_loans_schedule_says_its_amounts_are_todays(session, client, 
     assert "已逾期：金额为截至 2026-05-09 的应还数，含到期日后的利息和罚息" in schedule
     page = client.get(f"/ledger/loans/{on_time.id}").get_data(as_text=True)
     assert 'data-testid="owed-as-of"' not in page
+
+
+def test_the_vendor_is_told_in_neutral_words_why_a_person_reviews(session, client, world,
+                                                                   make_user):
+    """Reader 12, G16: the vendor read only "客户经理正在审批" and could not tell why the
+    promise of an automatic offer did not hold; the RM's own wording stays the RM's."""
+    set_product(session, "RF-STD", auto_approve_grades=[])
+    application = in_review(session, world)
+    assert application.status == "review"
+    login(client, make_user("vendor", firm=world.vendor))
+    page = client.get(f"/vendor/applications/{application.id}").get_data(as_text=True)
+    assert "您的申请需人工复核，原因如下：" in page
+    assert "按贵司目前的评级，需由客户经理审批。" in page
+    assert "is not approved automatically" not in page and "不自动审批" not in page
+
+
+def test_the_offer_states_its_rounding_and_brackets_in_chinese(session, app, client, world,
+                                                               make_user):
+    """Reader 12, G15: "日利息 = 年利率 / 360" did not give the interest shown (a day's
+    interest is rounded to the fen first); G14: half-width brackets, colons and commas
+    inside Chinese sentences, on the vendor's offer and the RM's application page."""
+    application = in_review(session, world)
+    offer = session.scalars(select(Offer).where(Offer.application_id == application.id)).one()
+    login(client, make_user("vendor", firm=world.vendor))
+    page = client.get(f"/vendor/applications/{application.id}").get_data(as_text=True)
+    daily = offer.interest_fen // offer.tenor_days
+    assert daily * offer.tenor_days == offer.interest_fen
+    yuan = f"¥{daily // 100:,}.{daily % 100:02d}"
+    assert f"先四舍五入到分，即 {yuan}；利息 = {yuan} × {offer.tenor_days} 天" in page
+    assert "（利息 ¥" in page and " (利息" not in page
+    assert f"（{offer.tenor_days} 天）" in page
+    staff = app.test_client()
+    login(staff, rm_for(session, make_user, world.cluster))
+    rm_page = staff.get(f"/ledger/applications/{application.id}").get_data(as_text=True)
+    assert re.search(r"报价 \d+</a>：¥[\d,.]+，年化利率", rm_page), rm_page[:0]
+
+
+def test_the_loan_page_brackets_in_chinese(session, client, world, make_user, make_loan):
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, disburse=date(2026, 1, 1))
+    login(client, make_user("admin"))
+    page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
+    assert "对账单</a>（<a" in page and "CSV</a>，<a" in page and "PDF</a>）" in page
+    assert re.search(r"逾期天数（[^<]+）", page)

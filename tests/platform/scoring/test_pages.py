@@ -440,6 +440,11 @@ def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
         assert stated == sorted((n for n in lost if n), reverse=True)[:len(stated)], \
             (stated, lost)
         assert stated or not any(lost)
+        # reader 12, G14: "过度依赖单一买方 (−64 分)": full-width brackets in Chinese
+        if stated:
+            assert "（−" in reasons and "分）" in reasons and "(−" not in reasons
+        if 'id="limit"' in page or "约束项" in page:
+            assert "（约束项：" in page and "(约束项" not in page
 
 
 def test_each_characteristic_says_which_values_earn_its_most_points(client, rm, park):

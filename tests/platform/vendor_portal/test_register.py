@@ -71,7 +71,9 @@ def test_register_from_an_invitation_then_consent(client, session, chain, invite
     ({"mobile": "12345"}, "mobile-error"), ({"birth_year": "1890"}, "birth_year-error"),
     ({"birth_year": "nineteen"}, "birth_year-error"), ({"password": "short", "confirm": "short"},
                                                        "password-error"),
-    ({"confirm": "something else"}, "confirm-error"), ({"name": "x" * 121}, "name-error")])
+    ({"confirm": "something else"}, "confirm-error"), ({"name": "x" * 121}, "name-error"),
+    # reader 12, G11: registration keeps to the one password rule
+    ({"password": "1111111111", "confirm": "1111111111"}, "password-error")])
 def test_bad_invitation_details_keep_the_code_unused(client, session, chain, invited, change,
                                                      field_error):
     english(client)

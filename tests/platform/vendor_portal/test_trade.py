@@ -446,3 +446,28 @@ def test_an_ambiguous_buyer_names_the_vendors_own_buyers_first_and_counts(
     error = response.get_data(as_text=True).split('id="buyer-error">')[1].split("</p>")[0]
     assert "与 8 家买方相符（甬江同名商贸9有限公司、" in error and "…" in error, error
 
+
+
+def test_a_reupload_of_recorded_rows_names_them_and_claims_no_success(
+        client, session, chain, logged_in):
+    """Reader 12, G7: a file whose rows are all recorded already saved 0 rows under a
+    success banner, "已保存 0 行，等待买方确权"; each such row is now named and nothing
+    says success. A mixed file saves the new rows and names the repeated one."""
+    logged_in("vendor", firm=chain.tier1)
+    invoice(session, chain.tier1, chain.anchor, number="R12-0008", amount_fen=1_250_000,
+            status=DocStatus.PENDING, issue_date=TODAY - timedelta(days=2), terms_days=62)
+    session.commit()
+    head = "buyer_uscc,number,amount,issue_date,due_date\n"
+    issued, due = TODAY - timedelta(days=2), TODAY + timedelta(days=60)
+    same = f"{chain.anchor.uscc},R12-0008,12500.00,{issued.isoformat()},{due.isoformat()}\n"
+    response = upload(client, head + same)
+    assert response.status_code == 303
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "第 2 行：R12-0008 已录入过，未重复保存。" in body
+    assert "未保存任何数据" in body and "已保存 0 行" not in body
+    assert "flash-success" not in body
+    new = same.replace("R12-0008", "R12-0010")
+    response = upload(client, head + new + same)
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已保存 1 行，等待买方确权。" in body
+    assert "第 3 行：R12-0008 已录入过，未重复保存。" in body

@@ -130,7 +130,9 @@ def audit_command(date_from, date_to, as_json, csv_path):
     else:
         click.echo(f"{report.documents} documents in {report.batches} batches checked "
                    f"({report.from_source} re-read from their rows, {report.record_only} "
-                   f"against the stored record); {report.not_yet_anchored} not anchored yet")
+                   f"against the stored record); "
+                   f"{report.not_yet_anchored + report.queued} waiting to be anchored, "
+                   "not verified")
         for d in report.discrepancies:
             click.echo(f"  {d['kind']:15} batch {d['batch_id']} {d['doc_type'] or ''} "
                        f"{d['doc_id'] or ''}: {d['detail']}")

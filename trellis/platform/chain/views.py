@@ -29,10 +29,11 @@ from trellis.chain import bundles, health, trust, verify
 from trellis.chain.anchoring import batch_tree, reanchors
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
-from trellis.errors import NotFound, TrellisError
+from trellis.errors import NotFound, TrellisError, ValidationError
 from trellis.paging import paginate, search_condition
 from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
+from trellis.platform.i18n import error_text
 from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 from trellis.platform.words import message_text, word
@@ -273,14 +274,21 @@ def check():
 def audit_runs():
     form = AuditForm()
     if form.validate_on_submit():
-        run = chain_audit.queue_run(session=db(), date_from=form.date_from.data,
-                                    date_to=form.date_to.data,
-                                    requested_by_id=current_user.id)
-        audit("chain.audit_start", "chain_audit_run", run.id,
-              date_from=form.date_from.data.isoformat(), date_to=form.date_to.data.isoformat())
-        enqueue("chain_audit", run_id=run.id)  # a worker runs it; the page polls its state
-        commit()
-        return redirect(url_for("chain.audit_run", run_id=run.id))
+        try:
+            run = chain_audit.queue_run(session=db(), date_from=form.date_from.data,
+                                        date_to=form.date_to.data,
+                                        requested_by_id=current_user.id)
+        except ValidationError as exc:  # a reversed or a future period, under its field
+            db().rollback()
+            field = getattr(form, exc.field or "", None) or form.date_from
+            field.errors = [*field.errors, error_text(exc)]
+        else:
+            audit("chain.audit_start", "chain_audit_run", run.id,
+                  date_from=form.date_from.data.isoformat(),
+                  date_to=form.date_to.data.isoformat())
+            enqueue("chain_audit", run_id=run.id)  # a worker runs it; the page polls it
+            commit()
+            return redirect(url_for("chain.audit_run", run_id=run.id))
     runs = list(db().scalars(select(AuditRun).order_by(AuditRun.id.desc()).limit(30)))
     return render_template("chain/audit.html", form=form, runs=runs), (
         422 if request.method == "POST" else 200)

@@ -25,5 +25,7 @@ class PayoutForm(FlaskForm):
     makes a double submit post once."""
 
     amount = DecimalField(_l("Amount (yuan; empty: everything owed)"), places=2,
-                          validators=[Optional(), NumberRange(min=Decimal("0.01"))])
+                          validators=[Optional(), NumberRange(
+                              min=Decimal("0.01"),
+                              message=_l("The amount must be more than zero."))])
     key = HiddenField(validators=[DataRequired(REQUIRED), Length(max=64)])

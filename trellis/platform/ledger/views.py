@@ -424,7 +424,14 @@ def payout(loan_id: int):
     form = PayoutForm()
     back = redirect(url_for(".loan", loan_id=row.id))
     if not form.validate_on_submit():
-        flash(_("The form expired or was incomplete; try again."), "error")
+        # the amount's own words when the amount is what was wrong (reader 12, G21: a
+        # negative amount read "the form expired")
+        if form.amount.errors and form.amount.data is not None:
+            flash(str(form.amount.errors[0]), "error")
+        elif form.amount.errors:
+            flash(_("Enter the amount in yuan with at most two decimals."), "error")
+        else:
+            flash(_("The form expired or was incomplete; try again."), "error")
         return back
     if form.amount.data is not None and (form.amount.data * 100) % 1:
         flash(_("Enter the amount in yuan with at most two decimals."), "error")
@@ -445,7 +452,7 @@ def payout(loan_id: int):
           entry_seq=done.entry.seq, from_loan=row.id,
           by_loan={str(k): v for k, v in done.by_loan.items()})
     commit()
-    flash(_("Paid out %(amount)s of surplus to the vendor.", amount=money(done.amount_fen)),
+    flash(_("Paid out %(amount)s of surplus to the borrower.", amount=money(done.amount_fen)),
           "success")
     return back
 

@@ -34,8 +34,9 @@ from trellis.ledger.models import (
     Product,
     Repayment,
 )
-from trellis.ledger.origination import accept_offer, open_offer
+from trellis.ledger.origination import accept_offer, open_offer, review_topics
 from trellis.ledger.origination import apply as ledger_apply
+from trellis.ledger.replay import daily_interest
 from trellis.messages import Message
 from trellis.paging import paginate
 from trellis.platform.i18n import error_text, money
@@ -270,7 +271,11 @@ def _application_page(app, form, status: int = 200):
         payout_account=account,
         payout_label=payout.label,
         fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
-        today=date.today()), status
+        today=date.today(), review_topics=review_topics(app),
+        # the interest as the page states it: a day's interest rounded to the fen, times
+        # the days (reader 12, G15: "rate / 360" alone did not give ¥866.84)
+        daily_fen=daily_interest(offer.amount_fen, offer.rate_micro, product.day_count)
+        if offer else None), status
 
 
 @bp.post("/applications/<int:application_id>/accept")

@@ -172,10 +172,30 @@ def _flash_saved(doc, kind: str, unfinanceable=None) -> None:
                 **words), "success")
 
 
+#: rows already recorded that an upload's message names one by one; the rest are counted
+REPEATS_NAMED = 10
+
+
+def _flash_repeated(result) -> None:
+    """Name the rows of an upload that were identical to documents already recorded (not
+    saved again), so a re-upload is never a silent no-op (reader 12, G7)."""
+    for row, number in result.repeated[:REPEATS_NAMED]:
+        flash(_("Row %(row)d: %(n)s is already recorded; it was not saved again.",
+                row=row, n=number), "warning")
+    if len(result.repeated) > REPEATS_NAMED:
+        flash(_("%(more)d more rows are already recorded; they were not saved again.",
+                more=len(result.repeated) - REPEATS_NAMED), "warning")
+
+
 def _flash_uploaded(result) -> None:
     """Say what happens to the rows just saved: only an anchor firm confirms (确权), so rows
     sold to any other buyer are said to have no one to confirm them (as the list shows);
-    invoices already due are said to be trade history that cannot be financed."""
+    invoices already due are said to be trade history that cannot be financed. Rows
+    already recorded are named; with nothing saved there is no success message."""
+    if not result.created:
+        flash(_("Nothing was saved: every row of the file is already recorded."), "warning")
+        _flash_repeated(result)
+        return
     if result.past_due:
         flash(_("%(n)d of the invoices saved are already due: they are recorded as trade "
                 "history and cannot be financed.", n=result.past_due), "warning")
@@ -191,6 +211,7 @@ def _flash_uploaded(result) -> None:
                 "%(nobody)d are sold to buyers that are not anchor firms, so no one on "
                 "Trellis can confirm them.", n=result.created,
                 waiting=result.created - nobody, nobody=nobody), "warning")
+    _flash_repeated(result)
 
 
 @bp.route("/trade/orders/new", methods=["GET", "POST"])
@@ -262,7 +283,7 @@ def upload():
     elif request.method == "POST":
         status = 422
     return render_template("vendor_portal/upload.html", form=form, problems=problems, total=total,
-                           report=report), status
+                           report=report, limit_mb=trade_entry.MAX_UPLOAD // 1_048_576), status
 
 
 @bp.get("/trade/upload/report/<token>.csv")
