@@ -140,24 +140,3 @@ def declared(*, session: Session, firm_ids, as_of: date | None = None,
                                      None if paid is None else int(paid), period or "",
                                      *(bounds or (None, None)))
     return out
-
-
-def filings(*, session: Session, firm_ids, as_of: date, since: date | None = None
-            ) -> list[tuple[int, date, date, int, int | None]]:
-    """Every filing of *firm_ids* whose period ended before *as_of* (and, with *since*,
-    started on or after it), as (firm id, period start, period end, VAT sales in fen, tax
-    paid in fen or None), by firm and period: the history behind :func:`declared`'s latest
-    figure. One query per 900 firms."""
-    ids = sorted({int(f) for f in firm_ids})
-    out: list[tuple[int, date, date, int, int | None]] = []
-    for chunk in _chunks(ids):
-        q = select(col(TaxFiling.firm_id), col(TaxFiling.period_start),
-                   col(TaxFiling.period_end), col(TaxFiling.vat_sales_fen),
-                   col(TaxFiling.tax_paid_fen)).where(
-            col(TaxFiling.firm_id).in_(chunk), col(TaxFiling.period_end) < as_of)
-        if since is not None:
-            q = q.where(col(TaxFiling.period_start) >= since)
-        out.extend((int(f), s, e, int(v), None if p is None else int(p))
-                   for f, s, e, v, p in session.execute(q.order_by(
-                       col(TaxFiling.firm_id), col(TaxFiling.period_end))).tuples())
-    return out

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from trellis.scoring import taxhistory
 from trellis.scoring.features import (
     CHAIN_MIN_PEERS,
     METER_MIN_READINGS,
@@ -51,8 +50,7 @@ COLUMNS = ("months_since_last_sale", "sales_gap_months_12m", "sales_yoy_12m", "s
            "power_slope_6m", "headcount_slope_12m", "sales_slope_6m",
            "power_slope_12m_vs_peers", "orders_trend_3v6", "orders_1m_vs_12m",
            "orders_slope_12m", "orders_yoy_3m", "orders_to_sales_3m",
-           "headcount_vs_sales_change", "headcount_trend_2v6", "tax_paid_rate",
-           *taxhistory.COLUMNS)  # the VAT filing history (twelfth pass)
+           "headcount_vs_sales_change", "headcount_trend_2v6", "tax_paid_rate")
 DAYS_CAP = 999.0  # days of sales (or purchases) outstanding when the sales were nil
 MONTH_DAYS = 30.44
 
@@ -71,7 +69,6 @@ def add(frames: Frames, R: _Rows, M: np.ndarray, out: dict) -> None:
     # paying next to no tax earns little on them (or books costs against them).
     out["tax_paid_rate"] = _safe_div(firms["tax_paid_fen"].to_numpy(dtype=float),
                                      firms["tax_vat_sales_fen"].to_numpy(dtype=float))
-    taxhistory.add(frames, R, out)
 
 
 def slope(M: np.ndarray, least: int) -> np.ndarray:
@@ -507,4 +504,3 @@ REASONS = {
     "tax_paid_rate": {"en": "VAT paid against the sales it declared",
                       "zh": "已缴增值税与申报销售额之比"},
 }
-REASONS.update(taxhistory.REASONS)

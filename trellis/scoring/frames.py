@@ -59,25 +59,6 @@ LOOKBACK_MONTHS = 36
 OUTCOME_KNOWN_DAYS = 180
 
 
-def _empty_filings() -> pd.DataFrame:
-    return pd.DataFrame({"firm_id": pd.Series(dtype="int64"),
-                         "period_start": pd.Series(dtype="datetime64[s]"),
-                         "period_end": pd.Series(dtype="datetime64[s]"),
-                         "vat_sales_fen": pd.Series(dtype="int64")})
-
-
-def read_filings(session: Session, firm_ids, as_of: date, start: date) -> pd.DataFrame:
-    """The VAT filings of *firm_ids* as ``Frames.tax_filings`` holds them."""
-    rows = tax_.filings(session=session, firm_ids=firm_ids, as_of=as_of, since=start)
-    if not rows:
-        return _empty_filings()
-    df = pd.DataFrame([r[:4] for r in rows],
-                      columns=["firm_id", "period_start", "period_end", "vat_sales_fen"])
-    for c in ("period_start", "period_end"):
-        df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
-    return df
-
-
 @dataclass
 class Frames:
     """The trade data visible on ``as_of``; ``scope`` is the set of firm ids to score."""
@@ -117,10 +98,6 @@ class Frames:
     # every firm of ``firms`` with one, as the tax columns were set from it: read once and
     # handed on (the scoring service gives it to the coverage); None when not read here.
     declared: dict | None = None
-    # Every VAT filing of the firms whose period ended before as_of and started within the
-    # lookback (:func:`trellis.onboarding.tax.filings`): firm_id, period_start, period_end
-    # (datetime64), vat_sales_fen; empty when none was read.
-    tax_filings: pd.DataFrame = field(default_factory=lambda: _empty_filings())
 
     @property
     def start(self) -> pd.Timestamp:
@@ -697,8 +674,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
         scope = [i for i in ids if i in firms.index]
     else:
         scope = firms["id"].tolist()
-    # the firms scored only (on the firm path, not its whole cluster's)
-    tax_filings = read_filings(session, scope, as_of, start)
     logger.debug("frames as of %s: %d firms, %d invoices", as_of, len(firms), len(invoices))
     return Frames(as_of=as_of_ts, firms=firms, relationships=relationships, invoices=invoices,
                   orders=orders, deliveries=deliveries, allocations=allocations,
@@ -706,7 +681,6 @@ def load(*, session: Session, as_of: date, cluster_id: int | None = None,
                   edges=edges, exposures=exposures, scope=scope, graph=G,
                   graph_relationships=graph_relationships,
                   kept=ctx.derived if ids is not None else None, declared=declared,
-                  tax_filings=tax_filings,
                   **({} if headcount is None else {"utility": utility, "headcount": headcount}))
 
 
@@ -789,8 +763,6 @@ def restrict(fr: Frames, as_of: date) -> Frames:
         outcomes=fr.outcomes[fr.outcomes["disbursed_on"] < known],
         edges=edges_from_invoices(inv, ts, known=set(fr.firms["id"].tolist())),
         exposures=fr.exposures, scope=list(fr.scope),
-        tax_filings=fr.tax_filings[(fr.tax_filings["period_end"] < ts)
-                                   & (fr.tax_filings["period_start"] >= start)],
         utility=fr.utility[(fr.utility["month"] < month_start)
                            & (fr.utility["month"] >= start)],
         headcount=fr.headcount[(fr.headcount["month"] < month_start)
