@@ -44,7 +44,10 @@ from ``--cache``; those runs were stopped before the trained cards and the scree
 eighth pass (``expert-2026.12c``: power against invoiced sales, money received against
 sales, graded power and staff bins, the industry's weight) was developed on 3001-3003 and
 evaluated once on 4701 and 4702 (expert card only); the same card, unchanged, was run in
-full once on 4801 and 4802 (ninth session). Next unused seeds: 4901 and up.
+full once on 4801 and 4802 (ninth session). Seed 4901 and 4902 were run once by the lead
+(tenth and eleventh sessions); the twelfth pass (the two-month spike rule's minimum
+history, found on 4902, which then became a development seed for that screen only) was
+run once in full on 4903. Next unused seeds: 4904 and up.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """

@@ -7,7 +7,8 @@ a development variant) can be cross-validated on it without the rest of that ben
     .venv/bin/python bench/scoring_outside_table.py --seeds 4801 4802
     .venv/bin/python bench/scoring_outside_table.py --seeds 4801 --families woe blend
 
-Only for seeds already used (4701/4702/4801/4802); 4901 and up are the lead's.
+Only for seeds already used (4701/4702/4801/4802); 4901 and up are the lead's (4903 was
+run once, in a throwaway copy of this bench, by credit12).
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ def test_demo_seed_prints_logins_and_scores_the_portfolio(app, session):
 
     result = invoke(app, ["demo", "seed", "--vendors", "40"])
     assert result.exit_code == 0, result.output
-    for email in ("admin@trellis.demo", "rm@trellis.demo", "vendor@trellis.demo",
-                  "anchor@trellis.demo", "auditor@trellis.demo"):
+    for email in ("admin@trellis.demo", "admin2@trellis.demo", "rm@trellis.demo",
+                  "vendor@trellis.demo", "anchor@trellis.demo", "auditor@trellis.demo"):
         assert email in result.output
     assert "trellis-demo-2026" in result.output
     # what the scoring core says is in the deployment's language (Chinese by default)

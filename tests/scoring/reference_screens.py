@@ -41,7 +41,11 @@ BURST_MIN_BASELINE_MONTHS = 3
 BURST_UNBACKED_SHARE = 0.10
 BURST_RATIO_ALONE = 5.0
 SPIKE_BASELINE_MONTHS = 12  # the two-month rule's usual month: the median of 12 before
-SPIKE_MIN_ACTIVE_MONTHS = 6  # of which at least 6 with sales
+# of which at least as many months with sales as the 28-day rule needs of history: a firm
+# that began trading a few months ago and then invoices three times its usual month for
+# two months, mostly without orders, is the same spike (outside park 4902: a vendor trading
+# since January, four months of sales before a May-June spike, escaped a six-month minimum)
+SPIKE_MIN_ACTIVE_MONTHS = BURST_MIN_BASELINE_MONTHS
 SPIKE_RATIO = 3.0  # each of the last two complete months at least 3 x the usual month
 SPIKE_UNBACKED_SHARE = 0.5  # half of those two months' sales without an order behind them
 SPIKE_UNBACKED_RISE = 0.3  # and 30 points above the firm's own share over the 12 months

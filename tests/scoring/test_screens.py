@@ -290,6 +290,27 @@ def test_a_spike_over_the_last_two_months_is_a_burst(session, trade, firms, back
         assert ev["unbacked_share"] == pytest.approx(0.8) and ev["usual_unbacked_share"] == 0
 
 
+@pytest.mark.parametrize("months_before,flagged", [(4, True), (2, False)])
+def test_a_young_firms_two_month_spike_is_a_burst(session, trade, firms, months_before,
+                                                   flagged):
+    """A vendor trading for a few months (at least the 28-day rule's three of history) whose
+    last two complete months jump to 5 x its usual month, mostly without orders, is
+    flagged (outside park 4902's missed spike: four months of sales, then the spike); two
+    months of history are too few to call anything usual."""
+    cluster, anchor, (v, *_) = firms
+    trade.monthly_sales(v, anchor, start=date(2025, 11 - months_before, 5),
+                        months=months_before + 2, amount_fen=100_000_00)
+    for month in (11, 12):
+        for k in range(4):
+            trade.sale(v, anchor, 100_000_00, date(2025, month, 2 + k), order=False,
+                       delivered=False)
+    burst = [f for f in run(session, cluster).get(v.id, []) if f.code == "sales_burst"]
+    assert bool(burst) == flagged
+    if flagged:
+        assert burst[0].evidence["rule"] == "two_months"
+        assert burst[0].evidence["ratio"] >= 4.0
+
+
 @pytest.mark.parametrize("numbers", [
     ["INV-0001", "inv0001", "0007", "7", "", "0", "000", "ab-0c", "00１２", "中文123", "x\r0y",
      "--00-ab", "é0", "0é0", "ß", "ǅ", "ﬁ", "0" * 32 + "1", "a" * 100, " 0 0a", "\t007\x00"],

@@ -59,6 +59,9 @@ def seed_demo(*, session: Session, n_vendors: int = 300, seed: int = 7,
     give_payout_accounts(session=session, cluster_id=id_of(cluster))
     specs = [
         ("admin", "admin", None, "演示管理员", None),
+        # a second administrator: a settlement account change needs one to propose and
+        # another to approve (protection.settlement), which the demo can then show
+        ("admin", "admin2", None, "演示复核管理员", None),
         ("rm", "rm", None, "客户经理 周敏", None),
         ("auditor", "auditor", None, "审计 吴静", None),
         ("anchor", "anchor", anchor, f"{anchor.legal_rep or ''}（核心企业）", None),

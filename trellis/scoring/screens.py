@@ -57,7 +57,11 @@ BURST_MIN_BASELINE_MONTHS = 3
 BURST_UNBACKED_SHARE = 0.10
 BURST_RATIO_ALONE = 5.0
 SPIKE_BASELINE_MONTHS = 12  # the two-month rule's usual month: the median of 12 before
-SPIKE_MIN_ACTIVE_MONTHS = 6  # of which at least 6 with sales
+# of which at least as many months with sales as the 28-day rule needs of history: a firm
+# that began trading a few months ago and then invoices three times its usual month for
+# two months, mostly without orders, is the same spike (outside park 4902: a vendor trading
+# since January, four months of sales before a May-June spike, escaped a six-month minimum)
+SPIKE_MIN_ACTIVE_MONTHS = BURST_MIN_BASELINE_MONTHS
 SPIKE_RATIO = 3.0  # each of the last two complete months at least 3 x the usual month
 SPIKE_UNBACKED_SHARE = 0.5  # half of those two months' sales without an order behind them
 SPIKE_UNBACKED_RISE = 0.3  # and 30 points above the firm's own share over the 12 months
@@ -599,7 +603,8 @@ def burst(frames: Frames, scope: list[int],
       at least :data:`BURST_RATIO` times, with :data:`BURST_UNBACKED_SHARE` of it without
       an order (or delivery) behind it, or :data:`BURST_RATIO_ALONE` times;
     - each of the last two complete calendar months at least :data:`SPIKE_RATIO` times the
-      median month of the 12 before them, with at least :data:`SPIKE_UNBACKED_SHARE` of
+      median month of the 12 before them (months with sales, at least
+      :data:`SPIKE_MIN_ACTIVE_MONTHS` of them), with at least :data:`SPIKE_UNBACKED_SHARE` of
       those two months' sales unbacked and that share :data:`SPIKE_UNBACKED_RISE` above
       the firm's own over the 12 months (a spike spread over two months and mostly without
       orders: an application's paper, not a season or a new customer).
