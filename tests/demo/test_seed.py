@@ -11,7 +11,7 @@ from trellis.accounts.models import Consent
 from trellis.demo.seed import CLUSTER_CODE, PASSWORD, seed_demo
 from trellis.trade.models import Cluster, ClusterManager, Firm, Invoice, Relationship
 
-ROLES = ["admin", "rm", "auditor", "anchor", "vendor", "vendor"]
+ROLES = ["admin", "admin", "rm", "auditor", "anchor", "vendor", "vendor"]
 
 
 @pytest.fixture

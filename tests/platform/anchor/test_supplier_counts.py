@@ -26,9 +26,9 @@ def test_the_network_page_names_suppliers_on_record_without_invoices(client, ses
     with client.session_transaction() as s:
         s["locale"] = "zh_CN"
     page = client.get("/anchor/network").get_data(as_text=True)
-    assert "直接供应商 (1)" in page and "二级供应商 (0)" in page
+    assert "直接供应商（1）" in page and "二级供应商（0）" in page
     quiet = page[page.index('id="quiet-suppliers"'):]
-    assert "有供货关系记录但无发票的供应商 (1)" in quiet and chain.tier2.name in quiet
+    assert "有供货关系记录但无发票的供应商（1）" in quiet and chain.tier2.name in quiet
     assert "有供货关系记录的供应商共 2 家，即风险预警和压力测试所统计的数字" in quiet
     warning = client.get("/anchor/early-warning").get_data(as_text=True)
     assert "有供货关系记录的 2 家供应商（一级和二级）中有" in warning
