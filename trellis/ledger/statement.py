@@ -198,7 +198,9 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
         events.append((d0, 1, Line(d0, "fee_charged", fees_fen=loan.fee_fen)))
     sources = dict(session.execute(select(col(Repayment.idempotency_key), col(Repayment.source))
                                    .where(col(Repayment.loan_id) == loan.id)).tuples().all())
-    for a in outcome.allocations:
+    # the payments of one day in the order the replay applied them, each cooling-off's
+    # lines just before the payment that completed it (after that day's earlier payments)
+    for order, a in enumerate(outcome.allocations, start=1):
         if a.cooling_off:
             # what the cooling-off waived, by component (the line showed no amount): the
             # income reversed that day (open charges, and charges already paid within
@@ -207,21 +209,22 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             # again, leaving −¥450 of fees and ¥450 of principal on a loan owing nothing)
             w, moved = _waived(outcome, a.paid_on)
             if any(w.values()):
-                events.append((a.paid_on, 2, Line(
+                events.append((a.paid_on, 2 * order, Line(
                     a.paid_on, "waived", interest_fen=-w["interest"],
                     penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
             if moved:
-                events.append((a.paid_on, 2, Line(a.paid_on, "reapplied",
+                events.append((a.paid_on, 2 * order, Line(a.paid_on, "reapplied",
                                                   principal_fen=-moved)))
         kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
-        events.append((a.paid_on, 3, Line(
+        events.append((a.paid_on, 2 * order + 1, Line(
             a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
             interest_fen=-a.interest_fen, penalty_fen=-a.penalty_fen, fees_fen=-a.fees_fen,
             surplus_fen=a.surplus_fen)))
     # the surplus paid back to the borrower (reader 12, G6: the statement had no line for
     # it and its surplus column disagreed with its header)
     for day, paid in _surplus_payouts(session, loan):
-        events.append((day, 4, Line(day, "surplus_paid", amount_fen=paid, surplus_fen=-paid)))
+        events.append((day, 1 << 30, Line(day, "surplus_paid", amount_fen=paid,
+                                          surplus_fen=-paid)))
     # interest accrued between consecutive event days, as one line per period
     cut = sorted({e[0] for e in events})
     period: dict[date, list[Any]] = {}   # start -> [first day, last day, interest, penalty]

@@ -329,6 +329,22 @@ def stability_now():
     return redirect(url_for("scoring.scorecard_page", version=report.scorecard_version))
 
 
+@bp.app_template_filter("feature_bound")
+def feature_bound(value, name: str = ""):
+    """A band's edge for feature *name*: as :func:`feature_value`, except that a change is
+    signed (−5.0%, +5.0%) and a difference in points too: "下降 5.0% 及以上" read as a fall
+    of 5% or more where the band is a fall of at most 5% or any rise (reader 12, G10)."""
+    unit = readable.feature_unit(name)
+    if unit == "change" and value is not None:
+        return ("+" if value > 0 else "−" if value < 0 else "") + \
+            readable.percent(abs(float(value)), 1)
+    if unit == "points" and value is not None:
+        pts = readable.number(round(abs(float(value)) * 100, 1))
+        return _("%(sign)s%(n)s percentage points against its industry",
+                 sign="+" if value > 0 else "−" if value < 0 else "", n=pts)
+    return feature_value(value, name)
+
+
 @bp.app_template_filter("fraud_flags")
 def fraud_flags(flags) -> list:
     """The fraud warnings among a score's or an application's flags (not its own-loan one)."""
