@@ -64,3 +64,24 @@ def test_without_a_page_to_return_to_the_heading_is_words(client, logged_in, ses
 def test_the_vendor_upload_page_states_its_limit(client, logged_in, session, chain):
     body = client.get(_vendor(client, logged_in, session, chain)).get_data(as_text=True)
     assert "文件最大 5 MB。" in body
+
+
+def test_the_vendor_upload_page_is_told_its_own_smaller_limit(client, logged_in, session,
+                                                              chain):
+    """Reader 12b, H5: the vendor's upload page says 最大 5 MB, and a 21 MB file was told
+    最大 20 MB (the server's limit): the message back on that page names the page's own."""
+    from trellis.onboarding import trade_entry
+
+    client.application.config["MAX_CONTENT_LENGTH"] = trade_entry.MAX_UPLOAD * 4
+    url = _vendor(client, logged_in, session, chain)
+    token = csrf_token(client, url)
+    response = client.post(url, data={"csrf_token": token, "kind": "invoices",
+                                      "file": (io.BytesIO(b"x" * (trade_entry.MAX_UPLOAD * 4
+                                                                   + 1)), "big.csv")},
+                           content_type="multipart/form-data",
+                           headers={"Referer": f"http://localhost{url}"})
+    assert response.status_code == 303
+    body = client.get(response.location).get_data(as_text=True)
+    mb = trade_entry.MAX_UPLOAD // 1_048_576
+    assert f"文件太大：上传的文件最大 {mb} MB。" in body
+    assert f"最大 {mb * 4} MB" not in body

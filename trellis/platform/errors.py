@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, jsonify, redirect, render_template, request
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BuildError
 
 from trellis.errors import TrellisError
 from trellis.messages import new_reference
+from trellis.onboarding import trade_entry
 from trellis.platform.i18n import error_text
 
 logger = logging.getLogger(__name__)
@@ -75,18 +77,30 @@ def _same_site_referrer() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _endpoint_path(endpoint: str) -> str | None:
+    """The path of *endpoint*, or None when this app has no such page."""
+    try:
+        return url_for(endpoint)
+    except BuildError:
+        return None
+
+
 def handle_too_large(exc: RequestEntityTooLarge):
     """A request body over ``MAX_CONTENT_LENGTH`` (an upload): the limit in words, back on
     the upload page it came from when there is one (reader 12, G9: a bare "413" page that
     led to the home page)."""
     _rollback()
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    back = _same_site_referrer()
+    if back and back.split("?")[0] == _endpoint_path("vendor.upload"):
+        # that page's own, smaller limit, the one it states (reader 12b, H5: "最大 20 MB"
+        # beside "最大 5 MB")
+        limit = min(limit, trade_entry.MAX_UPLOAD) if limit else trade_entry.MAX_UPLOAD
     message = _("The file is too large: an upload may be at most %(mb)d MB. Nothing was "
                 "saved; split the file into smaller ones and upload them again.",
                 mb=max(1, limit // 1_048_576))
     if wants_json():
         return json_error("too_large", message, 413)
-    back = _same_site_referrer()
     if request.method == "POST" and back:
         flash(message, "error")
         return redirect(back, code=303)

@@ -22,7 +22,9 @@ from trellis.trade import industries
 
 # unit kinds: fen, share, days, count, months, times (a multiple), ratio (a plain number),
 # change (a relative change: -1 is a fall of 100%), points (a difference of two changes, in
-# percentage points), date, text, bool, tier, weight (a share of the cluster's PageRank),
+# percentage points, the firm's against its industry's), gap (a difference in percentage
+# points between two of the firm's own figures), date, text, bool, tier, weight (a share of
+# the cluster's PageRank),
 # kwh, people, firm (a USCC shown as the firm's name), code
 KEYS: dict[str, tuple] = {
     # evidence of the screens (trellis.scoring.screens)
@@ -85,6 +87,8 @@ def unit_value(kind: str, value, names: dict | None = None) -> str:
         return change_words(float(value))
     if kind == "points":
         return points_words(float(value))
+    if kind == "gap":
+        return bound_words("gap", float(value))
     if kind == "fen":
         return money(int(value))
     if kind == "share":
@@ -247,8 +251,9 @@ FEATURE_UNITS = {
     # differences of two relative changes (the firm's less its industry's)
     "power_trend_3v6_vs_division": "points", "power_yoy_3m_vs_division": "points",
     "power_trend_3v6_vs_peers": "points",
-    # the change of power use less the change of invoiced sales over the same months
-    "power_vs_sales_change": "points",
+    # the change of power use less the change of invoiced sales over the same months: a
+    # difference with the firm's own figures, not its industry's (reader 12b, H6)
+    "power_vs_sales_change": "gap",
     "inflow_to_sales_3m": "times",
     # the eleventh pass (trellis.scoring.dynamics)
     "months_since_last_sale": "months", "sales_gap_months_12m": "months",
@@ -256,7 +261,7 @@ FEATURE_UNITS = {
     "months_since_last_loan": "months", "receivable_days": "days", "payable_days": "days",
     "past_loans": "count", "orders_to_sales_3m": "times", "last_loan_to_sales_12m": "times",
     "power_cv_12m": "share", "buyer_late_days_change": "days", "own_late_days_change": "days",
-    "top_buyer_share_change": "points", "headcount_vs_sales_change": "points",
+    "top_buyer_share_change": "gap", "headcount_vs_sales_change": "gap",
     "power_slope_12m_vs_peers": "points", "tax_paid_rate": "share",
     "sales_slope_12m": "change", "sales_slope_6m": "change", "orders_slope_12m": "change",
     "power_slope_12m": "change", "power_slope_6m": "change", "headcount_slope_12m": "change",
@@ -410,7 +415,7 @@ def bound_words(kind: str, value: float) -> str:
     percentage (a change signed), a multiple, days, months, yuan, a count."""
     if kind == "share":
         return percent(value, 0 if abs(value * 100 - round(value * 100)) < 1e-9 else 1)
-    if kind in ("change", "points"):
+    if kind in ("change", "points", "gap"):
         sign = "+" if value > 0 else ("−" if value < 0 else "")
         shown = percent(abs(value), 0 if abs(value * 100 - round(value * 100)) < 1e-9 else 1)
         return sign + shown if kind == "change" else gettext(

@@ -331,18 +331,12 @@ def stability_now():
 
 @bp.app_template_filter("feature_bound")
 def feature_bound(value, name: str = ""):
-    """A band's edge for feature *name*: as :func:`feature_value`, except that a change is
-    signed (−5.0%, +5.0%) and a difference in points too: "下降 5.0% 及以上" read as a fall
-    of 5% or more where the band is a fall of at most 5% or any rise (reader 12, G10)."""
-    unit = readable.feature_unit(name)
-    if unit == "change" and value is not None:
-        return ("+" if value > 0 else "−" if value < 0 else "") + \
-            readable.percent(abs(float(value)), 1)
-    if unit == "points" and value is not None:
-        pts = readable.number(round(abs(float(value)) * 100, 1))
-        return _("%(sign)s%(n)s percentage points against its industry",
-                 sign="+" if value > 0 else "−" if value < 0 else "", n=pts)
-    return feature_value(value, name)
+    """A band's edge for feature *name*, as the scorecard page writes its bins
+    (:func:`readable.bound_words`: a change signed, −5.0% not 下降 5.0%, whose "及以上"
+    read as a fall of 5% or more; reader 12, G10)."""
+    if value is None:
+        return "—"
+    return readable.bound_words(readable.feature_unit(name), float(value))
 
 
 @bp.app_template_filter("fraud_flags")
