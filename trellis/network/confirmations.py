@@ -305,7 +305,10 @@ def _check_acknowledged(session: Session, ids: list[int],
     if lacking:
         first = lacking[0]
         twins = evidence.duplicate_numbers(session=session, invoice_ids=[first]).get(first, ())
-        raise ValidationError(msg(_UNACKNOWLEDGED[cautions[first][0]],
+        # a possible duplicate first: the reason that matters most (reader 12b, H8)
+        said = evidence.DUPLICATE if evidence.DUPLICATE in cautions[first] \
+            else cautions[first][0]
+        raise ValidationError(msg(_UNACKNOWLEDGED[said],
                                   number=found[first].number, n=len(lacking),
                                   twins=list(twins)), field="ids")
 

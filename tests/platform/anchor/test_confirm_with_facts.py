@@ -291,7 +291,9 @@ def test_identical_invoices_are_marked_and_each_needs_its_own_tick(client, sessi
     duplicate naming the other; confirming takes each row's own tick. A twin the anchor
     rejected, or one on another day, is no caution."""
     day = TODAY - timedelta(days=2)
-    first, _ = _backed(session, chain, issue_date=day, number="R12-0001")
+    # no order behind it either: the duplicate is still the caution said first
+    first = invoice(session, chain.tier1, chain.anchor, 1_000_000, status=DocStatus.PENDING,
+                    issue_date=day, number="R12-0001")
     second, _ = _backed(session, chain, issue_date=day, number="R12-0009")
     rejected, _ = _backed(session, chain, issue_date=day, number="R12-0014")
     rejected.status, rejected.reject_reason = DocStatus.REJECTED, "与 R12-0001 重复"
@@ -313,6 +315,8 @@ def test_identical_invoices_are_marked_and_each_needs_its_own_tick(client, sessi
     assert refused.status_code == 422, body
     assert "疑似重复" in body and "R12-0001" in body and "R12-0009" in body
     assert "本次未确权任何单据（共 2 张单据需单独勾选）" in body
+    # with another caution too (no order), the duplicate is the one said (reader 12b, H8)
+    assert "未关联贵司的采购订单" not in body
     for inv in (first, second):
         session.refresh(inv)
         assert inv.status == DocStatus.PENDING

@@ -237,7 +237,7 @@ def test_early_warning_without_an_earlier_score_says_so(app, session, chain, mak
         page = render_template("anchor/early_warning.html", rows=[row], compared=0, drop=20,
                                weeks=4, suppliers=3, last_scored=TODAY)
     cells = page.split("<tbody>")[1].split("</tbody>")[0]
-    assert "没有更早的评估" in cells and "— —" not in cells and "— →" not in cells
+    assert "非评估比较：依据银行掌握的其他信息" in cells and "— —" not in cells and "— →" not in cells
     # reader 12, G4: the reason does not say the supplier is behind with the bank
     assert "风险显著上升" in cells and "银行掌握的信息显示该供应商风险上升" in cells
     assert "还款" not in page and "逾期" not in page
@@ -338,7 +338,7 @@ def test_early_warning_reads_the_warned_suppliers_only(client, session, chain, l
     assert chain.tier2.name in body and chain.tier1.name not in body
     # reader 10, R3: a signal and a reason in words; not the score, the loan or its days
     assert "Risk rose sharply" in body and "risk rose" in body and "repayment" not in body
-    assert "no earlier assessment" in body
+    assert "no comparison: other information the bank holds" in body
     assert "605" not in body and "40" not in body and "loan" not in body.lower()
     assert ("1 of the 2 suppliers on record (tier 1 and 2) have an assessment at least 4 "
             "weeks older") in page
