@@ -284,7 +284,7 @@ def test_the_seller_is_told_of_the_erps_decisions(client, session, chain, token)
                 NotificationEvent.firm_id == chain.tier1.id,
                 NotificationEvent.kind == "trade")).all()}
     zh, en = told[f"invoice:{kept.id}:confirmed"]
-    assert f"的系统（其 ERP，经接口）已确权发票 {kept.number}" in zh, zh
+    assert f"的系统（其企业管理系统，经接口）已确权发票 {kept.number}" in zh, zh
     assert "system (its ERP, through the API) confirmed invoice" in en
     zh, _en = told[f"order:{refused.id}:rejected"]
     assert f"拒绝确权订单 {refused.number}" in zh and "理由：数量不符" in zh, zh
