@@ -254,6 +254,11 @@ def test_the_suggested_cooling_off_payment_counts_money_already_paid(client, ses
     assert paid.status_code == 303
     session.refresh(loan)
     assert loan.status == "cooled_off" and loan.outstanding_fen == 0
+    # reader 12b, H14: the settled loan's repay page offered a form owing ¥0.00
+    again = client.get(repay_url)
+    assert again.status_code == 303 and again.location.endswith(f"/vendor/loans/{loan.id}")
+    assert f"Loan {loan.id} takes no repayment now" in client.get(again.location) \
+        .get_data(as_text=True)
 
 
 def test_apply_marks_an_invoice_that_cannot_be_priced_within_the_cap(client, session, demo):

@@ -383,6 +383,12 @@ def _repay_amount(loan) -> int:
 @roles_required("vendor")
 def repay(loan_id: int):
     row = _loan_or_404(loan_id)
+    if request.method == "GET" and row.status not in ("active", "overdue"):
+        # a settled, cancelled or unpaid loan takes no repayment (the ledger refuses one):
+        # no form asking for ¥0.00 (reader 12b, H14)
+        flash(_("Loan %(n)d takes no repayment now: its page says where it stands.",
+                n=row.id), "info")
+        return redirect(url_for("vendor.loan", loan_id=row.id), code=303)
     firm = own_firm()
     form = RepayForm()
     if request.method == "GET":
