@@ -324,7 +324,8 @@ def test_a_held_grade_is_explained_on_the_risk_page(client, session, rm, park):
     page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
     assert 'data-testid="grade-hold"' not in page
     rec = session.get(ScoreRecord, first.record_id)
-    rec.grade = "B" if first.grade != "B" else "C"
+    # the grade published then, the card's own then
+    rec.grade = rec.card_grade = "B" if first.grade != "B" else "C"
     session.add(GradeHoldPolicy(effective_from=TODAY - timedelta(days=1), margin_points=100,
                                 source="test"))
     session.flush()
@@ -334,6 +335,11 @@ def test_a_held_grade_is_explained_on_the_risk_page(client, session, rm, park):
     line = page.split('data-testid="grade-hold">')[1].split("</p>")[0]
     assert line == (f"评分 {held.score}，仍在 {held.grade} 级的保持区间内（仅按评分卡为 "
                     f"{first.grade} 级；评分越过等级边界 100 分以上，公布的等级才会调整）。")
+    # the score history marks the held record with the card's own grade
+    row = page.split(f'data-record="{held.record_id}"')[1].split("</tr>")[0]
+    assert f'data-held-card="{first.grade}">保持（仅按评分卡为 {first.grade} 级）<' in row
+    first_row = page.split(f'data-record="{first.record_id}"')[1].split("</tr>")[0]
+    assert "data-held-card" not in first_row
 
 
 def test_the_card_page_says_what_earns_most_from_the_bins(client, rm):
