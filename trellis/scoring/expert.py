@@ -19,7 +19,11 @@ import numpy as np
 from trellis.scoring import policy
 from trellis.scoring.scorecard import FORMAT, validate
 
-VERSION = "expert-2026.12c"
+# 2026.12d: the same bins and points as 2026.12c; the rationale of the sales trend no
+# longer calls fast growth penalised (its bin gives the most points: reader, H7), and each
+# characteristic's Chinese rationale is part of the card document (``why_zh``), so a
+# stored version keeps its own words.
+VERSION = "expert-2026.12d"
 NAME = "Expert cold-start scorecard (trade flows)"
 
 # The platform's score scale, shared by every card (trained cards take it from here).
@@ -70,8 +74,9 @@ CHARACTERISTICS = [
          "销售趋势（近3个月对比近12个月，剔除季节性）",
          "Sales have fallen in recent months", "近几个月销售额下降",
          "A vendor heading for default sells less months before it stops paying: the "
-         "anchor cuts orders or the vendor loses capacity. Fast growth is mildly "
-         "penalised against steady trade because it strains working capital.",
+         "anchor cuts orders or the vendor loses capacity. Growth counts for the firm, "
+         "fast growth only a little more than steady trade, because it strains working "
+         "capital.",
          [-0.3, -0.13, 0.15], [-0.9, -0.3, 0.1, 0.2], {"logodds": -0.3}),
     _num("sales_drawdown_3m", "Sales of the last 3 months below the best 3 months of the year",
          "近3个月销售额较一年内最佳3个月的降幅", "Sales are well below their recent peak",
@@ -226,13 +231,14 @@ CHARACTERISTICS = [
 
 
 def spec() -> dict:
-    """The expert scorecard document (validated, with the offset and cut-offs filled in)."""
+    """The expert scorecard document (validated, with the offset and cut-offs filled in);
+    each characteristic carries its rationale in Chinese (``why_zh``) beside ``why``."""
     return validate({
         "format": FORMAT, "version": VERSION, "kind": "expert",
         "name": NAME,
         "description": DESCRIPTION,
         "intercept": 2.4, "scaling": dict(SCALING),
-        "characteristics": CHARACTERISTICS,
+        "characteristics": [{**ch, "why_zh": WHY_ZH[ch["name"]]} for ch in CHARACTERISTICS],
         "grades": [{"grade": g, "max_pd": p} for g, p in GRADE_PDS],
         # documentation: trellis.scoring.policy applies these rules to every card
         "policies": policy.document(),
@@ -320,7 +326,8 @@ DESCRIPTION_ZH = (
     "训练所得的评分卡在平台已到期贷款上胜过本卡后取而代之。")
 WHY_ZH = {
     "sales_trend_3v12": "走向违约的供应商在停止还款前几个月销售就会减少：核心企业削减订单或供应商"
-                        "丧失产能。快速增长相对平稳交易略有扣分，因为它占用营运资金。",
+                        "丧失产能。增长计为加分，但快速增长只比平稳交易略多一点，因为它占用"
+                        "营运资金。",
     "sales_drawdown_3m": "多个月的缓慢下滑在“近3个月对比近12个月”的趋势中看不出来，与一年中最佳"
                          "季度相比的降幅能看出。企业有两年记录时先剔除季节高峰。",
     "sales_yoy_3m": "与上年同期相比，无论企业的记录有多长，季节因素都会相互抵消：降幅达到一半或"

@@ -4,7 +4,8 @@ Every score computed is stored (``score_results``: the firm page reads the lates
 row-number window or a per-firm look-up); this module reads the rest of them:
 
 - :func:`history`: a firm's stored scores, newest first (when, the scoring date, grade,
-  score, PD, card version, basis), columns only, by the (firm, computed_at) index;
+  score, PD, card version, basis, and the card's own grade where the published one was
+  held: :mod:`trellis.scoring.grade_hold`), columns only, by the (firm, computed_at) index;
 - :func:`grade_steps`: the same rows reduced to the moves of the grade, for a short
   history (the vendor's own page);
 - :func:`recent_changes`: for the notification job, each graded score computed since a
@@ -53,6 +54,14 @@ class Past:
     pd: Decimal | None
     scorecard_version: str
     basis: str
+    # the card's own grade, when the published *grade* was held against it (grade_hold)
+    card_grade: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """The published grade was held inside its band against the card's own grade."""
+        return self.card_grade is not None and self.grade is not None \
+            and self.card_grade != self.grade
 
     @property
     def counts(self) -> bool:
@@ -73,6 +82,7 @@ def history(*, session: Session, firm_id: int, limit: int = HISTORY_ROWS) -> lis
                 col(ScoreRecord.pd),
                 col(ScoreRecord.scorecard_version),
                 col(ScoreRecord.basis),
+                col(ScoreRecord.card_grade),
             )
             .where(col(ScoreRecord.firm_id) == firm_id)
             .order_by(col(ScoreRecord.computed_at).desc(), col(ScoreRecord.id).desc())
@@ -91,8 +101,9 @@ def history(*, session: Session, firm_id: int, limit: int = HISTORY_ROWS) -> lis
             None if p is None else Decimal(str(p)).quantize(Decimal("0.000001")),
             version,
             basis or BASIS_CONSENT,
+            card,
         )
-        for i, at, as_of, grade, score, p, version, basis in rows
+        for i, at, as_of, grade, score, p, version, basis, card in rows
     ]
 
 

@@ -11,6 +11,8 @@
   seeded by the migration.
 - ``portfolio_default_rates``: the stated portfolio default rate (with its source) that
   anchors a card's PD level before the platform has outcomes of its own.
+- ``grade_hold_policies``: how many points past a grade's edge a firm's score must go
+  before its published grade moves (:mod:`trellis.scoring.grade_hold`), from a date on.
 """
 
 from __future__ import annotations
@@ -94,6 +96,12 @@ class ScoreRecord(SQLModel, table=True):
     features: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     scorecard_version: str = Field(max_length=64)
     computed_at: datetime = Field(default_factory=utcnow)
+    # ``grade`` is the published grade (prices, limits and pages read it); ``card_grade``
+    # the grade the card's PD alone gives. They differ when the grade was held
+    # (:mod:`trellis.scoring.grade_hold`); ``grade_hold`` records what the hold read
+    # ({"margin": points, "prior_id", "prior_grade"}), None when no earlier grade counted.
+    card_grade: str | None = Field(default=None, sa_column=Column(String(1), nullable=True))
+    grade_hold: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class PortfolioRun(SQLModel, table=True):
@@ -198,6 +206,22 @@ class PortfolioDefaultRate(SQLModel, table=True):
     effective_from: date = Field(sa_column=Column(Date, nullable=False, unique=True))
     rate: Decimal = Field(sa_column=Column(Numeric(7, 5), nullable=False))
     horizon_months: int = 12
+    source: str = Field(default="", max_length=500)
+
+
+class GradeHoldPolicy(SQLModel, table=True):
+    """From *effective_from* on, a firm's published grade moves only when its score is
+    more than *margin_points* past the edge of that grade's band (0: no hold), with where
+    the figure comes from (:mod:`trellis.scoring.grade_hold`)."""
+
+    __tablename__ = "grade_hold_policies"
+    __table_args__ = (
+        CheckConstraint("margin_points >= 0 and margin_points <= 100", name="margin_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: date = Field(sa_column=Column(Date, nullable=False, unique=True))
+    margin_points: int = 5
     source: str = Field(default="", max_length=500)
 
 

@@ -50,6 +50,15 @@ class ScoreResult:
     basis: str = "consent"
     # Screens that could not run because the firm has no data of a kind they need.
     not_assessable: list[dict] = field(default_factory=list)
+    # The grade the card's PD alone gives; ``grade`` is the published one, which differs
+    # when it was held (trellis.scoring.grade_hold); ``grade_hold``: what the hold read.
+    card_grade: str | None = None
+    grade_hold: dict | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether the published grade was held against the card's own grade."""
+        return self.card_grade is not None and self.grade != self.card_grade
 
     @property
     def pre_assessment(self) -> bool:
@@ -76,6 +85,8 @@ class ScoreResult:
             "scorecard_version": self.scorecard_version, "features": dict(self.features),
             "record_id": self.record_id, "basis": self.basis,
             "not_assessable": [dict(x) for x in self.not_assessable],
+            "card_grade": self.card_grade,
+            "grade_hold": None if self.grade_hold is None else dict(self.grade_hold),
         }
 
     @classmethod
@@ -90,4 +101,5 @@ class ScoreResult:
                    flags=[Flag(**f) for f in d["flags"]],
                    scorecard_version=d["scorecard_version"], features=dict(d["features"]),
                    record_id=d.get("record_id"), basis=d.get("basis", BASIS_CONSENT),
-                   not_assessable=list(d.get("not_assessable", [])))
+                   not_assessable=list(d.get("not_assessable", [])),
+                   card_grade=d.get("card_grade"), grade_hold=d.get("grade_hold"))

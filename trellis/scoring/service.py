@@ -27,7 +27,16 @@ from trellis.errors import NotFound
 from trellis.messages import N_, msg
 from trellis.onboarding import coverage
 from trellis.onboarding.basis import clusters_with_basis
-from trellis.scoring import dynamics, expert, features, frames, policy, scorecard, screens
+from trellis.scoring import (
+    dynamics,
+    expert,
+    features,
+    frames,
+    grade_hold,
+    policy,
+    scorecard,
+    screens,
+)
 from trellis.scoring.errors import ScorecardNotFound, ScoringError
 from trellis.scoring.limits import credit_limit
 from trellis.scoring.models import PortfolioRun, Scorecard, ScorecardStatus, ScoreRecord
@@ -275,7 +284,8 @@ def _record(r: ScoreResult, cluster_id: int | None, run_id: int | None) -> dict:
                                          or r.insufficient_reasons, strict=False)],
             "reasons": d["reasons"], "flags": d["flags"], "features": d["features"],
             "scorecard_version": r.scorecard_version, "computed_at": utcnow(),
-            "basis": r.basis, "not_assessable": d["not_assessable"]}
+            "basis": r.basis, "not_assessable": d["not_assessable"],
+            "card_grade": r.card_grade, "grade_hold": r.grade_hold}
 
 
 def result_from_record(rec: ScoreRecord) -> ScoreResult:
@@ -290,7 +300,8 @@ def result_from_record(rec: ScoreRecord) -> ScoreResult:
         reasons=[Reason(**x) for x in rec.reasons], flags=[Flag(**x) for x in rec.flags],
         scorecard_version=rec.scorecard_version, features=dict(rec.features),
         record_id=rec.id, basis=rec.basis or BASIS_CONSENT,
-        not_assessable=list(rec.not_assessable or []))
+        not_assessable=list(rec.not_assessable or []),
+        card_grade=rec.card_grade, grade_hold=rec.grade_hold)
 
 
 def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
@@ -316,6 +327,8 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     result = score_frames(fr, card.spec, consented=consented,
                           applied_on={firm_id: applied_on} if applied_on else None,
                           coverage=_coverage(session, fr.scope, as_of, fr))[0]
+    grade_hold.apply([result], card.spec, grade_hold.priors(session=session, firm_ids=[firm_id]),
+                     grade_hold.margin(session=session, on=as_of))
     if store:
         rec = ScoreRecord(**_record(result, firm.cluster_id, None))
         session.add(rec)
@@ -336,6 +349,9 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
     results = score_frames(fr, card.spec, consented=consented,
                            pre_assessable=pre_assessable_firms(session=session, fr=fr),
                            coverage=_coverage(session, fr.scope, as_of, fr))
+    grade_hold.apply(results, card.spec, grade_hold.priors(session=session, firm_ids=[
+        r.firm_id for r in results if r.grade is not None and r.basis == BASIS_CONSENT]),
+        grade_hold.margin(session=session, on=as_of))
     inv = fr.invoices[fr.invoices["issue_date"] >= fr.as_of - pd.DateOffset(months=12)]
     run = PortfolioRun(as_of=as_of, cluster_id=cluster_id, scorecard_version=card.version,
                        n_firms=len(results),
@@ -371,7 +387,8 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     """Re-score a stored result from its stored features with its own scorecard version.
 
     The score, PD, grade and reasons come out identical to the stored ones unless the
-    scorecard row was edited (versions are immutable by convention).
+    scorecard row was edited (versions are immutable by convention); the published grade
+    from the card's grade and what the hold read then (``grade_hold``).
     """
     rec = session.get(ScoreRecord, record_id)
     if rec is None:
@@ -385,9 +402,14 @@ def reproduce(*, session: Session, record_id: int) -> ScoreResult:
     s = scorecard.apply(spec, X)
     stored.score = int(s.score.iloc[0])
     stored.pd = scorecard.to_decimal_pd(s.pd.iloc[0])
-    stored.grade = str(s.grade.iloc[0])
+    stored.card_grade = stored.grade = str(s.grade.iloc[0])
     stored.reasons = scorecard.reasons(spec, s.points.iloc[0], s.bins.iloc[0],
                                        ruled=None if s.policy is None else s.policy.iloc[0])
+    hold = rec.grade_hold
+    if hold and not grade_hold.capped(stored):
+        # the earlier grade and the margin as they were read then (grade_hold)
+        stored.grade = grade_hold.held_grade(spec, stored.score, stored.card_grade,
+                                             hold.get("prior_grade"), int(hold.get("margin", 0)))
     return stored
 
 

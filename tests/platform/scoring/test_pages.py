@@ -53,7 +53,7 @@ def test_rm_rescores_and_sees_the_distribution(client, rm, park):
     assert "sc-hist" in page and "关联供应商" in page  # flagged: shares a phone
     assert "资产组合风险" in page and "待复核企业" in page  # the Chinese catalog is used
     # the scorecard by its name, the version code only in a title (outside reader 6)
-    assert ">expert-2026.12c<" not in page and "（2026 年 12 月第 3 版）" in page
+    assert ">expert-2026.12d<" not in page and "（2026 年 12 月第 4 版）" in page
     api = client.get(f"/api/v1/scoring/clusters/{cluster.id}/distribution").get_json()
     assert api["n"] == 3 and api["scored"] == 2 and api["flagged"] == 2
     assert sum(api["grades"].values()) == 2
@@ -163,8 +163,8 @@ def test_the_risk_page_reads_evidence_and_features_as_labelled_rows(client, rm, 
     assert not re.search(r"(?<![\d,.])\d{5,}", features), features   # no amount in fen
     codes = re.findall(r'translate="no"[^>]*>([^<]+)<', main)
     # the scorecard by its name, its version code only in the link's title (issue 15)
-    assert "expert-2026.12c" not in text
-    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 3 版）" in text
+    assert "expert-2026.12d" not in text
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 4 版）" in text
     assert "结果 #" not in text
     assert problems(without_codes(text, codes)) == []
 
@@ -243,12 +243,12 @@ def test_api_scores_a_firm_and_returns_the_result(client, rm, park):
 
 def test_scorecard_pages_and_export(client, rm):
     page = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "expert-2026.12c" in page
-    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
+    assert "expert-2026.12d" in page
+    card = client.get("/scoring/scorecards/expert-2026.12d").get_data(as_text=True)
     assert "翻倍分值（好坏比每翻一倍所加的分数）" in card   # PDO in words (issue 15)
-    exported = client.get("/scoring/scorecards/expert-2026.12c/export.json")
+    exported = client.get("/scoring/scorecards/expert-2026.12d/export.json")
     assert exported.status_code == 200
-    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12c"
+    assert json.loads(exported.get_data(as_text=True))["version"] == "expert-2026.12d"
 
 
 def test_a_calibrated_card_shows_its_level_and_flags_a_missed_grade(client, rm, session):
@@ -313,6 +313,51 @@ def test_the_overview_shows_a_flagged_champion_and_the_risk_teams_messages(clien
     assert "给风险团队的消息" in page and f"评分卡 {champ.version}：等级 E" in page
 
 
+def test_a_held_grade_is_explained_on_the_risk_page(client, session, rm, park):
+    """Issue 14 (card13): a grade kept inside its holding band says so, with the score,
+    the card's own grade and the margin (评分 612，仍在 B 级的保持区间内)."""
+    from trellis.scoring import service
+    from trellis.scoring.models import GradeHoldPolicy, ScoreRecord
+
+    _, _, v, _ = park
+    first = service.score_firm(session=session, firm_id=v.id, as_of=TODAY)
+    page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
+    assert 'data-testid="grade-hold"' not in page
+    rec = session.get(ScoreRecord, first.record_id)
+    # the grade published then, the card's own then
+    rec.grade = rec.card_grade = "B" if first.grade != "B" else "C"
+    session.add(GradeHoldPolicy(effective_from=TODAY - timedelta(days=1), margin_points=100,
+                                source="test"))
+    session.flush()
+    held = service.score_firm(session=session, firm_id=v.id, as_of=TODAY)
+    assert held.grade == rec.grade and held.card_grade == first.grade
+    page = client.get(f"/scoring/firms/{v.id}").get_data(as_text=True)
+    line = page.split('data-testid="grade-hold">')[1].split("</p>")[0]
+    assert line == (f"评分 {held.score}，仍在 {held.grade} 级的保持区间内（仅按评分卡为 "
+                    f"{first.grade} 级；评分越过等级边界 100 分以上，公布的等级才会调整）。")
+    # the score history marks the held record with the card's own grade
+    row = page.split(f'data-record="{held.record_id}"')[1].split("</tr>")[0]
+    assert f'data-held-card="{first.grade}">保持（仅按评分卡为 {first.grade} 级）<' in row
+    first_row = page.split(f'data-record="{first.record_id}"')[1].split("</tr>")[0]
+    assert "data-held-card" not in first_row
+
+
+def test_the_card_page_says_what_earns_most_from_the_bins(client, rm):
+    """Reader H7 (card13): the card said fast sales growth was penalised while its bins gave
+    it the most points. The page now writes, beside each rationale, the band that earns
+    the most, read from the bins themselves (the prose keeps to the why)."""
+    from trellis.scoring import expert
+
+    client.get("/scoring/scorecards")
+    card = client.get(f"/scoring/scorecards/{expert.VERSION}").get_data(as_text=True)
+    best = re.findall(r'data-best="([a-z0-9_]+)">([^<]+)<', card)
+    named = dict(best)
+    assert named["sales_trend_3v12"] == "得分最高的区间：+15% 及以上。", named
+    assert named["active_share_12m"] == "得分最高的区间：92% 及以上。", named
+    assert len(best) == len(expert.CHARACTERISTICS)
+    assert "略有扣分，因为它占用营运资金" not in card and "增长计为加分" in card
+
+
 def test_the_expert_card_reads_in_chinese(client, rm):
     """Issue 15: the scorecard's rules read in Chinese (name, description, each
     characteristic's reason); English stays one switch away."""
@@ -321,13 +366,13 @@ def test_the_expert_card_reads_in_chinese(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12d").get_data(as_text=True)
     assert expert.NAME_ZH in card and expert.WHY_ZH["past_defaults"] in card
     rules = card.split("<dl>")[-1].split("</dl>")[0]
     assert not re.search(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|Trellis", " ", rules)), rules
     with client.session_transaction() as s:
         s["locale"] = "en"
-    english = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
+    english = client.get("/scoring/scorecards/expert-2026.12d").get_data(as_text=True)
     assert "A past default is the strongest single predictor" in english
 
 
@@ -367,13 +412,13 @@ def test_scorecard_bins_read_in_the_characteristics_units(app):
 
 def test_the_scorecard_page_shows_bins_in_words(client, rm):
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12d").get_data(as_text=True)
     points = _text(card.split("<h2>分值</h2>")[1].split("</table>")[0])
     assert "低于 −30%" in points and "缺失" in points
     assert not re.search(r"[\[(]-?\d|>= ?\d|< ?-?0\.\d", points), points
     listing = client.get("/scoring/scorecards").get_data(as_text=True)
-    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 3 版）" in listing
-    assert ">expert-2026.12c<" not in listing and "验证数据上的区分能力（AUC）" in listing
+    assert "专家冷启动评分卡（交易流）（2026 年 12 月第 4 版）" in listing
+    assert ">expert-2026.12d<" not in listing and "验证数据上的区分能力（AUC）" in listing
 
 
 def test_a_cycles_legs_name_the_firms_and_strength_reads_one_way(app):
@@ -403,7 +448,7 @@ def test_grade_bands_read_as_a_credit_officer_reads_them(client, rm):
     from trellis.scoring import expert
 
     client.get("/scoring/scorecards")   # installs the expert card on first use
-    card = client.get("/scoring/scorecards/expert-2026.12c").get_data(as_text=True)
+    card = client.get("/scoring/scorecards/expert-2026.12d").get_data(as_text=True)
     grades = _text(card.split("等级")[1].split("</p>")[0])
     assert "100.0%" not in grades and "不超过 100" not in grades, grades
     (d_limit,) = [p for g, p in expert.GRADE_PDS if g == "D"]

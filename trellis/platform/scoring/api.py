@@ -22,7 +22,15 @@ _TEXT = {"type": "object", "properties": {"code": {"type": "string"}, "en": {"ty
 SCORE = {"type": "object", "properties": {
     "firm_id": {"type": "integer"}, "as_of": {"type": "string", "format": "date"},
     "score": {"type": ["integer", "null"]}, "pd": {"type": ["string", "null"]},
-    "grade": {"type": ["string", "null"], "enum": ["A", "B", "C", "D", "E", None]},
+    "grade": {"type": ["string", "null"], "enum": ["A", "B", "C", "D", "E", None],
+              "description": "The published grade (prices and limits read it)."},
+    "card_grade": {"type": ["string", "null"], "enum": ["A", "B", "C", "D", "E", None],
+                   "description": "The grade the card's PD alone gives; differs from grade "
+                                  "when the published grade was held inside its band "
+                                  "widened by grade_hold.margin points."},
+    "grade_hold": {"type": ["object", "null"], "properties": {
+        "margin": {"type": "integer"}, "prior_id": {"type": "integer"},
+        "prior_grade": {"type": "string"}}},
     "insufficient": {"type": "boolean"},
     "insufficient_reasons": {"type": "array", "items": {"type": "string"}},
     "needs_review": {"type": "boolean"},

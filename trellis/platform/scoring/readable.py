@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from trellis.platform.i18n import gettext, money, number, percent, text
 from trellis.platform.network.views import industry_label
 from trellis.platform.network.views import tier_label as tier_words
+from trellis.scoring import scorecard
 from trellis.trade import industries
 
 # unit kinds: fen, share, days, count, months, times (a multiple), ratio (a plain number),
@@ -441,6 +442,17 @@ def bin_words(ch: dict) -> list[str]:
             + [gettext("%(a)s to under %(b)s", a=x, b=y) for x, y in zip(b, b[1:],
                                                                         strict=False)]
             + [gettext("%(a)s or more", a=b[-1])])
+
+
+def best_words(ch: dict) -> str | None:
+    """"Most points: ..." for numeric characteristic *ch*, the band of its bins that gives
+    the most points (:func:`trellis.scoring.scorecard.best_band`) in the words of
+    :func:`bin_words`; None for a categorical one or one whose bins all give the same."""
+    band = scorecard.best_band(ch)
+    odds = [float(b["logodds"]) for b in ch.get("bins", [])]
+    if band is None or len(set(odds)) < 2:
+        return None
+    return gettext("Most points: %(band)s.", band=bin_words(ch)[odds.index(max(odds))])
 
 
 def grade_bands(spec: dict) -> list[dict]:

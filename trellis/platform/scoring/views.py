@@ -36,6 +36,7 @@ from trellis.platform.web import (
 from trellis.protection import notifications as protection_notes
 from trellis.scoring import (
     expert,
+    grade_hold,
     history,
     limits,
     policy,
@@ -174,6 +175,7 @@ def firm(firm_id):
     past = history.history(session=db(), firm_id=firm_id)
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
+        hold=grade_hold.explain(card.spec, result) if card is not None and result else None,
         past=past, moves={s.record_id: s.before for s in history.grade_steps(
             past, limit=len(past)) if s.before},
         pct=queries.percentiles(db(), f, result.features if result else {}),
@@ -268,20 +270,25 @@ def card_title(card) -> str:
 def card_words(spec: dict, zh: bool) -> dict:
     """A scorecard's name, description and each characteristic's rationale in the reader's
     language: the expert card's from its Chinese texts, a trained card's information
-    value in words; anything else as written."""
+    value in words; anything else as written. ``best``: per characteristic the values that
+    earn its most points, read from its bins (:func:`readable.best_words`), so the prose
+    keeps to the why and cannot contradict the points."""
     is_expert = spec.get("kind") == "expert" and spec.get("name") == expert.NAME
-    why = {}
+    why, best = {}, {}
     for ch in spec.get("characteristics", []):
         text = ch.get("why", "")
-        if zh and is_expert and ch["name"] in expert.WHY_ZH:
+        if zh and ch.get("why_zh"):   # the card's own words (expert-2026.12d on)
+            text = ch["why_zh"]
+        elif zh and is_expert and ch["name"] in expert.WHY_ZH:
             text = expert.WHY_ZH[ch["name"]]
         elif zh:
             m = re.fullmatch(r"Information value ([\d.]+) on the training data\.", text)
             text = f"训练数据上的信息值为 {m.group(1)}。" if m else text
         why[ch["name"]] = text
+        best[ch["name"]] = readable.best_words(ch)
     return {"name": expert.NAME_ZH if zh and is_expert else spec.get("name", ""),
             "description": expert.DESCRIPTION_ZH if zh and is_expert
-            else spec.get("description", ""), "why": why}
+            else spec.get("description", ""), "why": why, "best": best}
 
 
 @bp.get("/scorecards/<version>/export.json")
