@@ -47,7 +47,10 @@ evaluated once on 4701 and 4702 (expert card only); the same card, unchanged, wa
 full once on 4801 and 4802 (ninth session). Seed 4901 and 4902 were run once by the lead
 (tenth and eleventh sessions); the twelfth pass (the two-month spike rule's minimum
 history, found on 4902, which then became a development seed for that screen only) was
-run once in full on 4903. Next unused seeds: 4904 and up.
+run once in full on 4903. The thirteenth pass (the two-month spike rule scored by the
+unbacked sales beyond the firm's usual share, the 28-day burst flagged alone from 8x) was
+developed on 4701, 4702, 4801, 4802, 4902 and 4903 (``bench/scoring_outside_screens.py``).
+Next unused seeds: 4904 and up.
 
     .venv/bin/python bench/scoring_outside.py [--seeds 4001 4002] [--vendors 400]
 """

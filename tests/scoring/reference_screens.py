@@ -37,18 +37,17 @@ BURST_RATIO = 3.0
 BURST_MIN_BASELINE_MONTHS = 3
 # A moderate spike of ordered, delivered sales is ordinary business (a peak season, a new
 # contract) and shows in the sales-trend feature; it is flagged when part of it has no
-# order or delivery behind it. A spike of five times the usual level is flagged anyway.
+# order or delivery behind it. A spike of eight times the usual level is flagged anyway.
 BURST_UNBACKED_SHARE = 0.10
-BURST_RATIO_ALONE = 5.0
+BURST_RATIO_ALONE = 8.0
 SPIKE_BASELINE_MONTHS = 12  # the two-month rule's usual month: the median of 12 before
 # of which at least as many months with sales as the 28-day rule needs of history: a firm
 # that began trading a few months ago and then invoices three times its usual month for
 # two months, mostly without orders, is the same spike (outside park 4902: a vendor trading
 # since January, four months of sales before a May-June spike, escaped a six-month minimum)
 SPIKE_MIN_ACTIVE_MONTHS = BURST_MIN_BASELINE_MONTHS
-SPIKE_RATIO = 3.0  # each of the last two complete months at least 3 x the usual month
-SPIKE_UNBACKED_SHARE = 0.5  # half of those two months' sales without an order behind them
-SPIKE_UNBACKED_RISE = 0.3  # and 30 points above the firm's own share over the 12 months
+# the two months' sales without an order beyond the firm's usual share, in usual months
+SPIKE_MIN_EXCESS_MONTHS = 3.5
 UNBACKED_SHARE = 0.30
 UNBACKED_MIN_INVOICES = 3
 TAX_FLOW_RATIO = 1.5  # platform sales above 1.5 x declared VAT sales
@@ -236,7 +235,8 @@ def normalise_number(number: str) -> str:
 
 def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]]:
     """Flags for firms of *scope* that issued the same invoice number (ignoring punctuation and
-    leading zeros) to one buyer twice, by firm id."""
+    leading zeros) to one buyer twice, by firm id. A rejected invoice is named only as a
+    copy the buyer rejected of the one invoice of its group left, dated on or after it."""
     inv = frames.invoices
     inv = inv[inv["seller_id"].isin(scope)].copy()
     if inv.empty:
@@ -254,6 +254,14 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
             if ids in seen:
                 continue
             seen.add(ids)
+            live = g[g["status"] != "rejected"]
+            if len(live) == 1:   # the copies the buyer rejected, if any came on or after it
+                g = g[(g["status"] != "rejected")
+                      | (g["issue_date"] >= live["issue_date"].iloc[0])]
+            elif len(live) > 1:
+                g = live
+            if len(g) < 2 or not len(live):
+                continue
             seller = int(g["seller_id"].iloc[0])
             rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
                      if r.buyer_id in frames.firms.index else int(r.buyer_id),
@@ -261,22 +269,36 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
                      "has_order": bool(pd.notna(r.order_id)), "status": r.status}
                     for r in g.itertuples()]
             same = "same buyer, amount and date" if key == "fp_content" else "same number"
-            out[seller].append(Flag(
-                "duplicate_invoice",
-                f"Duplicate invoices ({same}): {', '.join(r['invoice'] for r in rows)}.",
-                f"重复发票（{'买方、金额和日期相同' if key == 'fp_content' else '发票号相同'}）："
-                f"{'、'.join(r['invoice'] for r in rows)}。",
-                {"match": key, "invoices": rows[:MAX_EVIDENCE_ROWS]}))
+            same_zh = "买方、金额和日期相同" if key == "fp_content" else "发票号相同"
+            if len(live) == 1:
+                en, zh = _caught(rows, same, same_zh)
+            else:
+                en = f"Duplicate invoices ({same}): {', '.join(r['invoice'] for r in rows)}."
+                zh = f"重复发票（{same_zh}）：{'、'.join(r['invoice'] for r in rows)}。"
+            out[seller].append(Flag("duplicate_invoice", en, zh,
+                                    {"match": key, "invoices": rows[:MAX_EVIDENCE_ROWS]}))
     for a, b in _near_duplicates(inv):
         ids = tuple(sorted((int(a.id), int(b.id))))
         if any(set(ids) <= set(x) for x in seen):
             continue
         seen.add(ids)
+        rejected = [r for r in (a, b) if r.status == "rejected"]
+        if len(rejected) == 2:
+            continue
+        if rejected:
+            kept = b if rejected[0] is a else a
+            if rejected[0].issue_date < kept.issue_date:   # a re-issue after a rejection
+                continue
         rows = [{"invoice": str(r.number), "buyer": frames.firms.loc[r.buyer_id, "uscc"]
                  if r.buyer_id in frames.firms.index else int(r.buyer_id),
                  "issued": _day(r.issue_date), "amount_fen": int(r.amount_fen),
                  "has_order": bool(pd.notna(r.order_id)), "status": r.status}
                 for r in (a, b)]
+        if rejected:
+            en, zh = _caught(rows, "nearly the same amount and date", "金额和日期几乎相同")
+            out[int(a.seller_id)].append(Flag("duplicate_invoice", en, zh,
+                                              {"match": "fp_near", "invoices": rows}))
+            continue
         out[int(a.seller_id)].append(Flag(
             "duplicate_invoice",
             f"Near-duplicate invoices (same buyer, amounts ¥{rows[0]['amount_fen'] / 100:,.2f} "
@@ -289,6 +311,15 @@ def duplicate_invoices(frames: Frames, scope: list[int]) -> dict[int, list[Flag]
             f"{rows[1]['invoice']}。",
             {"match": "fp_near", "invoices": rows}))
     return out
+
+
+def _caught(rows: list[dict], same: str, same_zh: str) -> tuple[str, str]:
+    kept = next(r["invoice"] for r in rows if r["status"] != "rejected")
+    gone = [r["invoice"] for r in rows if r["status"] == "rejected"]
+    return (f"The buyer rejected {', '.join(gone)}, a copy of invoice {kept} ({same}): the "
+            "seller issued the same invoice twice.",
+            f"买方已拒绝发票{'、'.join(gone)}，它是发票{kept}的重复开具（{same_zh}）：卖方"
+            "把同一张发票开了两次。")
 
 
 NEAR_AMOUNT_FEN = 100  # amounts within 1 yuan: a cent changed or a rounding, not a new sale
@@ -372,11 +403,10 @@ def burst(frames: Frames, scope: list[int],
     - the 28 days before the application (default: as_of) against the 6 months before:
       at least :data:`BURST_RATIO` times, with :data:`BURST_UNBACKED_SHARE` of it without
       an order (or delivery) behind it, or :data:`BURST_RATIO_ALONE` times;
-    - each of the last two complete calendar months at least :data:`SPIKE_RATIO` times the
-      median month of the 12 before them, with at least :data:`SPIKE_UNBACKED_SHARE` of
-      those two months' sales unbacked and that share :data:`SPIKE_UNBACKED_RISE` above
-      the firm's own over the 12 months (a spike spread over two months and mostly without
-      orders: an application's paper, not a season or a new customer).
+    - the last two complete calendar months' sales without an order beyond the firm's
+      own unbacked share of the 12 months before, at least :data:`SPIKE_MIN_EXCESS_MONTHS`
+      times the median month of those 12 (a spike spread over two months and mostly
+      without orders: an application's paper, not a season or a new customer).
 
     *scope*: firms whose data holds orders or deliveries; *order_only*: those of them with
     orders but no deliveries (an order backs an invoice). Returns firm id -> [Flag]."""
@@ -450,28 +480,29 @@ def _two_month_spikes(frames: Frames, scope: list[int],
     base = sales[base_cols]
     median = base.where(base > 0).median(axis=1)
     active = (base > 0).sum(axis=1)
-    last2 = sales[[1, 2]]
-    ratio = last2.min(axis=1) / median
-    unb_share = unb[[1, 2]].sum(axis=1) / last2.sum(axis=1)
+    both = sales[[1, 2]].sum(axis=1)
+    ratio = both / 2 / median
+    unb_share = unb[[1, 2]].sum(axis=1) / both
     unb_base = unb[base_cols].sum(axis=1) / base.sum(axis=1)
-    hit = ((active >= SPIKE_MIN_ACTIVE_MONTHS) & (ratio >= SPIKE_RATIO)
-           & (unb_share >= SPIKE_UNBACKED_SHARE)
-           & (unb_share >= unb_base + SPIKE_UNBACKED_RISE))
+    # the unbacked sales the firm's usual share does not explain, in usual months
+    excess = (unb[[1, 2]].sum(axis=1) - both * unb_base) / median
+    hit = (active >= SPIKE_MIN_ACTIVE_MONTHS) & (excess >= SPIKE_MIN_EXCESS_MONTHS)
     out = {}
     for fid in hit[hit].index:
-        r, u = float(ratio[fid]), float(unb_share[fid])
+        r, u, e = float(ratio[fid]), float(unb_share[fid]), float(excess[fid])
+        usual = float(unb_base[fid])
         out[int(fid)] = Flag(
             "sales_burst",
-            f"Sales in each of the last two months were at least {r:.1f} times a usual "
-            f"month; {u:.0%} of them have no order behind them (usually "
-            f"{float(unb_base[fid]):.0%}).",
-            f"近两个月每月销售额至少是平常月份的{r:.1f}倍，其中{u:.0%}没有对应的订单"
-            f"（平时为{float(unb_base[fid]):.0%}）。",
+            f"Sales of the last two months were {r:.1f} times a usual month each; {u:.0%} "
+            f"of them have no order behind them (usually {usual:.0%}): {e:.1f} usual "
+            "months of sales without orders beyond the firm's usual share.",
+            f"近两个月的销售额平均是平常月份的{r:.1f}倍，其中{u:.0%}没有对应的订单"
+            f"（平时为{usual:.0%}）：超出平时比例的无订单销售约合{e:.1f}个月的平常销售额。",
             {"rule": "two_months", "ratio": round(r, 2),
              "months_fen": [int(sales.loc[fid, 1]), int(sales.loc[fid, 2])],
              "usual_month_fen": int(round(float(median[fid]))),
-             "unbacked_share": round(u, 4), "usual_unbacked_share": round(
-                 float(unb_base[fid]), 4)})
+             "unbacked_share": round(u, 4), "usual_unbacked_share": round(usual, 4),
+             "excess_months": round(e, 2)})
     return out
 
 

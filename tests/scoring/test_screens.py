@@ -143,6 +143,49 @@ def test_duplicate_invoices(session, trade, firms, number_a, number_b, same_cont
         assert {i["invoice"] for i in dup[0].evidence["invoices"]} == {number_a, number_b}
 
 
+@pytest.mark.parametrize("number_b,amount_b,day_b", [
+    ("INV-0002", 120_000_00, date(2025, 9, 1)),   # same buyer, amount and date
+    ("inv0001", 80_000_00, date(2025, 10, 3)),    # the same number, a month later
+    ("INV-0002", 120_000_01, date(2025, 9, 2)),   # near: a cent more, a day later
+])
+@pytest.mark.parametrize("rejected", ["copy", "original", "neither"])
+def test_a_rejected_invoice_is_named_only_as_a_rejected_copy(session, trade, firms, number_b,
+                                                             amount_b, day_b, rejected):
+    """G28: the warning named an invoice the buyer had rejected as a duplicate, as if it
+    could still be financed twice (the anchor's queue names no rejected twin,
+    ``evidence.duplicate_numbers``). A copy the buyer rejected is still flagged (the
+    seller issued the invoice twice) in words that say the buyer rejected it; an original
+    the buyer rejected and the seller then re-issued later is ordinary business."""
+    cluster, anchor, (v, *_) = firms
+    a = trade.sale(v, anchor, 120_000_00, date(2025, 9, 1), number="INV-0001")
+    b = trade.sale(v, anchor, amount_b, day_b, number=number_b, order=False)
+    if rejected != "neither":
+        (b if rejected == "copy" else a).status = "rejected"
+        session.flush()
+    dup = [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+    # an original rejected on the very day of its twin: that twin cannot be its re-issue
+    reissued = rejected == "original" and day_b > date(2025, 9, 1)
+    assert len(dup) == (0 if reissued else 1)
+    if dup:
+        assert {i["invoice"] for i in dup[0].evidence["invoices"]} == {"INV-0001", number_b}
+        caught = "INV-0001" if rejected == "original" else number_b
+        if rejected == "neither":
+            assert "rejected" not in dup[0].en and "拒绝" not in dup[0].zh
+        else:
+            assert dup[0].en.startswith(f"The buyer rejected {caught}, a copy of invoice ")
+            assert dup[0].zh.startswith(f"买方已拒绝发票{caught}，")
+
+
+def test_a_rejected_third_copy_is_not_named_beside_two_live_ones(session, trade, firms):
+    cluster, anchor, (v, *_) = firms
+    for number, status in (("INV-7", "pending"), ("INV-8", "confirmed"), ("INV-9", "rejected")):
+        trade.sale(v, anchor, 120_000_00, date(2025, 9, 1), number=number).status = status
+    session.flush()
+    dup = [f for f in run(session, cluster).get(v.id, []) if f.code == "duplicate_invoice"]
+    assert [{i["invoice"] for i in f.evidence["invoices"]} for f in dup] == [{"INV-7", "INV-8"}]
+    assert "INV-9" not in dup[0].en + dup[0].zh
+
+
 @pytest.mark.parametrize("unbacked,flagged", [(0, False), (1, False), (6, True)])
 def test_invoices_without_order_or_delivery(session, trade, firms, unbacked, flagged):
     cluster, anchor, (v, *_) = firms
@@ -156,7 +199,8 @@ def test_invoices_without_order_or_delivery(session, trade, firms, unbacked, fla
 @pytest.mark.parametrize("n,amount_fen,backed,flagged", [
     (4, 67_000_00, False, True),   # 3.5 x the usual 28 days, unbacked: flagged
     (4, 67_000_00, True, False),   # 3.5 x, every invoice ordered and delivered: business
-    (8, 80_000_00, True, True),    # 8 x: flagged even with orders behind it
+    (6, 80_000_00, True, False),   # 6.3 x, ordered and delivered: a lumpy seller's month
+    (8, 80_000_00, True, True),    # 8.4 x: flagged even with orders behind it
 ])
 def test_burst_before_application(session, trade, firms, n, amount_fen, backed, flagged):
     cluster, anchor, (v, *_) = firms
@@ -288,6 +332,35 @@ def test_a_spike_over_the_last_two_months_is_a_burst(session, trade, firms, back
         ev = burst[0].evidence
         assert ev["rule"] == "two_months" and ev["ratio"] >= 4.0
         assert ev["unbacked_share"] == pytest.approx(0.8) and ev["usual_unbacked_share"] == 0
+
+
+@pytest.mark.parametrize("nov,dec,backed,flagged", [
+    (3.6, 1.95, False, True),    # 4.6x then 2.95x, 74% without orders: park 4903's miss
+    (3.6, 1.95, True, False),    # the same two months, ordered and delivered: business
+    (1.0, 1.0, False, False),    # 2x in each, half without orders: 2.0 usual months
+    (0.0, 3.6, False, True),     # a quiet month, then 4.6x: 3.6 usual months unbacked
+])
+def test_a_two_month_spike_is_scored_by_its_unbacked_sales_beyond_the_usual(
+        session, trade, firms, nov, dec, backed, flagged):
+    """The two months are weighed together (issue 14, park 4903: a lumpy seller whose
+    May was 4.6x its usual month but June 2.95x, 91% without orders, escaped a rule that
+    wanted 3x in each month): their sales without an order beyond the firm's usual share
+    must come to SPIKE_MIN_EXCESS_MONTHS usual months. Extra sales on the 2nd-3rd, so
+    that the 28-day rule (28 days before 15 January) sees none of them."""
+    cluster, anchor, (v, *_) = firms
+    trade.monthly_sales(v, anchor, start=date(2024, 11, 5), months=14, amount_fen=100_000_00)
+    for month, times in ((11, nov), (12, dec)):
+        for k in range(2):
+            if times:
+                trade.sale(v, anchor, int(times * 50_000_00), date(2025, month, 2 + k),
+                           order=backed, delivered=backed)
+    burst = [f for f in run(session, cluster).get(v.id, []) if f.code == "sales_burst"]
+    assert bool(burst) == flagged
+    if flagged:
+        ev = burst[0].evidence
+        assert ev["rule"] == "two_months" and ev["usual_unbacked_share"] == 0
+        assert ev["excess_months"] == pytest.approx(nov + dec, abs=0.01)
+        assert ev["ratio"] == pytest.approx(1 + (nov + dec) / 2, abs=0.01)
 
 
 @pytest.mark.parametrize("months_before,flagged", [(4, True), (2, False)])

@@ -52,6 +52,8 @@ KEYS: dict[str, tuple] = {
                                                                    "fen"),
     "rule": (_l("Rule"), "rule"), "months_fen": (_l("Sales of the two months"), "fen"),
     "usual_month_fen": (_l("Usual monthly sales"), "fen"), "value": (_l("Shared value"), "text"),
+    "excess_months": (_l("Sales without orders beyond the usual share, in usual months"),
+                      "months"),
     "declared_fen": (_l("Declared to the tax office"), "fen"),
     "platform_fen": (_l("Recorded on the platform"), "fen"), "period": (_l("Period"), "text"),
     "months": (_l("Months compared"), "months"), "compared_with": (_l("Compared with"), "basis"),
