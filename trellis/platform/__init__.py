@@ -87,6 +87,10 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         from trellis import schema, tasks
 
         schema.import_models()
+        from trellis.platform.chain import trail
+
+        # wherever jobs run (pages, scheduler, worker): the chain's re-anchoring is audited
+        trail.install()
 
         app.extensions["trellis.tasks"] = tasks.install(
             tasks.TaskQueue(settings=settings, session_factory=session_factory))
