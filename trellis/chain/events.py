@@ -3,7 +3,7 @@
 The admin audit trail lives in ``trellis.accounts``, which the chain core does not import
 (imports point inward). So the core says what happened here, as a small event, and the
 platform, which may import both, listens and writes the audit event
-(``trellis.platform.chain.trail``), in the same session and so in the same transaction as
+(``trellis.platform.web.audit_chain_event``), in the same session and so in the same transaction as
 the chain's own record: both are kept or neither.
 
 - :class:`RootLost`: an anchored root is no longer on the chain (a reorg, a restarted or

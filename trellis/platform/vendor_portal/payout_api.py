@@ -21,6 +21,7 @@ from flask import Blueprint, g, jsonify, request
 from trellis.errors import NotFound, PermissionDenied, TrellisError, ValidationError
 from trellis.ledger import lifecycle
 from trellis.ledger.models import Loan
+from trellis.messages import N_, Ident, msg
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
 from trellis.platform.vendor_portal.common import current_user_obj
@@ -90,32 +91,31 @@ def _change_json(row: BankAccountChange | None) -> dict | None:
 
 def _own(firm_id: int) -> None:
     if current_firm_id() != firm_id:
-        raise PermissionDenied("Only the users of that firm may see or change its payout "
-                               "account.")
+        raise PermissionDenied(N_("Only the users of that firm may see or change its payout "
+                                  "account."))
 
 
 def _person():
     """The signed-in user doing a person's act (not a token)."""
     user = current_user_obj()
     if getattr(g, "api_token", None) is not None or user is None:
-        raise PermissionDenied("A payout account is declared and consented to by a person of "
-                               "the firm, who types their password again: sign in as that "
-                               "user; an API token cannot consent.")
+        raise PermissionDenied(N_("A payout account is declared and consented to by a person "
+                                  "of the firm, who types their password again: sign in as "
+                                  "that user; an API token cannot consent."))
     return user
 
 
 def _body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ValidationError("Send a JSON object (Content-Type: application/json).",
-                              field="body")
+        raise ValidationError(N_("Send a JSON object."), field="body")
     return body
 
 
 def _text(body: dict, name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
-        raise ValidationError(f"{name} must be text.", field=name)
+        raise ValidationError(msg(N_("%(field)s must be text."), field=name), field=name)
     return value
 
 
@@ -150,7 +150,8 @@ def declare(firm_id: int):
     body = _body()
     consent = body.get("consent")
     if not isinstance(consent, bool):
-        raise ValidationError("consent must be true or false.", field="consent")
+        raise ValidationError(msg(N_("%(field)s must be true or false."), field="consent"),
+                              field="consent")
     bank.apply_due(session=db(), firm_id=firm_id)
     try:
         result = bank.declare(session=db(), firm_id=firm_id, user=user,
@@ -186,11 +187,12 @@ def declare(firm_id: int):
 def confirm_for_loan(loan_id: int):
     loan = db().get(Loan, loan_id)
     if loan is None or loan.firm_id != current_firm_id():
-        raise NotFound(f"No loan {loan_id} of your firm.")
+        raise NotFound(msg(N_("Your firm has no loan %(loan)s."), loan=Ident(loan_id)))
     user = _person()
     account_id = _body().get("payout_account_id")
     if not isinstance(account_id, int) or isinstance(account_id, bool) or account_id < 1:
-        raise ValidationError("payout_account_id must be the id of the account in force.",
+        raise ValidationError(msg(N_("%(field)s must be the id of the payout account in "
+                                     "force."), field="payout_account_id"),
                               field="payout_account_id")
     loan = lifecycle.confirm_payout_account(session=db(), loan_id=loan_id, user_id=user.id,
                                             payout_account_id=account_id)
