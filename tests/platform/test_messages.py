@@ -33,7 +33,8 @@ ALLOWED = {"SHA", "sha256", "USCC", "rpc", "URL", "CSV", "XLSX", "Trellis",
            "PSI",   # population stability index, a standard measure (as in the reader walk)
            "LPR",   # the loan prime rate, as Chinese banks write it
            "AUC",   # a scorecard's area under the curve, as the scoring pages write it
-           "JSON", "UTF", "GBK", "xlsx", "xls", "Excel", "PDF"}  # file formats
+           "JSON", "UTF", "GBK", "xlsx", "xls", "Excel", "PDF",  # file formats
+           "anvil", "Sepolia", "Holesky"}  # chains' names (trellis.chain.scope.CHAIN_NAMES)
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, overload
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
-from trellis.chain import nonces
+from trellis.chain import events, nonces
 from trellis.chain.errors import (
     ChainError,
     ChainMisconfigured,
@@ -78,7 +78,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _saved_id(row: Batch | Document) -> int:
+def _saved_id(row: Batch | Document | Reanchor) -> int:
     """The primary key of a row already flushed (rows get theirs on flush)."""
     if row.id is None:
         raise AssertionError(f"{type(row).__name__} has no id: flush it first")
@@ -433,11 +433,15 @@ def _include(session: Session, chain: Chain, batch: Batch, tx: ChainTx | None,
 def _reanchored(session: Session, batch: Batch) -> None:
     """Complete the batch's open :class:`Reanchor` (its root was lost) with the anchoring
     that is now on chain."""
-    for event in session.scalars(select(Reanchor).where(
-            col(Reanchor.batch_id) == batch.id, col(Reanchor.reanchored_at).is_(None))):
+    for event in list(session.scalars(select(Reanchor).where(
+            col(Reanchor.batch_id) == batch.id, col(Reanchor.reanchored_at).is_(None)))):
         event.reanchored_at = utcnow()
         event.new_chain_id, event.new_contract_address = batch.chain_id, batch.contract_address
         event.new_tx_hash, event.new_block_number = batch.tx_hash, batch.block_number
+        events.tell(session, events.RootReanchored(
+            reanchor_id=_saved_id(event), batch_id=event.batch_id, root=event.root,
+            chain_id=batch.chain_id, tx_hash=batch.tx_hash, block_number=batch.block_number,
+            old_block_number=event.old_block_number))
         logger.warning("batch %s (root %s) re-anchored: transaction %s, block %s (was %s, "
                        "block %s)", batch.id, batch.root, batch.tx_hash, batch.block_number,
                        event.old_tx_hash, event.old_block_number)
@@ -487,11 +491,18 @@ def _back_to_pending(session: Session, chain: Chain, batch: Batch,
     (it has a block) lost its root: that is recorded as a :class:`Reanchor`, with *why*
     and the anchoring that was lost, for the auditor."""
     if batch.block_number is not None:
-        session.add(Reanchor(batch_id=_saved_id(batch), root=batch.root, reason=stored(why),
-                             old_chain_id=batch.chain_id,
-                             old_contract_address=batch.contract_address,
-                             old_tx_hash=batch.tx_hash, old_block_number=batch.block_number,
-                             old_block_hash=batch.block_hash))
+        lost = Reanchor(batch_id=_saved_id(batch), root=batch.root, reason=stored(why),
+                        old_chain_id=batch.chain_id,
+                        old_contract_address=batch.contract_address,
+                        old_tx_hash=batch.tx_hash, old_block_number=batch.block_number,
+                        old_block_hash=batch.block_hash)
+        session.add(lost)
+        session.flush()
+        # the admin audit trail (outside this core) records it too: trellis.chain.events
+        events.tell(session, events.RootLost(
+            reanchor_id=_saved_id(lost), batch_id=lost.batch_id, root=lost.root,
+            reason=lost.reason, chain_id=lost.old_chain_id, tx_hash=lost.old_tx_hash,
+            block_number=lost.old_block_number))
     for tx in _txs(session, batch, TxState.SIGNED, TxState.SENT, TxState.MINED):
         tx.state = TxState.DROPPED
     batch.state = BatchState.PENDING

@@ -13,7 +13,13 @@ on one of three:
 
 :func:`scope` decides from the settings alone (no request waits on the chain); the chain id
 of a node not pinned by ``TRELLIS_CHAIN_ID`` is the one the latest anchored batch
-recorded, which the caller passes in.
+recorded, which the caller passes in. :func:`of_node` decides for a node and a chain id
+alone (``trellis verify`` has a bundle and ``--rpc``, no settings).
+
+What may be said is said here once, as messages the reader's language renders: the
+instance's :func:`claim` (the pages' footer, the API's ``chain_scope``, the commands'
+``chain:`` line), a bundle's :func:`bundle_claim` and :func:`as_dict`, the machine-readable
+fields.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
+
+from trellis.messages import N_, Ident, Message, msg
 
 if TYPE_CHECKING:
     from trellis.config import Settings
@@ -31,6 +39,11 @@ EMBEDDED_CHAIN_ID = 131277322940537
 #: development chains (anvil and hardhat, ganache): never a public network
 DEVELOPMENT_CHAIN_IDS = frozenset({31337, 1337})
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+#: chains by id, as an auditor names them (an id not here reads "chain <id>")
+CHAIN_NAMES = {1: N_("Ethereum mainnet"), 11155111: N_("Sepolia test network (Ethereum)"),
+               17000: N_("Holesky test network (Ethereum)"),
+               31337: N_("local test chain (anvil)"),
+               EMBEDDED_CHAIN_ID: N_("embedded test chain (no real network)")}
 
 
 @dataclass(frozen=True)
@@ -68,9 +81,69 @@ def scope(settings: Settings, *, recorded_chain_id: int | None = None) -> ChainS
     anchored batch recorded (used when ``TRELLIS_CHAIN_ID`` does not pin one)."""
     if not settings.chain_url:
         return ChainScope(EMBEDDED, EMBEDDED_CHAIN_ID, "")
-    chain_id = settings.chain_id or recorded_chain_id or None
-    host = node_host(settings.chain_url)
-    hostname = (_split(settings.chain_url).hostname or "").lower()
+    return _of_url(settings.chain_url, settings.chain_id or recorded_chain_id or None)
+
+
+def of_node(url: str | None, chain_id: int | None) -> ChainScope:
+    """The scope of an anchoring on chain *chain_id* (None: not known) asked through the
+    node at *url* (None or "": no node given). The embedded chain's id is the embedded
+    chain whatever the node: a bundle from it can be checked by nobody else."""
+    if chain_id == EMBEDDED_CHAIN_ID:
+        return ChainScope(EMBEDDED, EMBEDDED_CHAIN_ID, "")
+    return _of_url(url or "", chain_id)
+
+
+def _of_url(url: str, chain_id: int | None) -> ChainScope:
+    host = node_host(url) if url else ""
+    hostname = (_split(url).hostname or "").lower() if url else ""
     if hostname in _LOCAL_HOSTS or chain_id in DEVELOPMENT_CHAIN_IDS:
         return ChainScope(LOCAL, chain_id, host)
     return ChainScope(NETWORK, chain_id, host)
+
+
+def chain_label(chain_id: int | None) -> Message:
+    """The chain's name without its id (``Sepolia test network (Ethereum)``), ``chain
+    <id>`` for one not in :data:`CHAIN_NAMES`, or words saying the id is not known."""
+    if chain_id is None:
+        return msg(N_("a chain whose id is not known yet"))
+    name = CHAIN_NAMES.get(int(chain_id))
+    return msg(name) if name is not None else msg(N_("chain %(chain_id)s"),
+                                                  chain_id=Ident(int(chain_id)))
+
+
+def claim(found: ChainScope) -> Message:
+    """What this instance may say about its anchoring (every "on chain" claim of the
+    pages, the API and the commands carries it)."""
+    if found.kind == EMBEDDED:
+        return msg(N_("Invoices, orders and confirmations are anchored on a test chain inside "
+                      "this server: only this platform can read it, so it is not evidence "
+                      "anyone else can check."))
+    if found.kind == LOCAL:
+        return msg(N_("Invoices, orders and confirmations are anchored on a development chain "
+                      "(%(chain)s) whose node is at %(node)s: only those who can reach that "
+                      "node can check them."), chain=chain_label(found.chain_id),
+                   node=found.host)
+    return msg(N_("Invoices, orders and confirmations are anchored on %(chain)s: anyone can "
+                  "check a proof against any node of that network."),
+               chain=chain_label(found.chain_id))
+
+
+def bundle_claim(found: ChainScope) -> Message:
+    """What a proof bundle anchored in *found* (see :func:`of_node`) proves, and to whom."""
+    if found.kind == EMBEDDED:
+        return msg(N_("This bundle is anchored on the test chain inside the server that issued "
+                      "it: only that platform can read that chain, so the bundle is not "
+                      "evidence anyone else can check."))
+    if found.kind == LOCAL:
+        return msg(N_("This bundle is anchored on a development chain (%(chain)s): only those "
+                      "who can reach its node can check it."), chain=chain_label(found.chain_id))
+    return msg(N_("This bundle is anchored on %(chain)s: anyone can check it against any node "
+                  "of that network."), chain=chain_label(found.chain_id))
+
+
+def as_dict(found: ChainScope) -> dict[str, object]:
+    """The scope's machine-readable fields: ``kind`` (embedded, local or network),
+    ``chain_id`` (None when not known), ``node`` (host and port; "" when embedded or not
+    given) and ``independent`` (whether people outside this platform can check)."""
+    return {"kind": found.kind, "chain_id": found.chain_id, "node": found.host,
+            "independent": found.independent}

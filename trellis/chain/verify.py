@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from trellis import safejson
 from trellis.chain import canonical, merkle, onchain
+from trellis.chain import scope as scope_mod
 from trellis.chain import trust as trust_mod
 from trellis.chain.bundles import FIELDS, FORMAT
 from trellis.chain.errors import BundleError, CanonicalFormError
@@ -374,9 +375,13 @@ def run_cli(bundle_path: str, document_path: str | None, rpc: str | None, *,
             as_json: bool = False, echo: Callable[[str], object] = print,
             contracts: Iterable[str] = (), anchorers: Iterable[str] = (),
             chain_id: int | None = None, trusted: Iterable[str] = (),
-            manifest_path: str | None = None) -> int:
+            manifest_path: str | None = None,
+            say: Callable[[Message], str] = str) -> int:
     """Verify the bundle at *bundle_path* and print the report through *echo*; the exit
-    code of :func:`main` (0 verified, 1 a step failed, 2 a step could not be checked)."""
+    code of :func:`main` (0 verified, 1 a step failed, 2 a step could not be checked).
+    The report says on which chain the bundle is anchored and who can check it
+    (:func:`trellis.chain.scope.bundle_claim`), through *say* (English by default; ``trellis
+    verify`` says it in the deployment's language)."""
     try:
         bundle = load_bundle(_read(bundle_path) or b"")
         document, manifest = _read(document_path), _read(manifest_path)
@@ -388,9 +393,14 @@ def run_cli(bundle_path: str, document_path: str | None, rpc: str | None, *,
         return 2
     report = verify_bundle(bundle, document=document, rpc_url=rpc, trust=trust,
                            manifest=manifest)
+    anchored_on = bundle["anchor"].get("chain_id")
+    found = scope_mod.of_node(rpc, anchored_on if _of_kind(anchored_on, "int") else None)
+    claim = say(scope_mod.bundle_claim(found))
     if as_json:
-        echo(json.dumps(report.as_dict(), indent=2))
+        echo(json.dumps(report.as_dict() | {"chain_scope": scope_mod.as_dict(found)
+                                            | {"claim": claim}}, indent=2))
     else:
+        echo(f"chain: {claim}")
         for step in report.steps:
             mark = {True: "PASS", False: "FAIL", None: "SKIP"}[step.ok]
             echo(f"{mark}  {step.label}: {step.detail}")

@@ -87,6 +87,10 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         from trellis import schema, tasks
 
         schema.import_models()
+        from trellis.platform.web import install_audit_listeners
+
+        # wherever jobs run (pages, scheduler, worker): the chain's re-anchoring is audited
+        install_audit_listeners()
 
         app.extensions["trellis.tasks"] = tasks.install(
             tasks.TaskQueue(settings=settings, session_factory=session_factory))

@@ -44,9 +44,10 @@ from trellis.platform.scoring.api import bp as scoring_api
 from trellis.platform.scoring.views import bp as scoring
 from trellis.platform.vendor_portal.api import bp as vendor_api
 from trellis.platform.vendor_portal.blueprint import bp as vendor
+from trellis.platform.vendor_portal.payout_api import bp as payout_api
 from trellis.platform.vendor_portal.register import bp as register  # open to anonymous visitors
 
 PAGES: tuple[Blueprint, ...] = (auth, home, admin, network, chain, scoring, ledger, vendor,
                                 anchor, assistant, register, health.bp)
 APIS: tuple[Blueprint, ...] = (api, network_api, chain_api, scoring_api, ledger_api,
-                               vendor_api, anchor_api, assistant_api)
+                               vendor_api, payout_api, anchor_api, assistant_api)

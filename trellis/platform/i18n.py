@@ -80,8 +80,13 @@ def select_locale() -> str:
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
     if request and request.accept_languages:
         best = request.accept_languages.best_match(["zh", "zh_CN", "en"])
-        if best and best.startswith("en") and default != "zh_CN":
+        # A page is Chinese unless the reader chooses (a browser's English is no choice);
+        # an API client (an ERP's token) has no other way to choose than to ask.
+        if best and best.startswith("en") and (default != "zh_CN"
+                                               or request.path.startswith("/api/")):
             return "en"
+        if best and best.startswith("zh") and request.path.startswith("/api/"):
+            return "zh_CN"
     return default
 
 

@@ -130,6 +130,39 @@ def audit(action: str, record_type: str = "", record_id: object = "", *, by=None
                     remote_addr=request.remote_addr or "" if request else "")
 
 
+def audit_chain_event(session: Session, event) -> None:
+    """Write a chain event (:mod:`trellis.chain.events`: a root the chain lost and sent to
+    be anchored again, and its re-anchoring, recorded for the auditor in
+    ``chain_reanchors``) into the admin audit trail: done by Trellis itself (no person),
+    on the batch, in *session*'s transaction (flushes; the caller commits). The chain core
+    imports no accounts, so :func:`install_audit_listeners` gives it this listener."""
+    from trellis.accounts import services as accounts
+    from trellis.chain import events
+
+    if isinstance(event, events.RootLost):
+        accounts.record(session=session, action="chain.root_lost", record_type="chain_batch",
+                        record_id=event.batch_id,
+                        detail={"reanchor_id": event.reanchor_id, "root": event.root,
+                                "why": event.reason, "chain_id": event.chain_id,
+                                "lost_tx_hash": event.tx_hash,
+                                "lost_block": event.block_number})
+    elif isinstance(event, events.RootReanchored):
+        accounts.record(session=session, action="chain.reanchored", record_type="chain_batch",
+                        record_id=event.batch_id,
+                        detail={"reanchor_id": event.reanchor_id, "root": event.root,
+                                "chain_id": event.chain_id, "new_tx_hash": event.tx_hash,
+                                "new_block": event.block_number,
+                                "lost_block": event.old_block_number})
+
+
+def install_audit_listeners() -> None:
+    """Listen to the chain's events wherever jobs run (pages, scheduler, worker): once,
+    however many applications a process builds (the listener is registered by name)."""
+    from trellis.chain import events
+
+    events.listen("audit_trail", audit_chain_event)
+
+
 def enqueue(name: str, **kwargs) -> str:
     """Queue background task *name* in this request's transaction; return its run id.
 

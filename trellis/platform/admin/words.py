@@ -14,8 +14,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from trellis import jobs
+from trellis.messages import Message
 from trellis.platform import words
-from trellis.platform.i18n import money
+from trellis.platform.i18n import money, render
 
 ACTIONS = {
     "login": _l("Signed in"),
@@ -87,6 +88,9 @@ ACTIONS = {
     "chain.check_upload": _l("Checked a proof"),
     "chain.proof_download": _l("Downloaded a proof"),
     "chain.tree_download": _l("Downloaded a batch's tree"),
+    "chain.root_lost": _l("Found an anchored root gone from the chain; sent it to be "
+                          "anchored again"),
+    "chain.reanchored": _l("Anchored a lost root on the chain again"),
     "assistant.ask": _l("Asked the assistant"),
     "assistant.rm_reply": _l("Answered a question"),
     "assistant.close": _l("Closed a question"),
@@ -142,6 +146,8 @@ DETAIL_KEYS = {
     "application_id": _l("Application"), "loan_id": _l("Loan"), "number": _l("Number"),
     "scope": _l("Scope"), "via": _l("How registered"),
     "status": _l("Status"), "reasons": _l("Reasons"), "verdict": _l("Result"),
+    "why": _l("Why"), "lost_block": _l("Block it was anchored in"),
+    "new_block": _l("Block it is anchored in now"),
 }
 
 #: what a proof or document check found (chain.check_upload)
@@ -203,6 +209,8 @@ def value_words(key: str, value) -> str:
     scope in words, anything else as it is."""
     if key == "scope":
         return words.scope_words(str(value))
+    if key == "why":   # a core's stored message (chain.root_lost)
+        return render(Message.loads(str(value)))
     if key == "verdict" and value in VERDICTS:
         return str(VERDICTS[value])
     for group in VALUE_GROUPS.get(key, ()):

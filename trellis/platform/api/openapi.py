@@ -23,12 +23,13 @@ IDEMPOTENCY_HEADER = {
 
 
 def doc(*, summary: str, request: dict | None = None, response: dict | None = None,
-        tags: tuple[str, ...] = ()):
-    """Describe an API view for the OpenAPI document."""
+        tags: tuple[str, ...] = (), headers: dict | None = None):
+    """Describe an API view for the OpenAPI document (*headers*: those of its 200 answer,
+    by name, as OpenAPI's header objects)."""
 
     def decorator(view):
         view.openapi = {"summary": summary, "request": request, "response": response,
-                        "tags": tags}
+                        "tags": tags, "headers": headers}
         return view
 
     return decorator
@@ -66,6 +67,8 @@ def build() -> dict:
                           "schema": meta.get("response") or {"type": "object"}}}},
                       "default": {"description": "Error", "content": {"application/json": {
                           "schema": ERROR_SCHEMA}}}}}
+            if meta.get("headers"):
+                op["responses"]["200"]["headers"] = meta["headers"]
             if meta.get("tags"):
                 op["tags"] = list(meta["tags"])
             roles = getattr(view, "allowed_roles", None)

@@ -1,5 +1,11 @@
 """JSON API of the chain area (under ``/api/v1``): status, batches, a document's proof
-bundle, and verification of a bundle."""
+bundle, and verification of a bundle.
+
+Every answer that claims anchoring says on which chain, as the pages' footer does
+(:mod:`trellis.chain.scope`): a ``chain_scope`` object (:data:`SCOPE_SCHEMA`: the
+machine-readable kind, chain id and node, and the claim in the request's language). A proof
+bundle is a file of a fixed format that carries no such field: its answer names the scope
+in the ``Trellis-Chain-Scope`` header and links to ``/api/v1/chain/scope`` for the words."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import base64
 import binascii
 import json
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from trellis.chain import bundles, health, verify
@@ -16,16 +22,41 @@ from trellis.errors import PermissionDenied, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
 from trellis.platform.chain.views import check_bundle, verdict_message
+from trellis.platform.chain.words import request_scope_json
 from trellis.platform.web import db, settings, user_role
 from trellis.trade.models import Invoice, PurchaseOrder
 
 bp = Blueprint("chain_api", __name__)
 STAFF = ("admin", "auditor")
 
+SCOPE_SCHEMA = {
+    "type": "object", "required": ["kind", "chain_id", "node", "independent", "chain_name",
+                                   "claim"],
+    "description": "Which chain the roots are anchored on, and so what anchoring proves.",
+    "properties": {
+        "kind": {"type": "string", "enum": ["embedded", "local", "network"],
+                 "description": "embedded: a test chain inside this server that only this "
+                                "platform can read; local: a development chain, checkable "
+                                "by those who reach its node; network: a real network "
+                                "anyone can ask"},
+        "chain_id": {"type": ["integer", "null"]},
+        "node": {"type": "string", "description": "the node's host and port (empty when "
+                                                  "embedded)"},
+        "independent": {"type": "boolean",
+                        "description": "true when people outside this platform can check"},
+        "chain_name": {"type": "string"},
+        "claim": {"type": "string", "description": "what the anchoring proves, in the "
+                                                   "request's language"}}}
+SCOPE_HEADERS = {
+    "Trellis-Chain-Scope": {"description": "the scope's kind (embedded, local or network) "
+                                           "and chain id; the words at /api/v1/chain/scope",
+                            "schema": {"type": "string"}},
+    "Link": {"description": "</api/v1/chain/scope>; rel=\"describedby\"",
+             "schema": {"type": "string"}}}
 BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle",
                  "required": ["format", "document", "leaf", "merkle", "anchor"]}
 REPORT_SCHEMA = {"type": "object", "properties": {
-    "ok": {"type": "boolean"},
+    "ok": {"type": "boolean"}, "chain_scope": SCOPE_SCHEMA,
     "untrusted_contract": {"type": ["string", "null"],
                            "description": "the bundle's contract, when it is not trusted"},
     "message": {"type": "string"},
@@ -47,19 +78,28 @@ def _batch_json(b: Batch) -> dict:
             "created_at": b.created_at.isoformat(timespec="seconds")}
 
 
+@bp.get("/chain/scope")
+@api_auth()
+@doc(summary="Which chain this platform anchors on, and what an anchoring there proves",
+     response=SCOPE_SCHEMA, tags=("chain",))
+def scope():
+    return jsonify(request_scope_json())
+
+
 @bp.get("/chain/status")
 @api_auth(roles=STAFF)
 @doc(summary="Chain health: backend, chain id, contract, head block, queue, batch states",
-     response={"type": "object"}, tags=("chain",))
+     response={"type": "object", "properties": {"chain_scope": SCOPE_SCHEMA}},
+     tags=("chain",))
 def status():
-    return jsonify(health.status(settings(), session=db()))
+    return jsonify(health.status(settings(), session=db()) | {"chain_scope": request_scope_json()})
 
 
 @bp.get("/chain/batches")
 @api_auth(roles=STAFF)
 @doc(summary="The latest batches (?state=..., ?limit=1..500)",
-     response={"type": "object", "properties": {"batches": {"type": "array",
-                                                             "items": BATCH_SCHEMA}}},
+     response={"type": "object", "properties": {
+         "batches": {"type": "array", "items": BATCH_SCHEMA}, "chain_scope": SCOPE_SCHEMA}},
      tags=("chain",))
 def batches():
     limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
@@ -69,7 +109,8 @@ def batches():
         if state not in {s.value for s in BatchState}:
             raise ValidationError(f"unknown state {state!r}", field="state")
         query = query.where(Batch.state == state)
-    return jsonify({"batches": [_batch_json(b) for b in db().scalars(query)]})
+    return jsonify({"batches": [_batch_json(b) for b in db().scalars(query)],
+                    "chain_scope": request_scope_json()})
 
 
 def _may_see(document) -> bool:
@@ -87,12 +128,17 @@ def _may_see(document) -> bool:
 @api_auth(roles=("admin", "auditor", "vendor", "anchor"))
 @doc(summary="The proof bundle of a document (its number, or TYPE/ID such as invoice/42); "
              "firms get those of their own invoices and orders",
-     response=BUNDLE_SCHEMA, tags=("chain",))
+     response=BUNDLE_SCHEMA, headers=SCOPE_HEADERS, tags=("chain",))
 def proof(ref: str):
     document = bundles.find_document(session=db(), ref=ref)
     if not _may_see(document):
         raise PermissionDenied("This document is not one of your firm's.")
-    return jsonify(bundles.make_bundle(session=db(), document=document))
+    response = jsonify(bundles.make_bundle(session=db(), document=document))
+    found = request_scope_json()
+    chain_id = "" if found["chain_id"] is None else f"; chain-id={found['chain_id']}"
+    response.headers["Trellis-Chain-Scope"] = found["kind"] + chain_id
+    response.headers["Link"] = f'<{url_for("chain_api.scope")}>; rel="describedby"'
+    return response
 
 
 @bp.post("/chain/verify")
@@ -111,7 +157,8 @@ def verify_bundle():
     original = _base64(body, "document_base64")
     manifest = _base64(body, "manifest_base64")
     report = check_bundle(bundle, document=original, manifest=manifest)
-    return jsonify(report.as_dict() | {"message": verdict_message(report)})
+    return jsonify(report.as_dict() | {"message": verdict_message(report),
+                                        "chain_scope": request_scope_json()})
 
 
 def _base64(body: dict, name: str) -> bytes | None:

@@ -3,6 +3,10 @@ the ``trellis chain`` group (``status``, ``deploy``, ``anchor-now``, ``track``).
 
 ``trellis verify`` needs no database and no application: it reads the bundle file and
 asks the node given by ``--rpc`` (default ``TRELLIS_CHAIN_URL``).
+
+Every command that claims anchoring says on which chain, as the pages' footer does: a
+``chain:`` line (and ``chain_scope`` in ``--json``) with the claim of
+:mod:`trellis.chain.scope` in the deployment's language.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ from trellis.platform.web import db, settings
 
 def _fail(exc: TrellisError):
     raise click.ClickException(said(exc))
+
+
+def _scope() -> dict:
+    """This instance's chain scope: the machine-readable fields and the claim in words."""
+    from trellis.chain import scope as chain_scope
+    from trellis.platform.chain.words import found_scope
+
+    found = found_scope(settings(), db())
+    return chain_scope.as_dict(found) | {"claim": said(chain_scope.claim(found))}
+
+
+def _scope_line() -> str:
+    return f"chain: {_scope()['claim']}"
 
 
 @click.command("verify")
@@ -57,7 +74,7 @@ def verify_command(bundle, document, manifest, rpc, contracts, anchorers, chain_
 
     sys.exit(run_cli(bundle, document, rpc, as_json=as_json, echo=click.echo,
                      contracts=contracts, anchorers=anchorers, chain_id=chain_id,
-                     trusted=trusted, manifest_path=manifest))
+                     trusted=trusted, manifest_path=manifest, say=said))
 
 
 @click.command("proof")
@@ -93,6 +110,7 @@ def proof_command(document_id, out, document_out, manifest_out):
     click.echo(f"wrote {out} for {doc.doc_type} {doc.doc_id} (document {doc.id}, batch "
                f"{doc.batch_id}, block {bundle['anchor']['block_number']}); check it with "
                "`trellis verify` and the list of `trellis chain trusted`")
+    click.echo(_scope_line())
 
 
 @click.command("audit")
@@ -125,9 +143,10 @@ def audit_command(date_from, date_to, as_json, csv_path):
         with open(csv_path, "w", encoding="utf-8", newline="") as fh:
             fh.write(report.to_csv())
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), "ledger": ledger}, ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps({**report.as_dict(), "ledger": ledger,
+                               "chain_scope": _scope()}, ensure_ascii=False, indent=2))
     else:
+        click.echo(_scope_line())
         click.echo(f"{report.documents} documents in {report.batches} batches checked "
                    f"({report.from_source} re-read from their rows, {report.record_only} "
                    f"against the stored record); "
@@ -177,9 +196,10 @@ def status_command(as_json, limit, documents):
                 **({"documents": docs.get(b.id, [])} if documents else {})}
                for b in rows]
     if as_json:
-        click.echo(json.dumps({"health": state, "batches": batches}, indent=2,
-                              ensure_ascii=False))
+        click.echo(json.dumps({"health": state, "batches": batches,
+                               "chain_scope": _scope()}, indent=2, ensure_ascii=False))
         return
+    click.echo(_scope_line())
     click.echo(f"chain: {state['backend']} id {state['chain_id']} contract "
                f"{state['contract']} head {state['head_block']} "
                f"({'ok' if state['ok'] else 'NOT OK: ' + str(state['error'])})")
@@ -248,6 +268,7 @@ def anchor_now_command():
     click.echo(f"collected {n['collected']} documents, cut {n['batches_cut']} batches, sent "
                f"{n['sent']}; head block {tracked['head']}; batches: "
                + ", ".join(f"{k} {v}" for k, v in tracked["states"].items() if v))
+    click.echo(_scope_line())
     if not settings().chain_url:
         click.echo("note: the embedded chain ends with this command; the roots are "
                    "re-anchored when Trellis next starts", err=True)

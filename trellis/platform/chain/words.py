@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from trellis.chain import scope as chain_scope
 from trellis.chain.models import Batch
-from trellis.platform.i18n import day, money, number
+from trellis.platform.i18n import day, money, number, render
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,9 @@ FIELDS = {
 }
 DECISIONS = {"confirmed": _l("Confirmed"), "rejected": _l("Refused")}
 
-#: chains by id, as an auditor names them (an id not here reads "chain <id>")
-CHAINS = {1: _l("Ethereum mainnet"), 11155111: _l("Sepolia test network (Ethereum)"),
-          17000: _l("Holesky test network (Ethereum)"),
-          31337: _l("local test chain (anvil)"),
-          131277322940537: _l("embedded test chain (no real network)")}
+#: chains by id, as an auditor names them (an id not here reads "chain <id>"); the names
+#: are the chain core's (:data:`trellis.chain.scope.CHAIN_NAMES`)
+CHAINS = {chain_id: _l(name) for chain_id, name in chain_scope.CHAIN_NAMES.items()}
 
 
 def chain_name(chain_id) -> str:
@@ -56,12 +54,8 @@ def chain_name(chain_id) -> str:
 
 def short_chain_name(chain_id) -> str:
     """The chain's name without its id (``Sepolia test network (Ethereum)``), or ``chain
-    <id>`` for one not in :data:`CHAINS`."""
-    if chain_id is None:
-        return gettext("a chain whose id is not known yet")
-    name = CHAINS.get(int(chain_id))
-    return str(name) if name is not None else gettext("chain %(chain_id)s",
-                                                      chain_id=str(int(chain_id)))
+    <id>`` for one not in :data:`CHAINS` (:func:`trellis.chain.scope.chain_label`)."""
+    return render(chain_scope.chain_label(None if chain_id is None else int(chain_id)))
 
 
 @dataclass(frozen=True)
@@ -90,18 +84,37 @@ def _recorded_chain_id(session) -> int | None:
         return None
 
 
+def found_scope(settings, session=None) -> chain_scope.ChainScope:
+    """The scope of *settings*' chain. *session* is asked for the chain id of the latest
+    anchored batch only when the settings pin none."""
+    recorded = (_recorded_chain_id(session) if settings.chain_url and not settings.chain_id
+                and session is not None else None)
+    return chain_scope.scope(settings, recorded_chain_id=recorded)
+
+
+def scope_json(found: chain_scope.ChainScope) -> dict:
+    """The scope as the API and ``--json`` output carry it: the machine-readable fields
+    (:func:`trellis.chain.scope.as_dict`), the chain's name and the claim, both in the
+    reader's language."""
+    return {**chain_scope.as_dict(found), "chain_name": short_chain_name(found.chain_id),
+            "claim": render(chain_scope.claim(found))}
+
+
+def request_scope_json() -> dict:
+    """:func:`scope_json` of this app's chain, for an API answer that claims anchoring."""
+    from trellis.platform.web import db, settings
+
+    return scope_json(found_scope(settings(), db()))
+
+
 def scope_words(settings, session=None) -> ScopeWords:
     """The words for *settings*' chain, in the reader's language. *session* is asked for
     the chain id of the latest anchored batch only when the settings pin none."""
-    recorded = (_recorded_chain_id(session) if settings.chain_url and not settings.chain_id
-                and session is not None else None)
-    found = chain_scope.scope(settings, recorded_chain_id=recorded)
+    found = found_scope(settings, session)
+    claim = render(chain_scope.claim(found))
     if found.kind == chain_scope.EMBEDDED:
         return ScopeWords(
-            found.kind,
-            gettext("Invoices, orders and confirmations are anchored on a test chain inside "
-                    "this server: only this platform can read it, so it is not evidence "
-                    "anyone else can check."),
+            found.kind, claim,
             gettext("Anchored on the test chain inside this server"),
             gettext("This proof is anchored on the test chain inside this server: only this "
                     "platform can read that chain, so nobody outside it can check the bundle "
@@ -112,10 +125,7 @@ def scope_words(settings, session=None) -> ScopeWords:
     name = short_chain_name(found.chain_id)
     if found.kind == chain_scope.LOCAL:
         return ScopeWords(
-            found.kind,
-            gettext("Invoices, orders and confirmations are anchored on a development chain "
-                    "(%(chain)s) whose node is at %(node)s: only those who can reach that "
-                    "node can check them.", chain=name, node=found.host),
+            found.kind, claim,
             gettext("Anchored on the development chain"),
             gettext("This proof is anchored on a development chain (%(chain)s) whose node is "
                     "at %(node)s: only those who can reach that node can check the bundle, "
@@ -123,9 +133,7 @@ def scope_words(settings, session=None) -> ScopeWords:
                     "publishes:", chain=name, node=found.host),
             True)
     return ScopeWords(
-        found.kind,
-        gettext("Invoices, orders and confirmations are anchored on %(chain)s: anyone can "
-                "check a proof against any node of that network.", chain=name),
+        found.kind, claim,
         gettext("Anchored on %(chain)s", chain=name),
         gettext("Anyone can check the bundle without signing in to this platform: the "
                 "command-line verifier asks any node of %(chain)s, against the registries "

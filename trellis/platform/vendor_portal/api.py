@@ -1,5 +1,6 @@
 """The vendor's JSON API: its own invoices and orders, with the buyer's decision and where
-each stands on the chain (for a vendor's accounting software)."""
+each stands on the chain (for a vendor's accounting software), with the chain's scope
+(``chain_scope``: which chain "on chain" means, see :mod:`trellis.chain.scope`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from trellis.chain.models import Batch, Document
 from trellis.errors import ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
+from trellis.platform.chain.api import SCOPE_SCHEMA
+from trellis.platform.chain.words import request_scope_json
 from trellis.platform.web import current_firm_id, db
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
 
@@ -24,7 +27,8 @@ ITEM = {"type": "object", "properties": {
     "reject_reason": {"type": ["string", "null"]},
     "chain": {"type": "object", "properties": {
         "document": {"type": ["integer", "null"]}, "state": {"type": "string"}}}}}
-LIST = {"type": "object", "properties": {"items": {"type": "array", "items": ITEM}}}
+LIST = {"type": "object", "properties": {"items": {"type": "array", "items": ITEM},
+                                         "chain_scope": SCOPE_SCHEMA}}
 
 
 def _chain_states(kind: str, ids: list[int]) -> dict[int, tuple[int, str]]:
@@ -58,7 +62,7 @@ def _list(kind: str):
                       "decided_at": row.confirmed_at.isoformat() if row.confirmed_at else None,
                       "reject_reason": row.reject_reason,
                       "chain": {"document": document, "state": state}})
-    return jsonify({"items": items})
+    return jsonify({"items": items, "chain_scope": request_scope_json()})
 
 
 @bp.get("/vendor/invoices")
