@@ -33,6 +33,19 @@ from trellis.ledger.reports import loan_ledger_balances
 from trellis.messages import N_, msg
 from trellis.trade.models import Firm
 
+#: The movements' one sign convention, said under the table (reader 13, H2: the surplus
+#: column had the opposite sign to the amount, so a row did not add across). The same
+#: words are in the page's catalogue (ledger/_movements.html).
+SIGN_NOTE = ("Amount is money moved: + paid to you, − received. Principal, interest, "
+             "penalty and fees are changes to what you owe. Surplus is money received above "
+             "what was owed (−, held for you) and its return to you (+). On each row where "
+             "money moved, Amount = Principal + Interest + Penalty + Fees + Surplus; rows "
+             "that charge or waive interest and fees move no money.")
+SIGN_NOTE_ZH = ("金额为资金往来：正数为付给贵司，负数为收到的款项。本金、利息、罚息、费用为应还的"
+                "增减。多付款为超出应还、暂存待退还贵司的款项（负数）及其退还（正数）。有资金往来的"
+                "每一行：金额 = 本金 + 利息 + 罚息 + 费用 + 多付款；计收或免除利息和费用的行不涉及"
+                "资金往来。")
+
 LABELS = {
     "en": {
         "title": "Loan statement", "loan": "Loan", "firm": "Borrower", "uscc": "USCC",
@@ -42,14 +55,14 @@ LABELS = {
         "fee": "Fee", "disbursed_on": "Paid out on", "due_date": "Due on",
         "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
         "description": "Description", "amount_col": "Amount", "principal": "Principal",
-        "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "To you",
+        "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "Surplus",
         "balance": "Owed at end of day", "schedule": "Schedule", "due_total": "Amount due",
         "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
         "Cooling-off: repay in full by %s and interest and fees are waived",
         "pay_out": "Paid out", "fee_charged": "Fee charged (payable)",
         "accrued": "Interest %s to %s",
         "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
-        "waived": "Cooling-off: interest and fees waived",
+        "waived": "Cooling-off: all interest and fees waived (the charges reversed)",
         "reapplied": "Cooling-off: interest and fees already paid go to principal instead",
         "surplus_paid": "Surplus paid back to you",
         "written_off": "Written off: passed to collection, still owed",
@@ -57,6 +70,7 @@ LABELS = {
         "collection": "Write-off and recoveries", "still_owed": "Still owed by you",
         "collection_note": "A write-off is the lender's accounting: it does not cancel the "
                            "debt. The amount written off stays owed until it is recovered.",
+        "sign_note": SIGN_NOTE,
     },
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
@@ -65,27 +79,28 @@ LABELS = {
         "fee": "手续费", "disbursed_on": "放款日",
         "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
         "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
-        "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "当日终应还余额",
+        "penalty": "罚息", "fees": "费用", "surplus": "多付款", "balance": "当日终应还余额",
         "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",
         "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
-        "waived": "冷静期：免除利息和费用",
+        "waived": "冷静期：全部利息和费用免除（冲销已计收）",
         "reapplied": "冷静期：已付的利息和费用改为归还本金",
         "surplus_paid": "余款已付至贵司", "written_off": "核销（转入催收，仍须偿还）",
         "recovery": "核销后收回", "fen_note": "金额单位：元（人民币）。",
         "collection": "核销及核销后收回", "still_owed": "贵司仍欠",
         "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
+        "sign_note": SIGN_NOTE_ZH,
     },
 }
 
 # The bank's own pages read the same lines about the borrower, not to it ("贵司还款" on the
 # relationship manager's screen read as if the bank had repaid something).
 STAFF_LABELS = {
-    "en": {"payment_vendor": "The borrower's payment", "surplus": "To the borrower",
+    "en": {"payment_vendor": "The borrower's payment",
            "still_owed": "Still owed by the borrower",
            "surplus_paid": "Surplus paid back to the borrower"},
-    "zh": {"payment_vendor": "借款企业还款", "surplus": "退还借款企业",
+    "zh": {"payment_vendor": "借款企业还款",
            "still_owed": "借款企业仍欠", "surplus_paid": "余款已付至借款企业"},
 }
 
@@ -103,7 +118,10 @@ STATUS_LABELS = {
 @dataclass(frozen=True, slots=True)
 class Line:
     """One movement: *amount_fen* is money paid out (+) or received (-); the component
-    columns are changes to what is owed; *balance_fen* is owed at the end of that day."""
+    columns are changes to what is owed; *surplus_fen* is money received above what was
+    owed (-) or such money paid back (+), so that on a line where money moved
+    ``amount_fen`` equals the four components plus ``surplus_fen`` (:data:`SIGN_NOTE`);
+    *balance_fen* is owed at the end of that day."""
 
     on: date
     kind: str
@@ -202,29 +220,33 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
     # lines just before the payment that completed it (after that day's earlier payments)
     for order, a in enumerate(outcome.allocations, start=1):
         if a.cooling_off:
-            # what the cooling-off waived, by component (the line showed no amount): the
-            # income reversed that day (open charges, and charges already paid within
-            # the window, whose money goes to principal instead)
-            # (reader 12, G2: a fee paid in the window and then waived was shown as waived
-            # again, leaving −¥450 of fees and ¥450 of principal on a loan owing nothing)
+            # what the cooling-off did, by component: the money already paid to interest
+            # and fees in the window goes to principal instead (those charges are owed
+            # again, for a moment), then every charge is waived, so the fee and interest
+            # columns read the waiver and end at 0 (reader 13, H1: a fee paid and then
+            # waived read only as a principal line, the fee as charged and paid)
+            # (reader 12, G2: the columns add up to the journal's balances)
             w, moved = _waived(outcome, a.paid_on)
-            if any(w.values()):
+            if any(moved.values()):
                 events.append((a.paid_on, 2 * order, Line(
-                    a.paid_on, "waived", interest_fen=-w["interest"],
-                    penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
-            if moved:
-                events.append((a.paid_on, 2 * order, Line(a.paid_on, "reapplied",
-                                                  principal_fen=-moved)))
+                    a.paid_on, "reapplied", principal_fen=-sum(moved.values()),
+                    interest_fen=moved["interest"], penalty_fen=moved["penalty"],
+                    fees_fen=moved["fees"])))
+            if any(w.values()) or any(moved.values()):
+                events.append((a.paid_on, 2 * order, Line(
+                    a.paid_on, "waived", interest_fen=-w["interest"] - moved["interest"],
+                    penalty_fen=-w["penalty"] - moved["penalty"],
+                    fees_fen=-w["fees"] - moved["fees"])))
         kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
         events.append((a.paid_on, 2 * order + 1, Line(
             a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
             interest_fen=-a.interest_fen, penalty_fen=-a.penalty_fen, fees_fen=-a.fees_fen,
-            surplus_fen=a.surplus_fen)))
+            surplus_fen=-a.surplus_fen)))
     # the surplus paid back to the borrower (reader 12, G6: the statement had no line for
     # it and its surplus column disagreed with its header)
     for day, paid in _surplus_payouts(session, loan):
         events.append((day, 1 << 30, Line(day, "surplus_paid", amount_fen=paid,
-                                          surplus_fen=-paid)))
+                                          surplus_fen=paid)))
     # interest accrued between consecutive event days, as one line per period
     cut = sorted({e[0] for e in events})
     period: dict[date, list[Any]] = {}   # start -> [first day, last day, interest, penalty]
@@ -254,21 +276,19 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             if line.on <= as_of]
 
 
-def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], int]:
-    """What the cooling-off did on *on*, in fen (>= 0): the interest, penalty and fees
-    still open that it waived, by component, and the money already paid to them in the
-    window that it re-applied to principal. The replay debits an income account only to
-    waive (accrual credits it), against the receivable (open) or the principal (paid)."""
+def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], dict[str, int]]:
+    """What the cooling-off did on *on*, in fen (>= 0), by component (interest, penalty,
+    fees): the charges still open that it waived, and the money already paid to charges
+    in the window that it re-applied to principal. The replay debits an income account
+    only to waive (accrual credits it), against the receivable (open) or the principal
+    (paid)."""
     income = {COMPONENTS[c][1]: c for c in ("interest", "penalty", "fees")}
     out = dict.fromkeys(income.values(), 0)
-    moved = 0
+    moved = dict.fromkeys(income.values(), 0)
     legs = outcome.postings
     for p, other in zip(legs, legs[1:], strict=False):
         if p.account in income and p.amount_fen > 0 and p.value_date == on:
-            if other.account == Acct.LOANS:
-                moved += p.amount_fen
-            else:
-                out[income[p.account]] += p.amount_fen
+            (moved if other.account == Acct.LOANS else out)[income[p.account]] += p.amount_fen
     return out, moved
 
 
@@ -449,6 +469,7 @@ def to_csv(st: Statement, lang: str = "zh") -> str:
     w.writerow([t[c] for c in COLUMNS])
     for line in st.lines:
         w.writerow(line_cells(line, lang))
+    w.writerow([t["sign_note"]])
     if st.collection:
         w.writerow([])
         w.writerow([t["collection"]])
@@ -535,6 +556,7 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
         table.row([t[c] for c in COLUMNS])
         for line in st.lines:
             table.row(line_cells(line, lang))
+    pdf.multi_cell(0, 4.5, t["sign_note"], new_x="LMARGIN", new_y="NEXT")
     if st.collection:
         pdf.ln(2)
         pdf.set_font("cjk", size=11)
