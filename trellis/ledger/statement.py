@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from trellis import exports
 from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import lifecycle
+from trellis.ledger import status as loan_status
 from trellis.ledger.chart import COMPONENTS, Acct
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import JournalPosting, Loan, LoanStatus, Product, Repayment
@@ -104,15 +106,6 @@ STAFF_LABELS = {
            "still_owed": "借款企业仍欠", "surplus_paid": "余款已付至借款企业"},
 }
 
-STATUS_LABELS = {
-    # The statement is the borrower's: a write-off is the lender's accounting, and the
-    # borrower reads that the debt went to collection.
-    "en": {**{s.value: s.value.replace("_", " ") for s in LoanStatus},
-           "written_off": "overdue (passed to collection)"},
-    "zh": {"pending": "待放款", "active": "还款中", "overdue": "逾期", "repaid": "已结清",
-           "cooled_off": "冷静期内结清", "written_off": "逾期（已转入催收）",
-           "cancelled": "已取消"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,20 +381,22 @@ def describe(line: Line, lang: str, *, staff: bool = False) -> str:
     return t[line.kind]
 
 
-def status_word(st: Statement, lang: str) -> str:
-    """The loan's status as the borrower reads it, the same word as the vendor's loan
-    page: a written-off loan still owed is overdue and passed to collection; once the
-    borrower has paid it all back it is repaid."""
-    status = st.status
-    if status == LoanStatus.WRITTEN_OFF and not st.owed_fen:
-        status = LoanStatus.REPAID.value
-    return STATUS_LABELS[lang].get(status, status)
+def status_word(st: Statement, gettext: Callable[[str], str] = str) -> str:
+    """The loan's status as the borrower reads it, the ledger's one word for it
+    (:func:`trellis.ledger.status.borrower_word`, as on the vendor's loan pages: a
+    written-off loan still owed is overdue and passed to collection, one paid back in
+    full is repaid) through *gettext* (the reader's catalogue; English without one)."""
+    return gettext(loan_status.borrower_word(st.status, st.owed_fen))
 
 
-def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tuple[str, str]]:
+def header_rows(st: Statement, lang: str, *, currency: bool = True,
+                gettext: Callable[[str], str] = str,
+                product: str | None = None) -> list[tuple[str, str]]:
     """The statement's header as (label, value) rows in *lang*; amounts in yuan, with
     the ¥ sign as the tables of the page show them (*currency*; a CSV for spreadsheets
-    says once that amounts are in yuan and leaves them bare)."""
+    says once that amounts are in yuan and leaves them bare); the status word through
+    *gettext*, the catalogue of *lang* (the web layer's); the product as *product* names
+    it (the pages' one name for it; its name in *lang* without)."""
     t = LABELS[lang]
 
     def yuan(fen: int) -> str:
@@ -409,8 +404,9 @@ def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tupl
         return ("-¥" + text[1:] if text.startswith("-") else "¥" + text) if currency else text
 
     rows = [(t["loan"], str(st.loan_id)), (t["firm"], st.firm_name), (t["uscc"], st.firm_uscc),
-            (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
-            (t["status"], status_word(st, lang)),
+            (t["product"], product or (st.product_name_zh if lang == "zh"
+                                       else st.product_name)),
+            (t["status"], status_word(st, gettext)),
             (t["amount"], yuan(st.amount_fen)), (t["rate"], percent(st.rate_micro)),
             # stated as every page states it (ledger.pricing.overdue_rate)
             (t["penalty_rate"], t["overdue_rate"] % (
@@ -449,13 +445,15 @@ def collection_rows(st: Statement, lang: str) -> list[list[str]]:
              yuan(line.balance_fen)] for line in st.collection]
 
 
-def to_csv(st: Statement, lang: str = "zh") -> str:
-    """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese)."""
+def to_csv(st: Statement, lang: str = "zh", *, gettext: Callable[[str], str] = str,
+           product: str | None = None) -> str:
+    """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese);
+    *gettext* and *product* as for :func:`header_rows`."""
     t = LABELS[lang]
     out = io.StringIO()
     w = exports.writer(out)
     w.writerow([t["title"]])
-    for k, v in header_rows(st, lang, currency=False):
+    for k, v in header_rows(st, lang, currency=False, gettext=gettext, product=product):
         w.writerow([k, v])
     w.writerow([t["fen_note"]])
     w.writerow([])
@@ -511,8 +509,10 @@ class NoCJKFont(TrellisError):
     status = 503
 
 
-def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> bytes:
-    """The statement as an A4 PDF with the CJK font embedded (subset)."""
+def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None, *,
+           gettext: Callable[[str], str] = str, product: str | None = None) -> bytes:
+    """The statement as an A4 PDF with the CJK font embedded (subset); *gettext* and
+    *product* as for :func:`header_rows`."""
     # fpdf2 only when a PDF is made: the statement's pages and figures do not need it.
     from fpdf import FPDF
     from fpdf.fonts import FontFace
@@ -531,7 +531,7 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, t["title"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
-    for k, v in header_rows(st, lang):
+    for k, v in header_rows(st, lang, gettext=gettext, product=product):
         pdf.cell(55, 5.5, k)
         pdf.cell(0, 5.5, v, new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5.5, t["fen_note"], new_x="LMARGIN", new_y="NEXT")
