@@ -757,7 +757,7 @@ def test_one_loan_reads_one_status_word_and_one_product_name_on_every_page(
         f"/ledger/loans/{loan.id}/statement")}
     for url, page in pages.items():
         assert "还款中" in page and "正常" not in page, url
-    names = {url: re.findall(r'(?:data-product="%d"|id="product")>([^<]*)<' % loan.id, page)
+    names = {url: re.findall(rf'(?:data-product="{loan.id}"|id="product")>([^<]*)<', page)
              for url, page in pages.items()}
     assert names["/vendor/loans"] == names["/ledger/my"] == ["应收账款融资"], names
     assert names[f"/vendor/loans/{loan.id}"] == names[f"/ledger/loans/{loan.id}"] \
