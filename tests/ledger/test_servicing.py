@@ -467,6 +467,8 @@ def test_a_cooled_off_loan_reads_its_fee_and_interest_waived(session, make_loan,
     else:
         assert moved == []
     assert statement.describe(waived, "zh") == "冷静期：全部利息和费用免除（冲销已计收）"
+    st = statement.build(session=session, loan_id=loan.id)
+    assert ("手续费", "¥210.37（冷静期内结清，已全部免除）") in statement.header_rows(st, "zh")
 
 
 def test_each_movement_adds_across(session, make_loan):

@@ -73,6 +73,7 @@ LABELS = {
         "collection_note": "A write-off is the lender's accounting: it does not cancel the "
                            "debt. The amount written off stays owed until it is recovered.",
         "sign_note": SIGN_NOTE,
+        "fee_waived": "%s (waived: repaid in the cooling-off period)",
     },
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
@@ -93,6 +94,7 @@ LABELS = {
         "collection": "核销及核销后收回", "still_owed": "贵司仍欠",
         "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
         "sign_note": SIGN_NOTE_ZH,
+        "fee_waived": "%s（冷静期内结清，已全部免除）",
     },
 }
 
@@ -412,7 +414,9 @@ def header_rows(st: Statement, lang: str, *, currency: bool = True,
             (t["penalty_rate"], t["overdue_rate"] % (
                 percent(st.rate_micro + st.penalty_rate_micro), percent(st.rate_micro),
                 percent(st.penalty_rate_micro))),
-            (t["fee"], yuan(st.fee_fen)),
+            # a cooled-off loan's fee was waived: said where the fee is stated (reader 13, H1)
+            (t["fee"], t["fee_waived"] % yuan(st.fee_fen)
+             if st.fee_fen and st.status == LoanStatus.COOLED_OFF else yuan(st.fee_fen)),
             (t["disbursed_on"], st.disbursed_on.isoformat() if st.disbursed_on else ""),
             (t["due_date"], st.due_date.isoformat() if st.due_date else ""),
             (t["as_of"], st.as_of.isoformat()), (t["dpd"], str(st.days_past_due)),

@@ -495,7 +495,7 @@ def test_inside_the_cooling_off_the_repay_page_asks_one_figure_and_says_the_othe
         .replace("CN¥", "¥")
     figures = page[page.index('id="cooling-off-figures"'):page.index("</dl>")]
     assert "当前应还" not in page
-    assert "现在还款、免收利息和费用须还" in figures and "继续使用贷款应还" in figures
+    assert "冷静期内结清须还（免利息和费用）" in figures and "继续使用贷款应还" in figures
     assert f'id="cancel-free">{money(loan.amount_fen)}<' in figures
     assert f'id="owed-if-kept">{money(loan.outstanding_fen)}<' in figures
     assert f'value="{loan.amount_fen / 100:.2f}"' in page   # the box: the one figure to pay
