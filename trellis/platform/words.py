@@ -228,6 +228,17 @@ def loan_products(loans) -> dict[int, str]:
             for loan in loans}
 
 
+def borrower_state(loan) -> str:
+    """The state code under which *loan*'s borrower reads it (``ledger_status`` words):
+    a written-off loan still owed is ``collection``, one paid back in full ``repaid``
+    (:func:`trellis.ledger.status.borrower_word`); any other its own status."""
+    from trellis.ledger import lifecycle
+
+    if loan.status == "written_off":
+        return "collection" if lifecycle.owed_by_borrower(loan) > 0 else "repaid"
+    return str(loan.status)
+
+
 def install(app) -> None:
     """Give every template ``word``, ``scope_words``, the ``outcome`` filter and the one
     ``short_hash`` filter for hashes."""
@@ -240,6 +251,7 @@ def install(app) -> None:
         lambda product: render(financing_product(product))
     app.jinja_env.globals["scope_words"] = scope_words
     app.jinja_env.globals["product_name"] = product_name
+    app.jinja_env.globals["borrower_state"] = borrower_state
     app.jinja_env.filters["outcome"] = message_text
     app.jinja_env.filters["technical_detail"] = technical_detail
     app.jinja_env.filters["short_hash"] = short_hash

@@ -421,6 +421,13 @@ def test_the_statement_header_shows_yuan_and_the_vendors_status_word(session, ap
     st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     header = st[st.index('id="statement-header"'):st.index("</dl>")]
     assert "已结清" in vendor_page and "已结清" in header and "催收" not in header, header
+    # reader 13, G24: the ledger's pages a vendor opens read the borrower's word too
+    for url, start, end in (("/ledger/my", f'data-loan="{loan.id}"', "</tr>"),
+                            (f"/ledger/loans/{loan.id}", "<h1>", "</h1>")):
+        page = client.get(url).get_data(as_text=True)
+        badge = page[page.index(start):]
+        badge = badge[:badge.index(end)]
+        assert "已结清" in badge and "已核销" not in badge, (url, badge)
 
 
 @pytest.mark.parametrize("role", ["rm", "auditor", "admin"])
