@@ -301,3 +301,36 @@ def test_a_reminder_to_repay_a_loan_repaid_since_is_not_sent(session, world, ven
     assert rows and all(o.state == "failed" and "loan is repaid" in o.last_error for o in rows)
     assert not [x for x in sink.read() if "3 天" in x["body"]]
     assert any("已放款" in x["subject"] for x in sink.read())   # the pay-out still went
+
+
+def test_a_payout_of_surplus_is_told_with_the_amount_and_the_account(session, world,
+                                                                    vendor_user, make_loan):
+    """Reader 13, H13: a payout of surplus (the buyer paid more than the loan owed, and the
+    surplus was paid on to the vendor) sent no message. The firm is told once, in its
+    messages and the outbox: how much, in yuan, and into which account (masked)."""
+    from trellis.ledger import lifecycle, payouts
+    from trellis.protection import payout as payout_account
+
+    loan = make_loan(firm=world.vendor, amount_fen=1_000_000, fee_fen=0,
+                     disburse=date(2026, 1, 1), due_date=date(2026, 3, 31))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000_000 + 123_456,
+                    paid_on=date(2026, 1, 1), idempotency_key="over", source="anchor")
+    events.collect(session=session, as_of=date(2026, 1, 2))
+    before = {e.key for e in session.scalars(select(NotificationEvent))}
+    done = payouts.pay_out_surplus(session=session, firm_id=world.vendor.id, amount_fen=100_000,
+                                   paid_on=date(2026, 1, 5), idempotency_key="back-1")
+    assert events.collect(session=session, as_of=date(2026, 1, 5)) == 1
+    assert events.collect(session=session, as_of=date(2026, 1, 6)) == 0   # once
+    (event,) = [e for e in session.scalars(select(NotificationEvent)) if e.key not in before]
+    assert event.key == f"surplus-paid:{done.entry.id}" and event.kind == "payout"
+    assert event.link == f"/vendor/loans/{loan.id}"
+    account = payout_account.label(payout_account.current(session=session,
+                                                          firm_id=world.vendor.id))
+    assert "····" in account
+    (note,) = session.scalars(select(Notification).where(
+        Notification.user_id == vendor_user.id, Notification.kind == "payout",
+        Notification.message_zh.contains("¥1,000.00"))).all()
+    assert account in note.message_zh and "2026-01-05" in note.message_zh
+    assert "退还" in note.message_zh and account in note.message_en
+    assert {o.channel for o in session.scalars(select(OutboxMessage).where(
+        OutboxMessage.event_id == event.id))} == {"email", "sms"}

@@ -400,20 +400,105 @@ def test_the_statement_columns_add_up_after_a_cooling_off_with_a_paid_fee(sessio
     assert moved.principal_fen == -45_000   # the paid fee went to principal
     # after the payment that paid the fee, just before the one that completed the window
     kinds = [line.kind for line in lines if line.kind != "accrued"]
-    assert kinds == ["pay_out", "fee_charged", "payment_vendor", "reapplied",
+    assert kinds == ["pay_out", "fee_charged", "payment_vendor", "reapplied", "waived",
                      "payment_vendor"], kinds
     # the principal the journal credited on the buyer's day: the fee moved plus the payment
     on_day = sum(-line.principal_fen for line in lines
                  if line.kind in ("reapplied", "payment_vendor") and line is not lines[2])
     assert on_day == 10_045_000
-    surplus = sum(line.surplus_fen for line in lines)
-    assert surplus == payouts.loan_surplus(session=session, loan_id=loan.id).owed
-    assert surplus == 20_081_000 - 10_000_000
+    surplus = sum(line.surplus_fen for line in lines)   # held for the borrower: −
+    assert -surplus == payouts.loan_surplus(session=session, loan_id=loan.id).owed
+    assert -surplus == 20_081_000 - 10_000_000
     payouts.pay_out_surplus(session=session, firm_id=loan.firm_id, amount_fen=81_000,
                             paid_on=day(3), idempotency_key="back")
     lines = statement.build(session=session, loan_id=loan.id).lines
     (paid,) = [line for line in lines if line.kind == "surplus_paid"]
-    assert (paid.on, paid.amount_fen, paid.surplus_fen) == (day(3), 81_000, -81_000)
-    assert sum(line.surplus_fen for line in lines) == 10_000_000
+    assert (paid.on, paid.amount_fen, paid.surplus_fen) == (day(3), 81_000, 81_000)
+    assert sum(line.surplus_fen for line in lines) == -10_000_000
     assert statement.describe(paid, "zh") == "余款已付至贵司"
     assert statement.describe(moved, "zh") == "冷静期：已付的利息和费用改为归还本金"
+
+
+COLUMNS = ("principal_fen", "interest_fen", "penalty_fen", "fees_fen")
+
+
+def _column_totals(lines) -> dict[str, int]:
+    return {f: sum(getattr(line, f) for line in lines) for f in COLUMNS}
+
+
+def _journal_owed(session, loan_id) -> dict[str, int]:
+    """What the journal holds of the loan, per statement column, in fen."""
+    b = per_loan(session, loan_id)
+    return {"principal_fen": b.get(Acct.LOANS.value, 0),
+            "interest_fen": b.get(Acct.INTEREST_RECEIVABLE.value, 0),
+            "penalty_fen": b.get(Acct.PENALTY_RECEIVABLE.value, 0),
+            "fees_fen": b.get(Acct.FEES_RECEIVABLE.value, 0)}
+
+
+@pytest.mark.parametrize("first_payment", [0, 400_000, 999_999])
+def test_a_cooled_off_loan_reads_its_fee_and_interest_waived(session, make_loan, first_payment):
+    """Reader 13, H1: a loan settled inside the cooling-off still read 手续费 ¥210.37
+    charged and paid; the waiver showed only as a principal line. The fee and interest
+    columns now carry the waiver (the whole fee and interest charged, reversed) and end at
+    0; what was paid to them goes to principal on a line of its own; every column still
+    sums to what the journal holds."""
+    from trellis.ledger import statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=21_037, rate="0.072", first_loan=True)
+    accrual.accrue(session=session, as_of=day(3))
+    if first_payment:
+        lifecycle.repay(session=session, loan_id=loan.id, amount_fen=first_payment,
+                        paid_on=day(3), idempotency_key="part")
+    accrual.accrue(session=session, as_of=day(6))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000_000 - first_payment,
+                    paid_on=day(6), idempotency_key="rest")
+    assert fresh(session, loan).status == LoanStatus.COOLED_OFF
+    lines = statement.build(session=session, loan_id=loan.id).lines
+    assert _column_totals(lines) == _journal_owed(session, loan.id) == dict.fromkeys(COLUMNS, 0)
+    (waived,) = [line for line in lines if line.kind == "waived"]
+    charged = sum(line.interest_fen for line in lines if line.kind == "accrued")
+    assert (waived.fees_fen, waived.interest_fen) == (-21_037, -charged)
+    assert charged > 0
+    moved = [line for line in lines if line.kind == "reapplied"]
+    if first_payment:   # the fee and 3 days' interest were paid first, then re-applied
+        (moved_line,) = moved
+        assert (moved_line.fees_fen, moved_line.interest_fen) == (21_037, 600)
+        assert moved_line.principal_fen == -(21_037 + 600)
+    else:
+        assert moved == []
+    assert statement.describe(waived, "zh") == "冷静期：全部利息和费用免除（冲销已计收）"
+    st = statement.build(session=session, loan_id=loan.id)
+    assert ("手续费", "¥210.37（冷静期内结清，已全部免除）") in statement.header_rows(st, "zh")
+
+
+def test_each_movement_adds_across(session, make_loan):
+    """Reader 13, H2: the surplus column (退还贵司) had the sign opposite to the amount, so
+    a payment's row did not add across. On every row where money moved, the amount is the
+    four components plus the surplus; rows that move no money only charge or waive; the
+    surplus column sums to minus what is still held for the borrower."""
+    from trellis.ledger import payouts, statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, rate="0.072", first_loan=False)
+    accrual.accrue(session=session, as_of=day(10))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=300_000, paid_on=day(10),
+                    idempotency_key="part")
+    accrual.accrue(session=session, as_of=day(20))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=900_000, paid_on=day(20),
+                    idempotency_key="over")
+    assert fresh(session, loan).status == LoanStatus.REPAID
+    payouts.pay_out_surplus(session=session, firm_id=loan.firm_id, amount_fen=50_000,
+                            paid_on=day(21), idempotency_key="back")
+    lines = statement.build(session=session, loan_id=loan.id).lines
+    money = [line for line in lines if line.amount_fen]
+    assert {line.kind for line in money} == {"pay_out", "payment_vendor", "surplus_paid"}
+    for line in lines:
+        across = sum(getattr(line, f) for f in COLUMNS) + line.surplus_fen
+        if line.amount_fen:
+            assert line.amount_fen == across, line
+        else:
+            assert line.kind in ("fee_charged", "accrued", "waived") and not line.surplus_fen
+    (over,) = [line for line in lines if line.kind == "payment_vendor" and line.surplus_fen]
+    assert over.surplus_fen < 0   # received above what was owed: held for the borrower
+    assert -sum(line.surplus_fen for line in lines) == payouts.loan_surplus(
+        session=session, loan_id=loan.id).owed > 0
+    assert _column_totals(lines) == _journal_owed(session, loan.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from trellis import exports
 from trellis.db import id_of
 from trellis.errors import TrellisError
 from trellis.ledger import lifecycle
+from trellis.ledger import status as loan_status
 from trellis.ledger.chart import COMPONENTS, Acct
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import JournalPosting, Loan, LoanStatus, Product, Repayment
@@ -32,6 +34,19 @@ from trellis.ledger.replay import Balances, Outcome, Payment, Terms, replay
 from trellis.ledger.reports import loan_ledger_balances
 from trellis.messages import N_, msg
 from trellis.trade.models import Firm
+
+#: The movements' one sign convention, said under the table (reader 13, H2: the surplus
+#: column had the opposite sign to the amount, so a row did not add across). The same
+#: words are in the page's catalogue (ledger/_movements.html).
+SIGN_NOTE = ("Amount is money moved: + paid to you, − received. Principal, interest, "
+             "penalty and fees are changes to what you owe. Surplus is money received above "
+             "what was owed (−, held for you) and its return to you (+). On each row where "
+             "money moved, Amount = Principal + Interest + Penalty + Fees + Surplus; rows "
+             "that charge or waive interest and fees move no money.")
+SIGN_NOTE_ZH = ("金额为资金往来：正数为付给贵司，负数为收到的款项。本金、利息、罚息、费用为应还的"
+                "增减。多付款为超出应还、暂存待退还贵司的款项（负数）及其退还（正数）。有资金往来的"
+                "每一行：金额 = 本金 + 利息 + 罚息 + 费用 + 多付款；计收或免除利息和费用的行不涉及"
+                "资金往来。")
 
 LABELS = {
     "en": {
@@ -42,14 +57,14 @@ LABELS = {
         "fee": "Fee", "disbursed_on": "Paid out on", "due_date": "Due on",
         "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
         "description": "Description", "amount_col": "Amount", "principal": "Principal",
-        "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "To you",
+        "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "Surplus",
         "balance": "Owed at end of day", "schedule": "Schedule", "due_total": "Amount due",
         "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
         "Cooling-off: repay in full by %s and interest and fees are waived",
         "pay_out": "Paid out", "fee_charged": "Fee charged (payable)",
         "accrued": "Interest %s to %s",
         "payment_vendor": "Your payment", "payment_anchor": "Paid by the buyer",
-        "waived": "Cooling-off: interest and fees waived",
+        "waived": "Cooling-off: all interest and fees waived (the charges reversed)",
         "reapplied": "Cooling-off: interest and fees already paid go to principal instead",
         "surplus_paid": "Surplus paid back to you",
         "written_off": "Written off: passed to collection, still owed",
@@ -57,6 +72,8 @@ LABELS = {
         "collection": "Write-off and recoveries", "still_owed": "Still owed by you",
         "collection_note": "A write-off is the lender's accounting: it does not cancel the "
                            "debt. The amount written off stays owed until it is recovered.",
+        "sign_note": SIGN_NOTE,
+        "fee_waived": "%s (waived: repaid in the cooling-off period)",
     },
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
@@ -65,45 +82,41 @@ LABELS = {
         "fee": "手续费", "disbursed_on": "放款日",
         "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
         "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
-        "penalty": "罚息", "fees": "费用", "surplus": "退还贵司", "balance": "当日终应还余额",
+        "penalty": "罚息", "fees": "费用", "surplus": "多付款", "balance": "当日终应还余额",
         "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",
         "payment_vendor": "贵司还款", "payment_anchor": "买方付款",
-        "waived": "冷静期：免除利息和费用",
+        "waived": "冷静期：全部利息和费用免除（冲销已计收）",
         "reapplied": "冷静期：已付的利息和费用改为归还本金",
         "surplus_paid": "余款已付至贵司", "written_off": "核销（转入催收，仍须偿还）",
         "recovery": "核销后收回", "fen_note": "金额单位：元（人民币）。",
         "collection": "核销及核销后收回", "still_owed": "贵司仍欠",
         "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
+        "sign_note": SIGN_NOTE_ZH,
+        "fee_waived": "%s（冷静期内结清，已全部免除）",
     },
 }
 
 # The bank's own pages read the same lines about the borrower, not to it ("贵司还款" on the
 # relationship manager's screen read as if the bank had repaid something).
 STAFF_LABELS = {
-    "en": {"payment_vendor": "The borrower's payment", "surplus": "To the borrower",
+    "en": {"payment_vendor": "The borrower's payment",
            "still_owed": "Still owed by the borrower",
            "surplus_paid": "Surplus paid back to the borrower"},
-    "zh": {"payment_vendor": "借款企业还款", "surplus": "退还借款企业",
+    "zh": {"payment_vendor": "借款企业还款",
            "still_owed": "借款企业仍欠", "surplus_paid": "余款已付至借款企业"},
 }
 
-STATUS_LABELS = {
-    # The statement is the borrower's: a write-off is the lender's accounting, and the
-    # borrower reads that the debt went to collection.
-    "en": {**{s.value: s.value.replace("_", " ") for s in LoanStatus},
-           "written_off": "overdue (passed to collection)"},
-    "zh": {"pending": "待放款", "active": "还款中", "overdue": "逾期", "repaid": "已结清",
-           "cooled_off": "冷静期内结清", "written_off": "逾期（已转入催收）",
-           "cancelled": "已取消"},
-}
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
     """One movement: *amount_fen* is money paid out (+) or received (-); the component
-    columns are changes to what is owed; *balance_fen* is owed at the end of that day."""
+    columns are changes to what is owed; *surplus_fen* is money received above what was
+    owed (-) or such money paid back (+), so that on a line where money moved
+    ``amount_fen`` equals the four components plus ``surplus_fen`` (:data:`SIGN_NOTE`);
+    *balance_fen* is owed at the end of that day."""
 
     on: date
     kind: str
@@ -202,29 +215,33 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
     # lines just before the payment that completed it (after that day's earlier payments)
     for order, a in enumerate(outcome.allocations, start=1):
         if a.cooling_off:
-            # what the cooling-off waived, by component (the line showed no amount): the
-            # income reversed that day (open charges, and charges already paid within
-            # the window, whose money goes to principal instead)
-            # (reader 12, G2: a fee paid in the window and then waived was shown as waived
-            # again, leaving −¥450 of fees and ¥450 of principal on a loan owing nothing)
+            # what the cooling-off did, by component: the money already paid to interest
+            # and fees in the window goes to principal instead (those charges are owed
+            # again, for a moment), then every charge is waived, so the fee and interest
+            # columns read the waiver and end at 0 (reader 13, H1: a fee paid and then
+            # waived read only as a principal line, the fee as charged and paid)
+            # (reader 12, G2: the columns add up to the journal's balances)
             w, moved = _waived(outcome, a.paid_on)
-            if any(w.values()):
+            if any(moved.values()):
                 events.append((a.paid_on, 2 * order, Line(
-                    a.paid_on, "waived", interest_fen=-w["interest"],
-                    penalty_fen=-w["penalty"], fees_fen=-w["fees"])))
-            if moved:
-                events.append((a.paid_on, 2 * order, Line(a.paid_on, "reapplied",
-                                                  principal_fen=-moved)))
+                    a.paid_on, "reapplied", principal_fen=-sum(moved.values()),
+                    interest_fen=moved["interest"], penalty_fen=moved["penalty"],
+                    fees_fen=moved["fees"])))
+            if any(w.values()) or any(moved.values()):
+                events.append((a.paid_on, 2 * order, Line(
+                    a.paid_on, "waived", interest_fen=-w["interest"] - moved["interest"],
+                    penalty_fen=-w["penalty"] - moved["penalty"],
+                    fees_fen=-w["fees"] - moved["fees"])))
         kind = "payment_anchor" if sources.get(a.key) == "anchor" else "payment_vendor"
         events.append((a.paid_on, 2 * order + 1, Line(
             a.paid_on, kind, amount_fen=-a.amount_fen, principal_fen=-a.principal_fen,
             interest_fen=-a.interest_fen, penalty_fen=-a.penalty_fen, fees_fen=-a.fees_fen,
-            surplus_fen=a.surplus_fen)))
+            surplus_fen=-a.surplus_fen)))
     # the surplus paid back to the borrower (reader 12, G6: the statement had no line for
     # it and its surplus column disagreed with its header)
     for day, paid in _surplus_payouts(session, loan):
         events.append((day, 1 << 30, Line(day, "surplus_paid", amount_fen=paid,
-                                          surplus_fen=-paid)))
+                                          surplus_fen=paid)))
     # interest accrued between consecutive event days, as one line per period
     cut = sorted({e[0] for e in events})
     period: dict[date, list[Any]] = {}   # start -> [first day, last day, interest, penalty]
@@ -254,21 +271,19 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
             if line.on <= as_of]
 
 
-def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], int]:
-    """What the cooling-off did on *on*, in fen (>= 0): the interest, penalty and fees
-    still open that it waived, by component, and the money already paid to them in the
-    window that it re-applied to principal. The replay debits an income account only to
-    waive (accrual credits it), against the receivable (open) or the principal (paid)."""
+def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], dict[str, int]]:
+    """What the cooling-off did on *on*, in fen (>= 0), by component (interest, penalty,
+    fees): the charges still open that it waived, and the money already paid to charges
+    in the window that it re-applied to principal. The replay debits an income account
+    only to waive (accrual credits it), against the receivable (open) or the principal
+    (paid)."""
     income = {COMPONENTS[c][1]: c for c in ("interest", "penalty", "fees")}
     out = dict.fromkeys(income.values(), 0)
-    moved = 0
+    moved = dict.fromkeys(income.values(), 0)
     legs = outcome.postings
     for p, other in zip(legs, legs[1:], strict=False):
         if p.account in income and p.amount_fen > 0 and p.value_date == on:
-            if other.account == Acct.LOANS:
-                moved += p.amount_fen
-            else:
-                out[income[p.account]] += p.amount_fen
+            (moved if other.account == Acct.LOANS else out)[income[p.account]] += p.amount_fen
     return out, moved
 
 
@@ -368,20 +383,22 @@ def describe(line: Line, lang: str, *, staff: bool = False) -> str:
     return t[line.kind]
 
 
-def status_word(st: Statement, lang: str) -> str:
-    """The loan's status as the borrower reads it, the same word as the vendor's loan
-    page: a written-off loan still owed is overdue and passed to collection; once the
-    borrower has paid it all back it is repaid."""
-    status = st.status
-    if status == LoanStatus.WRITTEN_OFF and not st.owed_fen:
-        status = LoanStatus.REPAID.value
-    return STATUS_LABELS[lang].get(status, status)
+def status_word(st: Statement, gettext: Callable[[str], str] = str) -> str:
+    """The loan's status as the borrower reads it, the ledger's one word for it
+    (:func:`trellis.ledger.status.borrower_word`, as on the vendor's loan pages: a
+    written-off loan still owed is overdue and passed to collection, one paid back in
+    full is repaid) through *gettext* (the reader's catalogue; English without one)."""
+    return gettext(loan_status.borrower_word(st.status, st.owed_fen))
 
 
-def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tuple[str, str]]:
+def header_rows(st: Statement, lang: str, *, currency: bool = True,
+                gettext: Callable[[str], str] = str,
+                product: str | None = None) -> list[tuple[str, str]]:
     """The statement's header as (label, value) rows in *lang*; amounts in yuan, with
     the ¥ sign as the tables of the page show them (*currency*; a CSV for spreadsheets
-    says once that amounts are in yuan and leaves them bare)."""
+    says once that amounts are in yuan and leaves them bare); the status word through
+    *gettext*, the catalogue of *lang* (the web layer's); the product as *product* names
+    it (the pages' one name for it; its name in *lang* without)."""
     t = LABELS[lang]
 
     def yuan(fen: int) -> str:
@@ -389,14 +406,17 @@ def header_rows(st: Statement, lang: str, *, currency: bool = True) -> list[tupl
         return ("-¥" + text[1:] if text.startswith("-") else "¥" + text) if currency else text
 
     rows = [(t["loan"], str(st.loan_id)), (t["firm"], st.firm_name), (t["uscc"], st.firm_uscc),
-            (t["product"], st.product_name_zh if lang == "zh" else st.product_name),
-            (t["status"], status_word(st, lang)),
+            (t["product"], product or (st.product_name_zh if lang == "zh"
+                                       else st.product_name)),
+            (t["status"], status_word(st, gettext)),
             (t["amount"], yuan(st.amount_fen)), (t["rate"], percent(st.rate_micro)),
             # stated as every page states it (ledger.pricing.overdue_rate)
             (t["penalty_rate"], t["overdue_rate"] % (
                 percent(st.rate_micro + st.penalty_rate_micro), percent(st.rate_micro),
                 percent(st.penalty_rate_micro))),
-            (t["fee"], yuan(st.fee_fen)),
+            # a cooled-off loan's fee was waived: said where the fee is stated (reader 13, H1)
+            (t["fee"], t["fee_waived"] % yuan(st.fee_fen)
+             if st.fee_fen and st.status == LoanStatus.COOLED_OFF else yuan(st.fee_fen)),
             (t["disbursed_on"], st.disbursed_on.isoformat() if st.disbursed_on else ""),
             (t["due_date"], st.due_date.isoformat() if st.due_date else ""),
             (t["as_of"], st.as_of.isoformat()), (t["dpd"], str(st.days_past_due)),
@@ -429,13 +449,15 @@ def collection_rows(st: Statement, lang: str) -> list[list[str]]:
              yuan(line.balance_fen)] for line in st.collection]
 
 
-def to_csv(st: Statement, lang: str = "zh") -> str:
-    """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese)."""
+def to_csv(st: Statement, lang: str = "zh", *, gettext: Callable[[str], str] = str,
+           product: str | None = None) -> str:
+    """The statement as CSV (UTF-8 with BOM so that spreadsheet programs read Chinese);
+    *gettext* and *product* as for :func:`header_rows`."""
     t = LABELS[lang]
     out = io.StringIO()
     w = exports.writer(out)
     w.writerow([t["title"]])
-    for k, v in header_rows(st, lang, currency=False):
+    for k, v in header_rows(st, lang, currency=False, gettext=gettext, product=product):
         w.writerow([k, v])
     w.writerow([t["fen_note"]])
     w.writerow([])
@@ -449,6 +471,7 @@ def to_csv(st: Statement, lang: str = "zh") -> str:
     w.writerow([t[c] for c in COLUMNS])
     for line in st.lines:
         w.writerow(line_cells(line, lang))
+    w.writerow([t["sign_note"]])
     if st.collection:
         w.writerow([])
         w.writerow([t["collection"]])
@@ -490,8 +513,10 @@ class NoCJKFont(TrellisError):
     status = 503
 
 
-def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> bytes:
-    """The statement as an A4 PDF with the CJK font embedded (subset)."""
+def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None, *,
+           gettext: Callable[[str], str] = str, product: str | None = None) -> bytes:
+    """The statement as an A4 PDF with the CJK font embedded (subset); *gettext* and
+    *product* as for :func:`header_rows`."""
     # fpdf2 only when a PDF is made: the statement's pages and figures do not need it.
     from fpdf import FPDF
     from fpdf.fonts import FontFace
@@ -510,7 +535,7 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, t["title"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
-    for k, v in header_rows(st, lang):
+    for k, v in header_rows(st, lang, gettext=gettext, product=product):
         pdf.cell(55, 5.5, k)
         pdf.cell(0, 5.5, v, new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5.5, t["fen_note"], new_x="LMARGIN", new_y="NEXT")
@@ -535,6 +560,7 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None) -> byt
         table.row([t[c] for c in COLUMNS])
         for line in st.lines:
             table.row(line_cells(line, lang))
+    pdf.multi_cell(0, 4.5, t["sign_note"], new_x="LMARGIN", new_y="NEXT")
     if st.collection:
         pdf.ln(2)
         pdf.set_font("cjk", size=11)

@@ -57,11 +57,30 @@ LOAN_MOVES: dict[str, Move] = {
                       N_("writing off")),
 }
 
+#: The one word for each loan state, wherever a person reads it: the vendor's and the
+#: staff's loan pages and lists, the statement, and this module's refusals (rendered
+#: through the catalogues). Reader 13, G24: one loan read 正常 on one page and 还款中
+#: on another, from four tables that had drifted.
 LABELS = {
-    S.PENDING: N_("awaiting disbursement"), S.ACTIVE: N_("active"), S.OVERDUE: N_("overdue"),
-    S.REPAID: N_("repaid"), S.COOLED_OFF: N_("repaid in the cooling-off period"),
-    S.WRITTEN_OFF: N_("written off"), S.CANCELLED: N_("cancelled"),
+    S.PENDING: N_("awaiting pay-out"), S.ACTIVE: N_("repaying"), S.OVERDUE: N_("overdue"),
+    S.REPAID: N_("repaid"), S.COOLED_OFF: N_("repaid in cooling-off"),
+    S.WRITTEN_OFF: N_("written off"), S.CANCELLED: N_("not paid out"),
 }
+#: A written-off loan as its borrower reads it while anything is still owed: the write-off
+#: is the lender's accounting, the debt stands and went to collection.
+COLLECTION = N_("overdue (passed to collection)")
+
+
+def borrower_word(status: str, owed_fen: int) -> str:
+    """The word (marked for the catalogues, untranslated) for a loan in *status* as its
+    borrower reads it: a written-off loan still owing *owed_fen* (> 0) is overdue and
+    passed to collection, one paid back in full is repaid; otherwise :data:`LABELS`."""
+    if status == S.WRITTEN_OFF:
+        return COLLECTION if owed_fen > 0 else LABELS[S.REPAID]
+    try:
+        return LABELS[S(status)]
+    except ValueError:
+        return status
 
 #: application and offer statuses as words in a message (rendered through the catalogues)
 APPLICATION_WORDS = {

@@ -20,26 +20,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.ledger import lifecycle, payouts
+from trellis.ledger.chart import Acct
+from trellis.ledger.journal import EntryKind
 from trellis.ledger.models import (
     Application,
     ApplicationStatus,
+    JournalEntry,
+    JournalPosting,
     Loan,
     LoanStatus,
     Offer,
     OfferStatus,
     Repayment,
 )
-from trellis.messages import N_, Message, Money, Percent, msg
+from trellis.ledger.posting import account_ids
+from trellis.messages import N_, Ident, Message, Money, Percent, msg
 from trellis.notifications import grades, render
 from trellis.notifications.models import Kind, NotificationEvent, OutboxMessage
-from trellis.protection.models import Notification
+from trellis.protection import payout as payout_account
+from trellis.protection.models import Notification, PayoutAccount
 from trellis.protection.notifications import notify_firm
 from trellis.scoring.models import Scorecard, ScorecardStatus
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -153,6 +159,7 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                    amount=Money(rep.amount_fen), day=rep.paid_on, loan=rep.loan_id,
                    to_loan=Money(rep.amount_fen - rest), rest=Money(rest)),
                f"/vendor/loans/{rep.loan_id}")
+    yield from _surplus_paid(session, since)
     live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
     for loan in session.scalars(select(Loan).where(
             col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= since.date())):
@@ -183,6 +190,47 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
     yield from _written_off(session, since.date())
     # the firm's risk grade changed: from what to what, why, and the price (issue 15)
     yield from grades.events(session, since, as_of)
+
+
+def _surplus_paid(session: Session, since: datetime
+                  ) -> Iterator[tuple[int, str, str, Message, str]]:
+    """Each payout of surplus (money paid above what the firm's loans owed, paid back to
+    it: a ``payout`` entry of the journal) posted since *since*: how much, on which day,
+    from which loans and into which account, masked (the firm's consented payout account
+    in force when the entry was posted: ``payouts.pay_out_surplus`` pays into no other).
+    Reader 13, H13: a payout of surplus sent no message."""
+    payable = account_ids(session)[Acct.VENDOR_PAYABLE.value]
+    paid: dict[int, dict] = {}
+    for entry_id, posted_at, day, firm_id, loan_id, amount in session.execute(
+            select(col(JournalEntry.id), col(JournalEntry.posted_at),
+                   col(JournalEntry.value_date), col(Loan.firm_id), col(Loan.id),
+                   func.sum(col(JournalPosting.amount_fen)))
+            .join(JournalPosting, col(JournalPosting.entry_id) == col(JournalEntry.id))
+            .join(Loan, col(Loan.id) == col(JournalPosting.loan_id))
+            .where(col(JournalEntry.kind) == EntryKind.PAYOUT.value,
+                   col(JournalEntry.posted_at) >= since,
+                   col(JournalPosting.account_id) == payable)
+            .group_by(col(JournalEntry.id), col(JournalEntry.posted_at),
+                      col(JournalEntry.value_date), col(Loan.firm_id), col(Loan.id))
+            .order_by(col(JournalEntry.id), col(Loan.id))).tuples():
+        one = paid.setdefault(entry_id, {"at": posted_at, "day": day, "firm": firm_id,
+                                         "loans": [], "amount": 0})
+        one["loans"].append(loan_id)
+        one["amount"] += int(amount)
+    for entry_id, one in paid.items():
+        account = session.scalars(select(PayoutAccount).where(
+            col(PayoutAccount.firm_id) == one["firm"],
+            col(PayoutAccount.consented_at) <= one["at"],
+            or_(col(PayoutAccount.replaced_at).is_(None),
+                col(PayoutAccount.replaced_at) > one["at"]))
+            .order_by(col(PayoutAccount.consented_at).desc())).first()
+        loans = one["loans"]
+        yield (one["firm"], Kind.PAYOUT, f"surplus-paid:{entry_id}",
+               msg(N_("%(amount)s was paid to your firm's account %(account)s on %(day)s: "
+                      "the money paid above what loan %(loan_ids)s owed, returned to you."),
+                   amount=Money(one["amount"]), account=payout_account.label(account),
+                   day=one["day"], loan_ids=[Ident(n) for n in loans]),
+               f"/vendor/loans/{loans[0]}" if len(loans) == 1 else "/vendor/loans")
 
 
 def _overdue_event(loan: Loan, as_of: date, owed: Money, link: str

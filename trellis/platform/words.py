@@ -17,6 +17,8 @@ from markupsafe import Markup, escape
 
 from trellis import hashes
 from trellis.ledger.status import APPLICATION_WORDS
+from trellis.ledger.status import COLLECTION as LOAN_COLLECTION
+from trellis.ledger.status import LABELS as LOAN_WORDS
 from trellis.messages import N_, Message, technical_detail
 from trellis.platform.i18n import render, translate
 
@@ -47,13 +49,9 @@ WORDS: dict[str, dict[str, str]] = {
     # ledger.models.LoanStatus, ApplicationStatus, OfferStatus and a credit line's "open":
     # the staff's loan book and application pages (ledger/_status.html)
     "ledger_status": {
-        "pending": N_("awaiting pay-out"),
-        "active": N_("active"),
-        "overdue": N_("overdue"),
-        "repaid": N_("repaid"),
-        "cooled_off": N_("repaid in cooling-off"),
-        "written_off": N_("written off"),
-        "cancelled": N_("cancelled"),
+        # a loan's: the ledger's one word per state (reader 13, G24)
+        **{str(k.value): v for k, v in LOAN_WORDS.items()},
+        "collection": LOAN_COLLECTION,
         # an application's states: the ledger's words, the ones its refusals use
         **{str(k.value): v for k, v in APPLICATION_WORDS.items()},
         "open": N_("available to draw"),
@@ -197,6 +195,50 @@ def short_hash(value: str | None) -> Markup:
         v=escape(value), h=head, e=hashes.ELLIPSIS, m=middle, t=tail)
 
 
+def product_name(product, *, voucher: bool = False) -> str:
+    """*product* (a ``loan_products`` row) as every page names it, in the reader's
+    language; with *voucher*, as the product of voucher parts' financing
+    (凭证融资（应收账款融资）). The one naming of a product (reader 13, G24: the loan list and
+    the loan page named one loan's product differently)."""
+    from flask_babel import get_locale
+
+    from trellis.vouchers.models import financing_product
+
+    name = product.name_zh if get_locale().language == "zh" else product.name
+    return render(financing_product(name)) if voucher else name
+
+
+def loan_products(loans) -> dict[int, str]:
+    """Each of *loans*' product as :func:`product_name` names it, by loan id: two
+    statements whatever the number of loans (the products, and which loans finance
+    voucher parts)."""
+    from sqlmodel import col, select
+
+    from trellis.ledger.models import LoanFragment, Product
+    from trellis.platform.web import db
+
+    loans = list(loans)
+    if not loans:
+        return {}
+    products = {p.id: p for p in db().scalars(select(Product).where(
+        col(Product.id).in_({loan.product_id for loan in loans})))}
+    vouchers = set(db().scalars(select(col(LoanFragment.loan_id)).where(
+        col(LoanFragment.loan_id).in_([loan.id for loan in loans]))))
+    return {loan.id: product_name(products[loan.product_id], voucher=loan.id in vouchers)
+            for loan in loans}
+
+
+def borrower_state(loan) -> str:
+    """The state code under which *loan*'s borrower reads it (``ledger_status`` words):
+    a written-off loan still owed is ``collection``, one paid back in full ``repaid``
+    (:func:`trellis.ledger.status.borrower_word`); any other its own status."""
+    from trellis.ledger import lifecycle
+
+    if loan.status == "written_off":
+        return "collection" if lifecycle.owed_by_borrower(loan) > 0 else "repaid"
+    return str(loan.status)
+
+
 def install(app) -> None:
     """Give every template ``word``, ``scope_words``, the ``outcome`` filter and the one
     ``short_hash`` filter for hashes."""
@@ -208,6 +250,8 @@ def install(app) -> None:
     app.jinja_env.globals["voucher_financing"] = \
         lambda product: render(financing_product(product))
     app.jinja_env.globals["scope_words"] = scope_words
+    app.jinja_env.globals["product_name"] = product_name
+    app.jinja_env.globals["borrower_state"] = borrower_state
     app.jinja_env.filters["outcome"] = message_text
     app.jinja_env.filters["technical_detail"] = technical_detail
     app.jinja_env.filters["short_hash"] = short_hash

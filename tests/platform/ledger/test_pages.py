@@ -421,6 +421,13 @@ def test_the_statement_header_shows_yuan_and_the_vendors_status_word(session, ap
     st = client.get(f"/ledger/loans/{loan.id}/statement").get_data(as_text=True)
     header = st[st.index('id="statement-header"'):st.index("</dl>")]
     assert "已结清" in vendor_page and "已结清" in header and "催收" not in header, header
+    # reader 13, G24: the ledger's pages a vendor opens read the borrower's word too
+    for url, start, end in (("/ledger/my", f'data-loan="{loan.id}"', "</tr>"),
+                            (f"/ledger/loans/{loan.id}", "<h1>", "</h1>")):
+        page = client.get(url).get_data(as_text=True)
+        badge = page[page.index(start):]
+        badge = badge[:badge.index(end)]
+        assert "已结清" in badge and "已核销" not in badge, (url, badge)
 
 
 @pytest.mark.parametrize("role", ["rm", "auditor", "admin"])
@@ -740,3 +747,27 @@ def test_the_loan_page_brackets_in_chinese(session, client, world, make_user, ma
     page = client.get(f"/ledger/loans/{loan.id}").get_data(as_text=True)
     assert "对账单</a>（<a" in page and "CSV</a>，<a" in page and "PDF</a>）" in page
     assert re.search(r"逾期天数（[^<]+）", page)
+
+
+def test_one_loan_reads_one_status_word_and_one_product_name_on_every_page(
+        session, app, client, make_loan, make_user):
+    """Reader 13, G24: the same loan read 正常 on one page (/ledger/my, the loan page the
+    ledger shows) and 还款中 on another (the vendor's loan list and page, the statement),
+    and its product was named differently on the loan list and the loan page. One word
+    per state (trellis.ledger.status.LABELS) and one product name everywhere."""
+    from trellis.trade.models import Firm
+
+    loan = make_loan(amount_fen=100_000, fee_fen=300, due_date=date(2026, 3, 31))
+    login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
+    pages = {url: client.get(url).get_data(as_text=True) for url in (
+        "/vendor/loans", f"/vendor/loans/{loan.id}", "/ledger/my", f"/ledger/loans/{loan.id}",
+        f"/ledger/loans/{loan.id}/statement")}
+    for url, page in pages.items():
+        assert "还款中" in page and "正常" not in page, url
+    names = {url: re.findall(rf'(?:data-product="{loan.id}"|id="product")>([^<]*)<', page)
+             for url, page in pages.items()}
+    assert names["/vendor/loans"] == names["/ledger/my"] == ["应收账款融资"], names
+    assert names[f"/vendor/loans/{loan.id}"] == names[f"/ledger/loans/{loan.id}"] \
+        == ["应收账款融资"], names
+    st = pages[f"/ledger/loans/{loan.id}/statement"]
+    assert "<dt>产品</dt><dd>应收账款融资</dd>" in st

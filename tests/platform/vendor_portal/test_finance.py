@@ -239,9 +239,9 @@ def test_the_suggested_cooling_off_payment_counts_money_already_paid(client, ses
     assert f'value="{rest / 100:.2f}"' in page
     # reader 12, G3: the cooling-off line names the same figure as the box, not the whole
     # amount lent again; a too-large amount names the "owed now" figure the page heads with
-    wanted = f"Repay ¥{rest / 100:,.2f} by"
+    wanted = f'id="cancel-free">¥{rest / 100:,.2f}<'
     assert wanted in page.replace("CN¥", "¥"), page
-    assert f"Repay ¥{loan.amount_fen / 100:,.2f} by" not in page.replace("CN¥", "¥")
+    assert f'id="cancel-free">¥{loan.amount_fen / 100:,.2f}<' not in page.replace("CN¥", "¥")
     own = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True).replace("CN¥", "¥")
     assert f": repay ¥{rest / 100:,.2f} and pay no interest" in own
     huge = client.post(repay_url, data={"csrf_token": csrf_token(client, repay_url),
@@ -469,3 +469,34 @@ def test_the_smallest_and_largest_amounts_are_allowed(client, session, small_inv
     else:
         assert response.status_code == 422 and app is None
         assert says in response.get_data(as_text=True)
+
+
+def test_inside_the_cooling_off_the_repay_page_asks_one_figure_and_says_the_other(
+        client, session, settings, demo):
+    """Reader 13, H3: inside the cooling-off the repay page showed 当前应还 (the fee
+    included) beside the cooling-off figure, with no word on which to pay. It now heads
+    with the one figure that closes the loan at no cost (the box holds it), says what the
+    other figure is (owed if the loan is kept), and how a part payment is applied (the
+    fee and interest first, as the domain's waterfall says; all of it counts as principal
+    if the rest comes in time: the ledger's rule)."""
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    offer_url = apply_for(client, [inv.id]).location
+    client.post(offer_url + "/accept", data={"csrf_token": csrf_token(client, offer_url),
+                                            "read": "y"})
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY,
+                       register_financing=lambda **kw: [])
+    session.commit()
+    session.refresh(loan)
+    assert loan.fees_fen > 0 and loan.first_loan
+    page = client.get(f"/vendor/loans/{loan.id}/repay").get_data(as_text=True) \
+        .replace("CN¥", "¥")
+    figures = page[page.index('id="cooling-off-figures"'):page.index("</dl>")]
+    assert "当前应还" not in page
+    assert "冷静期内结清须还（免利息和费用）" in figures and "继续使用贷款应还" in figures
+    assert f'id="cancel-free">{money(loan.amount_fen)}<' in figures
+    assert f'id="owed-if-kept">{money(loan.outstanding_fen)}<' in figures
+    assert f'value="{loan.amount_fen / 100:.2f}"' in page   # the box: the one figure to pay
+    assert "先抵手续费和利息" in page and "手续费和利息全部免除" in page

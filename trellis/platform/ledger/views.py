@@ -64,7 +64,7 @@ from trellis.platform.web import (
     user_role,
     visible_cluster_ids,
 )
-from trellis.platform.words import word
+from trellis.platform.words import loan_products, word
 from trellis.protection import payout as payout_accounts
 from trellis.protection.models import PayoutAccount
 from trellis.trade.models import Firm, Invoice, PurchaseOrder
@@ -368,6 +368,7 @@ def loan(loan_id: int):
                                                                     firm_id=row.firm_id),
                            payout_label=payout_accounts.label,
                            product=db().get(Product, row.product_id), postings=postings,
+                           product_label=loan_products([row])[row.id],
                            repayments=repayments, lang=_lang(),
                            describe=_describe_for_staff if user_role() in STAFF
                            else statement.describe,
@@ -470,14 +471,16 @@ def loan_statement(loan_id: int):
     return render_template("ledger/statement.html", st=st, loan=row, lang=_lang(),
                            surplus=_surplus(row),
                            describe=statement.describe, labels=statement.LABELS[_lang()],
-                           header=statement.header_rows(st, _lang()))
+                           header=statement.header_rows(
+                               st, _lang(), gettext=_, product=loan_products([row])[row.id]))
 
 
 @bp.get("/loans/<int:loan_id>/statement.csv")
 @roles_required(*STAFF, "vendor")
 def loan_statement_csv(loan_id: int):
     row = _loan_or_404(loan_id)
-    body = statement.to_csv(statement.build(session=db(), loan_id=row.id), _lang())
+    body = statement.to_csv(statement.build(session=db(), loan_id=row.id), _lang(),
+                            gettext=_, product=loan_products([row])[row.id])
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=loan-{row.id}-statement.csv"})
 
@@ -487,7 +490,8 @@ def loan_statement_csv(loan_id: int):
 def loan_statement_pdf(loan_id: int):
     row = _loan_or_404(loan_id)
     try:
-        body = statement.to_pdf(statement.build(session=db(), loan_id=row.id), _lang())
+        body = statement.to_pdf(statement.build(session=db(), loan_id=row.id), _lang(),
+                                gettext=_, product=loan_products([row])[row.id])
     except statement.NoCJKFont as exc:
         flash(error_text(exc), "error")
         return redirect(url_for(".loan_statement", loan_id=row.id))
@@ -508,6 +512,7 @@ def my():
     offers = {o.application_id: o for o in db().scalars(
         select(Offer).where(Offer.application_id.in_([a.id for a, _p in apps])))}
     return render_template("ledger/my.html", loans=loans, applications=apps, offers=offers,
+                           products=loan_products(loans),
                            as_of=today(), dpd=lifecycle.dpd,
                            surplus_fen=payouts.surplus_owed(session=db(), firm_id=firm_id))
 

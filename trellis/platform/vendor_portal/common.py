@@ -16,6 +16,7 @@ from wtforms import ValidationError as WTFValidationError
 
 from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
 from trellis.errors import TrellisError, ValidationErrors
+from trellis.ledger import status as loan_status
 from trellis.ledger.models import ApplicationStatus
 from trellis.ledger.status import APPLICATION_WORDS
 from trellis.messages import N_
@@ -188,9 +189,9 @@ STATUS_WORDS = {
 # Words that differ by what the status is of: a loan is not "awaiting confirmation" but
 # awaiting pay-out, a voucher is not "repaying" but in force.
 KIND_STATUS_WORDS = {
-    "loan": {"pending": N_("Awaiting pay-out"), "active": N_("Repaying"),
-             # signed but refused at pay-out: no money moved, nothing is owed
-             "cancelled": N_("Not paid out")},
+    # the ledger's one word per state (reader 13, G24: 正常 on one page, 还款中 on another)
+    "loan": {**{str(k.value): v for k, v in loan_status.LABELS.items()},
+             "collection": loan_status.COLLECTION},
     "voucher": {"active": N_("In force"), "settled": N_("Paid at maturity")},
     "fragment": {"settled": N_("Paid at maturity")},
     # an application reads as the ledger words it in a refusal ("... is already in

@@ -55,6 +55,7 @@ from trellis.platform.vendor_portal.forms import AcceptForm, ApplyForm, RepayFor
 from trellis.platform.vendor_portal.payout_views import payout_context
 from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
+from trellis.platform.words import loan_products
 from trellis.protection import bank, payout
 from trellis.protection import warnings as fraud
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -349,7 +350,9 @@ def loans():
                     tiebreak=Loan.id, **wanted)
     # A written-off loan is still owed by the borrower: the ledger says how much.
     outstanding = lifecycle.firm_owed_by_borrower(db(), firm.id)
-    return render_template("vendor_portal/loans.html", rows=[r[0] for r in page.items], page=page,
+    rows = [r[0] for r in page.items]
+    return render_template("vendor_portal/loans.html", rows=rows, page=page,
+                           products=loan_products(rows),
                            today=date.today(), cooling=cooling_off_until,
                            outstanding=outstanding, owed=lifecycle.owed_by_borrower,
                            dpd=lifecycle.borrower_dpd)
@@ -366,6 +369,7 @@ def loan(loan_id: int):
                            cooling_until=cooling_off_until(row), today=date.today(),
                            cooling_payoff=_repay_amount(row),
                            offer=offer, owed=lifecycle.owed_by_borrower(row),
+                           product=loan_products([row])[row.id],
                            surplus=payouts.loan_surplus(session=db(), loan_id=row.id),
                            days_overdue=lifecycle.borrower_dpd(row, date.today()),
                            statements=has_endpoint("ledger.loan_statement"),
