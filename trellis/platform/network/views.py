@@ -56,6 +56,7 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.platform.words import word
+from trellis.protection import payout as payout_accounts
 from trellis.scoring.models import ScoreRecord
 from trellis.scoring.queries import newest_grades
 from trellis.scoring.service import consented_firms, indicative_limits
@@ -379,7 +380,7 @@ def firm(firm_id):
     G = build.cluster_graph(session=db(), cluster_id=c.id)
     hood = summary.neighbourhood(G, firm_id)
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
-                           bank_account=summary.mask_account(f.bank_account),
+                           bank_account=payout_accounts.masked(f.bank_account),
                            grade=latest_grade(c.id, firm_id),
                            coverage=coverage.firm_coverage(session=db(), firm_id=firm_id),
                            hood_as_of=G.graph.get("as_of"), zh=_zh())
