@@ -70,3 +70,33 @@ def test_the_headline_is_the_sum_of_the_rows_and_what_an_application_allows(
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     app = session.exec(select(Application).order_by(Application.id.desc())).first()
     assert app.eligible_fen == app.requested_fen == sum(rows)
+
+
+def test_opening_an_offer_reads_its_message(client, session, demo):  # noqa: F811
+    """The offer's in-app message stayed 新 after the vendor opened and signed the offer:
+    a message now names its page (``notifications.link``), and opening that page marks
+    the reader's messages about it read (other users of the firm still have theirs)."""
+    from tests.platform.vendor_portal.test_finance import confirmed_invoice
+    from trellis.notifications import events
+    from trellis.protection.models import Notification
+
+    vendor = demo["vendor"]
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    response = apply_for(client, [inv.id])
+    assert response.status_code == 303
+    events.collect(session=session, as_of=TODAY)
+    session.flush()
+    path = response.location.split("localhost")[-1]
+    note = session.exec(select(Notification).where(
+        Notification.user_id == vendor.id, Notification.kind == "offer")).one()
+    assert note.link == path and note.read_at is None
+    messages = client.get("/vendor/messages").get_data(as_text=True)
+    row = messages.split(f'data-message-link="{note.id}"')[0].rsplit("<li", 1)[1]
+    assert "新" in row or "new" in row
+    assert client.get(path).status_code == 200
+    session.refresh(note)
+    assert note.read_at is not None
+    messages = client.get("/vendor/messages").get_data(as_text=True)
+    row = messages.split(f'data-message-link="{note.id}"')[0].rsplit("<li", 1)[1]
+    assert "badge warn" not in row

@@ -21,6 +21,7 @@ from trellis.platform.vendor_portal.common import (
     doc_state,
     own_firm,
     proof_state,
+    read_here,
     refused_fields,
     state_for,
     tier2_buyers,
@@ -98,6 +99,7 @@ def document(kind: str, doc_id: int):
     doc = db().get(model, doc_id) if model else None
     if doc is None or doc.seller_id != firm.id:
         abort(404)
+    read_here()   # a buyer's decision on it
     buyer = db().get(Firm, doc.buyer_id)
     state = doc_state(doc, buyer)
     # one trade: the order an invoice came from, the invoices an order became, the voucher
