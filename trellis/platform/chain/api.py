@@ -22,7 +22,8 @@ from trellis.trade.models import Invoice, PurchaseOrder
 bp = Blueprint("chain_api", __name__)
 STAFF = ("admin", "auditor")
 
-BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle",
+BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle; "
+                 "scope (optional): who can check it, in words (kind, en, zh)",
                  "required": ["format", "document", "leaf", "merkle", "anchor"]}
 REPORT_SCHEMA = {"type": "object", "properties": {
     "ok": {"type": "boolean"},
@@ -92,7 +93,8 @@ def proof(ref: str):
     document = bundles.find_document(session=db(), ref=ref)
     if not _may_see(document):
         raise PermissionDenied("This document is not one of your firm's.")
-    return jsonify(bundles.make_bundle(session=db(), document=document))
+    return jsonify(bundles.make_bundle(session=db(), document=document,
+                                       settings=settings()))
 
 
 @bp.post("/chain/verify")
