@@ -24,6 +24,34 @@ const FIELDS = {
            "block_hash", "manifest_hash"],
 };
 const ENCODING = ["string", "bytes32", "bytes32"];
+// The optional scope section: who can check the bundle, in words (Trellis's fixed texts).
+const SCOPE_FIELDS = ["kind", "en", "zh"];
+// Trellis's statements of who can check a bundle, by kind (trellis/chain/scope.py
+// STATEMENTS; tests/chain/test_bundle_scope.py keeps the two equal).
+// BEGIN STATEMENTS
+const STATEMENTS = {
+  "embedded": [
+    {
+      "en": "Anchored on a test chain inside the server that issued this bundle (the demo's embedded chain): only that platform can read the chain, so nobody outside it can check this bundle against the chain. It is not evidence anyone else can check.",
+      "zh": "此证明登记在签发本证明包的服务器内置的测试链上（演示用内置链）：该链只有该平台能读取，平台之外的人无法对照区块链核验本证明包，它不是他人可以核验的证据。"
+    }
+  ],
+  "local": [
+    {
+      "en": "Anchored on a development chain (a local node such as anvil): only those who can reach that node can check this bundle against the chain.",
+      "zh": "此证明登记在开发用区块链（如 anvil 等本地节点）上：只有能访问该节点的人，才能对照区块链核验本证明包。"
+    }
+  ],
+  "network": [
+    {
+      "en": "Anchored on the network named by anchor.chain_id: anyone can check this bundle against any node of that network, with the registries the bank publishes.",
+      "zh": "此证明登记在 anchor.chain_id 所指的区块链网络上：任何人都可以向该网络的任一节点查询，依据本行公布的受信任登记合约核验本证明包。"
+    }
+  ]
+};
+// END STATEMENTS
+const EMBEDDED_CHAIN_ID = 131277322940537;
+const DEVELOPMENT_CHAIN_IDS = [31337, 1337];
 
 const keccakHex = (data) => keccak256(typeof data === "string" ? Buffer.from(data) : data);
 const selector = (signature) => keccakHex(signature).slice(0, 10);
@@ -39,15 +67,33 @@ function step(name, ok, detail) {
 
 function checkShape(bundle) {
   const top = Object.keys(bundle).sort().join(",");
-  if (top !== ["anchor", "document", "format", "leaf", "merkle"].join(",")) {
+  const parts = { ...FIELDS, ...("scope" in bundle ? { scope: SCOPE_FIELDS } : {}) };
+  if (top !== ["format", ...Object.keys(parts)].sort().join(",")) {
     return `top-level fields are ${top}`;
   }
   if (bundle.format !== "trellis-proof-v2") return `format is ${bundle.format}`;
-  for (const [part, names] of Object.entries(FIELDS)) {
+  for (const [part, names] of Object.entries(parts)) {
     const got = Object.keys(bundle[part] || {}).sort().join(",");
     if (got !== [...names].sort().join(",")) return `${part} has fields ${got}`;
   }
   return null;
+}
+
+// A bundle issued before bundles said who can check them has no scope: it passes, saying so.
+function checkScope(bundle) {
+  const said = bundle.scope;
+  const chainId = bundle.anchor.chain_id;
+  if (said === undefined) {
+    return step("scope", true, "no statement of who can check it (an older bundle)");
+  }
+  const known = Object.prototype.hasOwnProperty.call(STATEMENTS, said.kind)
+    ? STATEMENTS[said.kind] : [];
+  const texts = known.some((w) => w.en === said.en && w.zh === said.zh);
+  const embedded = chainId === EMBEDDED_CHAIN_ID;
+  const fits = said.kind === "embedded" ? embedded
+    : said.kind === "network" ? !embedded && !DEVELOPMENT_CHAIN_IDS.includes(chainId)
+    : said.kind === "local" ? !embedded : false;
+  return step("scope", !!texts && fits, `${said.kind} on chain ${chainId}: ${said.en}`);
 }
 
 function offline(bundle) {
@@ -147,6 +193,7 @@ async function main() {
     return 1;
   }
   try {
+    checkScope(bundle);
     offline(bundle);
   } catch (e) {
     step("document", false, `the bundle's values are unusable: ${e.message}`);

@@ -39,7 +39,7 @@ def test_change_waits_for_the_delay_and_notifies_the_others(session, firm_users)
     assert bank.apply_due(session=session, now=now + timedelta(hours=23)) == 0
     notes = session.exec(select(Notification).where(Notification.firm_id == firm.id)).all()
     assert [n.user_id for n in notes] == [bob.id]
-    assert "6222 **** 0999" in notes[0].message_en and "0999" in notes[0].message_zh
+    assert "····0999" in notes[0].message_en and "····0999" in notes[0].message_zh
     assert bank.apply_due(session=session, now=now + timedelta(hours=24, seconds=1)) == 1
     session.refresh(firm)
     assert firm.bank_account == "6222020000000000999"
@@ -101,7 +101,12 @@ def test_repayments_only_to_the_platform_account(session, account, ok):
             bank.check_repayment_account(session=session, account=account)
 
 
-@pytest.mark.parametrize("raw, masked", [("6222020000000000001", "6222 **** 0001"),
-                                         (None, "—"), ("123", "****")])
-def test_mask(raw, masked):
-    assert bank.mask(raw) == masked
+@pytest.mark.parametrize("raw, masked", [("6222020000000000001", "····0001"),
+                                         ("6222 0200 0000 0000 999", "····0999"),
+                                         (None, "—"), ("", "—"), ("123", "····")])
+def test_one_masking_of_an_account_number(raw, masked):
+    """Reader 13, H11: one masking (``payout.masked``) on every page and notice."""
+    from trellis.protection import payout
+
+    assert payout.masked(raw) == masked
+    assert payout.shown("招商银行", raw) == (f"招商银行 {masked}" if raw else "—")

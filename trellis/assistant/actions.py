@@ -34,7 +34,7 @@ from trellis.assistant.models import Action, Conversation, Message
 from trellis.clock import utcnow
 from trellis.db import id_of
 from trellis.errors import Conflict, NotFound, PermissionDenied, TrellisError
-from trellis.ledger import cooling
+from trellis.ledger import cooling, quoting
 from trellis.ledger.lifecycle import repay as ledger_repay
 from trellis.ledger.models import Loan, LoanDocument, Product
 from trellis.ledger.origination import apply as ledger_apply
@@ -141,8 +141,7 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
         invoices = eligible_invoices(session, firm_id, today)
         if product is None or not invoices:
             return t["apply_none"], {}, None
-        base = sum(i.amount_fen - i.paid_fen for i in invoices)
-        eligible = min(base * product.advance_rate_bps // 10_000, product.max_amount_fen)
+        eligible = quoting.advance_of(product, [i.amount_fen - i.paid_fen for i in invoices])
         sep = "；" if lang.startswith("zh") else "; "
         docs = sep.join(f"{i.number} ({_yuan(i.amount_fen - i.paid_fen)})" for i in invoices)
         name = product.name_zh if lang.startswith("zh") else product.name

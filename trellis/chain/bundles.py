@@ -10,22 +10,33 @@ and the manifest hash (SHA-256 of the batch's ``tree.json``). Nothing that canno
 checked without Trellis's database (database ids, states, confirmations, the issuing
 time, the leaf's position in the tree) is in a bundle. Bundles are issued only once the
 batch is included on chain.
+
+A bundle made with the instance's settings also carries :data:`SCOPE_FIELDS`, a ``scope``
+section saying in words (English and Chinese) who can check it: on the demo's embedded
+chain, nobody outside the platform (reader 13, H12: the proof page said so, the file did
+not). It is one of the fixed statements of :data:`trellis.chain.scope.STATEMENTS`, and a
+verifier holds it to them and to ``anchor.chain_id``. Bundles issued before it existed
+have no such section and verify as before.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from trellis.chain import contract as contract_mod
+from trellis.chain import scope as chain_scope
 from trellis.chain.anchoring import batch_tree, leaf_value
 from trellis.chain.errors import DocumentNotFound, ProofNotReady
 from trellis.chain.merkle import LEAF_ENCODING, TREE_NAME
 from trellis.chain.models import ON_CHAIN_STATES, Batch, BatchLeaf, Document
 from trellis.messages import N_, msg
+
+if TYPE_CHECKING:
+    from trellis.config import Settings
 
 FORMAT = "trellis-proof-v2"
 # Every field of a bundle, by section, with its kind (what verify checks it is).
@@ -38,6 +49,10 @@ FIELDS: dict[str, dict[str, str]] = {
                "contract_code_hash": "hex32", "tx_hash": "hex32", "block_number": "int",
                "block_hash": "hex32", "manifest_hash": "hex32"},
 }
+
+
+# The optional section: the scope statement (trellis.chain.scope.statement).
+SCOPE_FIELDS: dict[str, str] = {"kind": "text", "en": "text", "zh": "text"}
 
 
 def find_document(*, session: Session, ref: str | int) -> Document:
@@ -62,8 +77,11 @@ def find_document(*, session: Session, ref: str | int) -> Document:
 _STATE_WORDS = {"queued": N_("queued"), "pending": N_("pending"), "submitted": N_("submitted")}
 
 
-def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
-    """The proof bundle of *document*; raises ProofNotReady until its batch is included."""
+def make_bundle(*, session: Session, document: Document,
+                settings: Settings | None = None) -> dict[str, Any]:
+    """The proof bundle of *document*; raises ProofNotReady until its batch is included.
+    With *settings* (the instance's), it carries the ``scope`` statement of the chain its
+    batch was anchored on (:func:`trellis.chain.scope.of_anchoring`)."""
     batch = session.get(Batch, document.batch_id) if document.batch_id else None
     if batch is None or batch.id is None or batch.state not in ON_CHAIN_STATES:
         state = msg(_STATE_WORDS.get(batch.state if batch is not None else "queued",
@@ -74,7 +92,7 @@ def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
     place = session.scalars(
         select(BatchLeaf).where(col(BatchLeaf.document_id) == document.id)).one()
     tree = batch_tree(session=session, batch_id=batch.id)
-    return {
+    bundle: dict[str, Any] = {
         "format": FORMAT,
         "document": {"doc_type": document.doc_type, "canonical": document.canonical,
                      "content_hash": document.content_hash, "salt": document.salt},
@@ -89,6 +107,10 @@ def make_bundle(*, session: Session, document: Document) -> dict[str, Any]:
                    "tx_hash": batch.tx_hash, "block_number": batch.block_number,
                    "block_hash": batch.block_hash, "manifest_hash": batch.manifest_hash},
     }
+    if settings is not None:
+        bundle["scope"] = chain_scope.statement(
+            chain_scope.of_anchoring(settings, batch.chain_id).kind)
+    return bundle
 
 
 def dumps(bundle: dict[str, Any]) -> str:

@@ -147,3 +147,61 @@ def as_dict(found: ChainScope) -> dict[str, object]:
     given) and ``independent`` (whether people outside this platform can check)."""
     return {"kind": found.kind, "chain_id": found.chain_id, "node": found.host,
             "independent": found.independent}
+
+#: What a proof bundle's ``scope`` section says, by kind, in English and Chinese (reader
+#: 13, H12: the proof page said the demo anchors on its own test chain, the downloaded
+#: file did not). Fixed texts, the same for every bundle of a kind, so a verifier can hold
+#: a bundle to them: a changed wording is added in front, the older ones stay (their
+#: bundles still verify).
+STATEMENTS: dict[str, tuple[dict[str, str], ...]] = {
+    EMBEDDED: ({
+        "en": "Anchored on a test chain inside the server that issued this bundle (the "
+              "demo's embedded chain): only that platform can read the chain, so nobody "
+              "outside it can check this bundle against the chain. It is not evidence "
+              "anyone else can check.",
+        "zh": "此证明登记在签发本证明包的服务器内置的测试链上（演示用内置链）：该链只有该平台能"
+              "读取，平台之外的人无法对照区块链核验本证明包，它不是他人可以核验的证据。",
+    },),
+    LOCAL: ({
+        "en": "Anchored on a development chain (a local node such as anvil): only those who "
+              "can reach that node can check this bundle against the chain.",
+        "zh": "此证明登记在开发用区块链（如 anvil 等本地节点）上：只有能访问该节点的人，才能对照"
+              "区块链核验本证明包。",
+    },),
+    NETWORK: ({
+        "en": "Anchored on the network named by anchor.chain_id: anyone can check this "
+              "bundle against any node of that network, with the registries the bank "
+              "publishes.",
+        "zh": "此证明登记在 anchor.chain_id 所指的区块链网络上：任何人都可以向该网络的任一节点"
+              "查询，依据本行公布的受信任登记合约核验本证明包。",
+    },),
+}
+
+
+def statement(kind: str) -> dict[str, str]:
+    """The ``scope`` section a new bundle anchored under *kind* carries: ``kind`` and the
+    statement in English (``en``) and Chinese (``zh``)."""
+    return {"kind": kind, **STATEMENTS[kind][0]}
+
+
+def consistent(kind: str, chain_id: int) -> bool:
+    """Whether a bundle anchored on *chain_id* may say it is of *kind*: the embedded
+    chain's id is the embedded chain and no other, and a development chain's id is never
+    a public network. (Whether a node is on this machine the chain id cannot tell.)"""
+    if kind == EMBEDDED or chain_id == EMBEDDED_CHAIN_ID:
+        return kind == EMBEDDED and chain_id == EMBEDDED_CHAIN_ID
+    if kind == NETWORK:
+        return chain_id not in DEVELOPMENT_CHAIN_IDS
+    return kind == LOCAL
+
+
+def of_anchoring(settings: Settings, chain_id: int | None) -> ChainScope:
+    """The scope of a root this instance anchored on *chain_id* (a batch's): the
+    embedded chain by its id, else the configured chain's scope (:func:`scope`), a
+    development chain's id being local whatever the node's address."""
+    if chain_id == EMBEDDED_CHAIN_ID:
+        return ChainScope(EMBEDDED, chain_id, "")
+    now = scope(settings, recorded_chain_id=chain_id)
+    if now.kind == LOCAL or chain_id in DEVELOPMENT_CHAIN_IDS:
+        return ChainScope(LOCAL, chain_id, now.host)
+    return ChainScope(NETWORK, chain_id, now.host)

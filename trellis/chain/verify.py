@@ -3,7 +3,12 @@
 Every field a bundle carries is checked against the facts; a bundle with any other field,
 or missing one, is refused (step ``bundle``). Steps, each passed, failed or not checked:
 
-1. ``bundle``: exactly the fields of :data:`~trellis.chain.bundles.FORMAT`, each of its type;
+1. ``bundle``: exactly the fields of :data:`~trellis.chain.bundles.FORMAT`, each of its type
+   (and, optionally, the ``scope`` section of :data:`~trellis.chain.bundles.SCOPE_FIELDS`);
+1a. ``scope``: the bundle's ``scope`` statement (who can check it) is one of Trellis's
+   (:data:`trellis.chain.scope.STATEMENTS`) and fits ``anchor.chain_id`` (the embedded
+   chain's id is said to be the embedded chain; a development chain is never a public
+   network); a bundle without one (issued before they existed) passes, saying so;
 2. ``content_hash``: SHA-256 of the document (the file given AND the bundle's text) is
    ``document.content_hash``;
 3. ``leaf``: ``leaf.value`` is derived from the document (its own ``doc_type``, its
@@ -44,7 +49,7 @@ from trellis import safejson
 from trellis.chain import canonical, merkle, onchain
 from trellis.chain import scope as scope_mod
 from trellis.chain import trust as trust_mod
-from trellis.chain.bundles import FIELDS, FORMAT
+from trellis.chain.bundles import FIELDS, FORMAT, SCOPE_FIELDS
 from trellis.chain.errors import BundleError, CanonicalFormError
 from trellis.messages import N_, Message, msg
 
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 
 STEP_LABELS = {
     "bundle": "Bundle holds exactly the fields of " + FORMAT,
+    "scope": "Scope statement (who can check the bundle) fits its chain",
     "content_hash": "Content hash (SHA-256 of the document)",
     "leaf": "Leaf value and hash derived from the document",
     "merkle_path": "Merkle path from the leaf to the root",
@@ -154,7 +160,8 @@ def load_bundle(text: str | bytes) -> dict[str, Any]:
 #: English field names stay in the English text, for the command line)
 SECTION_WORDS = {"format": N_("the format"), "document": N_("the document"),
                  "leaf": N_("the leaf"), "merkle": N_("the Merkle path"),
-                 "anchor": N_("the anchoring record")}
+                 "anchor": N_("the anchoring record"),
+                 "scope": N_("the statement of who can check it")}
 KIND_WORDS = {"int": N_("a whole number"), "hex32": N_("a 32-byte hexadecimal value"),
               "address": N_("an account address"),
               "hex32 list": N_("a list of 32-byte hexadecimal values"),
@@ -173,14 +180,16 @@ def shape_problem(bundle: Any) -> Message | None:
     the wrong type), as a message (its English text names the fields), or None."""
     if not isinstance(bundle, dict):
         return msg(N_("the bundle is not a JSON object"))
-    if set(bundle) != {"format", *FIELDS}:
+    want = ["format", *FIELDS, *(["scope"] if "scope" in bundle else [])]
+    if set(bundle) != set(want):
         return msg(N_("the bundle's parts are not those of %(format)s (%(missing)s missing, "
                       "%(extra)s unknown: %(names)s)"), format=FORMAT,
-                   **_difference(bundle, ["format", *FIELDS]))
+                   **_difference(bundle, want))
     if bundle["format"] != FORMAT:
         return msg(N_("format is %(got)s, not %(format)s"), got=repr(bundle["format"])[:80],
                    format=FORMAT)
-    for part, kinds in FIELDS.items():
+    sections = {**FIELDS, **({"scope": SCOPE_FIELDS} if "scope" in bundle else {})}
+    for part, kinds in sections.items():
         section = bundle[part]
         if not isinstance(section, dict):
             return msg(N_("%(section)s is not a section of fields"),
@@ -234,6 +243,7 @@ def verify_bundle(bundle: dict[str, Any], *, document: bytes | None = None,
         return report
     doc, leaf, tree, anchor = (bundle["document"], bundle["leaf"], bundle["merkle"],
                                bundle["anchor"])
+    _scope_step(report, bundle.get("scope"), anchor["chain_id"])
     _document_steps(report, doc, leaf, tree, document)
     if manifest is not None:
         _manifest_step(report, manifest, leaf, tree, anchor)
@@ -244,6 +254,39 @@ def verify_bundle(bundle: dict[str, Any], *, document: bytes | None = None,
         return report
     onchain.chain_steps(report, reader, tree, anchor, trust or trust_mod.Trust())
     return report
+
+
+#: the scope kinds in words, for the scope step's messages
+SCOPE_WORDS = {scope_mod.EMBEDDED: N_("the test chain inside the issuing server"),
+               scope_mod.LOCAL: N_("a development chain"),
+               scope_mod.NETWORK: N_("a public network")}
+
+
+def _scope_step(report: Report, said: dict[str, Any] | None, chain_id: int) -> None:
+    """The ``scope`` step: the statement is Trellis's for its kind and fits the chain."""
+    if said is None:
+        report.add("scope", True, msg(N_("no statement of who can check it (a bundle issued "
+                                         "before bundles carried one)")))
+        return
+    kind = said["kind"]
+    known = scope_mod.STATEMENTS.get(kind)
+    words = {"en": said["en"], "zh": said["zh"]}
+    if known is None:
+        report.add("scope", False, msg(N_("the scope %(kind)s is none of embedded, local or "
+                                          "network"), kind=repr(kind)[:40]))
+    elif words not in known:
+        report.add("scope", False, msg(N_("the statement of who can check it is not "
+                                          "Trellis's wording for %(kind)s"),
+                                       kind=msg(SCOPE_WORDS[kind])))
+    elif not scope_mod.consistent(kind, chain_id):
+        report.add("scope", False, msg(N_("the bundle says it is anchored on %(kind)s, "
+                                          "which chain %(chain_id)s is not"),
+                                       kind=msg(SCOPE_WORDS[kind]), chain_id=str(chain_id)))
+    else:
+        report.add("scope", True, msg(N_("anchored on %(kind)s, as chain %(chain_id)s "
+                                         "allows"),
+                                      kind=msg(SCOPE_WORDS[kind]), chain_id=str(chain_id)),
+                   kind=kind)
 
 
 def _document_steps(report: Report, doc: dict[str, Any], leaf: dict[str, Any], tree: dict[str, Any],

@@ -54,7 +54,8 @@ class Financeable:
 
     count: int          # eligible invoices
     open_fen: int       # their unpaid amounts together
-    amount_fen: int     # the most one application of them would advance (product's max)
+    amount_fen: int     # the most one application of them would advance: the sum of each
+    #                     one's advance (quoting.advance_of), up to the product's max
     left_out: int       # candidates left out: in a live application, a voucher, its trade
     #                     claimed through its order, or not priceable under the legal cap
 
@@ -90,6 +91,6 @@ def financeable_now(*, session: Session, firm_id: int, product: Product,
     open_fen = sum(inv.amount_fen - inv.paid_fen for inv in kept)
     amount = 0
     if kept and product.kind != ProductKind.REVOLVING:
-        amount = quoting.advance_fen(product, open_fen)
+        amount = quoting.advance_of(product, [inv.amount_fen - inv.paid_fen for inv in kept])
     return Financeable(count=len(kept), open_fen=open_fen, amount_fen=amount,
                        left_out=len(rows) - len(kept))

@@ -114,8 +114,9 @@ def _financed_names(session: Session, financed: set[tuple[str, int]]) -> list[Me
 
 def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Sequence[int],
                order_ids: Sequence[int], as_of: date, fragment_ids: Sequence[int] = ()
-               ) -> tuple[int, date | None]:
-    """Validate the documents; return (base amount in fen, latest due date)."""
+               ) -> tuple[list[int], date | None]:
+    """Validate the documents; return (each one's base amount in fen, latest due date).
+    Voucher parts come as one amount (an application finances one part)."""
 
     kind = ProductKind(product.kind)
     latest: date | None
@@ -131,7 +132,7 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
             raise IneligibleDocument(msg(N_("Already financed: %(names)s."),
                                          names=_financed_names(session, financed)),
                                      field="fragment_ids")
-        return base, latest
+        return [base], latest
     if kind is ProductKind.RECEIVABLE:
         if not invoice_ids or order_ids:
             raise IneligibleDocument(N_("Receivable financing needs one or more invoices."),
@@ -146,8 +147,9 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
         if invoice_ids or order_ids:
             raise IneligibleDocument(N_("A revolving line is not tied to invoices or orders."),
                                      field="invoice_ids")
-        return 0, None
-    base, latest = 0, None
+        return [], None
+    amounts: list[int] = []
+    latest = None
     for ident, doc in zip(invoice_ids or order_ids, docs, strict=True):
         if doc is None or doc.seller_id != firm_id:
             raise IneligibleDocument(
@@ -174,15 +176,15 @@ def _documents(session: Session, product: Product, firm_id: int, invoice_ids: Se
                 raise IneligibleDocument(N_("Invoice %(number)s was issued as a voucher; "
                                             "finance a voucher part instead."),
                                          params={"number": doc.number})
-            base += open_fen
+            amounts.append(open_fen)
             latest = max(latest or doc.due_date, doc.due_date)
         else:
-            base += doc.amount_fen
+            amounts.append(doc.amount_fen)
     financed = _financed(session, invoice_ids=invoice_ids, order_ids=order_ids)
     if financed:
         raise IneligibleDocument(msg(N_("Already financed: %(names)s."),
                                      names=_financed_names(session, financed)))
-    return base, latest
+    return amounts, latest
 
 
 def _refuse_unfinanceable(session: Session, *, invoice_ids: Sequence[int],
@@ -226,7 +228,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     fragment_ids = list(dict.fromkeys(fragment_ids))
     # Two tabs filing on one document queue here; the second then sees the first.
     claims.lock_firm(session, firm_id)
-    base, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of,
+    amounts, _latest = _documents(session, product, firm_id, invoice_ids, order_ids, as_of,
                                fragment_ids)
     claims.refuse_if_claimed(session, firm_id=firm_id, invoice_ids=invoice_ids,
                              order_ids=order_ids, fragment_ids=fragment_ids, as_of=as_of)
@@ -240,7 +242,8 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
             raise ValidationError(N_("Say how large a line you need."), field="amount_fen")
         eligible = product.max_amount_fen
     else:
-        eligible = quoting.advance_fen(product, base)
+        # each document's advance, added up: the figures the apply page shows
+        eligible = quoting.advance_of(product, amounts)
     requested = eligible if amount_fen is None else amount_fen
     if type(requested) is not int or requested <= 0:
         raise ValidationError(N_("The amount must be a positive whole number of fen."),

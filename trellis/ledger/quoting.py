@@ -13,6 +13,7 @@ Amounts are integer fen; rates annual ``Decimal`` fractions; *as_of* a calendar 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -96,9 +97,19 @@ def price(
 
 
 def advance_fen(product: Product, open_fen: int) -> int:
-    """The most *product* advances against documents worth *open_fen*: its advance rate,
-    rounded down to the fen, up to its largest amount."""
-    return min(open_fen * product.advance_rate_bps // 10_000, product.max_amount_fen)
+    """The most *product* advances against one document worth *open_fen*: its advance
+    rate, rounded down to the fen, up to its largest amount."""
+    return advance_of(product, (open_fen,))
+
+
+def advance_of(product: Product, open_amounts: Iterable[int]) -> int:
+    """The most *product* advances against documents of these open amounts (fen each):
+    the advance rate of each, rounded down to the fen, added up, up to the product's
+    largest amount. Rounded per document so that the total is the sum of the figures the
+    apply page shows beside each invoice (reader 13, H9: rounding the sum instead made
+    the headline a fen more than its rows)."""
+    each = sum(amount * product.advance_rate_bps // 10_000 for amount in open_amounts)
+    return min(each, product.max_amount_fen)
 
 
 def receivable_due(product: Product, latest_due: date) -> date:

@@ -345,7 +345,7 @@ def notify(session: Session, *, firm_id: int, kind: str, key: str, message: Mess
         return None
     notify_firm(session=session, firm_id=firm_id, kind=str(kind),
                 message_en=render.text(event.message, "en"),
-                message_zh=render.text(event.message, "zh_CN"))
+                message_zh=render.text(event.message, "zh_CN"), link=link)
     for user in session.scalars(select(User).where(col(User.firm_id) == firm_id,
                                                    col(User.is_active).is_(True))):
         session.add(OutboxMessage(event_id=id_of(event), channel="email",
@@ -384,7 +384,7 @@ def share_with_new_user(session: Session, *, user) -> int:
         session.add(Notification(user_id=id_of(user), firm_id=user.firm_id, kind=event.kind,
                                  message_en=render.text(event.message, "en")[:500],
                                  message_zh=render.text(event.message, "zh_CN")[:300],
-                                 created_at=event.created_at))
+                                 created_at=event.created_at, link=event.link))
     session.flush()
     return len(past)
 
@@ -403,7 +403,7 @@ def notify_staff(session: Session, *, user_ids: list[int], firm_id: int, kind: s
     for user in session.scalars(select(User).where(col(User.id).in_(user_ids),
                                                    col(User.is_active).is_(True))):
         session.add(Notification(user_id=id_of(user), firm_id=firm_id, kind=str(kind),
-                                 message_en=en[:500], message_zh=zh[:300]))
+                                 message_en=en[:500], message_zh=zh[:300], link=link[:200]))
         session.add(OutboxMessage(event_id=id_of(event), channel="email", address=user.email,
                                   locale=user.locale or "zh_CN"))
     session.flush()

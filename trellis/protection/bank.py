@@ -55,14 +55,6 @@ def normalise_account(raw: str | None) -> str:
     return re.sub(r"[\s-]", "", raw or "")
 
 
-def mask(account: str | None) -> str:
-    """``6222020000000000001`` -> ``6222 **** 0001``."""
-    digits = normalise_account(account)
-    if len(digits) < 8:
-        return "—" if not digits else "****"
-    return f"{digits[:4]} **** {digits[-4:]}"
-
-
 def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
     """The firm's change of bank account waiting for its delay to pass, or None."""
     return session.exec(select(BankAccountChange).where(
@@ -114,14 +106,15 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
     session.add(change)
     session.flush()
     when = beijing_text(change.effective_at)
+    new = payout.shown(change.bank_name, account)
     notifications.notify_firm(
         session=session, firm_id=firm_id, kind="bank_change_requested",
         exclude_user_id=user.id,
         message_en=f"{user.email} asked to change your firm's payout account to "
-                   f"{mask(account)}. It takes effect at {when} (Beijing time) unless someone "
+                   f"{new}. It takes effect at {when} (Beijing time) unless someone "
                    "cancels it. "
                    "If you did not expect this, cancel it now and call us.",
-        message_zh=f"{user.email} 申请将贵公司收款账户改为 {mask(account)}，"
+        message_zh=f"{user.email} 申请将贵公司收款账户改为 {new}，"
                    f"将于 {when}（北京时间）生效。"
                    "如非本公司所为，请立即取消并联系我们。")
     logger.info("firm %s: bank account change %s requested, effective %s", firm_id, change.id,
@@ -145,12 +138,13 @@ def cancel_change(*, session: Session, firm_id: int, change_id: int, user: User,
     change.cancelled_by_id = user.id
     session.add(change)
     session.flush()
+    new = payout.shown(change.bank_name, change.new_account)
     notifications.notify_firm(
         session=session, firm_id=firm_id, kind="bank_change_cancelled",
         exclude_user_id=user.id,
         message_en=f"{user.email} cancelled the change of your payout account to "
-                   f"{mask(change.new_account)}.",
-        message_zh=f"{user.email} 已取消将收款账户改为 {mask(change.new_account)} 的申请。")
+                   f"{new}.",
+        message_zh=f"{user.email} 已取消将收款账户改为 {new} 的申请。")
     return change
 
 
@@ -186,8 +180,10 @@ def apply_due(*, session: Session, now: datetime | None = None,
             bump_data_version(session=session, cluster_id=firm.cluster_id)
         notifications.notify_firm(
             session=session, firm_id=change.firm_id, kind="bank_change_applied",
-            message_en=f"Your firm's payout account is now {mask(change.new_account)}.",
-            message_zh=f"贵公司收款账户已变更为 {mask(change.new_account)}。")
+            message_en="Your firm's payout account is now "
+                       f"{payout.shown(change.bank_name, change.new_account)}.",
+            message_zh="贵公司收款账户已变更为 "
+                       f"{payout.shown(change.bank_name, change.new_account)}。")
     return len(changes)
 
 

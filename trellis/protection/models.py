@@ -193,3 +193,5 @@ class Notification(SQLModel, table=True):
     message_zh: str = Field(max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
+    # the page the message is about (a path, "" for none): opening it marks it read
+    link: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})

@@ -12,8 +12,9 @@ from trellis.protection.models import Notification
 
 
 def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, message_zh: str,
-                exclude_user_id: int | None = None) -> list[Notification]:
-    """Notify every active user of *firm_id* (except *exclude_user_id*)."""
+                exclude_user_id: int | None = None, link: str = "") -> list[Notification]:
+    """Notify every active user of *firm_id* (except *exclude_user_id*); *link*: the path
+    of the page the message is about (:func:`read_about` marks it read there)."""
     users = session.exec(select(User).where(User.firm_id == firm_id,
                                             col(User.is_active).is_(True))).all()
     out = []
@@ -21,7 +22,8 @@ def notify_firm(*, session: Session, firm_id: int, kind: str, message_en: str, m
         if user.id == exclude_user_id:
             continue
         note = Notification(user_id=id_of(user), firm_id=firm_id, kind=kind,
-                            message_en=message_en[:500], message_zh=message_zh[:300])
+                            message_en=message_en[:500], message_zh=message_zh[:300],
+                            link=link[:200])
         session.add(note)
         out.append(note)
     session.flush()
@@ -49,6 +51,23 @@ def mark_read(*, session: Session, user_id: int) -> int:
     """Mark all the user's notifications read; returns how many were unread. Flushes."""
     rows = session.exec(select(Notification).where(Notification.user_id == user_id,
                                                    col(Notification.read_at).is_(None))).all()
+    now = utcnow()
+    for row in rows:
+        row.read_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def read_about(*, session: Session, user_id: int, link: str) -> int:
+    """Mark read the user's unread messages about the page at *link* (a path): the user
+    opened what they are about (reader 13: an offer's message stayed "new" after the
+    vendor opened and signed the offer). Returns how many. Flushes."""
+    if not link:
+        return 0
+    rows = session.exec(select(Notification).where(
+        Notification.user_id == user_id, Notification.link == link,
+        col(Notification.read_at).is_(None))).all()
     now = utcnow()
     for row in rows:
         row.read_at = now

@@ -4,7 +4,8 @@ A receivable is financed until it is due: an advance against an invoice the buye
 already have paid has nothing left to wait for (the ledger refuses it as "already due",
 the apply page leaves it out). Trade entry still records such an invoice, since it is
 trade history that scoring reads, and says plainly that it cannot be financed (reader 11,
-F1: it was saved under a green "saved" banner).
+F1: it was saved under a green "saved" banner). The vendor's invoice list marks an invoice
+past due in words (reader 13, H10: the list did not, while the entry page warned).
 """
 
 from __future__ import annotations
@@ -29,3 +30,10 @@ def unfinanceable_because_due(due_date: date, on: date) -> Message | None:
         return msg(N_("It is due today, so it cannot be financed."))
     return msg(N_("It was due on %(due)s: it is past due and cannot be financed."),
                due=due_date)
+
+
+def is_past_due(due_date: date, on: date, open_fen: int) -> bool:
+    """Whether an invoice due on *due_date* with *open_fen* (fen) still unpaid is past due
+    on *on*: its due date has gone by (the day after it, see :func:`is_due`) and it is not
+    fully paid."""
+    return open_fen > 0 and due_date < on

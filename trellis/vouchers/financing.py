@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.errors import PermissionDenied, ValidationError
+from trellis.ledger import quoting
 from trellis.ledger.errors import OfferNotFound
 from trellis.ledger.models import Application, Offer, Product
 from trellis.ledger.origination import accept_offer, apply, open_offer, product_by_code
@@ -43,8 +44,7 @@ def advance_for(*, session: Session, fragment: VoucherFragment,
     """The most a part can be financed for (fen): the product's advance rate of its amount,
     within the product's maximum (what an application asks for by default)."""
     product = product_by_code(session, product_code)
-    return min(fragment.amount_fen * product.advance_rate_bps // 10_000,
-               product.max_amount_fen)
+    return quoting.advance_fen(product, fragment.amount_fen)
 
 
 def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | None = None,
@@ -67,8 +67,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
         raise NotLive(msg(N_("Voucher %(code)s has matured; it is settled, not financed."),
                           code=voucher.code))
     product = product_by_code(session, product_code)
-    advance = min(fragment.amount_fen * product.advance_rate_bps // 10_000,
-                  product.max_amount_fen)
+    advance = quoting.advance_fen(product, fragment.amount_fen)
     if advance < product.min_amount_fen:
         raise ValidationError(N_("This part of %(part)s is too small to finance: at %(rate)s "
                                  "of it the advance would be %(advance)s, and the smallest "

@@ -53,7 +53,8 @@ SCOPE_HEADERS = {
                             "schema": {"type": "string"}},
     "Link": {"description": "</api/v1/chain/scope>; rel=\"describedby\"",
              "schema": {"type": "string"}}}
-BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle",
+BUNDLE_SCHEMA = {"type": "object", "description": "A trellis-proof-v2 proof bundle; "
+                 "scope (optional): who can check it, in words (kind, en, zh)",
                  "required": ["format", "document", "leaf", "merkle", "anchor"]}
 REPORT_SCHEMA = {"type": "object", "properties": {
     "ok": {"type": "boolean"}, "chain_scope": SCOPE_SCHEMA,
@@ -133,7 +134,8 @@ def proof(ref: str):
     document = bundles.find_document(session=db(), ref=ref)
     if not _may_see(document):
         raise PermissionDenied("This document is not one of your firm's.")
-    response = jsonify(bundles.make_bundle(session=db(), document=document))
+    response = jsonify(bundles.make_bundle(session=db(), document=document,
+                                           settings=settings()))
     found = request_scope_json()
     chain_id = "" if found["chain_id"] is None else f"; chain-id={found['chain_id']}"
     response.headers["Trellis-Chain-Scope"] = found["kind"] + chain_id

@@ -93,7 +93,7 @@ def proof_command(document_id, out, document_out, manifest_out):
 
     try:
         doc = bundles.find_document(session=db(), ref=document_id)
-        bundle = bundles.make_bundle(session=db(), document=doc)
+        bundle = bundles.make_bundle(session=db(), document=doc, settings=settings())
     except TrellisError as exc:
         _fail(exc)
     with open(out, "w", encoding="utf-8") as fh:

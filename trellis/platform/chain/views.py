@@ -189,7 +189,7 @@ def _proof_view(doc: Document, bundle_text: str | None = None):
     b = db().get(Batch, doc.batch_id) if doc.batch_id else None
     bundle = report = None
     if b is not None and b.state in ON_CHAIN_STATES:
-        bundle = bundles.make_bundle(session=db(), document=doc)
+        bundle = bundles.make_bundle(session=db(), document=doc, settings=settings())
         report = check_bundle(bundle)
     return {"doc": doc, "batch": b, "bundle": bundle, "report": report}
 
@@ -207,7 +207,8 @@ def document(doc_id: int):
 @roles_required(*ROLES)
 def bundle_download(doc_id: int):
     doc = _get(Document, doc_id, _("document"))
-    text = bundles.dumps(bundles.make_bundle(session=db(), document=doc))
+    text = bundles.dumps(bundles.make_bundle(session=db(), document=doc,
+                                             settings=settings()))
     audit("chain.proof_download", "chain_document", doc.id, doc_type=doc.doc_type,
           doc_id=doc.doc_id)
     commit()

@@ -56,6 +56,7 @@ from trellis.platform.web import (
     visible_cluster_ids,
 )
 from trellis.platform.words import word
+from trellis.protection import payout as payout_accounts
 from trellis.scoring.models import ScoreRecord
 from trellis.scoring.queries import newest_grades
 from trellis.scoring.service import consented_firms, indicative_limits
@@ -379,7 +380,7 @@ def firm(firm_id):
     G = build.cluster_graph(session=db(), cluster_id=c.id)
     hood = summary.neighbourhood(G, firm_id)
     return render_template("network/firm.html", firm=f, cluster=c, hood=hood,
-                           bank_account=summary.mask_account(f.bank_account),
+                           bank_account=payout_accounts.masked(f.bank_account),
                            grade=latest_grade(c.id, firm_id),
                            coverage=coverage.firm_coverage(session=db(), firm_id=firm_id),
                            hood_as_of=G.graph.get("as_of"), zh=_zh())
@@ -597,10 +598,10 @@ def invitations_page(code):
     # on what basis a figure may be given (reader 10, R6: limits beside "未授权的企业不会被
     # 评分" read as firms scored without one): each firm's own consent, else the park's basis
     consented = consented_firms(session=db(), firm_ids=[cand.firm_id for cand in found])
-    park_basis = c.id in data_basis.clusters_with_basis(session=db(), cluster_ids=[c.id])
+    current_basis = data_basis.current(session=db(), cluster_id=c.id)
     return render_template("network/invitations.html", cluster=c, candidates=found,
                            form=form, with_limits=with_limits, consented=consented,
-                           park_basis=park_basis,
+                           park_basis=current_basis is not None, current_basis=current_basis,
                            consents=invitations.consent_states(
                                session=db(), firm_ids=[cand.firm_id for cand in found]),
                            batches=invitations.batches(session=db(), cluster_id=c.id))
@@ -621,7 +622,8 @@ def invitation_batch(code, batch):
     if info is None:
         raise NotFound(_("There is no such invitation batch."))
     return render_template("network/invitation_batch.html", cluster=c, batch=info,
-                           rows=_batch_rows(c, batch), form=EmptyForm())
+                           rows=_batch_rows(c, batch), form=EmptyForm(),
+                           current_basis=data_basis.current(session=db(), cluster_id=c.id))
 
 
 @bp.get("/<code>/invitations/<batch>.csv")

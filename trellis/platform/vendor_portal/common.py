@@ -7,7 +7,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import abort
+from flask import abort, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,7 +23,8 @@ from trellis.messages import N_
 from trellis.onboarding.errors import AmbiguousBuyer
 from trellis.platform.errors import translated
 from trellis.platform.i18n import translate
-from trellis.platform.web import current_firm_id, db
+from trellis.platform.web import commit, current_firm_id, db
+from trellis.protection import notifications
 from trellis.trade.models import Firm
 
 MAX_YUAN = Decimal("10000000000")  # ten billion yuan: anything larger is a typing mistake
@@ -272,3 +273,13 @@ def install(bp) -> None:
     """Give templates the shared helpers (a global, so imported macros see it too)."""
     bp.add_app_template_global(status_label, "status_label")
     bp.add_app_template_global(status_tab, "status_tab")
+
+
+def read_here(path: str | None = None) -> None:
+    """Mark read the signed-in user's messages about the page at *path* (this request's
+    page by default): opening an offer, a loan, a document or a voucher is reading what
+    its messages say (reader 13: an offer's message stayed 新 after it was opened and
+    signed). Commits when one was unread."""
+    if notifications.read_about(session=db(), user_id=current_user.id,
+                                link=path or request.path):
+        commit()

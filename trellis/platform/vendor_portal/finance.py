@@ -48,6 +48,7 @@ from trellis.platform.vendor_portal.common import (
     current_user_obj,
     own_firm,
     parse_yuan,
+    read_here,
     tier2_buyers,
     yuan,
 )
@@ -56,7 +57,7 @@ from trellis.platform.vendor_portal.payout_views import payout_context
 from trellis.platform.vendor_portal.profile_views import warnings_for
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.platform.words import loan_products
-from trellis.protection import bank, payout
+from trellis.protection import bank, notifications, payout
 from trellis.protection import warnings as fraud
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers import financing
@@ -247,6 +248,7 @@ def applications():
 @roles_required("vendor")
 def application(application_id: int):
     app = _application_or_404(application_id)
+    read_here()   # its decision and offer messages
     return _application_page(app, AcceptForm())
 
 
@@ -314,6 +316,8 @@ def accept(application_id: int):
           payout_account_id=getattr(loan, "payout_account_id", None),
           amount_fen=offer.amount_fen, apr=str(offer.apr), total_cost_fen=offer.total_cost_fen,
           cooling_off_days=offer.cooling_off_days, read_terms=True)
+    notifications.read_about(session=db(), user_id=current_user.id,   # signed: read
+                             link=url_for("vendor.application", application_id=app.id))
     commit()
     flash(_("Accepted. The money is paid out once the invoice is registered against double "
             "financing; you will see it under Loans."), "success")
@@ -362,6 +366,7 @@ def loans():
 @roles_required("vendor")
 def loan(loan_id: int):
     row = _loan_or_404(loan_id)
+    read_here()
     repayments = db().exec(select(Repayment).where(Repayment.loan_id == row.id)
                            .order_by(Repayment.paid_on, Repayment.id)).all()
     offer = db().get(Offer, row.offer_id) if row.offer_id else None

@@ -77,7 +77,8 @@ def profile():
               for p in accounts.CONSENT_PURPOSES}
     return render_template("vendor_portal/profile.html", firm=firm, form=form, consents=consents,
                            active=active, texts=CONSENT_TEXT, withdraw=WithdrawForm(),
-                           account=bank.mask(firm.bank_account), mask=bank.mask,
+                           payout_account=payout.current(session=db(), firm_id=firm.id),
+                           payout_label=payout.label, shown=payout.shown,
                            pending=bank.pending_for(session=db(), firm_id=firm.id)), status
 
 
@@ -182,7 +183,7 @@ def bank_account():
                         "are paid into it.", account=payout.label(result)), "success")
             else:
                 audit("bank_account.change_requested", "firm", firm.id, change_id=result.id,
-                      new_account=bank.mask(result.new_account),
+                      new_account=payout.shown(result.bank_name, result.new_account),
                       effective_at=result.effective_at.isoformat(), consented=True)
                 commit()
                 flash(_("Your request is recorded. The new account takes effect on %(when)s "
@@ -194,10 +195,10 @@ def bank_account():
     form.password.data = ""
     return render_template(
         "vendor_portal/bank_account.html", form=form, firm=firm,
-        account=bank.mask(firm.bank_account),
+        account=payout.masked(firm.bank_account),
         payout_account=payout.current(session=db(), firm_id=firm.id), payout_label=payout.label,
         pending=bank.pending_for(session=db(), firm_id=firm.id),
-        history=bank.history(session=db(), firm_id=firm.id), mask=bank.mask,
+        history=bank.history(session=db(), firm_id=firm.id), shown=payout.shown,
         warnings=warnings_for("bank_change", firm), cancel_form=EmptyForm(),
         has_consent=has_consent,
         delay=fraud.policy(session=db()).bank_change_delay_hours), status

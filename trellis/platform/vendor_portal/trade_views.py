@@ -21,13 +21,15 @@ from trellis.platform.vendor_portal.common import (
     doc_state,
     own_firm,
     proof_state,
+    read_here,
     refused_fields,
     state_for,
     tier2_buyers,
 )
 from trellis.platform.vendor_portal.forms import InvoiceForm, OrderForm, UploadForm
 from trellis.platform.web import audit, commit, db, roles_required, settings
-from trellis.trade.models import Firm, Invoice, PurchaseOrder
+from trellis.trade import maturity
+from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 from trellis.vouchers.models import Voucher
 
 # "unconfirmable": waiting, but on a buyer that is no anchor firm (nobody confirms it);
@@ -74,7 +76,19 @@ def trade():
     return render_template("vendor_portal/trade.html", kind=kind, status=status, rows=page.items,
                            page=page, statuses=STATUSES, doc_state=doc_state,
                            marks={i: m for (_k, i), m in marks.items()},
+                           past_due=_past_due(page.items) if kind == "invoice" else set(),
                            vendor_buyers=tier2_buyers(firm, buyers) if buyers else [])
+
+
+def _past_due(rows) -> set[int]:
+    """Ids of the listed invoices that are past due (``maturity.is_past_due``): not
+    refused by the buyer, and not issued as a voucher (paid at the voucher's maturity)."""
+    today = date.today()
+    found = {doc.id for doc, _buyer in rows if doc.status != DocStatus.REJECTED
+             and maturity.is_past_due(doc.due_date, today, doc.amount_fen - doc.paid_fen)}
+    if found:
+        found -= set(db().exec(select(Voucher.invoice_id).where(Voucher.invoice_id.in_(found))))
+    return found
 
 
 @bp.get("/trade/<kind>/<int:doc_id>")
@@ -85,6 +99,7 @@ def document(kind: str, doc_id: int):
     doc = db().get(model, doc_id) if model else None
     if doc is None or doc.seller_id != firm.id:
         abort(404)
+    read_here()   # a buyer's decision on it
     buyer = db().get(Firm, doc.buyer_id)
     state = doc_state(doc, buyer)
     # one trade: the order an invoice came from, the invoices an order became, the voucher

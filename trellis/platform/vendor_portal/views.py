@@ -14,7 +14,7 @@ from trellis.chain.models import Document
 from trellis.platform.vendor_portal import finance
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import own_firm, state_for
-from trellis.platform.web import current_firm_id, db, roles_required
+from trellis.platform.web import current_firm_id, db, roles_required, settings
 from trellis.protection import notifications
 from trellis.scoring import history
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
@@ -62,7 +62,7 @@ def proof_bundle(doc_number: int):
     doc = db().get(Document, doc_number)
     if doc is None or not _document_is_mine(doc):
         abort(404)
-    bundle = bundles.make_bundle(session=db(), document=doc)
+    bundle = bundles.make_bundle(session=db(), document=doc, settings=settings())
     return Response(bundles.dumps(bundle), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"'})
 

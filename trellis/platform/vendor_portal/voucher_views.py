@@ -30,6 +30,7 @@ from trellis.platform.vendor_portal.common import (
     event_proofs,
     own_firm,
     parse_yuan,
+    read_here,
 )
 from trellis.platform.vendor_portal.forms import FinancePartForm, PassOnForm, SplitForm
 from trellis.platform.web import audit, commit, db, roles_required
@@ -87,6 +88,7 @@ def _fragment_or_404(fragment_id: int, firm) -> VoucherFragment:
 def voucher(voucher_id: int):
     firm = own_firm()
     v = vouchers.get_voucher(session=db(), voucher_id=voucher_id, firm_id=firm.id)
+    read_here()   # a part received or passed on
     return _voucher_page(v, firm)
 
 
