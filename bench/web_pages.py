@@ -261,6 +261,9 @@ def main() -> None:
                              "has a loan and a batch is anchored (made by "
                              "bench/prepare_pages.py unless DIR holds them already), so that "
                              "the loan, statement, batch and document pages exist")
+    parser.add_argument("--prepare-documents", type=int, default=None, metavar="N",
+                        help="with --prepare: anchor only N of the waiting documents "
+                             "(bench/prepare_pages.py --documents)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found (apt-get install wrk)")
@@ -268,7 +271,7 @@ def main() -> None:
     if args.prepare:
         from prepare_pages import prepare  # bench/ is this script's folder
 
-        loan, batch = prepare(instance, args.prepare)
+        loan, batch = prepare(instance, args.prepare, args.prepare_documents)
         print(f"prepared {args.prepare} from {instance}: loan {loan}, batch {batch}")
         instance = args.prepare
     env = {**os.environ, "TRELLIS_INSTANCE_PATH": instance, "TRELLIS_SCHEDULER": "off",

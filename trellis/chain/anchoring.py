@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, overload
 
@@ -138,14 +139,21 @@ def cut_batch(*, session: Session, settings: Settings, now: datetime | None = No
     return batch
 
 
-def cut_all(*, session: Session, settings: Settings, now: datetime | None = None,
-            force: bool = False) -> list[int]:
-    """Cut every due batch at once, set-based: the queued documents are read in one
-    query (oldest first; on PostgreSQL locked, skipping rows another cutter holds), cut
-    into batches of ``batch_max_documents``, and written with bulk statements. A last,
-    partial batch is cut only when *force* or its oldest document has waited
-    ``batch_max_wait_seconds`` (as :func:`should_cut`). Returns the new batch ids; the
-    caller commits (one transaction for the whole cut)."""
+@dataclass(frozen=True)
+class Cut:
+    """One batch planned by :func:`plan_cuts`: its documents (oldest first) and tree."""
+
+    document_ids: tuple[int, ...]
+    tree: StandardMerkleTree
+
+
+def plan_cuts(*, session: Session, settings: Settings, now: datetime | None = None,
+              force: bool = False) -> list[Cut]:
+    """The batches :func:`cut_all` would cut, with their trees, writing nothing: the
+    queued documents are read in one query (oldest first; on PostgreSQL locked, skipping
+    rows another cutter holds) and cut into batches of ``batch_max_documents``. A last,
+    partial batch is planned only when *force* or its oldest document has waited
+    ``batch_max_wait_seconds`` (as :func:`should_cut`)."""
     now = now or utcnow()
     rows = session.execute(
         select(col(Document.id), col(Document.doc_type), col(Document.content_hash),
@@ -154,30 +162,57 @@ def cut_all(*, session: Session, settings: Settings, now: datetime | None = None
         .with_for_update(skip_locked=True)).all()
     size = settings.batch_max_documents
     wait = timedelta(seconds=settings.batch_max_wait_seconds)
-    ids: list[int] = []
+    cuts: list[Cut] = []
     for start in range(0, len(rows), size):
         chunk = rows[start:start + size]
         if len(chunk) < size and not force and (
                 now - min(_aware(r.created_at) for r in chunk) < wait):
             break
         values = [[r.doc_type, "0x" + r.content_hash, "0x" + r.salt] for r in chunk]
-        tree = StandardMerkleTree.of(values, LEAF_ENCODING)
-        batch = Batch(root=tree.root, leaf_count=len(chunk),
+        cuts.append(Cut(tuple(r.id for r in chunk), StandardMerkleTree.of(values, LEAF_ENCODING)))
+    return cuts
+
+
+def write_cuts(*, session: Session, cuts: list[Cut], now: datetime | None = None) -> list[int]:
+    """Write the batches *cuts* planned (pending), with bulk statements; returns their ids.
+    Raises :class:`ChainError` and writes nothing of a batch whose documents are no longer
+    all queued (cut meanwhile by another run: plan again); the caller rolls back."""
+    now = now or utcnow()
+    ids: list[int] = []
+    for cut in cuts:
+        tree = cut.tree
+        batch = Batch(root=tree.root, leaf_count=len(cut.document_ids),
                       manifest_hash="0x" + hashlib.sha256(tree.dump_json().encode()).hexdigest(),
                       state=BatchState.PENDING, created_at=now, updated_at=utcnow())
         session.add(batch)
         session.flush()
-        session.execute(update(Document).where(col(Document.id).in_([r.id for r in chunk]))
-                        .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
+        done = session.execute(update(Document).where(
+            col(Document.id).in_(cut.document_ids),
+            col(Document.status) == DocumentStatus.QUEUED)
+            .values(status=DocumentStatus.BATCHED, batch_id=batch.id))
+        if done.rowcount != len(cut.document_ids):   # type: ignore[attr-defined]
+            raise ChainError(N_("Documents were batched by another run meanwhile; the cut "
+                                "is planned again on the next run."))
         session.connection().execute(insert(table_of(BatchLeaf)), [
-            {"batch_id": batch.id, "document_id": r.id, "value_index": i,
+            {"batch_id": batch.id, "document_id": doc_id, "value_index": i,
              "tree_index": tree.tree_indices[i], "leaf": tree.leaf(i)}
-            for i, r in enumerate(chunk)])
+            for i, doc_id in enumerate(cut.document_ids)])
         ids.append(id_of(batch))
     if ids:
         logger.info("cut %s batches (%s documents)", len(ids),
-                    sum(min(size, len(rows) - i * size) for i in range(len(ids))))
+                    sum(len(c.document_ids) for c in cuts))
     return ids
+
+
+def cut_all(*, session: Session, settings: Settings, now: datetime | None = None,
+            force: bool = False) -> list[int]:
+    """Cut every due batch at once, set-based: :func:`plan_cuts` then :func:`write_cuts`
+    in the caller's transaction. Returns the new batch ids; the caller commits. (The
+    anchoring job plans outside SQLite's write lock and writes in short transactions:
+    :func:`trellis.chain.jobs.anchor_all`.)"""
+    now = now or utcnow()
+    return write_cuts(session=session, now=now,
+                      cuts=plan_cuts(session=session, settings=settings, now=now, force=force))
 
 
 def batch_documents(*, session: Session, batch_id: int) -> list[tuple[BatchLeaf, Document]]:

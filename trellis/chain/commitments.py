@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from trellis.chain import canonical
 from trellis.chain.errors import CanonicalFormError, DocumentChanged
 from trellis.chain.models import Document, DocumentStatus
 from trellis.clock import utcnow
+from trellis.db import reset_reading, set_reading
 from trellis.messages import N_, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder
 
@@ -171,6 +172,26 @@ def read_sources(*, session: Session, doc_type: str, table: str,
     return out
 
 
+def _documents(src: Source, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """The document rows (canonical form, hash, salt) of *src*'s *rows*; a row whose data
+    has no canonical form (an invalid USCC) is skipped and logged."""
+    now = utcnow()
+    values = []
+    for row in rows:
+        try:
+            data = canonical.canonical_bytes(src.doc_type, src.payload(row))
+        except CanonicalFormError as exc:
+            logger.warning("not committing %s %s: %s", src.table, row[0], exc.message)
+            continue
+        values.append({"doc_type": src.doc_type, "doc_id": src.doc_id(row[0]),
+                       "source": src.table, "source_id": row[0],
+                       "canonical": data.decode("utf-8"),
+                       "content_hash": canonical.content_hash(data),
+                       "salt": new_salt(), "status": DocumentStatus.QUEUED.value,
+                       "created_at": now})
+    return values
+
+
 def collect(*, session: Session, limit: int | None = None,
             commit_chunks: bool = False) -> dict[str, int]:
     """Commit every invoice, order and confirmation that has no document yet.
@@ -193,24 +214,26 @@ def collect(*, session: Session, limit: int | None = None,
                                                Document.source_id == src.model.id))
                      .where(col(Document.id).is_(None), src.model.id > last_id)
                      .order_by(src.model.id).limit(chunk))
-            rows = session.execute(query).all()
+            # committing chunk by chunk, the rows are read and hashed outside the write
+            # lock (on SQLite a reading transaction does not take it; hashing a chunk
+            # took up to 5 s on a loaded machine while every page's write waited)
+            token = set_reading(True) if commit_chunks else None
+            try:
+                rows = session.execute(query).all()
+                values = _documents(src, rows) if rows else []
+                if commit_chunks:
+                    session.commit()
+            finally:
+                if token is not None:
+                    reset_reading(token)
             if not rows:
                 break
+            if commit_chunks and values:   # another writer may have collected some since
+                taken = set(session.scalars(select(col(Document.source_id)).where(
+                    col(Document.doc_type) == src.doc_type, col(Document.source) == src.table,
+                    col(Document.source_id).in_([v["source_id"] for v in values]))))
+                values = [v for v in values if v["source_id"] not in taken]
             last_id = rows[-1][0]
-            now = utcnow()
-            values = []
-            for row in rows:
-                try:
-                    data = canonical.canonical_bytes(src.doc_type, src.payload(row))
-                except CanonicalFormError as exc:
-                    logger.warning("not committing %s %s: %s", src.table, row[0], exc.message)
-                    continue
-                values.append({"doc_type": src.doc_type, "doc_id": src.doc_id(row[0]),
-                               "source": src.table, "source_id": row[0],
-                               "canonical": data.decode("utf-8"),
-                               "content_hash": canonical.content_hash(data),
-                               "salt": new_salt(), "status": DocumentStatus.QUEUED.value,
-                               "created_at": now})
             if values:
                 session.execute(insert(Document), values)
                 counts[src.doc_type] = counts.get(src.doc_type, 0) + len(values)

@@ -21,7 +21,7 @@ from trellis.chain.client import Chain, get_chain
 from trellis.chain.errors import ChainError, ChainMisconfigured, ChainUnavailable, detail_of
 from trellis.chain.health import record_error
 from trellis.chain.models import Batch, BatchState, ChainTx
-from trellis.db import id_of, transaction
+from trellis.db import id_of, is_postgres, reset_reading, set_reading, transaction
 from trellis.messages import N_, Message, line, msg
 
 if TYPE_CHECKING:
@@ -32,6 +32,59 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
+
+#: Batches written per transaction when a cut planned outside the write lock is written.
+CUT_WRITE_BATCHES = 16
+
+#: On SQLite, the pause between two of a job's transactions once it has worked
+#: :data:`SQLITE_WORK_SECONDS` since the last, so that a page's write waiting for the lock
+#: (its busy handler retries every 100 ms after the first few) gets it: back to back, the
+#: job took the lock again within a millisecond, and on the demo's first anchoring (182
+#: batches, each a transaction holding the lock while the embedded chain mines, 0.2-0.7 s
+#: on a loaded machine) a person's click waited 1-4 s. A short run never pauses.
+SQLITE_HANDOFF_SECONDS = 0.1
+SQLITE_WORK_SECONDS = 0.25
+
+
+class _Handoff:
+    """Called between two of a job's transactions: pauses on SQLite when due."""
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        with session_factory() as session:
+            self.sqlite = not is_postgres(session)
+        self.since = time.monotonic()
+
+    def __call__(self) -> None:
+        if self.sqlite and time.monotonic() - self.since >= SQLITE_WORK_SECONDS:
+            time.sleep(SQLITE_HANDOFF_SECONDS)
+            self.since = time.monotonic()
+
+
+def _cut(session_factory: sessionmaker[Session], settings: Settings, force: bool) -> int:
+    """Cut every due batch. The trees are built in a reading transaction (on SQLite it
+    does not hold the write lock: on a loaded demo one transaction for the whole cut held
+    it 16 s, and every page's write waited) and written in transactions of
+    :data:`CUT_WRITE_BATCHES`; on PostgreSQL, one transaction as before (the documents
+    stay locked from the read to the write)."""
+    with session_factory() as probe:
+        postgres = is_postgres(probe)
+    if postgres:
+        with transaction(session_factory) as session:
+            return len(anchoring.cut_all(session=session, settings=settings, force=force))
+    token = set_reading(True)
+    try:
+        with transaction(session_factory) as session:
+            cuts = anchoring.plan_cuts(session=session, settings=settings, force=force)
+    finally:
+        reset_reading(token)
+    done, handoff = 0, _Handoff(session_factory)
+    for start in range(0, len(cuts), CUT_WRITE_BATCHES):
+        if start:
+            handoff()
+        with transaction(session_factory) as session:
+            done += len(anchoring.write_cuts(session=session,
+                                             cuts=cuts[start:start + CUT_WRITE_BATCHES]))
+    return done
 
 
 def _heal_once(session_factory: sessionmaker[Session], chain: Chain) -> int:
@@ -128,8 +181,13 @@ def _await_receipts(session_factory: sessionmaker[Session], chain: Chain, batch_
         first = False
         head = chain.head()
         if chain.kind != "rpc":
-            waiting = [b for b in waiting if _track(session_factory, chain, b, settings,
-                                                    head)]
+            still, handoff = [], _Handoff(session_factory)
+            for i, b in enumerate(waiting):
+                if i:
+                    handoff()
+                if _track(session_factory, chain, b, settings, head):
+                    still.append(b)
+            waiting = still
             continue
         with transaction(session_factory) as session:
             waiting, reverted = anchoring.track_receipts(
@@ -139,8 +197,10 @@ def _await_receipts(session_factory: sessionmaker[Session], chain: Chain, batch_
 
 
 def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
-               force: bool = False) -> dict[str, Any]:
+               force: bool = False, collect_limit: int | None = None) -> dict[str, Any]:
     """Collect trade documents, cut every due batch, and send every pending batch.
+    *collect_limit*: collect at most this many new documents (the rest wait for the next
+    run; ``trellis chain anchor-now --limit``).
 
     Returns counts: ``collected``, ``batches_cut``, ``sent``, ``healed``, ``queued``.
     Raises ChainUnavailable / ChainMisconfigured after the database work is committed.
@@ -148,9 +208,9 @@ def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
     with transaction(session_factory) as session:
         # Committed chunk by chunk: on SQLite every transaction holds the write lock, and
         # the first collection of a loaded cluster would keep the pages waiting.
-        collected = sum(commitments.collect(session=session, commit_chunks=True).values())
-    with transaction(session_factory) as session:
-        cut = len(anchoring.cut_all(session=session, settings=settings, force=force))
+        collected = sum(commitments.collect(session=session, limit=collect_limit,
+                                            commit_chunks=True).values())
+    cut = _cut(session_factory, settings, force)
     chain = get_chain(settings)
     chain.check()
     healed = _heal_once(session_factory, chain)
@@ -159,7 +219,10 @@ def anchor_all(*, session_factory: sessionmaker[Session], settings: Settings,
     if chain.kind == "rpc" and len(pending) > 1:
         sent = _submit_many(session_factory, chain, pending, settings)
     else:
-        for batch_id in pending:
+        handoff = _Handoff(session_factory)
+        for i, batch_id in enumerate(pending):
+            if i:
+                handoff()
             if _submit(session_factory, chain, batch_id, settings, look=False):
                 sent.append(batch_id)
     with transaction(session_factory) as session:
@@ -220,8 +283,11 @@ def track_all(*, session_factory: sessionmaker[Session], settings: Settings) -> 
     tags = chain.finality()
     replaced = 0
     failed: list[str] = []
-    for batch_id in _ids(session_factory, BatchState.SUBMITTED, BatchState.INCLUDED,
-                         BatchState.SAFE):
+    handoff = _Handoff(session_factory)
+    for i, batch_id in enumerate(_ids(session_factory, BatchState.SUBMITTED,
+                                      BatchState.INCLUDED, BatchState.SAFE)):
+        if i:
+            handoff()
         try:
             with transaction(session_factory) as session:
                 batch = session.get_one(Batch, batch_id)

@@ -160,8 +160,12 @@ def queue_page(*, session: Session, anchor_id: int, kind: str, status: str | Non
     # in full, newest first
     attention: tuple[tuple[Any, bool], ...] = ((day, True),)
     if model is Invoice:
-        paid = sa.case((col(Invoice.paid_fen) >= col(Invoice.amount_fen), 1), else_=0)
-        attention = ((paid, False), (day, True))
+        # outstanding (1) first, written as ix_invoices_buyer_status_open_due keeps it:
+        # SQLite then reads the pending invoices in that key's order and sorts only within
+        # it; the CASE expression it replaced sorted every pending invoice of the anchor
+        # for each page (15,882 on the 10,003-firm cluster: 25 -> 8 ms CPU for page 1)
+        outstanding = col(Invoice.amount_fen) > col(Invoice.paid_fen)
+        attention = ((outstanding, True), (day, True))
     sorts: dict[str, Any] = {"attention": attention, "date": day,
                              "amount": col(model.amount_fen), "vendor": col(Firm.name),
                              "number": col(model.number)}

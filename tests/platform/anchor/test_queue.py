@@ -250,3 +250,37 @@ def test_the_queue_opens_on_what_needs_the_anchor_and_says_its_order(client, ses
     where = [by_date.index(f">{d.number}<") for d in (old_paid, old_open, new_open)]
     assert where == sorted(where)
     assert "恢复默认排序" in by_date
+
+
+def test_the_queue_reads_its_first_order_key_from_an_index(session, chain):
+    """Outstanding invoices first, newest first: on SQLite the pending invoices are read in
+    the open-invoices index's order and only sorted within it, not all sorted for each page
+    (speed13: 15,882 pending invoices of the 10,003-firm cluster's anchor, 25 -> 8 ms)."""
+    from sqlalchemy import event
+
+    from trellis.network.confirmations import queue_page
+
+    for i in range(6):   # every other one paid in full, still waiting for the anchor
+        amount = 2_000_000 + i
+        row = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
+                      amount_fen=amount)
+        row.paid_fen = 0 if i % 2 else amount
+    session.flush()
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    conn = session.connection()
+    event.listen(conn, "before_cursor_execute", keep)
+    try:
+        page = queue_page(session=session, anchor_id=chain.anchor.id, kind="invoice")
+    finally:
+        event.remove(conn, "before_cursor_execute", keep)
+    assert [r.paid_fen < r.amount_fen for r in page.items] == [True] * 3 + [False] * 3
+    if conn.dialect.name != "sqlite":
+        return
+    statement, parameters = next(s for s in seen if "ORDER BY" in s[0] and "LIMIT" in s[0])
+    plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -253,15 +253,18 @@ def deploy_command():
 
 
 @chain_group.command("anchor-now")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Collect at most this many new documents; the rest wait for the next run.")
 @with_appcontext
-def anchor_now_command():
+def anchor_now_command(limit):
     """Collect documents, cut a batch of whatever waits, and anchor it at once."""
     # Late: reaches web3 (trellis.chain.client); other commands start without it.
     from trellis.chain import jobs
 
     factory = current_app.extensions["trellis.sessions"]
     try:
-        n = jobs.anchor_all(session_factory=factory, settings=settings(), force=True)
+        n = jobs.anchor_all(session_factory=factory, settings=settings(), force=True,
+                            collect_limit=limit)
         tracked = jobs.track_all(session_factory=factory, settings=settings())
     except TrellisError as exc:
         _fail(exc)
