@@ -277,18 +277,19 @@ def test_account_change_while_payout_runs(a13_site):
 def test_another_vendor_sees_none_of_it(a13_sqlite_site):
     site = a13_sqlite_site
     vendor, application = offer(site)
-    assert vendor.post(f"/vendor/applications/{application}/accept",
-                       data=accept_form(vendor, application)).status_code in (302, 303)
-    [(loan, _, _)] = loans_of(site, application)
+    fields = accept_form(vendor, application)
     other = login(site, VENDOR2)
+    got = other.post(f"/vendor/applications/{application}/accept",
+                     data={**fields, "csrf_token": token(other, "/vendor/")})
+    assert got.status_code in (403, 404), f"another vendor accepts the offer: {got.status_code}"
+    assert loans_of(site, application) == []
+    assert vendor.post(f"/vendor/applications/{application}/accept",
+                       data=fields).status_code in (302, 303)
+    [(loan, _, _)] = loans_of(site, application)
     assert me(other)["firm_id"] != me(vendor)["firm_id"]
     for url in (f"/vendor/applications/{application}", f"/vendor/loans/{loan}",
                 f"/api/v1/loans/{loan}", f"/api/v1/loans/{loan}/statement"):
         got = other.get(url)
         assert got.status_code in (403, 404), f"{url}: {got.status_code}"
-    fields = accept_form(vendor, application)
-    got = other.post(f"/vendor/applications/{application}/accept",
-                     data={**fields, "csrf_token": token(other, "/vendor/")})
-    assert got.status_code in (403, 404), got.status_code
     listed = other.get("/api/v1/loans").get_json()
     assert loan not in [item.get("id") for item in (listed or {}).get("items", [])]
