@@ -139,9 +139,9 @@ def test_second_admin_approves_sixteen_times_at_once(a13_site, request):
     if "postgresql" in request.node.name:
         request.applymarker(pytest.mark.xfail(strict=True, reason=(
             "finding: on PostgreSQL 16 simultaneous approvals of one settlement change "
-            "are each taken: the change is approved once but the audit trail records "
-            "about 11 'settlement.approved' events for it, each request answered as the "
-            "one that approved")))
+            "are taken several times over: the change ends approved once, but the audit "
+            "trail records about 11 'settlement.approved' events for it (the approval is "
+            "not one conditional update)")))
     admin = login(site, ADMIN)
     assert propose(admin, GOOD[0]).status_code in (302, 303)
     change = pending_id(site)
