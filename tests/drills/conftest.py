@@ -111,3 +111,7 @@ def log_in(client, email: str, next_: str | None = None):
     token = csrf_of(client, "/login")
     url = "/login" + (f"?next={next_}" if next_ is not None else "")
     return client.post(url, data={"csrf_token": token, "email": email, "password": PASSWORD})
+
+
+# The attack13 drills' books (one seeding per session serves all their files).
+from tests.drills.attack13_kit import a13_book, a13_pg_book, a13_site, a13_sqlite_site  # noqa: E402,F401
