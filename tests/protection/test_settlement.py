@@ -161,14 +161,17 @@ def test_a_proposal_that_raced_past_the_check_is_refused_naming_the_waiting_one(
     alice, bob = make_user("admin", name="管理员甲"), make_user("admin")
     first = settlement.propose(session=session, user=alice, **GOOD)
     # the second request checked before the first was committed: it saw nothing waiting
-    real = settlement.open_proposal
-    calls = iter([None])
-    monkeypatch.setattr(settlement, "open_proposal",
-                        lambda *, session: next(calls, None) or real(session=session))
+    real, calls = settlement.open_proposal, []
+
+    def first_sees_none(*, session):
+        calls.append(1)
+        return None if len(calls) == 1 else real(session=session)
+    monkeypatch.setattr(settlement, "open_proposal", first_sees_none)
     with pytest.raises(SettlementChangeRefused, match="already waiting") as refused:
         settlement.propose(session=session, user=bob, **{**GOOD, "account": "6222021202009183746"})
     assert refused.value.params["id"] == first.id and refused.value.params["by"] == "管理员甲"
     assert refused.value.params["account"] == "7559 1862 0410 902"
+    assert len(calls) == 2   # the check saw nothing; the refusal looked again
     assert [c.id for c in settlement.history(session=session)] == [first.id]
 
 
