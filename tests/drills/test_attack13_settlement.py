@@ -132,16 +132,10 @@ def test_other_roles_cannot_propose_or_approve(a13_sqlite_site, who):
 
 # --- races ------------------------------------------------------------------------------
 
-def test_second_admin_approves_sixteen_times_at_once(a13_site, request):
+def test_second_admin_approves_sixteen_times_at_once(a13_site):
     """16 tabs of the second admin press approve together: approved once, in force, one
     approval in the audit trail and one "now in force" answer."""
     site = a13_site
-    if "postgresql" in request.node.name:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "finding: on PostgreSQL 16 simultaneous approvals of one settlement change "
-            "are taken several times over: the change ends approved once, but the audit "
-            "trail records about 11 'settlement.approved' events for it (the approval is "
-            "not one conditional update)")))
     admin = login(site, ADMIN)
     assert propose(admin, GOOD[0]).status_code in (302, 303)
     change = pending_id(site)
@@ -160,18 +154,12 @@ def test_second_admin_approves_sixteen_times_at_once(a13_site, request):
     assert audit == 1, f"{audit} approvals in the audit trail for one change"
 
 
-def test_two_admins_propose_and_approve_each_other_at_once(a13_site, request):
+def test_two_admins_propose_and_approve_each_other_at_once(a13_site):
     """Both admins propose at the same moment (8 tabs each, different accounts), then each
     approves whatever waits at the same moment. One proposal waits at a time (a second is
     refused with 409 when made one after the other), nobody's own proposal is approved,
     exactly one proposal ends approved and it is the account in force."""
     site = a13_site
-    if "postgresql" in request.node.name:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "finding: on PostgreSQL 16 proposals sent at once by two admins are all "
-            "recorded as waiting (15 of 16 in one run; one after the other the second is "
-            "refused with 409), and the admins then approve each other's: several changes "
-            "end approved, the last one silently replacing the others")))
     a1 = [login(site, ADMIN) for _ in range(THREADS // 2)]
     a2 = [login(site, ADMIN2) for _ in range(THREADS // 2)]
     k1 = [token(c, PAGE) for c in a1]
@@ -253,11 +241,6 @@ def test_bad_account_numbers_refused(a13_sqlite_site, account):
     pytest.param("6222０２１２０２００９１８３７４６", id="full-width-digits"),
     pytest.param("٦٢٢٢٠٢١٢٠٢٠٠٩١٨٣٧٤٦", id="arabic-indic-digits"),
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "finding: the settlement account form takes any Unicode digits (full-width "
-    "６２２２…, Arabic-Indic ٦٢٢٢…) as '8 到 32 位数字' and stores them as typed, "
-    "e.g. '6222 ０２１２ ０２００ ９１８３ ７４６', the account vendors are told to repay "
-    "into; it should be refused or normalised to ASCII digits"))
 def test_non_ascii_digits_refused_or_normalised(a13_sqlite_site, account):
     site = a13_sqlite_site
     admin = login(site, ADMIN)
@@ -269,11 +252,6 @@ def test_non_ascii_digits_refused_or_normalised(a13_sqlite_site, account):
 
 # --- a sock-puppet second admin ---------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "finding: one admin can create a second admin account on /admin/users, log in as it "
-    "and approve the settlement change it proposed itself: the two-admin rule checks "
-    "accounts, not people (no approval by an admin created after, or by, the proposer "
-    "is refused)"))
 def test_admin_cannot_approve_through_an_admin_it_just_made(a13_sqlite_site):
     site = a13_sqlite_site
     admin = login(site, ADMIN)

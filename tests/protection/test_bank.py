@@ -110,3 +110,50 @@ def test_one_masking_of_an_account_number(raw, masked):
 
     assert payout.masked(raw) == masked
     assert payout.shown("招商银行", raw) == (f"招商银行 {masked}" if raw else "—")
+
+
+# --- account numbers: ASCII digits only, one rule for every form (settle13) -------------
+
+@pytest.mark.parametrize("typed, stored", [
+    ("6222０２００００００００００９９９", "6222020000000000999"),   # full-width, as an IME types
+    ("６２２２－０２００－００００－００００－９９９", "6222020000000000999"),
+    ("6222\u30000200 0000 0000 999", "6222020000000000999"),     # an ideographic space
+])
+def test_full_width_digits_are_stored_as_ascii(session, firm_users, typed, stored):
+    firm, alice, _bob = firm_users
+    change = bank.request_change(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                                 new_account=typed)
+    assert change.new_account == stored
+
+
+@pytest.mark.parametrize("typed, digit", [
+    ("٦٢٢٢٠٢٠٠٠٠٠٠٠٠٠٠٩٩٩", "٦"),             # Arabic-Indic
+    ("6222۰۲۰۰۰۰۰۰۰۰۰۰۹۹۹", "۰"),              # Extended Arabic-Indic, after ASCII
+    ("६२२२०२००००००००००९९९", "६"),              # Devanagari
+])
+def test_digits_of_other_scripts_are_refused_by_name(session, firm_users, typed, digit):
+    firm, alice, bob = firm_users
+    with pytest.raises(BadAccount, match="digits 0 to 9") as refused:
+        bank.request_change(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                            new_account=typed)
+    assert refused.value.params["digit"] == digit and refused.value.field == "new_account"
+    assert bank.pending_for(session=session, firm_id=firm.id) is None
+    assert notifications.unread(session=session, user_id=bob.id) == 0
+
+
+def test_the_vendor_declaration_refuses_them_too(session, make_firm, make_user):
+    from trellis.accounts.services import grant_consent
+
+    firm = make_firm(payout_account=False)
+    alice = make_user("vendor", firm=firm)
+    grant_consent(session=session, firm_id=firm.id, purpose="bank_account", user=alice)
+    with pytest.raises(BadAccount, match="digits 0 to 9"):
+        bank.declare(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                     bank_name="招商银行", account_number="٦٢٢٢٠٢٠٠٠٠٠٠٠٠٠٠٩٩٩",
+                     holder_name=firm.name, consent=True)
+    row = bank.declare(session=session, firm_id=firm.id, user=alice, password=PASSWORD,
+                       bank_name="招商银行",
+                       account_number="６２２２０２００００００００００９９９",
+                       holder_name=firm.name, consent=True)
+    assert row.account_number == "6222020000000000999"
+    assert firm.bank_account == "6222020000000000999"

@@ -45,6 +45,10 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # the administrator who created the account on /admin/users (None: registration, an
+    # invitation, the command line, the demo); the settlement account's four-eyes rule
+    # refuses an approver made by the proposer (trellis.protection.settlement)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
     last_login_at: datetime | None = None
     # Raised to end every session of the user (logout, password change, sign out
     # everywhere); a session cookie carries the generation it was issued under.

@@ -60,10 +60,11 @@ def verify_password(password_hash: str, password: str) -> bool:
 def create_user(*, session: Session, email: str, password: str, role: str,
                 firm_id: int | None = None, name: str = "", locale: str = "zh_CN",
                 birth_year: int | None = None, phone: str | None = None,
-                password_hash: str | None = None) -> User:
+                password_hash: str | None = None, created_by_id: int | None = None) -> User:
     """Create a user. Vendor and anchor users must belong to a firm; others must not.
     *password_hash*: :func:`hash_password` of *password*, made once by a caller creating
-    many users with one password (the demo's logins), as argon2 is slow on purpose."""
+    many users with one password (the demo's logins), as argon2 is slow on purpose.
+    *created_by_id*: the user creating this one (an administrator), recorded."""
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise ValidationError(N_("Enter a valid e-mail address."), field="email")
@@ -80,7 +81,7 @@ def create_user(*, session: Session, email: str, password: str, role: str,
         raise EmailTaken(msg(N_("A user with e-mail %(email)s already exists."), email=email))
     user = User(email=email, name=name, role=role_enum.value, firm_id=firm_id,
                 password_hash=password_hash or hash_password(password), locale=locale,
-                birth_year=birth_year, phone=phone)
+                birth_year=birth_year, phone=phone, created_by_id=created_by_id)
     session.add(user)
     session.flush()
     if user.firm_id is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -47,12 +48,32 @@ from trellis.protection.warnings import policy
 from trellis.trade.models import Firm
 
 logger = logging.getLogger(__name__)
-ACCOUNT_RE = re.compile(r"^\d{8,32}$")
+#: 8 to 32 ASCII digits (``\d`` would take any script's digits, e.g. Arabic-Indic ٦)
+ACCOUNT_RE = re.compile(r"^[0-9]{8,32}$")
 
 
 def normalise_account(raw: str | None) -> str:
-    """A bank account number as typed, without spaces and dashes ("" for None)."""
-    return re.sub(r"[\s-]", "", raw or "")
+    """A bank account number as typed, read as NFKC (full-width ``６２２２`` and ``－``
+    become ``6222`` and ``-``), without spaces and dashes ("" for None)."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or ""))
+
+
+def account_digits(raw: str | None, *, field: str = "account") -> str:
+    """The account number *raw* as the ASCII digits a bank's systems read: the one check
+    of every account number typed in (the vendor's payout account, the platform's
+    settlement account). Full-width digits are the same digits typed with a Chinese input
+    method and are accepted as ASCII (:func:`normalise_account`); digits of other scripts
+    (Arabic-Indic ``٦``, Devanagari ``६`` ...) are refused, as a number that only looks
+    right on screen must never become the account money is paid into. Raises
+    :class:`BadAccount` on *field* unless the result is 8 to 32 digits."""
+    digits = normalise_account(raw)
+    foreign = next((c for c in digits if c.isdigit() and not c.isascii()), None)
+    if foreign is not None:
+        raise BadAccount(msg(N_("Type the account number with the digits 0 to 9: %(digit)s "
+                                "is a digit of another script."), digit=foreign), field=field)
+    if not ACCOUNT_RE.match(digits):
+        raise BadAccount(N_("Enter the account number: 8 to 32 digits."), field=field)
+    return digits
 
 
 def pending_for(*, session: Session, firm_id: int) -> BankAccountChange | None:
@@ -85,9 +106,7 @@ def request_change(*, session: Session, firm_id: int, user: User, password: str,
     if not password or not verify_password(user.password_hash, password):
         raise ReauthenticationFailed(N_("Your password was not correct; the account was not "
                                         "changed."))
-    account = normalise_account(new_account)
-    if not ACCOUNT_RE.match(account):
-        raise BadAccount(N_("Enter the account number: 8 to 32 digits."), field="new_account")
+    account = account_digits(new_account, field="new_account")
     query = select(Firm).where(Firm.id == firm_id)
     if is_postgres(session):
         query = query.with_for_update()
@@ -211,9 +230,7 @@ def declare(*, session: Session, firm_id: int, user: User, password: str, bank_n
     if not consent:
         raise ConsentMissing(N_("Tick the consent: loans are paid out only into an account "
                                 "you consented to."), field="consent")
-    number = normalise_account(account_number)
-    if not ACCOUNT_RE.match(number):
-        raise BadAccount(N_("Enter the account number: 8 to 32 digits."), field="new_account")
+    number = account_digits(account_number, field="new_account")
     bank_name = (bank_name or "").strip()
     if not bank_name:
         raise BadAccount(N_("Enter the bank and branch of the account."), field="bank_name")

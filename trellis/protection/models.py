@@ -168,6 +168,10 @@ class SettlementAccountChange(SQLModel, table=True):
         CheckConstraint("status in ('proposed', 'approved', 'rejected')", name="status"),
         CheckConstraint("decided_by_id is null or decided_by_id <> proposed_by_id",
                         name="four_eyes"),
+        # one proposal waits at a time, also when two are made at the same moment
+        Index("uq_settlement_account_changes_waiting", "status", unique=True,
+              postgresql_where=text("status = 'proposed'"),
+              sqlite_where=text("status = 'proposed'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,7 +18,7 @@ from trellis.errors import TrellisError
 from trellis.ledger.catalogue import catalogue
 from trellis.platform.admin.views import bp
 from trellis.platform.forms import REQUIRED, EmptyForm
-from trellis.platform.i18n import error_text
+from trellis.platform.i18n import error_text, render
 from trellis.platform.web import audit, commit, db, roles_required
 from trellis.protection import settlement
 from trellis.protection.warnings import policy
@@ -43,11 +43,14 @@ def _settlement_page(form: SettlementForm, status: int = 200):
     rows = settlement.history(session=db())
     ids = {i for r in rows for i in (r.proposed_by_id, r.decided_by_id) if i}
     names = {u.id: (u.name or u.email) for u in (db().get(User, i) for i in ids) if u}
+    proposal, me = settlement.open_proposal(session=db()), _me()
+    refusal = (settlement.approval_refusal(session=db(), user=me, change=proposal)
+               if proposal is not None and me is not None else None)
     return render_template("admin/settlement.html", rules=policy(session=db()),
                            in_force=settlement.in_force(session=db()),
-                           proposal=settlement.open_proposal(session=db()), history=rows,
-                           names=names, form=form, decide_form=EmptyForm(),
-                           me=current_user.id), status
+                           proposal=proposal, history=rows, names=names, form=form,
+                           decide_form=EmptyForm(), me=current_user.id,
+                           refusal=render(refusal) if refusal is not None else None), status
 
 
 @bp.route("/settlement-account", methods=["GET", "POST"])

@@ -52,7 +52,8 @@ def users():
                 firm_id = _firm_by_uscc(form.firm_uscc.data, "firm_uscc").id
             user = accounts.create_user(session=db(), email=form.email.data,
                                         password=form.password.data, role=form.role.data,
-                                        firm_id=firm_id, name=form.name.data or "")
+                                        firm_id=firm_id, name=form.name.data or "",
+                                        created_by_id=current_user.id)
         except ValidationError as exc:
             # the core names its own field ("firm"); the form's box for it is firm_uscc
             field = {"firm": "firm_uscc"}.get(exc.field or "", exc.field)
