@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from trellis.clock import utcnow
 from trellis.messages import N_, msg
-from trellis.protection.errors import NoPayoutAccount, PayoutAccountChanged
+from trellis.protection.errors import NoPayoutAccount, NotOwnPayoutAccount, PayoutAccountChanged
 from trellis.protection.models import PayoutAccount
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,8 @@ def require_for_payout(*, session: Session, firm_id: int,
     """The account a loan of *firm_id* bound to account *bound_id* (None: none yet) is paid
     into. Raises :class:`NoPayoutAccount` when the firm has no consented account and
     :class:`PayoutAccountChanged` when the account changed after the vendor consented to
-    *bound_id* for the loan."""
+    *bound_id* for the loan, :class:`NotOwnPayoutAccount` (naming no account) when
+    *bound_id* is not one of the firm's own accounts."""
     account = current(session=session, firm_id=firm_id)
     if account is None:
         raise NoPayoutAccount(N_("Not paid out yet: the firm has not declared and consented to a "
@@ -118,6 +119,12 @@ def require_for_payout(*, session: Session, firm_id: int,
                                  "the loan is paid out after that."))
     if bound_id is not None and bound_id != account.id:
         earlier = session.get(PayoutAccount, bound_id)
+        if earlier is None or earlier.firm_id != firm_id:
+            # never another firm's bank or digits (attack 13, finding 6: a forged id at
+            # acceptance was refused with that firm's account called this loan's)
+            raise NotOwnPayoutAccount(N_(
+                "That payout account is not one of this firm's consented payout accounts; "
+                "nothing was changed."))
         raise PayoutAccountChanged(msg(N_(
             "Not paid out yet: the firm's payout account changed to %(account)s after the "
             "vendor consented to %(earlier)s for this loan. The vendor must confirm the new "
