@@ -22,31 +22,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from trellis.banking import masked, shown
 from trellis.clock import utcnow
 from trellis.messages import N_, msg
 from trellis.protection.errors import NoPayoutAccount, NotOwnPayoutAccount, PayoutAccountChanged
 from trellis.protection.models import PayoutAccount
 
 logger = logging.getLogger(__name__)
-
-
-def masked(number: str | None) -> str:
-    """An account number as people are shown it: the last four digits after four dots
-    (``····1234``); only the dots for a number of fewer than 8 digits, "—" for none. The
-    one masking of a bank account on every page, notice and audit entry (reader 13, H11:
-    the profile showed ``6222 **** 1234`` where the offer and loan pages showed
-    ``招商银行 ····1234``)."""
-    digits = re.sub(r"\D", "", number or "")
-    if not digits:
-        return "—"
-    return "····" if len(digits) < 8 else f"····{digits[-4:]}"
-
-
-def shown(bank_name: str | None, number: str | None) -> str:
-    """A bank and an account number as people are shown them: ``招商银行 ····1234``
-    (:func:`masked`; the number alone without a bank name, "—" without a number)."""
-    tail = masked(number)
-    return tail if tail == "—" else f"{(bank_name or '').strip()} {tail}".strip()
 
 
 def label(account: PayoutAccount | None) -> str:
@@ -133,4 +115,6 @@ def require_for_payout(*, session: Session, firm_id: int,
     return account
 
 
-__all__ = ["current", "install", "label", "require_for_payout", "retire", "same_holder"]
+# masked and shown live in trellis.banking (network uses them too); kept importable here
+__all__ = ["current", "install", "label", "masked", "require_for_payout", "retire",
+           "same_holder", "shown"]
