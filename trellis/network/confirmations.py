@@ -303,7 +303,7 @@ _UNACKNOWLEDGED = {
 #: the request field that accepts it (:data:`ACCEPT_FIELD`)
 _UNACCEPTED_DUPLICATE = N_("Invoice %(number)s looks like a copy of invoice %(twins)s (same "
                            "seller, amount and issue date): confirm both only if both sales "
-                           "are real. Check it, then list its id in accept_duplicates to "
+                           "are real. Check it, then list its id in %(field)s to "
                            "confirm it anyway, or leave it out; nothing was confirmed "
                            "(%(n)s invoice(s) need it).")
 
@@ -335,9 +335,10 @@ def _check_acknowledged(session: Session, ids: list[int],
         # a possible duplicate first: the reason that matters most (reader 12b, H8)
         said = evidence.DUPLICATE if evidence.DUPLICATE in cautions[first] \
             else cautions[first][0]
-        text = _UNACKNOWLEDGED[said] if per_row else _UNACCEPTED_DUPLICATE
+        text, named = (_UNACKNOWLEDGED[said], {}) if per_row else \
+            (_UNACCEPTED_DUPLICATE, {"field": ACCEPT_FIELD})
         raise ValidationError(msg(text, number=found[first].number, n=len(lacking),
-                                  twins=list(twins)),
+                                  twins=list(twins), **named),
                               field="ids" if per_row else ACCEPT_FIELD)
 
 

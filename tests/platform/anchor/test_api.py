@@ -295,7 +295,7 @@ def test_the_seller_is_told_of_the_erps_decisions(client, session, chain, token)
 
 
 DUPLICATE_REFUSED = ("发票 A13-0002 与发票 A13-0001 疑似重复（同一供应商、金额和开票日期相同）："
-                     "只有两笔销售都真实发生时才应都确权。请核对后将其 id 列入 accept_duplicates "
+                     "只有两笔销售都真实发生时才应都确权。请核对后将其编号列入 accept_duplicates "
                      "仍予确权，或不选它；本次未确权任何单据（共 1 张发票需如此列明）。")
 
 
