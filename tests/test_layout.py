@@ -82,8 +82,8 @@ def core_files():
         folder = ROOT / core
         if folder.is_dir():
             yield from sorted(folder.rglob("*.py"))
-    for single in ("clock.py", "config.py", "db.py", "errors.py", "jobs.py", "migrate.py",
-                   "schema.py"):
+    for single in ("banking.py", "clock.py", "config.py", "db.py", "errors.py", "jobs.py",
+                   "migrate.py", "schema.py"):
         yield ROOT / single
 
 

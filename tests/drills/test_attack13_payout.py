@@ -160,11 +160,6 @@ def test_accept_naming_another_firms_account_is_refused(a13_sqlite_site):
     assert all(lo[2] != foreign for lo in loans_of(site, application))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "finding: accepting an offer with another firm's payout_account_id is refused (409), "
-    "but the refusal names that firm's bank and last four digits as the account 'the "
-    "borrower consented to for this loan' (e.g. 交通银行 ····6037): any vendor can read "
-    "every firm's bank and account tail by walking the id"))
 def test_refusal_does_not_reveal_another_firms_account(a13_sqlite_site):
     site = a13_sqlite_site
     vendor, application = offer(site)

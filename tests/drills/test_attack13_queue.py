@@ -199,11 +199,6 @@ def test_the_seller_cannot_confirm_its_own_invoice(a13_sqlite_site):
 
 
 @pytest.mark.parametrize("route", ["one", "decisions"])
-@pytest.mark.xfail(strict=True, reason=(
-    "finding: the ERP API confirms a 疑似重复 invoice with only "
-    "checked_order_and_delivery: true; the page's per-row tick has no API counterpart, "
-    "so an anchor (or its ERP token) confirms the copy the queue would refuse, and the "
-    "vendor can then apply to finance it"))
 def test_api_cannot_confirm_the_copy_without_its_tick(a13_sqlite_site, route):
     site = a13_sqlite_site
     _, copy = make_duplicate(site)

@@ -20,6 +20,7 @@ from trellis.protection.errors import (
     ConsentMissing,
     HolderMismatch,
     NoPayoutAccount,
+    NotOwnPayoutAccount,
     PayoutAccountChanged,
 )
 from trellis.protection.models import BankAccountChange, PayoutAccount
@@ -199,3 +200,32 @@ def test_withdrawing_the_bank_data_consent_ends_the_payout_account(session, vend
     declare(session, firm, user)
     assert bank.withdraw_consent(session=session, firm_id=firm.id, purpose="bank_account") == 1
     assert payout.current(session=session, firm_id=firm.id) is None
+
+
+def test_another_firms_account_is_refused_without_naming_it(session, world, make_user,
+                                                            make_firm):
+    """Attack 13, finding 6: accepting with another firm's payout_account_id was refused,
+    but the message showed that firm's bank and last four digits as the account "the
+    borrower consented to for this loan". Refused now (409, nothing accepted or changed)
+    saying only that it is not one of this firm's consented accounts; the same when the
+    vendor consents again for a pending loan, and for an id that does not exist."""
+    user = make_user("vendor", firm=world.vendor)
+    other = make_firm()
+    theirs = new_account(session, other, number="6222600170009876543", bank_name="交通银行")
+    offer = offer_for(session, world)
+    for forged in (theirs.id, theirs.id + 10_000):
+        with pytest.raises(NotOwnPayoutAccount) as refused:
+            accepted_loan(session, world, user, seen=forged, offer=offer)
+        said = str(refused.value)
+        assert "6543" not in said and "交通银行" not in said, said
+        assert "not one of this firm's consented payout accounts" in said
+        assert refused.value.status == 409
+        assert offer.status == "open"
+    loan = accepted_loan(session, world, user, offer=offer)
+    bound = loan.payout_account_id
+    new_account(session, world.vendor)
+    with pytest.raises(NotOwnPayoutAccount) as refused:
+        lifecycle.confirm_payout_account(session=session, loan_id=loan.id, user_id=user.id,
+                                         payout_account_id=theirs.id)
+    assert "6543" not in str(refused.value) and "交通银行" not in str(refused.value)
+    assert loan.payout_account_id == bound

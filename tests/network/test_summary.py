@@ -31,7 +31,7 @@ def test_stats_count_tiers_cycles_links_and_cuts(G):
 
 def test_neighbourhood_lists_partners_flags_and_masks_the_account(G):
     n = summary.neighbourhood(G, "B")
-    assert n["firm"]["bank_account"] == "6222 **** 2222"
+    assert n["firm"]["bank_account"] == "····2222"
     assert n["tier"] == 1
     assert [p["id"] for p in n["buyers"]] == ["A"]
     assert [p["id"] for p in n["suppliers"]] == ["D"]
@@ -44,10 +44,21 @@ def test_neighbourhood_lists_partners_flags_and_masks_the_account(G):
         summary.neighbourhood(G, "nobody")
 
 
-@pytest.mark.parametrize("raw, masked", [("6222000011112222", "6222 **** 2222"),
-                                         ("12345", "****45"), (None, ""), ("", "")])
-def test_mask_account(raw, masked):
-    assert summary.mask_account(raw) == masked
+@pytest.mark.parametrize("raw, masked", [("6222000011112222", "····2222"),
+                                         ("6222 0000 1111 2222", "····2222"),
+                                         ("12345", "····"), (None, "—"), ("", "—")])
+def test_the_neighbourhood_masks_as_every_page_does(G, raw, masked):
+    """Attack 13: the neighbourhood JSON masked accounts its own way (``6222 **** 2222``,
+    the first four digits too) where every page shows ``····2222``
+    (:func:`trellis.banking.masked`, the one masking, which pages reach through
+    ``protection.payout``)."""
+    from trellis.protection import payout
+
+    G.nodes["B"]["bank_account"] = raw
+    shown = summary.neighbourhood(G, "B")["firm"]["bank_account"]
+    assert shown == masked == payout.masked(raw)
+    digits = "".join(ch for ch in str(raw or "") if ch.isdigit())
+    assert len(digits) < 8 or digits[:4] not in shown
 
 
 def test_picture_puts_tiers_in_columns_and_highlights_cycles_and_links(G):

@@ -299,12 +299,35 @@ _UNACKNOWLEDGED = {
 }
 
 
+#: the same for a caller with no rows to tick (the ERP API): it names the duplicate and
+#: the request field that accepts it (:data:`ACCEPT_FIELD`)
+_UNACCEPTED_DUPLICATE = N_("Invoice %(number)s looks like a copy of invoice %(twins)s (same "
+                           "seller, amount and issue date): confirm both only if both sales "
+                           "are real. Check it, then list its id in %(field)s to "
+                           "confirm it anyway, or leave it out; nothing was confirmed "
+                           "(%(n)s invoice(s) need it).")
+
+#: The request field of the API that accepts possible duplicates one by one (their ids).
+ACCEPT_FIELD = "accept_duplicates"
+
+
 def _check_acknowledged(session: Session, ids: list[int],
                         found: dict[int, Invoice | PurchaseOrder],
-                        acknowledged: Iterable[object]) -> None:
-    """Raise for the invoices of *ids* with cautions whose ids are not *acknowledged*."""
-    ticked = {str(a).strip() for a in acknowledged}
-    cautions = evidence.invoice_cautions(session=session, invoice_ids=ids)
+                        acknowledged: Iterable[object] | None,
+                        accepted_duplicates: Iterable[object] | None) -> None:
+    """Raise for the invoices of *ids* with cautions that were not acknowledged one by one.
+
+    With *acknowledged* (a person's row ticks) every caution needs its row's id among
+    them. Without (the ERP API, whose attestation covers order and delivery for the whole
+    request), a possible duplicate still needs its id among *accepted_duplicates*: a
+    copy is never confirmed by a batch's word alone, whoever asks (attack 13, finding 5:
+    the API confirmed the copy the page refused)."""
+    per_row = acknowledged is not None
+    given = acknowledged if acknowledged is not None else accepted_duplicates
+    ticked = {str(a).strip() for a in given or ()}
+    cautions = evidence.invoice_cautions(session=session, invoice_ids=ids) if per_row else \
+        {i: (evidence.DUPLICATE,) for i in evidence.duplicate_numbers(session=session,
+                                                                      invoice_ids=ids)}
     lacking = [i for i in ids if cautions.get(i) and str(i) not in ticked]
     if lacking:
         first = lacking[0]
@@ -312,9 +335,11 @@ def _check_acknowledged(session: Session, ids: list[int],
         # a possible duplicate first: the reason that matters most (reader 12b, H8)
         said = evidence.DUPLICATE if evidence.DUPLICATE in cautions[first] \
             else cautions[first][0]
-        raise ValidationError(msg(_UNACKNOWLEDGED[said],
-                                  number=found[first].number, n=len(lacking),
-                                  twins=list(twins)), field="ids")
+        text, named = (_UNACKNOWLEDGED[said], {}) if per_row else \
+            (_UNACCEPTED_DUPLICATE, {"field": ACCEPT_FIELD})
+        raise ValidationError(msg(text, number=found[first].number, n=len(lacking),
+                                  twins=list(twins), **named),
+                              field="ids" if per_row else ACCEPT_FIELD)
 
 
 #: How a buyer decides (``decided_via``): on its pages, or from its ERP through the API.
@@ -339,6 +364,7 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
            decision: str, reason: str | None = None, user: User | None = None,
            checked: object = False,
            acknowledged: Iterable[object] | None = None,
+           accepted_duplicates: Iterable[object] | None = None,
            via: str = "web") -> list[Outcome]:
     """Confirm or reject the anchor's documents *ids* of *kind*; all or nothing. *checked*:
     the caller attests that the order and the delivery were checked (:func:`check_attested`:
@@ -348,6 +374,9 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
     (:func:`evidence.invoice_cautions`: no order, no delivery, already paid, a possible
     duplicate) is confirmed
     only if its id is among them: the clerk ticked that row, not just the whole batch.
+    Without *acknowledged* (the ERP API, a script), a possible duplicate is still
+    confirmed only if its id is among *accepted_duplicates* (the API's
+    :data:`ACCEPT_FIELD`); the whole request is refused otherwise.
     *via* ("web" or "api": the buyer's system) is kept with each decided document
     (``decided_via``), so the seller is told who decided.
 
@@ -380,9 +409,9 @@ def decide(*, session: Session, anchor_id: int, kind: str, ids: Iterable[object]
         doc = found[i]
         if doc.status not in (DocStatus.PENDING, target):
             raise Conflict(msg(_ALREADY[(kind, str(doc.status))], number=doc.number))
-    if chosen == Decision.CONFIRM and model is Invoice and acknowledged is not None:
+    if chosen == Decision.CONFIRM and model is Invoice:
         _check_acknowledged(session, [i for i in wanted if found[i].status != target],
-                            found, acknowledged)
+                            found, acknowledged, accepted_duplicates)
     now = utcnow()
     outcomes: list[Outcome] = []
     for i in wanted:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from trellis.banking import masked
 from trellis.messages import N_, msg
 from trellis.network import analytics
 from trellis.network.errors import FirmNotFound
@@ -58,16 +59,6 @@ def analyse(G: nx.DiGraph) -> Analysis:
     with _lock:
         G.graph["_analysis"] = result
     return result
-
-
-def mask_account(value: str | None) -> str:
-    """``6222 **** 2222``-style: the first four and last four characters only."""
-    if not value:
-        return ""
-    raw = "".join(str(value).split())
-    if len(raw) <= 8:
-        return "****" + raw[-2:]
-    return f"{raw[:4]} **** {raw[-4:]}"
 
 
 def _firm(G: nx.DiGraph, node) -> dict:
@@ -178,7 +169,8 @@ def neighbourhood(G: nx.DiGraph, node, *, limit: int = 50) -> dict:
     a = analyse(G)
     d = G.nodes[node]
     firm = _firm(G, node) | {"phone": d.get("phone"),
-                             "bank_account": mask_account(d.get("bank_account"))}
+                             # the one masking (····1234), as the RM's firm page shows it
+                             "bank_account": masked(d.get("bank_account"))}
 
     def partner(other, edge):
         return _firm(G, other) | {"volume_fen": edge.get("volume_fen", 0),

@@ -72,6 +72,14 @@ class PayoutAccountChanged(Conflict):
     code = "payout_account_changed"
 
 
+class NotOwnPayoutAccount(PayoutAccountChanged):
+    """Raised when the payout account named for a loan (at acceptance, or consenting again)
+    is not one of the firm's own consented accounts: another firm's, or none. Its message
+    names no account, so a refusal never discloses another firm's bank or digits."""
+
+    code = "payout_account_not_own"
+
+
 class SettlementChangeRefused(Conflict):
     """Raised when a settlement account proposal cannot be decided: it is not open, or its
     proposer tries to approve it (a second administrator must)."""

@@ -22,31 +22,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from trellis.banking import masked, shown
 from trellis.clock import utcnow
 from trellis.messages import N_, msg
-from trellis.protection.errors import NoPayoutAccount, PayoutAccountChanged
+from trellis.protection.errors import NoPayoutAccount, NotOwnPayoutAccount, PayoutAccountChanged
 from trellis.protection.models import PayoutAccount
 
 logger = logging.getLogger(__name__)
-
-
-def masked(number: str | None) -> str:
-    """An account number as people are shown it: the last four digits after four dots
-    (``····1234``); only the dots for a number of fewer than 8 digits, "—" for none. The
-    one masking of a bank account on every page, notice and audit entry (reader 13, H11:
-    the profile showed ``6222 **** 1234`` where the offer and loan pages showed
-    ``招商银行 ····1234``)."""
-    digits = re.sub(r"\D", "", number or "")
-    if not digits:
-        return "—"
-    return "····" if len(digits) < 8 else f"····{digits[-4:]}"
-
-
-def shown(bank_name: str | None, number: str | None) -> str:
-    """A bank and an account number as people are shown them: ``招商银行 ····1234``
-    (:func:`masked`; the number alone without a bank name, "—" without a number)."""
-    tail = masked(number)
-    return tail if tail == "—" else f"{(bank_name or '').strip()} {tail}".strip()
 
 
 def label(account: PayoutAccount | None) -> str:
@@ -110,7 +92,8 @@ def require_for_payout(*, session: Session, firm_id: int,
     """The account a loan of *firm_id* bound to account *bound_id* (None: none yet) is paid
     into. Raises :class:`NoPayoutAccount` when the firm has no consented account and
     :class:`PayoutAccountChanged` when the account changed after the vendor consented to
-    *bound_id* for the loan."""
+    *bound_id* for the loan, :class:`NotOwnPayoutAccount` (naming no account) when
+    *bound_id* is not one of the firm's own accounts."""
     account = current(session=session, firm_id=firm_id)
     if account is None:
         raise NoPayoutAccount(N_("Not paid out yet: the firm has not declared and consented to a "
@@ -118,6 +101,12 @@ def require_for_payout(*, session: Session, firm_id: int,
                                  "the loan is paid out after that."))
     if bound_id is not None and bound_id != account.id:
         earlier = session.get(PayoutAccount, bound_id)
+        if earlier is None or earlier.firm_id != firm_id:
+            # never another firm's bank or digits (attack 13, finding 6: a forged id at
+            # acceptance was refused with that firm's account called this loan's)
+            raise NotOwnPayoutAccount(N_(
+                "That payout account is not one of this firm's consented payout accounts; "
+                "nothing was changed."))
         raise PayoutAccountChanged(msg(N_(
             "Not paid out yet: the firm's payout account changed to %(account)s after the "
             "vendor consented to %(earlier)s for this loan. The vendor must confirm the new "
@@ -126,4 +115,6 @@ def require_for_payout(*, session: Session, firm_id: int,
     return account
 
 
-__all__ = ["current", "install", "label", "require_for_payout", "retire", "same_holder"]
+# masked and shown live in trellis.banking (network uses them too); kept importable here
+__all__ = ["current", "install", "label", "masked", "require_for_payout", "retire",
+           "same_holder", "shown"]

@@ -4,6 +4,7 @@ another firm's id answered 404 with nothing changed."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -71,7 +72,8 @@ def test_confirm_is_idempotent_by_key(client, session, chain, token):
 
 def test_same_key_for_another_request_is_refused(client, session, chain, token):
     a = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
-    b = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    # another amount: not a possible duplicate of a (that would need accept_duplicates)
+    b = invoice(session, chain.tier1, chain.anchor, 1_200_000, status=DocStatus.PENDING)
     client.post(f"/api/v1/anchor/invoices/{a.id}/confirm", json=ATTESTED,
                 headers=auth(token, "k-1"))
     response = client.post(f"/api/v1/anchor/invoices/{b.id}/confirm", json=ATTESTED,
@@ -267,7 +269,8 @@ def test_the_seller_is_told_of_the_erps_decisions(client, session, chain, token)
 
     kept = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
     refused = order(session, chain.tier1, chain.anchor)
-    loaded = invoice(session, chain.tier1, chain.anchor, status=DocStatus.CONFIRMED)
+    # another amount: not a possible duplicate of kept (that would need accept_duplicates)
+    loaded = invoice(session, chain.tier1, chain.anchor, 1_200_000, status=DocStatus.CONFIRMED)
     loaded.confirmed_at = utcnow() - timedelta(hours=1)
     session.add(loaded)
     session.flush()
@@ -289,3 +292,62 @@ def test_the_seller_is_told_of_the_erps_decisions(client, session, chain, token)
     zh, _en = told[f"order:{refused.id}:rejected"]
     assert f"拒绝确权订单 {refused.number}" in zh and "理由：数量不符" in zh, zh
     assert f"invoice:{loaded.id}:confirmed" not in told
+
+
+DUPLICATE_REFUSED = ("发票 A13-0002 与发票 A13-0001 疑似重复（同一供应商、金额和开票日期相同）："
+                     "只有两笔销售都真实发生时才应都确权。请核对后将其编号列入 accept_duplicates "
+                     "仍予确权，或不选它；本次未确权任何单据（共 1 张发票需如此列明）。")
+
+
+@pytest.mark.parametrize("route", ["one", "decisions"])
+def test_the_api_confirms_a_possible_duplicate_only_when_accepted_by_id(client, session, chain,
+                                                                        token, route):
+    """Attack 13, finding 5: the page asks for a 疑似重复 row's own tick, but the API
+    confirmed the copy with the attestation alone. The core now asks every caller: without
+    the copy's id in accept_duplicates the whole request is refused (422, naming both
+    invoices, in Chinese), nothing confirmed; with it, the copy is confirmed."""
+    day = date.today() - timedelta(days=3)
+    clean = invoice(session, chain.tier1, chain.anchor, 2_000_000, status=DocStatus.PENDING)
+    first = invoice(session, chain.tier1, chain.anchor, 1_000_000, status=DocStatus.PENDING,
+                    issue_date=day, number="A13-0001")
+    copy = invoice(session, chain.tier1, chain.anchor, 1_000_000, status=DocStatus.PENDING,
+                   issue_date=day, number="A13-0002")
+
+    def send(key, **extra):
+        if route == "one":
+            return client.post(f"/api/v1/anchor/invoices/{copy.id}/confirm",
+                               json={**ATTESTED, **extra}, headers=auth(token, key))
+        return client.post("/api/v1/anchor/invoices/decisions",
+                           json={"ids": [clean.id, copy.id], "decision": "confirm",
+                                 **ATTESTED, **extra}, headers=auth(token, key))
+
+    for key, extra in (("dup-1", {}), ("dup-2", {"accept_duplicates": [first.id]}),
+                       ("dup-3", {"accept_duplicates": []})):
+        refused = send(key, **extra)
+        assert refused.status_code == 422, refused.json
+        error = refused.json["error"]
+        assert error["field"] == "accept_duplicates"
+        assert error["message"] == DUPLICATE_REFUSED, error["message"]
+        for inv in (clean, copy, first):
+            session.refresh(inv)
+            assert inv.status == DocStatus.PENDING
+    for n, bad in enumerate(("yes", [str(copy.id)], [True], {"id": copy.id})):
+        malformed = send(f"dup-bad-{n}", accept_duplicates=bad)
+        assert malformed.status_code == 422
+        assert malformed.json["error"]["field"] == "accept_duplicates"
+    session.refresh(copy)
+    assert copy.status == DocStatus.PENDING
+    ok = send("dup-ok", accept_duplicates=[copy.id])
+    assert ok.status_code == 200, ok.json
+    session.refresh(copy)
+    assert copy.status == DocStatus.CONFIRMED
+
+
+def test_openapi_documents_the_duplicates_acceptance(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/anchor/invoices/{doc_id}/confirm", "/api/v1/anchor/invoices/decisions"):
+        post = spec["paths"][path]["post"]
+        assert "accept_duplicates" in post["summary"]
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+        field = schema["properties"]["accept_duplicates"]
+        assert field["type"] == "array" and "疑似重复" in field["description"]

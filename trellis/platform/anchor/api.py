@@ -6,7 +6,10 @@ anchor desk or by an admin) or a logged-in anchor user. Every change needs an
 is not the anchor's answers 404 and nothing changes. A confirmation goes on chain and
 cannot be withdrawn: like the page's tick 我已核对订单与收货, the caller attests that the
 order and the delivery were checked (``{"checked_order_and_delivery": true}``); without
-it the answer is 422 in the caller's language and nothing is confirmed.
+it the answer is 422 in the caller's language and nothing is confirmed. An invoice marked
+疑似重复 (another of the seller's to the anchor has the same amount and issue day) is
+confirmed only if its id is also listed in ``accept_duplicates``, as the page asks for that
+row's own tick; otherwise the whole request answers 422 naming it, nothing confirmed.
 """
 
 from __future__ import annotations
@@ -49,15 +52,24 @@ CHECKED = confirmations.CHECKED_FIELD
 ATTESTATION = {"type": "boolean", "const": True, "description":
                "true: the order and the delivery were checked (我已核对订单与收货). Without it "
                "a confirmation answers 422 and nothing is confirmed."}
+# A possible duplicate (疑似重复) is confirmed only when accepted by its own id, as the page
+# asks for that row's own tick; the attestation alone does not confirm it.
+ACCEPT = confirmations.ACCEPT_FIELD
+ACCEPTANCE = {"type": "array", "maxItems": confirmations.MAX_BULK, "items": {
+    "type": "integer", "minimum": 1, "maximum": confirmations.MAX_ID}, "description":
+    "ids of invoices marked 疑似重复 (the seller has another invoice to your firm with the "
+    "same amount and issue date, not rejected) that were checked to be separate sales and "
+    "are to be confirmed anyway. A possible duplicate not listed here makes the whole "
+    "confirmation answer 422 naming it, and nothing is confirmed."}
 CONFIRM_REQUEST = {"type": "object", "required": [CHECKED],
-                   "properties": {CHECKED: ATTESTATION}}
+                   "properties": {CHECKED: ATTESTATION, ACCEPT: ACCEPTANCE}}
 BULK_REQUEST = {
     "type": "object", "required": ["ids", "decision"], "properties": {
         "ids": {"type": "array", "minItems": 1, "maxItems": confirmations.MAX_BULK,
                 "items": {"type": "integer", "minimum": 1, "maximum": confirmations.MAX_ID}},
         "decision": {"type": "string", "enum": ["confirm", "reject"]},
         "reason": {"type": ["string", "null"], "maxLength": confirmations.MAX_REASON},
-        CHECKED: ATTESTATION},
+        CHECKED: ATTESTATION, ACCEPT: ACCEPTANCE},
     "allOf": [
         {"if": {"properties": {"decision": {"const": "reject"}}},
          "then": {"required": ["reason"], "properties": {"reason": REASON}}},
@@ -83,12 +95,25 @@ def _json_body() -> dict:
     return body
 
 
-def _decide(kind: str, ids, decision: str, reason, checked=False) -> tuple[dict, int]:
+def _accepted(body: object) -> list:
+    """The ids of *body*'s :data:`ACCEPT` (none when absent); a list of whole numbers."""
+    raw = body.get(ACCEPT) if isinstance(body, dict) else None
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in raw):
+        raise ValidationError(f"{ACCEPT} must be a list of invoice ids.", field=ACCEPT)
+    return raw
+
+
+def _decide(kind: str, ids, decision: str, reason, checked=False,
+            accepted: list | None = None) -> tuple[dict, int]:
     if reason is not None and not isinstance(reason, str):
         raise ValidationError("reason must be text.", field="reason")
     outcomes = confirmations.decide(session=db(), anchor_id=current_firm_id(), kind=kind,
                                     ids=ids, decision=decision, reason=reason,
-                                    user=current_user_obj(), checked=checked, via="api")
+                                    user=current_user_obj(), checked=checked,
+                                    accepted_duplicates=accepted, via="api")
     for o in outcomes:
         if o.changed:
             audit(f"{o.kind}.{decision}", o.kind, o.id, number=o.number, reason=reason or "",
@@ -115,7 +140,8 @@ def _register(kind: str) -> None:
         return jsonify({"items": [r.as_dict() for r in rows], "limit": limit, "offset": offset})
 
     @doc(summary=f"Confirm one {kind} once its order and delivery are checked (body "
-                 f"{{\"{CHECKED}\": true}}; needs an Idempotency-Key header)",
+                 f"{{\"{CHECKED}\": true}}; an invoice marked 疑似重复 also needs its id in "
+                 f"\"{ACCEPT}\"; needs an Idempotency-Key header)",
          request=CONFIRM_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
     @api_auth(roles=("anchor",))
     @idempotent
@@ -123,7 +149,7 @@ def _register(kind: str) -> None:
         # no body, or no attestation in it: the core refuses (422) and confirms nothing
         body = request.get_json(silent=True)
         checked = body.get(CHECKED) if isinstance(body, dict) else None
-        return _decide(kind, [doc_id], "confirm", None, checked)
+        return _decide(kind, [doc_id], "confirm", None, checked, _accepted(body))
 
     @doc(summary=f"Reject one {kind} with a reason (needs an Idempotency-Key header)",
          request=REJECT_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
@@ -132,8 +158,9 @@ def _register(kind: str) -> None:
     def reject_one(doc_id: int):
         return _decide(kind, [doc_id], "reject", _json_body().get("reason"))
 
-    @doc(summary=f"Confirm or reject many {plural} at once, all or nothing "
-                 "(needs an Idempotency-Key header)",
+    @doc(summary=f"Confirm or reject many {plural} at once, all or nothing (a confirmation "
+                 f"needs \"{CHECKED}\": true, and each invoice marked 疑似重复 its id in "
+                 f"\"{ACCEPT}\"; needs an Idempotency-Key header)",
          request=BULK_REQUEST, response=DECISIONS_RESPONSE, tags=("anchor",))
     @api_auth(roles=("anchor",))
     @idempotent
@@ -143,7 +170,7 @@ def _register(kind: str) -> None:
         if not isinstance(ids, list):
             raise ValidationError("ids must be a list of document ids.", field="ids")
         return _decide(kind, ids, str(body.get("decision", "")), body.get("reason"),
-                       body.get(CHECKED))
+                       body.get(CHECKED), _accepted(body))
 
     bp.add_url_rule(f"/anchor/{plural}", f"list_{plural}", list_docs, methods=["GET"])
     bp.add_url_rule(f"/anchor/{plural}/<int:doc_id>/confirm", f"confirm_{kind}", confirm_one,

@@ -34,7 +34,7 @@ bp = Blueprint("payout_api", __name__)
 
 ACCOUNT_SCHEMA = {"type": ["object", "null"], "properties": {
     "id": {"type": "integer"}, "bank_name": {"type": "string"},
-    "account_number": {"type": "string", "description": "masked: 6222 **** 0001"},
+    "account_number": {"type": "string", "description": "masked: ····0001"},
     "label": {"type": "string", "description": "as the pages show it: 招商银行 ····0001"},
     "holder_name": {"type": "string"},
     "consented_at": {"type": "string", "format": "date-time"}}}
@@ -75,7 +75,7 @@ def _account_json(row: PayoutAccount | None) -> dict | None:
     if row is None:
         return None
     return {"id": row.id, "bank_name": row.bank_name,
-            "account_number": bank.mask(row.account_number), "label": payout.label(row),
+            "account_number": payout.masked(row.account_number), "label": payout.label(row),
             "holder_name": row.holder_name,
             "consented_at": row.consented_at.isoformat(timespec="seconds")}
 
@@ -84,7 +84,7 @@ def _change_json(row: BankAccountChange | None) -> dict | None:
     if row is None:
         return None
     return {"id": row.id, "bank_name": row.bank_name,
-            "account_number": bank.mask(row.new_account),
+            "account_number": payout.masked(row.new_account),
             "effective_at": row.effective_at.isoformat(timespec="seconds"),
             "consented": row.consented}
 
@@ -124,7 +124,7 @@ def _state(firm_id: int) -> dict:
     return {"firm_id": firm_id,
             "account": _account_json(payout.current(session=db(), firm_id=firm_id)),
             "pending_change": _change_json(bank.pending_for(session=db(), firm_id=firm_id)),
-            "account_on_file": bank.mask(firm.bank_account if firm else None)}
+            "account_on_file": payout.masked(firm.bank_account if firm else None)}
 
 
 @bp.get("/firms/<int:firm_id>/payout-account")
@@ -171,7 +171,7 @@ def declare(firm_id: int):
         outcome, status = "in_force", 201
     else:
         audit("bank_account.change_requested", "firm", firm_id, change_id=result.id,
-              new_account=bank.mask(result.new_account),
+              new_account=payout.masked(result.new_account),
               effective_at=result.effective_at.isoformat(), consented=True, via="api")
         outcome, status = "change_requested", 202
     commit()
