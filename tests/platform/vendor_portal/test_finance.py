@@ -493,7 +493,8 @@ def test_inside_the_cooling_off_the_repay_page_asks_one_figure_and_says_the_othe
     assert loan.fees_fen > 0 and loan.first_loan
     page = client.get(f"/vendor/loans/{loan.id}/repay").get_data(as_text=True) \
         .replace("CN¥", "¥")
-    figures = page[page.index('id="cooling-off-figures"'):page.index("</dl>")]
+    start = page.index('id="cooling-off-figures"')
+    figures = page[start:page.index("</dl>", start)]
     assert "当前应还" not in page
     assert "冷静期内结清须还（免利息和费用）" in figures and "继续使用贷款应还" in figures
     assert f'id="cancel-free">{money(loan.amount_fen)}<' in figures
