@@ -502,3 +502,86 @@ def test_each_movement_adds_across(session, make_loan):
     assert -sum(line.surplus_fen for line in lines) == payouts.loan_surplus(
         session=session, loan_id=loan.id).owed > 0
     assert _column_totals(lines) == _journal_owed(session, loan.id)
+
+
+def _running(lines) -> list[int]:
+    """What is owed after each line, from the component columns alone (fen)."""
+    out, owed = [], 0
+    for line in lines:
+        owed += sum(getattr(line, f) for f in COLUMNS)
+        out.append(owed)
+    return out
+
+
+def test_a_loan_settled_on_its_pay_out_day_shows_a_running_balance(session, make_loan):
+    """Reader 13, J7: paid out and settled the same day, every line of the statement read
+    当日终应还余额 ¥0.00, the pay-out line too, which a reader takes for a running
+    balance. Each line now carries what is owed after it (本行后应还余额); the day's last
+    line is what the journal holds at the end of the day."""
+    from trellis.ledger import statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=True)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=10_000, paid_on=day(0),
+                    idempotency_key="first")
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_000_000, paid_on=day(0),
+                    idempotency_key="rest")
+    assert fresh(session, loan).status == LoanStatus.COOLED_OFF
+    st = statement.build(session=session, loan_id=loan.id)
+    lines = st.lines
+    assert {line.on for line in lines} == {day(0)}
+    assert [line.kind for line in lines][:3] == ["pay_out", "fee_charged", "payment_vendor"]
+    assert [line.balance_fen for line in lines][:3] == [1_000_000, 1_003_000, 993_000]
+    assert [line.balance_fen for line in lines] == _running(lines)
+    assert lines[-1].balance_fen == sum(_journal_owed(session, loan.id).values()) == 0
+    assert statement.LABELS["zh"]["balance"] == "本行后应还余额"
+    assert statement.line_cells(lines[0], "zh")[-1] == "10,000.00"
+
+
+def test_the_running_balance_meets_the_journal_at_each_day_end(session, make_loan):
+    """The running balance (J7) over several days, a part payment, an overpayment and a
+    payout of surplus: each line is the one before it plus its change, and the last line
+    of each day is what the journal holds at the end of that day."""
+    from trellis.ledger import payouts, statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, rate="0.072")
+    accrual.accrue(session=session, as_of=day(10))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=300_000, paid_on=day(10),
+                    idempotency_key="part")
+    accrual.accrue(session=session, as_of=day(20))
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=900_000, paid_on=day(20),
+                    idempotency_key="over")
+    payouts.pay_out_surplus(session=session, firm_id=loan.firm_id, amount_fen=50_000,
+                            paid_on=day(21), idempotency_key="back")
+    lines = statement.build(session=session, loan_id=loan.id).lines
+    assert [line.balance_fen for line in lines] == _running(lines)
+    receivables = (Acct.LOANS.value, Acct.INTEREST_RECEIVABLE.value,
+                   Acct.PENALTY_RECEIVABLE.value, Acct.FEES_RECEIVABLE.value)
+    # interest accrues daily and is shown one line per period: where an interest line
+    # closes its day, and at the end, the running balance is what the journal holds
+    closing = [line for i, line in enumerate(lines) if line.kind == "accrued"
+               and (i + 1 == len(lines) or lines[i + 1].on != line.on)] + [lines[-1]]
+    assert len(closing) >= 3
+    for line in closing:
+        held = per_loan(session, loan.id, line.on)
+        assert line.balance_fen == sum(held.get(a, 0) for a in receivables), line
+    assert [line.balance_fen for line in lines[:2]] == [1_000_000, 1_003_000]
+    assert lines[-1].balance_fen == 0
+
+
+def test_the_csv_has_the_pages_surplus_line_and_no_empty_plan(session, make_loan):
+    """Reader 13, J7: the CSV carried an empty 还款计划 section (the page shows none for a
+    settled loan) and left out the page's 本笔贷款应退还贵司余款 line."""
+    from trellis.ledger import statement
+
+    loan = make_loan(amount_fen=1_000_000, fee_fen=3_000, first_loan=True)
+    lifecycle.repay(session=session, loan_id=loan.id, amount_fen=1_010_000, paid_on=day(0),
+                    idempotency_key="over")
+    st = statement.build(session=session, loan_id=loan.id)
+    assert st.schedule == () and st.surplus_owed_fen == 10_000 == st.firm_surplus_owed_fen
+    text = statement.to_csv(st, "zh").replace('"', "")
+    assert "还款计划" not in text
+    assert "本笔贷款应退还贵司余款,100.00" in text and "贵司全部贷款应退还余款,100.00" in text
+    assert "Surplus owed to you from this loan,100.00" in statement.to_csv(st, "en")
+    live = statement.build(session=session, loan_id=make_loan(amount_fen=500_000).id)
+    live_text = statement.to_csv(live, "zh")
+    assert "还款计划" in live_text and "应退还贵司余款" not in live_text

@@ -55,7 +55,7 @@ T = {
     "zh": {
         "apply": "我可以替您用以下已确权发票提交融资申请（产品 {product}）：{docs}。可融资额最高约 {eligible} 元，是否批准由评分和规则决定，与申请页面相同。确认提交吗？",
         "apply_none": "您目前没有可用于融资的已确权、未到期发票，暂时无法申请。",
-        "repay": "我可以为贷款 {loan} 登记一笔还款：{amount} 元，付至平台结算账户 {account}（{account_name}）。请先转账到该账户，再点确认；只付给这个账户。",
+        "repay": "我可以为贷款 {loan} 登记一笔还款：{amount} 元，付至平台结算账户 {account}（户名 {account_name}，开户行 {bank}）。请先转账到该账户，再点确认；只付给这个账户。",
         "withdraw": "我可以为您撤回“{purpose}”授权。撤回后平台停止使用相应数据，评分和额度等服务可能无法使用。确认撤回吗？",
         "withdraw_none": "您目前没有有效的“{purpose}”授权，无需撤回。",
         "vendor_only": "这项操作只能由供应商本人在平台上办理。",
@@ -72,7 +72,7 @@ T = {
     "en": {
         "apply": "I can file an application for you (product {product}) on these confirmed invoices: {docs}. At most about {eligible} yuan; approval is decided by the score and the rules, as on the application page. Shall I file it?",
         "apply_none": "You have no confirmed, not yet due invoice to finance, so no application can be filed now.",
-        "repay": "I can record a repayment of {amount} yuan to loan {loan}, paid into Trellis's settlement account {account} ({account_name}). Transfer to that account first, then confirm; pay only into this account.",
+        "repay": "I can record a repayment of {amount} yuan to loan {loan}, paid into Trellis's settlement account {account} (name {account_name}, bank {bank}). Transfer to that account first, then confirm; pay only into this account.",
         "withdraw": "I can withdraw your consent for {purpose}. The platform then stops using that data, and the score and limit may stop working. Withdraw it?",
         "withdraw_none": "You have no active consent for {purpose}; there is nothing to withdraw.",
         "vendor_only": "Only the vendor can do this on the platform.",
@@ -160,7 +160,8 @@ def propose(kind: str, *, session: Session, firm_id: int, role: str | None, lang
             return None, {}, None
         rules = warnings.policy(session=session)
         facts = {"loan": str(loan.id), "amount": _yuan(amount),
-                 "account": rules.settlement_account, "account_name": rules.settlement_account_name}
+                 "account": rules.settlement_account, "account_name": rules.settlement_account_name,
+                 "bank": rules.settlement_bank}
         return (t["repay"].format(**facts), facts,
                 {"loan_id": loan.id, "amount_fen": int(amount)})
     if kind == "withdraw_consent":

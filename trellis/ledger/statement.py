@@ -13,7 +13,7 @@ import io
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,14 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from trellis import exports
-from trellis.db import id_of
 from trellis.errors import TrellisError
-from trellis.ledger import lifecycle
+from trellis.ledger import lifecycle, payouts
 from trellis.ledger import status as loan_status
 from trellis.ledger.chart import COMPONENTS, Acct
 from trellis.ledger.errors import LoanNotFound
 from trellis.ledger.models import JournalPosting, Loan, LoanStatus, Product, Repayment
 from trellis.ledger.posting import account_ids
 from trellis.ledger.replay import Balances, Outcome, Payment, Terms, replay
-from trellis.ledger.reports import loan_ledger_balances
 from trellis.messages import N_, msg
 from trellis.trade.models import Firm
 
@@ -58,7 +56,7 @@ LABELS = {
         "as_of": "Statement date", "dpd": "Days past due", "date": "Date",
         "description": "Description", "amount_col": "Amount", "principal": "Principal",
         "interest": "Interest", "penalty": "Penalty", "fees": "Fees", "surplus": "Surplus",
-        "balance": "Owed at end of day", "schedule": "Schedule", "due_total": "Amount due",
+        "balance": "Owed after this line", "schedule": "Schedule", "due_total": "Amount due",
         "movements": "Movements", "outstanding": "Outstanding", "cooling_off":
         "Cooling-off: repay in full by %s and interest and fees are waived",
         "pay_out": "Paid out", "fee_charged": "Fee charged (payable)",
@@ -74,6 +72,8 @@ LABELS = {
                            "debt. The amount written off stays owed until it is recovered.",
         "sign_note": SIGN_NOTE,
         "fee_waived": "%s (waived: repaid in the cooling-off period)",
+        "surplus_loan": "Surplus owed to you from this loan",
+        "surplus_firm": "Surplus owed to you from all your loans",
     },
     "zh": {
         "title": "贷款对账单", "loan": "贷款编号", "firm": "借款企业", "uscc": "统一社会信用代码",
@@ -82,7 +82,7 @@ LABELS = {
         "fee": "手续费", "disbursed_on": "放款日",
         "due_date": "到期日", "as_of": "对账日", "dpd": "逾期天数", "date": "日期",
         "description": "摘要", "amount_col": "金额", "principal": "本金", "interest": "利息",
-        "penalty": "罚息", "fees": "费用", "surplus": "多付款", "balance": "当日终应还余额",
+        "penalty": "罚息", "fees": "费用", "surplus": "多付款", "balance": "本行后应还余额",
         "schedule": "还款计划", "due_total": "应还金额", "movements": "明细",
         "outstanding": "未还余额", "cooling_off": "冷静期：%s 前全额还款可免除利息和费用",
         "pay_out": "放款", "fee_charged": "计收手续费（应付）", "accrued": "利息 %s 至 %s",
@@ -95,6 +95,7 @@ LABELS = {
         "collection_note": "核销是贷款方的会计处理，不免除债务：核销金额在收回之前仍须偿还。",
         "sign_note": SIGN_NOTE_ZH,
         "fee_waived": "%s（冷静期内结清，已全部免除）",
+        "surplus_loan": "本笔贷款应退还贵司余款", "surplus_firm": "贵司全部贷款应退还余款",
     },
 }
 
@@ -116,7 +117,8 @@ class Line:
     columns are changes to what is owed; *surplus_fen* is money received above what was
     owed (-) or such money paid back (+), so that on a line where money moved
     ``amount_fen`` equals the four components plus ``surplus_fen`` (:data:`SIGN_NOTE`);
-    *balance_fen* is owed at the end of that day."""
+    *balance_fen* is what is owed after this line (principal, interest, penalty and fees:
+    the running sum of those columns)."""
 
     on: date
     kind: str
@@ -157,6 +159,10 @@ class Statement:
     owed_fen: int = 0
     #: days past due on the day of the write-off (None unless written off)
     dpd_at_write_off: int | None = None
+    #: surplus (money received above what was owed) still to be paid back to the
+    #: borrower, in fen: from this loan, and from all the borrower's loans
+    surplus_owed_fen: int = 0
+    firm_surplus_owed_fen: int = 0
 
 
 def build(*, session: Session, loan_id: int, as_of: date | None = None) -> Statement:
@@ -189,6 +195,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         collection = _collection(session, loan, as_of)
         schedule = _schedule(loan, terms, payments)
     bal = Balances(loan.principal_fen, loan.interest_fen, loan.penalty_fen, loan.fees_fen)
+    surplus = payouts.owed_by_loan(session=session, firm_id=loan.firm_id)
     return Statement(
         loan_id=loan_id, firm_name=firm.name if firm else "", firm_uscc=firm.uscc if firm else "",
         product_name=product.name, product_name_zh=product.name_zh, status=loan.status,
@@ -198,7 +205,8 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         days_past_due=lifecycle.borrower_dpd(loan, as_of), cooling_off_until=cooling,
         outstanding=bal, schedule=schedule, lines=tuple(lines), collection=tuple(collection),
         owed_fen=lifecycle.owed_by_borrower(loan),
-        dpd_at_write_off=lifecycle.dpd_at_write_off(loan))
+        dpd_at_write_off=lifecycle.dpd_at_write_off(loan),
+        surplus_owed_fen=surplus.get(loan_id, 0), firm_surplus_owed_fen=sum(surplus.values()))
 
 
 def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[Line]:
@@ -255,20 +263,28 @@ def _lines(session: Session, loan: Loan, outcome: Outcome, as_of: date) -> list[
                 last, "accrued", interest_fen=interest, penalty_fen=penalty,
                 note=f"{first.isoformat()}|{last.isoformat()}")))
     events.sort(key=lambda e: (e[0], e[1]))
-    days = sorted({line.on for _, _, line in events})
-    owed: dict[date, int] = {}
-    for d in days:
-        b = loan_ledger_balances(session=session, loan_ids=[id_of(loan)],
-                                 as_of=d).get(id_of(loan), {})
-        owed[d] = sum(b.values())
-        # The write-off clears the lender's receivables, not the borrower's debt: from that
-        # day the balance is what was written off less what was recovered up to the day
-        # (the write-off and the recoveries are lines of their own: see _collection).
-        if loan.status == LoanStatus.WRITTEN_OFF and loan.closed_on and d >= loan.closed_on:
-            owed[d] += _still_owed(session, loan, d)
-    return [Line(**{**{f: getattr(line, f) for f in Line.__slots__},
-                    "balance_fen": owed[line.on]}) for _, _, line in events
-            if line.on <= as_of]
+    # what is owed after each line, the running sum of the component columns (reader 13,
+    # J7: every line read the journal's end of its day, so a pay-out settled the same day
+    # read ¥0.00). Where an interest line closes a day, and after the last line, this is
+    # what the journal holds (interest accrues daily but is shown one line per period).
+    # After a write-off the borrower owes what was written off less what was recovered
+    # (the write-off and the recoveries are lines of their own: see _collection).
+    written_off = loan.closed_on if loan.status == LoanStatus.WRITTEN_OFF else None
+    out: list[Line] = []
+    owed = 0
+    for _, _, line in events:
+        if line.on > as_of:
+            continue
+        owed += _owed_change(line)
+        shown = _still_owed(session, loan, line.on) \
+            if written_off and line.on > written_off else owed
+        out.append(replace(line, balance_fen=shown))
+    return out
+
+
+def _owed_change(line: Line) -> int:
+    """How much *line* changed what is owed, in fen (the four component columns)."""
+    return line.principal_fen + line.interest_fen + line.penalty_fen + line.fees_fen
 
 
 def _waived(outcome: Outcome, on: date) -> tuple[dict[str, int], dict[str, int]]:
@@ -439,6 +455,17 @@ def line_cells(line: Line, lang: str) -> list[str]:
             yuan(line.fees_fen), yuan(line.surplus_fen), yuan(line.balance_fen)]
 
 
+def surplus_rows(st: Statement, lang: str) -> list[list[str]]:
+    """The surplus still to be paid back, as the page states it under the header: (label,
+    yuan) rows in *lang*, for this loan and for all the borrower's loans; none when
+    nothing is owed back (reader 13, J7: the CSV left out the page's line)."""
+    if not st.firm_surplus_owed_fen:
+        return []
+    t = LABELS[lang]
+    return [[t["surplus_loan"], yuan(st.surplus_owed_fen)],
+            [t["surplus_firm"], yuan(st.firm_surplus_owed_fen)]]
+
+
 COLLECTION_COLUMNS = ("date", "description", "amount_col", "still_owed")
 
 
@@ -459,13 +486,15 @@ def to_csv(st: Statement, lang: str = "zh", *, gettext: Callable[[str], str] = s
     w.writerow([t["title"]])
     for k, v in header_rows(st, lang, currency=False, gettext=gettext, product=product):
         w.writerow([k, v])
+    w.writerows(surplus_rows(st, lang))
     w.writerow([t["fen_note"]])
-    w.writerow([])
-    w.writerow([t["schedule"]])
-    w.writerow([t["date"], t["principal"], t["interest"], t["fees"], t["due_total"]])
-    for s in st.schedule:
-        w.writerow([s["date"].isoformat(), yuan(s["principal_fen"]), yuan(s["interest_fen"]),
-                    yuan(s["fees_fen"]), yuan(s["total_fen"])])
+    if st.schedule:   # as the page: no heading over an empty plan (reader 13, J7)
+        w.writerow([])
+        w.writerow([t["schedule"]])
+        w.writerow([t["date"], t["principal"], t["interest"], t["fees"], t["due_total"]])
+        for s in st.schedule:
+            w.writerow([s["date"].isoformat(), yuan(s["principal_fen"]),
+                        yuan(s["interest_fen"]), yuan(s["fees_fen"]), yuan(s["total_fen"])])
     w.writerow([])
     w.writerow([t["movements"]])
     w.writerow([t[c] for c in COLUMNS])
@@ -538,6 +567,9 @@ def to_pdf(st: Statement, lang: str = "zh", font_path: str | None = None, *,
     for k, v in header_rows(st, lang, gettext=gettext, product=product):
         pdf.cell(55, 5.5, k)
         pdf.cell(0, 5.5, v, new_x="LMARGIN", new_y="NEXT")
+    for k, v in surplus_rows(st, lang):
+        pdf.cell(55, 5.5, k)
+        pdf.cell(0, 5.5, "¥" + v, new_x="LMARGIN", new_y="NEXT")   # as the header's amounts
     pdf.cell(0, 5.5, t["fen_note"], new_x="LMARGIN", new_y="NEXT")
     if st.schedule:
         pdf.ln(2)

@@ -171,7 +171,7 @@ def test_the_statement_csv_heads_its_columns_as_the_page_does(session, client, w
     header = next(line for line in csv_text.splitlines() if line.count(",") >= 8)
     page_heads = re.findall(r'<th class="num">([^<]+)</th>', html)
     assert header.split(",")[-1] == page_heads[-1]
-    assert page_heads[-1] == ("当日终应还余额" if locale == "zh_CN" else "Owed at end of day")
+    assert page_heads[-1] == ("本行后应还余额" if locale == "zh_CN" else "Owed after this line")
 
 
 def test_statement_csv_escapes_a_firm_name_that_is_a_formula(session, client, world,

@@ -493,10 +493,61 @@ def test_inside_the_cooling_off_the_repay_page_asks_one_figure_and_says_the_othe
     assert loan.fees_fen > 0 and loan.first_loan
     page = client.get(f"/vendor/loans/{loan.id}/repay").get_data(as_text=True) \
         .replace("CN¥", "¥")
-    figures = page[page.index('id="cooling-off-figures"'):page.index("</dl>")]
+    start = page.index('id="cooling-off-figures"')
+    figures = page[start:page.index("</dl>", start)]
     assert "当前应还" not in page
     assert "冷静期内结清须还（免利息和费用）" in figures and "继续使用贷款应还" in figures
     assert f'id="cancel-free">{money(loan.amount_fen)}<' in figures
     assert f'id="owed-if-kept">{money(loan.outstanding_fen)}<' in figures
     assert f'value="{loan.amount_fen / 100:.2f}"' in page   # the box: the one figure to pay
     assert "先抵手续费和利息" in page and "手续费和利息全部免除" in page
+
+
+def _paid_out(client, session, settings, vendor) -> Loan:
+    """A first loan of the demo vendor, paid out today (its fee charged, due at maturity)."""
+    login(client, vendor, PASSWORD)
+    inv = confirmed_invoice(session, vendor.firm_id)
+    offer_url = apply_for(client, [inv.id]).location
+    client.post(offer_url + "/accept", data={"csrf_token": csrf_token(client, offer_url),
+                                            "read": "y"})
+    (loan,) = session.exec(select(Loan).where(Loan.firm_id == vendor.firm_id)).all()
+    lifecycle.disburse(session=session, settings=settings, loan_id=loan.id, as_of=TODAY,
+                       register_financing=lambda **kw: [])
+    session.commit()
+    session.refresh(loan)
+    return loan
+
+
+def test_the_repay_page_names_the_settlement_bank(client, session, settings, demo):
+    """Reader 13, J5: the repay page named the settlement account's number and name but
+    not its bank (开户行), which a transfer needs and the admin page shows; the assistant's
+    repayment proposal named no bank either."""
+    from trellis.assistant import actions
+    from trellis.protection.warnings import policy
+
+    rules = policy(session=session)
+    assert rules.settlement_bank   # the demo's 招商银行北京分行营业部（演示）
+    loan = _paid_out(client, session, settings, demo["vendor"])
+    page = client.get(f"/vendor/loans/{loan.id}/repay").get_data(as_text=True)
+    where = page[page.index('id="settlement"'):page.index("</dl>", page.index('id="settlement"'))]
+    assert f'id="settlement-bank">{rules.settlement_bank}<' in where
+    assert "开户行" in where and rules.settlement_account in where
+    assert rules.settlement_account_name in where
+    text, facts, _ = actions.propose("repay", session=session, firm_id=loan.firm_id,
+                                     role="vendor", lang="zh", today=TODAY)
+    assert rules.settlement_bank in text and facts["bank"] == rules.settlement_bank
+
+
+def test_a_fee_not_yet_due_reads_as_payable_on_the_due_date(client, session, settings, demo):
+    """Reader 13, J6: right after the pay-out the loan page read 应付费用 ¥481.94 and
+    未还余额（含到期应付费用）, while the offer's plan puts the fee on the due date. The fee
+    reads as payable on that date, and the balance's label says what it holds."""
+    loan = _paid_out(client, session, settings, demo["vendor"])
+    assert loan.fees_fen > 0 and loan.due_date > TODAY
+    page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True).replace("CN¥", "¥")
+    due = loan.due_date.isoformat()
+    assert f"<dt>手续费（到期日 {due} 应付）</dt><dd id=\"fees\">{money(loan.fees_fen)}<" in page
+    assert "应付费用" not in page and "到期应付费用" not in page
+    assert f'id="owed-label">未还余额（本金、已计利息及 {due} 应付的手续费）<' in page
+    listing = client.get("/vendor/loans").get_data(as_text=True)
+    assert "到期应付费用" not in listing and "手续费于各笔贷款到期日应付" in listing

@@ -453,5 +453,6 @@ def repay(loan_id: int):
                            warnings=warnings_for("repayment", firm),
                            account=rules.settlement_account,
                            account_name=rules.settlement_account_name,
+                           bank=rules.settlement_bank,
                            cooling_until=cooling_off_until(row), today=date.today(),
                            suggested=_repay_amount(row)), status
