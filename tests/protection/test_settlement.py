@@ -5,12 +5,12 @@ number is checked and the demo's is a realistic-looking demo account."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.errors import PermissionDenied
 from trellis.ledger.catalogue import catalogue
 from trellis.protection import settlement
@@ -119,7 +119,7 @@ def test_only_admins_open_the_money_pages(client, logged_in, role):
 
 
 def test_products_page_lists_rates_from_the_cores(client, session, logged_in):
-    cat = catalogue(session=session, as_of=date.today())
+    cat = catalogue(session=session, as_of=clock.today())
     rf = next(t for t in cat.products if t.product.code == "RF-STD")
     assert cat.lpr <= rf.lowest <= rf.highest <= cat.cap
     logged_in("admin")
