@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from trellis import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "trellis-demo-2026"
 VENDOR, ANCHOR, RM = "vendor@trellis.demo", "anchor@trellis.demo", "rm@trellis.demo"
@@ -140,7 +142,7 @@ def _run(instance: str, repeat: int, profile: str | None, url: str | None = None
     os.environ.update(TRELLIS_INSTANCE_PATH=instance, TRELLIS_SCHEDULER="off")
     if not url:
         os.environ["TRELLIS_TASKS_URL"] = "sqlite:///" + str(Path(instance, "tasks.db"))
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from sqlmodel import col, select
 
@@ -182,7 +184,7 @@ def _run(instance: str, repeat: int, profile: str | None, url: str | None = None
         return r
 
     anchor, vendor, rm = clients[ANCHOR], clients[VENDOR], clients[RM]
-    today, tag = date.today(), f"{os.getpid() % 1000:03d}"
+    today, tag = clock.today(), f"{os.getpid() % 1000:03d}"
     for i in range(repeat):
         # the vendor's own invoices to the anchor: uploaded, confirmed, then financed
         numbers = [f"B{i:02d}{n:05d}{tag}" for n in range(20)]

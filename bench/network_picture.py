@@ -17,10 +17,9 @@ import dataclasses
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.accounts import services
 from trellis.config import Settings
 
@@ -61,7 +60,7 @@ def main() -> None:
         migrate.upgrade(url)
         app = create_app(settings=Settings.from_env({}, env="test", database_url=url,
                                                     instance_path=str(Path(tmp) / "i")))
-        data = simulate(n_vendors=args.vendors, months=12, seed=3, end=date.today())
+        data = simulate(n_vendors=args.vendors, months=12, seed=3, end=clock.today())
         slim = dataclasses.replace(
             data, purchase_orders=[], deliveries=[], payments=[], payment_allocations=[],
             credit_notes=[], loan_outcomes=[],

@@ -33,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from trellis import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "trellis-demo-2026"
 VENDOR, RM = "vendor@trellis.demo", "rm@trellis.demo"
@@ -50,7 +52,7 @@ def _invoice(app, session) -> int:
     """The vendor's smallest confirmed, unpaid invoice, due in a month or more, to an anchor;
     one whose RF-STD advance the product may approve automatically if there is one (read,
     not written)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from sqlmodel import col, select
 
@@ -67,7 +69,7 @@ def _invoice(app, session) -> int:
             Invoice.paid_fen == 0,
             # a month or more to run: the fixed fees of a few days' advance, annualised,
             # pass the legal cap and the offer is declined
-            Invoice.due_date > date.today() + timedelta(days=30),
+            Invoice.due_date > clock.today() + timedelta(days=30),
             col(Invoice.buyer_id).in_(anchors))
         # one the product approves automatically first; else the smallest (referred to
         # the relationship manager, who approves it in borrow)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from trellis import db
+from trellis import clock, db
 from trellis.scoring import grade_hold, scorecard, service
 from trellis.scoring.result import BASIS_CONSENT
 from trellis.trade.models import Invoice
@@ -111,7 +111,7 @@ def main() -> None:
     p.add_argument("--amounts", type=int, nargs="+", default=[200_000, 1_000_000],
                    help="invoice amounts in fen (default ¥2,000 and ¥10,000)")
     p.add_argument("--count", type=int, default=2, help="invoices per vendor")
-    p.add_argument("--as-of", type=date.fromisoformat, default=date.today())
+    p.add_argument("--as-of", type=date.fromisoformat, default=clock.today())
     args = p.parse_args()
     print(f"{args.existing}, as of {args.as_of}, load {os.getloadavg()[0]:.1f}")
     for amount in args.amounts:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.scoring import frames, service
 from trellis.scoring.models import ScoreRecord
 from trellis.trade.models import Firm
@@ -90,7 +90,7 @@ def main() -> None:
     if args.kept_only:
         return _kept_only(args)
     if args.db:
-        url, as_of = args.db, date.fromisoformat(args.as_of) if args.as_of else date.today()
+        url, as_of = args.db, date.fromisoformat(args.as_of) if args.as_of else clock.today()
     else:
         url, as_of = build(args.vendors)
     before = None

@@ -53,7 +53,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import event, insert, select
 
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.accounts.models import Consent
 from trellis.demo.loader import load
 from trellis.demo.simulator import simulate
@@ -255,7 +255,7 @@ def _score_once(url: str, code: str | None, as_of: date) -> tuple[float, float, 
 
 def existing(args) -> None:
     """Before / after on a cluster already in a database (see the module docstring)."""
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else clock.today()
     if args.child:
         w, c, plain = _score_once(args.existing, args.cluster, as_of)
         Path(args.child).write_text(json.dumps({"wall": w, "cpu": c, "results": plain}))

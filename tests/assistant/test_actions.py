@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from tests.assistant.test_assistant import ask, take_loan
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.accounts.models import AuditEvent
 from trellis.assistant import actions
@@ -207,9 +208,9 @@ def test_anchor_clerk_gets_anchor_answers_and_anchor_links(client, session, demo
         assert msg.links and all(link["href"].startswith("/anchor/") for link in msg.links)
     # reader 10, R15: "this month" was answered with every open invoice; the sum is split
     # into overdue, due this month and later, and the parts add up
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    today = date.today()
+    today = clock.today()
     month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     due_now = session.exec(select(func.sum(Invoice.amount_fen - Invoice.paid_fen)).where(
         Invoice.buyer_id == anchor.firm_id, Invoice.status == "confirmed",
@@ -232,7 +233,7 @@ def test_an_anchor_asking_this_months_payables_or_a_suppliers_loans(session, dem
     "应付账款合计多少" was answered; "某供应商的贷款逾期多少？" got the product's fees.
     The first are the month's figure; the last is told, in words, that a supplier's
     loans are the bank's confidential information, with no figure."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from sqlalchemy import func
 
@@ -240,7 +241,7 @@ def test_an_anchor_asking_this_months_payables_or_a_suppliers_loans(session, dem
     from trellis.trade.models import Firm, Invoice
 
     anchor = demo["anchor"]
-    today = date.today()
+    today = clock.today()
     month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     due_now = session.exec(select(func.sum(Invoice.amount_fen - Invoice.paid_fen)).where(
         Invoice.buyer_id == anchor.firm_id, Invoice.status == "confirmed",

@@ -5,12 +5,13 @@ the API with a firm token, and hostile input."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.accounts.models import AuditEvent, User
 from trellis.assistant import answers, service
@@ -25,7 +26,7 @@ from trellis.scoring import limits, pricing
 from trellis.scoring import service as scoring
 from trellis.trade.models import Invoice
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def english(client):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from trellis import clock
 from trellis.assistant import intents
 from trellis.clock import utcnow
 
@@ -76,7 +77,7 @@ def test_limit_cache_follows_the_firms_data(session, demo):
     from trellis.trade.models import Firm, Invoice
 
     vendor = demo["vendor"]
-    today = date.today()
+    today = clock.today()
     scoring.score_firm(session=session, firm_id=vendor.firm_id)
     result = scoring.latest(session=session, firm_id=vendor.firm_id)
     first = limits.explain_limit(session=session, firm_id=vendor.firm_id, result=result,

@@ -12,15 +12,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.browser.conftest import DESKTOP, PHONE, log_in, shot, use_english
+from trellis import clock
 
 pytestmark = pytest.mark.browser
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _numbers(live):

@@ -5,12 +5,11 @@ while, the picture is wider than its box."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlmodel import select
 
 from tests.browser.conftest import DESKTOP, PHONE, log_in, shot, use_chinese
+from trellis import clock
 
 HINT = "左右滑动查看完整流转图"
 _MEASURE = """() => {
@@ -39,7 +38,7 @@ def _vouchers(live) -> tuple[int, int, int]:
         invoices = s.exec(select(Invoice).where(
             Invoice.seller_id == tier1, Invoice.buyer_id == live.anchor_firm_id,
             Invoice.status == "confirmed", Invoice.paid_fen == 0,
-            Invoice.due_date > date.today()).order_by(Invoice.amount_fen.desc())).all()
+            Invoice.due_date > clock.today()).order_by(Invoice.amount_fen.desc())).all()
         long, short = (vs.issue(session=s, anchor_id=live.anchor_firm_id, invoice_id=i.id,
                                 maturity_date=None) for i in invoices[:2])
         (part,) = vs.fragments(session=s, voucher_id=long.id)

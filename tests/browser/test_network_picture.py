@@ -8,13 +8,12 @@ import dataclasses
 import os
 import threading
 import time
-from datetime import date
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import need
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.accounts import services
 from trellis.config import Settings
 
@@ -42,7 +41,7 @@ def live(tmp_path_factory):
     settings = Settings.from_env({}, env="test", database_url=url,
                                  instance_path=str(path.parent / "instance"))
     app = create_app(settings=settings)
-    data = simulate(n_vendors=N_VENDORS, months=12, seed=3, end=date.today())
+    data = simulate(n_vendors=N_VENDORS, months=12, seed=3, end=clock.today())
     # Firms, relationships and invoices are all the picture needs: load just those.
     slim = dataclasses.replace(
         data, purchase_orders=[], deliveries=[], payments=[], payment_allocations=[],

@@ -6,12 +6,13 @@ limits. Screenshots under test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.browser.conftest import DESKTOP, log_in, shot
 from tests.onboarding import park as park_files
+from trellis import clock
 
 pytestmark = pytest.mark.browser
 CODE = "WEB-PARK"
@@ -62,7 +63,7 @@ def test_rm_onboards_a_park_in_the_browser(live, new_page, tmp_path):
     page.fill("#basis-party", "苏州示范核心企业1有限公司")
     page.fill("#basis-reference", "DSA-2026-017")
     page.fill("#basis-scope", "供应商的订单、发票、确权和付款数据")
-    page.fill("#basis-expires_on", (date.today() + timedelta(days=365)).isoformat())
+    page.fill("#basis-expires_on", (clock.today() + timedelta(days=365)).isoformat())
     page.click("form:has(#basis-party) button.primary")
     page.wait_for_load_state()
     assert page.locator("[data-testid=basis-valid]").count() == 1

@@ -10,13 +10,12 @@ figures, the jobs page, the audit trail.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlmodel import select
 
 from tests.browser.conftest import DESKTOP, log_in
 from tests.browser.test_reader_zh import read_pages
+from trellis import clock
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +34,7 @@ def _fixed_pages(live) -> dict[str, list[str]]:
 
     with live.session() as s:
         cluster = s.exec(select(Cluster).order_by(Cluster.id)).first()
-        service.score_portfolio(session=s, as_of=date.today(), cluster_id=cluster.id)
+        service.score_portfolio(session=s, as_of=clock.today(), cluster_id=cluster.id)
         s.commit()
         flagged = s.exec(select(ScoreRecord).where(ScoreRecord.cluster_id == cluster.id)
                          .order_by(ScoreRecord.id)).all()

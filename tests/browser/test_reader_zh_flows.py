@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.browser.conftest import DESKTOP, log_in, shot
 from tests.browser.test_reader_zh import read_pages, walk
+from trellis import clock
 
 pytestmark = pytest.mark.browser
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _register_and_consent(live, page):

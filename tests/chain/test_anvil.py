@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry, make_settings
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.chain import anchoring, audit, bundles, client, commitments, jobs, registry, verify
 from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.chain.models import Batch, ChainTx, Document
@@ -263,7 +263,7 @@ def test_the_audit_catches_a_tampered_row_against_the_node(session_factory, anvi
                         settings=anvil_settings.__class__(**{**anvil_settings.__dict__,
                                                              "batch_max_wait_seconds": 0}))
     chain = client.get_chain(anvil_settings)
-    today = utcnow().date()
+    today = clock.today()
     with transaction(session_factory) as s:
         s.execute(update(Invoice).where(Invoice.id == inv_id).values(number="T-1-EDITED"))
     with transaction(session_factory) as s:

@@ -8,10 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from trellis import db, migrate, tasks
+from trellis import clock, db, migrate, tasks
 from trellis.chain import audit, jobs
 from trellis.chain.models import AuditRun
-from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.trade import uscc
 from trellis.trade.models import Firm, Invoice
@@ -47,7 +46,7 @@ def anchored_file(file_db, embedded, chain_settings):
 
 def test_the_audit_task_finishes_on_sqlite_with_progress(anchored_file, chain_settings):
     queue = tasks.TaskQueue(settings=chain_settings, session_factory=anchored_file)
-    today = utcnow().date()
+    today = clock.today()
     with transaction(anchored_file) as s:
         run = audit.queue_run(session=s, date_from=today, date_to=today)
         task_id = queue.enqueue("chain_audit", session=s, run_id=run.id)
@@ -60,7 +59,7 @@ def test_the_audit_task_finishes_on_sqlite_with_progress(anchored_file, chain_se
 
 
 def test_a_dead_workers_audit_is_run_again_from_the_start(anchored_file, chain_settings):
-    today = utcnow().date()
+    today = clock.today()
     with transaction(anchored_file) as s:
         run = audit.queue_run(session=s, date_from=today, date_to=today)
         run.state, run.checked = "running", 4  # as a killed worker left it
@@ -74,7 +73,7 @@ def test_a_dead_workers_audit_is_run_again_from_the_start(anchored_file, chain_s
 def test_the_job_enqueues_only_audits_left_waiting(anchored_file, chain_settings):
     queue = tasks.install(tasks.TaskQueue(settings=chain_settings,
                                           session_factory=anchored_file))
-    today = utcnow().date()
+    today = clock.today()
     with transaction(anchored_file) as s:
         fresh = audit.queue_run(session=s, date_from=today, date_to=today)
     assert audit.run_queued_audits(session_factory=anchored_file, settings=chain_settings) \

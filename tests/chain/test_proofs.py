@@ -10,14 +10,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from trellis import clock
 from trellis.chain import audit, bundles, client, commitments, jobs, trust, verify
 from trellis.chain.errors import ProofNotReady
 from trellis.chain.models import AuditRun, Document
-from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.trade.models import Invoice
 
-TODAY = utcnow().date()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.chain.forgery import forge_bundle, variants
 from tests.conftest import next_uscc
+from trellis import clock
 from trellis.chain import bundles, client, jobs, onchain, trust, verify
 from trellis.chain.errors import BundleError
 from trellis.chain.models import Document
@@ -189,9 +190,8 @@ def test_the_audit_notices_a_batch_whose_proofs_would_not_verify(
 
     from trellis.chain import audit
     from trellis.chain.models import Batch
-    from trellis.clock import utcnow
 
-    today = utcnow().date()
+    today = clock.today()
     with transaction(session_factory) as s:
         assert audit.run_audit(session=s, date_from=today, date_to=today, chain=embedded).ok
         s.execute(update(Batch).values({column: value}))

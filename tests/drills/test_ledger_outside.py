@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.drills.conftest import csrf_of, db_path, log_in, make_app, sql, tables, trellis
+from trellis import clock
 
 MAX_FEN = 100_000_000_000
 
@@ -45,7 +46,7 @@ def _ledger_rows(env) -> dict[str, int]:
 
 
 def test_replayed_key_answers_original_marked_as_replay(api):
-    body = {"amount_fen": 1234, "paid_on": date.today().isoformat()}
+    body = {"amount_fen": 1234, "paid_on": clock.today().isoformat()}
     first = api["repay"](body, "drill-replay-1")
     assert first.status_code in (200, 201), first.get_data(as_text=True)
     after_first = _ledger_rows(api["env"])
@@ -69,7 +70,7 @@ def test_replayed_key_answers_original_marked_as_replay(api):
     ("12.34", "today"),
 ])
 def test_bad_repayment_refused_nothing_written(api, amount, paid_on):
-    today = date.today()
+    today = clock.today()
     paid_on = {"today": today.isoformat(),
                "future": (today + timedelta(days=30)).isoformat()}.get(paid_on, paid_on)
     before = _ledger_rows(api["env"])
@@ -113,7 +114,7 @@ def _check(env):
 
 def test_ledger_check_clean_then_edited_posting_caught(api):
     env = api["env"]
-    created = api["repay"]({"amount_fen": 5000, "paid_on": date.today().isoformat()},
+    created = api["repay"]({"amount_fen": 5000, "paid_on": clock.today().isoformat()},
                            "drill-tamper-a")
     assert created.status_code in (200, 201)
     code, said = _check(env)
@@ -132,7 +133,7 @@ def test_ledger_check_clean_then_edited_posting_caught(api):
 
 def test_deleted_repayment_record_caught(api):
     env = api["env"]
-    created = api["repay"]({"amount_fen": 7000, "paid_on": date.today().isoformat()},
+    created = api["repay"]({"amount_fen": 7000, "paid_on": clock.today().isoformat()},
                            "drill-tamper-b")
     assert created.status_code in (200, 201)
     table = next(t for t in sorted(tables(env)) if t.startswith("loan_repayment"))

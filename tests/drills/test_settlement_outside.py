@@ -45,7 +45,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, _pg_answers, need
 from tests.drills.conftest import ROOT, base_env, log_in, make_app, trellis
+from trellis import clock
 
 FINANCED = 5        # vouchers with a financed part
 PLAIN = 58          # matured vouchers paid to their holders
@@ -100,7 +101,7 @@ def _build_book(url: str) -> None:
 
     engine = db.make_engine(url)
     factory = db.make_sessionmaker(engine)
-    today = date.today()
+    today = clock.today()
     issued, past = today - timedelta(days=60), today - timedelta(days=30)
     with db.transaction(factory) as s:
         # Later loans land on the demo loans' journal shards (loan id mod 32).
@@ -230,7 +231,7 @@ def book(pg_template, tmp_path):
     settings = Settings.from_env(env)
     b = Book(env=env, schema=schema, engine=engine, factory=db.make_sessionmaker(engine),
              settings=settings)
-    today = date.today()
+    today = clock.today()
     b.matured = [r[0] for r in b.q("select id from vouchers where status = 'active' and "
                                    "maturity_date <= :d order by id", d=today)]
     b.future = [r[0] for r in b.q("select id from vouchers where maturity_date > :d", d=today)]
@@ -351,7 +352,7 @@ def close_loan(b: Book, loan_id: int) -> None:
     with db.transaction(b.factory) as s:
         loan = lifecycle.lock_loan(s, loan_id)
         lifecycle.repay(session=s, loan_id=loan_id, amount_fen=lifecycle.owed_by_borrower(loan),
-                        paid_on=date.today(), idempotency_key=f"drill-close-{loan_id}")
+                        paid_on=clock.today(), idempotency_key=f"drill-close-{loan_id}")
     status, closed_on = b.q("select status, closed_on from loans where id = :i", i=loan_id)[0]
     assert closed_on is not None, f"loan {loan_id} still {status} after a full repayment"
 
@@ -529,7 +530,7 @@ def test_repayment_on_another_loan_goes_through_while_settlement_runs(book, tmp_
             try:
                 with db.transaction(book.factory) as s:
                     s.execute(text(f"set local lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
-                    lifecycle.repay(session=s, loan_id=loan, amount_fen=100, paid_on=date.today(),
+                    lifecycle.repay(session=s, loan_id=loan, amount_fen=100, paid_on=clock.today(),
                                     idempotency_key=f"drill-during-{loan}-{n}")
             except Exception as exc:   # noqa: BLE001 - any failure is the finding
                 error = f"{type(exc).__name__}: {str(exc)[:300]}"

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from trellis import clock
 from trellis.ledger import accrual, jobs, lifecycle
 from trellis.ledger.dates import parse_date
 from trellis.ledger.errors import BadDate, BadRepayment
@@ -25,7 +26,7 @@ def test_iso_dates_parse():
 
 
 @pytest.mark.parametrize("change, error", [
-    ({"paid_on": date.today() + timedelta(days=1)}, BadDate),
+    ({"paid_on": clock.today() + timedelta(days=1)}, BadDate),
     ({"idempotency_key": ""}, BadRepayment), ({"idempotency_key": " "}, BadRepayment),
     ({"idempotency_key": 777}, BadRepayment), ({"idempotency_key": "a b"}, BadRepayment),
     ({"amount_fen": 2**63 - 1}, BadRepayment), ({"amount_fen": 0}, BadRepayment),
@@ -52,7 +53,7 @@ def test_amount_limit_follows_the_setting(session, make_loan):
 
 def test_no_interest_is_booked_in_advance(session, session_factory, make_loan):
     make_loan(amount_fen=1_000_000, disburse=date(2026, 1, 1))
-    future = date.today() + timedelta(days=1)
+    future = clock.today() + timedelta(days=1)
     with pytest.raises(BadDate):
         accrual.accrue(session=session, as_of=future)
     with pytest.raises(BadDate):

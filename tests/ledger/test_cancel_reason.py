@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from tests.platform.conftest import login
+from trellis import clock
 from trellis.chain.errors import DoubleFinancing
 from trellis.ledger import jobs, lifecycle
 from trellis.ledger.models import Loan, LoanDocument
@@ -39,7 +40,7 @@ def test_a_loan_refused_at_pay_out_keeps_a_chinese_reason(session, session_facto
     assert zh.startswith("未放款：") and "2026-01-03" in zh, zh
     assert ENGLISH.findall(zh) == [], zh
     # the vendor is told, in Chinese, with the amount in yuan
-    collect(session=session, as_of=date.today())
+    collect(session=session, as_of=clock.today())
     event = session.scalars(select(NotificationEvent).where(
         NotificationEvent.key == f"cancelled:{loan.id}")).one()
     told = render.text(event.message, "zh_CN")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import give_payout_account, next_uscc
 from tests.pgschema import pg_factory  # noqa: F401
-from trellis import db
+from trellis import clock, db
 from trellis.errors import TrellisError
 from trellis.ledger import jobs, lifecycle, reports
 from trellis.ledger.apr import rate_micro
@@ -104,7 +104,7 @@ def test_sixteen_writers_lose_nothing_and_surface_no_error(pg_factory):  # noqa:
                         pg_factory, lambda s: payments.record_invoice_payment(
                             session=s, payer_id=anchor_id, invoice_id=loans[i],
                             amount_fen=rng.choice([50_000, 120_000, 300_000]), paid_on=d,
-                            reference=r, today=date.today(),
+                            reference=r, today=clock.today(),
                             sweep=lifecycle.anchor_payment)), "sweep")
                 elif op < 0.52:
                     key, loan_id, amount = rng.choice(shared)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from tests.ledger.conftest import AS_OF
 from tests.ledger.test_voucher_origination import voucher_parts
 from tests.pgschema import pg_factory  # noqa: F401
 from tests.vouchers.test_financing_route import no_limit, scorer_for
-from trellis import db, migrate
+from trellis import clock, db, migrate
 from trellis.accounts.services import create_user
 from trellis.chain import client as chain_client
 from trellis.config import Settings
@@ -36,7 +36,7 @@ from trellis.trade.models import Firm, Invoice
 from trellis.vouchers import financing
 from trellis.vouchers import services as vs
 
-TODAY = date.today()
+TODAY = clock.today()
 REVIEW = {"scorer": scorer_for("C"), "limiter": no_limit}   # grade C goes to an RM
 
 

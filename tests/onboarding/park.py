@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from trellis import clock
 from trellis.trade import uscc
 
 FILES = ("firms", "relationships", "orders", "invoices", "confirmations", "payments",
@@ -64,7 +65,7 @@ def write(folder: Path, *, vendors: int = 24, months: int = 18, seed: int = 11,
           today: date | None = None) -> Park:
     """Write the park's CSV files into *folder*; return what they hold."""
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or clock.today()
     park = Park(folder)
     park.anchors = [_code("91320500MB", i) for i in (1, 2)]
     park.vendors = [_code("92320500MC", i) for i in range(1, vendors + 1)]

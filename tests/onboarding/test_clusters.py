@@ -4,13 +4,14 @@ data basis that allows pre-assessment, and what a pre-assessment may and may not
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from tests.platform.conftest import csrf_token
+from trellis import clock
 from trellis.accounts.models import AuditEvent
 from trellis.accounts.services import grant_consent
 from trellis.errors import Conflict, ValidationError
@@ -20,7 +21,7 @@ from trellis.scoring import service
 from trellis.trade import clusters
 from trellis.trade.models import Cluster, ClusterManager
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def invoke(app, args):

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from trellis import clock
 from trellis.accounts.services import grant_consent
 from trellis.onboarding import coverage
 from trellis.scoring import service
 from trellis.trade.models import Delivery, PurchaseOrder, TaxFiling
 
-AS_OF = date.today()
+AS_OF = clock.today()
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.onboarding import park as park_files
+from trellis import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "苏州银行导出"
@@ -54,7 +55,7 @@ def test_onboard_a_park_through_the_commands(trellis):
     assert [c["code"] for c in listed] == ["SZ-SIP"]
     trellis("clusters", "basis", "SZ-SIP", "--party", "苏州示范核心企业1有限公司",
             "--reference", "DSA-2026-017", "--scope", "供应商的订单、发票、确权和付款数据",
-            "--expires-on", (date.today() + timedelta(days=365)).isoformat())
+            "--expires-on", (clock.today() + timedelta(days=365)).isoformat())
 
     # Firms: Trellis proposes a mapping; the RM corrects it ("注册地" is the region, not an
     # address) and imports with it, saved for the source.

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice, supply_chain
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.trade.models import DocStatus, Invoice
 
@@ -67,11 +68,11 @@ def test_405_names_the_allowed_methods(client, method, path, json):
 
 def test_a_nul_character_in_a_form_is_refused_and_nothing_stored(client, session, chain,
                                                                   logged_in):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     logged_in("vendor", firm=chain.tier1)
     url = "/vendor/trade/invoices/new"
-    today = date.today()
+    today = clock.today()
     response = client.post(url, data={
         "csrf_token": csrf_token(client, url), "buyer": chain.anchor.name,
         "number": "INV\x001", "amount": "100", "order_number": "",

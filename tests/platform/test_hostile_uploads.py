@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.cli import ScriptInfo
@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 from tests import hostile
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import supply_chain
+from trellis import clock
 from trellis.onboarding.models import ImportRun
 from trellis.platform.cli import main
 from trellis.trade.models import ClusterManager, Invoice, PurchaseOrder
 
 XSS = "<img src=x onerror=alert(1)>"
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _good_row(chain) -> str:

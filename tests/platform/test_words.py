@@ -7,11 +7,12 @@ one-line outcome or problem, as a message the page renders)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.accounts import services as accounts
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -151,7 +152,7 @@ def test_the_data_basis_reads_its_scope_in_words(client, session, logged_in, mak
     cluster = make_cluster()
     basis.record(session=session, cluster_id=cluster.id, party="江北园区管委会",
                  reference="JB-2026", scope="园区企业的订单和发票",
-                 expires_on=date.today() + timedelta(days=200))
+                 expires_on=clock.today() + timedelta(days=200))
     session.flush()
     logged_in("admin")
     page = client.get(f"/network/{cluster.code}/settings").get_data(as_text=True)

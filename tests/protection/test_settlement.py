@@ -5,7 +5,7 @@ number is checked and the demo's is a realistic-looking demo account."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.errors import PermissionDenied
 from trellis.ledger.catalogue import catalogue
 from trellis.protection import settlement
@@ -121,7 +122,7 @@ def test_only_admins_open_the_money_pages(client, logged_in, role):
 
 
 def test_products_page_lists_rates_from_the_cores(client, session, logged_in):
-    cat = catalogue(session=session, as_of=date.today())
+    cat = catalogue(session=session, as_of=clock.today())
     rf = next(t for t in cat.products if t.product.code == "RF-STD")
     assert cat.lpr <= rf.lowest <= rf.highest <= cat.cap
     logged_in("admin")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from trellis import clock
 from trellis.trade.models import DocStatus, Firm, Invoice, PurchaseOrder, Relationship
 
 
@@ -40,7 +41,7 @@ _numbers = iter(range(1, 10**9))
 def invoice(session, seller: Firm, buyer: Firm, amount_fen: int = 1_000_000, *,
             status: str = DocStatus.CONFIRMED, issue_date: date | None = None,
             terms_days: int = 60, number: str | None = None) -> Invoice:
-    issue_date = issue_date or date.today() - timedelta(days=10)
+    issue_date = issue_date or clock.today() - timedelta(days=10)
     inv = Invoice(seller_id=seller.id, buyer_id=buyer.id,
                   number=number or f"INV-{next(_numbers):06d}", amount_fen=amount_fen,
                   issue_date=issue_date, due_date=issue_date + timedelta(days=terms_days),
@@ -54,7 +55,7 @@ def order(session, seller: Firm, buyer: Firm, amount_fen: int = 500_000, *,
           status: str = DocStatus.PENDING, number: str | None = None) -> PurchaseOrder:
     po = PurchaseOrder(buyer_id=buyer.id, seller_id=seller.id,
                        number=number or f"PO-{next(_numbers):06d}", amount_fen=amount_fen,
-                       order_date=date.today() - timedelta(days=20), status=status)
+                       order_date=clock.today() - timedelta(days=20), status=status)
     session.add(po)
     session.flush()
     return po

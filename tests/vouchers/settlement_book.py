@@ -4,18 +4,19 @@ repay them: the books the settlement tests (per voucher, races) start from."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from tests.conftest import give_payout_account, next_uscc
+from trellis import clock
 from trellis.ledger import lifecycle, posting
 from trellis.ledger.apr import rate_micro
 from trellis.ledger.models import Loan, Product
 from trellis.trade.models import DocStatus, Firm, Invoice
 from trellis.vouchers.models import FragmentStatus, Voucher, VoucherFragment
 
-TODAY = date.today()
+TODAY = clock.today()
 D0 = TODAY - timedelta(days=60)
 
 

@@ -5,13 +5,14 @@ anchor's settlement at maturity repays the loan."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.accounts.services import create_user
 from trellis.chain.errors import DoubleFinancing
 from trellis.ledger import lifecycle, origination
@@ -23,7 +24,7 @@ from trellis.vouchers import services as vs
 from trellis.vouchers.models import VoucherFragment
 from trellis.vouchers.settlement import settle
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def scorer_for(grade: str, flagged: bool = False):

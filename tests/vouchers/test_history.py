@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.vouchers import services as vs
 from trellis.vouchers.history import past_vouchers
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _issue(session, chain, amount=1_000_000):

@@ -4,19 +4,20 @@ issue; the page offers only what the issue accepts."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.vouchers.factories import invoice, order
+from trellis import clock
 from trellis.ledger.claims import DocumentClaimed
 from trellis.ledger.models import Loan, LoanDocument, Product
 from trellis.vouchers import issuable
 from trellis.vouchers import services as vs
 from trellis.vouchers.errors import AlreadyFinanced, TenorTooLong
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _loan_on(session, firm_id: int, status: str, **document) -> Loan:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.vouchers import lineage
 from trellis.vouchers import services as vs
 
@@ -15,7 +15,7 @@ def test_lineage_svg_shows_every_fragment_and_escapes_names(session, chain):
     session.add(chain.tier2)
     inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
     voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
-                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+                       maturity_date=vs.add_months(clock.today(), 2), issued_on=clock.today())
     root = vs.fragments(session=session, voucher_id=voucher.id)[0]
     vs.pay_supplier(session=session, holder_id=chain.tier1.id, fragment_id=root.id,
                     to_firm_id=chain.tier2.id, amount_fen=250_000)
@@ -40,7 +40,7 @@ def test_no_line_of_the_picture_is_cut(session, chain):
     line). Each fact has its own line and every line fits its box, in Chinese too."""
     inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
     voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
-                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+                       maturity_date=vs.add_months(clock.today(), 2), issued_on=clock.today())
     labels = {"confirmation": "确权", "invoice": "发票", "matures": "到期"}
     tree = lineage.build(session=session, voucher=voucher, labels=labels)
     svg = lineage.render_svg(tree, title="t")
@@ -58,7 +58,7 @@ def test_a_long_name_wraps_and_every_box_grows_to_hold_it(session, chain):
     session.add(chain.tier1)
     inv = invoice(session, chain.tier1, chain.anchor, 1_000_000)
     voucher = vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
-                       maturity_date=vs.add_months(date.today(), 2), issued_on=date.today())
+                       maturity_date=vs.add_months(clock.today(), 2), issued_on=clock.today())
     root = vs.fragments(session=session, voucher_id=voucher.id)[0]
     tree = lineage.build(session=session, voucher=voucher,
                          labels={"part": "第 %(n)s 号部分", "held": "持有中"},

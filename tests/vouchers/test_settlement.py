@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.trade.models import Invoice, Payment, PaymentAllocation
 from trellis.vouchers import services as vs
 from trellis.vouchers.errors import NotMatured, VoucherNotFound
 from trellis.vouchers.jobs import settle_vouchers
 from trellis.vouchers.settlement import settle
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _matured_voucher(session, chain, face=900_000):

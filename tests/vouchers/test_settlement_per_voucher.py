@@ -12,7 +12,7 @@ running the job again settles only what is still active.
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.pgschema import pg_factory  # noqa: F401
 from tests.vouchers import settlement_book as book
-from trellis import db
+from trellis import clock, db
 from trellis.ledger import lifecycle, posting, reports
 from trellis.ledger.models import Loan, Repayment
 from trellis.messages import Message
@@ -31,7 +31,7 @@ from trellis.vouchers import jobs, settlement
 from trellis.vouchers.errors import SettlementIncomplete
 from trellis.vouchers.models import Voucher
 
-TODAY = date.today()
+TODAY = clock.today()
 D0 = TODAY - timedelta(days=60)
 
 

@@ -15,20 +15,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tests.pgschema import pg_factory  # noqa: F401
 from tests.vouchers import settlement_book as book
-from trellis import db
+from trellis import clock, db
 from trellis.ledger import posting, reports
 from trellis.ledger.models import Loan, Repayment
 from trellis.vouchers import jobs
 from trellis.vouchers.models import Voucher
 
-TODAY = date.today()
+TODAY = clock.today()
 D0 = TODAY - timedelta(days=60)
 
 

@@ -5,15 +5,16 @@ passed on says to whom, the part it became from whom."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.vouchers import lineage, visibility
 from trellis.vouchers import services as vs
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ always sum to the whole, in code and in the database (both SQLite and PostgreSQL
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.chain.models import Document
 from trellis.trade.models import DocStatus
 from trellis.vouchers import services as vs
@@ -25,7 +26,7 @@ from trellis.vouchers.errors import (
 )
 from trellis.vouchers.models import FragmentStatus, VoucherEvent, VoucherFragment
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _issue(session, chain, amount=1_000_000, months=3):

@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.assistant.answers import T as ANSWERS
 from trellis.assistant.answers import yuan
@@ -243,7 +244,7 @@ def confirm(*, session: Session, firm_id: int, action_id: int, user=None,
     if role != "vendor" or (user is not None and user.firm_id != firm_id):
         raise PermissionDenied(N_("Only a vendor of this firm can confirm this."),
                                zh="只有本企业的供应商用户可以确认此操作。")
-    today = today or date.today()
+    today = today or clock.today()
     if action.status == "proposed" and utcnow() - _aware(action.created_at) > VALID_FOR:
         action.status, action.decided_at = "expired", utcnow()
         session.flush()

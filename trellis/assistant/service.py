@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from trellis import tasks
+from trellis import clock, tasks
 from trellis.accounts import services as accounts
 from trellis.accounts.models import User
 from trellis.assistant import actions, answers, intents, llm, model, slots, topics
@@ -125,7 +125,7 @@ def ask(*, session: Session, firm_id: int, user=None, text: str,
     found = topics.refine(found, text, filled, role or "vendor")
     ctx = answers.Ctx(session=session, firm_id=firm_id, user_id=getattr(user, "id", None),
                       birth_year=getattr(user, "birth_year", None), lang=lang,
-                      today=today or date.today(), role=role or "vendor", slots=filled)
+                      today=today or clock.today(), role=role or "vendor", slots=filled)
     intent, handover, reason = found.intent, found.handover, found.reason
     answer = None
     proposal = None

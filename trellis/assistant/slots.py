@@ -12,6 +12,8 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from trellis import clock
+
 _ISO = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _MD = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
 _AMOUNT = re.compile(r"[¥￥]?\s*(\d[\d,]*(?:\.\d+)?)\s*(万|千|k|w)?\s*(元|块|yuan|rmb)?", re.I)
@@ -37,7 +39,7 @@ _SCALE = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
 def extract(text: str, *, today: date | None = None) -> dict:
     """``{"date": date?, "amount_fen": int?, "loan_id": int?, "document": str?}`` found
     in *text*."""
-    today = today or date.today()
+    today = today or clock.today()
     text = unicodedata.normalize("NFKC", text or "")
     out: dict = {}
     if (m := _LOAN.search(text)):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from trellis import db
+from trellis import clock, db
 from trellis.messages import N_, line
 from trellis.scoring import service as scoring
 
@@ -14,7 +12,7 @@ def score_firm_task(*, session_factory, settings, firm_id: int) -> str:
     questions from a stored score. Idempotent: a score already stored today is kept."""
     with db.transaction(session_factory) as session:
         latest = scoring.latest(session=session, firm_id=firm_id)
-        if latest is not None and latest.as_of >= date.today():
+        if latest is not None and latest.as_of >= clock.today():
             return line(N_("firm %(firm)s already scored today"), firm=firm_id)
         result = scoring.score_firm(session=session, firm_id=firm_id)
         return line(N_("firm %(firm)s scored: grade %(grade)s"), firm=firm_id,

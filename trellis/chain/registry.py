@@ -46,6 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.chain import contract as contract_mod
 from trellis.chain import nonces
 from trellis.chain.errors import (
@@ -238,7 +239,7 @@ def register_financing(*, session: Session, settings: Settings,
         if (row.subject_type, row.subject_id) != (subject.kind, subject.id):
             raise _refuse(subject, f"is already financed: it matches {row.label} "
                           f"(financed by {row.financed_by} on "
-                          f"{row.registered_at.date().isoformat()})")
+                          f"{clock.day_of(row.registered_at).isoformat()})")
         # The same receivable recorded here is ours only for the same financing (a
         # retry) or, for a voucher's invoice prints, which all its parts share, for any
         # part. Another financing of the same invoice, order or part by this database
@@ -248,7 +249,7 @@ def register_financing(*, session: Session, settings: Settings,
         if subject.kind != "voucher" and row.claim is not None and row.claim != claim:
             raise _refuse(subject, f"is already financed by this platform under another "
                           f"financing (registered on "
-                          f"{row.registered_at.date().isoformat()})")
+                          f"{clock.day_of(row.registered_at).isoformat()})")
     # late: the node client imports web3 (seconds); the pages import this module
     from trellis.chain.client import get_chain
 

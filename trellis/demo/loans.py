@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.db import id_of
 from trellis.ledger import accrual, lifecycle, pricing, provisioning
 from trellis.ledger.anchoring import queue_entries
@@ -102,7 +103,7 @@ def seed_loan_book(*, session: Session, cluster_id: int, today: date | None = No
     """Book the demo loans (see the module); returns loan id by plan name. Idempotent:
     does nothing when the cluster's firms already have loans. *seed*: the demo's seed, from
     which the transfers' bank references are made (:func:`bank_reference`)."""
-    today = today or date.today()
+    today = today or clock.today()
     product = session.exec(select(Product).where(Product.code == "RF-STD")).one()
     firms_with_loans = session.exec(select(col(Loan.id)).join(Firm,
                                                               col(Firm.id) == col(Loan.firm_id))

@@ -12,6 +12,7 @@ import logging
 import random
 from datetime import date, timedelta
 
+from trellis import clock
 from trellis.demo import books, flows, meters, plant
 from trellis.demo.data import ClusterData, Truth
 from trellis.demo.errors import BadSimulation
@@ -38,7 +39,7 @@ def simulate(*, n_vendors: int = 300, months: int = 18, seed: int = 7,
         raise BadSimulation(msg(N_("months must be between %(low)s and %(high)s."),
                                 low=MIN_MONTHS, high=MAX_MONTHS),
                             field="months")
-    end = end or date.today()
+    end = end or clock.today()
     rng = random.Random(seed)
     month_list = _months(end, months)
     start = date(*month_list[0], 1)

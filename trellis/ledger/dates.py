@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from trellis import clock
 from trellis.ledger.errors import BadDate
 from trellis.messages import N_, msg
 
@@ -35,7 +36,7 @@ def check_not_future(value: date, *, today: date | None = None, field: str) -> d
     if type(value) is not date:
         raise BadDate(msg(N_("%(field)s must be a date written YYYY-MM-DD."),
                           field=field), field=field)
-    today = today or date.today()
+    today = today or clock.today()
     if value > today:
         raise BadDate(msg(N_("%(field)s cannot be in the future (after %(day)s)."),
                           field=field, day=today),

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from trellis import hashes
+from trellis import clock, hashes
 from trellis.chain.errors import ChainUnavailable, DoubleFinancing
 from trellis.db import run, transaction
 from trellis.errors import TrellisError
@@ -57,7 +57,7 @@ def accrue_daily(*, session_factory: sessionmaker[Session], settings: Settings,
     one per day of interest, one for the overdue step, one for the allowances; each is
     run again if the database ends it with a deadlock (:func:`trellis.db.run`).
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     check_not_future(as_of, field="date")
     days: list[accrual.DayResult] = []
     day = run(session_factory, lambda s: accrual.first_unbooked_day(session=s, as_of=as_of))
@@ -92,7 +92,7 @@ def update_overdue(*, session_factory: sessionmaker[Session], settings: Settings
                    as_of: date | None = None) -> str:
     """Mark loans past due overdue and move allowances to their DPD buckets on *as_of*
     (default today, never later), then anchor every shard's head; one-line outcome."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     check_not_future(as_of, field="date")
     overdue, provisioned = _overdue_and_allowances(session_factory, as_of)
     anchor_ledger_head(session_factory=session_factory, settings=settings)
@@ -106,7 +106,7 @@ def disburse_approved(*, session_factory: sessionmaker[Session], settings: Setti
     each: cancelled if its document was financed elsewhere, left waiting if the chain is
     down; returns a one-line outcome with the counts."""
 
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     with transaction(session_factory) as session:
         pending: list[int] = list(session.scalars(select(col(Loan.id)).where(
             col(Loan.status) == LoanStatus.PENDING).order_by(col(Loan.id))))
@@ -162,7 +162,7 @@ def expire_offers(*, session_factory: sessionmaker[Session], settings: Settings,
                   as_of: date | None = None) -> str:
     """Mark offers past their validity date expired, with their applications."""
 
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     with transaction(session_factory) as session:
         n = expiry.expire_offers(session=session, as_of=as_of)
     return line(N_("%(n)s offer(s) expired as of %(as_of)s"), n=n, as_of=as_of)

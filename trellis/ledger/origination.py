@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.chain.near_duplicates import screen
 from trellis.clock import utcnow
@@ -220,7 +221,7 @@ def apply(*, session: Session, firm_id: int, product_code: str, invoice_ids: Seq
     (:func:`trellis.ledger.quoting.price`, the pricing of the offer).
     """
 
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     product = product_by_code(session, product_code)
     if session.get(Firm, firm_id) is None:
         raise NotFound(msg(N_("Firm %(firm_id)s does not exist."), firm_id=firm_id))
@@ -456,11 +457,11 @@ def decide(*, session: Session, application_id: int, user_id: int, approve: bool
     claims.refuse_if_claimed(session, firm_id=app.firm_id, invoice_ids=app.invoice_ids or (),
                              order_ids=app.order_ids or (),
                              fragment_ids=app.fragment_ids or (), before=app.id,
-                             as_of=as_of or date.today())
+                             as_of=as_of or clock.today())
     claims.refuse_if_trade_claimed(session, firm_id=app.firm_id,
                                    invoice_ids=app.invoice_ids or (),
                                    order_ids=app.order_ids or (), before=app.id,
-                                   as_of=as_of or date.today())
+                                   as_of=as_of or clock.today())
     _refuse_unfinanceable(session, invoice_ids=app.invoice_ids or (),
                           order_ids=app.order_ids or ())
     # A firm with a credit limit may not be taken above it by approvals (two checkers
@@ -652,7 +653,7 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
     if offer is None:
         raise OfferNotFound(msg(N_("Offer %(offer_id)s does not exist."), offer_id=offer_id))
     app = get_application(session, offer.application_id, lock=True)
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or user.firm_id != app.firm_id:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from trellis import exports
+from trellis import clock, exports
 from trellis.errors import TrellisError
 from trellis.ledger import lifecycle, payouts
 from trellis.ledger import status as loan_status
@@ -179,7 +179,7 @@ def build(*, session: Session, loan_id: int, as_of: date | None = None) -> State
         later = [r.paid_on for r in _recoveries(session, loan)] if loan.closed_on else []
         # and the surplus paid back after the loan closed
         later += [day for day, _ in _surplus_payouts(session, loan)]
-        as_of = max([loan.accrued_until or date.today(), *later])
+        as_of = max([loan.accrued_until or clock.today(), *later])
     lines: list[Line] = []
     collection: list[Line] = []
     schedule: tuple[dict[str, Any], ...] = ()

@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.errors import ValidationError
 from trellis.messages import N_, msg
 from trellis.trade.models import DocStatus, Firm, Invoice, Relationship
@@ -110,7 +111,7 @@ def run(*, session: Session, anchor_id: int, days_late: int,
             or not 1 <= days_late <= MAX_DAYS:
         raise ValidationError(msg(N_("Enter a whole number of days from 1 to %(max)s."),
                                   max=MAX_DAYS), field="days_late")
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     tier1 = sorted(set(_edges(session, [anchor_id]).get(anchor_id, [])) - {anchor_id})
     theirs = _edges(session, tier1)
     tier2 = sorted({s for t in tier1 for s in theirs.get(t, [])} - set(tier1) - {anchor_id})

@@ -34,6 +34,7 @@ from cachetools import LRUCache
 from sqlalchemy import String, cast, select, update
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.messages import N_, msg
 from trellis.trade.errors import ClusterNotFound
 from trellis.trade.models import Cluster, DocStatus, Firm, Invoice, Relationship
@@ -280,7 +281,7 @@ def cluster_graph(*, session: Session, cluster_id: int, as_of: date | None = Non
     cannot change the shared copy (use ``nx.DiGraph(G)`` for a private one).
     Raises :class:`ClusterNotFound`.
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     row = session.execute(select(col(Cluster.code), col(Cluster.created_at),
                                  col(Cluster.data_version))
                           .where(col(Cluster.id) == cluster_id)).one_or_none()

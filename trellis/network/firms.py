@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.messages import N_, msg
 from trellis.network.errors import FirmNotFound
 from trellis.trade.models import DocStatus, Firm, Invoice
@@ -27,7 +28,7 @@ def monthly_flows(*, session: Session, firm_id: int, as_of: date | None = None,
     """
     if session.get(Firm, firm_id) is None:
         raise FirmNotFound(msg(N_("There is no firm with id %(firm_id)s."), firm_id=firm_id))
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     start = _month_start(as_of, months - 1)
     rows = session.execute(
         select(col(Invoice.seller_id), col(Invoice.amount_fen), col(Invoice.issue_date))

@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.ledger import lifecycle, payouts
@@ -162,7 +163,7 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
     yield from _surplus_paid(session, since)
     live = [LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value]
     for loan in session.scalars(select(Loan).where(
-            col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= since.date())):
+            col(Loan.disbursed_on).is_not(None), col(Loan.disbursed_on) >= clock.day_of(since))):
         yield (loan.firm_id, Kind.PAYOUT, f"payout:{loan.id}",
                msg(N_("Loan %(id)s: %(amount)s was paid out on %(day)s. Repay by %(due)s."),
                    id=loan.id, amount=Money(loan.amount_fen), day=loan.disbursed_on,
@@ -187,7 +188,7 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                        msg(N_("The cooling-off period of loan %(id)s ends on %(day)s: repay "
                               "%(amount)s in full by then and pay no interest or fees."),
                            id=loan.id, day=ends, amount=Money(loan.principal_fen)), link)
-    yield from _written_off(session, since.date())
+    yield from _written_off(session, clock.day_of(since))
     # the firm's risk grade changed: from what to what, why, and the price (issue 15)
     yield from grades.events(session, since, as_of)
 
@@ -443,7 +444,7 @@ def _scorecard_flag(session: Session) -> tuple[str, Message, str] | None:
 def collect(*, session: Session, as_of: date | None = None) -> int:
     """Write every notification due as of *as_of*; return how many are new (a staff
     message counts once per user told). Flushes."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     new = 0
     flagged = _scorecard_flag(session)
     if flagged is not None:

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.errors import TrellisError
 from trellis.ledger.models import Product, ProductKind
@@ -108,7 +109,7 @@ def message(session: Session, change: history.Change, as_of: date) -> Message:
     characteristics that moved most in the change's direction, and the price effect."""
     why = _why(session, change)
     price = price_effect(session, old=change.old_grade, new=change.new_grade, as_of=as_of)
-    day = change.at.date()
+    day = clock.day_of(change.at)
     if why:
         head = msg(
             N_(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from trellis import tasks
+from trellis import clock, tasks
 from trellis.accounts import reset
 from trellis.db import transaction
 from trellis.messages import N_, line
@@ -19,7 +19,7 @@ from trellis.notifications import delivery, events
 def notify(*, session_factory, settings, as_of: str | None = None) -> str:
     """Job: collect the notifications due on *as_of* (ISO date, today by default) and enqueue their
     delivery; returns a summary line."""
-    day = date.fromisoformat(as_of) if as_of else date.today()
+    day = date.fromisoformat(as_of) if as_of else clock.today()
     with transaction(session_factory) as session:
         new = events.collect(session=session, as_of=day)
         if new:

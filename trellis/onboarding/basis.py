@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.clock import utcnow
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.messages import N_, msg
@@ -35,7 +36,7 @@ def record(*, session: Session, cluster_id: int, party: str, reference: str,
     or reference is empty, the expiry is before the start or already past, or the
     agreement runs more than five years.
     """
-    today = today or date.today()
+    today = today or clock.today()
     valid_from = valid_from or today
     party, reference, scope = ((party or "").strip(), (reference or "").strip(),
                                (scope or "").strip())
@@ -96,7 +97,7 @@ def listing(*, session: Session, cluster_id: int) -> list[DataBasis]:
 
 def current(*, session: Session, cluster_id: int, on: date | None = None) -> DataBasis | None:
     """The valid basis of *cluster_id* on *on* (default today) that runs longest, or None."""
-    on = on or date.today()
+    on = on or clock.today()
     valid = [b for b in listing(session=session, cluster_id=cluster_id) if is_valid(b, on)]
     return max(valid, key=lambda b: (b.expires_on, b.id), default=None)
 
@@ -104,7 +105,7 @@ def current(*, session: Session, cluster_id: int, on: date | None = None) -> Dat
 def clusters_with_basis(*, session: Session, cluster_ids: list[int] | None = None,
                         on: date | None = None) -> set[int]:
     """Ids of clusters (of *cluster_ids*, or all) with a valid basis on *on* (today)."""
-    on = on or date.today()
+    on = on or clock.today()
     q = select(col(DataBasis.cluster_id)).where(col(DataBasis.revoked_at).is_(None),
                                            col(DataBasis.valid_from) <= on,
                                            col(DataBasis.expires_on) >= on)

@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, SQLModel
 from sqlmodel import col as sql_col
 
-from trellis import db
+from trellis import clock, db
 from trellis.clock import utcnow
 from trellis.messages import N_, Message, msg
 from trellis.network.build import bump_data_version
@@ -874,7 +874,7 @@ def import_file(*, session: Session, cluster_id: int, kind: str, data: bytes,
     if policy is not None and policy.seller_is and kind not in policy.kinds:
         raise ImportRefused(msg(N_("You can upload %(kinds)s only."),
                                 kinds=list(policy.kinds)), field="kind")
-    plan = _Plan(KINDS[kind], cluster, today or date.today(), len(table.rows),
+    plan = _Plan(KINDS[kind], cluster, today or clock.today(), len(table.rows),
                  mapping=mapping, policy=policy)
     if not table.rows:
         raise ImportRefused(N_("The file has a header but no data rows; nothing was "

@@ -22,7 +22,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
-from trellis import exports
+from trellis import clock, exports
 from trellis.accounts.models import Consent, User
 from trellis.clock import beijing_text, utcnow
 from trellis.errors import ValidationError
@@ -149,7 +149,7 @@ def candidates(*, session: Session, cluster_id: int, as_of: date | None = None,
     *min_confirmed_fen* of their 12-month sales and who have traded for at least
     *min_tenure_days*; largest confirmed trade first. *limits* adds an indicative credit
     limit to each (scoring's takes about 0.1 s a firm)."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     now = now or utcnow()
     if session.get(Cluster, cluster_id) is None:
         raise ClusterNotFound(msg(N_("There is no cluster with id %(cluster_id)s."),

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import func, union
 from sqlmodel import Session, col, select
 
-from trellis import exports
+from trellis import clock, exports
 from trellis.db import id_of
 from trellis.errors import Conflict, TrellisError, ValidationError, ValidationErrors
 from trellis.messages import N_, Message, msg
@@ -211,7 +211,7 @@ def _check_invoice(*, session: Session, firm: Firm, buyer_id: int | str | None,
                    skip: Collection[str] = ()) -> tuple[list[ValidationError], dict]:
     """:func:`invoice_problems`, and what the checks found on the way (``buyer``, the
     firm; ``order``, the order named), so that saving does not read them again."""
-    today = today or date.today()
+    today = today or clock.today()
     found: dict = {}
 
     def buyer() -> None:
@@ -285,7 +285,7 @@ def cannot_finance(invoice: Invoice, today: date | None = None) -> Message | Non
     """Why *invoice*, just recorded, can never be financed: due by *today* (default the
     current day; :func:`trellis.trade.maturity.unfinanceable_because_due`), or None.
     Such an invoice is still recorded (it is trade history) and the vendor is told."""
-    return maturity.unfinanceable_because_due(invoice.due_date, today or date.today())
+    return maturity.unfinanceable_because_due(invoice.due_date, today or clock.today())
 
 
 def order_problems(*, session: Session, firm: Firm, buyer_id: int | str | None,
@@ -302,7 +302,7 @@ def _check_order(*, session: Session, firm: Firm, buyer_id: int | str | None,
                  skip: Collection[str] = ()) -> tuple[list[ValidationError], dict]:
     """:func:`order_problems`, and the buyer the checks found (``buyer``), so that saving
     does not look it up again."""
-    today = today or date.today()
+    today = today or clock.today()
     found: dict = {}
 
     def buyer() -> None:
@@ -481,7 +481,7 @@ def _past_due(session: Session, firm: Firm, *, after: int, today: date | None) -
     return session.exec(
         select(func.count()).select_from(Invoice)
         .where(col(Invoice.seller_id) == firm.id, col(Invoice.id) > after,
-               col(Invoice.due_date) <= (today or date.today()))).one()
+               col(Invoice.due_date) <= (today or clock.today()))).one()
 
 
 def _unconfirmable(session: Session, model: type[Invoice] | type[PurchaseOrder], firm: Firm,

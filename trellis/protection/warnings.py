@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.clock import utcnow
 from trellis.messages import N_, msg
@@ -71,7 +72,7 @@ def for_moment(*, session: Session, moment: str, birth_year: int | None,
                limit: int = MAX_SHOWN) -> list[Shown]:
     """The warnings to show at *moment* for this person, in *lang* ("zh" or "en")."""
     moment = Moment(moment)
-    today = today or date.today()
+    today = today or clock.today()
     rules = policy(session=session)
     band = age_band(birth_year, today, rules)
     fage = firm_age(founded_on, today, rules)

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import col
 
+from trellis import clock
 from trellis.db import transaction
 from trellis.messages import N_, Percent, line, msg
 from trellis.scoring import anchoring, service, stability
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 def rescore_portfolio(*, session_factory, settings, as_of: date | None = None) -> str:
     """Job: score every consented firm of every cluster as of *as_of* (today by default), one
     transaction per cluster; returns a summary line of the counts."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     with transaction(session_factory) as session:
         clusters = session.execute(select(col(Cluster.id))).scalars().all()
     totals = {"firms": 0, "scored": 0, "insufficient": 0, "flagged": 0}
@@ -82,7 +83,7 @@ def recalibrate(*, session_factory, settings, as_of: str | None = None) -> str:
     the new card's validation; a flagged card is told to the risk team by the
     notifications area, which reads the champion's report (scoring does not call it).
     *as_of*: an ISO date (default today). Returns a one-line outcome."""
-    day = date.fromisoformat(as_of) if as_of else date.today()
+    day = date.fromisoformat(as_of) if as_of else clock.today()
     with transaction(session_factory) as session:
         out = anchoring.recalibrate_if_due(session=session, as_of=day)
     report = out["report"]

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.clock import utcnow
 from trellis.errors import Conflict
 from trellis.messages import N_, msg
@@ -98,7 +99,7 @@ def platform_table(*, session: Session, as_of: date | None = None,
 
     A loan counts once it could have matured (``frames.OUTCOME_KNOWN_DAYS``).
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     stmt = select(col(LoanOutcome.firm_id), col(LoanOutcome.disbursed_on),
                   col(LoanOutcome.defaulted)).where(
         col(LoanOutcome.disbursed_on) <= as_of - timedelta(days=frames.OUTCOME_KNOWN_DAYS))

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from trellis import clock
 from trellis.accounts.models import Consent
 from trellis.clock import utcnow
 from trellis.errors import NotFound
@@ -317,7 +318,7 @@ def score_firm(*, session: Session, firm_id: int, as_of: date | None = None,
     firm = session.get(Firm, firm_id)
     if firm is None:
         raise NotFound(msg(N_("No firm with id %(firm_id)s."), firm_id=firm_id))
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     card = champion(session=session)
     consented = consented_firms(session=session, firm_ids=[firm_id])
     fr = frames.load(session=session, as_of=as_of, firm_ids=[firm_id], cache=cache)
@@ -342,7 +343,7 @@ def score_portfolio(*, session: Session, as_of: date | None = None,
                     ) -> tuple[list[ScoreResult], PortfolioRun]:
     """Score every firm (of one cluster, or all) in one vectorised pass; store the run."""
     started = time.perf_counter()
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     card = champion(session=session)
     fr = frames.load(session=session, as_of=as_of, cluster_id=cluster_id)
     consented = consented_firms(session=session, firm_ids=fr.scope)

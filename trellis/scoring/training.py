@@ -20,13 +20,13 @@ import logging
 import math
 import warnings
 from contextlib import contextmanager
-from datetime import date
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from trellis import clock
 from trellis.messages import N_, msg
 from trellis.scoring import blend_fit, boosting, calibration, metrics, scorecard, stability
 from trellis.scoring.errors import TrainingDataError
@@ -387,7 +387,7 @@ def train(df: pd.DataFrame, *, target: str, date_column: str | None = None,
         raise TrainingDataError(N_("The table has no usable columns besides the target."),
                                 field="columns")
     train_mask, val_mask, how = _split(df, y, date_column, seed)
-    version = version or f"trained-{date.today():%Y%m%d}"
+    version = version or f"trained-{clock.today():%Y%m%d}"
     plain = df.drop(columns=[date_column]) if date_column else df
     selection = None
     if family == "auto":

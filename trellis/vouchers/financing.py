@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.db import id_of
 from trellis.errors import PermissionDenied, ValidationError
@@ -59,7 +60,7 @@ def quote(*, session: Session, holder_id: int, fragment_id: int, user: User | No
     says why in ``decline_reasons``, one under review (``status`` ``review``) waits for
     an RM (``review_reasons``) and gets its offer from the RM's approval.
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     fragment = services.held_fragment(session=session, fragment_id=fragment_id,
                                       holder_id=holder_id)
     voucher = session.get_one(Voucher, fragment.voucher_id)
@@ -123,7 +124,7 @@ def accept(*, session: Session, holder_id: int, offer_id: int, user: User | None
     if not app.fragment_ids:
         raise VoucherNotFound(N_("That offer is not for a voucher part."))
     return accept_offer(session=session, offer_id=id_of(offer), user_id=user.id if user else None,
-                        as_of=as_of or date.today(), payout_account_id=payout_account_id)
+                        as_of=as_of or clock.today(), payout_account_id=payout_account_id)
 
 
 def pledge(*, session: Session, loan, fragment_ids: Sequence[int], user_id: int | None = None

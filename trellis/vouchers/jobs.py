@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
+from trellis import clock
 from trellis.messages import N_, Message, Money, line
 from trellis.vouchers.errors import SettlementIncomplete
 from trellis.vouchers.settlement import settle_matured
@@ -26,7 +26,7 @@ def settle_vouchers(*, session_factory, settings) -> str:
     :class:`~trellis.vouchers.errors.SettlementIncomplete`, whose message says how many
     were settled and, for each of the others (left active for the next run), its code,
     what it still owes and why."""
-    done = settle_matured(session_factory=session_factory, as_of=date.today(),
+    done = settle_matured(session_factory=session_factory, as_of=clock.today(),
                           attempts=SETTLE_ATTEMPTS)
     if done.unsettled:
         raise SettlementIncomplete(

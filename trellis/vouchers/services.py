@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.chain import near_duplicates
 from trellis.chain.commitments import enqueue
@@ -231,7 +232,7 @@ def issue(*, session: Session, anchor_id: int, invoice_id: int, maturity_date: d
     the anchor's invoice), :class:`NotConfirmed`, :class:`AlreadyIssued` (issued or paid),
     :class:`TenorTooLong` (overdue, or a maturity out of bounds), :class:`AlreadyFinanced`.
     """
-    issued_on = issued_on or date.today()
+    issued_on = issued_on or clock.today()
     invoice = session.get(Invoice, invoice_id)
     if invoice is not None and invoice.buyer_id == anchor_id:
         # The seller's row is the lock every claim on its documents takes (ledger.claims):
@@ -305,7 +306,7 @@ def split(*, session: Session, holder_id: int, fragment_id: int, amounts: list[i
 
     *amounts* are positive integer fen, at least 2 and at most :data:`MAX_PARTS`.
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     voucher = _live_voucher(session, fragment, as_of)
     _refuse_if_asked_for(session, fragment, as_of)
@@ -350,7 +351,7 @@ def suppliers_of(*, session: Session, firm_id: int) -> list[Firm]:
 def transfer(*, session: Session, holder_id: int, fragment_id: int, to_firm_id: int,
              user: User | None = None, as_of: date | None = None) -> VoucherFragment:
     """Transfer a whole held fragment to *to_firm_id*, one of the holder's suppliers."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     fragment = held_fragment(session=session, fragment_id=fragment_id, holder_id=holder_id)
     voucher = _live_voucher(session, fragment, as_of)
     _refuse_if_asked_for(session, fragment, as_of)

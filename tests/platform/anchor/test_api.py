@@ -4,13 +4,14 @@ another firm's id answered 404 with nothing changed."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice, order
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.accounts.models import AuditEvent
 from trellis.trade.models import DocStatus
@@ -306,7 +307,7 @@ def test_the_api_confirms_a_possible_duplicate_only_when_accepted_by_id(client, 
     confirmed the copy with the attestation alone. The core now asks every caller: without
     the copy's id in accept_duplicates the whole request is refused (422, naming both
     invoices, in Chinese), nothing confirmed; with it, the copy is confirmed."""
-    day = date.today() - timedelta(days=3)
+    day = clock.today() - timedelta(days=3)
     clean = invoice(session, chain.tier1, chain.anchor, 2_000_000, status=DocStatus.PENDING)
     first = invoice(session, chain.tier1, chain.anchor, 1_000_000, status=DocStatus.PENDING,
                     issue_date=day, number="A13-0001")

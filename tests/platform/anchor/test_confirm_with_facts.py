@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice, order
+from trellis import clock
 from trellis.accounts.models import AuditEvent
 from trellis.trade.models import Delivery, DocStatus, Payment, PaymentAllocation
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def english(client):

@@ -3,17 +3,18 @@ the network picture."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.ledger import stress
 from trellis.trade.models import DocStatus, Payment
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def english(client):
@@ -142,7 +143,7 @@ def test_network_picture_is_server_rendered(client, session, chain, logged_in):
 def test_coming_due_counts_only_what_is_coming_due(client, session, chain, logged_in):
     """An invoice 448 days overdue is not 'due within 30 days': it has its own tab and
     its own figure on the desk."""
-    today = date.today()
+    today = clock.today()
     late = invoice(session, chain.tier1, chain.anchor, 700_000,
                    issue_date=today - timedelta(days=508), terms_days=60)
     soon = invoice(session, chain.tier1, chain.anchor, 300_000,
@@ -183,7 +184,7 @@ def test_the_desk_figures_are_the_payables_lists_totals(session, chain):
     """The desk counts and sums in one query what the payables tabs list, every row."""
     from trellis.platform.anchor.payables import due_payables, due_summary
 
-    today = date.today()
+    today = clock.today()
     for i, (age, amount) in enumerate([(508, 700_000), (50, 300_000), (55, 120_000),
                                        (90, 80_000), (10, 50_000)]):
         invoice(session, chain.tier1, chain.anchor, amount + i,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.network import confirmations
 from trellis.network.build import cluster_graph
 from trellis.onboarding import trade_entry
@@ -24,7 +25,7 @@ def test_confirmation_refreshes_the_cached_graph(session, chain):
 def test_a_vendor_invoice_refreshes_the_cached_graph(session, chain):
     graph = cluster_graph(session=session, cluster_id=chain.tier2.cluster_id)
     assert graph.edges[chain.tier2.id, chain.tier1.id]["volume_fen"] == 0
-    today = date.today()
+    today = clock.today()
     trade_entry.add_invoice(session=session, firm=chain.tier2, buyer_id=chain.tier1.id,
                             number="T2-0001", amount_fen=450_000,
                             issue_date=today - timedelta(days=3), due_date=today + timedelta(60))

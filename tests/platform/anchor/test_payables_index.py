@@ -8,16 +8,17 @@ an equality, not as a filter after the index."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, text
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.platform.anchor.payables import due_summary
 from trellis.trade.models import DocStatus
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

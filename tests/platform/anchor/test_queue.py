@@ -11,6 +11,7 @@ from sqlmodel import select
 from tests.platform.conftest import csrf_token
 from tests.vouchers import factories
 from tests.vouchers.factories import order
+from trellis import clock
 from trellis.accounts.models import AuditEvent
 from trellis.trade.models import DocStatus
 
@@ -238,7 +239,7 @@ def test_the_queue_opens_on_what_needs_the_anchor_and_says_its_order(client, ses
     old_open = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
                        issue_date=date(2025, 4, 1))
     new_open = invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING,
-                       issue_date=date.today() - timedelta(days=2))
+                       issue_date=clock.today() - timedelta(days=2))
     session.flush()
     with client.session_transaction() as s:
         s["locale"] = "zh_CN"

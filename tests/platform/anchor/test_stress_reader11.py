@@ -11,11 +11,12 @@ from datetime import date, timedelta
 from sqlmodel import select
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.ledger import lifecycle, stress
 from trellis.ledger.models import Loan, Product
 from trellis.trade.models import Payment, Relationship
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _twins(session, chain, make_firm):

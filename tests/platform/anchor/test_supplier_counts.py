@@ -6,13 +6,14 @@ those pages say they count the suppliers on record."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.network.build import bump_data_version
 from trellis.trade.models import DocStatus
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def test_the_network_page_names_suppliers_on_record_without_invoices(client, session, chain,

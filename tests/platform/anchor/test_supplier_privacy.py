@@ -4,18 +4,19 @@ cannot make the bank score the whole park: the page says when the bank last did.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
+from trellis import clock
 from trellis.ledger import lifecycle
 from trellis.ledger.models import Loan, Product
 from trellis.scoring.disclosure import Reason, Signal, signal_for_anchor
 from trellis.scoring.models import PortfolioRun, ScoreRecord
 
-TODAY = date.today()
+TODAY = clock.today()
 BANK = Reason.BANK_INFORMATION
 
 

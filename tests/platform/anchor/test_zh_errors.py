@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice
+from trellis import clock
 
-TODAY = date.today()
+TODAY = clock.today()
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 

@@ -14,15 +14,15 @@ from eth_account import Account
 from sqlalchemy import select, update
 
 from tests.chain.conftest import ANVIL_KEYS, deploy_registry
+from trellis import clock
 from trellis.chain import client, commitments
 from trellis.chain.models import Document
 from trellis.chain.verify import REQUIRED
-from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.platform.cli import main
 from trellis.trade.models import Invoice
 
-TODAY = utcnow().date().isoformat()
+TODAY = clock.today().isoformat()
 
 
 @pytest.fixture

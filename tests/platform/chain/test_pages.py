@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.chain import jobs, verify
 from trellis.chain.models import Batch, BatchState, Document
-from trellis.clock import utcnow
 from trellis.db import transaction
 from trellis.trade.models import Invoice
 
-TODAY = utcnow().date().isoformat()
+TODAY = clock.today().isoformat()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.accounts.services import issue_api_token
 from trellis.ledger import accrual, lifecycle
 
@@ -116,7 +117,7 @@ def test_repayment_input_is_bounded_strict_and_idempotent_by_header(session, cli
                 session.scalar(select(func.count()).select_from(JournalEntry)))
 
     before = count()
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     good = {"amount_fen": 1_000, "paid_on": "2026-01-05", "idempotency_key": "k-1"}
     for bad, field in [({"amount_fen": 2**63 - 1}, "amount_fen"),
                        ({"amount_fen": 10**20}, "amount_fen"),

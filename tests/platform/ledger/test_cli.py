@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import text
 
+from trellis import clock
 from trellis.platform.ledger.cli import ledger_group
 
 
@@ -67,7 +68,7 @@ def test_accrue_refuses_future_and_non_iso_dates(app, session, make_loan):
     make_loan(amount_fen=1_000_000, disburse=date(2026, 1, 1))
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     runner = app.test_cli_runner()
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     for raw in ("2030-01-01", tomorrow, "20260111", "2026-W02-1"):
         result = runner.invoke(ledger_group, ["accrue", "--date", raw])
         assert result.exit_code == 2, (raw, result.output)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.ledger.conftest import AS_OF, set_product
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.ledger import origination
 from trellis.ledger.models import Application, Loan, Offer
 from trellis.trade.models import ClusterManager, Invoice
@@ -223,7 +224,7 @@ def test_book_counts_loans_by_bucket(session, client, make_user, make_loan):
 
     make_loan(due_date=date(2026, 1, 10))
     make_loan(due_date=date(2099, 1, 10))
-    accrual.mark_overdue(session=session, as_of=date.today())
+    accrual.mark_overdue(session=session, as_of=clock.today())
     login(client, make_user("admin"))
     html = client.get("/ledger/").get_data(as_text=True)
     assert 'data-bucket="current"' in html
@@ -286,7 +287,7 @@ def test_a_written_off_loan_is_still_owed_by_the_borrower(session, app, client, 
     login(client, make_user("vendor", firm=session.get(Firm, loan.firm_id)))
     page = client.get(f"/vendor/loans/{loan.id}").get_data(as_text=True)
     assert f"¥{shown}" in page and "已核销" not in page and "逾期（已转入催收）" in page
-    late = (date.today() - date(2026, 3, 31)).days   # the clock runs on for the borrower
+    late = (clock.today() - date(2026, 3, 31)).days   # the clock runs on for the borrower
     assert f"逾期 {late} 天" in page and "拟放款金额" not in page
     assert "年利率" in page and "年化利率" not in page   # no offer behind this loan
     listing = client.get("/vendor/loans").get_data(as_text=True)
@@ -522,12 +523,12 @@ def test_the_trial_balance_says_its_date_and_refuses_a_future_one(session, clien
     page = client.get("/ledger/trial-balance").get_data(as_text=True)
     assert "截至日期" in page and "起息日" not in page
     assert 'class="table stack"' in page and "journeys.css" in page
-    future = (date.today() + timedelta(days=30)).isoformat()
+    future = (clock.today() + timedelta(days=30)).isoformat()
     refused = client.get(f"/ledger/trial-balance?as_of={future}")
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert f"{future} 是未来的日期" in text and f'value="{future}"' not in text
-    assert f'max="{date.today().isoformat()}"' in text
+    assert f'max="{clock.today().isoformat()}"' in text
 
 
 def test_the_journal_sums_daily_interest_by_period_and_never_types_it_a_repayment(

@@ -6,13 +6,14 @@ invoice number widened others), and the vendor's cooling-off badge ran out of it
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.ledger.conftest import AS_OF
 from tests.platform.conftest import login
 from tests.platform.ledger.test_pages import rm_for
+from trellis import clock
 from trellis.ledger import origination
 
 ORIGIN = "http://trellis.test"
@@ -80,7 +81,7 @@ _SPILL = """(el) => { const box = el.getBoundingClientRect(); const range = docu
 def test_the_cooling_off_badge_holds_its_words_on_a_phone(session, client, world, make_user,
                                                          make_loan, phone):
     loan = make_loan(firm=world.vendor, amount_fen=15_000_000, first_loan=True,
-                     disburse=date.today(), due_date=date.today() + timedelta(days=52))
+                     disburse=clock.today(), due_date=clock.today() + timedelta(days=52))
     login(client, make_user("vendor", firm=world.vendor))
     page = phone(client, f"/vendor/loans/{loan.id}")
     width, view = page.evaluate(_WIDTH)

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,12 +15,13 @@ from sqlalchemy import func, select
 
 from tests.onboarding.test_importer import INV_HEADER, csv_bytes
 from tests.platform.conftest import csrf_token
+from trellis import clock
 from trellis.onboarding.models import ImportRun, Invitation
 from trellis.platform.cli import main
 from trellis.scoring.models import ScoreRecord
 from trellis.trade.models import ClusterManager, Invoice
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ that rejected invoices are left out."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from tests.platform.network.test_pages import park, rm  # noqa: F401
+from trellis import clock
 from trellis.platform.i18n import money
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _label_and_value(page: str, box: str) -> tuple[str, str]:

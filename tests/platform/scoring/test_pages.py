@@ -11,11 +11,12 @@ import pytest
 from flask.cli import ScriptInfo
 
 from tests.platform.conftest import csrf_token
+from trellis import clock
 from trellis.accounts.services import grant_consent
 from trellis.platform.cli import main
 from trellis.trade.models import ClusterManager
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _months_ago(n):
@@ -123,7 +124,7 @@ def test_firm_risk_page_shows_score_reasons_flags_and_percentiles(client, rm, pa
     assert sum(m["sales_fen"] for m in flows) == 2 * 14 * 40_000_00
     # reader 11, F19: each bar is labelled by the days it counts, the day before the
     # next one's first, the last ending the day before today
-    assert flows[-1]["to"] == (date.today() - timedelta(days=1)).isoformat()
+    assert flows[-1]["to"] == (clock.today() - timedelta(days=1)).isoformat()
     for before, after in zip(flows, flows[1:], strict=False):
         assert date.fromisoformat(before["to"]) + timedelta(days=1) == \
             date.fromisoformat(after["from"])

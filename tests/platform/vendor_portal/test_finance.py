@@ -3,20 +3,19 @@ cluster and the real ledger, scoring and chain registry; the anchor's payment sw
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlmodel import select
 
 from tests.conftest import auto_approve_grade_c
 from tests.platform.conftest import csrf_token, login
+from trellis import clock
 from trellis.accounts.models import AuditEvent, User
 from trellis.demo.seed import PASSWORD, seed_demo
 from trellis.ledger import lifecycle, payouts
 from trellis.ledger.models import Loan, Offer, Product
 from trellis.trade.models import Invoice
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def money(fen: int) -> str:

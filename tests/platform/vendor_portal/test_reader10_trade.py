@@ -3,16 +3,17 @@ fits several firms offers them to pick, and every bad field says so at once."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import order
+from trellis import clock
 from trellis.trade.models import Invoice, PurchaseOrder
 
-TODAY = date.today()
+TODAY = clock.today()
 INVOICES, ORDERS = "/vendor/trade/invoices/new", "/vendor/trade/orders/new"
 
 

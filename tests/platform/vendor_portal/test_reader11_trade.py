@@ -6,7 +6,7 @@ holds the vendor's trading partners and the park's anchors, others typed by USCC
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -17,11 +17,12 @@ from tests.platform.vendor_portal.test_trade import (  # noqa: F401  (the vendor
     upload,
     vendor,
 )
+from trellis import clock
 from trellis.onboarding import trade_entry
 from trellis.trade import uscc
 from trellis.trade.models import Invoice
 
-TODAY = date.today()
+TODAY = clock.today()
 URL = "/vendor/trade/invoices/new"
 
 

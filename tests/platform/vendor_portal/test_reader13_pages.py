@@ -3,15 +3,16 @@ invoice in words (the trade entry page warned; the list did not)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.vouchers.factories import invoice
+from trellis import clock
 from trellis.protection import payout
 from trellis.trade.models import DocStatus
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _zh(client):

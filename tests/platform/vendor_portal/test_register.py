@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from tests.conftest import next_uscc
 from tests.platform.conftest import csrf_token
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.accounts.models import AuditEvent, Consent, User
 from trellis.onboarding import invitations
@@ -211,8 +212,8 @@ def test_a_firm_registered_from_scratch_sees_no_other_firm_until_approved(
     url = "/vendor/trade/invoices/new"
     response = client.post(url, data={
         "csrf_token": csrf_token(client, url), "buyer": chain.anchor.name,
-        "number": "F-1", "amount": "100", "issue_date": date.today().isoformat(),
-        "due_date": date.today().isoformat(), "order_number": ""})
+        "number": "F-1", "amount": "100", "issue_date": clock.today().isoformat(),
+        "due_date": clock.today().isoformat(), "order_number": ""})
     assert response.status_code == 422 and "approve" in response.get_data(as_text=True)
     assert session.exec(select(Invoice).where(Invoice.seller_id == firm.id)).all() == []
     # The RM of the park approves; then the vendor may bill the park's firms.

@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token
 from tests.vouchers.factories import invoice, order
+from trellis import clock
 from trellis.trade.models import DocStatus, Invoice, PurchaseOrder
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def english(client):

@@ -3,11 +3,10 @@ supplier" choice on its voucher. It is told in words, and the button is off."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from tests.vouchers.factories import invoice, supply_chain
+from trellis import clock
 from trellis.vouchers import services as vs
 
 
@@ -19,7 +18,7 @@ def chain(session, make_firm, make_cluster):
 def held_voucher(session, chain):
     inv = invoice(session, chain.tier1, chain.anchor, 500_000)
     return vs.issue(session=session, anchor_id=chain.anchor.id, invoice_id=inv.id,
-                    maturity_date=vs.add_months(date.today(), 3))
+                    maturity_date=vs.add_months(clock.today(), 3))
 
 
 def zh_page(client, url):

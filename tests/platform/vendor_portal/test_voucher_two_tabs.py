@@ -5,19 +5,20 @@ application already open; one application exists."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from tests.platform.conftest import csrf_token, login
 from tests.vouchers.factories import invoice
 from tests.vouchers.test_financing_route import no_limit, scorer_for
+from trellis import clock
 from trellis.accounts.services import grant_consent
 from trellis.ledger import origination
 from trellis.ledger.models import Application
 from trellis.vouchers import services as vs
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def test_two_tabs_file_one_application_on_a_part(client, session, chain, make_user,

@@ -4,13 +4,14 @@ finances a part; the lineage picture; settlement at maturity pays holders and th
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.platform.conftest import csrf_token, login
 from tests.platform.vendor_portal.test_finance import confirmed_invoice, demo, english  # noqa: F401
+from trellis import clock
 from trellis.demo.seed import PASSWORD
 from trellis.ledger import lifecycle
 from trellis.ledger.models import Loan
@@ -19,7 +20,7 @@ from trellis.vouchers import services as vs
 from trellis.vouchers.models import Voucher, VoucherFragment
 from trellis.vouchers.settlement import settle
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def logout(client):

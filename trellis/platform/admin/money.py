@@ -3,8 +3,6 @@ proposes, a different one approves) and the product catalogue (read-only)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.errors import TrellisError
 from trellis.ledger.catalogue import catalogue
@@ -107,4 +106,4 @@ def decide_settlement(change_id: int, decision: str):
 def products():
     """The products with their rate ranges, fees, advance rates and the legal cap."""
     return render_template("admin/products.html",
-                           cat=catalogue(session=db(), as_of=date.today()))
+                           cat=catalogue(session=db(), as_of=clock.today()))

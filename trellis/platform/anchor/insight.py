@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from trellis import clock
 from trellis.ledger import stress
 from trellis.ledger.lifecycle import dpd
 from trellis.ledger.models import Loan
@@ -113,7 +114,7 @@ def early_warnings(*, session: Session, anchor_id: int, as_of: date | None = Non
     days, or a loan is overdue), sharpest first, as signals the anchor may see; and how
     many suppliers have two scores to compare. *tiers*: :func:`supplier_tiers` of the
     anchor, when the caller has it."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     tiers = supplier_tiers(session, anchor_id) if tiers is None else tiers
     if not tiers:
         return [], 0
@@ -213,7 +214,7 @@ def stress_page():
     elif form.days_late.data is None:
         form.days_late.data = 30
     # the day a supplier runs short counts from today: shown with its date
-    return render_template("anchor/stress.html", form=form, rows=rows, today=date.today(),
+    return render_template("anchor/stress.html", form=form, rows=rows, today=clock.today(),
                            timedelta=timedelta, window=stress.WINDOW_DAYS,
                            cushion_days=stress.CUSHION_DAYS,
                            short=[r for r in rows or [] if r.runs_out_day is not None]), status

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from trellis import clock
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.ledger.lifecycle import anchor_payment, loans_for_invoice
 from trellis.ledger.models import Loan, LoanDocument
@@ -103,7 +104,7 @@ def due_summary(*, session: Session, anchor_id: int, days: int | None = None,
     """(count, outstanding fen) of the invoices :func:`due_payables` lists, all of them,
     in one aggregate query (the desk's figures); *q*: of those whose number or seller's
     name holds it (the list's search)."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     query = select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_fen
                                                                   - Invoice.paid_fen), 0))
     if q:
@@ -132,7 +133,7 @@ def payables_page(*, session: Session, anchor_id: int, days: int | None = None,
     or last), its items :class:`Payable`, and the outstanding fen of the whole searched
     list: the page and the total by the database (an aggregate and a limited query), not
     by loading every row."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     query = _due_filter(select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id),
                         anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)
     n, total = due_summary(session=session, anchor_id=anchor_id, days=days, as_of=as_of,
@@ -150,7 +151,7 @@ def due_payables(*, session: Session, anchor_id: int, days: int | None = None,
     """Confirmed, unpaid invoices the anchor owes, soonest due first. *overdue* True:
     only those past their due date; False: only those not yet due (with *days*, due
     within that many days of *as_of*: "coming due"); None: both."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     query = _due_filter(select(Invoice, Firm).join(Firm, Firm.id == Invoice.seller_id),
                         anchor_id=anchor_id, days=days, as_of=as_of, overdue=overdue)
     rows = session.exec(query.order_by(Invoice.due_date, Invoice.id).limit(limit)).all()
@@ -236,7 +237,7 @@ def pay(invoice_id: int):
     form = PaymentForm()
     if request.method == "GET":
         form.amount.data = yuan(outstanding)
-        form.paid_on.data = date.today()
+        form.paid_on.data = clock.today()
     status = 200
     if form.validate_on_submit():   # every field checked at once, the amount's words too
         amount = parse_yuan(form.amount.data)
@@ -244,7 +245,7 @@ def pay(invoice_id: int):
             done = payments.record_invoice_payment(
                 session=db(), payer_id=firm.id, invoice_id=invoice_id, amount_fen=amount,
                 paid_on=form.paid_on.data, reference=form.reference.data,
-                today=date.today(), refuse=_issued_as_voucher, sweep=anchor_payment,
+                today=clock.today(), refuse=_issued_as_voucher, sweep=anchor_payment,
                 recorded_by=current_user_obj().id)
         except (ValidationError, Conflict) as exc:
             db().rollback()

@@ -4,12 +4,11 @@ the sibling modules imported at the bottom (they add routes to this blueprint)."
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.accounts.models import ApiToken
 from trellis.errors import TrellisError, ValidationError
@@ -115,7 +114,7 @@ def confirm_queue():
                            counts=counts, selected={str(s) for s in selected},
                            acked=set(request.form.getlist("ack")),
                            ids_error=ids_error, state=list_state(),
-                           today=date.today()), status
+                           today=clock.today()), status
 
 
 @bp.route("/queue/<kind>/<int:doc_id>", methods=["GET", "POST"])
@@ -157,7 +156,7 @@ def document(kind: str, doc_id: int):
         if evidence.DUPLICATE in cautions:
             duplicates = evidence.duplicate_numbers(session=db(),
                                                     invoice_ids=[doc_id]).get(doc_id, ())
-        order, overdue = facts.order, evidence.days_overdue(doc.due_date, date.today())
+        order, overdue = facts.order, evidence.days_overdue(doc.due_date, clock.today())
     else:
         facts, order, overdue = None, evidence.order_facts(session=db(), order=doc), 0
     return render_template("anchor/document.html", kind=kind, doc=doc, seller=seller,

@@ -3,13 +3,12 @@ settle it at maturity."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlmodel import select
 
+from trellis import clock
 from trellis.errors import TrellisError, ValidationError
 from trellis.paging import paginate
 from trellis.platform.anchor.blueprint import bp
@@ -70,7 +69,7 @@ def _issuable(anchor_id: int, q: str = "") -> tuple[list[tuple[Invoice, Firm]], 
     latest due first (at most :data:`ISSUABLE_SHOWN`), narrowed by *q* (invoice number or
     supplier), and how many there are in all: the page says when its list is cut (outside
     reader 8, R23)."""
-    return issuable.issuable(session=db(), anchor_id=anchor_id, as_of=date.today(), q=q,
+    return issuable.issuable(session=db(), anchor_id=anchor_id, as_of=clock.today(), q=q,
                              limit=ISSUABLE_SHOWN)
 
 
@@ -80,7 +79,7 @@ def vouchers_page():
     firm = own_firm()
     form = IssueVoucherForm()
     status = 200
-    today = date.today()
+    today = clock.today()
     latest = vouchers.latest_maturity(session=db(), issued_on=today)
     if request.method == "GET" and request.args.get("invoice_id", "").isdigit():
         # left empty, the maturity is the invoice's own due date (said in the hint)
@@ -137,7 +136,7 @@ def voucher(voucher_id: int):
                            events=(events := vouchers.events(session=db(), voucher_id=v.id)),
                            proofs=event_proofs(events), fragments=frags,
                            numbers=part_numbers(db(), [f.id for f in frags if f.id]),
-                           names=_names(v), form=EmptyForm(), today=date.today())
+                           names=_names(v), form=EmptyForm(), today=clock.today())
 
 
 def _names(v: Voucher) -> dict[int, str]:
@@ -152,7 +151,7 @@ def settle_voucher(voucher_id: int):
     if not EmptyForm().validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("anchor.voucher", voucher_id=voucher_id), code=303)
-    paid = settle(session=db(), voucher_id=voucher_id, paid_on=date.today(),
+    paid = settle(session=db(), voucher_id=voucher_id, paid_on=clock.today(),
                   anchor_id=firm.id, user=current_user_obj())
     if paid:
         audit("voucher.settle", "voucher", voucher_id,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlmodel import func, select
 
+from trellis import clock
 from trellis.network.build import WINDOW_DAYS, cluster_graph
 from trellis.network.summary import trade_totals
 from trellis.platform.vendor_portal.common import state_for
@@ -70,6 +71,6 @@ def _portfolio_kpis(clusters: list[int] | None) -> dict:
     return {"firms": sum(by_role.values()), "anchors": by_role.get("anchor", 0),
             "invoices": count, "invoice_fen": int(total), "confirmed_fen": int(confirmed),
             "confirmed_share": (confirmed / total) if total else None,
-            "clusters": len(cluster_ids), "as_of": as_of or date.today(),
-            "since": (as_of or date.today()) - timedelta(days=window or WINDOW_DAYS)
+            "clusters": len(cluster_ids), "as_of": as_of or clock.today(),
+            "since": (as_of or clock.today()) - timedelta(days=window or WINDOW_DAYS)
                      + timedelta(days=1)}

@@ -22,6 +22,7 @@ from datetime import date
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from trellis import clock
 from trellis.accounts.models import IdempotencyRecord
 from trellis.errors import NotFound, ValidationError
 from trellis.ledger import lifecycle, reports, statement
@@ -68,7 +69,7 @@ def _iso(d):
 
 
 def loan_json(loan: Loan, as_of: date | None = None) -> dict:
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     days = lifecycle.dpd(loan, as_of)
     return {"id": loan.id, "firm_id": loan.firm_id, "status": loan.status,
             "amount_fen": loan.amount_fen, "principal_fen": loan.principal_fen,

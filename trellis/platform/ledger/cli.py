@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from trellis import clock
 from trellis.db import transaction
 from trellis.errors import TrellisError
 from trellis.ledger import jobs, posting, reports
@@ -39,7 +39,7 @@ def _date(_ctx, _param, value):
 
 def _not_future(ctx, param, value):
     value = _date(ctx, param, value)
-    if value is not None and value > date.today():
+    if value is not None and value > clock.today():
         raise click.BadParameter(f"{value.isoformat()} is in the future: interest is booked "
                                  "for days that are over")
     return value

@@ -28,6 +28,7 @@ from flask_login import current_user
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import aliased
 
+from trellis import clock
 from trellis.accounts.models import User
 from trellis.errors import NotFound, TrellisError
 from trellis.ledger import (
@@ -85,7 +86,7 @@ BUCKETS = lifecycle.BUCKETS
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 # One alias for every request: a new alias each time costs SQLAlchemy the adaptation of

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from trellis import clock
 from trellis.errors import NotFound, TrellisError
 from trellis.ledger import reports as ledger_reports
 from trellis.network import build, summary
@@ -272,7 +273,7 @@ def cluster_settings(code):
                            bases=data_basis.listing(session=db(), cluster_id=c.id),
                            current_basis=data_basis.current(session=db(), cluster_id=c.id),
                            coverage=coverage.cluster_coverage(session=db(), cluster_id=c.id),
-                           today=date.today(), zh=_zh())
+                           today=clock.today(), zh=_zh())
 
 
 @bp.post("/<code>/archive")

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
+from trellis import clock
 from trellis.errors import NotFound, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
@@ -53,7 +54,7 @@ def _firm(firm_id: int) -> Firm:
 def _as_of() -> date:
     raw = request.args.get("as_of")
     if not raw:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(raw)
     except ValueError:

@@ -22,6 +22,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from trellis import clock
 from trellis.errors import TrellisError
 from trellis.platform.cli import said
 from trellis.platform.web import commit, db, settings
@@ -167,7 +168,7 @@ def calibrate_command(as_of, cluster_code, dry_run, as_json):
     """Set the champion's PD level: recalibrate on matured outcomes when there are enough,
     else anchor it to the portfolio default rate in force; installs the new version."""
     try:
-        spec = anchoring.calibrate(session=db(), as_of=as_of or date.today(),
+        spec = anchoring.calibrate(session=db(), as_of=as_of or clock.today(),
                                    cluster_id=_cluster_id(cluster_code), install=not dry_run)
     except TrellisError as exc:
         _fail(exc)

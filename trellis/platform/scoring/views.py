@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from trellis import clock
 from trellis.errors import NotFound, ValidationError
 from trellis.paging import clean, page_of
 from trellis.platform.i18n import day
@@ -135,7 +135,7 @@ def rescore():
     cluster = clusters.get(request.form.get("cluster", ""))
     if cluster is None:
         raise NotFound(_("There is no such cluster, or it is not assigned to you."))
-    _results, run = service.score_portfolio(session=db(), as_of=date.today(),
+    _results, run = service.score_portfolio(session=db(), as_of=clock.today(),
                                             cluster_id=cluster.id)
     audit("scoring.rescore", "cluster", cluster.id, run_id=run.id, scored=run.n_scored)
     commit()
@@ -151,7 +151,7 @@ def firm(firm_id):
     result = service.latest(session=db(), firm_id=firm_id)
     cluster = db().get(Cluster, f.cluster_id) if f.cluster_id else None
     limit = None
-    as_of = result.as_of if result else date.today()
+    as_of = result.as_of if result else clock.today()
     if result is not None and not result.insufficient:
         limit = limits.explain_limit(session=db(), firm_id=firm_id, result=result, as_of=as_of)
     card = None
@@ -199,7 +199,7 @@ def _labels(spec: dict) -> dict:
 @roles_required(*DECIDERS)
 def score_now(firm_id):
     _firm_or_404(firm_id)
-    result = service.score_firm(session=db(), firm_id=firm_id, as_of=date.today())
+    result = service.score_firm(session=db(), firm_id=firm_id, as_of=clock.today())
     audit("scoring.score", "firm", firm_id, score=result.score, grade=result.grade,
           version=result.scorecard_version)
     commit()
@@ -216,7 +216,7 @@ def score_now(firm_id):
 @roles_required(*STAFF)
 def flows(firm_id):
     _firm_or_404(firm_id)
-    return {"months": queries.monthly_flows(db(), firm_id, date.today())}
+    return {"months": queries.monthly_flows(db(), firm_id, clock.today())}
 
 
 @bp.get("/scorecards")

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlmodel import col, select
 from wtforms import ValidationError as WTFValidationError
 
+from trellis import clock
 from trellis.chain.models import ON_CHAIN_STATES, Batch, Document
 from trellis.errors import TrellisError, ValidationErrors
 from trellis.ledger import status as loan_status
@@ -165,7 +166,7 @@ def event_proofs(events) -> dict:
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 # Marked for the catalogues and translated when read, through the request's catalogue

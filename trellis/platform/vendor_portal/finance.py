@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import select
 
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.chain import registry as chain_registry
 from trellis.errors import TrellisError, ValidationError
@@ -84,7 +85,7 @@ def _eligible(firm: Firm, kind: str) -> tuple[list, int]:
     issued as a voucher, never registered for financing before; an order not yet
     invoiced)."""
     open_loans = select(Loan.id).where(Loan.status.in_(["pending", "active", "overdue"]))
-    today = date.today()
+    today = clock.today()
     if kind == "invoice":   # the ledger's rule (the assistant's figure comes from it too)
         query = financeable.invoice_candidates(firm_id=firm.id, as_of=today).where(
             Invoice.id.not_in(select(Voucher.invoice_id)))
@@ -169,12 +170,12 @@ def apply():
     # documents a live application already asks for: marked with it, not selectable (the
     # ledger refuses them anyway: one document, one live application)
     claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
-        db(), firm_id=firm.id, as_of=date.today()).items() if what == kind}
+        db(), firm_id=firm.id, as_of=clock.today()).items() if what == kind}
     # what the eligible invoices would advance now (the figure the assistant gives)
-    grade = quoting.expected_grade(session=db(), firm_id=firm.id, as_of=date.today()) \
+    grade = quoting.expected_grade(session=db(), firm_id=firm.id, as_of=clock.today()) \
         if kind == "invoice" else None
     now = (financeable.financeable_now(session=db(), firm_id=firm.id, product=product,
-                                       as_of=date.today(), grade=grade)
+                                       as_of=clock.today(), grade=grade)
            if kind == "invoice" and product is not None else None)
     priced = _priced(docs, product, grade) if kind == "invoice" and product else {}
     return render_template("vendor_portal/apply.html", form=form, kind=kind, docs=docs,
@@ -197,7 +198,7 @@ def _trade_marks(firm: Firm, kind: str, docs) -> dict:
     ids = [d.id for d, _buyer in docs]
     if not ids:
         return {}
-    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=clock.today(),
                                **{f"{kind}_ids": ids})
     return {ident: mark for (_kind, ident), mark in marks.items()}
 
@@ -207,7 +208,7 @@ def _priced(docs, product: Product, grade: str | None) -> dict:
     (``quoting.Priced``: received, fee, interest, annualised rate), or why it cannot be
     priced under the legal cap (a message); the ledger's one pricing decides, the one
     ``origination.apply`` and the offer use."""
-    today = date.today()
+    today = clock.today()
     out = {}
     for invoice, _buyer in docs:
         found = quoting.invoice_terms(session=db(), product=product, grade=grade,
@@ -274,7 +275,7 @@ def _application_page(app, form, status: int = 200):
         payout_account=account,
         payout_label=payout.label,
         fragment_voucher=db().get(Voucher, fragment.voucher_id) if fragment else None,
-        today=date.today(), review_topics=review_topics(app),
+        today=clock.today(), review_topics=review_topics(app),
         # the interest as the page states it: a day's interest rounded to the fen, times
         # the days (reader 12, G15: "rate / 360" alone did not give ¥866.84)
         daily_fen=daily_interest(offer.amount_fen, offer.rate_micro, product.day_count)
@@ -357,7 +358,7 @@ def loans():
     rows = [r[0] for r in page.items]
     return render_template("vendor_portal/loans.html", rows=rows, page=page,
                            products=loan_products(rows),
-                           today=date.today(), cooling=cooling_off_until,
+                           today=clock.today(), cooling=cooling_off_until,
                            outstanding=outstanding, owed=lifecycle.owed_by_borrower,
                            dpd=lifecycle.borrower_dpd)
 
@@ -371,12 +372,12 @@ def loan(loan_id: int):
                            .order_by(Repayment.paid_on, Repayment.id)).all()
     offer = db().get(Offer, row.offer_id) if row.offer_id else None
     return render_template("vendor_portal/loan.html", loan=row, repayments=repayments,
-                           cooling_until=cooling_off_until(row), today=date.today(),
+                           cooling_until=cooling_off_until(row), today=clock.today(),
                            cooling_payoff=_repay_amount(row),
                            offer=offer, owed=lifecycle.owed_by_borrower(row),
                            product=loan_products([row])[row.id],
                            surplus=payouts.loan_surplus(session=db(), loan_id=row.id),
-                           days_overdue=lifecycle.borrower_dpd(row, date.today()),
+                           days_overdue=lifecycle.borrower_dpd(row, clock.today()),
                            statements=has_endpoint("ledger.loan_statement"),
                            **payout_context(row))
 
@@ -384,7 +385,7 @@ def loan(loan_id: int):
 def _repay_amount(loan) -> int:
     """The suggested payment: what closes the loan under the cooling-off right (the
     ledger's rule, counting money already paid in the window), else what is owed."""
-    payoff = cooling.payoff_in_window(session=db(), loan=loan, on=date.today())
+    payoff = cooling.payoff_in_window(session=db(), loan=loan, on=clock.today())
     return loan.outstanding_fen if payoff is None else payoff
 
 
@@ -410,7 +411,7 @@ def repay(loan_id: int):
         try:
             bank.check_repayment_account(session=db(), account=form.payee_account.data)
             rep = ledger_repay(session=db(), loan_id=row.id, amount_fen=form.amount.fen,
-                               paid_on=date.today(),
+                               paid_on=clock.today(),
                                idempotency_key=f"vendor-repay:{row.id}:{form.key.data}",
                                source="vendor", recorded_by=current_user.id)
         except TrellisError as exc:
@@ -454,5 +455,5 @@ def repay(loan_id: int):
                            account=rules.settlement_account,
                            account_name=rules.settlement_account_name,
                            bank=rules.settlement_bank,
-                           cooling_until=cooling_off_until(row), today=date.today(),
+                           cooling_until=cooling_off_until(row), today=clock.today(),
                            suggested=_repay_amount(row)), status

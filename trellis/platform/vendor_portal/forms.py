@@ -4,7 +4,6 @@ the view adds domain errors next to the field they concern."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,6 +22,7 @@ from wtforms import (
 from wtforms import ValidationError as WTFValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
+from trellis import clock
 from trellis.accounts.services import EMAIL_RE
 from trellis.messages import msg
 from trellis.platform.forms import REQUIRED
@@ -48,7 +48,7 @@ def yuan_amount(form, field) -> None:
 
 
 def not_future(form, field) -> None:
-    if field.data and field.data > date.today():
+    if field.data and field.data > clock.today():
         raise WTFValidationError(_l("The date cannot be in the future."))
 
 
@@ -72,7 +72,7 @@ def phone_number(form, field) -> None:
 def birth_year(form, field) -> None:
     if field.data is None:
         return
-    this_year = date.today().year
+    this_year = clock.today().year
     if not this_year - 100 <= field.data <= this_year - 16:
         raise WTFValidationError(_l("Enter the year you were born, e.g. 1985."))
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from trellis import clock
 from trellis.errors import Conflict, ValidationError, ValidationErrors
 from trellis.ledger import claims
 from trellis.onboarding import trade_entry, upload_reports
@@ -71,7 +70,7 @@ def trade():
     buyers = sorted({buyer.id for doc, buyer in page.items
                      if doc_state(doc, buyer) == "unconfirmable"})
     ids = [doc.id for doc, _buyer in page.items]
-    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=clock.today(),
                                **{f"{kind}_ids": ids}) if ids else {}
     return render_template("vendor_portal/trade.html", kind=kind, status=status, rows=page.items,
                            page=page, statuses=STATUSES, doc_state=doc_state,
@@ -83,7 +82,7 @@ def trade():
 def _past_due(rows) -> set[int]:
     """Ids of the listed invoices that are past due (``maturity.is_past_due``): not
     refused by the buyer, and not issued as a voucher (paid at the voucher's maturity)."""
-    today = date.today()
+    today = clock.today()
     found = {doc.id for doc, _buyer in rows if doc.status != DocStatus.REJECTED
              and maturity.is_past_due(doc.due_date, today, doc.amount_fen - doc.paid_fen)}
     if found:
@@ -113,7 +112,7 @@ def document(kind: str, doc_id: int):
                                                       Invoice.seller_id == firm.id)
                                  .order_by(Invoice.id)))
         voucher = None
-    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=date.today(),
+    marks = claims.trade_marks(db(), firm_id=firm.id, as_of=clock.today(),
                                **{f"{kind}_ids": [doc.id]})
     return render_template("vendor_portal/document.html", kind=kind, doc=doc, buyer=buyer,
                            proof=proof_state(kind, doc.id), state=state, related=related,

@@ -3,14 +3,13 @@ and financing a part."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import select
 from wtforms.validators import ValidationError as WTFValidationError
 
+from trellis import clock
 from trellis.accounts import services as accounts
 from trellis.db import id_of
 from trellis.errors import TrellisError
@@ -116,7 +115,7 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
 
     # parts a live application already asks for: linked to it, no second application
     claimed = {ident: app.id for (what, ident), app in claims.claimed_documents(
-        db(), firm_id=firm.id, as_of=date.today()).items() if what == "voucher part"}
+        db(), firm_id=firm.id, as_of=clock.today()).items() if what == "voucher part"}
     events = visibility.visible_events(vouchers.events(session=db(), voucher_id=v.id), seen)
     return render_template("vendor_portal/voucher.html", v=v, claimed=claimed,
                            svg=lineage_svg(v, names.get(firm.id), seen),
@@ -126,7 +125,7 @@ def _voucher_page(v: Voucher, firm, forms: dict | None = None, status: int = 200
                            face_value=seen.face_value,
                            split_forms=split_forms, finance_form=EmptyForm(),
                            events=events, proofs=event_proofs(events),
-                           matured=date.today() >= v.maturity_date), status
+                           matured=clock.today() >= v.maturity_date), status
 
 
 def _gone(fragment: VoucherFragment, firm, exc: TrellisError | None = None):
@@ -244,7 +243,7 @@ def _finance_page(fragment: VoucherFragment, form: FinancePartForm, status: int 
 def _live_application(fragment: VoucherFragment, firm):
     """The live application (in review, or approved with its offer open) on this part."""
     found = claims.live_applications(db(), firm_id=firm.id, fragment_ids=[id_of(fragment)],
-                                     as_of=date.today())
+                                     as_of=clock.today())
     return found[0][1] if found else None
 
 
