@@ -657,6 +657,8 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         user = session.get(User, user_id)
         if user is None or user.firm_id != app.firm_id:
             raise PermissionDenied(N_("Only the applicant firm can accept its offer."))
+    if offer.status == OfferStatus.SUPERSEDED:
+        raise OfferOutdated(OUTDATED)
     if offer.status != OfferStatus.OPEN:
         raise CannotAccept(msg(N_("Offer %(offer)s is %(status)s; it cannot be accepted."),
                                offer=offer.id,
@@ -746,6 +748,12 @@ def _add_parts(session: Session, loan_id: int, fragment_ids: Sequence[int]) -> N
             field="fragment_ids") from None
 
 
+#: Why an offer promising a first loan's cooling-off cannot be signed once the firm has
+#: had another loan (and, once that loan is paid out, why the offer is void).
+OUTDATED = N_("Your firm has taken another loan since this offer was made, so its "
+              "cooling-off period no longer applies; ask for a new offer.")
+
+
 def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,
               penalty_micro: int, fee: int, *, due: date | None, offer: Offer | None = None,
               **links: Any) -> Loan:
@@ -757,9 +765,7 @@ def _new_loan(session: Session, firm_id: int, product: Product, amount: int, mic
     is_first = first_loan(session, firm_id, lock=True)
     if offer is not None:
         if offer.first_loan and not is_first:
-            raise OfferOutdated(N_("Your firm has taken another loan since this offer was "
-                                   "made, so its cooling-off period no longer applies; ask for "
-                                   "a new offer."))
+            raise OfferOutdated(OUTDATED)
         first, cooling = offer.first_loan, offer.cooling_off_days
     else:
         first, cooling = is_first, product.cooling_off_days if is_first else 0
