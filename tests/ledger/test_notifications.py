@@ -334,3 +334,25 @@ def test_a_payout_of_surplus_is_told_with_the_amount_and_the_account(session, wo
     assert "退还" in note.message_zh and account in note.message_en
     assert {o.channel for o in session.scalars(select(OutboxMessage).where(
         OutboxMessage.event_id == event.id))} == {"email", "sms"}
+
+
+def test_an_offer_void_since_another_loan_paid_out_is_told(session, world, vendor_user,
+                                                           embedded_chain, chain_settings):
+    """Reader 13, J2: no message said the second offer was void."""
+    from trellis.ledger import lifecycle
+
+    apps = [origination.apply(session=session, firm_id=world.vendor.id,
+                              product_code="RF-STD",
+                              invoice_ids=[world.invoice(1_000_000 * (n + 1)).id], as_of=AS_OF)
+            for n in range(2)]
+    first, second = (origination.open_offer(session, a.id) for a in apps)
+    loan = origination.accept_offer(session=session, offer_id=first.id, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id, as_of=AS_OF)
+    events.collect(session=session, as_of=AS_OF)
+    keys = set(session.scalars(select(NotificationEvent.key).where(
+        NotificationEvent.firm_id == world.vendor.id)))
+    assert f"offer-void:{second.id}" in keys and f"offer-void:{first.id}" not in keys
+    inbox = " ".join(n.message_zh for n in session.scalars(select(Notification).where(
+        Notification.user_id == vendor_user.id)))
+    assert f"您第 {apps[1].id} 号融资申请的报价（¥16,000.00）已作废" in inbox
+    assert "首贷冷静期不再适用" in inbox
