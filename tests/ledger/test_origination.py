@@ -528,3 +528,21 @@ def test_a_first_loan_offer_is_void_once_another_loan_pays_out(
             offer_of(session, again).cooling_off_days) == (False, 0)
     with pytest.raises(OfferOutdated):
         origination.accept_offer(session=session, offer_id=second_offer.id, as_of=AS_OF)
+
+
+# --- reader 13, J3: a flag on other invoices of the firm, told as such ---------------------
+
+def test_a_duplicate_among_other_invoices_is_told_by_their_numbers(session, world):
+    a = world.invoice(3_000_000, issued=date(2026, 1, 7), confirmed=False)
+    b = world.invoice(3_000_000, issued=date(2026, 1, 7), confirmed=False)
+    applied = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[applied.id], as_of=AS_OF)
+    assert app.status == "review", app.review_reasons
+    assert any(r.get("code") == "duplicate_invoice" for r in app.review_reasons)
+    from trellis.notifications.render import text
+
+    told = [text(m.to_json(), "zh_CN") for m in origination.review_topics(app)]
+    assert told == [f"贵企业在 Trellis 上的部分发票疑似相互重复（{a.number}、{b.number}），"
+                    "客户经理将先核对这些发票再作决定；它们未必是本申请所附的发票。"], told
+    assert not any("申请所附的单据" in t for t in told)
