@@ -379,7 +379,8 @@ def _auto_decide(session: Session, app: Application, product: Product, result: A
     for flag in result.flags:
         # the code and the firm's own invoice numbers: what the vendor is told
         # (review_topics), never the rest of the evidence
-        numbers = [str(row["invoice"]) for row in (flag.evidence or {}).get("invoices", [])
+        rows = (flag.evidence or {}).get("invoices") if flag.code == "duplicate_invoice" else None
+        numbers = [str(row["invoice"]) for row in (rows if isinstance(rows, list) else [])
                    if isinstance(row, dict) and row.get("invoice")]
         review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}", "code": flag.code,
                        **({"invoices": numbers} if numbers else {})})
