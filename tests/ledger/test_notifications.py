@@ -32,10 +32,12 @@ def _apply(session, world):
 
 def test_decision_offer_payout_and_reminders_are_told_once(session, world, vendor_user,
                                                            make_loan):
-    app = _apply(session, world)
-    assert app.status == "approved"
+    # the loan first: paid out after the offer, it would void an offer priced as the
+    # firm's first loan (reader 13, J2), and a void offer is not told "sign it by ..."
     loan = make_loan(firm=world.vendor, amount_fen=123_456_78, disburse=date(2026, 1, 1),
                      due_date=date(2026, 1, 18))
+    app = _apply(session, world)
+    assert app.status == "approved", app.review_reasons
     assert events.collect(session=session, as_of=AS_OF) >= 4
     assert events.collect(session=session, as_of=AS_OF) == 0      # twice: nothing new
     keys = set(session.scalars(select(NotificationEvent.key).where(
@@ -334,3 +336,25 @@ def test_a_payout_of_surplus_is_told_with_the_amount_and_the_account(session, wo
     assert "退还" in note.message_zh and account in note.message_en
     assert {o.channel for o in session.scalars(select(OutboxMessage).where(
         OutboxMessage.event_id == event.id))} == {"email", "sms"}
+
+
+def test_an_offer_void_since_another_loan_paid_out_is_told(session, world, vendor_user,
+                                                           embedded_chain, chain_settings):
+    """Reader 13, J2: no message said the second offer was void."""
+    from trellis.ledger import lifecycle
+
+    apps = [origination.apply(session=session, firm_id=world.vendor.id,
+                              product_code="RF-STD",
+                              invoice_ids=[world.invoice(1_000_000 * (n + 1)).id], as_of=AS_OF)
+            for n in range(2)]
+    first, second = (origination.open_offer(session, a.id) for a in apps)
+    loan = origination.accept_offer(session=session, offer_id=first.id, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id, as_of=AS_OF)
+    events.collect(session=session, as_of=AS_OF)
+    keys = set(session.scalars(select(NotificationEvent.key).where(
+        NotificationEvent.firm_id == world.vendor.id)))
+    assert f"offer-void:{second.id}" in keys and f"offer-void:{first.id}" not in keys
+    inbox = " ".join(n.message_zh for n in session.scalars(select(Notification).where(
+        Notification.user_id == vendor_user.id)))
+    assert f"您第 {apps[1].id} 号融资申请的报价（¥16,000.00）已作废" in inbox
+    assert "首贷冷静期不再适用" in inbox

@@ -498,3 +498,51 @@ def test_two_offers_accepted_at_once_make_one_first_loan(pg_factory):  # noqa: F
         with db.transaction(pg_factory) as s:
             loans = s.scalars(select(Loan).where(Loan.firm_id == firm.id)).all()
             assert [loan.first_loan for loan in loans] == [True]
+
+
+# --- reader 13, J2: a first-loan offer once another loan has paid out ---------------------
+
+def test_a_first_loan_offer_is_void_once_another_loan_pays_out(
+        session, world, embedded_chain, chain_settings):
+    from trellis.ledger import claims
+    from trellis.ledger.errors import OfferOutdated
+
+    invoices = [world.invoice(1_000_000 * (n + 1)) for n in range(2)]
+    apps = [origination.apply(session=session, firm_id=world.vendor.id,
+                              product_code="RF-STD", invoice_ids=[inv.id], as_of=AS_OF)
+            for inv in invoices]
+    assert [a.status for a in apps] == ["approved", "approved"]
+    first_offer, second_offer = (offer_of(session, a) for a in apps)
+    loan = origination.accept_offer(session=session, offer_id=first_offer.id, as_of=AS_OF)
+    lifecycle.disburse(session=session, settings=chain_settings, loan_id=loan.id, as_of=AS_OF)
+    session.refresh(second_offer)
+    session.refresh(apps[1])
+    assert (second_offer.status, apps[1].status) == ("superseded", "expired")
+    assert (first_offer.status, apps[0].status) == ("accepted", "accepted")
+    # its invoice is free for a new application, priced without the cooling-off
+    assert claims.claimed_documents(session, firm_id=world.vendor.id, as_of=AS_OF) == {}
+    again = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                              invoice_ids=[invoices[1].id], as_of=AS_OF)
+    assert again.status == "approved"
+    assert (offer_of(session, again).first_loan,
+            offer_of(session, again).cooling_off_days) == (False, 0)
+    with pytest.raises(OfferOutdated):
+        origination.accept_offer(session=session, offer_id=second_offer.id, as_of=AS_OF)
+
+
+# --- reader 13, J3: a flag on other invoices of the firm, told as such ---------------------
+
+def test_a_duplicate_among_other_invoices_is_told_by_their_numbers(session, world):
+    a = world.invoice(3_000_000, issued=date(2026, 1, 7), confirmed=False)
+    b = world.invoice(3_000_000, issued=date(2026, 1, 7), confirmed=False)
+    applied = world.invoice(10_000_000)
+    app = origination.apply(session=session, firm_id=world.vendor.id, product_code="RF-STD",
+                            invoice_ids=[applied.id], as_of=AS_OF)
+    assert app.status == "review", app.review_reasons
+    assert any(r.get("code") == "duplicate_invoice" for r in app.review_reasons)
+    from trellis.notifications.render import text
+
+    told = [text(m.to_json(), "zh_CN") for m in origination.review_topics(app)]
+    assert told == [f"贵企业在 Trellis 上的部分发票疑似相互重复（{a.number}、{b.number}），"
+                    "客户经理将先核对这些发票再作决定；它们未必是本申请所附的发票。"], told
+    assert not any("申请所附的单据" in t for t in told)

@@ -12,6 +12,17 @@ one offer at a time through :func:`~trellis.ledger.status.move_offer` (which rai
 Concurrency: a vendor accepting an offer holds its row lock; on PostgreSQL the UPDATE waits
 for it and re-checks ``status = 'open'`` on the committed row, so an offer is either
 accepted or expired, never both. Like every domain service these only flush.
+
+:func:`void_first_loan_offers` ends offers early, for a reason rather than the calendar: an
+offer priced as the firm's first loan promises that loan's cooling-off
+(:attr:`~trellis.ledger.models.Offer.first_loan`), and once another loan of the firm has
+been paid out it can never be signed (``origination._new_loan`` refuses it). Left open it
+kept promising the cooling-off, showed an accept button and held its invoices until its
+validity ended (reader 13, J2). It becomes ``superseded`` (void), its application
+``expired``, and so its documents are free for a new application at today's terms (the
+domain guide makes the cooling-off a first loan's right, not a term that survives one; a
+new offer prices the loan as it now is). The vendor is told by
+``trellis.notifications.events``.
 """
 
 from __future__ import annotations
@@ -27,7 +38,14 @@ from sqlmodel import Session, col
 from trellis.db import id_of
 from trellis.ledger import status
 from trellis.ledger.errors import OfferNotFound
-from trellis.ledger.models import Application, ApplicationStatus, Offer, OfferStatus
+from trellis.ledger.models import (
+    Application,
+    ApplicationStatus,
+    Offer,
+    OfferStatus,
+    Product,
+    ProductKind,
+)
 from trellis.messages import N_, msg
 
 logger = logging.getLogger(__name__)
@@ -42,11 +60,13 @@ def _application_sources() -> list[str]:
 
 
 def _expire_orphaned_applications(session: Session,
-                                  application_ids: Iterable[int] | None = None) -> int:
-    """Approved applications with an expired offer and no open one become expired."""
+                                  application_ids: Iterable[int] | None = None,
+                                  ended: OfferStatus = OfferStatus.EXPIRED) -> int:
+    """Approved applications with an offer *ended* (expired, or superseded) and no open
+    one become expired."""
     expired_offer = exists(select(col(Offer.id)).where(
         and_(col(Offer.application_id) == col(Application.id),
-             col(Offer.status) == OfferStatus.EXPIRED)))
+             col(Offer.status) == ended)))
     open_offer = exists(select(col(Offer.id)).where(
         and_(col(Offer.application_id) == col(Application.id),
              col(Offer.status) == OfferStatus.OPEN)))
@@ -96,4 +116,34 @@ def expire_offer(*, session: Session, offer_id: int, as_of: date) -> Offer:
     return offer
 
 
-__all__ = ["expire_offer", "expire_offers"]
+def void_first_loan_offers(*, session: Session, firm_id: int) -> list[int]:
+    """Void every open offer of firm *firm_id* that promised a first loan's cooling-off,
+    now that a loan of the firm has been paid out (``lifecycle.disburse`` calls this):
+    each becomes ``superseded`` and its application ``expired``, which frees its
+    documents. Offers of a revolving product are left open: signing one opens a line,
+    and each draw's cooling-off is decided when it is drawn. Returns the ids of the
+    offers voided. The caller holds the firm's lock (``claims.lock_firm``), as
+    ``accept_offer`` does, so an offer is either signed first or voided, never both."""
+    mine = (select(col(Application.id))
+            .join(Product, col(Product.id) == col(Application.product_id))
+            .where(col(Application.firm_id) == firm_id,
+                   col(Product.kind) != ProductKind.REVOLVING.value))
+    sources = [s.value for s in status.OFFER_MOVES[OfferStatus.SUPERSEDED][0]]
+    found = session.execute(select(col(Offer.id), col(Offer.application_id)).where(
+        col(Offer.status).in_(sources), col(Offer.first_loan).is_(True),
+        col(Offer.application_id).in_(mine)).order_by(col(Offer.id))).all()
+    if not found:
+        return []
+    voided = [offer_id for offer_id, _ in found]
+    session.execute(update(Offer).where(col(Offer.id).in_(voided),
+                                        col(Offer.status).in_(sources))
+                    .values(status=OfferStatus.SUPERSEDED.value)
+                    .execution_options(synchronize_session="fetch"))
+    apps = {app_id for _, app_id in found}
+    _expire_orphaned_applications(session, apps, ended=OfferStatus.SUPERSEDED)
+    session.flush()
+    logger.info("firm %s: offer(s) %s void, a loan having been paid out", firm_id, voided)
+    return voided
+
+
+__all__ = ["expire_offer", "expire_offers", "void_first_loan_offers"]

@@ -33,7 +33,7 @@ from trellis.chain import registry as chain_registry
 from trellis.chain.errors import DoubleFinancing
 from trellis.db import id_of
 from trellis.errors import PermissionDenied, TrellisError
-from trellis.ledger import claims, repaying, status
+from trellis.ledger import claims, expiry, repaying, status
 from trellis.ledger.chart import DEFAULT_WATERFALL, LOAN_BALANCE_ACCOUNTS, Acct
 from trellis.ledger.dates import check_not_future
 from trellis.ledger.errors import (
@@ -196,6 +196,10 @@ def disburse(*, session: Session, settings: Settings | None, loan_id: int, as_of
     loan.interest_fen = loan.penalty_fen = 0
     loan.accrued_until = as_of
     session.flush()
+    # The firm has had a loan now: its other offers promising a first loan's cooling-off
+    # can never be signed; they are void and their documents free (reader 13, J2).
+    claims.lock_firm(session, loan.firm_id)
+    expiry.void_first_loan_offers(session=session, firm_id=loan.firm_id)
     logger.info("disbursed loan %s: %s fen on %s", loan.id, loan.amount_fen, as_of)
     return loan
 

@@ -253,6 +253,9 @@ class OfferStatus(enum.StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
     EXPIRED = "expired"
+    # void before its validity ended: it promised a first loan's cooling-off and another
+    # loan of the firm has been paid out since (trellis.ledger.expiry.void_first_loan_offers)
+    SUPERSEDED = "superseded"
 
 
 class Offer(SQLModel, table=True):

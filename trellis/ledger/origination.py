@@ -316,12 +316,23 @@ REVIEW_FOR_LIMIT = N_("The amount requested is above your firm's credit limit.")
 REVIEW_FOR_AMOUNT = N_("The amount requested is above what is approved automatically "
                        "(%(limit)s).")
 REVIEW_FOR_DOCUMENTS = N_("A relationship manager checks the documents you applied with.")
+# A screen's flag is about the firm, not this application's documents (reader 13, J3: an
+# application was told its documents were checked for a duplicate among two other
+# invoices). Duplicates are named by the firm's own invoice numbers, which it knows; other
+# screens' findings are the bank's to raise, so only the kind of check is said.
+REVIEW_FOR_DUPLICATES = N_("Some of your firm's invoices on Trellis look like duplicates of "
+                           "each other (%(numbers)s); a relationship manager checks them "
+                           "before deciding. They need not be invoices of this application.")
+REVIEW_FOR_RECORDS = N_("A relationship manager checks your firm's trade records on Trellis "
+                        "before deciding (not only the documents of this application).")
 
 
 def review_topics(app: Application) -> list[Message]:
     """Why *app* went to a relationship manager, in neutral words for the vendor: one
     message per kind of reason of its ``review_reasons`` (data, rating, credit limit,
-    automatic limit, a check of the documents), in that order, each once."""
+    automatic limit, a check of the documents applied with, possible duplicates among the
+    firm's invoices named by their numbers, a check of the firm's other records), in that
+    order, each once."""
     found: dict[str, Message] = {}
     for reason in app.review_reasons or []:
         template = reason.get("t") if isinstance(reason, dict) else None
@@ -336,9 +347,15 @@ def review_topics(app: Application) -> list[Message]:
         elif template == ABOVE_AUTOMATIC_LIMIT:
             limit = Message.from_json(reason).params.get("limit")
             found.setdefault("amount", msg(REVIEW_FOR_AMOUNT, limit=limit))
-        elif isinstance(reason, dict):   # a screen's flag or a near-duplicate document
+        elif isinstance(reason, dict) and str(reason.get("en", "")).startswith("Flag:"):
+            numbers = [str(n) for n in reason.get("invoices") or []]
+            if reason.get("code") == "duplicate_invoice" and numbers:
+                found.setdefault("duplicates", msg(REVIEW_FOR_DUPLICATES, numbers=numbers))
+            else:   # another screen's flag (or one stored before flags kept their code)
+                found.setdefault("records", msg(REVIEW_FOR_RECORDS))
+        elif isinstance(reason, dict):   # a near-duplicate of a document applied with
             found.setdefault("documents", msg(REVIEW_FOR_DOCUMENTS))
-    order = ("data", "grade", "limit", "amount", "documents")
+    order = ("data", "grade", "limit", "amount", "documents", "duplicates", "records")
     return [found[k] for k in order if k in found]
 
 
@@ -361,7 +378,13 @@ def _auto_decide(session: Session, app: Application, product: Product, result: A
         _decided(session, app)
         return
     for flag in result.flags:
-        review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}"})
+        # the code and the firm's own invoice numbers: what the vendor is told
+        # (review_topics), never the rest of the evidence
+        rows = (flag.evidence or {}).get("invoices") if flag.code == "duplicate_invoice" else None
+        numbers = [str(row["invoice"]) for row in (rows if isinstance(rows, list) else [])
+                   if isinstance(row, dict) and row.get("invoice")]
+        review.append({"en": f"Flag: {flag.en}", "zh": f"警示：{flag.zh}", "code": flag.code,
+                       **({"invoices": numbers} if numbers else {})})
     if result.grade not in (product.auto_approve_grades or []):
         review.append(msg(GRADE_NOT_AUTOMATIC, grade=result.grade).to_json())
     if app.limit_fen is not None and app.requested_fen > app.limit_fen:
@@ -658,6 +681,8 @@ def accept_offer(*, session: Session, offer_id: int, user_id: int | None = None,
         user = session.get(User, user_id)
         if user is None or user.firm_id != app.firm_id:
             raise PermissionDenied(N_("Only the applicant firm can accept its offer."))
+    if offer.status == OfferStatus.SUPERSEDED:
+        raise OfferOutdated(OUTDATED)
     if offer.status != OfferStatus.OPEN:
         raise CannotAccept(msg(N_("Offer %(offer)s is %(status)s; it cannot be accepted."),
                                offer=offer.id,
@@ -747,6 +772,12 @@ def _add_parts(session: Session, loan_id: int, fragment_ids: Sequence[int]) -> N
             field="fragment_ids") from None
 
 
+#: Why an offer promising a first loan's cooling-off cannot be signed once the firm has
+#: had another loan (and, once that loan is paid out, why the offer is void).
+OUTDATED = N_("Your firm has taken another loan since this offer was made, so its "
+              "cooling-off period no longer applies; ask for a new offer.")
+
+
 def _new_loan(session: Session, firm_id: int, product: Product, amount: int, micro: int,
               penalty_micro: int, fee: int, *, due: date | None, offer: Offer | None = None,
               **links: Any) -> Loan:
@@ -758,9 +789,7 @@ def _new_loan(session: Session, firm_id: int, product: Product, amount: int, mic
     is_first = first_loan(session, firm_id, lock=True)
     if offer is not None:
         if offer.first_loan and not is_first:
-            raise OfferOutdated(N_("Your firm has taken another loan since this offer was "
-                                   "made, so its cooling-off period no longer applies; ask for "
-                                   "a new offer."))
+            raise OfferOutdated(OUTDATED)
         first, cooling = offer.first_loan, offer.cooling_off_days
     else:
         first, cooling = is_first, product.cooling_off_days if is_first else 0

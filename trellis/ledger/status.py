@@ -89,7 +89,7 @@ APPLICATION_WORDS = {
     A.DECLINED: N_("declined"), A.ACCEPTED: N_("accepted"), A.EXPIRED: N_("expired"),
 }
 OFFER_WORDS = {O.OPEN: N_("open for acceptance"), O.ACCEPTED: N_("accepted"),
-               O.EXPIRED: N_("expired")}
+               O.EXPIRED: N_("expired"), O.SUPERSEDED: N_("void")}
 
 
 def _word(words: Mapping[Any, str], status: str) -> Message:
@@ -166,6 +166,7 @@ def move_application(app: Application, target: A) -> None:
 OFFER_MOVES: dict[O, tuple[frozenset[O], type[errors.IllegalTransition]]] = {
     O.ACCEPTED: (frozenset({O.OPEN}), errors.CannotAccept),
     O.EXPIRED: (frozenset({O.OPEN}), CannotExpire),
+    O.SUPERSEDED: (frozenset({O.OPEN}), CannotExpire),
 }
 
 

@@ -84,6 +84,13 @@ _TOLD_BY_SYSTEM = {
 }
 
 
+#: what the firm is told of an offer made void (``trellis.ledger.expiry.void_first_loan_offers``)
+OFFER_VOID = N_("The offer on your application %(id)s (%(amount)s) is void: another loan of "
+                "your firm has been paid out, so the first-loan cooling-off the offer "
+                "promised no longer applies and it can no longer be accepted. Its invoices "
+                "are free again: apply with them for a new offer.")
+
+
 def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Message, str]]:
     """(firm id, kind, key, message, link) of every event to tell."""
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), datetime.min.time(), UTC)
@@ -119,6 +126,16 @@ def _events(session: Session, as_of: date) -> Iterator[tuple[int, str, str, Mess
                       "all fees included. Sign it by %(until)s."),
                    amount=Money(offer.amount_fen), apr=Percent(offer.apr),
                    until=offer.expires_on), f"/vendor/applications/{offer.application_id}")
+    # void since another loan of the firm paid out (it promised the first loan's cooling-off;
+    # reader 13, J2: the page kept offering it and no message said it was void)
+    for offer, firm_id in session.execute(
+            select(Offer, col(Application.firm_id))
+            .join(Application, col(Application.id) == col(Offer.application_id))
+            .where(col(Offer.created_at) >= since,
+                   col(Offer.status) == OfferStatus.SUPERSEDED.value)):
+        yield (firm_id, Kind.OFFER, f"offer-void:{offer.id}",
+               msg(OFFER_VOID, id=offer.application_id, amount=Money(offer.amount_fen)),
+               f"/vendor/applications/{offer.application_id}")
     # made lately and cancelled (refused at pay-out): the vendor signed and waits for money
     for loan in session.scalars(select(Loan).where(
             col(Loan.status) == LoanStatus.CANCELLED.value, col(Loan.created_at) >= since)):

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from trellis import hashes
-from trellis.ledger.status import APPLICATION_WORDS
+from trellis.ledger.models import OfferStatus
+from trellis.ledger.status import APPLICATION_WORDS, OFFER_WORDS
 from trellis.ledger.status import COLLECTION as LOAN_COLLECTION
 from trellis.ledger.status import LABELS as LOAN_WORDS
 from trellis.messages import N_, Message, technical_detail
@@ -55,6 +56,8 @@ WORDS: dict[str, dict[str, str]] = {
         # an application's states: the ledger's words, the ones its refusals use
         **{str(k.value): v for k, v in APPLICATION_WORDS.items()},
         "open": N_("available to draw"),
+        # an offer void since another loan of the firm paid out (reader 13, J2)
+        "superseded": OFFER_WORDS[OfferStatus.SUPERSEDED],
     },
     # ledger.journal.EntryKind
     "entry_kind": {

@@ -292,6 +292,10 @@ def accept(application_id: int):
         abort(404)
     if not form.validate_on_submit():
         return _application_page(app, form, 422)
+    if offer.status == OfferStatus.SUPERSEDED:
+        # void since another loan paid out: the page says so and offers no button
+        flash(_("This offer is void; nothing changed."), "warning")
+        return redirect(url_for("vendor.application", application_id=app.id), code=303)
     if offer.status != OfferStatus.OPEN:
         # the same offer accepted again (another tab, a double click): the loan it made
         flash(_("This offer was already accepted; nothing changed."), "warning")
