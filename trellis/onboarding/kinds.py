@@ -19,6 +19,7 @@ from trellis.messages import N_, Message
 from trellis.trade import industries
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, FirmRole, Industry
+from trellis.typed import number_text
 
 MAX_FEN = 10**15  # ten trillion yuan: anything larger is a typing mistake
 
@@ -221,8 +222,7 @@ def parse_amount_fen(value, _today=None) -> int:
     elif isinstance(value, float):
         amount = Decimal(repr(value))  # the shortest decimal that round-trips the cell
     else:
-        raw = _text(value).replace(",", "").replace("，", "").replace("¥", "") \
-            .replace("￥", "").replace(" ", "")
+        raw = number_text(_text(value))
         if not _AMOUNT_RE.match(raw):
             raise CellError(N_("'%(raw)s' is not a number"), raw=_text(value))
         try:
