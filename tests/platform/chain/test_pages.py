@@ -591,3 +591,18 @@ def test_the_audit_counts_documents_still_waiting_and_refuses_a_future_period(
         "date_to": "2030-12-31"})
     assert future.status_code == 422
     assert "审计期间从 2030-01-01 开始，在今天之后" in future.get_data(as_text=True)
+
+
+def test_every_proof_download_says_its_chain_scope(client, chain_app, make_user, anchored):
+    """Reader 13, J15: the API's proof answer carried ``Trellis-Chain-Scope``, the
+    vendor's download of the same bundle (/vendor/proofs/N) did not."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    login(client, make_user("vendor", firm=anchored["seller"]))
+    got = client.get(f"/vendor/proofs/{doc.id}")
+    assert got.status_code == 200, got.status_code
+    assert got.headers["Trellis-Chain-Scope"].startswith("embedded; chain-id=")
+    assert 'rel="describedby"' in got.headers["Link"]
+    auditor = chain_app.test_client()
+    login(auditor, make_user("auditor"))
+    got = auditor.get(f"/chain/documents/{doc.id}/bundle.json")
+    assert got.headers["Trellis-Chain-Scope"].startswith("embedded")

@@ -224,7 +224,8 @@ def bundle_download(doc_id: int):
           doc_id=doc.doc_id)
     commit()
     return Response(text, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"'})
+        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"',
+        **words.scope_headers()})
 
 
 @bp.get("/documents/<int:doc_id>/document.json")
