@@ -500,8 +500,11 @@ KINDS: dict[str, Kind] = {
         _c("number", text(64), True, "发票号码", ("发票号", "invoice_no", "invoice_number",
                                                 "inv_no", "invoice", "发票编号"),
            ("33001234", "33001235")),
-        _c("amount", parse_amount_fen, True, "金额（元）",
-           ("金额", "价税合计", "invoice_amount", "amount_yuan", "total", "开票金额"),
+        # the invoice form's words (tax included, 价税合计); templates with the older
+        # header 金额（元） still import (reader 13, J16)
+        _c("amount", parse_amount_fen, True, "金额（元，含税）",
+           ("金额（元）", "金额", "价税合计", "invoice_amount", "amount_yuan", "total",
+            "开票金额"),
            ("125000.00", "8600.50")),
         _c("issue_date", day(not_future=True), True, "开票日期",
            ("date", "invoice_date", "issued_on", "issued", "日期"),
