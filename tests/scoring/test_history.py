@@ -160,3 +160,21 @@ def test_times_compare_with_an_aware_since(session, make_firm, record):
     assert [
         c.new_id for c in history.recent_changes(session=session, since=since, firm_ids=[firm.id])
     ] == [rec.id]
+
+
+def _past(record_id: int, at: datetime, *, score: int = 700, grade: str = "B") -> history.Past:
+    return history.Past(record_id, at, date(2026, 12, 1), grade, score, None, "v1", "consent")
+
+
+def test_a_score_repeated_within_a_minute_is_shown_once():
+    """Reader 13, J9: the score history listed two identical rows at 01:21 (the queued
+    first scoring and another a moment later). Repeats within the same minute, identical
+    in all a reader sees, are kept once (the first, which a grade step names); a score
+    that differs, or the same score another minute, stays."""
+    rows = [_past(4, T0 + timedelta(minutes=5)),                      # newest first
+            _past(3, T0 + timedelta(seconds=40)),
+            _past(2, T0 + timedelta(seconds=20), score=701),
+            _past(1, T0 + timedelta(seconds=10)),
+            _past(0, T0 + timedelta(seconds=1))]
+    assert [r.record_id for r in history.shown_once(rows)] == [4, 3, 2, 0]
+    assert history.shown_once([]) == []

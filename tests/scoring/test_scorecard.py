@@ -179,3 +179,24 @@ def test_expert_card_writes_down_a_reason_for_every_characteristic():
     lo, hi = scorecard.score_range(spec)
     assert scorecard.score_for_pd(spec, 0.95) > lo and scorecard.score_for_pd(spec, 0.0012) < hi
     assert all(lo < g["min_score"] < hi for g in spec["grades"] if g["min_score"])
+
+
+def test_a_neutral_missing_value_shows_its_points_short_but_is_no_reason():
+    """Reader 13, J9: a row read 得分 0, 最高可得分 12, 失分 0 although the page defines 失分
+    as the most less the points given (12). A neutral missing value now shows the 12,
+    marked missing, and is still never a reason."""
+    ex = expert.spec()
+    names = [c["name"] for c in ex["characteristics"]]
+    neutral = [c["name"] for c in ex["characteristics"]
+               if c.get("missing", {}).get("neutral")]
+    assert neutral
+    X = pd.DataFrame({n: [np.nan] for n in names})
+    got = scorecard.apply(ex, X)
+    rows = {r["name"]: r for r in scorecard.breakdown(ex, got.points.iloc[0], got.bins.iloc[0])}
+    for name in neutral:
+        row = rows[name]
+        assert row["missing"] and row["lost"] == row["best"] - row["points"], row
+    assert any(rows[n]["lost"] > 0 for n in neutral)
+    codes = {r.code for r in scorecard.reasons(ex, got.points.iloc[0], got.bins.iloc[0])}
+    assert not codes & set(neutral)
+    assert not {r.code for r in scorecard.all_reasons(ex, got)[0]} & set(neutral)

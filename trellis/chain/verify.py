@@ -96,6 +96,15 @@ class Report:
     """The steps of one verification, in the order they ran."""
 
     steps: list[Step] = field(default_factory=list)
+    #: the chain id the bundle says it was anchored on (None: the bundle has none)
+    chain_id: int | None = None
+
+    @property
+    def scope(self) -> scope_mod.ChainScope | None:
+        """Who can check the anchoring this report verified (:func:`trellis.chain.scope.of_node`
+        of its chain id, no node): the verdict carries it, since "the anchoring stands"
+        on the embedded chain is evidence to nobody outside this platform (reader 13, J8)."""
+        return None if self.chain_id is None else scope_mod.of_node(None, self.chain_id)
 
     @property
     def ok(self) -> bool:
@@ -243,6 +252,7 @@ def verify_bundle(bundle: dict[str, Any], *, document: bytes | None = None,
         return report
     doc, leaf, tree, anchor = (bundle["document"], bundle["leaf"], bundle["merkle"],
                                bundle["anchor"])
+    report.chain_id = anchor["chain_id"]
     _scope_step(report, bundle.get("scope"), anchor["chain_id"])
     _document_steps(report, doc, leaf, tree, document)
     if manifest is not None:

@@ -95,7 +95,11 @@ DEMO_BANKS = ("招商银行", "中国工商银行", "中国建设银行", "中�
 def give_payout_accounts(*, session: Session, cluster_id: int) -> int:
     """Give every vendor of the demo cluster that never had a payout account one in its
     own name (the account on file, or a made-up number), consented as demo data
-    (``source="seed"``), so the demo's loans can be paid out; returns how many. Flushes."""
+    (``source="seed"``), so the demo's loans can be paid out, with the consent to the use
+    of its bank account data that a declared account rests on
+    (:func:`trellis.protection.bank.declare` requires it): the profile said 未授权 beside
+    the account the loan was paid into (reader 13, J10). Returns how many accounts were
+    given. Flushes."""
     had = select(col(PayoutAccount.firm_id))
     firms = session.exec(select(Firm).where(Firm.cluster_id == cluster_id,
                                             Firm.role == "vendor",
@@ -107,6 +111,8 @@ def give_payout_accounts(*, session: Session, cluster_id: int) -> int:
         payout.install(session=session, firm_id=firm_id, source="seed",
                        bank_name=DEMO_BANKS[firm_id % len(DEMO_BANKS)],
                        account_number=number, holder_name=firm.name, consented_by_id=None)
+    accounts.grant_consents(session=session, purpose="bank_account",
+                            firm_ids=[id_of(f) for f in firms])
     return len(firms)
 
 

@@ -19,6 +19,7 @@ from trellis.messages import N_, Message
 from trellis.trade import industries
 from trellis.trade import uscc as uscc_rules
 from trellis.trade.models import DocStatus, FirmRole, Industry
+from trellis.typed import number_text
 
 MAX_FEN = 10**15  # ten trillion yuan: anything larger is a typing mistake
 
@@ -221,8 +222,7 @@ def parse_amount_fen(value, _today=None) -> int:
     elif isinstance(value, float):
         amount = Decimal(repr(value))  # the shortest decimal that round-trips the cell
     else:
-        raw = _text(value).replace(",", "").replace("，", "").replace("¥", "") \
-            .replace("￥", "").replace(" ", "")
+        raw = number_text(_text(value))
         if not _AMOUNT_RE.match(raw):
             raise CellError(N_("'%(raw)s' is not a number"), raw=_text(value))
         try:
@@ -500,8 +500,11 @@ KINDS: dict[str, Kind] = {
         _c("number", text(64), True, "发票号码", ("发票号", "invoice_no", "invoice_number",
                                                 "inv_no", "invoice", "发票编号"),
            ("33001234", "33001235")),
-        _c("amount", parse_amount_fen, True, "金额（元）",
-           ("金额", "价税合计", "invoice_amount", "amount_yuan", "total", "开票金额"),
+        # the invoice form's words (tax included, 价税合计); templates with the older
+        # header 金额（元） still import (reader 13, J16)
+        _c("amount", parse_amount_fen, True, "金额（元，含税）",
+           ("金额（元）", "金额", "价税合计", "invoice_amount", "amount_yuan", "total",
+            "开票金额"),
            ("125000.00", "8600.50")),
         _c("issue_date", day(not_future=True), True, "开票日期",
            ("date", "invoice_date", "issued_on", "issued", "日期"),

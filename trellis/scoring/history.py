@@ -6,6 +6,7 @@ row-number window or a per-firm look-up); this module reads the rest of them:
 - :func:`history`: a firm's stored scores, newest first (when, the scoring date, grade,
   score, PD, card version, basis, and the card's own grade where the published one was
   held: :mod:`trellis.scoring.grade_hold`), columns only, by the (firm, computed_at) index;
+- :func:`shown_once`: those rows with a score repeated within a minute kept once;
 - :func:`grade_steps`: the same rows reduced to the moves of the grade, for a short
   history (the vendor's own page);
 - :func:`recent_changes`: for the notification job, each graded score computed since a
@@ -105,6 +106,26 @@ def history(*, session: Session, firm_id: int, limit: int = HISTORY_ROWS) -> lis
         )
         for i, at, as_of, grade, score, p, version, basis, card in rows
     ]
+
+
+def _same_result(a: Past, b: Past) -> bool:
+    return (a.computed_at.replace(second=0, microsecond=0)
+            == b.computed_at.replace(second=0, microsecond=0)
+            and (a.as_of, a.grade, a.score, a.pd, a.scorecard_version, a.basis, a.card_grade)
+            == (b.as_of, b.grade, b.score, b.pd, b.scorecard_version, b.basis, b.card_grade))
+
+
+def shown_once(rows: list[Past]) -> list[Past]:
+    """*rows* (newest first, as :func:`history` gives them) with a score repeated within
+    the same minute, identical in all a reader sees (scoring date, grade, score, PD, card,
+    basis), kept once: the first of them, the one a grade step names. Two scorings of one
+    firm a moment apart (the queued first scoring and a "score now") read as one score
+    listed twice (reader 13, J9)."""
+    out: list[Past] = []
+    for row in reversed(rows):
+        if not (out and _same_result(out[-1], row)):
+            out.append(row)
+    return out[::-1]
 
 
 @dataclass(frozen=True)

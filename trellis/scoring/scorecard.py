@@ -312,12 +312,14 @@ def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
 
     ``points`` is what the characteristic gave the firm and ``best`` the most it can give
     (:func:`max_points`), each rounded to a whole point; ``lost`` is ``best - points``
-    of those whole points (what a clerk computes from the page), the figure a reason
-    states: 0 for a neutral missing value (never a reason). A boosted or blended card has
-    no bins: ``best`` is 0 and ``lost`` the points a feature took away."""
+    of those whole points (what a clerk computes from the page, as the page defines it:
+    reader 13, J9 read "0 | 12 | 0" on a missing value), the figure a reason states.
+    ``missing`` is True for a neutral missing value: its points short of the best are
+    shown but it is never a reason (its points are 0, an ordinary firm's). A boosted or
+    blended card has no bins: ``best`` is 0 and ``lost`` the points a feature took away."""
     if is_model(spec):
         return [{"name": name, "points": int(round(float(v))), "best": 0,
-                 "lost": max(0, -int(round(float(v)))), "best_band": None}
+                 "lost": max(0, -int(round(float(v)))), "best_band": None, "missing": False}
                 for name, v in points.items()]
     best = max_points(spec)
     out = []
@@ -325,8 +327,8 @@ def breakdown(spec: dict, points: pd.Series, bins: pd.Series) -> list[dict]:
         name = ch["name"]
         got, top = int(round(float(points[name]))), int(round(best[name]))
         neutral = int(bins[name]) == -1 and bool(ch.get("missing", {}).get("neutral"))
-        out.append({"name": name, "points": got, "best": top,
-                    "lost": 0 if neutral else max(0, top - got), "best_band": best_band(ch)})
+        out.append({"name": name, "points": got, "best": top, "lost": max(0, top - got),
+                    "best_band": best_band(ch), "missing": neutral})
     return out
 
 
@@ -361,7 +363,8 @@ def reasons(spec: dict, points: pd.Series, bins: pd.Series, k: int = TOP_REASONS
     if is_model(spec):
         return first + _gbm_reasons(spec, points.to_frame().T, k)[points.name]
     by_name = {ch["name"]: ch for ch in spec["characteristics"]}
-    rows = sorted((r for r in breakdown(spec, points, bins) if r["lost"] > 0 and r["points"] < 0),
+    rows = sorted((r for r in breakdown(spec, points, bins)
+                   if r["lost"] > 0 and r["points"] < 0 and not r["missing"]),
                   key=lambda r: -r["lost"])
     return first + [Reason(code=by_name[r["name"]].get("reason_code", r["name"]),
                    en=by_name[r["name"]]["reason_en"], zh=by_name[r["name"]]["reason_zh"],

@@ -101,6 +101,20 @@ def test_a_document_proof_step_by_step_with_a_verdict(client, auditor, anchored)
     assert client.get("/chain/documents/999999").status_code == 404
 
 
+def test_the_verdict_carries_the_chain_scope_and_no_mainnet_word(client, auditor, anchored):
+    """Reader 13, J8: 主链 reads as mainnet, and the verdict "上链记录有效" on the embedded
+    chain must say that only this platform can read that chain."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    page = client.get(f"/chain/documents/{doc.id}").get_data(as_text=True)
+    assert "主链" not in page and "上链区块仍在当前规范链上" in page
+    verdict = re.search(r'data-verdict="verified">(.*?)</p>', page, re.S).group(1)
+    assert "上链记录有效" in verdict and "内置的测试链" in verdict and "不是他人可以核验" in verdict
+    bundle = client.get(f"/chain/documents/{doc.id}/bundle.json").data
+    checked = upload(client, {"upload": bundle}).get_data(as_text=True)
+    verdict = re.search(r'data-verdict="verified">(.*?)</p>', checked, re.S).group(1)
+    assert "内置的测试链" in verdict, verdict
+
+
 def upload(client, files: dict):
     data = {"csrf_token": csrf_token(client, "/chain/check")}
     data.update({k: (io.BytesIO(v), f"{k}.json") for k, v in files.items()})
@@ -577,3 +591,18 @@ def test_the_audit_counts_documents_still_waiting_and_refuses_a_future_period(
         "date_to": "2030-12-31"})
     assert future.status_code == 422
     assert "审计期间从 2030-01-01 开始，在今天之后" in future.get_data(as_text=True)
+
+
+def test_every_proof_download_says_its_chain_scope(client, chain_app, make_user, anchored):
+    """Reader 13, J15: the API's proof answer carried ``Trellis-Chain-Scope``, the
+    vendor's download of the same bundle (/vendor/proofs/N) did not."""
+    doc = next(d for d in anchored["docs"] if d.batch_id)
+    login(client, make_user("vendor", firm=anchored["seller"]))
+    got = client.get(f"/vendor/proofs/{doc.id}")
+    assert got.status_code == 200, got.status_code
+    assert got.headers["Trellis-Chain-Scope"].startswith("embedded; chain-id=")
+    assert 'rel="describedby"' in got.headers["Link"]
+    auditor = chain_app.test_client()
+    login(auditor, make_user("auditor"))
+    got = auditor.get(f"/chain/documents/{doc.id}/bundle.json")
+    assert got.headers["Trellis-Chain-Scope"].startswith("embedded")

@@ -225,7 +225,7 @@ def test_upload_a_bad_file_offers_the_error_report(client, session, rm, park):
     # the report reads in the reader's language (Chinese by default): column by its
     # Chinese header, the problem in words, no field keys
     assert rows[0] == ["行号", "列", "内容", "问题"]
-    assert rows[1][:2] == ["3", "金额（元）"] and "不是数字" in rows[1][3]
+    assert rows[1][:2] == ["3", "金额（元，含税）"] and "不是数字" in rows[1][3]
     assert session.scalar(select(func.count()).select_from(Invoice)) == before
 
 

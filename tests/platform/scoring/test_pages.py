@@ -476,7 +476,10 @@ def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
             cells = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             got, best = int(cells[2].replace("−", "-")), int(cells[3])
             n = int(re.search(r'data-lost="(\d+)"', row).group(1))
-            assert n in (0, best - got), (cells, n)   # 0 only for a neutral missing value
+            # reader 13, J9: the page's own definition, a missing value included
+            assert n == best - got == int(cells[4].split()[0]), (cells, n)
+            if n == 0:   # reader 13, J9: no "values that earn the most" beside the most
+                assert cells[5] == "已取得最高分", cells
             # reader 10, R1: a reason names a weakness, so only points below an ordinary
             # firm's (0) count; points short of the best band alone are no reason
             lost.append(n if got < 0 else 0)
@@ -487,8 +490,9 @@ def test_the_main_reasons_state_the_points_the_table_shows(client, rm, park):
             (stated, lost)
         assert stated or not any(lost)
         # reader 12, G14: "过度依赖单一买方 (−64 分)": full-width brackets in Chinese
+        # reader 13, J9: "（−64 分）" read as a deduction beside "少得的分数不是扣分"
         if stated:
-            assert "（−" in reasons and "分）" in reasons and "(−" not in reasons
+            assert "（少得 " in reasons and "分）" in reasons and "−" not in reasons
         if 'id="limit"' in page or "约束项" in page:
             assert "（约束项：" in page and "(约束项" not in page
 

@@ -127,3 +127,20 @@ def test_a_vendor_declares_its_account_and_consents(client, session, newcomer):
     assert (account.consented_by_id, account.account_number) == (user.id, "6214830201234567")
     page = text(client.get("/vendor/bank-account").get_data(as_text=True))
     assert "Loans are paid into 招商银行江北支行 ····4567" in page and "you consented on" in page
+
+
+def test_the_profile_and_the_bank_page_agree_on_the_demo_bank_data_consent(client, session,
+                                                                           demo):
+    """Reader 13, J10: /vendor/profile said the bank-data use was 未授权 while
+    /vendor/bank-account showed the consented account the loan was paid into and asked for
+    that consent first. The demo records the consent a declared account rests on, and both
+    pages say it in the same words."""
+    firm = session.get(Firm, demo["vendor"].firm_id)
+    assert accounts.has_consent(session=session, firm_id=firm.id, purpose="bank_account")
+    login(client, demo["vendor"], PASSWORD)
+    profile = client.get("/vendor/profile").get_data(as_text=True)
+    said = text(profile.split('data-consent="bank_account">', 1)[1].split("</p>", 1)[0])
+    assert "未授权" not in said and "演示数据：同意由演示初始化记录" in said, said
+    bank = client.get("/vendor/bank-account").get_data(as_text=True)
+    assert "演示数据：同意由演示初始化记录" in bank
+    assert "请先同意使用贵公司的银行账户信息" not in bank

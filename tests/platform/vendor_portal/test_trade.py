@@ -279,6 +279,9 @@ def test_template_download(client, chain, vendor):
     text = response.get_data(as_text=True)
     assert "发票号码" in text and chain.anchor.uscc in text
     assert text.lstrip("\ufeff").startswith("买方统一社会信用代码,") and "采购方" not in text
+    # reader 13, J16: the template's amount header is the invoice form's label
+    # ("Amount (yuan, tax included)", 金额（元，含税）)
+    assert ",金额（元，含税）," in text
     assert client.get("/vendor/trade/template/firms.csv").status_code == 404
 
 
@@ -286,7 +289,8 @@ def test_the_downloaded_template_uploads_as_it_is(client, session, chain, vendor
     """The header the template gives is one the upload reads (买方, not 采购方)."""
     head = client.get("/vendor/trade/template/invoices.csv").get_data(as_text=True)
     head = head.lstrip("\ufeff").splitlines()[0]
-    keys = {"买方统一社会信用代码": chain.anchor.uscc, "发票号码": "T-1", "金额（元）": "300.00",
+    keys = {"买方统一社会信用代码": chain.anchor.uscc, "发票号码": "T-1",
+            "金额（元，含税）": "300.00",
             "开票日期": (TODAY - timedelta(days=2)).isoformat(),
             "到期日": (TODAY + timedelta(days=40)).isoformat()}
     row = ",".join(keys.get(h, "") for h in head.split(","))

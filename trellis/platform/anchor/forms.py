@@ -22,6 +22,7 @@ from trellis.ledger.stress import MAX_DAYS
 from trellis.network.confirmations import MAX_REASON
 from trellis.platform.forms import REQUIRED
 from trellis.platform.vendor_portal.common import parse_yuan
+from trellis.typed import number_text
 
 DECISIONS = [("confirm", _l("Confirm")), ("reject", _l("Reject"))]
 
@@ -80,7 +81,7 @@ class WholeDaysField(IntegerField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = str(valuelist[0]).strip()
+        raw = number_text(valuelist[0])   # full-width １０ is 10 (reader 13, J12)
         if not raw.isdigit() or not raw.isascii():
             self.data = None
             raise ValueError(_days_message())

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from trellis.chain import bundles, health, verify
@@ -22,7 +22,7 @@ from trellis.errors import PermissionDenied, ValidationError
 from trellis.platform.api.auth import api_auth
 from trellis.platform.api.openapi import doc
 from trellis.platform.chain.views import check_bundle, verdict_message
-from trellis.platform.chain.words import request_scope_json
+from trellis.platform.chain.words import request_scope_json, scope_headers
 from trellis.platform.web import db, settings, user_role
 from trellis.trade.models import Invoice, PurchaseOrder
 
@@ -136,10 +136,7 @@ def proof(ref: str):
         raise PermissionDenied("This document is not one of your firm's.")
     response = jsonify(bundles.make_bundle(session=db(), document=document,
                                            settings=settings()))
-    found = request_scope_json()
-    chain_id = "" if found["chain_id"] is None else f"; chain-id={found['chain_id']}"
-    response.headers["Trellis-Chain-Scope"] = found["kind"] + chain_id
-    response.headers["Link"] = f'<{url_for("chain_api.scope")}>; rel="describedby"'
+    response.headers.update(scope_headers())
     return response
 
 

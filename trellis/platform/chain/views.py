@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from trellis.chain import audit as chain_audit
 from trellis.chain import bundles, health, trust, verify
+from trellis.chain import scope as chain_scope
 from trellis.chain.anchoring import batch_tree, reanchors
 from trellis.chain.errors import BundleError
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, BatchState, Document
@@ -33,7 +34,7 @@ from trellis.errors import NotFound, TrellisError, ValidationError
 from trellis.paging import paginate, search_condition
 from trellis.platform.chain import words
 from trellis.platform.chain.forms import AuditForm, CheckForm
-from trellis.platform.i18n import error_text
+from trellis.platform.i18n import error_text, render
 from trellis.platform.paging import args as paging_args
 from trellis.platform.web import audit, commit, db, enqueue, roles_required, settings
 from trellis.platform.words import message_text, word
@@ -97,11 +98,20 @@ def verdict_message(report: verify.Report) -> str:
         return untrusted_message(report.untrusted_contract,
                                  report.step("trusted").data.get("chain_id"))
     if report.ok:
-        return _("Verified: this document is exactly what was anchored on chain, and the "
-                 "anchoring stands.")
+        return verified_message(report)
     if report.complete:
         return _("Not verified: at least one check failed.")
     return _("Not verified: the chain could not be asked.")
+
+
+def verified_message(report: verify.Report) -> str:
+    """A passed verification's verdict, carrying who can check the chain it was anchored
+    on: "the anchoring stands" on the embedded chain is no evidence to anyone outside this
+    platform, and the verdict line must not read as if it were (reader 13, J8)."""
+    said = _("Verified: this document is exactly what was anchored on chain, and the "
+             "anchoring stands.")
+    found = report.scope
+    return said if found is None else f"{said} {render(chain_scope.bundle_claim(found))}"
 
 
 def untrusted_message(contract: str, chain_id) -> str:
@@ -112,7 +122,8 @@ def untrusted_message(contract: str, chain_id) -> str:
 
 @bp.app_context_processor
 def _chain_helpers():
-    return {"untrusted_message": untrusted_message, "doc_words": words.doc_words,
+    return {"untrusted_message": untrusted_message, "verified_message": verified_message,
+            "doc_words": words.doc_words,
             "chain_name": words.chain_name, "fee_words": words.fee_words,
             "chain_scope": words.request_scope_words,
             "doc_type_words": lambda t: str(words.DOC_TYPES.get(t, _("Document")))}
@@ -213,7 +224,8 @@ def bundle_download(doc_id: int):
           doc_id=doc.doc_id)
     commit()
     return Response(text, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"'})
+        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"',
+        **words.scope_headers()})
 
 
 @bp.get("/documents/<int:doc_id>/document.json")

@@ -107,6 +107,18 @@ def request_scope_json() -> dict:
     return scope_json(found_scope(settings(), db()))
 
 
+def scope_headers() -> dict[str, str]:
+    """The headers every proof bundle answer carries, the API's and the pages' downloads
+    alike (reader 13, J15: the vendor's download had none): ``Trellis-Chain-Scope``
+    (the kind, and ``; chain-id=N`` when known) and a ``Link`` to the scope's words."""
+    from flask import url_for
+
+    found = request_scope_json()
+    chain_id = "" if found["chain_id"] is None else f"; chain-id={found['chain_id']}"
+    return {"Trellis-Chain-Scope": found["kind"] + chain_id,
+            "Link": f'<{url_for("chain_api.scope")}>; rel="describedby"'}
+
+
 def scope_words(settings, session=None) -> ScopeWords:
     """The words for *settings*' chain, in the reader's language. *session* is asked for
     the chain id of the latest anchored batch only when the settings pin none."""

@@ -172,7 +172,7 @@ def firm(firm_id):
         for f in (result.flags if result else [])))
     names = dict(db().execute(select(Firm.uscc, Firm.name).where(
         Firm.uscc.in_(usccs))).all()) if usccs else {}
-    past = history.history(session=db(), firm_id=firm_id)
+    past = history.shown_once(history.history(session=db(), firm_id=firm_id))
     return render_template(
         "scoring/firm.html", firm=f, cluster=cluster, result=result, limit=limit,
         hold=grade_hold.explain(card.spec, result) if card is not None and result else None,

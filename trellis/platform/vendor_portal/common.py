@@ -27,6 +27,7 @@ from trellis.platform.i18n import translate
 from trellis.platform.web import commit, current_firm_id, db
 from trellis.protection import notifications
 from trellis.trade.models import Firm
+from trellis.typed import number_text
 
 MAX_YUAN = Decimal("10000000000")  # ten billion yuan: anything larger is a typing mistake
 
@@ -84,12 +85,12 @@ class AmountTooLarge(WTFValidationError):
 
 
 def parse_yuan(raw) -> int:
-    """A yuan amount typed by a person (``1,234.50``, ``¥1234.5``) -> integer fen > 0.
+    """A yuan amount typed by a person (``1,234.50``, ``¥1234.5``, full-width
+    ``１２３４．５``: :func:`trellis.typed.number_text`) -> integer fen > 0.
 
     Raises wtforms' ValidationError with a plain message.
     """
-    text = str(raw or "").strip().replace(",", "").replace("，", "").replace("¥", "") \
-        .replace("￥", "").replace(" ", "")
+    text = number_text(raw or "")
     if not text:
         raise WTFValidationError(_("Enter an amount in yuan."))
     number = re.fullmatch(r"(-?)(\d+)(\.\d+)?", text)

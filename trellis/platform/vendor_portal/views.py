@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from trellis.accounts import services as accounts
 from trellis.chain import bundles
 from trellis.chain.models import Document
+from trellis.platform.chain.words import scope_headers
 from trellis.platform.vendor_portal import finance
 from trellis.platform.vendor_portal.blueprint import bp
 from trellis.platform.vendor_portal.common import own_firm, state_for
@@ -64,7 +65,8 @@ def proof_bundle(doc_number: int):
         abort(404)
     bundle = bundles.make_bundle(session=db(), document=doc, settings=settings())
     return Response(bundles.dumps(bundle), mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"'})
+        "Content-Disposition": f'attachment; filename="trellis-proof-{doc.id}.json"',
+        **scope_headers()})
 
 
 def _document_is_mine(doc) -> bool:
