@@ -31,11 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 
-from trellis import exports, tasks
+from trellis import clock, exports, tasks
 from trellis.chain import canonical, commitments, merkle
 from trellis.chain.anchoring import leaf_value
 from trellis.chain.models import ON_CHAIN_STATES, AuditRun, Batch, BatchLeaf, Document
@@ -119,12 +120,15 @@ def report_csv(discrepancies: list[dict[str, Any]],
 
 
 def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(date_from, time.min, UTC),
-            datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+    """The period's ends in UTC: its days are Beijing days (the business day,
+    :func:`trellis.clock.today`), as the auditor reads them on the pages."""
+    zone = ZoneInfo(clock.DISPLAY_TZ)
+    return (datetime.combine(date_from, time.min, zone).astimezone(UTC),
+            datetime.combine(date_to + timedelta(days=1), time.min, zone).astimezone(UTC))
 
 
 def count_documents(*, session: Session, date_from: date, date_to: date) -> int:
-    """How many documents committed from *date_from* to *date_to* (inclusive, UTC days)
+    """How many documents committed from *date_from* to *date_to* (inclusive, Beijing days)
     are in a batch."""
     lo, hi = _bounds(date_from, date_to)
     return int(session.execute(select(func.count()).select_from(Document).where(
@@ -283,8 +287,7 @@ def queue_run(*, session: Session, date_from: date, date_to: date,
     if date_to < date_from:
         raise ValidationError(N_("the audit's end date is before its start date"),
                               field="date_to")
-    # the days are UTC days: a day's grace keeps "today" where the auditor is (Beijing is
-    # a day ahead of UTC each morning) from reading as the future
+    # the days are Beijing days; a day's grace keeps a clock a little ahead from refusing
     if _bounds(date_from, date_to)[0] - timedelta(days=1) > (now or utcnow()):
         raise ValidationError(msg(N_("The period starts on %(day)s, in the future: no "
                                      "document can have been committed in it yet. Choose a "
