@@ -162,7 +162,8 @@ def test_openzeppelins_library_alone_verifies_a_bundle_and_refuses_flips(bank, a
     chain_args = ("--rpc", anvil.url, "--trusted", str(listed))
     ok = run(genuine, *chain_args)
     assert ok.returncode == 0 and ok.stdout.strip().endswith("\nVERIFIED"), ok.stdout + ok.stderr
-    assert ok.stdout.count("PASS") == 11
+    assert ok.stdout.count("PASS") == 12  # with the scope step (reader 13, H12)
+    assert "PASS  scope:" in ok.stdout
     offline = run(genuine)
     assert offline.returncode == 2 and "StandardMerkleTree.verify" in offline.stdout
     for what, changed in variants(genuine):
