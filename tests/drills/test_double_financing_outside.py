@@ -49,6 +49,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -251,7 +252,8 @@ def issue_voucher(site: Site, firm_name: str) -> int:
                if firm_name in t]
     assert options, f"the anchor has no payable of {firm_name} to issue"
     amount = lambda t: float(re.search(r"¥([\d,.]+)", t).group(1).replace(",", ""))  # noqa: E731
-    maturity = (datetime.clock.today() + datetime.timedelta(days=90)).isoformat()
+    today = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the business day
+    maturity = (today + datetime.timedelta(days=90)).isoformat()
     for value, _label in sorted(options, key=lambda o: -amount(o[1])):
         r = anchor.post("/anchor/vouchers", data={
             "csrf_token": csrf_of(anchor, "/anchor/vouchers"), "invoice_id": value,
@@ -585,7 +587,8 @@ def test_invoice_and_its_voucher_part_at_once(site):
     token = csrf_of(vendor, f"/vendor/applications/{application}")
     anchor = site.client(ANCHOR)
     anchor_token = csrf_of(anchor, "/anchor/vouchers")
-    maturity = (datetime.clock.today() + datetime.timedelta(days=90)).isoformat()
+    today = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the business day
+    maturity = (today + datetime.timedelta(days=90)).isoformat()
     took, issued = run_together(
         lambda: accept(vendor, application, token),
         lambda: anchor.post("/anchor/vouchers", data={

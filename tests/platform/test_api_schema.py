@@ -32,8 +32,9 @@ NO_POSITIVE_ACCEPTANCE = {"POST /api/v1/chain/verify"}
 @pytest.fixture
 def api_token(session, make_firm, make_cluster):
     chain = supply_chain(session, make_firm, make_cluster)
-    for _ in range(3):
-        invoice(session, chain.tier1, chain.anchor, status=DocStatus.PENDING)
+    for i in range(3):  # distinct amounts: identical ones would be possible duplicates
+        invoice(session, chain.tier1, chain.anchor, 1_000_000 + i * 100,
+                status=DocStatus.PENDING)
         order(session, chain.tier1, chain.anchor)
     _row, secret = accounts.issue_api_token(session=session, firm_id=chain.anchor.id,
                                             name="schemathesis")

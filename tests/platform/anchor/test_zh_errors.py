@@ -82,7 +82,8 @@ def test_missing_queue_document_is_chinese(client, session, chain, logged_in):
 
 def test_stress_days_say_what_is_wrong(client, session, chain, logged_in):
     logged_in("anchor", firm=chain.anchor)
-    for raw in ("0", "abc", "30.5", "366", "-3", "", "３０"):
+    # full-width digits are digits (reader 13, J12): "３０" is 30 days; "３６６" is too many
+    for raw in ("0", "abc", "30.5", "366", "-3", "", "３６６"):
         response = client.get("/anchor/stress", query_string={"days_late": raw})
         assert response.status_code == 422, raw
         page = response.get_data(as_text=True)

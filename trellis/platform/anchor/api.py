@@ -100,10 +100,12 @@ def _accepted(body: object) -> list:
     raw = body.get(ACCEPT) if isinstance(body, dict) else None
     if raw is None:
         return []
+    # JSON Schema's integer includes 1.0, which JSON parsers read as a float
     if not isinstance(raw, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in raw):
+            (isinstance(i, int) and not isinstance(i, bool))
+            or (isinstance(i, float) and i.is_integer()) for i in raw):
         raise ValidationError(f"{ACCEPT} must be a list of invoice ids.", field=ACCEPT)
-    return raw
+    return [int(i) for i in raw]
 
 
 def _decide(kind: str, ids, decision: str, reason, checked=False,
