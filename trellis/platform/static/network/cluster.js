@@ -105,7 +105,7 @@
   // label whose box would meet one already placed is left off (the firm's name is then
   // shown on hover, and in the panel on a click). Zooming in makes room for more names.
   var FONT = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
-  var ANCHOR_PX = 15, VENDOR_PX = 11, GAP = 3;
+  var ANCHOR_PX = 15, VENDOR_PX = 11, GAP = 5;
   var measure = document.createElement("canvas").getContext("2d");
   function textWidth(text, px, bold) {
     measure.font = (bold ? "bold " : "") + px + "px " + FONT;
