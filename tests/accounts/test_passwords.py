@@ -85,8 +85,11 @@ def test_ordinary_strong_passphrases_pass(password):
 
 def test_full_width_is_judged_as_what_it_is():
     """The full-width form of a strong password passes too: NFKC changes the characters,
-    not how hard they are to guess."""
-    passwords.check("\uff34\uff51\uff17\uff03\uff4d\uff36\uff58\uff12\uff19\uff50\uff4c\uff2b")
+    not how hard they are to guess; the full-width form of a weak one is refused."""
+    assert passwords.check(
+        "\uff34\uff51\uff17\uff03\uff4d\uff36\uff58\uff12\uff19\uff50\uff4c\uff2b") is None
+    with pytest.raises(ValidationError):
+        passwords.check("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10")
 
 
 def test_a_long_password_is_judged_quickly():
