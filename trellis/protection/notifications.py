@@ -49,8 +49,13 @@ def unread(*, session: Session, user_id: int) -> int:
 
 def mark_read(*, session: Session, user_id: int) -> int:
     """Mark all the user's notifications read; returns how many were unread. Flushes."""
-    rows = session.exec(select(Notification).where(Notification.user_id == user_id,
-                                                   col(Notification.read_at).is_(None))).all()
+    return _mark_unread(session, Notification.user_id == user_id)
+
+
+def _mark_unread(session: Session, *where) -> int:
+    """Mark read the unread notifications matching *where*; how many. Flushes."""
+    rows = session.exec(select(Notification).where(
+        *where, col(Notification.read_at).is_(None))).all()
     now = utcnow()
     for row in rows:
         row.read_at = now
@@ -65,12 +70,4 @@ def read_about(*, session: Session, user_id: int, link: str) -> int:
     vendor opened and signed the offer). Returns how many. Flushes."""
     if not link:
         return 0
-    rows = session.exec(select(Notification).where(
-        Notification.user_id == user_id, Notification.link == link,
-        col(Notification.read_at).is_(None))).all()
-    now = utcnow()
-    for row in rows:
-        row.read_at = now
-        session.add(row)
-    session.flush()
-    return len(rows)
+    return _mark_unread(session, Notification.user_id == user_id, Notification.link == link)
